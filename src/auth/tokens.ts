@@ -1,0 +1,86 @@
+/**
+ * JWT tokens as cozy-stack issues them: HS256, signed with a per-instance secret
+ * chosen by audience; `iss` is the instance domain. Verification errors carry
+ * cozy-stack's exact messages (clients such as cozy-client match on them).
+ */
+import { SignJWT, jwtVerify, errors as joseErrors, decodeJwt } from 'jose';
+import { InvalidToken } from '../common/errors.js';
+import type { Instance, InstanceRegistry, InstanceSecrets } from '../instances/types.js';
+
+export type Audience = 'cli' | 'app' | 'konn' | 'access' | 'refresh' | 'share';
+
+export interface TokenClaims {
+  aud: Audience;
+  iss: string;
+  iat: number;
+  exp?: number;
+  /** The app/konnector slug, OAuth client id or permission doc id. */
+  sub: string;
+  /** Space-separated permission scope (cli, access, refresh). */
+  scope?: string;
+  session_id?: string;
+}
+
+/** Lifetimes in seconds (cozy-stack's pkg/consts/token.go). */
+export const TOKEN_TTL: Record<Audience, number | null> = {
+  app: 24 * 3600,
+  konn: 30 * 60,
+  cli: 30 * 60,
+  access: 7 * 24 * 3600,
+  refresh: null,
+  share: null,
+};
+
+function keyFor(secrets: InstanceSecrets, aud: Audience): Uint8Array {
+  if (aud === 'cli') return secrets.cli;
+  if (aud === 'app' || aud === 'konn') return secrets.session;
+  return secrets.oauth;
+}
+
+export class TokenService {
+  constructor(private readonly registry: InstanceRegistry) {}
+
+  async issue(
+    instance: Instance,
+    claims: { aud: Audience; sub: string; scope?: string; session_id?: string },
+    ttlSeconds: number | null = TOKEN_TTL[claims.aud],
+  ): Promise<string> {
+    const secrets = await this.registry.secrets(instance);
+    const now = Math.floor(Date.now() / 1000);
+    const payload: Record<string, unknown> = { sub: claims.sub };
+    if (claims.scope !== undefined) payload.scope = claims.scope;
+    if (claims.session_id !== undefined) payload.session_id = claims.session_id;
+    let jwt = new SignJWT(payload)
+      .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+      .setAudience(claims.aud)
+      .setIssuer(instance.domain)
+      .setIssuedAt(now);
+    if (ttlSeconds !== null) jwt = jwt.setExpirationTime(now + ttlSeconds);
+    return jwt.sign(keyFor(secrets, claims.aud));
+  }
+
+  /** Verifies a token for this instance; throws InvalidToken with cozy-stack's message. */
+  async verify(instance: Instance, token: string): Promise<TokenClaims> {
+    let unverified: ReturnType<typeof decodeJwt>;
+    try {
+      unverified = decodeJwt(token);
+    } catch {
+      throw new InvalidToken('Invalid JWT token');
+    }
+    const aud = Array.isArray(unverified.aud) ? unverified.aud[0] : unverified.aud;
+    if (typeof aud !== 'string' || !(aud in TOKEN_TTL)) throw new InvalidToken('Invalid JWT token');
+    const secrets = await this.registry.secrets(instance);
+    try {
+      const { payload } = await jwtVerify(token, keyFor(secrets, aud as Audience), {
+        algorithms: ['HS256'],
+        issuer: instance.domain,
+        audience: aud,
+      });
+      if (typeof payload.sub !== 'string' || typeof payload.iat !== 'number') throw new InvalidToken('Invalid JWT token');
+      return payload as unknown as TokenClaims;
+    } catch (err) {
+      if (err instanceof joseErrors.JWTExpired) throw new InvalidToken('Expired token');
+      throw new InvalidToken('Invalid JWT token');
+    }
+  }
+}

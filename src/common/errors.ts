@@ -1,0 +1,73 @@
+/**
+ * Typed domain errors. Domain code throws these; the HTTP layer maps them to a
+ * response in one place (server/http-errors.ts). `error` and `reason` follow
+ * CouchDB's vocabulary so that /data clients (PouchDB, cozy-client) recognise them.
+ */
+export class HearthError extends Error {
+  constructor(
+    readonly status: number,
+    readonly error: string,
+    readonly reason: string,
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(reason);
+    this.name = new.target.name;
+  }
+}
+
+export class BadRequest extends HearthError {
+  constructor(reason: string, error = 'bad_request') {
+    super(400, error, reason);
+  }
+}
+export class Unauthorized extends HearthError {
+  constructor(reason = 'no token was given: send it as "Authorization: Bearer <token>"') {
+    super(401, 'unauthorized', reason);
+  }
+}
+/** A token that cannot be trusted: cozy-stack answers 400 with these exact messages. */
+export class InvalidToken extends HearthError {
+  constructor(reason: 'Invalid JWT token' | 'Expired token' | 'Invalid token') {
+    super(400, reason, reason, { 'WWW-Authenticate': 'Bearer error="invalid_token"' });
+  }
+}
+export class Forbidden extends HearthError {
+  constructor(reason = 'the token does not grant this right') {
+    super(403, 'forbidden', reason);
+  }
+}
+export class NotFound extends HearthError {
+  constructor(reason = 'missing', error = 'not_found') {
+    super(404, error, reason);
+  }
+}
+export class Conflict extends HearthError {
+  constructor(reason = 'Document update conflict.') {
+    super(409, 'conflict', reason);
+  }
+}
+export class PreconditionFailed extends HearthError {
+  constructor(reason: string, error = 'precondition_failed') {
+    super(412, error, reason);
+  }
+}
+export class PayloadTooLarge extends HearthError {
+  constructor(reason: string) {
+    super(413, 'too_large', reason);
+  }
+}
+export class UnsupportedMediaType extends HearthError {
+  constructor(reason: string) {
+    super(415, 'bad_content_type', reason);
+  }
+}
+export class NotImplemented extends HearthError {
+  constructor(reason: string) {
+    super(501, 'not_implemented', reason);
+  }
+}
+export class ServiceUnavailable extends HearthError {
+  constructor(reason: string) {
+    super(503, 'service_unavailable', reason);
+  }
+}

@@ -1,0 +1,24 @@
+import { BadRequest } from '../common/errors.js';
+
+/** cozy-stack's rule: lowercase letters, digits, dots and underscores; we also bound the length. */
+const DOCTYPE_RE = /^[a-z0-9_]+(\.[a-z0-9_]+)*$/;
+
+export function validateDoctype(doctype: string): string {
+  if (doctype.length > 128 || !DOCTYPE_RE.test(doctype)) {
+    throw new BadRequest(`invalid doctype "${doctype.slice(0, 140)}": use lowercase letters, digits, "." and "_" only, such as io.cozy.contacts`, 'invalid_doctype');
+  }
+  return doctype;
+}
+
+/** Document ids: any non-empty string, but no control chars and no lone surrogates; bounded. */
+export function validateDocId(id: unknown): string {
+  if (typeof id !== 'string' || id.length === 0) throw new BadRequest('the document id must be a non-empty string', 'illegal_docid');
+  if (Buffer.byteLength(id) > 1024) throw new BadRequest('the document id is longer than 1024 bytes', 'illegal_docid');
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f]/.test(id)) throw new BadRequest('the document id contains control characters', 'illegal_docid');
+  if (!id.isWellFormed()) throw new BadRequest('the document id is not well-formed unicode', 'illegal_docid');
+  if (id.startsWith('_') && !id.startsWith('_design/') && !id.startsWith('_local/')) {
+    throw new BadRequest('Only reserved document ids may start with underscore.', 'illegal_docid');
+  }
+  return id;
+}

@@ -1,0 +1,104 @@
+/** What every /data route needs: the instance's store and the caller's rights, checked in one way. */
+import type { FastifyRequest } from 'fastify';
+import { BadRequest, Forbidden, NotFound } from '../../common/errors.js';
+import type { EventBus } from '../../common/bus.js';
+import type { HearthConfig } from '../../config/types.js';
+import type { Instance } from '../../instances/types.js';
+import { docFetcher, Permissions, type PermissionSet, type Verb } from '../../permissions/rules.js';
+import type { PermissionResolver } from '../../permissions/resolve.js';
+import { validateDoctype } from '../doctype.js';
+import type { Doc, DocStore } from '../store.js';
+
+export interface DataDeps {
+  config: HearthConfig;
+  bus: EventBus;
+  perms: PermissionResolver;
+  storeOf(instance: Instance): DocStore;
+  /** Aborted when the server shuts down: long feeds end cleanly. */
+  shutdown: AbortSignal;
+}
+
+/** Doctypes that /data never serves, and those it serves read-only (they have their own APIs). */
+const HIDDEN = new Set(['io.cozy.permissions', 'io.cozy.sharings', 'io.cozy.oauth.clients', 'io.cozy.oauth.access_codes', 'io.cozy.shared']);
+const READ_ONLY = new Set(['io.cozy.files', 'io.cozy.files.versions', 'io.cozy.jobs', 'io.cozy.triggers', 'io.cozy.apps', 'io.cozy.konnectors', 'io.cozy.notifications']);
+
+export interface Access {
+  instance: Instance;
+  store: DocStore;
+  set: PermissionSet;
+  doctype: string;
+}
+
+export function instanceOf(req: FastifyRequest): Instance {
+  if (!req.instance) throw new NotFound('no instance is served at this address', 'not_found');
+  return req.instance;
+}
+
+function checkDoctype(doctype: string, verb: Verb | 'HEAD'): void {
+  if (HIDDEN.has(doctype)) throw new Forbidden(`the doctype ${doctype} is reserved: use its own API`);
+  if (verb !== 'GET' && verb !== 'HEAD' && READ_ONLY.has(doctype)) throw new Forbidden(`the doctype ${doctype} is read-only in /data: use its own API`);
+}
+
+/** Routes over a whole doctype (_find, _changes, _all_docs, replication) need whole-doctype rights. */
+export async function wholeType(deps: DataDeps, req: FastifyRequest, rawDoctype: string, verb: Verb): Promise<Access> {
+  const doctype = validateDoctype(rawDoctype);
+  const instance = instanceOf(req);
+  const set = await deps.perms.forRequest(instance, req);
+  checkDoctype(doctype, verb);
+  if (!Permissions.allowsWholeType(set, verb, doctype)) {
+    throw new Forbidden(`this token cannot ${verb} the whole doctype ${doctype}`);
+  }
+  return { instance, store: deps.storeOf(instance), set, doctype };
+}
+
+/** Document routes: first a cheap check that some rule could allow it, then `allowDoc` on the document. */
+export async function docAccess(deps: DataDeps, req: FastifyRequest, rawDoctype: string, verb: Verb): Promise<Access> {
+  const doctype = validateDoctype(rawDoctype);
+  const instance = instanceOf(req);
+  const set = await deps.perms.forRequest(instance, req);
+  checkDoctype(doctype, verb);
+  const anyRule = set.type === 'owner' || set.rules.some((r) => Permissions.allowsDoc({ ...set, rules: [{ ...r, values: undefined }] }, verb, doctype, docFetcher({})));
+  if (!anyRule) throw new Forbidden(`this token has no ${verb} right on ${doctype}`);
+  return { instance, store: deps.storeOf(instance), set, doctype };
+}
+
+export function allowDoc(access: Access, verb: Verb, doc: Doc): void {
+  if (!Permissions.allowsDoc(access.set, verb, access.doctype, docFetcher(doc))) {
+    throw new Forbidden(`this token cannot ${verb} this document`);
+  }
+}
+
+export function bool(v: unknown): boolean | undefined {
+  if (v === undefined) return undefined;
+  if (v === 'true' || v === true) return true;
+  if (v === 'false' || v === false) return false;
+  throw new BadRequest(`expected true or false, got "${String(v).slice(0, 40)}"`, 'query_parse_error');
+}
+
+export function int(v: unknown, name: string, max = Number.MAX_SAFE_INTEGER): number | undefined {
+  if (v === undefined || v === '') return undefined;
+  const n = typeof v === 'number' ? v : /^\d{1,16}$/.test(String(v)) ? Number(v) : NaN;
+  if (!Number.isSafeInteger(n) || n < 0 || n > max) {
+    throw new BadRequest(`${name} must be an integer between 0 and ${max}`, 'query_parse_error');
+  }
+  return n;
+}
+
+/** CouchDB's JSON-encoded query values (keys, startkey, open_revs…). */
+export function jsonParam(v: unknown, name: string): unknown {
+  if (v === undefined) return undefined;
+  try {
+    return JSON.parse(String(v));
+  } catch {
+    throw new BadRequest(`${name} must be JSON-encoded (for a string: "${name}=%22value%22")`, 'query_parse_error');
+  }
+}
+
+export function objectBody(body: unknown): Doc {
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new BadRequest('the request body must be a JSON object', 'bad_request');
+  return body as Doc;
+}
+
+export function withType(doc: Doc, doctype: string): Doc {
+  return { ...doc, _type: doctype };
+}

@@ -1,0 +1,101 @@
+/** Doctype-level routes: info, create, drop, _all_docs, _normal_docs, _all_doctypes. */
+import type { FastifyInstance } from 'fastify';
+import { BadRequest, NotFound, PreconditionFailed, Forbidden } from '../../common/errors.js';
+import { Permissions } from '../../permissions/rules.js';
+import type { AllDocsOptions } from '../store.js';
+import { bool, instanceOf, int, jsonParam, wholeType, type DataDeps } from './context.js';
+
+type Q = Record<string, unknown>;
+
+function allDocsOptions(q: Q, body: unknown): AllDocsOptions {
+  const b = (body && typeof body === 'object' ? body : {}) as Record<string, unknown>;
+  const keys = b.keys ?? jsonParam(q.keys, 'keys');
+  if (keys !== undefined && (!Array.isArray(keys) || keys.length > 10_000)) throw new BadRequest('keys must be an array of at most 10000 ids');
+  const key = (name: string) => {
+    const v = jsonParam(q[name] ?? q[name.replace('key', '_key')], name);
+    if (v !== undefined && typeof v !== 'string') throw new BadRequest(`${name} must be a JSON string (document ids are strings)`, 'query_parse_error');
+    return v as string | undefined;
+  };
+  const key1 = jsonParam(q.key, 'key');
+  return {
+    keys: (keys as string[] | undefined) ?? (typeof key1 === 'string' ? [key1] : undefined),
+    startkey: key('startkey'),
+    endkey: key('endkey'),
+    inclusive_end: bool(q.inclusive_end),
+    descending: bool(q.descending),
+    limit: int(q.limit, 'limit'),
+    skip: int(q.skip, 'skip'),
+    include_docs: bool(q.include_docs),
+    conflicts: bool(q.conflicts),
+    skipDesign: q.DesignDocs === 'false',
+  };
+}
+
+export function registerDbRoutes(app: FastifyInstance, deps: DataDeps): void {
+  app.get('/data/', async () => ({ message: 'welcome to a cozy API' }));
+
+  app.get('/data/_all_doctypes', async (req) => {
+    const instance = instanceOf(req);
+    const set = await deps.perms.forRequest(instance, req);
+    if (!Permissions.allowsWholeType(set, 'GET', 'io.cozy.doctypes')) throw new Forbidden('listing doctypes needs GET on io.cozy.doctypes');
+    return deps.storeOf(instance).listDoctypes();
+  });
+
+  app.get<{ Params: { doctype: string } }>('/data/:doctype/', async (req) => {
+    const { store, doctype } = await wholeType(deps, req, req.params.doctype, 'GET');
+    const info = await store.info(doctype);
+    if (!info) throw new NotFound('Database does not exist.');
+    return info;
+  });
+
+  app.put<{ Params: { doctype: string } }>('/data/:doctype/', async (req, reply) => {
+    const { store, doctype } = await wholeType(deps, req, req.params.doctype, 'POST');
+    if (!(await store.createDoctype(doctype))) throw new PreconditionFailed('The database could not be created, the file already exists.', 'file_exists');
+    return reply.code(201).send({ ok: true });
+  });
+
+  app.delete<{ Params: { doctype: string } }>('/data/:doctype/', async (req) => {
+    const { store, doctype } = await wholeType(deps, req, req.params.doctype, 'DELETE');
+    if (!(await store.dropDoctype(doctype))) throw new NotFound('Database does not exist.');
+    return { ok: true };
+  });
+
+  const allDocs = async (req: { params: { doctype: string }; query: unknown; body?: unknown }, fields: unknown) => {
+    const { store, doctype } = await wholeType(deps, req as never, req.params.doctype, 'GET');
+    const res = await store.allDocs(doctype, allDocsOptions(req.query as Q, req.body));
+    if (typeof fields === 'string' && fields) {
+      const keep = fields.split(',');
+      for (const row of res.rows) {
+        if (row.doc) row.doc = Object.fromEntries(Object.entries(row.doc).filter(([k]) => k.startsWith('_') || keep.includes(k)));
+      }
+    }
+    return res;
+  };
+  app.get<{ Params: { doctype: string }; Querystring: Q }>('/data/:doctype/_all_docs', (req) => allDocs(req, req.query.Fields));
+  app.post<{ Params: { doctype: string }; Querystring: Q }>('/data/:doctype/_all_docs', (req) => allDocs(req, req.query.Fields));
+
+  // cozy-stack's extension: documents without design docs, paginated like _find (bookmark = last id).
+  app.get<{ Params: { doctype: string }; Querystring: Q }>('/data/:doctype/_normal_docs', async (req) => {
+    const { store, doctype } = await wholeType(deps, req, req.params.doctype, 'GET');
+    const limit = Math.min(int(req.query.limit, 'limit', 1000) ?? 100, 1000);
+    const skip = int(req.query.skip, 'skip') ?? 0;
+    let startkey: string | undefined;
+    const bookmark = req.query.bookmark;
+    if (typeof bookmark === 'string' && bookmark) {
+      try {
+        startkey = Buffer.from(bookmark, 'base64url').toString('utf8') + '\u0000';
+      } catch {
+        throw new BadRequest('invalid bookmark');
+      }
+    }
+    const res = await store.allDocs(doctype, { include_docs: true, limit, skip: startkey ? 0 : skip, startkey, skipDesign: true });
+    const design = await store.allDocs(doctype, { startkey: '_design/', endkey: '_design0', inclusive_end: false });
+    const rows = res.rows.flatMap((r) => (r.doc ? [r.doc] : []));
+    const last = rows[rows.length - 1];
+    return {
+      rows,
+      total_rows: res.total_rows - design.rows.length,
+      bookmark: last && rows.length === limit ? Buffer.from(String(last._id)).toString('base64url') : '',
+    };
+  });
+}

@@ -1,0 +1,37 @@
+/** Mango routes: _find, _explain, _index (create, list, delete). */
+import type { FastifyInstance } from 'fastify';
+import { parseFindRequest, parseIndexRequest } from '../mango/index.js';
+import { wholeType, type DataDeps } from './context.js';
+
+type D = { Params: { doctype: string } };
+
+export function registerMangoRoutes(app: FastifyInstance, deps: DataDeps): void {
+  app.post<D>('/data/:doctype/_find', async (req) => {
+    const { store, doctype } = await wholeType(deps, req, req.params.doctype, 'GET');
+    const request = parseFindRequest(req.body);
+    const res = await store.find(doctype, request);
+    // cozy-stack adds `next`: true when the page is full (more may follow)
+    return { ...res, limit: request.limit, next: res.docs.length >= request.limit && request.limit > 0 };
+  });
+
+  app.post<D>('/data/:doctype/_explain', async (req) => {
+    const { store, doctype } = await wholeType(deps, req, req.params.doctype, 'GET');
+    return store.explain(doctype, parseFindRequest(req.body));
+  });
+
+  app.post<D>('/data/:doctype/_index', async (req) => {
+    const { store, doctype } = await wholeType(deps, req, req.params.doctype, 'POST');
+    return store.createIndex(doctype, parseIndexRequest(req.body));
+  });
+
+  app.get<D>('/data/:doctype/_index', async (req) => {
+    const { store, doctype } = await wholeType(deps, req, req.params.doctype, 'GET');
+    return store.listIndexes(doctype);
+  });
+
+  app.delete<{ Params: { doctype: string; ddoc: string; name: string } }>('/data/:doctype/_index/:ddoc/json/:name', async (req) => {
+    const { store, doctype } = await wholeType(deps, req, req.params.doctype, 'DELETE');
+    await store.deleteIndex(doctype, req.params.ddoc, req.params.name);
+    return { ok: true };
+  });
+}

@@ -1,0 +1,156 @@
+/**
+ * One instance's SQLite database: the schema, the per-doctype tables and the
+ * group-commit write queue. A doctype gets three tables, named from a number we
+ * allocate (never from user text): d<N>_docs (one row per document, its winning
+ * revision and rev tree), d<N>_revs (bodies of the leaf revisions) and d<N>_local.
+ */
+import Database from 'better-sqlite3';
+import { randomBytes } from 'node:crypto';
+import type { DocEvent } from '../../common/bus.js';
+
+export interface DoctypeTables {
+  doctype: string;
+  num: number;
+  docs: string;
+  revs: string;
+  local: string;
+  epoch: string;
+}
+
+export function openInstanceDb(file: string, registerFunctions: (db: Database.Database) => void): Database.Database {
+  const db = new Database(file);
+  db.pragma('journal_mode = WAL');
+  // FULL: a commit is fsynced before it is acknowledged (durable even on power loss).
+  db.pragma('synchronous = FULL');
+  db.pragma('busy_timeout = 5000');
+  db.pragma('cache_size = -16000');
+  registerFunctions(db);
+  db.exec(`
+    CREATE TABLE IF NOT EXISTS doctypes (name TEXT PRIMARY KEY, num INTEGER NOT NULL UNIQUE, seq INTEGER NOT NULL DEFAULT 0,
+      epoch TEXT NOT NULL, created_at TEXT NOT NULL);
+    CREATE TABLE IF NOT EXISTS attachments (digest TEXT PRIMARY KEY, data BLOB NOT NULL) WITHOUT ROWID;
+    CREATE TABLE IF NOT EXISTS att_refs (digest TEXT NOT NULL, num INTEGER NOT NULL, id TEXT NOT NULL, rev TEXT NOT NULL,
+      PRIMARY KEY (num, id, rev, digest)) WITHOUT ROWID;
+    CREATE INDEX IF NOT EXISTS att_refs_digest ON att_refs(digest);
+    CREATE TABLE IF NOT EXISTS mango_indexes (num INTEGER NOT NULL, ddoc TEXT NOT NULL, name TEXT NOT NULL, def TEXT NOT NULL,
+      sql_name TEXT NOT NULL UNIQUE, PRIMARY KEY (num, ddoc, name)) WITHOUT ROWID;
+    CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);`);
+  return db;
+}
+
+export function tablesFor(doctype: string, num: number, epoch: string): DoctypeTables {
+  return { doctype, num, docs: `d${num}_docs`, revs: `d${num}_revs`, local: `d${num}_local`, epoch };
+}
+
+export function lookupDoctype(db: Database.Database, doctype: string): DoctypeTables | null {
+  const row = db.prepare('SELECT num, epoch FROM doctypes WHERE name = ?').get(doctype) as { num: number; epoch: string } | undefined;
+  return row ? tablesFor(doctype, row.num, row.epoch) : null;
+}
+
+/** Creates the doctype's tables; must run inside a write transaction. */
+export function createDoctypeTables(db: Database.Database, doctype: string): DoctypeTables {
+  const existing = lookupDoctype(db, doctype);
+  if (existing) return existing;
+  const num = ((db.prepare('SELECT max(num) FROM doctypes').pluck().get() as number | null) ?? 0) + 1;
+  const epoch = randomBytes(4).toString('hex');
+  db.prepare('INSERT INTO doctypes (name, num, seq, epoch, created_at) VALUES (?, ?, 0, ?, ?)').run(doctype, num, epoch, new Date().toISOString());
+  const t = tablesFor(doctype, num, epoch);
+  db.exec(`
+    CREATE TABLE ${t.docs} (id TEXT PRIMARY KEY, rev TEXT NOT NULL, deleted INTEGER NOT NULL, seq INTEGER NOT NULL,
+      body TEXT NOT NULL, tree TEXT NOT NULL);
+    CREATE UNIQUE INDEX ${t.docs}_seq ON ${t.docs}(seq);
+    CREATE TABLE ${t.revs} (id TEXT NOT NULL, rev TEXT NOT NULL, deleted INTEGER NOT NULL, body TEXT NOT NULL,
+      PRIMARY KEY (id, rev)) WITHOUT ROWID;
+    CREATE TABLE ${t.local} (id TEXT PRIMARY KEY, rev TEXT NOT NULL, body TEXT NOT NULL) WITHOUT ROWID;`);
+  return t;
+}
+
+export function dropDoctypeTables(db: Database.Database, t: DoctypeTables): void {
+  db.exec(`DROP TABLE IF EXISTS ${t.docs}; DROP TABLE IF EXISTS ${t.revs}; DROP TABLE IF EXISTS ${t.local};`);
+  db.prepare('DELETE FROM doctypes WHERE num = ?').run(t.num);
+  db.prepare('DELETE FROM mango_indexes WHERE num = ?').run(t.num);
+  db.prepare('DELETE FROM att_refs WHERE num = ?').run(t.num);
+  db.exec('DELETE FROM attachments WHERE digest NOT IN (SELECT digest FROM att_refs)');
+}
+
+/** Allocates the next update sequence of a doctype (inside a write transaction). */
+export function nextSeq(db: Database.Database, t: DoctypeTables): number {
+  return db.prepare('UPDATE doctypes SET seq = seq + 1 WHERE num = ? RETURNING seq').pluck().get(t.num) as number;
+}
+
+export function formatSeq(t: DoctypeTables | null, seq: number): string {
+  return t ? `${seq}-${t.epoch}` : '0';
+}
+
+interface Pending {
+  fn: (events: DocEvent[]) => unknown;
+  resolve: (v: unknown) => void;
+  reject: (e: unknown) => void;
+}
+
+/**
+ * Group commit: writes queued in the same tick (or within `windowMs`) run in one
+ * transaction, each under its own savepoint so that one failure does not undo the
+ * others, and share one fsync. Promises resolve only after COMMIT returned, i.e.
+ * once the write is durable; the events are published after that.
+ */
+export class WriteQueue {
+  private pending: Pending[] = [];
+  private scheduled = false;
+
+  constructor(
+    private readonly db: Database.Database,
+    private readonly publish: (events: DocEvent[]) => void,
+    private readonly windowMs = 0,
+    private readonly maxBatch = 512,
+  ) {}
+
+  run<T>(fn: (events: DocEvent[]) => T): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.pending.push({ fn, resolve: resolve as (v: unknown) => void, reject });
+      if (this.pending.length >= this.maxBatch) this.flush();
+      else if (!this.scheduled) {
+        this.scheduled = true;
+        if (this.windowMs > 0) setTimeout(() => this.flush(), this.windowMs);
+        else setImmediate(() => this.flush());
+      }
+    });
+  }
+
+  private flush(): void {
+    this.scheduled = false;
+    const batch = this.pending;
+    this.pending = [];
+    if (batch.length === 0) return;
+    const outcomes: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = [];
+    const events: DocEvent[] = [];
+    try {
+      this.db.exec('BEGIN IMMEDIATE');
+      for (const item of batch) {
+        const mine: DocEvent[] = [];
+        this.db.exec('SAVEPOINT w');
+        try {
+          const value = item.fn(mine);
+          this.db.exec('RELEASE w');
+          outcomes.push({ ok: true, value });
+          events.push(...mine);
+        } catch (error) {
+          this.db.exec('ROLLBACK TO w');
+          this.db.exec('RELEASE w');
+          outcomes.push({ ok: false, error });
+        }
+      }
+      this.db.exec('COMMIT');
+    } catch (error) {
+      if (this.db.inTransaction) this.db.exec('ROLLBACK');
+      for (const item of batch) item.reject(error);
+      return;
+    }
+    batch.forEach((item, i) => {
+      const o = outcomes[i];
+      if (o?.ok) item.resolve(o.value);
+      else item.reject(o?.error);
+    });
+    if (events.length) this.publish(events);
+  }
+}

@@ -1,0 +1,224 @@
+/** Reading documents, revisions, _all_docs and the changes feed from one doctype's tables. */
+import type Database from 'better-sqlite3';
+import { BadRequest, NotFound } from '../../common/errors.js';
+import type {
+  AllDocsOptions, AllDocsResult, AllDocsRow, BulkGetRequestItem, BulkGetResultItem, ChangeRow, ChangesOptions, Doc, GetOptions,
+  OpenRevResult,
+} from '../store.js';
+import { inlineAttachments, type AttStub } from './attachments.js';
+import { formatSeq, type DoctypeTables } from './db.js';
+import {
+  conflicts, deletedConflicts, latestLeaf, leaves, parseRev, revExists, revisionsOf, revsInfo, allRevs, type RevTree,
+} from './revtree.js';
+
+interface DocRow {
+  id: string;
+  rev: string;
+  deleted: number;
+  seq: number;
+  body: string;
+  tree: string;
+}
+
+export class Reader {
+  constructor(
+    private readonly db: Database.Database,
+    private readonly t: DoctypeTables,
+  ) {}
+
+  row(id: string): DocRow | undefined {
+    return this.db.prepare(`SELECT * FROM ${this.t.docs} WHERE id = ?`).get(id) as DocRow | undefined;
+  }
+
+  private revBody(id: string, rev: string): { deleted: number; body: string } | undefined {
+    return this.db.prepare(`SELECT deleted, body FROM ${this.t.revs} WHERE id = ? AND rev = ?`).get(id, rev) as
+      | { deleted: number; body: string }
+      | undefined;
+  }
+
+  /** Builds the JSON of one revision with the options CouchDB's GET understands. */
+  private build(id: string, rev: string, body: string, deleted: boolean, tree: RevTree, opts: GetOptions): Doc {
+    const doc: Doc = { _id: id, _rev: rev, ...(JSON.parse(body) as Doc) };
+    if (deleted) doc._deleted = true;
+    const atts = doc._attachments as unknown as Record<string, AttStub> | undefined;
+    if (atts && opts.attachments) {
+      let since = 0;
+      for (const r of opts.atts_since ?? []) {
+        const p = parseRev(r);
+        if (p && revExists(tree, r)) since = Math.max(since, p.pos);
+      }
+      doc._attachments = inlineAttachments(this.db, atts, since) as Doc;
+    }
+    if (opts.conflicts) {
+      const c = conflicts(tree);
+      if (c.length) doc._conflicts = c;
+    }
+    if (opts.deleted_conflicts) {
+      const c = deletedConflicts(tree);
+      if (c.length) doc._deleted_conflicts = c;
+    }
+    if (opts.revs) {
+      const r = revisionsOf(tree, rev);
+      if (r) doc._revisions = r;
+    }
+    if (opts.revs_info) doc._revs_info = revsInfo(tree, rev, (x) => this.revBody(id, x) !== undefined);
+    return doc;
+  }
+
+  get(id: string, opts: GetOptions = {}): Doc {
+    const row = this.row(id);
+    if (!row) throw new NotFound('missing');
+    const tree = JSON.parse(row.tree) as RevTree;
+    if (opts.rev === undefined) {
+      if (row.deleted) throw new NotFound('deleted');
+      return this.build(id, row.rev, row.body, false, tree, opts);
+    }
+    let rev = opts.rev;
+    if (!parseRev(rev)) throw new BadRequest(`invalid rev "${rev.slice(0, 80)}"`, 'bad_request');
+    if (opts.latest && revExists(tree, rev)) rev = latestLeaf(tree, rev);
+    const rb = this.revBody(id, rev);
+    if (!rb) throw new NotFound('missing');
+    return this.build(id, rev, rb.body, rb.deleted === 1, tree, opts);
+  }
+
+  openRevs(id: string, revs: string[] | 'all', opts: GetOptions): OpenRevResult[] {
+    const row = this.row(id);
+    if (revs === 'all') {
+      if (!row) return [];
+      const tree = JSON.parse(row.tree) as RevTree;
+      return leaves(tree).flatMap((l) => {
+        const rb = this.revBody(id, l.rev);
+        return rb ? [{ ok: this.build(id, l.rev, rb.body, rb.deleted === 1, tree, opts) }] : [];
+      });
+    }
+    const tree = row ? (JSON.parse(row.tree) as RevTree) : null;
+    const out: OpenRevResult[] = [];
+    const seen = new Set<string>();
+    for (const asked of revs) {
+      if (!tree || !parseRev(asked) || !revExists(tree, asked)) {
+        out.push({ missing: asked });
+        continue;
+      }
+      const rev = opts.latest ? latestLeaf(tree, asked) : asked;
+      if (seen.has(rev)) continue;
+      seen.add(rev);
+      const rb = this.revBody(id, rev);
+      out.push(rb ? { ok: this.build(id, rev, rb.body, rb.deleted === 1, tree, opts) } : { missing: asked });
+    }
+    return out;
+  }
+
+  bulkGet(items: BulkGetRequestItem[], opts: { revs?: boolean; latest?: boolean; attachments?: boolean }): BulkGetResultItem[] {
+    return items.map((item) => {
+      const base: GetOptions = { revs: opts.revs, latest: opts.latest, attachments: opts.attachments, atts_since: item.atts_since };
+      const err = (rev: string, reason: string) => ({ error: { id: item.id, rev, error: 'not_found', reason } });
+      if (typeof item.id !== 'string') return { id: String(item.id), docs: [err(item.rev ?? 'undefined', 'missing')] };
+      if (item.rev === undefined) {
+        const row = this.row(item.id);
+        if (!row) return { id: item.id, docs: [err('undefined', 'missing')] };
+        const tree = JSON.parse(row.tree) as RevTree;
+        return { id: item.id, docs: [{ ok: this.build(item.id, row.rev, row.body, row.deleted === 1, tree, base) }] };
+      }
+      const results = this.openRevs(item.id, [item.rev], base);
+      return {
+        id: item.id,
+        docs: results.map((r) => ('ok' in r ? r : err(r.missing, 'missing'))),
+      };
+    });
+  }
+
+  revsDiff(request: Record<string, string[]>): Record<string, { missing: string[]; possible_ancestors?: string[] }> {
+    const out: Record<string, { missing: string[]; possible_ancestors?: string[] }> = {};
+    for (const [id, revs] of Object.entries(request)) {
+      if (!Array.isArray(revs)) throw new BadRequest(`_revs_diff: the value for "${id.slice(0, 80)}" must be an array of revs`);
+      const row = this.row(id);
+      const tree = row ? (JSON.parse(row.tree) as RevTree) : null;
+      const known = tree ? allRevs(tree) : new Set<string>();
+      const missing = revs.filter((r) => typeof r === 'string' && !known.has(r));
+      if (missing.length === 0) continue;
+      out[id] = { missing };
+      if (tree) {
+        const maxPos = Math.max(...missing.map((r) => parseRev(r)?.pos ?? 0));
+        const anc = leaves(tree).map((l) => l.rev).filter((r) => (parseRev(r)?.pos ?? 0) < maxPos);
+        if (anc.length) out[id].possible_ancestors = anc;
+      }
+    }
+    return out;
+  }
+
+  allDocs(opts: AllDocsOptions): AllDocsResult {
+    const total = this.db.prepare(`SELECT count(*) FROM ${this.t.docs} WHERE deleted = 0`).pluck().get() as number;
+    const toRow = (r: DocRow): AllDocsRow => {
+      const row: AllDocsRow = { id: r.id, key: r.id, value: { rev: r.rev } };
+      if (r.deleted) row.value = { rev: r.rev, deleted: true };
+      if (opts.include_docs) {
+        row.doc = r.deleted ? null : this.build(r.id, r.rev, r.body, false, JSON.parse(r.tree) as RevTree, { conflicts: opts.conflicts });
+      }
+      return row;
+    };
+    if (opts.keys) {
+      const rows = opts.keys.map((key): AllDocsRow => {
+        const r = typeof key === 'string' ? this.row(key) : undefined;
+        return r ? toRow(r) : { key, error: 'not_found' };
+      });
+      return { total_rows: total, offset: 0, rows };
+    }
+    const where = ['deleted = 0'];
+    const params: unknown[] = [];
+    const desc = opts.descending === true;
+    if (opts.startkey !== undefined) {
+      where.push(desc ? 'id <= ?' : 'id >= ?');
+      params.push(opts.startkey);
+    }
+    if (opts.endkey !== undefined) {
+      const incl = opts.inclusive_end !== false;
+      where.push(desc ? (incl ? 'id >= ?' : 'id > ?') : incl ? 'id <= ?' : 'id < ?');
+      params.push(opts.endkey);
+    }
+    if (opts.skipDesign) where.push(`NOT (id >= '_design/' AND id < '_design0')`);
+    const limit = opts.limit ?? -1;
+    const skip = opts.skip ?? 0;
+    const rows = this.db
+      .prepare(`SELECT * FROM ${this.t.docs} WHERE ${where.join(' AND ')} ORDER BY id ${desc ? 'DESC' : 'ASC'} LIMIT ? OFFSET ?`)
+      .all(...params, limit, skip) as DocRow[];
+    return { total_rows: total, offset: skip, rows: rows.map(toRow) };
+  }
+
+  /** One page of changes after `since` (a number); filters are SQL so paging stays right. */
+  changes(sinceNum: number, opts: ChangesOptions, filter: { sql: string; params: unknown[] } | null): { results: ChangeRow[]; last: number; pending: number } {
+    const where: string[] = [opts.descending ? '1 = 1' : 'seq > ?'];
+    const params: unknown[] = opts.descending ? [] : [sinceNum];
+    if (opts.doc_ids) {
+      where.push(`id IN (SELECT value FROM json_each(?))`);
+      params.push(JSON.stringify(opts.doc_ids));
+    }
+    if (filter) {
+      where.push(`(${filter.sql})`);
+      params.push(...filter.params);
+    }
+    const limit = opts.limit ?? -1;
+    const rows = this.db
+      .prepare(`SELECT * FROM ${this.t.docs} WHERE ${where.join(' AND ')} ORDER BY seq ${opts.descending ? 'DESC' : 'ASC'} LIMIT ?`)
+      .all(...params, limit) as DocRow[];
+    const results = rows.map((r): ChangeRow => {
+      const tree = JSON.parse(r.tree) as RevTree;
+      const revs = opts.style === 'all_docs' ? leaves(tree).map((l) => ({ rev: l.rev })) : [{ rev: r.rev }];
+      const change: ChangeRow = { seq: formatSeq(this.t, r.seq), id: r.id, changes: revs };
+      if (r.deleted) change.deleted = true;
+      if (opts.include_docs) change.doc = this.build(r.id, r.rev, r.body, r.deleted === 1, tree, { conflicts: opts.conflicts });
+      return change;
+    });
+    const last = rows.length ? (rows[rows.length - 1] as DocRow).seq : opts.descending ? 0 : sinceNum;
+    let pending = 0;
+    if (!opts.descending && rows.length && limit >= 0) {
+      pending = this.db.prepare(`SELECT count(*) FROM ${this.t.docs} WHERE seq > ?`).pluck().get(last) as number;
+    }
+    return { results, last, pending };
+  }
+
+  getLocal(id: string): Doc {
+    const row = this.db.prepare(`SELECT rev, body FROM ${this.t.local} WHERE id = ?`).get(id) as { rev: string; body: string } | undefined;
+    if (!row) throw new NotFound('missing');
+    return { _id: `_local/${id}`, _rev: row.rev, ...(JSON.parse(row.body) as Doc) };
+  }
+}

@@ -1,0 +1,303 @@
+/** The embedded DocStore: one SQLite database per instance (see db.ts for the layout). */
+import type Database from 'better-sqlite3';
+import { createHash } from 'node:crypto';
+import { BadRequest, NotFound } from '../../common/errors.js';
+import type { DocEvent, EventBus } from '../../common/bus.js';
+import type {
+  AllDocsOptions, AllDocsResult, Attachment, BulkGetRequestItem, BulkGetResultItem, ChangesOptions, ChangesResult, DbInfo, Doc,
+  DocStore, GetOptions, OpenRevResult, WriteResult,
+} from '../store.js';
+import type { ExplainResult, FindRequest, FindResult, IndexDef, IndexRequest, IndexResult } from '../mango/types.js';
+import { compileSelector, explainFind, indexSql, registerSqlFunctions, runFind } from '../mango/index.js';
+import { readAttachment, type AttStub } from './attachments.js';
+import {
+  createDoctypeTables, dropDoctypeTables, formatSeq, lookupDoctype, openInstanceDb, WriteQueue, type DoctypeTables,
+} from './db.js';
+import { Reader } from './read.js';
+import { writeLocal, writeNewEdit, writeReplicated, type WriteContext } from './write.js';
+import { HearthError } from '../../common/errors.js';
+
+export interface SqliteStoreOptions {
+  attachmentMaxBytes: number;
+  groupCommitMs: number;
+}
+
+export class SqliteDocStore implements DocStore {
+  private readonly db: Database.Database;
+  private readonly queue: WriteQueue;
+
+  constructor(
+    readonly domain: string,
+    file: string,
+    bus: EventBus,
+    private readonly opts: SqliteStoreOptions,
+  ) {
+    this.db = openInstanceDb(file, registerSqlFunctions);
+    this.queue = new WriteQueue(this.db, (events: DocEvent[]) => events.forEach((e) => bus.publish(e)), opts.groupCommitMs);
+  }
+
+  private tables(doctype: string): DoctypeTables | null {
+    return lookupDoctype(this.db, doctype);
+  }
+
+  private reader(doctype: string): Reader | null {
+    const t = this.tables(doctype);
+    return t ? new Reader(this.db, t) : null;
+  }
+
+  private write<T>(doctype: string, fn: (ctx: WriteContext) => T): Promise<T> {
+    return this.queue.run((events) => {
+      const t = createDoctypeTables(this.db, doctype);
+      return fn({
+        db: this.db,
+        t,
+        domain: this.domain,
+        attachmentMaxBytes: this.opts.attachmentMaxBytes,
+        events,
+        onDesignDoc: (id, body) => this.syncIndexes(t, id, body),
+      });
+    });
+  }
+
+  async listDoctypes(): Promise<string[]> {
+    return this.db.prepare('SELECT name FROM doctypes ORDER BY name').pluck().all() as string[];
+  }
+
+  async info(doctype: string): Promise<DbInfo | null> {
+    const t = this.tables(doctype);
+    if (!t) return null;
+    const counts = this.db.prepare(`SELECT sum(deleted = 0) AS live, sum(deleted = 1) AS dead FROM ${t.docs}`).get() as { live: number | null; dead: number | null };
+    return {
+      db_name: doctype,
+      doc_count: counts.live ?? 0,
+      doc_del_count: counts.dead ?? 0,
+      update_seq: await this.currentSeq(doctype),
+      instance_start_time: '0',
+    };
+  }
+
+  async createDoctype(doctype: string): Promise<boolean> {
+    if (this.tables(doctype)) return false;
+    await this.queue.run(() => createDoctypeTables(this.db, doctype));
+    return true;
+  }
+
+  async dropDoctype(doctype: string): Promise<boolean> {
+    const t = this.tables(doctype);
+    if (!t) return false;
+    await this.queue.run(() => dropDoctypeTables(this.db, t));
+    return true;
+  }
+
+  async get(doctype: string, id: string, opts: GetOptions = {}): Promise<Doc> {
+    const r = this.reader(doctype);
+    if (!r) throw new NotFound('missing');
+    return r.get(id, opts);
+  }
+
+  async openRevs(doctype: string, id: string, revs: string[] | 'all', opts: GetOptions = {}): Promise<OpenRevResult[]> {
+    const r = this.reader(doctype);
+    if (!r) return revs === 'all' ? [] : revs.map((rev) => ({ missing: rev }));
+    return r.openRevs(id, revs, opts);
+  }
+
+  put(doctype: string, doc: Doc): Promise<{ id: string; rev: string; doc: Doc }> {
+    return this.write(doctype, (ctx) => writeNewEdit(ctx, doc));
+  }
+
+  async bulkDocs(doctype: string, docs: Doc[], newEdits: boolean): Promise<WriteResult[]> {
+    // Each document is its own savepoint: one bad doc does not fail the others.
+    const results = await Promise.all(
+      docs.map((doc) =>
+        this.write(doctype, (ctx) => (newEdits ? writeNewEdit(ctx, doc) : writeReplicated(ctx, doc))).then(
+          (r): WriteResult => ({ ok: true, id: r.id, rev: r.rev }),
+          (err: unknown): WriteResult => {
+            if (!(err instanceof HearthError)) throw err;
+            const id = typeof doc._id === 'string' ? doc._id : '';
+            return { id, error: err.error, reason: err.reason };
+          },
+        ),
+      ),
+    );
+    return newEdits ? results : results.filter((r) => r.error !== undefined);
+  }
+
+  async bulkGet(doctype: string, items: BulkGetRequestItem[], opts: { revs?: boolean; latest?: boolean; attachments?: boolean }): Promise<BulkGetResultItem[]> {
+    const r = this.reader(doctype);
+    if (!r) {
+      return items.map((i) => ({ id: String(i.id), docs: [{ error: { id: String(i.id), rev: i.rev ?? 'undefined', error: 'not_found', reason: 'missing' } }] }));
+    }
+    return r.bulkGet(items, opts);
+  }
+
+  async revsDiff(doctype: string, request: Record<string, string[]>) {
+    const r = this.reader(doctype);
+    if (!r) {
+      return Object.fromEntries(Object.entries(request).map(([id, revs]) => [id, { missing: Array.isArray(revs) ? revs : [] }]));
+    }
+    return r.revsDiff(request);
+  }
+
+  async allDocs(doctype: string, opts: AllDocsOptions): Promise<AllDocsResult> {
+    const r = this.reader(doctype);
+    if (!r) return { total_rows: 0, offset: 0, rows: opts.keys ? opts.keys.map((key) => ({ key, error: 'not_found' })) : [] };
+    return r.allDocs(opts);
+  }
+
+  async currentSeq(doctype: string): Promise<string> {
+    const t = this.tables(doctype);
+    if (!t) return '0';
+    const seq = this.db.prepare('SELECT seq FROM doctypes WHERE num = ?').pluck().get(t.num) as number;
+    return formatSeq(t, seq);
+  }
+
+  /** Parses an opaque seq; one from another epoch of the doctype (dropped and re-created) restarts at 0. */
+  private parseSince(t: DoctypeTables, since: string | undefined): number {
+    if (since === undefined || since === '0' || since === '') return 0;
+    if (since === 'now') return this.db.prepare('SELECT seq FROM doctypes WHERE num = ?').pluck().get(t.num) as number;
+    const m = /^(\d{1,15})(?:-([0-9a-f]{8}))?$/.exec(since);
+    if (!m) throw new BadRequest(`invalid since "${since.slice(0, 80)}": use a seq from a previous answer, 0 or now`, 'bad_request');
+    if (m[2] !== undefined && m[2] !== t.epoch) return 0;
+    return Number(m[1]);
+  }
+
+  async changes(doctype: string, opts: ChangesOptions): Promise<ChangesResult> {
+    const t = this.tables(doctype);
+    if (!t) return { results: [], last_seq: '0', pending: 0 };
+    const since = this.parseSince(t, opts.since);
+    const filter = opts.selector ? compileSelector(opts.selector) : null;
+    const page = new Reader(this.db, t).changes(since, opts, filter);
+    return { results: page.results, last_seq: formatSeq(t, page.last), pending: page.pending };
+  }
+
+  private indexes(t: DoctypeTables): IndexDef[] {
+    const rows = this.db.prepare('SELECT ddoc, name, def, sql_name FROM mango_indexes WHERE num = ? ORDER BY ddoc, name').all(t.num) as Array<{
+      ddoc: string; name: string; def: string; sql_name: string;
+    }>;
+    return rows.map((r) => ({ ddoc: r.ddoc, name: r.name, sqlName: r.sql_name, ...(JSON.parse(r.def) as Pick<IndexDef, 'fields' | 'partial_filter_selector'>) }));
+  }
+
+  async find(doctype: string, request: FindRequest): Promise<FindResult> {
+    const t = this.tables(doctype);
+    if (!t) return { docs: [], bookmark: 'nil' };
+    return runFind(this.db, t.docs, request, this.indexes(t));
+  }
+
+  async explain(doctype: string, request: FindRequest): Promise<ExplainResult> {
+    const t = this.tables(doctype) ?? (await this.write(doctype, (ctx) => ctx.t));
+    return explainFind(this.db, t.docs, doctype, request, this.indexes(t));
+  }
+
+  /** Keeps SQL indexes in step with the "query" design documents (created by _index or replicated). */
+  private syncIndexes(t: DoctypeTables, ddoc: string, body: Doc | null): void {
+    const old = this.db.prepare('SELECT sql_name FROM mango_indexes WHERE num = ? AND ddoc = ?').pluck().all(t.num, ddoc) as string[];
+    for (const name of old) this.db.exec(`DROP INDEX IF EXISTS ${name}`);
+    this.db.prepare('DELETE FROM mango_indexes WHERE num = ? AND ddoc = ?').run(t.num, ddoc);
+    if (!body || body.language !== 'query' || !body.views || typeof body.views !== 'object') return;
+    for (const [name, view] of Object.entries(body.views as Record<string, Doc>)) {
+      const def = mangoDefOf(view);
+      if (!def) continue;
+      const sqlName = `ix${t.num}_${createHash('sha1').update(`${ddoc}\n${name}`).digest('hex').slice(0, 16)}`;
+      const index: IndexDef = { ddoc, name, sqlName, ...def };
+      for (const stmt of indexSql(t.docs, index)) this.db.exec(stmt);
+      this.db.prepare('INSERT INTO mango_indexes (num, ddoc, name, def, sql_name) VALUES (?, ?, ?, ?, ?)').run(t.num, ddoc, name, JSON.stringify(def), sqlName);
+    }
+  }
+
+  async createIndex(doctype: string, request: IndexRequest): Promise<IndexResult> {
+    const fieldsJson = JSON.stringify(request.fields.map((f) => ({ [f.field]: f.dir })));
+    const partial = request.partial_filter_selector;
+    const hash = createHash('sha1').update(fieldsJson + JSON.stringify(partial ?? null)).digest('hex');
+    const ddoc = request.ddoc ? (request.ddoc.startsWith('_design/') ? request.ddoc : `_design/${request.ddoc}`) : `_design/${hash}`;
+    const name = request.name ?? hash;
+    return this.write(doctype, (ctx) => {
+      const existing = this.db.prepare(`SELECT rev, body, deleted FROM ${ctx.t.docs} WHERE id = ?`).get(ddoc) as { rev: string; body: string; deleted: number } | undefined;
+      const body: Doc = existing && !existing.deleted ? (JSON.parse(existing.body) as Doc) : {};
+      const views = (body.views && typeof body.views === 'object' ? body.views : {}) as Record<string, Doc>;
+      const map: Doc = { fields: Object.fromEntries(request.fields.map((f) => [f.field, f.dir])) };
+      if (partial) map.partial_filter_selector = partial as Doc;
+      const view: Doc = { map, reduce: '_count', options: { def: { fields: JSON.parse(fieldsJson) as Doc[], ...(partial ? { partial_filter_selector: partial as Doc } : {}) } } };
+      if (body.language === 'query' && JSON.stringify(views[name]) === JSON.stringify(view)) return { result: 'exists' as const, id: ddoc, name };
+      const doc: Doc = { ...body, _id: ddoc, language: 'query', views: { ...views, [name]: view } };
+      if (existing) doc._rev = existing.rev;
+      writeNewEdit(ctx, doc);
+      return { result: 'created' as const, id: ddoc, name };
+    });
+  }
+
+  async listIndexes(doctype: string): Promise<{ total_rows: number; indexes: unknown[] }> {
+    const t = this.tables(doctype);
+    const all = { ddoc: null, name: '_all_docs', type: 'special', def: { fields: [{ _id: 'asc' }] } };
+    const defs = t ? this.indexes(t) : [];
+    const indexes = [
+      all,
+      ...defs.map((d) => ({
+        ddoc: d.ddoc, name: d.name, type: 'json', partitioned: false,
+        def: { fields: d.fields.map((f) => ({ [f.field]: f.dir })), ...(d.partial_filter_selector ? { partial_filter_selector: d.partial_filter_selector } : {}) },
+      })),
+    ];
+    return { total_rows: indexes.length, indexes };
+  }
+
+  async deleteIndex(doctype: string, ddoc: string, name: string): Promise<void> {
+    const id = ddoc.startsWith('_design/') ? ddoc : `_design/${ddoc}`;
+    await this.write(doctype, (ctx) => {
+      const row = this.db.prepare(`SELECT rev, body FROM ${ctx.t.docs} WHERE id = ? AND deleted = 0`).get(id) as { rev: string; body: string } | undefined;
+      const body = row ? (JSON.parse(row.body) as Doc) : null;
+      const views = (body?.views ?? {}) as Record<string, Doc>;
+      if (!row || !body || !(name in views)) throw new NotFound('Index not found');
+      delete views[name];
+      const doc: Doc = Object.keys(views).length ? { ...body, _id: id, _rev: row.rev, views } : { _id: id, _rev: row.rev, _deleted: true };
+      writeNewEdit(ctx, doc);
+    });
+  }
+
+  async getLocal(doctype: string, id: string): Promise<Doc> {
+    const r = this.reader(doctype);
+    if (!r) throw new NotFound('missing');
+    return r.getLocal(id);
+  }
+
+  putLocal(doctype: string, id: string, doc: Doc): Promise<{ id: string; rev: string }> {
+    return this.write(doctype, (ctx) => writeLocal(ctx, id, doc, false));
+  }
+
+  deleteLocal(doctype: string, id: string, rev: string | undefined): Promise<{ id: string; rev: string }> {
+    return this.write(doctype, (ctx) => writeLocal(ctx, id, rev === undefined ? {} : { _rev: rev }, true));
+  }
+
+  async getAttachment(doctype: string, id: string, name: string, rev?: string): Promise<Attachment> {
+    const doc = await this.get(doctype, id, rev ? { rev } : {});
+    const stub = (doc._attachments as unknown as Record<string, AttStub> | undefined)?.[name];
+    if (!stub) throw new NotFound('Document is missing attachment');
+    const data = readAttachment(this.db, stub.digest);
+    if (!data) throw new NotFound('Document is missing attachment');
+    return { content_type: stub.content_type, digest: stub.digest, length: stub.length, data };
+  }
+
+  async ping(): Promise<number> {
+    const start = performance.now();
+    this.db.prepare('SELECT 1').get();
+    return performance.now() - start;
+  }
+
+  async close(): Promise<void> {
+    await this.queue.run(() => undefined); // let queued writes finish
+    if (this.db.open) this.db.close();
+  }
+}
+
+function mangoDefOf(view: Doc): Pick<IndexDef, 'fields' | 'partial_filter_selector'> | null {
+  const options = view.options as Doc | undefined;
+  const def = (options?.def ?? null) as Doc | null;
+  const map = view.map as Doc | undefined;
+  const rawFields = def?.fields ?? (map && typeof map === 'object' ? Object.entries((map.fields ?? {}) as Doc).map(([k, v]) => ({ [k]: v })) : null);
+  if (!Array.isArray(rawFields) || rawFields.length === 0) return null;
+  const fields = rawFields.map((f) => {
+    if (typeof f === 'string') return { field: f, dir: 'asc' as const };
+    const [k, v] = Object.entries(f as Doc)[0] ?? [];
+    return { field: String(k), dir: v === 'desc' ? ('desc' as const) : ('asc' as const) };
+  });
+  const partial = (def?.partial_filter_selector ?? map?.partial_filter_selector) as Record<string, unknown> | undefined;
+  return partial && Object.keys(partial).length ? { fields, partial_filter_selector: partial } : { fields };
+}

@@ -1,0 +1,185 @@
+/**
+ * Writing revisions (inside a WriteQueue transaction). `writeNewEdit` is an
+ * ordinary edit (new rev from a parent, 409 on a stale parent); `writeReplicated`
+ * inserts a revision with its history as a replicator sends it (new_edits=false).
+ */
+import type Database from 'better-sqlite3';
+import { randomBytes } from 'node:crypto';
+import { BadRequest, Conflict } from '../../common/errors.js';
+import type { DocEvent } from '../../common/bus.js';
+import { validateDocId } from '../doctype.js';
+import type { Doc, Json } from '../store.js';
+import { addRefs, dropRefs, processAttachments, type AttStub } from './attachments.js';
+import { nextSeq, type DoctypeTables } from './db.js';
+import {
+  allRevs, leaves, mergePath, newRevHash, parseRev, pathFromRevisions, revExists, winningRev, type RevNode, type RevTree,
+} from './revtree.js';
+
+interface DocRow {
+  id: string;
+  rev: string;
+  deleted: number;
+  seq: number;
+  body: string;
+  tree: string;
+}
+
+export interface WriteContext {
+  db: Database.Database;
+  t: DoctypeTables;
+  domain: string;
+  attachmentMaxBytes: number;
+  events: DocEvent[];
+  /** Called when a design doc is written, to keep SQL indexes in step. */
+  onDesignDoc?: (id: string, body: Doc | null) => void;
+}
+
+const ALLOWED_SPECIAL = new Set(['_id', '_rev', '_deleted', '_attachments', '_revisions', '_conflicts', '_deleted_conflicts', '_revs_info', '_local_seq', '_type']);
+
+/** The stored body of a revision: the document without its special members. */
+export function bodyOf(doc: Doc): Doc {
+  const body: Doc = {};
+  for (const [k, v] of Object.entries(doc)) {
+    if (k.startsWith('_')) {
+      if (!ALLOWED_SPECIAL.has(k)) throw new BadRequest(`Bad special document member: ${k}`, 'doc_validation');
+      if (k !== '_attachments') continue;
+    }
+    body[k] = v;
+  }
+  return body;
+}
+
+export const generateId = (): string => randomBytes(16).toString('hex');
+
+function getRow(ctx: WriteContext, id: string): DocRow | undefined {
+  return ctx.db.prepare(`SELECT * FROM ${ctx.t.docs} WHERE id = ?`).get(id) as DocRow | undefined;
+}
+
+function parentAttachments(ctx: WriteContext, id: string, rev: string | null): Record<string, AttStub> | null {
+  if (!rev) return null;
+  const body = ctx.db.prepare(`SELECT body FROM ${ctx.t.revs} WHERE id = ? AND rev = ?`).pluck().get(id, rev) as string | undefined;
+  if (!body) return null;
+  return ((JSON.parse(body) as Doc)._attachments as unknown as Record<string, AttStub> | undefined) ?? null;
+}
+
+/** Stores a new tree: leaf bodies, the winner row, the seq, and the event. */
+function save(ctx: WriteContext, id: string, prev: DocRow | undefined, tree: RevTree, newRev: string, body: Doc, deleted: boolean): void {
+  const { db, t } = ctx;
+  db.prepare(`INSERT OR REPLACE INTO ${t.revs} (id, rev, deleted, body) VALUES (?, ?, ?, ?)`).run(id, newRev, deleted ? 1 : 0, JSON.stringify(body));
+  addRefs(db, t.num, id, newRev, body._attachments as unknown as Record<string, AttStub> | undefined);
+  // keep bodies of leaves only (CouchDB keeps them after compaction; we compact at once)
+  const leafRevs = new Set(leaves(tree).map((l) => l.rev));
+  const stored = db.prepare(`SELECT rev FROM ${t.revs} WHERE id = ?`).pluck().all(id) as string[];
+  const gone = stored.filter((r) => !leafRevs.has(r));
+  const delRev = db.prepare(`DELETE FROM ${t.revs} WHERE id = ? AND rev = ?`);
+  for (const r of gone) delRev.run(id, r);
+  dropRefs(db, t.num, id, gone);
+
+  const win = winningRev(tree);
+  const winRow = db.prepare(`SELECT deleted, body FROM ${t.revs} WHERE id = ? AND rev = ?`).get(id, win) as { deleted: number; body: string } | undefined;
+  const winBody = winRow?.body ?? '{}';
+  const winDeleted = winRow ? winRow.deleted === 1 : leaves(tree).find((l) => l.rev === win)?.opts.deleted === true;
+  const seq = nextSeq(db, t);
+  db.prepare(`INSERT OR REPLACE INTO ${t.docs} (id, rev, deleted, seq, body, tree) VALUES (?, ?, ?, ?, ?, ?)`)
+    .run(id, win, winDeleted ? 1 : 0, seq, winBody, JSON.stringify(tree));
+
+  const wasLive = prev !== undefined && prev.deleted === 0;
+  const verb = winDeleted ? 'DELETED' : wasLive ? 'UPDATED' : 'CREATED';
+  const doc: Record<string, unknown> = { _id: id, _rev: win, ...(JSON.parse(winBody) as Doc) };
+  if (winDeleted) doc._deleted = true;
+  if (!(winDeleted && !wasLive && prev === undefined)) ctx.events.push({ domain: ctx.domain, doctype: t.doctype, id, verb, doc });
+  if (id.startsWith('_design/') && ctx.onDesignDoc) ctx.onDesignDoc(id, winDeleted ? null : (JSON.parse(winBody) as Doc));
+}
+
+/** An ordinary edit: returns the new rev, or throws Conflict. */
+export function writeNewEdit(ctx: WriteContext, input: Doc): { id: string; rev: string; doc: Doc } {
+  const id = input._id === undefined ? generateId() : validateDocId(input._id);
+  if (id.startsWith('_local/')) throw new BadRequest('_local documents are written with PUT /_local/:id', 'illegal_docid');
+  const deleted = input._deleted === true;
+  const body = bodyOf(input);
+  const prev = getRow(ctx, id);
+  let parent: string | null = null;
+  let tree: RevTree | null = null;
+  if (input._rev !== undefined) {
+    if (!parseRev(input._rev)) throw new BadRequest(`invalid _rev "${String(input._rev).slice(0, 80)}": expected N-<32 hex>`, 'bad_request');
+    parent = input._rev as string;
+  }
+  if (prev) {
+    tree = JSON.parse(prev.tree) as RevTree;
+    if (parent === null) {
+      if (prev.deleted === 0) throw new Conflict();
+      parent = prev.rev; // re-creating a deleted document extends its tombstone
+    } else if (!leaves(tree).some((l) => l.rev === parent)) {
+      throw new Conflict();
+    }
+  } else if (parent !== null) {
+    throw new Conflict();
+  }
+  const pos = parent ? (parseRev(parent)?.pos ?? 0) + 1 : 1;
+  const atts = processAttachments(ctx.db, body._attachments, parentAttachments(ctx, id, parent), pos, ctx.attachmentMaxBytes);
+  if (atts) body._attachments = atts as unknown as Json;
+  else delete body._attachments;
+  const hash = newRevHash(parent, body, deleted);
+  const leaf: RevNode = [hash, { status: 'available', deleted }, []];
+  const path = parent
+    ? { pos: pos - 1, ids: [parseRev(parent)?.hash as string, { status: 'missing' }, [leaf]] as RevNode }
+    : { pos: 1, ids: leaf };
+  const merged = mergePath(tree, path);
+  if (tree && merged.conflicts !== 'new_leaf') throw new Conflict();
+  const rev = `${pos}-${hash}`;
+  save(ctx, id, prev, merged.tree, rev, body, deleted);
+  return { id, rev, doc: { ...body, _id: id, _rev: rev } };
+}
+
+/** A replicated revision (new_edits=false): merged into the tree, never a conflict. */
+export function writeReplicated(ctx: WriteContext, input: Doc): { id: string; rev: string } {
+  const id = validateDocId(input._id);
+  const parsed = parseRev(input._rev);
+  if (!parsed) throw new BadRequest('new_edits=false needs a valid _rev on every document', 'bad_request');
+  const deleted = input._deleted === true;
+  let start = parsed.pos;
+  let ids = [parsed.hash];
+  const revisions = input._revisions as { start?: unknown; ids?: unknown } | undefined;
+  if (revisions !== undefined) {
+    const okIds = Array.isArray(revisions.ids) && revisions.ids.length > 0 && revisions.ids.every((h) => typeof h === 'string' && /^[0-9a-f]{32}$/.test(h));
+    if (!okIds || revisions.start !== parsed.pos || (revisions.ids as string[])[0] !== parsed.hash) {
+      throw new BadRequest('_revisions does not match _rev', 'bad_request');
+    }
+    start = revisions.start as number;
+    ids = (revisions.ids as string[]).slice(0, 1000);
+  }
+  const prev = getRow(ctx, id);
+  const tree = prev ? (JSON.parse(prev.tree) as RevTree) : null;
+  const rev = `${parsed.pos}-${parsed.hash}`;
+  if (tree && revExists(tree, rev)) return { id, rev }; // already known (as a leaf or an ancestor)
+  const body = bodyOf(input);
+  const parentRev = ids.length > 1 ? `${start - 1}-${ids[1]}` : null;
+  const atts = processAttachments(ctx.db, body._attachments, parentAttachments(ctx, id, parentRev), parsed.pos, ctx.attachmentMaxBytes);
+  if (atts) body._attachments = atts as unknown as Json;
+  else delete body._attachments;
+  const merged = mergePath(tree, pathFromRevisions(start, ids, deleted));
+  if (tree && !allRevs(merged.tree).has(rev)) return { id, rev }; // stemmed away: older than what we keep
+  save(ctx, id, prev, merged.tree, rev, body, deleted);
+  return { id, rev };
+}
+
+/** _local documents: not replicated, not in changes; rev "0-N". */
+export function writeLocal(ctx: WriteContext, id: string, input: Doc, remove: boolean): { id: string; rev: string } {
+  const { db, t } = ctx;
+  const row = db.prepare(`SELECT rev FROM ${t.local} WHERE id = ?`).get(id) as { rev: string } | undefined;
+  const given = input._rev;
+  if (row && given !== row.rev) throw new Conflict();
+  if (!row && remove) throw new Conflict();
+  if (!row && given !== undefined && given !== null && given !== '0-0') throw new Conflict();
+  const n = row ? Number(row.rev.split('-')[1]) + 1 : 1;
+  const rev = `0-${n}`;
+  if (remove) {
+    db.prepare(`DELETE FROM ${t.local} WHERE id = ?`).run(id);
+    return { id: `_local/${id}`, rev: '0-0' };
+  }
+  const body = { ...input };
+  delete body._id;
+  delete body._rev;
+  db.prepare(`INSERT OR REPLACE INTO ${t.local} (id, rev, body) VALUES (?, ?, ?)`).run(id, rev, JSON.stringify(body));
+  return { id: `_local/${id}`, rev };
+}

@@ -1,0 +1,177 @@
+/**
+ * The global instance registry on embedded SQLite: one row per instance, its
+ * aliases and its secrets. Each instance's documents live in their own database
+ * (see data/sqlite), never here.
+ */
+import Database from 'better-sqlite3';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { hash } from '@node-rs/argon2';
+import { BadRequest, Conflict, NotFound } from '../common/errors.js';
+import { normalizeHost, validateDomain } from './domain.js';
+import type { Instance, InstancePatch, InstanceRegistry, InstanceSecrets, NewInstance } from './types.js';
+
+interface Row {
+  id: string;
+  domain: string;
+  locale: string;
+  email: string | null;
+  public_name: string | null;
+  tz: string | null;
+  disk_quota: number | null;
+  passphrase_hash: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export class SqliteInstanceRegistry implements InstanceRegistry {
+  private readonly db: Database.Database;
+  private readonly secretCache = new Map<string, InstanceSecrets>();
+
+  constructor(file: string) {
+    this.db = new Database(file);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = FULL');
+    this.db.pragma('foreign_keys = ON');
+    this.db.exec(`
+      CREATE TABLE IF NOT EXISTS instances (
+        id TEXT PRIMARY KEY, domain TEXT NOT NULL UNIQUE, locale TEXT NOT NULL, email TEXT, public_name TEXT,
+        tz TEXT, disk_quota INTEGER, passphrase_hash TEXT, created_at TEXT NOT NULL, updated_at TEXT NOT NULL,
+        secret_session BLOB NOT NULL, secret_cli BLOB NOT NULL, secret_oauth BLOB NOT NULL);
+      CREATE TABLE IF NOT EXISTS aliases (
+        alias TEXT PRIMARY KEY, instance_id TEXT NOT NULL REFERENCES instances(id) ON DELETE CASCADE);`);
+  }
+
+  private toInstance(row: Row): Instance {
+    const aliases = this.db
+      .prepare('SELECT alias FROM aliases WHERE instance_id = ? ORDER BY alias')
+      .pluck()
+      .all(row.id) as string[];
+    return {
+      id: row.id,
+      domain: row.domain,
+      aliases,
+      locale: row.locale,
+      email: row.email,
+      publicName: row.public_name,
+      tz: row.tz,
+      diskQuota: row.disk_quota,
+      passphraseHash: row.passphrase_hash,
+      onboarded: row.passphrase_hash !== null,
+      createdAt: row.created_at,
+      updatedAt: row.updated_at,
+    };
+  }
+
+  private hostTaken(host: string, exceptId: string | null): boolean {
+    const inst = this.db.prepare('SELECT id FROM instances WHERE domain = ?').pluck().get(host) as string | undefined;
+    const alias = this.db.prepare('SELECT instance_id FROM aliases WHERE alias = ?').pluck().get(host) as string | undefined;
+    const owner = inst ?? alias;
+    return owner !== undefined && owner !== exceptId;
+  }
+
+  private checkAliases(aliases: string[], exceptId: string | null): string[] {
+    const clean = [...new Set(aliases.map((a) => validateDomain(a)))];
+    for (const alias of clean) {
+      if (this.hostTaken(alias, exceptId)) throw new Conflict(`the domain ${alias} is already used by another instance`);
+    }
+    return clean;
+  }
+
+  async create(input: NewInstance): Promise<Instance> {
+    const domain = validateDomain(input.domain);
+    if (this.hostTaken(domain, null)) throw new Conflict(`an instance already exists for ${domain}`);
+    const aliases = this.checkAliases(input.aliases ?? [], null);
+    if (aliases.includes(domain)) throw new BadRequest('an alias cannot be the main domain');
+    const passphraseHash = input.passphrase ? await hash(input.passphrase) : null;
+    const now = new Date().toISOString();
+    const id = randomUUID().replace(/-/g, '');
+    this.db.transaction(() => {
+      this.db
+        .prepare(
+          `INSERT INTO instances (id, domain, locale, email, public_name, tz, disk_quota, passphrase_hash, created_at, updated_at,
+             secret_session, secret_cli, secret_oauth) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+        )
+        .run(id, domain, input.locale ?? 'en', input.email ?? null, input.publicName ?? null, input.tz ?? null,
+          input.diskQuota ?? null, passphraseHash, now, now, randomBytes(64), randomBytes(64), randomBytes(64));
+      const addAlias = this.db.prepare('INSERT INTO aliases (alias, instance_id) VALUES (?, ?)');
+      for (const alias of aliases) addAlias.run(alias, id);
+    })();
+    return (await this.get(domain)) as Instance;
+  }
+
+  async get(domain: string): Promise<Instance | null> {
+    const row = this.db.prepare('SELECT * FROM instances WHERE domain = ?').get(normalizeHost(domain)) as Row | undefined;
+    return row ? this.toInstance(row) : null;
+  }
+
+  async findByHost(host: string): Promise<Instance | null> {
+    const h = normalizeHost(host);
+    const row = this.db
+      .prepare('SELECT * FROM instances WHERE domain = ? OR id = (SELECT instance_id FROM aliases WHERE alias = ?)')
+      .get(h, h) as Row | undefined;
+    return row ? this.toInstance(row) : null;
+  }
+
+  async list(): Promise<Instance[]> {
+    const rows = this.db.prepare('SELECT * FROM instances ORDER BY domain').all() as Row[];
+    return rows.map((r) => this.toInstance(r));
+  }
+
+  async count(): Promise<number> {
+    return this.db.prepare('SELECT count(*) FROM instances').pluck().get() as number;
+  }
+
+  async modify(domain: string, patch: InstancePatch): Promise<Instance> {
+    const current = await this.get(domain);
+    if (!current) throw new NotFound(`no instance for ${domain}`);
+    const aliases = patch.aliases !== undefined ? this.checkAliases(patch.aliases, current.id) : null;
+    if (aliases?.includes(current.domain)) throw new BadRequest('an alias cannot be the main domain');
+    const passphraseHash = patch.passphrase ? await hash(patch.passphrase) : current.passphraseHash;
+    const pick = <T>(v: T | undefined, old: T): T => (v === undefined ? old : v);
+    this.db.transaction(() => {
+      this.db
+        .prepare(
+          `UPDATE instances SET locale = ?, email = ?, public_name = ?, tz = ?, disk_quota = ?, passphrase_hash = ?, updated_at = ?
+           WHERE id = ?`,
+        )
+        .run(pick(patch.locale ?? undefined, current.locale), pick(patch.email, current.email),
+          pick(patch.publicName, current.publicName), pick(patch.tz, current.tz), pick(patch.diskQuota, current.diskQuota),
+          passphraseHash, new Date().toISOString(), current.id);
+      if (aliases) {
+        this.db.prepare('DELETE FROM aliases WHERE instance_id = ?').run(current.id);
+        const addAlias = this.db.prepare('INSERT INTO aliases (alias, instance_id) VALUES (?, ?)');
+        for (const alias of aliases) addAlias.run(alias, current.id);
+      }
+    })();
+    return (await this.get(current.domain)) as Instance;
+  }
+
+  async destroy(domain: string): Promise<void> {
+    const current = await this.get(domain);
+    if (!current) throw new NotFound(`no instance for ${domain}`);
+    this.db.prepare('DELETE FROM instances WHERE id = ?').run(current.id);
+    this.secretCache.delete(current.id);
+  }
+
+  async secrets(instance: Instance): Promise<InstanceSecrets> {
+    const cached = this.secretCache.get(instance.id);
+    if (cached) return cached;
+    const row = this.db
+      .prepare('SELECT secret_session, secret_cli, secret_oauth FROM instances WHERE id = ?')
+      .get(instance.id) as { secret_session: Buffer; secret_cli: Buffer; secret_oauth: Buffer } | undefined;
+    if (!row) throw new NotFound(`no instance for ${instance.domain}`);
+    const secrets = { session: row.secret_session, cli: row.secret_cli, oauth: row.secret_oauth };
+    this.secretCache.set(instance.id, secrets);
+    return secrets;
+  }
+
+  async ping(): Promise<number> {
+    const start = performance.now();
+    this.db.prepare('SELECT 1').get();
+    return performance.now() - start;
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
+  }
+}

@@ -1,0 +1,57 @@
+/** Instances: one per person, chosen by the Host header. */
+export interface Instance {
+  /** Stable identifier; also names the instance's storage (never derived from user text). */
+  id: string;
+  /** The main domain, port included when not 80/443 (e.g. "alice.example.org", "hearth.localhost:8080"). */
+  domain: string;
+  aliases: string[];
+  locale: string;
+  email: string | null;
+  publicName: string | null;
+  tz: string | null;
+  /** Bytes; null = unlimited. */
+  diskQuota: number | null;
+  /** argon2id hash of the owner's passphrase (set at creation or by onboarding), or null. */
+  passphraseHash: string | null;
+  /** Set once onboarding is done (a passphrase exists). */
+  onboarded: boolean;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** Per-instance secrets, generated at creation, never returned by the admin API. */
+export interface InstanceSecrets {
+  /** Signs app and konnector tokens (cozy-stack's session secret). */
+  session: Uint8Array;
+  /** Signs cli tokens. */
+  cli: Uint8Array;
+  /** Signs OAuth access/refresh and share tokens. */
+  oauth: Uint8Array;
+}
+
+export interface NewInstance {
+  domain: string;
+  aliases?: string[];
+  locale?: string;
+  email?: string | null;
+  publicName?: string | null;
+  tz?: string | null;
+  diskQuota?: number | null;
+  passphrase?: string | null;
+}
+
+export type InstancePatch = Partial<Omit<NewInstance, 'domain'>>;
+
+export interface InstanceRegistry {
+  create(input: NewInstance): Promise<Instance>;
+  get(domain: string): Promise<Instance | null>;
+  /** Resolves a Host header (domain or alias, port included). */
+  findByHost(host: string): Promise<Instance | null>;
+  list(): Promise<Instance[]>;
+  count(): Promise<number>;
+  modify(domain: string, patch: InstancePatch): Promise<Instance>;
+  destroy(domain: string): Promise<void>;
+  secrets(instance: Instance): Promise<InstanceSecrets>;
+  ping(): Promise<number>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,64 @@
+/** The public HTTP server: instance by Host header, CORS, error mapping, the API routes. */
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import cors from '@fastify/cors';
+import type { Logger } from 'pino';
+import { NotFound } from '../common/errors.js';
+import type { HearthConfig } from '../config/types.js';
+import type { Instance, InstanceRegistry } from '../instances/types.js';
+import { registerDataRoutes, type DataDeps } from '../data/routes.js';
+import { registerStatusRoutes, type StatusCheck } from '../status/routes.js';
+import { errorHandler } from './http-errors.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    instance: Instance | null;
+  }
+}
+
+/** Routes that answer on any host (no instance needed). */
+const GLOBAL = new Set(['/status', '/version', '/connection_check']);
+
+export interface PublicDeps extends DataDeps {
+  config: HearthConfig;
+  registry: InstanceRegistry;
+  logger: Logger;
+  checks: StatusCheck[];
+}
+
+export async function buildPublicApp(deps: PublicDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: deps.logger as FastifyBaseLogger,
+    bodyLimit: deps.config.server.bodyLimit,
+    maxParamLength: 2048,
+    requestIdHeader: 'x-request-id',
+    return503OnClosing: true,
+  });
+  app.decorateRequest('instance', null);
+  app.setErrorHandler(errorHandler);
+  app.setNotFoundHandler((req, reply) => {
+    errorHandler(new NotFound(`no route for ${req.method} ${req.url.split('?')[0]}`), req, reply);
+  });
+  // Browser PouchDB and web apps: credentials allowed, the origin reflected (cozy-stack's /data rules).
+  await app.register(cors, {
+    origin: true,
+    credentials: true,
+    methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'],
+    exposedHeaders: ['ETag', 'Content-Type', 'Content-Length', 'X-Request-Id'],
+    maxAge: 86400,
+  });
+  app.addHook('onRequest', async (req) => {
+    req.instance = await deps.registry.findByHost(req.headers.host ?? '');
+    const path = req.url.split('?')[0] ?? '';
+    if (!req.instance && !GLOBAL.has(path) && req.method !== 'OPTIONS') {
+      throw new NotFound(`no instance is served at ${String(req.headers.host ?? '(no Host header)').slice(0, 300)}: check the domain, or create it with \`hearth instances add\``);
+    }
+  });
+  app.addHook('onSend', async (_req, reply, payload) => {
+    reply.header('X-Content-Type-Options', 'nosniff');
+    if (!reply.getHeader('Content-Security-Policy')) reply.header('Content-Security-Policy', "default-src 'none'; frame-ancestors 'none'");
+    return payload;
+  });
+  registerStatusRoutes(app, deps.checks, deps.config.dev);
+  registerDataRoutes(app, deps);
+  return app;
+}

@@ -1,0 +1,19 @@
+/**
+ * A Hearth server in its own process, for crash tests: `node --import tsx
+ * test/helpers/server-main.ts <dataDir>`. Prints one JSON line {port, domain, token}.
+ */
+import { pino } from 'pino';
+import type { AddressInfo } from 'node:net';
+import { createHearth } from '../../src/server/compose.js';
+import { testConfig } from './hearth.js';
+
+const dataDir = process.argv[2];
+if (!dataDir) throw new Error('usage: server-main.ts <dataDir> [port]');
+const hearth = await createHearth(testConfig(dataDir), pino({ level: 'silent' }));
+await hearth.publicApp.listen({ host: '127.0.0.1', port: Number(process.argv[3] ?? 0) });
+const port = (hearth.publicApp.server.address() as AddressInfo).port;
+const domain = `localhost:${port}`;
+const instance = (await hearth.registry.get(domain)) ?? (await hearth.registry.create({ domain }));
+const token = await hearth.tokens.issue(instance, { aud: 'cli', sub: 'crash', scope: 'io.cozy.crash' });
+process.stdout.write(JSON.stringify({ port, domain, token }) + '\n');
+process.on('SIGTERM', () => void hearth.close().then(() => process.exit(0)));
