@@ -26,6 +26,8 @@ interface Row {
 export class SqliteInstanceRegistry implements InstanceRegistry {
   private readonly db: Database.Database;
   private readonly secretCache = new Map<string, InstanceSecrets>();
+  /** Host → instance, for the per-request lookup; cleared on every change (one process owns the file). */
+  private readonly hostCache = new Map<string, Instance | null>();
 
   constructor(file: string) {
     this.db = new Database(file);
@@ -96,6 +98,7 @@ export class SqliteInstanceRegistry implements InstanceRegistry {
       const addAlias = this.db.prepare('INSERT INTO aliases (alias, instance_id) VALUES (?, ?)');
       for (const alias of aliases) addAlias.run(alias, id);
     })();
+    this.hostCache.clear();
     return (await this.get(domain)) as Instance;
   }
 
@@ -106,10 +109,15 @@ export class SqliteInstanceRegistry implements InstanceRegistry {
 
   async findByHost(host: string): Promise<Instance | null> {
     const h = normalizeHost(host);
+    const cached = this.hostCache.get(h);
+    if (cached !== undefined) return cached;
     const row = this.db
       .prepare('SELECT * FROM instances WHERE domain = ? OR id = (SELECT instance_id FROM aliases WHERE alias = ?)')
       .get(h, h) as Row | undefined;
-    return row ? this.toInstance(row) : null;
+    const found = row ? this.toInstance(row) : null;
+    if (this.hostCache.size >= 10_000) this.hostCache.clear(); // bounded: unknown hosts cannot fill memory
+    this.hostCache.set(h, found);
+    return found;
   }
 
   async list(): Promise<Instance[]> {
@@ -143,6 +151,7 @@ export class SqliteInstanceRegistry implements InstanceRegistry {
         for (const alias of aliases) addAlias.run(alias, current.id);
       }
     })();
+    this.hostCache.clear();
     return (await this.get(current.domain)) as Instance;
   }
 
@@ -151,6 +160,7 @@ export class SqliteInstanceRegistry implements InstanceRegistry {
     if (!current) throw new NotFound(`no instance for ${domain}`);
     this.db.prepare('DELETE FROM instances WHERE id = ?').run(current.id);
     this.secretCache.delete(current.id);
+    this.hostCache.clear();
   }
 
   async secrets(instance: Instance): Promise<InstanceSecrets> {

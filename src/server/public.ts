@@ -29,7 +29,7 @@ export async function buildPublicApp(deps: PublicDeps): Promise<FastifyInstance>
   const app = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
     bodyLimit: deps.config.server.bodyLimit,
-    maxParamLength: 2048,
+    routerOptions: { maxParamLength: 2048 },
     requestIdHeader: 'x-request-id',
     return503OnClosing: true,
   });

@@ -5,3 +5,4 @@ declare module 'pouchdb-adapter-memory';
 declare module 'pouchdb-replication';
 declare module 'pouchdb-selector-core';
 declare module 'pouchdb-collate';
+declare module 'cozy-stack-client';

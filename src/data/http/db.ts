@@ -1,5 +1,6 @@
 /** Doctype-level routes: info, create, drop, _all_docs, _normal_docs, _all_doctypes. */
 import type { FastifyInstance } from 'fastify';
+import { createHash } from 'node:crypto';
 import { BadRequest, NotFound, PreconditionFailed, Forbidden } from '../../common/errors.js';
 import { Permissions } from '../../permissions/rules.js';
 import type { AllDocsOptions } from '../store.js';
@@ -32,7 +33,13 @@ function allDocsOptions(q: Q, body: unknown): AllDocsOptions {
 }
 
 export function registerDbRoutes(app: FastifyInstance, deps: DataDeps): void {
-  app.get('/data/', async () => ({ message: 'welcome to a cozy API' }));
+  // PouchDB derives replication ids from the server uuid: it must be stable for an instance.
+  app.get('/data/', async (req) => ({
+    message: 'welcome to a cozy API',
+    couchdb: 'Welcome',
+    uuid: createHash('sha256').update(`server-uuid\n${instanceOf(req).id}`).digest('hex').slice(0, 32),
+    vendor: { name: 'Hearth' },
+  }));
 
   app.get('/data/_all_doctypes', async (req) => {
     const instance = instanceOf(req);

@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { BadRequest, Conflict } from '../../common/errors.js';
 import type { Doc, GetOptions } from '../store.js';
 import { validateDocId } from '../doctype.js';
+import { parseRev } from '../sqlite/revtree.js';
 import { allowDoc, bool, docAccess, jsonParam, objectBody, withType, type DataDeps } from './context.js';
 
 type P = { doctype: string; docid: string };
@@ -60,6 +61,7 @@ export function registerDocRoutes(app: FastifyInstance, deps: DataDeps): void {
     const hasRev = doc._rev !== undefined;
     if (hasId !== hasRev) throw new BadRequest('give both _id and _rev to update a document, or neither to create it with this id');
     if (hasId && doc._id !== id) throw new BadRequest('the _id in the body does not match the id in the URL');
+    if (hasRev && !parseRev(doc._rev)) throw new BadRequest(`invalid _rev "${String(doc._rev).slice(0, 80)}": expected N-<32 hex>`);
     if (hasRev) {
       const old = await access.store.get(access.doctype, id).catch(() => null);
       if (!old) throw new Conflict();

@@ -28,6 +28,8 @@ export function processAttachments(
   parentAtts: Record<string, AttStub> | null,
   revpos: number,
   maxBytes: number,
+  /** Replicated revisions keep the revpos they come with. */
+  keepRevpos = false,
 ): Record<string, AttStub> | undefined {
   if (incoming === undefined || incoming === null) return undefined;
   if (typeof incoming !== 'object' || Array.isArray(incoming)) throw new BadRequest('_attachments must be an object', 'doc_validation');
@@ -45,7 +47,7 @@ export function processAttachments(
       if (total > maxBytes) throw new PayloadTooLarge(`the attachments of this document are larger than the limit of ${maxBytes} bytes`);
       const digest = 'md5-' + createHash('md5').update(data).digest('base64');
       db.prepare('INSERT OR IGNORE INTO attachments (digest, data) VALUES (?, ?)').run(digest, data);
-      out[name] = { content_type: contentType, digest, length: data.length, revpos, stub: true };
+      out[name] = { content_type: contentType, digest, length: data.length, revpos: keepRevpos && typeof att.revpos === 'number' ? att.revpos : revpos, stub: true };
     } else if (att.stub === true) {
       const prev = parentAtts?.[name];
       const digest = typeof att.digest === 'string' ? att.digest : prev?.digest;

@@ -154,7 +154,7 @@ export function writeReplicated(ctx: WriteContext, input: Doc): { id: string; re
   if (tree && revExists(tree, rev)) return { id, rev }; // already known (as a leaf or an ancestor)
   const body = bodyOf(input);
   const parentRev = ids.length > 1 ? `${start - 1}-${ids[1]}` : null;
-  const atts = processAttachments(ctx.db, body._attachments, parentAttachments(ctx, id, parentRev), parsed.pos, ctx.attachmentMaxBytes);
+  const atts = processAttachments(ctx.db, body._attachments, parentAttachments(ctx, id, parentRev), parsed.pos, ctx.attachmentMaxBytes, true);
   if (atts) body._attachments = atts as unknown as Json;
   else delete body._attachments;
   const merged = mergePath(tree, pathFromRevisions(start, ids, deleted));

@@ -1,0 +1,810 @@
+/**
+ * `npm run bench`: Hearth's /data API against pouchdb-server 4.2 (the CouchDB-compatible
+ * Node peer) and against a bare Fastify route (the ceiling), side by side in one run,
+ * same client, loopback only. Each server runs in its own child process with a private
+ * temporary directory and port; all are stopped at the end. Prints a table and writes
+ * bench/RESULTS.md.
+ *
+ * Environment knobs (all optional):
+ *   BENCH_QUICK=1            short smoke run (10k docs for _find, 2 s per workload); no RESULTS.md
+ *   BENCH_SERVERS=hearth,…   only these servers (hearth, pouchdb, fastify); no RESULTS.md
+ *   BENCH_PROFILE=1          start Hearth with --cpu-prof into bench/profiles/ (then see bench/profile-top.ts)
+ *   BENCH_CONCURRENCY=16     in-flight requests for the throughput workloads
+ */
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { mkdtempSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { Agent, request as httpRequest } from 'node:http';
+import { tmpdir, cpus, totalmem } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
+const ROOT = dirname(BENCH_DIR);
+const QUICK = process.env.BENCH_QUICK === '1';
+const PROFILE = process.env.BENCH_PROFILE === '1';
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
+const SERVERS = (process.env.BENCH_SERVERS ?? 'hearth,pouchdb,fastify').split(',').map((s) => s.trim());
+const FULL_RUN = !QUICK && SERVERS.length === 3 && !PROFILE && CONCURRENCY === 16;
+
+const WARMUP_MS = QUICK ? 500 : 1_000;
+const MEASURE_MS = QUICK ? 2_000 : 8_000;
+const FIND_MS = QUICK ? 1_500 : 4_000;
+const FIND_DOCS = QUICK ? 10_000 : 100_000;
+const FIND_GROUPS = FIND_DOCS / 10; // each group value matches 10 documents
+const READ_DOCS = 1_000;
+const CHANGES_DOCS = 10_000;
+const REPL_DOCS = QUICK ? 2_000 : 10_000;
+const BULK_BATCH = 1_000;
+const WATCHDOG_MS = 15 * 60_000;
+
+// PouchDB 9 from the repository's own dependencies (bench/node_modules has pouchdb-server's PouchDB 7).
+/* eslint-disable @typescript-eslint/no-explicit-any */
+type Pouch = any;
+const rootRequire = createRequire(join(ROOT, 'package.json'));
+const PouchDB: any = (rootRequire('pouchdb-core') as any)
+  .plugin(rootRequire('pouchdb-adapter-http'))
+  .plugin(rootRequire('pouchdb-adapter-memory'))
+  .plugin(rootRequire('pouchdb-replication'));
+/* eslint-enable @typescript-eslint/no-explicit-any */
+
+// ---------------------------------------------------------------------------------------------
+// Servers
+
+type ServerName = 'hearth' | 'pouchdb-server' | 'fastify';
+
+interface Server {
+  name: ServerName;
+  proc: ChildProcess;
+  pid: number;
+  port: number;
+  dir: string;
+  /** Host header to send (Hearth serves instances by Host). */
+  host: string;
+  auth: Record<string, string>;
+  /** URL path of a database / doctype. */
+  db(name: string): string;
+  /** Where to POST a new document. */
+  createPath(name: string): string;
+  /** URL for PouchDB's http adapter. */
+  url(name: string): string;
+  pouchOpts: Record<string, unknown>;
+  stderr: string[];
+}
+
+const children = new Set<ChildProcess>();
+/** Temporary directories, removed when this process exits (whatever the outcome). */
+const tempDirs = new Set<string>();
+
+function killChildren(): void {
+  for (const c of children) if (c.exitCode === null && c.pid) process.kill(c.pid, 'SIGKILL');
+}
+process.on('exit', () => {
+  killChildren();
+  for (const d of tempDirs) rmSync(d, { recursive: true, force: true });
+});
+for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => process.exit(130));
+
+/**
+ * The servers run compiled to plain JS (bench/tsconfig.servers.json, into a temporary directory
+ * whose node_modules links to the repository's), as `hearth serve` runs from dist/: no tsx loader
+ * in their process (it costs ~25 MB of RSS and some start-up time).
+ */
+let buildDir: string | null = null;
+function buildServers(): string {
+  if (buildDir) return buildDir;
+  const out = mkdtempSync(join(tmpdir(), 'bench-build-'));
+  tempDirs.add(out);
+  buildDir = out;
+  try {
+    execFileSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(BENCH_DIR, 'tsconfig.servers.json'), '--outDir', out], { stdio: ['ignore', 'pipe', 'pipe'] });
+  } catch (e) {
+    // type errors still emit JS; a missing file will fail at start-up with a clear message
+    log(`tsc reported errors while compiling the servers (continuing):\n${String((e as { stdout?: Buffer }).stdout ?? e).slice(0, 2000)}`);
+  }
+  symlinkSync(join(ROOT, 'node_modules'), join(out, 'node_modules'), 'dir');
+  writeFileSync(join(out, 'package.json'), '{ "type": "module" }\n');
+  return out;
+}
+
+async function startChild(name: ServerName, script: string, args: string[], nodeFlags: string[] = []): Promise<{ proc: ChildProcess; line: Record<string, unknown>; dir: string; stderr: string[] }> {
+  const dir = mkdtempSync(join(tmpdir(), `bench-${name}-`));
+  tempDirs.add(dir);
+  const js = join(buildServers(), 'bench', script.replace(/\.ts$/, '.js'));
+  const proc = spawn(process.execPath, [...nodeFlags, js, dir, ...args], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, NODE_ENV: 'production' },
+  });
+  children.add(proc);
+  const stderr: string[] = [];
+  proc.stderr?.setEncoding('utf8').on('data', (s: string) => {
+    stderr.push(s);
+    if (stderr.length > 50) stderr.shift();
+  });
+  const line = await new Promise<Record<string, unknown>>((resolve, reject) => {
+    let buf = '';
+    const timer = setTimeout(() => reject(new Error(`${name} did not start in 60 s: ${stderr.join('')}`)), 60_000);
+    proc.stdout?.setEncoding('utf8').on('data', (s: string) => {
+      buf += s;
+      const nl = buf.indexOf('\n');
+      if (nl >= 0) {
+        clearTimeout(timer);
+        try {
+          resolve(JSON.parse(buf.slice(0, nl)) as Record<string, unknown>);
+        } catch (e) {
+          reject(new Error(`${name} printed ${buf.slice(0, 200)}: ${String(e)}`));
+        }
+      }
+    });
+    proc.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${name} exited with ${code} before it was ready: ${stderr.join('')}`));
+    });
+  });
+  return { proc, line, dir, stderr };
+}
+
+async function startHearth(): Promise<Server> {
+  const flags: string[] = [];
+  if (PROFILE) {
+    mkdirSync(join(BENCH_DIR, 'profiles'), { recursive: true });
+    flags.push('--cpu-prof', '--cpu-prof-dir', join(BENCH_DIR, 'profiles'));
+  }
+  const { proc, line, dir, stderr } = await startChild('hearth', 'hearth-server.ts', [], flags);
+  const port = Number(line.port);
+  const domain = String(line.domain);
+  const token = String(line.token);
+  return {
+    name: 'hearth', proc, pid: proc.pid ?? 0, port, dir, stderr,
+    host: domain,
+    auth: { authorization: `Bearer ${token}` },
+    db: (n) => `/data/io.cozy.bench.${n}`,
+    createPath: (n) => `/data/io.cozy.bench.${n}/`,
+    // PouchDB sends the token as a Basic password (Hearth accepts it); `localhost` keeps the Host = instance domain.
+    url: (n) => `http://${domain}/data/io.cozy.bench.${n}`,
+    pouchOpts: { auth: { username: 'bench', password: token } },
+  };
+}
+
+async function startPouchServer(): Promise<Server> {
+  const { proc, line, dir, stderr } = await startChild('pouchdb-server', 'pouchdb-server.ts', [BENCH_DIR]);
+  const port = Number(line.port);
+  return {
+    name: 'pouchdb-server', proc, pid: proc.pid ?? 0, port, dir, stderr,
+    host: `127.0.0.1:${port}`,
+    auth: {},
+    db: (n) => `/bench_${n}`,
+    createPath: (n) => `/bench_${n}`,
+    url: (n) => `http://127.0.0.1:${port}/bench_${n}`,
+    pouchOpts: {},
+  };
+}
+
+async function startFastify(): Promise<Server> {
+  const { proc, line, dir, stderr } = await startChild('fastify', 'fastify-server.ts', []);
+  const port = Number(line.port);
+  return {
+    name: 'fastify', proc, pid: proc.pid ?? 0, port, dir, stderr,
+    host: `127.0.0.1:${port}`, auth: {},
+    db: () => '', createPath: () => '/echo', url: () => '', pouchOpts: {},
+  };
+}
+
+async function stopServer(s: Server): Promise<void> {
+  if (s.proc.exitCode === null) {
+    const exited = new Promise<void>((ok) => s.proc.once('exit', () => ok()));
+    process.kill(s.pid, 'SIGTERM');
+    const timer = setTimeout(() => {
+      if (s.proc.exitCode === null) process.kill(s.pid, 'SIGKILL');
+    }, 15_000);
+    await exited;
+    clearTimeout(timer);
+  }
+  children.delete(s.proc);
+  rmSync(s.dir, { recursive: true, force: true });
+}
+
+function rssMB(pid: number): { rss: number; hwm: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
+  return { rss: kb('VmRSS') / 1024, hwm: kb('VmHWM') / 1024 };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The client: node:http with a keep-alive agent per server, CONCURRENCY sockets
+
+interface Res {
+  status: number;
+  body: Buffer;
+}
+
+const agents = new Map<string, Agent>();
+function agentFor(s: Server): Agent {
+  let a = agents.get(s.name);
+  if (!a) {
+    a = new Agent({ keepAlive: true, maxSockets: CONCURRENCY, maxFreeSockets: CONCURRENCY });
+    agents.set(s.name, a);
+  }
+  return a;
+}
+
+function call(s: Server, method: string, path: string, body?: unknown, timeoutMs = 120_000): Promise<Res> {
+  const payload = body === undefined ? undefined : Buffer.isBuffer(body) ? body : Buffer.from(JSON.stringify(body));
+  const headers: Record<string, string | number> = { host: s.host, accept: 'application/json', ...s.auth };
+  if (payload) {
+    headers['content-type'] = 'application/json';
+    headers['content-length'] = payload.length;
+  }
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ host: '127.0.0.1', port: s.port, method, path, headers, agent: agentFor(s), timeout: timeoutMs }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks) }));
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error(`${s.name} ${method} ${path}: no answer in ${timeoutMs} ms`)));
+    req.on('error', reject);
+    req.end(payload);
+  });
+}
+
+async function callJson(s: Server, method: string, path: string, body?: unknown, expect: number[] = [200, 201], timeoutMs?: number): Promise<Record<string, unknown>> {
+  const res = await call(s, method, path, body, timeoutMs);
+  const text = res.body.toString('utf8');
+  if (!expect.includes(res.status)) throw new Error(`${s.name} ${method} ${path} -> ${res.status} ${text.slice(0, 300)}`);
+  return (text ? JSON.parse(text) : {}) as Record<string, unknown>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Measurement
+
+interface Stats {
+  ops: number;
+  seconds: number;
+  opsPerSec: number;
+  p50: number;
+  p99: number;
+  errors: number;
+  note?: string;
+  /** Server CPU (user+system) per op, and the CPU that processes outside the benchmark used meanwhile. */
+  cpu?: CpuUse;
+}
+
+// ---------------------------------------------------------------------------------------------
+// CPU accounting from /proc: the server's CPU per op (robust to noise), and how much CPU other
+// processes on the machine took during a measurement (other people's tests share these cores).
+
+interface CpuUse {
+  serverUsPerOp: number;
+  foreignPct: number;
+}
+interface CpuSnap {
+  t: number;
+  sys: number;
+  self: number;
+  kids: number;
+  server: number;
+}
+
+const TICK_MS = 1000 / Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim() || 100);
+const NCPU = cpus().length;
+let currentServer: Server | null = null;
+
+function procCpuMs(pid: number | 'self'): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) * TICK_MS;
+  } catch {
+    return 0;
+  }
+}
+
+function cpuSnap(): CpuSnap {
+  const line = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0] ?? '';
+  const v = line.trim().split(/\s+/).slice(1).map(Number);
+  const busy = (v[0] ?? 0) + (v[1] ?? 0) + (v[2] ?? 0) + (v[5] ?? 0) + (v[6] ?? 0) + (v[7] ?? 0);
+  let kids = 0;
+  for (const c of children) if (c.pid && c.exitCode === null) kids += procCpuMs(c.pid);
+  return { t: performance.now(), sys: busy * TICK_MS, self: procCpuMs('self'), kids, server: currentServer ? procCpuMs(currentServer.pid) : 0 };
+}
+
+function cpuUse(a: CpuSnap, b: CpuSnap, ops: number): CpuUse {
+  const foreign = b.sys - a.sys - (b.self - a.self) - (b.kids - a.kids);
+  return { serverUsPerOp: ((b.server - a.server) * 1000) / Math.max(1, ops), foreignPct: Math.max(0, (100 * foreign) / ((b.t - a.t) * NCPU)) };
+}
+
+function percentile(sorted: Float64Array, q: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))] ?? NaN;
+}
+
+function summarize(lat: number[], seconds: number, errors: number, ops = lat.length): Stats {
+  const sorted = Float64Array.from(lat).sort();
+  return { ops, seconds, opsPerSec: ops / seconds, p50: percentile(sorted, 0.5), p99: percentile(sorted, 0.99), errors };
+}
+
+/**
+ * `concurrency` workers call `op(i)` until `durationMs` passed (after `warmupMs` not
+ * counted) or `count` ops were started; `op` returns false (or throws) on a bad answer.
+ */
+async function runLoad(opts: { concurrency: number; durationMs?: number; count?: number; warmupMs?: number; op: (i: number) => Promise<boolean> }): Promise<Stats> {
+  let errors = 0;
+  let firstError: unknown = null;
+  const phase = async (ms: number | undefined, count: number | undefined, record: boolean) => {
+    const lat: number[] = [];
+    let i = 0;
+    const start = performance.now();
+    const end = ms === undefined ? Infinity : start + ms;
+    const worker = async () => {
+      while (performance.now() < end && (count === undefined || i < count)) {
+        const n = i++;
+        const t0 = performance.now();
+        let ok = false;
+        try {
+          ok = await opts.op(n);
+        } catch (e) {
+          firstError ??= e;
+        }
+        if (record) {
+          lat.push(performance.now() - t0);
+          if (!ok) errors++;
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: opts.concurrency }, worker));
+    return { lat, seconds: (performance.now() - start) / 1000 };
+  };
+  if (opts.warmupMs) await phase(opts.warmupMs, undefined, false);
+  const c0 = cpuSnap();
+  const { lat, seconds } = await phase(opts.durationMs, opts.count, true);
+  const stats = summarize(lat, seconds, errors);
+  stats.cpu = cpuUse(c0, cpuSnap(), lat.length);
+  if (errors) stats.note = `${errors} bad answers, first: ${String(firstError ?? 'unexpected status')}`.slice(0, 200);
+  return stats;
+}
+
+function docFor(i: number, prefix = 'd'): Record<string, unknown> {
+  return {
+    _id: `${prefix}-${String(i).padStart(6, '0')}`,
+    name: `Document number ${i}`,
+    n: i,
+    group: `g${String((i * 7919) % FIND_GROUPS).padStart(5, '0')}`,
+    tags: ['bench', i % 2 ? 'odd' : 'even'],
+    created_at: new Date(1_700_000_000_000 + i * 1000).toISOString(),
+  };
+}
+
+async function bulkLoad(s: Server, db: string, total: number, prefix: string, concurrency = 2): Promise<Stats> {
+  const batches = Math.ceil(total / BULK_BATCH);
+  return runLoad({
+    concurrency,
+    count: batches,
+    op: async (b) => {
+      const docs = [];
+      for (let i = b * BULK_BATCH; i < Math.min(total, (b + 1) * BULK_BATCH); i++) docs.push(docFor(i, prefix));
+      const res = await call(s, 'POST', `${s.db(db)}/_bulk_docs`, { docs });
+      if (res.status !== 201 && res.status !== 200) throw new Error(`${s.name} _bulk_docs -> ${res.status} ${res.body.toString().slice(0, 200)}`);
+      const rows = JSON.parse(res.body.toString()) as Array<{ ok?: boolean; error?: string }>;
+      if (rows.length !== docs.length || rows.some((r) => r.error)) throw new Error(`${s.name} _bulk_docs: ${JSON.stringify(rows.find((r) => r.error))}`);
+      return true;
+    },
+  }).then((st) => ({ ...st, opsPerSec: total / st.seconds }));
+}
+
+async function ensureDb(s: Server, name: string): Promise<void> {
+  await callJson(s, 'PUT', `${s.db(name)}/`, undefined, [201, 412]);
+}
+
+function log(msg: string): void {
+  process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Workloads
+
+/** Rows that hold one value (a size or a duration) instead of a throughput. */
+const isSingle = (workload: string) => /\((ms|MB)\)$/.test(workload);
+
+type Results = Map<string, Map<ServerName, Stats | null>>;
+const results: Results = new Map();
+const notes: string[] = [];
+
+function put(workload: string, server: ServerName, stats: Stats | null): void {
+  let row = results.get(workload);
+  if (!row) results.set(workload, (row = new Map()));
+  row.set(server, stats);
+  if (!stats) return;
+  if (isSingle(workload)) log(`  ${workload} / ${server}: ${fmtMs(stats.p50)}`);
+  else {
+    const cpu = stats.cpu ? `, server CPU ${stats.cpu.serverUsPerOp.toFixed(0)} µs/op, others' CPU ${stats.cpu.foreignPct.toFixed(0)} %` : '';
+    log(`  ${workload} / ${server}: ${fmtOps(stats.opsPerSec)} ops/s, p50 ${fmtMs(stats.p50)} ms, p99 ${fmtMs(stats.p99)} ms${cpu}${stats.note ? ` (${stats.note})` : ''}`);
+  }
+  if (stats.errors) notes.push(`${workload} on ${server}: ${stats.note ?? `${stats.errors} bad answers`}`);
+}
+
+async function measure(workload: string, server: Server, fn: () => Promise<Stats>): Promise<void> {
+  currentServer = server;
+  try {
+    put(workload, server.name, await fn());
+  } catch (e) {
+    const msg = `${workload} on ${server.name} failed: ${e instanceof Error ? e.message : String(e)}`.slice(0, 400);
+    log(`  ${msg}`);
+    notes.push(msg);
+    put(workload, server.name, null);
+  }
+}
+
+async function wlCreate(s: Server): Promise<Stats> {
+  const path = s.createPath('creates');
+  if (s.name !== 'fastify') await ensureDb(s, 'creates');
+  return runLoad({
+    concurrency: CONCURRENCY, warmupMs: WARMUP_MS, durationMs: MEASURE_MS,
+    op: async (i) => {
+      const { _id: _ignored, ...doc } = docFor(i);
+      return (await call(s, 'POST', path, doc)).status === 201;
+    },
+  });
+}
+
+async function wlRead(s: Server): Promise<Stats> {
+  if (s.name !== 'fastify') {
+    await ensureDb(s, 'reads');
+    await bulkLoad(s, 'reads', READ_DOCS, 'r');
+  }
+  let seed = 12345;
+  const rand = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) % READ_DOCS;
+  return runLoad({
+    concurrency: CONCURRENCY, warmupMs: WARMUP_MS, durationMs: MEASURE_MS,
+    op: async () => {
+      const path = s.name === 'fastify' ? '/ping' : `${s.db('reads')}/r-${String(rand()).padStart(6, '0')}`;
+      return (await call(s, 'GET', path)).status === 200;
+    },
+  });
+}
+
+async function wlFind(s: Server): Promise<void> {
+  await ensureDb(s, 'find');
+  log(`  ${s.name}: loading ${FIND_DOCS} docs with _bulk_docs (batches of ${BULK_BATCH})`);
+  await measure(`_bulk_docs load (${FIND_DOCS / 1000}k docs, docs/s)`, s, () => bulkLoad(s, 'find', FIND_DOCS, 'f'));
+  const t0 = performance.now();
+  await callJson(s, 'POST', `${s.db('find')}/_index`, { index: { fields: ['group'] }, ddoc: 'by-group', name: 'by-group', type: 'json' });
+  const selector = (g: number) => ({ selector: { group: `g${String(g).padStart(5, '0')}` }, limit: 20 });
+  // pouchdb-find builds the view on the first query: count that as building the index
+  const first = await callJson(s, 'POST', `${s.db('find')}/_find`, selector(42), [200], 600_000);
+  const buildMs = performance.now() - t0;
+  const docs = first.docs as Array<Record<string, unknown>> | undefined;
+  if (!docs || docs.length !== 10 || docs.some((d) => d.group !== 'g00042')) {
+    throw new Error(`${s.name} _find returned ${JSON.stringify(first).slice(0, 300)}`);
+  }
+  if (first.warning) notes.push(`${s.name} _find warning: ${String(first.warning)}`);
+  put('_index build + first _find (ms)', s.name, { ops: 1, seconds: buildMs / 1000, opsPerSec: NaN, p50: buildMs, p99: buildMs, errors: 0 });
+  let seed = 777;
+  const rand = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) % FIND_GROUPS;
+  const op = async () => {
+    const res = await call(s, 'POST', `${s.db('find')}/_find`, selector(rand()));
+    return res.status === 200 && (JSON.parse(res.body.toString()) as { docs: unknown[] }).docs.length === 10;
+  };
+  await measure(`indexed _find, 1 in flight (${FIND_DOCS / 1000}k docs)`, s, () => runLoad({ concurrency: 1, warmupMs: WARMUP_MS, durationMs: FIND_MS, op }));
+  await measure(`indexed _find, ${CONCURRENCY} in flight`, s, () => runLoad({ concurrency: CONCURRENCY, warmupMs: WARMUP_MS, durationMs: FIND_MS, op }));
+}
+
+async function wlChanges(s: Server): Promise<Stats> {
+  await ensureDb(s, 'changes');
+  await bulkLoad(s, 'changes', CHANGES_DOCS, 'c');
+  // CONCURRENCY readers each page through the whole feed, 100 changes per request
+  const lat: number[] = [];
+  let errors = 0;
+  const start = performance.now();
+  const c0 = cpuSnap();
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      let since = '0';
+      let seen = 0;
+      for (let page = 0; page < CHANGES_DOCS / 100 + 5; page++) {
+        const t0 = performance.now();
+        const res = await call(s, 'GET', `${s.db('changes')}/_changes?since=${encodeURIComponent(since)}&limit=100`);
+        lat.push(performance.now() - t0);
+        if (res.status !== 200) {
+          errors++;
+          break;
+        }
+        const body = JSON.parse(res.body.toString()) as { results: unknown[]; last_seq: unknown };
+        seen += body.results.length;
+        since = typeof body.last_seq === 'string' ? body.last_seq : JSON.stringify(body.last_seq);
+        if (body.results.length < 100) break;
+      }
+      if (seen !== CHANGES_DOCS) {
+        errors++;
+        notes.push(`${s.name} _changes paging saw ${seen} changes instead of ${CHANGES_DOCS}`);
+      }
+    }),
+  );
+  const c1 = cpuSnap();
+  return { ...summarize(lat, (performance.now() - start) / 1000, errors), cpu: cpuUse(c0, c1, lat.length) };
+}
+
+async function wlReplication(s: Server): Promise<void> {
+  const local: Pouch = new PouchDB(`bench-push-${s.name}`, { adapter: 'memory' });
+  const docs = Array.from({ length: REPL_DOCS }, (_, i) => docFor(i, 'p'));
+  for (let i = 0; i < docs.length; i += BULK_BATCH) await local.bulkDocs(docs.slice(i, i + BULK_BATCH));
+  // Created beforehand: PouchDB 9 creates a missing database with an empty `PUT` that still carries
+  // `Content-Type: application/json`, which Hearth currently rejects (400 "the request body is empty").
+  await ensureDb(s, 'repl');
+  const remote: Pouch = new PouchDB(s.url('repl'), s.pouchOpts);
+  await measure(`PouchDB push ${REPL_DOCS / 1000}k docs (docs/s)`, s, async () => {
+    const c0 = cpuSnap();
+    const r = (await local.replicate.to(remote)) as { ok: boolean; docs_written: number };
+    const c1 = cpuSnap();
+    const seconds = (c1.t - c0.t) / 1000;
+    if (!r.ok || r.docs_written !== REPL_DOCS) throw new Error(`push wrote ${r.docs_written} docs`);
+    return { ops: REPL_DOCS, seconds, opsPerSec: REPL_DOCS / seconds, p50: NaN, p99: NaN, errors: 0, cpu: cpuUse(c0, c1, REPL_DOCS) };
+  });
+  const fresh: Pouch = new PouchDB(`bench-pull-${s.name}`, { adapter: 'memory' });
+  await measure(`PouchDB pull ${REPL_DOCS / 1000}k docs (docs/s)`, s, async () => {
+    const c0 = cpuSnap();
+    const r = (await fresh.replicate.from(remote)) as { ok: boolean; docs_written: number };
+    const c1 = cpuSnap();
+    const seconds = (c1.t - c0.t) / 1000;
+    if (!r.ok || r.docs_written !== REPL_DOCS) throw new Error(`pull wrote ${r.docs_written} docs`);
+    return { ops: REPL_DOCS, seconds, opsPerSec: REPL_DOCS / seconds, p50: NaN, p99: NaN, errors: 0, cpu: cpuUse(c0, c1, REPL_DOCS) };
+  });
+  await Promise.allSettled([local.destroy(), fresh.destroy()]);
+}
+
+/** RSS after start, a few requests and a short settle. */
+async function idleRss(s: Server): Promise<Stats> {
+  if (s.name === 'fastify') {
+    for (let i = 0; i < 5; i++) await callJson(s, 'GET', '/ping');
+  } else {
+    await ensureDb(s, 'idle');
+    const { _id: _ignored, ...doc } = docFor(1);
+    const created = await callJson(s, 'POST', s.createPath('idle'), doc);
+    const id = String(created.id);
+    for (let i = 0; i < 5; i++) await callJson(s, 'GET', `${s.db('idle')}/${id}`);
+    await callJson(s, 'GET', `${s.db('idle')}/_all_docs?include_docs=true`);
+    await callJson(s, 'GET', `${s.db('idle')}/_changes?since=0`);
+  }
+  await sleep(3_000);
+  const { rss } = rssMB(s.pid);
+  return { ops: 1, seconds: 0, opsPerSec: NaN, p50: rss, p99: rss, errors: 0 };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Report
+
+const fmtOps = (n: number) => (Number.isFinite(n) ? (n >= 100 ? Math.round(n).toString() : n.toFixed(1)) : '–');
+const fmtMs = (n: number) => (Number.isFinite(n) ? (n >= 100 ? n.toFixed(0) : n >= 10 ? n.toFixed(1) : n.toFixed(2)) : '–');
+const fmtRatio = (a: number | undefined, b: number | undefined) => (a !== undefined && b !== undefined && Number.isFinite(a) && Number.isFinite(b) && b > 0 ? `${(a / b).toFixed(2)}×` : '–');
+
+function table(): string {
+  const names: ServerName[] = ['hearth', 'pouchdb-server', 'fastify'];
+  const head = ['workload', ...names.flatMap((n) => [`${n} ops/s`, 'p50 ms', 'p99 ms']), 'Hearth / pouchdb-server', 'Hearth / Fastify'];
+  const lines = [`| ${head.join(' | ')} |`, `|${head.map((_, i) => (i === 0 ? '---' : '---:')).join('|')}|`];
+  for (const [workload, row] of results) {
+    const isMs = isSingle(workload);
+    const cells = names.flatMap((n) => {
+      if (!row.has(n)) return ['n/a', '', ''];
+      const st = row.get(n);
+      if (!st) return ['failed', '', ''];
+      if (isMs) return [fmtMs(st.p50), '', ''];
+      return [`${fmtOps(st.opsPerSec)}${st.errors ? ` (${st.errors} errors!)` : ''}`, fmtMs(st.p50), fmtMs(st.p99)];
+    });
+    const h = row.get('hearth') ?? undefined;
+    const ratio = (other: ServerName) => {
+      const o = row.get(other) ?? undefined;
+      if (!h || !o) return '–';
+      return isMs ? fmtRatio(h.p50, o.p50) : fmtRatio(h.opsPerSec, o.opsPerSec);
+    };
+    lines.push(`| ${workload} | ${cells.join(' | ')} | ${ratio('pouchdb-server')} | ${ratio('fastify')} |`);
+  }
+  return lines.join('\n');
+}
+
+/** Server CPU per op, and the load from outside the benchmark during each measurement. */
+function cpuTable(): string {
+  const names: ServerName[] = ['hearth', 'pouchdb-server', 'fastify'];
+  const lines = [
+    `| workload | ${names.map((n) => `${n} CPU µs/op`).join(' | ')} | Hearth / pouchdb-server | others' CPU % (max) |`,
+    '|---|---:|---:|---:|---:|---:|',
+  ];
+  for (const [workload, row] of results) {
+    if (isSingle(workload)) continue;
+    const c = (n: ServerName) => row.get(n)?.cpu;
+    const h = c('hearth');
+    const p = c('pouchdb-server');
+    const foreign = Math.max(...names.map((n) => c(n)?.foreignPct ?? 0));
+    lines.push(
+      `| ${workload} | ${names.map((n) => (c(n) ? c(n)!.serverUsPerOp.toFixed(0) : row.has(n) ? '–' : 'n/a')).join(' | ')} | ${h && p ? `${(h.serverUsPerOp / p.serverUsPerOp).toFixed(2)}×` : '–'} | ${foreign.toFixed(0)} |`,
+    );
+  }
+  return lines.join('\n');
+}
+
+interface Target {
+  name: string;
+  goal: string;
+  measured: string;
+  pass: boolean | null;
+}
+
+function targets(): Target[] {
+  const get = (w: string, n: ServerName) => {
+    for (const [k, row] of results) if (k.startsWith(w)) return row.get(n) ?? undefined;
+    return undefined;
+  };
+  const ratioTarget = (name: string, w: string, min: number): Target => {
+    const h = get(w, 'hearth');
+    const p = get(w, 'pouchdb-server');
+    if (!h || !p || h.errors || p.errors) return { name, goal: `≥ ${min}× pouchdb-server`, measured: h?.errors || p?.errors ? 'invalid: bad answers (see notes)' : 'not measured', pass: null };
+    const r = h.opsPerSec / p.opsPerSec;
+    return { name, goal: `≥ ${min}× pouchdb-server`, measured: `${r.toFixed(2)}× (${fmtOps(h.opsPerSec)} vs ${fmtOps(p.opsPerSec)})`, pass: r >= min };
+  };
+  const find = get('indexed _find, 1 in flight', 'hearth');
+  const rss = get('idle RSS', 'hearth');
+  return [
+    ratioTarget('single-doc create (durable)', 'single-doc create', 4),
+    ratioTarget('single-doc read by id', 'single-doc read', 5),
+    ratioTarget('replication: push', 'PouchDB push', 3),
+    ratioTarget('replication: pull', 'PouchDB pull', 3),
+    find
+      ? { name: `indexed _find p50 over ${FIND_DOCS / 1000}k docs`, goal: '< 5 ms', measured: `${fmtMs(find.p50)} ms (p99 ${fmtMs(find.p99)} ms)`, pass: find.p50 < 5 && FIND_DOCS >= 100_000 }
+      : { name: 'indexed _find p50', goal: '< 5 ms', measured: 'not measured', pass: null },
+    rss
+      ? { name: 'Hearth idle RSS, one instance', goal: '< 120 MB', measured: `${rss.p50.toFixed(1)} MB`, pass: rss.p50 < 120 }
+      : { name: 'Hearth idle RSS', goal: '< 120 MB', measured: 'not measured', pass: null },
+  ];
+}
+
+function targetTable(ts: Target[]): string {
+  return [
+    '| target | goal | measured | result |',
+    '|---|---|---|---|',
+    ...ts.map((t) => `| ${t.name} | ${t.goal} | ${t.measured} | ${t.pass === null ? 'NOT MEASURED' : t.pass ? 'PASS' : 'FAIL'} |`),
+  ].join('\n');
+}
+
+function versions(): Record<string, string> {
+  const v = (file: string) => {
+    try {
+      return String((JSON.parse(readFileSync(file, 'utf8')) as { version?: string }).version);
+    } catch {
+      return '?';
+    }
+  };
+  return {
+    node: process.version,
+    fastify: v(join(ROOT, 'node_modules/fastify/package.json')),
+    'better-sqlite3': v(join(ROOT, 'node_modules/better-sqlite3/package.json')),
+    'pouchdb-server': v(join(BENCH_DIR, 'node_modules/pouchdb-server/package.json')),
+    'express-pouchdb': v(join(BENCH_DIR, 'node_modules/express-pouchdb/package.json')),
+    'PouchDB (server side)': v(join(BENCH_DIR, 'node_modules/pouchdb-core/package.json')),
+    'PouchDB (client)': v(join(ROOT, 'node_modules/pouchdb-core/package.json')),
+  };
+}
+
+function machine(): string {
+  let fs = '?';
+  try {
+    fs = execFileSync('df', ['-T', tmpdir()], { encoding: 'utf8' }).trim().split('\n').pop()?.split(/\s+/)[1] ?? '?';
+  } catch {
+    /* not critical */
+  }
+  const nproc = execFileSync('nproc', { encoding: 'utf8' }).trim();
+  return `nproc ${nproc} (${cpus()[0]?.model ?? '?'}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB RAM, temp dirs on ${fs} (${tmpdir()})`;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+async function main(): Promise<void> {
+  const watchdog = setTimeout(() => {
+    log(`watchdog: the run took more than ${WATCHDOG_MS / 60_000} min, stopping`);
+    killChildren();
+    process.exit(2);
+  }, WATCHDOG_MS);
+  watchdog.unref();
+  const started = performance.now();
+  log(`starting servers (${SERVERS.join(', ')}), concurrency ${CONCURRENCY}${QUICK ? ', QUICK' : ''}${PROFILE ? ', PROFILE' : ''}`);
+  const servers: Server[] = await Promise.all([
+    SERVERS.includes('hearth') ? startHearth() : null,
+    SERVERS.includes('pouchdb') ? startPouchServer() : null,
+    SERVERS.includes('fastify') ? startFastify() : null,
+  ]).then((l) => l.filter((s): s is Server => s !== null));
+  const data = servers.filter((s) => s.name !== 'fastify');
+  try {
+    log('idle RSS');
+    for (const s of servers) await measure('idle RSS after start (MB)', s, () => idleRss(s));
+    log('single-doc create');
+    for (const s of servers) await measure(`single-doc create (c=${CONCURRENCY})`, s, () => wlCreate(s));
+    log('single-doc read');
+    for (const s of servers) await measure(`single-doc read by id (c=${CONCURRENCY})`, s, () => wlRead(s));
+    log('_changes paging');
+    for (const s of data) await measure(`_changes paging, limit=100 over ${CHANGES_DOCS / 1000}k docs (c=${CONCURRENCY} feeds)`, s, () => wlChanges(s));
+    log('PouchDB replication');
+    for (const s of data) await wlReplication(s).catch((e: unknown) => notes.push(`replication on ${s.name}: ${String(e)}`));
+    log('indexed _find');
+    for (const s of data) await wlFind(s).catch((e: unknown) => notes.push(`_find on ${s.name}: ${String(e)}`));
+    for (const s of data) {
+      const { rss, hwm } = rssMB(s.pid);
+      put('RSS at the end (MB)', s.name, { ops: 1, seconds: 0, opsPerSec: NaN, p50: rss, p99: rss, errors: 0 });
+      put('peak RSS, VmHWM (MB)', s.name, { ops: 1, seconds: 0, opsPerSec: NaN, p50: hwm, p99: hwm, errors: 0 });
+    }
+  } finally {
+    log('stopping servers');
+    for (const a of agents.values()) a.destroy();
+    await Promise.all(servers.map((s) => stopServer(s)));
+  }
+  const minutes = (performance.now() - started) / 60_000;
+  const ts = targets();
+  const out = [table(), '', cpuTable(), '', targetTable(ts), ...(notes.length ? ['', 'Notes:', ...notes.map((n) => `- ${n}`)] : [])].join('\n');
+  process.stdout.write(`\n${out}\n\nrun took ${minutes.toFixed(1)} min\n`);
+  if (PROFILE) process.stdout.write(`\nCPU profile(s) in ${join(BENCH_DIR, 'profiles')}: node --import tsx bench/profile-top.ts <file>\n`);
+  if (FULL_RUN) {
+    writeFileSync(join(BENCH_DIR, 'RESULTS.md'), resultsMd(ts, minutes));
+    process.stdout.write(`wrote ${join(BENCH_DIR, 'RESULTS.md')}\n`);
+  }
+}
+
+function resultsMd(ts: Target[], minutes: number): string {
+  const v = versions();
+  return `# Hearth /data benchmark
+
+Generated by \`npm run bench\` (bench/run.sh → bench/data.bench.ts) on ${new Date().toISOString()}; the run took ${minutes.toFixed(1)} min.
+
+- Machine: ${machine()}
+- Versions: ${Object.entries(v).map(([k, x]) => `${k} ${x}`).join(', ')}
+
+## Results
+
+ops/s = completed requests per second (for bulk load and replication: documents per second); p50/p99 = request latency in ms
+as seen by the client. Rows in (MB) or (ms) give one value. Ratios compare ops/s (for the (MB)/(ms) rows, the values).
+
+${table()}
+
+Server CPU time (user + system, from \`/proc/<pid>/stat\`) per op (per document for bulk load and replication), which
+does not depend on the client or on other load, and the CPU that processes outside the benchmark used during each
+measurement, in % of all cores (other sessions' tests share this machine; high values make that row's ops/s and
+latencies pessimistic):
+
+${cpuTable()}
+
+## Targets (2 cores)
+
+${targetTable(ts)}
+${notes.length ? `\nNotes from the run:\n\n${notes.map((n) => `- ${n}`).join('\n')}\n` : ''}
+## Method
+
+One client process (this script, Node ${process.version}) drives three servers, each a separate child process with its own
+temporary directory and an ephemeral port on 127.0.0.1, started together and measured one at a time (the others idle):
+**Hearth** (bench/hearth-server.ts: \`createHearth(testConfig(dir))\`, the test configuration: WAL, \`synchronous=FULL\`, group
+commit on the next tick, logs silent; one instance \`localhost:<port>\`, a CLI token for \`io.cozy.bench.*\` sent as
+\`Authorization: Bearer\`, \`Host\` = the instance domain), **pouchdb-server ${v['pouchdb-server']}** (bench/pouchdb-server.ts: what its CLI
+builds, express-pouchdb in its default \`fullCouchDB\` mode over PouchDB ${v['PouchDB (server side)']} + LevelDB, but with the config in memory and
+its request log at level \`warning\`; no auth) and a **bare Fastify ${v.fastify}** route (GET returning a small JSON, POST echoing the body)
+as the ceiling. The throughput workloads keep ${CONCURRENCY} requests in flight over a keep-alive \`node:http\` Agent
+(${CONCURRENCY} sockets), warm up for ${WARMUP_MS / 1000} s and then measure for ${MEASURE_MS / 1000} s: single-document create (\`POST\` of a
+~170-byte JSON document; Hearth answers only after the SQLite COMMIT is fsynced, pouchdb-server answers after LevelDB's
+write, which is *not* fsynced: LevelDB's default \`sync: false\` leaves it in the OS page cache, so a power loss can lose
+acknowledged writes) and read by id (random ids among ${READ_DOCS} documents loaded with \`_bulk_docs\`). \`_changes\`: ${CONCURRENCY}
+concurrent readers each page through a ${CHANGES_DOCS / 1000}k-document feed with \`since=<last_seq>&limit=100\`; each
+request is one op. Replication: PouchDB ${v['PouchDB (client)']} in this process with the memory adapter and default options pushes
+${REPL_DOCS / 1000}k documents into a new remote database, then a fresh memory database pulls them back; docs/s = documents
+over wall time, including the checkpoints. \`_find\`: ${FIND_DOCS / 1000}k documents are loaded with \`_bulk_docs\` (batches of
+${BULK_BATCH}, 2 in flight), then a JSON index on \`group\` (${FIND_GROUPS} distinct values) is created with \`_index\`; its build
+time includes the first query because pouchdb-find builds its view lazily. The measured query is
+\`{"selector":{"group":"gNNNNN"},"limit":20}\` with a random value, matching 10 documents (checked on every answer),
+once with 1 request in flight (the latency target) and once with ${CONCURRENCY}. Idle RSS is \`VmRSS\` from
+\`/proc/<pid>/status\` of each server after start, one database/doctype with one document, a few reads, \`_all_docs\`,
+\`_changes\` and a 3 s settle. Latencies are measured in the client around each request (so they include the client's
+own event-loop time on a 2-core machine where client and server share the CPUs). Single run, no repetition: expect
+±10 % between runs.
+`;
+}
+
+main().catch((e: unknown) => {
+  log(`failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+  killChildren();
+  process.exit(1);
+});

@@ -1,0 +1,24 @@
+/**
+ * Hearth in its own process for the benchmark (modelled on test/helpers/server-main.ts):
+ * `node --import tsx bench/hearth-server.ts <dataDir>` (data.bench.ts runs it compiled). Same config as the tests
+ * (testConfig: loopback, group commit on the next tick, fsync on commit, logs silent),
+ * one instance `localhost:<port>`, and a CLI token for every `io.cozy.bench.*` doctype.
+ * Prints one JSON line {port, domain, token}; SIGTERM closes it cleanly (so that
+ * `--cpu-prof` can write its profile).
+ */
+import { pino } from 'pino';
+import type { AddressInfo } from 'node:net';
+import { createHearth } from '../src/server/compose.js';
+import { testConfig } from '../test/helpers/hearth.js';
+
+const dataDir = process.argv[2];
+if (!dataDir) throw new Error('usage: hearth-server.ts <dataDir>');
+const hearth = await createHearth(testConfig(dataDir), pino({ level: 'silent' }));
+await hearth.publicApp.listen({ host: '127.0.0.1', port: 0 });
+const port = (hearth.publicApp.server.address() as AddressInfo).port;
+const domain = `localhost:${port}`;
+const instance = (await hearth.registry.get(domain)) ?? (await hearth.registry.create({ domain }));
+// cli tokens live 30 minutes: far longer than a bench run
+const token = await hearth.tokens.issue(instance, { aud: 'cli', sub: 'bench', scope: 'io.cozy.bench.*' });
+process.stdout.write(JSON.stringify({ port, domain, token }) + '\n');
+process.on('SIGTERM', () => void hearth.close().then(() => process.exit(0)));

@@ -1,0 +1,178 @@
+import { EventEmitter } from 'node:events';
+import { createServer } from 'node:net';
+import { verify } from '@node-rs/argon2';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { main } from '../main.js';
+import { parseBytes } from './io.js';
+import { runServer } from './serve.js';
+import { adminApp, type AdminFixture } from './testing/admin-fixture.js';
+
+let fx: AdminFixture;
+let env: Record<string, string>;
+let stdout = '';
+let stderr = '';
+
+beforeAll(async () => {
+  fx = await adminApp();
+  const url = await fx.app.listen({ host: '127.0.0.1', port: 0 });
+  env = { HEARTH_ADMIN_URL: url, HEARTH_ADMIN_PASSPHRASE: 'admin-secret' };
+});
+afterAll(() => fx.app.close());
+beforeEach(() => {
+  stdout = stderr = '';
+  vi.spyOn(process.stdout, 'write').mockImplementation((s) => ((stdout += String(s)), true));
+  vi.spyOn(process.stderr, 'write').mockImplementation((s) => ((stderr += String(s)), true));
+});
+afterEach(() => vi.restoreAllMocks());
+
+const run = (...argv: string[]) => main(argv, env);
+
+describe('hearth instances', () => {
+  it('adds, lists, shows, modifies and destroys an instance', async () => {
+    expect(await run('instances', 'add', 'Alice.Example.org', '--email', 'a@example.org', '--disk-quota', '10GB', '--domain-aliases', 'alice.test, alice2.test')).toBe(0);
+    expect(stdout).toMatch(/^Instance created for alice\.example\.org/);
+    expect(fx.registry.instances.get('alice.example.org')).toMatchObject({ diskQuota: 10e9, aliases: ['alice.test', 'alice2.test'], email: 'a@example.org' });
+
+    stdout = '';
+    expect(await run('instances', 'ls', '--json')).toBe(0);
+    const list = JSON.parse(stdout) as Array<{ attributes: { domain: string } }>;
+    expect(list.map((i) => i.attributes.domain)).toContain('alice.example.org');
+
+    stdout = '';
+    expect(await run('instances', 'ls')).toBe(0);
+    expect(stdout).toMatch(/^DOMAIN\s+LOCALE\s+EMAIL\s+QUOTA\s+ONBOARDED\s+CREATED\n/);
+    expect(stdout).toMatch(/alice\.example\.org\s+en\s+a@example\.org\s+10 GB\s+no/);
+
+    stdout = '';
+    expect(await run('instances', 'modify', 'alice.example.org', '--public-name', 'Alice', '--email', '', '--json')).toBe(0);
+    expect(JSON.parse(stdout).attributes).toMatchObject({ public_name: 'Alice', email: null });
+    expect(await run('instances', 'modify', 'alice.example.org')).toBe(2);
+    expect(stderr).toMatch(/nothing to modify/);
+
+    stdout = '';
+    expect(await run('instances', 'show', 'alice.example.org')).toBe(0);
+    expect(stdout).toMatch(/public name:\s+Alice/);
+
+    stderr = '';
+    expect(await run('instances', 'destroy', 'alice.example.org')).toBe(2);
+    expect(stderr).toMatch(/pass --force/);
+    expect(await run('instances', 'destroy', 'alice.example.org', '--force')).toBe(0);
+    expect(fx.registry.instances.has('alice.example.org')).toBe(false);
+  });
+
+  it('prints admin API errors with their message', async () => {
+    expect(await run('instances', 'add', 'bob.example.org')).toBe(0);
+    expect(await run('instances', 'add', 'bob.example.org')).toBe(1);
+    expect(stderr).toMatch(/^error: an instance already exists for bob\.example\.org \(HTTP 409\)/);
+    stderr = '';
+    expect(await run('instances', 'show', 'nobody.example.org')).toBe(1);
+    expect(stderr).toMatch(/no instance for nobody\.example\.org/);
+    stderr = '';
+    expect(await main(['instances', 'ls'], { HEARTH_ADMIN_URL: env.HEARTH_ADMIN_URL as string })).toBe(1);
+    expect(stderr).toMatch(/HTTP 401[\s\S]*hint: set HEARTH_ADMIN_PASSPHRASE/);
+  });
+
+  it('mints tokens and prints just the token', async () => {
+    await run('instances', 'add', 'carol.example.org');
+    const instance = (await fx.registry.get('carol.example.org'))!;
+    stdout = '';
+    expect(await run('instances', 'token-cli', 'carol.example.org', 'io.cozy.files', 'io.cozy.contacts')).toBe(0);
+    expect(stdout).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+\n$/);
+    expect(await fx.tokens.verify(instance, stdout.trim())).toMatchObject({ aud: 'cli', scope: 'io.cozy.files io.cozy.contacts' });
+    stdout = '';
+    expect(await run('instances', 'token-app', 'carol.example.org', 'drive', '--scope', 'io.cozy.files')).toBe(0);
+    expect(await fx.tokens.verify(instance, stdout.trim())).toMatchObject({ aud: 'app', sub: 'drive' });
+    expect(fx.grants).toContainEqual({ domain: 'carol.example.org', slug: 'drive', scope: 'io.cozy.files' });
+  });
+});
+
+describe('usage', () => {
+  it('prints help with a description and examples', async () => {
+    expect(await run('instances', 'add', '--help')).toBe(0);
+    expect(stdout).toMatch(/Usage: hearth instances add \[options\] <domain>/);
+    expect(stdout).toMatch(/create an instance/);
+    expect(stdout).toMatch(/--disk-quota <bytes>/);
+    expect(stdout).toMatch(/Examples:\n {2}\$ hearth instances add/);
+  });
+
+  it('exits 2 on a wrong or missing argument, saying what is expected', async () => {
+    expect(await run('instances', 'add')).toBe(2);
+    expect(stderr).toMatch(/missing required argument 'domain'/);
+    for (const argv of [
+      ['instances', 'add', 'not_a_domain'],
+      ['instances', 'add', 'dan.example.org', '--disk-quota', '10XB'],
+      ['instances', 'token-cli', 'dan.example.org'],
+      ['instances', 'frobnicate'],
+      ['instances', 'ls', 'extra'],
+      [],
+      ['serve', '--port', 'abc'],
+    ]) {
+      stderr = '';
+      expect(await run(...argv), argv.join(' ')).toBe(2);
+      expect(stderr, argv.join(' ')).not.toBe('');
+    }
+    stderr = '';
+    await run('instances', 'add', 'dan.example.org', '--disk-quota', '10XB');
+    expect(stderr).toMatch(/expected a size in bytes such as/);
+  });
+
+  it('says when the admin API cannot be reached', async () => {
+    const port = await new Promise<number>((resolve) => {
+      const s = createServer().listen(0, '127.0.0.1', () => {
+        const { port } = s.address() as { port: number };
+        s.close(() => resolve(port));
+      });
+    });
+    expect(await main(['instances', 'ls'], { HEARTH_ADMIN_URL: `http://127.0.0.1:${port}` })).toBe(1);
+    expect(stderr).toBe(`error: cannot reach the admin API at http://127.0.0.1:${port} (ECONNREFUSED): is \`hearth serve\` running?\n`);
+  });
+
+  it('parses sizes', () => {
+    expect(parseBytes('10GB')).toBe(10e9);
+    expect(parseBytes('512MiB')).toBe(512 * 2 ** 20);
+    expect(parseBytes('1234')).toBe(1234);
+    expect(parseBytes('unlimited')).toBeNull();
+  });
+});
+
+describe('status, version, config', () => {
+  it('prints the status and version as JSON', async () => {
+    expect(await run('status', '--json')).toBe(0);
+    expect(JSON.parse(stdout)).toMatchObject({ status: 'OK' });
+    stdout = '';
+    expect(await run('version', '--json')).toBe(0);
+    expect(JSON.parse(stdout)).toMatchObject({ version: '0.1.0', server: { version: '0.1.0', build_mode: 'test' } });
+  });
+
+  it('shows the effective configuration with secrets masked', async () => {
+    expect(await main(['config', 'show', '--json', '--port', '9999'], { HEARTH_ADMIN_PASSPHRASE: 'hunter2' })).toBe(0);
+    const shown = JSON.parse(stdout);
+    expect(shown.server.port).toBe(9999);
+    expect(shown.admin.passphrase).toBe('********');
+    expect(stdout).not.toContain('hunter2');
+    expect(await main(['config', 'show'], { HEARTH_SERVER_PORT: '0' })).toBe(2);
+    expect(stderr).toMatch(/HEARTH_SERVER_PORT: server\.port must be an integer between 1 and 65535/);
+  });
+
+  it('hashes a passphrase with argon2id', async () => {
+    expect(await run('config', 'passwd', '--passphrase', 'correct horse')).toBe(0);
+    const hashed = stdout.trim();
+    expect(hashed).toMatch(/^\$argon2id\$/);
+    expect(await verify(hashed, 'correct horse')).toBe(true);
+  });
+});
+
+describe('serve', () => {
+  it('closes once on the first SIGTERM/SIGINT and resolves 0', async () => {
+    const signals = new EventEmitter();
+    const close = vi.fn(async () => {});
+    const done = runServer(async () => ({ publicUrl: 'http://0.0.0.0:8080', adminUrl: 'http://127.0.0.1:6060', close }), signals);
+    await vi.waitFor(() => expect(signals.listenerCount('SIGTERM')).toBe(1));
+    signals.emit('SIGTERM', 'SIGTERM');
+    signals.emit('SIGINT', 'SIGINT');
+    expect(await done).toBe(0);
+    expect(close).toHaveBeenCalledTimes(1);
+    expect(signals.listenerCount('SIGINT')).toBe(0);
+    expect(stdout).toMatch(/listening on http:\/\/0\.0\.0\.0:8080/);
+  });
+});

@@ -1,0 +1,71 @@
+/** A thin client of the admin API (HTTP Basic with user "admin"). */
+import type { Command } from 'commander';
+import { CliError } from './io.js';
+
+export const DEFAULT_ADMIN_URL = 'http://127.0.0.1:6060';
+
+export interface AdminOptions {
+  adminUrl?: string;
+  adminPassphrase?: string;
+}
+
+/** Adds --admin-url and --admin-passphrase to a command that talks to the admin API. */
+export function withAdminOptions(cmd: Command): Command {
+  return cmd
+    .option('--admin-url <url>', `admin API base URL (env HEARTH_ADMIN_URL, default ${DEFAULT_ADMIN_URL})`)
+    .option('--admin-passphrase <passphrase>', 'admin passphrase (env HEARTH_ADMIN_PASSPHRASE)');
+}
+
+export class AdminClient {
+  constructor(
+    readonly baseUrl: string,
+    private readonly passphrase: string | null,
+  ) {}
+
+  static from(opts: AdminOptions, env: Record<string, string | undefined>): AdminClient {
+    const url = opts.adminUrl ?? (env.HEARTH_ADMIN_URL || DEFAULT_ADMIN_URL);
+    if (!URL.canParse(url) || !/^https?:$/.test(new URL(url).protocol)) {
+      throw new CliError(`invalid admin API URL "${url}": expected e.g. ${DEFAULT_ADMIN_URL}`, 2);
+    }
+    return new AdminClient(url.replace(/\/+$/, ''), opts.adminPassphrase ?? (env.HEARTH_ADMIN_PASSPHRASE || null));
+  }
+
+  /** Calls the admin API; a status outside `accept` (default 2xx) becomes a CliError with the server's message. */
+  async request<T>(method: string, path: string, body?: unknown, opts: { accept?: number[]; timeoutMs?: number } = {}): Promise<{ status: number; data: T }> {
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (this.passphrase !== null) headers.authorization = 'Basic ' + Buffer.from(`admin:${this.passphrase}`).toString('base64');
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    let res: Response;
+    try {
+      res = await fetch(this.baseUrl + path, {
+        method,
+        headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal: opts.timeoutMs ? AbortSignal.timeout(opts.timeoutMs) : undefined,
+      });
+    } catch (e) {
+      const code = (e as { cause?: { code?: string } }).cause?.code;
+      throw new CliError(`cannot reach the admin API at ${this.baseUrl}${code ? ` (${code})` : ''}: is \`hearth serve\` running?`, 1);
+    }
+    const text = await res.text();
+    let data: unknown = null;
+    try {
+      data = text ? JSON.parse(text) : null;
+    } catch {
+      data = text;
+    }
+    const ok = opts.accept ? opts.accept.includes(res.status) : res.ok;
+    if (!ok) throw new CliError(this.errorMessage(res, data), 1);
+    return { status: res.status, data: data as T };
+  }
+
+  private errorMessage(res: Response, data: unknown): string {
+    const d = (typeof data === 'object' && data !== null ? data : {}) as Record<string, unknown>;
+    const first = Array.isArray(d.errors) ? (d.errors[0] as Record<string, unknown> | undefined) : undefined;
+    const candidates = [d.reason, d.message, first?.detail, first?.title, d.error, data];
+    const msg = candidates.find((v): v is string => typeof v === 'string' && v !== '') ?? res.statusText;
+    let text = `${msg} (HTTP ${res.status})`;
+    if (res.status === 401 && this.passphrase === null) text += '\nhint: set HEARTH_ADMIN_PASSPHRASE or pass --admin-passphrase';
+    return text;
+  }
+}

@@ -1,0 +1,147 @@
+/** `hearth instances …`: instance administration through the admin API. */
+import { createInterface } from 'node:readline/promises';
+import { Argument, type Command } from 'commander';
+import { AdminClient, withAdminOptions, type AdminOptions } from './client.js';
+import { CliError, formatBytes, out, parseBytes, parseDomain, printJson, table } from './io.js';
+
+type Env = Record<string, string | undefined>;
+
+interface Resource {
+  id: string;
+  attributes: {
+    domain: string; domain_aliases: string[]; locale: string; email: string | null; public_name: string | null;
+    tz: string | null; disk_quota: number | null; onboarded: boolean; created_at: string; updated_at: string;
+  };
+}
+
+interface InstanceOptions extends AdminOptions {
+  passphrase?: string; email?: string; locale?: string; publicName?: string; tz?: string;
+  diskQuota?: number | null; domainAliases?: string[]; json?: boolean;
+}
+
+const examples = (...lines: string[]) => `\nExamples:\n${lines.map((l) => `  $ ${l}`).join('\n')}\n`;
+const domainArg = () => new Argument('<domain>', 'the instance domain, e.g. alice.example.org').argParser(parseDomain);
+const list = (raw: string) => raw.split(',').map((s) => s.trim()).filter(Boolean).map(parseDomain);
+const orNull = (s: string | undefined) => (s === undefined ? undefined : s === '' ? null : s);
+
+function instanceOptions(cmd: Command): Command {
+  return withAdminOptions(cmd)
+    .option('--passphrase <passphrase>', "the owner's passphrase (otherwise set at onboarding)")
+    .option('--email <email>', "the owner's email address")
+    .option('--locale <locale>', 'the locale, e.g. en or fr')
+    .option('--public-name <name>', 'the name shown to others')
+    .option('--disk-quota <bytes>', 'a quota in bytes or with a unit (10GB, 512MiB) or "unlimited"', parseBytes)
+    .option('--tz <tz>', 'the time zone, e.g. Europe/Paris')
+    .option('--domain-aliases <a,b>', 'other domains serving this instance (comma-separated)', list)
+    .option('--json', 'print the instance as JSON');
+}
+
+function body(o: InstanceOptions): Record<string, unknown> {
+  const b: Record<string, unknown> = {
+    passphrase: o.passphrase, email: orNull(o.email), locale: o.locale, public_name: orNull(o.publicName),
+    tz: orNull(o.tz), disk_quota: o.diskQuota, domain_aliases: o.domainAliases,
+  };
+  for (const k of Object.keys(b)) if (b[k] === undefined) delete b[k];
+  return b;
+}
+
+function show(r: Resource): void {
+  const a = r.attributes;
+  const rows: Array<[string, string]> = [
+    ['domain', a.domain], ['id', r.id], ['aliases', a.domain_aliases.join(', ') || '-'], ['locale', a.locale],
+    ['email', a.email ?? '-'], ['public name', a.public_name ?? '-'], ['time zone', a.tz ?? '-'],
+    ['disk quota', formatBytes(a.disk_quota)], ['onboarded', a.onboarded ? 'yes' : 'no'],
+    ['created', a.created_at], ['updated', a.updated_at],
+  ];
+  out(table(rows.map(([k, v]) => [`${k}:`, v])));
+}
+
+async function confirm(question: string): Promise<boolean> {
+  const rl = createInterface({ input: process.stdin, output: process.stdout });
+  try {
+    return /^y(es)?$/i.test((await rl.question(question)).trim());
+  } finally {
+    rl.close();
+  }
+}
+
+/** Adds `instances` to `parent` (with .command() so that it inherits exitOverride and output settings). */
+export function addInstancesCommand(parent: Command, env: Env): Command {
+  const cmd = parent.command('instances').description('manage instances (one per person) through the admin API');
+  const client = (o: AdminOptions) => AdminClient.from(o, env);
+  const enc = encodeURIComponent;
+
+  instanceOptions(cmd.command('add').description('create an instance').addArgument(domainArg()))
+    .addHelpText('after', examples('hearth instances add alice.example.org --email alice@example.org --locale fr', 'hearth instances add bob.localhost:8080 --passphrase s3cret --disk-quota 10GB'))
+    .action(async (domain: string, o: InstanceOptions) => {
+      const { data } = await client(o).request<{ data: Resource }>('POST', '/instances', { domain, ...body(o) });
+      if (o.json) return printJson(data.data);
+      out(`Instance created for ${data.data.attributes.domain} (id ${data.data.id})\n`);
+    });
+
+  withAdminOptions(cmd.command('ls').description('list the instances'))
+    .option('--json', 'print the JSON-API list')
+    .addHelpText('after', examples('hearth instances ls', 'hearth instances ls --json | jq -r ".[].attributes.domain"'))
+    .action(async (o: AdminOptions & { json?: boolean }) => {
+      const { data } = await client(o).request<{ data: Resource[] }>('GET', '/instances');
+      if (o.json) return printJson(data.data);
+      if (data.data.length === 0) return out('No instances yet: create one with `hearth instances add <domain>`.\n');
+      const rows = data.data.map(({ attributes: a }) => [a.domain, a.locale, a.email ?? '-', formatBytes(a.disk_quota), a.onboarded ? 'yes' : 'no', a.created_at]);
+      out(table([['DOMAIN', 'LOCALE', 'EMAIL', 'QUOTA', 'ONBOARDED', 'CREATED'], ...rows]));
+    });
+
+  withAdminOptions(cmd.command('show').description("show an instance's settings").addArgument(domainArg()))
+    .option('--json', 'print the instance as JSON')
+    .addHelpText('after', examples('hearth instances show alice.example.org'))
+    .action(async (domain: string, o: AdminOptions & { json?: boolean }) => {
+      const { data } = await client(o).request<{ data: Resource }>('GET', `/instances/${enc(domain)}`);
+      if (o.json) printJson(data.data);
+      else show(data.data);
+    });
+
+  instanceOptions(cmd.command('modify').description("change an instance's settings (an empty value clears email, public name, tz)").addArgument(domainArg()))
+    .addHelpText('after', examples('hearth instances modify alice.example.org --disk-quota 20GB', 'hearth instances modify alice.example.org --email ""'))
+    .action(async (domain: string, o: InstanceOptions) => {
+      const patch = body(o);
+      if (Object.keys(patch).length === 0) throw new CliError('nothing to modify: pass at least one option (see --help)', 2);
+      const { data } = await client(o).request<{ data: Resource }>('PATCH', `/instances/${enc(domain)}`, patch);
+      if (o.json) printJson(data.data);
+      else show(data.data);
+    });
+
+  withAdminOptions(cmd.command('destroy').description('delete an instance and all its data (irreversible)').addArgument(domainArg()))
+    .option('--force', 'do not ask for confirmation')
+    .addHelpText('after', examples('hearth instances destroy alice.example.org --force'))
+    .action(async (domain: string, o: AdminOptions & { force?: boolean }) => {
+      if (!o.force) {
+        if (!process.stdin.isTTY || !process.stdout.isTTY) {
+          throw new CliError(`refusing to destroy ${domain} without confirmation: pass --force`, 2);
+        }
+        if (!(await confirm(`Destroy the instance ${domain} and all its data? [y/N] `))) throw new CliError('aborted', 1);
+      }
+      await client(o).request('DELETE', `/instances/${enc(domain)}`);
+      out(`Instance ${domain} destroyed\n`);
+    });
+
+  withAdminOptions(cmd.command('token-cli').description('print a CLI token (valid 30 min) for the given permission scopes'))
+    .addArgument(domainArg())
+    .argument('<scope...>', 'doctypes or permission scopes, e.g. io.cozy.files')
+    .addHelpText('after', examples('hearth instances token-cli alice.example.org io.cozy.files io.cozy.contacts'))
+    .action(async (domain: string, scopes: string[], o: AdminOptions) => {
+      const { data } = await client(o).request<{ token: string }>('POST', '/instances/token', { domain, audience: 'cli', scope: scopes.join(' ') });
+      out(data.token + '\n');
+    });
+
+  withAdminOptions(cmd.command('token-app').description('grant an app slug its rights and print an app token (valid 24 h)'))
+    .addArgument(domainArg())
+    .argument('<slug>', 'the app slug, e.g. drive')
+    .option('--scope <scope>', 'space-separated permission scopes for the app')
+    .addHelpText('after', examples('hearth instances token-app alice.example.org drive --scope "io.cozy.files"'))
+    .action(async (domain: string, slug: string, o: AdminOptions & { scope?: string }) => {
+      const req = { domain, audience: 'app', subject: slug, ...(o.scope === undefined ? {} : { scope: o.scope }) };
+      const { data } = await client(o).request<{ token: string }>('POST', '/instances/token', req);
+      out(data.token + '\n');
+    });
+
+  return cmd;
+}

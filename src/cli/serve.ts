@@ -1,0 +1,64 @@
+/** `hearth serve`: starts the servers, then waits for SIGTERM/SIGINT to stop them gracefully. */
+import type { EventEmitter } from 'node:events';
+import type { Command } from 'commander';
+import { loadConfig, type ConfigFlags } from '../config/load.js';
+import { LOG_LEVELS } from '../config/schema.js';
+import { CliError, err, out } from './io.js';
+
+export interface ServerHandle {
+  publicUrl: string;
+  adminUrl: string;
+  close(): Promise<void>;
+}
+
+/** The flags shared by `serve` and `config show` (loadConfig's ConfigFlags). */
+export function withConfigOptions(cmd: Command): Command {
+  return cmd
+    .option('--config <file>', 'YAML configuration file (env HEARTH_CONFIG, default ./hearth.yaml if present)')
+    .option('--dev', 'development mode: admin API open on loopback, a default instance')
+    .option('--port <n>', 'public HTTP port (default 8080)')
+    .option('--host <host>', 'public listen address (default 0.0.0.0)')
+    .option('--admin-port <n>', 'admin API port (default 6060)')
+    .option('--admin-host <host>', 'admin API listen address (default 127.0.0.1)')
+    .option('--data-dir <dir>', 'where data lives (default ./.hearth)')
+    .option('--log-level <level>', `one of ${LOG_LEVELS.join(', ')}`);
+}
+
+/** Starts, then resolves with the exit code once a first SIGTERM/SIGINT has closed the servers. */
+export async function runServer(start: () => Promise<ServerHandle>, signals: EventEmitter = process): Promise<number> {
+  const handle = await start();
+  out(`hearth is listening on ${handle.publicUrl} (admin API on ${handle.adminUrl}); stop it with Ctrl-C\n`);
+  return new Promise((resolve) => {
+    let closing = false;
+    const onSignal = (signal: string) => {
+      if (closing) return err(`${signal}: still shutting down…\n`);
+      closing = true;
+      err(`${signal}: shutting down (draining requests, closing databases)…\n`);
+      handle.close().then(
+        () => finish(0),
+        (e: unknown) => {
+          err(`error while shutting down: ${(e as Error).message}\n`);
+          finish(1);
+        },
+      );
+    };
+    const finish = (code: number) => {
+      signals.off('SIGTERM', onSignal);
+      signals.off('SIGINT', onSignal);
+      resolve(code);
+    };
+    signals.on('SIGTERM', onSignal);
+    signals.on('SIGINT', onSignal);
+  });
+}
+
+export function addServeCommand(parent: Command, env: Record<string, string | undefined>): Command {
+  return withConfigOptions(parent.command('serve').description('run the Hearth server (public API and admin API)'))
+    .addHelpText('after', '\nExamples:\n  $ hearth serve --dev\n  $ HEARTH_ADMIN_PASSPHRASE=… hearth serve --config /etc/hearth.yaml --port 8443\n')
+    .action(async (flags: ConfigFlags) => {
+      const config = loadConfig({ flags, env });
+      const { startHearth } = await import('../server/compose.js');
+      const code = await runServer(() => startHearth(config));
+      if (code !== 0) throw new CliError('', code);
+    });
+}

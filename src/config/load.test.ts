@@ -1,0 +1,107 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from './load.js';
+import { envName } from './schema.js';
+import { formatConfig, maskConfig } from './show.js';
+
+function dir(yaml?: string, name = 'hearth.yaml'): string {
+  const d = mkdtempSync(join(tmpdir(), 'hearth-config-'));
+  if (yaml !== undefined) writeFileSync(join(d, name), yaml);
+  return d;
+}
+
+function errorOf(fn: () => unknown): ConfigError {
+  try {
+    fn();
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return err as ConfigError;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('loadConfig', () => {
+  it('has the documented defaults', () => {
+    const cwd = dir();
+    const c = loadConfig({ env: {}, cwd });
+    expect(c).toEqual({
+      dev: false,
+      dataDir: join(cwd, '.hearth'),
+      server: { host: '0.0.0.0', port: 8080, bodyLimit: 16 * 1024 * 1024 },
+      admin: { host: '127.0.0.1', port: 6060, passphraseHash: null, passphrase: null },
+      devInstance: 'hearth.localhost:8080',
+      log: { level: 'info', pretty: false },
+      data: { attachmentMaxBytes: 8_000_000, changesTimeoutMs: 60_000, groupCommitMs: 0 },
+    });
+  });
+
+  it('applies defaults < yaml < env < flags', () => {
+    const cwd = dir('server:\n  port: 9000\n  host: 127.0.0.1\nadmin:\n  port: 7000\nlog:\n  level: debug\ndev: true\n');
+    const c = loadConfig({ env: { HEARTH_SERVER_PORT: '9100', HEARTH_ADMIN_PORT: '7100', HEARTH_DEV: 'false' }, cwd, flags: { port: '9200' } });
+    expect(c.server).toMatchObject({ port: 9200, host: '127.0.0.1' });
+    expect(c.admin.port).toBe(7100);
+    expect(c.log.level).toBe('debug');
+    expect(c.dev).toBe(false);
+    expect(loadConfig({ env: { HEARTH_DEV: 'false' }, cwd, flags: { dev: true } }).dev).toBe(true);
+  });
+
+  it('reads --config, snake_case keys and resolves dataDir against cwd', () => {
+    const cwd = dir('data_dir: store\nadmin:\n  passphrase_hash: $argon2id$v=19$x\ndata:\n  group_commit_ms: 5\n', 'other.yml');
+    const c = loadConfig({ env: {}, cwd, flags: { config: 'other.yml' } });
+    expect(c.dataDir).toBe(join(cwd, 'store'));
+    expect(c.admin.passphraseHash).toBe('$argon2id$v=19$x');
+    expect(c.data.groupCommitMs).toBe(5);
+  });
+
+  it('maps HEARTH_* env vars (camelCase → UPPER_SNAKE) and coerces types', () => {
+    expect(envName('data.attachmentMaxBytes')).toBe('HEARTH_DATA_ATTACHMENT_MAX_BYTES');
+    expect(envName('dataDir')).toBe('HEARTH_DATA_DIR');
+    const c = loadConfig({
+      cwd: dir(),
+      env: {
+        HEARTH_ADMIN_PASSPHRASE: 'secret',
+        HEARTH_DATA_DIR: '/var/lib/hearth',
+        HEARTH_DATA_ATTACHMENT_MAX_BYTES: '100',
+        HEARTH_LOG_PRETTY: 'yes',
+        HEARTH_ADMIN_URL: 'http://x', // a CLI setting, not a config key: ignored
+      },
+    });
+    expect(c.admin.passphrase).toBe('secret');
+    expect(c.dataDir).toBe('/var/lib/hearth');
+    expect(c.data.attachmentMaxBytes).toBe(100);
+    expect(c.log.pretty).toBe(true);
+  });
+
+  it('names the bad key and its source', () => {
+    const cwd = dir('server:\n  port: 70000\n');
+    expect(errorOf(() => loadConfig({ env: {}, cwd })).message).toBe(
+      'hearth.yaml: server.port must be an integer between 1 and 65535',
+    );
+    const e = errorOf(() => loadConfig({ env: {}, cwd: dir('server:\n  prot: 1\n') }));
+    expect(e.message).toBe('hearth.yaml: unknown key "server.prot"');
+    expect(e.source).toBe('hearth.yaml');
+    expect(errorOf(() => loadConfig({ env: { HEARTH_ADMIN_PORT: 'abc' }, cwd: dir() })).message).toBe(
+      'HEARTH_ADMIN_PORT: admin.port must be an integer between 1 and 65535',
+    );
+    expect(errorOf(() => loadConfig({ env: {}, cwd: dir(), flags: { logLevel: 'loud' } })).message).toMatch(
+      /^--log-level: log.level must be one of fatal, error/,
+    );
+    expect(errorOf(() => loadConfig({ env: {}, cwd: dir('log: 3\n') })).message).toBe('hearth.yaml: log must be a mapping');
+    expect(errorOf(() => loadConfig({ env: {}, cwd: dir(), flags: { config: 'missing.yaml' } })).message).toMatch(
+      /^missing.yaml: configuration file not found/,
+    );
+    expect(errorOf(() => loadConfig({ env: {}, cwd: dir('a: [1\n') })).message).toMatch(/^hearth.yaml: invalid YAML/);
+  });
+});
+
+describe('maskConfig', () => {
+  it('hides secrets, keeps nulls and does not modify its input', () => {
+    const c = loadConfig({ env: { HEARTH_ADMIN_PASSPHRASE: 'hunter2' }, cwd: dir() });
+    const m = maskConfig(c);
+    expect(m.admin).toMatchObject({ passphrase: '********', passphraseHash: null });
+    expect(c.admin.passphrase).toBe('hunter2');
+    expect(formatConfig(c)).not.toContain('hunter2');
+  });
+});

@@ -1,0 +1,161 @@
+/**
+ * Loads the effective configuration. Sources, in increasing priority:
+ * defaults < YAML file (`--config F`, `HEARTH_CONFIG`, else ./hearth.yaml if present)
+ * < HEARTH_* environment variables < command-line flags.
+ *
+ * Env mapping: the dotted key path with segments joined by `_` and camelCase turned
+ * into UPPER_SNAKE, prefixed with HEARTH_: server.port → HEARTH_SERVER_PORT,
+ * admin.passphraseHash → HEARTH_ADMIN_PASSPHRASE_HASH, dataDir → HEARTH_DATA_DIR,
+ * data.attachmentMaxBytes → HEARTH_DATA_ATTACHMENT_MAX_BYTES, dev → HEARTH_DEV.
+ * Booleans accept true/false/1/0/yes/no/on/off; an empty value sets a nullable key to null.
+ * Other HEARTH_* variables (HEARTH_ADMIN_URL, HEARTH_CONFIG…) are not settings and are ignored.
+ * YAML keys are the HearthConfig names (camelCase); snake_case aliases are accepted.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { Ajv, type ErrorObject } from 'ajv';
+import { parse as parseYaml } from 'yaml';
+import { DEFAULTS, LEAVES, configSchema, envName } from './schema.js';
+import type { HearthConfig } from './types.js';
+
+export class ConfigError extends Error {
+  constructor(message: string, readonly source: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Command-line flags of `hearth serve` / `hearth config show` (strings as commander gives them). */
+export interface ConfigFlags {
+  config?: string;
+  dev?: boolean;
+  port?: string | number;
+  host?: string;
+  adminPort?: string | number;
+  adminHost?: string;
+  dataDir?: string;
+  logLevel?: string;
+}
+
+export interface LoadConfigOptions {
+  flags?: ConfigFlags;
+  env?: Record<string, string | undefined>;
+  cwd?: string;
+}
+
+const FLAG_PATHS: Record<Exclude<keyof ConfigFlags, 'config'>, [string, string]> = {
+  dev: ['dev', '--dev'],
+  port: ['server.port', '--port'],
+  host: ['server.host', '--host'],
+  adminPort: ['admin.port', '--admin-port'],
+  adminHost: ['admin.host', '--admin-host'],
+  dataDir: ['dataDir', '--data-dir'],
+  logLevel: ['log.level', '--log-level'],
+};
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+const ajv = new Ajv({ allErrors: true, allowUnionTypes: true });
+const validatePartial = ajv.compile(configSchema(false));
+const validateComplete = ajv.compile(configSchema(true));
+
+export function loadConfig(options: LoadConfigOptions = {}): HearthConfig {
+  const flags = options.flags ?? {};
+  const env = options.env ?? process.env;
+  const cwd = options.cwd ?? process.cwd();
+  let merged: Obj = structuredClone(DEFAULTS) as unknown as Obj;
+
+  const file = flags.config ?? (env.HEARTH_CONFIG || undefined) ?? (existsSync(resolve(cwd, 'hearth.yaml')) ? 'hearth.yaml' : undefined);
+  if (file !== undefined) merged = deepMerge(merged, check(readYaml(resolve(cwd, file), file), () => file));
+
+  const fromEnv: Obj = {};
+  for (const path of Object.keys(LEAVES)) {
+    const raw = env[envName(path)];
+    if (raw !== undefined) setPath(fromEnv, path, coerce(path, raw));
+  }
+  merged = deepMerge(merged, check(fromEnv, envName));
+
+  const fromFlags: Obj = {};
+  const flagOf: Record<string, string> = {};
+  for (const [name, [path, flag]] of Object.entries(FLAG_PATHS)) {
+    const raw = flags[name as keyof typeof FLAG_PATHS];
+    if (raw === undefined) continue;
+    setPath(fromFlags, path, typeof raw === 'string' ? coerce(path, raw) : raw);
+    flagOf[path] = flag;
+  }
+  merged = deepMerge(merged, check(fromFlags, (path) => flagOf[path] ?? 'flags'));
+
+  merged.dataDir = resolve(cwd, String(merged.dataDir));
+  return check(merged, () => 'configuration', true) as unknown as HearthConfig;
+}
+
+function readYaml(path: string, label: string): Obj {
+  if (!existsSync(path)) throw new ConfigError(`${label}: configuration file not found (${path})`, label);
+  let data: unknown;
+  try {
+    data = parseYaml(readFileSync(path, 'utf8'));
+  } catch (err) {
+    throw new ConfigError(`${label}: invalid YAML: ${(err as Error).message}`, label);
+  }
+  if (data === null || data === undefined) return {};
+  if (!isObj(data)) throw new ConfigError(`${label}: the top level must be a mapping of settings`, label);
+  return camelKeys(data);
+}
+
+function camelKeys(obj: Obj): Obj {
+  const out: Obj = {};
+  for (const [k, v] of Object.entries(obj)) {
+    out[k.replace(/_([a-z0-9])/g, (_m, c: string) => c.toUpperCase())] = isObj(v) ? camelKeys(v) : v;
+  }
+  return out;
+}
+
+/** Turns an env/flag string into the leaf's type; leaves it a string when it does not parse (validation reports it). */
+function coerce(path: string, raw: string): unknown {
+  const type = LEAVES[path]?.schema.type;
+  const types = Array.isArray(type) ? type : [type];
+  if (raw === '' && types.includes('null')) return null;
+  if (types.includes('integer') && /^\s*-?\d+\s*$/.test(raw)) return Number(raw);
+  if (types.includes('boolean')) {
+    const v = raw.trim().toLowerCase();
+    if (['1', 'true', 'yes', 'on'].includes(v)) return true;
+    if (['0', 'false', 'no', 'off', ''].includes(v)) return false;
+  }
+  return raw;
+}
+
+function check(data: Obj, sourceOf: (path: string) => string, complete = false): Obj {
+  const validate = complete ? validateComplete : validatePartial;
+  if (validate(data)) return data;
+  const errors = validate.errors ?? [];
+  const first = errors[0];
+  const source = sourceOf(first ? dotted(first) : '');
+  throw new ConfigError(errors.map((e) => `${sourceOf(dotted(e))}: ${describe(e)}`).join('\n'), source);
+}
+
+const dotted = (e: ErrorObject): string => e.instancePath.slice(1).replaceAll('/', '.');
+
+function describe(e: ErrorObject): string {
+  const path = dotted(e);
+  if (e.keyword === 'additionalProperties') {
+    const key = [path, String(e.params.additionalProperty)].filter(Boolean).join('.');
+    return `unknown key "${key}"`;
+  }
+  if (e.keyword === 'required') return `${[path, e.params.missingProperty].filter(Boolean).join('.')} is missing`;
+  const leaf = LEAVES[path];
+  return leaf ? `${path} must be ${leaf.expect}` : `${path || 'the configuration'} must be a mapping`;
+}
+
+function setPath(obj: Obj, path: string, value: unknown): void {
+  const parts = path.split('.');
+  let node = obj;
+  for (const part of parts.slice(0, -1)) node = (node[part] ??= {}) as Obj;
+  node[parts[parts.length - 1] as string] = value;
+}
+
+function deepMerge(base: Obj, over: Obj): Obj {
+  const out: Obj = { ...base };
+  for (const [k, v] of Object.entries(over)) out[k] = isObj(v) && isObj(out[k]) ? deepMerge(out[k] as Obj, v) : v;
+  return out;
+}

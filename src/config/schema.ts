@@ -1,0 +1,74 @@
+/**
+ * The JSON schema of HearthConfig, built from one table of leaves so that
+ * validation messages, env-var names and the schema cannot drift apart.
+ */
+import type { HearthConfig } from './types.js';
+
+export type Leaf = { schema: Record<string, unknown>; expect: string };
+
+const port: Leaf = { schema: { type: 'integer', minimum: 1, maximum: 65535 }, expect: 'an integer between 1 and 65535' };
+const str: Leaf = { schema: { type: 'string', minLength: 1 }, expect: 'a non-empty string' };
+const secret: Leaf = { schema: { type: ['string', 'null'], minLength: 1 }, expect: 'a non-empty string or null' };
+const bool: Leaf = { schema: { type: 'boolean' }, expect: 'a boolean (true/false)' };
+const count = (min: number): Leaf => ({
+  schema: { type: 'integer', minimum: min },
+  expect: `an integer >= ${min}`,
+});
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/** Every settable key, as a dotted path of HearthConfig. */
+export const LEAVES: Record<string, Leaf> = {
+  dev: bool,
+  dataDir: str,
+  'server.host': str,
+  'server.port': port,
+  'server.bodyLimit': count(1),
+  'admin.host': str,
+  'admin.port': port,
+  'admin.passphraseHash': {
+    schema: { type: ['string', 'null'], pattern: '^\\$argon2id\\$' },
+    expect: 'an argon2id hash (as printed by `hearth config passwd`) or null',
+  },
+  'admin.passphrase': secret,
+  devInstance: {
+    schema: { type: 'string', pattern: '^[a-z0-9.-]+(:[0-9]{1,5})?$' },
+    expect: 'a lowercase host name with an optional :port (e.g. hearth.localhost:8080)',
+  },
+  'log.level': { schema: { enum: [...LOG_LEVELS] }, expect: `one of ${LOG_LEVELS.join(', ')}` },
+  'log.pretty': bool,
+  'data.attachmentMaxBytes': count(0),
+  'data.changesTimeoutMs': count(0),
+  'data.groupCommitMs': count(0),
+};
+
+export const DEFAULTS: HearthConfig = {
+  dev: false,
+  dataDir: './.hearth',
+  server: { host: '0.0.0.0', port: 8080, bodyLimit: 16 * 1024 * 1024 },
+  admin: { host: '127.0.0.1', port: 6060, passphraseHash: null, passphrase: null },
+  devInstance: 'hearth.localhost:8080',
+  log: { level: 'info', pretty: false },
+  data: { attachmentMaxBytes: 8_000_000, changesTimeoutMs: 60_000, groupCommitMs: 0 },
+};
+
+/** Builds the object schema; `complete` requires every key (the merged result). */
+export function configSchema(complete: boolean): Record<string, unknown> {
+  const root: Record<string, unknown> = { type: 'object', additionalProperties: false, properties: {} };
+  for (const [path, leaf] of Object.entries(LEAVES)) {
+    let node = root;
+    const parts = path.split('.');
+    parts.forEach((part, i) => {
+      const props = node.properties as Record<string, Record<string, unknown>>;
+      const req = (node.required as string[] | undefined) ?? [];
+      if (complete && !req.includes(part)) node.required = [...req, part];
+      if (i === parts.length - 1) props[part] = leaf.schema;
+      else node = props[part] ??= { type: 'object', additionalProperties: false, properties: {} };
+    });
+  }
+  return root;
+}
+
+/** `server.port` → `HEARTH_SERVER_PORT` (segments joined by `_`, camelCase → UPPER_SNAKE). */
+export function envName(path: string): string {
+  return 'HEARTH_' + path.split('.').map((s) => s.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase()).join('_');
+}

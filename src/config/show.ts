@@ -1,0 +1,18 @@
+/** Printing the effective configuration without leaking secrets. */
+import { stringify } from 'yaml';
+import type { HearthConfig } from './types.js';
+
+export const MASK = '********';
+
+/** A copy of `config` with the admin passphrase and its hash replaced by "********" (null stays null). */
+export function maskConfig(config: HearthConfig): HearthConfig {
+  const copy = structuredClone(config);
+  if (copy.admin.passphrase !== null) copy.admin.passphrase = MASK;
+  if (copy.admin.passphraseHash !== null) copy.admin.passphraseHash = MASK;
+  return copy;
+}
+
+/** The masked configuration as YAML (the format of hearth.yaml). */
+export function formatConfig(config: HearthConfig): string {
+  return stringify(maskConfig(config));
+}

@@ -1,0 +1,180 @@
+/**
+ * The admin API (cozy-stack's :6060): instance CRUD, token minting, status and
+ * version, behind HTTP Basic auth with the admin passphrase. Bodies are checked
+ * with JSON schemas by a strict Ajv (unknown property → 400); failures are thrown
+ * as HearthErrors for the app's error handler.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { verify } from '@node-rs/argon2';
+import { Ajv, type ErrorObject } from 'ajv';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { BadRequest, HearthError, NotFound } from '../common/errors.js';
+import type { TokenService } from '../auth/tokens.js';
+import type { HearthConfig } from '../config/types.js';
+import { normalizeHost } from './domain.js';
+import type { Instance, InstancePatch, InstanceRegistry } from './types.js';
+
+export interface AdminDeps {
+  config: HearthConfig;
+  registry: InstanceRegistry;
+  tokens: TokenService;
+  /** Records the rights of an app slug in the instance (lead's code) and returns nothing. */
+  grantApp(instance: Instance, slug: string, scope: string | null): Promise<void>;
+  status(): Promise<{ status: 'OK' | 'KO'; [k: string]: unknown }>;
+  version: { version: string; build_mode: string; runtime_version: string };
+}
+
+const DOMAIN = '^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+(:[0-9]{1,5})?$';
+const domain = { type: 'string', maxLength: 259, pattern: DOMAIN };
+const nullableString = { type: ['string', 'null'], maxLength: 1024 };
+const editable = {
+  passphrase: { type: 'string', minLength: 1, maxLength: 1024 },
+  email: nullableString,
+  locale: { type: 'string', pattern: '^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})*$' },
+  public_name: nullableString,
+  tz: nullableString,
+  disk_quota: { type: ['integer', 'null'], minimum: 0 },
+  domain_aliases: { type: 'array', items: domain, maxItems: 100 },
+};
+const createSchema = { type: 'object', required: ['domain'], additionalProperties: false, properties: { domain, ...editable } };
+const patchSchema = { type: 'object', additionalProperties: false, properties: editable };
+const tokenSchema = {
+  type: 'object',
+  required: ['domain', 'audience'],
+  additionalProperties: false,
+  properties: {
+    domain,
+    audience: { enum: ['cli', 'app'] },
+    subject: { type: 'string', pattern: '^[a-z0-9][a-z0-9._-]{0,63}$' },
+    scope: { type: 'string', minLength: 1, maxLength: 4096 },
+  },
+};
+
+type Editable = { passphrase?: string; email?: string | null; locale?: string; public_name?: string | null; tz?: string | null; disk_quota?: number | null; domain_aliases?: string[] };
+type TokenBody = { domain: string; audience: 'cli' | 'app'; subject?: string; scope?: string };
+
+const ajv = new Ajv({ allErrors: false, allowUnionTypes: true, coerceTypes: false, removeAdditional: false });
+const validatorCompiler = ({ schema }: { schema: object }) => ajv.compile(schema);
+
+/** The admin view of an instance (JSON-API resource): never a secret or a hash. */
+export function instanceResource(i: Instance) {
+  return {
+    type: 'instances',
+    id: i.id,
+    attributes: {
+      domain: i.domain,
+      domain_aliases: i.aliases,
+      locale: i.locale,
+      email: i.email,
+      public_name: i.publicName,
+      tz: i.tz,
+      disk_quota: i.diskQuota,
+      onboarded: i.onboarded,
+      created_at: i.createdAt,
+      updated_at: i.updatedAt,
+    },
+    meta: {},
+  };
+}
+
+function toPatch(b: Editable): InstancePatch {
+  const p: InstancePatch = {};
+  if (b.passphrase !== undefined) p.passphrase = b.passphrase;
+  if (b.email !== undefined) p.email = b.email;
+  if (b.locale !== undefined) p.locale = b.locale;
+  if (b.public_name !== undefined) p.publicName = b.public_name;
+  if (b.tz !== undefined) p.tz = b.tz;
+  if (b.disk_quota !== undefined) p.diskQuota = b.disk_quota;
+  if (b.domain_aliases !== undefined) p.aliases = b.domain_aliases;
+  return p;
+}
+
+function validationMessage(errors: ErrorObject[] | undefined): string {
+  const e = errors?.[0];
+  if (!e) return 'invalid request body';
+  const where = e.instancePath.slice(1).replaceAll('/', '.');
+  if (e.keyword === 'additionalProperties') return `unknown property "${String(e.params.additionalProperty)}" in the request body`;
+  if (e.keyword === 'required') return `"${String(e.params.missingProperty)}" is required`;
+  if (e.keyword === 'pattern' && /^(domain|domain_aliases)/.test(where)) {
+    return `"${where}" must be a lowercase host name such as alice.example.org, optionally with :port`;
+  }
+  return `"${where || 'body'}" ${e.message ?? 'is invalid'}`;
+}
+
+const sha = (s: string) => createHash('sha256').update(s).digest();
+const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|::ffff:127\.\d+\.\d+\.\d+)$/;
+
+async function authenticate(config: HearthConfig, req: FastifyRequest): Promise<void> {
+  if (config.dev && LOOPBACK.test(req.socket.remoteAddress ?? '')) return;
+  const challenge = { 'WWW-Authenticate': 'Basic realm="hearth-admin"' };
+  const { passphrase, passphraseHash } = config.admin;
+  if (passphrase === null && passphraseHash === null) {
+    throw new HearthError(401, 'unauthorized', 'the admin API is locked: set HEARTH_ADMIN_PASSPHRASE (or admin.passphraseHash) and restart hearth', challenge);
+  }
+  const m = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(req.headers.authorization ?? '');
+  const decoded = m ? Buffer.from(m[1] as string, 'base64').toString('utf8') : '';
+  const colon = decoded.indexOf(':');
+  const given = colon >= 0 ? decoded.slice(colon + 1) : null;
+  let ok = false;
+  if (given !== null && passphrase !== null) ok = timingSafeEqual(sha(given), sha(passphrase));
+  if (given !== null && !ok && passphraseHash !== null) ok = await verify(passphraseHash, given).catch(() => false);
+  if (!ok) {
+    const reason = given === null ? 'the admin API needs HTTP Basic credentials (user admin, the admin passphrase)' : 'invalid admin passphrase';
+    throw new HearthError(401, 'unauthorized', reason, challenge);
+  }
+}
+
+export async function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): Promise<void> {
+  const { registry } = deps;
+  const find = async (raw: string): Promise<Instance> => {
+    const instance = await registry.get(normalizeHost(raw));
+    if (!instance) throw new NotFound(`no instance for ${raw}`);
+    return instance;
+  };
+
+  app.addHook('onRequest', async (req) => authenticate(deps.config, req));
+  app.addHook('preHandler', async (req) => {
+    if (req.validationError) throw new BadRequest(validationMessage((req.validationError as { validation?: ErrorObject[] }).validation));
+  });
+  const withBody = (schema: object) => ({ schema: { body: schema }, attachValidation: true, validatorCompiler });
+
+  app.get('/instances', async (_req, reply) => {
+    const list = await registry.list();
+    return reply.type('application/vnd.api+json').send({ data: list.map(instanceResource), meta: { count: list.length } });
+  });
+  app.get('/instances/count', async () => ({ count: await registry.count() }));
+  app.post<{ Body: Editable & { domain: string } }>('/instances', withBody(createSchema), async (req, reply) => {
+    const { domain: d, ...rest } = req.body;
+    const instance = await registry.create({ domain: d, ...toPatch(rest) });
+    return reply.code(201).type('application/vnd.api+json').send({ data: instanceResource(instance) });
+  });
+  app.get<{ Params: { domain: string } }>('/instances/:domain', async (req, reply) => {
+    return reply.type('application/vnd.api+json').send({ data: instanceResource(await find(req.params.domain)) });
+  });
+  app.patch<{ Params: { domain: string }; Body: Editable }>('/instances/:domain', withBody(patchSchema), async (req, reply) => {
+    const current = await find(req.params.domain);
+    const instance = await registry.modify(current.domain, toPatch(req.body));
+    return reply.type('application/vnd.api+json').send({ data: instanceResource(instance) });
+  });
+  app.delete<{ Params: { domain: string } }>('/instances/:domain', async (req, reply) => {
+    const current = await find(req.params.domain);
+    await registry.destroy(current.domain);
+    return reply.code(204).send();
+  });
+  app.post<{ Body: TokenBody }>('/instances/token', withBody(tokenSchema), async (req) => {
+    const { audience, subject, scope } = req.body;
+    const instance = await find(req.body.domain);
+    if (audience === 'app') {
+      if (subject === undefined) throw new BadRequest('"subject" (the app slug) is required for audience "app"');
+      await deps.grantApp(instance, subject, scope ?? null);
+      return { token: await deps.tokens.issue(instance, { aud: 'app', sub: subject }) };
+    }
+    if (scope === undefined) throw new BadRequest('"scope" is required for audience "cli" (e.g. "io.cozy.files io.cozy.contacts")');
+    return { token: await deps.tokens.issue(instance, { aud: 'cli', sub: subject ?? 'cli', scope }) };
+  });
+  app.get('/status', async (_req, reply) => {
+    const status = await deps.status();
+    return reply.code(status.status === 'OK' ? 200 : 503).send(status);
+  });
+  app.get('/version', async () => deps.version);
+}
