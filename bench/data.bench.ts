@@ -8,6 +8,7 @@
  * Environment knobs (all optional):
  *   BENCH_QUICK=1            short smoke run (10k docs for _find, 2 s per workload); no RESULTS.md
  *   BENCH_SERVERS=hearth,…   only these servers (hearth, pouchdb, fastify); no RESULTS.md
+ *   BENCH_WORKLOADS=create,… only these workloads (rss, create, read, changes, repl, find); no RESULTS.md
  *   BENCH_PROFILE=1          start Hearth with --cpu-prof into bench/profiles/ (then see bench/profile-top.ts)
  *   BENCH_CONCURRENCY=16     in-flight requests for the throughput workloads
  */
@@ -26,7 +27,9 @@ const QUICK = process.env.BENCH_QUICK === '1';
 const PROFILE = process.env.BENCH_PROFILE === '1';
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
 const SERVERS = (process.env.BENCH_SERVERS ?? 'hearth,pouchdb,fastify').split(',').map((s) => s.trim());
-const FULL_RUN = !QUICK && SERVERS.length === 3 && !PROFILE && CONCURRENCY === 16;
+const ALL_WORKLOADS = ['rss', 'create', 'read', 'changes', 'repl', 'find'];
+const WORKLOADS = (process.env.BENCH_WORKLOADS ?? ALL_WORKLOADS.join(',')).split(',').map((s) => s.trim());
+const FULL_RUN = !QUICK && SERVERS.length === 3 && WORKLOADS.length === ALL_WORKLOADS.length && !PROFILE && CONCURRENCY === 16;
 
 const WARMUP_MS = QUICK ? 500 : 1_000;
 const MEASURE_MS = QUICK ? 2_000 : 8_000;
@@ -617,7 +620,7 @@ function cpuTable(): string {
     const p = c('pouchdb-server');
     const foreign = Math.max(...names.map((n) => c(n)?.foreignPct ?? 0));
     lines.push(
-      `| ${workload} | ${names.map((n) => (c(n) ? c(n)!.serverUsPerOp.toFixed(0) : row.has(n) ? '–' : 'n/a')).join(' | ')} | ${h && p ? `${(h.serverUsPerOp / p.serverUsPerOp).toFixed(2)}×` : '–'} | ${foreign.toFixed(0)} |`,
+      `| ${workload} | ${names.map((n) => c(n)?.serverUsPerOp.toFixed(0) ?? (row.has(n) ? '–' : 'n/a')).join(' | ')} | ${h && p ? `${(h.serverUsPerOp / p.serverUsPerOp).toFixed(2)}×` : '–'} | ${foreign.toFixed(0)} |`,
     );
   }
   return lines.join('\n');
@@ -714,18 +717,31 @@ async function main(): Promise<void> {
   ]).then((l) => l.filter((s): s is Server => s !== null));
   const data = servers.filter((s) => s.name !== 'fastify');
   try {
-    log('idle RSS');
-    for (const s of servers) await measure('idle RSS after start (MB)', s, () => idleRss(s));
-    log('single-doc create');
-    for (const s of servers) await measure(`single-doc create (c=${CONCURRENCY})`, s, () => wlCreate(s));
-    log('single-doc read');
-    for (const s of servers) await measure(`single-doc read by id (c=${CONCURRENCY})`, s, () => wlRead(s));
-    log('_changes paging');
-    for (const s of data) await measure(`_changes paging, limit=100 over ${CHANGES_DOCS / 1000}k docs (c=${CONCURRENCY} feeds)`, s, () => wlChanges(s));
-    log('PouchDB replication');
-    for (const s of data) await wlReplication(s).catch((e: unknown) => notes.push(`replication on ${s.name}: ${String(e)}`));
-    log('indexed _find');
-    for (const s of data) await wlFind(s).catch((e: unknown) => notes.push(`_find on ${s.name}: ${String(e)}`));
+    const want = (w: string) => WORKLOADS.includes(w);
+    if (want('rss')) {
+      log('idle RSS');
+      for (const s of servers) await measure('idle RSS after start (MB)', s, () => idleRss(s));
+    }
+    if (want('create')) {
+      log('single-doc create');
+      for (const s of servers) await measure(`single-doc create (c=${CONCURRENCY})`, s, () => wlCreate(s));
+    }
+    if (want('read')) {
+      log('single-doc read');
+      for (const s of servers) await measure(`single-doc read by id (c=${CONCURRENCY})`, s, () => wlRead(s));
+    }
+    if (want('changes')) {
+      log('_changes paging');
+      for (const s of data) await measure(`_changes paging, limit=100 over ${CHANGES_DOCS / 1000}k docs (c=${CONCURRENCY} feeds)`, s, () => wlChanges(s));
+    }
+    if (want('repl')) {
+      log('PouchDB replication');
+      for (const s of data) await wlReplication(s).catch((e: unknown) => notes.push(`replication on ${s.name}: ${String(e)}`));
+    }
+    if (want('find')) {
+      log('indexed _find');
+      for (const s of data) await wlFind(s).catch((e: unknown) => notes.push(`_find on ${s.name}: ${String(e)}`));
+    }
     for (const s of data) {
       const { rss, hwm } = rssMB(s.pid);
       put('RSS at the end (MB)', s.name, { ops: 1, seconds: 0, opsPerSec: NaN, p50: rss, p99: rss, errors: 0 });

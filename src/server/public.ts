@@ -34,6 +34,13 @@ export async function buildPublicApp(deps: PublicDeps): Promise<FastifyInstance>
     return503OnClosing: true,
   });
   app.decorateRequest('instance', null);
+  // PouchDB sends `PUT /db/` with a JSON content type and no body: accept an empty body.
+  const json = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
+    if (body === '') return done(null, undefined);
+    json(req, body as string, done);
+  });
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler((req, reply) => {
     errorHandler(new NotFound(`no route for ${req.method} ${req.url.split('?')[0]}`), req, reply);

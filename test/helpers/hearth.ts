@@ -92,7 +92,7 @@ export function rawRequest(
       payload = Buffer.from(JSON.stringify(opts.body));
       headers['content-type'] ??= 'application/json';
     }
-    const r = httpRequest({ host: '127.0.0.1', port, method, path, headers }, (res) => {
+    const r = httpRequest({ host: '127.0.0.1', port, method, path, headers, agent: false }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => {

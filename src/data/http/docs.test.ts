@@ -44,14 +44,17 @@ describe('documents', () => {
     expect(gone.body).toMatchObject({ error: 'not_found', reason: 'deleted' });
   });
 
-  it('creates with a fixed id by PUT, and refuses half-given _id/_rev', async () => {
+  it('creates with a fixed id by PUT, and refuses a mismatched _id', async () => {
     const put = await h.req('PUT', `/data/${DT}/fixed-id`, { token, body: { name: 'Bob' } });
     expect(put.status).toBe(200);
     expect(put.body.id).toBe('fixed-id');
     const again = await h.req('PUT', `/data/${DT}/fixed-id`, { token, body: { name: 'Bob 2' } });
     expect(again.status).toBe(409);
-    const half = await h.req('PUT', `/data/${DT}/fixed-id`, { token, body: { _rev: put.body.rev, name: 'x' } });
-    expect(half.status).toBe(400);
+    // as CouchDB: _rev alone updates, _id alone creates
+    const revOnly = await h.req('PUT', `/data/${DT}/fixed-id`, { token, body: { _rev: put.body.rev, name: 'Bob 3' } });
+    expect(revOnly.status).toBe(200);
+    const idOnly = await h.req('PUT', `/data/${DT}/id-only`, { token, body: { _id: 'id-only' } });
+    expect(idOnly.status).toBe(200);
     const mismatch = await h.req('PUT', `/data/${DT}/fixed-id`, { token, body: { _id: 'other', _rev: put.body.rev } });
     expect(mismatch.status).toBe(400);
     const withId = await h.req('POST', `/data/${DT}/`, { token, body: { _id: 'x', name: 'x' } });

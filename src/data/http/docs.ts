@@ -57,10 +57,9 @@ export function registerDocRoutes(app: FastifyInstance, deps: DataDeps): void {
     const access = await docAccess(deps, req, req.params.doctype, 'PUT');
     const id = validateDocId(req.params.docid);
     const doc = objectBody(req.body);
-    const hasId = doc._id !== undefined;
+    // cozy-stack wants _id and _rev together; CouchDB clients (PouchDB) send _id alone to create: accept both.
     const hasRev = doc._rev !== undefined;
-    if (hasId !== hasRev) throw new BadRequest('give both _id and _rev to update a document, or neither to create it with this id');
-    if (hasId && doc._id !== id) throw new BadRequest('the _id in the body does not match the id in the URL');
+    if (doc._id !== undefined && doc._id !== id) throw new BadRequest('the _id in the body does not match the id in the URL');
     if (hasRev && !parseRev(doc._rev)) throw new BadRequest(`invalid _rev "${String(doc._rev).slice(0, 80)}": expected N-<32 hex>`);
     if (hasRev) {
       const old = await access.store.get(access.doctype, id).catch(() => null);
