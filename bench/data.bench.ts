@@ -11,6 +11,7 @@
  *   BENCH_WORKLOADS=create,… only these workloads (rss, create, read, changes, repl, find); no RESULTS.md
  *   BENCH_PROFILE=1          start Hearth with --cpu-prof into bench/profiles/ (then see bench/profile-top.ts)
  *   BENCH_CONCURRENCY=16     in-flight requests for the throughput workloads
+ *   BENCH_GROUP_COMMIT_MS=n  experiment: Hearth's data.groupCommitMs (default 0); no RESULTS.md
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
@@ -29,7 +30,7 @@ const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
 const SERVERS = (process.env.BENCH_SERVERS ?? 'hearth,pouchdb,fastify').split(',').map((s) => s.trim());
 const ALL_WORKLOADS = ['rss', 'create', 'read', 'changes', 'repl', 'find'];
 const WORKLOADS = (process.env.BENCH_WORKLOADS ?? ALL_WORKLOADS.join(',')).split(',').map((s) => s.trim());
-const FULL_RUN = !QUICK && SERVERS.length === 3 && WORKLOADS.length === ALL_WORKLOADS.length && !PROFILE && CONCURRENCY === 16;
+const FULL_RUN = !QUICK && SERVERS.length === 3 && WORKLOADS.length === ALL_WORKLOADS.length && !PROFILE && CONCURRENCY === 16 && !process.env.BENCH_GROUP_COMMIT_MS;
 
 const WARMUP_MS = QUICK ? 500 : 1_000;
 const MEASURE_MS = QUICK ? 2_000 : 8_000;

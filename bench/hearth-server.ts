@@ -13,7 +13,10 @@ import { testConfig } from '../test/helpers/hearth.js';
 
 const dataDir = process.argv[2];
 if (!dataDir) throw new Error('usage: hearth-server.ts <dataDir>');
-const hearth = await createHearth(testConfig(dataDir), pino({ level: 'silent' }));
+const config = testConfig(dataDir);
+// for experiments only (the reported run uses the default, 0 = flush on the next tick)
+if (process.env.BENCH_GROUP_COMMIT_MS) config.data.groupCommitMs = Number(process.env.BENCH_GROUP_COMMIT_MS);
+const hearth = await createHearth(config, pino({ level: 'silent' }));
 await hearth.publicApp.listen({ host: '127.0.0.1', port: 0 });
 const port = (hearth.publicApp.server.address() as AddressInfo).port;
 const domain = `localhost:${port}`;

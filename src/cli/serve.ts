@@ -17,7 +17,7 @@ export function withConfigOptions(cmd: Command): Command {
     .option('--config <file>', 'YAML configuration file (env HEARTH_CONFIG, default ./hearth.yaml if present)')
     .option('--dev', 'development mode: admin API open on loopback, a default instance')
     .option('--port <n>', 'public HTTP port (default 8080)')
-    .option('--host <host>', 'public listen address (default 0.0.0.0)')
+    .option('--host <host>', 'public listen address (default 127.0.0.1; 0.0.0.0 for every interface)')
     .option('--admin-port <n>', 'admin API port (default 6060)')
     .option('--admin-host <host>', 'admin API listen address (default 127.0.0.1)')
     .option('--data-dir <dir>', 'where data lives (default ./.hearth)')

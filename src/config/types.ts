@@ -5,7 +5,7 @@ export interface HearthConfig {
   /** Where data lives: registry.sqlite, instances/<id>/… (default ./.hearth). */
   dataDir: string;
   server: {
-    host: string; // default 0.0.0.0
+    host: string; // default 127.0.0.1 (loopback, as cozy-stack; set 0.0.0.0 to listen on every interface)
     port: number; // default 8080
     /** Max size of a JSON request body in bytes (default 16 MiB, to carry base64 attachments). */
     bodyLimit: number;

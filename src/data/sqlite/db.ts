@@ -8,6 +8,16 @@ import Database from 'better-sqlite3';
 import { randomBytes } from 'node:crypto';
 import type { DocEvent } from '../../common/bus.js';
 
+/** One row of d<N>_docs: a document's winning revision, its seq and its rev tree (JSON). */
+export interface DocRow {
+  id: string;
+  rev: string;
+  deleted: number;
+  seq: number;
+  body: string;
+  tree: string;
+}
+
 export interface DoctypeTables {
   doctype: string;
   num: number;

@@ -6,19 +6,11 @@ import type {
   OpenRevResult,
 } from '../store.js';
 import { inlineAttachments, type AttStub } from './attachments.js';
-import { formatSeq, type DoctypeTables } from './db.js';
+import { formatSeq, type DocRow, type DoctypeTables } from './db.js';
 import {
   conflicts, deletedConflicts, latestLeaf, leaves, parseRev, revExists, revisionsOf, revsInfo, allRevs, type RevTree,
 } from './revtree.js';
 
-interface DocRow {
-  id: string;
-  rev: string;
-  deleted: number;
-  seq: number;
-  body: string;
-  tree: string;
-}
 
 export class Reader {
   constructor(

@@ -10,19 +10,11 @@ import type { DocEvent } from '../../common/bus.js';
 import { validateDocId } from '../doctype.js';
 import type { Doc, Json } from '../store.js';
 import { addRefs, dropRefs, processAttachments, type AttStub } from './attachments.js';
-import { nextSeq, type DoctypeTables } from './db.js';
+import { nextSeq, type DocRow, type DoctypeTables } from './db.js';
 import {
   allRevs, leaves, mergePath, newRevHash, parseRev, pathFromRevisions, revExists, winningRev, type RevNode, type RevTree,
 } from './revtree.js';
 
-interface DocRow {
-  id: string;
-  rev: string;
-  deleted: number;
-  seq: number;
-  body: string;
-  tree: string;
-}
 
 export interface WriteContext {
   db: Database.Database;
