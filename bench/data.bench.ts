@@ -282,6 +282,8 @@ interface Stats {
 
 interface CpuUse {
   serverUsPerOp: number;
+  /** This process (the client, incl. PouchDB's memory adapter during replication). */
+  clientUsPerOp: number;
   foreignPct: number;
 }
 interface CpuSnap {
@@ -317,7 +319,10 @@ function cpuSnap(): CpuSnap {
 
 function cpuUse(a: CpuSnap, b: CpuSnap, ops: number): CpuUse {
   const foreign = b.sys - a.sys - (b.self - a.self) - (b.kids - a.kids);
-  return { serverUsPerOp: ((b.server - a.server) * 1000) / Math.max(1, ops), foreignPct: Math.max(0, (100 * foreign) / ((b.t - a.t) * NCPU)) };
+  return {
+    serverUsPerOp: ((b.server - a.server) * 1000) / Math.max(1, ops),
+    clientUsPerOp: ((b.self - a.self) * 1000) / Math.max(1, ops),
+    foreignPct: Math.max(0, (100 * foreign) / ((b.t - a.t) * NCPU)) };
 }
 
 function percentile(sorted: Float64Array, q: number): number {
@@ -423,7 +428,7 @@ function put(workload: string, server: ServerName, stats: Stats | null): void {
   if (!stats) return;
   if (isSingle(workload)) log(`  ${workload} / ${server}: ${fmtMs(stats.p50)}`);
   else {
-    const cpu = stats.cpu ? `, server CPU ${stats.cpu.serverUsPerOp.toFixed(0)} µs/op, others' CPU ${stats.cpu.foreignPct.toFixed(0)} %` : '';
+    const cpu = stats.cpu ? `, server CPU ${stats.cpu.serverUsPerOp.toFixed(0)} µs/op, client ${stats.cpu.clientUsPerOp.toFixed(0)} µs/op, others' CPU ${stats.cpu.foreignPct.toFixed(0)} %` : '';
     log(`  ${workload} / ${server}: ${fmtOps(stats.opsPerSec)} ops/s, p50 ${fmtMs(stats.p50)} ms, p99 ${fmtMs(stats.p99)} ms${cpu}${stats.note ? ` (${stats.note})` : ''}`);
   }
   if (stats.errors) notes.push(`${workload} on ${server}: ${stats.note ?? `${stats.errors} bad answers`}`);
@@ -484,6 +489,13 @@ async function wlFind(s: Server): Promise<void> {
     throw new Error(`${s.name} _find returned ${JSON.stringify(first).slice(0, 300)}`);
   }
   if (first.warning) notes.push(`${s.name} _find warning: ${String(first.warning)}`);
+  try {
+    const explain = await callJson(s, 'POST', `${s.db('find')}/_explain`, selector(42), [200]);
+    const index = explain.index as { ddoc?: string; name?: string } | undefined;
+    notes.push(`${s.name} _explain for the measured query: index ${index?.ddoc ?? '?'} / ${index?.name ?? '?'}`);
+  } catch (e) {
+    notes.push(`${s.name} _explain failed: ${String(e).slice(0, 200)}`);
+  }
   put('_index build + first _find (ms)', s.name, { ops: 1, seconds: buildMs / 1000, opsPerSec: NaN, p50: buildMs, p99: buildMs, errors: 0 });
   let seed = 777;
   const rand = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) % FIND_GROUPS;
@@ -611,8 +623,8 @@ function table(): string {
 function cpuTable(): string {
   const names: ServerName[] = ['hearth', 'pouchdb-server', 'fastify'];
   const lines = [
-    `| workload | ${names.map((n) => `${n} CPU µs/op`).join(' | ')} | Hearth / pouchdb-server | others' CPU % (max) |`,
-    '|---|---:|---:|---:|---:|---:|',
+    `| workload | ${names.map((n) => `${n} CPU µs/op`).join(' | ')} | Hearth / pouchdb-server | client CPU µs/op (H / P / F) | others' CPU % (max) |`,
+    '|---|---:|---:|---:|---:|---:|---:|',
   ];
   for (const [workload, row] of results) {
     if (isSingle(workload)) continue;
@@ -621,7 +633,7 @@ function cpuTable(): string {
     const p = c('pouchdb-server');
     const foreign = Math.max(...names.map((n) => c(n)?.foreignPct ?? 0));
     lines.push(
-      `| ${workload} | ${names.map((n) => c(n)?.serverUsPerOp.toFixed(0) ?? (row.has(n) ? '–' : 'n/a')).join(' | ')} | ${h && p ? `${(h.serverUsPerOp / p.serverUsPerOp).toFixed(2)}×` : '–'} | ${foreign.toFixed(0)} |`,
+      `| ${workload} | ${names.map((n) => c(n)?.serverUsPerOp.toFixed(0) ?? (row.has(n) ? '–' : 'n/a')).join(' | ')} | ${h && p ? `${(h.serverUsPerOp / p.serverUsPerOp).toFixed(2)}×` : '–'} | ${names.map((n) => c(n)?.clientUsPerOp.toFixed(0) ?? '–').join(' / ')} | ${foreign.toFixed(0)} |`,
     );
   }
   return lines.join('\n');

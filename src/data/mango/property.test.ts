@@ -39,7 +39,9 @@ const docArb = fc.record(
 
 const FIELDS = ['n', 's', 'arr', 'o.p', 'o.q.r', 'missing', '_id'];
 const field = fc.constantFrom(...FIELDS);
-const REGEXES = ['a', '^a', 'b$', 'a|b', '[ab]+', '^$', 'é', '😀', 'A*b', '^[^a]', 'a.b'];
+// No `.` or negated classes: RE2 (like CouchDB's PCRE) matches code points, JS RegExp
+// without the u flag matches UTF-16 code units, so they differ on astral characters.
+const REGEXES = ['a', '^a', 'b$', 'a|b', '[ab]+', '^$', 'é', '😀', 'A*b', '^(a|é)+$', 'b{2}'];
 
 /** Operator objects, applicable to a field or (inside $elemMatch) to an element. */
 const opObj: fc.Arbitrary<Record<string, J>> = fc.oneof(
@@ -120,7 +122,7 @@ describe('SQL engine == pouchdb-selector-core', () => {
           expect([...got].sort()).toEqual(expected.map((d) => d._id as string).sort());
         }
       }),
-      { numRuns: 4000 },
+      { numRuns: Number(process.env.MANGO_PROPERTY_RUNS ?? 4000) },
     );
     console.log(`property test: ${runs} runs, ${stats.partial} with a proper subset matching, ${stats.sorted} sorted, ${stats.throws} where PouchDB threw on some doc`);
     expect(stats.partial).toBeGreaterThan(runs / 8);

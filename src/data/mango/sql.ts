@@ -16,7 +16,7 @@
  */
 import type { Database } from 'better-sqlite3';
 import type { Cond } from './ast.js';
-import { TAG_NULL, encodeKey, keyOfJson, prefixRange } from './collate-key.js';
+import { encodeKey, keyOfJson, prefixRange } from './collate-key.js';
 import { docFieldExpr, jsonPathExpr, sqlGet } from './path.js';
 import { compileRegex } from './selector.js';
 
@@ -198,4 +198,3 @@ export function registerSqlFunctions(db: Database): void {
   });
 }
 
-export const NULL_TAG = TAG_NULL;
