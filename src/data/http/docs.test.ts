@@ -84,6 +84,15 @@ describe('documents', () => {
     expect((await h.req('GET', `/data/${DT}/_all_docs?limit=1e9`, { token })).status).toBe(400);
     const huge = await h.req('POST', `/data/${DT}/`, { token, body: { _attachments: { big: { content_type: 'text/plain', data: Buffer.alloc(9_000_000).toString('base64') } } } });
     expect(huge.status).toBe(413);
+    const tooBig = await h.req('POST', `/data/${DT}/`, { token, raw: JSON.stringify({ blob: 'x'.repeat(17 * 1024 * 1024) }), headers: { 'content-type': 'application/json' } });
+    expect(tooBig.status).toBe(413);
+    expect((await h.req('GET', `/data/${DT}/%ED%A0%80`, { token })).status).toBe(400);
+    expect((await h.req('PUT', `/data/${DT}/_weird`, { token, body: {} })).status).toBe(400);
+    const deep = '['.repeat(5000) + ']'.repeat(5000);
+    const json = { 'content-type': 'application/json' };
+    expect((await h.req('POST', `/data/${DT}/_find`, { token, raw: `{"selector":{"a":{"$in":${deep}}}}`, headers: json })).status).toBe(400);
+    expect((await h.req('POST', `/data/${DT}/`, { token, raw: `{"a":${deep}}`, headers: json })).status).toBe(400);
+    expect((await h.req('POST', `/data/${DT}/_find`, { token, body: { selector: { a: { $where: 'x' } } } })).status).toBe(400);
     const after = await h.req('GET', `/data/${DT}/_all_docs`, { token });
     expect(after.body.total_rows).toBe(before.body.total_rows);
   });

@@ -28,8 +28,18 @@ export interface WriteContext {
 
 const ALLOWED_SPECIAL = new Set(['_id', '_rev', '_deleted', '_attachments', '_revisions', '_conflicts', '_deleted_conflicts', '_revs_info', '_local_seq', '_type']);
 
+const MAX_DEPTH = 100;
+
+function depthOf(v: unknown, limit: number): number {
+  if (limit < 0 || v === null || typeof v !== 'object') return 0;
+  let max = 0;
+  for (const x of Array.isArray(v) ? v : Object.values(v)) max = Math.max(max, depthOf(x, limit - 1));
+  return max + 1;
+}
+
 /** The stored body of a revision: the document without its special members. */
 export function bodyOf(doc: Doc): Doc {
+  if (depthOf(doc, MAX_DEPTH) > MAX_DEPTH) throw new BadRequest(`the document is nested deeper than ${MAX_DEPTH} levels`, 'doc_validation');
   const body: Doc = {};
   for (const [k, v] of Object.entries(doc)) {
     if (k.startsWith('_')) {
