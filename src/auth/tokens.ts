@@ -37,7 +37,12 @@ function keyFor(secrets: InstanceSecrets, aud: Audience): Uint8Array {
   return secrets.oauth;
 }
 
+const VERIFIED_CACHE_MAX = 10_000;
+
 export class TokenService {
+  /** Tokens already verified (signature, issuer, audience): instance id + token → claims. */
+  private readonly verified = new Map<string, TokenClaims>();
+
   constructor(private readonly registry: InstanceRegistry) {}
 
   async issue(
@@ -61,6 +66,20 @@ export class TokenService {
 
   /** Verifies a token for this instance; throws InvalidToken with cozy-stack's message. */
   async verify(instance: Instance, token: string): Promise<TokenClaims> {
+    const cacheKey = `${instance.id}\n${token}`;
+    const hit = this.verified.get(cacheKey);
+    if (hit) {
+      if (hit.exp === undefined || hit.exp > Date.now() / 1000) return hit;
+      this.verified.delete(cacheKey);
+      throw new InvalidToken('Expired token');
+    }
+    const claims = await this.verifySignature(instance, token);
+    if (this.verified.size >= VERIFIED_CACHE_MAX) this.verified.clear();
+    this.verified.set(cacheKey, claims);
+    return claims;
+  }
+
+  private async verifySignature(instance: Instance, token: string): Promise<TokenClaims> {
     let unverified: ReturnType<typeof decodeJwt>;
     try {
       unverified = decodeJwt(token);

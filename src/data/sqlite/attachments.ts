@@ -7,6 +7,7 @@ import type Database from 'better-sqlite3';
 import { createHash } from 'node:crypto';
 import { BadRequest, PayloadTooLarge, PreconditionFailed } from '../../common/errors.js';
 import type { Json } from '../store.js';
+import { prep } from './db.js';
 
 export interface AttStub {
   content_type: string;
@@ -46,7 +47,7 @@ export function processAttachments(
       total += data.length;
       if (total > maxBytes) throw new PayloadTooLarge(`the attachments of this document are larger than the limit of ${maxBytes} bytes`);
       const digest = 'md5-' + createHash('md5').update(data).digest('base64');
-      db.prepare('INSERT OR IGNORE INTO attachments (digest, data) VALUES (?, ?)').run(digest, data);
+      prep(db, 'INSERT OR IGNORE INTO attachments (digest, data) VALUES (?, ?)').run(digest, data);
       out[name] = { content_type: contentType, digest, length: data.length, revpos: keepRevpos && typeof att.revpos === 'number' ? att.revpos : revpos, stub: true };
     } else if (att.stub === true) {
       const prev = parentAtts?.[name];
@@ -72,15 +73,15 @@ export function processAttachments(
 }
 
 function hasBody(db: Database.Database, digest: string): boolean {
-  return db.prepare('SELECT 1 FROM attachments WHERE digest = ?').get(digest) !== undefined;
+  return prep(db, 'SELECT 1 FROM attachments WHERE digest = ?').get(digest) !== undefined;
 }
 function bodyLength(db: Database.Database, digest: string): number {
-  return (db.prepare('SELECT length(data) FROM attachments WHERE digest = ?').pluck().get(digest) as number | undefined) ?? 0;
+  return (prep(db, 'SELECT length(data) FROM attachments WHERE digest = ?', true).get(digest) as number | undefined) ?? 0;
 }
 
 export function addRefs(db: Database.Database, num: number, id: string, rev: string, atts: Record<string, AttStub> | undefined): void {
   if (!atts) return;
-  const stmt = db.prepare('INSERT OR IGNORE INTO att_refs (digest, num, id, rev) VALUES (?, ?, ?, ?)');
+  const stmt = prep(db, 'INSERT OR IGNORE INTO att_refs (digest, num, id, rev) VALUES (?, ?, ?, ?)');
   for (const a of Object.values(atts)) stmt.run(a.digest, num, id, rev);
 }
 
@@ -88,18 +89,18 @@ export function addRefs(db: Database.Database, num: number, id: string, rev: str
 export function dropRefs(db: Database.Database, num: number, id: string, revs: string[]): void {
   if (revs.length === 0) return;
   const digests = new Set<string>();
-  const sel = db.prepare('SELECT digest FROM att_refs WHERE num = ? AND id = ? AND rev = ?').pluck();
-  const del = db.prepare('DELETE FROM att_refs WHERE num = ? AND id = ? AND rev = ?');
+  const sel = prep(db, 'SELECT digest FROM att_refs WHERE num = ? AND id = ? AND rev = ?', true);
+  const del = prep(db, 'DELETE FROM att_refs WHERE num = ? AND id = ? AND rev = ?');
   for (const rev of revs) {
     for (const d of sel.all(num, id, rev) as string[]) digests.add(d);
     del.run(num, id, rev);
   }
-  const gc = db.prepare('DELETE FROM attachments WHERE digest = ? AND NOT EXISTS (SELECT 1 FROM att_refs WHERE digest = ?)');
+  const gc = prep(db, 'DELETE FROM attachments WHERE digest = ? AND NOT EXISTS (SELECT 1 FROM att_refs WHERE digest = ?)');
   for (const d of digests) gc.run(d, d);
 }
 
 export function readAttachment(db: Database.Database, digest: string): Buffer | null {
-  return (db.prepare('SELECT data FROM attachments WHERE digest = ?').pluck().get(digest) as Buffer | undefined) ?? null;
+  return (prep(db, 'SELECT data FROM attachments WHERE digest = ?', true).get(digest) as Buffer | undefined) ?? null;
 }
 
 /** Inlines attachment bodies (attachments=true), keeping stubs for revpos <= since. */

@@ -27,6 +27,31 @@ export interface DoctypeTables {
   epoch: string;
 }
 
+const statements = new WeakMap<Database.Database, Map<string, Database.Statement>>();
+
+/**
+ * A cached prepared statement (preparing costs more than running a point query).
+ * `pluck` returns the first column only; it is set on every call because the
+ * statement is shared.
+ */
+export function prep(db: Database.Database, sql: string, pluck = false): Database.Statement {
+  let cache = statements.get(db);
+  if (!cache) statements.set(db, (cache = new Map()));
+  let stmt = cache.get(sql);
+  if (!stmt) {
+    if (cache.size >= 2000) cache.clear();
+    stmt = db.prepare(sql);
+    cache.set(sql, stmt);
+  }
+  if (stmt.reader) stmt.pluck(pluck);
+  return stmt;
+}
+
+/** Forgets the cached statements of a database (after its schema changed, or before closing it). */
+export function forgetStatements(db: Database.Database): void {
+  statements.delete(db);
+}
+
 export function openInstanceDb(file: string, registerFunctions: (db: Database.Database) => void): Database.Database {
   const db = new Database(file);
   db.pragma('journal_mode = WAL');
@@ -53,7 +78,7 @@ export function tablesFor(doctype: string, num: number, epoch: string): DoctypeT
 }
 
 export function lookupDoctype(db: Database.Database, doctype: string): DoctypeTables | null {
-  const row = db.prepare('SELECT num, epoch FROM doctypes WHERE name = ?').get(doctype) as { num: number; epoch: string } | undefined;
+  const row = prep(db, 'SELECT num, epoch FROM doctypes WHERE name = ?').get(doctype) as { num: number; epoch: string } | undefined;
   return row ? tablesFor(doctype, row.num, row.epoch) : null;
 }
 
@@ -61,9 +86,9 @@ export function lookupDoctype(db: Database.Database, doctype: string): DoctypeTa
 export function createDoctypeTables(db: Database.Database, doctype: string): DoctypeTables {
   const existing = lookupDoctype(db, doctype);
   if (existing) return existing;
-  const num = ((db.prepare('SELECT max(num) FROM doctypes').pluck().get() as number | null) ?? 0) + 1;
+  const num = ((prep(db, 'SELECT max(num) FROM doctypes', true).get() as number | null) ?? 0) + 1;
   const epoch = randomBytes(4).toString('hex');
-  db.prepare('INSERT INTO doctypes (name, num, seq, epoch, created_at) VALUES (?, ?, 0, ?, ?)').run(doctype, num, epoch, new Date().toISOString());
+  prep(db, 'INSERT INTO doctypes (name, num, seq, epoch, created_at) VALUES (?, ?, 0, ?, ?)').run(doctype, num, epoch, new Date().toISOString());
   const t = tablesFor(doctype, num, epoch);
   db.exec(`
     CREATE TABLE ${t.docs} (id TEXT PRIMARY KEY, rev TEXT NOT NULL, deleted INTEGER NOT NULL, seq INTEGER NOT NULL,
@@ -77,15 +102,15 @@ export function createDoctypeTables(db: Database.Database, doctype: string): Doc
 
 export function dropDoctypeTables(db: Database.Database, t: DoctypeTables): void {
   db.exec(`DROP TABLE IF EXISTS ${t.docs}; DROP TABLE IF EXISTS ${t.revs}; DROP TABLE IF EXISTS ${t.local};`);
-  db.prepare('DELETE FROM doctypes WHERE num = ?').run(t.num);
-  db.prepare('DELETE FROM mango_indexes WHERE num = ?').run(t.num);
-  db.prepare('DELETE FROM att_refs WHERE num = ?').run(t.num);
+  prep(db, 'DELETE FROM doctypes WHERE num = ?').run(t.num);
+  prep(db, 'DELETE FROM mango_indexes WHERE num = ?').run(t.num);
+  prep(db, 'DELETE FROM att_refs WHERE num = ?').run(t.num);
   db.exec('DELETE FROM attachments WHERE digest NOT IN (SELECT digest FROM att_refs)');
 }
 
 /** Allocates the next update sequence of a doctype (inside a write transaction). */
 export function nextSeq(db: Database.Database, t: DoctypeTables): number {
-  return db.prepare('UPDATE doctypes SET seq = seq + 1 WHERE num = ? RETURNING seq').pluck().get(t.num) as number;
+  return prep(db, 'UPDATE doctypes SET seq = seq + 1 WHERE num = ? RETURNING seq', true).get(t.num) as number;
 }
 
 export function formatSeq(t: DoctypeTables | null, seq: number): string {
@@ -112,6 +137,8 @@ export class WriteQueue {
     private readonly db: Database.Database,
     private readonly publish: (events: DocEvent[]) => void,
     private readonly windowMs = 0,
+    /** Called when a whole batch is rolled back (caches of what it created must go). */
+    private readonly onAbort: () => void = () => undefined,
     private readonly maxBatch = 512,
   ) {}
 
@@ -153,6 +180,7 @@ export class WriteQueue {
       this.db.exec('COMMIT');
     } catch (error) {
       if (this.db.inTransaction) this.db.exec('ROLLBACK');
+      this.onAbort();
       for (const item of batch) item.reject(error);
       return;
     }

@@ -6,7 +6,7 @@ import type {
   OpenRevResult,
 } from '../store.js';
 import { inlineAttachments, type AttStub } from './attachments.js';
-import { formatSeq, type DocRow, type DoctypeTables } from './db.js';
+import { formatSeq, prep, type DocRow, type DoctypeTables } from './db.js';
 import {
   conflicts, deletedConflicts, latestLeaf, leaves, parseRev, revExists, revisionsOf, revsInfo, allRevs, type RevTree,
 } from './revtree.js';
@@ -19,11 +19,11 @@ export class Reader {
   ) {}
 
   row(id: string): DocRow | undefined {
-    return this.db.prepare(`SELECT * FROM ${this.t.docs} WHERE id = ?`).get(id) as DocRow | undefined;
+    return prep(this.db, `SELECT * FROM ${this.t.docs} WHERE id = ?`).get(id) as DocRow | undefined;
   }
 
   private revBody(id: string, rev: string): { deleted: number; body: string } | undefined {
-    return this.db.prepare(`SELECT deleted, body FROM ${this.t.revs} WHERE id = ? AND rev = ?`).get(id, rev) as
+    return prep(this.db, `SELECT deleted, body FROM ${this.t.revs} WHERE id = ? AND rev = ?`).get(id, rev) as
       | { deleted: number; body: string }
       | undefined;
   }
@@ -139,7 +139,7 @@ export class Reader {
   }
 
   allDocs(opts: AllDocsOptions): AllDocsResult {
-    const total = this.db.prepare(`SELECT count(*) FROM ${this.t.docs} WHERE deleted = 0`).pluck().get() as number;
+    const total = prep(this.db, `SELECT count(*) FROM ${this.t.docs} WHERE deleted = 0`, true).get() as number;
     const toRow = (r: DocRow): AllDocsRow => {
       const row: AllDocsRow = { id: r.id, key: r.id, value: { rev: r.rev } };
       if (r.deleted) row.value = { rev: r.rev, deleted: true };
@@ -170,8 +170,7 @@ export class Reader {
     if (opts.skipDesign) where.push(`NOT (id >= '_design/' AND id < '_design0')`);
     const limit = opts.limit ?? -1;
     const skip = opts.skip ?? 0;
-    const rows = this.db
-      .prepare(`SELECT * FROM ${this.t.docs} WHERE ${where.join(' AND ')} ORDER BY id ${desc ? 'DESC' : 'ASC'} LIMIT ? OFFSET ?`)
+    const rows = prep(this.db, `SELECT * FROM ${this.t.docs} WHERE ${where.join(' AND ')} ORDER BY id ${desc ? 'DESC' : 'ASC'} LIMIT ? OFFSET ?`)
       .all(...params, limit, skip) as DocRow[];
     return { total_rows: total, offset: skip, rows: rows.map(toRow) };
   }
@@ -189,8 +188,7 @@ export class Reader {
       params.push(...filter.params);
     }
     const limit = opts.limit ?? -1;
-    const rows = this.db
-      .prepare(`SELECT * FROM ${this.t.docs} WHERE ${where.join(' AND ')} ORDER BY seq ${opts.descending ? 'DESC' : 'ASC'} LIMIT ?`)
+    const rows = prep(this.db, `SELECT * FROM ${this.t.docs} WHERE ${where.join(' AND ')} ORDER BY seq ${opts.descending ? 'DESC' : 'ASC'} LIMIT ?`)
       .all(...params, limit) as DocRow[];
     const results = rows.map((r): ChangeRow => {
       const tree = JSON.parse(r.tree) as RevTree;
@@ -203,13 +201,13 @@ export class Reader {
     const last = rows.length ? (rows[rows.length - 1] as DocRow).seq : opts.descending ? 0 : sinceNum;
     let pending = 0;
     if (!opts.descending && rows.length && limit >= 0) {
-      pending = this.db.prepare(`SELECT count(*) FROM ${this.t.docs} WHERE seq > ?`).pluck().get(last) as number;
+      pending = prep(this.db, `SELECT count(*) FROM ${this.t.docs} WHERE seq > ?`, true).get(last) as number;
     }
     return { results, last, pending };
   }
 
   getLocal(id: string): Doc {
-    const row = this.db.prepare(`SELECT rev, body FROM ${this.t.local} WHERE id = ?`).get(id) as { rev: string; body: string } | undefined;
+    const row = prep(this.db, `SELECT rev, body FROM ${this.t.local} WHERE id = ?`).get(id) as { rev: string; body: string } | undefined;
     if (!row) throw new NotFound('missing');
     return { _id: `_local/${id}`, _rev: row.rev, ...(JSON.parse(row.body) as Doc) };
   }

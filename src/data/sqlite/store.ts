@@ -11,7 +11,7 @@ import type { ExplainResult, FindRequest, FindResult, IndexDef, IndexRequest, In
 import { compileSelector, explainFind, indexSql, registerSqlFunctions, runFind } from '../mango/index.js';
 import { readAttachment, type AttStub } from './attachments.js';
 import {
-  createDoctypeTables, dropDoctypeTables, formatSeq, lookupDoctype, openInstanceDb, WriteQueue, type DoctypeTables,
+  createDoctypeTables, dropDoctypeTables, forgetStatements, formatSeq, lookupDoctype, openInstanceDb, prep, WriteQueue, type DoctypeTables,
 } from './db.js';
 import { Reader } from './read.js';
 import { writeLocal, writeNewEdit, writeReplicated, type WriteContext } from './write.js';
@@ -25,6 +25,8 @@ export interface SqliteStoreOptions {
 export class SqliteDocStore implements DocStore {
   private readonly db: Database.Database;
   private readonly queue: WriteQueue;
+  /** Doctype → its tables; filled on lookup, emptied on drop and on an aborted batch. */
+  private readonly tableCache = new Map<string, DoctypeTables>();
 
   constructor(
     readonly domain: string,
@@ -33,11 +35,15 @@ export class SqliteDocStore implements DocStore {
     private readonly opts: SqliteStoreOptions,
   ) {
     this.db = openInstanceDb(file, registerSqlFunctions);
-    this.queue = new WriteQueue(this.db, (events: DocEvent[]) => events.forEach((e) => bus.publish(e)), opts.groupCommitMs);
+    this.queue = new WriteQueue(this.db, (events: DocEvent[]) => events.forEach((e) => bus.publish(e)), opts.groupCommitMs, () => this.tableCache.clear());
   }
 
   private tables(doctype: string): DoctypeTables | null {
-    return lookupDoctype(this.db, doctype);
+    const cached = this.tableCache.get(doctype);
+    if (cached) return cached;
+    const found = lookupDoctype(this.db, doctype);
+    if (found) this.tableCache.set(doctype, found);
+    return found;
   }
 
   private reader(doctype: string): Reader | null {
@@ -47,7 +53,7 @@ export class SqliteDocStore implements DocStore {
 
   private write<T>(doctype: string, fn: (ctx: WriteContext) => T): Promise<T> {
     return this.queue.run((events) => {
-      const t = createDoctypeTables(this.db, doctype);
+      const t = this.tables(doctype) ?? createDoctypeTables(this.db, doctype);
       return fn({
         db: this.db,
         t,
@@ -60,13 +66,13 @@ export class SqliteDocStore implements DocStore {
   }
 
   async listDoctypes(): Promise<string[]> {
-    return this.db.prepare('SELECT name FROM doctypes ORDER BY name').pluck().all() as string[];
+    return prep(this.db, 'SELECT name FROM doctypes ORDER BY name', true).all() as string[];
   }
 
   async info(doctype: string): Promise<DbInfo | null> {
     const t = this.tables(doctype);
     if (!t) return null;
-    const counts = this.db.prepare(`SELECT sum(deleted = 0) AS live, sum(deleted = 1) AS dead FROM ${t.docs}`).get() as { live: number | null; dead: number | null };
+    const counts = prep(this.db, `SELECT sum(deleted = 0) AS live, sum(deleted = 1) AS dead FROM ${t.docs}`).get() as { live: number | null; dead: number | null };
     return {
       db_name: doctype,
       doc_count: counts.live ?? 0,
@@ -86,6 +92,8 @@ export class SqliteDocStore implements DocStore {
     const t = this.tables(doctype);
     if (!t) return false;
     await this.queue.run(() => dropDoctypeTables(this.db, t));
+    this.tableCache.delete(doctype);
+    forgetStatements(this.db);
     return true;
   }
 
@@ -147,14 +155,14 @@ export class SqliteDocStore implements DocStore {
   async currentSeq(doctype: string): Promise<string> {
     const t = this.tables(doctype);
     if (!t) return '0';
-    const seq = this.db.prepare('SELECT seq FROM doctypes WHERE num = ?').pluck().get(t.num) as number;
+    const seq = prep(this.db, 'SELECT seq FROM doctypes WHERE num = ?', true).get(t.num) as number;
     return formatSeq(t, seq);
   }
 
   /** Parses an opaque seq; one from another epoch of the doctype (dropped and re-created) restarts at 0. */
   private parseSince(t: DoctypeTables, since: string | undefined): number {
     if (since === undefined || since === '0' || since === '') return 0;
-    if (since === 'now') return this.db.prepare('SELECT seq FROM doctypes WHERE num = ?').pluck().get(t.num) as number;
+    if (since === 'now') return prep(this.db, 'SELECT seq FROM doctypes WHERE num = ?', true).get(t.num) as number;
     const m = /^(\d{1,15})(?:-([0-9a-f]{8}))?$/.exec(since);
     if (!m) throw new BadRequest(`invalid since "${since.slice(0, 80)}": use a seq from a previous answer, 0 or now`, 'bad_request');
     if (m[2] !== undefined && m[2] !== t.epoch) return 0;
@@ -171,7 +179,7 @@ export class SqliteDocStore implements DocStore {
   }
 
   private indexes(t: DoctypeTables): IndexDef[] {
-    const rows = this.db.prepare('SELECT ddoc, name, def, sql_name FROM mango_indexes WHERE num = ? ORDER BY ddoc, name').all(t.num) as Array<{
+    const rows = prep(this.db, 'SELECT ddoc, name, def, sql_name FROM mango_indexes WHERE num = ? ORDER BY ddoc, name').all(t.num) as Array<{
       ddoc: string; name: string; def: string; sql_name: string;
     }>;
     return rows.map((r) => ({ ddoc: r.ddoc, name: r.name, sqlName: r.sql_name, ...(JSON.parse(r.def) as Pick<IndexDef, 'fields' | 'partial_filter_selector'>) }));
@@ -190,9 +198,9 @@ export class SqliteDocStore implements DocStore {
 
   /** Keeps SQL indexes in step with the "query" design documents (created by _index or replicated). */
   private syncIndexes(t: DoctypeTables, ddoc: string, body: Doc | null): void {
-    const old = this.db.prepare('SELECT sql_name FROM mango_indexes WHERE num = ? AND ddoc = ?').pluck().all(t.num, ddoc) as string[];
+    const old = prep(this.db, 'SELECT sql_name FROM mango_indexes WHERE num = ? AND ddoc = ?', true).all(t.num, ddoc) as string[];
     for (const name of old) this.db.exec(`DROP INDEX IF EXISTS ${name}`);
-    this.db.prepare('DELETE FROM mango_indexes WHERE num = ? AND ddoc = ?').run(t.num, ddoc);
+    prep(this.db, 'DELETE FROM mango_indexes WHERE num = ? AND ddoc = ?').run(t.num, ddoc);
     if (!body || body.language !== 'query' || !body.views || typeof body.views !== 'object') return;
     for (const [name, view] of Object.entries(body.views as Record<string, Doc>)) {
       const def = mangoDefOf(view);
@@ -200,7 +208,7 @@ export class SqliteDocStore implements DocStore {
       const sqlName = `ix${t.num}_${createHash('sha1').update(`${ddoc}\n${name}`).digest('hex').slice(0, 16)}`;
       const index: IndexDef = { ddoc, name, sqlName, ...def };
       for (const stmt of indexSql(t.docs, index)) this.db.exec(stmt);
-      this.db.prepare('INSERT INTO mango_indexes (num, ddoc, name, def, sql_name) VALUES (?, ?, ?, ?, ?)').run(t.num, ddoc, name, JSON.stringify(def), sqlName);
+      prep(this.db, 'INSERT INTO mango_indexes (num, ddoc, name, def, sql_name) VALUES (?, ?, ?, ?, ?)').run(t.num, ddoc, name, JSON.stringify(def), sqlName);
     }
   }
 
@@ -211,7 +219,7 @@ export class SqliteDocStore implements DocStore {
     const ddoc = request.ddoc ? (request.ddoc.startsWith('_design/') ? request.ddoc : `_design/${request.ddoc}`) : `_design/${hash}`;
     const name = request.name ?? hash;
     return this.write(doctype, (ctx) => {
-      const existing = this.db.prepare(`SELECT rev, body, deleted FROM ${ctx.t.docs} WHERE id = ?`).get(ddoc) as { rev: string; body: string; deleted: number } | undefined;
+      const existing = prep(this.db, `SELECT rev, body, deleted FROM ${ctx.t.docs} WHERE id = ?`).get(ddoc) as { rev: string; body: string; deleted: number } | undefined;
       const body: Doc = existing && !existing.deleted ? (JSON.parse(existing.body) as Doc) : {};
       const views = (body.views && typeof body.views === 'object' ? body.views : {}) as Record<string, Doc>;
       const map: Doc = { fields: Object.fromEntries(request.fields.map((f) => [f.field, f.dir])) };
@@ -242,7 +250,7 @@ export class SqliteDocStore implements DocStore {
   async deleteIndex(doctype: string, ddoc: string, name: string): Promise<void> {
     const id = ddoc.startsWith('_design/') ? ddoc : `_design/${ddoc}`;
     await this.write(doctype, (ctx) => {
-      const row = this.db.prepare(`SELECT rev, body FROM ${ctx.t.docs} WHERE id = ? AND deleted = 0`).get(id) as { rev: string; body: string } | undefined;
+      const row = prep(this.db, `SELECT rev, body FROM ${ctx.t.docs} WHERE id = ? AND deleted = 0`).get(id) as { rev: string; body: string } | undefined;
       const body = row ? (JSON.parse(row.body) as Doc) : null;
       const views = (body?.views ?? {}) as Record<string, Doc>;
       if (!row || !body || !(name in views)) throw new NotFound('Index not found');
@@ -277,12 +285,13 @@ export class SqliteDocStore implements DocStore {
 
   async ping(): Promise<number> {
     const start = performance.now();
-    this.db.prepare('SELECT 1').get();
+    prep(this.db, 'SELECT 1').get();
     return performance.now() - start;
   }
 
   async close(): Promise<void> {
     await this.queue.run(() => undefined); // let queued writes finish
+    forgetStatements(this.db);
     if (this.db.open) this.db.close();
   }
 }

@@ -10,7 +10,7 @@ import type { DocEvent } from '../../common/bus.js';
 import { validateDocId } from '../doctype.js';
 import type { Doc, Json } from '../store.js';
 import { addRefs, dropRefs, processAttachments, type AttStub } from './attachments.js';
-import { nextSeq, type DocRow, type DoctypeTables } from './db.js';
+import { nextSeq, prep, type DocRow, type DoctypeTables } from './db.js';
 import {
   allRevs, leaves, mergePath, newRevHash, parseRev, pathFromRevisions, revExists, winningRev, type RevNode, type RevTree,
 } from './revtree.js';
@@ -54,12 +54,12 @@ export function bodyOf(doc: Doc): Doc {
 export const generateId = (): string => randomBytes(16).toString('hex');
 
 function getRow(ctx: WriteContext, id: string): DocRow | undefined {
-  return ctx.db.prepare(`SELECT * FROM ${ctx.t.docs} WHERE id = ?`).get(id) as DocRow | undefined;
+  return prep(ctx.db, `SELECT * FROM ${ctx.t.docs} WHERE id = ?`).get(id) as DocRow | undefined;
 }
 
 function parentAttachments(ctx: WriteContext, id: string, rev: string | null): Record<string, AttStub> | null {
   if (!rev) return null;
-  const body = ctx.db.prepare(`SELECT body FROM ${ctx.t.revs} WHERE id = ? AND rev = ?`).pluck().get(id, rev) as string | undefined;
+  const body = prep(ctx.db, `SELECT body FROM ${ctx.t.revs} WHERE id = ? AND rev = ?`, true).get(id, rev) as string | undefined;
   if (!body) return null;
   return ((JSON.parse(body) as Doc)._attachments as unknown as Record<string, AttStub> | undefined) ?? null;
 }
@@ -67,22 +67,22 @@ function parentAttachments(ctx: WriteContext, id: string, rev: string | null): R
 /** Stores a new tree: leaf bodies, the winner row, the seq, and the event. */
 function save(ctx: WriteContext, id: string, prev: DocRow | undefined, tree: RevTree, newRev: string, body: Doc, deleted: boolean): void {
   const { db, t } = ctx;
-  db.prepare(`INSERT OR REPLACE INTO ${t.revs} (id, rev, deleted, body) VALUES (?, ?, ?, ?)`).run(id, newRev, deleted ? 1 : 0, JSON.stringify(body));
+  prep(db, `INSERT OR REPLACE INTO ${t.revs} (id, rev, deleted, body) VALUES (?, ?, ?, ?)`).run(id, newRev, deleted ? 1 : 0, JSON.stringify(body));
   addRefs(db, t.num, id, newRev, body._attachments as unknown as Record<string, AttStub> | undefined);
   // keep bodies of leaves only (CouchDB keeps them after compaction; we compact at once)
   const leafRevs = new Set(leaves(tree).map((l) => l.rev));
-  const stored = db.prepare(`SELECT rev FROM ${t.revs} WHERE id = ?`).pluck().all(id) as string[];
+  const stored = prep(db, `SELECT rev FROM ${t.revs} WHERE id = ?`, true).all(id) as string[];
   const gone = stored.filter((r) => !leafRevs.has(r));
-  const delRev = db.prepare(`DELETE FROM ${t.revs} WHERE id = ? AND rev = ?`);
+  const delRev = prep(db, `DELETE FROM ${t.revs} WHERE id = ? AND rev = ?`);
   for (const r of gone) delRev.run(id, r);
   dropRefs(db, t.num, id, gone);
 
   const win = winningRev(tree);
-  const winRow = db.prepare(`SELECT deleted, body FROM ${t.revs} WHERE id = ? AND rev = ?`).get(id, win) as { deleted: number; body: string } | undefined;
+  const winRow = prep(db, `SELECT deleted, body FROM ${t.revs} WHERE id = ? AND rev = ?`).get(id, win) as { deleted: number; body: string } | undefined;
   const winBody = winRow?.body ?? '{}';
   const winDeleted = winRow ? winRow.deleted === 1 : leaves(tree).find((l) => l.rev === win)?.opts.deleted === true;
   const seq = nextSeq(db, t);
-  db.prepare(`INSERT OR REPLACE INTO ${t.docs} (id, rev, deleted, seq, body, tree) VALUES (?, ?, ?, ?, ?, ?)`)
+  prep(db, `INSERT OR REPLACE INTO ${t.docs} (id, rev, deleted, seq, body, tree) VALUES (?, ?, ?, ?, ?, ?)`)
     .run(id, win, winDeleted ? 1 : 0, seq, winBody, JSON.stringify(tree));
 
   const wasLive = prev !== undefined && prev.deleted === 0;
@@ -168,7 +168,7 @@ export function writeReplicated(ctx: WriteContext, input: Doc): { id: string; re
 /** _local documents: not replicated, not in changes; rev "0-N". */
 export function writeLocal(ctx: WriteContext, id: string, input: Doc, remove: boolean): { id: string; rev: string } {
   const { db, t } = ctx;
-  const row = db.prepare(`SELECT rev FROM ${t.local} WHERE id = ?`).get(id) as { rev: string } | undefined;
+  const row = prep(db, `SELECT rev FROM ${t.local} WHERE id = ?`).get(id) as { rev: string } | undefined;
   const given = input._rev;
   if (row && given !== row.rev) throw new Conflict();
   if (!row && remove) throw new Conflict();
@@ -176,12 +176,12 @@ export function writeLocal(ctx: WriteContext, id: string, input: Doc, remove: bo
   const n = row ? Number(row.rev.split('-')[1]) + 1 : 1;
   const rev = `0-${n}`;
   if (remove) {
-    db.prepare(`DELETE FROM ${t.local} WHERE id = ?`).run(id);
+    prep(db, `DELETE FROM ${t.local} WHERE id = ?`).run(id);
     return { id: `_local/${id}`, rev: '0-0' };
   }
   const body = { ...input };
   delete body._id;
   delete body._rev;
-  db.prepare(`INSERT OR REPLACE INTO ${t.local} (id, rev, body) VALUES (?, ?, ?)`).run(id, rev, JSON.stringify(body));
+  prep(db, `INSERT OR REPLACE INTO ${t.local} (id, rev, body) VALUES (?, ?, ?)`).run(id, rev, JSON.stringify(body));
   return { id: `_local/${id}`, rev };
 }
