@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { ConfigError } from './config/load.js';
 import { addInstancesCommand } from './cli/instances.js';
 import { CliError, err } from './cli/io.js';
+import { addMailsCommand } from './cli/mails.js';
 import { addConfigCommand, addStatusCommand, addVersionCommand } from './cli/misc.js';
 import { addServeCommand } from './cli/serve.js';
 import { cliVersion } from './cli/version.js';
@@ -21,6 +22,7 @@ export async function main(argv: string[], env: Record<string, string | undefine
   addStatusCommand(program, env);
   addVersionCommand(program, env);
   addConfigCommand(program, env);
+  addMailsCommand(program, env);
 
   try {
     await program.parseAsync(argv, { from: 'user' });

@@ -61,6 +61,12 @@ export class UnsupportedMediaType extends HearthError {
     super(415, 'bad_content_type', reason);
   }
 }
+/** A rate limit was reached; `retryAfter` (seconds) becomes a Retry-After header. */
+export class TooManyRequests extends HearthError {
+  constructor(reason: string, retryAfter?: number) {
+    super(429, 'too_many_requests', reason, retryAfter === undefined ? {} : { 'Retry-After': String(Math.max(1, Math.ceil(retryAfter))) });
+  }
+}
 export class NotImplemented extends HearthError {
   constructor(reason: string) {
     super(501, 'not_implemented', reason);

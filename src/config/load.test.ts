@@ -34,6 +34,10 @@ describe('loadConfig', () => {
       devInstance: 'hearth.localhost:8080',
       log: { level: 'info', pretty: false },
       data: { attachmentMaxBytes: 8_000_000, changesTimeoutMs: 60_000, groupCommitMs: 0 },
+      mail: {
+        mode: 'auto', host: 'localhost', port: 25, secure: false, requireTls: false,
+        user: null, password: null, from: null, rateLimitPerHour: 200,
+      },
     });
   });
 
@@ -74,6 +78,14 @@ describe('loadConfig', () => {
     expect(c.log.pretty).toBe(true);
   });
 
+  it('reads the mail settings from HEARTH_MAIL_* and validates them', () => {
+    expect(envName('mail.rateLimitPerHour')).toBe('HEARTH_MAIL_RATE_LIMIT_PER_HOUR');
+    const env = { HEARTH_MAIL_MODE: 'smtp', HEARTH_MAIL_HOST: 'smtp.example.org', HEARTH_MAIL_PORT: '465', HEARTH_MAIL_SECURE: 'true', HEARTH_MAIL_REQUIRE_TLS: '1', HEARTH_MAIL_FROM: 'Hearth <hi@example.org>', HEARTH_MAIL_RATE_LIMIT_PER_HOUR: '10' };
+    expect(loadConfig({ cwd: dir(), env }).mail).toMatchObject({ mode: 'smtp', host: 'smtp.example.org', port: 465, secure: true, requireTls: true, from: 'Hearth <hi@example.org>', rateLimitPerHour: 10 });
+    expect(loadConfig({ cwd: dir('mail:\n  require_tls: true\n'), env: {} }).mail.requireTls).toBe(true);
+    expect(errorOf(() => loadConfig({ env: { HEARTH_MAIL_MODE: 'pigeon' }, cwd: dir() })).message).toBe('HEARTH_MAIL_MODE: mail.mode must be one of smtp, outbox, auto');
+  });
+
   it('names the bad key and its source', () => {
     const cwd = dir('server:\n  port: 70000\n');
     expect(errorOf(() => loadConfig({ env: {}, cwd })).message).toBe(
@@ -103,5 +115,11 @@ describe('maskConfig', () => {
     expect(m.admin).toMatchObject({ passphrase: '********', passphraseHash: null });
     expect(c.admin.passphrase).toBe('hunter2');
     expect(formatConfig(c)).not.toContain('hunter2');
+  });
+
+  it('masks the SMTP password (HEARTH_MAIL_PASSWORD)', () => {
+    const c = loadConfig({ env: { HEARTH_MAIL_PASSWORD: 'smtp-pw', HEARTH_MAIL_USER: 'bot' }, cwd: dir() });
+    expect(maskConfig(c).mail).toMatchObject({ password: '********', user: 'bot' });
+    expect(formatConfig(c)).not.toContain('smtp-pw');
   });
 });

@@ -15,6 +15,7 @@ const count = (min: number): Leaf => ({
   expect: `an integer >= ${min}`,
 });
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export const MAIL_MODES = ['smtp', 'outbox', 'auto'] as const;
 
 /** Every settable key, as a dotted path of HearthConfig. */
 export const LEAVES: Record<string, Leaf> = {
@@ -39,6 +40,15 @@ export const LEAVES: Record<string, Leaf> = {
   'data.attachmentMaxBytes': count(0),
   'data.changesTimeoutMs': count(0),
   'data.groupCommitMs': count(0),
+  'mail.mode': { schema: { enum: [...MAIL_MODES] }, expect: `one of ${MAIL_MODES.join(', ')}` },
+  'mail.host': str,
+  'mail.port': port,
+  'mail.secure': bool,
+  'mail.requireTls': bool,
+  'mail.user': secret,
+  'mail.password': secret,
+  'mail.from': secret,
+  'mail.rateLimitPerHour': count(1),
 };
 
 export const DEFAULTS: HearthConfig = {
@@ -49,6 +59,10 @@ export const DEFAULTS: HearthConfig = {
   devInstance: 'hearth.localhost:8080',
   log: { level: 'info', pretty: false },
   data: { attachmentMaxBytes: 8_000_000, changesTimeoutMs: 60_000, groupCommitMs: 0 },
+  mail: {
+    mode: 'auto', host: 'localhost', port: 25, secure: false, requireTls: false,
+    user: null, password: null, from: null, rateLimitPerHour: 200,
+  },
 };
 
 /** Builds the object schema; `complete` requires every key (the merged result). */

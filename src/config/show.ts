@@ -4,11 +4,12 @@ import type { HearthConfig } from './types.js';
 
 export const MASK = '********';
 
-/** A copy of `config` with the admin passphrase and its hash replaced by "********" (null stays null). */
+/** A copy of `config` with the admin passphrase, its hash and the SMTP password replaced by "********" (null stays null). */
 export function maskConfig(config: HearthConfig): HearthConfig {
   const copy = structuredClone(config);
   if (copy.admin.passphrase !== null) copy.admin.passphrase = MASK;
   if (copy.admin.passphraseHash !== null) copy.admin.passphraseHash = MASK;
+  if (copy.mail.password !== null) copy.mail.password = MASK;
   return copy;
 }
 

@@ -32,4 +32,22 @@ export interface HearthConfig {
     /** Group commit: how many ms writes may wait to share one fsync (default 0 = next tick). */
     groupCommitMs: number;
   };
+  /** Outgoing mail (passphrase reset, two-factor codes, the sendmail worker). */
+  mail: {
+    /** smtp: a relay; outbox: .eml files in <dataDir>/outbox (dev); auto (default): outbox in --dev, smtp otherwise. */
+    mode: 'smtp' | 'outbox' | 'auto';
+    host: string; // default localhost
+    port: number; // default 25
+    /** TLS from the first byte (port 465); otherwise STARTTLS when the server offers it. */
+    secure: boolean;
+    /** Refuse to send unless the server upgrades with STARTTLS (default false). */
+    requireTls: boolean;
+    user: string | null;
+    /** The SMTP password (HEARTH_MAIL_PASSWORD); masked by `hearth config show`. */
+    password: string | null;
+    /** The default sender, e.g. "Hearth <noreply@example.org>" (default Hearth <noreply@<instance domain>>). */
+    from: string | null;
+    /** Mails an instance may send per sliding hour (default 200, as cozy-stack's sendmail). */
+    rateLimitPerHour: number;
+  };
 }

@@ -16,6 +16,8 @@ import { SqliteInstanceRegistry } from '../instances/registry-sqlite.js';
 import { registerAdminRoutes } from '../instances/admin-routes.js';
 import type { Instance, InstanceRegistry } from '../instances/types.js';
 import { PermissionResolver } from '../permissions/resolve.js';
+import { createMailer } from '../mail/index.js';
+import type { Mailer } from '../mail/mailer.js';
 import { runStatus, versionInfo, type StatusCheck } from '../status/routes.js';
 import { errorHandler } from './http-errors.js';
 import { createLogger } from './logger.js';
@@ -28,6 +30,7 @@ export interface Hearth {
   registry: InstanceRegistry;
   tokens: TokenService;
   perms: PermissionResolver;
+  mailer: Mailer;
   storeOf(instance: Instance): DocStore;
   publicApp: FastifyInstance;
   adminApp: FastifyInstance;
@@ -53,6 +56,7 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
     },
   });
   const tokens = new TokenService(registry);
+  const mailer = createMailer(config);
   const perms = new PermissionResolver(tokens, storeOf);
   const checks: StatusCheck[] = [
     { name: 'registry', check: () => sqliteRegistry.ping() },
@@ -82,12 +86,13 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
   });
   let closing: Promise<void> | null = null;
   return {
-    config, logger, bus, registry, tokens, perms, storeOf, publicApp, adminApp,
+    config, logger, bus, registry, tokens, perms, mailer, storeOf, publicApp, adminApp,
     close() {
       closing ??= (async () => {
         shutdown.abort();
         await Promise.all([publicApp.close(), adminApp.close()]);
         await stores.close();
+        await mailer.close();
         await sqliteRegistry.close();
       })();
       return closing;

@@ -22,6 +22,10 @@ export function testConfig(dataDir: string, overrides: Partial<HearthConfig> = {
     devInstance: 'hearth.localhost:8080',
     log: { level: 'silent', pretty: false },
     data: { attachmentMaxBytes: 8_000_000, changesTimeoutMs: 60_000, groupCommitMs: 0 },
+    mail: {
+      mode: 'outbox', host: 'localhost', port: 25, secure: false, requireTls: false,
+      user: null, password: null, from: null, rateLimitPerHour: 200,
+    },
     ...overrides,
   };
 }
