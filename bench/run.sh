@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # npm run bench: installs the benchmark's own dependencies (pouchdb-server 4.2.0) into
-# bench/node_modules on first use, then runs bench/data.bench.ts (about 5 minutes).
+# bench/node_modules on first use, then runs bench/data.bench.ts (5 to 6 minutes).
 # Knobs: BENCH_QUICK=1, BENCH_SERVERS=hearth,pouchdb,fastify, BENCH_PROFILE=1 (see data.bench.ts).
 set -euo pipefail
 cd "$(dirname "$0")/.."

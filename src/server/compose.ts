@@ -16,7 +16,6 @@ import { SqliteInstanceRegistry } from '../instances/registry-sqlite.js';
 import { registerAdminRoutes } from '../instances/admin-routes.js';
 import type { Instance, InstanceRegistry } from '../instances/types.js';
 import { PermissionResolver } from '../permissions/resolve.js';
-import { createMailer } from '../mail/index.js';
 import type { Mailer } from '../mail/mailer.js';
 import { runStatus, versionInfo, type StatusCheck } from '../status/routes.js';
 import { errorHandler } from './http-errors.js';
@@ -56,7 +55,7 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
     },
   });
   const tokens = new TokenService(registry);
-  const mailer = createMailer(config);
+  const mailer = lazyMailer(config);
   const perms = new PermissionResolver(tokens, storeOf);
   const checks: StatusCheck[] = [
     { name: 'registry', check: () => sqliteRegistry.ping() },
@@ -131,4 +130,17 @@ async function ensureDevInstance(hearth: Hearth): Promise<void> {
       '',
     ].join('\n') + '\n',
   );
+}
+
+/** nodemailer costs ~15 MB of RSS: load it on the first mail, not at start-up. */
+function lazyMailer(config: HearthConfig): Mailer {
+  let loaded: Promise<Mailer> | null = null;
+  const get = () => (loaded ??= import('../mail/index.js').then((m) => m.createMailer(config)));
+  return {
+    send: async (mail) => (await get()).send(mail),
+    ping: async () => (await get()).ping(),
+    close: async () => {
+      if (loaded) await (await loaded).close();
+    },
+  };
 }
