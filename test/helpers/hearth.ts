@@ -11,21 +11,19 @@ import type { AddressInfo } from 'node:net';
 import { pino } from 'pino';
 import { createHearth, type Hearth } from '../../src/server/compose.js';
 import type { HearthConfig } from '../../src/config/types.js';
+import { DEFAULTS } from '../../src/config/schema.js';
 import type { Instance } from '../../src/instances/types.js';
 
+/** The defaults, on private ports, silent, with mail written to the outbox. */
 export function testConfig(dataDir: string, overrides: Partial<HearthConfig> = {}): HearthConfig {
+  const d = structuredClone(DEFAULTS);
   return {
-    dev: false,
+    ...d,
     dataDir,
-    server: { host: '127.0.0.1', port: 0, bodyLimit: 16 * 1024 * 1024 },
-    admin: { host: '127.0.0.1', port: 0, passphraseHash: null, passphrase: 'admin-secret' },
-    devInstance: 'hearth.localhost:8080',
-    log: { level: 'silent', pretty: false },
-    data: { attachmentMaxBytes: 8_000_000, changesTimeoutMs: 60_000, groupCommitMs: 0 },
-    mail: {
-      mode: 'outbox', host: 'localhost', port: 25, secure: false, requireTls: false,
-      user: null, password: null, from: null, rateLimitPerHour: 200,
-    },
+    server: { ...d.server, port: 0 },
+    admin: { ...d.admin, port: 0, passphrase: 'admin-secret' },
+    log: { ...d.log, level: 'silent' },
+    mail: { ...d.mail, mode: 'outbox' },
     ...overrides,
   };
 }
