@@ -7,7 +7,7 @@ import { SignJWT, jwtVerify, errors as joseErrors, decodeJwt } from 'jose';
 import { InvalidToken } from '../common/errors.js';
 import type { Instance, InstanceRegistry, InstanceSecrets } from '../instances/types.js';
 
-export type Audience = 'cli' | 'app' | 'konn' | 'access' | 'refresh' | 'share';
+export type Audience = 'cli' | 'app' | 'konn' | 'access' | 'refresh' | 'share' | 'registration';
 
 export interface TokenClaims {
   aud: Audience;
@@ -29,6 +29,8 @@ export const TOKEN_TTL: Record<Audience, number | null> = {
   access: 7 * 24 * 3600,
   refresh: null,
   share: null,
+  /** RFC 7592 registration_access_token: no expiry, revoked by deleting the client. */
+  registration: null,
 };
 
 function keyFor(secrets: InstanceSecrets, aud: Audience): Uint8Array {

@@ -16,6 +16,8 @@ import { SqliteInstanceRegistry } from '../instances/registry-sqlite.js';
 import { registerAdminRoutes } from '../instances/admin-routes.js';
 import type { Instance, InstanceRegistry } from '../instances/types.js';
 import { PermissionResolver } from '../permissions/resolve.js';
+import { MemoryRateLimiter } from '../limits/index.js';
+import { OAuthClients } from '../oauth/clients.js';
 import type { Mailer } from '../mail/mailer.js';
 import { runStatus, versionInfo, type StatusCheck } from '../status/routes.js';
 import { errorHandler } from './http-errors.js';
@@ -72,7 +74,8 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
     },
   ];
   const shutdown = new AbortController();
-  const publicApp = await buildPublicApp({ config, registry, logger, checks, bus, perms, storeOf, shutdown: shutdown.signal });
+  const oauth = { clients: new OAuthClients(storeOf), tokens, limiter: new MemoryRateLimiter() };
+  const publicApp = await buildPublicApp({ config, registry, logger, checks, bus, perms, storeOf, oauth, shutdown: shutdown.signal });
   const adminApp = Fastify({ loggerInstance: logger.child({ server: 'admin' }) as FastifyBaseLogger, bodyLimit: 1024 * 1024 });
   adminApp.setErrorHandler(errorHandler);
   await registerAdminRoutes(adminApp, {

@@ -7,6 +7,7 @@ import type { HearthConfig } from '../config/types.js';
 import type { Instance, InstanceRegistry } from '../instances/types.js';
 import { registerDataRoutes, type DataDeps } from '../data/routes.js';
 import { registerStatusRoutes, type StatusCheck } from '../status/routes.js';
+import { registerOAuthRoutes, type OAuthDeps } from '../oauth/routes.js';
 import { errorHandler } from './http-errors.js';
 
 declare module 'fastify' {
@@ -23,6 +24,7 @@ export interface PublicDeps extends DataDeps {
   registry: InstanceRegistry;
   logger: Logger;
   checks: StatusCheck[];
+  oauth: Omit<OAuthDeps, 'perms'>;
 }
 
 export async function buildPublicApp(deps: PublicDeps): Promise<FastifyInstance> {
@@ -67,5 +69,6 @@ export async function buildPublicApp(deps: PublicDeps): Promise<FastifyInstance>
   });
   registerStatusRoutes(app, deps.checks, deps.config.dev);
   registerDataRoutes(app, deps);
+  registerOAuthRoutes(app, { ...deps.oauth, perms: deps.perms });
   return app;
 }

@@ -1,0 +1,111 @@
+/**
+ * OAuth clients (cozy-stack's io.cozy.oauth.clients): one document per client in the
+ * instance's DocStore, id = client_id. The secret is kept as a SHA-256 hash; the clear
+ * secret is returned once, at registration or rotation.
+ */
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { NotFound } from '../common/errors.js';
+import type { Instance } from '../instances/types.js';
+import type { Doc, DocStore } from '../data/store.js';
+import { OAuthError, OPTIONAL_FIELDS, validateMetadata, type ClientMetadata } from './metadata.js';
+
+export const CLIENTS_DOCTYPE = 'io.cozy.oauth.clients';
+
+export interface OAuthClient extends ClientMetadata {
+  client_id: string;
+  created_at: string;
+  pending: boolean;
+  last_refreshed_at?: string;
+}
+
+/** A client plus, right after registration or rotation, its clear secret. */
+export interface ClientWithSecret {
+  client: OAuthClient;
+  secret?: string;
+}
+
+const ID_RE = /^[0-9a-f]{32}$/;
+
+function hashSecret(secret: string): string {
+  return createHash('sha256').update(secret, 'utf8').digest('hex');
+}
+
+function fromDoc(doc: Doc): OAuthClient {
+  const client: OAuthClient = {
+    client_id: String(doc._id),
+    redirect_uris: (doc.redirect_uris as string[]) ?? [],
+    client_name: String(doc.client_name),
+    software_id: String(doc.software_id),
+    created_at: String(doc.created_at),
+    pending: doc.pending === true,
+  };
+  for (const f of OPTIONAL_FIELDS) if (typeof doc[f] === 'string') client[f] = doc[f];
+  if (typeof doc.last_refreshed_at === 'string') client.last_refreshed_at = doc.last_refreshed_at;
+  return client;
+}
+
+export class OAuthClients {
+  constructor(private readonly storeOf: (instance: Instance) => DocStore) {}
+
+  async register(instance: Instance, body: unknown): Promise<Required<ClientWithSecret>> {
+    const meta = validateMetadata(body);
+    const id = randomBytes(16).toString('hex');
+    const secret = randomBytes(32).toString('base64url');
+    const doc: Doc = { _id: id, ...(meta as unknown as Doc), client_secret_sha256: hashSecret(secret), created_at: new Date().toISOString(), pending: true };
+    await this.storeOf(instance).put(CLIENTS_DOCTYPE, doc);
+    return { client: fromDoc(doc), secret };
+  }
+
+  async get(instance: Instance, id: string): Promise<OAuthClient> {
+    return fromDoc(await this.load(instance, id));
+  }
+
+  /** RFC 7592 update: the body replaces the metadata; a matching `client_secret` rotates the secret. */
+  async update(instance: Instance, id: string, body: unknown): Promise<ClientWithSecret> {
+    const old = await this.load(instance, id);
+    const given = (body as Record<string, unknown> | null)?.client_secret;
+    const meta = validateMetadata(body);
+    let secret: string | undefined;
+    let hash = String(old.client_secret_sha256);
+    if (given !== undefined) {
+      if (typeof given !== 'string' || !this.secretMatches(old, given)) throw new OAuthError(400, 'invalid_client', 'client_secret is invalid');
+      secret = randomBytes(32).toString('base64url');
+      hash = hashSecret(secret);
+    }
+    const kept = Object.fromEntries(['_rev', 'created_at', 'pending', 'last_refreshed_at'].filter((k) => k in old).map((k) => [k, old[k] as Doc[string]]));
+    const doc: Doc = { _id: id, ...kept, ...(meta as unknown as Doc), client_secret_sha256: hash };
+    await this.storeOf(instance).put(CLIENTS_DOCTYPE, doc);
+    return secret === undefined ? { client: fromDoc(doc) } : { client: fromDoc(doc), secret };
+  }
+
+  async delete(instance: Instance, id: string): Promise<void> {
+    const old = await this.load(instance, id);
+    await this.storeOf(instance).put(CLIENTS_DOCTYPE, { _id: id, _rev: old._rev as string, _deleted: true });
+  }
+
+  async list(instance: Instance): Promise<OAuthClient[]> {
+    const res = await this.storeOf(instance).allDocs(CLIENTS_DOCTYPE, { include_docs: true, skipDesign: true });
+    return res.rows.flatMap((r) => (r.doc && !r.doc._deleted ? [fromDoc(r.doc)] : []));
+  }
+
+  /** Constant-time check of a client secret (for the token endpoint and rotation). */
+  async verifySecret(instance: Instance, id: string, secret: string): Promise<boolean> {
+    return this.secretMatches(await this.load(instance, id), secret);
+  }
+
+  private secretMatches(doc: Doc, secret: string): boolean {
+    const want = Buffer.from(String(doc.client_secret_sha256), 'hex');
+    const got = Buffer.from(hashSecret(secret), 'hex');
+    return want.length === got.length && timingSafeEqual(want, got);
+  }
+
+  private async load(instance: Instance, id: string): Promise<Doc> {
+    if (!ID_RE.test(id)) throw new NotFound(`no OAuth client ${id.slice(0, 64)}`);
+    try {
+      return await this.storeOf(instance).get(CLIENTS_DOCTYPE, id);
+    } catch (err) {
+      if (err instanceof NotFound) throw new NotFound(`no OAuth client ${id}`);
+      throw err;
+    }
+  }
+}
