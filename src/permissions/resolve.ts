@@ -8,8 +8,9 @@ import type { TokenService } from '../auth/tokens.js';
 import type { Instance } from '../instances/types.js';
 import type { Doc, DocStore } from '../data/store.js';
 import { parseScope, rulesFromMap, type PermissionSet } from './rules.js';
+import { PERMISSIONS_DOCTYPE, PermissionDocs, SHARE_TYPES, SHORTCODE_RE, isExpired, rulesOf } from './docs.js';
 
-export const PERMISSIONS_DOCTYPE = 'io.cozy.permissions';
+export { PERMISSIONS_DOCTYPE };
 
 export interface TokenSource {
   headers: Record<string, string | string[] | undefined>;
@@ -34,14 +35,21 @@ export function extractToken(req: TokenSource): string | null {
 }
 
 export class PermissionResolver {
+  /** The share-by-link documents (also used by the /permissions routes). */
+  readonly docs: PermissionDocs;
+
   constructor(
     private readonly tokens: TokenService,
     private readonly storeOf: (instance: Instance) => DocStore,
-  ) {}
+    now?: () => Date,
+  ) {
+    this.docs = new PermissionDocs(storeOf, tokens, now);
+  }
 
   async forRequest(instance: Instance, req: TokenSource): Promise<PermissionSet> {
     const token = extractToken(req);
     if (!token) throw new Unauthorized();
+    if (SHORTCODE_RE.test(token)) return this.shareSet(await this.docs.findByShortcode(instance, token), (d) => d.shortcodes, token);
     const claims = await this.tokens.verify(instance, token);
     switch (claims.aud) {
       case 'cli':
@@ -55,10 +63,27 @@ export class PermissionResolver {
         if (!doc) throw new InvalidToken('Invalid JWT token');
         return { type: claims.aud === 'app' ? 'app' : 'konnector', sourceId, rules: rulesFromMap((doc.permissions ?? {}) as Record<string, unknown>) };
       }
+      case 'share':
+        return this.shareSet(await this.docs.get(instance, claims.sub), (d) => d.codes, token);
       default:
-        // refresh tokens are not access tokens; share codes come with the permissions issue
+        // refresh and registration tokens are not access tokens
         throw new InvalidToken('Invalid JWT token');
     }
+  }
+
+  /**
+   * A share code (JWT or shortcode) is valid while its document exists, still lists
+   * the code, and has not expired: revocation and PATCH take effect on the next request.
+   * Password-protected links need the password cookie, which is not served yet: 401.
+   */
+  private shareSet(doc: Doc | null, codesOf: (d: Doc) => unknown, token: string): PermissionSet {
+    const codes = doc ? Object.values((codesOf(doc) ?? {}) as Record<string, string>) : [];
+    if (!doc || !SHARE_TYPES.includes(String(doc.type)) || !codes.includes(token)) throw new InvalidToken('Invalid JWT token');
+    if (isExpired(doc, this.docs.now())) throw new InvalidToken('Expired token');
+    if (doc.password !== undefined) {
+      throw new Unauthorized('this share link is protected by a password, and password-protected links are not supported yet (the password cookie is not implemented)');
+    }
+    return { type: doc.type === 'share' ? 'share' : 'share-preview', sourceId: String(doc.source_id ?? ''), rules: rulesOf(doc), docId: String(doc._id) };
   }
 
   private async load(instance: Instance, sourceId: string): Promise<Doc | null> {

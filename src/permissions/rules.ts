@@ -25,6 +25,8 @@ export interface PermissionSet {
   /** io.cozy.apps/<slug>, io.cozy.oauth.clients/<id>, … */
   sourceId: string | null;
   rules: Rule[];
+  /** The io.cozy.permissions document behind a share code. */
+  docId?: string;
 }
 
 /** What a check needs from a document: its id and the values of a field. */

@@ -8,6 +8,7 @@ import type { Instance, InstanceRegistry } from '../instances/types.js';
 import { registerDataRoutes, type DataDeps } from '../data/routes.js';
 import { registerStatusRoutes, type StatusCheck } from '../status/routes.js';
 import { registerOAuthRoutes, type OAuthDeps } from '../oauth/routes.js';
+import { registerPermissionRoutes } from '../permissions/routes.js';
 import { errorHandler } from './http-errors.js';
 
 declare module 'fastify' {
@@ -70,5 +71,6 @@ export async function buildPublicApp(deps: PublicDeps): Promise<FastifyInstance>
   registerStatusRoutes(app, deps.checks, deps.config.dev);
   registerDataRoutes(app, deps);
   registerOAuthRoutes(app, { ...deps.oauth, perms: deps.perms });
+  registerPermissionRoutes(app, { perms: deps.perms });
   return app;
 }
