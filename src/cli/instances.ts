@@ -16,7 +16,7 @@ interface Resource {
 
 interface InstanceOptions extends AdminOptions {
   passphrase?: string; email?: string; locale?: string; publicName?: string; tz?: string;
-  diskQuota?: number | null; domainAliases?: string[]; json?: boolean;
+  diskQuota?: number | null; domainAliases?: string[]; json?: boolean; unlock?: boolean;
 }
 
 const examples = (...lines: string[]) => `\nExamples:\n${lines.map((l) => `  $ ${l}`).join('\n')}\n`;
@@ -100,9 +100,11 @@ export function addInstancesCommand(parent: Command, env: Env): Command {
     });
 
   instanceOptions(cmd.command('modify').description("change an instance's settings (an empty value clears email, public name, tz)").addArgument(domainArg()))
-    .addHelpText('after', examples('hearth instances modify alice.example.org --disk-quota 20GB', 'hearth instances modify alice.example.org --email ""'))
+    .option('--unlock', "lift the lock-out after too many failed logins (the server's memory: a restart also lifts it)")
+    .addHelpText('after', examples('hearth instances modify alice.example.org --disk-quota 20GB', 'hearth instances modify alice.example.org --email ""', 'hearth instances modify alice.example.org --unlock'))
     .action(async (domain: string, o: InstanceOptions) => {
       const patch = body(o);
+      if (o.unlock) patch.unlock = true;
       if (Object.keys(patch).length === 0) throw new CliError('nothing to modify: pass at least one option (see --help)', 2);
       const { data } = await client(o).request<{ data: Resource }>('PATCH', `/instances/${enc(domain)}`, patch);
       if (o.json) printJson(data.data);

@@ -22,6 +22,8 @@ export interface AdminDeps {
   grantApp(instance: Instance, slug: string, scope: string | null): Promise<void>;
   status(): Promise<{ status: 'OK' | 'KO'; [k: string]: unknown }>;
   version: { version: string; build_mode: string; runtime_version: string };
+  /** Lifts the owner-login lock-out of an instance (PATCH with `unlock: true`). */
+  unlockLogin?(instance: Instance): void;
 }
 
 const DOMAIN = '^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+(:[0-9]{1,5})?$';
@@ -37,7 +39,7 @@ const editable = {
   domain_aliases: { type: 'array', items: domain, maxItems: 100 },
 };
 const createSchema = { type: 'object', required: ['domain'], additionalProperties: false, properties: { domain, ...editable } };
-const patchSchema = { type: 'object', additionalProperties: false, properties: editable };
+const patchSchema = { type: 'object', additionalProperties: false, properties: { ...editable, unlock: { type: 'boolean' } } };
 const tokenSchema = {
   type: 'object',
   required: ['domain', 'audience'],
@@ -151,8 +153,9 @@ export async function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps)
   app.get<{ Params: { domain: string } }>('/instances/:domain', async (req, reply) => {
     return reply.type('application/vnd.api+json').send({ data: instanceResource(await find(req.params.domain)) });
   });
-  app.patch<{ Params: { domain: string }; Body: Editable }>('/instances/:domain', withBody(patchSchema), async (req, reply) => {
+  app.patch<{ Params: { domain: string }; Body: Editable & { unlock?: boolean } }>('/instances/:domain', withBody(patchSchema), async (req, reply) => {
     const current = await find(req.params.domain);
+    if (req.body.unlock === true) deps.unlockLogin?.(current);
     const instance = await registry.modify(current.domain, toPatch(req.body));
     return reply.type('application/vnd.api+json').send({ data: instanceResource(instance) });
   });

@@ -3,13 +3,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { verify } from '@node-rs/argon2';
+import { derivePassphrase } from '../auth/passphrase.js';
 import { SqliteInstanceRegistry } from './registry-sqlite.js';
 
 let dir: string;
 let reg: SqliteInstanceRegistry;
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'hearth-reg-'));
-  reg = new SqliteInstanceRegistry(join(dir, 'registry.sqlite'));
+  reg = new SqliteInstanceRegistry(join(dir, 'registry.sqlite'), { kdfIterations: 1000 });
 });
 afterAll(async () => {
   await reg.close();
@@ -20,7 +21,11 @@ describe('instance registry', () => {
   it('creates instances with secrets and finds them by host or alias, port included', async () => {
     const a = await reg.create({ domain: 'Alice.Example.org', aliases: ['alice.local:8080'], passphrase: 'pw', locale: 'fr' });
     expect(a).toMatchObject({ domain: 'alice.example.org', aliases: ['alice.local:8080'], locale: 'fr', onboarded: true });
-    expect(await verify(a.passphraseHash as string, 'pw')).toBe(true);
+    expect(a.kdfIterations).toBe(1000);
+    const derived = await derivePassphrase('pw', 'alice.example.org', 1000);
+    expect(await verify(a.passphraseHash as string, derived)).toBe(true);
+    expect(await reg.checkPassphrase(a, derived)).toBe(true);
+    expect(await reg.checkPassphrase(a, 'pw')).toBe(false);
     expect((await reg.findByHost('ALICE.example.org:443'))?.id).toBe(a.id);
     expect((await reg.findByHost('alice.local:8080'))?.id).toBe(a.id);
     expect(await reg.findByHost('alice.local:9090')).toBeNull();
@@ -47,5 +52,27 @@ describe('instance registry', () => {
     await reg.destroy('bob.example.org');
     expect(await reg.get('bob.example.org')).toBeNull();
     await expect(reg.destroy('bob.example.org')).rejects.toMatchObject({ status: 404 });
+  });
+});
+
+describe('passphrase storage', () => {
+  it('stores a derived passphrase with its iterations, and migrates old registries', async () => {
+    const c = await reg.create({ domain: 'carol.example.org' });
+    expect(c).toMatchObject({ onboarded: false, kdfIterations: 1000 });
+    expect(await reg.checkPassphrase(c, 'x')).toBe(false);
+    const derived = await derivePassphrase('secret', 'carol.example.org', 5000);
+    const after = await reg.setDerivedPassphrase(c, derived, 5000);
+    expect(after).toMatchObject({ onboarded: true, kdfIterations: 5000 });
+    expect(await reg.checkPassphrase(after, derived)).toBe(true);
+    const Database = (await import('better-sqlite3')).default;
+    const old = new Database(join(dir, 'old.sqlite'));
+    old.exec(`CREATE TABLE instances (id TEXT PRIMARY KEY, domain TEXT NOT NULL UNIQUE, locale TEXT NOT NULL, email TEXT, public_name TEXT,
+      tz TEXT, disk_quota INTEGER, passphrase_hash TEXT, created_at TEXT NOT NULL, updated_at TEXT NOT NULL,
+      secret_session BLOB NOT NULL, secret_cli BLOB NOT NULL, secret_oauth BLOB NOT NULL);
+      INSERT INTO instances VALUES ('i1','old.example.org','en',NULL,NULL,NULL,NULL,NULL,'t','t',x'00',x'00',x'00');`);
+    old.close();
+    const migrated = new SqliteInstanceRegistry(join(dir, 'old.sqlite'));
+    expect((await migrated.get('old.example.org'))?.kdfIterations).toBe(650_000);
+    await migrated.close();
   });
 });

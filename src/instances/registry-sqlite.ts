@@ -5,7 +5,8 @@
  */
 import Database from 'better-sqlite3';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { hash } from '@node-rs/argon2';
+import { hash, verify } from '@node-rs/argon2';
+import { DEFAULT_KDF_ITERATIONS, derivePassphrase } from '../auth/passphrase.js';
 import { BadRequest, Conflict, NotFound } from '../common/errors.js';
 import { normalizeHost, validateDomain } from './domain.js';
 import type { Instance, InstancePatch, InstanceRegistry, InstanceSecrets, NewInstance } from './types.js';
@@ -19,6 +20,7 @@ interface Row {
   tz: string | null;
   disk_quota: number | null;
   passphrase_hash: string | null;
+  kdf_iterations: number;
   created_at: string;
   updated_at: string;
 }
@@ -29,7 +31,11 @@ export class SqliteInstanceRegistry implements InstanceRegistry {
   /** Host → instance, for the per-request lookup; cleared on every change (one process owns the file). */
   private readonly hostCache = new Map<string, Instance | null>();
 
-  constructor(file: string) {
+  private readonly kdfIterations: number;
+
+  /** `kdfIterations`: for new passphrases (tests use fewer than the production default). */
+  constructor(file: string, opts: { kdfIterations?: number } = {}) {
+    this.kdfIterations = opts.kdfIterations ?? DEFAULT_KDF_ITERATIONS;
     this.db = new Database(file);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = FULL');
@@ -41,6 +47,17 @@ export class SqliteInstanceRegistry implements InstanceRegistry {
         secret_session BLOB NOT NULL, secret_cli BLOB NOT NULL, secret_oauth BLOB NOT NULL);
       CREATE TABLE IF NOT EXISTS aliases (
         alias TEXT PRIMARY KEY, instance_id TEXT NOT NULL REFERENCES instances(id) ON DELETE CASCADE);`);
+    // Migration: registries created before client-side derivation have no kdf_iterations. Their
+    // hashes are of clear passphrases, which no login can match: the owner sets it again (modify --passphrase).
+    const cols = this.db.prepare('SELECT name FROM pragma_table_info(?)').pluck().all('instances') as string[];
+    if (!cols.includes('kdf_iterations')) {
+      this.db.exec(`ALTER TABLE instances ADD COLUMN kdf_iterations INTEGER NOT NULL DEFAULT ${DEFAULT_KDF_ITERATIONS}`);
+    }
+  }
+
+  /** argon2id of the derived passphrase, for a clear one given to create/modify. */
+  private async hashClear(passphrase: string, domain: string, iterations: number): Promise<string> {
+    return hash(await derivePassphrase(passphrase, domain, iterations));
   }
 
   private toInstance(row: Row): Instance {
@@ -59,6 +76,7 @@ export class SqliteInstanceRegistry implements InstanceRegistry {
       diskQuota: row.disk_quota,
       passphraseHash: row.passphrase_hash,
       onboarded: row.passphrase_hash !== null,
+      kdfIterations: row.kdf_iterations,
       createdAt: row.created_at,
       updatedAt: row.updated_at,
     };
@@ -84,17 +102,18 @@ export class SqliteInstanceRegistry implements InstanceRegistry {
     if (this.hostTaken(domain, null)) throw new Conflict(`an instance already exists for ${domain}`);
     const aliases = this.checkAliases(input.aliases ?? [], null);
     if (aliases.includes(domain)) throw new BadRequest('an alias cannot be the main domain');
-    const passphraseHash = input.passphrase ? await hash(input.passphrase) : null;
+    const kdf = input.kdfIterations ?? this.kdfIterations;
+    const passphraseHash = input.passphrase ? await this.hashClear(input.passphrase, domain, kdf) : null;
     const now = new Date().toISOString();
     const id = randomUUID().replace(/-/g, '');
     this.db.transaction(() => {
       this.db
         .prepare(
-          `INSERT INTO instances (id, domain, locale, email, public_name, tz, disk_quota, passphrase_hash, created_at, updated_at,
-             secret_session, secret_cli, secret_oauth) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+          `INSERT INTO instances (id, domain, locale, email, public_name, tz, disk_quota, passphrase_hash, kdf_iterations, created_at, updated_at,
+             secret_session, secret_cli, secret_oauth) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
         )
         .run(id, domain, input.locale ?? 'en', input.email ?? null, input.publicName ?? null, input.tz ?? null,
-          input.diskQuota ?? null, passphraseHash, now, now, randomBytes(64), randomBytes(64), randomBytes(64));
+          input.diskQuota ?? null, passphraseHash, kdf, now, now, randomBytes(64), randomBytes(64), randomBytes(64));
       const addAlias = this.db.prepare('INSERT INTO aliases (alias, instance_id) VALUES (?, ?)');
       for (const alias of aliases) addAlias.run(alias, id);
     })();
@@ -134,17 +153,18 @@ export class SqliteInstanceRegistry implements InstanceRegistry {
     if (!current) throw new NotFound(`no instance for ${domain}`);
     const aliases = patch.aliases !== undefined ? this.checkAliases(patch.aliases, current.id) : null;
     if (aliases?.includes(current.domain)) throw new BadRequest('an alias cannot be the main domain');
-    const passphraseHash = patch.passphrase ? await hash(patch.passphrase) : current.passphraseHash;
+    const kdf = patch.passphrase ? (patch.kdfIterations ?? this.kdfIterations) : current.kdfIterations;
+    const passphraseHash = patch.passphrase ? await this.hashClear(patch.passphrase, current.domain, kdf) : current.passphraseHash;
     const pick = <T>(v: T | undefined, old: T): T => (v === undefined ? old : v);
     this.db.transaction(() => {
       this.db
         .prepare(
-          `UPDATE instances SET locale = ?, email = ?, public_name = ?, tz = ?, disk_quota = ?, passphrase_hash = ?, updated_at = ?
-           WHERE id = ?`,
+          `UPDATE instances SET locale = ?, email = ?, public_name = ?, tz = ?, disk_quota = ?, passphrase_hash = ?, kdf_iterations = ?,
+           updated_at = ? WHERE id = ?`,
         )
         .run(pick(patch.locale ?? undefined, current.locale), pick(patch.email, current.email),
           pick(patch.publicName, current.publicName), pick(patch.tz, current.tz), pick(patch.diskQuota, current.diskQuota),
-          passphraseHash, new Date().toISOString(), current.id);
+          passphraseHash, kdf, new Date().toISOString(), current.id);
       if (aliases) {
         this.db.prepare('DELETE FROM aliases WHERE instance_id = ?').run(current.id);
         const addAlias = this.db.prepare('INSERT INTO aliases (alias, instance_id) VALUES (?, ?)');
@@ -173,6 +193,22 @@ export class SqliteInstanceRegistry implements InstanceRegistry {
     const secrets = { session: row.secret_session, cli: row.secret_cli, oauth: row.secret_oauth };
     this.secretCache.set(instance.id, secrets);
     return secrets;
+  }
+
+  async checkPassphrase(instance: Instance, derived: string): Promise<boolean> {
+    const stored = this.db.prepare('SELECT passphrase_hash FROM instances WHERE id = ?').pluck().get(instance.id) as string | null | undefined;
+    if (!stored) return false;
+    return verify(stored, derived).catch(() => false);
+  }
+
+  async setDerivedPassphrase(instance: Instance, derived: string, iterations: number): Promise<Instance> {
+    const h = await hash(derived);
+    const r = this.db
+      .prepare('UPDATE instances SET passphrase_hash = ?, kdf_iterations = ?, updated_at = ? WHERE id = ?')
+      .run(h, iterations, new Date().toISOString(), instance.id);
+    if (r.changes === 0) throw new NotFound(`no instance for ${instance.domain}`);
+    this.hostCache.clear();
+    return (await this.get(instance.domain)) as Instance;
   }
 
   async ping(): Promise<number> {

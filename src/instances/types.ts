@@ -15,6 +15,8 @@ export interface Instance {
   passphraseHash: string | null;
   /** Set once onboarding is done (a passphrase exists). */
   onboarded: boolean;
+  /** PBKDF2 iterations the client uses to derive the passphrase it sends (auth/passphrase.ts). */
+  kdfIterations: number;
   createdAt: string;
   updatedAt: string;
 }
@@ -37,7 +39,10 @@ export interface NewInstance {
   publicName?: string | null;
   tz?: string | null;
   diskQuota?: number | null;
+  /** The owner's clear passphrase: stored as argon2id(derivePassphrase(passphrase, domain, kdfIterations)). */
   passphrase?: string | null;
+  /** PBKDF2 iterations for that derivation; the registry's default otherwise. */
+  kdfIterations?: number;
 }
 
 export type InstancePatch = Partial<Omit<NewInstance, 'domain'>>;
@@ -52,6 +57,10 @@ export interface InstanceRegistry {
   modify(domain: string, patch: InstancePatch): Promise<Instance>;
   destroy(domain: string): Promise<void>;
   secrets(instance: Instance): Promise<InstanceSecrets>;
+  /** Checks a client-derived passphrase (auth/passphrase.ts) against the stored hash. */
+  checkPassphrase(instance: Instance, derived: string): Promise<boolean>;
+  /** Stores a client-derived passphrase and the iterations it was derived with. */
+  setDerivedPassphrase(instance: Instance, derived: string, iterations: number): Promise<Instance>;
   ping(): Promise<number>;
   close(): Promise<void>;
 }

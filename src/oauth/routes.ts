@@ -14,6 +14,7 @@ import { Permissions, type Verb } from '../permissions/rules.js';
 import { errorHandler } from '../server/http-errors.js';
 import { CLIENTS_DOCTYPE, type OAuthClient, type OAuthClients } from './clients.js';
 import { OAuthError, OPTIONAL_FIELDS, invalidMetadata } from './metadata.js';
+import { withoutCors } from '../auth/http.js';
 
 export interface OAuthDeps {
   clients: OAuthClients;
@@ -44,16 +45,9 @@ async function authenticate(deps: OAuthDeps, req: FastifyRequest<{ Params: { id:
   return { instance, id };
 }
 
-const CORS_HEADERS = ['access-control-allow-origin', 'access-control-allow-credentials', 'access-control-expose-headers', 'access-control-allow-methods', 'access-control-allow-headers', 'access-control-max-age'];
-
 async function authRoutes(auth: FastifyInstance, deps: OAuthDeps): Promise<void> {
-  // cozy-stack disables CORS on /auth: drop what the global CORS plugin added.
-  auth.addHook('onSend', async (_req, reply, payload) => {
-    for (const h of CORS_HEADERS) reply.removeHeader(h);
-    return payload;
-  });
-  // Preflights land here too (the CORS plugin answers them from this route's context): no grant.
-  auth.options('/auth/*', async (_req, reply) => reply.code(204).send());
+  // cozy-stack disables CORS on /auth; preflights land here too (the CORS plugin answers them from this context)
+  withoutCors(auth, ['/auth/*']);
   auth.setErrorHandler((err, req, reply) => {
     if (err instanceof OAuthError) {
       for (const [k, v] of Object.entries(err.headers)) void reply.header(k, v);

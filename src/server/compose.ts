@@ -10,13 +10,14 @@ import type { Logger } from 'pino';
 import { InProcessBus, type EventBus } from '../common/bus.js';
 import type { HearthConfig } from '../config/types.js';
 import { TokenService } from '../auth/tokens.js';
+import { SessionStore } from '../auth/sessions.js';
 import { SqliteDocStoreFactory } from '../data/sqlite/factory.js';
 import type { DocStore } from '../data/store.js';
 import { SqliteInstanceRegistry } from '../instances/registry-sqlite.js';
 import { registerAdminRoutes } from '../instances/admin-routes.js';
 import type { Instance, InstanceRegistry } from '../instances/types.js';
 import { PermissionResolver } from '../permissions/resolve.js';
-import { MemoryRateLimiter } from '../limits/index.js';
+import { LOGIN_LOCKOUT, LockOut, MemoryRateLimiter } from '../limits/index.js';
 import { OAuthClients } from '../oauth/clients.js';
 import type { Mailer } from '../mail/mailer.js';
 import { runStatus, versionInfo, type StatusCheck } from '../status/routes.js';
@@ -30,6 +31,8 @@ export interface Hearth {
   bus: EventBus;
   registry: InstanceRegistry;
   tokens: TokenService;
+  sessions: SessionStore;
+  lockout: LockOut;
   perms: PermissionResolver;
   mailer: Mailer;
   storeOf(instance: Instance): DocStore;
@@ -47,6 +50,8 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
     attachmentMaxBytes: config.data.attachmentMaxBytes,
     groupCommitMs: config.data.groupCommitMs,
   });
+  const sessions = new SessionStore(join(dataDir, 'sessions.sqlite'));
+  const lockout = new LockOut(LOGIN_LOCKOUT);
   const storeOf = (instance: Instance) => stores.open(instance.domain, instance.id);
   // Destroying an instance also removes its data.
   const registry: InstanceRegistry = Object.assign(Object.create(sqliteRegistry) as InstanceRegistry, {
@@ -54,6 +59,7 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
       const instance = await sqliteRegistry.get(domain);
       await sqliteRegistry.destroy(domain);
       if (instance) await stores.destroy(instance.id);
+      if (instance) sessions.deleteAll(instance);
     },
   });
   const tokens = new TokenService(registry);
@@ -75,7 +81,7 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
   ];
   const shutdown = new AbortController();
   const oauth = { clients: new OAuthClients(storeOf), tokens, limiter: new MemoryRateLimiter() };
-  const publicApp = await buildPublicApp({ config, registry, logger, checks, bus, perms, storeOf, oauth, shutdown: shutdown.signal });
+  const publicApp = await buildPublicApp({ config, registry, logger, checks, bus, perms, storeOf, oauth, auth: { sessions, lockout, limiter: oauth.limiter }, shutdown: shutdown.signal });
   const adminApp = Fastify({ loggerInstance: logger.child({ server: 'admin' }) as FastifyBaseLogger, bodyLimit: 1024 * 1024 });
   adminApp.setErrorHandler(errorHandler);
   await registerAdminRoutes(adminApp, {
@@ -85,10 +91,11 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
     grantApp: (instance, slug, scope) => perms.grantApp(instance, slug, scope),
     status: () => runStatus(checks),
     version: versionInfo(config.dev),
+    unlockLogin: (instance) => lockout.unlock(instance.id),
   });
   let closing: Promise<void> | null = null;
   return {
-    config, logger, bus, registry, tokens, perms, mailer, storeOf, publicApp, adminApp,
+    config, logger, bus, registry, tokens, sessions, lockout, perms, mailer, storeOf, publicApp, adminApp,
     close() {
       closing ??= (async () => {
         shutdown.abort();
@@ -96,6 +103,7 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
         await stores.close();
         await mailer.close();
         await sqliteRegistry.close();
+        sessions.close();
       })();
       return closing;
     },

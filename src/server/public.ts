@@ -8,6 +8,7 @@ import type { Instance, InstanceRegistry } from '../instances/types.js';
 import { registerDataRoutes, type DataDeps } from '../data/routes.js';
 import { registerStatusRoutes, type StatusCheck } from '../status/routes.js';
 import { registerOAuthRoutes, type OAuthDeps } from '../oauth/routes.js';
+import { registerAuthRoutes, type AuthDeps } from '../auth/routes.js';
 import { registerPermissionRoutes } from '../permissions/routes.js';
 import { errorHandler } from './http-errors.js';
 
@@ -26,6 +27,7 @@ export interface PublicDeps extends DataDeps {
   logger: Logger;
   checks: StatusCheck[];
   oauth: Omit<OAuthDeps, 'perms'>;
+  auth: Omit<AuthDeps, 'registry'>;
 }
 
 export async function buildPublicApp(deps: PublicDeps): Promise<FastifyInstance> {
@@ -71,6 +73,7 @@ export async function buildPublicApp(deps: PublicDeps): Promise<FastifyInstance>
   registerStatusRoutes(app, deps.checks, deps.config.dev);
   registerDataRoutes(app, deps);
   registerOAuthRoutes(app, { ...deps.oauth, perms: deps.perms });
+  registerAuthRoutes(app, { ...deps.auth, registry: deps.registry });
   registerPermissionRoutes(app, { perms: deps.perms });
   return app;
 }

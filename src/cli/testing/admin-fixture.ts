@@ -26,7 +26,7 @@ export class MemoryRegistry implements InstanceRegistry {
       id: randomUUID(), domain, aliases: input.aliases ?? [], locale: input.locale ?? 'en', email: input.email ?? null,
       publicName: input.publicName ?? null, tz: input.tz ?? null, diskQuota: input.diskQuota ?? null,
       passphraseHash: input.passphrase ? `$argon2id$fake$${input.passphrase}` : null, onboarded: !!input.passphrase,
-      createdAt: now, updatedAt: now,
+      kdfIterations: input.kdfIterations ?? 650_000, createdAt: now, updatedAt: now,
     };
     this.instances.set(domain, i);
     this.keys.set(i.id, { session: randomBytes(32), cli: randomBytes(32), oauth: randomBytes(32) });
@@ -55,6 +55,12 @@ export class MemoryRegistry implements InstanceRegistry {
     const s = this.keys.get(i.id);
     if (!s) throw new NotFound(`no instance for ${i.domain}`);
     return s;
+  }
+  async checkPassphrase(i: Instance, derived: string) { return this.instances.get(i.domain)?.passphraseHash === `$argon2id$fake$${derived}`; }
+  async setDerivedPassphrase(i: Instance, derived: string, iterations: number) {
+    const next = { ...i, passphraseHash: `$argon2id$fake$${derived}`, kdfIterations: iterations, onboarded: true };
+    this.instances.set(i.domain, next);
+    return next;
   }
   async ping() { return 0; }
   async close() {}

@@ -1,0 +1,171 @@
+/**
+ * Owner login as cozy-stack serves it: the passphrase parameters (/settings/passphrase,
+ * /public/prelogin), the login page and form (/auth/login), logout, and the session list
+ * (/settings/sessions). /auth and the session routes answer without CORS.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { TooManyRequests, Unauthorized } from '../common/errors.js';
+import { instanceOf } from '../data/http/context.js';
+import type { Instance, InstanceRegistry } from '../instances/types.js';
+import { enforceLimit, LOGIN_LOCKOUT, type LockOut, type RateLimiter } from '../limits/index.js';
+import { cookieDomain, parseCookies, requestHost, safeRedirect, serializeCookie, withoutCors } from './http.js';
+import { esc, langOf, message, renderLoginPage, type MessageKey } from './login-page.js';
+import { isDerivedPassphrase, KDF_PBKDF2, passphraseSalt } from './passphrase.js';
+import { SESSION_COOKIE, sessionCookieValue, sessionIdFromCookie, type Session, type SessionStore } from './sessions.js';
+
+export interface AuthDeps {
+  registry: InstanceRegistry;
+  sessions: SessionStore;
+  limiter: RateLimiter;
+  /** Built with LOGIN_LOCKOUT; keyed by instance id. */
+  lockout: LockOut;
+}
+
+const CSRF_COOKIE = 'hearth_csrf';
+const SESSIONS_DOCTYPE = 'io.cozy.sessions';
+
+/** The live session of this instance the request's cookie names, or null. */
+export async function currentSession(deps: AuthDeps, instance: Instance, req: FastifyRequest): Promise<Session | null> {
+  const value = parseCookies(req.headers.cookie).get(SESSION_COOKIE);
+  if (!value) return null;
+  const id = sessionIdFromCookie((await deps.registry.secrets(instance)).session, value);
+  const session = id ? deps.sessions.get(id) : null;
+  if (!session || session.instanceId !== instance.id) return null;
+  deps.sessions.touch(session);
+  return session;
+}
+
+async function requireSession(deps: AuthDeps, req: FastifyRequest): Promise<{ instance: Instance; session: Session }> {
+  const instance = instanceOf(req);
+  const session = await currentSession(deps, instance, req);
+  if (!session) throw new Unauthorized('no valid session: log in at /auth/login');
+  return { instance, session };
+}
+
+function sessionCookie(req: FastifyRequest, value: string, maxAgeMs: number): string {
+  return serializeCookie(SESSION_COOKIE, value, { maxAge: maxAgeMs / 1000, domain: cookieDomain(requestHost(req)), sameSite: 'Lax', secure: req.protocol === 'https' });
+}
+
+function kdfParams(instance: Instance) {
+  return { salt: passphraseSalt(instance.domain), kdf: KDF_PBKDF2, iterations: instance.kdfIterations };
+}
+
+function jsonApiSession(s: Session) {
+  const attributes = { created_at: new Date(s.createdAt).toISOString(), last_seen: new Date(s.lastSeen).toISOString(),
+    expires_at: new Date(s.expiresAt).toISOString(), long_run: true, user_agent: s.userAgent, ip: s.ip };
+  return { type: SESSIONS_DOCTYPE, id: s.id, attributes, links: { self: `/settings/sessions/${s.id}` } };
+}
+
+/** The CSRF token of the request's cookie if well-formed, else a new one (double-submit). */
+function csrfToken(req: FastifyRequest): { token: string; fresh: boolean } {
+  const have = parseCookies(req.headers.cookie).get(CSRF_COOKIE);
+  if (have && /^[A-Za-z0-9_-]{43}$/.test(have)) return { token: have, fresh: false };
+  return { token: randomBytes(32).toString('base64url'), fresh: true };
+}
+
+function csrfValid(req: FastifyRequest, given: unknown): boolean {
+  const have = parseCookies(req.headers.cookie).get(CSRF_COOKIE);
+  if (!have || typeof given !== 'string' || given.length !== have.length) return false;
+  return timingSafeEqual(Buffer.from(given), Buffer.from(have));
+}
+
+function page(req: FastifyRequest, reply: FastifyReply, instance: Instance, status: number, error: string | null, redirect: unknown): FastifyReply {
+  const nonce = randomBytes(16).toString('base64');
+  const csrf = csrfToken(req);
+  if (csrf.fresh) {
+    void reply.header('Set-Cookie', serializeCookie(CSRF_COOKIE, csrf.token, { maxAge: 86400, path: '/auth', sameSite: 'Strict', secure: req.protocol === 'https' }));
+  }
+  const host = requestHost(req);
+  const csp = `default-src 'none'; script-src 'nonce-${nonce}'; style-src 'nonce-${nonce}'; img-src 'self'; connect-src 'self'; base-uri 'none'; frame-ancestors 'none'; form-action 'self' ${req.protocol}://*.${host}`;
+  const html = renderLoginPage({
+    lang: langOf(instance.locale), name: instance.publicName ?? instance.domain, nonce, csrf: csrf.token,
+    redirect: typeof redirect === 'string' ? redirect.slice(0, 2048) : '', error, ...kdfParams(instance),
+  });
+  return reply.code(status).header('Content-Security-Policy', csp).header('Cache-Control', 'no-store').header('Referrer-Policy', 'no-referrer')
+    .type('text/html; charset=utf-8').send(html);
+}
+
+async function login(deps: AuthDeps, req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+  const instance = instanceOf(req);
+  const json = String(req.headers['content-type'] ?? '').startsWith('application/json');
+  const body = (req.body ?? {}) as Record<string, unknown>;
+  const lang = json ? 'en' : langOf(instance.locale);
+  const fail = (status: number, key: MessageKey, vars: Record<string, string | number> = {}, retryAfter?: number) => {
+    if (retryAfter !== undefined) void reply.header('Retry-After', String(retryAfter));
+    const text = message(lang, key, vars);
+    return json ? reply.code(status).send({ error: key, message: text }) : page(req, reply, instance, status, text, body.redirect);
+  };
+  // A JSON body cannot come cross-site without a CORS preflight, which /auth never grants: CSRF applies to forms.
+  if (!json && !csrfValid(req, body.csrf_token)) return fail(403, 'csrf');
+  try {
+    await enforceLimit(deps.limiter, 'authPerIp', req.ip);
+    await enforceLimit(deps.limiter, 'auth', instance.id);
+  } catch (err) {
+    if (!(err instanceof TooManyRequests)) throw err;
+    const s = Number(err.headers['Retry-After'] ?? 60);
+    return fail(429, 'rate', { s }, s);
+  }
+  const locked = (until: number) => {
+    const secs = Math.max(1, Math.ceil((until - Date.now()) / 1000));
+    return fail(429, 'locked', { time: new Date(until).toISOString().slice(0, 16).replace('T', ' ') + ' UTC', min: Math.ceil(secs / 60), domain: instance.domain }, secs);
+  };
+  const status = deps.lockout.status(instance.id);
+  if (status.locked && status.until !== null) return locked(status.until);
+  if (!isDerivedPassphrase(body.passphrase)) return fail(400, 'missing');
+  if (!(await deps.registry.checkPassphrase(instance, body.passphrase))) {
+    const after = deps.lockout.failure(instance.id);
+    if (after.locked && after.until !== null) return locked(after.until);
+    return fail(401, 'wrong', { n: LOGIN_LOCKOUT.threshold - after.failures });
+  }
+  deps.lockout.success(instance.id);
+  const session = deps.sessions.create(instance, { userAgent: req.headers['user-agent'] ?? null, ip: req.ip });
+  const value = sessionCookieValue((await deps.registry.secrets(instance)).session, session.id);
+  const target = safeRedirect(body.redirect, instance, req);
+  void reply.header('Set-Cookie', sessionCookie(req, value, session.expiresAt - Date.now())).header('Cache-Control', 'no-store');
+  return json ? reply.send({ redirect: target }) : reply.code(303).header('Location', target).type('text/html; charset=utf-8').send(`<a href="${esc(target)}">${esc(target)}</a>`);
+}
+
+async function authPlugin(app: FastifyInstance, deps: AuthDeps): Promise<void> {
+  // /auth/* preflights are answered by the OAuth plugin (also without CORS); these are ours.
+  withoutCors(app, ['/settings/sessions', '/settings/sessions/current']);
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 16 * 1024 }, (_req, body, done) => {
+    done(null, Object.fromEntries(new URLSearchParams(body as string)));
+  });
+  app.get<{ Querystring: { redirect?: string } }>('/auth/login', async (req, reply) => {
+    const instance = instanceOf(req);
+    if (await currentSession(deps, instance, req)) return reply.code(303).header('Location', safeRedirect(req.query.redirect, instance, req)).send();
+    return page(req, reply, instance, 200, null, req.query.redirect);
+  });
+  app.post('/auth/login', { bodyLimit: 16 * 1024 }, async (req, reply) => login(deps, req, reply));
+  app.delete('/auth/login', async (req, reply) => {
+    const { session } = await requireSession(deps, req);
+    deps.sessions.delete(session.id);
+    return reply.code(204).header('Set-Cookie', sessionCookie(req, '', 0)).send();
+  });
+  app.delete('/auth/login/others', async (req, reply) => {
+    const { instance, session } = await requireSession(deps, req);
+    deps.sessions.deleteOthers(instance, session.id);
+    return reply.code(204).send();
+  });
+  app.get('/settings/sessions', async (req, reply) => {
+    const { instance } = await requireSession(deps, req);
+    const data = deps.sessions.list(instance).map(jsonApiSession);
+    return reply.type('application/vnd.api+json').send({ data, meta: { count: data.length } });
+  });
+  app.get('/settings/sessions/current', async (req, reply) => {
+    const { session } = await requireSession(deps, req);
+    return reply.type('application/vnd.api+json').send({ data: jsonApiSession(session) });
+  });
+}
+
+export function registerAuthRoutes(app: FastifyInstance, deps: AuthDeps): void {
+  void app.register(async (auth) => authPlugin(auth, deps));
+  app.get('/settings/passphrase', async (req) => kdfParams(instanceOf(req)));
+  // cozy-stack's prelogin (Bitwarden's field names) plus the same fields as /settings/passphrase.
+  app.get('/public/prelogin', async (req) => {
+    const instance = instanceOf(req);
+    const p = kdfParams(instance);
+    return { Kdf: p.kdf, KdfIterations: p.iterations, OIDC: false, FranceConnect: false, magic_link: false, name: instance.publicName ?? '', ...p };
+  });
+}

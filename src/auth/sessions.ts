@@ -1,0 +1,123 @@
+/**
+ * Owner sessions (cozy-stack's model/session): one row per logged-in browser, in its own SQLite
+ * file next to the registry. Its own file because sessions are written on every login and
+ * (throttled) on use, while the registry is small, rarely written and synced with FULL; a lost
+ * `last_seen` after a crash costs nothing, so this file runs with synchronous = NORMAL.
+ *
+ * The cookie `cozysessid` carries `<id>.<HMAC-SHA256(instance session secret, id)>`: a cookie
+ * from another instance or a forged one fails the HMAC before any lookup.
+ */
+import Database from 'better-sqlite3';
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { Instance } from '../instances/types.js';
+
+/** cozy-stack's longest session: 30 days. */
+export const SESSION_MAX_MS = 30 * 24 * 3600 * 1000;
+/** `last_seen` is written at most once a minute per session. */
+const TOUCH_EVERY_MS = 60_000;
+export const SESSION_COOKIE = 'cozysessid';
+
+export interface Session {
+  id: string;
+  instanceId: string;
+  createdAt: number;
+  lastSeen: number;
+  expiresAt: number;
+  userAgent: string | null;
+  ip: string | null;
+}
+
+interface Row {
+  id: string;
+  instance_id: string;
+  created_at: number;
+  last_seen: number;
+  expires_at: number;
+  user_agent: string | null;
+  ip: string | null;
+}
+
+const toSession = (r: Row): Session => ({
+  id: r.id, instanceId: r.instance_id, createdAt: r.created_at, lastSeen: r.last_seen, expiresAt: r.expires_at, userAgent: r.user_agent, ip: r.ip,
+});
+
+export class SessionStore {
+  private readonly db: Database.Database;
+  private readonly now: () => number;
+
+  constructor(file: string, opts: { now?: () => number } = {}) {
+    this.now = opts.now ?? Date.now;
+    this.db = new Database(file);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = NORMAL');
+    this.db.exec(`CREATE TABLE IF NOT EXISTS sessions (
+      id TEXT PRIMARY KEY, instance_id TEXT NOT NULL, created_at INTEGER NOT NULL, last_seen INTEGER NOT NULL,
+      expires_at INTEGER NOT NULL, user_agent TEXT, ip TEXT);
+      CREATE INDEX IF NOT EXISTS sessions_instance ON sessions (instance_id, expires_at);`);
+  }
+
+  /** A new session; `ttlMs` is capped at 30 days (tests pass a negative one for an expired session). */
+  create(instance: Instance, meta: { userAgent?: string | null; ip?: string | null } = {}, ttlMs = SESSION_MAX_MS): Session {
+    const now = this.now();
+    const s: Session = {
+      id: randomBytes(16).toString('hex'), instanceId: instance.id, createdAt: now, lastSeen: now,
+      expiresAt: now + Math.min(ttlMs, SESSION_MAX_MS), userAgent: meta.userAgent?.slice(0, 512) ?? null, ip: meta.ip ?? null,
+    };
+    this.db.prepare('INSERT INTO sessions VALUES (?,?,?,?,?,?,?)').run(s.id, s.instanceId, s.createdAt, s.lastSeen, s.expiresAt, s.userAgent, s.ip);
+    if (Math.random() < 0.01) this.db.prepare('DELETE FROM sessions WHERE expires_at <= ?').run(now); // amortised purge
+    return s;
+  }
+
+  /** The live session with this id, or null (unknown or expired). */
+  get(id: string): Session | null {
+    const r = this.db.prepare('SELECT * FROM sessions WHERE id = ?').get(id) as Row | undefined;
+    return r && r.expires_at > this.now() ? toSession(r) : null;
+  }
+
+  /** Records a use; writes at most once a minute per session. */
+  touch(s: Session): void {
+    const now = this.now();
+    if (now - s.lastSeen < TOUCH_EVERY_MS) return;
+    this.db.prepare('UPDATE sessions SET last_seen = ? WHERE id = ?').run(now, s.id);
+    s.lastSeen = now;
+  }
+
+  delete(id: string): void {
+    this.db.prepare('DELETE FROM sessions WHERE id = ?').run(id);
+  }
+
+  deleteOthers(instance: Instance, keepId: string): number {
+    return this.db.prepare('DELETE FROM sessions WHERE instance_id = ? AND id != ?').run(instance.id, keepId).changes;
+  }
+
+  deleteAll(instance: Instance): void {
+    this.db.prepare('DELETE FROM sessions WHERE instance_id = ?').run(instance.id);
+  }
+
+  list(instance: Instance): Session[] {
+    const rows = this.db.prepare('SELECT * FROM sessions WHERE instance_id = ? AND expires_at > ? ORDER BY created_at').all(instance.id, this.now()) as Row[];
+    return rows.map(toSession);
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+}
+
+function mac(secret: Uint8Array, id: string): Buffer {
+  return createHmac('sha256', secret).update(`${SESSION_COOKIE}|${id}`).digest();
+}
+
+/** The cookie value for a session of the instance whose session secret is `secret`. */
+export function sessionCookieValue(secret: Uint8Array, id: string): string {
+  return `${id}.${mac(secret, id).toString('base64url')}`;
+}
+
+/** The session id a cookie value carries, if its HMAC is this instance's; null otherwise. */
+export function sessionIdFromCookie(secret: Uint8Array, value: string): string | null {
+  const m = /^([0-9a-f]{32})\.([A-Za-z0-9_-]{43})$/.exec(value);
+  if (!m) return null;
+  const given = Buffer.from(m[2] as string, 'base64url');
+  const want = mac(secret, m[1] as string);
+  return given.length === want.length && timingSafeEqual(given, want) ? (m[1] as string) : null;
+}
