@@ -121,7 +121,9 @@ export async function startHearth(config: HearthConfig): Promise<{ publicUrl: st
 }
 
 async function ensureDevInstance(hearth: Hearth): Promise<void> {
-  const domain = hearth.config.devInstance;
+  // the default dev instance follows --port (hearth.localhost:<port>)
+  const { devInstance, server } = hearth.config;
+  const domain = devInstance === 'hearth.localhost:8080' && server.port !== 8080 && server.port !== 0 ? `hearth.localhost:${server.port}` : devInstance;
   if (await hearth.registry.get(domain)) return;
   const passphrase = randomBytes(12).toString('base64url');
   const instance = await hearth.registry.create({ domain, passphrase, publicName: 'Hearth owner' });
