@@ -4,15 +4,19 @@
  * (/settings/sessions). /auth and the session routes answer without CORS.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { TooManyRequests, Unauthorized } from '../common/errors.js';
 import { instanceOf } from '../data/http/context.js';
-import type { Instance, InstanceRegistry } from '../instances/types.js';
+import type { Instance, InstanceRegistry, TwoFactorStore } from '../instances/types.js';
+import type { Mailer } from '../mail/mailer.js';
 import { enforceLimit, LOGIN_LOCKOUT, type LockOut, type RateLimiter } from '../limits/index.js';
-import { cookieDomain, parseCookies, requestHost, safeRedirect, serializeCookie, withoutCors } from './http.js';
-import { esc, langOf, message, renderLoginPage, type MessageKey } from './login-page.js';
+import { csrfForForm, csrfValid } from './csrf.js';
+import { requestHost, safeRedirect, withoutCors } from './http.js';
+import { langOf, message, renderLoginPage, type MessageKey } from './login-page.js';
 import { isDerivedPassphrase, KDF_PBKDF2, passphraseSalt } from './passphrase.js';
-import { SESSION_COOKIE, sessionCookieValue, sessionIdFromCookie, type Session, type SessionStore } from './sessions.js';
+import type { Session, SessionStore } from './sessions.js';
+import { completeLogin, currentSession, sessionCookie } from './session-http.js';
+import { beginTwoFactor, registerTwoFactorRoutes } from './twofactor-routes.js';
 
 export interface AuthDeps {
   registry: InstanceRegistry;
@@ -20,31 +24,21 @@ export interface AuthDeps {
   limiter: RateLimiter;
   /** Built with LOGIN_LOCKOUT; keyed by instance id. */
   lockout: LockOut;
+  /** Sends the two-factor mail codes. */
+  mailer: Mailer;
+  /** The owner's second factor (the SQLite registry). */
+  twoFactor: TwoFactorStore;
 }
 
-const CSRF_COOKIE = 'hearth_csrf';
+export { currentSession };
+
 const SESSIONS_DOCTYPE = 'io.cozy.sessions';
-
-/** The live session of this instance the request's cookie names, or null. */
-export async function currentSession(deps: AuthDeps, instance: Instance, req: FastifyRequest): Promise<Session | null> {
-  const value = parseCookies(req.headers.cookie).get(SESSION_COOKIE);
-  if (!value) return null;
-  const id = sessionIdFromCookie((await deps.registry.secrets(instance)).session, value);
-  const session = id ? deps.sessions.get(id) : null;
-  if (!session || session.instanceId !== instance.id) return null;
-  deps.sessions.touch(session);
-  return session;
-}
 
 async function requireSession(deps: AuthDeps, req: FastifyRequest): Promise<{ instance: Instance; session: Session }> {
   const instance = instanceOf(req);
   const session = await currentSession(deps, instance, req);
   if (!session) throw new Unauthorized('no valid session: log in at /auth/login');
   return { instance, session };
-}
-
-function sessionCookie(req: FastifyRequest, value: string, maxAgeMs: number): string {
-  return serializeCookie(SESSION_COOKIE, value, { maxAge: maxAgeMs / 1000, domain: cookieDomain(requestHost(req)), sameSite: 'Lax', secure: req.protocol === 'https' });
 }
 
 function kdfParams(instance: Instance) {
@@ -57,25 +51,9 @@ function jsonApiSession(s: Session) {
   return { type: SESSIONS_DOCTYPE, id: s.id, attributes, links: { self: `/settings/sessions/${s.id}` } };
 }
 
-/** The CSRF token of the request's cookie if well-formed, else a new one (double-submit). */
-function csrfToken(req: FastifyRequest): { token: string; fresh: boolean } {
-  const have = parseCookies(req.headers.cookie).get(CSRF_COOKIE);
-  if (have && /^[A-Za-z0-9_-]{43}$/.test(have)) return { token: have, fresh: false };
-  return { token: randomBytes(32).toString('base64url'), fresh: true };
-}
-
-function csrfValid(req: FastifyRequest, given: unknown): boolean {
-  const have = parseCookies(req.headers.cookie).get(CSRF_COOKIE);
-  if (!have || typeof given !== 'string' || given.length !== have.length) return false;
-  return timingSafeEqual(Buffer.from(given), Buffer.from(have));
-}
-
 function page(req: FastifyRequest, reply: FastifyReply, instance: Instance, status: number, error: string | null, redirect: unknown): FastifyReply {
   const nonce = randomBytes(16).toString('base64');
-  const csrf = csrfToken(req);
-  if (csrf.fresh) {
-    void reply.header('Set-Cookie', serializeCookie(CSRF_COOKIE, csrf.token, { maxAge: 86400, path: '/auth', sameSite: 'Strict', secure: req.protocol === 'https' }));
-  }
+  const csrf = { token: csrfForForm(req, reply) };
   const host = requestHost(req);
   const csp = `default-src 'none'; script-src 'nonce-${nonce}'; style-src 'nonce-${nonce}'; img-src 'self'; connect-src 'self'; base-uri 'none'; frame-ancestors 'none'; form-action 'self' ${req.protocol}://*.${host}`;
   const html = renderLoginPage({
@@ -118,12 +96,11 @@ async function login(deps: AuthDeps, req: FastifyRequest, reply: FastifyReply): 
     if (after.locked && after.until !== null) return locked(after.until);
     return fail(401, 'wrong', { n: LOGIN_LOCKOUT.threshold - after.failures });
   }
+  // With two-factor authentication the passphrase step does not reset the lock-out: the second step's failures count too.
+  const second = await beginTwoFactor(deps, req, reply, instance, { json, lang, redirect: body.redirect });
+  if (second) return second;
   deps.lockout.success(instance.id);
-  const session = deps.sessions.create(instance, { userAgent: req.headers['user-agent'] ?? null, ip: req.ip });
-  const value = sessionCookieValue((await deps.registry.secrets(instance)).session, session.id);
-  const target = safeRedirect(body.redirect, instance, req);
-  void reply.header('Set-Cookie', sessionCookie(req, value, session.expiresAt - Date.now())).header('Cache-Control', 'no-store');
-  return json ? reply.send({ redirect: target }) : reply.code(303).header('Location', target).type('text/html; charset=utf-8').send(`<a href="${esc(target)}">${esc(target)}</a>`);
+  return completeLogin(deps, req, reply, instance, json, body.redirect);
 }
 
 async function authPlugin(app: FastifyInstance, deps: AuthDeps): Promise<void> {
@@ -148,6 +125,7 @@ async function authPlugin(app: FastifyInstance, deps: AuthDeps): Promise<void> {
     deps.sessions.deleteOthers(instance, session.id);
     return reply.code(204).send();
   });
+  registerTwoFactorRoutes(app, deps);
   app.get('/settings/sessions', async (req, reply) => {
     const { instance } = await requireSession(deps, req);
     const data = deps.sessions.list(instance).map(jsonApiSession);

@@ -9,7 +9,7 @@ import { hash, verify } from '@node-rs/argon2';
 import { DEFAULT_KDF_ITERATIONS, derivePassphrase } from '../auth/passphrase.js';
 import { BadRequest, Conflict, NotFound } from '../common/errors.js';
 import { normalizeHost, validateDomain } from './domain.js';
-import type { Instance, InstancePatch, InstanceRegistry, InstanceSecrets, NewInstance } from './types.js';
+import type { AuthMode, Instance, InstancePatch, InstanceRegistry, InstanceSecrets, NewInstance, TwoFactorState, TwoFactorStore } from './types.js';
 
 interface Row {
   id: string;
@@ -25,7 +25,7 @@ interface Row {
   updated_at: string;
 }
 
-export class SqliteInstanceRegistry implements InstanceRegistry {
+export class SqliteInstanceRegistry implements InstanceRegistry, TwoFactorStore {
   private readonly db: Database.Database;
   private readonly secretCache = new Map<string, InstanceSecrets>();
   /** Host → instance, for the per-request lookup; cleared on every change (one process owns the file). */
@@ -52,6 +52,14 @@ export class SqliteInstanceRegistry implements InstanceRegistry {
     const cols = this.db.prepare('SELECT name FROM pragma_table_info(?)').pluck().all('instances') as string[];
     if (!cols.includes('kdf_iterations')) {
       this.db.exec(`ALTER TABLE instances ADD COLUMN kdf_iterations INTEGER NOT NULL DEFAULT ${DEFAULT_KDF_ITERATIONS}`);
+    }
+    // Migration: two-factor authentication (every existing instance starts in `basic`).
+    const twoFactorColumns: Array<[string, string]> = [
+      ['auth_mode', "TEXT NOT NULL DEFAULT 'basic'"], ['totp_secret', 'TEXT'], ['totp_last_step', 'INTEGER'],
+      ['recovery_hashes', "TEXT NOT NULL DEFAULT '[]'"], ['two_factor_mail_last_step', 'INTEGER'],
+    ];
+    for (const [name, type] of twoFactorColumns) {
+      if (!cols.includes(name)) this.db.exec(`ALTER TABLE instances ADD COLUMN ${name} ${type}`);
     }
   }
 
@@ -209,6 +217,39 @@ export class SqliteInstanceRegistry implements InstanceRegistry {
     if (r.changes === 0) throw new NotFound(`no instance for ${instance.domain}`);
     this.hostCache.clear();
     return (await this.get(instance.domain)) as Instance;
+  }
+
+  async twoFactor(instance: Instance): Promise<TwoFactorState> {
+    const r = this.db
+      .prepare('SELECT auth_mode, totp_secret, totp_last_step, recovery_hashes, two_factor_mail_last_step FROM instances WHERE id = ?')
+      .get(instance.id) as { auth_mode: string; totp_secret: string | null; totp_last_step: number | null; recovery_hashes: string; two_factor_mail_last_step: number | null } | undefined;
+    if (!r) throw new NotFound(`no instance for ${instance.domain}`);
+    return {
+      authMode: r.auth_mode as AuthMode, totpSecret: r.totp_secret, totpLastStep: r.totp_last_step,
+      recoveryHashes: JSON.parse(r.recovery_hashes) as string[], mailLastStep: r.two_factor_mail_last_step,
+    };
+  }
+
+  async setTwoFactor(instance: Instance, patch: Partial<TwoFactorState>): Promise<TwoFactorState> {
+    const next = { ...(await this.twoFactor(instance)), ...patch };
+    this.db
+      .prepare(`UPDATE instances SET auth_mode = ?, totp_secret = ?, totp_last_step = ?, recovery_hashes = ?, two_factor_mail_last_step = ?,
+        updated_at = ? WHERE id = ?`)
+      .run(next.authMode, next.totpSecret, next.totpLastStep, JSON.stringify(next.recoveryHashes), next.mailLastStep, new Date().toISOString(), instance.id);
+    return next;
+  }
+
+  async useStep(instance: Instance, kind: 'totp' | 'mail', step: number): Promise<boolean> {
+    const col = kind === 'totp' ? 'totp_last_step' : 'two_factor_mail_last_step';
+    const r = this.db.prepare(`UPDATE instances SET ${col} = ? WHERE id = ? AND (${col} IS NULL OR ${col} < ?)`).run(step, instance.id, step);
+    return r.changes === 1;
+  }
+
+  async swapRecoveryHashes(instance: Instance, expected: readonly string[], next: readonly string[]): Promise<boolean> {
+    const r = this.db
+      .prepare('UPDATE instances SET recovery_hashes = ? WHERE id = ? AND recovery_hashes = ?')
+      .run(JSON.stringify(next), instance.id, JSON.stringify(expected));
+    return r.changes === 1;
   }
 
   async ping(): Promise<number> {

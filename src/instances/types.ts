@@ -45,6 +45,33 @@ export interface NewInstance {
   kdfIterations?: number;
 }
 
+/** cozy-stack's `auth_mode`, plus `two_factor_totp` (an authenticator app; cozy-stack has none). */
+export type AuthMode = 'basic' | 'two_factor_mail' | 'two_factor_totp';
+export const AUTH_MODES: readonly AuthMode[] = ['basic', 'two_factor_mail', 'two_factor_totp'];
+
+/** The owner's second factor. The registry stores these values as given (the secret comes sealed, see auth/twofactor/seal.ts). */
+export interface TwoFactorState {
+  authMode: AuthMode;
+  /** The sealed TOTP secret: pending enrolment while `authMode` is not `two_factor_totp`. */
+  totpSecret: string | null;
+  /** Last TOTP time step accepted (replay refusal). */
+  totpLastStep: number | null;
+  /** argon2id hashes of the unused recovery codes. */
+  recoveryHashes: string[];
+  /** Last mail-code time step accepted. */
+  mailLastStep: number | null;
+}
+
+/** Second-factor storage (the SQLite registry implements it; kept apart from InstanceRegistry on purpose). */
+export interface TwoFactorStore {
+  twoFactor(instance: Instance): Promise<TwoFactorState>;
+  setTwoFactor(instance: Instance, patch: Partial<TwoFactorState>): Promise<TwoFactorState>;
+  /** Records `step` as used if it is after the stored one; false when it is not (a replay or a race lost). */
+  useStep(instance: Instance, kind: 'totp' | 'mail', step: number): Promise<boolean>;
+  /** Compare-and-swap of the recovery hashes: false when they changed meanwhile (the code was used concurrently). */
+  swapRecoveryHashes(instance: Instance, expected: readonly string[], next: readonly string[]): Promise<boolean>;
+}
+
 export type InstancePatch = Partial<Omit<NewInstance, 'domain'>>;
 
 export interface InstanceRegistry {

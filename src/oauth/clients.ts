@@ -83,6 +83,12 @@ export class OAuthClients {
     await this.storeOf(instance).put(CLIENTS_DOCTYPE, { _id: id, _rev: old._rev as string, _deleted: true });
   }
 
+  /** After a token grant: the client is no longer pending and `last_refreshed_at` is now. */
+  async markUsed(instance: Instance, id: string): Promise<void> {
+    const doc = await this.load(instance, id);
+    await this.storeOf(instance).put(CLIENTS_DOCTYPE, { ...doc, pending: false, last_refreshed_at: new Date().toISOString() });
+  }
+
   async list(instance: Instance): Promise<OAuthClient[]> {
     const res = await this.storeOf(instance).allDocs(CLIENTS_DOCTYPE, { include_docs: true, skipDesign: true });
     return res.rows.flatMap((r) => (r.doc && !r.doc._deleted ? [fromDoc(r.doc)] : []));

@@ -15,12 +15,19 @@ import { errorHandler } from '../server/http-errors.js';
 import { CLIENTS_DOCTYPE, type OAuthClient, type OAuthClients } from './clients.js';
 import { OAuthError, OPTIONAL_FIELDS, invalidMetadata } from './metadata.js';
 import { withoutCors } from '../auth/http.js';
+import type { SessionDeps } from '../auth/session-http.js';
+import { registerFlowRoutes } from './authorize.js';
+import { AccessCodes } from './codes.js';
 
 export interface OAuthDeps {
   clients: OAuthClients;
   tokens: TokenService;
   limiter: RateLimiter;
   perms: PermissionResolver;
+  /** The owner's sessions (the consent page needs one). */
+  session: SessionDeps;
+  /** Pending access codes; a fresh in-memory store by default. */
+  codes?: AccessCodes;
 }
 
 /** Registration bodies are small: RFC 7591 metadata, 16 KiB at most. */
@@ -45,7 +52,7 @@ async function authenticate(deps: OAuthDeps, req: FastifyRequest<{ Params: { id:
   return { instance, id };
 }
 
-async function authRoutes(auth: FastifyInstance, deps: OAuthDeps): Promise<void> {
+async function authRoutes(auth: FastifyInstance, deps: OAuthDeps & { codes: AccessCodes }): Promise<void> {
   // cozy-stack disables CORS on /auth; preflights land here too (the CORS plugin answers them from this context)
   withoutCors(auth, ['/auth/*']);
   auth.setErrorHandler((err, req, reply) => {
@@ -56,6 +63,8 @@ async function authRoutes(auth: FastifyInstance, deps: OAuthDeps): Promise<void>
     }
     errorHandler(err, req, reply);
   });
+  // its own context: the form parser it adds must not open /auth/register to forms
+  void auth.register(async (flow) => registerFlowRoutes(flow, { clients: deps.clients, tokens: deps.tokens, session: deps.session, codes: deps.codes }));
   auth.post('/auth/register', { bodyLimit: REGISTER_BODY_LIMIT }, async (req, reply) => {
     const instance = instanceOf(req);
     await enforceLimit(deps.limiter, 'oauthRegistration', instance.id);
@@ -93,7 +102,8 @@ function jsonApi(reply: FastifyReply, body: unknown): FastifyReply {
 }
 
 export function registerOAuthRoutes(app: FastifyInstance, deps: OAuthDeps): void {
-  void app.register(async (auth) => authRoutes(auth, deps));
+  const codes = deps.codes ?? new AccessCodes();
+  void app.register(async (auth) => authRoutes(auth, { ...deps, codes }));
   // Owner sessions come later; for now a token with rights on io.cozy.oauth.clients (a CLI token).
   app.get('/settings/clients', async (req, reply) => {
     const instance = await settingsAccess(deps, req, 'GET');

@@ -8,6 +8,7 @@ import type { TokenService } from '../auth/tokens.js';
 import type { Instance } from '../instances/types.js';
 import type { Doc, DocStore } from '../data/store.js';
 import { parseScope, rulesFromMap, type PermissionSet } from './rules.js';
+import { assertClientActive } from '../oauth/revocation.js';
 import { PERMISSIONS_DOCTYPE, PermissionDocs, SHARE_TYPES, SHORTCODE_RE, isExpired, rulesOf } from './docs.js';
 
 export { PERMISSIONS_DOCTYPE };
@@ -55,6 +56,7 @@ export class PermissionResolver {
       case 'cli':
         return { type: 'cli', sourceId: null, rules: parseScope(claims.scope ?? '') };
       case 'access':
+        await assertClientActive(this.storeOf(instance), claims.sub); // a deleted client's tokens are revoked
         return { type: 'oauth', sourceId: `io.cozy.oauth.clients/${claims.sub}`, rules: parseScope(claims.scope ?? '') };
       case 'app':
       case 'konn': {

@@ -26,7 +26,7 @@ export interface PublicDeps extends DataDeps {
   registry: InstanceRegistry;
   logger: Logger;
   checks: StatusCheck[];
-  oauth: Omit<OAuthDeps, 'perms'>;
+  oauth: Omit<OAuthDeps, 'perms' | 'session'>;
   auth: Omit<AuthDeps, 'registry'>;
 }
 
@@ -72,7 +72,7 @@ export async function buildPublicApp(deps: PublicDeps): Promise<FastifyInstance>
   });
   registerStatusRoutes(app, deps.checks, deps.config.dev);
   registerDataRoutes(app, deps);
-  registerOAuthRoutes(app, { ...deps.oauth, perms: deps.perms });
+  registerOAuthRoutes(app, { ...deps.oauth, perms: deps.perms, session: { registry: deps.registry, sessions: deps.auth.sessions } });
   registerAuthRoutes(app, { ...deps.auth, registry: deps.registry });
   registerPermissionRoutes(app, { perms: deps.perms });
   return app;

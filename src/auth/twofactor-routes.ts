@@ -1,0 +1,278 @@
+/**
+ * Two-factor authentication of the owner (cozy-stack's `auth_mode`, plus authenticator apps):
+ *
+ * - Login, second step: after a correct passphrase, `beginTwoFactor` answers with a
+ *   `two_factor_token` (5 min) instead of a session, mailing a code in `two_factor_mail` mode;
+ *   `POST /auth/twofactor` takes the token and a passcode (TOTP, mail code or recovery code).
+ *   Failures count in `twoFactorAttempts` (per instance and per IP) and in the login lock-out.
+ * - Settings (session cookie): TOTP enrolment (`POST /settings/twofactor/totp`, then `/confirm`),
+ *   `DELETE /settings/twofactor` (passphrase required) and cozy-stack's
+ *   `PUT /settings/instance/auth_mode` (two steps for `two_factor_mail`: a code is mailed, then confirmed).
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { randomBytes } from 'node:crypto';
+import { BadRequest, Conflict, HearthError, TooManyRequests, Unauthorized } from '../common/errors.js';
+import { instanceOf } from '../data/http/context.js';
+import type { Instance, TwoFactorState } from '../instances/types.js';
+import { enforceLimit, LOGIN_LOCKOUT } from '../limits/index.js';
+import { csrfForForm, csrfValid } from './csrf.js';
+import { requestHost } from './http.js';
+import { langOf, message, renderLoginPage, type Lang } from './login-page.js';
+import { isDerivedPassphrase, passphraseSalt } from './passphrase.js';
+import type { AuthDeps } from './routes.js';
+import { completeLogin, currentSession } from './session-http.js';
+import { checkTwoFactorToken, mailCode, twoFactorToken, verifyMailCode } from './twofactor/mailcode.js';
+import { newRecoveryCodes, useRecoveryCode } from './twofactor/recovery.js';
+import { openSecret, sealSecret } from './twofactor/seal.js';
+import { newTotpSecret, otpauthUri, qrSvg, verifyTotp } from './twofactor/totp.js';
+import { renderTwoFactorPage, twoFactorText } from './twofactor-page.js';
+
+const ISSUER = 'Hearth';
+
+interface Ctx {
+  json: boolean;
+  lang: Lang;
+  redirect: unknown;
+}
+
+const isJson = (req: FastifyRequest) => String(req.headers['content-type'] ?? '').startsWith('application/json');
+const str = (v: unknown): string => (typeof v === 'string' ? v : '');
+
+function pageReply(req: FastifyRequest, reply: FastifyReply, instance: Instance, o: { status: number; token: string; mode: 'totp' | 'mail'; error: string | null; redirect: unknown }): FastifyReply {
+  const nonce = randomBytes(16).toString('base64');
+  const csrf = csrfForForm(req, reply);
+  const csp = `default-src 'none'; style-src 'nonce-${nonce}'; img-src 'self'; base-uri 'none'; frame-ancestors 'none'; form-action 'self' ${req.protocol}://*.${requestHost(req)}`;
+  const html = renderTwoFactorPage({
+    lang: langOf(instance.locale), name: instance.publicName ?? instance.domain, nonce, csrf, token: o.token,
+    redirect: typeof o.redirect === 'string' ? o.redirect.slice(0, 2048) : '', mode: o.mode, error: o.error,
+  });
+  return reply.code(o.status).header('Content-Security-Policy', csp).header('Cache-Control', 'no-store').header('Referrer-Policy', 'no-referrer')
+    .type('text/html; charset=utf-8').send(html);
+}
+
+/** The login page (the passphrase step again), when the two-factor token is missing or expired. */
+function loginPageReply(req: FastifyRequest, reply: FastifyReply, instance: Instance, status: number, error: string, redirect: unknown): FastifyReply {
+  const nonce = randomBytes(16).toString('base64');
+  const csrf = csrfForForm(req, reply);
+  const csp = `default-src 'none'; script-src 'nonce-${nonce}'; style-src 'nonce-${nonce}'; img-src 'self'; connect-src 'self'; base-uri 'none'; frame-ancestors 'none'; form-action 'self' ${req.protocol}://*.${requestHost(req)}`;
+  const html = renderLoginPage({
+    lang: langOf(instance.locale), name: instance.publicName ?? instance.domain, nonce, csrf, redirect: typeof redirect === 'string' ? redirect.slice(0, 2048) : '',
+    error, salt: passphraseSalt(instance.domain), iterations: instance.kdfIterations,
+  });
+  return reply.code(status).header('Content-Security-Policy', csp).header('Cache-Control', 'no-store').header('Referrer-Policy', 'no-referrer')
+    .type('text/html; charset=utf-8').send(html);
+}
+
+const modeOf = (s: TwoFactorState): 'totp' | 'mail' => (s.authMode === 'two_factor_mail' ? 'mail' : 'totp');
+
+async function sendMailCode(deps: AuthDeps, instance: Instance): Promise<void> {
+  if (!instance.email) throw new BadRequest('the instance has no e-mail address to send the code to: set one first', 'no_email');
+  await enforceLimit(deps.limiter, 'twoFactorGeneration', instance.id);
+  const code = await mailCode((await deps.registry.secrets(instance)).session, instance.id);
+  const lang = langOf(instance.locale);
+  const name = instance.publicName ?? instance.domain;
+  await deps.mailer.send({
+    to: [{ email: instance.email }], domain: instance.domain,
+    subject: twoFactorText(lang, 'mailSubject', { name }), text: twoFactorText(lang, 'mailText', { code, name }),
+  });
+}
+
+/**
+ * Called after a correct passphrase: null when the instance has no second factor (log in now);
+ * otherwise the answer asking for it (the page, or `{two_factor_token}` for a JSON client).
+ */
+export async function beginTwoFactor(deps: AuthDeps, req: FastifyRequest, reply: FastifyReply, instance: Instance, ctx: Ctx): Promise<FastifyReply | null> {
+  const state = await deps.twoFactor.twoFactor(instance);
+  if (state.authMode === 'basic') return null;
+  const token = twoFactorToken((await deps.registry.secrets(instance)).session, instance.id);
+  if (state.authMode === 'two_factor_mail') {
+    // Mail codes change every 30 s: the one of a step already used to log in would be refused as a replay.
+    const wait = ((state.mailLastStep ?? -1) + 1) * 30_000 - Date.now();
+    if (wait > 0) {
+      const s = Math.ceil(wait / 1000);
+      const text = twoFactorText(ctx.lang, 'mailWait', { s });
+      void reply.header('Retry-After', String(s));
+      if (ctx.json) return reply.code(429).send({ error: 'rate', message: text });
+      return loginPageReply(req, reply, instance, 429, text, ctx.redirect);
+    }
+    try {
+      await sendMailCode(deps, instance);
+    } catch (err) {
+      if (!(err instanceof TooManyRequests)) throw err;
+      const text = twoFactorText(ctx.lang, 'mailRate');
+      // Recovery codes still work, so the page is shown anyway.
+      if (ctx.json) return reply.code(429).header('Retry-After', err.headers['Retry-After'] ?? '60').send({ error: 'rate', message: text, two_factor_token: token });
+      return pageReply(req, reply, instance, { status: 429, token, mode: 'mail', error: text, redirect: ctx.redirect });
+    }
+  }
+  void reply.header('Cache-Control', 'no-store');
+  if (ctx.json) return reply.code(200).send({ two_factor_token: token });
+  return pageReply(req, reply, instance, { status: 200, token, mode: modeOf(state), error: null, redirect: ctx.redirect });
+}
+
+/** Checks a passcode against the instance's second factor; records what it used (step, recovery code). */
+async function checkPasscode(deps: AuthDeps, instance: Instance, state: TwoFactorState, passcode: string): Promise<boolean> {
+  const secret = (await deps.registry.secrets(instance)).session;
+  if (/^\s*\d{3}\s*\d{3}\s*$/.test(passcode)) {
+    if (state.authMode === 'two_factor_totp' && state.totpSecret) {
+      const clear = openSecret(secret, instance.id, state.totpSecret);
+      const r = clear ? await verifyTotp(clear, passcode, { lastUsedStep: state.totpLastStep ?? undefined }) : { valid: false };
+      return r.valid && r.step !== undefined && (await deps.twoFactor.useStep(instance, 'totp', r.step));
+    }
+    if (state.authMode === 'two_factor_mail') {
+      const r = await verifyMailCode(secret, instance.id, passcode, { lastUsedStep: state.mailLastStep ?? undefined });
+      return r.valid && r.step !== undefined && (await deps.twoFactor.useStep(instance, 'mail', r.step));
+    }
+    return false;
+  }
+  if (state.recoveryHashes.length === 0) return false;
+  const r = await useRecoveryCode(passcode, state.recoveryHashes);
+  return r.ok && (await deps.twoFactor.swapRecoveryHashes(instance, state.recoveryHashes, r.remaining));
+}
+
+async function twoFactorLogin(deps: AuthDeps, req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+  const instance = instanceOf(req);
+  const json = isJson(req);
+  const body = (req.body ?? {}) as Record<string, unknown>;
+  const lang: Lang = json ? 'en' : langOf(instance.locale);
+  const token = str(body['two-factor-token'] ?? body.two_factor_token).slice(0, 256);
+  const passcode = str(body['two-factor-passcode'] ?? body.two_factor_passcode ?? body.passcode);
+  const state = await deps.twoFactor.twoFactor(instance);
+  const fail = (status: number, key: string, text: string, showPage: boolean, retryAfter?: number) => {
+    if (retryAfter !== undefined) void reply.header('Retry-After', String(retryAfter));
+    if (json) return reply.code(status).send({ error: key, message: text });
+    if (showPage) return pageReply(req, reply, instance, { status, token, mode: modeOf(state), error: text, redirect: body.redirect });
+    // No valid token: back to the passphrase step, with the message.
+    return loginPageReply(req, reply, instance, status, text, body.redirect);
+  };
+  if (!json && !csrfValid(req, body.csrf_token)) return fail(403, 'csrf', message(lang, 'csrf'), false);
+  try {
+    await enforceLimit(deps.limiter, 'twoFactorAttemptsPerIp', req.ip);
+    await enforceLimit(deps.limiter, 'twoFactorAttempts', instance.id);
+  } catch (err) {
+    if (!(err instanceof TooManyRequests)) throw err;
+    const s = Number(err.headers['Retry-After'] ?? 60);
+    return fail(429, 'rate', message(lang, 'rate', { s }), true, s);
+  }
+  const locked = (until: number) => {
+    const secs = Math.max(1, Math.ceil((until - Date.now()) / 1000));
+    const text = message(lang, 'locked', { time: new Date(until).toISOString().slice(0, 16).replace('T', ' ') + ' UTC', min: Math.ceil(secs / 60), domain: instance.domain });
+    return fail(429, 'locked', text, false, secs);
+  };
+  const status = deps.lockout.status(instance.id);
+  if (status.locked && status.until !== null) return locked(status.until);
+  if (state.authMode === 'basic' || !checkTwoFactorToken((await deps.registry.secrets(instance)).session, instance.id, token)) {
+    return fail(401, 'expired', twoFactorText(lang, 'expired'), false);
+  }
+  if (passcode.trim() === '') return fail(400, 'missing', twoFactorText(lang, 'missingCode'), true);
+  if (!(await checkPasscode(deps, instance, state, passcode))) {
+    const after = deps.lockout.failure(instance.id);
+    if (after.locked && after.until !== null) return locked(after.until);
+    return fail(401, 'wrong', twoFactorText(lang, 'wrongCode', { n: LOGIN_LOCKOUT.threshold - after.failures }), true);
+  }
+  deps.lockout.success(instance.id);
+  return completeLogin(deps, req, reply, instance, json, body.redirect);
+}
+
+async function requireOwner(deps: AuthDeps, req: FastifyRequest): Promise<Instance> {
+  const instance = instanceOf(req);
+  if (!(await currentSession(deps, instance, req))) throw new Unauthorized('no valid session: log in at /auth/login');
+  return instance;
+}
+
+class Unprocessable extends HearthError {
+  constructor(reason: string, error = 'invalid_code') {
+    super(422, error, reason);
+  }
+}
+
+/** The passphrase again, for turning the second factor off; failures count in the login lock-out. */
+async function checkOwnerPassphrase(deps: AuthDeps, instance: Instance, given: unknown): Promise<void> {
+  const status = deps.lockout.status(instance.id);
+  if (status.locked && status.until !== null) {
+    throw new TooManyRequests('too many failed attempts: logins are locked', Math.max(1, Math.ceil((status.until - Date.now()) / 1000)));
+  }
+  if (!isDerivedPassphrase(given)) throw new BadRequest('send the derived passphrase in "passphrase" to turn two-factor authentication off', 'passphrase_required');
+  if (!(await deps.registry.checkPassphrase(instance, given))) {
+    deps.lockout.failure(instance.id);
+    throw new Unprocessable('wrong passphrase', 'wrong_passphrase');
+  }
+}
+
+const BASIC: Partial<TwoFactorState> = { authMode: 'basic', totpSecret: null, totpLastStep: null, recoveryHashes: [] };
+
+export function registerTwoFactorRoutes(app: FastifyInstance, deps: AuthDeps): void {
+  app.get<{ Querystring: { two_factor_token?: string; redirect?: string } }>('/auth/twofactor', async (req, reply) => {
+    const instance = instanceOf(req);
+    const token = str(req.query.two_factor_token).slice(0, 256);
+    const state = await deps.twoFactor.twoFactor(instance);
+    if (state.authMode === 'basic' || !checkTwoFactorToken((await deps.registry.secrets(instance)).session, instance.id, token)) {
+      return reply.code(303).header('Location', `/auth/login?redirect=${encodeURIComponent(str(req.query.redirect))}`).send();
+    }
+    return pageReply(req, reply, instance, { status: 200, token, mode: modeOf(state), error: null, redirect: req.query.redirect });
+  });
+  app.post('/auth/twofactor', { bodyLimit: 16 * 1024 }, async (req, reply) => twoFactorLogin(deps, req, reply));
+
+  app.post('/settings/twofactor/totp', async (req, reply) => {
+    const instance = await requireOwner(deps, req);
+    const state = await deps.twoFactor.twoFactor(instance);
+    if (state.authMode === 'two_factor_totp') throw new Conflict('an authenticator app is already enrolled: turn two-factor authentication off first');
+    const secret = newTotpSecret();
+    await deps.twoFactor.setTwoFactor(instance, { totpSecret: sealSecret((await deps.registry.secrets(instance)).session, instance.id, secret) });
+    const uri = otpauthUri({ secret, issuer: ISSUER, account: instance.domain });
+    return reply.header('Cache-Control', 'no-store').send({ secret, otpauth_uri: uri, qr_svg: await qrSvg(uri) });
+  });
+
+  app.post('/settings/twofactor/totp/confirm', async (req, reply) => {
+    const instance = await requireOwner(deps, req);
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    await enforceLimit(deps.limiter, 'twoFactorAttempts', instance.id);
+    const state = await deps.twoFactor.twoFactor(instance);
+    const clear = state.authMode !== 'two_factor_totp' && state.totpSecret
+      ? openSecret((await deps.registry.secrets(instance)).session, instance.id, state.totpSecret) : null;
+    if (!clear) throw new Conflict('no enrolment is pending: start with POST /settings/twofactor/totp');
+    const r = await verifyTotp(clear, str(body.code));
+    if (!r.valid || r.step === undefined) throw new Unprocessable('wrong code: type the code your authenticator app shows now');
+    const { codes, hashes } = await newRecoveryCodes();
+    await deps.twoFactor.setTwoFactor(instance, { authMode: 'two_factor_totp', totpLastStep: r.step, recoveryHashes: hashes });
+    return reply.header('Cache-Control', 'no-store').send({ auth_mode: 'two_factor_totp', recovery_codes: codes });
+  });
+
+  app.delete('/settings/twofactor', async (req, reply) => {
+    const instance = await requireOwner(deps, req);
+    await checkOwnerPassphrase(deps, instance, ((req.body ?? {}) as Record<string, unknown>).passphrase);
+    await deps.twoFactor.setTwoFactor(instance, BASIC);
+    return reply.code(204).send();
+  });
+
+  app.put('/settings/instance/auth_mode', async (req, reply) => {
+    const instance = await requireOwner(deps, req);
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    const wanted = body.auth_mode;
+    const state = await deps.twoFactor.twoFactor(instance);
+    if (wanted === 'basic') {
+      if (state.authMode !== 'basic') {
+        // Hearth asks for the passphrase here too (cozy-stack does not): a stolen session must not drop the second factor.
+        await checkOwnerPassphrase(deps, instance, body.passphrase);
+        await deps.twoFactor.setTwoFactor(instance, BASIC);
+      }
+      return reply.code(204).send();
+    }
+    if (wanted === 'two_factor_totp') throw new BadRequest('enrol an authenticator app with POST /settings/twofactor/totp', 'invalid_auth_mode');
+    if (wanted !== 'two_factor_mail') throw new BadRequest('auth_mode must be "basic" or "two_factor_mail"', 'invalid_auth_mode');
+    if (state.authMode === 'two_factor_mail') return reply.code(204).send();
+    const code = str(body.two_factor_activation_code);
+    if (code === '') {
+      // Step 1 (as cozy-stack): mail a code to prove the address works before relying on it.
+      await sendMailCode(deps, instance);
+      return reply.code(204).send();
+    }
+    await enforceLimit(deps.limiter, 'twoFactorAttempts', instance.id);
+    const r = await verifyMailCode((await deps.registry.secrets(instance)).session, instance.id, code, { lastUsedStep: state.mailLastStep ?? undefined });
+    // The step is not recorded: the activation code only switches the mode, and recording it would
+    // refuse the login code mailed in the same 30 s (the same code).
+    if (!r.valid) throw new Unprocessable('wrong or expired activation code');
+    await deps.twoFactor.setTwoFactor(instance, { ...BASIC, authMode: 'two_factor_mail' });
+    return reply.code(204).send();
+  });
+}
