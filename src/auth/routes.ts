@@ -17,6 +17,7 @@ import { isDerivedPassphrase, KDF_PBKDF2, passphraseSalt } from './passphrase.js
 import type { Session, SessionStore } from './sessions.js';
 import { completeLogin, currentSession, sessionCookie } from './session-http.js';
 import { beginTwoFactor, registerTwoFactorRoutes } from './twofactor-routes.js';
+import { registerHome } from './home.js';
 
 export interface AuthDeps {
   registry: InstanceRegistry;
@@ -139,6 +140,7 @@ async function authPlugin(app: FastifyInstance, deps: AuthDeps): Promise<void> {
 
 export function registerAuthRoutes(app: FastifyInstance, deps: AuthDeps): void {
   void app.register(async (auth) => authPlugin(auth, deps));
+  registerHome(app, deps);
   app.get('/settings/passphrase', async (req) => kdfParams(instanceOf(req)));
   // cozy-stack's prelogin (Bitwarden's field names) plus the same fields as /settings/passphrase.
   app.get('/public/prelogin', async (req) => {

@@ -1,0 +1,43 @@
+/**
+ * GET / — as cozy-stack: to the login page without a session; with one, the home. There are no apps
+ * yet (they come with the apps issue), so the home is a small page saying where the data is and how
+ * to log out.
+ */
+import type { FastifyInstance } from 'fastify';
+import { randomBytes } from 'node:crypto';
+import type { Instance } from '../instances/types.js';
+import { CSS, esc, langOf, type Lang } from './login-page.js';
+import { currentSession, type SessionDeps } from './session-http.js';
+
+const STRINGS = {
+  en: { title: 'Home', hello: 'Hello {name}', body: 'Your data lives at {domain}. Apps will appear here once installed.', logout: 'Log out', sessions: 'Active sessions: {n}' },
+  fr: { title: 'Accueil', hello: 'Bonjour {name}', body: 'Vos données sont sur {domain}. Les applications apparaîtront ici une fois installées.', logout: 'Se déconnecter', sessions: 'Sessions actives : {n}' },
+} as const;
+
+const SCRIPT = `document.getElementById('logout').addEventListener('click',async()=>{await fetch('/auth/login',{method:'DELETE',credentials:'same-origin'});location.href='/auth/login'});`;
+
+function page(lang: Lang, instance: Instance, sessions: number, nonce: string): string {
+  const s = STRINGS[lang];
+  const name = instance.publicName ?? instance.domain;
+  return `<!doctype html>
+<html lang="${lang}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+<title>${esc(s.title)} · ${esc(name)}</title><style nonce="${nonce}">${CSS}</style></head>
+<body><main><h1>${esc(s.hello.replace('{name}', name))}</h1>
+<p>${esc(s.body.replace('{domain}', instance.domain))}</p><p>${esc(s.sessions.replace('{n}', String(sessions)))}</p>
+<button type="button" id="logout">${esc(s.logout)}</button></main><script nonce="${nonce}">${SCRIPT}</script></body></html>`;
+}
+
+export function registerHome(app: FastifyInstance, deps: SessionDeps): void {
+  app.get('/', async (req, reply) => {
+    const instance = req.instance;
+    if (!instance) return reply.code(404).send();
+    const session = await currentSession(deps, instance, req);
+    if (!session) return reply.code(303).header('Location', '/auth/login').send();
+    const nonce = randomBytes(16).toString('base64');
+    return reply
+      .header('Content-Security-Policy', `default-src 'none'; script-src 'nonce-${nonce}'; style-src 'nonce-${nonce}'; connect-src 'self'; base-uri 'none'; frame-ancestors 'none'`)
+      .header('Cache-Control', 'no-store')
+      .type('text/html; charset=utf-8')
+      .send(page(langOf(instance.locale), instance, deps.sessions.list(instance).length, nonce));
+  });
+}
