@@ -10,13 +10,20 @@ export function validateDoctype(doctype: string): string {
   return doctype;
 }
 
-/** Document ids: any non-empty string, but no control chars and no lone surrogates; bounded. */
-export function validateDocId(id: unknown): string {
+/** The name of a `_local` document (after `_local/`): like an id, but it may start with `_`
+ * (PouchDB's checkpoint ids are base64 with `+` turned into `_`). */
+export function validateLocalId(id: unknown): string {
   if (typeof id !== 'string' || id.length === 0) throw new BadRequest('the document id must be a non-empty string', 'illegal_docid');
   if (Buffer.byteLength(id) > 1024) throw new BadRequest('the document id is longer than 1024 bytes', 'illegal_docid');
   // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u001f\u007f]/.test(id)) throw new BadRequest('the document id contains control characters', 'illegal_docid');
   if (!id.isWellFormed()) throw new BadRequest('the document id is not well-formed unicode', 'illegal_docid');
+  return id;
+}
+
+/** Document ids: any non-empty string, but no control chars and no lone surrogates; bounded. */
+export function validateDocId(raw: unknown): string {
+  const id = validateLocalId(raw);
   if (id.startsWith('_') && !id.startsWith('_design/') && !id.startsWith('_local/')) {
     throw new BadRequest('Only reserved document ids may start with underscore.', 'illegal_docid');
   }

@@ -67,6 +67,17 @@ describe('replication protocol', () => {
     expect(changes.body.results.map((r: { id: string }) => r.id)).not.toContain('_local/checkpoint');
   });
 
+  it('accepts _local names that start with an underscore (PouchDB checkpoint ids), refuses control characters', async () => {
+    // PouchDB names its checkpoint _local/<md5 in base64, "+" → "_">, which may begin with "_"
+    const put = await h.req('PUT', `/data/${DT}/_local/_Xy9.q_w`, { token, body: { last_seq: '1-x' } });
+    expect(put.status).toBe(201);
+    expect(put.body).toMatchObject({ ok: true, id: '_local/_Xy9.q_w' });
+    expect((await h.req('GET', `/data/${DT}/_local/_Xy9.q_w`, { token })).body).toEqual({ _id: '_local/_Xy9.q_w', _rev: '0-1', last_seq: '1-x' });
+    const bad = await h.req('PUT', `/data/${DT}/_local/a%01b`, { token, body: {} });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error).toBe('illegal_docid');
+  });
+
   it('serves _all_docs with keys, ranges, include_docs and descending', async () => {
     for (const id of ['a1', 'a2', 'a3', 'b1']) await h.req('PUT', `/data/${DT}/${id}`, { token, body: { id } });
     const range = await h.req('GET', `/data/${DT}/_all_docs?startkey=%22a%22&endkey=%22a3%22&inclusive_end=false`, { token });

@@ -2,7 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import { BadRequest, NotFound, NotImplemented } from '../../common/errors.js';
 import type { BulkGetRequestItem, Doc } from '../store.js';
-import { validateDocId } from '../doctype.js';
+import { validateLocalId } from '../doctype.js';
 import { bool, objectBody, wholeType, type DataDeps } from './context.js';
 import { getOptions } from './docs.js';
 
@@ -51,17 +51,17 @@ export function registerReplicationRoutes(app: FastifyInstance, deps: DataDeps):
 
   app.get<L>('/data/:doctype/_local/:id', async (req) => {
     const { store, doctype } = await wholeType(deps, req, req.params.doctype, 'GET');
-    return store.getLocal(doctype, validateDocId(req.params.id));
+    return store.getLocal(doctype, validateLocalId(req.params.id));
   });
   app.put<L>('/data/:doctype/_local/:id', async (req, reply) => {
     const { store, doctype } = await wholeType(deps, req, req.params.doctype, 'PUT');
-    const res = await store.putLocal(doctype, validateDocId(req.params.id), objectBody(req.body));
+    const res = await store.putLocal(doctype, validateLocalId(req.params.id), objectBody(req.body));
     return reply.code(201).send({ ok: true, ...res });
   });
   app.delete<L>('/data/:doctype/_local/:id', async (req) => {
     const { store, doctype } = await wholeType(deps, req, req.params.doctype, 'PUT');
     const rev = typeof req.query.rev === 'string' ? req.query.rev : undefined;
-    return { ok: true, ...(await store.deleteLocal(doctype, validateDocId(req.params.id), rev)) };
+    return { ok: true, ...(await store.deleteLocal(doctype, validateLocalId(req.params.id), rev)) };
   });
 
   // Design documents: stored and replicated; views are not executed yet.
