@@ -60,12 +60,15 @@ button:disabled{opacity:.7}:focus-visible{outline:3px solid #f59e0b;outline-offs
 .err{color:#b3261e;background:#fdecea;padding:.6rem .8rem;border-radius:8px;margin:0 0 1rem}.err:empty{display:none}
 @media (prefers-color-scheme:dark){body{background:#12151c;color:#e8eaf0}main{background:#1d2330}input{background:#12151c;color:inherit}.err{background:#3b1414;color:#ffb4ab}}`;
 
-const SCRIPT = `(()=>{const f=document.getElementById('login'),p=document.getElementById('password'),e=document.getElementById('error'),b=f.querySelector('button'),t=new TextEncoder();
-async function derive(pw,salt,it){const k=await crypto.subtle.importKey('raw',t.encode(pw),'PBKDF2',false,['deriveBits']);
+/** The browser side of auth/passphrase.ts `derivePassphrase` (WebCrypto), shared by every page that sends a passphrase. */
+export const DERIVE_JS = `async function derive(pw,salt,it){const t=new TextEncoder(),k=await crypto.subtle.importKey('raw',t.encode(pw),'PBKDF2',false,['deriveBits']);
 const m=await crypto.subtle.deriveBits({name:'PBKDF2',hash:'SHA-256',salt:t.encode(salt),iterations:it},k,256);
 const k2=await crypto.subtle.importKey('raw',m,'PBKDF2',false,['deriveBits']);
 const h=await crypto.subtle.deriveBits({name:'PBKDF2',hash:'SHA-256',salt:t.encode(pw),iterations:1},k2,256);
-return btoa(String.fromCharCode(...new Uint8Array(h)));}
+return btoa(String.fromCharCode(...new Uint8Array(h)));}`;
+
+const SCRIPT = `(()=>{const f=document.getElementById('login'),p=document.getElementById('password'),e=document.getElementById('error'),b=f.querySelector('button');
+${DERIVE_JS}
 f.addEventListener('submit',async(ev)=>{ev.preventDefault();if(!p.value){e.textContent=f.dataset.missing;p.setAttribute('aria-invalid','true');p.focus();return;}
 if(!window.crypto||!crypto.subtle){e.textContent=f.dataset.nocrypto;return;}
 b.disabled=true;b.textContent=f.dataset.working;

@@ -7,7 +7,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { randomBytes } from 'node:crypto';
 import { TooManyRequests, Unauthorized } from '../common/errors.js';
 import { instanceOf } from '../data/http/context.js';
-import type { Instance, InstanceRegistry, TwoFactorStore } from '../instances/types.js';
+import type { Instance, InstanceRegistry, PassphraseTokenStore, TwoFactorStore } from '../instances/types.js';
 import type { Mailer } from '../mail/mailer.js';
 import { enforceLimit, LOGIN_LOCKOUT, type LockOut, type RateLimiter } from '../limits/index.js';
 import { csrfForForm, csrfValid } from './csrf.js';
@@ -18,6 +18,7 @@ import type { Session, SessionStore } from './sessions.js';
 import { completeLogin, currentSession, sessionCookie } from './session-http.js';
 import { beginTwoFactor, registerTwoFactorRoutes } from './twofactor-routes.js';
 import { registerHome } from './home.js';
+import { registerPassphraseRoutes } from './passphrase-routes.js';
 
 export interface AuthDeps {
   registry: InstanceRegistry;
@@ -29,6 +30,8 @@ export interface AuthDeps {
   mailer: Mailer;
   /** The owner's second factor (the SQLite registry). */
   twoFactor: TwoFactorStore;
+  /** Onboarding and reset-by-mail tokens (the SQLite registry). */
+  passphraseTokens: PassphraseTokenStore;
 }
 
 export { currentSession };
@@ -127,6 +130,7 @@ async function authPlugin(app: FastifyInstance, deps: AuthDeps): Promise<void> {
     return reply.code(204).send();
   });
   registerTwoFactorRoutes(app, deps);
+  registerPassphraseRoutes(app, deps);
   app.get('/settings/sessions', async (req, reply) => {
     const { instance } = await requireSession(deps, req);
     const data = deps.sessions.list(instance).map(jsonApiSession);

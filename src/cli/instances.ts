@@ -2,7 +2,7 @@
 import { createInterface } from 'node:readline/promises';
 import { Argument, type Command } from 'commander';
 import { AdminClient, withAdminOptions, type AdminOptions } from './client.js';
-import { CliError, formatBytes, out, parseBytes, parseDomain, printJson, table } from './io.js';
+import { CliError, err, formatBytes, out, parseBytes, parseDomain, printJson, table } from './io.js';
 
 type Env = Record<string, string | undefined>;
 
@@ -12,6 +12,7 @@ interface Resource {
     domain: string; domain_aliases: string[]; locale: string; email: string | null; public_name: string | null;
     tz: string | null; disk_quota: number | null; onboarded: boolean; created_at: string; updated_at: string;
   };
+  meta?: { registration_url?: string };
 }
 
 interface InstanceOptions extends AdminOptions {
@@ -77,6 +78,7 @@ export function addInstancesCommand(parent: Command, env: Env): Command {
       const { data } = await client(o).request<{ data: Resource }>('POST', '/instances', { domain, ...body(o) });
       if (o.json) return printJson(data.data);
       out(`Instance created for ${data.data.attributes.domain} (id ${data.data.id})\n`);
+      if (data.data.meta?.registration_url) out(`Open this link to choose the passphrase: ${data.data.meta.registration_url}\n`);
     });
 
   withAdminOptions(cmd.command('ls').description('list the instances'))
@@ -134,15 +136,19 @@ export function addInstancesCommand(parent: Command, env: Env): Command {
       out(data.token + '\n');
     });
 
-  withAdminOptions(cmd.command('token-app').description('grant an app slug its rights and print an app token (valid 24 h)'))
+  withAdminOptions(cmd.command('token-app').description('grant an app slug its rights and print an app token (valid 24 h, only with the session cookie printed on stderr)'))
     .addArgument(domainArg())
     .argument('<slug>', 'the app slug, e.g. drive')
     .option('--scope <scope>', 'space-separated permission scopes for the app')
     .addHelpText('after', examples('hearth instances token-app alice.example.org drive --scope "io.cozy.files"'))
     .action(async (domain: string, slug: string, o: AdminOptions & { scope?: string }) => {
       const req = { domain, audience: 'app', subject: slug, ...(o.scope === undefined ? {} : { scope: o.scope }) };
-      const { data } = await client(o).request<{ token: string }>('POST', '/instances/token', req);
+      const { data } = await client(o).request<{ token: string; session_cookie?: string }>('POST', '/instances/token', req);
       out(data.token + '\n');
+      // the token is bound to a "hearth-cli" session: it is refused without that session's cookie
+      if (data.session_cookie) {
+        err(`This app token is valid only with its session cookie; send both:\n  -H "Authorization: Bearer $TOKEN" -H "Cookie: cozysessid=${data.session_cookie}"\n`);
+      }
     });
 
   return cmd;

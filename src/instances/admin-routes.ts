@@ -10,6 +10,7 @@ import { Ajv, type ErrorObject } from 'ajv';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { BadRequest, HearthError, NotFound } from '../common/errors.js';
 import type { TokenService } from '../auth/tokens.js';
+import { registrationUrl } from '../auth/passphrase-routes.js';
 import type { HearthConfig } from '../config/types.js';
 import { normalizeHost } from './domain.js';
 import type { Instance, InstancePatch, InstanceRegistry } from './types.js';
@@ -20,6 +21,8 @@ export interface AdminDeps {
   tokens: TokenService;
   /** Records the rights of an app slug in the instance (lead's code) and returns nothing. */
   grantApp(instance: Instance, slug: string, scope: string | null): Promise<void>;
+  /** Opens an owner session (user agent "hearth-cli") for an app token: its id and its `cozysessid` cookie value. */
+  appSession(instance: Instance): Promise<{ id: string; cookie: string }>;
   status(): Promise<{ status: 'OK' | 'KO'; [k: string]: unknown }>;
   version: { version: string; build_mode: string; runtime_version: string };
   /** Lifts the owner-login lock-out of an instance (PATCH with `unlock: true`). */
@@ -75,7 +78,7 @@ export function instanceResource(i: Instance) {
       created_at: i.createdAt,
       updated_at: i.updatedAt,
     },
-    meta: {},
+    meta: {} as { registration_url?: string },
   };
 }
 
@@ -148,7 +151,10 @@ export async function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps)
   app.post<{ Body: Editable & { domain: string } }>('/instances', withBody(createSchema), async (req, reply) => {
     const { domain: d, ...rest } = req.body;
     const instance = await registry.create({ domain: d, ...toPatch(rest) });
-    return reply.code(201).type('application/vnd.api+json').send({ data: instanceResource(instance) });
+    const data = instanceResource(instance);
+    // shown once: the onboarding link with the clear token (only its hash is stored)
+    if (instance.registerToken) Object.assign(data.meta, { registration_url: registrationUrl(instance.domain, instance.registerToken, deps.config.dev) });
+    return reply.code(201).type('application/vnd.api+json').send({ data });
   });
   app.get<{ Params: { domain: string } }>('/instances/:domain', async (req, reply) => {
     return reply.type('application/vnd.api+json').send({ data: instanceResource(await find(req.params.domain)) });
@@ -170,7 +176,9 @@ export async function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps)
     if (audience === 'app') {
       if (subject === undefined) throw new BadRequest('"subject" (the app slug) is required for audience "app"');
       await deps.grantApp(instance, subject, scope ?? null);
-      return { token: await deps.tokens.issue(instance, { aud: 'app', sub: subject }) };
+      // an app token is valid only with the cookie of its session (cozy-stack): both are returned
+      const session = await deps.appSession(instance);
+      return { token: await deps.tokens.issue(instance, { aud: 'app', sub: subject, session_id: session.id }), session_cookie: session.cookie };
     }
     if (scope === undefined) throw new BadRequest('"scope" is required for audience "cli" (e.g. "io.cozy.files io.cozy.contacts")');
     return { token: await deps.tokens.issue(instance, { aud: 'cli', sub: subject ?? 'cli', scope }) };

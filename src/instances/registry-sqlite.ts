@@ -4,12 +4,17 @@
  * (see data/sqlite), never here.
  */
 import Database from 'better-sqlite3';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { hash, verify } from '@node-rs/argon2';
 import { DEFAULT_KDF_ITERATIONS, derivePassphrase } from '../auth/passphrase.js';
 import { BadRequest, Conflict, NotFound } from '../common/errors.js';
 import { normalizeHost, validateDomain } from './domain.js';
-import type { AuthMode, Instance, InstancePatch, InstanceRegistry, InstanceSecrets, NewInstance, TwoFactorState, TwoFactorStore } from './types.js';
+import type {
+  AuthMode, Instance, InstancePatch, InstanceRegistry, InstanceSecrets, NewInstance, PassphraseTokenKind, PassphraseTokenState,
+  PassphraseTokenStore, TwoFactorState, TwoFactorStore,
+} from './types.js';
+
+const tokenHash = (token: string): string => createHash('sha256').update(token).digest('hex');
 
 interface Row {
   id: string;
@@ -25,7 +30,7 @@ interface Row {
   updated_at: string;
 }
 
-export class SqliteInstanceRegistry implements InstanceRegistry, TwoFactorStore {
+export class SqliteInstanceRegistry implements InstanceRegistry, TwoFactorStore, PassphraseTokenStore {
   private readonly db: Database.Database;
   private readonly secretCache = new Map<string, InstanceSecrets>();
   /** Host → instance, for the per-request lookup; cleared on every change (one process owns the file). */
@@ -57,6 +62,8 @@ export class SqliteInstanceRegistry implements InstanceRegistry, TwoFactorStore 
     const twoFactorColumns: Array<[string, string]> = [
       ['auth_mode', "TEXT NOT NULL DEFAULT 'basic'"], ['totp_secret', 'TEXT'], ['totp_last_step', 'INTEGER'],
       ['recovery_hashes', "TEXT NOT NULL DEFAULT '[]'"], ['two_factor_mail_last_step', 'INTEGER'],
+      // Migration: one-time passphrase tokens (sha256 hex), onboarding and reset by mail.
+      ['register_token_hash', 'TEXT'], ['reset_token_hash', 'TEXT'], ['reset_token_expires_at', 'INTEGER'],
     ];
     for (const [name, type] of twoFactorColumns) {
       if (!cols.includes(name)) this.db.exec(`ALTER TABLE instances ADD COLUMN ${name} ${type}`);
@@ -126,7 +133,9 @@ export class SqliteInstanceRegistry implements InstanceRegistry, TwoFactorStore 
       for (const alias of aliases) addAlias.run(alias, id);
     })();
     this.hostCache.clear();
-    return (await this.get(domain)) as Instance;
+    const created = (await this.get(domain)) as Instance;
+    if (passphraseHash !== null) return created;
+    return { ...created, registerToken: await this.issuePassphraseToken(created, 'register', null) };
   }
 
   async get(domain: string): Promise<Instance | null> {
@@ -173,6 +182,7 @@ export class SqliteInstanceRegistry implements InstanceRegistry, TwoFactorStore 
         .run(pick(patch.locale ?? undefined, current.locale), pick(patch.email, current.email),
           pick(patch.publicName, current.publicName), pick(patch.tz, current.tz), pick(patch.diskQuota, current.diskQuota),
           passphraseHash, kdf, new Date().toISOString(), current.id);
+      if (patch.passphrase) this.db.prepare('UPDATE instances SET register_token_hash = NULL WHERE id = ?').run(current.id);
       if (aliases) {
         this.db.prepare('DELETE FROM aliases WHERE instance_id = ?').run(current.id);
         const addAlias = this.db.prepare('INSERT INTO aliases (alias, instance_id) VALUES (?, ?)');
@@ -212,7 +222,7 @@ export class SqliteInstanceRegistry implements InstanceRegistry, TwoFactorStore 
   async setDerivedPassphrase(instance: Instance, derived: string, iterations: number): Promise<Instance> {
     const h = await hash(derived);
     const r = this.db
-      .prepare('UPDATE instances SET passphrase_hash = ?, kdf_iterations = ?, updated_at = ? WHERE id = ?')
+      .prepare('UPDATE instances SET passphrase_hash = ?, kdf_iterations = ?, register_token_hash = NULL, updated_at = ? WHERE id = ?')
       .run(h, iterations, new Date().toISOString(), instance.id);
     if (r.changes === 0) throw new NotFound(`no instance for ${instance.domain}`);
     this.hostCache.clear();
@@ -249,6 +259,33 @@ export class SqliteInstanceRegistry implements InstanceRegistry, TwoFactorStore 
     const r = this.db
       .prepare('UPDATE instances SET recovery_hashes = ? WHERE id = ? AND recovery_hashes = ?')
       .run(JSON.stringify(next), instance.id, JSON.stringify(expected));
+    return r.changes === 1;
+  }
+
+  async issuePassphraseToken(instance: Instance, kind: PassphraseTokenKind, expiresAt: number | null): Promise<string> {
+    const token = randomBytes(16).toString('hex');
+    const r = kind === 'register'
+      ? this.db.prepare('UPDATE instances SET register_token_hash = ? WHERE id = ?').run(tokenHash(token), instance.id)
+      : this.db.prepare('UPDATE instances SET reset_token_hash = ?, reset_token_expires_at = ? WHERE id = ?').run(tokenHash(token), expiresAt, instance.id);
+    if (r.changes === 0) throw new NotFound(`no instance for ${instance.domain}`);
+    return token;
+  }
+
+  async passphraseTokenState(instance: Instance, kind: PassphraseTokenKind, token: string, now: number): Promise<PassphraseTokenState> {
+    const row = this.db
+      .prepare(`SELECT ${kind === 'register' ? 'register_token_hash AS h, NULL AS exp' : 'reset_token_hash AS h, reset_token_expires_at AS exp'} FROM instances WHERE id = ?`)
+      .get(instance.id) as { h: string | null; exp: number | null } | undefined;
+    if (!row?.h || !/^[0-9a-f]{32}$/.test(token) || row.h !== tokenHash(token)) return 'invalid';
+    return row.exp !== null && row.exp <= now ? 'expired' : 'valid';
+  }
+
+  async consumePassphraseToken(instance: Instance, kind: PassphraseTokenKind, token: string, now: number): Promise<boolean> {
+    if (!/^[0-9a-f]{32}$/.test(token)) return false;
+    const r = kind === 'register'
+      ? this.db.prepare('UPDATE instances SET register_token_hash = NULL WHERE id = ? AND register_token_hash = ?').run(instance.id, tokenHash(token))
+      : this.db
+        .prepare('UPDATE instances SET reset_token_hash = NULL, reset_token_expires_at = NULL WHERE id = ? AND reset_token_hash = ? AND (reset_token_expires_at IS NULL OR reset_token_expires_at > ?)')
+        .run(instance.id, tokenHash(token), now);
     return r.changes === 1;
   }
 

@@ -19,6 +19,8 @@ export interface Instance {
   kdfIterations: number;
   createdAt: string;
   updatedAt: string;
+  /** The clear onboarding token (auth/passphrase-routes.ts): only on create()'s result, when no passphrase was given. */
+  registerToken?: string;
 }
 
 /** Per-instance secrets, generated at creation, never returned by the admin API. */
@@ -70,6 +72,19 @@ export interface TwoFactorStore {
   useStep(instance: Instance, kind: 'totp' | 'mail', step: number): Promise<boolean>;
   /** Compare-and-swap of the recovery hashes: false when they changed meanwhile (the code was used concurrently). */
   swapRecoveryHashes(instance: Instance, expected: readonly string[], next: readonly string[]): Promise<boolean>;
+}
+
+/** One-time passphrase tokens, stored hashed: onboarding (`register`, no expiry) and reset by mail (`reset`). */
+export type PassphraseTokenKind = 'register' | 'reset';
+export type PassphraseTokenState = 'valid' | 'expired' | 'invalid';
+
+export interface PassphraseTokenStore {
+  /** A new random token of `kind` (replacing the previous one); `expiresAt` in ms since the epoch, null = none. Returns it in clear. */
+  issuePassphraseToken(instance: Instance, kind: PassphraseTokenKind, expiresAt: number | null): Promise<string>;
+  /** Whether `token` is the live token of `kind`, without using it. */
+  passphraseTokenState(instance: Instance, kind: PassphraseTokenKind, token: string, now: number): Promise<PassphraseTokenState>;
+  /** Uses `token` (atomically): true when it was valid, and it no longer is. */
+  consumePassphraseToken(instance: Instance, kind: PassphraseTokenKind, token: string, now: number): Promise<boolean>;
 }
 
 export type InstancePatch = Partial<Omit<NewInstance, 'domain'>>;
