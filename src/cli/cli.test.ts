@@ -82,6 +82,7 @@ describe('hearth instances', () => {
     stdout = '';
     expect(await run('instances', 'token-app', 'carol.example.org', 'drive', '--scope', 'io.cozy.files')).toBe(0);
     expect(await fx.tokens.verify(instance, stdout.trim())).toMatchObject({ aud: 'app', sub: 'drive' });
+    expect(stderr).toContain('-H "Cookie: cozysessid=test-session-cookie"');
     expect(fx.grants).toContainEqual({ domain: 'carol.example.org', slug: 'drive', scope: 'io.cozy.files' });
   });
 });

@@ -120,7 +120,8 @@ describe('admin API: tokens, status, version', () => {
     expect(await tokens.verify(instance, cli.json().token)).toMatchObject({ aud: 'cli', iss: 'dave.example.org', scope: 'io.cozy.files io.cozy.contacts' });
 
     const appTok = await app.inject({ method: 'POST', url: '/instances/token', headers: auth, payload: { domain: 'dave.example.org', audience: 'app', subject: 'drive', scope: 'io.cozy.files' } });
-    expect(await tokens.verify(instance, appTok.json().token)).toMatchObject({ aud: 'app', sub: 'drive' });
+    expect(await tokens.verify(instance, appTok.json().token)).toMatchObject({ aud: 'app', sub: 'drive', session_id: '0'.repeat(32) });
+    expect(appTok.json().session_cookie).toBe('test-session-cookie');
     expect(grants).toEqual([{ domain: 'dave.example.org', slug: 'drive', scope: 'io.cozy.files' }]);
 
     const post = (payload: object) => app.inject({ method: 'POST', url: '/instances/token', headers: auth, payload });

@@ -35,6 +35,12 @@ export function extractToken(req: TokenSource): string | null {
   return null;
 }
 
+/**
+ * The id of the live owner session (cookie `cozysessid`) of this instance the request carries, or null.
+ * Injected by the composition root so that permissions do not depend on the HTTP/session layer.
+ */
+export type SessionIdOf = (instance: Instance, req: TokenSource) => Promise<string | null>;
+
 export class PermissionResolver {
   /** The share-by-link documents (also used by the /permissions routes). */
   readonly docs: PermissionDocs;
@@ -42,6 +48,8 @@ export class PermissionResolver {
   constructor(
     private readonly tokens: TokenService,
     private readonly storeOf: (instance: Instance) => DocStore,
+    /** App tokens are valid only with their session's cookie; without this lookup they are all refused. */
+    private readonly sessionIdOf: SessionIdOf = async () => null,
     now?: () => Date,
   ) {
     this.docs = new PermissionDocs(storeOf, tokens, now);
@@ -60,6 +68,10 @@ export class PermissionResolver {
         return { type: 'oauth', sourceId: `io.cozy.oauth.clients/${claims.sub}`, rules: parseScope(claims.scope ?? '') };
       case 'app':
       case 'konn': {
+        // cozy-stack: an app token is bound to the session that opened the app; logging out revokes it
+        if (claims.aud === 'app' && (!claims.session_id || claims.session_id !== (await this.sessionIdOf(instance, req)))) {
+          throw new InvalidToken('Invalid JWT token');
+        }
         const sourceId = `${claims.aud === 'app' ? 'io.cozy.apps' : 'io.cozy.konnectors'}/${claims.sub}`;
         const doc = await this.load(instance, sourceId);
         if (!doc) throw new InvalidToken('Invalid JWT token');

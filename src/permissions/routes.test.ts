@@ -15,8 +15,8 @@ afterAll(() => h.close());
 const body = (permissions: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({ data: { type: 'io.cozy.permissions', attributes: { permissions, ...extra } } });
 const oneContact = { contact: { type: 'io.cozy.contacts', verbs: ['GET'], values: ['c1'] } };
 
-async function share(query = 'codes=bob', perms: Record<string, unknown> = oneContact, token = cli) {
-  const res = await h.req('POST', `/permissions?${query}`, { token, body: body(perms) });
+async function share(query = 'codes=bob', perms: Record<string, unknown> = oneContact, token = cli, headers: Record<string, string> = {}) {
+  const res = await h.req('POST', `/permissions?${query}`, { token, headers, body: body(perms) });
   expect(res.status).toBe(201);
   return res.body.data as { id: string; attributes: { codes: Record<string, string>; shortcodes: Record<string, string>; expires_at?: string } };
 }
@@ -101,21 +101,22 @@ describe('share links', () => {
 
   it('only managers read or change a doc', async () => {
     const d = await share();
-    const stranger = await h.hearth.tokens.issue(h.instance, { aud: 'app', sub: 'stranger' });
+    const stranger = await h.hearth.appToken(h.instance, 'stranger');
     await h.hearth.perms.grantApp(h.instance, 'stranger', 'io.cozy.contacts');
-    expect((await h.req('GET', `/permissions/${d.id}`, { token: stranger })).status).toBe(403);
+    expect((await h.req('GET', `/permissions/${d.id}`, { token: stranger.token, headers: { cookie: `cozysessid=${stranger.session_cookie}` } })).status).toBe(403);
     expect((await h.req('DELETE', `/permissions/${d.id}`, { token: d.attributes.codes.bob })).status).toBe(403);
     expect((await h.req('GET', `/permissions/${d.id}`, { token: await h.cliToken('io.cozy.permissions') })).status).toBe(200);
   });
 
   it('an app manages the links it created, not those of others', async () => {
     await h.hearth.perms.grantApp(h.instance, 'contacts', 'io.cozy.contacts');
-    const app = await h.hearth.tokens.issue(h.instance, { aud: 'app', sub: 'contacts' });
-    const mine = await share('codes=bob', oneContact, app);
-    expect((await h.req('GET', `/permissions/${mine.id}`, { token: app })).body.data.attributes.source_id).toBe('io.cozy.apps/contacts');
+    const { token: app, session_cookie } = await h.hearth.appToken(h.instance, 'contacts');
+    const headers = { cookie: `cozysessid=${session_cookie}` };
+    const mine = await share('codes=bob', oneContact, app, headers);
+    expect((await h.req('GET', `/permissions/${mine.id}`, { token: app, headers })).body.data.attributes.source_id).toBe('io.cozy.apps/contacts');
     const theirs = await share();
-    expect((await h.req('PATCH', `/permissions/${theirs.id}`, { token: app, body: body({}, { expires_at: '' }) })).status).toBe(403);
-    expect((await h.req('DELETE', `/permissions/${mine.id}`, { token: app })).status).toBe(204);
+    expect((await h.req('PATCH', `/permissions/${theirs.id}`, { token: app, headers, body: body({}, { expires_at: '' }) })).status).toBe(403);
+    expect((await h.req('DELETE', `/permissions/${mine.id}`, { token: app, headers })).status).toBe(204);
   });
 
   it('codes of one instance are refused by another, forged codes too', async () => {
@@ -135,7 +136,8 @@ describe('self, exists, shared-by-link', () => {
     expect(c.status).toBe(200);
     expect(c.body.data.attributes).toMatchObject({ type: 'cli', permissions: { rule0: { type: 'io.cozy.contacts' } } });
     await h.hearth.perms.grantApp(h.instance, 'notes', 'io.cozy.notes');
-    const a = await h.req('GET', '/permissions/self', { token: await h.hearth.tokens.issue(h.instance, { aud: 'app', sub: 'notes' }) });
+    const notes = await h.hearth.appToken(h.instance, 'notes');
+    const a = await h.req('GET', '/permissions/self', { token: notes.token, headers: { cookie: `cozysessid=${notes.session_cookie}` } });
     expect(a.body.data).toMatchObject({ id: 'io.cozy.apps/notes', attributes: { type: 'app', source_id: 'io.cozy.apps/notes' } });
     const d = await share();
     const s = await h.req('GET', '/permissions/self', { token: d.attributes.shortcodes.bob });

@@ -30,11 +30,12 @@ describe('composition', () => {
 
   it('accepts app tokens with the rights recorded for the app, and nothing more', async () => {
     await h.hearth.perms.grantApp(h.instance, 'notes', 'io.cozy.notes');
-    const token = await h.hearth.tokens.issue(h.instance, { aud: 'app', sub: 'notes' });
-    expect((await h.req('POST', '/data/io.cozy.notes/', { token, body: { t: 'x' } })).status).toBe(201);
-    expect((await h.req('GET', '/data/io.cozy.contacts/_all_docs', { token })).status).toBe(403);
-    const unknownApp = await h.hearth.tokens.issue(h.instance, { aud: 'app', sub: 'nope' });
-    expect((await h.req('GET', '/data/io.cozy.notes/_all_docs', { token: unknownApp })).status).toBe(400);
+    const { token, session_cookie } = await h.hearth.appToken(h.instance, 'notes');
+    const headers = { cookie: `cozysessid=${session_cookie}` };
+    expect((await h.req('POST', '/data/io.cozy.notes/', { token, headers, body: { t: 'x' } })).status).toBe(201);
+    expect((await h.req('GET', '/data/io.cozy.contacts/_all_docs', { token, headers })).status).toBe(403);
+    const unknownApp = await h.hearth.appToken(h.instance, 'nope');
+    expect((await h.req('GET', '/data/io.cozy.notes/_all_docs', { token: unknownApp.token, headers: { cookie: `cozysessid=${unknownApp.session_cookie}` } })).status).toBe(400);
     const refresh = await h.hearth.tokens.issue(h.instance, { aud: 'refresh', sub: 'client', scope: 'io.cozy.notes' });
     expect((await h.req('GET', '/data/io.cozy.notes/_all_docs', { token: refresh })).status).toBe(400);
   });

@@ -10,7 +10,8 @@ import type { Logger } from 'pino';
 import { InProcessBus, type EventBus } from '../common/bus.js';
 import type { HearthConfig } from '../config/types.js';
 import { TokenService } from '../auth/tokens.js';
-import { SessionStore } from '../auth/sessions.js';
+import { SESSION_COOKIE, SessionStore, sessionCookieValue, sessionIdFromCookie } from '../auth/sessions.js';
+import { parseCookies } from '../auth/http.js';
 import { SqliteDocStoreFactory } from '../data/sqlite/factory.js';
 import type { DocStore } from '../data/store.js';
 import { SqliteInstanceRegistry } from '../instances/registry-sqlite.js';
@@ -23,7 +24,7 @@ import type { Mailer } from '../mail/mailer.js';
 import { runStatus, versionInfo, type StatusCheck } from '../status/routes.js';
 import { errorHandler } from './http-errors.js';
 import { createLogger } from './logger.js';
-import { buildPublicApp } from './public.js';
+import { buildPublicApp, securityHeaders } from './public.js';
 
 export interface Hearth {
   config: HearthConfig;
@@ -35,6 +36,8 @@ export interface Hearth {
   lockout: LockOut;
   perms: PermissionResolver;
   mailer: Mailer;
+  /** For the CLI, the admin API and tests: an app token bound to a new "hearth-cli" session, and that session's cookie value. */
+  appToken(instance: Instance, slug: string): Promise<{ token: string; session_cookie: string }>;
   storeOf(instance: Instance): DocStore;
   publicApp: FastifyInstance;
   adminApp: FastifyInstance;
@@ -64,7 +67,26 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
   });
   const tokens = new TokenService(registry);
   const mailer = lazyMailer(config);
-  const perms = new PermissionResolver(tokens, storeOf);
+  // App tokens are valid only with the cookie of the session they were issued for.
+  const sessionIdOf = async (instance: Instance, req: { headers: Record<string, string | string[] | undefined> }): Promise<string | null> => {
+    const cookie = req.headers.cookie;
+    const value = typeof cookie === 'string' ? parseCookies(cookie).get(SESSION_COOKIE) : undefined;
+    if (!value) return null;
+    const id = sessionIdFromCookie((await registry.secrets(instance)).session, value);
+    const session = id ? sessions.get(id) : null;
+    if (!session || session.instanceId !== instance.id) return null;
+    sessions.touch(session);
+    return session.id;
+  };
+  const perms = new PermissionResolver(tokens, storeOf, sessionIdOf);
+  const appSession = async (instance: Instance) => {
+    const session = sessions.create(instance, { userAgent: 'hearth-cli', ip: null });
+    return { id: session.id, cookie: sessionCookieValue((await registry.secrets(instance)).session, session.id) };
+  };
+  const appToken = async (instance: Instance, slug: string) => {
+    const { id, cookie } = await appSession(instance);
+    return { token: await tokens.issue(instance, { aud: 'app', sub: slug, session_id: id }), session_cookie: cookie };
+  };
   const checks: StatusCheck[] = [
     { name: 'registry', check: () => sqliteRegistry.ping() },
     {
@@ -81,21 +103,26 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
   ];
   const shutdown = new AbortController();
   const oauth = { clients: new OAuthClients(storeOf), tokens, limiter: new MemoryRateLimiter() };
-  const publicApp = await buildPublicApp({ config, registry, logger, checks, bus, perms, storeOf, oauth, auth: { sessions, lockout, limiter: oauth.limiter, mailer, twoFactor: sqliteRegistry }, shutdown: shutdown.signal });
+  const publicApp = await buildPublicApp({ config, registry, logger, checks, bus, perms, storeOf, oauth, auth: { sessions, lockout, limiter: oauth.limiter, mailer, twoFactor: sqliteRegistry, passphraseTokens: sqliteRegistry }, shutdown: shutdown.signal });
   const adminApp = Fastify({ loggerInstance: logger.child({ server: 'admin' }) as FastifyBaseLogger, bodyLimit: 1024 * 1024 });
   adminApp.setErrorHandler(errorHandler);
+  adminApp.addHook('onSend', async (req, reply, payload) => {
+    securityHeaders(req, reply);
+    return payload;
+  });
   await registerAdminRoutes(adminApp, {
     config,
     registry,
     tokens,
     grantApp: (instance, slug, scope) => perms.grantApp(instance, slug, scope),
+    appSession,
     status: () => runStatus(checks),
     version: versionInfo(config.dev),
     unlockLogin: (instance) => lockout.unlock(instance.id),
   });
   let closing: Promise<void> | null = null;
   return {
-    config, logger, bus, registry, tokens, sessions, lockout, perms, mailer, storeOf, publicApp, adminApp,
+    config, logger, bus, registry, tokens, sessions, lockout, perms, mailer, appToken, storeOf, publicApp, adminApp,
     close() {
       closing ??= (async () => {
         shutdown.abort();

@@ -1,13 +1,34 @@
-import { pino, type Logger } from 'pino';
+import { pino, type DestinationStream, type Logger } from 'pino';
 import type { HearthConfig } from '../config/types.js';
 
+/** Fields whose value is a secret, wherever they appear at the top or one level down of a logged object. */
+const SECRET_FIELDS = ['passphrase', 'password', 'token', 'access_token', 'refresh_token', 'registration_access_token', 'client_secret', 'session_cookie'];
+const SECRET_HEADERS = ['authorization', 'cookie', '["set-cookie"]'];
+
+/** Query parameters that carry a secret (`?bearer_token=` as PouchDB/EventSource send it, OAuth codes). */
+const SECRET_QUERY = /([?&](?:bearer_token|access_token|code|token)=)[^&#]*/gi;
+export const redactUrl = (url: string): string => url.replace(SECRET_QUERY, '$1[redacted]');
+
+/** Redaction paths: headers of requests/responses however they are logged, and secret fields. */
+export const REDACT_PATHS = [
+  ...['req.headers', 'res.headers', 'headers', 'request.headers', 'reply.headers', 'err.headers'].flatMap((h) => SECRET_HEADERS.map((k) => `${h}${k.startsWith('[') ? '' : '.'}${k}`)),
+  ...SECRET_FIELDS.flatMap((f) => [f, `*.${f}`]),
+];
+
 /** Structured logs; secrets (tokens, passphrases, cookies) are never written. */
-export function createLogger(config: HearthConfig): Logger {
-  return pino({
+export function createLogger(config: HearthConfig, destination?: DestinationStream): Logger {
+  const opts = {
     level: config.log.level,
-    redact: {
-      paths: ['req.headers.authorization', 'req.headers.cookie', 'headers.authorization', 'passphrase', '*.passphrase', 'token', '*.token'],
-      censor: '[redacted]',
+    redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+    serializers: {
+      // what Fastify logs for each request: never the headers, and the URL without its secret query parameters
+      req: (req: { method?: string; url?: string; headers?: Record<string, unknown>; socket?: { remoteAddress?: string } }) => ({
+        method: req.method,
+        url: redactUrl(String(req.url ?? '')),
+        host: req.headers?.host,
+        remoteAddress: req.socket?.remoteAddress,
+      }),
     },
-  });
+  };
+  return destination ? pino(opts, destination) : pino(opts);
 }

@@ -1,5 +1,5 @@
 /** The public HTTP server: instance by Host header, CORS, error mapping, the API routes. */
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import cors from '@fastify/cors';
 import type { Logger } from 'pino';
 import { NotFound } from '../common/errors.js';
@@ -28,6 +28,18 @@ export interface PublicDeps extends DataDeps {
   checks: StatusCheck[];
   oauth: Omit<OAuthDeps, 'perms' | 'session'>;
   auth: Omit<AuthDeps, 'registry'>;
+}
+
+/**
+ * cozy-stack's API headers (web/middlewares/secure.go): no sniffing, a closed CSP unless the route set
+ * its own, HSTS for a year over https, and no Referer leaking from HTML pages.
+ */
+export function securityHeaders(req: Pick<FastifyRequest, 'protocol'>, reply: Pick<FastifyReply, 'header' | 'getHeader'>): void {
+  reply.header('X-Content-Type-Options', 'nosniff');
+  if (!reply.getHeader('Content-Security-Policy')) reply.header('Content-Security-Policy', "default-src 'none'; frame-ancestors 'none'");
+  if (req.protocol === 'https') reply.header('Strict-Transport-Security', 'max-age=31536000; includeSubDomains');
+  const type = reply.getHeader('Content-Type');
+  if (typeof type === 'string' && type.startsWith('text/html') && !reply.getHeader('Referrer-Policy')) reply.header('Referrer-Policy', 'no-referrer');
 }
 
 export async function buildPublicApp(deps: PublicDeps): Promise<FastifyInstance> {
@@ -65,9 +77,8 @@ export async function buildPublicApp(deps: PublicDeps): Promise<FastifyInstance>
       throw new NotFound(`no instance is served at ${String(req.headers.host ?? '(no Host header)').slice(0, 300)}: check the domain, or create it with \`hearth instances add\``);
     }
   });
-  app.addHook('onSend', async (_req, reply, payload) => {
-    reply.header('X-Content-Type-Options', 'nosniff');
-    if (!reply.getHeader('Content-Security-Policy')) reply.header('Content-Security-Policy', "default-src 'none'; frame-ancestors 'none'");
+  app.addHook('onSend', async (req, reply, payload) => {
+    securityHeaders(req, reply);
     return payload;
   });
   registerStatusRoutes(app, deps.checks, deps.config.dev);

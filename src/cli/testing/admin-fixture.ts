@@ -91,6 +91,7 @@ export async function adminApp(config: HearthConfig = testConfig(), overrides: P
   await registerAdminRoutes(app, {
     config, registry, tokens,
     grantApp: async (i, slug, scope) => void grants.push({ domain: i.domain, slug, scope }),
+    appSession: async () => ({ id: '0'.repeat(32), cookie: 'test-session-cookie' }),
     status: async () => ({ status: 'OK', message: 'OK', registry: 'healthy' }),
     version: { version: '0.1.0', build_mode: 'test', runtime_version: process.version },
     ...overrides,
