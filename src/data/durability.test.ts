@@ -39,7 +39,8 @@ describe('durability', () => {
         }
       };
       const writers = Array.from({ length: 16 }, (_, w) => writer(w));
-      await new Promise((r) => setTimeout(r, 1500));
+      // kill in the middle of the load: once enough writes are acknowledged (bounded wait on a busy machine)
+      for (let waited = 0; acked.size < 200 && waited < 15_000; waited += 50) await new Promise((r) => setTimeout(r, 50));
       s.child.kill('SIGKILL');
       stop = true;
       await Promise.all(writers);
