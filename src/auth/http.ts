@@ -19,8 +19,16 @@ export function parseCookies(header: string | undefined): Map<string, string> {
   return out;
 }
 
+/** Parses HTML form posts (`application/x-www-form-urlencoded`, 16 KiB at most) into a plain object, in this plugin scope. */
+export function parseFormBodies(app: FastifyInstance): void {
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 16 * 1024 }, (_req, body, done) => {
+    done(null, Object.fromEntries(new URLSearchParams(body as string)));
+  });
+}
+
 export interface CookieOptions {
-  maxAge: number;
+  /** Seconds; null makes a session cookie (gone when the browser closes). */
+  maxAge: number | null;
   domain?: string | null;
   path?: string;
   sameSite: 'Lax' | 'Strict';
@@ -28,7 +36,8 @@ export interface CookieOptions {
 }
 
 export function serializeCookie(name: string, value: string, o: CookieOptions): string {
-  const parts = [`${name}=${encodeURIComponent(value)}`, `Path=${o.path ?? '/'}`, `Max-Age=${Math.max(0, Math.floor(o.maxAge))}`];
+  const parts = [`${name}=${encodeURIComponent(value)}`, `Path=${o.path ?? '/'}`];
+  if (o.maxAge !== null) parts.push(`Max-Age=${Math.max(0, Math.floor(o.maxAge))}`);
   if (o.domain) parts.push(`Domain=${o.domain}`);
   parts.push('HttpOnly', `SameSite=${o.sameSite}`);
   if (o.secure) parts.push('Secure');

@@ -11,7 +11,7 @@ import type { Instance, InstanceRegistry, PassphraseTokenStore, TwoFactorStore }
 import type { Mailer } from '../mail/mailer.js';
 import { enforceLimit, LOGIN_LOCKOUT, type LockOut, type RateLimiter } from '../limits/index.js';
 import { csrfForForm, csrfValid } from './csrf.js';
-import { requestHost, safeRedirect, withoutCors } from './http.js';
+import { parseFormBodies, requestHost, safeRedirect, withoutCors } from './http.js';
 import { langOf, message, renderLoginPage, type MessageKey } from './login-page.js';
 import { isDerivedPassphrase, KDF_PBKDF2, passphraseSalt } from './passphrase.js';
 import type { Session, SessionStore } from './sessions.js';
@@ -110,9 +110,7 @@ async function login(deps: AuthDeps, req: FastifyRequest, reply: FastifyReply): 
 async function authPlugin(app: FastifyInstance, deps: AuthDeps): Promise<void> {
   // /auth/* preflights are answered by the OAuth plugin (also without CORS); these are ours.
   withoutCors(app, ['/settings/sessions', '/settings/sessions/current']);
-  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 16 * 1024 }, (_req, body, done) => {
-    done(null, Object.fromEntries(new URLSearchParams(body as string)));
-  });
+  parseFormBodies(app);
   app.get<{ Querystring: { redirect?: string } }>('/auth/login', async (req, reply) => {
     const instance = instanceOf(req);
     if (await currentSession(deps, instance, req)) return reply.code(303).header('Location', safeRedirect(req.query.redirect, instance, req)).send();

@@ -40,6 +40,10 @@ export const LIMITS = {
   oauthRegistrationPerIp: { limit: 20, windowMs: HOUR },
   /** Reset/magic-link/hint mails asked per IP: 10/h, so one client cannot mail-bomb many owners. */
   mailRequestsPerIp: { limit: 10, windowMs: HOUR },
+  /** Passwords tried on one share link: 10 per 15 min (under 1,000 guesses a day; the owner can also set a longer password). */
+  sharePassword: { limit: 10, windowMs: 15 * MINUTE },
+  /** Share-link passwords tried per IP, across links and instances: 30 per 15 min. */
+  sharePasswordPerIp: { limit: 30, windowMs: 15 * MINUTE },
   /** Public share-link hits per IP: 600 per 10 min (1/s sustained), a scraping brake. */
   publicLinkPerIp: { limit: 600, windowMs: 10 * MINUTE },
 

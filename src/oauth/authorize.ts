@@ -11,7 +11,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { Conflict, HearthError, NotFound } from '../common/errors.js';
 import { csrfForForm, csrfValid } from '../auth/csrf.js';
-import { requestHost } from '../auth/http.js';
+import { parseFormBodies, requestHost } from '../auth/http.js';
 import { currentSession, type SessionDeps } from '../auth/session-http.js';
 import { langOf } from '../auth/login-page.js';
 import type { TokenService } from '../auth/tokens.js';
@@ -213,9 +213,7 @@ async function accessToken(deps: FlowDeps, req: FastifyRequest, reply: FastifyRe
 
 /** Registers the flow in a child of the /auth plugin of routes.ts (no CORS, OAuth error bodies); adds a form parser to it. */
 export function registerFlowRoutes(auth: FastifyInstance, deps: FlowDeps): void {
-  auth.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 16 * 1024 }, (_req, body, done) => {
-    done(null, Object.fromEntries(new URLSearchParams(body as string)));
-  });
+  parseFormBodies(auth);
   auth.get('/auth/authorize', async (req, reply) => getAuthorize(deps, req, reply));
   auth.post('/auth/authorize', { bodyLimit: 16 * 1024 }, async (req, reply) => postAuthorize(deps, req, reply));
   auth.post('/auth/access_token', { bodyLimit: 16 * 1024 }, async (req, reply) => accessToken(deps, req, reply));

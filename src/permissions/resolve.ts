@@ -10,6 +10,7 @@ import type { Doc, DocStore } from '../data/store.js';
 import { parseScope, rulesFromMap, type PermissionSet } from './rules.js';
 import { assertClientActive } from '../oauth/revocation.js';
 import { PERMISSIONS_DOCTYPE, PermissionDocs, SHARE_TYPES, SHORTCODE_RE, isExpired, rulesOf } from './docs.js';
+import { hasPassCookie, passCookieValue } from './share-password.js';
 
 export { PERMISSIONS_DOCTYPE };
 
@@ -41,24 +42,36 @@ export function extractToken(req: TokenSource): string | null {
  */
 export type SessionIdOf = (instance: Instance, req: TokenSource) => Promise<string | null>;
 
+/** What the resolver needs from outside the permission layer, injected by the composition root. */
+export interface ResolverHooks {
+  /** App tokens are valid only with their session's cookie; without this lookup they are all refused. */
+  sessionIdOf?: SessionIdOf;
+  /** The instance's session secret, which signs the password cookies of share links; without it protected links are refused. */
+  cookieSecret?: (instance: Instance) => Promise<Uint8Array>;
+  now?: () => Date;
+}
+
 export class PermissionResolver {
   /** The share-by-link documents (also used by the /permissions routes). */
   readonly docs: PermissionDocs;
 
+  private readonly sessionIdOf: SessionIdOf;
+  private readonly cookieSecret: ((instance: Instance) => Promise<Uint8Array>) | null;
+
   constructor(
     private readonly tokens: TokenService,
     private readonly storeOf: (instance: Instance) => DocStore,
-    /** App tokens are valid only with their session's cookie; without this lookup they are all refused. */
-    private readonly sessionIdOf: SessionIdOf = async () => null,
-    now?: () => Date,
+    hooks: ResolverHooks = {},
   ) {
-    this.docs = new PermissionDocs(storeOf, tokens, now);
+    this.docs = new PermissionDocs(storeOf, tokens, hooks.now);
+    this.sessionIdOf = hooks.sessionIdOf ?? (async () => null);
+    this.cookieSecret = hooks.cookieSecret ?? null;
   }
 
   async forRequest(instance: Instance, req: TokenSource): Promise<PermissionSet> {
     const token = extractToken(req);
     if (!token) throw new Unauthorized();
-    if (SHORTCODE_RE.test(token)) return this.shareSet(await this.docs.findByShortcode(instance, token), (d) => d.shortcodes, token);
+    if (SHORTCODE_RE.test(token)) return this.shareSet(instance, req, await this.docs.findByShortcode(instance, token), (d) => d.shortcodes, token);
     const claims = await this.tokens.verify(instance, token);
     switch (claims.aud) {
       case 'cli':
@@ -78,7 +91,7 @@ export class PermissionResolver {
         return { type: claims.aud === 'app' ? 'app' : 'konnector', sourceId, rules: rulesFromMap((doc.permissions ?? {}) as Record<string, unknown>) };
       }
       case 'share':
-        return this.shareSet(await this.docs.get(instance, claims.sub), (d) => d.codes, token);
+        return this.shareSet(instance, req, await this.docs.get(instance, claims.sub), (d) => d.codes, token);
       default:
         // refresh and registration tokens are not access tokens
         throw new InvalidToken('Invalid JWT token');
@@ -88,16 +101,23 @@ export class PermissionResolver {
   /**
    * A share code (JWT or shortcode) is valid while its document exists, still lists
    * the code, and has not expired: revocation and PATCH take effect on the next request.
-   * Password-protected links need the password cookie, which is not served yet: 401.
+   * A password-protected link also needs the cookie of share-password.ts (cozy-stack: 400 Invalid JWT token without it).
    */
-  private shareSet(doc: Doc | null, codesOf: (d: Doc) => unknown, token: string): PermissionSet {
+  private async shareSet(instance: Instance, req: TokenSource, doc: Doc | null, codesOf: (d: Doc) => unknown, token: string): Promise<PermissionSet> {
     const codes = doc ? Object.values((codesOf(doc) ?? {}) as Record<string, string>) : [];
     if (!doc || !SHARE_TYPES.includes(String(doc.type)) || !codes.includes(token)) throw new InvalidToken('Invalid JWT token');
     if (isExpired(doc, this.docs.now())) throw new InvalidToken('Expired token');
     if (doc.password !== undefined) {
-      throw new Unauthorized('this share link is protected by a password, and password-protected links are not supported yet (the password cookie is not implemented)');
+      const secret = this.cookieSecret ? await this.cookieSecret(instance) : null;
+      if (!secret || !hasPassCookie(secret, doc, req.headers.cookie)) throw new InvalidToken('Invalid JWT token');
     }
     return { type: doc.type === 'share' ? 'share' : 'share-preview', sourceId: String(doc.source_id ?? ''), rules: rulesOf(doc), docId: String(doc._id) };
+  }
+
+  /** The value of the cookie that proves the password of this share doc was given (share-password.ts). */
+  async passCookieFor(instance: Instance, doc: Doc): Promise<string> {
+    if (!this.cookieSecret) throw new Error('PermissionResolver built without cookieSecret: password-protected links cannot be unlocked');
+    return passCookieValue(await this.cookieSecret(instance), doc);
   }
 
   private async load(instance: Instance, sourceId: string): Promise<Doc | null> {

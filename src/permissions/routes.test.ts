@@ -79,12 +79,13 @@ describe('share links', () => {
     }
   });
 
-  it('refuses password-protected links for now (401) and exposes password as true', async () => {
+  it('exposes the password of a protected link as true, never its hash (see share-password.test.ts)', async () => {
     const res = await h.req('POST', '/permissions?codes=bob', { token: cli, body: body(oneContact, { password: 'secret' }) });
     expect(res.body.data.attributes.password).toBe(true);
+    expect((await h.req('GET', `/permissions/${res.body.data.id}`, { token: cli })).body.data.attributes.password).toBe(true);
     const r = await h.req('GET', '/data/io.cozy.contacts/c1', { token: res.body.data.attributes.codes.bob });
-    expect(r.status).toBe(401);
-    expect(r.text).toMatch(/password/);
+    expect(r.status).toBe(400);
+    expect(r.body.reason).toBe('Invalid JWT token');
   });
 
   it('DELETE revokes: the next request with the code answers 400', async () => {

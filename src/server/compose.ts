@@ -78,7 +78,7 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
     sessions.touch(session);
     return session.id;
   };
-  const perms = new PermissionResolver(tokens, storeOf, sessionIdOf);
+  const perms = new PermissionResolver(tokens, storeOf, { sessionIdOf, cookieSecret: async (instance) => (await registry.secrets(instance)).session });
   const appSession = async (instance: Instance) => {
     const session = sessions.create(instance, { userAgent: 'hearth-cli', ip: null });
     return { id: session.id, cookie: sessionCookieValue((await registry.secrets(instance)).session, session.id) };

@@ -10,6 +10,7 @@ import { registerStatusRoutes, type StatusCheck } from '../status/routes.js';
 import { registerOAuthRoutes, type OAuthDeps } from '../oauth/routes.js';
 import { registerAuthRoutes, type AuthDeps } from '../auth/routes.js';
 import { registerPermissionRoutes } from '../permissions/routes.js';
+import { registerSharePasswordRoute } from '../permissions/share-password.js';
 import { errorHandler } from './http-errors.js';
 
 declare module 'fastify' {
@@ -86,5 +87,6 @@ export async function buildPublicApp(deps: PublicDeps): Promise<FastifyInstance>
   registerOAuthRoutes(app, { ...deps.oauth, perms: deps.perms, session: { registry: deps.registry, sessions: deps.auth.sessions } });
   registerAuthRoutes(app, { ...deps.auth, registry: deps.registry });
   registerPermissionRoutes(app, { perms: deps.perms });
+  registerSharePasswordRoute(app, { perms: deps.perms, limiter: deps.auth.limiter });
   return app;
 }
