@@ -83,7 +83,11 @@ describe('hearth instances', () => {
     expect(await run('instances', 'token-app', 'carol.example.org', 'drive', '--scope', 'io.cozy.files')).toBe(0);
     expect(await fx.tokens.verify(instance, stdout.trim())).toMatchObject({ aud: 'app', sub: 'drive' });
     expect(stderr).toContain('-H "Cookie: cozysessid=test-session-cookie"');
-    expect(fx.grants).toContainEqual({ domain: 'carol.example.org', slug: 'drive', scope: 'io.cozy.files' });
+    expect(fx.grants).toContainEqual({ domain: 'carol.example.org', kind: 'app', slug: 'drive', scope: 'io.cozy.files' });
+    stdout = '';
+    expect(await run('instances', 'token-konnector', 'carol.example.org', 'bank-x', '--scope', 'io.cozy.bank.*')).toBe(0);
+    expect(await fx.tokens.verify(instance, stdout.trim())).toMatchObject({ aud: 'konn', sub: 'bank-x' });
+    expect(fx.grants).toContainEqual({ domain: 'carol.example.org', kind: 'konnector', slug: 'bank-x', scope: 'io.cozy.bank.*' });
   });
 });
 

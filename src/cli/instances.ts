@@ -151,5 +151,16 @@ export function addInstancesCommand(parent: Command, env: Env): Command {
       }
     });
 
+  withAdminOptions(cmd.command('token-konnector').description('grant a konnector slug its rights and print a konnector token (valid 30 min)'))
+    .addArgument(domainArg())
+    .argument('<slug>', 'the konnector slug, e.g. bank-x')
+    .option('--scope <scope>', 'space-separated permission scopes for the konnector')
+    .addHelpText('after', examples('hearth instances token-konnector alice.example.org bank-x --scope "io.cozy.bank.* io.cozy.files:POST"'))
+    .action(async (domain: string, slug: string, o: AdminOptions & { scope?: string }) => {
+      const req = { domain, audience: 'konnector', subject: slug, ...(o.scope === undefined ? {} : { scope: o.scope }) };
+      const { data } = await client(o).request<{ token: string }>('POST', '/instances/token', req);
+      out(data.token + '\n');
+    });
+
   return cmd;
 }

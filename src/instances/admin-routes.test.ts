@@ -122,12 +122,20 @@ describe('admin API: tokens, status, version', () => {
     const appTok = await app.inject({ method: 'POST', url: '/instances/token', headers: auth, payload: { domain: 'dave.example.org', audience: 'app', subject: 'drive', scope: 'io.cozy.files' } });
     expect(await tokens.verify(instance, appTok.json().token)).toMatchObject({ aud: 'app', sub: 'drive', session_id: '0'.repeat(32) });
     expect(appTok.json().session_cookie).toBe('test-session-cookie');
-    expect(grants).toEqual([{ domain: 'dave.example.org', slug: 'drive', scope: 'io.cozy.files' }]);
+    expect(grants).toEqual([{ domain: 'dave.example.org', kind: 'app', slug: 'drive', scope: 'io.cozy.files' }]);
+
+    const konn = await app.inject({ method: 'POST', url: '/instances/token', headers: auth, payload: { domain: 'dave.example.org', audience: 'konnector', subject: 'bank-x', scope: 'io.cozy.bank.*' } });
+    expect(konn.statusCode).toBe(200);
+    const claims = await tokens.verify(instance, konn.json().token);
+    expect(claims).toMatchObject({ aud: 'konn', sub: 'bank-x' });
+    expect(claims.exp! - claims.iat).toBe(30 * 60);
+    expect(grants.at(-1)).toEqual({ domain: 'dave.example.org', kind: 'konnector', slug: 'bank-x', scope: 'io.cozy.bank.*' });
 
     const post = (payload: object) => app.inject({ method: 'POST', url: '/instances/token', headers: auth, payload });
     expect((await post({ domain: 'dave.example.org', audience: 'app' })).statusCode).toBe(400);
     expect((await post({ domain: 'dave.example.org', audience: 'cli' })).statusCode).toBe(400);
-    expect((await post({ domain: 'dave.example.org', audience: 'konn', subject: 'x' })).statusCode).toBe(400);
+    expect((await post({ domain: 'dave.example.org', audience: 'konnector' })).statusCode).toBe(400);
+    expect((await post({ domain: 'dave.example.org', audience: 'owner', subject: 'x' })).statusCode).toBe(400);
     expect((await post({ domain: 'nobody.example.org', audience: 'cli', scope: 'io.cozy.files' })).statusCode).toBe(404);
   });
 

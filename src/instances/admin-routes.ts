@@ -19,8 +19,8 @@ export interface AdminDeps {
   config: HearthConfig;
   registry: InstanceRegistry;
   tokens: TokenService;
-  /** Records the rights of an app slug in the instance (lead's code) and returns nothing. */
-  grantApp(instance: Instance, slug: string, scope: string | null): Promise<void>;
+  /** Records the rights of an app or konnector slug in the instance; a null scope keeps those already recorded. */
+  grant(instance: Instance, kind: 'app' | 'konnector', slug: string, scope: string | null): Promise<void>;
   /** Opens an owner session (user agent "hearth-cli") for an app token: its id and its `cozysessid` cookie value. */
   appSession(instance: Instance): Promise<{ id: string; cookie: string }>;
   status(): Promise<{ status: 'OK' | 'KO'; [k: string]: unknown }>;
@@ -49,14 +49,14 @@ const tokenSchema = {
   additionalProperties: false,
   properties: {
     domain,
-    audience: { enum: ['cli', 'app'] },
+    audience: { enum: ['cli', 'app', 'konnector', 'konn'] },
     subject: { type: 'string', pattern: '^[a-z0-9][a-z0-9._-]{0,63}$' },
     scope: { type: 'string', minLength: 1, maxLength: 4096 },
   },
 };
 
 type Editable = { passphrase?: string; email?: string | null; locale?: string; public_name?: string | null; tz?: string | null; disk_quota?: number | null; domain_aliases?: string[] };
-type TokenBody = { domain: string; audience: 'cli' | 'app'; subject?: string; scope?: string };
+type TokenBody = { domain: string; audience: 'cli' | 'app' | 'konnector' | 'konn'; subject?: string; scope?: string };
 
 const ajv = new Ajv({ allErrors: false, allowUnionTypes: true, coerceTypes: false, removeAdditional: false });
 const validatorCompiler = ({ schema }: { schema: object }) => ajv.compile(schema);
@@ -175,10 +175,15 @@ export async function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps)
     const instance = await find(req.body.domain);
     if (audience === 'app') {
       if (subject === undefined) throw new BadRequest('"subject" (the app slug) is required for audience "app"');
-      await deps.grantApp(instance, subject, scope ?? null);
+      await deps.grant(instance, 'app', subject, scope ?? null);
       // an app token is valid only with the cookie of its session (cozy-stack): both are returned
       const session = await deps.appSession(instance);
       return { token: await deps.tokens.issue(instance, { aud: 'app', sub: subject, session_id: session.id }), session_cookie: session.cookie };
+    }
+    if (audience === 'konnector' || audience === 'konn') {
+      if (subject === undefined) throw new BadRequest('"subject" (the konnector slug) is required for audience "konnector"');
+      await deps.grant(instance, 'konnector', subject, scope ?? null);
+      return { token: await deps.tokens.issue(instance, { aud: 'konn', sub: subject }) };
     }
     if (scope === undefined) throw new BadRequest('"scope" is required for audience "cli" (e.g. "io.cozy.files io.cozy.contacts")');
     return { token: await deps.tokens.issue(instance, { aud: 'cli', sub: subject ?? 'cli', scope }) };

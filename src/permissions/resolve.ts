@@ -130,13 +130,21 @@ export class PermissionResolver {
   }
 
   /** Records the rights of an app (until apps are installed from manifests). */
-  async grantApp(instance: Instance, slug: string, scope: string | null): Promise<void> {
-    const sourceId = `io.cozy.apps/${slug}`;
+  grantApp(instance: Instance, slug: string, scope: string | null): Promise<void> {
+    return this.grant(instance, 'app', slug, scope);
+  }
+
+  /**
+   * Records the rights of an app or a konnector in its io.cozy.permissions doc (`io.cozy.apps/<slug>`,
+   * `io.cozy.konnectors/<slug>`); a null scope keeps the rights already recorded.
+   */
+  async grant(instance: Instance, kind: 'app' | 'konnector', slug: string, scope: string | null): Promise<void> {
+    const sourceId = `${kind === 'app' ? 'io.cozy.apps' : 'io.cozy.konnectors'}/${slug}`;
     const rules = scope ? parseScope(scope) : [];
     const existing = await this.load(instance, sourceId);
     if (existing && scope === null) return;
     const permissions = Object.fromEntries(rules.map((r, i) => [`rule${i}`, { ...r } as unknown as Doc]));
-    const doc: Doc = { _id: sourceId, type: 'app', source_id: sourceId, permissions };
+    const doc: Doc = { _id: sourceId, type: kind, source_id: sourceId, permissions };
     if (existing) doc._rev = existing._rev as string;
     await this.storeOf(instance).put(PERMISSIONS_DOCTYPE, doc);
   }

@@ -1,4 +1,4 @@
-/** The wired server: events on the bus, app tokens, CORS, destroying an instance. */
+/** The wired server: events on the bus, app and konnector tokens, CORS, destroying an instance. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -38,6 +38,21 @@ describe('composition', () => {
     expect((await h.req('GET', '/data/io.cozy.notes/_all_docs', { token: unknownApp.token, headers: { cookie: `cozysessid=${unknownApp.session_cookie}` } })).status).toBe(400);
     const refresh = await h.hearth.tokens.issue(h.instance, { aud: 'refresh', sub: 'client', scope: 'io.cozy.notes' });
     expect((await h.req('GET', '/data/io.cozy.notes/_all_docs', { token: refresh })).status).toBe(400);
+  });
+
+  it('accepts konnector tokens (no session needed) with the konnector rights, wildcard doctypes included, on its instance only', async () => {
+    await h.hearth.perms.grant(h.instance, 'konnector', 'bank-x', 'io.cozy.bank.* io.cozy.files:GET');
+    const token = await h.hearth.tokens.issue(h.instance, { aud: 'konn', sub: 'bank-x' });
+    expect((await h.req('POST', '/data/io.cozy.bank.accounts/', { token, body: { label: 'x' } })).status).toBe(201);
+    expect((await h.req('GET', '/data/io.cozy.bank.operations/_all_docs', { token })).status).toBe(200);
+    expect((await h.req('POST', '/data/io.cozy.bankish/', { token, body: {} })).status).toBe(403);
+    expect((await h.req('GET', '/data/io.cozy.contacts/_all_docs', { token })).status).toBe(403);
+    const self = await h.req('GET', '/permissions/self', { token });
+    expect(self.body.data).toMatchObject({ id: 'io.cozy.konnectors/bank-x', attributes: { type: 'konnector' } });
+    // a konnector whose rights were never recorded, and the same token on another instance
+    const unknown = await h.hearth.tokens.issue(h.instance, { aud: 'konn', sub: 'nope' });
+    expect((await h.req('GET', '/data/io.cozy.bank.accounts/_all_docs', { token: unknown })).status).toBe(400);
+    expect((await h.req('GET', '/data/io.cozy.bank.accounts/_all_docs', { token, host: h.otherDomain })).body.reason).toBe('Invalid JWT token');
   });
 
   it('answers CORS preflights for browser PouchDB', async () => {

@@ -114,7 +114,7 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
     config,
     registry,
     tokens,
-    grantApp: (instance, slug, scope) => perms.grantApp(instance, slug, scope),
+    grant: (instance, kind, slug, scope) => perms.grant(instance, kind, slug, scope),
     appSession,
     status: () => runStatus(checks),
     version: versionInfo(config.dev),

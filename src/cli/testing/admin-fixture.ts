@@ -78,7 +78,7 @@ export interface AdminFixture {
   app: FastifyInstance;
   registry: MemoryRegistry;
   tokens: TokenService;
-  grants: Array<{ domain: string; slug: string; scope: string | null }>;
+  grants: Array<{ domain: string; kind: 'app' | 'konnector'; slug: string; scope: string | null }>;
 }
 
 /** A Fastify admin app with the routes, an error handler like the lead's, and recorded grants. */
@@ -90,7 +90,7 @@ export async function adminApp(config: HearthConfig = testConfig(), overrides: P
   app.setErrorHandler(errorHandler);
   await registerAdminRoutes(app, {
     config, registry, tokens,
-    grantApp: async (i, slug, scope) => void grants.push({ domain: i.domain, slug, scope }),
+    grant: async (i, kind, slug, scope) => void grants.push({ domain: i.domain, kind, slug, scope }),
     appSession: async () => ({ id: '0'.repeat(32), cookie: 'test-session-cookie' }),
     status: async () => ({ status: 'OK', message: 'OK', registry: 'healthy' }),
     version: { version: '0.1.0', build_mode: 'test', runtime_version: process.version },
