@@ -13,6 +13,7 @@ const STRINGS = {
     missing: 'Type your passphrase.',
     nojs: 'This page needs JavaScript: your passphrase is derived in your browser and never sent in clear.',
     nocrypto: 'Your browser cannot derive the passphrase on this page (it needs HTTPS).',
+    forgot: 'Forgot your passphrase?',
   },
   fr: {
     title: 'Connexion', heading: 'Se connecter à {name}', label: 'Phrase de passe', submit: 'Se connecter', working: 'Vérification…',
@@ -23,11 +24,12 @@ const STRINGS = {
     missing: 'Saisissez votre phrase de passe.',
     nojs: "Cette page a besoin de JavaScript : votre phrase de passe est dérivée dans votre navigateur et n'est jamais envoyée en clair.",
     nocrypto: 'Votre navigateur ne peut pas dériver la phrase de passe sur cette page (il faut HTTPS).',
+    forgot: 'Phrase de passe oubliée ?',
   },
 } as const;
 
 export type Lang = keyof typeof STRINGS;
-export type MessageKey = Exclude<keyof (typeof STRINGS)['en'], 'title' | 'heading' | 'label' | 'submit' | 'working' | 'nojs' | 'nocrypto'>;
+export type MessageKey = Exclude<keyof (typeof STRINGS)['en'], 'title' | 'heading' | 'label' | 'submit' | 'working' | 'nojs' | 'nocrypto' | 'forgot'>;
 
 export function langOf(locale: string): Lang {
   return locale.toLowerCase().startsWith('fr') ? 'fr' : 'en';
@@ -58,6 +60,7 @@ input{width:100%;font:inherit;padding:.7rem;border:2px solid #8a93a6;border-radi
 input[aria-invalid=true]{border-color:#b3261e}button{margin-top:1rem;width:100%;font:inherit;font-weight:600;padding:.75rem;border:0;border-radius:8px;background:#1d4ed8;color:#fff;cursor:pointer}
 button:disabled{opacity:.7}:focus-visible{outline:3px solid #f59e0b;outline-offset:2px}
 .err{color:#b3261e;background:#fdecea;padding:.6rem .8rem;border-radius:8px;margin:0 0 1rem}.err:empty{display:none}
+a{color:inherit}a.below{display:block;margin-top:1rem;text-align:center}
 @media (prefers-color-scheme:dark){body{background:#12151c;color:#e8eaf0}main{background:#1d2330}input{background:#12151c;color:inherit}.err{background:#3b1414;color:#ffb4ab}}`;
 
 /** The browser side of auth/passphrase.ts `derivePassphrase` (WebCrypto), shared by every page that sends a passphrase. */
@@ -92,5 +95,5 @@ export function renderLoginPage(o: LoginPage): string {
 <input type="hidden" name="redirect" value="${esc(o.redirect)}">
 <input type="hidden" name="csrf_token" value="${esc(o.csrf)}">
 <button type="submit">${esc(s.submit)}</button>
-</form></main><script nonce="${o.nonce}">${SCRIPT}</script></body></html>`;
+</form><a class="below" href="/auth/passphrase_reset">${esc(s.forgot)}</a></main><script nonce="${o.nonce}">${SCRIPT}</script></body></html>`;
 }

@@ -103,7 +103,7 @@ export function renderChoosePage(o: ChoosePage): string {
   const body = `<h1>${esc(passphraseText(o.lang, 'chooseHeading', { name: o.name }))}</h1>
 <p id="error" class="err" role="alert" aria-live="assertive">${err}</p>
 <noscript><p class="err">${t('nojs')}</p></noscript>
-<form id="choose" method="post" action="${esc(o.action)}" data-salt="${esc(o.salt)}" data-iterations="${o.iterations}" data-working="${t('working')}"
+<form id="choose" method="post" novalidate action="${esc(o.action)}" data-salt="${esc(o.salt)}" data-iterations="${o.iterations}" data-working="${t('working')}"
  data-tooshort="${t('tooShort')}" data-mismatch="${t('mismatch')}" data-nocrypto="${t('nocrypto')}" data-weak="${t('weak')}" data-fair="${t('fair')}" data-strong="${t('strong')}">
 <label for="password">${t('newLabel')}</label>
 <input id="password" type="password" autocomplete="new-password" minlength="8" required autofocus aria-describedby="error hint">
@@ -127,7 +127,8 @@ export function renderResetPage(o: { lang: Lang; name: string; nonce: string; cs
 <p id="error" class="err" role="alert" aria-live="assertive">${o.error ? esc(o.error) : ''}</p>
 <p>${t('resetText')}</p>
 <form method="post" action="/auth/passphrase_reset"><input type="hidden" name="csrf_token" value="${esc(o.csrf)}">
-<button type="submit">${t('resetButton')}</button></form>`;
+<button type="submit">${t('resetButton')}</button></form>
+<a class="below" href="/auth/login">${t('login')}</a>`;
   return shell(o.lang, o.nonce, passphraseText(o.lang, 'resetTitle'), o.name, body);
 }
 

@@ -48,7 +48,7 @@ export interface TwoFactorPage {
   error: string | null;
 }
 
-const EXTRA = 'p.help{margin:0 0 1rem}a{color:inherit}.again{display:block;margin-top:1rem;text-align:center}';
+const EXTRA = 'p.help{margin:0 0 1rem}';
 
 export function renderTwoFactorPage(o: TwoFactorPage): string {
   const s = STRINGS[o.lang];
@@ -66,5 +66,5 @@ export function renderTwoFactorPage(o: TwoFactorPage): string {
 <input type="hidden" name="redirect" value="${esc(o.redirect)}">
 <input type="hidden" name="csrf_token" value="${esc(o.csrf)}">
 <button type="submit">${esc(s.submit)}</button>
-</form><a class="again" href="/auth/login">${esc(s.again)}</a></main></body></html>`;
+</form><a class="below" href="/auth/login">${esc(s.again)}</a></main></body></html>`;
 }

@@ -51,6 +51,9 @@ describe('login page in Chromium', () => {
       await page.keyboard.press('Tab');
       expect(await focused(page)).toBe('button');
       expect(await page.locator(':focus').textContent()).toBe('Log in');
+      await page.keyboard.press('Tab');
+      expect(await page.locator(':focus').textContent()).toBe('Forgot your passphrase?');
+      await page.keyboard.press('Shift+Tab');
       await page.keyboard.press('Shift+Tab');
       expect(await focused(page)).toBe('password');
 
@@ -94,6 +97,22 @@ describe('login page in Chromium', () => {
       expect(sessions.status()).toBe(200);
       await page.goto(`${h.url}/auth/login`);
       expect(page.url()).toBe(`${h.url}/`);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('leads from the login page to the reset page and back', async () => {
+    const { context, page } = await newPage();
+    try {
+      await page.goto(`${h.url}/auth/login`);
+      await page.getByRole('link', { name: 'Forgot your passphrase?' }).click();
+      await page.waitForURL(`${h.url}/auth/passphrase_reset`);
+      expect(await page.locator('h1').textContent()).toBe(`Forgotten passphrase of ${h.domain}`);
+      expect(await page.getByRole('button', { name: 'Send me a link' }).count()).toBe(1);
+      await screenshot(page, 'reset-en');
+      await page.getByRole('link', { name: 'Log in' }).click();
+      await page.waitForURL(`${h.url}/auth/login`);
     } finally {
       await context.close();
     }
