@@ -132,7 +132,9 @@ async function postAuthorize(deps: FlowDeps, req: FastifyRequest, reply: Fastify
   if (c.kind === 'redirect') return redirect(reply, withParams(c.redirectUri, { error: c.error, error_description: c.description, state: c.state }));
   if (p.approve !== 'accept') return redirect(reply, withParams(c.redirectUri, { error: 'access_denied', state: c.state }));
   const code = deps.codes.create({ instanceId: instance.id, clientId: c.client.client_id, redirectUri: c.redirectUri, scope: c.scope, codeChallenge: c.challenge });
-  return redirect(reply, withParams(c.redirectUri, { code, state: c.state }));
+  // cozy-stack also sends the code as `access_code` (its first parameter name), which cozy-stack-client's
+  // OAuthClient.getAccessCodeFromURL reads
+  return redirect(reply, withParams(c.redirectUri, { code, access_code: code, state: c.state }));
 }
 
 const invalidGrant = (d: string) => new OAuthError(400, 'invalid_grant', d);
@@ -143,13 +145,15 @@ async function authenticateClient(deps: FlowDeps, instance: Instance, p: Params)
   const id = str(p, 'client_id');
   const secret = str(p, 'client_secret');
   if (!id || !secret) throw invalidRequest('client_id and client_secret are required');
-  let ok = false;
+  let ok: boolean;
   try {
     ok = await deps.clients.verifySecret(instance, id, secret);
   } catch (err) {
     if (!(err instanceof NotFound)) throw err;
+    // cozy-stack's words for an unknown client, which cozy-stack-client's OAuthClient takes as a revocation
+    throw new OAuthError(400, 'invalid_client', 'the client must be registered');
   }
-  if (!ok) throw new OAuthError(400, 'invalid_client', 'the client is unknown or its secret is wrong');
+  if (!ok) throw new OAuthError(400, 'invalid_client', 'the client secret is wrong');
   return id;
 }
 

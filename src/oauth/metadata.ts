@@ -40,7 +40,9 @@ const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]']);
 
 function text(body: Record<string, unknown>, field: string, max: number, required: boolean): string | undefined {
   const v = body[field];
-  if (v === undefined || v === null) {
+  // cozy-stack (Go zero values, omitempty) takes an empty optional field as absent; cozy-stack-client's
+  // OAuthClient sends every optional field, the unset ones as ""
+  if (v === undefined || v === null || (!required && v === '')) {
     if (required) throw invalidMetadata(`${field} is required`);
     return undefined;
   }

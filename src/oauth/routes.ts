@@ -4,7 +4,7 @@
  * owner's list of connected clients (/settings/clients). /auth answers without CORS headers.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { Forbidden, InvalidToken, Unauthorized } from '../common/errors.js';
+import { Forbidden, InvalidToken, NotFound, Unauthorized } from '../common/errors.js';
 import type { TokenService } from '../auth/tokens.js';
 import { instanceOf } from '../data/http/context.js';
 import type { Instance } from '../instances/types.js';
@@ -52,6 +52,15 @@ async function authenticate(deps: OAuthDeps, req: FastifyRequest<{ Params: { id:
   return { instance, id };
 }
 
+/**
+ * cozy-stack answers a registration request about a client that no longer exists 404 {"error": "Client not found"}:
+ * cozy-stack-client's OAuthClient (checkForRevocation) recognises a revoked client by these words.
+ */
+function clientNotFound(err: unknown): never {
+  if (err instanceof NotFound) throw new OAuthError(404, 'Client not found', err.reason);
+  throw err;
+}
+
 async function authRoutes(auth: FastifyInstance, deps: OAuthDeps & { codes: AccessCodes }): Promise<void> {
   // cozy-stack disables CORS on /auth; preflights land here too (the CORS plugin answers them from this context)
   withoutCors(auth, ['/auth/*']);
@@ -74,18 +83,18 @@ async function authRoutes(auth: FastifyInstance, deps: OAuthDeps & { codes: Acce
   });
   auth.get<{ Params: { id: string } }>('/auth/register/:id', async (req) => {
     const { instance, id } = await authenticate(deps, req);
-    return wire(await deps.clients.get(instance, id));
+    return wire(await deps.clients.get(instance, id).catch(clientNotFound));
   });
   auth.put<{ Params: { id: string } }>('/auth/register/:id', { bodyLimit: REGISTER_BODY_LIMIT }, async (req) => {
     const { instance, id } = await authenticate(deps, req);
     const body = req.body as Record<string, unknown> | undefined;
     if (body?.client_id !== id) throw invalidMetadata('client_id must be given and equal to the client id of the URL');
-    const { client, secret } = await deps.clients.update(instance, id, body);
+    const { client, secret } = await deps.clients.update(instance, id, body).catch(clientNotFound);
     return secret === undefined ? wire(client) : { ...wire(client), client_secret: secret };
   });
   auth.delete<{ Params: { id: string } }>('/auth/register/:id', async (req, reply) => {
     const { instance, id } = await authenticate(deps, req);
-    await deps.clients.delete(instance, id);
+    await deps.clients.delete(instance, id).catch(clientNotFound);
     return reply.code(204).send();
   });
 }

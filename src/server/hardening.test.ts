@@ -154,5 +154,8 @@ describe('log redaction', () => {
   it('strips secret query parameters from logged URLs', () => {
     expect(redactUrl('/data/x/_changes?feed=longpoll&bearer_token=abc.def&since=1')).toBe('/data/x/_changes?feed=longpoll&bearer_token=[redacted]&since=1');
     expect(redactUrl('/auth/authorize?code=xyz')).toBe('/auth/authorize?code=[redacted]');
+    expect(redactUrl('/auth/passphrase?registerToken=0123abcd&x=1')).toBe('/auth/passphrase?registerToken=[redacted]&x=1');
+    expect(redactUrl('/public?sharecode=eyJ.a.b')).toBe('/public?sharecode=[redacted]');
+    expect(redactUrl('/callback?access_code=c0de&state=s')).toBe('/callback?access_code=[redacted]&state=s');
   });
 });

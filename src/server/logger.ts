@@ -6,7 +6,7 @@ const SECRET_FIELDS = ['passphrase', 'password', 'token', 'access_token', 'refre
 const SECRET_HEADERS = ['authorization', 'cookie', '["set-cookie"]'];
 
 /** Query parameters that carry a secret (`?bearer_token=` as PouchDB/EventSource send it, OAuth codes). */
-const SECRET_QUERY = /([?&](?:bearer_token|access_token|code|token)=)[^&#]*/gi;
+const SECRET_QUERY = /([?&](?:bearer_token|access_token|access_code|code|token|registerToken|sharecode)=)[^&#]*/gi;
 export const redactUrl = (url: string): string => url.replace(SECRET_QUERY, '$1[redacted]');
 
 /** Redaction paths: headers of requests/responses however they are logged, and secret fields. */
