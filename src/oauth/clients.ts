@@ -1,10 +1,13 @@
 /**
  * OAuth clients (cozy-stack's io.cozy.oauth.clients): one document per client in the
- * instance's DocStore, id = client_id. The secret is kept as a SHA-256 hash; the clear
- * secret is returned once, at registration or rotation.
+ * instance's DocStore, id = client_id. The secret is checked against a SHA-256 hash and kept
+ * sealed (AES-GCM under a key of the instance, auth/twofactor/seal.ts) so that, as cozy-stack does,
+ * RFC 7592 reads and updates can give it back to the holder of the registration token: clients such
+ * as cozy-stack-client's OAuthClient keep what the update answers, and would lose their secret.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { NotFound } from '../common/errors.js';
+import { openSecret, sealSecret } from '../auth/twofactor/seal.js';
 import type { Instance } from '../instances/types.js';
 import type { Doc, DocStore } from '../data/store.js';
 import { OAuthError, OPTIONAL_FIELDS, validateMetadata, type ClientMetadata } from './metadata.js';
@@ -18,13 +21,14 @@ export interface OAuthClient extends ClientMetadata {
   last_refreshed_at?: string;
 }
 
-/** A client plus, right after registration or rotation, its clear secret. */
+/** A client plus its clear secret (none for a client stored before secrets were sealed). */
 export interface ClientWithSecret {
   client: OAuthClient;
   secret?: string;
 }
 
 const ID_RE = /^[0-9a-f]{32}$/;
+const SEAL = 'hearth/oauth/client-secret/v1';
 
 function hashSecret(secret: string): string {
   return createHash('sha256').update(secret, 'utf8').digest('hex');
@@ -45,13 +49,17 @@ function fromDoc(doc: Doc): OAuthClient {
 }
 
 export class OAuthClients {
-  constructor(private readonly storeOf: (instance: Instance) => DocStore) {}
+  constructor(
+    private readonly storeOf: (instance: Instance) => DocStore,
+    /** The instance's session secret, from which the sealing key is derived. */
+    private readonly sealKeyOf: (instance: Instance) => Promise<Uint8Array>,
+  ) {}
 
   async register(instance: Instance, body: unknown): Promise<Required<ClientWithSecret>> {
     const meta = validateMetadata(body);
     const id = randomBytes(16).toString('hex');
     const secret = randomBytes(32).toString('base64url');
-    const doc: Doc = { _id: id, ...(meta as unknown as Doc), client_secret_sha256: hashSecret(secret), created_at: new Date().toISOString(), pending: true };
+    const doc: Doc = { _id: id, ...(meta as unknown as Doc), ...(await this.secretFields(instance, secret)), created_at: new Date().toISOString(), pending: true };
     await this.storeOf(instance).put(CLIENTS_DOCTYPE, doc);
     return { client: fromDoc(doc), secret };
   }
@@ -60,22 +68,37 @@ export class OAuthClients {
     return fromDoc(await this.load(instance, id));
   }
 
-  /** RFC 7592 update: the body replaces the metadata; a matching `client_secret` rotates the secret. */
+  /** The client and its clear secret, for the RFC 7592 read (the caller holds the registration token). */
+  async getWithSecret(instance: Instance, id: string): Promise<ClientWithSecret> {
+    const doc = await this.load(instance, id);
+    return this.withSecret(instance, doc);
+  }
+
+  /** RFC 7592 update: the body replaces the metadata; a matching `client_secret` rotates the secret. Answers the (new) secret. */
   async update(instance: Instance, id: string, body: unknown): Promise<ClientWithSecret> {
     const old = await this.load(instance, id);
     const given = (body as Record<string, unknown> | null)?.client_secret;
     const meta = validateMetadata(body);
-    let secret: string | undefined;
-    let hash = String(old.client_secret_sha256);
+    let secretFields: Doc = { client_secret_sha256: String(old.client_secret_sha256) };
+    if (typeof old.client_secret_sealed === 'string') secretFields.client_secret_sealed = old.client_secret_sealed;
     if (given !== undefined) {
       if (typeof given !== 'string' || !this.secretMatches(old, given)) throw new OAuthError(400, 'invalid_client', 'client_secret is invalid');
-      secret = randomBytes(32).toString('base64url');
-      hash = hashSecret(secret);
+      secretFields = await this.secretFields(instance, randomBytes(32).toString('base64url'));
     }
     const kept = Object.fromEntries(['_rev', 'created_at', 'pending', 'last_refreshed_at'].filter((k) => k in old).map((k) => [k, old[k] as Doc[string]]));
-    const doc: Doc = { _id: id, ...kept, ...(meta as unknown as Doc), client_secret_sha256: hash };
+    const doc: Doc = { _id: id, ...kept, ...(meta as unknown as Doc), ...secretFields };
     await this.storeOf(instance).put(CLIENTS_DOCTYPE, doc);
-    return secret === undefined ? { client: fromDoc(doc) } : { client: fromDoc(doc), secret };
+    return this.withSecret(instance, doc);
+  }
+
+  private async secretFields(instance: Instance, secret: string): Promise<Doc> {
+    return { client_secret_sha256: hashSecret(secret), client_secret_sealed: sealSecret(await this.sealKeyOf(instance), instance.id, secret, SEAL) };
+  }
+
+  private async withSecret(instance: Instance, doc: Doc): Promise<ClientWithSecret> {
+    const sealed = doc.client_secret_sealed;
+    const secret = typeof sealed === 'string' ? openSecret(await this.sealKeyOf(instance), instance.id, sealed, SEAL) : null;
+    return secret === null ? { client: fromDoc(doc) } : { client: fromDoc(doc), secret };
   }
 
   async delete(instance: Instance, id: string): Promise<void> {

@@ -129,7 +129,7 @@ describe('OAuthClient registration (RFC 7591 and 7592)', () => {
     const { clientID, clientSecret, registrationAccessToken } = client.oauthOptions;
     const before = await client.fetchInformation();
     expect(before).toMatchObject({ client_id: clientID, client_name: 'Notes sync', software_id: 'github.com/hearth/notes-sync', redirect_uris: [REDIRECT], client_kind: 'desktop' });
-    expect(before.client_secret).toBeUndefined(); // stored hashed: never shown again
+    expect(before.client_secret).toBe(clientSecret); // as cozy-stack: the registration token's holder reads it
 
     // resetSecret = true sends the current secret, which rotates it (as cozy-stack does)
     const updated = await client.updateInformation({ clientName: 'Notes sync (laptop)', clientURI: 'https://notes.example/', clientKind: 'desktop' }, true);
@@ -150,6 +150,17 @@ describe('OAuthClient registration (RFC 7591 and 7592)', () => {
     const code = await codeFor(client);
     await expect(client.fetchAccessToken(code, { ...client.oauthOptions, clientSecret })).rejects.toMatchObject({ status: 400, reason: { error: 'invalid_client' } });
     const token = await client.fetchAccessToken(code);
+    expect(token.scope).toBe(SCOPE);
+  });
+
+  it('updateInformation() without resetSecret keeps the secret working (the answer gives it back)', async () => {
+    const client = await registered();
+    const { clientSecret, registrationAccessToken } = client.oauthOptions;
+    const updated = await client.updateInformation({ notificationPlatform: 'android', notificationDeviceToken: 'device-1' });
+    expect(updated.clientSecret).toBe(clientSecret);
+    client.setOAuthOptions({ ...client.oauthOptions, registrationAccessToken });
+    expect(await client.fetchInformation()).toMatchObject({ notification_platform: 'android', notification_device_token: 'device-1' });
+    const token = await client.fetchAccessToken(await codeFor(client));
     expect(token.scope).toBe(SCOPE);
   });
 });

@@ -111,14 +111,17 @@ describe('RFC 7592 client management', () => {
     const read = await h.req('GET', path, auth);
     expect(read.status).toBe(200);
     expect(read.body).toMatchObject({ client_id: c.client_id, client_name: 'Test client', client_secret_expires_at: 0 });
-    expect(read.body.client_secret).toBeUndefined();
+    // RFC 7592 and cozy-stack: the holder of the registration token reads the secret (stored sealed, never in clear)
+    expect(read.body.client_secret).toBe(c.client_secret);
+    const stored = await h.hearth.storeOf(h.instance).get(CLIENTS_DOCTYPE, c.client_id);
+    expect(JSON.stringify(stored)).not.toContain(c.client_secret);
 
     // PUT replaces the metadata; omitted optional fields go away.
     const upd = await h.req('PUT', path, { ...auth, body: { client_id: c.client_id, redirect_uris: ['https://new.example/cb'], client_name: 'Renamed', software_id: 'sw' } });
     expect(upd.status).toBe(200);
     expect(upd.body).toMatchObject({ client_name: 'Renamed', redirect_uris: ['https://new.example/cb'] });
     expect(upd.body.client_kind).toBeUndefined();
-    expect(upd.body.client_secret).toBeUndefined();
+    expect(upd.body.client_secret).toBe(c.client_secret); // unchanged, given back so that the client keeps it
 
     const noId = await h.req('PUT', path, { ...auth, body: { redirect_uris: ['https://new.example/cb'], client_name: 'x', software_id: 'sw' } });
     expect(noId.status).toBe(400);
@@ -130,7 +133,7 @@ describe('RFC 7592 client management', () => {
     expect(rot.status).toBe(200);
     expect(rot.body.client_secret).toBeTypeOf('string');
     expect(rot.body.client_secret).not.toBe(c.client_secret);
-    const svc = new OAuthClients(h.hearth.storeOf);
+    const svc = new OAuthClients(h.hearth.storeOf, async (i) => (await h.hearth.registry.secrets(i)).session);
     expect(await svc.verifySecret(h.instance, c.client_id, rot.body.client_secret)).toBe(true);
     expect(await svc.verifySecret(h.instance, c.client_id, c.client_secret)).toBe(false);
     const doc = await h.hearth.storeOf(h.instance).get(CLIENTS_DOCTYPE, c.client_id);

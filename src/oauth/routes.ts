@@ -83,7 +83,8 @@ async function authRoutes(auth: FastifyInstance, deps: OAuthDeps & { codes: Acce
   });
   auth.get<{ Params: { id: string } }>('/auth/register/:id', async (req) => {
     const { instance, id } = await authenticate(deps, req);
-    return wire(await deps.clients.get(instance, id).catch(clientNotFound));
+    const { client, secret } = await deps.clients.getWithSecret(instance, id).catch(clientNotFound);
+    return secret === undefined ? wire(client) : { ...wire(client), client_secret: secret };
   });
   auth.put<{ Params: { id: string } }>('/auth/register/:id', { bodyLimit: REGISTER_BODY_LIMIT }, async (req) => {
     const { instance, id } = await authenticate(deps, req);

@@ -102,7 +102,7 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
     },
   ];
   const shutdown = new AbortController();
-  const oauth = { clients: new OAuthClients(storeOf), tokens, limiter: new MemoryRateLimiter() };
+  const oauth = { clients: new OAuthClients(storeOf, async (instance) => (await registry.secrets(instance)).session), tokens, limiter: new MemoryRateLimiter() };
   const publicApp = await buildPublicApp({ config, registry, logger, checks, bus, perms, storeOf, oauth, auth: { sessions, lockout, limiter: oauth.limiter, mailer, twoFactor: sqliteRegistry, passphraseTokens: sqliteRegistry }, shutdown: shutdown.signal });
   const adminApp = Fastify({ loggerInstance: logger.child({ server: 'admin' }) as FastifyBaseLogger, bodyLimit: 1024 * 1024 });
   adminApp.setErrorHandler(errorHandler);

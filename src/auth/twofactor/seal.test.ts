@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { openSecret, sealSecret } from './seal.js';
 
-describe('sealed TOTP secret', () => {
+describe('sealed secrets', () => {
   it('opens with the same instance key and id only, and detects tampering', () => {
     const key = randomBytes(64);
     const sealed = sealSecret(key, 'inst1', 'JBSWY3DPEHPK3PXP');
@@ -16,5 +16,12 @@ describe('sealed TOTP secret', () => {
     raw[raw.length - 20]! ^= 1;
     expect(openSecret(key, 'inst1', `v1.${raw.toString('base64url')}`)).toBeNull();
     expect(openSecret(key, 'inst1', 'JBSWY3DPEHPK3PXP')).toBeNull();
+  });
+
+  it('keeps purposes apart: a sealed TOTP secret does not open as an OAuth client secret', () => {
+    const key = randomBytes(64);
+    const sealed = sealSecret(key, 'inst1', 'client-secret', 'hearth/oauth/client-secret/v1');
+    expect(openSecret(key, 'inst1', sealed, 'hearth/oauth/client-secret/v1')).toBe('client-secret');
+    expect(openSecret(key, 'inst1', sealed)).toBeNull();
   });
 });
