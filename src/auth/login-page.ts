@@ -87,7 +87,7 @@ export function renderLoginPage(o: LoginPage): string {
 <body><main><h1>${esc(s.heading.replace('{name}', o.name))}</h1>
 <p id="error" class="err" role="alert" aria-live="assertive">${err}</p>
 <noscript><p class="err">${esc(s.nojs)}</p></noscript>
-<form id="login" method="post" action="/auth/login" data-salt="${esc(o.salt)}" data-iterations="${o.iterations}"
+<form id="login" method="post" novalidate action="/auth/login" data-salt="${esc(o.salt)}" data-iterations="${o.iterations}"
  data-working="${esc(s.working)}" data-missing="${esc(message(o.lang, 'missing'))}" data-nocrypto="${esc(s.nocrypto)}">
 <label for="password">${esc(s.label)}</label>
 <input id="password" type="password" autocomplete="current-password" required autofocus aria-describedby="error"${err ? ' aria-invalid="true"' : ''}>

@@ -1,28 +1,16 @@
-import { createHmac } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestHearth, type Res, type TestHearth } from '../../test/helpers/hearth.js';
 import type { Instance, TwoFactorStore } from '../instances/types.js';
 import { listOutbox, outboxDir, readOutboxMail } from '../mail/outbox.js';
 import { derivePassphrase } from './passphrase.js';
 import { twoFactorToken } from './twofactor/mailcode.js';
+import { totp } from '../../test/helpers/totp.js';
 
 const ITER = 1000;
 const CSRF = 'c'.repeat(43);
 let h: TestHearth;
 let good: string;
 
-/** RFC 6238 on node:crypto (SHA-1, 6 digits, 30 s), independent of the server's otplib. */
-function totp(base32: string, unixMs: number): string {
-  const A = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
-  let bits = '';
-  for (const c of base32) bits += A.indexOf(c).toString(2).padStart(5, '0');
-  const key = Buffer.from((bits.match(/.{8}/g) ?? []).map((b) => parseInt(b, 2)));
-  const counter = Buffer.alloc(8);
-  counter.writeBigUInt64BE(BigInt(Math.floor(unixMs / 30_000)));
-  const mac = createHmac('sha1', key).update(counter).digest();
-  const off = mac[mac.length - 1]! & 0xf;
-  return String((mac.readUInt32BE(off) & 0x7fffffff) % 1e6).padStart(6, '0');
-}
 
 /** The registry the server runs on is the SQLite one, which stores the second factor. */
 const store = () => h.hearth.registry as unknown as TwoFactorStore;

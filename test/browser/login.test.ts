@@ -57,6 +57,12 @@ describe('login page in Chromium', () => {
       await page.keyboard.press('Shift+Tab');
       expect(await focused(page)).toBe('password');
 
+      // An empty passphrase is refused by the page itself, in its own words.
+      await page.keyboard.press('Enter');
+      await page.locator('#error').filter({ hasText: 'Type your passphrase.' }).waitFor({ state: 'visible' });
+      expect(await page.getByLabel('Passphrase').getAttribute('aria-invalid')).toBe('true');
+      expect(await focused(page)).toBe('password');
+
       // Enter submits: the page derives with WebCrypto, posts, and shows the server's error.
       await page.keyboard.type('wrong-pass');
       const posted = page.waitForRequest((r) => r.method() === 'POST' && r.url() === `${h.url}/auth/login`);

@@ -4,12 +4,12 @@
  * computed here with node:crypto), the home page and its "Log out" button. Screenshots land in
  * test-results/screenshots/.
  */
-import { createHmac } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { startTestHearth, type TestHearth } from '../helpers/hearth.js';
 import { launchBrowser, screenshot } from '../helpers/browser.js';
 import { derivePassphrase } from '../../src/auth/passphrase.js';
+import { totp } from '../helpers/totp.js';
 
 /** Few PBKDF2 iterations so that both Node and the page derive in milliseconds (production: 650 000). */
 const ITER = 1000;
@@ -18,18 +18,6 @@ let browser: Browser;
 let context: BrowserContext;
 let page: Page;
 
-/** RFC 6238 on node:crypto (SHA-1, 6 digits, 30 s), independent of the server's otplib. */
-function totp(base32: string, unixMs: number): string {
-  const A = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
-  let bits = '';
-  for (const c of base32) bits += A.indexOf(c).toString(2).padStart(5, '0');
-  const key = Buffer.from((bits.match(/.{8}/g) ?? []).map((b) => parseInt(b, 2)));
-  const counter = Buffer.alloc(8);
-  counter.writeBigUInt64BE(BigInt(Math.floor(unixMs / 30_000)));
-  const mac = createHmac('sha1', key).update(counter).digest();
-  const off = mac[mac.length - 1]! & 0xf;
-  return String((mac.readUInt32BE(off) & 0x7fffffff) % 1e6).padStart(6, '0');
-}
 
 const sessionCookie = async () => (await context.cookies(h.url)).find((c) => c.name === 'cozysessid');
 /** Whether a session cookie opens the session list, asked from Node (not through the browser). */
