@@ -53,7 +53,7 @@ export interface LoginPage {
   error: string | null;
 }
 
-export const CSS = `*{box-sizing:border-box}body{margin:0;min-height:100vh;display:grid;place-items:center;font:16px/1.5 system-ui,sans-serif;background:#f4f5f7;color:#1d2330}
+export const CSS = `*{box-sizing:border-box}body{margin:0;padding:1.5rem 0;min-height:100vh;display:grid;place-items:center;font:16px/1.5 system-ui,sans-serif;background:#f4f5f7;color:#1d2330}
 main{width:min(24rem,100% - 2rem);background:#fff;padding:2rem;border-radius:12px;box-shadow:0 2px 12px #0002}
 h1{font-size:1.4rem;margin:0 0 1.5rem}label{display:block;font-weight:600;margin-bottom:.4rem}
 input{width:100%;font:inherit;padding:.7rem;border:2px solid #8a93a6;border-radius:8px}
