@@ -31,7 +31,9 @@ describe('hearth instances', () => {
   it('adds, lists, shows, modifies and destroys an instance', async () => {
     expect(await run('instances', 'add', 'Alice.Example.org', '--email', 'a@example.org', '--disk-quota', '10GB', '--domain-aliases', 'alice.test, alice2.test')).toBe(0);
     expect(stdout).toMatch(/^Instance created for alice\.example\.org/);
-    expect(fx.registry.instances.get('alice.example.org')).toMatchObject({ diskQuota: 10e9, aliases: ['alice.test', 'alice2.test'], email: 'a@example.org' });
+    // no --passphrase: the owner's registration link, printed once
+    expect(stdout).toMatch(/\nOpen this link to choose the passphrase: https:\/\/alice\.example\.org\/auth\/passphrase\?registerToken=[0-9a-f]{32}\n$/);
+    expect(await fx.registry.get('alice.example.org')).toMatchObject({ diskQuota: 10e9, aliases: ['alice.test', 'alice2.test'], email: 'a@example.org' });
 
     stdout = '';
     expect(await run('instances', 'ls', '--json')).toBe(0);
@@ -57,7 +59,7 @@ describe('hearth instances', () => {
     expect(await run('instances', 'destroy', 'alice.example.org')).toBe(2);
     expect(stderr).toMatch(/pass --force/);
     expect(await run('instances', 'destroy', 'alice.example.org', '--force')).toBe(0);
-    expect(fx.registry.instances.has('alice.example.org')).toBe(false);
+    expect(await fx.registry.get('alice.example.org')).toBeNull();
   });
 
   it('prints admin API errors with their message', async () => {

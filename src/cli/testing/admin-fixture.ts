@@ -1,70 +1,18 @@
 /**
- * Test support only (imported by *.test.ts, never by the CLI): an in-memory
- * InstanceRegistry and an admin Fastify app wired like server/compose.ts, so that
- * admin routes and CLI commands can be tested without SQLite.
+ * Test support only (imported by *.test.ts, never by the CLI): the admin Fastify app wired like
+ * server/compose.ts on a real SQLite registry in a temporary directory (removed on close), with the
+ * grants recorded instead of written, so that admin routes and CLI commands are tested alone.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { TokenService } from '../../auth/tokens.js';
-import { Conflict, NotFound } from '../../common/errors.js';
 import type { HearthConfig } from '../../config/types.js';
 import { DEFAULTS } from '../../config/schema.js';
 import { registerAdminRoutes, type AdminDeps } from '../../instances/admin-routes.js';
-import { normalizeHost, validateDomain } from '../../instances/domain.js';
+import { SqliteInstanceRegistry } from '../../instances/registry-sqlite.js';
 import { errorHandler } from '../../server/http-errors.js';
-import type { Instance, InstancePatch, InstanceRegistry, InstanceSecrets, NewInstance } from '../../instances/types.js';
-
-export class MemoryRegistry implements InstanceRegistry {
-  readonly instances = new Map<string, Instance>();
-  private readonly keys = new Map<string, InstanceSecrets>();
-
-  async create(input: NewInstance): Promise<Instance> {
-    const domain = validateDomain(input.domain);
-    if (await this.findByHost(domain)) throw new Conflict(`an instance already exists for ${domain}`);
-    const now = new Date().toISOString();
-    const i: Instance = {
-      id: randomUUID(), domain, aliases: input.aliases ?? [], locale: input.locale ?? 'en', email: input.email ?? null,
-      publicName: input.publicName ?? null, tz: input.tz ?? null, diskQuota: input.diskQuota ?? null,
-      passphraseHash: input.passphrase ? `$argon2id$fake$${input.passphrase}` : null, onboarded: !!input.passphrase,
-      kdfIterations: input.kdfIterations ?? 650_000, createdAt: now, updatedAt: now,
-    };
-    this.instances.set(domain, i);
-    this.keys.set(i.id, { session: randomBytes(32), cli: randomBytes(32), oauth: randomBytes(32) });
-    return i;
-  }
-  async get(domain: string) { return this.instances.get(normalizeHost(domain)) ?? null; }
-  async findByHost(host: string) {
-    const h = normalizeHost(host);
-    return [...this.instances.values()].find((i) => i.domain === h || i.aliases.includes(h)) ?? null;
-  }
-  async list() { return [...this.instances.values()]; }
-  async count() { return this.instances.size; }
-  async modify(domain: string, patch: InstancePatch): Promise<Instance> {
-    const cur = await this.get(domain);
-    if (!cur) throw new NotFound(`no instance for ${domain}`);
-    const { passphrase, ...rest } = patch;
-    const next: Instance = { ...cur, ...(rest as Partial<Instance>), updatedAt: new Date().toISOString() };
-    if (passphrase) Object.assign(next, { passphraseHash: `$argon2id$fake$${passphrase}`, onboarded: true });
-    this.instances.set(cur.domain, next);
-    return next;
-  }
-  async destroy(domain: string) {
-    if (!this.instances.delete(normalizeHost(domain))) throw new NotFound(`no instance for ${domain}`);
-  }
-  async secrets(i: Instance) {
-    const s = this.keys.get(i.id);
-    if (!s) throw new NotFound(`no instance for ${i.domain}`);
-    return s;
-  }
-  async checkPassphrase(i: Instance, derived: string) { return this.instances.get(i.domain)?.passphraseHash === `$argon2id$fake$${derived}`; }
-  async setDerivedPassphrase(i: Instance, derived: string, iterations: number) {
-    const next = { ...i, passphraseHash: `$argon2id$fake$${derived}`, kdfIterations: iterations, onboarded: true };
-    this.instances.set(i.domain, next);
-    return next;
-  }
-  async ping() { return 0; }
-  async close() {}
-}
 
 export function testConfig(over: { dev?: boolean; passphrase?: string | null; passphraseHash?: string | null } = {}): HearthConfig {
   const c = structuredClone(DEFAULTS);
@@ -76,17 +24,23 @@ export function testConfig(over: { dev?: boolean; passphrase?: string | null; pa
 
 export interface AdminFixture {
   app: FastifyInstance;
-  registry: MemoryRegistry;
+  registry: SqliteInstanceRegistry;
   tokens: TokenService;
   grants: Array<{ domain: string; kind: 'app' | 'konnector'; slug: string; scope: string | null }>;
 }
 
 /** A Fastify admin app with the routes, an error handler like the lead's, and recorded grants. */
 export async function adminApp(config: HearthConfig = testConfig(), overrides: Partial<AdminDeps> = {}): Promise<AdminFixture> {
-  const registry = new MemoryRegistry();
+  const dir = mkdtempSync(join(tmpdir(), 'hearth-admin-'));
+  // few argon2/PBKDF2 rounds are not the point here: the default iterations make create() slow
+  const registry = new SqliteInstanceRegistry(join(dir, 'registry.sqlite'), { kdfIterations: 1000 });
   const tokens = new TokenService(registry);
   const grants: AdminFixture['grants'] = [];
   const app = Fastify();
+  app.addHook('onClose', async () => {
+    await registry.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
   app.setErrorHandler(errorHandler);
   await registerAdminRoutes(app, {
     config, registry, tokens,
