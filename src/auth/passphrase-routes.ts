@@ -12,7 +12,7 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { BadRequest, HearthError, TooManyRequests, Unauthorized } from '../common/errors.js';
+import { BadRequest, HearthError, TooManyRequests } from '../common/errors.js';
 import { instanceOf } from '../data/http/context.js';
 import type { Instance } from '../instances/types.js';
 import { enforceLimit, type LimitName } from '../limits/index.js';
@@ -22,7 +22,8 @@ import { langOf, type Lang } from './login-page.js';
 import { isDerivedPassphrase, passphraseSalt } from './passphrase.js';
 import { passphraseText, renderChoosePage, renderMessagePage, renderResetPage, type PassphraseText } from './passphrase-page.js';
 import type { AuthDeps } from './routes.js';
-import { completeLogin, currentSession } from './session-http.js';
+import { requireOwner } from './owner.js';
+import { completeLogin } from './session-http.js';
 
 /** How long a mailed reset link lives (cozy-stack: about 15 minutes). */
 export const RESET_TOKEN_TTL_MS = 15 * 60 * 1000;
@@ -116,13 +117,6 @@ async function checkCurrent(deps: AuthDeps, instance: Instance, derived: unknown
   return false;
 }
 
-async function requireSession(deps: AuthDeps, req: FastifyRequest) {
-  const instance = instanceOf(req);
-  const session = await currentSession(deps, instance, req);
-  if (!session) throw new Unauthorized('no valid session: log in at /auth/login');
-  return { instance, session };
-}
-
 function requireJson(req: FastifyRequest): Record<string, unknown> {
   if (!isJson(req)) throw new HearthError(415, 'unsupported_media_type', 'send a JSON body (Content-Type: application/json)');
   return (req.body ?? {}) as Record<string, unknown>;
@@ -169,18 +163,19 @@ export function registerPassphraseRoutes(app: FastifyInstance, deps: AuthDeps): 
 
   // ---- change and check (session) ----
   app.put('/settings/passphrase', { bodyLimit: 16 * 1024 }, async (req, reply) => {
-    const { instance, session } = await requireSession(deps, req);
+    const { instance, session } = await requireOwner(deps, req, 'PUT');
     const body = requireJson(req);
     if (!isDerivedPassphrase(body.new_passphrase)) throw new BadRequest('"new_passphrase" must be a derived passphrase (see GET /settings/passphrase)');
     const iterations = iterationsOf(body.iterations, instance.kdfIterations);
     if (!(await checkCurrent(deps, instance, body.current_passphrase))) throw new BadRequest('the current passphrase is wrong', 'invalid_passphrase');
     await deps.registry.setDerivedPassphrase(instance, body.new_passphrase, iterations);
-    deps.sessions.deleteOthers(instance, session.id);
+    if (session) deps.sessions.deleteOthers(instance, session.id);
+    else deps.sessions.deleteAll(instance);
     return reply.code(204).send();
   });
 
   app.post('/settings/passphrase/check', { bodyLimit: 16 * 1024 }, async (req, reply) => {
-    const { instance } = await requireSession(deps, req);
+    const { instance } = await requireOwner(deps, req, 'PUT');
     const body = requireJson(req);
     if (!(await checkCurrent(deps, instance, body.passphrase))) return reply.code(403).send({ error: 'forbidden', message: 'wrong passphrase' });
     return reply.code(204).send();

@@ -9,6 +9,7 @@ import { TooManyRequests, Unauthorized } from '../common/errors.js';
 import { instanceOf } from '../data/http/context.js';
 import type { Instance, InstanceRegistry, PassphraseTokenStore, TwoFactorStore } from '../instances/types.js';
 import type { Mailer } from '../mail/mailer.js';
+import type { PermissionResolver } from '../permissions/resolve.js';
 import { enforceLimit, LOGIN_LOCKOUT, type LockOut, type RateLimiter } from '../limits/index.js';
 import { csrfForForm, csrfValid } from './csrf.js';
 import { parseFormBodies, requestHost, safeRedirect, withoutCors } from './http.js';
@@ -32,6 +33,8 @@ export interface AuthDeps {
   twoFactor: TwoFactorStore;
   /** Onboarding and reset-by-mail tokens (the SQLite registry). */
   passphraseTokens: PassphraseTokenStore;
+  /** The one permission module: settings routes also take tokens with rights on io.cozy.settings. */
+  perms: PermissionResolver;
 }
 
 export { currentSession };

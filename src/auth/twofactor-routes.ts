@@ -11,7 +11,7 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { randomBytes } from 'node:crypto';
-import { BadRequest, Conflict, HearthError, TooManyRequests, Unauthorized } from '../common/errors.js';
+import { BadRequest, Conflict, HearthError, TooManyRequests } from '../common/errors.js';
 import { instanceOf } from '../data/http/context.js';
 import type { Instance, TwoFactorState } from '../instances/types.js';
 import { enforceLimit, LOGIN_LOCKOUT } from '../limits/index.js';
@@ -20,7 +20,8 @@ import { requestHost } from './http.js';
 import { langOf, message, renderLoginPage, type Lang } from './login-page.js';
 import { isDerivedPassphrase, passphraseSalt } from './passphrase.js';
 import type { AuthDeps } from './routes.js';
-import { completeLogin, currentSession } from './session-http.js';
+import { requireOwner } from './owner.js';
+import { completeLogin } from './session-http.js';
 import { checkTwoFactorToken, mailCode, twoFactorToken, verifyMailCode } from './twofactor/mailcode.js';
 import { newRecoveryCodes, useRecoveryCode } from './twofactor/recovery.js';
 import { openSecret, sealSecret } from './twofactor/seal.js';
@@ -174,12 +175,6 @@ async function twoFactorLogin(deps: AuthDeps, req: FastifyRequest, reply: Fastif
   return completeLogin(deps, req, reply, instance, json, body.redirect);
 }
 
-async function requireOwner(deps: AuthDeps, req: FastifyRequest): Promise<Instance> {
-  const instance = instanceOf(req);
-  if (!(await currentSession(deps, instance, req))) throw new Unauthorized('no valid session: log in at /auth/login');
-  return instance;
-}
-
 class Unprocessable extends HearthError {
   constructor(reason: string, error = 'invalid_code') {
     super(422, error, reason);
@@ -214,7 +209,7 @@ export function registerTwoFactorRoutes(app: FastifyInstance, deps: AuthDeps): v
   app.post('/auth/twofactor', { bodyLimit: 16 * 1024 }, async (req, reply) => twoFactorLogin(deps, req, reply));
 
   app.post('/settings/twofactor/totp', async (req, reply) => {
-    const instance = await requireOwner(deps, req);
+    const { instance } = await requireOwner(deps, req, 'POST');
     const state = await deps.twoFactor.twoFactor(instance);
     if (state.authMode === 'two_factor_totp') throw new Conflict('an authenticator app is already enrolled: turn two-factor authentication off first');
     const secret = newTotpSecret();
@@ -224,7 +219,7 @@ export function registerTwoFactorRoutes(app: FastifyInstance, deps: AuthDeps): v
   });
 
   app.post('/settings/twofactor/totp/confirm', async (req, reply) => {
-    const instance = await requireOwner(deps, req);
+    const { instance } = await requireOwner(deps, req, 'POST');
     const body = (req.body ?? {}) as Record<string, unknown>;
     await enforceLimit(deps.limiter, 'twoFactorAttempts', instance.id);
     const state = await deps.twoFactor.twoFactor(instance);
@@ -239,14 +234,14 @@ export function registerTwoFactorRoutes(app: FastifyInstance, deps: AuthDeps): v
   });
 
   app.delete('/settings/twofactor', async (req, reply) => {
-    const instance = await requireOwner(deps, req);
+    const { instance } = await requireOwner(deps, req, 'DELETE');
     await checkOwnerPassphrase(deps, instance, ((req.body ?? {}) as Record<string, unknown>).passphrase);
     await deps.twoFactor.setTwoFactor(instance, BASIC);
     return reply.code(204).send();
   });
 
   app.put('/settings/instance/auth_mode', async (req, reply) => {
-    const instance = await requireOwner(deps, req);
+    const { instance } = await requireOwner(deps, req, 'PUT');
     const body = (req.body ?? {}) as Record<string, unknown>;
     const wanted = body.auth_mode;
     const state = await deps.twoFactor.twoFactor(instance);

@@ -28,7 +28,7 @@ export interface PublicDeps extends DataDeps {
   logger: Logger;
   checks: StatusCheck[];
   oauth: Omit<OAuthDeps, 'perms' | 'session'>;
-  auth: Omit<AuthDeps, 'registry'>;
+  auth: Omit<AuthDeps, 'registry' | 'perms'>;
 }
 
 /**
@@ -85,7 +85,7 @@ export async function buildPublicApp(deps: PublicDeps): Promise<FastifyInstance>
   registerStatusRoutes(app, deps.checks, deps.config.dev);
   registerDataRoutes(app, deps);
   registerOAuthRoutes(app, { ...deps.oauth, perms: deps.perms, session: { registry: deps.registry, sessions: deps.auth.sessions } });
-  registerAuthRoutes(app, { ...deps.auth, registry: deps.registry });
+  registerAuthRoutes(app, { ...deps.auth, registry: deps.registry, perms: deps.perms });
   registerPermissionRoutes(app, { perms: deps.perms });
   registerSharePasswordRoute(app, { perms: deps.perms, limiter: deps.auth.limiter });
   return app;
