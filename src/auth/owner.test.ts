@@ -34,7 +34,8 @@ describe('the session cookie alone', () => {
 
   it('is refused from an app subdomain or another site, and nothing changes', async () => {
     const app = `http://drive.localhost:${h.port}`;
-    for (const headers of [{ cookie, origin: app }, { cookie, origin: 'https://evil.example' }, { cookie, 'sec-fetch-site': 'same-site' }, { cookie, 'sec-fetch-site': 'cross-site' }]) {
+    const attempts: Array<Record<string, string>> = [{ cookie, origin: app }, { cookie, origin: 'https://evil.example' }, { cookie, 'sec-fetch-site': 'same-site' }, { cookie, 'sec-fetch-site': 'cross-site' }];
+    for (const headers of attempts) {
       const res = await enrol(headers);
       expect(res.status).toBe(403);
       expect(res.text).not.toContain('secret');
