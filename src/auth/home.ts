@@ -10,8 +10,8 @@ import { CSS, esc, langOf, type Lang } from './login-page.js';
 import { currentSession, type SessionDeps } from './session-http.js';
 
 const STRINGS = {
-  en: { title: 'Home', hello: 'Hello {name}', body: 'Your data lives at {domain}. Apps will appear here once installed.', logout: 'Log out', sessions: 'Active sessions: {n}' },
-  fr: { title: 'Accueil', hello: 'Bonjour {name}', body: 'Vos données sont sur {domain}. Les applications apparaîtront ici une fois installées.', logout: 'Se déconnecter', sessions: 'Sessions actives : {n}' },
+  en: { title: 'Home', hello: 'Hello {name}', body: 'Your data lives at {domain}. Apps will appear here once installed.', logout: 'Log out', sessions: 'Active sessions: {n}', security: 'Security: passphrase, two-factor authentication, sessions' },
+  fr: { title: 'Accueil', hello: 'Bonjour {name}', body: 'Vos données sont sur {domain}. Les applications apparaîtront ici une fois installées.', logout: 'Se déconnecter', sessions: 'Sessions actives : {n}', security: 'Sécurité : phrase de passe, authentification à deux facteurs, sessions' },
 } as const;
 
 const SCRIPT = `document.getElementById('logout').addEventListener('click',async()=>{await fetch('/auth/login',{method:'DELETE',credentials:'same-origin'});location.href='/auth/login'});`;
@@ -24,6 +24,7 @@ function page(lang: Lang, instance: Instance, sessions: number, nonce: string): 
 <title>${esc(s.title)} · ${esc(name)}</title><style nonce="${nonce}">${CSS}</style></head>
 <body><main><h1>${esc(s.hello.replace('{name}', name))}</h1>
 <p>${esc(s.body.replace('{domain}', instance.domain))}</p><p>${esc(s.sessions.replace('{n}', String(sessions)))}</p>
+<p><a id="security" href="/auth/security">${esc(s.security)}</a></p>
 <button type="button" id="logout">${esc(s.logout)}</button></main><script nonce="${nonce}">${SCRIPT}</script></body></html>`;
 }
 
