@@ -20,6 +20,7 @@ import { completeLogin, currentSession, sessionCookie } from './session-http.js'
 import { beginTwoFactor, registerTwoFactorRoutes } from './twofactor-routes.js';
 import { registerHome } from './home.js';
 import { registerPassphraseRoutes } from './passphrase-routes.js';
+import { registerSecurityPage } from './security-routes.js';
 
 export interface AuthDeps {
   registry: InstanceRegistry;
@@ -104,8 +105,7 @@ async function login(deps: AuthDeps, req: FastifyRequest, reply: FastifyReply): 
     return fail(401, 'wrong', { n: LOGIN_LOCKOUT.threshold - after.failures });
   }
   // With two-factor authentication the passphrase step does not reset the lock-out: the second step's failures count too.
-  const second = await beginTwoFactor(deps, req, reply, instance, { json, lang, redirect: body.redirect });
-  if (second) return second;
+  if (await beginTwoFactor(deps, req, reply, instance, { json, lang, redirect: body.redirect })) return reply;
   deps.lockout.success(instance.id);
   return completeLogin(deps, req, reply, instance, json, body.redirect);
 }
@@ -132,6 +132,7 @@ async function authPlugin(app: FastifyInstance, deps: AuthDeps): Promise<void> {
   });
   registerTwoFactorRoutes(app, deps);
   registerPassphraseRoutes(app, deps);
+  registerSecurityPage(app, deps);
   app.get('/settings/sessions', async (req, reply) => {
     const { instance } = await requireSession(deps, req);
     const data = deps.sessions.list(instance).map(jsonApiSession);

@@ -78,13 +78,16 @@ async function sendMailCode(deps: AuthDeps, instance: Instance): Promise<void> {
   });
 }
 
+/** Marks a sent reply. A FastifyReply is a thenable: returned from an async function, `await` would give undefined. */
+const sent = (_reply: FastifyReply): true => true;
+
 /**
- * Called after a correct passphrase: null when the instance has no second factor (log in now);
- * otherwise the answer asking for it (the page, or `{two_factor_token}` for a JSON client).
+ * Called after a correct passphrase: false when the instance has no second factor (log in now);
+ * otherwise it sends the answer asking for it (the page, or `{two_factor_token}` for a JSON client) and returns true.
  */
-export async function beginTwoFactor(deps: AuthDeps, req: FastifyRequest, reply: FastifyReply, instance: Instance, ctx: Ctx): Promise<FastifyReply | null> {
+export async function beginTwoFactor(deps: AuthDeps, req: FastifyRequest, reply: FastifyReply, instance: Instance, ctx: Ctx): Promise<boolean> {
   const state = await deps.twoFactor.twoFactor(instance);
-  if (state.authMode === 'basic') return null;
+  if (state.authMode === 'basic') return false;
   const token = twoFactorToken((await deps.registry.secrets(instance)).session, instance.id);
   if (state.authMode === 'two_factor_mail') {
     // Mail codes change every 30 s: the one of a step already used to log in would be refused as a replay.
@@ -93,8 +96,8 @@ export async function beginTwoFactor(deps: AuthDeps, req: FastifyRequest, reply:
       const s = Math.ceil(wait / 1000);
       const text = twoFactorText(ctx.lang, 'mailWait', { s });
       void reply.header('Retry-After', String(s));
-      if (ctx.json) return reply.code(429).send({ error: 'rate', message: text });
-      return loginPageReply(req, reply, instance, 429, text, ctx.redirect);
+      if (ctx.json) return sent(reply.code(429).send({ error: 'rate', message: text }));
+      return sent(loginPageReply(req, reply, instance, 429, text, ctx.redirect));
     }
     try {
       await sendMailCode(deps, instance);
@@ -102,13 +105,13 @@ export async function beginTwoFactor(deps: AuthDeps, req: FastifyRequest, reply:
       if (!(err instanceof TooManyRequests)) throw err;
       const text = twoFactorText(ctx.lang, 'mailRate');
       // Recovery codes still work, so the page is shown anyway.
-      if (ctx.json) return reply.code(429).header('Retry-After', err.headers['Retry-After'] ?? '60').send({ error: 'rate', message: text, two_factor_token: token });
-      return pageReply(req, reply, instance, { status: 429, token, mode: 'mail', error: text, redirect: ctx.redirect });
+      if (ctx.json) return sent(reply.code(429).header('Retry-After', err.headers['Retry-After'] ?? '60').send({ error: 'rate', message: text, two_factor_token: token }));
+      return sent(pageReply(req, reply, instance, { status: 429, token, mode: 'mail', error: text, redirect: ctx.redirect }));
     }
   }
   void reply.header('Cache-Control', 'no-store');
-  if (ctx.json) return reply.code(200).send({ two_factor_token: token });
-  return pageReply(req, reply, instance, { status: 200, token, mode: modeOf(state), error: null, redirect: ctx.redirect });
+  if (ctx.json) return sent(reply.code(200).send({ two_factor_token: token }));
+  return sent(pageReply(req, reply, instance, { status: 200, token, mode: modeOf(state), error: null, redirect: ctx.redirect }));
 }
 
 /** Checks a passcode against the instance's second factor; records what it used (step, recovery code). */
