@@ -1,0 +1,153 @@
+/**
+ * The local-disk blob engine. Layout, per namespace (instance id):
+ *
+ *   <root>/<ns>/<sub>/.tmp/<key>.part   a write in progress (removed on failure, or by cleanTemporary)
+ *   <root>/<ns>/<sub>/<k0k1>/<key>      a blob: 32 hex characters, spread over 256 folders
+ *
+ * A write streams into the .part file through an MD5 and a byte counter, fsyncs it, renames it
+ * into place and fsyncs the folder, so that a blob that `write` returned survives a power cut.
+ * Nothing refers to it yet: the file system's metadata commit does, after this (see store.ts).
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { NotFound } from '../../common/errors.js';
+import {
+  BLOB_KEY_RE, BlobMismatch, BlobTooLarge, InsufficientStorage, type BlobInfo, type BlobStore, type ByteRange, type WriteOptions,
+} from './store.js';
+
+const NS_RE = /^[0-9a-f]{32}$/;
+const TMP = '.tmp';
+const FULL = new Set(['ENOSPC', 'EDQUOT', 'EFBIG']);
+
+async function fsyncDir(dir: string): Promise<void> {
+  const fh = await open(dir, 'r');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Checks one more chunk against the limits: the size so far is `n`. */
+function checkSize(opts: WriteOptions, n: number): void {
+  if (opts.expectedSize !== undefined && n > opts.expectedSize) {
+    throw new BlobMismatch(`the body is longer than its announced ${opts.expectedSize} bytes`, 'size_mismatch');
+  }
+  if (n > opts.maxBytes) throw new BlobTooLarge(`the file is larger than the ${opts.maxBytes} bytes allowed (quota or size limit)`);
+}
+
+export class LocalBlobStore implements BlobStore {
+  /** `root`: the folder holding one folder per namespace; `sub`: the blobs' folder inside it. */
+  constructor(private readonly root: string, private readonly sub = 'files') {}
+
+  private dir(ns: string): string {
+    if (!NS_RE.test(ns)) throw new Error(`invalid blob namespace ${ns.slice(0, 40)}`);
+    return join(this.root, ns, this.sub);
+  }
+
+  private path(ns: string, key: string): string {
+    if (!BLOB_KEY_RE.test(key)) throw new NotFound(`no blob ${key.slice(0, 40)}`);
+    return join(this.dir(ns), key.slice(0, 2), key);
+  }
+
+  async write(ns: string, body: Readable, opts: WriteOptions): Promise<BlobInfo> {
+    const dir = this.dir(ns);
+    const tmpDir = join(dir, TMP);
+    await mkdir(tmpDir, { recursive: true, mode: 0o700 });
+    const key = randomBytes(16).toString('hex');
+    const tmp = join(tmpDir, `${key}.part`);
+    const fh = await open(tmp, 'wx', 0o600);
+    const hash = createHash('md5');
+    const count = { n: 0 };
+    try {
+      // leaving the loop early (a limit, a disk error) destroys the body: the upload stops being read
+      for await (const chunk of body as AsyncIterable<Buffer>) {
+        count.n += chunk.length;
+        checkSize(opts, count.n);
+        hash.update(chunk);
+        // a write may be short (a disk filling up): go on until all is written or the disk says ENOSPC
+        for (let at = 0; at < chunk.length;) at += (await fh.write(chunk, at, chunk.length - at)).bytesWritten;
+      }
+      if (opts.expectedSize !== undefined && count.n !== opts.expectedSize) {
+        throw new BlobMismatch(`the body has ${count.n} bytes, not the ${opts.expectedSize} announced`, 'size_mismatch');
+      }
+      const md5 = hash.digest('base64');
+      if (opts.expectedMd5 !== undefined && md5 !== opts.expectedMd5) {
+        throw new BlobMismatch(`the content's MD5 is ${md5}, not the ${opts.expectedMd5} given in Content-MD5`, 'invalid_checksum');
+      }
+      await fh.sync();
+      await fh.close();
+      const finalDir = join(dir, key.slice(0, 2));
+      await mkdir(finalDir, { recursive: true, mode: 0o700 });
+      await rename(tmp, join(finalDir, key));
+      await fsyncDir(finalDir);
+      return { key, size: count.n, md5 };
+    } catch (err) {
+      await fh.close().catch(() => undefined);
+      await rm(tmp, { force: true });
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code !== undefined && FULL.has(code)) throw new InsufficientStorage();
+      throw err;
+    }
+  }
+
+  async read(ns: string, key: string, range?: ByteRange): Promise<Readable> {
+    let fh;
+    try {
+      fh = await open(this.path(ns, key), 'r');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new NotFound(`no blob ${key}`);
+      throw err;
+    }
+    return fh.createReadStream(range ? { start: range.start, end: range.end } : {});
+  }
+
+  async size(ns: string, key: string): Promise<number | null> {
+    try {
+      return (await stat(this.path(ns, key))).size;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT' || err instanceof NotFound) return null;
+      throw err;
+    }
+  }
+
+  async remove(ns: string, key: string): Promise<void> {
+    await rm(this.path(ns, key), { force: true });
+  }
+
+  async *keys(ns: string): AsyncIterable<string> {
+    const dir = this.dir(ns);
+    let folders: string[];
+    try {
+      folders = await readdir(dir);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw err;
+    }
+    for (const folder of folders.filter((f) => /^[0-9a-f]{2}$/.test(f)).sort()) {
+      for (const name of (await readdir(join(dir, folder))).sort()) {
+        if (BLOB_KEY_RE.test(name) && name.startsWith(folder)) yield name;
+      }
+    }
+  }
+
+  /** At start-up only (before any write of this process): a .part file is either a live write or a dead one. */
+  async cleanTemporary(ns: string): Promise<number> {
+    const tmpDir = join(this.dir(ns), TMP);
+    let names: string[];
+    try {
+      names = await readdir(tmpDir);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 0;
+      throw err;
+    }
+    await Promise.all(names.map((n) => rm(join(tmpDir, n), { force: true })));
+    return names.length;
+  }
+
+  async drop(ns: string): Promise<void> {
+    await rm(this.dir(ns), { recursive: true, force: true });
+  }
+}

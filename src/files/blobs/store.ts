@@ -1,0 +1,65 @@
+/**
+ * The blob store behind /files: file contents, streamed in and out, never held in memory.
+ * One namespace per instance. A blob is written under a fresh key and becomes durable before
+ * `write` resolves, but nothing shows it until the file system commits a document that names
+ * its key: a crash before that commit leaves an orphan blob (found by `keys()` for fsck), never
+ * a visible half file. The local-disk engine is in ./local.ts; object storage comes with the
+ * scale-out work and implements the same interface.
+ */
+import type { Readable } from 'node:stream';
+import { HearthError, PayloadTooLarge, PreconditionFailed } from '../../common/errors.js';
+
+export interface BlobInfo {
+  /** The blob's key in its namespace: 32 lowercase hex characters. */
+  key: string;
+  size: number;
+  /** MD5 of the content, base64 (cozy's `md5sum`). */
+  md5: string;
+}
+
+export interface WriteOptions {
+  /** Refuse (PayloadTooLarge, 413) as soon as more bytes than this arrive. */
+  maxBytes: number;
+  /** If given, the exact size the body must have (a Content-Length): 412 otherwise. */
+  expectedSize?: number;
+  /** If given, the MD5 (base64) the content must have (Content-MD5): 412 otherwise. */
+  expectedMd5?: string;
+}
+
+/** Inclusive byte range, as HTTP's Range. */
+export interface ByteRange {
+  start: number;
+  end: number;
+}
+
+export interface BlobStore {
+  /** Streams `body` into a new durable blob; on any failure nothing is left behind. */
+  write(ns: string, body: Readable, opts: WriteOptions): Promise<BlobInfo>;
+  /** The blob's bytes (or a range of them). */
+  read(ns: string, key: string, range?: ByteRange): Promise<Readable>;
+  /** The blob's size, or null when there is no such blob. */
+  size(ns: string, key: string): Promise<number | null>;
+  /** Removes a blob (no error if it is already gone). */
+  remove(ns: string, key: string): Promise<void>;
+  /** Every blob key of a namespace, for fsck. */
+  keys(ns: string): AsyncIterable<string>;
+  /** Removes what interrupted writes left (temporary files); returns how many. */
+  cleanTemporary(ns: string): Promise<number>;
+  /** Removes a whole namespace (an instance being destroyed). */
+  drop(ns: string): Promise<void>;
+}
+
+export const BLOB_KEY_RE = /^[0-9a-f]{32}$/;
+
+/** The body is bigger than allowed (quota, or the file's announced size). */
+export class BlobTooLarge extends PayloadTooLarge {}
+
+/** The content does not match its announced MD5 or size: cozy-stack answers 412. */
+export class BlobMismatch extends PreconditionFailed {}
+
+/** The disk (or the object store) is full: 507 Insufficient Storage, and nothing was written. */
+export class InsufficientStorage extends HearthError {
+  constructor(reason = 'the server has no room left to store this file: free some disk space, then retry') {
+    super(507, 'insufficient_storage', reason);
+  }
+}
