@@ -11,7 +11,7 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { randomBytes } from 'node:crypto';
-import { BadRequest, Conflict, HearthError, TooManyRequests } from '../common/errors.js';
+import { BadRequest, Conflict, TooManyRequests, UnprocessableEntity } from '../common/errors.js';
 import { instanceOf } from '../data/http/context.js';
 import type { Instance, TwoFactorState } from '../instances/types.js';
 import { enforceLimit, LOGIN_LOCKOUT } from '../limits/index.js';
@@ -178,12 +178,6 @@ async function twoFactorLogin(deps: AuthDeps, req: FastifyRequest, reply: Fastif
   return completeLogin(deps, req, reply, instance, json, body.redirect);
 }
 
-class Unprocessable extends HearthError {
-  constructor(reason: string, error = 'invalid_code') {
-    super(422, error, reason);
-  }
-}
-
 /** The passphrase again, for turning the second factor off; failures count in the login lock-out. */
 async function checkOwnerPassphrase(deps: AuthDeps, instance: Instance, given: unknown): Promise<void> {
   const status = deps.lockout.status(instance.id);
@@ -193,7 +187,7 @@ async function checkOwnerPassphrase(deps: AuthDeps, instance: Instance, given: u
   if (!isDerivedPassphrase(given)) throw new BadRequest('send the derived passphrase in "passphrase" to turn two-factor authentication off', 'passphrase_required');
   if (!(await deps.registry.checkPassphrase(instance, given))) {
     deps.lockout.failure(instance.id);
-    throw new Unprocessable('wrong passphrase', 'wrong_passphrase');
+    throw new UnprocessableEntity('wrong passphrase', 'wrong_passphrase');
   }
 }
 
@@ -230,7 +224,7 @@ export function registerTwoFactorRoutes(app: FastifyInstance, deps: AuthDeps): v
       ? openSecret((await deps.registry.secrets(instance)).session, instance.id, state.totpSecret) : null;
     if (!clear) throw new Conflict('no enrolment is pending: start with POST /settings/twofactor/totp');
     const r = await verifyTotp(clear, str(body.code));
-    if (!r.valid || r.step === undefined) throw new Unprocessable('wrong code: type the code your authenticator app shows now');
+    if (!r.valid || r.step === undefined) throw new UnprocessableEntity('wrong code: type the code your authenticator app shows now', 'invalid_code');
     const { codes, hashes } = await newRecoveryCodes();
     await deps.twoFactor.setTwoFactor(instance, { authMode: 'two_factor_totp', totpLastStep: r.step, recoveryHashes: hashes });
     return reply.header('Cache-Control', 'no-store').send({ auth_mode: 'two_factor_totp', recovery_codes: codes });
@@ -269,7 +263,7 @@ export function registerTwoFactorRoutes(app: FastifyInstance, deps: AuthDeps): v
     const r = await verifyMailCode((await deps.registry.secrets(instance)).session, instance.id, code, { lastUsedStep: state.mailLastStep ?? undefined });
     // The step is not recorded: the activation code only switches the mode, and recording it would
     // refuse the login code mailed in the same 30 s (the same code).
-    if (!r.valid) throw new Unprocessable('wrong or expired activation code');
+    if (!r.valid) throw new UnprocessableEntity('wrong or expired activation code', 'invalid_code');
     await deps.twoFactor.setTwoFactor(instance, { ...BASIC, authMode: 'two_factor_mail' });
     return reply.code(204).send();
   });

@@ -56,6 +56,12 @@ export class PayloadTooLarge extends HearthError {
     super(413, 'too_large', reason);
   }
 }
+/** Well-formed but refused parameters (a forbidden file name…): cozy-stack answers 422. */
+export class UnprocessableEntity extends HearthError {
+  constructor(reason: string, error = 'unprocessable_entity') {
+    super(422, error, reason);
+  }
+}
 export class UnsupportedMediaType extends HearthError {
   constructor(reason: string) {
     super(415, 'bad_content_type', reason);

@@ -123,6 +123,8 @@ export interface DocStore {
   /** Writes one document (new_edits=true): 409 on a stale or missing _rev. */
   put(doctype: string, doc: Doc): Promise<{ id: string; rev: string; doc: Doc }>;
   bulkDocs(doctype: string, docs: Doc[], newEdits: boolean): Promise<WriteResult[]>;
+  /** Writes several documents all or nothing, in one transaction: a stale `_rev` on any of them (409) writes none. */
+  putAll(doctype: string, docs: Doc[]): Promise<Array<{ id: string; rev: string; doc: Doc }>>;
   bulkGet(doctype: string, items: BulkGetRequestItem[], opts: { revs?: boolean; latest?: boolean; attachments?: boolean }): Promise<BulkGetResultItem[]>;
   revsDiff(doctype: string, request: Record<string, string[]>): Promise<Record<string, { missing: string[]; possible_ancestors?: string[] }>>;
   allDocs(doctype: string, opts: AllDocsOptions): Promise<AllDocsResult>;

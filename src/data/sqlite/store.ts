@@ -113,6 +113,11 @@ export class SqliteDocStore implements DocStore {
     return this.write(doctype, (ctx) => writeNewEdit(ctx, doc));
   }
 
+  putAll(doctype: string, docs: Doc[]): Promise<Array<{ id: string; rev: string; doc: Doc }>> {
+    // one savepoint for all: the first failure rolls every one of them back
+    return this.write(doctype, (ctx) => docs.map((doc) => writeNewEdit(ctx, doc)));
+  }
+
   async bulkDocs(doctype: string, docs: Doc[], newEdits: boolean): Promise<WriteResult[]> {
     // Each document is its own savepoint: one bad doc does not fail the others.
     const results = await Promise.all(

@@ -1,0 +1,296 @@
+/**
+ * The virtual file system of an instance: io.cozy.files documents in the DocStore, contents in
+ * the BlobStore. Every change that reads then writes the tree (a name taken, a subtree moved,
+ * the quota) runs under the instance's lock, and several documents change in one transaction
+ * (DocStore.putAll), so concurrent requests never see half a move nor lose an update.
+ *
+ * Write order for contents: the blob is streamed and made durable first, then the document that
+ * names it is committed. A crash in between leaves an orphan blob that nothing shows and that
+ * fsck reports (and can remove); a file is never visible before all its bytes are on disk.
+ */
+import type { Readable } from 'node:stream';
+import { Conflict, NotFound, PayloadTooLarge, PreconditionFailed, UnprocessableEntity } from '../common/errors.js';
+import type { Locks } from '../common/locks.js';
+import type { Doc, DocStore } from '../data/store.js';
+import type { Instance } from '../instances/types.js';
+import type { BlobStore, ByteRange } from './blobs/store.js';
+import { mimeOf } from './mime.js';
+import {
+  FILES_DOCTYPE, ROOT_DIR_ID, TRASH_DIR_ID, TRASH_NAME, TRASH_PATH, classOf, isDir, joinPath, validateName, validatePath, type FileDoc,
+} from './types.js';
+
+export interface FileSystemDeps {
+  storeOf: (instance: Instance) => DocStore;
+  blobs: BlobStore;
+  locks: Locks;
+  now?: () => Date;
+}
+
+export interface NewDir {
+  dirId: string;
+  name: string;
+  tags?: string[];
+  createdAt?: string;
+  app?: string;
+}
+
+export interface NewFile extends NewDir {
+  body: Readable;
+  /** Content-Length (or Size=): checked against the quota before reading a byte, then exactly. */
+  size?: number;
+  /** Content-MD5, base64. */
+  md5?: string;
+  mime?: string;
+  executable?: boolean;
+}
+
+export interface FileChange {
+  name?: string;
+  dirId?: string;
+  tags?: string[];
+  executable?: boolean;
+  /** The `_rev` the client last saw (If-Match): 412 if the document changed since. */
+  ifMatch?: string;
+}
+
+const DIR_INDEX = { ddoc: '_design/hearth-vfs-children', name: 'children', fields: [{ field: 'dir_id', dir: 'asc' as const }, { field: 'name', dir: 'asc' as const }] };
+const PATH_INDEX = { ddoc: '_design/hearth-vfs-path', name: 'path', fields: [{ field: 'path', dir: 'asc' as const }] };
+
+export class FileSystem {
+  private readonly now: () => Date;
+  /** Bytes used per instance (every file, trashed ones too), computed once, then kept up to date under the lock. */
+  private readonly usage = new Map<string, number>();
+  private readonly ready = new Set<string>();
+
+  constructor(private readonly deps: FileSystemDeps) {
+    this.now = deps.now ?? (() => new Date());
+  }
+
+  /** The instance's DocStore (for the other modules of files/). */
+  store(instance: Instance): DocStore {
+    return this.deps.storeOf(instance);
+  }
+
+  /** Runs `fn` under the instance's file-system lock (for the other modules of files/). */
+  lock<T>(instance: Instance, fn: () => Promise<T>): Promise<T> {
+    return this.deps.locks.withLock(`vfs:${instance.id}`, fn);
+  }
+
+  get blobs(): BlobStore {
+    return this.deps.blobs;
+  }
+
+  get clock(): () => Date {
+    return this.now;
+  }
+
+  /** Creates the root, the trash and the indexes on first use. */
+  async init(instance: Instance): Promise<void> {
+    if (this.ready.has(instance.id)) return;
+    const store = this.store(instance);
+    await store.createIndex(FILES_DOCTYPE, DIR_INDEX);
+    await store.createIndex(FILES_DOCTYPE, PATH_INDEX);
+    for (const [id, name, path, dirId] of [[ROOT_DIR_ID, '', '/', ''], [TRASH_DIR_ID, TRASH_NAME, TRASH_PATH, ROOT_DIR_ID]] as const) {
+      if (!(await this.find(instance, id))) {
+        const at = this.now().toISOString();
+        await store.put(FILES_DOCTYPE, { _id: id, type: 'directory', name, dir_id: dirId, path, created_at: at, updated_at: at, tags: [], cozyMetadata: this.meta(at) }).catch((err: unknown) => {
+          if (!(err instanceof Conflict)) throw err; // created meanwhile by another request
+        });
+      }
+    }
+    this.ready.add(instance.id);
+  }
+
+  private meta(at: string, app?: string): Doc {
+    return { doctypeVersion: '1', metadataVersion: 1, createdAt: at, updatedAt: at, ...(app ? { createdByApp: app, updatedByApps: [{ slug: app, date: at }] } : {}) };
+  }
+
+  private async find(instance: Instance, id: string): Promise<FileDoc | null> {
+    try {
+      const doc = await this.store(instance).get(FILES_DOCTYPE, id);
+      return doc._deleted ? null : (doc as FileDoc);
+    } catch (err) {
+      if (err instanceof NotFound) return null;
+      throw err;
+    }
+  }
+
+  async stat(instance: Instance, id: string): Promise<FileDoc> {
+    await this.init(instance);
+    const doc = await this.find(instance, id);
+    if (!doc) throw new NotFound(`no file or directory ${id.slice(0, 100)}`);
+    return doc;
+  }
+
+  async dir(instance: Instance, id: string): Promise<FileDoc> {
+    const doc = await this.stat(instance, id);
+    if (!isDir(doc)) throw new UnprocessableEntity(`${id.slice(0, 100)} is a file, not a directory`, 'not_a_directory');
+    return doc;
+  }
+
+  /** The child of `dirId` named `name`, or null. */
+  async child(instance: Instance, dirId: string, name: string): Promise<FileDoc | null> {
+    const res = await this.store(instance).find(FILES_DOCTYPE, { selector: { dir_id: dirId, name }, limit: 1, skip: 0 });
+    return (res.docs[0] as FileDoc | undefined) ?? null;
+  }
+
+  async statByPath(instance: Instance, raw: unknown): Promise<FileDoc> {
+    await this.init(instance);
+    const path = validatePath(raw);
+    const dirs = await this.store(instance).find(FILES_DOCTYPE, { selector: { path }, limit: 1, skip: 0 });
+    if (dirs.docs[0]) return dirs.docs[0] as FileDoc;
+    const i = path.lastIndexOf('/');
+    const parent = i === 0 ? '/' : path.slice(0, i);
+    const dir = (await this.store(instance).find(FILES_DOCTYPE, { selector: { path: parent }, limit: 1, skip: 0 })).docs[0];
+    const file = dir ? await this.child(instance, String(dir._id), path.slice(i + 1)) : null;
+    if (!file) throw new NotFound(`no file or directory at ${path.slice(0, 300)}`);
+    return file;
+  }
+
+  /** The full path of a file or directory. */
+  async pathOf(instance: Instance, doc: FileDoc): Promise<string> {
+    if (isDir(doc)) return String(doc.path);
+    return joinPath(String((await this.stat(instance, doc.dir_id)).path), doc.name);
+  }
+
+  /** Ids from the root down to `doc`'s parent, then `doc` itself: what a rule on a directory covers. */
+  async lineage(instance: Instance, doc: FileDoc): Promise<string[]> {
+    const ids = [doc._id];
+    for (let cur = doc; cur._id !== ROOT_DIR_ID && cur.dir_id;) {
+      cur = await this.stat(instance, cur.dir_id);
+      ids.unshift(cur._id);
+    }
+    return ids;
+  }
+
+  /** A directory's children by name, `limit` at a time; `cursor` is the last name of the previous page. */
+  async children(instance: Instance, dirId: string, opts: { limit: number; cursor?: string }): Promise<{ docs: FileDoc[]; next: string | null }> {
+    const selector: Record<string, unknown> = { dir_id: dirId, name: opts.cursor === undefined ? { $gte: '' } : { $gt: opts.cursor } };
+    const sort = [{ field: 'dir_id', dir: 'asc' as const }, { field: 'name', dir: 'asc' as const }];
+    const res = await this.store(instance).find(FILES_DOCTYPE, { selector, sort, limit: opts.limit + 1, skip: 0 });
+    const docs = res.docs.slice(0, opts.limit) as FileDoc[];
+    return { docs, next: res.docs.length > opts.limit ? (docs.at(-1)?.name ?? null) : null };
+  }
+
+  async assertFreeName(instance: Instance, dirId: string, name: string, self?: string): Promise<void> {
+    const taken = await this.child(instance, dirId, name);
+    if (taken && taken._id !== self) throw new Conflict(`a file or directory named "${name}" already exists there`);
+  }
+
+  /** The directory where new things go: it must exist, be a directory and not be in the trash. */
+  async target(instance: Instance, dirId: string): Promise<FileDoc> {
+    const dir = await this.dir(instance, dirId);
+    if (dir._id === TRASH_DIR_ID || String(dir.path).startsWith(`${TRASH_PATH}/`)) throw new UnprocessableEntity('nothing can be created in the trash', 'in_trash');
+    return dir;
+  }
+
+  async createDir(instance: Instance, o: NewDir): Promise<FileDoc> {
+    const name = validateName(o.name);
+    return this.lock(instance, async () => {
+      const parent = await this.target(instance, o.dirId);
+      await this.assertFreeName(instance, parent._id, name);
+      const at = this.now().toISOString();
+      const doc: Doc = {
+        type: 'directory', name, dir_id: parent._id, path: joinPath(String(parent.path), name),
+        created_at: o.createdAt ?? at, updated_at: at, tags: o.tags ?? [], cozyMetadata: this.meta(at, o.app),
+      };
+      return (await this.store(instance).put(FILES_DOCTYPE, doc)).doc as FileDoc;
+    });
+  }
+
+  async diskUsage(instance: Instance): Promise<number> {
+    await this.init(instance);
+    const known = this.usage.get(instance.id);
+    if (known !== undefined) return known;
+    let used = 0;
+    let bookmark: string | undefined;
+    for (;;) {
+      const page = await this.store(instance).find(FILES_DOCTYPE, { selector: { type: 'file' }, fields: ['size'], limit: 1000, skip: 0, ...(bookmark ? { bookmark } : {}) });
+      for (const d of page.docs) used += Number(d.size ?? 0);
+      if (page.docs.length < 1000) break;
+      bookmark = page.bookmark;
+    }
+    this.usage.set(instance.id, used);
+    return used;
+  }
+
+  /** Bytes still free under the instance's quota (Infinity without one). */
+  private async room(instance: Instance): Promise<number> {
+    if (instance.diskQuota === null) return Number.MAX_SAFE_INTEGER;
+    return Math.max(0, instance.diskQuota - (await this.diskUsage(instance)));
+  }
+
+  private async writeBlob(instance: Instance, body: Readable, size: number | undefined, md5: string | undefined, freed = 0) {
+    const room = (await this.room(instance)) + freed;
+    if (size !== undefined && size > room) throw new PayloadTooLarge(`the file (${size} bytes) does not fit in the ${room} bytes left of the quota`);
+    return this.deps.blobs.write(instance.id, body, { maxBytes: room, ...(size === undefined ? {} : { expectedSize: size }), ...(md5 ? { expectedMd5: md5 } : {}) });
+  }
+
+  addUsage(instance: Instance, delta: number): void {
+    const cur = this.usage.get(instance.id);
+    if (cur !== undefined) this.usage.set(instance.id, cur + delta);
+  }
+
+  async upload(instance: Instance, o: NewFile): Promise<FileDoc> {
+    const name = validateName(o.name);
+    // fail early, before reading the body (the checks are repeated under the lock)
+    const parent = await this.target(instance, o.dirId);
+    await this.assertFreeName(instance, parent._id, name);
+    const blob = await this.writeBlob(instance, o.body, o.size, o.md5);
+    try {
+      return await this.lock(instance, async () => {
+        await this.target(instance, parent._id);
+        await this.assertFreeName(instance, parent._id, name);
+        if (blob.size > (await this.room(instance))) throw new PayloadTooLarge('the quota was reached while the file was uploaded');
+        const at = this.now().toISOString();
+        const mime = mimeOf(name, o.mime);
+        const doc: Doc = {
+          type: 'file', name, dir_id: parent._id, created_at: o.createdAt ?? at, updated_at: at, tags: o.tags ?? [],
+          size: String(blob.size), md5sum: blob.md5, mime, class: classOf(mime), executable: o.executable === true, trashed: false,
+          internal_vfs_id: blob.key, cozyMetadata: { ...this.meta(at, o.app), uploadedAt: at },
+        };
+        const written = (await this.store(instance).put(FILES_DOCTYPE, doc)).doc as FileDoc;
+        this.addUsage(instance, blob.size);
+        return written;
+      });
+    } catch (err) {
+      await this.deps.blobs.remove(instance.id, blob.key);
+      throw err;
+    }
+  }
+
+  /** New contents for a file (PUT /files/:id); the old blob goes once the new document is committed. */
+  async overwrite(instance: Instance, id: string, o: Omit<NewFile, 'dirId' | 'name' | 'tags' | 'createdAt'> & { ifMatch?: string }): Promise<FileDoc> {
+    const current = await this.stat(instance, id);
+    if (isDir(current)) throw new UnprocessableEntity('a directory has no content to overwrite', 'not_a_file');
+    if (o.ifMatch !== undefined && o.ifMatch !== current._rev) throw new PreconditionFailed('the file changed since this revision (If-Match)');
+    const blob = await this.writeBlob(instance, o.body, o.size, o.md5, Number(current.size));
+    try {
+      const { doc, old } = await this.lock(instance, async () => {
+        const now = await this.stat(instance, id);
+        if (o.ifMatch !== undefined && o.ifMatch !== now._rev) throw new PreconditionFailed('the file changed since this revision (If-Match)');
+        const at = this.now().toISOString();
+        const mime = mimeOf(now.name, o.mime);
+        const next: Doc = {
+          ...now, size: String(blob.size), md5sum: blob.md5, mime, class: classOf(mime), updated_at: at, internal_vfs_id: blob.key,
+          ...(o.executable === undefined ? {} : { executable: o.executable }),
+          cozyMetadata: { ...(now.cozyMetadata as Doc), updatedAt: at, uploadedAt: at },
+        };
+        const written = (await this.store(instance).put(FILES_DOCTYPE, next)).doc as FileDoc;
+        this.addUsage(instance, blob.size - Number(now.size));
+        return { doc: written, old: String(now.internal_vfs_id) };
+      });
+      await this.deps.blobs.remove(instance.id, old);
+      return doc;
+    } catch (err) {
+      await this.deps.blobs.remove(instance.id, blob.key);
+      throw err;
+    }
+  }
+
+  /** The bytes of a file (or a range of them). */
+  async open(instance: Instance, doc: FileDoc, range?: ByteRange): Promise<Readable> {
+    if (isDir(doc)) throw new UnprocessableEntity('a directory has no content: download its files', 'not_a_file');
+    return this.deps.blobs.read(instance.id, String(doc.internal_vfs_id), range);
+  }
+}
