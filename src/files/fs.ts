@@ -60,7 +60,7 @@ export class FileSystem {
   private readonly now: () => Date;
   /** Bytes used per instance (every file, trashed ones too), computed once, then kept up to date under the lock. */
   private readonly usage = new Map<string, number>();
-  private readonly ready = new Set<string>();
+  private readonly ready = new Map<string, Promise<void>>();
 
   constructor(private readonly deps: FileSystemDeps) {
     this.now = deps.now ?? (() => new Date());
@@ -84,21 +84,31 @@ export class FileSystem {
     return this.now;
   }
 
-  /** Creates the root, the trash and the indexes on first use. */
-  async init(instance: Instance): Promise<void> {
-    if (this.ready.has(instance.id)) return;
+  /**
+   * On this process's first use of an instance: removes what interrupted uploads left, then creates
+   * the root, the trash and the indexes. Every operation awaits the same promise, so the clean-up
+   * runs before any upload of this process starts.
+   */
+  init(instance: Instance): Promise<void> {
+    let ready = this.ready.get(instance.id);
+    if (!ready) {
+      ready = this.prepare(instance);
+      this.ready.set(instance.id, ready);
+      ready.catch(() => this.ready.delete(instance.id));
+    }
+    return ready;
+  }
+
+  private async prepare(instance: Instance): Promise<void> {
+    await this.deps.blobs.cleanTemporary(instance.id);
     const store = this.store(instance);
     await store.createIndex(FILES_DOCTYPE, DIR_INDEX);
     await store.createIndex(FILES_DOCTYPE, PATH_INDEX);
     for (const [id, name, path, dirId] of [[ROOT_DIR_ID, '', '/', ''], [TRASH_DIR_ID, TRASH_NAME, TRASH_PATH, ROOT_DIR_ID]] as const) {
-      if (!(await this.find(instance, id))) {
-        const at = this.now().toISOString();
-        await store.put(FILES_DOCTYPE, { _id: id, type: 'directory', name, dir_id: dirId, path, created_at: at, updated_at: at, tags: [], cozyMetadata: this.meta(at) }).catch((err: unknown) => {
-          if (!(err instanceof Conflict)) throw err; // created meanwhile by another request
-        });
-      }
+      if (await this.find(instance, id)) continue;
+      const at = this.now().toISOString();
+      await store.put(FILES_DOCTYPE, { _id: id, type: 'directory', name, dir_id: dirId, path, created_at: at, updated_at: at, tags: [], cozyMetadata: this.meta(at) });
     }
-    this.ready.add(instance.id);
   }
 
   private meta(at: string, app?: string): Doc {

@@ -25,6 +25,9 @@ import { runStatus, versionInfo, type StatusCheck } from '../status/routes.js';
 import { errorHandler } from './http-errors.js';
 import { createLogger } from './logger.js';
 import { buildPublicApp, securityHeaders } from './public.js';
+import { InProcessLocks } from '../common/locks.js';
+import { LocalBlobStore } from '../files/blobs/local.js';
+import { Vfs } from '../files/vfs.js';
 
 export interface Hearth {
   config: HearthConfig;
@@ -39,6 +42,8 @@ export interface Hearth {
   /** For the CLI, the admin API and tests: an app token bound to a new "hearth-cli" session, and that session's cookie value. */
   appToken(instance: Instance, slug: string): Promise<{ token: string; session_cookie: string }>;
   storeOf(instance: Instance): DocStore;
+  /** The file systems of the instances (io.cozy.files and their blobs). */
+  vfs: Vfs;
   publicApp: FastifyInstance;
   adminApp: FastifyInstance;
   close(): Promise<void>;
@@ -56,6 +61,8 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
   const sessions = new SessionStore(join(dataDir, 'sessions.sqlite'));
   const lockout = new LockOut(LOGIN_LOCKOUT);
   const storeOf = (instance: Instance) => stores.open(instance.domain, instance.id);
+  // blobs live next to docs.sqlite, in instances/<id>/files/: destroying an instance removes both
+  const vfs = new Vfs({ storeOf, blobs: new LocalBlobStore(join(dataDir, 'instances')), locks: new InProcessLocks() });
   // Destroying an instance also removes its data.
   const registry: InstanceRegistry = Object.assign(Object.create(sqliteRegistry) as InstanceRegistry, {
     async destroy(domain: string) {
@@ -122,7 +129,7 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
   });
   let closing: Promise<void> | null = null;
   return {
-    config, logger, bus, registry, tokens, sessions, lockout, perms, mailer, appToken, storeOf, publicApp, adminApp,
+    config, logger, bus, registry, tokens, sessions, lockout, perms, mailer, appToken, storeOf, vfs, publicApp, adminApp,
     close() {
       closing ??= (async () => {
         shutdown.abort();
