@@ -1,0 +1,79 @@
+/**
+ * The file-system check, with cozy-stack's log types (model/vfs/fsck.go): documents against
+ * blobs, and the tree against itself. Each problem is one entry:
+ *
+ * - `index_missing`: a blob that no document names (an upload that crashed after its bytes were
+ *   durable but before its document was committed); `clean: true` removes it.
+ * - `filesystem_missing`: a file document whose blob is gone; `content_mismatch`: sizes differ.
+ * - `index_orphan_tree`: an entry whose parent directory does not exist.
+ * - `index_bad_fullpath`: a directory whose `path` is not its parent's path plus its name.
+ * - `index_missing_root`, `index_missing_trash`.
+ */
+import type { Instance } from '../instances/types.js';
+import type { FileSystem } from './fs.js';
+import { FILES_DOCTYPE, ROOT_DIR_ID, TRASH_DIR_ID, isDir, joinPath, type FileDoc } from './types.js';
+
+export type FsckType =
+  | 'index_missing' | 'filesystem_missing' | 'content_mismatch' | 'index_orphan_tree' | 'index_bad_fullpath' | 'index_missing_root' | 'index_missing_trash';
+
+export interface FsckEntry {
+  type: FsckType;
+  is_file: boolean;
+  /** The document concerned (without its blob key). */
+  file_doc?: Record<string, unknown>;
+  dir_doc?: Record<string, unknown>;
+  /** For `index_missing`: the orphan blob, and whether `clean` removed it. */
+  blob?: { key: string; size: number | null; removed: boolean };
+}
+
+const PAGE = 1000;
+
+function wire(doc: FileDoc): Record<string, unknown> {
+  const { internal_vfs_id: _blob, ...rest } = doc;
+  return rest;
+}
+
+async function allEntries(fs: FileSystem, instance: Instance): Promise<FileDoc[]> {
+  const out: FileDoc[] = [];
+  let bookmark: string | undefined;
+  for (;;) {
+    const page = await fs.store(instance).find(FILES_DOCTYPE, { selector: { type: { $in: ['file', 'directory'] } }, limit: PAGE, skip: 0, ...(bookmark ? { bookmark } : {}) });
+    out.push(...(page.docs as FileDoc[]));
+    if (page.docs.length < PAGE) return out;
+    bookmark = page.bookmark;
+  }
+}
+
+export async function fsck(fs: FileSystem, instance: Instance, opts: { clean?: boolean } = {}): Promise<FsckEntry[]> {
+  await fs.init(instance);
+  // under the lock: no upload commits between the listing of documents and that of blobs
+  return fs.lock(instance, async () => {
+    const entries = await allEntries(fs, instance);
+    const byId = new Map(entries.map((d) => [d._id, d]));
+    const log: FsckEntry[] = [];
+    if (!byId.has(ROOT_DIR_ID)) log.push({ type: 'index_missing_root', is_file: false });
+    if (!byId.has(TRASH_DIR_ID)) log.push({ type: 'index_missing_trash', is_file: false });
+    const named = new Set<string>();
+    for (const doc of entries) {
+      const file = !isDir(doc);
+      const key = file ? String(doc.internal_vfs_id ?? '') : '';
+      if (key) named.add(key);
+      const parent = doc._id === ROOT_DIR_ID ? null : byId.get(doc.dir_id);
+      const at = file ? { file_doc: wire(doc) } : { dir_doc: wire(doc) };
+      if (doc._id !== ROOT_DIR_ID && (!parent || !isDir(parent))) log.push({ type: 'index_orphan_tree', is_file: file, ...at });
+      if (!file && parent && isDir(parent) && doc.path !== joinPath(String(parent.path), doc.name)) log.push({ type: 'index_bad_fullpath', is_file: false, ...at });
+      if (file) {
+        const size = key ? await fs.blobs.size(instance.id, key) : null;
+        if (size === null) log.push({ type: 'filesystem_missing', is_file: true, ...at });
+        else if (size !== Number(doc.size)) log.push({ type: 'content_mismatch', is_file: true, ...at });
+      }
+    }
+    for await (const key of fs.blobs.keys(instance.id)) {
+      if (named.has(key)) continue;
+      const size = await fs.blobs.size(instance.id, key);
+      if (opts.clean) await fs.blobs.remove(instance.id, key);
+      log.push({ type: 'index_missing', is_file: true, blob: { key, size, removed: opts.clean === true } });
+    }
+    return log;
+  });
+}
