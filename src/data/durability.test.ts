@@ -1,24 +1,10 @@
 /** kill -9 in the middle of a write load: every acknowledged revision is there after restart. */
 import { describe, expect, it } from 'vitest';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { rawRequest } from '../../test/helpers/hearth.js';
-
-interface Started { child: ChildProcess; port: number; domain: string; token: string }
-
-function startServer(dataDir: string, port = 0): Promise<Started> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'test/helpers/server-main.ts', dataDir, String(port)], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  return new Promise((resolve, reject) => {
-    const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
-    lines.once('line', (line) => resolve({ child, ...(JSON.parse(line) as Omit<Started, 'child'>) }));
-    child.once('exit', (code) => reject(new Error(`server exited early with ${code}`)));
-  });
-}
+import { startServer } from '../../test/helpers/crash.js';
 
 describe('durability', () => {
   it('keeps every acknowledged write across kill -9', async () => {

@@ -14,6 +14,6 @@ await hearth.publicApp.listen({ host: '127.0.0.1', port: Number(process.argv[3] 
 const port = (hearth.publicApp.server.address() as AddressInfo).port;
 const domain = `localhost:${port}`;
 const instance = (await hearth.registry.get(domain)) ?? (await hearth.registry.create({ domain }));
-const token = await hearth.tokens.issue(instance, { aud: 'cli', sub: 'crash', scope: 'io.cozy.crash' });
+const token = await hearth.tokens.issue(instance, { aud: 'cli', sub: 'crash', scope: 'io.cozy.crash io.cozy.files' });
 process.stdout.write(JSON.stringify({ port, domain, token }) + '\n');
 process.on('SIGTERM', () => void hearth.close().then(() => process.exit(0)));
