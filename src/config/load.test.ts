@@ -34,6 +34,7 @@ describe('loadConfig', () => {
       devInstance: 'hearth.localhost:8080',
       log: { level: 'info', pretty: false },
       data: { attachmentMaxBytes: 8_000_000, changesTimeoutMs: 60_000, groupCommitMs: 0 },
+      files: { versions: { max: 20, minDelayMs: 900_000 } },
       mail: {
         mode: 'auto', host: 'localhost', port: 25, secure: false, requireTls: false,
         user: null, password: null, from: null, rateLimitPerHour: 200,

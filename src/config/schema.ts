@@ -40,6 +40,8 @@ export const LEAVES: Record<string, Leaf> = {
   'data.attachmentMaxBytes': count(0),
   'data.changesTimeoutMs': count(0),
   'data.groupCommitMs': count(0),
+  'files.versions.max': count(0),
+  'files.versions.minDelayMs': count(0),
   'mail.mode': { schema: { enum: [...MAIL_MODES] }, expect: `one of ${MAIL_MODES.join(', ')}` },
   'mail.host': str,
   'mail.port': port,
@@ -59,6 +61,7 @@ export const DEFAULTS: HearthConfig = {
   devInstance: 'hearth.localhost:8080',
   log: { level: 'info', pretty: false },
   data: { attachmentMaxBytes: 8_000_000, changesTimeoutMs: 60_000, groupCommitMs: 0 },
+  files: { versions: { max: 20, minDelayMs: 15 * 60_000 } },
   mail: {
     mode: 'auto', host: 'localhost', port: 25, secure: false, requireTls: false,
     user: null, password: null, from: null, rateLimitPerHour: 200,

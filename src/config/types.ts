@@ -24,6 +24,15 @@ export interface HearthConfig {
     level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
     pretty: boolean;
   };
+  files: {
+    /** Old versions of a file's content (cozy-stack's fs.versioning). */
+    versions: {
+      /** How many versions a file keeps at most, the current one included (default 20; 0 keeps none). */
+      max: number;
+      /** An old content becomes a version only if the previous version is older than this (default 15 min). */
+      minDelayMs: number;
+    };
+  };
   data: {
     /** Max total attachment bytes per document (default 8 MB). */
     attachmentMaxBytes: number;

@@ -15,6 +15,7 @@ import type { Doc, DocStore } from '../data/store.js';
 import type { Instance } from '../instances/types.js';
 import type { BlobStore, ByteRange } from './blobs/store.js';
 import { mimeOf } from './mime.js';
+import { VERSIONS_DOCTYPE, plan, versionFrom, versionsOf, type VersionDoc, type VersioningPolicy } from './versions.js';
 import {
   FILES_DOCTYPE, ROOT_DIR_ID, TRASH_DIR_ID, TRASH_NAME, TRASH_PATH, classOf, isDir, joinPath, validateName, validatePath, type FileDoc,
 } from './types.js';
@@ -23,7 +24,14 @@ export interface FileSystemDeps {
   storeOf: (instance: Instance) => DocStore;
   blobs: BlobStore;
   locks: Locks;
+  /** Old versions kept on overwrite (default: cozy-stack's 20, at least 15 minutes apart). */
+  versions?: VersioningPolicy;
   now?: () => Date;
+}
+
+/** Bytes an overwrite frees, by the versioning plan: the old content if it is not kept, and the dropped versions. */
+function freedBy(current: FileDoc, p: { keep: boolean; drop: VersionDoc[] }): number {
+  return (p.keep ? 0 : Number(current.size)) + p.drop.reduce((n, v) => n + Number(v.size), 0);
 }
 
 export interface NewDir {
@@ -58,12 +66,15 @@ const PATH_INDEX = { ddoc: '_design/hearth-vfs-path', name: 'path', fields: [{ f
 
 export class FileSystem {
   private readonly now: () => Date;
-  /** Bytes used per instance (every file, trashed ones too), computed once, then kept up to date under the lock. */
+  /** Bytes used per instance (every file, trashed ones and old versions too), computed once, then kept up to date under the lock. */
   private readonly usage = new Map<string, number>();
   private readonly ready = new Map<string, Promise<void>>();
 
+  readonly policy: VersioningPolicy;
+
   constructor(private readonly deps: FileSystemDeps) {
     this.now = deps.now ?? (() => new Date());
+    this.policy = deps.versions ?? { max: 20, minDelayMs: 15 * 60_000 };
   }
 
   /** The instance's DocStore (for the other modules of files/). */
@@ -220,6 +231,8 @@ export class FileSystem {
       if (page.docs.length < 1000) break;
       bookmark = page.bookmark;
     }
+    const versions = await this.store(instance).allDocs(VERSIONS_DOCTYPE, { include_docs: true });
+    for (const r of versions.rows) if (r.doc && !r.doc._deleted) used += Number(r.doc.size ?? 0);
     this.usage.set(instance.id, used);
     return used;
   }
@@ -269,33 +282,73 @@ export class FileSystem {
     }
   }
 
-  /** New contents for a file (PUT /files/:id); the old blob goes once the new document is committed. */
+  /**
+   * New contents for a file (PUT /files/:id). The previous content becomes an old version or goes
+   * (versions.ts); the version document is written before the file's, so that a crash in between
+   * leaves at worst a version equal to the current content, never a blob that nothing names.
+   */
   async overwrite(instance: Instance, id: string, o: Omit<NewFile, 'dirId' | 'name' | 'tags' | 'createdAt'> & { ifMatch?: string }): Promise<FileDoc> {
     const current = await this.stat(instance, id);
     if (isDir(current)) throw new UnprocessableEntity('a directory has no content to overwrite', 'not_a_file');
     if (o.ifMatch !== undefined && o.ifMatch !== current._rev) throw new PreconditionFailed('the file changed since this revision (If-Match)');
-    const blob = await this.writeBlob(instance, o.body, o.size, o.md5, Number(current.size));
+    const estimate = plan(versionFrom(current), await versionsOf(this, instance, id), this.policy);
+    const blob = await this.writeBlob(instance, o.body, o.size, o.md5, freedBy(current, estimate));
     try {
-      const { doc, old } = await this.lock(instance, async () => {
+      const at = this.now().toISOString();
+      const { doc, gone } = await this.lock(instance, async () => {
         const now = await this.stat(instance, id);
         if (o.ifMatch !== undefined && o.ifMatch !== now._rev) throw new PreconditionFailed('the file changed since this revision (If-Match)');
-        const at = this.now().toISOString();
         const mime = mimeOf(now.name, o.mime);
         const next: Doc = {
           ...now, size: String(blob.size), md5sum: blob.md5, mime, class: classOf(mime), updated_at: at, internal_vfs_id: blob.key,
           ...(o.executable === undefined ? {} : { executable: o.executable }),
           cozyMetadata: { ...(now.cozyMetadata as Doc), updatedAt: at, uploadedAt: at },
         };
-        const written = (await this.store(instance).put(FILES_DOCTYPE, next)).doc as FileDoc;
-        this.addUsage(instance, blob.size - Number(now.size));
-        return { doc: written, old: String(now.internal_vfs_id) };
+        return this.replaceContent(instance, now, next, blob.size);
       });
-      await this.deps.blobs.remove(instance.id, old);
+      for (const key of gone) await this.deps.blobs.remove(instance.id, key);
       return doc;
     } catch (err) {
       await this.deps.blobs.remove(instance.id, blob.key);
       throw err;
     }
+  }
+
+  /**
+   * Under the lock: commits `next` (new content of `now`) after keeping `now`'s content as a version
+   * or not (`addedBytes`: the new blob's size, 0 for a reverted version, already counted); returns the committed file
+   * and the blobs no longer named, to remove after the commit.
+   */
+  async replaceContent(instance: Instance, now: FileDoc, next: Doc, addedBytes: number, reverted?: VersionDoc): Promise<{ doc: FileDoc; gone: string[] }> {
+    const store = this.store(instance);
+    const olds = (await versionsOf(this, instance, now._id)).filter((v) => v._id !== reverted?._id);
+    const candidate = versionFrom(now);
+    const { keep, drop } = plan(candidate, olds, this.policy);
+    if (keep) await store.put(VERSIONS_DOCTYPE, candidate);
+    const doc = (await store.put(FILES_DOCTYPE, next)).doc as FileDoc;
+    const dropped = reverted ? [...drop, reverted] : drop;
+    if (dropped.length) await store.putAll(VERSIONS_DOCTYPE, dropped.map((v) => ({ _id: v._id, _rev: v._rev, _deleted: true })));
+    // a reverted version's blob is now the file's: it is neither freed nor removed
+    const freed = (keep ? 0 : Number(now.size)) + drop.reduce((n, v) => n + Number(v.size), 0);
+    this.addUsage(instance, addedBytes - freed);
+    return { doc, gone: [...(keep ? [] : [String(now.internal_vfs_id)]), ...drop.map((v) => v.internal_vfs_id)] };
+  }
+
+  /** Makes an old version the current content; the current one becomes a version (or goes) by the same rules. */
+  async revert(instance: Instance, fileId: string, versionId: string): Promise<FileDoc> {
+    const { doc, gone } = await this.lock(instance, async () => {
+      const now = await this.stat(instance, fileId);
+      const version = (await versionsOf(this, instance, fileId)).find((v) => v._id === `${fileId}/${versionId}` || v._id === versionId);
+      if (!version) throw new NotFound(`no version ${versionId.slice(0, 100)} of this file`);
+      const at = this.now().toISOString();
+      const next: Doc = {
+        ...now, size: version.size, md5sum: version.md5sum, internal_vfs_id: version.internal_vfs_id, updated_at: at,
+        cozyMetadata: { ...(now.cozyMetadata as Doc), updatedAt: at, uploadedAt: at },
+      };
+      return this.replaceContent(instance, now, next, 0, version);
+    });
+    for (const key of gone) await this.deps.blobs.remove(instance.id, key);
+    return doc;
   }
 
   /** The bytes of a file (or a range of them). */

@@ -8,9 +8,11 @@
  * - `index_orphan_tree`: an entry whose parent directory does not exist.
  * - `index_bad_fullpath`: a directory whose `path` is not its parent's path plus its name.
  * - `index_missing_root`, `index_missing_trash`.
+ * Old versions are checked too (`is_version`): their blob, and that their file still exists.
  */
 import type { Instance } from '../instances/types.js';
 import type { FileSystem } from './fs.js';
+import { VERSIONS_DOCTYPE, type VersionDoc } from './versions.js';
 import { FILES_DOCTYPE, ROOT_DIR_ID, TRASH_DIR_ID, isDir, joinPath, type FileDoc } from './types.js';
 
 export type FsckType =
@@ -19,6 +21,8 @@ export type FsckType =
 export interface FsckEntry {
   type: FsckType;
   is_file: boolean;
+  /** The entry is an old version (io.cozy.files.versions). */
+  is_version?: boolean;
   /** The document concerned (without its blob key). */
   file_doc?: Record<string, unknown>;
   dir_doc?: Record<string, unknown>;
@@ -67,6 +71,15 @@ export async function fsck(fs: FileSystem, instance: Instance, opts: { clean?: b
         if (size === null) log.push({ type: 'filesystem_missing', is_file: true, ...at });
         else if (size !== Number(doc.size)) log.push({ type: 'content_mismatch', is_file: true, ...at });
       }
+    }
+    const versions = await fs.store(instance).allDocs(VERSIONS_DOCTYPE, { include_docs: true });
+    for (const row of versions.rows) {
+      const v = row.doc as VersionDoc | null | undefined;
+      if (!v || v._deleted) continue;
+      named.add(v.internal_vfs_id);
+      const at = { file_doc: wire(v as unknown as FileDoc) };
+      if (!byId.has(v.file_id)) log.push({ type: 'index_orphan_tree', is_file: true, is_version: true, ...at });
+      if ((await fs.blobs.size(instance.id, v.internal_vfs_id)) === null) log.push({ type: 'filesystem_missing', is_file: true, is_version: true, ...at });
     }
     for await (const key of fs.blobs.keys(instance.id)) {
       if (named.has(key)) continue;

@@ -1,12 +1,13 @@
 /**
  * Operations on whole subtrees, each under the instance's lock and written in one transaction:
  * rename and move (a directory's descendants get their new `path`), move to the trash, restore,
- * destroy and empty the trash. The blobs of destroyed files are removed after the commit.
+ * destroy (with the files' old versions) and empty the trash. The blobs of destroyed files are removed after the commit.
  */
 import { BadRequest, Forbidden, NotFound, PreconditionFailed, UnprocessableEntity } from '../common/errors.js';
 import type { Doc } from '../data/store.js';
 import type { Instance } from '../instances/types.js';
 import type { FileChange, FileSystem } from './fs.js';
+import { VERSIONS_DOCTYPE, versionsOf } from './versions.js';
 import { FILES_DOCTYPE, ROOT_DIR_ID, TRASH_DIR_ID, TRASH_PATH, isDir, joinPath, parentPath, validateName, type FileDoc } from './types.js';
 
 const PAGE = 1000;
@@ -139,9 +140,12 @@ export class FileTree {
       if (!inTrash(path) || doc._id === TRASH_DIR_ID) throw new BadRequest('only what is in the trash can be destroyed: trash it first', 'not_in_trash');
       const { dirs, files } = isDir(doc) ? await subtree(fs, instance, doc) : { dirs: [], files: [doc] };
       const all = isDir(doc) ? [doc, ...dirs, ...files] : files;
+      const versions = (await Promise.all(files.map((f) => versionsOf(fs, instance, f._id)))).flat();
       await fs.store(instance).putAll(FILES_DOCTYPE, all.map((d) => ({ _id: d._id, _rev: d._rev, _deleted: true })));
-      fs.addUsage(instance, -files.reduce((n, f) => n + Number(f.size), 0));
-      return files.map((f) => String(f.internal_vfs_id));
+      // a crash here leaves versions of a destroyed file: fsck reports them (orphan tree), their blobs stay named
+      if (versions.length) await fs.store(instance).putAll(VERSIONS_DOCTYPE, versions.map((v) => ({ _id: v._id, _rev: v._rev, _deleted: true })));
+      fs.addUsage(instance, -[...files, ...versions].reduce((n, f) => n + Number(f.size), 0));
+      return [...files.map((f) => String(f.internal_vfs_id)), ...versions.map((v) => v.internal_vfs_id)];
     });
     for (const key of blobs) await fs.blobs.remove(instance.id, key);
   }

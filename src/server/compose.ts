@@ -62,7 +62,7 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
   const lockout = new LockOut(LOGIN_LOCKOUT);
   const storeOf = (instance: Instance) => stores.open(instance.domain, instance.id);
   // blobs live next to docs.sqlite, in instances/<id>/files/: destroying an instance removes both
-  const vfs = new Vfs({ storeOf, blobs: new LocalBlobStore(join(dataDir, 'instances')), locks: new InProcessLocks() });
+  const vfs = new Vfs({ storeOf, blobs: new LocalBlobStore(join(dataDir, 'instances')), locks: new InProcessLocks(), versions: config.files.versions });
   // Destroying an instance also removes its data.
   const registry: InstanceRegistry = Object.assign(Object.create(sqliteRegistry) as InstanceRegistry, {
     async destroy(domain: string) {
