@@ -174,3 +174,17 @@ describe('moves and the trash', () => {
     expect((await fs.children(instance, TRASH_DIR_ID, { limit: 10 })).docs).toEqual([]);
   });
 });
+
+describe('MIME types', () => {
+  it('come from the name, else from the content, else from a specific Content-Type', async () => {
+    const png = Buffer.from('89504e470d0a1a0a0000000d4948445200000001000000010806000000', 'hex');
+    const a = await fs.upload(instance, { dirId: ROOT_DIR_ID, name: 'noext-image', body: body(png), mime: 'application/octet-stream' });
+    expect(a).toMatchObject({ mime: 'image/png', class: 'image' });
+    const b = await fs.upload(instance, { dirId: ROOT_DIR_ID, name: 'photo.jpg', body: body('not really a jpeg'), mime: 'text/plain' });
+    expect(b).toMatchObject({ mime: 'image/jpeg', class: 'image' });
+    const c = await fs.upload(instance, { dirId: ROOT_DIR_ID, name: 'noext-json', body: body('{"a":1}'), mime: 'application/json; charset=utf-8' });
+    expect(c.mime).toBe('application/json');
+    const d = await fs.upload(instance, { dirId: ROOT_DIR_ID, name: 'noext-blob', body: body('????'), mime: 'not a mime' });
+    expect(d).toMatchObject({ mime: 'application/octet-stream', class: 'files' });
+  });
+});

@@ -8,13 +8,13 @@
  * names it is committed. A crash in between leaves an orphan blob that nothing shows and that
  * fsck reports (and can remove); a file is never visible before all its bytes are on disk.
  */
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { Conflict, NotFound, PayloadTooLarge, PreconditionFailed, UnprocessableEntity } from '../common/errors.js';
 import type { Locks } from '../common/locks.js';
 import type { Doc, DocStore } from '../data/store.js';
 import type { Instance } from '../instances/types.js';
-import type { BlobStore, ByteRange } from './blobs/store.js';
-import { mimeOf } from './mime.js';
+import type { BlobInfo, BlobStore, ByteRange } from './blobs/store.js';
+import { SNIFF_BYTES, mimeOf } from './mime.js';
 import { VERSIONS_DOCTYPE, plan, versionFrom, versionsOf, type VersionDoc, type VersioningPolicy } from './versions.js';
 import {
   FILES_DOCTYPE, ROOT_DIR_ID, TRASH_DIR_ID, TRASH_NAME, TRASH_PATH, classOf, isDir, joinPath, validateName, validatePath, type FileDoc,
@@ -243,10 +243,23 @@ export class FileSystem {
     return Math.max(0, instance.diskQuota - (await this.diskUsage(instance)));
   }
 
-  private async writeBlob(instance: Instance, body: Readable, size: number | undefined, md5: string | undefined, freed = 0) {
+  /** Streams the body into a new blob within the quota; also returns the first bytes (for the MIME type). */
+  private async writeBlob(instance: Instance, body: Readable, size: number | undefined, md5: string | undefined, freed = 0): Promise<BlobInfo & { head: Buffer }> {
     const room = (await this.room(instance)) + freed;
     if (size !== undefined && size > room) throw new PayloadTooLarge(`the file (${size} bytes) does not fit in the ${room} bytes left of the quota`);
-    return this.deps.blobs.write(instance.id, body, { maxBytes: room, ...(size === undefined ? {} : { expectedSize: size }), ...(md5 ? { expectedMd5: md5 } : {}) });
+    const head: Buffer[] = [];
+    let headBytes = 0;
+    const tapped = Readable.from((async function* () {
+      for await (const chunk of body as AsyncIterable<Buffer>) {
+        if (headBytes < SNIFF_BYTES) {
+          head.push(chunk.subarray(0, SNIFF_BYTES - headBytes));
+          headBytes += Math.min(chunk.length, SNIFF_BYTES - headBytes);
+        }
+        yield chunk;
+      }
+    })());
+    const blob = await this.deps.blobs.write(instance.id, tapped, { maxBytes: room, ...(size === undefined ? {} : { expectedSize: size }), ...(md5 ? { expectedMd5: md5 } : {}) });
+    return { ...blob, head: Buffer.concat(head) };
   }
 
   addUsage(instance: Instance, delta: number): void {
@@ -266,7 +279,7 @@ export class FileSystem {
         await this.assertFreeName(instance, parent._id, name);
         if (blob.size > (await this.room(instance))) throw new PayloadTooLarge('the quota was reached while the file was uploaded');
         const at = this.now().toISOString();
-        const mime = mimeOf(name, o.mime);
+        const mime = await mimeOf(name, o.mime, blob.head);
         const doc: Doc = {
           type: 'file', name, dir_id: parent._id, created_at: o.createdAt ?? at, updated_at: at, tags: o.tags ?? [],
           size: String(blob.size), md5sum: blob.md5, mime, class: classOf(mime), executable: o.executable === true, trashed: false,
@@ -298,7 +311,7 @@ export class FileSystem {
       const { doc, gone } = await this.lock(instance, async () => {
         const now = await this.stat(instance, id);
         if (o.ifMatch !== undefined && o.ifMatch !== now._rev) throw new PreconditionFailed('the file changed since this revision (If-Match)');
-        const mime = mimeOf(now.name, o.mime);
+        const mime = await mimeOf(now.name, o.mime, blob.head);
         const next: Doc = {
           ...now, size: String(blob.size), md5sum: blob.md5, mime, class: classOf(mime), updated_at: at, internal_vfs_id: blob.key,
           ...(o.executable === undefined ? {} : { executable: o.executable }),

@@ -1,16 +1,25 @@
 /**
- * A file's MIME type, as cozy-stack picks it: from the name's extension (the mime-types database),
- * else from what the client sent, else application/octet-stream. A generic type sent by the client
- * (octet-stream) does not hide a better one known from the extension.
+ * A file's MIME type, from its name and its content: the extension (the mime-types database) first,
+ * then the content's magic numbers (file-type, on the first bytes), then what the client sent if it
+ * is specific, else application/octet-stream. A generic type sent by the client never hides a better one.
  */
+import { fileTypeFromBuffer } from 'file-type';
 import { lookup } from 'mime-types';
 
-const GENERIC = new Set(['', 'application/octet-stream', 'binary/octet-stream']);
+/** How many first bytes are enough to recognise a content (file-type's own figure). */
+export const SNIFF_BYTES = 4100;
 
-export function mimeOf(name: string, given?: string): string {
-  const sent = (given ?? '').split(';')[0]!.trim().toLowerCase();
+const GENERIC = new Set(['', 'application/octet-stream', 'binary/octet-stream']);
+const MIME_RE = /^[a-z0-9][a-z0-9!#$&^_.+-]*\/[a-z0-9][a-z0-9!#$&^_.+-]*$/;
+
+export async function mimeOf(name: string, given?: string, head?: Buffer): Promise<string> {
   const byName = lookup(name);
   if (byName) return byName;
-  if (!GENERIC.has(sent) && /^[a-z0-9][a-z0-9!#$&^_.+-]*\/[a-z0-9][a-z0-9!#$&^_.+-]*$/.test(sent)) return sent;
+  if (head && head.length > 0) {
+    const sniffed = await fileTypeFromBuffer(head);
+    if (sniffed) return sniffed.mime;
+  }
+  const sent = (given ?? '').split(';')[0]!.trim().toLowerCase();
+  if (!GENERIC.has(sent) && MIME_RE.test(sent)) return sent;
   return 'application/octet-stream';
 }

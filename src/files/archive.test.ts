@@ -1,0 +1,68 @@
+/** Zips of a selection, streamed, read back by Python's zipfile (an independent reader). */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { InProcessBus } from '../common/bus.js';
+import { InProcessLocks } from '../common/locks.js';
+import { SqliteDocStore } from '../data/sqlite/store.js';
+import type { Instance } from '../instances/types.js';
+import { zipOf } from './archive.js';
+import { LocalBlobStore } from './blobs/local.js';
+import { Vfs } from './vfs.js';
+import { ROOT_DIR_ID } from './types.js';
+
+let dir: string;
+let store: SqliteDocStore;
+let vfs: Vfs;
+const instance: Instance = {
+  id: 'b'.repeat(32), domain: 'zip.example', aliases: [], locale: 'en', email: null, publicName: null, tz: null, diskQuota: null,
+  passphraseHash: null, onboarded: true, kdfIterations: 1000, createdAt: '', updatedAt: '',
+};
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'hearth-zip-'));
+  store = new SqliteDocStore(instance.domain, join(dir, 'docs.sqlite'), new InProcessBus(), { attachmentMaxBytes: 1e6, groupCommitMs: 0 });
+  vfs = new Vfs({ storeOf: () => store, blobs: new LocalBlobStore(join(dir, 'instances')), locks: new InProcessLocks() });
+});
+afterAll(async () => {
+  await store.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const up = (dirId: string, name: string, s: string | Buffer) => vfs.fs.upload(instance, { dirId, name, body: Readable.from([Buffer.from(s)]) });
+
+/** {path: content} of a zip, as Python's zipfile reads it (directories end with "/"; over 64 bytes, the length only). */
+function unzip(bytes: Buffer): Record<string, string | number> {
+  const file = join(dir, `z-${Date.now()}.zip`);
+  writeFileSync(file, bytes);
+  const py = 'import json,sys,zipfile\nz=zipfile.ZipFile(sys.argv[1])\nassert z.testzip() is None\nd={i.filename: z.read(i) for i in z.infolist()}\nprint(json.dumps({k: (v.decode("latin-1") if len(v) <= 64 else len(v)) for k, v in d.items()}))';
+  return JSON.parse(execFileSync('python3', ['-c', py, file]).toString()) as Record<string, string | number>;
+}
+
+describe('zip of a selection', () => {
+  it('streams files and directories with their subtrees, relative paths, odd names made safe, trashed files left out', async () => {
+    const photos = await vfs.fs.createDir(instance, { dirId: ROOT_DIR_ID, name: 'Photos été' });
+    const sub = await vfs.fs.createDir(instance, { dirId: photos._id, name: '2024' });
+    await up(photos._id, 'a.jpg', 'jpeg a');
+    await up(sub._id, 'b c.jpg', 'jpeg b');
+    await up(sub._id, 'back\\slash.txt', 'bs');
+    const gone = await up(sub._id, 'trashed.txt', 'no');
+    await vfs.tree.trash(instance, gone._id);
+    const note = await up(ROOT_DIR_ID, 'C:note.txt', 'note');
+    const big = await up(ROOT_DIR_ID, 'big.bin', Buffer.alloc(3 * 1024 * 1024, 65));
+    const stream = zipOf(vfs.fs, instance, [photos, note, big]);
+    const bytes = Buffer.concat(await stream.toArray());
+    const files = unzip(bytes);
+    expect(Object.keys(files).sort()).toEqual(['C_note.txt', 'Photos été/', 'Photos été/2024/', 'Photos été/2024/b c.jpg', 'Photos été/2024/back_slash.txt', 'Photos été/a.jpg', 'big.bin']);
+    expect(files['Photos été/2024/b c.jpg']).toBe('jpeg b');
+    expect(files['big.bin']).toBe(3 * 1024 * 1024);
+  });
+
+  it('ends the stream with an error when a blob is missing', async () => {
+    const f = await up(ROOT_DIR_ID, 'lost.txt', 'x');
+    await vfs.fs.blobs.remove(instance.id, String(f.internal_vfs_id));
+    await expect(zipOf(vfs.fs, instance, [f]).toArray()).rejects.toMatchObject({ status: 404 });
+  });
+});
