@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { createServer } from 'node:net';
 import { verify } from '@node-rs/argon2';
+import { Readable } from 'node:stream';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { main } from '../main.js';
 import { parseBytes } from './io.js';
@@ -90,6 +91,28 @@ describe('hearth instances', () => {
     expect(await run('instances', 'token-konnector', 'carol.example.org', 'bank-x', '--scope', 'io.cozy.bank.*')).toBe(0);
     expect(await fx.tokens.verify(instance, stdout.trim())).toMatchObject({ aud: 'konn', sub: 'bank-x' });
     expect(fx.grants).toContainEqual({ domain: 'carol.example.org', kind: 'konnector', slug: 'bank-x', scope: 'io.cozy.bank.*' });
+  });
+});
+
+describe('hearth instances fsck', () => {
+  it('says the file system is sound, lists an orphan content, and removes it with --clean', async () => {
+    await run('instances', 'add', 'erin.example.org');
+    const instance = (await fx.registry.get('erin.example.org'))!;
+    await fx.vfs.fs.upload(instance, { dirId: 'io.cozy.files.root-dir', name: 'kept.txt', body: Readable.from([Buffer.from('kept')]) });
+    stdout = '';
+    expect(await run('instances', 'fsck', 'erin.example.org')).toBe(0);
+    expect(stdout).toBe('The file system of erin.example.org is sound.\n');
+    const orphan = await fx.vfs.fs.blobs.write(instance.id, Readable.from([Buffer.from('cut by a crash')]), { maxBytes: 100 });
+    stdout = '';
+    expect(await run('instances', 'fsck', 'erin.example.org')).toBe(0);
+    expect(stdout).toMatch(new RegExp(`^PROBLEM\\s+ENTRY\\s+NOTE\\nindex_missing\\s+content ${orphan.key}\\s+run again with --clean to remove it\\n1 problem\\(s\\) found\\.\\n$`));
+    stdout = '';
+    expect(await run('instances', 'fsck', 'erin.example.org', '--clean', '--json')).toBe(0);
+    expect(JSON.parse(stdout.trim())).toMatchObject({ type: 'index_missing', blob: { key: orphan.key, removed: true } });
+    stdout = '';
+    expect(await run('instances', 'fsck', 'erin.example.org')).toBe(0);
+    expect(stdout).toMatch(/is sound/);
+    expect(await run('instances', 'fsck', 'nobody.example.org')).toBe(1);
   });
 });
 

@@ -127,6 +127,23 @@ export function addInstancesCommand(parent: Command, env: Env): Command {
       out(`Instance ${domain} destroyed\n`);
     });
 
+  withAdminOptions(cmd.command('fsck').description("check an instance's file system: documents against file contents, and the tree").addArgument(domainArg()))
+    .option('--clean', 'also remove the contents no document names (left by uploads cut by a crash)')
+    .option('--json', 'print one JSON object per problem')
+    .addHelpText('after', examples('hearth instances fsck alice.example.org', 'hearth instances fsck alice.example.org --clean'))
+    .action(async (domain: string, o: AdminOptions & { clean?: boolean; json?: boolean }) => {
+      const { data } = await client(o).request<string>('GET', `/instances/${enc(domain)}/fsck${o.clean ? '?clean=true' : ''}`, undefined, { timeoutMs: 30 * 60_000 });
+      const text = typeof data === 'string' ? data : data === null ? '' : JSON.stringify(data) + '\n';
+      const problems = text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { type: string; file_doc?: { _id?: string; name?: string }; dir_doc?: { _id?: string; name?: string }; blob?: { key: string; removed: boolean } });
+      if (o.json) return out(problems.map((p) => JSON.stringify(p) + '\n').join(''));
+      if (problems.length === 0) return out(`The file system of ${domain} is sound.\n`);
+      out(table([['PROBLEM', 'ENTRY', 'NOTE'], ...problems.map((p) => {
+        const doc = p.file_doc ?? p.dir_doc;
+        return [p.type, doc ? `${doc.name ?? ''} (${doc._id ?? ''})` : p.blob ? `content ${p.blob.key}` : '', p.blob ? (p.blob.removed ? 'removed' : 'run again with --clean to remove it') : ''];
+      })]));
+      out(`${problems.length} problem(s) found.\n`);
+    });
+
   withAdminOptions(cmd.command('token-cli').description('print a CLI token (valid 30 min) for the given permission scopes'))
     .addArgument(domainArg())
     .argument('<scope...>', 'doctypes or permission scopes, e.g. io.cozy.files')

@@ -27,6 +27,8 @@ export interface AdminDeps {
   version: { version: string; build_mode: string; runtime_version: string };
   /** Lifts the owner-login lock-out of an instance (PATCH with `unlock: true`). */
   unlockLogin?(instance: Instance): void;
+  /** Checks the instance's file system (files/fsck.ts); `clean` removes orphan blobs. */
+  fsck?(instance: Instance, clean: boolean): Promise<unknown[]>;
 }
 
 const DOMAIN = '^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+(:[0-9]{1,5})?$';
@@ -187,6 +189,13 @@ export async function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps)
     }
     if (scope === undefined) throw new BadRequest('"scope" is required for audience "cli" (e.g. "io.cozy.files io.cozy.contacts")');
     return { token: await deps.tokens.issue(instance, { aud: 'cli', sub: subject ?? 'cli', scope }) };
+  });
+  // cozy-stack's admin fsck: one JSON object per line, one line per problem (none: an empty body)
+  app.get<{ Params: { domain: string }; Querystring: { clean?: string } }>('/instances/:domain/fsck', async (req, reply) => {
+    const instance = await find(req.params.domain);
+    if (!deps.fsck) throw new NotFound('this server has no file system to check');
+    const log = await deps.fsck(instance, req.query.clean === 'true');
+    return reply.type('application/x-ndjson').send(log.map((e) => JSON.stringify(e) + '\n').join(''));
   });
   app.get('/status', async (_req, reply) => {
     const status = await deps.status();

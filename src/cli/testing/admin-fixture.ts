@@ -12,6 +12,12 @@ import type { HearthConfig } from '../../config/types.js';
 import { DEFAULTS } from '../../config/schema.js';
 import { registerAdminRoutes, type AdminDeps } from '../../instances/admin-routes.js';
 import { SqliteInstanceRegistry } from '../../instances/registry-sqlite.js';
+import { InProcessBus } from '../../common/bus.js';
+import { InProcessLocks } from '../../common/locks.js';
+import { SqliteDocStoreFactory } from '../../data/sqlite/factory.js';
+import { LocalBlobStore } from '../../files/blobs/local.js';
+import { fsck } from '../../files/fsck.js';
+import { Vfs } from '../../files/vfs.js';
 import { errorHandler } from '../../server/http-errors.js';
 
 export function testConfig(over: { dev?: boolean; passphrase?: string | null; passphraseHash?: string | null } = {}): HearthConfig {
@@ -27,6 +33,8 @@ export interface AdminFixture {
   registry: SqliteInstanceRegistry;
   tokens: TokenService;
   grants: Array<{ domain: string; kind: 'app' | 'konnector'; slug: string; scope: string | null }>;
+  /** The instances' file systems (real SQLite stores and blobs in the same temporary directory). */
+  vfs: Vfs;
 }
 
 /** A Fastify admin app with the routes, an error handler like the lead's, and recorded grants. */
@@ -36,8 +44,11 @@ export async function adminApp(config: HearthConfig = testConfig(), overrides: P
   const registry = new SqliteInstanceRegistry(join(dir, 'registry.sqlite'), { kdfIterations: 1000 });
   const tokens = new TokenService(registry);
   const grants: AdminFixture['grants'] = [];
+  const stores = new SqliteDocStoreFactory(dir, new InProcessBus(), { attachmentMaxBytes: 1e6, groupCommitMs: 0 });
+  const vfs = new Vfs({ storeOf: (i) => stores.open(i.domain, i.id), blobs: new LocalBlobStore(join(dir, 'instances')), locks: new InProcessLocks() });
   const app = Fastify();
   app.addHook('onClose', async () => {
+    await stores.close();
     await registry.close();
     rmSync(dir, { recursive: true, force: true });
   });
@@ -48,7 +59,8 @@ export async function adminApp(config: HearthConfig = testConfig(), overrides: P
     appSession: async () => ({ id: '0'.repeat(32), cookie: 'test-session-cookie' }),
     status: async () => ({ status: 'OK', message: 'OK', registry: 'healthy' }),
     version: { version: '0.1.0', build_mode: 'test', runtime_version: process.version },
+    fsck: (instance, clean) => fsck(vfs.fs, instance, { clean }),
     ...overrides,
   });
-  return { app, registry, tokens, grants };
+  return { app, registry, tokens, grants, vfs };
 }
