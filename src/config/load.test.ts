@@ -29,7 +29,7 @@ describe('loadConfig', () => {
     expect(c).toEqual({
       dev: false,
       dataDir: join(cwd, '.hearth'),
-      server: { host: '127.0.0.1', port: 8080, bodyLimit: 16 * 1024 * 1024 },
+      server: { host: '127.0.0.1', port: 8080, bodyLimit: 16 * 1024 * 1024, trustProxy: false },
       admin: { host: '127.0.0.1', port: 6060, passphraseHash: null, passphrase: null },
       devInstance: 'hearth.localhost:8080',
       log: { level: 'info', pretty: false },
@@ -50,6 +50,13 @@ describe('loadConfig', () => {
     expect(c.log.level).toBe('debug');
     expect(c.dev).toBe(false);
     expect(loadConfig({ env: { HEARTH_DEV: 'false' }, cwd, flags: { dev: true } }).dev).toBe(true);
+  });
+
+  it('reads server.trustProxy as a boolean or a list of proxies, and refuses anything else', () => {
+    const cwd = dir();
+    expect(loadConfig({ env: { HEARTH_SERVER_TRUST_PROXY: 'true' }, cwd }).server.trustProxy).toBe(true);
+    expect(loadConfig({ env: { HEARTH_SERVER_TRUST_PROXY: '127.0.0.1,10.0.0.0/8' }, cwd }).server.trustProxy).toBe('127.0.0.1,10.0.0.0/8');
+    expect(() => loadConfig({ env: { HEARTH_SERVER_TRUST_PROXY: 'everyone' }, cwd })).toThrow(/HEARTH_SERVER_TRUST_PROXY: server\.trustProxy must be true, false, or the proxies' addresses/);
   });
 
   it('reads --config, snake_case keys and resolves dataDir against cwd', () => {

@@ -20,6 +20,10 @@ export const MAIL_MODES = ['smtp', 'outbox', 'auto'] as const;
 /** Every settable key, as a dotted path of HearthConfig. */
 export const LEAVES: Record<string, Leaf> = {
   dev: bool,
+  'server.trustProxy': {
+    schema: { type: ['boolean', 'string'], pattern: '^[0-9a-fA-F.:/, ]+$' },
+    expect: 'true, false, or the proxies\' addresses or CIDRs, comma-separated (e.g. 127.0.0.1,10.0.0.0/8)',
+  },
   dataDir: str,
   'server.host': str,
   'server.port': port,
@@ -56,7 +60,7 @@ export const LEAVES: Record<string, Leaf> = {
 export const DEFAULTS: HearthConfig = {
   dev: false,
   dataDir: './.hearth',
-  server: { host: '127.0.0.1', port: 8080, bodyLimit: 16 * 1024 * 1024 },
+  server: { host: '127.0.0.1', port: 8080, bodyLimit: 16 * 1024 * 1024, trustProxy: false },
   admin: { host: '127.0.0.1', port: 6060, passphraseHash: null, passphrase: null },
   devInstance: 'hearth.localhost:8080',
   log: { level: 'info', pretty: false },

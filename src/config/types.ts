@@ -9,6 +9,12 @@ export interface HearthConfig {
     port: number; // default 8080
     /** Max size of a JSON request body in bytes (default 16 MiB, to carry base64 attachments). */
     bodyLimit: number;
+    /**
+     * Behind a reverse proxy: trust its X-Forwarded-For/-Proto/-Host (true for any, or a comma-separated list of the
+     * proxies' addresses or CIDRs), so that client IPs (rate limits), https (Secure cookies, HSTS) are the real ones.
+     * Default false: a client could otherwise forge its IP.
+     */
+    trustProxy: boolean | string;
   };
   admin: {
     host: string; // default 127.0.0.1

@@ -105,6 +105,26 @@ describe('security headers', () => {
     expect(res.headers['content-security-policy']).toBe("default-src 'none'; frame-ancestors 'none'");
   });
 
+  it('believes X-Forwarded-* only with server.trustProxy: then https (HSTS, Secure cookies) and the client IP are the real ones', async () => {
+    const forwarded = { 'x-forwarded-proto': 'https', 'x-forwarded-for': '203.0.113.7' };
+    expect((await h.req('GET', '/status', { headers: forwarded })).headers['strict-transport-security']).toBeUndefined();
+    const proxied = await startTestHearth({ server: { ...h.hearth.config.server, port: 0, trustProxy: '127.0.0.1' } });
+    try {
+      const res = await proxied.req('GET', '/status', { headers: forwarded });
+      expect(res.headers['strict-transport-security']).toBe('max-age=31536000; includeSubDomains');
+      const login = await proxied.req('GET', '/auth/login', { headers: forwarded });
+      expect([login.headers['set-cookie'] ?? []].flat().join('\n')).toMatch(/; Secure/);
+      // rate limits count per client: a sprayer behind the proxy (30 guesses per 15 min) does not lock out the others
+      let n = 0; // another link each time: the per-link limit is not what is measured here
+      const guess = (ip: string) => proxied.req('POST', '/auth/share-by-link/password', { body: { perm_id: (++n).toString(16).padStart(32, '0'), password: 'x' }, headers: { 'x-forwarded-for': ip } });
+      for (let i = 0; i < 30; i++) expect((await guess('203.0.113.7')).status).toBe(404);
+      expect((await guess('203.0.113.7')).status).toBe(429);
+      expect((await guess('198.51.100.9')).status).toBe(404);
+    } finally {
+      await proxied.close();
+    }
+  });
+
   it('adds HSTS for a year when the request came over https', () => {
     const reply = () => {
       const headers = new Map<string, unknown>();

@@ -53,6 +53,7 @@ export async function buildPublicApp(deps: PublicDeps): Promise<FastifyInstance>
   });
   app.decorateRequest('instance', null);
   // PouchDB sends `PUT /db/` with a JSON content type and no body: accept an empty body.
+    trustProxy: deps.config.server.trustProxy,
   const json = app.getDefaultJsonParser('error', 'error');
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
