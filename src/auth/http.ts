@@ -88,10 +88,13 @@ export function safeRedirect(redirect: unknown, instance: Instance, req: Fastify
 
 const CORS_HEADERS = ['access-control-allow-origin', 'access-control-allow-credentials', 'access-control-expose-headers', 'access-control-allow-methods', 'access-control-allow-headers', 'access-control-max-age'];
 
-/** cozy-stack disables CORS on /auth: drop what the global plugin added, answer preflights bare. */
-export function withoutCors(app: FastifyInstance, preflightPaths: string[]): void {
-  app.addHook('onSend', async (_req, reply, payload) => {
-    for (const h of CORS_HEADERS) reply.removeHeader(h);
+/**
+ * cozy-stack disables CORS on /auth: drop what the global plugin added to the answers of this scope
+ * (only those whose URL `applies`), and answer these paths' preflights bare.
+ */
+export function withoutCors(app: FastifyInstance, preflightPaths: string[], applies: (url: string) => boolean = () => true): void {
+  app.addHook('onSend', async (req, reply, payload) => {
+    if (applies(req.url)) for (const h of CORS_HEADERS) reply.removeHeader(h);
     return payload;
   });
   for (const p of preflightPaths) app.options(p, async (_req, reply) => reply.code(204).send());

@@ -5,7 +5,7 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { randomBytes } from 'node:crypto';
-import { TooManyRequests, Unauthorized } from '../common/errors.js';
+import { NotFound, TooManyRequests, Unauthorized } from '../common/errors.js';
 import { instanceOf } from '../data/http/context.js';
 import type { Instance, InstanceRegistry, PassphraseTokenStore, TwoFactorStore } from '../instances/types.js';
 import type { Mailer } from '../mail/mailer.js';
@@ -21,6 +21,8 @@ import { beginTwoFactor, registerTwoFactorRoutes } from './twofactor-routes.js';
 import { registerHome } from './home.js';
 import { registerPassphraseRoutes } from './passphrase-routes.js';
 import { registerSecurityPage } from './security-routes.js';
+import { requireOwner } from './owner.js';
+import { registerAppPasswordRoutes } from './app-password-routes.js';
 
 export interface AuthDeps {
   registry: InstanceRegistry;
@@ -112,7 +114,8 @@ async function login(deps: AuthDeps, req: FastifyRequest, reply: FastifyReply): 
 
 async function authPlugin(app: FastifyInstance, deps: AuthDeps): Promise<void> {
   // /auth/* preflights are answered by the OAuth plugin (also without CORS); these are ours.
-  withoutCors(app, ['/settings/sessions', '/settings/sessions/current']);
+  // /auth answers without CORS; the /settings routes of this plugin keep it, for apps with a token (owner.ts)
+  withoutCors(app, [], (url) => url.startsWith('/auth'));
   parseFormBodies(app);
   app.get<{ Querystring: { redirect?: string } }>('/auth/login', async (req, reply) => {
     const instance = instanceOf(req);
@@ -133,13 +136,15 @@ async function authPlugin(app: FastifyInstance, deps: AuthDeps): Promise<void> {
   registerTwoFactorRoutes(app, deps);
   registerPassphraseRoutes(app, deps);
   registerSecurityPage(app, deps);
+  registerAppPasswordRoutes(app, deps);
   app.get('/settings/sessions', async (req, reply) => {
-    const { instance } = await requireSession(deps, req);
+    const { instance } = await requireOwner(deps, req, 'GET');
     const data = deps.sessions.list(instance).map(jsonApiSession);
     return reply.type('application/vnd.api+json').send({ data, meta: { count: data.length } });
   });
   app.get('/settings/sessions/current', async (req, reply) => {
-    const { session } = await requireSession(deps, req);
+    const { session } = await requireOwner(deps, req, 'GET');
+    if (!session) throw new NotFound('this request carries no owner session');
     return reply.type('application/vnd.api+json').send({ data: jsonApiSession(session) });
   });
 }

@@ -11,6 +11,7 @@ import { parseScope, rulesFromMap, type PermissionSet } from './rules.js';
 import { assertClientActive } from '../oauth/revocation.js';
 import { PERMISSIONS_DOCTYPE, PermissionDocs, SHARE_TYPES, SHORTCODE_RE, isExpired, rulesOf } from './docs.js';
 import { hasPassCookie, passCookieValue } from './share-password.js';
+import { APP_PASSWORDS_DOCTYPE, APP_PASSWORD_RE, AppPasswords } from './app-passwords.js';
 
 export { PERMISSIONS_DOCTYPE };
 
@@ -54,6 +55,8 @@ export interface ResolverHooks {
 export class PermissionResolver {
   /** The share-by-link documents (also used by the /permissions routes). */
   readonly docs: PermissionDocs;
+  /** The owner's app passwords (Basic-auth clients such as WebDAV). */
+  readonly appPasswords: AppPasswords;
 
   private readonly sessionIdOf: SessionIdOf;
   private readonly cookieSecret: ((instance: Instance) => Promise<Uint8Array>) | null;
@@ -66,11 +69,17 @@ export class PermissionResolver {
     this.docs = new PermissionDocs(storeOf, tokens, hooks.now);
     this.sessionIdOf = hooks.sessionIdOf ?? (async () => null);
     this.cookieSecret = hooks.cookieSecret ?? null;
+    this.appPasswords = new AppPasswords(storeOf, hooks.now);
   }
 
   async forRequest(instance: Instance, req: TokenSource): Promise<PermissionSet> {
     const token = extractToken(req);
     if (!token) throw new Unauthorized();
+    if (APP_PASSWORD_RE.test(token)) {
+      const ap = await this.appPasswords.find(instance, token);
+      if (!ap) throw new InvalidToken('Invalid token');
+      return { type: 'app-password', sourceId: `${APP_PASSWORDS_DOCTYPE}/${ap.id}`, rules: parseScope(ap.scope) };
+    }
     if (SHORTCODE_RE.test(token)) return this.shareSet(instance, req, await this.docs.findByShortcode(instance, token), (d) => d.shortcodes, token);
     const claims = await this.tokens.verify(instance, token);
     switch (claims.aud) {

@@ -18,7 +18,7 @@ export interface Rule {
   description?: string;
 }
 
-export type PermissionType = 'app' | 'konnector' | 'oauth' | 'cli' | 'share' | 'share-preview' | 'owner';
+export type PermissionType = 'app' | 'konnector' | 'oauth' | 'cli' | 'share' | 'share-preview' | 'owner' | 'app-password';
 
 export interface PermissionSet {
   type: PermissionType;

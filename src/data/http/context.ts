@@ -19,7 +19,7 @@ export interface DataDeps {
 }
 
 /** Doctypes that /data never serves, and those it serves read-only (they have their own APIs). */
-const HIDDEN = new Set(['io.cozy.permissions', 'io.cozy.sharings', 'io.cozy.oauth.clients', 'io.cozy.oauth.access_codes', 'io.cozy.shared']);
+const HIDDEN = new Set(['io.cozy.permissions', 'io.cozy.sharings', 'io.cozy.oauth.clients', 'io.cozy.oauth.access_codes', 'io.cozy.shared', 'io.cozy.hearth.app_passwords']);
 const READ_ONLY = new Set(['io.cozy.files', 'io.cozy.files.versions', 'io.cozy.jobs', 'io.cozy.triggers', 'io.cozy.apps', 'io.cozy.konnectors', 'io.cozy.notifications']);
 
 export interface Access {
