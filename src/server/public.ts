@@ -49,11 +49,11 @@ export async function buildPublicApp(deps: PublicDeps): Promise<FastifyInstance>
     bodyLimit: deps.config.server.bodyLimit,
     routerOptions: { maxParamLength: 2048 },
     requestIdHeader: 'x-request-id',
+    trustProxy: deps.config.server.trustProxy,
     return503OnClosing: true,
   });
   app.decorateRequest('instance', null);
   // PouchDB sends `PUT /db/` with a JSON content type and no body: accept an empty body.
-    trustProxy: deps.config.server.trustProxy,
   const json = app.getDefaultJsonParser('error', 'error');
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
