@@ -41,9 +41,12 @@ describe('app passwords', () => {
     expect((await h.req('DELETE', `/settings/app-passwords/${id}`, { headers: { cookie } })).status).toBe(404);
   });
 
-  it('default to the files, and cannot make more app passwords', async () => {
+  it('default to the files (WebDAV takes them as its password), and cannot make more app passwords', async () => {
     const res = await create({ data: { type: 'io.cozy.hearth.app_passwords', attributes: { label: 'WebDAV' } } });
     expect(res.body.data.attributes.scope).toBe('io.cozy.files');
+    const dav = await h.req('PROPFIND', '/dav/files/', { headers: { ...basic(res.body.data.attributes.password), depth: '0' } });
+    expect(dav.status).toBe(207);
+    expect(dav.text).toContain('multistatus');
     const again = await create({ label: 'sneaky' }, basic(res.body.data.attributes.password));
     expect(again.status).toBe(403);
   });

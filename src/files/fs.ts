@@ -39,6 +39,9 @@ export interface NewDir {
   name: string;
   tags?: string[];
   createdAt?: string;
+  /** The modification date the client gives (UpdatedAt=, or the Date header); now by default. */
+  updatedAt?: string;
+  /** The slug of the app that makes the change (cozyMetadata). */
   app?: string;
 }
 
@@ -124,6 +127,17 @@ export class FileSystem {
 
   private meta(at: string, app?: string): Doc {
     return { doctypeVersion: '1', metadataVersion: 1, createdAt: at, updatedAt: at, ...(app ? { createdByApp: app, updatedByApps: [{ slug: app, date: at }] } : {}) };
+  }
+
+  /** cozyMetadata after a change of the content by `app` (uploadedAt/By, updatedByApps as cozy-stack keeps them). */
+  private changed(cm: Doc | undefined, at: string, app?: string): Doc {
+    const next: Doc = { ...(cm ?? {}), updatedAt: at, uploadedAt: at };
+    if (app) {
+      const apps = ((cm?.updatedByApps as Doc[] | undefined) ?? []).filter((a) => a.slug !== app);
+      next.updatedByApps = [...apps, { slug: app, date: at }];
+      next.uploadedBy = { slug: app };
+    }
+    return next;
   }
 
   private async find(instance: Instance, id: string): Promise<FileDoc | null> {
@@ -213,7 +227,7 @@ export class FileSystem {
       const at = this.now().toISOString();
       const doc: Doc = {
         type: 'directory', name, dir_id: parent._id, path: joinPath(String(parent.path), name),
-        created_at: o.createdAt ?? at, updated_at: at, tags: o.tags ?? [], cozyMetadata: this.meta(at, o.app),
+        created_at: o.createdAt ?? at, updated_at: o.updatedAt ?? at, tags: o.tags ?? [], cozyMetadata: this.meta(at, o.app),
       };
       return (await this.store(instance).put(FILES_DOCTYPE, doc)).doc as FileDoc;
     });
@@ -281,9 +295,9 @@ export class FileSystem {
         const at = this.now().toISOString();
         const mime = await mimeOf(name, o.mime, blob.head);
         const doc: Doc = {
-          type: 'file', name, dir_id: parent._id, created_at: o.createdAt ?? at, updated_at: at, tags: o.tags ?? [],
+          type: 'file', name, dir_id: parent._id, created_at: o.createdAt ?? o.updatedAt ?? at, updated_at: o.updatedAt ?? at, tags: o.tags ?? [],
           size: String(blob.size), md5sum: blob.md5, mime, class: classOf(mime), executable: o.executable === true, trashed: false,
-          internal_vfs_id: blob.key, cozyMetadata: { ...this.meta(at, o.app), uploadedAt: at },
+          internal_vfs_id: blob.key, cozyMetadata: { ...this.meta(at, o.app), uploadedAt: at, ...(o.app ? { uploadedBy: { slug: o.app } } : {}) },
         };
         const written = (await this.store(instance).put(FILES_DOCTYPE, doc)).doc as FileDoc;
         this.addUsage(instance, blob.size);
@@ -300,7 +314,7 @@ export class FileSystem {
    * (versions.ts); the version document is written before the file's, so that a crash in between
    * leaves at worst a version equal to the current content, never a blob that nothing names.
    */
-  async overwrite(instance: Instance, id: string, o: Omit<NewFile, 'dirId' | 'name' | 'tags' | 'createdAt'> & { ifMatch?: string }): Promise<FileDoc> {
+  async overwrite(instance: Instance, id: string, o: Omit<NewFile, 'dirId' | 'name' | 'createdAt'> & { ifMatch?: string }): Promise<FileDoc> {
     const current = await this.stat(instance, id);
     if (isDir(current)) throw new UnprocessableEntity('a directory has no content to overwrite', 'not_a_file');
     if (o.ifMatch !== undefined && o.ifMatch !== current._rev) throw new PreconditionFailed('the file changed since this revision (If-Match)');
@@ -313,9 +327,9 @@ export class FileSystem {
         if (o.ifMatch !== undefined && o.ifMatch !== now._rev) throw new PreconditionFailed('the file changed since this revision (If-Match)');
         const mime = await mimeOf(now.name, o.mime, blob.head);
         const next: Doc = {
-          ...now, size: String(blob.size), md5sum: blob.md5, mime, class: classOf(mime), updated_at: at, internal_vfs_id: blob.key,
-          ...(o.executable === undefined ? {} : { executable: o.executable }),
-          cozyMetadata: { ...(now.cozyMetadata as Doc), updatedAt: at, uploadedAt: at },
+          ...now, size: String(blob.size), md5sum: blob.md5, mime, class: classOf(mime), updated_at: o.updatedAt ?? at, internal_vfs_id: blob.key,
+          ...(o.executable === undefined ? {} : { executable: o.executable }), ...(o.tags === undefined ? {} : { tags: o.tags }),
+          cozyMetadata: this.changed(now.cozyMetadata as Doc | undefined, at, o.app),
         };
         return this.replaceContent(instance, now, next, blob.size);
       });

@@ -131,10 +131,11 @@ export class FileTree {
   }
 
   /** Deletes for good what is in the trash (and its subtree); frees its bytes. */
-  async destroy(instance: Instance, id: string): Promise<void> {
+  async destroy(instance: Instance, id: string, ifMatch?: string): Promise<void> {
     const fs = this.fs;
     const blobs = await fs.lock(instance, async () => {
       const doc = await fs.stat(instance, id);
+      if (ifMatch !== undefined && ifMatch !== doc._rev) throw new PreconditionFailed('the document changed since this revision (If-Match)');
       if (special(doc)) throw new Forbidden('the root and the trash cannot be destroyed');
       const path = isDir(doc) ? String(doc.path) : parentPath(await fs.pathOf(instance, doc));
       if (!inTrash(path) || doc._id === TRASH_DIR_ID) throw new BadRequest('only what is in the trash can be destroyed: trash it first', 'not_in_trash');

@@ -28,6 +28,8 @@ import { buildPublicApp, securityHeaders } from './public.js';
 import { InProcessLocks } from '../common/locks.js';
 import { LocalBlobStore } from '../files/blobs/local.js';
 import { Vfs } from '../files/vfs.js';
+import { MemoryLockEngine } from '../files/dav/locks.js';
+import { fsck } from '../files/fsck.js';
 
 export interface Hearth {
   config: HearthConfig;
@@ -110,7 +112,7 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
   ];
   const shutdown = new AbortController();
   const oauth = { clients: new OAuthClients(storeOf, async (instance) => (await registry.secrets(instance)).session), tokens, limiter: new MemoryRateLimiter() };
-  const publicApp = await buildPublicApp({ config, registry, logger, checks, bus, perms, storeOf, oauth, auth: { sessions, lockout, limiter: oauth.limiter, mailer, twoFactor: sqliteRegistry, passphraseTokens: sqliteRegistry }, shutdown: shutdown.signal });
+  const publicApp = await buildPublicApp({ config, registry, logger, checks, bus, perms, storeOf, oauth, auth: { sessions, lockout, limiter: oauth.limiter, mailer, twoFactor: sqliteRegistry, passphraseTokens: sqliteRegistry }, vfs, davLocks: new MemoryLockEngine(), shutdown: shutdown.signal });
   const adminApp = Fastify({ loggerInstance: logger.child({ server: 'admin' }) as FastifyBaseLogger, bodyLimit: 1024 * 1024 });
   adminApp.setErrorHandler(errorHandler);
   adminApp.addHook('onSend', async (req, reply, payload) => {
@@ -126,6 +128,7 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
     status: () => runStatus(checks),
     version: versionInfo(config.dev),
     unlockLogin: (instance) => lockout.unlock(instance.id),
+    fsck: (instance, clean) => fsck(vfs.fs, instance, { clean }),
   });
   let closing: Promise<void> | null = null;
   return {

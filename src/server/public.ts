@@ -11,6 +11,10 @@ import { registerOAuthRoutes, type OAuthDeps } from '../oauth/routes.js';
 import { registerAuthRoutes, type AuthDeps } from '../auth/routes.js';
 import { registerPermissionRoutes } from '../permissions/routes.js';
 import { registerSharePasswordRoute } from '../permissions/share-password.js';
+import { registerFilesRoutes } from '../files/http/routes.js';
+import type { Vfs } from '../files/vfs.js';
+import { registerDavRoutes } from '../files/dav/routes.js';
+import type { DavLockEngine } from '../files/dav/locks.js';
 import { errorHandler } from './http-errors.js';
 
 declare module 'fastify' {
@@ -29,6 +33,10 @@ export interface PublicDeps extends DataDeps {
   checks: StatusCheck[];
   oauth: Omit<OAuthDeps, 'perms' | 'session'>;
   auth: Omit<AuthDeps, 'registry' | 'perms'>;
+  /** The file systems of the instances, behind /files. */
+  vfs: Vfs;
+  /** The WebDAV locks (/dav/files/). */
+  davLocks: DavLockEngine;
 }
 
 /**
@@ -69,7 +77,7 @@ export async function buildPublicApp(deps: PublicDeps): Promise<FastifyInstance>
     origin: true,
     credentials: true,
     methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'],
-    exposedHeaders: ['ETag', 'Content-Type', 'Content-Length', 'X-Request-Id'],
+    exposedHeaders: ['ETag', 'Content-Type', 'Content-Length', 'X-Request-Id', 'Location', 'Content-Range', 'Content-Disposition', 'Accept-Ranges', 'Last-Modified'],
     maxAge: 86400,
   });
   app.addHook('onRequest', async (req) => {
@@ -89,5 +97,7 @@ export async function buildPublicApp(deps: PublicDeps): Promise<FastifyInstance>
   registerAuthRoutes(app, { ...deps.auth, registry: deps.registry, perms: deps.perms });
   registerPermissionRoutes(app, { perms: deps.perms });
   registerSharePasswordRoute(app, { perms: deps.perms, limiter: deps.auth.limiter });
+  registerFilesRoutes(app, { perms: deps.perms, vfs: deps.vfs, linkSecret: async (instance) => (await deps.registry.secrets(instance)).session });
+  registerDavRoutes(app, { perms: deps.perms, vfs: deps.vfs, locks: deps.davLocks });
   return app;
 }

@@ -94,6 +94,8 @@ export function rawRequest(
       payload = Buffer.from(JSON.stringify(opts.body));
       headers['content-type'] ??= 'application/json';
     }
+    // Node sends a DELETE (or OPTIONS) body chunked, which servers may refuse: say its length, as clients do
+    if (payload && headers['content-length'] === undefined && headers['transfer-encoding'] === undefined) headers['content-length'] = String(payload.length);
     const r = httpRequest({ host: '127.0.0.1', port, method, path, headers, agent: false }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));

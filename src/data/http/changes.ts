@@ -10,7 +10,7 @@ import { bool, int, jsonParam, wholeType, type DataDeps, type Access } from './c
 type Q = Record<string, unknown>;
 const FEEDS = new Set(['normal', 'longpoll', 'continuous', 'eventsource']);
 
-function changesOptions(q: Q, body: unknown): ChangesOptions {
+export function changesOptions(q: Q, body: unknown): ChangesOptions {
   const b = (body && typeof body === 'object' && !Array.isArray(body) ? body : {}) as Record<string, unknown>;
   const style = q.style ?? 'main_only';
   if (style !== 'main_only' && style !== 'all_docs') throw new BadRequest('style must be main_only or all_docs', 'query_parse_error');

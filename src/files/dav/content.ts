@@ -1,0 +1,85 @@
+/**
+ * GET and HEAD (streamed from the blob, one byte range, ETag and Last-Modified, conditional
+ * requests) and PUT (streamed into the file system: a new file, or new content for an existing one,
+ * which keeps an old version as /files does; the quota applies while the body streams).
+ */
+import { Readable } from 'node:stream';
+import { BadRequest, HearthError } from '../../common/errors.js';
+import { isDir, parentPath } from '../types.js';
+import type { DavRequest } from './context.js';
+import { DavError } from './errors.js';
+import { hrefOf, nameOf } from './paths.js';
+import { etagOf, lastModified } from './props.js';
+
+/** A single `bytes=` range of a `size`-byte content; null for the whole content (absent, multiple or not bytes). */
+function rangeOf(header: string | undefined, size: number): { start: number; end: number } | null {
+  if (!header) return null;
+  const m = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
+  if (!m || (m[1] === '' && m[2] === '')) return null;
+  let start: number;
+  let end: number;
+  if (m[1] === '') {
+    const suffix = Number(m[2]);
+    start = Math.max(0, size - suffix);
+    end = size - 1;
+    if (suffix === 0) start = size;
+  } else {
+    start = Number(m[1]);
+    end = m[2] === '' ? size - 1 : Math.min(Number(m[2]), size - 1);
+    if (m[2] !== '' && Number(m[2]) < start) return null; // invalid: ignored (RFC 7233 §3.1)
+  }
+  if (start >= size) throw new HearthError(416, 'range_not_satisfiable', `the range is outside the ${size} bytes of the file`, { 'Content-Range': `bytes */${size}` });
+  return { start, end };
+}
+
+export async function get(dav: DavRequest): Promise<void> {
+  const doc = await dav.resolve(dav.target.path);
+  if (!doc) throw new DavError(404, 'not_found', `nothing at ${hrefOf(dav.target.path, false)}`);
+  await dav.rights.assert('GET', doc);
+  const reply = dav.reply;
+  reply.header('ETag', etagOf(doc)).header('Last-Modified', lastModified(doc));
+  if ((await dav.preconditions(doc)) === 'not-modified') {
+    await reply.code(304).send();
+    return;
+  }
+  if (isDir(doc)) {
+    const text = `${hrefOf(dav.target.path, true)} is a WebDAV collection: list it with PROPFIND (Depth: 1).\n`;
+    await reply.type('text/plain; charset=utf-8').send(dav.req.method === 'HEAD' ? undefined : text);
+    return;
+  }
+  const size = Number(doc.size);
+  const ifRange = dav.header('if-range');
+  const range = ifRange !== undefined && ifRange !== etagOf(doc) ? null : rangeOf(dav.header('range'), size);
+  reply.header('Accept-Ranges', 'bytes').type(String(doc.mime ?? 'application/octet-stream'));
+  if (range) reply.code(206).header('Content-Range', `bytes ${range.start}-${range.end}/${size}`);
+  const length = range ? range.end - range.start + 1 : size;
+  reply.header('Content-Length', String(length));
+  if (dav.req.method === 'HEAD' || length === 0) {
+    await reply.send();
+    return;
+  }
+  await reply.send(await dav.fs.open(dav.instance, doc, range ?? undefined));
+}
+
+export async function put(dav: DavRequest): Promise<void> {
+  const { path } = dav.target;
+  if (path === '/') throw new DavError(405, 'method_not_allowed', 'the root is a collection: PUT a file into it', undefined, { Allow: 'OPTIONS, PROPFIND, PROPPATCH, LOCK, UNLOCK' });
+  if (dav.header('content-range') !== undefined) throw new BadRequest('partial PUT (Content-Range) is not supported: send the whole content');
+  const parent = await dav.parentOf(path);
+  const name = nameOf(path);
+  const existing = await dav.fs.child(dav.instance, parent._id, name);
+  if (existing && isDir(existing)) throw new DavError(405, 'method_not_allowed', 'a collection has no content to PUT', undefined, { Allow: 'OPTIONS, PROPFIND, PROPPATCH, DELETE, MKCOL, COPY, MOVE, LOCK, UNLOCK' });
+  if (existing) await dav.rights.assert('PUT', existing);
+  else await dav.rights.assertCreate(parent, { type: 'file', name });
+  await dav.preconditions(existing);
+  await dav.assertUnlocked(existing ? { path } : { path: parentPath(path) });
+  const len = dav.header('content-length');
+  const size = dav.header('transfer-encoding') === undefined && len !== undefined && /^\d+$/.test(len) ? Number(len) : undefined;
+  const md5 = dav.header('content-md5');
+  const mime = dav.header('content-type');
+  const file = { body: dav.body() ?? Readable.from([]), ...(size === undefined ? {} : { size }), ...(md5 ? { md5 } : {}), ...(mime ? { mime } : {}) };
+  const doc = existing
+    ? await dav.fs.overwrite(dav.instance, existing._id, file)
+    : await dav.fs.upload(dav.instance, { ...file, dirId: parent._id, name });
+  await dav.reply.code(existing ? 204 : 201).header('ETag', etagOf(doc)).send();
+}

@@ -1,0 +1,11 @@
+/** What the /files routes need from the composition root. */
+import type { Instance } from '../../instances/types.js';
+import type { PermissionResolver } from '../../permissions/resolve.js';
+import type { Vfs } from '../vfs.js';
+
+export interface FilesDeps {
+  perms: PermissionResolver;
+  vfs: Vfs;
+  /** The instance's session secret, from which the key of download and archive links is derived. */
+  linkSecret(instance: Instance): Promise<Uint8Array>;
+}

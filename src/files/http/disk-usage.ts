@@ -1,0 +1,55 @@
+/**
+ * GET /settings/disk-usage, as cozy-stack's settings API: bytes used (every file, trashed ones and
+ * old versions too, then each apart), the quota when there is one, and with `include=trash` the bytes in the trash. Allowed to a token
+ * with GET on io.cozy.settings (or this document), to web apps (their token needs the owner's
+ * session), and to tokens that may write some directory (share links with upload).
+ */
+import type { FastifyInstance } from 'fastify';
+import { Forbidden } from '../../common/errors.js';
+import type { Instance } from '../../instances/types.js';
+import { Permissions, type PermissionSet } from '../../permissions/rules.js';
+import type { Vfs } from '../vfs.js';
+import { FILES_DOCTYPE } from '../types.js';
+import { VERSIONS_DOCTYPE } from '../versions.js';
+import { callerOf } from './access.js';
+import { param } from './params.js';
+import { JSONAPI } from './serialize.js';
+import type { FilesDeps } from './deps.js';
+
+export const SETTINGS_DOCTYPE = 'io.cozy.settings';
+export const DISK_USAGE_ID = 'io.cozy.settings.disk-usage';
+
+function mayRead(set: PermissionSet): boolean {
+  if (Permissions.allowsDoc(set, 'GET', SETTINGS_DOCTYPE, { id: DISK_USAGE_ID, fetch: () => [] })) return true;
+  if (set.type === 'app') return true;
+  return set.rules.some((r) => Permissions.allowsDoc({ ...set, rules: [{ ...r, values: undefined, selector: undefined }] }, 'POST', FILES_DOCTYPE, { id: '', fetch: () => [] }));
+}
+
+async function versionsUsage(vfs: Vfs, instance: Instance): Promise<number> {
+  const res = await vfs.fs.store(instance).allDocs(VERSIONS_DOCTYPE, { include_docs: true });
+  return res.rows.reduce((n, r) => n + (r.doc && !r.doc._deleted ? Number(r.doc.size ?? 0) : 0), 0);
+}
+
+async function trashUsage(vfs: Vfs, instance: Instance): Promise<number> {
+  let used = 0;
+  let bookmark: string | undefined;
+  for (;;) {
+    const page = await vfs.fs.store(instance).find(FILES_DOCTYPE, { selector: { type: 'file', trashed: true }, fields: ['size'], limit: 1000, skip: 0, ...(bookmark ? { bookmark } : {}) });
+    for (const d of page.docs) used += Number(d.size ?? 0);
+    if (page.docs.length < 1000) return used;
+    bookmark = page.bookmark;
+  }
+}
+
+export function registerDiskUsageRoute(scope: FastifyInstance, deps: FilesDeps): void {
+  scope.get('/settings/disk-usage', async (req, reply) => {
+    const c = await callerOf(deps.perms, req);
+    if (!mayRead(c.set)) throw new Forbidden(`this token cannot read ${DISK_USAGE_ID}`);
+    const used = await deps.vfs.fs.diskUsage(c.instance);
+    const versions = await versionsUsage(deps.vfs, c.instance);
+    const attributes: Record<string, string> = { used: String(used), files: String(used - versions), versions: String(versions) };
+    if (c.instance.diskQuota !== null) attributes.quota = String(c.instance.diskQuota);
+    if (param(req, 'include') === 'trash') attributes.trash = String(await trashUsage(deps.vfs, c.instance));
+    return reply.type(JSONAPI).send({ data: { type: SETTINGS_DOCTYPE, id: DISK_USAGE_ID, attributes, links: { self: '/settings/disk-usage' } } });
+  });
+}

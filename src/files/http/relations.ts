@@ -1,0 +1,110 @@
+/**
+ * What links files to other things, over HTTP as cozy-stack: copies (`POST /files/:id/copy`), old
+ * versions (`GET /files/download/:id/:version-id`, `POST /files/revert/:id/:version-id`, the
+ * `old_versions` of a file), and references between documents and files (docs/references-docs-in-vfs.md):
+ * `POST/DELETE /files/:id/relationships/referenced_by` and `GET/POST/DELETE
+ * /data/:doctype/:id/relationships/references`.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { Forbidden, NotFound } from '../../common/errors.js';
+import { validateDoctype } from '../../data/doctype.js';
+import { Permissions, docFetcher, type Verb } from '../../permissions/rules.js';
+import { copyFile } from '../copy.js';
+import { addReferences, referencedFiles, referencesOf, removeReferences, type Reference } from '../references.js';
+import { versionsOf } from '../versions.js';
+import { FILES_DOCTYPE, isDir } from '../types.js';
+import { allowCreate, allowVfs, appSlugOf, callerOf, type Caller } from './access.js';
+import type { FilesDeps } from './deps.js';
+import { sendContent } from './download.js';
+import { param } from './params.js';
+import { JSONAPI, resource, single } from './serialize.js';
+
+type Id = { Params: { id: string } };
+type Version = { Params: { id: string; version: string } };
+type DocRef = { Params: { doctype: string; docid: string } };
+
+/** The caller may `verb` the document `type/id` of another doctype (for references). */
+function allowDoc(c: Caller, verb: Verb, type: string, id: string): void {
+  if (!Permissions.allowsDoc(c.set, verb, validateDoctype(type), docFetcher({ _id: id }))) {
+    throw new Forbidden(`this token has no ${verb} right on the document ${type}/${id.slice(0, 100)}`);
+  }
+}
+
+export function registerRelationRoutes(scope: FastifyInstance, deps: FilesDeps): void {
+  const { vfs, perms } = deps;
+
+  scope.post<Id>('/files/:id/copy', async (req, reply) => {
+    const c = await callerOf(perms, req);
+    const src = await vfs.fs.stat(c.instance, req.params.id);
+    await allowVfs(vfs, c, 'GET', src);
+    const dir = await vfs.fs.dir(c.instance, param(req, 'DirID') ?? src.dir_id);
+    await allowCreate(vfs, c, dir, { type: 'file', name: src.name, mime: String(src.mime), class: String(src.class), tags: src.tags });
+    const name = param(req, 'Name');
+    const app = appSlugOf(c.set);
+    const copy = await copyFile(vfs.fs, c.instance, src._id, { dirId: dir._id, ...(name === undefined ? {} : { name }), ...(app ? { app } : {}) });
+    return reply.code(201).type(JSONAPI).send(single(copy));
+  });
+
+  // ---- versions ----
+  const versionOf = async (c: Caller, req: FastifyRequest<Version>) => {
+    const file = await vfs.fs.stat(c.instance, req.params.id);
+    const id = req.params.version.includes('/') ? req.params.version : `${file._id}/${req.params.version}`;
+    const v = (await versionsOf(vfs.fs, c.instance, file._id)).find((x) => x._id === id);
+    if (!v) throw new NotFound(`no version ${req.params.version.slice(0, 100)} of this file`);
+    return { file, v };
+  };
+  const downloadVersion = async (req: FastifyRequest<Version>, reply: FastifyReply) => {
+    const c = await callerOf(perms, req);
+    const { file, v } = await versionOf(c, req);
+    await allowVfs(vfs, c, 'GET', file);
+    return sendContent(vfs, c.instance, { ...file, size: v.size, md5sum: v.md5sum, internal_vfs_id: v.internal_vfs_id, updated_at: v.updated_at }, req, reply);
+  };
+  scope.head<Version>('/files/download/:id/:version', downloadVersion);
+  scope.get<Version>('/files/download/:id/:version', { exposeHeadRoute: false }, downloadVersion);
+  scope.post<Version>('/files/revert/:id/:version', async (req, reply) => {
+    const c = await callerOf(perms, req);
+    const { file, v } = await versionOf(c, req);
+    await allowVfs(vfs, c, 'PUT', file);
+    return reply.type(JSONAPI).send(single(await vfs.fs.revert(c.instance, file._id, v._id)));
+  });
+
+  // ---- references, from the file's side ----
+  const changeRefs = (fn: typeof addReferences) => async (req: FastifyRequest<Id>, reply: FastifyReply) => {
+    const c = await callerOf(perms, req);
+    const file = await vfs.fs.stat(c.instance, req.params.id);
+    if (isDir(file)) throw new Forbidden('directories carry no references');
+    await allowVfs(vfs, c, 'PUT', file);
+    const refs = referencesOf((req.body as { data?: unknown } | undefined)?.data);
+    const doc = await fn(vfs.fs, c.instance, file._id, refs);
+    return reply.type(JSONAPI).send({ data: doc.referenced_by ?? [], meta: { rev: doc._rev, count: (doc.referenced_by as unknown[] | undefined)?.length ?? 0 } });
+  };
+  scope.post<Id>('/files/:id/relationships/referenced_by', changeRefs(addReferences));
+  scope.delete<Id>('/files/:id/relationships/referenced_by', changeRefs(removeReferences));
+
+  // ---- references, from the document's side ----
+  scope.get<DocRef>('/data/:doctype/:docid/relationships/references', async (req, reply) => {
+    const c = await callerOf(perms, req);
+    allowDoc(c, 'GET', req.params.doctype, req.params.docid);
+    const limit = Math.min(Math.max(Number(param(req, 'page[limit]') ?? 100) || 100, 1), 1000);
+    const cursor = param(req, 'page[cursor]');
+    const page = await referencedFiles(vfs.fs, c.instance, { type: req.params.doctype, id: req.params.docid }, { limit, ...(cursor ? { cursor } : {}) });
+    const body: Record<string, unknown> = { data: page.docs.map((d) => ({ type: FILES_DOCTYPE, id: d._id })), included: page.docs.map(resource), meta: { count: page.docs.length } };
+    if (page.next) body.links = { next: `/data/${req.params.doctype}/${encodeURIComponent(req.params.docid)}/relationships/references?page[cursor]=${encodeURIComponent(page.next)}` };
+    return reply.type(JSONAPI).send(body);
+  });
+  const fromDoc = (fn: typeof addReferences) => async (req: FastifyRequest<DocRef>, reply: FastifyReply) => {
+    const c = await callerOf(perms, req);
+    allowDoc(c, 'PUT', req.params.doctype, req.params.docid);
+    const ref: Reference = { type: req.params.doctype, id: req.params.docid };
+    const files = referencesOf((req.body as { data?: unknown } | undefined)?.data);
+    for (const f of files) {
+      if (f.type !== FILES_DOCTYPE) throw new Forbidden(`only io.cozy.files can be referenced by a document, not ${f.type}`);
+      const file = await vfs.fs.stat(c.instance, f.id);
+      await allowVfs(vfs, c, 'PUT', file);
+      await fn(vfs.fs, c.instance, file._id, [ref]);
+    }
+    return reply.code(204).send();
+  };
+  scope.post<DocRef>('/data/:doctype/:docid/relationships/references', fromDoc(addReferences));
+  scope.delete<DocRef>('/data/:doctype/:docid/relationships/references', fromDoc(removeReferences));
+}

@@ -1,0 +1,47 @@
+/**
+ * The /files API (JSON-API, as cozy-stack's web/files) and /settings/disk-usage, on the file
+ * system core. Two plugin scopes: uploads, whose raw bodies are streamed by the handlers (no
+ * parser reads them), and the others, which parse JSON-API bodies. Errors are JSON-API documents
+ * (server/http-errors.ts) served as application/vnd.api+json.
+ */
+import type { FastifyInstance } from 'fastify';
+import { rawBodies } from './body.js';
+import { registerDiskUsageRoute } from './disk-usage.js';
+import { registerDownloadRoutes } from './download.js';
+import { registerMetadataRoutes } from './metadata.js';
+import { JSONAPI } from './serialize.js';
+import { registerTrashRoutes } from './trash.js';
+import { registerUploadRoutes } from './upload.js';
+import { registerViewsRoutes } from './views.js';
+import { registerLinkRoutes } from './links.js';
+import { registerRelationRoutes } from './relations.js';
+import type { FilesDeps } from './deps.js';
+
+export type { FilesDeps };
+
+function jsonApiErrors(scope: FastifyInstance): void {
+  scope.addHook('onSend', async (_req, reply, payload) => {
+    if (reply.statusCode >= 400 && String(reply.getHeader('content-type') ?? '').startsWith('application/json')) reply.header('content-type', JSONAPI);
+    return payload;
+  });
+}
+
+export function registerFilesRoutes(app: FastifyInstance, deps: FilesDeps): void {
+  void app.register(async (scope) => {
+    rawBodies(scope);
+    jsonApiErrors(scope);
+    registerUploadRoutes(scope, deps);
+  });
+  void app.register(async (scope) => {
+    const json = scope.getDefaultJsonParser('error', 'error');
+    scope.addContentTypeParser(JSONAPI, { parseAs: 'string' }, (req, body, done) => (body === '' ? done(null, undefined) : json(req, body as string, done)));
+    jsonApiErrors(scope);
+    registerMetadataRoutes(scope, deps);
+    registerTrashRoutes(scope, deps);
+    registerDownloadRoutes(scope, deps);
+    registerDiskUsageRoute(scope, deps);
+    registerViewsRoutes(scope, deps);
+    registerLinkRoutes(scope, deps);
+    registerRelationRoutes(scope, deps);
+  });
+}
