@@ -1,35 +1,25 @@
 /** Zips of a selection, streamed, read back by Python's zipfile (an independent reader). */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { InProcessBus } from '../common/bus.js';
-import { InProcessLocks } from '../common/locks.js';
-import { SqliteDocStore } from '../data/sqlite/store.js';
 import type { Instance } from '../instances/types.js';
 import { zipOf } from './archive.js';
-import { LocalBlobStore } from './blobs/local.js';
-import { Vfs } from './vfs.js';
+import type { Vfs } from './vfs.js';
+import { openTestVfs, type TestVfs } from '../../test/helpers/vfs.js';
 import { ROOT_DIR_ID } from './types.js';
 
-let dir: string;
-let store: SqliteDocStore;
+let t: TestVfs;
 let vfs: Vfs;
-const instance: Instance = {
-  id: 'b'.repeat(32), domain: 'zip.example', aliases: [], locale: 'en', email: null, publicName: null, tz: null, diskQuota: null,
-  passphraseHash: null, onboarded: true, kdfIterations: 1000, createdAt: '', updatedAt: '',
-};
+let instance: Instance;
+let dir: string;
 beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'hearth-zip-'));
-  store = new SqliteDocStore(instance.domain, join(dir, 'docs.sqlite'), new InProcessBus(), { attachmentMaxBytes: 1e6, groupCommitMs: 0 });
-  vfs = new Vfs({ storeOf: () => store, blobs: new LocalBlobStore(join(dir, 'instances')), locks: new InProcessLocks() });
+  t = openTestVfs('b');
+  ({ vfs, instance, dir } = t);
 });
-afterAll(async () => {
-  await store.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => t.close());
+
 
 const up = (dirId: string, name: string, s: string | Buffer) => vfs.fs.upload(instance, { dirId, name, body: Readable.from([Buffer.from(s)]) });
 

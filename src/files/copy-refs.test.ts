@@ -1,35 +1,22 @@
 /** Copies and references on a real store and real blobs. */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { InProcessBus } from '../common/bus.js';
-import { InProcessLocks } from '../common/locks.js';
-import { SqliteDocStore } from '../data/sqlite/store.js';
 import type { Instance } from '../instances/types.js';
-import { LocalBlobStore } from './blobs/local.js';
 import { copyFile } from './copy.js';
 import { addReferences, referencedFiles, referencesOf, removeReferences } from './references.js';
-import { Vfs } from './vfs.js';
+import type { Vfs } from './vfs.js';
+import { openTestVfs, type TestVfs } from '../../test/helpers/vfs.js';
 import { ROOT_DIR_ID } from './types.js';
 
-let dir: string;
-let store: SqliteDocStore;
+let t: TestVfs;
 let vfs: Vfs;
-const instance: Instance = {
-  id: 'c'.repeat(32), domain: 'copy.example', aliases: [], locale: 'en', email: null, publicName: null, tz: null, diskQuota: null,
-  passphraseHash: null, onboarded: true, kdfIterations: 1000, createdAt: '', updatedAt: '',
-};
+let instance: Instance;
 beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'hearth-copy-'));
-  store = new SqliteDocStore(instance.domain, join(dir, 'docs.sqlite'), new InProcessBus(), { attachmentMaxBytes: 1e6, groupCommitMs: 0 });
-  vfs = new Vfs({ storeOf: () => store, blobs: new LocalBlobStore(join(dir, 'instances')), locks: new InProcessLocks() });
+  t = openTestVfs('c');
+  ({ vfs, instance } = t);
 });
-afterAll(async () => {
-  await store.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => t.close());
+
 
 const up = (name: string, s: string, dirId = ROOT_DIR_ID) => vfs.fs.upload(instance, { dirId, name, body: Readable.from([Buffer.from(s)]), tags: ['t'] });
 const text = async (id: string) => Buffer.concat(await (await vfs.fs.open(instance, await vfs.fs.stat(instance, id))).toArray()).toString();

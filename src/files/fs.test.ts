@@ -1,40 +1,25 @@
 /** The file system core on a real SQLite store and real blob files: tree, uploads, quota, trash. */
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { InProcessBus } from '../common/bus.js';
-import { InProcessLocks } from '../common/locks.js';
-import { SqliteDocStore } from '../data/sqlite/store.js';
 import type { Instance } from '../instances/types.js';
-import { LocalBlobStore } from './blobs/local.js';
-import { FileSystem } from './fs.js';
-import { FileTree } from './tree.js';
+import type { LocalBlobStore } from './blobs/local.js';
+import type { FileSystem } from './fs.js';
+import type { FileTree } from './tree.js';
 import { ROOT_DIR_ID, TRASH_DIR_ID, type FileDoc } from './types.js';
+import { openTestVfs, type TestVfs } from '../../test/helpers/vfs.js';
 
-let dir: string;
-let store: SqliteDocStore;
+let t: TestVfs;
 let fs: FileSystem;
 let tree: FileTree;
 let blobs: LocalBlobStore;
-const instance: Instance = {
-  id: 'f'.repeat(32), domain: 'files.example', aliases: [], locale: 'en', email: null, publicName: null, tz: null, diskQuota: null,
-  passphraseHash: null, onboarded: true, kdfIterations: 1000, createdAt: '', updatedAt: '',
-};
-
+let instance: Instance;
 beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'hearth-vfs-'));
-  store = new SqliteDocStore(instance.domain, join(dir, 'docs.sqlite'), new InProcessBus(), { attachmentMaxBytes: 1e6, groupCommitMs: 0 });
-  blobs = new LocalBlobStore(join(dir, 'instances'));
-  fs = new FileSystem({ storeOf: () => store, blobs, locks: new InProcessLocks() });
-  tree = new FileTree(fs);
+  t = openTestVfs('f');
+  ({ blobs, instance } = t);
+  ({ fs, tree } = t.vfs);
 });
-afterAll(async () => {
-  await store.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => t.close());
 
 const body = (s: string | Buffer) => Readable.from([Buffer.from(s)]);
 const md5 = (s: string) => createHash('md5').update(s).digest('base64');

@@ -1,36 +1,25 @@
 /** fsck on a real store and real blobs: a sound tree reports nothing; orphans and missing blobs are found. */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { InProcessBus } from '../common/bus.js';
-import { InProcessLocks } from '../common/locks.js';
-import { SqliteDocStore } from '../data/sqlite/store.js';
+import type { SqliteDocStore } from '../data/sqlite/store.js';
 import type { Instance } from '../instances/types.js';
-import { LocalBlobStore } from './blobs/local.js';
+import type { LocalBlobStore } from './blobs/local.js';
 import { fsck } from './fsck.js';
-import { Vfs } from './vfs.js';
+import type { Vfs } from './vfs.js';
+import { openTestVfs, type TestVfs } from '../../test/helpers/vfs.js';
 import { FILES_DOCTYPE, ROOT_DIR_ID } from './types.js';
 
-let dir: string;
-let store: SqliteDocStore;
+let t: TestVfs;
 let vfs: Vfs;
+let store: SqliteDocStore;
 let blobs: LocalBlobStore;
-const instance: Instance = {
-  id: 'e'.repeat(32), domain: 'fsck.example', aliases: [], locale: 'en', email: null, publicName: null, tz: null, diskQuota: null,
-  passphraseHash: null, onboarded: true, kdfIterations: 1000, createdAt: '', updatedAt: '',
-};
+let instance: Instance;
 beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'hearth-fsck-'));
-  store = new SqliteDocStore(instance.domain, join(dir, 'docs.sqlite'), new InProcessBus(), { attachmentMaxBytes: 1e6, groupCommitMs: 0 });
-  blobs = new LocalBlobStore(join(dir, 'instances'));
-  vfs = new Vfs({ storeOf: () => store, blobs, locks: new InProcessLocks() });
+  t = openTestVfs('e');
+  ({ vfs, store, blobs, instance } = t);
 });
-afterAll(async () => {
-  await store.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => t.close());
+
 
 const body = (s: string) => Readable.from([Buffer.from(s)]);
 

@@ -1,44 +1,30 @@
 /** Old versions on a real store and real blobs: kept, spaced, capped, reverted, destroyed, counted in the quota. */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { InProcessBus } from '../common/bus.js';
-import { InProcessLocks } from '../common/locks.js';
-import { SqliteDocStore } from '../data/sqlite/store.js';
 import type { Instance } from '../instances/types.js';
-import { LocalBlobStore } from './blobs/local.js';
+import type { LocalBlobStore } from './blobs/local.js';
 import { fsck } from './fsck.js';
-import { Vfs } from './vfs.js';
+import type { Vfs } from './vfs.js';
+import { openTestVfs, type TestVfs } from '../../test/helpers/vfs.js';
 import { versionsOf } from './versions.js';
 import { ROOT_DIR_ID, type FileDoc } from './types.js';
 
-let dir: string;
-let store: SqliteDocStore;
-let blobs: LocalBlobStore;
-let vfs: Vfs;
 let clock = Date.parse('2026-01-01T00:00:00Z');
 const MIN = 60_000;
-const instance: Instance = {
-  id: 'd'.repeat(32), domain: 'versions.example', aliases: [], locale: 'en', email: null, publicName: null, tz: null, diskQuota: null,
-  passphraseHash: null, onboarded: true, kdfIterations: 1000, createdAt: '', updatedAt: '',
-};
+let t: TestVfs;
+let vfs: Vfs;
+let blobs: LocalBlobStore;
+let instance: Instance;
 beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'hearth-versions-'));
-  store = new SqliteDocStore(instance.domain, join(dir, 'docs.sqlite'), new InProcessBus(), { attachmentMaxBytes: 1e6, groupCommitMs: 0 });
-  blobs = new LocalBlobStore(join(dir, 'instances'));
-  vfs = new Vfs({ storeOf: () => store, blobs, locks: new InProcessLocks(), versions: { max: 4, minDelayMs: 15 * MIN }, now: () => new Date(clock) });
+  t = openTestVfs('d', { versions: { max: 4, minDelayMs: 15 * MIN }, now: () => new Date(clock) });
+  ({ vfs, blobs, instance } = t);
 });
-afterAll(async () => {
-  await store.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => t.close());
 
 const write = (f: FileDoc, s: string) => vfs.fs.overwrite(instance, f._id, { body: Readable.from([Buffer.from(s)]) });
 const content = async (key: string) => Buffer.concat(await (await blobs.read(instance.id, key)).toArray()).toString();
 /** The usage a fresh process would compute from the documents. */
-const freshUsage = () => new Vfs({ storeOf: () => store, blobs, locks: new InProcessLocks() }).fs.diskUsage(instance);
+const freshUsage = () => t.reopen().fs.diskUsage(instance);
 
 describe('versions', () => {
   let f: FileDoc;

@@ -1,0 +1,43 @@
+/**
+ * A file system on real files for the core's tests: a SQLite store and a blob folder in a fresh
+ * temporary directory, one instance record (`id` = 32 times `letter`), removed by `close()`.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { InProcessBus } from '../../src/common/bus.js';
+import { InProcessLocks } from '../../src/common/locks.js';
+import { SqliteDocStore } from '../../src/data/sqlite/store.js';
+import type { Instance } from '../../src/instances/types.js';
+import { LocalBlobStore } from '../../src/files/blobs/local.js';
+import type { FileSystemDeps } from '../../src/files/fs.js';
+import { Vfs } from '../../src/files/vfs.js';
+
+export interface TestVfs {
+  vfs: Vfs;
+  store: SqliteDocStore;
+  blobs: LocalBlobStore;
+  instance: Instance;
+  dir: string;
+  /** Another Vfs on the same data, as a fresh process would see it (its caches empty). */
+  reopen(): Vfs;
+  close(): Promise<void>;
+}
+
+export function openTestVfs(letter: string, opts: Pick<FileSystemDeps, 'versions' | 'now'> = {}): TestVfs {
+  const dir = mkdtempSync(join(tmpdir(), 'hearth-vfs-'));
+  const instance: Instance = {
+    id: letter.repeat(32), domain: `${letter}.files.example`, aliases: [], locale: 'en', email: null, publicName: null, tz: null, diskQuota: null,
+    passphraseHash: null, onboarded: true, kdfIterations: 1000, createdAt: '', updatedAt: '',
+  };
+  const store = new SqliteDocStore(instance.domain, join(dir, 'docs.sqlite'), new InProcessBus(), { attachmentMaxBytes: 1e6, groupCommitMs: 0 });
+  const blobs = new LocalBlobStore(join(dir, 'instances'));
+  const make = () => new Vfs({ storeOf: () => store, blobs, locks: new InProcessLocks(), ...opts });
+  return {
+    vfs: make(), store, blobs, instance, dir, reopen: make,
+    async close() {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
