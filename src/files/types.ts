@@ -1,7 +1,8 @@
 /**
  * The io.cozy.files documents, as cozy-stack stores them: directories carry their `path`, files
  * their parent (`dir_id`), `name`, `size` (a string), base64 `md5sum`, `mime` and `class`; the
- * blob that holds a file's bytes is named by `internal_vfs_id` (never shown on the wire).
+ * blob that holds a file's bytes is named by `internal_vfs_id` (never shown by /files nor WebDAV; /data, read-only on
+ * io.cozy.files, serves documents as stored).
  */
 import { UnprocessableEntity } from '../common/errors.js';
 import type { Doc } from '../data/store.js';
