@@ -53,6 +53,8 @@ export interface NewFile extends NewDir {
   md5?: string;
   mime?: string;
   executable?: boolean;
+  /** The file's `metadata` object (MetadataID=, POST /files/:id/versions); kept as it is when absent. */
+  metadata?: Doc;
 }
 
 export interface FileChange {
@@ -298,6 +300,7 @@ export class FileSystem {
           type: 'file', name, dir_id: parent._id, created_at: o.createdAt ?? o.updatedAt ?? at, updated_at: o.updatedAt ?? at, tags: o.tags ?? [],
           size: String(blob.size), md5sum: blob.md5, mime, class: classOf(mime), executable: o.executable === true, trashed: false,
           internal_vfs_id: blob.key, cozyMetadata: { ...this.meta(at, o.app), uploadedAt: at, ...(o.app ? { uploadedBy: { slug: o.app } } : {}) },
+          ...(o.metadata === undefined ? {} : { metadata: o.metadata }),
         };
         const written = (await this.store(instance).put(FILES_DOCTYPE, doc)).doc as FileDoc;
         this.addUsage(instance, blob.size);
@@ -329,6 +332,7 @@ export class FileSystem {
         const next: Doc = {
           ...now, size: String(blob.size), md5sum: blob.md5, mime, class: classOf(mime), updated_at: o.updatedAt ?? at, internal_vfs_id: blob.key,
           ...(o.executable === undefined ? {} : { executable: o.executable }), ...(o.tags === undefined ? {} : { tags: o.tags }),
+          ...(o.metadata === undefined ? {} : { metadata: o.metadata }),
           cozyMetadata: this.changed(now.cozyMetadata as Doc | undefined, at, o.app),
         };
         return this.replaceContent(instance, now, next, blob.size);

@@ -10,14 +10,34 @@ import { BadRequest } from '../../common/errors.js';
 import { versionsOf } from '../versions.js';
 import type { FileChange } from '../fs.js';
 import { isDir, type FileDoc } from '../types.js';
+import type { Vfs } from '../vfs.js';
 import { allowVfs, callerOf, type Caller } from './access.js';
 import { contentsPage } from './listing.js';
 import { ifMatch, pageParams, param } from './params.js';
-import { parsePatch } from './patch.js';
+import { parsePatch, type FilePatch } from './patch.js';
 import { JSONAPI, dirDocument, listDocument, single, withVersions } from './serialize.js';
 import type { FilesDeps } from './deps.js';
 
 type IdParams = { Params: { id: string } };
+
+/**
+ * Applies a parsed PATCH to `doc`, once PATCH on it is allowed (also used by the batch PATCH /files/):
+ * destroy, to the trash, or rename/move/tags/executable; returns the document after the change.
+ */
+export async function applyPatch(vfs: Vfs, c: Caller, doc: FileDoc, p: FilePatch, rev: string | undefined): Promise<FileDoc> {
+  if (p.destroy) {
+    await vfs.tree.destroy(c.instance, doc._id, rev);
+    return doc;
+  }
+  if (p.trash) return vfs.tree.trash(c.instance, doc._id, rev);
+  if (p.dirId !== undefined && p.dirId !== doc.dir_id) await allowVfs(vfs, c, 'PATCH', await vfs.fs.stat(c.instance, p.dirId));
+  const change: FileChange = {
+    ...(p.name === undefined ? {} : { name: p.name }), ...(p.dirId === undefined ? {} : { dirId: p.dirId }),
+    ...(p.tags === undefined ? {} : { tags: p.tags }), ...(p.executable === undefined ? {} : { executable: p.executable }),
+    ...(rev === undefined ? {} : { ifMatch: rev }),
+  };
+  return vfs.tree.patch(c.instance, doc._id, change);
+}
 
 export function registerMetadataRoutes(scope: FastifyInstance, deps: FilesDeps): void {
   const { vfs, perms } = deps;
@@ -32,18 +52,7 @@ export function registerMetadataRoutes(scope: FastifyInstance, deps: FilesDeps):
     const p = parsePatch(req.body);
     const rev = ifMatch(req);
     await allowVfs(vfs, c, 'PATCH', doc);
-    if (p.destroy) {
-      await vfs.tree.destroy(c.instance, doc._id, rev);
-      return reply.type(JSONAPI).send(single(doc));
-    }
-    if (p.trash) return reply.type(JSONAPI).send(single(await vfs.tree.trash(c.instance, doc._id, rev)));
-    if (p.dirId !== undefined && p.dirId !== doc.dir_id) await allowVfs(vfs, c, 'PATCH', await vfs.fs.stat(c.instance, p.dirId));
-    const change: FileChange = {
-      ...(p.name === undefined ? {} : { name: p.name }), ...(p.dirId === undefined ? {} : { dirId: p.dirId }),
-      ...(p.tags === undefined ? {} : { tags: p.tags }), ...(p.executable === undefined ? {} : { executable: p.executable }),
-      ...(rev === undefined ? {} : { ifMatch: rev }),
-    };
-    return reply.type(JSONAPI).send(single(await vfs.tree.patch(c.instance, doc._id, change)));
+    return reply.type(JSONAPI).send(single(await applyPatch(vfs, c, doc, p, rev)));
   };
 
   scope.get('/files/metadata', async (req, reply) => {

@@ -15,6 +15,11 @@ import { registerUploadRoutes } from './upload.js';
 import { registerViewsRoutes } from './views.js';
 import { registerLinkRoutes } from './links.js';
 import { registerRelationRoutes } from './relations.js';
+import { registerBatchPatchRoute } from './batch.js';
+import { registerNotSynchronizedRoutes } from './not-synchronized.js';
+import { registerSizeRoute } from './size.js';
+import { registerUploadMetadataRoute } from './upload-metadata.js';
+import { registerVersionRoutes } from './versions.js';
 import type { FilesDeps } from './deps.js';
 
 export type { FilesDeps };
@@ -43,5 +48,10 @@ export function registerFilesRoutes(app: FastifyInstance, deps: FilesDeps): void
     registerViewsRoutes(scope, deps);
     registerLinkRoutes(scope, deps);
     registerRelationRoutes(scope, deps);
+    registerVersionRoutes(scope, deps);
+    registerSizeRoute(scope, deps);
+    registerBatchPatchRoute(scope, deps);
+    registerUploadMetadataRoute(scope, deps);
+    registerNotSynchronizedRoutes(scope, deps);
   });
 }

@@ -11,7 +11,7 @@ import { VERSIONS_DOCTYPE, type VersionDoc } from '../versions.js';
 export const JSONAPI = 'application/vnd.api+json';
 
 /** Stored fields that are not attributes: CouchDB's own, the blob key, the relationships. */
-const HIDDEN = new Set(['_id', '_rev', '_deleted', '_attachments', '_revisions', '_conflicts', 'internal_vfs_id', 'referenced_by', 'dav_props']);
+const HIDDEN = new Set(['_id', '_rev', '_deleted', '_attachments', '_revisions', '_conflicts', 'internal_vfs_id', 'referenced_by', 'not_synchronized_on', 'dav_props']);
 
 export interface Resource {
   type: typeof FILES_DOCTYPE;
@@ -40,6 +40,9 @@ export function resource(doc: FileDoc): Resource {
   if (doc._id !== ROOT_DIR_ID && doc.dir_id) relationships.parent = { links: { related: `/files/${doc.dir_id}` }, data: ref(doc.dir_id) };
   if (Array.isArray(doc.referenced_by)) {
     relationships.referenced_by = { links: { self: `/files/${doc._id}/relationships/references` }, data: doc.referenced_by };
+  }
+  if (isDir(doc) && Array.isArray(doc.not_synchronized_on)) {
+    relationships.not_synchronized_on = { links: { self: `/files/${doc._id}/relationships/not_synchronized_on` }, data: doc.not_synchronized_on };
   }
   const links: Record<string, string> = { self: `/files/${doc._id}` };
   if (!isDir(doc)) links.related = `/files/download/${doc._id}`;
@@ -74,11 +77,13 @@ export function withVersions(doc: FileDoc, versions: VersionDoc[]): Record<strin
   if (versions.length === 0) return { data };
   const newest = [...versions].reverse();
   data.relationships.old_versions = { data: newest.map((v) => ({ type: VERSIONS_DOCTYPE, id: v._id })) };
-  const included = newest.map((v) => {
-    const { _id, _rev, internal_vfs_id: _blob, ...attributes } = v;
-    return { type: VERSIONS_DOCTYPE, id: _id, meta: { rev: _rev }, attributes };
-  });
-  return { data, included };
+  return { data, included: newest.map(versionResource) };
+}
+
+/** An io.cozy.files.versions document on the wire (without its blob key). */
+export function versionResource(v: VersionDoc): { type: typeof VERSIONS_DOCTYPE; id: string; meta: { rev: string }; attributes: Doc } {
+  const { _id, _rev, internal_vfs_id: _blob, ...attributes } = v;
+  return { type: VERSIONS_DOCTYPE, id: _id, meta: { rev: _rev }, attributes };
 }
 
 /** `{data}` for a file, or a directory without its contents (after a change). */

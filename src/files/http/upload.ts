@@ -2,11 +2,13 @@
  * Creating directories and files, overwriting a file's content (POST /files/:dir-id, PUT /files/:id).
  * A file's body is raw (not multipart) and streamed into the blob store; Content-Length (or Size=)
  * is checked against the quota before a byte is read (413), Content-MD5 against the content (412).
+ * `MetadataID=` (from POST /files/upload/metadata) gives a new file its `metadata` object (422 if unknown or expired).
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { UnprocessableEntity } from '../../common/errors.js';
 import { mimeOf } from '../mime.js';
 import { ROOT_DIR_ID, classOf, validateName, type FileDoc } from '../types.js';
+import { uploadMetadata } from '../upload-metadata.js';
 import { allowCreate, allowVfs, appSlugOf, callerOf } from './access.js';
 import { uploadBody } from './body.js';
 import type { FilesDeps } from './deps.js';
@@ -46,8 +48,10 @@ export function registerUploadRoutes(scope: FastifyInstance, deps: FilesDeps): v
     const size = uploadSize(req);
     const md5 = contentMd5(req);
     const executable = boolParam(req, 'Executable');
+    const metadataId = param(req, 'MetadataID');
+    const metadata = metadataId === undefined ? undefined : await uploadMetadata(vfs.fs, c.instance, metadataId);
     const doc = await vfs.fs.upload(c.instance, {
-      ...common, body: uploadBody(req.raw),
+      ...common, body: uploadBody(req.raw), ...(metadata === undefined ? {} : { metadata }),
       ...(size === undefined ? {} : { size }), ...(md5 ? { md5 } : {}), ...(sent ? { mime: sent } : {}), ...(executable === undefined ? {} : { executable }),
     });
     return created(req, reply, doc);
