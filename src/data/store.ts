@@ -133,6 +133,8 @@ export interface DocStore {
   currentSeq(doctype: string): Promise<string>;
 
   find(doctype: string, request: FindRequest): Promise<FindResult>;
+  /** How many live documents match a Mango selector (an index is used as for find). */
+  count(doctype: string, selector: Record<string, unknown>): Promise<number>;
   explain(doctype: string, request: FindRequest): Promise<ExplainResult>;
   createIndex(doctype: string, request: IndexRequest): Promise<IndexResult>;
   listIndexes(doctype: string): Promise<{ total_rows: number; indexes: unknown[] }>;

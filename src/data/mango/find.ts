@@ -186,6 +186,31 @@ export function runFind(db: Database, table: string, req: FindRequest, indexes: 
   return result;
 }
 
+/** How many documents match `selector` (an index is used as _find would), without reading them. */
+export function runCount(db: Database, table: string, selector: unknown, indexes: IndexDef[]): number {
+  const cond = parseSelector(selector);
+  const build = (forced: boolean) => {
+    const { index } = chooseIndex(cond, { selector: selector as FindRequest['selector'], limit: 1, skip: 0 }, indexes);
+    const b = new SqlBuilder();
+    const where = [BASE_WHERE];
+    const partial = index ? partialOf(index) : null;
+    if (partial) where.push(partial.inline ?? compileCondition(partial.cond, b));
+    where.push(compileCondition(cond, b));
+    const from = `${ident(table)}${index && forced ? ` INDEXED BY ${ident(index.sqlName)}` : ''}`;
+    return { sql: `SELECT COUNT(*) AS n FROM ${from} WHERE ${where.join(' AND ')}`, params: b.params };
+  };
+  let q = build(true);
+  let st: Statement;
+  try {
+    st = prepare(db, q.sql);
+  } catch (e) {
+    if (!/no query solution/.test((e as Error).message)) throw e;
+    q = build(false);
+    st = prepare(db, q.sql);
+  }
+  return (st.get(...q.params) as { n: number }).n;
+}
+
 export function explainFind(db: Database, table: string, dbname: string, req: FindRequest, indexes: IndexDef[]): ExplainResult {
   const { q, st } = prepared(db, table, req, indexes, false, true);
   const plan = (st.all(...q.params) as Array<{ detail: string }>).map((r) => r.detail);

@@ -2,6 +2,6 @@
 export { parseFindRequest, parseIndexRequest, DEFAULT_LIMIT, MAX_LIMIT } from './parse.js';
 export { registerSqlFunctions } from './sql.js';
 export { indexSql } from './plan.js';
-export { runFind, explainFind, compileSelector } from './find.js';
+export { runFind, runCount, explainFind, compileSelector } from './find.js';
 export { encodeKey } from './collate-key.js';
 export type * from './types.js';

@@ -8,7 +8,7 @@ import type {
   DocStore, GetOptions, OpenRevResult, WriteResult,
 } from '../store.js';
 import type { ExplainResult, FindRequest, FindResult, IndexDef, IndexRequest, IndexResult } from '../mango/types.js';
-import { compileSelector, explainFind, indexSql, registerSqlFunctions, runFind } from '../mango/index.js';
+import { compileSelector, explainFind, indexSql, registerSqlFunctions, runCount, runFind } from '../mango/index.js';
 import { readAttachment, type AttStub } from './attachments.js';
 import {
   createDoctypeTables, dropDoctypeTables, forgetStatements, formatSeq, lookupDoctype, openInstanceDb, prep, WriteQueue, type DoctypeTables,
@@ -194,6 +194,12 @@ export class SqliteDocStore implements DocStore {
     const t = this.tables(doctype);
     if (!t) return { docs: [], bookmark: 'nil' };
     return runFind(this.db, t.docs, request, this.indexes(t));
+  }
+
+  async count(doctype: string, selector: Record<string, unknown>): Promise<number> {
+    const t = this.tables(doctype);
+    if (!t) return 0;
+    return runCount(this.db, t.docs, selector, this.indexes(t));
   }
 
   async explain(doctype: string, request: FindRequest): Promise<ExplainResult> {
