@@ -66,6 +66,9 @@ export interface FileChange {
   ifMatch?: string;
 }
 
+/** Uploads from this size on (or of unknown size) are checked for a name conflict before their body is read. */
+const EARLY_CHECK_BYTES = 256 * 1024;
+
 const DIR_INDEX = { ddoc: '_design/hearth-vfs-children', name: 'children', fields: [{ field: 'dir_id', dir: 'asc' as const }, { field: 'name', dir: 'asc' as const }] };
 const PATH_INDEX = { ddoc: '_design/hearth-vfs-path', name: 'path', fields: [{ field: 'path', dir: 'asc' as const }] };
 
@@ -285,9 +288,10 @@ export class FileSystem {
 
   async upload(instance: Instance, o: NewFile): Promise<FileDoc> {
     const name = validateName(o.name);
-    // fail early, before reading the body (the checks are repeated under the lock)
+    // fail early, before reading the body (the checks are repeated under the lock); a small body is
+    // cheaper to read than a second name lookup, so only large or unknown sizes are checked twice
     const parent = await this.target(instance, o.dirId);
-    await this.assertFreeName(instance, parent._id, name);
+    if (o.size === undefined || o.size >= EARLY_CHECK_BYTES) await this.assertFreeName(instance, parent._id, name);
     const blob = await this.writeBlob(instance, o.body, o.size, o.md5);
     try {
       return await this.lock(instance, async () => {

@@ -39,8 +39,17 @@ function checkSize(opts: WriteOptions, n: number): void {
 }
 
 export class LocalBlobStore implements BlobStore {
+  /** Folders known to exist (a mkdir per write is a syscall on the hot path); forgotten when a namespace is dropped. */
+  private readonly made = new Set<string>();
+
   /** `root`: the folder holding one folder per namespace; `sub`: the blobs' folder inside it. */
   constructor(private readonly root: string, private readonly sub = 'files') {}
+
+  private async ensureDir(dir: string): Promise<void> {
+    if (this.made.has(dir)) return;
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    this.made.add(dir);
+  }
 
   private dir(ns: string): string {
     if (!NS_RE.test(ns)) throw new Error(`invalid blob namespace ${ns.slice(0, 40)}`);
@@ -55,7 +64,7 @@ export class LocalBlobStore implements BlobStore {
   async write(ns: string, body: Readable, opts: WriteOptions): Promise<BlobInfo> {
     const dir = this.dir(ns);
     const tmpDir = join(dir, TMP);
-    await mkdir(tmpDir, { recursive: true, mode: 0o700 });
+    await this.ensureDir(tmpDir);
     const key = randomBytes(16).toString('hex');
     const tmp = join(tmpDir, `${key}.part`);
     const fh = await open(tmp, 'wx', 0o600);
@@ -80,7 +89,7 @@ export class LocalBlobStore implements BlobStore {
       await fh.sync();
       await fh.close();
       const finalDir = join(dir, key.slice(0, 2));
-      await mkdir(finalDir, { recursive: true, mode: 0o700 });
+      await this.ensureDir(finalDir);
       await rename(tmp, join(finalDir, key));
       await fsyncDir(finalDir);
       return { key, size: count.n, md5 };
@@ -148,6 +157,8 @@ export class LocalBlobStore implements BlobStore {
   }
 
   async drop(ns: string): Promise<void> {
-    await rm(this.dir(ns), { recursive: true, force: true });
+    const dir = this.dir(ns);
+    for (const d of this.made) if (d.startsWith(dir)) this.made.delete(d);
+    await rm(dir, { recursive: true, force: true });
   }
 }
