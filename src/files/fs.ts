@@ -8,13 +8,13 @@
  * names it is committed. A crash in between leaves an orphan blob that nothing shows and that
  * fsck reports (and can remove); a file is never visible before all its bytes are on disk.
  */
-import { Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { Conflict, NotFound, PayloadTooLarge, PreconditionFailed, UnprocessableEntity } from '../common/errors.js';
 import type { Locks } from '../common/locks.js';
 import type { Doc, DocStore } from '../data/store.js';
 import type { Instance } from '../instances/types.js';
 import type { BlobInfo, BlobStore, ByteRange } from './blobs/store.js';
-import { SNIFF_BYTES, mimeOf } from './mime.js';
+import { mimeOf } from './mime.js';
 import { VERSIONS_DOCTYPE, plan, versionFrom, versionsOf, type VersionDoc, type VersioningPolicy } from './versions.js';
 import {
   FILES_DOCTYPE, ROOT_DIR_ID, TRASH_DIR_ID, TRASH_NAME, TRASH_PATH, classOf, isDir, joinPath, validateName, validatePath, type FileDoc,
@@ -267,17 +267,7 @@ export class FileSystem {
     const room = (await this.room(instance)) + freed;
     if (size !== undefined && size > room) throw new PayloadTooLarge(`the file (${size} bytes) does not fit in the ${room} bytes left of the quota`);
     const head: Buffer[] = [];
-    let headBytes = 0;
-    const tapped = Readable.from((async function* () {
-      for await (const chunk of body as AsyncIterable<Buffer>) {
-        if (headBytes < SNIFF_BYTES) {
-          head.push(chunk.subarray(0, SNIFF_BYTES - headBytes));
-          headBytes += Math.min(chunk.length, SNIFF_BYTES - headBytes);
-        }
-        yield chunk;
-      }
-    })());
-    const blob = await this.deps.blobs.write(instance.id, tapped, { maxBytes: room, ...(size === undefined ? {} : { expectedSize: size }), ...(md5 ? { expectedMd5: md5 } : {}) });
+    const blob = await this.deps.blobs.write(instance.id, body, { maxBytes: room, head, ...(size === undefined ? {} : { expectedSize: size }), ...(md5 ? { expectedMd5: md5 } : {}) });
     return { ...blob, head: Buffer.concat(head) };
   }
 

@@ -9,6 +9,7 @@
  * Nothing refers to it yet: the file system's metadata commit does, after this (see store.ts).
  */
 import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream, open as openFd } from 'node:fs';
 import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -18,6 +19,10 @@ import {
 } from './store.js';
 
 const NS_RE = /^[0-9a-f]{32}$/;
+/** Bytes gathered before a write to the file. */
+const WRITE_BATCH = 1024 * 1024;
+/** Bytes of the content's head kept for the caller (opts.head), enough to sniff a MIME type. */
+const HEAD_BYTES = 4100;
 const TMP = '.tmp';
 const FULL = new Set(['ENOSPC', 'EDQUOT', 'EFBIG']);
 
@@ -71,14 +76,31 @@ export class LocalBlobStore implements BlobStore {
     const hash = createHash('md5');
     const count = { n: 0 };
     try {
+      // chunks are gathered up to WRITE_BATCH bytes, then written in one call (fewer syscalls and promises)
+      let pending: Buffer[] = [];
+      let pendingBytes = 0;
+      let headBytes = 0;
+      const flush = async () => {
+        const data = pending.length === 1 ? pending[0]! : Buffer.concat(pending, pendingBytes);
+        pending = [];
+        pendingBytes = 0;
+        // a write may be short (a disk filling up): go on until all is written or the disk says ENOSPC
+        for (let at = 0; at < data.length;) at += (await fh.write(data, at, data.length - at)).bytesWritten;
+      };
       // leaving the loop early (a limit, a disk error) destroys the body: the upload stops being read
       for await (const chunk of body as AsyncIterable<Buffer>) {
         count.n += chunk.length;
         checkSize(opts, count.n);
         hash.update(chunk);
-        // a write may be short (a disk filling up): go on until all is written or the disk says ENOSPC
-        for (let at = 0; at < chunk.length;) at += (await fh.write(chunk, at, chunk.length - at)).bytesWritten;
+        if (opts.head && headBytes < HEAD_BYTES) {
+          opts.head.push(chunk.subarray(0, HEAD_BYTES - headBytes));
+          headBytes += Math.min(chunk.length, HEAD_BYTES - headBytes);
+        }
+        pending.push(chunk);
+        pendingBytes += chunk.length;
+        if (pendingBytes >= WRITE_BATCH) await flush();
       }
+      if (pendingBytes > 0) await flush();
       if (opts.expectedSize !== undefined && count.n !== opts.expectedSize) {
         throw new BlobMismatch(`the body has ${count.n} bytes, not the ${opts.expectedSize} announced`, 'size_mismatch');
       }
@@ -103,14 +125,14 @@ export class LocalBlobStore implements BlobStore {
   }
 
   async read(ns: string, key: string, range?: ByteRange): Promise<Readable> {
-    let fh;
-    try {
-      fh = await open(this.path(ns, key), 'r');
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new NotFound(`no blob ${key}`);
+    const path = this.path(ns, key);
+    // opened first, so that a missing blob is a 404 before anything is sent; fs streams on a file
+    // descriptor read with callbacks, faster than FileHandle streams, in 256 KiB chunks
+    const fd = await new Promise<number>((resolve, reject) => openFd(path, 'r', (err, fd) => (err ? reject(err) : resolve(fd)))).catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT') throw new NotFound(`no blob ${key}`);
       throw err;
-    }
-    return fh.createReadStream(range ? { start: range.start, end: range.end } : {});
+    });
+    return createReadStream('', { fd, highWaterMark: 256 * 1024, ...(range ? { start: range.start, end: range.end } : {}) });
   }
 
   async size(ns: string, key: string): Promise<number | null> {

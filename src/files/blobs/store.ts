@@ -24,6 +24,8 @@ export interface WriteOptions {
   expectedSize?: number;
   /** If given, the MD5 (base64) the content must have (Content-MD5): 412 otherwise. */
   expectedMd5?: string;
+  /** If given, filled with the content's first bytes (about 4 KiB: enough to recognise a MIME type). */
+  head?: Buffer[];
 }
 
 /** Inclusive byte range, as HTTP's Range. */
