@@ -13,17 +13,17 @@
  *   BENCH_CONCURRENCY=16     in-flight requests for the throughput workloads
  *   BENCH_GROUP_COMMIT_MS=n  experiment: Hearth's data.groupCommitMs (default 0); no RESULTS.md
  */
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { mkdtempSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { Agent, request as httpRequest } from 'node:http';
-import { tmpdir, cpus, totalmem } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { Agent } from 'node:http';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { ChildProcess } from 'node:child_process';
+import {
+  BENCH_DIR, ROOT, cpuSnap, cpuUse, fmtMs, fmtOps, fmtRatio, gitInfo, killChildren, log, machine, medianRun, pkgVersion, rssMB, runLoad,
+  send, setMeasured, startChild, startWatchdog, stopChild, summarize, targetTable, type Res, type Stats, type Target,
+} from './lib.js';
 
-const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
-const ROOT = dirname(BENCH_DIR);
 const QUICK = process.env.BENCH_QUICK === '1';
 const PROFILE = process.env.BENCH_PROFILE === '1';
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
@@ -78,80 +78,6 @@ interface Server {
   pouchOpts: Record<string, unknown>;
   stderr: string[];
 }
-
-const children = new Set<ChildProcess>();
-/** Temporary directories, removed when this process exits (whatever the outcome). */
-const tempDirs = new Set<string>();
-
-function killChildren(): void {
-  for (const c of children) if (c.exitCode === null && c.pid) process.kill(c.pid, 'SIGKILL');
-}
-process.on('exit', () => {
-  killChildren();
-  for (const d of tempDirs) rmSync(d, { recursive: true, force: true });
-});
-for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => process.exit(130));
-
-/**
- * The servers run compiled to plain JS (bench/tsconfig.servers.json, into a temporary directory
- * whose node_modules links to the repository's), as `hearth serve` runs from dist/: no tsx loader
- * in their process (it costs ~25 MB of RSS and some start-up time).
- */
-let buildDir: string | null = null;
-function buildServers(): string {
-  if (buildDir) return buildDir;
-  const out = mkdtempSync(join(tmpdir(), 'bench-build-'));
-  tempDirs.add(out);
-  buildDir = out;
-  try {
-    execFileSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(BENCH_DIR, 'tsconfig.servers.json'), '--outDir', out], { stdio: ['ignore', 'pipe', 'pipe'] });
-  } catch (e) {
-    // type errors still emit JS; a missing file will fail at start-up with a clear message
-    log(`tsc reported errors while compiling the servers (continuing):\n${String((e as { stdout?: Buffer }).stdout ?? e).slice(0, 2000)}`);
-  }
-  symlinkSync(join(ROOT, 'node_modules'), join(out, 'node_modules'), 'dir');
-  writeFileSync(join(out, 'package.json'), '{ "type": "module" }\n');
-  return out;
-}
-
-async function startChild(name: ServerName, script: string, args: string[], nodeFlags: string[] = []): Promise<{ proc: ChildProcess; line: Record<string, unknown>; dir: string; stderr: string[] }> {
-  const dir = mkdtempSync(join(tmpdir(), `bench-${name}-`));
-  tempDirs.add(dir);
-  const js = join(buildServers(), 'bench', script.replace(/\.ts$/, '.js'));
-  const proc = spawn(process.execPath, [...nodeFlags, js, dir, ...args], {
-    cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, NODE_ENV: 'production' },
-  });
-  children.add(proc);
-  const stderr: string[] = [];
-  proc.stderr?.setEncoding('utf8').on('data', (s: string) => {
-    stderr.push(s);
-    if (stderr.length > 50) stderr.shift();
-  });
-  const line = await new Promise<Record<string, unknown>>((resolve, reject) => {
-    let buf = '';
-    const timer = setTimeout(() => reject(new Error(`${name} did not start in 60 s: ${stderr.join('')}`)), 60_000);
-    proc.stdout?.setEncoding('utf8').on('data', (s: string) => {
-      buf += s;
-      const nl = buf.indexOf('\n');
-      if (nl >= 0) {
-        clearTimeout(timer);
-        try {
-          resolve(JSON.parse(buf.slice(0, nl)) as Record<string, unknown>);
-        } catch (e) {
-          reject(new Error(`${name} printed ${buf.slice(0, 200)}: ${String(e)}`));
-        }
-      }
-    });
-    proc.on('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`${name} exited with ${code} before it was ready: ${stderr.join('')}`));
-    });
-  });
-  return { proc, line, dir, stderr };
-}
-
 async function startHearth(): Promise<Server> {
   const flags: string[] = [];
   if (PROFILE) {
@@ -199,32 +125,11 @@ async function startFastify(): Promise<Server> {
 }
 
 async function stopServer(s: Server): Promise<void> {
-  if (s.proc.exitCode === null) {
-    const exited = new Promise<void>((ok) => s.proc.once('exit', () => ok()));
-    process.kill(s.pid, 'SIGTERM');
-    const timer = setTimeout(() => {
-      if (s.proc.exitCode === null) process.kill(s.pid, 'SIGKILL');
-    }, 15_000);
-    await exited;
-    clearTimeout(timer);
-  }
-  children.delete(s.proc);
-  rmSync(s.dir, { recursive: true, force: true });
-}
-
-function rssMB(pid: number): { rss: number; hwm: number } {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
-  return { rss: kb('VmRSS') / 1024, hwm: kb('VmHWM') / 1024 };
+  await stopChild(s.proc, s.dir);
 }
 
 // ---------------------------------------------------------------------------------------------
 // The client: node:http with a keep-alive agent per server, CONCURRENCY sockets
-
-interface Res {
-  status: number;
-  body: Buffer;
-}
 
 const agents = new Map<string, Agent>();
 function agentFor(s: Server): Agent {
@@ -243,17 +148,7 @@ function call(s: Server, method: string, path: string, body?: unknown, timeoutMs
     headers['content-type'] = 'application/json';
     headers['content-length'] = payload.length;
   }
-  return new Promise((resolve, reject) => {
-    const req = httpRequest({ host: '127.0.0.1', port: s.port, method, path, headers, agent: agentFor(s), timeout: timeoutMs }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks) }));
-      res.on('error', reject);
-    });
-    req.on('timeout', () => req.destroy(new Error(`${s.name} ${method} ${path}: no answer in ${timeoutMs} ms`)));
-    req.on('error', reject);
-    req.end(payload);
-  });
+  return send({ port: s.port, method, path, headers, agent: agentFor(s), body: payload, timeoutMs, label: s.name });
 }
 
 async function callJson(s: Server, method: string, path: string, body?: unknown, expect: number[] = [200, 201], timeoutMs?: number): Promise<Record<string, unknown>> {
@@ -261,122 +156,6 @@ async function callJson(s: Server, method: string, path: string, body?: unknown,
   const text = res.body.toString('utf8');
   if (!expect.includes(res.status)) throw new Error(`${s.name} ${method} ${path} -> ${res.status} ${text.slice(0, 300)}`);
   return (text ? JSON.parse(text) : {}) as Record<string, unknown>;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Measurement
-
-interface Stats {
-  ops: number;
-  seconds: number;
-  opsPerSec: number;
-  p50: number;
-  p99: number;
-  errors: number;
-  note?: string;
-  /** Server CPU (user+system) per op, and the CPU that processes outside the benchmark used meanwhile. */
-  cpu?: CpuUse;
-  /** With repetitions: the lowest and highest ops/s. */
-  range?: [number, number];
-}
-
-// ---------------------------------------------------------------------------------------------
-// CPU accounting from /proc: the server's CPU per op (robust to noise), and how much CPU other
-// processes on the machine took during a measurement (other people's tests share these cores).
-
-interface CpuUse {
-  serverUsPerOp: number;
-  /** This process (the client, incl. PouchDB's memory adapter during replication). */
-  clientUsPerOp: number;
-  foreignPct: number;
-}
-interface CpuSnap {
-  t: number;
-  sys: number;
-  self: number;
-  kids: number;
-  server: number;
-}
-
-const TICK_MS = 1000 / Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim() || 100);
-const NCPU = cpus().length;
-let currentServer: Server | null = null;
-
-function procCpuMs(pid: number | 'self'): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(f[11]) + Number(f[12])) * TICK_MS;
-  } catch {
-    return 0;
-  }
-}
-
-function cpuSnap(): CpuSnap {
-  const line = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0] ?? '';
-  const v = line.trim().split(/\s+/).slice(1).map(Number);
-  const busy = (v[0] ?? 0) + (v[1] ?? 0) + (v[2] ?? 0) + (v[5] ?? 0) + (v[6] ?? 0) + (v[7] ?? 0);
-  let kids = 0;
-  for (const c of children) if (c.pid && c.exitCode === null) kids += procCpuMs(c.pid);
-  return { t: performance.now(), sys: busy * TICK_MS, self: procCpuMs('self'), kids, server: currentServer ? procCpuMs(currentServer.pid) : 0 };
-}
-
-function cpuUse(a: CpuSnap, b: CpuSnap, ops: number): CpuUse {
-  const foreign = b.sys - a.sys - (b.self - a.self) - (b.kids - a.kids);
-  return {
-    serverUsPerOp: ((b.server - a.server) * 1000) / Math.max(1, ops),
-    clientUsPerOp: ((b.self - a.self) * 1000) / Math.max(1, ops),
-    foreignPct: Math.max(0, (100 * foreign) / ((b.t - a.t) * NCPU)) };
-}
-
-function percentile(sorted: Float64Array, q: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))] ?? NaN;
-}
-
-function summarize(lat: number[], seconds: number, errors: number, ops = lat.length): Stats {
-  const sorted = Float64Array.from(lat).sort();
-  return { ops, seconds, opsPerSec: ops / seconds, p50: percentile(sorted, 0.5), p99: percentile(sorted, 0.99), errors };
-}
-
-/**
- * `concurrency` workers call `op(i)` until `durationMs` passed (after `warmupMs` not
- * counted) or `count` ops were started; `op` returns false (or throws) on a bad answer.
- */
-async function runLoad(opts: { concurrency: number; durationMs?: number; count?: number; warmupMs?: number; op: (i: number) => Promise<boolean> }): Promise<Stats> {
-  let errors = 0;
-  let firstError: unknown = null;
-  const phase = async (ms: number | undefined, count: number | undefined, record: boolean) => {
-    const lat: number[] = [];
-    let i = 0;
-    const start = performance.now();
-    const end = ms === undefined ? Infinity : start + ms;
-    const worker = async () => {
-      while (performance.now() < end && (count === undefined || i < count)) {
-        const n = i++;
-        const t0 = performance.now();
-        let ok = false;
-        try {
-          ok = await opts.op(n);
-        } catch (e) {
-          firstError ??= e;
-        }
-        if (record) {
-          lat.push(performance.now() - t0);
-          if (!ok) errors++;
-        }
-      }
-    };
-    await Promise.all(Array.from({ length: opts.concurrency }, worker));
-    return { lat, seconds: (performance.now() - start) / 1000 };
-  };
-  if (opts.warmupMs) await phase(opts.warmupMs, undefined, false);
-  const c0 = cpuSnap();
-  const { lat, seconds } = await phase(opts.durationMs, opts.count, true);
-  const stats = summarize(lat, seconds, errors);
-  stats.cpu = cpuUse(c0, cpuSnap(), lat.length);
-  if (errors) stats.note = `${errors} bad answers, first: ${String(firstError ?? 'unexpected status')}`.slice(0, 200);
-  return stats;
 }
 
 function docFor(i: number, prefix = 'd'): Record<string, unknown> {
@@ -416,10 +195,6 @@ async function ensureDb(s: Server, name: string): Promise<void> {
   await callJson(s, 'PUT', `${s.db(name)}/`, undefined, [201, 412]);
 }
 
-function log(msg: string): void {
-  process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
-}
-
 // ---------------------------------------------------------------------------------------------
 // Workloads
 
@@ -444,7 +219,7 @@ function put(workload: string, server: ServerName, stats: Stats | null): void {
 }
 
 async function measure(workload: string, server: Server, fn: () => Promise<Stats>): Promise<void> {
-  currentServer = server;
+  setMeasured(server.pid);
   try {
     put(workload, server.name, await fn());
   } catch (e) {
@@ -464,7 +239,7 @@ async function measureRepeated(workloads: string[], servers: Server[], fn: (s: S
   const failed = new Set<string>();
   for (let r = 0; r < REPEATS; r++) {
     for (const s of servers) {
-      currentServer = s;
+      setMeasured(s.pid);
       try {
         const stats = await fn(s, r);
         stats.forEach((st, i) => {
@@ -483,14 +258,8 @@ async function measureRepeated(workloads: string[], servers: Server[], fn: (s: S
   for (const w of workloads) {
     for (const s of servers) {
       const key = `${w}\u0000${s.name}`;
-      const list = (runs.get(key) ?? []).slice().sort((a, b) => a.opsPerSec - b.opsPerSec);
-      const median = list[Math.floor(list.length / 2)];
-      if (failed.has(key) || !median) {
-        put(w, s.name, null);
-        continue;
-      }
-      if (list.length > 1) median.range = [list[0]?.opsPerSec ?? NaN, list[list.length - 1]?.opsPerSec ?? NaN];
-      put(w, s.name, median);
+      const median = medianRun(runs.get(key) ?? []);
+      put(w, s.name, failed.has(key) || !median ? null : median);
     }
   }
 }
@@ -643,10 +412,6 @@ async function idleRss(s: Server): Promise<Stats> {
 // ---------------------------------------------------------------------------------------------
 // Report
 
-const fmtOps = (n: number) => (Number.isFinite(n) ? (n >= 100 ? Math.round(n).toString() : n.toFixed(1)) : '–');
-const fmtMs = (n: number) => (Number.isFinite(n) ? (n >= 100 ? n.toFixed(0) : n >= 10 ? n.toFixed(1) : n.toFixed(2)) : '–');
-const fmtRatio = (a: number | undefined, b: number | undefined) => (a !== undefined && b !== undefined && Number.isFinite(a) && Number.isFinite(b) && b > 0 ? `${(a / b).toFixed(2)}×` : '–');
-
 function table(): string {
   const names: ServerName[] = ['hearth', 'pouchdb-server', 'fastify'];
   const head = ['workload', ...names.flatMap((n) => [`${n} ops/s`, 'p50 ms', 'p99 ms']), 'Hearth / pouchdb-server', 'Hearth / Fastify'];
@@ -692,13 +457,6 @@ function cpuTable(): string {
   return lines.join('\n');
 }
 
-interface Target {
-  name: string;
-  goal: string;
-  measured: string;
-  pass: boolean | null;
-}
-
 function targets(): Target[] {
   const get = (w: string, n: ServerName) => {
     for (const [k, row] of results) if (k.startsWith(w)) return row.get(n) ?? undefined;
@@ -733,22 +491,8 @@ function targets(): Target[] {
   ];
 }
 
-function targetTable(ts: Target[]): string {
-  return [
-    '| target | goal | measured | result |',
-    '|---|---|---|---|',
-    ...ts.map((t) => `| ${t.name} | ${t.goal} | ${t.measured} | ${t.pass === null ? 'NOT MEASURED' : t.pass ? 'PASS' : 'FAIL'} |`),
-  ].join('\n');
-}
-
 function versions(): Record<string, string> {
-  const v = (file: string) => {
-    try {
-      return String((JSON.parse(readFileSync(file, 'utf8')) as { version?: string }).version);
-    } catch {
-      return '?';
-    }
-  };
+  const v = pkgVersion;
   return {
     node: process.version,
     fastify: v(join(ROOT, 'node_modules/fastify/package.json')),
@@ -760,36 +504,10 @@ function versions(): Record<string, string> {
   };
 }
 
-function gitInfo(): string {
-  try {
-    const head = execFileSync('git', ['-C', ROOT, 'log', '-1', '--format=%h %s'], { encoding: 'utf8' }).trim();
-    const dirty = execFileSync('git', ['-C', ROOT, 'status', '--porcelain', '--', 'src', 'test/helpers'], { encoding: 'utf8' }).trim();
-    return `commit ${head.slice(0, 100)}${dirty ? ` (plus uncommitted changes in ${dirty.split('\n').length} file(s) under src/ or test/helpers/)` : ''}`;
-  } catch {
-    return 'unknown (no git)';
-  }
-}
-
-function machine(): string {
-  let fs = '?';
-  try {
-    fs = execFileSync('df', ['-T', tmpdir()], { encoding: 'utf8' }).trim().split('\n').pop()?.split(/\s+/)[1] ?? '?';
-  } catch {
-    /* not critical */
-  }
-  const nproc = execFileSync('nproc', { encoding: 'utf8' }).trim();
-  return `nproc ${nproc} (${cpus()[0]?.model ?? '?'}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB RAM, temp dirs on ${fs} (${tmpdir()})`;
-}
-
 // ---------------------------------------------------------------------------------------------
 
 async function main(): Promise<void> {
-  const watchdog = setTimeout(() => {
-    log(`watchdog: the run took more than ${WATCHDOG_MS / 60_000} min, stopping`);
-    killChildren();
-    process.exit(2);
-  }, WATCHDOG_MS);
-  watchdog.unref();
+  startWatchdog(WATCHDOG_MS);
   const started = performance.now();
   log(`starting servers (${SERVERS.join(', ')}), concurrency ${CONCURRENCY}${QUICK ? ', QUICK' : ''}${PROFILE ? ', PROFILE' : ''}`);
   const servers: Server[] = await Promise.all([
@@ -856,6 +574,7 @@ Generated by \`npm run bench\` (bench/run.sh → bench/data.bench.ts) on ${new D
 - Code: ${gitInfo()}
 - Machine: ${machine()}
 - Versions: ${Object.entries(v).map(([k, x]) => `${k} ${x}`).join(', ')}
+- The files benchmark (bench/files.bench.ts, run by the same \`npm run bench\`) writes [RESULTS-files.md](RESULTS-files.md)
 
 ## Results
 

@@ -2,8 +2,8 @@
  * Hearth in its own process for the benchmark (modelled on test/helpers/server-main.ts):
  * `node --import tsx bench/hearth-server.ts <dataDir>` (data.bench.ts runs it compiled). Same config as the tests
  * (testConfig: loopback, group commit on the next tick, fsync on commit, logs silent),
- * one instance `localhost:<port>`, and a CLI token for every `io.cozy.bench.*` doctype.
- * Prints one JSON line {port, domain, token}; SIGTERM closes it cleanly (so that
+ * one instance `localhost:<port>`, a CLI token for every `io.cozy.bench.*` doctype and one for
+ * `io.cozy.files` (files.bench.ts). Prints one JSON line {port, domain, token, filesToken}; SIGTERM closes it cleanly (so that
  * `--cpu-prof` can write its profile).
  */
 import { pino } from 'pino';
@@ -23,5 +23,6 @@ const domain = `localhost:${port}`;
 const instance = (await hearth.registry.get(domain)) ?? (await hearth.registry.create({ domain }));
 // cli tokens live 30 minutes: far longer than a bench run
 const token = await hearth.tokens.issue(instance, { aud: 'cli', sub: 'bench', scope: 'io.cozy.bench.*' });
-process.stdout.write(JSON.stringify({ port, domain, token }) + '\n');
+const filesToken = await hearth.tokens.issue(instance, { aud: 'cli', sub: 'bench', scope: 'io.cozy.files' });
+process.stdout.write(JSON.stringify({ port, domain, token, filesToken }) + '\n');
 process.on('SIGTERM', () => void hearth.close().then(() => process.exit(0)));

@@ -1,0 +1,860 @@
+/**
+ * `npm run bench`, second part: Hearth's /files API against Community Solid Server (a Node server that
+ * keeps files as plain files on disk) and against the raw limits of this machine — the disk itself
+ * (write + fsync, read with the page cache dropped) and loopback HTTP (a bare node:http server that
+ * streams from memory or discards what it receives) — side by side in one run, same client. Each
+ * server runs in its own child process with a private temporary directory and port (bench/lib.ts,
+ * as bench/data.bench.ts does); all are stopped at the end. Prints tables and writes
+ * bench/RESULTS-files.md.
+ *
+ * Workloads: a large file (1 GiB) uploaded and downloaded, with Hearth's RSS growth meanwhile;
+ * 10,000 small files (1–4 KiB) PUT then GET with 16 requests in flight; paging through the
+ * listing of a directory of 10,000 files (Hearth, 30 per page) and CSS's whole container listing.
+ *
+ * Environment knobs (all optional):
+ *   BENCH_QUICK=1                            short smoke run (128 MiB, 1,000 small files, one run each); no RESULTS-files.md
+ *   BENCH_FILES_SERVERS=hearth,css,loopback,disk  only these references; no RESULTS-files.md
+ *   BENCH_FILES_WORKLOADS=large,small,list   only these workloads (list lists the files that small created); no RESULTS-files.md
+ *   BENCH_FILES_LARGE_MB=1024                size of the large file in MiB; no RESULTS-files.md unless 1024
+ *   BENCH_CONCURRENCY=16                     in-flight requests for the small files (shared with data.bench.ts); no RESULTS-files.md unless 16
+ */
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { createReadStream, unlinkSync, writeFileSync } from 'node:fs';
+import { open, writeFile } from 'node:fs/promises';
+import { Agent, request as httpRequest } from 'node:http';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import {
+  BENCH_DIR, ROOT, cpuSnap, cpuUse, fmtMs, fmtOps, fmtRatio, fsType, gitInfo, killChildren, log, machine, medianRun, pkgVersion, resetPeakRss,
+  rssMB, runLoad, send, setMeasured, startChild, startWatchdog, stopChild, summarize, targetTable, tempDir, type Child, type Res, type Stats,
+  type Target,
+} from './lib.js';
+import { PATTERN_BYTES, patternSlice } from './pattern.js';
+
+const QUICK = process.env.BENCH_QUICK === '1';
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
+const ALL_SERVERS = ['hearth', 'css', 'loopback', 'disk'];
+const SERVERS = (process.env.BENCH_FILES_SERVERS ?? ALL_SERVERS.join(',')).split(',').map((s) => s.trim());
+const ALL_WORKLOADS = ['large', 'small', 'list'];
+const WORKLOADS = (process.env.BENCH_FILES_WORKLOADS ?? ALL_WORKLOADS.join(',')).split(',').map((s) => s.trim());
+const LARGE_MIB = Number(process.env.BENCH_FILES_LARGE_MB ?? (QUICK ? 128 : 1024));
+const FULL_RUN = !QUICK && SERVERS.length === ALL_SERVERS.length && WORKLOADS.length === ALL_WORKLOADS.length && LARGE_MIB === 1024 && CONCURRENCY === 16;
+
+const LARGE_BYTES = LARGE_MIB * 2 ** 20;
+const WARMUP_BYTES = Math.min(LARGE_BYTES, 32 * 2 ** 20);
+const SMALL_FILES = QUICK ? 1_000 : 10_000;
+/**
+ * CSS gets slower as a container fills (in a trial here: ~78 PUT/s for the first 500 files, ~25/s past 2,500, so 10,000
+ * would take several minutes): it PUTs only the first files, once, and the rest of its listed container is written
+ * straight into its folder (CSS keeps each resource as a plain file of the same name, so that is what its PUTs would
+ * have left there). Measuring CSS on the smaller container is in its favour.
+ */
+const CSS_SMALL_FILES = QUICK ? 300 : 2_000;
+const SMALL_WARMUP = QUICK ? 50 : 200;
+const PAGE_LIMIT = 30;
+/** Hearth's listing: up to this many passes over the directory, but no new pass after LIST_BUDGET_MS. */
+const LIST_PASSES = QUICK ? 1 : 3;
+const LIST_BUDGET_MS = 20_000;
+let listPasses = 0;
+const CSS_LISTINGS = 3;
+/** The client writes uploads (and the raw disk reference reads and writes) in pieces of this size. */
+const CHUNK = 2 ** 20;
+/** The large file and the small files run this many times per server, interleaved; the median is reported. */
+const REPEATS = QUICK ? 1 : 3;
+const WATCHDOG_MS = 12 * 60_000;
+const MB = 1e6;
+
+// ---------------------------------------------------------------------------------------------
+// Servers
+
+type ServerName = 'hearth' | 'css' | 'loopback';
+/** `nodefile`: the loopback server streaming the raw disk's file from the page cache (bare Node's file download). */
+type Column = ServerName | 'disk' | 'nodefile';
+const COLUMNS: Column[] = ['disk', 'loopback', 'nodefile', 'css', 'hearth'];
+const LABEL: Record<Column, string> = { disk: 'raw disk', loopback: 'loopback', nodefile: 'bare Node file stream', css: 'CSS', hearth: 'Hearth' };
+
+interface Server {
+  name: ServerName;
+  child: Child;
+  pid: number;
+  port: number;
+  /** Host (and for Hearth the bearer token) sent with every request. */
+  headers: Record<string, string>;
+  agent: Agent;
+}
+
+function server(name: ServerName, child: Child, headers: Record<string, string>): Server {
+  const port = Number(child.line.port);
+  return {
+    name, child, pid: child.proc.pid ?? 0, port,
+    headers: { host: `127.0.0.1:${port}`, ...headers },
+    agent: new Agent({ keepAlive: true, maxSockets: CONCURRENCY, maxFreeSockets: CONCURRENCY }),
+  };
+}
+
+async function startHearth(): Promise<Server> {
+  const child = await startChild('hearth', 'hearth-server.ts', []);
+  if (typeof child.line.filesToken !== 'string') throw new Error('bench/hearth-server.ts printed no filesToken');
+  return server('hearth', child, { host: String(child.line.domain), authorization: `Bearer ${child.line.filesToken}`, accept: 'application/vnd.api+json' });
+}
+
+let cssVersion = '?';
+async function startCss(): Promise<Server> {
+  // Components.js instantiates the whole server from its JSON-LD config: a few seconds
+  const child = await startChild('css', 'css-server.ts', [BENCH_DIR], [], 120_000);
+  cssVersion = String(child.line.version);
+  return server('css', child, {});
+}
+
+async function startLoopback(): Promise<Server> {
+  return server('loopback', await startChild('loopback', 'loopback-server.ts', []), {});
+}
+
+async function stopServer(s: Server): Promise<void> {
+  s.agent.destroy();
+  await stopChild(s.child.proc, s.child.dir);
+}
+
+function call(s: Server, method: string, path: string, body?: Buffer, headers: Record<string, string> = {}): Promise<Res> {
+  const h: Record<string, string | number> = { ...s.headers, ...headers };
+  if (body) h['content-length'] = body.length;
+  return send({ port: s.port, method, path, headers: h, agent: s.agent, body, label: s.name });
+}
+
+async function callJson(s: Server, method: string, path: string, expect: number[], body?: Buffer, headers: Record<string, string> = {}): Promise<Record<string, unknown>> {
+  const res = await call(s, method, path, body, headers);
+  const text = res.body.toString('utf8');
+  if (!expect.includes(res.status)) throw new Error(`${s.name} ${method} ${path} -> ${res.status} ${text.slice(0, 300)}`);
+  return (text ? JSON.parse(text) : {}) as Record<string, unknown>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Streaming transfers of the pattern (bench/pattern.ts), checked byte for byte on the way back
+
+/** Compares a stream, chunk by chunk, with the pattern (memcmp: a few ms per GiB). */
+class Checker {
+  bytes = 0;
+  bad = false;
+  push(c: Buffer): void {
+    let at = 0;
+    while (at < c.length) {
+      const piece = patternSlice(this.bytes, c.length - at);
+      if (!this.bad && c.compare(piece, 0, piece.length, at, at + piece.length) !== 0) this.bad = true;
+      at += piece.length;
+      this.bytes += piece.length;
+    }
+  }
+}
+
+/** Sends `size` bytes of the pattern as the body (Content-Length, written in CHUNK pieces with back-pressure). */
+function streamUp(s: Server, method: string, path: string, size: number): Promise<Res> {
+  return new Promise((resolve, reject) => {
+    const headers = { ...s.headers, 'content-type': 'application/octet-stream', 'content-length': String(size) };
+    const req = httpRequest({ host: '127.0.0.1', port: s.port, method, path, headers, agent: s.agent, timeout: 600_000 }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error(`${s.name} ${method} ${path}: no answer in 600 s`)));
+    req.on('error', reject);
+    let sent = 0;
+    const pump = () => {
+      while (sent < size) {
+        const piece = patternSlice(sent, Math.min(CHUNK, size - sent));
+        sent += piece.length;
+        if (!req.write(piece)) return void req.once('drain', pump);
+      }
+      req.end();
+    };
+    pump();
+  });
+}
+
+/** GETs `path` and checks that it is `size` bytes of the pattern. */
+function streamDown(s: Server, path: string, size: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ host: '127.0.0.1', port: s.port, method: 'GET', path, headers: s.headers, agent: s.agent, timeout: 600_000 }, (res) => {
+      if (res.statusCode !== 200) {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => reject(new Error(`${s.name} GET ${path} -> ${res.statusCode} ${Buffer.concat(chunks).toString().slice(0, 300)}`)));
+        return;
+      }
+      const check = new Checker();
+      res.on('data', (c: Buffer) => check.push(c));
+      res.on('end', () => {
+        if (check.bytes !== size) reject(new Error(`${s.name} GET ${path}: ${check.bytes} bytes instead of ${size}`));
+        else if (check.bad) reject(new Error(`${s.name} GET ${path}: the content differs from what was uploaded`));
+        else resolve();
+      });
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error(`${s.name} GET ${path}: no answer in 600 s`)));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** The raw disk: the same bytes written in CHUNK pieces to a new file, fsynced, and its folder fsynced (as Hearth's blob store does). */
+async function diskWrite(file: string, size: number): Promise<void> {
+  const fh = await open(file, 'wx');
+  try {
+    for (let off = 0; off < size;) {
+      const piece = patternSlice(off, Math.min(CHUNK, size - off));
+      await fh.write(piece, 0, piece.length, off);
+      off += piece.length;
+    }
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  const dir = await open(dirname(file), 'r');
+  try {
+    await dir.sync();
+  } finally {
+    await dir.close();
+  }
+}
+
+/** Drops the file's pages from the page cache (`dd iflag=nocache count=0`: posix_fadvise DONTNEED on that file only). */
+function dropCache(file: string): void {
+  execFileSync('dd', [`if=${file}`, 'iflag=nocache', 'count=0', 'status=none']);
+}
+
+async function diskRead(file: string, size: number): Promise<void> {
+  const check = new Checker();
+  for await (const c of createReadStream(file, { highWaterMark: CHUNK })) check.push(c as Buffer);
+  if (check.bytes !== size || check.bad) throw new Error(`raw disk read: ${check.bytes} bytes, ${check.bad ? 'different' : 'same'} content`);
+}
+
+let expectedMd5: string | null = null;
+/** MD5 of the large file (base64), computed once. */
+function largeMd5(): string {
+  if (expectedMd5) return expectedMd5;
+  const h = createHash('md5');
+  for (let off = 0; off < LARGE_BYTES;) {
+    const piece = patternSlice(off, Math.min(PATTERN_BYTES, LARGE_BYTES - off));
+    h.update(piece);
+    off += piece.length;
+  }
+  expectedMd5 = h.digest('base64');
+  return expectedMd5;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Results
+
+interface Transfer extends Stats {
+  /** RSS of the server just before, and its peak during the transfer (MB). */
+  rssBefore?: number;
+  rssPeak?: number;
+}
+
+type Row = Map<Column, Transfer | null>;
+const large = { up: new Map() as Row, down: new Map() as Row };
+const small = { put: new Map() as Row, get: new Map() as Row };
+const listing = new Map<Column, Stats | null>();
+/** The worst RSS growth (peak − before) over the runs, per server and direction. */
+const rssGrowth = new Map<string, { before: number; peak: number }>();
+const notes: string[] = [];
+
+function fail(what: string, e: unknown): void {
+  const msg = `${what} failed: ${e instanceof Error ? e.message : String(e)}`.slice(0, 400);
+  log(`  ${msg}`);
+  notes.push(msg);
+}
+
+/**
+ * One timed transfer: the server's CPU (and for Hearth and CSS its RSS, VmHWM reset before through
+ * /proc/<pid>/clear_refs, sampled every 20 ms as a fallback) over the transfer. Dirty pages of the
+ * previous steps are written out first (`sync`, not timed), so that no step pays for another's.
+ */
+async function timed(s: Server | null, bytes: number, run: () => Promise<void>): Promise<Transfer> {
+  execFileSync('sync');
+  setMeasured(s?.pid ?? null);
+  const watchRss = s !== null && s.name !== 'loopback';
+  let reset = false;
+  let before = NaN;
+  let sampled = 0;
+  let sampler: NodeJS.Timeout | undefined;
+  if (watchRss && s) {
+    reset = resetPeakRss(s.pid);
+    before = rssMB(s.pid).rss;
+    sampled = before;
+    sampler = setInterval(() => (sampled = Math.max(sampled, rssMB(s.pid).rss)), 20);
+  }
+  const c0 = cpuSnap();
+  try {
+    await run();
+  } finally {
+    clearInterval(sampler);
+  }
+  const c1 = cpuSnap();
+  const seconds = (c1.t - c0.t) / 1000;
+  const out: Transfer = { ops: 1, seconds, opsPerSec: bytes / MB / seconds, p50: NaN, p99: NaN, errors: 0, cpu: cpuUse(c0, c1, 1) };
+  if (watchRss && s) {
+    const now = rssMB(s.pid);
+    out.rssBefore = before;
+    out.rssPeak = Math.max(reset ? now.hwm : 0, sampled);
+  }
+  return out;
+}
+
+function recordRss(key: string, t: Transfer): void {
+  if (t.rssBefore === undefined || t.rssPeak === undefined) return;
+  const prev = rssGrowth.get(key);
+  if (!prev || t.rssPeak - t.rssBefore > prev.peak - prev.before) rssGrowth.set(key, { before: t.rssBefore, peak: t.rssPeak });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Workload 1: the large file
+
+async function wlLarge(servers: Map<ServerName, Server>): Promise<void> {
+  const runs = new Map<string, Transfer[]>();
+  const add = (key: string, t: Transfer) => {
+    runs.set(key, [...(runs.get(key) ?? []), t]);
+    const cpu = t.cpu ? `, server CPU ${(t.cpu.serverUsPerOp / 1e6).toFixed(2)} s, client ${(t.cpu.clientUsPerOp / 1e6).toFixed(2)} s, others' CPU ${t.cpu.foreignPct.toFixed(0)} %` : '';
+    const rss = t.rssPeak !== undefined && t.rssBefore !== undefined ? `, RSS ${t.rssBefore.toFixed(0)} → peak ${t.rssPeak.toFixed(0)} MB` : '';
+    log(`    ${key}: ${fmtOps(t.opsPerSec)} MB/s in ${t.seconds.toFixed(2)} s${cpu}${rss}`);
+  };
+  const failed = new Set<string>();
+  const attempt = async (key: string, fn: () => Promise<void>) => {
+    try {
+      await fn();
+    } catch (e) {
+      failed.add(key);
+      fail(`large file ${key}`, e);
+    }
+  };
+  const hearth = servers.get('hearth');
+  if (hearth) largeMd5();
+  // warm-up, not measured: each server's upload and download paths once with a smaller file
+  for (const s of servers.values()) {
+    const path = { hearth: `/files/io.cozy.files.root-dir?Type=file&Name=warm-up.bin`, css: '/large/warm-up.bin', loopback: '/sink' }[s.name];
+    try {
+      const res = await streamUp(s, s.name === 'hearth' ? 'POST' : 'PUT', path, WARMUP_BYTES);
+      if (res.status >= 300) throw new Error(`${s.name} ${path} -> ${res.status} ${res.body.toString().slice(0, 300)}`);
+      const down = s.name === 'hearth' ? `/files/download/${encodeURIComponent((JSON.parse(res.body.toString()) as { data: { id: string } }).data.id)}` : s.name === 'css' ? path : `/blob?size=${WARMUP_BYTES}`;
+      await streamDown(s, down, WARMUP_BYTES);
+    } catch (e) {
+      fail(`large file warm-up on ${s.name}`, e);
+    }
+  }
+  const diskDir = SERVERS.includes('disk') ? tempDir('bench-disk-') : null;
+  for (let rep = 0; rep < REPEATS; rep++) {
+    log(`  run ${rep + 1}/${REPEATS}`);
+    if (diskDir) {
+      const file = join(diskDir, `big-${rep}.bin`);
+      await attempt('disk up', async () => add('disk up', await timed(null, LARGE_BYTES, () => diskWrite(file, LARGE_BYTES))));
+      await attempt('disk down', async () => {
+        dropCache(file);
+        add('disk down', await timed(null, LARGE_BYTES, () => diskRead(file, LARGE_BYTES)));
+      });
+      // the same file, now in the page cache, streamed by bare node:http + fs.createReadStream
+      const lb = servers.get('loopback');
+      if (lb) await attempt('nodefile down', async () => add('nodefile down', await timed(lb, LARGE_BYTES, () => streamDown(lb, `/file?path=${encodeURIComponent(file)}`, LARGE_BYTES))));
+      unlinkSync(file);
+    }
+    const lb = servers.get('loopback');
+    if (lb) {
+      await attempt('loopback up', async () => {
+        add('loopback up', await timed(lb, LARGE_BYTES, async () => {
+          const res = await streamUp(lb, 'PUT', '/sink', LARGE_BYTES);
+          if (res.status !== 201 || (JSON.parse(res.body.toString()) as { size: number }).size !== LARGE_BYTES) throw new Error(`loopback sink -> ${res.status} ${res.body.toString()}`);
+        }));
+      });
+      await attempt('loopback down', async () => add('loopback down', await timed(lb, LARGE_BYTES, () => streamDown(lb, `/blob?size=${LARGE_BYTES}`, LARGE_BYTES))));
+    }
+    const css = servers.get('css');
+    if (css) {
+      const path = `/large/big-${rep}.bin`;
+      let stored = false;
+      await attempt('css up', async () => {
+        const t = await timed(css, LARGE_BYTES, async () => {
+          const res = await streamUp(css, 'PUT', path, LARGE_BYTES);
+          if (res.status !== 201 && res.status !== 205 && res.status !== 204) throw new Error(`CSS PUT ${path} -> ${res.status} ${res.body.toString().slice(0, 300)}`);
+        });
+        stored = true;
+        add('css up', t);
+        recordRss('css up', t);
+      });
+      if (stored) {
+        await attempt('css down', async () => {
+          const t = await timed(css, LARGE_BYTES, () => streamDown(css, path, LARGE_BYTES));
+          add('css down', t);
+          recordRss('css down', t);
+        });
+        await call(css, 'DELETE', path).catch(() => undefined);
+      } else failed.add('css down');
+    }
+    if (hearth) {
+      let id: string | null = null;
+      await attempt('hearth up', async () => {
+        const t = await timed(hearth, LARGE_BYTES, async () => {
+          const res = await streamUp(hearth, 'POST', `/files/io.cozy.files.root-dir?Type=file&Name=big-${rep}.bin`, LARGE_BYTES);
+          if (res.status !== 201) throw new Error(`Hearth POST /files -> ${res.status} ${res.body.toString().slice(0, 300)}`);
+          const data = (JSON.parse(res.body.toString()) as { data: { id: string; attributes: { size?: string | number; md5sum?: string } } }).data;
+          if (Number(data.attributes.size) !== LARGE_BYTES) throw new Error(`Hearth stored ${String(data.attributes.size)} bytes instead of ${LARGE_BYTES}`);
+          const md5 = String(data.attributes.md5sum);
+          if (md5 !== largeMd5() && md5 !== Buffer.from(largeMd5(), 'base64').toString('hex')) throw new Error(`Hearth md5sum ${md5}, expected ${largeMd5()}`);
+          id = data.id;
+        });
+        add('hearth up', t);
+        recordRss('hearth up', t);
+      });
+      const fileId: string | null = id;
+      if (fileId !== null) {
+        await attempt('hearth down', async () => {
+          const t = await timed(hearth, LARGE_BYTES, () => streamDown(hearth, `/files/download/${encodeURIComponent(fileId)}`, LARGE_BYTES));
+          add('hearth down', t);
+          recordRss('hearth down', t);
+        });
+        // to the trash, then out of it (best effort: without these routes the blob stays until the end)
+        const trashed = await call(hearth, 'DELETE', `/files/${encodeURIComponent(fileId)}`).catch(() => null);
+        if (trashed?.status === 200) await call(hearth, 'DELETE', `/files/trash/${encodeURIComponent(fileId)}`).catch(() => undefined);
+      } else failed.add('hearth down');
+    }
+  }
+  for (const dir of ['up', 'down'] as const) {
+    for (const col of COLUMNS) {
+      const key = `${col} ${dir}`;
+      if (!runs.has(key) && !failed.has(key)) continue;
+      const median = medianRun(runs.get(key) ?? []);
+      large[dir].set(col, failed.has(key) || !median ? null : median);
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Workload 2: small files; workload 3: listing the directory they went into
+
+const smallSize = (i: number) => 1024 + ((i * 2654435761) % 3073);
+/** File i's content: a piece of the pattern (never across its end). */
+const smallBody = (i: number) => patternSlice((i * 4099) % (PATTERN_BYTES - 4096), smallSize(i));
+const smallName = (i: number) => `f-${String(i).padStart(6, '0')}`;
+
+interface SmallDir {
+  /** Hearth: the directory's id; CSS: the container's path (ending in /). */
+  ref: string;
+  ids: string[];
+  /** When each PUT completed (performance.now()), to see whether the rate drops as the directory fills. */
+  done: number[];
+}
+/** The directory of the first run, per server, that the listing workload pages through. */
+const listed = new Map<ServerName, SmallDir>();
+
+async function mkdir(s: Server, name: string): Promise<SmallDir> {
+  if (s.name === 'hearth') {
+    const res = await callJson(s, 'POST', `/files/io.cozy.files.root-dir?Type=directory&Name=${name}`, [201]);
+    return { ref: String((res.data as { id: string }).id), ids: [], done: [] };
+  }
+  const path = `/${name}/`;
+  const res = await call(s, 'PUT', path, Buffer.alloc(0), { 'content-type': 'text/turtle' });
+  if (res.status !== 201) throw new Error(`CSS PUT ${path} -> ${res.status} ${res.body.toString().slice(0, 300)}`);
+  return { ref: path, ids: [], done: [] };
+}
+
+async function putOne(s: Server, dir: SmallDir, i: number): Promise<boolean> {
+  const headers = { 'content-type': 'application/octet-stream' };
+  if (s.name === 'hearth') {
+    const res = await call(s, 'POST', `/files/${encodeURIComponent(dir.ref)}?Type=file&Name=${smallName(i)}`, smallBody(i), headers);
+    if (res.status !== 201) throw new Error(`Hearth POST file -> ${res.status} ${res.body.toString().slice(0, 200)}`);
+    dir.ids[i] = (JSON.parse(res.body.toString()) as { data: { id: string } }).data.id;
+    dir.done.push(performance.now());
+    return true;
+  }
+  const res = await call(s, 'PUT', `${dir.ref}${smallName(i)}`, smallBody(i), headers);
+  if (res.status !== 201) throw new Error(`CSS PUT file -> ${res.status} ${res.body.toString().slice(0, 200)}`);
+  dir.ids[i] = `${dir.ref}${smallName(i)}`;
+  dir.done.push(performance.now());
+  return true;
+}
+
+async function getOne(s: Server, dir: SmallDir, i: number): Promise<boolean> {
+  const id = dir.ids[i];
+  if (id === undefined) return false;
+  const res = await call(s, 'GET', s.name === 'hearth' ? `/files/download/${encodeURIComponent(id)}` : id);
+  if (res.status !== 200) throw new Error(`${s.name} GET file -> ${res.status} ${res.body.toString().slice(0, 200)}`);
+  return res.body.equals(smallBody(i));
+}
+
+/** PUT/s over the first and the last quarter of the PUTs (a rate that falls shows a cost that grows with the directory). */
+function quarterRates(done: number[]): string {
+  const t = done.slice().sort((a, b) => a - b);
+  const q = Math.floor(t.length / 4);
+  if (q < 2) return '';
+  const rate = (a: number, b: number) => fmtOps((b - a) / (((t[b] ?? 0) - (t[a] ?? 0)) / 1000));
+  return `${rate(0, q)} PUT/s over the first quarter, ${rate(t.length - 1 - q, t.length - 1)} over the last`;
+}
+
+async function smallRun(s: Server, name: string, count: number, rep: number): Promise<[Stats, Stats]> {
+  setMeasured(s.pid);
+  const dir = await mkdir(s, name);
+  execFileSync('sync');
+  const put = await runLoad({ concurrency: CONCURRENCY, count, op: (i) => putOne(s, dir, i) });
+  if (rep >= 0) put.note = [put.note, quarterRates(dir.done)].filter(Boolean).join('; ');
+  execFileSync('sync');
+  const get = await runLoad({ concurrency: CONCURRENCY, count, op: (i) => getOne(s, dir, i) });
+  if (rep === 0) listed.set(s.name, dir);
+  return [put, get];
+}
+
+async function wlSmall(servers: Server[]): Promise<void> {
+  for (const s of servers) {
+    await smallRun(s, 'warm-up', SMALL_WARMUP, -1).catch((e: unknown) => fail(`small files warm-up on ${s.name}`, e));
+  }
+  const runs = new Map<string, Stats[]>();
+  const failed = new Set<string>();
+  for (let rep = 0; rep < REPEATS; rep++) {
+    for (const s of servers) {
+      if (s.name === 'css' && rep > 0) continue;
+      try {
+        const [put, get] = await smallRun(s, `small-${rep}`, s.name === 'css' ? CSS_SMALL_FILES : SMALL_FILES, rep);
+        for (const [key, st] of [[`${s.name} put`, put], [`${s.name} get`, get]] as const) {
+          runs.set(key, [...(runs.get(key) ?? []), st]);
+          if (st.errors) notes.push(`small files ${key}, run ${rep + 1}: ${st.errors} bad answers: ${st.note ?? ''}`);
+          log(`    run ${rep + 1}/${REPEATS} ${key}: ${fmtOps(st.opsPerSec)} ops/s, p50 ${fmtMs(st.p50)} ms, p99 ${fmtMs(st.p99)} ms, server CPU ${st.cpu?.serverUsPerOp.toFixed(0)} µs/op, client ${st.cpu?.clientUsPerOp.toFixed(0)} µs/op, others' CPU ${st.cpu?.foreignPct.toFixed(0)} %${st.note ? ` (${st.note})` : ''}`);
+          if (st.note && !st.errors && rep === 0) notes.push(`small files ${key}, run 1: ${st.note}`);
+        }
+      } catch (e) {
+        failed.add(`${s.name} put`).add(`${s.name} get`);
+        fail(`small files on ${s.name}, run ${rep + 1}`, e);
+      }
+    }
+  }
+  for (const s of servers) {
+    for (const [op, row] of [['put', small.put], ['get', small.get]] as const) {
+      const key = `${s.name} ${op}`;
+      const median = medianRun(runs.get(key) ?? []);
+      row.set(s.name, failed.has(key) || !median ? null : median);
+    }
+  }
+}
+
+/** Hearth: every page of the directory, following links.next, LIST_PASSES times; one op = one page. */
+async function listHearth(s: Server, dir: SmallDir): Promise<Stats> {
+  setMeasured(s.pid);
+  const lat: number[] = [];
+  let errors = 0;
+  const c0 = cpuSnap();
+  const start = performance.now();
+  for (let pass = 0; pass < LIST_PASSES && (pass === 0 || performance.now() - start < LIST_BUDGET_MS); pass++) {
+    listPasses = pass + 1;
+    const seen = new Set<string>();
+    let path: string | null = `/files/${encodeURIComponent(dir.ref)}?page[limit]=${PAGE_LIMIT}`;
+    let pages = 0;
+    while (path !== null && pages <= SMALL_FILES / PAGE_LIMIT + 2) {
+      const t0 = performance.now();
+      const res = await call(s, 'GET', path);
+      lat.push(performance.now() - t0);
+      pages++;
+      if (res.status !== 200) throw new Error(`Hearth GET ${path} -> ${res.status} ${res.body.toString().slice(0, 300)}`);
+      const body = JSON.parse(res.body.toString()) as { included?: Array<{ id: string }>; links?: { next?: string } };
+      for (const f of body.included ?? []) seen.add(f.id);
+      if ((body.included?.length ?? 0) > PAGE_LIMIT) errors++;
+      path = body.links?.next ?? null;
+    }
+    if (seen.size !== SMALL_FILES) {
+      errors++;
+      notes.push(`Hearth listing, pass ${pass + 1}: ${seen.size} distinct files over ${pages} pages instead of ${SMALL_FILES}`);
+    }
+  }
+  const c1 = cpuSnap();
+  return { ...summarize(lat, (performance.now() - start) / 1000, errors), cpu: cpuUse(c0, c1, lat.length) };
+}
+
+/** CSS: GET of the whole container (Turtle, one `ldp:contains` per file), CSS_LISTINGS times. */
+async function listCss(s: Server, dir: SmallDir): Promise<Stats> {
+  setMeasured(s.pid);
+  const lat: number[] = [];
+  let errors = 0;
+  const c0 = cpuSnap();
+  const start = performance.now();
+  for (let i = 0; i < CSS_LISTINGS; i++) {
+    const t0 = performance.now();
+    const res = await call(s, 'GET', dir.ref, undefined, { accept: 'text/turtle' });
+    lat.push(performance.now() - t0);
+    if (res.status !== 200) throw new Error(`CSS GET ${dir.ref} -> ${res.status} ${res.body.toString().slice(0, 300)}`);
+    const names = new Set(res.body.toString().match(/f-\d{6}/g) ?? []);
+    if (names.size !== SMALL_FILES) {
+      errors++;
+      notes.push(`CSS container listing: ${names.size} distinct files instead of ${SMALL_FILES}`);
+    }
+  }
+  const c1 = cpuSnap();
+  return { ...summarize(lat, (performance.now() - start) / 1000, errors), cpu: cpuUse(c0, c1, lat.length) };
+}
+
+async function wlList(servers: Map<ServerName, Server>): Promise<void> {
+  for (const [name, fn] of [['hearth', listHearth], ['css', listCss]] as const) {
+    const s = servers.get(name);
+    if (!s) continue;
+    const dir = listed.get(name);
+    if (!dir) {
+      notes.push(`listing on ${name}: no directory of ${SMALL_FILES} files (the small-files workload did not run or failed)`);
+      listing.set(name, null);
+      continue;
+    }
+    try {
+      if (name === 'css') {
+        // the files CSS did not PUT itself (see CSS_SMALL_FILES), straight into its folder (not timed)
+        const folder = join(s.child.dir, 'data', dir.ref);
+        for (let i = CSS_SMALL_FILES; i < SMALL_FILES; i++) await writeFile(join(folder, smallName(i)), smallBody(i));
+      }
+      const st = await fn(s, dir);
+      listing.set(name, st);
+      log(`  listing / ${name}: ${st.ops} requests, p50 ${fmtMs(st.p50)} ms, p99 ${fmtMs(st.p99)} ms, server CPU ${st.cpu?.serverUsPerOp.toFixed(0)} µs/request, others' CPU ${st.cpu?.foreignPct.toFixed(0)} %`);
+    } catch (e) {
+      listing.set(name, null);
+      fail(`listing on ${name}`, e);
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Report
+
+const has = (col: Column) => (col === 'nodefile' ? SERVERS.includes('disk') && SERVERS.includes('loopback') : SERVERS.includes(col));
+const mbps = (t: Transfer | null | undefined) => t?.opsPerSec;
+const cell = (row: Row, col: Column, show: (t: Transfer) => string) => {
+  if (!has(col) || !row.has(col)) return 'n/a';
+  const t = row.get(col);
+  return t ? show(t) : 'failed';
+};
+const withRange = (t: Stats) => `${fmtOps(t.opsPerSec)}${t.range ? ` (${fmtOps(t.range[0])}–${fmtOps(t.range[1])})` : ''}`;
+const perGiB = (us: number) => ((us / 1e6) * 2 ** 30) / LARGE_BYTES;
+
+function largeTable(): string {
+  const head = ['direction', ...COLUMNS.map((c) => `${LABEL[c]} MB/s`), 'Hearth / raw disk', 'Hearth / loopback', 'Hearth / bare Node file stream', 'Hearth / CSS'];
+  const lines = [`| ${head.join(' | ')} |`, `|${head.map((_, i) => (i === 0 ? '---' : '---:')).join('|')}|`];
+  const what = { up: `upload ${LARGE_MIB} MiB (disk: write + fsync)`, down: `download ${LARGE_MIB} MiB (disk: read, page cache dropped)` };
+  for (const dir of ['up', 'down'] as const) {
+    const row = large[dir];
+    const h = mbps(row.get('hearth'));
+    lines.push(`| ${what[dir]} | ${COLUMNS.map((c) => cell(row, c, withRange)).join(' | ')} | ${fmtRatio(h, mbps(row.get('disk')))} | ${fmtRatio(h, mbps(row.get('loopback')))} | ${fmtRatio(h, mbps(row.get('nodefile')))} | ${fmtRatio(h, mbps(row.get('css')))} |`);
+  }
+  return lines.join('\n');
+}
+
+function largeCpuTable(): string {
+  const lines = [
+    `| direction | ${COLUMNS.filter((c) => c !== 'disk').map((c) => `${LABEL[c]} server CPU s/GiB`).join(' | ')} | client CPU s/GiB (${COLUMNS.map((c) => LABEL[c]).join(' / ')}) | others' CPU % (max) |`,
+    '|---|---:|---:|---:|---:|---:|---:|',
+  ];
+  for (const dir of ['up', 'down'] as const) {
+    const row = large[dir];
+    const cpu = (c: Column) => row.get(c)?.cpu;
+    const foreign = Math.max(...COLUMNS.map((c) => cpu(c)?.foreignPct ?? 0));
+    lines.push(`| ${dir === 'up' ? 'upload' : 'download'} | ${COLUMNS.filter((c) => c !== 'disk').map((c) => (cpu(c) ? perGiB(cpu(c)?.serverUsPerOp ?? NaN).toFixed(2) : '–')).join(' | ')} | ${COLUMNS.map((c) => (cpu(c) ? perGiB(cpu(c)?.clientUsPerOp ?? NaN).toFixed(2) : '–')).join(' / ')} | ${foreign.toFixed(0)} |`);
+  }
+  return lines.join('\n');
+}
+
+function rssTable(): string {
+  const lines = ['| server, transfer | RSS before (MB) | peak during (MB) | growth (MB) |', '|---|---:|---:|---:|'];
+  for (const key of ['hearth up', 'hearth down', 'css up', 'css down']) {
+    const g = rssGrowth.get(key);
+    if (!g) continue;
+    const [name, dir] = key.split(' ');
+    lines.push(`| ${name === 'hearth' ? 'Hearth' : 'CSS'}, ${dir === 'up' ? 'upload' : 'download'} | ${g.before.toFixed(1)} | ${g.peak.toFixed(1)} | ${(g.peak - g.before).toFixed(1)} |`);
+  }
+  return lines.join('\n');
+}
+
+function smallTable(): string {
+  const cols: ServerName[] = ['hearth', 'css'];
+  const head = ['workload', ...cols.flatMap((c) => [`${LABEL[c]} ops/s`, 'p50 ms', 'p99 ms']), 'Hearth / CSS', `server CPU µs/op (${cols.map((c) => LABEL[c]).join(' / ')})`, 'client CPU µs/op (H / C)', "others' CPU % (max)"];
+  const lines = [`| ${head.join(' | ')} |`, `|${head.map((_, i) => (i === 0 ? '---' : '---:')).join('|')}|`];
+  const what = {
+    put: `PUT ${SMALL_FILES.toLocaleString('en')} files of 1–4 KiB into a new directory (CSS: the first ${CSS_SMALL_FILES.toLocaleString('en')}, one run), c=${CONCURRENCY}`,
+    get: `GET them back, c=${CONCURRENCY}`,
+  };
+  for (const op of ['put', 'get'] as const) {
+    const row = small[op];
+    const cells = cols.flatMap((c) => {
+      if (!row.has(c)) return ['n/a', '', ''];
+      const t = row.get(c);
+      return t ? [`${withRange(t)}${t.errors ? ` (${t.errors} errors!)` : ''}`, fmtMs(t.p50), fmtMs(t.p99)] : ['failed', '', ''];
+    });
+    const cpu = (c: ServerName) => row.get(c)?.cpu;
+    lines.push(`| ${what[op]} | ${cells.join(' | ')} | ${fmtRatio(mbps(row.get('hearth')), mbps(row.get('css')))} | ${cols.map((c) => cpu(c)?.serverUsPerOp.toFixed(0) ?? '–').join(' / ')} | ${cols.map((c) => cpu(c)?.clientUsPerOp.toFixed(0) ?? '–').join(' / ')} | ${Math.max(...cols.map((c) => cpu(c)?.foreignPct ?? 0)).toFixed(0)} |`);
+  }
+  return lines.join('\n');
+}
+
+function listingTable(): string {
+  const lines = ['| server, request | requests | p50 ms | p99 ms | server CPU µs/request | others\' CPU % |', '|---|---:|---:|---:|---:|---:|'];
+  const row = (label: string, st: Stats | null | undefined, present: boolean) => {
+    if (!present) return;
+    if (!st) return void lines.push(`| ${label} | failed | | | | |`);
+    lines.push(`| ${label} | ${st.ops}${st.errors ? ` (${st.errors} errors!)` : ''} | ${fmtMs(st.p50)} | ${fmtMs(st.p99)} | ${st.cpu?.serverUsPerOp.toFixed(0) ?? '–'} | ${st.cpu?.foreignPct.toFixed(0) ?? '–'} |`);
+  };
+  row(`Hearth, one page of ${PAGE_LIMIT} (\`GET /files/<dir>?page[limit]=${PAGE_LIMIT}\`, then \`links.next\`), ${listPasses} pass(es) over ${SMALL_FILES.toLocaleString('en')} files`, listing.get('hearth'), listing.has('hearth'));
+  row(`CSS, the whole container (\`GET /small-0/\`, Turtle, ${SMALL_FILES.toLocaleString('en')} entries), ${CSS_LISTINGS} times`, listing.get('css'), listing.has('css'));
+  return lines.join('\n');
+}
+
+function targets(): Target[] {
+  const fullSize = LARGE_MIB === 1024;
+  const ratio = (name: string, goal: string, a: Transfer | null | undefined, b: Transfer | null | undefined, min: number, what: string): Target => {
+    if (!a || !b) return { name, goal, measured: 'not measured', pass: null };
+    const r = a.opsPerSec / b.opsPerSec;
+    return { name, goal, measured: `${(100 * r).toFixed(0)} % (${fmtOps(a.opsPerSec)} vs ${fmtOps(b.opsPerSec)} MB/s ${what})`, pass: r >= min };
+  };
+  const hp = small.put.get('hearth');
+  const cp = small.put.get('css');
+  const list = listing.get('hearth');
+  const growth = ['hearth up', 'hearth down'].map((k) => rssGrowth.get(k)).filter((g) => g !== undefined);
+  const worst = Math.max(...growth.map((g) => g.peak - g.before));
+  return [
+    ratio(`large upload (${LARGE_MIB} MiB)`, '≥ 70 % of raw disk write', large.up.get('hearth'), large.up.get('disk'), 0.7, 'write + fsync'),
+    ratio(`large download (${LARGE_MIB} MiB)`, '≥ 80 % of loopback', large.down.get('hearth'), large.down.get('loopback'), 0.8, 'from memory'),
+    hp && cp && !hp.errors && !cp.errors
+      ? { name: `small-file PUT (1–4 KiB, c=${CONCURRENCY}; Hearth ${SMALL_FILES.toLocaleString('en')} files, CSS the first ${CSS_SMALL_FILES.toLocaleString('en')})`, goal: '≥ 10× CSS', measured: `${(hp.opsPerSec / cp.opsPerSec).toFixed(2)}× (${fmtOps(hp.opsPerSec)} vs ${fmtOps(cp.opsPerSec)} ops/s; server CPU per op ${hp.cpu && cp.cpu ? `${(cp.cpu.serverUsPerOp / hp.cpu.serverUsPerOp).toFixed(2)}× less` : '?'})`, pass: hp.opsPerSec / cp.opsPerSec >= 10 }
+      : { name: 'small-file PUT', goal: '≥ 10× CSS', measured: hp?.errors || cp?.errors ? 'invalid: bad answers (see notes)' : 'not measured', pass: null },
+    list && !list.errors
+      ? { name: `listing page p50 (${SMALL_FILES.toLocaleString('en')} files, ${PAGE_LIMIT} per page)`, goal: '< 20 ms', measured: `${fmtMs(list.p50)} ms (p99 ${fmtMs(list.p99)} ms)`, pass: SMALL_FILES >= 10_000 ? list.p50 < 20 : null }
+      : { name: 'listing page p50', goal: '< 20 ms', measured: list?.errors ? 'invalid: bad answers (see notes)' : 'not measured', pass: null },
+    growth.length
+      ? { name: `Hearth RSS growth during the ${LARGE_MIB} MiB upload / download`, goal: '< 64 MB', measured: ['hearth up', 'hearth down'].map((k) => { const g = rssGrowth.get(k); return g ? `${(g.peak - g.before).toFixed(1)} MB` : '–'; }).join(' / '), pass: fullSize ? worst < 64 : null }
+      : { name: 'Hearth RSS growth during the large transfers', goal: '< 64 MB', measured: 'not measured', pass: null },
+  ];
+}
+
+function versions(): Record<string, string> {
+  return {
+    node: process.version,
+    fastify: pkgVersion(join(ROOT, 'node_modules/fastify/package.json')),
+    'better-sqlite3': pkgVersion(join(ROOT, 'node_modules/better-sqlite3/package.json')),
+    '@solid/community-server': cssVersion !== '?' ? cssVersion : pkgVersion(join(BENCH_DIR, 'node_modules/@solid/community-server/package.json')),
+  };
+}
+
+function report(ts: Target[]): string {
+  return [
+    `Large file (MB/s, 1 MB = 10^6 bytes; median of ${REPEATS} run(s), range in parentheses):`, '', largeTable(), '',
+    'Server CPU for the large file (user + system from /proc/<pid>/stat, seconds per GiB) and the CPU that processes outside the benchmark used meanwhile:', '', largeCpuTable(), '',
+    `RSS of the servers while they move the large file (the worst of the ${REPEATS} run(s); peak = VmHWM after resetting it through /proc/<pid>/clear_refs, or the highest 20 ms sample):`, '', rssTable(), '',
+    `Small files (ops/s; median of ${REPEATS} run(s), range in parentheses; p50/p99 = request latency in ms as seen by the client):`, '', smallTable(), '',
+    'Listing a directory of the small files (one request at a time):', '', listingTable(), '',
+    targetTable(ts),
+  ].join('\n');
+}
+
+function resultsMd(ts: Target[], minutes: number): string {
+  const v = versions();
+  return `# Hearth /files benchmark
+
+Generated by \`npm run bench\` (bench/run.sh → bench/files.bench.ts, after bench/data.bench.ts whose results are in
+[RESULTS.md](RESULTS.md)) on ${new Date().toISOString()}; this part took ${minutes.toFixed(1)} min.
+
+- Code: ${gitInfo()}
+- Machine: ${machine()}
+- Versions: ${Object.entries(v).map(([k, x]) => `${k} ${x}`).join(', ')}
+
+## Results
+
+${report(ts).replace(/\n\| target \| goal/, '\n## Targets (2 cores)\n\n| target | goal')}
+${notes.length ? `\nNotes from the run:\n\n${notes.map((n) => `- ${n}`).join('\n')}\n` : ''}
+## Method
+
+One client process (this script, Node ${process.version}) drives three servers, each a separate child process with its own
+temporary directory (all on the same ${fsType(tmpdir())} filesystem, ${tmpdir()}) and an ephemeral port on 127.0.0.1, started together and
+measured one at a time (the others idle), all compiled to plain JS by \`tsc\` (bench/tsconfig.servers.json):
+**Hearth** (bench/hearth-server.ts: \`createHearth(testConfig(dir))\`, one instance \`localhost:<port>\`, a CLI token for
+\`io.cozy.files\` sent as \`Authorization: Bearer\`, \`Host\` = the instance domain; its blob store fsyncs each file and its
+folder before answering), **Community Solid Server ${v['@solid/community-server']}** (bench/css-server.ts: its AppRunner with
+bench/css-config.json, which is the shipped \`@css:config/file-root.json\` — resources as plain files under the temporary
+directory, WAC authorization with a root ACL that lets anyone read and write, so no authentication — with one override: its
+resource locks expire after 10 minutes instead of 6 s, because a write does not renew its lock and with the shipped value
+any PUT that takes over 6 s fails with \`500 Lock expired after 6000ms\` (a 1 GiB upload slower than ~180 MB/s, as 2 of 3 CSS
+uploads did in an earlier run of this benchmark under outside load); its log is at level \`warn\`; it writes files with a plain write stream and never
+fsyncs, so an acknowledged upload can be lost on a power cut), and a **bare node:http server**
+(bench/loopback-server.ts) that streams the same bytes from memory in 64 KiB writes (Node's file-stream chunk) or reads a
+body and discards it: the loopback ceiling; the same server also streams the raw disk reference's file, just read and so in the
+page cache, with \`fs.createReadStream\` (64 KiB reads) piped into the response — "bare Node file stream", what a download costs in
+Node without any framework, an extra reference for the download. The **raw disk** reference runs in this process: it writes the same bytes in
+1 MiB pieces to a new file in a temporary directory of the same filesystem, fsyncs the file and its folder, then drops the
+file from the page cache (\`dd iflag=nocache count=0\`, posix_fadvise DONTNEED on that file only) and reads it back in 1 MiB
+reads. Every byte is the same pseudo-random 16 MiB block (bench/pattern.ts) repeated; every download and read is compared
+with it byte for byte by the client (memcmp), and Hearth's \`md5sum\` and \`size\` of the upload are checked.
+
+Large file: ${LARGE_MIB} MiB sent as one raw body with \`Content-Length\` (the client writes 1 MiB pieces with back-pressure) —
+Hearth \`POST /files/io.cozy.files.root-dir?Type=file&Name=big-N.bin\` then \`GET /files/download/<id>\`, CSS \`PUT /large/big-N.bin\`
+then \`GET\`, loopback \`PUT /sink\` and \`GET /blob\`. MB/s = bytes over the time from the first byte sent to the answer (upload)
+or to the last byte received (download). Before each timed step \`sync\` (not timed) writes out the dirty pages of the steps
+before, so that none pays for another's writeback. Hearth's and CSS's downloads read a file they have just written (in the
+page cache, as for most downloads of recent files), while the raw disk read is cold; the download target therefore compares
+Hearth with the loopback server streaming from memory. Each server first moves a ${WARMUP_BYTES / 2 ** 20} MiB file each way (not measured); the ${REPEATS} run(s) then go raw disk, loopback, CSS, Hearth in turn, and the
+tables show the median run with the range. RSS growth = peak RSS (VmHWM, reset just before through
+\`/proc/<pid>/clear_refs\`, with a 20 ms RSS sampling as fallback) minus VmRSS just before the transfer, the worst run shown.
+
+Small files: ${SMALL_FILES.toLocaleString('en')} files of 1–4 KiB (sizes spread evenly) with ${CONCURRENCY} requests in flight over a keep-alive
+\`node:http\` Agent (${CONCURRENCY} sockets) into a new directory per run — Hearth \`POST /files/<dir-id>?Type=file&Name=f-NNNNNN\`
+(raw body), CSS \`PUT /small-N/f-NNNNNN\` into a container created first — then a GET of each (Hearth
+\`/files/download/<id>\`, checked against what was sent); ${SMALL_WARMUP} files into a warm-up directory first; ${REPEATS} run(s) for
+Hearth. CSS PUTs only the first ${CSS_SMALL_FILES.toLocaleString('en')} files, in one run: its PUT rate falls as its container fills
+(see the notes for the rate over the first and the last quarter of each server's PUTs), so ${SMALL_FILES.toLocaleString('en')} would take
+several minutes; measuring it on the smaller container is in its favour. The other ${(SMALL_FILES - CSS_SMALL_FILES).toLocaleString('en')} files of
+its listed container are written straight into its folder before the listing (CSS keeps each resource as a plain file of
+the same name, as its own PUTs left the first ones). Listing: the first run's directory of ${SMALL_FILES.toLocaleString('en')} files, on Hearth page by page with
+\`page[limit]=${PAGE_LIMIT}\` following \`links.next\` until there is none (up to ${LIST_PASSES} passes, none started after
+${LIST_BUDGET_MS / 1000} s; here ${listPasses}; each pass checked to see every file once), on CSS the whole container as Turtle (${CSS_LISTINGS} times, each checked to name every file). Server CPU per op comes from
+\`/proc/<pid>/stat\` (user + system time of the server process over the measured window), client CPU from this process, and
+"others' CPU" is the machine's busy time from \`/proc/stat\` minus the benchmark's processes: other sessions' tests share
+this 2-core machine, so a high value there makes that row's throughput and latencies pessimistic, while the CPU figures are
+not affected much.
+`;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+async function main(): Promise<void> {
+  startWatchdog(WATCHDOG_MS);
+  const started = performance.now();
+  log(`files: starting servers (${SERVERS.filter((s) => s !== 'disk').join(', ')}), large file ${LARGE_MIB} MiB, ${SMALL_FILES} small files, concurrency ${CONCURRENCY}${QUICK ? ', QUICK' : ''}`);
+  const starters: Record<ServerName, () => Promise<Server>> = { hearth: startHearth, css: startCss, loopback: startLoopback };
+  const list = await Promise.all(
+    (['hearth', 'css', 'loopback'] as const).filter((n) => SERVERS.includes(n)).map((n) =>
+      starters[n]().catch((e: unknown) => {
+        fail(`starting ${n}`, e);
+        return null;
+      }),
+    ),
+  );
+  const servers = new Map<ServerName, Server>(list.filter((s): s is Server => s !== null).map((s) => [s.name, s]));
+  try {
+    if (WORKLOADS.includes('large')) {
+      log(`large file (${LARGE_MIB} MiB, ${REPEATS} run(s))`);
+      await wlLarge(servers);
+    }
+    const stores = (['hearth', 'css'] as const).map((n) => servers.get(n)).filter((s): s is Server => s !== undefined);
+    if (WORKLOADS.includes('small')) {
+      log(`small files (${SMALL_FILES}, c=${CONCURRENCY}, ${REPEATS} run(s))`);
+      await wlSmall(stores);
+    }
+    if (WORKLOADS.includes('list')) {
+      log(`listing a directory of ${SMALL_FILES} files`);
+      await wlList(servers);
+    }
+  } finally {
+    log('stopping servers');
+    await Promise.all([...servers.values()].map((s) => stopServer(s)));
+  }
+  const minutes = (performance.now() - started) / 60_000;
+  const ts = targets();
+  const out = [report(ts), ...(notes.length ? ['', 'Notes:', ...notes.map((n) => `- ${n}`)] : [])].join('\n');
+  process.stdout.write(`\n${out}\n\nfiles benchmark took ${minutes.toFixed(1)} min\n`);
+  if (FULL_RUN) {
+    writeFileSync(join(BENCH_DIR, 'RESULTS-files.md'), resultsMd(ts, minutes));
+    process.stdout.write(`wrote ${join(BENCH_DIR, 'RESULTS-files.md')}\n`);
+  }
+}
+
+main().catch((e: unknown) => {
+  log(`failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+  killChildren();
+  process.exit(1);
+});
