@@ -11,7 +11,8 @@ import type { FastifyInstance } from 'fastify';
 import { BadRequest } from '../../common/errors.js';
 
 export function uploadBody(raw: IncomingMessage): Readable {
-  const body = new PassThrough();
+  // a large buffer lets the socket keep filling it while the blob store writes a batch to disk
+  const body = new PassThrough({ highWaterMark: 1024 * 1024 });
   // the reader (the blob store) gets the error through its iterator; without a reader yet, it must not crash the process
   body.on('error', () => undefined);
   const interrupted = () => {
