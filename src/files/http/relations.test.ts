@@ -142,5 +142,7 @@ describe('10-minute links', () => {
     const onlyTrip = await h.cliToken(`io.cozy.files:GET:${d.id}`);
     expect((await h.req('POST', '/files/archive', { token: onlyTrip, body: { data: { attributes: { ids: [extra.id] } } } })).status).toBe(403);
     expect((await h.req('POST', '/files/archive', { token, body: { data: { attributes: {} } } })).status).toBe(400);
+    const tooMany = Array.from({ length: 201 }, () => extra.id);
+    expect((await h.req('POST', '/files/archive', { token, body: { data: { attributes: { ids: tooMany } } } })).status).toBe(413);
   });
 });
