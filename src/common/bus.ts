@@ -12,6 +12,8 @@ export interface DocEvent {
   verb: DocVerb;
   /** The winning revision after the write (with _id and _rev). */
   doc: Record<string, unknown>;
+  /** The winning revision before the write, for UPDATED and DELETED (parsed on first read). */
+  readonly old?: Record<string, unknown>;
 }
 
 export type Unsubscribe = () => void;

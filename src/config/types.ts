@@ -38,6 +38,19 @@ export interface HearthConfig {
       /** An old content becomes a version only if the previous version is older than this (default 15 min). */
       minDelayMs: number;
     };
+    /** Files and folders in the trash for longer than this many days are destroyed by the clean-old-trashed worker (default 30; 0 never). */
+    trashRetentionDays: number;
+  };
+  /** Jobs, triggers and the sandboxed code they run (konnectors, app services). */
+  jobs: {
+    /** Where konnectors are found until the apps issue installs them: `<dir>/<slug>/manifest.konnector` and its code (default null: none). */
+    konnectorsDir: string | null;
+    /** Where web apps with services are found: `<dir>/<slug>/manifest.webapp` and the services' code (default null: none). */
+    appsDir: string | null;
+    /** The heap cap of one sandboxed konnector or service process, in MiB (default 256). */
+    sandboxMemoryMb: number;
+    /** The bytes of output (stdout + stderr) a sandboxed process may write before it is stopped (default 4 MiB). */
+    sandboxOutputBytes: number;
   };
   data: {
     /** Max total attachment bytes per document (default 8 MB). */

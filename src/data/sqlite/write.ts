@@ -90,8 +90,19 @@ function save(ctx: WriteContext, id: string, prev: DocRow | undefined, tree: Rev
   const verb = winDeleted ? 'DELETED' : wasLive ? 'UPDATED' : 'CREATED';
   const doc: Record<string, unknown> = { _id: id, _rev: win, ...(JSON.parse(winBody) as Doc) };
   if (winDeleted) doc._deleted = true;
-  if (!(winDeleted && !wasLive && prev === undefined)) ctx.events.push({ domain: ctx.domain, doctype: t.doctype, id, verb, doc });
+  if (!(winDeleted && !wasLive && prev === undefined)) ctx.events.push(docEvent(ctx.domain, t.doctype, id, verb, doc, wasLive ? prev : undefined));
   if (id.startsWith('_design/') && ctx.onDesignDoc) ctx.onDesignDoc(id, winDeleted ? null : (JSON.parse(winBody) as Doc));
+}
+
+/** The bus event of a write; the previous winner (for `@event … !=` triggers) is parsed only if a listener reads it. */
+function docEvent(domain: string, doctype: string, id: string, verb: DocEvent['verb'], doc: Record<string, unknown>, prev: DocRow | undefined): DocEvent {
+  const event: DocEvent = { domain, doctype, id, verb, doc };
+  if (!prev) return event;
+  let old: Record<string, unknown> | undefined;
+  return Object.defineProperty(event, 'old', {
+    enumerable: true,
+    get: () => (old ??= { _id: id, _rev: prev.rev, ...(JSON.parse(prev.body) as Doc) }),
+  });
 }
 
 /** An ordinary edit: returns the new rev, or throws Conflict. */

@@ -13,7 +13,7 @@ let token: string;
 let tmp: string;
 beforeAll(async () => {
   // versions: keep them all, without the 15-minute spacing, so that each overwrite makes one
-  h = await startTestHearth({ files: { versions: { max: 20, minDelayMs: 0 } } });
+  h = await startTestHearth({ files: { versions: { max: 20, minDelayMs: 0 }, trashRetentionDays: 30 } });
   token = await h.cliToken('io.cozy.files');
   tmp = mkdtempSync(join(tmpdir(), 'hearth-links-'));
 });

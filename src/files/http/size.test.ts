@@ -6,7 +6,7 @@ import { ROOT, mkdir, upload } from '../../../test/helpers/files.js';
 let h: TestHearth;
 let token: string;
 beforeAll(async () => {
-  h = await startTestHearth({ files: { versions: { max: 20, minDelayMs: 0 } } });
+  h = await startTestHearth({ files: { versions: { max: 20, minDelayMs: 0 }, trashRetentionDays: 30 } });
   token = await h.cliToken('io.cozy.files');
 });
 afterAll(() => h.close());

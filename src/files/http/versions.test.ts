@@ -7,7 +7,7 @@ import { fsck } from '../fsck.js';
 let h: TestHearth;
 let token: string;
 beforeAll(async () => {
-  h = await startTestHearth({ files: { versions: { max: 20, minDelayMs: 0 } } });
+  h = await startTestHearth({ files: { versions: { max: 20, minDelayMs: 0 }, trashRetentionDays: 30 } });
   token = await h.cliToken('io.cozy.files');
 });
 afterAll(() => h.close());
