@@ -2,16 +2,16 @@ import { EventEmitter } from 'node:events';
 import { createServer } from 'node:net';
 import { verify } from '@node-rs/argon2';
 import { Readable } from 'node:stream';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { main } from '../main.js';
 import { parseBytes } from './io.js';
 import { runServer } from './serve.js';
 import { adminApp, type AdminFixture } from './testing/admin-fixture.js';
+import { captureStdio } from '../../test/helpers/stdio.js';
 
 let fx: AdminFixture;
+const io = captureStdio();
 let env: Record<string, string>;
-let stdout = '';
-let stderr = '';
 
 beforeAll(async () => {
   fx = await adminApp();
@@ -19,46 +19,40 @@ beforeAll(async () => {
   env = { HEARTH_ADMIN_URL: url, HEARTH_ADMIN_PASSPHRASE: 'admin-secret' };
 });
 afterAll(() => fx.app.close());
-beforeEach(() => {
-  stdout = stderr = '';
-  vi.spyOn(process.stdout, 'write').mockImplementation((s) => ((stdout += String(s)), true));
-  vi.spyOn(process.stderr, 'write').mockImplementation((s) => ((stderr += String(s)), true));
-});
-afterEach(() => vi.restoreAllMocks());
 
 const run = (...argv: string[]) => main(argv, env);
 
 describe('hearth instances', () => {
   it('adds, lists, shows, modifies and destroys an instance', async () => {
     expect(await run('instances', 'add', 'Alice.Example.org', '--email', 'a@example.org', '--disk-quota', '10GB', '--domain-aliases', 'alice.test, alice2.test')).toBe(0);
-    expect(stdout).toMatch(/^Instance created for alice\.example\.org/);
+    expect(io.stdout).toMatch(/^Instance created for alice\.example\.org/);
     // no --passphrase: the owner's registration link, printed once
-    expect(stdout).toMatch(/\nOpen this link to choose the passphrase: https:\/\/alice\.example\.org\/auth\/passphrase\?registerToken=[0-9a-f]{32}\n$/);
+    expect(io.stdout).toMatch(/\nOpen this link to choose the passphrase: https:\/\/alice\.example\.org\/auth\/passphrase\?registerToken=[0-9a-f]{32}\n$/);
     expect(await fx.registry.get('alice.example.org')).toMatchObject({ diskQuota: 10e9, aliases: ['alice.test', 'alice2.test'], email: 'a@example.org' });
 
-    stdout = '';
+    io.stdout = '';
     expect(await run('instances', 'ls', '--json')).toBe(0);
-    const list = JSON.parse(stdout) as Array<{ attributes: { domain: string } }>;
+    const list = JSON.parse(io.stdout) as Array<{ attributes: { domain: string } }>;
     expect(list.map((i) => i.attributes.domain)).toContain('alice.example.org');
 
-    stdout = '';
+    io.stdout = '';
     expect(await run('instances', 'ls')).toBe(0);
-    expect(stdout).toMatch(/^DOMAIN\s+LOCALE\s+EMAIL\s+QUOTA\s+ONBOARDED\s+CREATED\n/);
-    expect(stdout).toMatch(/alice\.example\.org\s+en\s+a@example\.org\s+10 GB\s+no/);
+    expect(io.stdout).toMatch(/^DOMAIN\s+LOCALE\s+EMAIL\s+QUOTA\s+ONBOARDED\s+CREATED\n/);
+    expect(io.stdout).toMatch(/alice\.example\.org\s+en\s+a@example\.org\s+10 GB\s+no/);
 
-    stdout = '';
+    io.stdout = '';
     expect(await run('instances', 'modify', 'alice.example.org', '--public-name', 'Alice', '--email', '', '--json')).toBe(0);
-    expect(JSON.parse(stdout).attributes).toMatchObject({ public_name: 'Alice', email: null });
+    expect(JSON.parse(io.stdout).attributes).toMatchObject({ public_name: 'Alice', email: null });
     expect(await run('instances', 'modify', 'alice.example.org')).toBe(2);
-    expect(stderr).toMatch(/nothing to modify/);
+    expect(io.stderr).toMatch(/nothing to modify/);
 
-    stdout = '';
+    io.stdout = '';
     expect(await run('instances', 'show', 'alice.example.org')).toBe(0);
-    expect(stdout).toMatch(/public name:\s+Alice/);
+    expect(io.stdout).toMatch(/public name:\s+Alice/);
 
-    stderr = '';
+    io.stderr = '';
     expect(await run('instances', 'destroy', 'alice.example.org')).toBe(2);
-    expect(stderr).toMatch(/pass --force/);
+    expect(io.stderr).toMatch(/pass --force/);
     expect(await run('instances', 'destroy', 'alice.example.org', '--force')).toBe(0);
     expect(await fx.registry.get('alice.example.org')).toBeNull();
   });
@@ -66,30 +60,30 @@ describe('hearth instances', () => {
   it('prints admin API errors with their message', async () => {
     expect(await run('instances', 'add', 'bob.example.org')).toBe(0);
     expect(await run('instances', 'add', 'bob.example.org')).toBe(1);
-    expect(stderr).toMatch(/^error: an instance already exists for bob\.example\.org \(HTTP 409\)/);
-    stderr = '';
+    expect(io.stderr).toMatch(/^error: an instance already exists for bob\.example\.org \(HTTP 409\)/);
+    io.stderr = '';
     expect(await run('instances', 'show', 'nobody.example.org')).toBe(1);
-    expect(stderr).toMatch(/no instance for nobody\.example\.org/);
-    stderr = '';
+    expect(io.stderr).toMatch(/no instance for nobody\.example\.org/);
+    io.stderr = '';
     expect(await main(['instances', 'ls'], { HEARTH_ADMIN_URL: env.HEARTH_ADMIN_URL as string })).toBe(1);
-    expect(stderr).toMatch(/HTTP 401[\s\S]*hint: set HEARTH_ADMIN_PASSPHRASE/);
+    expect(io.stderr).toMatch(/HTTP 401[\s\S]*hint: set HEARTH_ADMIN_PASSPHRASE/);
   });
 
   it('mints tokens and prints just the token', async () => {
     await run('instances', 'add', 'carol.example.org');
     const instance = (await fx.registry.get('carol.example.org'))!;
-    stdout = '';
+    io.stdout = '';
     expect(await run('instances', 'token-cli', 'carol.example.org', 'io.cozy.files', 'io.cozy.contacts')).toBe(0);
-    expect(stdout).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+\n$/);
-    expect(await fx.tokens.verify(instance, stdout.trim())).toMatchObject({ aud: 'cli', scope: 'io.cozy.files io.cozy.contacts' });
-    stdout = '';
+    expect(io.stdout).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+\n$/);
+    expect(await fx.tokens.verify(instance, io.stdout.trim())).toMatchObject({ aud: 'cli', scope: 'io.cozy.files io.cozy.contacts' });
+    io.stdout = '';
     expect(await run('instances', 'token-app', 'carol.example.org', 'drive', '--scope', 'io.cozy.files')).toBe(0);
-    expect(await fx.tokens.verify(instance, stdout.trim())).toMatchObject({ aud: 'app', sub: 'drive' });
-    expect(stderr).toContain('-H "Cookie: cozysessid=test-session-cookie"');
+    expect(await fx.tokens.verify(instance, io.stdout.trim())).toMatchObject({ aud: 'app', sub: 'drive' });
+    expect(io.stderr).toContain('-H "Cookie: cozysessid=test-session-cookie"');
     expect(fx.grants).toContainEqual({ domain: 'carol.example.org', kind: 'app', slug: 'drive', scope: 'io.cozy.files' });
-    stdout = '';
+    io.stdout = '';
     expect(await run('instances', 'token-konnector', 'carol.example.org', 'bank-x', '--scope', 'io.cozy.bank.*')).toBe(0);
-    expect(await fx.tokens.verify(instance, stdout.trim())).toMatchObject({ aud: 'konn', sub: 'bank-x' });
+    expect(await fx.tokens.verify(instance, io.stdout.trim())).toMatchObject({ aud: 'konn', sub: 'bank-x' });
     expect(fx.grants).toContainEqual({ domain: 'carol.example.org', kind: 'konnector', slug: 'bank-x', scope: 'io.cozy.bank.*' });
   });
 });
@@ -99,19 +93,19 @@ describe('hearth instances fsck', () => {
     await run('instances', 'add', 'erin.example.org');
     const instance = (await fx.registry.get('erin.example.org'))!;
     await fx.vfs.fs.upload(instance, { dirId: 'io.cozy.files.root-dir', name: 'kept.txt', body: Readable.from([Buffer.from('kept')]) });
-    stdout = '';
+    io.stdout = '';
     expect(await run('instances', 'fsck', 'erin.example.org')).toBe(0);
-    expect(stdout).toBe('The file system of erin.example.org is sound.\n');
+    expect(io.stdout).toBe('The file system of erin.example.org is sound.\n');
     const orphan = await fx.vfs.fs.blobs.write(instance.id, Readable.from([Buffer.from('cut by a crash')]), { maxBytes: 100 });
-    stdout = '';
+    io.stdout = '';
     expect(await run('instances', 'fsck', 'erin.example.org')).toBe(0);
-    expect(stdout).toMatch(new RegExp(`^PROBLEM\\s+ENTRY\\s+NOTE\\nindex_missing\\s+content ${orphan.key}\\s+run again with --clean to remove it\\n1 problem\\(s\\) found\\.\\n$`));
-    stdout = '';
+    expect(io.stdout).toMatch(new RegExp(`^PROBLEM\\s+ENTRY\\s+NOTE\\nindex_missing\\s+content ${orphan.key}\\s+run again with --clean to remove it\\n1 problem\\(s\\) found\\.\\n$`));
+    io.stdout = '';
     expect(await run('instances', 'fsck', 'erin.example.org', '--clean', '--json')).toBe(0);
-    expect(JSON.parse(stdout.trim())).toMatchObject({ type: 'index_missing', blob: { key: orphan.key, removed: true } });
-    stdout = '';
+    expect(JSON.parse(io.stdout.trim())).toMatchObject({ type: 'index_missing', blob: { key: orphan.key, removed: true } });
+    io.stdout = '';
     expect(await run('instances', 'fsck', 'erin.example.org')).toBe(0);
-    expect(stdout).toMatch(/is sound/);
+    expect(io.stdout).toMatch(/is sound/);
     expect(await run('instances', 'fsck', 'nobody.example.org')).toBe(1);
   });
 });
@@ -119,15 +113,15 @@ describe('hearth instances fsck', () => {
 describe('usage', () => {
   it('prints help with a description and examples', async () => {
     expect(await run('instances', 'add', '--help')).toBe(0);
-    expect(stdout).toMatch(/Usage: hearth instances add \[options\] <domain>/);
-    expect(stdout).toMatch(/create an instance/);
-    expect(stdout).toMatch(/--disk-quota <bytes>/);
-    expect(stdout).toMatch(/Examples:\n {2}\$ hearth instances add/);
+    expect(io.stdout).toMatch(/Usage: hearth instances add \[options\] <domain>/);
+    expect(io.stdout).toMatch(/create an instance/);
+    expect(io.stdout).toMatch(/--disk-quota <bytes>/);
+    expect(io.stdout).toMatch(/Examples:\n {2}\$ hearth instances add/);
   });
 
   it('exits 2 on a wrong or missing argument, saying what is expected', async () => {
     expect(await run('instances', 'add')).toBe(2);
-    expect(stderr).toMatch(/missing required argument 'domain'/);
+    expect(io.stderr).toMatch(/missing required argument 'domain'/);
     for (const argv of [
       ['instances', 'add', 'not_a_domain'],
       ['instances', 'add', 'dan.example.org', '--disk-quota', '10XB'],
@@ -137,13 +131,13 @@ describe('usage', () => {
       [],
       ['serve', '--port', 'abc'],
     ]) {
-      stderr = '';
+      io.stderr = '';
       expect(await run(...argv), argv.join(' ')).toBe(2);
-      expect(stderr, argv.join(' ')).not.toBe('');
+      expect(io.stderr, argv.join(' ')).not.toBe('');
     }
-    stderr = '';
+    io.stderr = '';
     await run('instances', 'add', 'dan.example.org', '--disk-quota', '10XB');
-    expect(stderr).toMatch(/expected a size in bytes such as/);
+    expect(io.stderr).toMatch(/expected a size in bytes such as/);
   });
 
   it('says when the admin API cannot be reached', async () => {
@@ -154,7 +148,7 @@ describe('usage', () => {
       });
     });
     expect(await main(['instances', 'ls'], { HEARTH_ADMIN_URL: `http://127.0.0.1:${port}` })).toBe(1);
-    expect(stderr).toBe(`error: cannot reach the admin API at http://127.0.0.1:${port} (ECONNREFUSED): is \`hearth serve\` running?\n`);
+    expect(io.stderr).toBe(`error: cannot reach the admin API at http://127.0.0.1:${port} (ECONNREFUSED): is \`hearth serve\` running?\n`);
   });
 
   it('parses sizes', () => {
@@ -168,25 +162,25 @@ describe('usage', () => {
 describe('status, version, config', () => {
   it('prints the status and version as JSON', async () => {
     expect(await run('status', '--json')).toBe(0);
-    expect(JSON.parse(stdout)).toMatchObject({ status: 'OK' });
-    stdout = '';
+    expect(JSON.parse(io.stdout)).toMatchObject({ status: 'OK' });
+    io.stdout = '';
     expect(await run('version', '--json')).toBe(0);
-    expect(JSON.parse(stdout)).toMatchObject({ version: '0.1.0', server: { version: '0.1.0', build_mode: 'test' } });
+    expect(JSON.parse(io.stdout)).toMatchObject({ version: '0.1.0', server: { version: '0.1.0', build_mode: 'test' } });
   });
 
   it('shows the effective configuration with secrets masked', async () => {
     expect(await main(['config', 'show', '--json', '--port', '9999'], { HEARTH_ADMIN_PASSPHRASE: 'hunter2' })).toBe(0);
-    const shown = JSON.parse(stdout);
+    const shown = JSON.parse(io.stdout);
     expect(shown.server.port).toBe(9999);
     expect(shown.admin.passphrase).toBe('********');
-    expect(stdout).not.toContain('hunter2');
+    expect(io.stdout).not.toContain('hunter2');
     expect(await main(['config', 'show'], { HEARTH_SERVER_PORT: '0' })).toBe(2);
-    expect(stderr).toMatch(/HEARTH_SERVER_PORT: server\.port must be an integer between 1 and 65535/);
+    expect(io.stderr).toMatch(/HEARTH_SERVER_PORT: server\.port must be an integer between 1 and 65535/);
   });
 
   it('hashes a passphrase with argon2id', async () => {
     expect(await run('config', 'passwd', '--passphrase', 'correct horse')).toBe(0);
-    const hashed = stdout.trim();
+    const hashed = io.stdout.trim();
     expect(hashed).toMatch(/^\$argon2id\$/);
     expect(await verify(hashed, 'correct horse')).toBe(true);
   });
@@ -203,6 +197,6 @@ describe('serve', () => {
     expect(await done).toBe(0);
     expect(close).toHaveBeenCalledTimes(1);
     expect(signals.listenerCount('SIGINT')).toBe(0);
-    expect(stdout).toMatch(/listening on http:\/\/0\.0\.0\.0:8080/);
+    expect(io.stdout).toMatch(/listening on http:\/\/0\.0\.0\.0:8080/);
   });
 });

@@ -34,7 +34,8 @@ describe('loadConfig', () => {
       devInstance: 'hearth.localhost:8080',
       log: { level: 'info', pretty: false },
       data: { attachmentMaxBytes: 8_000_000, changesTimeoutMs: 60_000, groupCommitMs: 0 },
-      files: { versions: { max: 20, minDelayMs: 900_000 } },
+      files: { versions: { max: 20, minDelayMs: 900_000 }, trashRetentionDays: 30 },
+      jobs: { konnectorsDir: null, appsDir: null, sandboxMemoryMb: 256, sandboxOutputBytes: 4 * 1024 * 1024 },
       mail: {
         mode: 'auto', host: 'localhost', port: 25, secure: false, requireTls: false,
         user: null, password: null, from: null, rateLimitPerHour: 200,

@@ -29,8 +29,10 @@ export function ensureChromium(): void {
   if (process.getuid?.() !== 0) {
     throw new Error('Debian package chromium is missing: run `apt-get install chromium` as root');
   }
-  run('apt-get', ['update']);
-  run('apt-get', ['install', '-y', 'chromium']);
+  // Several test files may get here at once: wait for dpkg's lock instead of failing on it.
+  const wait = ['-o', 'DPkg::Lock::Timeout=600'];
+  run('apt-get', [...wait, 'update']);
+  if (!existsSync(CHROMIUM)) run('apt-get', [...wait, 'install', '-y', 'chromium']);
   if (!existsSync(CHROMIUM)) throw new Error(`apt-get install chromium did not provide ${CHROMIUM}`);
 }
 
