@@ -15,6 +15,8 @@ import type { Doc, DocStore } from '../data/store.js';
 import type { Instance } from '../instances/types.js';
 import type { BlobInfo, BlobStore, ByteRange } from './blobs/store.js';
 import { mimeOf } from './mime.js';
+import { EXIF_HEAD_BYTES, imageFacts, refreshedMetadata } from './thumbnails/exif.js';
+import { thumbKeysOf } from './thumbnails/state.js';
 import { VERSIONS_DOCTYPE, plan, versionFrom, versionsOf, type VersionDoc, type VersioningPolicy } from './versions.js';
 import {
   FILES_DOCTYPE, ROOT_DIR_ID, TRASH_DIR_ID, TRASH_NAME, TRASH_PATH, classOf, isDir, joinPath, validateName, validatePath, type FileDoc,
@@ -23,6 +25,8 @@ import {
 export interface FileSystemDeps {
   storeOf: (instance: Instance) => DocStore;
   blobs: BlobStore;
+  /** The thumbnails' area of the blob store (thumbnails/state.ts); without it, no thumbnail is made. */
+  thumbs?: BlobStore;
   locks: Locks;
   /** Old versions kept on overwrite (default: cozy-stack's 20, at least 15 minutes apart). */
   versions?: VersioningPolicy;
@@ -99,6 +103,15 @@ export class FileSystem {
     return this.deps.blobs;
   }
 
+  get thumbs(): BlobStore | null {
+    return this.deps.thumbs ?? null;
+  }
+
+  /** Removes thumbnail blobs no document names any more (after the commit that stopped naming them). */
+  async dropThumbs(instance: Instance, keys: string[]): Promise<void> {
+    for (const key of keys) await this.deps.thumbs?.remove(instance.id, key);
+  }
+
   get clock(): () => Date {
     return this.now;
   }
@@ -120,6 +133,7 @@ export class FileSystem {
 
   private async prepare(instance: Instance): Promise<void> {
     await this.deps.blobs.cleanTemporary(instance.id);
+    await this.deps.thumbs?.cleanTemporary(instance.id);
     const store = this.store(instance);
     await store.createIndex(FILES_DOCTYPE, DIR_INDEX);
     await store.createIndex(FILES_DOCTYPE, PATH_INDEX);
@@ -262,12 +276,12 @@ export class FileSystem {
     return Math.max(0, instance.diskQuota - (await this.diskUsage(instance)));
   }
 
-  /** Streams the body into a new blob within the quota; also returns the first bytes (for the MIME type). */
-  private async writeBlob(instance: Instance, body: Readable, size: number | undefined, md5: string | undefined, freed = 0): Promise<BlobInfo & { head: Buffer }> {
+  /** Streams the body into a new blob within the quota; also returns the first bytes (the MIME type; an image's EXIF if `image`). */
+  private async writeBlob(instance: Instance, body: Readable, size: number | undefined, md5: string | undefined, freed = 0, image = false): Promise<BlobInfo & { head: Buffer }> {
     const room = (await this.room(instance)) + freed;
     if (size !== undefined && size > room) throw new PayloadTooLarge(`the file (${size} bytes) does not fit in the ${room} bytes left of the quota`);
     const head: Buffer[] = [];
-    const blob = await this.deps.blobs.write(instance.id, body, { maxBytes: room, head, ...(size === undefined ? {} : { expectedSize: size }), ...(md5 ? { expectedMd5: md5 } : {}) });
+    const blob = await this.deps.blobs.write(instance.id, body, { maxBytes: room, head, ...(image ? { headBytes: EXIF_HEAD_BYTES } : {}), ...(size === undefined ? {} : { expectedSize: size }), ...(md5 ? { expectedMd5: md5 } : {}) });
     return { ...blob, head: Buffer.concat(head) };
   }
 
@@ -282,19 +296,23 @@ export class FileSystem {
     // cheaper to read than a second name lookup, so only large or unknown sizes are checked twice
     const parent = await this.target(instance, o.dirId);
     if (o.size === undefined || o.size >= EARLY_CHECK_BYTES) await this.assertFreeName(instance, parent._id, name);
-    const blob = await this.writeBlob(instance, o.body, o.size, o.md5);
+    const blob = await this.writeBlob(instance, o.body, o.size, o.md5, 0, (await mimeOf(name, o.mime)).startsWith('image/'));
     try {
+      const mime = await mimeOf(name, o.mime, blob.head);
+      // an image's date and size, from its first bytes: the EXIF date is its creation date unless the client gave one
+      const facts = classOf(mime) === 'image' ? await imageFacts(blob.head) : null;
       return await this.lock(instance, async () => {
         await this.target(instance, parent._id);
         await this.assertFreeName(instance, parent._id, name);
         if (blob.size > (await this.room(instance))) throw new PayloadTooLarge('the quota was reached while the file was uploaded');
         const at = this.now().toISOString();
-        const mime = await mimeOf(name, o.mime, blob.head);
+        const createdAt = o.createdAt ?? facts?.takenAt ?? o.updatedAt ?? at;
+        const metadata = facts ? { datetime: createdAt, ...facts.metadata, ...o.metadata } : o.metadata;
         const doc: Doc = {
-          type: 'file', name, dir_id: parent._id, created_at: o.createdAt ?? o.updatedAt ?? at, updated_at: o.updatedAt ?? at, tags: o.tags ?? [],
+          type: 'file', name, dir_id: parent._id, created_at: createdAt, updated_at: o.updatedAt ?? at, tags: o.tags ?? [],
           size: String(blob.size), md5sum: blob.md5, mime, class: classOf(mime), executable: o.executable === true, trashed: false,
           internal_vfs_id: blob.key, cozyMetadata: { ...this.meta(at, o.app), uploadedAt: at, ...(o.app ? { uploadedBy: { slug: o.app } } : {}) },
-          ...(o.metadata === undefined ? {} : { metadata: o.metadata }),
+          ...(metadata === undefined ? {} : { metadata }),
         };
         const written = (await this.store(instance).put(FILES_DOCTYPE, doc)).doc as FileDoc;
         this.addUsage(instance, blob.size);
@@ -316,9 +334,11 @@ export class FileSystem {
     if (isDir(current)) throw new UnprocessableEntity('a directory has no content to overwrite', 'not_a_file');
     if (o.ifMatch !== undefined && o.ifMatch !== current._rev) throw new PreconditionFailed('the file changed since this revision (If-Match)');
     const estimate = plan(versionFrom(current), await versionsOf(this, instance, id), this.policy);
-    const blob = await this.writeBlob(instance, o.body, o.size, o.md5, freedBy(current, estimate));
+    const blob = await this.writeBlob(instance, o.body, o.size, o.md5, freedBy(current, estimate), String(current.mime).startsWith('image/'));
     try {
       const at = this.now().toISOString();
+      const image = classOf(await mimeOf(current.name, o.mime, blob.head)) === 'image' && o.metadata === undefined;
+      const facts = image ? await imageFacts(blob.head) : null;
       const { doc, gone } = await this.lock(instance, async () => {
         const now = await this.stat(instance, id);
         if (o.ifMatch !== undefined && o.ifMatch !== now._rev) throw new PreconditionFailed('the file changed since this revision (If-Match)');
@@ -327,6 +347,7 @@ export class FileSystem {
           ...now, size: String(blob.size), md5sum: blob.md5, mime, class: classOf(mime), updated_at: o.updatedAt ?? at, internal_vfs_id: blob.key,
           ...(o.executable === undefined ? {} : { executable: o.executable }), ...(o.tags === undefined ? {} : { tags: o.tags }),
           ...(o.metadata === undefined ? {} : { metadata: o.metadata }),
+          ...(facts && classOf(mime) === 'image' ? { metadata: refreshedMetadata(now.metadata as Doc | undefined, facts, now.created_at) } : {}),
           cozyMetadata: this.changed(now.cozyMetadata as Doc | undefined, at, o.app),
         };
         return this.replaceContent(instance, now, next, blob.size);
@@ -350,7 +371,10 @@ export class FileSystem {
     const candidate = versionFrom(now);
     const { keep, drop } = plan(candidate, olds, this.policy);
     if (keep) await store.put(VERSIONS_DOCTYPE, candidate);
+    // the thumbnails were made from the content replaced: they go (the thumbnail job makes the new ones)
+    delete next.internal_thumbnails;
     const doc = (await store.put(FILES_DOCTYPE, next)).doc as FileDoc;
+    await this.dropThumbs(instance, thumbKeysOf(now));
     const dropped = reverted ? [...drop, reverted] : drop;
     if (dropped.length) await store.putAll(VERSIONS_DOCTYPE, dropped.map((v) => ({ _id: v._id, _rev: v._rev, _deleted: true })));
     // a reverted version's blob is now the file's: it is neither freed nor removed

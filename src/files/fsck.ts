@@ -9,9 +9,12 @@
  * - `index_bad_fullpath`: a directory whose `path` is not its parent's path plus its name.
  * - `index_missing_root`, `index_missing_trash`.
  * Old versions are checked too (`is_version`): their blob, and that their file still exists.
+ * Thumbnails (`is_thumbnail`): a thumbnail blob that no file names is `index_missing` too (a crash
+ * between its write and the commit, or before its removal); a missing one is left to thumbnailck.
  */
 import type { Instance } from '../instances/types.js';
 import type { FileSystem } from './fs.js';
+import { thumbKeysOf } from './thumbnails/state.js';
 import { VERSIONS_DOCTYPE, type VersionDoc } from './versions.js';
 import { FILES_DOCTYPE, ROOT_DIR_ID, TRASH_DIR_ID, isDir, joinPath, type FileDoc } from './types.js';
 
@@ -23,6 +26,8 @@ export interface FsckEntry {
   is_file: boolean;
   /** The entry is an old version (io.cozy.files.versions). */
   is_version?: boolean;
+  /** The entry is a thumbnail's blob. */
+  is_thumbnail?: boolean;
   /** The document concerned (without its blob key). */
   file_doc?: Record<string, unknown>;
   dir_doc?: Record<string, unknown>;
@@ -58,6 +63,7 @@ export async function fsck(fs: FileSystem, instance: Instance, opts: { clean?: b
     if (!byId.has(ROOT_DIR_ID)) log.push({ type: 'index_missing_root', is_file: false });
     if (!byId.has(TRASH_DIR_ID)) log.push({ type: 'index_missing_trash', is_file: false });
     const named = new Set<string>();
+    const thumbs = new Set(entries.flatMap(thumbKeysOf));
     for (const doc of entries) {
       const file = !isDir(doc);
       const key = file ? String(doc.internal_vfs_id ?? '') : '';
@@ -86,6 +92,13 @@ export async function fsck(fs: FileSystem, instance: Instance, opts: { clean?: b
       const size = await fs.blobs.size(instance.id, key);
       if (opts.clean) await fs.blobs.remove(instance.id, key);
       log.push({ type: 'index_missing', is_file: true, blob: { key, size, removed: opts.clean === true } });
+    }
+    const area = fs.thumbs;
+    for await (const key of area ? area.keys(instance.id) : []) {
+      if (thumbs.has(key) || !area) continue;
+      const size = await area.size(instance.id, key);
+      if (opts.clean) await area.remove(instance.id, key);
+      log.push({ type: 'index_missing', is_file: true, is_thumbnail: true, blob: { key, size, removed: opts.clean === true } });
     }
     return log;
   });

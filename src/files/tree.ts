@@ -1,12 +1,13 @@
 /**
  * Operations on whole subtrees, each under the instance's lock and written in one transaction:
  * rename and move (a directory's descendants get their new `path`), move to the trash, restore,
- * destroy (with the files' old versions) and empty the trash. The blobs of destroyed files are removed after the commit.
+ * destroy (with the files' old versions) and empty the trash. The blobs (and thumbnails) of destroyed files are removed after the commit.
  */
 import { BadRequest, Forbidden, NotFound, PreconditionFailed, UnprocessableEntity } from '../common/errors.js';
 import type { Doc } from '../data/store.js';
 import type { Instance } from '../instances/types.js';
 import type { FileChange, FileSystem } from './fs.js';
+import { thumbKeysOf } from './thumbnails/state.js';
 import { VERSIONS_DOCTYPE, versionsOf } from './versions.js';
 import { FILES_DOCTYPE, ROOT_DIR_ID, TRASH_DIR_ID, TRASH_PATH, isDir, joinPath, parentPath, validateName, type FileDoc } from './types.js';
 
@@ -51,7 +52,7 @@ async function freeName(fs: FileSystem, instance: Instance, dirId: string, name:
 /** `doc` and its subtree moved to `dirId`/`name` (path prefixes rewritten), plus `extra` fields on each. */
 async function moved(fs: FileSystem, instance: Instance, doc: FileDoc, parentPathNew: string, fields: Doc, fileFields: Doc = {}): Promise<Doc[]> {
   const at = fs.clock().toISOString();
-  const self: Doc = { ...doc, ...fields, updated_at: at, cozyMetadata: { ...(doc.cozyMetadata as Doc), updatedAt: at } };
+  const self: Doc = { ...doc, ...fields, updated_at: at, cozyMetadata: { ...(doc.cozyMetadata as Doc), ...(fields.cozyMetadata as Doc | undefined), updatedAt: at } };
   if (!isDir(doc)) return [{ ...self, ...fileFields }];
   const oldPath = String(doc.path);
   const newPath = joinPath(parentPathNew, String(self.name));
@@ -133,7 +134,7 @@ export class FileTree {
   /** Deletes for good what is in the trash (and its subtree); frees its bytes. */
   async destroy(instance: Instance, id: string, ifMatch?: string): Promise<void> {
     const fs = this.fs;
-    const blobs = await fs.lock(instance, async () => {
+    const { blobs, thumbs } = await fs.lock(instance, async () => {
       const doc = await fs.stat(instance, id);
       if (ifMatch !== undefined && ifMatch !== doc._rev) throw new PreconditionFailed('the document changed since this revision (If-Match)');
       if (special(doc)) throw new Forbidden('the root and the trash cannot be destroyed');
@@ -146,9 +147,10 @@ export class FileTree {
       // a crash here leaves versions of a destroyed file: fsck reports them (orphan tree), their blobs stay named
       if (versions.length) await fs.store(instance).putAll(VERSIONS_DOCTYPE, versions.map((v) => ({ _id: v._id, _rev: v._rev, _deleted: true })));
       fs.addUsage(instance, -[...files, ...versions].reduce((n, f) => n + Number(f.size), 0));
-      return [...files.map((f) => String(f.internal_vfs_id)), ...versions.map((v) => v.internal_vfs_id)];
+      return { blobs: [...files.map((f) => String(f.internal_vfs_id)), ...versions.map((v) => v.internal_vfs_id)], thumbs: files.flatMap(thumbKeysOf) };
     });
     for (const key of blobs) await fs.blobs.remove(instance.id, key);
+    await fs.dropThumbs(instance, thumbs);
   }
 
   async emptyTrash(instance: Instance): Promise<number> {

@@ -16,7 +16,11 @@ import { Vfs } from '../../src/files/vfs.js';
 export interface TestVfs {
   vfs: Vfs;
   store: SqliteDocStore;
+  /** The bus the store publishes its changes on. */
+  bus: InProcessBus;
   blobs: LocalBlobStore;
+  /** The thumbnails' area (instances/<id>/thumbs/). */
+  thumbs: LocalBlobStore;
   instance: Instance;
   dir: string;
   /** Another Vfs on the same data, as a fresh process would see it (its caches empty). */
@@ -30,11 +34,13 @@ export function openTestVfs(letter: string, opts: Pick<FileSystemDeps, 'versions
     id: letter.repeat(32), domain: `${letter}.files.example`, aliases: [], locale: 'en', email: null, publicName: null, tz: null, diskQuota: null,
     passphraseHash: null, onboarded: true, kdfIterations: 1000, createdAt: '', updatedAt: '',
   };
-  const store = new SqliteDocStore(instance.domain, join(dir, 'docs.sqlite'), new InProcessBus(), { attachmentMaxBytes: 1e6, groupCommitMs: 0 });
+  const bus = new InProcessBus();
+  const store = new SqliteDocStore(instance.domain, join(dir, 'docs.sqlite'), bus, { attachmentMaxBytes: 1e6, groupCommitMs: 0 });
   const blobs = new LocalBlobStore(join(dir, 'instances'));
-  const make = () => new Vfs({ storeOf: () => store, blobs, locks: new InProcessLocks(), ...opts });
+  const thumbs = new LocalBlobStore(join(dir, 'instances'), 'thumbs');
+  const make = () => new Vfs({ storeOf: () => store, blobs, thumbs, locks: new InProcessLocks(), ...opts });
   return {
-    vfs: make(), store, blobs, instance, dir, reopen: make,
+    vfs: make(), store, bus, blobs, thumbs, instance, dir, reopen: make,
     async close() {
       await store.close();
       rmSync(dir, { recursive: true, force: true });

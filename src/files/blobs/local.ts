@@ -4,6 +4,9 @@
  *   <root>/<ns>/<sub>/.tmp/<key>.part   a write in progress (removed on failure, or by cleanTemporary)
  *   <root>/<ns>/<sub>/<k0k1>/<key>      a blob: 32 hex characters, spread over 256 folders
  *
+ * `sub` is the area: `files` for file contents, `thumbs` for thumbnails (a second store on the same
+ * root), so that the keys of one never meet the other's, nor fsck's listing of file blobs.
+ *
  * A write streams into the .part file through an MD5 and a byte counter, fsyncs it, renames it
  * into place and fsyncs the folder, so that a blob that `write` returned survives a power cut.
  * Nothing refers to it yet: the file system's metadata commit does, after this (see store.ts).
@@ -80,6 +83,7 @@ export class LocalBlobStore implements BlobStore {
       let pending: Buffer[] = [];
       let pendingBytes = 0;
       let headBytes = 0;
+      const headMax = opts.headBytes ?? HEAD_BYTES;
       const flush = async () => {
         const data = pending.length === 1 ? pending[0]! : Buffer.concat(pending, pendingBytes);
         pending = [];
@@ -92,9 +96,9 @@ export class LocalBlobStore implements BlobStore {
         count.n += chunk.length;
         checkSize(opts, count.n);
         hash.update(chunk);
-        if (opts.head && headBytes < HEAD_BYTES) {
-          opts.head.push(chunk.subarray(0, HEAD_BYTES - headBytes));
-          headBytes += Math.min(chunk.length, HEAD_BYTES - headBytes);
+        if (opts.head && headBytes < headMax) {
+          opts.head.push(chunk.subarray(0, headMax - headBytes));
+          headBytes += Math.min(chunk.length, headMax - headBytes);
         }
         pending.push(chunk);
         pendingBytes += chunk.length;

@@ -26,6 +26,8 @@ export interface WriteOptions {
   expectedMd5?: string;
   /** If given, filled with the content's first bytes (about 4 KiB: enough to recognise a MIME type). */
   head?: Buffer[];
+  /** How many first bytes go in `head` (by default about 4 KiB; an image's EXIF needs more). */
+  headBytes?: number;
 }
 
 /** Inclusive byte range, as HTTP's Range. */

@@ -18,6 +18,7 @@ import { registerRelationRoutes } from './relations.js';
 import { registerBatchPatchRoute } from './batch.js';
 import { registerNotSynchronizedRoutes } from './not-synchronized.js';
 import { registerSizeRoute } from './size.js';
+import { registerThumbnailRoutes } from './thumbnails.js';
 import { registerUploadMetadataRoute } from './upload-metadata.js';
 import { registerVersionRoutes } from './versions.js';
 import type { FilesDeps } from './deps.js';
@@ -53,5 +54,6 @@ export function registerFilesRoutes(app: FastifyInstance, deps: FilesDeps): void
     registerBatchPatchRoute(scope, deps);
     registerUploadMetadataRoute(scope, deps);
     registerNotSynchronizedRoutes(scope, deps);
+    registerThumbnailRoutes(scope, deps);
   });
 }

@@ -1,17 +1,18 @@
 /**
  * io.cozy.files documents as cozy-stack serves them (JSON-API): `{type, id, meta:{rev}, attributes,
  * relationships, links}`. The attributes are the stored fields (size as a string, base64 md5sum,
- * `path` on directories) minus what never leaves the server (`internal_vfs_id`) and what goes in the
- * relationships. A directory read on its own carries a page of its contents.
+ * `path` on directories) minus what never leaves the server (`internal_vfs_id`, `internal_thumbnails`) and what goes in the
+ * relationships; an image with thumbnails of its content has `links.tiny|small|medium|large`. A directory read on its own carries a page of its contents.
  */
 import type { Doc } from '../../data/store.js';
+import { thumbLinks } from '../thumbnails/state.js';
 import { FILES_DOCTYPE, ROOT_DIR_ID, isDir, type FileDoc } from '../types.js';
 import { VERSIONS_DOCTYPE, type VersionDoc } from '../versions.js';
 
 export const JSONAPI = 'application/vnd.api+json';
 
 /** Stored fields that are not attributes: CouchDB's own, the blob key, the relationships. */
-const HIDDEN = new Set(['_id', '_rev', '_deleted', '_attachments', '_revisions', '_conflicts', 'internal_vfs_id', 'referenced_by', 'not_synchronized_on', 'dav_props']);
+const HIDDEN = new Set(['_id', '_rev', '_deleted', '_attachments', '_revisions', '_conflicts', 'internal_vfs_id', 'internal_thumbnails', 'referenced_by', 'not_synchronized_on', 'dav_props']);
 
 export interface Resource {
   type: typeof FILES_DOCTYPE;
@@ -45,7 +46,7 @@ export function resource(doc: FileDoc): Resource {
     relationships.not_synchronized_on = { links: { self: `/files/${doc._id}/relationships/not_synchronized_on` }, data: doc.not_synchronized_on };
   }
   const links: Record<string, string> = { self: `/files/${doc._id}` };
-  if (!isDir(doc)) links.related = `/files/download/${doc._id}`;
+  if (!isDir(doc)) Object.assign(links, { related: `/files/download/${doc._id}` }, thumbLinks(doc));
   return { type: FILES_DOCTYPE, id: doc._id, meta: { rev: doc._rev }, attributes, relationships, links };
 }
 

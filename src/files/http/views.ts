@@ -120,7 +120,7 @@ function project(doc: Doc, fields: string[]): Doc {
 }
 
 function withoutSecret(doc: Doc): Doc {
-  const { [SECRET]: _blob, ...rest } = doc;
+  const { [SECRET]: _blob, internal_thumbnails: _thumbs, ...rest } = doc;
   return rest;
 }
 
