@@ -20,7 +20,7 @@ export type Unsubscribe = () => void;
 
 export interface EventBus {
   publish(event: DocEvent): void;
-  /** Listen to every event of one instance (and optionally one doctype). */
+  /** Listen to every event of one instance (and optionally one doctype); domain `*` listens to every instance. */
   subscribe(domain: string, doctype: string | null, listener: (event: DocEvent) => void): Unsubscribe;
 }
 
@@ -28,7 +28,7 @@ export class InProcessBus implements EventBus {
   private readonly listeners = new Map<string, Set<(event: DocEvent) => void>>();
 
   publish(event: DocEvent): void {
-    for (const key of [`${event.domain}\n${event.doctype}`, `${event.domain}\n*`]) {
+    for (const key of [`${event.domain}\n${event.doctype}`, `${event.domain}\n*`, `*\n${event.doctype}`]) {
       const set = this.listeners.get(key);
       if (!set) continue;
       for (const listener of [...set]) {

@@ -68,6 +68,7 @@ export interface TriggerDoc {
   /** A duration ("10m"): matches within it after the first make no new job. */
   debounce?: string;
   current_state?: TriggerState;
+  cozyMetadata?: { doctypeVersion?: string; createdAt: string; updatedAt: string; createdByApp?: string };
 }
 
 /** What a worker gets for one run. */

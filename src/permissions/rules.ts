@@ -111,6 +111,15 @@ export class Permissions {
     });
   }
 
+  /**
+   * For the routes where a whole-doctype right is not enough (cozy-stack's POST /jobs/queue/:worker,
+   * POST /jobs/triggers): a rule restricted by `selector` to values including `value`.
+   */
+  static allowsOnField(set: PermissionSet, verb: Verb, doctype: string, selector: string, value: string): boolean {
+    if (set.type === 'owner') return true;
+    return set.rules.some((r) => typeMatches(r.type, doctype) && verbMatches(r, verb) && r.selector === selector && (r.values ?? []).includes(value));
+  }
+
   /** A rule-set is a subset of another (used when a holder creates narrower sets). */
   static isSubset(inner: Rule[], outer: PermissionSet): boolean {
     return inner.every((r) =>

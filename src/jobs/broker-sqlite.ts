@@ -1,0 +1,252 @@
+/**
+ * The embedded broker: jobs and triggers of every instance in `<dataDir>/jobs.sqlite`. WAL with
+ * synchronous=FULL, so a job is durable once `push` resolves and a finished job stays finished
+ * across `kill -9`. The file belongs to one `hearth` process, so at start-up every job marked
+ * running is an orphan of the previous process (`recover`).
+ */
+import Database from 'better-sqlite3';
+import { randomUUID } from 'node:crypto';
+import { NotFound } from '../common/errors.js';
+import type { Broker, JobQuery, NewJob, TriggerQuery, TriggerStore } from './broker.js';
+import type { JobDoc, JobState, TriggerDoc, TriggerState } from './types.js';
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS jobs (
+  id TEXT PRIMARY KEY, domain TEXT NOT NULL, worker TEXT NOT NULL, state TEXT NOT NULL, trigger_id TEXT,
+  priority INTEGER NOT NULL, run_at INTEGER NOT NULL, tries INTEGER NOT NULL, max_exec INTEGER NOT NULL,
+  queued_at INTEGER NOT NULL, doc TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS jobs_queue ON jobs (worker, priority DESC, run_at) WHERE state = 'queued';
+CREATE INDEX IF NOT EXISTS jobs_running ON jobs (state) WHERE state = 'running';
+CREATE INDEX IF NOT EXISTS jobs_domain ON jobs (domain, worker, queued_at);
+CREATE INDEX IF NOT EXISTS jobs_trigger ON jobs (trigger_id, queued_at) WHERE trigger_id IS NOT NULL;
+CREATE TABLE IF NOT EXISTS triggers (
+  id TEXT PRIMARY KEY, domain TEXT NOT NULL, type TEXT NOT NULL, worker TEXT NOT NULL, next_run_at INTEGER, doc TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS triggers_due ON triggers (next_run_at) WHERE next_run_at IS NOT NULL;
+CREATE INDEX IF NOT EXISTS triggers_domain ON triggers (domain, worker);
+CREATE INDEX IF NOT EXISTS triggers_type ON triggers (type);
+`;
+
+interface JobRow { id: string; state: JobState; tries: number; max_exec: number; doc: string }
+
+const iso = (ms: number) => new Date(ms).toISOString();
+export const newId = () => randomUUID().replaceAll('-', '');
+
+function rowToJob(row: JobRow): JobDoc {
+  return { ...(JSON.parse(row.doc) as JobDoc), state: row.state, tries: row.tries };
+}
+
+export function openJobsDb(file: string): Database.Database {
+  const db = new Database(file);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = FULL');
+  db.pragma('busy_timeout = 5000');
+  db.exec(SCHEMA);
+  return db;
+}
+
+export class SqliteBroker implements Broker {
+  private readonly st;
+
+  constructor(private readonly db: Database.Database) {
+    this.st = {
+      insert: db.prepare(`INSERT INTO jobs (id, domain, worker, state, trigger_id, priority, run_at, tries, max_exec, queued_at, doc)
+        VALUES (@id, @domain, @worker, @state, @trigger_id, @priority, @run_at, 0, @max_exec, @queued_at, @doc)`),
+      claim: db.prepare(`UPDATE jobs SET state = 'running', tries = tries + 1, doc = json_set(doc, '$.started_at', ?)
+        WHERE id = (SELECT id FROM jobs WHERE state = 'queued' AND worker = ? AND run_at <= ? ORDER BY priority DESC, run_at LIMIT 1)
+        RETURNING id, state, tries, max_exec, doc`),
+      byId: db.prepare(`SELECT id, state, tries, max_exec, doc FROM jobs WHERE id = ?`),
+      save: db.prepare(`UPDATE jobs SET state = ?, run_at = ?, tries = ?, doc = ? WHERE id = ?`),
+      nextDue: db.prepare(`SELECT MIN(run_at) AS t FROM jobs WHERE state = 'queued' AND worker = ?`),
+      running: db.prepare(`SELECT id, state, tries, max_exec, doc FROM jobs WHERE state = 'running'`),
+      pending: db.prepare(`SELECT 1 FROM jobs WHERE trigger_id = ? AND state = 'queued' AND tries = 0 LIMIT 1`),
+    };
+  }
+
+  async push(job: NewJob, now: number): Promise<JobDoc> {
+    const doc: JobDoc = {
+      _id: newId(), domain: job.domain, worker: job.worker, message: job.message ?? null, options: job.options,
+      state: job.state ?? 'queued', queued_at: iso(now),
+      ...(job.state === 'running' ? { started_at: iso(now) } : {}),
+      ...(job.trigger_id ? { trigger_id: job.trigger_id } : {}),
+      ...(job.manual ? { manual_execution: true } : {}),
+      ...(job.event ? { event: job.event } : {}),
+      ...(job.payload !== undefined ? { payload: job.payload } : {}),
+    };
+    this.st.insert.run({
+      id: doc._id, domain: doc.domain, worker: doc.worker, state: doc.state, trigger_id: job.trigger_id ?? null,
+      priority: job.priority ?? 0, run_at: job.runAt, max_exec: job.options.max_exec_count, queued_at: now, doc: JSON.stringify(doc),
+    });
+    return { ...doc, tries: 0 };
+  }
+
+  async claim(worker: string, now: number): Promise<JobDoc | null> {
+    const row = this.st.claim.get(iso(now), worker, now) as JobRow | undefined;
+    return row ? rowToJob(row) : null;
+  }
+
+  private load(id: string): JobRow {
+    const row = this.st.byId.get(id) as JobRow | undefined;
+    if (!row) throw new NotFound(`no job ${id}`);
+    return row;
+  }
+
+  private store(row: JobRow, doc: JobDoc, runAt: number): JobDoc {
+    const { state, tries, ...rest } = doc;
+    this.st.save.run(state, runAt, tries ?? row.tries, JSON.stringify(rest), row.id);
+    return doc;
+  }
+
+  async complete(id: string, now: number): Promise<JobDoc> {
+    const row = this.load(id);
+    const doc = rowToJob(row);
+    delete doc.error;
+    return this.store(row, { ...doc, state: 'done', finished_at: iso(now) }, now);
+  }
+
+  async fail(id: string, error: string, retryAt: number | null, now: number, countTry = true): Promise<JobDoc> {
+    const row = this.load(id);
+    const doc = { ...rowToJob(row), error };
+    if (!countTry) doc.tries = Math.max(0, row.tries - 1);
+    if (retryAt === null) return this.store(row, { ...doc, state: 'errored', finished_at: iso(now) }, now);
+    return this.store(row, { ...doc, state: 'queued' }, retryAt);
+  }
+
+  async get(domain: string, id: string): Promise<JobDoc | null> {
+    const row = this.st.byId.get(id) as JobRow | undefined;
+    if (!row) return null;
+    const doc = rowToJob(row);
+    return doc.domain === domain ? doc : null;
+  }
+
+  async list(domain: string, q: JobQuery): Promise<JobDoc[]> {
+    const where = ['domain = ?'];
+    const args: unknown[] = [domain];
+    if (q.worker) {
+      where.push('worker = ?');
+      args.push(q.worker);
+    }
+    if (q.triggerId) {
+      where.push('trigger_id = ?');
+      args.push(q.triggerId);
+    }
+    if (q.states?.length) {
+      where.push(`state IN (${q.states.map(() => '?').join(',')})`);
+      args.push(...q.states);
+    }
+    const sql = `SELECT id, state, tries, max_exec, doc FROM jobs WHERE ${where.join(' AND ')} ORDER BY queued_at DESC, rowid DESC LIMIT ?`;
+    return (this.db.prepare(sql).all(...args, q.limit) as JobRow[]).map(rowToJob);
+  }
+
+  async report(domain: string, id: string, state: 'done' | 'errored', error: string | undefined, now: number): Promise<JobDoc> {
+    const row = this.load(id);
+    const doc = rowToJob(row);
+    if (doc.domain !== domain) throw new NotFound(`no job ${id}`);
+    const next: JobDoc = { ...doc, state, finished_at: iso(now) };
+    if (state === 'errored') next.error = error ?? 'errored';
+    else delete next.error;
+    return this.store(row, next, now);
+  }
+
+  async nextDue(worker: string): Promise<number | null> {
+    return (this.st.nextDue.get(worker) as { t: number | null }).t;
+  }
+
+  async recover(now: number): Promise<JobDoc[]> {
+    return this.db.transaction(() =>
+      (this.st.running.all() as JobRow[])
+        .filter((row) => rowToJob(row).worker !== 'client')
+        .map((row) => {
+          const doc = { ...rowToJob(row), error: 'the server stopped during the run' };
+          if (row.tries < row.max_exec) return this.store(row, { ...doc, state: 'queued' }, now);
+          return this.store(row, { ...doc, state: 'errored', finished_at: iso(now) }, now);
+        }),
+    )();
+  }
+
+  async pendingFor(triggerId: string): Promise<boolean> {
+    return this.st.pending.get(triggerId) !== undefined;
+  }
+
+  async purge(domain: string, before: number, workers: string[] | null): Promise<number> {
+    const byWorker = workers?.length ? ` AND worker IN (${workers.map(() => '?').join(',')})` : '';
+    const sql = `DELETE FROM jobs WHERE domain = ? AND state IN ('done', 'errored') AND queued_at < ?${byWorker}`;
+    return this.db.prepare(sql).run(domain, before, ...(workers ?? [])).changes;
+  }
+
+  async dropDomain(domain: string): Promise<void> {
+    this.db.prepare('DELETE FROM jobs WHERE domain = ?').run(domain);
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
+  }
+}
+
+export class SqliteTriggerStore implements TriggerStore {
+  constructor(private readonly db: Database.Database) {}
+
+  async put(doc: TriggerDoc, nextRunAt: number | null): Promise<void> {
+    this.db.prepare(`INSERT OR REPLACE INTO triggers (id, domain, type, worker, next_run_at, doc) VALUES (?, ?, ?, ?, ?, ?)`)
+      .run(doc._id, doc.domain, doc.type, doc.worker, nextRunAt, JSON.stringify(doc));
+  }
+
+  async get(domain: string, id: string): Promise<TriggerDoc | null> {
+    const doc = await this.find(id);
+    return doc && doc.domain === domain ? doc : null;
+  }
+
+  async find(id: string): Promise<TriggerDoc | null> {
+    const row = this.db.prepare('SELECT doc FROM triggers WHERE id = ?').get(id) as { doc: string } | undefined;
+    return row ? (JSON.parse(row.doc) as TriggerDoc) : null;
+  }
+
+  async list(domain: string, q: TriggerQuery): Promise<TriggerDoc[]> {
+    const where = ['domain = ?'];
+    const args: unknown[] = [domain];
+    if (q.workers?.length) {
+      where.push(`worker IN (${q.workers.map(() => '?').join(',')})`);
+      args.push(...q.workers);
+    }
+    if (q.types?.length) {
+      where.push(`type IN (${q.types.map(() => '?').join(',')})`);
+      args.push(...q.types);
+    }
+    const rows = this.db.prepare(`SELECT doc FROM triggers WHERE ${where.join(' AND ')} ORDER BY rowid`).all(...args) as Array<{ doc: string }>;
+    return rows.map((r) => JSON.parse(r.doc) as TriggerDoc);
+  }
+
+  async delete(domain: string, id: string): Promise<boolean> {
+    return this.db.prepare('DELETE FROM triggers WHERE id = ? AND domain = ?').run(id, domain).changes > 0;
+  }
+
+  async due(now: number, limit: number): Promise<Array<{ doc: TriggerDoc; nextRunAt: number }>> {
+    const rows = this.db.prepare('SELECT doc, next_run_at FROM triggers WHERE next_run_at <= ? ORDER BY next_run_at LIMIT ?').all(now, limit) as Array<{ doc: string; next_run_at: number }>;
+    return rows.map((r) => ({ doc: JSON.parse(r.doc) as TriggerDoc, nextRunAt: r.next_run_at }));
+  }
+
+  async setNextRun(id: string, nextRunAt: number | null): Promise<void> {
+    this.db.prepare('UPDATE triggers SET next_run_at = ? WHERE id = ?').run(nextRunAt, id);
+  }
+
+  async nextDue(): Promise<number | null> {
+    return (this.db.prepare('SELECT MIN(next_run_at) AS t FROM triggers WHERE next_run_at IS NOT NULL').get() as { t: number | null }).t;
+  }
+
+  async ofType(type: string): Promise<TriggerDoc[]> {
+    return (this.db.prepare('SELECT doc FROM triggers WHERE type = ?').all(type) as Array<{ doc: string }>).map((r) => JSON.parse(r.doc) as TriggerDoc);
+  }
+
+  async updateState(id: string, change: (state: TriggerState) => TriggerState): Promise<void> {
+    this.db.transaction(() => {
+      const row = this.db.prepare('SELECT doc FROM triggers WHERE id = ?').get(id) as { doc: string } | undefined;
+      if (!row) return;
+      const doc = JSON.parse(row.doc) as TriggerDoc;
+      doc.current_state = change(doc.current_state ?? { status: '' });
+      this.db.prepare('UPDATE triggers SET doc = ? WHERE id = ?').run(JSON.stringify(doc), id);
+    })();
+  }
+
+  async dropDomain(domain: string): Promise<void> {
+    this.db.prepare('DELETE FROM triggers WHERE domain = ?').run(domain);
+  }
+}

@@ -1,0 +1,129 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { openTestJobs, until, type TestJobs } from '../../test/helpers/jobs.js';
+import { PermanentJobError, type JobDoc, type WorkerDef } from './types.js';
+
+let t: TestJobs | null = null;
+afterEach(async () => {
+  await t?.close();
+  t = null;
+});
+
+const get = (id: string) => t!.jobs.engine.broker.get(t!.instance.domain, id);
+const stateOf = async (id: string) => (await get(id))?.state;
+
+describe('the job engine', () => {
+  it('runs a queued job once, with its message, and publishes each state on the bus', async () => {
+    const seen: unknown[] = [];
+    t = await openTestJobs([{ name: 'echo', async run(ctx) { seen.push(ctx.job.message); ctx.emit({ type: 'info', message: 'hi' }); } }]);
+    const logs: unknown[] = [];
+    t.bus.subscribe(t.instance.domain, 'io.cozy.jobs.events', (e) => logs.push(e.doc));
+    const job = await t.jobs.engine.push(t.instance.domain, { worker: 'echo', message: { n: 1 } });
+    expect(job.state).toBe('queued');
+    await until(async () => (await stateOf(job._id)) === 'done');
+    expect(seen).toEqual([{ n: 1 }]);
+    const done = (await get(job._id))!;
+    expect(done.finished_at).toBeDefined();
+    expect(done.started_at).toBeDefined();
+    expect(t.events.filter((e) => e.id === job._id).map((e) => [e.verb, (e.doc as unknown as JobDoc).state])).toEqual([
+      ['CREATED', 'queued'], ['UPDATED', 'running'], ['UPDATED', 'done'],
+    ]);
+    expect(logs).toEqual([expect.objectContaining({ job_id: job._id, type: 'info', message: 'hi' })]);
+  });
+
+  it('retries a failing job up to max_exec_count, then errors with the last error', async () => {
+    let runs = 0;
+    t = await openTestJobs([{ name: 'flaky', maxExecCount: 3, async run() { runs++; throw new Error(`boom ${runs}`); } }]);
+    const job = await t.jobs.engine.push(t.instance.domain, { worker: 'flaky' });
+    await until(async () => (await stateOf(job._id)) === 'errored');
+    expect(runs).toBe(3);
+    expect(await get(job._id)).toMatchObject({ state: 'errored', error: 'boom 3', tries: 3 });
+  });
+
+  it('the options of a job override the worker defaults; a permanent error is not retried', async () => {
+    let runs = 0;
+    t = await openTestJobs([{ name: 'bad', maxExecCount: 5, async run() { runs++; throw new PermanentJobError('LOGIN_FAILED'); } }]);
+    const job = await t.jobs.engine.push(t.instance.domain, { worker: 'bad', options: { max_exec_count: 4, timeout: 30 } });
+    expect(job.options).toEqual({ max_exec_count: 4, timeout: 30 });
+    await until(async () => (await stateOf(job._id)) === 'errored');
+    expect(runs).toBe(1);
+    expect((await get(job._id))!.error).toBe('LOGIN_FAILED');
+  });
+
+  it('aborts a run past its timeout (its signal is aborted) and retries it', async () => {
+    const aborted: boolean[] = [];
+    const slow: WorkerDef = {
+      name: 'slow', timeoutSeconds: 0.05, maxExecCount: 2,
+      run: (ctx) => new Promise((_r, reject) => ctx.signal.addEventListener('abort', () => (aborted.push(true), reject(new Error('stopped'))))),
+    };
+    t = await openTestJobs([slow]);
+    const job = await t.jobs.engine.push(t.instance.domain, { worker: 'slow' });
+    await until(async () => (await stateOf(job._id)) === 'errored');
+    expect(aborted).toEqual([true, true]);
+    expect((await get(job._id))!.error).toMatch(/timeout of 0.05 s/);
+  });
+
+  it('never runs more jobs of a worker at once than its concurrency', async () => {
+    let now = 0;
+    let peak = 0;
+    t = await openTestJobs([{ name: 'busy', concurrency: 2, async run() { peak = Math.max(peak, ++now); await new Promise((r) => setTimeout(r, 20)); now--; } }]);
+    const jobs = await Promise.all(Array.from({ length: 7 }, () => t!.jobs.engine.push(t!.instance.domain, { worker: 'busy' })));
+    await until(async () => (await Promise.all(jobs.map((j) => stateOf(j._id)))).every((s) => s === 'done'));
+    expect(peak).toBe(2);
+  });
+
+  it('refuses unknown workers and options out of bounds', async () => {
+    t = await openTestJobs([{ name: 'noop', async run() {} }]);
+    await expect(t.jobs.engine.push(t.instance.domain, { worker: 'nope' })).rejects.toThrow(/no worker named "nope"/);
+    await expect(t.jobs.engine.push(t.instance.domain, { worker: 'noop', options: { max_exec_count: 0 } })).rejects.toThrow(/max_exec_count/);
+    await expect(t.jobs.engine.push(t.instance.domain, { worker: 'noop', options: { timeout: -1 } })).rejects.toThrow(/timeout/);
+  });
+
+  it('a job of an instance that is gone errors without running', async () => {
+    let runs = 0;
+    t = await openTestJobs([{ name: 'noop', maxExecCount: 3, async run() { runs++; } }]);
+    const job = await t.jobs.engine.push('gone.example', { worker: 'noop' });
+    await until(async () => (await t!.jobs.engine.broker.get('gone.example', job._id))?.state === 'errored');
+    expect(runs).toBe(0);
+  });
+});
+
+describe('jobs across a restart', () => {
+  it('queued jobs run after a restart; finished ones never run again', async () => {
+    const runs: string[] = [];
+    const worker: WorkerDef = { name: 'rec', async run(ctx) { runs.push(ctx.job._id); } };
+    t = await openTestJobs([], { start: true });
+    const a = await t.jobs.engine.broker.push({ domain: t.instance.domain, worker: 'rec', message: null, options: { timeout: 5, max_exec_count: 1 }, runAt: t.clock.t }, t.clock.t);
+    await t.reopen([worker]);
+    await until(async () => (await stateOf(a._id)) === 'done');
+    await t.reopen([worker]);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(runs).toEqual([a._id]);
+  });
+
+  it('a run cut short by a dead process is retried if tries are left, errored otherwise', async () => {
+    t = await openTestJobs([], { start: true });
+    const broker = t.jobs.engine.broker;
+    const base = { domain: t.instance.domain, worker: 'rec', message: null, runAt: t.clock.t };
+    const retried = await broker.push({ ...base, options: { timeout: 5, max_exec_count: 2 } }, t.clock.t);
+    const last = await broker.push({ ...base, options: { timeout: 5, max_exec_count: 1 } }, t.clock.t);
+    // the previous process claimed both, then died
+    await broker.claim('rec', t.clock.t);
+    await broker.claim('rec', t.clock.t);
+    const runs: string[] = [];
+    await t.reopen([{ name: 'rec', async run(ctx) { runs.push(ctx.job._id); } }]);
+    await until(async () => (await stateOf(retried._id)) === 'done');
+    expect(runs).toEqual([retried._id]);
+    expect(await get(last._id)).toMatchObject({ state: 'errored', error: 'the server stopped during the run' });
+  });
+
+  it('a graceful shutdown gives the try back to the interrupted run', async () => {
+    let started = 0;
+    const hang: WorkerDef = { name: 'hang', maxExecCount: 1, timeoutSeconds: 60, run: (ctx) => { started++; return new Promise((_r, rej) => ctx.signal.addEventListener('abort', () => rej(new Error('stopped')))); } };
+    t = await openTestJobs([hang]);
+    const job = await t.jobs.engine.push(t.instance.domain, { worker: 'hang' });
+    await until(() => started === 1);
+    await t.reopen([{ name: 'hang', async run() {} }]);
+    await until(async () => (await stateOf(job._id)) === 'done');
+    expect((await get(job._id))!.tries).toBe(1);
+  });
+});

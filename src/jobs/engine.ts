@@ -1,0 +1,250 @@
+/**
+ * Runs jobs: a pool per worker (its concurrency over all instances), a timeout per run, retries
+ * with exponential backoff up to `max_exec_count`, and events on the bus for io.cozy.jobs (each
+ * state change) and io.cozy.jobs.events (what a run emits). Triggers' `current_state` follows
+ * their jobs. Queued jobs wait in the broker, so they survive a restart; `start` re-queues the
+ * runs a dead process left behind.
+ */
+import type { Logger } from 'pino';
+import { BadRequest, NotFound } from '../common/errors.js';
+import type { EventBus } from '../common/bus.js';
+import type { Instance } from '../instances/types.js';
+import type { Broker, NewJob, TriggerStore } from './broker.js';
+import { JOB_EVENTS_DOCTYPE, JOBS_DOCTYPE, PermanentJobError, type JobDoc, type JobOptions, type TriggerState, type WorkerDef } from './types.js';
+
+export interface Clock {
+  now(): number;
+}
+export const systemClock: Clock = { now: () => Date.now() };
+
+export interface EngineDeps {
+  broker: Broker;
+  triggers: TriggerStore;
+  workers: WorkerDef[];
+  instanceOf(domain: string): Promise<Instance | null>;
+  bus: EventBus;
+  logger: Logger;
+  clock?: Clock;
+  /** The wait before try n+1 after try n failed (default 15 s · 2^(n-1), at most 10 min). */
+  retryDelayMs?: (tries: number) => number;
+}
+
+export interface PushSpec {
+  worker: string;
+  message?: unknown;
+  options?: JobOptions | null;
+  trigger_id?: string;
+  manual?: boolean;
+  event?: JobDoc['event'];
+  payload?: unknown;
+  delayMs?: number;
+  /** The job is run by a client (@client), not by the server. */
+  byClient?: boolean;
+}
+
+interface Pool {
+  def: WorkerDef;
+  concurrency: number;
+  running: number;
+  pumping: boolean;
+  again: boolean;
+  timer: NodeJS.Timeout | null;
+}
+
+const SHUTDOWN = new Error('the server is shutting down');
+/** Worker names that exist without a server-side worker: the client runs them. */
+const CLIENT_WORKER = 'client';
+
+export class JobEngine {
+  private readonly pools = new Map<string, Pool>();
+  private readonly active = new Map<string, { controller: AbortController; done: Promise<void> }>();
+  private readonly clock: Clock;
+  private readonly retryDelay: (tries: number) => number;
+  private closed = false;
+
+  constructor(private readonly deps: EngineDeps) {
+    this.clock = deps.clock ?? systemClock;
+    this.retryDelay = deps.retryDelayMs ?? ((n) => Math.min(15_000 * 2 ** Math.max(0, n - 1), 600_000));
+    for (const def of deps.workers) {
+      this.pools.set(def.name, { def, concurrency: Math.max(1, def.concurrency ?? 1), running: 0, pumping: false, again: false, timer: null });
+    }
+  }
+
+  get broker(): Broker {
+    return this.deps.broker;
+  }
+
+  worker(name: string): WorkerDef | undefined {
+    return this.pools.get(name)?.def;
+  }
+
+  /** A worker a job or a trigger may name: a registered one, or `client`. */
+  knows(name: string): boolean {
+    return name === CLIENT_WORKER || this.pools.has(name);
+  }
+
+  async start(): Promise<void> {
+    const recovered = await this.deps.broker.recover(this.clock.now());
+    for (const job of recovered) this.publish(job);
+    if (recovered.length) this.deps.logger.warn({ count: recovered.length }, 'jobs cut short by the previous process were re-queued or errored');
+    for (const pool of this.pools.values()) void this.pump(pool);
+  }
+
+  /** The options a job runs with: the caller's, bounded, over the worker's defaults. */
+  optionsFor(worker: string, options: JobOptions | null | undefined): Required<JobOptions> {
+    const def = this.pools.get(worker)?.def;
+    const timeout = options?.timeout ?? def?.timeoutSeconds ?? 60;
+    const max = options?.max_exec_count ?? def?.maxExecCount ?? 1;
+    if (!Number.isFinite(timeout) || timeout <= 0 || timeout > 86_400) throw new BadRequest('options.timeout must be a number of seconds between 1 and 86400');
+    if (!Number.isInteger(max) || max < 1 || max > 20) throw new BadRequest('options.max_exec_count must be an integer between 1 and 20');
+    return { timeout, max_exec_count: max };
+  }
+
+  async push(domain: string, spec: PushSpec): Promise<JobDoc> {
+    if (this.closed) throw SHUTDOWN;
+    if (!spec.byClient && !this.pools.has(spec.worker)) throw new NotFound(`there is no worker named "${spec.worker}"`);
+    const now = this.clock.now();
+    const job: NewJob = {
+      domain, worker: spec.worker, message: spec.message ?? null, options: this.optionsFor(spec.worker, spec.options),
+      runAt: now + Math.max(0, spec.delayMs ?? 0), priority: spec.manual ? 1 : 0,
+      ...(spec.trigger_id ? { trigger_id: spec.trigger_id } : {}),
+      ...(spec.manual ? { manual: true } : {}),
+      ...(spec.event ? { event: spec.event } : {}),
+      ...(spec.payload !== undefined ? { payload: spec.payload } : {}),
+      ...(spec.byClient ? { state: 'running' as const } : {}),
+    };
+    const doc = await this.deps.broker.push(job, now);
+    this.publish(doc, 'CREATED');
+    if (doc.trigger_id) await this.track(doc, doc.state === 'running' ? 'started' : 'queued');
+    const pool = this.pools.get(spec.worker);
+    if (pool && !spec.byClient) void this.pump(pool);
+    return doc;
+  }
+
+  /** A client reports the end of the job it ran (PATCH /jobs/:id). */
+  async report(domain: string, id: string, state: 'done' | 'errored', error?: string): Promise<JobDoc> {
+    const doc = await this.deps.broker.report(domain, id, state, error, this.clock.now());
+    this.publish(doc);
+    await this.track(doc, state === 'done' ? 'done' : 'errored');
+    return doc;
+  }
+
+  private async pump(pool: Pool): Promise<void> {
+    if (this.closed) return;
+    if (pool.pumping) {
+      pool.again = true;
+      return;
+    }
+    pool.pumping = true;
+    try {
+      do {
+        pool.again = false;
+        while (!this.closed && pool.running < pool.concurrency) {
+          const job = await this.deps.broker.claim(pool.def.name, this.clock.now());
+          if (!job) break;
+          pool.running++;
+          const done = this.execute(pool, job).finally(() => {
+            pool.running--;
+            this.active.delete(job._id);
+            void this.pump(pool);
+          });
+          const entry = this.active.get(job._id);
+          if (entry) entry.done = done;
+        }
+      } while (pool.again && !this.closed);
+      await this.arm(pool);
+    } catch (err) {
+      this.deps.logger.error({ err, worker: pool.def.name }, 'the job queue could not be read');
+    } finally {
+      pool.pumping = false;
+    }
+  }
+
+  /** Wakes the pool when its next delayed job (a retry, a debounce) is due. */
+  private async arm(pool: Pool): Promise<void> {
+    if (pool.timer) clearTimeout(pool.timer);
+    pool.timer = null;
+    if (pool.running >= pool.concurrency) return;
+    const due = await this.deps.broker.nextDue(pool.def.name);
+    if (due === null || this.closed) return;
+    const wait = Math.min(Math.max(0, due - this.clock.now()), 60_000);
+    pool.timer = setTimeout(() => void this.pump(pool), wait);
+    pool.timer.unref();
+  }
+
+  private async execute(pool: Pool, job: JobDoc): Promise<void> {
+    const controller = new AbortController();
+    this.active.set(job._id, { controller, done: Promise.resolve() });
+    const log = this.deps.logger.child({ domain: job.domain, job_id: job._id, worker: job.worker });
+    this.publish(job);
+    if (job.trigger_id) await this.track(job, 'started');
+    const timeoutMs = job.options.timeout! * 1000;
+    const timer = setTimeout(() => controller.abort(new Error(`the job ran for more than its timeout of ${job.options.timeout} s`)), timeoutMs);
+    try {
+      const instance = await this.deps.instanceOf(job.domain);
+      if (!instance) throw new PermanentJobError(`the instance ${job.domain} no longer exists`);
+      const emit = (event: Record<string, unknown>) =>
+        this.deps.bus.publish({ domain: job.domain, doctype: JOB_EVENTS_DOCTYPE, id: job._id, verb: 'CREATED', doc: { _id: job._id, job_id: job._id, worker: job.worker, ...event } });
+      await raceAbort(pool.def.run({ instance, job, signal: controller.signal, log, emit }), controller.signal);
+      const done = await this.deps.broker.complete(job._id, this.clock.now());
+      this.publish(done);
+      if (done.trigger_id) await this.track(done, 'done');
+    } catch (err) {
+      await this.failed(job, err, controller.signal, log);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private async failed(job: JobDoc, err: unknown, signal: AbortSignal, log: Logger): Promise<void> {
+    const interrupted = signal.aborted && signal.reason === SHUTDOWN;
+    const reason = signal.aborted ? (signal.reason as Error) : err;
+    const message = reason instanceof Error ? reason.message : String(reason);
+    const now = this.clock.now();
+    const tries = job.tries ?? 1;
+    const retry = interrupted || (!(err instanceof PermanentJobError) && tries < job.options.max_exec_count!);
+    const retryAt = interrupted ? now : retry ? now + this.retryDelay(tries) : null;
+    log.warn({ err: message, tries, retry }, 'job failed');
+    const doc = await this.deps.broker.fail(job._id, message, retryAt, now, !interrupted);
+    this.publish(doc);
+    if (doc.trigger_id) await this.track(doc, doc.state === 'errored' ? 'errored' : 'queued');
+  }
+
+  private publish(doc: JobDoc, verb: 'CREATED' | 'UPDATED' = 'UPDATED'): void {
+    this.deps.bus.publish({ domain: doc.domain, doctype: JOBS_DOCTYPE, id: doc._id, verb, doc: doc as unknown as Record<string, unknown> });
+  }
+
+  /** Keeps the trigger's current_state in step with its jobs. */
+  private async track(job: JobDoc, what: 'queued' | 'started' | 'done' | 'errored'): Promise<void> {
+    const at = new Date(this.clock.now()).toISOString();
+    await this.deps.triggers.updateState(job.trigger_id!, (s): TriggerState => {
+      if (what === 'queued') return { ...s, status: 'queued' };
+      if (what === 'started') {
+        const next: TriggerState = { ...s, status: 'running', last_execution: at, last_executed_job_id: job._id };
+        return job.manual_execution ? { ...next, last_manual_execution: at, last_manual_job_id: job._id } : next;
+      }
+      if (what === 'done') return { ...s, status: 'done', last_success: at, last_successful_job_id: job._id };
+      return { ...s, status: 'errored', last_failure: at, last_failed_job_id: job._id, last_error: job.error ?? '' };
+    });
+  }
+
+  /** Stops taking jobs; running ones are told to stop and get their try back. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const pool of this.pools.values()) if (pool.timer) clearTimeout(pool.timer);
+    const running = [...this.active.values()];
+    for (const { controller } of running) controller.abort(SHUTDOWN);
+    await Promise.race([Promise.allSettled(running.map((r) => r.done)), new Promise((r) => setTimeout(r, 5000).unref())]);
+  }
+}
+
+/** Settles with the run, or rejects when the signal aborts (a worker that ignores its signal is not waited for). */
+function raceAbort(run: Promise<void>, signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.reject(signal.reason as Error);
+  return new Promise((resolve, reject) => {
+    const onAbort = () => reject(signal.reason as Error);
+    signal.addEventListener('abort', onAbort, { once: true });
+    run.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}

@@ -1,0 +1,245 @@
+/**
+ * Turns triggers into jobs. Time triggers (@at, @in, @every, @cron, @hourly…@monthly) keep their
+ * next run in the trigger store, so a restart loses none and a long stop fires a missed slot once.
+ * @event triggers listen to the bus; @webhook triggers fire from POST /jobs/webhooks/:id; @client
+ * triggers only from launch. `tick()` fires what is due at the clock's time (tests drive it).
+ */
+import type { Logger } from 'pino';
+import { InProcessLocks, type Locks } from '../common/locks.js';
+import { BadRequest, NotFound } from '../common/errors.js';
+import type { DocEvent, EventBus, Unsubscribe } from '../common/bus.js';
+import type { TriggerQuery, TriggerStore } from './broker.js';
+import { newId } from './broker-sqlite.js';
+import { systemClock, type Clock, type JobEngine } from './engine.js';
+import { eventMatches, parseEventArguments, type EventRule } from './event-match.js';
+import { compileSchedule, isTimeTrigger, parseDuration, validateTriggerArguments, type Schedule } from './schedule.js';
+import type { JobDoc, JobOptions, TriggerDoc, TriggerType } from './types.js';
+
+export interface TriggerInput {
+  type: string;
+  arguments?: string;
+  worker: string;
+  message?: unknown;
+  options?: JobOptions | null;
+  debounce?: string;
+}
+
+export interface SchedulerDeps {
+  triggers: TriggerStore;
+  engine: JobEngine;
+  bus: EventBus;
+  logger: Logger;
+  clock?: Clock;
+  /** Serialises the firings of one trigger (the debounce check then the push); in-process by default. */
+  locks?: Locks;
+}
+
+const TYPES = new Set(['@at', '@in', '@every', '@cron', '@hourly', '@daily', '@weekly', '@monthly', '@event', '@webhook', '@client']);
+
+/** cozy-stack stops automatic runs of a konnector whose user must act first. */
+export function needsUserAction(error: string | undefined): boolean {
+  if (!error) return false;
+  return error.startsWith('LOGIN_FAILED') || (error.startsWith('USER_ACTION_NEEDED') && !error.startsWith('USER_ACTION_NEEDED.CGU_FORM'));
+}
+
+export class Scheduler {
+  private readonly clock: Clock;
+  private readonly listeners = new Map<string, { unsubscribe: Unsubscribe; ids: Set<string> }>();
+  private readonly eventTriggers = new Map<string, { doc: TriggerDoc; rules: EventRule[] }>();
+  private timer: NodeJS.Timeout | null = null;
+  private ticking: Promise<number> | null = null;
+  private closed = false;
+  private readonly locks: Locks;
+
+  constructor(private readonly deps: SchedulerDeps) {
+    this.clock = deps.clock ?? systemClock;
+    this.locks = deps.locks ?? new InProcessLocks();
+  }
+
+  async start(): Promise<void> {
+    for (const doc of await this.deps.triggers.ofType('@event')) this.listen(doc);
+    await this.tick();
+  }
+
+  schedule(doc: Pick<TriggerDoc, '_id' | 'type' | 'arguments' | 'cozyMetadata'>): Schedule {
+    const createdAt = doc.cozyMetadata?.createdAt ? Date.parse(doc.cozyMetadata.createdAt) : this.clock.now();
+    return compileSchedule(doc.type, doc.arguments, { triggerId: doc._id, createdAt });
+  }
+
+  async create(domain: string, input: TriggerInput): Promise<TriggerDoc> {
+    const type = input.type;
+    if (!TYPES.has(type)) throw new BadRequest(`unknown trigger type "${String(type).slice(0, 40)}": use one of ${[...TYPES].join(', ')}`);
+    if (!this.deps.engine.knows(input.worker)) throw new BadRequest(`there is no worker named "${String(input.worker).slice(0, 60)}"`);
+    if ((type === '@client') !== (input.worker === 'client')) throw new BadRequest('a @client trigger goes with the "client" worker, and only it');
+    const args = (input.arguments ?? '').trim();
+    validateTriggerArguments(type, args);
+    if (input.debounce) parseDuration(input.debounce);
+    const now = new Date(this.clock.now()).toISOString();
+    const doc: TriggerDoc = {
+      _id: newId(), domain, type: type as TriggerType, arguments: args, worker: input.worker, message: input.message ?? null,
+      options: this.deps.engine.optionsFor(input.worker, input.options), ...(input.debounce ? { debounce: input.debounce } : {}),
+      current_state: { status: '' }, cozyMetadata: { doctypeVersion: '1', createdAt: now, updatedAt: now },
+    };
+    await this.save(doc);
+    return doc;
+  }
+
+  /** PATCH: a new schedule (type and arguments) or message. */
+  async patch(domain: string, id: string, change: { type?: string; arguments?: string; message?: unknown }): Promise<TriggerDoc> {
+    const doc = await this.get(domain, id);
+    const type = (change.type ?? doc.type) as TriggerType;
+    if (type !== doc.type && !(isTimeTrigger(type) && isTimeTrigger(doc.type))) throw new BadRequest(`a ${doc.type} trigger cannot become ${type}`);
+    const next: TriggerDoc = { ...doc, type, arguments: (change.arguments ?? doc.arguments).trim() };
+    if (change.message !== undefined) next.message = change.message;
+    validateTriggerArguments(next.type, next.arguments);
+    next.cozyMetadata = { ...doc.cozyMetadata!, updatedAt: new Date(this.clock.now()).toISOString() };
+    this.unlisten(doc._id);
+    await this.save(next);
+    return next;
+  }
+
+  private async save(doc: TriggerDoc): Promise<void> {
+    const next = isTimeTrigger(doc.type) ? this.schedule(doc).next(this.clock.now() - 1) : null;
+    await this.deps.triggers.put(doc, next);
+    if (doc.type === '@event') this.listen(doc);
+    this.arm();
+  }
+
+  async get(domain: string, id: string): Promise<TriggerDoc> {
+    const doc = await this.deps.triggers.get(domain, id);
+    if (!doc) throw new NotFound(`no trigger ${String(id).slice(0, 64)}`);
+    return doc;
+  }
+
+  list(domain: string, query: TriggerQuery): Promise<TriggerDoc[]> {
+    return this.deps.triggers.list(domain, query);
+  }
+
+  async delete(domain: string, id: string): Promise<void> {
+    if (!(await this.deps.triggers.delete(domain, id))) throw new NotFound(`no trigger ${String(id).slice(0, 64)}`);
+    this.unlisten(id);
+  }
+
+  async dropDomain(domain: string): Promise<void> {
+    for (const [id, t] of this.eventTriggers) if (t.doc.domain === domain) this.unlisten(id);
+    await this.deps.triggers.dropDomain(domain);
+  }
+
+  /** Runs the trigger now, whatever its type (manual execution). */
+  launch(doc: TriggerDoc): Promise<JobDoc | null> {
+    return this.fire(doc, { manual: true });
+  }
+
+  async webhook(id: string, payload: unknown, manual: boolean): Promise<JobDoc | null> {
+    const doc = await this.deps.triggers.find(id);
+    if (!doc || doc.type !== '@webhook') throw new NotFound('no webhook trigger with this id');
+    return this.fire(doc, { manual, payload });
+  }
+
+  /** Creates the job of a trigger, unless a debounce is already pending or the konnector waits for its user. */
+  private fire(doc: TriggerDoc, how: { manual?: boolean; event?: JobDoc['event']; payload?: unknown }): Promise<JobDoc | null> {
+    return this.locks.withLock(`trigger:${doc._id}`, () => this.fireNow(doc, how));
+  }
+
+  private async fireNow(doc: TriggerDoc, how: { manual?: boolean; event?: JobDoc['event']; payload?: unknown }): Promise<JobDoc | null> {
+    if (!how.manual && doc.worker === 'konnector' && needsUserAction(doc.current_state?.last_error)) {
+      this.deps.logger.info({ trigger: doc._id, error: doc.current_state?.last_error }, 'automatic run skipped: the konnector waits for its user');
+      return null;
+    }
+    if (doc.type === '@client' && !how.manual) return null;
+    const debounceMs = doc.debounce && !how.manual ? parseDuration(doc.debounce) : 0;
+    if (debounceMs && (await this.deps.engine.broker.pendingFor(doc._id))) return null;
+    return this.deps.engine.push(doc.domain, {
+      worker: doc.worker, message: doc.message, options: doc.options, trigger_id: doc._id, delayMs: debounceMs,
+      ...(how.manual ? { manual: true } : {}), ...(how.event ? { event: how.event } : {}),
+      ...(how.payload !== undefined ? { payload: how.payload } : {}), ...(doc.type === '@client' ? { byClient: true } : {}),
+    });
+  }
+
+  /** Fires the time triggers that are due; returns how many fired. */
+  tick(): Promise<number> {
+    this.ticking ??= this.runDue().finally(() => {
+      this.ticking = null;
+      this.arm();
+    });
+    return this.ticking;
+  }
+
+  private async runDue(): Promise<number> {
+    let fired = 0;
+    for (;;) {
+      const now = this.clock.now();
+      const due = await this.deps.triggers.due(now, 100);
+      if (!due.length || this.closed) return fired;
+      for (const { doc, nextRunAt } of due) {
+        let schedule: Schedule | null = null;
+        try {
+          schedule = this.schedule(doc);
+          await this.fire(doc, {});
+          fired++;
+        } catch (err) {
+          this.deps.logger.error({ err, trigger: doc._id }, 'a trigger could not create its job');
+        }
+        if (!schedule || schedule.oneShot) await this.deps.triggers.delete(doc.domain, doc._id);
+        else await this.deps.triggers.setNextRun(doc._id, schedule.next(Math.max(now, nextRunAt)));
+      }
+    }
+  }
+
+  private arm(): void {
+    if (this.closed) return;
+    void this.deps.triggers.nextDue().then((due) => {
+      if (this.timer) clearTimeout(this.timer);
+      this.timer = null;
+      if (due === null || this.closed) return;
+      this.timer = setTimeout(() => void this.tick(), Math.min(Math.max(0, due - this.clock.now()), 60_000));
+      this.timer.unref();
+    });
+  }
+
+  private listen(doc: TriggerDoc): void {
+    const rules = parseEventArguments(doc.arguments);
+    this.eventTriggers.set(doc._id, { doc, rules });
+    for (const doctype of new Set(rules.map((r) => r.doctype))) {
+      const key = `${doc.domain}\n${doctype}`;
+      let entry = this.listeners.get(key);
+      if (!entry) {
+        const ids = new Set<string>();
+        entry = { ids, unsubscribe: this.deps.bus.subscribe(doc.domain, doctype, (event) => this.onEvent(ids, event)) };
+        this.listeners.set(key, entry);
+      }
+      entry.ids.add(doc._id);
+    }
+  }
+
+  private unlisten(id: string): void {
+    if (!this.eventTriggers.delete(id)) return;
+    for (const [key, entry] of this.listeners) {
+      entry.ids.delete(id);
+      if (entry.ids.size === 0) {
+        entry.unsubscribe();
+        this.listeners.delete(key);
+      }
+    }
+  }
+
+  private onEvent(ids: Set<string>, event: DocEvent): void {
+    for (const id of ids) {
+      const t = this.eventTriggers.get(id);
+      if (!t || !eventMatches(t.rules, event)) continue;
+      const info: NonNullable<JobDoc['event']> = { domain: event.domain, doctype: event.doctype, verb: event.verb, doc: event.doc };
+      if (event.old) info.old = event.old;
+      // the trigger's state is re-read: a konnector waiting for its user stays stopped
+      void this.deps.triggers.find(id).then((doc) => (doc ? this.fire(doc, { event: info }) : null)).catch((err: unknown) => {
+        this.deps.logger.error({ err, trigger: id }, 'an @event trigger could not create its job');
+      });
+    }
+  }
+
+  close(): void {
+    this.closed = true;
+    if (this.timer) clearTimeout(this.timer);
+    for (const entry of this.listeners.values()) entry.unsubscribe();
+    this.listeners.clear();
+  }
+}
