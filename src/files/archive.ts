@@ -29,18 +29,23 @@ async function* walk(fs: FileSystem, instance: Instance, doc: FileDoc, prefix: s
 
 /** The zip of `docs` (files and directories, with their subtrees); errors while streaming destroy the stream. */
 export function zipOf(fs: FileSystem, instance: Instance, docs: FileDoc[]): Readable {
+  return zipStream(fs, instance, (async function* () {
+    for (const top of docs) yield* walk(fs, instance, top, '');
+  })());
+}
+
+/** A zip of `entries` (each a file or a directory, at `path` in the zip), streamed; errors destroy the stream. */
+export function zipStream(fs: FileSystem, instance: Instance, entries: AsyncIterable<{ doc: FileDoc; path: string }>): Readable {
   const zip = new ZipFile();
   const out = zip.outputStream as Readable;
   zip.on('error', (err: Error) => out.destroy(err));
   void (async () => {
     try {
-      for (const top of docs) {
-        for await (const { doc, path } of walk(fs, instance, top, '')) {
-          const mtime = new Date(doc.updated_at);
-          if (isDir(doc)) zip.addEmptyDirectory(path, { mtime });
-          // opened only when yazl reaches this entry: one file descriptor at a time
-          else zip.addReadStreamLazy(path, { mtime, size: Number(doc.size) }, (cb) => void fs.open(instance, doc).then((s) => cb(null, s), (e: Error) => cb(e, undefined as never)));
-        }
+      for await (const { doc, path } of entries) {
+        const mtime = new Date(doc.updated_at);
+        if (isDir(doc)) zip.addEmptyDirectory(path, { mtime });
+        // opened only when yazl reaches this entry: one file descriptor at a time
+        else zip.addReadStreamLazy(path, { mtime, size: Number(doc.size) }, (cb) => void fs.open(instance, doc).then((s) => cb(null, s), (e: Error) => cb(e, undefined as never)));
       }
       zip.end();
     } catch (err) {
