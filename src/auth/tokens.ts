@@ -7,7 +7,7 @@ import { SignJWT, jwtVerify, errors as joseErrors, decodeJwt } from 'jose';
 import { InvalidToken } from '../common/errors.js';
 import type { Instance, InstanceRegistry, InstanceSecrets } from '../instances/types.js';
 
-export type Audience = 'cli' | 'app' | 'konn' | 'access' | 'refresh' | 'share' | 'registration';
+export type Audience = 'cli' | 'app' | 'konn' | 'svc' | 'access' | 'refresh' | 'share' | 'registration';
 
 export interface TokenClaims {
   aud: Audience;
@@ -25,6 +25,8 @@ export interface TokenClaims {
 export const TOKEN_TTL: Record<Audience, number | null> = {
   app: 24 * 3600,
   konn: 30 * 60,
+  /** An app's service run by the service worker (cozy-stack gives it a session-less app token): the app's rights. */
+  svc: 30 * 60,
   cli: 30 * 60,
   access: 7 * 24 * 3600,
   refresh: null,
@@ -35,7 +37,7 @@ export const TOKEN_TTL: Record<Audience, number | null> = {
 
 function keyFor(secrets: InstanceSecrets, aud: Audience): Uint8Array {
   if (aud === 'cli') return secrets.cli;
-  if (aud === 'app' || aud === 'konn') return secrets.session;
+  if (aud === 'app' || aud === 'konn' || aud === 'svc') return secrets.session;
   return secrets.oauth;
 }
 

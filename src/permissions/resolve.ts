@@ -89,15 +89,17 @@ export class PermissionResolver {
         await assertClientActive(this.storeOf(instance), claims.sub); // a deleted client's tokens are revoked
         return { type: 'oauth', sourceId: `io.cozy.oauth.clients/${claims.sub}`, rules: parseScope(claims.scope ?? '') };
       case 'app':
+      case 'svc':
       case 'konn': {
-        // cozy-stack: an app token is bound to the session that opened the app; logging out revokes it
+        // cozy-stack: an app token is bound to the session that opened the app; logging out revokes it.
+        // A service's token (svc, issued by the service worker for one run) has the app's rights and no session.
         if (claims.aud === 'app' && (!claims.session_id || claims.session_id !== (await this.sessionIdOf(instance, req)))) {
           throw new InvalidToken('Invalid JWT token');
         }
-        const sourceId = `${claims.aud === 'app' ? 'io.cozy.apps' : 'io.cozy.konnectors'}/${claims.sub}`;
+        const sourceId = `${claims.aud === 'konn' ? 'io.cozy.konnectors' : 'io.cozy.apps'}/${claims.sub}`;
         const doc = await this.load(instance, sourceId);
         if (!doc) throw new InvalidToken('Invalid JWT token');
-        return { type: claims.aud === 'app' ? 'app' : 'konnector', sourceId, rules: rulesFromMap((doc.permissions ?? {}) as Record<string, unknown>) };
+        return { type: claims.aud === 'konn' ? 'konnector' : 'app', sourceId, rules: rulesFromMap((doc.permissions ?? {}) as Record<string, unknown>) };
       }
       case 'share':
         return this.shareSet(instance, req, await this.docs.get(instance, claims.sub), (d) => d.codes, token);

@@ -1,5 +1,5 @@
 /**
- * Secrets at rest (TOTP secrets, OAuth client secrets): AES-256-GCM under a key derived with
+ * Secrets at rest (TOTP secrets, OAuth client secrets, io.cozy.accounts credentials): AES-256-GCM under a key derived with
  * HKDF-SHA256 from the instance's session secret (info names the purpose, the instance id is the
  * associated data), so a copy of the stored rows alone does not give the secret away, and a sealed
  * value moved to another instance (or to another purpose) does not open.
@@ -11,7 +11,7 @@ const PREFIX = 'v1.';
 const IV = 12;
 const TAG = 16;
 
-export type SealPurpose = 'hearth/2fa/totp-secret/v1' | 'hearth/oauth/client-secret/v1';
+export type SealPurpose = 'hearth/2fa/totp-secret/v1' | 'hearth/oauth/client-secret/v1' | 'hearth/accounts/credentials/v1';
 const TOTP: SealPurpose = 'hearth/2fa/totp-secret/v1';
 
 function key(sessionSecret: Uint8Array, purpose: SealPurpose): Buffer {

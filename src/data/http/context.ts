@@ -16,6 +16,23 @@ export interface DataDeps {
   storeOf(instance: Instance): DocStore;
   /** Aborted when the server shuts down: long feeds end cleanly. */
   shutdown: AbortSignal;
+  /** Per-doctype hooks on documents written and read (io.cozy.accounts credentials sealed at rest). */
+  transforms?: DocTransforms;
+}
+
+export interface DocTransforms {
+  in(instance: Instance, doctype: string, doc: Doc): Promise<Doc>;
+  out(instance: Instance, doctype: string, doc: Doc, set: PermissionSet): Promise<Doc>;
+}
+
+/** A document as it will be stored (the DocTransforms of the deps, if any). */
+export function transformIn(deps: DataDeps, access: Access, doc: Doc): Promise<Doc> {
+  return deps.transforms ? deps.transforms.in(access.instance, access.doctype, doc) : Promise.resolve(doc);
+}
+
+/** A stored document as this caller may read it. */
+export function transformOut(deps: DataDeps, access: Access, doc: Doc): Promise<Doc> {
+  return deps.transforms ? deps.transforms.out(access.instance, access.doctype, doc, access.set) : Promise.resolve(doc);
 }
 
 /** Doctypes that /data never serves, and those it serves read-only (they have their own APIs). */

@@ -4,7 +4,7 @@ import { BadRequest, Conflict } from '../../common/errors.js';
 import type { Doc, GetOptions } from '../store.js';
 import { validateDocId } from '../doctype.js';
 import { parseRev } from '../sqlite/revtree.js';
-import { allowDoc, bool, docAccess, jsonParam, objectBody, withType, type DataDeps } from './context.js';
+import { allowDoc, bool, docAccess, jsonParam, objectBody, transformIn, transformOut, withType, type DataDeps } from './context.js';
 
 type P = { doctype: string; docid: string };
 
@@ -30,7 +30,7 @@ export function registerDocRoutes(app: FastifyInstance, deps: DataDeps): void {
       throw new BadRequest('a new document must not have _id or _rev: use PUT /data/:doctype/:id to choose the id');
     }
     allowDoc(access, 'POST', doc);
-    const res = await access.store.put(access.doctype, doc);
+    const res = await access.store.put(access.doctype, await transformIn(deps, access, doc));
     return reply.code(201).send({ ok: true, id: res.id, rev: res.rev, type: access.doctype, data: withType(res.doc, access.doctype) });
   });
 
@@ -50,7 +50,7 @@ export function registerDocRoutes(app: FastifyInstance, deps: DataDeps): void {
     }
     const doc = await access.store.get(access.doctype, id, opts);
     allowDoc(access, 'GET', doc);
-    return reply.header('ETag', `"${String(doc._rev)}"`).send(withType(doc, access.doctype));
+    return reply.header('ETag', `"${String(doc._rev)}"`).send(withType(await transformOut(deps, access, doc), access.doctype));
   });
 
   app.put<{ Params: P }>('/data/:doctype/:docid', async (req, reply) => {
@@ -67,7 +67,7 @@ export function registerDocRoutes(app: FastifyInstance, deps: DataDeps): void {
       allowDoc(access, 'PUT', old);
     }
     allowDoc(access, hasRev ? 'PUT' : 'POST', { ...doc, _id: id });
-    const res = await access.store.put(access.doctype, { ...doc, _id: id });
+    const res = await access.store.put(access.doctype, await transformIn(deps, access, { ...doc, _id: id }));
     return reply.code(200).send({ ok: true, id: res.id, rev: res.rev, type: access.doctype, data: withType(res.doc, access.doctype) });
   });
 

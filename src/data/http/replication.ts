@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { BadRequest, NotFound, NotImplemented } from '../../common/errors.js';
 import type { BulkGetRequestItem, Doc } from '../store.js';
 import { validateLocalId } from '../doctype.js';
-import { bool, objectBody, wholeType, type DataDeps } from './context.js';
+import { bool, objectBody, transformIn, wholeType, type DataDeps } from './context.js';
 import { getOptions } from './docs.js';
 
 type D = { Params: { doctype: string } };
@@ -13,11 +13,12 @@ const MAX_BULK = 10_000;
 
 export function registerReplicationRoutes(app: FastifyInstance, deps: DataDeps): void {
   app.post<D>('/data/:doctype/_bulk_docs', async (req, reply) => {
-    const { store, doctype } = await wholeType(deps, req, req.params.doctype, 'PUT');
+    const access = await wholeType(deps, req, req.params.doctype, 'PUT');
+    const { store, doctype } = access;
     const body = objectBody(req.body);
     if (!Array.isArray(body.docs)) throw new BadRequest('_bulk_docs needs a "docs" array');
     if (body.docs.length > MAX_BULK) throw new BadRequest(`_bulk_docs takes at most ${MAX_BULK} documents per request`);
-    const docs = body.docs.map((d) => objectBody(d));
+    const docs = await Promise.all(body.docs.map((d) => transformIn(deps, access, objectBody(d))));
     const newEdits = body.new_edits !== false;
     return reply.code(201).send(await store.bulkDocs(doctype, docs, newEdits));
   });
