@@ -4,6 +4,7 @@ import { ConfigError } from './config/load.js';
 import { addInstancesCommand } from './cli/instances.js';
 import { CliError, err } from './cli/io.js';
 import { addMailsCommand } from './cli/mails.js';
+import { addJobsCommands } from './cli/jobs.js';
 import { addConfigCommand, addStatusCommand, addVersionCommand } from './cli/misc.js';
 import { addServeCommand } from './cli/serve.js';
 import { cliVersion } from './cli/version.js';
@@ -23,6 +24,7 @@ export async function main(argv: string[], env: Record<string, string | undefine
   addVersionCommand(program, env);
   addConfigCommand(program, env);
   addMailsCommand(program, env);
+  addJobsCommands(program, env);
 
   try {
     await program.parseAsync(argv, { from: 'user' });

@@ -59,6 +59,41 @@ export class AdminClient {
     return { status: res.status, data: data as T };
   }
 
+  /** Reads an NDJSON answer line by line as it comes (a job's events), until the server ends it. */
+  async stream(path: string, onLine: (line: string) => void): Promise<void> {
+    const headers: Record<string, string> = { accept: 'application/x-ndjson' };
+    if (this.passphrase !== null) headers.authorization = 'Basic ' + Buffer.from(`admin:${this.passphrase}`).toString('base64');
+    let res: Response;
+    try {
+      res = await fetch(this.baseUrl + path, { headers });
+    } catch (e) {
+      const code = (e as { cause?: { code?: string } }).cause?.code;
+      throw new CliError(`cannot reach the admin API at ${this.baseUrl}${code ? ` (${code})` : ''}: is \`hearth serve\` running?`, 1);
+    }
+    if (!res.ok || !res.body) {
+      const text = await res.text();
+      let data: unknown = text;
+      try {
+        data = JSON.parse(text);
+      } catch {
+        // not JSON: the text is the message
+      }
+      throw new CliError(this.errorMessage(res, data), 1);
+    }
+    const decoder = new TextDecoder();
+    let buffered = '';
+    for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+      buffered += decoder.decode(chunk, { stream: true });
+      let nl: number;
+      while ((nl = buffered.indexOf('\n')) >= 0) {
+        const line = buffered.slice(0, nl);
+        buffered = buffered.slice(nl + 1);
+        if (line.trim()) onLine(line);
+      }
+    }
+    if (buffered.trim()) onLine(buffered);
+  }
+
   private errorMessage(res: Response, data: unknown): string {
     const d = (typeof data === 'object' && data !== null ? data : {}) as Record<string, unknown>;
     const first = Array.isArray(d.errors) ? (d.errors[0] as Record<string, unknown> | undefined) : undefined;

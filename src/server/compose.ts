@@ -30,6 +30,11 @@ import { LocalBlobStore } from '../files/blobs/local.js';
 import { Vfs } from '../files/vfs.js';
 import { MemoryLockEngine } from '../files/dav/locks.js';
 import { fsck } from '../files/fsck.js';
+import { accountTransforms } from '../jobs/sandbox/accounts.js';
+import { createJobSystem, type JobSystem } from './jobs.js';
+import { registerJobsAdminRoutes } from '../jobs/admin-routes.js';
+import { buildWorkers } from './workers.js';
+import { thumbnailJobFor } from '../files/thumbnails/workers.js';
 
 export interface Hearth {
   config: HearthConfig;
@@ -46,6 +51,8 @@ export interface Hearth {
   storeOf(instance: Instance): DocStore;
   /** The file systems of the instances (io.cozy.files and their blobs). */
   vfs: Vfs;
+  /** The job engine and the scheduler of triggers. */
+  jobs: JobSystem;
   publicApp: FastifyInstance;
   adminApp: FastifyInstance;
   close(): Promise<void>;
@@ -64,7 +71,11 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
   const lockout = new LockOut(LOGIN_LOCKOUT);
   const storeOf = (instance: Instance) => stores.open(instance.domain, instance.id);
   // blobs live next to docs.sqlite, in instances/<id>/files/: destroying an instance removes both
-  const vfs = new Vfs({ storeOf, blobs: new LocalBlobStore(join(dataDir, 'instances')), locks: new InProcessLocks(), versions: config.files.versions });
+  // thumbnails in instances/<id>/thumbs/, beside the files' blobs (files/thumbnails/state.ts)
+  const vfs = new Vfs({
+    storeOf, blobs: new LocalBlobStore(join(dataDir, 'instances')), thumbs: new LocalBlobStore(join(dataDir, 'instances'), 'thumbs'),
+    locks: new InProcessLocks(), versions: config.files.versions,
+  });
   // Destroying an instance also removes its data.
   const registry: InstanceRegistry = Object.assign(Object.create(sqliteRegistry) as InstanceRegistry, {
     async destroy(domain: string) {
@@ -72,6 +83,7 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
       await sqliteRegistry.destroy(domain);
       if (instance) await stores.destroy(instance.id);
       if (instance) sessions.deleteAll(instance);
+      await jobs.dropDomain(domain);
     },
   });
   const tokens = new TokenService(registry);
@@ -110,9 +122,14 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
       },
     },
   ];
+  const jobs: JobSystem = createJobSystem({
+    dataDir, bus, logger, registry: sqliteRegistry,
+    workers: buildWorkers({ config, vfs, mailer, storeOf, perms, tokens, registry: sqliteRegistry, logger, linkSecret: async (instance) => (await registry.secrets(instance)).session }),
+    eventHooks: [{ doctype: 'io.cozy.files', jobFor: thumbnailJobFor }],
+  });
   const shutdown = new AbortController();
   const oauth = { clients: new OAuthClients(storeOf, async (instance) => (await registry.secrets(instance)).session), tokens, limiter: new MemoryRateLimiter() };
-  const publicApp = await buildPublicApp({ config, registry, logger, checks, bus, perms, storeOf, oauth, auth: { sessions, lockout, limiter: oauth.limiter, mailer, twoFactor: sqliteRegistry, passphraseTokens: sqliteRegistry }, vfs, davLocks: new MemoryLockEngine(), shutdown: shutdown.signal });
+  const publicApp = await buildPublicApp({ config, registry, logger, checks, bus, perms, storeOf, oauth, auth: { sessions, lockout, limiter: oauth.limiter, mailer, twoFactor: sqliteRegistry, passphraseTokens: sqliteRegistry }, vfs, davLocks: new MemoryLockEngine(), shutdown: shutdown.signal, jobs, transforms: accountTransforms(async (instance) => (await registry.secrets(instance)).session) });
   const adminApp = Fastify({ loggerInstance: logger.child({ server: 'admin' }) as FastifyBaseLogger, bodyLimit: 1024 * 1024 });
   adminApp.setErrorHandler(errorHandler);
   adminApp.addHook('onSend', async (req, reply, payload) => {
@@ -130,13 +147,16 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
     unlockLogin: (instance) => lockout.unlock(instance.id),
     fsck: (instance, clean) => fsck(vfs.fs, instance, { clean }),
   });
+  registerJobsAdminRoutes(adminApp, { registry, engine: jobs.engine, scheduler: jobs.scheduler, bus });
+  await jobs.start();
   let closing: Promise<void> | null = null;
   return {
-    config, logger, bus, registry, tokens, sessions, lockout, perms, mailer, appToken, storeOf, vfs, publicApp, adminApp,
+    config, logger, bus, registry, tokens, sessions, lockout, perms, mailer, appToken, storeOf, vfs, jobs, publicApp, adminApp,
     close() {
       closing ??= (async () => {
         shutdown.abort();
         await Promise.all([publicApp.close(), adminApp.close()]);
+        await jobs.close();
         await stores.close();
         await mailer.close();
         await sqliteRegistry.close();

@@ -16,6 +16,8 @@ import type { Vfs } from '../files/vfs.js';
 import { registerDavRoutes } from '../files/dav/routes.js';
 import type { DavLockEngine } from '../files/dav/locks.js';
 import { errorHandler } from './http-errors.js';
+import { registerJobsRoutes } from '../jobs/routes.js';
+import type { JobSystem } from './jobs.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -37,6 +39,8 @@ export interface PublicDeps extends DataDeps {
   vfs: Vfs;
   /** The WebDAV locks (/dav/files/). */
   davLocks: DavLockEngine;
+  /** The job engine and scheduler, behind /jobs. */
+  jobs: Pick<JobSystem, 'engine' | 'scheduler'>;
 }
 
 /**
@@ -99,5 +103,6 @@ export async function buildPublicApp(deps: PublicDeps): Promise<FastifyInstance>
   registerSharePasswordRoute(app, { perms: deps.perms, limiter: deps.auth.limiter });
   registerFilesRoutes(app, { perms: deps.perms, vfs: deps.vfs, linkSecret: async (instance) => (await deps.registry.secrets(instance)).session });
   registerDavRoutes(app, { perms: deps.perms, vfs: deps.vfs, locks: deps.davLocks });
+  registerJobsRoutes(app, { perms: deps.perms, engine: deps.jobs.engine, scheduler: deps.jobs.scheduler, limiter: deps.auth.limiter });
   return app;
 }

@@ -1,0 +1,78 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestHearth, type TestHearth } from '../../test/helpers/hearth.js';
+import { ROOT, upload } from '../../test/helpers/files.js';
+import { until } from '../../test/helpers/jobs.js';
+import { housekeeping } from './jobs.js';
+import { corruptJpeg, jpegWithExif, png, sizeOf, webp } from '../../test/helpers/images.js';
+import { publicUrl as codeUrl } from './workers.js';
+
+let h: TestHearth;
+beforeAll(async () => {
+  h = await startTestHearth();
+});
+afterAll(() => h.close());
+
+describe('housekeeping', () => {
+  it('empties what has been in the trash too long and drops OAuth clients left pending, on every instance', async () => {
+    const token = await h.cliToken('io.cozy.files');
+    const old = await upload(h, token, ROOT, 'old.txt', 'old');
+    const fresh = await upload(h, token, ROOT, 'fresh.txt', 'fresh');
+    for (const f of [old, fresh]) expect((await h.req('DELETE', `/files/${f.id}`, { token })).status).toBe(200);
+    // the first went to the trash 31 days ago
+    const store = h.hearth.storeOf(h.instance);
+    const doc = await store.get('io.cozy.files', old.id);
+    await store.put('io.cozy.files', { ...doc, cozyMetadata: { ...(doc.cozyMetadata as object), trashedAt: new Date(Date.now() - 31 * 86_400_000).toISOString() } });
+    await store.put('io.cozy.oauth.clients', { _id: 'pending-client', client_name: 'never used', pending: true, created_at: new Date(Date.now() - 2 * 3_600_000).toISOString() });
+
+    const pushed = await housekeeping(h.hearth.jobs.engine, h.hearth.registry, 0, 24);
+    expect(pushed).toBe(4); // two instances, two jobs each
+    await until(async () => (await h.req('GET', `/files/${old.id}`, { token })).status === 404);
+    await until(async () => (await store.get('io.cozy.oauth.clients', 'pending-client').catch(() => null)) === null);
+    expect((await h.req('GET', `/files/${fresh.id}`, { token })).status).toBe(200);
+  });
+
+  it('queues only clean-clients between the daily rounds', async () => {
+    expect(await housekeeping(h.hearth.jobs.engine, h.hearth.registry, 1, 24)).toBe(2);
+  });
+});
+
+describe('the URL given to konnectors', () => {
+  it('is http for loopback names and https for the others', () => {
+    const at = (domain: string) => codeUrl({ ...h.instance, domain });
+    expect(at('localhost:8080')).toBe('http://localhost:8080');
+    expect(at('alice.localhost')).toBe('http://alice.localhost');
+    expect(at('127.0.0.1:9000')).toBe('http://127.0.0.1:9000');
+    expect(at('alice.example.org')).toBe('https://alice.example.org');
+  });
+});
+
+describe('thumbnails on upload (the stack queues the thumbnail job itself)', () => {
+  it('JPEG, PNG and WebP uploads get their four thumbnails, served by their links', async () => {
+    const token = await h.cliToken('io.cozy.files');
+    for (const [name, bytes] of [['photo.jpg', await jpegWithExif(1600, 1200)], ['shot.png', await png(800, 600)], ['pic.webp', await webp(900, 500)]] as const) {
+      const file = await upload(h, token, ROOT, name, bytes);
+      let links: Record<string, string> = {};
+      await until(async () => {
+        links = (await h.req('GET', `/files/${file.id}`, { token })).body.data.links;
+        return typeof links.large === 'string';
+      });
+      const small = await h.req('GET', links.small!);
+      expect(small.status).toBe(200);
+      expect(small.headers['content-type']).toBe('image/jpeg');
+      const tiny = Buffer.from(await (await fetch(`${h.url}${links.tiny!}`)).arrayBuffer());
+      expect(await sizeOf(tiny)).toEqual({ width: 96, height: 96, format: 'jpeg' });
+    }
+  });
+
+  it('a corrupt image errors its thumbnail job and the upload stays fine', async () => {
+    const token = await h.cliToken('io.cozy.files');
+    const bytes = corruptJpeg();
+    const file = await upload(h, token, ROOT, 'broken.jpg', bytes);
+    const jobs = () => h.hearth.jobs.engine.broker.list(h.domain, { worker: 'thumbnail', limit: 100 });
+    await until(async () => (await jobs()).some((j) => j.state === 'errored' && String(j.error).includes(file.id)));
+    const download = await h.req('GET', `/files/download/${file.id}`, { token });
+    expect(download.status).toBe(200);
+    expect(Number(download.headers['content-length'])).toBe(bytes.length);
+    expect((await h.req('GET', `/files/${file.id}`, { token })).body.data.links.small).toBeUndefined();
+  });
+});

@@ -1,0 +1,50 @@
+/** The workers of this server, each built with its dependencies (called by compose.ts only). */
+import type { Logger } from 'pino';
+import type { TokenService } from '../auth/tokens.js';
+import type { HearthConfig } from '../config/types.js';
+import type { DocStore } from '../data/store.js';
+import type { Vfs } from '../files/vfs.js';
+import type { Instance, InstanceRegistry } from '../instances/types.js';
+import type { Mailer } from '../mail/mailer.js';
+import type { PermissionResolver } from '../permissions/resolve.js';
+import type { WorkerDef } from '../jobs/types.js';
+import { createThumbnailCheckWorker, createThumbnailWorker } from '../files/thumbnails/workers.js';
+import { createKonnectorWorker, createServiceWorker } from '../jobs/sandbox/workers.js';
+import { cleanClientsWorker, cleanOldTrashedWorker, logWorker, sendmailWorker, trashFilesWorker, unzipWorker, zipWorker } from '../jobs/workers/index.js';
+
+export interface WorkerDeps {
+  config: HearthConfig;
+  vfs: Vfs;
+  mailer: Mailer;
+  storeOf(instance: Instance): DocStore;
+  perms: PermissionResolver;
+  tokens: TokenService;
+  registry: InstanceRegistry;
+  logger: Logger;
+  /** The key material of thumbnail links (the instance's session secret, as for download links). */
+  linkSecret(instance: Instance): Promise<Uint8Array>;
+}
+
+export function buildWorkers(deps: WorkerDeps): WorkerDef[] {
+  const { config, vfs, mailer, storeOf } = deps;
+  return [
+    logWorker(),
+    sendmailWorker({ vfs, mailer, config }),
+    zipWorker({ vfs }),
+    unzipWorker({ vfs }),
+    trashFilesWorker({ vfs }),
+    cleanOldTrashedWorker({ vfs, config }),
+    cleanClientsWorker({ storeOf }),
+    createThumbnailWorker({ vfs, linkSecret: deps.linkSecret }),
+    createThumbnailCheckWorker({ vfs, linkSecret: deps.linkSecret }),
+    createKonnectorWorker({ config, perms: deps.perms, tokens: deps.tokens, publicUrl }),
+    createServiceWorker({ config, perms: deps.perms, tokens: deps.tokens, publicUrl }),
+  ];
+}
+
+/** COZY_URL for code the stack runs: http for loopback names (development, tests), https otherwise. */
+export function publicUrl(instance: Instance): string {
+  const host = instance.domain.replace(/:\d+$/, '');
+  const loopback = host === 'localhost' || host.endsWith('.localhost') || /^127\.\d+\.\d+\.\d+$/.test(host);
+  return `${loopback ? 'http' : 'https'}://${instance.domain}`;
+}
