@@ -49,7 +49,7 @@ export const LEAVES: Record<string, Leaf> = {
   'files.trashRetentionDays': count(0),
   'jobs.konnectorsDir': secret,
   'jobs.appsDir': secret,
-  'jobs.sandboxMemoryMb': count(32),
+  'jobs.sandboxMemoryMb': count(64),
   'jobs.sandboxOutputBytes': count(1024),
   'mail.mode': { schema: { enum: [...MAIL_MODES] }, expect: `one of ${MAIL_MODES.join(', ')}` },
   'mail.host': str,

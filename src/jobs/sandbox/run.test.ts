@@ -132,6 +132,18 @@ describe('runSandboxed', () => {
     expect(lines.length).toBeLessThan(10);
   });
 
+  it('kills a process whose Buffers take it over its memory cap (RSS)', async () => {
+    const { res, text } = await sample({ mode: 'hog-buffers' }, { memoryMb: 128 });
+    expect(text).toMatch(/allocating/);
+    expect(res).toMatchObject({ memoryExceeded: true, signal: 'SIGKILL', timedOut: false });
+  });
+
+  it('stops a process whose JS heap outgrows its share of the cap', async () => {
+    const { res } = await sample({ mode: 'hog-heap' }, { memoryMb: 96 });
+    expect(res.exitCode === 0 && res.signal === null).toBe(false);
+    expect(res.memoryExceeded || /heap out of memory/i.test(res.stderrTail)).toBe(true);
+  });
+
   it('honours an AbortSignal', async () => {
     const ctl = new AbortController();
     const run = sample({ mode: 'sleep' }, { signal: ctl.signal });

@@ -30,7 +30,7 @@
  * The environment is built from scratch (never the parent's: no HEARTH_* secrets), with a minimal PATH and LANG.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { PRELOAD_URL, assertNoEscapingLinks, isInside } from './harden.js';
@@ -51,6 +51,7 @@ export interface SandboxOptions {
   /** COZY_* variables (and NODE_ENV, TZ); nothing else is passed. */
   env: Record<string, string>;
   timeoutMs: number;
+  /** The cap on the process's resident memory (RSS): JS heap and Buffers alike. */
   memoryMb: number;
   /** stdout + stderr bytes before the process is stopped. */
   outputBytes: number;
@@ -65,6 +66,8 @@ export interface SandboxResult {
   signal: NodeJS.Signals | null;
   timedOut: boolean;
   outputExceeded: boolean;
+  /** The RSS went over memoryMb and the process was killed (SIGKILL). */
+  memoryExceeded: boolean;
   aborted: boolean;
   durationMs: number;
   /** The last bytes written on stderr (a crash's stack trace). */
@@ -73,6 +76,19 @@ export interface SandboxResult {
 
 const ENV_RE = /^(COZY_[A-Z0-9_]+|NODE_ENV|TZ)$/;
 const TAIL = 4096;
+/** What an empty Node process holds outside its JS heap (code, V8, libuv): kept out of the heap's share of the cap. */
+const BASE_RSS_MB = 48;
+const MEMORY_POLL_MS = 100;
+const PAGE_BYTES = 4096;
+
+/** The resident bytes of `pid` from /proc (Linux), or null once it is gone. */
+function residentBytes(pid: number): number | null {
+  try {
+    return Number(readFileSync(`/proc/${pid}/statm`, 'utf8').split(' ')[1]) * PAGE_BYTES;
+  } catch {
+    return null;
+  }
+}
 
 /** The node arguments of a sandboxed run (exported for the start-up measurement and the tests). */
 export function sandboxArgs(realCodeDir: string, realWorkDir: string, memoryMb: number): string[] {
@@ -81,7 +97,8 @@ export function sandboxArgs(realCodeDir: string, realWorkDir: string, memoryMb: 
     `--allow-fs-read=${realCodeDir}`,
     `--allow-fs-read=${realWorkDir}`,
     `--allow-fs-write=${realWorkDir}`,
-    `--max-old-space-size=${Math.max(16, Math.floor(memoryMb))}`,
+    // the heap gets the cap less an empty process's share: heap overflows end in V8's own error, the rest in the RSS watchdog
+    `--max-old-space-size=${Math.max(16, Math.floor(memoryMb - BASE_RSS_MB))}`,
     '--disable-warning=ExperimentalWarning',
     `--import=${PRELOAD_URL}`,
   ];
@@ -105,7 +122,7 @@ function spawnIn(opts: SandboxOptions, codeDir: string, entry: string, workDir: 
   const started = performance.now();
   const env = { PATH: '/usr/local/bin:/usr/bin:/bin', LANG: 'C.UTF-8', HOME: workDir, TMPDIR: workDir, ...opts.env };
   const child = spawn(process.execPath, [...sandboxArgs(codeDir, workDir, opts.memoryMb), entry], { cwd: workDir, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  const res: SandboxResult = { exitCode: null, signal: null, timedOut: false, outputExceeded: false, aborted: false, durationMs: 0, stderrTail: '' };
+  const res: SandboxResult = { exitCode: null, signal: null, timedOut: false, outputExceeded: false, memoryExceeded: false, aborted: false, durationMs: 0, stderrTail: '' };
   let written = 0;
   let killTimer: NodeJS.Timeout | undefined;
   const stop = () => {
@@ -121,6 +138,14 @@ function spawnIn(opts: SandboxOptions, codeDir: string, entry: string, workDir: 
     res.aborted = true;
     stop();
   };
+  // Buffers and native memory are outside --max-old-space-size: the RSS is watched and over the cap the process is killed
+  const memoryLimit = opts.memoryMb * 1024 * 1024;
+  const watchdog = setInterval(() => {
+    const rss = child.pid === undefined ? null : residentBytes(child.pid);
+    if (rss === null || rss <= memoryLimit || res.memoryExceeded) return;
+    res.memoryExceeded = true;
+    child.kill('SIGKILL');
+  }, MEMORY_POLL_MS);
   if (opts.signal?.aborted) onAbort();
   opts.signal?.addEventListener('abort', onAbort, { once: true });
   const deliver = (line: string, stream: 'stdout' | 'stderr') => {
@@ -154,6 +179,7 @@ function spawnIn(opts: SandboxOptions, codeDir: string, entry: string, workDir: 
     child.on('close', (code, signal) => {
       clearTimeout(timer);
       clearTimeout(killTimer);
+      clearInterval(watchdog);
       opts.signal?.removeEventListener('abort', onAbort);
       out.end();
       err.end();

@@ -86,6 +86,11 @@ describe('the konnector worker', () => {
     expect(error?.message).toMatch(/wrote more than 262144 bytes of output/);
   });
 
+  it('stops a konnector that goes over its memory cap', async () => {
+    const { error } = await run({ mode: 'hog-buffers' });
+    expect(error?.message).toMatch(/^konnector sample used more than \d+ MB of memory and was stopped$/);
+  });
+
   it('turns LOGIN_FAILED into a PermanentJobError, but not USER_ACTION_NEEDED.CGU_FORM', async () => {
     const failed = await run({ mode: 'login-failed' });
     expect(failed.error).toBeInstanceOf(PermanentJobError);

@@ -86,6 +86,7 @@ async function execute(deps: SandboxWorkerDeps, ctx: JobContext, run: Run): Prom
   const error = firstError as string | null;
   if (error !== null && run.userErrors && needsUser(error)) throw new PermanentJobError(error);
   if (res.timedOut) throw new Error(`Timeout exceeded: ${run.what} ran for more than ${run.timeoutSeconds} s and was stopped`);
+  if (res.memoryExceeded) throw new Error(`${run.what} used more than ${deps.config.jobs.sandboxMemoryMb} MB of memory and was stopped`);
   if (res.outputExceeded) throw new Error(`${run.what} wrote more than ${deps.config.jobs.sandboxOutputBytes} bytes of output and was stopped`);
   if (res.aborted) throw new Error(`${run.what} was aborted (${String((ctx.signal.reason as Error | undefined)?.message ?? 'shutdown')})`);
   if (error !== null) throw new Error(error);
