@@ -5,7 +5,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { BadRequest, NotImplemented } from '../../common/errors.js';
 import type { ChangesOptions, ChangesResult } from '../store.js';
-import { bool, int, jsonParam, wholeType, type DataDeps, type Access } from './context.js';
+import { assertQueryable, bool, int, jsonParam, transformRows, wholeType, type DataDeps, type Access } from './context.js';
 
 type Q = Record<string, unknown>;
 const FEEDS = new Set(['normal', 'longpoll', 'continuous', 'eventsource']);
@@ -80,6 +80,7 @@ async function stream(deps: DataDeps, req: FastifyRequest, reply: FastifyReply, 
     while (!closed) {
       dirty = false;
       result = await access.store.changes(access.doctype, { ...opts, since, limit: remaining });
+      await transformRows(deps, access, result.results, 'doc');
       if (result.results.length && feed === 'longpoll') break;
       if (result.results.length) {
         start();
@@ -125,7 +126,12 @@ export function registerChangesRoutes(app: FastifyInstance, deps: DataDeps): voi
     const feed = String(q.feed ?? 'normal');
     if (!FEEDS.has(feed)) throw new BadRequest('feed must be normal, longpoll, continuous or eventsource', 'query_parse_error');
     const opts = changesOptions(q, req.body);
-    if (feed === 'normal' || opts.descending) return access.store.changes(access.doctype, opts);
+    if (opts.selector) assertQueryable(deps, access, opts.selector);
+    if (feed === 'normal' || opts.descending) {
+      const res = await access.store.changes(access.doctype, opts);
+      await transformRows(deps, access, res.results, 'doc');
+      return res;
+    }
     await stream(deps, req, reply, access, opts, feed, q);
     return reply;
   };

@@ -23,6 +23,8 @@ export interface DataDeps {
 export interface DocTransforms {
   in(instance: Instance, doctype: string, doc: Doc): Promise<Doc>;
   out(instance: Instance, doctype: string, doc: Doc, set: PermissionSet): Promise<Doc>;
+  /** A top-level field that `out` removes: it cannot be queried or sorted on either (a selector would reveal it). */
+  hides?(doctype: string, field: string): boolean;
 }
 
 /** A document as it will be stored (the DocTransforms of the deps, if any). */
@@ -30,9 +32,55 @@ export function transformIn(deps: DataDeps, access: Access, doc: Doc): Promise<D
   return deps.transforms ? deps.transforms.in(access.instance, access.doctype, doc) : Promise.resolve(doc);
 }
 
-/** A stored document as this caller may read it. */
+/** A stored document as this caller may read it: every /data read path (by id, open_revs, _all_docs, _find, _changes, _bulk_get) goes through here. */
 export function transformOut(deps: DataDeps, access: Access, doc: Doc): Promise<Doc> {
   return deps.transforms ? deps.transforms.out(access.instance, access.doctype, doc, access.set) : Promise.resolve(doc);
+}
+
+/** `transformOut` on the document under `key` of each row (`doc` of _all_docs and _changes rows, `ok` of open_revs and _bulk_get), in place. */
+export async function transformRows(deps: DataDeps, access: Access, rows: readonly object[], key: 'doc' | 'ok'): Promise<void> {
+  if (!deps.transforms) return;
+  await Promise.all(rows.map(async (row) => {
+    const r = row as Record<string, unknown>;
+    const doc = r[key];
+    if (doc && typeof doc === 'object') r[key] = await transformOut(deps, access, doc as Doc);
+  }));
+}
+
+/** The top-level field of a Mango field path (`a.b` → `a`; `a\\.b` is one field named `a.b`). */
+const topField = (path: string): string => (path.split(/(?<!\\)\./)[0] ?? '').replace(/\\\./g, '.');
+
+/** 400 when a selector or a sort names a field the transforms hide (_find, _explain, _changes?filter=_selector). */
+export function assertQueryable(deps: DataDeps, access: Access, selector: unknown, sort: ReadonlyArray<{ field: string }> = []): void {
+  const hides = deps.transforms?.hides;
+  if (!hides) return;
+  const refuse = (field: string) => {
+    if (hides(access.doctype, topField(field))) throw new BadRequest(`the field "${topField(field).slice(0, 80)}" of ${access.doctype} is internal: it cannot be queried or sorted on (remove it from the selector and the sort)`, 'bad_request');
+  };
+  const walk = (s: unknown): void => {
+    if (Array.isArray(s)) s.forEach(walk);
+    else if (s && typeof s === 'object') {
+      // operators ($and, $or, $nor, $not) hold selectors; any other key is a field path
+      for (const [k, v] of Object.entries(s)) if (k.startsWith('$')) walk(v); else refuse(k);
+    }
+  };
+  walk(selector);
+  for (const s of sort) refuse(s.field);
+}
+
+/** Several DocTransforms, applied in order (in) and in the same order (out): each one looks only at its own doctypes. */
+export function chainTransforms(...list: DocTransforms[]): DocTransforms {
+  return {
+    hides: (doctype, field) => list.some((t) => t.hides?.(doctype, field) === true),
+    async in(instance, doctype, doc) {
+      for (const t of list) doc = await t.in(instance, doctype, doc);
+      return doc;
+    },
+    async out(instance, doctype, doc, set) {
+      for (const t of list) doc = await t.out(instance, doctype, doc, set);
+      return doc;
+    },
+  };
 }
 
 /** Doctypes that /data never serves, and those it serves read-only (they have their own APIs). */

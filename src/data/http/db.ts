@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { BadRequest, NotFound, PreconditionFailed, Forbidden } from '../../common/errors.js';
 import { Permissions } from '../../permissions/rules.js';
 import type { AllDocsOptions } from '../store.js';
-import { bool, instanceOf, int, jsonParam, wholeType, type DataDeps } from './context.js';
+import { bool, instanceOf, int, jsonParam, transformOut, transformRows, wholeType, type DataDeps } from './context.js';
 
 type Q = Record<string, unknown>;
 
@@ -68,8 +68,9 @@ export function registerDbRoutes(app: FastifyInstance, deps: DataDeps): void {
   });
 
   const allDocs = async (req: { params: { doctype: string }; query: unknown; body?: unknown }, fields: unknown) => {
-    const { store, doctype } = await wholeType(deps, req as never, req.params.doctype, 'GET');
-    const res = await store.allDocs(doctype, allDocsOptions(req.query as Q, req.body));
+    const access = await wholeType(deps, req as never, req.params.doctype, 'GET');
+    const res = await access.store.allDocs(access.doctype, allDocsOptions(req.query as Q, req.body));
+    await transformRows(deps, access, res.rows, 'doc');
     if (typeof fields === 'string' && fields) {
       const keep = fields.split(',');
       for (const row of res.rows) {
@@ -83,7 +84,8 @@ export function registerDbRoutes(app: FastifyInstance, deps: DataDeps): void {
 
   // cozy-stack's extension: documents without design docs, paginated like _find (bookmark = last id).
   app.get<{ Params: { doctype: string }; Querystring: Q }>('/data/:doctype/_normal_docs', async (req) => {
-    const { store, doctype } = await wholeType(deps, req, req.params.doctype, 'GET');
+    const access = await wholeType(deps, req, req.params.doctype, 'GET');
+    const { store, doctype } = access;
     const limit = Math.min(int(req.query.limit, 'limit', 1000) ?? 100, 1000);
     const skip = int(req.query.skip, 'skip') ?? 0;
     let startkey: string | undefined;
@@ -97,7 +99,7 @@ export function registerDbRoutes(app: FastifyInstance, deps: DataDeps): void {
     }
     const res = await store.allDocs(doctype, { include_docs: true, limit, skip: startkey ? 0 : skip, startkey, skipDesign: true });
     const design = await store.allDocs(doctype, { startkey: '_design/', endkey: '_design0', inclusive_end: false });
-    const rows = res.rows.flatMap((r) => (r.doc ? [r.doc] : []));
+    const rows = await Promise.all(res.rows.flatMap((r) => (r.doc ? [transformOut(deps, access, r.doc)] : [])));
     const last = rows[rows.length - 1];
     return {
       rows,

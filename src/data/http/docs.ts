@@ -4,7 +4,7 @@ import { BadRequest, Conflict } from '../../common/errors.js';
 import type { Doc, GetOptions } from '../store.js';
 import { validateDocId } from '../doctype.js';
 import { parseRev } from '../sqlite/revtree.js';
-import { allowDoc, bool, docAccess, jsonParam, objectBody, transformIn, transformOut, withType, type DataDeps } from './context.js';
+import { allowDoc, bool, docAccess, jsonParam, objectBody, transformIn, transformOut, transformRows, withType, type DataDeps } from './context.js';
 
 type P = { doctype: string; docid: string };
 
@@ -46,6 +46,7 @@ export function registerDocRoutes(app: FastifyInstance, deps: DataDeps): void {
       }
       const results = await access.store.openRevs(access.doctype, id, openRevs as string[] | 'all', opts);
       for (const r of results) if ('ok' in r) allowDoc(access, 'GET', r.ok);
+      await transformRows(deps, access, results, 'ok');
       return reply.send(results);
     }
     const doc = await access.store.get(access.doctype, id, opts);

@@ -1,22 +1,27 @@
 /** Mango routes: _find, _explain, _index (create, list, delete). */
 import type { FastifyInstance } from 'fastify';
 import { parseFindRequest, parseIndexRequest } from '../mango/index.js';
-import { wholeType, type DataDeps } from './context.js';
+import type { Doc } from '../store.js';
+import { assertQueryable, transformOut, wholeType, type DataDeps } from './context.js';
 
 type D = { Params: { doctype: string } };
 
 export function registerMangoRoutes(app: FastifyInstance, deps: DataDeps): void {
   app.post<D>('/data/:doctype/_find', async (req) => {
-    const { store, doctype } = await wholeType(deps, req, req.params.doctype, 'GET');
+    const access = await wholeType(deps, req, req.params.doctype, 'GET');
     const request = parseFindRequest(req.body);
-    const res = await store.find(doctype, request);
+    assertQueryable(deps, access, request.selector, request.sort);
+    const res = await access.store.find(access.doctype, request);
+    if (deps.transforms) res.docs = await Promise.all(res.docs.map((d) => transformOut(deps, access, d as Doc)));
     // cozy-stack adds `next`: true when the page is full (more may follow)
     return { ...res, limit: request.limit, next: res.docs.length >= request.limit && request.limit > 0 };
   });
 
   app.post<D>('/data/:doctype/_explain', async (req) => {
-    const { store, doctype } = await wholeType(deps, req, req.params.doctype, 'GET');
-    return store.explain(doctype, parseFindRequest(req.body));
+    const access = await wholeType(deps, req, req.params.doctype, 'GET');
+    const request = parseFindRequest(req.body);
+    assertQueryable(deps, access, request.selector, request.sort);
+    return access.store.explain(access.doctype, request);
   });
 
   app.post<D>('/data/:doctype/_index', async (req) => {

@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { BadRequest, NotFound, NotImplemented } from '../../common/errors.js';
 import type { BulkGetRequestItem, Doc } from '../store.js';
 import { validateLocalId } from '../doctype.js';
-import { bool, objectBody, transformIn, wholeType, type DataDeps } from './context.js';
+import { bool, objectBody, transformIn, transformRows, wholeType, type DataDeps } from './context.js';
 import { getOptions } from './docs.js';
 
 type D = { Params: { doctype: string } };
@@ -24,7 +24,8 @@ export function registerReplicationRoutes(app: FastifyInstance, deps: DataDeps):
   });
 
   app.post<D & { Querystring: Record<string, unknown> }>('/data/:doctype/_bulk_get', async (req) => {
-    const { store, doctype } = await wholeType(deps, req, req.params.doctype, 'GET');
+    const access = await wholeType(deps, req, req.params.doctype, 'GET');
+    const { store, doctype } = access;
     const body = objectBody(req.body);
     if (!Array.isArray(body.docs) || body.docs.length > MAX_BULK) throw new BadRequest(`_bulk_get needs a "docs" array of at most ${MAX_BULK} items`);
     const items = body.docs.map((d) => {
@@ -34,6 +35,7 @@ export function registerReplicationRoutes(app: FastifyInstance, deps: DataDeps):
     });
     const q = req.query;
     const results = await store.bulkGet(doctype, items, { revs: bool(q.revs), latest: bool(q.latest), attachments: bool(q.attachments) });
+    await Promise.all(results.map((r) => transformRows(deps, access, r.docs, 'ok')));
     return { results };
   });
 

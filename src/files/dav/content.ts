@@ -1,36 +1,17 @@
 /**
- * GET and HEAD (streamed from the blob, one byte range, ETag and Last-Modified, conditional
- * requests) and PUT (streamed into the file system: a new file, or new content for an existing one,
- * which keeps an old version as /files does; the quota applies while the body streams).
+ * GET and HEAD (streamed from the blob, byte ranges — one, or several as multipart/byteranges, shared with
+ * /files in ../ranges.ts —, ETag and Last-Modified, conditional requests) and PUT (streamed into the file
+ * system: a new file, or new content for an existing one, which keeps an old version as /files does; the
+ * quota applies while the body streams).
  */
 import { Readable } from 'node:stream';
-import { BadRequest, HearthError } from '../../common/errors.js';
+import { BadRequest } from '../../common/errors.js';
+import { parseRanges, partialContent } from '../ranges.js';
 import { isDir, parentPath } from '../types.js';
 import type { DavRequest } from './context.js';
 import { DavError } from './errors.js';
 import { hrefOf, nameOf } from './paths.js';
 import { etagOf, lastModified } from './props.js';
-
-/** A single `bytes=` range of a `size`-byte content; null for the whole content (absent, multiple or not bytes). */
-function rangeOf(header: string | undefined, size: number): { start: number; end: number } | null {
-  if (!header) return null;
-  const m = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
-  if (!m || (m[1] === '' && m[2] === '')) return null;
-  let start: number;
-  let end: number;
-  if (m[1] === '') {
-    const suffix = Number(m[2]);
-    start = Math.max(0, size - suffix);
-    end = size - 1;
-    if (suffix === 0) start = size;
-  } else {
-    start = Number(m[1]);
-    end = m[2] === '' ? size - 1 : Math.min(Number(m[2]), size - 1);
-    if (m[2] !== '' && Number(m[2]) < start) return null; // invalid: ignored (RFC 7233 §3.1)
-  }
-  if (start >= size) throw new HearthError(416, 'range_not_satisfiable', `the range is outside the ${size} bytes of the file`, { 'Content-Range': `bytes */${size}` });
-  return { start, end };
-}
 
 export async function get(dav: DavRequest): Promise<void> {
   const doc = await dav.resolve(dav.target.path);
@@ -49,16 +30,26 @@ export async function get(dav: DavRequest): Promise<void> {
   }
   const size = Number(doc.size);
   const ifRange = dav.header('if-range');
-  const range = ifRange !== undefined && ifRange !== etagOf(doc) ? null : rangeOf(dav.header('range'), size);
-  reply.header('Accept-Ranges', 'bytes').type(String(doc.mime ?? 'application/octet-stream'));
-  if (range) reply.code(206).header('Content-Range', `bytes ${range.start}-${range.end}/${size}`);
-  const length = range ? range.end - range.start + 1 : size;
-  reply.header('Content-Length', String(length));
-  if (dav.req.method === 'HEAD' || length === 0) {
+  const ranges = ifRange !== undefined && ifRange !== etagOf(doc) ? null : parseRanges(dav.header('range'), size);
+  const mime = String(doc.mime ?? 'application/octet-stream');
+  reply.header('Accept-Ranges', 'bytes').type(mime);
+  if (ranges) {
+    const partial = partialContent(ranges, size, mime);
+    reply.code(206).headers(partial.headers);
+    if (dav.req.method === 'HEAD') {
+      await reply.send();
+      return;
+    }
+    const first = await dav.fs.open(dav.instance, doc, ranges[0]);
+    await reply.send(partial.body(first, (r) => dav.fs.open(dav.instance, doc, r)));
+    return;
+  }
+  reply.header('Content-Length', String(size));
+  if (dav.req.method === 'HEAD' || size === 0) {
     await reply.send();
     return;
   }
-  await reply.send(await dav.fs.open(dav.instance, doc, range ?? undefined));
+  await reply.send(await dav.fs.open(dav.instance, doc, undefined));
 }
 
 export async function put(dav: DavRequest): Promise<void> {

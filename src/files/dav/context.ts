@@ -2,7 +2,7 @@
  * One WebDAV request: who (instance, rights), on what (the target path), and the checks every
  * method shares: resolving paths to documents, reading an XML body, the Depth header, the
  * conditional headers (RFC 7232's If-Match/If-None-Match/If-(Un)Modified-Since and RFC 4918's If),
- * and the lock checks (423 unless the lock's token was submitted).
+ * and the lock checks (423 unless the lock's token was submitted, by the principal that took the lock).
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Readable } from 'node:stream';
@@ -14,7 +14,7 @@ import type { Vfs } from '../vfs.js';
 import { TRASH_PATH, isDir, parentPath, type FileDoc } from '../types.js';
 import { BodyTooLarge, Locked } from './errors.js';
 import { evaluateIf, parseIf, submittedTokens, type ResourceState } from './if-header.js';
-import type { DavLockEngine } from './locks.js';
+import type { DavLock, DavLockEngine } from './locks.js';
 import { destinationOf, hrefOf, type Target } from './paths.js';
 import { etagOf } from './props.js';
 import { Rights } from './rights.js';
@@ -49,6 +49,8 @@ export class DavRequest {
     readonly instance: Instance,
     readonly set: PermissionSet,
     readonly target: Target,
+    /** Who asks (rights.ts principalOf): a lock's token is of use to the principal that took it only. */
+    readonly principal: string,
   ) {
     this.rights = new Rights(deps.vfs, instance, set);
   }
@@ -179,12 +181,25 @@ export class DavRequest {
     return notModified ? 'not-modified' : 'ok';
   }
 
-  /** 423 when a lock protects one of these scopes and its token was not submitted (after `preconditions`). */
+  /** The lock's token was submitted, by the principal that took the lock. */
+  holds(lock: DavLock): boolean {
+    return this.submitted.has(lock.token) && lock.principal === this.principal;
+  }
+
+  /**
+   * 423 when a lock protects one of these scopes and this principal did not submit its token (after
+   * `preconditions`): every exclusive lock needs its token; of the shared locks taken on one root, one is enough
+   * (any of their holders may write, RFC 4918 §6.1). Another principal's token counts for nothing (§6.4).
+   */
   async assertUnlocked(...scopes: LockScopeCheck[]): Promise<void> {
     for (const s of scopes) {
       const locks = [...(await this.deps.locks.covering(this.instance.id, s.path)), ...(s.deep ? await this.deps.locks.below(this.instance.id, s.path) : [])];
-      const missing = locks.find((l) => !this.submitted.has(l.token));
-      if (missing) throw new Locked(hrefOf(missing.root, false));
+      const sharedRoots = new Set(locks.filter((l) => l.scope === 'shared' && this.holds(l)).map((l) => l.root));
+      const missing = locks.find((l) => !this.holds(l) && !(l.scope === 'shared' && sharedRoots.has(l.root)));
+      if (!missing) continue;
+      const href = hrefOf(missing.root, false);
+      if (this.submitted.has(missing.token)) throw new Locked(href, 'this lock was taken with another credential: its token is of use to that credential only (use it, or wait for the lock to time out)');
+      throw new Locked(href);
     }
   }
 

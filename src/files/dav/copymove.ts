@@ -4,13 +4,21 @@
  * (copy.ts, with the quota) and re-creates collections, Depth 0 or infinity; dead properties are
  * copied. With Overwrite: T an existing destination first goes to the trash (so it can be restored);
  * Overwrite: F answers 412. Locks never follow: those on a moved source go (§7.5).
+ *
+ * A COPY of a collection goes on when a member fails (§9.8.8): the others are copied, and the answer is 207
+ * Multi-Status with one response per member that failed and its status (507 for one over the quota, 404 for a
+ * file whose content is missing, …), under its destination URL (its source URL when the source is what is
+ * missing). The members of a collection that could not be made are not listed (§9.8.3: no 424). A failure on the
+ * Request-URI itself (the top of the copy) is the answer itself, as for a file.
  */
+import { NotFound } from '../../common/errors.js';
 import { copyFile } from '../copy.js';
-import { isDir, parentPath, type FileDoc } from '../types.js';
+import { isDir, joinPath, parentPath, type FileDoc } from '../types.js';
 import type { DavRequest } from './context.js';
-import { DavError } from './errors.js';
+import { DavError, toDavError } from './errors.js';
 import { hrefOf, nameOf, within } from './paths.js';
 import { deadPropsOf, patchDeadProps } from './props.js';
+import { XML_TYPE, dav as d, esc, multistatus, statusLine } from './xml.js';
 
 const PAGE = 200;
 
@@ -19,8 +27,29 @@ async function copyProps(dav: DavRequest, from: FileDoc, to: FileDoc): Promise<v
   if (Object.keys(props).length) await patchDeadProps(dav.deps.vfs, dav.instance, to._id, () => props);
 }
 
-async function copyInto(dav: DavRequest, src: FileDoc, dirId: string, name: string, deep: boolean): Promise<void> {
+/** A member of a collection COPY that failed: where, and the error (already mapped as WebDAV answers it). */
+interface MemberFailure {
+  href: string;
+  status: number;
+  reason: string;
+  condition?: string;
+}
+
+/** The failure of one member, as its <D:response> will say it. */
+function memberFailure(dav: DavRequest, err: unknown, from: string, to: string, collection: boolean): MemberFailure {
+  const known = toDavError(err);
+  if (!known) dav.req.log.error({ err, from, to }, 'COPY of a collection member failed');
+  const status = known?.status ?? 500;
+  const reason = known?.reason ?? `an unexpected error happened; the server log has the details (request id ${dav.req.id})`;
+  // a missing source (its content lost, or gone meanwhile) is said at the source; anything else where the copy goes
+  const href = err instanceof NotFound ? hrefOf(from, collection) : hrefOf(to, collection);
+  return { href, status, reason, ...(known instanceof DavError && known.condition ? { condition: known.condition } : {}) };
+}
+
+/** Copies `src` (at path `from`) to `to` in the directory `dirId`; members that fail are added to `failures`. */
+async function copyInto(dav: DavRequest, src: FileDoc, from: string, dirId: string, to: string, deep: boolean, failures: MemberFailure[]): Promise<void> {
   const { fs } = dav;
+  const name = nameOf(to);
   if (!isDir(src)) {
     await copyProps(dav, src, await copyFile(fs, dav.instance, src._id, { dirId, name }));
     return;
@@ -30,11 +59,22 @@ async function copyInto(dav: DavRequest, src: FileDoc, dirId: string, name: stri
   if (!deep) return;
   for (let cursor: string | undefined; ;) {
     const page = await fs.children(dav.instance, src._id, { limit: PAGE, ...(cursor === undefined ? {} : { cursor }) });
-    for (const child of page.docs) await copyInto(dav, child, dir._id, child.name, true);
+    for (const child of page.docs) {
+      const childFrom = joinPath(from, child.name);
+      const childTo = joinPath(to, child.name);
+      try {
+        await copyInto(dav, child, childFrom, dir._id, childTo, true, failures);
+      } catch (err) {
+        failures.push(memberFailure(dav, err, childFrom, childTo, isDir(child)));
+      }
+    }
     if (page.next === null) return;
     cursor = page.next;
   }
 }
+
+const failureResponse = (f: MemberFailure): string =>
+  d('response', d('href', esc(f.href)) + d('status', statusLine(f.status)) + (f.condition ? d('error', f.condition) : '') + d('responsedescription', esc(f.reason)));
 
 export async function copyOrMove(dav: DavRequest, move: boolean): Promise<void> {
   const from = dav.target.path;
@@ -69,7 +109,12 @@ export async function copyOrMove(dav: DavRequest, move: boolean): Promise<void> 
     await dav.deps.vfs.tree.patch(dav.instance, src._id, { name: nameOf(to), dirId: parent._id });
     await dav.deps.locks.dropTree(dav.instance.id, from);
   } else {
-    await copyInto(dav, src, parent._id, nameOf(to), depth === 'infinity');
+    const failures: MemberFailure[] = [];
+    await copyInto(dav, src, from, parent._id, to, depth === 'infinity', failures);
+    if (failures.length) {
+      await dav.reply.code(207).type(XML_TYPE).send(multistatus(failures.map(failureResponse)));
+      return;
+    }
   }
   await dav.reply.code(existing ? 204 : 201).send();
 }

@@ -2,13 +2,14 @@
  * LOCK and UNLOCK (RFC 4918 §9.10, §9.11): exclusive and shared write locks, Depth 0 or infinity,
  * timeouts (Second-N, Infinite: capped), refresh (a LOCK without body, the token in the If
  * header). A LOCK on an unmapped URL creates an empty file, locked (§7.3 "locked empty resource"):
- * it stays, empty, once unlocked.
+ * it stays, empty, once unlocked. A lock is taken for the request's principal (the credential): only it can
+ * refresh it (423 for another) or UNLOCK it (403 for another, RFC 4918 §9.11.1).
  */
 import { Readable } from 'node:stream';
 import { BadRequest, PreconditionFailed } from '../../common/errors.js';
 import { isDir, parentPath } from '../types.js';
 import type { DavRequest } from './context.js';
-import { DavError } from './errors.js';
+import { DavError, Locked } from './errors.js';
 import type { DavLock, LockScope } from './locks.js';
 import { hrefOf, nameOf } from './paths.js';
 import { activeLock } from './props.js';
@@ -52,6 +53,7 @@ async function refresh(dav: DavRequest): Promise<void> {
   const ns = dav.instance.id;
   const lock = (await dav.deps.locks.covering(ns, dav.target.path)).find((l) => dav.tokens.has(l.token));
   if (!lock) throw new PreconditionFailed('no lock of this resource has the token given in the If header');
+  if (!dav.holds(lock)) throw new Locked(hrefOf(lock.root, false), 'this lock was taken with another credential: only that credential can refresh it');
   const renewed = await dav.deps.locks.refresh(ns, lock.token, timeoutOf(dav.header('timeout')));
   if (!renewed) throw new PreconditionFailed('the lock has just expired');
   await answer(dav, renewed, 200);
@@ -70,7 +72,7 @@ export async function lock(dav: DavRequest): Promise<void> {
   await dav.preconditions(doc);
   if (!doc) await dav.assertUnlocked({ path: parentPath(path) });
   const ns = dav.instance.id;
-  const got = await dav.deps.locks.acquire(ns, { root: path, depth: doc && !isDir(doc) ? '0' : depth, scope: info.scope, owner: info.owner, timeout: timeoutOf(dav.header('timeout')) });
+  const got = await dav.deps.locks.acquire(ns, { root: path, depth: doc && !isDir(doc) ? '0' : depth, scope: info.scope, owner: info.owner, timeout: timeoutOf(dav.header('timeout')), principal: dav.principal });
   if ('conflict' in got) {
     throw new DavError(423, 'locked', `${hrefOf(got.conflict.root, false)} is already locked (${got.conflict.scope})`, d('no-conflicting-lock', d('href', esc(hrefOf(got.conflict.root, false)))));
   }
@@ -95,6 +97,8 @@ export async function unlock(dav: DavRequest): Promise<void> {
   const ns = dav.instance.id;
   const held = (await dav.deps.locks.covering(ns, dav.target.path)).find((l) => l.token === token);
   if (!held) throw new DavError(409, 'conflict', 'this lock token does not lock this resource', d('lock-token-matches-request-uri'));
+  // RFC 4918 §9.11.1: 403 when the principal may not remove the lock (it was taken with another credential)
+  if (held.principal !== dav.principal) throw new DavError(403, 'forbidden', 'this lock was taken with another credential: only that credential can unlock it (or wait for it to time out)');
   await dav.deps.locks.release(ns, token);
   await dav.reply.code(204).send();
 }

@@ -1,10 +1,9 @@
 /**
  * WebDAV write locks (RFC 4918 §6–7), per instance, on paths of the file system (a lock belongs to
- * a URL, not to a document: it does not follow a MOVE). The in-process engine below serves one
- * `hearth` process and loses its locks on restart, which clients survive (they lock again); a
- * shared engine (Redis) implements the same interface for several processes.
+ * a URL, not to a document: it does not follow a MOVE). A lock is tied to the principal that took it
+ * (`principal`: the credential, see rights.ts `principalOf`): its token is of use to that principal
+ * only. The engine is SQLite (locks-sqlite.ts): locks, with their timeouts, survive a restart.
  */
-import { randomUUID } from 'node:crypto';
 import { HearthError } from '../../common/errors.js';
 import { within } from './paths.js';
 
@@ -20,6 +19,8 @@ export interface NewLock {
   owner: string;
   /** Seconds. */
   timeout: number;
+  /** Who took it (the credential, not the client's DAV:owner): only this principal can use its token. */
+  principal: string;
 }
 
 export interface DavLock extends NewLock {
@@ -40,6 +41,8 @@ export interface DavLockEngine {
   release(ns: string, token: string): Promise<boolean>;
   /** Removes the locks taken on `path` or below (it was deleted or moved away). */
   dropTree(ns: string, path: string): Promise<void>;
+  /** Removes every lock of a namespace (the instance is destroyed). */
+  dropNamespace(ns: string): Promise<void>;
 }
 
 /** At most this many live locks per instance (memory is bounded). */
@@ -51,60 +54,7 @@ export class TooManyLocks extends HearthError {
   }
 }
 
-const below = (path: string, root: string) => path !== root && within(path, root);
-const covers = (l: NewLock, path: string) => l.root === path || (l.depth === 'infinity' && below(path, l.root));
-
-export class MemoryLockEngine implements DavLockEngine {
-  private readonly byNs = new Map<string, Map<string, DavLock>>();
-
-  constructor(private readonly now: () => number = Date.now) {}
-
-  /** The live locks of a namespace (expired ones are dropped on the way). */
-  private live(ns: string): Map<string, DavLock> {
-    let locks = this.byNs.get(ns);
-    if (!locks) {
-      locks = new Map();
-      this.byNs.set(ns, locks);
-    }
-    const now = this.now();
-    for (const [token, l] of locks) if (l.expiresAt <= now) locks.delete(token);
-    return locks;
-  }
-
-  async covering(ns: string, path: string): Promise<DavLock[]> {
-    return [...this.live(ns).values()].filter((l) => covers(l, path));
-  }
-
-  async below(ns: string, path: string): Promise<DavLock[]> {
-    return [...this.live(ns).values()].filter((l) => below(l.root, path));
-  }
-
-  async acquire(ns: string, lock: NewLock): Promise<{ lock: DavLock } | { conflict: DavLock }> {
-    const locks = this.live(ns);
-    for (const l of locks.values()) {
-      const overlaps = covers(l, lock.root) || covers(lock, l.root);
-      if (overlaps && (l.scope === 'exclusive' || lock.scope === 'exclusive')) return { conflict: l };
-    }
-    if (locks.size >= MAX_LOCKS) throw new TooManyLocks();
-    const taken: DavLock = { ...lock, token: `opaquelocktoken:${randomUUID()}`, expiresAt: this.now() + lock.timeout * 1000 };
-    locks.set(taken.token, taken);
-    return { lock: taken };
-  }
-
-  async refresh(ns: string, token: string, timeout: number): Promise<DavLock | null> {
-    const l = this.live(ns).get(token);
-    if (!l) return null;
-    l.timeout = timeout;
-    l.expiresAt = this.now() + timeout * 1000;
-    return l;
-  }
-
-  async release(ns: string, token: string): Promise<boolean> {
-    return this.live(ns).delete(token);
-  }
-
-  async dropTree(ns: string, path: string): Promise<void> {
-    const locks = this.live(ns);
-    for (const [token, l] of locks) if (within(l.root, path)) locks.delete(token);
-  }
-}
+/** `path` is strictly below `root`. */
+export const isBelow = (path: string, root: string): boolean => path !== root && within(path, root);
+/** The lock's scope holds `path`. */
+export const covers = (l: Pick<NewLock, 'root' | 'depth'>, path: string): boolean => l.root === path || (l.depth === 'infinity' && isBelow(path, l.root));

@@ -14,16 +14,35 @@ import { extractToken, type PermissionResolver } from '../../permissions/resolve
 import { Permissions, docFetcher, type PermissionSet } from '../../permissions/rules.js';
 import { FILES_DOCTYPE } from '../types.js';
 
-/** Instance and rights of a request; 401 without a token, 403 without any right on io.cozy.files. */
-export async function authenticate(perms: PermissionResolver, req: FastifyRequest): Promise<{ instance: Instance; set: PermissionSet }> {
+/**
+ * Who holds a WebDAV lock: the credential behind the token, stable across its renewals — an app password (its
+ * id), an OAuth client (its id: a refreshed access token is the same principal), an app or konnector (its slug),
+ * a share (its permission document), a CLI token (its subject; the resolver has already verified it).
+ */
+export function principalOf(set: PermissionSet, token: string): string {
+  if (set.type === 'share' || set.type === 'share-preview') return `${set.type}:${set.docId ?? ''}`;
+  if (set.sourceId) return `${set.type}:${set.sourceId}`;
+  let sub = '';
+  try {
+    const claims = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as { sub?: unknown };
+    sub = typeof claims.sub === 'string' ? claims.sub : '';
+  } catch {
+    sub = '';
+  }
+  return `${set.type}:${sub}`;
+}
+
+/** Instance, rights and principal of a request; 401 without a token, 403 without any right on io.cozy.files. */
+export async function authenticate(perms: PermissionResolver, req: FastifyRequest): Promise<{ instance: Instance; set: PermissionSet; principal: string }> {
   const instance = req.instance;
   if (!instance) throw new NotFound('no instance is served at this address');
-  if (!extractToken(req)) throw new Unauthorized();
+  const token = extractToken(req);
+  if (!token) throw new Unauthorized();
   const set = await perms.forRequest(instance, req);
   // some rule names io.cozy.files (or a wildcard above it), whatever its verbs and values
   const any = set.type === 'owner' || set.rules.some((r) => Permissions.allowsDoc({ ...set, rules: [{ type: r.type }] }, 'GET', FILES_DOCTYPE, docFetcher({})));
   if (!any) throw new Forbidden('this token has no right on io.cozy.files (the files), which WebDAV needs');
-  return { instance, set };
+  return { instance, set, principal: principalOf(set, token) };
 }
 
 /** The rights of one WebDAV request (the same check as /files). */

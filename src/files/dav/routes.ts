@@ -49,12 +49,12 @@ function options(req: FastifyRequest, reply: FastifyReply) {
 function handler(deps: DavDeps) {
   return async (req: FastifyRequest, reply: FastifyReply) => {
     const target = targetOfUrl(req.raw.url ?? '/');
-    const { instance, set } = await authenticate(deps.perms, req);
+    const { instance, set, principal } = await authenticate(deps.perms, req);
     if (target.hidden) {
       if (READS.has(req.method)) throw new DavError(404, 'not_found', 'the trash is not shown over WebDAV');
       throw new DavError(403, 'forbidden', 'the trash cannot be written over WebDAV: DELETE moves things there');
     }
-    await HANDLERS[req.method]!(new DavRequest(deps, req, reply, instance, set, target));
+    await HANDLERS[req.method]!(new DavRequest(deps, req, reply, instance, set, target, principal));
   };
 }
 

@@ -52,6 +52,23 @@ describe('PATCH /files/', () => {
     expect((await attrs(b.id)).name).toBe('stale.txt');
   });
 
+  it('applies items without meta.rev (no meta, meta {}, rev null or ""), checks a given one, and refuses a rev that is not a string', async () => {
+    const files = await Promise.all(['n1.txt', 'n2.txt', 'n3.txt', 'n4.txt'].map((n) => upload(h, token, ROOT, n, n)));
+    // each file changed since the client read it: without meta.rev that does not matter
+    for (const f of files) expect((await h.req('PATCH', `/files/${f.id}`, { token, body: { data: { type: 'io.cozy.files', id: f.id, attributes: { tags: ['changed'] } } } })).status).toBe(200);
+    const metas = [undefined, {}, { rev: null }, { rev: '' }];
+    const res = await h.req('PATCH', '/files/', { token, body: { data: files.map((f, i) => ({ type: 'io.cozy.files', id: f.id, ...(metas[i] === undefined ? {} : { meta: metas[i] }), attributes: { name: `m${i}.txt` } })) } });
+    expect(res.status, res.text).toBe(204);
+    for (const [i, f] of files.entries()) expect((await attrs(f.id)).name).toBe(`m${i}.txt`);
+    const stale = await h.req('PATCH', '/files/', { token, body: { data: [item(files[0]!.id, files[0]!.rev, { name: 'stale.bin' })] } });
+    expect(stale.status).toBe(412);
+    expect((await attrs(files[0]!.id)).name).toBe('m0.txt');
+    const bad = await h.req('PATCH', '/files/', { token, body: { data: [{ type: 'io.cozy.files', id: files[1]!.id, meta: { rev: 3 }, attributes: { name: 'never.txt' } }] } });
+    expect(bad.status).toBe(400);
+    expect(bad.text).toContain('meta.rev');
+    expect((await attrs(files[1]!.id)).name).toBe('m1.txt');
+  });
+
   it('refuses: 401, 403 when PATCH is missing on one document (nothing changes), 400 for a bad body, 422 for a bad attribute', async () => {
     const mine = await mkdir(h, token, ROOT, 'Mine');
     const inside = await upload(h, token, mine.id, 'in.txt', 'i');

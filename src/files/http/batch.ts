@@ -5,6 +5,12 @@
  * changes). Then each is applied in order, `meta.rev` acting as its If-Match. The answer is 204 when all
  * went well, else the JSON-API errors of the items that failed (`source: {parameter: "_id", pointer: <id>}`),
  * with the status of the first; the others are applied.
+ *
+ * Two differences with cozy-stack, both on the safe side (README, Files): cozy-stack ignores `meta.rev` here
+ * (its docs' example sends one), Hearth checks it — a stale one is 412 for that item, the others are applied —
+ * and an item without `meta`, or with `meta.rev` absent, null or "", is applied whatever its revision, as in
+ * cozy-stack; and cozy-stack checks the rights item by item (a refusal stops midway, earlier items applied),
+ * Hearth checks them all first.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { BadRequest, HearthError, NotFound } from '../../common/errors.js';
@@ -28,7 +34,9 @@ function itemsOf(body: unknown): Item[] {
   if (!Array.isArray(data) || data.length === 0) throw new BadRequest('send a JSON-API body: {"data": [{"type": "io.cozy.files", "id": "…", "attributes": {…}}, …]}', 'bad_json');
   return data.map((d: unknown, i) => {
     if (!isObject(d) || typeof d.id !== 'string' || d.id === '' || !isObject(d.attributes)) throw new BadRequest(`data[${i}] must be {"type": "io.cozy.files", "id": "…", "attributes": {…}}`, 'bad_json');
-    const rev = isObject(d.meta) && typeof d.meta.rev === 'string' && d.meta.rev !== '' ? d.meta.rev : undefined;
+    const given = isObject(d.meta) ? d.meta.rev : undefined;
+    if (given !== undefined && given !== null && typeof given !== 'string') throw new BadRequest(`data[${i}].meta.rev must be a revision string ("2-…"), or left out to apply the change whatever the revision`, 'bad_json');
+    const rev = typeof given === 'string' && given !== '' ? given : undefined;
     return { id: d.id, rev, patch: parsePatch({ data: d }) };
   });
 }

@@ -56,7 +56,7 @@ describe('downloads', () => {
     expect(contentDisposition('inline', '日本.pdf')).toMatch(/^inline; filename="__\.pdf"; filename\*=UTF-8''%E6%97%A5%E6%9C%AC\.pdf$/);
   });
 
-  it('serves one range (206), a suffix or an open-ended one; 416 outside; several ranges get it all', async () => {
+  it('serves one range (206), a suffix or an open-ended one; 416 outside; several ranges as multipart (ranges.test.ts)', async () => {
     const r = await get({ range: 'bytes=2-5' });
     expect(r.status).toBe(206);
     expect(r.text).toBe('2345');
@@ -73,7 +73,10 @@ describe('downloads', () => {
     expect(outside.headers['content-range']).toBe('bytes */20');
     expect(outside.body.errors[0].status).toBe('416');
     const several = await get({ range: 'bytes=0-1,4-5' });
-    expect([several.status, several.text]).toEqual([200, CONTENT]);
+    expect(several.status).toBe(206);
+    expect(several.headers['content-type']).toMatch(/^multipart\/byteranges; boundary=[0-9a-f]{32}$/);
+    const overlapping = await get({ range: 'bytes=0-15,5-19' });
+    expect([overlapping.status, overlapping.text]).toEqual([200, CONTENT]);
   });
 
   it('answers 304 to a matching If-None-Match or a later If-Modified-Since; If-Range that changed gives it all', async () => {

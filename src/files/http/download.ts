@@ -1,13 +1,15 @@
 /**
  * A file's content: GET/HEAD /files/download/:id and /files/download?Path=. Streamed from the blob
- * store (never buffered), with the file's MIME type, `ETag: "<md5sum>"`, Last-Modified, ranges and
- * conditional requests (conditional.ts), and Content-Disposition inline unless `Dl=1`.
+ * store (never buffered), with the file's MIME type, `ETag: "<md5sum>"`, Last-Modified, ranges (one, or several
+ * as multipart/byteranges: ../ranges.ts) and conditional requests (conditional.ts), and Content-Disposition inline
+ * unless `Dl=1`.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { UnprocessableEntity } from '../../common/errors.js';
 import type { Instance } from '../../instances/types.js';
 import type { Vfs } from '../vfs.js';
 import { isDir, type FileDoc } from '../types.js';
+import { partialContent } from '../ranges.js';
 import { allowVfs, callerOf, type Caller } from './access.js';
 import { evaluate } from './conditional.js';
 import { contentDisposition } from './disposition.js';
@@ -27,17 +29,18 @@ export async function sendContent(vfs: Vfs, instance: Instance, doc: FileDoc, re
   const modified = Math.floor(Date.parse(doc.updated_at) / 1000) * 1000;
   const outcome = evaluate(req, { etag, modified, size });
   // opened before any header is set: a missing blob still gets a clean JSON-API error
-  const body = req.method === 'GET' && outcome.status !== 304 ? await vfs.fs.open(instance, doc, outcome.status === 206 ? outcome.range : undefined) : null;
+  const body = req.method === 'GET' && outcome.status !== 304 ? await vfs.fs.open(instance, doc, outcome.status === 206 ? outcome.ranges[0] : undefined) : null;
   reply.header('etag', etag).header('last-modified', new Date(modified).toUTCString()).header('accept-ranges', 'bytes');
   if (outcome.status === 304) return reply.code(304).send();
-  reply.header('content-type', String(doc.mime || 'application/octet-stream'));
+  const mime = String(doc.mime || 'application/octet-stream');
+  reply.header('content-type', mime);
   reply.header('content-disposition', contentDisposition(param(req, 'Dl') === '1' ? 'attachment' : 'inline', name));
   if (outcome.status === 206) {
-    const { start, end } = outcome.range;
-    reply.code(206).header('content-range', `bytes ${start}-${end}/${size}`).header('content-length', String(end - start + 1));
-  } else {
-    reply.code(200).header('content-length', String(size));
+    const partial = partialContent(outcome.ranges, size, mime);
+    reply.code(206).headers(partial.headers);
+    return body ? reply.send(partial.body(body, (r) => vfs.fs.open(instance, doc, r))) : reply.send();
   }
+  reply.code(200).header('content-length', String(size));
   return body ? reply.send(body) : reply.send();
 }
 

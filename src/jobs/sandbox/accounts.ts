@@ -4,7 +4,7 @@
  * login also stays in clear) and `auth.secret`, `dob`, `code`, `answer`, `access_token`, `refresh_token`,
  * `appSecret`, `session` become `<field>_encrypted`; the same inside `data.auth`. Sealing is AES-256-GCM under
  * a key derived with HKDF from the instance's session secret (auth/twofactor/seal.ts, its own purpose).
- * Only GET /data/io.cozy.accounts/:id decrypts, and only for the konnector whose slug is the account's
+ * Every /data read path (by id, _all_docs, _find, _changes, _bulk_get) decrypts, only for the konnector whose slug is the account's
  * `account_type` (cozy-stack decrypts for any konnector; Hearth keeps each konnector to its own accounts).
  */
 import { openSecret, sealSecret, type SealPurpose } from '../../auth/twofactor/seal.js';
