@@ -82,6 +82,18 @@ describe('/jobs/triggers', () => {
   });
 });
 
+describe("the stack's own triggers", () => {
+  it('cannot be changed or launched through the API, even with every right on triggers', async () => {
+    const doc = await h.hearth.jobs.scheduler.create(h.domain, { type: '@in', arguments: '1h', worker: 'clean-clients', message: null });
+    const token = await h.cliToken('io.cozy.triggers io.cozy.triggers:ALL:clean-clients:worker');
+    const patched = await h.req('PATCH', `/jobs/triggers/${doc._id}`, { token, body: triggerBody({ arguments: '1s' }) });
+    expect(patched.status).toBe(403);
+    expect(patched.text).toMatch(/internal clean-clients worker cannot be changed/);
+    expect((await h.req('POST', `/jobs/triggers/${doc._id}/launch`, { token })).status).toBe(403);
+    expect((await h.hearth.jobs.scheduler.list(h.domain, { workers: ['clean-clients'] })).find((t) => t._id === doc._id)?.arguments).toBe('1h');
+  });
+});
+
 describe('POST /jobs/webhooks/:id', () => {
   it('needs no token, turns the JSON body into the job payload, and answers 204', async () => {
     const token = await h.cliToken('io.cozy.triggers:ALL:log:worker io.cozy.jobs:GET:log:worker');

@@ -216,6 +216,7 @@ function registerTriggerRoutes(
   });
   scope.patch<{ Params: { id: string } }>('/jobs/triggers/:id', async (req) => {
     const { instance, doc } = await load(req, 'PATCH');
+    refuseInternal(deps, doc.worker, 'changed');
     const attrs = attributesOf(req.body);
     const change: { type?: string; arguments?: string; message?: unknown } = {};
     if (typeof attrs.type === 'string') change.type = attrs.type;
@@ -225,6 +226,7 @@ function registerTriggerRoutes(
   });
   scope.post<{ Params: { id: string } }>('/jobs/triggers/:id/launch', async (req, reply) => {
     const { doc } = await load(req, 'POST');
+    refuseInternal(deps, doc.worker, 'launched');
     const job = await scheduler.launch(doc);
     return reply.code(201).send({ data: job ? jobResource(job) : null });
   });
@@ -236,3 +238,8 @@ function registerTriggerRoutes(
 }
 
 const engine = (deps: JobsDeps) => deps.engine;
+
+/** The stack's own triggers (an internal worker's, e.g. a delayed notification) are read-only on the public API. */
+function refuseInternal(deps: JobsDeps, worker: string, what: string): void {
+  if (engine(deps).worker(worker)?.internal) throw new Forbidden(`this trigger of the internal ${worker} worker cannot be ${what} through the API`);
+}

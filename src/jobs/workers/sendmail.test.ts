@@ -1,9 +1,7 @@
 /** sendmail through a real loopback SMTP server (smtp-server), the mails parsed back with mailparser. */
 import { randomBytes } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
-import { simpleParser, type AddressObject, type ParsedMail } from 'mailparser';
-import { SMTPServer } from 'smtp-server';
+import type { AddressObject } from 'mailparser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ServiceUnavailable, TooManyRequests } from '../../common/errors.js';
 import { DEFAULTS } from '../../config/schema.js';
@@ -13,35 +11,27 @@ import { SmtpMailer } from '../../mail/mailer.js';
 import { LimitedMailer, SlidingWindowLimiter } from '../../mail/rate-limit.js';
 import { jobContext } from '../../../test/helpers/job-context.js';
 import { openTestVfs, type TestVfs } from '../../../test/helpers/vfs.js';
+import { startTestSmtp, type ReceivedMail, type TestSmtp } from '../../../test/helpers/smtp.js';
 import { PermanentJobError } from '../types.js';
 import { sendmailWorker, type SendmailDeps } from './sendmail.js';
 
-const received: Array<{ from: string; to: string[]; mail: ParsedMail }> = [];
-let server: SMTPServer;
+let received: ReceivedMail[];
+let server: TestSmtp;
 let smtp: SmtpMailer;
 let t: TestVfs;
 let owner: Instance;
 const config = (from: string | null = null) => ({ mail: { ...structuredClone(DEFAULTS.mail), from } });
 
 beforeAll(async () => {
-  server = new SMTPServer({
-    disabledCommands: ['STARTTLS', 'AUTH'], logger: false,
-    onData(stream, session, cb) {
-      void simpleParser(stream).then((mail) => {
-        received.push({ from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '', to: session.envelope.rcptTo.map((r) => r.address), mail });
-        cb();
-      }, cb);
-    },
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.server.address() as AddressInfo).port;
-  smtp = new SmtpMailer({ host: '127.0.0.1', port, secure: false, requireTls: false, user: null, password: null });
+  server = await startTestSmtp();
+  received = server.received;
+  smtp = new SmtpMailer({ host: '127.0.0.1', port: server.port, secure: false, requireTls: false, user: null, password: null });
   t = openTestVfs('e');
   owner = { ...t.instance, email: 'alice@example.org', publicName: 'Alice Été' };
 });
 afterAll(async () => {
   await smtp.close();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
+  await server.close();
   await t.close();
 });
 
