@@ -40,6 +40,7 @@ describe('loadConfig', () => {
         mode: 'auto', host: 'localhost', port: 25, secure: false, requireTls: false,
         user: null, password: null, from: null, rateLimitPerHour: 200,
       },
+      settings: { defaultRedirection: 'home/', onboardedRedirection: 'home/', helpLink: null, flags: '{}' },
     });
   });
 

@@ -60,6 +60,19 @@ export const LEAVES: Record<string, Leaf> = {
   'mail.password': secret,
   'mail.from': secret,
   'mail.rateLimitPerHour': count(1),
+  'settings.defaultRedirection': {
+    schema: { type: 'string', pattern: '^[a-z0-9][a-z0-9-]{0,62}/[!-~]*$' },
+    expect: 'an app slug, a slash and the app\'s route (e.g. home/ or drive/#/folder)',
+  },
+  'settings.onboardedRedirection': {
+    schema: { type: 'string', pattern: '^[a-z0-9][a-z0-9-]{0,62}/[!-~]*$' },
+    expect: 'an app slug, a slash and the app\'s route (e.g. home/)',
+  },
+  'settings.helpLink': { schema: { type: ['string', 'null'], pattern: '^https?://[!-~]+$' }, expect: 'an http(s) URL or null' },
+  'settings.flags': {
+    schema: { type: 'string', pattern: '^\\s*\\{[\\s\\S]*\\}\\s*$' },
+    expect: 'a JSON object of feature flags (e.g. {"has_feature1":true,"number_of_foos":10})',
+  },
 };
 
 export const DEFAULTS: HearthConfig = {
@@ -76,6 +89,7 @@ export const DEFAULTS: HearthConfig = {
     mode: 'auto', host: 'localhost', port: 25, secure: false, requireTls: false,
     user: null, password: null, from: null, rateLimitPerHour: 200,
   },
+  settings: { defaultRedirection: 'home/', onboardedRedirection: 'home/', helpLink: null, flags: '{}' },
 };
 
 /** Builds the object schema; `complete` requires every key (the merged result). */

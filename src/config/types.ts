@@ -78,4 +78,15 @@ export interface HearthConfig {
     /** Mails an instance may send per sliding hour (default 200, as cozy-stack's sendmail). */
     rateLimitPerHour: number;
   };
+  /** cozy-stack's context values (GET /settings/context, /settings/flags), the same for every instance. */
+  settings: {
+    /** Where the owner lands after login when the instance sets no `default_redirection` (`<slug>/<route>`, default home/). */
+    defaultRedirection: string;
+    /** Where the owner lands after onboarding (default home/). */
+    onboardedRedirection: string;
+    /** The help link apps show (`help_link`), or null (default). */
+    helpLink: string | null;
+    /** Feature flags for every instance, a JSON object (default {}). */
+    flags: string;
+  };
 }

@@ -9,9 +9,10 @@ import { hash, verify } from '@node-rs/argon2';
 import { DEFAULT_KDF_ITERATIONS, derivePassphrase } from '../auth/passphrase.js';
 import { BadRequest, Conflict, NotFound } from '../common/errors.js';
 import { normalizeHost, validateDomain } from './domain.js';
+import { SETTINGS_COLUMNS, SettingsTable } from './registry-settings.js';
 import type {
-  AuthMode, Instance, InstancePatch, InstanceRegistry, InstanceSecrets, NewInstance, PassphraseTokenKind, PassphraseTokenState,
-  PassphraseTokenStore, TwoFactorState, TwoFactorStore,
+  AuthMode, Instance, InstancePatch, InstanceRegistry, InstanceSecrets, InstanceSettings, InstanceSettingsPatch, InstanceSettingsStore,
+  NewInstance, PassphraseTokenKind, PassphraseTokenState, PassphraseTokenStore, TwoFactorState, TwoFactorStore,
 } from './types.js';
 
 const tokenHash = (token: string): string => createHash('sha256').update(token).digest('hex');
@@ -30,13 +31,14 @@ interface Row {
   updated_at: string;
 }
 
-export class SqliteInstanceRegistry implements InstanceRegistry, TwoFactorStore, PassphraseTokenStore {
+export class SqliteInstanceRegistry implements InstanceRegistry, TwoFactorStore, PassphraseTokenStore, InstanceSettingsStore {
   private readonly db: Database.Database;
   private readonly secretCache = new Map<string, InstanceSecrets>();
   /** Host → instance, for the per-request lookup; cleared on every change (one process owns the file). */
   private readonly hostCache = new Map<string, Instance | null>();
 
   private readonly kdfIterations: number;
+  private readonly settingsTable: SettingsTable;
 
   /** `kdfIterations`: for new passphrases (tests use fewer than the production default). */
   constructor(file: string, opts: { kdfIterations?: number } = {}) {
@@ -65,9 +67,11 @@ export class SqliteInstanceRegistry implements InstanceRegistry, TwoFactorStore,
       // Migration: one-time passphrase tokens (sha256 hex), onboarding and reset by mail.
       ['register_token_hash', 'TEXT'], ['reset_token_hash', 'TEXT'], ['reset_token_expires_at', 'INTEGER'],
     ];
-    for (const [name, type] of twoFactorColumns) {
+    // Migration: the settings document's revision, default redirection and theme (settings/); existing rows get the first revision.
+    for (const [name, type] of [...twoFactorColumns, ...SETTINGS_COLUMNS]) {
       if (!cols.includes(name)) this.db.exec(`ALTER TABLE instances ADD COLUMN ${name} ${type}`);
     }
+    this.settingsTable = new SettingsTable(this.db);
   }
 
   /** argon2id of the derived passphrase, for a clear one given to create/modify. */
@@ -183,6 +187,8 @@ export class SqliteInstanceRegistry implements InstanceRegistry, TwoFactorStore,
           pick(patch.publicName, current.publicName), pick(patch.tz, current.tz), pick(patch.diskQuota, current.diskQuota),
           passphraseHash, kdf, new Date().toISOString(), current.id);
       if (patch.passphrase) this.db.prepare('UPDATE instances SET register_token_hash = NULL WHERE id = ?').run(current.id);
+      const docFields = [[patch.locale ?? undefined, current.locale], [patch.email, current.email], [patch.publicName, current.publicName], [patch.tz, current.tz]];
+      if (docFields.some(([v, old]) => v !== undefined && v !== old)) this.settingsTable.bump(current.id);
       if (aliases) {
         this.db.prepare('DELETE FROM aliases WHERE instance_id = ?').run(current.id);
         const addAlias = this.db.prepare('INSERT INTO aliases (alias, instance_id) VALUES (?, ?)');
@@ -287,6 +293,28 @@ export class SqliteInstanceRegistry implements InstanceRegistry, TwoFactorStore,
         .prepare('UPDATE instances SET reset_token_hash = NULL, reset_token_expires_at = NULL WHERE id = ? AND reset_token_hash = ? AND (reset_token_expires_at IS NULL OR reset_token_expires_at > ?)')
         .run(instance.id, tokenHash(token), now);
     return r.changes === 1;
+  }
+
+  /** The row and its settings read in one synchronous step: no other write can come between them, nor after an update. */
+  private settingsNow(instance: Instance): { instance: Instance; settings: InstanceSettings } {
+    const row = this.db.prepare('SELECT * FROM instances WHERE id = ?').get(instance.id) as Row | undefined;
+    const settings = row ? this.settingsTable.read(row.id) : null;
+    if (!row || !settings) throw new NotFound(`no instance for ${instance.domain}`);
+    return { instance: this.toInstance(row), settings };
+  }
+
+  async settings(instance: Instance): Promise<{ instance: Instance; settings: InstanceSettings }> {
+    return this.settingsNow(instance);
+  }
+
+  async updateSettings(instance: Instance, rev: string, patch: InstanceSettingsPatch): Promise<{ instance: Instance; settings: InstanceSettings }> {
+    this.settingsTable.update(instance.id, rev, patch);
+    this.hostCache.clear();
+    return this.settingsNow(instance);
+  }
+
+  async setTheme(instance: Instance, theme: string | null): Promise<void> {
+    this.settingsTable.setTheme(instance.id, theme);
   }
 
   async ping(): Promise<number> {

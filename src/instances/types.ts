@@ -89,6 +89,28 @@ export interface PassphraseTokenStore {
 
 export type InstancePatch = Partial<Omit<NewInstance, 'domain'>>;
 
+/** What the settings document (`io.cozy.settings.instance`, settings/) keeps beside the Instance fields. */
+export interface InstanceSettings {
+  /** The document's revision (`N-hex`): every change of locale, email, public name, tz or default redirection makes a new one. */
+  rev: string;
+  /** cozy-stack's `default_redirection` (`<slug>/<path>`), or null for the configured default. */
+  defaultRedirection: string | null;
+  /** The owner's theme overrides as stored (settings/theme.ts validates them), or null for the defaults. */
+  theme: string | null;
+}
+
+export type InstanceSettingsPatch = Partial<Pick<Instance, 'locale' | 'email' | 'publicName' | 'tz'>> & { defaultRedirection?: string | null };
+
+/** The settings document's storage (the SQLite registry implements it, in the instance's row). */
+export interface InstanceSettingsStore {
+  /** The instance as stored now, with its settings. */
+  settings(instance: Instance): Promise<{ instance: Instance; settings: InstanceSettings }>;
+  /** Applies `patch` only if `rev` is still the current revision (compare-and-swap): Conflict otherwise. */
+  updateSettings(instance: Instance, rev: string, patch: InstanceSettingsPatch): Promise<{ instance: Instance; settings: InstanceSettings }>;
+  /** Stores the theme overrides (JSON text), or null to go back to the defaults. */
+  setTheme(instance: Instance, theme: string | null): Promise<void>;
+}
+
 export interface InstanceRegistry {
   create(input: NewInstance): Promise<Instance>;
   get(domain: string): Promise<Instance | null>;

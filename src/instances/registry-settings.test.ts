@@ -1,0 +1,62 @@
+/** The settings columns of the registry: the migration of an older file, the compare-and-swap, the CLI's bumps. */
+import Database from 'better-sqlite3';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Conflict } from '../common/errors.js';
+import { FIRST_SETTINGS_REV } from './registry-settings.js';
+import { SqliteInstanceRegistry } from './registry-sqlite.js';
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+function file(): string {
+  const d = mkdtempSync(join(tmpdir(), 'hearth-reg-settings-'));
+  dirs.push(d);
+  return join(d, 'registry.sqlite');
+}
+
+describe('settings in the registry', () => {
+  it('migrates a registry without the settings columns: existing rows keep their fields and get the first revision', async () => {
+    const f = file();
+    let reg = new SqliteInstanceRegistry(f, { kdfIterations: 1000 });
+    await reg.create({ domain: 'old.example.org', locale: 'fr', publicName: 'Old', tz: 'Europe/Paris' });
+    await reg.close();
+    const db = new Database(f);
+    for (const col of ['settings_rev', 'default_redirection', 'theme']) db.exec(`ALTER TABLE instances DROP COLUMN ${col}`);
+    db.close();
+
+    reg = new SqliteInstanceRegistry(f, { kdfIterations: 1000 });
+    const inst = (await reg.get('old.example.org'))!;
+    const { instance, settings } = await reg.settings(inst);
+    expect(instance).toMatchObject({ locale: 'fr', publicName: 'Old', tz: 'Europe/Paris' });
+    expect(settings).toEqual({ rev: FIRST_SETTINGS_REV, defaultRedirection: null, theme: null });
+    const next = await reg.updateSettings(inst, FIRST_SETTINGS_REV, { defaultRedirection: 'drive/' });
+    expect(next.settings.rev).toMatch(/^2-[0-9a-f]{32}$/);
+    expect(next.instance.locale).toBe('fr');
+    await reg.close();
+  });
+
+  it('applies a change only from the current revision, and the CLI\'s changes of the document\'s fields make a new one', async () => {
+    const reg = new SqliteInstanceRegistry(file(), { kdfIterations: 1000 });
+    const inst = await reg.create({ domain: 'cas.example.org' });
+    const r1 = (await reg.settings(inst)).settings.rev;
+    const { instance, settings } = await reg.updateSettings(inst, r1, { locale: 'de', publicName: 'Ada', tz: 'UTC', email: 'ada@example.org' });
+    expect(instance).toMatchObject({ locale: 'de', publicName: 'Ada', tz: 'UTC', email: 'ada@example.org' });
+    expect((await reg.findByHost('cas.example.org'))?.locale).toBe('de'); // the host cache was cleared
+    await expect(reg.updateSettings(inst, r1, { locale: 'fr' })).rejects.toBeInstanceOf(Conflict);
+    await reg.modify('cas.example.org', { diskQuota: 1000 });
+    expect((await reg.settings(inst)).settings.rev).toBe(settings.rev); // not a field of the document
+    await reg.modify('cas.example.org', { locale: 'de' });
+    expect((await reg.settings(inst)).settings.rev).toBe(settings.rev); // unchanged value
+    await reg.modify('cas.example.org', { tz: 'Asia/Tokyo' });
+    const r3 = (await reg.settings(inst)).settings.rev;
+    expect(r3).toMatch(/^3-/);
+    await expect(reg.updateSettings(inst, settings.rev, { locale: 'fr' })).rejects.toBeInstanceOf(Conflict);
+    await reg.setTheme(inst, '{"colors":{"primary":"#000000"}}');
+    expect((await reg.settings(inst)).settings).toMatchObject({ rev: r3, theme: '{"colors":{"primary":"#000000"}}' });
+    await reg.close();
+  });
+});

@@ -1,0 +1,58 @@
+/**
+ * The instance theme: `GET /settings/theme.css` (no token: apps import it with a <link>, which sends
+ * no Authorization header, and public pages such as share links and the login page need it too; it
+ * holds nothing private, as cozy-stack's theme.css asset), `GET /settings/theme` (the effective
+ * values and the defaults), `PUT /settings/theme` and `DELETE /settings/theme` (the owner, or a
+ * token with PUT on io.cozy.settings, as the avatar).
+ */
+import type { FastifyInstance } from 'fastify';
+import { BadRequest } from '../common/errors.js';
+import { instanceOf } from '../data/http/context.js';
+import { requireOwner } from '../auth/owner.js';
+import { SETTINGS_DOCTYPE, settingsCaller, anyToken, type SettingsDeps } from './access.js';
+import { checkTheme, DEFAULT_THEME, effectiveTheme, themeCss, type Theme } from './theme.js';
+
+const JSONAPI = 'application/vnd.api+json';
+
+function resource(theme: Theme) {
+  return { type: SETTINGS_DOCTYPE, id: 'io.cozy.settings.theme', attributes: theme, meta: { defaults: DEFAULT_THEME }, links: { self: '/settings/theme', css: '/settings/theme.css' } };
+}
+
+function attributesOf(body: unknown): Record<string, unknown> {
+  const b = body as Record<string, unknown> | undefined;
+  const data = b?.data as Record<string, unknown> | undefined;
+  const a = data ? data.attributes : b;
+  if (typeof a !== 'object' || a === null || Array.isArray(a)) {
+    throw new BadRequest('send {"data":{"attributes":{"colors":{"primary":"#1d4ed8"},"dark_colors":{…},"font_family":"Lato, sans-serif"}}} (or the attributes alone)');
+  }
+  return a as Record<string, unknown>;
+}
+
+export function registerThemeRoutes(app: FastifyInstance, deps: SettingsDeps): void {
+  app.get('/settings/theme.css', async (req, reply) => {
+    const { settings } = await deps.store.settings(instanceOf(req));
+    const { css, etag } = themeCss(effectiveTheme(settings.theme));
+    void reply.header('ETag', etag).header('Cache-Control', 'public, no-cache');
+    if (String(req.headers['if-none-match'] ?? '').split(',').map((s) => s.trim()).includes(etag)) return reply.code(304).send();
+    return reply.type('text/css; charset=utf-8').send(css);
+  });
+
+  app.get('/settings/theme', async (req, reply) => {
+    const c = await settingsCaller(deps, req, anyToken, 'read the theme');
+    const { settings } = await deps.store.settings(c.instance);
+    return reply.type(JSONAPI).send({ data: resource(effectiveTheme(settings.theme)) });
+  });
+
+  app.put('/settings/theme', { bodyLimit: 16 * 1024 }, async (req, reply) => {
+    const { instance } = await requireOwner(deps, req, 'PUT');
+    const overrides = checkTheme(attributesOf(req.body));
+    await deps.store.setTheme(instance, Object.keys(overrides).length ? JSON.stringify(overrides) : null);
+    return reply.type(JSONAPI).send({ data: resource(effectiveTheme(JSON.stringify(overrides))) });
+  });
+
+  app.delete('/settings/theme', async (req, reply) => {
+    const { instance } = await requireOwner(deps, req, 'PUT');
+    await deps.store.setTheme(instance, null);
+    return reply.code(204).send();
+  });
+}
