@@ -49,7 +49,7 @@ export function validSlug(slug: unknown, what = 'slug'): string {
   return slug;
 }
 
-function readManifest(baseDir: string | null, setting: string, slug: string, file: string): { dir: string; json: Record<string, unknown> } {
+export function readManifest(baseDir: string | null, setting: string, slug: string, file: string): { dir: string; json: Record<string, unknown> } {
   if (!baseDir) throw new PermanentJobError(`no directory is configured for this code: set ${setting}`);
   const dir = resolve(baseDir, slug);
   const path = join(dir, file);
