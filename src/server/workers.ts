@@ -1,6 +1,7 @@
 /** The workers of this server, each built with its dependencies (called by compose.ts only). */
 import type { Logger } from 'pino';
 import type { TokenService } from '../auth/tokens.js';
+import type { EventBus } from '../common/bus.js';
 import type { HearthConfig } from '../config/types.js';
 import type { DocStore } from '../data/store.js';
 import type { Vfs } from '../files/vfs.js';
@@ -15,6 +16,8 @@ import { cleanClientsWorker, cleanOldTrashedWorker, logWorker, sendmailWorker, t
 export interface WorkerDeps {
   config: HearthConfig;
   vfs: Vfs;
+  /** Where the thumbnail worker says it made a file's thumbnails (io.cozy.files.thumbnails, for realtime). */
+  bus?: EventBus;
   mailer: Mailer;
   storeOf(instance: Instance): DocStore;
   perms: PermissionResolver;
@@ -35,8 +38,8 @@ export function buildWorkers(deps: WorkerDeps): WorkerDef[] {
     trashFilesWorker({ vfs }),
     cleanOldTrashedWorker({ vfs, config }),
     cleanClientsWorker({ storeOf }),
-    createThumbnailWorker({ vfs, linkSecret: deps.linkSecret }),
-    createThumbnailCheckWorker({ vfs, linkSecret: deps.linkSecret }),
+    createThumbnailWorker({ vfs, linkSecret: deps.linkSecret, ...(deps.bus ? { bus: deps.bus } : {}) }),
+    createThumbnailCheckWorker({ vfs, linkSecret: deps.linkSecret, ...(deps.bus ? { bus: deps.bus } : {}) }),
     createKonnectorWorker({ config, perms: deps.perms, tokens: deps.tokens, publicUrl }),
     createServiceWorker({ config, perms: deps.perms, tokens: deps.tokens, publicUrl }),
   ];

@@ -6,3 +6,4 @@ declare module 'pouchdb-replication';
 declare module 'pouchdb-selector-core';
 declare module 'pouchdb-collate';
 declare module 'cozy-stack-client';
+declare module 'cozy-realtime';

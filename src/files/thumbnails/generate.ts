@@ -4,9 +4,12 @@
  * fsynced, renamed: never a half thumbnail), then, under the file system's lock, the file document
  * names them (`internal_thumbnails`, state.ts) and gets its exact `metadata.width|height` — only if
  * its content is still the one rendered. The thumbnails it named before are removed after the
- * commit; on any failure the new blobs are removed, and the file is left as it was.
+ * commit; on any failure the new blobs are removed, and the file is left as it was. Once made, an
+ * io.cozy.files.thumbnails CREATED event per format goes on the bus (cozy-stack's worker/thumbnail: `{_id, format}`,
+ * large to tiny), for the realtime subscribers of that synthetic doctype.
  */
 import { Readable } from 'node:stream';
+import type { EventBus } from '../../common/bus.js';
 import { NotFound } from '../../common/errors.js';
 import type { Doc } from '../../data/store.js';
 import type { Instance } from '../../instances/types.js';
@@ -21,7 +24,11 @@ export interface ThumbnailDeps {
   vfs: Vfs;
   /** The instance's session secret, from which the thumbnails' link secret is derived (FilesDeps.linkSecret). */
   linkSecret(instance: Instance): Promise<Uint8Array>;
+  /** Told when a file's thumbnails are made (io.cozy.files.thumbnails events); none without it. */
+  bus?: EventBus;
 }
+
+export const THUMBNAILS_DOCTYPE = 'io.cozy.files.thumbnails';
 
 export type ThumbOutcome = 'made' | 'fresh' | 'skipped';
 
@@ -85,6 +92,9 @@ export async function makeThumbnails(deps: ThumbnailDeps, instance: Instance, fi
       return 'skipped';
     }
     await fs.dropThumbs(instance, replaced.filter((k) => !written().includes(k)));
+    for (const format of [...THUMB_FORMATS].reverse()) {
+      deps.bus?.publish({ domain: instance.domain, doctype: THUMBNAILS_DOCTYPE, id: fileId, verb: 'CREATED', doc: { _id: fileId, format } });
+    }
     return 'made';
   } catch (err) {
     await fs.dropThumbs(instance, written());
