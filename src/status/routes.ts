@@ -30,10 +30,11 @@ export async function runStatus(checks: StatusCheck[]): Promise<StatusReport> {
         report[c.name] = `unhealthy: ${(err as Error).message}`;
         report.latency[c.name] = `${(performance.now() - start).toFixed(3)}ms`;
         report.status = 'KO';
-        report.message = `${c.name} is unhealthy`;
       }
     }),
   );
+  const failing = checks.map((c) => c.name).filter((name) => report[name] !== 'healthy');
+  if (failing.length) report.message = `${failing.join(', ')} ${failing.length > 1 ? 'are' : 'is'} unhealthy`;
   return report;
 }
 
@@ -46,7 +47,8 @@ export function versionInfo(dev: boolean) {
 export function registerStatusRoutes(app: FastifyInstance, checks: StatusCheck[], dev: boolean): void {
   app.get('/status', async (_req, reply) => {
     const report = await runStatus(checks);
-    return reply.code(report.status === 'OK' ? 200 : 502).send(report);
+    // 503 when a dependency is down (cozy-stack answers 502; load balancers and probes only need a non-2xx)
+    return reply.code(report.status === 'OK' ? 200 : 503).send(report);
   });
   app.get('/version', async () => versionInfo(dev));
   app.get('/connection_check', async (_req, reply) => reply.code(204).send());
