@@ -28,13 +28,22 @@ import { buildPublicApp, securityHeaders } from './public.js';
 import { InProcessLocks } from '../common/locks.js';
 import { LocalBlobStore } from '../files/blobs/local.js';
 import { Vfs } from '../files/vfs.js';
-import { MemoryLockEngine } from '../files/dav/locks.js';
+import { SqliteLockEngine } from '../files/dav/locks-sqlite.js';
 import { fsck } from '../files/fsck.js';
 import { accountTransforms } from '../jobs/sandbox/accounts.js';
+import { chainTransforms } from '../data/http/context.js';
+import { fileDocTransforms } from '../files/data-view.js';
 import { createJobSystem, type JobSystem } from './jobs.js';
 import { registerJobsAdminRoutes } from '../jobs/admin-routes.js';
-import { buildWorkers } from './workers.js';
+import { buildWorkers, publicUrl } from './workers.js';
+import { NotificationCenter } from '../notifications/center.js';
 import { thumbnailJobFor } from '../files/thumbnails/workers.js';
+import { AvatarStore } from '../settings/avatar.js';
+import { HearthMetrics } from '../ops/metrics.js';
+import { InProcessHub, type RealtimeHub } from '../realtime/hub.js';
+import { realtimeView } from '../realtime/view.js';
+import { opsStatusChecks, smtpConfigured, smtpProbe } from '../ops/status-checks.js';
+import { registerOpsAdminRoutes } from '../ops/admin-routes.js';
 
 export interface Hearth {
   config: HearthConfig;
@@ -53,6 +62,12 @@ export interface Hearth {
   vfs: Vfs;
   /** The job engine and the scheduler of triggers. */
   jobs: JobSystem;
+  /** The notification center (POST /notifications; `pushStack` for the stack's own `system` notifications). */
+  notifications: NotificationCenter;
+  /** Prometheus metrics (admin GET /metrics); `metrics.countRealtimeConnections(fn)` wires the realtime gauge. */
+  metrics: HearthMetrics;
+  /** The realtime hub (WebSocket and SSE subscribers, fed by the bus); connectionCount() feeds the metrics. */
+  realtime: RealtimeHub;
   publicApp: FastifyInstance;
   adminApp: FastifyInstance;
   close(): Promise<void>;
@@ -62,12 +77,14 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
   const dataDir = resolve(config.dataDir);
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const bus = new InProcessBus();
+  const realtime = new InProcessHub(bus, realtimeView);
   const sqliteRegistry = new SqliteInstanceRegistry(join(dataDir, 'registry.sqlite'));
   const stores = new SqliteDocStoreFactory(dataDir, bus, {
     attachmentMaxBytes: config.data.attachmentMaxBytes,
     groupCommitMs: config.data.groupCommitMs,
   });
   const sessions = new SessionStore(join(dataDir, 'sessions.sqlite'));
+  const davLocks = new SqliteLockEngine(join(dataDir, 'dav-locks.sqlite'));
   const lockout = new LockOut(LOGIN_LOCKOUT);
   const storeOf = (instance: Instance) => stores.open(instance.domain, instance.id);
   // blobs live next to docs.sqlite, in instances/<id>/files/: destroying an instance removes both
@@ -83,6 +100,7 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
       await sqliteRegistry.destroy(domain);
       if (instance) await stores.destroy(instance.id);
       if (instance) sessions.deleteAll(instance);
+      if (instance) await davLocks.dropNamespace(instance.id);
       await jobs.dropDomain(domain);
     },
   });
@@ -122,14 +140,28 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
       },
     },
   ];
+  // its worker delivers the notifications of `at`; it reads the job system when it runs (built just below)
+  const notifications = new NotificationCenter({ config, storeOf, logger, link: publicUrl, jobs: () => jobs, secret: async (instance) => (await registry.secrets(instance)).session });
   const jobs: JobSystem = createJobSystem({
     dataDir, bus, logger, registry: sqliteRegistry,
-    workers: buildWorkers({ config, vfs, mailer, storeOf, perms, tokens, registry: sqliteRegistry, logger, linkSecret: async (instance) => (await registry.secrets(instance)).session }),
+    workers: [...buildWorkers({ config, vfs, bus, mailer, storeOf, perms, tokens, registry: sqliteRegistry, logger, linkSecret: async (instance) => (await registry.secrets(instance)).session }), notifications.worker()],
     eventHooks: [{ doctype: 'io.cozy.files', jobFor: thumbnailJobFor }],
   });
   const shutdown = new AbortController();
   const oauth = { clients: new OAuthClients(storeOf, async (instance) => (await registry.secrets(instance)).session), tokens, limiter: new MemoryRateLimiter() };
-  const publicApp = await buildPublicApp({ config, registry, logger, checks, bus, perms, storeOf, oauth, auth: { sessions, lockout, limiter: oauth.limiter, mailer, twoFactor: sqliteRegistry, passphraseTokens: sqliteRegistry }, vfs, davLocks: new MemoryLockEngine(), shutdown: shutdown.signal, jobs, transforms: accountTransforms(async (instance) => (await registry.secrets(instance)).session) });
+  checks.push(...opsStatusChecks({
+    jobs: jobs.engine.broker, sessions,
+    firstInstance: async () => (await registry.list())[0] ?? null,
+    stillThere: async (instance) => (await sqliteRegistry.get(instance.domain))?.id === instance.id,
+    pingDocs: (instance) => stores.open(instance.domain, instance.id).ping(),
+    ...(smtpConfigured(config) ? { smtpProbe: () => smtpProbe(config.mail) } : {}),
+  }));
+  const metrics = new HearthMetrics({ dataDir, instanceCount: () => registry.count() });
+  const unobserveJobs = metrics.observeJobs(bus);
+  metrics.countRealtimeConnections(() => realtime.connectionCount());
+  const publicApp = await buildPublicApp({ notifications, metrics, realtime, config, registry, logger, checks, bus, perms, storeOf, oauth, auth: { sessions, lockout, limiter: oauth.limiter, mailer, twoFactor: sqliteRegistry, passphraseTokens: sqliteRegistry }, vfs, davLocks, shutdown: shutdown.signal, jobs,
+    // avatars in instances/<id>/avatar/, removed with the instance's folder
+    settings: { store: sqliteRegistry, avatars: new AvatarStore(join(dataDir, 'instances')) }, transforms: chainTransforms(accountTransforms(async (instance) => (await registry.secrets(instance)).session), fileDocTransforms) });
   const adminApp = Fastify({ loggerInstance: logger.child({ server: 'admin' }) as FastifyBaseLogger, bodyLimit: 1024 * 1024 });
   adminApp.setErrorHandler(errorHandler);
   adminApp.addHook('onSend', async (req, reply, payload) => {
@@ -148,19 +180,23 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
     fsck: (instance, clean) => fsck(vfs.fs, instance, { clean }),
   });
   registerJobsAdminRoutes(adminApp, { registry, engine: jobs.engine, scheduler: jobs.scheduler, bus });
+  await registerOpsAdminRoutes(adminApp, { metrics, publicDocument: () => publicApp.swagger() as Record<string, unknown>, version: versionInfo(config.dev).version, exampleInstance: config.dev ? config.devInstance : 'alice.example.org' });
   await jobs.start();
   let closing: Promise<void> | null = null;
   return {
-    config, logger, bus, registry, tokens, sessions, lockout, perms, mailer, appToken, storeOf, vfs, jobs, publicApp, adminApp,
+    config, logger, bus, registry, tokens, sessions, lockout, perms, mailer, appToken, storeOf, vfs, jobs, notifications, metrics, realtime, publicApp, adminApp,
     close() {
       closing ??= (async () => {
         shutdown.abort();
         await Promise.all([publicApp.close(), adminApp.close()]);
+        realtime.close();
         await jobs.close();
+        unobserveJobs();
         await stores.close();
         await mailer.close();
         await sqliteRegistry.close();
         sessions.close();
+        davLocks.close();
       })();
       return closing;
     },

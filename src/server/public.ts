@@ -6,7 +6,9 @@ import { NotFound } from '../common/errors.js';
 import type { HearthConfig } from '../config/types.js';
 import type { Instance, InstanceRegistry } from '../instances/types.js';
 import { registerDataRoutes, type DataDeps } from '../data/routes.js';
-import { registerStatusRoutes, type StatusCheck } from '../status/routes.js';
+import { registerStatusRoutes, versionInfo, type StatusCheck } from '../status/routes.js';
+import type { HearthMetrics } from '../ops/metrics.js';
+import { registerOpenApi } from '../ops/openapi.js';
 import { registerOAuthRoutes, type OAuthDeps } from '../oauth/routes.js';
 import { registerAuthRoutes, type AuthDeps } from '../auth/routes.js';
 import { registerPermissionRoutes } from '../permissions/routes.js';
@@ -18,6 +20,13 @@ import type { DavLockEngine } from '../files/dav/locks.js';
 import { errorHandler } from './http-errors.js';
 import { registerJobsRoutes } from '../jobs/routes.js';
 import type { JobSystem } from './jobs.js';
+import { registerSettingsRoutes } from '../settings/routes.js';
+import type { AvatarStore } from '../settings/avatar.js';
+import type { InstanceSettingsStore } from '../instances/types.js';
+import { registerNotificationRoutes } from '../notifications/routes.js';
+import type { NotificationCenter } from '../notifications/center.js';
+import { registerRealtimeRoutes } from '../realtime/routes.js';
+import type { RealtimeHub } from '../realtime/hub.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -26,7 +35,7 @@ declare module 'fastify' {
 }
 
 /** Routes that answer on any host (no instance needed). */
-const GLOBAL = new Set(['/status', '/version', '/connection_check']);
+const GLOBAL = new Set(['/status', '/version', '/connection_check', '/openapi.json']);
 
 export interface PublicDeps extends DataDeps {
   config: HearthConfig;
@@ -41,6 +50,14 @@ export interface PublicDeps extends DataDeps {
   davLocks: DavLockEngine;
   /** The job engine and scheduler, behind /jobs. */
   jobs: Pick<JobSystem, 'engine' | 'scheduler'>;
+  /** The settings document and theme (the SQLite registry), and the avatars on disk (/settings, /public/avatar). */
+  settings: { store: InstanceSettingsStore; avatars: AvatarStore };
+  /** The notification center, behind /notifications. */
+  notifications: NotificationCenter;
+  /** Prometheus metrics (ops/metrics.ts): every response is timed by its route pattern. */
+  metrics?: HearthMetrics;
+  /** The realtime hub (built on the bus), behind /realtime. */
+  realtime: RealtimeHub;
 }
 
 /**
@@ -76,6 +93,9 @@ export async function buildPublicApp(deps: PublicDeps): Promise<FastifyInstance>
   app.setNotFoundHandler((req, reply) => {
     errorHandler(new NotFound(`no route for ${req.method} ${req.url.split('?')[0]}`), req, reply);
   });
+  // first: the OpenAPI document is built from every route registered after it (ops/openapi.ts)
+  await registerOpenApi(app, { version: versionInfo(deps.config.dev).version });
+  deps.metrics?.instrument(app);
   // Browser PouchDB and web apps: credentials allowed, the origin reflected (cozy-stack's /data rules).
   await app.register(cors, {
     origin: true,
@@ -104,5 +124,10 @@ export async function buildPublicApp(deps: PublicDeps): Promise<FastifyInstance>
   registerFilesRoutes(app, { perms: deps.perms, vfs: deps.vfs, linkSecret: async (instance) => (await deps.registry.secrets(instance)).session });
   registerDavRoutes(app, { perms: deps.perms, vfs: deps.vfs, locks: deps.davLocks });
   registerJobsRoutes(app, { perms: deps.perms, engine: deps.jobs.engine, scheduler: deps.jobs.scheduler, limiter: deps.auth.limiter });
+  registerSettingsRoutes(app, {
+    ...deps.settings, config: deps.config, bus: deps.bus, registry: deps.registry, sessions: deps.auth.sessions, perms: deps.perms, twoFactor: deps.auth.twoFactor,
+  });
+  registerNotificationRoutes(app, { center: deps.notifications, config: deps.config, storeOf: deps.storeOf, perms: deps.perms, registry: deps.registry, sessions: deps.auth.sessions });
+  await registerRealtimeRoutes(app, { hub: deps.realtime, perms: deps.perms, vfs: deps.vfs, logger: deps.logger });
   return app;
 }
