@@ -3,7 +3,8 @@
  * `node --import tsx bench/hearth-server.ts <dataDir>` (data.bench.ts runs it compiled). Same config as the tests
  * (testConfig: loopback, group commit on the next tick, fsync on commit, logs silent),
  * one instance `localhost:<port>`, a CLI token for every `io.cozy.bench.*` doctype and one for
- * `io.cozy.files` (files.bench.ts). Prints one JSON line {port, domain, token, filesToken}; SIGTERM closes it cleanly (so that
+ * `io.cozy.files` (files.bench.ts), one for `io.cozy.contacts` (realtime.bench.ts). Prints one JSON line
+ * {port, domain, token, filesToken, contactsToken}; SIGTERM closes it cleanly (so that
  * `--cpu-prof` can write its profile).
  */
 import { pino } from 'pino';
@@ -24,5 +25,6 @@ const instance = (await hearth.registry.get(domain)) ?? (await hearth.registry.c
 // cli tokens live 30 minutes: far longer than a bench run
 const token = await hearth.tokens.issue(instance, { aud: 'cli', sub: 'bench', scope: 'io.cozy.bench.*' });
 const filesToken = await hearth.tokens.issue(instance, { aud: 'cli', sub: 'bench', scope: 'io.cozy.files' });
-process.stdout.write(JSON.stringify({ port, domain, token, filesToken }) + '\n');
+const contactsToken = await hearth.tokens.issue(instance, { aud: 'cli', sub: 'bench', scope: 'io.cozy.contacts' });
+process.stdout.write(JSON.stringify({ port, domain, token, filesToken, contactsToken }) + '\n');
 process.on('SIGTERM', () => void hearth.close().then(() => process.exit(0)));
