@@ -139,14 +139,14 @@ describe('admin API: tokens, status, version', () => {
     expect((await post({ domain: 'nobody.example.org', audience: 'cli', scope: 'io.cozy.files' })).statusCode).toBe(404);
   });
 
-  it('serves /status (503 when KO) and /version', async () => {
+  it('serves /status (502 when KO) and /version', async () => {
     const { app } = await setup();
     expect((await app.inject({ url: '/status', headers: auth })).json()).toMatchObject({ status: 'OK' });
     expect((await app.inject({ url: '/version', headers: auth })).json()).toMatchObject({ version: '0.1.0', build_mode: 'test' });
     await app.close();
     const ko = await setup(testConfig(), { status: async () => ({ status: 'KO', registry: 'down' }) });
     const res = await ko.app.inject({ url: '/status', headers: auth });
-    expect(res.statusCode).toBe(503);
+    expect(res.statusCode).toBe(502);
     expect(res.json()).toEqual({ status: 'KO', registry: 'down' });
   });
 });

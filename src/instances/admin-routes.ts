@@ -199,7 +199,7 @@ export async function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps)
   });
   app.get('/status', async (_req, reply) => {
     const status = await deps.status();
-    return reply.code(status.status === 'OK' ? 200 : 503).send(status);
+    return reply.code(status.status === 'OK' ? 200 : 502).send(status);
   });
   app.get('/version', async () => deps.version);
 }

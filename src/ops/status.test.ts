@@ -42,29 +42,29 @@ describe('GET /status', () => {
     }
   });
 
-  it('answers 503 KO naming the dependency when the jobs database is closed, on both ports', async () => {
+  it('answers 502 KO naming the dependency when the jobs database is closed, on both ports', async () => {
     const h = await startTestHearth();
     try {
       await h.hearth.jobs.engine.broker.close();
       const res = await h.req('GET', '/status');
-      expect(res.status).toBe(503);
+      expect(res.status).toBe(502);
       expect(res.body).toMatchObject({ status: 'KO', message: 'jobs is unhealthy', registry: 'healthy', sessions: 'healthy', docs: 'healthy' });
       expect(res.body.jobs).toMatch(/^unhealthy: .*not open/);
       expect(res.body.latency.jobs).toMatch(LATENCY);
       const admin = await h.hearth.adminApp.inject({ url: '/status', headers: { authorization: 'Basic ' + Buffer.from('admin:admin-secret').toString('base64') } });
-      expect(admin.statusCode).toBe(503);
+      expect(admin.statusCode).toBe(502);
       expect(admin.json()).toMatchObject({ status: 'KO', jobs: expect.stringMatching(/^unhealthy/) });
     } finally {
       await h.close();
     }
   });
 
-  it('answers 503 naming fs when the data directory is gone (root ignores permissions: it is removed instead)', async () => {
+  it('answers 502 naming fs when the data directory is gone (root ignores permissions: it is removed instead)', async () => {
     const h = await startTestHearth();
     try {
       rmSync(h.dataDir, { recursive: true, force: true });
       const res = await h.req('GET', '/status');
-      expect(res.status).toBe(503);
+      expect(res.status).toBe(502);
       expect(res.body).toMatchObject({ status: 'KO', message: 'fs is unhealthy' });
       expect(res.body.fs).toMatch(/^unhealthy: ENOENT/);
     } finally {
@@ -78,7 +78,7 @@ describe('GET /status', () => {
       await h.hearth.jobs.engine.broker.close();
       h.hearth.sessions.close();
       const res = await h.req('HEAD', '/status');
-      expect(res.status).toBe(503);
+      expect(res.status).toBe(502);
       const body = (await h.req('GET', '/status')).body;
       expect(body.message).toBe('jobs, sessions are unhealthy');
       expect(body.sessions).toMatch(/^unhealthy: /);
@@ -103,7 +103,7 @@ describe('GET /status', () => {
     const dead = await startTestHearth(smtpConfig(port));
     try {
       const res = await dead.req('GET', '/status');
-      expect(res.status).toBe(503);
+      expect(res.status).toBe(502);
       expect(res.body.message).toBe('smtp is unhealthy');
       expect(res.body.smtp).toMatch(new RegExp(`^unhealthy: cannot reach the SMTP server 127\\.0\\.0\\.1:${port}`));
     } finally {
@@ -118,7 +118,7 @@ describe('GET /status', () => {
     const h = await startTestHearth(smtpConfig(port));
     try {
       const res = await h.req('GET', '/status');
-      expect(res.status).toBe(503);
+      expect(res.status).toBe(502);
       expect(res.body.smtp).toMatch(/^unhealthy: .*(Greeting never received|did not answer|timeout)/i);
       expect(res.body).toMatchObject({ jobs: 'healthy', registry: 'healthy' });
     } finally {

@@ -47,8 +47,8 @@ export function versionInfo(dev: boolean) {
 export function registerStatusRoutes(app: FastifyInstance, checks: StatusCheck[], dev: boolean): void {
   app.get('/status', async (_req, reply) => {
     const report = await runStatus(checks);
-    // 503 when a dependency is down (cozy-stack answers 502; load balancers and probes only need a non-2xx)
-    return reply.code(report.status === 'OK' ? 200 : 503).send(report);
+    // 502 when a dependency is down, as cozy-stack (web/status): existing probes and clients expect it
+    return reply.code(report.status === 'OK' ? 200 : 502).send(report);
   });
   app.get('/version', async () => versionInfo(dev));
   app.get('/connection_check', async (_req, reply) => reply.code(204).send());
