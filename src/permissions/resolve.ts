@@ -155,6 +155,8 @@ export class PermissionResolver {
     const existing = await this.load(instance, sourceId);
     if (existing && scope === null) return;
     const permissions = Object.fromEntries(rules.map((r, i) => [`rule${i}`, { ...r } as unknown as Doc]));
+    // every konnector or service run grants its manifest's rules: write (a revision, an event) only when they changed
+    if (existing && existing.type === kind && JSON.stringify(existing.permissions) === JSON.stringify(permissions)) return;
     const doc: Doc = { _id: sourceId, type: kind, source_id: sourceId, permissions };
     if (existing) doc._rev = existing._rev as string;
     await this.storeOf(instance).put(PERMISSIONS_DOCTYPE, doc);

@@ -26,6 +26,20 @@ describe('service tokens', () => {
     expect((await h.req('GET', '/data/io.cozy.bills/b1', { token: await svc('budget', h.other) })).status).toBe(400);
   });
 
+  it('come from a grant written only when the rules change (a run per job rewrites nothing)', async () => {
+    const store = h.hearth.storeOf(h.instance);
+    const rev = async () => (await store.get('io.cozy.permissions', 'io.cozy.apps/budget'))?._rev;
+    const before = await rev();
+    await h.hearth.perms.grant(h.instance, 'app', 'budget', 'io.cozy.bills:GET');
+    expect(await rev()).toBe(before);
+    await h.hearth.perms.grant(h.instance, 'app', 'budget', 'io.cozy.bills:GET,POST');
+    const changed = await rev();
+    expect(changed).not.toBe(before);
+    expect((await h.req('POST', '/data/io.cozy.bills/', { token: await svc('budget'), body: { amount: 1 } })).status).toBe(201);
+    await h.hearth.perms.grant(h.instance, 'app', 'budget', 'io.cozy.bills:GET');
+    expect((await h.req('POST', '/data/io.cozy.bills/', { token: await svc('budget'), body: { amount: 1 } })).status).toBe(403);
+  });
+
   it('leave app tokens bound to their session', async () => {
     const app = await h.hearth.tokens.issue(h.instance, { aud: 'app', sub: 'budget' });
     expect((await h.req('GET', '/data/io.cozy.bills/b1', { token: app })).status).toBe(400);
