@@ -6,6 +6,7 @@
  */
 import { Readable } from 'node:stream';
 import { BadRequest } from '../../common/errors.js';
+import { uploadBody } from '../http/body.js';
 import { parseRanges, partialContent } from '../ranges.js';
 import { isDir, parentPath } from '../types.js';
 import type { DavRequest } from './context.js';
@@ -68,7 +69,8 @@ export async function put(dav: DavRequest): Promise<void> {
   const size = dav.header('transfer-encoding') === undefined && len !== undefined && /^\d+$/.test(len) ? Number(len) : undefined;
   const md5 = dav.header('content-md5');
   const mime = dav.header('content-type');
-  const file = { body: dav.body() ?? Readable.from([]), ...(size === undefined ? {} : { size }), ...(md5 ? { md5 } : {}), ...(mime ? { mime } : {}) };
+  // the request is not handed over (see uploadBody): a refusal mid-stream must not destroy the socket before the answer
+  const file = { body: dav.body() === undefined ? Readable.from([]) : uploadBody(dav.req.raw), ...(size === undefined ? {} : { size }), ...(md5 ? { md5 } : {}), ...(mime ? { mime } : {}) };
   const doc = existing
     ? await dav.fs.overwrite(dav.instance, existing._id, file)
     : await dav.fs.upload(dav.instance, { ...file, dirId: parent._id, name });

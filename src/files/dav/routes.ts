@@ -7,6 +7,7 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { NotFound } from '../../common/errors.js';
+import { closeOnUnreadBody } from '../http/body.js';
 import { get, put } from './content.js';
 import { DavRequest, type DavDeps } from './context.js';
 import { copyOrMove } from './copymove.js';
@@ -71,6 +72,7 @@ export function registerDavRoutes(app: FastifyInstance, deps: DavDeps): void {
     // bodies stay streams: PUT hands them to the file system, the others read their XML
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser('*', (_req, payload, done) => done(null, payload));
+    closeOnUnreadBody(scope);
     scope.setErrorHandler(davErrorHandler);
     const handle = handler(deps);
     for (const url of [DAV_ROOT, `${DAV_ROOT}/*`]) {

@@ -33,6 +33,11 @@ export function uploadBody(raw: IncomingMessage): Readable {
 export function rawBodies(scope: FastifyInstance): void {
   scope.removeAllContentTypeParsers();
   scope.addContentTypeParser('*', (_req, _payload, done) => done(null, undefined));
+  closeOnUnreadBody(scope);
+}
+
+/** In `scope`, an answer sent before the whole body was read closes the connection. */
+export function closeOnUnreadBody(scope: FastifyInstance): void {
   scope.addHook('onSend', async (req, reply, payload) => {
     if (!req.raw.complete) reply.header('connection', 'close');
     return payload;

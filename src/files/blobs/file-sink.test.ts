@@ -1,0 +1,130 @@
+/**
+ * The upload sink on real files: whatever the chunking, the file holds exactly the body and the
+ * hash is the body's; buffers go back to the pool; a failure waits for the writes in flight.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough, Readable } from 'node:stream';
+import { afterAll, describe, expect, it } from 'vitest';
+import { BufferPool } from './buffer-pool.js';
+import { streamToFd } from './file-sink.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'hearth-sink-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+let n = 0;
+
+/** Streams `chunks` through the sink into a new file; returns what the file and the hash hold. */
+async function sink(chunks: Buffer[], pool: BufferPool, opts: { maxInFlight?: number; syncEvery?: number; limit?: number } = {}) {
+  const path = join(dir, `f${n++}`);
+  const fd = openSync(path, 'wx');
+  const hash = createHash('md5');
+  try {
+    const size = await streamToFd(fd, Readable.from(chunks, { objectMode: false }), hash, pool, {
+      maxInFlight: opts.maxInFlight ?? 2,
+      syncEvery: opts.syncEvery ?? 1e12,
+      check: (_c, total) => {
+        if (opts.limit !== undefined && total > opts.limit) throw new Error('over the limit');
+      },
+    });
+    return { size, file: readFileSync(path), md5: hash.digest('hex') };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** `total` random bytes cut into pieces of the given sizes, cycling. */
+function cut(total: number, sizes: number[]): { whole: Buffer; chunks: Buffer[] } {
+  const whole = randomBytes(total);
+  const chunks: Buffer[] = [];
+  for (let at = 0, i = 0; at < total; i++) {
+    const len = Math.min(sizes[i % sizes.length]!, total - at);
+    chunks.push(whole.subarray(at, at + len));
+    at += len;
+  }
+  return { whole, chunks };
+}
+
+const md5 = (b: Buffer) => createHash('md5').update(b).digest('hex');
+
+describe('streamToFd', () => {
+  it('writes a body smaller than one batch straight from its chunks, without touching the pool', async () => {
+    const pool = new BufferPool(4096, 4);
+    const { whole, chunks } = cut(3000, [7, 100, 1000]);
+    const out = await sink(chunks, pool);
+    expect(out.size).toBe(3000);
+    expect(out.file.equals(whole)).toBe(true);
+    expect(out.md5).toBe(md5(whole));
+    expect(pool.kept).toBe(0);
+  });
+
+  it('writes any chunking of a larger body exactly, with the batches in flight capped, and gives the buffers back', async () => {
+    for (const [sizes, inFlight] of [[[1], 1], [[999, 1, 4097], 2], [[8192], 3], [[50_000], 2], [[4096], 1]] as Array<[number[], number]>) {
+      const pool = new BufferPool(4096, 8);
+      const { whole, chunks } = cut(100_000 + sizes[0]!, sizes);
+      const out = await sink(chunks, pool, { maxInFlight: inFlight, syncEvery: 10_000 });
+      expect(out.size, `chunks of ${sizes.join('/')}`).toBe(whole.length);
+      expect(out.file.equals(whole), `chunks of ${sizes.join('/')}`).toBe(true);
+      expect(out.md5).toBe(md5(whole));
+      expect(pool.kept).toBeGreaterThan(0);
+      expect(pool.kept).toBeLessThanOrEqual(inFlight + 1);
+    }
+  });
+
+  it('an empty body writes nothing', async () => {
+    const out = await sink([], new BufferPool(4096, 2));
+    expect(out.size).toBe(0);
+    expect(out.file.length).toBe(0);
+    expect(out.md5).toBe(md5(Buffer.alloc(0)));
+  });
+
+  it('stops at the check, destroys the body and rejects only once its writes are done', async () => {
+    const pool = new BufferPool(4096, 8);
+    const { chunks } = cut(200_000, [5000]);
+    await expect(sink(chunks, pool, { limit: 60_000 })).rejects.toThrow('over the limit');
+    expect(pool.kept).toBeGreaterThan(0); // the buffers of the writes in flight came back
+  });
+
+  it('rejects when the body fails, and when it is destroyed before or while it is read', async () => {
+    const pool = new BufferPool(4096, 8);
+    const failing = new PassThrough();
+    const path = join(dir, `f${n++}`);
+    const fd = openSync(path, 'wx');
+    const p = streamToFd(fd, failing, createHash('md5'), pool, { maxInFlight: 2, syncEvery: 1e12, check: () => undefined });
+    failing.write(Buffer.alloc(10_000, 1));
+    setImmediate(() => failing.destroy(new Error('client gone')));
+    await expect(p).rejects.toThrow('client gone');
+    const gone = new PassThrough();
+    gone.on('error', () => undefined);
+    gone.destroy(new Error('gone before'));
+    await expect(streamToFd(fd, gone, createHash('md5'), pool, { maxInFlight: 2, syncEvery: 1e12, check: () => undefined })).rejects.toThrow('gone before');
+    const closed = new PassThrough();
+    const q = streamToFd(fd, closed, createHash('md5'), pool, { maxInFlight: 2, syncEvery: 1e12, check: () => undefined });
+    closed.write(Buffer.alloc(100, 1));
+    setImmediate(() => closed.destroy());
+    await expect(q).rejects.toThrow('closed before its end');
+    closeSync(fd);
+  });
+
+  it('a write error (a descriptor open for reading only) rejects, once its other writes are done', async () => {
+    const path = join(dir, `f${n++}`);
+    closeSync(openSync(path, 'wx'));
+    const fd = openSync(path, 'r');
+    const { chunks } = cut(20_000, [3000]);
+    try {
+      await expect(streamToFd(fd, Readable.from(chunks, { objectMode: false }), createHash('md5'), new BufferPool(4096, 2), { maxInFlight: 2, syncEvery: 1e12, check: () => undefined })).rejects.toThrow(/EBADF/);
+    } finally {
+      closeSync(fd);
+    }
+  });
+
+  it('the pool lets its buffers go once it has been idle', async () => {
+    const pool = new BufferPool(4096, 4, 20);
+    const { chunks } = cut(30_000, [4096]);
+    await sink(chunks, pool);
+    expect(pool.kept).toBeGreaterThan(0);
+    await new Promise((r) => setTimeout(r, 60));
+    expect(pool.kept).toBe(0);
+  });
+});
