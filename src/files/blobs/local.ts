@@ -7,26 +7,40 @@
  * `sub` is the area: `files` for file contents, `thumbs` for thumbnails (a second store on the same
  * root), so that the keys of one never meet the other's, nor fsck's listing of file blobs.
  *
- * A write streams into the .part file through an MD5 and a byte counter, fsyncs it, renames it
- * into place and fsyncs the folder, so that a blob that `write` returned survives a power cut.
+ * A write streams into the .part file through an MD5 and a byte counter (./file-sink.ts: hashing and
+ * disk writes overlap), fsyncs it, renames it into place and fsyncs the folder, so that a blob that
+ * `write` returned survives a power cut. A read is a ./read-stream.ts stream.
  * Nothing refers to it yet: the file system's metadata commit does, after this (see store.ts).
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, open as openFd } from 'node:fs';
+import { close, fstat, fsync, open as openFd } from 'node:fs';
 import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
+import { promisify } from 'node:util';
 import { NotFound } from '../../common/errors.js';
 import {
   BLOB_KEY_RE, BlobMismatch, BlobTooLarge, InsufficientStorage, type BlobInfo, type BlobStore, type ByteRange, type WriteOptions,
 } from './store.js';
+import { BufferPool } from './buffer-pool.js';
+import { streamToFd } from './file-sink.js';
+import { BlobReadStream } from './read-stream.js';
 
 const NS_RE = /^[0-9a-f]{32}$/;
-/** Bytes gathered before a write to the file. */
-const WRITE_BATCH = 1024 * 1024;
+/** Bytes gathered before a write to the file (the size of the pooled buffers), and how many such writes run at once. */
+const WRITE_BATCH = 4 * 1024 * 1024;
+const MAX_IN_FLIGHT = 4;
+/** The largest read of a download. */
+const READ_CHUNK = 1024 * 1024;
 /** Bytes of the content's head kept for the caller (opts.head), enough to sniff a MIME type. */
 const HEAD_BYTES = 4100;
+/** While a large file arrives, an fdatasync is started every this many bytes (the final fsync then has only the tail). */
+const SYNC_EVERY = 64 * 1024 * 1024;
 const TMP = '.tmp';
+const openP = promisify(openFd);
+const fsyncP = promisify(fsync);
+const closeP = promisify(close);
+const fstatP = promisify(fstat);
 const FULL = new Set(['ENOSPC', 'EDQUOT', 'EFBIG']);
 
 async function fsyncDir(dir: string): Promise<void> {
@@ -49,6 +63,10 @@ function checkSize(opts: WriteOptions, n: number): void {
 export class LocalBlobStore implements BlobStore {
   /** Folders known to exist (a mkdir per write is a syscall on the hot path); forgotten when a namespace is dropped. */
   private readonly made = new Set<string>();
+  /** Write buffers for large uploads (./buffer-pool.ts), enough for one upload's batches in flight. */
+  private readonly pool = new BufferPool(WRITE_BATCH, MAX_IN_FLIGHT + 1);
+  /** Read buffers of downloads piped into a response (./read-stream.ts), shared by the downloads of the moment. */
+  private readonly readPool = new BufferPool(READ_CHUNK, 12);
 
   /** `root`: the folder holding one folder per namespace; `sub`: the blobs' folder inside it. */
   constructor(private readonly root: string, private readonly sub = 'files') {}
@@ -75,52 +93,39 @@ export class LocalBlobStore implements BlobStore {
     await this.ensureDir(tmpDir);
     const key = randomBytes(16).toString('hex');
     const tmp = join(tmpDir, `${key}.part`);
-    const fh = await open(tmp, 'wx', 0o600);
+    const fd = await openP(tmp, 'wx', 0o600);
     const hash = createHash('md5');
-    const count = { n: 0 };
+    let closed = false;
     try {
-      // chunks are gathered up to WRITE_BATCH bytes, then written in one call (fewer syscalls and promises)
-      let pending: Buffer[] = [];
-      let pendingBytes = 0;
       let headBytes = 0;
       const headMax = opts.headBytes ?? HEAD_BYTES;
-      const flush = async () => {
-        const data = pending.length === 1 ? pending[0]! : Buffer.concat(pending, pendingBytes);
-        pending = [];
-        pendingBytes = 0;
-        // a write may be short (a disk filling up): go on until all is written or the disk says ENOSPC
-        for (let at = 0; at < data.length;) at += (await fh.write(data, at, data.length - at)).bytesWritten;
-      };
-      // leaving the loop early (a limit, a disk error) destroys the body: the upload stops being read
-      for await (const chunk of body as AsyncIterable<Buffer>) {
-        count.n += chunk.length;
-        checkSize(opts, count.n);
-        hash.update(chunk);
-        if (opts.head && headBytes < headMax) {
-          opts.head.push(chunk.subarray(0, headMax - headBytes));
-          headBytes += Math.min(chunk.length, headMax - headBytes);
-        }
-        pending.push(chunk);
-        pendingBytes += chunk.length;
-        if (pendingBytes >= WRITE_BATCH) await flush();
-      }
-      if (pendingBytes > 0) await flush();
-      if (opts.expectedSize !== undefined && count.n !== opts.expectedSize) {
-        throw new BlobMismatch(`the body has ${count.n} bytes, not the ${opts.expectedSize} announced`, 'size_mismatch');
+      const size = await streamToFd(fd, body, hash, this.pool, {
+        maxInFlight: MAX_IN_FLIGHT, syncEvery: SYNC_EVERY,
+        check: (chunk, n) => {
+          checkSize(opts, n);
+          if (opts.head && headBytes < headMax) {
+            opts.head.push(chunk.subarray(0, headMax - headBytes));
+            headBytes += Math.min(chunk.length, headMax - headBytes);
+          }
+        },
+      });
+      if (opts.expectedSize !== undefined && size !== opts.expectedSize) {
+        throw new BlobMismatch(`the body has ${size} bytes, not the ${opts.expectedSize} announced`, 'size_mismatch');
       }
       const md5 = hash.digest('base64');
       if (opts.expectedMd5 !== undefined && md5 !== opts.expectedMd5) {
         throw new BlobMismatch(`the content's MD5 is ${md5}, not the ${opts.expectedMd5} given in Content-MD5`, 'invalid_checksum');
       }
-      await fh.sync();
-      await fh.close();
+      await fsyncP(fd);
+      closed = true;
+      await closeP(fd);
       const finalDir = join(dir, key.slice(0, 2));
       await this.ensureDir(finalDir);
       await rename(tmp, join(finalDir, key));
       await fsyncDir(finalDir);
-      return { key, size: count.n, md5 };
+      return { key, size, md5 };
     } catch (err) {
-      await fh.close().catch(() => undefined);
+      if (!closed) await closeP(fd).catch(() => undefined);
       await rm(tmp, { force: true });
       const code = (err as NodeJS.ErrnoException).code;
       if (code !== undefined && FULL.has(code)) throw new InsufficientStorage();
@@ -131,12 +136,23 @@ export class LocalBlobStore implements BlobStore {
   async read(ns: string, key: string, range?: ByteRange): Promise<Readable> {
     const path = this.path(ns, key);
     // opened first, so that a missing blob is a 404 before anything is sent; fs streams on a file
-    // descriptor read with callbacks, faster than FileHandle streams, in 256 KiB chunks
-    const fd = await new Promise<number>((resolve, reject) => openFd(path, 'r', (err, fd) => (err ? reject(err) : resolve(fd)))).catch((err: NodeJS.ErrnoException) => {
+    // descriptor read with callbacks, faster than FileHandle streams
+    const fd = await openP(path, 'r').catch((err: NodeJS.ErrnoException) => {
       if (err.code === 'ENOENT') throw new NotFound(`no blob ${key}`);
       throw err;
     });
-    return createReadStream('', { fd, highWaterMark: 256 * 1024, ...(range ? { start: range.start, end: range.end } : {}) });
+    let start = range?.start ?? 0;
+    let end = range?.end;
+    if (end === undefined) {
+      try {
+        end = (await fstatP(fd)).size - 1;
+      } catch (err) {
+        await closeP(fd).catch(() => undefined);
+        throw err;
+      }
+    }
+    if (end < start) [start, end] = [0, -1]; // an empty blob: nothing to read
+    return new BlobReadStream(fd, start, end, this.readPool);
   }
 
   async size(ns: string, key: string): Promise<number | null> {
