@@ -17,10 +17,11 @@
  *   BENCH_FILES_WORKLOADS=large,small,list   only these workloads (list lists the files that small created); no RESULTS-files.md
  *   BENCH_FILES_LARGE_MB=1024                size of the large file in MiB; no RESULTS-files.md unless 1024
  *   BENCH_CONCURRENCY=16                     in-flight requests for the small files (shared with data.bench.ts); no RESULTS-files.md unless 16
+ *   BENCH_PROFILE=1                          start Hearth with --cpu-prof into bench/profiles/ (then see bench/profile-top.ts); no RESULTS-files.md
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { createReadStream, unlinkSync, writeFileSync } from 'node:fs';
+import { createReadStream, mkdirSync, unlinkSync, writeFileSync } from 'node:fs';
 import { open, writeFile } from 'node:fs/promises';
 import { Agent, request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -39,7 +40,8 @@ const SERVERS = (process.env.BENCH_FILES_SERVERS ?? ALL_SERVERS.join(',')).split
 const ALL_WORKLOADS = ['large', 'small', 'list'];
 const WORKLOADS = (process.env.BENCH_FILES_WORKLOADS ?? ALL_WORKLOADS.join(',')).split(',').map((s) => s.trim());
 const LARGE_MIB = Number(process.env.BENCH_FILES_LARGE_MB ?? (QUICK ? 128 : 1024));
-const FULL_RUN = !QUICK && SERVERS.length === ALL_SERVERS.length && WORKLOADS.length === ALL_WORKLOADS.length && LARGE_MIB === 1024 && CONCURRENCY === 16;
+const PROFILE = process.env.BENCH_PROFILE === '1';
+const FULL_RUN = !QUICK && !PROFILE && SERVERS.length === ALL_SERVERS.length && WORKLOADS.length === ALL_WORKLOADS.length && LARGE_MIB === 1024 && CONCURRENCY === 16;
 
 const LARGE_BYTES = LARGE_MIB * 2 ** 20;
 const WARMUP_BYTES = Math.min(LARGE_BYTES, 32 * 2 ** 20);
@@ -94,7 +96,12 @@ function server(name: ServerName, child: Child, headers: Record<string, string>)
 }
 
 async function startHearth(): Promise<Server> {
-  const child = await startChild('hearth', 'hearth-server.ts', []);
+  const flags: string[] = [];
+  if (PROFILE) {
+    mkdirSync(join(BENCH_DIR, 'profiles'), { recursive: true });
+    flags.push('--cpu-prof', '--cpu-prof-dir', join(BENCH_DIR, 'profiles'));
+  }
+  const child = await startChild('hearth', 'hearth-server.ts', [], flags);
   if (typeof child.line.filesToken !== 'string') throw new Error('bench/hearth-server.ts printed no filesToken');
   return server('hearth', child, { host: String(child.line.domain), authorization: `Bearer ${child.line.filesToken}`, accept: 'application/vnd.api+json' });
 }
@@ -230,6 +237,16 @@ async function diskRead(file: string, size: number): Promise<void> {
 }
 
 let expectedMd5: string | null = null;
+/**
+ * Wait before each timed large transfer, after its `sync`. On this kind of virtual machine the guest
+ * hands freed memory back to the host within about a second (free page reporting), and writing into
+ * pages the host must provide again costs about 2–3 s of CPU per GiB instead of 0.25 s: measured here,
+ * 1 GiB written and fsynced right after the previous 1 GiB file was deleted went at 1,650 MB/s, and at
+ * 330–430 MB/s one to ten seconds later. Without the wait, whichever step follows another's delete (the
+ * raw disk after Hearth's, here) would write into recycled pages and the others not.
+ */
+const SETTLE_MS = 1_500;
+
 /** MD5 of the large file (base64), computed once. */
 function largeMd5(): string {
   if (expectedMd5) return expectedMd5;
@@ -273,6 +290,7 @@ function fail(what: string, e: unknown): void {
  */
 async function timed(s: Server | null, bytes: number, run: () => Promise<void>): Promise<Transfer> {
   execFileSync('sync');
+  await new Promise((r) => setTimeout(r, SETTLE_MS));
   setMeasured(s?.pid ?? null);
   const watchRss = s !== null && s.name !== 'loopback';
   let reset = false;
@@ -785,7 +803,10 @@ Large file: ${LARGE_MIB} MiB sent as one raw body with \`Content-Length\` (the c
 Hearth \`POST /files/io.cozy.files.root-dir?Type=file&Name=big-N.bin\` then \`GET /files/download/<id>\`, CSS \`PUT /large/big-N.bin\`
 then \`GET\`, loopback \`PUT /sink\` and \`GET /blob\`. MB/s = bytes over the time from the first byte sent to the answer (upload)
 or to the last byte received (download). Before each timed step \`sync\` (not timed) writes out the dirty pages of the steps
-before, so that none pays for another's writeback. Hearth's and CSS's downloads read a file they have just written (in the
+before, so that none pays for another's writeback, then the run waits ${SETTLE_MS / 1000} s: this virtual machine returns freed memory
+to its host within about a second, and a write into pages the host must provide again costs 2–3 s of CPU per GiB instead of
+0.25 s (1 GiB written and fsynced right after a 1 GiB file was deleted: 1,650 MB/s; one to ten seconds later: 330–430 MB/s), so
+without the wait whichever step follows another's delete would write into recycled pages and the others not. Hearth's and CSS's downloads read a file they have just written (in the
 page cache, as for most downloads of recent files), while the raw disk read is cold; the download target therefore compares
 Hearth with the loopback server streaming from memory. Each server first moves a ${WARMUP_BYTES / 2 ** 20} MiB file each way (not measured); the ${REPEATS} run(s) then go raw disk, loopback, CSS, Hearth in turn, and the
 tables show the median run with the range. RSS growth = peak RSS (VmHWM, reset just before through
