@@ -55,8 +55,9 @@ export function forgetStatements(db: Database.Database): void {
 export function openInstanceDb(file: string, registerFunctions: (db: Database.Database) => void): Database.Database {
   const db = new Database(file);
   db.pragma('journal_mode = WAL');
-  // FULL: a commit is fsynced before it is acknowledged (durable even on power loss).
-  db.pragma('synchronous = FULL');
+  // NORMAL: COMMIT writes the WAL without an fsync; the write queue fsyncs it off the event loop
+  // (wal-sync.ts) before it acknowledges a write, so a write is durable even on power loss.
+  db.pragma('synchronous = NORMAL');
   db.pragma('busy_timeout = 5000');
   db.pragma('cache_size = -16000');
   registerFunctions(db);
@@ -126,8 +127,9 @@ interface Pending {
 /**
  * Group commit: writes queued in the same tick (or within `windowMs`) run in one
  * transaction, each under its own savepoint so that one failure does not undo the
- * others, and share one fsync. Promises resolve only after COMMIT returned, i.e.
- * once the write is durable; the events are published after that.
+ * others, and share one fsync. Promises resolve only after COMMIT returned and
+ * `durable` (the WAL's fsync) resolved, i.e. once the write is durable; the events
+ * are published after that.
  */
 export class WriteQueue {
   private pending: Pending[] = [];
@@ -140,6 +142,8 @@ export class WriteQueue {
     /** Called when a whole batch is rolled back (caches of what it created must go). */
     private readonly onAbort: () => void = () => undefined,
     private readonly maxBatch = 512,
+    /** Makes the committed transactions durable (the WAL's fsync); resolved at once when absent. */
+    private readonly durable: () => Promise<void> = async () => undefined,
   ) {}
 
   run<T>(fn: (events: DocEvent[]) => T): Promise<T> {
@@ -184,11 +188,19 @@ export class WriteQueue {
       for (const item of batch) item.reject(error);
       return;
     }
-    batch.forEach((item, i) => {
-      const o = outcomes[i];
-      if (o?.ok) item.resolve(o.value);
-      else item.reject(o?.error);
-    });
-    if (events.length) this.publish(events);
+    // acknowledged (and published) once the WAL holding this commit is on disk; the next batch may run meanwhile
+    this.durable().then(
+      () => {
+        batch.forEach((item, i) => {
+          const o = outcomes[i];
+          if (o?.ok) item.resolve(o.value);
+          else item.reject(o?.error);
+        });
+        if (events.length) this.publish(events);
+      },
+      (error: unknown) => {
+        for (const item of batch) item.reject(error);
+      },
+    );
   }
 }

@@ -14,6 +14,7 @@ import {
   createDoctypeTables, dropDoctypeTables, forgetStatements, formatSeq, lookupDoctype, openInstanceDb, prep, WriteQueue, type DoctypeTables,
 } from './db.js';
 import { Reader } from './read.js';
+import { WalSync } from './wal-sync.js';
 import { writeLocal, writeNewEdit, writeReplicated, type WriteContext } from './write.js';
 import { HearthError } from '../../common/errors.js';
 
@@ -25,6 +26,7 @@ export interface SqliteStoreOptions {
 export class SqliteDocStore implements DocStore {
   private readonly db: Database.Database;
   private readonly queue: WriteQueue;
+  private readonly wal: WalSync;
   /** Doctype → its tables; filled on lookup, emptied on drop and on an aborted batch. */
   private readonly tableCache = new Map<string, DoctypeTables>();
 
@@ -35,7 +37,10 @@ export class SqliteDocStore implements DocStore {
     private readonly opts: SqliteStoreOptions,
   ) {
     this.db = openInstanceDb(file, registerSqlFunctions);
-    this.queue = new WriteQueue(this.db, (events: DocEvent[]) => events.forEach((e) => bus.publish(e)), opts.groupCommitMs, () => this.tableCache.clear());
+    this.wal = new WalSync(`${file}-wal`);
+    this.queue = new WriteQueue(
+      this.db, (events: DocEvent[]) => events.forEach((e) => bus.publish(e)), opts.groupCommitMs, () => this.tableCache.clear(), 512, () => this.wal.sync(),
+    );
   }
 
   private tables(doctype: string): DoctypeTables | null {
@@ -303,6 +308,7 @@ export class SqliteDocStore implements DocStore {
   async close(): Promise<void> {
     await this.queue.run(() => undefined); // let queued writes finish
     forgetStatements(this.db);
+    this.wal.close();
     if (this.db.open) this.db.close();
   }
 }

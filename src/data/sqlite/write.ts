@@ -68,7 +68,8 @@ function parentAttachments(ctx: WriteContext, id: string, rev: string | null): R
 /** Stores a new tree: leaf bodies, the winner row, the seq, and the event. */
 function save(ctx: WriteContext, id: string, prev: DocRow | undefined, tree: RevTree, newRev: string, body: Doc, deleted: boolean): void {
   const { db, t } = ctx;
-  prep(db, `INSERT OR REPLACE INTO ${t.revs} (id, rev, deleted, body) VALUES (?, ?, ?, ?)`).run(id, newRev, deleted ? 1 : 0, JSON.stringify(body));
+  const bodyJson = JSON.stringify(body);
+  prep(db, `INSERT OR REPLACE INTO ${t.revs} (id, rev, deleted, body) VALUES (?, ?, ?, ?)`).run(id, newRev, deleted ? 1 : 0, bodyJson);
   addRefs(db, t.num, id, newRev, body._attachments as unknown as Record<string, AttStub> | undefined);
   // keep bodies of leaves only (CouchDB keeps them after compaction; we compact at once)
   const leafRevs = new Set(leaves(tree).map((l) => l.rev));
@@ -79,7 +80,10 @@ function save(ctx: WriteContext, id: string, prev: DocRow | undefined, tree: Rev
   dropRefs(db, t.num, id, gone);
 
   const win = winningRev(tree);
-  const winRow = prep(db, `SELECT deleted, body FROM ${t.revs} WHERE id = ? AND rev = ?`).get(id, win) as { deleted: number; body: string } | undefined;
+  // the new revision usually wins: its row was just written, no need to read it back
+  const winRow = win === newRev
+    ? { deleted: deleted ? 1 : 0, body: bodyJson }
+    : (prep(db, `SELECT deleted, body FROM ${t.revs} WHERE id = ? AND rev = ?`).get(id, win) as { deleted: number; body: string } | undefined);
   const winBody = winRow?.body ?? '{}';
   const winDeleted = winRow ? winRow.deleted === 1 : leaves(tree).find((l) => l.rev === win)?.opts.deleted === true;
   const seq = nextSeq(db, t);
