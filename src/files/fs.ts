@@ -403,6 +403,9 @@ export class FileSystem {
   /** The bytes of a file (or a range of them). */
   async open(instance: Instance, doc: FileDoc, range?: ByteRange): Promise<Readable> {
     if (isDir(doc)) throw new UnprocessableEntity('a directory has no content: download its files', 'not_a_file');
-    return this.deps.blobs.read(instance.id, String(doc.internal_vfs_id), range);
+    // the whole file is [0, size - 1]: the blob store then needs no stat to know where to stop
+    const size = Number(doc.size);
+    const whole = range === undefined && Number.isSafeInteger(size) && size > 0 ? { start: 0, end: size - 1 } : range;
+    return this.deps.blobs.read(instance.id, String(doc.internal_vfs_id), whole);
   }
 }

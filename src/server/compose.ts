@@ -89,8 +89,10 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
   const storeOf = (instance: Instance) => stores.open(instance.domain, instance.id);
   // blobs live next to docs.sqlite, in instances/<id>/files/: destroying an instance removes both
   // thumbnails in instances/<id>/thumbs/, beside the files' blobs (files/thumbnails/state.ts)
+  const blobs = new LocalBlobStore(join(dataDir, 'instances'));
+  const thumbs = new LocalBlobStore(join(dataDir, 'instances'), 'thumbs');
   const vfs = new Vfs({
-    storeOf, blobs: new LocalBlobStore(join(dataDir, 'instances')), thumbs: new LocalBlobStore(join(dataDir, 'instances'), 'thumbs'),
+    storeOf, blobs, thumbs,
     locks: new InProcessLocks(), versions: config.files.versions,
   });
   // Destroying an instance also removes its data.
@@ -197,6 +199,7 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
         await sqliteRegistry.close();
         sessions.close();
         davLocks.close();
+        await Promise.all([blobs.close(), thumbs.close()]);
       })();
       return closing;
     },

@@ -128,3 +128,28 @@ describe('streamToFd', () => {
     expect(pool.kept).toBe(0);
   });
 });
+
+describe('DirSync', () => {
+  it('fsyncs folders through cached descriptors, at most `max` open, and closes them all when told', async () => {
+    const { DirSync } = await import('./dir-sync.js');
+    const { mkdirSync, readdirSync, readlinkSync } = await import('node:fs');
+    const base = join(dir, 'dirs');
+    const dirs = Array.from({ length: 6 }, (_, i) => join(base, `d${i}`));
+    for (const d of dirs) mkdirSync(d, { recursive: true });
+    const openIn = () => readdirSync('/proc/self/fd').filter((fd) => {
+      try {
+        return readlinkSync(`/proc/self/fd/${fd}`).startsWith(base);
+      } catch {
+        return false;
+      }
+    }).length;
+    const ds = new DirSync(3);
+    await Promise.all([...dirs, ...dirs].map((d) => ds.sync(d)));
+    await new Promise((r) => setTimeout(r, 50));
+    expect(openIn()).toBeLessThanOrEqual(3);
+    await expect(ds.sync(join(base, 'missing'))).rejects.toThrow(/ENOENT/);
+    await ds.forget(base);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(openIn()).toBe(0);
+  });
+});

@@ -120,5 +120,6 @@ describe('LocalBlobStore on a full disk', () => {
     const keys: string[] = [];
     for await (const k of small.keys(NS)) keys.push(k);
     expect(keys).toEqual([first.key]);
+    await small.close(); // its folders' descriptors: the tmpfs can be unmounted
   });
 });

@@ -14,7 +14,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { close, fstat, fsync, open as openFd } from 'node:fs';
-import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { promisify } from 'node:util';
@@ -25,6 +25,7 @@ import {
 import { BufferPool } from './buffer-pool.js';
 import { streamToFd } from './file-sink.js';
 import { BlobReadStream } from './read-stream.js';
+import { DirSync } from './dir-sync.js';
 
 const NS_RE = /^[0-9a-f]{32}$/;
 /** Bytes gathered before a write to the file (the size of the pooled buffers), and how many such writes run at once. */
@@ -43,15 +44,6 @@ const closeP = promisify(close);
 const fstatP = promisify(fstat);
 const FULL = new Set(['ENOSPC', 'EDQUOT', 'EFBIG']);
 
-async function fsyncDir(dir: string): Promise<void> {
-  const fh = await open(dir, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-}
-
 /** Checks one more chunk against the limits: the size so far is `n`. */
 function checkSize(opts: WriteOptions, n: number): void {
   if (opts.expectedSize !== undefined && n > opts.expectedSize) {
@@ -67,6 +59,8 @@ export class LocalBlobStore implements BlobStore {
   private readonly pool = new BufferPool(WRITE_BATCH, MAX_IN_FLIGHT + 1);
   /** Read buffers of downloads piped into a response (./read-stream.ts), shared by the downloads of the moment. */
   private readonly readPool = new BufferPool(READ_CHUNK, 12);
+  /** The blob folders' descriptors for their fsyncs (./dir-sync.ts). */
+  private readonly dirs = new DirSync();
 
   /** `root`: the folder holding one folder per namespace; `sub`: the blobs' folder inside it. */
   constructor(private readonly root: string, private readonly sub = 'files') {}
@@ -122,7 +116,7 @@ export class LocalBlobStore implements BlobStore {
       const finalDir = join(dir, key.slice(0, 2));
       await this.ensureDir(finalDir);
       await rename(tmp, join(finalDir, key));
-      await fsyncDir(finalDir);
+      await this.dirs.sync(finalDir);
       return { key, size, md5 };
     } catch (err) {
       if (!closed) await closeP(fd).catch(() => undefined);
@@ -198,9 +192,14 @@ export class LocalBlobStore implements BlobStore {
     return names.length;
   }
 
+  async close(): Promise<void> {
+    await this.dirs.forget();
+  }
+
   async drop(ns: string): Promise<void> {
     const dir = this.dir(ns);
     for (const d of this.made) if (d.startsWith(dir)) this.made.delete(d);
+    await this.dirs.forget(dir);
     await rm(dir, { recursive: true, force: true });
   }
 }

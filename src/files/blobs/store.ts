@@ -51,6 +51,8 @@ export interface BlobStore {
   cleanTemporary(ns: string): Promise<number>;
   /** Removes a whole namespace (an instance being destroyed). */
   drop(ns: string): Promise<void>;
+  /** Releases what the engine keeps open (at shutdown). */
+  close(): Promise<void>;
 }
 
 export const BLOB_KEY_RE = /^[0-9a-f]{32}$/;

@@ -1,0 +1,65 @@
+/**
+ * fsync of the blob folders through descriptors kept open: a small upload renames its blob into one
+ * of 256 folders, then must fsync that folder; opening and closing it each time would be two more
+ * round trips through libuv's thread pool per file. At most `max` folders stay open (the least
+ * recently used idle one is closed for a new one); a folder in use by an fsync is never closed under it.
+ */
+import { close, fsync, open } from 'node:fs';
+import { promisify } from 'node:util';
+
+const openP = promisify(open);
+const fsyncP = promisify(fsync);
+const closeP = promisify(close);
+
+interface Entry {
+  fd: Promise<number>;
+  users: number;
+}
+
+export class DirSync {
+  private readonly open = new Map<string, Entry>();
+
+  constructor(private readonly max = 64) {}
+
+  async sync(dir: string): Promise<void> {
+    let e = this.open.get(dir);
+    if (e) {
+      this.open.delete(dir); // re-inserted below: the map's order is the use order
+    } else {
+      e = { fd: openP(dir, 'r'), users: 0 };
+      e.fd.catch(() => this.open.get(dir) === e && this.open.delete(dir));
+    }
+    this.open.set(dir, e);
+    this.evict();
+    e.users++;
+    try {
+      await fsyncP(await e.fd);
+    } finally {
+      e.users--;
+      if (!this.open.has(dir) || this.open.get(dir) !== e) await this.closeIfIdle(e);
+    }
+  }
+
+  private evict(): void {
+    if (this.open.size <= this.max) return;
+    for (const [dir, e] of this.open) {
+      if (this.open.size <= this.max) break;
+      if (e.users > 0) continue;
+      this.open.delete(dir);
+      void this.closeIfIdle(e);
+    }
+  }
+
+  private async closeIfIdle(e: Entry): Promise<void> {
+    if (e.users > 0) return;
+    const fd = await e.fd.catch(() => null);
+    if (fd !== null) await closeP(fd).catch(() => undefined);
+  }
+
+  /** Closes the folders under `prefix` (a namespace being removed), or all of them. */
+  async forget(prefix = ''): Promise<void> {
+    const gone = [...this.open].filter(([dir]) => dir.startsWith(prefix));
+    for (const [dir] of gone) this.open.delete(dir);
+    await Promise.all(gone.map(([, e]) => this.closeIfIdle(e)));
+  }
+}
