@@ -44,6 +44,8 @@ describe('notifications with "at"', () => {
     h.hearth.bus.subscribe(h.domain, 'io.cozy.notifications', (e) => events.push(`${e.verb} ${e.id}`));
     await until(async () => (await h.req('GET', `/notifications/${id}`, { token: reader })).status === 200, 15_000);
     expect(Date.now()).toBeGreaterThanOrEqual(Date.parse(at));
+    // the event goes out once the write is durable (the WAL's fsync), which may be just after a reader sees it
+    await until(async () => events.includes(`CREATED ${id}`), 5_000);
     expect(events).toContain(`CREATED ${id}`);
     const doc = (await h.req('GET', `/notifications/${id}`, { token: reader })).body.data;
     expect(doc.attributes).toMatchObject({ title: 'Later', message: 'at its time', source_id: 'cozy/cli//system/' });
