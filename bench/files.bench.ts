@@ -806,7 +806,9 @@ or to the last byte received (download). Before each timed step \`sync\` (not ti
 before, so that none pays for another's writeback, then the run waits ${SETTLE_MS / 1000} s: this virtual machine returns freed memory
 to its host within about a second, and a write into pages the host must provide again costs 2–3 s of CPU per GiB instead of
 0.25 s (1 GiB written and fsynced right after a 1 GiB file was deleted: 1,650 MB/s; one to ten seconds later: 330–430 MB/s), so
-without the wait whichever step follows another's delete would write into recycled pages and the others not. Hearth's and CSS's downloads read a file they have just written (in the
+without the wait whichever step follows another's delete would write into recycled pages and the others not. The wait does not
+settle it fully: the raw disk, which runs right after Hearth's 1 GiB file is deleted, still wrote at about 1,000 MB/s in some
+runs (with a third of the CPU of its other runs), while Hearth's uploads always paid for new pages. Hearth's and CSS's downloads read a file they have just written (in the
 page cache, as for most downloads of recent files), while the raw disk read is cold; the download target therefore compares
 Hearth with the loopback server streaming from memory. Each server first moves a ${WARMUP_BYTES / 2 ** 20} MiB file each way (not measured); the ${REPEATS} run(s) then go raw disk, loopback, CSS, Hearth in turn, and the
 tables show the median run with the range. RSS growth = peak RSS (VmHWM, reset just before through
