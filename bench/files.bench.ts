@@ -242,8 +242,9 @@ let expectedMd5: string | null = null;
  * hands freed memory back to the host within about a second (free page reporting), and writing into
  * pages the host must provide again costs about 2–3 s of CPU per GiB instead of 0.25 s: measured here,
  * 1 GiB written and fsynced right after the previous 1 GiB file was deleted went at 1,650 MB/s, and at
- * 330–430 MB/s one to ten seconds later. Without the wait, whichever step follows another's delete (the
- * raw disk after Hearth's, here) would write into recycled pages and the others not.
+ * 330–430 MB/s one to ten seconds later. The wait is meant to keep whichever step follows another's
+ * delete (the raw disk after Hearth's, here) from writing into recycled pages while the others do not;
+ * it does not always: the raw disk still wrote at about 1,000 MB/s in some runs after it (see the method).
  */
 const SETTLE_MS = 1_500;
 

@@ -39,3 +39,37 @@ describe('WalSync', () => {
     w.close();
   });
 });
+
+describe('WriteQueue with a durability step', () => {
+  it('acknowledges and publishes a batch only once its sync resolved, and rejects the batch (publishing nothing) when the sync fails', async () => {
+    const Database = (await import('better-sqlite3')).default;
+    const { WriteQueue } = await import('./db.js');
+    const db = new Database(join(dir, 'q.sqlite'));
+    db.pragma('journal_mode = WAL');
+    db.exec('CREATE TABLE t (v INTEGER)');
+    const published: string[] = [];
+    let release: () => void = () => undefined;
+    let fail = false;
+    const durable = () => (fail ? Promise.reject(new Error('EIO: fsync failed')) : new Promise<void>((r) => (release = r)));
+    const q = new WriteQueue(db, (events) => published.push(...events.map((e) => e.id)), 0, () => undefined, 512, durable);
+    let acked = false;
+    const first = q.run((events) => {
+      db.prepare('INSERT INTO t VALUES (1)').run();
+      events.push({ domain: 'd', doctype: 'x', id: 'one', verb: 'CREATED', doc: {} });
+    }).then(() => (acked = true));
+    await new Promise((r) => setTimeout(r, 20));
+    expect(acked).toBe(false); // committed, but its sync has not returned
+    expect(published).toEqual([]);
+    release();
+    await first;
+    expect(published).toEqual(['one']);
+
+    fail = true;
+    await expect(q.run((events) => {
+      db.prepare('INSERT INTO t VALUES (2)').run();
+      events.push({ domain: 'd', doctype: 'x', id: 'two', verb: 'CREATED', doc: {} });
+    })).rejects.toThrow('EIO');
+    expect(published).toEqual(['one']);
+    db.close();
+  });
+});

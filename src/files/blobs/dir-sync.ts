@@ -36,7 +36,7 @@ export class DirSync {
       await fsyncP(await e.fd);
     } finally {
       e.users--;
-      if (!this.open.has(dir) || this.open.get(dir) !== e) await this.closeIfIdle(e);
+      if (this.open.get(dir) !== e) await this.closeIfIdle(e); // evicted or forgotten meanwhile
     }
   }
 
