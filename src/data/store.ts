@@ -120,11 +120,15 @@ export interface DocStore {
 
   get(doctype: string, id: string, opts?: GetOptions): Promise<Doc>;
   openRevs(doctype: string, id: string, revs: string[] | 'all', opts?: GetOptions): Promise<OpenRevResult[]>;
-  /** Writes one document (new_edits=true): 409 on a stale or missing _rev. */
-  put(doctype: string, doc: Doc): Promise<{ id: string; rev: string; doc: Doc }>;
+  /**
+   * Writes one document (new_edits=true): 409 on a stale or missing _rev. The promise resolves once
+   * the write is durable; `onCommit`, if given, is called as soon as it is committed, i.e. visible to
+   * every later read of this store, which can be a little earlier (see files/fs.ts for its use).
+   */
+  put(doctype: string, doc: Doc, onCommit?: () => void): Promise<{ id: string; rev: string; doc: Doc }>;
   bulkDocs(doctype: string, docs: Doc[], newEdits: boolean): Promise<WriteResult[]>;
   /** Writes several documents all or nothing, in one transaction: a stale `_rev` on any of them (409) writes none. */
-  putAll(doctype: string, docs: Doc[]): Promise<Array<{ id: string; rev: string; doc: Doc }>>;
+  putAll(doctype: string, docs: Doc[], onCommit?: () => void): Promise<Array<{ id: string; rev: string; doc: Doc }>>;
   bulkGet(doctype: string, items: BulkGetRequestItem[], opts: { revs?: boolean; latest?: boolean; attachments?: boolean }): Promise<BulkGetResultItem[]>;
   revsDiff(doctype: string, request: Record<string, string[]>): Promise<Record<string, { missing: string[]; possible_ancestors?: string[] }>>;
   allDocs(doctype: string, opts: AllDocsOptions): Promise<AllDocsResult>;

@@ -120,6 +120,8 @@ export function formatSeq(t: DoctypeTables | null, seq: number): string {
 
 interface Pending {
   fn: (events: DocEvent[]) => unknown;
+  /** Called right after the COMMIT that holds this write, before it is durable (not called if it failed). */
+  onCommit: (() => void) | undefined;
   resolve: (v: unknown) => void;
   reject: (e: unknown) => void;
 }
@@ -129,7 +131,9 @@ interface Pending {
  * transaction, each under its own savepoint so that one failure does not undo the
  * others, and share one fsync. Promises resolve only after COMMIT returned and
  * `durable` (the WAL's fsync) resolved, i.e. once the write is durable; the events
- * are published after that.
+ * are published after that. A write's `onCommit` runs right after the COMMIT, before the fsync:
+ * a caller that holds a lock over a read-then-write can let the next holder in then, since its
+ * reads see the commit (files/fs.ts).
  */
 export class WriteQueue {
   private pending: Pending[] = [];
@@ -146,9 +150,9 @@ export class WriteQueue {
     private readonly durable: () => Promise<void> = async () => undefined,
   ) {}
 
-  run<T>(fn: (events: DocEvent[]) => T): Promise<T> {
+  run<T>(fn: (events: DocEvent[]) => T, onCommit?: () => void): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.pending.push({ fn, resolve: resolve as (v: unknown) => void, reject });
+      this.pending.push({ fn, onCommit, resolve: resolve as (v: unknown) => void, reject });
       if (this.pending.length >= this.maxBatch) this.flush();
       else if (!this.scheduled) {
         this.scheduled = true;
@@ -188,6 +192,14 @@ export class WriteQueue {
       for (const item of batch) item.reject(error);
       return;
     }
+    batch.forEach((item, i) => {
+      if (!item.onCommit || !outcomes[i]?.ok) return;
+      try {
+        item.onCommit();
+      } catch {
+        // a caller's hook: its failure is not the write's
+      }
+    });
     // acknowledged (and published) once the WAL holding this commit is on disk; the next batch may run meanwhile
     this.durable().then(
       () => {

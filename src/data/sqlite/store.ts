@@ -29,6 +29,8 @@ export class SqliteDocStore implements DocStore {
   private readonly wal: WalSync;
   /** Doctype → its tables; filled on lookup, emptied on drop and on an aborted batch. */
   private readonly tableCache = new Map<string, DoctypeTables>();
+  /** A doctype's Mango indexes (by table number), read once: every _find needs them; emptied when any changes. */
+  private readonly indexCache = new Map<number, IndexDef[]>();
 
   constructor(
     readonly domain: string,
@@ -39,7 +41,7 @@ export class SqliteDocStore implements DocStore {
     this.db = openInstanceDb(file, registerSqlFunctions);
     this.wal = new WalSync(`${file}-wal`);
     this.queue = new WriteQueue(
-      this.db, (events: DocEvent[]) => events.forEach((e) => bus.publish(e)), opts.groupCommitMs, () => this.tableCache.clear(), 512, () => this.wal.sync(),
+      this.db, (events: DocEvent[]) => events.forEach((e) => bus.publish(e)), opts.groupCommitMs, () => { this.tableCache.clear(); this.indexCache.clear(); }, 512, () => this.wal.sync(),
     );
   }
 
@@ -56,7 +58,7 @@ export class SqliteDocStore implements DocStore {
     return t ? new Reader(this.db, t) : null;
   }
 
-  private write<T>(doctype: string, fn: (ctx: WriteContext) => T): Promise<T> {
+  private write<T>(doctype: string, fn: (ctx: WriteContext) => T, onCommit?: () => void): Promise<T> {
     return this.queue.run((events) => {
       const t = this.tables(doctype) ?? createDoctypeTables(this.db, doctype);
       return fn({
@@ -67,7 +69,7 @@ export class SqliteDocStore implements DocStore {
         events,
         onDesignDoc: (id, body) => this.syncIndexes(t, id, body),
       });
-    });
+    }, onCommit);
   }
 
   async listDoctypes(): Promise<string[]> {
@@ -98,6 +100,7 @@ export class SqliteDocStore implements DocStore {
     if (!t) return false;
     await this.queue.run(() => dropDoctypeTables(this.db, t));
     this.tableCache.delete(doctype);
+    this.indexCache.delete(t.num);
     forgetStatements(this.db);
     return true;
   }
@@ -114,13 +117,13 @@ export class SqliteDocStore implements DocStore {
     return r.openRevs(id, revs, opts);
   }
 
-  put(doctype: string, doc: Doc): Promise<{ id: string; rev: string; doc: Doc }> {
-    return this.write(doctype, (ctx) => writeNewEdit(ctx, doc));
+  put(doctype: string, doc: Doc, onCommit?: () => void): Promise<{ id: string; rev: string; doc: Doc }> {
+    return this.write(doctype, (ctx) => writeNewEdit(ctx, doc), onCommit);
   }
 
-  putAll(doctype: string, docs: Doc[]): Promise<Array<{ id: string; rev: string; doc: Doc }>> {
+  putAll(doctype: string, docs: Doc[], onCommit?: () => void): Promise<Array<{ id: string; rev: string; doc: Doc }>> {
     // one savepoint for all: the first failure rolls every one of them back
-    return this.write(doctype, (ctx) => docs.map((doc) => writeNewEdit(ctx, doc)));
+    return this.write(doctype, (ctx) => docs.map((doc) => writeNewEdit(ctx, doc)), onCommit);
   }
 
   async bulkDocs(doctype: string, docs: Doc[], newEdits: boolean): Promise<WriteResult[]> {
@@ -189,10 +192,14 @@ export class SqliteDocStore implements DocStore {
   }
 
   private indexes(t: DoctypeTables): IndexDef[] {
+    const cached = this.indexCache.get(t.num);
+    if (cached) return cached;
     const rows = prep(this.db, 'SELECT ddoc, name, def, sql_name FROM mango_indexes WHERE num = ? ORDER BY ddoc, name').all(t.num) as Array<{
       ddoc: string; name: string; def: string; sql_name: string;
     }>;
-    return rows.map((r) => ({ ddoc: r.ddoc, name: r.name, sqlName: r.sql_name, ...(JSON.parse(r.def) as Pick<IndexDef, 'fields' | 'partial_filter_selector'>) }));
+    const defs = rows.map((r) => ({ ddoc: r.ddoc, name: r.name, sqlName: r.sql_name, ...(JSON.parse(r.def) as Pick<IndexDef, 'fields' | 'partial_filter_selector'>) }));
+    this.indexCache.set(t.num, defs);
+    return defs;
   }
 
   async find(doctype: string, request: FindRequest): Promise<FindResult> {
@@ -214,6 +221,8 @@ export class SqliteDocStore implements DocStore {
 
   /** Keeps SQL indexes in step with the "query" design documents (created by _index or replicated). */
   private syncIndexes(t: DoctypeTables, ddoc: string, body: Doc | null): void {
+    // inside the write's transaction, which may still roll back: the next read refills from what is committed
+    this.indexCache.delete(t.num);
     const old = prep(this.db, 'SELECT sql_name FROM mango_indexes WHERE num = ? AND ddoc = ?', true).all(t.num, ddoc) as string[];
     for (const name of old) this.db.exec(`DROP INDEX IF EXISTS ${name}`);
     prep(this.db, 'DELETE FROM mango_indexes WHERE num = ? AND ddoc = ?').run(t.num, ddoc);

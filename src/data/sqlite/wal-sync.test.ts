@@ -72,4 +72,28 @@ describe('WriteQueue with a durability step', () => {
     expect(published).toEqual(['one']);
     db.close();
   });
+
+  it('calls a write\'s onCommit once its COMMIT returned, before the sync, and never for a write that failed', async () => {
+    const Database = (await import('better-sqlite3')).default;
+    const { WriteQueue } = await import('./db.js');
+    const db = new Database(join(dir, 'oncommit.sqlite'));
+    db.pragma('journal_mode = WAL');
+    db.exec('CREATE TABLE t (v INTEGER UNIQUE)');
+    let release: () => void = () => undefined;
+    const q = new WriteQueue(db, () => undefined, 0, () => undefined, 512, () => new Promise<void>((r) => (release = r)));
+    const seen: string[] = [];
+    let acked = false;
+    const ok = q.run(() => db.prepare('INSERT INTO t VALUES (1)').run(), () => {
+      // committed: another reader of the database sees the row, the write is not yet acknowledged
+      seen.push(`committed, acked=${acked}, rows=${String(db.prepare('SELECT count(*) FROM t').pluck().get())}, inTransaction=${db.inTransaction}`);
+    }).then(() => (acked = true));
+    const bad = q.run(() => db.prepare('INSERT INTO t VALUES (1)').run(), () => seen.push('the failed write was called')).catch((e: Error) => e.message);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(seen).toEqual(['committed, acked=false, rows=1, inTransaction=false']);
+    release();
+    await ok;
+    expect(await bad).toMatch(/UNIQUE/);
+    expect(seen).toHaveLength(1);
+    db.close();
+  });
 });
