@@ -33,6 +33,19 @@ export interface FileSystemDeps {
   now?: () => Date;
 }
 
+/**
+ * Starts a write with an `onCommit` hook (DocStore.put) and resolves once it is committed, with the
+ * promise of the write itself (resolved once durable). A failure before the commit rejects.
+ */
+function untilCommitted<T>(start: (onCommit: () => void) => Promise<T>): Promise<{ durable: Promise<T> }> {
+  return new Promise((resolve, reject) => {
+    const box: { durable?: Promise<T> } = {};
+    box.durable = start(() => queueMicrotask(() => resolve({ durable: box.durable! })));
+    // before the commit this rejects the caller; after it, the caller awaits `durable` and sees the failure there
+    box.durable.catch(reject);
+  });
+}
+
 /** Bytes an overwrite frees, by the versioning plan: the old content if it is not kept, and the dropped versions. */
 function freedBy(current: FileDoc, p: { keep: boolean; drop: VersionDoc[] }): number {
   return (p.keep ? 0 : Number(current.size)) + p.drop.reduce((n, v) => n + Number(v.size), 0);
@@ -51,6 +64,8 @@ export interface NewDir {
 
 export interface NewFile extends NewDir {
   body: Readable;
+  /** The directory `dirId`, if the caller has just read it (saves reading it again before the body). */
+  parent?: FileDoc;
   /** Content-Length (or Size=): checked against the quota before reading a byte, then exactly. */
   size?: number;
   /** Content-MD5, base64. */
@@ -233,7 +248,12 @@ export class FileSystem {
 
   /** The directory where new things go: it must exist, be a directory and not be in the trash. */
   async target(instance: Instance, dirId: string): Promise<FileDoc> {
-    const dir = await this.dir(instance, dirId);
+    return this.targetOf(await this.dir(instance, dirId));
+  }
+
+  /** `dir` (just read) if new things can go in it. */
+  private targetOf(dir: FileDoc): FileDoc {
+    if (!isDir(dir)) throw new UnprocessableEntity(`${dir._id.slice(0, 100)} is a file, not a directory`, 'not_a_directory');
     if (dir._id === TRASH_DIR_ID || String(dir.path).startsWith(`${TRASH_PATH}/`)) throw new UnprocessableEntity('nothing can be created in the trash', 'in_trash');
     return dir;
   }
@@ -294,14 +314,16 @@ export class FileSystem {
     const name = validateName(o.name);
     // fail early, before reading the body (the checks are repeated under the lock); a small body is
     // cheaper to read than a second name lookup, so only large or unknown sizes are checked twice
-    const parent = await this.target(instance, o.dirId);
+    const parent = o.parent?._id === o.dirId ? this.targetOf(o.parent) : await this.target(instance, o.dirId);
     if (o.size === undefined || o.size >= EARLY_CHECK_BYTES) await this.assertFreeName(instance, parent._id, name);
     const blob = await this.writeBlob(instance, o.body, o.size, o.md5, 0, (await mimeOf(name, o.mime)).startsWith('image/'));
+    let committed = false;
     try {
       const mime = await mimeOf(name, o.mime, blob.head);
       // an image's date and size, from its first bytes: the EXIF date is its creation date unless the client gave one
       const facts = classOf(mime) === 'image' ? await imageFacts(blob.head) : null;
-      return await this.lock(instance, async () => {
+      // the lock is released at the commit (the next upload's checks see it), not once it is durable
+      const { durable } = await this.lock(instance, async () => {
         await this.target(instance, parent._id);
         await this.assertFreeName(instance, parent._id, name);
         if (blob.size > (await this.room(instance))) throw new PayloadTooLarge('the quota was reached while the file was uploaded');
@@ -314,12 +336,15 @@ export class FileSystem {
           internal_vfs_id: blob.key, cozyMetadata: { ...this.meta(at, o.app), uploadedAt: at, ...(o.app ? { uploadedBy: { slug: o.app } } : {}) },
           ...(metadata === undefined ? {} : { metadata }),
         };
-        const written = (await this.store(instance).put(FILES_DOCTYPE, doc)).doc as FileDoc;
+        const written = await untilCommitted((onCommit) => this.store(instance).put(FILES_DOCTYPE, doc, onCommit));
+        committed = true;
         this.addUsage(instance, blob.size);
         return written;
       });
+      return (await durable).doc as FileDoc;
     } catch (err) {
-      await this.deps.blobs.remove(instance.id, blob.key);
+      // once committed, the document names the blob: whatever failed after (the WAL's fsync), the blob stays
+      if (!committed) await this.deps.blobs.remove(instance.id, blob.key);
       throw err;
     }
   }

@@ -68,6 +68,32 @@ describe('LocalBlobStore', () => {
     expect(tmpFiles()).toEqual([]);
   });
 
+  it('small bodies (announced size up to 256 KiB) are read whole before the file exists: the same checks, nothing left behind', async () => {
+    const before = await keysOf();
+    const data = randomBytes(4000);
+    // a refusal while it streams, a wrong MD5, a short body, and a client gone mid-body
+    await expect(blobs.write(NS, chunked(data, 1000), { maxBytes: 3000, expectedSize: data.length })).rejects.toBeInstanceOf(BlobTooLarge);
+    await expect(blobs.write(NS, chunked(data, 1000), { maxBytes: 1e6, expectedSize: data.length, expectedMd5: md5(Buffer.from('x')) })).rejects.toMatchObject({ error: 'invalid_checksum' });
+    await expect(blobs.write(NS, chunked(data.subarray(0, 3999), 1000), { maxBytes: 1e6, expectedSize: data.length })).rejects.toMatchObject({ error: 'size_mismatch' });
+    const body = new Readable({ read() {} });
+    const writing = blobs.write(NS, body, { maxBytes: 1e6, expectedSize: data.length });
+    body.push(data.subarray(0, 2000));
+    setTimeout(() => body.destroy(new Error('aborted by the client')), 20);
+    await expect(writing).rejects.toThrow('aborted by the client');
+    const gone = new Readable({ read() {} });
+    gone.destroy();
+    await expect(blobs.write(NS, gone, { maxBytes: 1e6, expectedSize: 10 })).rejects.toThrow();
+    expect(await keysOf()).toEqual(before);
+    expect(tmpFiles()).toEqual([]);
+    // and one that succeeds, in 1-byte chunks, with its head kept for the caller
+    const head: Buffer[] = [];
+    const info = await blobs.write(NS, chunked(data, 1), { maxBytes: 1e6, expectedSize: data.length, expectedMd5: md5(data), head, headBytes: 100 });
+    expect(info).toMatchObject({ size: data.length, md5: md5(data) });
+    expect(Buffer.concat(head).equals(data.subarray(0, 100))).toBe(true);
+    expect(Buffer.concat(await (await blobs.read(NS, info.key)).toArray()).equals(data)).toBe(true);
+    expect(tmpFiles()).toEqual([]);
+  });
+
   it('removes blobs (twice is fine), answers 404 for unknown keys, and cleans what crashed writes left', async () => {
     const info = await blobs.write(NS, Readable.from([Buffer.from('x')]), { maxBytes: 10 });
     await blobs.remove(NS, info.key);

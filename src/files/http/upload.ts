@@ -51,7 +51,7 @@ export function registerUploadRoutes(scope: FastifyInstance, deps: FilesDeps): v
     const metadataId = param(req, 'MetadataID');
     const metadata = metadataId === undefined ? undefined : await uploadMetadata(vfs.fs, c.instance, metadataId);
     const doc = await vfs.fs.upload(c.instance, {
-      ...common, body: uploadBody(req.raw), ...(metadata === undefined ? {} : { metadata }),
+      ...common, parent, body: uploadBody(req.raw), ...(metadata === undefined ? {} : { metadata }),
       ...(size === undefined ? {} : { size }), ...(md5 ? { md5 } : {}), ...(sent ? { mime: sent } : {}), ...(executable === undefined ? {} : { executable }),
     });
     return created(req, reply, doc);
