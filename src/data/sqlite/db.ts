@@ -133,11 +133,15 @@ interface Pending {
  * `durable` (the WAL's fsync) resolved, i.e. once the write is durable; the events
  * are published after that. A write's `onCommit` runs right after the COMMIT, before the fsync:
  * a caller that holds a lock over a read-then-write can let the next holder in then, since its
- * reads see the commit (files/fs.ts).
+ * reads see the commit (files/fs.ts). Such a write is committed at the next microtask (with what
+ * else is queued) rather than after the event loop's pending callbacks: the lock is held for less
+ * than a turn of the loop, so writers taking turns under it are not held to one per turn.
  */
 export class WriteQueue {
   private pending: Pending[] = [];
   private scheduled = false;
+  /** A flush is due at the next microtask (a write with onCommit is queued). */
+  private urgent = false;
 
   constructor(
     private readonly db: Database.Database,
@@ -154,7 +158,14 @@ export class WriteQueue {
     return new Promise<T>((resolve, reject) => {
       this.pending.push({ fn, onCommit, resolve: resolve as (v: unknown) => void, reject });
       if (this.pending.length >= this.maxBatch) this.flush();
-      else if (!this.scheduled) {
+      else if (onCommit && !this.urgent) {
+        // its caller waits for the commit (holding a lock, say): committed in this turn of the event loop, with what else is queued
+        this.urgent = true;
+        queueMicrotask(() => {
+          this.urgent = false;
+          this.flush();
+        });
+      } else if (!this.scheduled) {
         this.scheduled = true;
         if (this.windowMs > 0) setTimeout(() => this.flush(), this.windowMs);
         else setImmediate(() => this.flush());

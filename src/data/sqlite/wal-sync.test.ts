@@ -96,4 +96,25 @@ describe('WriteQueue with a durability step', () => {
     expect(seen).toHaveLength(1);
     db.close();
   });
+
+  it('commits a write that has an onCommit within the same turn of the event loop, and a plain one after the pending I/O callbacks', async () => {
+    const Database = (await import('better-sqlite3')).default;
+    const { WriteQueue } = await import('./db.js');
+    const db = new Database(join(dir, 'urgent.sqlite'));
+    db.pragma('journal_mode = WAL');
+    db.exec('CREATE TABLE t (v INTEGER)');
+    const q = new WriteQueue(db, () => undefined, 0, () => undefined, 512, async () => undefined);
+    const order: string[] = [];
+    setImmediate(() => order.push('immediate'));
+    const plain = q.run(() => order.push('plain write'));
+    const urgent = q.run(() => order.push('write with onCommit'), () => order.push('committed'));
+    await Promise.all([plain, urgent]);
+    // the plain write was queued first, so it joins the same transaction: both before the setImmediate
+    expect(order).toEqual(['plain write', 'write with onCommit', 'committed']);
+    await new Promise((r) => setImmediate(r));
+    setImmediate(() => order.push('immediate 2'));
+    await q.run(() => order.push('plain write alone'));
+    expect(order.slice(3)).toEqual(['immediate', 'immediate 2', 'plain write alone']);
+    db.close();
+  });
 });
