@@ -2,7 +2,8 @@
  * The virtual file system of an instance: io.cozy.files documents in the DocStore, contents in
  * the BlobStore. Every change that reads then writes the tree (a name taken, a subtree moved,
  * the quota) runs under the instance's lock, and several documents change in one transaction
- * (DocStore.putAll), so concurrent requests never see half a move nor lose an update.
+ * (DocStore.putAll), so concurrent requests never see half a move nor lose an update. An upload
+ * lets the next holder in at its commit, before that commit is fsynced (its reads see it already).
  *
  * Write order for contents: the blob is streamed and made durable first, then the document that
  * names it is committed. A crash in between leaves an orphan blob that nothing shows and that

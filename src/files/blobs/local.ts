@@ -8,8 +8,8 @@
  * root), so that the keys of one never meet the other's, nor fsck's listing of file blobs.
  *
  * A write streams into the .part file through an MD5 and a byte counter (./file-sink.ts: hashing and
- * disk writes overlap), fsyncs it, renames it into place and fsyncs the folder, so that a blob that
- * `write` returned survives a power cut. A read is a ./read-stream.ts stream.
+ * disk writes overlap; a body announced at most 256 KiB is read whole first, ./small-write.ts), fsyncs
+ * it, renames it into place and fsyncs the folder, so that a blob that `write` returned survives a power cut. A read is a ./read-stream.ts stream.
  * Nothing refers to it yet: the file system's metadata commit does, after this (see store.ts).
  */
 import { createHash, randomUUID, type Hash } from 'node:crypto';
