@@ -21,7 +21,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { createReadStream, mkdirSync, unlinkSync, writeFileSync } from 'node:fs';
+import { createReadStream, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { open, writeFile } from 'node:fs/promises';
 import { Agent, request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -238,28 +238,74 @@ async function diskRead(file: string, size: number): Promise<void> {
 
 let expectedMd5: string | null = null;
 /**
- * Wait before each timed large transfer, after its `sync`. On this kind of virtual machine the guest
- * hands freed memory back to the host within about a second (free page reporting), and writing into
- * pages the host must provide again costs about 2–3 s of CPU per GiB instead of 0.25 s: measured here,
- * 1 GiB written and fsynced right after the previous 1 GiB file was deleted went at 1,650 MB/s, and at
- * 330–430 MB/s one to ten seconds later. The wait is meant to keep whichever step follows another's
- * delete (the raw disk after Hearth's, here) from writing into recycled pages while the others do not;
- * it does not always: the raw disk still wrote at about 1,000 MB/s in some runs after it (see the method).
+ * Wait before the timed large transfers other than the matched uploads (memoryState), after their
+ * `sync`: part of the memory freed by the step before is back with the host by then, not all of it.
  */
 const SETTLE_MS = 1_500;
+
+/**
+ * The two memory states a large upload can start in, set up alike for the raw disk and Hearth
+ * (the "matched" upload steps):
+ * - `fresh`: the guest has handed every freed page back to its host, so each page that the write
+ *   puts in the page cache is faulted in again by the host (2–3 s of CPU per GiB here). The wait ends
+ *   once the guest's free page reporting (`/sys/module/page_reporting/parameters/reported_kib`) has not
+ *   moved for 3 s (at most 45 s; 10 s where that file does not exist).
+ * - `recycled`: right after a scratch file of the same size plus 128 MiB was written, synced and deleted:
+ *   the write reuses its freed pages (0.25 s of CPU per GiB). A long-running server whose page cache
+ *   fills its memory writes this way.
+ */
+type MemState = 'fresh' | 'recycled';
+const REPORTED = '/sys/module/page_reporting/parameters/reported_kib';
+
+async function memoryState(state: MemState, scratchDir: string): Promise<void> {
+  if (state === 'recycled') {
+    const scratch = join(scratchDir, 'scratch.bin');
+    const fh = await open(scratch, 'w');
+    try {
+      for (let off = 0; off < LARGE_BYTES + 128 * CHUNK;) {
+        const piece = patternSlice(off % PATTERN_BYTES, Math.min(CHUNK, PATTERN_BYTES - (off % PATTERN_BYTES)));
+        await fh.write(piece, 0, piece.length, off);
+        off += piece.length;
+      }
+    } finally {
+      await fh.close();
+    }
+    execFileSync('sync');
+    unlinkSync(scratch);
+    return;
+  }
+  const read = () => { try { return readFileSync(REPORTED, 'utf8').trim(); } catch { return null; } };
+  if (read() === null) return void (await new Promise((r) => setTimeout(r, 10_000)));
+  let last = read();
+  let still = 0;
+  for (let waited = 0; waited < 45_000 && still < 3_000; waited += 500) {
+    await new Promise((r) => setTimeout(r, 500));
+    const now = read();
+    still = now === last ? still + 500 : 0;
+    last = now;
+  }
+}
 
 /** MD5 of the large file (base64), computed once. */
 function largeMd5(): string {
   if (expectedMd5) return expectedMd5;
-  const h = createHash('md5');
-  for (let off = 0; off < LARGE_BYTES;) {
-    const piece = patternSlice(off, Math.min(PATTERN_BYTES, LARGE_BYTES - off));
-    h.update(piece);
-    off += piece.length;
+  md5MBps = 0;
+  for (let i = 0; i < 2; i++) {
+    // twice, the second timed: the speed of MD5 alone on one core, a ceiling for any upload that computes it
+    const t0 = performance.now();
+    const h = createHash('md5');
+    for (let off = 0; off < LARGE_BYTES;) {
+      const piece = patternSlice(off, Math.min(PATTERN_BYTES, LARGE_BYTES - off));
+      h.update(piece);
+      off += piece.length;
+    }
+    expectedMd5 = h.digest('base64');
+    md5MBps = LARGE_BYTES / MB / ((performance.now() - t0) / 1000);
   }
-  expectedMd5 = h.digest('base64');
-  return expectedMd5;
+  return expectedMd5!;
 }
+/** MB/s of node:crypto's MD5 over the large file's bytes in this process (largeMd5). */
+let md5MBps = NaN;
 
 // ---------------------------------------------------------------------------------------------
 // Results
@@ -272,6 +318,8 @@ interface Transfer extends Stats {
 
 type Row = Map<Column, Transfer | null>;
 const large = { up: new Map() as Row, down: new Map() as Row };
+/** The raw disk's and Hearth's uploads in recycled memory (the `up` row is in fresh memory). */
+const recycledUp = new Map<'disk' | 'hearth', Transfer>();
 const small = { put: new Map() as Row, get: new Map() as Row };
 const listing = new Map<Column, Stats | null>();
 /** The worst RSS growth (peak − before) over the runs, per server and direction. */
@@ -289,9 +337,10 @@ function fail(what: string, e: unknown): void {
  * /proc/<pid>/clear_refs, sampled every 20 ms as a fallback) over the transfer. Dirty pages of the
  * previous steps are written out first (`sync`, not timed), so that no step pays for another's.
  */
-async function timed(s: Server | null, bytes: number, run: () => Promise<void>): Promise<Transfer> {
+async function timed(s: Server | null, bytes: number, run: () => Promise<void>, state?: { mem: MemState; dir: string }): Promise<Transfer> {
   execFileSync('sync');
-  await new Promise((r) => setTimeout(r, SETTLE_MS));
+  if (state) await memoryState(state.mem, state.dir);
+  else await new Promise((r) => setTimeout(r, SETTLE_MS));
   setMeasured(s?.pid ?? null);
   const watchRss = s !== null && s.name !== 'loopback';
   let reset = false;
@@ -362,11 +411,27 @@ async function wlLarge(servers: Map<ServerName, Server>): Promise<void> {
     }
   }
   const diskDir = SERVERS.includes('disk') ? tempDir('bench-disk-') : null;
+  const scratchDir = diskDir ?? tempDir('bench-scratch-');
+  /** Hearth's upload of a new file named `name`: checks its size and MD5, returns its id. */
+  const hearthUp = async (name: string): Promise<string> => {
+    const res = await streamUp(hearth!, 'POST', `/files/io.cozy.files.root-dir?Type=file&Name=${name}`, LARGE_BYTES);
+    if (res.status !== 201) throw new Error(`Hearth POST /files -> ${res.status} ${res.body.toString().slice(0, 300)}`);
+    const data = (JSON.parse(res.body.toString()) as { data: { id: string; attributes: { size?: string | number; md5sum?: string } } }).data;
+    if (Number(data.attributes.size) !== LARGE_BYTES) throw new Error(`Hearth stored ${String(data.attributes.size)} bytes instead of ${LARGE_BYTES}`);
+    const md5 = String(data.attributes.md5sum);
+    if (md5 !== largeMd5() && md5 !== Buffer.from(largeMd5(), 'base64').toString('hex')) throw new Error(`Hearth md5sum ${md5}, expected ${largeMd5()}`);
+    return data.id;
+  };
+  /** To the trash, then out of it (best effort: without these routes the blob stays until the end). */
+  const hearthDelete = async (id: string) => {
+    const trashed = await call(hearth!, 'DELETE', `/files/${encodeURIComponent(id)}`).catch(() => null);
+    if (trashed?.status === 200) await call(hearth!, 'DELETE', `/files/trash/${encodeURIComponent(id)}`).catch(() => undefined);
+  };
   for (let rep = 0; rep < REPEATS; rep++) {
     log(`  run ${rep + 1}/${REPEATS}`);
     if (diskDir) {
       const file = join(diskDir, `big-${rep}.bin`);
-      await attempt('disk up', async () => add('disk up', await timed(null, LARGE_BYTES, () => diskWrite(file, LARGE_BYTES))));
+      await attempt('disk up', async () => add('disk up', await timed(null, LARGE_BYTES, () => diskWrite(file, LARGE_BYTES), { mem: 'fresh', dir: scratchDir })));
       await attempt('disk down', async () => {
         dropCache(file);
         add('disk down', await timed(null, LARGE_BYTES, () => diskRead(file, LARGE_BYTES)));
@@ -411,15 +476,7 @@ async function wlLarge(servers: Map<ServerName, Server>): Promise<void> {
     if (hearth) {
       let id: string | null = null;
       await attempt('hearth up', async () => {
-        const t = await timed(hearth, LARGE_BYTES, async () => {
-          const res = await streamUp(hearth, 'POST', `/files/io.cozy.files.root-dir?Type=file&Name=big-${rep}.bin`, LARGE_BYTES);
-          if (res.status !== 201) throw new Error(`Hearth POST /files -> ${res.status} ${res.body.toString().slice(0, 300)}`);
-          const data = (JSON.parse(res.body.toString()) as { data: { id: string; attributes: { size?: string | number; md5sum?: string } } }).data;
-          if (Number(data.attributes.size) !== LARGE_BYTES) throw new Error(`Hearth stored ${String(data.attributes.size)} bytes instead of ${LARGE_BYTES}`);
-          const md5 = String(data.attributes.md5sum);
-          if (md5 !== largeMd5() && md5 !== Buffer.from(largeMd5(), 'base64').toString('hex')) throw new Error(`Hearth md5sum ${md5}, expected ${largeMd5()}`);
-          id = data.id;
-        });
+        const t = await timed(hearth, LARGE_BYTES, async () => void (id = await hearthUp(`big-${rep}.bin`)), { mem: 'fresh', dir: scratchDir });
         add('hearth up', t);
         recordRss('hearth up', t);
       });
@@ -430,11 +487,28 @@ async function wlLarge(servers: Map<ServerName, Server>): Promise<void> {
           add('hearth down', t);
           recordRss('hearth down', t);
         });
-        // to the trash, then out of it (best effort: without these routes the blob stays until the end)
-        const trashed = await call(hearth, 'DELETE', `/files/${encodeURIComponent(fileId)}`).catch(() => null);
-        if (trashed?.status === 200) await call(hearth, 'DELETE', `/files/trash/${encodeURIComponent(fileId)}`).catch(() => undefined);
+        await hearthDelete(fileId);
       } else failed.add('hearth down');
     }
+    // the same uploads, both right after a scratch file's pages were freed (see memoryState)
+    if (diskDir) {
+      const file = join(diskDir, `big-${rep}-recycled.bin`);
+      await attempt('disk up recycled', async () => add('disk up recycled', await timed(null, LARGE_BYTES, () => diskWrite(file, LARGE_BYTES), { mem: 'recycled', dir: scratchDir })));
+      unlinkSync(file);
+    }
+    if (hearth) {
+      let id: string | null = null;
+      await attempt('hearth up recycled', async () => {
+        const t = await timed(hearth, LARGE_BYTES, async () => void (id = await hearthUp(`big-${rep}-recycled.bin`)), { mem: 'recycled', dir: scratchDir });
+        add('hearth up recycled', t);
+        recordRss('hearth up', t);
+      });
+      if (id !== null) await hearthDelete(id);
+    }
+  }
+  for (const key of ['disk up recycled', 'hearth up recycled']) {
+    const median = medianRun(runs.get(key) ?? []);
+    if (median && !failed.has(key)) recycledUp.set(key.split(' ')[0] as 'disk' | 'hearth', median);
   }
   for (const dir of ['up', 'down'] as const) {
     for (const col of COLUMNS) {
@@ -657,6 +731,23 @@ function largeTable(): string {
   return lines.join('\n');
 }
 
+/** The raw disk's and Hearth's uploads, each in both memory states (memoryState). */
+function matchedTable(): string {
+  const lines = ['| memory state at the start (both alike) | raw disk MB/s | Hearth MB/s | Hearth / raw disk | raw disk CPU s/GiB | Hearth server CPU s/GiB |', '|---|---:|---:|---:|---:|---:|'];
+  const rows: Array<[string, Transfer | null | undefined, Transfer | null | undefined]> = [
+    ['fresh: freed memory handed back to the host', large.up.get('disk'), large.up.get('hearth')],
+    ['recycled: right after 1.1 GiB of page cache was freed', recycledUp.get('disk'), recycledUp.get('hearth')],
+  ];
+  for (const [label, d, h] of rows) {
+    const show = (t: Transfer | null | undefined) => (t ? withRange(t) : 'n/a');
+    lines.push(`| ${label} | ${show(d)} | ${show(h)} | ${fmtRatio(mbps(h), mbps(d))} | ${d?.cpu ? perGiB(d.cpu.clientUsPerOp).toFixed(2) : '–'} | ${h?.cpu ? perGiB(h.cpu.serverUsPerOp).toFixed(2) : '–'} |`);
+  }
+  if (Number.isFinite(md5MBps)) {
+    lines.push('', `MD5 alone (node:crypto, one core, the same ${LARGE_MIB} MiB in this process): ${fmtOps(md5MBps)} MB/s, ${(100 * md5MBps / (mbps(recycledUp.get('disk')) || NaN)).toFixed(0)} % of the recycled raw disk write. Hearth must compute it (\`md5sum\`, \`Content-MD5\`), and MD5 cannot be split over cores, so no upload that computes it reaches more than that share in that state.`);
+  }
+  return lines.join('\n');
+}
+
 function largeCpuTable(): string {
   const lines = [
     `| direction | ${COLUMNS.filter((c) => c !== 'disk').map((c) => `${LABEL[c]} server CPU s/GiB`).join(' | ')} | client CPU s/GiB (${COLUMNS.map((c) => LABEL[c]).join(' / ')}) | others' CPU % (max) |`,
@@ -728,7 +819,8 @@ function targets(): Target[] {
   const growth = ['hearth up', 'hearth down'].map((k) => rssGrowth.get(k)).filter((g) => g !== undefined);
   const worst = Math.max(...growth.map((g) => g.peak - g.before));
   return [
-    ratio(`large upload (${LARGE_MIB} MiB)`, '≥ 70 % of raw disk write', large.up.get('hearth'), large.up.get('disk'), 0.7, 'write + fsync'),
+    ratio(`large upload (${LARGE_MIB} MiB), both starting in fresh memory`, '≥ 70 % of raw disk write', large.up.get('hearth'), large.up.get('disk'), 0.7, 'write + fsync'),
+    ratio(`large upload (${LARGE_MIB} MiB), both starting in recycled memory`, '≥ 70 % of raw disk write', recycledUp.get('hearth'), recycledUp.get('disk'), 0.7, 'write + fsync'),
     ratio(`large download (${LARGE_MIB} MiB)`, '≥ 80 % of loopback', large.down.get('hearth'), large.down.get('loopback'), 0.8, 'from memory'),
     hp && cp && !hp.errors && !cp.errors
       ? { name: `small-file PUT (1–4 KiB, c=${CONCURRENCY}; Hearth ${SMALL_FILES.toLocaleString('en')} files, CSS the first ${CSS_SMALL_FILES.toLocaleString('en')})`, goal: '≥ 10× CSS', measured: `${(hp.opsPerSec / cp.opsPerSec).toFixed(2)}× (${fmtOps(hp.opsPerSec)} vs ${fmtOps(cp.opsPerSec)} ops/s; server CPU per op ${hp.cpu && cp.cpu ? `${(cp.cpu.serverUsPerOp / hp.cpu.serverUsPerOp).toFixed(2)}× less` : '?'})`, pass: hp.opsPerSec / cp.opsPerSec >= 10 }
@@ -753,7 +845,8 @@ function versions(): Record<string, string> {
 
 function report(ts: Target[]): string {
   return [
-    `Large file (MB/s, 1 MB = 10^6 bytes; median of ${REPEATS} run(s), range in parentheses):`, '', largeTable(), '',
+    `Large file (MB/s, 1 MB = 10^6 bytes; median of ${REPEATS} run(s), range in parentheses; the uploads of the raw disk and Hearth start in fresh memory, see below):`, '', largeTable(), '',
+    'The large upload, raw disk and Hearth each starting in the same memory state (see the method), in both states:', '', matchedTable(), '',
     'Server CPU for the large file (user + system from /proc/<pid>/stat, seconds per GiB) and the CPU that processes outside the benchmark used meanwhile:', '', largeCpuTable(), '',
     `RSS of the servers while they move the large file (the worst of the ${REPEATS} run(s); peak = VmHWM after resetting it through /proc/<pid>/clear_refs, or the highest 20 ms sample):`, '', rssTable(), '',
     `Small files (ops/s; median of ${REPEATS} run(s), range in parentheses; p50/p99 = request latency in ms as seen by the client):`, '', smallTable(), '',
@@ -804,14 +897,17 @@ Large file: ${LARGE_MIB} MiB sent as one raw body with \`Content-Length\` (the c
 Hearth \`POST /files/io.cozy.files.root-dir?Type=file&Name=big-N.bin\` then \`GET /files/download/<id>\`, CSS \`PUT /large/big-N.bin\`
 then \`GET\`, loopback \`PUT /sink\` and \`GET /blob\`. MB/s = bytes over the time from the first byte sent to the answer (upload)
 or to the last byte received (download). Before each timed step \`sync\` (not timed) writes out the dirty pages of the steps
-before, so that none pays for another's writeback, then the run waits ${SETTLE_MS / 1000} s: this virtual machine returns freed memory
-to its host within about a second, and a write into pages the host must provide again costs 2–3 s of CPU per GiB instead of
-0.25 s (1 GiB written and fsynced right after a 1 GiB file was deleted: 1,650 MB/s; one to ten seconds later: 330–430 MB/s), so
-without the wait whichever step follows another's delete would write into recycled pages and the others not. The wait does not
-settle it fully: the raw disk, which runs right after Hearth's 1 GiB file is deleted, still wrote at about 1,000 MB/s in some
-runs (with a third of the CPU of its other runs), while Hearth's uploads always paid for new pages. Hearth's and CSS's downloads read a file they have just written (in the
+before, so that none pays for another's writeback. This virtual machine hands freed memory back to its host over a few
+seconds (free page reporting), and a write into pages the host must provide again costs 2–3 s of CPU per GiB instead of
+0.25 s: the same 1 GiB write and fsync goes at 1,650 MB/s right after a 1 GiB file was deleted, 710 two seconds later,
+560 after four and 370 after eight. What a large upload measures thus depends on what came just before, so the uploads
+of the raw disk and Hearth each run twice per run, every time from a state set up alike (\`memoryState\` in the script):
+**fresh** (the wait ends once the guest's \`reported_kib\` counter has not moved for 3 s: every page is new to the host) and
+**recycled** (right after a scratch file of 1.1 GiB was written, synced and deleted, so the write reuses its pages, as a
+long-running server whose page cache fills its memory does). The first table shows the fresh uploads; the other steps
+(CSS, loopback, the downloads) wait ${SETTLE_MS / 1000} s after their \`sync\`. Hearth's and CSS's downloads read a file they have just written (in the
 page cache, as for most downloads of recent files), while the raw disk read is cold; the download target therefore compares
-Hearth with the loopback server streaming from memory. Each server first moves a ${WARMUP_BYTES / 2 ** 20} MiB file each way (not measured); the ${REPEATS} run(s) then go raw disk, loopback, CSS, Hearth in turn, and the
+Hearth with the loopback server streaming from memory. Each server first moves a ${WARMUP_BYTES / 2 ** 20} MiB file each way (not measured); the ${REPEATS} run(s) then go raw disk (fresh), loopback, CSS, Hearth (fresh), raw disk (recycled), Hearth (recycled) in turn, and the
 tables show the median run with the range. RSS growth = peak RSS (VmHWM, reset just before through
 \`/proc/<pid>/clear_refs\`, with a 20 ms RSS sampling as fallback) minus VmRSS just before the transfer, the worst run shown.
 
