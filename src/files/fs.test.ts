@@ -107,6 +107,26 @@ describe('quota', () => {
     await tree.destroy(instance, ok._id);
     expect(await fs.diskUsage(instance)).toBe(used);
   });
+
+  it('holds concurrent uploads to the quota: the lock is let go at each commit, and no upload slips past what the others took', async () => {
+    const used = await fs.diskUsage(instance);
+    const keys = async () => { const out: string[] = []; for await (const k of blobs.keys(instance.id)) out.push(k); return out.length; };
+    const blobsBefore = await keys();
+    const small: Instance = { ...instance, diskQuota: used + 350 };
+    // announced sizes each fit on their own, so every one streams its blob before the check under the lock
+    const results = await Promise.allSettled(Array.from({ length: 8 }, (_, i) =>
+      fs.upload(small, { dirId: ROOT_DIR_ID, name: `q-${i}.bin`, body: body(randomBytes(100)), size: 100 })));
+    const ok = results.filter((r): r is PromiseFulfilledResult<FileDoc> => r.status === 'fulfilled').map((r) => r.value);
+    expect(ok).toHaveLength(3);
+    expect(results.filter((r) => r.status === 'rejected').map((r) => (r as PromiseRejectedResult).reason.status)).toEqual([413, 413, 413, 413, 413]);
+    expect(await fs.diskUsage(instance)).toBe(used + 300);
+    expect(await keys()).toBe(blobsBefore + 3); // the refused ones removed their blobs
+    for (const doc of ok) {
+      await tree.trash(instance, doc._id);
+      await tree.destroy(instance, doc._id);
+    }
+    expect(await fs.diskUsage(instance)).toBe(used);
+  });
 });
 
 describe('moves and the trash', () => {

@@ -47,6 +47,12 @@ function untilCommitted<T>(start: (onCommit: () => void) => Promise<T>): Promise
   });
 }
 
+/** `doc` if it is a directory (422 not_a_directory otherwise). */
+function asDir(doc: FileDoc): FileDoc {
+  if (!isDir(doc)) throw new UnprocessableEntity(`${doc._id.slice(0, 100)} is a file, not a directory`, 'not_a_directory');
+  return doc;
+}
+
 /** Bytes an overwrite frees, by the versioning plan: the old content if it is not kept, and the dropped versions. */
 function freedBy(current: FileDoc, p: { keep: boolean; drop: VersionDoc[] }): number {
   return (p.keep ? 0 : Number(current.size)) + p.drop.reduce((n, v) => n + Number(v.size), 0);
@@ -193,9 +199,7 @@ export class FileSystem {
   }
 
   async dir(instance: Instance, id: string): Promise<FileDoc> {
-    const doc = await this.stat(instance, id);
-    if (!isDir(doc)) throw new UnprocessableEntity(`${id.slice(0, 100)} is a file, not a directory`, 'not_a_directory');
-    return doc;
+    return asDir(await this.stat(instance, id));
   }
 
   /** The child of `dirId` named `name`, or null. */
@@ -249,12 +253,12 @@ export class FileSystem {
 
   /** The directory where new things go: it must exist, be a directory and not be in the trash. */
   async target(instance: Instance, dirId: string): Promise<FileDoc> {
-    return this.targetOf(await this.dir(instance, dirId));
+    return this.targetOf(await this.stat(instance, dirId));
   }
 
-  /** `dir` (just read) if new things can go in it. */
+  /** `dir` (just read) if it is a directory where new things can go. */
   private targetOf(dir: FileDoc): FileDoc {
-    if (!isDir(dir)) throw new UnprocessableEntity(`${dir._id.slice(0, 100)} is a file, not a directory`, 'not_a_directory');
+    asDir(dir);
     if (dir._id === TRASH_DIR_ID || String(dir.path).startsWith(`${TRASH_PATH}/`)) throw new UnprocessableEntity('nothing can be created in the trash', 'in_trash');
     return dir;
   }

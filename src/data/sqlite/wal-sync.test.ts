@@ -40,13 +40,19 @@ describe('WalSync', () => {
   });
 });
 
+/** A WAL database with a table `t (v INTEGER [constraint])`, and the WriteQueue class to test on it. */
+async function queueDb(name: string, constraint = '') {
+  const Database = (await import('better-sqlite3')).default;
+  const { WriteQueue } = await import('./db.js');
+  const db = new Database(join(dir, `${name}.sqlite`));
+  db.pragma('journal_mode = WAL');
+  db.exec(`CREATE TABLE t (v INTEGER ${constraint})`);
+  return { db, WriteQueue };
+}
+
 describe('WriteQueue with a durability step', () => {
   it('acknowledges and publishes a batch only once its sync resolved, and rejects the batch (publishing nothing) when the sync fails', async () => {
-    const Database = (await import('better-sqlite3')).default;
-    const { WriteQueue } = await import('./db.js');
-    const db = new Database(join(dir, 'q.sqlite'));
-    db.pragma('journal_mode = WAL');
-    db.exec('CREATE TABLE t (v INTEGER)');
+    const { db, WriteQueue } = await queueDb('q', '');
     const published: string[] = [];
     let release: () => void = () => undefined;
     let fail = false;
@@ -74,11 +80,7 @@ describe('WriteQueue with a durability step', () => {
   });
 
   it('calls a write\'s onCommit once its COMMIT returned, before the sync, and never for a write that failed', async () => {
-    const Database = (await import('better-sqlite3')).default;
-    const { WriteQueue } = await import('./db.js');
-    const db = new Database(join(dir, 'oncommit.sqlite'));
-    db.pragma('journal_mode = WAL');
-    db.exec('CREATE TABLE t (v INTEGER UNIQUE)');
+    const { db, WriteQueue } = await queueDb('oncommit', 'UNIQUE');
     let release: () => void = () => undefined;
     const q = new WriteQueue(db, () => undefined, 0, () => undefined, 512, () => new Promise<void>((r) => (release = r)));
     const seen: string[] = [];
@@ -98,11 +100,7 @@ describe('WriteQueue with a durability step', () => {
   });
 
   it('commits a write that has an onCommit within the same turn of the event loop, and a plain one after the pending I/O callbacks', async () => {
-    const Database = (await import('better-sqlite3')).default;
-    const { WriteQueue } = await import('./db.js');
-    const db = new Database(join(dir, 'urgent.sqlite'));
-    db.pragma('journal_mode = WAL');
-    db.exec('CREATE TABLE t (v INTEGER)');
+    const { db, WriteQueue } = await queueDb('urgent', '');
     const q = new WriteQueue(db, () => undefined, 0, () => undefined, 512, async () => undefined);
     const order: string[] = [];
     setImmediate(() => order.push('immediate'));

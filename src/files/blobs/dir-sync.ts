@@ -1,9 +1,9 @@
 /**
  * fsync of the blob folders through descriptors kept open: a small upload renames its blob into one
  * of 256 folders, then must fsync that folder; opening and closing it each time would be two more
- * system calls per file. At most `max` folders stay open (the least recently used idle one is closed
- * for a new one; the default keeps two instances' 256 folders); a folder in use by an fsync is never
- * closed under it. A folder is opened synchronously: a cheap call, cheaper than a trip through the
+ * system calls per file. Once its fsync is done, idle folders beyond `max` are closed, the least
+ * recently used first (the default keeps two instances' 256 folders); a folder in use by an fsync is
+ * never closed under it. A folder is opened synchronously: a cheap call, cheaper than a trip through the
  * thread pool (see ./small-write.ts).
  */
 import { close, fsync, openSync } from 'node:fs';
@@ -13,7 +13,7 @@ const fsyncP = promisify(fsync);
 const closeP = promisify(close);
 
 interface Entry {
-  fd: Promise<number>;
+  fd: number;
   users: number;
 }
 
@@ -24,26 +24,17 @@ export class DirSync {
 
   async sync(dir: string): Promise<void> {
     let e = this.open.get(dir);
-    if (e) {
-      this.open.delete(dir); // re-inserted below: the map's order is the use order
-    } else {
-      let fd: Promise<number>;
-      try {
-        fd = Promise.resolve(openSync(dir, 'r'));
-      } catch (err) {
-        fd = Promise.reject(err as Error);
-      }
-      e = { fd, users: 0 };
-      e.fd.catch(() => this.open.get(dir) === e && this.open.delete(dir));
-    }
+    if (e) this.open.delete(dir); // re-inserted below: the map's order is the use order
+    else e = { fd: openSync(dir, 'r'), users: 0 }; // a missing folder throws here, and nothing is kept
     this.open.set(dir, e);
-    this.evict();
     e.users++;
     try {
-      await fsyncP(await e.fd);
+      await fsyncP(e.fd);
     } finally {
       e.users--;
-      if (this.open.get(dir) !== e) await this.closeIfIdle(e); // evicted or forgotten meanwhile
+      // forgotten meanwhile: closed now if no other fsync uses it; else the idle folders beyond `max` go
+      if (this.open.get(dir) !== e) await this.closeIfIdle(e);
+      else this.evict();
     }
   }
 
@@ -58,9 +49,7 @@ export class DirSync {
   }
 
   private async closeIfIdle(e: Entry): Promise<void> {
-    if (e.users > 0) return;
-    const fd = await e.fd.catch(() => null);
-    if (fd !== null) await closeP(fd).catch(() => undefined);
+    if (e.users === 0) await closeP(e.fd).catch(() => undefined);
   }
 
   /** Closes the folders under `prefix` (a namespace being removed), or all of them. */

@@ -111,29 +111,26 @@ export class LocalBlobStore implements BlobStore {
       }
       return md5;
     };
-    let created = false;
     try {
       let size: number;
       let md5: string;
       if (opts.expectedSize !== undefined && opts.expectedSize <= SMALL_BLOB_BYTES) {
-        // small: read into memory, then written with synchronous calls and one fsync (./small-write.ts)
+        // small: read into memory, then written in one go (./small-write.ts)
         const chunks = await readSmall(body, hash, check);
         size = chunks.reduce((n, c) => n + c.length, 0);
         md5 = verify(size);
-        created = true;
         await writeSmall(tmp, chunks);
       } else {
-        created = true;
         size = await this.writeLarge(tmp, body, hash, check);
         md5 = verify(size);
       }
       const finalDir = join(dir, key.slice(0, 2));
-      if (!this.made.has(finalDir)) await this.ensureDir(finalDir);
+      await this.ensureDir(finalDir);
       renameSync(tmp, join(finalDir, key));
       await this.dirs.sync(finalDir);
       return { key, size, md5 };
     } catch (err) {
-      if (created) await rm(tmp, { force: true });
+      await rm(tmp, { force: true });
       const code = (err as NodeJS.ErrnoException).code;
       if (code !== undefined && FULL.has(code)) throw new InsufficientStorage();
       throw err;

@@ -21,42 +21,20 @@ export const SMALL_BLOB_BYTES = 256 * 1024;
 const fsyncP = promisify(fsync);
 const openP = promisify(open);
 
-/** Reads the whole body, each chunk passed to `check` (with the total so far) then hashed; rejects on the first failure. */
-export function readSmall(body: Readable, hash: Hash, check: (chunk: Buffer, total: number) => void): Promise<Buffer[]> {
-  return new Promise((resolve, reject) => {
-    if (body.destroyed) {
-      reject((body.errored as Error | null) ?? new Error('the upload stream closed before its end'));
-      return;
-    }
-    const chunks: Buffer[] = [];
-    let total = 0;
-    let done = false;
-    const fail = (err: Error) => {
-      if (done) return;
-      done = true;
-      body.off('data', onData);
-      body.destroy();
-      reject(err);
-    };
-    const onData = (chunk: Buffer) => {
-      total += chunk.length;
-      try {
-        check(chunk, total);
-      } catch (err) {
-        return fail(err as Error);
-      }
-      hash.update(chunk);
-      chunks.push(chunk);
-    };
-    body.on('data', onData);
-    body.once('end', () => {
-      if (done) return;
-      done = true;
-      resolve(chunks);
-    });
-    body.once('error', (err) => fail(err));
-    body.once('close', () => fail(new Error('the upload stream closed before its end')));
-  });
+/**
+ * Reads the whole body, each chunk passed to `check` (with the total so far) then hashed. Leaving the
+ * loop by a throw destroys the body; a body that errs or closes before its end makes the loop throw.
+ */
+export async function readSmall(body: Readable, hash: Hash, check: (chunk: Buffer, total: number) => void): Promise<Buffer[]> {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  for await (const chunk of body as AsyncIterable<Buffer>) {
+    total += chunk.length;
+    check(chunk, total);
+    hash.update(chunk);
+    chunks.push(chunk);
+  }
+  return chunks;
 }
 
 /** Writes all of `chunks` at the start of `fd`, going on after short writes (a disk filling up ends in ENOSPC). */
