@@ -1,6 +1,7 @@
 /**
- * The upload sink on real files: whatever the chunking, the file holds exactly the body and the
- * hash is the body's; buffers go back to the pool; a failure waits for the writes in flight.
+ * The upload sink on real files, hashing on a real thread: whatever the chunking, the file holds
+ * exactly the body and the hash is the body's; buffers go back to the pool; a failure waits for the
+ * writes in flight; the hashing thread keeps concurrent uploads apart and is replaced if it stops.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
@@ -10,25 +11,31 @@ import { PassThrough, Readable } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BufferPool } from './buffer-pool.js';
 import { streamToFd } from './file-sink.js';
+import { Md5Thread } from './md5-thread.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'hearth-sink-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const hasher = new Md5Thread();
+afterAll(async () => {
+  await hasher.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+const quiet = { maxInFlight: 2, syncEvery: 1e12, check: () => undefined, hasher };
 let n = 0;
 
 /** Streams `chunks` through the sink into a new file; returns what the file and the hash hold. */
 async function sink(chunks: Buffer[], pool: BufferPool, opts: { maxInFlight?: number; syncEvery?: number; limit?: number } = {}) {
   const path = join(dir, `f${n++}`);
   const fd = openSync(path, 'wx');
-  const hash = createHash('md5');
   try {
-    const size = await streamToFd(fd, Readable.from(chunks, { objectMode: false }), hash, pool, {
+    const out = await streamToFd(fd, Readable.from(chunks, { objectMode: false }), pool, {
       maxInFlight: opts.maxInFlight ?? 2,
       syncEvery: opts.syncEvery ?? 1e12,
       check: (_c, total) => {
         if (opts.limit !== undefined && total > opts.limit) throw new Error('over the limit');
       },
+      hasher,
     });
-    return { size, file: readFileSync(path), md5: hash.digest('hex') };
+    return { size: out.size, file: readFileSync(path), md5: out.md5 };
   } finally {
     closeSync(fd);
   }
@@ -46,11 +53,12 @@ function cut(total: number, sizes: number[]): { whole: Buffer; chunks: Buffer[] 
   return { whole, chunks };
 }
 
-const md5 = (b: Buffer) => createHash('md5').update(b).digest('hex');
+const md5 = (b: Buffer) => createHash('md5').update(b).digest('base64');
+const shared = (size: number, keep: number, idleMs?: number) => new BufferPool(size, keep, { shared: true, idleMs });
 
 describe('streamToFd', () => {
   it('writes a body smaller than one batch straight from its chunks, without touching the pool', async () => {
-    const pool = new BufferPool(4096, 4);
+    const pool = shared(4096, 4);
     const { whole, chunks } = cut(3000, [7, 100, 1000]);
     const out = await sink(chunks, pool);
     expect(out.size).toBe(3000);
@@ -61,7 +69,7 @@ describe('streamToFd', () => {
 
   it('writes any chunking of a larger body exactly, with the batches in flight capped, and gives the buffers back', async () => {
     for (const [sizes, inFlight] of [[[1], 1], [[999, 1, 4097], 2], [[8192], 3], [[50_000], 2], [[4096], 1]] as Array<[number[], number]>) {
-      const pool = new BufferPool(4096, 8);
+      const pool = shared(4096, 8);
       const { whole, chunks } = cut(100_000 + sizes[0]!, sizes);
       const out = await sink(chunks, pool, { maxInFlight: inFlight, syncEvery: 10_000 });
       expect(out.size, `chunks of ${sizes.join('/')}`).toBe(whole.length);
@@ -73,34 +81,34 @@ describe('streamToFd', () => {
   });
 
   it('an empty body writes nothing', async () => {
-    const out = await sink([], new BufferPool(4096, 2));
+    const out = await sink([], shared(4096, 2));
     expect(out.size).toBe(0);
     expect(out.file.length).toBe(0);
     expect(out.md5).toBe(md5(Buffer.alloc(0)));
   });
 
   it('stops at the check, destroys the body and rejects only once its writes are done', async () => {
-    const pool = new BufferPool(4096, 8);
+    const pool = shared(4096, 8);
     const { chunks } = cut(200_000, [5000]);
     await expect(sink(chunks, pool, { limit: 60_000 })).rejects.toThrow('over the limit');
     expect(pool.kept).toBeGreaterThan(0); // the buffers of the writes in flight came back
   });
 
   it('rejects when the body fails, and when it is destroyed before or while it is read', async () => {
-    const pool = new BufferPool(4096, 8);
+    const pool = shared(4096, 8);
     const failing = new PassThrough();
     const path = join(dir, `f${n++}`);
     const fd = openSync(path, 'wx');
-    const p = streamToFd(fd, failing, createHash('md5'), pool, { maxInFlight: 2, syncEvery: 1e12, check: () => undefined });
+    const p = streamToFd(fd, failing, pool, quiet);
     failing.write(Buffer.alloc(10_000, 1));
     setImmediate(() => failing.destroy(new Error('client gone')));
     await expect(p).rejects.toThrow('client gone');
     const gone = new PassThrough();
     gone.on('error', () => undefined);
     gone.destroy(new Error('gone before'));
-    await expect(streamToFd(fd, gone, createHash('md5'), pool, { maxInFlight: 2, syncEvery: 1e12, check: () => undefined })).rejects.toThrow('gone before');
+    await expect(streamToFd(fd, gone, pool, quiet)).rejects.toThrow('gone before');
     const closed = new PassThrough();
-    const q = streamToFd(fd, closed, createHash('md5'), pool, { maxInFlight: 2, syncEvery: 1e12, check: () => undefined });
+    const q = streamToFd(fd, closed, pool, quiet);
     closed.write(Buffer.alloc(100, 1));
     setImmediate(() => closed.destroy());
     await expect(q).rejects.toThrow('closed before its end');
@@ -113,14 +121,53 @@ describe('streamToFd', () => {
     const fd = openSync(path, 'r');
     const { chunks } = cut(20_000, [3000]);
     try {
-      await expect(streamToFd(fd, Readable.from(chunks, { objectMode: false }), createHash('md5'), new BufferPool(4096, 2), { maxInFlight: 2, syncEvery: 1e12, check: () => undefined })).rejects.toThrow(/EBADF/);
+      await expect(streamToFd(fd, Readable.from(chunks, { objectMode: false }), shared(4096, 2), quiet)).rejects.toThrow(/EBADF/);
+    } finally {
+      closeSync(fd);
+    }
+  });
+
+  it('hashes concurrent bodies apart on the one thread', async () => {
+    const bodies = [cut(90_000, [1000, 5000]), cut(50_000, [4096]), cut(130_000, [777])];
+    const outs = await Promise.all(bodies.map((b) => sink(b.chunks, shared(4096, 8), { maxInFlight: 3 })));
+    outs.forEach((out, i) => {
+      expect(out.file.equals(bodies[i]!.whole)).toBe(true);
+      expect(out.md5).toBe(md5(bodies[i]!.whole));
+    });
+  });
+
+  it('an upload fails if the hashing thread stops under it, and the next one starts a new thread', async () => {
+    const own = new Md5Thread();
+    const body = new PassThrough();
+    const fd = openSync(join(dir, `f${n++}`), 'wx');
+    try {
+      const p = streamToFd(fd, body, shared(4096, 8), { ...quiet, hasher: own });
+      const failed = expect(p).rejects.toThrow(/hashing thread (was stopped|stopped during)/);
+      body.write(Buffer.alloc(20_000, 1));
+      await new Promise((r) => setTimeout(r, 20));
+      await own.close();
+      body.end(Buffer.alloc(20_000, 2));
+      await failed;
+      const whole = Buffer.alloc(50_000, 3);
+      const out = await streamToFd(fd, Readable.from([whole]), shared(4096, 8), { ...quiet, hasher: own });
+      expect(out.md5).toBe(md5(whole));
+    } finally {
+      await own.close();
+      closeSync(fd);
+    }
+  });
+
+  it('refuses to hash a batch the thread cannot share (a pool without SharedArrayBuffers)', async () => {
+    const fd = openSync(join(dir, `f${n++}`), 'wx');
+    try {
+      await expect(streamToFd(fd, Readable.from([Buffer.alloc(20_000)]), new BufferPool(4096, 2), quiet)).rejects.toThrow(/SharedArrayBuffer/);
     } finally {
       closeSync(fd);
     }
   });
 
   it('the pool lets its buffers go once it has been idle', async () => {
-    const pool = new BufferPool(4096, 4, 20);
+    const pool = shared(4096, 4, 20);
     const { chunks } = cut(30_000, [4096]);
     await sink(chunks, pool);
     expect(pool.kept).toBeGreaterThan(0);

@@ -1,31 +1,40 @@
 /**
- * Streams a body into an open file descriptor, hashing it on the way, as a pipeline: the body's
- * chunks are hashed as they arrive while earlier batches are being written by libuv's thread pool,
- * so the event loop's work (socket, MD5) and the disk's overlap instead of taking turns.
+ * Streams a body into an open file descriptor, hashing it on the way, as a pipeline: the event loop
+ * reads the socket and gathers batches, libuv's thread pool writes them, and a thread of its own
+ * hashes them (./md5-thread.ts), so that the three overlap instead of taking turns.
  *
  * - Chunks are gathered into batches (buffers of a BufferPool, see there why) and each batch goes to
- *   one write at a known offset. At most `maxInFlight` batches are in the thread pool; the body is
- *   paused beyond that (back-pressure up to the socket).
+ *   one write at a known offset and to the hash. At most `maxInFlight` batches are out at once; the
+ *   body is paused beyond that (back-pressure up to the socket).
  * - Every `syncEvery` bytes an `fdatasync` is started in the background, so that the disk writes
  *   out the first part of a large file while the rest arrives, and the final `fsync` (the caller's)
  *   has only the tail left.
- * - On any failure (a limit, the body's error, a disk error) the body is destroyed and the promise
- *   rejects only once no write is still in flight, so the caller may close and remove the file.
+ * - On any failure (a limit, the body's error, a disk or hashing error) the body is destroyed and the
+ *   promise rejects only once no write is still in flight, so the caller may close and remove the file.
  *
  * Hand-written: Node's `pipeline(body, hash, fs.createWriteStream)` writes one chunk per syscall and
- * one chunk at a time, and hashing in a Transform adds a stream hop per chunk; none overlaps them.
+ * one chunk at a time, and hashes on the event loop in a Transform, a stream hop per chunk; none overlaps them.
  */
-import type { Hash } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { fdatasync, write as writeFd, writev } from 'node:fs';
 import type { Readable } from 'node:stream';
 import type { BufferPool } from './buffer-pool.js';
+import type { BatchHash, BatchHasher } from './md5-thread.js';
 
 export interface SinkOptions {
   /** Called with each chunk and the total so far, before it is hashed or written; throws to stop. */
   check(chunk: Buffer, total: number): void;
-  /** Batches (the pool's buffers, each `pool.size` bytes) being written at once, at most. */
+  /** Batches (the pool's buffers, each `pool.size` bytes, over SharedArrayBuffers) out at once, at most. */
   maxInFlight: number;
   syncEvery: number;
+  /** Hashes the batches of a body larger than one (a body smaller than that is hashed on the event loop). */
+  hasher: BatchHasher;
+}
+
+export interface SinkResult {
+  size: number;
+  /** base64 */
+  md5: string;
 }
 
 /** Writes `bufs` (whose sum is `len`) at `pos`, going on after short writes. */
@@ -47,12 +56,13 @@ function writeAll(fd: number, bufs: Buffer[], len: number, pos: number, done: (e
 }
 
 /**
- * Resolves with the number of bytes written once the body has ended and every write has completed.
- * A body smaller than one batch is written straight from its chunks (one `writev`, no copy); past
- * that, chunks are copied into the pool's buffers, which go back to the pool as their writes end.
+ * Resolves with the size and MD5 (base64) once the body has ended and every write and hash has
+ * completed. A body smaller than one batch is written straight from its chunks (one `writev`, no
+ * copy) and hashed here; past that, chunks are copied into the pool's buffers, each of which is
+ * written and hashed (`opts.hasher`, off the event loop) at once and goes back to the pool once both are done.
  */
-export function streamToFd(fd: number, body: Readable, hash: Hash, pool: BufferPool, opts: SinkOptions): Promise<number> {
-  return new Promise<number>((resolve, reject) => {
+export function streamToFd(fd: number, body: Readable, pool: BufferPool, opts: SinkOptions): Promise<SinkResult> {
+  return new Promise<SinkResult>((resolve, reject) => {
     if (body.destroyed) {
       // failed while the caller was getting ready (a client gone before its upload was read)
       reject((body.errored as Error | null) ?? new Error('the upload stream closed before its end'));
@@ -61,15 +71,16 @@ export function streamToFd(fd: number, body: Readable, hash: Hash, pool: BufferP
     pool.enter();
     let list: Buffer[] = []; // the first chunks, until they make a batch
     let listBytes = 0;
-    let copying = false;
-    let cur: Buffer | null = null; // the pool buffer being filled (copying only)
+    let batches: BatchHash | null = null; // the hash of the batches, once the body outgrew the list
+    let listMd5 = ''; // or the list's, if it never did
+    let cur: Buffer | null = null; // the pool buffer being filled (batches only)
     let curLen = 0;
     const waiting: Buffer[] = []; // what came while no buffer was free (the body is paused meanwhile)
     let total = 0;
     let written = 0;
     let syncedUpTo = 0;
-    let busy = 0; // writes and fdatasyncs in the pool
-    let writes = 0;
+    let busy = 0; // writes, hashes and fdatasyncs under way
+    let inFlight = 0; // batches not back in the pool yet (being written or hashed)
     let endSeen = false; // the body's 'end' came (it may come while what it gave last waits for a buffer)
     let ended = false; // and all of it went to writes
     let failure: Error | null = null;
@@ -81,8 +92,14 @@ export function streamToFd(fd: number, body: Readable, hash: Hash, pool: BufferP
       if (cur) pool.give(cur);
       cur = null;
       pool.leave();
-      if (failure) reject(failure);
-      else resolve(total);
+      if (failure) {
+        batches?.drop();
+        reject(failure);
+      } else if (batches === null) {
+        resolve({ size: total, md5: listMd5 });
+      } else {
+        batches.digest().then((md5) => resolve({ size: total, md5 }), reject);
+      }
     };
     const fail = (err: Error) => {
       if (failure) return;
@@ -91,16 +108,17 @@ export function streamToFd(fd: number, body: Readable, hash: Hash, pool: BufferP
       body.destroy();
       settle();
     };
-    const afterIo = (err: Error | null) => {
+    /** One write, hash or fdatasync ended. */
+    const done = (err: Error | null) => {
       busy--;
       if (err && !failure) return fail(err);
       if (failure) return settle();
       if (written - syncedUpTo >= opts.syncEvery) {
         syncedUpTo = written;
         busy++;
-        fdatasync(fd, afterIo);
+        fdatasync(fd, done);
       }
-      if (copying && cur === null && writes < opts.maxInFlight) {
+      if (batches !== null && cur === null && inFlight < opts.maxInFlight) {
         cur = pool.take();
         curLen = 0;
         while (cur !== null && waiting.length > 0) {
@@ -114,32 +132,51 @@ export function streamToFd(fd: number, body: Readable, hash: Hash, pool: BufferP
       }
       settle();
     };
-    const write = (bufs: Buffer[], len: number, release?: Buffer) => {
+    const write = (bufs: Buffer[], len: number, after?: () => void) => {
       const pos = written;
       written += len;
       busy++;
-      writes++;
       writeAll(fd, bufs, len, pos, (err) => {
-        writes--;
-        if (release) pool.give(release);
-        afterIo(err);
+        after?.();
+        done(err);
       });
     };
+    /** The buffer being filled goes to its write and its hash; the next one is taken if one may be. */
     const flushCur = (next = true) => {
       const buf = cur!;
-      write([curLen === buf.length ? buf : buf.subarray(0, curLen)], curLen, buf);
-      cur = next && writes < opts.maxInFlight ? pool.take() : null;
+      const len = curLen;
+      cur = null;
       curLen = 0;
+      inFlight++;
+      let parts = 2;
+      const release = () => {
+        if (--parts > 0) return;
+        inFlight--;
+        pool.give(buf);
+      };
+      write([len === buf.length ? buf : buf.subarray(0, len)], len, release);
+      busy++;
+      batches!.update(buf, len, (err) => {
+        release();
+        done(err);
+      });
+      if (next && inFlight < opts.maxInFlight) cur = pool.take();
     };
     /** Once the body ended and nothing waits for a buffer: the last batch goes to its write. */
     const finish = () => {
       if (ended || failure) return;
-      if (listBytes > 0) write(list, listBytes);
-      else if (cur !== null && curLen > 0) flushCur(false);
+      if (batches === null) {
+        const hash = createHash('md5');
+        for (const chunk of list) hash.update(chunk);
+        listMd5 = hash.digest('base64');
+        if (listBytes > 0) write(list, listBytes);
+      } else if (cur !== null && curLen > 0) {
+        flushCur(false);
+      }
       list = [];
       ended = true;
     };
-    /** Copies `data` into the pool's buffers, writing each one that fills; returns what is left when none is free. */
+    /** Copies `data` into the pool's buffers, sending each one that fills; returns what is left when none is free. */
     const copyIn = (data: Buffer): Buffer | null => {
       for (let at = 0; at < data.length;) {
         if (cur === null) return data.subarray(at);
@@ -164,14 +201,13 @@ export function streamToFd(fd: number, body: Readable, hash: Hash, pool: BufferP
       } catch (err) {
         return fail(err as Error);
       }
-      hash.update(chunk);
-      if (!copying) {
+      if (batches === null) {
         if (listBytes + chunk.length < pool.size) {
           list.push(chunk);
           listBytes += chunk.length;
           return;
         }
-        copying = true;
+        batches = opts.hasher.open();
         cur = pool.take();
         curLen = 0;
         const first = list;

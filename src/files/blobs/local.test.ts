@@ -17,7 +17,10 @@ beforeAll(() => {
   root = mkdtempSync(join(tmpdir(), 'hearth-blobs-'));
   blobs = new LocalBlobStore(root);
 });
-afterAll(() => rmSync(root, { recursive: true, force: true }));
+afterAll(async () => {
+  await blobs.close();
+  rmSync(root, { recursive: true, force: true });
+});
 
 const md5 = (b: Buffer) => createHash('md5').update(b).digest('base64');
 /** A body that arrives in chunks, as a request does. */
@@ -37,6 +40,20 @@ describe('LocalBlobStore', () => {
     expect(part.equals(data.subarray(10, 20))).toBe(true);
     expect(await blobs.size(NS, info.key)).toBe(data.length);
     expect(await keysOf()).toContain(info.key);
+    expect(tmpFiles()).toEqual([]);
+  });
+
+  it('a body of several write batches is hashed off the event loop: its MD5 is checked and reported alike', async () => {
+    const data = randomBytes(10 * 1024 * 1024 + 12345);
+    const info = await blobs.write(NS, chunked(data), { maxBytes: 1e9, expectedSize: data.length, expectedMd5: md5(data) });
+    expect(info).toMatchObject({ size: data.length, md5: md5(data) });
+    const back = Buffer.concat(await (await blobs.read(NS, info.key)).toArray());
+    expect(back.equals(data)).toBe(true);
+    const before = await keysOf();
+    const other = Buffer.from(data);
+    other[0] = other[0]! ^ 1;
+    await expect(blobs.write(NS, chunked(other), { maxBytes: 1e9, expectedMd5: md5(data) })).rejects.toMatchObject({ status: 412, error: 'invalid_checksum' });
+    expect(await keysOf()).toEqual(before);
     expect(tmpFiles()).toEqual([]);
   });
 

@@ -7,12 +7,13 @@
  * `sub` is the area: `files` for file contents, `thumbs` for thumbnails (a second store on the same
  * root), so that the keys of one never meet the other's, nor fsck's listing of file blobs.
  *
- * A write streams into the .part file through an MD5 and a byte counter (./file-sink.ts: hashing and
- * disk writes overlap; a body announced at most 256 KiB is read whole first, ./small-write.ts), fsyncs
+ * A write streams into the .part file through an MD5 and a byte counter (./file-sink.ts: the hashing,
+ * on a thread of its own (./md5-thread.ts), and the disk writes overlap; a body announced at most
+ * 256 KiB is read whole first and hashed on the event loop, ./small-write.ts), fsyncs
  * it, renames it into place and fsyncs the folder, so that a blob that `write` returned survives a power cut. A read is a ./read-stream.ts stream.
  * Nothing refers to it yet: the file system's metadata commit does, after this (see store.ts).
  */
-import { createHash, randomUUID, type Hash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { close, fstat, fsync, open as openFd, renameSync } from 'node:fs';
 import { mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -23,7 +24,8 @@ import {
   BLOB_KEY_RE, BlobMismatch, BlobTooLarge, InsufficientStorage, type BlobInfo, type BlobStore, type ByteRange, type WriteOptions,
 } from './store.js';
 import { BufferPool } from './buffer-pool.js';
-import { streamToFd } from './file-sink.js';
+import { streamToFd, type SinkResult } from './file-sink.js';
+import { Md5Thread } from './md5-thread.js';
 import { BlobReadStream } from './read-stream.js';
 import { DirSync } from './dir-sync.js';
 import { SMALL_BLOB_BYTES, readSmall, writeSmall } from './small-write.js';
@@ -59,8 +61,10 @@ function checkSize(opts: WriteOptions, n: number): void {
 export class LocalBlobStore implements BlobStore {
   /** Folders known to exist (a mkdir per write is a syscall on the hot path); forgotten when a namespace is dropped. */
   private readonly made = new Set<string>();
-  /** Write buffers for large uploads (./buffer-pool.ts), enough for one upload's batches in flight. */
-  private readonly pool = new BufferPool(WRITE_BATCH, MAX_IN_FLIGHT + 1);
+  /** Write buffers for large uploads (./buffer-pool.ts), enough for one upload's batches in flight, shared with the hashing thread. */
+  private readonly pool = new BufferPool(WRITE_BATCH, MAX_IN_FLIGHT + 1, { shared: true });
+  /** The MD5 of large uploads, started with the first one. */
+  private readonly md5 = new Md5Thread();
   /** Read buffers of downloads piped into a response (./read-stream.ts), shared by the downloads of the moment. */
   private readonly readPool = new BufferPool(READ_CHUNK, 12);
   /** The blob folders' descriptors for their fsyncs (./dir-sync.ts). */
@@ -91,7 +95,6 @@ export class LocalBlobStore implements BlobStore {
     await this.ensureDir(tmpDir);
     const key = newKey();
     const tmp = join(tmpDir, `${key}.part`);
-    const hash = createHash('md5');
     let headBytes = 0;
     const headMax = opts.headBytes ?? HEAD_BYTES;
     const check = (chunk: Buffer, n: number) => {
@@ -101,28 +104,28 @@ export class LocalBlobStore implements BlobStore {
         headBytes += Math.min(chunk.length, headMax - headBytes);
       }
     };
-    const verify = (size: number): string => {
+    const verify = (size: number, md5: string): void => {
       if (opts.expectedSize !== undefined && size !== opts.expectedSize) {
         throw new BlobMismatch(`the body has ${size} bytes, not the ${opts.expectedSize} announced`, 'size_mismatch');
       }
-      const md5 = hash.digest('base64');
       if (opts.expectedMd5 !== undefined && md5 !== opts.expectedMd5) {
         throw new BlobMismatch(`the content's MD5 is ${md5}, not the ${opts.expectedMd5} given in Content-MD5`, 'invalid_checksum');
       }
-      return md5;
     };
     try {
       let size: number;
       let md5: string;
       if (opts.expectedSize !== undefined && opts.expectedSize <= SMALL_BLOB_BYTES) {
         // small: read into memory, then written in one go (./small-write.ts)
+        const hash = createHash('md5');
         const chunks = await readSmall(body, hash, check);
         size = chunks.reduce((n, c) => n + c.length, 0);
-        md5 = verify(size);
+        md5 = hash.digest('base64');
+        verify(size, md5);
         await writeSmall(tmp, chunks);
       } else {
-        size = await this.writeLarge(tmp, body, hash, check);
-        md5 = verify(size);
+        ({ size, md5 } = await this.writeLarge(tmp, body, check));
+        verify(size, md5);
       }
       const finalDir = join(dir, key.slice(0, 2));
       await this.ensureDir(finalDir);
@@ -138,12 +141,12 @@ export class LocalBlobStore implements BlobStore {
   }
 
   /** A body of unknown or large size: streamed into `tmp` through the pooled buffers (./file-sink.ts), then fsynced. */
-  private async writeLarge(tmp: string, body: Readable, hash: Hash, check: (chunk: Buffer, n: number) => void): Promise<number> {
+  private async writeLarge(tmp: string, body: Readable, check: (chunk: Buffer, n: number) => void): Promise<SinkResult> {
     const fd = await openP(tmp, 'wx', 0o600);
     try {
-      const size = await streamToFd(fd, body, hash, this.pool, { maxInFlight: MAX_IN_FLIGHT, syncEvery: SYNC_EVERY, check });
+      const out = await streamToFd(fd, body, this.pool, { maxInFlight: MAX_IN_FLIGHT, syncEvery: SYNC_EVERY, check, hasher: this.md5 });
       await fsyncP(fd);
-      return size;
+      return out;
     } finally {
       await closeP(fd).catch(() => undefined);
     }
@@ -215,7 +218,7 @@ export class LocalBlobStore implements BlobStore {
   }
 
   async close(): Promise<void> {
-    await this.dirs.forget();
+    await Promise.all([this.dirs.forget(), this.md5.close()]);
   }
 
   async drop(ns: string): Promise<void> {
