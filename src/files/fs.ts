@@ -365,6 +365,7 @@ export class FileSystem {
     if (o.ifMatch !== undefined && o.ifMatch !== current._rev) throw new PreconditionFailed('the file changed since this revision (If-Match)');
     const estimate = plan(versionFrom(current), await versionsOf(this, instance, id), this.policy);
     const blob = await this.writeBlob(instance, o.body, o.size, o.md5, freedBy(current, estimate), String(current.mime).startsWith('image/'));
+    let committed = false;
     try {
       const at = this.now().toISOString();
       const image = classOf(await mimeOf(current.name, o.mime, blob.head)) === 'image' && o.metadata === undefined;
@@ -380,12 +381,13 @@ export class FileSystem {
           ...(facts && classOf(mime) === 'image' ? { metadata: refreshedMetadata(now.metadata as Doc | undefined, facts, now.created_at) } : {}),
           cozyMetadata: this.changed(now.cozyMetadata as Doc | undefined, at, o.app),
         };
-        return this.replaceContent(instance, now, next, blob.size);
+        return this.replaceContent(instance, now, next, blob.size, undefined, () => (committed = true));
       });
       for (const key of gone) await this.deps.blobs.remove(instance.id, key);
       return doc;
     } catch (err) {
-      await this.deps.blobs.remove(instance.id, blob.key);
+      // once the file's document is committed it names the new blob: whatever failed after (the WAL's fsync), the blob stays
+      if (!committed) await this.deps.blobs.remove(instance.id, blob.key);
       throw err;
     }
   }
@@ -393,9 +395,9 @@ export class FileSystem {
   /**
    * Under the lock: commits `next` (new content of `now`) after keeping `now`'s content as a version
    * or not (`addedBytes`: the new blob's size, 0 for a reverted version, already counted); returns the committed file
-   * and the blobs no longer named, to remove after the commit.
+   * and the blobs no longer named, to remove after the commit. `onCommit`: called once the file's document is committed.
    */
-  async replaceContent(instance: Instance, now: FileDoc, next: Doc, addedBytes: number, reverted?: VersionDoc): Promise<{ doc: FileDoc; gone: string[] }> {
+  async replaceContent(instance: Instance, now: FileDoc, next: Doc, addedBytes: number, reverted?: VersionDoc, onCommit?: () => void): Promise<{ doc: FileDoc; gone: string[] }> {
     const store = this.store(instance);
     const olds = (await versionsOf(this, instance, now._id)).filter((v) => v._id !== reverted?._id);
     const candidate = versionFrom(now);
@@ -403,13 +405,15 @@ export class FileSystem {
     if (keep) await store.put(VERSIONS_DOCTYPE, candidate);
     // the thumbnails were made from the content replaced: they go (the thumbnail job makes the new ones)
     delete next.internal_thumbnails;
-    const doc = (await store.put(FILES_DOCTYPE, next)).doc as FileDoc;
+    // a reverted version's blob is now the file's: it is neither freed nor removed
+    const freed = (keep ? 0 : Number(now.size)) + drop.reduce((n, v) => n + Number(v.size), 0);
+    const doc = (await store.put(FILES_DOCTYPE, next, () => {
+      this.addUsage(instance, addedBytes - freed);
+      onCommit?.();
+    })).doc as FileDoc;
     await this.dropThumbs(instance, thumbKeysOf(now));
     const dropped = reverted ? [...drop, reverted] : drop;
     if (dropped.length) await store.putAll(VERSIONS_DOCTYPE, dropped.map((v) => ({ _id: v._id, _rev: v._rev, _deleted: true })));
-    // a reverted version's blob is now the file's: it is neither freed nor removed
-    const freed = (keep ? 0 : Number(now.size)) + drop.reduce((n, v) => n + Number(v.size), 0);
-    this.addUsage(instance, addedBytes - freed);
     return { doc, gone: [...(keep ? [] : [String(now.internal_vfs_id)]), ...drop.map((v) => v.internal_vfs_id)] };
   }
 

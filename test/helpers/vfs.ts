@@ -25,6 +25,11 @@ export interface TestVfs {
   dir: string;
   /** Another Vfs on the same data, as a fresh process would see it (its caches empty). */
   reopen(): Vfs;
+  /**
+   * Runs `fn` while the store's fdatasync of its WAL fails (EBADF: the store is handed a descriptor
+   * that is not open), as a failing disk would make it fail after a commit.
+   */
+  walSyncFailing<T>(fn: () => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
 
@@ -41,6 +46,17 @@ export function openTestVfs(letter: string, opts: Pick<FileSystemDeps, 'versions
   const make = () => new Vfs({ storeOf: () => store, blobs, thumbs, locks: new InProcessLocks(), ...opts });
   return {
     vfs: make(), store, bus, blobs, thumbs, instance, dir, reopen: make,
+    async walSyncFailing(fn) {
+      const wal = (store as unknown as { wal: { fd: number | null } }).wal;
+      await store.put('io.cozy.hearth.tests', { wal: 'open' }); // the WAL exists and its descriptor is open
+      const fd = wal.fd;
+      wal.fd = 1_000_000;
+      try {
+        return await fn();
+      } finally {
+        wal.fd = fd;
+      }
+    },
     async close() {
       await store.close();
       rmSync(dir, { recursive: true, force: true });

@@ -4,7 +4,7 @@
  * fsynced, renamed: never a half thumbnail), then, under the file system's lock, the file document
  * names them (`internal_thumbnails`, state.ts) and gets its exact `metadata.width|height` — only if
  * its content is still the one rendered. The thumbnails it named before are removed after the
- * commit; on any failure the new blobs are removed, and the file is left as it was. Once made, an
+ * commit; on any failure before the commit the new blobs are removed, and the file is left as it was. Once made, an
  * io.cozy.files.thumbnails CREATED event per format goes on the bus (cozy-stack's worker/thumbnail: `{_id, format}`,
  * large to tiny), for the realtime subscribers of that synthetic doctype.
  */
@@ -71,6 +71,7 @@ export async function makeThumbnails(deps: ThumbnailDeps, instance: Instance, fi
   const rendered = await renderThumbnails(await fs.open(instance, doc), signal);
   const keys: Partial<Record<ThumbFormat, string>> = {};
   const written = () => Object.values(keys);
+  let committed = false;
   try {
     for (const f of THUMB_FORMATS) {
       const buf = rendered.thumbs[f];
@@ -84,7 +85,7 @@ export async function makeThumbnails(deps: ThumbnailDeps, instance: Instance, fi
         extractor_version: METADATA_EXTRACTOR_VERSION, datetime: now.created_at, ...(now.metadata as Doc | undefined),
         width: rendered.width, height: rendered.height, ...(rendered.orientation ? { orientation: rendered.orientation } : {}),
       };
-      await fs.store(instance).put(FILES_DOCTYPE, { ...now, internal_thumbnails: state as unknown as Doc, metadata });
+      await fs.store(instance).put(FILES_DOCTYPE, { ...now, internal_thumbnails: state as unknown as Doc, metadata }, () => (committed = true));
       return thumbKeysOf(now);
     });
     if (replaced === null) {
@@ -97,7 +98,8 @@ export async function makeThumbnails(deps: ThumbnailDeps, instance: Instance, fi
     }
     return 'made';
   } catch (err) {
-    await fs.dropThumbs(instance, written());
+    // once committed, the document names the new thumbnails (a failed fsync of the WAL after the commit): they stay
+    if (!committed) await fs.dropThumbs(instance, written());
     throw err;
   }
 }

@@ -87,6 +87,13 @@ describe('thumbnail worker', () => {
     expect(keys.filter((k) => !named.has(k))).toEqual([]); // no half-made thumbnail left behind
   });
 
+  it('keeps the thumbnails the file names once committed, even if the fsync of that commit failed', async () => {
+    const doc = await upload('unsynced.png', await png(300, 200));
+    await expect(t.walSyncFailing(() => run(doc._id))).rejects.toThrow(/EBADF/);
+    const after = await stat(doc._id);
+    expect(Object.values(await sizes(after)).map((s) => s.width)).toEqual([96, 300, 300, 300]);
+  });
+
   it('on an overwrite drops the old thumbnails at once; the next run makes those of the new content', async () => {
     const doc = await upload('changing.jpg', await jpegWithExif(1000, 1000));
     await run(doc._id);
