@@ -370,7 +370,8 @@ export class FileSystem {
       const at = this.now().toISOString();
       const image = classOf(await mimeOf(current.name, o.mime, blob.head)) === 'image' && o.metadata === undefined;
       const facts = image ? await imageFacts(blob.head) : null;
-      const { doc, gone } = await this.lock(instance, async () => {
+      // the lock is let go once the writes are committed, not once they are durable
+      const { durable } = await this.lock(instance, async () => {
         const now = await this.stat(instance, id);
         if (o.ifMatch !== undefined && o.ifMatch !== now._rev) throw new PreconditionFailed('the file changed since this revision (If-Match)');
         const mime = await mimeOf(now.name, o.mime, blob.head);
@@ -383,8 +384,7 @@ export class FileSystem {
         };
         return this.replaceContent(instance, now, next, blob.size, undefined, () => (committed = true));
       });
-      for (const key of gone) await this.deps.blobs.remove(instance.id, key);
-      return doc;
+      return await this.settleReplaced(instance, durable);
     } catch (err) {
       // once the file's document is committed it names the new blob: whatever failed after (the WAL's fsync), the blob stays
       if (!committed) await this.deps.blobs.remove(instance.id, blob.key);
@@ -394,32 +394,51 @@ export class FileSystem {
 
   /**
    * Under the lock: commits `next` (new content of `now`) after keeping `now`'s content as a version
-   * or not (`addedBytes`: the new blob's size, 0 for a reverted version, already counted); returns the committed file
-   * and the blobs no longer named, to remove after the commit. `onCommit`: called once the file's document is committed.
+   * or not (`addedBytes`: the new blob's size, 0 for a reverted version, already counted). Resolves once
+   * its writes are committed (the caller may let the lock go) with the promise of their durability, which
+   * gives the file and the blobs no longer named (contents and thumbnails), to remove then and not before:
+   * until the commits are durable a crash could bring back the documents that named them.
+   * `onCommit`: called once the file's document is committed.
    */
-  async replaceContent(instance: Instance, now: FileDoc, next: Doc, addedBytes: number, reverted?: VersionDoc, onCommit?: () => void): Promise<{ doc: FileDoc; gone: string[] }> {
+  async replaceContent(
+    instance: Instance, now: FileDoc, next: Doc, addedBytes: number, reverted?: VersionDoc, onCommit?: () => void,
+  ): Promise<{ durable: Promise<{ doc: FileDoc; gone: string[]; thumbs: string[] }> }> {
     const store = this.store(instance);
     const olds = (await versionsOf(this, instance, now._id)).filter((v) => v._id !== reverted?._id);
     const candidate = versionFrom(now);
     const { keep, drop } = plan(candidate, olds, this.policy);
-    if (keep) await store.put(VERSIONS_DOCTYPE, candidate);
+    // in this order, each committed before the next: a crash in between leaves at worst a version equal to the content
+    const others: Array<Promise<unknown>> = [];
+    if (keep) others.push((await untilCommitted((cb) => store.put(VERSIONS_DOCTYPE, candidate, cb))).durable);
     // the thumbnails were made from the content replaced: they go (the thumbnail job makes the new ones)
     delete next.internal_thumbnails;
     // a reverted version's blob is now the file's: it is neither freed nor removed
     const freed = (keep ? 0 : Number(now.size)) + drop.reduce((n, v) => n + Number(v.size), 0);
-    const doc = (await store.put(FILES_DOCTYPE, next, () => {
+    const file = (await untilCommitted((cb) => store.put(FILES_DOCTYPE, next, () => {
       this.addUsage(instance, addedBytes - freed);
       onCommit?.();
-    })).doc as FileDoc;
-    await this.dropThumbs(instance, thumbKeysOf(now));
+      cb();
+    }))).durable;
     const dropped = reverted ? [...drop, reverted] : drop;
-    if (dropped.length) await store.putAll(VERSIONS_DOCTYPE, dropped.map((v) => ({ _id: v._id, _rev: v._rev, _deleted: true })));
-    return { doc, gone: [...(keep ? [] : [String(now.internal_vfs_id)]), ...drop.map((v) => v.internal_vfs_id)] };
+    if (dropped.length) {
+      others.push((await untilCommitted((cb) => store.putAll(VERSIONS_DOCTYPE, dropped.map((v) => ({ _id: v._id, _rev: v._rev, _deleted: true })), cb))).durable);
+    }
+    const gone = [...(keep ? [] : [String(now.internal_vfs_id)]), ...drop.map((v) => v.internal_vfs_id)];
+    return { durable: Promise.all([file, ...others]).then(([w]) => ({ doc: w.doc as FileDoc, gone, thumbs: thumbKeysOf(now) })) };
+  }
+
+  /** After replaceContent's writes are durable: the file, once what they stopped naming is removed. */
+  private async settleReplaced(instance: Instance, durable: Promise<{ doc: FileDoc; gone: string[]; thumbs: string[] }>): Promise<FileDoc> {
+    const { doc, gone, thumbs } = await durable;
+    await this.dropThumbs(instance, thumbs);
+    for (const key of gone) await this.deps.blobs.remove(instance.id, key);
+    return doc;
   }
 
   /** Makes an old version the current content; the current one becomes a version (or goes) by the same rules. */
   async revert(instance: Instance, fileId: string, versionId: string): Promise<FileDoc> {
-    const { doc, gone } = await this.lock(instance, async () => {
+    // the lock is let go once the writes are committed, not once they are durable
+    const { durable } = await this.lock(instance, async () => {
       const now = await this.stat(instance, fileId);
       const version = (await versionsOf(this, instance, fileId)).find((v) => v._id === `${fileId}/${versionId}` || v._id === versionId);
       if (!version) throw new NotFound(`no version ${versionId.slice(0, 100)} of this file`);
@@ -430,8 +449,7 @@ export class FileSystem {
       };
       return this.replaceContent(instance, now, next, 0, version);
     });
-    for (const key of gone) await this.deps.blobs.remove(instance.id, key);
-    return doc;
+    return this.settleReplaced(instance, durable);
   }
 
   /** The bytes of a file (or a range of them). */

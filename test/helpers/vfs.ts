@@ -30,6 +30,8 @@ export interface TestVfs {
    * that is not open), as a failing disk would make it fail after a commit.
    */
   walSyncFailing<T>(fn: () => Promise<T>): Promise<T>;
+  /** The fdatasyncs of the store's WAL so far. */
+  walSyncs(): number;
   close(): Promise<void>;
 }
 
@@ -46,6 +48,7 @@ export function openTestVfs(letter: string, opts: Pick<FileSystemDeps, 'versions
   const make = () => new Vfs({ storeOf: () => store, blobs, thumbs, locks: new InProcessLocks(), ...opts });
   return {
     vfs: make(), store, bus, blobs, thumbs, instance, dir, reopen: make,
+    walSyncs: () => (store as unknown as { wal: { syncs: number } }).wal.syncs,
     async walSyncFailing(fn) {
       const wal = (store as unknown as { wal: { fd: number | null } }).wal;
       await store.put('io.cozy.hearth.tests', { wal: 'open' }); // the WAL exists and its descriptor is open
