@@ -83,3 +83,10 @@ export class ServiceUnavailable extends HearthError {
     super(503, 'service_unavailable', reason);
   }
 }
+
+/** The disk (or the object store) is full: 507 Insufficient Storage, and nothing was written. */
+export class InsufficientStorage extends HearthError {
+  constructor(reason = 'the server has no room left to store this: free some disk space, then retry') {
+    super(507, 'insufficient_storage', reason);
+  }
+}

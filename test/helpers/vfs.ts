@@ -35,8 +35,10 @@ export interface TestVfs {
   close(): Promise<void>;
 }
 
-export function openTestVfs(letter: string, opts: Pick<FileSystemDeps, 'versions' | 'now'> = {}): TestVfs {
-  const dir = mkdtempSync(join(tmpdir(), 'hearth-vfs-'));
+/** `opts.root`: where its temporary directory goes (the system's temporary folder by default). */
+export function openTestVfs(letter: string, opts: Pick<FileSystemDeps, 'versions' | 'now'> & { root?: string } = {}): TestVfs {
+  const { root = tmpdir(), ...deps } = opts;
+  const dir = mkdtempSync(join(root, 'hearth-vfs-'));
   const instance: Instance = {
     id: letter.repeat(32), domain: `${letter}.files.example`, aliases: [], locale: 'en', email: null, publicName: null, tz: null, diskQuota: null,
     passphraseHash: null, onboarded: true, kdfIterations: 1000, createdAt: '', updatedAt: '',
@@ -45,7 +47,7 @@ export function openTestVfs(letter: string, opts: Pick<FileSystemDeps, 'versions
   const store = new SqliteDocStore(instance.domain, join(dir, 'docs.sqlite'), bus, { attachmentMaxBytes: 1e6, groupCommitMs: 0 });
   const blobs = new LocalBlobStore(join(dir, 'instances'));
   const thumbs = new LocalBlobStore(join(dir, 'instances'), 'thumbs');
-  const make = () => new Vfs({ storeOf: () => store, blobs, thumbs, locks: new InProcessLocks(), ...opts });
+  const make = () => new Vfs({ storeOf: () => store, blobs, thumbs, locks: new InProcessLocks(), ...deps });
   return {
     vfs: make(), store, bus, blobs, thumbs, instance, dir, reopen: make,
     walSyncs: () => (store as unknown as { wal: { syncs: number } }).wal.syncs,
@@ -62,6 +64,7 @@ export function openTestVfs(letter: string, opts: Pick<FileSystemDeps, 'versions
     },
     async close() {
       await store.close();
+      await Promise.all([blobs.close(), thumbs.close()]);
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -7,6 +7,16 @@
 import Database from 'better-sqlite3';
 import { randomBytes } from 'node:crypto';
 import type { DocEvent } from '../../common/bus.js';
+import { InsufficientStorage } from '../../common/errors.js';
+
+/** SQLite's or the WAL fsync's "disk full" as the domain's 507; any other error as it is. */
+export function diskFull(error: unknown): unknown {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (code === 'SQLITE_FULL' || code === 'ENOSPC' || code === 'EDQUOT') {
+    return new InsufficientStorage('the disk is full: this change was not saved; free some disk space, then retry');
+  }
+  return error;
+}
 
 /** One row of d<N>_docs: a document's winning revision, its seq and its rev tree (JSON). */
 export interface DocRow {
@@ -200,7 +210,7 @@ export class WriteQueue {
     } catch (error) {
       if (this.db.inTransaction) this.db.exec('ROLLBACK');
       this.onAbort();
-      for (const item of batch) item.reject(error);
+      for (const item of batch) item.reject(diskFull(error));
       return;
     }
     batch.forEach((item, i) => {
@@ -217,12 +227,12 @@ export class WriteQueue {
         batch.forEach((item, i) => {
           const o = outcomes[i];
           if (o?.ok) item.resolve(o.value);
-          else item.reject(o?.error);
+          else item.reject(diskFull(o?.error));
         });
         if (events.length) this.publish(events);
       },
       (error: unknown) => {
-        for (const item of batch) item.reject(error);
+        for (const item of batch) item.reject(diskFull(error));
       },
     );
   }

@@ -7,7 +7,7 @@
  * scale-out work and implements the same interface.
  */
 import type { Readable } from 'node:stream';
-import { HearthError, PayloadTooLarge, PreconditionFailed } from '../../common/errors.js';
+import { PayloadTooLarge, PreconditionFailed } from '../../common/errors.js';
 
 export interface BlobInfo {
   /** The blob's key in its namespace: 32 lowercase hex characters. */
@@ -63,9 +63,5 @@ export class BlobTooLarge extends PayloadTooLarge {}
 /** The content does not match its announced MD5 or size: cozy-stack answers 412. */
 export class BlobMismatch extends PreconditionFailed {}
 
-/** The disk (or the object store) is full: 507 Insufficient Storage, and nothing was written. */
-export class InsufficientStorage extends HearthError {
-  constructor(reason = 'the server has no room left to store this file: free some disk space, then retry') {
-    super(507, 'insufficient_storage', reason);
-  }
-}
+/** The disk (or the object store) is full: 507 (common/errors.ts). */
+export { InsufficientStorage } from '../../common/errors.js';
