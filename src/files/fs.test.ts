@@ -105,13 +105,19 @@ describe('directories and files', () => {
 });
 
 describe('a failed fsync of the WAL after the commit', () => {
-  it('fails the upload or the overwrite, yet keeps the blob the committed document names', async () => {
+  it('fails the upload or the overwrite, keeps the blob the committed document names, and takes no write until a restart', async () => {
     await expect(t.walSyncFailing(() => upload(ROOT_DIR_ID, 'unsynced.txt', 'kept'))).rejects.toThrow(/EBADF/);
     const f = await fs.statByPath(instance, '/unsynced.txt');
     expect(await read(f)).toBe('kept');
+    // the WAL can no longer be trusted to be on disk: no more writes until the store is opened again (a restart)
+    await expect(upload(ROOT_DIR_ID, 'after.txt', 'x')).rejects.toMatchObject({ status: 503, reason: expect.stringMatching(/restarted/) });
+    await expect(fs.statByPath(instance, '/after.txt')).rejects.toMatchObject({ status: 404 });
+    await t.restartStore();
+    expect(await read(await fs.statByPath(instance, '/unsynced.txt'))).toBe('kept');
     const g = await upload(ROOT_DIR_ID, 'unsynced-over.txt', 'v1');
     await fs.overwrite(instance, g._id, { body: body('v2') }); // v1 becomes a version; the next overwrite keeps none (15 minutes)
     await expect(t.walSyncFailing(() => fs.overwrite(instance, g._id, { body: body('v3') }))).rejects.toThrow(/EBADF/);
+    await t.restartStore();
     expect(await read(await fs.stat(instance, g._id))).toBe('v3');
     const { fsck } = await import('./fsck.js');
     const log = await fsck(fs, instance);

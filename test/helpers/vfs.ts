@@ -27,9 +27,12 @@ export interface TestVfs {
   reopen(): Vfs;
   /**
    * Runs `fn` while the store's fdatasync of its WAL fails (EBADF: the store is handed a descriptor
-   * that is not open), as a failing disk would make it fail after a commit.
+   * that is not open), as a failing disk would make it fail after a commit. The store then refuses
+   * writes until `restartStore()`.
    */
   walSyncFailing<T>(fn: () => Promise<T>): Promise<T>;
+  /** Closes the store and opens it again on the same file, as a restart of the server does (`store` is then the new one). */
+  restartStore(): Promise<void>;
   /** The fdatasyncs of the store's WAL so far. */
   walSyncs(): number;
   close(): Promise<void>;
@@ -44,12 +47,20 @@ export function openTestVfs(letter: string, opts: Pick<FileSystemDeps, 'versions
     passphraseHash: null, onboarded: true, kdfIterations: 1000, createdAt: '', updatedAt: '',
   };
   const bus = new InProcessBus();
-  const store = new SqliteDocStore(instance.domain, join(dir, 'docs.sqlite'), bus, { attachmentMaxBytes: 1e6, groupCommitMs: 0 });
+  const open = () => new SqliteDocStore(instance.domain, join(dir, 'docs.sqlite'), bus, { attachmentMaxBytes: 1e6, groupCommitMs: 0 });
+  let store = open();
   const blobs = new LocalBlobStore(join(dir, 'instances'));
   const thumbs = new LocalBlobStore(join(dir, 'instances'), 'thumbs');
   const make = () => new Vfs({ storeOf: () => store, blobs, thumbs, locks: new InProcessLocks(), ...deps });
   return {
-    vfs: make(), store, bus, blobs, thumbs, instance, dir, reopen: make,
+    vfs: make(), bus, blobs, thumbs, instance, dir, reopen: make,
+    get store() {
+      return store;
+    },
+    async restartStore() {
+      await store.close();
+      store = open();
+    },
     walSyncs: () => (store as unknown as { wal: { syncs: number } }).wal.syncs,
     async walSyncFailing(fn) {
       const wal = (store as unknown as { wal: { fd: number | null } }).wal;

@@ -162,6 +162,8 @@ export class WriteQueue {
     private readonly maxBatch = 512,
     /** Makes the committed transactions durable (the WAL's fsync); resolved at once when absent. */
     private readonly durable: () => Promise<void> = async () => undefined,
+    /** Why no write may run any more (a failed fsync, wal-sync.ts), or null: checked before each batch. */
+    private readonly refusal: () => Error | null = () => null,
   ) {}
 
   run<T>(fn: (events: DocEvent[]) => T, onCommit?: () => void): Promise<T> {
@@ -188,6 +190,11 @@ export class WriteQueue {
     const batch = this.pending;
     this.pending = [];
     if (batch.length === 0) return;
+    const refused = this.refusal();
+    if (refused) {
+      for (const item of batch) item.reject(refused);
+      return;
+    }
     const outcomes: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = [];
     const events: DocEvent[] = [];
     try {

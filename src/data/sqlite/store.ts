@@ -42,6 +42,7 @@ export class SqliteDocStore implements DocStore {
     this.wal = new WalSync(`${file}-wal`);
     this.queue = new WriteQueue(
       this.db, (events: DocEvent[]) => events.forEach((e) => bus.publish(e)), opts.groupCommitMs, () => { this.tableCache.clear(); this.indexCache.clear(); }, 512, () => this.wal.sync(),
+      () => this.wal.failure,
     );
   }
 
@@ -315,7 +316,8 @@ export class SqliteDocStore implements DocStore {
   }
 
   async close(): Promise<void> {
-    await this.queue.run(() => undefined); // let queued writes finish
+    // let queued writes finish (refused if an fsync failed: closing is then how the store starts anew)
+    await this.queue.run(() => undefined).catch(() => undefined);
     forgetStatements(this.db);
     this.wal.close();
     if (this.db.open) this.db.close();

@@ -33,6 +33,23 @@ describe('WalSync', () => {
     w.close();
   });
 
+  it('after a failed fdatasync, refuses every later sync at once (503), since the disk may have dropped what it could not write', async () => {
+    const file = join(dir, 'b-wal');
+    writeFileSync(file, 'frames');
+    const w = new WalSync(file);
+    await w.sync();
+    const priv = w as unknown as { fd: number | null };
+    const fd = priv.fd;
+    priv.fd = 1_000_000; // not an open descriptor: the fdatasync fails (EBADF)
+    await expect(w.sync()).rejects.toThrow(/EBADF/);
+    priv.fd = fd;
+    const syncs = w.syncs;
+    await expect(w.sync()).rejects.toMatchObject({ status: 503, reason: expect.stringMatching(/EBADF.*restarted/) });
+    expect(w.syncs).toBe(syncs);
+    expect(w.failure).not.toBeNull();
+    w.close();
+  });
+
   it('rejects the waiters when the WAL cannot be opened for another reason', async () => {
     const w = new WalSync(join(dir, 'a-wal', 'not-a-dir'));
     await expect(w.sync()).rejects.toThrow(/ENOTDIR/);
@@ -51,6 +68,17 @@ async function queueDb(name: string, constraint = '') {
 }
 
 describe('WriteQueue with a durability step', () => {
+  it('runs no batch once it is refused: nothing more is committed, and each write gets the refusal', async () => {
+    const { db, WriteQueue } = await queueDb('refused', '');
+    let refusal: Error | null = null;
+    const q = new WriteQueue(db, () => undefined, 0, () => undefined, 512, async () => undefined, () => refusal);
+    await q.run(() => db.prepare('INSERT INTO t VALUES (1)').run());
+    refusal = new Error('no more writes');
+    await expect(Promise.all([2, 3].map((v) => q.run(() => db.prepare('INSERT INTO t VALUES (?)').run(v))))).rejects.toThrow('no more writes');
+    expect(db.prepare('SELECT v FROM t').pluck().all()).toEqual([1]);
+    db.close();
+  });
+
   it('acknowledges and publishes a batch only once its sync resolved, and rejects the batch (publishing nothing) when the sync fails', async () => {
     const { db, WriteQueue } = await queueDb('q', '');
     const published: string[] = [];

@@ -9,8 +9,14 @@
  *
  * Syncs are coalesced: a caller waits for the first fdatasync that starts after its call, and
  * callers that come while one runs share the next.
+ *
+ * A failed fdatasync is final for this process (`failure`): Linux may have dropped the pages it could
+ * not write and would report success on the next call, so the WAL can no longer be trusted to be on
+ * disk. The store then refuses every write until it is opened again (a restart), when SQLite reads
+ * back what the disk really holds; PostgreSQL stops on such an error for the same reason.
  */
 import { close, fdatasync, openSync } from 'node:fs';
+import { ServiceUnavailable } from '../../common/errors.js';
 
 export class WalSync {
   private fd: number | null = null;
@@ -19,10 +25,13 @@ export class WalSync {
   private next: Array<{ resolve: () => void; reject: (e: unknown) => void }> = [];
   /** fdatasync calls made so far. */
   syncs = 0;
+  /** Set once an fdatasync failed: what every later write gets. */
+  failure: ServiceUnavailable | null = null;
 
   constructor(private readonly walFile: string) {}
 
   sync(): Promise<void> {
+    if (this.failure) return Promise.reject(this.failure);
     return new Promise((resolve, reject) => {
       this.next.push({ resolve, reject });
       if (!this.running) this.start();
@@ -50,6 +59,11 @@ export class WalSync {
     this.syncs++;
     fdatasync(this.fd, (err) => {
       this.running = false;
+      if (err && !this.failure) {
+        this.failure = new ServiceUnavailable(
+          `this instance's database could not be written to disk (${err.code ?? err.message}): it takes no more changes until hearth is restarted; check the disk first`,
+        );
+      }
       for (const w of batch) {
         if (err) w.reject(err);
         else w.resolve();

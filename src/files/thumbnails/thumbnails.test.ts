@@ -90,6 +90,7 @@ describe('thumbnail worker', () => {
   it('keeps the thumbnails the file names once committed, even if the fsync of that commit failed', async () => {
     const doc = await upload('unsynced.png', await png(300, 200));
     await expect(t.walSyncFailing(() => run(doc._id))).rejects.toThrow(/EBADF/);
+    await t.restartStore();
     const after = await stat(doc._id);
     expect(Object.values(await sizes(after)).map((s) => s.width)).toEqual([96, 300, 300, 300]);
   });
