@@ -4,20 +4,14 @@
  * generation (freed only by full collections, one every few dozen megabytes); copied into these
  * buffers they die young, and the pages of these are touched once instead of fresh ones per batch.
  * The pool keeps at most `keep` buffers and lets them all go once no upload has used it for `idleMs`.
- * `shared`: buffers over SharedArrayBuffers, which another thread can read without a copy (./md5-thread.ts).
+ * Each buffer owns its ArrayBuffer (allocUnsafeSlow), so that it can be moved to another thread (./md5-thread.ts).
  */
 export class BufferPool {
   private readonly free: Buffer[] = [];
   private users = 0;
   private idle: NodeJS.Timeout | undefined;
 
-  private readonly idleMs: number;
-  private readonly shared: boolean;
-
-  constructor(readonly size: number, private readonly keep: number, opts: { idleMs?: number; shared?: boolean } = {}) {
-    this.idleMs = opts.idleMs ?? 10_000;
-    this.shared = opts.shared ?? false;
-  }
+  constructor(readonly size: number, private readonly keep: number, private readonly idleMs = 10_000) {}
 
   /** A writer starts using the pool. */
   enter(): void {
@@ -37,7 +31,7 @@ export class BufferPool {
   }
 
   take(): Buffer {
-    return this.free.pop() ?? (this.shared ? Buffer.from(new SharedArrayBuffer(this.size)) : Buffer.allocUnsafeSlow(this.size));
+    return this.free.pop() ?? Buffer.allocUnsafeSlow(this.size);
   }
 
   give(buf: Buffer): void {

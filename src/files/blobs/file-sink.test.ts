@@ -54,11 +54,10 @@ function cut(total: number, sizes: number[]): { whole: Buffer; chunks: Buffer[] 
 }
 
 const md5 = (b: Buffer) => createHash('md5').update(b).digest('base64');
-const shared = (size: number, keep: number, idleMs?: number) => new BufferPool(size, keep, { shared: true, idleMs });
 
 describe('streamToFd', () => {
   it('writes a body smaller than one batch straight from its chunks, without touching the pool', async () => {
-    const pool = shared(4096, 4);
+    const pool = new BufferPool(4096, 4);
     const { whole, chunks } = cut(3000, [7, 100, 1000]);
     const out = await sink(chunks, pool);
     expect(out.size).toBe(3000);
@@ -69,7 +68,7 @@ describe('streamToFd', () => {
 
   it('writes any chunking of a larger body exactly, with the batches in flight capped, and gives the buffers back', async () => {
     for (const [sizes, inFlight] of [[[1], 1], [[999, 1, 4097], 2], [[8192], 3], [[50_000], 2], [[4096], 1]] as Array<[number[], number]>) {
-      const pool = shared(4096, 8);
+      const pool = new BufferPool(4096, 8);
       const { whole, chunks } = cut(100_000 + sizes[0]!, sizes);
       const out = await sink(chunks, pool, { maxInFlight: inFlight, syncEvery: 10_000 });
       expect(out.size, `chunks of ${sizes.join('/')}`).toBe(whole.length);
@@ -81,21 +80,21 @@ describe('streamToFd', () => {
   });
 
   it('an empty body writes nothing', async () => {
-    const out = await sink([], shared(4096, 2));
+    const out = await sink([], new BufferPool(4096, 2));
     expect(out.size).toBe(0);
     expect(out.file.length).toBe(0);
     expect(out.md5).toBe(md5(Buffer.alloc(0)));
   });
 
   it('stops at the check, destroys the body and rejects only once its writes are done', async () => {
-    const pool = shared(4096, 8);
+    const pool = new BufferPool(4096, 8);
     const { chunks } = cut(200_000, [5000]);
     await expect(sink(chunks, pool, { limit: 60_000 })).rejects.toThrow('over the limit');
     expect(pool.kept).toBeGreaterThan(0); // the buffers of the writes in flight came back
   });
 
   it('rejects when the body fails, and when it is destroyed before or while it is read', async () => {
-    const pool = shared(4096, 8);
+    const pool = new BufferPool(4096, 8);
     const failing = new PassThrough();
     const path = join(dir, `f${n++}`);
     const fd = openSync(path, 'wx');
@@ -121,7 +120,7 @@ describe('streamToFd', () => {
     const fd = openSync(path, 'r');
     const { chunks } = cut(20_000, [3000]);
     try {
-      await expect(streamToFd(fd, Readable.from(chunks, { objectMode: false }), shared(4096, 2), quiet)).rejects.toThrow(/EBADF/);
+      await expect(streamToFd(fd, Readable.from(chunks, { objectMode: false }), new BufferPool(4096, 2), quiet)).rejects.toThrow(/EBADF/);
     } finally {
       closeSync(fd);
     }
@@ -129,7 +128,7 @@ describe('streamToFd', () => {
 
   it('hashes concurrent bodies apart on the one thread', async () => {
     const bodies = [cut(90_000, [1000, 5000]), cut(50_000, [4096]), cut(130_000, [777])];
-    const outs = await Promise.all(bodies.map((b) => sink(b.chunks, shared(4096, 8), { maxInFlight: 3 })));
+    const outs = await Promise.all(bodies.map((b) => sink(b.chunks, new BufferPool(4096, 8), { maxInFlight: 3 })));
     outs.forEach((out, i) => {
       expect(out.file.equals(bodies[i]!.whole)).toBe(true);
       expect(out.md5).toBe(md5(bodies[i]!.whole));
@@ -141,7 +140,7 @@ describe('streamToFd', () => {
     const body = new PassThrough();
     const fd = openSync(join(dir, `f${n++}`), 'wx');
     try {
-      const p = streamToFd(fd, body, shared(4096, 8), { ...quiet, hasher: own });
+      const p = streamToFd(fd, body, new BufferPool(4096, 8), { ...quiet, hasher: own });
       const failed = expect(p).rejects.toThrow(/hashing thread (was stopped|stopped during)/);
       body.write(Buffer.alloc(20_000, 1));
       await new Promise((r) => setTimeout(r, 20));
@@ -149,7 +148,7 @@ describe('streamToFd', () => {
       body.end(Buffer.alloc(20_000, 2));
       await failed;
       const whole = Buffer.alloc(50_000, 3);
-      const out = await streamToFd(fd, Readable.from([whole]), shared(4096, 8), { ...quiet, hasher: own });
+      const out = await streamToFd(fd, Readable.from([whole]), new BufferPool(4096, 8), { ...quiet, hasher: own });
       expect(out.md5).toBe(md5(whole));
     } finally {
       await own.close();
@@ -157,17 +156,38 @@ describe('streamToFd', () => {
     }
   });
 
-  it('refuses to hash a batch the thread cannot share (a pool without SharedArrayBuffers)', async () => {
-    const fd = openSync(join(dir, `f${n++}`), 'wx');
+  it('moves each batch to the hashing thread and back, and refuses a buffer that does not own its memory', async () => {
+    const h = hasher.open();
+    const buf = Buffer.allocUnsafeSlow(4096).fill(7);
+    const back = await new Promise<Buffer | null>((resolve, reject) => {
+      h.update(buf, 100, (err, b) => (err ? reject(err) : resolve(b)));
+      expect(buf.length).toBe(0); // moved, not copied: the caller cannot touch it meanwhile
+    });
+    expect(back?.length).toBe(4096);
+    expect(back?.subarray(0, 100).equals(Buffer.alloc(100, 7))).toBe(true);
+    expect(await h.digest()).toBe(md5(Buffer.alloc(100, 7)));
+    const slice = Buffer.allocUnsafe(64); // a slice of Node's shared pool
+    const refused = await new Promise<Error | null>((resolve) => hasher.open().update(slice, 64, (err) => resolve(err)));
+    expect(refused?.message).toMatch(/own its whole ArrayBuffer/);
+  });
+
+  it('holds no memory for the batches a pool lets go (moved ArrayBuffers are collected as usual)', async () => {
+    // a pool that keeps no buffer: each 1 MiB batch is a new one, dropped once written; 300 of them go through
+    const fd = openSync('/dev/null', 'w');
+    const mib = Buffer.alloc(1024 * 1024, 5);
+    const before = process.memoryUsage().rss;
     try {
-      await expect(streamToFd(fd, Readable.from([Buffer.alloc(20_000)]), new BufferPool(4096, 2), quiet)).rejects.toThrow(/SharedArrayBuffer/);
+      const out = await streamToFd(fd, Readable.from(Array.from({ length: 300 }, () => mib)), new BufferPool(1024 * 1024, 0), quiet);
+      expect(out.size).toBe(300 * 1024 * 1024);
     } finally {
       closeSync(fd);
     }
+    // kept until some collection, 300 shared buffers made 300 MB more RSS; moved ones are collected under memory pressure
+    expect((process.memoryUsage().rss - before) / 1e6).toBeLessThan(150);
   });
 
   it('the pool lets its buffers go once it has been idle', async () => {
-    const pool = shared(4096, 4, 20);
+    const pool = new BufferPool(4096, 4, 20);
     const { chunks } = cut(30_000, [4096]);
     await sink(chunks, pool);
     expect(pool.kept).toBeGreaterThan(0);

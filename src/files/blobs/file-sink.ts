@@ -1,11 +1,11 @@
 /**
  * Streams a body into an open file descriptor, hashing it on the way, as a pipeline: the event loop
- * reads the socket and gathers batches, libuv's thread pool writes them, and a thread of its own
- * hashes them (./md5-thread.ts), so that the three overlap instead of taking turns.
+ * reads the socket and gathers batches, a thread of its own hashes them (./md5-thread.ts) and
+ * libuv's thread pool writes them, so that the three overlap instead of taking turns.
  *
- * - Chunks are gathered into batches (buffers of a BufferPool, see there why) and each batch goes to
- *   one write at a known offset and to the hash. At most `maxInFlight` batches are out at once; the
- *   body is paused beyond that (back-pressure up to the socket).
+ * - Chunks are gathered into batches (buffers of a BufferPool, see there why); each batch goes to the
+ *   hash (in order), then to one write at the offset it was given. At most `maxInFlight` batches are
+ *   out at once; the body is paused beyond that (back-pressure up to the socket).
  * - Every `syncEvery` bytes an `fdatasync` is started in the background, so that the disk writes
  *   out the first part of a large file while the rest arrives, and the final `fsync` (the caller's)
  *   has only the tail left.
@@ -24,7 +24,7 @@ import type { BatchHash, BatchHasher } from './md5-thread.js';
 export interface SinkOptions {
   /** Called with each chunk and the total so far, before it is hashed or written; throws to stop. */
   check(chunk: Buffer, total: number): void;
-  /** Batches (the pool's buffers, each `pool.size` bytes, over SharedArrayBuffers) out at once, at most. */
+  /** Batches (the pool's buffers, each `pool.size` bytes) out at once, at most. */
   maxInFlight: number;
   syncEvery: number;
   /** Hashes the batches of a body larger than one (a body smaller than that is hashed on the event loop). */
@@ -59,7 +59,7 @@ function writeAll(fd: number, bufs: Buffer[], len: number, pos: number, done: (e
  * Resolves with the size and MD5 (base64) once the body has ended and every write and hash has
  * completed. A body smaller than one batch is written straight from its chunks (one `writev`, no
  * copy) and hashed here; past that, chunks are copied into the pool's buffers, each of which is
- * written and hashed (`opts.hasher`, off the event loop) at once and goes back to the pool once both are done.
+ * hashed (`opts.hasher`, off the event loop), then written, then goes back to the pool.
  */
 export function streamToFd(fd: number, body: Readable, pool: BufferPool, opts: SinkOptions): Promise<SinkResult> {
   return new Promise<SinkResult>((resolve, reject) => {
@@ -77,10 +77,11 @@ export function streamToFd(fd: number, body: Readable, pool: BufferPool, opts: S
     let curLen = 0;
     const waiting: Buffer[] = []; // what came while no buffer was free (the body is paused meanwhile)
     let total = 0;
-    let written = 0;
+    let offset = 0; // where the next batch goes
+    let written = 0; // bytes sent to writes
     let syncedUpTo = 0;
     let busy = 0; // writes, hashes and fdatasyncs under way
-    let inFlight = 0; // batches not back in the pool yet (being written or hashed)
+    let inFlight = 0; // batches not back in the pool yet (being hashed, then written)
     let endSeen = false; // the body's 'end' came (it may come while what it gave last waits for a buffer)
     let ended = false; // and all of it went to writes
     let failure: Error | null = null;
@@ -132,8 +133,7 @@ export function streamToFd(fd: number, body: Readable, pool: BufferPool, opts: S
       }
       settle();
     };
-    const write = (bufs: Buffer[], len: number, after?: () => void) => {
-      const pos = written;
+    const write = (bufs: Buffer[], len: number, pos: number, after?: () => void) => {
       written += len;
       busy++;
       writeAll(fd, bufs, len, pos, (err) => {
@@ -141,24 +141,35 @@ export function streamToFd(fd: number, body: Readable, pool: BufferPool, opts: S
         done(err);
       });
     };
-    /** The buffer being filled goes to its write and its hash; the next one is taken if one may be. */
+    /**
+     * The buffer being filled goes to the hash, then, once the hashing thread gave it back, to its
+     * write at the offset it was given now, then back to the pool; the next one is taken if one may be.
+     */
     const flushCur = (next = true) => {
       const buf = cur!;
       const len = curLen;
+      const pos = offset;
+      offset += len;
       cur = null;
       curLen = 0;
       inFlight++;
-      let parts = 2;
-      const release = () => {
-        if (--parts > 0) return;
-        inFlight--;
-        pool.give(buf);
-      };
-      write([len === buf.length ? buf : buf.subarray(0, len)], len, release);
       busy++;
-      batches!.update(buf, len, (err) => {
-        release();
-        done(err);
+      batches!.update(buf, len, (err, back) => {
+        if (err || !back) {
+          inFlight--;
+          if (back) pool.give(back);
+          return done(err ?? new Error('the hashing thread kept a batch'));
+        }
+        if (failure) {
+          inFlight--;
+          pool.give(back);
+          return done(null);
+        }
+        write([len === back.length ? back : back.subarray(0, len)], len, pos, () => {
+          inFlight--;
+          pool.give(back);
+        });
+        done(null);
       });
       if (next && inFlight < opts.maxInFlight) cur = pool.take();
     };
@@ -169,7 +180,7 @@ export function streamToFd(fd: number, body: Readable, pool: BufferPool, opts: S
         const hash = createHash('md5');
         for (const chunk of list) hash.update(chunk);
         listMd5 = hash.digest('base64');
-        if (listBytes > 0) write(list, listBytes);
+        if (listBytes > 0) write(list, listBytes, 0);
       } else if (cur !== null && curLen > 0) {
         flushCur(false);
       }
@@ -207,7 +218,11 @@ export function streamToFd(fd: number, body: Readable, pool: BufferPool, opts: S
           listBytes += chunk.length;
           return;
         }
-        batches = opts.hasher.open();
+        try {
+          batches = opts.hasher.open();
+        } catch (err) {
+          return fail(err as Error); // the hashing thread could not start
+        }
         cur = pool.take();
         curLen = 0;
         const first = list;
