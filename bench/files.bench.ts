@@ -743,7 +743,7 @@ function matchedTable(): string {
     lines.push(`| ${label} | ${show(d)} | ${show(h)} | ${fmtRatio(mbps(h), mbps(d))} | ${d?.cpu ? perGiB(d.cpu.clientUsPerOp).toFixed(2) : '–'} | ${h?.cpu ? perGiB(h.cpu.serverUsPerOp).toFixed(2) : '–'} |`);
   }
   if (Number.isFinite(md5MBps)) {
-    lines.push('', `MD5 alone (node:crypto, one core, the same ${LARGE_MIB} MiB in this process): ${fmtOps(md5MBps)} MB/s, ${(100 * md5MBps / (mbps(recycledUp.get('disk')) || NaN)).toFixed(0)} % of the recycled raw disk write. Hearth must compute it (\`md5sum\`, \`Content-MD5\`), and MD5 cannot be split over cores, so no upload that computes it reaches more than that share in that state.`);
+    lines.push('', `MD5 alone (node:crypto, one core, the same ${LARGE_MIB} MiB in this process): ${fmtOps(md5MBps)} MB/s, ${(100 * md5MBps / (mbps(recycledUp.get('disk')) || NaN)).toFixed(0)} % of the recycled raw disk write. Hearth must compute it (\`md5sum\`, \`Content-MD5\`), and MD5 cannot be split over cores, so no upload that computes it reaches more than that share in that state. Hearth hashes on a thread of its own while the event loop reads the socket and libuv's threads write, so that the upload's CPU is spread over both cores; the client's sending shares them too.`);
   }
   return lines.join('\n');
 }
