@@ -106,7 +106,7 @@ describe('directories and files', () => {
 
 describe('a failed fsync of the WAL after the commit', () => {
   it('fails the upload or the overwrite, keeps the blob the committed document names, and takes no write until a restart', async () => {
-    await expect(t.walSyncFailing(() => upload(ROOT_DIR_ID, 'unsynced.txt', 'kept'))).rejects.toThrow(/EBADF/);
+    await expect(t.walSyncFailing(() => upload(ROOT_DIR_ID, 'unsynced.txt', 'kept'))).rejects.toMatchObject({ status: 503, reason: expect.stringMatching(/EBADF.*check the disk/) });
     const f = await fs.statByPath(instance, '/unsynced.txt');
     expect(await read(f)).toBe('kept');
     // the WAL can no longer be trusted to be on disk: no more writes until the store is opened again (a restart)

@@ -41,7 +41,7 @@ describe('WalSync', () => {
     const priv = w as unknown as { fd: number | null };
     const fd = priv.fd;
     priv.fd = 1_000_000; // not an open descriptor: the fdatasync fails (EBADF)
-    await expect(w.sync()).rejects.toThrow(/EBADF/);
+    await expect(w.sync()).rejects.toMatchObject({ status: 503, reason: expect.stringMatching(/EBADF/) });
     priv.fd = fd;
     const syncs = w.syncs;
     await expect(w.sync()).rejects.toMatchObject({ status: 503, reason: expect.stringMatching(/EBADF.*restarted/) });

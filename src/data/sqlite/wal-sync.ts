@@ -64,8 +64,10 @@ export class WalSync {
           `this instance's database could not be written to disk (${err.code ?? err.message}): it takes no more changes until hearth is restarted; check the disk first`,
         );
       }
+      // a full disk stays itself (507 for the writes it failed); anything else is told as the failure it now is
+      const error = err && (err.code === 'ENOSPC' || err.code === 'EDQUOT' ? err : this.failure);
       for (const w of batch) {
-        if (err) w.reject(err);
+        if (error) w.reject(error);
         else w.resolve();
       }
       this.start();
