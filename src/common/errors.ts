@@ -90,3 +90,12 @@ export class InsufficientStorage extends HearthError {
     super(507, 'insufficient_storage', reason);
   }
 }
+
+/** The error codes of a full disk: the system's (write, fsync) and SQLite's. */
+const DISK_FULL = new Set(['ENOSPC', 'EDQUOT', 'EFBIG', 'SQLITE_FULL']);
+
+/** Whether `error` says the disk (or the user's disk quota) is full. */
+export function isDiskFull(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && DISK_FULL.has(code);
+}

@@ -7,15 +7,11 @@
 import Database from 'better-sqlite3';
 import { randomBytes } from 'node:crypto';
 import type { DocEvent } from '../../common/bus.js';
-import { InsufficientStorage } from '../../common/errors.js';
+import { InsufficientStorage, isDiskFull } from '../../common/errors.js';
 
 /** SQLite's or the WAL fsync's "disk full" as the domain's 507; any other error as it is. */
-export function diskFull(error: unknown): unknown {
-  const code = (error as { code?: unknown } | null)?.code;
-  if (code === 'SQLITE_FULL' || code === 'ENOSPC' || code === 'EDQUOT') {
-    return new InsufficientStorage('the disk is full: this change was not saved; free some disk space, then retry');
-  }
-  return error;
+function diskFull(error: unknown): unknown {
+  return isDiskFull(error) ? new InsufficientStorage('the disk is full: this change was not saved; free some disk space, then retry') : error;
 }
 
 /** One row of d<N>_docs: a document's winning revision, its seq and its rev tree (JSON). */

@@ -16,7 +16,7 @@
  * back what the disk really holds; PostgreSQL stops on such an error for the same reason.
  */
 import { close, fdatasync, openSync } from 'node:fs';
-import { ServiceUnavailable } from '../../common/errors.js';
+import { ServiceUnavailable, isDiskFull } from '../../common/errors.js';
 
 export class WalSync {
   private fd: number | null = null;
@@ -65,7 +65,7 @@ export class WalSync {
         );
       }
       // a full disk stays itself (507 for the writes it failed); anything else is told as the failure it now is
-      const error = err && (err.code === 'ENOSPC' || err.code === 'EDQUOT' ? err : this.failure);
+      const error = err && (isDiskFull(err) ? err : this.failure);
       for (const w of batch) {
         if (error) w.reject(error);
         else w.resolve();

@@ -19,7 +19,7 @@ import { mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { promisify } from 'node:util';
-import { NotFound } from '../../common/errors.js';
+import { NotFound, isDiskFull } from '../../common/errors.js';
 import {
   BLOB_KEY_RE, BlobMismatch, BlobTooLarge, InsufficientStorage, type BlobInfo, type BlobStore, type ByteRange, type WriteOptions,
 } from './store.js';
@@ -45,7 +45,6 @@ const openP = promisify(openFd);
 const fsyncP = promisify(fsync);
 const closeP = promisify(close);
 const fstatP = promisify(fstat);
-const FULL = new Set(['ENOSPC', 'EDQUOT', 'EFBIG']);
 
 /** A new blob key, 32 hex characters (randomUUID draws from Node's cached entropy; randomBytes per key showed in profiles). */
 const newKey = (): string => randomUUID().replace(/-/g, '');
@@ -134,8 +133,7 @@ export class LocalBlobStore implements BlobStore {
       return { key, size, md5 };
     } catch (err) {
       await rm(tmp, { force: true });
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code !== undefined && FULL.has(code)) throw new InsufficientStorage();
+      if (isDiskFull(err)) throw new InsufficientStorage();
       throw err;
     }
   }
