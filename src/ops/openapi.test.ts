@@ -78,12 +78,6 @@ describe('GET /openapi.json', () => {
     }
   });
 
-  it('describes every registered route (a catalog entry in ops/openapi-catalog.ts for each)', () => {
-    const missing = documented().filter((r) => !r.described).map((r) => `${r.method} ${r.url}`);
-    expect(missing, `routes without a description, add them to src/ops/openapi-catalog.ts:\n${missing.join('\n')}`).toEqual([]);
-    expect(documented().length).toBeGreaterThan(150);
-  });
-
   it('lists every registered route, with its method, and nothing else', () => {
     const shapes = new Map(Object.entries(doc.paths).map(([path, item]) => [pathShape(path), item]));
     const absent: string[] = [];
@@ -112,18 +106,238 @@ describe('GET /openapi.json', () => {
     expect(Object.keys(doc.paths['/dav/files/{path}']!['x-additional-operations'] ?? {})).toEqual(expect.arrayContaining(['PROPFIND', 'MKCOL', 'LOCK']));
   });
 
-  it('documents parameters without validating them (routes keep their own error answers)', async () => {
-    const download = doc.paths['/files/download']!.get!;
-    expect(download.parameters?.map((p) => `${p.in}:${p.name}`)).toEqual(expect.arrayContaining(['query:Path', 'query:Dl']));
-    const byId = doc.paths['/data/{doctype}/{docid}']!.get!;
-    expect(byId).toMatchObject({ tags: ['data'], summary: expect.any(String) });
-    // a documented query parameter with a value no schema would accept is still the route's own business
-    const token = await h.cliToken('io.cozy.files');
-    const res = await h.req('GET', '/files/download?Path=&Dl=not-a-number', { token });
-    expect(res.status).toBe(422);
-    expect(res.body.errors[0].detail).not.toMatch(/querystring/);
-    // no public route got a validation schema from the documentation
-    expect(h.hearth.publicApp.apiRoutes.filter((r) => r.validates).map((r) => `${r.method} ${r.url}`)).toEqual([]);
+  it('documents each declared route with its schemas and its error answers', () => {
+    const put = doc.paths['/settings/instance']!.put as unknown as { requestBody: { content: Record<string, { schema: { properties: Record<string, unknown> } }> }; responses: Record<string, { content?: Record<string, { schema: unknown }> }> };
+    expect(put.requestBody.content['application/json']!.schema.properties).toHaveProperty('data');
+    expect(Object.keys(put.responses)).toEqual(expect.arrayContaining(['200', '4XX', '5XX']));
+    expect(put.responses['200']!.content).toHaveProperty(['application/vnd.api+json']);
+    expect(JSON.stringify(put.responses['4XX'])).toContain('detail');
+    const avatar = doc.paths['/public/avatar']!.get!;
+    expect(avatar.parameters?.map((p) => `${p.in}:${p.name}`)).toEqual(expect.arrayContaining(['query:fallback', 'query:format']));
+    const upload = doc.paths['/settings/avatar']!.put as unknown as { requestBody: { content: Record<string, { schema: unknown }> } };
+    expect(upload.requestBody.content['image/png']!.schema).toEqual({ type: 'string', format: 'binary' });
+  });
+});
+
+describe('one schema per route', () => {
+  /**
+   * The routes that do not declare their schemas yet, while the conversion is under way: this list only shrinks,
+   * and is empty when every route declares its schemas (then this comment goes).
+   */
+  const PENDING = new Set<string>([
+    'GET /status',
+    'GET /version',
+    'GET /connection_check',
+    'GET /data/',
+    'GET /data/_all_doctypes',
+    'GET /data/:doctype/',
+    'PUT /data/:doctype/',
+    'DELETE /data/:doctype/',
+    'GET /data/:doctype/_all_docs',
+    'POST /data/:doctype/_all_docs',
+    'GET /data/:doctype/_normal_docs',
+    'POST /data/:doctype/_find',
+    'POST /data/:doctype/_explain',
+    'POST /data/:doctype/_index',
+    'GET /data/:doctype/_index',
+    'DELETE /data/:doctype/_index/:ddoc/json/:name',
+    'GET /data/:doctype/_changes',
+    'POST /data/:doctype/_changes',
+    'POST /data/:doctype/_bulk_docs',
+    'POST /data/:doctype/_bulk_get',
+    'POST /data/:doctype/_revs_diff',
+    'POST /data/:doctype/_ensure_full_commit',
+    'GET /data/:doctype/_local/:id',
+    'PUT /data/:doctype/_local/:id',
+    'DELETE /data/:doctype/_local/:id',
+    'GET /data/:doctype/_design_docs',
+    'GET /data/:doctype/_design/:ddoc',
+    'PUT /data/:doctype/_design/:ddoc',
+    'DELETE /data/:doctype/_design/:ddoc',
+    'POST /data/:doctype/_design/:ddoc/copy',
+    'GET /data/:doctype/_design/:ddoc/_view/:view',
+    'GET /data/:doctype/_design/:ddoc/_info',
+    'POST /data/:doctype/',
+    'GET /data/:doctype/:docid',
+    'PUT /data/:doctype/:docid',
+    'DELETE /data/:doctype/:docid',
+    'GET /data/:doctype/:docid/:att',
+    'GET /settings/clients',
+    'DELETE /settings/clients/:id',
+    'GET /',
+    'GET /settings/passphrase',
+    'GET /public/prelogin',
+    'OPTIONS /auth/*',
+    'POST /auth/register',
+    'GET /auth/register/:id',
+    'PUT /auth/register/:id',
+    'DELETE /auth/register/:id',
+    'GET /auth/authorize',
+    'POST /auth/authorize',
+    'POST /auth/access_token',
+    'GET /auth/login',
+    'POST /auth/login',
+    'DELETE /auth/login',
+    'DELETE /auth/login/others',
+    'GET /auth/twofactor',
+    'POST /auth/twofactor',
+    'POST /settings/twofactor/totp',
+    'POST /settings/twofactor/totp/confirm',
+    'DELETE /settings/twofactor',
+    'PUT /settings/instance/auth_mode',
+    'GET /auth/passphrase',
+    'POST /settings/passphrase',
+    'PUT /settings/passphrase',
+    'POST /settings/passphrase/check',
+    'GET /auth/passphrase_reset',
+    'POST /auth/passphrase_reset',
+    'GET /auth/passphrase_renew',
+    'POST /auth/passphrase_renew',
+    'GET /auth/security',
+    'POST /settings/app-passwords',
+    'GET /settings/app-passwords',
+    'DELETE /settings/app-passwords/:id',
+    'GET /settings/sessions',
+    'GET /settings/sessions/current',
+    'GET /permissions/self',
+    'POST /permissions',
+    'POST /permissions/exists',
+    'GET /permissions/doctype/:doctype/shared-by-link',
+    'GET /permissions/doctype/:doctype/sharedByLink',
+    'GET /permissions/:id',
+    'PATCH /permissions/:id',
+    'DELETE /permissions/:id',
+    'POST /auth/share-by-link/password',
+    'POST /files',
+    'POST /files/',
+    'POST /files/:dirId',
+    'PUT /files/:id',
+    'GET /files/metadata',
+    'PATCH /files/metadata',
+    'GET /files/:id',
+    'GET /files/:id/relationships/contents',
+    'PATCH /files/:id',
+    'DELETE /files/:id',
+    'GET /files/trash',
+    'POST /files/trash/:id',
+    'DELETE /files/trash/:id',
+    'DELETE /files/trash',
+    'GET /files/download/:id',
+    'GET /files/download',
+    'GET /settings/disk-usage',
+    'POST /files/_find',
+    'POST /files/_all_docs',
+    'GET /files/_changes',
+    'GET /files/fsck',
+    'POST /files/downloads',
+    'GET /files/downloads/:secret/:name',
+    'POST /files/archive',
+    'GET /files/archive/:secret/:name',
+    'POST /files/:id/copy',
+    'GET /files/download/:id/:version',
+    'POST /files/revert/:id/:version',
+    'POST /files/:id/relationships/referenced_by',
+    'DELETE /files/:id/relationships/referenced_by',
+    'GET /data/:doctype/:docid/relationships/references',
+    'POST /data/:doctype/:docid/relationships/references',
+    'DELETE /data/:doctype/:docid/relationships/references',
+    'POST /files/:id/versions',
+    'PATCH /files/:id/:version',
+    'DELETE /files/versions',
+    'DELETE /files/:id/:version',
+    'GET /files/:id/size',
+    'PATCH /files',
+    'PATCH /files/',
+    'POST /files/upload/metadata',
+    'POST /files/:id/relationships/not_synchronized_on',
+    'DELETE /files/:id/relationships/not_synchronized_on',
+    'GET /files/:id/thumbnails/:secret/:format',
+    'OPTIONS /dav/files',
+    'GET /dav/files',
+    'PUT /dav/files',
+    'DELETE /dav/files',
+    'MKCOL /dav/files',
+    'PROPFIND /dav/files',
+    'PROPPATCH /dav/files',
+    'COPY /dav/files',
+    'MOVE /dav/files',
+    'LOCK /dav/files',
+    'UNLOCK /dav/files',
+    'OPTIONS /dav/files/*',
+    'GET /dav/files/*',
+    'PUT /dav/files/*',
+    'DELETE /dav/files/*',
+    'MKCOL /dav/files/*',
+    'PROPFIND /dav/files/*',
+    'PROPPATCH /dav/files/*',
+    'COPY /dav/files/*',
+    'MOVE /dav/files/*',
+    'LOCK /dav/files/*',
+    'UNLOCK /dav/files/*',
+    'POST /jobs/queue/:worker',
+    'GET /jobs/queue/:worker',
+    'DELETE /jobs/purge',
+    'POST /jobs/triggers',
+    'GET /jobs/triggers',
+    'GET /jobs/triggers/:id',
+    'GET /jobs/triggers/:id/state',
+    'GET /jobs/triggers/:id/jobs',
+    'PATCH /jobs/triggers/:id',
+    'POST /jobs/triggers/:id/launch',
+    'DELETE /jobs/triggers/:id',
+    'GET /jobs/:id',
+    'PATCH /jobs/:id',
+    'POST /jobs/webhooks/:id',
+    'POST /notifications',
+    'GET /notifications',
+    'GET /notifications/preferences',
+    'PUT /notifications/preferences',
+    'PATCH /notifications/preferences',
+    'GET /notifications/:id',
+    'GET /realtime/',
+    'GET /realtime/sse',
+    'POST /realtime/:doctype/:id',
+    'GET /instances',
+    'GET /instances/count',
+    'POST /instances',
+    'GET /instances/:domain',
+    'PATCH /instances/:domain',
+    'DELETE /instances/:domain',
+    'POST /instances/token',
+    'GET /instances/:domain/fsck',
+    'POST /instances/:domain/jobs/queue/:worker',
+    'GET /instances/:domain/jobs/:id',
+    'GET /instances/:domain/jobs/:id/events',
+    'GET /instances/:domain/triggers',
+    'POST /instances/:domain/triggers/:id/launch',
+    'GET /metrics',
+  ]);
+
+  const undeclared = (routes: Array<{ method: string; url: string; declared: boolean }>) => {
+    const gets = new Set(routes.filter((r) => r.method === 'GET').map((r) => r.url));
+    // the HEAD Fastify adds for a GET has the GET's schema
+    return routes.filter((r) => !r.declared && !(r.method === 'HEAD' && gets.has(r.url))).map((r) => `${r.method} ${r.url}`);
+  };
+
+  it('fails when a route of the public or the admin API has no schema (summary, tags, responses, path parameters)', () => {
+    const missing = [...undeclared(h.hearth.publicApp.schemaRoutes), ...undeclared(h.hearth.adminApp.schemaRoutes)];
+    expect(missing.filter((r) => !PENDING.has(r)), 'routes without schemas: declare them where the route is registered (common/schemas.ts)').toEqual([]);
+    // a converted route leaves the list
+    expect([...PENDING].filter((r) => !missing.includes(r)), 'these routes declare their schemas now: remove them from PENDING').toEqual([]);
+    expect(h.hearth.publicApp.schemaRoutes.length).toBeGreaterThan(150);
+  });
+
+  it('refuses what a schema does not accept with a 400 in the cozy error shape, with the message of the field', async () => {
+    const token = await h.cliToken('io.cozy.settings');
+    const put = (attributes: unknown) => h.req('PUT', '/settings/instance', { token, body: { data: { type: 'io.cozy.settings', id: 'io.cozy.settings.instance', meta: { rev: '1-x' }, attributes } } });
+    const res = await put({ locale: 'klingon' });
+    expect(res.status).toBe(400);
+    expect(res.body).toEqual({ errors: [{ status: '400', title: 'bad_request', detail: expect.stringMatching(/^"locale" must be one of en, fr/) }] });
+    expect((await put([1])).body.errors[0].detail).toMatch(/^send a JSON-API document: \{"data"/);
+    // the query string: Ajv's coercion, then the field's own message
+    const avatar = await h.req('GET', '/public/avatar?fx=sparkles');
+    expect(avatar.status).toBe(400);
+    expect(avatar.body.errors[0].detail).toBe('invalid "fx": use translucent');
   });
 });
 

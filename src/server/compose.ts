@@ -23,6 +23,7 @@ import { OAuthClients } from '../oauth/clients.js';
 import type { Mailer } from '../mail/mailer.js';
 import { runStatus, versionInfo, type StatusCheck } from '../status/routes.js';
 import { errorHandler } from './http-errors.js';
+import { installSchemaCompilers } from './validation.js';
 import { createLogger } from './logger.js';
 import { buildPublicApp, securityHeaders } from './public.js';
 import { InProcessLocks } from '../common/locks.js';
@@ -166,6 +167,7 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
     settings: { store: sqliteRegistry, avatars: new AvatarStore(join(dataDir, 'instances')) }, transforms: chainTransforms(accountTransforms(async (instance) => (await registry.secrets(instance)).session), fileDocTransforms) });
   const adminApp = Fastify({ loggerInstance: logger.child({ server: 'admin' }) as FastifyBaseLogger, bodyLimit: 1024 * 1024 });
   adminApp.setErrorHandler(errorHandler);
+  installSchemaCompilers(adminApp, { serializeResponses: config.server.serializeResponses });
   adminApp.addHook('onSend', async (req, reply, payload) => {
     securityHeaders(req, reply);
     return payload;

@@ -18,6 +18,7 @@ import type { Vfs } from '../files/vfs.js';
 import { registerDavRoutes } from '../files/dav/routes.js';
 import type { DavLockEngine } from '../files/dav/locks.js';
 import { errorHandler } from './http-errors.js';
+import { installSchemaCompilers } from './validation.js';
 import { registerJobsRoutes } from '../jobs/routes.js';
 import type { JobSystem } from './jobs.js';
 import { registerSettingsRoutes } from '../settings/routes.js';
@@ -90,6 +91,7 @@ export async function buildPublicApp(deps: PublicDeps): Promise<FastifyInstance>
     json(req, body as string, done);
   });
   app.setErrorHandler(errorHandler);
+  installSchemaCompilers(app, { serializeResponses: deps.config.server.serializeResponses });
   app.setNotFoundHandler((req, reply) => {
     errorHandler(new NotFound(`no route for ${req.method} ${req.url.split('?')[0]}`), req, reply);
   });
