@@ -24,9 +24,6 @@ const DAV = 'One route for every WebDAV method; MKCOL, PROPFIND, PROPPATCH, COPY
 
 export const CATALOG: Record<string, RouteDoc> = {
   // status (any host)
-  'GET /status': { summary: 'Checks every dependency (registry, file system, jobs, sessions, docs, SMTP): 200 OK or 503 KO naming the failing ones, with latencies' },
-  'GET /version': { summary: 'The server version, build mode and Node version' },
-  'GET /connection_check': { summary: 'Answers 204: lets a client test its connectivity' },
   'OPTIONS *': { summary: 'CORS preflight' },
   // home, public
   'GET /': { summary: 'Redirects to the home app, the login page or the onboarding', tag: 'auth' },
@@ -180,9 +177,6 @@ export const CATALOG: Record<string, RouteDoc> = {
   'POST /jobs/triggers/:id/launch': { summary: 'Runs a trigger\'s job now' },
   'DELETE /jobs/triggers/:id': { summary: 'Deletes a trigger' },
   // realtime
-  'GET /realtime/': { summary: 'The realtime WebSocket (Upgrade: websocket, subprotocol io.cozy.websocket): AUTH, then SUBSCRIBE to doctypes or documents' },
-  'GET /realtime/sse': { summary: 'The same events as Server-Sent Events, for clients without WebSockets', query: { types: 'Comma-separated subscriptions: <doctype> or <doctype>/<id>' } },
-  'POST /realtime/:doctype/:id': { summary: 'Sends a NOTIFIED event to the subscribers (not stored; needs POST on the document)' },
   // notifications
   'POST /notifications': { summary: 'Sends a notification to the owner (a category the sender declared)' },
   'GET /notifications': { summary: 'The owner\'s notifications, newest first, by pages', query: PAGE },
