@@ -162,20 +162,6 @@ export const CATALOG: Record<string, RouteDoc> = {
   [`${DAV_METHODS} /dav/files`]: { summary: 'WebDAV on the root directory (Basic auth with an app password, or Bearer)', description: DAV },
   [`${DAV_METHODS} /dav/files/*`]: { summary: 'WebDAV on a file or directory (Basic auth with an app password, or Bearer)', description: DAV },
   // jobs
-  'POST /jobs/queue/:worker': { summary: 'Queues a job (needs io.cozy.jobs POST on this worker): 202 and the job' },
-  'GET /jobs/queue/:worker': { summary: 'The queued jobs of a worker' },
-  'DELETE /jobs/purge': { summary: 'Deletes finished jobs older than a duration', query: { duration: 'How old, e.g. 2M (default) or 1W', workers: 'Comma-separated workers (default all)' } },
-  'GET /jobs/:id': { summary: 'Reads a job' },
-  'PATCH /jobs/:id': { summary: 'A client reports the end of the job it ran (@client triggers): done or errored' },
-  'POST /jobs/webhooks/:id': { summary: 'Fires a @webhook trigger (no token; a JSON body becomes the job\'s payload)', query: { Manual: 'true to mark the run as manual' } },
-  'POST /jobs/triggers': { summary: 'Creates a trigger (@at, @in, @every, @cron, @event, @webhook, @client…)' },
-  'GET /jobs/triggers': { summary: 'Lists the triggers', query: { Worker: 'Comma-separated workers', Type: 'Comma-separated trigger types' } },
-  'GET /jobs/triggers/:id': { summary: 'Reads a trigger' },
-  'GET /jobs/triggers/:id/state': { summary: 'The current state of a trigger (last runs, last error)' },
-  'GET /jobs/triggers/:id/jobs': { summary: 'The last jobs of a trigger', query: { Limit: 'At most this many jobs' } },
-  'PATCH /jobs/triggers/:id': { summary: 'Changes a trigger\'s arguments or message' },
-  'POST /jobs/triggers/:id/launch': { summary: 'Runs a trigger\'s job now' },
-  'DELETE /jobs/triggers/:id': { summary: 'Deletes a trigger' },
   // realtime
   // notifications
   'POST /notifications': { summary: 'Sends a notification to the owner (a category the sender declared)' },
