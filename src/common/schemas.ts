@@ -5,7 +5,7 @@
  * OpenAPI document from them. See /work/wt/prompts/schema-howto.md (and the README) for the rules.
  *
  * Hearth's keywords: `errorMessage` (the sentence a refused value gets, on the field's schema or on an
- * object's, the innermost wins), `example` (OpenAPI), `'x-serialize': false` (a response documented but
+ * object's, the innermost wins; an object `{type: '…', maxItems: '…'}` speaks only for those keywords of its node), `errorCode` (the error's code, `bad_request` by default; the innermost wins), `example` (OpenAPI), `'x-serialize': false` (a response documented but
  * serialized with JSON.stringify: for what must pass through untouched).
  */
 import type { FastifySchema } from 'fastify';
@@ -13,7 +13,7 @@ import type { FastifySchema } from 'fastify';
 export type JsonSchema = Record<string, unknown>;
 
 /** The keywords that validate nothing, known to the validators (Ajv is strict about unknown ones). */
-export const SCHEMA_KEYWORDS = ['errorMessage', 'example', 'x-serialize'] as const;
+export const SCHEMA_KEYWORDS = ['errorMessage', 'errorCode', 'example', 'x-serialize'] as const;
 
 /** A route's schema, as Hearth declares them (Fastify's FastifySchema plus the documentation fields). */
 export interface RouteSchema extends FastifySchema {

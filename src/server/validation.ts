@@ -37,10 +37,21 @@ function isTimeZone(v: string): boolean {
   }
 }
 
+/** CouchDB's JSON-encoded query values (keys, startkey, open_revs…). */
+function isJson(v: string): boolean {
+  try {
+    JSON.parse(v);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 function makeAjv(options: Options): Ajv {
   const ajv = new Ajv({ strict: true, strictTypes: false, strictRequired: false, allowUnionTypes: true, allErrors: false, ...options });
   addFormats.default(ajv);
   ajv.addFormat('time-zone', { type: 'string', validate: isTimeZone });
+  ajv.addFormat('json', { type: 'string', validate: isJson });
   // documentation keywords (OpenAPI) and Hearth's own, which validate nothing
   for (const keyword of SCHEMA_KEYWORDS) ajv.addKeyword({ keyword });
   return ajv;
@@ -83,13 +94,20 @@ function nodesAlong(root: JsonSchema, schemaPath: string): JsonSchema[] {
   return nodes;
 }
 
-/** The message a user sees for the first error Ajv found in `part`, validated against `root`. */
-export function validationMessage(root: JsonSchema, part: Part, errors: ErrorObject[]): string {
-  const e = errors[0]!;
-  const nodes = nodesAlong(root, e.schemaPath);
+/** The refusal of the first error Ajv found in `part`, validated against `root`: its message, and its code (`errorCode`). */
+export function validationError(root: JsonSchema, part: Part, errors: ErrorObject[]): BadRequest {
+  const nodes = nodesAlong(root, errors[0]!.schemaPath);
+  const code = [...nodes].reverse().find((n) => typeof n.errorCode === 'string')?.errorCode;
+  return new BadRequest(validationMessage(nodes, part, errors[0]!), typeof code === 'string' ? code : 'bad_request');
+}
+
+function validationMessage(nodes: JsonSchema[], part: Part, e: ErrorObject): string {
   const missing = e.keyword === 'required' ? String((e.params as { missingProperty: string }).missingProperty) : null;
-  const own = missing ? ((nodes.at(-1)?.properties as Record<string, JsonSchema> | undefined)?.[missing]?.errorMessage) : undefined;
-  const custom = own ?? [...nodes].reverse().find((n) => typeof n.errorMessage === 'string')?.errorMessage;
+  const ownMessage = missing ? ((nodes.at(-1)?.properties as Record<string, JsonSchema> | undefined)?.[missing]?.errorMessage) : undefined;
+  const own = typeof ownMessage === 'string' ? ownMessage : undefined;
+  // an object errorMessage ({type: '…', maxItems: '…'}) speaks only for its own keywords
+  const byKeyword = (nodes.at(-1)?.errorMessage as Record<string, unknown> | undefined)?.[e.keyword];
+  const custom = own ?? byKeyword ?? [...nodes].reverse().find((n) => typeof n.errorMessage === 'string')?.errorMessage;
   if (typeof custom === 'string') return custom;
   const field = e.instancePath.slice(1).split('/').map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~')).join('.');
   if (missing) return `${PART_NAMES[part](field ? `${field}.${missing}` : missing)} is missing`;
@@ -132,7 +150,7 @@ export function installSchemaCompilers(app: FastifyInstance, options: SchemaOpti
     const part = (httpPart ?? 'body') as Part;
     if (part === 'body' && isBinary(schema as JsonSchema)) return () => true; // a raw body, read by its route as a stream
     const validate: ValidateFunction = (part === 'body' ? bodies : urls).compile(schema as JsonSchema);
-    return (data: unknown) => (validate(data) ? true : { error: new BadRequest(validationMessage(schema as JsonSchema, part, validate.errors ?? [])) });
+    return (data: unknown) => (validate(data) ? true : { error: validationError(schema as JsonSchema, part, validate.errors ?? []) });
   });
   app.setSerializerCompiler(({ schema }) => {
     const s = schema as JsonSchema;

@@ -221,7 +221,7 @@ export function registerViewsRoutes(scope: FastifyInstance, deps: FilesDeps): vo
       if (Array.isArray(v)) throw new BadRequest(`the parameter ${k} is given ${v.length} times: give it once`, 'query_parse_error');
     }
     if (q.feed !== undefined && q.feed !== 'normal') throw new BadRequest('only feed=normal is supported on /files/_changes', 'query_parse_error');
-    const opts = changesOptions({ since: q.since, limit: q.limit, include_docs: q.include_docs }, undefined);
+    const opts = changesOptions({ since: q.since === undefined ? undefined : String(q.since), limit: q.limit === undefined ? undefined : String(int(q.limit, 'limit')), include_docs: bool(q.include_docs) }, undefined);
     if (opts.limit !== undefined) opts.limit = Math.min(opts.limit, CHANGES_MAX);
     const includePath = flag(q.include_file_path);
     const skipDeleted = flag(q.skip_deleted);
