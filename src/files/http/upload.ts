@@ -12,7 +12,7 @@ import { uploadMetadata } from '../upload-metadata.js';
 import { allowCreate, allowVfs, appSlugOf, callerOf } from './access.js';
 import { uploadBody } from './body.js';
 import type { FilesDeps } from './deps.js';
-import { boolParam, contentMd5, dateHeader, dateParam, header, ifMatch, param, tagsParam, uploadSize } from './params.js';
+import { boolParam, contentMd5, dateHeader, dateParam, header, ifMatch, param, sourceParams, tagsParam, uploadSize } from './params.js';
 import { JSONAPI, single } from './serialize.js';
 
 type DirParams = { Params: { dirId?: string } };
@@ -37,7 +37,8 @@ export function registerUploadRoutes(scope: FastifyInstance, deps: FilesDeps): v
     const updatedAt = dateParam(req, 'UpdatedAt') ?? dateHeader(req);
     const parent = await vfs.fs.stat(c.instance, dirId);
     const app = appSlugOf(c.set);
-    const common = { dirId: parent._id, name, ...(tags ? { tags } : {}), ...(createdAt ? { createdAt } : {}), ...(updatedAt ? { updatedAt } : {}), ...(app ? { app } : {}) };
+    const source = sourceParams(req);
+    const common = { dirId: parent._id, name, ...(tags ? { tags } : {}), ...(createdAt ? { createdAt } : {}), ...(updatedAt ? { updatedAt } : {}), ...(app ? { app } : {}), ...(source ? { source } : {}) };
     if (type === 'directory') {
       await allowCreate(vfs, c, parent, { type, name, tags: tags ?? [] });
       return created(req, reply, await vfs.fs.createDir(c.instance, common));
@@ -72,8 +73,9 @@ export function registerUploadRoutes(scope: FastifyInstance, deps: FilesDeps): v
     const app = appSlugOf(c.set);
     const tags = tagsParam(req);
     const updatedAt = dateParam(req, 'UpdatedAt') ?? dateHeader(req);
+    const source = sourceParams(req);
     const next = await vfs.fs.overwrite(c.instance, doc._id, {
-      body: uploadBody(req.raw), ...(tags ? { tags } : {}), ...(updatedAt ? { updatedAt } : {}),
+      body: uploadBody(req.raw), ...(tags ? { tags } : {}), ...(updatedAt ? { updatedAt } : {}), ...(source ? { source } : {}),
       ...(size === undefined ? {} : { size }), ...(md5 ? { md5 } : {}), ...(sent ? { mime: sent } : {}),
       ...(executable === undefined ? {} : { executable }), ...(rev === undefined ? {} : { ifMatch: rev }), ...(app ? { app } : {}),
     });
