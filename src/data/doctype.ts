@@ -3,8 +3,17 @@ import { BadRequest } from '../common/errors.js';
 /** cozy-stack's rule: lowercase letters, digits, dots and underscores; we also bound the length. */
 const DOCTYPE_RE = /^[a-z0-9_]+(\.[a-z0-9_]+)*$/;
 
+/** cozy-stack's own doctypes that break the rule: `io.cozy.accounts.sourceAccountIdentifier` (consts.SourceAccountIdentifier),
+ * which konnectors reference the folders of an account by. */
+export const SPECIAL_DOCTYPES: ReadonlySet<string> = new Set(['io.cozy.accounts.sourceAccountIdentifier']);
+
+/** True for a doctype name Hearth accepts (the rule above, bounded, or one of SPECIAL_DOCTYPES). */
+export function isDoctypeName(doctype: string): boolean {
+  return (doctype.length <= 128 && DOCTYPE_RE.test(doctype)) || SPECIAL_DOCTYPES.has(doctype);
+}
+
 export function validateDoctype(doctype: string): string {
-  if (doctype.length > 128 || !DOCTYPE_RE.test(doctype)) {
+  if (!isDoctypeName(doctype)) {
     throw new BadRequest(`invalid doctype "${doctype.slice(0, 140)}": use lowercase letters, digits, "." and "_" only, such as io.cozy.contacts`, 'invalid_doctype');
   }
   return doctype;

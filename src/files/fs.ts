@@ -58,6 +58,12 @@ function freedBy(current: FileDoc, p: { keep: boolean; drop: VersionDoc[] }): nu
   return (p.keep ? 0 : Number(current.size)) + p.drop.reduce((n, v) => n + Number(v.size), 0);
 }
 
+/** Which konnector account a file or directory comes from (SourceAccount=, SourceAccountIdentifier=), kept in its cozyMetadata. */
+export interface SourceAccount {
+  sourceAccount?: string;
+  sourceAccountIdentifier?: string;
+}
+
 export interface NewDir {
   dirId: string;
   name: string;
@@ -67,6 +73,7 @@ export interface NewDir {
   updatedAt?: string;
   /** The slug of the app that makes the change (cozyMetadata). */
   app?: string;
+  source?: SourceAccount;
 }
 
 export interface NewFile extends NewDir {
@@ -166,13 +173,13 @@ export class FileSystem {
     }
   }
 
-  private meta(at: string, app?: string): Doc {
-    return { doctypeVersion: '1', metadataVersion: 1, createdAt: at, updatedAt: at, ...(app ? { createdByApp: app, updatedByApps: [{ slug: app, date: at }] } : {}) };
+  private meta(at: string, app?: string, source?: SourceAccount): Doc {
+    return { doctypeVersion: '1', metadataVersion: 1, createdAt: at, updatedAt: at, ...(app ? { createdByApp: app, updatedByApps: [{ slug: app, date: at }] } : {}), ...source };
   }
 
   /** cozyMetadata after a change of the content by `app` (uploadedAt/By, updatedByApps as cozy-stack keeps them). */
-  private changed(cm: Doc | undefined, at: string, app?: string): Doc {
-    const next: Doc = { ...(cm ?? {}), updatedAt: at, uploadedAt: at };
+  private changed(cm: Doc | undefined, at: string, app?: string, source?: SourceAccount): Doc {
+    const next: Doc = { ...(cm ?? {}), updatedAt: at, uploadedAt: at, ...source };
     if (app) {
       const apps = ((cm?.updatedByApps as Doc[] | undefined) ?? []).filter((a) => a.slug !== app);
       next.updatedByApps = [...apps, { slug: app, date: at }];
@@ -271,7 +278,7 @@ export class FileSystem {
       const at = this.now().toISOString();
       const doc: Doc = {
         type: 'directory', name, dir_id: parent._id, path: joinPath(String(parent.path), name),
-        created_at: o.createdAt ?? at, updated_at: o.updatedAt ?? at, tags: o.tags ?? [], cozyMetadata: this.meta(at, o.app),
+        created_at: o.createdAt ?? at, updated_at: o.updatedAt ?? at, tags: o.tags ?? [], cozyMetadata: this.meta(at, o.app, o.source),
       };
       return (await this.store(instance).put(FILES_DOCTYPE, doc)).doc as FileDoc;
     });
@@ -338,7 +345,7 @@ export class FileSystem {
         const doc: Doc = {
           type: 'file', name, dir_id: parent._id, created_at: createdAt, updated_at: o.updatedAt ?? at, tags: o.tags ?? [],
           size: String(blob.size), md5sum: blob.md5, mime, class: classOf(mime), executable: o.executable === true, trashed: false,
-          internal_vfs_id: blob.key, cozyMetadata: { ...this.meta(at, o.app), uploadedAt: at, ...(o.app ? { uploadedBy: { slug: o.app } } : {}) },
+          internal_vfs_id: blob.key, cozyMetadata: { ...this.meta(at, o.app, o.source), uploadedAt: at, ...(o.app ? { uploadedBy: { slug: o.app } } : {}) },
           ...(metadata === undefined ? {} : { metadata }),
         };
         const written = await untilCommitted((onCommit) => this.store(instance).put(FILES_DOCTYPE, doc, onCommit));
@@ -380,7 +387,7 @@ export class FileSystem {
           ...(o.executable === undefined ? {} : { executable: o.executable }), ...(o.tags === undefined ? {} : { tags: o.tags }),
           ...(o.metadata === undefined ? {} : { metadata: o.metadata }),
           ...(facts && classOf(mime) === 'image' ? { metadata: refreshedMetadata(now.metadata as Doc | undefined, facts, now.created_at) } : {}),
-          cozyMetadata: this.changed(now.cozyMetadata as Doc | undefined, at, o.app),
+          cozyMetadata: this.changed(now.cozyMetadata as Doc | undefined, at, o.app, o.source),
         };
         return this.replaceContent(instance, now, next, blob.size, undefined, () => (committed = true));
       });

@@ -131,15 +131,18 @@ export class FileTree {
     });
   }
 
-  /** Deletes for good what is in the trash (and its subtree); frees its bytes. */
-  async destroy(instance: Instance, id: string, ifMatch?: string): Promise<void> {
+  /**
+   * Deletes for good what is in the trash (and its subtree); frees its bytes. `anywhere`: also what is not in the
+   * trash (PATCH with `permanent_delete`, as cozy-stack), never the root nor the trash itself.
+   */
+  async destroy(instance: Instance, id: string, ifMatch?: string, opts: { anywhere?: boolean } = {}): Promise<void> {
     const fs = this.fs;
     const { blobs, thumbs } = await fs.lock(instance, async () => {
       const doc = await fs.stat(instance, id);
       if (ifMatch !== undefined && ifMatch !== doc._rev) throw new PreconditionFailed('the document changed since this revision (If-Match)');
       if (special(doc)) throw new Forbidden('the root and the trash cannot be destroyed');
       const path = isDir(doc) ? String(doc.path) : parentPath(await fs.pathOf(instance, doc));
-      if (!inTrash(path) || doc._id === TRASH_DIR_ID) throw new BadRequest('only what is in the trash can be destroyed: trash it first', 'not_in_trash');
+      if (!opts.anywhere && !inTrash(path)) throw new BadRequest('only what is in the trash can be destroyed: trash it first', 'not_in_trash');
       const { dirs, files } = isDir(doc) ? await subtree(fs, instance, doc) : { dirs: [], files: [doc] };
       const all = isDir(doc) ? [doc, ...dirs, ...files] : files;
       const versions = (await Promise.all(files.map((f) => versionsOf(fs, instance, f._id)))).flat();

@@ -72,11 +72,38 @@ describe('admin API: instances', () => {
     }
     const unknown = await post({ domain: 'carol.example.org', colour: 'blue' });
     expect(unknown.statusCode).toBe(400);
-    expect(unknown.json().reason).toBe('unknown property "colour" in the request body');
+    expect(unknown.json().reason).toBe('"colour" is not accepted here');
     expect((await post({ domain: 'carol.example.org', disk_quota: '10GB' })).statusCode).toBe(400);
-    expect((await post({})).json().reason).toBe('"domain" is required');
+    expect((await post({})).json().reason).toBe('"domain" is missing');
     const patch = await app.inject({ method: 'PATCH', url: '/instances/carol.example.org', headers: auth, payload: { domain: 'x.org' } });
     expect(patch.statusCode).toBe(400);
+  });
+});
+
+describe('admin API: the public API\'s schemas', () => {
+  it('refuses a bad e-mail, time zone, locale or public name with the sentences of PUT /settings/instance, and normalises as it does', async () => {
+    const { app } = await setup();
+    const post = (payload: object) => app.inject({ method: 'POST', url: '/instances', headers: auth, payload });
+    const cases: Array<[object, RegExp]> = [
+      [{ email: 'not-an-address' }, /^"email" must be a mail address such as alice@example.org/],
+      [{ tz: 'Mars/Olympus' }, /^"tz" must be an IANA time zone/],
+      [{ locale: 'xx' }, /^"locale" must be one of en, fr/],
+      [{ public_name: 'a\u0007b' }, /^"public_name" must be a name of at most 200 characters/],
+      [{ domain_aliases: ['Alice.test'] }, /^"domain_aliases" must hold lowercase host names/],
+    ];
+    for (const [fields, reason] of cases) {
+      const res = await post({ domain: 'erin.example.org', ...fields });
+      expect(res.statusCode, JSON.stringify(fields)).toBe(400);
+      expect(res.json().reason).toMatch(reason);
+    }
+    const made = await post({ domain: 'erin.example.org', tz: 'europe/paris', locale: 'pt-br', email: '', public_name: '  Erin ' });
+    expect(made.statusCode).toBe(201);
+    expect(made.json().data.attributes).toMatchObject({ tz: 'Europe/Paris', locale: 'pt_BR', email: null, public_name: 'Erin' });
+    for (const [fields, reason] of cases) {
+      const patch = await app.inject({ method: 'PATCH', url: '/instances/erin.example.org', headers: auth, payload: fields });
+      expect(patch.statusCode, JSON.stringify(fields)).toBe(400);
+      expect(patch.json().reason).toMatch(reason);
+    }
   });
 });
 

@@ -17,6 +17,7 @@
  */
 import { BadRequest } from '../common/errors.js';
 import type { DocEvent, DocVerb } from '../common/bus.js';
+import { isDoctypeName } from '../data/doctype.js';
 import { docFetcher } from '../permissions/rules.js';
 
 export interface EventRule {
@@ -28,7 +29,6 @@ export interface EventRule {
   selector?: string;
 }
 
-const DOCTYPE_RE = /^[a-z0-9_]+(\.[a-z0-9_]+)*$/;
 const SELECTOR_RE = /^[^.\s]+(\.[^.\s]+)*$/;
 const EVENT_VERBS: readonly DocVerb[] = ['CREATED', 'UPDATED', 'DELETED'];
 const EXAMPLE = '"io.cozy.files:CREATED,UPDATED:image/jpeg:mime" or "io.cozy.bank.operations:UPDATED:!=:category"';
@@ -44,7 +44,7 @@ export function parseEventArguments(args: string): EventRule[] {
     const fields = part.split(':');
     if (fields.length > 4) fail(`"${part}" has too many ":"`);
     const [doctype = '', verbs = '', values = '', selector = ''] = fields;
-    if (!DOCTYPE_RE.test(doctype)) fail(`"${doctype}" is not a valid doctype (lowercase letters, digits, "." and "_", no wildcard)`);
+    if (!isDoctypeName(doctype)) fail(`"${doctype}" is not a valid doctype (lowercase letters, digits, "." and "_", no wildcard)`);
     const rule: EventRule = { doctype, verbs: [], values: values === '' ? [] : values.split(',') };
     if (verbs !== '' && verbs.toUpperCase() !== 'ALL') {
       rule.verbs = [

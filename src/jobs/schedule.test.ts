@@ -190,7 +190,7 @@ describe('trigger types and their arguments', () => {
   it('accepts valid arguments of every type', () => {
     const valid: [string, string][] = [
       ['@at', '2030-01-01T00:00:00Z'], ['@in', '10m'], ['@every', '1h'], ['@cron', '0 0 0 * * *'], ['@hourly', ''], ['@daily', 'before 5am'],
-      ['@weekly', 'on monday before 9am'], ['@monthly', 'on the 1 before 9am'], ['@event', 'io.cozy.files:CREATED'], ['@webhook', ''], ['@client', '  '],
+      ['@weekly', 'on monday before 9am'], ['@monthly', 'on the 1 before 9am'], ['@event', 'io.cozy.files:CREATED'], ['@event', 'io.cozy.accounts.sourceAccountIdentifier:CREATED'], ['@webhook', ''], ['@client', '  '],
     ];
     for (const [type, args] of valid) expect(() => validateTriggerArguments(type, args)).not.toThrow();
   });
@@ -200,6 +200,7 @@ describe('trigger types and their arguments', () => {
     expect(refusal(() => validateTriggerArguments('@client', 'now')).reason).toBe('invalid @client arguments "now": @client takes no arguments, use just "@client"');
     expect(refusal(() => validateTriggerArguments('@yearly', '')).reason).toMatch(/^unknown trigger type "@yearly": use one of @at, @in, @every, @cron/);
     expect(refusal(() => validateTriggerArguments('@event', '')).reason).toMatch(/^invalid @event arguments "": no doctype/);
+    expect(refusal(() => validateTriggerArguments('@event', 'io.cozy.Files')).reason).toMatch(/"io.cozy.Files" is not a valid doctype/);
     expect(refusal(() => validateTriggerArguments('@cron', '0 0 0 * *')).reason).toMatch(/^invalid @cron arguments/);
     expect(refusal(() => validateTriggerArguments('@weekly', 'on the 1')).reason).toMatch(/^invalid @weekly arguments "on the 1"/);
     expect(refusal(() => validateTriggerArguments('@at', 'soon')).reason).toMatch(/^invalid @at arguments "soon"/);

@@ -18,6 +18,7 @@ import { withoutCors } from '../auth/http.js';
 import type { SessionDeps } from '../auth/session-http.js';
 import { registerFlowRoutes } from './authorize.js';
 import { AccessCodes } from './codes.js';
+import * as S from './schemas.js';
 
 export interface OAuthDeps {
   clients: OAuthClients;
@@ -74,26 +75,26 @@ async function authRoutes(auth: FastifyInstance, deps: OAuthDeps & { codes: Acce
   });
   // its own context: the form parser it adds must not open /auth/register to forms
   void auth.register(async (flow) => registerFlowRoutes(flow, { clients: deps.clients, tokens: deps.tokens, session: deps.session, codes: deps.codes }));
-  auth.post('/auth/register', { bodyLimit: REGISTER_BODY_LIMIT }, async (req, reply) => {
+  auth.post('/auth/register', { bodyLimit: REGISTER_BODY_LIMIT, schema: S.register }, async (req, reply) => {
     const instance = instanceOf(req);
     await enforceLimit(deps.limiter, 'oauthRegistration', instance.id);
     const { client, secret } = await deps.clients.register(instance, req.body);
     const token = await deps.tokens.issue(instance, { aud: 'registration', sub: client.client_id });
     return reply.code(201).send({ ...wire(client), client_secret: secret, registration_access_token: token });
   });
-  auth.get<{ Params: { id: string } }>('/auth/register/:id', async (req) => {
+  auth.get<{ Params: { id: string } }>('/auth/register/:id', { schema: S.readClient }, async (req) => {
     const { instance, id } = await authenticate(deps, req);
     const { client, secret } = await deps.clients.getWithSecret(instance, id).catch(clientNotFound);
     return secret === undefined ? wire(client) : { ...wire(client), client_secret: secret };
   });
-  auth.put<{ Params: { id: string } }>('/auth/register/:id', { bodyLimit: REGISTER_BODY_LIMIT }, async (req) => {
+  auth.put<{ Params: { id: string } }>('/auth/register/:id', { bodyLimit: REGISTER_BODY_LIMIT, schema: S.updateClient }, async (req) => {
     const { instance, id } = await authenticate(deps, req);
     const body = req.body as Record<string, unknown> | undefined;
     if (body?.client_id !== id) throw invalidMetadata('client_id must be given and equal to the client id of the URL');
     const { client, secret } = await deps.clients.update(instance, id, body).catch(clientNotFound);
     return secret === undefined ? wire(client) : { ...wire(client), client_secret: secret };
   });
-  auth.delete<{ Params: { id: string } }>('/auth/register/:id', async (req, reply) => {
+  auth.delete<{ Params: { id: string } }>('/auth/register/:id', { schema: S.deleteClient }, async (req, reply) => {
     const { instance, id } = await authenticate(deps, req);
     await deps.clients.delete(instance, id).catch(clientNotFound);
     return reply.code(204).send();
@@ -115,7 +116,7 @@ export function registerOAuthRoutes(app: FastifyInstance, deps: OAuthDeps): void
   const codes = deps.codes ?? new AccessCodes();
   void app.register(async (auth) => authRoutes(auth, { ...deps, codes }));
   // Owner sessions come later; for now a token with rights on io.cozy.oauth.clients (a CLI token).
-  app.get('/settings/clients', async (req, reply) => {
+  app.get('/settings/clients', { schema: S.clients }, async (req, reply) => {
     const instance = await settingsAccess(deps, req, 'GET');
     const clients = await deps.clients.list(instance);
     const data = clients.map((c) => {
@@ -124,7 +125,7 @@ export function registerOAuthRoutes(app: FastifyInstance, deps: OAuthDeps): void
     });
     return jsonApi(reply, { data, meta: { count: data.length } });
   });
-  app.delete<{ Params: { id: string } }>('/settings/clients/:id', async (req, reply) => {
+  app.delete<{ Params: { id: string } }>('/settings/clients/:id', { schema: S.revokeClient }, async (req, reply) => {
     const instance = await settingsAccess(deps, req, 'DELETE');
     await deps.clients.delete(instance, req.params.id);
     return reply.code(204).send();

@@ -4,14 +4,13 @@
  * declares (common/schemas.ts; the same schemas validate the requests and serialize the answers, in
  * server/validation.ts): paths, methods, parameters, bodies and answers cannot drift from the code.
  * The transform adds each operation's error answers (the shapes of server/http-errors.ts) and names a
- * wildcard `{path}`. Routes not converted yet are described from the shrinking openapi-catalog.ts.
+ * wildcard `{path}`.
  *
  * Must be registered before any route (buildPublicApp does it first).
  */
 import swagger from '@fastify/swagger';
 import type { FastifyInstance, FastifySchema, RouteOptions } from 'fastify';
 import { COUCH_ERROR, declaresSchemas, JSONAPI_ERROR, PARAM_DOCS, type JsonSchema } from '../common/schemas.js';
-import { describeRoute, type RouteDoc } from './openapi-catalog.js';
 
 export const TAGS = [
   { name: 'status', description: 'Health, version and this API description (any host, no token)' },
@@ -40,7 +39,6 @@ export interface SeenRoute {
   autoHead: boolean;
   /** The route declares its schemas (summary, tags, responses, path parameters): common/schemas.ts's declaresSchemas. */
   declared: boolean;
-  described: boolean;
 }
 
 declare module 'fastify' {
@@ -71,18 +69,12 @@ export function docPath(url: string): string {
 export const pathShape = (path: string): string => path.replace(/\{[^}]+\}/g, '{}');
 
 /** The path parameters as the document names them: in its path's order, renamed to the canonical path's names, `*` as `path`. */
-function docParams(path: string, declared: JsonSchema | undefined, doc: RouteDoc | null): JsonSchema | undefined {
+function docParams(path: string, declared: JsonSchema | undefined): JsonSchema | undefined {
   const names = [...path.matchAll(/\{([^}]+)\}/g)].map((m) => m[1]!);
   if (names.length === 0) return undefined;
   const own = Object.entries((declared?.properties as Record<string, JsonSchema> | undefined) ?? {});
-  const properties = Object.fromEntries(names.map((n, i) => [n, own[i]?.[1] ?? { type: 'string', description: doc?.params?.[n] ?? PARAM_DOCS[n === 'path' ? '*' : n] ?? n }]));
+  const properties = Object.fromEntries(names.map((n, i) => [n, own[i]?.[1] ?? { type: 'string', description: PARAM_DOCS[n === 'path' ? '*' : n] ?? n }]));
   return { type: 'object', properties, required: names };
-}
-
-function catalogQuery(doc: RouteDoc | null): JsonSchema | undefined {
-  if (!doc?.query) return undefined;
-  const properties = Object.fromEntries(Object.entries(doc.query).map(([n, description]) => [n, { type: 'string', description }]));
-  return { type: 'object', properties };
 }
 
 /** The error answers of an operation, in the shape its path answers (http-errors.ts: CouchDB's under /data, JSON-API elsewhere). */
@@ -107,13 +99,8 @@ export async function registerOpenApi(app: FastifyInstance, info: { version: str
     autoHeadOf = single === 'GET' && route.exposeHeadRoute !== false ? route.url : null;
     const hidden = route.schema?.hide === true;
     const declared = declaresSchemas(route.url, route.schema);
-    const doc = declared ? null : describeRoute(methods, route.url);
-    if (doc && !hidden) {
-      const schema = route.schema ?? {};
-      route.schema = { ...schema, summary: doc.summary, tags: [doc.tag ?? defaultTag(route.url)], ...(doc.description ? { description: doc.description } : {}) };
-    }
     if (single === 'HEAD' && !autoHead) route.config = { ...route.config, swagger: { ...route.config?.swagger, exposeHeadRoute: true } };
-    for (const method of methods) seen.push({ method, url: route.url, hidden, autoHead, declared, described: declared || !!doc });
+    for (const method of methods) seen.push({ method, url: route.url, hidden, autoHead, declared });
   });
 
   const shapes = new Map(CANONICAL_PATHS.map((path) => [pathShape(path), path]));
@@ -144,15 +131,13 @@ export async function registerOpenApi(app: FastifyInstance, info: { version: str
     hideUntagged: false,
     transform: ({ schema, url, route }) => {
       const declared = declaresSchemas(url, route.schema);
-      const doc = declared ? null : describeRoute(methodsOf(route), url);
       let path = docPath(url);
       const shape = pathShape(path);
       path = shapes.get(shape) ?? (shapes.set(shape, path), path);
       const s = schema as FastifySchema & { response?: JsonSchema };
-      const params = docParams(path, s.params as JsonSchema | undefined, doc);
-      const querystring = declared ? s.querystring : catalogQuery(doc);
+      const params = docParams(path, s.params as JsonSchema | undefined);
       const response = declared ? { ...errorResponses(url), ...s.response } : s.response;
-      return { schema: { ...schema, params, ...(querystring ? { querystring } : {}), ...(response ? { response } : {}) } as FastifySchema, url: path };
+      return { schema: { ...schema, params, ...(response ? { response } : {}) } as FastifySchema, url: path };
     },
     transformObject: (documentObject) => {
       const openapiObject = 'openapiObject' in documentObject ? documentObject.openapiObject : {};
@@ -171,9 +156,4 @@ export async function registerOpenApi(app: FastifyInstance, info: { version: str
   app.get('/openapi.json', {
     schema: { summary: 'This OpenAPI 3 document, generated from the schemas the routes declare', tags: ['status'], response: { 200: { description: 'An OpenAPI 3.0 document', type: 'object', additionalProperties: true, 'x-serialize': false } } },
   }, async () => app.swagger());
-}
-
-function defaultTag(url: string): string {
-  const first = url.split('/')[1] ?? '';
-  return TAGS.some((t) => t.name === first) ? first : 'status';
 }

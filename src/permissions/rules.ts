@@ -5,6 +5,7 @@
  * ending in ".*" covers the doctypes below it (io.cozy.bank.* → io.cozy.bank.accounts).
  */
 import { BadRequest } from '../common/errors.js';
+import { SPECIAL_DOCTYPES } from '../data/doctype.js';
 
 export const VERBS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
 export type Verb = (typeof VERBS)[number];
@@ -47,7 +48,7 @@ function parseVerbs(text: string): Verb[] {
 }
 
 export function validateRule(rule: Rule): Rule {
-  if (typeof rule.type !== 'string' || !TYPE_RE.test(rule.type)) throw new BadRequest(`invalid permission type "${String(rule.type)}"`);
+  if (typeof rule.type !== 'string' || !(TYPE_RE.test(rule.type) || SPECIAL_DOCTYPES.has(rule.type))) throw new BadRequest(`invalid permission type "${String(rule.type)}"`);
   if (rule.type.endsWith('.*') && rule.type.split('.').length < 4) {
     throw new BadRequest(`the wildcard in "${rule.type}" needs at least three dots (such as io.cozy.bank.*)`);
   }

@@ -176,6 +176,16 @@ describe('tokens and rights', () => {
     expect(unknown.body.reason).toMatch(/no instance/);
   });
 
+  it('accepts cozy-stack\'s own io.cozy.accounts.sourceAccountIdentifier as a doctype (in a token scope and in /data), no other upper case', async () => {
+    const SAI = 'io.cozy.accounts.sourceAccountIdentifier';
+    const scoped = await h.cliToken(SAI);
+    const put = await h.req('PUT', `/data/${SAI}/alice`, { token: scoped, body: { login: 'alice' } });
+    expect(put.status, put.text).toBe(200);
+    expect((await h.req('GET', `/data/${SAI}/alice`, { token: scoped })).body).toMatchObject({ login: 'alice', _type: SAI });
+    expect((await h.req('GET', '/data/io.cozy.accounts.SourceAccountIdentifier/alice', { token: scoped })).status).toBe(400);
+    await expect(h.cliToken('io.cozy.accounts.SOURCE').then((t) => h.req('GET', `/data/${SAI}/alice`, { token: t }))).resolves.toMatchObject({ status: 400 }); // a token whose scope names no valid doctype
+  });
+
   it('keeps instances apart', async () => {
     const mine = await h.req('PUT', `/data/${DT}/private`, { token, body: { secret: 1 } });
     expect(mine.status).toBe(200);

@@ -27,7 +27,8 @@ type IdParams = { Params: { id: string } };
  */
 export async function applyPatch(vfs: Vfs, c: Caller, doc: FileDoc, p: FilePatch, rev: string | undefined): Promise<FileDoc> {
   if (p.destroy) {
-    await vfs.tree.destroy(c.instance, doc._id, rev);
+    // in the trash or not, as cozy-stack (cozy-konnector-libs deletes a file it just uploaded this way)
+    await vfs.tree.destroy(c.instance, doc._id, rev, { anywhere: true });
     return doc;
   }
   if (p.trash) return vfs.tree.trash(c.instance, doc._id, rev);

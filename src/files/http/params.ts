@@ -6,6 +6,7 @@
  */
 import type { FastifyRequest } from 'fastify';
 import { BadRequest, UnprocessableEntity } from '../../common/errors.js';
+import type { SourceAccount } from '../fs.js';
 
 type Query = Record<string, string | string[] | undefined>;
 
@@ -80,6 +81,19 @@ export function contentMd5(req: FastifyRequest): string | undefined {
 export function ifMatch(req: FastifyRequest): string | undefined {
   const v = header(req, 'if-match') ?? param(req, 'rev');
   return v === undefined ? undefined : v.replace(/^W\//, '').replace(/^"(.*)"$/, '$1');
+}
+
+/** `SourceAccount=` (the io.cozy.accounts id) and `SourceAccountIdentifier=` (the login) of a konnector's upload, for cozyMetadata. */
+export function sourceParams(req: FastifyRequest): SourceAccount | undefined {
+  const out: SourceAccount = {};
+  for (const [name, key] of [['SourceAccount', 'sourceAccount'], ['SourceAccountIdentifier', 'sourceAccountIdentifier']] as const) {
+    const v = param(req, name);
+    if (v === undefined) continue;
+    // eslint-disable-next-line no-control-regex
+    if (v.length > 1024 || /[\u0000-\u001f\u007f]/.test(v)) throw new UnprocessableEntity(`${name} must be at most 1024 characters, without control characters`, 'invalid_parameter');
+    out[key] = v;
+  }
+  return out.sourceAccount === undefined && out.sourceAccountIdentifier === undefined ? undefined : out;
 }
 
 export const PAGE_DEFAULT = 30;

@@ -79,8 +79,9 @@ describe('references', () => {
     expect((await h.req('GET', `/files/${a.id}`, { token })).body.data.relationships.referenced_by.data).toEqual([album]);
     expect((await h.req('DELETE', '/data/io.cozy.photos.albums/summer/relationships/references', { token: both, body: { data: [{ type: 'io.cozy.files', id: a.id }] } })).status).toBe(204);
     expect((await h.req('GET', '/data/io.cozy.photos.albums/summer/relationships/references', { token: both })).body.data.map((r: { id: string }) => r.id)).toEqual([b.id]);
-    // rights: the album side needs rights on the album, the file side on the file
-    expect((await h.req('GET', '/data/io.cozy.photos.albums/summer/relationships/references', { token })).status).toBe(403);
+    // rights: the album side needs rights on the album (or on the whole io.cozy.files, below), the file side on the file
+    const oneFolder = await h.cliToken(`io.cozy.files:ALL:${(await mkdir(h, token, ROOT, 'Albums only')).id}`);
+    expect((await h.req('GET', '/data/io.cozy.photos.albums/summer/relationships/references', { token: oneFolder })).status).toBe(403);
     const albumsOnly = await h.cliToken('io.cozy.photos.albums');
     expect((await h.req('POST', '/data/io.cozy.photos.albums/summer/relationships/references', { token: albumsOnly, body: { data: [{ type: 'io.cozy.files', id: a.id }] } })).status).toBe(403);
     expect((await h.req('POST', `/files/${a.id}/relationships/referenced_by`, { token: both, body: { data: [{ type: 'x' }] } })).status).toBe(400);
@@ -144,5 +145,45 @@ describe('10-minute links', () => {
     expect((await h.req('POST', '/files/archive', { token, body: { data: { attributes: {} } } })).status).toBe(400);
     const tooMany = Array.from({ length: 201 }, () => extra.id);
     expect((await h.req('POST', '/files/archive', { token, body: { data: { attributes: { ids: tooMany } } } })).status).toBe(413);
+  });
+
+  it('lets a token with GET on the whole io.cozy.files list, and one with PATCH on it change, the references of any document (as konnectors do)', async () => {
+    const folder = await mkdir(h, token, ROOT, 'Konnector folder');
+    const bill = await upload(h, token, folder.id, 'bill.pdf', '%PDF');
+    // a konnector's folders are found by `io.cozy.konnectors/<slug>` (a slash in the id) and by the account's identifier
+    const konnector = `/data/io.cozy.konnectors/${encodeURIComponent('io.cozy.konnectors/sample')}/relationships/references`;
+    const account = '/data/io.cozy.accounts.sourceAccountIdentifier/alice%40example.org/relationships/references';
+    const readOnly = await h.cliToken('io.cozy.files:GET');
+    const patcher = await h.cliToken('io.cozy.files:GET,PATCH');
+    const body = { data: [{ type: 'io.cozy.files', id: folder.id }, { type: 'io.cozy.files', id: bill.id }] };
+    expect((await h.req('POST', konnector, { token: readOnly, body })).status).toBe(403);
+    for (const path of [konnector, account]) expect((await h.req('POST', path, { token: patcher, body })).status).toBe(204);
+    const listed = await h.req('GET', konnector, { token: readOnly });
+    expect(listed.status, listed.text).toBe(200);
+    expect(listed.body.data.map((r: { id: string }) => r.id).sort()).toEqual([folder.id, bill.id].sort());
+    const dir = listed.body.included.find((d: { id: string }) => d.id === folder.id);
+    expect(dir.attributes.type).toBe('directory');
+    expect(dir.relationships.referenced_by.data).toEqual([
+      { type: 'io.cozy.konnectors', id: 'io.cozy.konnectors/sample' },
+      { type: 'io.cozy.accounts.sourceAccountIdentifier', id: 'alice@example.org' },
+    ]);
+    expect((await h.req('DELETE', account, { token: readOnly, body })).status).toBe(403);
+    expect((await h.req('DELETE', account, { token: patcher, body })).status).toBe(204);
+    expect((await h.req('GET', account, { token: readOnly })).body.data).toEqual([]);
+  });
+
+  it('still refuses tokens without those rights: files of one folder only, or no GET, or PATCH without a whole-type rule', async () => {
+    const folder = await mkdir(h, token, ROOT, 'Scoped');
+    const path = '/data/io.cozy.konnectors/other/relationships/references';
+    const body = { data: [{ type: 'io.cozy.files', id: folder.id }] };
+    const scoped = await h.cliToken(`io.cozy.files:ALL:${folder.id}`);
+    const writeOnly = await h.cliToken('io.cozy.files:POST,PATCH');
+    const putOnly = await h.cliToken('io.cozy.files:GET,PUT');
+    expect((await h.req('GET', path, { token: scoped })).status).toBe(403);
+    expect((await h.req('POST', path, { token: scoped, body })).status).toBe(403);
+    expect((await h.req('GET', path, { token: writeOnly })).status).toBe(403);
+    expect((await h.req('POST', path, { token: putOnly, body })).status).toBe(403);
+    expect((await h.req('GET', path, { token })).body.data).toEqual([]);
+    expect((await h.req('GET', '/data/io.cozy.accounts.SourceAccountIdentifier/x/relationships/references', { token })).status).toBe(400);
   });
 });

@@ -24,11 +24,15 @@ type Id = { Params: { id: string } };
 type Version = { Params: { id: string; version: string } };
 type DocRef = { Params: { doctype: string; docid: string } };
 
-/** The caller may `verb` the document `type/id` of another doctype (for references). */
-function allowDoc(c: Caller, verb: Verb, type: string, id: string): void {
-  if (!Permissions.allowsDoc(c.set, verb, validateDoctype(type), docFetcher({ _id: id }))) {
-    throw new Forbidden(`this token has no ${verb} right on the document ${type}/${id.slice(0, 100)}`);
-  }
+/**
+ * The caller may list (GET) or change (PUT, DELETE) the references of the document `type/id`, as cozy-stack's
+ * web/files/references.go: with `verb` on that document, or with `filesVerb` on the whole io.cozy.files (what a
+ * konnector has, to find its folders by `io.cozy.konnectors/<slug>`). Returns whether the files' right decided.
+ */
+function allowRefs(c: Caller, verb: Verb, filesVerb: Verb, type: string, id: string): boolean {
+  if (Permissions.allowsDoc(c.set, verb, validateDoctype(type), docFetcher({ _id: id }))) return false;
+  if (Permissions.allowsWholeType(c.set, filesVerb, FILES_DOCTYPE)) return true;
+  throw new Forbidden(`this token has no ${verb} right on the document ${type}/${id.slice(0, 100)}, nor ${filesVerb} on the whole io.cozy.files`);
 }
 
 export function registerRelationRoutes(scope: FastifyInstance, deps: FilesDeps): void {
@@ -85,7 +89,7 @@ export function registerRelationRoutes(scope: FastifyInstance, deps: FilesDeps):
   // ---- references, from the document's side ----
   scope.get<DocRef>('/data/:doctype/:docid/relationships/references', { schema: S.references }, async (req, reply) => {
     const c = await callerOf(perms, req);
-    allowDoc(c, 'GET', req.params.doctype, req.params.docid);
+    allowRefs(c, 'GET', 'GET', req.params.doctype, req.params.docid);
     const limit = Math.min(Math.max(Number(param(req, 'page[limit]') ?? 100) || 100, 1), 1000);
     const cursor = param(req, 'page[cursor]');
     const page = await referencedFiles(vfs.fs, c.instance, { type: req.params.doctype, id: req.params.docid }, { limit, ...(cursor ? { cursor } : {}) });
@@ -93,19 +97,20 @@ export function registerRelationRoutes(scope: FastifyInstance, deps: FilesDeps):
     if (page.next) body.links = { next: `/data/${req.params.doctype}/${encodeURIComponent(req.params.docid)}/relationships/references?page[cursor]=${encodeURIComponent(page.next)}` };
     return reply.type(JSONAPI).send(body);
   });
-  const fromDoc = (fn: typeof addReferences) => async (req: FastifyRequest<DocRef>, reply: FastifyReply) => {
+  const fromDoc = (fn: typeof addReferences, verb: Verb) => async (req: FastifyRequest<DocRef>, reply: FastifyReply) => {
     const c = await callerOf(perms, req);
-    allowDoc(c, 'PUT', req.params.doctype, req.params.docid);
+    // PATCH on the whole io.cozy.files covers every file; a right on the document alone still needs PUT on each file
+    const byFiles = allowRefs(c, verb, 'PATCH', req.params.doctype, req.params.docid);
     const ref: Reference = { type: req.params.doctype, id: req.params.docid };
     const files = referencesOf((req.body as { data?: unknown } | undefined)?.data);
     for (const f of files) {
       if (f.type !== FILES_DOCTYPE) throw new Forbidden(`only io.cozy.files can be referenced by a document, not ${f.type}`);
       const file = await vfs.fs.stat(c.instance, f.id);
-      await allowVfs(vfs, c, 'PUT', file);
+      if (!byFiles) await allowVfs(vfs, c, 'PUT', file);
       await fn(vfs.fs, c.instance, file._id, [ref]);
     }
     return reply.code(204).send();
   };
-  scope.post<DocRef>('/data/:doctype/:docid/relationships/references', { schema: S.changeReferences('Makes files reference this document') }, fromDoc(addReferences));
-  scope.delete<DocRef>('/data/:doctype/:docid/relationships/references', { schema: S.changeReferences('Removes references from files to this document') }, fromDoc(removeReferences));
+  scope.post<DocRef>('/data/:doctype/:docid/relationships/references', { schema: S.changeReferences('Makes files reference this document') }, fromDoc(addReferences, 'PUT'));
+  scope.delete<DocRef>('/data/:doctype/:docid/relationships/references', { schema: S.changeReferences('Removes references from files to this document') }, fromDoc(removeReferences, 'DELETE'));
 }

@@ -70,6 +70,28 @@ describe('the trash', () => {
     expect((await h.req('HEAD', `/files/${f.id}`, { token })).status).toBe(404);
   });
 
+  it('permanent_delete in a PATCH also destroys what is not in the trash, as cozy-stack: a file, a directory with its contents', async () => {
+    const f = await upload(h, token, ROOT, 'saved-by-a-konnector.pdf', 'k'.repeat(300));
+    const dir = await mkdir(h, token, ROOT, 'Destroyed at once');
+    const inner = await upload(h, token, dir.id, 'inner.txt', 'i'.repeat(200));
+    const before = await used();
+    const destroy = (id: string, t = token, headers: Record<string, string> = {}) =>
+      h.req('PATCH', `/files/${id}`, { token: t, headers, body: { data: { type: 'io.cozy.files', id, attributes: { permanent_delete: true } } } });
+    expect((await destroy(f.id, await h.cliToken('io.cozy.files:GET'))).status).toBe(403);
+    expect((await destroy(f.id, token, { 'if-match': '1-00000000000000000000000000000000' })).status).toBe(412);
+    const res = await destroy(f.id);
+    expect(res.status, res.text).toBe(200);
+    expect((await h.req('GET', `/files/${f.id}`, { token })).status).toBe(404);
+    expect((await destroy(dir.id)).status).toBe(200);
+    for (const id of [dir.id, inner.id]) expect((await h.req('GET', `/files/${id}`, { token })).status).toBe(404);
+    expect(await used()).toBe(before - 500);
+    expect((await h.req('GET', '/files/trash', { token })).body.data.map((d: { id: string }) => d.id)).not.toContain(f.id);
+    for (const id of [ROOT, TRASH]) expect((await destroy(id)).status).toBe(403);
+    // DELETE /files/trash/:id still destroys only what is in the trash
+    const kept = await upload(h, token, ROOT, 'kept.txt', 'kept');
+    expect((await h.req('DELETE', `/files/trash/${kept.id}`, { token })).body.errors[0]).toMatchObject({ status: '400', title: 'not_in_trash' });
+  });
+
   it('empties the whole trash, directories with their contents', async () => {
     const dir = await mkdir(h, token, ROOT, 'Emptied');
     const inner = await upload(h, token, dir.id, 'inner.txt', 'y'.repeat(500));

@@ -34,6 +34,17 @@ describe('POST /files/upload/metadata', () => {
     expect(plain.body.data.attributes.metadata).toBeUndefined();
   });
 
+  it('replaces the metadata of a file whose content a PUT replaces, as cozy-stack (saveFiles sends it there too)', async () => {
+    const f = await upload(h, token, ROOT, 'replaced.pdf', '%PDF old');
+    const id = (await send(token, { data: { type: 'io.cozy.files.metadata', attributes: { ...meta, fileIdAttributes: 'B-1' } } })).body.data.id as string;
+    const put = await h.req('PUT', `/files/${f.id}?Name=replaced.pdf&Type=file&Executable=false&MetadataID=${id}`, { token, raw: '%PDF new' });
+    expect(put.status, put.text).toBe(200);
+    expect(put.body.data.attributes.metadata).toEqual({ ...meta, fileIdAttributes: 'B-1' });
+    const refused = await h.req('PUT', `/files/${f.id}?MetadataID=${'c'.repeat(32)}`, { token, raw: '%PDF newer' });
+    expect(refused.status).toBe(422);
+    expect((await h.req('GET', `/files/download/${f.id}`, { token })).text).toBe('%PDF new');
+  });
+
   it('refuses an unknown, malformed or expired MetadataID with 422, creating nothing', async () => {
     const store = h.hearth.vfs.fs.store(h.instance);
     const old = 'a'.repeat(32);

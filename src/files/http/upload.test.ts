@@ -89,6 +89,26 @@ describe('uploading files', () => {
     expect(back.text).toBe('Hello world!');
   });
 
+  it('keeps SourceAccount and SourceAccountIdentifier in cozyMetadata (files, directories, overwrites), as konnectors send them', async () => {
+    const src = 'SourceAccount=acc-1&SourceAccountIdentifier=alice%40example.org';
+    const f = await upload(h, token, docs, 'from-a-konnector.txt', 'k', {});
+    expect(f.attributes.cozyMetadata.sourceAccount).toBeUndefined();
+    const res = await h.req('POST', `/files/${docs}?Type=file&Name=sourced.txt&${src}`, { token, raw: 'bill' });
+    expect(res.status, res.text).toBe(201);
+    expect(res.body.data.attributes.cozyMetadata).toMatchObject({ sourceAccount: 'acc-1', sourceAccountIdentifier: 'alice@example.org' });
+    const dir = await h.req('POST', `/files/${docs}?Type=directory&Name=Sourced&${src}`, { token });
+    expect(dir.body.data.attributes.cozyMetadata).toMatchObject({ sourceAccount: 'acc-1', sourceAccountIdentifier: 'alice@example.org' });
+    const put = await h.req('PUT', `/files/${f.id}?SourceAccount=acc-2&SourceAccountIdentifier=bob`, { token, raw: 'k2' });
+    expect(put.body.data.attributes.cozyMetadata).toMatchObject({ sourceAccount: 'acc-2', sourceAccountIdentifier: 'bob' });
+    // the libs find the files they saved by these fields (POST /files/_find)
+    const found = await h.req('POST', '/files/_find', { token, body: { selector: { 'cozyMetadata.sourceAccountIdentifier': 'alice@example.org', type: 'file' } } });
+    expect(found.body.data.map((d: { id: string }) => d.id)).toEqual([res.body.data.id]);
+    for (const bad of ['SourceAccount=a&SourceAccount=b', `SourceAccountIdentifier=${'x'.repeat(1025)}`, 'SourceAccount=%0A']) {
+      const refused = await h.req('POST', `/files/${docs}?Type=file&Name=refused.txt&${bad}`, { token, raw: 'x' });
+      expect(refused.status, bad).toBe(422);
+    }
+  });
+
   it('refuses a Content-MD5 that does not match (412) and keeps nothing', async () => {
     const before = await usage();
     const res = await h.req('POST', `/files/${docs}?Type=file&Name=bad.txt`, { token, raw: 'Hello world?', headers: { 'content-md5': 'hvsmnRkNLIX24EaM7KQqIA==' } });

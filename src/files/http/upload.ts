@@ -2,21 +2,29 @@
  * Creating directories and files, overwriting a file's content (POST /files/:dir-id, PUT /files/:id).
  * A file's body is raw (not multipart) and streamed into the blob store; Content-Length (or Size=)
  * is checked against the quota before a byte is read (413), Content-MD5 against the content (412).
- * `MetadataID=` (from POST /files/upload/metadata) gives a new file its `metadata` object (422 if unknown or expired).
+ * `MetadataID=` (from POST /files/upload/metadata) gives a new file, or a file whose content is replaced, its
+ * `metadata` object (422 if unknown or expired), as cozy-stack: cozy-konnector-libs sends it on both.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { UnprocessableEntity } from '../../common/errors.js';
+import type { Doc } from '../../data/store.js';
 import { mimeOf } from '../mime.js';
 import { ROOT_DIR_ID, classOf, validateName, type FileDoc } from '../types.js';
 import { uploadMetadata } from '../upload-metadata.js';
-import { allowCreate, allowVfs, appSlugOf, callerOf } from './access.js';
+import { allowCreate, allowVfs, appSlugOf, callerOf, type Caller } from './access.js';
 import { uploadBody } from './body.js';
 import type { FilesDeps } from './deps.js';
-import { boolParam, contentMd5, dateHeader, dateParam, header, ifMatch, param, tagsParam, uploadSize } from './params.js';
+import { boolParam, contentMd5, dateHeader, dateParam, header, ifMatch, param, sourceParams, tagsParam, uploadSize } from './params.js';
 import { JSONAPI, single } from './serialize.js';
 import * as S from './schemas.js';
 
 type DirParams = { Params: { dirId?: string } };
+
+/** The metadata object named by `MetadataID=`, if given. */
+async function metadataParam(deps: FilesDeps, c: Caller, req: FastifyRequest): Promise<{ metadata?: Doc }> {
+  const id = param(req, 'MetadataID');
+  return id === undefined ? {} : { metadata: await uploadMetadata(deps.vfs.fs, c.instance, id) };
+}
 
 function created(req: FastifyRequest, reply: FastifyReply, doc: FileDoc): FastifyReply {
   const host = req.instance?.domain ?? String(req.headers.host ?? '');
@@ -38,7 +46,8 @@ export function registerUploadRoutes(scope: FastifyInstance, deps: FilesDeps): v
     const updatedAt = dateParam(req, 'UpdatedAt') ?? dateHeader(req);
     const parent = await vfs.fs.stat(c.instance, dirId);
     const app = appSlugOf(c.set);
-    const common = { dirId: parent._id, name, ...(tags ? { tags } : {}), ...(createdAt ? { createdAt } : {}), ...(updatedAt ? { updatedAt } : {}), ...(app ? { app } : {}) };
+    const source = sourceParams(req);
+    const common = { dirId: parent._id, name, ...(tags ? { tags } : {}), ...(createdAt ? { createdAt } : {}), ...(updatedAt ? { updatedAt } : {}), ...(app ? { app } : {}), ...(source ? { source } : {}) };
     if (type === 'directory') {
       await allowCreate(vfs, c, parent, { type, name, tags: tags ?? [] });
       return created(req, reply, await vfs.fs.createDir(c.instance, common));
@@ -49,10 +58,9 @@ export function registerUploadRoutes(scope: FastifyInstance, deps: FilesDeps): v
     const size = uploadSize(req);
     const md5 = contentMd5(req);
     const executable = boolParam(req, 'Executable');
-    const metadataId = param(req, 'MetadataID');
-    const metadata = metadataId === undefined ? undefined : await uploadMetadata(vfs.fs, c.instance, metadataId);
+    const metadata = await metadataParam(deps, c, req);
     const doc = await vfs.fs.upload(c.instance, {
-      ...common, parent, body: uploadBody(req.raw), ...(metadata === undefined ? {} : { metadata }),
+      ...common, parent, body: uploadBody(req.raw), ...metadata,
       ...(size === undefined ? {} : { size }), ...(md5 ? { md5 } : {}), ...(sent ? { mime: sent } : {}), ...(executable === undefined ? {} : { executable }),
     });
     return created(req, reply, doc);
@@ -73,8 +81,10 @@ export function registerUploadRoutes(scope: FastifyInstance, deps: FilesDeps): v
     const app = appSlugOf(c.set);
     const tags = tagsParam(req);
     const updatedAt = dateParam(req, 'UpdatedAt') ?? dateHeader(req);
+    const source = sourceParams(req);
+    const metadata = await metadataParam(deps, c, req);
     const next = await vfs.fs.overwrite(c.instance, doc._id, {
-      body: uploadBody(req.raw), ...(tags ? { tags } : {}), ...(updatedAt ? { updatedAt } : {}),
+      body: uploadBody(req.raw), ...metadata, ...(tags ? { tags } : {}), ...(updatedAt ? { updatedAt } : {}), ...(source ? { source } : {}),
       ...(size === undefined ? {} : { size }), ...(md5 ? { md5 } : {}), ...(sent ? { mime: sent } : {}),
       ...(executable === undefined ? {} : { executable }), ...(rev === undefined ? {} : { ifMatch: rev }), ...(app ? { app } : {}),
     });

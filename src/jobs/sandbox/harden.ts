@@ -11,9 +11,15 @@ import { join, relative, isAbsolute } from 'node:path';
  * the stack and `process._debugProcess(ppid)` opens the stack's inspector on 127.0.0.1:9229 (full escape).
  * They become non-writable, non-configurable functions that throw ERR_ACCESS_DENIED; the originals are held by
  * no reachable reference (process.binding is refused by the permission model).
+ *
+ * It also resolves `localhost` and `*.localhost` to loopback (RFC 6761), as browsers and curl do, where glibc
+ * on Debian 12 answers ENOTFOUND: the COZY_URL of a dev instance (`http://hearth.localhost:8080`) then works
+ * for every client of the code (node:http, fetch, node-fetch, request), and the Host header stays the
+ * instance's. This gives the code no address it could not already reach (127.0.0.1 is reachable anyway).
  */
 const PRELOAD = `
 import os from 'node:os';
+import dns from 'node:dns';
 import { syncBuiltinESMExports } from 'node:module';
 const refuse = (name) => function refused() {
   const err = new Error(name + ' is refused in the Hearth sandbox');
@@ -24,6 +30,26 @@ for (const name of ['kill', '_kill', '_debugProcess', '_debugEnd', '_linkedBindi
   Object.defineProperty(process, name, { value: refuse('process.' + name), writable: false, configurable: false, enumerable: false });
 }
 os.setPriority = refuse('os.setPriority');
+const isLoopbackName = (host) => typeof host === 'string' && /^(.+\\.)?localhost\\.?$/i.test(host);
+const loopback = (options) => {
+  const family = options.family === 6 || options.family === 'IPv6' ? 6 : options.family === 4 || options.family === 'IPv4' ? 4 : 0;
+  const all = [{ address: '127.0.0.1', family: 4 }, { address: '::1', family: 6 }].filter((a) => family === 0 || a.family === family);
+  return options.all ? all : all[0];
+};
+const lookup = dns.lookup;
+dns.lookup = function (host, options, callback) {
+  if (!isLoopbackName(host)) return lookup.apply(this, arguments);
+  const cb = typeof options === 'function' ? options : callback;
+  const opts = typeof options === 'number' ? { family: options } : options && typeof options === 'object' ? options : {};
+  const found = loopback(opts);
+  process.nextTick(() => (opts.all ? cb(null, found) : cb(null, found.address, found.family)));
+  return {};
+};
+const lookupPromise = dns.promises.lookup;
+dns.promises.lookup = function (host, options) {
+  if (!isLoopbackName(host)) return lookupPromise.apply(this, arguments);
+  return Promise.resolve(loopback(typeof options === 'number' ? { family: options } : options ?? {}));
+};
 syncBuiltinESMExports();
 `;
 

@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -105,6 +107,28 @@ describe('runSandboxed', () => {
       delete process.env.HEARTH_TEST_SECRET;
     }
     await expect(runSandboxed({ codeDir: SAMPLE, entry: 'index.js', env: { HEARTH_X: '1' }, timeoutMs: 1000, memoryMb: 64, outputBytes: 1 })).rejects.toThrow(/only COZY_/);
+  });
+
+  it('resolves localhost and *.localhost to loopback (Debian\'s resolver does not), keeping the Host, for fetch and node:http', async () => {
+    const server = createServer((req, res) => res.end(`host ${String(req.headers.host)}`));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    try {
+      const urls = [`http://alice.hearth.localhost:${port}/`, `http://localhost:${port}/`, `http://Konn.LOCALHOST.:${port}/`];
+      const { res, lines } = await sample({ mode: 'reach', urls });
+      expect(res.exitCode, res.stderrTail).toBe(0);
+      const reached = lines.filter((l) => l.event.message === 'reached').map((l) => [l.event.fetch, l.event.http]);
+      expect(reached).toEqual([
+        [`host alice.hearth.localhost:${port}`, `host alice.hearth.localhost:${port}`],
+        [`host localhost:${port}`, `host localhost:${port}`],
+        [`host konn.localhost.:${port}`, `host konn.localhost.:${port}`],
+      ]);
+      expect(lines.find((l) => l.event.message === 'resolved')?.event).toMatchObject({
+        all: [{ address: '127.0.0.1', family: 4 }, { address: '::1', family: 6 }], v6: { address: '::1', family: 6 }, other: 'ENOTFOUND',
+      });
+    } finally {
+      server.close();
+    }
   });
 
   it('refuses an entry outside the code dir', async () => {
