@@ -25,7 +25,14 @@ const derived = (description: string): JsonSchema => field(`${description}: a st
 const formBody = (properties: Record<string, JsonSchema>): JsonSchema => ({ description: `A form (${FORM}) or JSON`, properties, additionalProperties: true });
 const csrf = field('The CSRF token of the form (forms only; JSON bodies need none)');
 const redirectField = field('Where to go after login (one of the instance\'s app addresses)');
-const iterations = field('The PBKDF2 iterations the client used, an integer (default: the instance\'s)');
+const MIN_ITERATIONS = 1000;
+const MAX_ITERATIONS = 10_000_000;
+/** Checked here for forms too: the routes answered a bad value with a JSON 400 before the schemas as well. */
+const iterations: JsonSchema = {
+  description: 'The PBKDF2 iterations the client used (default: the instance\'s)', example: 100000,
+  anyOf: [{ type: 'integer', minimum: MIN_ITERATIONS, maximum: MAX_ITERATIONS }, { type: 'string', pattern: `^(?:|0*(?:[1-9]\\d{3,6}|${MAX_ITERATIONS}))$` }],
+  errorMessage: `"iterations" must be an integer between ${MIN_ITERATIONS} and ${MAX_ITERATIONS}`,
+};
 const JSON_ANSWER = 'With a JSON body, JSON answers';
 
 const kdf: JsonSchema = {
