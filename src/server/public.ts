@@ -19,6 +19,7 @@ import type { Vfs } from '../files/vfs.js';
 import { registerDavRoutes } from '../files/dav/routes.js';
 import type { DavLockEngine } from '../files/dav/locks.js';
 import { errorHandler } from './http-errors.js';
+import { clientErrorHandler, lingerOnEarlyAnswers } from './linger.js';
 import { registerJobsRoutes } from '../jobs/routes.js';
 import type { JobSystem } from './jobs.js';
 import { registerSettingsRoutes } from '../settings/routes.js';
@@ -81,7 +82,9 @@ export async function buildPublicApp(deps: PublicDeps): Promise<FastifyInstance>
     requestIdHeader: 'x-request-id',
     trustProxy: deps.config.server.trustProxy,
     return503OnClosing: true,
+    clientErrorHandler,
   });
+  lingerOnEarlyAnswers(app);
   app.decorateRequest('instance', null);
   // strict UTF-8; an empty body is accepted (PouchDB sends `PUT /db/` with a JSON content type and no body)
   addJsonParser(app, 'application/json', { allowEmpty: true });
