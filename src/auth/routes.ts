@@ -44,9 +44,9 @@ export { currentSession };
 
 const SESSIONS_DOCTYPE = 'io.cozy.sessions';
 
+/** The session a logout acts on, checked as the other cookie-authenticated writes (owner.ts): the cookie alone from the instance's own pages only. */
 async function requireSession(deps: AuthDeps, req: FastifyRequest): Promise<{ instance: Instance; session: Session }> {
-  const instance = instanceOf(req);
-  const session = await currentSession(deps, instance, req);
+  const { instance, session } = await requireOwner(deps, req, 'DELETE');
   if (!session) throw new Unauthorized('no valid session: log in at /auth/login');
   return { instance, session };
 }
