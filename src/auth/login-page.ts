@@ -7,7 +7,7 @@ const STRINGS = {
   en: {
     title: 'Log in', heading: 'Log in to {name}', label: 'Passphrase', submit: 'Log in', working: 'Checking…',
     wrong: 'Wrong passphrase. {n} attempt(s) left before logins are locked.',
-    locked: 'Too many failed attempts: logins are locked until {time} (in about {min} min). The owner can unlock now with `hearth instances modify --unlock {domain}`.',
+    locked: 'Too many failed attempts: logins are locked until {time} (in about {min} min). If you forgot your passphrase, choosing a new one (“Forgot your passphrase?”) lifts the lock at once.',
     rate: 'Too many login attempts: try again in {s} seconds.',
     csrf: 'This form has expired: reload the page and try again.',
     missing: 'Type your passphrase.',
@@ -18,7 +18,7 @@ const STRINGS = {
   fr: {
     title: 'Connexion', heading: 'Se connecter à {name}', label: 'Phrase de passe', submit: 'Se connecter', working: 'Vérification…',
     wrong: 'Phrase de passe incorrecte. Encore {n} essai(s) avant le blocage des connexions.',
-    locked: "Trop d'échecs : les connexions sont bloquées jusqu'à {time} (environ {min} min). La personne propriétaire peut débloquer dès maintenant avec `hearth instances modify --unlock {domain}`.",
+    locked: "Trop d'échecs : les connexions sont bloquées jusqu'à {time} (environ {min} min). Si vous avez oublié votre phrase de passe, en choisir une nouvelle (« Phrase de passe oubliée ? ») lève le blocage aussitôt.",
     rate: 'Trop de tentatives de connexion : réessayez dans {s} secondes.',
     csrf: 'Ce formulaire a expiré : rechargez la page et réessayez.',
     missing: 'Saisissez votre phrase de passe.',

@@ -171,7 +171,10 @@ describe('refusals', () => {
     const r = await postLogin({ passphrase: good });
     expect(r.status).toBe(429);
     expect(Number(r.headers['retry-after'])).toBeGreaterThan(800);
-    expect(r.text).toContain('hearth instances modify --unlock');
+    // a visitor gets a human way on, not an operator's command
+    expect(r.text).toContain('If you forgot your passphrase, choosing a new one (“Forgot your passphrase?”) lifts the lock at once.');
+    expect(r.text).not.toContain('hearth instances');
+    expect(r.text).not.toContain('`');
     expect(cookieOf(r)).toBe('');
     const auth = 'Basic ' + Buffer.from('admin:admin-secret').toString('base64');
     const unlock = await h.hearth.adminApp.inject({ method: 'PATCH', url: `/instances/${encodeURIComponent(h.domain)}`, payload: { unlock: true }, headers: { authorization: auth } });

@@ -134,6 +134,7 @@ catch(x){err.textContent=x.message;}finally{start.disabled=false;if(!$('tf-basic
 if($('totp-confirm'))form('totp-confirm',async({bad,busy})=>{const c=$('totp-code'),code=c.value.replace(/\\s+/g,'');
 if(!/^\\d{6}$/.test(code))return bad(T.codeMissing,c);busy();const j=await call('POST','/settings/twofactor/totp/confirm',{code});
 const list=$('recovery-codes');list.replaceChildren(...j.recovery_codes.map((t)=>{const li=document.createElement('li');li.textContent=t;return li;}));
+const m=$('tf-mode');m.textContent=T.two_factor_totp;m.classList.add('on');
 c.value='';$('totp-setup').hidden=true;$('totp-codes').hidden=false;$('codes-heading').focus();});
 const doneBtn=$('codes-done');if(doneBtn)doneBtn.addEventListener('click',()=>location.reload());
 if($('tf-off'))form('tf-off',async({f,bad,busy})=>{const p=$('tf-pass');if(!p.value)return bad(T.missingPass,p);busy();

@@ -160,7 +160,9 @@ describe('wrong codes', () => {
     }
     const tenth = await postCode(domain, token, '000000');
     expect(tenth.status).toBe(429);
-    expect(tenth.text).toContain('hearth instances modify --unlock');
+    expect(tenth.text).toContain('en choisir une nouvelle (« Phrase de passe oubliée ? ») lève le blocage aussitôt');
+    expect(tenth.text).not.toContain('hearth instances');
+    expect(tenth.text).not.toContain('`');
     const eleventh = await postCode(domain, token, '000001');
     expect(eleventh.status).toBe(429);
     expect(Number(eleventh.headers['retry-after'])).toBeGreaterThan(0);

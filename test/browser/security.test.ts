@@ -140,6 +140,9 @@ describe('the Security page in Chromium', () => {
     expect(await focused()).toBe('codes-heading');
     expect(await page.locator('#totp-setup').isVisible()).toBe(false);
     expect(await text('#codes-text')).toContain('Write these codes down');
+    // two-factor authentication is on from here: the status says so while the codes are shown
+    expect(await text('#tf-mode')).toBe('On, with an authenticator app');
+    expect(await page.locator('#tf-mode').getAttribute('class')).toBe('pill on');
     const codes = await page.locator('#recovery-codes li').allTextContents();
     expect(codes).toHaveLength(10);
     for (const c of codes) expect(c).toMatch(/^[0-9a-hjkmnp-tv-z]{4}-[0-9a-hjkmnp-tv-z]{4}$/);
