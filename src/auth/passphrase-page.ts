@@ -20,6 +20,8 @@ const STRINGS = {
     resetText: 'We can send a link to choose a new passphrase to the e-mail address of this instance. The link is valid for 15 minutes.',
     resetButton: 'Send me a link',
     sentTitle: 'Check your mailbox', sent: 'If this instance has an e-mail address, a link to choose a new passphrase was sent to it. It is valid for 15 minutes.',
+    sentNext: 'Nothing after a few minutes? Look in your spam folder, then send the link again. If this instance has no e-mail address, ask the administrator of this server to help you in.',
+    resend: 'Send the link again', backLogin: 'Back to the login page',
     rate: 'Too many requests: try again in {s} seconds.',
     badRegister: 'This link is not valid (anymore): the passphrase may already be chosen. Log in, or ask the administrator for a new link.',
     badRenew: 'This link has expired or was already used.', askAgain: 'Ask for a new link', login: 'Log in',
@@ -41,6 +43,8 @@ const STRINGS = {
     resetText: "Nous pouvons envoyer un lien pour choisir une nouvelle phrase de passe à l'adresse e-mail de cette instance. Le lien est valable 15 minutes.",
     resetButton: "M'envoyer un lien",
     sentTitle: 'Consultez votre messagerie', sent: 'Si cette instance a une adresse e-mail, un lien pour choisir une nouvelle phrase de passe lui a été envoyé. Il est valable 15 minutes.',
+    sentNext: "Rien après quelques minutes ? Regardez dans vos courriers indésirables, puis renvoyez le lien. Si cette instance n'a pas d'adresse e-mail, demandez de l'aide à l'administrateur de ce serveur.",
+    resend: 'Renvoyer le lien', backLogin: 'Retour à la page de connexion',
     rate: 'Trop de demandes : réessayez dans {s} secondes.',
     badRegister: "Ce lien n'est pas (ou plus) valable : la phrase de passe est peut-être déjà choisie. Connectez-vous, ou demandez un nouveau lien à l'administrateur.",
     badRenew: 'Ce lien a expiré ou a déjà servi.', askAgain: 'Demander un nouveau lien', login: 'Se connecter',
@@ -130,6 +134,16 @@ export function renderResetPage(o: { lang: Lang; name: string; nonce: string; cs
 <button type="submit">${t('resetButton')}</button></form>
 <a class="below" href="/auth/login">${t('login')}</a>`;
   return shell(o.lang, o.nonce, passphraseText(o.lang, 'resetTitle'), o.name, body);
+}
+
+/** After a reset was asked: what happens next, a way to ask again, and the way back to the login page. */
+export function renderSentPage(o: { lang: Lang; name: string; nonce: string; csrf: string }): string {
+  const t = (k: PassphraseText) => esc(passphraseText(o.lang, k));
+  const body = `<h1>${t('sentTitle')}</h1><p role="status">${t('sent')}</p><p>${t('sentNext')}</p>
+<form method="post" action="/auth/passphrase_reset"><input type="hidden" name="csrf_token" value="${esc(o.csrf)}">
+<button type="submit">${t('resend')}</button></form>
+<a class="below" href="/auth/login">${t('backLogin')}</a>`;
+  return shell(o.lang, o.nonce, passphraseText(o.lang, 'sentTitle'), o.name, body);
 }
 
 /** A page with a heading, a message and an optional link button. */
