@@ -39,6 +39,6 @@ export function registerHome(app: FastifyInstance, deps: SessionDeps): void {
       .header('Content-Security-Policy', `default-src 'none'; script-src 'nonce-${nonce}'; style-src 'nonce-${nonce}'; connect-src 'self'; base-uri 'none'; frame-ancestors 'none'`)
       .header('Cache-Control', 'no-store')
       .type('text/html; charset=utf-8')
-      .send(page(langOf(instance.locale), instance, deps.sessions.list(instance).length, nonce));
+      .send(page(langOf(instance.locale), instance, deps.sessions.list(instance, 'web').length, nonce));
   });
 }

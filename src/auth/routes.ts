@@ -57,7 +57,7 @@ function kdfParams(instance: Instance) {
 
 function jsonApiSession(s: Session) {
   const attributes = { created_at: new Date(s.createdAt).toISOString(), last_seen: new Date(s.lastSeen).toISOString(),
-    expires_at: new Date(s.expiresAt).toISOString(), long_run: true, user_agent: s.userAgent, ip: s.ip };
+    expires_at: new Date(s.expiresAt).toISOString(), long_run: true, user_agent: s.userAgent, ip: s.ip, kind: s.kind };
   return { type: SESSIONS_DOCTYPE, id: s.id, attributes, links: { self: `/settings/sessions/${s.id}` } };
 }
 

@@ -122,7 +122,7 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
   };
   const perms = new PermissionResolver(tokens, storeOf, { sessionIdOf, cookieSecret: async (instance) => (await registry.secrets(instance)).session });
   const appSession = async (instance: Instance) => {
-    const session = sessions.create(instance, { userAgent: 'hearth-cli', ip: null });
+    const session = sessions.create(instance, { userAgent: 'hearth-cli', ip: null, kind: 'app-token' });
     return { id: session.id, cookie: sessionCookieValue((await registry.secrets(instance)).session, session.id) };
   };
   const appToken = async (instance: Instance, slug: string) => {

@@ -276,12 +276,16 @@ describe('the Security page in Chromium', () => {
       const mine = (await sessionCookie(context))!.value;
       expect(await sessionsStatus(theirs)).toBe(200);
 
+      // a command-line app token's session is labelled apart, not counted as a browser
+      await h.hearth.appToken(h.instance, 'notes');
       await page.reload();
       expect(await text('#sessions-count')).toBe('2 sessions are open, this one included.');
+      expect(await page.locator('#app-sessions').innerText()).toBe('Apart from your browsers, one session belongs to an app token made on the command line; logging out the other sessions ends it too.');
       await screenshot(page, 'security-two-sessions');
       await page.getByRole('button', { name: 'Log out the other sessions' }).click();
       await page.locator('#others-ok').filter({ hasText: 'The other sessions were logged out.' }).waitFor();
       expect(await text('#sessions-count')).toBe('Only this session is open.');
+      expect(await page.locator('#app-sessions').isVisible()).toBe(false);
       expect(await sessionsStatus(theirs)).toBe(401);
       expect(await sessionsStatus(mine)).toBe(200);
       await page2.goto(`${h.url}/auth/security`);
