@@ -3,7 +3,7 @@
  * passphrase (onboarding and reset; derived in the browser with the login page's code, a
  * strength meter), asking for a reset link, and short message pages (link sent, link expired…).
  */
-import { CSS, DERIVE_JS, esc, type Lang } from './login-page.js';
+import { CSS, DERIVE_JS, esc, ICON_LINK, type Lang } from './login-page.js';
 
 const STRINGS = {
   en: {
@@ -81,7 +81,7 @@ catch(x){b.disabled=false;e.textContent=d.nocrypto;}});})();`;
 function shell(lang: Lang, nonce: string, title: string, name: string, body: string, script = ''): string {
   return `<!doctype html>
 <html lang="${lang}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<meta name="referrer" content="no-referrer"><title>${esc(title)} · ${esc(name)}</title><style nonce="${nonce}">${CSS}
+<meta name="referrer" content="no-referrer">${ICON_LINK}<title>${esc(title)} · ${esc(name)}</title><style nonce="${nonce}">${CSS}
 ${EXTRA_CSS}</style></head>
 <body><main>${body}</main>${script ? `<script nonce="${nonce}">${script}</script>` : ''}</body></html>`;
 }

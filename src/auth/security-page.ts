@@ -6,7 +6,7 @@
  * with the login page's code, never sent in clear.
  */
 import type { AuthMode } from '../instances/types.js';
-import { CSS, DERIVE_JS, esc, type Lang } from './login-page.js';
+import { CSS, DERIVE_JS, esc, ICON_LINK, type Lang } from './login-page.js';
 
 const STRINGS = {
   en: {
@@ -208,7 +208,7 @@ ${alerts('totp-confirm')}<button type="submit">${t('confirm')}</button></form><a
 <button type="submit" class="secondary">${t('logoutOthers')}</button></form></section>`;
   return `<!doctype html>
 <html lang="${o.lang}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<meta name="referrer" content="no-referrer"><title>${t('title')} · ${esc(o.name)}</title><style nonce="${o.nonce}">${CSS}
+<meta name="referrer" content="no-referrer">${ICON_LINK}<title>${t('title')} · ${esc(o.name)}</title><style nonce="${o.nonce}">${CSS}
 ${EXTRA_CSS}</style></head>
 <body><main><h1>${t('title')}</h1><p class="sub">${esc(o.name)}</p>
 <noscript><p class="err">${t('nojs')}</p></noscript>

@@ -45,6 +45,10 @@ describe('login page in Chromium', () => {
       expect(await page.getByLabel('Passphrase').count()).toBe(1);
       expect(await page.locator('#error').isVisible()).toBe(false);
       await screenshot(page, 'login-en');
+      // the page's icon: linked, allowed by its CSP, and an image Chromium decodes (the largest of the ICO)
+      expect(await page.locator('link[rel=icon]').getAttribute('href')).toBe('/favicon.ico');
+      const width = await page.evaluate<number>(`new Promise((done) => { const i = new Image(); i.onload = () => done(i.naturalWidth); i.onerror = () => done(-1); i.src = '/favicon.ico'; })`);
+      expect(width).toBe(48);
 
       // Focus starts in the passphrase field; Tab reaches the button, Shift+Tab comes back.
       expect(await focused(page)).toBe('password');
