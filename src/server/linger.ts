@@ -26,21 +26,28 @@ export const LINGER_MS = 10_000;
 /** The request whose answer is being sent on each socket, for the sockets whose close is deferred. */
 const pending = new WeakMap<Socket, IncomingMessage>();
 
-/** Half-closes the socket, discards what comes until the client is done (or the bounds are reached), then closes it. */
-function linger(socket: Socket, onData: (listener: (chunk: Buffer) => void) => void): void {
+/**
+ * Half-closes the socket (a FIN once the answer is written), discards what comes until the client is
+ * done (`done`: its body ended, or it closed its side) or LINGER_BYTES came, then closes the socket once
+ * the answer is flushed; LINGER_MS bounds the whole.
+ */
+function linger(socket: Socket, discard: (listener: (chunk: Buffer) => void, done: () => void) => void): void {
   let seen = 0;
-  const stop = () => {
-    clearTimeout(timer);
-    socket.destroy();
-  };
-  const timer = setTimeout(stop, LINGER_MS);
+  let closing = false;
+  const timer = setTimeout(() => socket.destroy(), LINGER_MS);
   timer.unref();
+  const done = () => {
+    if (closing) return;
+    closing = true;
+    if (socket.writableFinished) socket.destroy();
+    else socket.once('finish', () => socket.destroy());
+  };
   socket.once('close', () => clearTimeout(timer));
-  socket.once('end', stop);
-  onData((chunk) => {
+  socket.once('end', done);
+  discard((chunk) => {
     seen += chunk.length;
-    if (seen > LINGER_BYTES) stop();
-  });
+    if (seen > LINGER_BYTES) done();
+  }, done);
   socket.end();
 }
 
@@ -51,9 +58,9 @@ function deferClose(socket: Socket, req: IncomingMessage): void {
     socket.destroySoon = () => {
       const unread = pending.get(socket);
       if (!unread || unread.complete) return destroySoon();
-      linger(socket, (listener) => {
+      linger(socket, (listener, done) => {
         unread.on('data', listener);
-        unread.once('end', () => socket.destroy());
+        unread.once('end', done);
         unread.resume();
       });
     };
@@ -72,6 +79,9 @@ const answered = new WeakSet<Socket>();
 export function clientErrorHandler(err: NodeJS.ErrnoException, socket: Socket): void {
   if (err.code === 'ECONNRESET' || socket.destroyed || answered.has(socket)) return;
   answered.add(socket);
+  // an answer already started on this socket (a pipelined request) cannot be followed by another one
+  const inFlight = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+  if (inFlight?.headersSent) return void socket.destroy();
   const code = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
   const body = clientErrorBody(code);
   if (!socket.writable) return void socket.destroy();
