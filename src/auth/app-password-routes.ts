@@ -7,6 +7,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { BadRequest } from '../common/errors.js';
+import { addJsonParser } from '../common/json-body.js';
 import { APP_PASSWORDS_DOCTYPE, type AppPassword } from '../permissions/app-passwords.js';
 import { requireOwner } from './owner.js';
 import type { AuthDeps } from './routes.js';
@@ -29,7 +30,7 @@ function attributesOf(body: unknown): { label: string; scope?: string } {
 
 export function registerAppPasswordRoutes(app: FastifyInstance, deps: AuthDeps): void {
   const passwords = deps.perms.appPasswords;
-  app.addContentTypeParser(JSONAPI, { parseAs: 'string' }, app.getDefaultJsonParser('error', 'error'));
+  addJsonParser(app, JSONAPI);
   app.post('/settings/app-passwords', { bodyLimit: 16 * 1024 }, async (req, reply) => {
     const { instance } = await requireOwner(deps, req, 'POST');
     const { label, scope } = attributesOf(req.body);
