@@ -20,7 +20,7 @@ import { csrfForForm, csrfValid } from './csrf.js';
 import { parseCookies, requestHost, serializeCookie } from './http.js';
 import { langOf, type Lang } from './login-page.js';
 import { isDerivedPassphrase, passphraseSalt } from './passphrase.js';
-import { passphraseText, renderChoosePage, renderMessagePage, renderResetPage, type PassphraseText } from './passphrase-page.js';
+import { passphraseText, renderChoosePage, renderMessagePage, renderResetPage, renderSentPage, type PassphraseText } from './passphrase-page.js';
 import type { AuthDeps } from './routes.js';
 import { requireOwner } from './owner.js';
 import * as S from './schemas.js';
@@ -205,7 +205,8 @@ export function registerPassphraseRoutes(app: FastifyInstance, deps: AuthDeps): 
         req.log.warn({ err, domain: instance.domain }, 'passphrase reset: the mail could not be sent');
       }
     }
-    return messagePage(req, reply, instance, 200, 'sentTitle', passphraseText(lang(instance), 'sent'));
+    const n = nonce();
+    return htmlReply(req, reply, 200, n, renderSentPage({ lang: lang(instance), name: nameOf(instance), nonce: n, csrf: csrfForForm(req, reply) }));
   });
 
   const badRenew = (req: FastifyRequest, reply: FastifyReply, instance: Instance) =>

@@ -19,6 +19,7 @@ import type { Session, SessionStore } from './sessions.js';
 import { completeLogin, currentSession, sessionCookie } from './session-http.js';
 import { beginTwoFactor, registerTwoFactorRoutes } from './twofactor-routes.js';
 import { registerHome } from './home.js';
+import { registerFavicon } from './favicon.js';
 import { registerPassphraseRoutes } from './passphrase-routes.js';
 import { registerSecurityPage } from './security-routes.js';
 import { requireOwner } from './owner.js';
@@ -45,9 +46,9 @@ export { currentSession };
 
 const SESSIONS_DOCTYPE = 'io.cozy.sessions';
 
+/** The session a logout acts on, checked as the other cookie-authenticated writes (owner.ts): the cookie alone from the instance's own pages only. */
 async function requireSession(deps: AuthDeps, req: FastifyRequest): Promise<{ instance: Instance; session: Session }> {
-  const instance = instanceOf(req);
-  const session = await currentSession(deps, instance, req);
+  const { instance, session } = await requireOwner(deps, req, 'DELETE');
   if (!session) throw new Unauthorized('no valid session: log in at /auth/login');
   return { instance, session };
 }
@@ -58,7 +59,7 @@ function kdfParams(instance: Instance) {
 
 function jsonApiSession(s: Session) {
   const attributes = { created_at: new Date(s.createdAt).toISOString(), last_seen: new Date(s.lastSeen).toISOString(),
-    expires_at: new Date(s.expiresAt).toISOString(), long_run: true, user_agent: s.userAgent, ip: s.ip };
+    expires_at: new Date(s.expiresAt).toISOString(), long_run: true, user_agent: s.userAgent, ip: s.ip, kind: s.kind };
   return { type: SESSIONS_DOCTYPE, id: s.id, attributes, links: { self: `/settings/sessions/${s.id}` } };
 }
 
@@ -153,6 +154,7 @@ async function authPlugin(app: FastifyInstance, deps: AuthDeps): Promise<void> {
 export function registerAuthRoutes(app: FastifyInstance, deps: AuthDeps): void {
   void app.register(async (auth) => authPlugin(auth, deps));
   registerHome(app, deps);
+  registerFavicon(app);
   app.get('/settings/passphrase', { schema: S.kdfParams }, async (req) => kdfParams(instanceOf(req)));
   // cozy-stack's prelogin (Bitwarden's field names) plus the same fields as /settings/passphrase.
   app.get('/public/prelogin', { schema: S.prelogin }, async (req) => {

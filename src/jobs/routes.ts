@@ -6,6 +6,7 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { BadRequest, Conflict, Forbidden, NotFound } from '../common/errors.js';
+import { addJsonParser, jsonBodyParser } from '../common/json-body.js';
 import { instanceOf } from '../data/http/context.js';
 import { enforceLimit, type RateLimiter } from '../limits/index.js';
 import type { PermissionResolver } from '../permissions/resolve.js';
@@ -75,7 +76,7 @@ export function registerJobsRoutes(app: FastifyInstance, deps: JobsDeps): void {
   };
 
   void app.register(async (scope) => {
-    scope.addContentTypeParser(JSONAPI, { parseAs: 'string' }, scope.getDefaultJsonParser('error', 'error'));
+    addJsonParser(scope, JSONAPI);
     scope.addHook('onSend', async (_req, reply, payload) => {
       if (String(reply.getHeader('content-type') ?? '').startsWith('application/json')) reply.header('content-type', JSONAPI);
       return payload;
@@ -141,19 +142,16 @@ export function registerJobsRoutes(app: FastifyInstance, deps: JobsDeps): void {
   // webhooks: no token, any content type; the JSON body (if any) becomes the job's payload
   void app.register(async (scope) => {
     scope.removeAllContentTypeParsers();
-    scope.addContentTypeParser('*', { parseAs: 'string', bodyLimit: WEBHOOK_BODY_LIMIT }, (_req, body, done) => done(null, body));
+    // any content type: the body, if not empty, must be JSON (the one JSON parser, common/json-body.ts)
+    const json = jsonBodyParser(scope, true);
+    scope.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: WEBHOOK_BODY_LIMIT }, (req, body, done) => {
+      if ((body as Buffer).every((b) => b === 0x20 || b === 0x0a || b === 0x0d || b === 0x09)) return done(null, null);
+      json(req, body as Buffer, (err, value) => done(err ? new BadRequest(err instanceof BadRequest ? err.reason : 'invalid JSON: a webhook body is JSON or empty') : null, value));
+    });
     scope.post<{ Params: { id: string }; Querystring: { Manual?: string } }>('/jobs/webhooks/:id', { schema: schemas.webhook }, async (req, reply) => {
       const instance = instanceOf(req);
       await enforceLimit(deps.limiter, 'webhookTrigger', instance.id);
-      const raw = typeof req.body === 'string' ? req.body : '';
-      let payload: unknown = null;
-      if (raw.trim() !== '') {
-        try {
-          payload = JSON.parse(raw);
-        } catch {
-          throw new BadRequest('the webhook body must be JSON (or empty)');
-        }
-      }
+      const payload = req.body ?? null;
       const doc = await scheduler.get(instance.domain, req.params.id).catch(() => null);
       if (!doc || doc.type !== '@webhook') throw new NotFound('no webhook trigger with this id');
       await scheduler.webhook(doc._id, payload, req.query.Manual === 'true');

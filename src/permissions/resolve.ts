@@ -3,7 +3,7 @@
  * password as PouchDB sends it, or ?bearer_token=), verifies it for the instance
  * and loads the rights it carries.
  */
-import { InvalidToken, NotFound, Unauthorized } from '../common/errors.js';
+import { InvalidToken, NotFound, PasswordRequired, Unauthorized } from '../common/errors.js';
 import type { TokenService } from '../auth/tokens.js';
 import type { Instance } from '../instances/types.js';
 import type { Doc, DocStore } from '../data/store.js';
@@ -112,7 +112,8 @@ export class PermissionResolver {
   /**
    * A share code (JWT or shortcode) is valid while its document exists, still lists
    * the code, and has not expired: revocation and PATCH take effect on the next request.
-   * A password-protected link also needs the cookie of share-password.ts (cozy-stack: 400 Invalid JWT token without it).
+   * A password-protected link also needs the cookie of share-password.ts: without it (or with one from
+   * before a password change) the answer says a password is needed (401 password_required).
    */
   private async shareSet(instance: Instance, req: TokenSource, doc: Doc | null, codesOf: (d: Doc) => unknown, token: string): Promise<PermissionSet> {
     const codes = doc ? Object.values((codesOf(doc) ?? {}) as Record<string, string>) : [];
@@ -120,7 +121,7 @@ export class PermissionResolver {
     if (isExpired(doc, this.docs.now())) throw new InvalidToken('Expired token');
     if (doc.password !== undefined) {
       const secret = this.cookieSecret ? await this.cookieSecret(instance) : null;
-      if (!secret || !hasPassCookie(secret, doc, req.headers.cookie)) throw new InvalidToken('Invalid JWT token');
+      if (!secret || !hasPassCookie(secret, doc, req.headers.cookie)) throw new PasswordRequired(String(doc._id));
     }
     return { type: doc.type === 'share' ? 'share' : 'share-preview', sourceId: String(doc.source_id ?? ''), rules: rulesOf(doc), docId: String(doc._id) };
   }

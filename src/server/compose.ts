@@ -27,6 +27,7 @@ import { installSchemaCompilers } from './validation.js';
 import { createLogger } from './logger.js';
 import { buildPublicApp, securityHeaders } from './public.js';
 import { InProcessLocks } from '../common/locks.js';
+import { addJsonParser } from '../common/json-body.js';
 import { LocalBlobStore } from '../files/blobs/local.js';
 import { Vfs } from '../files/vfs.js';
 import { SqliteLockEngine } from '../files/dav/locks-sqlite.js';
@@ -122,7 +123,7 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
   };
   const perms = new PermissionResolver(tokens, storeOf, { sessionIdOf, cookieSecret: async (instance) => (await registry.secrets(instance)).session });
   const appSession = async (instance: Instance) => {
-    const session = sessions.create(instance, { userAgent: 'hearth-cli', ip: null });
+    const session = sessions.create(instance, { userAgent: 'hearth-cli', ip: null, kind: 'app-token' });
     return { id: session.id, cookie: sessionCookieValue((await registry.secrets(instance)).session, session.id) };
   };
   const appToken = async (instance: Instance, slug: string) => {
@@ -167,6 +168,7 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
     settings: { store: sqliteRegistry, avatars: new AvatarStore(join(dataDir, 'instances')) }, transforms: chainTransforms(accountTransforms(async (instance) => (await registry.secrets(instance)).session), fileDocTransforms) });
   const adminApp = Fastify({ loggerInstance: logger.child({ server: 'admin' }) as FastifyBaseLogger, bodyLimit: 1024 * 1024 });
   adminApp.setErrorHandler(errorHandler);
+  addJsonParser(adminApp, 'application/json');
   installSchemaCompilers(adminApp, { serializeResponses: config.server.serializeResponses });
   adminApp.addHook('onSend', async (req, reply, payload) => {
     securityHeaders(req, reply);
