@@ -71,6 +71,7 @@ export class SqliteBroker implements Broker {
       ...(job.manual ? { manual_execution: true } : {}),
       ...(job.event ? { event: job.event } : {}),
       ...(job.payload !== undefined ? { payload: job.payload } : {}),
+      ...(job.rights ? { rights: job.rights } : {}),
     };
     this.st.insert.run({
       id: doc._id, domain: doc.domain, worker: doc.worker, state: doc.state, trigger_id: job.trigger_id ?? null,

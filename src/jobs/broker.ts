@@ -3,6 +3,7 @@
  * SQLite file for every instance of the process; the scale-out engine (Redis and PostgreSQL) comes with
  * the scale-out issue and implements the same two interfaces.
  */
+import type { PermissionSet } from '../permissions/rules.js';
 import type { JobDoc, JobOptions, JobState, TriggerDoc, TriggerState } from './types.js';
 
 export interface NewJob {
@@ -14,6 +15,8 @@ export interface NewJob {
   manual?: boolean;
   event?: JobDoc['event'];
   payload?: unknown;
+  /** The rights of the token that queued the job (JobDoc.rights). */
+  rights?: PermissionSet;
   /** Not before this time (ms): a debounce or a retry. */
   runAt: number;
   /** Higher first: manual runs go before automatic ones. */

@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import { BadRequest, NotFound } from '../common/errors.js';
 import type { EventBus } from '../common/bus.js';
 import type { Instance } from '../instances/types.js';
+import type { PermissionSet } from '../permissions/rules.js';
 import type { Broker, NewJob, TriggerStore } from './broker.js';
 import { JOB_EVENTS_DOCTYPE, JOBS_DOCTYPE, PermanentJobError, type JobDoc, type JobOptions, type TriggerState, type WorkerDef } from './types.js';
 
@@ -37,6 +38,8 @@ export interface PushSpec {
   manual?: boolean;
   event?: JobDoc['event'];
   payload?: unknown;
+  /** The rights of the token that queued the job: its worker acts with them (none: the stack's own job). */
+  rights?: PermissionSet;
   delayMs?: number;
   /** The job is run by a client (@client), not by the server. */
   byClient?: boolean;
@@ -111,6 +114,7 @@ export class JobEngine {
       ...(spec.manual ? { manual: true } : {}),
       ...(spec.event ? { event: spec.event } : {}),
       ...(spec.payload !== undefined ? { payload: spec.payload } : {}),
+      ...(spec.rights ? { rights: spec.rights } : {}),
       ...(spec.byClient ? { state: 'running' as const } : {}),
     };
     const doc = await this.deps.broker.push(job, now);

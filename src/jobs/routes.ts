@@ -97,7 +97,7 @@ export function registerJobsRoutes(app: FastifyInstance, deps: JobsDeps): void {
       if (worker === 'zip') await enforceLimit(deps.limiter, 'jobZip', instance.id);
       if (worker === 'service') await enforceLimit(deps.limiter, 'jobService', instance.id);
       const attrs = attributesOf(req.body);
-      const job = await engine.push(instance.domain, { worker, message: attrs.arguments ?? attrs.message ?? null, options: optionsOf(attrs.options), manual: attrs.manual === true });
+      const job = await engine.push(instance.domain, { worker, message: attrs.arguments ?? attrs.message ?? null, options: optionsOf(attrs.options), manual: attrs.manual === true, rights: set });
       return reply.code(202).send({ data: jobResource(job) });
     });
 
@@ -190,7 +190,7 @@ function registerTriggerRoutes(
       throw new Forbidden(`this token cannot create ${worker} triggers: it needs a right io.cozy.triggers:POST:${worker}:worker`);
     }
     if (engine(deps).worker(worker)?.internal) throw new Forbidden(`the ${worker} worker is internal to the server`);
-    const input: TriggerInput = { type: String(attrs.type ?? ''), arguments: typeof attrs.arguments === 'string' ? attrs.arguments : '', worker, message, options: optionsOf(attrs.options) };
+    const input: TriggerInput = { type: String(attrs.type ?? ''), arguments: typeof attrs.arguments === 'string' ? attrs.arguments : '', worker, message, options: optionsOf(attrs.options), rights: set };
     if (typeof attrs.debounce === 'string' && attrs.debounce !== '') input.debounce = attrs.debounce;
     const doc = await scheduler.create(instance.domain, input);
     return reply.code(201).send({ data: triggerResource(doc) });
@@ -215,10 +215,10 @@ function registerTriggerRoutes(
     return { data: jobs.map(jobResource), meta: { count: jobs.length } };
   });
   scope.patch<{ Params: { id: string } }>('/jobs/triggers/:id', async (req) => {
-    const { instance, doc } = await load(req, 'PATCH');
+    const { instance, set, doc } = await load(req, 'PATCH');
     refuseInternal(deps, doc.worker, 'changed');
     const attrs = attributesOf(req.body);
-    const change: { type?: string; arguments?: string; message?: unknown } = {};
+    const change: Parameters<Scheduler['patch']>[2] = { rights: set };
     if (typeof attrs.type === 'string') change.type = attrs.type;
     if (typeof attrs.arguments === 'string') change.arguments = attrs.arguments;
     if (attrs.message !== undefined) change.message = attrs.message;

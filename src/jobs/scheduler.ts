@@ -13,6 +13,7 @@ import { newId } from './broker-sqlite.js';
 import { systemClock, type Clock, type JobEngine } from './engine.js';
 import { eventMatches, parseEventArguments, type EventRule } from './event-match.js';
 import { compileSchedule, isTimeTrigger, parseDuration, validateTriggerArguments, type Schedule } from './schedule.js';
+import type { PermissionSet } from '../permissions/rules.js';
 import type { JobDoc, JobOptions, TriggerDoc, TriggerType } from './types.js';
 
 export interface TriggerInput {
@@ -22,6 +23,8 @@ export interface TriggerInput {
   message?: unknown;
   options?: JobOptions | null;
   debounce?: string;
+  /** The rights of the token that creates the trigger: its jobs act with them (none: the stack's own trigger). */
+  rights?: PermissionSet;
 }
 
 export interface SchedulerDeps {
@@ -79,18 +82,20 @@ export class Scheduler {
       _id: newId(), domain, type: type as TriggerType, arguments: args, worker: input.worker, message: input.message ?? null,
       options: this.deps.engine.optionsFor(input.worker, input.options), ...(input.debounce ? { debounce: input.debounce } : {}),
       current_state: { status: '' }, cozyMetadata: { doctypeVersion: '1', createdAt: now, updatedAt: now },
+      ...(input.rights ? { rights: input.rights } : {}),
     };
     await this.save(doc);
     return doc;
   }
 
-  /** PATCH: a new schedule (type and arguments) or message. */
-  async patch(domain: string, id: string, change: { type?: string; arguments?: string; message?: unknown }): Promise<TriggerDoc> {
+  /** PATCH: a new schedule (type and arguments) or message; the jobs then act with the rights of the token that changed it. */
+  async patch(domain: string, id: string, change: { type?: string; arguments?: string; message?: unknown; rights?: PermissionSet }): Promise<TriggerDoc> {
     const doc = await this.get(domain, id);
     const type = (change.type ?? doc.type) as TriggerType;
     if (type !== doc.type && !(isTimeTrigger(type) && isTimeTrigger(doc.type))) throw new BadRequest(`a ${doc.type} trigger cannot become ${type}`);
     const next: TriggerDoc = { ...doc, type, arguments: (change.arguments ?? doc.arguments).trim() };
     if (change.message !== undefined) next.message = change.message;
+    if (change.rights) next.rights = change.rights;
     validateTriggerArguments(next.type, next.arguments);
     next.cozyMetadata = { ...doc.cozyMetadata!, updatedAt: new Date(this.clock.now()).toISOString() };
     this.unlisten(doc._id);
@@ -153,6 +158,7 @@ export class Scheduler {
       worker: doc.worker, message: doc.message, options: doc.options, trigger_id: doc._id, delayMs: debounceMs,
       ...(how.manual ? { manual: true } : {}), ...(how.event ? { event: how.event } : {}),
       ...(how.payload !== undefined ? { payload: how.payload } : {}), ...(doc.type === '@client' ? { byClient: true } : {}),
+      ...(doc.rights ? { rights: doc.rights } : {}),
     });
   }
 

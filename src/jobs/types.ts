@@ -5,6 +5,7 @@
  */
 import type { Logger } from 'pino';
 import type { Instance } from '../instances/types.js';
+import type { PermissionSet } from '../permissions/rules.js';
 
 export const JOBS_DOCTYPE = 'io.cozy.jobs';
 export const TRIGGERS_DOCTYPE = 'io.cozy.triggers';
@@ -40,6 +41,11 @@ export interface JobDoc {
   payload?: unknown;
   /** How many runs have started (the retries included). */
   tries?: number;
+  /**
+   * The rights of the token that queued the job (or created its trigger), kept with it so that the worker checks
+   * its reads and writes against them at run time; absent for the stack's own jobs and the CLI's. Never served.
+   */
+  rights?: PermissionSet;
 }
 
 export interface TriggerState {
@@ -68,6 +74,8 @@ export interface TriggerDoc {
   /** A duration ("10m"): matches within it after the first make no new job. */
   debounce?: string;
   current_state?: TriggerState;
+  /** The rights of the token that created (or last changed) the trigger: its jobs act with them. Never served. */
+  rights?: PermissionSet;
   cozyMetadata?: { doctypeVersion?: string; createdAt: string; updatedAt: string; createdByApp?: string };
 }
 

@@ -12,7 +12,7 @@ import type { Vfs } from '../../files/vfs.js';
 import type { Mail, MailAttachment, Mailer } from '../../mail/mailer.js';
 import { isEmail, mailHost, parseMailbox, type Mailbox } from '../../mail/validate.js';
 import { PermanentJobError, type JobContext, type WorkerDef } from '../types.js';
-import { CPUS, argString, argsObject, liveFile, permanentIfClientError } from './common.js';
+import { CPUS, argString, argsObject, jobFileRights, liveFile, permanentIfClientError } from './common.js';
 
 export interface SendmailDeps {
   vfs: Vfs;
@@ -70,7 +70,7 @@ async function attachments(deps: SendmailDeps, ctx: JobContext, raw: unknown, ma
       if (typeof att !== 'object' || att === null) throw fail(`attachments[${i}] must be {filename, content} or {filename?, file_id}`);
       if (att.filename !== undefined && (typeof att.filename !== 'string' || att.filename === '')) throw fail(`attachments[${i}].filename must be a non-empty string`);
       if (typeof att.file_id === 'string') {
-        const doc = await liveFile(deps.vfs.fs, ctx.instance, att.file_id, `sendmail: attachments[${i}]`);
+        const doc = await liveFile(deps.vfs.fs, ctx.instance, att.file_id, `sendmail: attachments[${i}]`, jobFileRights(deps.vfs, ctx));
         add(Number(doc.size));
         const content = await deps.vfs.fs.open(ctx.instance, doc);
         out.push({ filename: (att.filename as string | undefined) ?? doc.name, content, contentType: String(doc.mime || 'application/octet-stream') });

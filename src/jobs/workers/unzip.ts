@@ -15,7 +15,7 @@ import { isDir, validateName, type FileDoc } from '../../files/types.js';
 import type { Vfs } from '../../files/vfs.js';
 import type { Instance } from '../../instances/types.js';
 import { PermanentJobError, type JobContext, type WorkerDef } from '../types.js';
-import { CPUS, argString, argsObject, checkAborted, liveFile, permanentIfClientError } from './common.js';
+import { CPUS, argString, argsObject, assertJobCreate, checkAborted, jobFileRights, liveFile, permanentIfClientError } from './common.js';
 
 export interface UnzipDeps {
   vfs: Vfs;
@@ -118,7 +118,9 @@ export function unzipWorker(deps: UnzipDeps): WorkerDef {
       const args = argsObject('unzip', ctx.job.message);
       const { fs } = deps.vfs;
       const instance = ctx.instance;
-      const zipDoc = await liveFile(fs, instance, argString('unzip', args, 'zip'), 'unzip: the archive');
+      // the job acts with the rights of the token that queued it: it reads and writes only where that token may
+      const rights = jobFileRights(deps.vfs, ctx);
+      const zipDoc = await liveFile(fs, instance, argString('unzip', args, 'zip'), 'unzip: the archive', rights);
       const dest = await fs.target(instance, argString('unzip', args, 'destination')).catch((err: unknown) => {
         throw permanentIfClientError(err, 'unzip: the destination');
       });
@@ -134,6 +136,10 @@ export function unzipWorker(deps: UnzipDeps): WorkerDef {
           if (err instanceof PermanentJobError || err instanceof HearthError) throw err;
           throw new PermanentJobError(`unzip: "${zipDoc.name}" is not a valid zip archive: ${(err as Error).message}`);
         });
+        for (const { path, dir } of items) {
+          const name = path.slice(path.lastIndexOf('/') + 1);
+          await assertJobCreate(rights, dest, { type: dir ? 'directory' : 'file', name }, `unzip: "${path.slice(0, 200)}"`);
+        }
         if (bytes > maxBytes) throw new PermanentJobError(`unzip: the archive holds ${bytes} bytes uncompressed, more than the ${maxBytes} allowed`);
         if (instance.diskQuota !== null) {
           const room = Math.max(0, instance.diskQuota - (await fs.diskUsage(instance)));
