@@ -18,7 +18,7 @@ import { SqliteInstanceRegistry } from '../instances/registry-sqlite.js';
 import { registerAdminRoutes } from '../instances/admin-routes.js';
 import type { Instance, InstanceRegistry } from '../instances/types.js';
 import { PermissionResolver } from '../permissions/resolve.js';
-import { LOGIN_LOCKOUT, LockOut, MemoryRateLimiter } from '../limits/index.js';
+import { LOGIN_LOCKOUT, LOGIN_LOCKOUT_SOURCES, LoginLockOut, MemoryRateLimiter } from '../limits/index.js';
 import { OAuthClients } from '../oauth/clients.js';
 import type { Mailer } from '../mail/mailer.js';
 import { runStatus, versionInfo, type StatusCheck } from '../status/routes.js';
@@ -52,7 +52,7 @@ export interface Hearth {
   registry: InstanceRegistry;
   tokens: TokenService;
   sessions: SessionStore;
-  lockout: LockOut;
+  lockout: LoginLockOut;
   perms: PermissionResolver;
   mailer: Mailer;
   /** For the CLI, the admin API and tests: an app token bound to a new "hearth-cli" session, and that session's cookie value. */
@@ -85,7 +85,7 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
   });
   const sessions = new SessionStore(join(dataDir, 'sessions.sqlite'));
   const davLocks = new SqliteLockEngine(join(dataDir, 'dav-locks.sqlite'));
-  const lockout = new LockOut(LOGIN_LOCKOUT);
+  const lockout = new LoginLockOut({ perSource: LOGIN_LOCKOUT, perInstance: LOGIN_LOCKOUT_SOURCES });
   const storeOf = (instance: Instance) => stores.open(instance.domain, instance.id);
   // blobs live next to docs.sqlite, in instances/<id>/files/: destroying an instance removes both
   // thumbnails in instances/<id>/thumbs/, beside the files' blobs (files/thumbnails/state.ts)
