@@ -84,8 +84,7 @@ export class Scheduler {
       current_state: { status: '' }, cozyMetadata: { doctypeVersion: '1', createdAt: now, updatedAt: now },
       ...(input.rights ? { rights: input.rights } : {}),
     };
-    await this.save(doc);
-    return doc;
+    return this.save(doc);
   }
 
   /** PATCH: a new schedule (type and arguments) or message; the jobs then act with the rights of the token that changed it. */
@@ -99,15 +98,17 @@ export class Scheduler {
     validateTriggerArguments(next.type, next.arguments);
     next.cozyMetadata = { ...doc.cozyMetadata!, updatedAt: new Date(this.clock.now()).toISOString() };
     this.unlisten(doc._id);
-    await this.save(next);
-    return next;
+    return this.save(next);
   }
 
-  private async save(doc: TriggerDoc): Promise<void> {
+  /** Stores the trigger; returns it as stored (with the id of its instance). */
+  private async save(doc: TriggerDoc): Promise<TriggerDoc> {
     const next = isTimeTrigger(doc.type) ? this.schedule(doc).next(this.clock.now() - 1) : null;
     await this.deps.triggers.put(doc, next);
-    if (doc.type === '@event') this.listen(doc);
+    const stored = (await this.deps.triggers.find(doc._id)) ?? doc;
+    if (stored.type === '@event') this.listen(stored);
     this.arm();
+    return stored;
   }
 
   async get(domain: string, id: string): Promise<TriggerDoc> {
@@ -125,9 +126,10 @@ export class Scheduler {
     this.unlisten(id);
   }
 
-  async dropDomain(domain: string): Promise<void> {
-    for (const [id, t] of this.eventTriggers) if (t.doc.domain === domain) this.unlisten(id);
-    await this.deps.triggers.dropDomain(domain);
+  /** Drops every trigger of a destroyed instance, by its id. */
+  async dropInstance(instanceId: string): Promise<void> {
+    for (const [id, t] of this.eventTriggers) if (t.doc.instance_id === instanceId) this.unlisten(id);
+    await this.deps.triggers.dropInstance(instanceId);
   }
 
   /** Runs the trigger now, whatever its type (manual execution). */
@@ -158,7 +160,7 @@ export class Scheduler {
       worker: doc.worker, message: doc.message, options: doc.options, trigger_id: doc._id, delayMs: debounceMs,
       ...(how.manual ? { manual: true } : {}), ...(how.event ? { event: how.event } : {}),
       ...(how.payload !== undefined ? { payload: how.payload } : {}), ...(doc.type === '@client' ? { byClient: true } : {}),
-      ...(doc.rights ? { rights: doc.rights } : {}),
+      ...(doc.rights ? { rights: doc.rights } : {}), ...(doc.instance_id ? { instanceId: doc.instance_id } : {}),
     });
   }
 
@@ -186,7 +188,7 @@ export class Scheduler {
         } catch (err) {
           this.deps.logger.error({ err, trigger: doc._id }, 'a trigger could not create its job');
         }
-        if (!schedule || schedule.oneShot) await this.deps.triggers.delete(doc.domain, doc._id);
+        if (!schedule || schedule.oneShot) await this.deps.triggers.remove(doc._id);
         else await this.deps.triggers.setNextRun(doc._id, schedule.next(Math.max(now, nextRunAt)));
       }
     }

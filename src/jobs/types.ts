@@ -24,6 +24,8 @@ export interface JobOptions {
 export interface JobDoc {
   _id: string;
   domain: string;
+  /** The id of the instance (its key: a domain can be reused after a destroy). Never served. */
+  instance_id?: string;
   worker: string;
   /** The worker's arguments ("arguments" on the wire, "message" in cozy-stack's store). */
   message: unknown;
@@ -66,6 +68,8 @@ export type TriggerType = '@at' | '@in' | '@every' | '@cron' | '@hourly' | '@dai
 export interface TriggerDoc {
   _id: string;
   domain: string;
+  /** The id of the instance (its key: a domain can be reused after a destroy). Never served. */
+  instance_id?: string;
   type: TriggerType;
   arguments: string;
   worker: string;

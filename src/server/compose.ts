@@ -95,15 +95,18 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
     storeOf, blobs, thumbs,
     locks: new InProcessLocks(), versions: config.files.versions,
   });
-  // Destroying an instance also removes its data.
+  // Destroying an instance also removes its data, in steps that can be taken again: the first, durable, takes it out
+  // of the registry (its domain stays taken); a process that dies before the last finishes at its next start.
+  const finishDestroy = async (instance: Instance) => {
+    await jobs.dropInstance(instance.id);
+    await stores.destroy(instance.id);
+    sessions.deleteAll(instance);
+    await davLocks.dropNamespace(instance.id);
+    await sqliteRegistry.endDestroy(instance.id);
+  };
   const registry: InstanceRegistry = Object.assign(Object.create(sqliteRegistry) as InstanceRegistry, {
     async destroy(domain: string) {
-      const instance = await sqliteRegistry.get(domain);
-      await sqliteRegistry.destroy(domain);
-      if (instance) await stores.destroy(instance.id);
-      if (instance) sessions.deleteAll(instance);
-      if (instance) await davLocks.dropNamespace(instance.id);
-      await jobs.dropDomain(domain);
+      await finishDestroy(await sqliteRegistry.beginDestroy(domain));
     },
   });
   const tokens = new TokenService(registry);
@@ -183,6 +186,10 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
   });
   registerJobsAdminRoutes(adminApp, { registry, engine: jobs.engine, scheduler: jobs.scheduler, bus });
   await registerOpsAdminRoutes(adminApp, { metrics, publicDocument: () => publicApp.swagger() as Record<string, unknown>, version: versionInfo(config.dev).version, exampleInstance: config.dev ? config.devInstance : 'alice.example.org' });
+  for (const instance of await sqliteRegistry.pendingDestroys()) {
+    logger.warn({ domain: instance.domain, instance_id: instance.id }, 'finishing the destroy of an instance that a stop cut short');
+    await finishDestroy(instance);
+  }
   await jobs.start();
   let closing: Promise<void> | null = null;
   return {

@@ -18,6 +18,8 @@ let secret: string;
 let own: string;
 let otherZip: string;
 let mineZip: string;
+/** What the io.cozy.jobs events (realtime subscribers get them) carried. */
+const published: Array<Record<string, unknown>> = [];
 
 async function zipOf(entries: Record<string, string>): Promise<Buffer> {
   const z = new ZipFile();
@@ -46,6 +48,7 @@ const exists = async (path: string) => (await h.req('GET', `/files/metadata?Path
 
 beforeAll(async () => {
   h = await startTestHearth();
+  h.hearth.bus.subscribe('*', 'io.cozy.jobs', (e) => published.push(e.doc));
   owner = await h.cliToken('io.cozy.files io.cozy.jobs io.cozy.triggers');
   mine = (await mkdir(h, owner, ROOT, 'mine')).id;
   other = (await mkdir(h, owner, ROOT, 'other')).id;
@@ -106,5 +109,10 @@ describe('jobs act with the rights of the token that queued them', () => {
     expect(end.state).toBe('errored');
     expect(end.rights).toBeUndefined();
     expect(await exists('/mine/hooked.zip')).toBe(false);
+  });
+
+  it('never serves the rights kept with a job, nor its instance\'s id, in the io.cozy.jobs events', () => {
+    expect(published.length).toBeGreaterThan(10);
+    expect(published.filter((d) => 'rights' in d || 'instance_id' in d)).toEqual([]);
   });
 });
