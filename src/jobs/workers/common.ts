@@ -7,6 +7,7 @@ import { FileRights } from '../../files/rights.js';
 import { TRASH_PATH, isDir, type FileDoc } from '../../files/types.js';
 import type { Vfs } from '../../files/vfs.js';
 import type { Instance } from '../../instances/types.js';
+import type { PermissionSet } from '../../permissions/rules.js';
 import { PermanentJobError, type JobContext } from '../types.js';
 
 /** cozy-stack's runtime.NumCPU(), the default concurrency of most of its workers. */
@@ -46,12 +47,18 @@ export async function isTrashed(fs: FileSystem, instance: Instance, doc: FileDoc
   return path === TRASH_PATH || path.startsWith(`${TRASH_PATH}/`);
 }
 
+/** The rights a stored permission set carries now (PermissionResolver.current): a revoked source keeps none. */
+export type RightsNow = (instance: Instance, set: PermissionSet) => Promise<PermissionSet>;
+
 /**
- * The file rights a job acts with: those of the token that queued it (or created its trigger), checked by the one
- * rights module of the file system; null for the stack's own jobs and the CLI's, which may touch every file.
+ * The file rights a job acts with: those of the token that queued it (or created its trigger) as they are at run
+ * time (`now`; without it, as they were when it was queued), checked by the one rights module of the file system;
+ * null for the stack's own jobs and the CLI's, which may touch every file.
  */
-export function jobFileRights(vfs: Vfs, ctx: JobContext): FileRights | null {
-  return ctx.job.rights ? new FileRights(vfs, ctx.instance, ctx.job.rights) : null;
+export async function jobFileRights(vfs: Vfs, ctx: JobContext, now?: RightsNow): Promise<FileRights | null> {
+  const stored = ctx.job.rights;
+  if (!stored) return null;
+  return new FileRights(vfs, ctx.instance, now ? await now(ctx.instance, stored) : stored);
 }
 
 /** Throws a PermanentJobError if `rights` (see jobFileRights) do not allow creating `draft` in `dir`. */

@@ -111,6 +111,35 @@ describe('jobs act with the rights of the token that queued them', () => {
     expect(await exists('/mine/hooked.zip')).toBe(false);
   });
 
+  it('acts with the rights the token\'s app has when the job runs, not those it had when the trigger was made', async () => {
+    const scope = (files: string) => `${files} io.cozy.triggers:POST:zip:worker io.cozy.jobs:POST:zip:worker`;
+    await h.hearth.perms.grantApp(h.instance, 'zipper', scope('io.cozy.files'));
+    const app = await h.hearth.appToken(h.instance, 'zipper');
+    const headers = { cookie: `cozysessid=${app.session_cookie}` };
+    const hook = async (filename: string) => {
+      const body = { data: { attributes: { type: '@webhook', worker: 'zip', message: { files: { 'secret.txt': secret }, dir_id: mine, filename } } } };
+      const created = await h.req('POST', '/jobs/triggers', { token: app.token, headers, body });
+      expect(created.status, created.text).toBe(201);
+      return created.body.data.id as string;
+    };
+    const fire = async (id: string) => {
+      expect((await h.req('POST', `/jobs/webhooks/${id}`, { raw: '' })).status).toBe(204);
+      let job: Record<string, unknown> = {};
+      await until(async () => (job = (await h.req('GET', `/jobs/triggers/${id}/jobs`, { token: owner })).body.data?.[0] ?? {}).id !== undefined);
+      return endOf(String(job.id));
+    };
+    const before = await hook('before.zip');
+    const after = await hook('after.zip');
+    expect(await fire(before)).toMatchObject({ state: 'done' });
+    expect(await exists('/mine/before.zip')).toBe(true);
+    // the app's rights are narrowed to one folder: its trigger's next job cannot read the secret any more
+    await h.hearth.perms.grantApp(h.instance, 'zipper', scope(`io.cozy.files:ALL:${mine}`));
+    const refused = await fire(after);
+    expect(refused.state).toBe('errored');
+    expect(String(refused.error)).toMatch(/no GET right/);
+    expect(await exists('/mine/after.zip')).toBe(false);
+  });
+
   it('never serves the rights kept with a job, nor its instance\'s id, in the io.cozy.jobs events', () => {
     expect(published.length).toBeGreaterThan(10);
     expect(published.filter((d) => 'rights' in d || 'instance_id' in d)).toEqual([]);

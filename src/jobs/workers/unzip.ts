@@ -19,10 +19,12 @@ import { isDir, validateName, type FileDoc } from '../../files/types.js';
 import type { Vfs } from '../../files/vfs.js';
 import type { Instance } from '../../instances/types.js';
 import { PermanentJobError, type JobContext, type WorkerDef } from '../types.js';
-import { CPUS, argString, argsObject, assertJobCreate, checkAborted, jobFileRights, liveFile, permanentIfClientError } from './common.js';
+import { CPUS, argString, argsObject, assertJobCreate, checkAborted, jobFileRights, liveFile, permanentIfClientError, type RightsNow } from './common.js';
 
 export interface UnzipDeps {
   vfs: Vfs;
+  /** The rights of the job's token as they are now (a revoked app keeps none). */
+  rightsNow?: RightsNow;
   /** At most this many entries (files and directories) in an archive (default 10,000). */
   maxEntries?: number;
   /** At most this many bytes, uncompressed, in an archive (default 10 GiB; the quota applies too). */
@@ -123,7 +125,7 @@ export function unzipWorker(deps: UnzipDeps): WorkerDef {
       const { fs } = deps.vfs;
       const instance = ctx.instance;
       // the job acts with the rights of the token that queued it: it reads and writes only where that token may
-      const rights = jobFileRights(deps.vfs, ctx);
+      const rights = await jobFileRights(deps.vfs, ctx, deps.rightsNow);
       const zipDoc = await liveFile(fs, instance, argString('unzip', args, 'zip'), 'unzip: the archive', rights);
       const dest = await fs.target(instance, argString('unzip', args, 'destination')).catch((err: unknown) => {
         throw permanentIfClientError(err, 'unzip: the destination');

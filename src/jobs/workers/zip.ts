@@ -10,10 +10,12 @@ import type { FileDoc } from '../../files/types.js';
 import { validateName } from '../../files/types.js';
 import type { Vfs } from '../../files/vfs.js';
 import { PermanentJobError, type WorkerDef } from '../types.js';
-import { CPUS, argString, argsObject, assertJobCreate, checkAborted, jobFileRights, liveFile, permanentIfClientError } from './common.js';
+import { CPUS, argString, argsObject, assertJobCreate, checkAborted, jobFileRights, liveFile, permanentIfClientError, type RightsNow } from './common.js';
 
 export interface ZipDeps {
   vfs: Vfs;
+  /** The rights of the job's token as they are now (a revoked app keeps none). */
+  rightsNow?: RightsNow;
   /** At most this many files in one archive (default 10,000). */
   maxFiles?: number;
 }
@@ -53,7 +55,7 @@ export function zipWorker(deps: ZipDeps): WorkerDef {
       if (list.length > maxFiles) throw new PermanentJobError(`zip: ${list.length} files, more than the ${maxFiles} an archive may hold`);
       const { fs } = deps.vfs;
       // the job acts with the rights of the token that queued it: it reads and writes only where that token may
-      const rights = jobFileRights(deps.vfs, ctx);
+      const rights = await jobFileRights(deps.vfs, ctx, deps.rightsNow);
       if (rights) {
         const dir = await fs.stat(ctx.instance, dirId).catch((err: unknown) => { throw permanentIfClientError(err, 'zip: the directory'); });
         await assertJobCreate(rights, dir, { type: 'file', name: filename, mime: 'application/zip', class: 'zip' }, `zip: "${filename.slice(0, 200)}"`);
