@@ -1,14 +1,17 @@
 /**
  * Destroying an instance is durable and resumable, and nothing of it is keyed by its domain: a destroy cut short
- * (the job database fails between the steps) is finished at the next start, and a new instance of the same domain
+ * (the job database fails between the steps, or the process is killed -9) is finished at the next start, and a new instance of the same domain
  * inherits none of the old owner's data, jobs or triggers. Rows of a jobs.sqlite written before jobs were keyed by
  * instance get their instance's id, or are deleted when no instance has their domain any more.
  */
 import Database from 'better-sqlite3';
-import { existsSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startTestHearth, type TestHearth } from '../../test/helpers/hearth.js';
+import { startTestHearth, testConfig, type TestHearth } from '../../test/helpers/hearth.js';
 import { pino } from 'pino';
 import { createHearth } from '../server/compose.js';
 import { ROOT } from '../../test/helpers/files.js';
@@ -23,8 +26,8 @@ const GONE = 'gone.example.org';
 const trigger = (attributes: Record<string, unknown>) => ({ data: { attributes: { worker: 'log', ...attributes } } });
 
 /** Rows of jobs.sqlite naming the id or the domain (read with its own connection). */
-function jobRows(t: TestHearth, id: string, domain: string): number {
-  const db = new Database(join(t.dataDir, 'jobs.sqlite'), { readonly: true });
+function jobRows(t: TestHearth | string, id: string, domain: string): number {
+  const db = new Database(join(typeof t === 'string' ? t : t.dataDir, 'jobs.sqlite'), { readonly: true });
   try {
     const count = (table: string) => db.prepare(`SELECT count(*) FROM ${table} WHERE instance_id = ? OR domain = ?`).pluck().get(id, domain) as number;
     return count('jobs') + count('triggers');
@@ -65,6 +68,31 @@ describe('destroying an instance', () => {
     const fresh = await t.cliToken('io.cozy.files io.cozy.triggers:ALL:log:worker', next);
     expect((await t.req('GET', '/jobs/triggers?Worker=log', { token: fresh, host: GONE })).body.data).toEqual([]);
     expect((await t.req('GET', '/files/metadata?Path=/private.txt', { token: fresh, host: GONE })).status).toBe(404);
+  });
+
+  it('is finished at the next start after a kill -9 of the process between its steps', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'hearth-destroy-crash-'));
+    try {
+      const child = spawn(process.execPath, ['--import', 'tsx', 'test/fixtures/destroy-crash-main.ts', dataDir], { stdio: ['ignore', 'pipe', 'inherit'] });
+      const line = new Promise<string>((resolve) => createInterface({ input: child.stdout! }).once('line', resolve));
+      const exit = new Promise<NodeJS.Signals | null>((resolve) => child.once('exit', (_code, signal) => resolve(signal)));
+      const { id } = JSON.parse(await line) as { id: string };
+      expect(await exit).toBe('SIGKILL');
+      expect(existsSync(join(dataDir, 'instances', id))).toBe(true);
+      expect(jobRows(dataDir, id, GONE)).toBe(2);
+      const hearth = await createHearth(testConfig(dataDir), pino({ level: 'silent' }));
+      try {
+        expect(existsSync(join(dataDir, 'instances', id))).toBe(false);
+        expect(jobRows(dataDir, id, GONE)).toBe(0);
+        const next = await hearth.registry.create({ domain: GONE });
+        expect(await hearth.jobs.scheduler.list(next.domain, {})).toEqual([]);
+        expect(await hearth.jobs.engine.broker.list(next.domain, { limit: 10 })).toEqual([]);
+      } finally {
+        await hearth.close();
+      }
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 
   it('keys the rows of an older jobs.sqlite by instance id, and deletes those of a domain no instance has', async () => {
