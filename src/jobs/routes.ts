@@ -215,10 +215,11 @@ function registerTriggerRoutes(
     return { data: jobs.map(jobResource), meta: { count: jobs.length } };
   });
   scope.patch<{ Params: { id: string } }>('/jobs/triggers/:id', async (req) => {
-    const { instance, set, doc } = await load(req, 'PATCH');
+    const { instance, doc } = await load(req, 'PATCH');
     refuseInternal(deps, doc.worker, 'changed');
     const attrs = attributesOf(req.body);
-    const change: Parameters<Scheduler['patch']>[2] = { rights: set };
+    // the trigger's jobs then act with the rights of the token that changed it
+    const change: Parameters<Scheduler['patch']>[2] = { rights: (await caller(req)).set };
     if (typeof attrs.type === 'string') change.type = attrs.type;
     if (typeof attrs.arguments === 'string') change.arguments = attrs.arguments;
     if (attrs.message !== undefined) change.message = attrs.message;

@@ -140,6 +140,20 @@ describe('jobs act with the rights of the token that queued them', () => {
     expect(await exists('/mine/after.zip')).toBe(false);
   });
 
+  it('a trigger changed by another token acts with that token\'s rights', async () => {
+    const wide = await h.cliToken('io.cozy.files io.cozy.triggers:ALL:zip:worker');
+    const body = { data: { attributes: { type: '@webhook', worker: 'zip', message: { files: { 'own.txt': own }, dir_id: mine, filename: 'patched.zip' } } } };
+    const id = (await h.req('POST', '/jobs/triggers', { token: wide, body })).body.data.id as string;
+    const patcher = await h.cliToken(`io.cozy.files:ALL:${mine} io.cozy.triggers:PATCH:zip:worker`);
+    const patch = { data: { attributes: { message: { files: { 'secret.txt': secret }, dir_id: mine, filename: 'patched.zip' } } } };
+    expect((await h.req('PATCH', `/jobs/triggers/${id}`, { token: patcher, body: patch })).status).toBe(200);
+    expect((await h.req('POST', `/jobs/webhooks/${id}`, { raw: '' })).status).toBe(204);
+    let job: Record<string, unknown> = {};
+    await until(async () => (job = (await h.req('GET', `/jobs/triggers/${id}/jobs`, { token: owner })).body.data?.[0] ?? {}).id !== undefined);
+    expect(await endOf(String(job.id))).toMatchObject({ state: 'errored' });
+    expect(await exists('/mine/patched.zip')).toBe(false);
+  });
+
   it('never serves the rights kept with a job, nor its instance\'s id, in the io.cozy.jobs events', () => {
     expect(published.length).toBeGreaterThan(10);
     expect(published.filter((d) => 'rights' in d || 'instance_id' in d)).toEqual([]);
