@@ -101,14 +101,14 @@ async function limited(deps: AuthDeps, rules: Array<[LimitName, string]>): Promi
 }
 
 /** A wrong passphrase on a settings route: counted in the login lock-out; 429 once locked. */
-async function checkCurrent(deps: AuthDeps, instance: Instance, derived: unknown): Promise<boolean> {
-  const status = deps.lockout.status(instance.id);
+async function checkCurrent(deps: AuthDeps, instance: Instance, ip: string, derived: unknown): Promise<boolean> {
+  const status = deps.lockout.status(instance.id, ip);
   if (status.locked) throw new TooManyRequests('too many wrong passphrases: logins are locked for a while', Math.ceil(((status.until ?? Date.now()) - Date.now()) / 1000));
   if (isDerivedPassphrase(derived) && (await deps.registry.checkPassphrase(instance, derived))) {
-    deps.lockout.success(instance.id);
+    deps.lockout.success(instance.id, ip);
     return true;
   }
-  deps.lockout.failure(instance.id);
+  deps.lockout.failure(instance.id, ip);
   return false;
 }
 
@@ -161,7 +161,7 @@ export function registerPassphraseRoutes(app: FastifyInstance, deps: AuthDeps): 
     const { instance, session } = await requireOwner(deps, req, 'PUT');
     const body = requireJson(req) as Record<string, unknown> & { new_passphrase: string }; // the schema checked it
     const iterations = iterationsOf(body.iterations, instance.kdfIterations);
-    if (!(await checkCurrent(deps, instance, body.current_passphrase))) throw new BadRequest('the current passphrase is wrong', 'invalid_passphrase');
+    if (!(await checkCurrent(deps, instance, req.ip, body.current_passphrase))) throw new BadRequest('the current passphrase is wrong', 'invalid_passphrase');
     await deps.registry.setDerivedPassphrase(instance, body.new_passphrase, iterations);
     if (session) deps.sessions.deleteOthers(instance, session.id);
     else deps.sessions.deleteAll(instance);
@@ -171,7 +171,7 @@ export function registerPassphraseRoutes(app: FastifyInstance, deps: AuthDeps): 
   app.post('/settings/passphrase/check', { bodyLimit: 16 * 1024, schema: S.checkPassphrase }, async (req, reply) => {
     const { instance } = await requireOwner(deps, req, 'PUT');
     const body = requireJson(req);
-    if (!(await checkCurrent(deps, instance, body.passphrase))) return reply.code(403).send({ error: 'forbidden', message: 'wrong passphrase' });
+    if (!(await checkCurrent(deps, instance, req.ip, body.passphrase))) return reply.code(403).send({ error: 'forbidden', message: 'wrong passphrase' });
     return reply.code(204).send();
   });
 
@@ -229,7 +229,8 @@ export function registerPassphraseRoutes(app: FastifyInstance, deps: AuthDeps): 
     if (!(await tokens.consumePassphraseToken(instance, 'reset', token, Date.now()))) return badRenew(req, reply, instance);
     await deps.registry.setDerivedPassphrase(instance, body.passphrase, iterations);
     deps.sessions.deleteAll(instance);
-    deps.lockout.success(instance.id);
+    // the way in of an owner locked out (by strangers' guesses): the mailbox proved, the instance and their address are unlocked
+    deps.lockout.unlockFor(instance.id, req.ip);
     req.log.info({ domain: instance.domain }, 'passphrase reset by mail');
     return reply.code(303).header('Location', '/auth/login').header('Cache-Control', 'no-store').send();
   });

@@ -10,7 +10,7 @@ import { instanceOf } from '../data/http/context.js';
 import type { Instance, InstanceRegistry, PassphraseTokenStore, TwoFactorStore } from '../instances/types.js';
 import type { Mailer } from '../mail/mailer.js';
 import type { PermissionResolver } from '../permissions/resolve.js';
-import { enforceLimit, LOGIN_LOCKOUT, type LockOut, type RateLimiter } from '../limits/index.js';
+import { enforceLimit, LOGIN_LOCKOUT, type LoginLockOut, type RateLimiter } from '../limits/index.js';
 import { csrfForForm, csrfValid } from './csrf.js';
 import { parseFormBodies, requestHost, safeRedirect, withoutCors } from './http.js';
 import { langOf, message, renderLoginPage, type MessageKey } from './login-page.js';
@@ -30,8 +30,8 @@ export interface AuthDeps {
   registry: InstanceRegistry;
   sessions: SessionStore;
   limiter: RateLimiter;
-  /** Built with LOGIN_LOCKOUT; keyed by instance id. */
-  lockout: LockOut;
+  /** Built with LOGIN_LOCKOUT (per client address) and LOGIN_LOCKOUT_SOURCES (per instance). */
+  lockout: LoginLockOut;
   /** Sends the two-factor mail codes. */
   mailer: Mailer;
   /** The owner's second factor (the SQLite registry). */
@@ -100,17 +100,17 @@ async function login(deps: AuthDeps, req: FastifyRequest, reply: FastifyReply): 
     const secs = Math.max(1, Math.ceil((until - Date.now()) / 1000));
     return fail(429, 'locked', { time: new Date(until).toISOString().slice(0, 16).replace('T', ' ') + ' UTC', min: Math.ceil(secs / 60), domain: instance.domain }, secs);
   };
-  const status = deps.lockout.status(instance.id);
+  const status = deps.lockout.status(instance.id, req.ip);
   if (status.locked && status.until !== null) return locked(status.until);
   if (!isDerivedPassphrase(body.passphrase)) return fail(400, 'missing');
   if (!(await deps.registry.checkPassphrase(instance, body.passphrase))) {
-    const after = deps.lockout.failure(instance.id);
+    const after = deps.lockout.failure(instance.id, req.ip);
     if (after.locked && after.until !== null) return locked(after.until);
     return fail(401, 'wrong', { n: LOGIN_LOCKOUT.threshold - after.failures });
   }
   // With two-factor authentication the passphrase step does not reset the lock-out: the second step's failures count too.
   if (await beginTwoFactor(deps, req, reply, instance, { json, lang, redirect: body.redirect })) return reply;
-  deps.lockout.success(instance.id);
+  deps.lockout.success(instance.id, req.ip);
   return completeLogin(deps, req, reply, instance, json, body.redirect);
 }
 

@@ -188,31 +188,31 @@ async function twoFactorLogin(deps: AuthDeps, req: FastifyRequest, reply: Fastif
     const text = message(lang, 'locked', { time: new Date(until).toISOString().slice(0, 16).replace('T', ' ') + ' UTC', min: Math.ceil(secs / 60), domain: instance.domain });
     return fail(429, 'locked', text, false, secs);
   };
-  const status = deps.lockout.status(instance.id);
+  const status = deps.lockout.status(instance.id, req.ip);
   if (status.locked && status.until !== null) return locked(status.until);
   if (state.authMode === 'basic' || !checkTwoFactorToken((await deps.registry.secrets(instance)).session, instance.id, token)) {
     return fail(401, 'expired', twoFactorText(lang, 'expired'), false);
   }
   if (passcode.trim() === '') return json ? fail(400, 'missing', twoFactorText(lang, 'missingCode'), true) : toPrompt(reply, token, body.redirect, { key: 'missing' });
   if (!(await checkPasscode(deps, instance, state, passcode))) {
-    const after = deps.lockout.failure(instance.id);
+    const after = deps.lockout.failure(instance.id, req.ip);
     if (after.locked && after.until !== null) return locked(after.until);
     const left = LOGIN_LOCKOUT.threshold - after.failures;
     return json ? fail(401, 'wrong', twoFactorText(lang, 'wrongCode', { n: left }), true) : toPrompt(reply, token, body.redirect, { key: 'wrong', left });
   }
-  deps.lockout.success(instance.id);
+  deps.lockout.success(instance.id, req.ip);
   return completeLogin(deps, req, reply, instance, json, body.redirect);
 }
 
 /** The passphrase again, for turning the second factor off; failures count in the login lock-out. */
-async function checkOwnerPassphrase(deps: AuthDeps, instance: Instance, given: unknown): Promise<void> {
-  const status = deps.lockout.status(instance.id);
+async function checkOwnerPassphrase(deps: AuthDeps, instance: Instance, ip: string, given: unknown): Promise<void> {
+  const status = deps.lockout.status(instance.id, ip);
   if (status.locked && status.until !== null) {
     throw new TooManyRequests('too many failed attempts: logins are locked', Math.max(1, Math.ceil((status.until - Date.now()) / 1000)));
   }
   if (!isDerivedPassphrase(given)) throw new BadRequest('send the derived passphrase in "passphrase" to turn two-factor authentication off', 'passphrase_required');
   if (!(await deps.registry.checkPassphrase(instance, given))) {
-    deps.lockout.failure(instance.id);
+    deps.lockout.failure(instance.id, ip);
     throw new UnprocessableEntity('wrong passphrase', 'wrong_passphrase');
   }
 }
@@ -259,7 +259,7 @@ export function registerTwoFactorRoutes(app: FastifyInstance, deps: AuthDeps): v
 
   app.delete('/settings/twofactor', { schema: S.twoFactorOff }, async (req, reply) => {
     const { instance } = await requireOwner(deps, req, 'DELETE');
-    await checkOwnerPassphrase(deps, instance, ((req.body ?? {}) as Record<string, unknown>).passphrase);
+    await checkOwnerPassphrase(deps, instance, req.ip, ((req.body ?? {}) as Record<string, unknown>).passphrase);
     await deps.twoFactor.setTwoFactor(instance, BASIC);
     return reply.code(204).send();
   });
@@ -272,7 +272,7 @@ export function registerTwoFactorRoutes(app: FastifyInstance, deps: AuthDeps): v
     if (wanted === 'basic') {
       if (state.authMode !== 'basic') {
         // Hearth asks for the passphrase here too (cozy-stack does not): a stolen session must not drop the second factor.
-        await checkOwnerPassphrase(deps, instance, body.passphrase);
+        await checkOwnerPassphrase(deps, instance, req.ip, body.passphrase);
         await deps.twoFactor.setTwoFactor(instance, BASIC);
       }
       return reply.code(204).send();

@@ -95,7 +95,7 @@ export function registerJobsRoutes(app: FastifyInstance, deps: JobsDeps): void {
       if (worker === 'zip') await enforceLimit(deps.limiter, 'jobZip', instance.id);
       if (worker === 'service') await enforceLimit(deps.limiter, 'jobService', instance.id);
       const attrs = attributesOf(req.body);
-      const job = await engine.push(instance.domain, { worker, message: attrs.arguments ?? attrs.message ?? null, options: optionsOf(attrs.options), manual: attrs.manual === true });
+      const job = await engine.push(instance.domain, { worker, message: attrs.arguments ?? attrs.message ?? null, options: optionsOf(attrs.options), manual: attrs.manual === true, rights: set });
       return reply.code(202).send({ data: jobResource(job) });
     });
 
@@ -184,7 +184,7 @@ function registerTriggerRoutes(
       throw new Forbidden(`this token cannot create ${worker} triggers: it needs a right io.cozy.triggers:POST:${worker}:worker`);
     }
     if (engine(deps).worker(worker)?.internal) throw new Forbidden(`the ${worker} worker is internal to the server`);
-    const input: TriggerInput = { type: String(attrs.type ?? ''), arguments: typeof attrs.arguments === 'string' ? attrs.arguments : '', worker, message, options: optionsOf(attrs.options) };
+    const input: TriggerInput = { type: String(attrs.type ?? ''), arguments: typeof attrs.arguments === 'string' ? attrs.arguments : '', worker, message, options: optionsOf(attrs.options), rights: set };
     if (typeof attrs.debounce === 'string' && attrs.debounce !== '') input.debounce = attrs.debounce;
     const doc = await scheduler.create(instance.domain, input);
     return reply.code(201).send({ data: triggerResource(doc) });
@@ -212,7 +212,8 @@ function registerTriggerRoutes(
     const { instance, doc } = await load(req, 'PATCH');
     refuseInternal(deps, doc.worker, 'changed');
     const attrs = attributesOf(req.body);
-    const change: { type?: string; arguments?: string; message?: unknown } = {};
+    // the trigger's jobs then act with the rights of the token that changed it
+    const change: Parameters<Scheduler['patch']>[2] = { rights: (await caller(req)).set };
     if (typeof attrs.type === 'string') change.type = attrs.type;
     if (typeof attrs.arguments === 'string') change.arguments = attrs.arguments;
     if (attrs.message !== undefined) change.message = attrs.message;

@@ -126,15 +126,49 @@ export class PermissionResolver {
     return { type: doc.type === 'share' ? 'share' : 'share-preview', sourceId: String(doc.source_id ?? ''), rules: rulesOf(doc), docId: String(doc._id) };
   }
 
+  /**
+   * The rights a set resolved earlier (kept with a job) carries now: an app's or a konnector's as its permission
+   * document says today, an OAuth client's while the client exists, a share's while its document is there and not
+   * expired, an app password's while it is not revoked; a CLI token's as they were (nothing revokes it). A revoked
+   * source keeps no rule.
+   */
+  async current(instance: Instance, set: PermissionSet): Promise<PermissionSet> {
+    const none: PermissionSet = { ...set, rules: [] };
+    const source = set.sourceId ?? '';
+    switch (set.type) {
+      case 'app':
+      case 'konnector': {
+        const doc = await this.load(instance, source);
+        return doc && !doc._deleted ? { ...set, rules: rulesFromMap((doc.permissions ?? {}) as Record<string, unknown>) } : none;
+      }
+      case 'oauth':
+        return assertClientActive(this.storeOf(instance), source.slice(source.indexOf('/') + 1)).then(() => set, (err: unknown) => {
+          if (err instanceof InvalidToken) return none;
+          throw err;
+        });
+      case 'share':
+      case 'share-preview': {
+        const doc = set.docId ? await this.docs.get(instance, set.docId) : null;
+        return doc && !isExpired(doc, this.docs.now()) ? { ...set, rules: rulesOf(doc) } : none;
+      }
+      case 'app-password': {
+        const doc = await this.load(instance, source.slice(source.indexOf('/') + 1), APP_PASSWORDS_DOCTYPE);
+        return doc && !doc._deleted ? set : none;
+      }
+      default:
+        return set;
+    }
+  }
+
   /** The value of the cookie that proves the password of this share doc was given (share-password.ts). */
   async passCookieFor(instance: Instance, doc: Doc): Promise<string> {
     if (!this.cookieSecret) throw new Error('PermissionResolver built without cookieSecret: password-protected links cannot be unlocked');
     return passCookieValue(await this.cookieSecret(instance), doc);
   }
 
-  private async load(instance: Instance, sourceId: string): Promise<Doc | null> {
+  private async load(instance: Instance, id: string, doctype = PERMISSIONS_DOCTYPE): Promise<Doc | null> {
     try {
-      return await this.storeOf(instance).get(PERMISSIONS_DOCTYPE, sourceId);
+      return await this.storeOf(instance).get(doctype, id);
     } catch (err) {
       if (err instanceof NotFound) return null;
       throw err;
