@@ -1,12 +1,19 @@
 /**
  * The shared pieces of the route schemas (JSON Schema, as Fastify takes them). Each route declares its
- * own schemas where it is registered (`schema: { summary, tags, params, querystring, body, response }`);
+ * own schemas where it is registered (`schema: { summary, tags, params, querystring, headers, body, response }`);
  * server/validation.ts compiles them into validators and serializers, and ops/openapi.ts makes the
- * OpenAPI document from them. See /work/wt/prompts/schema-howto.md (and the README) for the rules.
+ * OpenAPI document from them (README, "Operations: status, metrics, OpenAPI").
  *
  * Hearth's keywords: `errorMessage` (the sentence a refused value gets, on the field's schema or on an
- * object's, the innermost wins; an object `{type: '…', maxItems: '…'}` speaks only for those keywords of its node), `errorCode` (the error's code, `bad_request` by default; the innermost wins), `example` (OpenAPI), `'x-serialize': false` (a response documented but
- * serialized with JSON.stringify: for what must pass through untouched).
+ * object's, the innermost wins; an object `{type: '…', maxItems: '…'}` speaks only for those keywords of
+ * its node), `errorCode` (the error's code, `bad_request` by default; the innermost wins), `example`
+ * (OpenAPI), `'x-serialize': false` (an answer documented but serialized with JSON.stringify).
+ *
+ * Rules: declare the success answers only (an error answer would be serialized by its schema: the document
+ * adds the error shapes); a serialized answer drops the fields its schema does not list unless
+ * `additionalProperties: true`, writes "" for a null `type: 'string'`, truncates `integer`s, so open
+ * documents use `openObject`/`passThrough`; bodies accept the fields real clients add; a raw body is
+ * `rawBody` (binary, never validated).
  */
 import type { FastifySchema } from 'fastify';
 
