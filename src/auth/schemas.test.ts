@@ -64,6 +64,15 @@ describe('auth route schemas', () => {
     }
   });
 
+  it('refuse an unknown auth mode with invalid_auth_mode before the credentials are checked', async () => {
+    for (const body of [{ auth_mode: 'sms' }, {}, { auth_mode: 2 }]) {
+      const res = await h.req('PUT', '/settings/instance/auth_mode', { body });
+      expect(res.status, JSON.stringify(body)).toBe(400);
+      expect(res.body.errors[0]).toMatchObject({ title: 'invalid_auth_mode', detail: 'auth_mode must be "basic" or "two_factor_mail"' });
+    }
+    expect((await h.req('PUT', '/settings/instance/auth_mode', { body: { auth_mode: 'two_factor_mail' } })).status).toBe(401);
+  });
+
   it('answer through their response schemas: the sessions list in JSON-API, the prelogin with every field', async () => {
     const token = await h.cliToken('io.cozy.settings');
     const res = await h.req('GET', '/settings/sessions', { token });

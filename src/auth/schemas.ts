@@ -123,13 +123,14 @@ export const twoFactorOff: RouteSchema = {
   body: { properties: { passphrase: passphraseField }, additionalProperties: true },
   response: { 204: noContent('Two-factor is off') },
 };
+const AUTH_MODE = 'auth_mode must be "basic" or "two_factor_mail"';
 export const authMode: RouteSchema = {
   summary: 'Sets the auth mode (basic or two_factor_mail; the mail mode is confirmed with a mailed code)', tags: settings,
-  // the route refuses a bad mode itself, with the error code invalid_auth_mode
   body: {
-    additionalProperties: true,
+    type: 'object', required: ['auth_mode'], additionalProperties: true, errorMessage: AUTH_MODE, errorCode: 'invalid_auth_mode',
     properties: {
-      auth_mode: field('basic or two_factor_mail (two_factor_totp: enrol with POST /settings/twofactor/totp)', 'two_factor_mail'),
+      // two_factor_totp passes: the route says how to enrol an authenticator app
+      auth_mode: { enum: ['basic', 'two_factor_mail', 'two_factor_totp'], description: 'basic or two_factor_mail (two_factor_totp: enrol with POST /settings/twofactor/totp)', errorMessage: AUTH_MODE },
       passphrase: derived('To go back to basic: the derived passphrase'),
       two_factor_activation_code: field('two_factor_mail, second step: the mailed code (without it, a code is mailed)'),
     },

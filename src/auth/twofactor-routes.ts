@@ -278,7 +278,6 @@ export function registerTwoFactorRoutes(app: FastifyInstance, deps: AuthDeps): v
       return reply.code(204).send();
     }
     if (wanted === 'two_factor_totp') throw new BadRequest('enrol an authenticator app with POST /settings/twofactor/totp', 'invalid_auth_mode');
-    if (wanted !== 'two_factor_mail') throw new BadRequest('auth_mode must be "basic" or "two_factor_mail"', 'invalid_auth_mode');
     if (state.authMode === 'two_factor_mail') return reply.code(204).send();
     const code = str(body.two_factor_activation_code);
     if (code === '') {
