@@ -130,6 +130,9 @@ describe('one schema per route', () => {
     const missing = [...undeclared(h.hearth.publicApp.schemaRoutes), ...undeclared(h.hearth.adminApp.schemaRoutes)];
     expect(missing, 'routes without schemas: declare them where the route is registered (common/schemas.ts)').toEqual([]);
     expect(h.hearth.publicApp.schemaRoutes.length).toBeGreaterThan(150);
+    // compiled on first use: every schema compiles (Ajv strict mode, fast-json-stringify)
+    expect(() => h.hearth.publicApp.compileSchemas()).not.toThrow();
+    expect(() => h.hearth.adminApp.compileSchemas()).not.toThrow();
   });
 
   it('refuses what a schema does not accept with a 400 in the cozy error shape, with the message of the field', async () => {

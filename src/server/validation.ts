@@ -133,13 +133,25 @@ export interface SchemaRoute {
 declare module 'fastify' {
   interface FastifyInstance {
     schemaRoutes: SchemaRoute[];
+    /** Compiles every validator and serializer now (they are compiled on first use: start-up stays short); throws on a bad schema. */
+    compileSchemas(): void;
   }
+}
+
+/** `make()` on the first call of the returned function (Ajv and fast-json-stringify cost ~1 ms a schema; most routes are rare). */
+function lazy<A extends unknown[], R>(make: () => (...args: A) => R, pending: Array<() => void>): (...args: A) => R {
+  let fn: ((...args: A) => R) | null = null;
+  const get = () => (fn ??= make());
+  pending.push(get);
+  return (...args: A) => get()(...args);
 }
 
 /** Installs the validator and serializer compilers on an app, before its routes, and records whether each route declares its schemas. */
 export function installSchemaCompilers(app: FastifyInstance, options: SchemaOptions): void {
   const routes: SchemaRoute[] = [];
+  const pending: Array<() => void> = [];
   app.decorate('schemaRoutes', routes);
+  app.decorate('compileSchemas', () => pending.forEach((compile) => compile()));
   app.addHook('onRoute', (route) => {
     if (route.schema?.hide) return; // plugins' own routes (CORS preflight, Swagger UI's files)
     for (const method of [route.method].flat()) routes.push({ method: method.toUpperCase(), url: route.url, declared: declaresSchemas(route.url, route.schema) });
@@ -149,12 +161,14 @@ export function installSchemaCompilers(app: FastifyInstance, options: SchemaOpti
   app.setValidatorCompiler(({ schema, httpPart }) => {
     const part = (httpPart ?? 'body') as Part;
     if (part === 'body' && isBinary(schema as JsonSchema)) return () => true; // a raw body, read by its route as a stream
-    const validate: ValidateFunction = (part === 'body' ? bodies : urls).compile(schema as JsonSchema);
-    return (data: unknown) => (validate(data) ? true : { error: validationError(schema as JsonSchema, part, validate.errors ?? []) });
+    return lazy(() => {
+      const validate: ValidateFunction = (part === 'body' ? bodies : urls).compile(schema as JsonSchema);
+      return (data: unknown) => (validate(data) ? true : { error: validationError(schema as JsonSchema, part, validate.errors ?? []) });
+    }, pending);
   });
   app.setSerializerCompiler(({ schema }) => {
     const s = schema as JsonSchema;
     if (!options.serializeResponses || s['x-serialize'] === false || isBinary(s)) return (data: unknown) => JSON.stringify(data);
-    return fastJson(s as unknown as Parameters<typeof fastJson>[0]);
+    return lazy(() => fastJson(s as unknown as Parameters<typeof fastJson>[0]), pending);
   });
 }
