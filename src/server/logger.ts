@@ -7,7 +7,12 @@ const SECRET_HEADERS = ['authorization', 'cookie', '["set-cookie"]'];
 
 /** Query parameters that carry a secret (`?bearer_token=` as PouchDB/EventSource send it, OAuth codes). */
 const SECRET_QUERY = /([?&](?:bearer_token|access_token|access_code|code|token|registerToken|sharecode)=)[^&#]*/gi;
-export const redactUrl = (url: string): string => url.replace(SECRET_QUERY, '$1[redacted]');
+/**
+ * Path segments that are a secret by themselves (a link that works without a token): the 10-minute download and
+ * archive links, the thumbnails' link secret, and a webhook's id (anyone who knows it can run the trigger).
+ */
+const SECRET_PATHS = /^((?:\/files\/(?:downloads|archive)|\/files\/[^/?#]+\/thumbnails|\/jobs\/webhooks)\/)[^/?#]+/i;
+export const redactUrl = (url: string): string => url.replace(SECRET_PATHS, '$1[redacted]').replace(SECRET_QUERY, '$1[redacted]');
 
 /** Redaction paths: headers of requests/responses however they are logged, and secret fields. */
 export const REDACT_PATHS = [
