@@ -88,6 +88,34 @@ describe('hearth instances', () => {
   });
 });
 
+describe('hearth instances: the public API\'s checks', () => {
+  it('creates instances named localhost:<port>, an IPv4 or a bracketed IPv6 address', async () => {
+    for (const domain of ['localhost:8080', '127.0.0.1:8080', '[::1]:8080']) {
+      expect(await run('instances', 'add', domain, '--passphrase', 'correct horse'), io.stderr).toBe(0);
+      expect(await fx.registry.get(domain)).toMatchObject({ domain, onboarded: true });
+    }
+  });
+
+  it('refuses a weak passphrase, a bad e-mail, time zone, locale or scope with exit code 2', async () => {
+    const cases: Array<[string[], RegExp]> = [
+      [['instances', 'add', 'frank.example.org', '--passphrase', 'short'], /"passphrase" must have at least 8 characters/],
+      [['instances', 'add', 'frank.example.org', '--email', 'frank'], /"email" must be a mail address/],
+      [['instances', 'add', 'frank.example.org', '--tz', 'Mars/Olympus'], /"tz" must be an IANA time zone/],
+      [['instances', 'add', 'frank.example.org', '--locale', 'klingon'], /"locale" must be one of en, fr/],
+      [['instances', 'modify', 'frank.example.org', '--tz', '+02:00'], /"tz" must be an IANA time zone/],
+      [['instances', 'token-cli', 'frank.example.org', 'io.cozy.files:FETCH'], /invalid verb "FETCH"/],
+      [['instances', 'token-app', 'frank.example.org', 'drive', '--scope', 'Bad Scope'], /invalid permission type "Bad"/],
+    ];
+    for (const [argv, message] of cases) {
+      io.stderr = '';
+      expect(await run(...argv), argv.join(' ')).toBe(2);
+      expect(io.stderr, argv.join(' ')).toMatch(message);
+    }
+    expect(await fx.registry.get('frank.example.org')).toBeNull();
+    expect(await run('instances', 'add', 'frank.example.org', '--tz', 'Europe/Paris', '--locale', 'fr', '--email', 'frank@example.org')).toBe(0);
+  });
+});
+
 describe('hearth instances fsck', () => {
   it('says the file system is sound, lists an orphan content, and removes it with --clean', async () => {
     await run('instances', 'add', 'erin.example.org');
