@@ -4,7 +4,7 @@
  */
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { mkdirSync, writeFileSync, readFileSync, rmSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { InProcessBus, type EventBus } from '../common/bus.js';
@@ -24,6 +24,7 @@ import type { Mailer } from '../mail/mailer.js';
 import { runStatus, versionInfo, type StatusCheck } from '../status/routes.js';
 import { errorHandler } from './http-errors.js';
 import { createLogger } from './logger.js';
+import { ensureDevInstance, listenOrExplain } from './dev-instance.js';
 import { buildPublicApp, securityHeaders } from './public.js';
 import { InProcessLocks } from '../common/locks.js';
 import { LocalBlobStore } from '../files/blobs/local.js';
@@ -206,39 +207,21 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
   };
 }
 
-/** `hearth serve`: both servers listening, and in --dev the default instance. */
+/** `hearth serve`: both servers listening (ports bound before anything is created or printed), and in --dev the default instance. */
 export async function startHearth(config: HearthConfig): Promise<{ publicUrl: string; adminUrl: string; close(): Promise<void> }> {
   const hearth = await createHearth(config);
-  if (config.dev) await ensureDevInstance(hearth);
-  const publicUrl = await hearth.publicApp.listen({ host: config.server.host, port: config.server.port });
-  const adminUrl = await hearth.adminApp.listen({ host: config.admin.host, port: config.admin.port });
+  let publicUrl: string, adminUrl: string;
+  try {
+    publicUrl = await listenOrExplain(hearth.publicApp, config.server, 'public');
+    adminUrl = await listenOrExplain(hearth.adminApp, config.admin, 'admin');
+    const port = (hearth.publicApp.server.address() as AddressInfo).port;
+    if (config.dev) await ensureDevInstance({ config, registry: hearth.registry, tokens: hearth.tokens, port, adminUrl });
+  } catch (e) {
+    await hearth.close();
+    throw e;
+  }
   hearth.logger.info({ publicUrl, adminUrl }, 'hearth is ready');
   return { publicUrl, adminUrl, close: () => hearth.close() };
-}
-
-async function ensureDevInstance(hearth: Hearth): Promise<void> {
-  // the default dev instance follows --port (hearth.localhost:<port>)
-  const { devInstance, server } = hearth.config;
-  const domain = devInstance === 'hearth.localhost:8080' && server.port !== 8080 && server.port !== 0 ? `hearth.localhost:${server.port}` : devInstance;
-  if (await hearth.registry.get(domain)) return;
-  const passphrase = randomBytes(12).toString('base64url');
-  const instance = await hearth.registry.create({ domain, passphrase, publicName: 'Hearth owner' });
-  const token = await hearth.tokens.issue(instance, { aud: 'cli', sub: 'cli', scope: 'io.cozy.contacts io.cozy.notes' });
-  const url = `http://${domain}`;
-  process.stdout.write(
-    [
-      '',
-      `  A new instance was created for ${url}`,
-      `  Owner passphrase (shown once, keep it): ${passphrase}`,
-      '',
-      '  A CLI token for io.cozy.contacts and io.cozy.notes, valid 30 minutes:',
-      `    ${token}`,
-      '  Get more with:  node bin/hearth.js instances token-cli ' + domain + ' io.cozy.contacts',
-      '  Try it:',
-      `    curl -H "Authorization: Bearer $TOKEN" ${url}/data/io.cozy.contacts/_all_docs`,
-      '',
-    ].join('\n') + '\n',
-  );
 }
 
 /** nodemailer costs ~15 MB of RSS: load it on the first mail, not at start-up. */
