@@ -1,5 +1,8 @@
 import { EventEmitter } from 'node:events';
 import { createServer } from 'node:net';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { verify } from '@node-rs/argon2';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -113,6 +116,20 @@ describe('hearth instances: the public API\'s checks', () => {
     }
     expect(await fx.registry.get('frank.example.org')).toBeNull();
     expect(await run('instances', 'add', 'frank.example.org', '--tz', 'Europe/Paris', '--locale', 'fr', '--email', 'frank@example.org')).toBe(0);
+  });
+});
+
+describe('the admin API the CLI talks to', () => {
+  it('is found from HEARTH_ADMIN_PORT or the configuration file, as `hearth serve` finds it', async () => {
+    const port = Number(new URL(env.HEARTH_ADMIN_URL as string).port);
+    expect(await main(['instances', 'ls', '--json'], { HEARTH_ADMIN_PORT: String(port), HEARTH_ADMIN_PASSPHRASE: 'admin-secret' }), io.stderr).toBe(0);
+    const dir = mkdtempSync(join(tmpdir(), 'hearth-cli-'));
+    writeFileSync(join(dir, 'hearth.yaml'), `admin:\n  port: ${port}\n  passphrase: admin-secret\n`);
+    io.stdout = '';
+    expect(await main(['status', '--json', '--config', join(dir, 'hearth.yaml')], {}), io.stderr).toBe(0);
+    expect(JSON.parse(io.stdout)).toMatchObject({ status: 'OK' });
+    expect(await main(['instances', 'ls'], { HEARTH_CONFIG: join(dir, 'hearth.yaml') }), io.stderr).toBe(0);
+    rmSync(dir, { recursive: true, force: true });
   });
 });
 

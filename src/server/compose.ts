@@ -45,6 +45,7 @@ import { InProcessHub, type RealtimeHub } from '../realtime/hub.js';
 import { realtimeView } from '../realtime/view.js';
 import { opsStatusChecks, smtpConfigured, smtpProbe } from '../ops/status-checks.js';
 import { registerOpsAdminRoutes } from '../ops/admin-routes.js';
+import { registerMailAdminRoutes } from '../mail/admin-routes.js';
 
 export interface Hearth {
   config: HearthConfig;
@@ -183,6 +184,7 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
     fsck: (instance, clean) => fsck(vfs.fs, instance, { clean }),
   });
   registerJobsAdminRoutes(adminApp, { registry, engine: jobs.engine, scheduler: jobs.scheduler, bus });
+  registerMailAdminRoutes(adminApp, { dataDir });
   await registerOpsAdminRoutes(adminApp, { metrics, publicDocument: () => publicApp.swagger() as Record<string, unknown>, version: versionInfo(config.dev).version, exampleInstance: config.dev ? config.devInstance : 'alice.example.org' });
   await jobs.start();
   let closing: Promise<void> | null = null;

@@ -9,6 +9,7 @@ import { captureStdio } from '../../test/helpers/stdio.js';
 import { SqliteInstanceRegistry } from '../instances/registry-sqlite.js';
 import type { HearthConfig } from '../config/types.js';
 import { startHearth } from './compose.js';
+import { main } from '../main.js';
 
 const io = captureStdio();
 const cleanups: Array<() => Promise<void> | void> = [];
@@ -62,6 +63,12 @@ describe('hearth serve --dev', () => {
       const res = await rawRequest(port, 'GET', '/data/io.cozy.contacts/_all_docs', { host, token });
       expect(res.status, host).toBe(200);
     }
+    // the banner's own command reaches this server's admin API (on a port of its own here), with no environment
+    const more = /Get more with: +node bin\/hearth\.js (.+)/.exec(io.stdout)?.[1] as string;
+    expect(more).toMatch(/^instances token-cli --admin-url http:\/\/127\.0\.0\.1:\d+ hearth\.localhost:\d+ io\.cozy\.contacts$/);
+    io.stdout = '';
+    expect(await main(more.split(' '), {}), io.stderr).toBe(0);
+    expect(io.stdout).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+\n$/);
   });
 
   it('binds the ports before creating anything: a busy port says how to change it and prints no passphrase', async () => {

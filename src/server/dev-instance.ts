@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
+import { adminUrlOf } from '../config/admin-url.js';
 import { DEFAULTS } from '../config/schema.js';
 import type { HearthConfig } from '../config/types.js';
 import type { Instance, InstanceRegistry } from '../instances/types.js';
@@ -99,7 +100,7 @@ async function banner(deps: Deps, instance: Instance, aliases: string[], passphr
   const url = `http://${instance.domain}`;
   const others = aliases.map((a) => `http://${a}`).join(' and ');
   // the CLI finds the admin API from the same configuration (HEARTH_ADMIN_PORT, hearth.yaml), not from a --admin-port flag
-  const adminUrl = deps.adminUrl === 'http://127.0.0.1:6060' ? '' : ` --admin-url ${deps.adminUrl}`;
+  const adminUrl = deps.adminUrl === adminUrlOf(DEFAULTS) ? '' : ` --admin-url ${deps.adminUrl}`;
   return [
     '',
     `  A new instance was created for ${url}${others ? ` (also ${others})` : ''}`,
