@@ -23,7 +23,7 @@ import { OAuthClients } from '../oauth/clients.js';
 import type { Mailer } from '../mail/mailer.js';
 import { runStatus, versionInfo, type StatusCheck } from '../status/routes.js';
 import { errorHandler } from './http-errors.js';
-import { createLogger } from './logger.js';
+import { createLogger, logControllerFor } from './logger.js';
 import { ensureDevInstance, listenOrExplain } from './dev-instance.js';
 import { buildPublicApp, securityHeaders } from './public.js';
 import { InProcessLocks } from '../common/locks.js';
@@ -166,7 +166,7 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
   const publicApp = await buildPublicApp({ notifications, metrics, realtime, config, registry, logger, checks, bus, perms, storeOf, oauth, auth: { sessions, lockout, limiter: oauth.limiter, mailer, twoFactor: sqliteRegistry, passphraseTokens: sqliteRegistry }, vfs, davLocks, shutdown: shutdown.signal, jobs,
     // avatars in instances/<id>/avatar/, removed with the instance's folder
     settings: { store: sqliteRegistry, avatars: new AvatarStore(join(dataDir, 'instances')) }, transforms: chainTransforms(accountTransforms(async (instance) => (await registry.secrets(instance)).session), fileDocTransforms) });
-  const adminApp = Fastify({ loggerInstance: logger.child({ server: 'admin' }) as FastifyBaseLogger, bodyLimit: 1024 * 1024 });
+  const adminApp = Fastify({ loggerInstance: logger.child({ server: 'admin' }) as FastifyBaseLogger, logController: logControllerFor(config), bodyLimit: 1024 * 1024 });
   adminApp.setErrorHandler(errorHandler);
   adminApp.addHook('onSend', async (req, reply, payload) => {
     securityHeaders(req, reply);
