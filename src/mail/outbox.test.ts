@@ -1,7 +1,6 @@
 import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createServer } from 'node:net';
 import { pino } from 'pino';
 import { simpleParser } from 'mailparser';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -10,6 +9,7 @@ import { loadConfig } from '../config/load.js';
 import { main } from '../main.js';
 import { createHearth } from '../server/compose.js';
 import { testConfig } from '../../test/helpers/hearth.js';
+import { freePort } from '../../test/helpers/ports.js';
 import { createMailer, mailMode, OutboxMailer, SlidingWindowLimiter, type Mail } from './index.js';
 import { readMail } from './mime-read.js';
 
@@ -23,13 +23,6 @@ beforeEach(() => {
 afterEach(() => vi.restoreAllMocks());
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'hearth-mail-'));
-const closedPort = () =>
-  new Promise<number>((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
 const mail = (over: Partial<Mail> = {}): Mail => ({ domain: 'alice.localhost:8080', to: [{ email: 'bob@example.net' }], subject: 'Hi', text: 'Hello', ...over });
 const pdf = Buffer.from('%PDF-1.4 fake\n\u0000\u00ff', 'latin1');
 
@@ -134,7 +127,7 @@ describe('hearth mails', () => {
   it('lists and shows the outbox of a data directory when no server answers', async () => {
     const dataDir = tmp();
     // nothing listens there: the CLI says so, then reads the configuration's data directory
-    const env = { HEARTH_DATA_DIR: dataDir, HEARTH_ADMIN_URL: `http://127.0.0.1:${await closedPort()}` };
+    const env = { HEARTH_DATA_DIR: dataDir, HEARTH_ADMIN_URL: `http://127.0.0.1:${await freePort()}` };
     expect(await main(['mails', 'ls'], env)).toBe(0);
     expect(stdout).toBe(`no mail yet (the outbox is ${join(dataDir, 'outbox')})\n`);
     expect(stderr).toMatch(/cannot reach the admin API[\s\S]*reading the outbox of/);

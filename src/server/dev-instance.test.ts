@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { rawRequest, testConfig } from '../../test/helpers/hearth.js';
 import { captureStdio } from '../../test/helpers/stdio.js';
+import { freePort } from '../../test/helpers/ports.js';
 import { SqliteInstanceRegistry } from '../instances/registry-sqlite.js';
 import type { HearthConfig } from '../config/types.js';
 import { startHearth } from './compose.js';
@@ -21,16 +22,6 @@ function dataDir(): string {
   const dir = mkdtempSync(join(tmpdir(), 'hearth-dev-'));
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
   return dir;
-}
-
-/** A port nobody listens on (the kernel's choice, released at once). */
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 function devConfig(dir: string, port: number): HearthConfig {
