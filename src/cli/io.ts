@@ -48,7 +48,7 @@ export function parseDomain(raw: string): string {
   try {
     return validateDomain(raw);
   } catch {
-    throw new InvalidArgumentError('expected an instance domain such as alice.example.org or hearth.localhost:8080.');
+    throw new InvalidArgumentError('expected an instance domain such as alice.example.org, hearth.localhost:8080, localhost:8080, 127.0.0.1:8080 or [::1]:8080.');
   }
 }
 

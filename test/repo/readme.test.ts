@@ -95,6 +95,14 @@ function runBlock(code: string): Promise<{ status: number | null; output: string
   });
 }
 
+describe('npm start', () => {
+  it('does not rebuild when nothing changed (the build above is up to date)', () => {
+    const again = spawnSync('npm', ['run', 'build', '--', '--verbose'], { cwd: ROOT, encoding: 'utf8' });
+    expect(again.status, again.stderr).toBe(0);
+    expect(again.stdout + again.stderr).toMatch(/Project 'tsconfig\.build\.json' is up to date/);
+  });
+});
+
 describe('README shell examples', () => {
   it('are found, and every one left out says why', () => {
     expect(blocks.length).toBeGreaterThan(10);
