@@ -1,6 +1,6 @@
 /** `hearth serve --dev`: ports first, then the one dev instance, reachable by every loopback name, kept across ports. */
 import { afterEach, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -95,5 +95,17 @@ describe('hearth serve --dev', () => {
     const list = await rawRequest(second, 'GET', '/data/io.cozy.contacts/_all_docs?include_docs=true', { host: `hearth.localhost:${second}`, token });
     expect(list.body.rows.map((r: { doc: { fullname: string } }) => r.doc.fullname)).toEqual(['Ada']);
     expect((await instances(dir)).map((i) => i.domain)).toEqual([`hearth.localhost:${first}`]);
+  });
+
+  it('adopts the dev instance of a data directory made before the marker existed', async () => {
+    const dir = dataDir();
+    const registry = new SqliteInstanceRegistry(join(dir, 'registry.sqlite'), { kdfIterations: 1000 });
+    await registry.create({ domain: 'hearth.localhost:8080', passphrase: 'owner passphrase' });
+    await registry.close();
+    const port = await freePort();
+    await serve(devConfig(dir, port));
+    expect(io.stdout).toContain(`The dev instance http://hearth.localhost:8080 (created on another port; same data, same passphrase) is served here as http://hearth.localhost:${port}`);
+    expect((await instances(dir)).map((i) => i.domain)).toEqual(['hearth.localhost:8080']);
+    expect(JSON.parse(readFileSync(join(dir, 'dev-instance.json'), 'utf8'))).toMatchObject({ domain: 'hearth.localhost:8080' });
   });
 });

@@ -65,6 +65,8 @@ export async function ensureDevInstance(deps: Deps): Promise<Instance> {
   const marked = marker && !explicit ? await registry.get(marker.domain) : null;
   let instance = marked?.id === marker?.id ? marked : null;
   instance ??= await registry.get(wanted);
+  // a data directory from before the marker: the dev instance made with the default port
+  if (!instance && !explicit && !marker) instance = await registry.get(DEFAULTS.devInstance);
   const hosts = devHosts(wanted, port);
   if (!instance) {
     const free = await freeHosts(registry, hosts.filter((h) => h !== wanted), null);
