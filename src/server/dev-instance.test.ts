@@ -1,5 +1,7 @@
 /** `hearth serve --dev`: ports first, then the one dev instance, reachable by every loopback name, kept across ports. */
 import { afterEach, describe, expect, it } from 'vitest';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -13,6 +15,7 @@ import { startHearth } from './compose.js';
 import { main } from '../main.js';
 
 const io = captureStdio();
+const execFileAsync = promisify(execFile);
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
@@ -49,11 +52,15 @@ describe('hearth serve --dev', () => {
     const port = await freePort();
     await serve(devConfig(dir, port));
     expect(io.stdout).toContain(`A new instance was created for http://hearth.localhost:${port} (also http://localhost:${port} and http://127.0.0.1:${port})`);
-    const token = /A CLI token[^\n]*\n\s+(\S+)/.exec(io.stdout)?.[1] as string;
+    const token = /A CLI token[^\n]*\n\s+TOKEN=(\S+)/.exec(io.stdout)?.[1] as string;
     for (const host of [`hearth.localhost:${port}`, `localhost:${port}`, `127.0.0.1:${port}`]) {
       const res = await rawRequest(port, 'GET', '/data/io.cozy.contacts/_all_docs', { host, token });
       expect(res.status, host).toBe(200);
     }
+    // the banner's "Try it", pasted into a shell as printed
+    const paste = /\n\s+(TOKEN=\S+)\n[\s\S]*Try it:\n\s+(curl .+)\n/.exec(io.stdout);
+    const tried = await execFileAsync('bash', ['-c', `set -e; ${paste?.[1]}; ${paste?.[2]} --fail-with-body -s --max-time 20`], { encoding: 'utf8' });
+    expect(JSON.parse(tried.stdout)).toMatchObject({ total_rows: 0, rows: [] });
     // the banner's own command reaches this server's admin API (on a port of its own here), with no environment
     const more = /Get more with: +node bin\/hearth\.js (.+)/.exec(io.stdout)?.[1] as string;
     expect(more).toMatch(/^instances token-cli --admin-url http:\/\/127\.0\.0\.1:\d+ hearth\.localhost:\d+ io\.cozy\.contacts$/);
@@ -83,7 +90,7 @@ describe('hearth serve --dev', () => {
     const dir = dataDir();
     const first = await freePort();
     const a = await serve(devConfig(dir, first));
-    const token = /A CLI token[^\n]*\n\s+(\S+)/.exec(io.stdout)?.[1] as string;
+    const token = /A CLI token[^\n]*\n\s+TOKEN=(\S+)/.exec(io.stdout)?.[1] as string;
     const created = await rawRequest(first, 'POST', '/data/io.cozy.contacts/', { host: `localhost:${first}`, token, body: { fullname: 'Ada' } });
     expect(created.status).toBe(201);
     await a.close();
