@@ -15,7 +15,8 @@ import type { HearthConfig } from '../config/types.js';
 import { parseScope } from '../permissions/rules.js';
 import { checkEmail, checkLocale, checkPublicName, checkTz } from '../settings/validate.js';
 import { checkPassphraseStrength } from '../auth/passphrase.js';
-import { normalizeHost, validateDomain } from './domain.js';
+import { validateDomain } from './domain.js';
+import { findInstance } from './find.js';
 import type { Instance, InstancePatch, InstanceRegistry } from './types.js';
 
 export interface AdminDeps {
@@ -134,12 +135,7 @@ async function authenticate(config: HearthConfig, req: FastifyRequest): Promise<
 
 export async function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): Promise<void> {
   const { registry } = deps;
-  const find = async (raw: string): Promise<Instance> => {
-    // by its domain or one of its aliases (the dev instance is also localhost:<port> and 127.0.0.1:<port>)
-    const instance = (await registry.get(normalizeHost(raw))) ?? (await registry.findByHost(raw));
-    if (!instance) throw new NotFound(`no instance for ${raw}`);
-    return instance;
-  };
+  const find = (raw: string): Promise<Instance> => findInstance(registry, raw);
 
   app.addHook('onRequest', async (req) => authenticate(deps.config, req));
   app.addHook('preHandler', async (req) => {
