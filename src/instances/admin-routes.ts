@@ -12,7 +12,11 @@ import { BadRequest, HearthError, NotFound } from '../common/errors.js';
 import type { TokenService } from '../auth/tokens.js';
 import { registrationUrl } from '../auth/passphrase-routes.js';
 import type { HearthConfig } from '../config/types.js';
-import { normalizeHost } from './domain.js';
+import { parseScope } from '../permissions/rules.js';
+import { checkEmail, checkLocale, checkPublicName, checkTz } from '../settings/validate.js';
+import { checkPassphraseStrength } from '../auth/passphrase.js';
+import { validateDomain } from './domain.js';
+import { findInstance } from './find.js';
 import type { Instance, InstancePatch, InstanceRegistry } from './types.js';
 
 export interface AdminDeps {
@@ -31,13 +35,13 @@ export interface AdminDeps {
   fsck?(instance: Instance, clean: boolean): Promise<unknown[]>;
 }
 
-const DOMAIN = '^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+(:[0-9]{1,5})?$';
-const domain = { type: 'string', maxLength: 259, pattern: DOMAIN };
+// the schema checks types only: the values are checked by the public API's own validators (toPatch, validateDomain)
+const domain = { type: 'string', maxLength: 259 };
 const nullableString = { type: ['string', 'null'], maxLength: 1024 };
 const editable = {
   passphrase: { type: 'string', minLength: 1, maxLength: 1024 },
   email: nullableString,
-  locale: { type: 'string', pattern: '^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})*$' },
+  locale: { type: 'string', maxLength: 64 },
   public_name: nullableString,
   tz: nullableString,
   disk_quota: { type: ['integer', 'null'], minimum: 0 },
@@ -84,15 +88,16 @@ export function instanceResource(i: Instance) {
   };
 }
 
+/** The body as a registry patch, each field checked as the public API checks it (400 naming the field otherwise). */
 function toPatch(b: Editable): InstancePatch {
   const p: InstancePatch = {};
-  if (b.passphrase !== undefined) p.passphrase = b.passphrase;
-  if (b.email !== undefined) p.email = b.email;
-  if (b.locale !== undefined) p.locale = b.locale;
-  if (b.public_name !== undefined) p.publicName = b.public_name;
-  if (b.tz !== undefined) p.tz = b.tz;
+  if (b.passphrase !== undefined) p.passphrase = checkPassphraseStrength(b.passphrase);
+  if (b.email !== undefined) p.email = checkEmail(b.email);
+  if (b.locale !== undefined) p.locale = checkLocale(b.locale);
+  if (b.public_name !== undefined) p.publicName = checkPublicName(b.public_name);
+  if (b.tz !== undefined) p.tz = checkTz(b.tz);
   if (b.disk_quota !== undefined) p.diskQuota = b.disk_quota;
-  if (b.domain_aliases !== undefined) p.aliases = b.domain_aliases;
+  if (b.domain_aliases !== undefined) p.aliases = b.domain_aliases.map(validateDomain);
   return p;
 }
 
@@ -102,9 +107,6 @@ function validationMessage(errors: ErrorObject[] | undefined): string {
   const where = e.instancePath.slice(1).replaceAll('/', '.');
   if (e.keyword === 'additionalProperties') return `unknown property "${String(e.params.additionalProperty)}" in the request body`;
   if (e.keyword === 'required') return `"${String(e.params.missingProperty)}" is required`;
-  if (e.keyword === 'pattern' && /^(domain|domain_aliases)/.test(where)) {
-    return `"${where}" must be a lowercase host name such as alice.example.org, optionally with :port`;
-  }
   return `"${where || 'body'}" ${e.message ?? 'is invalid'}`;
 }
 
@@ -133,11 +135,7 @@ async function authenticate(config: HearthConfig, req: FastifyRequest): Promise<
 
 export async function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): Promise<void> {
   const { registry } = deps;
-  const find = async (raw: string): Promise<Instance> => {
-    const instance = await registry.get(normalizeHost(raw));
-    if (!instance) throw new NotFound(`no instance for ${raw}`);
-    return instance;
-  };
+  const find = (raw: string): Promise<Instance> => findInstance(registry, raw);
 
   app.addHook('onRequest', async (req) => authenticate(deps.config, req));
   app.addHook('preHandler', async (req) => {
@@ -152,7 +150,7 @@ export async function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps)
   app.get('/instances/count', async () => ({ count: await registry.count() }));
   app.post<{ Body: Editable & { domain: string } }>('/instances', withBody(createSchema), async (req, reply) => {
     const { domain: d, ...rest } = req.body;
-    const instance = await registry.create({ domain: d, ...toPatch(rest) });
+    const instance = await registry.create({ domain: validateDomain(d), ...toPatch(rest) });
     const data = instanceResource(instance);
     // shown once: the onboarding link with the clear token (only its hash is stored)
     if (instance.registerToken) Object.assign(data.meta, { registration_url: registrationUrl(instance.domain, instance.registerToken, deps.config.dev) });
@@ -174,6 +172,7 @@ export async function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps)
   });
   app.post<{ Body: TokenBody }>('/instances/token', withBody(tokenSchema), async (req) => {
     const { audience, subject, scope } = req.body;
+    if (scope !== undefined) parseScope(scope); // a bad scope is refused here (400), as the public API refuses it
     const instance = await find(req.body.domain);
     if (audience === 'app') {
       if (subject === undefined) throw new BadRequest('"subject" (the app slug) is required for audience "app"');
