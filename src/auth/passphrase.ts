@@ -29,3 +29,6 @@ export async function derivePassphrase(password: string, domain: string, iterati
 export function isDerivedPassphrase(value: unknown): value is string {
   return typeof value === 'string' && /^[A-Za-z0-9+/]{43}=$/.test(value);
 }
+
+/** The shortest passphrase an owner may choose: the passphrase page refuses shorter ones in the browser (the server only ever sees them derived). */
+export const MIN_PASSPHRASE_CHARS = 8;

@@ -2,7 +2,9 @@
 import { createInterface } from 'node:readline/promises';
 import { Argument, type Command } from 'commander';
 import { AdminClient, withAdminOptions, type AdminOptions } from './client.js';
-import { CliError, err, formatBytes, out, parseBytes, parseDomain, printJson, table } from './io.js';
+import { parseScope } from '../permissions/rules.js';
+import { checkEmail, checkLocale, checkPassphraseStrength, checkPublicName, checkTz } from './fields.js';
+import { CliError, checkedBy, err, formatBytes, out, parseBytes, parseDomain, printJson, table } from './io.js';
 
 type Env = Record<string, string | undefined>;
 
@@ -27,12 +29,12 @@ const orNull = (s: string | undefined) => (s === undefined ? undefined : s === '
 
 function instanceOptions(cmd: Command): Command {
   return withAdminOptions(cmd)
-    .option('--passphrase <passphrase>', "the owner's passphrase (otherwise set at onboarding)")
-    .option('--email <email>', "the owner's email address")
-    .option('--locale <locale>', 'the locale, e.g. en or fr')
-    .option('--public-name <name>', 'the name shown to others')
+    .option('--passphrase <passphrase>', "the owner's passphrase, at least 8 characters (otherwise set at onboarding)", checkedBy(checkPassphraseStrength))
+    .option('--email <email>', "the owner's email address", checkedBy(checkEmail))
+    .option('--locale <locale>', 'the locale, e.g. en or fr', checkedBy(checkLocale))
+    .option('--public-name <name>', 'the name shown to others', checkedBy(checkPublicName))
     .option('--disk-quota <bytes>', 'a quota in bytes or with a unit (10GB, 512MiB) or "unlimited"', parseBytes)
-    .option('--tz <tz>', 'the time zone, e.g. Europe/Paris')
+    .option('--tz <tz>', 'the time zone, e.g. Europe/Paris', checkedBy(checkTz))
     .option('--domain-aliases <a,b>', 'other domains serving this instance (comma-separated)', list)
     .option('--json', 'print the instance as JSON');
 }
@@ -73,7 +75,7 @@ export function addInstancesCommand(parent: Command, env: Env): Command {
   const enc = encodeURIComponent;
 
   instanceOptions(cmd.command('add').description('create an instance').addArgument(domainArg()))
-    .addHelpText('after', examples('hearth instances add alice.example.org --email alice@example.org --locale fr', 'hearth instances add bob.localhost:8080 --passphrase s3cret --disk-quota 10GB'))
+    .addHelpText('after', examples('hearth instances add alice.example.org --email alice@example.org --locale fr', 'hearth instances add bob.localhost:8080 --passphrase correct-horse-battery --disk-quota 10GB'))
     .action(async (domain: string, o: InstanceOptions) => {
       const { data } = await client(o).request<{ data: Resource }>('POST', '/instances', { domain, ...body(o) });
       if (o.json) return printJson(data.data);
@@ -146,7 +148,7 @@ export function addInstancesCommand(parent: Command, env: Env): Command {
 
   withAdminOptions(cmd.command('token-cli').description('print a CLI token (valid 30 min) for the given permission scopes'))
     .addArgument(domainArg())
-    .argument('<scope...>', 'doctypes or permission scopes, e.g. io.cozy.files')
+    .argument('<scope...>', 'doctypes or permission scopes, e.g. io.cozy.files', (raw: string, prev: string[] = []) => [...prev, checkedBy(parseScope)(raw)])
     .addHelpText('after', examples('hearth instances token-cli alice.example.org io.cozy.files io.cozy.contacts'))
     .action(async (domain: string, scopes: string[], o: AdminOptions) => {
       const { data } = await client(o).request<{ token: string }>('POST', '/instances/token', { domain, audience: 'cli', scope: scopes.join(' ') });
@@ -156,7 +158,7 @@ export function addInstancesCommand(parent: Command, env: Env): Command {
   withAdminOptions(cmd.command('token-app').description('grant an app slug its rights and print an app token (valid 24 h, only with the session cookie printed on stderr)'))
     .addArgument(domainArg())
     .argument('<slug>', 'the app slug, e.g. drive')
-    .option('--scope <scope>', 'space-separated permission scopes for the app')
+    .option('--scope <scope>', 'space-separated permission scopes for the app', checkedBy(parseScope))
     .addHelpText('after', examples('hearth instances token-app alice.example.org drive --scope "io.cozy.files"'))
     .action(async (domain: string, slug: string, o: AdminOptions & { scope?: string }) => {
       const req = { domain, audience: 'app', subject: slug, ...(o.scope === undefined ? {} : { scope: o.scope }) };
@@ -171,7 +173,7 @@ export function addInstancesCommand(parent: Command, env: Env): Command {
   withAdminOptions(cmd.command('token-konnector').description('grant a konnector slug its rights and print a konnector token (valid 30 min)'))
     .addArgument(domainArg())
     .argument('<slug>', 'the konnector slug, e.g. bank-x')
-    .option('--scope <scope>', 'space-separated permission scopes for the konnector')
+    .option('--scope <scope>', 'space-separated permission scopes for the konnector', checkedBy(parseScope))
     .addHelpText('after', examples('hearth instances token-konnector alice.example.org bank-x --scope "io.cozy.bank.* io.cozy.files:POST"'))
     .action(async (domain: string, slug: string, o: AdminOptions & { scope?: string }) => {
       const req = { domain, audience: 'konnector', subject: slug, ...(o.scope === undefined ? {} : { scope: o.scope }) };

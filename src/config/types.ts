@@ -33,7 +33,8 @@ export interface HearthConfig {
   devInstance: string;
   log: {
     level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
-    pretty: boolean;
+    /** Human-readable logs, one line per request (pino-pretty); null (default): in --dev only. */
+    pretty: boolean | null;
   };
   files: {
     /** Old versions of a file's content (cozy-stack's fs.versioning). */

@@ -6,18 +6,21 @@
  */
 import { content, JSONAPI, noContent, openObject, params, query, type JsonSchema, type RouteSchema } from '../common/schemas.js';
 import { STATUS_SCHEMAS } from '../status/routes.js';
+import { MIN_PASSPHRASE_CHARS } from '../auth/passphrase.js';
 import { FIELD_SCHEMAS } from '../settings/validate.js';
 
 const tags = ['instances'];
-const DOMAIN = '^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+(:[0-9]{1,5})?$';
-// the pattern's message in an allOf: a missing domain keeps the usual "is missing"
-const domainField = (description: string): JsonSchema => ({
-  type: 'string', maxLength: 259, description, example: 'alice.example.org',
-  allOf: [{ pattern: DOMAIN, errorMessage: '"domain" must be a lowercase host name such as alice.example.org, optionally with :port' }],
-});
+// a host name, localhost or an IP address (IPv6 in brackets), with an optional port: instances/domain.ts validateDomain checks it
+const domainField = (description: string): JsonSchema => ({ type: 'string', maxLength: 259, description, example: 'alice.example.org' });
+
+/** The strength rule of the passphrase page, for the clear passphrases the admin API (and the CLI) receive. */
+export const PASSPHRASE: JsonSchema = {
+  type: 'string', minLength: MIN_PASSPHRASE_CHARS, maxLength: 1024, description: 'The owner\'s passphrase in clear (hashed at once); without it, the answer has a registration link',
+  errorMessage: `"passphrase" must have at least ${MIN_PASSPHRASE_CHARS} characters (and at most 1024)`,
+};
 
 const editable: Record<string, JsonSchema> = {
-  passphrase: { type: 'string', minLength: 1, maxLength: 1024, description: 'The owner\'s passphrase in clear (hashed at once); without it, the answer has a registration link' },
+  passphrase: PASSPHRASE,
   email: FIELD_SCHEMAS.email,
   locale: FIELD_SCHEMAS.locale,
   public_name: FIELD_SCHEMAS.public_name,
@@ -25,7 +28,7 @@ const editable: Record<string, JsonSchema> = {
   disk_quota: { type: ['integer', 'null'], minimum: 0, description: 'Bytes (null: no quota)' },
   domain_aliases: {
     type: 'array', maxItems: 100, description: 'Other host names of the instance',
-    items: { type: 'string', maxLength: 259, allOf: [{ pattern: DOMAIN, errorMessage: '"domain_aliases" must hold lowercase host names such as alice.example.org, optionally with :port' }] },
+    items: domainField('A host name, localhost or an IP address, with an optional port'),
   },
 };
 

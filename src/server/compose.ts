@@ -4,7 +4,7 @@
  */
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { mkdirSync, writeFileSync, readFileSync, rmSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { InProcessBus, type EventBus } from '../common/bus.js';
@@ -24,7 +24,8 @@ import type { Mailer } from '../mail/mailer.js';
 import { runStatus, versionInfo, type StatusCheck } from '../status/routes.js';
 import { errorHandler } from './http-errors.js';
 import { installSchemaCompilers } from './validation.js';
-import { createLogger } from './logger.js';
+import { createLogger, logControllerFor } from './logger.js';
+import { ensureDevInstance, listenOrExplain } from './dev-instance.js';
 import { buildPublicApp, securityHeaders } from './public.js';
 import { InProcessLocks } from '../common/locks.js';
 import { addJsonParser } from '../common/json-body.js';
@@ -46,6 +47,7 @@ import { InProcessHub, type RealtimeHub } from '../realtime/hub.js';
 import { realtimeView } from '../realtime/view.js';
 import { opsStatusChecks, smtpConfigured, smtpProbe } from '../ops/status-checks.js';
 import { registerOpsAdminRoutes } from '../ops/admin-routes.js';
+import { registerMailAdminRoutes } from '../mail/admin-routes.js';
 
 export interface Hearth {
   config: HearthConfig;
@@ -169,7 +171,7 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
   const publicApp = await buildPublicApp({ notifications, metrics, realtime, config, registry, logger, checks, bus, perms, storeOf, oauth, auth: { sessions, lockout, limiter: oauth.limiter, mailer, twoFactor: sqliteRegistry, passphraseTokens: sqliteRegistry }, vfs, davLocks, shutdown: shutdown.signal, jobs,
     // avatars in instances/<id>/avatar/, removed with the instance's folder
     settings: { store: sqliteRegistry, avatars: new AvatarStore(join(dataDir, 'instances')) }, transforms: chainTransforms(accountTransforms(async (instance) => (await registry.secrets(instance)).session), fileDocTransforms) });
-  const adminApp = Fastify({ loggerInstance: logger.child({ server: 'admin' }) as FastifyBaseLogger, bodyLimit: 1024 * 1024 });
+  const adminApp = Fastify({ loggerInstance: logger.child({ server: 'admin' }) as FastifyBaseLogger, logController: logControllerFor(config), bodyLimit: 1024 * 1024 });
   adminApp.setErrorHandler(errorHandler);
   addJsonParser(adminApp, 'application/json');
   installSchemaCompilers(adminApp, { serializeResponses: config.server.serializeResponses });
@@ -189,6 +191,7 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
     fsck: (instance, clean) => fsck(vfs.fs, instance, { clean }),
   });
   registerJobsAdminRoutes(adminApp, { registry, engine: jobs.engine, scheduler: jobs.scheduler, bus });
+  registerMailAdminRoutes(adminApp, { dataDir });
   await registerOpsAdminRoutes(adminApp, { metrics, publicDocument: () => publicApp.swagger() as Record<string, unknown>, version: versionInfo(config.dev).version, exampleInstance: config.dev ? config.devInstance : 'alice.example.org' });
   for (const instance of await sqliteRegistry.pendingDestroys()) {
     logger.warn({ domain: instance.domain, instance_id: instance.id }, 'finishing the destroy of an instance that a stop cut short');
@@ -217,39 +220,21 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
   };
 }
 
-/** `hearth serve`: both servers listening, and in --dev the default instance. */
+/** `hearth serve`: both servers listening (ports bound before anything is created or printed), and in --dev the default instance. */
 export async function startHearth(config: HearthConfig): Promise<{ publicUrl: string; adminUrl: string; close(): Promise<void> }> {
   const hearth = await createHearth(config);
-  if (config.dev) await ensureDevInstance(hearth);
-  const publicUrl = await hearth.publicApp.listen({ host: config.server.host, port: config.server.port });
-  const adminUrl = await hearth.adminApp.listen({ host: config.admin.host, port: config.admin.port });
+  let publicUrl: string, adminUrl: string;
+  try {
+    publicUrl = await listenOrExplain(hearth.publicApp, config.server, 'public');
+    adminUrl = await listenOrExplain(hearth.adminApp, config.admin, 'admin');
+    const port = (hearth.publicApp.server.address() as AddressInfo).port;
+    if (config.dev) await ensureDevInstance({ config, registry: hearth.registry, tokens: hearth.tokens, port, adminUrl });
+  } catch (e) {
+    await hearth.close();
+    throw e;
+  }
   hearth.logger.info({ publicUrl, adminUrl }, 'hearth is ready');
   return { publicUrl, adminUrl, close: () => hearth.close() };
-}
-
-async function ensureDevInstance(hearth: Hearth): Promise<void> {
-  // the default dev instance follows --port (hearth.localhost:<port>)
-  const { devInstance, server } = hearth.config;
-  const domain = devInstance === 'hearth.localhost:8080' && server.port !== 8080 && server.port !== 0 ? `hearth.localhost:${server.port}` : devInstance;
-  if (await hearth.registry.get(domain)) return;
-  const passphrase = randomBytes(12).toString('base64url');
-  const instance = await hearth.registry.create({ domain, passphrase, publicName: 'Hearth owner' });
-  const token = await hearth.tokens.issue(instance, { aud: 'cli', sub: 'cli', scope: 'io.cozy.contacts io.cozy.notes' });
-  const url = `http://${domain}`;
-  process.stdout.write(
-    [
-      '',
-      `  A new instance was created for ${url}`,
-      `  Owner passphrase (shown once, keep it): ${passphrase}`,
-      '',
-      '  A CLI token for io.cozy.contacts and io.cozy.notes, valid 30 minutes:',
-      `    ${token}`,
-      '  Get more with:  node bin/hearth.js instances token-cli ' + domain + ' io.cozy.contacts',
-      '  Try it:',
-      `    curl -H "Authorization: Bearer $TOKEN" ${url}/data/io.cozy.contacts/_all_docs`,
-      '',
-    ].join('\n') + '\n',
-  );
 }
 
 /** nodemailer costs ~15 MB of RSS: load it on the first mail, not at start-up. */

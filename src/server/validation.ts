@@ -172,3 +172,16 @@ export function installSchemaCompilers(app: FastifyInstance, options: SchemaOpti
     return lazy(() => fastJson(s as unknown as Parameters<typeof fastJson>[0]), pending);
   });
 }
+
+let fields: Ajv | null = null;
+
+/**
+ * One value checked against a field's schema by the same compiler and sentences as the routes' bodies, for the
+ * checks made outside a route (the CLI's options): the value, or a BadRequest with the field's errorMessage.
+ */
+export function checkField<T>(schema: JsonSchema, value: unknown): T {
+  fields ??= makeAjv({ coerceTypes: false });
+  const validate = fields.compile(schema); // Ajv keeps what it compiled, by schema
+  if (validate(value)) return value as T;
+  throw validationError(schema, 'body', validate.errors ?? []);
+}
