@@ -6,6 +6,7 @@
  * owner's session cookie from the instance's own pages.
  */
 import type { FastifyInstance } from 'fastify';
+import { addJsonParser } from '../common/json-body.js';
 import { APP_PASSWORDS_DOCTYPE, type AppPassword } from '../permissions/app-passwords.js';
 import { requireOwner } from './owner.js';
 import type { AuthDeps } from './routes.js';
@@ -28,7 +29,7 @@ function attributesOf(body: Fields | { data: { attributes: Fields } }): Fields {
 
 export function registerAppPasswordRoutes(app: FastifyInstance, deps: AuthDeps): void {
   const passwords = deps.perms.appPasswords;
-  app.addContentTypeParser(JSONAPI, { parseAs: 'string' }, app.getDefaultJsonParser('error', 'error'));
+  addJsonParser(app, JSONAPI);
   app.post<{ Body: Fields | { data: { attributes: Fields } } }>('/settings/app-passwords', { bodyLimit: 16 * 1024, schema: createAppPassword }, async (req, reply) => {
     const { instance } = await requireOwner(deps, req, 'POST');
     const { label, scope } = attributesOf(req.body);

@@ -6,7 +6,7 @@
 import type { FastifyInstance } from 'fastify';
 import { randomBytes } from 'node:crypto';
 import type { Instance } from '../instances/types.js';
-import { CSS, esc, langOf, type Lang } from './login-page.js';
+import { CSS, esc, ICON_LINK, langOf, type Lang } from './login-page.js';
 import { home } from './schemas.js';
 import { currentSession, type SessionDeps } from './session-http.js';
 
@@ -22,7 +22,7 @@ function page(lang: Lang, instance: Instance, sessions: number, nonce: string): 
   const name = instance.publicName ?? instance.domain;
   return `<!doctype html>
 <html lang="${lang}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<title>${esc(s.title)} · ${esc(name)}</title><style nonce="${nonce}">${CSS}</style></head>
+${ICON_LINK}<title>${esc(s.title)} · ${esc(name)}</title><style nonce="${nonce}">${CSS}</style></head>
 <body><main><h1>${esc(s.hello.replace('{name}', name))}</h1>
 <p>${esc(s.body.replace('{domain}', instance.domain))}</p><p>${esc(s.sessions.replace('{n}', String(sessions)))}</p>
 <p><a id="security" href="/auth/security">${esc(s.security)}</a></p>
@@ -37,9 +37,9 @@ export function registerHome(app: FastifyInstance, deps: SessionDeps): void {
     if (!session) return reply.code(303).header('Location', '/auth/login').send();
     const nonce = randomBytes(16).toString('base64');
     return reply
-      .header('Content-Security-Policy', `default-src 'none'; script-src 'nonce-${nonce}'; style-src 'nonce-${nonce}'; connect-src 'self'; base-uri 'none'; frame-ancestors 'none'`)
+      .header('Content-Security-Policy', `default-src 'none'; script-src 'nonce-${nonce}'; style-src 'nonce-${nonce}'; img-src 'self'; connect-src 'self'; base-uri 'none'; frame-ancestors 'none'`)
       .header('Cache-Control', 'no-store')
       .type('text/html; charset=utf-8')
-      .send(page(langOf(instance.locale), instance, deps.sessions.list(instance).length, nonce));
+      .send(page(langOf(instance.locale), instance, deps.sessions.list(instance, 'web').length, nonce));
   });
 }

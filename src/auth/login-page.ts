@@ -7,7 +7,7 @@ const STRINGS = {
   en: {
     title: 'Log in', heading: 'Log in to {name}', label: 'Passphrase', submit: 'Log in', working: 'Checking…',
     wrong: 'Wrong passphrase. {n} attempt(s) left before logins are locked.',
-    locked: 'Too many failed attempts: logins are locked until {time} (in about {min} min). The owner can unlock now with `hearth instances modify --unlock {domain}`.',
+    locked: 'Too many failed attempts: logins are locked until {time} (in about {min} min). If you forgot your passphrase, choosing a new one (“Forgot your passphrase?”) lifts the lock at once.',
     rate: 'Too many login attempts: try again in {s} seconds.',
     csrf: 'This form has expired: reload the page and try again.',
     missing: 'Type your passphrase.',
@@ -18,7 +18,7 @@ const STRINGS = {
   fr: {
     title: 'Connexion', heading: 'Se connecter à {name}', label: 'Phrase de passe', submit: 'Se connecter', working: 'Vérification…',
     wrong: 'Phrase de passe incorrecte. Encore {n} essai(s) avant le blocage des connexions.',
-    locked: "Trop d'échecs : les connexions sont bloquées jusqu'à {time} (environ {min} min). La personne propriétaire peut débloquer dès maintenant avec `hearth instances modify --unlock {domain}`.",
+    locked: "Trop d'échecs : les connexions sont bloquées jusqu'à {time} (environ {min} min). Si vous avez oublié votre phrase de passe, en choisir une nouvelle (« Phrase de passe oubliée ? ») lève le blocage aussitôt.",
     rate: 'Trop de tentatives de connexion : réessayez dans {s} secondes.',
     csrf: 'Ce formulaire a expiré : rechargez la page et réessayez.',
     missing: 'Saisissez votre phrase de passe.',
@@ -53,6 +53,9 @@ export interface LoginPage {
   error: string | null;
 }
 
+/** The pages' icon (auth/favicon.ts serves it). */
+export const ICON_LINK = '<link rel="icon" href="/favicon.ico" sizes="16x16 32x32 48x48">';
+
 export const CSS = `*{box-sizing:border-box}body{margin:0;padding:1.5rem 0;min-height:100vh;display:grid;place-items:center;font:16px/1.5 system-ui,sans-serif;background:#f4f5f7;color:#1d2330}
 main{width:min(24rem,100% - 2rem);background:#fff;padding:2rem;border-radius:12px;box-shadow:0 2px 12px #0002}
 h1{font-size:1.4rem;margin:0 0 1.5rem}label{display:block;font-weight:600;margin-bottom:.4rem}
@@ -83,7 +86,7 @@ export function renderLoginPage(o: LoginPage): string {
   const err = o.error ? esc(o.error) : '';
   return `<!doctype html>
 <html lang="${o.lang}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<meta name="referrer" content="no-referrer"><title>${esc(s.title)} · ${esc(o.name)}</title><style nonce="${o.nonce}">${CSS}</style></head>
+<meta name="referrer" content="no-referrer">${ICON_LINK}<title>${esc(s.title)} · ${esc(o.name)}</title><style nonce="${o.nonce}">${CSS}</style></head>
 <body><main><h1>${esc(s.heading.replace('{name}', o.name))}</h1>
 <p id="error" class="err" role="alert" aria-live="assertive">${err}</p>
 <noscript><p class="err">${esc(s.nojs)}</p></noscript>

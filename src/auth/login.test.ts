@@ -104,6 +104,27 @@ describe('login and sessions', () => {
     expect((await sessions(a.cookie)).status).toBe(401);
     expect((await h.req('DELETE', '/auth/login', { headers: { cookie: a.cookie } })).status).toBe(401);
   });
+
+  it('refuses a logout sent with the cookie from another origin (CSRF), as the other cookie-authenticated writes', async () => {
+    const a = await login();
+    const b = await login();
+    const evil = { origin: 'https://evil.example' };
+    const app = { origin: `http://drive.${h.domain}` };
+    const crossSite = { 'sec-fetch-site': 'cross-site' };
+    for (const headers of [evil, app, crossSite]) {
+      const others = await h.req('DELETE', '/auth/login/others', { headers: { cookie: a.cookie, ...headers } });
+      expect(others.status).toBe(403);
+      expect(others.body.errors[0].detail).toContain('the session cookie alone is accepted from the pages of');
+      expect((await h.req('DELETE', '/auth/login', { headers: { cookie: a.cookie, ...headers } })).status).toBe(403);
+    }
+    expect((await sessions(a.cookie)).status).toBe(200);
+    expect((await sessions(b.cookie)).status).toBe(200);
+    const same = { origin: `http://${h.domain}`, 'sec-fetch-site': 'same-origin' };
+    expect((await h.req('DELETE', '/auth/login/others', { headers: { cookie: a.cookie, ...same } })).status).toBe(204);
+    expect((await sessions(b.cookie)).status).toBe(401);
+    expect((await h.req('DELETE', '/auth/login', { headers: { cookie: a.cookie, ...same } })).status).toBe(204);
+    expect((await sessions(a.cookie)).status).toBe(401);
+  });
 });
 
 describe('refusals', () => {
@@ -150,7 +171,10 @@ describe('refusals', () => {
     const r = await postLogin({ passphrase: good });
     expect(r.status).toBe(429);
     expect(Number(r.headers['retry-after'])).toBeGreaterThan(800);
-    expect(r.text).toContain('hearth instances modify --unlock');
+    // a visitor gets a human way on, not an operator's command
+    expect(r.text).toContain('If you forgot your passphrase, choosing a new one (“Forgot your passphrase?”) lifts the lock at once.');
+    expect(r.text).not.toContain('hearth instances');
+    expect(r.text).not.toContain('`');
     expect(cookieOf(r)).toBe('');
     const auth = 'Basic ' + Buffer.from('admin:admin-secret').toString('base64');
     const unlock = await h.hearth.adminApp.inject({ method: 'PATCH', url: `/instances/${encodeURIComponent(h.domain)}`, payload: { unlock: true }, headers: { authorization: auth } });

@@ -3,14 +3,14 @@
  * passphrase (onboarding and reset; derived in the browser with the login page's code, a
  * strength meter), asking for a reset link, and short message pages (link sent, link expired…).
  */
-import { CSS, DERIVE_JS, esc, type Lang } from './login-page.js';
+import { CSS, DERIVE_JS, esc, ICON_LINK, type Lang } from './login-page.js';
 
 const STRINGS = {
   en: {
     chooseTitle: 'Choose your passphrase', chooseHeading: 'Choose the passphrase of {name}',
     newLabel: 'New passphrase', confirmLabel: 'Confirm the passphrase', save: 'Save the passphrase', working: 'Saving…',
     tooShort: 'The passphrase needs at least 8 characters.', mismatch: 'The two passphrases differ.',
-    strength: 'Strength', weak: 'weak', fair: 'fair', strong: 'strong',
+    strength: 'Strength:', weak: 'weak', fair: 'fair', strong: 'strong',
     hint: 'A few unrelated words make a long passphrase that is easy to remember.',
     nojs: 'This page needs JavaScript: your passphrase is derived in your browser and never sent in clear.',
     nocrypto: 'Your browser cannot derive the passphrase on this page (it needs HTTPS).',
@@ -20,6 +20,8 @@ const STRINGS = {
     resetText: 'We can send a link to choose a new passphrase to the e-mail address of this instance. The link is valid for 15 minutes.',
     resetButton: 'Send me a link',
     sentTitle: 'Check your mailbox', sent: 'If this instance has an e-mail address, a link to choose a new passphrase was sent to it. It is valid for 15 minutes.',
+    sentNext: 'Nothing after a few minutes? Look in your spam folder, then send the link again. If this instance has no e-mail address, ask the administrator of this server to help you in.',
+    resend: 'Send the link again', backLogin: 'Back to the login page',
     rate: 'Too many requests: try again in {s} seconds.',
     badRegister: 'This link is not valid (anymore): the passphrase may already be chosen. Log in, or ask the administrator for a new link.',
     badRenew: 'This link has expired or was already used.', askAgain: 'Ask for a new link', login: 'Log in',
@@ -31,7 +33,7 @@ const STRINGS = {
     chooseTitle: 'Choisissez votre phrase de passe', chooseHeading: 'Choisissez la phrase de passe de {name}',
     newLabel: 'Nouvelle phrase de passe', confirmLabel: 'Confirmez la phrase de passe', save: 'Enregistrer la phrase de passe', working: 'Enregistrement…',
     tooShort: 'La phrase de passe doit compter au moins 8 caractères.', mismatch: 'Les deux phrases de passe diffèrent.',
-    strength: 'Robustesse', weak: 'faible', fair: 'moyenne', strong: 'forte',
+    strength: 'Robustesse :', weak: 'faible', fair: 'moyenne', strong: 'forte',
     hint: 'Quelques mots sans rapport entre eux font une longue phrase de passe facile à retenir.',
     nojs: "Cette page a besoin de JavaScript : votre phrase de passe est dérivée dans votre navigateur et n'est jamais envoyée en clair.",
     nocrypto: 'Votre navigateur ne peut pas dériver la phrase de passe sur cette page (il faut HTTPS).',
@@ -41,6 +43,8 @@ const STRINGS = {
     resetText: "Nous pouvons envoyer un lien pour choisir une nouvelle phrase de passe à l'adresse e-mail de cette instance. Le lien est valable 15 minutes.",
     resetButton: "M'envoyer un lien",
     sentTitle: 'Consultez votre messagerie', sent: 'Si cette instance a une adresse e-mail, un lien pour choisir une nouvelle phrase de passe lui a été envoyé. Il est valable 15 minutes.',
+    sentNext: "Rien après quelques minutes ? Regardez dans vos courriers indésirables, puis renvoyez le lien. Si cette instance n'a pas d'adresse e-mail, demandez de l'aide à l'administrateur de ce serveur.",
+    resend: 'Renvoyer le lien', backLogin: 'Retour à la page de connexion',
     rate: 'Trop de demandes : réessayez dans {s} secondes.',
     badRegister: "Ce lien n'est pas (ou plus) valable : la phrase de passe est peut-être déjà choisie. Connectez-vous, ou demandez un nouveau lien à l'administrateur.",
     badRenew: 'Ce lien a expiré ou a déjà servi.', askAgain: 'Demander un nouveau lien', login: 'Se connecter',
@@ -77,7 +81,7 @@ catch(x){b.disabled=false;e.textContent=d.nocrypto;}});})();`;
 function shell(lang: Lang, nonce: string, title: string, name: string, body: string, script = ''): string {
   return `<!doctype html>
 <html lang="${lang}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<meta name="referrer" content="no-referrer"><title>${esc(title)} · ${esc(name)}</title><style nonce="${nonce}">${CSS}
+<meta name="referrer" content="no-referrer">${ICON_LINK}<title>${esc(title)} · ${esc(name)}</title><style nonce="${nonce}">${CSS}
 ${EXTRA_CSS}</style></head>
 <body><main>${body}</main>${script ? `<script nonce="${nonce}">${script}</script>` : ''}</body></html>`;
 }
@@ -130,6 +134,16 @@ export function renderResetPage(o: { lang: Lang; name: string; nonce: string; cs
 <button type="submit">${t('resetButton')}</button></form>
 <a class="below" href="/auth/login">${t('login')}</a>`;
   return shell(o.lang, o.nonce, passphraseText(o.lang, 'resetTitle'), o.name, body);
+}
+
+/** After a reset was asked: what happens next, a way to ask again, and the way back to the login page. */
+export function renderSentPage(o: { lang: Lang; name: string; nonce: string; csrf: string }): string {
+  const t = (k: PassphraseText) => esc(passphraseText(o.lang, k));
+  const body = `<h1>${t('sentTitle')}</h1><p role="status">${t('sent')}</p><p>${t('sentNext')}</p>
+<form method="post" action="/auth/passphrase_reset"><input type="hidden" name="csrf_token" value="${esc(o.csrf)}">
+<button type="submit">${t('resend')}</button></form>
+<a class="below" href="/auth/login">${t('backLogin')}</a>`;
+  return shell(o.lang, o.nonce, passphraseText(o.lang, 'sentTitle'), o.name, body);
 }
 
 /** A page with a heading, a message and an optional link button. */

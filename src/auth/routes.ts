@@ -10,7 +10,7 @@ import { instanceOf } from '../data/http/context.js';
 import type { Instance, InstanceRegistry, PassphraseTokenStore, TwoFactorStore } from '../instances/types.js';
 import type { Mailer } from '../mail/mailer.js';
 import type { PermissionResolver } from '../permissions/resolve.js';
-import { enforceLimit, LOGIN_LOCKOUT, type LockOut, type RateLimiter } from '../limits/index.js';
+import { enforceLimit, LOGIN_LOCKOUT, type LoginLockOut, type RateLimiter } from '../limits/index.js';
 import { csrfForForm, csrfValid } from './csrf.js';
 import { parseFormBodies, requestHost, safeRedirect, withoutCors } from './http.js';
 import { langOf, message, renderLoginPage, type MessageKey } from './login-page.js';
@@ -19,6 +19,7 @@ import type { Session, SessionStore } from './sessions.js';
 import { completeLogin, currentSession, sessionCookie } from './session-http.js';
 import { beginTwoFactor, registerTwoFactorRoutes } from './twofactor-routes.js';
 import { registerHome } from './home.js';
+import { registerFavicon } from './favicon.js';
 import { registerPassphraseRoutes } from './passphrase-routes.js';
 import { registerSecurityPage } from './security-routes.js';
 import { requireOwner } from './owner.js';
@@ -29,8 +30,8 @@ export interface AuthDeps {
   registry: InstanceRegistry;
   sessions: SessionStore;
   limiter: RateLimiter;
-  /** Built with LOGIN_LOCKOUT; keyed by instance id. */
-  lockout: LockOut;
+  /** Built with LOGIN_LOCKOUT (per client address) and LOGIN_LOCKOUT_SOURCES (per instance). */
+  lockout: LoginLockOut;
   /** Sends the two-factor mail codes. */
   mailer: Mailer;
   /** The owner's second factor (the SQLite registry). */
@@ -45,9 +46,9 @@ export { currentSession };
 
 const SESSIONS_DOCTYPE = 'io.cozy.sessions';
 
+/** The session a logout acts on, checked as the other cookie-authenticated writes (owner.ts): the cookie alone from the instance's own pages only. */
 async function requireSession(deps: AuthDeps, req: FastifyRequest): Promise<{ instance: Instance; session: Session }> {
-  const instance = instanceOf(req);
-  const session = await currentSession(deps, instance, req);
+  const { instance, session } = await requireOwner(deps, req, 'DELETE');
   if (!session) throw new Unauthorized('no valid session: log in at /auth/login');
   return { instance, session };
 }
@@ -58,7 +59,7 @@ function kdfParams(instance: Instance) {
 
 function jsonApiSession(s: Session) {
   const attributes = { created_at: new Date(s.createdAt).toISOString(), last_seen: new Date(s.lastSeen).toISOString(),
-    expires_at: new Date(s.expiresAt).toISOString(), long_run: true, user_agent: s.userAgent, ip: s.ip };
+    expires_at: new Date(s.expiresAt).toISOString(), long_run: true, user_agent: s.userAgent, ip: s.ip, kind: s.kind };
   return { type: SESSIONS_DOCTYPE, id: s.id, attributes, links: { self: `/settings/sessions/${s.id}` } };
 }
 
@@ -99,17 +100,17 @@ async function login(deps: AuthDeps, req: FastifyRequest, reply: FastifyReply): 
     const secs = Math.max(1, Math.ceil((until - Date.now()) / 1000));
     return fail(429, 'locked', { time: new Date(until).toISOString().slice(0, 16).replace('T', ' ') + ' UTC', min: Math.ceil(secs / 60), domain: instance.domain }, secs);
   };
-  const status = deps.lockout.status(instance.id);
+  const status = deps.lockout.status(instance.id, req.ip);
   if (status.locked && status.until !== null) return locked(status.until);
   if (!isDerivedPassphrase(body.passphrase)) return fail(400, 'missing');
   if (!(await deps.registry.checkPassphrase(instance, body.passphrase))) {
-    const after = deps.lockout.failure(instance.id);
+    const after = deps.lockout.failure(instance.id, req.ip);
     if (after.locked && after.until !== null) return locked(after.until);
     return fail(401, 'wrong', { n: LOGIN_LOCKOUT.threshold - after.failures });
   }
   // With two-factor authentication the passphrase step does not reset the lock-out: the second step's failures count too.
   if (await beginTwoFactor(deps, req, reply, instance, { json, lang, redirect: body.redirect })) return reply;
-  deps.lockout.success(instance.id);
+  deps.lockout.success(instance.id, req.ip);
   return completeLogin(deps, req, reply, instance, json, body.redirect);
 }
 
@@ -153,6 +154,7 @@ async function authPlugin(app: FastifyInstance, deps: AuthDeps): Promise<void> {
 export function registerAuthRoutes(app: FastifyInstance, deps: AuthDeps): void {
   void app.register(async (auth) => authPlugin(auth, deps));
   registerHome(app, deps);
+  registerFavicon(app);
   app.get('/settings/passphrase', { schema: S.kdfParams }, async (req) => kdfParams(instanceOf(req)));
   // cozy-stack's prelogin (Bitwarden's field names) plus the same fields as /settings/passphrase.
   app.get('/public/prelogin', { schema: S.prelogin }, async (req) => {

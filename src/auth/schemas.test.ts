@@ -45,10 +45,32 @@ describe('auth route schemas', () => {
     expect(made.body.data.attributes).toMatchObject({ label: 'rclone', scope: 'io.cozy.files', password: expect.any(String) });
   });
 
-  it('refuse a new passphrase that is not a derived one before the credentials are checked', async () => {
+  it('refuse a new passphrase that is not a derived one, or bad iterations, before the credentials are checked', async () => {
     const res = await h.req('PUT', '/settings/passphrase', { body: { current_passphrase: 'x', new_passphrase: 'my clear passphrase' } });
     expect(res.status).toBe(400);
     expect(res.body.errors[0].detail).toBe('"new_passphrase" must be a derived passphrase (see GET /settings/passphrase)');
+    const derived = 'q3nKJ0sWgM0pMXJ7xW1m8oG4pQWbX7mEo0lH9l2kQ1Y=';
+    for (const iterations of [12, 1e9, 'many', '999', 1000.5]) {
+      const bad = await h.req('PUT', '/settings/passphrase', { body: { current_passphrase: derived, new_passphrase: derived, iterations } });
+      expect(bad.status, String(iterations)).toBe(400);
+      expect(bad.body.errors[0].detail).toBe('"iterations" must be an integer between 1000 and 10000000');
+    }
+    // a form sends digits: the onboarding form's iterations are checked the same way
+    const form = await h.req('POST', '/settings/passphrase', { raw: `register_token=x&passphrase=${encodeURIComponent(derived)}&iterations=12`, headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    expect(form.status).toBe(400);
+    expect(form.body.errors[0].detail).toBe('"iterations" must be an integer between 1000 and 10000000');
+    for (const iterations of [100000, '0100000', '']) {
+      expect((await h.req('PUT', '/settings/passphrase', { body: { current_passphrase: derived, new_passphrase: derived, iterations } })).status, String(iterations)).toBe(401);
+    }
+  });
+
+  it('refuse an unknown auth mode with invalid_auth_mode before the credentials are checked', async () => {
+    for (const body of [{ auth_mode: 'sms' }, {}, { auth_mode: 2 }]) {
+      const res = await h.req('PUT', '/settings/instance/auth_mode', { body });
+      expect(res.status, JSON.stringify(body)).toBe(400);
+      expect(res.body.errors[0]).toMatchObject({ title: 'invalid_auth_mode', detail: 'auth_mode must be "basic" or "two_factor_mail"' });
+    }
+    expect((await h.req('PUT', '/settings/instance/auth_mode', { body: { auth_mode: 'two_factor_mail' } })).status).toBe(401);
   });
 
   it('answer through their response schemas: the sessions list in JSON-API, the prelogin with every field', async () => {

@@ -25,7 +25,14 @@ const derived = (description: string): JsonSchema => field(`${description}: a st
 const formBody = (properties: Record<string, JsonSchema>): JsonSchema => ({ description: `A form (${FORM}) or JSON`, properties, additionalProperties: true });
 const csrf = field('The CSRF token of the form (forms only; JSON bodies need none)');
 const redirectField = field('Where to go after login (one of the instance\'s app addresses)');
-const iterations = field('The PBKDF2 iterations the client used, an integer (default: the instance\'s)');
+const MIN_ITERATIONS = 1000;
+const MAX_ITERATIONS = 10_000_000;
+/** Checked here for forms too: the routes answered a bad value with a JSON 400 before the schemas as well. */
+const iterations: JsonSchema = {
+  description: 'The PBKDF2 iterations the client used (default: the instance\'s)', example: 100000,
+  anyOf: [{ type: 'integer', minimum: MIN_ITERATIONS, maximum: MAX_ITERATIONS }, { type: 'string', pattern: `^(?:|0*(?:[1-9]\\d{3,6}|${MAX_ITERATIONS}))$` }],
+  errorMessage: `"iterations" must be an integer between ${MIN_ITERATIONS} and ${MAX_ITERATIONS}`,
+};
 const JSON_ANSWER = 'With a JSON body, JSON answers';
 
 const kdf: JsonSchema = {
@@ -37,6 +44,10 @@ const kdf: JsonSchema = {
 export const home: RouteSchema = {
   summary: 'Redirects to the home app, the login page or the onboarding', tags: auth,
   response: { 200: html('The home page (with a session)'), 303: redirect('To the login page') },
+};
+export const favicon: RouteSchema = {
+  summary: 'The pages\' icon (an ICO of 16, 32 and 48 pixel PNGs)', tags: ['public'],
+  response: { 200: content('The icon', ['image/x-icon']) },
 };
 export const kdfParams: RouteSchema = {
   summary: 'The KDF parameters a client uses to derive the passphrase it sends', tags: settings,
@@ -66,28 +77,31 @@ export const loginPage: RouteSchema = {
   response: { 200: html('The login page'), 303: redirect('Already logged in: to the redirect') },
 };
 export const login: RouteSchema = {
-  summary: 'Logs the owner in (form: passphrase, redirect): a session cookie and a redirect, or a two-factor step', tags: auth,
+  summary: 'Logs the owner in (form: passphrase, redirect): a session cookie and a redirect, or a redirect (303) to the two-factor page', tags: auth,
   body: formBody({ passphrase: derived('The derived passphrase (GET /settings/passphrase says how)'), redirect: redirectField, csrf_token: csrf }),
   response: {
-    200: { description: `The two-factor step: its page, or ${JSON_ANSWER} {two_factor_token}; logged in with JSON: {redirect}`, content: { 'text/html': { schema: { type: 'string', 'x-serialize': false } }, 'application/json': { schema: passThrough('{two_factor_token}') } } },
-    303: redirect('Logged in: the session cookie, to the redirect'),
+    200: passThrough(`${JSON_ANSWER}: {two_factor_token} for the two-factor step, or {redirect} once logged in (the session cookie)`),
+    303: redirect('Logged in: the session cookie, to the redirect; or to the two-factor page'),
   },
 };
 export const logout: RouteSchema = {
-  summary: 'Logs the current session out (needs the app token and the session cookie)', tags: auth,
+  summary: 'Logs the current session out (the session cookie from the instance\'s own pages, or with an app token; another Origin is refused)', tags: auth,
   response: { 204: noContent('Logged out: the cookie is cleared') },
 };
-export const logoutOthers: RouteSchema = { summary: 'Logs out every other session of the owner', tags: auth, response: { 204: noContent('Logged out') } };
+export const logoutOthers: RouteSchema = { summary: 'Logs out every other session of the owner (same Origin check as DELETE /auth/login)', tags: auth, response: { 204: noContent('Logged out') } };
 
 // ---- two-factor ----
 
 export const twoFactorPage: RouteSchema = {
-  summary: 'The two-factor passcode page (HTML)', tags: auth,
-  querystring: query({ two_factor_token: 'The token the login step gave', redirect: redirectField }),
+  summary: 'The two-factor passcode page (HTML); the form posts of the login land here (Post/Redirect/Get)', tags: auth,
+  querystring: query({
+    two_factor_token: 'The token the login step gave', redirect: redirectField,
+    error: field('wrong, missing or mail_rate: the message to show'), left: field('With error=wrong: the attempts left before the lock-out'),
+  }),
   response: { 200: html('The passcode page'), 303: redirect('No valid token: to the login page') },
 };
 export const twoFactorLogin: RouteSchema = {
-  summary: 'Second login step: the two-factor token and a passcode (TOTP, mailed or recovery code) give the session', tags: auth,
+  summary: 'Second login step: the two-factor token and a passcode (TOTP, mailed or recovery code) give the session; a wrong code redirects (303) to the page', tags: auth,
   body: formBody({
     two_factor_token: field('The token the login step gave (forms: two-factor-token)'), two_factor_passcode: field('The passcode or a recovery code (forms: two-factor-passcode)'),
     redirect: redirectField, csrf_token: csrf,
@@ -109,13 +123,14 @@ export const twoFactorOff: RouteSchema = {
   body: { properties: { passphrase: passphraseField }, additionalProperties: true },
   response: { 204: noContent('Two-factor is off') },
 };
+const AUTH_MODE = 'auth_mode must be "basic" or "two_factor_mail"';
 export const authMode: RouteSchema = {
   summary: 'Sets the auth mode (basic or two_factor_mail; the mail mode is confirmed with a mailed code)', tags: settings,
-  // the route refuses a bad mode itself, with the error code invalid_auth_mode
   body: {
-    additionalProperties: true,
+    type: 'object', required: ['auth_mode'], additionalProperties: true, errorMessage: AUTH_MODE, errorCode: 'invalid_auth_mode',
     properties: {
-      auth_mode: field('basic or two_factor_mail (two_factor_totp: enrol with POST /settings/twofactor/totp)', 'two_factor_mail'),
+      // two_factor_totp passes: the route says how to enrol an authenticator app
+      auth_mode: { enum: ['basic', 'two_factor_mail', 'two_factor_totp'], description: 'basic or two_factor_mail (two_factor_totp: enrol with POST /settings/twofactor/totp)', errorMessage: AUTH_MODE },
       passphrase: derived('To go back to basic: the derived passphrase'),
       two_factor_activation_code: field('two_factor_mail, second step: the mailed code (without it, a code is mailed)'),
     },
@@ -178,11 +193,14 @@ export const security: RouteSchema = {
 
 const session = resource('io.cozy.sessions', {
   type: 'object', additionalProperties: true,
-  properties: { created_at: { type: 'string' }, last_seen: { type: 'string' }, expires_at: { type: 'string' }, long_run: { type: 'boolean' }, user_agent: { type: ['string', 'null'] }, ip: { type: ['string', 'null'] } },
+  properties: {
+    created_at: { type: 'string' }, last_seen: { type: 'string' }, expires_at: { type: 'string' }, long_run: { type: 'boolean' }, user_agent: { type: ['string', 'null'] }, ip: { type: ['string', 'null'] },
+    kind: { type: 'string', enum: ['web', 'app-token'], description: 'web (a browser) or app-token (the session of a command-line app token)' },
+  },
 });
 const count = { meta: { type: 'object', properties: { count: { type: 'integer' } } } };
 export const sessions: RouteSchema = {
-  summary: 'The owner\'s open sessions (JSON-API)', tags: settings,
+  summary: 'The owner\'s open sessions (JSON-API); attributes.kind is web (a browser) or app-token (the session of a command-line app token)', tags: settings,
   response: { 200: jsonApi('The sessions', { type: 'array', items: session }, count) },
 };
 export const currentSession: RouteSchema = { summary: 'The session of this request (JSON-API)', tags: settings, response: { 200: jsonApi('The session', session) } };

@@ -6,7 +6,7 @@
  * with the login page's code, never sent in clear.
  */
 import type { AuthMode } from '../instances/types.js';
-import { CSS, DERIVE_JS, esc, type Lang } from './login-page.js';
+import { CSS, DERIVE_JS, esc, ICON_LINK, type Lang } from './login-page.js';
 
 const STRINGS = {
   en: {
@@ -33,6 +33,8 @@ const STRINGS = {
     tooShort: 'The new passphrase needs at least 8 characters.', mismatch: 'The two new passphrases differ.',
     sessionsHeading: 'Sessions', one: 'Only this session is open.', many: '{n} sessions are open, this one included.',
     logoutOthers: 'Log out the other sessions', othersDone: 'The other sessions were logged out.',
+    appOne: 'Apart from your browsers, one session belongs to an app token made on the command line; logging out the other sessions ends it too.',
+    appMany: 'Apart from your browsers, {n} sessions belong to app tokens made on the command line; logging out the other sessions ends them too.',
     errCode: 'Wrong code: type the code your authenticator app shows now.',
     errPass: 'Wrong passphrase. Failed attempts count towards the lock-out of logins.',
     errRate: 'Too many attempts: try again in {s} seconds.', errRateMin: 'Too many attempts: try again in {m} minutes.',
@@ -65,6 +67,8 @@ const STRINGS = {
     tooShort: 'La nouvelle phrase de passe doit compter au moins 8 caractères.', mismatch: 'Les deux nouvelles phrases de passe diffèrent.',
     sessionsHeading: 'Sessions', one: 'Seule cette session est ouverte.', many: '{n} sessions sont ouvertes, celle-ci comprise.',
     logoutOthers: 'Déconnecter les autres sessions', othersDone: 'Les autres sessions ont été déconnectées.',
+    appOne: "En plus de vos navigateurs, une session appartient à un jeton d'application créé en ligne de commande ; déconnecter les autres sessions y met fin aussi.",
+    appMany: "En plus de vos navigateurs, {n} sessions appartiennent à des jetons d'application créés en ligne de commande ; déconnecter les autres sessions y met fin aussi.",
     errCode: 'Code incorrect : saisissez le code que votre application d’authentification affiche maintenant.',
     errPass: 'Phrase de passe incorrecte. Les échecs comptent pour le blocage des connexions.',
     errRate: 'Trop de tentatives : réessayez dans {s} secondes.', errRateMin: 'Trop de tentatives : réessayez dans {m} minutes.',
@@ -82,6 +86,8 @@ export function securityText(lang: Lang, key: Text): string {
 }
 
 export const sessionsText = (lang: Lang, n: number): string => (n <= 1 ? STRINGS[lang].one : STRINGS[lang].many.replace('{n}', String(n)));
+/** The sessions of command-line app tokens, listed apart from the browsers'. */
+export const appSessionsText = (lang: Lang, n: number): string => (n === 0 ? '' : n === 1 ? STRINGS[lang].appOne : STRINGS[lang].appMany.replace('{n}', String(n)));
 
 const EXTRA_CSS = `main{width:min(34rem,100% - 2rem)}h1{margin-bottom:.2rem}p.sub{opacity:.75;margin-bottom:0}section{border-top:1px solid #d5d9e2;margin-top:1.5rem;padding-top:1.25rem}
 h2{font-size:1.15rem;margin:0 0 .75rem}h3{font-size:1rem;margin:1.25rem 0 .5rem}h3:focus{outline:none}p{margin:0 0 .75rem}
@@ -119,7 +125,8 @@ const label=b.textContent;try{await run({f,bad,ok,busy:()=>{b.disabled=true;b.te
 catch(x){bad(x.message,x.field&&f.dataset.field?$(f.dataset.field):null);}
 finally{b.disabled=false;b.textContent=label;if(!document.activeElement||document.activeElement===document.body)b.focus();}});}
 async function derived(pw,f){if(!window.crypto||!crypto.subtle)throw new Error(T.nocrypto);return derive(pw,f.dataset.salt,Number(f.dataset.iterations));}
-async function count(){try{const j=await call('GET','/settings/sessions');const n=j.meta.count;$('sessions-count').textContent=n<=1?T.one:T.many.replace('{n}',String(n));}catch(x){}}
+async function count(){try{const j=await call('GET','/settings/sessions');const web=j.data.filter((s)=>s.attributes.kind!=='app-token').length,app=j.data.length-web;
+$('sessions-count').textContent=web<=1?T.one:T.many.replace('{n}',String(web));const a=$('app-sessions');a.hidden=app===0;a.textContent=app===0?'':app===1?T.appOne:T.appMany.replace('{n}',String(app));}catch(x){}}
 const NS='http://www.w3.org/2000/svg';
 function qr(markup){const src=new DOMParser().parseFromString(markup,'image/svg+xml').documentElement;
 if(src.namespaceURI!==NS||src.localName!=='svg')return null;const s=document.createElementNS(NS,'svg');
@@ -134,6 +141,7 @@ catch(x){err.textContent=x.message;}finally{start.disabled=false;if(!$('tf-basic
 if($('totp-confirm'))form('totp-confirm',async({bad,busy})=>{const c=$('totp-code'),code=c.value.replace(/\\s+/g,'');
 if(!/^\\d{6}$/.test(code))return bad(T.codeMissing,c);busy();const j=await call('POST','/settings/twofactor/totp/confirm',{code});
 const list=$('recovery-codes');list.replaceChildren(...j.recovery_codes.map((t)=>{const li=document.createElement('li');li.textContent=t;return li;}));
+const m=$('tf-mode');m.textContent=T.two_factor_totp;m.classList.add('on');
 c.value='';$('totp-setup').hidden=true;$('totp-codes').hidden=false;$('codes-heading').focus();});
 const doneBtn=$('codes-done');if(doneBtn)doneBtn.addEventListener('click',()=>location.reload());
 if($('tf-off'))form('tf-off',async({f,bad,busy})=>{const p=$('tf-pass');if(!p.value)return bad(T.missingPass,p);busy();
@@ -153,7 +161,10 @@ export interface SecurityPage {
   domain: string;
   nonce: string;
   mode: AuthMode;
+  /** The browser sessions. */
   sessions: number;
+  /** The sessions of command-line app tokens. */
+  appSessions: number;
   salt: string;
   iterations: number;
 }
@@ -193,10 +204,11 @@ ${alerts('totp-confirm')}<button type="submit">${t('confirm')}</button></form><a
 <button type="submit">${t('passChange')}</button></form></section>`;
   const sessions = `<section aria-labelledby="sessions-heading"><h2 id="sessions-heading">${t('sessionsHeading')}</h2>
 <form id="others" novalidate>${alerts('others')}<p id="sessions-count" aria-live="polite">${esc(sessionsText(o.lang, o.sessions))}</p>
+<p id="app-sessions" class="hint"${o.appSessions ? '' : ' hidden'}>${esc(appSessionsText(o.lang, o.appSessions))}</p>
 <button type="submit" class="secondary">${t('logoutOthers')}</button></form></section>`;
   return `<!doctype html>
 <html lang="${o.lang}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<meta name="referrer" content="no-referrer"><title>${t('title')} · ${esc(o.name)}</title><style nonce="${o.nonce}">${CSS}
+<meta name="referrer" content="no-referrer">${ICON_LINK}<title>${t('title')} · ${esc(o.name)}</title><style nonce="${o.nonce}">${CSS}
 ${EXTRA_CSS}</style></head>
 <body><main><h1>${t('title')}</h1><p class="sub">${esc(o.name)}</p>
 <noscript><p class="err">${t('nojs')}</p></noscript>

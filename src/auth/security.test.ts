@@ -75,6 +75,25 @@ describe('GET /auth/security', () => {
     expect((await h.req('GET', '/auth/security', { headers: { cookie } })).text).toContain('Only this session is open.');
   });
 
+  it('labels the sessions of command-line app tokens and lists them apart from the browsers', async () => {
+    const cookie = await cookieFor(h.instance);
+    const id = /^cozysessid=([0-9a-f]{32})\./.exec(cookie)![1]!;
+    h.hearth.sessions.deleteOthers(h.instance, id);
+    const before = await h.req('GET', '/auth/security', { headers: { cookie } });
+    expect(before.text).toContain('<p id="app-sessions" class="hint" hidden></p>');
+    await h.hearth.appToken(h.instance, 'notes');
+    await h.hearth.appToken(h.instance, 'drive');
+    const page = await h.req('GET', '/auth/security', { headers: { cookie } });
+    expect(page.text).toContain('Only this session is open.');
+    expect(page.text).toContain('<p id="app-sessions" class="hint">Apart from your browsers, 2 sessions belong to app tokens made on the command line; logging out the other sessions ends them too.</p>');
+    const list = await h.req('GET', '/settings/sessions', { headers: { cookie } });
+    expect(list.body.data.map((s: { id: string; attributes: { kind: string } }) => [s.id === id, s.attributes.kind])).toEqual([[true, 'web'], [false, 'app-token'], [false, 'app-token']]);
+    const home = await h.req('GET', '/', { headers: { cookie } });
+    expect(home.text).toContain('Active sessions: 1');
+    expect((await h.req('DELETE', '/auth/login/others', { headers: { cookie } })).status).toBe(204);
+    expect(h.hearth.sessions.list(h.instance).map((s) => s.kind)).toEqual(['web']);
+  });
+
   it('shows the turn-off form when an authenticator app is enrolled', async () => {
     const cookie = await cookieFor(h.instance);
     await store().setTwoFactor(h.instance, { authMode: 'two_factor_totp' });
@@ -128,10 +147,10 @@ describe('GET /auth/security', () => {
       expect(h.hearth.sessions.list(h.instance)).toEqual([]);
       const wrong = await h.req('POST', '/auth/twofactor', { body: { two_factor_token: token, passcode: '000000' } });
       expect(wrong.status).toBe(401);
-      expect(h.hearth.lockout.status(h.instance.id).failures).toBe(1);
+      expect(h.hearth.lockout.status(h.instance.id, '127.0.0.1').failures).toBe(1);
       // The passphrase again: the failure of the code step still counts, and still no session.
       expect((await h.req('POST', '/auth/login', { body: { passphrase: derived } })).status).toBe(200);
-      expect(h.hearth.lockout.status(h.instance.id).failures).toBe(1);
+      expect(h.hearth.lockout.status(h.instance.id, '127.0.0.1').failures).toBe(1);
       expect(h.hearth.sessions.list(h.instance)).toEqual([]);
     } finally {
       await store().setTwoFactor(h.instance, { authMode: 'basic' });

@@ -17,6 +17,12 @@ export const SESSION_MAX_MS = 30 * 24 * 3600 * 1000;
 const TOUCH_EVERY_MS = 60_000;
 export const SESSION_COOKIE = 'cozysessid';
 
+/**
+ * `web`: a browser the owner logged in with; `app-token`: the session an app token made on the
+ * command line (`hearth instances token-app`) is bound to. Both are the owner's, but pages list them apart.
+ */
+export type SessionKind = 'web' | 'app-token';
+
 export interface Session {
   id: string;
   instanceId: string;
@@ -25,6 +31,7 @@ export interface Session {
   expiresAt: number;
   userAgent: string | null;
   ip: string | null;
+  kind: SessionKind;
 }
 
 interface Row {
@@ -35,10 +42,12 @@ interface Row {
   expires_at: number;
   user_agent: string | null;
   ip: string | null;
+  kind: SessionKind;
 }
 
 const toSession = (r: Row): Session => ({
   id: r.id, instanceId: r.instance_id, createdAt: r.created_at, lastSeen: r.last_seen, expiresAt: r.expires_at, userAgent: r.user_agent, ip: r.ip,
+  kind: r.kind === 'app-token' ? 'app-token' : 'web',
 });
 
 export class SessionStore {
@@ -54,16 +63,25 @@ export class SessionStore {
       id TEXT PRIMARY KEY, instance_id TEXT NOT NULL, created_at INTEGER NOT NULL, last_seen INTEGER NOT NULL,
       expires_at INTEGER NOT NULL, user_agent TEXT, ip TEXT);
       CREATE INDEX IF NOT EXISTS sessions_instance ON sessions (instance_id, expires_at);`);
+    const columns = this.db.prepare('PRAGMA table_info(sessions)').all() as Array<{ name: string }>;
+    if (!columns.some((c) => c.name === 'kind')) {
+      // files from before the kinds: app-token sessions were the ones with the CLI's user agent
+      this.db.transaction(() => {
+        this.db.exec("ALTER TABLE sessions ADD COLUMN kind TEXT NOT NULL DEFAULT 'web'");
+        this.db.exec("UPDATE sessions SET kind = 'app-token' WHERE user_agent = 'hearth-cli'");
+      })();
+    }
   }
 
   /** A new session; `ttlMs` is capped at 30 days (tests pass a negative one for an expired session). */
-  create(instance: Instance, meta: { userAgent?: string | null; ip?: string | null } = {}, ttlMs = SESSION_MAX_MS): Session {
+  create(instance: Instance, meta: { userAgent?: string | null; ip?: string | null; kind?: SessionKind } = {}, ttlMs = SESSION_MAX_MS): Session {
     const now = this.now();
     const s: Session = {
       id: randomBytes(16).toString('hex'), instanceId: instance.id, createdAt: now, lastSeen: now,
-      expiresAt: now + Math.min(ttlMs, SESSION_MAX_MS), userAgent: meta.userAgent?.slice(0, 512) ?? null, ip: meta.ip ?? null,
+      expiresAt: now + Math.min(ttlMs, SESSION_MAX_MS), userAgent: meta.userAgent?.slice(0, 512) ?? null, ip: meta.ip ?? null, kind: meta.kind ?? 'web',
     };
-    this.db.prepare('INSERT INTO sessions VALUES (?,?,?,?,?,?,?)').run(s.id, s.instanceId, s.createdAt, s.lastSeen, s.expiresAt, s.userAgent, s.ip);
+    this.db.prepare('INSERT INTO sessions (id, instance_id, created_at, last_seen, expires_at, user_agent, ip, kind) VALUES (?,?,?,?,?,?,?,?)')
+      .run(s.id, s.instanceId, s.createdAt, s.lastSeen, s.expiresAt, s.userAgent, s.ip, s.kind);
     if (Math.random() < 0.01) this.db.prepare('DELETE FROM sessions WHERE expires_at <= ?').run(now); // amortised purge
     return s;
   }
@@ -94,9 +112,11 @@ export class SessionStore {
     this.db.prepare('DELETE FROM sessions WHERE instance_id = ?').run(instance.id);
   }
 
-  list(instance: Instance): Session[] {
+  /** The live sessions of the instance, oldest first; only those of one kind if given. */
+  list(instance: Instance, kind?: SessionKind): Session[] {
     const rows = this.db.prepare('SELECT * FROM sessions WHERE instance_id = ? AND expires_at > ? ORDER BY created_at').all(instance.id, this.now()) as Row[];
-    return rows.map(toSession);
+    const all = rows.map(toSession);
+    return kind ? all.filter((s) => s.kind === kind) : all;
   }
 
   close(): void {

@@ -18,7 +18,10 @@ const setCookies = (r: Res): string[] => [r.headers['set-cookie'] ?? []].flat();
 const cookieOf = (r: Res): string => (setCookies(r).find((c) => c.startsWith('cozysessid=')) ?? '').split(';')[0] as string;
 const form = (fields: Record<string, string>) => new URLSearchParams({ csrf_token: CSRF, ...fields }).toString();
 const formHeaders = { 'content-type': 'application/x-www-form-urlencoded', cookie: `hearth_csrf=${CSRF}` };
-const tokenIn = (html: string) => /name="two-factor-token" value="([^"]+)"/.exec(html)?.[1] ?? '';
+/** The two-factor token of the prompt a form post was sent on to (Post/Redirect/Get). */
+const tokenIn = (r: Res) => new URL(String(r.headers.location ?? ''), 'http://x').searchParams.get('two_factor_token') ?? '';
+/** The page a 303 leads to, on the same host. */
+const follow = (r: Res, domain: string) => h.req('GET', String(r.headers.location), { host: domain });
 
 async function passphraseFor(domain: string): Promise<string> {
   return derivePassphrase('owner-pass', domain, ITER);
@@ -78,11 +81,17 @@ describe('TOTP enrolment and login', () => {
 
   it('asks for the code after the passphrase, then opens the session; the same code is refused again', async () => {
     const step1 = await postLogin(h.domain, `http://drive.${h.domain}/#/x`);
-    expect(step1.status).toBe(200);
+    // Post/Redirect/Get: the prompt is a GET, so a reload or "back" never posts the passphrase again
+    expect(step1.status).toBe(303);
+    expect(step1.headers['cache-control']).toBe('no-store');
+    expect(step1.headers.location).toMatch(/^\/auth\/twofactor\?two_factor_token=[^&]+&redirect=http%3A%2F%2Fdrive\./);
     expect(cookieOf(step1)).toBe('');
-    expect(step1.text).toContain('name="two-factor-passcode"');
-    expect(step1.text).toContain('authenticator app');
-    const token = tokenIn(step1.text);
+    const prompt = await follow(step1, h.domain);
+    expect(prompt.status).toBe(200);
+    expect(prompt.text).toContain('name="two-factor-passcode"');
+    expect(prompt.text).toContain('authenticator app');
+    expect(prompt.text).toContain(`name="redirect" value="http://drive.${h.domain}/#/x"`);
+    const token = tokenIn(step1);
     expect(token).not.toBe('');
     // GET shows the page for a valid token, sends back to the login otherwise.
     expect((await h.req('GET', `/auth/twofactor?two_factor_token=${token}`)).text).toContain('name="two-factor-passcode"');
@@ -93,19 +102,26 @@ describe('TOTP enrolment and login', () => {
     expect(done.status).toBe(303);
     expect(done.headers.location).toBe(`http://drive.${h.domain}/#/x`);
     expect(await isLoggedIn(cookieOf(done), h.domain)).toBe(true);
-    const again = await postCode(h.domain, tokenIn((await postLogin(h.domain)).text), code);
-    expect(again.status).toBe(401);
-    expect(again.text).toContain('Wrong or already used code');
+    const again = await postCode(h.domain, tokenIn(await postLogin(h.domain)), code);
+    expect(again.status).toBe(303);
+    expect(again.headers.location).toContain('&error=wrong&left=');
+    expect((await follow(again, h.domain)).text).toContain('Wrong or already used code');
     expect(cookieOf(again)).toBe('');
+    // the error in the prompt's URL is only one of the page's own messages
+    const forged = await h.req('GET', `/auth/twofactor?two_factor_token=${tokenIn(again)}&error=%3Cscript%3E&left=99`);
+    expect(forged.status).toBe(200);
+    expect(forged.text).toContain('<p id="error" class="err" role="alert" aria-live="assertive"></p>');
+    expect((await h.req('GET', `/auth/twofactor?two_factor_token=${tokenIn(again)}&error=wrong&left=99`)).text).toContain('10 attempt(s) left');
   });
 
   it('accepts a recovery code once', async () => {
-    const token = tokenIn((await postLogin(h.domain)).text);
+    const token = tokenIn(await postLogin(h.domain));
     const ok = await postCode(h.domain, token, recovery[0]!.toUpperCase());
     expect(ok.status).toBe(303);
     expect(await isLoggedIn(cookieOf(ok), h.domain)).toBe(true);
-    const again = await postCode(h.domain, tokenIn((await postLogin(h.domain)).text), recovery[0]!);
-    expect(again.status).toBe(401);
+    const again = await postCode(h.domain, tokenIn(await postLogin(h.domain)), recovery[0]!);
+    expect(again.status).toBe(303);
+    expect(again.headers.location).toContain('&error=wrong');
     expect((await store().twoFactor(h.instance)).recoveryHashes).toHaveLength(9);
   });
 
@@ -149,18 +165,21 @@ describe('wrong codes', () => {
     await store().setTwoFactor(inst, { authMode: 'two_factor_mail' });
     await h.hearth.registry.modify(domain, { email: 'owner@example.org', locale: 'fr' });
     const step1 = await postLogin(domain);
-    expect(step1.status).toBe(200);
-    expect(step1.text).toContain('<html lang="fr">');
-    expect(step1.text).toContain('Nous avons envoyé un code');
-    const token = tokenIn(step1.text);
+    expect(step1.status).toBe(303);
+    const prompt = await follow(step1, domain);
+    expect(prompt.text).toContain('<html lang="fr">');
+    expect(prompt.text).toContain('Nous avons envoyé un code');
+    const token = tokenIn(step1);
     for (let i = 0; i < 9; i++) {
       const r = await postCode(domain, token, '000000');
-      expect(r.status).toBe(401);
-      expect(r.text).toContain(`Encore ${9 - i} essai(s)`);
+      expect(r.status).toBe(303);
+      expect((await follow(r, domain)).text).toContain(`Encore ${9 - i} essai(s)`);
     }
     const tenth = await postCode(domain, token, '000000');
     expect(tenth.status).toBe(429);
-    expect(tenth.text).toContain('hearth instances modify --unlock');
+    expect(tenth.text).toContain('en choisir une nouvelle (« Phrase de passe oubliée ? ») lève le blocage aussitôt');
+    expect(tenth.text).not.toContain('hearth instances');
+    expect(tenth.text).not.toContain('`');
     const eleventh = await postCode(domain, token, '000001');
     expect(eleventh.status).toBe(429);
     expect(Number(eleventh.headers['retry-after'])).toBeGreaterThan(0);
@@ -190,12 +209,12 @@ describe('mail mode', () => {
     expect(on.status).toBe(204);
 
     const step1 = await postLogin(domain());
-    expect(step1.status).toBe(200);
+    expect(step1.status).toBe(303);
     expect(cookieOf(step1)).toBe('');
-    expect(step1.text).toContain('e-mail');
+    expect((await follow(step1, domain())).text).toContain('e-mail');
     const codes = await mailCodes();
     expect(codes).toHaveLength(2);
-    const done = await postCode(domain(), tokenIn(step1.text), codes[1]!);
+    const done = await postCode(domain(), tokenIn(step1), codes[1]!);
     expect(done.status).toBe(303);
     expect(await isLoggedIn(cookieOf(done), domain())).toBe(true);
 

@@ -2,7 +2,7 @@
  * The second step of a login with two-factor authentication: the same look as the login page,
  * in English or French. It needs no script: the code is sent as typed.
  */
-import { CSS, esc, type Lang } from './login-page.js';
+import { CSS, esc, ICON_LINK, type Lang } from './login-page.js';
 
 const STRINGS = {
   en: {
@@ -55,7 +55,7 @@ export function renderTwoFactorPage(o: TwoFactorPage): string {
   const err = o.error ? esc(o.error) : '';
   return `<!doctype html>
 <html lang="${o.lang}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<meta name="referrer" content="no-referrer"><title>${esc(s.title)} · ${esc(o.name)}</title><style nonce="${o.nonce}">${CSS}${EXTRA}</style></head>
+<meta name="referrer" content="no-referrer">${ICON_LINK}<title>${esc(s.title)} · ${esc(o.name)}</title><style nonce="${o.nonce}">${CSS}${EXTRA}</style></head>
 <body><main><h1>${esc(s.heading)}</h1>
 <p id="error" class="err" role="alert" aria-live="assertive">${err}</p>
 <p class="help" id="help">${esc(twoFactorText(o.lang, o.mode, { name: o.name }))}</p>

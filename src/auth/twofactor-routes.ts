@@ -67,6 +67,30 @@ function loginPageReply(req: FastifyRequest, reply: FastifyReply, instance: Inst
 
 const modeOf = (s: TwoFactorState): 'totp' | 'mail' => (s.authMode === 'two_factor_mail' ? 'mail' : 'totp');
 
+/** What the prompt's URL may say went wrong (Post/Redirect/Get: a failed form post comes back to the prompt's GET). */
+const PROMPT_ERRORS = { wrong: 'wrongCode', missing: 'missingCode', mail_rate: 'mailRate' } as const;
+type PromptError = keyof typeof PROMPT_ERRORS;
+
+/**
+ * The two-factor prompt is only ever shown by a GET (Post/Redirect/Get): reloading it or going back
+ * never posts the passphrase or a code again. The token is the 5-minute two-factor token (cozy-stack
+ * also puts it in this URL); the page sends no Referer.
+ */
+function toPrompt(reply: FastifyReply, token: string, redirect: unknown, error?: { key: PromptError; left?: number }): FastifyReply {
+  const q = new URLSearchParams({ two_factor_token: token });
+  if (typeof redirect === 'string' && redirect !== '') q.set('redirect', redirect.slice(0, 2048));
+  if (error) q.set('error', error.key);
+  if (error?.left !== undefined) q.set('left', String(error.left));
+  return reply.code(303).header('Location', `/auth/twofactor?${q.toString()}`).header('Cache-Control', 'no-store').send();
+}
+
+/** The message of a prompt's `error`/`left` query, or null. */
+function promptError(lang: Lang, error: unknown, left: unknown): string | null {
+  if (typeof error !== 'string' || !Object.hasOwn(PROMPT_ERRORS, error)) return null;
+  const n = Math.min(LOGIN_LOCKOUT.threshold, Math.max(0, Math.trunc(Number(left)) || 0));
+  return twoFactorText(lang, PROMPT_ERRORS[error as PromptError], { n });
+}
+
 async function sendMailCode(deps: AuthDeps, instance: Instance): Promise<void> {
   if (!instance.email) throw new BadRequest('the instance has no e-mail address to send the code to: set one first', 'no_email');
   await enforceLimit(deps.limiter, 'twoFactorGeneration', instance.id);
@@ -107,12 +131,12 @@ export async function beginTwoFactor(deps: AuthDeps, req: FastifyRequest, reply:
       const text = twoFactorText(ctx.lang, 'mailRate');
       // Recovery codes still work, so the page is shown anyway.
       if (ctx.json) return sent(reply.code(429).header('Retry-After', err.headers['Retry-After'] ?? '60').send({ error: 'rate', message: text, two_factor_token: token }));
-      return sent(pageReply(req, reply, instance, { status: 429, token, mode: 'mail', error: text, redirect: ctx.redirect }));
+      return sent(toPrompt(reply, token, ctx.redirect, { key: 'mail_rate' }));
     }
   }
   void reply.header('Cache-Control', 'no-store');
   if (ctx.json) return sent(reply.code(200).send({ two_factor_token: token }));
-  return sent(pageReply(req, reply, instance, { status: 200, token, mode: modeOf(state), error: null, redirect: ctx.redirect }));
+  return sent(toPrompt(reply, token, ctx.redirect));
 }
 
 /** Checks a passcode against the instance's second factor; records what it used (step, recovery code). */
@@ -164,30 +188,31 @@ async function twoFactorLogin(deps: AuthDeps, req: FastifyRequest, reply: Fastif
     const text = message(lang, 'locked', { time: new Date(until).toISOString().slice(0, 16).replace('T', ' ') + ' UTC', min: Math.ceil(secs / 60), domain: instance.domain });
     return fail(429, 'locked', text, false, secs);
   };
-  const status = deps.lockout.status(instance.id);
+  const status = deps.lockout.status(instance.id, req.ip);
   if (status.locked && status.until !== null) return locked(status.until);
   if (state.authMode === 'basic' || !checkTwoFactorToken((await deps.registry.secrets(instance)).session, instance.id, token)) {
     return fail(401, 'expired', twoFactorText(lang, 'expired'), false);
   }
-  if (passcode.trim() === '') return fail(400, 'missing', twoFactorText(lang, 'missingCode'), true);
+  if (passcode.trim() === '') return json ? fail(400, 'missing', twoFactorText(lang, 'missingCode'), true) : toPrompt(reply, token, body.redirect, { key: 'missing' });
   if (!(await checkPasscode(deps, instance, state, passcode))) {
-    const after = deps.lockout.failure(instance.id);
+    const after = deps.lockout.failure(instance.id, req.ip);
     if (after.locked && after.until !== null) return locked(after.until);
-    return fail(401, 'wrong', twoFactorText(lang, 'wrongCode', { n: LOGIN_LOCKOUT.threshold - after.failures }), true);
+    const left = LOGIN_LOCKOUT.threshold - after.failures;
+    return json ? fail(401, 'wrong', twoFactorText(lang, 'wrongCode', { n: left }), true) : toPrompt(reply, token, body.redirect, { key: 'wrong', left });
   }
-  deps.lockout.success(instance.id);
+  deps.lockout.success(instance.id, req.ip);
   return completeLogin(deps, req, reply, instance, json, body.redirect);
 }
 
 /** The passphrase again, for turning the second factor off; failures count in the login lock-out. */
-async function checkOwnerPassphrase(deps: AuthDeps, instance: Instance, given: unknown): Promise<void> {
-  const status = deps.lockout.status(instance.id);
+async function checkOwnerPassphrase(deps: AuthDeps, instance: Instance, ip: string, given: unknown): Promise<void> {
+  const status = deps.lockout.status(instance.id, ip);
   if (status.locked && status.until !== null) {
     throw new TooManyRequests('too many failed attempts: logins are locked', Math.max(1, Math.ceil((status.until - Date.now()) / 1000)));
   }
   if (!isDerivedPassphrase(given)) throw new BadRequest('send the derived passphrase in "passphrase" to turn two-factor authentication off', 'passphrase_required');
   if (!(await deps.registry.checkPassphrase(instance, given))) {
-    deps.lockout.failure(instance.id);
+    deps.lockout.failure(instance.id, ip);
     throw new UnprocessableEntity('wrong passphrase', 'wrong_passphrase');
   }
 }
@@ -195,14 +220,15 @@ async function checkOwnerPassphrase(deps: AuthDeps, instance: Instance, given: u
 const BASIC: Partial<TwoFactorState> = { authMode: 'basic', totpSecret: null, totpLastStep: null, recoveryHashes: [] };
 
 export function registerTwoFactorRoutes(app: FastifyInstance, deps: AuthDeps): void {
-  app.get<{ Querystring: { two_factor_token?: string; redirect?: string } }>('/auth/twofactor', { schema: S.twoFactorPage }, async (req, reply) => {
+  app.get<{ Querystring: { two_factor_token?: string; redirect?: string; error?: string; left?: string } }>('/auth/twofactor', { schema: S.twoFactorPage }, async (req, reply) => {
     const instance = instanceOf(req);
     const token = str(req.query.two_factor_token).slice(0, 256);
     const state = await deps.twoFactor.twoFactor(instance);
     if (state.authMode === 'basic' || !checkTwoFactorToken((await deps.registry.secrets(instance)).session, instance.id, token)) {
       return reply.code(303).header('Location', `/auth/login?redirect=${encodeURIComponent(str(req.query.redirect))}`).send();
     }
-    return pageReply(req, reply, instance, { status: 200, token, mode: modeOf(state), error: null, redirect: req.query.redirect });
+    const error = promptError(langOf(instance.locale), req.query.error, req.query.left);
+    return pageReply(req, reply, instance, { status: 200, token, mode: modeOf(state), error, redirect: req.query.redirect });
   });
   app.post('/auth/twofactor', { bodyLimit: 16 * 1024, schema: S.twoFactorLogin }, async (req, reply) => twoFactorLogin(deps, req, reply));
 
@@ -233,7 +259,7 @@ export function registerTwoFactorRoutes(app: FastifyInstance, deps: AuthDeps): v
 
   app.delete('/settings/twofactor', { schema: S.twoFactorOff }, async (req, reply) => {
     const { instance } = await requireOwner(deps, req, 'DELETE');
-    await checkOwnerPassphrase(deps, instance, ((req.body ?? {}) as Record<string, unknown>).passphrase);
+    await checkOwnerPassphrase(deps, instance, req.ip, ((req.body ?? {}) as Record<string, unknown>).passphrase);
     await deps.twoFactor.setTwoFactor(instance, BASIC);
     return reply.code(204).send();
   });
@@ -246,13 +272,12 @@ export function registerTwoFactorRoutes(app: FastifyInstance, deps: AuthDeps): v
     if (wanted === 'basic') {
       if (state.authMode !== 'basic') {
         // Hearth asks for the passphrase here too (cozy-stack does not): a stolen session must not drop the second factor.
-        await checkOwnerPassphrase(deps, instance, body.passphrase);
+        await checkOwnerPassphrase(deps, instance, req.ip, body.passphrase);
         await deps.twoFactor.setTwoFactor(instance, BASIC);
       }
       return reply.code(204).send();
     }
     if (wanted === 'two_factor_totp') throw new BadRequest('enrol an authenticator app with POST /settings/twofactor/totp', 'invalid_auth_mode');
-    if (wanted !== 'two_factor_mail') throw new BadRequest('auth_mode must be "basic" or "two_factor_mail"', 'invalid_auth_mode');
     if (state.authMode === 'two_factor_mail') return reply.code(204).send();
     const code = str(body.two_factor_activation_code);
     if (code === '') {

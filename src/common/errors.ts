@@ -31,6 +31,12 @@ export class InvalidToken extends HearthError {
     super(400, reason, reason, { 'WWW-Authenticate': 'Bearer error="invalid_token"' });
   }
 }
+/** A password-protected share link used without the cookie its password sets (permissions/share-password.ts). */
+export class PasswordRequired extends HearthError {
+  constructor(permId: string) {
+    super(401, 'password_required', `this link is protected by a password: give it first (POST /auth/share-by-link/password with perm_id=${permId} and password), then use the link again`);
+  }
+}
 export class Forbidden extends HearthError {
   constructor(reason = 'the token does not grant this right') {
     super(403, 'forbidden', reason);

@@ -53,7 +53,8 @@ export class SqliteInstanceRegistry implements InstanceRegistry, TwoFactorStore,
         tz TEXT, disk_quota INTEGER, passphrase_hash TEXT, created_at TEXT NOT NULL, updated_at TEXT NOT NULL,
         secret_session BLOB NOT NULL, secret_cli BLOB NOT NULL, secret_oauth BLOB NOT NULL);
       CREATE TABLE IF NOT EXISTS aliases (
-        alias TEXT PRIMARY KEY, instance_id TEXT NOT NULL REFERENCES instances(id) ON DELETE CASCADE);`);
+        alias TEXT PRIMARY KEY, instance_id TEXT NOT NULL REFERENCES instances(id) ON DELETE CASCADE);
+      CREATE TABLE IF NOT EXISTS destroying (id TEXT PRIMARY KEY, domain TEXT NOT NULL UNIQUE, instance TEXT NOT NULL, since TEXT NOT NULL);`);
     // Migration: registries created before client-side derivation have no kdf_iterations. Their
     // hashes are of clear passphrases, which no login can match: the owner sets it again (modify --passphrase).
     const cols = this.db.prepare('SELECT name FROM pragma_table_info(?)').pluck().all('instances') as string[];
@@ -104,7 +105,9 @@ export class SqliteInstanceRegistry implements InstanceRegistry, TwoFactorStore,
   private hostTaken(host: string, exceptId: string | null): boolean {
     const inst = this.db.prepare('SELECT id FROM instances WHERE domain = ?').pluck().get(host) as string | undefined;
     const alias = this.db.prepare('SELECT instance_id FROM aliases WHERE alias = ?').pluck().get(host) as string | undefined;
-    const owner = inst ?? alias;
+    // the domain of an instance being destroyed is not free until everything of it is gone
+    const going = this.db.prepare('SELECT id FROM destroying WHERE domain = ?').pluck().get(host) as string | undefined;
+    const owner = inst ?? alias ?? going;
     return owner !== undefined && owner !== exceptId;
   }
 
@@ -204,6 +207,34 @@ export class SqliteInstanceRegistry implements InstanceRegistry, TwoFactorStore,
     if (!current) throw new NotFound(`no instance for ${domain}`);
     this.db.prepare('DELETE FROM instances WHERE id = ?').run(current.id);
     this.secretCache.delete(current.id);
+    this.hostCache.clear();
+  }
+
+  /**
+   * The first step of a destroy, durable once it returns: the instance leaves the registry (no request, job or
+   * listing finds it) into the `destroying` table, which keeps its domain taken until `endDestroy`. What is left
+   * to remove is removed then, or at the next start (`pendingDestroys`) if the process dies in between.
+   */
+  async beginDestroy(domain: string): Promise<Instance> {
+    const current = await this.get(domain);
+    if (!current) throw new NotFound(`no instance for ${domain}`);
+    this.db.transaction(() => {
+      this.db.prepare('INSERT INTO destroying (id, domain, instance, since) VALUES (?, ?, ?, ?)').run(current.id, current.domain, JSON.stringify(current), new Date().toISOString());
+      this.db.prepare('DELETE FROM instances WHERE id = ?').run(current.id);
+    })();
+    this.secretCache.delete(current.id);
+    this.hostCache.clear();
+    return current;
+  }
+
+  /** The instances whose destroy began and did not end (the process died in between). */
+  async pendingDestroys(): Promise<Instance[]> {
+    return (this.db.prepare('SELECT instance FROM destroying ORDER BY since').pluck().all() as string[]).map((s) => JSON.parse(s) as Instance);
+  }
+
+  /** The last step of a destroy: everything of the instance is gone, its domain is free. */
+  async endDestroy(id: string): Promise<void> {
+    this.db.prepare('DELETE FROM destroying WHERE id = ?').run(id);
     this.hostCache.clear();
   }
 

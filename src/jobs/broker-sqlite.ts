@@ -3,6 +3,10 @@
  * synchronous=FULL, so a job is durable once `push` resolves and a finished job stays finished
  * across `kill -9`. The file belongs to one `hearth` process, so at start-up every job marked
  * running is an orphan of the previous process (`recover`).
+ *
+ * Jobs and triggers are keyed by the instance's id, never by its domain: a domain is free again once its instance
+ * is destroyed, and a new instance of that domain must not inherit anything. The API still names instances by
+ * domain (as cozy-stack's documents do); `idOf` resolves it to the id of the instance that has it now.
  */
 import Database from 'better-sqlite3';
 import { randomUUID } from 'node:crypto';
@@ -17,16 +21,25 @@ CREATE TABLE IF NOT EXISTS jobs (
   queued_at INTEGER NOT NULL, doc TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS jobs_queue ON jobs (worker, priority DESC, run_at) WHERE state = 'queued';
 CREATE INDEX IF NOT EXISTS jobs_running ON jobs (state) WHERE state = 'running';
-CREATE INDEX IF NOT EXISTS jobs_domain ON jobs (domain, worker, queued_at);
 CREATE INDEX IF NOT EXISTS jobs_trigger ON jobs (trigger_id, queued_at) WHERE trigger_id IS NOT NULL;
 CREATE TABLE IF NOT EXISTS triggers (
   id TEXT PRIMARY KEY, domain TEXT NOT NULL, type TEXT NOT NULL, worker TEXT NOT NULL, next_run_at INTEGER, doc TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS triggers_due ON triggers (next_run_at) WHERE next_run_at IS NOT NULL;
-CREATE INDEX IF NOT EXISTS triggers_domain ON triggers (domain, worker);
 CREATE INDEX IF NOT EXISTS triggers_type ON triggers (type);
 `;
 
-interface JobRow { id: string; state: JobState; tries: number; max_exec: number; doc: string }
+/** Migration: the instance's id beside the domain (rows of older files get it in `migrateInstanceIds`). */
+const BY_INSTANCE = `
+DROP INDEX IF EXISTS jobs_domain;
+DROP INDEX IF EXISTS triggers_domain;
+CREATE INDEX IF NOT EXISTS jobs_instance ON jobs (instance_id, worker, queued_at);
+CREATE INDEX IF NOT EXISTS triggers_instance ON triggers (instance_id, worker);
+`;
+
+/** The id of the instance that has this domain now, or null. */
+export type InstanceIdOf = (domain: string) => Promise<string | null>;
+
+interface JobRow { id: string; state: JobState; tries: number; max_exec: number; doc: string; instance_id: string | null }
 
 const iso = (ms: number) => new Date(ms).toISOString();
 export const newId = () => randomUUID().replaceAll('-', '');
@@ -41,20 +54,50 @@ export function openJobsDb(file: string): Database.Database {
   db.pragma('synchronous = FULL');
   db.pragma('busy_timeout = 5000');
   db.exec(SCHEMA);
+  for (const table of ['jobs', 'triggers']) {
+    const cols = db.prepare('SELECT name FROM pragma_table_info(?)').pluck().all(table) as string[];
+    if (!cols.includes('instance_id')) db.exec(`ALTER TABLE ${table} ADD COLUMN instance_id TEXT`);
+  }
+  db.exec(BY_INSTANCE);
   return db;
+}
+
+/**
+ * Gives the rows of a file written before jobs were keyed by instance their instance's id, from their domain;
+ * the rows of a domain that no instance has any more (its instance was destroyed) are deleted, not inherited.
+ * Returns how many rows were deleted.
+ */
+export async function migrateInstanceIds(db: Database.Database, idOf: InstanceIdOf): Promise<number> {
+  let deleted = 0;
+  for (const table of ['jobs', 'triggers']) {
+    const domains = db.prepare(`SELECT DISTINCT domain FROM ${table} WHERE instance_id IS NULL`).pluck().all() as string[];
+    for (const domain of domains) {
+      const id = await idOf(domain);
+      if (id) db.prepare(`UPDATE ${table} SET instance_id = ?, doc = json_set(doc, '$.instance_id', ?) WHERE domain = ? AND instance_id IS NULL`).run(id, id, domain);
+      else deleted += db.prepare(`DELETE FROM ${table} WHERE domain = ? AND instance_id IS NULL`).run(domain).changes;
+    }
+  }
+  return deleted;
+}
+
+/** The id of the instance that has `domain` now, or a NotFound. */
+async function instanceId(idOf: InstanceIdOf, domain: string): Promise<string> {
+  const id = await idOf(domain);
+  if (!id) throw new NotFound(`no instance ${domain.slice(0, 255)}`);
+  return id;
 }
 
 export class SqliteBroker implements Broker {
   private readonly st;
 
-  constructor(private readonly db: Database.Database) {
+  constructor(private readonly db: Database.Database, private readonly idOf: InstanceIdOf) {
     this.st = {
-      insert: db.prepare(`INSERT INTO jobs (id, domain, worker, state, trigger_id, priority, run_at, tries, max_exec, queued_at, doc)
-        VALUES (@id, @domain, @worker, @state, @trigger_id, @priority, @run_at, 0, @max_exec, @queued_at, @doc)`),
+      insert: db.prepare(`INSERT INTO jobs (id, domain, instance_id, worker, state, trigger_id, priority, run_at, tries, max_exec, queued_at, doc)
+        VALUES (@id, @domain, @instance_id, @worker, @state, @trigger_id, @priority, @run_at, 0, @max_exec, @queued_at, @doc)`),
       claim: db.prepare(`UPDATE jobs SET state = 'running', tries = tries + 1, doc = json_set(doc, '$.started_at', ?)
         WHERE id = (SELECT id FROM jobs WHERE state = 'queued' AND worker = ? AND run_at <= ? ORDER BY priority DESC, run_at LIMIT 1)
-        RETURNING id, state, tries, max_exec, doc`),
-      byId: db.prepare(`SELECT id, state, tries, max_exec, doc FROM jobs WHERE id = ?`),
+        RETURNING id, state, tries, max_exec, doc, instance_id`),
+      byId: db.prepare(`SELECT id, state, tries, max_exec, doc, instance_id FROM jobs WHERE id = ?`),
       save: db.prepare(`UPDATE jobs SET state = ?, run_at = ?, tries = ?, doc = ? WHERE id = ?`),
       nextDue: db.prepare(`SELECT MIN(run_at) AS t FROM jobs WHERE state = 'queued' AND worker = ?`),
       running: db.prepare(`SELECT id, state, tries, max_exec, doc FROM jobs WHERE state = 'running'`),
@@ -63,17 +106,19 @@ export class SqliteBroker implements Broker {
   }
 
   async push(job: NewJob, now: number): Promise<JobDoc> {
+    const instance = job.instanceId ?? (await instanceId(this.idOf, job.domain));
     const doc: JobDoc = {
-      _id: newId(), domain: job.domain, worker: job.worker, message: job.message ?? null, options: job.options,
+      _id: newId(), domain: job.domain, instance_id: instance, worker: job.worker, message: job.message ?? null, options: job.options,
       state: job.state ?? 'queued', queued_at: iso(now),
       ...(job.state === 'running' ? { started_at: iso(now) } : {}),
       ...(job.trigger_id ? { trigger_id: job.trigger_id } : {}),
       ...(job.manual ? { manual_execution: true } : {}),
       ...(job.event ? { event: job.event } : {}),
       ...(job.payload !== undefined ? { payload: job.payload } : {}),
+      ...(job.rights ? { rights: job.rights } : {}),
     };
     this.st.insert.run({
-      id: doc._id, domain: doc.domain, worker: doc.worker, state: doc.state, trigger_id: job.trigger_id ?? null,
+      id: doc._id, domain: doc.domain, instance_id: instance, worker: doc.worker, state: doc.state, trigger_id: job.trigger_id ?? null,
       priority: job.priority ?? 0, run_at: job.runAt, max_exec: job.options.max_exec_count, queued_at: now, doc: JSON.stringify(doc),
     });
     return { ...doc, tries: 0 };
@@ -113,14 +158,13 @@ export class SqliteBroker implements Broker {
 
   async get(domain: string, id: string): Promise<JobDoc | null> {
     const row = this.st.byId.get(id) as JobRow | undefined;
-    if (!row) return null;
-    const doc = rowToJob(row);
-    return doc.domain === domain ? doc : null;
+    if (!row || row.instance_id === null || row.instance_id !== (await this.idOf(domain))) return null;
+    return rowToJob(row);
   }
 
   async list(domain: string, q: JobQuery): Promise<JobDoc[]> {
-    const where = ['domain = ?'];
-    const args: unknown[] = [domain];
+    const where = ['instance_id = ?'];
+    const args: unknown[] = [await this.idOf(domain)];
     if (q.worker) {
       where.push('worker = ?');
       args.push(q.worker);
@@ -133,14 +177,14 @@ export class SqliteBroker implements Broker {
       where.push(`state IN (${q.states.map(() => '?').join(',')})`);
       args.push(...q.states);
     }
-    const sql = `SELECT id, state, tries, max_exec, doc FROM jobs WHERE ${where.join(' AND ')} ORDER BY queued_at DESC, rowid DESC LIMIT ?`;
+    const sql = `SELECT id, state, tries, max_exec, doc, instance_id FROM jobs WHERE ${where.join(' AND ')} ORDER BY queued_at DESC, rowid DESC LIMIT ?`;
     return (this.db.prepare(sql).all(...args, q.limit) as JobRow[]).map(rowToJob);
   }
 
   async report(domain: string, id: string, state: 'done' | 'errored', error: string | undefined, now: number): Promise<JobDoc> {
     const row = this.load(id);
     const doc = rowToJob(row);
-    if (doc.domain !== domain) throw new NotFound(`no job ${id}`);
+    if (row.instance_id === null || row.instance_id !== (await this.idOf(domain))) throw new NotFound(`no job ${id}`);
     const next: JobDoc = { ...doc, state, finished_at: iso(now) };
     if (state === 'errored') next.error = error ?? 'errored';
     else delete next.error;
@@ -169,12 +213,12 @@ export class SqliteBroker implements Broker {
 
   async purge(domain: string, before: number, workers: string[] | null): Promise<number> {
     const byWorker = workers?.length ? ` AND worker IN (${workers.map(() => '?').join(',')})` : '';
-    const sql = `DELETE FROM jobs WHERE domain = ? AND state IN ('done', 'errored') AND queued_at < ?${byWorker}`;
-    return this.db.prepare(sql).run(domain, before, ...(workers ?? [])).changes;
+    const sql = `DELETE FROM jobs WHERE instance_id = ? AND state IN ('done', 'errored') AND queued_at < ?${byWorker}`;
+    return this.db.prepare(sql).run(await this.idOf(domain), before, ...(workers ?? [])).changes;
   }
 
-  async dropDomain(domain: string): Promise<void> {
-    this.db.prepare('DELETE FROM jobs WHERE domain = ?').run(domain);
+  async dropInstance(instanceId: string): Promise<void> {
+    this.db.prepare('DELETE FROM jobs WHERE instance_id = ?').run(instanceId);
   }
 
   async close(): Promise<void> {
@@ -183,16 +227,17 @@ export class SqliteBroker implements Broker {
 }
 
 export class SqliteTriggerStore implements TriggerStore {
-  constructor(private readonly db: Database.Database) {}
+  constructor(private readonly db: Database.Database, private readonly idOf: InstanceIdOf) {}
 
   async put(doc: TriggerDoc, nextRunAt: number | null): Promise<void> {
-    this.db.prepare(`INSERT OR REPLACE INTO triggers (id, domain, type, worker, next_run_at, doc) VALUES (?, ?, ?, ?, ?, ?)`)
-      .run(doc._id, doc.domain, doc.type, doc.worker, nextRunAt, JSON.stringify(doc));
+    const instance = doc.instance_id ?? (await instanceId(this.idOf, doc.domain));
+    this.db.prepare(`INSERT OR REPLACE INTO triggers (id, domain, instance_id, type, worker, next_run_at, doc) VALUES (?, ?, ?, ?, ?, ?, ?)`)
+      .run(doc._id, doc.domain, instance, doc.type, doc.worker, nextRunAt, JSON.stringify({ ...doc, instance_id: instance }));
   }
 
   async get(domain: string, id: string): Promise<TriggerDoc | null> {
     const doc = await this.find(id);
-    return doc && doc.domain === domain ? doc : null;
+    return doc && doc.instance_id !== undefined && doc.instance_id === (await this.idOf(domain)) ? doc : null;
   }
 
   async find(id: string): Promise<TriggerDoc | null> {
@@ -201,8 +246,8 @@ export class SqliteTriggerStore implements TriggerStore {
   }
 
   async list(domain: string, q: TriggerQuery): Promise<TriggerDoc[]> {
-    const where = ['domain = ?'];
-    const args: unknown[] = [domain];
+    const where = ['instance_id = ?'];
+    const args: unknown[] = [await this.idOf(domain)];
     if (q.workers?.length) {
       where.push(`worker IN (${q.workers.map(() => '?').join(',')})`);
       args.push(...q.workers);
@@ -216,7 +261,7 @@ export class SqliteTriggerStore implements TriggerStore {
   }
 
   async delete(domain: string, id: string): Promise<boolean> {
-    return this.db.prepare('DELETE FROM triggers WHERE id = ? AND domain = ?').run(id, domain).changes > 0;
+    return this.db.prepare('DELETE FROM triggers WHERE id = ? AND instance_id = ?').run(id, await this.idOf(domain)).changes > 0;
   }
 
   async due(now: number, limit: number): Promise<Array<{ doc: TriggerDoc; nextRunAt: number }>> {
@@ -246,7 +291,11 @@ export class SqliteTriggerStore implements TriggerStore {
     })();
   }
 
-  async dropDomain(domain: string): Promise<void> {
-    this.db.prepare('DELETE FROM triggers WHERE domain = ?').run(domain);
+  async remove(id: string): Promise<void> {
+    this.db.prepare('DELETE FROM triggers WHERE id = ?').run(id);
+  }
+
+  async dropInstance(instanceId: string): Promise<void> {
+    this.db.prepare('DELETE FROM triggers WHERE instance_id = ?').run(instanceId);
   }
 }

@@ -3,6 +3,7 @@
  * SQLite file for every instance of the process; the scale-out engine (Redis and PostgreSQL) comes with
  * the scale-out issue and implements the same two interfaces.
  */
+import type { PermissionSet } from '../permissions/rules.js';
 import type { JobDoc, JobOptions, JobState, TriggerDoc, TriggerState } from './types.js';
 
 export interface NewJob {
@@ -14,6 +15,10 @@ export interface NewJob {
   manual?: boolean;
   event?: JobDoc['event'];
   payload?: unknown;
+  /** The rights of the token that queued the job (JobDoc.rights). */
+  rights?: PermissionSet;
+  /** The instance's id (a trigger's job): otherwise the id of the instance that has `domain` now. */
+  instanceId?: string;
   /** Not before this time (ms): a debounce or a retry. */
   runAt: number;
   /** Higher first: manual runs go before automatic ones. */
@@ -52,8 +57,8 @@ export interface Broker {
   pendingFor(triggerId: string): Promise<boolean>;
   /** Deletes the finished jobs of an instance queued before `before`; returns how many. */
   purge(domain: string, before: number, workers: string[] | null): Promise<number>;
-  /** Deletes every job of an instance (the instance is destroyed). */
-  dropDomain(domain: string): Promise<void>;
+  /** Deletes every job of an instance (the instance is destroyed), by its id. */
+  dropInstance(instanceId: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -78,5 +83,8 @@ export interface TriggerStore {
   ofType(type: string): Promise<TriggerDoc[]>;
   /** Changes the trigger's current_state in place (no-op if it was deleted). */
   updateState(id: string, change: (state: TriggerState) => TriggerState): Promise<void>;
-  dropDomain(domain: string): Promise<void>;
+  /** Deletes a trigger by id alone (a one-shot trigger once fired). */
+  remove(id: string): Promise<void>;
+  /** Deletes every trigger of an instance (the instance is destroyed), by its id. */
+  dropInstance(instanceId: string): Promise<void>;
 }

@@ -78,11 +78,17 @@ describe('the job engine', () => {
     await expect(t.jobs.engine.push(t.instance.domain, { worker: 'noop', options: { timeout: -1 } })).rejects.toThrow(/timeout/);
   });
 
-  it('a job of an instance that is gone errors without running', async () => {
+  it('refuses a job for a domain no instance has; a job whose instance is gone (its domain now another\'s) errors without running', async () => {
     let runs = 0;
-    t = await openTestJobs([{ name: 'noop', maxExecCount: 3, async run() { runs++; } }]);
-    const job = await t.jobs.engine.push('gone.example', { worker: 'noop' });
-    await until(async () => (await t!.jobs.engine.broker.get('gone.example', job._id))?.state === 'errored');
+    t = await openTestJobs([{ name: 'noop', maxExecCount: 3, async run() { runs++; } }], { start: false });
+    await expect(t.jobs.engine.push('gone.example', { worker: 'noop' })).rejects.toMatchObject({ status: 404 });
+    const job = await t.jobs.engine.push(t.instance.domain, { worker: 'noop' });
+    t.instance.id = 'f'.repeat(32); // the instance was destroyed and a new one has its domain
+    expect(await t.jobs.engine.broker.get(t.instance.domain, job._id)).toBeNull();
+    expect(await t.jobs.engine.broker.list(t.instance.domain, { limit: 10 })).toEqual([]);
+    await t.jobs.start();
+    await until(() => t!.events.some((e) => e.id === job._id && e.doc.state === 'errored'));
+    expect(String(t.events.find((e) => e.id === job._id && e.doc.state === 'errored')!.doc.error)).toMatch(/no longer exists/);
     expect(runs).toBe(0);
   });
 });

@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import { BadRequest, NotFound } from '../common/errors.js';
 import type { EventBus } from '../common/bus.js';
 import type { Instance } from '../instances/types.js';
+import type { PermissionSet } from '../permissions/rules.js';
 import type { Broker, NewJob, TriggerStore } from './broker.js';
 import { JOB_EVENTS_DOCTYPE, JOBS_DOCTYPE, PermanentJobError, type JobDoc, type JobOptions, type TriggerState, type WorkerDef } from './types.js';
 
@@ -37,6 +38,10 @@ export interface PushSpec {
   manual?: boolean;
   event?: JobDoc['event'];
   payload?: unknown;
+  /** The rights of the token that queued the job: its worker acts with them (none: the stack's own job). */
+  rights?: PermissionSet;
+  /** The instance's id (a trigger's job); otherwise that of the instance that has the domain now. */
+  instanceId?: string;
   delayMs?: number;
   /** The job is run by a client (@client), not by the server. */
   byClient?: boolean;
@@ -111,6 +116,8 @@ export class JobEngine {
       ...(spec.manual ? { manual: true } : {}),
       ...(spec.event ? { event: spec.event } : {}),
       ...(spec.payload !== undefined ? { payload: spec.payload } : {}),
+      ...(spec.rights ? { rights: spec.rights } : {}),
+      ...(spec.instanceId ? { instanceId: spec.instanceId } : {}),
       ...(spec.byClient ? { state: 'running' as const } : {}),
     };
     const doc = await this.deps.broker.push(job, now);
@@ -182,7 +189,8 @@ export class JobEngine {
     const timer = setTimeout(() => controller.abort(new Error(`the job ran for more than its timeout of ${job.options.timeout} s`)), timeoutMs);
     try {
       const instance = await this.deps.instanceOf(job.domain);
-      if (!instance) throw new PermanentJobError(`the instance ${job.domain} no longer exists`);
+      // the domain may now be another instance's: a job runs only for the instance it was queued for
+      if (!instance || (job.instance_id !== undefined && instance.id !== job.instance_id)) throw new PermanentJobError(`the instance ${job.domain} no longer exists`);
       const emit = (event: Record<string, unknown>) =>
         this.deps.bus.publish({ domain: job.domain, doctype: JOB_EVENTS_DOCTYPE, id: job._id, verb: 'CREATED', doc: { _id: job._id, job_id: job._id, worker: job.worker, ...event } });
       await raceAbort(pool.def.run({ instance, job, signal: controller.signal, log, emit }), controller.signal);
@@ -210,8 +218,10 @@ export class JobEngine {
     if (doc.trigger_id) await this.track(doc, doc.state === 'errored' ? 'errored' : 'queued');
   }
 
+  /** An io.cozy.jobs event (realtime subscribers get it): without what is never served, the rights and the instance's id. */
   private publish(doc: JobDoc, verb: 'CREATED' | 'UPDATED' = 'UPDATED'): void {
-    this.deps.bus.publish({ domain: doc.domain, doctype: JOBS_DOCTYPE, id: doc._id, verb, doc: doc as unknown as Record<string, unknown> });
+    const { rights: _rights, instance_id: _instance, ...shown } = doc;
+    this.deps.bus.publish({ domain: doc.domain, doctype: JOBS_DOCTYPE, id: doc._id, verb, doc: shown as Record<string, unknown> });
   }
 
   /** Keeps the trigger's current_state in step with its jobs. */

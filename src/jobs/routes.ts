@@ -6,6 +6,7 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { BadRequest, Conflict, Forbidden, NotFound } from '../common/errors.js';
+import { addJsonParser, jsonBodyParser } from '../common/json-body.js';
 import { instanceOf } from '../data/http/context.js';
 import { enforceLimit, type RateLimiter } from '../limits/index.js';
 import type { PermissionResolver } from '../permissions/resolve.js';
@@ -75,7 +76,7 @@ export function registerJobsRoutes(app: FastifyInstance, deps: JobsDeps): void {
   };
 
   void app.register(async (scope) => {
-    scope.addContentTypeParser(JSONAPI, { parseAs: 'string' }, scope.getDefaultJsonParser('error', 'error'));
+    addJsonParser(scope, JSONAPI);
     scope.addHook('onSend', async (_req, reply, payload) => {
       if (String(reply.getHeader('content-type') ?? '').startsWith('application/json')) reply.header('content-type', JSONAPI);
       return payload;
@@ -94,7 +95,7 @@ export function registerJobsRoutes(app: FastifyInstance, deps: JobsDeps): void {
       if (worker === 'zip') await enforceLimit(deps.limiter, 'jobZip', instance.id);
       if (worker === 'service') await enforceLimit(deps.limiter, 'jobService', instance.id);
       const attrs = attributesOf(req.body);
-      const job = await engine.push(instance.domain, { worker, message: attrs.arguments ?? attrs.message ?? null, options: optionsOf(attrs.options), manual: attrs.manual === true });
+      const job = await engine.push(instance.domain, { worker, message: attrs.arguments ?? attrs.message ?? null, options: optionsOf(attrs.options), manual: attrs.manual === true, rights: set });
       return reply.code(202).send({ data: jobResource(job) });
     });
 
@@ -141,19 +142,16 @@ export function registerJobsRoutes(app: FastifyInstance, deps: JobsDeps): void {
   // webhooks: no token, any content type; the JSON body (if any) becomes the job's payload
   void app.register(async (scope) => {
     scope.removeAllContentTypeParsers();
-    scope.addContentTypeParser('*', { parseAs: 'string', bodyLimit: WEBHOOK_BODY_LIMIT }, (_req, body, done) => done(null, body));
+    // any content type: the body, if not empty, must be JSON (the one JSON parser, common/json-body.ts)
+    const json = jsonBodyParser(scope, true);
+    scope.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: WEBHOOK_BODY_LIMIT }, (req, body, done) => {
+      if ((body as Buffer).every((b) => b === 0x20 || b === 0x0a || b === 0x0d || b === 0x09)) return done(null, null);
+      json(req, body as Buffer, (err, value) => done(err ? new BadRequest(err instanceof BadRequest ? err.reason : 'invalid JSON: a webhook body is JSON or empty') : null, value));
+    });
     scope.post<{ Params: { id: string }; Querystring: { Manual?: string } }>('/jobs/webhooks/:id', { schema: schemas.webhook }, async (req, reply) => {
       const instance = instanceOf(req);
       await enforceLimit(deps.limiter, 'webhookTrigger', instance.id);
-      const raw = typeof req.body === 'string' ? req.body : '';
-      let payload: unknown = null;
-      if (raw.trim() !== '') {
-        try {
-          payload = JSON.parse(raw);
-        } catch {
-          throw new BadRequest('the webhook body must be JSON (or empty)');
-        }
-      }
+      const payload = req.body ?? null;
       const doc = await scheduler.get(instance.domain, req.params.id).catch(() => null);
       if (!doc || doc.type !== '@webhook') throw new NotFound('no webhook trigger with this id');
       await scheduler.webhook(doc._id, payload, req.query.Manual === 'true');
@@ -186,7 +184,7 @@ function registerTriggerRoutes(
       throw new Forbidden(`this token cannot create ${worker} triggers: it needs a right io.cozy.triggers:POST:${worker}:worker`);
     }
     if (engine(deps).worker(worker)?.internal) throw new Forbidden(`the ${worker} worker is internal to the server`);
-    const input: TriggerInput = { type: String(attrs.type ?? ''), arguments: typeof attrs.arguments === 'string' ? attrs.arguments : '', worker, message, options: optionsOf(attrs.options) };
+    const input: TriggerInput = { type: String(attrs.type ?? ''), arguments: typeof attrs.arguments === 'string' ? attrs.arguments : '', worker, message, options: optionsOf(attrs.options), rights: set };
     if (typeof attrs.debounce === 'string' && attrs.debounce !== '') input.debounce = attrs.debounce;
     const doc = await scheduler.create(instance.domain, input);
     return reply.code(201).send({ data: triggerResource(doc) });
@@ -214,7 +212,8 @@ function registerTriggerRoutes(
     const { instance, doc } = await load(req, 'PATCH');
     refuseInternal(deps, doc.worker, 'changed');
     const attrs = attributesOf(req.body);
-    const change: { type?: string; arguments?: string; message?: unknown } = {};
+    // the trigger's jobs then act with the rights of the token that changed it
+    const change: Parameters<Scheduler['patch']>[2] = { rights: (await caller(req)).set };
     if (typeof attrs.type === 'string') change.type = attrs.type;
     if (typeof attrs.arguments === 'string') change.arguments = attrs.arguments;
     if (attrs.message !== undefined) change.message = attrs.message;

@@ -13,6 +13,7 @@ import { newId } from './broker-sqlite.js';
 import { systemClock, type Clock, type JobEngine } from './engine.js';
 import { eventMatches, parseEventArguments, type EventRule } from './event-match.js';
 import { compileSchedule, isTimeTrigger, parseDuration, validateTriggerArguments, type Schedule } from './schedule.js';
+import type { PermissionSet } from '../permissions/rules.js';
 import type { JobDoc, JobOptions, TriggerDoc, TriggerType } from './types.js';
 
 export interface TriggerInput {
@@ -22,6 +23,8 @@ export interface TriggerInput {
   message?: unknown;
   options?: JobOptions | null;
   debounce?: string;
+  /** The rights of the token that creates the trigger: its jobs act with them (none: the stack's own trigger). */
+  rights?: PermissionSet;
 }
 
 export interface SchedulerDeps {
@@ -79,30 +82,33 @@ export class Scheduler {
       _id: newId(), domain, type: type as TriggerType, arguments: args, worker: input.worker, message: input.message ?? null,
       options: this.deps.engine.optionsFor(input.worker, input.options), ...(input.debounce ? { debounce: input.debounce } : {}),
       current_state: { status: '' }, cozyMetadata: { doctypeVersion: '1', createdAt: now, updatedAt: now },
+      ...(input.rights ? { rights: input.rights } : {}),
     };
-    await this.save(doc);
-    return doc;
+    return this.save(doc);
   }
 
-  /** PATCH: a new schedule (type and arguments) or message. */
-  async patch(domain: string, id: string, change: { type?: string; arguments?: string; message?: unknown }): Promise<TriggerDoc> {
+  /** PATCH: a new schedule (type and arguments) or message; the jobs then act with the rights of the token that changed it. */
+  async patch(domain: string, id: string, change: { type?: string; arguments?: string; message?: unknown; rights?: PermissionSet }): Promise<TriggerDoc> {
     const doc = await this.get(domain, id);
     const type = (change.type ?? doc.type) as TriggerType;
     if (type !== doc.type && !(isTimeTrigger(type) && isTimeTrigger(doc.type))) throw new BadRequest(`a ${doc.type} trigger cannot become ${type}`);
     const next: TriggerDoc = { ...doc, type, arguments: (change.arguments ?? doc.arguments).trim() };
     if (change.message !== undefined) next.message = change.message;
+    if (change.rights) next.rights = change.rights;
     validateTriggerArguments(next.type, next.arguments);
     next.cozyMetadata = { ...doc.cozyMetadata!, updatedAt: new Date(this.clock.now()).toISOString() };
     this.unlisten(doc._id);
-    await this.save(next);
-    return next;
+    return this.save(next);
   }
 
-  private async save(doc: TriggerDoc): Promise<void> {
+  /** Stores the trigger; returns it as stored (with the id of its instance). */
+  private async save(doc: TriggerDoc): Promise<TriggerDoc> {
     const next = isTimeTrigger(doc.type) ? this.schedule(doc).next(this.clock.now() - 1) : null;
     await this.deps.triggers.put(doc, next);
-    if (doc.type === '@event') this.listen(doc);
+    const stored = (await this.deps.triggers.find(doc._id)) ?? doc;
+    if (stored.type === '@event') this.listen(stored);
     this.arm();
+    return stored;
   }
 
   async get(domain: string, id: string): Promise<TriggerDoc> {
@@ -120,9 +126,10 @@ export class Scheduler {
     this.unlisten(id);
   }
 
-  async dropDomain(domain: string): Promise<void> {
-    for (const [id, t] of this.eventTriggers) if (t.doc.domain === domain) this.unlisten(id);
-    await this.deps.triggers.dropDomain(domain);
+  /** Drops every trigger of a destroyed instance, by its id. */
+  async dropInstance(instanceId: string): Promise<void> {
+    for (const [id, t] of this.eventTriggers) if (t.doc.instance_id === instanceId) this.unlisten(id);
+    await this.deps.triggers.dropInstance(instanceId);
   }
 
   /** Runs the trigger now, whatever its type (manual execution). */
@@ -153,6 +160,7 @@ export class Scheduler {
       worker: doc.worker, message: doc.message, options: doc.options, trigger_id: doc._id, delayMs: debounceMs,
       ...(how.manual ? { manual: true } : {}), ...(how.event ? { event: how.event } : {}),
       ...(how.payload !== undefined ? { payload: how.payload } : {}), ...(doc.type === '@client' ? { byClient: true } : {}),
+      ...(doc.rights ? { rights: doc.rights } : {}), ...(doc.instance_id ? { instanceId: doc.instance_id } : {}),
     });
   }
 
@@ -180,7 +188,7 @@ export class Scheduler {
         } catch (err) {
           this.deps.logger.error({ err, trigger: doc._id }, 'a trigger could not create its job');
         }
-        if (!schedule || schedule.oneShot) await this.deps.triggers.delete(doc.domain, doc._id);
+        if (!schedule || schedule.oneShot) await this.deps.triggers.remove(doc._id);
         else await this.deps.triggers.setNextRun(doc._id, schedule.next(Math.max(now, nextRunAt)));
       }
     }

@@ -5,14 +5,14 @@ import { JOBS_DOCTYPE, TRIGGERS_DOCTYPE } from './types.js';
 export const JSONAPI = 'application/vnd.api+json';
 
 export function jobResource(job: JobDoc): Record<string, unknown> {
-  const { _id, message, ...rest } = job;
+  const { _id, message, rights: _rights, instance_id: _instance, ...rest } = job;
   const attributes: Record<string, unknown> = { ...rest, message, arguments: message };
   delete attributes.tries;
   return { type: JOBS_DOCTYPE, id: _id, attributes, meta: {}, links: { self: `/jobs/${_id}` } };
 }
 
 export function triggerResource(doc: TriggerDoc): Record<string, unknown> {
-  const { _id, ...attributes } = doc;
+  const { _id, rights: _rights, instance_id: _instance, ...attributes } = doc;
   const links: Record<string, string> = { self: `/jobs/triggers/${_id}` };
   if (doc.type === '@webhook') links.webhook = `/jobs/webhooks/${_id}`;
   return { type: TRIGGERS_DOCTYPE, id: _id, attributes: { ...attributes, current_state: { trigger_id: _id, status: '', ...doc.current_state } }, meta: {}, links };

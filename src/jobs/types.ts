@@ -5,6 +5,7 @@
  */
 import type { Logger } from 'pino';
 import type { Instance } from '../instances/types.js';
+import type { PermissionSet } from '../permissions/rules.js';
 
 export const JOBS_DOCTYPE = 'io.cozy.jobs';
 export const TRIGGERS_DOCTYPE = 'io.cozy.triggers';
@@ -23,6 +24,8 @@ export interface JobOptions {
 export interface JobDoc {
   _id: string;
   domain: string;
+  /** The id of the instance (its key: a domain can be reused after a destroy). Never served. */
+  instance_id?: string;
   worker: string;
   /** The worker's arguments ("arguments" on the wire, "message" in cozy-stack's store). */
   message: unknown;
@@ -40,6 +43,11 @@ export interface JobDoc {
   payload?: unknown;
   /** How many runs have started (the retries included). */
   tries?: number;
+  /**
+   * The rights of the token that queued the job (or created its trigger), kept with it so that the worker checks
+   * its reads and writes against them at run time; absent for the stack's own jobs and the CLI's. Never served.
+   */
+  rights?: PermissionSet;
 }
 
 export interface TriggerState {
@@ -60,6 +68,8 @@ export type TriggerType = '@at' | '@in' | '@every' | '@cron' | '@hourly' | '@dai
 export interface TriggerDoc {
   _id: string;
   domain: string;
+  /** The id of the instance (its key: a domain can be reused after a destroy). Never served. */
+  instance_id?: string;
   type: TriggerType;
   arguments: string;
   worker: string;
@@ -68,6 +78,8 @@ export interface TriggerDoc {
   /** A duration ("10m"): matches within it after the first make no new job. */
   debounce?: string;
   current_state?: TriggerState;
+  /** The rights of the token that created (or last changed) the trigger: its jobs act with them. Never served. */
+  rights?: PermissionSet;
   cozyMetadata?: { doctypeVersion?: string; createdAt: string; updatedAt: string; createdByApp?: string };
 }
 

@@ -105,6 +105,16 @@ export class LockOut {
     this.states.delete(key);
   }
 
+  /** `unlock` of every key that starts with `prefix`. */
+  unlockPrefix(prefix: string): void {
+    for (const key of [...this.states.keys()]) if (key.startsWith(prefix)) this.states.delete(key);
+  }
+
+  /** How many times the key was locked out (since its history was last forgotten). */
+  lockOuts(key: string): number {
+    return this.current(key, this.now())?.level ?? 0;
+  }
+
   /** The key's state, dropped (and undefined) once quiet for forgetAfterMs after any lock. */
   private current(key: string, now: number): State | undefined {
     const s = this.states.get(key);

@@ -87,5 +87,12 @@ export function limitKey(name: LimitName, subject: string): string {
   return `${name}:${subject}`;
 }
 
-/** Consecutive-failure lock-out for passphrase logins: 10 failures → 15 min, doubling up to 24 h. */
+/** Consecutive-failure lock-out for passphrase logins, per client address: 10 failures → 15 min, doubling up to 24 h. */
 export const LOGIN_LOCKOUT = { threshold: 10, baseMs: 15 * MINUTE, maxMs: DAY } as const;
+
+/**
+ * The whole instance's lock-out (login-lockout.ts): 10 client addresses locked out for the first time (100 guesses
+ * at least, from 10 addresses) lock every address out for 15 min, doubling up to 24 h; the owner gets in by
+ * resetting the passphrase by mail.
+ */
+export const LOGIN_LOCKOUT_SOURCES = { threshold: 10, baseMs: 15 * MINUTE, maxMs: DAY } as const;

@@ -8,6 +8,7 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Forbidden } from '../common/errors.js';
+import { addJsonParser } from '../common/json-body.js';
 import { instanceOf } from '../data/http/context.js';
 import type { DocStore } from '../data/store.js';
 import { nextPageQuery, pageParams } from '../files/http/params.js';
@@ -79,7 +80,7 @@ function answer(result: PushResult): { status: number; body: Record<string, unkn
 
 export function registerNotificationRoutes(app: FastifyInstance, deps: NotificationsDeps): void {
   void app.register(async (scope) => {
-    scope.addContentTypeParser(JSONAPI, { parseAs: 'string' }, scope.getDefaultJsonParser('error', 'error'));
+    addJsonParser(scope, JSONAPI);
     scope.addHook('onSend', async (_req, reply, payload) => {
       if (String(reply.getHeader('content-type') ?? '').startsWith('application/json')) reply.header('content-type', JSONAPI);
       return payload;

@@ -3,7 +3,7 @@
  * instance locale, in the login page's look. No script: a plain form, Refuse being the default
  * button (the first one, taken by Enter). Requested rights are said in plain words.
  */
-import { CSS as LOGIN_CSS, esc, type Lang } from '../auth/login-page.js';
+import { CSS as LOGIN_CSS, esc, ICON_LINK, type Lang } from '../auth/login-page.js';
 import type { Rule } from '../permissions/rules.js';
 
 const STRINGS = {
@@ -65,7 +65,7 @@ main{width:min(28rem,100% - 2rem)}h1{margin-bottom:1rem}ul{padding-left:1.2rem}.
 function frame(lang: Lang, nonce: string, title: string, body: string): string {
   return `<!doctype html>
 <html lang="${lang}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<meta name="referrer" content="no-referrer"><title>${esc(title)}</title><style nonce="${nonce}">${CSS}</style></head>
+<meta name="referrer" content="no-referrer">${ICON_LINK}<title>${esc(title)}</title><style nonce="${nonce}">${CSS}</style></head>
 <body><main>${body}</main></body></html>`;
 }
 

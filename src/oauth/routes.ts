@@ -4,7 +4,7 @@
  * owner's list of connected clients (/settings/clients). /auth answers without CORS headers.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { Forbidden, InvalidToken, NotFound, Unauthorized } from '../common/errors.js';
+import { Forbidden, HearthError, InvalidToken, NotFound, Unauthorized } from '../common/errors.js';
 import type { TokenService } from '../auth/tokens.js';
 import { instanceOf } from '../data/http/context.js';
 import type { Instance } from '../instances/types.js';
@@ -13,7 +13,7 @@ import type { PermissionResolver } from '../permissions/resolve.js';
 import { Permissions, type Verb } from '../permissions/rules.js';
 import { errorHandler } from '../server/http-errors.js';
 import { CLIENTS_DOCTYPE, type OAuthClient, type OAuthClients } from './clients.js';
-import { OAuthError, OPTIONAL_FIELDS, invalidMetadata } from './metadata.js';
+import { OAuthError, OPTIONAL_FIELDS, invalidMetadata, type MetadataBody } from './metadata.js';
 import { withoutCors } from '../auth/http.js';
 import type { SessionDeps } from '../auth/session-http.js';
 import { registerFlowRoutes } from './authorize.js';
@@ -65,7 +65,9 @@ function clientNotFound(err: unknown): never {
 async function authRoutes(auth: FastifyInstance, deps: OAuthDeps & { codes: AccessCodes }): Promise<void> {
   // cozy-stack disables CORS on /auth; preflights land here too (the CORS plugin answers them from this context)
   withoutCors(auth, ['/auth/*']);
-  auth.setErrorHandler((err, req, reply) => {
+  auth.setErrorHandler((raw, req, reply) => {
+    // a refusal of the registration schemas (schemas.ts: the only checking ones of this scope) is RFC 7591's
+    const err = raw instanceof HearthError && 'validationContext' in raw ? invalidMetadata(raw.reason) : raw;
     if (err instanceof OAuthError) {
       for (const [k, v] of Object.entries(err.headers)) void reply.header(k, v);
       void reply.code(err.status).send({ error: err.error, error_description: err.reason });
@@ -75,7 +77,7 @@ async function authRoutes(auth: FastifyInstance, deps: OAuthDeps & { codes: Acce
   });
   // its own context: the form parser it adds must not open /auth/register to forms
   void auth.register(async (flow) => registerFlowRoutes(flow, { clients: deps.clients, tokens: deps.tokens, session: deps.session, codes: deps.codes }));
-  auth.post('/auth/register', { bodyLimit: REGISTER_BODY_LIMIT, schema: S.register }, async (req, reply) => {
+  auth.post<{ Body: MetadataBody }>('/auth/register', { bodyLimit: REGISTER_BODY_LIMIT, schema: S.register }, async (req, reply) => {
     const instance = instanceOf(req);
     await enforceLimit(deps.limiter, 'oauthRegistration', instance.id);
     const { client, secret } = await deps.clients.register(instance, req.body);
@@ -87,10 +89,10 @@ async function authRoutes(auth: FastifyInstance, deps: OAuthDeps & { codes: Acce
     const { client, secret } = await deps.clients.getWithSecret(instance, id).catch(clientNotFound);
     return secret === undefined ? wire(client) : { ...wire(client), client_secret: secret };
   });
-  auth.put<{ Params: { id: string } }>('/auth/register/:id', { bodyLimit: REGISTER_BODY_LIMIT, schema: S.updateClient }, async (req) => {
+  auth.put<{ Params: { id: string }; Body: MetadataBody & { client_id?: unknown; client_secret?: unknown } }>('/auth/register/:id', { bodyLimit: REGISTER_BODY_LIMIT, schema: S.updateClient }, async (req) => {
     const { instance, id } = await authenticate(deps, req);
-    const body = req.body as Record<string, unknown> | undefined;
-    if (body?.client_id !== id) throw invalidMetadata('client_id must be given and equal to the client id of the URL');
+    const body = req.body;
+    if (body.client_id !== id) throw invalidMetadata('client_id must be given and equal to the client id of the URL');
     const { client, secret } = await deps.clients.update(instance, id, body).catch(clientNotFound);
     return secret === undefined ? wire(client) : { ...wire(client), client_secret: secret };
   });

@@ -1,26 +1,45 @@
 /**
  * The schemas of the OAuth 2 routes of this folder (validation, OpenAPI, serialization: server/validation.ts).
- * RFC 6749 and 7591 prescribe their own error bodies (`{error, error_description}`, invalid_client_metadata…),
- * which clients such as cozy-stack-client read: the registration metadata and the flow's parameters are
- * documented here and checked by metadata.ts and authorize.ts, which answer in that shape.
+ * RFC 7591 prescribes its error body (`{error: "invalid_client_metadata", error_description}`), which clients
+ * such as cozy-stack-client read: routes.ts answers a refusal of the registration schemas in that shape.
+ * What a schema cannot say (the URIs' meaning) is checked by metadata.ts. The flow's parameters (RFC 6749:
+ * errors sent back to the client's redirect URI or shown on a page) are documented here and checked by
+ * authorize.ts.
  */
 import { content, jsonApi, noContent, openObject, params, query, resource, str, type JsonSchema, type RouteSchema } from '../common/schemas.js';
 import { CLIENTS_DOCTYPE } from './clients.js';
-import { OPTIONAL_FIELDS } from './metadata.js';
+import { ENUMS, MAX_URI_LEN, MAX_URIS, maxLength, OPTIONAL_FIELDS, type OptionalField } from './metadata.js';
 
 const tags = ['auth'];
 const clientId = params({ id: 'The client_id' });
 /** Documented, checked by the route (RFC 7591's error shape). */
 const field = (description: string, example?: unknown): JsonSchema => ({ description, ...(example === undefined ? {} : { example }) });
 
+/** A required text; its sentence in an allOf, so that a missing one is said to be missing. */
+const required = (name: string, description: string, example: string): JsonSchema => ({
+  description, example, allOf: [{ type: 'string', minLength: 1, maxLength: maxLength(name), errorMessage: `${name} must be a string of 1 to ${maxLength(name)} characters` }],
+});
+/** An optional field: "" and null are absent (cozy-stack-client sends every field, the unset ones as ""). */
+const optional = (name: OptionalField): JsonSchema => {
+  const allowed = ENUMS[name];
+  if (allowed) return { enum: [...allowed, '', null], description: `One of ${allowed.join(', ')}`, errorMessage: `${name} must be one of ${allowed.join(', ')}` };
+  return { type: ['string', 'null'], maxLength: maxLength(name), description: 'Optional ("" is absent)', errorMessage: `${name} must be a string of 1 to ${maxLength(name)} characters` };
+};
 const metadataFields: Record<string, JsonSchema> = {
-  redirect_uris: field('Absolute URIs, no fragment (http for loopback only; custom schemes for mobile apps), 1 to 20', ['https://app.example.org/callback']),
-  client_name: field('The name shown on the consent page (1 to 255 characters)', 'My app'),
-  software_id: field('The software\'s id, e.g. github.com/me/app (registry://<slug> links it to an app)', 'github.com/me/app'),
-  ...Object.fromEntries(OPTIONAL_FIELDS.map((f) => [f, field('Optional (cozy-stack\'s field; "" is absent)')])),
+  redirect_uris: {
+    type: 'array', minItems: 1, description: `Absolute URIs, no fragment (http for loopback only; custom schemes for mobile apps), 1 to ${MAX_URIS}`,
+    items: { type: 'string', minLength: 1, maxLength: MAX_URI_LEN, errorMessage: `redirect_uris must hold strings of 1 to ${MAX_URI_LEN} characters` },
+    allOf: [{ maxItems: MAX_URIS, errorMessage: `redirect_uris holds at most ${MAX_URIS} URIs` }],
+    errorMessage: 'redirect_uris is required: a non-empty array of URIs', example: ['https://app.example.org/callback'],
+  },
+  client_name: required('client_name', 'The name shown on the consent page', 'My app'),
+  software_id: required('software_id', 'The software\'s id, e.g. github.com/me/app (registry://<slug> links it to an app)', 'github.com/me/app'),
+  ...Object.fromEntries(OPTIONAL_FIELDS.map((f) => [f, optional(f)])),
 };
 const metadata: JsonSchema = {
-  description: 'RFC 7591 client metadata (JSON); unknown fields are ignored', properties: metadataFields, additionalProperties: true,
+  type: 'object', required: ['redirect_uris', 'client_name', 'software_id'], properties: metadataFields, additionalProperties: true,
+  // no errorMessage here: it would be the sentence of a missing field too (the formatter says "the body must be a JSON object")
+  description: 'RFC 7591 client metadata (JSON); unknown fields are ignored',
   example: { redirect_uris: ['https://app.example.org/callback'], client_name: 'My app', software_id: 'github.com/me/app', client_kind: 'web' },
 };
 const client = (description: string, extra: Record<string, JsonSchema> = {}): JsonSchema => ({

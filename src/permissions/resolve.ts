@@ -3,7 +3,7 @@
  * password as PouchDB sends it, or ?bearer_token=), verifies it for the instance
  * and loads the rights it carries.
  */
-import { InvalidToken, NotFound, Unauthorized } from '../common/errors.js';
+import { InvalidToken, NotFound, PasswordRequired, Unauthorized } from '../common/errors.js';
 import type { TokenService } from '../auth/tokens.js';
 import type { Instance } from '../instances/types.js';
 import type { Doc, DocStore } from '../data/store.js';
@@ -112,7 +112,8 @@ export class PermissionResolver {
   /**
    * A share code (JWT or shortcode) is valid while its document exists, still lists
    * the code, and has not expired: revocation and PATCH take effect on the next request.
-   * A password-protected link also needs the cookie of share-password.ts (cozy-stack: 400 Invalid JWT token without it).
+   * A password-protected link also needs the cookie of share-password.ts: without it (or with one from
+   * before a password change) the answer says a password is needed (401 password_required).
    */
   private async shareSet(instance: Instance, req: TokenSource, doc: Doc | null, codesOf: (d: Doc) => unknown, token: string): Promise<PermissionSet> {
     const codes = doc ? Object.values((codesOf(doc) ?? {}) as Record<string, string>) : [];
@@ -120,9 +121,43 @@ export class PermissionResolver {
     if (isExpired(doc, this.docs.now())) throw new InvalidToken('Expired token');
     if (doc.password !== undefined) {
       const secret = this.cookieSecret ? await this.cookieSecret(instance) : null;
-      if (!secret || !hasPassCookie(secret, doc, req.headers.cookie)) throw new InvalidToken('Invalid JWT token');
+      if (!secret || !hasPassCookie(secret, doc, req.headers.cookie)) throw new PasswordRequired(String(doc._id));
     }
     return { type: doc.type === 'share' ? 'share' : 'share-preview', sourceId: String(doc.source_id ?? ''), rules: rulesOf(doc), docId: String(doc._id) };
+  }
+
+  /**
+   * The rights a set resolved earlier (kept with a job) carries now: an app's or a konnector's as its permission
+   * document says today, an OAuth client's while the client exists, a share's while its document is there and not
+   * expired, an app password's while it is not revoked; a CLI token's as they were (nothing revokes it). A revoked
+   * source keeps no rule.
+   */
+  async current(instance: Instance, set: PermissionSet): Promise<PermissionSet> {
+    const none: PermissionSet = { ...set, rules: [] };
+    const source = set.sourceId ?? '';
+    switch (set.type) {
+      case 'app':
+      case 'konnector': {
+        const doc = await this.load(instance, source);
+        return doc && !doc._deleted ? { ...set, rules: rulesFromMap((doc.permissions ?? {}) as Record<string, unknown>) } : none;
+      }
+      case 'oauth':
+        return assertClientActive(this.storeOf(instance), source.slice(source.indexOf('/') + 1)).then(() => set, (err: unknown) => {
+          if (err instanceof InvalidToken) return none;
+          throw err;
+        });
+      case 'share':
+      case 'share-preview': {
+        const doc = set.docId ? await this.docs.get(instance, set.docId) : null;
+        return doc && !isExpired(doc, this.docs.now()) ? { ...set, rules: rulesOf(doc) } : none;
+      }
+      case 'app-password': {
+        const doc = await this.load(instance, source.slice(source.indexOf('/') + 1), APP_PASSWORDS_DOCTYPE);
+        return doc && !doc._deleted ? set : none;
+      }
+      default:
+        return set;
+    }
   }
 
   /** The value of the cookie that proves the password of this share doc was given (share-password.ts). */
@@ -131,9 +166,9 @@ export class PermissionResolver {
     return passCookieValue(await this.cookieSecret(instance), doc);
   }
 
-  private async load(instance: Instance, sourceId: string): Promise<Doc | null> {
+  private async load(instance: Instance, id: string, doctype = PERMISSIONS_DOCTYPE): Promise<Doc | null> {
     try {
-      return await this.storeOf(instance).get(PERMISSIONS_DOCTYPE, sourceId);
+      return await this.storeOf(instance).get(doctype, id);
     } catch (err) {
       if (err instanceof NotFound) return null;
       throw err;

@@ -84,8 +84,8 @@ describe('share links', () => {
     expect(res.body.data.attributes.password).toBe(true);
     expect((await h.req('GET', `/permissions/${res.body.data.id}`, { token: cli })).body.data.attributes.password).toBe(true);
     const r = await h.req('GET', '/data/io.cozy.contacts/c1', { token: res.body.data.attributes.codes.bob });
-    expect(r.status).toBe(400);
-    expect(r.body.reason).toBe('Invalid JWT token');
+    expect(r.status).toBe(401);
+    expect(r.body.error).toBe('password_required');
   });
 
   it('DELETE revokes: the next request with the code answers 400', async () => {

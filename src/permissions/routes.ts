@@ -7,6 +7,7 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { BadRequest, Forbidden } from '../common/errors.js';
+import { addJsonParser } from '../common/json-body.js';
 import { instanceOf, int } from '../data/http/context.js';
 import { validateDoctype } from '../data/doctype.js';
 import type { Doc } from '../data/store.js';
@@ -84,7 +85,7 @@ export function registerPermissionRoutes(app: FastifyInstance, deps: PermissionR
 
   void app.register(async (scope) => {
     // JSON-API clients send application/vnd.api+json: parse it as JSON.
-    scope.addContentTypeParser(JSONAPI, { parseAs: 'string' }, scope.getDefaultJsonParser('error', 'error'));
+    addJsonParser(scope, JSONAPI);
     scope.addHook('onSend', async (_req, reply, payload) => {
       if (String(reply.getHeader('content-type') ?? '').startsWith('application/json')) reply.header('content-type', JSONAPI);
       return payload;

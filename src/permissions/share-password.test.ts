@@ -40,8 +40,9 @@ describe('password-protected share links', () => {
     const l = await link('correct horse battery');
     for (const token of [l.code, l.shortcode]) {
       const res = await read(token);
-      expect(res.status).toBe(400);
-      expect(res.body.reason).toBe('Invalid JWT token');
+      expect(res.status).toBe(401);
+      expect(res.body.error).toBe('password_required');
+      expect(res.body.reason).toBe(`this link is protected by a password: give it first (POST /auth/share-by-link/password with perm_id=${l.id} and password), then use the link again`);
     }
 
     const wrong = await unlock(l.id, 'wrong horse');
@@ -81,13 +82,13 @@ describe('password-protected share links', () => {
     const b = await link('password of b');
     const cookieA = passCookie(await unlock(a.id, 'password of a'), a.id);
     const value = cookieA.split('=')[1] as string;
-    expect((await read(b.code, `pass${b.id}=${value}`)).status).toBe(400);
-    expect((await read(a.code, `pass${a.id}=${'A'.repeat(43)}`)).status).toBe(400);
+    expect((await read(b.code, `pass${b.id}=${value}`)).status).toBe(401);
+    expect((await read(a.code, `pass${a.id}=${'A'.repeat(43)}`)).status).toBe(401);
     expect((await read(a.code, cookieA)).status).toBe(200);
 
     const patch = await h.req('PATCH', `/permissions/${a.id}`, { token: cli, body: { data: { type: 'io.cozy.permissions', attributes: { password: 'a new one' } } } });
     expect(patch.status).toBe(200);
-    expect((await read(a.code, cookieA)).status).toBe(400);
+    expect((await read(a.code, cookieA)).body.error).toBe('password_required');
     // removing the password opens the link again, without any cookie
     await h.req('PATCH', `/permissions/${a.id}`, { token: cli, body: { data: { type: 'io.cozy.permissions', attributes: { password: '' } } } });
     expect((await read(a.code)).status).toBe(200);

@@ -18,7 +18,7 @@ import { SqliteInstanceRegistry } from '../instances/registry-sqlite.js';
 import { registerAdminRoutes } from '../instances/admin-routes.js';
 import type { Instance, InstanceRegistry } from '../instances/types.js';
 import { PermissionResolver } from '../permissions/resolve.js';
-import { LOGIN_LOCKOUT, LockOut, MemoryRateLimiter } from '../limits/index.js';
+import { LOGIN_LOCKOUT, LOGIN_LOCKOUT_SOURCES, LoginLockOut, MemoryRateLimiter } from '../limits/index.js';
 import { OAuthClients } from '../oauth/clients.js';
 import type { Mailer } from '../mail/mailer.js';
 import { runStatus, versionInfo, type StatusCheck } from '../status/routes.js';
@@ -27,6 +27,7 @@ import { installSchemaCompilers } from './validation.js';
 import { createLogger } from './logger.js';
 import { buildPublicApp, securityHeaders } from './public.js';
 import { InProcessLocks } from '../common/locks.js';
+import { addJsonParser } from '../common/json-body.js';
 import { LocalBlobStore } from '../files/blobs/local.js';
 import { Vfs } from '../files/vfs.js';
 import { SqliteLockEngine } from '../files/dav/locks-sqlite.js';
@@ -53,7 +54,7 @@ export interface Hearth {
   registry: InstanceRegistry;
   tokens: TokenService;
   sessions: SessionStore;
-  lockout: LockOut;
+  lockout: LoginLockOut;
   perms: PermissionResolver;
   mailer: Mailer;
   /** For the CLI, the admin API and tests: an app token bound to a new "hearth-cli" session, and that session's cookie value. */
@@ -86,7 +87,7 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
   });
   const sessions = new SessionStore(join(dataDir, 'sessions.sqlite'));
   const davLocks = new SqliteLockEngine(join(dataDir, 'dav-locks.sqlite'));
-  const lockout = new LockOut(LOGIN_LOCKOUT);
+  const lockout = new LoginLockOut({ perSource: LOGIN_LOCKOUT, perInstance: LOGIN_LOCKOUT_SOURCES });
   const storeOf = (instance: Instance) => stores.open(instance.domain, instance.id);
   // blobs live next to docs.sqlite, in instances/<id>/files/: destroying an instance removes both
   // thumbnails in instances/<id>/thumbs/, beside the files' blobs (files/thumbnails/state.ts)
@@ -96,15 +97,18 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
     storeOf, blobs, thumbs,
     locks: new InProcessLocks(), versions: config.files.versions,
   });
-  // Destroying an instance also removes its data.
+  // Destroying an instance also removes its data, in steps that can be taken again: the first, durable, takes it out
+  // of the registry (its domain stays taken); a process that dies before the last finishes at its next start.
+  const finishDestroy = async (instance: Instance) => {
+    await jobs.dropInstance(instance.id);
+    await stores.destroy(instance.id);
+    sessions.deleteAll(instance);
+    await davLocks.dropNamespace(instance.id);
+    await sqliteRegistry.endDestroy(instance.id);
+  };
   const registry: InstanceRegistry = Object.assign(Object.create(sqliteRegistry) as InstanceRegistry, {
     async destroy(domain: string) {
-      const instance = await sqliteRegistry.get(domain);
-      await sqliteRegistry.destroy(domain);
-      if (instance) await stores.destroy(instance.id);
-      if (instance) sessions.deleteAll(instance);
-      if (instance) await davLocks.dropNamespace(instance.id);
-      await jobs.dropDomain(domain);
+      await finishDestroy(await sqliteRegistry.beginDestroy(domain));
     },
   });
   const tokens = new TokenService(registry);
@@ -122,7 +126,7 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
   };
   const perms = new PermissionResolver(tokens, storeOf, { sessionIdOf, cookieSecret: async (instance) => (await registry.secrets(instance)).session });
   const appSession = async (instance: Instance) => {
-    const session = sessions.create(instance, { userAgent: 'hearth-cli', ip: null });
+    const session = sessions.create(instance, { userAgent: 'hearth-cli', ip: null, kind: 'app-token' });
     return { id: session.id, cookie: sessionCookieValue((await registry.secrets(instance)).session, session.id) };
   };
   const appToken = async (instance: Instance, slug: string) => {
@@ -167,6 +171,7 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
     settings: { store: sqliteRegistry, avatars: new AvatarStore(join(dataDir, 'instances')) }, transforms: chainTransforms(accountTransforms(async (instance) => (await registry.secrets(instance)).session), fileDocTransforms) });
   const adminApp = Fastify({ loggerInstance: logger.child({ server: 'admin' }) as FastifyBaseLogger, bodyLimit: 1024 * 1024 });
   adminApp.setErrorHandler(errorHandler);
+  addJsonParser(adminApp, 'application/json');
   installSchemaCompilers(adminApp, { serializeResponses: config.server.serializeResponses });
   adminApp.addHook('onSend', async (req, reply, payload) => {
     securityHeaders(req, reply);
@@ -185,6 +190,10 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
   });
   registerJobsAdminRoutes(adminApp, { registry, engine: jobs.engine, scheduler: jobs.scheduler, bus });
   await registerOpsAdminRoutes(adminApp, { metrics, publicDocument: () => publicApp.swagger() as Record<string, unknown>, version: versionInfo(config.dev).version, exampleInstance: config.dev ? config.devInstance : 'alice.example.org' });
+  for (const instance of await sqliteRegistry.pendingDestroys()) {
+    logger.warn({ domain: instance.domain, instance_id: instance.id }, 'finishing the destroy of an instance that a stop cut short');
+    await finishDestroy(instance);
+  }
   await jobs.start();
   let closing: Promise<void> | null = null;
   return {

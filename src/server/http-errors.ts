@@ -25,10 +25,10 @@ export function toHearthError(err: unknown): HearthError | null {
       case 'FST_ERR_CTP_EMPTY_JSON_BODY':
         return new HearthError(400, 'bad_request', 'the request body is empty: send a JSON document');
       case 'FST_ERR_CTP_INVALID_JSON_BODY':
-        return new HearthError(400, 'bad_request', 'invalid UTF-8 JSON');
+        return new HearthError(400, 'bad_request', 'invalid JSON');
       default:
         if (fe.validation) return new HearthError(400, 'bad_request', fe.message);
-        if (err instanceof SyntaxError) return new HearthError(400, 'bad_request', 'invalid UTF-8 JSON');
+        if (err instanceof SyntaxError) return new HearthError(400, 'bad_request', 'invalid JSON');
         return new HearthError(fe.statusCode, fe.statusCode === 404 ? 'not_found' : 'bad_request', fe.message);
     }
   }

@@ -6,7 +6,7 @@
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { DocEvent, EventBus, Unsubscribe } from '../common/bus.js';
-import { openJobsDb, SqliteBroker, SqliteTriggerStore } from '../jobs/broker-sqlite.js';
+import { migrateInstanceIds, openJobsDb, SqliteBroker, SqliteTriggerStore } from '../jobs/broker-sqlite.js';
 import { JobEngine, type Clock } from '../jobs/engine.js';
 import { Scheduler } from '../jobs/scheduler.js';
 import type { WorkerDef } from '../jobs/types.js';
@@ -16,7 +16,8 @@ export interface JobSystem {
   engine: JobEngine;
   scheduler: Scheduler;
   start(): Promise<void>;
-  dropDomain(domain: string): Promise<void>;
+  /** Drops every job and trigger of a destroyed instance (by its id: its domain may be reused). */
+  dropInstance(instanceId: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -53,8 +54,9 @@ export async function housekeeping(engine: JobEngine, registry: Pick<InstanceReg
 
 export function createJobSystem(deps: JobSystemDeps): JobSystem {
   const db = openJobsDb(join(deps.dataDir, 'jobs.sqlite'));
-  const broker = new SqliteBroker(db);
-  const triggers = new SqliteTriggerStore(db);
+  const idOf = async (domain: string) => (await deps.registry.get(domain))?.id ?? null;
+  const broker = new SqliteBroker(db, idOf);
+  const triggers = new SqliteTriggerStore(db, idOf);
   const logger = deps.logger.child({ component: 'jobs' });
   const engine = new JobEngine({
     broker, triggers, workers: deps.workers, bus: deps.bus, logger,
@@ -74,6 +76,8 @@ export function createJobSystem(deps: JobSystemDeps): JobSystem {
     engine,
     scheduler,
     async start() {
+      const orphans = await migrateInstanceIds(db, idOf);
+      if (orphans) logger.warn({ deleted: orphans }, 'jobs and triggers of destroyed instances were deleted');
       await engine.start();
       await scheduler.start();
       for (const hook of deps.eventHooks ?? []) {
@@ -87,9 +91,9 @@ export function createJobSystem(deps: JobSystemDeps): JobSystem {
         timer.unref();
       }
     },
-    async dropDomain(domain) {
-      await scheduler.dropDomain(domain);
-      await broker.dropDomain(domain);
+    async dropInstance(instanceId) {
+      await scheduler.dropInstance(instanceId);
+      await broker.dropInstance(instanceId);
     },
     async close() {
       if (timer) clearInterval(timer);

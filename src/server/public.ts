@@ -3,6 +3,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRepl
 import cors from '@fastify/cors';
 import type { Logger } from 'pino';
 import { NotFound } from '../common/errors.js';
+import { addJsonParser } from '../common/json-body.js';
 import type { HearthConfig } from '../config/types.js';
 import type { Instance, InstanceRegistry } from '../instances/types.js';
 import { registerDataRoutes, type DataDeps } from '../data/routes.js';
@@ -18,6 +19,7 @@ import type { Vfs } from '../files/vfs.js';
 import { registerDavRoutes } from '../files/dav/routes.js';
 import type { DavLockEngine } from '../files/dav/locks.js';
 import { errorHandler } from './http-errors.js';
+import { clientErrorHandler, lingerOnEarlyAnswers } from './linger.js';
 import { installSchemaCompilers } from './validation.js';
 import { registerJobsRoutes } from '../jobs/routes.js';
 import type { JobSystem } from './jobs.js';
@@ -81,15 +83,12 @@ export async function buildPublicApp(deps: PublicDeps): Promise<FastifyInstance>
     requestIdHeader: 'x-request-id',
     trustProxy: deps.config.server.trustProxy,
     return503OnClosing: true,
+    clientErrorHandler,
   });
+  lingerOnEarlyAnswers(app);
   app.decorateRequest('instance', null);
-  // PouchDB sends `PUT /db/` with a JSON content type and no body: accept an empty body.
-  const json = app.getDefaultJsonParser('error', 'error');
-  app.removeContentTypeParser('application/json');
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
-    if (body === '') return done(null, undefined);
-    json(req, body as string, done);
-  });
+  // strict UTF-8; an empty body is accepted (PouchDB sends `PUT /db/` with a JSON content type and no body)
+  addJsonParser(app, 'application/json', { allowEmpty: true });
   app.setErrorHandler(errorHandler);
   installSchemaCompilers(app, { serializeResponses: deps.config.server.serializeResponses });
   app.setNotFoundHandler((req, reply) => {

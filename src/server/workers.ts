@@ -8,6 +8,7 @@ import type { Vfs } from '../files/vfs.js';
 import type { Instance, InstanceRegistry } from '../instances/types.js';
 import type { Mailer } from '../mail/mailer.js';
 import type { PermissionResolver } from '../permissions/resolve.js';
+import type { PermissionSet } from '../permissions/rules.js';
 import type { WorkerDef } from '../jobs/types.js';
 import { createThumbnailCheckWorker, createThumbnailWorker } from '../files/thumbnails/workers.js';
 import { createKonnectorWorker, createServiceWorker } from '../jobs/sandbox/workers.js';
@@ -30,11 +31,13 @@ export interface WorkerDeps {
 
 export function buildWorkers(deps: WorkerDeps): WorkerDef[] {
   const { config, vfs, mailer, storeOf } = deps;
+  // jobs act with the rights their token has when they run (a revoked app's jobs read and write nothing)
+  const rightsNow = (instance: Instance, set: PermissionSet) => deps.perms.current(instance, set);
   return [
     logWorker(),
-    sendmailWorker({ vfs, mailer, config }),
-    zipWorker({ vfs }),
-    unzipWorker({ vfs }),
+    sendmailWorker({ vfs, mailer, config, rightsNow }),
+    zipWorker({ vfs, rightsNow }),
+    unzipWorker({ vfs, rightsNow }),
     trashFilesWorker({ vfs }),
     cleanOldTrashedWorker({ vfs, config }),
     cleanClientsWorker({ storeOf }),

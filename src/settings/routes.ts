@@ -6,6 +6,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { Conflict, Forbidden } from '../common/errors.js';
+import { addJsonParser } from '../common/json-body.js';
 import type { Instance, InstanceSettings, InstanceSettingsPatch } from '../instances/types.js';
 import { anyToken, onDoc, SETTINGS_DOCTYPE, settingsCaller, type SettingsDeps } from './access.js';
 import { registerAvatarRoutes } from './avatar-routes.js';
@@ -69,7 +70,7 @@ function flagsOf(raw: string): Record<string, unknown> {
 export function registerSettingsRoutes(app: FastifyInstance, deps: SettingsDeps): void {
   const flags = flagsOf(deps.config.settings.flags);
   void app.register(async (scope) => {
-    scope.addContentTypeParser(JSONAPI, { parseAs: 'string', bodyLimit: 64 * 1024 }, scope.getDefaultJsonParser('error', 'error'));
+    addJsonParser(scope, JSONAPI, { bodyLimit: 64 * 1024 });
 
     scope.get('/settings/instance', { schema: schemas.getInstance }, async (req, reply) => {
       // cozy-stack lets any token read it; Hearth: a right on the document, or a web app (its token needs the owner's session).

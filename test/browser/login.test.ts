@@ -45,6 +45,10 @@ describe('login page in Chromium', () => {
       expect(await page.getByLabel('Passphrase').count()).toBe(1);
       expect(await page.locator('#error').isVisible()).toBe(false);
       await screenshot(page, 'login-en');
+      // the page's icon: linked, allowed by its CSP, and an image Chromium decodes (the largest of the ICO)
+      expect(await page.locator('link[rel=icon]').getAttribute('href')).toBe('/favicon.ico');
+      const width = await page.evaluate<number>(`new Promise((done) => { const i = new Image(); i.onload = () => done(i.naturalWidth); i.onerror = () => done(-1); i.src = '/favicon.ico'; })`);
+      expect(width).toBe(48);
 
       // Focus starts in the passphrase field; Tab reaches the button, Shift+Tab comes back.
       expect(await focused(page)).toBe('password');
@@ -119,6 +123,17 @@ describe('login page in Chromium', () => {
       await screenshot(page, 'reset-en');
       await page.getByRole('link', { name: 'Log in' }).click();
       await page.waitForURL(`${h.url}/auth/login`);
+      // asking for a link is not a dead end: what to do next, send it again, back to the login page
+      await page.getByRole('link', { name: 'Forgot your passphrase?' }).click();
+      await page.getByRole('button', { name: 'Send me a link' }).click();
+      await page.locator('h1').filter({ hasText: 'Check your mailbox' }).waitFor();
+      expect(await page.locator('main').innerText()).toContain('Nothing after a few minutes? Look in your spam folder, then send the link again.');
+      await screenshot(page, 'reset-sent-en');
+      await page.getByRole('button', { name: 'Send the link again' }).click();
+      await page.locator('h1').filter({ hasText: 'Check your mailbox' }).waitFor();
+      await page.getByRole('link', { name: 'Back to the login page' }).click();
+      await page.waitForURL(`${h.url}/auth/login`);
+      expect(await page.getByLabel('Passphrase').count()).toBe(1);
     } finally {
       await context.close();
     }
@@ -141,6 +156,12 @@ describe('login page in Chromium', () => {
       expect(await page.locator('#error').textContent()).toBe('Phrase de passe incorrecte. Encore 9 essai(s) avant le blocage des connexions.');
       expect(await page.getByLabel('Phrase de passe').getAttribute('aria-invalid')).toBe('true');
       await screenshot(page, 'login-fr-wrong');
+      await page.getByRole('link', { name: 'Phrase de passe oubliée ?' }).click();
+      await page.getByRole('button', { name: "M'envoyer un lien" }).click();
+      await page.locator('h1').filter({ hasText: 'Consultez votre messagerie' }).waitFor();
+      expect(await page.getByRole('button', { name: 'Renvoyer le lien' }).count()).toBe(1);
+      await page.getByRole('link', { name: 'Retour à la page de connexion' }).click();
+      await page.waitForURL(`${url}/auth/login`);
       await page.getByLabel('Phrase de passe').fill('x');
       await page.keyboard.press('Enter');
       await page.waitForURL(`${url}/`);

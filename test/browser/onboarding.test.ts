@@ -135,6 +135,7 @@ describe('owner onboarding in Chromium, from the registration link to a two-fact
     expect(await focused()).toBe('password');
     await page.keyboard.type('short');
     expect(await strength.textContent()).toBe('weak');
+    expect(await page.locator('label[for=meter]').innerText()).toBe('Strength: weak');
     await page.keyboard.press('Tab');
     expect(await focused()).toBe('confirm');
     await page.keyboard.type('short');

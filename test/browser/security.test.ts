@@ -140,6 +140,9 @@ describe('the Security page in Chromium', () => {
     expect(await focused()).toBe('codes-heading');
     expect(await page.locator('#totp-setup').isVisible()).toBe(false);
     expect(await text('#codes-text')).toContain('Write these codes down');
+    // two-factor authentication is on from here: the status says so while the codes are shown
+    expect(await text('#tf-mode')).toBe('On, with an authenticator app');
+    expect(await page.locator('#tf-mode').getAttribute('class')).toBe('pill on');
     const codes = await page.locator('#recovery-codes li').allTextContents();
     expect(codes).toHaveLength(10);
     for (const c of codes) expect(c).toMatch(/^[0-9a-hjkmnp-tv-z]{4}-[0-9a-hjkmnp-tv-z]{4}$/);
@@ -273,12 +276,16 @@ describe('the Security page in Chromium', () => {
       const mine = (await sessionCookie(context))!.value;
       expect(await sessionsStatus(theirs)).toBe(200);
 
+      // a command-line app token's session is labelled apart, not counted as a browser
+      await h.hearth.appToken(h.instance, 'notes');
       await page.reload();
       expect(await text('#sessions-count')).toBe('2 sessions are open, this one included.');
+      expect(await page.locator('#app-sessions').innerText()).toBe('Apart from your browsers, one session belongs to an app token made on the command line; logging out the other sessions ends it too.');
       await screenshot(page, 'security-two-sessions');
       await page.getByRole('button', { name: 'Log out the other sessions' }).click();
       await page.locator('#others-ok').filter({ hasText: 'The other sessions were logged out.' }).waitFor();
       expect(await text('#sessions-count')).toBe('Only this session is open.');
+      expect(await page.locator('#app-sessions').isVisible()).toBe(false);
       expect(await sessionsStatus(theirs)).toBe(401);
       expect(await sessionsStatus(mine)).toBe(200);
       await page2.goto(`${h.url}/auth/security`);

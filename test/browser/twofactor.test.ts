@@ -78,6 +78,16 @@ describe('two-factor login in Chromium', () => {
     expect(await field.getAttribute('autocomplete')).toBe('one-time-code');
     expect(await page.evaluate<string>('document.activeElement?.id')).toBe('passcode');
     await screenshot(page, 'twofactor-en');
+    // Post/Redirect/Get: the prompt is a GET; reloading it posts nothing again (no resubmission)
+    expect(new URL(page.url()).pathname).toBe('/auth/twofactor');
+    const posts: string[] = [];
+    page.on('request', (r) => {
+      if (r.method() === 'POST') posts.push(new URL(r.url()).pathname);
+    });
+    const reloaded = await page.reload();
+    expect(reloaded?.request().method()).toBe('GET');
+    await heading.filter({ hasText: 'Confirm it is you' }).waitFor();
+    expect(posts).toEqual([]);
 
     // A wrong code: the page comes back with the error, still without a session.
     const now = totp(secret, Date.now());
@@ -93,6 +103,11 @@ describe('two-factor login in Chromium', () => {
     expect(await page.getByLabel('Code').inputValue()).toBe('');
     expect(await sessionCookie()).toBeUndefined();
     await screenshot(page, 'twofactor-en-wrong');
+    // the wrong-code answer is a GET too: a reload shows it again without posting the code again
+    expect(posts).toEqual(['/auth/twofactor']);
+    await page.reload();
+    await error.filter({ hasText: 'Wrong or already used code' }).waitFor({ state: 'visible' });
+    expect(posts).toEqual(['/auth/twofactor']);
 
     // The enrolment used the current step: the next one (within the ±1 step drift) is fresh.
     await page.getByLabel('Code').fill(totp(secret, Date.now() + 30_000));

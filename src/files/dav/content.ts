@@ -71,8 +71,10 @@ export async function put(dav: DavRequest): Promise<void> {
   const mime = dav.header('content-type');
   // the request is not handed over (see uploadBody): a refusal mid-stream must not destroy the socket before the answer
   const file = { body: dav.body() === undefined ? Readable.from([]) : uploadBody(dav.req.raw), ...(size === undefined ? {} : { size }), ...(md5 ? { md5 } : {}), ...(mime ? { mime } : {}) };
+  // a conditional PUT overwrites only the revision its conditions were checked on: the check and the write are one step
+  const conditional = ['if-match', 'if-unmodified-since', 'if-none-match', 'if'].some((n) => dav.header(n) !== undefined);
   const doc = existing
-    ? await dav.fs.overwrite(dav.instance, existing._id, file)
+    ? await dav.fs.overwrite(dav.instance, existing._id, conditional ? { ...file, ifMatch: existing._rev } : file)
     : await dav.fs.upload(dav.instance, { ...file, dirId: parent._id, name });
   await dav.reply.code(existing ? 204 : 201).header('ETag', etagOf(doc)).send();
 }

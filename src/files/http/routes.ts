@@ -5,6 +5,7 @@
  * (server/http-errors.ts) served as application/vnd.api+json.
  */
 import type { FastifyInstance } from 'fastify';
+import { addJsonParser } from '../../common/json-body.js';
 import { rawBodies } from './body.js';
 import { registerDiskUsageRoute } from './disk-usage.js';
 import { registerDownloadRoutes } from './download.js';
@@ -39,8 +40,7 @@ export function registerFilesRoutes(app: FastifyInstance, deps: FilesDeps): void
     registerUploadRoutes(scope, deps);
   });
   void app.register(async (scope) => {
-    const json = scope.getDefaultJsonParser('error', 'error');
-    scope.addContentTypeParser(JSONAPI, { parseAs: 'string' }, (req, body, done) => (body === '' ? done(null, undefined) : json(req, body as string, done)));
+    addJsonParser(scope, JSONAPI, { allowEmpty: true });
     jsonApiErrors(scope);
     registerMetadataRoutes(scope, deps);
     registerTrashRoutes(scope, deps);

@@ -1,10 +1,14 @@
 /** What the workers share: argument checks, the mapping of domain errors to permanent job failures, defaults. */
 import { availableParallelism } from 'node:os';
 import { HearthError } from '../../common/errors.js';
+import type { Doc } from '../../data/store.js';
 import type { FileSystem } from '../../files/fs.js';
+import { FileRights } from '../../files/rights.js';
 import { TRASH_PATH, isDir, type FileDoc } from '../../files/types.js';
+import type { Vfs } from '../../files/vfs.js';
 import type { Instance } from '../../instances/types.js';
-import { PermanentJobError } from '../types.js';
+import type { PermissionSet } from '../../permissions/rules.js';
+import { PermanentJobError, type JobContext } from '../types.js';
 
 /** cozy-stack's runtime.NumCPU(), the default concurrency of most of its workers. */
 export const CPUS = Math.max(1, availableParallelism());
@@ -43,11 +47,36 @@ export async function isTrashed(fs: FileSystem, instance: Instance, doc: FileDoc
   return path === TRASH_PATH || path.startsWith(`${TRASH_PATH}/`);
 }
 
-/** A file (not a directory) that exists and is not in the trash, or a PermanentJobError saying why not. */
-export async function liveFile(fs: FileSystem, instance: Instance, id: string, what: string): Promise<FileDoc> {
+/** The rights a stored permission set carries now (PermissionResolver.current): a revoked source keeps none. */
+export type RightsNow = (instance: Instance, set: PermissionSet) => Promise<PermissionSet>;
+
+/**
+ * The file rights a job acts with: those of the token that queued it (or created its trigger) as they are at run
+ * time (`now`; without it, as they were when it was queued), checked by the one rights module of the file system;
+ * null for the stack's own jobs and the CLI's, which may touch every file.
+ */
+export async function jobFileRights(vfs: Vfs, ctx: JobContext, now?: RightsNow): Promise<FileRights | null> {
+  const stored = ctx.job.rights;
+  if (!stored) return null;
+  return new FileRights(vfs, ctx.instance, now ? await now(ctx.instance, stored) : stored);
+}
+
+/** Throws a PermanentJobError if `rights` (see jobFileRights) do not allow creating `draft` in `dir`. */
+export async function assertJobCreate(rights: FileRights | null, dir: FileDoc, draft: Doc, what: string): Promise<void> {
+  await rights?.assertCreate(dir, draft).catch((err: unknown) => {
+    throw permanentIfClientError(err, what);
+  });
+}
+
+/**
+ * A file (not a directory) that exists and is not in the trash, and that `rights` (see jobFileRights) may read,
+ * or a PermanentJobError saying why not.
+ */
+export async function liveFile(fs: FileSystem, instance: Instance, id: string, what: string, rights: FileRights | null = null): Promise<FileDoc> {
   let doc: FileDoc;
   try {
     doc = await fs.stat(instance, id);
+    await rights?.assert('GET', doc);
   } catch (err) {
     throw permanentIfClientError(err, what);
   }

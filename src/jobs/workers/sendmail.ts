@@ -12,13 +12,15 @@ import type { Vfs } from '../../files/vfs.js';
 import type { Mail, MailAttachment, Mailer } from '../../mail/mailer.js';
 import { isEmail, mailHost, parseMailbox, type Mailbox } from '../../mail/validate.js';
 import { PermanentJobError, type JobContext, type WorkerDef } from '../types.js';
-import { CPUS, argString, argsObject, liveFile, permanentIfClientError } from './common.js';
+import { CPUS, argString, argsObject, jobFileRights, liveFile, permanentIfClientError, type RightsNow } from './common.js';
 
 export interface SendmailDeps {
   vfs: Vfs;
   mailer: Mailer;
   /** `mail.from`: the noreply sender ("Hearth <noreply@<instance host>>" when unset). */
   config: Pick<HearthConfig, 'mail'>;
+  /** The rights of the job's token as they are now, for `file_id` attachments (a revoked app keeps none). */
+  rightsNow?: RightsNow;
   /** At most this many bytes of attachments in one mail (default 20 MiB). */
   maxAttachmentBytes?: number;
 }
@@ -70,7 +72,7 @@ async function attachments(deps: SendmailDeps, ctx: JobContext, raw: unknown, ma
       if (typeof att !== 'object' || att === null) throw fail(`attachments[${i}] must be {filename, content} or {filename?, file_id}`);
       if (att.filename !== undefined && (typeof att.filename !== 'string' || att.filename === '')) throw fail(`attachments[${i}].filename must be a non-empty string`);
       if (typeof att.file_id === 'string') {
-        const doc = await liveFile(deps.vfs.fs, ctx.instance, att.file_id, `sendmail: attachments[${i}]`);
+        const doc = await liveFile(deps.vfs.fs, ctx.instance, att.file_id, `sendmail: attachments[${i}]`, await jobFileRights(deps.vfs, ctx, deps.rightsNow));
         add(Number(doc.size));
         const content = await deps.vfs.fs.open(ctx.instance, doc);
         out.push({ filename: (att.filename as string | undefined) ?? doc.name, content, contentType: String(doc.mime || 'application/octet-stream') });

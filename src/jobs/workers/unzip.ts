@@ -6,7 +6,11 @@
  * entries, or declared sizes over `maxBytes` or over what the quota leaves. While extracting, yauzl checks that
  * each entry inflates to its declared size (a lying "zip bomb" fails), and the upload checks the quota and
  * leaves no half file. Names already taken get cozy-stack's " - conflict - <unix time>" suffix.
+ * A retry (after a crash or a timeout) is idempotent: the conflict suffix is the time the job was queued, the
+ * same on every try, and an entry already extracted by this job (a file at its name, uploaded since the job was
+ * queued, with the entry's size and MD5) is skipped instead of being copied again.
  */
+import { createHash } from 'node:crypto';
 import { pipeline, PassThrough, type Readable } from 'node:stream';
 import yauzl, { type Entry, type ZipFile } from 'yauzl';
 import { Conflict, HearthError } from '../../common/errors.js';
@@ -15,10 +19,12 @@ import { isDir, validateName, type FileDoc } from '../../files/types.js';
 import type { Vfs } from '../../files/vfs.js';
 import type { Instance } from '../../instances/types.js';
 import { PermanentJobError, type JobContext, type WorkerDef } from '../types.js';
-import { CPUS, argString, argsObject, checkAborted, liveFile, permanentIfClientError } from './common.js';
+import { CPUS, argString, argsObject, assertJobCreate, checkAborted, jobFileRights, liveFile, permanentIfClientError, type RightsNow } from './common.js';
 
 export interface UnzipDeps {
   vfs: Vfs;
+  /** The rights of the job's token as they are now (a revoked app keeps none). */
+  rightsNow?: RightsNow;
   /** At most this many entries (files and directories) in an archive (default 10,000). */
   maxEntries?: number;
   /** At most this many bytes, uncompressed, in an archive (default 10 GiB; the quota applies too). */
@@ -118,7 +124,9 @@ export function unzipWorker(deps: UnzipDeps): WorkerDef {
       const args = argsObject('unzip', ctx.job.message);
       const { fs } = deps.vfs;
       const instance = ctx.instance;
-      const zipDoc = await liveFile(fs, instance, argString('unzip', args, 'zip'), 'unzip: the archive');
+      // the job acts with the rights of the token that queued it: it reads and writes only where that token may
+      const rights = await jobFileRights(deps.vfs, ctx, deps.rightsNow);
+      const zipDoc = await liveFile(fs, instance, argString('unzip', args, 'zip'), 'unzip: the archive', rights);
       const dest = await fs.target(instance, argString('unzip', args, 'destination')).catch((err: unknown) => {
         throw permanentIfClientError(err, 'unzip: the destination');
       });
@@ -134,6 +142,10 @@ export function unzipWorker(deps: UnzipDeps): WorkerDef {
           if (err instanceof PermanentJobError || err instanceof HearthError) throw err;
           throw new PermanentJobError(`unzip: "${zipDoc.name}" is not a valid zip archive: ${(err as Error).message}`);
         });
+        for (const { path, dir } of items) {
+          const name = path.slice(path.lastIndexOf('/') + 1);
+          await assertJobCreate(rights, dest, { type: dir ? 'directory' : 'file', name }, `unzip: "${path.slice(0, 200)}"`);
+        }
         if (bytes > maxBytes) throw new PermanentJobError(`unzip: the archive holds ${bytes} bytes uncompressed, more than the ${maxBytes} allowed`);
         if (instance.diskQuota !== null) {
           const room = Math.max(0, instance.diskQuota - (await fs.diskUsage(instance)));
@@ -148,10 +160,27 @@ export function unzipWorker(deps: UnzipDeps): WorkerDef {
   };
 }
 
+/** The entry's MD5 (base64, as FileDoc.md5sum), read again from the archive. */
+async function entryMd5(zip: ZipFile, entry: Entry): Promise<string> {
+  const hash = createHash('md5');
+  for await (const chunk of await zip.openReadStreamPromise(entry)) hash.update(chunk as Buffer);
+  return hash.digest('base64');
+}
+
+/** Whether `doc` is this entry extracted by an earlier try of this job: uploaded since the job was queued, same size and MD5. */
+async function extractedBefore(ctx: JobContext, zip: ZipFile, entry: Entry, doc: FileDoc | null): Promise<boolean> {
+  if (!doc || isDir(doc) || Number(doc.size) !== entry.uncompressedSize) return false;
+  const uploadedAt = Date.parse(String((doc.cozyMetadata as { uploadedAt?: unknown } | undefined)?.uploadedAt ?? ''));
+  if (!(uploadedAt >= Date.parse(ctx.job.queued_at))) return false;
+  return doc.md5sum === (await entryMd5(zip, entry));
+}
+
 async function extract(fs: FileSystem, ctx: JobContext, zip: ZipFile, items: Item[], dest: FileDoc): Promise<void> {
   const instance = ctx.instance;
   const dirs = new Map<string, string>([['', dest._id]]);
-  const conflictName = (name: string) => `${name} - conflict - ${Math.floor(fs.clock().getTime() / 1000)}`;
+  // the time the job was queued, not the time of this try: a retry finds (and reuses) the names an earlier try chose
+  const queuedAt = Date.parse(ctx.job.queued_at);
+  const conflictName = (name: string) => `${name} - conflict - ${Math.floor((Number.isNaN(queuedAt) ? fs.clock().getTime() : queuedAt) / 1000)}`;
   const ensureDir = async (path: string): Promise<string> => {
     const known = dirs.get(path);
     if (known !== undefined) return known;
@@ -175,7 +204,10 @@ async function extract(fs: FileSystem, ctx: JobContext, zip: ZipFile, items: Ite
     const i = path.lastIndexOf('/');
     const dirId = await ensureDir(i < 0 ? '' : path.slice(0, i));
     const base = path.slice(i + 1);
-    const name = (await fs.child(instance, dirId, base)) ? conflictName(base) : base;
+    const there = await fs.child(instance, dirId, base);
+    if (await extractedBefore(ctx, zip, entry, there)) continue;
+    const name = there ? conflictName(base) : base;
+    if (there && (await extractedBefore(ctx, zip, entry, await fs.child(instance, dirId, name)))) continue;
     let body: Readable | undefined;
     const stop = () => body?.destroy(new Error('the job was aborted'));
     ctx.signal.addEventListener('abort', stop, { once: true });

@@ -10,10 +10,12 @@ import type { FileDoc } from '../../files/types.js';
 import { validateName } from '../../files/types.js';
 import type { Vfs } from '../../files/vfs.js';
 import { PermanentJobError, type WorkerDef } from '../types.js';
-import { CPUS, argString, argsObject, checkAborted, liveFile, permanentIfClientError } from './common.js';
+import { CPUS, argString, argsObject, assertJobCreate, checkAborted, jobFileRights, liveFile, permanentIfClientError, type RightsNow } from './common.js';
 
 export interface ZipDeps {
   vfs: Vfs;
+  /** The rights of the job's token as they are now (a revoked app keeps none). */
+  rightsNow?: RightsNow;
   /** At most this many files in one archive (default 10,000). */
   maxFiles?: number;
 }
@@ -52,7 +54,13 @@ export function zipWorker(deps: ZipDeps): WorkerDef {
       if (list.length === 0) throw new PermanentJobError('zip: "files" is empty');
       if (list.length > maxFiles) throw new PermanentJobError(`zip: ${list.length} files, more than the ${maxFiles} an archive may hold`);
       const { fs } = deps.vfs;
-      // every file is checked before the first byte is written: a missing one fails the job at once
+      // the job acts with the rights of the token that queued it: it reads and writes only where that token may
+      const rights = await jobFileRights(deps.vfs, ctx, deps.rightsNow);
+      if (rights) {
+        const dir = await fs.stat(ctx.instance, dirId).catch((err: unknown) => { throw permanentIfClientError(err, 'zip: the directory'); });
+        await assertJobCreate(rights, dir, { type: 'file', name: filename, mime: 'application/zip', class: 'zip' }, `zip: "${filename.slice(0, 200)}"`);
+      }
+      // every file is checked before the first byte is written: a missing one (or one the token may not read) fails the job at once
       const entries: Array<{ doc: FileDoc; path: string }> = [];
       const paths = new Set<string>();
       for (const [raw, target] of list) {
@@ -62,7 +70,7 @@ export function zipWorker(deps: ZipDeps): WorkerDef {
         const path = zipPath(raw);
         if (paths.has(path)) throw new PermanentJobError(`zip: the path "${path}" is given twice`);
         paths.add(path);
-        entries.push({ doc: await liveFile(fs, ctx.instance, id, `zip: "${path}"`), path });
+        entries.push({ doc: await liveFile(fs, ctx.instance, id, `zip: "${path}"`, rights), path });
       }
       for (const p of paths) {
         for (let i = p.indexOf('/'); i > 0; i = p.indexOf('/', i + 1)) {
