@@ -82,6 +82,7 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
   const stores = new SqliteDocStoreFactory(dataDir, bus, {
     attachmentMaxBytes: config.data.attachmentMaxBytes,
     groupCommitMs: config.data.groupCommitMs,
+    maxOpenStores: config.data.maxOpenStores,
   });
   const sessions = new SessionStore(join(dataDir, 'sessions.sqlite'));
   const davLocks = new SqliteLockEngine(join(dataDir, 'dav-locks.sqlite'));

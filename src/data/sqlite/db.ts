@@ -60,6 +60,15 @@ export function forgetStatements(db: Database.Database): void {
 
 export function openInstanceDb(file: string, registerFunctions: (db: Database.Database) => void): Database.Database {
   const db = new Database(file);
+  try {
+    return setUpInstanceDb(db, registerFunctions);
+  } catch (err) {
+    db.close(); // out of descriptors for the WAL, say: the database's own must not leak
+    throw err;
+  }
+}
+
+function setUpInstanceDb(db: Database.Database, registerFunctions: (db: Database.Database) => void): Database.Database {
   db.pragma('journal_mode = WAL');
   // NORMAL: COMMIT writes the WAL without an fsync; the write queue fsyncs it off the event loop
   // (wal-sync.ts) before it acknowledges a write, so a write is durable even on power loss.
