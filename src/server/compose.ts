@@ -146,7 +146,7 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
   // its worker delivers the notifications of `at`; it reads the job system when it runs (built just below)
   const notifications = new NotificationCenter({ config, storeOf, logger, link: publicUrl, jobs: () => jobs, secret: async (instance) => (await registry.secrets(instance)).session });
   const jobs: JobSystem = createJobSystem({
-    dataDir, bus, logger, registry: sqliteRegistry,
+    dataDir, bus, logger, registry: sqliteRegistry, trashRetentionDays: config.files.trashRetentionDays,
     workers: [...buildWorkers({ config, vfs, bus, mailer, storeOf, perms, tokens, registry: sqliteRegistry, logger, linkSecret: async (instance) => (await registry.secrets(instance)).session }), notifications.worker()],
     eventHooks: [{ doctype: 'io.cozy.files', jobFor: thumbnailJobFor }],
   });
