@@ -154,7 +154,7 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
   const oauth = { clients: new OAuthClients(storeOf, async (instance) => (await registry.secrets(instance)).session), tokens, limiter: new MemoryRateLimiter() };
   checks.push(...opsStatusChecks({
     jobs: jobs.engine.broker, sessions,
-    firstInstance: async () => (await registry.list())[0] ?? null,
+    firstInstance: async () => (await registry.page({ limit: 1 }))[0] ?? null,
     stillThere: async (instance) => (await sqliteRegistry.get(instance.domain))?.id === instance.id,
     pingDocs: (instance) => stores.open(instance.domain, instance.id).ping(),
     ...(smtpConfigured(config) ? { smtpProbe: () => smtpProbe(config.mail) } : {}),
