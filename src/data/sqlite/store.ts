@@ -39,7 +39,7 @@ export class SqliteDocStore implements DocStore {
     private readonly opts: SqliteStoreOptions,
   ) {
     this.db = openInstanceDb(file, registerSqlFunctions);
-    this.wal = new WalSync(`${file}-wal`);
+    this.wal = new WalSync(`${file}-wal`, file);
     this.queue = new WriteQueue(
       this.db, (events: DocEvent[]) => events.forEach((e) => bus.publish(e)), opts.groupCommitMs, () => { this.tableCache.clear(); this.indexCache.clear(); }, 512, () => this.wal.sync(),
       () => this.wal.failure,
