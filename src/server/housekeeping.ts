@@ -64,6 +64,9 @@ export class Housekeeping {
   private lastPurge = 0;
   /** Rows written lately (a burst of events on one instance writes once); bounded. */
   private readonly recent = new Set<string>();
+  /** Marks waiting for their commit (`flush`). */
+  private readonly pending: Array<[string, string, string, number]> = [];
+  private flushing: NodeJS.Immediate | null = null;
 
   constructor(private readonly deps: HousekeepingDeps) {
     this.now = deps.now ?? Date.now;
@@ -75,7 +78,6 @@ export class Housekeeping {
       due: deps.db.prepare(`SELECT instance_id, domain, worker, min(due_at) AS first FROM housekeeping WHERE due_at <= ?
         GROUP BY instance_id, worker ORDER BY first LIMIT ?`),
       done: deps.db.prepare('DELETE FROM housekeeping WHERE instance_id = ? AND worker = ? AND due_at <= ?'),
-      drop: deps.db.prepare('DELETE FROM housekeeping WHERE instance_id = ?'),
       seedAfter: deps.db.prepare('SELECT after FROM housekeeping_seed').pluck(),
       seedMove: deps.db.prepare('UPDATE housekeeping_seed SET after = ?'),
       seedDone: deps.db.prepare('DELETE FROM housekeeping_seed'),
@@ -83,36 +85,46 @@ export class Housekeeping {
     };
   }
 
-  /** Records that `instance` will have work for `worker` at `dueAt` (rounded up to the hour). */
+  /**
+   * Records that `instance` will have work for `worker` at `dueAt` (rounded up to the hour). Marks are written
+   * together, in one commit after the current turn of the event loop (jobs.sqlite fsyncs each commit).
+   */
   mark(instance: Pick<Instance, 'id' | 'domain'>, worker: string, dueAt: number): void {
     const due = Math.ceil(dueAt / HOUR) * HOUR;
     const key = `${instance.id}\n${worker}\n${due}`;
     if (this.recent.has(key)) return;
     if (this.recent.size >= 10_000) this.recent.clear();
     this.recent.add(key);
-    this.st.mark.run(instance.id, instance.domain, worker, due);
+    this.pending.push([instance.id, instance.domain, worker, due]);
+    this.flushing ??= setImmediate(() => this.flush());
   }
 
-  /** The rows of a destroyed instance. */
-  drop(instanceId: string): void {
-    this.st.drop.run(instanceId);
+  private flush(): void {
+    if (this.flushing) clearImmediate(this.flushing);
+    this.flushing = null;
+    const marks = this.pending.splice(0);
+    if (marks.length) this.deps.db.transaction(() => marks.forEach((m) => this.st.mark.run(...m)))();
   }
 
   /** Queues the jobs due by `now`, at most `limit`, one commit at a time; returns how many were queued. */
   async run(now = this.now(), limit = this.deps.batch ?? 100): Promise<number> {
+    this.flush();
     let pushed = 0;
-    for (const row of this.st.due.all(now, limit) as DueRow[]) {
-      const instance = await this.deps.registry.get(row.domain);
-      if (!instance || instance.id !== row.instance_id) {
-        this.drop(row.instance_id); // destroyed (and maybe its domain reused): nothing left to clean
-        continue;
+    const done: DueRow[] = [];
+    try {
+      for (const row of this.st.due.all(now, limit) as DueRow[]) {
+        const instance = await this.deps.registry.get(row.domain);
+        // destroyed (and maybe its domain reused): nothing left to clean
+        if (instance && instance.id === row.instance_id && this.deps.engine.worker(row.worker)) {
+          await this.deps.engine.push(instance.domain, { worker: row.worker });
+          pushed++;
+        }
+        done.push(row);
+        await yieldToLoop();
       }
-      if (this.deps.engine.worker(row.worker)) {
-        await this.deps.engine.push(instance.domain, { worker: row.worker });
-        pushed++;
-      }
-      this.st.done.run(row.instance_id, row.worker, now);
-      await yieldToLoop();
+    } finally {
+      // one commit for the round (a crash before it queues these jobs again: cleaning twice is harmless)
+      this.deps.db.transaction(() => done.forEach((r) => this.st.done.run(r.instance_id, r.worker, now)))();
     }
     return pushed;
   }
@@ -187,6 +199,7 @@ export class Housekeeping {
     if (this.timer) clearInterval(this.timer);
     this.hooks.forEach((unsubscribe) => unsubscribe());
     await this.running;
+    this.flush();
   }
 }
 
