@@ -58,6 +58,8 @@ export interface Hearth {
   /** For the CLI, the admin API and tests: an app token bound to a new "hearth-cli" session, and that session's cookie value. */
   appToken(instance: Instance, slug: string): Promise<{ token: string; session_cookie: string }>;
   storeOf(instance: Instance): DocStore;
+  /** How many instance databases are open now (a bounded pool: data/sqlite/factory.ts). */
+  openStores(): number;
   /** The file systems of the instances (io.cozy.files and their blobs). */
   vfs: Vfs;
   /** The job engine and the scheduler of triggers. */
@@ -187,7 +189,7 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
   await jobs.start();
   let closing: Promise<void> | null = null;
   return {
-    config, logger, bus, registry, tokens, sessions, lockout, perms, mailer, appToken, storeOf, vfs, jobs, notifications, metrics, realtime, publicApp, adminApp,
+    config, logger, bus, registry, tokens, sessions, lockout, perms, mailer, appToken, storeOf, openStores: () => stores.openCount(), vfs, jobs, notifications, metrics, realtime, publicApp, adminApp,
     close() {
       closing ??= (async () => {
         shutdown.abort();
