@@ -7,8 +7,8 @@
 import { readFileSync } from 'node:fs';
 
 export const FDS_PER_STORE = 4;
-/** Above this, memory rather than descriptors is the limit (each store keeps a page cache and statements). */
-const MAX_STORES = 2000;
+/** Above this, memory rather than descriptors is the limit: an open store costs about 0.2 MB (its page cache and statements; bench/farm.bench.ts). */
+const MAX_STORES = 512;
 
 /** The soft limit on open files (Linux's /proc/self/limits), or null where it cannot be read. */
 export function openFileLimit(limits = '/proc/self/limits'): number | null {

@@ -63,7 +63,7 @@ describe('the pool of open instance databases', () => {
     expect(storesFor(256)).toBe(48);
     expect(storesFor(1024)).toBe(192);
     expect(storesFor(null)).toBe(192);
-    expect(storesFor(1 << 20)).toBe(2000);
+    expect(storesFor(1 << 20)).toBe(512);
   });
 });
 
