@@ -4,6 +4,7 @@ import type { EventBus } from '../../common/bus.js';
 import { ServiceUnavailable } from '../../common/errors.js';
 import type { DocStore, DocStoreFactory } from '../store.js';
 import { SqliteDocStore, type SqliteStoreOptions } from './store.js';
+import { OffThreadCloser } from './closer.js';
 import { openFileLimit, storesFor } from './fd-limit.js';
 import { isOutOfDescriptors, outOfDescriptors, PooledDocStore, type StoreLender } from './pooled-store.js';
 
@@ -34,6 +35,9 @@ export class SqliteDocStoreFactory implements DocStoreFactory, StoreLender {
   readonly maxOpen: number;
   private readonly idleMs: number;
   private readonly sweeper: NodeJS.Timeout;
+  private readonly closer = new OffThreadCloser();
+  /** Entries whose close is under way (they stay in `entries` until it is done). */
+  private closingCount = 0;
   private closed = false;
 
   constructor(
@@ -82,7 +86,7 @@ export class SqliteDocStoreFactory implements DocStoreFactory, StoreLender {
     entry.lastUsed = Date.now();
     // out of descriptors (a WAL the database could not open, say): close what is unused, this one included, for the retry
     if (outOfDescriptors) this.shrinkTo(0);
-    else if (this.entries.size > this.maxOpen) this.shrinkTo(this.maxOpen);
+    else if (this.entries.size - this.closingCount > this.maxOpen) this.shrinkTo(this.maxOpen);
   }
 
   /** Opens the database (after making room); if descriptors run out, closes every unused one and tries once more. */
@@ -109,7 +113,8 @@ export class SqliteDocStoreFactory implements DocStoreFactory, StoreLender {
   private add(domain: string, storeId: string): Entry {
     const dir = this.dir(storeId);
     mkdirSync(dir, { recursive: true, mode: 0o700 });
-    const entry: Entry = { store: new SqliteDocStore(domain, join(dir, 'docs.sqlite'), this.bus, this.opts), refs: 0, lastUsed: Date.now(), closing: null };
+    const store = new SqliteDocStore(domain, join(dir, 'docs.sqlite'), this.bus, { ...this.opts, closer: this.closer });
+    const entry: Entry = { store, refs: 0, lastUsed: Date.now(), closing: null };
     this.entries.set(storeId, entry);
     return entry;
   }
@@ -117,7 +122,7 @@ export class SqliteDocStoreFactory implements DocStoreFactory, StoreLender {
   /** Starts closing unused databases, least recently used first, until at most `size` remain open; all the closings under way. */
   private shrinkTo(size: number): Array<Promise<void>> {
     const closing: Array<Promise<void>> = [];
-    let open = this.entries.size;
+    let open = this.entries.size - this.closingCount;
     for (const [storeId, entry] of this.entries) {
       if (entry.closing) closing.push(entry.closing); // its descriptors are on their way back too
       if (open <= size || entry.refs > 0 || entry.closing) continue;
@@ -135,7 +140,10 @@ export class SqliteDocStoreFactory implements DocStoreFactory, StoreLender {
   }
 
   private closeEntry(storeId: string, entry: Entry): Promise<void> {
-    entry.closing ??= entry.store.close().finally(() => {
+    if (entry.closing) return entry.closing;
+    this.closingCount++;
+    entry.closing = entry.store.close().finally(() => {
+      this.closingCount--;
       if (this.entries.get(storeId) === entry) this.entries.delete(storeId);
     });
     return entry.closing;
@@ -151,5 +159,6 @@ export class SqliteDocStoreFactory implements DocStoreFactory, StoreLender {
     this.closed = true;
     clearInterval(this.sweeper);
     await Promise.all([...this.entries].map(([storeId, entry]) => this.closeEntry(storeId, entry)));
+    await this.closer.shutdown();
   }
 }

@@ -83,8 +83,10 @@ export class WalSync {
     const done = (err: NodeJS.ErrnoException | null) => {
       this.running = false;
       if (err) {
-        this.failure ??= isDiskFull(err) ? null : new ServiceUnavailable(`this instance's database could not be written to disk (${err.code ?? err.message}): check the disk first`);
-        batch.forEach((w) => w.reject(this.failure ?? err));
+        // out of descriptors (the open) is for a retry; a failed fsync is final, as the WAL's (above)
+        const final = err.code !== 'EMFILE' && err.code !== 'ENFILE' && !isDiskFull(err);
+        if (final) this.failure ??= new ServiceUnavailable(`this instance's database could not be written to disk (${err.code ?? err.message}): check the disk first`);
+        batch.forEach((w) => w.reject(final ? this.failure : err));
       } else {
         this.dbFile = null;
         this.next.unshift(...batch);
