@@ -71,8 +71,10 @@ export class Housekeeping {
   constructor(private readonly deps: HousekeepingDeps) {
     this.now = deps.now ?? Date.now;
     const fresh = deps.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'housekeeping'").get() === undefined;
-    deps.db.exec(SCHEMA);
-    if (fresh) deps.db.prepare("INSERT INTO housekeeping_seed (after) VALUES ('')").run();
+    deps.db.transaction(() => { // one commit (jobs.sqlite fsyncs each)
+      deps.db.exec(SCHEMA);
+      if (fresh) deps.db.prepare("INSERT INTO housekeeping_seed (after) VALUES ('')").run();
+    })();
     this.st = {
       mark: deps.db.prepare('INSERT OR IGNORE INTO housekeeping (instance_id, domain, worker, due_at) VALUES (?, ?, ?, ?)'),
       due: deps.db.prepare(`SELECT instance_id, domain, worker, min(due_at) AS first FROM housekeeping WHERE due_at <= ?
