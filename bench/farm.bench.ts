@@ -14,6 +14,7 @@ import { Agent, request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { hash } from '@node-rs/argon2';
+import { storesFor } from '../src/data/sqlite/fd-limit.js';
 import { BENCH_DIR, buildServers, children, fmtMs, gitInfo, killChildren, log, machine, percentile, procCpuMs, rssMB, send, tempDir } from './lib.js';
 
 const QUICK = process.env.BENCH_QUICK === '1';
@@ -225,7 +226,7 @@ async function main(): Promise<void> {
     `| first 200 after process start, ${N.toLocaleString('en')} instances | < 500 ms | ${fmtMs(full.ms)} ms | ${full.ms < 500 ? 'yes' : 'no'} |`,
     `| idle RSS after start (5 s after the first 200) | < 100 MB | ${empty.idleRssMB.toFixed(0)} MB (0 instances), ${full.idleRssMB.toFixed(0)} MB (${N.toLocaleString('en')}) | ${Math.max(empty.idleRssMB, full.idleRssMB) < 100 ? 'yes' : 'no'} |`,
     '',
-    `## The farm, phase by phase (descriptors limited to ${NOFILE}: the pool keeps at most ${Math.floor((NOFILE - Math.max(64, NOFILE / 4)) / 4)} databases open)`,
+    `## The farm, phase by phase (descriptors limited to ${NOFILE}: the pool keeps at most ${storesFor(NOFILE)} databases open)`,
     '',
     '| phase | wall time | longest stall | peak RSS | peak descriptors | databases open at the end | notes |',
     '|---|---|---|---|---|---|---|',

@@ -90,9 +90,13 @@ export class SqliteDocStoreFactory implements DocStoreFactory, StoreLender {
   }
 
   /** Opens the database (after making room); if descriptors run out, closes every unused one and tries once more. */
-  private openEntry(domain: string, storeId: string): Entry | Promise<Entry> {
+  private openEntry(domain: string, storeId: string): Entry | Promise<unknown> {
     if (this.closed) throw new ServiceUnavailable('the server is shutting down');
-    this.shrinkTo(this.maxOpen - 1);
+    const inFlight = this.shrinkTo(this.maxOpen - 1);
+    // closings still hold descriptors (and the closing thread's connection, closer.ts): at most a few at a time
+    if (inFlight.length > 0 && this.closingCount > Math.ceil(this.maxOpen / 16)) {
+      return Promise.race(inFlight); // then lease() tries again
+    }
     try {
       return this.add(domain, storeId);
     } catch (err) {

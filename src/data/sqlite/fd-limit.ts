@@ -27,5 +27,6 @@ export function openFileLimit(limits = '/proc/self/limits'): number | null {
 export function storesFor(fdLimit: number | null): number {
   const limit = fdLimit ?? 1024;
   const reserve = Math.max(64, Math.floor(limit / 4));
-  return Math.min(MAX_STORES, Math.max(4, Math.floor((limit - reserve) / FDS_PER_STORE)));
+  // one more per store: a closing database briefly holds its own and the closing thread's (closer.ts)
+  return Math.min(MAX_STORES, Math.max(4, Math.floor((limit - reserve) / (FDS_PER_STORE + 1))));
 }

@@ -58,9 +58,9 @@ describe('the pool of open instance databases', () => {
 
   it('is sized from the open-file limit', () => {
     expect(openFileLimit()).toBeGreaterThan(0);
-    expect(storesFor(256)).toBe(48);
-    expect(storesFor(1024)).toBe(192);
-    expect(storesFor(null)).toBe(192);
+    expect(storesFor(256)).toBe(38);
+    expect(storesFor(1024)).toBe(153);
+    expect(storesFor(null)).toBe(153);
     expect(storesFor(1 << 20)).toBe(512);
   });
 });
