@@ -36,6 +36,8 @@ export interface AdminDeps {
 }
 
 // the schema checks types only: the values are checked by the public API's own validators (toPatch, validateDomain)
+const PAGE_DEFAULT = 100;
+const PAGE_MAX = 1000;
 const domain = { type: 'string', maxLength: 259 };
 const nullableString = { type: ['string', 'null'], maxLength: 1024 };
 const editable = {
@@ -143,9 +145,16 @@ export async function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps)
   });
   const withBody = (schema: object) => ({ schema: { body: schema }, attachValidation: true, validatorCompiler });
 
-  app.get('/instances', async (_req, reply) => {
-    const list = await registry.list();
-    return reply.type('application/vnd.api+json').send({ data: list.map(instanceResource), meta: { count: list.length } });
+  // a page at a time, by domain (JSON-API's page[limit], page[cursor]: the last domain of the previous page)
+  app.get<{ Querystring: Record<string, string | undefined> }>('/instances', async (req, reply) => {
+    const rawLimit = req.query['page[limit]'] ?? String(PAGE_DEFAULT);
+    const limit = /^\d{1,4}$/.test(rawLimit) ? Number(rawLimit) : NaN;
+    if (!(limit >= 1 && limit <= PAGE_MAX)) throw new BadRequest(`page[limit] must be a whole number from 1 to ${PAGE_MAX}`);
+    const cursor = req.query['page[cursor]'];
+    const page = await registry.page({ limit: limit + 1, ...(cursor ? { after: normalizeHost(cursor) } : {}) });
+    const data = page.slice(0, limit).map(instanceResource);
+    const next = page.length > limit ? `/instances?page[limit]=${limit}&page[cursor]=${encodeURIComponent(page[limit - 1]!.domain)}` : null;
+    return reply.type('application/vnd.api+json').send({ data, meta: { count: await registry.count() }, links: next ? { next } : {} });
   });
   app.get('/instances/count', async () => ({ count: await registry.count() }));
   app.post<{ Body: Editable & { domain: string } }>('/instances', withBody(createSchema), async (req, reply) => {
