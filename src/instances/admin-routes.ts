@@ -15,7 +15,7 @@ import type { HearthConfig } from '../config/types.js';
 import { parseScope } from '../permissions/rules.js';
 import { checkEmail, checkLocale, checkPublicName, checkTz } from '../settings/validate.js';
 import { checkPassphraseStrength } from '../auth/passphrase.js';
-import { validateDomain } from './domain.js';
+import { normalizeHost, validateDomain } from './domain.js';
 import { findInstance } from './find.js';
 import type { Instance, InstancePatch, InstanceRegistry } from './types.js';
 
