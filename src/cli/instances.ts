@@ -1,6 +1,6 @@
 /** `hearth instances …`: instance administration through the admin API. */
 import { createInterface } from 'node:readline/promises';
-import { Argument, type Command } from 'commander';
+import { Argument, InvalidArgumentError, type Command } from 'commander';
 import { AdminClient, withAdminOptions, type AdminOptions } from './client.js';
 import { parseScope } from '../permissions/rules.js';
 import { checkEmail, checkLocale, checkPassphraseStrength, checkPublicName, checkTz } from './fields.js';
@@ -25,6 +25,11 @@ interface InstanceOptions extends AdminOptions {
 const examples = (...lines: string[]) => `\nExamples:\n${lines.map((l) => `  $ ${l}`).join('\n')}\n`;
 const domainArg = () => new Argument('<domain>', 'the instance domain, e.g. alice.example.org').argParser(parseDomain);
 const list = (raw: string) => raw.split(',').map((s) => s.trim()).filter(Boolean).map(parseDomain);
+const pageSize = (raw: string) => {
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1 || n > 1000) throw new InvalidArgumentError('expected a whole number from 1 to 1000.');
+  return n;
+};
 const orNull = (s: string | undefined) => (s === undefined ? undefined : s === '' ? null : s);
 
 function instanceOptions(cmd: Command): Command {
@@ -83,15 +88,27 @@ export function addInstancesCommand(parent: Command, env: Env): Command {
       if (data.data.meta?.registration_url) out(`Open this link to choose the passphrase: ${data.data.meta.registration_url}\n`);
     });
 
-  withAdminOptions(cmd.command('ls').description('list the instances'))
+  withAdminOptions(cmd.command('ls').description('list the instances, a page at a time (by domain)'))
     .option('--json', 'print the JSON-API list')
-    .addHelpText('after', examples('hearth instances ls', 'hearth instances ls --json | jq -r ".[].attributes.domain"'))
-    .action(async (o: AdminOptions & { json?: boolean }) => {
-      const { data } = await client(o).request<{ data: Resource[] }>('GET', '/instances');
-      if (o.json) return printJson(data.data);
-      if (data.data.length === 0) return out('No instances yet: create one with `hearth instances add <domain>`.\n');
-      const rows = data.data.map(({ attributes: a }) => [a.domain, a.locale, a.email ?? '-', formatBytes(a.disk_quota), a.onboarded ? 'yes' : 'no', a.created_at]);
+    .option('--limit <n>', 'how many instances to show (default 100, at most 1000)', pageSize, 100)
+    .option('--after <domain>', 'start after this domain (the next page)', parseDomain)
+    .option('--all', 'show every instance, page after page')
+    .addHelpText('after', examples('hearth instances ls', 'hearth instances ls --after alice.example.org', 'hearth instances ls --all --json | jq -r ".[].attributes.domain"'))
+    .action(async (o: AdminOptions & { json?: boolean; limit: number; after?: string; all?: boolean }) => {
+      const all: Resource[] = [];
+      let path: string | null = `/instances?page[limit]=${o.limit}${o.after ? `&page[cursor]=${enc(o.after)}` : ''}`;
+      let more = false;
+      while (path) {
+        const res: { data: { data: Resource[]; links?: { next?: string } } } = await client(o).request('GET', path);
+        all.push(...res.data.data);
+        more = !!res.data.links?.next;
+        path = o.all && res.data.links?.next ? res.data.links.next : null;
+      }
+      if (o.json) return printJson(all);
+      if (all.length === 0) return out(o.after ? `No instances after ${o.after}.\n` : 'No instances yet: create one with `hearth instances add <domain>`.\n');
+      const rows = all.map(({ attributes: a }) => [a.domain, a.locale, a.email ?? '-', formatBytes(a.disk_quota), a.onboarded ? 'yes' : 'no', a.created_at]);
       out(table([['DOMAIN', 'LOCALE', 'EMAIL', 'QUOTA', 'ONBOARDED', 'CREATED'], ...rows]));
+      if (more) out(`More: hearth instances ls --after ${all[all.length - 1]!.attributes.domain} (or --all)\n`);
     });
 
   withAdminOptions(cmd.command('show').description("show an instance's settings").addArgument(domainArg()))

@@ -13,7 +13,7 @@ import { registrationUrl } from '../auth/passphrase-routes.js';
 import type { HearthConfig } from '../config/types.js';
 import { parseScope } from '../permissions/rules.js';
 import { canonicalTz, emptyIsNull, normalizeLocale, trimmedName } from '../settings/validate.js';
-import { validateDomain } from './domain.js';
+import { normalizeHost, validateDomain } from './domain.js';
 import { findInstance } from './find.js';
 import * as S from './schemas.js';
 import type { Instance, InstancePatch, InstanceRegistry } from './types.js';
@@ -33,6 +33,9 @@ export interface AdminDeps {
   /** Checks the instance's file system (files/fsck.ts); `clean` removes orphan blobs. */
   fsck?(instance: Instance, clean: boolean): Promise<unknown[]>;
 }
+
+/** The page size of GET /instances without page[limit]. */
+const PAGE_DEFAULT = 100;
 
 type Editable = { passphrase?: string; email?: string | null; locale?: string; public_name?: string | null; tz?: string | null; disk_quota?: number | null; domain_aliases?: string[] };
 type TokenBody = { domain: string; audience: 'cli' | 'app' | 'konnector' | 'konn'; subject?: string; scope?: string };
@@ -100,9 +103,14 @@ export async function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps)
 
   app.addHook('onRequest', async (req) => authenticate(deps.config, req));
 
-  app.get('/instances', { schema: S.list }, async (_req, reply) => {
-    const list = await registry.list();
-    return reply.type('application/vnd.api+json').send({ data: list.map(instanceResource), meta: { count: list.length } });
+  // a page at a time, by domain (JSON-API's page[limit], page[cursor]: the last domain of the previous page; the schema checked them)
+  app.get<{ Querystring: { 'page[limit]'?: number; 'page[cursor]'?: string } }>('/instances', { schema: S.list }, async (req, reply) => {
+    const limit = req.query['page[limit]'] ?? PAGE_DEFAULT;
+    const cursor = req.query['page[cursor]'];
+    const page = await registry.page({ limit: limit + 1, ...(cursor ? { after: normalizeHost(cursor) } : {}) });
+    const data = page.slice(0, limit).map(instanceResource);
+    const next = page.length > limit ? `/instances?page[limit]=${limit}&page[cursor]=${encodeURIComponent(page[limit - 1]!.domain)}` : null;
+    return reply.type('application/vnd.api+json').send({ data, meta: { count: await registry.count() }, links: next ? { next } : {} });
   });
   app.get('/instances/count', { schema: S.count }, async () => ({ count: await registry.count() }));
   app.post<{ Body: Editable & { domain: string } }>('/instances', { schema: S.create }, async (req, reply) => {

@@ -52,9 +52,16 @@ const answer = (description: string, data: JsonSchema, extra: JsonSchema = {}): 
 });
 const byDomain = params({ domain: 'The instance\'s domain, e.g. alice.example.org or hearth.localhost:8080 (URL-encoded or not)' });
 
+const PAGE_MAX = 1000;
 export const list: RouteSchema = {
-  summary: 'Every instance (JSON-API)', tags,
-  response: { 200: answer('The instances', { type: 'array', items: instance }, { meta: { type: 'object', properties: { count: { type: 'integer' } } } }) },
+  summary: 'The instances, a page at a time by domain (JSON-API)', tags,
+  querystring: query({
+    'page[limit]': { type: 'integer', minimum: 1, maximum: PAGE_MAX, description: `Page size (default 100, at most ${PAGE_MAX})`, errorMessage: `page[limit] must be a whole number from 1 to ${PAGE_MAX}` },
+    'page[cursor]': 'links.next of the previous page gives it: the last domain of that page',
+  }),
+  response: {
+    200: answer('A page of instances; meta.count counts them all', { type: 'array', items: instance }, { meta: { type: 'object', properties: { count: { type: 'integer' } } }, links: openObject('next: the next page, if any') }),
+  },
 };
 export const count: RouteSchema = {
   summary: 'How many instances there are', tags,

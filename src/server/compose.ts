@@ -62,6 +62,8 @@ export interface Hearth {
   /** For the CLI, the admin API and tests: an app token bound to a new "hearth-cli" session, and that session's cookie value. */
   appToken(instance: Instance, slug: string): Promise<{ token: string; session_cookie: string }>;
   storeOf(instance: Instance): DocStore;
+  /** How many instance databases are open now (a bounded pool: data/sqlite/factory.ts). */
+  openStores(): number;
   /** The file systems of the instances (io.cozy.files and their blobs). */
   vfs: Vfs;
   /** The job engine and the scheduler of triggers. */
@@ -86,6 +88,7 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
   const stores = new SqliteDocStoreFactory(dataDir, bus, {
     attachmentMaxBytes: config.data.attachmentMaxBytes,
     groupCommitMs: config.data.groupCommitMs,
+    maxOpenStores: config.data.maxOpenStores,
   });
   const sessions = new SessionStore(join(dataDir, 'sessions.sqlite'));
   const davLocks = new SqliteLockEngine(join(dataDir, 'dav-locks.sqlite'));
@@ -152,7 +155,7 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
   // its worker delivers the notifications of `at`; it reads the job system when it runs (built just below)
   const notifications = new NotificationCenter({ config, storeOf, logger, link: publicUrl, jobs: () => jobs, secret: async (instance) => (await registry.secrets(instance)).session });
   const jobs: JobSystem = createJobSystem({
-    dataDir, bus, logger, registry: sqliteRegistry,
+    dataDir, bus, logger, registry: sqliteRegistry, trashRetentionDays: config.files.trashRetentionDays,
     workers: [...buildWorkers({ config, vfs, bus, mailer, storeOf, perms, tokens, registry: sqliteRegistry, logger, linkSecret: async (instance) => (await registry.secrets(instance)).session }), notifications.worker()],
     eventHooks: [{ doctype: 'io.cozy.files', jobFor: thumbnailJobFor }],
   });
@@ -160,7 +163,7 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
   const oauth = { clients: new OAuthClients(storeOf, async (instance) => (await registry.secrets(instance)).session), tokens, limiter: new MemoryRateLimiter() };
   checks.push(...opsStatusChecks({
     jobs: jobs.engine.broker, sessions,
-    firstInstance: async () => (await registry.list())[0] ?? null,
+    firstInstance: async () => (await registry.page({ limit: 1 }))[0] ?? null,
     stillThere: async (instance) => (await sqliteRegistry.get(instance.domain))?.id === instance.id,
     pingDocs: (instance) => stores.open(instance.domain, instance.id).ping(),
     ...(smtpConfigured(config) ? { smtpProbe: () => smtpProbe(config.mail) } : {}),
@@ -200,7 +203,7 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
   await jobs.start();
   let closing: Promise<void> | null = null;
   return {
-    config, logger, bus, registry, tokens, sessions, lockout, perms, mailer, appToken, storeOf, vfs, jobs, notifications, metrics, realtime, publicApp, adminApp,
+    config, logger, bus, registry, tokens, sessions, lockout, perms, mailer, appToken, storeOf, openStores: () => stores.openCount(), vfs, jobs, notifications, metrics, realtime, publicApp, adminApp,
     close() {
       closing ??= (async () => {
         shutdown.abort();

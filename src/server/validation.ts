@@ -88,7 +88,8 @@ function nodesAlong(root: JsonSchema, schemaPath: string): JsonSchema[] {
   const nodes: JsonSchema[] = [root];
   let node: unknown = root;
   for (const seg of schemaPath.replace(/^#\/?/, '').split('/').filter(Boolean)) {
-    node = (node as Record<string, unknown> | undefined)?.[seg.replace(/~1/g, '/').replace(/~0/g, '~')];
+    // Ajv writes a property's name URI-encoded in the path (page[limit] → page%5Blimit%5D)
+    node = (node as Record<string, unknown> | undefined)?.[decodeURIComponent(seg).replace(/~1/g, '/').replace(/~0/g, '~')];
     if (node && typeof node === 'object' && !Array.isArray(node)) nodes.push(node as JsonSchema);
   }
   return nodes;
