@@ -17,6 +17,7 @@
  *   BENCH_FILES_WORKLOADS=large,small,list   only these workloads (list lists the files that small created); no RESULTS-files.md
  *   BENCH_FILES_LARGE_MB=1024                size of the large file in MiB; no RESULTS-files.md unless 1024
  *   BENCH_CONCURRENCY=16                     in-flight requests for the small files (shared with data.bench.ts); no RESULTS-files.md unless 16
+ *   BENCH_FILES_REPEATS=3                    runs of the large file and of the small files; no RESULTS-files.md unless 3
  *   BENCH_PROFILE=1                          start Hearth with --cpu-prof into bench/profiles/ (then see bench/profile-top.ts); no RESULTS-files.md
  */
 import { execFileSync } from 'node:child_process';
@@ -41,7 +42,9 @@ const ALL_WORKLOADS = ['large', 'small', 'list'];
 const WORKLOADS = (process.env.BENCH_FILES_WORKLOADS ?? ALL_WORKLOADS.join(',')).split(',').map((s) => s.trim());
 const LARGE_MIB = Number(process.env.BENCH_FILES_LARGE_MB ?? (QUICK ? 128 : 1024));
 const PROFILE = process.env.BENCH_PROFILE === '1';
-const FULL_RUN = !QUICK && !PROFILE && SERVERS.length === ALL_SERVERS.length && WORKLOADS.length === ALL_WORKLOADS.length && LARGE_MIB === 1024 && CONCURRENCY === 16;
+/** The large file and the small files run this many times per server, interleaved; the median is reported. */
+const REPEATS = Number(process.env.BENCH_FILES_REPEATS ?? (QUICK ? 1 : 3));
+const FULL_RUN = !QUICK && !PROFILE && SERVERS.length === ALL_SERVERS.length && WORKLOADS.length === ALL_WORKLOADS.length && LARGE_MIB === 1024 && CONCURRENCY === 16 && REPEATS === 3;
 
 const LARGE_BYTES = LARGE_MIB * 2 ** 20;
 const WARMUP_BYTES = Math.min(LARGE_BYTES, 32 * 2 ** 20);
@@ -62,8 +65,6 @@ let listPasses = 0;
 const CSS_LISTINGS = 3;
 /** The client writes uploads (and the raw disk reference reads and writes) in pieces of this size. */
 const CHUNK = 2 ** 20;
-/** The large file and the small files run this many times per server, interleaved; the median is reported. */
-const REPEATS = QUICK ? 1 : 3;
 const WATCHDOG_MS = 12 * 60_000;
 const MB = 1e6;
 
@@ -293,6 +294,7 @@ function largeMd5(): string {
   for (let i = 0; i < 2; i++) {
     // twice, the second timed: the speed of MD5 alone on one core, a ceiling for any upload that computes it
     const t0 = performance.now();
+    const c0 = process.cpuUsage();
     const h = createHash('md5');
     for (let off = 0; off < LARGE_BYTES;) {
       const piece = patternSlice(off, Math.min(PATTERN_BYTES, LARGE_BYTES - off));
@@ -301,16 +303,21 @@ function largeMd5(): string {
     }
     expectedMd5 = h.digest('base64');
     md5MBps = LARGE_BYTES / MB / ((performance.now() - t0) / 1000);
+    const c = process.cpuUsage(c0);
+    md5CpuUs = c.user + c.system;
   }
   return expectedMd5!;
 }
-/** MB/s of node:crypto's MD5 over the large file's bytes in this process (largeMd5). */
+/** MB/s of node:crypto's MD5 over the large file's bytes in this process (largeMd5), and its CPU (user + system, µs). */
 let md5MBps = NaN;
+let md5CpuUs = NaN;
 
 // ---------------------------------------------------------------------------------------------
 // Results
 
 interface Transfer extends Stats {
+  /** CPU of the server's main thread (its event loop) over the transfer, µs (Hearth only). */
+  loopCpuUs?: number;
   /** RSS of the server just before, and its peak during the transfer (MB). */
   rssBefore?: number;
   rssPeak?: number;
@@ -325,6 +332,11 @@ const listing = new Map<Column, Stats | null>();
 /** The worst RSS growth (peak − before) over the runs, per server and direction. */
 const rssGrowth = new Map<string, { before: number; peak: number }>();
 const notes: string[] = [];
+/**
+ * CPU per GiB of each large transfer, per run (`hearth up`: the server's, threads included; `disk up`: this
+ * process's write + fsync; `loopback up`: the bare server's, receiving and discarding), for the upload's CPU budget.
+ */
+const cpuRuns = new Map<string, number[]>();
 
 function fail(what: string, e: unknown): void {
   const msg = `${what} failed: ${e instanceof Error ? e.message : String(e)}`.slice(0, 400);
@@ -353,6 +365,7 @@ async function timed(s: Server | null, bytes: number, run: () => Promise<void>, 
     sampled = before;
     sampler = setInterval(() => (sampled = Math.max(sampled, rssMB(s.pid).rss)), 20);
   }
+  const loop0 = s?.name === 'hearth' ? threadCpuMs(s.pid, s.pid) : NaN;
   const c0 = cpuSnap();
   try {
     await run();
@@ -360,8 +373,10 @@ async function timed(s: Server | null, bytes: number, run: () => Promise<void>, 
     clearInterval(sampler);
   }
   const c1 = cpuSnap();
+  const loop1 = s?.name === 'hearth' ? threadCpuMs(s.pid, s.pid) : NaN;
   const seconds = (c1.t - c0.t) / 1000;
   const out: Transfer = { ops: 1, seconds, opsPerSec: bytes / MB / seconds, p50: NaN, p99: NaN, errors: 0, cpu: cpuUse(c0, c1, 1) };
+  if (Number.isFinite(loop0) && Number.isFinite(loop1)) out.loopCpuUs = (loop1 - loop0) * 1000;
   if (watchRss && s) {
     const now = rssMB(s.pid);
     out.rssBefore = before;
@@ -369,6 +384,19 @@ async function timed(s: Server | null, bytes: number, run: () => Promise<void>, 
   }
   return out;
 }
+
+/** User + system CPU of one thread of a process (ms), NaN if it cannot be read. */
+function threadCpuMs(pid: number, tid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(f[11]) + Number(f[12])) * 1000) / CLOCK_TICKS;
+  } catch {
+    return NaN;
+  }
+}
+/** /proc's clock ticks per second (USER_HZ, 100 on Linux). */
+const CLOCK_TICKS = 100;
 
 function recordRss(key: string, t: Transfer): void {
   if (t.rssBefore === undefined || t.rssPeak === undefined) return;
@@ -383,6 +411,8 @@ async function wlLarge(servers: Map<ServerName, Server>): Promise<void> {
   const runs = new Map<string, Transfer[]>();
   const add = (key: string, t: Transfer) => {
     runs.set(key, [...(runs.get(key) ?? []), t]);
+    if (t.cpu) cpuRuns.set(key, [...(cpuRuns.get(key) ?? []), perGiB(key.startsWith('disk') ? t.cpu.clientUsPerOp : t.cpu.serverUsPerOp)]);
+    if (t.loopCpuUs !== undefined) cpuRuns.set(`${key} loop`, [...(cpuRuns.get(`${key} loop`) ?? []), perGiB(t.loopCpuUs)]);
     const cpu = t.cpu ? `, server CPU ${(t.cpu.serverUsPerOp / 1e6).toFixed(2)} s, client ${(t.cpu.clientUsPerOp / 1e6).toFixed(2)} s, others' CPU ${t.cpu.foreignPct.toFixed(0)} %` : '';
     const rss = t.rssPeak !== undefined && t.rssBefore !== undefined ? `, RSS ${t.rssBefore.toFixed(0)} → peak ${t.rssPeak.toFixed(0)} MB` : '';
     log(`    ${key}: ${fmtOps(t.opsPerSec)} MB/s in ${t.seconds.toFixed(2)} s${cpu}${rss}`);
@@ -762,6 +792,40 @@ function largeCpuTable(): string {
   return lines.join('\n');
 }
 
+/** Median of the runs' CPU per GiB for `key`, with the range when there are several. */
+function cpuMedian(key: string): { median: number; text: string } | null {
+  const list = (cpuRuns.get(key) ?? []).slice().sort((a, b) => a - b);
+  const median = list[Math.floor(list.length / 2)];
+  if (median === undefined) return null;
+  const range = list.length > 1 ? ` (${list[0]!.toFixed(2)}–${list[list.length - 1]!.toFixed(2)})` : '';
+  return { median, text: `${median.toFixed(2)}${range}` };
+}
+
+/** The upload's CPU against what it cannot avoid: the disk's write + fsync, MD5, and receiving the bytes. */
+function uploadBudget(state: MemState): { hearth: number; sum: number; cells: string[] } | null {
+  const suffix = state === 'fresh' ? '' : ' recycled';
+  const h = cpuMedian(`hearth up${suffix}`);
+  const d = cpuMedian(`disk up${suffix}`);
+  const l = cpuMedian('loopback up');
+  const m = Number.isFinite(md5CpuUs) ? perGiB(md5CpuUs) : NaN;
+  if (!h || !d || !l || !Number.isFinite(m)) return null;
+  const sum = d.median + m + l.median;
+  const loop = cpuMedian(`hearth up${suffix} loop`);
+  return { hearth: h.median, sum, cells: [h.text, loop?.text ?? '–', d.text, m.toFixed(2), l.text, sum.toFixed(2), `${(h.median / sum).toFixed(2)}×`] };
+}
+
+function budgetTable(): string {
+  const lines = [
+    '| memory state at the start | Hearth server CPU s/GiB | of which its event loop thread | raw disk write + fsync | MD5 (one core) | loopback receive (bare server) | sum of the three | Hearth / sum |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|',
+  ];
+  for (const state of ['fresh', 'recycled'] as const) {
+    const b = uploadBudget(state);
+    lines.push(`| ${state} | ${b ? b.cells.join(' | ') : 'not measured | | | | | | '} |`);
+  }
+  return lines.join('\n');
+}
+
 function rssTable(): string {
   const lines = ['| server, transfer | RSS before (MB) | peak during (MB) | growth (MB) |', '|---|---:|---:|---:|'];
   for (const key of ['hearth up', 'hearth down', 'css up', 'css down']) {
@@ -818,7 +882,11 @@ function targets(): Target[] {
   const list = listing.get('hearth');
   const growth = ['hearth up', 'hearth down'].map((k) => rssGrowth.get(k)).filter((g) => g !== undefined);
   const worst = Math.max(...growth.map((g) => g.peak - g.before));
+  const budget = uploadBudget('fresh');
   return [
+    budget
+      ? { name: `large upload (${LARGE_MIB} MiB) server CPU, fresh memory`, goal: '≤ 1.15 × (raw disk write + MD5 + loopback receive)', measured: `${(budget.hearth / budget.sum).toFixed(2)}× (${budget.hearth.toFixed(2)} vs ${budget.sum.toFixed(2)} s/GiB)`, pass: budget.hearth <= 1.15 * budget.sum }
+      : { name: 'large upload server CPU', goal: '≤ 1.15 × (raw disk write + MD5 + loopback receive)', measured: 'not measured', pass: null },
     ratio(`large upload (${LARGE_MIB} MiB), both starting in fresh memory`, '≥ 70 % of raw disk write', large.up.get('hearth'), large.up.get('disk'), 0.7, 'write + fsync'),
     ratio(`large upload (${LARGE_MIB} MiB), both starting in recycled memory`, '≥ 70 % of raw disk write', recycledUp.get('hearth'), recycledUp.get('disk'), 0.7, 'write + fsync'),
     ratio(`large download (${LARGE_MIB} MiB)`, '≥ 80 % of loopback', large.down.get('hearth'), large.down.get('loopback'), 0.8, 'from memory'),
@@ -848,6 +916,7 @@ function report(ts: Target[]): string {
     `Large file (MB/s, 1 MB = 10^6 bytes; median of ${REPEATS} run(s), range in parentheses; the uploads of the raw disk and Hearth start in fresh memory, see below):`, '', largeTable(), '',
     'The large upload, raw disk and Hearth each starting in the same memory state (see the method), in both states:', '', matchedTable(), '',
     'Server CPU for the large file (user + system from /proc/<pid>/stat, seconds per GiB) and the CPU that processes outside the benchmark used meanwhile:', '', largeCpuTable(), '',
+    `The large upload's server CPU (all its threads: the event loop, the MD5 thread, libuv's writers, V8's) against the sum of what it cannot avoid, each measured in this run (s/GiB, median of ${REPEATS} run(s), range in parentheses): writing the bytes and fsyncing them (the raw disk reference's CPU, starting in the same memory state), MD5 over them (node:crypto in this process), and receiving them over loopback HTTP (the bare server's CPU, which reads and discards the body). The event loop thread's share is what Hearth adds to receiving (Node's HTTP parser, gathering the batches, handing them to the other threads); the other threads hash (the MD5 thread) and copy into the page cache (libuv's writers):`, '', budgetTable(), '',
     `RSS of the servers while they move the large file (the worst of the ${REPEATS} run(s); peak = VmHWM after resetting it through /proc/<pid>/clear_refs, or the highest 20 ms sample):`, '', rssTable(), '',
     `Small files (ops/s; median of ${REPEATS} run(s), range in parentheses; p50/p99 = request latency in ms as seen by the client):`, '', smallTable(), '',
     'Listing a directory of the small files (one request at a time):', '', listingTable(), '',
