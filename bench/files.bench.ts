@@ -22,7 +22,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { createReadStream, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { createReadStream, mkdirSync, readFileSync, readdirSync, unlinkSync, writeFileSync } from 'node:fs';
 import { open, writeFile } from 'node:fs/promises';
 import { Agent, request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -316,8 +316,11 @@ let md5CpuUs = NaN;
 // Results
 
 interface Transfer extends Stats {
-  /** CPU of the server's main thread (its event loop) over the transfer, µs (Hearth only). */
-  loopCpuUs?: number;
+  /**
+   * Hearth's CPU over the transfer by thread (µs): its main thread (the event loop), the other threads that spent
+   * more user than system time (the MD5 thread, V8's helpers), and those that spent more system time (libuv's writers).
+   */
+  threads?: { loop: number; user: number; sys: number };
   /** RSS of the server just before, and its peak during the transfer (MB). */
   rssBefore?: number;
   rssPeak?: number;
@@ -365,7 +368,7 @@ async function timed(s: Server | null, bytes: number, run: () => Promise<void>, 
     sampled = before;
     sampler = setInterval(() => (sampled = Math.max(sampled, rssMB(s.pid).rss)), 20);
   }
-  const loop0 = s?.name === 'hearth' ? threadCpuMs(s.pid, s.pid) : NaN;
+  const threads0 = s?.name === 'hearth' ? threadsCpuMs(s.pid) : null;
   const c0 = cpuSnap();
   try {
     await run();
@@ -373,10 +376,10 @@ async function timed(s: Server | null, bytes: number, run: () => Promise<void>, 
     clearInterval(sampler);
   }
   const c1 = cpuSnap();
-  const loop1 = s?.name === 'hearth' ? threadCpuMs(s.pid, s.pid) : NaN;
+  const threads1 = s?.name === 'hearth' ? threadsCpuMs(s.pid) : null;
   const seconds = (c1.t - c0.t) / 1000;
   const out: Transfer = { ops: 1, seconds, opsPerSec: bytes / MB / seconds, p50: NaN, p99: NaN, errors: 0, cpu: cpuUse(c0, c1, 1) };
-  if (Number.isFinite(loop0) && Number.isFinite(loop1)) out.loopCpuUs = (loop1 - loop0) * 1000;
+  if (s && threads0 && threads1) out.threads = byThread(s.pid, threads0, threads1);
   if (watchRss && s) {
     const now = rssMB(s.pid);
     out.rssBefore = before;
@@ -385,18 +388,42 @@ async function timed(s: Server | null, bytes: number, run: () => Promise<void>, 
   return out;
 }
 
-/** User + system CPU of one thread of a process (ms), NaN if it cannot be read. */
-function threadCpuMs(pid: number, tid: number): number {
+/** User and system CPU (ms) of each thread of a process, by thread id. */
+function threadsCpuMs(pid: number): Map<string, { user: number; sys: number }> {
+  const out = new Map<string, { user: number; sys: number }>();
+  let tids: string[] = [];
   try {
-    const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return ((Number(f[11]) + Number(f[12])) * 1000) / CLOCK_TICKS;
+    tids = readdirSync(`/proc/${pid}/task`);
   } catch {
-    return NaN;
+    return out;
   }
+  for (const tid of tids) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      out.set(tid, { user: (Number(f[11]) * 1000) / CLOCK_TICKS, sys: (Number(f[12]) * 1000) / CLOCK_TICKS });
+    } catch {
+      // the thread ended meanwhile
+    }
+  }
+  return out;
 }
 /** /proc's clock ticks per second (USER_HZ, 100 on Linux). */
 const CLOCK_TICKS = 100;
+
+/** The CPU each thread used between two snapshots (µs), grouped as in Transfer.threads. */
+function byThread(pid: number, a: Map<string, { user: number; sys: number }>, b: Map<string, { user: number; sys: number }>): { loop: number; user: number; sys: number } {
+  const out = { loop: 0, user: 0, sys: 0 };
+  for (const [tid, t] of b) {
+    const was = a.get(tid) ?? { user: 0, sys: 0 };
+    const user = t.user - was.user;
+    const sys = t.sys - was.sys;
+    if (tid === String(pid)) out.loop += (user + sys) * 1000;
+    else if (user >= sys) out.user += (user + sys) * 1000;
+    else out.sys += (user + sys) * 1000;
+  }
+  return out;
+}
 
 function recordRss(key: string, t: Transfer): void {
   if (t.rssBefore === undefined || t.rssPeak === undefined) return;
@@ -412,10 +439,11 @@ async function wlLarge(servers: Map<ServerName, Server>): Promise<void> {
   const add = (key: string, t: Transfer) => {
     runs.set(key, [...(runs.get(key) ?? []), t]);
     if (t.cpu) cpuRuns.set(key, [...(cpuRuns.get(key) ?? []), perGiB(key.startsWith('disk') ? t.cpu.clientUsPerOp : t.cpu.serverUsPerOp)]);
-    if (t.loopCpuUs !== undefined) cpuRuns.set(`${key} loop`, [...(cpuRuns.get(`${key} loop`) ?? []), perGiB(t.loopCpuUs)]);
+    for (const [part, us] of Object.entries(t.threads ?? {})) cpuRuns.set(`${key} ${part}`, [...(cpuRuns.get(`${key} ${part}`) ?? []), perGiB(us)]);
     const cpu = t.cpu ? `, server CPU ${(t.cpu.serverUsPerOp / 1e6).toFixed(2)} s, client ${(t.cpu.clientUsPerOp / 1e6).toFixed(2)} s, others' CPU ${t.cpu.foreignPct.toFixed(0)} %` : '';
     const rss = t.rssPeak !== undefined && t.rssBefore !== undefined ? `, RSS ${t.rssBefore.toFixed(0)} → peak ${t.rssPeak.toFixed(0)} MB` : '';
-    log(`    ${key}: ${fmtOps(t.opsPerSec)} MB/s in ${t.seconds.toFixed(2)} s${cpu}${rss}`);
+    const th = t.threads ? ` (event loop ${(t.threads.loop / 1e6).toFixed(2)}, user-time threads ${(t.threads.user / 1e6).toFixed(2)}, system-time threads ${(t.threads.sys / 1e6).toFixed(2)})` : '';
+    log(`    ${key}: ${fmtOps(t.opsPerSec)} MB/s in ${t.seconds.toFixed(2)} s${cpu}${th}${rss}`);
   };
   const failed = new Set<string>();
   const attempt = async (key: string, fn: () => Promise<void>) => {
@@ -810,18 +838,33 @@ function uploadBudget(state: MemState): { hearth: number; sum: number; cells: st
   const m = Number.isFinite(md5CpuUs) ? perGiB(md5CpuUs) : NaN;
   if (!h || !d || !l || !Number.isFinite(m)) return null;
   const sum = d.median + m + l.median;
-  const loop = cpuMedian(`hearth up${suffix} loop`);
-  return { hearth: h.median, sum, cells: [h.text, loop?.text ?? '–', d.text, m.toFixed(2), l.text, sum.toFixed(2), `${(h.median / sum).toFixed(2)}×`] };
+  const part = (name: string) => cpuMedian(`hearth up${suffix} ${name}`)?.text ?? '–';
+  return {
+    hearth: h.median, sum,
+    cells: [h.text, sum.toFixed(2), `${(h.median / sum).toFixed(2)}×`, part('loop'), l.text, part('user'), m.toFixed(2), part('sys'), d.text],
+  };
+}
+
+/** Where Hearth's upload CPU exceeds the references, part by part (fresh memory). */
+function budgetGaps(): string {
+  const part = (name: string) => cpuMedian(`hearth up ${name}`)?.median ?? NaN;
+  const d = cpuMedian('disk up')?.median ?? NaN;
+  const l = cpuMedian('loopback up')?.median ?? NaN;
+  const m = Number.isFinite(md5CpuUs) ? perGiB(md5CpuUs) : NaN;
+  const b = uploadBudget('fresh');
+  if (!b) return '';
+  const gap = (x: number) => `${x >= 0 ? '+' : '−'}${Math.abs(x).toFixed(2)}`;
+  return `In fresh memory Hearth used ${gap(b.hearth - b.sum)} s/GiB against the sum: event loop ${gap(part('loop') - l)} against receiving alone, user-time threads ${gap(part('user') - m)} against MD5 alone, system-time threads ${gap(part('sys') - d)} against the raw disk's write + fsync.`;
 }
 
 function budgetTable(): string {
   const lines = [
-    '| memory state at the start | Hearth server CPU s/GiB | of which its event loop thread | raw disk write + fsync | MD5 (one core) | loopback receive (bare server) | sum of the three | Hearth / sum |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|',
+    '| memory state at the start | Hearth server CPU | sum of the three references | Hearth / sum | Hearth\'s event loop thread | loopback receive (bare server) | Hearth\'s threads mostly in user time (MD5, V8\'s helpers) | MD5 alone (one core) | Hearth\'s threads mostly in system time (libuv\'s writers) | raw disk write + fsync |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
   for (const state of ['fresh', 'recycled'] as const) {
     const b = uploadBudget(state);
-    lines.push(`| ${state} | ${b ? b.cells.join(' | ') : 'not measured | | | | | | '} |`);
+    lines.push(`| ${state} | ${b ? b.cells.join(' | ') : `not measured${' | '.repeat(9)}`} |`);
   }
   return lines.join('\n');
 }
@@ -916,7 +959,7 @@ function report(ts: Target[]): string {
     `Large file (MB/s, 1 MB = 10^6 bytes; median of ${REPEATS} run(s), range in parentheses; the uploads of the raw disk and Hearth start in fresh memory, see below):`, '', largeTable(), '',
     'The large upload, raw disk and Hearth each starting in the same memory state (see the method), in both states:', '', matchedTable(), '',
     'Server CPU for the large file (user + system from /proc/<pid>/stat, seconds per GiB) and the CPU that processes outside the benchmark used meanwhile:', '', largeCpuTable(), '',
-    `The large upload's server CPU (all its threads: the event loop, the MD5 thread, libuv's writers, V8's) against the sum of what it cannot avoid, each measured in this run (s/GiB, median of ${REPEATS} run(s), range in parentheses): writing the bytes and fsyncing them (the raw disk reference's CPU, starting in the same memory state), MD5 over them (node:crypto in this process), and receiving them over loopback HTTP (the bare server's CPU, which reads and discards the body). The event loop thread's share is what Hearth adds to receiving (Node's HTTP parser, gathering the batches, handing them to the other threads); the other threads hash (the MD5 thread) and copy into the page cache (libuv's writers):`, '', budgetTable(), '',
+    `The large upload's server CPU (all its threads: the event loop, the MD5 thread, libuv's writers, V8's) against the sum of what it cannot avoid, each measured in this run (s/GiB, median of ${REPEATS} run(s), range in parentheses): writing the bytes and fsyncing them (the raw disk reference's CPU, starting in the same memory state), MD5 over them (node:crypto in this process), and receiving them over loopback HTTP (the bare server's CPU, which reads and discards the body). Each part of Hearth's CPU (its threads, from /proc/<pid>/task) stands next to the reference it should match: the event loop reads the socket (Node's HTTP parser copies each chunk), gathers the batches and hands them to the other threads; the MD5 thread hashes them; libuv's writers copy them into the page cache and fsync:`, '', budgetTable(), '', budgetGaps(), '',
     `RSS of the servers while they move the large file (the worst of the ${REPEATS} run(s); peak = VmHWM after resetting it through /proc/<pid>/clear_refs, or the highest 20 ms sample):`, '', rssTable(), '',
     `Small files (ops/s; median of ${REPEATS} run(s), range in parentheses; p50/p99 = request latency in ms as seen by the client):`, '', smallTable(), '',
     'Listing a directory of the small files (one request at a time):', '', listingTable(), '',
