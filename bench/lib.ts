@@ -56,7 +56,7 @@ export function startWatchdog(ms: number): void {
  * in their process (it costs ~25 MB of RSS and some start-up time).
  */
 let buildDir: string | null = null;
-function buildServers(): string {
+export function buildServers(): string {
   if (buildDir) return buildDir;
   const out = tempDir('bench-build-');
   buildDir = out;
@@ -67,7 +67,9 @@ function buildServers(): string {
     log(`tsc reported errors while compiling the servers (continuing):\n${String((e as { stdout?: Buffer }).stdout ?? e).slice(0, 2000)}`);
   }
   symlinkSync(join(ROOT, 'node_modules'), join(out, 'node_modules'), 'dir');
-  writeFileSync(join(out, 'package.json'), '{ "type": "module" }\n');
+  // with the version: the CLI and /version read it from there
+  const { version } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
+  writeFileSync(join(out, 'package.json'), JSON.stringify({ type: 'module', version }) + '\n');
   return out;
 }
 

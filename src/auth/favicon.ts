@@ -4,7 +4,7 @@
  * The pages link it with ICON_LINK (login-page.ts). Built on the first request (sharp), then kept in memory.
  */
 import type { FastifyInstance } from 'fastify';
-import sharp from 'sharp';
+import { loadSharp } from '../common/lazy-libs.js';
 import { favicon } from './schemas.js';
 
 const SVG = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 64 64"><rect width="64" height="64" rx="14" fill="#1d4ed8"/>
@@ -34,7 +34,10 @@ export function icoOf(images: Array<{ size: number; png: Buffer }>): Buffer {
 }
 
 let icon: Promise<Buffer> | null = null;
-const build = async () => icoOf(await Promise.all(SIZES.map(async (size) => ({ size, png: await sharp(Buffer.from(SVG)).resize(size, size).png().toBuffer() }))));
+const build = async () => {
+  const sharp = await loadSharp(); // not at start-up: libvips costs ~27 MB of RSS
+  return icoOf(await Promise.all(SIZES.map(async (size) => ({ size, png: await sharp(Buffer.from(SVG)).resize(size, size).png().toBuffer() }))));
+};
 
 export function registerFavicon(app: FastifyInstance): void {
   app.get('/favicon.ico', { schema: favicon }, async (_req, reply) => {

@@ -46,7 +46,7 @@ describe('onboarding with the registration link', () => {
     expect(url).toMatch(/^https:\/\/admin\.example\.org\/auth\/passphrase\?registerToken=[0-9a-f]{32}$/);
     const page = await h.req('GET', new URL(url).pathname + new URL(url).search, { host: 'admin.example.org' });
     expect(page.status).toBe(200);
-    const withPass = await h.hearth.adminApp.inject({ method: 'POST', url: '/instances', headers: { authorization: auth }, payload: { domain: 'set.example.org', passphrase: 'x' } });
+    const withPass = await h.hearth.adminApp.inject({ method: 'POST', url: '/instances', headers: { authorization: auth }, payload: { domain: 'set.example.org', passphrase: 'xxxxxxxx' } });
     expect(withPass.json().data.meta.registration_url).toBeUndefined();
   });
 

@@ -1,5 +1,8 @@
 import { EventEmitter } from 'node:events';
 import { createServer } from 'node:net';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { verify } from '@node-rs/argon2';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -85,6 +88,48 @@ describe('hearth instances', () => {
     expect(await run('instances', 'token-konnector', 'carol.example.org', 'bank-x', '--scope', 'io.cozy.bank.*')).toBe(0);
     expect(await fx.tokens.verify(instance, io.stdout.trim())).toMatchObject({ aud: 'konn', sub: 'bank-x' });
     expect(fx.grants).toContainEqual({ domain: 'carol.example.org', kind: 'konnector', slug: 'bank-x', scope: 'io.cozy.bank.*' });
+  });
+});
+
+describe('hearth instances: the public API\'s checks', () => {
+  it('creates instances named localhost:<port>, an IPv4 or a bracketed IPv6 address', async () => {
+    for (const domain of ['localhost:8080', '127.0.0.1:8080', '[::1]:8080']) {
+      expect(await run('instances', 'add', domain, '--passphrase', 'correct horse'), io.stderr).toBe(0);
+      expect(await fx.registry.get(domain)).toMatchObject({ domain, onboarded: true });
+    }
+  });
+
+  it('refuses a weak passphrase, a bad e-mail, time zone, locale or scope with exit code 2', async () => {
+    const cases: Array<[string[], RegExp]> = [
+      [['instances', 'add', 'frank.example.org', '--passphrase', 'short'], /"passphrase" must have at least 8 characters/],
+      [['instances', 'add', 'frank.example.org', '--email', 'frank'], /"email" must be a mail address/],
+      [['instances', 'add', 'frank.example.org', '--tz', 'Mars/Olympus'], /"tz" must be an IANA time zone/],
+      [['instances', 'add', 'frank.example.org', '--locale', 'klingon'], /"locale" must be one of en, fr/],
+      [['instances', 'modify', 'frank.example.org', '--tz', '+02:00'], /"tz" must be an IANA time zone/],
+      [['instances', 'token-cli', 'frank.example.org', 'io.cozy.files:FETCH'], /invalid verb "FETCH"/],
+      [['instances', 'token-app', 'frank.example.org', 'drive', '--scope', 'Bad Scope'], /invalid permission type "Bad"/],
+    ];
+    for (const [argv, message] of cases) {
+      io.stderr = '';
+      expect(await run(...argv), argv.join(' ')).toBe(2);
+      expect(io.stderr, argv.join(' ')).toMatch(message);
+    }
+    expect(await fx.registry.get('frank.example.org')).toBeNull();
+    expect(await run('instances', 'add', 'frank.example.org', '--tz', 'Europe/Paris', '--locale', 'fr', '--email', 'frank@example.org')).toBe(0);
+  });
+});
+
+describe('the admin API the CLI talks to', () => {
+  it('is found from HEARTH_ADMIN_PORT or the configuration file, as `hearth serve` finds it', async () => {
+    const port = Number(new URL(env.HEARTH_ADMIN_URL as string).port);
+    expect(await main(['instances', 'ls', '--json'], { HEARTH_ADMIN_PORT: String(port), HEARTH_ADMIN_PASSPHRASE: 'admin-secret' }), io.stderr).toBe(0);
+    const dir = mkdtempSync(join(tmpdir(), 'hearth-cli-'));
+    writeFileSync(join(dir, 'hearth.yaml'), `admin:\n  port: ${port}\n  passphrase: admin-secret\n`);
+    io.stdout = '';
+    expect(await main(['status', '--json', '--config', join(dir, 'hearth.yaml')], {}), io.stderr).toBe(0);
+    expect(JSON.parse(io.stdout)).toMatchObject({ status: 'OK' });
+    expect(await main(['instances', 'ls'], { HEARTH_CONFIG: join(dir, 'hearth.yaml') }), io.stderr).toBe(0);
+    rmSync(dir, { recursive: true, force: true });
   });
 });
 

@@ -1,19 +1,34 @@
 /** A thin client of the admin API (HTTP Basic with user "admin"). */
 import type { Command } from 'commander';
+import { adminUrlOf } from '../config/admin-url.js';
+import { loadConfig } from '../config/load.js';
+import { DEFAULTS } from '../config/schema.js';
+import type { HearthConfig } from '../config/types.js';
 import { CliError } from './io.js';
 
-export const DEFAULT_ADMIN_URL = 'http://127.0.0.1:6060';
+export const DEFAULT_ADMIN_URL = adminUrlOf(DEFAULTS);
+export const CONFIG_OPTION = ['--config <file>', 'YAML configuration file (env HEARTH_CONFIG, default ./hearth.yaml if present)'] as const;
 
 export interface AdminOptions {
   adminUrl?: string;
   adminPassphrase?: string;
+  config?: string;
 }
 
-/** Adds --admin-url and --admin-passphrase to a command that talks to the admin API. */
+/** Adds --admin-url, --admin-passphrase and --config to a command that talks to the admin API. */
 export function withAdminOptions(cmd: Command): Command {
   return cmd
-    .option('--admin-url <url>', `admin API base URL (env HEARTH_ADMIN_URL, default ${DEFAULT_ADMIN_URL})`)
-    .option('--admin-passphrase <passphrase>', 'admin passphrase (env HEARTH_ADMIN_PASSPHRASE)');
+    .option('--admin-url <url>', 'admin API base URL (env HEARTH_ADMIN_URL; default: admin.host and admin.port of the configuration, as `hearth serve` reads it)')
+    .option('--admin-passphrase <passphrase>', 'admin passphrase (env HEARTH_ADMIN_PASSPHRASE, or admin.passphrase of the configuration)')
+    .option(...CONFIG_OPTION);
+}
+
+/** The admin API did not answer (nothing listens there, or the network failed). */
+export class Unreachable extends CliError {
+  constructor(baseUrl: string, e: unknown) {
+    const code = (e as { cause?: { code?: string } }).cause?.code;
+    super(`cannot reach the admin API at ${baseUrl}${code ? ` (${code})` : ''}: is \`hearth serve\` running?`, 1);
+  }
 }
 
 export class AdminClient {
@@ -22,12 +37,16 @@ export class AdminClient {
     private readonly passphrase: string | null,
   ) {}
 
+  /** --admin-url, else HEARTH_ADMIN_URL, else the configuration `hearth serve` loads (file, HEARTH_* variables). */
   static from(opts: AdminOptions, env: Record<string, string | undefined>): AdminClient {
-    const url = opts.adminUrl ?? (env.HEARTH_ADMIN_URL || DEFAULT_ADMIN_URL);
+    const explicitUrl = opts.adminUrl ?? (env.HEARTH_ADMIN_URL || undefined);
+    const explicitPass = opts.adminPassphrase ?? (env.HEARTH_ADMIN_PASSPHRASE || undefined);
+    const config = explicitUrl === undefined || explicitPass === undefined ? loadConfig({ flags: { config: opts.config }, env }) : null;
+    const url = explicitUrl ?? adminUrlOf(config as HearthConfig);
     if (!URL.canParse(url) || !/^https?:$/.test(new URL(url).protocol)) {
       throw new CliError(`invalid admin API URL "${url}": expected e.g. ${DEFAULT_ADMIN_URL}`, 2);
     }
-    return new AdminClient(url.replace(/\/+$/, ''), opts.adminPassphrase ?? (env.HEARTH_ADMIN_PASSPHRASE || null));
+    return new AdminClient(url.replace(/\/+$/, ''), explicitPass ?? config?.admin.passphrase ?? null);
   }
 
   /** Calls the admin API; a status outside `accept` (default 2xx) becomes a CliError with the server's message. */
@@ -44,8 +63,7 @@ export class AdminClient {
         signal: opts.timeoutMs ? AbortSignal.timeout(opts.timeoutMs) : undefined,
       });
     } catch (e) {
-      const code = (e as { cause?: { code?: string } }).cause?.code;
-      throw new CliError(`cannot reach the admin API at ${this.baseUrl}${code ? ` (${code})` : ''}: is \`hearth serve\` running?`, 1);
+      throw new Unreachable(this.baseUrl, e);
     }
     const text = await res.text();
     let data: unknown = null;
@@ -67,8 +85,7 @@ export class AdminClient {
     try {
       res = await fetch(this.baseUrl + path, { headers });
     } catch (e) {
-      const code = (e as { cause?: { code?: string } }).cause?.code;
-      throw new CliError(`cannot reach the admin API at ${this.baseUrl}${code ? ` (${code})` : ''}: is \`hearth serve\` running?`, 1);
+      throw new Unreachable(this.baseUrl, e);
     }
     if (!res.ok || !res.body) {
       const text = await res.text();

@@ -1,8 +1,11 @@
 /** `hearth instances …`: instance administration through the admin API. */
 import { createInterface } from 'node:readline/promises';
-import { Argument, type Command } from 'commander';
+import { Argument, InvalidArgumentError, type Command } from 'commander';
 import { AdminClient, withAdminOptions, type AdminOptions } from './client.js';
-import { CliError, err, formatBytes, out, parseBytes, parseDomain, printJson, table } from './io.js';
+import { checkPassphraseStrength } from '../auth/passphrase.js';
+import { parseScope } from '../permissions/rules.js';
+import { checkEmail, checkLocale, checkPublicName, checkTz } from '../settings/validate.js';
+import { CliError, checkedBy, err, formatBytes, out, parseBytes, parseDomain, printJson, table } from './io.js';
 
 type Env = Record<string, string | undefined>;
 
@@ -23,16 +26,21 @@ interface InstanceOptions extends AdminOptions {
 const examples = (...lines: string[]) => `\nExamples:\n${lines.map((l) => `  $ ${l}`).join('\n')}\n`;
 const domainArg = () => new Argument('<domain>', 'the instance domain, e.g. alice.example.org').argParser(parseDomain);
 const list = (raw: string) => raw.split(',').map((s) => s.trim()).filter(Boolean).map(parseDomain);
+const pageSize = (raw: string) => {
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1 || n > 1000) throw new InvalidArgumentError('expected a whole number from 1 to 1000.');
+  return n;
+};
 const orNull = (s: string | undefined) => (s === undefined ? undefined : s === '' ? null : s);
 
 function instanceOptions(cmd: Command): Command {
   return withAdminOptions(cmd)
-    .option('--passphrase <passphrase>', "the owner's passphrase (otherwise set at onboarding)")
-    .option('--email <email>', "the owner's email address")
-    .option('--locale <locale>', 'the locale, e.g. en or fr')
-    .option('--public-name <name>', 'the name shown to others')
+    .option('--passphrase <passphrase>', "the owner's passphrase, at least 8 characters (otherwise set at onboarding)", checkedBy(checkPassphraseStrength))
+    .option('--email <email>', "the owner's email address", checkedBy(checkEmail))
+    .option('--locale <locale>', 'the locale, e.g. en or fr', checkedBy(checkLocale))
+    .option('--public-name <name>', 'the name shown to others', checkedBy(checkPublicName))
     .option('--disk-quota <bytes>', 'a quota in bytes or with a unit (10GB, 512MiB) or "unlimited"', parseBytes)
-    .option('--tz <tz>', 'the time zone, e.g. Europe/Paris')
+    .option('--tz <tz>', 'the time zone, e.g. Europe/Paris', checkedBy(checkTz))
     .option('--domain-aliases <a,b>', 'other domains serving this instance (comma-separated)', list)
     .option('--json', 'print the instance as JSON');
 }
@@ -73,7 +81,7 @@ export function addInstancesCommand(parent: Command, env: Env): Command {
   const enc = encodeURIComponent;
 
   instanceOptions(cmd.command('add').description('create an instance').addArgument(domainArg()))
-    .addHelpText('after', examples('hearth instances add alice.example.org --email alice@example.org --locale fr', 'hearth instances add bob.localhost:8080 --passphrase s3cret --disk-quota 10GB'))
+    .addHelpText('after', examples('hearth instances add alice.example.org --email alice@example.org --locale fr', 'hearth instances add bob.localhost:8080 --passphrase correct-horse-battery --disk-quota 10GB'))
     .action(async (domain: string, o: InstanceOptions) => {
       const { data } = await client(o).request<{ data: Resource }>('POST', '/instances', { domain, ...body(o) });
       if (o.json) return printJson(data.data);
@@ -81,15 +89,27 @@ export function addInstancesCommand(parent: Command, env: Env): Command {
       if (data.data.meta?.registration_url) out(`Open this link to choose the passphrase: ${data.data.meta.registration_url}\n`);
     });
 
-  withAdminOptions(cmd.command('ls').description('list the instances'))
+  withAdminOptions(cmd.command('ls').description('list the instances, a page at a time (by domain)'))
     .option('--json', 'print the JSON-API list')
-    .addHelpText('after', examples('hearth instances ls', 'hearth instances ls --json | jq -r ".[].attributes.domain"'))
-    .action(async (o: AdminOptions & { json?: boolean }) => {
-      const { data } = await client(o).request<{ data: Resource[] }>('GET', '/instances');
-      if (o.json) return printJson(data.data);
-      if (data.data.length === 0) return out('No instances yet: create one with `hearth instances add <domain>`.\n');
-      const rows = data.data.map(({ attributes: a }) => [a.domain, a.locale, a.email ?? '-', formatBytes(a.disk_quota), a.onboarded ? 'yes' : 'no', a.created_at]);
+    .option('--limit <n>', 'how many instances to show (default 100, at most 1000)', pageSize, 100)
+    .option('--after <domain>', 'start after this domain (the next page)', parseDomain)
+    .option('--all', 'show every instance, page after page')
+    .addHelpText('after', examples('hearth instances ls', 'hearth instances ls --after alice.example.org', 'hearth instances ls --all --json | jq -r ".[].attributes.domain"'))
+    .action(async (o: AdminOptions & { json?: boolean; limit: number; after?: string; all?: boolean }) => {
+      const all: Resource[] = [];
+      let path: string | null = `/instances?page[limit]=${o.limit}${o.after ? `&page[cursor]=${enc(o.after)}` : ''}`;
+      let more = false;
+      while (path) {
+        const res: { data: { data: Resource[]; links?: { next?: string } } } = await client(o).request('GET', path);
+        all.push(...res.data.data);
+        more = !!res.data.links?.next;
+        path = o.all && res.data.links?.next ? res.data.links.next : null;
+      }
+      if (o.json) return printJson(all);
+      if (all.length === 0) return out(o.after ? `No instances after ${o.after}.\n` : 'No instances yet: create one with `hearth instances add <domain>`.\n');
+      const rows = all.map(({ attributes: a }) => [a.domain, a.locale, a.email ?? '-', formatBytes(a.disk_quota), a.onboarded ? 'yes' : 'no', a.created_at]);
       out(table([['DOMAIN', 'LOCALE', 'EMAIL', 'QUOTA', 'ONBOARDED', 'CREATED'], ...rows]));
+      if (more) out(`More: hearth instances ls --after ${all[all.length - 1]!.attributes.domain} (or --all)\n`);
     });
 
   withAdminOptions(cmd.command('show').description("show an instance's settings").addArgument(domainArg()))
@@ -146,7 +166,7 @@ export function addInstancesCommand(parent: Command, env: Env): Command {
 
   withAdminOptions(cmd.command('token-cli').description('print a CLI token (valid 30 min) for the given permission scopes'))
     .addArgument(domainArg())
-    .argument('<scope...>', 'doctypes or permission scopes, e.g. io.cozy.files')
+    .argument('<scope...>', 'doctypes or permission scopes, e.g. io.cozy.files', (raw: string, prev: string[] = []) => [...prev, checkedBy(parseScope)(raw)])
     .addHelpText('after', examples('hearth instances token-cli alice.example.org io.cozy.files io.cozy.contacts'))
     .action(async (domain: string, scopes: string[], o: AdminOptions) => {
       const { data } = await client(o).request<{ token: string }>('POST', '/instances/token', { domain, audience: 'cli', scope: scopes.join(' ') });
@@ -156,7 +176,7 @@ export function addInstancesCommand(parent: Command, env: Env): Command {
   withAdminOptions(cmd.command('token-app').description('grant an app slug its rights and print an app token (valid 24 h, only with the session cookie printed on stderr)'))
     .addArgument(domainArg())
     .argument('<slug>', 'the app slug, e.g. drive')
-    .option('--scope <scope>', 'space-separated permission scopes for the app')
+    .option('--scope <scope>', 'space-separated permission scopes for the app', checkedBy(parseScope))
     .addHelpText('after', examples('hearth instances token-app alice.example.org drive --scope "io.cozy.files"'))
     .action(async (domain: string, slug: string, o: AdminOptions & { scope?: string }) => {
       const req = { domain, audience: 'app', subject: slug, ...(o.scope === undefined ? {} : { scope: o.scope }) };
@@ -171,7 +191,7 @@ export function addInstancesCommand(parent: Command, env: Env): Command {
   withAdminOptions(cmd.command('token-konnector').description('grant a konnector slug its rights and print a konnector token (valid 30 min)'))
     .addArgument(domainArg())
     .argument('<slug>', 'the konnector slug, e.g. bank-x')
-    .option('--scope <scope>', 'space-separated permission scopes for the konnector')
+    .option('--scope <scope>', 'space-separated permission scopes for the konnector', checkedBy(parseScope))
     .addHelpText('after', examples('hearth instances token-konnector alice.example.org bank-x --scope "io.cozy.bank.* io.cozy.files:POST"'))
     .action(async (domain: string, slug: string, o: AdminOptions & { scope?: string }) => {
       const req = { domain, audience: 'konnector', subject: slug, ...(o.scope === undefined ? {} : { scope: o.scope }) };

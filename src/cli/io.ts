@@ -48,6 +48,21 @@ export function parseDomain(raw: string): string {
   try {
     return validateDomain(raw);
   } catch {
-    throw new InvalidArgumentError('expected an instance domain such as alice.example.org or hearth.localhost:8080.');
+    throw new InvalidArgumentError('expected an instance domain such as alice.example.org, hearth.localhost:8080, localhost:8080, 127.0.0.1:8080 or [::1]:8080.');
   }
+}
+
+/**
+ * A commander argParser from one of the public API's validators (which throw a BadRequest naming the field): the
+ * CLI refuses at once (exit 2) what the server would refuse, with the same message, and passes the value on as typed.
+ */
+export function checkedBy(check: (v: string) => unknown): (raw: string) => string {
+  return (raw) => {
+    try {
+      check(raw);
+    } catch (e) {
+      throw new InvalidArgumentError((e as Error).message);
+    }
+    return raw;
+  };
 }

@@ -43,6 +43,16 @@ describe('hearth jobs run', () => {
     expect(io.stderr).toMatch(/no instance for nobody\.example\.org/);
   });
 
+  it('finds the instance by an alias too (the dev instance is also localhost:<port>)', async () => {
+    await h.hearth.registry.modify(h.domain, { aliases: ['jobs-alias.localhost:7357'] });
+    try {
+      expect(await run('jobs', 'run', 'log', '--domain', 'jobs-alias.localhost:7357', '--json', '"by alias"'), io.stderr).toBe(0);
+      expect(io.stdout).toMatch(/job [0-9a-f]{32} done\n/);
+    } finally {
+      await h.hearth.registry.modify(h.domain, { aliases: [] });
+    }
+  });
+
   it('has --help with examples', async () => {
     expect(await run('jobs', 'run', '--help')).toBe(0);
     expect(io.stdout).toMatch(/Examples:\n\s+\$ hearth jobs run log --domain/);

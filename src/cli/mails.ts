@@ -1,36 +1,65 @@
-/** `hearth mails ls|show`: the dev outbox (<dataDir>/outbox), read directly from disk. */
+/**
+ * `hearth mails ls|show`: the dev outbox (<dataDir>/outbox) of the running server, asked through the admin API (so
+ * that it is the server's data directory, whatever it was started with); with --data-dir, read from disk directly.
+ */
 import { Argument, type Command } from 'commander';
 import { BadRequest } from '../common/errors.js';
 import { loadConfig } from '../config/load.js';
-import { listOutbox, outboxDir, readOutboxMail } from '../mail/outbox.js';
+import { listOutbox, outboxDir, readOutboxMail, type OutboxSummary } from '../mail/outbox.js';
 import { readMail } from '../mail/mime-read.js';
-import { CliError, out, parseDomain, printJson, table } from './io.js';
+import { AdminClient, Unreachable, withAdminOptions, type AdminOptions } from './client.js';
+import { CliError, err, out, parseDomain, printJson, table } from './io.js';
 
 type Env = Record<string, string | undefined>;
-type Flags = { config?: string; dataDir?: string };
+type Flags = AdminOptions & { dataDir?: string };
 const examples = (...lines: string[]) => `\nExamples:\n${lines.map((l) => `  $ ${l}`).join('\n')}\n`;
 const SHOWN = ['date', 'from', 'to', 'cc', 'reply-to', 'subject', 'message-id'];
 
+interface Outbox {
+  dir: string;
+  /** The summaries, oldest first, or null when there is no outbox yet. */
+  mails: OutboxSummary[] | null;
+  read(id: string): Promise<Buffer>;
+}
+
+function onDisk(dataDir: string): Promise<Outbox> {
+  const dir = outboxDir(dataDir);
+  return listOutbox(dir).then((mails) => ({ dir, mails, read: (id) => readOutboxMail(dir, id) }));
+}
+
+/** The server's outbox; a server that does not answer leaves the data directory of the configuration, said on stderr. */
+async function outboxOf(o: Flags, env: Env): Promise<Outbox> {
+  const local = () => loadConfig({ flags: { config: o.config, dataDir: o.dataDir }, env }).dataDir;
+  if (o.dataDir !== undefined) return onDisk(local());
+  const client = AdminClient.from(o, env);
+  try {
+    const { data } = await client.request<{ dir: string; mails: OutboxSummary[] }>('GET', '/mails', undefined, { timeoutMs: 5000 });
+    const read = async (id: string) => Buffer.from((await client.request<string>('GET', `/mails/${encodeURIComponent(id)}`)).data);
+    return { dir: data.dir, mails: data.mails, read };
+  } catch (e) {
+    if (!(e instanceof Unreachable)) throw e;
+    const dataDir = local();
+    err(`${e.message}\nreading the outbox of ${dataDir} instead\n`);
+    return onDisk(dataDir);
+  }
+}
+
 function withDataOptions(cmd: Command): Command {
-  return cmd
-    .option('--config <file>', 'YAML configuration file (env HEARTH_CONFIG, default ./hearth.yaml if present)')
-    .option('--data-dir <dir>', 'where data lives (default ./.hearth)');
+  return withAdminOptions(cmd).option('--data-dir <dir>', "read the outbox of this data directory from disk, without asking the server");
 }
 
 export function addMailsCommand(parent: Command, env: Env): Command {
   const cmd = parent
     .command('mails')
-    .description('read the mails of the dev outbox (mail.mode outbox, or auto with --dev): <dataDir>/outbox')
+    .description("read the mails of the running server's dev outbox (mail.mode outbox, or auto with --dev): <dataDir>/outbox")
     .addHelpText('after', examples('hearth mails ls', 'hearth mails show 20260102T030405678Z-1a2b3c4d5e6f'));
-  const dirOf = (o: Flags) => outboxDir(loadConfig({ flags: { config: o.config, dataDir: o.dataDir }, env }).dataDir);
 
   withDataOptions(cmd.command('ls').description('list the mails "sent" to the outbox, oldest first'))
     .option('--json', 'print the summaries {id, domain, messageId, to, subject, date} as JSON')
     .option('--domain <domain>', 'only the mails of this instance', parseDomain)
     .addHelpText('after', examples('hearth mails ls', 'hearth mails ls --domain alice.localhost:8080 --json'))
     .action(async (o: Flags & { json?: boolean; domain?: string }) => {
-      const dir = dirOf(o);
-      const all = await listOutbox(dir);
+      const { dir, mails: all } = await outboxOf(o, env);
       const mails = (all ?? []).filter((m) => o.domain === undefined || m.domain === o.domain);
       if (o.json) return printJson(mails);
       if (mails.length === 0) return out(`no mail yet (the outbox is ${dir})\n`);
@@ -41,10 +70,10 @@ export function addMailsCommand(parent: Command, env: Env): Command {
     .option('--raw', 'print the whole MIME message (.eml) instead')
     .addHelpText('after', examples('hearth mails show 20260102T030405678Z-1a2b3c4d5e6f', 'hearth mails show 20260102T030405678Z-1a2b3c4d5e6f --raw > mail.eml'))
     .action(async (id: string, o: Flags & { raw?: boolean }) => {
-      const dir = dirOf(o);
-      if ((await listOutbox(dir)) === null) throw new CliError(`no mail yet (the outbox is ${dir})`, 1);
-      const eml = await readOutboxMail(dir, id).catch((e: Error) => {
-        throw new CliError(e.message, e instanceof BadRequest ? 2 : 1);
+      const outbox = await outboxOf(o, env);
+      if (outbox.mails === null) throw new CliError(`no mail yet (the outbox is ${outbox.dir})`, 1);
+      const eml = await outbox.read(id).catch((e: Error) => {
+        throw e instanceof CliError ? e : new CliError(e.message, e instanceof BadRequest ? 2 : 1);
       });
       if (o.raw) return void process.stdout.write(eml);
       const mail = readMail(eml);
@@ -55,4 +84,3 @@ export function addMailsCommand(parent: Command, env: Env): Command {
     });
   return cmd;
 }
-

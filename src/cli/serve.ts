@@ -3,6 +3,7 @@ import type { EventEmitter } from 'node:events';
 import type { Command } from 'commander';
 import { loadConfig, type ConfigFlags } from '../config/load.js';
 import { LOG_LEVELS } from '../config/schema.js';
+import { CONFIG_OPTION } from './client.js';
 import { CliError, err, out } from './io.js';
 
 export interface ServerHandle {
@@ -14,7 +15,7 @@ export interface ServerHandle {
 /** The flags shared by `serve` and `config show` (loadConfig's ConfigFlags). */
 export function withConfigOptions(cmd: Command): Command {
   return cmd
-    .option('--config <file>', 'YAML configuration file (env HEARTH_CONFIG, default ./hearth.yaml if present)')
+    .option(...CONFIG_OPTION)
     .option('--dev', 'development mode: admin API open on loopback, a default instance')
     .option('--port <n>', 'public HTTP port (default 8080)')
     .option('--host <host>', 'public listen address (default 127.0.0.1; 0.0.0.0 for every interface)')

@@ -32,8 +32,8 @@ describe('loadConfig', () => {
       server: { host: '127.0.0.1', port: 8080, bodyLimit: 16 * 1024 * 1024, trustProxy: false, serializeResponses: true },
       admin: { host: '127.0.0.1', port: 6060, passphraseHash: null, passphrase: null },
       devInstance: 'hearth.localhost:8080',
-      log: { level: 'info', pretty: false },
-      data: { attachmentMaxBytes: 8_000_000, changesTimeoutMs: 60_000, groupCommitMs: 0 },
+      log: { level: 'info', pretty: null },
+      data: { attachmentMaxBytes: 8_000_000, changesTimeoutMs: 60_000, groupCommitMs: 0, maxOpenStores: 0 },
       files: { versions: { max: 20, minDelayMs: 900_000 }, trashRetentionDays: 30 },
       jobs: { konnectorsDir: null, appsDir: null, sandboxMemoryMb: 256, sandboxOutputBytes: 4 * 1024 * 1024 },
       mail: {
@@ -115,6 +115,16 @@ describe('loadConfig', () => {
       /^missing.yaml: configuration file not found/,
     );
     expect(errorOf(() => loadConfig({ env: {}, cwd: dir('a: [1\n') })).message).toMatch(/^hearth.yaml: invalid YAML/);
+  });
+
+  it('refuses a misspelled HEARTH_* variable, naming the closest setting', () => {
+    const e = errorOf(() => loadConfig({ env: { HEARTH_ADMIN_PROT: '7070' }, cwd: dir() }));
+    expect(e.message).toBe('HEARTH_ADMIN_PROT: unknown variable; did you mean HEARTH_ADMIN_PORT? (`hearth config show` lists the settings)');
+    expect(e.source).toBe('HEARTH_ADMIN_PROT');
+    expect(errorOf(() => loadConfig({ env: { HEARTH_DATADIR: '/srv', HEARTH_LOG_LEVL: 'debug' }, cwd: dir() })).message).toMatch(
+      /^HEARTH_DATADIR: unknown variable; did you mean HEARTH_DATA_DIR\?.*\nHEARTH_LOG_LEVL: unknown variable; did you mean HEARTH_LOG_LEVEL\?/,
+    );
+    expect(loadConfig({ env: { HEARTH_CONFIG: '', HEARTH_ADMIN_URL: 'http://127.0.0.1:1', OTHER_THING: 'x' }, cwd: dir() }).admin.port).toBe(6060);
   });
 });
 

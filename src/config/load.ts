@@ -8,12 +8,13 @@
  * admin.passphraseHash → HEARTH_ADMIN_PASSPHRASE_HASH, dataDir → HEARTH_DATA_DIR,
  * data.attachmentMaxBytes → HEARTH_DATA_ATTACHMENT_MAX_BYTES, dev → HEARTH_DEV.
  * Booleans accept true/false/1/0/yes/no/on/off; an empty value sets a nullable key to null.
- * Other HEARTH_* variables (HEARTH_ADMIN_URL, HEARTH_CONFIG…) are not settings and are ignored.
+ * HEARTH_CONFIG and HEARTH_ADMIN_URL (the CLI's) are not settings; any other HEARTH_* variable is an error naming the closest.
  * YAML keys are the HearthConfig names (camelCase); snake_case aliases are accepted.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Ajv, type ErrorObject } from 'ajv';
+import { closest } from 'fastest-levenshtein';
 import { parse as parseYaml } from 'yaml';
 import { DEFAULTS, LEAVES, configSchema, envName } from './schema.js';
 import type { HearthConfig } from './types.js';
@@ -69,6 +70,7 @@ export function loadConfig(options: LoadConfigOptions = {}): HearthConfig {
   const file = flags.config ?? (env.HEARTH_CONFIG || undefined) ?? (existsSync(resolve(cwd, 'hearth.yaml')) ? 'hearth.yaml' : undefined);
   if (file !== undefined) merged = deepMerge(merged, check(readYaml(resolve(cwd, file), file), () => file));
 
+  checkEnvNames(env);
   const fromEnv: Obj = {};
   for (const path of Object.keys(LEAVES)) {
     const raw = env[envName(path)];
@@ -88,6 +90,18 @@ export function loadConfig(options: LoadConfigOptions = {}): HearthConfig {
 
   merged.dataDir = resolve(cwd, String(merged.dataDir));
   return check(merged, () => 'configuration', true) as unknown as HearthConfig;
+}
+
+/** HEARTH_* variables that are not settings. */
+const OTHER_VARIABLES = ['HEARTH_CONFIG', 'HEARTH_ADMIN_URL'];
+
+/** A HEARTH_* variable that names no setting is a mistake (a typo would otherwise be ignored silently): name the closest. */
+function checkEnvNames(env: Record<string, string | undefined>): void {
+  const known = [...Object.keys(LEAVES).map(envName), ...OTHER_VARIABLES];
+  const unknown = Object.keys(env).filter((k) => k.startsWith('HEARTH_') && env[k] !== undefined && !known.includes(k));
+  if (unknown.length === 0) return;
+  const lines = unknown.map((k) => `${k}: unknown variable; did you mean ${closest(k, known)}? (\`hearth config show\` lists the settings)`);
+  throw new ConfigError(lines.join('\n'), unknown[0] as string);
 }
 
 function readYaml(path: string, label: string): Obj {

@@ -33,7 +33,8 @@ export interface HearthConfig {
   devInstance: string;
   log: {
     level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
-    pretty: boolean;
+    /** Human-readable logs, one line per request (pino-pretty); null (default): in --dev only. */
+    pretty: boolean | null;
   };
   files: {
     /** Old versions of a file's content (cozy-stack's fs.versioning). */
@@ -64,6 +65,8 @@ export interface HearthConfig {
     changesTimeoutMs: number;
     /** Group commit: how many ms writes may wait to share one fsync (default 0 = next tick). */
     groupCommitMs: number;
+    /** How many instance databases stay open at most (default 0: sized from the process's open-file limit). */
+    maxOpenStores: number;
   };
   /** Outgoing mail (passphrase reset, two-factor codes, the sendmail worker). */
   mail: {

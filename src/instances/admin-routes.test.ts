@@ -17,7 +17,7 @@ describe('admin API: instances', () => {
     const { app } = await setup();
     const created = await app.inject({
       method: 'POST', url: '/instances', headers: auth,
-      payload: { domain: 'alice.example.org', email: 'a@example.org', locale: 'fr', disk_quota: 1000, domain_aliases: ['alice.test'], passphrase: 'pw' },
+      payload: { domain: 'alice.example.org', email: 'a@example.org', locale: 'fr', disk_quota: 1000, domain_aliases: ['alice.test'], passphrase: 'correct horse' },
     });
     expect(created.statusCode).toBe(201);
     const data = created.json().data;
@@ -65,10 +65,10 @@ describe('admin API: instances', () => {
   it('validates bodies: bad domain, unknown property, wrong type → 400', async () => {
     const { app } = await setup();
     const post = (payload: object) => app.inject({ method: 'POST', url: '/instances', headers: auth, payload });
-    for (const domain of ['Alice.example.org', 'no_underscore.org', 'single', 'a.org:port', 'x..org']) {
+    for (const domain of ['no_underscore.org', 'single', 'a.org:port', 'x..org']) {
       const res = await post({ domain });
       expect(res.statusCode, domain).toBe(400);
-      expect(res.json().reason).toMatch(/"domain" must be a lowercase host name/);
+      expect(res.json().reason).toMatch(/is not a valid instance domain/);
     }
     const unknown = await post({ domain: 'carol.example.org', colour: 'blue' });
     expect(unknown.statusCode).toBe(400);
@@ -80,16 +80,27 @@ describe('admin API: instances', () => {
   });
 });
 
-describe('admin API: the public API\'s schemas', () => {
-  it('refuses a bad e-mail, time zone, locale or public name with the sentences of PUT /settings/instance, and normalises as it does', async () => {
+describe('admin API: the same checks as the public API', () => {
+  it('accepts localhost and IP addresses as domains, and finds an instance by an alias', async () => {
+    const { app } = await setup();
+    const post = (payload: object) => app.inject({ method: 'POST', url: '/instances', headers: auth, payload });
+    for (const domain of ['localhost:8080', '127.0.0.1:9090', '[::1]:8080']) expect((await post({ domain })).statusCode, domain).toBe(201);
+    expect((await post({ domain: 'hearth.localhost:7070', domain_aliases: ['localhost:7070'] })).statusCode).toBe(201);
+    const token = await app.inject({ method: 'POST', url: '/instances/token', headers: auth, payload: { domain: 'localhost:7070', audience: 'cli', scope: 'io.cozy.files' } });
+    expect(token.statusCode).toBe(200);
+    const shown = await app.inject({ url: '/instances/localhost:7070', headers: auth });
+    expect(shown.json().data.attributes.domain).toBe('hearth.localhost:7070');
+  });
+
+  it('refuses a weak passphrase, a bad e-mail, time zone, locale or scope with the public API\'s messages', async () => {
     const { app } = await setup();
     const post = (payload: object) => app.inject({ method: 'POST', url: '/instances', headers: auth, payload });
     const cases: Array<[object, RegExp]> = [
-      [{ email: 'not-an-address' }, /^"email" must be a mail address such as alice@example.org/],
-      [{ tz: 'Mars/Olympus' }, /^"tz" must be an IANA time zone/],
-      [{ locale: 'xx' }, /^"locale" must be one of en, fr/],
-      [{ public_name: 'a\u0007b' }, /^"public_name" must be a name of at most 200 characters/],
-      [{ domain_aliases: ['Alice.test'] }, /^"domain_aliases" must hold lowercase host names/],
+      [{ passphrase: 'short' }, /"passphrase" must have at least 8 characters/],
+      [{ email: 'not-an-address' }, /"email" must be a mail address/],
+      [{ tz: 'Mars/Olympus' }, /"tz" must be an IANA time zone/],
+      [{ locale: 'xx' }, /"locale" must be one of en, fr/],
+      [{ public_name: 'a\u0007b' }, /"public_name" must be a name/],
     ];
     for (const [fields, reason] of cases) {
       const res = await post({ domain: 'erin.example.org', ...fields });
@@ -104,6 +115,10 @@ describe('admin API: the public API\'s schemas', () => {
       expect(patch.statusCode, JSON.stringify(fields)).toBe(400);
       expect(patch.json().reason).toMatch(reason);
     }
+    const token = (scope: string) => app.inject({ method: 'POST', url: '/instances/token', headers: auth, payload: { domain: 'erin.example.org', audience: 'cli', scope } });
+    expect((await token('io.cozy.files:FETCH')).json().reason).toMatch(/invalid verb "FETCH"/);
+    expect((await token('Not A Doctype')).statusCode).toBe(400);
+    expect((await token('io.cozy.files:GET')).statusCode).toBe(200);
   });
 });
 

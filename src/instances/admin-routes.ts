@@ -11,8 +11,10 @@ import { BadRequest, HearthError, NotFound } from '../common/errors.js';
 import type { TokenService } from '../auth/tokens.js';
 import { registrationUrl } from '../auth/passphrase-routes.js';
 import type { HearthConfig } from '../config/types.js';
+import { parseScope } from '../permissions/rules.js';
 import { canonicalTz, emptyIsNull, normalizeLocale, trimmedName } from '../settings/validate.js';
-import { normalizeHost } from './domain.js';
+import { normalizeHost, validateDomain } from './domain.js';
+import { findInstance } from './find.js';
 import * as S from './schemas.js';
 import type { Instance, InstancePatch, InstanceRegistry } from './types.js';
 
@@ -31,6 +33,9 @@ export interface AdminDeps {
   /** Checks the instance's file system (files/fsck.ts); `clean` removes orphan blobs. */
   fsck?(instance: Instance, clean: boolean): Promise<unknown[]>;
 }
+
+const PAGE_DEFAULT = 100;
+const PAGE_MAX = 1000;
 
 type Editable = { passphrase?: string; email?: string | null; locale?: string; public_name?: string | null; tz?: string | null; disk_quota?: number | null; domain_aliases?: string[] };
 type TokenBody = { domain: string; audience: 'cli' | 'app' | 'konnector' | 'konn'; subject?: string; scope?: string };
@@ -65,7 +70,7 @@ function toPatch(b: Editable): InstancePatch {
   if (b.public_name !== undefined) p.publicName = trimmedName(b.public_name);
   if (b.tz !== undefined) p.tz = canonicalTz(b.tz);
   if (b.disk_quota !== undefined) p.diskQuota = b.disk_quota;
-  if (b.domain_aliases !== undefined) p.aliases = b.domain_aliases;
+  if (b.domain_aliases !== undefined) p.aliases = b.domain_aliases.map(validateDomain);
   return p;
 }
 
@@ -94,22 +99,25 @@ async function authenticate(config: HearthConfig, req: FastifyRequest): Promise<
 
 export async function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): Promise<void> {
   const { registry } = deps;
-  const find = async (raw: string): Promise<Instance> => {
-    const instance = await registry.get(normalizeHost(raw));
-    if (!instance) throw new NotFound(`no instance for ${raw}`);
-    return instance;
-  };
+  const find = (raw: string): Promise<Instance> => findInstance(registry, raw);
 
   app.addHook('onRequest', async (req) => authenticate(deps.config, req));
 
-  app.get('/instances', { schema: S.list }, async (_req, reply) => {
-    const list = await registry.list();
-    return reply.type('application/vnd.api+json').send({ data: list.map(instanceResource), meta: { count: list.length } });
+  // a page at a time, by domain (JSON-API's page[limit], page[cursor]: the last domain of the previous page)
+  app.get<{ Querystring: Record<string, string | undefined> }>('/instances', { schema: S.list }, async (req, reply) => {
+    const rawLimit = req.query['page[limit]'] ?? String(PAGE_DEFAULT);
+    const limit = /^\d{1,4}$/.test(rawLimit) ? Number(rawLimit) : NaN;
+    if (!(limit >= 1 && limit <= PAGE_MAX)) throw new BadRequest(`page[limit] must be a whole number from 1 to ${PAGE_MAX}`);
+    const cursor = req.query['page[cursor]'];
+    const page = await registry.page({ limit: limit + 1, ...(cursor ? { after: normalizeHost(cursor) } : {}) });
+    const data = page.slice(0, limit).map(instanceResource);
+    const next = page.length > limit ? `/instances?page[limit]=${limit}&page[cursor]=${encodeURIComponent(page[limit - 1]!.domain)}` : null;
+    return reply.type('application/vnd.api+json').send({ data, meta: { count: await registry.count() }, links: next ? { next } : {} });
   });
   app.get('/instances/count', { schema: S.count }, async () => ({ count: await registry.count() }));
   app.post<{ Body: Editable & { domain: string } }>('/instances', { schema: S.create }, async (req, reply) => {
     const { domain: d, ...rest } = req.body;
-    const instance = await registry.create({ domain: d, ...toPatch(rest) });
+    const instance = await registry.create({ domain: validateDomain(d), ...toPatch(rest) });
     const data = instanceResource(instance);
     // shown once: the onboarding link with the clear token (only its hash is stored)
     if (instance.registerToken) Object.assign(data.meta, { registration_url: registrationUrl(instance.domain, instance.registerToken, deps.config.dev) });
@@ -131,6 +139,7 @@ export async function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps)
   });
   app.post<{ Body: TokenBody }>('/instances/token', { schema: S.token }, async (req) => {
     const { audience, subject, scope } = req.body;
+    if (scope !== undefined) parseScope(scope); // a bad scope is refused here (400), as the public API refuses it
     const instance = await find(req.body.domain);
     if (audience === 'app') {
       if (subject === undefined) throw new BadRequest('"subject" (the app slug) is required for audience "app"');

@@ -80,11 +80,11 @@ export class SqliteInstanceRegistry implements InstanceRegistry, TwoFactorStore,
     return hash(await derivePassphrase(passphrase, domain, iterations));
   }
 
-  private toInstance(row: Row): Instance {
-    const aliases = this.db
+  private toInstance(row: Row, known?: string[]): Instance {
+    const aliases = known ?? (this.db
       .prepare('SELECT alias FROM aliases WHERE instance_id = ? ORDER BY alias')
       .pluck()
-      .all(row.id) as string[];
+      .all(row.id) as string[]);
     return {
       id: row.id,
       domain: row.domain,
@@ -164,8 +164,19 @@ export class SqliteInstanceRegistry implements InstanceRegistry, TwoFactorStore,
   }
 
   async list(): Promise<Instance[]> {
-    const rows = this.db.prepare('SELECT * FROM instances ORDER BY domain').all() as Row[];
-    return rows.map((r) => this.toInstance(r));
+    return this.page({ limit: -1 }); // SQLite: no limit
+  }
+
+  async page(opts: { after?: string; limit: number }): Promise<Instance[]> {
+    const rows = this.db.prepare('SELECT * FROM instances WHERE domain > ? ORDER BY domain LIMIT ?').all(opts.after ?? '', opts.limit) as Row[];
+    if (rows.length === 0) return [];
+    // the page's aliases in one query, not one per row
+    const aliases = new Map<string, string[]>();
+    const found = this.db
+      .prepare(`SELECT instance_id, alias FROM aliases WHERE instance_id IN (${rows.map(() => '?').join(',')}) ORDER BY alias`)
+      .all(...rows.map((r) => r.id)) as Array<{ instance_id: string; alias: string }>;
+    for (const { instance_id: id, alias } of found) aliases.set(id, [...(aliases.get(id) ?? []), alias]);
+    return rows.map((r) => this.toInstance(r, aliases.get(r.id) ?? []));
   }
 
   async count(): Promise<number> {

@@ -5,19 +5,19 @@
  * with the same sentences. Unknown properties are refused (an operator's typo must not pass silently).
  */
 import { content, JSONAPI, noContent, openObject, params, query, type JsonSchema, type RouteSchema } from '../common/schemas.js';
+import { MIN_PASSPHRASE_CHARS } from '../auth/passphrase.js';
 import { STATUS_SCHEMAS } from '../status/routes.js';
 import { FIELD_SCHEMAS } from '../settings/validate.js';
 
 const tags = ['instances'];
-const DOMAIN = '^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+(:[0-9]{1,5})?$';
-// the pattern's message in an allOf: a missing domain keeps the usual "is missing"
-const domainField = (description: string): JsonSchema => ({
-  type: 'string', maxLength: 259, description, example: 'alice.example.org',
-  allOf: [{ pattern: DOMAIN, errorMessage: '"domain" must be a lowercase host name such as alice.example.org, optionally with :port' }],
-});
+// the value is checked by instances/domain.ts's validateDomain, as everywhere a domain is given (a host name, localhost, an IP address)
+const domainField = (description: string): JsonSchema => ({ type: 'string', maxLength: 259, description, example: 'alice.example.org' });
 
 const editable: Record<string, JsonSchema> = {
-  passphrase: { type: 'string', minLength: 1, maxLength: 1024, description: 'The owner\'s passphrase in clear (hashed at once); without it, the answer has a registration link' },
+  passphrase: {
+    type: 'string', minLength: MIN_PASSPHRASE_CHARS, maxLength: 1024, description: 'The owner\'s passphrase in clear (hashed at once); without it, the answer has a registration link',
+    errorMessage: `"passphrase" must have at least ${MIN_PASSPHRASE_CHARS} characters (and at most 1024)`,
+  },
   email: FIELD_SCHEMAS.email,
   locale: FIELD_SCHEMAS.locale,
   public_name: FIELD_SCHEMAS.public_name,
@@ -25,7 +25,7 @@ const editable: Record<string, JsonSchema> = {
   disk_quota: { type: ['integer', 'null'], minimum: 0, description: 'Bytes (null: no quota)' },
   domain_aliases: {
     type: 'array', maxItems: 100, description: 'Other host names of the instance',
-    items: { type: 'string', maxLength: 259, allOf: [{ pattern: DOMAIN, errorMessage: '"domain_aliases" must hold lowercase host names such as alice.example.org, optionally with :port' }] },
+    items: { type: 'string', maxLength: 259 },
   },
 };
 
@@ -50,8 +50,13 @@ const answer = (description: string, data: JsonSchema, extra: JsonSchema = {}): 
 const byDomain = params({ domain: 'The instance\'s domain, e.g. alice.example.org or hearth.localhost:8080 (URL-encoded or not)' });
 
 export const list: RouteSchema = {
-  summary: 'Every instance (JSON-API)', tags,
-  response: { 200: answer('The instances', { type: 'array', items: instance }, { meta: { type: 'object', properties: { count: { type: 'integer' } } } }) },
+  summary: 'The instances, a page at a time by domain (JSON-API)', tags,
+  querystring: query({ 'page[limit]': 'Page size, 1 to 1000 (default 100)', 'page[cursor]': 'The last domain of the previous page (links.next has it)' }),
+  response: {
+    200: answer('A page of instances; meta.count counts them all', { type: 'array', items: instance }, {
+      meta: { type: 'object', properties: { count: { type: 'integer' } } }, links: { type: 'object', properties: { next: { type: 'string' } } },
+    }),
+  },
 };
 export const count: RouteSchema = {
   summary: 'How many instances there are', tags,

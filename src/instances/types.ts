@@ -117,6 +117,8 @@ export interface InstanceRegistry {
   /** Resolves a Host header (domain or alias, port included). */
   findByHost(host: string): Promise<Instance | null>;
   list(): Promise<Instance[]>;
+  /** At most `limit` instances by domain, those after `after` (a page of a listing: memory and time bounded). */
+  page(opts: { after?: string; limit: number }): Promise<Instance[]>;
   count(): Promise<number>;
   modify(domain: string, patch: InstancePatch): Promise<Instance>;
   destroy(domain: string): Promise<void>;

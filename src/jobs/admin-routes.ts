@@ -6,7 +6,7 @@
 import type { FastifyInstance } from 'fastify';
 import { NotFound } from '../common/errors.js';
 import type { DocEvent, EventBus } from '../common/bus.js';
-import { normalizeHost } from '../instances/domain.js';
+import { findInstance } from '../instances/find.js';
 import type { Instance, InstanceRegistry } from '../instances/types.js';
 import type { JobEngine } from './engine.js';
 import type { Scheduler } from './scheduler.js';
@@ -25,11 +25,7 @@ const ended = (job: JobDoc) => job.state === 'done' || job.state === 'errored';
 
 export function registerJobsAdminRoutes(app: FastifyInstance, deps: JobsAdminDeps): void {
   const { engine, scheduler } = deps;
-  const find = async (raw: string): Promise<Instance> => {
-    const instance = await deps.registry.get(normalizeHost(raw));
-    if (!instance) throw new NotFound(`no instance for ${raw}`);
-    return instance;
-  };
+  const find = (raw: string): Promise<Instance> => findInstance(deps.registry, raw);
 
   app.post<{ Params: { domain: string; worker: string }; Body: { arguments?: unknown; options?: JobOptions; manual?: boolean } | undefined }>(
     '/instances/:domain/jobs/queue/:worker',

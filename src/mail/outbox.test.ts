@@ -1,11 +1,15 @@
 import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pino } from 'pino';
 import { simpleParser } from 'mailparser';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { BadRequest, TooManyRequests } from '../common/errors.js';
 import { loadConfig } from '../config/load.js';
 import { main } from '../main.js';
+import { createHearth } from '../server/compose.js';
+import { testConfig } from '../../test/helpers/hearth.js';
+import { freePort } from '../../test/helpers/ports.js';
 import { createMailer, mailMode, OutboxMailer, SlidingWindowLimiter, type Mail } from './index.js';
 import { readMail } from './mime-read.js';
 
@@ -99,11 +103,34 @@ describe('createMailer', () => {
 });
 
 describe('hearth mails', () => {
-  it('lists and shows the outbox', async () => {
+  it('reads the outbox of the running server, whatever data directory it was started with', async () => {
     const dataDir = tmp();
-    const env = { HEARTH_DATA_DIR: dataDir };
+    const hearth = await createHearth(testConfig(dataDir), pino({ level: 'silent' }));
+    try {
+      const adminUrl = await hearth.adminApp.listen({ host: '127.0.0.1', port: 0 });
+      await hearth.mailer.send(mail({ subject: 'Reset your passphrase', text: 'Follow the link' }));
+      const env = { HEARTH_ADMIN_URL: adminUrl, HEARTH_ADMIN_PASSPHRASE: 'admin-secret' };
+      expect(await main(['mails', 'ls', '--json'], env)).toBe(0);
+      const list = JSON.parse(stdout) as Array<{ id: string; subject: string }>;
+      expect(list.map((m) => m.subject)).toEqual(['Reset your passphrase']);
+      stdout = '';
+      expect(await main(['mails', 'show', list[0]!.id], env)).toBe(0);
+      expect(stdout).toMatch(/^Subject:\s+Reset your passphrase$/m);
+      expect(stdout).toMatch(/\nFollow the link\s*$/);
+      expect(await main(['mails', 'show', '20200101T000000000Z-000000000000'], env)).toBe(1);
+      expect(stderr).toMatch(/no mail 20200101T000000000Z-000000000000/);
+    } finally {
+      await hearth.close();
+    }
+  });
+
+  it('lists and shows the outbox of a data directory when no server answers', async () => {
+    const dataDir = tmp();
+    // nothing listens there: the CLI says so, then reads the configuration's data directory
+    const env = { HEARTH_DATA_DIR: dataDir, HEARTH_ADMIN_URL: `http://127.0.0.1:${await freePort()}` };
     expect(await main(['mails', 'ls'], env)).toBe(0);
     expect(stdout).toBe(`no mail yet (the outbox is ${join(dataDir, 'outbox')})\n`);
+    expect(stderr).toMatch(/cannot reach the admin API[\s\S]*reading the outbox of/);
 
     const mailer = new OutboxMailer(join(dataDir, 'outbox'));
     await mailer.send(mail({ subject: 'Code: 123456', text: 'Your code is 123456 ✓', attachments: [{ filename: 'a.txt', content: Buffer.from('x') }] }));

@@ -4,7 +4,7 @@
  */
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { mkdirSync, writeFileSync, readFileSync, rmSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { InProcessBus, type EventBus } from '../common/bus.js';
@@ -24,7 +24,8 @@ import type { Mailer } from '../mail/mailer.js';
 import { runStatus, versionInfo, type StatusCheck } from '../status/routes.js';
 import { errorHandler } from './http-errors.js';
 import { installSchemaCompilers } from './validation.js';
-import { createLogger } from './logger.js';
+import { createLogger, logControllerFor } from './logger.js';
+import { ensureDevInstance, listenOrExplain } from './dev-instance.js';
 import { buildPublicApp, securityHeaders } from './public.js';
 import { InProcessLocks } from '../common/locks.js';
 import { addJsonParser } from '../common/json-body.js';
@@ -46,6 +47,7 @@ import { InProcessHub, type RealtimeHub } from '../realtime/hub.js';
 import { realtimeView } from '../realtime/view.js';
 import { opsStatusChecks, smtpConfigured, smtpProbe } from '../ops/status-checks.js';
 import { registerOpsAdminRoutes } from '../ops/admin-routes.js';
+import { registerMailAdminRoutes } from '../mail/admin-routes.js';
 
 export interface Hearth {
   config: HearthConfig;
@@ -60,6 +62,8 @@ export interface Hearth {
   /** For the CLI, the admin API and tests: an app token bound to a new "hearth-cli" session, and that session's cookie value. */
   appToken(instance: Instance, slug: string): Promise<{ token: string; session_cookie: string }>;
   storeOf(instance: Instance): DocStore;
+  /** How many instance databases are open now (a bounded pool: data/sqlite/factory.ts). */
+  openStores(): number;
   /** The file systems of the instances (io.cozy.files and their blobs). */
   vfs: Vfs;
   /** The job engine and the scheduler of triggers. */
@@ -84,6 +88,7 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
   const stores = new SqliteDocStoreFactory(dataDir, bus, {
     attachmentMaxBytes: config.data.attachmentMaxBytes,
     groupCommitMs: config.data.groupCommitMs,
+    maxOpenStores: config.data.maxOpenStores,
   });
   const sessions = new SessionStore(join(dataDir, 'sessions.sqlite'));
   const davLocks = new SqliteLockEngine(join(dataDir, 'dav-locks.sqlite'));
@@ -150,7 +155,7 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
   // its worker delivers the notifications of `at`; it reads the job system when it runs (built just below)
   const notifications = new NotificationCenter({ config, storeOf, logger, link: publicUrl, jobs: () => jobs, secret: async (instance) => (await registry.secrets(instance)).session });
   const jobs: JobSystem = createJobSystem({
-    dataDir, bus, logger, registry: sqliteRegistry,
+    dataDir, bus, logger, registry: sqliteRegistry, trashRetentionDays: config.files.trashRetentionDays,
     workers: [...buildWorkers({ config, vfs, bus, mailer, storeOf, perms, tokens, registry: sqliteRegistry, logger, linkSecret: async (instance) => (await registry.secrets(instance)).session }), notifications.worker()],
     eventHooks: [{ doctype: 'io.cozy.files', jobFor: thumbnailJobFor }],
   });
@@ -158,7 +163,7 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
   const oauth = { clients: new OAuthClients(storeOf, async (instance) => (await registry.secrets(instance)).session), tokens, limiter: new MemoryRateLimiter() };
   checks.push(...opsStatusChecks({
     jobs: jobs.engine.broker, sessions,
-    firstInstance: async () => (await registry.list())[0] ?? null,
+    firstInstance: async () => (await registry.page({ limit: 1 }))[0] ?? null,
     stillThere: async (instance) => (await sqliteRegistry.get(instance.domain))?.id === instance.id,
     pingDocs: (instance) => stores.open(instance.domain, instance.id).ping(),
     ...(smtpConfigured(config) ? { smtpProbe: () => smtpProbe(config.mail) } : {}),
@@ -169,7 +174,7 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
   const publicApp = await buildPublicApp({ notifications, metrics, realtime, config, registry, logger, checks, bus, perms, storeOf, oauth, auth: { sessions, lockout, limiter: oauth.limiter, mailer, twoFactor: sqliteRegistry, passphraseTokens: sqliteRegistry }, vfs, davLocks, shutdown: shutdown.signal, jobs,
     // avatars in instances/<id>/avatar/, removed with the instance's folder
     settings: { store: sqliteRegistry, avatars: new AvatarStore(join(dataDir, 'instances')) }, transforms: chainTransforms(accountTransforms(async (instance) => (await registry.secrets(instance)).session), fileDocTransforms) });
-  const adminApp = Fastify({ loggerInstance: logger.child({ server: 'admin' }) as FastifyBaseLogger, bodyLimit: 1024 * 1024 });
+  const adminApp = Fastify({ loggerInstance: logger.child({ server: 'admin' }) as FastifyBaseLogger, logController: logControllerFor(config), bodyLimit: 1024 * 1024 });
   adminApp.setErrorHandler(errorHandler);
   addJsonParser(adminApp, 'application/json');
   installSchemaCompilers(adminApp, { serializeResponses: config.server.serializeResponses });
@@ -189,6 +194,7 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
     fsck: (instance, clean) => fsck(vfs.fs, instance, { clean }),
   });
   registerJobsAdminRoutes(adminApp, { registry, engine: jobs.engine, scheduler: jobs.scheduler, bus });
+  registerMailAdminRoutes(adminApp, { dataDir });
   await registerOpsAdminRoutes(adminApp, { metrics, publicDocument: () => publicApp.swagger() as Record<string, unknown>, version: versionInfo(config.dev).version, exampleInstance: config.dev ? config.devInstance : 'alice.example.org' });
   for (const instance of await sqliteRegistry.pendingDestroys()) {
     logger.warn({ domain: instance.domain, instance_id: instance.id }, 'finishing the destroy of an instance that a stop cut short');
@@ -197,7 +203,7 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
   await jobs.start();
   let closing: Promise<void> | null = null;
   return {
-    config, logger, bus, registry, tokens, sessions, lockout, perms, mailer, appToken, storeOf, vfs, jobs, notifications, metrics, realtime, publicApp, adminApp,
+    config, logger, bus, registry, tokens, sessions, lockout, perms, mailer, appToken, storeOf, openStores: () => stores.openCount(), vfs, jobs, notifications, metrics, realtime, publicApp, adminApp,
     close() {
       closing ??= (async () => {
         shutdown.abort();
@@ -217,39 +223,21 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
   };
 }
 
-/** `hearth serve`: both servers listening, and in --dev the default instance. */
+/** `hearth serve`: both servers listening (ports bound before anything is created or printed), and in --dev the default instance. */
 export async function startHearth(config: HearthConfig): Promise<{ publicUrl: string; adminUrl: string; close(): Promise<void> }> {
   const hearth = await createHearth(config);
-  if (config.dev) await ensureDevInstance(hearth);
-  const publicUrl = await hearth.publicApp.listen({ host: config.server.host, port: config.server.port });
-  const adminUrl = await hearth.adminApp.listen({ host: config.admin.host, port: config.admin.port });
+  let publicUrl: string, adminUrl: string;
+  try {
+    publicUrl = await listenOrExplain(hearth.publicApp, config.server, 'public');
+    adminUrl = await listenOrExplain(hearth.adminApp, config.admin, 'admin');
+    const port = (hearth.publicApp.server.address() as AddressInfo).port;
+    if (config.dev) await ensureDevInstance({ config, registry: hearth.registry, tokens: hearth.tokens, port, adminUrl });
+  } catch (e) {
+    await hearth.close();
+    throw e;
+  }
   hearth.logger.info({ publicUrl, adminUrl }, 'hearth is ready');
   return { publicUrl, adminUrl, close: () => hearth.close() };
-}
-
-async function ensureDevInstance(hearth: Hearth): Promise<void> {
-  // the default dev instance follows --port (hearth.localhost:<port>)
-  const { devInstance, server } = hearth.config;
-  const domain = devInstance === 'hearth.localhost:8080' && server.port !== 8080 && server.port !== 0 ? `hearth.localhost:${server.port}` : devInstance;
-  if (await hearth.registry.get(domain)) return;
-  const passphrase = randomBytes(12).toString('base64url');
-  const instance = await hearth.registry.create({ domain, passphrase, publicName: 'Hearth owner' });
-  const token = await hearth.tokens.issue(instance, { aud: 'cli', sub: 'cli', scope: 'io.cozy.contacts io.cozy.notes' });
-  const url = `http://${domain}`;
-  process.stdout.write(
-    [
-      '',
-      `  A new instance was created for ${url}`,
-      `  Owner passphrase (shown once, keep it): ${passphrase}`,
-      '',
-      '  A CLI token for io.cozy.contacts and io.cozy.notes, valid 30 minutes:',
-      `    ${token}`,
-      '  Get more with:  node bin/hearth.js instances token-cli ' + domain + ' io.cozy.contacts',
-      '  Try it:',
-      `    curl -H "Authorization: Bearer $TOKEN" ${url}/data/io.cozy.contacts/_all_docs`,
-      '',
-    ].join('\n') + '\n',
-  );
 }
 
 /** nodemailer costs ~15 MB of RSS: load it on the first mail, not at start-up. */

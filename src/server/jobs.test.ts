@@ -2,7 +2,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestHearth, type TestHearth } from '../../test/helpers/hearth.js';
 import { ROOT, upload } from '../../test/helpers/files.js';
 import { until } from '../../test/helpers/jobs.js';
-import { housekeeping } from './jobs.js';
 import { corruptJpeg, jpegWithExif, png, sizeOf, webp } from '../../test/helpers/images.js';
 import { publicUrl as codeUrl } from './workers.js';
 
@@ -13,26 +12,55 @@ beforeAll(async () => {
 afterAll(() => h.close());
 
 describe('housekeeping', () => {
-  it('empties what has been in the trash too long and drops OAuth clients left pending, on every instance', async () => {
+  const hk = () => h.hearth.jobs.housekeeping;
+  const HOUR = 3_600_000;
+
+  it('the instances registered before its table existed get both jobs once, spread over the hour after the next', async () => {
+    while (await hk().seed()) { /* page after page */ }
+    expect(await hk().seed()).toBe(false);
+    expect(await hk().run(Date.now() + HOUR - 1000)).toBe(0);
+    expect(await hk().run(Date.now() + 2 * HOUR + 1000)).toBe(4); // two instances, two jobs each
+    expect(await hk().run(Date.now() + 2 * HOUR + 1000)).toBe(0);
+    await h.restart(); // the table exists now: no second seeding
+    expect(await hk().seed()).toBe(false);
+  });
+
+  it('queues jobs only for the instances with something to clean, known from their events, and the jobs clean it', async () => {
     const token = await h.cliToken('io.cozy.files');
     const old = await upload(h, token, ROOT, 'old.txt', 'old');
     const fresh = await upload(h, token, ROOT, 'fresh.txt', 'fresh');
     for (const f of [old, fresh]) expect((await h.req('DELETE', `/files/${f.id}`, { token })).status).toBe(200);
-    // the first went to the trash 31 days ago
+    expect(await hk().run()).toBe(0); // nothing is due yet: no job, no instance database opened
+    // the first went to the trash 31 days ago; a client was registered two hours ago and never used
     const store = h.hearth.storeOf(h.instance);
     const doc = await store.get('io.cozy.files', old.id);
     await store.put('io.cozy.files', { ...doc, cozyMetadata: { ...(doc.cozyMetadata as object), trashedAt: new Date(Date.now() - 31 * 86_400_000).toISOString() } });
-    await store.put('io.cozy.oauth.clients', { _id: 'pending-client', client_name: 'never used', pending: true, created_at: new Date(Date.now() - 2 * 3_600_000).toISOString() });
+    await store.put('io.cozy.oauth.clients', { _id: 'pending-client', client_name: 'never used', pending: true, created_at: new Date(Date.now() - 2 * HOUR).toISOString() });
+    await new Promise((r) => setTimeout(r, 50)); // the marks follow the events
 
-    const pushed = await housekeeping(h.hearth.jobs.engine, h.hearth.registry, 0, 24);
-    expect(pushed).toBe(4); // two instances, two jobs each
+    expect(await hk().run()).toBe(2); // one instance, two jobs; the other instance has nothing to clean
     await until(async () => (await h.req('GET', `/files/${old.id}`, { token })).status === 404);
     await until(async () => (await store.get('io.cozy.oauth.clients', 'pending-client').catch(() => null)) === null);
     expect((await h.req('GET', `/files/${fresh.id}`, { token })).status).toBe(200);
+    expect(await hk().run()).toBe(0);
+    // the fresh one is due when its 30 days are over
+    expect(await hk().run(Date.now() + 30 * 86_400_000 + HOUR)).toBe(1);
   });
 
-  it('queues only clean-clients between the daily rounds', async () => {
-    expect(await housekeeping(h.hearth.jobs.engine, h.hearth.registry, 1, 24)).toBe(2);
+  it('forgets a destroyed instance, even when its domain is registered again', async () => {
+    const gone = await h.hearth.registry.create({ domain: 'gone.example.net' });
+    hk().mark(gone, 'clean-clients', Date.now() - HOUR);
+    await h.hearth.registry.destroy('gone.example.net');
+    await h.hearth.registry.create({ domain: 'gone.example.net' });
+    expect(await hk().run()).toBe(0);
+  });
+
+  it('purges the jobs finished more than 30 days ago, in batches', async () => {
+    const job = await h.hearth.jobs.engine.push(h.domain, { worker: 'log', message: 'x' });
+    await until(async () => (await h.hearth.jobs.engine.broker.get(h.domain, job._id))?.state === 'done');
+    expect(await hk().purgeFinished(Date.now())).toBe(0);
+    expect(await hk().purgeFinished(Date.now() + 31 * 86_400_000)).toBeGreaterThan(0);
+    expect(await h.hearth.jobs.engine.broker.get(h.domain, job._id)).toBeNull();
   });
 });
 

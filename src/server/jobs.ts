@@ -11,10 +11,13 @@ import { JobEngine, type Clock } from '../jobs/engine.js';
 import { Scheduler } from '../jobs/scheduler.js';
 import type { WorkerDef } from '../jobs/types.js';
 import type { InstanceRegistry } from '../instances/types.js';
+import { Housekeeping } from './housekeeping.js';
 
 export interface JobSystem {
   engine: JobEngine;
   scheduler: Scheduler;
+  /** The stack's own cleaning jobs, for the instances that need them. */
+  housekeeping: Housekeeping;
   start(): Promise<void>;
   /** Drops every job and trigger of a destroyed instance (by its id: its domain may be reused). */
   dropInstance(instanceId: string): Promise<void>;
@@ -31,25 +34,10 @@ export interface JobSystemDeps {
   retryDelayMs?: (tries: number) => number;
   /** The stack's own reactions to changes (thumbnails for new images): a job to queue for an event, or null. */
   eventHooks?: Array<{ doctype: string; jobFor(event: DocEvent): { worker: string; message: unknown } | null }>;
-  /** Every this many ms (default 1 h; 0 never), each instance gets its housekeeping jobs (see `housekeeping`). */
+  /** How often a housekeeping round runs (default 10 s; 0 never): see housekeeping.ts. */
   housekeepingMs?: number;
-}
-
-/**
- * The stack's own periodic jobs, per instance: `clean-clients` each round (OAuth clients left pending
- * an hour), `clean-old-trashed` once a day (the trash empties itself), and the purge of finished jobs
- * older than 30 days. Only the workers this server has are queued.
- */
-export async function housekeeping(engine: JobEngine, registry: Pick<InstanceRegistry, 'list'>, round: number, roundsPerDay: number): Promise<number> {
-  let pushed = 0;
-  for (const instance of await registry.list()) {
-    if (engine.worker('clean-clients')) pushed += Number(!!(await engine.push(instance.domain, { worker: 'clean-clients' })));
-    if (round % roundsPerDay === 0) {
-      if (engine.worker('clean-old-trashed')) pushed += Number(!!(await engine.push(instance.domain, { worker: 'clean-old-trashed' })));
-      await engine.broker.purge(instance.domain, Date.now() - 30 * 86_400_000, null);
-    }
-  }
-  return pushed;
+  /** files.trashRetentionDays (default 30; 0: the trash is never emptied). */
+  trashRetentionDays?: number;
 }
 
 export function createJobSystem(deps: JobSystemDeps): JobSystem {
@@ -65,16 +53,16 @@ export function createJobSystem(deps: JobSystemDeps): JobSystem {
     ...(deps.retryDelayMs ? { retryDelayMs: deps.retryDelayMs } : {}),
   });
   const scheduler = new Scheduler({ triggers, engine, bus: deps.bus, logger, ...(deps.clock ? { clock: deps.clock } : {}) });
-  const every = deps.housekeepingMs ?? 3_600_000;
-  let timer: NodeJS.Timeout | null = null;
-  let round = 0;
+  const every = deps.housekeepingMs ?? 10_000;
+  const housekeeping = new Housekeeping({
+    db, engine, registry: deps.registry, bus: deps.bus, logger, trashRetentionDays: deps.trashRetentionDays ?? 30, tickMs: every,
+    ...(deps.clock ? { now: () => deps.clock!.now() } : {}),
+  });
   const hooks: Unsubscribe[] = [];
-  const houseRound = () => {
-    housekeeping(engine, deps.registry, round++, Math.max(1, Math.round(86_400_000 / every))).catch((err: unknown) => logger.error({ err }, 'housekeeping jobs could not be queued'));
-  };
   return {
     engine,
     scheduler,
+    housekeeping,
     async start() {
       const orphans = await migrateInstanceIds(db, idOf);
       if (orphans) logger.warn({ deleted: orphans }, 'jobs and triggers of destroyed instances were deleted');
@@ -86,17 +74,14 @@ export function createJobSystem(deps: JobSystemDeps): JobSystem {
           if (job) engine.push(event.domain, job).catch((err: unknown) => logger.error({ err, worker: job.worker }, 'a job of the stack could not be queued'));
         }));
       }
-      if (every > 0) {
-        timer = setInterval(houseRound, every);
-        timer.unref();
-      }
+      if (every > 0) housekeeping.start();
     },
     async dropInstance(instanceId) {
       await scheduler.dropInstance(instanceId);
       await broker.dropInstance(instanceId);
     },
     async close() {
-      if (timer) clearInterval(timer);
+      await housekeeping.close();
       hooks.forEach((unsubscribe) => unsubscribe());
       scheduler.close();
       await engine.close();

@@ -21,6 +21,7 @@ import type { DavLockEngine } from '../files/dav/locks.js';
 import { errorHandler } from './http-errors.js';
 import { clientErrorHandler, lingerOnEarlyAnswers } from './linger.js';
 import { installSchemaCompilers } from './validation.js';
+import { logControllerFor } from './logger.js';
 import { registerJobsRoutes } from '../jobs/routes.js';
 import type { JobSystem } from './jobs.js';
 import { registerSettingsRoutes } from '../settings/routes.js';
@@ -78,6 +79,7 @@ export function securityHeaders(req: Pick<FastifyRequest, 'protocol'>, reply: Pi
 export async function buildPublicApp(deps: PublicDeps): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
+    logController: logControllerFor(deps.config),
     bodyLimit: deps.config.server.bodyLimit,
     routerOptions: { maxParamLength: 2048 },
     requestIdHeader: 'x-request-id',

@@ -7,7 +7,7 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Readable } from 'node:stream';
-import sharp from 'sharp';
+import { loadSharp } from '../common/lazy-libs.js';
 import { NotFound } from '../common/errors.js';
 import * as schemas from './schemas.js';
 import { instanceOf } from '../data/http/context.js';
@@ -58,7 +58,7 @@ export function registerAvatarRoutes(app: FastifyInstance, deps: SettingsDeps): 
     if (fallback === '404') throw new NotFound('this instance has no avatar');
     const name = fallback === 'anonymous' ? '' : (instance.publicName ?? instance.domain.split('.')[0]!.split(':')[0]!);
     const svg = initialsSvg(name, { grey, translucent });
-    const data = png ? await sharp(Buffer.from(svg)).resize(128, 128).png().toBuffer() : Buffer.from(svg);
+    const data = png ? await (await loadSharp())(Buffer.from(svg)).resize(128, 128).png().toBuffer() : Buffer.from(svg);
     const etag = `"${createHash('sha256').update(data).digest('hex').slice(0, 32)}"`;
     return send(req, reply, data, png ? 'image/png' : 'image/svg+xml', etag);
   });

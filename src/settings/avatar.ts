@@ -14,7 +14,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import sharp from 'sharp';
+import { loadSharp } from '../common/lazy-libs.js';
 import { BadRequest, PayloadTooLarge, UnsupportedMediaType } from '../common/errors.js';
 
 export const AVATAR_MAX_BYTES = 5 * 1024 * 1024;
@@ -62,7 +62,7 @@ export async function readAvatarBody(body: AsyncIterable<Buffer>, contentLength:
 export async function processAvatar(input: Buffer): Promise<{ data: Buffer; type: string; width: number; height: number }> {
   const kind = sniff(input);
   if (!kind) throw new BadRequest('the body is not a PNG, JPEG, GIF or WebP image: send the image file itself');
-  const img = sharp(input, { failOn: 'error', limitInputPixels: MAX_PIXELS, animated: false });
+  const img = (await loadSharp())(input, { failOn: 'error', limitInputPixels: MAX_PIXELS, animated: false });
   try {
     const meta = await img.metadata();
     if (meta.format !== kind) throw new Error(`its content is ${meta.format}`);

@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { verify } from 'otplib';
-import QRCode from 'qrcode';
+import { loadQrCode } from '../../common/lazy-libs.js';
 
 const PERIOD = 30;
 const DIGITS = 6;
@@ -45,8 +45,8 @@ export function otpauthUri(o: { secret: string; account: string; issuer: string 
 }
 
 /** The QR code as inline SVG markup: no data: URL, so it works under `img-src 'self'`. */
-export function qrSvg(uri: string): Promise<string> {
-  return QRCode.toString(uri, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 });
+export async function qrSvg(uri: string): Promise<string> {
+  return (await loadQrCode()).toString(uri, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 });
 }
 
 export interface TotpCheck {

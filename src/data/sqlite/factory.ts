@@ -1,18 +1,55 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { EventBus } from '../../common/bus.js';
+import { ServiceUnavailable } from '../../common/errors.js';
 import type { DocStore, DocStoreFactory } from '../store.js';
 import { SqliteDocStore, type SqliteStoreOptions } from './store.js';
+import { OffThreadCloser } from './closer.js';
+import { openFileLimit, storesFor } from './fd-limit.js';
+import { isOutOfDescriptors, outOfDescriptors, PooledDocStore, type StoreLender } from './pooled-store.js';
 
-/** Opens one SQLite file per instance under <dataDir>/instances/<storeId>/docs.sqlite. */
-export class SqliteDocStoreFactory implements DocStoreFactory {
-  private readonly open_ = new Map<string, SqliteDocStore>();
+export interface StorePoolOptions {
+  /** How many instance databases stay open at most (0 or absent: sized from the open-file limit, fd-limit.ts). */
+  maxOpenStores?: number;
+  /** A database unused for this long is closed (default 5 minutes). */
+  idleMs?: number;
+}
+
+interface Entry {
+  readonly store: SqliteDocStore;
+  /** Calls under way (pooled-store.ts): never closed while above 0. */
+  refs: number;
+  lastUsed: number;
+  closing: Promise<void> | null;
+}
+
+/**
+ * Opens one SQLite file per instance under <dataDir>/instances/<storeId>/docs.sqlite, and keeps a
+ * bounded set of them open: beyond `maxOpen`, the least recently used one that no call is using is
+ * closed, and so is any left unused for `idleMs`. A farm of many instances thus holds a bounded
+ * number of descriptors. If the system still refuses to open a file, the call fails with a 503.
+ */
+export class SqliteDocStoreFactory implements DocStoreFactory, StoreLender {
+  /** Open databases, least recently used first. */
+  private readonly entries = new Map<string, Entry>();
+  readonly maxOpen: number;
+  private readonly idleMs: number;
+  private readonly sweeper: NodeJS.Timeout;
+  private readonly closer = new OffThreadCloser();
+  /** Entries whose close is under way (they stay in `entries` until it is done). */
+  private closingCount = 0;
+  private closed = false;
 
   constructor(
     private readonly dataDir: string,
     private readonly bus: EventBus,
-    private readonly opts: SqliteStoreOptions,
-  ) {}
+    private readonly opts: SqliteStoreOptions & StorePoolOptions,
+  ) {
+    this.maxOpen = opts.maxOpenStores || storesFor(openFileLimit());
+    this.idleMs = opts.idleMs ?? 300_000;
+    this.sweeper = setInterval(() => this.closeIdle(), Math.min(this.idleMs, 60_000));
+    this.sweeper.unref();
+  }
 
   private dir(storeId: string): string {
     if (!/^[0-9a-f]{32}$/.test(storeId)) throw new Error(`invalid store id ${storeId}`);
@@ -20,26 +57,112 @@ export class SqliteDocStoreFactory implements DocStoreFactory {
   }
 
   open(domain: string, storeId: string): DocStore {
-    let store = this.open_.get(storeId);
-    if (!store) {
-      const dir = this.dir(storeId);
-      mkdirSync(dir, { recursive: true, mode: 0o700 });
-      store = new SqliteDocStore(domain, join(dir, 'docs.sqlite'), this.bus, this.opts);
-      this.open_.set(storeId, store);
+    this.dir(storeId);
+    return new PooledDocStore(this, domain, storeId);
+  }
+
+  /** How many databases are open now (closing ones included: they still hold their descriptors). */
+  openCount(): number {
+    return this.entries.size;
+  }
+
+  lease(domain: string, storeId: string): Entry | Promise<Entry> {
+    const entry = this.entries.get(storeId);
+    if (entry?.closing) return entry.closing.then(() => this.lease(domain, storeId));
+    if (entry) {
+      this.entries.delete(storeId); // to the most recently used end
+      this.entries.set(storeId, entry);
     }
-    return store;
+    const found = entry ?? this.openEntry(domain, storeId);
+    if (found instanceof Promise) return found.then(() => this.lease(domain, storeId));
+    found.refs++;
+    found.lastUsed = Date.now();
+    return found;
+  }
+
+  release(lease: object, outOfDescriptors = false): void {
+    const entry = lease as Entry;
+    entry.refs--;
+    entry.lastUsed = Date.now();
+    // out of descriptors (a WAL the database could not open, say): close what is unused, this one included, for the retry
+    if (outOfDescriptors) this.shrinkTo(0);
+    else if (this.entries.size - this.closingCount > this.maxOpen) this.shrinkTo(this.maxOpen);
+  }
+
+  /** Opens the database (after making room); if descriptors run out, closes every unused one and tries once more. */
+  private openEntry(domain: string, storeId: string): Entry | Promise<unknown> {
+    if (this.closed) throw new ServiceUnavailable('the server is shutting down');
+    const inFlight = this.shrinkTo(this.maxOpen - 1);
+    // closings still hold descriptors (and the closing thread's connection, closer.ts): at most a few at a time
+    if (inFlight.length > 0 && this.closingCount > Math.ceil(this.maxOpen / 16)) {
+      return Promise.race(inFlight); // then lease() tries again
+    }
+    try {
+      return this.add(domain, storeId);
+    } catch (err) {
+      if (!isOutOfDescriptors(err)) throw err;
+      const closing = this.shrinkTo(0);
+      if (closing.length === 0) throw outOfDescriptors(this.entries.size);
+      return Promise.all(closing).then(() => {
+        if (this.entries.has(storeId)) return this.entries.get(storeId)!;
+        try {
+          return this.add(domain, storeId);
+        } catch (again) {
+          throw isOutOfDescriptors(again) ? outOfDescriptors(this.entries.size) : again;
+        }
+      });
+    }
+  }
+
+  private add(domain: string, storeId: string): Entry {
+    const dir = this.dir(storeId);
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const store = new SqliteDocStore(domain, join(dir, 'docs.sqlite'), this.bus, { ...this.opts, closer: this.closer });
+    const entry: Entry = { store, refs: 0, lastUsed: Date.now(), closing: null };
+    this.entries.set(storeId, entry);
+    return entry;
+  }
+
+  /** Starts closing unused databases, least recently used first, until at most `size` remain open; all the closings under way. */
+  private shrinkTo(size: number): Array<Promise<void>> {
+    const closing: Array<Promise<void>> = [];
+    let open = this.entries.size - this.closingCount;
+    for (const [storeId, entry] of this.entries) {
+      if (entry.closing) closing.push(entry.closing); // its descriptors are on their way back too
+      if (open <= size || entry.refs > 0 || entry.closing) continue;
+      closing.push(this.closeEntry(storeId, entry));
+      open--;
+    }
+    return closing;
+  }
+
+  private closeIdle(): void {
+    const before = Date.now() - this.idleMs;
+    for (const [storeId, entry] of this.entries) {
+      if (entry.refs === 0 && !entry.closing && entry.lastUsed <= before) void this.closeEntry(storeId, entry);
+    }
+  }
+
+  private closeEntry(storeId: string, entry: Entry): Promise<void> {
+    if (entry.closing) return entry.closing;
+    this.closingCount++;
+    entry.closing = entry.store.close().finally(() => {
+      this.closingCount--;
+      if (this.entries.get(storeId) === entry) this.entries.delete(storeId);
+    });
+    return entry.closing;
   }
 
   async destroy(storeId: string): Promise<void> {
-    const store = this.open_.get(storeId);
-    this.open_.delete(storeId);
-    if (store) await store.close();
+    const entry = this.entries.get(storeId);
+    if (entry) await this.closeEntry(storeId, entry);
     rmSync(this.dir(storeId), { recursive: true, force: true });
   }
 
   async close(): Promise<void> {
-    const stores = [...this.open_.values()];
-    this.open_.clear();
-    await Promise.all(stores.map((s) => s.close()));
+    this.closed = true;
+    clearInterval(this.sweeper);
+    await Promise.all([...this.entries].map(([storeId, entry]) => this.closeEntry(storeId, entry)));
+    await this.closer.shutdown();
   }
 }

@@ -21,6 +21,8 @@ import { HearthError } from '../../common/errors.js';
 export interface SqliteStoreOptions {
   attachmentMaxBytes: number;
   groupCommitMs: number;
+  /** Closes the database off the event loop (closer.ts); without it, close() checkpoints on the event loop. */
+  closer?: { close(db: Database.Database, file: string): Promise<void> };
 }
 
 export class SqliteDocStore implements DocStore {
@@ -34,12 +36,12 @@ export class SqliteDocStore implements DocStore {
 
   constructor(
     readonly domain: string,
-    file: string,
+    private readonly file: string,
     bus: EventBus,
     private readonly opts: SqliteStoreOptions,
   ) {
     this.db = openInstanceDb(file, registerSqlFunctions);
-    this.wal = new WalSync(`${file}-wal`);
+    this.wal = new WalSync(`${file}-wal`, file);
     this.queue = new WriteQueue(
       this.db, (events: DocEvent[]) => events.forEach((e) => bus.publish(e)), opts.groupCommitMs, () => { this.tableCache.clear(); this.indexCache.clear(); }, 512, () => this.wal.sync(),
       () => this.wal.failure,
@@ -320,7 +322,9 @@ export class SqliteDocStore implements DocStore {
     await this.queue.run(() => undefined).catch(() => undefined);
     forgetStatements(this.db);
     this.wal.close();
-    if (this.db.open) this.db.close();
+    if (!this.db.open) return;
+    if (this.opts.closer) await this.opts.closer.close(this.db, this.file);
+    else this.db.close();
   }
 }
 

@@ -16,6 +16,18 @@ describe('WalSync', () => {
     w.close();
   });
 
+  it('fsyncs the database file once, before the first WAL sync it acknowledges (a new database switched to WAL without one)', async () => {
+    const db = join(dir, 'fresh.sqlite');
+    writeFileSync(db, 'header');
+    writeFileSync(join(dir, 'fresh.sqlite-wal'), 'frames');
+    const w = new WalSync(join(dir, 'fresh.sqlite-wal'), db);
+    await Promise.all([w.sync(), w.sync()]);
+    expect([w.dbSyncs, w.syncs]).toEqual([1, 1]);
+    await w.sync();
+    expect([w.dbSyncs, w.syncs]).toEqual([1, 2]);
+    w.close();
+  });
+
   it('coalesces callers that come while a sync runs into the next one, and each caller waits for a sync started after it', async () => {
     const file = join(dir, 'a-wal');
     writeFileSync(file, 'frames');

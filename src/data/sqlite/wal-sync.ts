@@ -15,7 +15,7 @@
  * disk. The store then refuses every write until it is opened again (a restart), when SQLite reads
  * back what the disk really holds; PostgreSQL stops on such an error for the same reason.
  */
-import { close, fdatasync, openSync } from 'node:fs';
+import { close, fdatasync, open, openSync } from 'node:fs';
 import { ServiceUnavailable, isDiskFull } from '../../common/errors.js';
 
 export class WalSync {
@@ -23,12 +23,14 @@ export class WalSync {
   private running = false;
   /** Waiting for an fdatasync that has not started yet. */
   private next: Array<{ resolve: () => void; reject: (e: unknown) => void }> = [];
-  /** fdatasync calls made so far. */
+  /** fdatasync calls made so far (of the WAL; of the database file). */
   syncs = 0;
+  dbSyncs = 0;
   /** Set once an fdatasync failed: what every later write gets. */
   failure: ServiceUnavailable | null = null;
 
-  constructor(private readonly walFile: string) {}
+  /** `dbFile`: the database file, fsynced once before the first WAL sync (a new one switched to WAL without fsyncs, db.ts). */
+  constructor(private readonly walFile: string, private dbFile: string | null = null) {}
 
   sync(): Promise<void> {
     if (this.failure) return Promise.reject(this.failure);
@@ -42,6 +44,7 @@ export class WalSync {
     const batch = this.next;
     this.next = [];
     if (batch.length === 0) return;
+    if (this.dbFile !== null) return this.syncDbFile(this.dbFile, batch);
     if (this.fd === null) {
       try {
         this.fd = openSync(this.walFile, 'r');
@@ -71,6 +74,29 @@ export class WalSync {
         else w.resolve();
       }
       this.start();
+    });
+  }
+
+  /** The database file's own fsync, once, off the event loop; then the batch goes on to the WAL's. */
+  private syncDbFile(file: string, batch: typeof this.next): void {
+    this.running = true;
+    const done = (err: NodeJS.ErrnoException | null) => {
+      this.running = false;
+      if (err) {
+        // out of descriptors (the open) is for a retry; a failed fsync is final, as the WAL's (above)
+        const final = err.code !== 'EMFILE' && err.code !== 'ENFILE' && !isDiskFull(err);
+        if (final) this.failure ??= new ServiceUnavailable(`this instance's database could not be written to disk (${err.code ?? err.message}): check the disk first`);
+        batch.forEach((w) => w.reject(final ? this.failure : err));
+      } else {
+        this.dbFile = null;
+        this.next.unshift(...batch);
+      }
+      this.start();
+    };
+    open(file, 'r', (err, fd) => {
+      if (err) return done(err.code === 'ENOENT' ? null : err);
+      this.dbSyncs++;
+      fdatasync(fd, (syncErr) => close(fd, () => done(syncErr)));
     });
   }
 

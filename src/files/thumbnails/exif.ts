@@ -6,8 +6,7 @@
  * when the camera wrote one and as UTC otherwise; without EXIF it is the file's creation date.
  * Nothing here ever fails: an unreadable head gives only what could be read.
  */
-import exifr from 'exifr';
-import sharp from 'sharp';
+import { loadExifr, loadSharp } from '../../common/lazy-libs.js';
 import type { Doc } from '../../data/store.js';
 
 export const METADATA_EXTRACTOR_VERSION = 2;
@@ -38,7 +37,7 @@ const num = (v: unknown): number | undefined => (typeof v === 'number' && Number
 
 async function dimensions(head: Buffer): Promise<{ width?: number; height?: number; orientation?: number }> {
   try {
-    const m = await sharp(head).metadata();
+    const m = await (await loadSharp())(head).metadata();
     return { width: m.width, height: m.height, ...(m.orientation ? { orientation: m.orientation } : {}) };
   } catch {
     return {};
@@ -47,7 +46,7 @@ async function dimensions(head: Buffer): Promise<{ width?: number; height?: numb
 
 async function exifOf(head: Buffer): Promise<Record<string, unknown>> {
   try {
-    return ((await exifr.parse(head, { pick: PICK, translateValues: false, reviveValues: false, gps: true })) as Record<string, unknown> | undefined) ?? {};
+    return ((await (await loadExifr()).parse(head, { pick: PICK, translateValues: false, reviveValues: false, gps: true })) as Record<string, unknown> | undefined) ?? {};
   } catch {
     return {};
   }

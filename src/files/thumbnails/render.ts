@@ -6,7 +6,8 @@
  * serves (`image/jpeg`) and what every client decodes, and WebP would save little at these sizes.
  */
 import type { Readable } from 'node:stream';
-import sharp, { type Metadata } from 'sharp';
+import type { Metadata } from 'sharp';
+import { loadSharp } from '../../common/lazy-libs.js';
 import type { ThumbFormat } from './state.js';
 
 export const SIZES: Record<ThumbFormat, { width: number; height: number; fit: 'cover' | 'inside' }> = {
@@ -49,6 +50,7 @@ export async function renderThumbnails(source: Readable, signal?: AbortSignal): 
     chunks.push(chunk);
   }
   const input = Buffer.concat(chunks, n);
+  const sharp = await loadSharp();
   let meta: Metadata;
   try {
     meta = await sharp(input, { failOn: 'error' }).metadata();

@@ -1,0 +1,102 @@
+/**
+ * Hearth in its own process for the farm benchmark (farm.bench.ts), driven over IPC; it measures itself
+ * while it works: the longest event-loop stall (perf_hooks monitorEventLoopDelay), the peak RSS and the
+ * peak number of open descriptors (sampled every 100 ms), phase by phase.
+ * `node bench/farm-server.js <dataDir>` (compiled like the other servers); prints one JSON line {port, pid}.
+ * Messages: {cmd: 'phase'} starts a measured phase; {cmd: 'create', from, to} creates instances
+ * farm<from>…farm<to-1>.example.net and answers their CLI tokens; {cmd: 'housekeep'} marks every
+ * instance due for both cleaning jobs (20,000 jobs for 10,000 instances, the issue's hourly round)
+ * and runs the rounds back to back until none is left, then waits for the jobs to finish;
+ * {cmd: 'stop'} closes. Each answer carries the phase's measures.
+ */
+import Database from 'better-sqlite3';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { AddressInfo } from 'node:net';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { setImmediate as yieldToLoop } from 'node:timers/promises';
+import { pino } from 'pino';
+import { createHearth } from '../src/server/compose.js';
+import { testConfig } from '../test/helpers/hearth.js';
+
+const dataDir = process.argv[2];
+if (!dataDir || !process.send) throw new Error('usage: farm-server.js <dataDir>, with an IPC channel');
+const send = (msg: unknown) => process.send!(msg);
+const config = testConfig(dataDir);
+const hearth = await createHearth(config, pino({ level: 'silent' }));
+await hearth.publicApp.listen({ host: '127.0.0.1', port: 0 });
+const port = (hearth.publicApp.server.address() as AddressInfo).port;
+
+const delay = monitorEventLoopDelay({ resolution: 5 });
+delay.enable();
+let peak = { rss: 0, fds: 0 };
+let started = performance.now();
+const sample = () => {
+  peak = { rss: Math.max(peak.rss, process.memoryUsage.rss()), fds: Math.max(peak.fds, readdirSync('/proc/self/fd').length) };
+};
+setInterval(sample, 100).unref();
+const measures = () => {
+  sample();
+  return {
+    seconds: (performance.now() - started) / 1000, maxStallMs: delay.max / 1e6, p99StallMs: delay.percentile(99) / 1e6,
+    peakRssMB: peak.rss / 1048576, rssMB: process.memoryUsage.rss() / 1048576, peakFds: peak.fds, fds: readdirSync('/proc/self/fd').length,
+    openStores: hearth.openStores(),
+  };
+};
+const phase = () => {
+  delay.reset();
+  peak = { rss: 0, fds: 0 };
+  started = performance.now();
+};
+
+const jobsDb = new Database(join(dataDir, 'jobs.sqlite'), { readonly: true });
+const states = () => Object.fromEntries((jobsDb.prepare(
+  "SELECT state, count(*) AS n FROM jobs WHERE worker IN ('clean-clients', 'clean-old-trashed') GROUP BY state",
+).all() as Array<{ state: string; n: number }>).map((r) => [r.state, r.n]));
+
+async function create(from: number, to: number): Promise<Array<{ domain: string; token: string }>> {
+  const out: Array<{ domain: string; token: string }> = [];
+  for (let i = from; i < to; i++) {
+    const instance = await hearth.registry.create({ domain: `farm${i}.example.net` });
+    out.push({ domain: instance.domain, token: await hearth.tokens.issue(instance, { aud: 'cli', sub: 'bench', scope: 'io.cozy.bench' }) });
+    await yieldToLoop(); // an admin creating instances one request at a time
+  }
+  return out;
+}
+
+async function housekeep(): Promise<Record<string, unknown>> {
+  const hk = hearth.jobs.housekeeping;
+  let marked = 0;
+  for (let after: string | undefined; ;) {
+    const page = await hearth.registry.page({ limit: 500, ...(after ? { after } : {}) });
+    for (const instance of page) {
+      hk.mark(instance, 'clean-clients', Date.now() - 3_600_000);
+      hk.mark(instance, 'clean-old-trashed', Date.now() - 3_600_000);
+      marked += 2;
+    }
+    await yieldToLoop();
+    if (page.length < 500) break;
+    after = page[page.length - 1]!.domain;
+  }
+  let queued = 0;
+  const queueStart = performance.now();
+  for (let n = -1; n !== 0; queued += n) n = await hk.run(Date.now(), 100);
+  const queueSeconds = (performance.now() - queueStart) / 1000;
+  for (;;) {
+    const s = states();
+    if (!s.queued && !s.running) return { marked, queued, queueSeconds, states: s };
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+process.on('message', (raw) => {
+  const msg = raw as { cmd: string; from?: number; to?: number };
+  const reply = (result: unknown) => send({ cmd: msg.cmd, result, measures: measures() });
+  const fail = (err: unknown) => send({ cmd: msg.cmd, error: String((err as Error).stack ?? err) });
+  if (msg.cmd === 'phase') return reply(phase());
+  if (msg.cmd === 'measure') return reply(null);
+  if (msg.cmd === 'create') return void create(msg.from!, msg.to!).then(reply, fail);
+  if (msg.cmd === 'housekeep') return void housekeep().then(reply, fail);
+  if (msg.cmd === 'stop') return void hearth.close().then(() => { jobsDb.close(); reply(null); process.exit(0); }, fail);
+});
+process.stdout.write(JSON.stringify({ port, pid: process.pid }) + '\n');

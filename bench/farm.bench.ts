@@ -1,0 +1,269 @@
+/**
+ * `npm run bench`, fifth part: a farm of 10,000 instances on one Hearth process, and start-up.
+ *   - farm (bench/farm-server.ts, under `prlimit --nofile=1024`, the usual default): create the instances,
+ *     touch each once over HTTP (a durable PUT on /data, which opens its database), a few /status, then
+ *     housekeeping as the issue's hourly round (every instance due for both cleaning jobs: 20,000 jobs);
+ *     for each phase the server reports its longest event-loop stall, peak RSS and peak descriptors;
+ *   - start-up: `hearth serve` (compiled, as bin/hearth.js runs it) from process start to its first 200 on
+ *     /status, with 0 and with the farm's instances, then its idle RSS; pouchdb-server's start-up beside it.
+ * Writes bench/RESULTS-farm.md. Knobs: BENCH_QUICK=1 (1,000 instances, no results file), BENCH_FARM_INSTANCES.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { Agent, request as httpRequest } from 'node:http';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { hash } from '@node-rs/argon2';
+import { storesFor } from '../src/data/sqlite/fd-limit.js';
+import { BENCH_DIR, buildServers, children, fmtMs, gitInfo, killChildren, log, machine, percentile, procCpuMs, rssMB, send, tempDir } from './lib.js';
+
+const QUICK = process.env.BENCH_QUICK === '1';
+const N = Number(process.env.BENCH_FARM_INSTANCES ?? (QUICK ? 1000 : 10_000));
+const NOFILE = 1024;
+const CONCURRENCY = 16;
+const STARTS = 3;
+
+interface Measures { seconds: number; maxStallMs: number; p99StallMs: number; peakRssMB: number; rssMB: number; peakFds: number; fds: number; openStores: number }
+interface Farm { proc: ChildProcess; port: number; dir: string; call(cmd: string, extra?: object): Promise<{ result: unknown; measures: Measures }> }
+
+async function startFarm(): Promise<Farm> {
+  const out = buildServers();
+  const dir = tempDir('bench-farm-');
+  const proc = spawn('prlimit', [`--nofile=${NOFILE}`, process.execPath, join(out, 'bench', 'farm-server.js'), dir], {
+    stdio: ['ignore', 'pipe', 'inherit', 'ipc'], env: { ...process.env, NODE_ENV: 'production' },
+  });
+  children.add(proc);
+  const { port } = await new Promise<{ port: number }>((resolve, reject) => {
+    createInterface({ input: proc.stdout! }).once('line', (line) => resolve(JSON.parse(line) as { port: number }));
+    proc.once('exit', (code) => reject(new Error(`the farm server exited with ${code}`)));
+  });
+  const call = (cmd: string, extra: object = {}) => new Promise<{ result: unknown; measures: Measures }>((resolve, reject) => {
+    const onMessage = (raw: unknown) => {
+      const msg = raw as { cmd: string; result: unknown; measures: Measures; error?: string };
+      if (msg.cmd !== cmd) return;
+      proc.off('message', onMessage);
+      if (msg.error) reject(new Error(msg.error));
+      else resolve(msg);
+    };
+    proc.on('message', onMessage);
+    proc.send({ cmd, ...extra });
+  });
+  return { proc, port, dir, call };
+}
+
+async function touchAll(farm: Farm, instances: Array<{ domain: string; token: string }>): Promise<{ lat: Float64Array; failed: Record<number, number> }> {
+  const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
+  const lat: number[] = [];
+  const failed: Record<number, number> = {};
+  let next = 0;
+  await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
+    for (let i = next++; i < instances.length; i = next++) {
+      const { domain, token } = instances[i]!;
+      const t = performance.now();
+      const res = await send({
+        port: farm.port, method: 'PUT', path: '/data/io.cozy.bench/touched', agent, body: Buffer.from(JSON.stringify({ i })),
+        headers: { host: domain, authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      });
+      lat.push(performance.now() - t);
+      if (res.status !== 200) failed[res.status] = (failed[res.status] ?? 0) + 1;
+    }
+  }));
+  agent.destroy();
+  return { lat: Float64Array.from(lat).sort(), failed };
+}
+
+async function statusLatency(port: number, times: number): Promise<Float64Array> {
+  const agent = new Agent({ keepAlive: true });
+  const lat: number[] = [];
+  for (let i = 0; i < times; i++) {
+    const t = performance.now();
+    const res = await send({ port, method: 'GET', path: '/status', headers: { host: 'status.example.net' }, agent });
+    if (res.status !== 200) throw new Error(`/status answered ${res.status}: ${res.body.toString().slice(0, 300)}`);
+    lat.push(performance.now() - t);
+  }
+  agent.destroy();
+  return Float64Array.from(lat).sort();
+}
+
+const get200 = (port: number, path: string) => new Promise<boolean>((resolve) => {
+  const req = httpRequest({ host: '127.0.0.1', port, path, agent: false, headers: { host: 'status.example.net' } }, (res) => {
+    res.resume();
+    res.on('end', () => resolve(res.statusCode === 200));
+  });
+  req.on('error', () => resolve(false));
+  req.end();
+});
+
+interface Start { ms: number; cpuMs: number; idleRssMB: number }
+
+/** From spawn to the first 200 on `path` (wall time, and the CPU time the process used by then), then the RSS after 5 s idle. */
+async function timeStart(args: string[], port: number, path: string, env: NodeJS.ProcessEnv = {}): Promise<Start> {
+  const t0 = performance.now();
+  const proc = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, NODE_ENV: 'production', ...env } });
+  children.add(proc);
+  const exited = new Promise((r) => proc.once('exit', r));
+  while (!(await get200(port, path))) {
+    if (proc.exitCode !== null) throw new Error(`${args.join(' ')} exited with ${proc.exitCode}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  const ms = performance.now() - t0;
+  const cpuMs = procCpuMs(proc.pid!);
+  await new Promise((r) => setTimeout(r, 5000));
+  const idleRssMB = rssMB(proc.pid!).rss;
+  proc.kill('SIGTERM');
+  await exited;
+  children.delete(proc);
+  return { ms, cpuMs, idleRssMB };
+}
+
+async function startups(dataDir: string, runs: number): Promise<Start> {
+  const out = buildServers();
+  const passphraseHash = await hash('bench-admin-passphrase');
+  const results: Start[] = [];
+  for (let i = 0; i < runs; i++) {
+    const port = 20_000 + Math.floor(Math.random() * 20_000);
+    results.push(await timeStart([join(out, 'bench', 'hearth-main.js'), 'serve', '--data-dir', dataDir, '--port', String(port), '--admin-port', String(port + 1), '--log-level', 'silent'],
+      port, '/status', { HEARTH_ADMIN_PASSPHRASE_HASH: passphraseHash, HEARTH_MAIL_MODE: 'outbox' }));
+  }
+  return median(results);
+}
+
+async function pouchStartups(runs: number): Promise<Start> {
+  const out = buildServers();
+  const results: Start[] = [];
+  for (let i = 0; i < runs; i++) {
+    // pouchdb-server picks its port (0) and prints it: wait for that line, then for its first 200
+    const dir = tempDir('bench-pouch-start-');
+    const t0 = performance.now();
+    const proc = spawn(process.execPath, [join(out, 'bench', 'pouchdb-server.js'), dir, BENCH_DIR], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, NODE_ENV: 'production' } });
+    children.add(proc);
+    const exited = new Promise((r) => proc.once('exit', r));
+    const { port } = await new Promise<{ port: number }>((resolve) => createInterface({ input: proc.stdout! }).once('line', (l) => resolve(JSON.parse(l) as { port: number })));
+    while (!(await get200(port, '/'))) await new Promise((r) => setTimeout(r, 5));
+    const ms = performance.now() - t0;
+    const cpuMs = procCpuMs(proc.pid!);
+    await new Promise((r) => setTimeout(r, 5000));
+    results.push({ ms, cpuMs, idleRssMB: rssMB(proc.pid!).rss });
+    proc.kill('SIGTERM');
+    await exited;
+    children.delete(proc);
+  }
+  return median(results);
+}
+
+function median(rs: Start[]): Start {
+  const pick = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  return { ms: pick(rs.map((r) => r.ms)), cpuMs: pick(rs.map((r) => r.cpuMs)), idleRssMB: pick(rs.map((r) => r.idleRssMB)) };
+}
+
+const row = (name: string, m: Measures, extra = '') =>
+  `| ${name} | ${m.seconds.toFixed(1)} s | ${fmtMs(m.maxStallMs)} ms | ${m.peakRssMB.toFixed(0)} MB | ${m.peakFds} | ${m.openStores} | ${extra} |`;
+
+async function main(): Promise<void> {
+  process.on('exit', killChildren);
+  const t0 = Date.now();
+  const load0 = (await import('node:os')).loadavg()[0]!;
+  log(`farm: ${N} instances, descriptors limited to ${NOFILE}`);
+  const farm = await startFarm();
+
+  await farm.call('phase');
+  const instances: Array<{ domain: string; token: string }> = [];
+  let created!: Measures;
+  for (let from = 0; from < N; from += 500) {
+    const r = await farm.call('create', { from, to: Math.min(N, from + 500) });
+    instances.push(...(r.result as typeof instances));
+    created = r.measures;
+  }
+  log(`created ${N} instances in ${created.seconds.toFixed(1)} s, longest stall ${fmtMs(created.maxStallMs)} ms`);
+
+  await farm.call('phase');
+  const touch = await touchAll(farm, instances);
+  const touched = (await farm.call('measure')).measures;
+  log(`touched each once in ${touched.seconds.toFixed(1)} s (p50 ${fmtMs(percentile(touch.lat, 0.5))} ms), failures ${JSON.stringify(touch.failed)}, longest stall ${fmtMs(touched.maxStallMs)} ms, peak fds ${touched.peakFds}`);
+
+  await farm.call('phase');
+  const status = await statusLatency(farm.port, 50);
+  const statusM = (await farm.call('measure')).measures;
+
+  await farm.call('phase');
+  const hk = await farm.call('housekeep');
+  const hkResult = hk.result as { marked: number; queued: number; queueSeconds: number; states: Record<string, number> };
+  log(`housekeeping: ${hkResult.queued} jobs queued in ${hkResult.queueSeconds.toFixed(1)} s, all run in ${hk.measures.seconds.toFixed(1)} s, states ${JSON.stringify(hkResult.states)}, longest stall ${fmtMs(hk.measures.maxStallMs)} ms, peak RSS ${hk.measures.peakRssMB.toFixed(0)} MB, peak fds ${hk.measures.peakFds}`);
+
+  await farm.call('phase');
+  await new Promise((r) => setTimeout(r, 5000));
+  const idle = (await farm.call('measure')).measures;
+  await farm.call('stop').catch(() => undefined);
+  await new Promise((r) => farm.proc.exitCode !== null ? r(null) : farm.proc.once('exit', r));
+  children.delete(farm.proc);
+
+  log('start-up: hearth serve with 0 instances, with the farm, pouchdb-server');
+  const empty = await startups(tempDir('bench-start-empty-'), STARTS);
+  const full = await startups(farm.dir, STARTS);
+  const pouch = await pouchStartups(STARTS);
+  log(`first 200: ${fmtMs(empty.ms)} ms (0 instances, CPU ${fmtMs(empty.cpuMs)} ms), ${fmtMs(full.ms)} ms (${N}, CPU ${fmtMs(full.cpuMs)} ms), pouchdb-server ${fmtMs(pouch.ms)} ms (CPU ${fmtMs(pouch.cpuMs)} ms); idle RSS ${empty.idleRssMB.toFixed(0)} / ${full.idleRssMB.toFixed(0)} MB`);
+
+  const load1 = (await import('node:os')).loadavg()[0]!;
+  const all = [created, touched, statusM, hk.measures, idle];
+  const worstStall = Math.max(...all.map((m) => m.maxStallMs));
+  const worstRss = Math.max(...all.map((m) => m.peakRssMB));
+  const errored = hkResult.states.errored ?? 0;
+  const md = [
+    '# Farm benchmark (`npm run bench`, bench/farm.bench.ts)',
+    '',
+    `Run ${new Date().toISOString()} on ${machine()}; ${gitInfo()}; ${((Date.now() - t0) / 1000).toFixed(0)} s.`,
+    `The machine is shared: its 1-minute load average was ${load0.toFixed(1)} at the start and ${load1.toFixed(1)} at the end (2 cores),`,
+    'so wall times (and start-up above all) are longer than on an idle machine; stalls include time the process waited for a core.',
+    '',
+    '## Targets',
+    '',
+    '| target | goal | measured | pass |',
+    '|---|---|---|---|',
+    `| RSS of a ${N.toLocaleString('en')}-instance farm, peak over every phase | < 400 MB | ${worstRss.toFixed(0)} MB | ${worstRss < 400 ? 'yes' : 'no'} |`,
+    `| longest event-loop stall, every phase | ≤ 50 ms | ${fmtMs(worstStall)} ms | ${worstStall <= 50 ? 'yes' : 'no'} |`,
+    `| housekeeping jobs that failed | 0 | ${errored} | ${errored === 0 ? 'yes' : 'no'} |`,
+    `| first 200 after process start, 0 instances (median of ${STARTS}) | < 500 ms | ${fmtMs(empty.ms)} ms | ${empty.ms < 500 ? 'yes' : 'no'} |`,
+    `| first 200 after process start, ${N.toLocaleString('en')} instances | < 500 ms | ${fmtMs(full.ms)} ms | ${full.ms < 500 ? 'yes' : 'no'} |`,
+    `| idle RSS after start (5 s after the first 200) | < 100 MB | ${empty.idleRssMB.toFixed(0)} MB (0 instances), ${full.idleRssMB.toFixed(0)} MB (${N.toLocaleString('en')}) | ${Math.max(empty.idleRssMB, full.idleRssMB) < 100 ? 'yes' : 'no'} |`,
+    '',
+    `## The farm, phase by phase (descriptors limited to ${NOFILE}: the pool keeps at most ${storesFor(NOFILE)} databases open)`,
+    '',
+    '| phase | wall time | longest stall | peak RSS | peak descriptors | databases open at the end | notes |',
+    '|---|---|---|---|---|---|---|',
+    row(`create ${N.toLocaleString('en')} instances (in-process, one after the other)`, created),
+    row(`touch each once (durable PUT, ${CONCURRENCY} clients)`, touched, `p50 ${fmtMs(percentile(touch.lat, 0.5))} ms, p99 ${fmtMs(percentile(touch.lat, 0.99))} ms; failures ${JSON.stringify(touch.failed)}`),
+    row('50 × GET /status', statusM, `p50 ${fmtMs(percentile(status, 0.5))} ms, p99 ${fmtMs(percentile(status, 0.99))} ms`),
+    row(`housekeeping, every instance due for both jobs (${hkResult.queued.toLocaleString('en')} jobs)`, hk.measures, `queued in ${hkResult.queueSeconds.toFixed(1)} s; states ${JSON.stringify(hkResult.states)}`),
+    row('idle 5 s afterwards', idle, `RSS ${idle.rssMB.toFixed(0)} MB, ${idle.fds} descriptors`),
+    '',
+    'The housekeeping row is the worst case, run back to back: in service a round every 10 s queues at most 100 due jobs,',
+    'and only the instances with a pending OAuth client or an old trash item are due (src/server/housekeeping.ts).',
+    '',
+    'Where the stalls over 50 ms come from: the create phase is the registry\'s commits (registry.sqlite, synchronous=FULL,',
+    'fsynced on the event loop: two per instance); the housekeeping phase is the job broker\'s (jobs.sqlite, synchronous=FULL:',
+    'one fsync on the event loop per queued job and per state change of a run); on a disk shared with other processes one',
+    'fsync can take hundreds of ms. Housekeeping itself yields between jobs and writes its own rows in one commit per round.',
+    'Opening an instance database no longer fsyncs on the event loop, and closing one checkpoints on a worker thread',
+    '(src/data/sqlite/closer.ts); the touch phase\'s remaining stall was not traced further (CPU contention and GC are',
+    'candidates: the load average was high).',
+    '',
+    '## Start-up (median of ' + STARTS + ' starts each)',
+    '',
+    '| server | first 200 after process start | CPU time used by then | idle RSS 5 s later |',
+    '|---|---|---|---|',
+    `| Hearth \`hearth serve\`, 0 instances (GET /status) | ${fmtMs(empty.ms)} ms | ${fmtMs(empty.cpuMs)} ms | ${empty.idleRssMB.toFixed(0)} MB |`,
+    `| Hearth \`hearth serve\`, ${N.toLocaleString('en')} instances (GET /status) | ${fmtMs(full.ms)} ms | ${fmtMs(full.cpuMs)} ms | ${full.idleRssMB.toFixed(0)} MB |`,
+    `| pouchdb-server 4.2 (GET /) | ${fmtMs(pouch.ms)} ms | ${fmtMs(pouch.cpuMs)} ms | ${pouch.idleRssMB.toFixed(0)} MB |`,
+    '',
+    'The CPU time (user + system, from /proc) is what the start costs the machine; on a shared machine the wall time',
+    'also holds the time the process waited for a core.',
+    '',
+  ].join('\n');
+  if (!QUICK) {
+    writeFileSync(join(BENCH_DIR, 'RESULTS-farm.md'), md);
+    process.stdout.write(`wrote ${join(BENCH_DIR, 'RESULTS-farm.md')}\n`);
+  } else process.stdout.write(md);
+  killChildren();
+}
+
+await main();

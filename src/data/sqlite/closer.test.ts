@@ -1,0 +1,49 @@
+import Database from 'better-sqlite3';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { OffThreadCloser } from './closer.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'hearth-closer-'));
+const closer = new OffThreadCloser();
+afterAll(async () => {
+  await closer.shutdown();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function walDb(name: string): { db: Database.Database; file: string } {
+  const file = join(dir, name);
+  const db = new Database(file);
+  db.pragma('journal_mode = WAL');
+  db.exec('CREATE TABLE t (x); INSERT INTO t VALUES (1), (2), (3)');
+  return { db, file };
+}
+
+describe('closing a WAL database off the event loop', () => {
+  it('the event loop only releases its handles; the checkpoint (WAL into the file, then removed) happens on the worker', async () => {
+    const { db, file } = walDb('a.sqlite');
+    expect(existsSync(`${file}-wal`)).toBe(true);
+    const close = db.close.bind(db);
+    let walAfterOwnClose: boolean | null = null;
+    db.close = () => {
+      const r = close();
+      walAfterOwnClose = existsSync(`${file}-wal`); // a last connection would have checkpointed and removed it here
+      return r;
+    };
+    await closer.close(db, file);
+    expect(db.open).toBe(false);
+    expect(walAfterOwnClose).toBe(true);
+    expect(existsSync(`${file}-wal`)).toBe(false);
+    const again = new Database(file, { readonly: true });
+    expect(again.prepare('SELECT count(*) FROM t').pluck().get()).toBe(3);
+    again.close();
+  });
+
+  it('closes on the event loop when the worker cannot open the file', async () => {
+    const { db, file } = walDb('b.sqlite');
+    rmSync(file); // gone from under it (the worker's open needs the file to exist)
+    await closer.close(db, file);
+    expect(db.open).toBe(false);
+  });
+});

@@ -1,0 +1,86 @@
+/**
+ * Closes instance databases without their checkpoint on the event loop. The last connection to close a
+ * WAL database copies the WAL into the database file and fsyncs both, synchronously: on a busy disk that
+ * blocked every request for up to seconds each time the pool (factory.ts) closed a database. Here a
+ * worker thread first opens the same file (a connection in WAL mode holds a shared lock while open), so
+ * the event loop's close is no longer the last one and only releases its handles; the worker then
+ * closes its own connection, checkpointing and fsyncing on its thread. Nothing is lost if the process
+ * dies in between: the WAL stays and is replayed on the next open. If the worker cannot open the file
+ * (out of descriptors, say), the database is closed on the event loop as before.
+ */
+import type Database from 'better-sqlite3';
+import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
+
+const WORKER = `
+const { parentPort, workerData } = require('node:worker_threads');
+const Database = require(workerData.sqlite);
+const held = new Map();
+parentPort.on('message', ({ id, step, file }) => {
+  try {
+    if (step === 'open') {
+      const db = new Database(file, { fileMustExist: true });
+      db.pragma('journal_mode'); // a first read: from now on this connection holds its shared lock
+      held.set(id, db);
+    } else {
+      const db = held.get(id);
+      held.delete(id);
+      if (db) db.close();
+    }
+    parentPort.postMessage({ id });
+  } catch (err) {
+    parentPort.postMessage({ id, error: String(err && err.message || err) });
+  }
+});`;
+
+export class OffThreadCloser {
+  private worker: Worker | null = null;
+  private seq = 0;
+  private readonly waiting = new Map<number, { resolve: () => void; reject: (err: Error) => void }>();
+
+  private call(id: number, step: 'open' | 'close', file?: string): Promise<void> {
+    if (!this.worker) {
+      const worker = new Worker(WORKER, { eval: true, workerData: { sqlite: createRequire(import.meta.url).resolve('better-sqlite3') } });
+      worker.unref();
+      worker.on('message', ({ id: done, error }: { id: number; error?: string }) => {
+        const w = this.waiting.get(done);
+        this.waiting.delete(done);
+        if (error) w?.reject(new Error(error));
+        else w?.resolve();
+      });
+      worker.on('error', (err) => this.fail(err));
+      worker.on('exit', () => this.fail(new Error('the closing thread stopped')));
+      this.worker = worker;
+    }
+    const worker = this.worker;
+    return new Promise((resolve, reject) => {
+      this.waiting.set(id, { resolve, reject });
+      worker.postMessage({ id, step, file });
+    });
+  }
+
+  private fail(err: Error): void {
+    this.worker = null;
+    for (const w of this.waiting.values()) w.reject(err);
+    this.waiting.clear();
+  }
+
+  /** Closes `db` (the connection to `file`); resolves once the worker's close, and so the checkpoint, is done. */
+  async close(db: Database.Database, file: string): Promise<void> {
+    const id = ++this.seq;
+    try {
+      await this.call(id, 'open', file);
+    } catch {
+      db.close();
+      return;
+    }
+    db.close(); // not the last connection: no checkpoint here
+    await this.call(id, 'close').catch(() => undefined);
+  }
+
+  async shutdown(): Promise<void> {
+    const worker = this.worker;
+    this.worker = null;
+    if (worker) await worker.terminate();
+  }
+}
