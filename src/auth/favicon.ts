@@ -35,7 +35,7 @@ export function icoOf(images: Array<{ size: number; png: Buffer }>): Buffer {
 
 let icon: Promise<Buffer> | null = null;
 const build = async () => {
-  const sharp = await loadSharp();
+  const sharp = await loadSharp(); // not at start-up: libvips costs ~27 MB of RSS
   return icoOf(await Promise.all(SIZES.map(async (size) => ({ size, png: await sharp(Buffer.from(SVG)).resize(size, size).png().toBuffer() }))));
 };
 

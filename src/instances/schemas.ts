@@ -5,8 +5,8 @@
  * with the same sentences. Unknown properties are refused (an operator's typo must not pass silently).
  */
 import { content, JSONAPI, noContent, openObject, params, query, type JsonSchema, type RouteSchema } from '../common/schemas.js';
-import { STATUS_SCHEMAS } from '../status/routes.js';
 import { MIN_PASSPHRASE_CHARS } from '../auth/passphrase.js';
+import { STATUS_SCHEMAS } from '../status/routes.js';
 import { FIELD_SCHEMAS } from '../settings/validate.js';
 
 const tags = ['instances'];
