@@ -7,7 +7,8 @@
  *
  * Environment knobs (all optional):
  *   BENCH_QUICK=1            short smoke run (10k docs for _find, 2 s per workload); no RESULTS.md
- *   BENCH_SERVERS=hearth,…   only these servers (hearth, pouchdb, fastify); no RESULTS.md
+ *   BENCH_SERVERS=hearth,…   only these servers (hearth, hearth-json, pouchdb, fastify); no RESULTS.md. hearth-json is Hearth
+ *                            with server.serializeResponses off (JSON.stringify), run on the read and _changes workloads only
  *   BENCH_WORKLOADS=create,… only these workloads (rss, create, read, changes, repl, find); no RESULTS.md
  *   BENCH_PROFILE=1          start Hearth with --cpu-prof into bench/profiles/ (then see bench/profile-top.ts)
  *   BENCH_CONCURRENCY=16     in-flight requests for the throughput workloads
@@ -27,10 +28,10 @@ import {
 const QUICK = process.env.BENCH_QUICK === '1';
 const PROFILE = process.env.BENCH_PROFILE === '1';
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
-const SERVERS = (process.env.BENCH_SERVERS ?? 'hearth,pouchdb,fastify').split(',').map((s) => s.trim());
+const SERVERS = (process.env.BENCH_SERVERS ?? 'hearth,hearth-json,pouchdb,fastify').split(',').map((s) => s.trim());
 const ALL_WORKLOADS = ['rss', 'create', 'read', 'changes', 'repl', 'find'];
 const WORKLOADS = (process.env.BENCH_WORKLOADS ?? ALL_WORKLOADS.join(',')).split(',').map((s) => s.trim());
-const FULL_RUN = !QUICK && SERVERS.length === 3 && WORKLOADS.length === ALL_WORKLOADS.length && !PROFILE && CONCURRENCY === 16 && !process.env.BENCH_GROUP_COMMIT_MS;
+const FULL_RUN = !QUICK && SERVERS.length === 4 && WORKLOADS.length === ALL_WORKLOADS.length && !PROFILE && CONCURRENCY === 16 && !process.env.BENCH_GROUP_COMMIT_MS;
 
 const WARMUP_MS = QUICK ? 500 : 1_000;
 const MEASURE_MS = QUICK ? 2_000 : 8_000;
@@ -58,7 +59,7 @@ const PouchDB: any = (rootRequire('pouchdb-core') as any)
 // ---------------------------------------------------------------------------------------------
 // Servers
 
-type ServerName = 'hearth' | 'pouchdb-server' | 'fastify';
+type ServerName = 'hearth' | 'hearth-json' | 'pouchdb-server' | 'fastify';
 
 interface Server {
   name: ServerName;
@@ -78,18 +79,19 @@ interface Server {
   pouchOpts: Record<string, unknown>;
   stderr: string[];
 }
-async function startHearth(): Promise<Server> {
+/** Hearth; `json`: with its answers serialized by JSON.stringify instead of the response schemas. */
+async function startHearth(json = false): Promise<Server> {
   const flags: string[] = [];
   if (PROFILE) {
     mkdirSync(join(BENCH_DIR, 'profiles'), { recursive: true });
     flags.push('--cpu-prof', '--cpu-prof-dir', join(BENCH_DIR, 'profiles'));
   }
-  const { proc, line, dir, stderr } = await startChild('hearth', 'hearth-server.ts', [], flags);
+  const { proc, line, dir, stderr } = await startChild(json ? 'hearth-json' : 'hearth', 'hearth-server.ts', json ? ['json'] : [], flags);
   const port = Number(line.port);
   const domain = String(line.domain);
   const token = String(line.token);
   return {
-    name: 'hearth', proc, pid: proc.pid ?? 0, port, dir, stderr,
+    name: json ? 'hearth-json' : 'hearth', proc, pid: proc.pid ?? 0, port, dir, stderr,
     host: domain,
     auth: { authorization: `Bearer ${token}` },
     db: (n) => `/data/io.cozy.bench.${n}`,
@@ -437,6 +439,30 @@ function table(): string {
   return lines.join('\n');
 }
 
+/**
+ * Hearth with its answers serialized by the routes' response schemas (fast-json-stringify; the default) against the
+ * same Hearth serializing with JSON.stringify (server.serializeResponses: false), measured in the same runs, interleaved.
+ */
+function serializationTable(): string {
+  const lines = [
+    '| workload | by schema ops/s | p50 ms | p99 ms | CPU µs/op | JSON.stringify ops/s | p50 ms | p99 ms | CPU µs/op | schema / JSON.stringify (ops/s) | CPU per op |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+  ];
+  for (const [workload, row] of results) {
+    if (!row.has('hearth-json')) continue;
+    const cells = (st: Stats | null | undefined) => {
+      if (!st) return ['failed', '', '', ''];
+      const range = st.range ? ` (${fmtOps(st.range[0])}–${fmtOps(st.range[1])})` : '';
+      return [`${fmtOps(st.opsPerSec)}${range}${st.errors ? ` (${st.errors} errors!)` : ''}`, fmtMs(st.p50), fmtMs(st.p99), st.cpu?.serverUsPerOp.toFixed(0) ?? '–'];
+    };
+    const s = row.get('hearth');
+    const j = row.get('hearth-json');
+    const cpu = s?.cpu && j?.cpu ? `${(s.cpu.serverUsPerOp / j.cpu.serverUsPerOp).toFixed(2)}×` : '–';
+    lines.push(`| ${workload} | ${[...cells(s), ...cells(j)].join(' | ')} | ${s && j ? fmtRatio(s.opsPerSec, j.opsPerSec) : '–'} | ${cpu} |`);
+  }
+  return lines.join('\n');
+}
+
 /** Server CPU per op, and the load from outside the benchmark during each measurement. */
 function cpuTable(): string {
   const names: ServerName[] = ['hearth', 'pouchdb-server', 'fastify'];
@@ -512,19 +538,23 @@ async function main(): Promise<void> {
   log(`starting servers (${SERVERS.join(', ')}), concurrency ${CONCURRENCY}${QUICK ? ', QUICK' : ''}${PROFILE ? ', PROFILE' : ''}`);
   const servers: Server[] = await Promise.all([
     SERVERS.includes('hearth') ? startHearth() : null,
+    SERVERS.includes('hearth-json') ? startHearth(true) : null,
     SERVERS.includes('pouchdb') ? startPouchServer() : null,
     SERVERS.includes('fastify') ? startFastify() : null,
   ]).then((l) => l.filter((s): s is Server => s !== null));
+  // hearth-json only runs the rows that compare the serializations (read by id, _changes)
   const data = servers.filter((s) => s.name !== 'fastify');
+  const main3 = servers.filter((s) => s.name !== 'hearth-json');
+  const data3 = data.filter((s) => s.name !== 'hearth-json');
   try {
     const want = (w: string) => WORKLOADS.includes(w);
     if (want('rss')) {
       log('idle RSS');
-      for (const s of servers) await measure('idle RSS after start (MB)', s, () => idleRss(s));
+      for (const s of main3) await measure('idle RSS after start (MB)', s, () => idleRss(s));
     }
     if (want('create')) {
       log('single-doc create');
-      await measureRepeated([`single-doc create (c=${CONCURRENCY})`], servers, async (s) => [await wlCreate(s)]);
+      await measureRepeated([`single-doc create (c=${CONCURRENCY})`], main3, async (s) => [await wlCreate(s)]);
     }
     if (want('read')) {
       log('single-doc read');
@@ -538,13 +568,13 @@ async function main(): Promise<void> {
     }
     if (want('repl')) {
       log('PouchDB replication');
-      await measureRepeated([`PouchDB push ${REPL_DOCS / 1000}k docs (docs/s)`, `PouchDB pull ${REPL_DOCS / 1000}k docs (docs/s)`], data, wlReplication);
+      await measureRepeated([`PouchDB push ${REPL_DOCS / 1000}k docs (docs/s)`, `PouchDB pull ${REPL_DOCS / 1000}k docs (docs/s)`], data3, wlReplication);
     }
     if (want('find')) {
       log('indexed _find');
-      for (const s of data) await wlFind(s).catch((e: unknown) => notes.push(`_find on ${s.name}: ${String(e)}`));
+      for (const s of data3) await wlFind(s).catch((e: unknown) => notes.push(`_find on ${s.name}: ${String(e)}`));
     }
-    for (const s of data) {
+    for (const s of data3) {
       const { rss, hwm } = rssMB(s.pid);
       put('RSS at the end (MB)', s.name, { ops: 1, seconds: 0, opsPerSec: NaN, p50: rss, p99: rss, errors: 0 });
       put('peak RSS, VmHWM (MB)', s.name, { ops: 1, seconds: 0, opsPerSec: NaN, p50: hwm, p99: hwm, errors: 0 });
@@ -556,7 +586,7 @@ async function main(): Promise<void> {
   }
   const minutes = (performance.now() - started) / 60_000;
   const ts = targets();
-  const out = [table(), '', cpuTable(), '', targetTable(ts), ...(notes.length ? ['', 'Notes:', ...notes.map((n) => `- ${n}`)] : [])].join('\n');
+  const out = [table(), '', cpuTable(), '', serializationTable(), '', targetTable(ts), ...(notes.length ? ['', 'Notes:', ...notes.map((n) => `- ${n}`)] : [])].join('\n');
   process.stdout.write(`\n${out}\n\nrun took ${minutes.toFixed(1)} min\n`);
   if (PROFILE) process.stdout.write(`\nCPU profile(s) in ${join(BENCH_DIR, 'profiles')}: node --import tsx bench/profile-top.ts <file>\n`);
   if (FULL_RUN) {
@@ -589,6 +619,16 @@ measurement, in % of all cores (other sessions' tests share this machine; high v
 latencies pessimistic):
 
 ${cpuTable()}
+
+## Response serialization by schema
+
+The same Hearth twice in the same run, interleaved run by run: serializing its answers by the routes' response schemas
+(fast-json-stringify, the default; a document's own fields still go through JSON.stringify, since CouchDB documents have any
+fields) and with JSON.stringify everywhere (\`server.serializeResponses: false\`). Read by id answers one document; the
+\`_changes\` page is 100 rows \`{seq, id, changes: [{rev}]}\`, whose fields the schema lists. Server CPU per op is the
+steadier number (ops/s moves with the other sessions' load on the 2 shared cores).
+
+${serializationTable()}
 
 ## Targets (2 cores)
 

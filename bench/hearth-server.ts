@@ -1,6 +1,7 @@
 /**
  * Hearth in its own process for the benchmark (modelled on test/helpers/server-main.ts):
- * `node --import tsx bench/hearth-server.ts <dataDir>` (data.bench.ts runs it compiled). Same config as the tests
+ * `node --import tsx bench/hearth-server.ts <dataDir> [json]` (data.bench.ts runs it compiled; `json` turns off the serialization
+ * of answers by their response schemas). Same config as the tests
  * (testConfig: loopback, group commit on the next tick, fsync on commit, logs silent),
  * one instance `localhost:<port>`, a CLI token for every `io.cozy.bench.*` doctype and one for
  * `io.cozy.files` (files.bench.ts), one for `io.cozy.contacts` (realtime.bench.ts). Prints one JSON line
@@ -13,8 +14,10 @@ import { createHearth } from '../src/server/compose.js';
 import { testConfig } from '../test/helpers/hearth.js';
 
 const dataDir = process.argv[2];
-if (!dataDir) throw new Error('usage: hearth-server.ts <dataDir>');
+if (!dataDir) throw new Error('usage: hearth-server.ts <dataDir> [json]');
 const config = testConfig(dataDir);
+// `json`: answers serialized with JSON.stringify instead of the routes' response schemas (data.bench.ts compares both)
+if (process.argv[3] === 'json') config.server = { ...config.server, serializeResponses: false };
 // for experiments only (the reported run uses the default, 0 = flush on the next tick)
 if (process.env.BENCH_GROUP_COMMIT_MS) config.data.groupCommitMs = Number(process.env.BENCH_GROUP_COMMIT_MS);
 const hearth = await createHearth(config, pino({ level: 'silent' }));

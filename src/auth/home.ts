@@ -7,6 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import { randomBytes } from 'node:crypto';
 import type { Instance } from '../instances/types.js';
 import { CSS, esc, ICON_LINK, langOf, type Lang } from './login-page.js';
+import { home } from './schemas.js';
 import { currentSession, type SessionDeps } from './session-http.js';
 
 const STRINGS = {
@@ -29,7 +30,7 @@ ${ICON_LINK}<title>${esc(s.title)} · ${esc(name)}</title><style nonce="${nonce}
 }
 
 export function registerHome(app: FastifyInstance, deps: SessionDeps): void {
-  app.get('/', async (req, reply) => {
+  app.get('/', { schema: home }, async (req, reply) => {
     const instance = req.instance;
     if (!instance) return reply.code(404).send();
     const session = await currentSession(deps, instance, req);

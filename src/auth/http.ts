@@ -2,6 +2,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { isIP } from 'node:net';
 import type { Instance } from '../instances/types.js';
+import { preflight } from './schemas.js';
 
 export function parseCookies(header: string | undefined): Map<string, string> {
   const out = new Map<string, string>();
@@ -97,5 +98,5 @@ export function withoutCors(app: FastifyInstance, preflightPaths: string[], appl
     if (applies(req.url)) for (const h of CORS_HEADERS) reply.removeHeader(h);
     return payload;
   });
-  for (const p of preflightPaths) app.options(p, async (_req, reply) => reply.code(204).send());
+  for (const p of preflightPaths) app.options(p, { schema: preflight }, async (_req, reply) => reply.code(204).send());
 }

@@ -23,12 +23,11 @@ import { isDerivedPassphrase, passphraseSalt } from './passphrase.js';
 import { passphraseText, renderChoosePage, renderMessagePage, renderResetPage, renderSentPage, type PassphraseText } from './passphrase-page.js';
 import type { AuthDeps } from './routes.js';
 import { requireOwner } from './owner.js';
+import * as S from './schemas.js';
 import { completeLogin } from './session-http.js';
 
 /** How long a mailed reset link lives (cozy-stack: about 15 minutes). */
 export const RESET_TOKEN_TTL_MS = 15 * 60 * 1000;
-const MIN_ITERATIONS = 1000;
-const MAX_ITERATIONS = 10_000_000;
 
 /** The onboarding link an admin gives the owner (https unless the domain is local or the server runs in dev mode). */
 export function registrationUrl(domain: string, token: string, dev = false): string {
@@ -58,13 +57,9 @@ function registerCsrfValid(req: FastifyRequest, given: unknown): boolean {
 const isJson = (req: FastifyRequest) => String(req.headers['content-type'] ?? '').startsWith('application/json');
 const str = (v: unknown): string => (typeof v === 'string' ? v : '');
 
+/** The iterations the client used (a number in JSON, digits in a form: the route's schema checked them), else the instance's. */
 function iterationsOf(raw: unknown, fallback: number): number {
-  if (raw === undefined || raw === '') return fallback;
-  const n = typeof raw === 'string' ? Number(raw) : raw;
-  if (typeof n !== 'number' || !Number.isInteger(n) || n < MIN_ITERATIONS || n > MAX_ITERATIONS) {
-    throw new BadRequest(`"iterations" must be an integer between ${MIN_ITERATIONS} and ${MAX_ITERATIONS}`);
-  }
-  return n;
+  return raw === undefined || raw === '' ? fallback : Number(raw);
 }
 
 function htmlReply(req: FastifyRequest, reply: FastifyReply, status: number, nonce: string, html: string): FastifyReply {
@@ -127,7 +122,7 @@ export function registerPassphraseRoutes(app: FastifyInstance, deps: AuthDeps): 
   const lang = (i: Instance): Lang => langOf(i.locale);
 
   // ---- onboarding ----
-  app.get<{ Querystring: { registerToken?: string } }>('/auth/passphrase', async (req, reply) => {
+  app.get<{ Querystring: { registerToken?: string } }>('/auth/passphrase', { schema: S.registerPage }, async (req, reply) => {
     const instance = instanceOf(req);
     const token = str(req.query.registerToken);
     if ((await tokens.passphraseTokenState(instance, 'register', token, Date.now())) !== 'valid') {
@@ -136,7 +131,7 @@ export function registerPassphraseRoutes(app: FastifyInstance, deps: AuthDeps): 
     return choosePage(req, reply, instance, 'register', token);
   });
 
-  app.post('/settings/passphrase', { bodyLimit: 16 * 1024 }, async (req, reply) => {
+  app.post('/settings/passphrase', { bodyLimit: 16 * 1024, schema: S.register }, async (req, reply) => {
     const instance = instanceOf(req);
     const json = isJson(req);
     const body = (req.body ?? {}) as Record<string, unknown>;
@@ -162,10 +157,9 @@ export function registerPassphraseRoutes(app: FastifyInstance, deps: AuthDeps): 
   });
 
   // ---- change and check (session) ----
-  app.put('/settings/passphrase', { bodyLimit: 16 * 1024 }, async (req, reply) => {
+  app.put('/settings/passphrase', { bodyLimit: 16 * 1024, schema: S.changePassphrase }, async (req, reply) => {
     const { instance, session } = await requireOwner(deps, req, 'PUT');
-    const body = requireJson(req);
-    if (!isDerivedPassphrase(body.new_passphrase)) throw new BadRequest('"new_passphrase" must be a derived passphrase (see GET /settings/passphrase)');
+    const body = requireJson(req) as Record<string, unknown> & { new_passphrase: string }; // the schema checked it
     const iterations = iterationsOf(body.iterations, instance.kdfIterations);
     if (!(await checkCurrent(deps, instance, req.ip, body.current_passphrase))) throw new BadRequest('the current passphrase is wrong', 'invalid_passphrase');
     await deps.registry.setDerivedPassphrase(instance, body.new_passphrase, iterations);
@@ -174,7 +168,7 @@ export function registerPassphraseRoutes(app: FastifyInstance, deps: AuthDeps): 
     return reply.code(204).send();
   });
 
-  app.post('/settings/passphrase/check', { bodyLimit: 16 * 1024 }, async (req, reply) => {
+  app.post('/settings/passphrase/check', { bodyLimit: 16 * 1024, schema: S.checkPassphrase }, async (req, reply) => {
     const { instance } = await requireOwner(deps, req, 'PUT');
     const body = requireJson(req);
     if (!(await checkCurrent(deps, instance, req.ip, body.passphrase))) return reply.code(403).send({ error: 'forbidden', message: 'wrong passphrase' });
@@ -186,9 +180,9 @@ export function registerPassphraseRoutes(app: FastifyInstance, deps: AuthDeps): 
     const n = nonce();
     return htmlReply(req, reply, status, n, renderResetPage({ lang: lang(instance), name: nameOf(instance), nonce: n, csrf: csrfForForm(req, reply), error }));
   };
-  app.get('/auth/passphrase_reset', async (req, reply) => resetPage(req, reply, instanceOf(req), 200, null));
+  app.get('/auth/passphrase_reset', { schema: S.resetPage }, async (req, reply) => resetPage(req, reply, instanceOf(req), 200, null));
 
-  app.post('/auth/passphrase_reset', { bodyLimit: 16 * 1024 }, async (req, reply) => {
+  app.post('/auth/passphrase_reset', { bodyLimit: 16 * 1024, schema: S.reset }, async (req, reply) => {
     const instance = instanceOf(req);
     const body = (req.body ?? {}) as Record<string, unknown>;
     if (!csrfValid(req, body.csrf_token)) return resetPage(req, reply, instance, 403, passphraseText(lang(instance), 'csrf'));
@@ -218,14 +212,14 @@ export function registerPassphraseRoutes(app: FastifyInstance, deps: AuthDeps): 
   const badRenew = (req: FastifyRequest, reply: FastifyReply, instance: Instance) =>
     messagePage(req, reply, instance, 400, 'errorTitle', passphraseText(lang(instance), 'badRenew'), { href: '/auth/passphrase_reset', label: 'askAgain' });
 
-  app.get<{ Querystring: { token?: string } }>('/auth/passphrase_renew', async (req, reply) => {
+  app.get<{ Querystring: { token?: string } }>('/auth/passphrase_renew', { schema: S.renewPage }, async (req, reply) => {
     const instance = instanceOf(req);
     const token = str(req.query.token);
     if ((await tokens.passphraseTokenState(instance, 'reset', token, Date.now())) !== 'valid') return badRenew(req, reply, instance);
     return choosePage(req, reply, instance, 'reset', token);
   });
 
-  app.post('/auth/passphrase_renew', { bodyLimit: 16 * 1024 }, async (req, reply) => {
+  app.post('/auth/passphrase_renew', { bodyLimit: 16 * 1024, schema: S.renew }, async (req, reply) => {
     const instance = instanceOf(req);
     const body = (req.body ?? {}) as Record<string, unknown>;
     const token = str(body.token ?? body.passphrase_reset_token);

@@ -24,6 +24,7 @@ import { registerPassphraseRoutes } from './passphrase-routes.js';
 import { registerSecurityPage } from './security-routes.js';
 import { requireOwner } from './owner.js';
 import { registerAppPasswordRoutes } from './app-password-routes.js';
+import * as S from './schemas.js';
 
 export interface AuthDeps {
   registry: InstanceRegistry;
@@ -118,18 +119,18 @@ async function authPlugin(app: FastifyInstance, deps: AuthDeps): Promise<void> {
   // /auth answers without CORS; the /settings routes of this plugin keep it, for apps with a token (owner.ts)
   withoutCors(app, [], (url) => url.startsWith('/auth'));
   parseFormBodies(app);
-  app.get<{ Querystring: { redirect?: string } }>('/auth/login', async (req, reply) => {
+  app.get<{ Querystring: { redirect?: string } }>('/auth/login', { schema: S.loginPage }, async (req, reply) => {
     const instance = instanceOf(req);
     if (await currentSession(deps, instance, req)) return reply.code(303).header('Location', safeRedirect(req.query.redirect, instance, req)).send();
     return page(req, reply, instance, 200, null, req.query.redirect);
   });
-  app.post('/auth/login', { bodyLimit: 16 * 1024 }, async (req, reply) => login(deps, req, reply));
-  app.delete('/auth/login', async (req, reply) => {
+  app.post('/auth/login', { bodyLimit: 16 * 1024, schema: S.login }, async (req, reply) => login(deps, req, reply));
+  app.delete('/auth/login', { schema: S.logout }, async (req, reply) => {
     const { session } = await requireSession(deps, req);
     deps.sessions.delete(session.id);
     return reply.code(204).header('Set-Cookie', sessionCookie(req, '', 0)).send();
   });
-  app.delete('/auth/login/others', async (req, reply) => {
+  app.delete('/auth/login/others', { schema: S.logoutOthers }, async (req, reply) => {
     const { instance, session } = await requireSession(deps, req);
     deps.sessions.deleteOthers(instance, session.id);
     return reply.code(204).send();
@@ -138,12 +139,12 @@ async function authPlugin(app: FastifyInstance, deps: AuthDeps): Promise<void> {
   registerPassphraseRoutes(app, deps);
   registerSecurityPage(app, deps);
   registerAppPasswordRoutes(app, deps);
-  app.get('/settings/sessions', async (req, reply) => {
+  app.get('/settings/sessions', { schema: S.sessions }, async (req, reply) => {
     const { instance } = await requireOwner(deps, req, 'GET');
     const data = deps.sessions.list(instance).map(jsonApiSession);
     return reply.type('application/vnd.api+json').send({ data, meta: { count: data.length } });
   });
-  app.get('/settings/sessions/current', async (req, reply) => {
+  app.get('/settings/sessions/current', { schema: S.currentSession }, async (req, reply) => {
     const { session } = await requireOwner(deps, req, 'GET');
     if (!session) throw new NotFound('this request carries no owner session');
     return reply.type('application/vnd.api+json').send({ data: jsonApiSession(session) });
@@ -154,9 +155,9 @@ export function registerAuthRoutes(app: FastifyInstance, deps: AuthDeps): void {
   void app.register(async (auth) => authPlugin(auth, deps));
   registerHome(app, deps);
   registerFavicon(app);
-  app.get('/settings/passphrase', async (req) => kdfParams(instanceOf(req)));
+  app.get('/settings/passphrase', { schema: S.kdfParams }, async (req) => kdfParams(instanceOf(req)));
   // cozy-stack's prelogin (Bitwarden's field names) plus the same fields as /settings/passphrase.
-  app.get('/public/prelogin', async (req) => {
+  app.get('/public/prelogin', { schema: S.prelogin }, async (req) => {
     const instance = instanceOf(req);
     const p = kdfParams(instance);
     return { Kdf: p.kdf, KdfIterations: p.iterations, OIDC: false, FranceConnect: false, magic_link: false, name: instance.publicName ?? '', ...p };

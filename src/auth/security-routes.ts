@@ -9,6 +9,7 @@ import { instanceOf } from '../data/http/context.js';
 import type { TwoFactorStore } from '../instances/types.js';
 import { langOf } from './login-page.js';
 import { passphraseSalt } from './passphrase.js';
+import { security } from './schemas.js';
 import { renderSecurityPage } from './security-page.js';
 import { currentSession, type SessionDeps } from './session-http.js';
 
@@ -19,7 +20,7 @@ export interface SecurityDeps extends SessionDeps {
 export const SECURITY_PATH = '/auth/security';
 
 export function registerSecurityPage(app: FastifyInstance, deps: SecurityDeps): void {
-  app.get(SECURITY_PATH, async (req, reply) => {
+  app.get(SECURITY_PATH, { schema: security }, async (req, reply) => {
     const instance = instanceOf(req);
     if (!(await currentSession(deps, instance, req))) {
       return reply.code(303).header('Location', `/auth/login?redirect=${SECURITY_PATH}`).header('Cache-Control', 'no-store').send();

@@ -20,6 +20,7 @@ import { requestHost } from './http.js';
 import { langOf, message, renderLoginPage, type Lang } from './login-page.js';
 import { isDerivedPassphrase, passphraseSalt } from './passphrase.js';
 import type { AuthDeps } from './routes.js';
+import * as S from './schemas.js';
 import { requireOwner } from './owner.js';
 import { completeLogin } from './session-http.js';
 import { checkTwoFactorToken, mailCode, twoFactorToken, verifyMailCode } from './twofactor/mailcode.js';
@@ -219,7 +220,7 @@ async function checkOwnerPassphrase(deps: AuthDeps, instance: Instance, ip: stri
 const BASIC: Partial<TwoFactorState> = { authMode: 'basic', totpSecret: null, totpLastStep: null, recoveryHashes: [] };
 
 export function registerTwoFactorRoutes(app: FastifyInstance, deps: AuthDeps): void {
-  app.get<{ Querystring: { two_factor_token?: string; redirect?: string; error?: string; left?: string } }>('/auth/twofactor', async (req, reply) => {
+  app.get<{ Querystring: { two_factor_token?: string; redirect?: string; error?: string; left?: string } }>('/auth/twofactor', { schema: S.twoFactorPage }, async (req, reply) => {
     const instance = instanceOf(req);
     const token = str(req.query.two_factor_token).slice(0, 256);
     const state = await deps.twoFactor.twoFactor(instance);
@@ -229,9 +230,9 @@ export function registerTwoFactorRoutes(app: FastifyInstance, deps: AuthDeps): v
     const error = promptError(langOf(instance.locale), req.query.error, req.query.left);
     return pageReply(req, reply, instance, { status: 200, token, mode: modeOf(state), error, redirect: req.query.redirect });
   });
-  app.post('/auth/twofactor', { bodyLimit: 16 * 1024 }, async (req, reply) => twoFactorLogin(deps, req, reply));
+  app.post('/auth/twofactor', { bodyLimit: 16 * 1024, schema: S.twoFactorLogin }, async (req, reply) => twoFactorLogin(deps, req, reply));
 
-  app.post('/settings/twofactor/totp', async (req, reply) => {
+  app.post('/settings/twofactor/totp', { schema: S.totpStart }, async (req, reply) => {
     const { instance } = await requireOwner(deps, req, 'POST');
     const state = await deps.twoFactor.twoFactor(instance);
     if (state.authMode === 'two_factor_totp') throw new Conflict('an authenticator app is already enrolled: turn two-factor authentication off first');
@@ -241,7 +242,7 @@ export function registerTwoFactorRoutes(app: FastifyInstance, deps: AuthDeps): v
     return reply.header('Cache-Control', 'no-store').send({ secret, otpauth_uri: uri, qr_svg: await qrSvg(uri) });
   });
 
-  app.post('/settings/twofactor/totp/confirm', async (req, reply) => {
+  app.post('/settings/twofactor/totp/confirm', { schema: S.totpConfirm }, async (req, reply) => {
     const { instance } = await requireOwner(deps, req, 'POST');
     const body = (req.body ?? {}) as Record<string, unknown>;
     await enforceLimit(deps.limiter, 'twoFactorAttempts', instance.id);
@@ -256,14 +257,14 @@ export function registerTwoFactorRoutes(app: FastifyInstance, deps: AuthDeps): v
     return reply.header('Cache-Control', 'no-store').send({ auth_mode: 'two_factor_totp', recovery_codes: codes });
   });
 
-  app.delete('/settings/twofactor', async (req, reply) => {
+  app.delete('/settings/twofactor', { schema: S.twoFactorOff }, async (req, reply) => {
     const { instance } = await requireOwner(deps, req, 'DELETE');
     await checkOwnerPassphrase(deps, instance, req.ip, ((req.body ?? {}) as Record<string, unknown>).passphrase);
     await deps.twoFactor.setTwoFactor(instance, BASIC);
     return reply.code(204).send();
   });
 
-  app.put('/settings/instance/auth_mode', async (req, reply) => {
+  app.put('/settings/instance/auth_mode', { schema: S.authMode }, async (req, reply) => {
     const { instance } = await requireOwner(deps, req, 'PUT');
     const body = (req.body ?? {}) as Record<string, unknown>;
     const wanted = body.auth_mode;
@@ -277,7 +278,6 @@ export function registerTwoFactorRoutes(app: FastifyInstance, deps: AuthDeps): v
       return reply.code(204).send();
     }
     if (wanted === 'two_factor_totp') throw new BadRequest('enrol an authenticator app with POST /settings/twofactor/totp', 'invalid_auth_mode');
-    if (wanted !== 'two_factor_mail') throw new BadRequest('auth_mode must be "basic" or "two_factor_mail"', 'invalid_auth_mode');
     if (state.authMode === 'two_factor_mail') return reply.code(204).send();
     const code = str(body.two_factor_activation_code);
     if (code === '') {

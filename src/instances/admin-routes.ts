@@ -1,22 +1,21 @@
 /**
  * The admin API (cozy-stack's :6060): instance CRUD, token minting, status and
- * version, behind HTTP Basic auth with the admin passphrase. Bodies are checked
- * with JSON schemas by a strict Ajv (unknown property → 400); failures are thrown
- * as HearthErrors for the app's error handler.
+ * version, behind HTTP Basic auth with the admin passphrase. Each route declares its
+ * schemas (schemas.ts), checked by the same compilers as the public API's
+ * (server/validation.ts): the owner's fields with the public API's own schemas.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { verify } from '@node-rs/argon2';
-import { Ajv, type ErrorObject } from 'ajv';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { BadRequest, HearthError, NotFound } from '../common/errors.js';
 import type { TokenService } from '../auth/tokens.js';
 import { registrationUrl } from '../auth/passphrase-routes.js';
 import type { HearthConfig } from '../config/types.js';
 import { parseScope } from '../permissions/rules.js';
-import { checkEmail, checkLocale, checkPublicName, checkTz } from '../settings/validate.js';
-import { checkPassphraseStrength } from '../auth/passphrase.js';
+import { canonicalTz, emptyIsNull, normalizeLocale, trimmedName } from '../settings/validate.js';
 import { normalizeHost, validateDomain } from './domain.js';
 import { findInstance } from './find.js';
+import * as S from './schemas.js';
 import type { Instance, InstancePatch, InstanceRegistry } from './types.js';
 
 export interface AdminDeps {
@@ -35,39 +34,11 @@ export interface AdminDeps {
   fsck?(instance: Instance, clean: boolean): Promise<unknown[]>;
 }
 
-// the schema checks types only: the values are checked by the public API's own validators (toPatch, validateDomain)
+/** The page size of GET /instances without page[limit]. */
 const PAGE_DEFAULT = 100;
-const PAGE_MAX = 1000;
-const domain = { type: 'string', maxLength: 259 };
-const nullableString = { type: ['string', 'null'], maxLength: 1024 };
-const editable = {
-  passphrase: { type: 'string', minLength: 1, maxLength: 1024 },
-  email: nullableString,
-  locale: { type: 'string', maxLength: 64 },
-  public_name: nullableString,
-  tz: nullableString,
-  disk_quota: { type: ['integer', 'null'], minimum: 0 },
-  domain_aliases: { type: 'array', items: domain, maxItems: 100 },
-};
-const createSchema = { type: 'object', required: ['domain'], additionalProperties: false, properties: { domain, ...editable } };
-const patchSchema = { type: 'object', additionalProperties: false, properties: { ...editable, unlock: { type: 'boolean' } } };
-const tokenSchema = {
-  type: 'object',
-  required: ['domain', 'audience'],
-  additionalProperties: false,
-  properties: {
-    domain,
-    audience: { enum: ['cli', 'app', 'konnector', 'konn'] },
-    subject: { type: 'string', pattern: '^[a-z0-9][a-z0-9._-]{0,63}$' },
-    scope: { type: 'string', minLength: 1, maxLength: 4096 },
-  },
-};
 
 type Editable = { passphrase?: string; email?: string | null; locale?: string; public_name?: string | null; tz?: string | null; disk_quota?: number | null; domain_aliases?: string[] };
 type TokenBody = { domain: string; audience: 'cli' | 'app' | 'konnector' | 'konn'; subject?: string; scope?: string };
-
-const ajv = new Ajv({ allErrors: false, allowUnionTypes: true, coerceTypes: false, removeAdditional: false });
-const validatorCompiler = ({ schema }: { schema: object }) => ajv.compile(schema);
 
 /** The admin view of an instance (JSON-API resource): never a secret or a hash. */
 export function instanceResource(i: Instance) {
@@ -90,26 +61,17 @@ export function instanceResource(i: Instance) {
   };
 }
 
-/** The body as a registry patch, each field checked as the public API checks it (400 naming the field otherwise). */
+/** The body (checked by its schema) as a registry patch, normalised as PUT /settings/instance normalises it. */
 function toPatch(b: Editable): InstancePatch {
   const p: InstancePatch = {};
-  if (b.passphrase !== undefined) p.passphrase = checkPassphraseStrength(b.passphrase);
-  if (b.email !== undefined) p.email = checkEmail(b.email);
-  if (b.locale !== undefined) p.locale = checkLocale(b.locale);
-  if (b.public_name !== undefined) p.publicName = checkPublicName(b.public_name);
-  if (b.tz !== undefined) p.tz = checkTz(b.tz);
+  if (b.passphrase !== undefined) p.passphrase = b.passphrase;
+  if (b.email !== undefined) p.email = emptyIsNull(b.email);
+  if (b.locale !== undefined) p.locale = normalizeLocale(b.locale);
+  if (b.public_name !== undefined) p.publicName = trimmedName(b.public_name);
+  if (b.tz !== undefined) p.tz = canonicalTz(b.tz);
   if (b.disk_quota !== undefined) p.diskQuota = b.disk_quota;
   if (b.domain_aliases !== undefined) p.aliases = b.domain_aliases.map(validateDomain);
   return p;
-}
-
-function validationMessage(errors: ErrorObject[] | undefined): string {
-  const e = errors?.[0];
-  if (!e) return 'invalid request body';
-  const where = e.instancePath.slice(1).replaceAll('/', '.');
-  if (e.keyword === 'additionalProperties') return `unknown property "${String(e.params.additionalProperty)}" in the request body`;
-  if (e.keyword === 'required') return `"${String(e.params.missingProperty)}" is required`;
-  return `"${where || 'body'}" ${e.message ?? 'is invalid'}`;
 }
 
 const sha = (s: string) => createHash('sha256').update(s).digest();
@@ -140,24 +102,18 @@ export async function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps)
   const find = (raw: string): Promise<Instance> => findInstance(registry, raw);
 
   app.addHook('onRequest', async (req) => authenticate(deps.config, req));
-  app.addHook('preHandler', async (req) => {
-    if (req.validationError) throw new BadRequest(validationMessage((req.validationError as { validation?: ErrorObject[] }).validation));
-  });
-  const withBody = (schema: object) => ({ schema: { body: schema }, attachValidation: true, validatorCompiler });
 
-  // a page at a time, by domain (JSON-API's page[limit], page[cursor]: the last domain of the previous page)
-  app.get<{ Querystring: Record<string, string | undefined> }>('/instances', async (req, reply) => {
-    const rawLimit = req.query['page[limit]'] ?? String(PAGE_DEFAULT);
-    const limit = /^\d{1,4}$/.test(rawLimit) ? Number(rawLimit) : NaN;
-    if (!(limit >= 1 && limit <= PAGE_MAX)) throw new BadRequest(`page[limit] must be a whole number from 1 to ${PAGE_MAX}`);
+  // a page at a time, by domain (JSON-API's page[limit], page[cursor]: the last domain of the previous page; the schema checked them)
+  app.get<{ Querystring: { 'page[limit]'?: number; 'page[cursor]'?: string } }>('/instances', { schema: S.list }, async (req, reply) => {
+    const limit = req.query['page[limit]'] ?? PAGE_DEFAULT;
     const cursor = req.query['page[cursor]'];
     const page = await registry.page({ limit: limit + 1, ...(cursor ? { after: normalizeHost(cursor) } : {}) });
     const data = page.slice(0, limit).map(instanceResource);
     const next = page.length > limit ? `/instances?page[limit]=${limit}&page[cursor]=${encodeURIComponent(page[limit - 1]!.domain)}` : null;
     return reply.type('application/vnd.api+json').send({ data, meta: { count: await registry.count() }, links: next ? { next } : {} });
   });
-  app.get('/instances/count', async () => ({ count: await registry.count() }));
-  app.post<{ Body: Editable & { domain: string } }>('/instances', withBody(createSchema), async (req, reply) => {
+  app.get('/instances/count', { schema: S.count }, async () => ({ count: await registry.count() }));
+  app.post<{ Body: Editable & { domain: string } }>('/instances', { schema: S.create }, async (req, reply) => {
     const { domain: d, ...rest } = req.body;
     const instance = await registry.create({ domain: validateDomain(d), ...toPatch(rest) });
     const data = instanceResource(instance);
@@ -165,21 +121,21 @@ export async function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps)
     if (instance.registerToken) Object.assign(data.meta, { registration_url: registrationUrl(instance.domain, instance.registerToken, deps.config.dev) });
     return reply.code(201).type('application/vnd.api+json').send({ data });
   });
-  app.get<{ Params: { domain: string } }>('/instances/:domain', async (req, reply) => {
+  app.get<{ Params: { domain: string } }>('/instances/:domain', { schema: S.read }, async (req, reply) => {
     return reply.type('application/vnd.api+json').send({ data: instanceResource(await find(req.params.domain)) });
   });
-  app.patch<{ Params: { domain: string }; Body: Editable & { unlock?: boolean } }>('/instances/:domain', withBody(patchSchema), async (req, reply) => {
+  app.patch<{ Params: { domain: string }; Body: Editable & { unlock?: boolean } }>('/instances/:domain', { schema: S.modify }, async (req, reply) => {
     const current = await find(req.params.domain);
     if (req.body.unlock === true) deps.unlockLogin?.(current);
     const instance = await registry.modify(current.domain, toPatch(req.body));
     return reply.type('application/vnd.api+json').send({ data: instanceResource(instance) });
   });
-  app.delete<{ Params: { domain: string } }>('/instances/:domain', async (req, reply) => {
+  app.delete<{ Params: { domain: string } }>('/instances/:domain', { schema: S.destroy }, async (req, reply) => {
     const current = await find(req.params.domain);
     await registry.destroy(current.domain);
     return reply.code(204).send();
   });
-  app.post<{ Body: TokenBody }>('/instances/token', withBody(tokenSchema), async (req) => {
+  app.post<{ Body: TokenBody }>('/instances/token', { schema: S.token }, async (req) => {
     const { audience, subject, scope } = req.body;
     if (scope !== undefined) parseScope(scope); // a bad scope is refused here (400), as the public API refuses it
     const instance = await find(req.body.domain);
@@ -199,15 +155,15 @@ export async function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps)
     return { token: await deps.tokens.issue(instance, { aud: 'cli', sub: subject ?? 'cli', scope }) };
   });
   // cozy-stack's admin fsck: one JSON object per line, one line per problem (none: an empty body)
-  app.get<{ Params: { domain: string }; Querystring: { clean?: string } }>('/instances/:domain/fsck', async (req, reply) => {
+  app.get<{ Params: { domain: string }; Querystring: { clean?: string } }>('/instances/:domain/fsck', { schema: S.fsck }, async (req, reply) => {
     const instance = await find(req.params.domain);
     if (!deps.fsck) throw new NotFound('this server has no file system to check');
     const log = await deps.fsck(instance, req.query.clean === 'true');
     return reply.type('application/x-ndjson').send(log.map((e) => JSON.stringify(e) + '\n').join(''));
   });
-  app.get('/status', async (_req, reply) => {
+  app.get('/status', { schema: S.status }, async (_req, reply) => {
     const status = await deps.status();
     return reply.code(status.status === 'OK' ? 200 : 502).send(status);
   });
-  app.get('/version', async () => deps.version);
+  app.get('/version', { schema: S.version }, async () => deps.version);
 }

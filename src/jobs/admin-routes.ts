@@ -4,12 +4,13 @@
  * lines (its states and what it emits) until it ends.
  */
 import type { FastifyInstance } from 'fastify';
-import { BadRequest, NotFound } from '../common/errors.js';
+import { NotFound } from '../common/errors.js';
 import type { DocEvent, EventBus } from '../common/bus.js';
 import { findInstance } from '../instances/find.js';
 import type { Instance, InstanceRegistry } from '../instances/types.js';
 import type { JobEngine } from './engine.js';
 import type { Scheduler } from './scheduler.js';
+import * as schemas from './schemas.js';
 import { jobResource, triggerResource } from './serialize.js';
 import { JOB_EVENTS_DOCTYPE, JOBS_DOCTYPE, type JobDoc, type JobOptions } from './types.js';
 
@@ -28,23 +29,23 @@ export function registerJobsAdminRoutes(app: FastifyInstance, deps: JobsAdminDep
 
   app.post<{ Params: { domain: string; worker: string }; Body: { arguments?: unknown; options?: JobOptions; manual?: boolean } | undefined }>(
     '/instances/:domain/jobs/queue/:worker',
+    { schema: schemas.adminQueue },
     async (req, reply) => {
       const instance = await find(req.params.domain);
       const body = req.body ?? {};
-      if (typeof body !== 'object' || Array.isArray(body)) throw new BadRequest('the body must be {"arguments": …, "options": {…}}');
       const job = await engine.push(instance.domain, { worker: req.params.worker, message: body.arguments ?? null, options: body.options ?? null, manual: body.manual !== false });
       return reply.code(202).send({ data: jobResource(job) });
     },
   );
 
-  app.get<{ Params: { domain: string; id: string } }>('/instances/:domain/jobs/:id', async (req) => {
+  app.get<{ Params: { domain: string; id: string } }>('/instances/:domain/jobs/:id', { schema: schemas.adminJob }, async (req) => {
     const instance = await find(req.params.domain);
     const job = await engine.broker.get(instance.domain, req.params.id);
     if (!job) throw new NotFound(`no job ${req.params.id.slice(0, 64)}`);
     return { data: jobResource(job) };
   });
 
-  app.get<{ Params: { domain: string; id: string } }>('/instances/:domain/jobs/:id/events', async (req, reply) => {
+  app.get<{ Params: { domain: string; id: string } }>('/instances/:domain/jobs/:id/events', { schema: schemas.adminJobEvents }, async (req, reply) => {
     const instance = await find(req.params.domain);
     const id = req.params.id;
     const lines: string[] = [];
@@ -83,14 +84,14 @@ export function registerJobsAdminRoutes(app: FastifyInstance, deps: JobsAdminDep
     }
   });
 
-  app.get<{ Params: { domain: string }; Querystring: { worker?: string; type?: string } }>('/instances/:domain/triggers', async (req) => {
+  app.get<{ Params: { domain: string }; Querystring: { worker?: string; type?: string } }>('/instances/:domain/triggers', { schema: schemas.adminTriggers }, async (req) => {
     const instance = await find(req.params.domain);
     const split = (v?: string) => (v ? v.split(',').filter(Boolean) : undefined);
     const docs = await scheduler.list(instance.domain, { workers: split(req.query.worker), types: split(req.query.type) });
     return { data: docs.map(triggerResource), meta: { count: docs.length } };
   });
 
-  app.post<{ Params: { domain: string; id: string } }>('/instances/:domain/triggers/:id/launch', async (req, reply) => {
+  app.post<{ Params: { domain: string; id: string } }>('/instances/:domain/triggers/:id/launch', { schema: schemas.adminLaunch }, async (req, reply) => {
     const instance = await find(req.params.domain);
     const job = await scheduler.launch(await scheduler.get(instance.domain, req.params.id));
     return reply.code(201).send({ data: job ? jobResource(job) : null });

@@ -13,6 +13,7 @@ import type { PermissionResolver } from '../permissions/resolve.js';
 import { docFetcher, Permissions, type PermissionSet, type Verb } from '../permissions/rules.js';
 import type { JobEngine } from './engine.js';
 import type { Scheduler, TriggerInput } from './scheduler.js';
+import * as schemas from './schemas.js';
 import { jobResource, JSONAPI, stateResource, triggerResource } from './serialize.js';
 import { JOBS_DOCTYPE, TRIGGERS_DOCTYPE, type JobDoc, type JobOptions, type TriggerDoc } from './types.js';
 
@@ -27,16 +28,12 @@ type Attrs = Record<string, unknown>;
 const WEBHOOK_BODY_LIMIT = 256 * 1024;
 const DURATION_UNITS: Record<string, number> = { D: 86_400_000, W: 7 * 86_400_000, M: 30 * 86_400_000, Y: 365 * 86_400_000 };
 
-function attributesOf(body: unknown): Attrs {
-  const data = (body as { data?: { attributes?: unknown } } | null)?.data;
-  const attrs = data?.attributes;
-  if (!attrs || typeof attrs !== 'object' || Array.isArray(attrs)) throw new BadRequest('the body must be JSON-API: {"data": {"attributes": {…}}}');
-  return attrs as Attrs;
-}
+/** A JSON-API body, as the route's schema (schemas.ts) accepted it. */
+type JsonApiBody = { Body: { data: { attributes: Attrs } } };
+const attributesOf = (body: JsonApiBody['Body']): Attrs => body.data.attributes;
 
 function optionsOf(v: unknown): JobOptions | null {
   if (v === undefined || v === null) return null;
-  if (typeof v !== 'object' || Array.isArray(v)) throw new BadRequest('options must be an object {timeout, max_exec_count}');
   const o = v as Attrs;
   const out: JobOptions = {};
   if (o.timeout !== undefined) out.timeout = Number(o.timeout);
@@ -85,7 +82,7 @@ export function registerJobsRoutes(app: FastifyInstance, deps: JobsDeps): void {
       return payload;
     });
 
-    scope.post<{ Params: { worker: string } }>('/jobs/queue/:worker', async (req, reply) => {
+    scope.post<{ Params: { worker: string } } & JsonApiBody>('/jobs/queue/:worker', { schema: schemas.queueJob }, async (req, reply) => {
       const { instance, set } = await caller(req);
       const worker = req.params.worker;
       const def = engine.worker(worker);
@@ -102,7 +99,7 @@ export function registerJobsRoutes(app: FastifyInstance, deps: JobsDeps): void {
       return reply.code(202).send({ data: jobResource(job) });
     });
 
-    scope.get<{ Params: { worker: string } }>('/jobs/queue/:worker', async (req) => {
+    scope.get<{ Params: { worker: string } }>('/jobs/queue/:worker', { schema: schemas.queuedJobs }, async (req) => {
       const { instance, set } = await caller(req);
       const worker = req.params.worker;
       if (!Permissions.allowsDoc(set, 'GET', JOBS_DOCTYPE, docFetcher({ worker }))) throw new Forbidden(`this token cannot read the ${worker} queue`);
@@ -110,7 +107,7 @@ export function registerJobsRoutes(app: FastifyInstance, deps: JobsDeps): void {
       return { data: jobs.map(jobResource), meta: { count: jobs.length } };
     });
 
-    scope.delete<{ Querystring: { duration?: string; workers?: string } }>('/jobs/purge', async (req) => {
+    scope.delete<{ Querystring: { duration?: string; workers?: string } }>('/jobs/purge', { schema: schemas.purge }, async (req) => {
       const { instance, set } = await caller(req);
       if (!Permissions.allowsWholeType(set, 'DELETE', JOBS_DOCTYPE)) throw new Forbidden('purging jobs needs a DELETE right on the whole io.cozy.jobs doctype');
       const keepMs = parsePurgeDuration(req.query.duration ?? '2M');
@@ -120,7 +117,7 @@ export function registerJobsRoutes(app: FastifyInstance, deps: JobsDeps): void {
 
     registerTriggerRoutes(scope, deps, caller);
 
-    scope.get<{ Params: { id: string } }>('/jobs/:id', async (req) => {
+    scope.get<{ Params: { id: string } }>('/jobs/:id', { schema: schemas.getJob }, async (req) => {
       const { instance, set } = await caller(req);
       const job = await engine.broker.get(instance.domain, req.params.id);
       if (!job) throw new NotFound(`no job ${req.params.id.slice(0, 64)}`);
@@ -128,7 +125,7 @@ export function registerJobsRoutes(app: FastifyInstance, deps: JobsDeps): void {
       return { data: jobResource(job) };
     });
 
-    scope.patch<{ Params: { id: string } }>('/jobs/:id', async (req) => {
+    scope.patch<{ Params: { id: string } } & JsonApiBody>('/jobs/:id', { schema: schemas.patchJob }, async (req) => {
       const { instance, set } = await caller(req);
       const job = await engine.broker.get(instance.domain, req.params.id);
       if (!job) throw new NotFound(`no job ${req.params.id.slice(0, 64)}`);
@@ -136,10 +133,9 @@ export function registerJobsRoutes(app: FastifyInstance, deps: JobsDeps): void {
       const trigger = job.trigger_id ? await scheduler.get(instance.domain, job.trigger_id).catch(() => null) : null;
       if (!(trigger && ownsTrigger(set, trigger))) allowJob(set, 'PATCH', job);
       const attrs = attributesOf(req.body);
-      if (attrs.state !== 'done' && attrs.state !== 'errored') throw new BadRequest('state must be "done" or "errored"');
       if (job.state === 'done' || job.state === 'errored') throw new Conflict(`this job already ended (${job.state})`);
       const error = typeof attrs.error === 'string' ? attrs.error.slice(0, 1000) : undefined;
-      return { data: jobResource(await engine.report(instance.domain, job._id, attrs.state, error)) };
+      return { data: jobResource(await engine.report(instance.domain, job._id, attrs.state as 'done' | 'errored', error)) };
     });
   });
 
@@ -152,7 +148,7 @@ export function registerJobsRoutes(app: FastifyInstance, deps: JobsDeps): void {
       if ((body as Buffer).every((b) => b === 0x20 || b === 0x0a || b === 0x0d || b === 0x09)) return done(null, null);
       json(req, body as Buffer, (err, value) => done(err ? new BadRequest(err instanceof BadRequest ? err.reason : 'invalid JSON: a webhook body is JSON or empty') : null, value));
     });
-    scope.post<{ Params: { id: string }; Querystring: { Manual?: string } }>('/jobs/webhooks/:id', async (req, reply) => {
+    scope.post<{ Params: { id: string }; Querystring: { Manual?: string } }>('/jobs/webhooks/:id', { schema: schemas.webhook }, async (req, reply) => {
       const instance = instanceOf(req);
       await enforceLimit(deps.limiter, 'webhookTrigger', instance.id);
       const payload = req.body ?? null;
@@ -177,7 +173,7 @@ function registerTriggerRoutes(
     return { instance, set, doc };
   };
 
-  scope.post('/jobs/triggers', async (req, reply) => {
+  scope.post<JsonApiBody>('/jobs/triggers', { schema: schemas.createTrigger }, async (req, reply) => {
     const { instance, set } = await caller(req);
     const attrs = attributesOf(req.body);
     const worker = String(attrs.worker ?? '');
@@ -194,7 +190,7 @@ function registerTriggerRoutes(
     return reply.code(201).send({ data: triggerResource(doc) });
   });
 
-  scope.get<{ Querystring: { Worker?: string; Type?: string } }>('/jobs/triggers', async (req) => {
+  scope.get<{ Querystring: { Worker?: string; Type?: string } }>('/jobs/triggers', { schema: schemas.listTriggers }, async (req) => {
     const { instance, set } = await caller(req);
     const all = await scheduler.list(instance.domain, { workers: csv(req.query.Worker), types: csv(req.query.Type) });
     const visible = all.filter((doc) => ownsTrigger(set, doc) || Permissions.allowsDoc(set, 'GET', TRIGGERS_DOCTYPE, docFetcher(doc as unknown as Attrs)));
@@ -204,15 +200,15 @@ function registerTriggerRoutes(
     return { data: visible.map(triggerResource), meta: { count: visible.length } };
   });
 
-  scope.get<{ Params: { id: string } }>('/jobs/triggers/:id', async (req) => ({ data: triggerResource((await load(req, 'GET')).doc) }));
-  scope.get<{ Params: { id: string } }>('/jobs/triggers/:id/state', async (req) => ({ data: stateResource((await load(req, 'GET')).doc) }));
-  scope.get<{ Params: { id: string }; Querystring: { Limit?: string } }>('/jobs/triggers/:id/jobs', async (req) => {
+  scope.get<{ Params: { id: string } }>('/jobs/triggers/:id', { schema: schemas.getTrigger }, async (req) => ({ data: triggerResource((await load(req, 'GET')).doc) }));
+  scope.get<{ Params: { id: string } }>('/jobs/triggers/:id/state', { schema: schemas.triggerState }, async (req) => ({ data: stateResource((await load(req, 'GET')).doc) }));
+  scope.get<{ Params: { id: string }; Querystring: { Limit?: string } }>('/jobs/triggers/:id/jobs', { schema: schemas.triggerJobs }, async (req) => {
     const { instance, doc } = await load(req, 'GET');
     const limit = Math.min(Math.max(Number.parseInt(req.query.Limit ?? '100', 10) || 100, 1), 1000);
     const jobs = await engine(deps).broker.list(instance.domain, { triggerId: doc._id, limit });
     return { data: jobs.map(jobResource), meta: { count: jobs.length } };
   });
-  scope.patch<{ Params: { id: string } }>('/jobs/triggers/:id', async (req) => {
+  scope.patch<{ Params: { id: string } } & JsonApiBody>('/jobs/triggers/:id', { schema: schemas.patchTrigger }, async (req) => {
     const { instance, doc } = await load(req, 'PATCH');
     refuseInternal(deps, doc.worker, 'changed');
     const attrs = attributesOf(req.body);
@@ -223,13 +219,13 @@ function registerTriggerRoutes(
     if (attrs.message !== undefined) change.message = attrs.message;
     return { data: triggerResource(await scheduler.patch(instance.domain, doc._id, change)) };
   });
-  scope.post<{ Params: { id: string } }>('/jobs/triggers/:id/launch', async (req, reply) => {
+  scope.post<{ Params: { id: string } }>('/jobs/triggers/:id/launch', { schema: schemas.launchTrigger }, async (req, reply) => {
     const { doc } = await load(req, 'POST');
     refuseInternal(deps, doc.worker, 'launched');
     const job = await scheduler.launch(doc);
     return reply.code(201).send({ data: job ? jobResource(job) : null });
   });
-  scope.delete<{ Params: { id: string } }>('/jobs/triggers/:id', async (req, reply) => {
+  scope.delete<{ Params: { id: string } }>('/jobs/triggers/:id', { schema: schemas.deleteTrigger }, async (req, reply) => {
     const { instance, doc } = await load(req, 'DELETE');
     await scheduler.delete(instance.domain, doc._id);
     return reply.code(204).send();

@@ -13,7 +13,7 @@ import { SYSTEM_CATEGORY } from './types.js';
 
 export const PREFS_DOCTYPE = 'io.cozy.settings';
 export const PREFS_ID = 'io.cozy.settings.notifications';
-const MAX_KEYS = 1000;
+export const MAX_KEYS = 1000;
 
 /** `requested`: by mail when the notification asks for it. */
 export type MailPref = boolean | 'requested';
@@ -85,15 +85,9 @@ export class NotificationPreferences {
   }
 
   /** PATCH merges the changes into the stored ones; PUT (replace) starts from the defaults. Only known categories are accepted. */
-  async change(instance: Instance, body: unknown, known: KnownCategory[], replace: boolean): Promise<void> {
-    const attrs = (body as { data?: { attributes?: unknown } } | null)?.data?.attributes;
-    const raw = (attrs as { categories?: unknown } | undefined)?.categories;
-    if (!raw || typeof raw !== 'object' || Array.isArray(raw)) {
-      throw new BadRequest('the body must be JSON-API: {"data": {"attributes": {"categories": {"system": {"mail": false}}}}}');
-    }
+  async change(instance: Instance, categories: Record<string, unknown>, known: KnownCategory[], replace: boolean): Promise<void> {
     const keys = new Set(known.map((c) => c.key));
-    const entries = Object.entries(raw as Record<string, unknown>);
-    if (entries.length > MAX_KEYS) throw new BadRequest(`at most ${MAX_KEYS} categories at once`);
+    const entries = Object.entries(categories);
     const changes = entries.map(([key, v]) => {
       if (!keys.has(key)) {
         const names = [...keys].slice(0, 30).map((k) => `"${k}"`).join(', ');

@@ -21,7 +21,8 @@ import type { HearthConfig } from '../config/types.js';
 import { knownCategories } from './categories.js';
 import type { NotificationCenter, PushResult } from './center.js';
 import { NOTIFICATIONS_DOCTYPE, type NotificationDoc, type Sender } from './types.js';
-import { parseNotificationBody } from './validate.js';
+import * as S from './schemas.js';
+import { parseNotificationBody, type NotificationAttributes } from './validate.js';
 
 export interface NotificationsDeps extends OwnerDeps {
   center: NotificationCenter;
@@ -85,18 +86,18 @@ export function registerNotificationRoutes(app: FastifyInstance, deps: Notificat
       return payload;
     });
 
-    scope.post('/notifications', { bodyLimit: BODY_LIMIT }, async (req, reply) => {
+    scope.post<{ Body: { data: { attributes: NotificationAttributes } } }>('/notifications', { bodyLimit: BODY_LIMIT, schema: S.send }, async (req, reply) => {
       const { instance, set } = await caller(deps, req, 'POST');
       if (set && !Permissions.allowsWholeType(set, 'POST', NOTIFICATIONS_DOCTYPE)) {
         throw new Forbidden(`this token cannot send notifications: it needs a POST right on ${NOTIFICATIONS_DOCTYPE} (in the app's manifest permissions)`);
       }
       const sender = await senderOf(deps, instance, set);
-      const input = parseNotificationBody(req.body, Date.now());
+      const input = parseNotificationBody(req.body.data.attributes, Date.now());
       const { status, body } = answer(await deps.center.push(instance, sender, input));
       return reply.code(status).send(body);
     });
 
-    scope.get('/notifications', async (req) => {
+    scope.get('/notifications', { schema: S.list }, async (req) => {
       const { instance, set } = await caller(deps, req, 'GET');
       if (set && !Permissions.allowsWholeType(set, 'GET', NOTIFICATIONS_DOCTYPE)) throw new Forbidden(`this token cannot list notifications: it needs a GET right on the whole ${NOTIFICATIONS_DOCTYPE} doctype`);
       const page = pageParams(req);
@@ -107,17 +108,19 @@ export function registerNotificationRoutes(app: FastifyInstance, deps: Notificat
       return body;
     });
 
-    const preferences = (verb: Verb, replace: boolean) => async (req: FastifyRequest) => {
+    type PrefsBody = { data: { attributes: { categories: Record<string, unknown> } } } | undefined;
+    const preferences = (verb: Verb, replace: boolean) => async (req: FastifyRequest<{ Body: PrefsBody }>) => {
       const { instance } = await requireOwner(deps, req, verb);
       const known = knownCategories(deps.config);
-      if (verb !== 'GET') await deps.center.preferences.change(instance, req.body, known, replace);
+      // the schema checked the body of PUT and PATCH
+      if (req.body) await deps.center.preferences.change(instance, req.body.data.attributes.categories, known, replace);
       return { data: await deps.center.preferences.resource(instance, known) };
     };
-    scope.get('/notifications/preferences', preferences('GET', false));
-    scope.put('/notifications/preferences', preferences('PUT', true));
-    scope.patch('/notifications/preferences', preferences('PATCH', false));
+    scope.get('/notifications/preferences', { schema: S.preferences }, preferences('GET', false));
+    scope.put('/notifications/preferences', { schema: S.replacePreferences }, preferences('PUT', true));
+    scope.patch('/notifications/preferences', { schema: S.changePreferences }, preferences('PATCH', false));
 
-    scope.get<{ Params: { id: string } }>('/notifications/:id', async (req) => {
+    scope.get<{ Params: { id: string } }>('/notifications/:id', { schema: S.read }, async (req) => {
       const { instance, set } = await caller(deps, req, 'GET');
       const doc = await deps.center.get(instance, req.params.id);
       if (set && !Permissions.allowsDoc(set, 'GET', NOTIFICATIONS_DOCTYPE, docFetcher(doc as unknown as Record<string, unknown>))) {

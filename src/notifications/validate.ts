@@ -1,10 +1,12 @@
 /**
  * The body of POST /notifications: JSON-API `{data: {type: "io.cozy.notifications", attributes: {…}}}` with
- * cozy-stack's fields. Wrong types are 400, fields over their size 413, a bad `at` 400 (with an example).
+ * cozy-stack's fields. Its envelope and the fields' types are checked by the route's schema (schemas.ts, 400);
+ * here, what a schema cannot say: required texts not blank, fields over their size (413), a bad `at` (400,
+ * with an example).
  */
 import { BadRequest, PayloadTooLarge } from '../common/errors.js';
 import { parseAt } from '../jobs/schedule.js';
-import { NOTIFICATIONS_DOCTYPE, type State } from './types.js';
+import type { State } from './types.js';
 
 /** Sizes in characters (data: bytes of its JSON). */
 export const MAX = { category: 128, categoryId: 256, title: 500, message: 10_000, content: 100_000, contentHtml: 200_000, state: 256, data: 32 * 1024 } as const;
@@ -29,15 +31,28 @@ export interface NotificationInput {
   at?: number;
 }
 
-type Attrs = Record<string, unknown>;
+/** The attributes as the route's schema checked them. */
+export interface NotificationAttributes {
+  category?: string | null;
+  category_id?: string | null;
+  title?: string | null;
+  message?: string | null;
+  content?: string | null;
+  content_html?: string | null;
+  priority?: 'high' | 'normal' | '' | null;
+  state?: State | null;
+  preferred_channels?: Array<(typeof CHANNELS)[number]> | null;
+  data?: Record<string, unknown> | null;
+  at?: unknown;
+}
+type TextKey = 'category' | 'category_id' | 'title' | 'message' | 'content' | 'content_html';
 
-function text(a: Attrs, key: string, max: number, required: boolean): string | undefined {
+function text(a: NotificationAttributes, key: TextKey, max: number, required: boolean): string | undefined {
   const v = a[key];
   if (v === undefined || v === null || (v === '' && !required)) {
     if (required) throw new BadRequest(`Notification is not valid: "${key}" is required`);
     return undefined;
   }
-  if (typeof v !== 'string') throw new BadRequest(`Notification is not valid: "${key}" must be a string`);
   if (required && v.trim() === '') throw new BadRequest(`Notification is not valid: "${key}" must not be empty`);
   if (v.length > max) throw new PayloadTooLarge(`"${key}" has ${v.length} characters, more than the ${max} a notification may carry: shorten it`);
   return v;
@@ -57,43 +72,24 @@ function atOf(raw: unknown, now: number): number {
   return at;
 }
 
-export function parseNotificationBody(body: unknown, now: number): NotificationInput {
-  const data = (body as { data?: unknown } | null | undefined)?.data;
-  const attrs = (data as { attributes?: unknown } | undefined)?.attributes;
-  if (!data || typeof data !== 'object' || !attrs || typeof attrs !== 'object' || Array.isArray(attrs)) {
-    throw new BadRequest('the body must be JSON-API: {"data": {"type": "io.cozy.notifications", "attributes": {"category": …, "title": …}}}');
-  }
-  const type = (data as { type?: unknown }).type;
-  if (type !== undefined && type !== NOTIFICATIONS_DOCTYPE) throw new BadRequest(`data.type must be "${NOTIFICATIONS_DOCTYPE}"`);
-  const a = attrs as Attrs;
+export function parseNotificationBody(a: NotificationAttributes, now: number): NotificationInput {
   const input: NotificationInput = { category: text(a, 'category', MAX.category, true)!, title: text(a, 'title', MAX.title, true)! };
   const optional = [['category_id', MAX.categoryId], ['message', MAX.message], ['content', MAX.content], ['content_html', MAX.contentHtml]] as const;
   for (const [key, max] of optional) {
     const v = text(a, key, max, false);
     if (v !== undefined) input[key] = v;
   }
-  if (a.priority !== undefined && a.priority !== null && a.priority !== '') {
-    if (a.priority !== 'high' && a.priority !== 'normal') throw new BadRequest('"priority" must be "high" or "normal"');
-    input.priority = a.priority;
-  }
+  if (a.priority) input.priority = a.priority;
   if (a.state !== undefined && a.state !== null) {
     const s = a.state;
-    if (typeof s !== 'string' && typeof s !== 'boolean' && !(typeof s === 'number' && Number.isFinite(s))) throw new BadRequest('"state" must be a string, a number or a boolean');
     if (typeof s === 'string' && s.length > MAX.state) throw new PayloadTooLarge(`"state" is longer than ${MAX.state} characters`);
     input.state = s;
   }
-  if (a.preferred_channels !== undefined && a.preferred_channels !== null) {
-    const c = a.preferred_channels;
-    if (!Array.isArray(c) || c.length > CHANNELS.length || !c.every((x) => typeof x === 'string' && (CHANNELS as readonly string[]).includes(x))) {
-      throw new BadRequest(`"preferred_channels" must be a list of ${CHANNELS.map((x) => `"${x}"`).join(', ')}`);
-    }
-    input.preferred_channels = [...new Set(c as string[])];
-  }
+  if (a.preferred_channels !== undefined && a.preferred_channels !== null) input.preferred_channels = [...new Set(a.preferred_channels)];
   if (a.data !== undefined && a.data !== null) {
-    if (typeof a.data !== 'object' || Array.isArray(a.data)) throw new BadRequest('"data" must be an object (a key/value map)');
     const size = Buffer.byteLength(JSON.stringify(a.data));
     if (size > MAX.data) throw new PayloadTooLarge(`"data" weighs ${size} bytes of JSON, more than the ${MAX.data} a notification may carry`);
-    input.data = a.data as Record<string, unknown>;
+    input.data = a.data;
   }
   if (a.at !== undefined && a.at !== null && a.at !== '') input.at = atOf(a.at, now);
   return input;

@@ -22,6 +22,7 @@ import type { OAuthClient, OAuthClients } from './clients.js';
 import type { AccessCodes } from './codes.js';
 import { renderConsentPage, renderErrorPage } from './consent-page.js';
 import { OAuthError } from './metadata.js';
+import * as S from './schemas.js';
 
 export interface FlowDeps {
   clients: OAuthClients;
@@ -218,7 +219,7 @@ async function accessToken(deps: FlowDeps, req: FastifyRequest, reply: FastifyRe
 /** Registers the flow in a child of the /auth plugin of routes.ts (no CORS, OAuth error bodies); adds a form parser to it. */
 export function registerFlowRoutes(auth: FastifyInstance, deps: FlowDeps): void {
   parseFormBodies(auth);
-  auth.get('/auth/authorize', async (req, reply) => getAuthorize(deps, req, reply));
-  auth.post('/auth/authorize', { bodyLimit: 16 * 1024 }, async (req, reply) => postAuthorize(deps, req, reply));
-  auth.post('/auth/access_token', { bodyLimit: 16 * 1024 }, async (req, reply) => accessToken(deps, req, reply));
+  auth.get('/auth/authorize', { schema: S.authorizePage }, async (req, reply) => getAuthorize(deps, req, reply));
+  auth.post('/auth/authorize', { bodyLimit: 16 * 1024, schema: S.authorize }, async (req, reply) => postAuthorize(deps, req, reply));
+  auth.post('/auth/access_token', { bodyLimit: 16 * 1024, schema: S.accessToken }, async (req, reply) => accessToken(deps, req, reply));
 }

@@ -10,7 +10,7 @@ import { NotFound } from '../common/errors.js';
 import { openSecret, sealSecret } from '../auth/twofactor/seal.js';
 import type { Instance } from '../instances/types.js';
 import type { Doc, DocStore } from '../data/store.js';
-import { OAuthError, OPTIONAL_FIELDS, validateMetadata, type ClientMetadata } from './metadata.js';
+import { OAuthError, OPTIONAL_FIELDS, validateMetadata, type ClientMetadata, type MetadataBody } from './metadata.js';
 
 export const CLIENTS_DOCTYPE = 'io.cozy.oauth.clients';
 
@@ -55,7 +55,7 @@ export class OAuthClients {
     private readonly sealKeyOf: (instance: Instance) => Promise<Uint8Array>,
   ) {}
 
-  async register(instance: Instance, body: unknown): Promise<Required<ClientWithSecret>> {
+  async register(instance: Instance, body: MetadataBody): Promise<Required<ClientWithSecret>> {
     const meta = validateMetadata(body);
     const id = randomBytes(16).toString('hex');
     const secret = randomBytes(32).toString('base64url');
@@ -75,9 +75,9 @@ export class OAuthClients {
   }
 
   /** RFC 7592 update: the body replaces the metadata; a matching `client_secret` rotates the secret. Answers the (new) secret. */
-  async update(instance: Instance, id: string, body: unknown): Promise<ClientWithSecret> {
+  async update(instance: Instance, id: string, body: MetadataBody & { client_secret?: unknown }): Promise<ClientWithSecret> {
     const old = await this.load(instance, id);
-    const given = (body as Record<string, unknown> | null)?.client_secret;
+    const given = body.client_secret;
     const meta = validateMetadata(body);
     let secretFields: Doc = { client_secret_sha256: String(old.client_secret_sha256) };
     if (typeof old.client_secret_sealed === 'string') secretFields.client_secret_sealed = old.client_secret_sealed;

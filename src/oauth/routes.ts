@@ -4,7 +4,7 @@
  * owner's list of connected clients (/settings/clients). /auth answers without CORS headers.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { Forbidden, InvalidToken, NotFound, Unauthorized } from '../common/errors.js';
+import { Forbidden, HearthError, InvalidToken, NotFound, Unauthorized } from '../common/errors.js';
 import type { TokenService } from '../auth/tokens.js';
 import { instanceOf } from '../data/http/context.js';
 import type { Instance } from '../instances/types.js';
@@ -13,11 +13,12 @@ import type { PermissionResolver } from '../permissions/resolve.js';
 import { Permissions, type Verb } from '../permissions/rules.js';
 import { errorHandler } from '../server/http-errors.js';
 import { CLIENTS_DOCTYPE, type OAuthClient, type OAuthClients } from './clients.js';
-import { OAuthError, OPTIONAL_FIELDS, invalidMetadata } from './metadata.js';
+import { OAuthError, OPTIONAL_FIELDS, invalidMetadata, type MetadataBody } from './metadata.js';
 import { withoutCors } from '../auth/http.js';
 import type { SessionDeps } from '../auth/session-http.js';
 import { registerFlowRoutes } from './authorize.js';
 import { AccessCodes } from './codes.js';
+import * as S from './schemas.js';
 
 export interface OAuthDeps {
   clients: OAuthClients;
@@ -64,7 +65,9 @@ function clientNotFound(err: unknown): never {
 async function authRoutes(auth: FastifyInstance, deps: OAuthDeps & { codes: AccessCodes }): Promise<void> {
   // cozy-stack disables CORS on /auth; preflights land here too (the CORS plugin answers them from this context)
   withoutCors(auth, ['/auth/*']);
-  auth.setErrorHandler((err, req, reply) => {
+  auth.setErrorHandler((raw, req, reply) => {
+    // a refusal of the registration schemas (schemas.ts: the only checking ones of this scope) is RFC 7591's
+    const err = raw instanceof HearthError && 'validationContext' in raw ? invalidMetadata(raw.reason) : raw;
     if (err instanceof OAuthError) {
       for (const [k, v] of Object.entries(err.headers)) void reply.header(k, v);
       void reply.code(err.status).send({ error: err.error, error_description: err.reason });
@@ -74,26 +77,26 @@ async function authRoutes(auth: FastifyInstance, deps: OAuthDeps & { codes: Acce
   });
   // its own context: the form parser it adds must not open /auth/register to forms
   void auth.register(async (flow) => registerFlowRoutes(flow, { clients: deps.clients, tokens: deps.tokens, session: deps.session, codes: deps.codes }));
-  auth.post('/auth/register', { bodyLimit: REGISTER_BODY_LIMIT }, async (req, reply) => {
+  auth.post<{ Body: MetadataBody }>('/auth/register', { bodyLimit: REGISTER_BODY_LIMIT, schema: S.register }, async (req, reply) => {
     const instance = instanceOf(req);
     await enforceLimit(deps.limiter, 'oauthRegistration', instance.id);
     const { client, secret } = await deps.clients.register(instance, req.body);
     const token = await deps.tokens.issue(instance, { aud: 'registration', sub: client.client_id });
     return reply.code(201).send({ ...wire(client), client_secret: secret, registration_access_token: token });
   });
-  auth.get<{ Params: { id: string } }>('/auth/register/:id', async (req) => {
+  auth.get<{ Params: { id: string } }>('/auth/register/:id', { schema: S.readClient }, async (req) => {
     const { instance, id } = await authenticate(deps, req);
     const { client, secret } = await deps.clients.getWithSecret(instance, id).catch(clientNotFound);
     return secret === undefined ? wire(client) : { ...wire(client), client_secret: secret };
   });
-  auth.put<{ Params: { id: string } }>('/auth/register/:id', { bodyLimit: REGISTER_BODY_LIMIT }, async (req) => {
+  auth.put<{ Params: { id: string }; Body: MetadataBody & { client_id?: unknown; client_secret?: unknown } }>('/auth/register/:id', { bodyLimit: REGISTER_BODY_LIMIT, schema: S.updateClient }, async (req) => {
     const { instance, id } = await authenticate(deps, req);
-    const body = req.body as Record<string, unknown> | undefined;
-    if (body?.client_id !== id) throw invalidMetadata('client_id must be given and equal to the client id of the URL');
+    const body = req.body;
+    if (body.client_id !== id) throw invalidMetadata('client_id must be given and equal to the client id of the URL');
     const { client, secret } = await deps.clients.update(instance, id, body).catch(clientNotFound);
     return secret === undefined ? wire(client) : { ...wire(client), client_secret: secret };
   });
-  auth.delete<{ Params: { id: string } }>('/auth/register/:id', async (req, reply) => {
+  auth.delete<{ Params: { id: string } }>('/auth/register/:id', { schema: S.deleteClient }, async (req, reply) => {
     const { instance, id } = await authenticate(deps, req);
     await deps.clients.delete(instance, id).catch(clientNotFound);
     return reply.code(204).send();
@@ -115,7 +118,7 @@ export function registerOAuthRoutes(app: FastifyInstance, deps: OAuthDeps): void
   const codes = deps.codes ?? new AccessCodes();
   void app.register(async (auth) => authRoutes(auth, { ...deps, codes }));
   // Owner sessions come later; for now a token with rights on io.cozy.oauth.clients (a CLI token).
-  app.get('/settings/clients', async (req, reply) => {
+  app.get('/settings/clients', { schema: S.clients }, async (req, reply) => {
     const instance = await settingsAccess(deps, req, 'GET');
     const clients = await deps.clients.list(instance);
     const data = clients.map((c) => {
@@ -124,7 +127,7 @@ export function registerOAuthRoutes(app: FastifyInstance, deps: OAuthDeps): void
     });
     return jsonApi(reply, { data, meta: { count: data.length } });
   });
-  app.delete<{ Params: { id: string } }>('/settings/clients/:id', async (req, reply) => {
+  app.delete<{ Params: { id: string } }>('/settings/clients/:id', { schema: S.revokeClient }, async (req, reply) => {
     const instance = await settingsAccess(deps, req, 'DELETE');
     await deps.clients.delete(instance, req.params.id);
     return reply.code(204).send();

@@ -6,6 +6,7 @@
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
+import { content } from '../common/schemas.js';
 import type { HearthMetrics } from './metrics.js';
 
 export interface OpsAdminDeps {
@@ -22,7 +23,8 @@ export const DOCS_PREFIX = '/docs';
 const DOCS_CSP = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; object-src 'none'; base-uri 'self'; frame-ancestors 'none'";
 
 export async function registerOpsAdminRoutes(app: FastifyInstance, deps: OpsAdminDeps): Promise<void> {
-  app.get('/metrics', async (_req, reply) => reply.type(deps.metrics.contentType).send(await deps.metrics.metrics()));
+  const metrics = { summary: 'Prometheus metrics of this process (text format)', tags: ['ops'], response: { 200: content('The metrics', ['text/plain']) } };
+  app.get('/metrics', { schema: metrics }, async (_req, reply) => reply.type(deps.metrics.contentType).send(await deps.metrics.metrics()));
   // swagger-ui needs @fastify/swagger on its own app: a static placeholder, replaced by the public document when served
   await app.register(swagger, { mode: 'static', specification: { document: { openapi: '3.0.3', info: { title: 'Hearth public API', version: deps.version }, paths: {} } } });
   await app.register(swaggerUi, {

@@ -14,6 +14,7 @@ import type { Doc } from '../data/store.js';
 import type { Instance } from '../instances/types.js';
 import { PERMISSIONS_DOCTYPE, expiryFromTTL, rulesOf, type SharePatch } from './docs.js';
 import type { PermissionResolver } from './resolve.js';
+import * as S from './schemas.js';
 import { Permissions, rulesFromMap, type PermissionSet, type Verb } from './rules.js';
 
 export interface PermissionRoutesDeps {
@@ -49,22 +50,17 @@ function mayManage(set: PermissionSet, doc: Doc, verb: Verb): boolean {
   return key !== null && doc.source_id === key;
 }
 
-function attributesOf(body: unknown): Record<string, unknown> {
-  const data = (body as { data?: unknown } | null)?.data as { attributes?: unknown } | undefined;
-  const a = data?.attributes;
-  if (!a || typeof a !== 'object' || Array.isArray(a)) throw new BadRequest('send {"data": {"type": "io.cozy.permissions", "attributes": {…}}}');
-  return a as Record<string, unknown>;
+/** The attributes of a JSON-API body, as the route's schema checked them. */
+interface Attributes {
+  permissions?: Record<string, unknown>;
+  codes?: Record<string, unknown>;
+  password?: string | null;
+  expires_at?: string | null;
 }
+type Body = { data: { attributes: Attributes } };
 
-function optString(v: unknown, name: string): string | undefined {
-  if (v === undefined || v === null) return undefined;
-  if (typeof v !== 'string') throw new BadRequest(`${name} must be a string`);
-  return v;
-}
-
-function expiresAt(v: unknown): string | undefined {
-  const s = optString(v, 'expires_at');
-  if (s === undefined || s === '') return s;
+function expiresAt(s: string | null | undefined): string | undefined {
+  if (s === undefined || s === null || s === '') return s ?? undefined;
   const t = Date.parse(s);
   if (Number.isNaN(t)) throw new BadRequest('expires_at must be a date (ISO 8601)');
   return new Date(t).toISOString();
@@ -95,7 +91,7 @@ export function registerPermissionRoutes(app: FastifyInstance, deps: PermissionR
       return payload;
     });
 
-    scope.get('/permissions/self', async (req) => {
+    scope.get('/permissions/self', { schema: S.self }, async (req) => {
       const { instance, set } = await caller(req);
       if (set.docId) return { data: resource(await docs.mustGet(instance, set.docId), false) };
       const stored = set.sourceId && (set.type === 'app' || set.type === 'konnector') ? await docs.get(instance, set.sourceId) : null;
@@ -104,21 +100,19 @@ export function registerPermissionRoutes(app: FastifyInstance, deps: PermissionR
       return { data: { type: PERMISSIONS_DOCTYPE, id: set.sourceId ?? set.type, attributes: { type: set.type, source_id: set.sourceId, permissions } } };
     });
 
-    scope.post<{ Querystring: Record<string, string> }>('/permissions', async (req, reply) => {
+    scope.post<{ Querystring: Record<string, string>; Body: Body }>('/permissions', { schema: S.create }, async (req, reply) => {
       const { instance, set } = await caller(req);
       const key = ownerKey(set);
       if (key === null) throw new Forbidden('a share code cannot create permissions');
-      const a = attributesOf(req.body);
-      if (!a.permissions || typeof a.permissions !== 'object' || Array.isArray(a.permissions)) throw new BadRequest('attributes.permissions must be a map {key: rule}');
-      const permissions = a.permissions as Record<string, unknown>;
-      if (Object.keys(permissions).length === 0) throw new BadRequest('attributes.permissions is empty');
+      const a = req.body.data.attributes;
+      const permissions = a.permissions!;
       requireSubset(permissions, set);
       const now = docs.now();
       const ttl = req.query.ttl;
       const expiry = ttl ? expiryFromTTL(ttl, now).toISOString() : expiresAt(a.expires_at);
       const codes = (req.query.codes ?? '').split(',').map((c) => c.trim()).filter(Boolean);
       const tiny = req.query.tinycode === 'true' && !!ttl && expiryFromTTL(ttl, now).getTime() - now.getTime() <= 3600_000;
-      const password = optString(a.password, 'password');
+      const password = a.password ?? undefined;
       const doc = await docs.create(instance, {
         sourceId: key, permissions, codes, tiny,
         ...(expiry ? { expiresAt: expiry } : {}),
@@ -127,10 +121,9 @@ export function registerPermissionRoutes(app: FastifyInstance, deps: PermissionR
       return reply.code(201).send({ data: resource(doc) });
     });
 
-    scope.post('/permissions/exists', async (req) => {
+    scope.post<{ Body: { data: unknown[] } }>('/permissions/exists', { schema: S.exists }, async (req) => {
       const { instance, set } = await caller(req);
-      const data = (req.body as { data?: unknown } | null)?.data;
-      if (!Array.isArray(data) || data.length > 1000) throw new BadRequest('send {"data": [{"type": "<doctype>", "id": "<id>"}, …]} (1000 at most)');
+      const data = req.body.data;
       const byType = new Map<string, Doc[]>();
       const out: Array<{ type: string; id: string; verbs: Verb[] }> = [];
       for (const item of data as Array<{ type?: unknown; id?: unknown }>) {
@@ -158,29 +151,28 @@ export function registerPermissionRoutes(app: FastifyInstance, deps: PermissionR
       if (page.next) body.links = { next: `${req.url.split('?')[0]}?page[cursor]=${encodeURIComponent(page.next)}&page[limit]=${limit}` };
       return body;
     };
-    scope.get('/permissions/doctype/:doctype/shared-by-link', listByDoctype);
-    scope.get('/permissions/doctype/:doctype/sharedByLink', listByDoctype);
+    scope.get('/permissions/doctype/:doctype/shared-by-link', { schema: S.sharedByLink }, listByDoctype);
+    scope.get('/permissions/doctype/:doctype/sharedByLink', { schema: S.sharedByLinkAlias }, listByDoctype);
 
-    scope.get<{ Params: { id: string } }>('/permissions/:id', async (req) => {
+    scope.get<{ Params: { id: string } }>('/permissions/:id', { schema: S.read }, async (req) => {
       const { set, doc } = await managed(req, 'GET');
       return { data: resource(doc, set.docId !== doc._id) };
     });
 
-    scope.patch<{ Params: { id: string } }>('/permissions/:id', async (req) => {
+    scope.patch<{ Params: { id: string }; Body: Body }>('/permissions/:id', { schema: S.patch }, async (req) => {
       const { instance, set, doc } = await managed(req, 'PATCH');
-      const a = attributesOf(req.body);
+      const a = req.body.data.attributes;
       const p: SharePatch = {};
-      if (a.permissions !== undefined) p.permissions = a.permissions as Record<string, unknown>;
-      if (a.codes !== undefined) p.codes = a.codes as Record<string, unknown>;
-      const password = optString(a.password, 'password');
-      if (password !== undefined) p.password = password;
+      if (a.permissions !== undefined) p.permissions = a.permissions;
+      if (a.codes !== undefined) p.codes = a.codes;
+      if (a.password !== undefined && a.password !== null) p.password = a.password;
       const exp = expiresAt(a.expires_at);
       if (exp !== undefined) p.expiresAt = exp;
       const next = await docs.patch(instance, doc, p, (permissions) => requireSubset(permissions, set));
       return { data: resource(next) };
     });
 
-    scope.delete<{ Params: { id: string } }>('/permissions/:id', async (req, reply) => {
+    scope.delete<{ Params: { id: string } }>('/permissions/:id', { schema: S.revoke }, async (req, reply) => {
       const { instance, doc } = await managed(req, 'DELETE');
       await docs.delete(instance, doc);
       return reply.code(204).send();

@@ -20,6 +20,7 @@ import { enforceLimit, type RateLimiter } from '../limits/index.js';
 import { cookieDomain, parseCookies, parseFormBodies, requestHost, safeRedirect, serializeCookie } from '../auth/http.js';
 import { isExpired, SHARE_TYPES } from './docs.js';
 import type { PermissionResolver } from './resolve.js';
+import { sharePassword } from './schemas.js';
 
 export const passCookieName = (permId: string): string => `pass${permId}`;
 
@@ -65,7 +66,7 @@ export function registerSharePasswordRoute(parent: FastifyInstance, deps: ShareP
 
 function sharePasswordRoute(app: FastifyInstance, deps: SharePasswordDeps): void {
   parseFormBodies(app);
-  app.post('/auth/share-by-link/password', { bodyLimit: 16 * 1024 }, async (req: FastifyRequest, reply: FastifyReply) => {
+  app.post('/auth/share-by-link/password', { bodyLimit: 16 * 1024, schema: sharePassword }, async (req: FastifyRequest, reply: FastifyReply) => {
     const instance = instanceOf(req);
     const t = MESSAGES[instance.locale === 'fr' ? 'fr' : 'en'];
     if (!originAllowed(req, instance)) return reply.code(403).send({ error: t.origin });

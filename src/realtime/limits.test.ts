@@ -11,6 +11,7 @@ import { startTestHearth, type TestHearth } from '../../test/helpers/hearth.js';
 import { openWs } from '../../test/helpers/ws.js';
 import { NotFound } from '../common/errors.js';
 import { errorHandler } from '../server/http-errors.js';
+import { installSchemaCompilers } from '../server/validation.js';
 import { InProcessHub } from './hub.js';
 import { registerRealtimeRoutes } from './routes.js';
 import type { RealtimeOptions } from './ws.js';
@@ -25,6 +26,7 @@ async function startApp(options: Partial<RealtimeOptions>): Promise<{ app: Fasti
   const app = Fastify();
   app.decorateRequest('instance', null);
   app.setErrorHandler(errorHandler);
+  installSchemaCompilers(app, { serializeResponses: true });
   app.addHook('onRequest', async (req) => {
     req.instance = await h.hearth.registry.findByHost(req.headers.host ?? '');
     if (!req.instance) throw new NotFound('no instance');

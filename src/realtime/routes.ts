@@ -7,6 +7,7 @@
 import websocket from '@fastify/websocket';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { BadRequest, Forbidden } from '../common/errors.js';
+import { noContent, openObject, params, query, type RouteSchema } from '../common/schemas.js';
 import { instanceOf } from '../data/http/context.js';
 import { validateDoctype, validateLocalId } from '../data/doctype.js';
 import { docFetcher, Permissions } from '../permissions/rules.js';
@@ -21,6 +22,26 @@ export interface RealtimeRoutesDeps extends GatewayDeps {
   /** Limits and beats (REALTIME_DEFAULTS are cozy-stack's); tests shorten them. */
   options?: Partial<RealtimeOptions>;
 }
+
+const tags = ['realtime'];
+const SCHEMAS = {
+  websocket: {
+    summary: 'The realtime WebSocket (Upgrade: websocket, subprotocol io.cozy.websocket): AUTH, then SUBSCRIBE to doctypes or documents', tags,
+    description: 'Without an Upgrade, a 400 saying how to connect.',
+    response: { 101: { description: 'Switching protocols: the WebSocket is open', type: 'null' } },
+  },
+  sse: {
+    summary: 'The same events as Server-Sent Events, for clients without WebSockets', tags,
+    querystring: query({ types: { type: 'array', items: { type: 'string' }, description: 'Subscriptions: <doctype> or <doctype>/<id>, comma-separated or repeated' } }),
+    response: { 200: { description: 'An event stream', content: { 'text/event-stream': { schema: { type: 'string', 'x-serialize': false } } } } },
+  },
+  notify: {
+    summary: 'Sends a NOTIFIED event to the subscribers (not stored; needs POST on the document)', tags,
+    params: params(['doctype', 'id']),
+    body: openObject('The document to send', { errorMessage: 'the body is the document to send, as a JSON object (Content-Type: application/json)' }),
+    response: { 204: noContent('Sent') },
+  },
+} satisfies Record<string, RouteSchema>;
 
 const isUpgrade = (req: FastifyRequest) => typeof req.headers.upgrade === 'string' && /\bupgrade\b/i.test(String(req.headers.connection ?? ''));
 
@@ -57,6 +78,7 @@ export async function registerRealtimeRoutes(app: FastifyInstance, deps: Realtim
   app.route({
     method: 'GET',
     url: '/realtime/',
+    schema: SCHEMAS.websocket,
     handler: async () => {
       throw new BadRequest(`GET /realtime/ is a WebSocket: connect with Upgrade: websocket and the subprotocol ${PROTOCOL}, or use GET /realtime/sse`);
     },
@@ -66,18 +88,14 @@ export async function registerRealtimeRoutes(app: FastifyInstance, deps: Realtim
     },
   });
 
-  app.get('/realtime/sse', (req, reply) => sse.open(req, reply));
+  app.get('/realtime/sse', { schema: SCHEMAS.sse }, (req, reply) => sse.open(req, reply));
 
-  app.post('/realtime/:doctype/:id', { bodyLimit: NOTIFY_BODY_LIMIT }, async (req: FastifyRequest<{ Params: { doctype: string; id: string } }>, reply) => {
+  app.post<{ Params: { doctype: string; id: string }; Body: Record<string, unknown> }>('/realtime/:doctype/:id', { bodyLimit: NOTIFY_BODY_LIMIT, schema: SCHEMAS.notify }, async (req, reply) => {
     const instance = instanceOf(req);
     const doctype = validateDoctype(req.params.doctype);
     const id = validateLocalId(req.params.id);
     const set = await deps.perms.forRequest(instance, req);
-    const body = req.body;
-    if (body === null || typeof body !== 'object' || Array.isArray(body)) {
-      throw new BadRequest('the body is the document to send, as a JSON object (Content-Type: application/json)');
-    }
-    const doc = { ...(body as Record<string, unknown>), _id: id };
+    const doc = { ...req.body, _id: id };
     if (!Permissions.allowsDoc(set, 'POST', doctype, docFetcher(doc))) {
       throw new Forbidden(`this token has no POST right on ${doctype}/${id}: sending a NOTIFIED event needs it, on the doctype or on that document`);
     }

@@ -23,6 +23,7 @@ import { OAuthClients } from '../oauth/clients.js';
 import type { Mailer } from '../mail/mailer.js';
 import { runStatus, versionInfo, type StatusCheck } from '../status/routes.js';
 import { errorHandler } from './http-errors.js';
+import { installSchemaCompilers } from './validation.js';
 import { createLogger, logControllerFor } from './logger.js';
 import { ensureDevInstance, listenOrExplain } from './dev-instance.js';
 import { buildPublicApp, securityHeaders } from './public.js';
@@ -176,6 +177,7 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
   const adminApp = Fastify({ loggerInstance: logger.child({ server: 'admin' }) as FastifyBaseLogger, logController: logControllerFor(config), bodyLimit: 1024 * 1024 });
   adminApp.setErrorHandler(errorHandler);
   addJsonParser(adminApp, 'application/json');
+  installSchemaCompilers(adminApp, { serializeResponses: config.server.serializeResponses });
   adminApp.addHook('onSend', async (req, reply, payload) => {
     securityHeaders(req, reply);
     return payload;

@@ -20,6 +20,7 @@ import { registerDavRoutes } from '../files/dav/routes.js';
 import type { DavLockEngine } from '../files/dav/locks.js';
 import { errorHandler } from './http-errors.js';
 import { clientErrorHandler, lingerOnEarlyAnswers } from './linger.js';
+import { installSchemaCompilers } from './validation.js';
 import { logControllerFor } from './logger.js';
 import { registerJobsRoutes } from '../jobs/routes.js';
 import type { JobSystem } from './jobs.js';
@@ -91,6 +92,7 @@ export async function buildPublicApp(deps: PublicDeps): Promise<FastifyInstance>
   // strict UTF-8; an empty body is accepted (PouchDB sends `PUT /db/` with a JSON content type and no body)
   addJsonParser(app, 'application/json', { allowEmpty: true });
   app.setErrorHandler(errorHandler);
+  installSchemaCompilers(app, { serializeResponses: deps.config.server.serializeResponses });
   app.setNotFoundHandler((req, reply) => {
     errorHandler(new NotFound(`no route for ${req.method} ${req.url.split('?')[0]}`), req, reply);
   });

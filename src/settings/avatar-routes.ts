@@ -8,7 +8,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Readable } from 'node:stream';
 import { loadSharp } from '../common/lazy-libs.js';
-import { BadRequest, NotFound } from '../common/errors.js';
+import { NotFound } from '../common/errors.js';
+import * as schemas from './schemas.js';
 import { instanceOf } from '../data/http/context.js';
 import { requireOwner } from '../auth/owner.js';
 import type { SettingsDeps } from './access.js';
@@ -25,16 +26,12 @@ function send(req: FastifyRequest, reply: FastifyReply, data: Buffer, type: stri
   return reply.type(type).send(data);
 }
 
-function oneOf(name: string, v: string | undefined, allowed: string[]): string | undefined {
-  if (v === undefined || v === '' || allowed.includes(v)) return v || undefined;
-  throw new BadRequest(`invalid "${name}": use ${allowed.join(' or ')}`);
-}
 
 export function registerAvatarRoutes(app: FastifyInstance, deps: SettingsDeps): void {
   void app.register(async (scope) => {
     // The body stays a stream: it is read here with the avatar's own limit (a clear 413 before it is all received).
     scope.addContentTypeParser('*', (_req, payload, done) => done(null, payload));
-    scope.put('/settings/avatar', async (req, reply) => {
+    scope.put('/settings/avatar', { schema: schemas.putAvatar }, async (req, reply) => {
       const { instance } = await requireOwner(deps, req, 'PUT');
       checkAvatarType(req.headers['content-type']);
       const body = await readAvatarBody(req.body as Readable, req.headers['content-length']);
@@ -42,22 +39,22 @@ export function registerAvatarRoutes(app: FastifyInstance, deps: SettingsDeps): 
       await deps.avatars.write(instance.id, data);
       return reply.code(204).send();
     });
-    scope.delete('/settings/avatar', async (req, reply) => {
+    scope.delete('/settings/avatar', { schema: schemas.deleteAvatar }, async (req, reply) => {
       const { instance } = await requireOwner(deps, req, 'PUT');
       await deps.avatars.remove(instance.id);
       return reply.code(204).send();
     });
   });
 
-  app.get<{ Querystring: AvatarQuery }>('/public/avatar', async (req, reply) => {
+  app.get<{ Querystring: AvatarQuery }>('/public/avatar', { schema: schemas.publicAvatar }, async (req, reply) => {
     const instance = instanceOf(req);
     const stored = await deps.avatars.read(instance.id);
     if (stored) return send(req, reply, stored.data, stored.type, stored.etag);
     const q = req.query;
-    const fallback = oneOf('fallback', q.fallback, ['initials', 'default', 'anonymous', '404']) ?? 'initials';
-    const grey = oneOf('as', q.as, ['unconfirmed']) !== undefined;
-    const translucent = oneOf('fx', q.fx, ['translucent']) !== undefined;
-    const png = oneOf('format', q.format?.toLowerCase(), ['svg', 'png']) === 'png';
+    const fallback = q.fallback || 'initials';
+    const grey = !!q.as;
+    const translucent = !!q.fx;
+    const png = q.format?.toLowerCase() === 'png';
     if (fallback === '404') throw new NotFound('this instance has no avatar');
     const name = fallback === 'anonymous' ? '' : (instance.publicName ?? instance.domain.split('.')[0]!.split(':')[0]!);
     const svg = initialsSvg(name, { grey, translucent });

@@ -4,14 +4,15 @@
  * /settings/context and /settings/flags; the instance theme (theme-routes.ts) and the avatar
  * (avatar-routes.ts). The other /settings routes live with their areas (auth, oauth, files).
  */
-import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { BadRequest, Conflict, Forbidden } from '../common/errors.js';
+import type { FastifyInstance } from 'fastify';
+import { Conflict, Forbidden } from '../common/errors.js';
 import { addJsonParser } from '../common/json-body.js';
 import type { Instance, InstanceSettings, InstanceSettingsPatch } from '../instances/types.js';
 import { anyToken, onDoc, SETTINGS_DOCTYPE, settingsCaller, type SettingsDeps } from './access.js';
 import { registerAvatarRoutes } from './avatar-routes.js';
 import { registerThemeRoutes } from './theme-routes.js';
-import { checkEmail, checkLocale, checkPublicName, checkRedirection, checkTz } from './validate.js';
+import * as schemas from './schemas.js';
+import { canonicalTz, emptyIsNull, normalizeLocale, trimmedName } from './validate.js';
 
 export type { SettingsDeps };
 
@@ -28,34 +29,30 @@ async function instanceResource(deps: SettingsDeps, instance: Instance, settings
   return { type: SETTINGS_DOCTYPE, id: INSTANCE_ID, attributes, meta: { rev: settings.rev }, links: { self: '/settings/instance' } };
 }
 
-/** The JSON-API body of a PUT: its revision and the validated changes. */
-function parseInstancePut(body: unknown): { rev: string; a: Record<string, unknown> } {
-  const data = (body as { data?: Record<string, unknown> } | undefined)?.data;
-  if (typeof data !== 'object' || data === null || typeof data.attributes !== 'object' || data.attributes === null || Array.isArray(data.attributes)) {
-    throw new BadRequest(`send a JSON-API document: {"data":{"type":"${SETTINGS_DOCTYPE}","id":"${INSTANCE_ID}","meta":{"rev":"…"},"attributes":{…}}}`);
-  }
-  if ((data.type !== undefined && data.type !== SETTINGS_DOCTYPE) || (data.id !== undefined && data.id !== INSTANCE_ID)) {
-    throw new BadRequest(`this route updates the document ${SETTINGS_DOCTYPE}/${INSTANCE_ID} only`);
-  }
-  const rev = (data.meta as Record<string, unknown> | undefined)?.rev;
-  if (typeof rev !== 'string' || rev === '') throw new Conflict('send the revision you read: data.meta.rev from GET /settings/instance');
-  return { rev, a: data.attributes as Record<string, unknown> };
+/** The body of a PUT, as its schema (schemas.ts) accepted it. */
+interface InstancePut {
+  data: { meta?: { rev?: unknown }; attributes: { locale?: string; email?: string | null; public_name?: string | null; tz?: string | null; timezone?: string | null; default_redirection?: string | null } };
 }
 
-function patchOf(a: Record<string, unknown>): InstanceSettingsPatch {
+/** The revision the client read: a missing one is a conflict (409), as a stale one. */
+function revOf(body: InstancePut): string {
+  const rev = body.data.meta?.rev;
+  if (typeof rev !== 'string' || rev === '') throw new Conflict('send the revision you read: data.meta.rev from GET /settings/instance');
+  return rev;
+}
+
+/**
+ * The changes, normalised (the schema checked each value). What a client sends back from a GET (password_defined,
+ * auth_mode, context…) has its own routes or is not the owner's to set; other attributes are not stored by Hearth.
+ */
+function patchOf(a: InstancePut['data']['attributes']): InstanceSettingsPatch {
   const patch: InstanceSettingsPatch = {};
-  for (const key of Object.keys(a)) {
-    switch (key) {
-      case 'locale': patch.locale = checkLocale(a.locale); break;
-      case 'email': patch.email = checkEmail(a.email); break;
-      case 'public_name': patch.publicName = checkPublicName(a.public_name); break;
-      case 'tz': case 'timezone': patch.tz = checkTz(a[key]); break;
-      case 'default_redirection': patch.defaultRedirection = checkRedirection(a.default_redirection); break;
-      // What a client sends back from a GET (password_defined, auth_mode, context…) has its own routes or is not the owner's to
-      // set; other attributes are not stored by Hearth (README, Settings).
-      default: break;
-    }
-  }
+  if (a.locale !== undefined) patch.locale = normalizeLocale(a.locale);
+  if (a.email !== undefined) patch.email = emptyIsNull(a.email);
+  if (a.public_name !== undefined) patch.publicName = trimmedName(a.public_name);
+  const tz = a.tz !== undefined ? a.tz : a.timezone;
+  if (tz !== undefined) patch.tz = canonicalTz(tz);
+  if (a.default_redirection !== undefined) patch.defaultRedirection = emptyIsNull(a.default_redirection);
   return patch;
 }
 
@@ -75,17 +72,17 @@ export function registerSettingsRoutes(app: FastifyInstance, deps: SettingsDeps)
   void app.register(async (scope) => {
     addJsonParser(scope, JSONAPI, { bodyLimit: 64 * 1024 });
 
-    scope.get('/settings/instance', async (req, reply) => {
+    scope.get('/settings/instance', { schema: schemas.getInstance }, async (req, reply) => {
       // cozy-stack lets any token read it; Hearth: a right on the document, or a web app (its token needs the owner's session).
       const c = await settingsCaller(deps, req, (set) => set.type === 'app' || onDoc('GET', INSTANCE_ID)(set), `read ${INSTANCE_ID}`);
       const { instance, settings } = await deps.store.settings(c.instance);
       return reply.header('Cache-Control', 'no-store').type(JSONAPI).send({ data: await instanceResource(deps, instance, settings) });
     });
 
-    scope.put('/settings/instance', { bodyLimit: 64 * 1024 }, async (req: FastifyRequest, reply) => {
+    scope.put<{ Body: InstancePut }>('/settings/instance', { bodyLimit: 64 * 1024, schema: schemas.putInstance }, async (req, reply) => {
       const c = await settingsCaller(deps, req, onDoc('PUT', INSTANCE_ID), `change ${INSTANCE_ID}`);
-      const { rev, a } = parseInstancePut(req.body);
-      const patch = patchOf(a);
+      const rev = revOf(req.body);
+      const patch = patchOf(req.body.data.attributes);
       const { instance: current } = await deps.store.settings(c.instance);
       if (patch.email !== undefined && patch.email !== current.email) {
         // cozy-stack: the address that receives passphrase resets and 2FA codes is not changed by a generic update.
@@ -97,7 +94,7 @@ export function registerSettingsRoutes(app: FastifyInstance, deps: SettingsDeps)
       return reply.header('Cache-Control', 'no-store').type(JSONAPI).send({ data });
     });
 
-    scope.get('/settings/capabilities', async (req, reply) => {
+    scope.get('/settings/capabilities', { schema: schemas.capabilities }, async (req, reply) => {
       await settingsCaller(deps, req, anyToken, 'read the capabilities');
       const attributes = {
         file_versioning: deps.config.files.versions.max > 1,
@@ -107,7 +104,7 @@ export function registerSettingsRoutes(app: FastifyInstance, deps: SettingsDeps)
       return reply.type(JSONAPI).send({ data: { type: SETTINGS_DOCTYPE, id: 'io.cozy.settings.capabilities', attributes, links: { self: '/settings/capabilities' } } });
     });
 
-    scope.get('/settings/context', async (req, reply) => {
+    scope.get('/settings/context', { schema: schemas.context }, async (req, reply) => {
       const c = await settingsCaller(deps, req, anyToken, 'read the context');
       const { settings } = await deps.store.settings(c.instance);
       const s = deps.config.settings;
@@ -118,7 +115,7 @@ export function registerSettingsRoutes(app: FastifyInstance, deps: SettingsDeps)
       return reply.type(JSONAPI).send({ data: { type: SETTINGS_DOCTYPE, id: 'io.cozy.settings.context', attributes, links: { self: '/settings/context' } } });
     });
 
-    scope.get<{ Querystring: { include?: string } }>('/settings/flags', async (req, reply) => {
+    scope.get<{ Querystring: { include?: string } }>('/settings/flags', { schema: schemas.flags }, async (req, reply) => {
       await settingsCaller(deps, req, anyToken, 'read the feature flags');
       const data = { type: SETTINGS_DOCTYPE, id: 'io.cozy.settings.flags', attributes: flags, links: { self: '/settings/flags' } };
       if (!req.query.include) return reply.type(JSONAPI).send({ data });

@@ -6,7 +6,7 @@
  * token with PUT on io.cozy.settings, as the avatar).
  */
 import type { FastifyInstance } from 'fastify';
-import { BadRequest } from '../common/errors.js';
+import * as schemas from './schemas.js';
 import { instanceOf } from '../data/http/context.js';
 import { requireOwner } from '../auth/owner.js';
 import { SETTINGS_DOCTYPE, settingsCaller, anyToken, type SettingsDeps } from './access.js';
@@ -18,18 +18,12 @@ function resource(theme: Theme) {
   return { type: SETTINGS_DOCTYPE, id: 'io.cozy.settings.theme', attributes: theme, meta: { defaults: DEFAULT_THEME }, links: { self: '/settings/theme', css: '/settings/theme.css' } };
 }
 
-function attributesOf(body: unknown): Record<string, unknown> {
-  const b = body as Record<string, unknown> | undefined;
-  const data = b?.data as Record<string, unknown> | undefined;
-  const a = data ? data.attributes : b;
-  if (typeof a !== 'object' || a === null || Array.isArray(a)) {
-    throw new BadRequest('send {"data":{"attributes":{"colors":{"primary":"#1d4ed8"},"dark_colors":{…},"font_family":"Lato, sans-serif"}}} (or the attributes alone)');
-  }
-  return a as Record<string, unknown>;
-}
+/** JSON-API, or the attributes alone (the schema accepted one of them). */
+type ThemeBody = { data: { attributes: Record<string, unknown> } } | Record<string, unknown>;
+const attributesOf = (body: ThemeBody): Record<string, unknown> => ('data' in body ? (body.data as { attributes: Record<string, unknown> }).attributes : body);
 
 export function registerThemeRoutes(app: FastifyInstance, deps: SettingsDeps): void {
-  app.get('/settings/theme.css', async (req, reply) => {
+  app.get('/settings/theme.css', { schema: schemas.themeCss }, async (req, reply) => {
     const { settings } = await deps.store.settings(instanceOf(req));
     const { css, etag } = themeCss(effectiveTheme(settings.theme));
     void reply.header('ETag', etag).header('Cache-Control', 'public, no-cache');
@@ -37,20 +31,20 @@ export function registerThemeRoutes(app: FastifyInstance, deps: SettingsDeps): v
     return reply.type('text/css; charset=utf-8').send(css);
   });
 
-  app.get('/settings/theme', async (req, reply) => {
+  app.get('/settings/theme', { schema: schemas.getTheme }, async (req, reply) => {
     const c = await settingsCaller(deps, req, anyToken, 'read the theme');
     const { settings } = await deps.store.settings(c.instance);
     return reply.type(JSONAPI).send({ data: resource(effectiveTheme(settings.theme)) });
   });
 
-  app.put('/settings/theme', { bodyLimit: 16 * 1024 }, async (req, reply) => {
+  app.put<{ Body: ThemeBody }>('/settings/theme', { bodyLimit: 16 * 1024, schema: schemas.putTheme }, async (req, reply) => {
     const { instance } = await requireOwner(deps, req, 'PUT');
-    const overrides = checkTheme(attributesOf(req.body));
+    const overrides = checkTheme(attributesOf(req.body)); // normalised (the schema checked the grammar; stored values are checked again when read)
     await deps.store.setTheme(instance, Object.keys(overrides).length ? JSON.stringify(overrides) : null);
     return reply.type(JSONAPI).send({ data: resource(effectiveTheme(JSON.stringify(overrides))) });
   });
 
-  app.delete('/settings/theme', async (req, reply) => {
+  app.delete('/settings/theme', { schema: schemas.deleteTheme }, async (req, reply) => {
     const { instance } = await requireOwner(deps, req, 'PUT');
     await deps.store.setTheme(instance, null);
     return reply.code(204).send();

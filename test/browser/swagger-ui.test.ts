@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
 import { startTestHearth, type TestHearth } from '../helpers/hearth.js';
 import { launchBrowser, screenshot } from '../helpers/browser.js';
-import { TAGS } from '../../src/ops/openapi-catalog.js';
+import { TAGS } from '../../src/ops/openapi.js';
 
 let h: TestHearth;
 let browser: Browser;

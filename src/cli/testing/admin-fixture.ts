@@ -19,6 +19,7 @@ import { LocalBlobStore } from '../../files/blobs/local.js';
 import { fsck } from '../../files/fsck.js';
 import { Vfs } from '../../files/vfs.js';
 import { errorHandler } from '../../server/http-errors.js';
+import { installSchemaCompilers } from '../../server/validation.js';
 
 export function testConfig(over: { dev?: boolean; passphrase?: string | null; passphraseHash?: string | null } = {}): HearthConfig {
   const c = structuredClone(DEFAULTS);
@@ -53,6 +54,7 @@ export async function adminApp(config: HearthConfig = testConfig(), overrides: P
     rmSync(dir, { recursive: true, force: true });
   });
   app.setErrorHandler(errorHandler);
+  installSchemaCompilers(app, { serializeResponses: true });
   await registerAdminRoutes(app, {
     config, registry, tokens,
     grant: async (i, kind, slug, scope) => void grants.push({ domain: i.domain, kind, slug, scope }),

@@ -5,23 +5,18 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { BadRequest, NotImplemented } from '../../common/errors.js';
 import type { ChangesOptions, ChangesResult } from '../store.js';
-import { assertQueryable, bool, int, jsonParam, transformRows, wholeType, type DataDeps, type Access } from './context.js';
+import { assertQueryable, count, jsonParam, transformRows, wholeType, type DataDeps, type Access } from './context.js';
+import * as schemas from './schemas.js';
 
-type Q = Record<string, unknown>;
-const FEEDS = new Set(['normal', 'longpoll', 'continuous', 'eventsource']);
+/** The query of _changes, as its schema (schemas.ts) coerced it. */
+type Q = {
+  since?: string; feed?: 'normal' | 'longpoll' | 'continuous' | 'eventsource'; style?: 'main_only' | 'all_docs'; limit?: string; descending?: boolean;
+  include_docs?: boolean; conflicts?: boolean; filter?: string; doc_ids?: string; timeout?: string; heartbeat?: string;
+};
 
 export function changesOptions(q: Q, body: unknown): ChangesOptions {
-  const b = (body && typeof body === 'object' && !Array.isArray(body) ? body : {}) as Record<string, unknown>;
-  const style = q.style ?? 'main_only';
-  if (style !== 'main_only' && style !== 'all_docs') throw new BadRequest('style must be main_only or all_docs', 'query_parse_error');
-  const opts: ChangesOptions = {
-    since: q.since === undefined ? undefined : String(q.since),
-    limit: int(q.limit, 'limit'),
-    descending: bool(q.descending),
-    include_docs: bool(q.include_docs),
-    conflicts: bool(q.conflicts),
-    style,
-  };
+  const b = (body ?? {}) as Record<string, unknown>;
+  const opts: ChangesOptions = { since: q.since, limit: count(q.limit), descending: q.descending, include_docs: q.include_docs, conflicts: q.conflicts, style: q.style ?? 'main_only' };
   const filter = q.filter;
   if (filter === '_doc_ids') {
     const ids = b.doc_ids ?? jsonParam(q.doc_ids, 'doc_ids');
@@ -40,6 +35,13 @@ export function changesOptions(q: Q, body: unknown): ChangesOptions {
   return opts;
 }
 
+/** `heartbeat=<ms>` (CouchDB's; `true` is handled by the caller). */
+function heartbeatMs(v: string | undefined): number | undefined {
+  if (v === undefined || v === '') return undefined;
+  if (!/^\d{1,16}$/.test(v)) throw new BadRequest('heartbeat must be true or an integer number of milliseconds', 'query_parse_error');
+  return Number(v);
+}
+
 /** Writes headers that hooks (CORS…) set on the reply, then takes over the raw response. */
 function hijack(reply: FastifyReply, contentType: string): void {
   reply.hijack();
@@ -49,8 +51,8 @@ function hijack(reply: FastifyReply, contentType: string): void {
 
 async function stream(deps: DataDeps, req: FastifyRequest, reply: FastifyReply, access: Access, opts: ChangesOptions, feed: string, q: Q): Promise<void> {
   const maxWait = deps.config.data.changesTimeoutMs;
-  const timeout = Math.min(int(q.timeout, 'timeout') ?? maxWait, maxWait);
-  const heartbeatParam = q.heartbeat === 'true' ? 60_000 : int(q.heartbeat, 'heartbeat');
+  const timeout = Math.min(count(q.timeout) ?? maxWait, maxWait);
+  const heartbeatParam = q.heartbeat === 'true' ? 60_000 : heartbeatMs(q.heartbeat);
   const heartbeat = heartbeatParam && heartbeatParam > 0 ? Math.max(heartbeatParam, 1000) : null;
   let wake: (() => void) | null = null;
   let dirty = false;
@@ -123,8 +125,7 @@ export function registerChangesRoutes(app: FastifyInstance, deps: DataDeps): voi
   const handler = async (req: FastifyRequest<{ Params: { doctype: string }; Querystring: Q }>, reply: FastifyReply) => {
     const access = await wholeType(deps, req, req.params.doctype, 'GET');
     const q = req.query;
-    const feed = String(q.feed ?? 'normal');
-    if (!FEEDS.has(feed)) throw new BadRequest('feed must be normal, longpoll, continuous or eventsource', 'query_parse_error');
+    const feed = q.feed ?? 'normal';
     const opts = changesOptions(q, req.body);
     if (opts.selector) assertQueryable(deps, access, opts.selector);
     if (feed === 'normal' || opts.descending) {
@@ -135,6 +136,6 @@ export function registerChangesRoutes(app: FastifyInstance, deps: DataDeps): voi
     await stream(deps, req, reply, access, opts, feed, q);
     return reply;
   };
-  app.get('/data/:doctype/_changes', handler);
-  app.post('/data/:doctype/_changes', handler);
+  app.get('/data/:doctype/_changes', { schema: schemas.changes }, handler);
+  app.post('/data/:doctype/_changes', { schema: schemas.changesFiltered }, handler);
 }

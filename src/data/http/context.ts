@@ -140,6 +140,9 @@ export function bool(v: unknown): boolean | undefined {
   throw new BadRequest(`expected true or false, got "${String(v).slice(0, 40)}"`, 'query_parse_error');
 }
 
+/** A digits-only query value its schema checked (schemas.ts's count): '' is none. */
+export const count = (v: string | undefined): number | undefined => (v === undefined || v === '' ? undefined : Number(v));
+
 export function int(v: unknown, name: string, max = Number.MAX_SAFE_INTEGER): number | undefined {
   if (v === undefined || v === '') return undefined;
   const n = typeof v === 'number' ? v : /^\d{1,16}$/.test(String(v)) ? Number(v) : NaN;
@@ -157,11 +160,6 @@ export function jsonParam(v: unknown, name: string): unknown {
   } catch {
     throw new BadRequest(`${name} must be JSON-encoded (for a string: "${name}=%22value%22")`, 'query_parse_error');
   }
-}
-
-export function objectBody(body: unknown): Doc {
-  if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new BadRequest('the request body must be a JSON object', 'bad_request');
-  return body as Doc;
 }
 
 export function withType(doc: Doc, doctype: string): Doc {

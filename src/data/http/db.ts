@@ -4,16 +4,20 @@ import { createHash } from 'node:crypto';
 import { BadRequest, NotFound, PreconditionFailed, Forbidden } from '../../common/errors.js';
 import { Permissions } from '../../permissions/rules.js';
 import type { AllDocsOptions } from '../store.js';
-import { bool, instanceOf, int, jsonParam, transformOut, transformRows, wholeType, type DataDeps } from './context.js';
+import { count, instanceOf, jsonParam, transformOut, transformRows, wholeType, type DataDeps } from './context.js';
+import * as schemas from './schemas.js';
 
-type Q = Record<string, unknown>;
+/** The query of _all_docs, as its schema (schemas.ts) coerced it; the JSON-encoded values are parsed here. */
+type Q = {
+  include_docs?: boolean; conflicts?: boolean; descending?: boolean; inclusive_end?: boolean; limit?: string; skip?: string;
+  key?: string; keys?: string; startkey?: string; start_key?: string; endkey?: string; end_key?: string; Fields?: string; DesignDocs?: string;
+};
 
-function allDocsOptions(q: Q, body: unknown): AllDocsOptions {
-  const b = (body && typeof body === 'object' ? body : {}) as Record<string, unknown>;
-  const keys = b.keys ?? jsonParam(q.keys, 'keys');
+function allDocsOptions(q: Q, body: { keys?: string[] } | undefined): AllDocsOptions {
+  const keys = body?.keys ?? jsonParam(q.keys, 'keys');
   if (keys !== undefined && (!Array.isArray(keys) || keys.length > 10_000)) throw new BadRequest('keys must be an array of at most 10000 ids');
   const key = (name: string) => {
-    const v = jsonParam(q[name] ?? q[name.replace('key', '_key')], name);
+    const v = jsonParam(q[name as 'startkey'] ?? q[name.replace('key', '_key') as 'start_key'], name);
     if (v !== undefined && typeof v !== 'string') throw new BadRequest(`${name} must be a JSON string (document ids are strings)`, 'query_parse_error');
     return v as string | undefined;
   };
@@ -22,54 +26,54 @@ function allDocsOptions(q: Q, body: unknown): AllDocsOptions {
     keys: (keys as string[] | undefined) ?? (typeof key1 === 'string' ? [key1] : undefined),
     startkey: key('startkey'),
     endkey: key('endkey'),
-    inclusive_end: bool(q.inclusive_end),
-    descending: bool(q.descending),
-    limit: int(q.limit, 'limit'),
-    skip: int(q.skip, 'skip'),
-    include_docs: bool(q.include_docs),
-    conflicts: bool(q.conflicts),
+    inclusive_end: q.inclusive_end,
+    descending: q.descending,
+    limit: count(q.limit),
+    skip: count(q.skip),
+    include_docs: q.include_docs,
+    conflicts: q.conflicts,
     skipDesign: q.DesignDocs === 'false',
   };
 }
 
 export function registerDbRoutes(app: FastifyInstance, deps: DataDeps): void {
   // PouchDB derives replication ids from the server uuid: it must be stable for an instance.
-  app.get('/data/', async (req) => ({
+  app.get('/data/', { schema: schemas.serverInfo }, async (req) => ({
     message: 'welcome to a cozy API',
     couchdb: 'Welcome',
     uuid: createHash('sha256').update(`server-uuid\n${instanceOf(req).id}`).digest('hex').slice(0, 32),
     vendor: { name: 'Hearth' },
   }));
 
-  app.get('/data/_all_doctypes', async (req) => {
+  app.get('/data/_all_doctypes', { schema: schemas.allDoctypes }, async (req) => {
     const instance = instanceOf(req);
     const set = await deps.perms.forRequest(instance, req);
     if (!Permissions.allowsWholeType(set, 'GET', 'io.cozy.doctypes')) throw new Forbidden('listing doctypes needs GET on io.cozy.doctypes');
     return deps.storeOf(instance).listDoctypes();
   });
 
-  app.get<{ Params: { doctype: string } }>('/data/:doctype/', async (req) => {
+  app.get<{ Params: { doctype: string } }>('/data/:doctype/', { schema: schemas.dbInfo }, async (req) => {
     const { store, doctype } = await wholeType(deps, req, req.params.doctype, 'GET');
     const info = await store.info(doctype);
     if (!info) throw new NotFound('Database does not exist.');
     return info;
   });
 
-  app.put<{ Params: { doctype: string } }>('/data/:doctype/', async (req, reply) => {
+  app.put<{ Params: { doctype: string } }>('/data/:doctype/', { schema: schemas.createDb }, async (req, reply) => {
     const { store, doctype } = await wholeType(deps, req, req.params.doctype, 'POST');
     if (!(await store.createDoctype(doctype))) throw new PreconditionFailed('The database could not be created, the file already exists.', 'file_exists');
     return reply.code(201).send({ ok: true });
   });
 
-  app.delete<{ Params: { doctype: string } }>('/data/:doctype/', async (req) => {
+  app.delete<{ Params: { doctype: string } }>('/data/:doctype/', { schema: schemas.dropDb }, async (req) => {
     const { store, doctype } = await wholeType(deps, req, req.params.doctype, 'DELETE');
     if (!(await store.dropDoctype(doctype))) throw new NotFound('Database does not exist.');
     return { ok: true };
   });
 
-  const allDocs = async (req: { params: { doctype: string }; query: unknown; body?: unknown }, fields: unknown) => {
+  const allDocs = async (req: { params: { doctype: string }; query: Q; body?: unknown }, fields: unknown) => {
     const access = await wholeType(deps, req as never, req.params.doctype, 'GET');
-    const res = await access.store.allDocs(access.doctype, allDocsOptions(req.query as Q, req.body));
+    const res = await access.store.allDocs(access.doctype, allDocsOptions(req.query, req.body as { keys?: string[] } | undefined));
     await transformRows(deps, access, res.rows, 'doc');
     if (typeof fields === 'string' && fields) {
       const keep = fields.split(',');
@@ -79,15 +83,15 @@ export function registerDbRoutes(app: FastifyInstance, deps: DataDeps): void {
     }
     return res;
   };
-  app.get<{ Params: { doctype: string }; Querystring: Q }>('/data/:doctype/_all_docs', (req) => allDocs(req, req.query.Fields));
-  app.post<{ Params: { doctype: string }; Querystring: Q }>('/data/:doctype/_all_docs', (req) => allDocs(req, req.query.Fields));
+  app.get<{ Params: { doctype: string }; Querystring: Q }>('/data/:doctype/_all_docs', { schema: schemas.allDocs }, (req) => allDocs(req, req.query.Fields));
+  app.post<{ Params: { doctype: string }; Querystring: Q; Body: { keys?: string[] } }>('/data/:doctype/_all_docs', { schema: schemas.allDocsByKeys }, (req) => allDocs(req, req.query.Fields));
 
   // cozy-stack's extension: documents without design docs, paginated like _find (bookmark = last id).
-  app.get<{ Params: { doctype: string }; Querystring: Q }>('/data/:doctype/_normal_docs', async (req) => {
+  app.get<{ Params: { doctype: string }; Querystring: { limit?: string; skip?: string; bookmark?: string } }>('/data/:doctype/_normal_docs', { schema: schemas.normalDocs }, async (req) => {
     const access = await wholeType(deps, req, req.params.doctype, 'GET');
     const { store, doctype } = access;
-    const limit = Math.min(int(req.query.limit, 'limit', 1000) ?? 100, 1000);
-    const skip = int(req.query.skip, 'skip') ?? 0;
+    const limit = count(req.query.limit) ?? 100;
+    const skip = count(req.query.skip) ?? 0;
     let startkey: string | undefined;
     const bookmark = req.query.bookmark;
     if (typeof bookmark === 'string' && bookmark) {

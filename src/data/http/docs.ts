@@ -4,37 +4,30 @@ import { BadRequest, Conflict } from '../../common/errors.js';
 import type { Doc, GetOptions } from '../store.js';
 import { validateDocId } from '../doctype.js';
 import { parseRev } from '../sqlite/revtree.js';
-import { allowDoc, bool, docAccess, jsonParam, objectBody, transformIn, transformOut, transformRows, withType, type DataDeps } from './context.js';
+import { allowDoc, docAccess, jsonParam, transformIn, transformOut, transformRows, withType, type DataDeps } from './context.js';
+import * as schemas from './schemas.js';
 
 type P = { doctype: string; docid: string };
 
-export function getOptions(q: Record<string, unknown>): GetOptions {
+/** The read options of a query string, as its schema (schemas.ts) coerced them. */
+export type ReadQuery = { rev?: string; revs?: boolean; revs_info?: boolean; conflicts?: boolean; deleted_conflicts?: boolean; latest?: boolean; attachments?: boolean; atts_since?: string; open_revs?: string };
+
+export function getOptions(q: ReadQuery): GetOptions {
   const atts = jsonParam(q.atts_since, 'atts_since');
-  return {
-    rev: typeof q.rev === 'string' ? q.rev : undefined,
-    revs: bool(q.revs),
-    revs_info: bool(q.revs_info),
-    conflicts: bool(q.conflicts),
-    deleted_conflicts: bool(q.deleted_conflicts),
-    latest: bool(q.latest),
-    attachments: bool(q.attachments),
-    atts_since: Array.isArray(atts) ? atts.map(String) : undefined,
-  };
+  const { rev, revs, revs_info, conflicts, deleted_conflicts, latest, attachments } = q;
+  return { rev, revs, revs_info, conflicts, deleted_conflicts, latest, attachments, atts_since: Array.isArray(atts) ? atts.map(String) : undefined };
 }
 
 export function registerDocRoutes(app: FastifyInstance, deps: DataDeps): void {
-  app.post<{ Params: { doctype: string } }>('/data/:doctype/', async (req, reply) => {
+  app.post<{ Params: { doctype: string }; Body: Doc }>('/data/:doctype/', { schema: schemas.createDoc }, async (req, reply) => {
     const access = await docAccess(deps, req, req.params.doctype, 'POST');
-    const doc = objectBody(req.body);
-    if (doc._id !== undefined || doc._rev !== undefined) {
-      throw new BadRequest('a new document must not have _id or _rev: use PUT /data/:doctype/:id to choose the id');
-    }
+    const doc = req.body;
     allowDoc(access, 'POST', doc);
     const res = await access.store.put(access.doctype, await transformIn(deps, access, doc));
     return reply.code(201).send({ ok: true, id: res.id, rev: res.rev, type: access.doctype, data: withType(res.doc, access.doctype) });
   });
 
-  app.get<{ Params: P; Querystring: Record<string, unknown> }>('/data/:doctype/:docid', async (req, reply) => {
+  app.get<{ Params: P; Querystring: ReadQuery }>('/data/:doctype/:docid', { schema: schemas.getDoc }, async (req, reply) => {
     const access = await docAccess(deps, req, req.params.doctype, 'GET');
     const id = validateDocId(req.params.docid);
     const q = req.query;
@@ -54,10 +47,10 @@ export function registerDocRoutes(app: FastifyInstance, deps: DataDeps): void {
     return reply.header('ETag', `"${String(doc._rev)}"`).send(withType(await transformOut(deps, access, doc), access.doctype));
   });
 
-  app.put<{ Params: P }>('/data/:doctype/:docid', async (req, reply) => {
+  app.put<{ Params: P; Body: Doc }>('/data/:doctype/:docid', { schema: schemas.putDoc }, async (req, reply) => {
     const access = await docAccess(deps, req, req.params.doctype, 'PUT');
     const id = validateDocId(req.params.docid);
-    const doc = objectBody(req.body);
+    const doc = req.body;
     // cozy-stack wants _id and _rev together; CouchDB clients (PouchDB) send _id alone to create: accept both.
     const hasRev = doc._rev !== undefined;
     if (doc._id !== undefined && doc._id !== id) throw new BadRequest('the _id in the body does not match the id in the URL');
@@ -72,7 +65,7 @@ export function registerDocRoutes(app: FastifyInstance, deps: DataDeps): void {
     return reply.code(200).send({ ok: true, id: res.id, rev: res.rev, type: access.doctype, data: withType(res.doc, access.doctype) });
   });
 
-  app.delete<{ Params: P; Querystring: { rev?: string } }>('/data/:doctype/:docid', async (req, reply) => {
+  app.delete<{ Params: P; Querystring: { rev?: string } }>('/data/:doctype/:docid', { schema: schemas.deleteDoc }, async (req, reply) => {
     const access = await docAccess(deps, req, req.params.doctype, 'DELETE');
     const id = validateDocId(req.params.docid);
     const header = req.headers['if-match'];
@@ -86,7 +79,7 @@ export function registerDocRoutes(app: FastifyInstance, deps: DataDeps): void {
     return reply.send({ ok: true, id: res.id, rev: res.rev, type: access.doctype, deleted: true });
   });
 
-  app.get<{ Params: P & { att: string }; Querystring: { rev?: string } }>('/data/:doctype/:docid/:att', async (req, reply) => {
+  app.get<{ Params: P & { att: string }; Querystring: { rev?: string } }>('/data/:doctype/:docid/:att', { schema: schemas.getAttachment }, async (req, reply) => {
     const access = await docAccess(deps, req, req.params.doctype, 'GET');
     const id = validateDocId(req.params.docid);
     const doc: Doc = await access.store.get(access.doctype, id, req.query.rev ? { rev: req.query.rev } : {});

@@ -3,11 +3,12 @@ import type { FastifyInstance } from 'fastify';
 import { parseFindRequest, parseIndexRequest } from '../mango/index.js';
 import type { Doc } from '../store.js';
 import { assertQueryable, transformOut, wholeType, type DataDeps } from './context.js';
+import * as schemas from './schemas.js';
 
 type D = { Params: { doctype: string } };
 
 export function registerMangoRoutes(app: FastifyInstance, deps: DataDeps): void {
-  app.post<D>('/data/:doctype/_find', async (req) => {
+  app.post<D>('/data/:doctype/_find', { schema: schemas.find }, async (req) => {
     const access = await wholeType(deps, req, req.params.doctype, 'GET');
     const request = parseFindRequest(req.body);
     assertQueryable(deps, access, request.selector, request.sort);
@@ -17,24 +18,24 @@ export function registerMangoRoutes(app: FastifyInstance, deps: DataDeps): void 
     return { ...res, limit: request.limit, next: res.docs.length >= request.limit && request.limit > 0 };
   });
 
-  app.post<D>('/data/:doctype/_explain', async (req) => {
+  app.post<D>('/data/:doctype/_explain', { schema: schemas.explain }, async (req) => {
     const access = await wholeType(deps, req, req.params.doctype, 'GET');
     const request = parseFindRequest(req.body);
     assertQueryable(deps, access, request.selector, request.sort);
     return access.store.explain(access.doctype, request);
   });
 
-  app.post<D>('/data/:doctype/_index', async (req) => {
+  app.post<D>('/data/:doctype/_index', { schema: schemas.createIndex }, async (req) => {
     const { store, doctype } = await wholeType(deps, req, req.params.doctype, 'POST');
     return store.createIndex(doctype, parseIndexRequest(req.body));
   });
 
-  app.get<D>('/data/:doctype/_index', async (req) => {
+  app.get<D>('/data/:doctype/_index', { schema: schemas.listIndexes }, async (req) => {
     const { store, doctype } = await wholeType(deps, req, req.params.doctype, 'GET');
     return store.listIndexes(doctype);
   });
 
-  app.delete<{ Params: { doctype: string; ddoc: string; name: string } }>('/data/:doctype/_index/:ddoc/json/:name', async (req) => {
+  app.delete<{ Params: { doctype: string; ddoc: string; name: string } }>('/data/:doctype/_index/:ddoc/json/:name', { schema: schemas.deleteIndex }, async (req) => {
     const { store, doctype } = await wholeType(deps, req, req.params.doctype, 'DELETE');
     await store.deleteIndex(doctype, req.params.ddoc, req.params.name);
     return { ok: true };

@@ -18,6 +18,7 @@ import { DAV_ROOT, targetOfUrl } from './paths.js';
 import { propfind } from './propfind.js';
 import { proppatch } from './proppatch.js';
 import { authenticate } from './rights.js';
+import * as schemas from './schemas.js';
 
 export type { DavDeps };
 
@@ -76,8 +77,9 @@ export function registerDavRoutes(app: FastifyInstance, deps: DavDeps): void {
     scope.setErrorHandler(davErrorHandler);
     const handle = handler(deps);
     for (const url of [DAV_ROOT, `${DAV_ROOT}/*`]) {
-      scope.route({ method: 'OPTIONS', url, config: NO_CORS, handler: options });
-      scope.route({ method: Object.keys(HANDLERS), url, exposeHeadRoute: false, config: NO_CORS, handler: handle });
+      const onRoot = url === DAV_ROOT;
+      scope.route({ method: 'OPTIONS', url, config: NO_CORS, schema: schemas.options(onRoot), handler: options });
+      scope.route({ method: Object.keys(HANDLERS), url, exposeHeadRoute: false, config: NO_CORS, schema: schemas.dav(onRoot), handler: handle });
     }
   });
 }

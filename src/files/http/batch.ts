@@ -20,6 +20,7 @@ import type { FilesDeps } from './deps.js';
 import { applyPatch } from './metadata.js';
 import { parsePatch, type FilePatch } from './patch.js';
 import { JSONAPI } from './serialize.js';
+import * as S from './schemas.js';
 
 interface Item {
   id: string;
@@ -70,6 +71,6 @@ export function registerBatchPatchRoute(scope: FastifyInstance, deps: FilesDeps)
     if (errors.length === 0) return reply.code(204).send();
     return reply.code(Number(errors[0]!.status)).type(JSONAPI).send({ errors });
   };
-  scope.patch('/files', handler);
-  scope.patch('/files/', handler);
+  scope.patch('/files', { schema: S.batch }, handler);
+  scope.patch('/files/', { schema: S.batch }, handler);
 }

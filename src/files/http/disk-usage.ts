@@ -15,6 +15,7 @@ import { callerOf } from './access.js';
 import { param } from './params.js';
 import { JSONAPI } from './serialize.js';
 import type { FilesDeps } from './deps.js';
+import * as S from './schemas.js';
 
 export const SETTINGS_DOCTYPE = 'io.cozy.settings';
 export const DISK_USAGE_ID = 'io.cozy.settings.disk-usage';
@@ -42,7 +43,7 @@ async function trashUsage(vfs: Vfs, instance: Instance): Promise<number> {
 }
 
 export function registerDiskUsageRoute(scope: FastifyInstance, deps: FilesDeps): void {
-  scope.get('/settings/disk-usage', async (req, reply) => {
+  scope.get('/settings/disk-usage', { schema: S.diskUsage }, async (req, reply) => {
     const c = await callerOf(deps.perms, req);
     if (!mayRead(c.set)) throw new Forbidden(`this token cannot read ${DISK_USAGE_ID}`);
     const used = await deps.vfs.fs.diskUsage(c.instance);

@@ -15,6 +15,7 @@ import { evaluate } from './conditional.js';
 import { contentDisposition } from './disposition.js';
 import { param } from './params.js';
 import type { FilesDeps } from './deps.js';
+import * as S from './schemas.js';
 
 async function serve(vfs: Vfs, c: Caller, doc: FileDoc, req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
   await allowVfs(vfs, c, 'GET', doc);
@@ -55,8 +56,8 @@ export function registerDownloadRoutes(scope: FastifyInstance, deps: FilesDeps):
     return serve(vfs, c, await vfs.fs.statByPath(c.instance, param(req, 'Path')), req, reply);
   };
   // explicit HEAD routes: Fastify's automatic ones would open (and read) the blob
-  scope.head('/files/download/:id', byId);
-  scope.get('/files/download/:id', { exposeHeadRoute: false }, byId);
-  scope.head('/files/download', byPath);
-  scope.get('/files/download', { exposeHeadRoute: false }, byPath);
+  scope.head('/files/download/:id', { schema: S.downloadById }, byId);
+  scope.get('/files/download/:id', { exposeHeadRoute: false, schema: S.downloadById }, byId);
+  scope.head('/files/download', { schema: S.downloadByPath }, byPath);
+  scope.get('/files/download', { exposeHeadRoute: false, schema: S.downloadByPath }, byPath);
 }

@@ -19,6 +19,7 @@ import { contentDisposition } from './disposition.js';
 import { sendContent } from './download.js';
 import { param } from './params.js';
 import { JSONAPI, single } from './serialize.js';
+import * as S from './schemas.js';
 
 export const LINK_TTL_MS = 10 * 60_000;
 /** A selection is carried by its link: beyond this, select the directories above. */
@@ -61,7 +62,7 @@ export function registerLinkRoutes(scope: FastifyInstance, deps: FilesDeps): voi
   const { vfs, perms } = deps;
   const secretOf = (instance: Instance) => deps.linkSecret(instance);
 
-  scope.post('/files/downloads', async (req, reply) => {
+  scope.post('/files/downloads', { schema: S.makeLink }, async (req, reply) => {
     const c = await callerOf(perms, req);
     const versionId = param(req, 'VersionId');
     const id = param(req, 'Id') ?? versionId?.split('/')[0];
@@ -88,10 +89,10 @@ export function registerLinkRoutes(scope: FastifyInstance, deps: FilesDeps): voi
     }
     return sendContent(vfs, instance, doc, req, reply, p.n);
   };
-  scope.head('/files/downloads/:secret/:name', download);
-  scope.get('/files/downloads/:secret/:name', { exposeHeadRoute: false }, download);
+  scope.head('/files/downloads/:secret/:name', { schema: S.byLink }, download);
+  scope.get('/files/downloads/:secret/:name', { exposeHeadRoute: false, schema: S.byLink }, download);
 
-  scope.post('/files/archive', async (req, reply) => {
+  scope.post('/files/archive', { schema: S.makeArchive }, async (req, reply) => {
     const c = await callerOf(perms, req);
     const a = ((req.body as { data?: { attributes?: Record<string, unknown> } } | undefined)?.data?.attributes ?? {}) as Record<string, unknown>;
     const ids = Array.isArray(a.ids) ? a.ids : [];
@@ -108,7 +109,7 @@ export function registerLinkRoutes(scope: FastifyInstance, deps: FilesDeps): voi
     return reply.type(JSONAPI).send({ links: { related: link }, data: { type: 'io.cozy.files.archives', id: token, attributes: { href: link } } });
   });
 
-  scope.get<{ Params: { secret: string } }>('/files/archive/:secret/:name', async (req, reply) => {
+  scope.get<{ Params: { secret: string } }>('/files/archive/:secret/:name', { schema: S.archive }, async (req, reply) => {
     const instance = instanceOf(req);
     const p = openLink(await secretOf(instance), instance.id, req.params.secret, 'a', Date.now());
     const docs: FileDoc[] = [];

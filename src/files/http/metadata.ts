@@ -17,6 +17,7 @@ import { ifMatch, pageParams, param } from './params.js';
 import { parsePatch, type FilePatch } from './patch.js';
 import { JSONAPI, dirDocument, listDocument, single, withVersions } from './serialize.js';
 import type { FilesDeps } from './deps.js';
+import * as S from './schemas.js';
 
 type IdParams = { Params: { id: string } };
 
@@ -56,26 +57,26 @@ export function registerMetadataRoutes(scope: FastifyInstance, deps: FilesDeps):
     return reply.type(JSONAPI).send(single(await applyPatch(vfs, c, doc, p, rev)));
   };
 
-  scope.get('/files/metadata', async (req, reply) => {
+  scope.get('/files/metadata', { schema: S.metadata }, async (req, reply) => {
     const c = await callerOf(perms, req);
     return show(c, await vfs.fs.statByPath(c.instance, param(req, 'Path')), req, reply);
   });
-  scope.patch('/files/metadata', async (req, reply) => {
+  scope.patch('/files/metadata', { schema: S.patchByPath }, async (req, reply) => {
     const c = await callerOf(perms, req);
     return patch(c, await vfs.fs.statByPath(c.instance, param(req, 'Path')), req, reply);
   });
 
   // HEAD first: it only says whether the document exists and may be read
-  scope.head<IdParams>('/files/:id', async (req, reply) => {
+  scope.head<IdParams>('/files/:id', { schema: S.head }, async (req, reply) => {
     const c = await callerOf(perms, req);
     await allowVfs(vfs, c, 'GET', await vfs.fs.stat(c.instance, req.params.id));
     return reply.code(200).send();
   });
-  scope.get<IdParams>('/files/:id', { exposeHeadRoute: false }, async (req, reply) => {
+  scope.get<IdParams>('/files/:id', { exposeHeadRoute: false, schema: S.get }, async (req, reply) => {
     const c = await callerOf(perms, req);
     return show(c, await vfs.fs.stat(c.instance, req.params.id), req, reply);
   });
-  scope.get<IdParams>('/files/:id/relationships/contents', async (req, reply) => {
+  scope.get<IdParams>('/files/:id/relationships/contents', { schema: S.contents }, async (req, reply) => {
     const c = await callerOf(perms, req);
     const dir = await vfs.fs.stat(c.instance, req.params.id);
     await allowVfs(vfs, c, 'GET', dir);
@@ -83,11 +84,11 @@ export function registerMetadataRoutes(scope: FastifyInstance, deps: FilesDeps):
     const page = await contentsPage(vfs, c.instance, dir, pageParams(req));
     return reply.type(JSONAPI).send(listDocument(`/files/${dir._id}/relationships/contents`, page));
   });
-  scope.patch<IdParams>('/files/:id', async (req, reply) => {
+  scope.patch<IdParams>('/files/:id', { schema: S.patch }, async (req, reply) => {
     const c = await callerOf(perms, req);
     return patch(c, await vfs.fs.stat(c.instance, req.params.id), req, reply);
   });
-  scope.delete<IdParams>('/files/:id', async (req, reply) => {
+  scope.delete<IdParams>('/files/:id', { schema: S.trash }, async (req, reply) => {
     const c = await callerOf(perms, req);
     const doc = await vfs.fs.stat(c.instance, req.params.id);
     await allowVfs(vfs, c, 'PATCH', doc);

@@ -9,6 +9,7 @@ import { referencesOf } from '../references.js';
 import { allowVfs, callerOf } from './access.js';
 import type { FilesDeps } from './deps.js';
 import { JSONAPI } from './serialize.js';
+import * as S from './schemas.js';
 
 type Id = { Params: { id: string } };
 
@@ -23,6 +24,6 @@ export function registerNotSynchronizedRoutes(scope: FastifyInstance, deps: File
     const list = (doc.not_synchronized_on as unknown[] | undefined) ?? [];
     return reply.type(JSONAPI).send({ data: list, meta: { rev: doc._rev, count: list.length } });
   };
-  scope.post<Id>('/files/:id/relationships/not_synchronized_on', handler(addNotSynchronizedOn));
-  scope.delete<Id>('/files/:id/relationships/not_synchronized_on', handler(removeNotSynchronizedOn));
+  scope.post<Id>('/files/:id/relationships/not_synchronized_on', { schema: S.notSynchronized('OAuth clients that must not synchronize this directory: adds some') }, handler(addNotSynchronizedOn));
+  scope.delete<Id>('/files/:id/relationships/not_synchronized_on', { schema: S.notSynchronized('OAuth clients that must not synchronize this directory: removes some') }, handler(removeNotSynchronizedOn));
 }

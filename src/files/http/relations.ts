@@ -18,6 +18,7 @@ import type { FilesDeps } from './deps.js';
 import { sendContent } from './download.js';
 import { param } from './params.js';
 import { JSONAPI, resource, single } from './serialize.js';
+import * as S from './schemas.js';
 
 type Id = { Params: { id: string } };
 type Version = { Params: { id: string; version: string } };
@@ -37,7 +38,7 @@ function allowRefs(c: Caller, verb: Verb, filesVerb: Verb, type: string, id: str
 export function registerRelationRoutes(scope: FastifyInstance, deps: FilesDeps): void {
   const { vfs, perms } = deps;
 
-  scope.post<Id>('/files/:id/copy', async (req, reply) => {
+  scope.post<Id>('/files/:id/copy', { schema: S.copy }, async (req, reply) => {
     const c = await callerOf(perms, req);
     const src = await vfs.fs.stat(c.instance, req.params.id);
     await allowVfs(vfs, c, 'GET', src);
@@ -63,9 +64,9 @@ export function registerRelationRoutes(scope: FastifyInstance, deps: FilesDeps):
     await allowVfs(vfs, c, 'GET', file);
     return sendContent(vfs, c.instance, { ...file, size: v.size, md5sum: v.md5sum, internal_vfs_id: v.internal_vfs_id, updated_at: v.updated_at }, req, reply);
   };
-  scope.head<Version>('/files/download/:id/:version', downloadVersion);
-  scope.get<Version>('/files/download/:id/:version', { exposeHeadRoute: false }, downloadVersion);
-  scope.post<Version>('/files/revert/:id/:version', async (req, reply) => {
+  scope.head<Version>('/files/download/:id/:version', { schema: S.downloadVersion }, downloadVersion);
+  scope.get<Version>('/files/download/:id/:version', { exposeHeadRoute: false, schema: S.downloadVersion }, downloadVersion);
+  scope.post<Version>('/files/revert/:id/:version', { schema: S.revert }, async (req, reply) => {
     const c = await callerOf(perms, req);
     const { file, v } = await versionOf(c, req);
     await allowVfs(vfs, c, 'PUT', file);
@@ -82,11 +83,11 @@ export function registerRelationRoutes(scope: FastifyInstance, deps: FilesDeps):
     const doc = await fn(vfs.fs, c.instance, file._id, refs);
     return reply.type(JSONAPI).send({ data: doc.referenced_by ?? [], meta: { rev: doc._rev, count: (doc.referenced_by as unknown[] | undefined)?.length ?? 0 } });
   };
-  scope.post<Id>('/files/:id/relationships/referenced_by', changeRefs(addReferences));
-  scope.delete<Id>('/files/:id/relationships/referenced_by', changeRefs(removeReferences));
+  scope.post<Id>('/files/:id/relationships/referenced_by', { schema: S.referencedBy('Adds documents that reference this file') }, changeRefs(addReferences));
+  scope.delete<Id>('/files/:id/relationships/referenced_by', { schema: S.referencedBy('Removes documents that reference this file') }, changeRefs(removeReferences));
 
   // ---- references, from the document's side ----
-  scope.get<DocRef>('/data/:doctype/:docid/relationships/references', async (req, reply) => {
+  scope.get<DocRef>('/data/:doctype/:docid/relationships/references', { schema: S.references }, async (req, reply) => {
     const c = await callerOf(perms, req);
     allowRefs(c, 'GET', 'GET', req.params.doctype, req.params.docid);
     const limit = Math.min(Math.max(Number(param(req, 'page[limit]') ?? 100) || 100, 1), 1000);
@@ -110,6 +111,6 @@ export function registerRelationRoutes(scope: FastifyInstance, deps: FilesDeps):
     }
     return reply.code(204).send();
   };
-  scope.post<DocRef>('/data/:doctype/:docid/relationships/references', fromDoc(addReferences, 'PUT'));
-  scope.delete<DocRef>('/data/:doctype/:docid/relationships/references', fromDoc(removeReferences, 'DELETE'));
+  scope.post<DocRef>('/data/:doctype/:docid/relationships/references', { schema: S.changeReferences('Makes files reference this document') }, fromDoc(addReferences, 'PUT'));
+  scope.delete<DocRef>('/data/:doctype/:docid/relationships/references', { schema: S.changeReferences('Removes references from files to this document') }, fromDoc(removeReferences, 'DELETE'));
 }

@@ -11,6 +11,7 @@ import { BadRequest, NotFound } from '../../common/errors.js';
 import { instanceOf } from '../../data/http/context.js';
 import { THUMB_FORMATS, currentThumbs, isThumbFormat, secretMatches } from '../thumbnails/state.js';
 import type { FilesDeps } from './deps.js';
+import * as S from './schemas.js';
 
 type Params = { Params: { id: string; secret: string; format: string } };
 
@@ -40,6 +41,6 @@ export function registerThumbnailRoutes(scope: FastifyInstance, deps: FilesDeps)
     if (req.method === 'HEAD') return reply.code(200).send();
     return reply.code(200).send(await area.read(instance.id, key));
   };
-  scope.head('/files/:id/thumbnails/:secret/:format', serve);
-  scope.get('/files/:id/thumbnails/:secret/:format', { exposeHeadRoute: false }, serve);
+  scope.head('/files/:id/thumbnails/:secret/:format', { schema: S.thumbnail }, serve);
+  scope.get('/files/:id/thumbnails/:secret/:format', { exposeHeadRoute: false, schema: S.thumbnail }, serve);
 }

@@ -12,12 +12,13 @@ import { callerOf } from './access.js';
 import type { FilesDeps } from './deps.js';
 import { JSONAPI } from './serialize.js';
 import { attributesOf } from './versions.js';
+import * as S from './schemas.js';
 
 export const METADATA_DOCTYPE = 'io.cozy.files.metadata';
 
 export function registerUploadMetadataRoute(scope: FastifyInstance, deps: FilesDeps): void {
   const { vfs, perms } = deps;
-  scope.post('/files/upload/metadata', async (req, reply) => {
+  scope.post('/files/upload/metadata', { schema: S.uploadMetadata }, async (req, reply) => {
     const c = await callerOf(perms, req);
     const may = c.set.rules.some((r) => Permissions.allowsDoc({ ...c.set, rules: [{ ...r, values: undefined, selector: undefined }] }, 'POST', FILES_DOCTYPE, { id: '', fetch: () => [] }));
     if (!may) throw new Forbidden('sending upload metadata needs a POST right on io.cozy.files');

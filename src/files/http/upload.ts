@@ -16,6 +16,7 @@ import { uploadBody } from './body.js';
 import type { FilesDeps } from './deps.js';
 import { boolParam, contentMd5, dateHeader, dateParam, header, ifMatch, param, sourceParams, tagsParam, uploadSize } from './params.js';
 import { JSONAPI, single } from './serialize.js';
+import * as S from './schemas.js';
 
 type DirParams = { Params: { dirId?: string } };
 
@@ -64,11 +65,11 @@ export function registerUploadRoutes(scope: FastifyInstance, deps: FilesDeps): v
     });
     return created(req, reply, doc);
   };
-  scope.post('/files', create);
-  scope.post('/files/', create);
-  scope.post<DirParams>('/files/:dirId', create);
+  scope.post('/files', { schema: S.upload('Creates a file (raw body) or a directory at the root', false) }, create);
+  scope.post('/files/', { schema: S.upload('Creates a file (raw body) or a directory at the root', false) }, create);
+  scope.post<DirParams>('/files/:dirId', { schema: S.upload('Creates a file (raw body, streamed) or a directory in the directory {dirId}', true) }, create);
 
-  scope.put<{ Params: { id: string } }>('/files/:id', async (req, reply) => {
+  scope.put<{ Params: { id: string } }>('/files/:id', { schema: S.overwrite }, async (req, reply) => {
     const c = await callerOf(perms, req);
     const doc = await vfs.fs.stat(c.instance, req.params.id);
     await allowVfs(vfs, c, 'PUT', doc);

@@ -15,6 +15,7 @@ import { allowVfs, appSlugOf, callerOf, type Caller } from './access.js';
 import type { FilesDeps } from './deps.js';
 import { tagsParam } from './params.js';
 import { JSONAPI, versionResource, withVersions } from './serialize.js';
+import * as S from './schemas.js';
 
 type Id = { Params: { id: string } };
 type Version = { Params: { id: string; version: string } };
@@ -40,7 +41,7 @@ export function registerVersionRoutes(scope: FastifyInstance, deps: FilesDeps): 
     return file;
   };
 
-  scope.post<Id>('/files/:id/versions', async (req, reply) => {
+  scope.post<Id>('/files/:id/versions', { schema: S.newVersion }, async (req, reply) => {
     const c = await callerOf(perms, req);
     const file = await vfs.fs.stat(c.instance, req.params.id);
     if (isDir(file)) throw new BadRequest('cannot create versions for directories', 'not_a_file');
@@ -51,7 +52,7 @@ export function registerVersionRoutes(scope: FastifyInstance, deps: FilesDeps): 
     return reply.type(JSONAPI).send(withVersions(doc, await versionsOf(vfs.fs, c.instance, doc._id)));
   });
 
-  scope.patch<Version>('/files/:id/:version', async (req, reply) => {
+  scope.patch<Version>('/files/:id/:version', { schema: S.patchVersion }, async (req, reply) => {
     const c = await callerOf(perms, req);
     const file = await fileFor(c, req.params.id, 'PATCH');
     await findVersion(vfs.fs, c.instance, file._id, req.params.version); // 404 before a 400 on the body
@@ -61,14 +62,14 @@ export function registerVersionRoutes(scope: FastifyInstance, deps: FilesDeps): 
     return reply.type(JSONAPI).send({ data: versionResource(v) });
   });
 
-  scope.delete('/files/versions', async (req, reply) => {
+  scope.delete('/files/versions', { schema: S.deleteVersions }, async (req, reply) => {
     const c = await callerOf(perms, req);
     if (!Permissions.allowsWholeType(c.set, 'DELETE', FILES_DOCTYPE)) throw new Forbidden('deleting every old version needs a DELETE right on the whole io.cozy.files doctype');
     await clearVersions(vfs.fs, c.instance);
     return reply.code(204).send();
   });
 
-  scope.delete<Version>('/files/:id/:version', async (req, reply) => {
+  scope.delete<Version>('/files/:id/:version', { schema: S.deleteVersion }, async (req, reply) => {
     const c = await callerOf(perms, req);
     const file = await fileFor(c, req.params.id, 'DELETE');
     await deleteVersion(vfs.fs, c.instance, file._id, req.params.version);

@@ -26,6 +26,7 @@ import { FILES_DOCTYPE, TRASH_DIR_ID, TRASH_PATH, isDir, joinPath, type FileDoc 
 import { callerOf, type Caller } from './access.js';
 import { JSONAPI, resource } from './serialize.js';
 import type { FilesDeps } from './deps.js';
+import * as S from './schemas.js';
 
 const SECRET = 'internal_vfs_id';
 /** cozy-stack's cap on the limit of /files/_changes. */
@@ -145,7 +146,7 @@ const flag = (v: unknown): boolean => v !== undefined && (v === '' || bool(v) ==
 export function registerViewsRoutes(scope: FastifyInstance, deps: FilesDeps): void {
   const { vfs } = deps;
 
-  scope.post('/files/_find', async (req, reply) => {
+  scope.post('/files/_find', { schema: S.find }, async (req, reply) => {
     const c = await wholeFiles(deps, req);
     const request = parseFindRequest(findBody(req));
     if (namesSecret(parseSelector(request.selector))) refuseSecret('a selector');
@@ -177,7 +178,7 @@ export function registerViewsRoutes(scope: FastifyInstance, deps: FilesDeps): vo
     return reply.type(JSONAPI).send({ data, meta, links });
   });
 
-  scope.post('/files/_all_docs', async (req, reply) => {
+  scope.post('/files/_all_docs', { schema: S.allDocs }, async (req, reply) => {
     const c = await wholeFiles(deps, req);
     const q = (req.query ?? {}) as Q;
     const body = req.body === undefined ? {} : req.body;
@@ -213,7 +214,7 @@ export function registerViewsRoutes(scope: FastifyInstance, deps: FilesDeps): vo
     return reply.type(JSONAPI).send({ data, meta: { count: data.length } });
   });
 
-  scope.get('/files/_changes', async (req, reply) => {
+  scope.get('/files/_changes', { schema: S.changes }, async (req, reply) => {
     const c = await wholeFiles(deps, req);
     const q = (req.query ?? {}) as Q;
     for (const [k, v] of Object.entries(q)) {
@@ -221,7 +222,7 @@ export function registerViewsRoutes(scope: FastifyInstance, deps: FilesDeps): vo
       if (Array.isArray(v)) throw new BadRequest(`the parameter ${k} is given ${v.length} times: give it once`, 'query_parse_error');
     }
     if (q.feed !== undefined && q.feed !== 'normal') throw new BadRequest('only feed=normal is supported on /files/_changes', 'query_parse_error');
-    const opts = changesOptions({ since: q.since, limit: q.limit, include_docs: q.include_docs }, undefined);
+    const opts = changesOptions({ since: q.since === undefined ? undefined : String(q.since), limit: q.limit === undefined ? undefined : String(int(q.limit, 'limit')), include_docs: bool(q.include_docs) }, undefined);
     if (opts.limit !== undefined) opts.limit = Math.min(opts.limit, CHANGES_MAX);
     const includePath = flag(q.include_file_path);
     const skipDeleted = flag(q.skip_deleted);
@@ -261,7 +262,7 @@ export function registerViewsRoutes(scope: FastifyInstance, deps: FilesDeps): vo
   });
 
   // cozy-stack's admin fsck format: one JSON object per line, one line per problem (none: an empty body)
-  scope.get('/files/fsck', async (req, reply) => {
+  scope.get('/files/fsck', { schema: S.fsck }, async (req, reply) => {
     const c = await wholeFiles(deps, req);
     const log = await fsck(vfs.fs, c.instance);
     // an orphan blob is shown by its size only: blob keys stay inside the server
