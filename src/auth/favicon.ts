@@ -1,7 +1,7 @@
 /**
  * GET /favicon.ico on the instance hosts: a flame on the pages' blue, drawn once as SVG and served
  * as an ICO holding 16, 32 and 48 pixel PNGs (the format every browser asks /favicon.ico for).
- * The pages link it with ICON_LINK (login-page.ts). Built on the first request (sharp), then kept in memory.
+ * The pages link it with ICON_LINK (login-page.ts). Built on the first request (sharp, loaded then: not at start-up), then kept in memory.
  */
 import type { FastifyInstance } from 'fastify';
 import { loadSharp } from '../common/lazy-libs.js';

@@ -186,6 +186,31 @@ describe('streamToFd', () => {
     expect((process.memoryUsage().rss - before) / 1e6).toBeLessThan(150);
   });
 
+  it('hashes the batches of a shared pool in place: nothing is moved, the same buffer comes back', async () => {
+    const h = hasher.open();
+    const buf = Buffer.from(new SharedArrayBuffer(4096)).fill(9);
+    const back = await new Promise<Buffer | null>((resolve, reject) => {
+      h.update(buf, 300, (err, b) => (err ? reject(err) : resolve(b)));
+      expect(buf.length).toBe(4096); // not moved: still whole here while the thread reads it
+    });
+    expect(back).toBe(buf);
+    expect(await h.digest()).toBe(md5(Buffer.alloc(300, 9)));
+  });
+
+  it('a shared pool writes through shared buffers, keeps them once idle, and lets go of the extra ones', async () => {
+    const pool = new BufferPool(4096, 3, 20, true);
+    const { whole, chunks } = cut(70_000, [1000, 5000, 333]);
+    const out = await sink(chunks, pool);
+    expect(out.file.equals(whole)).toBe(true);
+    expect(out.md5).toBe(md5(whole));
+    await new Promise((r) => setTimeout(r, 60));
+    expect(pool.kept).toBeGreaterThan(0); // shared ones are kept past the idle delay (at most maxInFlight 2 + the one being filled)
+    const taken = [pool.take(), pool.take(), pool.take(), pool.take()];
+    expect(taken.map((b) => b.buffer instanceof SharedArrayBuffer)).toEqual([true, true, true, false]);
+    for (const b of taken) pool.give(b);
+    expect(pool.kept).toBe(3); // the ordinary extra one was let go
+  });
+
   it('the pool lets its buffers go once it has been idle', async () => {
     const pool = new BufferPool(4096, 4, 20);
     const { chunks } = cut(30_000, [4096]);

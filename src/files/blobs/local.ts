@@ -60,8 +60,8 @@ function checkSize(opts: WriteOptions, n: number): void {
 export class LocalBlobStore implements BlobStore {
   /** Folders known to exist (a mkdir per write is a syscall on the hot path); forgotten when a namespace is dropped. */
   private readonly made = new Set<string>();
-  /** Write buffers for large uploads (./buffer-pool.ts), enough for one upload's batches in flight. */
-  private readonly pool = new BufferPool(WRITE_BATCH, MAX_IN_FLIGHT + 1);
+  /** Write buffers for large uploads (./buffer-pool.ts), enough for one upload's batches in flight, shared with the MD5 thread and kept. */
+  private readonly pool = new BufferPool(WRITE_BATCH, MAX_IN_FLIGHT + 1, undefined, true);
   /** The MD5 of large uploads, started with the first one. */
   private readonly md5 = new Md5Thread();
   /** Read buffers of downloads piped into a response (./read-stream.ts), shared by the downloads of the moment. */

@@ -5,10 +5,12 @@
  * thread, which hashes it and hands it back, while libuv's pool writes the batches hashed before
  * (./file-sink.ts).
  *
- * A batch is moved, not copied: its ArrayBuffer is transferred to the thread and back. Not shared:
- * V8 does not count SharedArrayBuffers in the memory that triggers a collection, so each one a pool
- * let go would stay allocated until a collection came for other reasons (300 of 4 MiB made 1.3 GB
- * of RSS here); a moved ArrayBuffer is counted like any other.
+ * A batch is never copied. On a SharedArrayBuffer (the blob store's pool keeps a few for good,
+ * ./buffer-pool.ts) the thread reads it in place and only answers; the caller leaves it alone
+ * meanwhile. Otherwise its ArrayBuffer is moved (transferred) to the thread and back: V8 does not count
+ * SharedArrayBuffers in the memory that triggers a collection, so each one a pool let go would stay
+ * allocated until a collection came for other reasons (300 of 4 MiB made 1.3 GB of RSS here), while a
+ * moved ArrayBuffer is counted like any other.
  *
  * One thread serves every upload of a store: its messages keep each upload's batches in order, and
  * a per-upload id keeps their hashes apart. It starts with the first large upload, does not keep the
@@ -22,8 +24,10 @@ import { Worker } from 'node:worker_threads';
 /** The hash of one stream's batches, in the order given. */
 export interface BatchHash {
   /**
-   * Hashes `buf`'s first `len` bytes. `buf` must own its ArrayBuffer (Buffer.allocUnsafeSlow), which
-   * goes to the thread: `buf` is empty until `done` gives it back (null if the thread died with it).
+   * Hashes `buf`'s first `len` bytes. `buf` must own its whole ArrayBuffer (Buffer.allocUnsafeSlow),
+   * which goes to the thread: `buf` is empty until `done` gives it back (null if the thread died with
+   * it); or its whole SharedArrayBuffer, read in place: `done` gives back `buf` itself, which must not
+   * change meanwhile.
    */
   update(buf: Buffer, len: number, done: (err: Error | null, buf: Buffer | null) => void): void;
   /** The MD5 of all the batches, base64; ends this hash. */
@@ -46,7 +50,8 @@ parentPort.on('message', (m) => {
       let h = hashes.get(m.id);
       if (!h) hashes.set(m.id, (h = createHash('md5')));
       h.update(new Uint8Array(m.buf, 0, m.len));
-      parentPort.postMessage({ seq: m.seq, buf: m.buf }, [m.buf]);
+      if (m.buf instanceof SharedArrayBuffer) parentPort.postMessage({ seq: m.seq });
+      else parentPort.postMessage({ seq: m.seq, buf: m.buf }, [m.buf]);
     } else if (m.op === 'digest') {
       const h = hashes.get(m.id) || createHash('md5');
       hashes.delete(m.id);
@@ -56,13 +61,13 @@ parentPort.on('message', (m) => {
     }
   } catch (err) {
     hashes.delete(m.id);
-    if (m.seq !== undefined) parentPort.postMessage({ seq: m.seq, buf: m.buf, error: String(err && err.message || err) }, m.buf ? [m.buf] : []);
+    if (m.seq !== undefined) parentPort.postMessage({ seq: m.seq, buf: m.buf, error: String(err && err.message || err) }, m.buf instanceof ArrayBuffer ? [m.buf] : []);
   }
 });
 `;
 
 type Reply = (err: Error | null, out: { digest?: string; buf?: ArrayBuffer }) => void;
-type Message = { op: 'update'; id: number; buf: ArrayBuffer; len: number } | { op: 'digest' | 'drop'; id: number };
+type Message = { op: 'update'; id: number; buf: ArrayBuffer | SharedArrayBuffer; len: number } | { op: 'digest' | 'drop'; id: number };
 
 export class Md5Thread implements BatchHasher {
   private worker: Worker | null = null;
@@ -77,8 +82,13 @@ export class Md5Thread implements BatchHasher {
     return {
       update: (buf, len, done) => {
         const ab = buf.buffer;
-        if (!(ab instanceof ArrayBuffer) || buf.byteOffset !== 0 || ab.byteLength !== buf.length || len > buf.length) {
-          process.nextTick(done, new TypeError('a batch to hash must own its whole ArrayBuffer (Buffer.allocUnsafeSlow)'), buf);
+        if (buf.byteOffset !== 0 || ab.byteLength !== buf.length || len > buf.length) {
+          process.nextTick(done, new TypeError('a batch to hash must own its whole ArrayBuffer (Buffer.allocUnsafeSlow) or SharedArrayBuffer'), buf);
+          return;
+        }
+        if (ab instanceof SharedArrayBuffer) {
+          // read in place: the memory never leaves this thread, so `buf` is the caller's again whatever happened
+          this.call(worker, { op: 'update', id, buf: ab, len }, (err) => done(err, buf));
           return;
         }
         this.call(worker, { op: 'update', id, buf: ab, len }, (err, out) => done(err, out.buf ? Buffer.from(out.buf) : null));
@@ -109,7 +119,7 @@ export class Md5Thread implements BatchHasher {
     const seq = ++this.seq;
     this.calls.set(seq, reply);
     if (this.calls.size === 1) worker.ref();
-    worker.postMessage({ ...msg, seq }, msg.op === 'update' ? [msg.buf] : []);
+    worker.postMessage({ ...msg, seq }, msg.op === 'update' && msg.buf instanceof ArrayBuffer ? [msg.buf] : []);
   }
 
   private spawn(): Worker {
