@@ -6,7 +6,6 @@
  */
 import { pbkdf2 } from 'node:crypto';
 import { promisify } from 'node:util';
-import { BadRequest } from '../common/errors.js';
 
 const pbkdf2Async = promisify(pbkdf2);
 
@@ -33,9 +32,3 @@ export function isDerivedPassphrase(value: unknown): value is string {
 
 /** The shortest passphrase an owner may choose: the passphrase page refuses shorter ones in the browser (the server only ever sees them derived). */
 export const MIN_PASSPHRASE_CHARS = 8;
-
-/** The strength rule of the passphrase page, for the clear passphrases the CLI and the admin API receive. */
-export function checkPassphraseStrength(v: unknown): string {
-  if (typeof v === 'string' && [...v].length >= MIN_PASSPHRASE_CHARS && v.length <= 1024) return v;
-  throw new BadRequest(`"passphrase" must have at least ${MIN_PASSPHRASE_CHARS} characters (and at most 1024)`);
-}

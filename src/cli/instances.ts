@@ -2,9 +2,8 @@
 import { createInterface } from 'node:readline/promises';
 import { Argument, InvalidArgumentError, type Command } from 'commander';
 import { AdminClient, withAdminOptions, type AdminOptions } from './client.js';
-import { checkPassphraseStrength } from '../auth/passphrase.js';
 import { parseScope } from '../permissions/rules.js';
-import { checkEmail, checkLocale, checkPublicName, checkTz } from '../settings/validate.js';
+import { checkEmail, checkLocale, checkPassphraseStrength, checkPublicName, checkTz } from './fields.js';
 import { CliError, checkedBy, err, formatBytes, out, parseBytes, parseDomain, printJson, table } from './io.js';
 
 type Env = Record<string, string | undefined>;

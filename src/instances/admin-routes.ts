@@ -34,8 +34,8 @@ export interface AdminDeps {
   fsck?(instance: Instance, clean: boolean): Promise<unknown[]>;
 }
 
+/** The page size of GET /instances without page[limit]. */
 const PAGE_DEFAULT = 100;
-const PAGE_MAX = 1000;
 
 type Editable = { passphrase?: string; email?: string | null; locale?: string; public_name?: string | null; tz?: string | null; disk_quota?: number | null; domain_aliases?: string[] };
 type TokenBody = { domain: string; audience: 'cli' | 'app' | 'konnector' | 'konn'; subject?: string; scope?: string };
@@ -103,11 +103,9 @@ export async function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps)
 
   app.addHook('onRequest', async (req) => authenticate(deps.config, req));
 
-  // a page at a time, by domain (JSON-API's page[limit], page[cursor]: the last domain of the previous page)
-  app.get<{ Querystring: Record<string, string | undefined> }>('/instances', { schema: S.list }, async (req, reply) => {
-    const rawLimit = req.query['page[limit]'] ?? String(PAGE_DEFAULT);
-    const limit = /^\d{1,4}$/.test(rawLimit) ? Number(rawLimit) : NaN;
-    if (!(limit >= 1 && limit <= PAGE_MAX)) throw new BadRequest(`page[limit] must be a whole number from 1 to ${PAGE_MAX}`);
+  // a page at a time, by domain (JSON-API's page[limit], page[cursor]: the last domain of the previous page; the schema checked them)
+  app.get<{ Querystring: { 'page[limit]'?: number; 'page[cursor]'?: string } }>('/instances', { schema: S.list }, async (req, reply) => {
+    const limit = req.query['page[limit]'] ?? PAGE_DEFAULT;
     const cursor = req.query['page[cursor]'];
     const page = await registry.page({ limit: limit + 1, ...(cursor ? { after: normalizeHost(cursor) } : {}) });
     const data = page.slice(0, limit).map(instanceResource);

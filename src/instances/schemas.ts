@@ -10,14 +10,17 @@ import { STATUS_SCHEMAS } from '../status/routes.js';
 import { FIELD_SCHEMAS } from '../settings/validate.js';
 
 const tags = ['instances'];
-// the value is checked by instances/domain.ts's validateDomain, as everywhere a domain is given (a host name, localhost, an IP address)
+// a host name, localhost or an IP address (IPv6 in brackets), with an optional port: instances/domain.ts validateDomain checks it
 const domainField = (description: string): JsonSchema => ({ type: 'string', maxLength: 259, description, example: 'alice.example.org' });
 
+/** The strength rule of the passphrase page, for the clear passphrases the admin API (and the CLI) receive. */
+export const PASSPHRASE: JsonSchema = {
+  type: 'string', minLength: MIN_PASSPHRASE_CHARS, maxLength: 1024, description: 'The owner\'s passphrase in clear (hashed at once); without it, the answer has a registration link',
+  errorMessage: `"passphrase" must have at least ${MIN_PASSPHRASE_CHARS} characters (and at most 1024)`,
+};
+
 const editable: Record<string, JsonSchema> = {
-  passphrase: {
-    type: 'string', minLength: MIN_PASSPHRASE_CHARS, maxLength: 1024, description: 'The owner\'s passphrase in clear (hashed at once); without it, the answer has a registration link',
-    errorMessage: `"passphrase" must have at least ${MIN_PASSPHRASE_CHARS} characters (and at most 1024)`,
-  },
+  passphrase: PASSPHRASE,
   email: FIELD_SCHEMAS.email,
   locale: FIELD_SCHEMAS.locale,
   public_name: FIELD_SCHEMAS.public_name,
@@ -25,7 +28,7 @@ const editable: Record<string, JsonSchema> = {
   disk_quota: { type: ['integer', 'null'], minimum: 0, description: 'Bytes (null: no quota)' },
   domain_aliases: {
     type: 'array', maxItems: 100, description: 'Other host names of the instance',
-    items: { type: 'string', maxLength: 259 },
+    items: domainField('A host name, localhost or an IP address, with an optional port'),
   },
 };
 
@@ -49,13 +52,15 @@ const answer = (description: string, data: JsonSchema, extra: JsonSchema = {}): 
 });
 const byDomain = params({ domain: 'The instance\'s domain, e.g. alice.example.org or hearth.localhost:8080 (URL-encoded or not)' });
 
+const PAGE_MAX = 1000;
 export const list: RouteSchema = {
   summary: 'The instances, a page at a time by domain (JSON-API)', tags,
-  querystring: query({ 'page[limit]': 'Page size, 1 to 1000 (default 100)', 'page[cursor]': 'The last domain of the previous page (links.next has it)' }),
+  querystring: query({
+    'page[limit]': { type: 'integer', minimum: 1, maximum: PAGE_MAX, description: `Page size (default 100, at most ${PAGE_MAX})`, errorMessage: `page[limit] must be a whole number from 1 to ${PAGE_MAX}` },
+    'page[cursor]': 'links.next of the previous page gives it: the last domain of that page',
+  }),
   response: {
-    200: answer('A page of instances; meta.count counts them all', { type: 'array', items: instance }, {
-      meta: { type: 'object', properties: { count: { type: 'integer' } } }, links: { type: 'object', properties: { next: { type: 'string' } } },
-    }),
+    200: answer('A page of instances; meta.count counts them all', { type: 'array', items: instance }, { meta: { type: 'object', properties: { count: { type: 'integer' } } }, links: openObject('next: the next page, if any') }),
   },
 };
 export const count: RouteSchema = {

@@ -88,7 +88,8 @@ function nodesAlong(root: JsonSchema, schemaPath: string): JsonSchema[] {
   const nodes: JsonSchema[] = [root];
   let node: unknown = root;
   for (const seg of schemaPath.replace(/^#\/?/, '').split('/').filter(Boolean)) {
-    node = (node as Record<string, unknown> | undefined)?.[seg.replace(/~1/g, '/').replace(/~0/g, '~')];
+    // Ajv writes a property's name URI-encoded in the path (page[limit] → page%5Blimit%5D)
+    node = (node as Record<string, unknown> | undefined)?.[decodeURIComponent(seg).replace(/~1/g, '/').replace(/~0/g, '~')];
     if (node && typeof node === 'object' && !Array.isArray(node)) nodes.push(node as JsonSchema);
   }
   return nodes;
@@ -171,4 +172,17 @@ export function installSchemaCompilers(app: FastifyInstance, options: SchemaOpti
     if (!options.serializeResponses || s['x-serialize'] === false || isBinary(s)) return (data: unknown) => JSON.stringify(data);
     return lazy(() => fastJson(s as unknown as Parameters<typeof fastJson>[0]), pending);
   });
+}
+
+let fields: Ajv | null = null;
+
+/**
+ * One value checked against a field's schema by the same compiler and sentences as the routes' bodies, for the
+ * checks made outside a route (the CLI's options): the value, or a BadRequest with the field's errorMessage.
+ */
+export function checkField<T>(schema: JsonSchema, value: unknown): T {
+  fields ??= makeAjv({ coerceTypes: false });
+  const validate = fields.compile(schema); // Ajv keeps what it compiled, by schema
+  if (validate(value)) return value as T;
+  throw validationError(schema, 'body', validate.errors ?? []);
 }

@@ -2,9 +2,7 @@
  * The fields of the instance settings (`PUT /settings/instance`; the admin API's instances): their
  * schemas, the one definition of what each accepts and of the sentence a bad value gets (the routes
  * declare them, server/validation.ts checks them), and the normalisations applied once they passed.
- * The check* functions apply the same patterns and sentences to the CLI's arguments, before they are sent.
  */
-import { BadRequest } from '../common/errors.js';
 import type { JsonSchema } from '../common/schemas.js';
 
 /** The locales cozy apps are translated into (Hearth's own pages speak en and fr, others fall back to en). */
@@ -54,38 +52,3 @@ export function canonicalTz(v: string | null): string | null {
 }
 export const emptyIsNull = (v: string | null): string | null => (v === '' ? null : v);
 export const trimmedName = (v: string | null): string | null => (v === null || v.trim() === '' ? null : v.trim());
-
-// ---- the same rules for the CLI's arguments (checked before they are sent) ---------------------------
-
-const test = (schema: { pattern: string }, v: unknown) => typeof v === 'string' && new RegExp(schema.pattern, 'u').test(v);
-
-export function checkLocale(v: unknown): string {
-  if (test(FIELD_SCHEMAS.locale, v)) return normalizeLocale(v as string);
-  throw new BadRequest(FIELD_SCHEMAS.locale.errorMessage);
-}
-
-export function checkEmail(v: unknown): string | null {
-  if (v === null || v === '') return null;
-  if ((v as string).length <= 254 && test(FIELD_SCHEMAS.email, v)) return v as string;
-  throw new BadRequest(FIELD_SCHEMAS.email.errorMessage);
-}
-
-export function checkTz(v: unknown): string | null {
-  if (v === null || v === '') return null;
-  if (typeof v === 'string' && v.length <= 64 && /^[A-Za-z][A-Za-z0-9_+\-/]*$/.test(v)) {
-    const canonical = canonicalTz(v);
-    try {
-      new Intl.DateTimeFormat('en', { timeZone: canonical ?? v }); // throws RangeError for what is not a zone (offsets such as +02:00 included)
-      return canonical;
-    } catch {
-      /* not a zone */
-    }
-  }
-  throw new BadRequest(FIELD_SCHEMAS.tz.errorMessage);
-}
-
-export function checkPublicName(v: unknown): string | null {
-  if (v === null) return null;
-  if (typeof v === 'string' && v.trim().length <= 200 && test(FIELD_SCHEMAS.public_name, v)) return trimmedName(v);
-  throw new BadRequest(FIELD_SCHEMAS.public_name.errorMessage);
-}
