@@ -6,7 +6,8 @@
  *     for each phase the server reports its longest event-loop stall, peak RSS and peak descriptors;
  *   - start-up: `hearth serve` (compiled, as bin/hearth.js runs it) from process start to its first 200 on
  *     /status, with 0 and with the farm's instances, then its idle RSS; pouchdb-server's start-up beside it.
- * Writes bench/RESULTS-farm.md. Knobs: BENCH_QUICK=1 (1,000 instances, no results file), BENCH_FARM_INSTANCES.
+ * Writes bench/RESULTS-farm.md. Knobs: BENCH_QUICK=1 (1,000 instances, no results file), BENCH_FARM_INSTANCES,
+ * BENCH_PROFILE=1 (the farm server runs with --cpu-prof into bench/profiles/; then bench/profile-top.ts).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -22,6 +23,7 @@ const N = Number(process.env.BENCH_FARM_INSTANCES ?? (QUICK ? 1000 : 10_000));
 const NOFILE = 1024;
 const CONCURRENCY = 16;
 const STARTS = 3;
+const PROFILE = process.env.BENCH_PROFILE === '1';
 
 interface Measures { seconds: number; maxStallMs: number; p99StallMs: number; peakRssMB: number; rssMB: number; peakFds: number; fds: number; openStores: number }
 interface Farm { proc: ChildProcess; port: number; dir: string; call(cmd: string, extra?: object): Promise<{ result: unknown; measures: Measures }> }
@@ -29,7 +31,8 @@ interface Farm { proc: ChildProcess; port: number; dir: string; call(cmd: string
 async function startFarm(): Promise<Farm> {
   const out = buildServers();
   const dir = tempDir('bench-farm-');
-  const proc = spawn('prlimit', [`--nofile=${NOFILE}`, process.execPath, join(out, 'bench', 'farm-server.js'), dir], {
+  const proc = spawn('prlimit', [`--nofile=${NOFILE}`, process.execPath,
+    ...(PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${join(BENCH_DIR, 'profiles')}`] : []), join(out, 'bench', 'farm-server.js'), dir], {
     stdio: ['ignore', 'pipe', 'inherit', 'ipc'], env: { ...process.env, NODE_ENV: 'production' },
   });
   children.add(proc);
@@ -259,7 +262,7 @@ async function main(): Promise<void> {
     'also holds the time the process waited for a core.',
     '',
   ].join('\n');
-  if (!QUICK) {
+  if (!QUICK && !PROFILE) {
     writeFileSync(join(BENCH_DIR, 'RESULTS-farm.md'), md);
     process.stdout.write(`wrote ${join(BENCH_DIR, 'RESULTS-farm.md')}\n`);
   } else process.stdout.write(md);
