@@ -1,10 +1,10 @@
 /**
  * GET /favicon.ico on the instance hosts: a flame on the pages' blue, drawn once as SVG and served
  * as an ICO holding 16, 32 and 48 pixel PNGs (the format every browser asks /favicon.ico for).
- * The pages link it with ICON_LINK (login-page.ts). Built on the first request (sharp), then kept in memory.
+ * The pages link it with ICON_LINK (login-page.ts). Built on the first request (sharp, loaded then: lazy-libs.ts), then kept in memory.
  */
 import type { FastifyInstance } from 'fastify';
-import sharp from 'sharp';
+import { loadSharp } from '../common/lazy-libs.js';
 
 const SVG = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 64 64"><rect width="64" height="64" rx="14" fill="#1d4ed8"/>
 <path d="M32 8c4 10 16 18 16 32a16 16 0 0 1-32 0c0-8 4-13 8-17 0 6 2 10 6 11-2-10 0-18 2-26z" fill="#f59e0b"/>
@@ -33,7 +33,10 @@ export function icoOf(images: Array<{ size: number; png: Buffer }>): Buffer {
 }
 
 let icon: Promise<Buffer> | null = null;
-const build = async () => icoOf(await Promise.all(SIZES.map(async (size) => ({ size, png: await sharp(Buffer.from(SVG)).resize(size, size).png().toBuffer() }))));
+const build = async () => {
+  const sharp = await loadSharp();
+  return icoOf(await Promise.all(SIZES.map(async (size) => ({ size, png: await sharp(Buffer.from(SVG)).resize(size, size).png().toBuffer() }))));
+};
 
 export function registerFavicon(app: FastifyInstance): void {
   app.get('/favicon.ico', async (_req, reply) => {
