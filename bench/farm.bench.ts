@@ -6,7 +6,8 @@
  *     for each phase the server reports its longest event-loop stall, peak RSS and peak descriptors;
  *   - start-up: `hearth serve` (compiled, as bin/hearth.js runs it) from process start to its first 200 on
  *     /status, with 0 and with the farm's instances, then its idle RSS; pouchdb-server's start-up beside it.
- * Writes bench/RESULTS-farm.md. Knobs: BENCH_QUICK=1 (1,000 instances, no results file), BENCH_FARM_INSTANCES.
+ * Writes bench/RESULTS-farm.md. Knobs: BENCH_QUICK=1 (1,000 instances, no results file), BENCH_FARM_INSTANCES,
+ * BENCH_PROFILE=1 (the farm server runs with --cpu-prof into bench/profiles/; then bench/profile-top.ts).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -22,6 +23,7 @@ const N = Number(process.env.BENCH_FARM_INSTANCES ?? (QUICK ? 1000 : 10_000));
 const NOFILE = 1024;
 const CONCURRENCY = 16;
 const STARTS = 3;
+const PROFILE = process.env.BENCH_PROFILE === '1';
 
 interface Measures { seconds: number; maxStallMs: number; p99StallMs: number; peakRssMB: number; rssMB: number; peakFds: number; fds: number; openStores: number }
 interface Farm { proc: ChildProcess; port: number; dir: string; call(cmd: string, extra?: object): Promise<{ result: unknown; measures: Measures }> }
@@ -29,7 +31,8 @@ interface Farm { proc: ChildProcess; port: number; dir: string; call(cmd: string
 async function startFarm(): Promise<Farm> {
   const out = buildServers();
   const dir = tempDir('bench-farm-');
-  const proc = spawn('prlimit', [`--nofile=${NOFILE}`, process.execPath, join(out, 'bench', 'farm-server.js'), dir], {
+  const proc = spawn('prlimit', [`--nofile=${NOFILE}`, process.execPath,
+    ...(PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${join(BENCH_DIR, 'profiles')}`] : []), join(out, 'bench', 'farm-server.js'), dir], {
     stdio: ['ignore', 'pipe', 'inherit', 'ipc'], env: { ...process.env, NODE_ENV: 'production' },
   });
   children.add(proc);
@@ -239,13 +242,13 @@ async function main(): Promise<void> {
     'The housekeeping row is the worst case, run back to back: in service a round every 10 s queues at most 100 due jobs,',
     'and only the instances with a pending OAuth client or an old trash item are due (src/server/housekeeping.ts).',
     '',
-    'Where the stalls over 50 ms come from: the create phase is the registry\'s commits (registry.sqlite, synchronous=FULL,',
-    'fsynced on the event loop: two per instance); the housekeeping phase is the job broker\'s (jobs.sqlite, synchronous=FULL:',
-    'one fsync on the event loop per queued job and per state change of a run); on a disk shared with other processes one',
-    'fsync can take hundreds of ms. Housekeeping itself yields between jobs and writes its own rows in one commit per round.',
-    'Opening an instance database no longer fsyncs on the event loop, and closing one checkpoints on a worker thread',
-    '(src/data/sqlite/closer.ts); the touch phase\'s remaining stall was not traced further (CPU contention and GC are',
-    'candidates: the load average was high).',
+    'Where the stalls come from: the registry\'s and the job broker\'s commits no longer fsync on the event loop (synchronous=NORMAL,',
+    'their WAL fdatasynced in the thread pool before a write is acknowledged, as the instance databases do: src/data/sqlite/wal-sync.ts);',
+    'the pool opens at most 10 ms worth of instance databases per turn of the event loop (src/data/sqlite/factory.ts: 16 clients',
+    'touching 16 closed instances opened them all in one turn), and housekeeping writes its marks 1,000 per commit. What is left on',
+    'the event loop: SQLite\'s automatic checkpoints of registry.sqlite and jobs.sqlite (every 1,000 WAL pages, two fsyncs each) and',
+    'garbage collection; and a stall measured by monitorEventLoopDelay includes the time the process waited for a core, which on',
+    'this shared machine varies from run to run with the load average (above).',
     '',
     '## Start-up (median of ' + STARTS + ' starts each)',
     '',
@@ -259,7 +262,7 @@ async function main(): Promise<void> {
     'also holds the time the process waited for a core.',
     '',
   ].join('\n');
-  if (!QUICK) {
+  if (!QUICK && !PROFILE) {
     writeFileSync(join(BENCH_DIR, 'RESULTS-farm.md'), md);
     process.stdout.write(`wrote ${join(BENCH_DIR, 'RESULTS-farm.md')}\n`);
   } else process.stdout.write(md);

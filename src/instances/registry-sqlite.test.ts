@@ -76,3 +76,20 @@ describe('passphrase storage', () => {
     await migrated.close();
   });
 });
+
+describe('registry commits', () => {
+  it('are acknowledged only after their WAL is fsynced off the event loop (synchronous = NORMAL: no fsync inside COMMIT)', async () => {
+    const own = new SqliteInstanceRegistry(join(dir, 'durable.sqlite'), { kdfIterations: 1000 });
+    const priv = own as unknown as { db: { pragma(p: string, o: { simple: true }): unknown }; wal: { syncs: number; fd: number | null } };
+    expect(priv.db.pragma('synchronous', { simple: true })).toBe(1); // NORMAL
+    const before = priv.wal.syncs;
+    await own.create({ domain: 'durable.example.org', passphrase: 'pw' });
+    expect(priv.wal.syncs).toBeGreaterThan(before);
+    // a WAL that cannot be fsynced: the commit is not acknowledged (503), and no later write is
+    priv.wal.fd = 1_000_000;
+    await expect(own.create({ domain: 'lost.example.org', passphrase: 'pw' })).rejects.toMatchObject({ status: 503 });
+    priv.wal.fd = null;
+    await expect(own.modify('durable.example.org', { locale: 'fr' })).rejects.toMatchObject({ status: 503 });
+    await own.close();
+  });
+});

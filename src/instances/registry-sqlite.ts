@@ -10,6 +10,8 @@ import { DEFAULT_KDF_ITERATIONS, derivePassphrase } from '../auth/passphrase.js'
 import { BadRequest, Conflict, NotFound } from '../common/errors.js';
 import { normalizeHost, validateDomain } from './domain.js';
 import { SETTINGS_COLUMNS, SettingsTable } from './registry-settings.js';
+import { closeDurableWal, durableWal } from '../data/sqlite/wal-sync.js';
+import type { WalSync } from '../data/sqlite/wal-sync.js';
 import type {
   AuthMode, Instance, InstancePatch, InstanceRegistry, InstanceSecrets, InstanceSettings, InstanceSettingsPatch, InstanceSettingsStore,
   NewInstance, PassphraseTokenKind, PassphraseTokenState, PassphraseTokenStore, TwoFactorState, TwoFactorStore,
@@ -39,13 +41,15 @@ export class SqliteInstanceRegistry implements InstanceRegistry, TwoFactorStore,
 
   private readonly kdfIterations: number;
   private readonly settingsTable: SettingsTable;
+  /** Every write is acknowledged once its WAL is fsynced, in the thread pool, never on the event loop (wal-sync.ts). */
+  private readonly wal: WalSync;
 
   /** `kdfIterations`: for new passphrases (tests use fewer than the production default). */
   constructor(file: string, opts: { kdfIterations?: number } = {}) {
     this.kdfIterations = opts.kdfIterations ?? DEFAULT_KDF_ITERATIONS;
     this.db = new Database(file);
     this.db.pragma('journal_mode = WAL');
-    this.db.pragma('synchronous = FULL');
+    this.wal = durableWal(this.db);
     this.db.pragma('foreign_keys = ON');
     this.db.exec(`
       CREATE TABLE IF NOT EXISTS instances (
@@ -140,6 +144,7 @@ export class SqliteInstanceRegistry implements InstanceRegistry, TwoFactorStore,
       for (const alias of aliases) addAlias.run(alias, id);
     })();
     this.hostCache.clear();
+    await this.wal.sync();
     const created = (await this.get(domain)) as Instance;
     if (passphraseHash !== null) return created;
     return { ...created, registerToken: await this.issuePassphraseToken(created, 'register', null) };
@@ -210,6 +215,7 @@ export class SqliteInstanceRegistry implements InstanceRegistry, TwoFactorStore,
       }
     })();
     this.hostCache.clear();
+    await this.wal.sync();
     return (await this.get(current.domain)) as Instance;
   }
 
@@ -219,6 +225,7 @@ export class SqliteInstanceRegistry implements InstanceRegistry, TwoFactorStore,
     this.db.prepare('DELETE FROM instances WHERE id = ?').run(current.id);
     this.secretCache.delete(current.id);
     this.hostCache.clear();
+    await this.wal.sync();
   }
 
   /**
@@ -235,6 +242,7 @@ export class SqliteInstanceRegistry implements InstanceRegistry, TwoFactorStore,
     })();
     this.secretCache.delete(current.id);
     this.hostCache.clear();
+    await this.wal.sync();
     return current;
   }
 
@@ -247,6 +255,7 @@ export class SqliteInstanceRegistry implements InstanceRegistry, TwoFactorStore,
   async endDestroy(id: string): Promise<void> {
     this.db.prepare('DELETE FROM destroying WHERE id = ?').run(id);
     this.hostCache.clear();
+    await this.wal.sync();
   }
 
   async secrets(instance: Instance): Promise<InstanceSecrets> {
@@ -274,6 +283,7 @@ export class SqliteInstanceRegistry implements InstanceRegistry, TwoFactorStore,
       .run(h, iterations, new Date().toISOString(), instance.id);
     if (r.changes === 0) throw new NotFound(`no instance for ${instance.domain}`);
     this.hostCache.clear();
+    await this.wal.sync();
     return (await this.get(instance.domain)) as Instance;
   }
 
@@ -294,12 +304,14 @@ export class SqliteInstanceRegistry implements InstanceRegistry, TwoFactorStore,
       .prepare(`UPDATE instances SET auth_mode = ?, totp_secret = ?, totp_last_step = ?, recovery_hashes = ?, two_factor_mail_last_step = ?,
         updated_at = ? WHERE id = ?`)
       .run(next.authMode, next.totpSecret, next.totpLastStep, JSON.stringify(next.recoveryHashes), next.mailLastStep, new Date().toISOString(), instance.id);
+    await this.wal.sync();
     return next;
   }
 
   async useStep(instance: Instance, kind: 'totp' | 'mail', step: number): Promise<boolean> {
     const col = kind === 'totp' ? 'totp_last_step' : 'two_factor_mail_last_step';
     const r = this.db.prepare(`UPDATE instances SET ${col} = ? WHERE id = ? AND (${col} IS NULL OR ${col} < ?)`).run(step, instance.id, step);
+    await this.wal.sync();
     return r.changes === 1;
   }
 
@@ -307,6 +319,7 @@ export class SqliteInstanceRegistry implements InstanceRegistry, TwoFactorStore,
     const r = this.db
       .prepare('UPDATE instances SET recovery_hashes = ? WHERE id = ? AND recovery_hashes = ?')
       .run(JSON.stringify(next), instance.id, JSON.stringify(expected));
+    await this.wal.sync();
     return r.changes === 1;
   }
 
@@ -316,6 +329,7 @@ export class SqliteInstanceRegistry implements InstanceRegistry, TwoFactorStore,
       ? this.db.prepare('UPDATE instances SET register_token_hash = ? WHERE id = ?').run(tokenHash(token), instance.id)
       : this.db.prepare('UPDATE instances SET reset_token_hash = ?, reset_token_expires_at = ? WHERE id = ?').run(tokenHash(token), expiresAt, instance.id);
     if (r.changes === 0) throw new NotFound(`no instance for ${instance.domain}`);
+    await this.wal.sync();
     return token;
   }
 
@@ -334,6 +348,7 @@ export class SqliteInstanceRegistry implements InstanceRegistry, TwoFactorStore,
       : this.db
         .prepare('UPDATE instances SET reset_token_hash = NULL, reset_token_expires_at = NULL WHERE id = ? AND reset_token_hash = ? AND (reset_token_expires_at IS NULL OR reset_token_expires_at > ?)')
         .run(instance.id, tokenHash(token), now);
+    await this.wal.sync();
     return r.changes === 1;
   }
 
@@ -352,11 +367,14 @@ export class SqliteInstanceRegistry implements InstanceRegistry, TwoFactorStore,
   async updateSettings(instance: Instance, rev: string, patch: InstanceSettingsPatch): Promise<{ instance: Instance; settings: InstanceSettings }> {
     this.settingsTable.update(instance.id, rev, patch);
     this.hostCache.clear();
-    return this.settingsNow(instance);
+    const after = this.settingsNow(instance); // read in the same step as the update (no other write between them)
+    await this.wal.sync();
+    return after;
   }
 
   async setTheme(instance: Instance, theme: string | null): Promise<void> {
     this.settingsTable.setTheme(instance.id, theme);
+    await this.wal.sync();
   }
 
   async ping(): Promise<number> {
@@ -366,6 +384,6 @@ export class SqliteInstanceRegistry implements InstanceRegistry, TwoFactorStore,
   }
 
   async close(): Promise<void> {
-    if (this.db.open) this.db.close();
+    await closeDurableWal(this.db);
   }
 }

@@ -1,6 +1,7 @@
 /**
  * The embedded broker: jobs and triggers of every instance in `<dataDir>/jobs.sqlite`. WAL with
- * synchronous=FULL, so a job is durable once `push` resolves and a finished job stays finished
+ * synchronous=NORMAL and every write acknowledged once the WAL is fsynced in the thread pool, never on the event
+ * loop (data/sqlite/wal-sync.ts): a job is durable once `push` resolves and a finished job stays finished
  * across `kill -9`. The file belongs to one `hearth` process, so at start-up every job marked
  * running is an orphan of the previous process (`recover`).
  *
@@ -11,6 +12,7 @@
 import Database from 'better-sqlite3';
 import { randomUUID } from 'node:crypto';
 import { NotFound } from '../common/errors.js';
+import { closeDurableWal, durableWal, type WalSync } from '../data/sqlite/wal-sync.js';
 import type { Broker, JobQuery, NewJob, TriggerQuery, TriggerStore } from './broker.js';
 import type { JobDoc, JobState, TriggerDoc, TriggerState } from './types.js';
 
@@ -51,7 +53,7 @@ function rowToJob(row: JobRow): JobDoc {
 export function openJobsDb(file: string): Database.Database {
   const db = new Database(file);
   db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = FULL');
+  durableWal(db);
   db.pragma('busy_timeout = 5000');
   db.exec(SCHEMA);
   for (const table of ['jobs', 'triggers']) {
@@ -87,10 +89,18 @@ async function instanceId(idOf: InstanceIdOf, domain: string): Promise<string> {
   return id;
 }
 
+/** `value`, once the writes committed so far are on disk. */
+async function once<T>(wal: WalSync, value: T): Promise<T> {
+  await wal.sync();
+  return value;
+}
+
 export class SqliteBroker implements Broker {
   private readonly st;
+  private readonly wal: WalSync;
 
   constructor(private readonly db: Database.Database, private readonly idOf: InstanceIdOf) {
+    this.wal = durableWal(db);
     this.st = {
       insert: db.prepare(`INSERT INTO jobs (id, domain, instance_id, worker, state, trigger_id, priority, run_at, tries, max_exec, queued_at, doc)
         VALUES (@id, @domain, @instance_id, @worker, @state, @trigger_id, @priority, @run_at, 0, @max_exec, @queued_at, @doc)`),
@@ -121,11 +131,12 @@ export class SqliteBroker implements Broker {
       id: doc._id, domain: doc.domain, instance_id: instance, worker: doc.worker, state: doc.state, trigger_id: job.trigger_id ?? null,
       priority: job.priority ?? 0, run_at: job.runAt, max_exec: job.options.max_exec_count, queued_at: now, doc: JSON.stringify(doc),
     });
-    return { ...doc, tries: 0 };
+    return once(this.wal, { ...doc, tries: 0 });
   }
 
   async claim(worker: string, now: number): Promise<JobDoc | null> {
     const row = this.st.claim.get(iso(now), worker, now) as JobRow | undefined;
+    // not waited for: a claim lost in a crash leaves the job queued, which is what recover() makes of a running one
     return row ? rowToJob(row) : null;
   }
 
@@ -141,19 +152,23 @@ export class SqliteBroker implements Broker {
     return doc;
   }
 
+  private stored(row: JobRow, doc: JobDoc, runAt: number): Promise<JobDoc> {
+    return once(this.wal, this.store(row, doc, runAt));
+  }
+
   async complete(id: string, now: number): Promise<JobDoc> {
     const row = this.load(id);
     const doc = rowToJob(row);
     delete doc.error;
-    return this.store(row, { ...doc, state: 'done', finished_at: iso(now) }, now);
+    return this.stored(row, { ...doc, state: 'done', finished_at: iso(now) }, now);
   }
 
   async fail(id: string, error: string, retryAt: number | null, now: number, countTry = true): Promise<JobDoc> {
     const row = this.load(id);
     const doc = { ...rowToJob(row), error };
     if (!countTry) doc.tries = Math.max(0, row.tries - 1);
-    if (retryAt === null) return this.store(row, { ...doc, state: 'errored', finished_at: iso(now) }, now);
-    return this.store(row, { ...doc, state: 'queued' }, retryAt);
+    if (retryAt === null) return this.stored(row, { ...doc, state: 'errored', finished_at: iso(now) }, now);
+    return this.stored(row, { ...doc, state: 'queued' }, retryAt);
   }
 
   async get(domain: string, id: string): Promise<JobDoc | null> {
@@ -188,7 +203,7 @@ export class SqliteBroker implements Broker {
     const next: JobDoc = { ...doc, state, finished_at: iso(now) };
     if (state === 'errored') next.error = error ?? 'errored';
     else delete next.error;
-    return this.store(row, next, now);
+    return this.stored(row, next, now);
   }
 
   async nextDue(worker: string): Promise<number | null> {
@@ -196,7 +211,7 @@ export class SqliteBroker implements Broker {
   }
 
   async recover(now: number): Promise<JobDoc[]> {
-    return this.db.transaction(() =>
+    return once(this.wal, this.db.transaction(() =>
       (this.st.running.all() as JobRow[])
         .filter((row) => rowToJob(row).worker !== 'client')
         .map((row) => {
@@ -204,7 +219,7 @@ export class SqliteBroker implements Broker {
           if (row.tries < row.max_exec) return this.store(row, { ...doc, state: 'queued' }, now);
           return this.store(row, { ...doc, state: 'errored', finished_at: iso(now) }, now);
         }),
-    )();
+    )());
   }
 
   async pendingFor(triggerId: string): Promise<boolean> {
@@ -214,25 +229,31 @@ export class SqliteBroker implements Broker {
   async purge(domain: string, before: number, workers: string[] | null): Promise<number> {
     const byWorker = workers?.length ? ` AND worker IN (${workers.map(() => '?').join(',')})` : '';
     const sql = `DELETE FROM jobs WHERE instance_id = ? AND state IN ('done', 'errored') AND queued_at < ?${byWorker}`;
-    return this.db.prepare(sql).run(await this.idOf(domain), before, ...(workers ?? [])).changes;
+    return once(this.wal, this.db.prepare(sql).run(await this.idOf(domain), before, ...(workers ?? [])).changes);
   }
 
   async dropInstance(instanceId: string): Promise<void> {
     this.db.prepare('DELETE FROM jobs WHERE instance_id = ?').run(instanceId);
+    await this.wal.sync();
   }
 
   async close(): Promise<void> {
-    if (this.db.open) this.db.close();
+    await closeDurableWal(this.db);
   }
 }
 
 export class SqliteTriggerStore implements TriggerStore {
-  constructor(private readonly db: Database.Database, private readonly idOf: InstanceIdOf) {}
+  private readonly wal: WalSync;
+
+  constructor(private readonly db: Database.Database, private readonly idOf: InstanceIdOf) {
+    this.wal = durableWal(db);
+  }
 
   async put(doc: TriggerDoc, nextRunAt: number | null): Promise<void> {
     const instance = doc.instance_id ?? (await instanceId(this.idOf, doc.domain));
     this.db.prepare(`INSERT OR REPLACE INTO triggers (id, domain, instance_id, type, worker, next_run_at, doc) VALUES (?, ?, ?, ?, ?, ?, ?)`)
       .run(doc._id, doc.domain, instance, doc.type, doc.worker, nextRunAt, JSON.stringify({ ...doc, instance_id: instance }));
+    await this.wal.sync();
   }
 
   async get(domain: string, id: string): Promise<TriggerDoc | null> {
@@ -261,7 +282,7 @@ export class SqliteTriggerStore implements TriggerStore {
   }
 
   async delete(domain: string, id: string): Promise<boolean> {
-    return this.db.prepare('DELETE FROM triggers WHERE id = ? AND instance_id = ?').run(id, await this.idOf(domain)).changes > 0;
+    return once(this.wal, this.db.prepare('DELETE FROM triggers WHERE id = ? AND instance_id = ?').run(id, await this.idOf(domain)).changes > 0);
   }
 
   async due(now: number, limit: number): Promise<Array<{ doc: TriggerDoc; nextRunAt: number }>> {
@@ -271,6 +292,7 @@ export class SqliteTriggerStore implements TriggerStore {
 
   async setNextRun(id: string, nextRunAt: number | null): Promise<void> {
     this.db.prepare('UPDATE triggers SET next_run_at = ? WHERE id = ?').run(nextRunAt, id);
+    await this.wal.sync();
   }
 
   async nextDue(): Promise<number | null> {
@@ -289,13 +311,16 @@ export class SqliteTriggerStore implements TriggerStore {
       doc.current_state = change(doc.current_state ?? { status: '' });
       this.db.prepare('UPDATE triggers SET doc = ? WHERE id = ?').run(JSON.stringify(doc), id);
     })();
+    await this.wal.sync();
   }
 
   async remove(id: string): Promise<void> {
     this.db.prepare('DELETE FROM triggers WHERE id = ?').run(id);
+    await this.wal.sync();
   }
 
   async dropInstance(instanceId: string): Promise<void> {
     this.db.prepare('DELETE FROM triggers WHERE instance_id = ?').run(instanceId);
+    await this.wal.sync();
   }
 }

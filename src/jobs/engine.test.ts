@@ -19,7 +19,8 @@ describe('the job engine', () => {
     t.bus.subscribe(t.instance.domain, 'io.cozy.jobs.events', (e) => logs.push(e.doc));
     const job = await t.jobs.engine.push(t.instance.domain, { worker: 'echo', message: { n: 1 } });
     expect(job.state).toBe('queued');
-    await until(async () => (await stateOf(job._id)) === 'done');
+    // the event follows the acknowledged write, which may come a moment after a read sees the commit (wal-sync.ts)
+    await until(() => t!.events.some((e) => e.id === job._id && (e.doc as unknown as JobDoc).state === 'done'));
     expect(seen).toEqual([{ n: 1 }]);
     const done = (await get(job._id))!;
     expect(done.finished_at).toBeDefined();

@@ -53,6 +53,8 @@ export interface HousekeepingDeps {
   batch?: number;
 }
 
+const MARKS_PER_COMMIT = 1000;
+
 interface DueRow { instance_id: string; domain: string; worker: string }
 
 export class Housekeeping {
@@ -71,7 +73,7 @@ export class Housekeeping {
   constructor(private readonly deps: HousekeepingDeps) {
     this.now = deps.now ?? Date.now;
     const fresh = deps.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'housekeeping'").get() === undefined;
-    deps.db.transaction(() => { // one commit (jobs.sqlite fsyncs each)
+    deps.db.transaction(() => { // one commit
       deps.db.exec(SCHEMA);
       if (fresh) deps.db.prepare("INSERT INTO housekeeping_seed (after) VALUES ('')").run();
     })();
@@ -89,7 +91,8 @@ export class Housekeeping {
 
   /**
    * Records that `instance` will have work for `worker` at `dueAt` (rounded up to the hour). Marks are written
-   * together, in one commit after the current turn of the event loop (jobs.sqlite fsyncs each commit).
+   * together, in one commit after the current turn of the event loop, at most MARKS_PER_COMMIT a turn (20,000 in one
+   * commit held the event loop 100-130 ms: bench/farm.bench.ts).
    */
   mark(instance: Pick<Instance, 'id' | 'domain'>, worker: string, dueAt: number): void {
     const due = Math.ceil(dueAt / HOUR) * HOUR;
@@ -104,8 +107,9 @@ export class Housekeeping {
   private flush(): void {
     if (this.flushing) clearImmediate(this.flushing);
     this.flushing = null;
-    const marks = this.pending.splice(0);
+    const marks = this.pending.splice(0, MARKS_PER_COMMIT);
     if (marks.length) this.deps.db.transaction(() => marks.forEach((m) => this.st.mark.run(...m)))();
+    if (this.pending.length) this.flushing = setImmediate(() => this.flush());
   }
 
   /** Queues the jobs due by `now`, at most `limit`, one commit at a time; returns how many were queued. */
@@ -201,7 +205,9 @@ export class Housekeeping {
     if (this.timer) clearInterval(this.timer);
     this.hooks.forEach((unsubscribe) => unsubscribe());
     await this.running;
-    this.flush();
+    while (this.pending.length) this.flush();
+    if (this.flushing) clearImmediate(this.flushing);
+    this.flushing = null;
   }
 }
 

@@ -55,6 +55,17 @@ describe('housekeeping', () => {
     expect(await hk().run()).toBe(0);
   });
 
+  it('writes a burst of marks a thousand per turn of the event loop, not in one long commit', async () => {
+    const pending = () => (hk() as unknown as { pending: unknown[] }).pending.length;
+    for (let i = 0; i < 2500; i++) hk().mark({ id: `burst${i}`, domain: `burst${i}.example.net` }, 'clean-clients', Date.now() + HOUR);
+    expect(pending()).toBe(2500);
+    await new Promise((r) => setImmediate(r));
+    expect(pending()).toBe(1500);
+    await until(() => pending() === 0);
+    // the marked instances do not exist: each due row is dropped without a job
+    expect(await hk().run(Date.now() + 3 * HOUR, 5000)).toBe(0);
+  });
+
   it('purges the jobs finished more than 30 days ago, in batches', async () => {
     const job = await h.hearth.jobs.engine.push(h.domain, { worker: 'log', message: 'x' });
     await until(async () => (await h.hearth.jobs.engine.broker.get(h.domain, job._id))?.state === 'done');

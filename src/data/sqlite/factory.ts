@@ -13,6 +13,12 @@ export interface StorePoolOptions {
   maxOpenStores?: number;
   /** A database unused for this long is closed (default 5 minutes). */
   idleMs?: number;
+  /**
+   * Opening a database is synchronous SQLite work (a new one creates its tables): a few ms each, so the requests of 16
+   * clients to 16 closed instances, handled in one turn of the event loop, stalled it 80-90 ms (bench/farm.bench.ts).
+   * Once this many ms went to opening in one turn, the next open waits for the next turn (default 10).
+   */
+  openBudgetMs?: number;
 }
 
 interface Entry {
@@ -39,6 +45,10 @@ export class SqliteDocStoreFactory implements DocStoreFactory, StoreLender {
   /** Entries whose close is under way (they stay in `entries` until it is done). */
   private closingCount = 0;
   private closed = false;
+  private readonly openBudgetMs: number;
+  /** Time spent opening databases in this turn of the event loop (reset at its end). */
+  private openedMs = 0;
+  private turnEnd: Promise<void> | null = null;
 
   constructor(
     private readonly dataDir: string,
@@ -47,6 +57,7 @@ export class SqliteDocStoreFactory implements DocStoreFactory, StoreLender {
   ) {
     this.maxOpen = opts.maxOpenStores || storesFor(openFileLimit());
     this.idleMs = opts.idleMs ?? 300_000;
+    this.openBudgetMs = opts.openBudgetMs ?? 10;
     this.sweeper = setInterval(() => this.closeIdle(), Math.min(this.idleMs, 60_000));
     this.sweeper.unref();
   }
@@ -92,13 +103,14 @@ export class SqliteDocStoreFactory implements DocStoreFactory, StoreLender {
   /** Opens the database (after making room); if descriptors run out, closes every unused one and tries once more. */
   private openEntry(domain: string, storeId: string): Entry | Promise<unknown> {
     if (this.closed) throw new ServiceUnavailable('the server is shutting down');
+    if (this.turnEnd && this.openedMs >= this.openBudgetMs) return this.turnEnd; // then lease() tries again
     const inFlight = this.shrinkTo(this.maxOpen - 1);
     // closings still hold descriptors (and the closing thread's connection, closer.ts): at most a few at a time
     if (inFlight.length > 0 && this.closingCount > Math.ceil(this.maxOpen / 16)) {
       return Promise.race(inFlight); // then lease() tries again
     }
     try {
-      return this.add(domain, storeId);
+      return this.timed(() => this.add(domain, storeId));
     } catch (err) {
       if (!isOutOfDescriptors(err)) throw err;
       const closing = this.shrinkTo(0);
@@ -111,6 +123,21 @@ export class SqliteDocStoreFactory implements DocStoreFactory, StoreLender {
           throw isOutOfDescriptors(again) ? outOfDescriptors(this.entries.size) : again;
         }
       });
+    }
+  }
+
+  /** Runs an open, counting its time against this turn's budget. */
+  private timed<T>(open: () => T): T {
+    this.turnEnd ??= new Promise((resolve) => setImmediate(() => {
+      this.openedMs = 0;
+      this.turnEnd = null;
+      resolve();
+    }));
+    const start = performance.now();
+    try {
+      return open();
+    } finally {
+      this.openedMs += performance.now() - start;
     }
   }
 

@@ -35,6 +35,19 @@ describe('the pool of open instance databases', () => {
     await f.close();
   });
 
+  it('opens at most openBudgetMs worth of databases per turn of the event loop: many requests to closed instances do not stall it', async () => {
+    const f = new SqliteDocStoreFactory(tmp(), new InProcessBus(), { attachmentMaxBytes: 1e6, groupCommitMs: 0, maxOpenStores: 50, openBudgetMs: 0 });
+    const stores = ids(8).map((id) => f.open(`i${id}.example.net`, id));
+    const writes = stores.map((s, i) => s.put('io.cozy.t', { _id: 'doc', n: i }));
+    expect(f.openCount()).toBe(1); // the others wait for the next turns
+    await new Promise((r) => setImmediate(r));
+    expect(f.openCount()).toBe(2);
+    expect((await Promise.all(writes)).map((w) => w.id)).toEqual(stores.map(() => 'doc'));
+    expect(f.openCount()).toBe(8);
+    for (const [i, s] of stores.entries()) expect((await s.get('io.cozy.t', 'doc')).n).toBe(i);
+    await f.close();
+  });
+
   it('never closes a database while a call on it is under way (a write waiting for its commit)', async () => {
     const f = new SqliteDocStoreFactory(tmp(), new InProcessBus(), { attachmentMaxBytes: 1e6, groupCommitMs: 100, maxOpenStores: 2 });
     const [busy, ...others] = ids(8).map((id) => f.open(`i${id}.example.net`, id));

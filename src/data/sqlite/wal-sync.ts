@@ -15,6 +15,7 @@
  * disk. The store then refuses every write until it is opened again (a restart), when SQLite reads
  * back what the disk really holds; PostgreSQL stops on such an error for the same reason.
  */
+import type Database from 'better-sqlite3';
 import { close, fdatasync, open, openSync } from 'node:fs';
 import { ServiceUnavailable, isDiskFull } from '../../common/errors.js';
 
@@ -105,4 +106,30 @@ export class WalSync {
     if (this.fd !== null) close(this.fd, () => undefined);
     this.fd = null;
   }
+}
+
+const shared = new WeakMap<Database.Database, WalSync>();
+
+/**
+ * The same terms for a WAL database written outside a write queue (the instance registry, the job broker):
+ * `synchronous = NORMAL`, and the writer awaits `sync()` after its COMMIT before it acknowledges the write.
+ * One WalSync per connection, shared by every writer of it (so their syncs coalesce); `closeDurableWal` closes both.
+ */
+export function durableWal(db: Database.Database): WalSync {
+  let wal = shared.get(db);
+  if (!wal) {
+    db.pragma('synchronous = NORMAL');
+    wal = new WalSync(`${db.name}-wal`);
+    shared.set(db, wal);
+  }
+  return wal;
+}
+
+/** Closes the database once the syncs in flight returned (their descriptor must stay open until then). */
+export async function closeDurableWal(db: Database.Database): Promise<void> {
+  const wal = shared.get(db);
+  shared.delete(db);
+  await wal?.sync().catch(() => undefined);
+  if (db.open) db.close();
+  wal?.close();
 }
