@@ -100,6 +100,11 @@ describe('job metrics of an engine', () => {
       const slow = await t.jobs.engine.push(t.instance.domain, { worker: 'slow', options: { timeout: 1 } });
       const state = async (id: string) => (await t.jobs.engine.broker.get(t.instance.domain, id))?.state;
       await until(async () => (await state(flaky._id)) === 'errored' && (await state(slow._id)) === 'errored');
+      // a stored state can be read just before its write is acknowledged and its event published: wait for both events
+      const ended = (text: string) =>
+        sample(text, 'hearth_job_executions_total', 'worker="flaky",state="errored"') !== undefined &&
+        sample(text, 'hearth_job_duration_seconds_count', 'worker="slow",state="errored"') !== undefined;
+      await until(async () => ended(await metrics.metrics()));
       const text = await metrics.metrics();
       expect(sample(text, 'hearth_jobs_queued_total', 'worker="flaky"')).toBe(1);
       expect(sample(text, 'hearth_job_executions_total', 'worker="flaky",state="retry"')).toBe(1);
