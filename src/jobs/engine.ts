@@ -121,8 +121,8 @@ export class JobEngine {
       ...(spec.byClient ? { state: 'running' as const } : {}),
     };
     const doc = await this.deps.broker.push(job, now);
-    this.publish(doc, 'CREATED');
     if (doc.trigger_id) await this.track(doc, doc.state === 'running' ? 'started' : 'queued');
+    this.publish(doc, 'CREATED');
     const pool = this.pools.get(spec.worker);
     if (pool && !spec.byClient) void this.pump(pool);
     return doc;
@@ -131,8 +131,8 @@ export class JobEngine {
   /** A client reports the end of the job it ran (PATCH /jobs/:id). */
   async report(domain: string, id: string, state: 'done' | 'errored', error?: string): Promise<JobDoc> {
     const doc = await this.deps.broker.report(domain, id, state, error, this.clock.now());
-    this.publish(doc);
     await this.track(doc, state === 'done' ? 'done' : 'errored');
+    this.publish(doc);
     return doc;
   }
 
@@ -183,8 +183,8 @@ export class JobEngine {
     const controller = new AbortController();
     this.active.set(job._id, { controller, done: Promise.resolve() });
     const log = this.deps.logger.child({ domain: job.domain, job_id: job._id, worker: job.worker });
-    this.publish(job);
     if (job.trigger_id) await this.track(job, 'started');
+    this.publish(job);
     const timeoutMs = job.options.timeout! * 1000;
     const timer = setTimeout(() => controller.abort(new Error(`the job ran for more than its timeout of ${job.options.timeout} s`)), timeoutMs);
     try {
@@ -195,8 +195,8 @@ export class JobEngine {
         this.deps.bus.publish({ domain: job.domain, doctype: JOB_EVENTS_DOCTYPE, id: job._id, verb: 'CREATED', doc: { _id: job._id, job_id: job._id, worker: job.worker, ...event } });
       await raceAbort(pool.def.run({ instance, job, signal: controller.signal, log, emit }), controller.signal);
       const done = await this.deps.broker.complete(job._id, this.clock.now());
-      this.publish(done);
       if (done.trigger_id) await this.track(done, 'done');
+      this.publish(done);
     } catch (err) {
       await this.failed(job, err, controller.signal, log);
     } finally {
@@ -214,8 +214,8 @@ export class JobEngine {
     const retryAt = interrupted ? now : retry ? now + this.retryDelay(tries) : null;
     log.warn({ err: message, tries, retry }, 'job failed');
     const doc = await this.deps.broker.fail(job._id, message, retryAt, now, !interrupted);
-    this.publish(doc);
     if (doc.trigger_id) await this.track(doc, doc.state === 'errored' ? 'errored' : 'queued');
+    this.publish(doc);
   }
 
   /** An io.cozy.jobs event (realtime subscribers get it): without what is never served, the rights and the instance's id. */
@@ -224,7 +224,10 @@ export class JobEngine {
     this.deps.bus.publish({ domain: doc.domain, doctype: JOBS_DOCTYPE, id: doc._id, verb, doc: shown as Record<string, unknown> });
   }
 
-  /** Keeps the trigger's current_state in step with its jobs. */
+  /**
+   * Keeps the trigger's current_state in step with its jobs. Called before the job's event is published: a client told
+   * that a job ended (realtime, `hearth triggers launch`) then reads its trigger's new state, whose write is durable by then.
+   */
   private async track(job: JobDoc, what: 'queued' | 'started' | 'done' | 'errored'): Promise<void> {
     const at = new Date(this.clock.now()).toISOString();
     await this.deps.triggers.updateState(job.trigger_id!, (s): TriggerState => {
