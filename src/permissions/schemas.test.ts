@@ -1,6 +1,7 @@
 /** The schemas of /permissions: documented, and what they check refused before the token is looked at, with the handlers' messages. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestHearth, type TestHearth } from '../../test/helpers/hearth.js';
+import { badRequestDetail } from '../../test/helpers/refusals.js';
 
 let h: TestHearth;
 beforeAll(async () => {
@@ -8,11 +9,7 @@ beforeAll(async () => {
 });
 afterAll(() => h.close());
 
-const detail = async (method: string, path: string, body: unknown) => {
-  const res = await h.req(method, path, { body });
-  expect(res.status).toBe(400);
-  return res.body.errors[0].detail as string;
-};
+const detail = badRequestDetail(() => h);
 
 describe('/permissions schemas', () => {
   it('refuse a bad share-link body before the token check, with the messages of the handlers', async () => {
