@@ -41,6 +41,10 @@ describe('loadConfig', () => {
         user: null, password: null, from: null, rateLimitPerHour: 200,
       },
       settings: { defaultRedirection: 'home/', onboardedRedirection: 'home/', helpLink: null, flags: '{}' },
+      apps: {
+        subdomains: 'nested', registries: 'https://apps-registry.cozycloud.cc/', maxUnpackedBytes: 200_000_000, maxEntries: 5_000,
+        cspDisabled: false, cspAllowlist: '{}', devDirs: null, allowInstallViaPermission: false, permissionsSkipVerification: false,
+      },
     });
   });
 

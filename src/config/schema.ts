@@ -16,6 +16,7 @@ const count = (min: number): Leaf => ({
 });
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export const MAIL_MODES = ['smtp', 'outbox', 'auto'] as const;
+export const SUBDOMAIN_MODES = ['nested', 'flat'] as const;
 
 /** Every settable key, as a dotted path of HearthConfig. */
 export const LEAVES: Record<string, Leaf> = {
@@ -75,6 +76,24 @@ export const LEAVES: Record<string, Leaf> = {
     schema: { type: 'string', pattern: '^\\s*\\{[\\s\\S]*\\}\\s*$' },
     expect: 'a JSON object of feature flags (e.g. {"has_feature1":true,"number_of_foos":10})',
   },
+  'apps.subdomains': { schema: { enum: [...SUBDOMAIN_MODES] }, expect: `one of ${SUBDOMAIN_MODES.join(', ')}` },
+  'apps.registries': {
+    schema: { type: 'string', pattern: '^\\s*$|^\\s*(https?|file)://[^\\s,]+(\\s*,\\s*(https?|file)://[^\\s,]+)*\\s*$' },
+    expect: 'registry URLs (https://… or file:///dir), comma-separated, or empty for none',
+  },
+  'apps.maxUnpackedBytes': count(1),
+  'apps.maxEntries': count(1),
+  'apps.cspDisabled': bool,
+  'apps.cspAllowlist': {
+    schema: { type: 'string', pattern: '^\\s*\\{[\\s\\S]*\\}\\s*$' },
+    expect: 'a JSON object of space-separated sources by directive (e.g. {"img":"https://tiles.example.org"})',
+  },
+  'apps.devDirs': {
+    schema: { type: ['string', 'null'], pattern: '^[a-z0-9][a-z0-9-]*:[^,]+(,[a-z0-9][a-z0-9-]*:[^,]+)*$' },
+    expect: 'slug:/path pairs, comma-separated (e.g. drive:/src/drive/build), or null',
+  },
+  'apps.allowInstallViaPermission': bool,
+  'apps.permissionsSkipVerification': bool,
 };
 
 export const DEFAULTS: HearthConfig = {
@@ -92,6 +111,10 @@ export const DEFAULTS: HearthConfig = {
     user: null, password: null, from: null, rateLimitPerHour: 200,
   },
   settings: { defaultRedirection: 'home/', onboardedRedirection: 'home/', helpLink: null, flags: '{}' },
+  apps: {
+    subdomains: 'nested', registries: 'https://apps-registry.cozycloud.cc/', maxUnpackedBytes: 200_000_000, maxEntries: 5_000,
+    cspDisabled: false, cspAllowlist: '{}', devDirs: null, allowInstallViaPermission: false, permissionsSkipVerification: false,
+  },
 };
 
 /** Builds the object schema; `complete` requires every key (the merged result). */

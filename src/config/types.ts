@@ -97,4 +97,25 @@ export interface HearthConfig {
     /** Feature flags for every instance, a JSON object (default {}). */
     flags: string;
   };
+  /** Web apps and konnectors installed in the instances (src/apps). */
+  apps: {
+    /** App hosts: `nested` (default, `<slug>.<instance>`) or `flat` (`<first label>-<slug>.<rest>`). */
+    subdomains: 'nested' | 'flat';
+    /** The app registries, in order, comma-separated: `https://…/` (cozy's registry API) or `file:///dir` (a local folder). */
+    registries: string;
+    /** A tarball unpacking to more bytes than this is refused (default 200 MB). */
+    maxUnpackedBytes: number;
+    /** A tarball with more entries than this is refused (default 5,000). */
+    maxEntries: number;
+    /** Turns the CSP of app hosts off (default false). */
+    cspDisabled: boolean;
+    /** Extra CSP sources, a JSON object of space-separated lists by directive: default, script, connect, img, style, font, media, frame, form (default {}). */
+    cspAllowlist: string;
+    /** Dev only: apps served straight from folders, `slug:/path[,slug:/path…]` (cozy-stack's --appdir), or null. */
+    devDirs: string | null;
+    /** Apps and konnectors other than the store may install from a registry when they hold the permission (default false). */
+    allowInstallViaPermission: boolean;
+    /** Updates whose permissions changed apply without the owner's acknowledgement (default false). */
+    permissionsSkipVerification: boolean;
+  };
 }
