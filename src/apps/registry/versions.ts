@@ -70,9 +70,9 @@ export function versionLists(versions: readonly Dated[], upTo: Channel): Partial
 /** What a `registry://` source names. */
 export interface RegistrySource {
   slug: string;
-  /** The channel followed by updates (stable by default, or the channel of the pinned version). */
+  /** The channel followed by updates: the one named, else stable (also when only a version is named, as cozy-stack). */
   channel: Channel;
-  /** A pinned version, or null for the channel's latest. */
+  /** A pinned version, or null for the channel's latest (`latest` names it too). */
   version: string | null;
 }
 
@@ -80,19 +80,16 @@ export interface RegistrySource {
 export function parseRegistrySource(source: string): RegistrySource {
   const bad = (why: string) => new UnprocessableEntity(`invalid registry source "${source.slice(0, 200)}": ${why} (registry://<slug>[/<channel>][/<version>], channel stable, beta or dev)`, 'invalid_source');
   if (!source.startsWith('registry://')) throw bad('it does not start with registry://');
-  const parts = source.slice('registry://'.length).replace(/\/+$/, '').split('/');
-  const [slug, a, b, ...rest] = parts;
+  const [slug, a, b, ...rest] = source.slice('registry://'.length).replace(/\/+$/, '').split('/');
   if (!slug || !SLUG_RE.test(slug)) throw bad('the slug is not a valid slug');
   if (rest.length > 0) throw bad('too many path segments');
+  const pinned = (v: string | undefined): string | null => {
+    if (v === undefined || v === 'latest') return null;
+    if (!channelOf(v)) throw bad(`"${v}" is not a version (X.Y.Z, X.Y.Z-beta.N, X.Y.Z-dev.<id>)`);
+    return v;
+  };
   if (a === undefined) return { slug, channel: 'stable', version: null };
-  if (b === undefined) {
-    if (isChannel(a)) return { slug, channel: a, version: null };
-    const c = channelOf(a);
-    if (!c) throw bad(`"${a}" is neither a channel nor a version`);
-    return { slug, channel: c, version: a };
-  }
+  if (b === undefined) return isChannel(a) ? { slug, channel: a, version: null } : { slug, channel: 'stable', version: pinned(a) };
   if (!isChannel(a)) throw bad(`"${a}" is not a channel`);
-  const c = channelOf(b);
-  if (!c || !visibleOn(c, a)) throw bad(`"${b}" is not a version of the ${a} channel`);
-  return { slug, channel: a, version: b };
+  return { slug, channel: a, version: pinned(b) };
 }
