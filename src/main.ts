@@ -7,6 +7,7 @@ import { addMailsCommand } from './cli/mails.js';
 import { addJobsCommands } from './cli/jobs.js';
 import { addConfigCommand, addStatusCommand, addVersionCommand } from './cli/misc.js';
 import { addServeCommand } from './cli/serve.js';
+import { addAppsPublishCommand } from './apps/registry/cli.js';
 import { cliVersion } from './cli/version.js';
 
 /** Exit codes: 0 success, 1 failure (unreachable server, API error), 2 usage error (bad argument or configuration). */
@@ -25,6 +26,7 @@ export async function main(argv: string[], env: Record<string, string | undefine
   addConfigCommand(program, env);
   addMailsCommand(program, env);
   addJobsCommands(program, env);
+  addAppsPublishCommand(program);
 
   try {
     await program.parseAsync(argv, { from: 'user' });
