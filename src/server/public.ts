@@ -31,6 +31,7 @@ import { registerNotificationRoutes } from '../notifications/routes.js';
 import type { NotificationCenter } from '../notifications/center.js';
 import { registerRealtimeRoutes } from '../realtime/routes.js';
 import type { RealtimeHub } from '../realtime/hub.js';
+import { registerRegistryRoutes, registriesFromConfig, type Registries } from '../apps/registry/index.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -62,6 +63,8 @@ export interface PublicDeps extends DataDeps {
   metrics?: HearthMetrics;
   /** The realtime hub (built on the bus), behind /realtime. */
   realtime: RealtimeHub;
+  /** The app registries (apps.registries) behind /registry; built from the configuration when absent. */
+  appRegistries?: Registries;
 }
 
 /**
@@ -131,6 +134,7 @@ export async function buildPublicApp(deps: PublicDeps): Promise<FastifyInstance>
     ...deps.settings, config: deps.config, bus: deps.bus, registry: deps.registry, sessions: deps.auth.sessions, perms: deps.perms, twoFactor: deps.auth.twoFactor,
   });
   registerNotificationRoutes(app, { center: deps.notifications, config: deps.config, storeOf: deps.storeOf, perms: deps.perms, registry: deps.registry, sessions: deps.auth.sessions });
+  registerRegistryRoutes(app, { perms: deps.perms, registry: deps.registry, sessions: deps.auth.sessions, registries: deps.appRegistries ?? registriesFromConfig(deps.config, deps.logger) });
   await registerRealtimeRoutes(app, { hub: deps.realtime, perms: deps.perms, vfs: deps.vfs, logger: deps.logger });
   return app;
 }
