@@ -65,6 +65,18 @@ describe('who may read the registry', () => {
     }
   });
 
+  it('an OAuth client\'s token reads them too; a konnector\'s is 403', async () => {
+    const reg = await h.req('POST', '/auth/register', { headers: { accept: 'application/json' }, body: { redirect_uris: ['https://app.example/cb'], client_name: 'Store', software_id: 'github.com/hearth/store' } });
+    expect(reg.status).toBe(201);
+    const oauth = await h.hearth.tokens.issue(h.instance, { aud: 'access', sub: reg.body.client_id as string, scope: 'io.cozy.apps:GET' });
+    const list = await h.req('GET', '/registry?limit=1', { token: oauth });
+    expect(list.status).toBe(200);
+    expect(list.body.data).toHaveLength(1);
+    await h.hearth.perms.grant(h.instance, 'konnector', 'banks', 'io.cozy.apps');
+    const konnector = await h.hearth.tokens.issue(h.instance, { aud: 'konn', sub: 'banks' });
+    expect((await h.req('GET', '/registry', { token: konnector })).status).toBe(403);
+  });
+
   it('icons and screenshots: the session or GET on io.cozy.apps, else 403', async () => {
     expect((await h.req('GET', '/registry/drive/icon')).status).toBe(403);
     expect((await h.req('GET', '/registry/drive/icon', { token: await h.cliToken('io.cozy.files') })).status).toBe(403);
