@@ -29,7 +29,8 @@ export interface FixtureRegistry {
   url: string;
   /** Every request path (with its query) the registry received. */
   requests: string[];
-  mode: 'ok' | 'fail' | 'hang';
+  /** ok; fail: 500 to everything; hang: never answers; loop: lists answer a next cursor that never moves on. */
+  mode: 'ok' | 'fail' | 'hang' | 'loop';
   tarball(slug: string, version: string): Buffer;
   close(): Promise<void>;
 }
@@ -72,7 +73,8 @@ export async function startFixtureRegistry(apps: FixtureApp[]): Promise<FixtureR
       for (const [k, v] of q) if (/^filter\[\w+\]$/.test(k)) filter[k.slice(7, -1)] = v;
       const all = apps.map((a) => appObject(a, vc, lc)).filter((a) => a.latest_version);
       const page = pageOf(all, { filter, cursor: Number(q.get('cursor') ?? 0), limit: Number(q.get('limit') ?? 100), ...(q.get('sort') ? { sort: q.get('sort') as string } : {}) });
-      return send(res, 200, { data: page.data, meta: { count: page.data.length, ...(page.next === null ? {} : { next_cursor: String(page.next) }) } });
+      const next = state.mode === 'loop' ? '0' : page.next === null ? undefined : String(page.next);
+      return send(res, 200, { data: page.data, meta: { count: page.data.length, ...(next === undefined ? {} : { next_cursor: next }) } });
     }
     if (parts.length === 2 && parts[1] === 'maintenance') return send(res, 200, apps.filter((a) => a.maintenance_activated).map((a) => appObject(a, 'dev', 'stable')));
     const app = apps.find((a) => a.slug === parts[1]);

@@ -185,6 +185,18 @@ describe('a registry that cannot be reached', () => {
     }
   });
 
+  it('is skipped when its list cursor does not move on (it would be read for ever)', async () => {
+    warnings = [];
+    const looping = new MergedRegistries(clientsOf(`${remote.url},${localUrl}`), logger);
+    remote.mode = 'loop';
+    try {
+      expect((await looping.list({ limit: 50 })).data.map((a) => a.slug)).toEqual(['alan', 'drive', 'notes']);
+      expect(String((warnings[0]?.obj as { err: string }).err)).toMatch(/does not move past 0/);
+    } finally {
+      remote.mode = 'ok';
+    }
+  });
+
   it('fails the request (502) when no registry can be reached', async () => {
     const none = new MergedRegistries(clientsOf(`http://127.0.0.1:${await freePort()}/`), logger);
     expect(((await none.list({}).catch((e: unknown) => e)) as HearthError).status).toBe(502);

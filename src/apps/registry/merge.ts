@@ -31,6 +31,9 @@ export function clientsOf(registries: string, options: { timeoutMs?: number } = 
   });
 }
 
+/** The most pages read from one registry for one list request (a registry is read whole unless it is the last). */
+const MAX_PAGES = 100;
+
 /** A candidate of a merged page: where it sits in its registry's list. */
 interface Candidate {
   app: RegistryApp;
@@ -132,12 +135,18 @@ export class MergedRegistries implements Registries {
   private async candidates(i: number, query: ListQuery, cursor: number, want: number, hidden: Set<string>): Promise<{ list: Candidate[]; ended: boolean }> {
     const client = this.clients[i] as RegistryClient;
     const list: Candidate[] = [];
+    const seen = new Set<string>();
     let at: number | null = cursor;
-    while (at !== null && list.length < want) {
+    for (let pages = 0; at !== null && list.length < want; pages++) {
+      if (pages === MAX_PAGES) throw new BadGateway(`the app registry ${client.base} lists more than ${MAX_PAGES} pages`);
       const page = await client.list({ ...query, cursor: at, limit: Math.min(MAX_LIMIT, Math.max(want, 1)) });
       page.data.forEach((app, k) => {
-        if (!hidden.has(app.slug)) list.push({ app, registry: i, position: (at as number) + k });
+        if (hidden.has(app.slug) || seen.has(app.slug)) return;
+        seen.add(app.slug);
+        list.push({ app, registry: i, position: (at as number) + k });
       });
+      // a registry whose cursor does not move on would be read for ever
+      if (page.next !== null && page.next <= at) throw new BadGateway(`the app registry ${client.base} gave a next cursor (${page.next}) that does not move past ${at}`);
       at = page.next;
     }
     return { list, ended: at === null };
