@@ -26,7 +26,18 @@ import { pageOf } from './query.js';
 import { channelOf, latestOn, versionLists } from './versions.js';
 import type { AssetPath, Channel, ListQuery, RegistryApp, RegistryAsset, RegistryClient, RegistryVersion } from './types.js';
 
+/** How many parsed version files a folder registry keeps. */
+const MAX_PARSED = 20_000;
+const BATCH = 16;
+
 const isMissing = (e: unknown): boolean => ['ENOENT', 'ENOTDIR'].includes((e as { code?: string }).code ?? '');
+
+/** `fn` over `items`, BATCH at a time (files are opened in parallel, but never hundreds at once). */
+async function batched<T, R>(items: T[], fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = [];
+  for (let i = 0; i < items.length; i += BATCH) out.push(...(await Promise.all(items.slice(i, i + BATCH).map(fn))));
+  return out;
+}
 
 async function readJson(file: string): Promise<Record<string, unknown> | null> {
   try {
@@ -57,6 +68,8 @@ export function assetFile(manifest: Record<string, unknown>, path: AssetPath): s
 export class LocalRegistry implements RegistryClient {
   readonly base: string;
   private readonly dir: string;
+  /** Parsed version files by path (the oldest dropped past MAX_PARSED). */
+  private readonly parsed = new Map<string, RegistryVersion>();
 
   constructor(url: string) {
     this.dir = fileURLToPath(url).replace(/\/+$/, '');
@@ -77,15 +90,23 @@ export class LocalRegistry implements RegistryClient {
       if (isMissing(e)) return [];
       throw e;
     }
-    const out: RegistryVersion[] = [];
-    for (const name of names) {
-      const version = name.endsWith('.json') ? name.slice(0, -'.json'.length) : '';
-      if (!channelOf(version)) continue;
-      const doc = await readJson(join(this.dir, slug, name));
-      if (!doc || doc.slug !== slug || doc.version !== version || typeof doc.manifest !== 'object' || doc.manifest === null) continue;
-      out.push({ ...(doc as unknown as RegistryVersion), url: pathToFileURL(this.tarballPath(slug, version)).href });
-    }
-    return out;
+    const found = await batched(names, (name) => this.versionFile(slug, name));
+    return found.filter((v): v is RegistryVersion => v !== null);
+  }
+
+  /** A version's JSON, parsed once: a published version is immutable (publish refuses other bytes). */
+  private async versionFile(slug: string, name: string): Promise<RegistryVersion | null> {
+    const version = name.endsWith('.json') ? name.slice(0, -'.json'.length) : '';
+    if (!channelOf(version)) return null;
+    const file = join(this.dir, slug, name);
+    const cached = this.parsed.get(file);
+    if (cached) return cached;
+    const doc = await readJson(file);
+    if (!doc || doc.slug !== slug || doc.version !== version || typeof doc.manifest !== 'object' || doc.manifest === null) return null;
+    const v = { ...(doc as unknown as RegistryVersion), url: pathToFileURL(this.tarballPath(slug, version)).href };
+    if (this.parsed.size >= MAX_PARSED) this.parsed.delete(this.parsed.keys().next().value as string);
+    this.parsed.set(file, v);
+    return v;
   }
 
   async version(slug: string, version: string): Promise<RegistryVersion | null> {
@@ -124,12 +145,8 @@ export class LocalRegistry implements RegistryClient {
   }
 
   async list(query: Omit<ListQuery, 'cursor'> & { cursor?: number }): Promise<{ data: RegistryApp[]; next: number | null }> {
-    const apps: RegistryApp[] = [];
-    for (const slug of await this.slugs()) {
-      const app = await this.app(slug, query.versionsChannel ?? 'dev', query.latestChannelVersion ?? 'stable');
-      if (app?.latest_version) apps.push(app);
-    }
-    return pageOf(apps, query);
+    const apps = await batched(await this.slugs(), (slug) => this.app(slug, query.versionsChannel ?? 'dev', query.latestChannelVersion ?? 'stable'));
+    return pageOf(apps.filter((a): a is RegistryApp => a?.latest_version !== undefined), query);
   }
 
   async maintenance(): Promise<RegistryApp[]> {
