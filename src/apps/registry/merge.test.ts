@@ -164,6 +164,9 @@ describe('a registry that cannot be reached', () => {
     const closed = `http://127.0.0.1:${await freePort()}/`;
     const offline = new MergedRegistries(clientsOf(`${localUrl},${closed}`), logger);
     expect((await offline.list({})).data.map((a) => a.slug)).toEqual(['alan', 'drive', 'notes']);
+    // paging ends: the unreachable registry's dimension of the cursor is closed
+    const { pages } = await walk(offline, { limit: 2 });
+    expect(pages.flat().map((a) => a.slug)).toEqual(['alan', 'drive', 'notes']);
     expect((await offline.resolveVersion('notes', 'stable')).version).toBe('1.0.0');
     expect(await offline.application('photos')).toBeNull();
     expect(warnings.length).toBeGreaterThanOrEqual(2);

@@ -158,6 +158,7 @@ export class MergedRegistries implements Registries {
     const hidden = new Set<string>();
     const pool: Candidate[] = [];
     const ended: boolean[] = this.clients.map(() => false);
+    const skipped: boolean[] = this.clients.map(() => false);
     let reached = 0;
     for (let i = 0; i < this.clients.length; i++) {
       const last = i === this.clients.length - 1;
@@ -174,6 +175,8 @@ export class MergedRegistries implements Registries {
       } catch (e) {
         if (!(e instanceof BadGateway)) throw e;
         this.logger.warn({ registry: this.clients[i]?.base, err: e.message }, 'app registry skipped for the list');
+        // its dimension of the cursor ends here: a client paging on would otherwise get empty pages for ever
+        skipped[i] = true;
       }
     }
     if (reached === 0 && this.clients.length > 0) throw new BadGateway('no app registry can be reached: see the server log');
@@ -182,7 +185,7 @@ export class MergedRegistries implements Registries {
     for (const c of page) next[c.registry] = Math.max(next[c.registry] as number, c.position + 1);
     for (let i = 0; i < next.length; i++) {
       const rest = pool.some((c) => c.registry === i && c.position >= (next[i] as number));
-      if (ended[i] && !rest) next[i] = -1;
+      if ((ended[i] && !rest) || skipped[i]) next[i] = -1;
     }
     const meta: AppsPage['meta'] = { count: page.length };
     if (next.some((c) => c !== -1)) meta.next_cursor = next.join('|');
