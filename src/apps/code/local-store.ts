@@ -2,6 +2,7 @@
  * The local-disk engine of the app code store. Layout under `dir` (`<dataDir>/apps-code`):
  *
  *   .tmp/<sha256>-<uuid>/          a version being written, or being removed by gc (removed at start)
+ *   .tmp/<name>                     a download being checked (scratchDir; removed at start)
  *   <sha[0:2]>/<sha256>/raw/<path>  the files as the package holds them (what `materialize` gives)
  *                      /br/<path>   brotli copies of the compressible files (when smaller)
  *                      /gz/<path>   gzip copies of the same
@@ -36,6 +37,11 @@ const INDEX = 'index.json';
 const SUB: Record<'raw' | 'br' | 'gzip', string> = { raw: 'raw', br: 'br', gzip: 'gz' };
 /** Indexes kept in memory (one per version served recently). */
 const INDEX_CACHE = 256;
+/**
+ * Brotli quality: 11 (the best) costs ~6 s per MiB of minified JS, 9 about 0.5 s for 10 % more bytes; small
+ * files get 11. Measured on a 2.4 MB minified bundle: q9 498 KB in 1.1 s, q11 445 KB in 14.8 s.
+ */
+const brotliQuality = (size: number): number => (size <= 32 * 1024 ? 11 : 9);
 /** fsyncs in flight at once when a version is made durable. */
 const SYNC_PARALLEL = 8;
 
@@ -52,6 +58,11 @@ interface RefRow {
   kind: AppKind;
   slug: string;
   sha256: string;
+}
+
+/** The store of a data directory: `<dataDir>/apps-code` and `<dataDir>/apps-code.sqlite` (what compose.ts constructs). */
+export function openAppCodeStore(dataDir: string, locks?: Locks): LocalAppCodeStore {
+  return new LocalAppCodeStore({ dir: join(dataDir, 'apps-code'), dbFile: join(dataDir, 'apps-code.sqlite'), locks });
 }
 
 const toRef = (r: RefRow): CodeRef => ({ instanceId: r.instance_id, kind: r.kind, slug: r.slug, sha256: r.sha256 });
@@ -72,7 +83,7 @@ async function fsyncAll(paths: string[]): Promise<void> {
 /** Compresses `from` into `to`; keeps it (returning its size) only when smaller. */
 async function compressTo(from: string, to: string, size: number, encoding: 'br' | 'gzip'): Promise<number | null> {
   const compressor = encoding === 'br'
-    ? createBrotliCompress({ params: { [zlibConstants.BROTLI_PARAM_QUALITY]: size <= 1024 * 1024 ? 11 : 9, [zlibConstants.BROTLI_PARAM_SIZE_HINT]: size } })
+    ? createBrotliCompress({ params: { [zlibConstants.BROTLI_PARAM_QUALITY]: brotliQuality(size), [zlibConstants.BROTLI_PARAM_SIZE_HINT]: size } })
     : createGzip({ level: 9 });
   await pipeline(createReadStream(from), compressor, createWriteStream(to, { flags: 'wx' }));
   const { size: compressed } = await stat(to);
@@ -84,6 +95,7 @@ async function compressTo(from: string, to: string, size: number, encoding: 'br'
 export class LocalAppCodeStore implements AppCodeStore {
   /** How many leftovers of interrupted writes (or removals) were cleaned at start. */
   readonly cleaned: number;
+  readonly scratchDir: string;
   private readonly dir: string;
   private readonly db: Database.Database;
   private readonly wal: WalSync;
@@ -95,6 +107,7 @@ export class LocalAppCodeStore implements AppCodeStore {
     this.dir = opts.dir;
     this.locks = opts.locks ?? new InProcessLocks();
     const tmp = join(this.dir, TMP);
+    this.scratchDir = tmp;
     mkdirSync(tmp, { recursive: true, mode: 0o700 });
     const leftovers = readdirSync(tmp);
     for (const name of leftovers) rmSync(join(tmp, name), { recursive: true, force: true });

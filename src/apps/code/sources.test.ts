@@ -14,7 +14,6 @@ import { LocalAppCodeStore } from './local-store.js';
 import { fetchPackage, type FetchOptions, type RegistryVersion } from './sources.js';
 
 let dir: string;
-let downloads: string;
 let store: LocalAppCodeStore;
 let server: Server;
 let base: string;
@@ -34,8 +33,6 @@ async function tarballBytes(entries: Parameters<typeof makeTarball>[1]): Promise
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'hearth-sources-'));
-  downloads = join(dir, 'downloads');
-  mkdirSync(downloads);
   store = new LocalAppCodeStore({ dir: join(dir, 'code'), dbFile: join(dir, 'code.sqlite') });
   server = createServer((req, res) => {
     const path = req.url ?? '/';
@@ -64,11 +61,11 @@ afterAll(async () => {
 });
 beforeEach(() => void (requests.length = 0));
 
-const opts = (over: Partial<FetchOptions> = {}): FetchOptions => ({ instanceId: 'i1', dev: false, limits, downloadDir: downloads, ...over });
+const opts = (over: Partial<FetchOptions> = {}): FetchOptions => ({ instanceId: 'i1', dev: false, limits, ...over });
 
 /** After a refusal: no download left, and nothing stored or referenced beyond what was there. */
 async function nothingLeft(before: { refs: number; code: string[] }): Promise<void> {
-  expect(readdirSync(downloads)).toEqual([]);
+  expect(readdirSync(store.scratchDir)).toEqual([]);
   expect(await store.refs({})).toHaveLength(before.refs);
   expect(await store.gc()).toEqual([]);
   expect(codeDirs()).toEqual(before.code);
@@ -89,7 +86,7 @@ describe('http(s) sources', () => {
     expect(got).toMatchObject({ version: '1.2.3', sha256: sha256(bytes), source: `${base}/drive.tar.gz`, written: true, manifest: { slug: 'drive' } });
     expect(readFileSync(join(await store.materialize(got.sha256), 'index.html'), 'utf8')).toBe('<html>drive</html>');
     expect(await store.refs({ instanceId: 'i1' })).toContainEqual({ instanceId: 'i1', kind: 'webapp', slug: 'drive', sha256: got.sha256 });
-    expect(readdirSync(downloads)).toEqual([]);
+    expect(readdirSync(store.scratchDir)).toEqual([]);
   });
 
   it('checks the #sha256 fragment: a match stores, a mismatch refuses and stores nothing', async () => {

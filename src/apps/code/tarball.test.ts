@@ -1,5 +1,5 @@
 /** The package reader on real tarballs built with tar-stream: what it accepts, and every hostile refusal. */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { text } from 'node:stream/consumers';
@@ -142,6 +142,13 @@ describe('hostile tarballs are refused (400)', () => {
   it('an entry twice, or a file inside a file', async () => {
     expect(await refusal(await tarball([...appEntries(drive), { name: 'a', body: '1' }, { name: 'a', body: '2' }]))).toMatch(/twice/);
     expect(await refusal(await tarball([...appEntries(drive), { name: 'a', body: '1' }, { name: 'a/b', body: '2' }]))).toMatch(/which is a file/);
+  });
+
+  it('a truncated tarball', async () => {
+    const whole = readFileSync(await tarball(appEntries(drive, { 'big.js': 'x'.repeat(100_000) + Math.random() })));
+    const file = join(dir, 'truncated.tar.gz');
+    writeFileSync(file, whole.subarray(0, whole.length - 200));
+    expect(await refusal(file)).toMatch(/not a valid (gzip|tar)/);
   });
 
   it('a file that is not a tarball', async () => {
