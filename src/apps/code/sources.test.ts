@@ -44,6 +44,17 @@ beforeAll(async () => {
     }
     if (path === '/loop') return void res.writeHead(301, { location: '/loop' }).end();
     if (path === '/broken') return void res.writeHead(500).end('oops');
+    if (path === '/hang') return; // never answers
+    if (path === '/endless') {
+      // no Content-Length, and more bytes than any package may have
+      res.writeHead(200);
+      const chunk = Buffer.alloc(1024 * 1024, 7);
+      const more = () => {
+        while (!res.destroyed && res.write(chunk));
+        if (!res.destroyed) res.once('drain', more);
+      };
+      return more();
+    }
     const body = served.get(path);
     if (!body) return void res.writeHead(404).end('not found');
     res.writeHead(200, { 'content-type': 'application/gzip', 'content-length': body.length }).end(body);
@@ -55,6 +66,7 @@ beforeAll(async () => {
   served.set('/bank.tgz', await tarballBytes(appEntries({ slug: 'bank', type: 'konnector', version: '3.0.0' }, { 'index.js': 'run()' }, 'build/')));
 });
 afterAll(async () => {
+  server.closeAllConnections();
   await new Promise((resolve) => server.close(resolve));
   await store.close();
   rmSync(dir, { recursive: true, force: true });
@@ -123,6 +135,17 @@ describe('http(s) sources', () => {
     const unreachable = await refused(fetchPackage(store, `http://127.0.0.1:${port}/x.tar.gz`, 'webapp', opts()));
     expect((unreachable as BadPackage).status).toBe(400);
     expect((unreachable as BadPackage).reason).toMatch(/could not be reached \(ECONNREFUSED\)/);
+    await nothingLeft(before);
+  });
+
+  it('a download larger than any package, or one that does not come in time, is cut and leaves nothing', async () => {
+    const before = await snapshot();
+    const small = { maxEntries: 10, maxUnpackedBytes: 2 * 1024 * 1024 };
+    const big = await refused(fetchPackage(store, `${base}/endless`, 'webapp', opts({ limits: small })));
+    expect((big as BadPackage).reason).toMatch(/is larger than \d+ bytes/);
+    const late = await refused(fetchPackage(store, `${base}/hang`, 'webapp', opts({ timeoutMs: 300 })));
+    expect(late).toBeInstanceOf(BadPackage);
+    expect((late as BadPackage).reason).toMatch(/could not be reached/);
     await nothingLeft(before);
   });
 
