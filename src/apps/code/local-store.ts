@@ -31,7 +31,7 @@ import { INDEX, SUB, VersionWriter, fsyncAll } from './version-writer.js';
 
 const TMP = '.tmp';
 /** Indexes kept in memory (one per version served recently). */
-const INDEX_CACHE = 256;
+const INDEX_CACHE = 64;
 
 export interface LocalAppCodeStoreOptions {
   /** The code folder (`<dataDir>/apps-code`). */

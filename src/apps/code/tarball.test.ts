@@ -6,7 +6,7 @@ import { text } from 'node:stream/consumers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { appEntries, makeTarball, makeTrailingBomb, type TarEntry } from '../../../test/helpers/app-tarball.js';
 import { BadPackage } from './errors.js';
-import { readTarball, readTarballManifest, unpackTarball, type TarOptions } from './tarball.js';
+import { cleanEntryName, readTarball, readTarballManifest, unpackTarball, type TarOptions } from './tarball.js';
 
 let dir: string;
 let n = 0;
@@ -74,6 +74,14 @@ describe('hostile tarballs are refused (400)', () => {
   it('a name with a .. segment', async () => {
     expect(await refusal(await tarball([...appEntries(drive), { name: '../x', body: 'evil' }]))).toMatch(/"\.\.\/x" has a "\.\." segment/);
     expect(await refusal(await tarball([...appEntries(drive), { name: 'a/../../x', body: 'evil' }]))).toMatch(/\.\./);
+  });
+
+  it('a name too long, or with a NUL byte (a pax header can carry one)', async () => {
+    expect(await refusal(await tarball([...appEntries(drive), { name: `${'a'.repeat(300)}.js`, body: 'x' }]))).toMatch(/too long a name/);
+    expect(await refusal(await tarball([...appEntries(drive), { name: `${'abc/'.repeat(300)}x.js`, body: 'x' }]))).toMatch(/too long a name/);
+    expect(() => cleanEntryName('a\0/b.js')).toThrow(/NUL byte/);
+    expect(() => cleanEntryName('C:\\evil.js')).toThrow(/absolute/);
+    expect(cleanEntryName('./a//b/./c.js')).toBe('a/b/c.js');
   });
 
   it('an absolute name', async () => {
