@@ -30,6 +30,7 @@ import type { InstanceSettingsStore } from '../instances/types.js';
 import { registerNotificationRoutes } from '../notifications/routes.js';
 import type { NotificationCenter } from '../notifications/center.js';
 import { registerRealtimeRoutes } from '../realtime/routes.js';
+import { registerWellKnownRoutes } from '../auth/well-known.js';
 import type { RealtimeHub } from '../realtime/hub.js';
 
 declare module 'fastify' {
@@ -39,7 +40,7 @@ declare module 'fastify' {
 }
 
 /** Routes that answer on any host (no instance needed). */
-const GLOBAL = new Set(['/status', '/version', '/connection_check', '/openapi.json']);
+const GLOBAL = new Set(['/status', '/status/', '/version', '/version/', '/connection_check', '/openapi.json']);
 
 export interface PublicDeps extends DataDeps {
   config: HearthConfig;
@@ -132,5 +133,6 @@ export async function buildPublicApp(deps: PublicDeps): Promise<FastifyInstance>
   });
   registerNotificationRoutes(app, { center: deps.notifications, config: deps.config, storeOf: deps.storeOf, perms: deps.perms, registry: deps.registry, sessions: deps.auth.sessions });
   await registerRealtimeRoutes(app, { hub: deps.realtime, perms: deps.perms, vfs: deps.vfs, logger: deps.logger });
+  registerWellKnownRoutes(app, { config: deps.config });
   return app;
 }
