@@ -31,6 +31,7 @@ import { registerNotificationRoutes } from '../notifications/routes.js';
 import type { NotificationCenter } from '../notifications/center.js';
 import { registerRealtimeRoutes } from '../realtime/routes.js';
 import { registerWellKnownRoutes } from '../auth/well-known.js';
+import { registerClientUsageRoutes } from '../oauth/usage-routes.js';
 import type { RealtimeHub } from '../realtime/hub.js';
 
 declare module 'fastify' {
@@ -134,5 +135,6 @@ export async function buildPublicApp(deps: PublicDeps): Promise<FastifyInstance>
   registerNotificationRoutes(app, { center: deps.notifications, config: deps.config, storeOf: deps.storeOf, perms: deps.perms, registry: deps.registry, sessions: deps.auth.sessions });
   await registerRealtimeRoutes(app, { hub: deps.realtime, perms: deps.perms, vfs: deps.vfs, logger: deps.logger });
   registerWellKnownRoutes(app, { config: deps.config });
+  registerClientUsageRoutes(app, { clients: deps.oauth.clients, config: deps.config, settings: deps.settings.store, registry: deps.registry, sessions: deps.auth.sessions, perms: deps.perms });
   return app;
 }
