@@ -32,6 +32,7 @@ import type { NotificationCenter } from '../notifications/center.js';
 import { registerRealtimeRoutes } from '../realtime/routes.js';
 import { registerWellKnownRoutes } from '../auth/well-known.js';
 import { registerClientUsageRoutes } from '../oauth/usage-routes.js';
+import { registerSharingRoutes } from '../sharings/routes.js';
 import type { RealtimeHub } from '../realtime/hub.js';
 
 declare module 'fastify' {
@@ -135,6 +136,7 @@ export async function buildPublicApp(deps: PublicDeps): Promise<FastifyInstance>
   registerNotificationRoutes(app, { center: deps.notifications, config: deps.config, storeOf: deps.storeOf, perms: deps.perms, registry: deps.registry, sessions: deps.auth.sessions });
   await registerRealtimeRoutes(app, { hub: deps.realtime, perms: deps.perms, vfs: deps.vfs, logger: deps.logger });
   registerWellKnownRoutes(app, { config: deps.config });
+  registerSharingRoutes(app, { perms: deps.perms });
   registerClientUsageRoutes(app, { clients: deps.oauth.clients, config: deps.config, settings: deps.settings.store, registry: deps.registry, sessions: deps.auth.sessions, perms: deps.perms });
   return app;
 }
