@@ -33,6 +33,7 @@ import { registerRealtimeRoutes } from '../realtime/routes.js';
 import { registerWellKnownRoutes } from '../auth/well-known.js';
 import { registerClientUsageRoutes } from '../oauth/usage-routes.js';
 import { registerSharingRoutes } from '../sharings/routes.js';
+import { registerContactsRoutes } from '../contacts/routes.js';
 import type { RealtimeHub } from '../realtime/hub.js';
 
 declare module 'fastify' {
@@ -137,6 +138,7 @@ export async function buildPublicApp(deps: PublicDeps): Promise<FastifyInstance>
   await registerRealtimeRoutes(app, { hub: deps.realtime, perms: deps.perms, vfs: deps.vfs, logger: deps.logger });
   registerWellKnownRoutes(app, { config: deps.config });
   registerSharingRoutes(app, { perms: deps.perms });
+  registerContactsRoutes(app, { perms: deps.perms, storeOf: deps.storeOf });
   registerClientUsageRoutes(app, { clients: deps.oauth.clients, config: deps.config, settings: deps.settings.store, registry: deps.registry, sessions: deps.auth.sessions, perms: deps.perms });
   return app;
 }
