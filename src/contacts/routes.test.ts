@@ -1,10 +1,7 @@
 /** POST /contacts/myself on a real server, with cozy-client's ContactsCollection. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import CozyStackClientModule from 'cozy-stack-client';
 import { startTestHearth, type TestHearth } from '../../test/helpers/hearth.js';
-
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-const CozyStackClient: any = (CozyStackClientModule as any).default ?? CozyStackClientModule;
+import { CozyStackClient } from '../../test/helpers/stack-client.js';
 
 let h: TestHearth;
 let contacts = '';

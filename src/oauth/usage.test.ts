@@ -1,11 +1,8 @@
 /** POST /settings/synchronized, GET /settings/clients-usage and GET /settings/clients/limit-exceeded on a real server. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import CozyStackClientModule from 'cozy-stack-client';
 import { startTestHearth, type TestHearth } from '../../test/helpers/hearth.js';
+import { CozyStackClient } from '../../test/helpers/stack-client.js';
 import type { Instance } from '../instances/types.js';
-
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-const CozyStackClient: any = (CozyStackClientModule as any).default ?? CozyStackClientModule;
 
 let h: TestHearth;
 let cookie = '';

@@ -34,6 +34,7 @@ import { registerWellKnownRoutes } from '../auth/well-known.js';
 import { registerClientUsageRoutes } from '../oauth/usage-routes.js';
 import { registerSharingRoutes } from '../sharings/routes.js';
 import { registerContactsRoutes } from '../contacts/routes.js';
+import { registerShortcutRoutes } from '../shortcuts/routes.js';
 import type { RealtimeHub } from '../realtime/hub.js';
 
 declare module 'fastify' {
@@ -139,6 +140,7 @@ export async function buildPublicApp(deps: PublicDeps): Promise<FastifyInstance>
   registerWellKnownRoutes(app, { config: deps.config });
   registerSharingRoutes(app, { perms: deps.perms });
   registerContactsRoutes(app, { perms: deps.perms, storeOf: deps.storeOf });
+  registerShortcutRoutes(app, { perms: deps.perms, vfs: deps.vfs });
   registerClientUsageRoutes(app, { clients: deps.oauth.clients, config: deps.config, settings: deps.settings.store, registry: deps.registry, sessions: deps.auth.sessions, perms: deps.perms });
   return app;
 }

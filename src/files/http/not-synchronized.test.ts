@@ -1,11 +1,8 @@
 /** POST/DELETE /files/:id/relationships/not_synchronized_on and the device's side under /data, on a real server. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestHearth, type TestHearth } from '../../../test/helpers/hearth.js';
+import { CozyStackClient } from '../../../test/helpers/stack-client.js';
 import { ROOT, mkdir, upload } from '../../../test/helpers/files.js';
-import CozyStackClientModule from 'cozy-stack-client';
-
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-const CozyStackClient: any = (CozyStackClientModule as any).default ?? CozyStackClientModule;
 
 let h: TestHearth;
 let token: string;
