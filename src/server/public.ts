@@ -133,7 +133,7 @@ export async function buildPublicApp(deps: PublicDeps): Promise<FastifyInstance>
   registerDavRoutes(app, { perms: deps.perms, vfs: deps.vfs, locks: deps.davLocks });
   registerJobsRoutes(app, { perms: deps.perms, engine: deps.jobs.engine, scheduler: deps.jobs.scheduler, limiter: deps.auth.limiter });
   registerSettingsRoutes(app, {
-    ...deps.settings, config: deps.config, bus: deps.bus, registry: deps.registry, sessions: deps.auth.sessions, perms: deps.perms, twoFactor: deps.auth.twoFactor, storeOf: deps.storeOf,
+    ...deps.settings, config: deps.config, bus: deps.bus, registry: deps.registry, sessions: deps.auth.sessions, perms: deps.perms, twoFactor: deps.auth.twoFactor, storeOf: deps.storeOf, limiter: deps.auth.limiter,
   });
   registerNotificationRoutes(app, { center: deps.notifications, config: deps.config, storeOf: deps.storeOf, perms: deps.perms, registry: deps.registry, sessions: deps.auth.sessions });
   await registerRealtimeRoutes(app, { hub: deps.realtime, perms: deps.perms, vfs: deps.vfs, logger: deps.logger });

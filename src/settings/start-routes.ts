@@ -13,12 +13,15 @@ import { currentSession } from '../auth/session-http.js';
 import { extractToken } from '../permissions/resolve.js';
 import { Permissions, type Verb } from '../permissions/rules.js';
 import type { Instance } from '../instances/types.js';
+import { enforceLimit, type RateLimiter } from '../limits/index.js';
 import { anyToken, SETTINGS_DOCTYPE, settingsCaller, type SettingsDeps } from './access.js';
 import { appRedirection } from './redirections.js';
 import * as S from './start-schemas.js';
 
 export interface StartSettingsDeps extends SettingsDeps {
   storeOf(instance: Instance): DocStore;
+  /** Bounds PUT /settings/hint, which tells whether a hint is the passphrase. */
+  limiter: RateLimiter;
 }
 
 const BITWARDEN_ID = 'io.cozy.settings.bitwarden';
@@ -59,6 +62,7 @@ export function registerStartSettingsRoutes(app: FastifyInstance, deps: StartSet
   app.put<{ Body: { hint: string } }>('/settings/hint', { bodyLimit: 16 * 1024, schema: S.putHint }, async (req, reply) => {
     const c = await settingsCaller(deps, req, wholeSettings('PUT'), 'change the passphrase hint');
     const { hint } = req.body;
+    await enforceLimit(deps.limiter, 'hintChange', c.instance.id);
     const derived = await derivePassphrase(hint, c.instance.domain, c.instance.kdfIterations);
     if (await deps.registry.checkPassphrase(c.instance, derived)) throw new UnprocessableEntity('the hint cannot be the passphrase itself', 'invalid_parameter');
     const store = deps.storeOf(c.instance);

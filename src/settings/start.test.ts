@@ -78,6 +78,21 @@ describe('GET/PUT /settings/hint', () => {
     expect((await h.req('PUT', '/settings/hint', { token: settings, body: { hint: 42 } })).status).toBe(400);
     expect((await h.req('PUT', '/settings/hint', { token: settings, body: {} })).status).toBe(400);
   });
+
+  it('bounds the hints set to 10 an hour per instance (each one tells whether it is the passphrase): then 429', async () => {
+    const fresh = await startTestHearth();
+    try {
+      const token = await fresh.cliToken('io.cozy.settings');
+      for (let i = 0; i < 10; i++) expect((await fresh.req('PUT', '/settings/hint', { token, body: { hint: `guess ${i}` } })).status).toBe(204);
+      const over = await fresh.req('PUT', '/settings/hint', { token, body: { hint: 'owner-pass' } });
+      expect(over.status).toBe(429);
+      expect(Number(over.headers['retry-after'])).toBeGreaterThan(0);
+      // the other instance has its own count
+      expect((await fresh.req('PUT', '/settings/hint', { token: await fresh.cliToken('io.cozy.settings', fresh.other), body: { hint: 'x' }, host: fresh.otherDomain })).status).toBe(204);
+    } finally {
+      await fresh.close();
+    }
+  });
 });
 
 describe('GET /settings/external-ties', () => {
