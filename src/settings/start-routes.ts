@@ -11,7 +11,7 @@ import type { Doc, DocStore } from '../data/store.js';
 import { derivePassphrase } from '../auth/passphrase.js';
 import { currentSession } from '../auth/session-http.js';
 import { extractToken } from '../permissions/resolve.js';
-import { Permissions, type Verb } from '../permissions/rules.js';
+import { Permissions, type PermissionSet, type Verb } from '../permissions/rules.js';
 import type { Instance } from '../instances/types.js';
 import { enforceLimit, type RateLimiter } from '../limits/index.js';
 import { anyToken, SETTINGS_DOCTYPE, settingsCaller, type SettingsDeps } from './access.js';
@@ -27,7 +27,7 @@ export interface StartSettingsDeps extends SettingsDeps {
 const BITWARDEN_ID = 'io.cozy.settings.bitwarden';
 const JSONAPI = 'application/vnd.api+json';
 
-const wholeSettings = (verb: Verb) => (set: Parameters<typeof Permissions.allowsWholeType>[0]) => Permissions.allowsWholeType(set, verb, SETTINGS_DOCTYPE);
+const wholeSettings = (verb: Verb) => (set: PermissionSet): boolean => Permissions.allowsWholeType(set, verb, SETTINGS_DOCTYPE);
 
 async function bitwardenSettings(store: DocStore): Promise<Doc | null> {
   try {
