@@ -16,7 +16,7 @@ import { currentSession } from '../auth/session-http.js';
 import { appOrigin } from '../apps/hosts.js';
 import { onDoc, settingsCaller, SETTINGS_DOCTYPE } from '../settings/access.js';
 import { appRedirection } from '../settings/redirections.js';
-import { flagsOf } from '../settings/flags.js';
+import { configFlag } from '../settings/flags.js';
 import type { OAuthClients } from './clients.js';
 import { limitExceededPage } from './usage-page.js';
 import * as S from './usage-schemas.js';
@@ -32,7 +32,7 @@ const USAGE_ID = 'io.cozy.settings.clients-usage';
 
 /** The limit of the flag `cozy.oauthclients.max`, or null when there is none (cozy-stack: a number ≥ 0). */
 function clientsLimit(config: HearthConfig): number | null {
-  const max = flagsOf(config.settings.flags)['cozy.oauthclients.max'];
+  const max = configFlag(config.settings.flags, 'cozy.oauthclients.max');
   return typeof max === 'number' && max >= 0 ? Math.floor(max) : null;
 }
 

@@ -1,11 +1,10 @@
-/** The feature flags of the configuration (`settings.flags`, a JSON object), read as cozy-stack's `GET /settings/flags` serves them. */
-export function flagsOf(raw: string): Record<string, unknown> {
+/** One feature flag of the configuration (`settings.flags`, a JSON object that settings/routes.ts checks at start), or undefined. */
+export function configFlag(raw: string, name: string): unknown {
   let flags: unknown;
   try {
     flags = JSON.parse(raw);
   } catch {
-    flags = null;
+    return undefined;
   }
-  if (typeof flags !== 'object' || flags === null || Array.isArray(flags)) throw new Error('settings.flags must be a JSON object, e.g. {"has_feature1":true}');
-  return flags as Record<string, unknown>;
+  return flags && typeof flags === 'object' && !Array.isArray(flags) && Object.hasOwn(flags, name) ? (flags as Record<string, unknown>)[name] : undefined;
 }

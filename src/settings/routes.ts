@@ -14,7 +14,6 @@ import { registerStartSettingsRoutes, type StartSettingsDeps } from './start-rou
 import { registerThemeRoutes } from './theme-routes.js';
 import * as schemas from './schemas.js';
 import { canonicalTz, emptyIsNull, normalizeLocale, trimmedName } from './validate.js';
-import { flagsOf } from './flags.js';
 
 export type { SettingsDeps };
 
@@ -56,6 +55,17 @@ function patchOf(a: InstancePut['data']['attributes']): InstanceSettingsPatch {
   if (tz !== undefined) patch.tz = canonicalTz(tz);
   if (a.default_redirection !== undefined) patch.defaultRedirection = emptyIsNull(a.default_redirection);
   return patch;
+}
+
+function flagsOf(raw: string): Record<string, unknown> {
+  let flags: unknown;
+  try {
+    flags = JSON.parse(raw);
+  } catch {
+    flags = null;
+  }
+  if (typeof flags !== 'object' || flags === null || Array.isArray(flags)) throw new Error('settings.flags must be a JSON object, e.g. {"has_feature1":true}');
+  return flags as Record<string, unknown>;
 }
 
 export function registerSettingsRoutes(app: FastifyInstance, deps: StartSettingsDeps): void {
