@@ -63,6 +63,21 @@ describe('GET /shortcuts/:id', () => {
     expect((await h.req('GET', `/shortcuts/${uploaded.id}`, { token })).headers.location).toBe('https://new.example/');
   });
 
+  it('marks a shared shortcut seen the first time it is opened, and only then writes the file', async () => {
+    const made = (await create({ name: 'From Bob', url: 'https://bob.example/', metadata: { sharing: { status: 'new', id: 'abc' } } })).body.data;
+    const store = h.hearth.vfs.fs.store(h.instance);
+    const json = await h.req('GET', `/shortcuts/${made.id}`, { token, headers: { accept: 'application/json' } });
+    const seen = await store.get('io.cozy.files', made.id);
+    expect(seen.metadata).toEqual({ sharing: { status: 'seen', id: 'abc' } });
+    expect(json.body.data).toMatchObject({ meta: { rev: seen._rev }, attributes: { metadata: { sharing: { status: 'seen', id: 'abc' } } } });
+    expect(seen._rev).not.toBe(made.meta.rev);
+    expect((await h.req('GET', `/shortcuts/${made.id}`, { token })).status).toBe(303);
+    expect((await store.get('io.cozy.files', made.id))._rev).toBe(seen._rev);
+    const plain = (await create({ name: 'Plain', url: 'https://plain.example/' })).body.data;
+    await h.req('GET', `/shortcuts/${plain.id}`, { token });
+    expect((await store.get('io.cozy.files', plain.id))._rev).toBe(plain.meta.rev);
+  });
+
   it('refuses: 401, 400 another instance\'s token, 403 without GET on the file, 404 a directory or an unknown id, 400 a file that is no shortcut', async () => {
     const made = (await create({ name: 'Secret', url: 'https://secret.example/' })).body.data;
     expect((await h.req('GET', `/shortcuts/${made.id}`)).status).toBe(401);

@@ -1,8 +1,8 @@
 /**
  * `POST /shortcuts` and `GET /shortcuts/:id` (cozy-stack's web/shortcuts): `.url` files are files
  * (the /files API handles them), these routes write one from a name and an address, and read its
- * address back, as the `io.cozy.files.shortcuts` JSON-API object or as a redirect. Rights are the
- * file system's: POST in the directory, GET on the file.
+ * address back, as the `io.cozy.files.shortcuts` JSON-API object or as a redirect (a shared shortcut is then
+ * marked seen). Rights are the file system's: POST in the directory, GET on the file.
  */
 import type { FastifyInstance } from 'fastify';
 import { Readable } from 'node:stream';
@@ -15,6 +15,7 @@ import { JSONAPI, single } from '../files/http/serialize.js';
 import { SHORTCUT_MIME } from '../files/mime.js';
 import { classOf, isDir, ROOT_DIR_ID } from '../files/types.js';
 import { generateShortcut, MAX_SHORTCUT_BYTES, parseShortcut } from './format.js';
+import { markShortcutSeen } from './seen.js';
 import * as S from './schemas.js';
 
 const TYPE = 'io.cozy.files.shortcuts';
@@ -75,10 +76,11 @@ export function registerShortcutRoutes(app: FastifyInstance, deps: Pick<FilesDep
       const chunks: Buffer[] = [];
       for await (const chunk of await vfs.fs.open(c.instance, file)) chunks.push(chunk as Buffer);
       const url = parseShortcut(Buffer.concat(chunks));
+      const now = await markShortcutSeen(vfs.fs, c.instance, file._id);
       const accept = req.headers.accept ?? '';
       if (accept.includes('application/json') || accept.includes(JSONAPI)) {
-        const attributes = { name: file.name, dir_id: file.dir_id, url, metadata: file.metadata ?? null };
-        return reply.type(JSONAPI).send({ data: { type: TYPE, id: file._id, attributes, meta: { rev: file._rev } } });
+        const attributes = { name: now.name, dir_id: now.dir_id, url, metadata: now.metadata ?? null };
+        return reply.type(JSONAPI).send({ data: { type: TYPE, id: now._id, attributes, meta: { rev: now._rev } } });
       }
       return reply.code(303).header('Location', locationOf(url)).send();
     });
