@@ -12,8 +12,11 @@ export const SNIFF_BYTES = 4100;
 const GENERIC = new Set(['', 'application/octet-stream', 'binary/octet-stream']);
 const MIME_RE = /^[a-z0-9][a-z0-9!#$&^_.+-]*\/[a-z0-9][a-z0-9!#$&^_.+-]*$/;
 
+/** What the mime-types database lacks and cozy-stack knows: `.url` internet shortcuts. */
+export const SHORTCUT_MIME = 'application/internet-shortcut';
+
 export async function mimeOf(name: string, given?: string, head?: Buffer): Promise<string> {
-  const byName = lookup(name);
+  const byName = /\.url$/i.test(name) ? SHORTCUT_MIME : lookup(name);
   if (byName) return byName;
   if (head && head.length > 0) {
     const sniffed = await fileTypeFromBuffer(head);

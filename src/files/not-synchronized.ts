@@ -7,7 +7,7 @@ import { NotFound } from '../common/errors.js';
 import type { Doc } from '../data/store.js';
 import type { Instance } from '../instances/types.js';
 import type { FileSystem } from './fs.js';
-import type { Reference } from './references.js';
+import { filesListing, type Reference } from './references.js';
 import { FILES_DOCTYPE, isDir, type FileDoc } from './types.js';
 
 const same = (a: Reference, b: Reference) => a.type === b.type && a.id === b.id;
@@ -35,4 +35,11 @@ export function addNotSynchronizedOn(fs: FileSystem, instance: Instance, dirId: 
 
 export function removeNotSynchronizedOn(fs: FileSystem, instance: Instance, dirId: string, refs: Reference[]): Promise<FileDoc> {
   return change(fs, instance, dirId, (cur) => cur.filter((c) => !refs.some((r) => same(c, r))));
+}
+
+/** The directories not synchronized on the device `ref` (an OAuth client), by id, `limit` at a time, and how many there are. */
+export async function notSynchronizedDirs(fs: FileSystem, instance: Instance, ref: Reference, opts: { limit: number; cursor?: string }): Promise<{ docs: FileDoc[]; next: string | null; total: number }> {
+  const page = await filesListing(fs, instance, 'not_synchronized_on', ref, opts);
+  const total = await fs.store(instance).count(FILES_DOCTYPE, { not_synchronized_on: { $elemMatch: { type: ref.type, id: ref.id } } });
+  return { ...page, total };
 }

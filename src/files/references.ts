@@ -47,9 +47,14 @@ export function removeReferences(fs: FileSystem, instance: Instance, fileId: str
 }
 
 /** The files that reference a document, by id, `limit` at a time (`cursor`: the last id of the previous page). */
-export async function referencedFiles(fs: FileSystem, instance: Instance, ref: Reference, opts: { limit: number; cursor?: string }): Promise<{ docs: FileDoc[]; next: string | null }> {
+export function referencedFiles(fs: FileSystem, instance: Instance, ref: Reference, opts: { limit: number; cursor?: string }): Promise<{ docs: FileDoc[]; next: string | null }> {
+  return filesListing(fs, instance, 'referenced_by', ref, opts);
+}
+
+/** The files whose list `field` (referenced_by, not_synchronized_on) holds `ref`, by id, `limit` at a time. */
+export async function filesListing(fs: FileSystem, instance: Instance, field: string, ref: Reference, opts: { limit: number; cursor?: string }): Promise<{ docs: FileDoc[]; next: string | null }> {
   await fs.init(instance);
-  const selector: Record<string, unknown> = { referenced_by: { $elemMatch: { type: ref.type, id: ref.id } } };
+  const selector: Record<string, unknown> = { [field]: { $elemMatch: { type: ref.type, id: ref.id } } };
   if (opts.cursor !== undefined) selector._id = { $gt: opts.cursor };
   const res = await fs.store(instance).find(FILES_DOCTYPE, { selector, sort: [{ field: '_id', dir: 'asc' }], limit: opts.limit + 1, skip: 0 });
   const docs = res.docs.slice(0, opts.limit) as FileDoc[];

@@ -57,6 +57,7 @@ export function classOf(mime: string): string {
   const [top = '', sub = ''] = mime.toLowerCase().split(';')[0]!.trim().split('/');
   if (top === 'image' || top === 'audio' || top === 'video' || top === 'text') return top;
   if (sub === 'pdf') return 'pdf';
+  if (sub === 'internet-shortcut') return 'shortcut'; // .url files (cozy-stack's class)
   if (/zip|tar|gzip|x-7z|x-rar|bzip/.test(sub)) return 'zip';
   if (/spreadsheet|excel|csv/.test(sub)) return 'spreadsheet';
   if (/presentation|powerpoint/.test(sub)) return 'slide';

@@ -185,6 +185,10 @@ describe('admin API: tokens, status, version', () => {
     const { app } = await setup();
     expect((await app.inject({ url: '/status', headers: auth })).json()).toMatchObject({ status: 'OK' });
     expect((await app.inject({ url: '/version', headers: auth })).json()).toMatchObject({ version: '0.1.0', build_mode: 'test' });
+    // cozy-stack's admin answers the trailing-slash forms too
+    expect((await app.inject({ url: '/status/', headers: auth })).json()).toMatchObject({ status: 'OK' });
+    expect((await app.inject({ url: '/version/', headers: auth })).json()).toMatchObject({ version: '0.1.0', build_mode: 'test' });
+    expect((await app.inject({ url: '/version/' })).statusCode).toBe(401);
     await app.close();
     const ko = await setup(testConfig(), { status: async () => ({ status: 'KO', registry: 'down' }) });
     const res = await ko.app.inject({ url: '/status', headers: auth });

@@ -15,6 +15,7 @@ import { parseScope } from '../permissions/rules.js';
 import { canonicalTz, emptyIsNull, normalizeLocale, trimmedName } from '../settings/validate.js';
 import { normalizeHost, validateDomain } from './domain.js';
 import { findInstance } from './find.js';
+import { WITH_SLASH } from '../status/routes.js';
 import * as S from './schemas.js';
 import type { Instance, InstancePatch, InstanceRegistry } from './types.js';
 
@@ -161,9 +162,11 @@ export async function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps)
     const log = await deps.fsck(instance, req.query.clean === 'true');
     return reply.type('application/x-ndjson').send(log.map((e) => JSON.stringify(e) + '\n').join(''));
   });
-  app.get('/status', { schema: S.status }, async (_req, reply) => {
-    const status = await deps.status();
-    return reply.code(status.status === 'OK' ? 200 : 502).send(status);
-  });
-  app.get('/version', { schema: S.version }, async () => deps.version);
+  for (const path of WITH_SLASH('/status')) {
+    app.get(path, { schema: S.status }, async (_req, reply) => {
+      const status = await deps.status();
+      return reply.code(status.status === 'OK' ? 200 : 502).send(status);
+    });
+  }
+  for (const path of WITH_SLASH('/version')) app.get(path, { schema: S.version }, async () => deps.version);
 }

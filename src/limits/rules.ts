@@ -25,6 +25,8 @@ export const LIMITS = {
   magicLink: { limit: 30, windowMs: HOUR },
   /** Passphrase-hint mails per instance: 2/h. */
   hintMail: { limit: 2, windowMs: HOUR },
+  /** Passphrase hints set per instance (PUT /settings/hint compares the hint with the passphrase, a guessing oracle): 10/h, ours. */
+  hintChange: { limit: 10, windowMs: HOUR },
   /**
    * Passphrase-reset mails per instance: not in cozy-stack's table; 5/h is ours. It mails the
    * owner, so a low figure stops mail-bombing while leaving room for a lost mail or two.

@@ -19,6 +19,8 @@ export interface OAuthClient extends ClientMetadata {
   created_at: string;
   pending: boolean;
   last_refreshed_at?: string;
+  /** The last time the client said it synchronized (POST /settings/synchronized). */
+  synchronized_at?: string;
 }
 
 /** A client plus its clear secret (none for a client stored before secrets were sealed). */
@@ -45,6 +47,7 @@ function fromDoc(doc: Doc): OAuthClient {
   };
   for (const f of OPTIONAL_FIELDS) if (typeof doc[f] === 'string') client[f] = doc[f];
   if (typeof doc.last_refreshed_at === 'string') client.last_refreshed_at = doc.last_refreshed_at;
+  if (typeof doc.synchronized_at === 'string') client.synchronized_at = doc.synchronized_at;
   return client;
 }
 
@@ -85,7 +88,7 @@ export class OAuthClients {
       if (typeof given !== 'string' || !this.secretMatches(old, given)) throw new OAuthError(400, 'invalid_client', 'client_secret is invalid');
       secretFields = await this.secretFields(instance, randomBytes(32).toString('base64url'));
     }
-    const kept = Object.fromEntries(['_rev', 'created_at', 'pending', 'last_refreshed_at'].filter((k) => k in old).map((k) => [k, old[k] as Doc[string]]));
+    const kept = Object.fromEntries(['_rev', 'created_at', 'pending', 'last_refreshed_at', 'synchronized_at'].filter((k) => k in old).map((k) => [k, old[k] as Doc[string]]));
     const doc: Doc = { _id: id, ...kept, ...(meta as unknown as Doc), ...secretFields };
     await this.storeOf(instance).put(CLIENTS_DOCTYPE, doc);
     return this.withSecret(instance, doc);
@@ -110,6 +113,12 @@ export class OAuthClients {
   async markUsed(instance: Instance, id: string): Promise<void> {
     const doc = await this.load(instance, id);
     await this.storeOf(instance).put(CLIENTS_DOCTYPE, { ...doc, pending: false, last_refreshed_at: new Date().toISOString() });
+  }
+
+  /** POST /settings/synchronized: the client's `synchronized_at` is now. */
+  async markSynchronized(instance: Instance, id: string): Promise<void> {
+    const doc = await this.load(instance, id);
+    await this.storeOf(instance).put(CLIENTS_DOCTYPE, { ...doc, synchronized_at: new Date().toISOString() });
   }
 
   async list(instance: Instance): Promise<OAuthClient[]> {

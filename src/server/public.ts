@@ -14,6 +14,11 @@ import { registerOAuthRoutes, type OAuthDeps } from '../oauth/routes.js';
 import { registerAuthRoutes, type AuthDeps } from '../auth/routes.js';
 import { registerPermissionRoutes } from '../permissions/routes.js';
 import { registerSharePasswordRoute } from '../permissions/share-password.js';
+import { registerWellKnownRoutes } from '../auth/well-known.js';
+import { registerClientUsageRoutes } from '../oauth/usage-routes.js';
+import { registerSharingRoutes } from '../sharings/routes.js';
+import { registerContactsRoutes } from '../contacts/routes.js';
+import { registerShortcutRoutes } from '../shortcuts/routes.js';
 import { registerFilesRoutes } from '../files/http/routes.js';
 import type { Vfs } from '../files/vfs.js';
 import { registerDavRoutes } from '../files/dav/routes.js';
@@ -40,7 +45,7 @@ declare module 'fastify' {
 }
 
 /** Routes that answer on any host (no instance needed). */
-const GLOBAL = new Set(['/status', '/version', '/connection_check', '/openapi.json']);
+const GLOBAL = new Set(['/status', '/status/', '/version', '/version/', '/connection_check', '/openapi.json']);
 
 export interface PublicDeps extends DataDeps {
   config: HearthConfig;
@@ -127,12 +132,17 @@ export async function buildPublicApp(deps: PublicDeps): Promise<FastifyInstance>
   registerAuthRoutes(app, { ...deps.auth, registry: deps.registry, perms: deps.perms });
   registerPermissionRoutes(app, { perms: deps.perms });
   registerSharePasswordRoute(app, { perms: deps.perms, limiter: deps.auth.limiter });
+  registerWellKnownRoutes(app, { config: deps.config });
+  registerSharingRoutes(app, { perms: deps.perms });
+  registerContactsRoutes(app, { perms: deps.perms, storeOf: deps.storeOf });
+  registerShortcutRoutes(app, { perms: deps.perms, vfs: deps.vfs });
+  registerClientUsageRoutes(app, { clients: deps.oauth.clients, config: deps.config, settings: deps.settings.store, registry: deps.registry, sessions: deps.auth.sessions, perms: deps.perms });
   registerFilesRoutes(app, { perms: deps.perms, vfs: deps.vfs, linkSecret: async (instance) => (await deps.registry.secrets(instance)).session });
   registerDavRoutes(app, { perms: deps.perms, vfs: deps.vfs, locks: deps.davLocks });
   registerRegistryRoutes(app, { perms: deps.perms, registry: deps.registry, sessions: deps.auth.sessions, registries: deps.appRegistries ?? registriesFromConfig(deps.config, deps.logger) });
   registerJobsRoutes(app, { perms: deps.perms, engine: deps.jobs.engine, scheduler: deps.jobs.scheduler, limiter: deps.auth.limiter });
   registerSettingsRoutes(app, {
-    ...deps.settings, config: deps.config, bus: deps.bus, registry: deps.registry, sessions: deps.auth.sessions, perms: deps.perms, twoFactor: deps.auth.twoFactor,
+    ...deps.settings, config: deps.config, bus: deps.bus, registry: deps.registry, sessions: deps.auth.sessions, perms: deps.perms, twoFactor: deps.auth.twoFactor, storeOf: deps.storeOf, limiter: deps.auth.limiter,
   });
   registerNotificationRoutes(app, { center: deps.notifications, config: deps.config, storeOf: deps.storeOf, perms: deps.perms, registry: deps.registry, sessions: deps.auth.sessions });
   await registerRealtimeRoutes(app, { hub: deps.realtime, perms: deps.perms, vfs: deps.vfs, logger: deps.logger });

@@ -33,7 +33,7 @@ const OWNER: PermissionSet = { type: 'owner', sourceId: null, rules: [] };
  * The caller's rights, if `allowed` accepts them. Without a token, the owner's session (as the
  * other settings routes); `what` names the right in the 403.
  */
-export async function settingsCaller(deps: SettingsDeps, req: FastifyRequest, allowed: (set: PermissionSet) => boolean, what: string): Promise<{ instance: Instance; set: PermissionSet }> {
+export async function settingsCaller(deps: OwnerDeps, req: FastifyRequest, allowed: (set: PermissionSet) => boolean, what: string): Promise<{ instance: Instance; set: PermissionSet }> {
   const instance = instanceOf(req);
   if (!extractToken(req)) {
     await requireOwner(deps, req, 'GET');

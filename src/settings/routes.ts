@@ -10,6 +10,7 @@ import { addJsonParser } from '../common/json-body.js';
 import type { Instance, InstanceSettings, InstanceSettingsPatch } from '../instances/types.js';
 import { anyToken, onDoc, SETTINGS_DOCTYPE, settingsCaller, type SettingsDeps } from './access.js';
 import { registerAvatarRoutes } from './avatar-routes.js';
+import { registerStartSettingsRoutes, type StartSettingsDeps } from './start-routes.js';
 import { registerThemeRoutes } from './theme-routes.js';
 import * as schemas from './schemas.js';
 import { canonicalTz, emptyIsNull, normalizeLocale, trimmedName } from './validate.js';
@@ -67,7 +68,7 @@ function flagsOf(raw: string): Record<string, unknown> {
   return flags as Record<string, unknown>;
 }
 
-export function registerSettingsRoutes(app: FastifyInstance, deps: SettingsDeps): void {
+export function registerSettingsRoutes(app: FastifyInstance, deps: StartSettingsDeps): void {
   const flags = flagsOf(deps.config.settings.flags);
   void app.register(async (scope) => {
     addJsonParser(scope, JSONAPI, { bodyLimit: 64 * 1024 });
@@ -127,6 +128,7 @@ export function registerSettingsRoutes(app: FastifyInstance, deps: SettingsDeps)
     });
 
     registerThemeRoutes(scope, deps);
+    registerStartSettingsRoutes(scope, deps);
   });
   registerAvatarRoutes(app, deps);
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { runStatus } from './routes.js';
+import { runStatus, versionInfo } from './routes.js';
 import { startTestHearth } from '../../test/helpers/hearth.js';
 
 describe('status and version', () => {
@@ -14,6 +14,22 @@ describe('status and version', () => {
       expect(version.body).toMatchObject({ version: expect.any(String), runtime_version: process.version });
       const head = await h.req('HEAD', '/status');
       expect(head.status).toBe(200);
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('answers /status/ and /version/ with the trailing slash too, on any host, on the public port', async () => {
+    const h = await startTestHearth();
+    try {
+      const status = await h.req('GET', '/status/', { host: 'unknown.example.org' });
+      expect(status.status).toBe(200);
+      expect(status.body).toMatchObject({ status: 'OK', registry: 'healthy' });
+      expect((await h.req('HEAD', '/status/')).status).toBe(200);
+      const version = await h.req('GET', '/version/', { host: 'unknown.example.org' });
+      expect(version.status).toBe(200);
+      expect(version.body).toEqual(versionInfo(false));
+      expect((await h.req('HEAD', '/version/')).status).toBe(200);
     } finally {
       await h.close();
     }

@@ -65,12 +65,17 @@ export const STATUS_SCHEMAS = {
   connectionCheck: { summary: 'Answers 204: lets a client test its connectivity', tags, response: { 204: noContent() } },
 } satisfies Record<string, RouteSchema>;
 
+/** cozy-stack answers /status and /version with and without the trailing slash (its probes use /status/). */
+export const WITH_SLASH = (path: string): string[] => [path, `${path}/`];
+
 export function registerStatusRoutes(app: FastifyInstance, checks: StatusCheck[], dev: boolean): void {
-  app.get('/status', { schema: STATUS_SCHEMAS.status }, async (_req, reply) => {
-    const report = await runStatus(checks);
-    // 502 when a dependency is down, as cozy-stack (web/status): existing probes and clients expect it
-    return reply.code(report.status === 'OK' ? 200 : 502).send(report);
-  });
-  app.get('/version', { schema: STATUS_SCHEMAS.version }, async () => versionInfo(dev));
+  for (const path of WITH_SLASH('/status')) {
+    app.get(path, { schema: STATUS_SCHEMAS.status }, async (_req, reply) => {
+      const report = await runStatus(checks);
+      // 502 when a dependency is down, as cozy-stack (web/status): existing probes and clients expect it
+      return reply.code(report.status === 'OK' ? 200 : 502).send(report);
+    });
+  }
+  for (const path of WITH_SLASH('/version')) app.get(path, { schema: STATUS_SCHEMAS.version }, async () => versionInfo(dev));
   app.get('/connection_check', { schema: STATUS_SCHEMAS.connectionCheck }, async (_req, reply) => reply.code(204).send());
 }

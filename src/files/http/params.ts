@@ -122,3 +122,10 @@ export function nextPageQuery(page: PageParams, cursor: string | null): string |
   const limit = page.limit === PAGE_DEFAULT ? '' : `&page[limit]=${page.limit}`;
   return `page[cursor]=${encodeURIComponent(cursor)}${limit}`;
 }
+
+/** `page[limit]` (100 by default, 1 to 1,000) and `page[cursor]` of the relationship listings (references, not_synchronizing). */
+export function relationsPage(req: FastifyRequest): { limit: number; cursor?: string } {
+  const limit = Math.min(Math.max(Number(param(req, 'page[limit]') ?? 100) || 100, 1), 1000);
+  const cursor = param(req, 'page[cursor]');
+  return { limit, ...(cursor ? { cursor } : {}) };
+}

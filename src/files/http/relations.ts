@@ -16,7 +16,7 @@ import { FILES_DOCTYPE, isDir } from '../types.js';
 import { allowCreate, allowVfs, appSlugOf, callerOf, type Caller } from './access.js';
 import type { FilesDeps } from './deps.js';
 import { sendContent } from './download.js';
-import { param } from './params.js';
+import { param, relationsPage } from './params.js';
 import { JSONAPI, resource, single } from './serialize.js';
 import * as S from './schemas.js';
 
@@ -29,7 +29,7 @@ type DocRef = { Params: { doctype: string; docid: string } };
  * web/files/references.go: with `verb` on that document, or with `filesVerb` on the whole io.cozy.files (what a
  * konnector has, to find its folders by `io.cozy.konnectors/<slug>`). Returns whether the files' right decided.
  */
-function allowRefs(c: Caller, verb: Verb, filesVerb: Verb, type: string, id: string): boolean {
+export function allowRefs(c: Caller, verb: Verb, filesVerb: Verb, type: string, id: string): boolean {
   if (Permissions.allowsDoc(c.set, verb, validateDoctype(type), docFetcher({ _id: id }))) return false;
   if (Permissions.allowsWholeType(c.set, filesVerb, FILES_DOCTYPE)) return true;
   throw new Forbidden(`this token has no ${verb} right on the document ${type}/${id.slice(0, 100)}, nor ${filesVerb} on the whole io.cozy.files`);
@@ -90,9 +90,7 @@ export function registerRelationRoutes(scope: FastifyInstance, deps: FilesDeps):
   scope.get<DocRef>('/data/:doctype/:docid/relationships/references', { schema: S.references }, async (req, reply) => {
     const c = await callerOf(perms, req);
     allowRefs(c, 'GET', 'GET', req.params.doctype, req.params.docid);
-    const limit = Math.min(Math.max(Number(param(req, 'page[limit]') ?? 100) || 100, 1), 1000);
-    const cursor = param(req, 'page[cursor]');
-    const page = await referencedFiles(vfs.fs, c.instance, { type: req.params.doctype, id: req.params.docid }, { limit, ...(cursor ? { cursor } : {}) });
+    const page = await referencedFiles(vfs.fs, c.instance, { type: req.params.doctype, id: req.params.docid }, relationsPage(req));
     const body: Record<string, unknown> = { data: page.docs.map((d) => ({ type: FILES_DOCTYPE, id: d._id })), included: page.docs.map(resource), meta: { count: page.docs.length } };
     if (page.next) body.links = { next: `/data/${req.params.doctype}/${encodeURIComponent(req.params.docid)}/relationships/references?page[cursor]=${encodeURIComponent(page.next)}` };
     return reply.type(JSONAPI).send(body);

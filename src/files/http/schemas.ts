@@ -122,3 +122,8 @@ export const patchVersion: RouteSchema = { summary: 'Changes the tags of an old 
 export const deleteVersions: RouteSchema = { summary: 'Deletes every old version of every file of the instance', tags, response: { 204: noContent('Deleted') } };
 export const deleteVersion: RouteSchema = { summary: 'Deletes an old version and its content', tags, params: params(['id', 'version']), response: { 204: noContent('Deleted') } };
 export const notSynchronized = (summary: string): RouteSchema => ({ summary, tags, params: id, body: jsonApiBody('{data: [{type: "io.cozy.oauth.clients", id}]}', { data: [{ type: 'io.cozy.oauth.clients', id: '…' }] }), response: { 204: noContent('Done') } });
+export const notSynchronizing: RouteSchema = {
+  summary: 'The directories not synchronized on a device (an OAuth client): JSON-API, paginated, meta.count', tags, params: params(['doctype', 'docid']),
+  querystring: docs({ ...PAGE, include: 'files for the directories themselves', sort: 'id (the only order)' }), response: file(200, 'The directories (ids), and the documents with include=files'),
+};
+export const changeNotSynchronizing = (summary: string): RouteSchema => ({ summary, tags, params: params(['doctype', 'docid']), body: jsonApiBody('{data: [{type: "io.cozy.files", id: <directory id>}]} (or one)', { data: [{ type: 'io.cozy.files', id: '…' }] }), response: { 204: noContent('Done') } });
