@@ -45,9 +45,10 @@ describe('/data/io.cozy.jobs and /data/io.cozy.triggers', () => {
     const doc = await mirrored('io.cozy.triggers', trigger._id);
     expect(doc).toMatchObject({
       _id: trigger._id, _type: 'io.cozy.triggers', domain: h.domain, type: '@cron', arguments: '0 0 5 * * *', worker: 'konnector', debounce: '',
-      message: { konnector: 'pajemploi', account: 'acc1' }, current_state: { trigger_id: trigger._id, status: '' },
+      message: { konnector: 'pajemploi', account: 'acc1' },
     });
-    for (const hidden of ['rights', 'instance_id']) expect(doc).not.toHaveProperty(hidden);
+    // current_state is computed for /jobs/triggers, never stored (cozy-stack's omitempty)
+    for (const hidden of ['rights', 'instance_id', 'current_state']) expect(doc).not.toHaveProperty(hidden);
     // deleted from the scheduler, deleted from /data
     await h.hearth.jobs.scheduler.delete(h.domain, trigger._id);
     await until(async () => (await get(`/data/io.cozy.triggers/${trigger._id}`)).status === 404);
@@ -111,6 +112,23 @@ describe('/data/io.cozy.jobs and /data/io.cozy.triggers', () => {
     expect(ofJob.map((e) => e.verb)).toEqual(['CREATED', 'UPDATED', 'UPDATED']);
     expect(ofJob.every((e) => e.doc._rev === undefined)).toBe(true);
     expect(seen.filter((e) => e.id === trigger._id).map((e) => [e.doctype, e.verb])).toEqual([['io.cozy.triggers', 'CREATED']]);
+  });
+
+  it('make a trigger change an io.cozy.triggers event, and a trigger\'s own runs none (no @event loop)', async () => {
+    const sched = h.hearth.jobs.scheduler;
+    const watcher = await sched.create(h.domain, { type: '@event', arguments: 'io.cozy.triggers', worker: 'log', message: 'a trigger changed' });
+    await mirrored('io.cozy.triggers', watcher._id);
+    const runs = async () => (await h.hearth.jobs.engine.broker.list(h.domain, { triggerId: watcher._id, limit: 100 })).filter((j) => j.state === 'done').length;
+    // its own creation is the first change it sees
+    await until(async () => (await runs()) === 1);
+    const before = await runs();
+    const created = await sched.create(h.domain, { type: '@cron', arguments: '0 0 7 * * *', worker: 'log', message: 'x' });
+    await mirrored('io.cozy.triggers', created._id);
+    await until(async () => (await runs()) === before + 1);
+    // the watcher's run changed its own state: nothing in /data, so no event, so no second run
+    await new Promise((r) => setTimeout(r, 600));
+    expect(await runs()).toBe(before + 1);
+    await sched.delete(h.domain, watcher._id);
   });
 
   it('refuse every write (403): jobs and triggers change through /jobs only', async () => {

@@ -61,12 +61,15 @@ export function jobMirrorDoc(job: JobDoc): Doc {
   return doc as Doc;
 }
 
-/** A trigger as cozy-stack stores it (model/job.TriggerInfos), with its current state as /jobs/triggers shows it. */
+/**
+ * A trigger as cozy-stack stores it (model/job.TriggerInfos). Not its `current_state`: cozy-stack computes it for the
+ * /jobs answers and never stores it (`omitempty`), and keeping it here would make every run of a trigger a change of
+ * io.cozy.triggers, which an `@event io.cozy.triggers` trigger would answer with a run, and so on without end.
+ */
 export function triggerMirrorDoc(trigger: TriggerDoc): Doc {
   const doc: Record<string, unknown> = {
     _id: trigger._id, domain: trigger.domain, type: trigger.type, worker: trigger.worker, arguments: trigger.arguments,
     debounce: trigger.debounce ?? '', options: trigger.options ?? null, message: trigger.message ?? null,
-    current_state: { trigger_id: trigger._id, status: '', ...trigger.current_state },
     ...(trigger.cozyMetadata ? { cozyMetadata: trigger.cozyMetadata } : {}),
   };
   return doc as Doc;
@@ -81,6 +84,11 @@ export interface JobMirrorDeps {
   logger: Logger;
   /** How often the outbox is looked at when no job event says it changed (default 250 ms). */
   pollMs?: number;
+  /**
+   * A change is mirrored this long after it is signalled (default 50 ms): under load a round then takes many jobs, each
+   * job's queued, running and done states often as one write, and the instance's DocStore syncs once per round.
+   */
+  delayMs?: number;
   /** Keys mirrored per round at most (default 500). */
   batch?: number;
 }
@@ -89,6 +97,7 @@ export class JobMirror {
   private round: Promise<void> | null = null;
   private again = false;
   private timer: NodeJS.Timeout | null = null;
+  private pending: NodeJS.Timeout | null = null;
   private closed = false;
   private readonly st;
 
@@ -110,20 +119,23 @@ export class JobMirror {
     this.timer.unref();
   }
 
-  /** Something changed: a round runs now, or right after the one under way. */
+  /** Something changed: a round runs `delayMs` from now, or after the one under way. */
   kick(): void {
-    if (this.closed) return;
-    if (this.round) {
-      this.again = true;
-      return;
-    }
-    this.round = this.drain().finally(() => {
-      this.round = null;
-      if (this.again) {
-        this.again = false;
-        this.kick();
+    if (this.closed || this.pending) return;
+    this.pending = setTimeout(() => {
+      this.pending = null;
+      if (this.round) {
+        this.again = true;
+        return;
       }
-    });
+      this.round = this.drain().finally(() => {
+        this.round = null;
+        if (this.again) {
+          this.again = false;
+          this.kick();
+        }
+      });
+    }, this.deps.delayMs ?? 50);
   }
 
   /** Resolves once the outbox is empty (or a round failed: its keys wait for the next one). For tests and shutdown. */
@@ -140,6 +152,7 @@ export class JobMirror {
   async close(): Promise<void> {
     this.closed = true;
     if (this.timer) clearInterval(this.timer);
+    if (this.pending) clearTimeout(this.pending);
     await this.idle();
   }
 
