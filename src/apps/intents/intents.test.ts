@@ -6,7 +6,7 @@ import type { Instance } from '../../instances/types.js';
 import { startTestHearth, type TestHearth } from '../../../test/helpers/hearth.js';
 import type { AppIntent } from '../types.js';
 import { createIntent } from './intents.js';
-import { findIntent } from './match.js';
+import { findIntent, serviceHref } from './match.js';
 
 /** Writes the install document of a web app, as the installer does. */
 async function install(h: TestHearth, instance: Instance, slug: string, extra: Record<string, unknown> = {}): Promise<void> {
@@ -164,6 +164,18 @@ describe('/intents, nested app hosts', () => {
     // what the server wires without a registry: services, else an empty list
     const res = await h.req('POST', '/intents', { ...contacts, body: body({ action: 'EDIT', type: 'text/plain' }) });
     expect(res.body.data.attributes).toMatchObject({ services: [], availableApps: [] });
+    // a registry that fails offers nothing, the intent is still made
+    const down = await createIntent({ ...deps, registryWebapps: async () => { throw new Error('registry unreachable'); } }, h.instance, set, { action: 'EDIT', type: 'text/plain', permissions: [] }, 'http');
+    expect(down.availableApps).toEqual([]);
+  });
+
+  it('builds hrefs from the manifest\'s path and fragment, whatever they hold', () => {
+    const href = (h: string) => serviceHref({ instanceHost: 'alice.example.org', slug: 'drive', mode: 'nested', scheme: 'https', href: h, intentId: 'abc' });
+    expect(href('/')).toBe('https://drive.alice.example.org/?intent=abc');
+    expect(href('')).toBe('https://drive.alice.example.org/?intent=abc');
+    expect(href('pick')).toBe('https://drive.alice.example.org/pick?intent=abc');
+    expect(href('/pick?mode=x#/files/a b')).toBe('https://drive.alice.example.org/pick?intent=abc#/files/a%20b');
+    expect(serviceHref({ instanceHost: '[::1]:8080', slug: 'drive', mode: 'nested', scheme: 'http', href: '/', intentId: 'abc' })).toBe('http://drive.[::1]:8080/?intent=abc');
   });
 });
 

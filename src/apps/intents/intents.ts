@@ -92,7 +92,8 @@ export async function createIntent(deps: IntentsDeps, instance: Instance, set: P
   const doc: IntentDoc = { _id: id, action: input.action, type: input.type, permissions: input.permissions, client: `${APPS_DOCTYPE}/${slug}`, services };
   if (!services.length) {
     const taken = new Set(installed.map((app) => app.slug));
-    doc.availableApps = (await deps.registryWebapps(instance))
+    // a registry that cannot be reached offers nothing; the intent still answers (cozy-stack logs it and goes on)
+    doc.availableApps = (await deps.registryWebapps(instance).catch(() => []))
       .filter((app) => !taken.has(app.slug) && findIntent(app.manifest, input.action, input.type))
       .map((app) => ({ slug: app.slug, name: app.name }));
   }

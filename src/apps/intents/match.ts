@@ -24,14 +24,17 @@ export function findIntent(manifest: Pick<Manifest, 'intents'>, action: string, 
   return null;
 }
 
-/** Where the service of an app is opened for an intent: `<app origin><href path>?intent=<id>[#fragment]`. */
+/**
+ * Where the service of an app is opened for an intent: `<app origin><href path>?intent=<id>[#fragment]` (a query the
+ * manifest's href carries is replaced, as cozy-stack does). Built as a string: an instance named by an IP address has
+ * no valid app host, and its href must not make the request fail.
+ */
 export function serviceHref(opts: { instanceHost: string; slug: string; mode: SubdomainMode; scheme: string; href: string; intentId: string }): string {
   const hash = opts.href.indexOf('#');
-  const path = hash < 0 ? opts.href : opts.href.slice(0, hash);
+  const target = hash < 0 ? opts.href : opts.href.slice(0, hash);
   const fragment = hash < 0 ? '' : opts.href.slice(hash + 1);
-  const url = new URL(appOrigin(opts.instanceHost, opts.slug, opts.mode, opts.scheme));
-  if (path) url.pathname = path;
-  url.search = `intent=${encodeURIComponent(opts.intentId)}`;
-  if (fragment) url.hash = fragment;
-  return url.toString();
+  const path = target.split('?')[0] ?? '';
+  const encode = (s: string) => encodeURI(s).replace(/[?#]/g, encodeURIComponent);
+  return `${appOrigin(opts.instanceHost, opts.slug, opts.mode, opts.scheme)}${path.startsWith('/') ? '' : '/'}${encode(path)}`
+    + `?intent=${encodeURIComponent(opts.intentId)}${fragment ? `#${encode(fragment)}` : ''}`;
 }
