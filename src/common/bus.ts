@@ -55,3 +55,26 @@ export class InProcessBus implements EventBus {
     };
   }
 }
+
+/**
+ * A bus that sends the events of some doctypes to `side` instead of `main` (and the others to `main`): the job mirror's
+ * writes of io.cozy.jobs (jobs/mirror.ts) must not reach realtime and the triggers a second time, the engine has
+ * published them already.
+ */
+export function divertBus(main: EventBus, doctypes: ReadonlySet<string>, side: EventBus): EventBus {
+  return {
+    publish: (event) => (doctypes.has(event.doctype) ? side : main).publish(event),
+    subscribe: (domain, doctype, listener) => main.subscribe(domain, doctype, listener),
+  };
+}
+
+/** A bus that publishes to `main` and whose listeners hear both `main` and `side` (/data's changes feeds wait on the mirror's writes too). */
+export function mergeBuses(main: EventBus, side: EventBus): EventBus {
+  return {
+    publish: (event) => main.publish(event),
+    subscribe(domain, doctype, listener) {
+      const both = [main.subscribe(domain, doctype, listener), side.subscribe(domain, doctype, listener)];
+      return () => both.forEach((unsubscribe) => unsubscribe());
+    },
+  };
+}

@@ -104,6 +104,9 @@ describe('destroying an instance', () => {
     await t.hearth.close();
     // the file as the previous version wrote it: no instance_id, rows keyed by domain; one of a destroyed instance
     const db = new Database(join(t.dataDir, 'jobs.sqlite'));
+    // nor the /data mirror's outbox (jobs/mirror.ts)
+    for (const table of ['jobs', 'triggers']) for (const op of ['insert', 'update', 'delete']) db.exec(`DROP TRIGGER ${table}_mirror_${op}`);
+    db.exec('DROP TABLE mirror_outbox');
     db.exec(`DROP INDEX jobs_instance; DROP INDEX triggers_instance;
       ALTER TABLE jobs DROP COLUMN instance_id; ALTER TABLE triggers DROP COLUMN instance_id;
       CREATE INDEX jobs_domain ON jobs (domain, worker, queued_at); CREATE INDEX triggers_domain ON triggers (domain, worker);`);

@@ -133,4 +133,35 @@ describe('jobs across a restart', () => {
     await until(async () => (await stateOf(job._id)) === 'done');
     expect((await get(job._id))!.tries).toBe(1);
   });
+
+  it('never shows a trigger\'s job ended while the trigger still says running (both are written in the same turn)', async () => {
+    t = await openTestJobs([{ name: 'quick', async run() {} }, { name: 'broken', maxExecCount: 1, async run() { throw new PermanentJobError('no'); } }]);
+    const seen: string[] = [];
+    let watching = true;
+    // a reader that looks between any two turns of the event loop, as an HTTP request could
+    const watch = async (triggerId: string, jobId: () => string | undefined) => {
+      while (watching) {
+        const id = jobId();
+        const job = id ? await get(id) : null;
+        const state = (await t!.jobs.scheduler.get(t!.instance.domain, triggerId)).current_state?.status;
+        if (job && (job.state === 'done' || job.state === 'errored')) seen.push(`${job.state}/${state}`);
+        await new Promise((r) => setImmediate(r));
+      }
+    };
+    for (const worker of ['quick', 'broken']) {
+      const trigger = await t.jobs.scheduler.create(t.instance.domain, { type: '@cron', arguments: '0 0 4 * * *', worker, message: null });
+      let jobId: string | undefined;
+      watching = true;
+      const watcher = watch(trigger._id, () => jobId);
+      for (let i = 0; i < 5; i++) {
+        jobId = undefined;
+        jobId = (await t.jobs.scheduler.launch(trigger))!._id;
+        await until(async () => ['done', 'errored'].includes((await stateOf(jobId!))!));
+      }
+      watching = false;
+      await watcher;
+    }
+    expect(seen.length).toBeGreaterThan(0);
+    expect(seen.filter((s) => s !== 'done/done' && s !== 'errored/errored')).toEqual([]);
+  });
 });

@@ -194,8 +194,9 @@ export class JobEngine {
       const emit = (event: Record<string, unknown>) =>
         this.deps.bus.publish({ domain: job.domain, doctype: JOB_EVENTS_DOCTYPE, id: job._id, verb: 'CREATED', doc: { _id: job._id, job_id: job._id, worker: job.worker, ...event } });
       await raceAbort(pool.def.run({ instance, job, signal: controller.signal, log, emit }), controller.signal);
-      const done = await this.deps.broker.complete(job._id, this.clock.now());
-      if (done.trigger_id) await this.track(done, 'done');
+      const completed = this.deps.broker.complete(job._id, this.clock.now());
+      // the trigger's state is written in the same turn as the job's row: no reader sees the job done and its trigger running
+      const [done] = await Promise.all([completed, job.trigger_id ? this.track(job, 'done') : null]);
       this.publish(done);
     } catch (err) {
       await this.failed(job, err, controller.signal, log);
@@ -213,8 +214,8 @@ export class JobEngine {
     const retry = interrupted || (!(err instanceof PermanentJobError) && tries < job.options.max_exec_count!);
     const retryAt = interrupted ? now : retry ? now + this.retryDelay(tries) : null;
     log.warn({ err: message, tries, retry }, 'job failed');
-    const doc = await this.deps.broker.fail(job._id, message, retryAt, now, !interrupted);
-    if (doc.trigger_id) await this.track(doc, doc.state === 'errored' ? 'errored' : 'queued');
+    const failed = this.deps.broker.fail(job._id, message, retryAt, now, !interrupted);
+    const [doc] = await Promise.all([failed, job.trigger_id ? this.track({ ...job, error: message }, retryAt === null ? 'errored' : 'queued') : null]);
     this.publish(doc);
   }
 

@@ -7,7 +7,7 @@ import { mkdirSync, writeFileSync, readFileSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
-import { InProcessBus, type EventBus } from '../common/bus.js';
+import { divertBus, InProcessBus, mergeBuses, type EventBus } from '../common/bus.js';
 import type { HearthConfig } from '../config/types.js';
 import { TokenService } from '../auth/tokens.js';
 import { SESSION_COOKIE, SessionStore, sessionCookieValue, sessionIdFromCookie } from '../auth/sessions.js';
@@ -38,6 +38,7 @@ import { chainTransforms } from '../data/http/context.js';
 import { fileDocTransforms } from '../files/data-view.js';
 import { createJobSystem, type JobSystem } from './jobs.js';
 import { registerJobsAdminRoutes } from '../jobs/admin-routes.js';
+import { JOBS_DOCTYPE } from '../jobs/types.js';
 import { buildWorkers, publicUrl } from './workers.js';
 import { NotificationCenter } from '../notifications/center.js';
 import { thumbnailJobFor } from '../files/thumbnails/workers.js';
@@ -85,7 +86,9 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
   const bus = new InProcessBus();
   const realtime = new InProcessHub(bus, realtimeView);
   const sqliteRegistry = new SqliteInstanceRegistry(join(dataDir, 'registry.sqlite'));
-  const stores = new SqliteDocStoreFactory(dataDir, bus, {
+  // the job mirror's writes (jobs/mirror.ts) repeat the engine's io.cozy.jobs events: only /data's changes feeds hear them
+  const mirrorEvents = new InProcessBus();
+  const stores = new SqliteDocStoreFactory(dataDir, divertBus(bus, new Set([JOBS_DOCTYPE]), mirrorEvents), {
     attachmentMaxBytes: config.data.attachmentMaxBytes,
     groupCommitMs: config.data.groupCommitMs,
     maxOpenStores: config.data.maxOpenStores,
@@ -158,6 +161,12 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
     dataDir, bus, logger, registry: sqliteRegistry, trashRetentionDays: config.files.trashRetentionDays,
     workers: [...buildWorkers({ config, vfs, bus, mailer, storeOf, perms, tokens, registry: sqliteRegistry, logger, linkSecret: async (instance) => (await registry.secrets(instance)).session }), notifications.worker()],
     eventHooks: [{ doctype: 'io.cozy.files', jobFor: thumbnailJobFor }],
+    mirror: {
+      storeFor: async (domain, instanceId) => {
+        const instance = await sqliteRegistry.get(domain);
+        return instance?.id === instanceId ? storeOf(instance) : null;
+      },
+    },
   });
   const shutdown = new AbortController();
   const oauth = { clients: new OAuthClients(storeOf, async (instance) => (await registry.secrets(instance)).session), tokens, limiter: new MemoryRateLimiter() };
@@ -171,7 +180,7 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
   const metrics = new HearthMetrics({ dataDir, instanceCount: () => registry.count() });
   const unobserveJobs = metrics.observeJobs(bus);
   metrics.countRealtimeConnections(() => realtime.connectionCount());
-  const publicApp = await buildPublicApp({ notifications, metrics, realtime, config, registry, logger, checks, bus, perms, storeOf, oauth, auth: { sessions, lockout, limiter: oauth.limiter, mailer, twoFactor: sqliteRegistry, passphraseTokens: sqliteRegistry }, vfs, davLocks, shutdown: shutdown.signal, jobs,
+  const publicApp = await buildPublicApp({ notifications, metrics, realtime, config, registry, logger, checks, bus: mergeBuses(bus, mirrorEvents), perms, storeOf, oauth, auth: { sessions, lockout, limiter: oauth.limiter, mailer, twoFactor: sqliteRegistry, passphraseTokens: sqliteRegistry }, vfs, davLocks, shutdown: shutdown.signal, jobs,
     // avatars in instances/<id>/avatar/, removed with the instance's folder
     settings: { store: sqliteRegistry, avatars: new AvatarStore(join(dataDir, 'instances')) }, transforms: chainTransforms(accountTransforms(async (instance) => (await registry.secrets(instance)).session), fileDocTransforms) });
   const adminApp = Fastify({ loggerInstance: logger.child({ server: 'admin' }) as FastifyBaseLogger, logController: logControllerFor(config), bodyLimit: 1024 * 1024 });

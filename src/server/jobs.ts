@@ -12,6 +12,9 @@ import { Scheduler } from '../jobs/scheduler.js';
 import type { WorkerDef } from '../jobs/types.js';
 import type { InstanceRegistry } from '../instances/types.js';
 import { Housekeeping } from './housekeeping.js';
+import type { DocStore } from '../data/store.js';
+import { installMirrorOutbox, JobMirror } from '../jobs/mirror.js';
+import { JOBS_DOCTYPE } from '../jobs/types.js';
 
 export interface JobSystem {
   engine: JobEngine;
@@ -38,6 +41,8 @@ export interface JobSystemDeps {
   housekeepingMs?: number;
   /** files.trashRetentionDays (default 30; 0: the trash is never emptied). */
   trashRetentionDays?: number;
+  /** Jobs and triggers mirrored into the instances' DocStores, readable through /data (jobs/mirror.ts); none when absent. */
+  mirror?: { storeFor(domain: string, instanceId: string): Promise<DocStore | null>; pollMs?: number };
 }
 
 export function createJobSystem(deps: JobSystemDeps): JobSystem {
@@ -59,6 +64,11 @@ export function createJobSystem(deps: JobSystemDeps): JobSystem {
     ...(deps.clock ? { now: () => deps.clock!.now() } : {}),
   });
   const hooks: Unsubscribe[] = [];
+  let mirror: JobMirror | null = null;
+  if (deps.mirror) {
+    installMirrorOutbox(db);
+    mirror = new JobMirror({ db, logger, storeFor: deps.mirror.storeFor, ...(deps.mirror.pollMs !== undefined ? { pollMs: deps.mirror.pollMs } : {}) });
+  }
   return {
     engine,
     scheduler,
@@ -68,6 +78,12 @@ export function createJobSystem(deps: JobSystemDeps): JobSystem {
       if (orphans) logger.warn({ deleted: orphans }, 'jobs and triggers of destroyed instances were deleted');
       await engine.start();
       await scheduler.start();
+      if (mirror) {
+        const m = mirror;
+        m.start();
+        // a job's every change is published: the mirror follows at once (trigger changes wait for its poll)
+        hooks.push(deps.bus.subscribe('*', JOBS_DOCTYPE, () => m.kick()));
+      }
       for (const hook of deps.eventHooks ?? []) {
         hooks.push(deps.bus.subscribe('*', hook.doctype, (event) => {
           const job = hook.jobFor(event);
@@ -79,12 +95,14 @@ export function createJobSystem(deps: JobSystemDeps): JobSystem {
     async dropInstance(instanceId) {
       await scheduler.dropInstance(instanceId);
       await broker.dropInstance(instanceId);
+      await mirror?.forget(instanceId);
     },
     async close() {
       await housekeeping.close();
       hooks.forEach((unsubscribe) => unsubscribe());
       scheduler.close();
       await engine.close();
+      await mirror?.close();
       await broker.close();
     },
   };

@@ -37,6 +37,7 @@ import { registerNotificationRoutes } from '../notifications/routes.js';
 import type { NotificationCenter } from '../notifications/center.js';
 import { registerRealtimeRoutes } from '../realtime/routes.js';
 import type { RealtimeHub } from '../realtime/hub.js';
+import { noRegistry, registerIntentsRoutes, type RegistryWebapps } from '../apps/intents/routes.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -70,6 +71,8 @@ export interface PublicDeps extends DataDeps {
   metrics?: HearthMetrics;
   /** The realtime hub (built on the bus), behind /realtime. */
   realtime: RealtimeHub;
+  /** The registries' web apps that could serve an intent (/intents availableApps); none when absent. */
+  registryWebapps?: RegistryWebapps;
 }
 
 /**
@@ -145,6 +148,7 @@ export async function buildPublicApp(deps: PublicDeps): Promise<FastifyInstance>
     ...deps.settings, config: deps.config, bus: deps.bus, registry: deps.registry, sessions: deps.auth.sessions, perms: deps.perms, twoFactor: deps.auth.twoFactor, storeOf: deps.storeOf, limiter: deps.auth.limiter,
   });
   registerNotificationRoutes(app, { center: deps.notifications, config: deps.config, storeOf: deps.storeOf, perms: deps.perms, registry: deps.registry, sessions: deps.auth.sessions });
+  registerIntentsRoutes(app, { config: deps.config, perms: deps.perms, storeOf: deps.storeOf, registryWebapps: deps.registryWebapps ?? noRegistry });
   await registerRealtimeRoutes(app, { hub: deps.realtime, perms: deps.perms, vfs: deps.vfs, logger: deps.logger });
   return app;
 }

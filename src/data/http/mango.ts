@@ -25,8 +25,9 @@ export function registerMangoRoutes(app: FastifyInstance, deps: DataDeps): void 
     return access.store.explain(access.doctype, request);
   });
 
+  // an index is a way to read (cozy-stack: CheckReadable and GET on the whole doctype), so read-only doctypes have them too
   app.post<D>('/data/:doctype/_index', { schema: schemas.createIndex }, async (req) => {
-    const { store, doctype } = await wholeType(deps, req, req.params.doctype, 'POST');
+    const { store, doctype } = await wholeType(deps, req, req.params.doctype, 'GET');
     return store.createIndex(doctype, parseIndexRequest(req.body));
   });
 
