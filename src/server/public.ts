@@ -31,6 +31,10 @@ import { registerNotificationRoutes } from '../notifications/routes.js';
 import type { NotificationCenter } from '../notifications/center.js';
 import { registerRealtimeRoutes } from '../realtime/routes.js';
 import type { RealtimeHub } from '../realtime/hub.js';
+import type { AppServing } from '../apps/serve/index.js';
+import { registerAppHosts } from '../apps/serve/dispatch.js';
+import { CLOSED_CSP } from '../apps/serve/csp.js';
+import { registerAssetRoutes } from '../apps/assets/routes.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -62,6 +66,8 @@ export interface PublicDeps extends DataDeps {
   metrics?: HearthMetrics;
   /** The realtime hub (built on the bus), behind /realtime. */
   realtime: RealtimeHub;
+  /** Web apps on their own hosts, and the stack assets (src/apps/serve). */
+  apps: AppServing;
 }
 
 /**
@@ -70,7 +76,7 @@ export interface PublicDeps extends DataDeps {
  */
 export function securityHeaders(req: Pick<FastifyRequest, 'protocol'>, reply: Pick<FastifyReply, 'header' | 'getHeader'>): void {
   reply.header('X-Content-Type-Options', 'nosniff');
-  if (!reply.getHeader('Content-Security-Policy')) reply.header('Content-Security-Policy', "default-src 'none'; frame-ancestors 'none'");
+  if (!reply.getHeader('Content-Security-Policy')) reply.header('Content-Security-Policy', CLOSED_CSP);
   if (req.protocol === 'https') reply.header('Strict-Transport-Security', 'max-age=31536000; includeSubDomains');
   const type = reply.getHeader('Content-Type');
   if (typeof type === 'string' && type.startsWith('text/html') && !reply.getHeader('Referrer-Policy')) reply.header('Referrer-Policy', 'no-referrer');
@@ -107,6 +113,7 @@ export async function buildPublicApp(deps: PublicDeps): Promise<FastifyInstance>
     exposedHeaders: ['ETag', 'Content-Type', 'Content-Length', 'X-Request-Id', 'Location', 'Content-Range', 'Content-Disposition', 'Accept-Ranges', 'Last-Modified'],
     maxAge: 86400,
   });
+  registerAppHosts(app, { registry: deps.registry, subdomains: deps.config.apps.subdomains, server: deps.apps.server });
   app.addHook('onRequest', async (req) => {
     req.instance = await deps.registry.findByHost(req.headers.host ?? '');
     const path = req.url.split('?')[0] ?? '';
@@ -120,7 +127,7 @@ export async function buildPublicApp(deps: PublicDeps): Promise<FastifyInstance>
   });
   registerStatusRoutes(app, deps.checks, deps.config.dev);
   registerDataRoutes(app, deps);
-  registerOAuthRoutes(app, { ...deps.oauth, perms: deps.perms, session: { registry: deps.registry, sessions: deps.auth.sessions } });
+  registerOAuthRoutes(app, { ...deps.oauth, perms: deps.perms, session: { registry: deps.registry, sessions: deps.auth.sessions, subdomains: deps.config.apps.subdomains } });
   registerAuthRoutes(app, { ...deps.auth, registry: deps.registry, perms: deps.perms });
   registerPermissionRoutes(app, { perms: deps.perms });
   registerSharePasswordRoute(app, { perms: deps.perms, limiter: deps.auth.limiter });
@@ -131,6 +138,7 @@ export async function buildPublicApp(deps: PublicDeps): Promise<FastifyInstance>
     ...deps.settings, config: deps.config, bus: deps.bus, registry: deps.registry, sessions: deps.auth.sessions, perms: deps.perms, twoFactor: deps.auth.twoFactor,
   });
   registerNotificationRoutes(app, { center: deps.notifications, config: deps.config, storeOf: deps.storeOf, perms: deps.perms, registry: deps.registry, sessions: deps.auth.sessions });
+  registerAssetRoutes(app, { assets: deps.apps.assets, settings: deps.settings.store });
   await registerRealtimeRoutes(app, { hub: deps.realtime, perms: deps.perms, vfs: deps.vfs, logger: deps.logger });
   return app;
 }

@@ -1,0 +1,28 @@
+/**
+ * App hosts in the public server (cozy-stack's firstRouting): a Host that is not an instance itself but an app host
+ * (hosts.ts, `apps.subdomains`) of an existing instance goes to the app server, whatever the path and method; any
+ * other host goes on to the API. Registered before the API's instance lookup.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { InstanceRegistry } from '../../instances/types.js';
+import { splitAppHost, type SubdomainMode } from '../hosts.js';
+import type { AppServer } from './serve.js';
+
+export interface AppHostDeps {
+  registry: InstanceRegistry;
+  subdomains: SubdomainMode;
+  server: AppServer;
+}
+
+export function registerAppHosts(app: FastifyInstance, deps: AppHostDeps): void {
+  app.addHook('onRequest', async (req, reply) => {
+    const host = String(req.headers.host ?? '').toLowerCase();
+    const split = splitAppHost(host, deps.subdomains);
+    if (!split || (await deps.registry.findByHost(host))) return;
+    const instance = await deps.registry.findByHost(split.instanceHost);
+    if (!instance) return;
+    req.instance = instance;
+    await deps.server.handle(req, reply, { instance, slug: split.slug, instanceHost: split.instanceHost });
+    return reply;
+  });
+}
