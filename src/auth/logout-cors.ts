@@ -17,11 +17,16 @@ import type { Instance } from '../instances/types.js';
 
 const PATHS = ['/auth/login', '/auth/login/others'];
 
-/** The request's Origin when it is one of the instance's app hosts (not the instance itself), else null. */
-function appOrigin(deps: OwnerDeps, req: FastifyRequest): string | null {
+/**
+ * The request's Origin when it is one of the instance's app hosts (not the instance itself), else null. The global CORS
+ * plugin answers preflights before the instance is looked up: then it is looked up here.
+ */
+async function appOrigin(deps: OwnerDeps, req: FastifyRequest): Promise<string | null> {
   const origin = req.headers.origin;
-  if (typeof origin !== 'string' || !req.instance || origin === `${req.protocol}://${requestHost(req)}`) return null;
-  return safeRedirect(`${origin}/`, req.instance, req, deps.subdomains) === `${origin}/` ? origin : null;
+  if (typeof origin !== 'string' || origin === `${req.protocol}://${requestHost(req)}`) return null;
+  const instance = req.instance ?? (await deps.registry.findByHost(requestHost(req)));
+  if (!instance) return null;
+  return safeRedirect(`${origin}/`, instance, req, deps.subdomains) === `${origin}/` ? origin : null;
 }
 
 /** Who may log out: an app token of this instance (bound to the session, so the session is the one it names), or requireOwner's callers. */
@@ -39,23 +44,19 @@ export async function logoutCaller(deps: OwnerDeps, req: FastifyRequest): Promis
   return { instance, session };
 }
 
-/** In the /auth plugin scope, after withoutCors (its onSend hook runs first, this one puts the app host's headers back). */
+/**
+ * In the /auth plugin scope, after withoutCors: its onSend hook runs first (and strips what the global CORS plugin
+ * added, which also answers preflights itself, before any route), this one puts the app host's headers back.
+ */
 export function logoutCors(app: FastifyInstance, deps: OwnerDeps): void {
-  for (const path of PATHS) {
-    app.options(path, { schema: preflight }, async (req, reply) => {
-      const origin = appOrigin(deps, req);
-      if (origin) {
-        void reply.header('Access-Control-Allow-Origin', origin).header('Access-Control-Allow-Credentials', 'true')
-          .header('Access-Control-Allow-Methods', 'DELETE').header('Access-Control-Allow-Headers', 'Authorization, Content-Type')
-          .header('Access-Control-Max-Age', '43200').header('Vary', 'Origin');
-      }
-      return reply.code(204).send();
-    });
-  }
+  for (const path of PATHS) app.options(path, { schema: preflight }, async (_req, reply) => reply.code(204).send());
   app.addHook('onSend', async (req, reply, payload) => {
-    if (req.method === 'DELETE' && PATHS.includes(req.url.split('?')[0] ?? '')) {
-      const origin = appOrigin(deps, req);
-      if (origin) void reply.header('Access-Control-Allow-Origin', origin).header('Access-Control-Allow-Credentials', 'true').header('Vary', 'Origin');
+    if ((req.method !== 'DELETE' && req.method !== 'OPTIONS') || !PATHS.includes(req.url.split('?')[0] ?? '')) return payload;
+    const origin = await appOrigin(deps, req);
+    if (!origin) return payload;
+    void reply.header('Access-Control-Allow-Origin', origin).header('Access-Control-Allow-Credentials', 'true').header('Vary', 'Origin');
+    if (req.method === 'OPTIONS') {
+      void reply.header('Access-Control-Allow-Methods', 'DELETE').header('Access-Control-Allow-Headers', 'Authorization, Content-Type').header('Access-Control-Max-Age', '43200');
     }
     return payload;
   });

@@ -74,9 +74,10 @@ export interface PublicDeps extends DataDeps {
  * cozy-stack's API headers (web/middlewares/secure.go): no sniffing, a closed CSP unless the route set
  * its own, HSTS for a year over https, and no Referer leaking from HTML pages.
  */
-export function securityHeaders(req: Pick<FastifyRequest, 'protocol'>, reply: Pick<FastifyReply, 'header' | 'getHeader'>): void {
+export function securityHeaders(req: Pick<FastifyRequest, 'protocol'> & { appHost?: boolean }, reply: Pick<FastifyReply, 'header' | 'getHeader'>): void {
   reply.header('X-Content-Type-Options', 'nosniff');
-  if (!reply.getHeader('Content-Security-Policy')) reply.header('Content-Security-Policy', CLOSED_CSP);
+  // app hosts have their own CSP (apps/serve/csp.ts), or none with apps.cspDisabled
+  if (!reply.getHeader('Content-Security-Policy') && !req.appHost) reply.header('Content-Security-Policy', CLOSED_CSP);
   if (req.protocol === 'https') reply.header('Strict-Transport-Security', 'max-age=31536000; includeSubDomains');
   const type = reply.getHeader('Content-Type');
   if (typeof type === 'string' && type.startsWith('text/html') && !reply.getHeader('Referrer-Policy')) reply.header('Referrer-Policy', 'no-referrer');

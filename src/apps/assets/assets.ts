@@ -42,8 +42,8 @@ function packageDir(name: string): string {
   return dirname(require.resolve(`${name}/package.json`));
 }
 
-function externals(): Array<[string, Buffer]> {
-  const { files } = JSON.parse(readFileSync(EXTERNALS, 'utf8')) as { files: External[] };
+function externals(file: string): Array<[string, Buffer]> {
+  const { files } = JSON.parse(readFileSync(file, 'utf8')) as { files: External[] };
   return files.map((f) => {
     const dir = packageDir(f.package);
     const version = (JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { version: string }).version;
@@ -71,7 +71,8 @@ export class StackAssets {
   private readonly hashed = new Map<string, string>();
   private readonly built = new Map<string, Promise<Buffer>>();
 
-  constructor() {
+  /** `externalsFile`: the pinned list (externals.json; tests give another). */
+  constructor(externalsFile = EXTERNALS) {
     const add = (name: string, body: Buffer): string => {
       const hash = sha(body);
       const etag = `"${hash.slice(0, 32)}"`;
@@ -81,7 +82,7 @@ export class StackAssets {
       this.hashed.set(name, h);
       return h;
     };
-    for (const [name, body] of externals()) add(name, body);
+    for (const [name, body] of externals(externalsFile)) add(name, body);
     fonts(add);
     add('icon.svg', Buffer.from(FAVICON_SVG));
     add('manifest.webmanifest', Buffer.from(JSON.stringify({

@@ -8,6 +8,13 @@ import type { InstanceRegistry } from '../../instances/types.js';
 import { splitAppHost, type SubdomainMode } from '../hosts.js';
 import type { AppServer } from './serve.js';
 
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Set when the request went to an app host: its headers are the app server's (no API CSP on top). */
+    appHost: boolean;
+  }
+}
+
 export interface AppHostDeps {
   registry: InstanceRegistry;
   subdomains: SubdomainMode;
@@ -15,6 +22,7 @@ export interface AppHostDeps {
 }
 
 export function registerAppHosts(app: FastifyInstance, deps: AppHostDeps): void {
+  app.decorateRequest('appHost', false);
   app.addHook('onRequest', async (req, reply) => {
     const host = String(req.headers.host ?? '').toLowerCase();
     const split = splitAppHost(host, deps.subdomains);
@@ -22,6 +30,7 @@ export function registerAppHosts(app: FastifyInstance, deps: AppHostDeps): void 
     const instance = await deps.registry.findByHost(split.instanceHost);
     if (!instance) return;
     req.instance = instance;
+    req.appHost = true;
     await deps.server.handle(req, reply, { instance, slug: split.slug, instanceHost: split.instanceHost });
     return reply;
   });
