@@ -130,6 +130,8 @@ function holeAt(st: State, name: string): Hole {
   switch (st.s) {
     case 'text': return { name, ctx: 'text', inAttr: false };
     case 'comment': return { name, ctx: 'text', inAttr: false }; // Go strips comments; the parser drops this hole (see parse)
+    case 'beforeValue': // `<p a={{.X}}>`: the hole starts an unquoted value
+      return holeAt({ s: 'value', tag: st.tag, kind: attrKind(st.attr), quote: '', seen: '' }, name);
     case 'value': {
       const inAttr = true;
       if (st.kind === 'js') return { name, ctx: 'js', inAttr };
@@ -165,7 +167,12 @@ export function parseTemplate(source: string): Part[] {
     if (open < 0) break;
     const m = ACTION.exec(source.slice(open, open + 4096));
     if (!m) throw new TemplateError(`unsupported or unclosed action at offset ${open}`);
-    if (m[1] && st.s !== 'comment') parts.push(holeAt(st, m[1]));
+    if (m[1] && st.s !== 'comment') {
+      parts.push(holeAt(st, m[1]));
+      // what follows a hole in an attribute value is past the value's start
+      if (st.s === 'beforeValue') st = { s: 'value', tag: st.tag, kind: attrKind(st.attr), quote: '', seen: '\u0001' };
+      else if (st.s === 'value') st = { ...st, seen: `${st.seen}\u0001` };
+    }
     at = open + m[0].length;
   }
   return parts;
@@ -190,7 +197,9 @@ function urlFilter(s: string): string {
   return scheme && !/^(https?|mailto)$/i.test(scheme[1]!) ? '#ZgotmplZ' : s;
 }
 /** Go's urlNormalizer: percent-encodes what may not appear in a URL, keeps the reserved characters. */
-const urlNormalize = (s: string): string => s.replace(/[^A-Za-z0-9\-._~:/?#[\]@!$&'()*+,;=%]/g, (c) => encodeURIComponent(c)).replace(/'/g, '%27');
+const urlNormalize = (s: string): string => s.replace(/[^A-Za-z0-9\-._~:/?#[\]@!$&'()*+,;=%]/gu, (c) => encodeURIComponent(c)).replace(/'/g, '%27');
+/** A lone surrogate cannot be percent-encoded (URIError): it becomes U+FFFD, as a browser would read it. */
+const wellFormed = (s: string): string => s.replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD');
 
 /** One hole's output for a value. */
 export function escapeHole(hole: Hole, value: TemplateValue | undefined): string {
@@ -199,7 +208,7 @@ export function escapeHole(hole: Hole, value: TemplateValue | undefined): string
     if (hole.ctx === 'text') return value.html;
     value = value.html;
   }
-  const s = String(value);
+  const s = hole.ctx.startsWith('url') ? wellFormed(String(value)) : String(value);
   let out: string;
   switch (hole.ctx) {
     case 'text': case 'attr': return escapeHtml(s);
