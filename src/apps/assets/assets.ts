@@ -6,6 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import './externals.json' with { type: 'json' };
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,10 +23,9 @@ export interface Asset {
 
 interface External { asset: string; package: string; version: string; path: string; sha256: string }
 
-const here = dirname(fileURLToPath(import.meta.url));
 const require = createRequire(import.meta.url);
-/** The source tree's externals.json (the build does not copy JSON next to the compiled file). */
-const EXTERNALS = join(here, '..', '..', '..', 'src', 'apps', 'assets', 'externals.json');
+/** externals.json, imported so that the build copies it next to the compiled file. */
+const EXTERNALS = fileURLToPath(new URL('./externals.json', import.meta.url));
 
 const TYPES: Record<string, string> = {
   js: 'text/javascript; charset=utf-8', css: 'text/css; charset=utf-8', woff2: 'font/woff2', woff: 'font/woff', svg: 'image/svg+xml',

@@ -25,6 +25,7 @@ export function parseDevDirs(value: string | null): Map<string, string> {
 
 export class FolderFileSource implements AppFileSource {
   private readonly hashes = new Map<string, { key: string; etag: string }>();
+  private readonly docs = new Map<string, { key: string; doc: AppDoc }>();
 
   constructor(private readonly dirs: ReadonlyMap<string, string>) {}
 
@@ -32,17 +33,24 @@ export class FolderFileSource implements AppFileSource {
     return this.dirs.has(slug);
   }
 
-  /** The folder's manifest as a ready app document (cozy-stack's FromAppsDir), or null when the slug has no folder. */
+  /** The folder's manifest as a ready app document (cozy-stack's FromAppsDir), or null when the slug has no folder; read again when it changes. */
   async appDoc(slug: string): Promise<AppDoc | null> {
     const dir = this.dirs.get(slug);
     if (!dir) return null;
-    const manifest = JSON.parse(await readFile(join(dir, 'manifest.webapp'), 'utf8')) as Manifest;
-    const now = new Date().toISOString();
-    return {
+    const file = join(dir, 'manifest.webapp');
+    const st = await stat(file);
+    const key = `${st.size}:${st.mtimeMs}`;
+    const known = this.docs.get(slug);
+    if (known?.key === key) return known.doc;
+    const manifest = JSON.parse(await readFile(file, 'utf8')) as Manifest;
+    const now = new Date(st.mtimeMs).toISOString();
+    const doc: AppDoc = {
       ...manifest, _id: `io.cozy.apps/${slug}`, slug, source: `file://${dir}`, state: 'ready',
       version: typeof manifest.version === 'string' ? manifest.version : '0.0.0-dev', checksum: '',
       routes: manifest.routes ?? { '/': { folder: '/', index: 'index.html', public: false } }, created_at: now, updated_at: now,
     };
+    this.docs.set(slug, { key, doc });
+    return doc;
   }
 
   async open(app: Pick<AppDoc, 'slug'>, _kind: AppKind, path: string): Promise<OpenedAppFile | null> {

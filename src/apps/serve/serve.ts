@@ -49,6 +49,7 @@ export interface AppRequest {
 }
 
 const DEFAULT_ROUTES: Record<string, AppRoute> = { '/': { folder: '/', index: 'index.html', public: false } };
+const TOKEN_REUSE_MS = 5 * 60_000;
 /** §2 step 9: a hex id of at least 10 characters between dots in the file name. */
 const HASHED = /\.[0-9a-f]{10,}\./i;
 
@@ -86,6 +87,9 @@ function cleanPath(url: string): string | null {
 
 export class AppServer {
   private readonly indexes = new IndexCache();
+  /** The CSP of each instance host (without an intent's grant): it depends only on the host and the configuration. */
+  private readonly csps = new Map<string, string>();
+  private readonly tokens = new Map<string, { token: string; at: number }>();
 
   constructor(private readonly deps: AppServeDeps) {}
 
@@ -109,6 +113,18 @@ export class AppServer {
   }
 
   csp(r: AppRequest, scheme: 'http' | 'https', frameAncestors: string[] = []): string {
+    if (frameAncestors.length) return this.buildCsp(r, scheme, frameAncestors);
+    const key = `${scheme}://${r.instanceHost}`;
+    let csp = this.csps.get(key);
+    if (csp === undefined) {
+      if (this.csps.size >= 10_000) this.csps.clear(); // bounded: hosts come from the registry, but many instances may pass
+      csp = this.buildCsp(r, scheme, []);
+      this.csps.set(key, csp);
+    }
+    return csp;
+  }
+
+  private buildCsp(r: AppRequest, scheme: 'http' | 'https', frameAncestors: string[]): string {
     const dot = r.instanceHost.indexOf('.');
     const siblingsParent = this.deps.config.apps.subdomains === 'flat' && dot > 0 ? r.instanceHost.slice(dot + 1) : r.instanceHost;
     return appCsp({ scheme, instanceHost: r.instanceHost, siblingsParent, allowlist: this.deps.allowlist, frameAncestors });
@@ -170,7 +186,7 @@ export class AppServer {
   private async index(req: FastifyRequest, reply: FastifyReply, r: AppRequest, app: AppDoc, file: string, sessionId: string | null, scheme: 'http' | 'https'): Promise<FastifyReply> {
     const query = req.query as Record<string, unknown>;
     let token = '';
-    if (sessionId) token = await this.deps.tokens.issue(r.instance, { aud: 'app', sub: app.slug, session_id: sessionId });
+    if (sessionId) token = await this.appToken(r.instance, app.slug, sessionId);
     else if (typeof query.sharecode === 'string' && query.sharecode) {
       const share = await this.shareToken(r.instance, req, query.sharecode);
       if (share === 'password') return passwordPage(reply, r, scheme, await this.permIdOf(r.instance, query.sharecode));
@@ -180,13 +196,28 @@ export class AppServer {
       const ancestors = await this.intentAncestors(r, app.slug, query.intent, scheme);
       if (ancestors.length) void reply.header('Content-Security-Policy', this.csp(r, scheme, ancestors));
     }
-    const opened = await this.open(app, file, undefined);
-    if (!opened) throw new NotFound('Page not found');
-    const parts = await this.indexes.parts(app, file, opened);
-    const html = parts === null ? await this.indexes.raw(app, file, opened) : renderTemplate(parts, templateParams({
+    const entry = await this.indexes.get(app, file, () => this.open(app, file, undefined));
+    if (!entry) throw new NotFound('Page not found');
+    const html = entry.parts === null ? entry.raw : renderTemplate(entry.parts, templateParams({
       config: this.deps.config, assets: this.deps.assets, instance: r.instance, domain: r.instanceHost, app, token, loggedIn: sessionId !== null,
     }));
     return reply.type('text/html; charset=UTF-8').header('Cache-Control', 'private, no-store, must-revalidate').send(html);
+  }
+
+  /**
+   * The app token of a session for an app (aud app, sub slug, session_id). Signing one costs more than the rest of the page
+   * (WebCrypto HMAC), so a token is reused for TOKEN_REUSE_MS: it stays valid 24 h from its iat, and logging out revokes
+   * it with its session whatever its age.
+   */
+  private async appToken(instance: Instance, slug: string, sessionId: string): Promise<string> {
+    const key = `${instance.id}\n${sessionId}\n${slug}`;
+    const now = Date.now();
+    const hit = this.tokens.get(key);
+    if (hit && now - hit.at < TOKEN_REUSE_MS) return hit.token;
+    const token = await this.deps.tokens.issue(instance, { aud: 'app', sub: slug, session_id: sessionId });
+    if (this.tokens.size >= 10_000) this.tokens.clear();
+    this.tokens.set(key, { token, at: now });
+    return token;
   }
 
   /** A share code's token for the page (a shortcode becomes its JWT), 'password' when its link wants one, null when invalid. */
