@@ -19,7 +19,7 @@ import type { AppDoc, AppFileSource, AppRoute, OpenedAppFile } from '../types.js
 import { appCsp, type CspAllowlist } from './csp.js';
 import type { FolderFileSource } from './folder-source.js';
 import { IndexCache } from './index-cache.js';
-import { templateParams } from './params.js';
+import { TemplateParams } from './params.js';
 import { passwordPage } from './password-page.js';
 import { renderTemplate } from './template.js';
 
@@ -87,11 +87,14 @@ function cleanPath(url: string): string | null {
 
 export class AppServer {
   private readonly indexes = new IndexCache();
+  private readonly params: TemplateParams;
   /** The CSP of each instance host (without an intent's grant): it depends only on the host and the configuration. */
   private readonly csps = new Map<string, string>();
   private readonly tokens = new Map<string, { token: string; at: number }>();
 
-  constructor(private readonly deps: AppServeDeps) {}
+  constructor(private readonly deps: AppServeDeps) {
+    this.params = new TemplateParams(deps.config);
+  }
 
   private scheme(req: FastifyRequest): 'http' | 'https' {
     return req.protocol === 'https' ? 'https' : 'http';
@@ -198,7 +201,7 @@ export class AppServer {
     }
     const entry = await this.indexes.get(app, file, () => this.open(app, file, undefined));
     if (!entry) throw new NotFound('Page not found');
-    const html = entry.parts === null ? entry.raw : renderTemplate(entry.parts, templateParams({
+    const html = entry.parts === null ? entry.raw : renderTemplate(entry.parts, this.params.values({
       config: this.deps.config, assets: this.deps.assets, instance: r.instance, domain: r.instanceHost, app, token, loggedIn: sessionId !== null,
     }));
     return reply.type('text/html; charset=UTF-8').header('Cache-Control', 'private, no-store, must-revalidate').send(html);
