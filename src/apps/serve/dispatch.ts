@@ -15,6 +15,8 @@ declare module 'fastify' {
   }
 }
 
+const CORS_HEADERS = ['access-control-allow-origin', 'access-control-allow-credentials', 'access-control-expose-headers', 'access-control-allow-methods', 'access-control-allow-headers', 'access-control-max-age'];
+
 export interface AppHostDeps {
   registry: InstanceRegistry;
   subdomains: SubdomainMode;
@@ -31,6 +33,9 @@ export function registerAppHosts(app: FastifyInstance, deps: AppHostDeps): void 
     if (!instance) return;
     req.instance = instance;
     req.appHost = true;
+    // The API's CORS (origin reflected with credentials) must not reach app hosts: another app host of the instance is
+    // same-site, gets the Lax cookie, and could read this app's page and its token.
+    for (const h of CORS_HEADERS) reply.removeHeader(h);
     await deps.server.handle(req, reply, { instance, slug: split.slug, instanceHost: split.instanceHost });
     return reply;
   });

@@ -115,6 +115,17 @@ describe('serving an app on its host (nested)', () => {
     expect([res.status, res.text]).toEqual([200, 'notes Notes']);
   });
 
+  it('gives no CORS grant on app hosts: another app of the instance cannot read the page and its token', async () => {
+    const { cookie } = await ownerCookie(h, h.instance);
+    for (const path of ['/', '/app.badf00dbadf00d.js', '/missing.js']) {
+      const res = await h.req('GET', path, { host: host('drive'), headers: { cookie, origin: `http://${host('photos')}` } });
+      expect([path, res.headers['access-control-allow-origin'], res.headers['access-control-allow-credentials']]).toEqual([path, undefined, undefined]);
+    }
+    // the API keeps its CORS for apps
+    const api = await h.req('GET', '/settings/capabilities', { token: await h.cliToken('io.cozy.settings'), headers: { origin: `http://${host('photos')}` } });
+    expect(api.headers['access-control-allow-origin']).toBe(`http://${host('photos')}`);
+  });
+
   it('refuses the cookie of an instance on the app hosts of another', async () => {
     const bob = await h.hearth.registry.create({ domain: `bob.${h.domain}`, passphrase: 'bob-pass' });
     const alice = await ownerCookie(h, h.instance);
