@@ -93,6 +93,14 @@ describe('serving an app on its host (nested)', () => {
     expect((await h.req('GET', '/%2e%2e/%2e%2e/etc/passwd', { host: host('drive'), headers: { cookie } })).status).toBe(404);
   });
 
+  it('answers HEAD as GET without a body', async () => {
+    const { cookie } = await ownerCookie(h, h.instance);
+    const index = await h.req('HEAD', '/', { host: host('drive'), headers: { cookie } });
+    expect([index.status, index.headers['content-type'], index.text]).toEqual([200, 'text/html; charset=UTF-8', '']);
+    const asset = await h.req('HEAD', '/app.badf00dbadf00d.js', { host: host('drive'), headers: { cookie } });
+    expect([asset.status, asset.headers['content-length'], asset.text]).toEqual([200, String(JS.length), '']);
+  });
+
   it('serves a public route without a session, with an empty token', async () => {
     const res = await h.req('GET', '/public', { host: host('drive') });
     expect([res.status, res.text]).toEqual([200, '<p>|drive</p>']);
