@@ -7,7 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import { loadSharp } from '../common/lazy-libs.js';
 import { favicon } from './schemas.js';
 
-const SVG = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 64 64"><rect width="64" height="64" rx="14" fill="#1d4ed8"/>
+export const FAVICON_SVG = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 64 64"><rect width="64" height="64" rx="14" fill="#1d4ed8"/>
 <path d="M32 8c4 10 16 18 16 32a16 16 0 0 1-32 0c0-8 4-13 8-17 0 6 2 10 6 11-2-10 0-18 2-26z" fill="#f59e0b"/>
 <path d="M32 30c3 5 8 8 8 14a8 8 0 0 1-16 0c0-5 3-8 8-14z" fill="#fde68a"/></svg>`;
 
@@ -36,15 +36,20 @@ export function icoOf(images: Array<{ size: number; png: Buffer }>): Buffer {
 let icon: Promise<Buffer> | null = null;
 const build = async () => {
   const sharp = await loadSharp(); // not at start-up: libvips costs ~27 MB of RSS
-  return icoOf(await Promise.all(SIZES.map(async (size) => ({ size, png: await sharp(Buffer.from(SVG)).resize(size, size).png().toBuffer() }))));
+  return icoOf(await Promise.all(SIZES.map(async (size) => ({ size, png: await sharp(Buffer.from(FAVICON_SVG)).resize(size, size).png().toBuffer() }))));
 };
+
+/** The ICO, built once (a failed build is tried again on the next call). */
+export function faviconIco(): Promise<Buffer> {
+  icon ??= build().catch((err: unknown) => {
+    icon = null;
+    throw err;
+  });
+  return icon;
+}
 
 export function registerFavicon(app: FastifyInstance): void {
   app.get('/favicon.ico', { schema: favicon }, async (_req, reply) => {
-    icon ??= build().catch((err: unknown) => {
-      icon = null;
-      throw err;
-    });
-    return reply.type('image/x-icon').header('Cache-Control', 'public, max-age=86400').send(await icon);
+    return reply.type('image/x-icon').header('Cache-Control', 'public, max-age=86400').send(await faviconIco());
   });
 }

@@ -3,7 +3,7 @@
  * yet (they come with the apps issue), so the home is a small page saying where the data is and how
  * to log out.
  */
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { randomBytes } from 'node:crypto';
 import type { Instance } from '../instances/types.js';
 import { CSS, esc, ICON_LINK, langOf, type Lang } from './login-page.js';
@@ -29,12 +29,24 @@ ${ICON_LINK}<title>${esc(s.title)} · ${esc(name)}</title><style nonce="${nonce}
 <button type="button" id="logout">${esc(s.logout)}</button></main><script nonce="${nonce}">${SCRIPT}</script></body></html>`;
 }
 
-export function registerHome(app: FastifyInstance, deps: SessionDeps): void {
-  app.get('/', { schema: home }, async (req, reply) => {
+export interface HomeDeps extends SessionDeps {
+  /** The URL of the instance's `default_redirection` app when it is installed (apps/serve), else null. */
+  defaultApp?(instance: Instance, req: FastifyRequest): Promise<string | null>;
+}
+
+export function registerHome(app: FastifyInstance, deps: HomeDeps): void {
+  app.get<{ Querystring: { registerToken?: string } }>('/', { schema: home }, async (req, reply) => {
     const instance = req.instance;
     if (!instance) return reply.code(404).send();
+    if (!instance.onboarded) {
+      const token = typeof req.query.registerToken === 'string' ? `?registerToken=${encodeURIComponent(req.query.registerToken)}` : '';
+      return reply.code(303).header('Location', `/auth/passphrase${token}`).send();
+    }
     const session = await currentSession(deps, instance, req);
     if (!session) return reply.code(303).header('Location', '/auth/login').send();
+    // cozy-stack: the owner goes to the default app; until one is installed, Hearth's small home page
+    const target = deps.defaultApp ? await deps.defaultApp(instance, req) : null;
+    if (target) return reply.code(303).header('Location', target).send();
     const nonce = randomBytes(16).toString('base64');
     return reply
       .header('Content-Security-Policy', `default-src 'none'; script-src 'nonce-${nonce}'; style-src 'nonce-${nonce}'; img-src 'self'; connect-src 'self'; base-uri 'none'; frame-ancestors 'none'`)

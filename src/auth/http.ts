@@ -65,7 +65,7 @@ export function cookieDomain(host: string): string | null {
  * subdomain of one (`<slug>.<host>`, same port), over http(s), without credentials in the URL;
  * anything else (another site, another instance, `//evil`, `javascript:`) falls back to home.
  */
-export function safeRedirect(redirect: unknown, instance: Instance, req: FastifyRequest): string {
+export function safeRedirect(redirect: unknown, instance: Instance, req: FastifyRequest, subdomains?: 'nested' | 'flat'): string {
   const base = `${req.protocol}://${requestHost(req)}`;
   const home = `${base}/`;
   if (typeof redirect !== 'string' || redirect === '' || redirect.length > 2048) return home;
@@ -83,6 +83,13 @@ export function safeRedirect(redirect: unknown, instance: Instance, req: Fastify
     if (url.hostname === name) return url.href;
     const sub = url.hostname.slice(0, -(name.length + 1));
     if (url.hostname.endsWith(`.${name}`) && /^[a-z0-9][a-z0-9-]{0,62}$/.test(sub)) return url.href;
+    // flat app hosts: `<first>-<slug>.<rest>` beside the instance `<first>.<rest>`
+    const dot = name.indexOf('.');
+    if (subdomains === 'flat' && dot > 0) {
+      const [first, rest] = [name.slice(0, dot), name.slice(dot)];
+      const h = url.hostname;
+      if (h.startsWith(`${first}-`) && h.endsWith(rest) && /^[a-z0-9][a-z0-9-]{0,62}$/.test(h.slice(first.length + 1, h.length - rest.length))) return url.href;
+    }
   }
   return home;
 }

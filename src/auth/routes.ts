@@ -5,7 +5,7 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { randomBytes } from 'node:crypto';
-import { NotFound, TooManyRequests, Unauthorized } from '../common/errors.js';
+import { NotFound, TooManyRequests } from '../common/errors.js';
 import { instanceOf } from '../data/http/context.js';
 import type { Instance, InstanceRegistry, PassphraseTokenStore, TwoFactorStore } from '../instances/types.js';
 import type { Mailer } from '../mail/mailer.js';
@@ -18,12 +18,13 @@ import { isDerivedPassphrase, KDF_PBKDF2, passphraseSalt } from './passphrase.js
 import type { Session, SessionStore } from './sessions.js';
 import { completeLogin, currentSession, sessionCookie } from './session-http.js';
 import { beginTwoFactor, registerTwoFactorRoutes } from './twofactor-routes.js';
-import { registerHome } from './home.js';
+import { registerHome, type HomeDeps } from './home.js';
 import { registerFavicon } from './favicon.js';
 import { registerPassphraseRoutes } from './passphrase-routes.js';
 import { registerSecurityPage } from './security-routes.js';
 import { requireOwner } from './owner.js';
 import { registerAppPasswordRoutes } from './app-password-routes.js';
+import { logoutCaller, logoutCors } from './logout-cors.js';
 import * as S from './schemas.js';
 
 export interface AuthDeps {
@@ -40,6 +41,10 @@ export interface AuthDeps {
   passphraseTokens: PassphraseTokenStore;
   /** The one permission module: settings routes also take tokens with rights on io.cozy.settings. */
   perms: PermissionResolver;
+  /** `apps.subdomains`: where the session cookie lives and which app hosts a login may go back to. */
+  subdomains?: 'nested' | 'flat';
+  /** GET /: the URL of the default app when it is installed (apps/serve). */
+  defaultApp?: HomeDeps['defaultApp'];
 }
 
 export { currentSession };
@@ -48,9 +53,7 @@ const SESSIONS_DOCTYPE = 'io.cozy.sessions';
 
 /** The session a logout acts on, checked as the other cookie-authenticated writes (owner.ts): the cookie alone from the instance's own pages only. */
 async function requireSession(deps: AuthDeps, req: FastifyRequest): Promise<{ instance: Instance; session: Session }> {
-  const { instance, session } = await requireOwner(deps, req, 'DELETE');
-  if (!session) throw new Unauthorized('no valid session: log in at /auth/login');
-  return { instance, session };
+  return logoutCaller(deps, req);
 }
 
 function kdfParams(instance: Instance) {
@@ -118,17 +121,18 @@ async function authPlugin(app: FastifyInstance, deps: AuthDeps): Promise<void> {
   // /auth/* preflights are answered by the OAuth plugin (also without CORS); these are ours.
   // /auth answers without CORS; the /settings routes of this plugin keep it, for apps with a token (owner.ts)
   withoutCors(app, [], (url) => url.startsWith('/auth'));
+  logoutCors(app, deps);
   parseFormBodies(app);
   app.get<{ Querystring: { redirect?: string } }>('/auth/login', { schema: S.loginPage }, async (req, reply) => {
     const instance = instanceOf(req);
-    if (await currentSession(deps, instance, req)) return reply.code(303).header('Location', safeRedirect(req.query.redirect, instance, req)).send();
+    if (await currentSession(deps, instance, req)) return reply.code(303).header('Location', safeRedirect(req.query.redirect, instance, req, deps.subdomains)).send();
     return page(req, reply, instance, 200, null, req.query.redirect);
   });
   app.post('/auth/login', { bodyLimit: 16 * 1024, schema: S.login }, async (req, reply) => login(deps, req, reply));
   app.delete('/auth/login', { schema: S.logout }, async (req, reply) => {
-    const { session } = await requireSession(deps, req);
+    const { instance, session } = await requireSession(deps, req);
     deps.sessions.delete(session.id);
-    return reply.code(204).header('Set-Cookie', sessionCookie(req, '', 0)).send();
+    return reply.code(204).header('Set-Cookie', sessionCookie(req, '', 0, { instance, subdomains: deps.subdomains })).send();
   });
   app.delete('/auth/login/others', { schema: S.logoutOthers }, async (req, reply) => {
     const { instance, session } = await requireSession(deps, req);

@@ -43,7 +43,8 @@ const kdf: JsonSchema = {
 
 export const home: RouteSchema = {
   summary: 'Redirects to the home app, the login page or the onboarding', tags: auth,
-  response: { 200: html('The home page (with a session)'), 303: redirect('To the login page') },
+  querystring: query({ registerToken: 'The onboarding token, passed on to the onboarding page' }),
+  response: { 200: html('The home page (with a session, until the default app is installed)'), 303: redirect('To the default app, the login page or the onboarding') },
 };
 export const favicon: RouteSchema = {
   summary: 'The pages\' icon (an ICO of 16, 32 and 48 pixel PNGs)', tags: ['public'],

@@ -53,6 +53,7 @@ const toSession = (r: Row): Session => ({
 export class SessionStore {
   private readonly db: Database.Database;
   private readonly now: () => number;
+  private byId: Database.Statement | null = null;
 
   constructor(file: string, opts: { now?: () => number } = {}) {
     this.now = opts.now ?? Date.now;
@@ -88,7 +89,9 @@ export class SessionStore {
 
   /** The live session with this id, or null (unknown or expired). */
   get(id: string): Session | null {
-    const r = this.db.prepare('SELECT * FROM sessions WHERE id = ?').get(id) as Row | undefined;
+    // prepared once: every request with a cookie (each app page and asset) reads its session
+    this.byId ??= this.db.prepare('SELECT * FROM sessions WHERE id = ?');
+    const r = this.byId.get(id) as Row | undefined;
     return r && r.expires_at > this.now() ? toSession(r) : null;
   }
 

@@ -10,8 +10,7 @@ import type { Logger } from 'pino';
 import { divertBus, InProcessBus, mergeBuses, type EventBus } from '../common/bus.js';
 import type { HearthConfig } from '../config/types.js';
 import { TokenService } from '../auth/tokens.js';
-import { SESSION_COOKIE, SessionStore, sessionCookieValue, sessionIdFromCookie } from '../auth/sessions.js';
-import { parseCookies } from '../auth/http.js';
+import { SessionStore, sessionCookieValue, sessionIdFromCookie } from '../auth/sessions.js';
 import { SqliteDocStoreFactory } from '../data/sqlite/factory.js';
 import type { DocStore } from '../data/store.js';
 import { SqliteInstanceRegistry } from '../instances/registry-sqlite.js';
@@ -49,6 +48,9 @@ import { realtimeView } from '../realtime/view.js';
 import { opsStatusChecks, smtpConfigured, smtpProbe } from '../ops/status-checks.js';
 import { registerOpsAdminRoutes } from '../ops/admin-routes.js';
 import { registerMailAdminRoutes } from '../mail/admin-routes.js';
+import { createAppServing } from '../apps/serve/index.js';
+import type { AppFileSource } from '../apps/types.js';
+import { sessionCookieOf } from '../auth/session-http.js';
 
 export interface Hearth {
   config: HearthConfig;
@@ -80,7 +82,12 @@ export interface Hearth {
   close(): Promise<void>;
 }
 
-export async function createHearth(config: HearthConfig, logger: Logger = createLogger(config)): Promise<Hearth> {
+/** What a caller may plug in: `appFiles`, where installed web apps' files are read (the code store). */
+export interface HearthOptions {
+  appFiles?: AppFileSource;
+}
+
+export async function createHearth(config: HearthConfig, logger: Logger = createLogger(config), opts: HearthOptions = {}): Promise<Hearth> {
   const dataDir = resolve(config.dataDir);
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const bus = new InProcessBus();
@@ -123,8 +130,7 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
   const mailer = lazyMailer(config);
   // App tokens are valid only with the cookie of the session they were issued for.
   const sessionIdOf = async (instance: Instance, req: { headers: Record<string, string | string[] | undefined> }): Promise<string | null> => {
-    const cookie = req.headers.cookie;
-    const value = typeof cookie === 'string' ? parseCookies(cookie).get(SESSION_COOKIE) : undefined;
+    const value = sessionCookieOf(req.headers as { cookie?: string }, instance, config.apps.subdomains);
     if (!value) return null;
     const id = sessionIdFromCookie((await registry.secrets(instance)).session, value);
     const session = id ? sessions.get(id) : null;
@@ -180,7 +186,8 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
   const metrics = new HearthMetrics({ dataDir, instanceCount: () => registry.count() });
   const unobserveJobs = metrics.observeJobs(bus);
   metrics.countRealtimeConnections(() => realtime.connectionCount());
-  const publicApp = await buildPublicApp({ notifications, metrics, realtime, config, registry, logger, checks, bus: mergeBuses(bus, mirrorEvents), perms, storeOf, oauth, auth: { sessions, lockout, limiter: oauth.limiter, mailer, twoFactor: sqliteRegistry, passphraseTokens: sqliteRegistry }, vfs, davLocks, shutdown: shutdown.signal, jobs,
+  const apps = createAppServing({ config, registry, sessions, tokens, perms, storeOf, settings: sqliteRegistry, files: opts.appFiles ?? null });
+  const publicApp = await buildPublicApp({ apps, notifications, metrics, realtime, config, registry, logger, checks, bus: mergeBuses(bus, mirrorEvents), perms, storeOf, oauth, auth: { sessions, lockout, limiter: oauth.limiter, mailer, twoFactor: sqliteRegistry, passphraseTokens: sqliteRegistry, subdomains: config.apps.subdomains, defaultApp: apps.defaultApp }, vfs, davLocks, shutdown: shutdown.signal, jobs,
     // avatars in instances/<id>/avatar/, removed with the instance's folder
     settings: { store: sqliteRegistry, avatars: new AvatarStore(join(dataDir, 'instances')) }, transforms: chainTransforms(accountTransforms(async (instance) => (await registry.secrets(instance)).session), fileDocTransforms) });
   const adminApp = Fastify({ loggerInstance: logger.child({ server: 'admin' }) as FastifyBaseLogger, logController: logControllerFor(config), bodyLimit: 1024 * 1024 });

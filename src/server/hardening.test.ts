@@ -85,7 +85,7 @@ describe('security headers', () => {
   it('sets nosniff and a closed CSP on API answers, and no HSTS over http', async () => {
     for (const res of [await h.req('GET', '/status'), await h.req('GET', '/data/io.cozy.notes/_all_docs')]) {
       expect(res.headers['x-content-type-options']).toBe('nosniff');
-      expect(res.headers['content-security-policy']).toBe("default-src 'none'; frame-ancestors 'none'");
+      expect(res.headers['content-security-policy']).toBe("default-src 'none'; frame-src 'none'; frame-ancestors 'none'; base-uri 'none';");
       expect(res.headers['strict-transport-security']).toBeUndefined();
     }
   });
@@ -102,7 +102,7 @@ describe('security headers', () => {
   it('sets them on the admin API too', async () => {
     const res = await h.hearth.adminApp.inject({ url: '/version' });
     expect(res.headers['x-content-type-options']).toBe('nosniff');
-    expect(res.headers['content-security-policy']).toBe("default-src 'none'; frame-ancestors 'none'");
+    expect(res.headers['content-security-policy']).toBe("default-src 'none'; frame-src 'none'; frame-ancestors 'none'; base-uri 'none';");
   });
 
   it('believes X-Forwarded-* only with server.trustProxy: then https (HSTS, Secure cookies) and the client IP are the real ones', async () => {

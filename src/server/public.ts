@@ -38,6 +38,10 @@ import type { NotificationCenter } from '../notifications/center.js';
 import { registerRealtimeRoutes } from '../realtime/routes.js';
 import type { RealtimeHub } from '../realtime/hub.js';
 import { noRegistry, registerIntentsRoutes, type RegistryWebapps } from '../apps/intents/routes.js';
+import type { AppServing } from '../apps/serve/index.js';
+import { registerAppHosts } from '../apps/serve/dispatch.js';
+import { CLOSED_CSP } from '../apps/serve/csp.js';
+import { registerAssetRoutes } from '../apps/assets/routes.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -73,15 +77,18 @@ export interface PublicDeps extends DataDeps {
   realtime: RealtimeHub;
   /** The registries' web apps that could serve an intent (/intents availableApps); none when absent. */
   registryWebapps?: RegistryWebapps;
+  /** Web apps on their own hosts, and the stack assets (src/apps/serve). */
+  apps: AppServing;
 }
 
 /**
  * cozy-stack's API headers (web/middlewares/secure.go): no sniffing, a closed CSP unless the route set
  * its own, HSTS for a year over https, and no Referer leaking from HTML pages.
  */
-export function securityHeaders(req: Pick<FastifyRequest, 'protocol'>, reply: Pick<FastifyReply, 'header' | 'getHeader'>): void {
+export function securityHeaders(req: Pick<FastifyRequest, 'protocol'> & { appHost?: boolean }, reply: Pick<FastifyReply, 'header' | 'getHeader'>): void {
   reply.header('X-Content-Type-Options', 'nosniff');
-  if (!reply.getHeader('Content-Security-Policy')) reply.header('Content-Security-Policy', "default-src 'none'; frame-ancestors 'none'");
+  // app hosts have their own CSP (apps/serve/csp.ts), or none with apps.cspDisabled
+  if (!reply.getHeader('Content-Security-Policy') && !req.appHost) reply.header('Content-Security-Policy', CLOSED_CSP);
   if (req.protocol === 'https') reply.header('Strict-Transport-Security', 'max-age=31536000; includeSubDomains');
   const type = reply.getHeader('Content-Type');
   if (typeof type === 'string' && type.startsWith('text/html') && !reply.getHeader('Referrer-Policy')) reply.header('Referrer-Policy', 'no-referrer');
@@ -118,6 +125,7 @@ export async function buildPublicApp(deps: PublicDeps): Promise<FastifyInstance>
     exposedHeaders: ['ETag', 'Content-Type', 'Content-Length', 'X-Request-Id', 'Location', 'Content-Range', 'Content-Disposition', 'Accept-Ranges', 'Last-Modified'],
     maxAge: 86400,
   });
+  registerAppHosts(app, { registry: deps.registry, subdomains: deps.config.apps.subdomains, server: deps.apps.server });
   app.addHook('onRequest', async (req) => {
     req.instance = await deps.registry.findByHost(req.headers.host ?? '');
     const path = req.url.split('?')[0] ?? '';
@@ -131,7 +139,7 @@ export async function buildPublicApp(deps: PublicDeps): Promise<FastifyInstance>
   });
   registerStatusRoutes(app, deps.checks, deps.config.dev);
   registerDataRoutes(app, deps);
-  registerOAuthRoutes(app, { ...deps.oauth, perms: deps.perms, session: { registry: deps.registry, sessions: deps.auth.sessions } });
+  registerOAuthRoutes(app, { ...deps.oauth, perms: deps.perms, session: { registry: deps.registry, sessions: deps.auth.sessions, subdomains: deps.config.apps.subdomains } });
   registerAuthRoutes(app, { ...deps.auth, registry: deps.registry, perms: deps.perms });
   registerPermissionRoutes(app, { perms: deps.perms });
   registerSharePasswordRoute(app, { perms: deps.perms, limiter: deps.auth.limiter });
@@ -149,6 +157,7 @@ export async function buildPublicApp(deps: PublicDeps): Promise<FastifyInstance>
   });
   registerNotificationRoutes(app, { center: deps.notifications, config: deps.config, storeOf: deps.storeOf, perms: deps.perms, registry: deps.registry, sessions: deps.auth.sessions });
   registerIntentsRoutes(app, { config: deps.config, perms: deps.perms, storeOf: deps.storeOf, registryWebapps: deps.registryWebapps ?? noRegistry });
+  registerAssetRoutes(app, { assets: deps.apps.assets, settings: deps.settings.store });
   await registerRealtimeRoutes(app, { hub: deps.realtime, perms: deps.perms, vfs: deps.vfs, logger: deps.logger });
   return app;
 }

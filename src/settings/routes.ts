@@ -7,6 +7,7 @@
 import type { FastifyInstance } from 'fastify';
 import { Conflict, Forbidden } from '../common/errors.js';
 import { addJsonParser } from '../common/json-body.js';
+import type { HearthConfig } from '../config/types.js';
 import type { Instance, InstanceSettings, InstanceSettingsPatch } from '../instances/types.js';
 import { anyToken, onDoc, SETTINGS_DOCTYPE, settingsCaller, type SettingsDeps } from './access.js';
 import { registerAvatarRoutes } from './avatar-routes.js';
@@ -57,7 +58,16 @@ function patchOf(a: InstancePut['data']['attributes']): InstanceSettingsPatch {
   return patch;
 }
 
-function flagsOf(raw: string): Record<string, unknown> {
+/** `/settings/capabilities` (also `{{.Capabilities}}` in app pages): `flat_subdomains` says where apps are served. */
+export function capabilitiesOf(config: HearthConfig) {
+  return {
+    file_versioning: config.files.versions.max > 1,
+    flat_subdomains: config.apps.subdomains === 'flat', // apps at <first>-<slug>.<rest>, else <slug>.<instance host>
+    can_auth_with_password: true, can_auth_with_magic_links: false, can_auth_with_oidc: false,
+  };
+}
+
+export function flagsOf(raw: string): Record<string, unknown> {
   let flags: unknown;
   try {
     flags = JSON.parse(raw);
@@ -97,11 +107,7 @@ export function registerSettingsRoutes(app: FastifyInstance, deps: StartSettings
 
     scope.get('/settings/capabilities', { schema: schemas.capabilities }, async (req, reply) => {
       await settingsCaller(deps, req, anyToken, 'read the capabilities');
-      const attributes = {
-        file_versioning: deps.config.files.versions.max > 1,
-        flat_subdomains: false, // apps are served at <slug>.<instance host>
-        can_auth_with_password: true, can_auth_with_magic_links: false, can_auth_with_oidc: false,
-      };
+      const attributes = capabilitiesOf(deps.config);
       return reply.type(JSONAPI).send({ data: { type: SETTINGS_DOCTYPE, id: 'io.cozy.settings.capabilities', attributes, links: { self: '/settings/capabilities' } } });
     });
 

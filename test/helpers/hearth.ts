@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pino } from 'pino';
-import { createHearth, type Hearth } from '../../src/server/compose.js';
+import { createHearth, type Hearth, type HearthOptions } from '../../src/server/compose.js';
 import type { HearthConfig } from '../../src/config/types.js';
 import { DEFAULTS } from '../../src/config/schema.js';
 import type { Instance } from '../../src/instances/types.js';
@@ -52,9 +52,9 @@ export interface TestHearth {
   close(): Promise<void>;
 }
 
-export async function startTestHearth(overrides: Partial<HearthConfig> = {}): Promise<TestHearth> {
+export async function startTestHearth(overrides: Partial<HearthConfig> = {}, opts: HearthOptions = {}): Promise<TestHearth> {
   const dataDir = mkdtempSync(join(tmpdir(), 'hearth-test-'));
-  const hearth = await createHearth(testConfig(dataDir, overrides), pino({ level: 'silent' }));
+  const hearth = await createHearth(testConfig(dataDir, overrides), pino({ level: 'silent' }), opts);
   await hearth.publicApp.listen({ host: '127.0.0.1', port: 0 });
   const port = (hearth.publicApp.server.address() as AddressInfo).port;
   const domain = `localhost:${port}`;
@@ -68,7 +68,7 @@ export async function startTestHearth(overrides: Partial<HearthConfig> = {}): Pr
     req: (method, path, opts = {}) => rawRequest(port, method, path, { host: domain, ...opts }),
     async restart() {
       await t.hearth.close();
-      t.hearth = await createHearth(config, pino({ level: 'silent' }));
+      t.hearth = await createHearth(config, pino({ level: 'silent' }), opts);
       await t.hearth.publicApp.listen({ host: '127.0.0.1', port });
     },
     async close() {
