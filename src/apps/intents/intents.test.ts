@@ -7,6 +7,7 @@ import { startTestHearth, type TestHearth } from '../../../test/helpers/hearth.j
 import type { AppIntent } from '../types.js';
 import { createIntent } from './intents.js';
 import { findIntent, serviceHref } from './match.js';
+import { sessionCookieSpec } from '../../auth/session-http.js';
 
 /** Writes the install document of a web app, as the installer does. */
 async function install(h: TestHearth, instance: Instance, slug: string, extra: Record<string, unknown> = {}): Promise<void> {
@@ -21,7 +22,8 @@ async function install(h: TestHearth, instance: Instance, slug: string, extra: R
 /** An app token with its session cookie, as an app's page holds them. */
 async function appAuth(h: TestHearth, instance: Instance, slug: string): Promise<{ token: string; headers: Record<string, string> }> {
   const { token, session_cookie } = await h.hearth.appToken(instance, slug);
-  return { token, headers: { cookie: `cozysessid=${session_cookie}` } };
+  const { name } = sessionCookieSpec(instance, h.hearth.config.apps.subdomains, '');
+  return { token, headers: { cookie: `${name}=${session_cookie}` } };
 }
 
 const body = (attributes: Record<string, unknown>) => ({ data: { type: 'io.cozy.intents', attributes } });
