@@ -12,10 +12,11 @@
  * YAML keys are the HearthConfig names (camelCase); snake_case aliases are accepted.
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
-import { Ajv, type ErrorObject } from 'ajv';
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { closest } from 'fastest-levenshtein';
-import { parse as parseYaml } from 'yaml';
+import type * as Yaml from 'yaml';
 import { DEFAULTS, LEAVES, configSchema, envName } from './schema.js';
 import type { HearthConfig } from './types.js';
 
@@ -57,9 +58,19 @@ const FLAG_PATHS: Record<Exclude<keyof ConfigFlags, 'config'>, [string, string]>
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-const ajv = new Ajv({ allErrors: true, allowUnionTypes: true });
-const validatePartial = ajv.compile(configSchema(false));
-const validateComplete = ajv.compile(configSchema(true));
+/** The yaml package (~30 ms of start-up), loaded only when there is a file to read. */
+export const requireYaml = (): typeof Yaml => createRequire(import.meta.url)('yaml') as typeof Yaml;
+
+/**
+ * One validator of the settings, compiled on first use (Ajv's compilation of this schema and of its meta-schema
+ * was ~100 ms of every start): the schema is ours and static (load.test.ts checks it against the meta-schema). The
+ * merged result needs no second, "every key required" schema: it starts from DEFAULTS, which has every key, and each
+ * source merged into it was checked (an object stays an object).
+ */
+let validator: ValidateFunction | null = null;
+const validateConfig = (): ValidateFunction =>
+  (validator ??= new Ajv({ allErrors: true, allowUnionTypes: true, validateSchema: false }).compile(configSchema(false)));
+
 
 export function loadConfig(options: LoadConfigOptions = {}): HearthConfig {
   const flags = options.flags ?? {};
@@ -89,7 +100,7 @@ export function loadConfig(options: LoadConfigOptions = {}): HearthConfig {
   merged = deepMerge(merged, check(fromFlags, (path) => flagOf[path] ?? 'flags'));
 
   merged.dataDir = resolve(cwd, String(merged.dataDir));
-  return check(merged, () => 'configuration', true) as unknown as HearthConfig;
+  return check(merged, () => 'configuration') as unknown as HearthConfig;
 }
 
 /** HEARTH_* variables that are not settings. */
@@ -108,7 +119,7 @@ function readYaml(path: string, label: string): Obj {
   if (!existsSync(path)) throw new ConfigError(`${label}: configuration file not found (${path})`, label);
   let data: unknown;
   try {
-    data = parseYaml(readFileSync(path, 'utf8'));
+    data = requireYaml().parse(readFileSync(path, 'utf8'));
   } catch (err) {
     throw new ConfigError(`${label}: invalid YAML: ${(err as Error).message}`, label);
   }
@@ -139,8 +150,9 @@ function coerce(path: string, raw: string): unknown {
   return raw;
 }
 
-function check(data: Obj, sourceOf: (path: string) => string, complete = false): Obj {
-  const validate = complete ? validateComplete : validatePartial;
+function check(data: Obj, sourceOf: (path: string) => string): Obj {
+  if (Object.keys(data).length === 0) return data;
+  const validate = validateConfig();
   if (validate(data)) return data;
   const errors = validate.errors ?? [];
   const first = errors[0];
@@ -156,7 +168,6 @@ function describe(e: ErrorObject): string {
     const key = [path, String(e.params.additionalProperty)].filter(Boolean).join('.');
     return `unknown key "${key}"`;
   }
-  if (e.keyword === 'required') return `${[path, e.params.missingProperty].filter(Boolean).join('.')} is missing`;
   const leaf = LEAVES[path];
   return leaf ? `${path} must be ${leaf.expect}` : `${path || 'the configuration'} must be a mapping`;
 }
