@@ -202,7 +202,7 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
     fsck: (instance, clean) => fsck(vfs.fs, instance, { clean }),
   });
   registerJobsAdminRoutes(adminApp, { registry, engine: jobs.engine, scheduler: jobs.scheduler, bus });
-  registerMailAdminRoutes(adminApp, { dataDir });
+  registerMailAdminRoutes(adminApp, { dataDir, registry });
   await registerOpsAdminRoutes(adminApp, { metrics, publicDocument: () => publicApp.openApiDocument(), version: versionInfo(config.dev).version, exampleInstance: config.dev ? config.devInstance : 'alice.example.org' });
   for (const instance of await sqliteRegistry.pendingDestroys()) {
     logger.warn({ domain: instance.domain, instance_id: instance.id }, 'finishing the destroy of an instance that a stop cut short');
