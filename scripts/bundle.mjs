@@ -1,0 +1,29 @@
+/**
+ * `npm run build`'s last step: the compiled CLI (dist/main.js and every module it imports, the pure-JS packages
+ * included) bundled by esbuild into one file, dist/bundle/hearth.js, which bin/hearth.js runs. Loading ~700 small
+ * files (resolving, reading and compiling each) was about a third of the CPU time of a start.
+ * Left out, loaded from node_modules when used: native addons, and packages that read files next to their code or
+ * are loaded on first use only (Swagger UI, pretty logs, YAML, mail).
+ * `node scripts/bundle.mjs [entry outfile]` (default dist/main.js dist/bundle/hearth.js); the bench bundles its own build.
+ */
+import { build } from 'esbuild';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const EXTERNAL = [
+  'better-sqlite3', '@node-rs/argon2', 'sharp', // native
+  '@fastify/swagger', '@fastify/swagger-ui', 'pino-pretty', 'yaml', 'nodemailer', // files of their own, or first use only
+];
+
+/** Bundles `entry` into `outfile` (ESM; `require` for the CommonJS packages resolves from the bundle's directory). */
+export async function bundle(entry, outfile) {
+  await build({
+    entryPoints: [entry], outfile, bundle: true, platform: 'node', format: 'esm', target: 'node20', external: EXTERNAL, logLevel: 'error',
+    banner: { js: "import { createRequire as __hearthRequire } from 'node:module'; const require = __hearthRequire(import.meta.url);" },
+  });
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const root = dirname(dirname(fileURLToPath(import.meta.url)));
+  await bundle(process.argv[2] ?? join(root, 'dist', 'main.js'), process.argv[3] ?? join(root, 'dist', 'bundle', 'hearth.js'));
+}
