@@ -1,12 +1,14 @@
 /**
- * `npm run build`'s last step: the compiled CLI (dist/main.js and every module it imports, the pure-JS packages
+ * `npm run build`'s last step (postbuild): the compiled CLI (dist/main.js and every module it imports, the pure-JS packages
  * included) bundled by esbuild into one file, dist/bundle/hearth.js, which bin/hearth.js runs. Loading ~700 small
  * files (resolving, reading and compiling each) was about a third of the CPU time of a start.
  * Left out, loaded from node_modules when used: native addons, and packages that read files next to their code or
  * are loaded on first use only (Swagger UI, pretty logs, YAML, mail).
- * `node scripts/bundle.mjs [entry outfile]` (default dist/main.js dist/bundle/hearth.js); the bench bundles its own build.
+ * `node scripts/bundle.mjs [entry outfile]` (default dist/main.js dist/bundle/hearth.js, skipped when the bundle is newer
+ * than the last compilation, dist/.tsbuildinfo, as bin/hearth.js checks); the bench bundles its own build.
  */
 import { build } from 'esbuild';
+import { existsSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -24,6 +26,12 @@ export async function bundle(entry, outfile) {
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const root = dirname(dirname(fileURLToPath(import.meta.url)));
-  await bundle(process.argv[2] ?? join(root, 'dist', 'main.js'), process.argv[3] ?? join(root, 'dist', 'bundle', 'hearth.js'));
+  const [entry, outfile] = process.argv.slice(2);
+  if (entry && outfile) await bundle(entry, outfile);
+  else {
+    const dist = join(dirname(dirname(fileURLToPath(import.meta.url))), 'dist');
+    const [bundled, compiled] = [join(dist, 'bundle', 'hearth.js'), join(dist, '.tsbuildinfo')];
+    const fresh = existsSync(bundled) && existsSync(compiled) && statSync(bundled).mtimeMs >= statSync(compiled).mtimeMs;
+    if (!fresh) await bundle(join(dist, 'main.js'), bundled);
+  }
 }

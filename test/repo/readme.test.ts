@@ -9,7 +9,7 @@
  * (the devDependencies), since the full `pouchdb` package brings native LevelDB bindings.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import sharp from 'sharp';
@@ -43,8 +43,8 @@ let adminPort: number;
 
 beforeAll(async () => {
   ensureDebianPackage('rclone');
-  // the examples run `node bin/hearth.js`: build what changed (tsc -b is quick when nothing did)
-  const build = spawnSync('npx', ['tsc', '-b', 'tsconfig.build.json'], { cwd: ROOT, encoding: 'utf8' });
+  // the examples run `node bin/hearth.js`: build what changed as `npm start` does (quick when nothing did)
+  const build = spawnSync('npm', ['run', 'build'], { cwd: ROOT, encoding: 'utf8' });
   if (build.status !== 0) throw new Error(`the build failed:\n${build.stdout}${build.stderr}`);
   work = mkdtempSync(join(tmpdir(), 'hearth-readme-'));
   symlinkSync(join(ROOT, 'bin'), join(work, 'bin'));
@@ -103,6 +103,12 @@ describe('npm start', () => {
     const again = spawnSync('npm', ['run', 'build', '--', '--verbose'], { cwd: ROOT, encoding: 'utf8' });
     expect(again.status, again.stderr).toBe(0);
     expect(again.stdout + again.stderr).toMatch(/Project 'tsconfig\.build\.json' is up to date/);
+  });
+
+  it('runs the compiled CLI bundled in one file (scripts/bundle.mjs), which the examples use through bin/hearth.js', () => {
+    const [bundled, compiled] = [join(ROOT, 'dist', 'bundle', 'hearth.js'), join(ROOT, 'dist', '.tsbuildinfo')];
+    expect(statSync(bundled).mtimeMs).toBeGreaterThanOrEqual(statSync(compiled).mtimeMs); // bin/hearth.js's freshness check
+    expect(readFileSync(bundled, 'utf8')).toMatch(/function addServeCommand/);
   });
 });
 
