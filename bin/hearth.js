@@ -4,6 +4,10 @@
 import { existsSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
+
+// the young generation keeps its initial size through the start (src/server/young-gen.ts: ~8 MB less idle RSS)
+setFlagsFromString('--semi-space-growth-factor=1');
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
 const entry = join(root, 'dist', 'main.js');
