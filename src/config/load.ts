@@ -62,14 +62,15 @@ const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !
 export const requireYaml = (): typeof Yaml => createRequire(import.meta.url)('yaml') as typeof Yaml;
 
 /**
- * One validator of the settings, compiled on first use (Ajv's compilation of this schema and of its meta-schema
- * was ~100 ms of every start): the schema is ours and static (load.test.ts checks it against the meta-schema). The
- * merged result needs no second, "every key required" schema: it starts from DEFAULTS, which has every key, and each
- * source merged into it was checked (an object stays an object).
+ * The validators, compiled on first use (Ajv's compilation of the whole schema and of its meta-schema was ~100 ms
+ * of every start). A YAML file, of any shape, is checked against the whole schema; variables and flags, which can
+ * only name settings, by the schema of each setting they give. The merged result needs no check of its own: it
+ * starts from DEFAULTS, which has every key, and each source merged into it was checked (an object stays an object).
+ * The schemas are ours and static (load.test.ts checks them against the meta-schema).
  */
-let validator: ValidateFunction | null = null;
-const validateConfig = (): ValidateFunction =>
-  (validator ??= new Ajv({ allErrors: true, allowUnionTypes: true, validateSchema: false }).compile(configSchema(false)));
+let ajv: Ajv | null = null;
+const compile = (schema: Record<string, unknown>): ValidateFunction =>
+  (ajv ??= new Ajv({ allErrors: true, allowUnionTypes: true, validateSchema: false })).compile(schema); // Ajv caches by schema
 
 
 export function loadConfig(options: LoadConfigOptions = {}): HearthConfig {
@@ -87,7 +88,7 @@ export function loadConfig(options: LoadConfigOptions = {}): HearthConfig {
     const raw = env[envName(path)];
     if (raw !== undefined) setPath(fromEnv, path, coerce(path, raw));
   }
-  merged = deepMerge(merged, check(fromEnv, envName));
+  merged = deepMerge(merged, checkLeaves(fromEnv, envName));
 
   const fromFlags: Obj = {};
   const flagOf: Record<string, string> = {};
@@ -97,10 +98,10 @@ export function loadConfig(options: LoadConfigOptions = {}): HearthConfig {
     setPath(fromFlags, path, typeof raw === 'string' ? coerce(path, raw) : raw);
     flagOf[path] = flag;
   }
-  merged = deepMerge(merged, check(fromFlags, (path) => flagOf[path] ?? 'flags'));
+  merged = deepMerge(merged, checkLeaves(fromFlags, (path) => flagOf[path] ?? 'flags'));
 
   merged.dataDir = resolve(cwd, String(merged.dataDir));
-  return check(merged, () => 'configuration') as unknown as HearthConfig;
+  return merged as unknown as HearthConfig;
 }
 
 /** HEARTH_* variables that are not settings. */
@@ -150,9 +151,18 @@ function coerce(path: string, raw: string): unknown {
   return raw;
 }
 
+/** Settings given one by one (`data` holds known leaves only): each checked by its own schema. */
+function checkLeaves(data: Obj, sourceOf: (path: string) => string): Obj {
+  const bad = Object.entries(LEAVES).filter(([path, leaf]) => {
+    const value = path.split('.').reduce<unknown>((node, part) => (isObj(node) ? node[part] : undefined), data);
+    return value !== undefined && !compile(leaf.schema)(value);
+  });
+  if (bad.length === 0) return data;
+  throw new ConfigError(bad.map(([path, leaf]) => `${sourceOf(path)}: ${path} must be ${leaf.expect}`).join('\n'), sourceOf(bad[0]![0]));
+}
+
 function check(data: Obj, sourceOf: (path: string) => string): Obj {
-  if (Object.keys(data).length === 0) return data;
-  const validate = validateConfig();
+  const validate = compile(configSchema(false));
   if (validate(data)) return data;
   const errors = validate.errors ?? [];
   const first = errors[0];
