@@ -12,14 +12,14 @@
  * BENCH_STARTUP_ONLY=1 (only create the instances, then the start-ups: about 2 minutes, writes bench/RESULTS-startup.md),
  * BENCH_STARTS (starts per row, 3 by default).
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { Agent, request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { hash } from '@node-rs/argon2';
 import { storesFor } from '../src/data/sqlite/fd-limit.js';
-import { BENCH_DIR, ROOT, buildServers, children, fmtMs, gitInfo, killChildren, log, machine, percentile, procCpuMs, rssMB, send, tempDir } from './lib.js';
+import { BENCH_DIR, buildServers, bundledServer, children, fmtMs, gitInfo, killChildren, log, machine, percentile, procCpuMs, rssMB, send, tempDir } from './lib.js';
 
 const QUICK = process.env.BENCH_QUICK === '1';
 const N = Number(process.env.BENCH_FARM_INSTANCES ?? (QUICK ? 1000 : 10_000));
@@ -123,16 +123,8 @@ async function timeStart(args: string[], port: number, path: string, env: NodeJS
   return { ms, cpuMs, idleRssMB };
 }
 
-/** `hearth` as bin/hearth.js runs it: the compiled CLI bundled in one file, at the place of dist/bundle/hearth.js. */
-function bundledHearth(): string {
-  const out = buildServers();
-  const file = join(out, 'dist', 'bundle', 'hearth-main.js');
-  execFileSync(process.execPath, [join(ROOT, 'scripts', 'bundle.mjs'), join(out, 'bench', 'hearth-main.js'), file], { stdio: 'inherit' });
-  return file;
-}
-
 async function startups(dataDir: string, runs: number): Promise<Start> {
-  const entry = bundledHearth();
+  const entry = bundledServer('hearth-main.ts');
   const passphraseHash = await hash('bench-admin-passphrase');
   const results: Start[] = [];
   for (let i = 0; i < runs; i++) {
