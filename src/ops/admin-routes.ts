@@ -7,6 +7,7 @@
  * built on the first request to /docs; the admin app's /docs routes hand their requests to it.
  */
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { NotFound } from '../common/errors.js';
 import { content, str } from '../common/schemas.js';
 import type { HearthMetrics } from './metrics.js';
 
@@ -30,8 +31,18 @@ export async function registerOpsAdminRoutes(app: FastifyInstance, deps: OpsAdmi
   const metrics = { summary: 'Prometheus metrics of this process (text format)', tags: ['ops'], response: { 200: content('The metrics', ['text/plain']) } };
   app.get('/metrics', { schema: metrics }, async (_req, reply) => reply.type(deps.metrics.contentType).send(await deps.metrics.metrics()));
   let docs: Promise<FastifyInstance> | null = null;
+  const built = () => (docs ??= docsApp(deps).catch((e: unknown) => {
+    docs = null; // tried again at the next request
+    throw e;
+  }));
+  app.addHook('onClose', async () => {
+    if (docs) await (await docs.catch(() => null))?.close();
+  });
   const forward = async (req: FastifyRequest, reply: FastifyReply) => {
-    const res = await (await (docs ??= docsApp(deps))).inject({ method: req.method as 'GET' | 'HEAD', url: req.url, headers: req.headers });
+    const res = await (await built()).inject({ method: req.method as 'GET' | 'HEAD', url: req.url, headers: req.headers });
+    // refusals in the admin API's own error shape (server/http-errors.ts)
+    if (res.statusCode === 404) throw new NotFound(`no page or file of Swagger UI at ${req.url.split('?')[0]}`);
+    if (res.statusCode >= 500) throw new Error(`Swagger UI answered ${res.statusCode}: ${res.body.slice(0, 200)}`);
     for (const name of FORWARDED_HEADERS) if (res.headers[name] !== undefined) reply.header(name, res.headers[name]);
     return reply.code(res.statusCode).send(res.rawPayload);
   };
