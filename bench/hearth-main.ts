@@ -1,4 +1,7 @@
 /** `hearth` as bin/hearth.js runs it, compiled with the other benchmark servers: start-up is timed on it (farm.bench.ts). */
-import { main } from '../src/main.js';
+import { setFlagsFromString } from 'node:v8';
 
+// as bin/hearth.js, before anything is loaded (src/server/young-gen.ts)
+setFlagsFromString('--semi-space-growth-factor=1');
+const { main } = await import('../src/main.js');
 process.exitCode = await main(process.argv.slice(2));

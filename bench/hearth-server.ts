@@ -8,10 +8,14 @@
  * {port, domain, token, filesToken, contactsToken}; SIGTERM closes it cleanly (so that
  * `--cpu-prof` can write its profile).
  */
-import { pino } from 'pino';
+import { setFlagsFromString } from 'node:v8';
 import type { AddressInfo } from 'node:net';
-import { createHearth } from '../src/server/compose.js';
-import { testConfig } from '../test/helpers/hearth.js';
+
+// as bin/hearth.js: the young generation keeps its initial size until the server listens (src/server/young-gen.ts)
+setFlagsFromString('--semi-space-growth-factor=1');
+const [{ pino }, { createHearth }, { testConfig }, { releaseYoungGeneration }] = await Promise.all([
+  import('pino'), import('../src/server/compose.js'), import('../test/helpers/hearth.js'), import('../src/server/young-gen.js'),
+]);
 
 const dataDir = process.argv[2];
 if (!dataDir) throw new Error('usage: hearth-server.ts <dataDir> [json]');
@@ -29,5 +33,6 @@ const instance = (await hearth.registry.get(domain)) ?? (await hearth.registry.c
 const token = await hearth.tokens.issue(instance, { aud: 'cli', sub: 'bench', scope: 'io.cozy.bench.*' });
 const filesToken = await hearth.tokens.issue(instance, { aud: 'cli', sub: 'bench', scope: 'io.cozy.files' });
 const contactsToken = await hearth.tokens.issue(instance, { aud: 'cli', sub: 'bench', scope: 'io.cozy.contacts' });
+releaseYoungGeneration();
 process.stdout.write(JSON.stringify({ port, domain, token, filesToken, contactsToken }) + '\n');
 process.on('SIGTERM', () => void hearth.close().then(() => process.exit(0)));

@@ -5,7 +5,7 @@
  * number formatting, the PASS/FAIL target table, and the run's context (git, machine, versions).
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { request as httpRequest, type Agent, type OutgoingHttpHeaders } from 'node:http';
 import { tmpdir, cpus, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -73,6 +73,17 @@ export function buildServers(): string {
   return out;
 }
 
+/**
+ * bench/<script> compiled, then bundled in one file as bin/hearth.js runs Hearth (scripts/bundle.mjs), at the place of
+ * dist/bundle/ in the build (the version is read two levels up, from its package.json). Bundled once per run.
+ */
+export function bundledServer(script: string): string {
+  const out = buildServers();
+  const file = join(out, 'dist', 'bundle', script.replace(/\.ts$/, '.js'));
+  if (!existsSync(file)) execFileSync(process.execPath, [join(ROOT, 'scripts', 'bundle.mjs'), join(out, 'bench', script.replace(/\.ts$/, '.js')), file], { stdio: 'inherit' });
+  return file;
+}
+
 export interface Child {
   proc: ChildProcess;
   /** The first line the server printed on stdout, as JSON (its port, tokens…). */
@@ -83,10 +94,13 @@ export interface Child {
   stderr: string[];
 }
 
-/** Starts bench/<script> (compiled) as `node <flags> <script>.js <dir> <args…>` and waits for its first stdout line. */
+/**
+ * Starts bench/<script> (compiled; Hearth's hearth-server.ts also bundled, as bin/hearth.js runs Hearth) as
+ * `node <flags> <script>.js <dir> <args…>` and waits for its first stdout line.
+ */
 export async function startChild(name: string, script: string, args: string[], nodeFlags: string[] = [], startTimeoutMs = 60_000): Promise<Child> {
   const dir = tempDir(`bench-${name}-`);
-  const js = join(buildServers(), 'bench', script.replace(/\.ts$/, '.js'));
+  const js = script === 'hearth-server.ts' ? bundledServer(script) : join(buildServers(), 'bench', script.replace(/\.ts$/, '.js'));
   const proc = spawn(process.execPath, [...nodeFlags, js, dir, ...args], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],

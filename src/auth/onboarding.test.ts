@@ -144,7 +144,9 @@ describe('changing and checking the passphrase', () => {
 describe('reset by mail', () => {
   async function mailsTo(domain: string): Promise<string[]> {
     const dir = outboxDir(h.dataDir);
-    const mails = ((await listOutbox(dir)) ?? []).filter((m) => m.domain === domain);
+    // the outbox records the instance that sent each mail (mail/outbox.ts lists by instance)
+    const id = (await h.hearth.registry.get(domain))?.id;
+    const mails = ((await listOutbox(dir)) ?? []).filter((m) => m.instanceId === id);
     return Promise.all(mails.map(async (m) => readMail(await readOutboxMail(dir, m.id)).text ?? ''));
   }
   const linkIn = (text: string) => /http:\/\/[^\s]+\/auth\/passphrase_renew\?token=([0-9a-f]{32})/.exec(text);

@@ -197,7 +197,7 @@ export function registerPassphraseRoutes(app: FastifyInstance, deps: AuthDeps): 
       const name = nameOf(instance);
       try {
         await deps.mailer.send({
-          to: [{ email: instance.email }], domain: instance.domain,
+          to: [{ email: instance.email }], domain: instance.domain, instanceId: instance.id,
           subject: passphraseText(lang(instance), 'mailSubject', { name }), text: passphraseText(lang(instance), 'mailText', { name, link }),
         });
       } catch (err) {

@@ -192,7 +192,9 @@ describe('mail mode', () => {
   const domain = () => `mfa-mail.localhost:${h.port}`;
   const mailCodes = async (): Promise<string[]> => {
     const dir = outboxDir(h.dataDir);
-    const mails = ((await listOutbox(dir)) ?? []).filter((m) => m.domain === domain());
+    // the outbox records the instance that sent each mail (mail/outbox.ts lists by instance)
+    const id = (await h.hearth.registry.get(domain()))?.id;
+    const mails = ((await listOutbox(dir)) ?? []).filter((m) => m.instanceId === id);
     return Promise.all(mails.map(async (m) => /code is (\d{6})/.exec((await readOutboxMail(dir, m.id)).toString('utf8'))?.[1] ?? ''));
   };
 

@@ -98,7 +98,7 @@ async function sendMailCode(deps: AuthDeps, instance: Instance): Promise<void> {
   const lang = langOf(instance.locale);
   const name = instance.publicName ?? instance.domain;
   await deps.mailer.send({
-    to: [{ email: instance.email }], domain: instance.domain,
+    to: [{ email: instance.email }], domain: instance.domain, instanceId: instance.id,
     subject: twoFactorText(lang, 'mailSubject', { name }), text: twoFactorText(lang, 'mailText', { code, name }),
   });
 }

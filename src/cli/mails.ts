@@ -5,7 +5,9 @@
 import { Argument, type Command } from 'commander';
 import { BadRequest } from '../common/errors.js';
 import { loadConfig } from '../config/load.js';
-import { listOutbox, outboxDir, readOutboxMail, type OutboxSummary } from '../mail/outbox.js';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { listOutbox, mailsOf, outboxDir, readOutboxMail, type OutboxSummary } from '../mail/outbox.js';
 import { readMail } from '../mail/mime-read.js';
 import { AdminClient, Unreachable, withAdminOptions, type AdminOptions } from './client.js';
 import { CliError, err, out, parseDomain, printJson, table } from './io.js';
@@ -22,25 +24,40 @@ interface Outbox {
   read(id: string): Promise<Buffer>;
 }
 
-function onDisk(dataDir: string): Promise<Outbox> {
+/** The outbox of a data directory; with `domain`, the mails of the instance served there now (its registry), else of that domain. */
+async function onDisk(dataDir: string, domain?: string): Promise<Outbox> {
   const dir = outboxDir(dataDir);
-  return listOutbox(dir).then((mails) => ({ dir, mails, read: (id) => readOutboxMail(dir, id) }));
+  const all = await listOutbox(dir);
+  let mails = all;
+  if (all !== null && domain !== undefined) {
+    const file = join(dataDir, 'registry.sqlite');
+    const { SqliteInstanceRegistry } = await import('../instances/registry-sqlite.js');
+    const registry = existsSync(file) ? new SqliteInstanceRegistry(file) : null;
+    try {
+      const instance = registry ? await registry.findByHost(domain) : null;
+      mails = instance ? mailsOf(all, instance) : all.filter((m) => m.domain === domain);
+    } finally {
+      await registry?.close();
+    }
+  }
+  return { dir, mails, read: (id) => readOutboxMail(dir, id) };
 }
 
 /** The server's outbox; a server that does not answer leaves the data directory of the configuration, said on stderr. */
-async function outboxOf(o: Flags, env: Env): Promise<Outbox> {
+async function outboxOf(o: Flags, env: Env, domain?: string): Promise<Outbox> {
   const local = () => loadConfig({ flags: { config: o.config, dataDir: o.dataDir }, env }).dataDir;
-  if (o.dataDir !== undefined) return onDisk(local());
+  if (o.dataDir !== undefined) return onDisk(local(), domain);
   const client = AdminClient.from(o, env);
   try {
-    const { data } = await client.request<{ dir: string; mails: OutboxSummary[] }>('GET', '/mails', undefined, { timeoutMs: 5000 });
+    const path = domain === undefined ? '/mails' : `/mails?domain=${encodeURIComponent(domain)}`;
+    const { data } = await client.request<{ dir: string; mails: OutboxSummary[] }>('GET', path, undefined, { timeoutMs: 5000 });
     const read = async (id: string) => Buffer.from((await client.request<string>('GET', `/mails/${encodeURIComponent(id)}`)).data);
     return { dir: data.dir, mails: data.mails, read };
   } catch (e) {
     if (!(e instanceof Unreachable)) throw e;
     const dataDir = local();
     err(`${e.message}\nreading the outbox of ${dataDir} instead\n`);
-    return onDisk(dataDir);
+    return onDisk(dataDir, domain);
   }
 }
 
@@ -59,8 +76,8 @@ export function addMailsCommand(parent: Command, env: Env): Command {
     .option('--domain <domain>', 'only the mails of this instance', parseDomain)
     .addHelpText('after', examples('hearth mails ls', 'hearth mails ls --domain alice.localhost:8080 --json'))
     .action(async (o: Flags & { json?: boolean; domain?: string }) => {
-      const { dir, mails: all } = await outboxOf(o, env);
-      const mails = (all ?? []).filter((m) => o.domain === undefined || m.domain === o.domain);
+      const { dir, mails: found } = await outboxOf(o, env, o.domain);
+      const mails = found ?? [];
       if (o.json) return printJson(mails);
       if (mails.length === 0) return out(`no mail yet (the outbox is ${dir})\n`);
       out(table([['ID', 'DATE', 'DOMAIN', 'TO', 'SUBJECT'], ...mails.map((m) => [m.id, m.date, m.domain, m.to.join(', '), m.subject])]));

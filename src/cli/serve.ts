@@ -58,8 +58,12 @@ export function addServeCommand(parent: Command, env: Record<string, string | un
     .addHelpText('after', '\nExamples:\n  $ hearth serve --dev\n  $ HEARTH_ADMIN_PASSPHRASE=… hearth serve --config /etc/hearth.yaml --port 8443\n')
     .action(async (flags: ConfigFlags) => {
       const config = loadConfig({ flags, env });
-      const { startHearth } = await import('../server/compose.js');
-      const code = await runServer(() => startHearth(config));
+      const [{ startHearth }, { releaseYoungGeneration }] = await Promise.all([import('../server/compose.js'), import('../server/young-gen.js')]);
+      const code = await runServer(async () => {
+        const handle = await startHearth(config);
+        releaseYoungGeneration(); // started: V8 sizes the young generation as usual again (server/young-gen.ts)
+        return handle;
+      });
       if (code !== 0) throw new CliError('', code);
     });
 }

@@ -1,9 +1,10 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Ajv } from 'ajv';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from './load.js';
-import { envName } from './schema.js';
+import { configSchema, envName } from './schema.js';
 import { formatConfig, maskConfig } from './show.js';
 
 function dir(yaml?: string, name = 'hearth.yaml'): string {
@@ -145,5 +146,10 @@ describe('maskConfig', () => {
     const c = loadConfig({ env: { HEARTH_MAIL_PASSWORD: 'smtp-pw', HEARTH_MAIL_USER: 'bot' }, cwd: dir() });
     expect(maskConfig(c).mail).toMatchObject({ password: '********', user: 'bot' });
     expect(formatConfig(c)).not.toContain('smtp-pw');
+  });
+
+  it('validates against a schema that is valid JSON Schema (loadConfig compiles it without the meta-schema check)', () => {
+    const ajv = new Ajv({ allowUnionTypes: true });
+    for (const complete of [false, true]) expect(ajv.validateSchema(configSchema(complete)), JSON.stringify(ajv.errors)).toBe(true);
   });
 });

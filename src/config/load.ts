@@ -12,10 +12,11 @@
  * YAML keys are the HearthConfig names (camelCase); snake_case aliases are accepted.
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
-import { Ajv, type ErrorObject } from 'ajv';
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { closest } from 'fastest-levenshtein';
-import { parse as parseYaml } from 'yaml';
+import type * as Yaml from 'yaml';
 import { DEFAULTS, LEAVES, configSchema, envName } from './schema.js';
 import type { HearthConfig } from './types.js';
 
@@ -57,9 +58,20 @@ const FLAG_PATHS: Record<Exclude<keyof ConfigFlags, 'config'>, [string, string]>
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-const ajv = new Ajv({ allErrors: true, allowUnionTypes: true });
-const validatePartial = ajv.compile(configSchema(false));
-const validateComplete = ajv.compile(configSchema(true));
+/** The yaml package (~30 ms of start-up), loaded only when there is a file to read. */
+export const requireYaml = (): typeof Yaml => createRequire(import.meta.url)('yaml') as typeof Yaml;
+
+/**
+ * The validators, compiled on first use (Ajv's compilation of the whole schema and of its meta-schema was ~100 ms
+ * of every start). A YAML file, of any shape, is checked against the whole schema; variables and flags, which can
+ * only name settings, by the schema of each setting they give. The merged result needs no check of its own: it
+ * starts from DEFAULTS, which has every key, and each source merged into it was checked (an object stays an object).
+ * The schemas are ours and static (load.test.ts checks them against the meta-schema).
+ */
+let ajv: Ajv | null = null;
+const compile = (schema: Record<string, unknown>): ValidateFunction =>
+  (ajv ??= new Ajv({ allErrors: true, allowUnionTypes: true, validateSchema: false })).compile(schema); // Ajv caches by schema
+
 
 export function loadConfig(options: LoadConfigOptions = {}): HearthConfig {
   const flags = options.flags ?? {};
@@ -76,7 +88,7 @@ export function loadConfig(options: LoadConfigOptions = {}): HearthConfig {
     const raw = env[envName(path)];
     if (raw !== undefined) setPath(fromEnv, path, coerce(path, raw));
   }
-  merged = deepMerge(merged, check(fromEnv, envName));
+  merged = deepMerge(merged, checkLeaves(fromEnv, envName));
 
   const fromFlags: Obj = {};
   const flagOf: Record<string, string> = {};
@@ -86,10 +98,10 @@ export function loadConfig(options: LoadConfigOptions = {}): HearthConfig {
     setPath(fromFlags, path, typeof raw === 'string' ? coerce(path, raw) : raw);
     flagOf[path] = flag;
   }
-  merged = deepMerge(merged, check(fromFlags, (path) => flagOf[path] ?? 'flags'));
+  merged = deepMerge(merged, checkLeaves(fromFlags, (path) => flagOf[path] ?? 'flags'));
 
   merged.dataDir = resolve(cwd, String(merged.dataDir));
-  return check(merged, () => 'configuration', true) as unknown as HearthConfig;
+  return merged as unknown as HearthConfig;
 }
 
 /** HEARTH_* variables that are not settings. */
@@ -108,7 +120,7 @@ function readYaml(path: string, label: string): Obj {
   if (!existsSync(path)) throw new ConfigError(`${label}: configuration file not found (${path})`, label);
   let data: unknown;
   try {
-    data = parseYaml(readFileSync(path, 'utf8'));
+    data = requireYaml().parse(readFileSync(path, 'utf8'));
   } catch (err) {
     throw new ConfigError(`${label}: invalid YAML: ${(err as Error).message}`, label);
   }
@@ -139,8 +151,18 @@ function coerce(path: string, raw: string): unknown {
   return raw;
 }
 
-function check(data: Obj, sourceOf: (path: string) => string, complete = false): Obj {
-  const validate = complete ? validateComplete : validatePartial;
+/** Settings given one by one (`data` holds known leaves only): each checked by its own schema. */
+function checkLeaves(data: Obj, sourceOf: (path: string) => string): Obj {
+  const bad = Object.entries(LEAVES).filter(([path, leaf]) => {
+    const value = path.split('.').reduce<unknown>((node, part) => (isObj(node) ? node[part] : undefined), data);
+    return value !== undefined && !compile(leaf.schema)(value);
+  });
+  if (bad.length === 0) return data;
+  throw new ConfigError(bad.map(([path, leaf]) => `${sourceOf(path)}: ${path} must be ${leaf.expect}`).join('\n'), sourceOf(bad[0]![0]));
+}
+
+function check(data: Obj, sourceOf: (path: string) => string): Obj {
+  const validate = compile(configSchema(false));
   if (validate(data)) return data;
   const errors = validate.errors ?? [];
   const first = errors[0];
@@ -156,7 +178,6 @@ function describe(e: ErrorObject): string {
     const key = [path, String(e.params.additionalProperty)].filter(Boolean).join('.');
     return `unknown key "${key}"`;
   }
-  if (e.keyword === 'required') return `${[path, e.params.missingProperty].filter(Boolean).join('.')} is missing`;
   const leaf = LEAVES[path];
   return leaf ? `${path} must be ${leaf.expect}` : `${path || 'the configuration'} must be a mapping`;
 }

@@ -1,5 +1,5 @@
 /** Printing the effective configuration without leaking secrets. */
-import { stringify } from 'yaml';
+import { requireYaml } from './load.js';
 import type { HearthConfig } from './types.js';
 
 export const MASK = '********';
@@ -15,5 +15,5 @@ export function maskConfig(config: HearthConfig): HearthConfig {
 
 /** The masked configuration as YAML (the format of hearth.yaml). */
 export function formatConfig(config: HearthConfig): string {
-  return stringify(maskConfig(config));
+  return requireYaml().stringify(maskConfig(config));
 }

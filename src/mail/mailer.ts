@@ -23,6 +23,8 @@ export interface Mail {
   attachments?: MailAttachment[];
   /** the instance domain, for logs and the outbox */
   domain: string;
+  /** the instance id: the dev outbox lists mails by instance, not by a domain that a new instance may reuse */
+  instanceId?: string;
 }
 export interface Mailer {
   send(mail: Mail): Promise<{ messageId: string }>;
@@ -97,7 +99,7 @@ export class OutboxMailer implements Mailer {
     const now = new Date();
     const id = newOutboxId(now);
     const summary: OutboxSummary = {
-      id, domain: mail.domain, messageId: info.messageId, to: mail.to.map((m) => m.email), subject: mail.subject, date: now.toISOString(),
+      id, domain: mail.domain, instanceId: mail.instanceId ?? null, messageId: info.messageId, to: mail.to.map((m) => m.email), subject: mail.subject, date: now.toISOString(),
     };
     await mkdir(this.dir, { recursive: true, mode: 0o700 });
     await writeFile(join(this.dir, `${id}.eml`), info.message as Buffer, { flag: 'wx', mode: 0o600 });

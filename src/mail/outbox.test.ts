@@ -44,7 +44,7 @@ describe('OutboxMailer', () => {
     expect(parsed.attachments[0]).toMatchObject({ filename: 'facture été.pdf', contentType: 'application/pdf' });
     expect(Buffer.compare(parsed.attachments[0]!.content, pdf)).toBe(0);
     const summary = JSON.parse(readFileSync(join(dir, files[1]!), 'utf8'));
-    expect(summary).toEqual({ id: files[0]!.slice(0, -4), domain: 'alice.localhost:8080', messageId, to: ['bob@example.net'], subject: 'Réinitialisation', date: expect.any(String) });
+    expect(summary).toEqual({ id: files[0]!.slice(0, -4), domain: 'alice.localhost:8080', instanceId: null, messageId, to: ['bob@example.net'], subject: 'Réinitialisation', date: expect.any(String) });
     // our own reader (used by `hearth mails show`) agrees with mailparser
     const read = readMail(readFileSync(join(dir, files[0]!)));
     expect(read.text?.trim()).toBe('Bonjour, été ✓');
@@ -119,6 +119,36 @@ describe('hearth mails', () => {
       expect(stdout).toMatch(/\nFollow the link\s*$/);
       expect(await main(['mails', 'show', '20200101T000000000Z-000000000000'], env)).toBe(1);
       expect(stderr).toMatch(/no mail 20200101T000000000Z-000000000000/);
+    } finally {
+      await hearth.close();
+    }
+  });
+
+  it('lists by instance, not by domain: a new instance of a reused domain does not see the mails of the one before', async () => {
+    const dataDir = tmp();
+    const hearth = await createHearth(testConfig(dataDir), pino({ level: 'silent' }));
+    try {
+      const adminUrl = await hearth.adminApp.listen({ host: '127.0.0.1', port: 0 });
+      const old = await hearth.registry.create({ domain: 'alice.localhost:8080' });
+      await hearth.mailer.send(mail({ subject: 'For the first owner', instanceId: old.id }));
+      await hearth.registry.destroy('alice.localhost:8080');
+      const reused = await hearth.registry.create({ domain: 'alice.localhost:8080', aliases: ['alice.localhost:9090'] });
+      await hearth.mailer.send(mail({ subject: 'For the new owner', instanceId: reused.id }));
+      const subjects = async (args: string[], env: Record<string, string>) => {
+        stdout = '';
+        expect(await main(['mails', 'ls', '--json', ...args], env), stderr).toBe(0);
+        return (JSON.parse(stdout) as Array<{ subject: string }>).map((m) => m.subject);
+      };
+      const env = { HEARTH_ADMIN_URL: adminUrl, HEARTH_ADMIN_PASSPHRASE: 'admin-secret' };
+      expect(await subjects([], env)).toEqual(['For the first owner', 'For the new owner']);
+      expect(await subjects(['--domain', 'alice.localhost:8080'], env)).toEqual(['For the new owner']);
+      // the same instance by an alias (the dev instance on another port)
+      expect(await subjects(['--domain', 'alice.localhost:9090'], env)).toEqual(['For the new owner']);
+      // from disk, with the data directory's registry
+      expect(await subjects(['--domain', 'alice.localhost:8080', '--data-dir', dataDir], {})).toEqual(['For the new owner']);
+      stderr = '';
+      expect(await main(['mails', 'ls', '--domain', 'nobody.localhost:8080'], env)).toBe(1);
+      expect(stderr).toMatch(/no instance for nobody\.localhost:8080/);
     } finally {
       await hearth.close();
     }

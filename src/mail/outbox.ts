@@ -5,7 +5,8 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BadRequest, NotFound } from '../common/errors.js';
 
-export interface OutboxSummary { id: string; domain: string; messageId: string; to: string[]; subject: string; date: string }
+/** `instanceId`: the instance that sent it (null in the summaries written before it was recorded). */
+export interface OutboxSummary { id: string; domain: string; instanceId: string | null; messageId: string; to: string[]; subject: string; date: string }
 
 const ID = /^\d{8}T\d{9}Z-[0-9a-f]{12}$/;
 
@@ -21,6 +22,14 @@ export async function listOutbox(dir: string): Promise<OutboxSummary[] | null> {
   if (!existsSync(dir)) return null;
   const names = (await readdir(dir)).filter((n) => n.endsWith('.json') && ID.test(n.slice(0, -5))).sort();
   return Promise.all(names.map(async (n) => JSON.parse(await readFile(join(dir, n), 'utf8')) as OutboxSummary));
+}
+
+/**
+ * The mails `instance` sent: by its id, so that a new instance of a reused domain (or the dev instance named on
+ * another port) lists its own mails only; a summary without an instance id goes by its domain.
+ */
+export function mailsOf(mails: OutboxSummary[], instance: { id: string; domain: string }): OutboxSummary[] {
+  return mails.filter((m) => (m.instanceId ? m.instanceId === instance.id : m.domain === instance.domain));
 }
 
 /** The raw `.eml` of mail `id` (an id as listed; anything else is refused, so no path can be smuggled in). */

@@ -168,5 +168,9 @@ describe('Swagger UI (admin port)', () => {
     expect(json.body.servers).toEqual([expect.objectContaining({ url: '{scheme}://{instance}' })]);
     expect(doc).not.toHaveProperty('servers');
     expect((await get(`${DOCS_PREFIX}/static/swagger-ui-bundle.js`)).status).toBe(200);
+    // Swagger UI is built on the first request (ops/admin-routes.ts); a missing file is refused in the usual error shape
+    const missing = await get(`${DOCS_PREFIX}/static/nothing-here.js`);
+    expect(missing.status).toBe(404);
+    expect(missing.body).toEqual({ errors: [expect.objectContaining({ status: '404', detail: `no page or file of Swagger UI at ${DOCS_PREFIX}/static/nothing-here.js` })] });
   });
 });

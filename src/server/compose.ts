@@ -77,6 +77,8 @@ export interface Hearth {
   metrics: HearthMetrics;
   /** The realtime hub (WebSocket and SSE subscribers, fed by the bus); connectionCount() feeds the metrics. */
   realtime: RealtimeHub;
+  /** An instance's address in the links built outside a request (COZY_URL, notification mails), on the port the public app listens on. */
+  publicUrl(instance: Instance): string;
   publicApp: FastifyInstance;
   adminApp: FastifyInstance;
   close(): Promise<void>;
@@ -161,11 +163,17 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
       },
     },
   ];
+  // the public app, built below, once it listens: a dev instance restarted on another port is linked on this one
+  const listening = () => {
+    const address = publicApp.server.address();
+    return address !== null && typeof address === 'object' ? address.port : null;
+  };
+  const linkOf = (instance: Instance) => publicUrl(instance, listening());
   // its worker delivers the notifications of `at`; it reads the job system when it runs (built just below)
-  const notifications = new NotificationCenter({ config, storeOf, logger, link: publicUrl, jobs: () => jobs, secret: async (instance) => (await registry.secrets(instance)).session });
+  const notifications = new NotificationCenter({ config, storeOf, logger, link: linkOf, jobs: () => jobs, secret: async (instance) => (await registry.secrets(instance)).session });
   const jobs: JobSystem = createJobSystem({
     dataDir, bus, logger, registry: sqliteRegistry, trashRetentionDays: config.files.trashRetentionDays,
-    workers: [...buildWorkers({ config, vfs, bus, mailer, storeOf, perms, tokens, registry: sqliteRegistry, logger, linkSecret: async (instance) => (await registry.secrets(instance)).session }), notifications.worker()],
+    workers: [...buildWorkers({ config, vfs, bus, mailer, storeOf, perms, tokens, registry: sqliteRegistry, logger, linkSecret: async (instance) => (await registry.secrets(instance)).session, publicUrl: linkOf }), notifications.worker()],
     eventHooks: [{ doctype: 'io.cozy.files', jobFor: thumbnailJobFor }],
     mirror: {
       storeFor: async (domain, instanceId) => {
@@ -210,8 +218,8 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
     fsck: (instance, clean) => fsck(vfs.fs, instance, { clean }),
   });
   registerJobsAdminRoutes(adminApp, { registry, engine: jobs.engine, scheduler: jobs.scheduler, bus });
-  registerMailAdminRoutes(adminApp, { dataDir });
-  await registerOpsAdminRoutes(adminApp, { metrics, publicDocument: () => publicApp.swagger() as Record<string, unknown>, version: versionInfo(config.dev).version, exampleInstance: config.dev ? config.devInstance : 'alice.example.org' });
+  registerMailAdminRoutes(adminApp, { dataDir, registry });
+  await registerOpsAdminRoutes(adminApp, { metrics, publicDocument: () => publicApp.openApiDocument(), version: versionInfo(config.dev).version, exampleInstance: config.dev ? config.devInstance : 'alice.example.org' });
   for (const instance of await sqliteRegistry.pendingDestroys()) {
     logger.warn({ domain: instance.domain, instance_id: instance.id }, 'finishing the destroy of an instance that a stop cut short');
     await finishDestroy(instance);
@@ -219,7 +227,7 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
   await jobs.start();
   let closing: Promise<void> | null = null;
   return {
-    config, logger, bus, registry, tokens, sessions, lockout, perms, mailer, appToken, storeOf, openStores: () => stores.openCount(), vfs, jobs, notifications, metrics, realtime, publicApp, adminApp,
+    config, logger, bus, registry, tokens, sessions, lockout, perms, mailer, appToken, storeOf, openStores: () => stores.openCount(), vfs, jobs, notifications, metrics, realtime, publicUrl: linkOf, publicApp, adminApp,
     close() {
       closing ??= (async () => {
         shutdown.abort();

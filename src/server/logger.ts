@@ -1,6 +1,7 @@
+import { createRequire } from 'node:module';
 import { LogController, type FastifyReply, type FastifyRequest } from 'fastify';
 import { pino, type DestinationStream, type Logger } from 'pino';
-import pinoPretty from 'pino-pretty';
+import type PinoPretty from 'pino-pretty';
 import type { HearthConfig } from '../config/types.js';
 
 /** Fields whose value is a secret, wherever they appear at the top or one level down of a logged object. */
@@ -42,6 +43,8 @@ export function createLogger(config: HearthConfig, destination?: DestinationStre
   };
   if (prettyLogs(config)) {
     const colorize = destination === undefined && process.stdout.isTTY === true;
+    // loaded only for pretty logs (~30 ms and ~9 MB that JSON logs do not need)
+    const pinoPretty = createRequire(import.meta.url)('pino-pretty') as typeof PinoPretty;
     const pretty = pinoPretty({ destination: destination ?? 1, colorize, sync: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,reqId,server', singleLine: true });
     return pino(opts, pretty);
   }

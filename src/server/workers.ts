@@ -27,6 +27,8 @@ export interface WorkerDeps {
   logger: Logger;
   /** The key material of thumbnail links (the instance's session secret, as for download links). */
   linkSecret(instance: Instance): Promise<Uint8Array>;
+  /** The instance's address for code the stack runs (COZY_URL): `publicUrl` with the port the server listens on. */
+  publicUrl(instance: Instance): string;
 }
 
 export function buildWorkers(deps: WorkerDeps): WorkerDef[] {
@@ -43,14 +45,21 @@ export function buildWorkers(deps: WorkerDeps): WorkerDef[] {
     cleanClientsWorker({ storeOf }),
     createThumbnailWorker({ vfs, linkSecret: deps.linkSecret, ...(deps.bus ? { bus: deps.bus } : {}) }),
     createThumbnailCheckWorker({ vfs, linkSecret: deps.linkSecret, ...(deps.bus ? { bus: deps.bus } : {}) }),
-    createKonnectorWorker({ config, perms: deps.perms, tokens: deps.tokens, publicUrl }),
-    createServiceWorker({ config, perms: deps.perms, tokens: deps.tokens, publicUrl }),
+    createKonnectorWorker({ config, perms: deps.perms, tokens: deps.tokens, publicUrl: deps.publicUrl }),
+    createServiceWorker({ config, perms: deps.perms, tokens: deps.tokens, publicUrl: deps.publicUrl }),
   ];
 }
 
-/** COZY_URL for code the stack runs: http for loopback names (development, tests), https otherwise. */
-export function publicUrl(instance: Instance): string {
-  const host = instance.domain.replace(/:\d+$/, '');
-  const loopback = host === 'localhost' || host.endsWith('.localhost') || /^127\.\d+\.\d+\.\d+$/.test(host);
-  return `${loopback ? 'http' : 'https'}://${instance.domain}`;
+/**
+ * The address of an instance in the links the stack builds where no request names one (COZY_URL, mails of
+ * notifications): http for loopback names (development, tests), https otherwise. A dev instance created on
+ * another port is named on `port`, the one the server listens on now, when it answers there (its alias with
+ * that port: server/dev-instance.ts), since its first port may serve nothing any more.
+ */
+export function publicUrl(instance: Pick<Instance, 'domain' | 'aliases'>, port: number | null = null): string {
+  const here = port === null ? null : instance.domain.replace(/:\d+$/, `:${port}`);
+  const domain = here !== null && here !== instance.domain && /:\d+$/.test(instance.domain) && instance.aliases.includes(here) ? here : instance.domain;
+  const host = domain.replace(/:\d+$/, '');
+  const loopback = host === 'localhost' || host.endsWith('.localhost') || /^127\.\d+\.\d+\.\d+$/.test(host) || host === '[::1]';
+  return `${loopback ? 'http' : 'https'}://${domain}`;
 }

@@ -4,9 +4,12 @@
  * Each ```sh block runs alone in bash (`set -euo pipefail`, curl with --fail-with-body: an HTTP error fails it);
  * the only changes made to its text are the ports (8080 and 6060 become the test's). A block preceded by
  * `<!-- not run by the README test: <why> -->` is left out, with its reason. curl resolves *.localhost itself.
+ * The ```js block (PouchDB) runs in Node with the ports changed likewise and a check appended (the live sync
+ * carries a document each way); its `pouchdb` is PouchDB's core with the http, memory and replication plugins
+ * (the devDependencies), since the full `pouchdb` package brings native LevelDB bindings.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import sharp from 'sharp';
@@ -19,10 +22,10 @@ const SKIP = /<!-- not run by the README test: (.+?) -->\s*$/;
 
 interface Block { line: number; code: string; skip: string | null }
 
-/** The ```sh blocks of the README, with the line they start on and their skip reason, if any. */
-export function shellBlocks(markdown: string): Block[] {
+/** The ```sh (or ```js…) blocks of the README, with the line they start on and their skip reason, if any. */
+export function shellBlocks(markdown: string, lang = 'sh'): Block[] {
   const blocks: Block[] = [];
-  const re = /^```sh\n([\s\S]*?)^```$/gm;
+  const re = new RegExp(`^\`\`\`${lang}\\n([\\s\\S]*?)^\`\`\`$`, 'gm');
   for (let m = re.exec(markdown); m; m = re.exec(markdown)) {
     const before = markdown.slice(0, m.index);
     blocks.push({ line: before.split('\n').length, code: m[1] as string, skip: SKIP.exec(before)?.[1] ?? null });
@@ -30,7 +33,8 @@ export function shellBlocks(markdown: string): Block[] {
   return blocks;
 }
 
-const blocks = shellBlocks(readFileSync(join(ROOT, 'README.md'), 'utf8'));
+const README = readFileSync(join(ROOT, 'README.md'), 'utf8');
+const blocks = shellBlocks(README);
 let server: ChildProcess;
 let work: string;
 let env: Record<string, string>;
@@ -39,8 +43,8 @@ let adminPort: number;
 
 beforeAll(async () => {
   ensureDebianPackage('rclone');
-  // the examples run `node bin/hearth.js`: build what changed (tsc -b is quick when nothing did)
-  const build = spawnSync('npx', ['tsc', '-b', 'tsconfig.build.json'], { cwd: ROOT, encoding: 'utf8' });
+  // the examples run `node bin/hearth.js`: build what changed as `npm start` does (quick when nothing did)
+  const build = spawnSync('npm', ['run', 'build'], { cwd: ROOT, encoding: 'utf8' });
   if (build.status !== 0) throw new Error(`the build failed:\n${build.stdout}${build.stderr}`);
   work = mkdtempSync(join(tmpdir(), 'hearth-readme-'));
   symlinkSync(join(ROOT, 'bin'), join(work, 'bin'));
@@ -75,13 +79,12 @@ afterAll(async () => {
   if (work) rmSync(work, { recursive: true, force: true });
 });
 
+/** A README example with the test's ports instead of 6060 and 8080. */
+const withPorts = (code: string) => code.replaceAll('127.0.0.1:6060', `127.0.0.1:${adminPort}`).replaceAll(':8080', `:${port}`);
+
 /** Runs one block in bash, in the work directory, with the test's ports; resolves with its exit code and output. */
 function runBlock(code: string): Promise<{ status: number | null; output: string }> {
-  const script = [
-    'set -euo pipefail',
-    'curl() { command curl --fail-with-body --max-time 30 "$@"; }',
-    code.replaceAll('127.0.0.1:6060', `127.0.0.1:${adminPort}`).replaceAll(':8080', `:${port}`),
-  ].join('\n');
+  const script = ['set -euo pipefail', 'curl() { command curl --fail-with-body --max-time 30 "$@"; }', withPorts(code)].join('\n');
   return new Promise((ok) => {
     const child = spawn('bash', ['-c', script], { cwd: work, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
@@ -101,6 +104,12 @@ describe('npm start', () => {
     expect(again.status, again.stderr).toBe(0);
     expect(again.stdout + again.stderr).toMatch(/Project 'tsconfig\.build\.json' is up to date/);
   });
+
+  it('runs the compiled CLI bundled in one file (scripts/bundle.mjs), which the examples use through bin/hearth.js', () => {
+    const [bundled, compiled] = [join(ROOT, 'dist', 'bundle', 'hearth.js'), join(ROOT, 'dist', '.tsbuildinfo')];
+    expect(statSync(bundled).mtimeMs).toBeGreaterThanOrEqual(statSync(compiled).mtimeMs); // bin/hearth.js's freshness check
+    expect(readFileSync(bundled, 'utf8')).toMatch(/function addServeCommand/);
+  });
 });
 
 describe('README shell examples', () => {
@@ -117,4 +126,40 @@ describe('README shell examples', () => {
       expect(status, `${title}\n--- output ---\n${output}`).toBe(0);
     }, 120_000);
   }
+});
+
+/** What the test appends to the README's PouchDB example: it waits until the live sync carried a document each way, then ends. */
+const POUCH_CHECK = `
+await local.put({ _id: 'readme-pouch-local', fullname: 'From PouchDB' });
+const has = (db, id) => db.get(id).then(() => true, () => false);
+for (let i = 0; !((await has(local, 'readme-pouch-server')) && (await has(remote, 'readme-pouch-local'))); i++) {
+  if (i === 300) throw new Error('the live sync did not carry the documents within 30 s');
+  await new Promise((r) => setTimeout(r, 100));
+}
+console.log('synced both ways');
+process.exit(0);
+`;
+
+describe('README PouchDB example', () => {
+  it('syncs the local database with the instance, live, both ways', async () => {
+    const js = shellBlocks(README, 'js');
+    expect(js.map((b) => b.code)).toEqual([expect.stringContaining("import PouchDB from 'pouchdb';")]);
+    // `pouchdb` for the example: PouchDB's core and the plugins this repository has (test/helpers/pouch.ts has the same)
+    const shim = join(work, 'node_modules', 'pouchdb');
+    mkdirSync(shim, { recursive: true });
+    writeFileSync(join(shim, 'package.json'), JSON.stringify({ name: 'pouchdb', type: 'module', main: 'index.js' }));
+    writeFileSync(join(shim, 'index.js'), [
+      "import { createRequire } from 'node:module';",
+      `const require = createRequire(${JSON.stringify(join(ROOT, 'package.json'))});`,
+      "export default require('pouchdb-core').plugin(require('pouchdb-adapter-http')).plugin(require('pouchdb-adapter-memory')).plugin(require('pouchdb-replication'));",
+    ].join('\n'));
+    writeFileSync(join(work, 'pouch-example.mjs'), withPorts(js[0]!.code) + POUCH_CHECK);
+    const { status, output } = await runBlock([
+      'TOKEN=$(node bin/hearth.js instances token-cli hearth.localhost:8080 io.cozy.contacts)',
+      `curl -s -X PUT -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' -d '{"fullname":"From the server"}' http://hearth.localhost:8080/data/io.cozy.contacts/readme-pouch-server`,
+      'TOKEN=$TOKEN node pouch-example.mjs',
+    ].join('\n'));
+    expect(status, output).toBe(0);
+    expect(output).toContain('synced both ways');
+  }, 120_000);
 });

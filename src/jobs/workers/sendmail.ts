@@ -119,11 +119,11 @@ export function sendmailWorker(deps: SendmailDeps): WorkerDef {
       if (args.mode === 'noreply') {
         if (args.to !== undefined) ctx.log.warn('sendmail: "to" is ignored in noreply mode (the mail goes to the owner)');
         // the sender is the mailer's: mail.from, or Hearth <noreply@host>
-        mail = { domain: instance.domain, to: [instance.publicName ? { name: instance.publicName, email: owner } : { email: owner }], subject, text };
+        mail = { domain: instance.domain, instanceId: instance.id, to: [instance.publicName ? { name: instance.publicName, email: owner } : { email: owner }], subject, text };
       } else if (args.mode === 'from') {
         const to = recipients(args.to);
         const noreply = deps.config.mail.from === null ? `noreply@${mailHost(instance.domain)}` : parseMailbox(deps.config.mail.from).email;
-        mail = { domain: instance.domain, to, from: { name: instance.publicName || owner, email: noreply }, replyTo: owner, subject, text };
+        mail = { domain: instance.domain, instanceId: instance.id, to, from: { name: instance.publicName || owner, email: noreply }, replyTo: owner, subject, text };
       } else {
         throw fail(`unknown mode ${JSON.stringify(args.mode)} (noreply or from)`);
       }
