@@ -1,13 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startTestHearth, type TestHearth } from '../../../test/helpers/hearth.js';
 import { appDir, ownerCookie } from '../../../test/helpers/apps.js';
 import { DEFAULTS } from '../../config/schema.js';
-import { StackAssets } from './assets.js';
+import { StackAssets, type PinnedExternals } from './assets.js';
 
 let h: TestHearth;
 beforeAll(async () => {
@@ -33,11 +32,9 @@ describe('stack assets', () => {
   });
 
   it('refuses to load a file whose sha256 is not the pinned one', () => {
-    const pinned = JSON.parse(readFileSync('src/apps/assets/externals.json', 'utf8')) as { files: Array<{ sha256: string }> };
+    const pinned = JSON.parse(readFileSync('src/apps/assets/externals.json', 'utf8')) as PinnedExternals;
     pinned.files[0]!.sha256 = '0'.repeat(64);
-    const file = join(mkdtempSync(join(tmpdir(), 'hearth-ext-')), 'externals.json');
-    writeFileSync(file, JSON.stringify(pinned));
-    expect(() => new StackAssets(file)).toThrow(/is not the pinned 7\.26\.0 with sha256 0{64}/);
+    expect(() => new StackAssets(pinned)).toThrow(/is not the pinned 7\.26\.0 with sha256 0{64}/);
   });
 
   it('points every asset variable of an app page at a served asset: hashed names immutable, the theme and the icons', async () => {

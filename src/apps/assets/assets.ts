@@ -6,10 +6,9 @@
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import './externals.json' with { type: 'json' };
+import PINNED from './externals.json' with { type: 'json' };
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { loadSharp } from '../../common/lazy-libs.js';
 import { FAVICON_SVG, faviconIco } from '../../auth/favicon.js';
 
@@ -24,8 +23,6 @@ export interface Asset {
 interface External { asset: string; package: string; version: string; path: string; sha256: string }
 
 const require = createRequire(import.meta.url);
-/** externals.json, imported so that the build copies it next to the compiled file. */
-const EXTERNALS = fileURLToPath(new URL('./externals.json', import.meta.url));
 
 const TYPES: Record<string, string> = {
   js: 'text/javascript; charset=utf-8', css: 'text/css; charset=utf-8', woff2: 'font/woff2', woff: 'font/woff', svg: 'image/svg+xml',
@@ -42,8 +39,10 @@ function packageDir(name: string): string {
   return dirname(require.resolve(`${name}/package.json`));
 }
 
-function externals(file: string): Array<[string, Buffer]> {
-  const { files } = JSON.parse(readFileSync(file, 'utf8')) as { files: External[] };
+/** The pinned list: externals.json, imported (not read beside the module, which the bundled CLI is not). */
+export type PinnedExternals = { files: External[] };
+
+function externals({ files }: PinnedExternals): Array<[string, Buffer]> {
   return files.map((f) => {
     const dir = packageDir(f.package);
     const version = (JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { version: string }).version;
@@ -71,8 +70,8 @@ export class StackAssets {
   private readonly hashed = new Map<string, string>();
   private readonly built = new Map<string, Promise<Buffer>>();
 
-  /** `externalsFile`: the pinned list (externals.json; tests give another). */
-  constructor(externalsFile = EXTERNALS) {
+  /** `pinned`: the pinned list (externals.json; tests give another). */
+  constructor(pinned: PinnedExternals = PINNED) {
     const add = (name: string, body: Buffer): string => {
       const hash = sha(body);
       const etag = `"${hash.slice(0, 32)}"`;
@@ -82,7 +81,7 @@ export class StackAssets {
       this.hashed.set(name, h);
       return h;
     };
-    for (const [name, body] of externals(externalsFile)) add(name, body);
+    for (const [name, body] of externals(pinned)) add(name, body);
     fonts(add);
     add('icon.svg', Buffer.from(FAVICON_SVG));
     add('manifest.webmanifest', Buffer.from(JSON.stringify({
