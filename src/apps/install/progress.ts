@@ -1,8 +1,9 @@
 /**
- * The synchronous variant of POST/PUT /apps/:slug (`Accept: text/event-stream`): `event: state` with the
- * JSON-API doc at each state change, `event: error` with the message when it fails, a `: still working`
- * comment every 10 s, and the end of the stream at the operation's end. Refusals that come before anything
- * is written (422, 409, 403) are ordinary HTTP errors.
+ * The progress of an install or update, streamed until it ends. The public API's variant of POST/PUT
+ * /apps/:slug (`Accept: text/event-stream`): `event: state` with the JSON-API doc at each state change,
+ * `event: error` with the message when it fails, a `: still working` comment every 10 s. The admin API's
+ * (the CLI's) is NDJSON: `{"type":"state","data":…}` and `{"type":"error","error":"…"}` lines. Refusals that
+ * come before anything is written (422, 409, 403) are ordinary HTTP errors.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AppDoc } from '../types.js';
@@ -11,23 +12,44 @@ import type { OnState } from './types.js';
 
 export const STILL_WORKING_MS = 10_000;
 
-export function wantsProgress(req: FastifyRequest): boolean {
-  return String(req.headers.accept ?? '').includes('text/event-stream');
+export interface ProgressFormat {
+  contentType: string;
+  state(resource: unknown): string;
+  error(message: string): string;
+  keepAlive: string;
 }
 
-export async function streamProgress(reply: FastifyReply, start: (onState: OnState) => Promise<Operation>, resource: (doc: AppDoc) => unknown): Promise<void> {
+export const SSE: ProgressFormat = {
+  contentType: 'text/event-stream',
+  state: (r) => `event: state\r\ndata: ${JSON.stringify({ data: r })}\r\n\r\n`,
+  error: (m) => `event: error\r\ndata: ${JSON.stringify(m)}\r\n\r\n`,
+  keepAlive: ': still working\r\n\r\n',
+};
+
+export const NDJSON: ProgressFormat = {
+  contentType: 'application/x-ndjson',
+  state: (r) => `${JSON.stringify({ type: 'state', data: r })}\n`,
+  error: (m) => `${JSON.stringify({ type: 'error', error: m })}\n`,
+  keepAlive: `${JSON.stringify({ type: 'working' })}\n`,
+};
+
+export function wantsProgress(req: FastifyRequest, format: ProgressFormat = SSE): boolean {
+  return String(req.headers.accept ?? '').includes(format.contentType);
+}
+
+export async function streamProgress(reply: FastifyReply, format: ProgressFormat, start: (onState: OnState) => Promise<Operation>, resource: (doc: AppDoc) => unknown): Promise<void> {
   const pending: string[] = [];
   let write = (chunk: string) => void pending.push(chunk);
-  const op = await start((doc) => write(`event: state\r\ndata: ${JSON.stringify({ data: resource(doc) })}\r\n\r\n`));
+  const op = await start((doc) => write(format.state(resource(doc))));
   reply.hijack();
   const res = reply.raw;
-  res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache', 'X-Content-Type-Options': 'nosniff' });
+  res.writeHead(200, { 'Content-Type': format.contentType, 'Cache-Control': 'no-cache', 'X-Content-Type-Options': 'nosniff' });
   write = (chunk) => void res.write(chunk);
   for (const chunk of pending) write(chunk);
-  const timer = setInterval(() => write(': still working\r\n\r\n'), STILL_WORKING_MS);
+  const timer = setInterval(() => write(format.keepAlive), STILL_WORKING_MS);
   try {
     const outcome = await op.done;
-    if (outcome.error) write(`event: error\r\ndata: ${JSON.stringify(outcome.error.message)}\r\n\r\n`);
+    if (outcome.error) write(format.error(outcome.error.message));
   } finally {
     clearInterval(timer);
     res.end();

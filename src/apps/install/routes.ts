@@ -8,20 +8,20 @@ import { BadRequest, NotFound } from '../../common/errors.js';
 import { addJsonParser } from '../../common/json-body.js';
 import { JSONAPI } from '../../common/schemas.js';
 import type { OwnerDeps } from '../../auth/owner.js';
-import type { DocStore } from '../../data/store.js';
 import type { Instance } from '../../instances/types.js';
 import { appOrigin, type SubdomainMode } from '../hosts.js';
 import { findApp, listApps } from '../repo.js';
 import { KIND, type AppDoc, type AppKind } from '../types.js';
 import { callerOf, mayInstall, mayRead } from './access.js';
 import type { Installer, Operation } from './installer.js';
-import { streamProgress, wantsProgress } from './progress.js';
+import { SSE, streamProgress, wantsProgress } from './progress.js';
+import { registerKonnectorTriggerRoute, type KonnectorTriggerDeps } from './konnector-trigger.js';
+import { registerAppPermissionRoutes } from './permission-routes.js';
 import * as S from './schemas.js';
 import type { OnState } from './types.js';
 
-export interface AppsRoutesDeps extends OwnerDeps {
+export interface AppsRoutesDeps extends OwnerDeps, KonnectorTriggerDeps {
   installer: Installer;
-  storeOf(instance: Instance): DocStore;
   subdomains: SubdomainMode;
   allowInstallViaPermission: boolean;
 }
@@ -55,7 +55,9 @@ export function registerAppsRoutes(app: FastifyInstance, deps: AppsRoutesDeps): 
   void app.register(async (scope) => {
     addJsonParser(scope, JSONAPI);
     for (const kind of ['webapp', 'konnector'] as const) registerKind(scope, deps, kind);
+    registerKonnectorTriggerRoute(scope, deps);
   });
+  registerAppPermissionRoutes(app, deps);
 }
 
 function registerKind(scope: FastifyInstance, deps: AppsRoutesDeps, kind: AppKind): void {
@@ -84,7 +86,7 @@ function registerKind(scope: FastifyInstance, deps: AppsRoutesDeps, kind: AppKin
 
   const operate = async (req: SlugReq, reply: FastifyReply, start: (instance: Instance, onState: OnState) => Promise<Operation>) => {
     const { instance } = req;
-    if (wantsProgress(req)) return streamProgress(reply, (onState) => start(instance!, onState), (doc) => asResource(req, instance!, doc));
+    if (wantsProgress(req)) return streamProgress(reply, SSE, (onState) => start(instance!, onState), (doc) => asResource(req, instance!, doc));
     const op = await start(instance!, () => undefined);
     const doc = await op.fetched;
     return reply.code(202).type(JSONAPI).send({ data: asResource(req, instance!, doc) });
