@@ -1,0 +1,101 @@
+/** The local-disk code store on real files and SQLite: the conformance suite, dedup on disk, restarts and crashes. */
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { APP_FILES, describeAppCodeStore, fillWith, sha } from '../../../test/helpers/app-code-store-suite.js';
+import { LocalAppCodeStore } from './local-store.js';
+
+let base: string;
+let n = 0;
+beforeAll(() => {
+  base = mkdtempSync(join(tmpdir(), 'hearth-appcode-'));
+});
+afterAll(() => rmSync(base, { recursive: true, force: true }));
+
+const open = (dir: string) => new LocalAppCodeStore({ dir: join(dir, 'apps-code'), dbFile: join(dir, 'apps-code.sqlite') });
+const fresh = () => {
+  const dir = join(base, `s${n++}`);
+  mkdirSync(dir);
+  return { dir, store: open(dir) };
+};
+
+describeAppCodeStore('local disk', async () => fresh().store, (store) => store.close());
+
+/** Files and bytes under a folder. */
+function usage(dir: string): { files: number; bytes: number } {
+  let files = 0;
+  let bytes = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    if (!e.isFile()) continue;
+    files++;
+    bytes += statSync(join(e.parentPath, e.name)).size;
+  }
+  return { files, bytes };
+}
+
+describe('LocalAppCodeStore', () => {
+  it('the same version on 100 instances is stored once: each one more writes no file', async () => {
+    const { dir, store } = fresh();
+    const key = sha('drive-1.0.0');
+    await store.acquire({ instanceId: 'i0', kind: 'webapp', slug: 'drive', sha256: key }, fillWith(APP_FILES));
+    const code = join(dir, 'apps-code');
+    const once = usage(code);
+    // raw files, their br and gzip copies, the index
+    expect(once.files).toBeGreaterThanOrEqual(Object.keys(APP_FILES).length + 1);
+    for (let i = 1; i < 100; i++) {
+      expect(await store.acquire({ instanceId: `i${i}`, kind: 'webapp', slug: 'drive', sha256: key }, fillWith(APP_FILES))).toEqual({ written: false });
+    }
+    expect(usage(code)).toEqual(once);
+    expect(await store.refs({ sha256: key })).toHaveLength(100);
+    await store.close();
+  });
+
+  it('references survive a restart', async () => {
+    const { dir, store } = fresh();
+    const key = sha('v');
+    await store.acquire({ instanceId: 'i1', kind: 'konnector', slug: 'bank', sha256: key }, fillWith({ 'manifest.konnector': '{}' }));
+    await store.close();
+    const again = open(dir);
+    expect(await again.refs({})).toEqual([{ instanceId: 'i1', kind: 'konnector', slug: 'bank', sha256: key }]);
+    expect(await again.gc()).toEqual([]);
+    expect(await again.has(key)).toBe(true);
+    await again.close();
+  });
+
+  it('leftovers of interrupted writes are cleaned at start', async () => {
+    const { dir, store } = fresh();
+    await store.close();
+    const leftover = join(dir, 'apps-code', '.tmp', `${sha('x')}-half`);
+    mkdirSync(join(leftover, 'raw'), { recursive: true });
+    writeFileSync(join(leftover, 'raw', 'index.html'), 'half');
+    const again = open(dir);
+    expect(again.cleaned).toBe(1);
+    expect(readdirSync(join(dir, 'apps-code', '.tmp'))).toEqual([]);
+    expect(await again.has(sha('x'))).toBe(false);
+    await again.close();
+  });
+
+  it('a process killed in the middle of a write leaves nothing visible, and its leftovers go at the next start', async () => {
+    const { dir, store } = fresh();
+    await store.close();
+    const child = spawn(process.execPath, ['--import', 'tsx', 'test/helpers/app-code-crash-child.ts', dir], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    // the child says `writing` once a file of the version is on disk, then waits forever
+    const line = await new Promise<string>((resolve) => createInterface({ input: child.stdout }).once('line', resolve));
+    expect(line).toBe('writing');
+    expect(readdirSync(join(dir, 'apps-code', '.tmp'))).toHaveLength(1);
+    child.kill('SIGKILL');
+    await exited;
+    const again = open(dir);
+    expect(await again.has(sha('crash'))).toBe(false);
+    expect(await again.index(sha('crash'))).toBeNull();
+    expect(again.cleaned).toBe(1);
+    expect(readdirSync(join(dir, 'apps-code')).filter((f) => f !== '.tmp')).toEqual([]);
+    // the reference recorded before the crash is there, so the install can be retried: it writes the code
+    expect(await again.acquire({ instanceId: 'i1', kind: 'webapp', slug: 'drive', sha256: sha('crash') }, fillWith(APP_FILES))).toEqual({ written: true });
+    await again.close();
+  });
+});

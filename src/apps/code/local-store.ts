@@ -1,0 +1,297 @@
+/**
+ * The local-disk engine of the app code store. Layout under `dir` (`<dataDir>/apps-code`):
+ *
+ *   .tmp/<sha256>-<uuid>/          a version being written, or being removed by gc (removed at start)
+ *   <sha[0:2]>/<sha256>/raw/<path>  the files as the package holds them (what `materialize` gives)
+ *                      /br/<path>   brotli copies of the compressible files (when smaller)
+ *                      /gz/<path>   gzip copies of the same
+ *                      /index.json  every file with its size, sha256 and compressed sizes: written last
+ *
+ * A version is written in .tmp, every file and folder fsynced, then renamed into place: a crash leaves either
+ * the whole version or nothing visible. References live in a SQLite file (`apps-code.sqlite`: one small row per
+ * instance and version, WAL, each change acknowledged once fsynced as the other registries do). Writing a
+ * version, and gc removing it, hold the lock of its sha256 (common/locks.ts), so gc never takes away code that
+ * a reference was just added for. Several processes on one data directory would need the scale-out Locks.
+ */
+import Database from 'better-sqlite3';
+import { createHash, randomUUID } from 'node:crypto';
+import { createReadStream, createWriteStream, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { mkdir, open, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { Transform, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { constants as zlibConstants, createBrotliCompress, createGzip } from 'node:zlib';
+import { InsufficientStorage, NotFound, isDiskFull } from '../../common/errors.js';
+import { InProcessLocks, type Locks } from '../../common/locks.js';
+import { closeDurableWal, durableWal, type WalSync } from '../../data/sqlite/wal-sync.js';
+import type { AppKind } from '../types.js';
+import { BadPackage } from './errors.js';
+import {
+  SHA256_RE, checkRef, isCompressible, type AddFile, type AppCodeStore, type CodeIndex, type CodeRef, type Encoding, type StoredFile,
+} from './store.js';
+import { cleanEntryName } from './tarball.js';
+
+const TMP = '.tmp';
+const INDEX = 'index.json';
+const SUB: Record<'raw' | 'br' | 'gzip', string> = { raw: 'raw', br: 'br', gzip: 'gz' };
+/** Indexes kept in memory (one per version served recently). */
+const INDEX_CACHE = 256;
+/** fsyncs in flight at once when a version is made durable. */
+const SYNC_PARALLEL = 8;
+
+export interface LocalAppCodeStoreOptions {
+  /** The code folder (`<dataDir>/apps-code`). */
+  dir: string;
+  /** The references' database (`<dataDir>/apps-code.sqlite`). */
+  dbFile: string;
+  locks?: Locks;
+}
+
+interface RefRow {
+  instance_id: string;
+  kind: AppKind;
+  slug: string;
+  sha256: string;
+}
+
+const toRef = (r: RefRow): CodeRef => ({ instanceId: r.instance_id, kind: r.kind, slug: r.slug, sha256: r.sha256 });
+
+async function fsyncPath(path: string): Promise<void> {
+  const fh = await open(path, 'r');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+async function fsyncAll(paths: string[]): Promise<void> {
+  for (let i = 0; i < paths.length; i += SYNC_PARALLEL) await Promise.all(paths.slice(i, i + SYNC_PARALLEL).map(fsyncPath));
+}
+
+/** Compresses `from` into `to`; keeps it (returning its size) only when smaller. */
+async function compressTo(from: string, to: string, size: number, encoding: 'br' | 'gzip'): Promise<number | null> {
+  const compressor = encoding === 'br'
+    ? createBrotliCompress({ params: { [zlibConstants.BROTLI_PARAM_QUALITY]: size <= 1024 * 1024 ? 11 : 9, [zlibConstants.BROTLI_PARAM_SIZE_HINT]: size } })
+    : createGzip({ level: 9 });
+  await pipeline(createReadStream(from), compressor, createWriteStream(to, { flags: 'wx' }));
+  const { size: compressed } = await stat(to);
+  if (compressed < size) return compressed;
+  await rm(to, { force: true });
+  return null;
+}
+
+export class LocalAppCodeStore implements AppCodeStore {
+  /** How many leftovers of interrupted writes (or removals) were cleaned at start. */
+  readonly cleaned: number;
+  private readonly dir: string;
+  private readonly db: Database.Database;
+  private readonly wal: WalSync;
+  private readonly locks: Locks;
+  private readonly indexes = new Map<string, CodeIndex>();
+  private readonly stmts;
+
+  constructor(opts: LocalAppCodeStoreOptions) {
+    this.dir = opts.dir;
+    this.locks = opts.locks ?? new InProcessLocks();
+    const tmp = join(this.dir, TMP);
+    mkdirSync(tmp, { recursive: true, mode: 0o700 });
+    const leftovers = readdirSync(tmp);
+    for (const name of leftovers) rmSync(join(tmp, name), { recursive: true, force: true });
+    this.cleaned = leftovers.length;
+    this.db = new Database(opts.dbFile);
+    this.db.pragma('journal_mode = WAL');
+    this.wal = durableWal(this.db);
+    this.db.exec(`CREATE TABLE IF NOT EXISTS refs (
+      instance_id TEXT NOT NULL, kind TEXT NOT NULL, slug TEXT NOT NULL, sha256 TEXT NOT NULL, created_at TEXT NOT NULL,
+      PRIMARY KEY (instance_id, kind, slug, sha256)) WITHOUT ROWID;
+      CREATE INDEX IF NOT EXISTS refs_sha256 ON refs (sha256);`);
+    const cols = 'instance_id, kind, slug, sha256';
+    this.stmts = {
+      add: this.db.prepare(`INSERT OR IGNORE INTO refs (${cols}, created_at) VALUES (?, ?, ?, ?, ?)`),
+      drop: this.db.prepare('DELETE FROM refs WHERE instance_id = ? AND kind = ? AND slug = ? AND sha256 = ?'),
+      dropInstance: this.db.prepare('DELETE FROM refs WHERE instance_id = ?'),
+      byInstance: this.db.prepare<[string], RefRow>(`SELECT ${cols} FROM refs WHERE instance_id = ? ORDER BY kind, slug, sha256`),
+      bySha: this.db.prepare<[string], RefRow>(`SELECT ${cols} FROM refs WHERE sha256 = ? ORDER BY instance_id, kind, slug`),
+      all: this.db.prepare<[], RefRow>(`SELECT ${cols} FROM refs ORDER BY instance_id, kind, slug, sha256`),
+      count: this.db.prepare<[string], { n: number }>('SELECT count(*) AS n FROM refs WHERE sha256 = ?'),
+      used: this.db.prepare<[], { sha256: string }>('SELECT DISTINCT sha256 FROM refs'),
+    };
+  }
+
+  private codeDir(sha256: string): string {
+    return join(this.dir, sha256.slice(0, 2), sha256);
+  }
+
+  private lockKey(sha256: string): string {
+    return `apps-code:${sha256}`;
+  }
+
+  async acquire(ref: CodeRef, fill: (add: AddFile) => Promise<void>): Promise<{ written: boolean }> {
+    checkRef(ref);
+    return this.locks.withLock(this.lockKey(ref.sha256), async () => {
+      const added = this.stmts.add.run(ref.instanceId, ref.kind, ref.slug, ref.sha256, new Date().toISOString()).changes === 1;
+      await this.wal.sync();
+      if (await this.has(ref.sha256)) return { written: false };
+      try {
+        await this.write(ref.sha256, fill);
+        return { written: true };
+      } catch (err) {
+        if (added) {
+          this.stmts.drop.run(ref.instanceId, ref.kind, ref.slug, ref.sha256);
+          await this.wal.sync();
+        }
+        throw isDiskFull(err) ? new InsufficientStorage() : err;
+      }
+    });
+  }
+
+  /** Writes a version in a temporary folder, makes it durable, then renames it into place. */
+  private async write(sha256: string, fill: (add: AddFile) => Promise<void>): Promise<void> {
+    const tmp = join(this.dir, TMP, `${sha256}-${randomUUID()}`);
+    const files = new Map<string, StoredFile>();
+    const dirs = new Set<string>();
+    const written: string[] = [];
+    const ensureDir = async (d: string) => {
+      if (dirs.has(d)) return;
+      await mkdir(d, { recursive: true });
+      for (let p = d; p.startsWith(tmp) && !dirs.has(p); p = dirname(p)) dirs.add(p);
+    };
+    const add: AddFile = async (rawPath, body) => {
+      const path = cleanEntryName(rawPath);
+      if (path === '') throw new BadPackage('a file of the package has an empty name');
+      if (files.has(path)) throw new BadPackage(`the file ${JSON.stringify(path.slice(0, 200))} is in the package twice`);
+      files.set(path, { size: 0, hash: '', br: null, gzip: null });
+      const raw = join(tmp, SUB.raw, path);
+      await ensureDir(dirname(raw));
+      const hash = createHash('sha256');
+      let size = 0;
+      const tap = new Transform({
+        transform(chunk: Buffer, _enc, cb) {
+          hash.update(chunk);
+          size += chunk.length;
+          cb(null, chunk);
+        },
+      });
+      await pipeline(body, tap, createWriteStream(raw, { flags: 'wx' }));
+      written.push(raw);
+      const entry: StoredFile = { size, hash: hash.digest('hex'), br: null, gzip: null };
+      if (isCompressible(path) && size > 0) {
+        const copies = (['br', 'gzip'] as const).map(async (enc) => {
+          const to = join(tmp, SUB[enc], path);
+          await ensureDir(dirname(to));
+          const n = await compressTo(raw, to, size, enc);
+          if (n !== null) written.push(to);
+          entry[enc] = n;
+        });
+        await Promise.all(copies);
+      }
+      files.set(path, entry);
+    };
+    try {
+      await mkdir(tmp, { recursive: true });
+      dirs.add(tmp);
+      await fill(add);
+      await writeFile(join(tmp, INDEX), JSON.stringify({ files: [...files] }), { flag: 'wx' });
+      await fsyncAll([...written, join(tmp, INDEX), ...[...dirs].sort((a, b) => b.length - a.length)]);
+      const final = this.codeDir(sha256);
+      const shard = dirname(final);
+      await mkdir(shard, { recursive: true });
+      try {
+        await rename(tmp, final);
+      } catch (err) {
+        // another process stored the same version meanwhile: its copy is as good as this one
+        if ((err as NodeJS.ErrnoException).code !== 'ENOTEMPTY' && (err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+        await rm(tmp, { recursive: true, force: true });
+      }
+      await fsyncAll([shard, this.dir]);
+    } catch (err) {
+      await rm(tmp, { recursive: true, force: true });
+      throw err;
+    }
+  }
+
+  async has(sha256: string): Promise<boolean> {
+    if (!SHA256_RE.test(sha256)) return false;
+    if (this.indexes.has(sha256)) return true;
+    try {
+      await stat(join(this.codeDir(sha256), INDEX));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  async release(ref: CodeRef): Promise<boolean> {
+    const n = this.stmts.drop.run(ref.instanceId, ref.kind, ref.slug, ref.sha256).changes;
+    await this.wal.sync();
+    return n > 0;
+  }
+
+  async releaseInstance(instanceId: string): Promise<number> {
+    const n = this.stmts.dropInstance.run(instanceId).changes;
+    await this.wal.sync();
+    return n;
+  }
+
+  async refs(filter: { instanceId?: string; sha256?: string }): Promise<CodeRef[]> {
+    let rows: RefRow[];
+    if (filter.instanceId !== undefined) rows = this.stmts.byInstance.all(filter.instanceId);
+    else if (filter.sha256 !== undefined) rows = this.stmts.bySha.all(filter.sha256);
+    else rows = this.stmts.all.all();
+    if (filter.sha256 !== undefined) rows = rows.filter((r) => r.sha256 === filter.sha256);
+    return rows.map(toRef);
+  }
+
+  async gc(): Promise<string[]> {
+    const used = new Set(this.stmts.used.all().map((r) => r.sha256));
+    const removed: string[] = [];
+    for (const shard of await readdir(this.dir)) {
+      if (!/^[0-9a-f]{2}$/.test(shard)) continue;
+      for (const sha256 of await readdir(join(this.dir, shard))) {
+        if (!SHA256_RE.test(sha256) || used.has(sha256)) continue;
+        await this.locks.withLock(this.lockKey(sha256), async () => {
+          if ((this.stmts.count.get(sha256)?.n ?? 0) > 0) return;
+          // out of sight at once (a rename), then deleted: a crash in between leaves only a .tmp leftover
+          const trash = join(this.dir, TMP, `${sha256}-gc-${randomUUID()}`);
+          this.indexes.delete(sha256);
+          await rename(this.codeDir(sha256), trash);
+          await rm(trash, { recursive: true, force: true });
+          removed.push(sha256);
+        });
+      }
+    }
+    return removed;
+  }
+
+  async index(sha256: string): Promise<CodeIndex | null> {
+    if (!SHA256_RE.test(sha256)) return null;
+    const cached = this.indexes.get(sha256);
+    if (cached) return cached;
+    let text: string;
+    try {
+      text = await readFile(join(this.codeDir(sha256), INDEX), 'utf8');
+    } catch {
+      return null;
+    }
+    const index: CodeIndex = new Map((JSON.parse(text) as { files: Array<[string, StoredFile]> }).files);
+    if (this.indexes.size >= INDEX_CACHE) this.indexes.delete(this.indexes.keys().next().value as string);
+    this.indexes.set(sha256, index);
+    return index;
+  }
+
+  async read(sha256: string, path: string, encoding: Encoding): Promise<Readable | null> {
+    const file = (await this.index(sha256))?.get(path);
+    if (!file || (encoding !== null && file[encoding] === null)) return null;
+    return createReadStream(join(this.codeDir(sha256), SUB[encoding ?? 'raw'], path));
+  }
+
+  async materialize(sha256: string): Promise<string> {
+    if (!(await this.has(sha256))) throw new NotFound(`the app code ${String(sha256).slice(0, 64)} is not stored`);
+    return join(this.codeDir(sha256), SUB.raw);
+  }
+
+  async close(): Promise<void> {
+    await closeDurableWal(this.db);
+  }
+}

@@ -1,0 +1,82 @@
+/**
+ * The app code store: the files of each app version, keyed by the sha256 of its package (hex of the tarball's
+ * bytes), stored once however many instances install it, and immutable once written. Each instance that uses
+ * a version holds a reference `(instance, kind, slug, sha256)`; `gc()` removes the code no reference names
+ * (after an uninstall or an update). The local-disk engine is ./local-store.ts; an object-storage engine
+ * implements the same interface and runs the same conformance suite (test/helpers/app-code-store-suite.ts).
+ */
+import type { Readable } from 'node:stream';
+import { BadRequest } from '../../common/errors.js';
+import { SLUG_RE, type AppKind } from '../types.js';
+
+export const SHA256_RE = /^[0-9a-f]{64}$/;
+
+/** An instance's use of one version of an app's code. */
+export interface CodeRef {
+  instanceId: string;
+  kind: AppKind;
+  slug: string;
+  sha256: string;
+}
+
+/** A stored file: its raw size and content hash, and the sizes of its compressed copies (null: not stored compressed). */
+export interface StoredFile {
+  size: number;
+  /** sha256 (hex) of the raw bytes. */
+  hash: string;
+  br: number | null;
+  gzip: number | null;
+}
+
+/** The files of a version, by path in the app (`js/app.js`). */
+export type CodeIndex = ReadonlyMap<string, StoredFile>;
+
+/** Adds one file of the code being written (the path is checked: relative, no `..`). */
+export type AddFile = (path: string, body: Readable) => Promise<void>;
+
+export type Encoding = 'br' | 'gzip' | null;
+
+export interface AppCodeStore {
+  /**
+   * Records the reference, then, if its code is not stored yet, runs `fill` to write it (one writer per sha256 at
+   * a time): the code becomes visible only complete. If `fill` fails, nothing of it stays, nor the reference it added.
+   * `written` says whether files were written (false: the version was already stored).
+   */
+  acquire(ref: CodeRef, fill: (add: AddFile) => Promise<void>): Promise<{ written: boolean }>;
+  /** Whether the code of this package is stored. */
+  has(sha256: string): Promise<boolean>;
+  /** Drops a reference; true if it existed. The code stays until `gc()`. */
+  release(ref: CodeRef): Promise<boolean>;
+  /** Drops every reference of an instance (destroyed); returns how many. */
+  releaseInstance(instanceId: string): Promise<number>;
+  /** The references, of an instance or of a package. */
+  refs(filter: { instanceId?: string; sha256?: string }): Promise<CodeRef[]>;
+  /** Removes the code that no reference names; returns the sha256 of what went. */
+  gc(): Promise<string[]>;
+  /** The files of a stored version, or null when it is not stored. */
+  index(sha256: string): Promise<CodeIndex | null>;
+  /** A stored file's bytes, raw or as one of its stored compressed copies; null when there is no such file (or copy). */
+  read(sha256: string, path: string, encoding: Encoding): Promise<Readable | null>;
+  /** A folder on this machine holding the raw files of a stored version (the sandbox runs konnectors and services from it). */
+  materialize(sha256: string): Promise<string>;
+  close(): Promise<void>;
+}
+
+/** Checks a reference's fields (they come from documents and URLs). */
+export function checkRef(ref: CodeRef): void {
+  if (!SHA256_RE.test(ref.sha256)) throw new BadRequest(`not a sha256: ${JSON.stringify(String(ref.sha256).slice(0, 80))}`);
+  if (!SLUG_RE.test(ref.slug)) throw new BadRequest(`not a slug: ${JSON.stringify(String(ref.slug).slice(0, 80))}`);
+  if (ref.kind !== 'webapp' && ref.kind !== 'konnector') throw new BadRequest(`not an app kind: ${JSON.stringify(String(ref.kind).slice(0, 40))}`);
+  if (typeof ref.instanceId !== 'string' || ref.instanceId === '' || ref.instanceId.length > 128) throw new BadRequest('not an instance id');
+}
+
+/** The extensions whose files are also stored compressed (text; images, fonts in woff and archives are compressed already). */
+const COMPRESSIBLE = new Set([
+  'html', 'htm', 'js', 'mjs', 'cjs', 'css', 'json', 'map', 'svg', 'txt', 'md', 'xml', 'csv', 'webapp', 'konnector',
+  'webmanifest', 'ico', 'ttf', 'otf', 'eot', 'wasm', 'yaml', 'yml', 'po', 'ts', 'jsx', 'tsx', 'vue', 'mustache',
+]);
+
+export function isCompressible(path: string): boolean {
+  const dot = path.lastIndexOf('.');
+  return dot > path.lastIndexOf('/') && COMPRESSIBLE.has(path.slice(dot + 1).toLowerCase());
+}
