@@ -48,6 +48,11 @@ import { realtimeView } from '../realtime/view.js';
 import { opsStatusChecks, smtpConfigured, smtpProbe } from '../ops/status-checks.js';
 import { registerOpsAdminRoutes } from '../ops/admin-routes.js';
 import { registerMailAdminRoutes } from '../mail/admin-routes.js';
+import { LocalAppCodeStore } from '../apps/code/local-store.js';
+import type { AppCodeStore } from '../apps/code/store.js';
+import { Installer } from '../apps/install/installer.js';
+import { appCodeOf, installedCodeOf } from '../apps/install/code.js';
+import { registerAppsAdminRoutes } from '../apps/install/admin-routes.js';
 
 export interface Hearth {
   config: HearthConfig;
@@ -74,6 +79,9 @@ export interface Hearth {
   metrics: HearthMetrics;
   /** The realtime hub (WebSocket and SSE subscribers, fed by the bus); connectionCount() feeds the metrics. */
   realtime: RealtimeHub;
+  /** The code of installed apps (src/apps/code), and the installer of web apps and konnectors (src/apps/install). */
+  appCode: AppCodeStore;
+  installer: Installer;
   publicApp: FastifyInstance;
   adminApp: FastifyInstance;
   close(): Promise<void>;
@@ -94,6 +102,7 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
   const davLocks = new SqliteLockEngine(join(dataDir, 'dav-locks.sqlite'));
   const lockout = new LoginLockOut({ perSource: LOGIN_LOCKOUT, perInstance: LOGIN_LOCKOUT_SOURCES });
   const storeOf = (instance: Instance) => stores.open(instance.domain, instance.id);
+  const appCode = new LocalAppCodeStore({ dir: join(dataDir, 'apps-code'), dbFile: join(dataDir, 'apps-code.sqlite') });
   // blobs live next to docs.sqlite, in instances/<id>/files/: destroying an instance removes both
   // thumbnails in instances/<id>/thumbs/, beside the files' blobs (files/thumbnails/state.ts)
   const blobs = new LocalBlobStore(join(dataDir, 'instances'));
@@ -106,6 +115,8 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
   // of the registry (its domain stays taken); a process that dies before the last finishes at its next start.
   const finishDestroy = async (instance: Instance) => {
     await jobs.dropInstance(instance.id);
+    await appCode.releaseInstance(instance.id);
+    await appCode.gc();
     await stores.destroy(instance.id);
     sessions.deleteAll(instance);
     await davLocks.dropNamespace(instance.id);
@@ -156,10 +167,14 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
   const notifications = new NotificationCenter({ config, storeOf, logger, link: publicUrl, jobs: () => jobs, secret: async (instance) => (await registry.secrets(instance)).session });
   const jobs: JobSystem = createJobSystem({
     dataDir, bus, logger, registry: sqliteRegistry, trashRetentionDays: config.files.trashRetentionDays,
-    workers: [...buildWorkers({ config, vfs, bus, mailer, storeOf, perms, tokens, registry: sqliteRegistry, logger, linkSecret: async (instance) => (await registry.secrets(instance)).session }), notifications.worker()],
+    workers: [...buildWorkers({ config, vfs, bus, mailer, storeOf, perms, tokens, registry: sqliteRegistry, logger, linkSecret: async (instance) => (await registry.secrets(instance)).session, installed: installedCodeOf(storeOf, appCode) }), notifications.worker()],
     eventHooks: [{ doctype: 'io.cozy.files', jobFor: thumbnailJobFor }],
   });
   const shutdown = new AbortController();
+  const installer = new Installer({
+    storeOf, locks: new InProcessLocks(), perms, triggers: jobs.scheduler, skipPermissionsCheck: config.apps.permissionsSkipVerification,
+    code: appCodeOf(appCode, { dev: config.dev, limits: { maxEntries: config.apps.maxEntries, maxUnpackedBytes: config.apps.maxUnpackedBytes } }),
+  });
   const oauth = { clients: new OAuthClients(storeOf, async (instance) => (await registry.secrets(instance)).session), tokens, limiter: new MemoryRateLimiter() };
   checks.push(...opsStatusChecks({
     jobs: jobs.engine.broker, sessions,
@@ -171,7 +186,7 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
   const metrics = new HearthMetrics({ dataDir, instanceCount: () => registry.count() });
   const unobserveJobs = metrics.observeJobs(bus);
   metrics.countRealtimeConnections(() => realtime.connectionCount());
-  const publicApp = await buildPublicApp({ notifications, metrics, realtime, config, registry, logger, checks, bus, perms, storeOf, oauth, auth: { sessions, lockout, limiter: oauth.limiter, mailer, twoFactor: sqliteRegistry, passphraseTokens: sqliteRegistry }, vfs, davLocks, shutdown: shutdown.signal, jobs,
+  const publicApp = await buildPublicApp({ installer, notifications, metrics, realtime, config, registry, logger, checks, bus, perms, storeOf, oauth, auth: { sessions, lockout, limiter: oauth.limiter, mailer, twoFactor: sqliteRegistry, passphraseTokens: sqliteRegistry }, vfs, davLocks, shutdown: shutdown.signal, jobs,
     // avatars in instances/<id>/avatar/, removed with the instance's folder
     settings: { store: sqliteRegistry, avatars: new AvatarStore(join(dataDir, 'instances')) }, transforms: chainTransforms(accountTransforms(async (instance) => (await registry.secrets(instance)).session), fileDocTransforms) });
   const adminApp = Fastify({ loggerInstance: logger.child({ server: 'admin' }) as FastifyBaseLogger, logController: logControllerFor(config), bodyLimit: 1024 * 1024 });
@@ -195,6 +210,7 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
   });
   registerJobsAdminRoutes(adminApp, { registry, engine: jobs.engine, scheduler: jobs.scheduler, bus });
   registerMailAdminRoutes(adminApp, { dataDir });
+  registerAppsAdminRoutes(adminApp, { registry, installer, storeOf, subdomains: config.apps.subdomains });
   await registerOpsAdminRoutes(adminApp, { metrics, publicDocument: () => publicApp.swagger() as Record<string, unknown>, version: versionInfo(config.dev).version, exampleInstance: config.dev ? config.devInstance : 'alice.example.org' });
   for (const instance of await sqliteRegistry.pendingDestroys()) {
     logger.warn({ domain: instance.domain, instance_id: instance.id }, 'finishing the destroy of an instance that a stop cut short');
@@ -203,7 +219,7 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
   await jobs.start();
   let closing: Promise<void> | null = null;
   return {
-    config, logger, bus, registry, tokens, sessions, lockout, perms, mailer, appToken, storeOf, openStores: () => stores.openCount(), vfs, jobs, notifications, metrics, realtime, publicApp, adminApp,
+    config, logger, bus, registry, tokens, sessions, lockout, perms, mailer, appToken, storeOf, openStores: () => stores.openCount(), vfs, jobs, notifications, metrics, realtime, appCode, installer, publicApp, adminApp,
     close() {
       closing ??= (async () => {
         shutdown.abort();
@@ -216,7 +232,7 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
         await sqliteRegistry.close();
         sessions.close();
         davLocks.close();
-        await Promise.all([blobs.close(), thumbs.close()]);
+        await Promise.all([blobs.close(), thumbs.close(), appCode.close()]);
       })();
       return closing;
     },

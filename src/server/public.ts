@@ -31,6 +31,8 @@ import { registerNotificationRoutes } from '../notifications/routes.js';
 import type { NotificationCenter } from '../notifications/center.js';
 import { registerRealtimeRoutes } from '../realtime/routes.js';
 import type { RealtimeHub } from '../realtime/hub.js';
+import type { Installer } from '../apps/install/installer.js';
+import { registerAppsRoutes } from '../apps/install/routes.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -62,6 +64,8 @@ export interface PublicDeps extends DataDeps {
   metrics?: HearthMetrics;
   /** The realtime hub (built on the bus), behind /realtime. */
   realtime: RealtimeHub;
+  /** The installer of web apps and konnectors, behind /apps and /konnectors. */
+  installer: Installer;
 }
 
 /**
@@ -132,5 +136,6 @@ export async function buildPublicApp(deps: PublicDeps): Promise<FastifyInstance>
   });
   registerNotificationRoutes(app, { center: deps.notifications, config: deps.config, storeOf: deps.storeOf, perms: deps.perms, registry: deps.registry, sessions: deps.auth.sessions });
   await registerRealtimeRoutes(app, { hub: deps.realtime, perms: deps.perms, vfs: deps.vfs, logger: deps.logger });
+  registerAppsRoutes(app, { installer: deps.installer, storeOf: deps.storeOf, perms: deps.perms, registry: deps.registry, sessions: deps.auth.sessions, scheduler: deps.jobs.scheduler, subdomains: deps.config.apps.subdomains, allowInstallViaPermission: deps.config.apps.allowInstallViaPermission });
   return app;
 }
