@@ -51,7 +51,7 @@ import { registerMailAdminRoutes } from '../mail/admin-routes.js';
 import { LocalAppCodeStore } from '../apps/code/local-store.js';
 import type { AppCodeStore } from '../apps/code/store.js';
 import { Installer } from '../apps/install/installer.js';
-import { appCodeOf, installedCodeOf } from '../apps/install/code.js';
+import { appCodeOf, dropRunRefs, installedCodeOf } from '../apps/install/code.js';
 import { registerAppsAdminRoutes } from '../apps/install/admin-routes.js';
 
 export interface Hearth {
@@ -103,6 +103,7 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
   const lockout = new LoginLockOut({ perSource: LOGIN_LOCKOUT, perInstance: LOGIN_LOCKOUT_SOURCES });
   const storeOf = (instance: Instance) => stores.open(instance.domain, instance.id);
   const appCode = new LocalAppCodeStore({ dir: join(dataDir, 'apps-code'), dbFile: join(dataDir, 'apps-code.sqlite') });
+  await dropRunRefs(appCode);
   // blobs live next to docs.sqlite, in instances/<id>/files/: destroying an instance removes both
   // thumbnails in instances/<id>/thumbs/, beside the files' blobs (files/thumbnails/state.ts)
   const blobs = new LocalBlobStore(join(dataDir, 'instances'));

@@ -2,6 +2,7 @@
  * The installer's code seam (types.ts AppCode) over the code store and package sources of src/apps/code, and
  * the lookup the konnector and service workers use to run installed code.
  */
+import { randomUUID } from 'node:crypto';
 import type { DocStore } from '../../data/store.js';
 import type { Instance } from '../../instances/types.js';
 import { fetchPackage, type ResolveRegistry } from '../code/sources.js';
@@ -31,11 +32,41 @@ export function appCodeOf(store: AppCodeStore, opts: CodeOptions): AppCode {
   };
 }
 
-/** For the sandbox workers: the stored manifest and the folder of an installed konnector's or web app's code, or null. */
+/** The prefix of the references a run holds on the code it runs (so that an uninstall during the run does not remove it). */
+const RUN = 'run:';
+
+/**
+ * For the sandbox workers: the stored manifest and the folder of an installed konnector's or web app's code, or
+ * null. The code is held by a reference of the run until `done()`, so that an uninstall or an update meanwhile
+ * does not remove the files the run is reading (the next gc does, once the run ends).
+ */
 export function installedCodeOf(storeOf: (instance: Instance) => DocStore, store: AppCodeStore) {
-  return async (instance: Instance, kind: 'konnector' | 'webapp', slug: string): Promise<{ dir: string; manifest: Record<string, unknown> } | null> => {
+  return async (instance: Instance, kind: 'konnector' | 'webapp', slug: string): Promise<{ dir: string; manifest: Record<string, unknown>; done(): Promise<void> } | null> => {
     const doc = await findApp(storeOf(instance), kind, slug);
     if (!doc?.checksum || (doc.state !== 'ready' && doc.state !== 'installed' && doc.state !== 'upgrading')) return null;
-    return { dir: await store.materialize(doc.checksum), manifest: doc };
+    const ref = { instanceId: `${RUN}${randomUUID()}`, kind, slug, sha256: doc.checksum };
+    try {
+      await store.acquire(ref, async () => {
+        throw new Error('removed meanwhile');
+      });
+    } catch {
+      return null; // uninstalled (or updated) between the read and the reference: as if not installed
+    }
+    const done = async () => {
+      await store.release(ref);
+      await store.gc();
+    };
+    try {
+      return { dir: await store.materialize(doc.checksum), manifest: doc, done };
+    } catch (e) {
+      await done();
+      throw e;
+    }
   };
+}
+
+/** At start: drops the references of runs a stop cut short (then gc removes code nothing else uses). */
+export async function dropRunRefs(store: AppCodeStore): Promise<void> {
+  for (const ref of await store.refs({})) if (ref.instanceId.startsWith(RUN)) await store.release(ref);
+  await store.gc();
 }

@@ -25,7 +25,7 @@ export interface SandboxWorkerDeps {
    * files, or null when it is not installed (then jobs.konnectorsDir / jobs.appsDir, the dev fallback, are read).
    * Installed code runs with the permission document the installer wrote; the fallback grants its manifest's rules.
    */
-  installed?(instance: Instance, kind: 'konnector' | 'webapp', slug: string): Promise<{ dir: string; manifest: Record<string, unknown> } | null>;
+  installed?(instance: Instance, kind: 'konnector' | 'webapp', slug: string): Promise<{ dir: string; manifest: Record<string, unknown>; done(): Promise<void> } | null>;
 }
 
 /** cozy-stack's defaults (worker/exec/common.go): 300 s, two runs at most, twice the CPUs at once. */
@@ -121,20 +121,24 @@ export function createKonnectorWorker(deps: SandboxWorkerDeps): WorkerDef {
       const msg = objectMessage(ctx.job.message, 'konnector');
       const slug = validSlug(msg.konnector, 'konnector slug');
       const code = await deps.installed?.(ctx.instance, 'konnector', slug);
-      const manifest = code ? konnectorFrom(slug, code.dir, code.manifest) : loadKonnector(deps.config, slug);
-      if (!code) await deps.perms.grant(ctx.instance, 'konnector', manifest.slug, manifest.scope);
-      const timeoutSeconds = timeoutOf(ctx);
-      const token = await deps.tokens.issue(ctx.instance, { aud: 'konn', sub: manifest.slug }, ttlFor('konn', timeoutSeconds));
-      await execute(deps, ctx, {
-        what: `konnector ${manifest.slug}`,
-        codeDir: manifest.codeDir,
-        entry: manifest.entry,
-        token,
-        fields: msg,
-        extraEnv: { COZY_PARAMETERS: JSON.stringify(manifest.parameters ?? {}) },
-        timeoutSeconds,
-        userErrors: true,
-      });
+      try {
+        const manifest = code ? konnectorFrom(slug, code.dir, code.manifest) : loadKonnector(deps.config, slug);
+        if (!code) await deps.perms.grant(ctx.instance, 'konnector', manifest.slug, manifest.scope);
+        const timeoutSeconds = timeoutOf(ctx);
+        const token = await deps.tokens.issue(ctx.instance, { aud: 'konn', sub: manifest.slug }, ttlFor('konn', timeoutSeconds));
+        await execute(deps, ctx, {
+          what: `konnector ${manifest.slug}`,
+          codeDir: manifest.codeDir,
+          entry: manifest.entry,
+          token,
+          fields: msg,
+          extraEnv: { COZY_PARAMETERS: JSON.stringify(manifest.parameters ?? {}) },
+          timeoutSeconds,
+          userErrors: true,
+        });
+      } finally {
+        await code?.done();
+      }
     },
   };
 }
@@ -150,20 +154,24 @@ export function createServiceWorker(deps: SandboxWorkerDeps): WorkerDef {
       const msg = objectMessage(ctx.job.message, 'service');
       const slug = validSlug(msg.slug, 'app slug');
       const code = await deps.installed?.(ctx.instance, 'webapp', slug);
-      const manifest = code ? serviceFrom(slug, msg.name, code.dir, code.manifest) : loadService(deps.config, slug, msg.name);
-      if (!code) await deps.perms.grant(ctx.instance, 'app', manifest.slug, manifest.scope);
-      const timeoutSeconds = timeoutOf(ctx);
-      const token = await deps.tokens.issue(ctx.instance, { aud: 'svc', sub: manifest.slug }, ttlFor('svc', timeoutSeconds));
-      await execute(deps, ctx, {
-        what: `service ${manifest.slug}/${manifest.service}`,
-        codeDir: manifest.codeDir,
-        entry: manifest.entry,
-        token,
-        fields: msg.fields ?? {},
-        extraEnv: ctx.job.event ? { COZY_COUCH_DOC: JSON.stringify(ctx.job.event.doc) } : {},
-        timeoutSeconds,
-        userErrors: false,
-      });
+      try {
+        const manifest = code ? serviceFrom(slug, msg.name, code.dir, code.manifest) : loadService(deps.config, slug, msg.name);
+        if (!code) await deps.perms.grant(ctx.instance, 'app', manifest.slug, manifest.scope);
+        const timeoutSeconds = timeoutOf(ctx);
+        const token = await deps.tokens.issue(ctx.instance, { aud: 'svc', sub: manifest.slug }, ttlFor('svc', timeoutSeconds));
+        await execute(deps, ctx, {
+          what: `service ${manifest.slug}/${manifest.service}`,
+          codeDir: manifest.codeDir,
+          entry: manifest.entry,
+          token,
+          fields: msg.fields ?? {},
+          extraEnv: ctx.job.event ? { COZY_COUCH_DOC: JSON.stringify(ctx.job.event.doc) } : {},
+          timeoutSeconds,
+          userErrors: false,
+        });
+      } finally {
+        await code?.done();
+      }
     },
   };
 }
