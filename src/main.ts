@@ -9,6 +9,7 @@ import { addAppsCommands } from './cli/apps.js';
 import { addConfigCommand, addStatusCommand, addVersionCommand } from './cli/misc.js';
 import { addServeCommand } from './cli/serve.js';
 import { cliVersion } from './cli/version.js';
+import { addAppsPublishCommand } from './apps/registry/cli.js';
 
 /** Exit codes: 0 success, 1 failure (unreachable server, API error), 2 usage error (bad argument or configuration). */
 export async function main(argv: string[], env: Record<string, string | undefined> = process.env): Promise<number> {
@@ -20,6 +21,7 @@ export async function main(argv: string[], env: Record<string, string | undefine
     .showHelpAfterError('(add --help for usage)')
     .addHelpText('after', '\nExamples:\n  $ hearth serve --dev\n  $ hearth instances add alice.example.org\n  $ hearth instances ls\n');
   addServeCommand(program, env);
+  addAppsPublishCommand(program);
   addInstancesCommand(program, env);
   addStatusCommand(program, env);
   addVersionCommand(program, env);

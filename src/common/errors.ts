@@ -84,6 +84,12 @@ export class NotImplemented extends HearthError {
     super(501, 'not_implemented', reason);
   }
 }
+/** A server this one depends on (an app registry…) answered wrongly or not at all. */
+export class BadGateway extends HearthError {
+  constructor(reason: string) {
+    super(502, 'bad_gateway', reason);
+  }
+}
 export class ServiceUnavailable extends HearthError {
   constructor(reason: string) {
     super(503, 'service_unavailable', reason);

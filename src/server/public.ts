@@ -17,6 +17,7 @@ import { registerSharePasswordRoute } from '../permissions/share-password.js';
 import { registerFilesRoutes } from '../files/http/routes.js';
 import type { Vfs } from '../files/vfs.js';
 import { registerDavRoutes } from '../files/dav/routes.js';
+import { registerRegistryRoutes, registriesFromConfig, type Registries } from '../apps/registry/index.js';
 import type { DavLockEngine } from '../files/dav/locks.js';
 import { errorHandler } from './http-errors.js';
 import { clientErrorHandler, lingerOnEarlyAnswers } from './linger.js';
@@ -54,6 +55,8 @@ export interface PublicDeps extends DataDeps {
   vfs: Vfs;
   /** The WebDAV locks (/dav/files/). */
   davLocks: DavLockEngine;
+  /** The app registries (apps.registries) behind /registry; built from the configuration when absent. */
+  appRegistries?: Registries;
   /** The job engine and scheduler, behind /jobs. */
   jobs: Pick<JobSystem, 'engine' | 'scheduler'>;
   /** The settings document and theme (the SQLite registry), and the avatars on disk (/settings, /public/avatar). */
@@ -130,6 +133,7 @@ export async function buildPublicApp(deps: PublicDeps): Promise<FastifyInstance>
   registerSharePasswordRoute(app, { perms: deps.perms, limiter: deps.auth.limiter });
   registerFilesRoutes(app, { perms: deps.perms, vfs: deps.vfs, linkSecret: async (instance) => (await deps.registry.secrets(instance)).session });
   registerDavRoutes(app, { perms: deps.perms, vfs: deps.vfs, locks: deps.davLocks });
+  registerRegistryRoutes(app, { perms: deps.perms, registry: deps.registry, sessions: deps.auth.sessions, registries: deps.appRegistries ?? registriesFromConfig(deps.config, deps.logger) });
   registerJobsRoutes(app, { perms: deps.perms, engine: deps.jobs.engine, scheduler: deps.jobs.scheduler, limiter: deps.auth.limiter });
   registerSettingsRoutes(app, {
     ...deps.settings, config: deps.config, bus: deps.bus, registry: deps.registry, sessions: deps.auth.sessions, perms: deps.perms, twoFactor: deps.auth.twoFactor,
