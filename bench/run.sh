@@ -4,6 +4,7 @@
 # bench/files.bench.ts (about 5 minutes, writes bench/RESULTS-files.md), bench/jobs.bench.ts (about 30 s, writes
 # bench/RESULTS-jobs.md) and bench/realtime.bench.ts (10,000 WebSockets, about 1 minute, writes bench/RESULTS-realtime.md),
 # bench/farm.bench.ts (10,000 instances and start-up, about 10 minutes on a shared machine, writes bench/RESULTS-farm.md),
+# bench/apps-code.bench.ts (a 5 MB app on 2,001 instances, about 30 s, writes bench/RESULTS-apps-code.md),
 # one after the other.
 # Knobs: BENCH_QUICK=1 (all), BENCH_SUITES=data,files,jobs,realtime,farm (which scripts run), and each script's own
 # (data: BENCH_SERVERS, BENCH_WORKLOADS, BENCH_PROFILE…; files: BENCH_FILES_SERVERS, BENCH_FILES_WORKLOADS…;
@@ -14,11 +15,12 @@ if [ ! -f bench/node_modules/pouchdb-server/package.json ] || [ ! -f bench/node_
   echo "[bench] installing bench dependencies into bench/node_modules (about 1 minute, once)" >&2
   npm install --prefix bench --no-audit --no-fund >&2
 fi
-suites=",${BENCH_SUITES:-data,files,jobs,realtime,farm},"
+suites=",${BENCH_SUITES:-data,files,jobs,realtime,farm,apps-code},"
 status=0
 if [[ $suites == *,data,* ]]; then node --import tsx bench/data.bench.ts "$@" || status=$?; fi
 if [[ $suites == *,files,* ]]; then node --import tsx bench/files.bench.ts "$@" || status=$?; fi
 if [[ $suites == *,jobs,* ]]; then node --import tsx bench/jobs.bench.ts "$@" || status=$?; fi
 if [[ $suites == *,realtime,* ]]; then node --import tsx bench/realtime.bench.ts "$@" || status=$?; fi
 if [[ $suites == *,farm,* ]]; then node --import tsx bench/farm.bench.ts "$@" || status=$?; fi
+if [[ $suites == *,apps-code,* ]]; then node --import tsx bench/apps-code.bench.ts "$@" || status=$?; fi
 exit "$status"

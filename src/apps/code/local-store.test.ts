@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { APP_FILES, describeAppCodeStore, fillWith, sha } from '../../../test/helpers/app-code-store-suite.js';
-import { LocalAppCodeStore } from './local-store.js';
+import { openAppCodeStore } from './local-store.js';
 
 let base: string;
 let n = 0;
@@ -15,7 +15,7 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(base, { recursive: true, force: true }));
 
-const open = (dir: string) => new LocalAppCodeStore({ dir: join(dir, 'apps-code'), dbFile: join(dir, 'apps-code.sqlite') });
+const open = (dir: string) => openAppCodeStore(dir);
 const fresh = () => {
   const dir = join(base, `s${n++}`);
   mkdirSync(dir);
@@ -71,8 +71,9 @@ describe('LocalAppCodeStore', () => {
     const leftover = join(dir, 'apps-code', '.tmp', `${sha('x')}-half`);
     mkdirSync(join(leftover, 'raw'), { recursive: true });
     writeFileSync(join(leftover, 'raw', 'index.html'), 'half');
+    writeFileSync(join(dir, 'apps-code', '.tmp', 'download-1.tar'), 'half a download');
     const again = open(dir);
-    expect(again.cleaned).toBe(1);
+    expect(again.cleaned).toBe(2);
     expect(readdirSync(join(dir, 'apps-code', '.tmp'))).toEqual([]);
     expect(await again.has(sha('x'))).toBe(false);
     await again.close();

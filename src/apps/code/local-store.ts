@@ -2,6 +2,7 @@
  * The local-disk engine of the app code store. Layout under `dir` (`<dataDir>/apps-code`):
  *
  *   .tmp/<sha256>-<uuid>/          a version being written, or being removed by gc (removed at start)
+ *   .tmp/<name>                     a download being checked (scratchDir; removed at start)
  *   <sha[0:2]>/<sha256>/raw/<path>  the files as the package holds them (what `materialize` gives)
  *                      /br/<path>   brotli copies of the compressible files (when smaller)
  *                      /gz/<path>   gzip copies of the same
@@ -14,30 +15,23 @@
  * a reference was just added for. Several processes on one data directory would need the scale-out Locks.
  */
 import Database from 'better-sqlite3';
-import { createHash, randomUUID } from 'node:crypto';
-import { createReadStream, createWriteStream, mkdirSync, readdirSync, rmSync } from 'node:fs';
-import { mkdir, open, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
+import { createReadStream, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { mkdir, readFile, readdir, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { Transform, type Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { constants as zlibConstants, createBrotliCompress, createGzip } from 'node:zlib';
+import type { Readable } from 'node:stream';
 import { InsufficientStorage, NotFound, isDiskFull } from '../../common/errors.js';
 import { InProcessLocks, type Locks } from '../../common/locks.js';
 import { closeDurableWal, durableWal, type WalSync } from '../../data/sqlite/wal-sync.js';
 import type { AppKind } from '../types.js';
-import { BadPackage } from './errors.js';
 import {
-  SHA256_RE, checkRef, isCompressible, type AddFile, type AppCodeStore, type CodeIndex, type CodeRef, type Encoding, type StoredFile,
+  SHA256_RE, checkRef, type AddFile, type AppCodeStore, type CodeIndex, type CodeRef, type Encoding, type StoredFile,
 } from './store.js';
-import { cleanEntryName } from './tarball.js';
+import { INDEX, SUB, VersionWriter, fsyncAll } from './version-writer.js';
 
 const TMP = '.tmp';
-const INDEX = 'index.json';
-const SUB: Record<'raw' | 'br' | 'gzip', string> = { raw: 'raw', br: 'br', gzip: 'gz' };
 /** Indexes kept in memory (one per version served recently). */
-const INDEX_CACHE = 256;
-/** fsyncs in flight at once when a version is made durable. */
-const SYNC_PARALLEL = 8;
+const INDEX_CACHE = 64;
 
 export interface LocalAppCodeStoreOptions {
   /** The code folder (`<dataDir>/apps-code`). */
@@ -54,36 +48,17 @@ interface RefRow {
   sha256: string;
 }
 
+/** The store of a data directory: `<dataDir>/apps-code` and `<dataDir>/apps-code.sqlite` (what compose.ts constructs). */
+export function openAppCodeStore(dataDir: string, locks?: Locks): LocalAppCodeStore {
+  return new LocalAppCodeStore({ dir: join(dataDir, 'apps-code'), dbFile: join(dataDir, 'apps-code.sqlite'), locks });
+}
+
 const toRef = (r: RefRow): CodeRef => ({ instanceId: r.instance_id, kind: r.kind, slug: r.slug, sha256: r.sha256 });
-
-async function fsyncPath(path: string): Promise<void> {
-  const fh = await open(path, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-}
-
-async function fsyncAll(paths: string[]): Promise<void> {
-  for (let i = 0; i < paths.length; i += SYNC_PARALLEL) await Promise.all(paths.slice(i, i + SYNC_PARALLEL).map(fsyncPath));
-}
-
-/** Compresses `from` into `to`; keeps it (returning its size) only when smaller. */
-async function compressTo(from: string, to: string, size: number, encoding: 'br' | 'gzip'): Promise<number | null> {
-  const compressor = encoding === 'br'
-    ? createBrotliCompress({ params: { [zlibConstants.BROTLI_PARAM_QUALITY]: size <= 1024 * 1024 ? 11 : 9, [zlibConstants.BROTLI_PARAM_SIZE_HINT]: size } })
-    : createGzip({ level: 9 });
-  await pipeline(createReadStream(from), compressor, createWriteStream(to, { flags: 'wx' }));
-  const { size: compressed } = await stat(to);
-  if (compressed < size) return compressed;
-  await rm(to, { force: true });
-  return null;
-}
 
 export class LocalAppCodeStore implements AppCodeStore {
   /** How many leftovers of interrupted writes (or removals) were cleaned at start. */
   readonly cleaned: number;
+  readonly scratchDir: string;
   private readonly dir: string;
   private readonly db: Database.Database;
   private readonly wal: WalSync;
@@ -95,6 +70,7 @@ export class LocalAppCodeStore implements AppCodeStore {
     this.dir = opts.dir;
     this.locks = opts.locks ?? new InProcessLocks();
     const tmp = join(this.dir, TMP);
+    this.scratchDir = tmp;
     mkdirSync(tmp, { recursive: true, mode: 0o700 });
     const leftovers = readdirSync(tmp);
     for (const name of leftovers) rmSync(join(tmp, name), { recursive: true, force: true });
@@ -129,9 +105,11 @@ export class LocalAppCodeStore implements AppCodeStore {
 
   async acquire(ref: CodeRef, fill: (add: AddFile) => Promise<void>): Promise<{ written: boolean }> {
     checkRef(ref);
+    // the reference first, outside the lock (so that concurrent installs share their fsyncs): from now on gc,
+    // which counts references under the lock, leaves this version alone
+    const added = this.stmts.add.run(ref.instanceId, ref.kind, ref.slug, ref.sha256, new Date().toISOString()).changes === 1;
+    await this.wal.sync();
     return this.locks.withLock(this.lockKey(ref.sha256), async () => {
-      const added = this.stmts.add.run(ref.instanceId, ref.kind, ref.slug, ref.sha256, new Date().toISOString()).changes === 1;
-      await this.wal.sync();
       if (await this.has(ref.sha256)) return { written: false };
       try {
         await this.write(ref.sha256, fill);
@@ -148,65 +126,24 @@ export class LocalAppCodeStore implements AppCodeStore {
 
   /** Writes a version in a temporary folder, makes it durable, then renames it into place. */
   private async write(sha256: string, fill: (add: AddFile) => Promise<void>): Promise<void> {
-    const tmp = join(this.dir, TMP, `${sha256}-${randomUUID()}`);
-    const files = new Map<string, StoredFile>();
-    const dirs = new Set<string>();
-    const written: string[] = [];
-    const ensureDir = async (d: string) => {
-      if (dirs.has(d)) return;
-      await mkdir(d, { recursive: true });
-      for (let p = d; p.startsWith(tmp) && !dirs.has(p); p = dirname(p)) dirs.add(p);
-    };
-    const add: AddFile = async (rawPath, body) => {
-      const path = cleanEntryName(rawPath);
-      if (path === '') throw new BadPackage('a file of the package has an empty name');
-      if (files.has(path)) throw new BadPackage(`the file ${JSON.stringify(path.slice(0, 200))} is in the package twice`);
-      files.set(path, { size: 0, hash: '', br: null, gzip: null });
-      const raw = join(tmp, SUB.raw, path);
-      await ensureDir(dirname(raw));
-      const hash = createHash('sha256');
-      let size = 0;
-      const tap = new Transform({
-        transform(chunk: Buffer, _enc, cb) {
-          hash.update(chunk);
-          size += chunk.length;
-          cb(null, chunk);
-        },
-      });
-      await pipeline(body, tap, createWriteStream(raw, { flags: 'wx' }));
-      written.push(raw);
-      const entry: StoredFile = { size, hash: hash.digest('hex'), br: null, gzip: null };
-      if (isCompressible(path) && size > 0) {
-        const copies = (['br', 'gzip'] as const).map(async (enc) => {
-          const to = join(tmp, SUB[enc], path);
-          await ensureDir(dirname(to));
-          const n = await compressTo(raw, to, size, enc);
-          if (n !== null) written.push(to);
-          entry[enc] = n;
-        });
-        await Promise.all(copies);
-      }
-      files.set(path, entry);
-    };
+    const writer = new VersionWriter(join(this.dir, TMP, `${sha256}-${randomUUID()}`));
     try {
-      await mkdir(tmp, { recursive: true });
-      dirs.add(tmp);
-      await fill(add);
-      await writeFile(join(tmp, INDEX), JSON.stringify({ files: [...files] }), { flag: 'wx' });
-      await fsyncAll([...written, join(tmp, INDEX), ...[...dirs].sort((a, b) => b.length - a.length)]);
+      await writer.start();
+      await fill(writer.add);
+      await writer.finish();
       const final = this.codeDir(sha256);
       const shard = dirname(final);
       await mkdir(shard, { recursive: true });
       try {
-        await rename(tmp, final);
+        await rename(writer.dir, final);
       } catch (err) {
         // another process stored the same version meanwhile: its copy is as good as this one
         if ((err as NodeJS.ErrnoException).code !== 'ENOTEMPTY' && (err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-        await rm(tmp, { recursive: true, force: true });
+        await rm(writer.dir, { recursive: true, force: true });
       }
       await fsyncAll([shard, this.dir]);
     } catch (err) {
-      await rm(tmp, { recursive: true, force: true });
+      await writer.abort();
       throw err;
     }
   }

@@ -14,7 +14,6 @@ import { LocalAppCodeStore } from './local-store.js';
 import { fetchPackage, type FetchOptions, type RegistryVersion } from './sources.js';
 
 let dir: string;
-let downloads: string;
 let store: LocalAppCodeStore;
 let server: Server;
 let base: string;
@@ -34,8 +33,6 @@ async function tarballBytes(entries: Parameters<typeof makeTarball>[1]): Promise
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'hearth-sources-'));
-  downloads = join(dir, 'downloads');
-  mkdirSync(downloads);
   store = new LocalAppCodeStore({ dir: join(dir, 'code'), dbFile: join(dir, 'code.sqlite') });
   server = createServer((req, res) => {
     const path = req.url ?? '/';
@@ -47,6 +44,17 @@ beforeAll(async () => {
     }
     if (path === '/loop') return void res.writeHead(301, { location: '/loop' }).end();
     if (path === '/broken') return void res.writeHead(500).end('oops');
+    if (path === '/hang') return; // never answers
+    if (path === '/endless') {
+      // no Content-Length, and more bytes than any package may have
+      res.writeHead(200);
+      const chunk = Buffer.alloc(1024 * 1024, 7);
+      const more = () => {
+        while (!res.destroyed && res.write(chunk));
+        if (!res.destroyed) res.once('drain', more);
+      };
+      return more();
+    }
     const body = served.get(path);
     if (!body) return void res.writeHead(404).end('not found');
     res.writeHead(200, { 'content-type': 'application/gzip', 'content-length': body.length }).end(body);
@@ -58,17 +66,18 @@ beforeAll(async () => {
   served.set('/bank.tgz', await tarballBytes(appEntries({ slug: 'bank', type: 'konnector', version: '3.0.0' }, { 'index.js': 'run()' }, 'build/')));
 });
 afterAll(async () => {
+  server.closeAllConnections();
   await new Promise((resolve) => server.close(resolve));
   await store.close();
   rmSync(dir, { recursive: true, force: true });
 });
 beforeEach(() => void (requests.length = 0));
 
-const opts = (over: Partial<FetchOptions> = {}): FetchOptions => ({ instanceId: 'i1', dev: false, limits, downloadDir: downloads, ...over });
+const opts = (over: Partial<FetchOptions> = {}): FetchOptions => ({ instanceId: 'i1', dev: false, limits, ...over });
 
 /** After a refusal: no download left, and nothing stored or referenced beyond what was there. */
 async function nothingLeft(before: { refs: number; code: string[] }): Promise<void> {
-  expect(readdirSync(downloads)).toEqual([]);
+  expect(readdirSync(store.scratchDir)).toEqual([]);
   expect(await store.refs({})).toHaveLength(before.refs);
   expect(await store.gc()).toEqual([]);
   expect(codeDirs()).toEqual(before.code);
@@ -89,7 +98,7 @@ describe('http(s) sources', () => {
     expect(got).toMatchObject({ version: '1.2.3', sha256: sha256(bytes), source: `${base}/drive.tar.gz`, written: true, manifest: { slug: 'drive' } });
     expect(readFileSync(join(await store.materialize(got.sha256), 'index.html'), 'utf8')).toBe('<html>drive</html>');
     expect(await store.refs({ instanceId: 'i1' })).toContainEqual({ instanceId: 'i1', kind: 'webapp', slug: 'drive', sha256: got.sha256 });
-    expect(readdirSync(downloads)).toEqual([]);
+    expect(readdirSync(store.scratchDir)).toEqual([]);
   });
 
   it('checks the #sha256 fragment: a match stores, a mismatch refuses and stores nothing', async () => {
@@ -126,6 +135,17 @@ describe('http(s) sources', () => {
     const unreachable = await refused(fetchPackage(store, `http://127.0.0.1:${port}/x.tar.gz`, 'webapp', opts()));
     expect((unreachable as BadPackage).status).toBe(400);
     expect((unreachable as BadPackage).reason).toMatch(/could not be reached \(ECONNREFUSED\)/);
+    await nothingLeft(before);
+  });
+
+  it('a download larger than any package, or one that does not come in time, is cut and leaves nothing', async () => {
+    const before = await snapshot();
+    const small = { maxEntries: 10, maxUnpackedBytes: 2 * 1024 * 1024 };
+    const big = await refused(fetchPackage(store, `${base}/endless`, 'webapp', opts({ limits: small })));
+    expect((big as BadPackage).reason).toMatch(/is larger than \d+ bytes/);
+    const late = await refused(fetchPackage(store, `${base}/hang`, 'webapp', opts({ timeoutMs: 300 })));
+    expect(late).toBeInstanceOf(BadPackage);
+    expect((late as BadPackage).reason).toMatch(/could not be reached/);
     await nothingLeft(before);
   });
 

@@ -8,7 +8,6 @@
  */
 import { randomUUID } from 'node:crypto';
 import { rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { text } from 'node:stream/consumers';
 import { KIND, SLUG_RE, type AppKind, type Manifest } from '../types.js';
@@ -42,8 +41,6 @@ export interface FetchOptions {
   /** `file://` sources are allowed only in dev. */
   dev: boolean;
   limits: TarLimits;
-  /** Where downloads wait while checked (default the system's temporary folder). */
-  downloadDir?: string;
   timeoutMs?: number;
 }
 
@@ -76,7 +73,7 @@ interface Tarball {
 
 /** Downloads, checks and stores a tarball (or only references it when its sha256 is already stored). */
 async function fetchTarball(store: AppCodeStore, tarball: Tarball, kind: AppKind, opts: FetchOptions): Promise<{ manifest: Manifest; sha256: string; written: boolean }> {
-  const file = join(opts.downloadDir ?? tmpdir(), `hearth-app-${randomUUID()}.tar`);
+  const file = join(store.scratchDir, `download-${randomUUID()}.tar`);
   const maxBytes = opts.limits.maxUnpackedBytes + (opts.limits.maxEntries + 2) * 3 * 512 + 1024 * 1024;
   const fetchChecked = async (): Promise<string> => {
     const sha256 = await download(tarball.url, file, { maxBytes, timeoutMs: opts.timeoutMs });

@@ -37,6 +37,8 @@ export type AddFile = (path: string, body: Readable) => Promise<void>;
 export type Encoding = 'br' | 'gzip' | null;
 
 export interface AppCodeStore {
+  /** A folder on this machine for temporary files (downloads being checked): emptied when the store starts. */
+  readonly scratchDir: string;
   /**
    * Records the reference, then, if its code is not stored yet, runs `fill` to write it (one writer per sha256 at
    * a time): the code becomes visible only complete. If `fill` fails, nothing of it stays, nor the reference it added.

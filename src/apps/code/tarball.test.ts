@@ -1,12 +1,12 @@
 /** The package reader on real tarballs built with tar-stream: what it accepts, and every hostile refusal. */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { text } from 'node:stream/consumers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { appEntries, makeTarball, makeTrailingBomb, type TarEntry } from '../../../test/helpers/app-tarball.js';
 import { BadPackage } from './errors.js';
-import { readTarball, readTarballManifest, unpackTarball, type TarOptions } from './tarball.js';
+import { cleanEntryName, readTarball, readTarballManifest, unpackTarball, type TarOptions } from './tarball.js';
 
 let dir: string;
 let n = 0;
@@ -76,6 +76,14 @@ describe('hostile tarballs are refused (400)', () => {
     expect(await refusal(await tarball([...appEntries(drive), { name: 'a/../../x', body: 'evil' }]))).toMatch(/\.\./);
   });
 
+  it('a name too long, or with a NUL byte (a pax header can carry one)', async () => {
+    expect(await refusal(await tarball([...appEntries(drive), { name: `${'a'.repeat(300)}.js`, body: 'x' }]))).toMatch(/too long a name/);
+    expect(await refusal(await tarball([...appEntries(drive), { name: `${'abc/'.repeat(300)}x.js`, body: 'x' }]))).toMatch(/too long a name/);
+    expect(() => cleanEntryName('a\0/b.js')).toThrow(/NUL byte/);
+    expect(() => cleanEntryName('C:\\evil.js')).toThrow(/absolute/);
+    expect(cleanEntryName('./a//b/./c.js')).toBe('a/b/c.js');
+  });
+
   it('an absolute name', async () => {
     expect(await refusal(await tarball([...appEntries(drive), { name: '/etc/x', body: 'evil' }]))).toMatch(/"\/etc\/x" has an absolute name/);
   });
@@ -142,6 +150,13 @@ describe('hostile tarballs are refused (400)', () => {
   it('an entry twice, or a file inside a file', async () => {
     expect(await refusal(await tarball([...appEntries(drive), { name: 'a', body: '1' }, { name: 'a', body: '2' }]))).toMatch(/twice/);
     expect(await refusal(await tarball([...appEntries(drive), { name: 'a', body: '1' }, { name: 'a/b', body: '2' }]))).toMatch(/which is a file/);
+  });
+
+  it('a truncated tarball', async () => {
+    const whole = readFileSync(await tarball(appEntries(drive, { 'big.js': 'x'.repeat(100_000) + Math.random() })));
+    const file = join(dir, 'truncated.tar.gz');
+    writeFileSync(file, whole.subarray(0, whole.length - 200));
+    expect(await refusal(file)).toMatch(/not a valid (gzip|tar)/);
   });
 
   it('a file that is not a tarball', async () => {
