@@ -53,6 +53,7 @@ import type { AppCodeStore } from '../apps/code/store.js';
 import { Installer } from '../apps/install/installer.js';
 import { appCodeOf, dropRunRefs, installedCodeOf } from '../apps/install/code.js';
 import { registerAppsAdminRoutes } from '../apps/install/admin-routes.js';
+import { registriesFromConfig } from '../apps/registry/index.js';
 
 export interface Hearth {
   config: HearthConfig;
@@ -172,9 +173,10 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
     eventHooks: [{ doctype: 'io.cozy.files', jobFor: thumbnailJobFor }],
   });
   const shutdown = new AbortController();
+  const appRegistries = registriesFromConfig(config, logger);
   const installer = new Installer({
     storeOf, locks: new InProcessLocks(), perms, triggers: jobs.scheduler, skipPermissionsCheck: config.apps.permissionsSkipVerification,
-    code: appCodeOf(appCode, { dev: config.dev, limits: { maxEntries: config.apps.maxEntries, maxUnpackedBytes: config.apps.maxUnpackedBytes } }),
+    code: appCodeOf(appCode, { dev: config.dev, limits: { maxEntries: config.apps.maxEntries, maxUnpackedBytes: config.apps.maxUnpackedBytes }, resolveRegistry: (slug, v) => appRegistries.resolveVersion(slug, v) }),
   });
   const oauth = { clients: new OAuthClients(storeOf, async (instance) => (await registry.secrets(instance)).session), tokens, limiter: new MemoryRateLimiter() };
   checks.push(...opsStatusChecks({
@@ -187,7 +189,7 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
   const metrics = new HearthMetrics({ dataDir, instanceCount: () => registry.count() });
   const unobserveJobs = metrics.observeJobs(bus);
   metrics.countRealtimeConnections(() => realtime.connectionCount());
-  const publicApp = await buildPublicApp({ installer, notifications, metrics, realtime, config, registry, logger, checks, bus, perms, storeOf, oauth, auth: { sessions, lockout, limiter: oauth.limiter, mailer, twoFactor: sqliteRegistry, passphraseTokens: sqliteRegistry }, vfs, davLocks, shutdown: shutdown.signal, jobs,
+  const publicApp = await buildPublicApp({ installer, appRegistries, notifications, metrics, realtime, config, registry, logger, checks, bus, perms, storeOf, oauth, auth: { sessions, lockout, limiter: oauth.limiter, mailer, twoFactor: sqliteRegistry, passphraseTokens: sqliteRegistry }, vfs, davLocks, shutdown: shutdown.signal, jobs,
     // avatars in instances/<id>/avatar/, removed with the instance's folder
     settings: { store: sqliteRegistry, avatars: new AvatarStore(join(dataDir, 'instances')) }, transforms: chainTransforms(accountTransforms(async (instance) => (await registry.secrets(instance)).session), fileDocTransforms) });
   const adminApp = Fastify({ loggerInstance: logger.child({ server: 'admin' }) as FastifyBaseLogger, logController: logControllerFor(config), bodyLimit: 1024 * 1024 });

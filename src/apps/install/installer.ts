@@ -177,6 +177,7 @@ export class Installer {
     return this.start(async (fetched) => {
       let pkg: FetchedPackage | null = null;
       let created: string[] = [];
+      let applied = false;
       try {
         pkg = await this.deps.code.fetch(instance, kind, slug, source);
         const next = this.docFrom(kind, slug, pkg, { ...upgrading, created_at: prev.created_at }, prev.parameters);
@@ -200,18 +201,30 @@ export class Installer {
           stale = plan.stale;
         }
         await this.deps.perms.setAppPermissions(instance, KIND[kind].permKind, slug, rules);
-        next.state = prev.state;
-        const stored = await this.write(instance, kind, next, onState);
+        // the old version's triggers and code go before the end state, so that a client told "ready" sees none of them
+        applied = true;
         await removeTriggers(this.deps.triggers, instance, stale);
         await this.deps.code.release(instance, kind, slug, prev.checksum);
-        return stored;
+        next.state = prev.state;
+        return await this.write(instance, kind, next, onState);
       } catch (e) {
+        if (applied) throw e;
         await removeTriggers(this.deps.triggers, instance, created);
         if (pkg && pkg.sha256 !== prev.checksum) await this.deps.code.release(instance, kind, slug, pkg.sha256).catch(() => undefined);
         const latest = await findApp(this.deps.storeOf(instance), kind, slug);
         if (latest) await this.write(instance, kind, { ...prev, _rev: latest._rev!, error: e instanceof Error ? e.message : String(e) }, onState).catch(() => undefined);
         throw e;
       }
+    });
+  }
+
+  /** Drops a stale `available_version` (the lazy update found the installed version is the latest again). */
+  async clearAvailableVersion(instance: Instance, kind: AppKind, slug: string): Promise<AppDoc | null> {
+    return this.deps.locks.withLock(this.lockKey(instance, kind, slug), async () => {
+      const doc = await findApp(this.deps.storeOf(instance), kind, slug);
+      if (!doc?.available_version || this.busy(doc)) return doc;
+      const { available_version: _stale, ...rest } = doc;
+      return this.write(instance, kind, rest as AppDoc);
     });
   }
 

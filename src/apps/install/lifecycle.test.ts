@@ -1,11 +1,9 @@
 /**
  * Updates, permissions, services and uninstall through the real server (cozy-apps.md §4.4–4.5, §5): an update that
  * adds permissions waits for PermissionsAcked, rules added with PATCH survive it, service triggers follow the
- * manifest, uninstall cleans up (and refuses an app with an OAuth client), a konnector installed from a tarball
- * runs from its installed code when its trigger fires, and an uninstall under a running service is safe.
+ * manifest, uninstall cleans up (and refuses an app with an OAuth client), and an uninstall under a running service
+ * is safe. (A konnector run from its installed code: registry.test.ts.)
  */
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPackageServer, type PackageServer } from '../../../test/helpers/app-packages.js';
 import { startTestHearth, type TestHearth } from '../../../test/helpers/hearth.js';
@@ -15,7 +13,6 @@ import type { JobDoc } from '../../jobs/types.js';
 let h: TestHearth;
 let pkgs: PackageServer;
 let token: string;
-const SAMPLE = fileURLToPath(new URL('../../../test/fixtures/konnectors/sample/', import.meta.url));
 
 beforeAll(async () => {
   h = await startTestHearth({ jobs: { konnectorsDir: null, appsDir: null, sandboxMemoryMb: 128, sandboxOutputBytes: 256 * 1024 } });
@@ -149,25 +146,5 @@ describe('uninstall', () => {
     expect(res.status).toBe(400);
     expect(res.body.errors[0].detail).toMatch(/OAuth client/);
     expect((await h.req('GET', '/apps/linked', { token })).status).toBe(200);
-  });
-});
-
-describe('konnectors', () => {
-  it('installs a konnector from a tarball and runs its installed code from the trigger of POST /konnectors/:slug/trigger', async () => {
-    const files = Object.fromEntries(['manifest.konnector', 'index.js', 'package.json'].map((f) => [f, readFileSync(SAMPLE + f, 'utf8')]));
-    const doc = await install('sample', files, '/konnectors');
-    expect(doc).toMatchObject({ state: 'ready', type: 'konnector' });
-    const res = await h.req('POST', '/konnectors/sample/trigger?ExecNow=true', { token });
-    expect(res.status).toBe(201);
-    expect(res.body.data.attributes).toMatchObject({ type: '@cron', worker: 'konnector', message: { konnector: 'sample' } });
-    expect(res.body.data.attributes.arguments).toMatch(/^\d+ \d+ [0-4] \* \* [0-6]$/);
-    let job: JobDoc | undefined;
-    await until(async () => {
-      job = (await h.hearth.jobs.engine.broker.list(h.domain, { worker: 'konnector', triggerId: res.body.data.id, limit: 10 })).find((j) => ['done', 'errored'].includes(j.state));
-      return job !== undefined;
-    }, 20_000);
-    expect(job).toMatchObject({ state: 'done' });
-    const bills = await h.req('GET', '/data/io.cozy.bills/_all_docs?include_docs=true', { token });
-    expect(bills.body.rows.some((r: { doc?: { job_id?: string } }) => r.doc?.job_id === job!._id)).toBe(true);
   });
 });

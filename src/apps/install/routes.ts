@@ -14,6 +14,7 @@ import { findApp, listApps } from '../repo.js';
 import { KIND, type AppDoc, type AppKind } from '../types.js';
 import { callerOf, mayInstall, mayRead } from './access.js';
 import type { Installer, Operation } from './installer.js';
+import { lazyUpdate, type LatestVersion } from './lazy.js';
 import { SSE, streamProgress, wantsProgress } from './progress.js';
 import { registerKonnectorTriggerRoute, type KonnectorTriggerDeps } from './konnector-trigger.js';
 import { registerAppPermissionRoutes } from './permission-routes.js';
@@ -24,6 +25,8 @@ export interface AppsRoutesDeps extends OwnerDeps, KonnectorTriggerDeps {
   installer: Installer;
   subdomains: SubdomainMode;
   allowInstallViaPermission: boolean;
+  /** The registries' latest version of a channel (the lazy update of registry apps); none: no lazy update. */
+  latestVersion?: LatestVersion;
 }
 
 type SlugReq = FastifyRequest<{ Params: { slug: string }; Querystring: Record<string, string | undefined> }>;
@@ -79,8 +82,9 @@ function registerKind(scope: FastifyInstance, deps: AppsRoutesDeps, kind: AppKin
   scope.get(`${route}/:slug`, { schema: S.get(kind) }, async (req: SlugReq, reply) => {
     const { instance, set } = await callerOf(deps, req, 'GET');
     mayRead(set, doctype, `${doctype}/${req.params.slug}`);
-    const doc = await findApp(deps.storeOf(instance), kind, req.params.slug);
-    if (!doc) throw new NotFound(`${req.params.slug} is not installed`);
+    const stored = await findApp(deps.storeOf(instance), kind, req.params.slug);
+    if (!stored) throw new NotFound(`${req.params.slug} is not installed`);
+    const doc = deps.latestVersion ? await lazyUpdate(deps.installer, deps.latestVersion, instance, kind, stored) : stored;
     return reply.type(JSONAPI).send({ data: asResource(req, instance, doc) });
   });
 
