@@ -176,7 +176,7 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
   const appRegistries = registriesFromConfig(config, logger);
   const installer = new Installer({
     storeOf, locks: new InProcessLocks(), perms, triggers: jobs.scheduler, skipPermissionsCheck: config.apps.permissionsSkipVerification,
-    code: appCodeOf(appCode, { dev: config.dev, limits: { maxEntries: config.apps.maxEntries, maxUnpackedBytes: config.apps.maxUnpackedBytes }, resolveRegistry: (slug, v) => appRegistries.resolveVersion(slug, v) }),
+    code: appCodeOf(appCode, { dev: config.dev, limits: { maxEntries: config.apps.maxEntries, maxUnpackedBytes: config.apps.maxUnpackedBytes }, resolveRegistry: (slug, v) => appRegistries.resolveVersion(slug, v), openRegistryTarball: (v) => appRegistries.openTarball(v as Parameters<typeof appRegistries.openTarball>[0]) }),
   });
   const oauth = { clients: new OAuthClients(storeOf, async (instance) => (await registry.secrets(instance)).session), tokens, limiter: new MemoryRateLimiter() };
   checks.push(...opsStatusChecks({

@@ -5,7 +5,8 @@
 import { randomUUID } from 'node:crypto';
 import type { DocStore } from '../../data/store.js';
 import type { Instance } from '../../instances/types.js';
-import { fetchPackage, type ResolveRegistry } from '../code/sources.js';
+import type { Readable } from 'node:stream';
+import { fetchPackage, type RegistryVersion, type ResolveRegistry } from '../code/sources.js';
 import type { AppCodeStore } from '../code/store.js';
 import type { TarLimits } from '../code/tarball.js';
 import { findApp } from '../repo.js';
@@ -16,6 +17,8 @@ export interface CodeOptions {
   limits: TarLimits;
   /** `registry://` sources (the registries of apps.registries); without it they are refused (422). */
   resolveRegistry?: ResolveRegistry;
+  /** A local folder registry's tarballs (`file://` URLs), read through the registry that gave them. */
+  openRegistryTarball?: (version: RegistryVersion) => Promise<Readable>;
 }
 
 export function appCodeOf(store: AppCodeStore, opts: CodeOptions): AppCode {
@@ -23,6 +26,7 @@ export function appCodeOf(store: AppCodeStore, opts: CodeOptions): AppCode {
     fetch: (instance, kind, slug, source) => fetchPackage(store, source, kind, {
       instanceId: instance.id, expectedSlug: slug, dev: opts.dev, limits: opts.limits,
       ...(opts.resolveRegistry ? { resolveRegistry: opts.resolveRegistry } : {}),
+      ...(opts.openRegistryTarball ? { openRegistryTarball: opts.openRegistryTarball } : {}),
     }),
     async release(instance, kind, slug, sha256) {
       await store.release({ instanceId: instance.id, kind, slug, sha256 });

@@ -3,24 +3,29 @@
  * its trigger, and the lazy update of `GET /apps/:slug` (applied when the permissions are the same, waiting in
  * `available_version` when they grow). The registry is a local HTTP server answering cozy's registry API.
  */
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULTS } from '../../config/schema.js';
 import type { JobDoc } from '../../jobs/types.js';
+import { publish } from '../registry/publish.js';
 import { startPackageServer, type PackageServer } from '../../../test/helpers/app-packages.js';
+import { makeTarball } from '../../../test/helpers/app-tarball.js';
 import { startTestHearth, type TestHearth } from '../../../test/helpers/hearth.js';
 import { until } from '../../../test/helpers/jobs.js';
 
 let h: TestHearth;
 let pkgs: PackageServer;
 let token: string;
+const folder = mkdtempSync(join(tmpdir(), 'hearth-folder-registry-'));
 const SAMPLE = fileURLToPath(new URL('../../../test/fixtures/konnectors/sample/', import.meta.url));
 
 beforeAll(async () => {
   pkgs = await startPackageServer();
   h = await startTestHearth({
-    apps: { ...DEFAULTS.apps, registries: pkgs.url },
+    apps: { ...DEFAULTS.apps, registries: `${pkgs.url},file://${folder}` },
     jobs: { konnectorsDir: null, appsDir: null, sandboxMemoryMb: 128, sandboxOutputBytes: 256 * 1024 },
   });
   token = await h.cliToken('io.cozy.apps io.cozy.konnectors io.cozy.triggers io.cozy.bills');
@@ -28,6 +33,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await h.close();
   await pkgs.close();
+  rmSync(folder, { recursive: true, force: true });
 });
 
 async function settled(route: string, slug: string) {
@@ -75,6 +81,17 @@ describe('registry sources', () => {
     const waiting = await h.req('GET', '/apps/lazy', { token });
     expect(waiting.body.data.attributes).toMatchObject({ state: 'ready', version: '1.1.0', available_version: '1.2.0' });
     expect((await h.hearth.perms.appPermissions(h.instance, 'app', 'lazy'))?.permissions).toEqual(contacts);
+  });
+
+  it('installs from a local folder registry (file:// tarballs read through the registry)', async () => {
+    const tarball = join(folder, 'offline.tar.gz');
+    await makeTarball(tarball, [
+      { name: 'manifest.webapp', body: JSON.stringify({ slug: 'offline', type: 'webapp', version: '3.0.0', name: 'Offline' }) },
+      { name: 'index.html', body: '<p>offline</p>' },
+    ]);
+    await publish(tarball, { dir: folder, limits: { maxEntries: 100, maxUnpackedBytes: 1 << 20 } });
+    expect((await h.req('POST', '/apps/offline', { token })).status).toBe(202);
+    expect(await settled('/apps', 'offline')).toMatchObject({ state: 'ready', version: '3.0.0', source: 'registry://offline/stable' });
   });
 
   it('answers 404 for a slug no registry has', async () => {
