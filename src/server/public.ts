@@ -33,6 +33,7 @@ import type { NotificationCenter } from '../notifications/center.js';
 import { registerRealtimeRoutes } from '../realtime/routes.js';
 import type { RealtimeHub } from '../realtime/hub.js';
 import type { Installer } from '../apps/install/installer.js';
+import type { AppFileSource } from '../apps/types.js';
 import { registerAppsRoutes } from '../apps/install/routes.js';
 
 declare module 'fastify' {
@@ -69,6 +70,8 @@ export interface PublicDeps extends DataDeps {
   realtime: RealtimeHub;
   /** The installer of web apps and konnectors, behind /apps and /konnectors. */
   installer: Installer;
+  /** The files of installed apps (their icons). */
+  appFiles: AppFileSource;
 }
 
 /**
@@ -140,6 +143,6 @@ export async function buildPublicApp(deps: PublicDeps): Promise<FastifyInstance>
   });
   registerNotificationRoutes(app, { center: deps.notifications, config: deps.config, storeOf: deps.storeOf, perms: deps.perms, registry: deps.registry, sessions: deps.auth.sessions });
   await registerRealtimeRoutes(app, { hub: deps.realtime, perms: deps.perms, vfs: deps.vfs, logger: deps.logger });
-  registerAppsRoutes(app, { installer: deps.installer, storeOf: deps.storeOf, perms: deps.perms, registry: deps.registry, sessions: deps.auth.sessions, scheduler: deps.jobs.scheduler, subdomains: deps.config.apps.subdomains, allowInstallViaPermission: deps.config.apps.allowInstallViaPermission, ...(deps.appRegistries ? { latestVersion: (slug, channel) => deps.appRegistries!.latestVersion(slug, channel) } : {}) });
+  registerAppsRoutes(app, { installer: deps.installer, files: deps.appFiles, storeOf: deps.storeOf, perms: deps.perms, registry: deps.registry, sessions: deps.auth.sessions, scheduler: deps.jobs.scheduler, subdomains: deps.config.apps.subdomains, allowInstallViaPermission: deps.config.apps.allowInstallViaPermission, ...(deps.appRegistries ? { latestVersion: (slug, channel) => deps.appRegistries!.latestVersion(slug, channel) } : {}) });
   return app;
 }

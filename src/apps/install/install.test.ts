@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DocEvent } from '../../common/bus.js';
 import { startPackageServer, type PackageServer } from '../../../test/helpers/app-packages.js';
 import { startTestHearth, type TestHearth } from '../../../test/helpers/hearth.js';
+import { until } from '../../../test/helpers/jobs.js';
 
 let h: TestHearth;
 let pkgs: PackageServer;
@@ -52,6 +53,8 @@ describe('install', () => {
     expect(done.body.data.attributes).toMatchObject({ state: 'ready', version: '1.0.0', name: 'notes', routes: { '/': { folder: '/', index: 'index.html', public: false } } });
     expect(done.body.data.attributes.checksum).toMatch(/^[0-9a-f]{64}$/);
     expect(done.body.data.links).toMatchObject({ self: '/apps/notes', icon: '/apps/notes/icon/1.0.0', related: `http://notes.${h.domain}/` });
+    // an event is published once its write is durable, which a read can precede a little
+    await until(() => events.length >= 2);
     unsubscribe();
     expect(events.map((e) => [e.verb, e.doc.state])).toEqual([['CREATED', 'installing'], ['UPDATED', 'ready']]);
     const perm = await h.hearth.perms.appPermissions(h.instance, 'app', 'notes');
@@ -118,6 +121,23 @@ describe('install', () => {
     expect((await h.req('POST', '/apps/okslug?Source=ftp://x/y.tar.gz', { token })).status).toBe(422);
     const url = await pkgs.add('konn', { 'manifest.konnector': { slug: 'konn', type: 'konnector', version: '1.0.0' }, 'index.js': '' });
     expect((await h.req('POST', `/apps/konn?Source=${encodeURIComponent(url)}`, { token })).status).toBe(400);
+  });
+});
+
+describe('icons', () => {
+  it('serves the manifest\'s icon from the installed code, for good with a version; 401 without token nor session', async () => {
+    const svg = '<svg xmlns="http://www.w3.org/2000/svg" width="8" height="8"/>';
+    const url = await pkgs.add('iconic', { ...files('iconic', { icon: '/img/icon.svg' }), 'img/icon.svg': svg });
+    expect((await h.req('POST', `/apps/iconic?Source=${encodeURIComponent(url)}`, { token })).status).toBe(202);
+    await waitReady('iconic');
+    const icon = await h.req('GET', '/apps/iconic/icon', { token });
+    expect(icon.status).toBe(200);
+    expect(icon.headers['content-type']).toContain('image/svg+xml');
+    expect(icon.text).toBe(svg);
+    expect(icon.headers.etag).toBeTruthy();
+    expect((await h.req('GET', '/apps/iconic/icon/1.0.0', { token })).headers['cache-control']).toBe('max-age=31536000, immutable');
+    expect((await h.req('GET', '/apps/iconic/icon')).status).toBe(401);
+    expect((await h.req('GET', '/apps/notes/icon', { token })).status).toBe(404);
   });
 });
 

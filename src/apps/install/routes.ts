@@ -14,6 +14,7 @@ import { findApp, listApps } from '../repo.js';
 import { KIND, type AppDoc, type AppKind } from '../types.js';
 import { callerOf, mayInstall, mayRead } from './access.js';
 import type { Installer, Operation } from './installer.js';
+import { registerIconRoutes, type IconDeps } from './icon.js';
 import { lazyUpdate, type LatestVersion } from './lazy.js';
 import { SSE, streamProgress, wantsProgress } from './progress.js';
 import { registerKonnectorTriggerRoute, type KonnectorTriggerDeps } from './konnector-trigger.js';
@@ -21,7 +22,7 @@ import { registerAppPermissionRoutes } from './permission-routes.js';
 import * as S from './schemas.js';
 import type { OnState } from './types.js';
 
-export interface AppsRoutesDeps extends OwnerDeps, KonnectorTriggerDeps {
+export interface AppsRoutesDeps extends OwnerDeps, KonnectorTriggerDeps, IconDeps {
   installer: Installer;
   subdomains: SubdomainMode;
   allowInstallViaPermission: boolean;
@@ -66,6 +67,7 @@ export function registerAppsRoutes(app: FastifyInstance, deps: AppsRoutesDeps): 
 function registerKind(scope: FastifyInstance, deps: AppsRoutesDeps, kind: AppKind): void {
   const { doctype, route } = KIND[kind];
   const asResource = (req: FastifyRequest, instance: Instance, doc: AppDoc) => appResource(kind, doc, instance, req.protocol, deps.subdomains);
+  registerIconRoutes(scope, deps, kind);
 
   scope.get<{ Querystring: { limit?: string; start_key?: string } }>(`${route}/`, { schema: S.list(kind) }, async (req, reply) => {
     const { instance, set } = await callerOf(deps, req, 'GET');
