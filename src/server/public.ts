@@ -143,6 +143,6 @@ export async function buildPublicApp(deps: PublicDeps): Promise<FastifyInstance>
   });
   registerNotificationRoutes(app, { center: deps.notifications, config: deps.config, storeOf: deps.storeOf, perms: deps.perms, registry: deps.registry, sessions: deps.auth.sessions });
   await registerRealtimeRoutes(app, { hub: deps.realtime, perms: deps.perms, vfs: deps.vfs, logger: deps.logger });
-  registerAppsRoutes(app, { installer: deps.installer, files: deps.appFiles, storeOf: deps.storeOf, perms: deps.perms, registry: deps.registry, sessions: deps.auth.sessions, scheduler: deps.jobs.scheduler, subdomains: deps.config.apps.subdomains, allowInstallViaPermission: deps.config.apps.allowInstallViaPermission, ...(deps.appRegistries ? { latestVersion: (slug, channel) => deps.appRegistries!.latestVersion(slug, channel) } : {}) });
+  registerAppsRoutes(app, { installer: deps.installer, files: deps.appFiles, engine: deps.jobs.engine, logger: deps.logger, storeOf: deps.storeOf, perms: deps.perms, registry: deps.registry, sessions: deps.auth.sessions, scheduler: deps.jobs.scheduler, subdomains: deps.config.apps.subdomains, allowInstallViaPermission: deps.config.apps.allowInstallViaPermission, ...(deps.appRegistries ? { latestVersion: (slug, channel) => deps.appRegistries!.latestVersion(slug, channel) } : {}) });
   return app;
 }

@@ -148,3 +148,29 @@ describe('uninstall', () => {
     expect((await h.req('GET', '/apps/linked', { token })).status).toBe(200);
   });
 });
+
+describe('konnectors', () => {
+  it('runs on_delete_account for each account before uninstalling (202), then deletes the accounts', async () => {
+    const script = `const f = JSON.parse(process.env.COZY_FIELDS);
+const res = await fetch(process.env.COZY_URL + '/data/io.cozy.bills/', { method: 'POST', headers: { authorization: 'Bearer ' + process.env.COZY_CREDENTIALS, 'content-type': 'application/json' }, body: JSON.stringify({ deleted_account: f.account, flag: f.account_deleted }) });
+console.log(JSON.stringify({ type: res.ok ? 'info' : 'error', message: 'cleaned ' + res.status }));`;
+    const manifest = { slug: 'goodbye', type: 'konnector', version: '1.0.0', main: 'index.js', on_delete_account: 'ondelete.js', permissions: { bills: { type: 'io.cozy.bills' } } };
+    await install('goodbye', { 'manifest.konnector': manifest, 'package.json': '{"type":"module"}', 'index.js': '', 'ondelete.js': script }, '/konnectors');
+    await h.hearth.storeOf(h.instance).put('io.cozy.accounts', { _id: 'acc-goodbye', account_type: 'goodbye' });
+    const res = await h.req('DELETE', '/konnectors/goodbye', { token });
+    expect(res.status).toBe(202);
+    await until(async () => (await h.req('GET', '/konnectors/goodbye', { token })).status === 404, 20_000);
+    const bills = await h.req('GET', '/data/io.cozy.bills/_all_docs?include_docs=true', { token });
+    expect(bills.body.rows.map((r: { doc?: Record<string, unknown> }) => r.doc).filter((d: Record<string, unknown> | undefined) => d?.deleted_account)).toEqual([
+      expect.objectContaining({ deleted_account: 'acc-goodbye', flag: true }),
+    ]);
+    await expect(h.hearth.storeOf(h.instance).get('io.cozy.accounts', 'acc-goodbye')).rejects.toThrow();
+    expect(await h.hearth.perms.appPermissions(h.instance, 'konnector', 'goodbye')).toBeNull();
+  });
+
+  it('uninstalls at once (200) a konnector without accounts', async () => {
+    await install('plain', { 'manifest.konnector': { slug: 'plain', type: 'konnector', version: '1.0.0', on_delete_account: 'x.js' }, 'index.js': '' }, '/konnectors');
+    expect((await h.req('DELETE', '/konnectors/plain', { token })).status).toBe(200);
+    expect((await h.req('GET', '/konnectors/plain', { token })).status).toBe(404);
+  });
+});

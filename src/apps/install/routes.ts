@@ -16,13 +16,14 @@ import { callerOf, mayInstall, mayRead } from './access.js';
 import type { Installer, Operation } from './installer.js';
 import { registerIconRoutes, type IconDeps } from './icon.js';
 import { lazyUpdate, type LatestVersion } from './lazy.js';
+import { uninstallKonnector, type OnDeleteDeps } from './on-delete.js';
 import { SSE, streamProgress, wantsProgress } from './progress.js';
 import { registerKonnectorTriggerRoute, type KonnectorTriggerDeps } from './konnector-trigger.js';
 import { registerAppPermissionRoutes } from './permission-routes.js';
 import * as S from './schemas.js';
 import type { OnState } from './types.js';
 
-export interface AppsRoutesDeps extends OwnerDeps, KonnectorTriggerDeps, IconDeps {
+export interface AppsRoutesDeps extends OwnerDeps, KonnectorTriggerDeps, IconDeps, OnDeleteDeps {
   installer: Installer;
   subdomains: SubdomainMode;
   allowInstallViaPermission: boolean;
@@ -121,7 +122,7 @@ function registerKind(scope: FastifyInstance, deps: AppsRoutesDeps, kind: AppKin
   scope.delete(`${route}/:slug`, { schema: S.uninstall(kind) }, async (req: SlugReq, reply) => {
     const { instance, set } = await callerOf(deps, req, 'DELETE');
     mayInstall(set, 'DELETE', doctype, null, deps.allowInstallViaPermission);
-    const doc = await deps.installer.uninstall(instance, kind, req.params.slug);
-    return reply.type(JSONAPI).send({ data: asResource(req, instance, doc) });
+    const { status, doc } = kind === 'konnector' ? await uninstallKonnector(deps, instance, req.params.slug) : { status: 200, doc: await deps.installer.uninstall(instance, kind, req.params.slug) };
+    return reply.code(status).type(JSONAPI).send({ data: asResource(req, instance, doc) });
   });
 }

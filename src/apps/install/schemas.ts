@@ -42,5 +42,8 @@ export function update(kind: AppKind): RouteSchema {
 }
 
 export function uninstall(kind: AppKind): RouteSchema {
-  return { summary: `Uninstalls a ${name(kind)}: its doc, permission document, triggers and code`, tags, params: slug, response: { 200: one(kind, `The ${name(kind)} as it was`) } };
+  return {
+    summary: `Uninstalls a ${name(kind)}: its doc, permission document, triggers and code`, tags, params: slug,
+    response: { 200: one(kind, `The ${name(kind)} as it was`), ...(kind === 'konnector' ? { 202: one(kind, 'The konnector: its on_delete_account runs for each account, then it is uninstalled') } : {}) },
+  };
 }

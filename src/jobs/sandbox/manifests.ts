@@ -108,7 +108,7 @@ export function loadKonnector(config: HearthConfig, rawSlug: unknown): Konnector
 }
 
 /** A konnector's run description from its manifest and the folder of its code (jobs.konnectorsDir, or installed code). */
-export function konnectorFrom(slug: string, dir: string, json: Record<string, unknown>): KonnectorManifest {
+export function konnectorFrom(slug: string, dir: string, json: Record<string, unknown>, opts: { accountDeleted?: boolean } = {}): KonnectorManifest {
   const where = `${slug}/manifest.konnector`;
   if (json.slug !== undefined && json.slug !== slug) throw new PermanentJobError(`${where} names the slug ${JSON.stringify(json.slug)}, not ${slug}`);
   if (json.type !== undefined && json.type !== 'konnector') throw new PermanentJobError(`${where}: type must be "konnector"`);
@@ -118,7 +118,10 @@ export function konnectorFrom(slug: string, dir: string, json: Record<string, un
     name: typeof json.name === 'string' ? json.name : slug,
     language: 'node',
     codeDir: dir,
-    entry: entryIn(dir, json.main ?? 'index.js', `${where}: main`),
+    // an account being deleted runs the manifest's `on_delete_account` script (cozy-stack's konnector worker)
+    entry: opts.accountDeleted && typeof json.on_delete_account === 'string'
+      ? entryIn(dir, json.on_delete_account, `${where}: on_delete_account`)
+      : entryIn(dir, json.main ?? 'index.js', `${where}: main`),
     parameters: json.parameters ?? {},
     fields: json.fields ?? {},
     ...permissionsOf(json.permissions, where),

@@ -122,7 +122,7 @@ export function createKonnectorWorker(deps: SandboxWorkerDeps): WorkerDef {
       const slug = validSlug(msg.konnector, 'konnector slug');
       const code = await deps.installed?.(ctx.instance, 'konnector', slug);
       try {
-        const manifest = code ? konnectorFrom(slug, code.dir, code.manifest) : loadKonnector(deps.config, slug);
+        const manifest = code ? konnectorFrom(slug, code.dir, code.manifest, { accountDeleted: msg.account_deleted === true }) : loadKonnector(deps.config, slug);
         if (!code) await deps.perms.grant(ctx.instance, 'konnector', manifest.slug, manifest.scope);
         const timeoutSeconds = timeoutOf(ctx);
         const token = await deps.tokens.issue(ctx.instance, { aud: 'konn', sub: manifest.slug }, ttlFor('konn', timeoutSeconds));
