@@ -95,7 +95,10 @@ describe('LocalAppCodeStore', () => {
     expect(await again.index(sha('crash'))).toBeNull();
     expect(again.cleaned).toBe(1);
     expect(readdirSync(join(dir, 'apps-code')).filter((f) => f !== '.tmp')).toEqual([]);
-    // the reference recorded before the crash is there, so the install can be retried: it writes the code
+    // the reference recorded before the crash goes too: the install failed, nothing of it stays
+    expect(again.dropped).toBe(1);
+    expect(await again.refs({})).toEqual([]);
+    // and it can be done again
     expect(await again.acquire({ instanceId: 'i1', kind: 'webapp', slug: 'drive', sha256: sha('crash') }, fillWith(APP_FILES))).toEqual({ written: true });
     await again.close();
   });

@@ -9,14 +9,15 @@
  *                      /index.json  every file with its size, sha256 and compressed sizes: written last
  *
  * A version is written in .tmp, every file and folder fsynced, then renamed into place: a crash leaves either
- * the whole version or nothing visible. References live in a SQLite file (`apps-code.sqlite`: one small row per
+ * the whole version or nothing visible (the references recorded for a version never completed are dropped at the
+ * next start). References live in a SQLite file (`apps-code.sqlite`: one small row per
  * instance and version, WAL, each change acknowledged once fsynced as the other registries do). Writing a
  * version, and gc removing it, hold the lock of its sha256 (common/locks.ts), so gc never takes away code that
  * a reference was just added for. Several processes on one data directory would need the scale-out Locks.
  */
 import Database from 'better-sqlite3';
 import { randomUUID } from 'node:crypto';
-import { createReadStream, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { createReadStream, existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { mkdir, readFile, readdir, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -58,6 +59,8 @@ const toRef = (r: RefRow): CodeRef => ({ instanceId: r.instance_id, kind: r.kind
 export class LocalAppCodeStore implements AppCodeStore {
   /** How many leftovers of interrupted writes (or removals) were cleaned at start. */
   readonly cleaned: number;
+  /** How many versions' references were dropped at start because their code was never completely written. */
+  readonly dropped: number;
   readonly scratchDir: string;
   private readonly dir: string;
   private readonly db: Database.Database;
@@ -93,6 +96,11 @@ export class LocalAppCodeStore implements AppCodeStore {
       count: this.db.prepare<[string], { n: number }>('SELECT count(*) AS n FROM refs WHERE sha256 = ?'),
       used: this.db.prepare<[], { sha256: string }>('SELECT DISTINCT sha256 FROM refs'),
     };
+    // references whose code was never completed (the process died while writing it): the install failed
+    const dropSha = this.db.prepare('DELETE FROM refs WHERE sha256 = ?');
+    const dangling = this.stmts.used.all().filter((r) => !existsSync(join(this.codeDir(r.sha256), INDEX)));
+    this.db.transaction(() => dangling.forEach((r) => dropSha.run(r.sha256)))();
+    this.dropped = dangling.length;
   }
 
   private codeDir(sha256: string): string {

@@ -77,7 +77,11 @@ export async function fetchDir(
   for (const f of files) listing.update(`${f.path}\0${f.size}\0${await sha256Of(f.abs)}\n`);
   const sha256 = listing.digest('hex');
   const { written } = await store.acquire({ instanceId: opts.instanceId, kind, slug: manifest.slug, sha256 }, async (add) => {
-    for (const f of files) await add(f.path, createReadStream(f.abs));
+    for (const f of files) {
+      const body = createReadStream(f.abs);
+      // a file refused before it is read must not keep its descriptor
+      await add(f.path, body).finally(() => body.destroy());
+    }
   });
   return { manifest, sha256, written };
 }
