@@ -8,6 +8,7 @@
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { gzipSync } from 'node:zlib';
 import { pageOf } from '../../src/apps/registry/query.js';
 import { latestOn, versionLists } from '../../src/apps/registry/versions.js';
 import { isChannel } from '../../src/apps/registry/versions.js';
@@ -91,6 +92,12 @@ export async function startFixtureRegistry(apps: FixtureApp[]): Promise<FixtureR
     }
     if (!v) return send(res, 404, { message: 'Version not found' });
     if (rest.length === 1) return send(res, 200, v);
+    if (rest[1] === 'partnership_icon') {
+      // sent gzip-encoded, with the encoded length, as a CDN may
+      const body = gzipSync(ICON_SVG);
+      res.writeHead(200, { 'Content-Type': 'image/svg+xml', 'Content-Encoding': 'gzip', 'Content-Length': String(body.length) });
+      return void res.end(body);
+    }
     if (isAsset(rest.slice(1))) return send(res, 200, ICON_SVG, 'image/svg+xml');
     return send(res, 404, { message: 'not found' });
   };

@@ -140,7 +140,8 @@ export class HttpRegistry implements RegistryClient {
     if (!opened?.res.body) return null;
     opened.stop();
     const { res } = opened;
-    const length = res.headers.has('content-length') ? Number(res.headers.get('content-length')) : NaN;
+    // fetch decodes a Content-Encoding itself: the length of the encoded bytes is then not the body's
+    const length = res.headers.has('content-length') && !res.headers.has('content-encoding') ? Number(res.headers.get('content-length')) : NaN;
     return { body: Readable.fromWeb(res.body as never), contentType: res.headers.get('content-type') ?? 'application/octet-stream', ...(Number.isSafeInteger(length) && length >= 0 ? { size: length } : {}) };
   }
 

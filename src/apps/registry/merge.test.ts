@@ -164,15 +164,19 @@ describe('a registry that cannot be reached', () => {
     const closed = `http://127.0.0.1:${await freePort()}/`;
     const offline = new MergedRegistries(clientsOf(`${localUrl},${closed}`), logger);
     expect((await offline.list({})).data.map((a) => a.slug)).toEqual(['alan', 'drive', 'notes']);
+    // paging ends: the unreachable registry's dimension of the cursor is closed
+    const { pages } = await walk(offline, { limit: 2 });
+    expect(pages.flat().map((a) => a.slug)).toEqual(['alan', 'drive', 'notes']);
     expect((await offline.resolveVersion('notes', 'stable')).version).toBe('1.0.0');
     expect(await offline.application('photos')).toBeNull();
-    expect(warnings.length).toBeGreaterThanOrEqual(2);
+    // logged once: then it is skipped without being asked for retryAfterMs
+    expect(warnings).toHaveLength(1);
     expect(warnings[0]).toMatchObject({ obj: { registry: closed }, msg: 'app registry skipped for the list' });
   });
 
   it('is skipped after its timeout when it does not answer, and when it answers 500', async () => {
     warnings = [];
-    const slow = new MergedRegistries([new LocalRegistry(localUrl), new HttpRegistry(remote.url, { timeoutMs: 300 })], logger);
+    const slow = new MergedRegistries([new LocalRegistry(localUrl), new HttpRegistry(remote.url, { timeoutMs: 300 })], logger, { retryAfterMs: 0 });
     remote.mode = 'hang';
     try {
       expect((await slow.list({ limit: 10 })).data.map((a) => a.slug)).toEqual(['alan', 'drive', 'notes']);
@@ -180,6 +184,28 @@ describe('a registry that cannot be reached', () => {
       remote.mode = 'fail';
       expect((await slow.maintenance())).toEqual([]);
       expect(String((warnings.at(-1)?.obj as { err: string }).err)).toMatch(/answered 500/);
+    } finally {
+      remote.mode = 'ok';
+    }
+  });
+
+  it('is not asked again for retryAfterMs after it failed, then asked again', async () => {
+    warnings = [];
+    let now = 1_000_000;
+    const registries = new MergedRegistries([new LocalRegistry(localUrl), new HttpRegistry(remote.url, { timeoutMs: 300 })], logger, { retryAfterMs: 30_000, now: () => now });
+    remote.mode = 'hang';
+    try {
+      expect(await registries.latestVersion('photos', 'stable')).toBeNull();
+      const asked = remote.requests.length;
+      expect((await registries.list({})).data.map((a) => a.slug)).toEqual(['alan', 'drive', 'notes']);
+      expect(await registries.application('photos')).toBeNull();
+      expect(remote.requests.length).toBe(asked);
+      expect(warnings).toHaveLength(1);
+      expect(warnings[0]?.obj).toMatchObject({ registry: remote.url, retry_in_ms: 30_000 });
+      remote.mode = 'ok';
+      now += 30_001;
+      expect((await registries.latestVersion('photos', 'stable'))?.version).toBe('2.0.0');
+      expect(remote.requests.length).toBe(asked + 1);
     } finally {
       remote.mode = 'ok';
     }

@@ -7,7 +7,8 @@
  * A registry that cannot be reached (no answer within its timeout, a 5xx, a broken answer) is skipped
  * with a warning in the log, so that a self-hosted Hearth offline, whose list ends with cozy's registry,
  * still offers the apps of its local folder; cozy-stack fails the request instead. Only when every
- * registry failed does the request fail (502).
+ * registry failed does the request fail (502). A registry that failed is then skipped without being asked
+ * for `retryAfterMs` (30 s), so that an offline Hearth does not wait for the timeout on each request.
  */
 import type { Readable } from 'node:stream';
 import { BadGateway, BadRequest, NotFound, UnprocessableEntity } from '../../common/errors.js';
@@ -42,10 +43,40 @@ interface Candidate {
 }
 
 export class MergedRegistries implements Registries {
+  /** Until when each registry that just failed is skipped without being asked (ms since the epoch). */
+  private readonly downUntil = new Map<RegistryClient, number>();
+  private readonly retryAfterMs: number;
+  private readonly now: () => number;
+
+  /**
+   * `retryAfterMs` (default 30 s): after a failure, a registry is skipped without being asked for that long,
+   * so that an offline Hearth does not wait for its timeout on every request (the lazy update runs on each
+   * app index it serves).
+   */
   constructor(
     readonly clients: RegistryClient[],
     private readonly logger: WarnLogger,
-  ) {}
+    options: { retryAfterMs?: number; now?: () => number } = {},
+  ) {
+    this.retryAfterMs = options.retryAfterMs ?? 30_000;
+    this.now = options.now ?? Date.now;
+  }
+
+  /** Asks one registry, or throws BadGateway at once while it is marked down; a failure marks it down and is logged. */
+  private async ask<T>(c: RegistryClient, what: string, fn: () => Promise<T>): Promise<T> {
+    const until = this.downUntil.get(c);
+    if (until !== undefined && this.now() < until) throw new BadGateway(`the app registry ${c.base} failed less than ${this.retryAfterMs} ms ago`);
+    try {
+      const value = await fn();
+      this.downUntil.delete(c);
+      return value;
+    } catch (e) {
+      if (!(e instanceof BadGateway)) throw e;
+      this.downUntil.set(c, this.now() + this.retryAfterMs);
+      this.logger.warn({ registry: c.base, err: e.message, retry_in_ms: this.retryAfterMs }, `app registry skipped for ${what}`);
+      throw e;
+    }
+  }
 
   /**
    * Asks each registry in order until one answers something not null. A failing registry is skipped
@@ -56,12 +87,11 @@ export class MergedRegistries implements Registries {
     let answered = false;
     for (const c of this.clients) {
       try {
-        const found = await ask(c);
+        const found = await this.ask(c, what, () => ask(c));
         answered = true;
         if (found !== null) return found;
       } catch (e) {
         if (!(e instanceof BadGateway)) throw e;
-        this.logger.warn({ registry: c.base, err: e.message }, `app registry skipped for ${what}`);
         failure = e;
       }
     }
@@ -108,10 +138,9 @@ export class MergedRegistries implements Registries {
     for (const [i, c] of this.clients.entries()) {
       let list: RegistryApp[];
       try {
-        list = await c.maintenance();
+        list = await this.ask(c, 'the maintenance list', () => c.maintenance());
       } catch (e) {
         if (!(e instanceof BadGateway)) throw e;
-        this.logger.warn({ registry: c.base, err: e.message }, 'app registry skipped for the maintenance list');
         continue;
       }
       for (const app of list) {
@@ -158,13 +187,14 @@ export class MergedRegistries implements Registries {
     const hidden = new Set<string>();
     const pool: Candidate[] = [];
     const ended: boolean[] = this.clients.map(() => false);
+    const skipped: boolean[] = this.clients.map(() => false);
     let reached = 0;
     for (let i = 0; i < this.clients.length; i++) {
       const last = i === this.clients.length - 1;
       // every registry but the last is read whole (they are the small, preferred ones: cozy-stack does the same), for the slugs they hide
       const from = last ? Math.max(0, cursors[i] as number) : 0;
       try {
-        const got = await this.candidates(i, query, from, last ? limit : Number.MAX_SAFE_INTEGER, hidden);
+        const got = await this.ask(this.clients[i] as RegistryClient, 'the list', () => this.candidates(i, query, from, last ? limit : Number.MAX_SAFE_INTEGER, hidden));
         reached++;
         ended[i] = got.ended;
         for (const c of got.list) {
@@ -173,7 +203,8 @@ export class MergedRegistries implements Registries {
         }
       } catch (e) {
         if (!(e instanceof BadGateway)) throw e;
-        this.logger.warn({ registry: this.clients[i]?.base, err: e.message }, 'app registry skipped for the list');
+        // its dimension of the cursor ends here: a client paging on would otherwise get empty pages for ever
+        skipped[i] = true;
       }
     }
     if (reached === 0 && this.clients.length > 0) throw new BadGateway('no app registry can be reached: see the server log');
@@ -182,7 +213,7 @@ export class MergedRegistries implements Registries {
     for (const c of page) next[c.registry] = Math.max(next[c.registry] as number, c.position + 1);
     for (let i = 0; i < next.length; i++) {
       const rest = pool.some((c) => c.registry === i && c.position >= (next[i] as number));
-      if (ended[i] && !rest) next[i] = -1;
+      if ((ended[i] && !rest) || skipped[i]) next[i] = -1;
     }
     const meta: AppsPage['meta'] = { count: page.length };
     if (next.some((c) => c !== -1)) meta.next_cursor = next.join('|');
