@@ -16,6 +16,7 @@ import { callerOf, mayInstall, mayRead } from './access.js';
 import type { Installer, Operation } from './installer.js';
 import { registerIconRoutes, type IconDeps } from './icon.js';
 import { lazyUpdate, type LatestVersion } from './lazy.js';
+import { registerLogsRoutes } from './logs.js';
 import { uninstallKonnector, type OnDeleteDeps } from './on-delete.js';
 import { SSE, streamProgress, wantsProgress } from './progress.js';
 import { registerKonnectorTriggerRoute, type KonnectorTriggerDeps } from './konnector-trigger.js';
@@ -69,6 +70,7 @@ function registerKind(scope: FastifyInstance, deps: AppsRoutesDeps, kind: AppKin
   const { doctype, route } = KIND[kind];
   const asResource = (req: FastifyRequest, instance: Instance, doc: AppDoc) => appResource(kind, doc, instance, req.protocol, deps.subdomains);
   registerIconRoutes(scope, deps, kind);
+  registerLogsRoutes(scope, deps, kind);
 
   scope.get<{ Querystring: { limit?: string; start_key?: string } }>(`${route}/`, { schema: S.list(kind) }, async (req, reply) => {
     const { instance, set } = await callerOf(deps, req, 'GET');
