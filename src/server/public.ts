@@ -34,6 +34,7 @@ import { registerRealtimeRoutes } from '../realtime/routes.js';
 import type { RealtimeHub } from '../realtime/hub.js';
 import type { Installer } from '../apps/install/installer.js';
 import type { AppFileSource } from '../apps/types.js';
+import type { AppCodeStore } from '../apps/code/store.js';
 import { registerAppsRoutes } from '../apps/install/routes.js';
 
 declare module 'fastify' {
@@ -70,8 +71,9 @@ export interface PublicDeps extends DataDeps {
   realtime: RealtimeHub;
   /** The installer of web apps and konnectors, behind /apps and /konnectors. */
   installer: Installer;
-  /** The files of installed apps (their icons). */
+  /** The files of installed apps (their icons), and their code store (downloads). */
   appFiles: AppFileSource;
+  appCode: AppCodeStore;
 }
 
 /**
@@ -143,6 +145,6 @@ export async function buildPublicApp(deps: PublicDeps): Promise<FastifyInstance>
   });
   registerNotificationRoutes(app, { center: deps.notifications, config: deps.config, storeOf: deps.storeOf, perms: deps.perms, registry: deps.registry, sessions: deps.auth.sessions });
   await registerRealtimeRoutes(app, { hub: deps.realtime, perms: deps.perms, vfs: deps.vfs, logger: deps.logger });
-  registerAppsRoutes(app, { installer: deps.installer, files: deps.appFiles, engine: deps.jobs.engine, logger: deps.logger, storeOf: deps.storeOf, perms: deps.perms, registry: deps.registry, sessions: deps.auth.sessions, scheduler: deps.jobs.scheduler, subdomains: deps.config.apps.subdomains, allowInstallViaPermission: deps.config.apps.allowInstallViaPermission, ...(deps.appRegistries ? { latestVersion: (slug, channel) => deps.appRegistries!.latestVersion(slug, channel) } : {}) });
+  registerAppsRoutes(app, { installer: deps.installer, files: deps.appFiles, code: deps.appCode, engine: deps.jobs.engine, logger: deps.logger, storeOf: deps.storeOf, perms: deps.perms, registry: deps.registry, sessions: deps.auth.sessions, scheduler: deps.jobs.scheduler, subdomains: deps.config.apps.subdomains, allowInstallViaPermission: deps.config.apps.allowInstallViaPermission, ...(deps.appRegistries ? { latestVersion: (slug, channel) => deps.appRegistries!.latestVersion(slug, channel), registryVersion: (slug, v) => deps.appRegistries!.resolveVersion(slug, v) } : {}) });
   return app;
 }

@@ -4,6 +4,10 @@
  * may install.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { get as httpGet, type IncomingMessage } from 'node:http';
+import { pipeline } from 'node:stream/promises';
+import { createGunzip } from 'node:zlib';
+import { extract as tarExtract } from 'tar-stream';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DocEvent } from '../../common/bus.js';
@@ -138,6 +142,25 @@ describe('icons', () => {
     expect((await h.req('GET', '/apps/iconic/icon/1.0.0', { token })).headers['cache-control']).toBe('max-age=31536000, immutable');
     expect((await h.req('GET', '/apps/iconic/icon')).status).toBe(401);
     expect((await h.req('GET', '/apps/notes/icon', { token })).status).toBe(404);
+  });
+});
+
+describe('download', () => {
+  it('builds a gzip tarball of the installed code; another version is a 412', async () => {
+    const res = await new Promise<IncomingMessage>((ok, ko) => httpGet({ host: '127.0.0.1', port: h.port, path: '/apps/notes/download/1.0.0', headers: { host: h.domain, authorization: `Bearer ${token}` } }, ok).on('error', ko));
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-type']).toBe('application/gzip');
+    const names: string[] = [];
+    const extract = tarExtract();
+    extract.on('entry', (header, stream, next) => {
+      names.push(header.name);
+      stream.on('end', () => next());
+      stream.resume();
+    });
+    await pipeline(res, createGunzip(), extract);
+    expect(names.sort()).toEqual(['index.html', 'manifest.webapp']);
+    expect((await h.req('GET', '/apps/notes/download/9.9.9', { token })).status).toBe(412);
+    expect((await h.req('GET', '/apps/absent/download', { token })).status).toBe(404);
   });
 });
 

@@ -54,6 +54,10 @@ describe('registry sources', () => {
     expect(res.status).toBe(202);
     expect(await settled('/konnectors', 'sample')).toMatchObject({ state: 'ready', version: '1.0.0', source: 'registry://sample/stable' });
 
+    const download = await h.req('GET', '/konnectors/sample/download', { token });
+    expect(download.status).toBe(303);
+    expect(download.headers.location).toBe(`${pkgs.url}sample-1.0.0.tar.gz`);
+
     const trigger = await h.req('POST', '/konnectors/sample/trigger?ExecNow=true', { token });
     expect(trigger.status).toBe(201);
     let job: JobDoc | undefined;

@@ -17,6 +17,7 @@ import type { Installer, Operation } from './installer.js';
 import { registerIconRoutes, type IconDeps } from './icon.js';
 import { lazyUpdate, type LatestVersion } from './lazy.js';
 import { registerLogsRoutes } from './logs.js';
+import { registerDownloadRoutes, type DownloadDeps } from './download.js';
 import { uninstallKonnector, type OnDeleteDeps } from './on-delete.js';
 import { SSE, streamProgress, wantsProgress } from './progress.js';
 import { registerKonnectorTriggerRoute, type KonnectorTriggerDeps } from './konnector-trigger.js';
@@ -24,7 +25,7 @@ import { registerAppPermissionRoutes } from './permission-routes.js';
 import * as S from './schemas.js';
 import type { OnState } from './types.js';
 
-export interface AppsRoutesDeps extends OwnerDeps, KonnectorTriggerDeps, IconDeps, OnDeleteDeps {
+export interface AppsRoutesDeps extends OwnerDeps, KonnectorTriggerDeps, IconDeps, OnDeleteDeps, DownloadDeps {
   installer: Installer;
   subdomains: SubdomainMode;
   allowInstallViaPermission: boolean;
@@ -71,6 +72,7 @@ function registerKind(scope: FastifyInstance, deps: AppsRoutesDeps, kind: AppKin
   const asResource = (req: FastifyRequest, instance: Instance, doc: AppDoc) => appResource(kind, doc, instance, req.protocol, deps.subdomains);
   registerIconRoutes(scope, deps, kind);
   registerLogsRoutes(scope, deps, kind);
+  registerDownloadRoutes(scope, deps, kind);
 
   scope.get<{ Querystring: { limit?: string; start_key?: string } }>(`${route}/`, { schema: S.list(kind) }, async (req, reply) => {
     const { instance, set } = await callerOf(deps, req, 'GET');
