@@ -35,7 +35,7 @@ async function operate(client: AdminClient, method: 'POST' | 'PUT', path: string
 
 function addKind(parent: Command, env: Env, name: 'apps' | 'konnectors', what: string): void {
   const cmd = parent.commands.find((c) => c.name() === name) ?? parent.command(name);
-  cmd.description(`${cmd.description() ? `${cmd.description()}; ` : ''}install, update, uninstall and list ${what}s`);
+  if (!/\binstall/.test(cmd.description())) cmd.description(`${cmd.description() ? `${cmd.description()}; ` : ''}install, update, uninstall and list ${what}s`);
   const slugArg = new Argument('<slug>', `the ${what}'s slug`);
   const base = (domain: string) => `/instances/${enc(domain)}/${name}`;
   withDomain(cmd.command('install').description(`install a ${what}, printing its progress`))
