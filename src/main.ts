@@ -5,6 +5,7 @@ import { addInstancesCommand } from './cli/instances.js';
 import { CliError, err } from './cli/io.js';
 import { addMailsCommand } from './cli/mails.js';
 import { addJobsCommands } from './cli/jobs.js';
+import { addAppsCommands } from './cli/apps.js';
 import { addConfigCommand, addStatusCommand, addVersionCommand } from './cli/misc.js';
 import { addServeCommand } from './cli/serve.js';
 import { cliVersion } from './cli/version.js';
@@ -27,6 +28,7 @@ export async function main(argv: string[], env: Record<string, string | undefine
   addConfigCommand(program, env);
   addMailsCommand(program, env);
   addJobsCommands(program, env);
+  addAppsCommands(program, env);
 
   try {
     await program.parseAsync(argv, { from: 'user' });

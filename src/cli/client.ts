@@ -77,13 +77,13 @@ export class AdminClient {
     return { status: res.status, data: data as T };
   }
 
-  /** Reads an NDJSON answer line by line as it comes (a job's events), until the server ends it. */
-  async stream(path: string, onLine: (line: string) => void): Promise<void> {
+  /** Reads an NDJSON answer line by line as it comes (a job's events, an install's progress), until the server ends it. */
+  async stream(path: string, onLine: (line: string) => void, method = 'GET'): Promise<void> {
     const headers: Record<string, string> = { accept: 'application/x-ndjson' };
     if (this.passphrase !== null) headers.authorization = 'Basic ' + Buffer.from(`admin:${this.passphrase}`).toString('base64');
     let res: Response;
     try {
-      res = await fetch(this.baseUrl + path, { headers });
+      res = await fetch(this.baseUrl + path, { method, headers });
     } catch (e) {
       throw new Unreachable(this.baseUrl, e);
     }

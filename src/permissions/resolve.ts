@@ -175,6 +175,28 @@ export class PermissionResolver {
     }
   }
 
+  /** The permission document of an installed app or konnector (`io.cozy.apps/<slug>`, `io.cozy.konnectors/<slug>`), or null. */
+  appPermissions(instance: Instance, kind: 'app' | 'konnector', slug: string): Promise<Doc | null> {
+    return this.load(instance, `${kind === 'app' ? 'io.cozy.apps' : 'io.cozy.konnectors'}/${slug}`);
+  }
+
+  /**
+   * Writes the rules map of an installed app or konnector (its manifest's `permissions`, checked here), or removes
+   * its document when `permissions` is null (uninstall).
+   */
+  async setAppPermissions(instance: Instance, kind: 'app' | 'konnector', slug: string, permissions: Record<string, unknown> | null): Promise<void> {
+    const sourceId = `${kind === 'app' ? 'io.cozy.apps' : 'io.cozy.konnectors'}/${slug}`;
+    if (permissions) rulesFromMap(permissions);
+    const existing = await this.load(instance, sourceId);
+    if (!permissions) {
+      if (existing && !existing._deleted) await this.storeOf(instance).put(PERMISSIONS_DOCTYPE, { _id: sourceId, _rev: existing._rev as string, _deleted: true });
+      return;
+    }
+    const doc: Doc = { _id: sourceId, type: kind, source_id: sourceId, permissions: permissions as Doc };
+    if (existing) doc._rev = existing._rev as string;
+    await this.storeOf(instance).put(PERMISSIONS_DOCTYPE, doc);
+  }
+
   /** Records the rights of an app (until apps are installed from manifests). */
   grantApp(instance: Instance, slug: string, scope: string | null): Promise<void> {
     return this.grant(instance, 'app', slug, scope);

@@ -51,6 +51,16 @@ import { registerMailAdminRoutes } from '../mail/admin-routes.js';
 import { createAppServing } from '../apps/serve/index.js';
 import type { AppFileSource } from '../apps/types.js';
 import { sessionCookieOf } from '../auth/session-http.js';
+import { LocalAppCodeStore } from '../apps/code/local-store.js';
+import { StoredAppFiles } from '../apps/code/file-source.js';
+import type { AppCodeStore } from '../apps/code/store.js';
+import { Installer } from '../apps/install/installer.js';
+import { appCodeOf, dropRunRefs, installedCodeOf } from '../apps/install/code.js';
+import { registerAppsAdminRoutes } from '../apps/install/admin-routes.js';
+import { registriesFromConfig } from '../apps/registry/index.js';
+import { inRegistry, registryWebapps } from '../apps/registry/offers.js';
+import type { Channel } from '../apps/registry/types.js';
+import { lazyUpdate } from '../apps/install/lazy.js';
 
 export interface Hearth {
   config: HearthConfig;
@@ -79,6 +89,9 @@ export interface Hearth {
   realtime: RealtimeHub;
   /** An instance's address in the links built outside a request (COZY_URL, notification mails), on the port the public app listens on. */
   publicUrl(instance: Instance): string;
+  /** The code of installed apps (src/apps/code), and the installer of web apps and konnectors (src/apps/install). */
+  appCode: AppCodeStore;
+  installer: Installer;
   publicApp: FastifyInstance;
   adminApp: FastifyInstance;
   close(): Promise<void>;
@@ -106,6 +119,9 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
   const davLocks = new SqliteLockEngine(join(dataDir, 'dav-locks.sqlite'));
   const lockout = new LoginLockOut({ perSource: LOGIN_LOCKOUT, perInstance: LOGIN_LOCKOUT_SOURCES });
   const storeOf = (instance: Instance) => stores.open(instance.domain, instance.id);
+  const appCode = new LocalAppCodeStore({ dir: join(dataDir, 'apps-code'), dbFile: join(dataDir, 'apps-code.sqlite') });
+  const appFiles = new StoredAppFiles(appCode);
+  await dropRunRefs(appCode);
   // blobs live next to docs.sqlite, in instances/<id>/files/: destroying an instance removes both
   // thumbnails in instances/<id>/thumbs/, beside the files' blobs (files/thumbnails/state.ts)
   const blobs = new LocalBlobStore(join(dataDir, 'instances'));
@@ -118,6 +134,8 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
   // of the registry (its domain stays taken); a process that dies before the last finishes at its next start.
   const finishDestroy = async (instance: Instance) => {
     await jobs.dropInstance(instance.id);
+    await appCode.releaseInstance(instance.id);
+    await appCode.gc();
     await stores.destroy(instance.id);
     sessions.deleteAll(instance);
     await davLocks.dropNamespace(instance.id);
@@ -173,7 +191,7 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
   const notifications = new NotificationCenter({ config, storeOf, logger, link: linkOf, jobs: () => jobs, secret: async (instance) => (await registry.secrets(instance)).session });
   const jobs: JobSystem = createJobSystem({
     dataDir, bus, logger, registry: sqliteRegistry, trashRetentionDays: config.files.trashRetentionDays,
-    workers: [...buildWorkers({ config, vfs, bus, mailer, storeOf, perms, tokens, registry: sqliteRegistry, logger, linkSecret: async (instance) => (await registry.secrets(instance)).session, publicUrl: linkOf }), notifications.worker()],
+    workers: [...buildWorkers({ config, vfs, bus, mailer, storeOf, perms, tokens, registry: sqliteRegistry, logger, linkSecret: async (instance) => (await registry.secrets(instance)).session, publicUrl: linkOf, installed: installedCodeOf(storeOf, appCode) }), notifications.worker()],
     eventHooks: [{ doctype: 'io.cozy.files', jobFor: thumbnailJobFor }],
     mirror: {
       storeFor: async (domain, instanceId) => {
@@ -183,6 +201,11 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
     },
   });
   const shutdown = new AbortController();
+  const appRegistries = registriesFromConfig(config, logger);
+  const installer = new Installer({
+    storeOf, locks: new InProcessLocks(), perms, triggers: jobs.scheduler, skipPermissionsCheck: config.apps.permissionsSkipVerification,
+    code: appCodeOf(appCode, { dev: config.dev, limits: { maxEntries: config.apps.maxEntries, maxUnpackedBytes: config.apps.maxUnpackedBytes }, resolveRegistry: (slug, v) => appRegistries.resolveVersion(slug, v), openRegistryTarball: (v) => appRegistries.openTarball(v as Parameters<typeof appRegistries.openTarball>[0]) }),
+  });
   const oauth = { clients: new OAuthClients(storeOf, async (instance) => (await registry.secrets(instance)).session), tokens, limiter: new MemoryRateLimiter() };
   checks.push(...opsStatusChecks({
     jobs: jobs.engine.broker, sessions,
@@ -194,8 +217,15 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
   const metrics = new HearthMetrics({ dataDir, instanceCount: () => registry.count() });
   const unobserveJobs = metrics.observeJobs(bus);
   metrics.countRealtimeConnections(() => realtime.connectionCount());
-  const apps = createAppServing({ config, registry, sessions, tokens, perms, storeOf, settings: sqliteRegistry, files: opts.appFiles ?? null });
-  const publicApp = await buildPublicApp({ apps, notifications, metrics, realtime, config, registry, logger, checks, bus: mergeBuses(bus, mirrorEvents), perms, storeOf, oauth, auth: { sessions, lockout, limiter: oauth.limiter, mailer, twoFactor: sqliteRegistry, passphraseTokens: sqliteRegistry, subdomains: config.apps.subdomains, defaultApp: apps.defaultApp }, vfs, davLocks, shutdown: shutdown.signal, jobs,
+  // the registry's side of serving and intents: the store's page for a missing app, the lazy update of an index
+  // (as on GET /apps/:slug), the web apps that could serve an intent
+  const latest = (slug: string, channel: Channel) => appRegistries.latestVersion(slug, channel);
+  const apps = createAppServing({
+    config, registry, sessions, tokens, perms, storeOf, settings: sqliteRegistry, files: opts.appFiles ?? appFiles,
+    inRegistry: (_instance, slug) => inRegistry(appRegistries)(slug),
+    lazyUpdate: (instance, app) => lazyUpdate(installer, latest, instance, 'webapp', app),
+  });
+  const publicApp = await buildPublicApp({ apps, installer, appFiles, appCode, appRegistries, registryWebapps: registryWebapps(appRegistries), notifications, metrics, realtime, config, registry, logger, checks, bus: mergeBuses(bus, mirrorEvents), perms, storeOf, oauth, auth: { sessions, lockout, limiter: oauth.limiter, mailer, twoFactor: sqliteRegistry, passphraseTokens: sqliteRegistry, subdomains: config.apps.subdomains, defaultApp: apps.defaultApp }, vfs, davLocks, shutdown: shutdown.signal, jobs,
     // avatars in instances/<id>/avatar/, removed with the instance's folder
     settings: { store: sqliteRegistry, avatars: new AvatarStore(join(dataDir, 'instances')) }, transforms: chainTransforms(accountTransforms(async (instance) => (await registry.secrets(instance)).session), fileDocTransforms) });
   const adminApp = Fastify({ loggerInstance: logger.child({ server: 'admin' }) as FastifyBaseLogger, logController: logControllerFor(config), bodyLimit: 1024 * 1024 });
@@ -219,6 +249,7 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
   });
   registerJobsAdminRoutes(adminApp, { registry, engine: jobs.engine, scheduler: jobs.scheduler, bus });
   registerMailAdminRoutes(adminApp, { dataDir, registry });
+  registerAppsAdminRoutes(adminApp, { registry, installer, storeOf, subdomains: config.apps.subdomains });
   await registerOpsAdminRoutes(adminApp, { metrics, publicDocument: () => publicApp.openApiDocument(), version: versionInfo(config.dev).version, exampleInstance: config.dev ? config.devInstance : 'alice.example.org' });
   for (const instance of await sqliteRegistry.pendingDestroys()) {
     logger.warn({ domain: instance.domain, instance_id: instance.id }, 'finishing the destroy of an instance that a stop cut short');
@@ -227,7 +258,7 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
   await jobs.start();
   let closing: Promise<void> | null = null;
   return {
-    config, logger, bus, registry, tokens, sessions, lockout, perms, mailer, appToken, storeOf, openStores: () => stores.openCount(), vfs, jobs, notifications, metrics, realtime, publicUrl: linkOf, publicApp, adminApp,
+    config, logger, bus, registry, tokens, sessions, lockout, perms, mailer, appToken, storeOf, openStores: () => stores.openCount(), vfs, jobs, notifications, metrics, realtime, publicUrl: linkOf, appCode, installer, publicApp, adminApp,
     close() {
       closing ??= (async () => {
         shutdown.abort();
@@ -240,7 +271,7 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
         await sqliteRegistry.close();
         sessions.close();
         davLocks.close();
-        await Promise.all([blobs.close(), thumbs.close()]);
+        await Promise.all([blobs.close(), thumbs.close(), appCode.close()]);
       })();
       return closing;
     },

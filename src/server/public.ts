@@ -42,6 +42,10 @@ import type { AppServing } from '../apps/serve/index.js';
 import { registerAppHosts } from '../apps/serve/dispatch.js';
 import { CLOSED_CSP } from '../apps/serve/csp.js';
 import { registerAssetRoutes } from '../apps/assets/routes.js';
+import type { Installer } from '../apps/install/installer.js';
+import type { AppFileSource } from '../apps/types.js';
+import type { AppCodeStore } from '../apps/code/store.js';
+import { registerAppsRoutes } from '../apps/install/routes.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -79,6 +83,11 @@ export interface PublicDeps extends DataDeps {
   registryWebapps?: RegistryWebapps;
   /** Web apps on their own hosts, and the stack assets (src/apps/serve). */
   apps: AppServing;
+  /** The installer of web apps and konnectors, behind /apps and /konnectors. */
+  installer: Installer;
+  /** The files of installed apps (their icons), and their code store (downloads). */
+  appFiles: AppFileSource;
+  appCode: AppCodeStore;
 }
 
 /**
@@ -159,5 +168,6 @@ export async function buildPublicApp(deps: PublicDeps): Promise<FastifyInstance>
   registerIntentsRoutes(app, { config: deps.config, perms: deps.perms, storeOf: deps.storeOf, registryWebapps: deps.registryWebapps ?? noRegistry });
   registerAssetRoutes(app, { assets: deps.apps.assets, settings: deps.settings.store });
   await registerRealtimeRoutes(app, { hub: deps.realtime, perms: deps.perms, vfs: deps.vfs, logger: deps.logger });
+  registerAppsRoutes(app, { installer: deps.installer, files: deps.appFiles, code: deps.appCode, engine: deps.jobs.engine, logger: deps.logger, storeOf: deps.storeOf, perms: deps.perms, registry: deps.registry, sessions: deps.auth.sessions, scheduler: deps.jobs.scheduler, subdomains: deps.config.apps.subdomains, allowInstallViaPermission: deps.config.apps.allowInstallViaPermission, ...(deps.appRegistries ? { latestVersion: (slug, channel) => deps.appRegistries!.latestVersion(slug, channel), registryVersion: (slug, v) => deps.appRegistries!.resolveVersion(slug, v) } : {}) });
   return app;
 }

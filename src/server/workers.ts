@@ -11,7 +11,7 @@ import type { PermissionResolver } from '../permissions/resolve.js';
 import type { PermissionSet } from '../permissions/rules.js';
 import type { WorkerDef } from '../jobs/types.js';
 import { createThumbnailCheckWorker, createThumbnailWorker } from '../files/thumbnails/workers.js';
-import { createKonnectorWorker, createServiceWorker } from '../jobs/sandbox/workers.js';
+import { createKonnectorWorker, createServiceWorker, type SandboxWorkerDeps } from '../jobs/sandbox/workers.js';
 import { cleanClientsWorker, cleanOldTrashedWorker, logWorker, sendmailWorker, trashFilesWorker, unzipWorker, zipWorker } from '../jobs/workers/index.js';
 
 export interface WorkerDeps {
@@ -29,6 +29,8 @@ export interface WorkerDeps {
   linkSecret(instance: Instance): Promise<Uint8Array>;
   /** The instance's address for code the stack runs (COZY_URL): `publicUrl` with the port the server listens on. */
   publicUrl(instance: Instance): string;
+  /** The installed code of konnectors and web apps (apps/install/code.ts), run before the jobs.*Dir fallback. */
+  installed?: SandboxWorkerDeps['installed'];
 }
 
 export function buildWorkers(deps: WorkerDeps): WorkerDef[] {
@@ -45,8 +47,8 @@ export function buildWorkers(deps: WorkerDeps): WorkerDef[] {
     cleanClientsWorker({ storeOf }),
     createThumbnailWorker({ vfs, linkSecret: deps.linkSecret, ...(deps.bus ? { bus: deps.bus } : {}) }),
     createThumbnailCheckWorker({ vfs, linkSecret: deps.linkSecret, ...(deps.bus ? { bus: deps.bus } : {}) }),
-    createKonnectorWorker({ config, perms: deps.perms, tokens: deps.tokens, publicUrl: deps.publicUrl }),
-    createServiceWorker({ config, perms: deps.perms, tokens: deps.tokens, publicUrl: deps.publicUrl }),
+    createKonnectorWorker({ config, perms: deps.perms, tokens: deps.tokens, publicUrl: deps.publicUrl, ...(deps.installed ? { installed: deps.installed } : {}) }),
+    createServiceWorker({ config, perms: deps.perms, tokens: deps.tokens, publicUrl: deps.publicUrl, ...(deps.installed ? { installed: deps.installed } : {}) }),
   ];
 }
 

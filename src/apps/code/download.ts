@@ -69,23 +69,28 @@ export async function download(url: string, file: string, opts: DownloadOptions)
       await res.body.cancel();
       throw new BadPackage(`the package at ${shownUrl(current)} is larger than ${opts.maxBytes} bytes`);
     }
-    const hash = createHash('sha256');
-    let size = 0;
-    const tap = new Transform({
-      transform(chunk: Buffer, _enc, cb) {
-        size += chunk.length;
-        if (size > opts.maxBytes) return cb(new BadPackage(`the package at ${shownUrl(current)} is larger than ${opts.maxBytes} bytes`));
-        hash.update(chunk);
-        cb(null, chunk);
-      },
-    });
-    try {
-      await pipeline(Readable.fromWeb(res.body as ReadableStream<Uint8Array>), tap, createWriteStream(file));
-    } catch (err) {
-      if (err instanceof HearthError) throw err;
-      if (isDiskFull(err)) throw err;
-      throw new BadPackage(`the download of ${shownUrl(current)} failed (${(err as Error).message})`);
-    }
-    return hash.digest('hex');
+    return saveHashed(Readable.fromWeb(res.body as ReadableStream<Uint8Array>), file, opts.maxBytes, shownUrl(current));
   }
+}
+
+/** Writes `body` into `file` while hashing it (sha256, hex), refusing more than `maxBytes`; `what` names it in errors. */
+export async function saveHashed(body: Readable, file: string, maxBytes: number, what: string): Promise<string> {
+  const hash = createHash('sha256');
+  let size = 0;
+  const tap = new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      size += chunk.length;
+      if (size > maxBytes) return cb(new BadPackage(`the package at ${what} is larger than ${maxBytes} bytes`));
+      hash.update(chunk);
+      cb(null, chunk);
+    },
+  });
+  try {
+    await pipeline(body, tap, createWriteStream(file));
+  } catch (err) {
+    if (err instanceof HearthError) throw err;
+    if (isDiskFull(err)) throw err;
+    throw new BadPackage(`the download of ${what} failed (${(err as Error).message})`);
+  }
+  return hash.digest('hex');
 }

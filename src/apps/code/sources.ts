@@ -9,9 +9,10 @@
 import { randomUUID } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { Readable } from 'node:stream';
 import { text } from 'node:stream/consumers';
 import { KIND, SLUG_RE, type AppKind, type Manifest } from '../types.js';
-import { download } from './download.js';
+import { download, saveHashed, shownUrl } from './download.js';
 import { BadPackage, InvalidSource } from './errors.js';
 import { parseManifest } from './manifest.js';
 import { fetchDir } from './source-dir.js';
@@ -38,6 +39,8 @@ export interface FetchOptions {
   /** The slug asked for (the manifest's must be the same). */
   expectedSlug?: string;
   resolveRegistry?: ResolveRegistry;
+  /** Reads a registry tarball whose URL is not http(s) (a local folder registry's `file://`), through its registry. */
+  openRegistryTarball?: (version: RegistryVersion) => Promise<Readable>;
   /** `file://` sources are allowed only in dev. */
   dev: boolean;
   limits: TarLimits;
@@ -66,6 +69,8 @@ async function storedManifest(store: AppCodeStore, sha256: string, kind: AppKind
 
 interface Tarball {
   url: string;
+  /** Reads it (instead of downloading the URL). */
+  open?: () => Promise<Readable>;
   /** The sha256 it must have (registry, `#fragment`), if known. */
   sha256?: string;
   prefix?: string;
@@ -76,7 +81,9 @@ async function fetchTarball(store: AppCodeStore, tarball: Tarball, kind: AppKind
   const file = join(store.scratchDir, `download-${randomUUID()}.tar`);
   const maxBytes = opts.limits.maxUnpackedBytes + (opts.limits.maxEntries + 2) * 3 * 512 + 1024 * 1024;
   const fetchChecked = async (): Promise<string> => {
-    const sha256 = await download(tarball.url, file, { maxBytes, timeoutMs: opts.timeoutMs });
+    const sha256 = tarball.open
+      ? await saveHashed(await tarball.open(), file, maxBytes, shownUrl(tarball.url))
+      : await download(tarball.url, file, { maxBytes, timeoutMs: opts.timeoutMs });
     if (tarball.sha256 !== undefined && sha256 !== tarball.sha256) {
       throw new BadPackage(`the package's sha256 is ${sha256}, not the expected ${tarball.sha256}: refused`);
     }
@@ -138,7 +145,8 @@ export async function fetchPackage(store: AppCodeStore, source: string, kind: Ap
       if (v.type !== undefined && v.type !== kind) throw new BadPackage(`${slug} is a ${v.type} in the registry, not a ${kind}`);
       const sha256 = String(v.sha256 ?? '').toLowerCase();
       if (!SHA256_RE.test(sha256)) throw new BadPackage(`the registry gave no valid sha256 for ${slug} ${v.version}`);
-      const got = await fetchTarball(store, { url: v.url, sha256, prefix: v.tar_prefix }, kind, { ...opts, expectedSlug: slug });
+      const open = opts.openRegistryTarball && !/^https?:/.test(v.url) ? { open: () => opts.openRegistryTarball!(v) } : {};
+      const got = await fetchTarball(store, { url: v.url, sha256, prefix: v.tar_prefix, ...open }, kind, { ...opts, expectedSlug: slug });
       return { ...got, version: v.version, source: `registry://${slug}/${channel}${wanted !== null ? `/${wanted}` : ''}` };
     }
     case 'http:':

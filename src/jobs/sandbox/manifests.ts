@@ -104,6 +104,11 @@ export function permissionsOf(raw: unknown, where: string): { permissions: Recor
 export function loadKonnector(config: HearthConfig, rawSlug: unknown): KonnectorManifest {
   const slug = validSlug(rawSlug, 'konnector slug');
   const { dir, json } = readManifest(config.jobs.konnectorsDir, 'jobs.konnectorsDir', slug, 'manifest.konnector');
+  return konnectorFrom(slug, dir, json);
+}
+
+/** A konnector's run description from its manifest and the folder of its code (jobs.konnectorsDir, or installed code). */
+export function konnectorFrom(slug: string, dir: string, json: Record<string, unknown>, opts: { accountDeleted?: boolean } = {}): KonnectorManifest {
   const where = `${slug}/manifest.konnector`;
   if (json.slug !== undefined && json.slug !== slug) throw new PermanentJobError(`${where} names the slug ${JSON.stringify(json.slug)}, not ${slug}`);
   if (json.type !== undefined && json.type !== 'konnector') throw new PermanentJobError(`${where}: type must be "konnector"`);
@@ -113,7 +118,10 @@ export function loadKonnector(config: HearthConfig, rawSlug: unknown): Konnector
     name: typeof json.name === 'string' ? json.name : slug,
     language: 'node',
     codeDir: dir,
-    entry: entryIn(dir, json.main ?? 'index.js', `${where}: main`),
+    // an account being deleted runs the manifest's `on_delete_account` script (cozy-stack's konnector worker)
+    entry: opts.accountDeleted && typeof json.on_delete_account === 'string'
+      ? entryIn(dir, json.on_delete_account, `${where}: on_delete_account`)
+      : entryIn(dir, json.main ?? 'index.js', `${where}: main`),
     parameters: json.parameters ?? {},
     fields: json.fields ?? {},
     ...permissionsOf(json.permissions, where),
@@ -122,8 +130,13 @@ export function loadKonnector(config: HearthConfig, rawSlug: unknown): Konnector
 
 export function loadService(config: HearthConfig, rawSlug: unknown, rawName: unknown): ServiceManifest {
   const slug = validSlug(rawSlug, 'app slug');
-  if (typeof rawName !== 'string' || !rawName) throw new PermanentJobError('a service job needs the service "name"');
   const { dir, json } = readManifest(config.jobs.appsDir, 'jobs.appsDir', slug, 'manifest.webapp');
+  return serviceFrom(slug, rawName, dir, json);
+}
+
+/** A service's run description from its app's manifest and the folder of its code (jobs.appsDir, or installed code). */
+export function serviceFrom(slug: string, rawName: unknown, dir: string, json: Record<string, unknown>): ServiceManifest {
+  if (typeof rawName !== 'string' || !rawName) throw new PermanentJobError('a service job needs the service "name"');
   const where = `${slug}/manifest.webapp`;
   const services = (json.services ?? {}) as Record<string, Record<string, unknown>>;
   const svc = Object.hasOwn(services, rawName) ? services[rawName] : undefined;

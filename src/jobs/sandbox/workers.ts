@@ -11,7 +11,7 @@ import { TOKEN_TTL, type TokenService } from '../../auth/tokens.js';
 import type { Instance } from '../../instances/types.js';
 import type { PermissionResolver } from '../../permissions/resolve.js';
 import { PermanentJobError, type JobContext, type WorkerDef } from '../types.js';
-import { loadKonnector, loadService } from './manifests.js';
+import { konnectorFrom, loadKonnector, loadService, serviceFrom, validSlug } from './manifests.js';
 import { crashSummary, runSandboxed, type SandboxLine } from './run.js';
 
 export interface SandboxWorkerDeps {
@@ -20,6 +20,12 @@ export interface SandboxWorkerDeps {
   tokens: TokenService;
   /** The instance's public origin, given to the code as COZY_URL (e.g. `https://alice.example.org`). */
   publicUrl(instance: Instance): string;
+  /**
+   * The installed code of a konnector or web app (src/apps/install): its stored manifest and the folder of its raw
+   * files, or null when it is not installed (then jobs.konnectorsDir / jobs.appsDir, the dev fallback, are read).
+   * Installed code runs with the permission document the installer wrote; the fallback grants its manifest's rules.
+   */
+  installed?(instance: Instance, kind: 'konnector' | 'webapp', slug: string): Promise<{ dir: string; manifest: Record<string, unknown>; done(): Promise<void> } | null>;
 }
 
 /** cozy-stack's defaults (worker/exec/common.go): 300 s, two runs at most, twice the CPUs at once. */
@@ -113,20 +119,26 @@ export function createKonnectorWorker(deps: SandboxWorkerDeps): WorkerDef {
     timeoutSeconds: SANDBOX_TIMEOUT_SECONDS,
     async run(ctx) {
       const msg = objectMessage(ctx.job.message, 'konnector');
-      const manifest = loadKonnector(deps.config, msg.konnector);
-      await deps.perms.grant(ctx.instance, 'konnector', manifest.slug, manifest.scope);
-      const timeoutSeconds = timeoutOf(ctx);
-      const token = await deps.tokens.issue(ctx.instance, { aud: 'konn', sub: manifest.slug }, ttlFor('konn', timeoutSeconds));
-      await execute(deps, ctx, {
-        what: `konnector ${manifest.slug}`,
-        codeDir: manifest.codeDir,
-        entry: manifest.entry,
-        token,
-        fields: msg,
-        extraEnv: { COZY_PARAMETERS: JSON.stringify(manifest.parameters ?? {}) },
-        timeoutSeconds,
-        userErrors: true,
-      });
+      const slug = validSlug(msg.konnector, 'konnector slug');
+      const code = await deps.installed?.(ctx.instance, 'konnector', slug);
+      try {
+        const manifest = code ? konnectorFrom(slug, code.dir, code.manifest, { accountDeleted: msg.account_deleted === true }) : loadKonnector(deps.config, slug);
+        if (!code) await deps.perms.grant(ctx.instance, 'konnector', manifest.slug, manifest.scope);
+        const timeoutSeconds = timeoutOf(ctx);
+        const token = await deps.tokens.issue(ctx.instance, { aud: 'konn', sub: manifest.slug }, ttlFor('konn', timeoutSeconds));
+        await execute(deps, ctx, {
+          what: `konnector ${manifest.slug}`,
+          codeDir: manifest.codeDir,
+          entry: manifest.entry,
+          token,
+          fields: msg,
+          extraEnv: { COZY_PARAMETERS: JSON.stringify(manifest.parameters ?? {}) },
+          timeoutSeconds,
+          userErrors: true,
+        });
+      } finally {
+        await code?.done();
+      }
     },
   };
 }
@@ -140,20 +152,26 @@ export function createServiceWorker(deps: SandboxWorkerDeps): WorkerDef {
     timeoutSeconds: SANDBOX_TIMEOUT_SECONDS,
     async run(ctx) {
       const msg = objectMessage(ctx.job.message, 'service');
-      const manifest = loadService(deps.config, msg.slug, msg.name);
-      await deps.perms.grant(ctx.instance, 'app', manifest.slug, manifest.scope);
-      const timeoutSeconds = timeoutOf(ctx);
-      const token = await deps.tokens.issue(ctx.instance, { aud: 'svc', sub: manifest.slug }, ttlFor('svc', timeoutSeconds));
-      await execute(deps, ctx, {
-        what: `service ${manifest.slug}/${manifest.service}`,
-        codeDir: manifest.codeDir,
-        entry: manifest.entry,
-        token,
-        fields: msg.fields ?? {},
-        extraEnv: ctx.job.event ? { COZY_COUCH_DOC: JSON.stringify(ctx.job.event.doc) } : {},
-        timeoutSeconds,
-        userErrors: false,
-      });
+      const slug = validSlug(msg.slug, 'app slug');
+      const code = await deps.installed?.(ctx.instance, 'webapp', slug);
+      try {
+        const manifest = code ? serviceFrom(slug, msg.name, code.dir, code.manifest) : loadService(deps.config, slug, msg.name);
+        if (!code) await deps.perms.grant(ctx.instance, 'app', manifest.slug, manifest.scope);
+        const timeoutSeconds = timeoutOf(ctx);
+        const token = await deps.tokens.issue(ctx.instance, { aud: 'svc', sub: manifest.slug }, ttlFor('svc', timeoutSeconds));
+        await execute(deps, ctx, {
+          what: `service ${manifest.slug}/${manifest.service}`,
+          codeDir: manifest.codeDir,
+          entry: manifest.entry,
+          token,
+          fields: msg.fields ?? {},
+          extraEnv: ctx.job.event ? { COZY_COUCH_DOC: JSON.stringify(ctx.job.event.doc) } : {},
+          timeoutSeconds,
+          userErrors: false,
+        });
+      } finally {
+        await code?.done();
+      }
     },
   };
 }

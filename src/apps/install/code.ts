@@ -1,0 +1,76 @@
+/**
+ * The installer's code seam (types.ts AppCode) over the code store and package sources of src/apps/code, and
+ * the lookup the konnector and service workers use to run installed code.
+ */
+import { randomUUID } from 'node:crypto';
+import type { DocStore } from '../../data/store.js';
+import type { Instance } from '../../instances/types.js';
+import type { Readable } from 'node:stream';
+import { fetchPackage, type RegistryVersion, type ResolveRegistry } from '../code/sources.js';
+import type { AppCodeStore } from '../code/store.js';
+import type { TarLimits } from '../code/tarball.js';
+import { findApp } from '../repo.js';
+import type { AppCode } from './types.js';
+
+export interface CodeOptions {
+  dev: boolean;
+  limits: TarLimits;
+  /** `registry://` sources (the registries of apps.registries); without it they are refused (422). */
+  resolveRegistry?: ResolveRegistry;
+  /** A local folder registry's tarballs (`file://` URLs), read through the registry that gave them. */
+  openRegistryTarball?: (version: RegistryVersion) => Promise<Readable>;
+}
+
+export function appCodeOf(store: AppCodeStore, opts: CodeOptions): AppCode {
+  return {
+    fetch: (instance, kind, slug, source) => fetchPackage(store, source, kind, {
+      instanceId: instance.id, expectedSlug: slug, dev: opts.dev, limits: opts.limits,
+      ...(opts.resolveRegistry ? { resolveRegistry: opts.resolveRegistry } : {}),
+      ...(opts.openRegistryTarball ? { openRegistryTarball: opts.openRegistryTarball } : {}),
+    }),
+    async release(instance, kind, slug, sha256) {
+      await store.release({ instanceId: instance.id, kind, slug, sha256 });
+      await store.gc();
+    },
+    materialize: (sha256) => store.materialize(sha256),
+  };
+}
+
+/** The prefix of the references a run holds on the code it runs (so that an uninstall during the run does not remove it). */
+const RUN = 'run:';
+
+/**
+ * For the sandbox workers: the stored manifest and the folder of an installed konnector's or web app's code, or
+ * null. The code is held by a reference of the run until `done()`, so that an uninstall or an update meanwhile
+ * does not remove the files the run is reading (the next gc does, once the run ends).
+ */
+export function installedCodeOf(storeOf: (instance: Instance) => DocStore, store: AppCodeStore) {
+  return async (instance: Instance, kind: 'konnector' | 'webapp', slug: string): Promise<{ dir: string; manifest: Record<string, unknown>; done(): Promise<void> } | null> => {
+    const doc = await findApp(storeOf(instance), kind, slug);
+    if (!doc?.checksum || (doc.state !== 'ready' && doc.state !== 'installed' && doc.state !== 'upgrading')) return null;
+    const ref = { instanceId: `${RUN}${randomUUID()}`, kind, slug, sha256: doc.checksum };
+    try {
+      await store.acquire(ref, async () => {
+        throw new Error('removed meanwhile');
+      });
+    } catch {
+      return null; // uninstalled (or updated) between the read and the reference: as if not installed
+    }
+    const done = async () => {
+      await store.release(ref);
+      await store.gc();
+    };
+    try {
+      return { dir: await store.materialize(doc.checksum), manifest: doc, done };
+    } catch (e) {
+      await done();
+      throw e;
+    }
+  };
+}
+
+/** At start: drops the references of runs a stop cut short (then gc removes code nothing else uses). */
+export async function dropRunRefs(store: AppCodeStore): Promise<void> {
+  for (const ref of await store.refs({})) if (ref.instanceId.startsWith(RUN)) await store.release(ref);
+  await store.gc();
+}

@@ -1,0 +1,262 @@
+/**
+ * Install, update and uninstall of web apps and konnectors (cozy-apps.md §4.4–4.5). The app's doc
+ * (`io.cozy.apps/<slug>` / `io.cozy.konnectors/<slug>`) carries its state; every write of it is a realtime
+ * event (the DocStore publishes them). One lock per instance/kind/slug (the `Locks` interface) guards the
+ * state transitions: a second install of a slug being installed is a 409. A failed install leaves no doc,
+ * no permission document, no trigger and no code reference.
+ */
+import { BadRequest, Conflict, NotFound, UnprocessableEntity } from '../../common/errors.js';
+import type { Locks } from '../../common/locks.js';
+import type { Doc, DocStore } from '../../data/store.js';
+import type { Instance } from '../../instances/types.js';
+import type { PermissionResolver } from '../../permissions/resolve.js';
+import { findApp } from '../repo.js';
+import { KIND, SLUG_RE, type AppDoc, type AppKind, type AppState, type Manifest } from '../types.js';
+import { manifestRules, needsAck, rulesAfterUpdate } from './permissions.js';
+import { planTriggers, removeTriggers, servicesOf, type ServiceTriggers } from './services.js';
+import type { AppCode, FetchedPackage, InstallOptions, OnState, Outcome, UpdateOptions } from './types.js';
+
+export interface InstallerDeps {
+  storeOf(instance: Instance): DocStore;
+  locks: Locks;
+  perms: Pick<PermissionResolver, 'appPermissions' | 'setAppPermissions'>;
+  code: AppCode;
+  triggers: ServiceTriggers;
+  /** Updates whose permissions changed apply without the owner's acknowledgement (apps.permissionsSkipVerification). */
+  skipPermissionsCheck: boolean;
+  now?: () => Date;
+}
+
+/** One operation started: `fetched` once the package is stored (its errors are the request's), `done` at the end. */
+export interface Operation {
+  fetched: Promise<AppDoc>;
+  done: Promise<Outcome>;
+}
+
+/** An operation older than this in `installing`/`upgrading` is taken as stuck (a crash): it may be run again. */
+export const STUCK_MS = 15 * 60_000;
+const SCHEMES = /^(registry|https?|file):\/\//;
+const DEFAULT_ROUTES = { '/': { folder: '/', index: 'index.html', public: false } };
+
+/** Fields the installer owns: a manifest cannot set them. */
+const OWN = ['_id', '_rev', '_deleted', 'source', 'state', 'checksum', 'available_version', 'error', 'created_at', 'updated_at', 'trigger_id'];
+
+export function checkSlug(slug: string): void {
+  if (!SLUG_RE.test(slug)) throw new UnprocessableEntity(`invalid slug "${slug.slice(0, 80)}": lower-case letters, digits and dashes (parameter slug)`);
+}
+
+export function checkSource(source: string): void {
+  if (!SCHEMES.test(source)) throw new UnprocessableEntity(`unsupported source "${source.slice(0, 120)}" (parameter Source): use registry://, https://, http:// or file://`);
+}
+
+export class Installer {
+  private readonly now: () => Date;
+
+  constructor(private readonly deps: InstallerDeps) {
+    this.now = deps.now ?? (() => new Date());
+  }
+
+  private lockKey(instance: Instance, kind: AppKind, slug: string): string {
+    return `apps/${instance.id}/${kind}/${slug}`;
+  }
+
+  private async write(instance: Instance, kind: AppKind, doc: AppDoc, onState?: OnState): Promise<AppDoc> {
+    doc.updated_at = this.now().toISOString();
+    const res = await this.deps.storeOf(instance).put(KIND[kind].doctype, doc as unknown as Doc);
+    const stored = res.doc as unknown as AppDoc;
+    onState?.(stored);
+    return stored;
+  }
+
+  private stuck(doc: AppDoc): boolean {
+    return this.now().getTime() - Date.parse(doc.updated_at) > STUCK_MS;
+  }
+
+  private busy(doc: AppDoc): boolean {
+    return (doc.state === 'installing' || doc.state === 'upgrading') && !this.stuck(doc);
+  }
+
+  /** The doc of a fetched package: the whole manifest, then what the installer owns. */
+  private docFrom(kind: AppKind, slug: string, pkg: FetchedPackage, base: AppDoc, parameters: unknown): AppDoc {
+    const manifest: Manifest = { ...pkg.manifest };
+    if (manifest.type !== undefined && manifest.type !== kind) throw new BadRequest(`the manifest's type is "${String(manifest.type)}", not "${kind}"`);
+    if (manifest.slug !== undefined && manifest.slug !== slug) throw new BadRequest(`the manifest's slug is "${String(manifest.slug)}", not "${slug}"`);
+    for (const k of OWN) delete manifest[k];
+    const doc: AppDoc = {
+      ...manifest, slug, type: kind,
+      _id: base._id, ...(base._rev ? { _rev: base._rev } : {}),
+      source: pkg.source, state: base.state, version: pkg.version, checksum: pkg.sha256,
+      created_at: base.created_at, updated_at: base.updated_at,
+    };
+    if (kind === 'webapp' && !doc.routes) doc.routes = DEFAULT_ROUTES;
+    if (parameters !== undefined) doc.parameters = parameters;
+    return doc;
+  }
+
+  private start(work: (fetched: (doc: AppDoc) => void) => Promise<AppDoc>): Operation {
+    let onFetched!: (doc: AppDoc) => void;
+    let onFailed!: (e: unknown) => void;
+    const fetched = new Promise<AppDoc>((ok, ko) => {
+      onFetched = ok;
+      onFailed = ko;
+    });
+    fetched.catch(() => undefined); // the route may not wait for it (SSE): the outcome says it too
+    const done = work(onFetched).then(
+      (doc): Outcome => ({ doc, error: null }),
+      (e: unknown): Outcome => {
+        onFailed(e);
+        return { doc: null, error: e instanceof Error ? e : new Error(String(e)) };
+      },
+    );
+    return { fetched, done };
+  }
+
+  /** Starts an install: 422 (bad slug or scheme) and 409 (already installed) are thrown here, before anything is written. */
+  async install(instance: Instance, kind: AppKind, slug: string, opts: InstallOptions, onState?: OnState): Promise<Operation> {
+    checkSlug(slug);
+    checkSource(opts.source);
+    if (opts.parameters !== undefined && opts.source.startsWith('registry://')) throw new BadRequest('Parameters can be given for non-registry sources only');
+    const { doctype } = KIND[kind];
+    const at = this.now().toISOString();
+    const first = await this.deps.locks.withLock(this.lockKey(instance, kind, slug), async () => {
+      if (await findApp(this.deps.storeOf(instance), kind, slug)) throw new Conflict(`${slug} is already installed`);
+      const doc = { _id: `${doctype}/${slug}`, slug, type: kind, source: opts.source, state: 'installing', version: '', checksum: '', created_at: at, updated_at: at } as AppDoc;
+      return this.write(instance, kind, doc, onState);
+    });
+    return this.start(async (fetched) => {
+      let pkg: FetchedPackage | null = null;
+      let stored = first;
+      let triggerIds: string[] = [];
+      try {
+        pkg = await this.deps.code.fetch(instance, kind, slug, opts.source);
+        const doc = this.docFrom(kind, slug, pkg, stored, opts.parameters);
+        const rules = manifestRules(doc);
+        fetched(doc);
+        await this.deps.perms.setAppPermissions(instance, KIND[kind].permKind, slug, rules);
+        if (kind === 'webapp') {
+          const plan = await planTriggers(this.deps.triggers, instance, slug, {}, servicesOf(doc.services));
+          if (Object.keys(plan.services).length) doc.services = plan.services;
+          triggerIds = Object.values(plan.services).flatMap((s) => (s.trigger_id ? [s.trigger_id] : []));
+        }
+        doc.state = opts.deactivated ? 'installed' : 'ready';
+        stored = await this.write(instance, kind, doc, onState);
+        return stored;
+      } catch (e) {
+        await this.undoInstall(instance, kind, slug, pkg, triggerIds);
+        throw e;
+      }
+    });
+  }
+
+  /** What a failed install leaves: nothing. Each step is tried even when another fails. */
+  private async undoInstall(instance: Instance, kind: AppKind, slug: string, pkg: FetchedPackage | null, triggerIds: string[]): Promise<void> {
+    await removeTriggers(this.deps.triggers, instance, triggerIds);
+    await this.deps.perms.setAppPermissions(instance, KIND[kind].permKind, slug, null).catch(() => undefined);
+    await this.deleteDoc(instance, kind, slug).catch(() => undefined);
+    if (pkg) await this.deps.code.release(instance, kind, slug, pkg.sha256).catch(() => undefined);
+  }
+
+  private async deleteDoc(instance: Instance, kind: AppKind, slug: string): Promise<void> {
+    const doc = await findApp(this.deps.storeOf(instance), kind, slug);
+    if (doc) await this.deps.storeOf(instance).put(KIND[kind].doctype, { _id: doc._id, _rev: doc._rev!, _deleted: true });
+  }
+
+  /** Starts an update: 404 when not installed, 409 while another operation runs, 422 on a bad source. */
+  async update(instance: Instance, kind: AppKind, slug: string, opts: UpdateOptions, onState?: OnState): Promise<Operation> {
+    checkSlug(slug);
+    if (opts.source !== undefined) checkSource(opts.source);
+    const { prev, upgrading } = await this.deps.locks.withLock(this.lockKey(instance, kind, slug), async () => {
+      const doc = await findApp(this.deps.storeOf(instance), kind, slug);
+      if (!doc) throw new NotFound(`${slug} is not installed`);
+      if (this.busy(doc)) throw new Conflict(`${slug} is being ${doc.state === 'installing' ? 'installed' : 'updated'}: try again when it is done`);
+      const restState: AppState = doc.state === 'installed' ? 'installed' : 'ready';
+      const prevDoc: AppDoc = { ...doc, state: restState };
+      return { prev: prevDoc, upgrading: await this.write(instance, kind, { ...doc, state: 'upgrading' }, onState) };
+    });
+    const source = opts.source ?? prev.source;
+    return this.start(async (fetched) => {
+      let pkg: FetchedPackage | null = null;
+      let created: string[] = [];
+      let applied = false;
+      try {
+        pkg = await this.deps.code.fetch(instance, kind, slug, source);
+        const next = this.docFrom(kind, slug, pkg, { ...upgrading, created_at: prev.created_at }, prev.parameters);
+        fetched(next);
+        if (pkg.sha256 === prev.checksum) {
+          const { available_version: _done, ...rest } = { ...upgrading, ...(source !== prev.source ? { source } : {}), state: prev.state };
+          return this.write(instance, kind, rest as AppDoc, onState);
+        }
+        if (needsAck(kind, prev, next) && !opts.permissionsAcked && !this.deps.skipPermissionsCheck) {
+          await this.deps.code.release(instance, kind, slug, pkg.sha256);
+          return this.write(instance, kind, { ...upgrading, state: prev.state, available_version: pkg.version, source }, onState);
+        }
+        const current = await this.deps.perms.appPermissions(instance, KIND[kind].permKind, slug);
+        const rules = rulesAfterUpdate(manifestRules(prev), manifestRules(next), (current?.permissions ?? {}) as Record<string, unknown>);
+        let stale: string[] = [];
+        if (kind === 'webapp') {
+          const plan = await planTriggers(this.deps.triggers, instance, slug, servicesOf(prev.services), servicesOf(next.services));
+          next.services = plan.services;
+          const before = new Set(Object.values(servicesOf(prev.services)).map((s) => s.trigger_id));
+          created = Object.values(plan.services).flatMap((s) => (s.trigger_id && !before.has(s.trigger_id) ? [s.trigger_id] : []));
+          stale = plan.stale;
+        }
+        await this.deps.perms.setAppPermissions(instance, KIND[kind].permKind, slug, rules);
+        // the old version's triggers and code go before the end state, so that a client told "ready" sees none of them
+        applied = true;
+        await removeTriggers(this.deps.triggers, instance, stale);
+        await this.deps.code.release(instance, kind, slug, prev.checksum);
+        next.state = prev.state;
+        return await this.write(instance, kind, next, onState);
+      } catch (e) {
+        if (applied) throw e;
+        await removeTriggers(this.deps.triggers, instance, created);
+        if (pkg && pkg.sha256 !== prev.checksum) await this.deps.code.release(instance, kind, slug, pkg.sha256).catch(() => undefined);
+        const latest = await findApp(this.deps.storeOf(instance), kind, slug);
+        if (latest) await this.write(instance, kind, { ...prev, _rev: latest._rev!, error: e instanceof Error ? e.message : String(e) }, onState).catch(() => undefined);
+        throw e;
+      }
+    });
+  }
+
+  /** Drops a stale `available_version` (the lazy update found the installed version is the latest again). */
+  async clearAvailableVersion(instance: Instance, kind: AppKind, slug: string): Promise<AppDoc | null> {
+    return this.deps.locks.withLock(this.lockKey(instance, kind, slug), async () => {
+      const doc = await findApp(this.deps.storeOf(instance), kind, slug);
+      if (!doc?.available_version || this.busy(doc)) return doc;
+      const { available_version: _stale, ...rest } = doc;
+      return this.write(instance, kind, rest as AppDoc);
+    });
+  }
+
+  /**
+   * Uninstall: the triggers, the permission document, the doc, then the code reference. A web app that an OAuth
+   * client still names (`software_id` `registry://<slug>`) is refused (400); one being installed or updated is a 409.
+   */
+  async uninstall(instance: Instance, kind: AppKind, slug: string): Promise<AppDoc> {
+    checkSlug(slug);
+    return this.deps.locks.withLock(this.lockKey(instance, kind, slug), async () => {
+      const store = this.deps.storeOf(instance);
+      const doc = await findApp(store, kind, slug);
+      if (!doc) throw new NotFound(`${slug} is not installed`);
+      if (this.busy(doc)) throw new Conflict(`${slug} is being ${doc.state === 'installing' ? 'installed' : 'updated'}: try again when it is done`);
+      if (kind === 'webapp' && (await hasOAuthClient(store, slug))) {
+        throw new BadRequest(`${slug} has an OAuth client (software_id registry://${slug}): revoke it before uninstalling the app`);
+      }
+      await removeTriggers(this.deps.triggers, instance, Object.values(servicesOf(doc.services)).flatMap((s) => (s.trigger_id ? [s.trigger_id] : [])));
+      await this.deps.perms.setAppPermissions(instance, KIND[kind].permKind, slug, null);
+      await store.put(KIND[kind].doctype, { _id: doc._id, _rev: doc._rev!, _deleted: true });
+      if (doc.checksum) await this.deps.code.release(instance, kind, slug, doc.checksum);
+      return doc;
+    });
+  }
+}
+
+async function hasOAuthClient(store: DocStore, slug: string): Promise<boolean> {
+  try {
+    const res = await store.find('io.cozy.oauth.clients', { selector: { software_id: `registry://${slug}` }, limit: 1, skip: 0 });
+    return res.docs.length > 0;
+  } catch (e) {
+    if (e instanceof NotFound) return false;
+    throw e;
+  }
+}
