@@ -29,6 +29,10 @@ interface Entry {
   closing: Promise<void> | null;
 }
 
+function checkStoreId(storeId: string): void {
+  if (!/^[0-9a-f]{32}$/.test(storeId)) throw new Error(`invalid store id ${storeId}`);
+}
+
 /**
  * Opens one SQLite file per instance under <dataDir>/instances/<storeId>/docs.sqlite, and keeps a
  * bounded set of them open: beyond `maxOpen`, the least recently used one that no call is using is
@@ -63,12 +67,13 @@ export class SqliteDocStoreFactory implements DocStoreFactory, StoreLender {
   }
 
   private dir(storeId: string): string {
-    if (!/^[0-9a-f]{32}$/.test(storeId)) throw new Error(`invalid store id ${storeId}`);
+    checkStoreId(storeId);
     return join(this.dataDir, 'instances', storeId);
   }
 
+  /** A handle for each request (no path built: the pool opens the file on the handle's first call). */
   open(domain: string, storeId: string): DocStore {
-    this.dir(storeId);
+    checkStoreId(storeId);
     return new PooledDocStore(this, domain, storeId);
   }
 
