@@ -8,12 +8,15 @@
  * instance due for both cleaning jobs (20,000 jobs for 10,000 instances, the issue's hourly round)
  * and runs the rounds back to back until none is left, then waits for the jobs to finish;
  * {cmd: 'stop'} closes. Each answer carries the phase's measures.
+ * Started with --cpu-prof (BENCH_PROFILE=1), it also writes stalls-<pid>.json beside the profile: each event-loop stall
+ * over 30 ms as [from, to] in µs of the monotonic clock the profile's timestamps use, and each garbage collection over
+ * 10 ms; bench/profile-stalls.ts then says what ran during each stall.
  */
 import Database from 'better-sqlite3';
-import { readdirSync } from 'node:fs';
+import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { pino } from 'pino';
 import { createHearth } from '../src/server/compose.js';
@@ -47,6 +50,28 @@ const phase = () => {
   delay.reset();
   peak = { rss: 0, fds: 0 };
   started = performance.now();
+};
+
+// with --cpu-prof: the stalls and long collections, in the profile's clock (µs), for bench/profile-stalls.ts
+const profileDir = process.execArgv.find((a) => a.startsWith('--cpu-prof-dir='))?.slice('--cpu-prof-dir='.length);
+const stalls: { stalls: Array<[number, number]>; gcs: Array<[number, number, number]> } = { stalls: [], gcs: [] };
+if (profileDir) {
+  const nowUs = () => Number(process.hrtime.bigint() / 1000n);
+  let last = nowUs();
+  setInterval(() => {
+    const now = nowUs();
+    if (now - last > 30_000) stalls.stalls.push([last, now]);
+    last = now;
+  }, 2).unref();
+  new PerformanceObserver((list) => {
+    const offsetUs = nowUs() - performance.now() * 1000;
+    for (const e of list.getEntries()) {
+      if (e.duration > 10) stalls.gcs.push([offsetUs + e.startTime * 1000, e.duration, (e as unknown as { detail: { kind: number } }).detail.kind]);
+    }
+  }).observe({ entryTypes: ['gc'] });
+}
+const writeStalls = () => {
+  if (profileDir) writeFileSync(join(profileDir, `stalls-${process.pid}.json`), JSON.stringify(stalls));
 };
 
 const jobsDb = new Database(join(dataDir, 'jobs.sqlite'), { readonly: true });
@@ -97,6 +122,6 @@ process.on('message', (raw) => {
   if (msg.cmd === 'measure') return reply(null);
   if (msg.cmd === 'create') return void create(msg.from!, msg.to!).then(reply, fail);
   if (msg.cmd === 'housekeep') return void housekeep().then(reply, fail);
-  if (msg.cmd === 'stop') return void hearth.close().then(() => { jobsDb.close(); reply(null); process.exit(0); }, fail);
+  if (msg.cmd === 'stop') return void hearth.close().then(() => { jobsDb.close(); writeStalls(); reply(null); process.exit(0); }, fail);
 });
 process.stdout.write(JSON.stringify({ port, pid: process.pid }) + '\n');
