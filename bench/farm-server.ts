@@ -8,12 +8,15 @@
  * instance due for both cleaning jobs (20,000 jobs for 10,000 instances, the issue's hourly round)
  * and runs the rounds back to back until none is left, then waits for the jobs to finish;
  * {cmd: 'stop'} closes. Each answer carries the phase's measures.
+ * Started with --cpu-prof (BENCH_PROFILE=1), it also writes stalls-<pid>.json beside the profile: each event-loop stall
+ * over 30 ms as [from, to] in µs of the monotonic clock the profile's timestamps use, and each garbage collection over
+ * 10 ms; bench/profile-stalls.ts then says what ran during each stall.
  */
 import Database from 'better-sqlite3';
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { pino } from 'pino';
 import { createHearth } from '../src/server/compose.js';
@@ -29,6 +32,19 @@ const port = (hearth.publicApp.server.address() as AddressInfo).port;
 
 const delay = monitorEventLoopDelay({ resolution: 5 });
 delay.enable();
+// The same stalls split by the kernel's accounting of the main thread (/proc/…/schedstat: time on a core, time waiting
+// for one): on a shared machine a stall is partly the process waiting for a core, which no change to Hearth removes.
+// `maxStallCpuMs`: of the stalls a 5 ms timer sees (its gaps), the most time the main thread spent on a core in one.
+const schedstat = `/proc/self/task/${process.pid}/schedstat`;
+const onCpuMs = () => Number(readFileSync(schedstat, 'utf8').split(' ')[0]) / 1e6;
+let stallCpu = { max: 0, wallOfMax: 0 };
+let lastTick = { at: performance.now(), cpu: onCpuMs() };
+setInterval(() => {
+  const now = { at: performance.now(), cpu: onCpuMs() };
+  const cpu = now.cpu - lastTick.cpu;
+  if (now.at - lastTick.at > 20 && cpu > stallCpu.max) stallCpu = { max: cpu, wallOfMax: now.at - lastTick.at };
+  lastTick = now;
+}, 5).unref();
 let peak = { rss: 0, fds: 0 };
 let started = performance.now();
 const sample = () => {
@@ -39,14 +55,38 @@ const measures = () => {
   sample();
   return {
     seconds: (performance.now() - started) / 1000, maxStallMs: delay.max / 1e6, p99StallMs: delay.percentile(99) / 1e6,
+    maxStallCpuMs: stallCpu.max, wallOfMaxCpuStallMs: stallCpu.wallOfMax,
     peakRssMB: peak.rss / 1048576, rssMB: process.memoryUsage.rss() / 1048576, peakFds: peak.fds, fds: readdirSync('/proc/self/fd').length,
     openStores: hearth.openStores(),
   };
 };
 const phase = () => {
   delay.reset();
+  stallCpu = { max: 0, wallOfMax: 0 };
   peak = { rss: 0, fds: 0 };
   started = performance.now();
+};
+
+// with --cpu-prof: the stalls and long collections, in the profile's clock (µs), for bench/profile-stalls.ts
+const profileDir = process.execArgv.find((a) => a.startsWith('--cpu-prof-dir='))?.slice('--cpu-prof-dir='.length);
+const stalls: { stalls: Array<[number, number]>; gcs: Array<[number, number, number]> } = { stalls: [], gcs: [] };
+if (profileDir) {
+  const nowUs = () => Number(process.hrtime.bigint() / 1000n);
+  let last = nowUs();
+  setInterval(() => {
+    const now = nowUs();
+    if (now - last > 30_000) stalls.stalls.push([last, now]);
+    last = now;
+  }, 2).unref();
+  new PerformanceObserver((list) => {
+    const offsetUs = nowUs() - performance.now() * 1000;
+    for (const e of list.getEntries()) {
+      if (e.duration > 10) stalls.gcs.push([offsetUs + e.startTime * 1000, e.duration, (e as unknown as { detail: { kind: number } }).detail.kind]);
+    }
+  }).observe({ entryTypes: ['gc'] });
+}
+const writeStalls = () => {
+  if (profileDir) writeFileSync(join(profileDir, `stalls-${process.pid}.json`), JSON.stringify(stalls));
 };
 
 const jobsDb = new Database(join(dataDir, 'jobs.sqlite'), { readonly: true });
@@ -97,6 +137,6 @@ process.on('message', (raw) => {
   if (msg.cmd === 'measure') return reply(null);
   if (msg.cmd === 'create') return void create(msg.from!, msg.to!).then(reply, fail);
   if (msg.cmd === 'housekeep') return void housekeep().then(reply, fail);
-  if (msg.cmd === 'stop') return void hearth.close().then(() => { jobsDb.close(); reply(null); process.exit(0); }, fail);
+  if (msg.cmd === 'stop') return void hearth.close().then(() => { jobsDb.close(); writeStalls(); reply(null); process.exit(0); }, fail);
 });
 process.stdout.write(JSON.stringify({ port, pid: process.pid }) + '\n');

@@ -4,43 +4,17 @@
  * the heaviest "inclusive" frames from the repository's own sources.
  * `node --import tsx bench/profile-top.ts bench/profiles/<file>.cpuprofile [top=25]`
  */
-import { readFileSync } from 'node:fs';
-
-interface Node {
-  id: number;
-  callFrame: { functionName: string; url: string; lineNumber: number };
-  hitCount?: number;
-  children?: number[];
-}
-interface Profile {
-  nodes: Node[];
-  startTime: number;
-  endTime: number;
-  samples: number[];
-  timeDeltas: number[];
-}
+import { label, loadProfile, short, type Node } from './cpuprofile.js';
 
 const file = process.argv[2];
 if (!file) throw new Error('usage: profile-top.ts <file.cpuprofile> [top]');
 const top = Number(process.argv[3] ?? 25);
-const prof = JSON.parse(readFileSync(file, 'utf8')) as Profile;
+const { prof, byId, parent } = loadProfile(file);
 
 // self time per node from the samples and their time deltas (µs)
 const selfUs = new Map<number, number>();
 prof.samples.forEach((id, i) => selfUs.set(id, (selfUs.get(id) ?? 0) + (prof.timeDeltas[i] ?? 0)));
 const total = [...selfUs.values()].reduce((a, b) => a + b, 0);
-const byId = new Map(prof.nodes.map((n) => [n.id, n]));
-const parent = new Map<number, number>();
-for (const n of prof.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
-
-const short = (url: string) => {
-  const u = url.replace(/^file:\/\//, '');
-  const nm = u.lastIndexOf('node_modules/');
-  if (nm >= 0) return u.slice(nm + 'node_modules/'.length);
-  const src = u.search(/\/(src|test|bench)\//);
-  return src >= 0 ? u.slice(src + 1) : u || '(native)';
-};
-const label = (n: Node) => `${n.callFrame.functionName || '(anonymous)'} ${short(n.callFrame.url)}:${n.callFrame.lineNumber + 1}`;
 const pkg = (n: Node) => {
   const s = short(n.callFrame.url);
   if (!n.callFrame.url) return n.callFrame.functionName.startsWith('(') ? n.callFrame.functionName : '(native/builtin)';

@@ -10,7 +10,7 @@ import { DEFAULT_KDF_ITERATIONS, derivePassphrase } from '../auth/passphrase.js'
 import { BadRequest, Conflict, NotFound } from '../common/errors.js';
 import { normalizeHost, validateDomain } from './domain.js';
 import { SETTINGS_COLUMNS, SettingsTable } from './registry-settings.js';
-import { closeDurableWal, durableWal } from '../data/sqlite/wal-sync.js';
+import { checkpointOffThread, closeDurableWal, durableWal, type Checkpointer } from '../data/sqlite/wal-sync.js';
 import type { WalSync } from '../data/sqlite/wal-sync.js';
 import type {
   AuthMode, Instance, InstancePatch, InstanceRegistry, InstanceSecrets, InstanceSettings, InstanceSettingsPatch, InstanceSettingsStore,
@@ -44,12 +44,16 @@ export class SqliteInstanceRegistry implements InstanceRegistry, TwoFactorStore,
   /** Every write is acknowledged once its WAL is fsynced, in the thread pool, never on the event loop (wal-sync.ts). */
   private readonly wal: WalSync;
 
-  /** `kdfIterations`: for new passphrases (tests use fewer than the production default). */
-  constructor(file: string, opts: { kdfIterations?: number } = {}) {
+  /**
+   * `kdfIterations`: for new passphrases (tests use fewer than the production default); `checkpoints`: the thread that
+   * checkpoints the WAL, instead of SQLite's automatic checkpoint on the event loop (wal-sync.ts).
+   */
+  constructor(file: string, opts: { kdfIterations?: number; checkpoints?: Checkpointer } = {}) {
     this.kdfIterations = opts.kdfIterations ?? DEFAULT_KDF_ITERATIONS;
     this.db = new Database(file);
     this.db.pragma('journal_mode = WAL');
     this.wal = durableWal(this.db);
+    if (opts.checkpoints) checkpointOffThread(this.db, opts.checkpoints);
     this.db.pragma('foreign_keys = ON');
     this.db.exec(`
       CREATE TABLE IF NOT EXISTS instances (

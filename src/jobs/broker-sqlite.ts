@@ -12,7 +12,7 @@
 import Database from 'better-sqlite3';
 import { randomUUID } from 'node:crypto';
 import { NotFound } from '../common/errors.js';
-import { closeDurableWal, durableWal, type WalSync } from '../data/sqlite/wal-sync.js';
+import { checkpointOffThread, closeDurableWal, durableWal, type Checkpointer, type WalSync } from '../data/sqlite/wal-sync.js';
 import type { Broker, JobQuery, NewJob, TriggerQuery, TriggerStore } from './broker.js';
 import type { JobDoc, JobState, TriggerDoc, TriggerState } from './types.js';
 
@@ -50,10 +50,12 @@ function rowToJob(row: JobRow): JobDoc {
   return { ...(JSON.parse(row.doc) as JobDoc), state: row.state, tries: row.tries };
 }
 
-export function openJobsDb(file: string): Database.Database {
+/** `checkpoints`: the thread that checkpoints the WAL, instead of SQLite's automatic checkpoint on the event loop (wal-sync.ts). */
+export function openJobsDb(file: string, checkpoints?: Checkpointer): Database.Database {
   const db = new Database(file);
   db.pragma('journal_mode = WAL');
   durableWal(db);
+  if (checkpoints) checkpointOffThread(db, checkpoints);
   db.pragma('busy_timeout = 5000');
   db.exec(SCHEMA);
   for (const table of ['jobs', 'triggers']) {

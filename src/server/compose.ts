@@ -11,6 +11,7 @@ import { divertBus, InProcessBus, mergeBuses, type EventBus } from '../common/bu
 import type { HearthConfig } from '../config/types.js';
 import { TokenService } from '../auth/tokens.js';
 import { SessionStore, sessionCookieValue, sessionIdFromCookie } from '../auth/sessions.js';
+import { OffThreadCloser } from '../data/sqlite/closer.js';
 import { SqliteDocStoreFactory } from '../data/sqlite/factory.js';
 import type { DocStore } from '../data/store.js';
 import { SqliteInstanceRegistry } from '../instances/registry-sqlite.js';
@@ -107,10 +108,13 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const bus = new InProcessBus();
   const realtime = new InProcessHub(bus, realtimeView);
-  const sqliteRegistry = new SqliteInstanceRegistry(join(dataDir, 'registry.sqlite'));
+  // one thread closes instance databases and checkpoints registry.sqlite and jobs.sqlite, off the event loop
+  const sqliteThread = new OffThreadCloser();
+  const sqliteRegistry = new SqliteInstanceRegistry(join(dataDir, 'registry.sqlite'), { checkpoints: sqliteThread });
   // the job mirror's writes (jobs/mirror.ts) repeat the engine's io.cozy.jobs events: only /data's changes feeds hear them
   const mirrorEvents = new InProcessBus();
   const stores = new SqliteDocStoreFactory(dataDir, divertBus(bus, new Set([JOBS_DOCTYPE]), mirrorEvents), {
+    sqliteThread,
     attachmentMaxBytes: config.data.attachmentMaxBytes,
     groupCommitMs: config.data.groupCommitMs,
     maxOpenStores: config.data.maxOpenStores,
@@ -190,7 +194,7 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
   // its worker delivers the notifications of `at`; it reads the job system when it runs (built just below)
   const notifications = new NotificationCenter({ config, storeOf, logger, link: linkOf, jobs: () => jobs, secret: async (instance) => (await registry.secrets(instance)).session });
   const jobs: JobSystem = createJobSystem({
-    dataDir, bus, logger, registry: sqliteRegistry, trashRetentionDays: config.files.trashRetentionDays,
+    dataDir, bus, logger, registry: sqliteRegistry, trashRetentionDays: config.files.trashRetentionDays, checkpoints: sqliteThread,
     workers: [...buildWorkers({ config, vfs, bus, mailer, storeOf, perms, tokens, registry: sqliteRegistry, logger, linkSecret: async (instance) => (await registry.secrets(instance)).session, publicUrl: linkOf, installed: installedCodeOf(storeOf, appCode) }), notifications.worker()],
     eventHooks: [{ doctype: 'io.cozy.files', jobFor: thumbnailJobFor }],
     mirror: {
@@ -269,6 +273,7 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
         await stores.close();
         await mailer.close();
         await sqliteRegistry.close();
+        await sqliteThread.shutdown();
         sessions.close();
         davLocks.close();
         await Promise.all([blobs.close(), thumbs.close(), appCode.close()]);

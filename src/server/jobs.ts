@@ -6,6 +6,7 @@
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { DocEvent, EventBus, Unsubscribe } from '../common/bus.js';
+import type { Checkpointer } from '../data/sqlite/wal-sync.js';
 import { migrateInstanceIds, openJobsDb, SqliteBroker, SqliteTriggerStore } from '../jobs/broker-sqlite.js';
 import { JobEngine, type Clock } from '../jobs/engine.js';
 import { Scheduler } from '../jobs/scheduler.js';
@@ -43,10 +44,12 @@ export interface JobSystemDeps {
   trashRetentionDays?: number;
   /** Jobs and triggers mirrored into the instances' DocStores, readable through /data (jobs/mirror.ts); none when absent. */
   mirror?: { storeFor(domain: string, instanceId: string): Promise<DocStore | null>; pollMs?: number };
+  /** Runs the checkpoints of jobs.sqlite off the event loop (data/sqlite/wal-sync.ts). */
+  checkpoints?: Checkpointer;
 }
 
 export function createJobSystem(deps: JobSystemDeps): JobSystem {
-  const db = openJobsDb(join(deps.dataDir, 'jobs.sqlite'));
+  const db = openJobsDb(join(deps.dataDir, 'jobs.sqlite'), deps.checkpoints);
   const idOf = async (domain: string) => (await deps.registry.get(domain))?.id ?? null;
   const broker = new SqliteBroker(db, idOf);
   const triggers = new SqliteTriggerStore(db, idOf);

@@ -7,6 +7,10 @@
  * closes its own connection, checkpointing and fsyncing on its thread. Nothing is lost if the process
  * dies in between: the WAL stays and is replayed on the next open. If the worker cannot open the file
  * (out of descriptors, say), the database is closed on the event loop as before.
+ *
+ * The same thread runs the checkpoints of the WAL databases that are written all the time (the instance
+ * registry, the job broker: wal-sync.ts, `checkpointOffThread`): SQLite's automatic checkpoint runs inside
+ * the COMMIT that crosses 1,000 WAL pages, copying them and fsyncing twice on the event loop.
  */
 import type Database from 'better-sqlite3';
 import { createRequire } from 'node:module';
@@ -22,6 +26,15 @@ parentPort.on('message', ({ id, step, file }) => {
       const db = new Database(file, { fileMustExist: true });
       db.pragma('journal_mode'); // a first read: from now on this connection holds its shared lock
       held.set(id, db);
+    } else if (step === 'checkpoint') {
+      // a connection of its own, closed at once: it is not the last one (the event loop's stays open), so closing does nothing more
+      const db = new Database(file, { fileMustExist: true });
+      try {
+        db.pragma('busy_timeout = 0');
+        db.pragma('wal_checkpoint(PASSIVE)');
+      } finally {
+        db.close();
+      }
     } else {
       const db = held.get(id);
       held.delete(id);
@@ -38,7 +51,7 @@ export class OffThreadCloser {
   private seq = 0;
   private readonly waiting = new Map<number, { resolve: () => void; reject: (err: Error) => void }>();
 
-  private call(id: number, step: 'open' | 'close', file?: string): Promise<void> {
+  private call(id: number, step: 'open' | 'close' | 'checkpoint', file?: string): Promise<void> {
     if (!this.worker) {
       const worker = new Worker(WORKER, { eval: true, workerData: { sqlite: createRequire(import.meta.url).resolve('better-sqlite3') } });
       worker.unref();
@@ -76,6 +89,11 @@ export class OffThreadCloser {
     }
     db.close(); // not the last connection: no checkpoint here
     await this.call(id, 'close').catch(() => undefined);
+  }
+
+  /** Copies what the WAL of `file` holds into the database file and fsyncs it, on the worker's thread (PASSIVE: writers go on). */
+  checkpoint(file: string): Promise<void> {
+    return this.call(++this.seq, 'checkpoint', file);
   }
 
   async shutdown(): Promise<void> {

@@ -19,6 +19,8 @@ export interface StorePoolOptions {
    * Once this many ms went to opening in one turn, the next open waits for the next turn (default 10).
    */
   openBudgetMs?: number;
+  /** The thread that closes databases (closer.ts), when the caller shares it with other databases; it then shuts it down. */
+  sqliteThread?: OffThreadCloser;
 }
 
 interface Entry {
@@ -27,6 +29,10 @@ interface Entry {
   refs: number;
   lastUsed: number;
   closing: Promise<void> | null;
+}
+
+function checkStoreId(storeId: string): void {
+  if (!/^[0-9a-f]{32}$/.test(storeId)) throw new Error(`invalid store id ${storeId}`);
 }
 
 /**
@@ -41,7 +47,7 @@ export class SqliteDocStoreFactory implements DocStoreFactory, StoreLender {
   readonly maxOpen: number;
   private readonly idleMs: number;
   private readonly sweeper: NodeJS.Timeout;
-  private readonly closer = new OffThreadCloser();
+  private readonly closer: OffThreadCloser;
   /** Entries whose close is under way (they stay in `entries` until it is done). */
   private closingCount = 0;
   private closed = false;
@@ -58,17 +64,19 @@ export class SqliteDocStoreFactory implements DocStoreFactory, StoreLender {
     this.maxOpen = opts.maxOpenStores || storesFor(openFileLimit());
     this.idleMs = opts.idleMs ?? 300_000;
     this.openBudgetMs = opts.openBudgetMs ?? 10;
+    this.closer = opts.sqliteThread ?? new OffThreadCloser();
     this.sweeper = setInterval(() => this.closeIdle(), Math.min(this.idleMs, 60_000));
     this.sweeper.unref();
   }
 
   private dir(storeId: string): string {
-    if (!/^[0-9a-f]{32}$/.test(storeId)) throw new Error(`invalid store id ${storeId}`);
+    checkStoreId(storeId);
     return join(this.dataDir, 'instances', storeId);
   }
 
+  /** A handle for each request (no path built: the pool opens the file on the handle's first call). */
   open(domain: string, storeId: string): DocStore {
-    this.dir(storeId);
+    checkStoreId(storeId);
     return new PooledDocStore(this, domain, storeId);
   }
 
@@ -190,6 +198,6 @@ export class SqliteDocStoreFactory implements DocStoreFactory, StoreLender {
     this.closed = true;
     clearInterval(this.sweeper);
     await Promise.all([...this.entries].map(([storeId, entry]) => this.closeEntry(storeId, entry)));
-    await this.closer.shutdown();
+    if (!this.opts.sqliteThread) await this.closer.shutdown();
   }
 }

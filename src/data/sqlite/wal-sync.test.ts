@@ -1,9 +1,11 @@
 /** WalSync on real files: waits for an fdatasync started after the call, shares it between callers. */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { WalSync } from './wal-sync.js';
+import { afterAll, describe, expect, it, vi } from 'vitest';
+import { OffThreadCloser } from './closer.js';
+import { checkpointOffThread, closeDurableWal, durableWal, WalSync } from './wal-sync.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'hearth-wal-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -154,5 +156,45 @@ describe('WriteQueue with a durability step', () => {
     await q.run(() => order.push('plain write alone'));
     expect(order.slice(3)).toEqual(['immediate', 'immediate 2', 'plain write alone']);
     db.close();
+  });
+});
+
+describe('checkpointOffThread', () => {
+  const openWal = async (name: string) => {
+    const Database = (await import('better-sqlite3')).default;
+    const file = join(dir, `${name}.sqlite`);
+    const db = new Database(file);
+    db.pragma('journal_mode = WAL');
+    db.exec('CREATE TABLE t (x BLOB)');
+    return { db, file };
+  };
+
+  it('keeps the checkpoints out of the event loop\'s commits, and runs them on the other thread after a sync', async () => {
+    const { db, file } = await openWal('off-thread');
+    const thread = new OffThreadCloser();
+    checkpointOffThread(db, thread, 0);
+    const before = statSync(file).size;
+    const insert = db.prepare('INSERT INTO t VALUES (?)');
+    // one commit each of about one 4 KiB page: past the 1,000 WAL pages at which SQLite checkpoints inside a COMMIT
+    for (let i = 0; i < 1500; i++) insert.run(randomBytes(3000));
+    expect(statSync(file).size).toBe(before); // no commit copied the WAL into the database file
+    await durableWal(db).sync();
+    await vi.waitFor(() => expect(statSync(file).size).toBeGreaterThan(1500 * 3000), { timeout: 15_000, interval: 50 });
+    await closeDurableWal(db);
+    await thread.shutdown();
+  });
+
+  it('gives the checkpoints back to SQLite when the thread fails, so that the WAL stays bounded', async () => {
+    const { db } = await openWal('thread-fails');
+    let calls = 0;
+    checkpointOffThread(db, { checkpoint: async () => { calls++; throw new Error('no thread'); } }, 0);
+    expect(db.pragma('wal_autocheckpoint', { simple: true })).toBe(0);
+    db.prepare('INSERT INTO t VALUES (?)').run(randomBytes(10));
+    await durableWal(db).sync();
+    await vi.waitFor(() => expect(db.pragma('wal_autocheckpoint', { simple: true })).toBe(1000));
+    db.prepare('INSERT INTO t VALUES (?)').run(randomBytes(10));
+    await durableWal(db).sync();
+    expect(calls).toBe(1);
+    await closeDurableWal(db);
   });
 });

@@ -29,6 +29,8 @@ export class WalSync {
   dbSyncs = 0;
   /** Set once an fdatasync failed: what every later write gets. */
   failure: ServiceUnavailable | null = null;
+  /** Called after each successful sync (checkpointOffThread). */
+  afterSync: (() => void) | null = null;
 
   /** `dbFile`: the database file, fsynced once before the first WAL sync (a new one switched to WAL without fsyncs, db.ts). */
   constructor(private readonly walFile: string, private dbFile: string | null = null) {}
@@ -74,6 +76,7 @@ export class WalSync {
         if (error) w.reject(error);
         else w.resolve();
       }
+      if (!error) this.afterSync?.();
       this.start();
     });
   }
@@ -123,6 +126,36 @@ export function durableWal(db: Database.Database): WalSync {
     shared.set(db, wal);
   }
   return wal;
+}
+
+/** Runs the checkpoint of a WAL database on another thread (closer.ts). */
+export interface Checkpointer {
+  checkpoint(file: string): Promise<void>;
+}
+
+/**
+ * Takes a durable-WAL database's checkpoints off the event loop: SQLite's automatic checkpoint (inside the COMMIT that
+ * crosses 1,000 WAL pages: the copy of those pages and two fsyncs, 10-100 ms on a busy disk) is turned off, and after a
+ * sync, once `everyMs` passed since the last one, a PASSIVE checkpoint runs on the checkpointer's thread while writers
+ * go on. If one fails (out of descriptors, say), the automatic checkpoint comes back, so the WAL stays bounded.
+ */
+export function checkpointOffThread(db: Database.Database, thread: Checkpointer, everyMs = 1000): void {
+  const wal = durableWal(db);
+  db.pragma('wal_autocheckpoint = 0');
+  let last = 0;
+  let running = false;
+  wal.afterSync = () => {
+    if (running || Date.now() - last < everyMs) return;
+    running = true;
+    last = Date.now();
+    thread.checkpoint(db.name).then(
+      () => { running = false; },
+      () => {
+        wal.afterSync = null;
+        if (db.open) db.pragma('wal_autocheckpoint = 1000');
+      },
+    );
+  };
 }
 
 /** Closes the database once the syncs in flight returned (their descriptor must stay open until then). */
