@@ -12,4 +12,6 @@ export default tseslint.config(
       'no-constant-condition': ['error', { checkLoops: false }],
     },
   },
+  // the fixture web apps run in the browser
+  { files: ['test/fixtures/apps/**/*.js'], languageOptions: { globals: { window: 'readonly', document: 'readonly' } } },
 );
