@@ -64,7 +64,8 @@ export class PayloadTooLarge extends HearthError {
 }
 /** Well-formed but refused parameters (a forbidden file name…): cozy-stack answers 422. */
 export class UnprocessableEntity extends HearthError {
-  constructor(reason: string, error = 'unprocessable_entity') {
+  /** `parameter`: the query parameter at fault, named in JSON-API answers (`source.parameter`) as cozy-stack does. */
+  constructor(reason: string, error = 'unprocessable_entity', readonly parameter?: string) {
     super(422, error, reason);
   }
 }

@@ -10,7 +10,10 @@ export function couchError(err: HearthError): Record<string, unknown> {
 
 /** JSON-API errors, as the rest of cozy-stack's API answers. */
 export function jsonApiError(err: HearthError): Record<string, unknown> {
-  return { errors: [{ status: String(err.status), title: err.error, detail: err.reason }] };
+  // an error about one query parameter names it, as cozy-stack's do (`source.parameter`: `Source`, `slug`…)
+  const parameter = (err as { parameter?: unknown }).parameter;
+  const source = typeof parameter === 'string' ? { source: { parameter } } : {};
+  return { errors: [{ status: String(err.status), title: err.error, detail: err.reason, ...source }] };
 }
 
 export function toHearthError(err: unknown): HearthError | null {

@@ -6,5 +6,7 @@ export class BadPackage extends BadRequest {}
 
 /** A `Source` that Hearth does not install from (a scheme, or `file://` outside dev): 422 on the `Source` parameter. */
 export class InvalidSource extends UnprocessableEntity {
-  readonly parameter = 'Source';
+  constructor(reason: string) {
+    super(reason, undefined, 'Source');
+  }
 }

@@ -121,8 +121,12 @@ describe('install', () => {
   });
 
   it('refuses bad slugs (422), bad schemes (422) and a konnector manifest on /apps (400)', async () => {
-    expect((await h.req('POST', '/apps/Bad_Slug?Source=http://x/y.tar.gz', { token })).status).toBe(422);
-    expect((await h.req('POST', '/apps/okslug?Source=ftp://x/y.tar.gz', { token })).status).toBe(422);
+    const slug = await h.req('POST', '/apps/Bad_Slug?Source=http://x/y.tar.gz', { token });
+    expect(slug.status).toBe(422);
+    expect(slug.body.errors[0].source).toEqual({ parameter: 'slug' });
+    const scheme = await h.req('POST', '/apps/okslug?Source=ftp://x/y.tar.gz', { token });
+    expect(scheme.status).toBe(422);
+    expect(scheme.body.errors[0].source).toEqual({ parameter: 'Source' });
     const url = await pkgs.add('konn', { 'manifest.konnector': { slug: 'konn', type: 'konnector', version: '1.0.0' }, 'index.js': '' });
     expect((await h.req('POST', `/apps/konn?Source=${encodeURIComponent(url)}`, { token })).status).toBe(400);
   });

@@ -42,11 +42,11 @@ const DEFAULT_ROUTES = { '/': { folder: '/', index: 'index.html', public: false 
 const OWN = ['_id', '_rev', '_deleted', 'source', 'state', 'checksum', 'available_version', 'error', 'created_at', 'updated_at', 'trigger_id'];
 
 export function checkSlug(slug: string): void {
-  if (!SLUG_RE.test(slug)) throw new UnprocessableEntity(`invalid slug "${slug.slice(0, 80)}": lower-case letters, digits and dashes (parameter slug)`);
+  if (!SLUG_RE.test(slug)) throw new UnprocessableEntity(`invalid slug "${slug.slice(0, 80)}": lower-case letters, digits and dashes (parameter slug)`, undefined, 'slug');
 }
 
 export function checkSource(source: string): void {
-  if (!SCHEMES.test(source)) throw new UnprocessableEntity(`unsupported source "${source.slice(0, 120)}" (parameter Source): use registry://, https://, http:// or file://`);
+  if (!SCHEMES.test(source)) throw new UnprocessableEntity(`unsupported source "${source.slice(0, 120)}" (parameter Source): use registry://, https://, http:// or file://`, undefined, 'Source');
 }
 
 export class Installer {
