@@ -47,3 +47,15 @@ describe('closing a WAL database off the event loop', () => {
     expect(db.open).toBe(false);
   });
 });
+
+describe('stopping the thread', () => {
+  it('finishes what it was asked before it stops (a terminated thread that meets a SQLite error aborts the whole process)', async () => {
+    const own = new OffThreadCloser();
+    const { db, file } = walDb('stop.sqlite');
+    db.exec('INSERT INTO t VALUES (4)');
+    const checkpointed = own.checkpoint(file);
+    await own.shutdown();
+    await expect(checkpointed).resolves.toBeUndefined();
+    db.close();
+  });
+});

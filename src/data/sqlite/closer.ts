@@ -21,6 +21,13 @@ const { parentPort, workerData } = require('node:worker_threads');
 const Database = require(workerData.sqlite);
 const held = new Map();
 parentPort.on('message', ({ id, step, file }) => {
+  if (step === 'stop') {
+    // what was asked before has been done (messages come in order): close what is held and let the thread end
+    for (const db of held.values()) db.close();
+    held.clear();
+    parentPort.close();
+    return;
+  }
   try {
     if (step === 'open') {
       const db = new Database(file, { fileMustExist: true });
@@ -96,9 +103,17 @@ export class OffThreadCloser {
     return this.call(++this.seq, 'checkpoint', file);
   }
 
+  /**
+   * Stops the thread once what it was asked is done. Never `terminate()`: a SQLite error raised while V8 tears the
+   * thread down (a checkpoint of a file being closed, say) aborts the whole process (better-sqlite3's ThrowSqliteError
+   * on a terminating isolate: "FATAL ERROR: v8::ToLocalChecked Empty MaybeLocal").
+   */
   async shutdown(): Promise<void> {
     const worker = this.worker;
     this.worker = null;
-    if (worker) await worker.terminate();
+    if (!worker) return;
+    const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+    worker.postMessage({ step: 'stop' });
+    await exited;
   }
 }
