@@ -113,6 +113,7 @@ export class OffThreadCloser {
     this.worker = null;
     if (!worker) return;
     const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+    worker.ref(); // the thread is unref'd while it idles: without this, a process awaiting only this stop would end first
     worker.postMessage({ step: 'stop' });
     await exited;
   }
