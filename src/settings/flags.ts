@@ -1,10 +1,19 @@
-/** One feature flag of the configuration (`settings.flags`, a JSON object that settings/routes.ts checks at start), or undefined. */
-export function configFlag(raw: string, name: string): unknown {
+/** The feature flags of the configuration (`settings.flags`, a JSON object checked when the configuration loads). */
+
+/** The flags as an object; throws on a value that is not a JSON object (the configuration check refuses those first). */
+export function flagsOf(raw: string): Record<string, unknown> {
   let flags: unknown;
   try {
     flags = JSON.parse(raw);
   } catch {
-    return undefined;
+    flags = null;
   }
-  return flags && typeof flags === 'object' && !Array.isArray(flags) && Object.hasOwn(flags, name) ? (flags as Record<string, unknown>)[name] : undefined;
+  if (typeof flags !== 'object' || flags === null || Array.isArray(flags)) throw new Error('settings.flags must be a JSON object, e.g. {"has_feature1":true}');
+  return flags as Record<string, unknown>;
+}
+
+/** One flag, or undefined. */
+export function configFlag(raw: string, name: string): unknown {
+  const flags = flagsOf(raw);
+  return Object.hasOwn(flags, name) ? flags[name] : undefined;
 }

@@ -15,6 +15,7 @@ import { registerStartSettingsRoutes, type StartSettingsDeps } from './start-rou
 import { registerThemeRoutes } from './theme-routes.js';
 import * as schemas from './schemas.js';
 import { canonicalTz, emptyIsNull, normalizeLocale, trimmedName } from './validate.js';
+import { flagsOf } from './flags.js';
 
 export type { SettingsDeps };
 
@@ -65,17 +66,6 @@ export function capabilitiesOf(config: HearthConfig) {
     flat_subdomains: config.apps.subdomains === 'flat', // apps at <first>-<slug>.<rest>, else <slug>.<instance host>
     can_auth_with_password: true, can_auth_with_magic_links: false, can_auth_with_oidc: false,
   };
-}
-
-export function flagsOf(raw: string): Record<string, unknown> {
-  let flags: unknown;
-  try {
-    flags = JSON.parse(raw);
-  } catch {
-    flags = null;
-  }
-  if (typeof flags !== 'object' || flags === null || Array.isArray(flags)) throw new Error('settings.flags must be a JSON object, e.g. {"has_feature1":true}');
-  return flags as Record<string, unknown>;
 }
 
 export function registerSettingsRoutes(app: FastifyInstance, deps: StartSettingsDeps): void {

@@ -11,6 +11,7 @@ import type { DocStore } from '../../data/store.js';
 import { appOrigin } from '../hosts.js';
 import { clientUrl, createIntent, docOrNull, getIntent, INTENTS_DOCTYPE, type IntentDoc, type RegistryWebapps } from './intents.js';
 import * as schemas from './schemas.js';
+import { flagsOf } from '../../settings/flags.js';
 
 export type { RegistryWebapps };
 
@@ -37,15 +38,6 @@ async function caller(deps: IntentsRouteDeps, req: FastifyRequest): Promise<{ in
   } catch (e) {
     if (e instanceof HearthError && e.status < 500) throw new Forbidden(`intents need a valid app token: ${e.reason}`);
     throw e;
-  }
-}
-
-function flagsOf(raw: string): Record<string, unknown> {
-  try {
-    const flags: unknown = JSON.parse(raw);
-    return flags && typeof flags === 'object' && !Array.isArray(flags) ? (flags as Record<string, unknown>) : {};
-  } catch {
-    return {};
   }
 }
 

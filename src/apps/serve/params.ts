@@ -1,7 +1,8 @@
 /** The values of an app index's template (cozy-stack's serveParams; the contract's table, §2). */
 import type { HearthConfig } from '../../config/types.js';
 import type { Instance } from '../../instances/types.js';
-import { capabilitiesOf, flagsOf } from '../../settings/routes.js';
+import { capabilitiesOf } from '../../settings/routes.js';
+import { flagsOf } from '../../settings/flags.js';
 import type { StackAssets } from '../assets/assets.js';
 import type { AppDoc } from '../types.js';
 import type { TemplateValue } from './template.js';
