@@ -12,6 +12,7 @@ export default tseslint.config(
       'no-constant-condition': ['error', { checkLoops: false }],
     },
   },
-  // the fixture web apps run in the browser
+  // the built-in web apps (webapps/) and the fixture web apps run in the browser
+  { files: ['webapps/**/*.{ts,tsx}'], languageOptions: { globals: { window: 'readonly', document: 'readonly', location: 'readonly', navigator: 'readonly', console: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', fetch: 'readonly', URL: 'readonly', HTMLElement: 'readonly' } } },
   { files: ['test/fixtures/apps/**/*.js'], languageOptions: { globals: { window: 'readonly', document: 'readonly' } } },
 );

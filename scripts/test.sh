@@ -4,8 +4,9 @@ set -u
 cd "$(dirname "$0")/.."
 export NO_COLOR=1
 status=0
-echo "== lint"; npx eslint src test bench --max-warnings 0 || status=1
+echo "== lint"; npx eslint src test bench webapps --max-warnings 0 || status=1
 echo "== type-check"; npx tsc --noEmit -p . || status=1
+npx tsc --noEmit -p webapps || status=1
 echo "== build"; npx tsc -p tsconfig.build.json || status=1
 echo "== tests"
 rm -f vitest-report.json

@@ -1,0 +1,136 @@
+/**
+ * Builds the built-in web apps (webapps/<slug>/) as app packages and publishes them into the built-in local registry.
+ *
+ * For each app: esbuild bundles src/main.tsx (and every src/*.entry.tsx, for pages of their own such as an intent)
+ * for the browser, with Preact and the shared foundation (webapps/shared); each output is named by its content
+ * (`main.<10 hex>.js`, which the stack serves as immutable) and the HTML files of the app folder are rewritten to those
+ * names; the manifest, the HTML, icon.svg and assets/ are copied beside. The folder is packed as a .tar.gz with fixed
+ * dates, owners and order, so that the same sources give the same bytes (and the same sha256) on every machine.
+ * Then each package is published, as `hearth apps publish` does, into a fresh registry folder.
+ *
+ *   node scripts/build-webapps.mjs [registryDir]     (default dist/registry; npm run build runs it)
+ *
+ * `buildWebapps` is also what the tests call, with the publish function of the sources.
+ */
+import { createHash } from 'node:crypto';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { gzipSync } from 'node:zlib';
+import { build } from 'esbuild';
+import tar from 'tar-stream';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+export const WEBAPPS = join(ROOT, 'webapps');
+/** The built-in apps, in the order they are installed. */
+export const BUILTIN = ['home', 'drive', 'settings', 'store', 'accounts'];
+
+function filesUnder(dir) {
+  const out = [];
+  for (const name of readdirSync(dir).sort()) {
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) out.push(...filesUnder(p));
+    else out.push(p);
+  }
+  return out;
+}
+
+/** A deterministic .tar.gz of `dir` (entries sorted, mtime 0, owner 0, mode 644/755). */
+async function pack(dir, tarball) {
+  const p = tar.pack();
+  const chunks = [];
+  p.on('data', (c) => chunks.push(c));
+  const ended = new Promise((done, fail) => { p.on('end', done); p.on('error', fail); });
+  for (const file of filesUnder(dir)) {
+    const name = relative(dir, file).split('\\').join('/');
+    p.entry({ name, mode: 0o644, mtime: new Date(0), uid: 0, gid: 0, uname: '', gname: '' }, readFileSync(file));
+  }
+  p.finalize();
+  await ended;
+  writeFileSync(tarball, gzipSync(Buffer.concat(chunks), { level: 9 }));
+}
+
+/** Bundles and packs one app into `outDir/<slug>/` and `outDir/<slug>-<version>.tar.gz`. */
+export async function buildApp(slug, outDir, { minify = true } = {}) {
+  const src = join(WEBAPPS, slug);
+  const manifest = JSON.parse(readFileSync(join(src, 'manifest.webapp'), 'utf8'));
+  if (manifest.slug !== slug) throw new Error(`webapps/${slug}/manifest.webapp names the slug "${manifest.slug}"`);
+  const dir = join(outDir, slug);
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  const entries = readdirSync(join(src, 'src')).filter((f) => f === 'main.tsx' || f.endsWith('.entry.tsx')).map((f) => join(src, 'src', f));
+  const result = await build({
+    entryPoints: entries,
+    outdir: dir,
+    entryNames: '[name]',
+    bundle: true,
+    minify,
+    metafile: true,
+    platform: 'browser',
+    target: ['chrome109', 'firefox115', 'safari15.4'],
+    format: 'iife',
+    jsx: 'automatic',
+    jsxImportSource: 'preact',
+    alias: { react: 'preact/compat', 'react-dom': 'preact/compat' },
+    define: { 'process.env.NODE_ENV': '"production"', global: 'window' },
+    // cozy-client and its dependencies still read `process` here and there (webpack's polyfill gave it to them)
+    banner: { js: 'var process = { env: { NODE_ENV: "production" }, browser: true, nextTick: function (f) { Promise.resolve().then(f); } };' },
+    loader: { '.svg': 'file', '.png': 'file', '.woff2': 'file' },
+    assetNames: 'assets/[name].[hash]',
+    legalComments: 'linked',
+    logLevel: 'error',
+  });
+  // content-named outputs: <name>.<10 hex>.<ext>, and the HTML pointed at them
+  const renames = new Map();
+  for (const out of Object.keys(result.metafile.outputs)) {
+    const file = join(ROOT, out);
+    const base = relative(dir, file).split('\\').join('/');
+    const m = /^([^/]+)\.(js|css)$/.exec(base);
+    if (!m) continue;
+    const hash = createHash('sha256').update(readFileSync(file)).digest('hex').slice(0, 10);
+    const named = `${m[1]}.${hash}.${m[2]}`;
+    renameSync(file, join(dir, named));
+    renames.set(base, named);
+  }
+  const copied = readdirSync(src).filter((f) => f.endsWith('.html') || f === 'icon.svg' || f === 'assets' || f === 'screenshots');
+  for (const f of copied) cpSync(join(src, f), join(dir, f), { recursive: true });
+  for (const html of readdirSync(dir).filter((f) => f.endsWith('.html'))) {
+    let text = readFileSync(join(dir, html), 'utf8');
+    for (const [from, to] of renames) text = text.split(`"${from}"`).join(`"${to}"`);
+    writeFileSync(join(dir, html), text);
+  }
+  writeFileSync(join(dir, 'manifest.webapp'), JSON.stringify(manifest, null, 2) + '\n');
+  const tarball = join(outDir, `${slug}-${manifest.version}.tar.gz`);
+  await pack(dir, tarball);
+  const bytes = readFileSync(tarball);
+  const js = [...renames.values()].filter((f) => f.endsWith('.js'));
+  const jsGzip = js.reduce((n, f) => n + gzipSync(readFileSync(join(dir, f))).length, 0);
+  return { slug, version: manifest.version, dir, tarball, sha256: createHash('sha256').update(bytes).digest('hex'), bytes: bytes.length, jsGzip, manifest };
+}
+
+/**
+ * Builds every built-in app (or `slugs`) into `outDir` and publishes them into `registryDir` (emptied first: it holds
+ * the built-in apps of this build only). `publish` is src/apps/registry/publish.ts's.
+ */
+export async function buildWebapps({ outDir, registryDir, publish, slugs = BUILTIN, minify = true }) {
+  mkdirSync(outDir, { recursive: true });
+  const apps = [];
+  for (const slug of slugs) apps.push(await buildApp(slug, outDir, { minify }));
+  if (registryDir) {
+    rmSync(registryDir, { recursive: true, force: true });
+    for (const app of apps) await publish(app.tarball, { dir: registryDir, limits: { maxEntries: 5_000, maxUnpackedBytes: 200_000_000 } });
+  }
+  return { registryDir, apps };
+}
+
+if (process.argv[1] && pathToFileURL(process.argv[1]).href === import.meta.url) {
+  const registryDir = process.argv[2] ?? join(ROOT, 'dist', 'registry');
+  const publishJs = join(ROOT, 'dist', 'apps', 'registry', 'publish.js');
+  if (!existsSync(publishJs)) throw new Error('dist/apps/registry/publish.js is missing: run `npm run build` (tsc first)');
+  const { publish } = await import(pathToFileURL(publishJs).href);
+  const started = Date.now();
+  const { apps } = await buildWebapps({ outDir: join(ROOT, 'dist', 'webapps'), registryDir, publish });
+  for (const a of apps) console.log(`built ${a.slug} ${a.version}: ${(a.bytes / 1024).toFixed(0)} KiB package, ${(a.jsGzip / 1024).toFixed(0)} KiB of JavaScript (gzip)`);
+  console.log(`built-in registry: ${registryDir} (${Date.now() - started} ms)`);
+  mkdirSync(dirname(registryDir), { recursive: true });
+}

@@ -1,0 +1,29 @@
+/** The five built-in apps open in Chromium on their own hosts, logged in, with their name in their app bar and no script error. */
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchBrowser } from '../helpers/browser.js';
+import { BUILTIN_SLUGS, openApp, startWithWebapps, type WebappsHearth } from '../helpers/webapps.js';
+
+let w: WebappsHearth;
+let browser: Browser;
+beforeAll(async () => {
+  [w, browser] = await Promise.all([startWithWebapps({ label: 'smoke' }), launchBrowser()]);
+}, 120_000);
+afterAll(async () => {
+  await browser?.close();
+  await w?.close();
+});
+
+describe('built-in apps', () => {
+  it.each(BUILTIN_SLUGS)('%s opens on its own host with its app bar', async (slug) => {
+    const { context, page, errors } = await openApp(browser, w, slug);
+    try {
+      await page.locator('header.appbar').waitFor();
+      const manifest = JSON.parse((await w.api('GET', `/apps/${slug}`, await w.token('io.cozy.apps'))).text).data.attributes;
+      expect(await page.locator('header.appbar .brand span').textContent()).toBe(manifest.name);
+      expect(errors).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+});

@@ -1,0 +1,2 @@
+export const en: Record<string, string> = {};
+export const fr: Record<string, string> = {};

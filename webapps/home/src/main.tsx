@@ -1,0 +1,9 @@
+import '../../shared/ui.css';
+import { mount } from '../../shared/mount';
+import { AppBar } from '../../shared/components';
+import { en, fr } from './locales';
+
+function App() {
+  return <><AppBar /><main id="main" class="content"><h1>Home</h1></main></>;
+}
+mount(App, { en, fr });
