@@ -1,7 +1,8 @@
-/** The five built-in apps open in Chromium on their own hosts, logged in, with their name in their app bar and no script error. */
+/** The five built-in apps open in Chromium on their own hosts, logged in, with their name in their app bar, no script error and no serious axe-core violation. */
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser } from '../helpers/browser.js';
+import { axeViolations, expectAccessible } from '../helpers/a11y.js';
 import { BUILTIN_SLUGS, openApp, startWithWebapps, type WebappsHearth } from '../helpers/webapps.js';
 
 let w: WebappsHearth;
@@ -15,13 +16,26 @@ afterAll(async () => {
 });
 
 describe('built-in apps', () => {
-  it.each(BUILTIN_SLUGS)('%s opens on its own host with its app bar', async (slug) => {
+  it.each(BUILTIN_SLUGS)('%s opens on its own host with its app bar, with no serious accessibility violation', async (slug) => {
     const { context, page, errors } = await openApp(browser, w, slug);
     try {
       await page.locator('header.appbar').waitFor();
       const manifest = JSON.parse((await w.api('GET', `/apps/${slug}`, await w.token('io.cozy.apps'))).text).data.attributes;
       expect(await page.locator('header.appbar .brand span').textContent()).toBe(manifest.name);
       expect(errors).toEqual([]);
+      await expectAccessible(page, `${slug}'s first page`);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('the accessibility check catches a violation (a button without a name)', async () => {
+    const { context, page } = await openApp(browser, w, 'home');
+    try {
+      await page.locator('header.appbar').waitFor();
+      await page.evaluate('document.querySelector("main").append(document.createElement("button"))');
+      expect((await axeViolations(page)).map((v) => v.id)).toContain('button-name');
+      await expect(expectAccessible(page, 'home with a nameless button')).rejects.toThrow(/button-name/);
     } finally {
       await context.close();
     }

@@ -1,0 +1,8 @@
+// Placeholder of the Drive split: the views helper replaces this module (same export, same props).
+import type { JSX } from 'preact';
+import { Dialog } from '../../../shared/components';
+import type { ShareProps } from '../types';
+
+export function ShareDialog(props: ShareProps): JSX.Element {
+  return <Dialog title={props.file.name} onClose={props.onClose}><p>{props.file.name}</p></Dialog>;
+}
