@@ -49,9 +49,12 @@ export interface WebappsHearth {
  * A Hearth with the built-in registry and an owner instance (passphrase OWNER_PASSPHRASE, locale `locale`) on which
  * `slugs` are installed (all five by default) and ready.
  */
-export async function startWithWebapps(opts: { label?: string; locale?: string; slugs?: string[]; config?: Partial<HearthConfig> } = {}): Promise<WebappsHearth> {
+export async function startWithWebapps(opts: { label?: string; locale?: string; slugs?: string[]; config?: Partial<HearthConfig> & { apps?: Partial<HearthConfig['apps']> } } = {}): Promise<WebappsHearth> {
   const { registryDir } = await builtWebapps();
-  const h = await startTestHearth({ ...opts.config, apps: { ...DEFAULTS.apps, ...opts.config?.apps, registries: pathToFileURL(registryDir).href } });
+  // the built-in registry first, then the registries the test adds (a folder with fixture apps for the Store…)
+  const extra = opts.config?.apps?.registries;
+  const registries = [pathToFileURL(registryDir).href, ...(extra ? [extra] : [])].join(',');
+  const h = await startTestHearth({ ...opts.config, apps: { ...DEFAULTS.apps, ...opts.config?.apps, registries } });
   const domain = `alice.${opts.label ?? 'webapps'}.localhost:${h.port}`;
   await h.hearth.registry.create({ domain, passphrase: 'x', ...(opts.locale ? { locale: opts.locale } : {}) });
   const instance = await h.hearth.registry.setDerivedPassphrase((await h.hearth.registry.get(domain))!, await derivePassphrase(OWNER_PASSPHRASE, domain, ITER), ITER);
