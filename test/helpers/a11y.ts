@@ -15,8 +15,9 @@ export async function axeViolations(page: Page, opts: { exclude?: string[] } = {
   // evaluated through the DevTools protocol, which the page's CSP does not govern (a script tag would be refused)
   if (!(await page.evaluate('typeof window.axe === "object"'))) await page.evaluate(`${axe.source};0`);
   const result = await page.evaluate(async (exclude: string[]) => {
-    const w = window as unknown as { axe: { run(ctx: unknown, o: unknown): Promise<{ violations: Violation[] }> } };
-    const r = await w.axe.run(exclude.length ? { exclude: exclude.map((s) => [s]) } : document, { resultTypes: ['violations'] });
+    // runs in the page (no DOM types in the Node project)
+    const w = globalThis as unknown as { document: unknown; axe: { run(ctx: unknown, o: unknown): Promise<{ violations: Violation[] }> } };
+    const r = await w.axe.run(exclude.length ? { exclude: exclude.map((s) => [s]) } : w.document, { resultTypes: ['violations'] });
     return r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => ({ target: n.target, failureSummary: n.failureSummary })) }));
   }, opts.exclude ?? []);
   return result.filter((v) => v.impact === 'serious' || v.impact === 'critical');
