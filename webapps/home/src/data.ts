@@ -1,0 +1,102 @@
+/**
+ * What Home reads from the stack, through cozy-client: the installed apps and konnectors (their collections), the
+ * konnectors' triggers with their state, the owner's notifications (Hearth's read marks: PATCH /notifications/:id,
+ * POST /notifications/read), files by name and the latest changed files (FileCollection's Mango `_find`), the
+ * owner's public name.
+ */
+import type CozyClient from 'cozy-client/dist/CozyClient';
+
+export interface AppInfo { slug: string; name: string; icon: string; version: string; state: string; locales?: Record<string, { name?: string }> }
+export interface TriggerInfo { id: string; konnector: string; account?: string; status: string; lastError?: string; lastSuccess?: string; lastExecution?: string }
+export interface NotificationInfo { id: string; title: string; message?: string; slug?: string; originator?: string; createdAt: string; readAt?: string }
+export interface FileInfo { id: string; name: string; dirId: string; mime?: string; cls?: string; updatedAt?: string; size?: number }
+
+type Raw = Record<string, unknown> & { id?: string; _id?: string; attributes?: Record<string, unknown> };
+const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+
+export function appName(app: AppInfo, locale: string): string {
+  return app.locales?.[locale]?.name || app.name || app.slug;
+}
+
+function asApp(d: Raw): AppInfo {
+  return {
+    slug: str(d.slug) ?? '', name: str(d.name) ?? '', icon: str((d.links as Raw | undefined)?.icon) ?? '', version: str(d.version) ?? '',
+    state: str(d.state) ?? '', locales: d.locales as AppInfo['locales'],
+  };
+}
+
+export async function listApps(client: CozyClient, doctype: 'io.cozy.apps' | 'io.cozy.konnectors'): Promise<AppInfo[]> {
+  const { data } = (await client.collection(doctype).all()) as unknown as { data: Raw[] };
+  return data.map(asApp).filter((a) => a.slug);
+}
+
+export async function listKonnectorTriggers(client: CozyClient): Promise<TriggerInfo[]> {
+  const { data } = (await client.collection('io.cozy.triggers').find({ worker: 'konnector' })) as unknown as { data: Raw[] };
+  return data.map((d) => {
+    const message = (d.message ?? {}) as Record<string, unknown>;
+    const s = (d.current_state ?? {}) as Record<string, unknown>;
+    return {
+      id: String(d._id ?? d.id), konnector: str(message.konnector) ?? '', account: str(message.account), status: str(s.status) ?? '',
+      lastError: str(s.last_error), lastSuccess: str(s.last_success), lastExecution: str(s.last_execution),
+    };
+  }).filter((t) => t.konnector);
+}
+
+export function asNotification(d: Raw): NotificationInfo {
+  const a = (d.attributes ?? d) as Record<string, unknown>;
+  return {
+    id: String(d.id ?? d._id), title: str(a.title) ?? '', message: str(a.message), slug: str(a.slug), originator: str(a.originator),
+    createdAt: str(a.created_at) ?? '', readAt: str(a.read_at),
+  };
+}
+
+export async function listNotifications(client: CozyClient): Promise<{ items: NotificationInfo[]; unread: number }> {
+  const res = (await client.getStackClient().fetchJSON('GET', '/notifications?page[limit]=30')) as { data: Raw[]; meta?: { unread?: number } };
+  const items = res.data.map(asNotification);
+  return { items, unread: res.meta?.unread ?? items.filter((n) => !n.readAt).length };
+}
+
+export async function setRead(client: CozyClient, id: string, read: boolean): Promise<NotificationInfo> {
+  const res = (await client.getStackClient().fetchJSON('PATCH', `/notifications/${encodeURIComponent(id)}`, { data: { type: 'io.cozy.notifications', attributes: { read } } })) as { data: Raw };
+  return asNotification(res.data);
+}
+
+export async function markAllRead(client: CozyClient): Promise<void> {
+  await client.getStackClient().fetchJSON('POST', '/notifications/read');
+}
+
+function asFile(d: Raw): FileInfo {
+  const a = (d.attributes ?? d) as Record<string, unknown>;
+  return {
+    id: String(d._id ?? d.id), name: str(a.name) ?? '', dirId: str(a.dir_id) ?? '', mime: str(a.mime), cls: str(a.class),
+    updatedAt: str(a.updated_at), size: Number(a.size ?? 0),
+  };
+}
+
+/** RE2 (the stack's $regex) with every special character escaped: a name typed by a person is matched literally. */
+export function literalRegex(text: string): string {
+  return `(?i)${text.replace(/[\\^$.|?*+()[\]{}]/g, '\\$&')}`;
+}
+
+/** Files whose name contains `text` (case-insensitive), not in the trash, newest first. */
+export async function searchFiles(client: CozyClient, text: string, limit = 8): Promise<FileInfo[]> {
+  const res = (await client.collection('io.cozy.files').find(
+    { type: 'file', trashed: false, name: { $regex: literalRegex(text) } },
+    { indexedFields: ['type', 'trashed', 'name'], limit },
+  )) as unknown as { data: Raw[] };
+  return res.data.map(asFile);
+}
+
+/** The latest changed files (by updated_at), not in the trash. */
+export async function recentFiles(client: CozyClient, limit = 6): Promise<FileInfo[]> {
+  const res = (await client.collection('io.cozy.files').find(
+    { type: 'file', trashed: false, updated_at: { $gt: null } },
+    { indexedFields: ['type', 'trashed', 'updated_at'], sort: [{ type: 'desc' }, { trashed: 'desc' }, { updated_at: 'desc' }], limit },
+  )) as unknown as { data: Raw[] };
+  return res.data.map(asFile);
+}
+
+export async function publicName(client: CozyClient): Promise<string> {
+  const res = (await client.getStackClient().fetchJSON('GET', '/settings/instance')) as { data: Raw };
+  return str(res.data.attributes?.public_name) ?? '';
+}
