@@ -11,7 +11,7 @@ import { expectAccessible } from '../helpers/a11y.js';
 import { startPackageServer, type PackageServer } from '../helpers/app-packages.js';
 import { until } from '../helpers/jobs.js';
 import { openApp, startWithWebapps, type WebappsHearth } from '../helpers/webapps.js';
-import { installKonnector, notify, runKonnector, uploadFile } from '../helpers/webapps-home.js';
+import { installKonnector, jobEnd, launchKonnector, notify, uploadFile } from '../helpers/webapps-home.js';
 
 const WAIT = { timeout: 60_000 };
 let w: WebappsHearth;
@@ -23,9 +23,10 @@ beforeAll(async () => {
   [w, browser, pkgs] = await Promise.all([startWithWebapps({ label: 'home' }), launchBrowser(), startPackageServer()]);
   await w.h.hearth.registry.modify(w.domain, { publicName: 'Alice' });
   await installKonnector(w, pkgs, 'sample-energy', 'Sample Energy');
-  const job = await runKonnector(w, 'sample-energy', 'login-failed');
+  const job = await jobEnd(w, await launchKonnector(w, 'sample-energy', 'login-failed'));
   expect(job).toMatchObject({ state: 'errored', error: expect.stringMatching(/LOGIN_FAILED/) });
   await installKonnector(w, pkgs, 'quiet-bank', 'Quiet Bank');
+  await installKonnector(w, pkgs, 'slow-bank', 'Slow Bank');
   report = await uploadFile(w, 'Work', 'Quarterly report.txt', 'Q3 figures');
   await uploadFile(w, 'Photos', 'holiday notes.md', '# Beach', 'text/markdown');
 }, 240_000);
@@ -87,6 +88,23 @@ describe('Home', () => {
     }
   });
 
+  it('shows a run in progress, then its end without a reload', async () => {
+    const { context, page } = await openApp(browser, w, 'home');
+    try {
+      await page.locator('#konnector-slow-bank[data-state=none]').waitFor(WAIT);
+      // the sample konnector sleeps; the run's 6-second limit ends it with an error
+      const job = await launchKonnector(w, 'slow-bank', 'sleep', 6);
+      await page.reload();
+      await page.locator('#konnector-slow-bank[data-state=running], #konnector-slow-bank[data-state=queued]').waitFor(WAIT);
+      expect(await page.locator('#konnector-slow-bank').textContent()).toMatch(/Running…|Waiting to run/);
+      expect((await jobEnd(w, job)).state).toBe('errored');
+      await page.locator('#konnector-slow-bank[data-state=error]').waitFor(WAIT);
+      expect(await page.locator('#konnector-slow-bank').getByRole('link', { name: 'Fix Slow Bank' }).count()).toBe(1);
+    } finally {
+      await context.close();
+    }
+  });
+
   it('lists the recent files, each opening Drive at its folder with its preview', async () => {
     const { context, page } = await openApp(browser, w, 'home');
     try {
@@ -95,6 +113,14 @@ describe('Home', () => {
       expect(names).toEqual(['holiday notes.md', 'Quarterly report.txt']);
       const link = page.locator('.recent a', { hasText: 'Quarterly report.txt' });
       expect(await link.getAttribute('href')).toBe(w.appUrl('drive', `#/folder/${report.dirId}/file/${report.id}`));
+      // the queries have their Mango index, created by Home
+      const indexes = await w.api('GET', '/data/io.cozy.files/_index', await w.token('io.cozy.files:GET'));
+      expect(indexes.body.indexes.map((i: { ddoc: string }) => i.ddoc)).toEqual(expect.arrayContaining(['_design/by_type_and_trashed_and_updated_at']));
+      // a file added elsewhere comes first, live
+      const added = await uploadFile(w, 'Work', 'Budget 2027.csv', 'a,b\n1,2', 'text/csv');
+      await page.locator('.recent li:first-child .name', { hasText: 'Budget 2027.csv' }).waitFor(WAIT);
+      expect(await page.locator('.recent li:first-child .file-icon').getAttribute('class')).toContain('kind-sheet');
+      expect(await page.locator('.recent li:first-child a').getAttribute('href')).toBe(w.appUrl('drive', `#/folder/${added.dirId}/file/${added.id}`));
     } finally {
       await context.close();
     }

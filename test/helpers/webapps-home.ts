@@ -28,20 +28,29 @@ export async function installKonnector(w: WebappsHearth, pkgs: PackageServer, sl
   await until(async () => (await w.api('GET', `/konnectors/${slug}`, token)).body?.data?.attributes?.state === 'ready', 60_000);
 }
 
-/** An account and a trigger for `slug`, run once by hand; `mode` is the sample konnector's behaviour (`login-failed`…). Returns the job's end state. */
-export async function runKonnector(w: WebappsHearth, slug: string, mode: string): Promise<{ state: string; error?: string }> {
+/**
+ * An account and a trigger for `slug`, launched once by hand; `mode` is the sample konnector's behaviour
+ * (`login-failed`, `sleep`…), `timeout` the run's limit in seconds. Returns the job's id.
+ */
+export async function launchKonnector(w: WebappsHearth, slug: string, mode: string, timeout?: number): Promise<string> {
   const account = await w.api('POST', '/data/io.cozy.accounts/', await w.token('io.cozy.accounts'), { account_type: slug, auth: { login: 'alice' } });
   expect(account.status, account.text).toBe(201);
   const token = await w.token(TRIGGERS);
   const trigger = await w.api('POST', '/jobs/triggers', token, {
-    data: { attributes: { type: '@cron', arguments: '0 0 3 * * *', worker: 'konnector', message: { konnector: slug, account: account.body.id, mode } } },
+    data: { attributes: { type: '@cron', arguments: '0 0 3 * * *', worker: 'konnector', message: { konnector: slug, account: account.body.id, mode }, ...(timeout ? { options: { timeout } } : {}) } },
   });
   expect(trigger.status, trigger.text).toBe(201);
   const launched = await w.api('POST', `/jobs/triggers/${trigger.body.data.id}/launch`, token);
   expect(launched.status, launched.text).toBe(201);
+  return launched.body.data.id as string;
+}
+
+/** The state of job `id` once it ended (done or errored). */
+export async function jobEnd(w: WebappsHearth, id: string): Promise<{ state: string; error?: string }> {
+  const token = await w.token(TRIGGERS);
   let job: { state: string; error?: string } = { state: 'queued' };
   await until(async () => {
-    job = (await w.api('GET', `/jobs/${launched.body.data.id}`, token)).body.data.attributes;
+    job = (await w.api('GET', `/jobs/${id}`, token)).body.data.attributes;
     return job.state === 'done' || job.state === 'errored';
   }, 90_000);
   return job;

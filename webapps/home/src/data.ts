@@ -78,8 +78,28 @@ export function literalRegex(text: string): string {
   return `(?i)${text.replace(/[\\^$.|?*+()[\]{}]/g, '\\$&')}`;
 }
 
+const INDEXES = new WeakMap<CozyClient, Map<string, Promise<unknown>>>();
+
+/**
+ * The Mango index the query names (cozy-client's `use_index: _design/by_<fields joined by _and_>`), created once per
+ * page: the stack then answers from it instead of scanning every file. Failing to create it only costs speed (the
+ * query still answers, and says so itself when it fails), so its failure is not shown.
+ */
+function ensureIndex(client: CozyClient, fields: string[]): Promise<unknown> {
+  const name = `by_${fields.join('_and_')}`;
+  const known = INDEXES.get(client) ?? new Map<string, Promise<unknown>>();
+  INDEXES.set(client, known);
+  let p = known.get(name);
+  if (!p) {
+    p = (client.collection('io.cozy.files') as unknown as { createIndex(f: string[], o: { indexName: string }): Promise<unknown> }).createIndex(fields, { indexName: name }).catch(() => undefined);
+    known.set(name, p);
+  }
+  return p;
+}
+
 /** Files whose name contains `text` (case-insensitive), not in the trash, newest first. */
 export async function searchFiles(client: CozyClient, text: string, limit = 8): Promise<FileInfo[]> {
+  await ensureIndex(client, ['type', 'trashed', 'name']);
   const res = (await client.collection('io.cozy.files').find(
     { type: 'file', trashed: false, name: { $regex: literalRegex(text) } },
     { indexedFields: ['type', 'trashed', 'name'], limit },
@@ -89,6 +109,7 @@ export async function searchFiles(client: CozyClient, text: string, limit = 8): 
 
 /** The latest changed files (by updated_at), not in the trash. */
 export async function recentFiles(client: CozyClient, limit = 6): Promise<FileInfo[]> {
+  await ensureIndex(client, ['type', 'trashed', 'updated_at']);
   const res = (await client.collection('io.cozy.files').find(
     { type: 'file', trashed: false, updated_at: { $gt: null } },
     { indexedFields: ['type', 'trashed', 'updated_at'], sort: [{ type: 'desc' }, { trashed: 'desc' }, { updated_at: 'desc' }], limit },

@@ -8,6 +8,7 @@ import './app.css';
 import type { ComponentChildren, JSX } from 'preact';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { mount } from '../../shared/mount';
+import { realtimeOf } from '../../shared/realtime';
 import { AppBar, ErrorView, Loading, useBoot } from '../../shared/components';
 import { en, fr } from './locales';
 import { appName, listApps, listKonnectorTriggers, publicName, recentFiles, type AppInfo, type FileInfo, type TriggerInfo } from './data';
@@ -67,13 +68,24 @@ function App(): JSX.Element {
   const notifications = useNotifications();
   const [panel, setPanel] = useState(false);
 
-  // a konnector running: its state is read again every few seconds until it ends
+  // the konnectors' state is read again every few seconds while one runs, every minute otherwise
   const busy = (triggers.data ?? []).some((x) => x.status === 'running' || x.status === 'queued');
   useEffect(() => {
-    if (!busy) return undefined;
-    const timer = setInterval(triggers.reload, 4000);
+    const timer = setInterval(triggers.reload, busy ? 4000 : 60_000);
     return () => clearInterval(timer);
   }, [busy, triggers.reload]);
+  // files changed anywhere (Drive, a konnector, a sync client): the recent files are read again, once per burst
+  useEffect(() => {
+    const rt = realtimeOf(client);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const changed = () => { clearTimeout(timer); timer = setTimeout(recent.reload, 800); };
+    const events = ['created', 'updated', 'deleted'] as const;
+    for (const e of events) void rt.subscribe(e, 'io.cozy.files', changed);
+    return () => {
+      clearTimeout(timer);
+      for (const e of events) void rt.unsubscribe(e, 'io.cozy.files', changed);
+    };
+  }, [client, recent.reload]);
   useEffect(() => {
     const onVisible = () => { if (document.visibilityState === 'visible') { triggers.reload(); recent.reload(); } };
     document.addEventListener('visibilitychange', onVisible);
