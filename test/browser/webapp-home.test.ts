@@ -10,7 +10,7 @@ import { launchBrowser, screenshot } from '../helpers/browser.js';
 import { expectAccessible } from '../helpers/a11y.js';
 import { startPackageServer, type PackageServer } from '../helpers/app-packages.js';
 import { until } from '../helpers/jobs.js';
-import { openApp, startWithWebapps, type WebappsHearth } from '../helpers/webapps.js';
+import { OWNER_PASSPHRASE, openApp, startWithWebapps, type WebappsHearth } from '../helpers/webapps.js';
 import { installKonnector, jobEnd, launchKonnector, notify, uploadFile } from '../helpers/webapps-home.js';
 
 const WAIT = { timeout: 60_000 };
@@ -44,6 +44,20 @@ async function ready(page: Page): Promise<void> {
 }
 
 describe('Home', () => {
+  it('is where the owner lands after logging in', async () => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: 'en-US' });
+    try {
+      const page = await context.newPage();
+      await page.goto(`http://${w.domain}/`);
+      await page.locator('input[type=password]').first().fill(OWNER_PASSPHRASE);
+      await page.keyboard.press('Enter');
+      await page.waitForURL((u) => u.host === new URL(w.appUrl('home')).host, WAIT);
+      await page.locator('.launcher .tile').first().waitFor(WAIT);
+    } finally {
+      await context.close();
+    }
+  });
+
   it('greets the owner, lists the installed apps and opens one by keyboard only', async () => {
     const { context, page, errors } = await openApp(browser, w, 'home');
     try {
@@ -232,6 +246,11 @@ describe('Home in French, and a failure', () => {
       expect(await page.getByRole('button', { name: 'Notifications, 0 non lue(s)' }).count()).toBe(1);
       await expectAccessible(page, 'home in French (empty)');
       await screenshot(page, 'home-fr-empty');
+      // an app installed meanwhile (from the Store, here through the API) gets its tile, live
+      const started = await fr.api('POST', '/apps/store', await fr.token('io.cozy.apps'));
+      expect(started.status, started.text).toBe(202);
+      await page.locator('.launcher .tile', { hasText: 'Store' }).waitFor(WAIT);
+      expect(await page.locator('.launcher .tile span').allTextContents()).toEqual(['Drive', 'Paramètres', 'Store']);
     } finally {
       await context.close();
     }

@@ -50,6 +50,22 @@ function Part<T>({ loaded, children }: { loaded: Loaded<T>; children: (data: T) 
   return children(loaded.data);
 }
 
+/** Calls `reload` after a burst of realtime events on `doctype` (created, updated, deleted). */
+function useLive(doctype: string, reload: () => void): void {
+  const { client } = useBoot();
+  useEffect(() => {
+    const rt = realtimeOf(client);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const changed = () => { clearTimeout(timer); timer = setTimeout(reload, 800); };
+    const events = ['created', 'updated', 'deleted'] as const;
+    for (const e of events) void rt.subscribe(e, doctype, changed);
+    return () => {
+      clearTimeout(timer);
+      for (const e of events) void rt.unsubscribe(e, doctype, changed);
+    };
+  }, [client, doctype, reload]);
+}
+
 function greetingKey(hour: number): string {
   if (hour < 12) return 'home.greeting.morning';
   if (hour < 18) return 'home.greeting.afternoon';
@@ -74,25 +90,12 @@ function App(): JSX.Element {
     const timer = setInterval(triggers.reload, busy ? 4000 : 60_000);
     return () => clearInterval(timer);
   }, [busy, triggers.reload]);
-  // files changed anywhere (Drive, a konnector, a sync client): the recent files are read again, once per burst
-  useEffect(() => {
-    const rt = realtimeOf(client);
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const changed = () => { clearTimeout(timer); timer = setTimeout(recent.reload, 800); };
-    const events = ['created', 'updated', 'deleted'] as const;
-    for (const e of events) void rt.subscribe(e, 'io.cozy.files', changed);
-    return () => {
-      clearTimeout(timer);
-      for (const e of events) void rt.unsubscribe(e, 'io.cozy.files', changed);
-    };
-  }, [client, recent.reload]);
-  useEffect(() => {
-    const onVisible = () => { if (document.visibilityState === 'visible') { triggers.reload(); recent.reload(); } };
-    document.addEventListener('visibilitychange', onVisible);
-    return () => document.removeEventListener('visibilitychange', onVisible);
-  }, [triggers.reload, recent.reload]);
+  // changes made anywhere (Drive, a konnector, the Store, a sync client) refresh the part that shows them
+  useLive('io.cozy.files', recent.reload);
+  useLive('io.cozy.apps', apps.reload);
+  useLive('io.cozy.konnectors', konnectors.reload);
 
-  const webapps = useMemo(() => (apps.data ?? []).filter((a) => a.slug !== 'home' && a.state !== 'installing').sort((a, b) => appName(a, locale).localeCompare(appName(b, locale), locale)), [apps.data, locale]);
+  const webapps = useMemo(() => (apps.data ?? []).filter((a) => a.slug !== 'home' && a.state !== 'installing' && a.state !== 'errored').sort((a, b) => appName(a, locale).localeCompare(appName(b, locale), locale)), [apps.data, locale]);
   const names = useCallback((slug: string) => {
     const a = [...(apps.data ?? []), ...(konnectors.data ?? [])].find((x) => x.slug === slug);
     return a ? appName(a, locale) : slug;
