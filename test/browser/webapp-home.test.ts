@@ -176,6 +176,29 @@ describe('Home', () => {
     }
   });
 
+  it('lists the notifications by pages of 20, the older ones on demand', async () => {
+    for (let i = 1; i <= 21; i++) await notify(w, `Report ${i}`);
+    const { context, page } = await openApp(browser, w, 'home');
+    try {
+      await ready(page);
+      await page.getByRole('button', { name: 'Notifications, 21 unread' }).click();
+      const dialog = page.getByRole('dialog', { name: 'Notifications' });
+      await dialog.locator('li').first().waitFor(WAIT);
+      expect(await dialog.locator('li').count()).toBe(20);
+      await dialog.getByRole('button', { name: 'Show older notifications' }).click();
+      await dialog.locator('li', { hasText: 'Backup finished' }).waitFor(WAIT);
+      const titles = await dialog.locator('li strong').allTextContents();
+      // newest first (the reports were sent last; two sent in the same millisecond may come in either order)
+      expect(titles.slice(21)).toEqual(['Disk almost full', 'Backup finished']);
+      expect(titles.slice(0, 21).sort()).toEqual(Array.from({ length: 21 }, (_, i) => `Unread: Report ${i + 1}`).sort());
+      expect(await dialog.getByRole('button', { name: 'Show older notifications' }).count()).toBe(0);
+      await dialog.getByRole('button', { name: 'Mark all as read' }).click();
+      await page.getByRole('button', { name: 'Notifications, 0 unread' }).waitFor(WAIT);
+    } finally {
+      await context.close();
+    }
+  });
+
   it('finds files and apps by name from the keyboard (/ to focus, arrows, Enter, Escape)', async () => {
     const { context, page } = await openApp(browser, w, 'home');
     try {

@@ -11,16 +11,30 @@ import { formatDate } from '../../shared/i18n';
 import { realtimeOf } from '../../shared/realtime';
 import { asNotification, listNotifications, markAllRead, setRead, type NotificationInfo } from './data';
 
-interface State { items: NotificationInfo[] | null; unread: number; error: unknown }
+interface State { items: NotificationInfo[] | null; unread: number; error: unknown; next: string | null; loadingMore?: boolean }
 
 export function useNotifications() {
   const { client, t } = useBoot();
   const toast = useToast();
-  const [s, setS] = useState<State>({ items: null, unread: 0, error: null });
+  const [s, setS] = useState<State>({ items: null, unread: 0, error: null, next: null });
   const load = useCallback(() => {
     setS((x) => ({ ...x, error: null }));
-    listNotifications(client).then(({ items, unread }) => setS({ items, unread, error: null }), (error: unknown) => setS((x) => ({ ...x, error })));
+    listNotifications(client).then(({ items, unread, next }) => setS({ items, unread, error: null, next }), (error: unknown) => setS((x) => ({ ...x, error })));
   }, [client]);
+  const more = useCallback(async () => {
+    if (!s.next) return;
+    setS((x) => ({ ...x, loadingMore: true }));
+    try {
+      const page = await listNotifications(client, s.next);
+      setS((x) => {
+        const known = new Set((x.items ?? []).map((i) => i.id));
+        return { ...x, items: [...(x.items ?? []), ...page.items.filter((i) => !known.has(i.id))], next: page.next, loadingMore: false };
+      });
+    } catch (e) {
+      setS((x) => ({ ...x, loadingMore: false }));
+      toast.error(e);
+    }
+  }, [client, s.next, toast]);
   useEffect(() => {
     load();
     const rt = realtimeOf(client);
@@ -65,7 +79,7 @@ export function useNotifications() {
       toast.error(e);
     }
   }, [client, toast]);
-  return { ...s, load, mark, markAll };
+  return { ...s, load, more, mark, markAll };
 }
 
 export type NotificationsModel = ReturnType<typeof useNotifications>;
@@ -105,6 +119,14 @@ export function NotificationsDialog({ model, names, onClose }: { model: Notifica
         ))}
       </ul>
     );
+    if (model.next) {
+      body = (
+        <>
+          {body}
+          <p class="more"><button type="button" onClick={() => void model.more()} disabled={model.loadingMore}>{t('home.notifications.more')}</button></p>
+        </>
+      );
+    }
   }
   return <Dialog title={t('home.notifications')} onClose={onClose} footer={footer}>{body}</Dialog>;
 }

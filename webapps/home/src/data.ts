@@ -50,10 +50,15 @@ export function asNotification(d: Raw): NotificationInfo {
   };
 }
 
-export async function listNotifications(client: CozyClient): Promise<{ items: NotificationInfo[]; unread: number }> {
-  const res = (await client.getStackClient().fetchJSON('GET', '/notifications?page[limit]=30')) as { data: Raw[]; meta?: { unread?: number } };
+export const NOTIFICATIONS_PAGE = 20;
+
+/** A page of the owner's notifications, newest first; `next` is the cursor of the following page (null: none). */
+export async function listNotifications(client: CozyClient, cursor?: string): Promise<{ items: NotificationInfo[]; unread: number; next: string | null }> {
+  const query = `page[limit]=${NOTIFICATIONS_PAGE}${cursor ? `&page[cursor]=${encodeURIComponent(cursor)}` : ''}`;
+  const res = (await client.getStackClient().fetchJSON('GET', `/notifications?${query}`)) as { data: Raw[]; meta?: { unread?: number }; links?: { next?: string } };
   const items = res.data.map(asNotification);
-  return { items, unread: res.meta?.unread ?? items.filter((n) => !n.readAt).length };
+  const next = res.links?.next ? new URLSearchParams(res.links.next.split('?')[1] ?? '').get('page[cursor]') : null;
+  return { items, unread: res.meta?.unread ?? items.filter((n) => !n.readAt).length, next };
 }
 
 export async function setRead(client: CozyClient, id: string, read: boolean): Promise<NotificationInfo> {
