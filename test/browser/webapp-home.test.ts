@@ -227,6 +227,26 @@ describe('Home', () => {
     }
   });
 
+  it("holds only its manifest's rights: reads what it shows, is refused the rest", async () => {
+    // an app's token goes with the owner's session, as in the page
+    const { token, session_cookie } = await w.h.hearth.appToken(w.instance, 'home');
+    const as = (method: string, path: string, body?: unknown) => w.api(method, path, token, body, { cookie: `cozysessid=${session_cookie}` });
+    for (const path of ['/apps/', '/konnectors/', '/jobs/triggers?Worker=konnector', '/notifications', '/settings/instance', `/files/${report.id}`]) {
+      const r = await as('GET', path);
+      expect(r.status, `${path} ${r.text}`).toBe(200);
+    }
+    const refused: Array<[string, string, unknown?]> = [
+      ['GET', '/data/io.cozy.accounts/_all_docs'], // credentials stay with Accounts
+      ['GET', '/jobs/triggers?Worker=sendmail'],
+      ['POST', `/files/${report.dirId}?Type=directory&Name=x`],
+      ['DELETE', `/files/${report.id}`],
+      ['POST', '/notifications', { data: { type: 'io.cozy.notifications', attributes: { category: 'system', title: 'x' } } }],
+      ['PUT', '/settings/instance', { data: { type: 'io.cozy.settings', attributes: { public_name: 'Mallory' } } }],
+      ['POST', '/apps/some-app'],
+    ];
+    for (const [method, path, body] of refused) expect((await as(method, path, body)).status, `${method} ${path}`).toBe(403);
+  });
+
   it('in dark at 375 px: nothing overflows, the pages and the dialog stay accessible', async () => {
     const { context, page } = await openApp(browser, w, 'home', { colorScheme: 'dark', viewport: { width: 375, height: 800 } });
     try {
