@@ -27,6 +27,8 @@ beforeAll(async () => {
   expect(job).toMatchObject({ state: 'errored', error: expect.stringMatching(/LOGIN_FAILED/) });
   await installKonnector(w, pkgs, 'quiet-bank', 'Quiet Bank');
   await installKonnector(w, pkgs, 'slow-bank', 'Slow Bank');
+  await installKonnector(w, pkgs, 'good-bank', 'Good Bank');
+  expect(await jobEnd(w, await launchKonnector(w, 'good-bank', 'env'))).toMatchObject({ state: 'done' });
   report = await uploadFile(w, 'Work', 'Quarterly report.txt', 'Q3 figures');
   await uploadFile(w, 'Photos', 'holiday notes.md', '# Beach', 'text/markdown');
 }, 240_000);
@@ -84,7 +86,7 @@ describe('Home', () => {
     }
   });
 
-  it('shows a konnector in error with what it means and a Fix link to Accounts, and one not connected yet', async () => {
+  it('shows a konnector in error with what it means and a Fix link to Accounts, one that ran well, one not connected yet', async () => {
     const { context, page } = await openApp(browser, w, 'home');
     try {
       const row = page.locator('#konnector-sample-energy');
@@ -93,6 +95,9 @@ describe('Home', () => {
       expect(await row.textContent()).toContain('The service refused the login or the password.');
       const fix = row.getByRole('link', { name: 'Fix Sample Energy' });
       expect(await fix.getAttribute('href')).toBe(w.appUrl('accounts', '#/konnector/sample-energy'));
+      const good = page.locator('#konnector-good-bank[data-state=ok]');
+      expect(await good.textContent()).toMatch(/Last run [A-Z][a-z]{2} \d{1,2}, \d{4}/);
+      expect(await good.getByRole('link', { name: 'Details of Good Bank' }).getAttribute('href')).toBe(w.appUrl('accounts', '#/konnector/good-bank'));
       const quiet = page.locator('#konnector-quiet-bank[data-state=none]');
       expect(await quiet.textContent()).toContain('Not connected yet');
       expect(await page.getByRole('link', { name: 'Add a service' }).getAttribute('href')).toBe(w.appUrl('store', '#/discover?type=konnector'));

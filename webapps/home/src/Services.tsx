@@ -54,7 +54,7 @@ function Row({ k, triggers }: { k: AppInfo; triggers: TriggerInfo[] }): JSX.Elem
       </div>
       {s.kind === 'error' && <a class="button primary" href={fix} aria-label={t('home.services.fixLabel', { name })}>{t('home.services.fix')}</a>}
       {s.kind === 'none' && <a class="button" href={fix} aria-label={`${t('home.services.connect')} ${name}`}>{t('home.services.connect')}</a>}
-      {(s.kind === 'ok' || s.kind === 'running' || s.kind === 'queued') && <a class="button ghost" href={fix} aria-label={t('home.services.open', { name })}>{t('home.services.details')}</a>}
+      {(s.kind === 'ok' || s.kind === 'running' || s.kind === 'queued') && <a class="button ghost" href={fix} aria-label={t('home.services.detailsLabel', { name })}>{t('home.services.details')}</a>}
     </li>
   );
 }
