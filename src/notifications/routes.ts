@@ -4,7 +4,9 @@
  * owner's, newest first, by pages (`page[limit]`, `page[cursor]`), and `GET /notifications/:id` reads one
  * (the owner's session cookie, or a token with GET on io.cozy.notifications). `GET|PUT|PATCH
  * /notifications/preferences` read and set the owner's channels per category (as the other settings: the
- * session cookie or a token with rights on io.cozy.settings).
+ * session cookie or a token with rights on io.cozy.settings). Hearth's read marks (read-state.ts, no cozy-stack
+ * equivalent): `PATCH /notifications/:id` `{read: true|false}` (PATCH on the notification) and `POST
+ * /notifications/read` (every unread one; PATCH on the whole doctype); the listing's `meta.unread` counts the unread.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Forbidden } from '../common/errors.js';
@@ -23,6 +25,7 @@ import type { NotificationCenter, PushResult } from './center.js';
 import { NOTIFICATIONS_DOCTYPE, type NotificationDoc, type Sender } from './types.js';
 import * as S from './schemas.js';
 import { parseNotificationBody, type NotificationAttributes } from './validate.js';
+import { markAllRead, markRead, unreadCount } from './read-state.js';
 
 export interface NotificationsDeps extends OwnerDeps {
   center: NotificationCenter;
@@ -102,7 +105,8 @@ export function registerNotificationRoutes(app: FastifyInstance, deps: Notificat
       if (set && !Permissions.allowsWholeType(set, 'GET', NOTIFICATIONS_DOCTYPE)) throw new Forbidden(`this token cannot list notifications: it needs a GET right on the whole ${NOTIFICATIONS_DOCTYPE} doctype`);
       const page = pageParams(req);
       const { docs, next, total } = await deps.center.list(instance, page.limit, page.cursor);
-      const body: Record<string, unknown> = { data: docs.map((d) => resource(d, {})), meta: { count: total } };
+      const unread = await unreadCount(deps.storeOf(instance));
+      const body: Record<string, unknown> = { data: docs.map((d) => resource(d, {})), meta: { count: total, unread } };
       const query = nextPageQuery(page, next);
       if (query) body.links = { next: `/notifications?${query}` };
       return body;
@@ -119,6 +123,21 @@ export function registerNotificationRoutes(app: FastifyInstance, deps: Notificat
     scope.get('/notifications/preferences', { schema: S.preferences }, preferences('GET', false));
     scope.put('/notifications/preferences', { schema: S.replacePreferences }, preferences('PUT', true));
     scope.patch('/notifications/preferences', { schema: S.changePreferences }, preferences('PATCH', false));
+
+    scope.post('/notifications/read', { schema: S.markAllRead }, async (req) => {
+      const { instance, set } = await caller(deps, req, 'PATCH');
+      if (set && !Permissions.allowsWholeType(set, 'PATCH', NOTIFICATIONS_DOCTYPE)) throw new Forbidden(`this token cannot mark notifications read: it needs a PATCH right on the whole ${NOTIFICATIONS_DOCTYPE} doctype`);
+      return { meta: { count: await markAllRead(deps.storeOf(instance), Date.now()) } };
+    });
+
+    scope.patch<{ Params: { id: string }; Body: { data: { attributes: { read: boolean } } } }>('/notifications/:id', { schema: S.markRead }, async (req) => {
+      const { instance, set } = await caller(deps, req, 'PATCH');
+      const doc = await deps.center.get(instance, req.params.id);
+      if (set && !Permissions.allowsDoc(set, 'PATCH', NOTIFICATIONS_DOCTYPE, docFetcher(doc as unknown as Record<string, unknown>))) {
+        throw new Forbidden(`this token cannot mark this notification read: it needs a PATCH right on ${NOTIFICATIONS_DOCTYPE}`);
+      }
+      return { data: resource(await markRead(deps.storeOf(instance), doc, req.body.data.attributes.read, Date.now()), {}) };
+    });
 
     scope.get<{ Params: { id: string } }>('/notifications/:id', { schema: S.read }, async (req) => {
       const { instance, set } = await caller(deps, req, 'GET');

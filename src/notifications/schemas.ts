@@ -3,7 +3,7 @@
  * values a schema can check are checked here; what needs the clock or the sizes cozy-stack answers 413 for
  * (validate.ts), and the categories the instance knows (preferences.ts), stay in the domain.
  */
-import { jsonApi, openObject, params, query, resource, type JsonSchema, type RouteSchema } from '../common/schemas.js';
+import { JSONAPI, jsonApi, openObject, params, query, resource, type JsonSchema, type RouteSchema } from '../common/schemas.js';
 import { MAX_KEYS, PREFS_DOCTYPE } from './preferences.js';
 import { NOTIFICATIONS_DOCTYPE } from './types.js';
 import { CHANNELS, MAX } from './validate.js';
@@ -35,7 +35,7 @@ const attributes: JsonSchema = {
 };
 
 const notification = resource(NOTIFICATIONS_DOCTYPE, openObject('category, category_id, title, message, priority, state, data, created_at…'));
-const count = { meta: openObject('count') };
+const count = { meta: openObject('count, unread (how many have no read_at)') };
 
 export const send: RouteSchema = {
   summary: 'Sends a notification to the owner (a category the sender declared)', tags,
@@ -58,6 +58,25 @@ export const list: RouteSchema = {
   summary: 'The owner\'s notifications, newest first, by pages', tags,
   querystring: query({ 'page[limit]': 'Page size', 'page[cursor]': 'The cursor of the previous page' }),
   response: { 200: jsonApi('A page (links.next for the next one)', { type: 'array', items: notification }, { ...count, links: openObject('next') }) },
+};
+const READ_BODY = 'the body must be JSON-API: {"data": {"attributes": {"read": true}}}';
+export const markRead: RouteSchema = {
+  summary: 'Marks a notification read or unread (a Hearth extension: read_at is set or removed)', tags, params: params({ id: 'The notification\'s id' }),
+  body: {
+    type: 'object', required: ['data'], errorMessage: READ_BODY,
+    properties: {
+      data: {
+        type: 'object', required: ['attributes'], errorMessage: READ_BODY,
+        properties: { attributes: { type: 'object', required: ['read'], errorMessage: READ_BODY, properties: { read: { type: 'boolean', errorMessage: '"read" must be true or false' } } } },
+      },
+    },
+    example: { data: { type: NOTIFICATIONS_DOCTYPE, attributes: { read: true } } },
+  },
+  response: { 200: jsonApi('The notification as marked', notification) },
+};
+export const markAllRead: RouteSchema = {
+  summary: 'Marks every unread notification read (a Hearth extension)', tags,
+  response: { 200: { description: 'meta.count: how many were marked', content: { [JSONAPI]: { schema: { type: 'object', properties: { meta: openObject('count') }, additionalProperties: true } } } } },
 };
 export const read: RouteSchema = {
   summary: 'Reads a notification', tags, params: params({ id: 'The notification\'s id' }),

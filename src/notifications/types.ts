@@ -49,6 +49,8 @@ export interface NotificationDoc {
   data?: Record<string, unknown>;
   content?: string;
   content_html?: string;
+  /** Hearth's read mark (read-state.ts): when the owner marked it read; absent while unread. */
+  read_at?: string;
 }
 
 /**
