@@ -97,9 +97,17 @@ describe('installing the built-in apps', () => {
       expect(home!.source).toBe('registry://home/stable');
       expect((await hearth.perms.appPermissions(fresh, 'app', 'drive'))?.permissions).toMatchObject({ files: { type: 'io.cozy.files' } });
       expect(await appOf(hearth, 'old.test', 'home')).toBeNull();
+      // through the admin API (what `hearth instances add` calls) too
+      const created = await hearth.adminApp.inject({
+        method: 'POST', url: '/instances', payload: { domain: 'admin.test' },
+        headers: { authorization: `Basic ${Buffer.from(':admin-secret').toString('base64')}` },
+      });
+      expect(created.statusCode).toBe(201);
+      await settled(hearth, 'admin.test', 'home');
+      await settled(hearth, 'admin.test', 'drive');
 
       const pass = await hearth.builtinApps.upgradeAll();
-      expect(pass).toMatchObject({ instances: 2, changed: 1, incomplete: 0 });
+      expect(pass).toMatchObject({ instances: 3, changed: 1, incomplete: 0 });
       expect((await appOf(hearth, 'old.test', 'home'))?.state).toBe('ready');
       expect((await appOf(hearth, 'old.test', 'drive'))?.version).toBe('1.0.0');
 
@@ -113,7 +121,7 @@ describe('installing the built-in apps', () => {
     // the next version of Hearth
     hearth = await open(v2);
     try {
-      expect(await hearth.builtinApps.upgradeAll()).toMatchObject({ instances: 2, changed: 2, incomplete: 0 });
+      expect(await hearth.builtinApps.upgradeAll()).toMatchObject({ instances: 3, changed: 3, incomplete: 0 });
       const old = (await hearth.registry.get('old.test'))!;
       for (const domain of ['old.test', 'new.test']) {
         const home = await appOf(hearth, domain, 'home');
@@ -126,7 +134,7 @@ describe('installing the built-in apps', () => {
       const rebuilt = (await hearth.builtinApps.apps()).apps.find((a) => a.slug === 'drive')!;
       expect((await appOf(hearth, 'new.test', 'drive'))?.checksum).toBe(rebuilt.sha256);
       // nothing changed since: one row read per instance
-      expect(await hearth.builtinApps.upgradeAll()).toMatchObject({ instances: 2, changed: 0, incomplete: 0 });
+      expect(await hearth.builtinApps.upgradeAll()).toMatchObject({ instances: 3, changed: 0, incomplete: 0 });
     } finally {
       await hearth.close();
     }
