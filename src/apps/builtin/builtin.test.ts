@@ -4,6 +4,7 @@
  * installed, newer versions and rebuilt packages updated, with their new permissions), never puts back an app the
  * owner uninstalled, does nothing when nothing changed, and finishes an install that a stop cut short.
  */
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -158,4 +159,20 @@ describe('installing the built-in apps', () => {
       await hearth.close();
     }
   }, 60_000);
+
+  it('finishes at the next start the installs of a process killed in the middle (SIGKILL)', async () => {
+    const data = join(tmp, 'killed');
+    const child = spawnSync(process.execPath, ['--import', 'tsx', 'test/fixtures/builtin-crash-main.ts', data, v1], { encoding: 'utf8', timeout: 60_000 });
+    expect(child.signal).toBe('SIGKILL');
+    expect(child.stdout).toContain('killed');
+    const hearth = await createHearth(testConfig(data, { apps: { ...DEFAULTS.apps, builtinRegistry: v1, registries: '' } }), pino({ level: 'silent' }));
+    try {
+      expect((await appOf(hearth, 'cut.test', 'drive'))?.state).toBe('installing');
+      expect(await hearth.builtinApps.upgradeAll()).toMatchObject({ instances: 1, incomplete: 0 });
+      expect(await appOf(hearth, 'cut.test', 'home')).toMatchObject({ state: 'ready', version: '1.0.0' });
+      expect(await appOf(hearth, 'cut.test', 'drive')).toMatchObject({ state: 'ready', version: '1.0.0' });
+    } finally {
+      await hearth.close();
+    }
+  }, 90_000);
 });
