@@ -1,10 +1,11 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Ajv } from 'ajv';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from './load.js';
-import { configSchema, envName } from './schema.js';
+import { configSchema, envName, PACKAGE_REGISTRY } from './schema.js';
 import { formatConfig, maskConfig } from './show.js';
 
 function dir(yaml?: string, name = 'hearth.yaml'): string {
@@ -43,7 +44,7 @@ describe('loadConfig', () => {
       },
       settings: { defaultRedirection: 'home/', onboardedRedirection: 'home/', helpLink: null, flags: '{}' },
       apps: {
-        subdomains: 'nested', registries: 'https://apps-registry.cozycloud.cc/', maxUnpackedBytes: 200_000_000, maxEntries: 5_000,
+        subdomains: 'nested', registries: 'https://apps-registry.cozycloud.cc/', builtinRegistry: PACKAGE_REGISTRY, maxUnpackedBytes: 200_000_000, maxEntries: 5_000,
         cspDisabled: false, cspAllowlist: '{}', devDirs: null, allowInstallViaPermission: false, permissionsSkipVerification: false,
       },
     });
@@ -72,6 +73,13 @@ describe('loadConfig', () => {
     expect(c.dataDir).toBe(join(cwd, 'store'));
     expect(c.admin.passphraseHash).toBe('$argon2id$v=19$x');
     expect(c.data.groupCommitMs).toBe(5);
+  });
+
+  it('finds the package\'s built-in registry by default, resolves another against cwd, and reads empty as none', () => {
+    expect(PACKAGE_REGISTRY).toBe(join(fileURLToPath(new URL('../..', import.meta.url)), 'dist', 'registry'));
+    const cwd = dir('apps:\n  builtin_registry: my-apps\n');
+    expect(loadConfig({ env: {}, cwd }).apps.builtinRegistry).toBe(join(cwd, 'my-apps'));
+    expect(loadConfig({ env: { HEARTH_APPS_BUILTIN_REGISTRY: '' }, cwd }).apps.builtinRegistry).toBeNull();
   });
 
   it('maps HEARTH_* env vars (camelCase → UPPER_SNAKE) and coerces types', () => {

@@ -101,6 +101,8 @@ export function loadConfig(options: LoadConfigOptions = {}): HearthConfig {
   merged = deepMerge(merged, checkLeaves(fromFlags, (path) => flagOf[path] ?? 'flags'));
 
   merged.dataDir = resolve(cwd, String(merged.dataDir));
+  const apps = merged.apps as { builtinRegistry: string | null };
+  apps.builtinRegistry = apps.builtinRegistry?.trim() ? resolve(cwd, apps.builtinRegistry) : null;
   return merged as unknown as HearthConfig;
 }
 

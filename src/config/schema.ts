@@ -2,7 +2,14 @@
  * The JSON schema of HearthConfig, built from one table of leaves so that
  * validation messages, env-var names and the schema cannot drift apart.
  */
+import { fileURLToPath } from 'node:url';
 import type { HearthConfig } from './types.js';
+
+/**
+ * The built-in registry `npm run build` fills (scripts/build-webapps.mjs): `<package>/dist/registry`, two folders up from
+ * this module whether it runs from src/config, dist/config or the bundle (dist/bundle/hearth.js).
+ */
+export const PACKAGE_REGISTRY = fileURLToPath(new URL('../../dist/registry', import.meta.url));
 
 export type Leaf = { schema: Record<string, unknown>; expect: string };
 
@@ -81,6 +88,7 @@ export const LEAVES: Record<string, Leaf> = {
     schema: { type: 'string', pattern: '^\\s*$|^\\s*(https?|file)://[^\\s,]+(\\s*,\\s*(https?|file)://[^\\s,]+)*\\s*$' },
     expect: 'registry URLs (https://… or file:///dir), comma-separated, or empty for none',
   },
+  'apps.builtinRegistry': { schema: { type: ['string', 'null'] }, expect: 'a folder path (the built-in apps\' registry), or empty to disable it' },
   'apps.maxUnpackedBytes': count(1),
   'apps.maxEntries': count(1),
   'apps.cspDisabled': bool,
@@ -112,7 +120,7 @@ export const DEFAULTS: HearthConfig = {
   },
   settings: { defaultRedirection: 'home/', onboardedRedirection: 'home/', helpLink: null, flags: '{}' },
   apps: {
-    subdomains: 'nested', registries: 'https://apps-registry.cozycloud.cc/', maxUnpackedBytes: 200_000_000, maxEntries: 5_000,
+    subdomains: 'nested', registries: 'https://apps-registry.cozycloud.cc/', builtinRegistry: PACKAGE_REGISTRY, maxUnpackedBytes: 200_000_000, maxEntries: 5_000,
     cspDisabled: false, cspAllowlist: '{}', devDirs: null, allowInstallViaPermission: false, permissionsSkipVerification: false,
   },
 };

@@ -103,6 +103,11 @@ export interface HearthConfig {
     subdomains: 'nested' | 'flat';
     /** The app registries, in order, comma-separated: `https://…/` (cozy's registry API) or `file:///dir` (a local folder). */
     registries: string;
+    /**
+     * The built-in apps' registry folder (default the package's `dist/registry`, which `npm run build` fills): always
+     * consulted before `registries`, and its apps are installed on every instance (src/apps/builtin). Empty or null: none.
+     */
+    builtinRegistry: string | null;
     /** A tarball unpacking to more bytes than this is refused (default 200 MB). */
     maxUnpackedBytes: number;
     /** A tarball with more entries than this is refused (default 5,000). */

@@ -58,7 +58,9 @@ import type { AppCodeStore } from '../apps/code/store.js';
 import { Installer } from '../apps/install/installer.js';
 import { appCodeOf, dropRunRefs, installedCodeOf } from '../apps/install/code.js';
 import { registerAppsAdminRoutes } from '../apps/install/admin-routes.js';
-import { registriesFromConfig } from '../apps/registry/index.js';
+import { builtinRegistryDir, registriesFromConfig } from '../apps/registry/index.js';
+import { BuiltinApps } from '../apps/builtin/builtin.js';
+import { BuiltinState } from '../apps/builtin/state.js';
 import { inRegistry, registryWebapps } from '../apps/registry/offers.js';
 import type { Channel } from '../apps/registry/types.js';
 import { lazyUpdate } from '../apps/install/lazy.js';
@@ -93,6 +95,8 @@ export interface Hearth {
   /** The code of installed apps (src/apps/code), and the installer of web apps and konnectors (src/apps/install). */
   appCode: AppCodeStore;
   installer: Installer;
+  /** The built-in apps (src/apps/builtin): installed on each new instance; `upgradeAll()` at start brings every instance up to date. */
+  builtinApps: BuiltinApps;
   publicApp: FastifyInstance;
   adminApp: FastifyInstance;
   close(): Promise<void>;
@@ -137,6 +141,7 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
   // Destroying an instance also removes its data, in steps that can be taken again: the first, durable, takes it out
   // of the registry (its domain stays taken); a process that dies before the last finishes at its next start.
   const finishDestroy = async (instance: Instance) => {
+    builtinState.forget(instance.id);
     await jobs.dropInstance(instance.id);
     await appCode.releaseInstance(instance.id);
     await appCode.gc();
@@ -145,7 +150,15 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
     await davLocks.dropNamespace(instance.id);
     await sqliteRegistry.endDestroy(instance.id);
   };
+  // what the stack did with the built-in apps on each instance (apps/builtin/state.ts)
+  const builtinState = new BuiltinState(join(dataDir, 'apps-builtin.sqlite'));
   const registry: InstanceRegistry = Object.assign(Object.create(sqliteRegistry) as InstanceRegistry, {
+    // a new instance (admin API, CLI, the dev instance) gets the built-in apps, in the background
+    async create(input: Parameters<InstanceRegistry['create']>[0]) {
+      const instance = await sqliteRegistry.create(input);
+      builtinApps.schedule(instance);
+      return instance;
+    },
     async destroy(domain: string) {
       await finishDestroy(await sqliteRegistry.beginDestroy(domain));
     },
@@ -205,10 +218,15 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
     },
   });
   const shutdown = new AbortController();
-  const appRegistries = registriesFromConfig(config, logger);
+  const builtinDir = builtinRegistryDir(config, logger);
+  const appRegistries = registriesFromConfig(config, logger, { builtinDir });
   const installer = new Installer({
     storeOf, locks: new InProcessLocks(), perms, triggers: jobs.scheduler, skipPermissionsCheck: config.apps.permissionsSkipVerification,
     code: appCodeOf(appCode, { dev: config.dev, limits: { maxEntries: config.apps.maxEntries, maxUnpackedBytes: config.apps.maxUnpackedBytes }, resolveRegistry: (slug, v) => appRegistries.resolveVersion(slug, v), openRegistryTarball: (v) => appRegistries.openTarball(v as Parameters<typeof appRegistries.openTarball>[0]) }),
+  });
+  const builtinApps = new BuiltinApps({
+    dir: builtinDir, state: builtinState, installer, registry: sqliteRegistry, logger, startedAt: new Date(),
+    first: config.settings.defaultRedirection.split('/')[0] ?? 'home',
   });
   const oauth = { clients: new OAuthClients(storeOf, async (instance) => (await registry.secrets(instance)).session), tokens, limiter: new MemoryRateLimiter() };
   checks.push(...opsStatusChecks({
@@ -262,10 +280,11 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
   await jobs.start();
   let closing: Promise<void> | null = null;
   return {
-    config, logger, bus, registry, tokens, sessions, lockout, perms, mailer, appToken, storeOf, openStores: () => stores.openCount(), vfs, jobs, notifications, metrics, realtime, publicUrl: linkOf, appCode, installer, publicApp, adminApp,
+    config, logger, bus, registry, tokens, sessions, lockout, perms, mailer, appToken, storeOf, openStores: () => stores.openCount(), vfs, jobs, notifications, metrics, realtime, publicUrl: linkOf, appCode, installer, builtinApps, publicApp, adminApp,
     close() {
       closing ??= (async () => {
         shutdown.abort();
+        await builtinApps.close();
         await Promise.all([publicApp.close(), adminApp.close()]);
         realtime.close();
         await jobs.close();
@@ -276,6 +295,7 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
         await sqliteThread.shutdown();
         sessions.close();
         davLocks.close();
+        builtinState.close();
         await Promise.all([blobs.close(), thumbs.close(), appCode.close()]);
       })();
       return closing;
@@ -296,6 +316,8 @@ export async function startHearth(config: HearthConfig): Promise<{ publicUrl: st
     await hearth.close();
     throw e;
   }
+  // once listening, in the background: every instance gets the built-in apps it lacks and their newer builds
+  hearth.builtinApps.upgradeAll().catch((e: unknown) => hearth.logger.warn({ err: e instanceof Error ? e.message : String(e) }, 'the built-in apps pass stopped: the next start finishes it'));
   hearth.logger.info({ publicUrl, adminUrl }, 'hearth is ready');
   return { publicUrl, adminUrl, close: () => hearth.close() };
 }

@@ -1,6 +1,7 @@
 /** The one place where errors become HTTP answers, in cozy-stack's shapes. */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { HearthError } from '../common/errors.js';
+import { sendErrorPage, type ErrorPageDeps } from './error-pages.js';
 
 /** CouchDB-shaped body, as /data answers: {error, reason} (plus ok/status for not_found, as cozy-stack). */
 export function couchError(err: HearthError): Record<string, unknown> {
@@ -48,4 +49,14 @@ export function errorHandler(err: unknown, req: FastifyRequest, reply: FastifyRe
   for (const [k, v] of Object.entries(known.headers)) void reply.header(k, v);
   const jsonApi = !req.url.startsWith('/data') && !req.url.startsWith('/instances');
   void reply.code(known.status).send(jsonApi ? jsonApiError(known) : couchError(known));
+}
+
+/** The public server's handler: an HTML page for a person's browser where there is one (error-pages.ts), cozy's JSON otherwise. */
+export function publicErrorHandler(pages: ErrorPageDeps): (err: unknown, req: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply> {
+  return async (err, req, reply) => {
+    const known = toHearthError(err);
+    if (known && (await sendErrorPage(known, req, reply, pages))) return reply;
+    errorHandler(err, req, reply);
+    return reply;
+  };
 }

@@ -24,7 +24,7 @@ import type { Vfs } from '../files/vfs.js';
 import { registerDavRoutes } from '../files/dav/routes.js';
 import { registerRegistryRoutes, registriesFromConfig, type Registries } from '../apps/registry/index.js';
 import type { DavLockEngine } from '../files/dav/locks.js';
-import { errorHandler } from './http-errors.js';
+import { publicErrorHandler } from './http-errors.js';
 import { clientErrorHandler, lingerOnEarlyAnswers } from './linger.js';
 import { installSchemaCompilers } from './validation.js';
 import { logControllerFor } from './logger.js';
@@ -118,11 +118,11 @@ export async function buildPublicApp(deps: PublicDeps): Promise<FastifyInstance>
   app.decorateRequest('instance', null);
   // strict UTF-8; an empty body is accepted (PouchDB sends `PUT /db/` with a JSON content type and no body)
   addJsonParser(app, 'application/json', { allowEmpty: true });
-  app.setErrorHandler(errorHandler);
+  // a person's browser gets HTML pages for the stack's 404 and 503 (server/error-pages.ts), API clients cozy's JSON
+  const handleError = publicErrorHandler({ subdomains: deps.config.apps.subdomains, defaultApp: (i, r) => deps.apps.defaultApp(i, r), installed: (i, slug) => deps.apps.server.installed(i, slug) });
+  app.setErrorHandler(handleError);
   installSchemaCompilers(app, { serializeResponses: deps.config.server.serializeResponses });
-  app.setNotFoundHandler((req, reply) => {
-    errorHandler(new NotFound(`no route for ${req.method} ${req.url.split('?')[0]}`), req, reply);
-  });
+  app.setNotFoundHandler((req, reply) => handleError(new NotFound(`no route for ${req.method} ${req.url.split('?')[0]}`), req, reply));
   // first: the OpenAPI document is built from every route registered after it (ops/openapi.ts)
   await registerOpenApi(app, { version: versionInfo(deps.config.dev).version });
   deps.metrics?.instrument(app);

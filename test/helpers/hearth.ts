@@ -14,10 +14,13 @@ import type { HearthConfig } from '../../src/config/types.js';
 import { DEFAULTS } from '../../src/config/schema.js';
 import type { Instance } from '../../src/instances/types.js';
 
-/** The defaults, on private ports, silent, with mail written to the outbox. */
+/**
+ * The defaults, on private ports, silent, with mail written to the outbox, and without the package's built-in registry
+ * (dist/registry, filled by `npm run build`): a test that wants built-in apps names its own folder in `apps.builtinRegistry`.
+ */
 export function testConfig(dataDir: string, overrides: Partial<HearthConfig> = {}): HearthConfig {
   const d = structuredClone(DEFAULTS);
-  return {
+  const config: HearthConfig = {
     ...d,
     dataDir,
     server: { ...d.server, port: 0 },
@@ -26,6 +29,8 @@ export function testConfig(dataDir: string, overrides: Partial<HearthConfig> = {
     mail: { ...d.mail, mode: 'outbox' },
     ...overrides,
   };
+  if (config.apps.builtinRegistry === DEFAULTS.apps.builtinRegistry) config.apps = { ...config.apps, builtinRegistry: null };
+  return config;
 }
 
 export interface Res {

@@ -218,6 +218,22 @@ export class Installer {
     });
   }
 
+  /**
+   * An install or update that a stop cut short (its doc still `installing`/`upgrading`, last written before `before`, the
+   * start of this process): an install is undone as a failed one is, an update goes back to the version it had. Returns the
+   * doc as it is then (null when there is none). Operations of this process are left alone.
+   */
+  async recoverInterrupted(instance: Instance, kind: AppKind, slug: string, before: Date): Promise<AppDoc | null> {
+    const doc = await this.deps.locks.withLock(this.lockKey(instance, kind, slug), async () => {
+      const found = await findApp(this.deps.storeOf(instance), kind, slug);
+      if (!found || (found.state !== 'installing' && found.state !== 'upgrading') || Date.parse(found.updated_at) >= before.getTime()) return { found, undo: false };
+      if (found.state === 'upgrading') return { found: await this.write(instance, kind, { ...found, state: 'ready' }), undo: false };
+      return { found: null, undo: true };
+    });
+    if (doc.undo) await this.undoInstall(instance, kind, slug, null, []);
+    return doc.found;
+  }
+
   /** Drops a stale `available_version` (the lazy update found the installed version is the latest again). */
   async clearAvailableVersion(instance: Instance, kind: AppKind, slug: string): Promise<AppDoc | null> {
     return this.deps.locks.withLock(this.lockKey(instance, kind, slug), async () => {
