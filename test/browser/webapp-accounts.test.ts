@@ -6,7 +6,7 @@
  */
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser } from '../helpers/browser.js';
+import { launchBrowser, screenshot } from '../helpers/browser.js';
 import { expectAccessible } from '../helpers/a11y.js';
 import { until } from '../helpers/jobs.js';
 import type { PackageServer } from '../helpers/app-packages.js';
@@ -145,4 +145,138 @@ describe('Accounts', () => {
       await context.close();
     }
   }, 240_000);
+
+  it('in French, dark, 375 px wide, by keyboard only: adds an account, runs it, reads its runs, deletes it', async () => {
+    const { context, page, errors } = await openApp(browser, fr, 'accounts', { path: `#/konnector/${DEMO_SLUG}`, colorScheme: 'dark', viewport: { width: 375, height: 740 }, locale: 'fr-FR' });
+    const tabTo = async (name: string | RegExp) => {
+      for (let i = 0; i < 30; i++) {
+        await page.keyboard.press('Tab');
+        const text = (await page.evaluate('(document.activeElement?.getAttribute("aria-label") || document.activeElement?.textContent || "").trim()')) as string;
+        if (typeof name === 'string' ? text === name : name.test(text)) return;
+      }
+      throw new Error(`no focusable element named ${String(name)}`);
+    };
+    try {
+      // the login page brought the browser back without the hash: follow the link again, as from Home
+      await page.goto(fr.appUrl('accounts', `#/konnector/${DEMO_SLUG}`));
+      await page.getByRole('heading', { level: 1, name: 'Demo Energy (tests)' }).waitFor({ timeout: T });
+      await page.getByText("Vos factures d'énergie (un connecteur de test)").waitFor();
+      await page.getByText('Aucun compte', { exact: true }).waitFor();
+      expect(await page.evaluate('document.documentElement.scrollWidth <= window.innerWidth')).toBe(true);
+      await expectAccessible(page, 'a connector, French, dark, 375 px');
+      await screenshot(page, 'accounts-konnector-fr-dark-375');
+
+      await tabTo('Ajouter un compte');
+      await page.keyboard.press('Enter');
+      const dialog = page.getByRole('dialog', { name: 'Ajouter un compte Demo Energy (tests)' });
+      await dialog.waitFor();
+      // the konnector's own French label for its login field
+      await dialog.getByLabel('Numéro client').waitFor();
+      await expectAccessible(page, 'the add-account dialog, French, dark');
+      await screenshot(page, 'accounts-add-fr-dark-375');
+      await tabTo('');
+      expect(await page.evaluate('document.activeElement?.name')).toBe('login');
+      await page.keyboard.type('bob-42');
+      await page.keyboard.press('Tab');
+      expect(await page.evaluate('document.activeElement?.name')).toBe('password');
+      await page.keyboard.type(GOOD_PASSWORD);
+      await page.keyboard.press('Enter');
+      await dialog.waitFor({ state: 'detached', timeout: T });
+      const card = page.locator('li.account', { has: page.getByRole('heading', { name: 'bob-42' }) });
+      await card.getByRole('log').getByText('Saved 3 bills').waitFor({ timeout: T });
+      await card.getByText('Terminé : vos documents sont à jour.').waitFor({ timeout: T });
+      await card.getByText('À jour').first().waitFor();
+      await expectNotInPage(page, [GOOD_PASSWORD]);
+      await expectAccessible(page, 'an account after its run, French, dark');
+      await screenshot(page, 'accounts-run-fr-dark-375');
+
+      // the past runs open from the keyboard; Escape closes a dialog
+      await tabTo('Exécutions passées');
+      await page.keyboard.press('Enter');
+      await until(async () => (await card.locator('ul.runs > li').count()) === 1, T);
+      expect(await card.locator('ul.runs > li').textContent()).toMatch(/À jour.*durée/);
+      await page.keyboard.press('Shift+Tab');
+      await tabTo('Modifier les identifiants');
+      await page.keyboard.press('Enter');
+      const edit = page.getByRole('dialog', { name: 'Modifier les identifiants Demo Energy (tests)' });
+      await edit.getByText('Laissez vide pour garder l’actuel.').waitFor();
+      expect(await edit.getByLabel('Mot de passe').inputValue()).toBe('');
+      await expectAccessible(page, 'the change-credentials dialog, French, dark');
+      await page.keyboard.press('Escape');
+      await edit.waitFor({ state: 'detached' });
+
+      await tabTo('Supprimer');
+      await page.keyboard.press('Enter');
+      const confirm = page.getByRole('dialog', { name: 'Supprimer le compte bob-42 ?' });
+      await confirm.waitFor();
+      await expectAccessible(page, 'the delete confirmation, French, dark');
+      await tabTo('Supprimer le compte');
+      await page.keyboard.press('Enter');
+      await page.getByText('Compte bob-42 supprimé.').waitFor({ timeout: T });
+      expect(await storedAccounts(fr)).toEqual([]);
+      expect(await konnectorTriggers(fr)).toEqual([]);
+      expect(errors).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  }, 240_000);
+
+  it('says what happened and what to do when a run cannot start, and when a connector is not installed', async () => {
+    // an account and its trigger made elsewhere (as cozy-harvest would), whose trigger then disappears
+    const cli = await w.token('io.cozy.accounts io.cozy.triggers:ALL:konnector:worker');
+    const created = await w.api('POST', '/data/io.cozy.accounts/', cli, { account_type: DEMO_SLUG, auth: { login: 'carol', password: 'carol-secret-99' } });
+    expect(created.status).toBe(201);
+    const trigger = await w.api('POST', '/jobs/triggers', cli, { data: { attributes: { type: '@cron', arguments: '0 0 3 * * *', worker: 'konnector', message: { account: created.body.id, konnector: DEMO_SLUG } } } }, { 'content-type': 'application/vnd.api+json' });
+    expect(trigger.status).toBe(201);
+    const { context, page, errors } = await openApp(browser, w, 'accounts');
+    try {
+      await page.goto(w.appUrl('accounts', `#/konnector/${DEMO_SLUG}`));
+      const card = page.locator('li.account', { has: page.getByRole('heading', { name: 'carol' }) });
+      await card.waitFor({ timeout: T });
+      await card.getByText('Never run yet').waitFor();
+      await expectNotInPage(page, ['carol-secret-99']);
+      expect(await w.api('DELETE', `/jobs/triggers/${trigger.body.data.id}`, cli)).toMatchObject({ status: 204 });
+      await card.getByRole('button', { name: 'Run now' }).click();
+      await card.getByRole('alert').getByText(/It no longer exists/).waitFor({ timeout: T });
+      await card.getByText('It may have been moved or deleted: refresh the list.').waitFor();
+      await expectAccessible(page, 'a run that could not start');
+
+      // a link to a connector that is not installed (Home's links arrive at #/konnector/<slug>)
+      await page.goto(w.appUrl('accounts', '#/konnector/not-there'));
+      await page.getByText('The connector “not-there” is not installed').waitFor({ timeout: T });
+      await page.getByRole('link', { name: 'Find connectors in the Store' }).waitFor();
+      await expectAccessible(page, 'a connector that is not installed');
+      await page.getByRole('link', { name: 'Back to the list' }).click();
+      await page.getByRole('heading', { level: 1, name: 'Your connectors' }).waitFor();
+      await screenshot(page, 'accounts-list-en-light-1280');
+      expect(errors).toEqual([]);
+      await w.api('DELETE', `/data/io.cozy.accounts/${created.body.id}?rev=${created.body.rev}`, cli);
+    } finally {
+      await context.close();
+    }
+  }, 240_000);
+
+  it("holds only its manifest's rights: no other worker's triggers or jobs, no files", async () => {
+    const { context, page } = await openApp(browser, w, 'accounts');
+    try {
+      await page.locator('header.appbar').waitFor({ timeout: T });
+      const token = JSON.parse((await page.getAttribute('[data-cozy]', 'data-cozy')) ?? '{}').token as string;
+      // the page's app token is bound to the owner's session: it goes with the session cookie
+      const cookie = (await context.cookies(w.appUrl('accounts'))).map((c) => `${c.name}=${c.value}`).join('; ');
+      const api = (method: string, path: string, body?: unknown) => w.api(method, path, token, body, body === undefined ? { cookie } : { cookie, 'content-type': 'application/vnd.api+json' });
+      const mail = { data: { attributes: { type: '@cron', arguments: '0 0 3 * * *', worker: 'sendmail', message: { mode: 'noreply' } } } };
+      const refused = await api('POST', '/jobs/triggers', mail);
+      expect(refused.status, refused.text).toBe(403);
+      expect((await api('POST', '/jobs/queue/konnector', { data: { attributes: { arguments: { konnector: DEMO_SLUG } } } })).status).toBe(403);
+      expect((await api('GET', '/data/io.cozy.files/_all_docs')).status).toBe(403);
+      expect((await api('POST', `/konnectors/${DEMO_SLUG}/trigger`)).status).toBe(403);
+      expect((await api('DELETE', `/konnectors/${DEMO_SLUG}`)).status).toBe(403);
+      // what it does need answers
+      const granted = await api('GET', '/konnectors/');
+      expect(granted.status, granted.text).toBe(200);
+      expect((await api('GET', '/jobs/triggers?Worker=konnector')).status).toBe(200);
+    } finally {
+      await context.close();
+    }
+  }, 120_000);
 });

@@ -65,7 +65,7 @@ export function AccountForm({ konnector, mode, stored, onSubmit, onClose }: Prop
         {basic.map((d) => <Field key={d.name} def={d} mode={mode} value={values[d.name] ?? ''} error={errors[d.name]} onInput={(v) => setValues((x) => ({ ...x, [d.name]: v }))} />)}
         {more.length > 0 && (
           <>
-            <button type="button" class="ghost" aria-expanded={advanced} onClick={() => setAdvanced((a) => !a)}>{advanced ? t('form.advanced.hide') : t('form.advanced.show')}</button>
+            <button type="button" class="ghost advanced-toggle" aria-expanded={advanced} onClick={() => setAdvanced((a) => !a)}>{advanced ? t('form.advanced.hide') : t('form.advanced.show')}</button>
             {advanced && more.map((d) => <Field key={d.name} def={d} mode={mode} value={values[d.name] ?? ''} error={errors[d.name]} onInput={(v) => setValues((x) => ({ ...x, [d.name]: v }))} />)}
           </>
         )}

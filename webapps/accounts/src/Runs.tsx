@@ -39,10 +39,7 @@ export function LiveRun({ live, title }: { live: Live; title: string }): JSX.Ele
   const { job } = live;
   return (
     <section class="live-run" aria-label={title}>
-      <div class="row">
-        <StateBadge state={job.state} />
-        <span class="muted small">{job.state === 'done' ? t('run.done') : job.state === 'errored' ? t('run.errored') : t('run.working')}</span>
-      </div>
+      <p class="muted small">{job.state === 'done' ? t('run.done') : job.state === 'errored' ? t('run.errored') : t('run.working')}</p>
       <div class="log" ref={box} role="log" aria-live="polite" aria-label={t('run.log')} tabIndex={0}>
         {live.lines.length === 0 && <p class="muted">{t('run.waiting')}</p>}
         {live.lines.map((l, i) => <p key={i} class={`line-${l.type}`}><span class="sr-only">{l.type}: </span>{l.message}</p>)}
