@@ -109,7 +109,7 @@ function AccountCard({ k, account, trigger }: { k: Konnector; account: Account; 
   const remove = async () => {
     setBusy(true);
     try {
-      await deleteAccount(client, account, data.triggers);
+      await deleteAccount(client, account);
       setDeleting(false);
       await data.reload();
       toast.show(t('account.deleted', { name: label }));

@@ -166,12 +166,7 @@ export async function launch(client: CozyClient, trigger: Trigger): Promise<Job>
   return { ...r.data, _id: r.data._id ?? r.data.id ?? '' };
 }
 
-/** Deletes the account's triggers, then the account (its `on_delete_account` runs on the stack's side). */
-export async function deleteAccount(client: CozyClient, account: Account, triggers: Trigger[]): Promise<void> {
-  for (const t of triggers.filter((x) => x.message?.account === account._id)) {
-    await client.collection(TRIGGERS).destroy(t as never).catch((e: unknown) => {
-      if ((e as { status?: number }).status !== 404) throw e;
-    });
-  }
+/** Deletes the account; the stack deletes its triggers and runs the konnector's `on_delete_account` (cozy-stack's hook). */
+export async function deleteAccount(client: CozyClient, account: Account): Promise<void> {
   await client.destroy({ ...account, _type: ACCOUNTS } as never);
 }
