@@ -96,6 +96,7 @@ describe('Accounts', () => {
       expect(triggers[0]!.attributes.arguments).toMatch(/^0 \d{1,2} [123] \* \* \*$/);
       await expectNotInPage(page, [BAD_PASSWORD]);
       await expectAccessible(page, 'an account whose run failed');
+      await screenshot(page, 'accounts-failed-en-light-1280');
 
       // change the credentials: the password is not prefilled; the login is
       await card.getByRole('button', { name: 'Change credentials' }).click();
@@ -129,6 +130,7 @@ describe('Accounts', () => {
       expect(await runs.nth(1).textContent()).toContain('The service refused the login.');
       expect(await runs.nth(1).textContent()).toContain('Error code: LOGIN_FAILED');
       await expectAccessible(page, 'an account with its past runs');
+      await screenshot(page, 'accounts-runs-en-light-1280');
 
       // delete: a confirmation, then the account and its trigger are gone
       await card.getByRole('button', { name: 'Delete' }).click();
@@ -222,7 +224,7 @@ describe('Accounts', () => {
     }
   }, 240_000);
 
-  it('says what happened and what to do when a run cannot start, and when a connector is not installed', async () => {
+  it('says what happened and what to do when a run cannot start, when the service is down, and when a connector is not installed', async () => {
     // an account and its trigger made elsewhere (as cozy-harvest would), whose trigger then disappears
     const cli = await w.token('io.cozy.accounts io.cozy.triggers:ALL:konnector:worker');
     const created = await w.api('POST', '/data/io.cozy.accounts/', cli, { account_type: DEMO_SLUG, auth: { login: 'carol', password: 'carol-secret-99' } });
@@ -241,6 +243,17 @@ describe('Accounts', () => {
       await card.getByRole('alert').getByText(/It no longer exists/).waitFor({ timeout: T });
       await card.getByText('It may have been moved or deleted: refresh the list.').waitFor();
       await expectAccessible(page, 'a run that could not start');
+
+      // a service that does not answer: not the person's fault, try later (one try, no automatic retry to wait for)
+      const down = await w.api('POST', '/data/io.cozy.accounts/', cli, { account_type: DEMO_SLUG, auth: { login: 'vendor-down', password: 'x' } });
+      const downTrigger = await w.api('POST', '/jobs/triggers', cli, { data: { attributes: { type: '@cron', arguments: '0 0 3 * * *', worker: 'konnector', message: { account: down.body.id, konnector: DEMO_SLUG }, options: { max_exec_count: 1 } } } }, { 'content-type': 'application/vnd.api+json' });
+      expect(downTrigger.status).toBe(201);
+      await page.reload();
+      const downCard = page.locator('li.account', { has: page.getByRole('heading', { name: 'vendor-down' }) });
+      await downCard.getByRole('button', { name: 'Run now' }).click();
+      await downCard.getByText('The service is not answering.').waitFor({ timeout: T });
+      await downCard.getByText('It is not your fault: try again later.').waitFor();
+      await w.api('DELETE', `/data/io.cozy.accounts/${down.body.id}?rev=${down.body.rev}`, cli);
 
       // a link to a connector that is not installed (Home's links arrive at #/konnector/<slug>)
       await page.goto(w.appUrl('accounts', '#/konnector/not-there'));
