@@ -11,11 +11,12 @@ import { runsOf, type Job, type JobState } from './api';
 import type { Live } from './data';
 import { describeRunError } from './konnector-errors';
 
-export function StateBadge({ state }: { state: JobState | string | undefined }): JSX.Element {
+/** A run's state; `past` words it for a run of the history (Succeeded rather than Up to date). */
+export function StateBadge({ state, past }: { state: JobState | string | undefined; past?: boolean }): JSX.Element {
   const { t } = useBoot();
   const s = state === 'queued' || state === 'running' || state === 'done' || state === 'errored' ? state : 'none';
   const Icon = s === 'done' ? CheckCircle2 : s === 'errored' ? AlertTriangle : s === 'none' ? Clock : Loader2;
-  return <span class={`badge state-${s}${s === 'errored' ? ' error' : ''}`}><Icon size={14} aria-hidden="true" /> {t(`state.${s}`)}</span>;
+  return <span class={`badge state-${s}${s === 'errored' ? ' error' : ''}`}><Icon size={14} aria-hidden="true" /> {t(past && (s === 'done' || s === 'errored') ? `state.${s}.past` : `state.${s}`)}</span>;
 }
 
 export function RunErrorView({ error, live }: { error: string; live?: boolean }): JSX.Element {
@@ -77,7 +78,7 @@ export function PastRuns({ triggerId, ended }: { triggerId: string; ended: numbe
           {runs.map((j) => (
             <li key={j._id}>
               <div class="row">
-                <StateBadge state={j.state} />
+                <StateBadge state={j.state} past />
                 <span>{formatDate(j.started_at ?? j.queued_at, locale, true)}</span>
                 {duration(j, locale) && <span class="muted small">{t('runs.took', { d: duration(j, locale) })}</span>}
               </div>

@@ -8,7 +8,7 @@ import { createContext } from 'preact';
 import { useCallback, useContext, useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { useBoot } from '../../shared/components';
 import { realtimeOf } from '../../shared/realtime';
-import { getJob, JOB_EVENTS, JOBS, listAccounts, listKonnectors, listTriggers, type Account, type Job, type Konnector, type LogLine, type Trigger } from './api';
+import { ACCOUNTS, getJob, JOB_EVENTS, JOBS, listAccounts, listKonnectors, listTriggers, type Account, type Job, type Konnector, type LogLine, type Trigger } from './api';
 
 export interface Live { job: Job; lines: LogLine[] }
 
@@ -89,13 +89,20 @@ export function DataProvider({ children }: { children: ComponentChildren }): JSX
   useEffect(() => {
     void reload();
     const rt = realtimeOf(client);
-    void rt.subscribe('created', JOBS, onJob);
-    void rt.subscribe('updated', JOBS, onJob);
-    void rt.subscribe('created', JOB_EVENTS, onLine);
+    // accounts added, changed or deleted elsewhere (another tab, a konnector updating its own): read them again
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const onAccount = () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => void reload(), 300);
+    };
+    const subs: Array<[Parameters<typeof rt.subscribe>[0], string, (doc: unknown) => void]> = [
+      ['created', JOBS, onJob], ['updated', JOBS, onJob], ['created', JOB_EVENTS, onLine],
+      ['created', ACCOUNTS, onAccount], ['updated', ACCOUNTS, onAccount], ['deleted', ACCOUNTS, onAccount],
+    ];
+    for (const [verb, doctype, handler] of subs) void rt.subscribe(verb, doctype, handler);
     return () => {
-      void rt.unsubscribe('created', JOBS, onJob);
-      void rt.unsubscribe('updated', JOBS, onJob);
-      void rt.unsubscribe('created', JOB_EVENTS, onLine);
+      clearTimeout(timer);
+      for (const [verb, doctype, handler] of subs) void rt.unsubscribe(verb, doctype, handler);
     };
   }, [client, reload, onJob, onLine]);
 
