@@ -1,7 +1,8 @@
 /**
  * Deleting an io.cozy.accounts document through /data, as cozy-stack's account hook: the account's konnector triggers
  * go with it (the other accounts' stay), and its konnector's `on_delete_account` script runs once, with the account's
- * id and last revision and `account_deleted: true`; a konnector without such a script gets no job.
+ * id and last revision and `account_deleted: true`, and reads the account at that revision (its credentials in clear for
+ * that konnector only); a konnector without such a script gets no job.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPackageServer, type PackageServer } from '../../../test/helpers/app-packages.js';
@@ -46,10 +47,14 @@ const deletedJobs = async () => (await h.hearth.jobs.engine.broker.list(h.domain
 
 describe('a deleted account', () => {
   it('takes its triggers with it and runs its konnector\'s on_delete_account once', async () => {
+    // the script reads the deleted account at its last revision (cozy-stack keeps it for that), then says what it saw
     const script = `const f = JSON.parse(process.env.COZY_FIELDS);
-const res = await fetch(process.env.COZY_URL + '/data/io.cozy.bills/', { method: 'POST', headers: { authorization: 'Bearer ' + process.env.COZY_CREDENTIALS, 'content-type': 'application/json' }, body: JSON.stringify({ cleaned_account: f.account, rev: f.account_rev }) });
+const auth = { authorization: 'Bearer ' + process.env.COZY_CREDENTIALS };
+const acc = await fetch(process.env.COZY_URL + '/data/io.cozy.accounts/' + f.account + '?rev=' + f.account_rev, { headers: auth });
+const doc = acc.ok ? await acc.json() : {};
+const res = await fetch(process.env.COZY_URL + '/data/io.cozy.bills/', { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ cleaned_account: f.account, rev: f.account_rev, read: acc.status, login: doc.auth?.login, password: doc.auth?.password }) });
 console.log(JSON.stringify({ type: res.ok ? 'info' : 'error', message: 'cleaned ' + res.status }));`;
-    await installKonnector('tidy', { on_delete_account: 'ondelete.js' }, { 'ondelete.js': script });
+    await installKonnector('tidy', { on_delete_account: 'ondelete.js', permissions: { bills: { type: 'io.cozy.bills' }, accounts: { type: 'io.cozy.accounts', verbs: ['GET'] } } }, { 'ondelete.js': script });
     const gone = await accountWithTrigger('tidy', 'ann');
     const kept = await accountWithTrigger('tidy', 'ben');
     expect(await triggerIds()).toEqual([gone.trigger, kept.trigger].sort());
@@ -64,8 +69,14 @@ console.log(JSON.stringify({ type: res.ok ? 'info' : 'error', message: 'cleaned 
     ]);
     const bills = await h.req('GET', '/data/io.cozy.bills/_all_docs?include_docs=true', { token });
     expect(bills.body.rows.map((r: { doc: Record<string, unknown> }) => r.doc).filter((d: Record<string, unknown>) => d.cleaned_account)).toEqual([
-      expect.objectContaining({ cleaned_account: gone.id, rev: gone.rev }),
+      expect.objectContaining({ cleaned_account: gone.id, rev: gone.rev, read: 200, login: 'ann', password: 'p' }),
     ]);
+    // for anyone else, the kept revision is as stored: sealed; another revision of it is not there
+    const asStored = await h.req('GET', `/data/io.cozy.accounts/${gone.id}?rev=${gone.rev}`, { token });
+    expect(asStored.status).toBe(200);
+    expect(asStored.body.auth).toEqual({ login: 'ann', credentials_encrypted: expect.any(String) });
+    expect((await h.req('GET', `/data/io.cozy.accounts/${gone.id}?rev=1-00000000000000000000000000000000`, { token })).status).toBe(404);
+    expect((await h.req('GET', `/data/io.cozy.accounts/${gone.id}`, { token })).status).toBe(404);
   }, 90_000);
 
   it('of a konnector without on_delete_account: its triggers go, no job runs', async () => {

@@ -3,7 +3,7 @@
  * the EventDelete hook): the konnector triggers of that account are deleted, and when the account's konnector
  * (`account_type`) is installed with an `on_delete_account` script, a konnector job
  * `{account, account_rev, konnector, account_deleted: true}` runs it (the konnector cleans the account on its
- * service). A deletion marked `manual_cleaning: true` (the uninstall of a konnector, on-delete.ts, which ran
+ * service), reading the account at that revision (kept in io.cozy.accounts.soft_deleted). A deletion marked `manual_cleaning: true` (the uninstall of a konnector, on-delete.ts, which ran
  * `on_delete_account` before deleting) loses its triggers but queues no job: the same end as cozy-stack's
  * CleanAndWait, which deletes those triggers itself.
  */
@@ -15,6 +15,7 @@ import type { Instance } from '../../instances/types.js';
 import type { JobEngine } from '../../jobs/engine.js';
 import type { Scheduler } from '../../jobs/scheduler.js';
 import { findApp } from '../repo.js';
+import { SOFT_DELETED_ACCOUNTS_DOCTYPE } from '../../jobs/sandbox/accounts.js';
 import { ACCOUNTS_DOCTYPE } from './on-delete.js';
 
 export interface AccountDeletedDeps {
@@ -43,7 +44,15 @@ export async function onAccountDeleted(deps: AccountDeletedDeps, event: DocEvent
   if (typeof slug !== 'string' || slug === '') return;
   const instance = await deps.instanceOf(event.domain);
   const konnector = instance ? await findApp(deps.storeOf(instance), 'konnector', slug) : null;
-  if (typeof konnector?.on_delete_account !== 'string') return;
+  if (typeof konnector?.on_delete_account !== 'string' || !instance || !old) return;
+  // its last revision, still sealed, stays readable at GET ?rev= for the script (jobs/sandbox/accounts.ts)
+  const { _rev: _r, _deleted: _d, ...body } = old;
+  const store = deps.storeOf(instance);
+  const previous = await store.get(SOFT_DELETED_ACCOUNTS_DOCTYPE, event.id).catch((e: unknown) => {
+    if (e instanceof NotFound) return null;
+    throw e;
+  });
+  await store.put(SOFT_DELETED_ACCOUNTS_DOCTYPE, { ...body, _id: event.id, ...(previous ? { _rev: previous._rev } : {}), soft_deleted_rev: String(old._rev) });
   await deps.engine.push(event.domain, {
     worker: 'konnector', manual: true,
     message: { account: event.id, account_rev: old?._rev, konnector: slug, account_deleted: true },
