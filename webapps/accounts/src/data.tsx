@@ -8,7 +8,7 @@ import { createContext } from 'preact';
 import { useCallback, useContext, useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { useBoot } from '../../shared/components';
 import { realtimeOf } from '../../shared/realtime';
-import { ACCOUNTS, getJob, JOB_EVENTS, JOBS, listAccounts, listKonnectors, listTriggers, type Account, type Job, type Konnector, type LogLine, type Trigger } from './api';
+import { ACCOUNTS, getJob, JOB_EVENTS, JOBS, KONNECTORS, listAccounts, listKonnectors, listTriggers, type Account, type Job, type Konnector, type LogLine, type Trigger } from './api';
 
 export interface Live { job: Job; lines: LogLine[] }
 
@@ -89,7 +89,8 @@ export function DataProvider({ children }: { children: ComponentChildren }): JSX
   useEffect(() => {
     void reload();
     const rt = realtimeOf(client);
-    // accounts added, changed or deleted elsewhere (another tab, a konnector updating its own): read them again
+    // accounts added, changed or deleted elsewhere (another tab, a konnector updating its own), konnectors installed
+    // or removed from the Store: read them again
     let timer: ReturnType<typeof setTimeout> | undefined;
     const onAccount = () => {
       clearTimeout(timer);
@@ -98,6 +99,7 @@ export function DataProvider({ children }: { children: ComponentChildren }): JSX
     const subs: Array<[Parameters<typeof rt.subscribe>[0], string, (doc: unknown) => void]> = [
       ['created', JOBS, onJob], ['updated', JOBS, onJob], ['created', JOB_EVENTS, onLine],
       ['created', ACCOUNTS, onAccount], ['updated', ACCOUNTS, onAccount], ['deleted', ACCOUNTS, onAccount],
+      ['created', KONNECTORS, onAccount], ['updated', KONNECTORS, onAccount], ['deleted', KONNECTORS, onAccount],
     ];
     for (const [verb, doctype, handler] of subs) void rt.subscribe(verb, doctype, handler);
     return () => {
