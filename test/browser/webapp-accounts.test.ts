@@ -215,6 +215,8 @@ describe('Accounts', () => {
       await expectAccessible(page, 'the change-credentials dialog, French, dark');
       await page.keyboard.press('Escape');
       await edit.waitFor({ state: 'detached' });
+      // the focus is back on the button that opened it
+      expect(await page.evaluate('document.activeElement?.textContent?.trim()')).toBe('Modifier les identifiants');
 
       await tabTo('Supprimer');
       await page.keyboard.press('Enter');
