@@ -64,6 +64,7 @@ import { BuiltinState } from '../apps/builtin/state.js';
 import { inRegistry, registryWebapps } from '../apps/registry/offers.js';
 import type { Channel } from '../apps/registry/types.js';
 import { lazyUpdate } from '../apps/install/lazy.js';
+import { watchAccountDeletions } from '../apps/install/account-deleted.js';
 
 export interface Hearth {
   config: HearthConfig;
@@ -238,6 +239,7 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
   }));
   const metrics = new HearthMetrics({ dataDir, instanceCount: () => registry.count() });
   const unobserveJobs = metrics.observeJobs(bus);
+  const unwatchAccounts = watchAccountDeletions({ bus, instanceOf: (domain) => sqliteRegistry.get(domain), storeOf, scheduler: jobs.scheduler, engine: jobs.engine, logger });
   metrics.countRealtimeConnections(() => realtime.connectionCount());
   // the registry's side of serving and intents: the store's page for a missing app, the lazy update of an index
   // (as on GET /apps/:slug), the web apps that could serve an intent
@@ -287,6 +289,7 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
         await builtinApps.close();
         await Promise.all([publicApp.close(), adminApp.close()]);
         realtime.close();
+        unwatchAccounts();
         await jobs.close();
         unobserveJobs();
         await stores.close();

@@ -42,8 +42,13 @@ export function Dialog(props: { title: string; onClose: () => void; children: Co
   const { t } = useBoot();
   useEffect(() => {
     const d = ref.current;
+    // the element that had the focus gets it back on close (the dialog leaves the DOM before the browser would)
+    const opener = document.activeElement as HTMLElement | null;
     if (d && !d.open) d.showModal();
-    return () => d?.close();
+    return () => {
+      d?.close();
+      setTimeout(() => { if (opener?.isConnected) opener.focus(); }, 0);
+    };
   }, []);
   const id = useRef(`dlg-${Math.random().toString(36).slice(2)}`).current;
   return (

@@ -50,7 +50,8 @@ export async function uninstallKonnector(deps: OnDeleteDeps, instance: Instance,
         await new Promise((r) => setTimeout(r, POLL_MS));
       }
     }
-    for (const a of accounts) await store.put(ACCOUNTS_DOCTYPE, { _id: String(a._id), _rev: String(a._rev), _deleted: true }).catch(() => undefined);
+    // manual_cleaning: the account-deletion hook (account-deleted.ts) must not run on_delete_account a second time
+    for (const a of accounts) await store.put(ACCOUNTS_DOCTYPE, { _id: String(a._id), _rev: String(a._rev), _deleted: true, manual_cleaning: true }).catch(() => undefined);
     await deps.installer.uninstall(instance, 'konnector', slug);
   })().catch((e: unknown) => deps.logger?.warn({ err: e, slug }, 'the uninstall of a konnector after its on_delete_account jobs failed'));
   return { status: 202, doc };

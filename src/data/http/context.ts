@@ -25,6 +25,8 @@ export interface DocTransforms {
   out(instance: Instance, doctype: string, doc: Doc, set: PermissionSet): Promise<Doc>;
   /** A top-level field that `out` removes: it cannot be queried or sorted on either (a selector would reveal it). */
   hides?(doctype: string, field: string): boolean;
+  /** A revision kept outside the document's own history (a deleted account's last one), for `GET ?rev=`; null if none. */
+  keptRevision?(store: DocStore, doctype: string, id: string, rev: string): Promise<Doc | null>;
 }
 
 /** A document as it will be stored (the DocTransforms of the deps, if any). */
@@ -72,6 +74,13 @@ export function assertQueryable(deps: DataDeps, access: Access, selector: unknow
 export function chainTransforms(...list: DocTransforms[]): DocTransforms {
   return {
     hides: (doctype, field) => list.some((t) => t.hides?.(doctype, field) === true),
+    async keptRevision(store, doctype, id, rev) {
+      for (const t of list) {
+        const kept = await t.keptRevision?.(store, doctype, id, rev);
+        if (kept) return kept;
+      }
+      return null;
+    },
     async in(instance, doctype, doc) {
       for (const t of list) doc = await t.in(instance, doctype, doc);
       return doc;

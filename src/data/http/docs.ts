@@ -42,7 +42,8 @@ export function registerDocRoutes(app: FastifyInstance, deps: DataDeps): void {
       await transformRows(deps, access, results, 'ok');
       return reply.send(results);
     }
-    const doc = await access.store.get(access.doctype, id, opts);
+    const kept = q.rev ? await deps.transforms?.keptRevision?.(access.store, access.doctype, id, q.rev) : null;
+    const doc = kept ?? await access.store.get(access.doctype, id, opts);
     allowDoc(access, 'GET', doc);
     return reply.header('ETag', `"${String(doc._rev)}"`).send(withType(await transformOut(deps, access, doc), access.doctype));
   });

@@ -9,11 +9,14 @@
  */
 import { openSecret, sealSecret, type SealPurpose } from '../../auth/twofactor/seal.js';
 import type { Instance } from '../../instances/types.js';
-import type { Doc } from '../../data/store.js';
+import type { Doc, DocStore } from '../../data/store.js';
+import { NotFound } from '../../common/errors.js';
 import type { DocTransforms } from '../../data/http/context.js';
 import type { PermissionSet } from '../../permissions/rules.js';
 
 export const ACCOUNTS_DOCTYPE = 'io.cozy.accounts';
+/** A deleted account's last revision, kept (sealed) for its konnector's `on_delete_account` (cozy-stack's doctype). */
+export const SOFT_DELETED_ACCOUNTS_DOCTYPE = 'io.cozy.accounts.soft_deleted';
 const PURPOSE: SealPurpose = 'hearth/accounts/credentials/v1';
 const SECRET_FIELDS = new Set(['secret', 'dob', 'code', 'answer', 'access_token', 'refresh_token', 'appSecret', 'session']);
 const SUFFIX = '_encrypted';
@@ -78,9 +81,25 @@ export async function transformOut(keyOf: (instance: Instance) => Promise<Uint8A
   return decryptIn(doc, { seal: () => '', open: (v) => openSecret(key, instance.id, v, PURPOSE) }) as Doc;
 }
 
+/**
+ * `GET /data/io.cozy.accounts/:id?rev=` of a deleted account's last revision answers its soft-deleted copy (as
+ * cozy-stack's getAccount does), so that the konnector's `on_delete_account` can read the account it cleans up.
+ */
+export async function softDeletedRevision(store: DocStore, doctype: string, id: string, rev: string): Promise<Doc | null> {
+  if (doctype !== ACCOUNTS_DOCTYPE) return null;
+  const kept = await store.get(SOFT_DELETED_ACCOUNTS_DOCTYPE, id).catch((e: unknown) => {
+    if (e instanceof NotFound) return null;
+    throw e;
+  });
+  if (!kept || kept.soft_deleted_rev !== rev) return null;
+  const { soft_deleted_rev: _kept, ...doc } = kept;
+  return { ...doc, _id: id, _rev: rev } as Doc;
+}
+
 /** The /data hooks (DataDeps.transforms), keyed by the instance's session secret. */
 export function accountTransforms(keyOf: (instance: Instance) => Promise<Uint8Array>): DocTransforms {
   return {
+    keptRevision: softDeletedRevision,
     in: (instance, doctype, doc) => transformIn(keyOf, instance, doctype, doc),
     out: (instance, doctype, doc, set) => transformOut(keyOf, instance, doctype, doc, set),
   };
