@@ -14,7 +14,7 @@ export function InstalledPage(): JSX.Element {
   const openUrl = useOpenUrl();
   const bySlug = new Map((apps ?? []).map((a) => [a.slug, a]));
   const section = (kind: 'webapp' | 'konnector', list: Installed[]) => (
-    <section aria-labelledby={`mine-${kind}`}>
+    <section class="mine" aria-labelledby={`mine-${kind}`}>
       <h2 id={`mine-${kind}`}>{t(`installed.${kind}`)}</h2>
       {list.length === 0 ? <p class="muted">{t(`installed.none.${kind}`)}</p> : (
         <ul class="list">
@@ -26,7 +26,7 @@ export function InstalledPage(): JSX.Element {
                 <AppIcon slug={a.slug} installed={a} size={40} />
                 <span class="grow-text">
                   <strong class="ellipsis">{name}</strong>
-                  <span class="muted small">{t('installed.version', { version: a.version || '—' })} <StatusBadge installed={a} app={bySlug.get(a.slug)} />{!ready && a.state !== 'errored' && <span class="badge">{t(`state.${a.state}`)}</span>}</span>
+                  <span class="muted small">{t('installed.version', { version: a.version || '—' })} <StatusBadge installed={a} app={bySlug.get(a.slug)} quiet />{!ready && a.state !== 'errored' && <span class="badge">{t(`state.${a.state}`)}</span>}</span>
                 </span>
                 <a class="button ghost" href={`#/app/${encodeURIComponent(a.slug)}`} aria-label={t('installed.details', { name })}>{t('installed.details.short')}</a>
                 {ready && <a class="button" href={openUrl(a.type, a.slug, a.related)} aria-label={t('installed.open', { name })}>{t('installed.open.short')}</a>}

@@ -17,12 +17,13 @@ export function AppIcon({ slug, version, installed, size = 48 }: { slug: string;
   return <img class="app-icon" src={src} alt="" width={size} height={size} loading="lazy" onError={() => setBroken(true)} />;
 }
 
-export function StatusBadge({ installed, app }: { installed?: Installed; app?: RegistryApp }): JSX.Element | null {
+/** Installed, update available, or needs attention; `quiet` leaves out "installed" (My apps lists only installed ones). */
+export function StatusBadge({ installed, app, quiet }: { installed?: Installed; app?: RegistryApp; quiet?: boolean }): JSX.Element | null {
   const { t } = useBoot();
   if (!installed) return null;
   if (installed.state === 'errored') return <span class="badge error">{t('badge.errored')}</span>;
   if (updateOf(installed, app)) return <span class="badge update">{t('badge.update')}</span>;
-  return <span class="badge">{t('badge.installed')}</span>;
+  return quiet ? null : <span class="badge">{t('badge.installed')}</span>;
 }
 
 export function AppCard({ app, installed }: { app: RegistryApp; installed?: Installed }): JSX.Element {
