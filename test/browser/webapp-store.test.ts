@@ -11,7 +11,7 @@ import { expectAccessible } from '../helpers/a11y.js';
 import { startFixtureRegistry, type FixtureRegistry } from '../helpers/app-registry.js';
 import { until } from '../helpers/jobs.js';
 import { openApp, startWithWebapps, type WebappsHearth } from '../helpers/webapps.js';
-import { storeRegistry, type StoreRegistry } from '../helpers/webapps-store.js';
+import { publishIntentClient, storeRegistry, type StoreRegistry } from '../helpers/webapps-store.js';
 
 const WEATHER = {
   slug: 'weather', type: 'webapp', name: 'Weather', editor: 'Sky Works', version: '1.0.0', categories: ['productivity'],
@@ -37,6 +37,7 @@ let flaky: FixtureRegistry;
 beforeAll(async () => {
   reg = storeRegistry();
   for (const m of [WEATHER, TASKS, BANK]) await reg.publish(m);
+  await publishIntentClient(reg);
   flaky = await startFixtureRegistry([{ slug: 'flaky', type: 'webapp', editor: 'Far away', versions: { '1.0.0': '2024-01-01T00:00:00Z' } }]);
   [w, browser] = await Promise.all([
     startWithWebapps({ label: 'store', slugs: ['store', 'home'], config: { apps: { registries: `${reg.url},${flaky.url}` } as never } }),
@@ -154,8 +155,8 @@ describe('the Store', () => {
       expect(doc.available_version).toBeUndefined();
       expect(Object.keys(doc.permissions)).toContain('agenda');
       await dialog.getByRole('button', { name: 'Close' }).first().click();
-      await page.getByText('Installed version').waitFor();
-      expect(await page.getByRole('button', { name: /Update to/ }).count()).toBe(0);
+      await page.getByRole('button', { name: 'Uninstall' }).waitFor();
+      await until(async () => (await page.getByRole('button', { name: /Update to/ }).count()) === 0, 20_000);
     } finally {
       await context.close();
     }
@@ -243,6 +244,34 @@ describe('the Store', () => {
       await tabTo(page, 'dialog a.primary');
       expect(await page.evaluate('document.activeElement?.textContent')).toBe('Open');
       expect((await apps('tasks')).body.data.attributes.state).toBe('ready');
+    } finally {
+      await context.close();
+    }
+  }, 120_000);
+
+  it('installs the app another app asks for with an INSTALL intent, in a frame, and answers it', async () => {
+    const token = await w.token('io.cozy.apps');
+    if ((await apps('asker')).status !== 200) expect((await w.api('POST', '/apps/asker', token)).status).toBe(202);
+    if ((await apps('weather')).status === 200) expect((await w.api('DELETE', '/apps/weather', token)).status).toBe(200);
+    await until(async () => (await apps('asker')).body?.data?.attributes?.state === 'ready', 60_000);
+    const { context, page, errors } = await openApp(browser, w, 'asker');
+    try {
+      await page.getByText('Status: ready').waitFor();
+      const answer = page.evaluate('window.installByIntent("weather")');
+      answer.catch(() => undefined); // awaited below; not an unhandled rejection if the test stops before
+      const frame = page.frameLocator('#intent iframe');
+      expect(await page.locator('#intent iframe').getAttribute('src')).toMatch(new RegExp(`^http://store\\.${w.domain.replace(/\./g, '\\.')}/intents\\?intent=`));
+      await frame.getByRole('heading', { name: 'Install Weather' }).waitFor();
+      // the latest version's: 1.1.0, published by the update test, adds the calendar
+      expect(await frame.locator('.perm-text').allTextContents()).toEqual(['Read and change your contacts', 'Read your files', 'Read your calendar events']);
+      const inFrame = page.frames().find((f) => f.url().includes('/intents?intent='));
+      await expectAccessible(inFrame as unknown as Page, 'the install intent');
+      await frame.getByRole('button', { name: 'Accept and install' }).click();
+      expect(await answer).toEqual({ slug: 'weather', state: 'ready' });
+      expect((await apps('weather')).body.data.attributes.state).toBe('ready');
+      // already installed: answered at once
+      expect(await page.evaluate('window.installByIntent("weather")')).toEqual({ slug: 'weather', state: 'ready' });
+      expect(errors).toEqual([]);
     } finally {
       await context.close();
     }

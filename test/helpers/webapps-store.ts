@@ -6,7 +6,8 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { build } from 'esbuild';
 import { publish } from '../../src/apps/registry/publish.js';
 import { makeTarball } from './app-tarball.js';
 import { png } from './images.js';
@@ -41,4 +42,18 @@ export function storeRegistry(): StoreRegistry {
       await publish(tarball, { dir, limits: { maxEntries: 100, maxUnpackedBytes: 10_000_000 } });
     },
   };
+}
+
+/** A web app that starts cozy's INSTALL intent (`window.installByIntent(slug)`, test/fixtures/store-client), bundled for the browser and published. */
+export async function publishIntentClient(reg: StoreRegistry): Promise<void> {
+  const out = await build({
+    entryPoints: [fileURLToPath(new URL('../fixtures/store-client/main.js', import.meta.url))],
+    bundle: true, write: false, minify: true, platform: 'browser', target: 'chrome110', format: 'iife',
+    define: { 'process.env.NODE_ENV': '"production"', global: 'window' },
+    banner: { js: 'var process = { env: { NODE_ENV: "production" }, browser: true, nextTick: function (f) { Promise.resolve().then(f); } };' },
+    logLevel: 'error',
+  });
+  const html = '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Asker</title></head><body><div role="application" data-cozy="{{.CozyData}}">'
+    + '<h1>Asker</h1><p>Status: <output id="status">loading</output></p><div id="intent" style="height:600px"></div></div><script src="asker.js"></script></body></html>';
+  await reg.publish({ slug: 'asker', type: 'webapp', name: 'Asker', version: '1.0.0', permissions: {} }, { 'index.html': html, 'asker.js': out.outputFiles[0]!.text });
 }

@@ -34,6 +34,7 @@ export const en: Record<string, string> = {
   'installed.title': 'My apps', 'installed.webapp': 'Apps', 'installed.konnector': 'Connectors', 'installed.version': 'Version %{version}',
   'installed.none.webapp': 'No app installed.', 'installed.none.konnector': 'No connector installed.',
   'installed.details': 'Details of %{name}', 'installed.details.short': 'Details', 'installed.open': 'Open %{name}', 'installed.open.short': 'Open',
+  'intent.noslug': 'The app that asked did not say which app to install.',
   'installed.empty': 'Nothing is installed yet.', 'installed.discover': 'Discover apps',
 };
 
@@ -72,5 +73,6 @@ export const fr: Record<string, string> = {
   'installed.title': 'Mes applications', 'installed.webapp': 'Applications', 'installed.konnector': 'Connecteurs', 'installed.version': 'Version %{version}',
   'installed.none.webapp': 'Aucune application installée.', 'installed.none.konnector': 'Aucun connecteur installé.',
   'installed.details': 'Détails de %{name}', 'installed.details.short': 'Détails', 'installed.open': 'Ouvrir %{name}', 'installed.open.short': 'Ouvrir',
+  'intent.noslug': 'L\u2019application qui a demandé n\u2019a pas dit laquelle installer.',
   'installed.empty': 'Rien n\u2019est encore installé.', 'installed.discover': 'Découvrir des applications',
 };
