@@ -41,7 +41,11 @@ export function AppPage({ slug }: { slug: string }): JSX.Element {
       .catch(setError);
   }, [client, slug]);
   useEffect(load, [load]);
-  useEffect(() => { document.title = app || mine ? `${nameOf(app?.latest_version?.manifest ?? mine ?? undefined, slug, locale)} · Store` : 'Store'; }, [app, mine, slug, locale]);
+  useEffect(() => {
+    const before = document.title;
+    if (app || mine) document.title = `${nameOf(app?.latest_version?.manifest ?? mine ?? undefined, slug, locale)} · ${before}`;
+    return () => { document.title = before; };
+  }, [app, mine, slug, locale]);
 
   const back = <p><a href="#/discover" class="back"><ArrowLeft size={18} aria-hidden="true" />{t('app.back')}</a></p>;
   if (error) return <>{back}<ErrorView error={error} onRetry={load} /></>;

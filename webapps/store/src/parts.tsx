@@ -45,7 +45,7 @@ export function AppCard({ app, installed }: { app: RegistryApp; installed?: Inst
 
 /**
  * A long description written in Markdown-ish text, shown as text only: blank lines make paragraphs, `-`/`*` lines a
- * list, `#` lines a heading; `**`, `_`, backquotes and link targets are dropped. Nothing of it is ever HTML.
+ * list, `#` lines a heading; `**`, `__`, backquotes and link targets are dropped. Nothing of it is ever HTML.
  */
 export function Description({ text }: { text: string }): JSX.Element {
   const clean = (s: string) => s.replace(/\[([^\]]*)\]\([^)]*\)/g, '$1').replace(/\*\*|__|`/g, '').trim();
