@@ -88,6 +88,12 @@ describe('install', () => {
     expect(res.headers['content-type']).toContain('text/event-stream');
     const states = [...res.text.matchAll(/event: state\r\ndata: (.*)\r\n\r\n/g)].map((m) => JSON.parse(m[1]!).data.attributes.state);
     expect(states).toEqual(['installing', 'ready']);
+    // a web app's page (the Store, on its own host) reads the stream across origins: the CORS headers come with it
+    const origin = `http://store.${h.instance.domain}`;
+    const cors = await h.req('PUT', `/apps/photos?Source=${encodeURIComponent(url)}`, { token, headers: { accept: 'text/event-stream', origin } });
+    expect(cors.headers['content-type']).toContain('text/event-stream');
+    expect(cors.headers['access-control-allow-origin']).toBe(origin);
+    expect(cors.headers['access-control-allow-credentials']).toBe('true');
     const failed = await h.req('PUT', `/apps/photos?Source=${encodeURIComponent(`${url.replace('photos', 'nothing')}`)}`, { token, headers: { accept: 'text/event-stream' } });
     expect(failed.text).toMatch(/event: error\r\ndata: ".*404/);
   });

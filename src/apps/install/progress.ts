@@ -43,7 +43,8 @@ export async function streamProgress(reply: FastifyReply, format: ProgressFormat
   const op = await start((doc) => write(format.state(resource(doc))));
   reply.hijack();
   const res = reply.raw;
-  res.writeHead(200, { 'Content-Type': format.contentType, 'Cache-Control': 'no-cache', 'X-Content-Type-Options': 'nosniff' });
+  // the headers hooks set on the reply (CORS for the web apps' hosts…) are written too: hijacking skips onSend
+  res.writeHead(200, { ...(reply.getHeaders() as Record<string, string>), 'Content-Type': format.contentType, 'Cache-Control': 'no-cache', 'X-Content-Type-Options': 'nosniff' });
   write = (chunk) => void res.write(chunk);
   for (const chunk of pending) write(chunk);
   const timer = setInterval(() => write(format.keepAlive), STILL_WORKING_MS);
