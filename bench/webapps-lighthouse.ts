@@ -27,7 +27,8 @@ interface LaunchedChrome { port: number; kill(): void | Promise<void> }
 export interface Failing { category: Category; id: string; title: string; score: number; weight: number; value?: string }
 export interface LhScores {
   scores: Record<Category, number>;
-  metrics: { fcp?: number; lcp?: number; tbt?: number; cls?: number; si?: number };
+  /** ms (cls: unitless); bootup: JavaScript execution, mainThread: all main-thread work, both as measured (before the simulated slow-down) */
+  metrics: { fcp?: number; lcp?: number; tbt?: number; cls?: number; si?: number; bootup?: number; mainThread?: number };
   /**
    * In a category under its target, the audits under 0.9 that weigh in its score, highest weight first, then (for
    * performance) the opportunities and insights that score 0 (weight 0: what to fix to get there).
@@ -79,7 +80,7 @@ export function scoresOf(lhr: Lhr): LhScores {
   const n = (id: string) => lhr.audits[id]?.numericValue;
   return {
     scores,
-    metrics: { fcp: n('first-contentful-paint'), lcp: n('largest-contentful-paint'), tbt: n('total-blocking-time'), cls: n('cumulative-layout-shift'), si: n('speed-index') },
+    metrics: { fcp: n('first-contentful-paint'), lcp: n('largest-contentful-paint'), tbt: n('total-blocking-time'), cls: n('cumulative-layout-shift'), si: n('speed-index'), bootup: n('bootup-time'), mainThread: n('mainthread-work-breakdown') },
     failing,
     warnings: lhr.runWarnings,
   };

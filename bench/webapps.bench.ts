@@ -132,7 +132,7 @@ function report(): string {
   const ratio = drive.length && bare.length ? `${(median(drive) / median(bare)).toFixed(2)}×` : '–';
   const lhRows = out.lighthouse.map((r) => r.result
     ? `| ${r.page} | ${r.preset} | ${CATEGORIES.map((c) => `${r.result!.scores[c]}${r.result!.scores[c] >= TARGETS[c] ? '' : ' ✗'}`).join(' | ')} | ${fmtMetrics(r.result)} |`
-    : `| ${r.page} | ${r.preset} | error: ${r.error} | | | |`);
+    : `| ${r.page} | ${r.preset} | error: ${r.error} | | | | |`);
   const meets = (p: Preset) => {
     const rs = out.lighthouse.filter((r) => r.preset === p);
     return rs.length > 0 && rs.every((r) => r.result && CATEGORIES.every((c) => r.result!.scores[c] >= TARGETS[c]));
@@ -167,8 +167,8 @@ From the navigation's start to the first frame with ${ROWS} \`[data-file-id]\` e
 
 ## Lighthouse (logged in; targets: performance ≥ ${TARGETS.performance}, accessibility ≥ ${TARGETS.accessibility}, best practices ≥ ${TARGETS['best-practices']})
 
-| page | preset | performance | accessibility | best practices | FCP / LCP / TBT / CLS |
-|---|---|---|---|---|---|
+| page | preset | performance | accessibility | best practices | FCP / LCP / TBT / CLS | JS execution / main thread |
+|---|---|---|---|---|---|---|
 ${lhRows.join('\n')}
 
 ${PRESETS.map((p) => `- ${p} preset: ${meets(p) ? 'meets every target' : 'does not meet every target (✗)'}`).join('\n')}
@@ -183,5 +183,6 @@ ${out.screenshots.length ? `${out.screenshots.length} files in docs/screenshots/
 function fmtMetrics(r: LhScores): string {
   const m = r.metrics;
   const s = (v?: number) => (v === undefined ? '–' : `${(v / 1000).toFixed(1)} s`);
-  return `${s(m.fcp)} / ${s(m.lcp)} / ${m.tbt === undefined ? '–' : `${m.tbt.toFixed(0)} ms`} / ${m.cls === undefined ? '–' : m.cls.toFixed(3)}`;
+  const ms = (v?: number) => (v === undefined ? '–' : `${v.toFixed(0)} ms`);
+  return `${s(m.fcp)} / ${s(m.lcp)} / ${ms(m.tbt)} / ${m.cls === undefined ? '–' : m.cls.toFixed(3)} | ${ms(m.bootup)} / ${ms(m.mainThread)}`;
 }
