@@ -13,6 +13,7 @@ import { startPackageServer, type PackageServer } from '../test/helpers/app-pack
 import { jpegWithExif } from '../test/helpers/images.js';
 import { until } from '../test/helpers/jobs.js';
 import { startWithWebapps, type WebappsHearth } from '../test/helpers/webapps.js';
+import { DEFAULTS } from '../src/config/schema.js';
 import { ROOT } from './lib.js';
 
 export const ROOT_DIR = 'io.cozy.files.root-dir';
@@ -68,7 +69,7 @@ export async function startBenchInstance(opts: { label?: string; locale?: string
   await packages.publish(sample);
   let w: WebappsHearth;
   try {
-    w = await startWithWebapps({ label: opts.label ?? 'bench', ...(opts.locale ? { locale: opts.locale } : {}), config: { apps: { registries: packages.url } as never } });
+    w = await startWithWebapps({ label: opts.label ?? 'bench', ...(opts.locale ? { locale: opts.locale } : {}), config: { apps: { ...DEFAULTS.apps, registries: packages.url } } });
   } catch (e) {
     await packages.close();
     throw e;
