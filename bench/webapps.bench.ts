@@ -159,7 +159,7 @@ short run that writes nothing; \`BENCH_LH_RUNS=3\` for the median of 3 Lighthous
 |---|---|---|---|---|
 ${sizes.map((s) => `| ${s.slug} | ${kb(s.jsGzip)} | ${kb(s.cssGzip)} | ${kb(s.jsBytes)} | ${kb(s.cssBytes)} |`).join('\n')}
 
-What the shared pieces cost, each bundled alone (minified, gzip): ${Object.entries(pieces).map(([k, v]) => `${k} ${kb(v.gzip)}`).join('; ')}.
+What the shared pieces cost, each bundled alone (minified, gzip, without the build's shims; see RESULTS-webapps-tuning.md): ${Object.entries(pieces).map(([k, v]) => `${k} ${kb(v.gzip)}`).join('; ')}.
 
 ## Time to the first ${ROWS} rows of a ${BIG.toLocaleString('en')}-file folder
 
