@@ -35,6 +35,33 @@ function filesUnder(dir) {
   return out;
 }
 
+/**
+ * Packages of cozy-client's dependency tree replaced in the browser bundles by smaller equivalents (scripts/webapps-shims/):
+ * polyfills of what every targeted browser has, and side-channel's chain (qs's cycle detection). About 27 KB of minified
+ * JavaScript (9 KB gzip) of the 532 KB each app shipped (bench/RESULTS-webapps-tuning.md).
+ */
+const SHIMS = {
+  'side-channel': join(ROOT, 'scripts', 'webapps-shims', 'side-channel.cjs'),
+  jsonify: join(ROOT, 'scripts', 'webapps-shims', 'jsonify.cjs'),
+  'url-search-params-polyfill': join(ROOT, 'scripts', 'webapps-shims', 'empty.cjs'),
+};
+
+/**
+ * The page's own stylesheet inlined in its HTML (the apps' CSP allows inline styles): one render-blocking request less
+ * before the first paint. Left as a link when the CSS holds what the stack's template or the HTML parser would read
+ * (`{{`, `</style`).
+ */
+function inlineStylesheets(html, dir, renames) {
+  let out = html;
+  for (const [from, to] of renames) {
+    if (!to.endsWith('.css')) continue;
+    const css = readFileSync(join(dir, to), 'utf8').trim();
+    if (css.includes('{{') || /<\/style/i.test(css)) continue;
+    out = out.replace(new RegExp(`<link\\b[^>]*\\bhref="${from.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}"[^>]*>`), (link) => (/rel="stylesheet"/.test(link) ? `<style>${css}</style>` : link));
+  }
+  return out;
+}
+
 /** A deterministic .tar.gz of `dir` (entries sorted, mtime 0, owner 0, mode 644/755). */
 async function pack(dir, tarball) {
   const p = tar.pack();
@@ -71,7 +98,7 @@ export async function buildApp(slug, outDir, { minify = true } = {}) {
     format: 'iife',
     jsx: 'automatic',
     jsxImportSource: 'preact',
-    alias: { react: 'preact/compat', 'react-dom': 'preact/compat' },
+    alias: { react: 'preact/compat', 'react-dom': 'preact/compat', ...SHIMS },
     define: { 'process.env.NODE_ENV': '"production"', global: 'window' },
     // cozy-client and its dependencies still read `process` here and there (webpack's polyfill gave it to them)
     banner: { js: 'var process = { env: { NODE_ENV: "production" }, browser: true, nextTick: function (f) { Promise.resolve().then(f); } };' },
@@ -96,6 +123,7 @@ export async function buildApp(slug, outDir, { minify = true } = {}) {
   for (const f of copied) cpSync(join(src, f), join(dir, f), { recursive: true });
   for (const html of readdirSync(dir).filter((f) => f.endsWith('.html'))) {
     let text = readFileSync(join(dir, html), 'utf8');
+    text = inlineStylesheets(text, dir, renames);
     for (const [from, to] of renames) text = text.split(`"${from}"`).join(`"${to}"`);
     writeFileSync(join(dir, html), text);
   }

@@ -1,0 +1,66 @@
+/**
+ * What scripts/build-webapps.mjs does for the apps' load time: each page's stylesheet inlined in its HTML (one
+ * render-blocking request less), and cozy-client's polyfill chain replaced by the small equivalents of
+ * scripts/webapps-shims/, which still do what qs and json-stable-stringify need from them.
+ */
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { build } from 'esbuild';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+// @ts-expect-error: the build script is plain JavaScript (it runs before any compilation)
+import { buildApp } from '../../scripts/build-webapps.mjs';
+
+const SHIMS = join(import.meta.dirname, '..', '..', 'scripts', 'webapps-shims');
+let out: string;
+let app: { dir: string };
+beforeAll(async () => {
+  out = mkdtempSync(join(tmpdir(), 'hearth-build-webapps-'));
+  app = await buildApp('home', out);
+}, 120_000);
+afterAll(() => rmSync(out, { recursive: true, force: true }));
+
+/** `require(name)` of a module bundled by esbuild with the shims' aliases, as the apps' bundles see it. */
+async function bundled(name: string): Promise<unknown> {
+  const r = await build({
+    stdin: { contents: `module.exports = require(${JSON.stringify(name)});`, resolveDir: process.cwd() },
+    bundle: true, write: false, format: 'cjs', platform: 'browser', logLevel: 'error',
+    alias: { 'side-channel': join(SHIMS, 'side-channel.cjs'), jsonify: join(SHIMS, 'jsonify.cjs') },
+  });
+  const module = { exports: {} as unknown };
+  new Function('module', 'exports', r.outputFiles[0]!.text)(module, module.exports);
+  return module.exports;
+}
+
+describe('the built-in apps build', () => {
+  it('inlines the page stylesheet in index.html, the theme staying a link', () => {
+    const html = readFileSync(join(app.dir, 'index.html'), 'utf8');
+    const css = readdirSync(app.dir).find((f) => /^main\.[0-9a-f]{10}\.css$/.test(f))!;
+    expect(html).toContain(`<style>${readFileSync(join(app.dir, css), 'utf8').trim()}</style>`);
+    expect(html).not.toMatch(/<link[^>]*main\.[0-9a-f]{10}\.css/);
+    expect(html).toContain('{{.ThemeCSS}}');
+    expect(html).toMatch(/<script src="main\.[0-9a-f]{10}\.js" defer><\/script>/);
+  });
+
+  it('leaves object-inspect, jsonify and the URLSearchParams polyfill out of the bundle', () => {
+    const js = readdirSync(app.dir).filter((f) => f.endsWith('.js')).map((f) => readFileSync(join(app.dir, f), 'utf8')).join('\n');
+    const has = (marker: string) => js.includes(marker);
+    expect(has('cozy-realtime')).toBe(true); // the bundle is cozy-client's
+    expect(has('[Circular]')).toBe(false); // object-inspect
+    expect(has('Bad string')).toBe(false); // jsonify
+    expect(has('__URLSearchParams__')).toBe(false); // url-search-params-polyfill
+  });
+
+  it('keeps qs working with the side-channel shim, cycles refused as before', async () => {
+    const qs = await bundled('qs') as { stringify(o: unknown, opts?: unknown): string };
+    expect(qs.stringify({ a: { b: [1, 2] }, c: 'x y' }, { encode: false })).toBe('a[b][0]=1&a[b][1]=2&c=x y');
+    const cyclic: Record<string, unknown> = { a: 1 };
+    cyclic.self = cyclic;
+    expect(() => qs.stringify(cyclic)).toThrow(RangeError);
+  });
+
+  it('keeps json-stable-stringify working with JSON as jsonify', async () => {
+    const stable = await bundled('json-stable-stringify') as (o: unknown) => string;
+    expect(stable({ b: 'é"', a: [1, { d: null, c: true }] })).toBe('{"a":[1,{"c":true,"d":null}],"b":"é\\""}');
+  });
+});
