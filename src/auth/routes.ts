@@ -153,6 +153,11 @@ async function authPlugin(app: FastifyInstance, deps: AuthDeps): Promise<void> {
     if (!session) throw new NotFound('this request carries no owner session');
     return reply.type('application/vnd.api+json').send({ data: jsonApiSession(session) });
   });
+  app.delete<{ Params: { id: string } }>('/settings/sessions/:id', { schema: S.revokeSession }, async (req, reply) => {
+    const { instance } = await requireOwner(deps, req, 'DELETE');
+    if (!deps.sessions.deleteOf(instance, req.params.id)) throw new NotFound('this instance has no open session with this id');
+    return reply.code(204).send();
+  });
 }
 
 export function registerAuthRoutes(app: FastifyInstance, deps: AuthDeps): void {

@@ -205,6 +205,10 @@ export const sessions: RouteSchema = {
   response: { 200: jsonApi('The sessions', { type: 'array', items: session }, count) },
 };
 export const currentSession: RouteSchema = { summary: 'The session of this request (JSON-API)', tags: settings, response: { 200: jsonApi('The session', session) } };
+export const revokeSession: RouteSchema = {
+  summary: 'Ends one of the owner\'s sessions (that browser is logged out at its next request)', tags: settings, params: params({ id: 'The session\'s id' }),
+  response: { 204: noContent('Ended') },
+};
 
 const LABEL = 'give the app password a "label" (what it is for, e.g. "rclone on my laptop")';
 const SCOPE = '"scope" is a permission scope such as "io.cozy.files" or "io.cozy.files:GET"';

@@ -107,6 +107,11 @@ export class SessionStore {
     this.db.prepare('DELETE FROM sessions WHERE id = ?').run(id);
   }
 
+  /** Deletes one session of this instance; false when it has no such session (another instance's id included). */
+  deleteOf(instance: Instance, id: string): boolean {
+    return this.db.prepare('DELETE FROM sessions WHERE instance_id = ? AND id = ?').run(instance.id, id).changes > 0;
+  }
+
   deleteOthers(instance: Instance, keepId: string): number {
     return this.db.prepare('DELETE FROM sessions WHERE instance_id = ? AND id != ?').run(instance.id, keepId).changes;
   }
