@@ -1,0 +1,25 @@
+/** What the Settings app's browser tests share: going to a section, reading the theme colour a page uses, logging in by hand. */
+import type { Browser, Page } from 'playwright-core';
+import type { WebappsHearth } from './webapps.js';
+
+/** Opens a section by its link in the side navigation and waits for its heading. */
+export async function section(page: Page, link: string, heading = link): Promise<void> {
+  await page.getByRole('navigation').getByRole('link', { name: link, exact: true }).click();
+  await page.getByRole('heading', { name: heading, level: 1 }).waitFor();
+}
+
+/** The `--primaryColor` the page's theme stylesheet sets now. */
+export function primaryColorOf(page: Page): Promise<string> {
+  return page.evaluate<string>('getComputedStyle(document.documentElement).getPropertyValue("--primaryColor").trim()');
+}
+
+/** A fresh context logging in on the instance's login page with `passphrase`: the page it ends on. */
+export async function loginWith(browser: Browser, w: WebappsHearth, passphrase: string): Promise<{ page: Page; close: () => Promise<void> }> {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto(w.appUrl('settings'));
+  await page.locator('input[type=password]').first().fill(passphrase);
+  await page.keyboard.press('Enter');
+  await page.waitForLoadState('load');
+  return { page, close: () => context.close() };
+}
