@@ -7,7 +7,8 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser } from '../helpers/browser.js';
 import { expectAccessible } from '../helpers/a11y.js';
-import { openApp, startWithWebapps, type WebappsHearth } from '../helpers/webapps.js';
+import { startWithWebapps, type WebappsHearth } from '../helpers/webapps.js';
+import { openSection, primaryColorOf, section } from '../helpers/webapps-settings.js';
 
 let w: WebappsHearth;
 let browser: Browser;
@@ -23,7 +24,7 @@ const settingsToken = () => w.token('io.cozy.settings');
 
 describe('Settings', () => {
   it('changes the public name, the time zone and the language: the page switches to French without a reload', async () => {
-    const { context, page, errors } = await openApp(browser, w, 'settings', { path: '#/profile' });
+    const { context, page, errors } = await openSection(browser, w, '#/profile');
     try {
       await page.getByLabel('Public name').fill('Alice Liddell');
       await page.getByLabel('Time zone').fill('Europe/Paris');
@@ -46,7 +47,7 @@ describe('Settings', () => {
   });
 
   it('shows a conflict as a message when the profile changed elsewhere', async () => {
-    const { context, page } = await openApp(browser, w, 'settings', { path: '#/profile' });
+    const { context, page } = await openSection(browser, w, '#/profile');
     try {
       await page.getByLabel('Public name').waitFor();
       const token = await settingsToken();
@@ -59,6 +60,132 @@ describe('Settings', () => {
       await alert.waitFor();
       expect(await alert.textContent()).toContain('Refresh, then do it again.');
       expect(await alert.textContent()).not.toContain('{');
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('changes a theme colour: previewed, saved, applied on this page and on another app after a reload, then reset', async () => {
+    const { context, page, errors } = await openSection(browser, w, '#/appearance');
+    try {
+      await page.getByRole('heading', { name: 'Appearance', level: 1 }).waitFor();
+      const before = await primaryColorOf(page);
+      await page.getByRole('group', { name: 'Light colours' }).getByLabel('Accent', { exact: true }).fill('#aa3300');
+      expect(await primaryColorOf(page)).toBe('#aa3300'); // the live preview
+      await page.getByRole('button', { name: 'Save' }).click();
+      await page.getByText('Theme saved for every page and app.').waitFor();
+      // the preview variables are gone: the colour now comes from the reloaded theme stylesheet
+      expect(await page.evaluate('document.documentElement.style.getPropertyValue("--primaryColor")')).toBe('');
+      expect(await primaryColorOf(page)).toBe('#aa3300');
+      const home = await context.newPage();
+      await home.goto(w.appUrl('home'));
+      await home.locator('header.appbar').waitFor();
+      expect(await primaryColorOf(home)).toBe('#aa3300');
+      await page.getByRole('button', { name: 'Reset to default' }).click();
+      await page.getByText('The default theme is back.').waitFor();
+      expect(await primaryColorOf(page)).toBe(before);
+      await home.reload();
+      await home.locator('header.appbar').waitFor();
+      expect(await primaryColorOf(home)).toBe(before);
+      expect(errors).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('lists the sessions with their device in words and logs another browser out', async () => {
+    const firefox = 'Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0';
+    const other = await openSection(browser, w, '#/profile', { userAgent: firefox });
+    const { context, page } = await openSection(browser, w, '#/sessions');
+    try {
+      await page.getByRole('heading', { name: 'Sessions', level: 1 }).waitFor();
+      const mine = page.getByRole('listitem').filter({ hasText: 'This browser' });
+      await mine.waitFor();
+      expect(await mine.getByRole('button').count()).toBe(0);
+      const row = page.getByRole('listitem').filter({ hasText: 'Firefox on Linux' });
+      expect(await row.textContent()).toMatch(/From 127\.0\.0\.1|From ::ffff:127\.0\.0\.1/);
+      await row.getByRole('button', { name: /Log out/ }).click();
+      const dialog = page.getByRole('dialog', { name: 'Log out' });
+      await dialog.waitFor();
+      await expectAccessible(page, 'the log-out dialog');
+      await dialog.getByRole('button', { name: 'Log out' }).click();
+      await page.getByText('Logged out.').waitFor();
+      await page.getByText('Firefox on Linux').waitFor({ state: 'detached' });
+      await other.page.reload();
+      expect(new URL(other.page.url()).host).toBe(w.domain); // back on the login page
+      expect(new URL(other.page.url()).pathname).toBe('/auth/login');
+    } finally {
+      await other.context.close();
+      await context.close();
+    }
+  });
+
+  it('lists the connected OAuth clients and disconnects one after a confirmation', async () => {
+    const reg = await w.api('POST', '/auth/register', '', { redirect_uris: ['http://localhost/cb'], client_name: 'Laptop sync', software_id: 'hearth-desktop', software_version: '3.1', client_kind: 'desktop' });
+    expect(reg.status).toBe(201);
+    const { context, page } = await openSection(browser, w, '#/devices');
+    try {
+      const row = page.getByRole('listitem').filter({ hasText: 'Laptop sync' });
+      await row.waitFor();
+      expect(await row.textContent()).toContain('Desktop · hearth-desktop 3.1 · never synced');
+      await row.getByRole('button', { name: 'Disconnect: Laptop sync' }).click();
+      const dialog = page.getByRole('dialog', { name: 'Disconnect' });
+      await dialog.getByRole('button', { name: 'Disconnect' }).click();
+      await page.getByText('No connected device').waitFor();
+      const left = (await w.api('GET', '/settings/clients', await w.token('io.cozy.oauth.clients'))).body.data;
+      expect(left).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('creates an app password by keyboard only, shows it once with the WebDAV address, and it opens WebDAV', async () => {
+    const { context, page } = await openSection(browser, w, '#/app-passwords');
+    try {
+      await page.getByRole('heading', { name: 'App passwords', level: 1 }).waitFor();
+      await page.getByText('No app password yet').waitFor();
+      for (let i = 0; i < 40 && (await page.evaluate('document.activeElement && document.activeElement.id')) !== 'apw-label'; i++) await page.keyboard.press('Tab');
+      expect(await page.evaluate('document.activeElement.id')).toBe('apw-label');
+      await page.keyboard.type('File manager');
+      await page.keyboard.press('Enter');
+      const dialog = page.getByRole('dialog', { name: 'App password for “File manager”' });
+      await dialog.waitFor();
+      await expectAccessible(page, 'the new app password dialog');
+      const password = await dialog.getByRole('textbox', { name: 'Password' }).inputValue();
+      expect(password).toMatch(/^hap_/);
+      expect(await dialog.getByRole('textbox', { name: 'WebDAV address' }).inputValue()).toBe(`http://${w.domain}/dav/files/`);
+      await page.keyboard.press('Escape');
+      await dialog.waitFor({ state: 'detached' });
+      const dav = await w.api('PROPFIND', '/dav/files/', '', undefined, { authorization: `Basic ${Buffer.from(`me:${password}`).toString('base64')}`, depth: '0' });
+      expect(dav.status).toBe(207);
+      const row = page.getByRole('listitem').filter({ hasText: 'File manager' });
+      await row.waitFor();
+      expect(await row.textContent()).not.toContain(password);
+      await row.getByRole('button', { name: 'Revoke: File manager' }).click();
+      await page.getByRole('dialog', { name: 'Revoke' }).getByRole('button', { name: 'Revoke' }).click();
+      await page.getByText('No app password yet').waitFor();
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('shows the storage used with the quota, and saves a notification preference', async () => {
+    await w.h.hearth.registry.modify(w.domain, { diskQuota: 10_000_000 });
+    const files = await w.token('io.cozy.files');
+    const up = await w.api('POST', '/files/io.cozy.files.root-dir?Type=file&Name=notes.txt', files, undefined, { 'content-type': 'text/plain' });
+    expect(up.status).toBe(201);
+    const { context, page } = await openSection(browser, w, '#/storage');
+    try {
+      await page.getByRole('heading', { name: /used of 10 MB/ }).waitFor();
+      expect(await page.locator('progress.usage').count()).toBe(1);
+      await page.getByText('Old versions of files').waitFor();
+      expect(await page.getByRole('link', { name: 'Empty the trash in Drive' }).getAttribute('href')).toContain(`drive.${w.domain}`);
+      await section(page, 'Notifications');
+      const mail = page.getByRole('combobox', { name: 'E-mail' }).first();
+      await mail.selectOption('false');
+      await page.getByText('Preference saved.').waitFor();
+      const prefs = (await w.api('GET', '/notifications/preferences', await w.token('io.cozy.settings'))).body.data.attributes.categories;
+      expect(prefs.system.mail).toBe(false);
     } finally {
       await context.close();
     }

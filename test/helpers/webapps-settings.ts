@@ -1,6 +1,16 @@
 /** What the Settings app's browser tests share: going to a section, reading the theme colour a page uses, logging in by hand. */
-import type { Browser, Page } from 'playwright-core';
-import type { WebappsHearth } from './webapps.js';
+import type { Browser, BrowserContextOptions, Page } from 'playwright-core';
+import { openApp, type WebappsHearth } from './webapps.js';
+
+/**
+ * openApp on a section (`#/sessions`): the login's redirect drops the URL's fragment, so the section is opened after it.
+ */
+export async function openSection(browser: Browser, w: WebappsHearth, hash: string, opts: BrowserContextOptions = {}): ReturnType<typeof openApp> {
+  const opened = await openApp(browser, w, 'settings', { ...opts, path: hash });
+  await opened.page.locator('nav.sidenav').waitFor();
+  if (new URL(opened.page.url()).hash !== hash) await opened.page.evaluate(`location.hash = ${JSON.stringify(hash)}`);
+  return opened;
+}
 
 /** Opens a section by its link in the side navigation and waits for its heading. */
 export async function section(page: Page, link: string, heading = link): Promise<void> {
