@@ -7,8 +7,9 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser } from '../helpers/browser.js';
 import { expectAccessible } from '../helpers/a11y.js';
-import { startWithWebapps, type WebappsHearth } from '../helpers/webapps.js';
-import { openSection, primaryColorOf, section } from '../helpers/webapps-settings.js';
+import { OWNER_PASSPHRASE, startWithWebapps, type WebappsHearth } from '../helpers/webapps.js';
+import { loginWith, openSection, primaryColorOf, section } from '../helpers/webapps-settings.js';
+import { totp } from '../helpers/totp.js';
 
 let w: WebappsHearth;
 let browser: Browser;
@@ -188,6 +189,103 @@ describe('Settings', () => {
       expect(prefs.system.mail).toBe(false);
     } finally {
       await context.close();
+    }
+  });
+
+  it('sets up two-factor authentication with an authenticator app, shows the recovery codes once, and turns it off', async () => {
+    const { context, page } = await openSection(browser, w, '#/security');
+    try {
+      await page.getByRole('button', { name: 'Set up an authenticator app' }).click();
+      const dialog = page.getByRole('dialog', { name: 'Set up an authenticator app' });
+      await dialog.getByRole('img', { name: 'QR code to scan with your authenticator app' }).waitFor();
+      await expectAccessible(page, 'the two-factor set-up dialog');
+      const secret = (await dialog.getByTestId('totp-secret').textContent()) ?? '';
+      await dialog.getByLabel('Code from the app').fill('000000' === totp(secret, Date.now()) ? '111111' : '000000');
+      await dialog.getByRole('button', { name: 'Turn on' }).click();
+      await dialog.getByText('This code is wrong or expired').waitFor();
+      await dialog.getByLabel('Code from the app').fill(totp(secret, Date.now()));
+      await dialog.getByRole('button', { name: 'Turn on' }).click();
+      const codes = page.getByRole('dialog', { name: 'Recovery codes' });
+      await codes.waitFor();
+      expect(await codes.getByRole('listitem').count()).toBeGreaterThanOrEqual(5);
+      await expectAccessible(page, 'the recovery codes dialog');
+      expect((await w.api('GET', '/settings/instance', await w.token('io.cozy.settings'))).body.data.attributes.auth_mode).toBe('two_factor_totp');
+      await codes.getByRole('button', { name: 'I have kept them' }).click();
+      await page.getByText('A code from your authenticator app is asked at each login.').waitFor();
+      await page.getByRole('button', { name: 'Turn two-factor authentication off' }).click();
+      const off = page.getByRole('dialog', { name: 'Turn two-factor authentication off' });
+      await off.getByLabel('Current passphrase').fill(OWNER_PASSPHRASE);
+      await off.getByRole('button', { name: 'Turn two-factor authentication off' }).click();
+      await page.getByRole('button', { name: 'Set up an authenticator app' }).waitFor();
+      expect((await w.api('GET', '/settings/instance', await w.token('io.cozy.settings'))).body.data.attributes.auth_mode).toBe('basic');
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('has no serious accessibility violation on any section, light and dark, at 375 px, and the sections are in French on a French instance', async () => {
+    const sections = ['Profile', 'Appearance', 'Security', 'Sessions', 'Connected devices', 'App passwords', 'Storage', 'Notifications', 'Export'];
+    for (const colorScheme of ['light', 'dark'] as const) {
+      const { context, page, errors } = await openSection(browser, w, '#/profile', { colorScheme, viewport: { width: 375, height: 740 } });
+      try {
+        for (const name of sections) {
+          await section(page, name, name === 'Profile' ? 'Profile' : name);
+          await page.locator('.loading').waitFor({ state: 'detached' });
+          await expectAccessible(page, `${name} (${colorScheme}, 375 px)`);
+          expect(await page.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(375);
+        }
+        expect(errors).toEqual([]);
+      } finally {
+        await context.close();
+      }
+    }
+    await w.h.hearth.registry.modify(w.domain, { locale: 'fr' });
+    const { context, page } = await openSection(browser, w, '#/export');
+    try {
+      await page.getByRole('heading', { name: 'Export', level: 1 }).waitFor();
+      await page.getByText('arrive dans une prochaine version').waitFor();
+      expect(await page.getByRole('button').filter({ hasText: /export/i }).count()).toBe(0); // no dead button
+      await section(page, 'Sécurité');
+      await page.getByRole('heading', { name: 'Phrase de passe' }).waitFor();
+      await expectAccessible(page, 'Sécurité');
+    } finally {
+      await w.h.hearth.registry.modify(w.domain, { locale: 'en' });
+      await context.close();
+    }
+  });
+
+  // last: the passphrase changes for every later login
+  it('refuses a wrong current passphrase with a message, then changes it: the new one logs in', async () => {
+    const { context, page } = await openSection(browser, w, '#/security');
+    try {
+      await page.getByLabel('Current passphrase').fill('not-the-passphrase');
+      await page.getByLabel('New passphrase', { exact: true }).fill('correct horse battery');
+      expect(await page.locator('#pass-strength').textContent()).toBe('Good');
+      await page.getByLabel('New passphrase, again').fill('correct horse battery');
+      await page.getByRole('button', { name: 'Change the passphrase' }).click();
+      await page.getByText('The current passphrase is wrong: type it again.').waitFor();
+      expect(await page.getByLabel('Current passphrase').getAttribute('aria-invalid')).toBe('true');
+      await expectAccessible(page, 'security with a wrong passphrase');
+      await page.getByLabel('Current passphrase').fill(OWNER_PASSPHRASE);
+      await page.getByRole('button', { name: 'Change the passphrase' }).click();
+      await page.getByText('Passphrase changed. Other browsers were logged out.').waitFor();
+      // this browser stays logged in
+      await page.reload();
+      await page.getByRole('heading', { name: 'Security', level: 1 }).waitFor();
+    } finally {
+      await context.close();
+    }
+    const old = await loginWith(browser, w, OWNER_PASSPHRASE);
+    try {
+      expect(new URL(old.page.url()).pathname).toBe('/auth/login');
+    } finally {
+      await old.close();
+    }
+    const fresh = await loginWith(browser, w, 'correct horse battery');
+    try {
+      expect(new URL(fresh.page.url()).host).toBe(`settings.${w.domain}`);
+    } finally {
+      await fresh.close();
     }
   });
 });

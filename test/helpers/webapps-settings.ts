@@ -30,6 +30,7 @@ export async function loginWith(browser: Browser, w: WebappsHearth, passphrase: 
   await page.goto(w.appUrl('settings'));
   await page.locator('input[type=password]').first().fill(passphrase);
   await page.keyboard.press('Enter');
-  await page.waitForLoadState('load');
+  // either back on the app, or the login page again with its error message
+  await Promise.race([page.waitForURL((u) => u.host !== w.domain, { timeout: 60_000 }), page.locator('#error:not(:empty)').waitFor({ timeout: 60_000 })]);
   return { page, close: () => context.close() };
 }

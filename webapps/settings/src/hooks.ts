@@ -49,11 +49,12 @@ export async function derived(client: CozyClient, password: string): Promise<{ v
   return { value: await derivePassphrase(password, p.salt, p.iterations), iterations: p.iterations };
 }
 
-/** 0 (weak) to 4 (strong): length and variety, a rough guide shown while typing. */
+/** 0 (too short) to 4 (strong): length, and variety of characters or several words; a rough guide shown while typing. */
 export function strength(pw: string): number {
   if (pw.length < 8) return 0;
   const kinds = [/[a-z]/, /[A-Z]/, /\d/, /[^A-Za-z0-9]/].filter((r) => r.test(pw)).length;
-  const score = (pw.length >= 12 ? 1 : 0) + (pw.length >= 16 ? 1 : 0) + (pw.length >= 24 ? 1 : 0) + (kinds >= 3 ? 1 : 0);
+  const words = pw.trim().split(/\s+/).length;
+  const score = (pw.length >= 12 ? 1 : 0) + (pw.length >= 16 ? 1 : 0) + (pw.length >= 24 ? 1 : 0) + (kinds >= 3 || words >= 3 ? 1 : 0);
   return Math.max(1, Math.min(4, score));
 }
 
