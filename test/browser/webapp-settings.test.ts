@@ -170,16 +170,22 @@ describe('Settings', () => {
     }
   });
 
-  it('shows the storage used with the quota, and saves a notification preference', async () => {
+  it('shows the storage used with the quota and by category, and saves a notification preference', async () => {
     await w.h.hearth.registry.modify(w.domain, { diskQuota: 10_000_000 });
     const files = await w.token('io.cozy.files');
-    const up = await w.api('POST', '/files/io.cozy.files.root-dir?Type=file&Name=notes.txt', files, undefined, { 'content-type': 'text/plain' });
-    expect(up.status).toBe(201);
+    for (const [name, type, size] of [['notes.txt', 'text/plain', 1500], ['photo.jpg', 'image/jpeg', 250_000], ['clip.mp4', 'video/mp4', 2_000_000]] as const) {
+      const up = await w.h.req('POST', `/files/io.cozy.files.root-dir?Type=file&Name=${name}`, { token: files, host: w.domain, raw: Buffer.alloc(size, 1), headers: { 'content-type': type } });
+      expect(up.status).toBe(201);
+    }
     const { context, page } = await openSection(browser, w, '#/storage');
     try {
       await page.getByRole('heading', { name: /used of 10 MB/ }).waitFor();
       expect(await page.locator('progress.usage').count()).toBe(1);
-      await page.getByText('Old versions of files').waitFor();
+      const amount = async (category: string) => page.locator('.usage-list > div').filter({ has: page.getByText(category, { exact: true }) }).locator('dd').textContent();
+      expect(await amount('Documents')).toBe('1.5 kB');
+      expect(await amount('Images')).toBe('250 kB');
+      expect(await amount('Videos')).toBe('2 MB');
+      expect(await amount('Old versions of files')).toBe('0 B');
       expect(await page.getByRole('link', { name: 'Empty the trash in Drive' }).getAttribute('href')).toContain(`drive.${w.domain}`);
       await section(page, 'Notifications');
       const mail = page.getByRole('combobox', { name: 'E-mail' }).first();
