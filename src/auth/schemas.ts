@@ -6,6 +6,7 @@
  */
 import { content, jsonApi, noContent, params, passThrough, query, resource, str, type JsonSchema, type RouteSchema } from '../common/schemas.js';
 import { APP_PASSWORDS_DOCTYPE } from '../permissions/app-passwords.js';
+import { SECURITY_EVENT_KINDS } from './security-events.js';
 
 const auth = ['auth'];
 const settings = ['settings'];
@@ -205,6 +206,13 @@ export const sessions: RouteSchema = {
   response: { 200: jsonApi('The sessions', { type: 'array', items: session }, count) },
 };
 export const currentSession: RouteSchema = { summary: 'The session of this request (JSON-API)', tags: settings, response: { 200: jsonApi('The session', session) } };
+export const securityEvents: RouteSchema = {
+  summary: 'The owner\'s security events, newest first (logins, failed logins, passphrase and two-factor changes, sessions ended), paged', tags: settings,
+  querystring: query({ 'page[limit]': 'At most this many (30 by default, 100 at most)', 'page[cursor]': 'From links.next of the page before' }),
+  response: { 200: jsonApi('The events', { type: 'array', items: resource('io.cozy.hearth.security_events', { type: 'object', additionalProperties: true, properties: {
+    kind: { type: 'string', enum: [...SECURITY_EVENT_KINDS] }, at: { type: 'string' }, ip: { type: ['string', 'null'] }, user_agent: { type: ['string', 'null'] },
+  } }) }, count) },
+};
 export const revokeSession: RouteSchema = {
   summary: 'Ends one of the owner\'s sessions (that browser is logged out at its next request)', tags: settings, params: params({ id: 'The session\'s id' }),
   response: { 204: noContent('Ended') },
