@@ -22,6 +22,9 @@ afterAll(async () => {
 });
 
 const settingsToken = () => w.token('io.cozy.settings');
+/** The kinds of the newest security events. */
+const recentEvents = async (): Promise<string[]> =>
+  (await w.api('GET', '/settings/security-events?page[limit]=5', await settingsToken())).body.data.map((e: { attributes: { kind: string } }) => e.attributes.kind);
 
 describe('Settings', () => {
   it('changes the public name, the time zone and the language: the page switches to French without a reload', async () => {
@@ -224,13 +227,32 @@ describe('Settings', () => {
       await off.getByRole('button', { name: 'Turn two-factor authentication off' }).click();
       await page.getByRole('button', { name: 'Set up an authenticator app' }).waitFor();
       expect((await w.api('GET', '/settings/instance', await w.token('io.cozy.settings'))).body.data.attributes.auth_mode).toBe('basic');
+      expect(await recentEvents()).toEqual(expect.arrayContaining(['twofactor_disabled', 'twofactor_enabled']));
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('lists the security events newest first, a page at a time', async () => {
+    for (let i = 0; i < 25; i++) w.h.hearth.sessions.events.record(w.instance, 'login_failed', { ip: '203.0.113.9', userAgent: 'curl/8.0' });
+    const { context, page } = await openSection(browser, w, '#/events');
+    try {
+      await page.getByRole('heading', { name: 'Security events', level: 1 }).waitFor();
+      const items = page.getByRole('list', { name: 'Security events' }).getByRole('listitem');
+      await items.first().waitFor();
+      expect(await items.first().textContent()).toContain('Logged in'); // this very login, the newest
+      expect(await items.count()).toBe(20);
+      await page.getByRole('button', { name: 'Show older events' }).click();
+      await page.waitForFunction('document.querySelectorAll("ol.events > li").length > 20');
+      expect(await items.count()).toBeGreaterThan(20);
+      expect(await page.getByRole('listitem').filter({ hasText: 'Failed login attempt' }).first().textContent()).toContain('From 203.0.113.9');
     } finally {
       await context.close();
     }
   });
 
   it('has no serious accessibility violation on any section, light and dark, at 375 px, and the sections are in French on a French instance', async () => {
-    const sections = ['Profile', 'Appearance', 'Security', 'Sessions', 'Connected devices', 'App passwords', 'Storage', 'Notifications', 'Export'];
+    const sections = ['Profile', 'Appearance', 'Security', 'Sessions', 'Connected devices', 'App passwords', 'Storage', 'Notifications', 'Export', 'Security events'];
     for (const colorScheme of ['light', 'dark'] as const) {
       const { context, page, errors } = await openSection(browser, w, '#/profile', { colorScheme, viewport: { width: 375, height: 740 } });
       try {
@@ -275,6 +297,7 @@ describe('Settings', () => {
       await page.getByLabel('Current passphrase').fill(OWNER_PASSPHRASE);
       await page.getByRole('button', { name: 'Change the passphrase' }).click();
       await page.getByText('Passphrase changed. Other browsers were logged out.').waitFor();
+      expect((await recentEvents())[0]).toBe('passphrase_changed');
       // this browser stays logged in
       await page.reload();
       await page.getByRole('heading', { name: 'Security', level: 1 }).waitFor();

@@ -2,7 +2,7 @@ import '../../shared/ui.css';
 import './app.css';
 import type { JSX } from 'preact';
 import { useEffect, useMemo, useState } from 'preact/hooks';
-import { Bell, Download, HardDrive, KeyRound, Laptop, Monitor, Palette, ShieldCheck, User } from 'lucide-preact';
+import { Bell, Download, HardDrive, KeyRound, Laptop, Monitor, Palette, ScrollText, ShieldCheck, User } from 'lucide-preact';
 import { mount } from '../../shared/mount';
 import { AppBar, BootContext, useBoot } from '../../shared/components';
 import { ERROR_STRINGS } from '../../shared/errors';
@@ -16,6 +16,7 @@ import { AppPasswords } from './passwords';
 import { Export, Storage } from './storage';
 import { Notifications } from './notifications';
 import { LocaleSetter } from './locale';
+import { Events } from './events';
 
 const SECTIONS: { id: string; icon: typeof User; view: () => JSX.Element }[] = [
   { id: 'profile', icon: User, view: Profile },
@@ -27,6 +28,7 @@ const SECTIONS: { id: string; icon: typeof User; view: () => JSX.Element }[] = [
   { id: 'storage', icon: HardDrive, view: Storage },
   { id: 'notifications', icon: Bell, view: Notifications },
   { id: 'export', icon: Download, view: Export },
+  { id: 'events', icon: ScrollText, view: Events },
 ];
 
 const DICTS = { en: { ...ERROR_STRINGS.en, ...en }, fr: { ...ERROR_STRINGS.fr, ...fr } };
