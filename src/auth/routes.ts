@@ -25,6 +25,7 @@ import { registerPassphraseRoutes } from './passphrase-routes.js';
 import { registerSecurityPage } from './security-routes.js';
 import { requireOwner } from './owner.js';
 import { registerAppPasswordRoutes } from './app-password-routes.js';
+import { registerRecoveryCodeRoutes } from './recovery-routes.js';
 import { logoutCaller, logoutCors } from './logout-cors.js';
 import * as S from './schemas.js';
 
@@ -147,6 +148,7 @@ async function authPlugin(app: FastifyInstance, deps: AuthDeps): Promise<void> {
   registerPassphraseRoutes(app, deps);
   registerSecurityPage(app, deps);
   registerAppPasswordRoutes(app, deps);
+  registerRecoveryCodeRoutes(app, deps);
   app.get('/settings/sessions', { schema: S.sessions }, async (req, reply) => {
     const { instance } = await requireOwner(deps, req, 'GET');
     const data = deps.sessions.list(instance).map(jsonApiSession);

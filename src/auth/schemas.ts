@@ -120,6 +120,15 @@ export const totpConfirm: RouteSchema = {
   response: { 200: { description: 'Two-factor is on; the recovery codes, shown once', type: 'object', properties: { auth_mode: { type: 'string' }, recovery_codes: { type: 'array', items: { type: 'string' } } } } },
 };
 const passphraseField = derived('The derived passphrase (checked: its failures count in the login lock-out)');
+export const recoveryCodesLeft: RouteSchema = {
+  summary: 'How many recovery codes are left (two-factor with an authenticator app)', tags: settings,
+  response: { 200: { description: 'The count', type: 'object', properties: { auth_mode: { type: 'string' }, recovery_codes_left: { type: 'integer' } } } },
+};
+export const renewRecoveryCodes: RouteSchema = {
+  summary: 'Replaces the recovery codes with new ones, given once (the passphrase is required; the old codes stop working)', tags: settings,
+  body: { properties: { passphrase: derived('The derived passphrase (checked: its failures count in the login lock-out)') }, additionalProperties: true },
+  response: { 200: { description: 'The new recovery codes, shown once', type: 'object', properties: { recovery_codes: { type: 'array', items: { type: 'string' } } } } },
+};
 export const twoFactorOff: RouteSchema = {
   summary: 'Turns two-factor authentication off (the passphrase is required)', tags: settings,
   body: { properties: { passphrase: passphraseField }, additionalProperties: true },

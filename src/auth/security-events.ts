@@ -7,7 +7,7 @@ import type Database from 'better-sqlite3';
 import type { Instance } from '../instances/types.js';
 
 export const SECURITY_EVENT_KINDS = [
-  'login', 'login_failed', 'passphrase_changed', 'passphrase_reset', 'twofactor_enabled', 'twofactor_disabled', 'session_revoked', 'sessions_revoked',
+  'login', 'login_failed', 'passphrase_changed', 'passphrase_reset', 'twofactor_enabled', 'twofactor_disabled', 'recovery_codes_renewed', 'session_revoked', 'sessions_revoked',
 ] as const;
 export type SecurityEventKind = (typeof SECURITY_EVENT_KINDS)[number];
 

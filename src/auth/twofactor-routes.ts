@@ -205,13 +205,13 @@ async function twoFactorLogin(deps: AuthDeps, req: FastifyRequest, reply: Fastif
   return completeLogin(deps, req, reply, instance, json, body.redirect);
 }
 
-/** The passphrase again, for turning the second factor off; failures count in the login lock-out. */
-async function checkOwnerPassphrase(deps: AuthDeps, instance: Instance, ip: string, given: unknown): Promise<void> {
+/** The passphrase again, for turning the second factor off or renewing the recovery codes; failures count in the login lock-out. */
+export async function checkOwnerPassphrase(deps: AuthDeps, instance: Instance, ip: string, given: unknown): Promise<void> {
   const status = deps.lockout.status(instance.id, ip);
   if (status.locked && status.until !== null) {
     throw new TooManyRequests('too many failed attempts: logins are locked', Math.max(1, Math.ceil((status.until - Date.now()) / 1000)));
   }
-  if (!isDerivedPassphrase(given)) throw new BadRequest('send the derived passphrase in "passphrase" to turn two-factor authentication off', 'passphrase_required');
+  if (!isDerivedPassphrase(given)) throw new BadRequest('send the derived passphrase in "passphrase" to confirm this change of two-factor authentication', 'passphrase_required');
   if (!(await deps.registry.checkPassphrase(instance, given))) {
     deps.lockout.failure(instance.id, ip);
     throw new UnprocessableEntity('wrong passphrase', 'wrong_passphrase');
