@@ -201,7 +201,7 @@ describe('Settings', () => {
     }
   });
 
-  it('sets up two-factor authentication with an authenticator app, shows the recovery codes once, and turns it off', async () => {
+  it('sets up two-factor authentication with an authenticator app, shows the recovery codes once and how many are left, renews them, and turns it off', async () => {
     const { context, page } = await openSection(browser, w, '#/security');
     try {
       await page.getByRole('button', { name: 'Set up an authenticator app' }).click();
@@ -214,20 +214,32 @@ describe('Settings', () => {
       await dialog.getByText('This code is wrong or expired').waitFor();
       await dialog.getByLabel('Code from the app').fill(totp(secret, Date.now()));
       await dialog.getByRole('button', { name: 'Turn on' }).click();
-      const codes = page.getByRole('dialog', { name: 'Recovery codes' });
+      const codes = page.getByRole('dialog', { name: 'Recovery codes', exact: true });
       await codes.waitFor();
       expect(await codes.getByRole('listitem').count()).toBeGreaterThanOrEqual(5);
       await expectAccessible(page, 'the recovery codes dialog');
       expect((await w.api('GET', '/settings/instance', await w.token('io.cozy.settings'))).body.data.attributes.auth_mode).toBe('two_factor_totp');
+      const first = await codes.getByRole('listitem').allTextContents();
       await codes.getByRole('button', { name: 'I have kept them' }).click();
       await page.getByText('A code from your authenticator app is asked at each login.').waitFor();
+      await page.getByText(`${first.length} recovery codes left.`).waitFor();
+      await page.getByRole('button', { name: 'New recovery codes' }).click();
+      const renew = page.getByRole('dialog', { name: 'New recovery codes' });
+      await renew.getByLabel('Current passphrase').fill(OWNER_PASSPHRASE);
+      await renew.getByRole('button', { name: 'Make new codes' }).click();
+      await codes.waitFor();
+      const second = await codes.getByRole('listitem').allTextContents();
+      expect(second).toHaveLength(first.length);
+      expect(second.some((c) => first.includes(c))).toBe(false);
+      await page.keyboard.press('Escape');
+      await codes.waitFor({ state: 'detached' });
       await page.getByRole('button', { name: 'Turn two-factor authentication off' }).click();
       const off = page.getByRole('dialog', { name: 'Turn two-factor authentication off' });
       await off.getByLabel('Current passphrase').fill(OWNER_PASSPHRASE);
       await off.getByRole('button', { name: 'Turn two-factor authentication off' }).click();
       await page.getByRole('button', { name: 'Set up an authenticator app' }).waitFor();
       expect((await w.api('GET', '/settings/instance', await w.token('io.cozy.settings'))).body.data.attributes.auth_mode).toBe('basic');
-      expect(await recentEvents()).toEqual(expect.arrayContaining(['twofactor_disabled', 'twofactor_enabled']));
+      expect(await recentEvents()).toEqual(expect.arrayContaining(['twofactor_disabled', 'recovery_codes_renewed', 'twofactor_enabled']));
     } finally {
       await context.close();
     }

@@ -91,7 +91,10 @@ interface Enrolment { secret: string; otpauth_uri: string; qr_svg: string }
 
 function TwoFactor() {
   const { client, t } = useBoot();
-  const mode = useLoad(() => api<{ data: { attributes: { auth_mode: string } } }>(client, 'GET', '/settings/instance').then((r) => r.data.attributes.auth_mode));
+  const state = useLoad(() => api<{ auth_mode: string; recovery_codes_left: number }>(client, 'GET', '/settings/twofactor/recovery_codes'));
+  const mode = { ...state, data: state.data?.auth_mode ?? null };
+  const toast = useToast();
+  const [renewing, setRenewing] = useState(false);
   const [enrolment, setEnrolment] = useState<Enrolment | null>(null);
   const [codes, setCodes] = useState<string[] | null>(null);
   const [disabling, setDisabling] = useState(false);
@@ -117,13 +120,36 @@ function TwoFactor() {
         </>
       )}
       {mode.data === 'two_factor_mail' && <p>{t('tf.mail')}</p>}
-      {mode.data === 'two_factor_totp' && <p><span class="badge">{t('tf.on.badge')}</span> {t('tf.on')}</p>}
+      {mode.data === 'two_factor_totp' && (
+        <>
+          <p><span class="badge">{t('tf.on.badge')}</span> {t('tf.on')}</p>
+          <p class={state.data && state.data.recovery_codes_left < 3 ? 'error' : 'muted'}>{t('tf.codes.left', { n: state.data?.recovery_codes_left ?? 0 })}</p>
+          <div class="row"><button type="button" onClick={() => setRenewing(true)}>{t('tf.codes.renew')}</button></div>
+        </>
+      )}
       {(mode.data === 'two_factor_totp' || mode.data === 'two_factor_mail') && (
-        <button type="button" class="danger" onClick={() => setDisabling(true)}>{t('tf.disable')}</button>
+        <div class="row actions"><button type="button" class="danger" onClick={() => setDisabling(true)}>{t('tf.disable')}</button></div>
       )}
       {enrolment && <EnrolDialog enrolment={enrolment} onClose={() => setEnrolment(null)} onDone={(c) => { setEnrolment(null); setCodes(c); mode.reload(); }} />}
       {codes && <CodesDialog codes={codes} onClose={() => setCodes(null)} />}
-      {disabling && <DisableDialog onClose={() => setDisabling(false)} onDone={() => { setDisabling(false); mode.reload(); }} />}
+      {disabling && (
+        <PassphraseDialog title={t('tf.disable')} intro={t('tf.disable.intro')} action={t('tf.disable')} danger onClose={() => setDisabling(false)}
+          run={async (passphrase) => {
+            await api(client, 'DELETE', '/settings/twofactor', { passphrase });
+            toast.show(t('tf.disabled'));
+            setDisabling(false);
+            mode.reload();
+          }} />
+      )}
+      {renewing && (
+        <PassphraseDialog title={t('tf.codes.renew')} intro={t('tf.codes.renew.intro')} action={t('tf.codes.renew.action')} onClose={() => setRenewing(false)}
+          run={async (passphrase) => {
+            const r = await api<{ recovery_codes: string[] }>(client, 'POST', '/settings/twofactor/recovery_codes', { passphrase });
+            setRenewing(false);
+            setCodes(r.recovery_codes);
+            mode.reload();
+          }} />
+      )}
     </section>
   );
 }
@@ -184,9 +210,9 @@ function CodesDialog({ codes, onClose }: { codes: string[]; onClose: () => void 
   );
 }
 
-function DisableDialog({ onClose, onDone }: { onClose: () => void; onDone: () => void }) {
+/** Asks the passphrase before a change of the second factor; a wrong one is said next to the field. */
+function PassphraseDialog({ title, intro, action, danger, onClose, run }: { title: string; intro: string; action: string; danger?: boolean; onClose: () => void; run: (derivedPassphrase: string) => Promise<void> }) {
   const { client, t } = useBoot();
-  const toast = useToast();
   const [pass, setPass] = useState('');
   const [busy, setBusy] = useState(false);
   const [wrong, setWrong] = useState(false);
@@ -197,20 +223,17 @@ function DisableDialog({ onClose, onDone }: { onClose: () => void; onDone: () =>
     setWrong(false);
     setError(null);
     try {
-      await api(client, 'DELETE', '/settings/twofactor', { passphrase: (await derived(client, pass)).value });
-      toast.show(t('tf.disabled'));
-      onDone();
+      await run((await derived(client, pass)).value);
     } catch (err) {
       if (wrongPassphrase(err)) setWrong(true);
       else setError(err);
-    } finally {
       setBusy(false);
     }
   };
   return (
-    <Dialog title={t('tf.disable')} onClose={onClose}>
+    <Dialog title={title} onClose={onClose}>
       <form onSubmit={submit}>
-        <p>{t('tf.disable.intro')}</p>
+        <p>{intro}</p>
         {error != null && <ErrorView error={error} />}
         <div class="field">
           <label for="tf-pass">{t('pass.current')}</label>
@@ -219,7 +242,7 @@ function DisableDialog({ onClose, onDone }: { onClose: () => void; onDone: () =>
           {wrong && <p class="error" id="tf-pass-err" role="alert">{t('pass.wrong')}</p>}
         </div>
         <div class="row actions">
-          <button type="submit" class="danger primary" disabled={busy || !pass}>{t('tf.disable')}</button>
+          <button type="submit" class={danger ? 'danger primary' : 'primary'} disabled={busy || !pass}>{action}</button>
           <button type="button" onClick={onClose}>{t('common.cancel')}</button>
         </div>
       </form>
