@@ -10,6 +10,7 @@ import { expectAccessible } from '../helpers/a11y.js';
 import { OWNER_PASSPHRASE, startWithWebapps, type WebappsHearth } from '../helpers/webapps.js';
 import { loginWith, openSection, primaryColorOf, section } from '../helpers/webapps-settings.js';
 import { totp } from '../helpers/totp.js';
+import { png } from '../helpers/images.js';
 
 let w: WebappsHearth;
 let browser: Browser;
@@ -45,6 +46,25 @@ describe('Settings', () => {
       await page.getByRole('button', { name: 'Enregistrer' }).click();
       await page.getByRole('heading', { name: 'Profile', level: 1 }).waitFor();
       expect(errors).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('uploads an avatar, shows it, and removes it (back to the initials)', async () => {
+    const { context, page } = await openSection(browser, w, '#/profile');
+    try {
+      const avatar = page.getByRole('img', { name: 'Your avatar' });
+      await avatar.waitFor();
+      const before = await avatar.getAttribute('src');
+      await page.locator('#avatar-file').setInputFiles({ name: 'me.png', mimeType: 'image/png', buffer: await png(64, 64) });
+      await page.getByText('Avatar saved.').waitFor();
+      expect(await avatar.getAttribute('src')).not.toBe(before);
+      const stored = await w.h.req('GET', '/public/avatar', { host: w.domain });
+      expect(stored.headers['content-type']).not.toContain('svg');
+      await page.getByRole('button', { name: 'Remove' }).click();
+      await page.getByText('Avatar removed: your initials are shown instead.').waitFor();
+      expect((await w.h.req('GET', '/public/avatar', { host: w.domain })).headers['content-type']).toContain('image/svg+xml');
     } finally {
       await context.close();
     }
