@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser } from '../helpers/browser.js';
 import { expectAccessible } from '../helpers/a11y.js';
 import { OWNER_PASSPHRASE, startWithWebapps, type WebappsHearth } from '../helpers/webapps.js';
-import { loginWith, openSection, primaryColorOf, section } from '../helpers/webapps-settings.js';
+import { loginWith, openSection, primaryColorBecomes, primaryColorOf, section } from '../helpers/webapps-settings.js';
 import { totp } from '../helpers/totp.js';
 import { png } from '../helpers/images.js';
 
@@ -95,22 +95,22 @@ describe('Settings', () => {
       await page.getByRole('heading', { name: 'Appearance', level: 1 }).waitFor();
       const before = await primaryColorOf(page);
       await page.getByRole('group', { name: 'Light colours' }).getByLabel('Accent', { exact: true }).fill('#aa3300');
-      expect(await primaryColorOf(page)).toBe('#aa3300'); // the live preview
+      expect(await primaryColorBecomes(page, '#aa3300')).toBe('#aa3300'); // the live preview
       await page.getByRole('button', { name: 'Save' }).click();
       await page.getByText('Theme saved for every page and app.').waitFor();
       // the preview variables are gone: the colour now comes from the reloaded theme stylesheet
       expect(await page.evaluate('document.documentElement.style.getPropertyValue("--primaryColor")')).toBe('');
-      expect(await primaryColorOf(page)).toBe('#aa3300');
+      expect(await primaryColorBecomes(page, '#aa3300')).toBe('#aa3300');
       const home = await context.newPage();
       await home.goto(w.appUrl('home'));
       await home.locator('header.appbar').waitFor();
-      expect(await primaryColorOf(home)).toBe('#aa3300');
+      expect(await primaryColorBecomes(home, '#aa3300')).toBe('#aa3300');
       await page.getByRole('button', { name: 'Reset to default' }).click();
       await page.getByText('The default theme is back.').waitFor();
-      expect(await primaryColorOf(page)).toBe(before);
+      expect(await primaryColorBecomes(page, before)).toBe(before);
       await home.reload();
       await home.locator('header.appbar').waitFor();
-      expect(await primaryColorOf(home)).toBe(before);
+      expect(await primaryColorBecomes(home, before)).toBe(before);
       expect(errors).toEqual([]);
     } finally {
       await context.close();

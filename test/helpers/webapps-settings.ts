@@ -34,3 +34,9 @@ export async function loginWith(browser: Browser, w: WebappsHearth, passphrase: 
   await Promise.race([page.waitForURL((u) => u.host !== w.domain, { timeout: 60_000 }), page.locator('#error:not(:empty)').waitFor({ timeout: 60_000 })]);
   return { page, close: () => context.close() };
 }
+
+/** Waits until the page's `--primaryColor` is `color` (a stylesheet may still be loading), then says which it is. */
+export async function primaryColorBecomes(page: Page, color: string): Promise<string> {
+  await page.waitForFunction(`getComputedStyle(document.documentElement).getPropertyValue("--primaryColor").trim() === ${JSON.stringify(color)}`, undefined, { timeout: 30_000 }).catch(() => undefined);
+  return primaryColorOf(page);
+}

@@ -68,7 +68,8 @@ function ThemeForm({ initial, defaults, onChanged }: { initial: Theme; defaults:
   const [theme, setTheme] = useState<Theme>(initial);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
-  useEffect(() => { preview(theme); }, [theme]);
+  // only unsaved changes are previewed: the saved theme comes from the stylesheet
+  useEffect(() => { preview(JSON.stringify(theme) === JSON.stringify(initial) ? null : theme); }, [theme, initial]);
   const setColor = (scheme: 'colors' | 'dark_colors', k: Key, v: string) => setTheme((th) => ({ ...th, [scheme]: { ...th[scheme], [k]: v } }));
   const run = async (fn: () => Promise<unknown>, done: string) => {
     setBusy(true);
