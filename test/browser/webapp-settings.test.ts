@@ -96,6 +96,7 @@ describe('Settings', () => {
       const before = await primaryColorOf(page);
       await page.getByRole('group', { name: 'Light colours' }).getByLabel('Accent', { exact: true }).fill('#aa3300');
       expect(await primaryColorBecomes(page, '#aa3300')).toBe('#aa3300'); // the live preview
+      await page.getByLabel('Font').fill('Georgia, serif');
       await page.getByRole('button', { name: 'Save' }).click();
       await page.getByText('Theme saved for every page and app.').waitFor();
       // the preview variables are gone: the colour now comes from the reloaded theme stylesheet
@@ -105,6 +106,7 @@ describe('Settings', () => {
       await home.goto(w.appUrl('home'));
       await home.locator('header.appbar').waitFor();
       expect(await primaryColorBecomes(home, '#aa3300')).toBe('#aa3300');
+      expect(await home.evaluate('getComputedStyle(document.body).fontFamily')).toContain('Georgia');
       await page.getByRole('button', { name: 'Reset to default' }).click();
       await page.getByText('The default theme is back.').waitFor();
       expect(await primaryColorBecomes(page, before)).toBe(before);
