@@ -36,6 +36,7 @@ describe('Settings', () => {
       await page.getByLabel('Language').selectOption('fr');
       await page.getByRole('button', { name: 'Save' }).click();
       await page.getByRole('heading', { name: 'Profil', level: 1 }).waitFor();
+      await page.getByText('Profil enregistré.').waitFor();
       expect(await page.locator('html').getAttribute('lang')).toBe('fr');
       await page.getByRole('link', { name: 'Apparence' }).waitFor();
       const got = (await w.api('GET', '/settings/instance', await settingsToken())).body.data.attributes;

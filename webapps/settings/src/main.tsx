@@ -1,12 +1,12 @@
 import '../../shared/ui.css';
 import './app.css';
 import type { JSX } from 'preact';
-import { useEffect, useMemo, useState } from 'preact/hooks';
+import { useCallback, useEffect, useMemo, useState } from 'preact/hooks';
 import { Bell, Download, HardDrive, KeyRound, Laptop, Monitor, Palette, ScrollText, ShieldCheck, User } from 'lucide-preact';
 import { mount } from '../../shared/mount';
 import { AppBar, BootContext, useBoot } from '../../shared/components';
 import { ERROR_STRINGS } from '../../shared/errors';
-import { makeT } from '../../shared/i18n';
+import { makeT, type T } from '../../shared/i18n';
 import { en, fr } from './locales';
 import { Profile } from './profile';
 import { Appearance } from './appearance';
@@ -43,7 +43,7 @@ function useHash(): string {
   return hash;
 }
 
-function Shell({ setLocale }: { setLocale: (l: 'en' | 'fr') => void }) {
+function Shell({ setLocale }: { setLocale: (l: 'en' | 'fr') => T }) {
   const { t } = useBoot();
   const hash = useHash();
   const current = SECTIONS.find((s) => hash === `#/${s.id}`) ?? SECTIONS[0]!;
@@ -71,8 +71,9 @@ function App() {
   const b = useBoot();
   const [locale, setLocale] = useState(b.locale);
   const value = useMemo(() => (locale === b.locale ? b : { ...b, locale, t: makeT(DICTS[locale], DICTS.en) }), [b, locale]);
+  const switchTo = useCallback((l: 'en' | 'fr') => { setLocale(l); return makeT(DICTS[l], DICTS.en); }, []);
   useEffect(() => { document.documentElement.lang = locale; }, [locale]);
-  return <BootContext.Provider value={value}><Shell setLocale={setLocale} /></BootContext.Provider>;
+  return <BootContext.Provider value={value}><Shell setLocale={switchTo} /></BootContext.Provider>;
 }
 
 mount(App, { en, fr });

@@ -47,8 +47,8 @@ function ProfileForm({ doc, onSaved, onReload }: { doc: InstanceDoc; onSaved: (d
       const attributes = { public_name: name.trim() || null, locale, tz: tz || null };
       const r = await api<{ data: InstanceDoc }>(client, 'PUT', '/settings/instance', { data: { type: doc.type, id: doc.id, attributes, meta: { rev: doc.meta.rev } } });
       onSaved(r.data);
-      setLocale(locale === 'fr' ? 'fr' : 'en');
-      toast.show(locale === 'fr' ? 'Profil enregistré.' : 'Profile saved.');
+      const tNew = setLocale(locale === 'fr' ? 'fr' : 'en');
+      toast.show(tNew('profile.saved'));
     } catch (err) {
       setError(err);
     } finally {
