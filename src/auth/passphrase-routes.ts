@@ -24,7 +24,7 @@ import { passphraseText, renderChoosePage, renderMessagePage, renderResetPage, r
 import type { AuthDeps } from './routes.js';
 import { requireOwner } from './owner.js';
 import * as S from './schemas.js';
-import { completeLogin } from './session-http.js';
+import { completeLogin, recordEvent } from './session-http.js';
 
 /** How long a mailed reset link lives (cozy-stack: about 15 minutes). */
 export const RESET_TOKEN_TTL_MS = 15 * 60 * 1000;
@@ -163,6 +163,7 @@ export function registerPassphraseRoutes(app: FastifyInstance, deps: AuthDeps): 
     const iterations = iterationsOf(body.iterations, instance.kdfIterations);
     if (!(await checkCurrent(deps, instance, req.ip, body.current_passphrase))) throw new BadRequest('the current passphrase is wrong', 'invalid_passphrase');
     await deps.registry.setDerivedPassphrase(instance, body.new_passphrase, iterations);
+    recordEvent(deps, req, instance, 'passphrase_changed');
     if (session) deps.sessions.deleteOthers(instance, session.id);
     else deps.sessions.deleteAll(instance);
     return reply.code(204).send();
@@ -228,6 +229,7 @@ export function registerPassphraseRoutes(app: FastifyInstance, deps: AuthDeps): 
     const iterations = iterationsOf(body.iterations, instance.kdfIterations);
     if (!(await tokens.consumePassphraseToken(instance, 'reset', token, Date.now()))) return badRenew(req, reply, instance);
     await deps.registry.setDerivedPassphrase(instance, body.passphrase, iterations);
+    recordEvent(deps, req, instance, 'passphrase_reset');
     deps.sessions.deleteAll(instance);
     // the way in of an owner locked out (by strangers' guesses): the mailbox proved, the instance and their address are unlocked
     deps.lockout.unlockFor(instance.id, req.ip);

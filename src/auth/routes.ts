@@ -5,7 +5,8 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { randomBytes } from 'node:crypto';
-import { NotFound, TooManyRequests } from '../common/errors.js';
+import { BadRequest, NotFound, TooManyRequests } from '../common/errors.js';
+import { nextPageQuery, pageParams } from '../files/http/params.js';
 import { instanceOf } from '../data/http/context.js';
 import type { Instance, InstanceRegistry, PassphraseTokenStore, TwoFactorStore } from '../instances/types.js';
 import type { Mailer } from '../mail/mailer.js';
@@ -16,7 +17,7 @@ import { parseFormBodies, requestHost, safeRedirect, withoutCors } from './http.
 import { langOf, message, renderLoginPage, type MessageKey } from './login-page.js';
 import { isDerivedPassphrase, KDF_PBKDF2, passphraseSalt } from './passphrase.js';
 import type { Session, SessionStore } from './sessions.js';
-import { completeLogin, currentSession, sessionCookie } from './session-http.js';
+import { completeLogin, currentSession, recordEvent, sessionCookie } from './session-http.js';
 import { beginTwoFactor, registerTwoFactorRoutes } from './twofactor-routes.js';
 import { registerHome, type HomeDeps } from './home.js';
 import { registerFavicon } from './favicon.js';
@@ -24,6 +25,7 @@ import { registerPassphraseRoutes } from './passphrase-routes.js';
 import { registerSecurityPage } from './security-routes.js';
 import { requireOwner } from './owner.js';
 import { registerAppPasswordRoutes } from './app-password-routes.js';
+import { registerRecoveryCodeRoutes } from './recovery-routes.js';
 import { logoutCaller, logoutCors } from './logout-cors.js';
 import * as S from './schemas.js';
 
@@ -50,6 +52,7 @@ export interface AuthDeps {
 export { currentSession };
 
 const SESSIONS_DOCTYPE = 'io.cozy.sessions';
+const SECURITY_EVENTS_DOCTYPE = 'io.cozy.hearth.security_events';
 
 /** The session a logout acts on, checked as the other cookie-authenticated writes (owner.ts): the cookie alone from the instance's own pages only. */
 async function requireSession(deps: AuthDeps, req: FastifyRequest): Promise<{ instance: Instance; session: Session }> {
@@ -107,6 +110,7 @@ async function login(deps: AuthDeps, req: FastifyRequest, reply: FastifyReply): 
   if (status.locked && status.until !== null) return locked(status.until);
   if (!isDerivedPassphrase(body.passphrase)) return fail(400, 'missing');
   if (!(await deps.registry.checkPassphrase(instance, body.passphrase))) {
+    recordEvent(deps, req, instance, 'login_failed');
     const after = deps.lockout.failure(instance.id, req.ip);
     if (after.locked && after.until !== null) return locked(after.until);
     return fail(401, 'wrong', { n: LOGIN_LOCKOUT.threshold - after.failures });
@@ -137,12 +141,14 @@ async function authPlugin(app: FastifyInstance, deps: AuthDeps): Promise<void> {
   app.delete('/auth/login/others', { schema: S.logoutOthers }, async (req, reply) => {
     const { instance, session } = await requireSession(deps, req);
     deps.sessions.deleteOthers(instance, session.id);
+    recordEvent(deps, req, instance, 'sessions_revoked');
     return reply.code(204).send();
   });
   registerTwoFactorRoutes(app, deps);
   registerPassphraseRoutes(app, deps);
   registerSecurityPage(app, deps);
   registerAppPasswordRoutes(app, deps);
+  registerRecoveryCodeRoutes(app, deps);
   app.get('/settings/sessions', { schema: S.sessions }, async (req, reply) => {
     const { instance } = await requireOwner(deps, req, 'GET');
     const data = deps.sessions.list(instance).map(jsonApiSession);
@@ -152,6 +158,22 @@ async function authPlugin(app: FastifyInstance, deps: AuthDeps): Promise<void> {
     const { session } = await requireOwner(deps, req, 'GET');
     if (!session) throw new NotFound('this request carries no owner session');
     return reply.type('application/vnd.api+json').send({ data: jsonApiSession(session) });
+  });
+  app.get('/settings/security-events', { schema: S.securityEvents }, async (req, reply) => {
+    const { instance } = await requireOwner(deps, req, 'GET');
+    const page = pageParams(req);
+    const before = page.cursor === undefined ? undefined : Number(page.cursor);
+    if (before !== undefined && !Number.isSafeInteger(before)) throw new BadRequest('page[cursor] must be the cursor of links.next', 'invalid_parameter');
+    const { events, next, total } = deps.sessions.events.list(instance, page.limit, before);
+    const data = events.map((e) => ({ type: SECURITY_EVENTS_DOCTYPE, id: String(e.id), attributes: { kind: e.kind, at: new Date(e.at).toISOString(), ip: e.ip, user_agent: e.userAgent } }));
+    const query = nextPageQuery(page, next === null ? null : String(next));
+    return reply.header('Cache-Control', 'no-store').type('application/vnd.api+json').send({ data, meta: { count: total }, ...(query ? { links: { next: `/settings/security-events?${query}` } } : {}) });
+  });
+  app.delete<{ Params: { id: string } }>('/settings/sessions/:id', { schema: S.revokeSession }, async (req, reply) => {
+    const { instance } = await requireOwner(deps, req, 'DELETE');
+    if (!deps.sessions.deleteOf(instance, req.params.id)) throw new NotFound('this instance has no open session with this id');
+    recordEvent(deps, req, instance, 'session_revoked');
+    return reply.code(204).send();
   });
 }
 

@@ -6,6 +6,7 @@
  */
 import { content, jsonApi, noContent, params, passThrough, query, resource, str, type JsonSchema, type RouteSchema } from '../common/schemas.js';
 import { APP_PASSWORDS_DOCTYPE } from '../permissions/app-passwords.js';
+import { SECURITY_EVENT_KINDS } from './security-events.js';
 
 const auth = ['auth'];
 const settings = ['settings'];
@@ -119,6 +120,15 @@ export const totpConfirm: RouteSchema = {
   response: { 200: { description: 'Two-factor is on; the recovery codes, shown once', type: 'object', properties: { auth_mode: { type: 'string' }, recovery_codes: { type: 'array', items: { type: 'string' } } } } },
 };
 const passphraseField = derived('The derived passphrase (checked: its failures count in the login lock-out)');
+export const recoveryCodesLeft: RouteSchema = {
+  summary: 'How many recovery codes are left (two-factor with an authenticator app)', tags: settings,
+  response: { 200: { description: 'The count', type: 'object', properties: { auth_mode: { type: 'string' }, recovery_codes_left: { type: 'integer' } } } },
+};
+export const renewRecoveryCodes: RouteSchema = {
+  summary: 'Replaces the recovery codes with new ones, given once (the passphrase is required; the old codes stop working)', tags: settings,
+  body: { properties: { passphrase: derived('The derived passphrase (checked: its failures count in the login lock-out)') }, additionalProperties: true },
+  response: { 200: { description: 'The new recovery codes, shown once', type: 'object', properties: { recovery_codes: { type: 'array', items: { type: 'string' } } } } },
+};
 export const twoFactorOff: RouteSchema = {
   summary: 'Turns two-factor authentication off (the passphrase is required)', tags: settings,
   body: { properties: { passphrase: passphraseField }, additionalProperties: true },
@@ -205,6 +215,17 @@ export const sessions: RouteSchema = {
   response: { 200: jsonApi('The sessions', { type: 'array', items: session }, count) },
 };
 export const currentSession: RouteSchema = { summary: 'The session of this request (JSON-API)', tags: settings, response: { 200: jsonApi('The session', session) } };
+export const securityEvents: RouteSchema = {
+  summary: 'The owner\'s security events, newest first (logins, failed logins, passphrase and two-factor changes, sessions ended), paged', tags: settings,
+  querystring: query({ 'page[limit]': 'At most this many (30 by default, 100 at most)', 'page[cursor]': 'From links.next of the page before' }),
+  response: { 200: jsonApi('The events', { type: 'array', items: resource('io.cozy.hearth.security_events', { type: 'object', additionalProperties: true, properties: {
+    kind: { type: 'string', enum: [...SECURITY_EVENT_KINDS] }, at: { type: 'string' }, ip: { type: ['string', 'null'] }, user_agent: { type: ['string', 'null'] },
+  } }) }, count) },
+};
+export const revokeSession: RouteSchema = {
+  summary: 'Ends one of the owner\'s sessions (that browser is logged out at its next request)', tags: settings, params: params({ id: 'The session\'s id' }),
+  response: { 204: noContent('Ended') },
+};
 
 const LABEL = 'give the app password a "label" (what it is for, e.g. "rclone on my laptop")';
 const SCOPE = '"scope" is a permission scope such as "io.cozy.files" or "io.cozy.files:GET"';

@@ -3,6 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Instance, InstanceRegistry } from '../instances/types.js';
 import { cookieDomain, parseCookies, requestHost, safeRedirect, serializeCookie } from './http.js';
 import { esc } from './login-page.js';
+import type { SecurityEventKind } from './security-events.js';
 import { SESSION_COOKIE, sessionCookieValue, sessionIdFromCookie, type Session, type SessionStore } from './sessions.js';
 
 export interface SessionDeps {
@@ -41,6 +42,11 @@ export async function currentSession(deps: SessionDeps, instance: Instance, req:
   return session;
 }
 
+/** Records a security event of the owner (security-events.ts) with the request's address and browser. */
+export function recordEvent(deps: Pick<SessionDeps, 'sessions'>, req: FastifyRequest, instance: Instance, kind: SecurityEventKind): void {
+  deps.sessions.events.record(instance, kind, { ip: req.ip, userAgent: req.headers['user-agent'] });
+}
+
 export function sessionCookie(req: FastifyRequest, value: string, maxAgeMs: number, at?: { instance: Instance; subdomains?: 'nested' | 'flat' }): string {
   const spec = at ? sessionCookieSpec(at.instance, at.subdomains, requestHost(req)) : { name: SESSION_COOKIE, domain: cookieDomain(requestHost(req)) };
   return serializeCookie(spec.name, value, { maxAge: maxAgeMs / 1000, domain: spec.domain, sameSite: 'Lax', secure: req.protocol === 'https' });
@@ -49,6 +55,7 @@ export function sessionCookie(req: FastifyRequest, value: string, maxAgeMs: numb
 /** Opens a session, sets its cookie and sends the browser on (303) or answers `{redirect}` to a JSON client. */
 export async function completeLogin(deps: SessionDeps, req: FastifyRequest, reply: FastifyReply, instance: Instance, json: boolean, redirect: unknown): Promise<FastifyReply> {
   const session = deps.sessions.create(instance, { userAgent: req.headers['user-agent'] ?? null, ip: req.ip });
+  recordEvent(deps, req, instance, 'login');
   const value = sessionCookieValue((await deps.registry.secrets(instance)).session, session.id);
   const target = safeRedirect(redirect, instance, req, deps.subdomains);
   void reply.header('Set-Cookie', sessionCookie(req, value, session.expiresAt - Date.now(), { instance, subdomains: deps.subdomains })).header('Cache-Control', 'no-store');

@@ -10,6 +10,7 @@
 import Database from 'better-sqlite3';
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Instance } from '../instances/types.js';
+import { SecurityEventLog } from './security-events.js';
 
 /** cozy-stack's longest session: 30 days. */
 export const SESSION_MAX_MS = 30 * 24 * 3600 * 1000;
@@ -54,6 +55,8 @@ export class SessionStore {
   private readonly db: Database.Database;
   private readonly now: () => number;
   private byId: Database.Statement | null = null;
+  /** The owner's security events (security-events.ts), in the same file. */
+  readonly events: SecurityEventLog;
 
   constructor(file: string, opts: { now?: () => number } = {}) {
     this.now = opts.now ?? Date.now;
@@ -72,6 +75,7 @@ export class SessionStore {
         this.db.exec("UPDATE sessions SET kind = 'app-token' WHERE user_agent = 'hearth-cli'");
       })();
     }
+    this.events = new SecurityEventLog(this.db, this.now);
   }
 
   /** A new session; `ttlMs` is capped at 30 days (tests pass a negative one for an expired session). */
@@ -105,6 +109,11 @@ export class SessionStore {
 
   delete(id: string): void {
     this.db.prepare('DELETE FROM sessions WHERE id = ?').run(id);
+  }
+
+  /** Deletes one session of this instance; false when it has no such session (another instance's id included). */
+  deleteOf(instance: Instance, id: string): boolean {
+    return this.db.prepare('DELETE FROM sessions WHERE instance_id = ? AND id = ?').run(instance.id, id).changes > 0;
   }
 
   deleteOthers(instance: Instance, keepId: string): number {

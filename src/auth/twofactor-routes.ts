@@ -22,7 +22,7 @@ import { isDerivedPassphrase, passphraseSalt } from './passphrase.js';
 import type { AuthDeps } from './routes.js';
 import * as S from './schemas.js';
 import { requireOwner } from './owner.js';
-import { completeLogin } from './session-http.js';
+import { completeLogin, recordEvent } from './session-http.js';
 import { checkTwoFactorToken, mailCode, twoFactorToken, verifyMailCode } from './twofactor/mailcode.js';
 import { newRecoveryCodes, useRecoveryCode } from './twofactor/recovery.js';
 import { openSecret, sealSecret } from './twofactor/seal.js';
@@ -195,6 +195,7 @@ async function twoFactorLogin(deps: AuthDeps, req: FastifyRequest, reply: Fastif
   }
   if (passcode.trim() === '') return json ? fail(400, 'missing', twoFactorText(lang, 'missingCode'), true) : toPrompt(reply, token, body.redirect, { key: 'missing' });
   if (!(await checkPasscode(deps, instance, state, passcode))) {
+    recordEvent(deps, req, instance, 'login_failed');
     const after = deps.lockout.failure(instance.id, req.ip);
     if (after.locked && after.until !== null) return locked(after.until);
     const left = LOGIN_LOCKOUT.threshold - after.failures;
@@ -204,13 +205,13 @@ async function twoFactorLogin(deps: AuthDeps, req: FastifyRequest, reply: Fastif
   return completeLogin(deps, req, reply, instance, json, body.redirect);
 }
 
-/** The passphrase again, for turning the second factor off; failures count in the login lock-out. */
-async function checkOwnerPassphrase(deps: AuthDeps, instance: Instance, ip: string, given: unknown): Promise<void> {
+/** The passphrase again, for turning the second factor off or renewing the recovery codes; failures count in the login lock-out. */
+export async function checkOwnerPassphrase(deps: AuthDeps, instance: Instance, ip: string, given: unknown): Promise<void> {
   const status = deps.lockout.status(instance.id, ip);
   if (status.locked && status.until !== null) {
     throw new TooManyRequests('too many failed attempts: logins are locked', Math.max(1, Math.ceil((status.until - Date.now()) / 1000)));
   }
-  if (!isDerivedPassphrase(given)) throw new BadRequest('send the derived passphrase in "passphrase" to turn two-factor authentication off', 'passphrase_required');
+  if (!isDerivedPassphrase(given)) throw new BadRequest('send the derived passphrase in "passphrase" to confirm this change of two-factor authentication', 'passphrase_required');
   if (!(await deps.registry.checkPassphrase(instance, given))) {
     deps.lockout.failure(instance.id, ip);
     throw new UnprocessableEntity('wrong passphrase', 'wrong_passphrase');
@@ -254,6 +255,7 @@ export function registerTwoFactorRoutes(app: FastifyInstance, deps: AuthDeps): v
     if (!r.valid || r.step === undefined) throw new UnprocessableEntity('wrong code: type the code your authenticator app shows now', 'invalid_code');
     const { codes, hashes } = await newRecoveryCodes();
     await deps.twoFactor.setTwoFactor(instance, { authMode: 'two_factor_totp', totpLastStep: r.step, recoveryHashes: hashes });
+    recordEvent(deps, req, instance, 'twofactor_enabled');
     return reply.header('Cache-Control', 'no-store').send({ auth_mode: 'two_factor_totp', recovery_codes: codes });
   });
 
@@ -261,6 +263,7 @@ export function registerTwoFactorRoutes(app: FastifyInstance, deps: AuthDeps): v
     const { instance } = await requireOwner(deps, req, 'DELETE');
     await checkOwnerPassphrase(deps, instance, req.ip, ((req.body ?? {}) as Record<string, unknown>).passphrase);
     await deps.twoFactor.setTwoFactor(instance, BASIC);
+    recordEvent(deps, req, instance, 'twofactor_disabled');
     return reply.code(204).send();
   });
 
@@ -274,6 +277,7 @@ export function registerTwoFactorRoutes(app: FastifyInstance, deps: AuthDeps): v
         // Hearth asks for the passphrase here too (cozy-stack does not): a stolen session must not drop the second factor.
         await checkOwnerPassphrase(deps, instance, req.ip, body.passphrase);
         await deps.twoFactor.setTwoFactor(instance, BASIC);
+        recordEvent(deps, req, instance, 'twofactor_disabled');
       }
       return reply.code(204).send();
     }
@@ -291,6 +295,7 @@ export function registerTwoFactorRoutes(app: FastifyInstance, deps: AuthDeps): v
     // refuse the login code mailed in the same 30 s (the same code).
     if (!r.valid) throw new UnprocessableEntity('wrong or expired activation code', 'invalid_code');
     await deps.twoFactor.setTwoFactor(instance, { ...BASIC, authMode: 'two_factor_mail' });
+    recordEvent(deps, req, instance, 'twofactor_enabled');
     return reply.code(204).send();
   });
 }

@@ -148,6 +148,7 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
     await appCode.gc();
     await stores.destroy(instance.id);
     sessions.deleteAll(instance);
+    sessions.events.deleteAll(instance);
     await davLocks.dropNamespace(instance.id);
     await sqliteRegistry.endDestroy(instance.id);
   };

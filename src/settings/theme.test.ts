@@ -44,6 +44,7 @@ describe('PUT /settings/theme', () => {
     expect(after.text).toContain('--paperBackgroundColor: #fafafa;');
     expect(after.text).toContain('--primaryColor: #ffcc00;');
     expect(after.text).toContain('--fontFamily: "Lato", "Open Sans", sans-serif;');
+    expect(after.text).toContain('--primaryFont: "Lato", "Open Sans", sans-serif;');
     expect(after.headers.etag).not.toBe(before.headers.etag);
     expect((await css(h.domain, { 'if-none-match': String(before.headers.etag) })).status).toBe(200);
     expect((await css(h.otherDomain)).text).toBe(before.text);

@@ -100,7 +100,8 @@ export function effectiveTheme(stored: string | null): Theme {
 
 function block(colors: Colors, font?: string): string {
   const lines = COLOR_KEYS.map((k) => `  ${CSS_VARS[k]}: ${colors[k]};`);
-  if (font) lines.push(`  --fontFamily: ${font};`);
+  // --primaryFont is the one the built-in apps' stylesheet (webapps/shared/ui.css) reads
+  if (font) lines.push(`  --fontFamily: ${font};`, `  --primaryFont: ${font};`);
   return `:root {\n${lines.join('\n')}\n}`;
 }
 

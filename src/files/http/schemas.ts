@@ -74,8 +74,8 @@ export const downloadById: RouteSchema = { summary: 'Downloads a file\'s content
 export const downloadByPath: RouteSchema = { summary: 'Downloads a file\'s content by path', tags, querystring: docs({ Path: 'The absolute path', Dl: '1 for Content-Disposition: attachment' }), headers: RANGE_HEADERS, response: downloaded('The content') };
 export const downloadVersion: RouteSchema = { summary: 'Downloads an old version of a file', tags, params: params(['id', 'version']), querystring: DL, headers: RANGE_HEADERS, response: downloaded('The old content') };
 export const diskUsage: RouteSchema = {
-  summary: 'Bytes used (files, trash, old versions) and the quota', tags: ['settings'], querystring: docs({ include: 'trash: also the bytes in the trash' }),
-  response: { 200: answer('io.cozy.settings.disk-usage: used, quota, files, versions, trash', 'The disk usage resource') },
+  summary: 'Bytes used (files, trash, old versions) and the quota', tags: ['settings'], querystring: docs({ include: 'trash: also the bytes in the trash; categories: the other files\' bytes by category (documents, images, videos, audio, others); both: trash,categories' }),
+  response: { 200: answer('io.cozy.settings.disk-usage: used, quota, files, versions, trash, categories', 'The disk usage resource') },
 };
 
 export const find: RouteSchema = { summary: 'Mango query on io.cozy.files (JSON-API, paginated by bookmark)', tags, body: jsonApiBody('A Mango query', { selector: { class: 'pdf' }, limit: 10 }), response: file(200, 'The files') };

@@ -1,9 +1,79 @@
 import '../../shared/ui.css';
+import './app.css';
+import type { JSX } from 'preact';
+import { useCallback, useEffect, useMemo, useState } from 'preact/hooks';
+import { Bell, Download, HardDrive, KeyRound, Laptop, Monitor, Palette, ScrollText, ShieldCheck, User } from 'lucide-preact';
 import { mount } from '../../shared/mount';
-import { AppBar } from '../../shared/components';
+import { AppBar, BootContext, useBoot } from '../../shared/components';
+import { ERROR_STRINGS } from '../../shared/errors';
+import { makeT, type T } from '../../shared/i18n';
 import { en, fr } from './locales';
+import { Profile } from './profile';
+import { Appearance } from './appearance';
+import { Security } from './security';
+import { Devices, Sessions } from './sessions';
+import { AppPasswords } from './passwords';
+import { Export, Storage } from './storage';
+import { Notifications } from './notifications';
+import { LocaleSetter } from './locale';
+import { Events } from './events';
 
-function App() {
-  return <><AppBar /><main id="main" class="content"><h1>Settings</h1></main></>;
+const SECTIONS: { id: string; icon: typeof User; view: () => JSX.Element }[] = [
+  { id: 'profile', icon: User, view: Profile },
+  { id: 'appearance', icon: Palette, view: Appearance },
+  { id: 'security', icon: ShieldCheck, view: Security },
+  { id: 'sessions', icon: Monitor, view: Sessions },
+  { id: 'devices', icon: Laptop, view: Devices },
+  { id: 'app-passwords', icon: KeyRound, view: AppPasswords },
+  { id: 'storage', icon: HardDrive, view: Storage },
+  { id: 'notifications', icon: Bell, view: Notifications },
+  { id: 'export', icon: Download, view: Export },
+  { id: 'events', icon: ScrollText, view: Events },
+];
+
+const DICTS = { en: { ...ERROR_STRINGS.en, ...en }, fr: { ...ERROR_STRINGS.fr, ...fr } };
+
+function useHash(): string {
+  const [hash, setHash] = useState(location.hash);
+  useEffect(() => {
+    const on = () => setHash(location.hash);
+    addEventListener('hashchange', on);
+    return () => removeEventListener('hashchange', on);
+  }, []);
+  return hash;
 }
+
+function Shell({ setLocale }: { setLocale: (l: 'en' | 'fr') => T }) {
+  const { t } = useBoot();
+  const hash = useHash();
+  const current = SECTIONS.find((s) => hash === `#/${s.id}`) ?? SECTIONS[0]!;
+  const View = current.view;
+  useEffect(() => { document.title = `${t(`nav.${current.id}`)} · ${t('app.name')}`; }, [current.id, t]);
+  return (
+    <>
+      <AppBar title={t('app.name')} />
+      <div class="layout">
+        <nav class="sidenav" aria-label={t('nav.label')}>
+          {SECTIONS.map((s) => (
+            <a key={s.id} href={`#/${s.id}`} aria-current={s === current ? 'page' : undefined}><s.icon size={20} aria-hidden="true" />{t(`nav.${s.id}`)}</a>
+          ))}
+        </nav>
+        <main id="main" class="content settings" tabIndex={-1}>
+          <LocaleSetter.Provider value={setLocale}><View /></LocaleSetter.Provider>
+        </main>
+      </div>
+    </>
+  );
+}
+
+/** The app, re-rendered in the new language when the profile's locale changes (no reload). */
+function App() {
+  const b = useBoot();
+  const [locale, setLocale] = useState(b.locale);
+  const value = useMemo(() => (locale === b.locale ? b : { ...b, locale, t: makeT(DICTS[locale], DICTS.en) }), [b, locale]);
+  const switchTo = useCallback((l: 'en' | 'fr') => { setLocale(l); return makeT(DICTS[l], DICTS.en); }, []);
+  useEffect(() => { document.documentElement.lang = locale; }, [locale]);
+  return <BootContext.Provider value={value}><Shell setLocale={switchTo} /></BootContext.Provider>;
+}
+
 mount(App, { en, fr });

@@ -1,0 +1,43 @@
+/**
+ * The owner's security events: logins and failed logins, passphrase changes and resets, two-factor changes, sessions
+ * ended. One row per event in the session store's SQLite file (same life: written at login), newest first when
+ * read, kept 180 days. What a person sees on the Settings app's Security events page (`GET /settings/security-events`).
+ */
+import type Database from 'better-sqlite3';
+import type { Instance } from '../instances/types.js';
+
+export const SECURITY_EVENT_KINDS = [
+  'login', 'login_failed', 'passphrase_changed', 'passphrase_reset', 'twofactor_enabled', 'twofactor_disabled', 'recovery_codes_renewed', 'session_revoked', 'sessions_revoked',
+] as const;
+export type SecurityEventKind = (typeof SECURITY_EVENT_KINDS)[number];
+
+export interface SecurityEvent { id: number; at: number; kind: SecurityEventKind; ip: string | null; userAgent: string | null }
+
+const KEEP_MS = 180 * 24 * 3600 * 1000;
+
+export class SecurityEventLog {
+  constructor(private readonly db: Database.Database, private readonly now: () => number = Date.now) {
+    db.exec(`CREATE TABLE IF NOT EXISTS security_events (id INTEGER PRIMARY KEY AUTOINCREMENT, instance_id TEXT NOT NULL, at INTEGER NOT NULL,
+      kind TEXT NOT NULL, ip TEXT, user_agent TEXT);
+      CREATE INDEX IF NOT EXISTS security_events_instance ON security_events (instance_id, id);`);
+  }
+
+  record(instance: Pick<Instance, 'id'>, kind: SecurityEventKind, from: { ip?: string | null; userAgent?: string | string[] | null } = {}): void {
+    const ua = typeof from.userAgent === 'string' ? from.userAgent.slice(0, 512) : null;
+    this.db.prepare('INSERT INTO security_events (instance_id, at, kind, ip, user_agent) VALUES (?,?,?,?,?)').run(instance.id, this.now(), kind, from.ip ?? null, ua);
+    if (Math.random() < 0.01) this.db.prepare('DELETE FROM security_events WHERE at < ?').run(this.now() - KEEP_MS); // amortised purge
+  }
+
+  /** A page of the instance's events, newest first, after the event `before` (an id) if given; `next` is the cursor of the page after. */
+  list(instance: Pick<Instance, 'id'>, limit: number, before?: number): { events: SecurityEvent[]; next: number | null; total: number } {
+    const rows = this.db.prepare(`SELECT id, at, kind, ip, user_agent FROM security_events WHERE instance_id = ? AND at >= ?${before !== undefined ? ' AND id < ?' : ''} ORDER BY id DESC LIMIT ?`)
+      .all(...[instance.id, this.now() - KEEP_MS, ...(before !== undefined ? [before] : []), limit + 1]) as { id: number; at: number; kind: SecurityEventKind; ip: string | null; user_agent: string | null }[];
+    const events = rows.slice(0, limit).map((r) => ({ id: r.id, at: r.at, kind: r.kind, ip: r.ip, userAgent: r.user_agent }));
+    const total = (this.db.prepare('SELECT COUNT(*) AS n FROM security_events WHERE instance_id = ? AND at >= ?').get(instance.id, this.now() - KEEP_MS) as { n: number }).n;
+    return { events, next: rows.length > limit ? events[events.length - 1]!.id : null, total };
+  }
+
+  deleteAll(instance: Pick<Instance, 'id'>): void {
+    this.db.prepare('DELETE FROM security_events WHERE instance_id = ?').run(instance.id);
+  }
+}
