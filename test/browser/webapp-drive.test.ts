@@ -345,3 +345,51 @@ describe('Drive: French, dark, 375 px', () => {
     }
   }, 120_000);
 });
+
+describe('Drive: big folders and the views\' routes', () => {
+  it('lists a folder of 250 files page by page: the first rows at once, the rest drawn as the person scrolls', async () => {
+    const dirId = await mkdir(ROOT, 'Many');
+    for (let i = 0; i < 250; i++) await put(dirId, `f${String(i).padStart(3, '0')}.txt`, String(i));
+    const { page, close } = await openFolder(dirId);
+    try {
+      await row(page, 'f000.txt').waitFor();
+      await page.getByText('Showing', { exact: false }).waitFor({ state: 'detached', timeout: 30_000 });
+      const rows = page.locator('[role=grid] [role=row][data-file-id]');
+      expect(await rows.count()).toBe(200);
+      await rows.last().scrollIntoViewIfNeeded();
+      await row(page, 'f249.txt').waitFor();
+      expect(await rows.count()).toBe(250);
+    } finally {
+      await close();
+    }
+  }, 180_000);
+
+  it('opens the Preview, Versions and Share views from their routes, over the folder, and goes back to the folder on close', async () => {
+    const dirId = await mkdir(ROOT, 'Views');
+    const id = await put(dirId, 'read.txt', 'read me');
+    const { page, close } = await openFolder(dirId);
+    try {
+      await page.locator('.crumbs h1', { hasText: 'Views' }).waitFor();
+      await row(page, 'read.txt').dblclick();
+      await page.waitForURL(new RegExp(`#/folder/${dirId}/file/${id}$`));
+      await page.getByRole('dialog').waitFor();
+      await page.keyboard.press('Escape');
+      await page.waitForURL(new RegExp(`#/folder/${dirId}$`));
+      await row(page, 'read.txt').click({ button: 'right' });
+      await page.getByRole('menu').getByRole('menuitem', { name: 'Versions…' }).click();
+      await page.waitForURL(new RegExp(`#/file/${id}/versions$`));
+      await page.getByRole('dialog').waitFor();
+      await row(page, 'read.txt').waitFor();
+      await page.keyboard.press('Escape');
+      await page.waitForURL(new RegExp(`#/folder/${dirId}$`));
+      await row(page, 'read.txt').click();
+      await page.getByRole('toolbar', { name: 'Actions on the selection' }).getByRole('button', { name: 'Share…' }).click();
+      await page.waitForURL(new RegExp(`#/file/${id}/share$`));
+      await page.getByRole('dialog').waitFor();
+      await page.keyboard.press('Escape');
+      await page.waitForURL(new RegExp(`#/folder/${dirId}$`));
+    } finally {
+      await close();
+    }
+  }, 120_000);
+});

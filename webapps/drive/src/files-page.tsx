@@ -165,13 +165,13 @@ export function FilesPage(p: FilesPageProps): JSX.Element {
             {view === 'grid' ? <List size={20} aria-hidden="true" /> : <LayoutGrid size={20} aria-hidden="true" />}
           </button>
         </div>
-      </div>
-      <div class={`selbar${chosen.length ? '' : ' hidden'}`}>
-        {chosen.length > 0 && <>
-          <button type="button" class="icon-button" aria-label={t('list.clear')} onClick={() => sel.clear()}><X size={18} aria-hidden="true" /></button>
-          <span class="selcount">{t('list.count', { n: chosen.length })}</span>
-          <ActionBar actions={actions} label={t('list.actions')} />
-        </>}
+        <div class={`selbar${chosen.length ? '' : ' hidden'}`}>
+          {chosen.length > 0 && <>
+            <button type="button" class="icon-button" aria-label={t('list.clear')} onClick={() => sel.clear()}><X size={18} aria-hidden="true" /></button>
+            <span class="selcount">{t('list.count', { n: chosen.length })}</span>
+            <ActionBar actions={actions} label={t('list.actions')} />
+          </>}
+        </div>
       </div>
       <p class="sr-only" aria-live="polite">{chosen.length ? `${t('list.count', { n: chosen.length })}. ${actions.map((a) => a.label).join(', ')}` : ''}</p>
       {listing.error !== undefined ? <ErrorView error={listing.error} onRetry={listing.reload} />
