@@ -277,6 +277,41 @@ describe('Drive: live updates and the keyboard', () => {
   }, 120_000);
 });
 
+describe('Drive: the upload queue', () => {
+  it('pauses and resumes the queue, cancels one upload and retries it (on a slowed-down link)', async () => {
+    const dirId = await mkdir(ROOT, 'Slow');
+    mkdirSync(join(disk, 'slow'), { recursive: true });
+    writeFileSync(join(disk, 'slow', 'slow.bin'), randomBytes(1024 * 1024));
+    const { page, close } = await openFolder(dirId);
+    const cdp = await page.context().newCDPSession(page);
+    try {
+      // about 8 s for the file: time to pause and to cancel while it is sending
+      await cdp.send('Network.enable');
+      await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: 128 * 1024 });
+      await page.getByText('This folder is empty').waitFor();
+      await dropFromDisk(page, page.locator('main .page'), [join(disk, 'slow', 'slow.bin')]);
+      const panel = page.getByRole('region', { name: 'Uploads' });
+      await panel.getByRole('progressbar', { name: 'Progress of slow.bin' }).waitFor({ timeout: 30_000 });
+      await panel.getByRole('button', { name: 'Pause the uploads' }).click();
+      await panel.getByText('Paused: 0 of 1 done').waitFor();
+      await panel.getByText('Waiting').waitFor();
+      await panel.getByRole('button', { name: 'Resume the uploads' }).click();
+      await panel.getByRole('progressbar', { name: 'Progress of slow.bin' }).waitFor({ timeout: 30_000 });
+      await panel.getByRole('button', { name: 'Cancel slow.bin' }).click();
+      await panel.getByText('Canceled').waitFor();
+      expect(await childNames(dirId)).toEqual([]);
+      await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
+      await panel.getByRole('button', { name: 'Try slow.bin again' }).click();
+      await panel.getByText('Uploads: 1 of 1 done').waitFor({ timeout: 60_000 });
+      await row(page, 'slow.bin').waitFor();
+      expect(await childNames(dirId)).toEqual(['slow.bin']);
+    } finally {
+      await cdp.detach().catch(() => undefined);
+      await close();
+    }
+  }, 120_000);
+});
+
 describe('Drive: failures said in words', () => {
   it('offers replace, keep both or skip on a name conflict, and says when the quota is reached', async () => {
     const dirId = await mkdir(ROOT, 'Clash');
@@ -388,6 +423,11 @@ describe('Drive: big folders and the views\' routes', () => {
       await page.getByRole('dialog').waitFor();
       await page.keyboard.press('Escape');
       await page.waitForURL(new RegExp(`#/folder/${dirId}$`));
+      // a file the open listing does not hold (a link from elsewhere) is read by itself
+      await page.evaluate(`location.hash = ${JSON.stringify(`#/folder/${ROOT}/file/${id}`)}`);
+      await page.getByRole('dialog', { name: 'read.txt' }).waitFor();
+      await page.keyboard.press('Escape');
+      await page.waitForURL(new RegExp(`#/folder/${ROOT}$`));
     } finally {
       await close();
     }

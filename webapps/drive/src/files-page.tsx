@@ -4,7 +4,7 @@
  * sharing) open over it from the route.
  */
 import type { JSX } from 'preact';
-import { useMemo, useState } from 'preact/hooks';
+import { useEffect, useMemo, useState } from 'preact/hooks';
 import { ArchiveRestore, Copy, Download, Eye, FileUp, FolderInput, FolderPlus, FolderUp, History, Info, LayoutGrid, List, Pencil, Share2, Trash2, X } from 'lucide-preact';
 import { Empty, ErrorView, Loading, useBoot, useToast } from '../../shared/components';
 import { describeError } from '../../shared/errors';
@@ -135,7 +135,16 @@ export function FilesPage(p: FilesPageProps): JSX.Element {
 
   const title = trash ? t('nav.trash') : p.source.kind === 'recent' ? t('nav.recent') : listing.dir && listing.dir._id !== ROOT_ID ? listing.dir.name : t('nav.files');
   const previewFiles = items.filter((f) => f.type === 'file' && previewable(f));
-  const previewed = p.previewId ? items.find((f) => f._id === p.previewId) : undefined;
+  // a file the listing has not reached yet (a big folder still loading, a link from elsewhere) is read by itself
+  const [fetched, setFetched] = useState<DriveFile | undefined>();
+  const listed = p.previewId ? items.find((f) => f._id === p.previewId) : undefined;
+  useEffect(() => {
+    if (!p.previewId || listed || !listing.ready) return undefined;
+    let stop = false;
+    api.stat(p.previewId).then((f) => { if (!stop) setFetched(f); }, (e: unknown) => { if (!stop) toast.error(e); });
+    return () => { stop = true; };
+  }, [p.previewId, !!listed, listing.ready]);
+  const previewed = listed ?? (fetched && fetched._id === p.previewId ? fetched : undefined);
   const back = () => go(folder ? folderHref(folder) : '#/recent');
 
   return (
