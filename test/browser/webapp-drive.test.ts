@@ -156,6 +156,13 @@ describe('Drive: operations', () => {
       await copier.getByRole('button', { name: 'Copy here' }).click();
       await row(page, 'd (copy).txt').waitFor();
       expect(await childNames(dirId)).toEqual(['Dest', 'd (copy).txt', 'd.txt', 'renamed.txt']);
+      await row(page, 'renamed.txt').click({ button: 'right' });
+      await menu.getByRole('menuitem', { name: 'Details' }).click();
+      const details = page.getByRole('dialog', { name: 'renamed.txt' });
+      await details.getByText('/Ops/renamed.txt').waitFor();
+      await expectAccessible(page, 'the details dialog');
+      await page.keyboard.press('Escape');
+      await details.waitFor({ state: 'detached' });
       expect(errors).toEqual([]);
     } finally {
       await close();
@@ -180,6 +187,15 @@ describe('Drive: operations', () => {
       await page.getByRole('toolbar', { name: 'Actions on the selection' }).getByRole('button', { name: 'Restore' }).click();
       await row(page, 'keep.txt').waitFor({ state: 'detached' });
       expect(await childNames(dirId)).toEqual(['keep.txt']);
+      await put(dirId, 'doomed.txt', 'doomed');
+      const doomed = (await child(dirId, 'doomed.txt'))!.id;
+      expect((await w.api('DELETE', `/files/${doomed}`, token)).status).toBe(200);
+      await row(page, 'doomed.txt').click();
+      await page.keyboard.press('Delete');
+      const forever = page.getByRole('dialog', { name: 'Delete 1 item forever?' });
+      await forever.getByRole('button', { name: 'Delete forever' }).click();
+      await row(page, 'doomed.txt').waitFor({ state: 'detached' });
+      expect((await w.api('GET', `/files/${doomed}`, token)).status).toBe(404);
       await page.getByRole('button', { name: 'Empty trash' }).click();
       const confirm = page.getByRole('dialog', { name: 'Empty the trash?' });
       await expectAccessible(page, 'the empty-trash confirmation');

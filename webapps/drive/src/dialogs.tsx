@@ -145,14 +145,15 @@ export function FolderPicker(p: { title: string; submit: string; start: string; 
   );
 }
 
-export function DetailsDialog({ file, onClose }: { file: DriveFile; onClose(): void }): JSX.Element {
+/** `path`: where it is, when the caller knows (a file's resource has no path, only its folder's id). */
+export function DetailsDialog({ file, path, onClose }: { file: DriveFile; path?: string; onClose(): void }): JSX.Element {
   const { t, locale } = useBoot();
   const rows: [string, string][] = [
     [t('details.type'), file.type === 'directory' ? t('details.folder') : (file.mime ?? '')],
     ...(file.type === 'file' ? [[t('details.size'), formatBytes(Number(file.size ?? 0), locale)] as [string, string]] : []),
     [t('details.created'), formatDate(file.created_at, locale, true)],
     [t('details.updated'), formatDate(file.updated_at, locale, true)],
-    ...(file.path ? [[t('details.path'), file.path] as [string, string]] : []),
+    ...((file.path ?? path) ? [[t('details.path'), file.path ?? path] as [string, string]] : []),
     ...(file.md5sum ? [['MD5', file.md5sum] as [string, string]] : []),
   ];
   return (

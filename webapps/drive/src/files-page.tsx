@@ -20,7 +20,7 @@ import { useSelection } from './selection';
 import { compareFiles, useSort, useViewMode } from './sort';
 import type { DriveFile } from './types';
 import { fromDrop, fromInput } from './upload/picked';
-import type { UploadQueue } from './upload/queue';
+import { joinPath, type UploadQueue } from './upload/queue';
 import { Preview } from './views/preview';
 import { ShareDialog } from './views/share';
 import { VersionsDialog } from './views/versions';
@@ -210,7 +210,8 @@ export function FilesPage(p: FilesPageProps): JSX.Element {
         exclude={modal.kind === 'move' ? [...modal.files.filter((f) => f.type === 'directory').map((f) => f._id), ...(folder ? [folder] : [])] : []}
         onClose={closeModal}
         onPick={async (dirId) => { if (modal.kind === 'move') await moveTo(modal.files.map((f) => f._id), dirId); else await copyTo(modal.files, dirId); }} />}
-      {modal?.kind === 'details' && <DetailsDialog file={modal.file} onClose={closeModal} />}
+      {modal?.kind === 'details' && <DetailsDialog file={modal.file} onClose={closeModal}
+        path={listing.dir?.path && modal.file.dir_id === listing.dir._id ? joinPath(listing.dir.path, modal.file.name) : undefined} />}
       {modal?.kind === 'destroy' && <ConfirmDialog title={t('confirm.destroy.title', { n: modal.files.length })} text={t('confirm.destroy.text')} confirm={t('action.destroy')} danger
         onClose={closeModal} onConfirm={async () => { const o = await eachOf(modal.files.map((f) => f._id), (id) => api.destroy(id)); listing.drop(o.ok); report(o, t('ops.destroyed', { n: o.ok.length })); }} />}
       {modal?.kind === 'empty' && <ConfirmDialog title={t('confirm.empty.title')} text={t('confirm.empty.text')} confirm={t('action.emptyTrash')} danger
