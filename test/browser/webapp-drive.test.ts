@@ -12,6 +12,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser, screenshot } from '../helpers/browser.js';
 import { rawRequest } from '../helpers/hearth.js';
+import { png } from '../helpers/images.js';
 import { expectAccessible } from '../helpers/a11y.js';
 import { openApp, startWithWebapps, type WebappsHearth } from '../helpers/webapps.js';
 import { dropFromDisk, row, zipEntries } from '../helpers/webapps-drive.js';
@@ -250,6 +251,32 @@ describe('Drive: live updates and the keyboard', () => {
       await close();
     }
   }, 120_000);
+
+  it('shows thumbnails in the grid, also of a photo another client adds while the folder is open', async () => {
+    const dirId = await mkdir(ROOT, 'Pictures');
+    const upload = async (name: string) => {
+      const r = await rawRequest(w.h.port, 'POST', `/files/${dirId}?Type=file&Name=${name}`, { host: w.domain, token, raw: await png(320, 240), headers: { 'content-type': 'image/png' } });
+      expect(r.status).toBe(201);
+    };
+    await upload('before.png');
+    const { page, close } = await openFolder(dirId);
+    try {
+      await page.getByRole('button', { name: 'Grid view' }).click();
+      const thumb = (name: string) => row(page, name).locator('img.thumb');
+      await thumb('before.png').waitFor({ timeout: 60_000 }).catch(async () => {
+        // the thumbnail worker may not have run when the page read the folder: a reload shows it
+        await page.reload();
+        await thumb('before.png').waitFor({ timeout: 60_000 });
+      });
+      await upload('live.png');
+      await thumb('live.png').waitFor({ timeout: 60_000 });
+      expect(await thumb('live.png').getAttribute('src')).toMatch(/\/files\/[^/]+\/thumbnails\/[^/]+\/small$/);
+      // the picture loaded (the app's CSP lets it come from the stack)
+      await page.waitForFunction(`[...document.querySelectorAll('img.thumb')].length === 2 && [...document.querySelectorAll('img.thumb')].every((i) => i.complete && i.naturalWidth > 0)`, undefined, { timeout: 30_000 });
+    } finally {
+      await close();
+    }
+  }, 180_000);
 
   it('works from the keyboard alone: focus, arrows, range selection announced, F2 rename, Enter opens a folder', async () => {
     const dirId = await mkdir(ROOT, 'Keys');

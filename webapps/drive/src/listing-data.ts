@@ -7,6 +7,7 @@ import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { realtimeOf } from '../../shared/realtime';
 import { useBoot } from '../../shared/components';
 import { DriveApi, fromDoc, type Page } from './api';
+import { kindOf } from './icons';
 import { TRASH_ID } from './route';
 import type { DriveFile } from './types';
 
@@ -88,8 +89,23 @@ export function useListing(source: Source): Listing {
   useEffect(() => {
     if (source.kind === 'recent') return undefined;
     const realtime = realtimeOf(client);
+    // the feed's documents carry no links: an image's thumbnails are read once they exist (the update that made them)
+    const timers = new Map<string, ReturnType<typeof setTimeout>>();
+    const withLinks = (f: DriveFile) => {
+      if (kindOf(f) !== 'image' || !belongs(sourceRef.current, f)) return;
+      clearTimeout(timers.get(f._id));
+      timers.set(f._id, setTimeout(() => {
+        timers.delete(f._id);
+        api.stat(f._id).then((full) => setState((s) => {
+          const known = s.map.get(full._id);
+          if (s.key !== key || !known || !full.links) return s;
+          return { ...s, map: new Map(s.map).set(full._id, { ...known, links: full.links }) };
+        }), () => undefined);
+      }, 300));
+    };
     const upsert = (raw: unknown) => {
       const f = fromDoc(raw as Record<string, unknown>);
+      withLinks(f);
       setState((s) => {
         if (s.key !== key) return s;
         const map = new Map(s.map);
@@ -111,11 +127,12 @@ export function useListing(source: Source): Listing {
     void realtime.subscribe('updated', 'io.cozy.files', upsert);
     void realtime.subscribe('deleted', 'io.cozy.files', remove);
     return () => {
+      for (const t of timers.values()) clearTimeout(t);
       void realtime.unsubscribe('created', 'io.cozy.files', upsert);
       void realtime.unsubscribe('updated', 'io.cozy.files', upsert);
       void realtime.unsubscribe('deleted', 'io.cozy.files', remove);
     };
-  }, [key, client, source.kind]);
+  }, [key, client, source.kind, api]);
 
   const reload = useCallback(() => setGeneration((g) => g + 1), []);
   const drop = useCallback((ids: string[]) => setState((s) => {
