@@ -15,7 +15,7 @@ import { rawRequest } from '../helpers/hearth.js';
 import { png } from '../helpers/images.js';
 import { expectAccessible } from '../helpers/a11y.js';
 import { openApp, startWithWebapps, type WebappsHearth } from '../helpers/webapps.js';
-import { dropFromDisk, row, zipEntries } from '../helpers/webapps-drive.js';
+import { dropFromDisk, pageUntil, row, zipEntries } from '../helpers/webapps-drive.js';
 
 const ROOT = 'io.cozy.files.root-dir';
 let w: WebappsHearth;
@@ -272,7 +272,7 @@ describe('Drive: live updates and the keyboard', () => {
       await thumb('live.png').waitFor({ timeout: 60_000 });
       expect(await thumb('live.png').getAttribute('src')).toMatch(/\/files\/[^/]+\/thumbnails\/[^/]+\/small$/);
       // the picture loaded (the app's CSP lets it come from the stack)
-      await page.waitForFunction(`[...document.querySelectorAll('img.thumb')].length === 2 && [...document.querySelectorAll('img.thumb')].every((i) => i.complete && i.naturalWidth > 0)`, undefined, { timeout: 30_000 });
+      await pageUntil(page, `[...document.querySelectorAll('img.thumb')].length === 2 && [...document.querySelectorAll('img.thumb')].every((i) => i.complete && i.naturalWidth > 0)`);
     } finally {
       await close();
     }
@@ -310,6 +310,8 @@ describe('Drive: live updates and the keyboard', () => {
       await page.keyboard.type('typed.txt');
       await page.keyboard.press('Enter');
       await row(page, 'typed.txt').waitFor();
+      // the focus is back in the listing once the dialog is gone
+      await pageUntil(page, 'document.activeElement?.getAttribute("role") === "row"');
       await page.keyboard.press('Home');
       await page.keyboard.press('Enter');
       await page.locator('.crumbs h1', { hasText: 'Sub' }).waitFor();

@@ -39,3 +39,15 @@ export function zipEntries(bytes: Buffer): string[] {
   const py = 'import json,sys,zipfile\nz=zipfile.ZipFile(sys.argv[1])\nassert z.testzip() is None\nprint(json.dumps(sorted(z.namelist())))';
   return JSON.parse(execFileSync('python3', ['-c', py, file], { encoding: 'utf8' })) as string[];
 }
+
+/**
+ * Waits until `expression` is true in the page. Evaluated through the DevTools protocol, which the app's CSP does
+ * not govern (waitForFunction's string form is an eval, refused by it).
+ */
+export async function pageUntil(page: Page, expression: string, timeoutMs = 30_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!(await page.evaluate(expression))) {
+    if (Date.now() > end) throw new Error(`not true after ${timeoutMs} ms in the page: ${expression}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}

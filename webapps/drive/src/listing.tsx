@@ -58,9 +58,12 @@ export function Listing(p: ListingProps): JSX.Element {
   }, [p.items.length > shown]);
 
   const focusRow = (id: string) => {
-    const i = ids.indexOf(id);
-    if (i >= shown) setShown(i + STEP);
-    requestAnimationFrame(() => gridRef.current?.querySelector<HTMLElement>(`[data-file-id="${CSS.escape(id)}"]`)?.focus());
+    const find = () => gridRef.current?.querySelector<HTMLElement>(`[data-file-id="${CSS.escape(id)}"]`);
+    const el = find();
+    // a drawn row takes the focus at once (the next key press must find it there); a row not drawn yet, once drawn
+    if (el) { el.focus(); return; }
+    setShown(ids.indexOf(id) + STEP);
+    requestAnimationFrame(() => find()?.focus());
   };
 
   const columns = (): number => {
