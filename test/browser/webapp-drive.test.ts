@@ -299,8 +299,11 @@ describe('Drive: live updates and the keyboard', () => {
       await page.keyboard.press('Shift+ArrowDown');
       await page.locator('p[aria-live=polite]').getByText(/^2 items selected\./).waitFor();
       expect(await page.locator('[role=row][aria-selected=true] .fname').allTextContents()).toEqual(['k1.txt', 'k2.txt']);
+      // the folder's tools under the selection's bar are out of the Tab order while it shows
+      expect(await page.locator('.page-head .tools[inert]').count()).toBe(1);
       await page.keyboard.press('Escape');
       expect(await page.locator('[role=row][aria-selected=true]').count()).toBe(0);
+      expect(await page.locator('.page-head .tools[inert]').count()).toBe(0);
       await page.keyboard.press('End');
       expect(await focusedName()).toBe('k3.txt');
       await page.keyboard.press('Space');

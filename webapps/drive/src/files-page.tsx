@@ -159,7 +159,8 @@ export function FilesPage(p: FilesPageProps): JSX.Element {
       }}>
       <div class="page-head">
         {folder ? <Crumbs dir={listing.dir} onDropOn={(ids, dirId) => void moveTo(ids, dirId)} /> : <h1>{title}</h1>}
-        <div class="row tools">
+        {/* under the selection's bar: out of reach (Tab, screen readers) until the selection is cleared */}
+        <div class="row tools" inert={chosen.length > 0}>
           {folder && <>
             <button type="button" data-action="new-folder" onClick={() => setModal({ kind: 'newFolder' })}><FolderPlus size={18} aria-hidden="true" /><span class="label">{t('action.newFolder')}</span></button>
             <button type="button" class="primary" data-action="upload" onClick={() => pick(false)}><FileUp size={18} aria-hidden="true" /><span class="label">{t('action.upload')}</span></button>
