@@ -1,0 +1,43 @@
+/** The listing's order (folders first, then by name, date or size) and the view (list or grid), remembered in localStorage. */
+import { useState } from 'preact/hooks';
+import type { DriveFile } from './types';
+
+export type SortKey = 'name' | 'date' | 'size';
+export interface Sort { key: SortKey; dir: 'asc' | 'desc' }
+export type ViewMode = 'list' | 'grid';
+
+const collator = new Intl.Collator(undefined, { numeric: true, sensitivity: 'base' });
+
+export function compareFiles(sort: Sort): (a: DriveFile, b: DriveFile) => number {
+  const sign = sort.dir === 'asc' ? 1 : -1;
+  return (a, b) => {
+    if (a.type !== b.type) return a.type === 'directory' ? -1 : 1;
+    let d = 0;
+    if (sort.key === 'date') d = Date.parse(a.updated_at ?? '') - Date.parse(b.updated_at ?? '') || 0;
+    else if (sort.key === 'size') d = Number(a.size ?? 0) - Number(b.size ?? 0);
+    return sign * (d || collator.compare(a.name, b.name));
+  };
+}
+
+function stored<T>(key: string, valid: (v: unknown) => v is T, fallback: T): T {
+  try {
+    const v: unknown = JSON.parse(localStorage.getItem(key) ?? 'null');
+    return valid(v) ? v : fallback;
+  } catch {
+    return fallback;
+  }
+}
+
+function useStored<T>(key: string, valid: (v: unknown) => v is T, fallback: T): [T, (v: T) => void] {
+  const [v, setV] = useState<T>(() => stored(key, valid, fallback));
+  return [v, (nv: T) => { setV(nv); try { localStorage.setItem(key, JSON.stringify(nv)); } catch { /* private mode: not remembered */ } }];
+}
+
+const isSort = (v: unknown): v is Sort => {
+  const s = v as Sort | null;
+  return !!s && ['name', 'date', 'size'].includes(s.key) && (s.dir === 'asc' || s.dir === 'desc');
+};
+const isView = (v: unknown): v is ViewMode => v === 'list' || v === 'grid';
+
+export const useSort = (): [Sort, (s: Sort) => void] => useStored('drive.sort', isSort, { key: 'name', dir: 'asc' });
+export const useViewMode = (): [ViewMode, (v: ViewMode) => void] => useStored('drive.view', isView, 'list');
