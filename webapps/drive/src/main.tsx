@@ -1,9 +1,10 @@
 import '../../shared/ui.css';
 import { mount } from '../../shared/mount';
 import { AppBar } from '../../shared/components';
+import { DevRoutes } from './dev-routes';
 import { en, fr } from './locales';
 
 function App() {
-  return <><AppBar /><main id="main" class="content"><h1>Drive</h1></main></>;
+  return <><AppBar /><main id="main" class="content"><DevRoutes /></main></>;
 }
 mount(App, { en, fr });
