@@ -4,7 +4,7 @@
  * second context without a session; the list of links and a revoke; the photo timeline by EXIF date; the PICK intent
  * answered to another app; in French, in dark, at 375 px, by keyboard, with axe-core on each view and dialog.
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
@@ -15,7 +15,7 @@ import { jpegWithExif } from '../helpers/images.js';
 import { until } from '../helpers/jobs.js';
 import { DEFAULTS } from '../../src/config/schema.js';
 import { BUILTIN_SLUGS, openApp, startWithWebapps, type WebappsHearth } from '../helpers/webapps.js';
-import { filesClientRegistry, mkdirOn, onePagePdf, ROOT_DIR, uploadOn, wavTone } from '../helpers/webapps-drive-views.js';
+import { filesClientRegistry, mkdirOn, onePagePdf, overwriteOn, ROOT_DIR, uploadOn, wavTone } from '../helpers/webapps-drive-views.js';
 
 let w: WebappsHearth;
 let fr: WebappsHearth;
@@ -117,6 +117,191 @@ describe('Drive views', () => {
       await dialog(page).getByText('No preview for this kind of file.').waitFor({ timeout: 30_000 });
       const [download] = await Promise.all([page.waitForEvent('download'), dialog(page).locator('.preview-content').getByRole('button', { name: 'Download' }).click()]);
       expect(download.suggestedFilename()).toBe('e-data.bin');
+      expect(errors).toEqual([]);
+    } catch (e) {
+      throw await explained(e, page, errors);
+    } finally {
+      await context.close();
+    }
+  });
+  it('lists the old versions of a file and restores one after a confirmation; a version gone says so', async () => {
+    const f = await uploadOn(w, token, ROOT_DIR, 'report.txt', 'first draft', 'text/plain');
+    await overwriteOn(w, token, f.id, 'second draft, longer');
+    const { context, page, errors } = await openView(w, `#/file/${f.id}/versions`);
+    try {
+      const d = dialog(page);
+      await d.locator('h2', { hasText: 'Versions of report.txt' }).waitFor({ timeout: 30_000 });
+      const rows = d.locator('ul.versions-list > li');
+      await rows.first().waitFor({ timeout: 30_000 });
+      expect(await rows.count()).toBe(1);
+      expect(await rows.first().textContent()).toContain('11 B');
+      await expectAccessible(page, 'the versions dialog');
+      await rows.first().getByRole('button', { name: /^Restore the version of / }).click();
+      await d.locator('h2', { hasText: 'Restore this version?' }).waitFor({ timeout: 30_000 });
+      await expectAccessible(page, 'the confirmation of a restore');
+      await d.getByRole('button', { name: 'Restore', exact: true }).click();
+      await page.locator('.toast', { hasText: 'is restored' }).waitFor({ timeout: 30_000 });
+      expect((await w.api('GET', `/files/download/${f.id}`, token)).text).toBe('first draft');
+      // the replaced content is now the version: the list shows it
+      await d.locator('h2', { hasText: 'Versions of report.txt' }).waitFor({ timeout: 30_000 });
+      await rows.first().filter({ hasText: '20 B' }).waitFor({ timeout: 30_000 });
+
+      // a failure: the versions are deleted elsewhere, then one asks to restore one
+      expect((await w.api('DELETE', '/files/versions', token)).status).toBe(204);
+      await rows.first().getByRole('button', { name: /^Restore the version of / }).click();
+      await d.getByRole('button', { name: 'Restore', exact: true }).click();
+      await page.locator('.toast.error', { hasText: 'It no longer exists.' }).waitFor({ timeout: 30_000 });
+      expect(await page.locator('.toast.error').textContent()).toContain('refresh the list');
+      expect(errors).toEqual([]);
+    } catch (e) {
+      throw await explained(e, page, errors);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('shares a file by a link with a password: a second context without session types it and downloads the file; the link is listed and revoked', async () => {
+    const f = await uploadOn(w, token, ROOT_DIR, 'secret.txt', 'top secret content', 'text/plain');
+    const { context, page, errors } = await openView(w, `#/file/${f.id}/share`);
+    const visitor = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: 'en-US', acceptDownloads: true });
+    try {
+      const d = dialog(page);
+      await d.locator('h2', { hasText: 'Share secret.txt' }).waitFor({ timeout: 30_000 });
+      await d.getByText('No link shares it yet.').waitFor({ timeout: 30_000 });
+      await expectAccessible(page, 'the share dialog');
+      await d.getByLabel('Password (optional)').fill('open sesame');
+      await d.getByRole('button', { name: 'Create a link' }).click();
+      const input = d.locator('#share-url');
+      await input.waitFor({ timeout: 30_000 });
+      const url = await input.inputValue();
+      expect(url).toMatch(new RegExp(`^http://drive\\.${w.domain.replace(/\./g, '\\.')}/public\\?sharecode=\\w+$`));
+      await d.locator('ul.links-list > li').first().waitFor({ timeout: 30_000 });
+      expect(await d.locator('ul.links-list > li').first().textContent()).toContain('Password');
+      await screenshot(page, 'drive-views-share');
+
+      const anon = await visitor.newPage();
+      const anonErrors: string[] = [];
+      anon.on('pageerror', (e) => anonErrors.push(e.message));
+      await anon.goto(url);
+      await anon.locator('input[type=password]').fill('open sesame');
+      await anon.keyboard.press('Enter');
+      await anon.locator('h1', { hasText: 'secret.txt' }).waitFor({ timeout: 30_000 });
+      await anon.locator('pre.preview-text', { hasText: 'top secret content' }).waitFor({ timeout: 30_000 });
+      await expectAccessible(anon, 'the public page of a shared file');
+      const [download] = await Promise.all([anon.waitForEvent('download'), anon.getByRole('button', { name: 'Download' }).click()]);
+      expect(download.suggestedFilename()).toBe('secret.txt');
+      expect(readFileSync(await download.path()).toString()).toBe('top secret content');
+
+      // every link of the owner, with revoke
+      await page.keyboard.press('Escape');
+      await page.evaluate(`location.hash = '#/links'`);
+      const row = page.locator('main ul.links-list > li', { hasText: 'secret.txt' });
+      await row.waitFor({ timeout: 30_000 });
+      await expectAccessible(page, 'the links view');
+      await row.getByRole('button', { name: /^Revoke the link / }).click();
+      await page.getByText('You have not shared anything by link.').waitFor({ timeout: 30_000 });
+      // the revoked link no longer opens: the visitor is told so
+      await anon.goto(url);
+      await anon.getByText('This link does not work.').waitFor({ timeout: 30_000 });
+      expect([...errors, ...anonErrors]).toEqual([]);
+    } catch (e) {
+      const pages = visitor.pages();
+      throw await explained(e, pages[0] ?? page, errors);
+    } finally {
+      await visitor.close();
+      await context.close();
+    }
+  });
+
+  it('shows the photos by month taken (EXIF), and opens one in the preview by keyboard', async () => {
+    const dir = await mkdirOn(w, token, ROOT_DIR, 'Camera');
+    const shots = [
+      await uploadOn(w, token, dir.id, 'march-a.jpg', await jpegWithExif(640, 480, { taken: '2019:03:10 12:00:00' }), 'image/jpeg'),
+      await uploadOn(w, token, dir.id, 'july.jpg', await jpegWithExif(640, 480, { taken: '2021:07:04 09:00:00' }), 'image/jpeg'),
+      await uploadOn(w, token, dir.id, 'march-b.jpg', await jpegWithExif(480, 640, { taken: '2019:03:20 18:30:00' }), 'image/jpeg'),
+    ];
+    for (const s of shots) await thumbnails(w, token, s.id);
+    const { context, page, errors } = await openView(w, '#/photos');
+    try {
+      await page.locator('h2.photos-month').first().waitFor({ timeout: 30_000 });
+      const months = await page.locator('h2.photos-month').allTextContents();
+      expect(months.indexOf('July 2021')).toBeGreaterThanOrEqual(0);
+      expect(months.indexOf('July 2021')).toBeLessThan(months.indexOf('March 2019'));
+      const march = page.locator('section[aria-labelledby="m-2019-03"] .photos-grid button');
+      expect(await Promise.all((await march.all()).map((b) => b.getAttribute('aria-label')))).toEqual(['Open march-b.jpg', 'Open march-a.jpg']);
+      await until(async () => (await page.evaluate('[...document.querySelectorAll(".photos-grid img")].every((i) => i.complete && i.naturalWidth > 0)')) as boolean, 30_000);
+      await expectAccessible(page, 'the photos timeline');
+      await screenshot(page, 'drive-views-photos');
+      // keyboard only: Tab to the first photo of July, Enter opens it, → moves, Escape closes
+      await page.getByRole('button', { name: 'Open july.jpg' }).focus();
+      await page.keyboard.press('Enter');
+      await dialog(page).locator('h2', { hasText: 'july.jpg' }).waitFor({ timeout: 30_000 });
+      await page.keyboard.press('ArrowRight');
+      await dialog(page).locator('h2').filter({ hasNotText: 'july.jpg' }).waitFor({ timeout: 30_000 });
+      await page.keyboard.press('Escape');
+      await dialog(page).waitFor({ state: 'detached', timeout: 30_000 });
+      expect(errors).toEqual([]);
+    } catch (e) {
+      throw await explained(e, page, errors);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('answers another app\'s PICK intent on io.cozy.files with the file chosen in Drive\'s picker', async () => {
+    const dir = await mkdirOn(w, token, ROOT_DIR, 'Pick here');
+    const chosen = await uploadOn(w, token, dir.id, 'chosen.txt', 'the one', 'text/plain');
+    const { context, page, errors } = await openApp(browser, w, 'e2e-files-client');
+    try {
+      await page.locator('#status', { hasText: 'ready' }).waitFor({ timeout: 30_000 });
+      const picked = page.evaluate('window.e2e.pick()') as Promise<{ _id: string; name: string }>;
+      picked.catch(() => undefined);
+      const frame = page.frameLocator('#intent iframe');
+      await frame.getByRole('heading', { name: 'Choose a file' }).waitFor({ timeout: 30_000 });
+      expect(await page.locator('#intent iframe').getAttribute('src')).toMatch(new RegExp(`^http://drive\\.${w.domain.replace(/\./g, '\\.')}/intents\\?intent=`));
+      await frame.getByRole('button', { name: 'Open the folder Pick here' }).click();
+      await frame.getByRole('button', { name: 'Select chosen.txt' }).click();
+      await frame.getByRole('button', { name: 'Choose' }).click();
+      const got = await picked;
+      expect(await page.locator('#picked').textContent()).toContain('"name":"chosen.txt"');
+      expect([got._id, got.name]).toEqual([chosen.id, 'chosen.txt']);
+      expect(errors).toEqual([]);
+    } catch (e) {
+      const frame = page.frames().find((f) => f.url().includes('/intents'));
+      const inner = frame ? await frame.locator('body').innerText().catch(() => '') : '(no intent frame)';
+      throw await explained(new Error(`${(e as Error).message}\n--- intent frame (${frame?.url() ?? ''}): ${inner}`), page, errors);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('in French, dark, at 375 px: the share dialog, the versions, the preview, the photos and the links read well and pass axe', async () => {
+    const t = await fr.token('io.cozy.files');
+    const f = await uploadOn(fr, t, ROOT_DIR, 'notes.txt', 'Bonjour', 'text/plain');
+    const { context, page, errors } = await openView(fr, `#/file/${f.id}/share`, { colorScheme: 'dark', viewport: { width: 375, height: 740 }, locale: 'fr-FR' });
+    const fits = async () => expect(await page.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(375);
+    try {
+      await dialog(page).locator('h2', { hasText: 'Partager notes.txt' }).waitFor({ timeout: 30_000 });
+      await dialog(page).getByText('Aucun lien ne le partage pour l’instant.').waitFor({ timeout: 30_000 });
+      await fits();
+      await expectAccessible(page, 'the share dialog, in French and dark at 375 px');
+      await screenshot(page, 'drive-views-share-fr-dark-375');
+      await page.evaluate(`location.hash = '#/file/${f.id}/versions'`);
+      await dialog(page).getByText('Aucune version précédente').waitFor({ timeout: 30_000 });
+      await expectAccessible(page, 'the versions dialog, in French and dark');
+      await page.evaluate(`location.hash = '#/folder/${ROOT_DIR}/file/${f.id}'`);
+      await dialog(page).locator('pre.preview-text', { hasText: 'Bonjour' }).waitFor({ timeout: 30_000 });
+      expect(await dialog(page).getByRole('button', { name: 'Télécharger' }).count()).toBe(1);
+      await fits();
+      await expectAccessible(page, 'the preview, in French and dark');
+      await page.keyboard.press('Escape');
+      await page.evaluate(`location.hash = '#/photos'`);
+      await page.getByText('Aucune photo pour l’instant.').waitFor({ timeout: 30_000 });
+      await fits();
+      await expectAccessible(page, 'the photos, in French and dark');
+      await page.evaluate(`location.hash = '#/links'`);
+      await page.getByText('Vous n’avez rien partagé par lien.').waitFor({ timeout: 30_000 });
+      await expectAccessible(page, 'the links, in French and dark');
       expect(errors).toEqual([]);
     } catch (e) {
       throw await explained(e, page, errors);

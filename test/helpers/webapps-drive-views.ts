@@ -79,3 +79,9 @@ export async function filesClientRegistry(dir: string): Promise<string> {
   await publish(tarball, { dir: registry, limits: { maxEntries: DEFAULTS.apps.maxEntries, maxUnpackedBytes: DEFAULTS.apps.maxUnpackedBytes } });
   return pathToFileURL(registry).href;
 }
+
+/** A new content for a file (PUT /files/:id): its previous content becomes an old version. */
+export async function overwriteOn(w: WebappsHearth, token: string, id: string, content: string | Buffer): Promise<void> {
+  const r = await rawRequest(w.h.port, 'PUT', `/files/${id}`, { host: w.domain, token, raw: content });
+  if (r.status !== 200) throw new Error(`expected 200, got ${r.status}: ${r.text}`);
+}
