@@ -213,6 +213,43 @@ describe('Drive views', () => {
     }
   });
 
+  it('shares a folder: the visitor sees its listing, previews a file, opens a subfolder and downloads it all as a zip', async () => {
+    const dir = await mkdirOn(w, token, ROOT_DIR, 'Holidays');
+    await uploadOn(w, token, dir.id, 'plan.txt', 'day one: the sea', 'text/plain');
+    const sub = await mkdirOn(w, token, dir.id, 'Tickets');
+    await uploadOn(w, token, sub.id, 'train.txt', 'seat 42', 'text/plain');
+    const { context, page, errors } = await openView(w, `#/file/${dir.id}/share`);
+    const visitor = await browser.newContext({ viewport: { width: 375, height: 740 }, locale: 'en-US', acceptDownloads: true });
+    try {
+      await dialog(page).getByRole('button', { name: 'Create a link' }).click();
+      const url = await dialog(page).locator('#share-url').inputValue();
+      const anon = await visitor.newPage();
+      await anon.goto(url);
+      await anon.locator('h1', { hasText: 'Holidays' }).waitFor({ timeout: 30_000 });
+      await anon.getByText('2 items').waitFor({ timeout: 30_000 });
+      await expectAccessible(anon, 'the public page of a shared folder');
+      await screenshot(anon, 'drive-views-public-folder-375');
+      await anon.getByRole('button', { name: 'Preview plan.txt' }).click();
+      await anon.locator('dialog[open] pre.preview-text', { hasText: 'day one: the sea' }).waitFor({ timeout: 30_000 });
+      await anon.keyboard.press('Escape');
+      await anon.getByRole('button', { name: 'Tickets' }).click();
+      await anon.getByRole('button', { name: 'Preview train.txt' }).waitFor({ timeout: 30_000 });
+      await anon.getByRole('button', { name: 'Holidays' }).click();
+      await anon.getByRole('button', { name: 'Preview plan.txt' }).waitFor({ timeout: 30_000 });
+      const [zip] = await Promise.all([anon.waitForEvent('download'), anon.getByRole('button', { name: 'Download all (zip)' }).click()]);
+      expect(zip.suggestedFilename()).toBe('Holidays.zip');
+      const bytes = readFileSync(await zip.path());
+      expect(bytes.subarray(0, 2).toString()).toBe('PK');
+      expect(bytes.includes(Buffer.from('train.txt'))).toBe(true);
+      expect(errors).toEqual([]);
+    } catch (e) {
+      throw await explained(e, visitor.pages()[0] ?? page, errors);
+    } finally {
+      await visitor.close();
+      await context.close();
+    }
+  });
+
   it('shows the photos by month taken (EXIF), and opens one in the preview by keyboard', async () => {
     const dir = await mkdirOn(w, token, ROOT_DIR, 'Camera');
     const shots = [
@@ -229,6 +266,10 @@ describe('Drive views', () => {
       expect(months.indexOf('July 2021')).toBeLessThan(months.indexOf('March 2019'));
       const march = page.locator('section[aria-labelledby="m-2019-03"] .photos-grid button');
       expect(await Promise.all((await march.all()).map((b) => b.getAttribute('aria-label')))).toEqual(['Open march-b.jpg', 'Open march-a.jpg']);
+      // each photo shows its small thumbnail
+      const imgs = page.locator('.photos-grid img');
+      expect(await imgs.count()).toBe(await page.locator('.photos-grid button').count());
+      expect(await march.first().locator('img').getAttribute('src')).toMatch(new RegExp(`/files/${shots[2]!.id}/thumbnails/[0-9a-f]+/small$`));
       await until(async () => (await page.evaluate('[...document.querySelectorAll(".photos-grid img")].every((i) => i.complete && i.naturalWidth > 0)')) as boolean, 30_000);
       await expectAccessible(page, 'the photos timeline');
       await screenshot(page, 'drive-views-photos');
