@@ -300,6 +300,14 @@ describe('Drive views', () => {
       const frame = page.frameLocator('#intent iframe');
       await frame.getByRole('heading', { name: 'Choose a file' }).waitFor({ timeout: 30_000 });
       expect(await page.locator('#intent iframe').getAttribute('src')).toMatch(new RegExp(`^http://drive\\.${w.domain.replace(/\./g, '\\.')}/intents\\?intent=`));
+      // the picker's page on its own, light and dark, for axe (which reads one document)
+      const alone = await context.newPage();
+      await alone.goto(String(await page.locator('#intent iframe').getAttribute('src')));
+      await alone.getByRole('button', { name: 'Open the folder Pick here' }).waitFor({ timeout: 30_000 });
+      await expectAccessible(alone, 'the PICK intent page');
+      await alone.emulateMedia({ colorScheme: 'dark' });
+      await expectAccessible(alone, 'the PICK intent page, dark');
+      await alone.close();
       await frame.getByRole('button', { name: 'Open the folder Pick here' }).click();
       await frame.getByRole('button', { name: 'Select chosen.txt' }).click();
       await frame.getByRole('button', { name: 'Choose' }).click();

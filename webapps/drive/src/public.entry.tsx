@@ -15,6 +15,9 @@ import { archiveLink, getFile, kindOf, listFolder, startDownload } from './views
 import { Content, DownloadButton, Preview } from './views/preview';
 import { useViewsT } from './views/strings';
 
+/** The link's token refused or its item gone: the link no longer works (revoked, expired, deleted). */
+const refused = (e: unknown): boolean => [401, 403, 404].includes(Number((e as { status?: unknown } | null)?.status));
+
 function Invalid(): JSX.Element {
   const t = useViewsT();
   return <div class="alert" role="alert"><div><strong>{t('public.invalid')}</strong><span>{t('public.invalid.action')}</span></div></div>;
@@ -112,7 +115,7 @@ function PublicApp(): JSX.Element {
     <>
       <header class="appbar"><span class="brand"><span>{t('public.title')}</span></span></header>
       <main id="main" class="content">
-        {!data.token ? <Invalid /> : error ? <ErrorView error={error} /> : !shared ? <Loading /> : shared.type === 'directory' ? <FolderView root={shared} /> : <FileView file={shared} />}
+        {!data.token || refused(error) ? <Invalid /> : error ? <ErrorView error={error} /> : !shared ? <Loading /> : shared.type === 'directory' ? <FolderView root={shared} /> : <FileView file={shared} />}
       </main>
     </>
   );
