@@ -221,7 +221,16 @@ describe('Drive views', () => {
     const { context, page, errors } = await openView(w, `#/file/${dir.id}/share`);
     const visitor = await browser.newContext({ viewport: { width: 375, height: 740 }, locale: 'en-US', acceptDownloads: true });
     try {
+      // with an expiry day: a day in the past is refused in words, a later one is kept on the link
+      await dialog(page).getByLabel('Expires on (optional)').fill('2020-01-15');
       await dialog(page).getByRole('button', { name: 'Create a link' }).click();
+      await dialog(page).getByText('Choose a day after today.').waitFor({ timeout: 30_000 });
+      await dialog(page).getByLabel('Expires on (optional)').fill('2040-01-15');
+      await dialog(page).getByRole('button', { name: 'Create a link' }).click();
+      await dialog(page).locator('ul.links-list > li', { hasText: 'Until Jan 15, 2040' }).waitFor({ timeout: 30_000 });
+      const links = await w.api('GET', '/permissions/doctype/io.cozy.files/shared-by-link', token);
+      const mine = links.body.data.find((d: { attributes: { permissions: Record<string, { values?: string[] }> } }) => Object.values(d.attributes.permissions).some((r) => r.values?.includes(dir.id)));
+      expect(mine.attributes.expires_at.slice(0, 7)).toBe('2040-01');
       const url = await dialog(page).locator('#share-url').inputValue();
       const anon = await visitor.newPage();
       await anon.goto(url);

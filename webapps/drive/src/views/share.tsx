@@ -130,7 +130,7 @@ export function ShareDialog(props: ShareProps): JSX.Element {
           </div>
         </div>
       )}
-      <form onSubmit={(e) => void create(e)} class="card">
+      <form onSubmit={(e) => void create(e)} class="card" noValidate>
         <div class="field">
           <label for="share-password">{t('share.password')}</label>
           <input id="share-password" type="password" autoComplete="new-password" value={password} onInput={(e) => setPassword((e.target as HTMLInputElement).value)} aria-describedby="share-password-hint" />
