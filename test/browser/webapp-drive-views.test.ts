@@ -11,7 +11,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser, screenshot } from '../helpers/browser.js';
 import { expectAccessible } from '../helpers/a11y.js';
-import { jpegWithExif } from '../helpers/images.js';
+import { corruptJpeg, jpegWithExif } from '../helpers/images.js';
 import { until } from '../helpers/jobs.js';
 import { DEFAULTS } from '../../src/config/schema.js';
 import { BUILTIN_SLUGS, openApp, startWithWebapps, type WebappsHearth } from '../helpers/webapps.js';
@@ -117,6 +117,13 @@ describe('Drive views', () => {
       await dialog(page).getByText('No preview for this kind of file.').waitFor({ timeout: 30_000 });
       const [download] = await Promise.all([page.waitForEvent('download'), dialog(page).locator('.preview-content').getByRole('button', { name: 'Download' }).click()]);
       expect(download.suggestedFilename()).toBe('e-data.bin');
+
+      // an image the browser cannot decode: said in words, with Download
+      const broken = await uploadOn(w, token, ROOT_DIR, 'broken.jpg', corruptJpeg(), 'image/jpeg');
+      await page.evaluate(`location.hash = '#/folder/${ROOT_DIR}/file/${broken.id}'`);
+      await dialog(page).getByText('The preview could not be shown.').waitFor({ timeout: 30_000 });
+      expect(await dialog(page).locator('.preview-content').textContent()).toContain('Download the file to open it on your device.');
+      await expectAccessible(page, 'a preview that failed');
       expect(errors).toEqual([]);
     } catch (e) {
       throw await explained(e, page, errors);
