@@ -27,6 +27,12 @@ export function appOrigin(instanceHost: string, slug: string, mode: SubdomainMod
   return dot < 0 ? `${scheme}://${instanceHost}-${slug}` : `${scheme}://${instanceHost.slice(0, dot)}-${slug}.${instanceHost.slice(dot + 1)}`;
 }
 
+/** The parent every app host of the instance shares, with the port (`*.<it>` names them): nested = the instance, flat = its parent. */
+export function appsParent(instanceHost: string, mode: SubdomainMode): string {
+  const dot = instanceHost.indexOf('.');
+  return mode === 'flat' && dot > 0 ? instanceHost.slice(dot + 1) : instanceHost;
+}
+
 /** The parent domain every app host of the instance shares (the session cookie's Domain): nested = the instance, flat = its parent. */
 export function cookieDomain(instanceHost: string, mode: SubdomainMode): string {
   const host = instanceHost.replace(/:\d+$/, '');

@@ -41,6 +41,7 @@ import { noRegistry, registerIntentsRoutes, type RegistryWebapps } from '../apps
 import type { AppServing } from '../apps/serve/index.js';
 import { registerAppHosts } from '../apps/serve/dispatch.js';
 import { CLOSED_CSP } from '../apps/serve/csp.js';
+import { appsParent } from '../apps/hosts.js';
 import { registerAssetRoutes } from '../apps/assets/routes.js';
 import type { Installer } from '../apps/install/installer.js';
 import type { AppFileSource } from '../apps/types.js';
@@ -157,7 +158,10 @@ export async function buildPublicApp(deps: PublicDeps): Promise<FastifyInstance>
   registerContactsRoutes(app, { perms: deps.perms, storeOf: deps.storeOf });
   registerShortcutRoutes(app, { perms: deps.perms, vfs: deps.vfs });
   registerClientUsageRoutes(app, { clients: deps.oauth.clients, config: deps.config, settings: deps.settings.store, registry: deps.registry, sessions: deps.auth.sessions, perms: deps.perms });
-  registerFilesRoutes(app, { perms: deps.perms, vfs: deps.vfs, linkSecret: async (instance) => (await deps.registry.secrets(instance)).session });
+  registerFilesRoutes(app, {
+    perms: deps.perms, vfs: deps.vfs, linkSecret: async (instance) => (await deps.registry.secrets(instance)).session,
+    framedBy: (host, scheme) => `${scheme}://*.${appsParent(host, deps.config.apps.subdomains)}`,
+  });
   registerDavRoutes(app, { perms: deps.perms, vfs: deps.vfs, locks: deps.davLocks });
   registerRegistryRoutes(app, { perms: deps.perms, registry: deps.registry, sessions: deps.auth.sessions, registries: deps.appRegistries ?? registriesFromConfig(deps.config, deps.logger) });
   registerJobsRoutes(app, { perms: deps.perms, engine: deps.jobs.engine, scheduler: deps.jobs.scheduler, limiter: deps.auth.limiter });

@@ -13,7 +13,7 @@ import { currentSession, type SessionDeps } from '../../auth/session-http.js';
 import type { TokenService } from '../../auth/tokens.js';
 import type { PermissionResolver } from '../../permissions/resolve.js';
 import type { StackAssets } from '../assets/assets.js';
-import { appOrigin, type SubdomainMode } from '../hosts.js';
+import { appOrigin, appsParent, type SubdomainMode } from '../hosts.js';
 import { findApp } from '../repo.js';
 import type { AppDoc, AppFileSource, AppRoute, OpenedAppFile } from '../types.js';
 import { appCsp, type CspAllowlist } from './csp.js';
@@ -128,8 +128,7 @@ export class AppServer {
   }
 
   private buildCsp(r: AppRequest, scheme: 'http' | 'https', frameAncestors: string[]): string {
-    const dot = r.instanceHost.indexOf('.');
-    const siblingsParent = this.deps.config.apps.subdomains === 'flat' && dot > 0 ? r.instanceHost.slice(dot + 1) : r.instanceHost;
+    const siblingsParent = appsParent(r.instanceHost, this.deps.config.apps.subdomains);
     return appCsp({ scheme, instanceHost: r.instanceHost, siblingsParent, allowlist: this.deps.allowlist, frameAncestors });
   }
 

@@ -87,6 +87,10 @@ export function registerLinkRoutes(scope: FastifyInstance, deps: FilesDeps): voi
       if (!v) throw new NotFound('this version of the file is gone');
       doc = { ...doc, size: v.size, md5sum: v.md5sum, internal_vfs_id: v.internal_vfs_id, updated_at: v.updated_at };
     }
+    // shown inline, the content may be framed by the instance's apps (a PDF in the browser's viewer), never run anything
+    if (deps.framedBy && param(req, 'Dl') !== '1') {
+      void reply.header('Content-Security-Policy', `default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors ${deps.framedBy(String(req.headers.host ?? ''), req.protocol)}; base-uri 'none'; form-action 'none'`);
+    }
     return sendContent(vfs, instance, doc, req, reply, p.n);
   };
   scope.head('/files/downloads/:secret/:name', { schema: S.byLink }, download);

@@ -89,6 +89,20 @@ describe('references', () => {
 });
 
 describe('10-minute links', () => {
+  it('shown inline, a link\'s content may be framed by the instance\'s apps only, and runs nothing; as an attachment or by token it stays closed', async () => {
+    const f = await upload(h, token, ROOT, 'framed.pdf', '%PDF-1.4 framed', { 'content-type': 'application/pdf' });
+    const link = (await h.req('POST', `/files/downloads?Id=${f.id}`, { token })).body.links.related as string;
+    const inline = await h.req('GET', link);
+    expect(inline.status).toBe(200);
+    const csp = String(inline.headers['content-security-policy']);
+    expect(csp).toContain(`frame-ancestors http://*.${h.domain};`);
+    expect(csp).toMatch(/^default-src 'none';/);
+    expect(csp).not.toMatch(/script-src/);
+    // an attachment, and the token download route, keep the API's closed policy (no framing at all)
+    expect(String((await h.req('GET', `${link}?Dl=1`)).headers['content-security-policy'])).toContain("frame-ancestors 'none'");
+    expect(String((await h.req('GET', `/files/download/${f.id}`, { token })).headers['content-security-policy'])).toContain("frame-ancestors 'none'");
+  });
+
   it('download a file without a token, by id, by path and for a version; refuse forged, expired or foreign links', async () => {
     const f = await upload(h, token, ROOT, 'shared.txt', 'the content');
     const res = await h.req('POST', `/files/downloads?Id=${f.id}&Filename=renamed.txt`, { token });

@@ -61,6 +61,14 @@ describe('thumbnails over HTTP', () => {
     expect(JSON.stringify(changes.body)).not.toContain('internal_thumbnails');
   });
 
+  it('POST /files/_find gives the same thumbnail links (a photo timeline reads them there), never the secret field', async () => {
+    const res = await h.req('POST', '/files/_find', { token, body: { selector: { class: 'image', name: 'holiday.jpg' } } });
+    expect(res.status).toBe(200);
+    const found = res.body.data.find((r: { id: string }) => r.id === id);
+    expect(found.links).toEqual(links);
+    expect(JSON.stringify(res.body)).not.toContain('internal_thumbnails');
+  });
+
   it('serves them without a token, as JPEG of the right size, cacheable, with an ETag', async () => {
     const want = { tiny: [96, 96], small: [320, 480], medium: [480, 720], large: [720, 1080] } as const;
     for (const [format, [width, height]] of Object.entries(want)) {

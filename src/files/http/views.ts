@@ -120,6 +120,11 @@ function project(doc: Doc, fields: string[]): Doc {
   return out;
 }
 
+/** The resource of `doc` (its secret fields removed) with the thumbnail links of `raw` (resource() never puts their state in the attributes). */
+function withThumbLinks(doc: Doc, raw: Doc): ReturnType<typeof resource> {
+  return resource((raw.internal_thumbnails === undefined ? doc : { ...doc, internal_thumbnails: raw.internal_thumbnails }) as FileDoc);
+}
+
 function withoutSecret(doc: Doc): Doc {
   const { [SECRET]: _blob, internal_thumbnails: _thumbs, ...rest } = doc;
   return rest;
@@ -167,7 +172,7 @@ export function registerViewsRoutes(scope: FastifyInstance, deps: FilesDeps): vo
         const path = await pather.of(doc);
         if (path !== null) doc.path = path;
       }
-      data.push(resource(doc as FileDoc));
+      data.push(withThumbLinks(doc, raw));
     }
     const full = request.limit > 0 && res.docs.length >= request.limit;
     const links: Record<string, string> = {};
@@ -209,7 +214,7 @@ export function registerViewsRoutes(scope: FastifyInstance, deps: FilesDeps): vo
         const path = await pather.of(doc);
         if (path !== null) doc.path = path;
       }
-      data.push(resource(doc as FileDoc));
+      data.push(withThumbLinks(doc, row.doc));
     }
     return reply.type(JSONAPI).send({ data, meta: { count: data.length } });
   });
