@@ -78,7 +78,9 @@ ${DERIVE_JS}
 f.addEventListener('submit',async(ev)=>{ev.preventDefault();if(!p.value){e.textContent=f.dataset.missing;p.setAttribute('aria-invalid','true');p.focus();return;}
 if(!window.crypto||!crypto.subtle){e.textContent=f.dataset.nocrypto;return;}
 b.disabled=true;b.textContent=f.dataset.working;
-try{f.elements.passphrase.value=await derive(p.value,f.dataset.salt,Number(f.dataset.iterations));p.value='';f.submit();}
+try{f.elements.passphrase.value=await derive(p.value,f.dataset.salt,Number(f.dataset.iterations));p.value='';
+// the fragment of the page that sent here (an app's #/route) never reaches the server: the redirect takes it along
+const r=f.elements.redirect;if(r&&r.value&&location.hash&&!r.value.includes('#'))r.value+=location.hash;f.submit();}
 catch(x){b.disabled=false;e.textContent=f.dataset.nocrypto;}});})();`;
 
 export function renderLoginPage(o: LoginPage): string {

@@ -40,4 +40,14 @@ describe('built-in apps', () => {
       await context.close();
     }
   });
+
+  it('comes back to the route an app link named (its #fragment) after the login', async () => {
+    const { context, page } = await openApp(browser, w, 'settings', { path: '#/sessions' });
+    try {
+      await page.locator('header.appbar').waitFor();
+      expect(page.url()).toBe(w.appUrl('settings', '#/sessions'));
+    } finally {
+      await context.close();
+    }
+  });
 });
