@@ -39,6 +39,9 @@ export function AppBar({ title, children }: { title?: string; children?: Compone
 /** A modal on the native <dialog>: focus trapped, Escape closes, the title labels it. */
 export function Dialog(props: { title: string; onClose: () => void; children: ComponentChildren; footer?: ComponentChildren; wide?: boolean }): JSX.Element {
   const ref = useRef<HTMLDialogElement>(null);
+  const unmounting = useRef(false);
+  const onClose = useRef(props.onClose);
+  onClose.current = props.onClose;
   const { t } = useBoot();
   useEffect(() => {
     const d = ref.current;
@@ -46,13 +49,17 @@ export function Dialog(props: { title: string; onClose: () => void; children: Co
     const opener = document.activeElement as HTMLElement | null;
     if (d && !d.open) d.showModal();
     return () => {
+      unmounting.current = true;
       d?.close();
       setTimeout(() => { if (opener?.isConnected) opener.focus(); }, 0);
     };
   }, []);
   const id = useRef(`dlg-${Math.random().toString(36).slice(2)}`).current;
   return (
-    <dialog ref={ref} aria-labelledby={id} onCancel={(e) => { e.preventDefault(); props.onClose(); }} style={props.wide ? { width: 'min(60rem, calc(100% - 1.5rem))' } : undefined}>
+    <dialog ref={ref} aria-labelledby={id} onCancel={(e) => { e.preventDefault(); props.onClose(); }}
+      // Chromium closes a modal on Escape without a cancel event when the page had no user activation since it opened
+      // (its close-watcher rules): the owner of the dialog is told all the same
+      onClose={() => { if (!unmounting.current) onClose.current(); }} style={props.wide ? { width: 'min(60rem, calc(100% - 1.5rem))' } : undefined}>
       <div class="dialog-head">
         <h2 id={id}>{props.title}</h2>
         <button type="button" class="icon-button" aria-label={t('common.close')} onClick={props.onClose}><X size={20} aria-hidden="true" /></button>
