@@ -159,5 +159,16 @@ export function describeAppCodeStore(name: string, make: () => Promise<AppCodeSt
       expect(await buffer((await store.read(v2, 'index.html', null))!)).toEqual(Buffer.from('v2'));
       expect(await store.refs({})).toEqual([ref('i1', v2)]);
     });
+
+    it('concurrent collections of one unused version remove it once, and neither fails', async () => {
+      // two instances updating the same app at once each release the old version and collect it
+      const v1 = sha('gc-race');
+      await store.acquire(ref('i1', v1), fillWith(APP_FILES));
+      await store.acquire(ref('i2', v1), fillWith(APP_FILES));
+      await Promise.all([store.release(ref('i1', v1)), store.release(ref('i2', v1))]);
+      const runs = await Promise.all([store.gc(), store.gc(), store.gc()]);
+      expect(runs.flat()).toEqual([v1]);
+      expect(await store.has(v1)).toBe(false);
+    });
   });
 }

@@ -200,7 +200,13 @@ export class LocalAppCodeStore implements AppCodeStore {
           // out of sight at once (a rename), then deleted: a crash in between leaves only a .tmp leftover
           const trash = join(this.dir, TMP, `${sha256}-gc-${randomUUID()}`);
           this.indexes.delete(sha256);
-          await rename(this.codeDir(sha256), trash);
+          try {
+            await rename(this.codeDir(sha256), trash);
+          } catch (e) {
+            // a concurrent collection (another instance's update released the same version) took it first
+            if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+            throw e;
+          }
           await rm(trash, { recursive: true, force: true });
           removed.push(sha256);
         });
