@@ -14,13 +14,13 @@ import { ErrorView, Loading, useBoot } from '../../shared/components';
 import { formatBytes } from '../../shared/i18n';
 import type { DriveFile } from './types';
 import { listFolder } from './views/api';
-import { useViewsT } from './views/strings';
+import { VIEWS_EN, VIEWS_FR } from './views/strings';
 
 const ROOT = 'io.cozy.files.root-dir';
 
 function Picker(): JSX.Element {
   const { client, locale } = useBoot();
-  const t = useViewsT();
+  const { t } = useBoot();
   const [service, setService] = useState<IntentService | null>(null);
   const [trail, setTrail] = useState<{ id: string; name: string }[]>([{ id: ROOT, name: t('pick.root') }]);
   const [items, setItems] = useState<DriveFile[] | null>(null);
@@ -80,4 +80,4 @@ function Picker(): JSX.Element {
   );
 }
 
-mount(Picker, { en: {}, fr: {} });
+mount(Picker, { en: VIEWS_EN, fr: VIEWS_FR });

@@ -18,6 +18,7 @@ import { UploadPanel } from './upload/panel';
 import { UploadQueue } from './upload/queue';
 import { LinksView } from './views/links';
 import { PhotosView } from './views/photos';
+import { VIEWS_EN, VIEWS_FR } from './views/strings';
 
 function Nav({ route }: { route: Route }): JSX.Element {
   const { t } = useBoot();
@@ -85,4 +86,4 @@ function App(): JSX.Element {
   );
 }
 
-mount(App, { en, fr });
+mount(App, { en: { ...en, ...VIEWS_EN }, fr: { ...fr, ...VIEWS_FR } });

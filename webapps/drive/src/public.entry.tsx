@@ -13,19 +13,19 @@ import { formatBytes, formatDate } from '../../shared/i18n';
 import type { DriveFile } from './types';
 import { archiveLink, getFile, kindOf, listFolder, startDownload } from './views/api';
 import { Content, DownloadButton, Preview } from './views/preview';
-import { useViewsT } from './views/strings';
+import { VIEWS_EN, VIEWS_FR } from './views/strings';
 
 /** The link's token refused or its item gone: the link no longer works (revoked, expired, deleted). */
 const refused = (e: unknown): boolean => [401, 403, 404].includes(Number((e as { status?: unknown } | null)?.status));
 
 function Invalid(): JSX.Element {
-  const t = useViewsT();
+  const { t } = useBoot();
   return <div class="alert" role="alert"><div><strong>{t('public.invalid')}</strong><span>{t('public.invalid.action')}</span></div></div>;
 }
 
 function FolderView({ root }: { root: DriveFile }): JSX.Element {
   const { client, locale } = useBoot();
-  const t = useViewsT();
+  const { t } = useBoot();
   const toast = useToast();
   const [trail, setTrail] = useState<DriveFile[]>([root]);
   const [items, setItems] = useState<DriveFile[] | null>(null);
@@ -99,7 +99,7 @@ function FileView({ file }: { file: DriveFile }): JSX.Element {
 
 function PublicApp(): JSX.Element {
   const { client, data } = useBoot();
-  const t = useViewsT();
+  const { t } = useBoot();
   const [shared, setShared] = useState<DriveFile | null>(null);
   const [error, setError] = useState<unknown>(null);
   useEffect(() => {
@@ -121,4 +121,4 @@ function PublicApp(): JSX.Element {
   );
 }
 
-mount(PublicApp, { en: {}, fr: {} });
+mount(PublicApp, { en: VIEWS_EN, fr: VIEWS_FR });

@@ -5,12 +5,11 @@ import { Link2 } from 'lucide-preact';
 import { Empty, ErrorView, Loading, useBoot } from '../../../shared/components';
 import { allShareLinks, namesOf, type ShareLink } from './api';
 import { LinkRow } from './share';
-import { useViewsT } from './strings';
 import './views.css';
 
 export function LinksView(): JSX.Element {
   const { client } = useBoot();
-  const t = useViewsT();
+  const { t } = useBoot();
   const [state, setState] = useState<{ links: ShareLink[]; names: Map<string, string> } | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [reload, setReload] = useState(0);

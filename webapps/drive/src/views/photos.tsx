@@ -10,7 +10,6 @@ import { Empty, ErrorView, Loading, useBoot } from '../../../shared/components';
 import type { DriveFile } from '../types';
 import { photosPage, takenAt } from './api';
 import { Preview } from './preview';
-import { useViewsT } from './strings';
 import './views.css';
 
 const PAGE = 60;
@@ -34,7 +33,7 @@ function byMonth(photos: DriveFile[], locale: string): { key: string; label: str
 
 export function PhotosView(): JSX.Element {
   const { client, locale, stackOrigin } = useBoot();
-  const t = useViewsT();
+  const { t } = useBoot();
   const [photos, setPhotos] = useState<DriveFile[] | null>(null);
   const [next, setNext] = useState<string | undefined>(undefined);
   const [loading, setLoading] = useState(false);

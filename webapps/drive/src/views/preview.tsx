@@ -11,7 +11,6 @@ import { ErrorView, useBoot, useToast } from '../../../shared/components';
 import { formatBytes } from '../../../shared/i18n';
 import type { PreviewProps } from '../types';
 import { downloadLink, kindOf, readText, startDownload } from './api';
-import { useViewsT } from './strings';
 import './views.css';
 
 const TEXT_MAX = 1024 * 1024;
@@ -19,7 +18,7 @@ const TEXT_MAX = 1024 * 1024;
 export function Preview(props: PreviewProps): JSX.Element {
   const { file, files } = props;
   const { locale } = useBoot();
-  const t = useViewsT();
+  const { t } = useBoot();
   const ref = useRef<HTMLDialogElement>(null);
   const index = files.findIndex((f) => f._id === file._id);
   const prev = index > 0 ? files[index - 1] : undefined;
@@ -62,7 +61,7 @@ export function Preview(props: PreviewProps): JSX.Element {
 
 export function DownloadButton({ file, primary }: { file: PreviewProps['file']; primary?: boolean }): JSX.Element {
   const { client } = useBoot();
-  const t = useViewsT();
+  const { t } = useBoot();
   const toast = useToast();
   const [busy, setBusy] = useState(false);
   const go = async () => {
@@ -81,7 +80,7 @@ export function DownloadButton({ file, primary }: { file: PreviewProps['file']; 
 /** The content of one file; its own component (keyed by the file) so that moving to another file starts afresh. */
 export function Content({ file }: { file: PreviewProps['file'] }): JSX.Element {
   const { client, stackOrigin } = useBoot();
-  const t = useViewsT();
+  const { t } = useBoot();
   const kind = kindOf(file);
   const [url, setUrl] = useState<string | null>(null);
   const [text, setText] = useState<{ text: string; truncated: boolean } | null>(null);

@@ -10,7 +10,6 @@ import { Dialog, ErrorView, Loading, useBoot, useToast } from '../../../shared/c
 import { formatDate } from '../../../shared/i18n';
 import type { ShareProps } from '../types';
 import { allShareLinks, createShareLink, publicUrl, revokeShareLink, type ShareLink } from './api';
-import { useViewsT } from './strings';
 import './views.css';
 
 /** Copies `text`; where the Clipboard API is refused, selects it in `input` for Ctrl+C. True when copied. */
@@ -31,7 +30,7 @@ export async function copyText(text: string, input: HTMLInputElement | null): Pr
 
 export function LinkRow({ link, name, onRevoked }: { link: ShareLink; name?: string; onRevoked(): void }): JSX.Element {
   const { client, locale, appUrl } = useBoot();
-  const t = useViewsT();
+  const { t } = useBoot();
   const toast = useToast();
   const [busy, setBusy] = useState(false);
   const url = publicUrl(appUrl, link.code);
@@ -73,7 +72,7 @@ const tomorrow = (): string => new Date(Date.now() + 86_400_000).toISOString().s
 
 export function ShareDialog(props: ShareProps): JSX.Element {
   const { client, appUrl } = useBoot();
-  const t = useViewsT();
+  const { t } = useBoot();
   const toast = useToast();
   const [links, setLinks] = useState<ShareLink[] | null>(null);
   const [error, setError] = useState<unknown>(null);

@@ -1,11 +1,8 @@
 /**
  * The strings of Drive's views (preview, versions, sharing, links, photos, the public page and the PICK intent), in
- * English and French. `useViewsT()` reads them in the instance's locale and falls back to the app's own dictionary
- * (the shared error and common strings), so the views never depend on the shell's locales file.
+ * English and French: part of the dictionaries each Drive page mounts with (main.tsx, public.entry.tsx,
+ * intents.entry.tsx), read through `useBoot().t` like the rest.
  */
-import { useMemo } from 'preact/hooks';
-import { useBoot } from '../../../shared/components';
-import { makeT, type T } from '../../../shared/i18n';
 
 export const VIEWS_EN: Record<string, string> = {
   'preview.previous': 'Previous file', 'preview.next': 'Next file', 'preview.download': 'Download',
@@ -80,12 +77,3 @@ export const VIEWS_FR: Record<string, string> = {
   'pick.breadcrumb': 'Chemin du dossier', 'pick.empty': 'Ce dossier est vide.', 'pick.select': 'Sélectionner %{name}',
   'pick.open': 'Ouvrir le dossier %{name}', 'pick.nothing': 'Sélectionnez d\u2019abord un fichier.',
 };
-
-/** The views' translator: their strings first, then the app's (shared errors, common words). */
-export function useViewsT(): T {
-  const b = useBoot();
-  return useMemo(() => {
-    const own = makeT(b.locale === 'fr' ? VIEWS_FR : VIEWS_EN, VIEWS_EN);
-    return (key, vars) => (key in VIEWS_EN ? own(key, vars) : b.t(key, vars));
-  }, [b]);
-}

@@ -10,12 +10,11 @@ import { Dialog, Empty, ErrorView, Loading, useBoot, useToast } from '../../../s
 import { formatBytes, formatDate } from '../../../shared/i18n';
 import type { VersionsProps } from '../types';
 import { downloadLink, revertVersion, startDownload, versionsOf, type VersionDoc } from './api';
-import { useViewsT } from './strings';
 import './views.css';
 
 export function VersionsDialog(props: VersionsProps): JSX.Element {
   const { client, locale } = useBoot();
-  const t = useViewsT();
+  const { t } = useBoot();
   const toast = useToast();
   const [versions, setVersions] = useState<VersionDoc[] | null>(null);
   const [error, setError] = useState<unknown>(null);
