@@ -47,6 +47,13 @@ describe('loadConfig', () => {
         subdomains: 'nested', registries: 'https://apps-registry.cozycloud.cc/', builtinRegistry: PACKAGE_REGISTRY, maxUnpackedBytes: 200_000_000, maxEntries: 5_000,
         cspDisabled: false, cspAllowlist: '{}', devDirs: null, allowInstallViaPermission: false, permissionsSkipVerification: false,
       },
+      docs: { engine: 'sqlite', url: null, poolSize: 20 },
+      blobs: {
+        engine: 'local',
+        swift: { authUrl: null, user: null, key: null, containerPrefix: 'hearth-' },
+        s3: { endpoint: null, region: 'us-east-1', bucket: null, accessKeyId: null, secretAccessKey: null, forcePathStyle: true },
+      },
+      coordination: { engine: 'memory', url: null, prefix: 'hearth:' },
     });
   });
 
@@ -159,5 +166,34 @@ describe('maskConfig', () => {
   it('validates against a schema that is valid JSON Schema (loadConfig compiles it without the meta-schema check)', () => {
     const ajv = new Ajv({ allowUnionTypes: true });
     for (const complete of [false, true]) expect(ajv.validateSchema(configSchema(complete)), JSON.stringify(ajv.errors)).toBe(true);
+  });
+});
+
+describe('engines', () => {
+  it('takes the scale-out engines from the environment, and masks their secrets in `config show`', () => {
+    const config = loadConfig({
+      cwd: '/tmp',
+      env: {
+        HEARTH_DOCS_ENGINE: 'postgres', HEARTH_DOCS_URL: 'postgres://hearth:s3cret@db:5432/hearth',
+        HEARTH_COORDINATION_ENGINE: 'redis', HEARTH_COORDINATION_URL: 'redis://:pw@cache:6379/0',
+        HEARTH_BLOBS_ENGINE: 's3', HEARTH_BLOBS_S3_ENDPOINT: 'http://127.0.0.1:9000', HEARTH_BLOBS_S3_BUCKET: 'hearth-blobs',
+        HEARTH_BLOBS_S3_ACCESS_KEY_ID: 'AKIA', HEARTH_BLOBS_S3_SECRET_ACCESS_KEY: 'very-secret',
+      },
+    });
+    expect(config.docs).toEqual({ engine: 'postgres', url: 'postgres://hearth:s3cret@db:5432/hearth', poolSize: 20 });
+    expect(config.blobs.engine).toBe('s3');
+    const masked = maskConfig(config);
+    expect(masked.docs.url).toBe('postgres://hearth:********@db:5432/hearth');
+    expect(masked.coordination.url).toBe('redis://:********@cache:6379/0');
+    expect(masked.blobs.s3.secretAccessKey).toBe('********');
+    expect(JSON.stringify(masked)).not.toMatch(/s3cret|very-secret|:pw@/);
+  });
+
+  it('refuses an engine named without its address, and an unknown engine', () => {
+    expect(() => loadConfig({ cwd: '/tmp', env: { HEARTH_DOCS_ENGINE: 'postgres' } })).toThrow(/docs\.url is not set/);
+    expect(() => loadConfig({ cwd: '/tmp', env: { HEARTH_COORDINATION_ENGINE: 'redis' } })).toThrow(/coordination\.url is not set/);
+    expect(() => loadConfig({ cwd: '/tmp', env: { HEARTH_BLOBS_ENGINE: 'swift' } })).toThrow(/blobs\.swift/);
+    expect(() => loadConfig({ cwd: '/tmp', env: { HEARTH_DOCS_ENGINE: 'mysql' } })).toThrow(/one of sqlite, postgres/);
+    expect(() => loadConfig({ cwd: '/tmp', env: { HEARTH_DOCS_URL: 'mysql://x' } })).toThrow(/postgres/);
   });
 });

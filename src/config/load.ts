@@ -103,7 +103,21 @@ export function loadConfig(options: LoadConfigOptions = {}): HearthConfig {
   merged.dataDir = resolve(cwd, String(merged.dataDir));
   const apps = merged.apps as { builtinRegistry: string | null };
   apps.builtinRegistry = apps.builtinRegistry?.trim() ? resolve(cwd, apps.builtinRegistry) : null;
-  return merged as unknown as HearthConfig;
+  const config = merged as unknown as HearthConfig;
+  checkEngines(config);
+  return config;
+}
+
+/** The settings an engine needs, checked together: a scale-out engine named without its address is a mistake said at start. */
+export function checkEngines(config: HearthConfig): void {
+  const need = (ok: boolean, message: string) => {
+    if (!ok) throw new ConfigError(message, 'engines');
+  };
+  need(config.docs.engine !== 'postgres' || config.docs.url !== null, 'docs.engine is postgres but docs.url is not set (HEARTH_DOCS_URL=postgres://user:password@host:5432/database)');
+  need(config.coordination.engine !== 'redis' || config.coordination.url !== null, 'coordination.engine is redis but coordination.url is not set (HEARTH_COORDINATION_URL=redis://host:6379/0)');
+  const { swift, s3 } = config.blobs;
+  need(config.blobs.engine !== 'swift' || (swift.authUrl !== null && swift.user !== null && swift.key !== null), 'blobs.engine is swift but blobs.swift.authUrl, blobs.swift.user and blobs.swift.key are not all set');
+  need(config.blobs.engine !== 's3' || (s3.endpoint !== null && s3.bucket !== null && s3.accessKeyId !== null && s3.secretAccessKey !== null), 'blobs.engine is s3 but blobs.s3.endpoint, blobs.s3.bucket, blobs.s3.accessKeyId and blobs.s3.secretAccessKey are not all set');
 }
 
 /** HEARTH_* variables that are not settings. */

@@ -24,6 +24,13 @@ const count = (min: number): Leaf => ({
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export const MAIL_MODES = ['smtp', 'outbox', 'auto'] as const;
 export const SUBDOMAIN_MODES = ['nested', 'flat'] as const;
+export const DOCS_ENGINES = ['sqlite', 'postgres'] as const;
+export const BLOBS_ENGINES = ['local', 'swift', 's3'] as const;
+export const COORDINATION_ENGINES = ['memory', 'redis'] as const;
+const url = (schemes: string[], example: string): Leaf => ({
+  schema: { type: ['string', 'null'], pattern: `^(${schemes.join('|')})://[!-~]+$` },
+  expect: `a ${schemes.join(' or ')} URL (e.g. ${example}) or null`,
+});
 
 /** Every settable key, as a dotted path of HearthConfig. */
 export const LEAVES: Record<string, Leaf> = {
@@ -102,6 +109,23 @@ export const LEAVES: Record<string, Leaf> = {
   },
   'apps.allowInstallViaPermission': bool,
   'apps.permissionsSkipVerification': bool,
+  'docs.engine': { schema: { enum: [...DOCS_ENGINES] }, expect: `one of ${DOCS_ENGINES.join(', ')}` },
+  'docs.url': url(['postgres', 'postgresql'], 'postgres://hearth:secret@127.0.0.1:5432/hearth'),
+  'docs.poolSize': count(1),
+  'blobs.engine': { schema: { enum: [...BLOBS_ENGINES] }, expect: `one of ${BLOBS_ENGINES.join(', ')}` },
+  'blobs.swift.authUrl': url(['http', 'https'], 'http://127.0.0.1:8080/auth/v1.0'),
+  'blobs.swift.user': secret,
+  'blobs.swift.key': secret,
+  'blobs.swift.containerPrefix': { schema: { type: 'string', pattern: '^[A-Za-z0-9_.-]{0,64}$' }, expect: 'letters, digits, _ . - (at most 64)' },
+  'blobs.s3.endpoint': url(['http', 'https'], 'http://127.0.0.1:8080'),
+  'blobs.s3.region': str,
+  'blobs.s3.bucket': { schema: { type: ['string', 'null'], pattern: '^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$' }, expect: 'an S3 bucket name (3 to 63 lowercase letters, digits, dots and hyphens) or null' },
+  'blobs.s3.accessKeyId': secret,
+  'blobs.s3.secretAccessKey': secret,
+  'blobs.s3.forcePathStyle': bool,
+  'coordination.engine': { schema: { enum: [...COORDINATION_ENGINES] }, expect: `one of ${COORDINATION_ENGINES.join(', ')}` },
+  'coordination.url': url(['redis', 'rediss'], 'redis://127.0.0.1:6379/0'),
+  'coordination.prefix': { schema: { type: 'string', pattern: '^[A-Za-z0-9_.:-]{0,64}$' }, expect: 'letters, digits, _ . : - (at most 64)' },
 };
 
 export const DEFAULTS: HearthConfig = {
@@ -123,6 +147,13 @@ export const DEFAULTS: HearthConfig = {
     subdomains: 'nested', registries: 'https://apps-registry.cozycloud.cc/', builtinRegistry: PACKAGE_REGISTRY, maxUnpackedBytes: 200_000_000, maxEntries: 5_000,
     cspDisabled: false, cspAllowlist: '{}', devDirs: null, allowInstallViaPermission: false, permissionsSkipVerification: false,
   },
+  docs: { engine: 'sqlite', url: null, poolSize: 20 },
+  blobs: {
+    engine: 'local',
+    swift: { authUrl: null, user: null, key: null, containerPrefix: 'hearth-' },
+    s3: { endpoint: null, region: 'us-east-1', bucket: null, accessKeyId: null, secretAccessKey: null, forcePathStyle: true },
+  },
+  coordination: { engine: 'memory', url: null, prefix: 'hearth:' },
 };
 
 /** Builds the object schema; `complete` requires every key (the merged result). */

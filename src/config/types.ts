@@ -123,4 +123,49 @@ export interface HearthConfig {
     /** Updates whose permissions changed apply without the owner's acknowledgement (default false). */
     permissionsSkipVerification: boolean;
   };
+  /**
+   * Where each kind of state lives (the scale-out issue). The defaults are the embedded engines (SQLite files and the
+   * local disk in dataDir, the process's memory); any mix works.
+   */
+  docs: {
+    /** sqlite (default, files in dataDir) or postgres (a schema per instance in the database of `url`). */
+    engine: 'sqlite' | 'postgres';
+    /** postgres://user:password@host:port/database, for engine postgres (the password is masked by `hearth config show`). */
+    url: string | null;
+    /** PostgreSQL connections this process keeps at most (default 20). */
+    poolSize: number;
+  };
+  blobs: {
+    /** local (default, files in dataDir), swift (OpenStack Swift's own API) or s3 (any S3-compatible store). */
+    engine: 'local' | 'swift' | 's3';
+    swift: {
+      /** The auth URL (v1 tempauth or v3 Keystone), e.g. http://swift:8080/auth/v1.0. */
+      authUrl: string | null;
+      user: string | null;
+      /** The key or password (masked by `hearth config show`). */
+      key: string | null;
+      /** Containers are named `<prefix><namespace>` (default hearth-). */
+      containerPrefix: string;
+    };
+    s3: {
+      /** The endpoint URL, e.g. https://s3.eu-west-3.amazonaws.com or http://127.0.0.1:8080. */
+      endpoint: string | null;
+      region: string;
+      /** The one bucket every key of this server goes in. */
+      bucket: string | null;
+      accessKeyId: string | null;
+      /** Masked by `hearth config show`. */
+      secretAccessKey: string | null;
+      /** Path-style addressing (http://host/bucket/key), needed by most stores but AWS (default true). */
+      forcePathStyle: boolean;
+    };
+  };
+  coordination: {
+    /** memory (default: one process) or redis (several processes share locks, queues, limits and the bus). */
+    engine: 'memory' | 'redis';
+    /** redis://[:password@]host:port[/db], for engine redis (the password is masked by `hearth config show`). */
+    url: string | null;
+    /** Every Redis key and channel of this server starts with this (default hearth:), so that servers can share a Redis. */
+    prefix: string;
+  };
 }

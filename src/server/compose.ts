@@ -111,6 +111,10 @@ export interface HearthOptions {
 export async function createHearth(config: HearthConfig, logger: Logger = createLogger(config), opts: HearthOptions = {}): Promise<Hearth> {
   const dataDir = resolve(config.dataDir);
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  // the scale-out engines arrive one by one (issue 16): until one is wired here, naming it is refused at start
+  for (const [key, value, embedded] of [['docs.engine', config.docs.engine, 'sqlite'], ['blobs.engine', config.blobs.engine, 'local'], ['coordination.engine', config.coordination.engine, 'memory']] as const) {
+    if (value !== embedded) throw new Error(`${key} ${value} is not available in this build of hearth: use ${embedded}`);
+  }
   const bus = new InProcessBus();
   const realtime = new InProcessHub(bus, realtimeView);
   // one thread closes instance databases and checkpoints registry.sqlite and jobs.sqlite, off the event loop

@@ -5,7 +5,7 @@
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pino } from 'pino';
@@ -13,6 +13,7 @@ import { createHearth, type Hearth, type HearthOptions } from '../../src/server/
 import type { HearthConfig } from '../../src/config/types.js';
 import { DEFAULTS } from '../../src/config/schema.js';
 import type { Instance } from '../../src/instances/types.js';
+import { applyEnginesUnderTest } from './engines.js';
 
 /**
  * The defaults, on private ports, silent, with mail written to the outbox, and without the package's built-in registry
@@ -30,7 +31,8 @@ export function testConfig(dataDir: string, overrides: Partial<HearthConfig> = {
     ...overrides,
   };
   if (config.apps.builtinRegistry === DEFAULTS.apps.builtinRegistry) config.apps = { ...config.apps, builtinRegistry: null };
-  return config;
+  // the engines of the vitest project (test/helpers/engines.ts): embedded by default
+  return applyEnginesUnderTest(config, overrides, basename(dataDir).replace(/^hearth-test-/, ''));
 }
 
 export interface Res {
