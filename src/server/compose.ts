@@ -65,6 +65,8 @@ import { inRegistry, registryWebapps } from '../apps/registry/offers.js';
 import type { Channel } from '../apps/registry/types.js';
 import { lazyUpdate } from '../apps/install/lazy.js';
 import { watchAccountDeletions } from '../apps/install/account-deleted.js';
+import { createPgPool } from '../engines/postgres.js';
+import { createRedisConnections } from '../engines/redis.js';
 
 export interface Hearth {
   config: HearthConfig;
@@ -111,9 +113,18 @@ export interface HearthOptions {
 export async function createHearth(config: HearthConfig, logger: Logger = createLogger(config), opts: HearthOptions = {}): Promise<Hearth> {
   const dataDir = resolve(config.dataDir);
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  // the scale-out connections, one of each per process, shared by every part that keeps state there (src/engines)
+  const pgPool = config.docs.engine === 'postgres' && config.docs.url ? createPgPool({ url: config.docs.url, max: config.docs.poolSize, name: 'serve' }) : null;
+  const redis = config.coordination.engine === 'redis' && config.coordination.url ? createRedisConnections(config.coordination.url, config.coordination.prefix, 'serve') : null;
   // the scale-out engines arrive one by one (issue 16): until one is wired here, naming it is refused at start
-  for (const [key, value, embedded] of [['docs.engine', config.docs.engine, 'sqlite'], ['blobs.engine', config.blobs.engine, 'local'], ['coordination.engine', config.coordination.engine, 'memory']] as const) {
-    if (value !== embedded) throw new Error(`${key} ${value} is not available in this build of hearth: use ${embedded}`);
+  const notYet = [
+    config.docs.engine !== 'sqlite' ? `docs.engine ${config.docs.engine}` : null,
+    config.blobs.engine !== 'local' ? `blobs.engine ${config.blobs.engine}` : null,
+    config.coordination.engine !== 'memory' ? `coordination.engine ${config.coordination.engine}` : null,
+  ].filter((x) => x !== null);
+  if (notYet.length > 0) {
+    await Promise.all([pgPool?.end(), redis?.close()]);
+    throw new Error(`${notYet.join(', ')}: not available in this build of hearth yet`);
   }
   const bus = new InProcessBus();
   const realtime = new InProcessHub(bus, realtimeView);
@@ -305,6 +316,7 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
         davLocks.close();
         builtinState.close();
         await Promise.all([blobs.close(), thumbs.close(), appCode.close()]);
+        await Promise.all([pgPool?.end(), redis?.close()]);
       })();
       return closing;
     },

@@ -1,6 +1,7 @@
 /** The one place where errors become HTTP answers, in cozy-stack's shapes. */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { HearthError } from '../common/errors.js';
+import { HearthError, ServiceUnavailable } from '../common/errors.js';
+import { unavailableDependency } from '../engines/unavailable.js';
 import { sendErrorPage, type ErrorPageDeps } from './error-pages.js';
 
 /** CouchDB-shaped body, as /data answers: {error, reason} (plus ok/status for not_found, as cozy-stack). */
@@ -17,8 +18,15 @@ export function jsonApiError(err: HearthError): Record<string, unknown> {
   return { errors: [{ status: String(err.status), title: err.error, detail: err.reason, ...source }] };
 }
 
+const UNAVAILABLE = {
+  database: 'the database server is unreachable right now: retry in a moment (the operator is told by /status)',
+  coordination: 'the coordination server (Redis) is unreachable right now: retry in a moment (the operator is told by /status)',
+};
+
 export function toHearthError(err: unknown): HearthError | null {
   if (err instanceof HearthError) return err;
+  const down = unavailableDependency(err);
+  if (down) return Object.assign(new ServiceUnavailable(UNAVAILABLE[down]), { headers: { 'Retry-After': '5' } });
   const fe = err as FastifyError;
   if (fe && typeof fe === 'object' && typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
     switch (fe.code) {

@@ -1,0 +1,11 @@
+/** Whether an error means that a server this process depends on (PostgreSQL, Redis) is unreachable now: a 503, not a 500. */
+import { isPgUnavailable } from './postgres.js';
+import { isRedisUnavailable } from './redis.js';
+
+export type Dependency = 'database' | 'coordination';
+
+export function unavailableDependency(error: unknown): Dependency | null {
+  if (isPgUnavailable(error)) return 'database';
+  if (isRedisUnavailable(error)) return 'coordination';
+  return null;
+}
