@@ -208,6 +208,9 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
   };
   const checks: StatusCheck[] = [
     { name: 'registry', check: () => sqliteRegistry.ping() },
+    // the scale-out servers, each named in /status (cozy-stack names couchdb, redis… the same way)
+    ...(pgPool ? [{ name: 'postgres', check: () => timed(() => pgPool.query('SELECT 1')) }] : []),
+    ...(redis ? [{ name: 'redis', check: () => timed(() => redis.commands.ping()) }] : []),
     {
       name: 'fs',
       check: async () => {
@@ -345,6 +348,13 @@ export async function startHearth(config: HearthConfig): Promise<{ publicUrl: st
   hearth.builtinApps.upgradeAll().catch((e: unknown) => hearth.logger.warn({ err: e instanceof Error ? e.message : String(e) }, 'the built-in apps pass stopped: the next start finishes it'));
   hearth.logger.info({ publicUrl, adminUrl }, 'hearth is ready');
   return { publicUrl, adminUrl, close: () => hearth.close() };
+}
+
+/** How long `probe` takes, in ms (a /status check). */
+async function timed(probe: () => Promise<unknown>): Promise<number> {
+  const start = performance.now();
+  await probe();
+  return performance.now() - start;
 }
 
 /** nodemailer costs ~15 MB of RSS: load it on the first mail, not at start-up. */
