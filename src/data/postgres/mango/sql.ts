@@ -21,6 +21,7 @@ import type { Cond } from '../../mango/ast.js';
 import { encodeKey, prefixRange } from '../../mango/collate-key.js';
 import { sqlString } from '../../mango/path.js';
 import { compileRegex } from '../../mango/selector.js';
+import { comparisonSql } from '../../mango/sql.js';
 import { toPgRegex } from './regex.js';
 
 /** A JSON value with its objects' keys in jsonb's order (the order PostgreSQL gives them back in). */
@@ -119,22 +120,9 @@ const TYPES: Record<string, string> = { null: 'null', boolean: 'boolean', number
 function compileOp(b: PgSqlBuilder, root: Root, c: Extract<Cond, { k: 'op' }>): string {
   const f = fieldExpr(root, c.path);
   const v = c.v;
-  const isNull = v === null || (typeof v === 'number' && !Number.isFinite(v));
+  const cmp = comparisonSql(c.op, f, v, ck, (x) => b.param(pgKey(x)));
+  if (cmp !== null) return cmp;
   switch (c.op) {
-    case '$eq':
-      return isNull ? `(${f} IS NOT NULL AND ${ck(f)} = ${b.param(pgKey(v))})` : `${ck(f)} = ${b.param(pgKey(v))}`;
-    case '$ne': // a missing field collates as null
-      return `${ck(f)} <> ${b.param(pgKey(v))}`;
-    case '$gt':
-      return `${ck(f)} > ${b.param(pgKey(v))}`;
-    case '$gte':
-      return isNull ? `${f} IS NOT NULL` : `${ck(f)} >= ${b.param(pgKey(v))}`;
-    case '$lt':
-      return `(${f} IS NOT NULL AND ${ck(f)} < ${b.param(pgKey(v))})`;
-    case '$lte':
-      return `(${f} IS NOT NULL AND ${ck(f)} <= ${b.param(pgKey(v))})`;
-    case '$exists':
-      return v ? `${f} IS NOT NULL` : `${f} IS NULL`;
     case '$type':
       return `jsonb_typeof(${f}) = '${TYPES[v as string] ?? 'none'}'`;
     case '$in':
@@ -166,6 +154,7 @@ function compileOp(b: PgSqlBuilder, root: Root, c: Extract<Cond, { k: 'op' }>): 
       return `(${ck(f)} >= ${b.param(lo)} AND ${ck(f)} < ${b.param(hi)})`;
     }
   }
+  throw new Error(`operator ${c.op} has no SQL`); // comparisons were handled above
 }
 
 function compileCond(b: PgSqlBuilder, root: Root, c: Cond): string {
