@@ -210,7 +210,9 @@ describe('indexes', () => {
   const byS: IndexDef = { ddoc: '_design/b', name: 'by-s', fields: [{ field: 's', dir: 'desc' }], sqlName: 'ix_s' };
   const partial: IndexDef = { ddoc: '_design/c', name: 'partial', fields: [{ field: 's', dir: 'asc' }], partial_filter_selector: { n: { $type: 'number' }, s: { $regex: 'a' } }, sqlName: 'ix_p' };
   const partialSub: IndexDef = { ddoc: '_design/c', name: 'partial-sub', fields: [{ field: 's', dir: 'asc' }, { field: 'n', dir: 'asc' }], partial_filter_selector: { arr: { $in: [1] } }, sqlName: 'ix_ps' };
-  const all = [byN, byS, partial, partialSub];
+  const partialRe: IndexDef = { ddoc: '_design/c', name: 'partial-re', fields: [{ field: 's', dir: 'asc' }, { field: 'n', dir: 'asc' }], partial_filter_selector: { s: { $regex: '(?i)^A' } }, sqlName: 'ix_pr' };
+  const partialMixed: IndexDef = { ddoc: '_design/c', name: 'partial-mixed', fields: [{ field: 'n', dir: 'desc' }], partial_filter_selector: { arr: { $in: [1, 'a'] }, n: { $type: 'number' } }, sqlName: 'ix_pm' };
+  const all = [byN, byS, partial, partialSub, partialRe, partialMixed];
   beforeAll(async () => {
     for (const d of all) await engine.createIndex(T, d);
   });
@@ -249,6 +251,8 @@ describe('indexes', () => {
     expect(engine.readsIndexInOrder(e.plan ?? [], 'ix_p')).toBe(true);
     expect(await ids({ s: { $gt: '' } }, { use_index: ['c', 'partial'] }, all)).toEqual(['d01', 'd11', 'd02']); // ordered by the index (s)
     expect(await ids({}, { use_index: ['c', 'partial-sub'] }, all)).toEqual(['d10', 'd01']); // d10 has no s: sorts as null
+    expect(await ids({ n: { $gt: 1 } }, { use_index: ['c', 'partial-re'] }, all)).toEqual(['d11', 'd08', 'd09']); // a partial $regex any engine may leave to RE2
+    expect(await ids({ n: { $lt: 5 } }, { use_index: ['c', 'partial-mixed'] }, all)).toEqual(['d01', 'd10']); // $in with a subquery, $type inlinable
   });
 });
 });

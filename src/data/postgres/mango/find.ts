@@ -52,7 +52,7 @@ function plan(req: FindRequest, indexes: IndexDef[]): Plan {
   const byId = keys.length === 0;
   const order = [...keys, { expr: byId ? 'id COLLATE "C"' : 'hearth_fn.strk(id)', dir: keys[0]?.dir ?? 'asc' }];
   const partial = index ? pgPartialOf(index) : null;
-  const all = [...(partial && !partial.inline ? conjuncts(partial.cond) : []), ...conjuncts(cond)];
+  const all = [...(partial?.rest ?? []), ...conjuncts(cond)];
   const js = all.some(needsJs) ? ({ k: 'and', c: all } as Cond) : null;
   return { index, warnings, cond, keys, order, byId, sqlConds: all.filter((c) => !needsJs(c)), js };
 }

@@ -4,8 +4,9 @@
  *   CREATE INDEX … ON <docs> (hearth_fn.ck(<f1>) [DESC], …, hearth_fn.strk(id) [DESC]) WHERE <live, non-design> [AND <partial>]
  * The trailing strk(id) gives (sort keys, _id) order straight from the index. A partial_filter_selector that
  * compiles without subqueries is inlined in the index predicate (and repeated, the very same text, by the queries
- * through that index, so that the planner proves the implication); otherwise the index is a full one, and the
- * queries through it AND the partial selector as parameters. Missing fields are in the index too, with null's key.
+ * through that index, so that the planner proves the implication); otherwise its top-level conditions that do are,
+ * and the queries through the index AND the others as parameters (or RE2 in JS). Missing fields are in the index too,
+ * with null's key.
  */
 import type { Cond } from '../../mango/ast.js';
 import { parseField } from '../../mango/path.js';
@@ -19,18 +20,24 @@ export const PG_BASE_WHERE = `NOT deleted AND id NOT LIKE '\\_design/%'`;
 export const pgSortExpr = (field: string): string => ck(docFieldExpr(parseField(field)));
 
 export interface PgPartial {
-  cond: Cond;
-  /** The inlined SQL of the partial selector, or null when it cannot be inlined. */
+  /** The inlined SQL of the top-level conditions of the partial selector that can be, or null when none can. */
   inline: string | null;
+  /** The other top-level conditions, that the queries through the index add. */
+  rest: Cond[];
 }
 
 export function pgPartialOf(def: IndexDef): PgPartial | null {
   if (!def.partial_filter_selector) return null;
   const cond = parseSelector(def.partial_filter_selector, 'partial_filter_selector');
-  if (needsJs(cond)) return { cond, inline: null };
-  const b = new PgSqlBuilder(1, true);
-  const sql = compileCondition(cond, b);
-  return { cond, inline: b.subquery ? null : sql };
+  const inlined: string[] = [];
+  const rest: Cond[] = [];
+  for (const c of cond.k === 'and' ? cond.c : [cond]) {
+    const b = new PgSqlBuilder(1, true);
+    const sql = needsJs(c) ? null : compileCondition(c, b);
+    if (sql === null || b.subquery) rest.push(c);
+    else inlined.push(sql);
+  }
+  return { inline: inlined.length ? inlined.join(' AND ') : null, rest };
 }
 
 /**
