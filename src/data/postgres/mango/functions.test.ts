@@ -36,6 +36,15 @@ describe('hearth_fn functions', () => {
       `SELECT proname, provolatile, proparallel FROM pg_proc WHERE pronamespace = 'hearth_fn'::regnamespace ORDER BY proname`,
     );
     expect(r.rows).toEqual(['ck', 'get', 'mod', 'strk'].map((proname) => ({ proname, provolatile: 'i', proparallel: 's' })));
+    // installed: a role without any right to create answers without DDL
+    await pool.query(`CREATE ROLE mango_reader LOGIN; GRANT USAGE ON SCHEMA hearth_fn TO mango_reader; REVOKE CREATE ON SCHEMA public FROM PUBLIC`);
+    const reader = new pg.Pool({ connectionString: url().replace('postgres@', 'mango_reader@'), max: 1 });
+    try {
+      await installMangoFunctions(reader);
+      expect((await reader.query(`SELECT hearth_fn.ck('"a"') AS k`)).rows[0].k).toEqual(encodeKey('a'));
+    } finally {
+      await reader.end();
+    }
   });
 
   test('property: ck(v) is encodeKey of v as stored, byte for byte, so ORDER BY ck is CouchDB collation order', async () => {

@@ -14,6 +14,9 @@ import type { Queryable } from '../../../engines/postgres.js';
 
 /** The advisory lock that serialises concurrent installs. */
 const LOCK_KEY = 0x6865_6172; // "hear"
+/** Bumped whenever a definition below changes: an installed set with this mark is left alone. */
+const VERSION = 'hearth mango functions 1';
+const MARKED = `hearth_fn.mod(jsonb, bigint, bigint)`;
 
 const STRK = `
 CREATE OR REPLACE FUNCTION hearth_fn.strk(s text) RETURNS bytea LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE AS $f$
@@ -95,8 +98,13 @@ BEGIN
 END
 $f$`;
 
-/** Creates (or replaces) the functions; safe when several processes call it at once. */
+/**
+ * Creates (or replaces) the functions; safe when several processes call it at once. When this version is already
+ * installed it only reads (no lock, no DDL: a process may run as a role without CREATE rights once they exist).
+ */
 export async function installMangoFunctions(q: Queryable): Promise<void> {
+  const { rows } = await q.query<{ v: string | null }>(`SELECT obj_description(to_regprocedure('${MARKED}'), 'pg_proc') AS v`);
+  if (rows[0]?.v === VERSION) return;
   // one simple-protocol query: the statements run on one connection as one implicit transaction, under the lock
   const sql = [
     `SELECT pg_advisory_xact_lock(${LOCK_KEY})`,
@@ -105,6 +113,7 @@ export async function installMangoFunctions(q: Queryable): Promise<void> {
     CK,
     GET,
     MOD,
+    `COMMENT ON FUNCTION ${MARKED} IS '${VERSION}'`,
   ].join(';\n');
   await q.query(sql);
 }
