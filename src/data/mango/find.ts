@@ -44,7 +44,7 @@ interface Bookmark {
   i: string;
 }
 
-function decodeBookmark(s: string, nkeys: number): Bookmark {
+export function decodeBookmark(s: string, nkeys: number): Bookmark {
   try {
     const b = JSON.parse(Buffer.from(s, 'base64url').toString('utf8')) as Bookmark;
     if (Array.isArray(b.k) && b.k.length === nkeys && b.k.every((x) => typeof x === 'string' && /^([0-9a-f]{2})*$/.test(x)) && typeof b.i === 'string') return b;
@@ -54,12 +54,12 @@ function decodeBookmark(s: string, nkeys: number): Bookmark {
   throw new BadRequest('invalid bookmark (it does not come from this query)');
 }
 
-function encodeBookmark(keys: Buffer[], id: string): string {
+export function encodeBookmark(keys: Buffer[], id: string): string {
   return Buffer.from(JSON.stringify({ k: keys.map((k) => k.toString('hex')), i: id })).toString('base64url');
 }
 
-/** (a1..an) after (b1..bn) in the given directions, as SQL. */
-function after(exprs: string[], dirs: SortDirection[], b: SqlBuilder, values: unknown[]): string {
+/** (a1..an) after (b1..bn) in the given directions, as SQL (`b` gives the placeholders: SQLite's or PostgreSQL's). */
+export function after(exprs: string[], dirs: SortDirection[], b: Pick<SqlBuilder, 'param'>, values: unknown[]): string {
   if (dirs.every((d) => d === dirs[0])) {
     const ps = values.map((v) => b.param(v as Buffer | string));
     return `(${exprs.join(', ')}) ${dirs[0] === 'desc' ? '<' : '>'} (${ps.join(', ')})`;
@@ -129,7 +129,7 @@ function prepared(db: Database, table: string, req: FindRequest, indexes: IndexD
   }
 }
 
-interface Row {
+export interface Row {
   id: string;
   rev: string;
   body: string;
@@ -137,7 +137,7 @@ interface Row {
   [k: `k${number}`]: Buffer;
 }
 
-function project(row: Row, fields: string[] | undefined): Record<string, unknown> {
+export function project(row: Row, fields: string[] | undefined): Record<string, unknown> {
   const body = JSON.parse(row.body) as Record<string, unknown>;
   if (!fields) return { _id: row.id, _rev: row.rev, ...body };
   const out: Record<string, unknown> = {};
@@ -155,6 +155,16 @@ function project(row: Row, fields: string[] | undefined): Record<string, unknown
   return out;
 }
 
+/** A row as _find answers it: projected on `fields`, with `_conflicts` when asked. */
+export function docOf(r: Row, req: FindRequest): Record<string, unknown> {
+  const d = project(r, req.fields);
+  if (req.conflicts && r.tree) {
+    const c = collectConflicts({ rev_tree: JSON.parse(r.tree) });
+    if (c.length > 0) d._conflicts = c;
+  }
+  return d;
+}
+
 export function runFind(db: Database, table: string, req: FindRequest, indexes: IndexDef[]): FindResult {
   const t0 = performance.now();
   const stats = req.execution_stats === true;
@@ -162,14 +172,7 @@ export function runFind(db: Database, table: string, req: FindRequest, indexes: 
   examined.count = 0;
   const rows = st.all(...q.params) as Row[];
   const seen = examined.count;
-  const docs = rows.map((r) => {
-    const d = project(r, req.fields);
-    if (req.conflicts && r.tree) {
-      const c = collectConflicts({ rev_tree: JSON.parse(r.tree) });
-      if (c.length > 0) d._conflicts = c;
-    }
-    return d;
-  });
+  const docs = rows.map((r) => docOf(r, req));
   const last = rows[rows.length - 1];
   const result: FindResult = { docs, bookmark: last ? encodeBookmark(q.keys.map((_, i) => last[`k${i}`] as Buffer), last.id) : 'nil' };
   if (q.warnings.length) result.warning = q.warnings.join('\n');
@@ -214,7 +217,11 @@ export function runCount(db: Database, table: string, selector: unknown, indexes
 export function explainFind(db: Database, table: string, dbname: string, req: FindRequest, indexes: IndexDef[]): ExplainResult {
   const { q, st } = prepared(db, table, req, indexes, false, true);
   const plan = (st.all(...q.params) as Array<{ detail: string }>).map((r) => r.detail);
-  const idx = q.index;
+  return explainResult(dbname, q.index, q.cond, req, plan);
+}
+
+/** The _explain answer (CouchDB's shape) for the chosen index, with the engine's plan. */
+export function explainResult(dbname: string, idx: IndexDef | null, cond: Cond, req: FindRequest, plan: string[]): ExplainResult {
   const index: ExplainResult['index'] = idx
     ? { ddoc: idx.ddoc, name: idx.name, type: 'json', def: { fields: idx.fields.map((f) => ({ [f.field]: f.dir })), ...(idx.partial_filter_selector ? { partial_filter_selector: idx.partial_filter_selector } : {}) } }
     : { ddoc: null, name: '_all_docs', type: 'special', def: { fields: [{ _id: 'asc' }] } };
@@ -222,7 +229,7 @@ export function explainFind(db: Database, table: string, dbname: string, req: Fi
     dbname,
     index,
     partitioned: false,
-    selector: toSelector(q.cond),
+    selector: toSelector(cond),
     opts: {
       use_index: req.use_index === undefined ? [] : typeof req.use_index === 'string' ? [req.use_index] : req.use_index,
       bookmark: req.bookmark ?? 'nil',

@@ -89,25 +89,37 @@ function contains(b: SqlBuilder, f: string, values: unknown[]): string {
   return `CASE WHEN json_type(${f}) = 'array' THEN ${inArray} ELSE ${ck(f)} IN (${keys(b, values)}) END`;
 }
 
+/**
+ * The comparisons and $exists, the same SQL in every engine's dialect: `ck(expr)` is the collation key of a field
+ * expression, `key(v)` the bound key of an operand; null when `op` is not one of them.
+ */
+export function comparisonSql(op: string, f: string, v: unknown, ck: (expr: string) => string, key: (v: unknown) => string): string | null {
+  const isNull = v === null || (typeof v === 'number' && !Number.isFinite(v));
+  switch (op) {
+    case '$eq':
+      return isNull ? `(${f} IS NOT NULL AND ${ck(f)} = ${key(v)})` : `${ck(f)} = ${key(v)}`;
+    case '$ne': // a missing field collates as null
+      return `${ck(f)} <> ${key(v)}`;
+    case '$gt':
+      return `${ck(f)} > ${key(v)}`;
+    case '$gte':
+      return isNull ? `${f} IS NOT NULL` : `${ck(f)} >= ${key(v)}`;
+    case '$lt':
+      return `(${f} IS NOT NULL AND ${ck(f)} < ${key(v)})`;
+    case '$lte':
+      return `(${f} IS NOT NULL AND ${ck(f)} <= ${key(v)})`;
+    case '$exists':
+      return v ? `${f} IS NOT NULL` : `${f} IS NULL`;
+  }
+  return null;
+}
+
 function compileOp(b: SqlBuilder, root: Root, c: Extract<Cond, { k: 'op' }>): string {
   const f = fieldExpr(root, c.path);
   const v = c.v;
-  const isNull = v === null || (typeof v === 'number' && !Number.isFinite(v));
+  const cmp = comparisonSql(c.op, f, v, ck, (x) => b.param(encodeKey(x)));
+  if (cmp !== null) return cmp;
   switch (c.op) {
-    case '$eq':
-      return isNull ? `(${f} IS NOT NULL AND ${ck(f)} = ${b.param(encodeKey(v))})` : `${ck(f)} = ${b.param(encodeKey(v))}`;
-    case '$ne': // a missing field collates as null
-      return `${ck(f)} <> ${b.param(encodeKey(v))}`;
-    case '$gt':
-      return `${ck(f)} > ${b.param(encodeKey(v))}`;
-    case '$gte':
-      return isNull ? `${f} IS NOT NULL` : `${ck(f)} >= ${b.param(encodeKey(v))}`;
-    case '$lt':
-      return `(${f} IS NOT NULL AND ${ck(f)} < ${b.param(encodeKey(v))})`;
-    case '$lte':
-      return `(${f} IS NOT NULL AND ${ck(f)} <= ${b.param(encodeKey(v))})`;
-    case '$exists':
-      return v ? `${f} IS NOT NULL` : `${f} IS NULL`;
     case '$type': {
       const t = ({ null: "'null'", boolean: "'true', 'false'", number: "'integer', 'real'", string: "'text'", array: "'array'", object: "'object'" } as Record<string, string>)[v as string];
       return `json_type(${f}) IN (${t ?? ''})`;
@@ -137,6 +149,7 @@ function compileOp(b: SqlBuilder, root: Root, c: Extract<Cond, { k: 'op' }>): st
       return `(${ck(f)} >= ${b.param(lo)} AND ${ck(f)} < ${b.param(hi)})`;
     }
   }
+  throw new Error(`operator ${c.op} has no SQL`); // comparisons were handled above
 }
 
 function compileCond(b: SqlBuilder, root: Root, c: Cond): string {
