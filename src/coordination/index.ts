@@ -19,6 +19,8 @@ import { RedisLocks, type RedisLocksOptions } from './redis-locks.js';
 
 export interface Coordination {
   bus: EventBus;
+  /** The realtime NOTIFIED events (POST /realtime/:doctype/:id), for the hubs of every process and nothing else. */
+  notices: EventBus;
   /** One Locks shared by the areas (their keys are namespaced: `vfs:…`, `trigger:…`, the installer's). */
   locks: Locks;
   invalidation: Invalidation;
@@ -37,6 +39,7 @@ export interface Coordination {
 export function memoryCoordination(): Coordination {
   return {
     bus: new InProcessBus(),
+    notices: new InProcessBus(),
     locks: new InProcessLocks(),
     invalidation: new InProcessInvalidation(),
     limiter: new MemoryRateLimiter(),
@@ -52,6 +55,7 @@ export function redisCoordination(redis: RedisConnections, opts: { locks?: Redis
   const locks = new RedisLocks(channels, opts.locks);
   return {
     bus: new RedisBus(channels),
+    notices: new RedisBus(channels, 'notices'),
     locks,
     invalidation: new RedisInvalidation(channels),
     limiter: new RedisRateLimiter(redis.commands),

@@ -28,7 +28,8 @@ export class RedisBus implements EventBus {
   /** Events that could not be sent to Redis (it was unreachable). */
   dropped = 0;
 
-  constructor(private readonly channels: RedisChannels) {}
+  /** `name`: the channels' namespace (`bus`, or `notices` for realtime's NOTIFIED events, which no trigger hears). */
+  constructor(private readonly channels: RedisChannels, private readonly name = 'bus') {}
 
   publish(event: DocEvent): void {
     this.byDomain.publish(event);
@@ -36,14 +37,14 @@ export class RedisBus implements EventBus {
     const head = JSON.stringify([event.domain, event.doctype, event.id, event.verb, event.doc]);
     const old = event.old === undefined ? '' : JSON.stringify(event.old);
     const redis = this.channels.redis;
-    redis.commands.publish(redis.channel(`bus:${event.domain}`), `${this.origin}\n${head}\n${old}`).catch(() => {
+    redis.commands.publish(redis.channel(`${this.name}:${event.domain}`), `${this.origin}\n${head}\n${old}`).catch(() => {
       this.dropped++;
     });
   }
 
   subscribe(domain: string, doctype: string | null, listener: (event: DocEvent) => void): Unsubscribe {
     const local = domain === '*' ? this.anyDomain : this.byDomain;
-    const name = domain === '*' ? `${escapeGlob(this.channels.redis.channel('bus:'))}*` : this.channels.redis.channel(`bus:${domain}`);
+    const name = domain === '*' ? `${escapeGlob(this.channels.redis.channel(`${this.name}:`))}*` : this.channels.redis.channel(`${this.name}:${domain}`);
     const handler = (message: string) => this.receive(local, message);
     const remote = this.remote.acquire(name, () => (domain === '*' ? this.channels.onPattern(name, handler) : this.channels.on(name, handler)));
     const unsubscribe = local.subscribe(domain, doctype, listener);

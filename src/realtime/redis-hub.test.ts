@@ -1,6 +1,7 @@
 /**
  * The realtime hub of one process delivers the events published by another (coordination.engine redis): two Hearths
- * on one Redis and one key prefix, an event published on A's bus reaches a WebSocket and an SSE subscriber of B.
+ * on one Redis and one key prefix, an event published on A's bus reaches a WebSocket and an SSE subscriber of B, and a
+ * NOTIFIED event given to A's hub reaches B's subscribers.
  */
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -47,6 +48,21 @@ describe('realtime across processes (Redis bus)', () => {
     const got = await c.next((m) => m.event === 'CREATED');
     expect(got.payload).toMatchObject({ type: 'io.cozy.notes', doc: { _rev: '1-abc' } });
     expect(got.payload.doc.title).toBe(`from A ${got.payload.id.slice('note-'.length)}`);
+    await c.close();
+  });
+
+  it('a NOTIFIED event (POST /realtime/:doctype/:id) given to the hub of A reaches the WebSocket subscriber of B', async () => {
+    const c = await openWs(b.port, b.domain);
+    c.auth(await b.cliToken('io.cozy.notes'));
+    c.subscribe('io.cozy.notes');
+    await c.barrier();
+    for (let i = 0; !c.messages.some((m) => m.event === 'NOTIFIED'); i++) {
+      a.hearth.realtime.notify(b.domain, 'io.cozy.notes', `ping-${i}`, { _id: `ping-${i}`, ping: true });
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const got = await c.next((m) => m.event === 'NOTIFIED');
+    expect(got.payload).toMatchObject({ type: 'io.cozy.notes', doc: { ping: true } });
+    expect(got.payload.doc._id).toBe(got.payload.id);
     await c.close();
   });
 

@@ -135,7 +135,7 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
   const coordination = createCoordination(redis);
   await coordination.ready();
   const bus = coordination.bus;
-  const realtime = new InProcessHub(bus, realtimeView);
+  const realtime = new InProcessHub(bus, realtimeView, coordination.notices);
   // one thread closes instance databases and checkpoints registry.sqlite and jobs.sqlite, off the event loop
   const sqliteThread = new OffThreadCloser();
   const sqliteRegistry = new SqliteInstanceRegistry(join(dataDir, 'registry.sqlite'), { checkpoints: sqliteThread, invalidation: coordination.invalidation });
