@@ -1,8 +1,8 @@
 /**
  * Rate limits and lock-out counters in Redis (coordination.engine redis): the rules and answers of the memory
  * implementations (src/limits), counted in one place so that every process spends the same budget. Each operation is
- * one Lua script, atomic on the server; keys expire by themselves when their window or history ends. The clock is the
- * caller's (as in memory, which lets the same tests run on both); the servers of one cluster keep their clocks in sync.
+ * one Lua script, atomic on the server; keys expire by themselves when their window or history ends. The clock is
+ * Redis's own (TIME), so that the processes' clocks need not agree; tests inject theirs (`now`), as in memory.
  */
 import type { Redis } from 'ioredis';
 import { lockOutRules, type LockOut, type LockOutOptions, type LockStatus } from '../limits/lockout.js';
@@ -11,11 +11,18 @@ import { escapeGlob } from './channels.js';
 
 /**
  * The sliding window of sub-buckets of MemoryRateLimiter, in a hash: field w and s (the slice width and span of the
- * rule it was created with), and one field per non-empty slice (its index → its hits). ARGV: now, width, span, limit,
+ * rule it was created with), and one field per non-empty slice (its index → its hits). ARGV: now ('' for Redis's), width, span, limit,
  * mode (hit or peek). Returns {allowed, remaining, retryAfterMs} for a hit, {count, retryAfterMs} for a peek.
  */
-const WINDOW = `
-local now, width, span, limit, mode = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[5]
+const NOW = `
+local function clock(given)
+  if given ~= '' then return tonumber(given) end
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end`;
+
+const WINDOW = `${NOW}
+local now, width, span, limit, mode = clock(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[5]
 local data = redis.call('HGETALL', KEYS[1])
 local w, s, slices = nil, nil, {}
 for i = 1, #data, 2 do
@@ -59,11 +66,11 @@ if remaining <= 0 then retry = retryAfter(total) end
 return {1, remaining, retry}`;
 
 export class RedisRateLimiter implements RateLimiter {
-  private readonly now: () => number;
+  private readonly now: () => number | '';
   private readonly buckets: number;
 
   constructor(private readonly redis: Redis, opts: { now?: () => number; buckets?: number } = {}) {
-    this.now = opts.now ?? Date.now;
+    this.now = opts.now ?? (() => '');
     this.buckets = opts.buckets ?? 30;
   }
 
@@ -88,11 +95,11 @@ export class RedisRateLimiter implements RateLimiter {
 
 /**
  * MemoryLockOut's state of a key in a hash (f failures, l level, u until, e last event), expiring when its history is
- * forgotten. ARGV: op (status, failure or success), now, threshold, baseMs, maxMs, forgetAfterMs.
+ * forgotten. ARGV: op (status, failure or success), now ('' for Redis's), threshold, baseMs, maxMs, forgetAfterMs.
  * Returns {locked, until, failures, level}.
  */
-const LOCKOUT = `
-local op, now = ARGV[1], tonumber(ARGV[2])
+const LOCKOUT = `${NOW}
+local op, now = ARGV[1], clock(ARGV[2])
 local threshold, base, max, forget = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
 local v = redis.call('HMGET', KEYS[1], 'f', 'l', 'u', 'e')
 local exists = v[1] ~= false
@@ -125,12 +132,12 @@ return {locked, u, f, l}`;
 
 export class RedisLockOut implements LockOut {
   private readonly rules: ReturnType<typeof lockOutRules>;
-  private readonly now: () => number;
+  private readonly now: () => number | '';
 
   /** `name` keeps the counters of two lock-outs apart (their keys are `lo:<name>:<key>`). */
   constructor(private readonly redis: Redis, private readonly name: string, opts: LockOutOptions = {}) {
     this.rules = lockOutRules(opts);
-    this.now = opts.now ?? Date.now;
+    this.now = opts.now ?? (() => '');
   }
 
   async status(key: string): Promise<LockStatus> {
