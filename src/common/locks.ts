@@ -1,8 +1,8 @@
 /**
  * Named mutual exclusion, for the few operations that read then write several documents and
  * must not interleave (a name taken in a folder, a folder moved with its subtree). The
- * in-process engine serves one `hearth` process; the scale-out one (Redis) implements the same
- * interface for several processes.
+ * in-process engine serves one `hearth` process; the scale-out one (Redis, src/coordination/redis-locks.ts)
+ * implements the same interface for several processes.
  */
 export interface Locks {
   /** Runs `fn` while holding the lock `key`; callers of the same key run one after the other, in order. */

@@ -1,7 +1,7 @@
 /**
  * Rate limiting. `RateLimiter` is the interface the HTTP layer uses; `MemoryRateLimiter`
- * is the embedded (single-process) implementation. A Redis one can come later behind the
- * same interface, which is why every method is async although this one never waits.
+ * is the embedded (single-process) implementation; coordination.engine redis counts in Redis behind the
+ * same interface (src/coordination/redis-limits.ts), which is why every method is async although this one never waits.
  *
  * Algorithm: a sliding window made of sub-buckets. The window is cut into `buckets` slices
  * (30 by default); a key remembers one counter per non-empty slice. A hit keeps counting

@@ -1,8 +1,9 @@
 /**
  * The realtime hub, as cozy-stack's pkg/realtime: connections (a WebSocket or an SSE stream) open a
  * subscriber bound to ONE instance, then subscribe to doctypes (every document) or watch ids. The
- * hub is an interface so that a Redis pub/sub one can come with scale-out; `InProcessHub` feeds on the
- * internal event bus (src/common/bus.ts), one bus listener per (instance, doctype) topic in use.
+ * hub is an interface; `InProcessHub` feeds on the internal event bus (src/common/bus.ts), one bus listener per
+ * (instance, doctype) topic in use. With coordination.engine redis that bus carries every process's events, and the
+ * NOTIFIED events go through the coordination's `notices` bus, so that each process's hub serves the whole cluster.
  *
  * Fan-out: an event is serialized once per topic (lazily, only if someone listens), and the same
  * Buffer is handed to every subscriber of the topic; a subscriber both on the doctype and on the id
