@@ -127,10 +127,10 @@ describe('changing and checking the passphrase', () => {
 
   it('refuses a wrong current passphrase (counted in the lock-out), then changes it and logs the other sessions out', async () => {
     const next = await derive('second passphrase', inst.domain);
-    const before = h.hearth.lockout.status(inst.id, '127.0.0.1').failures;
+    const before = (await h.hearth.lockout.status(inst.id, '127.0.0.1')).failures;
     const wrong = await put(cookieA, { current_passphrase: await derive('wrong one', inst.domain), new_passphrase: next });
     expect(wrong.status).toBe(400);
-    expect(h.hearth.lockout.status(inst.id, '127.0.0.1').failures).toBe(before + 1);
+    expect((await h.hearth.lockout.status(inst.id, '127.0.0.1')).failures).toBe(before + 1);
     expect((await put('', { current_passphrase: await derive('first passphrase', inst.domain), new_passphrase: next })).status).toBe(401);
     const ok = await put(cookieA, { current_passphrase: await derive('first passphrase', inst.domain), new_passphrase: next, iterations: ITER });
     expect(ok.status).toBe(204);

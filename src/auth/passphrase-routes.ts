@@ -102,13 +102,13 @@ async function limited(deps: AuthDeps, rules: Array<[LimitName, string]>): Promi
 
 /** A wrong passphrase on a settings route: counted in the login lock-out; 429 once locked. */
 async function checkCurrent(deps: AuthDeps, instance: Instance, ip: string, derived: unknown): Promise<boolean> {
-  const status = deps.lockout.status(instance.id, ip);
+  const status = await deps.lockout.status(instance.id, ip);
   if (status.locked) throw new TooManyRequests('too many wrong passphrases: logins are locked for a while', Math.ceil(((status.until ?? Date.now()) - Date.now()) / 1000));
   if (isDerivedPassphrase(derived) && (await deps.registry.checkPassphrase(instance, derived))) {
-    deps.lockout.success(instance.id, ip);
+    await deps.lockout.success(instance.id, ip);
     return true;
   }
-  deps.lockout.failure(instance.id, ip);
+  await deps.lockout.failure(instance.id, ip);
   return false;
 }
 
@@ -232,7 +232,7 @@ export function registerPassphraseRoutes(app: FastifyInstance, deps: AuthDeps): 
     recordEvent(deps, req, instance, 'passphrase_reset');
     deps.sessions.deleteAll(instance);
     // the way in of an owner locked out (by strangers' guesses): the mailbox proved, the instance and their address are unlocked
-    deps.lockout.unlockFor(instance.id, req.ip);
+    await deps.lockout.unlockFor(instance.id, req.ip);
     req.log.info({ domain: instance.domain }, 'passphrase reset by mail');
     return reply.code(303).header('Location', '/auth/login').header('Cache-Control', 'no-store').send();
   });

@@ -106,18 +106,18 @@ async function login(deps: AuthDeps, req: FastifyRequest, reply: FastifyReply): 
     const secs = Math.max(1, Math.ceil((until - Date.now()) / 1000));
     return fail(429, 'locked', { time: new Date(until).toISOString().slice(0, 16).replace('T', ' ') + ' UTC', min: Math.ceil(secs / 60), domain: instance.domain }, secs);
   };
-  const status = deps.lockout.status(instance.id, req.ip);
+  const status = await deps.lockout.status(instance.id, req.ip);
   if (status.locked && status.until !== null) return locked(status.until);
   if (!isDerivedPassphrase(body.passphrase)) return fail(400, 'missing');
   if (!(await deps.registry.checkPassphrase(instance, body.passphrase))) {
     recordEvent(deps, req, instance, 'login_failed');
-    const after = deps.lockout.failure(instance.id, req.ip);
+    const after = await deps.lockout.failure(instance.id, req.ip);
     if (after.locked && after.until !== null) return locked(after.until);
     return fail(401, 'wrong', { n: LOGIN_LOCKOUT.threshold - after.failures });
   }
   // With two-factor authentication the passphrase step does not reset the lock-out: the second step's failures count too.
   if (await beginTwoFactor(deps, req, reply, instance, { json, lang, redirect: body.redirect })) return reply;
-  deps.lockout.success(instance.id, req.ip);
+  await deps.lockout.success(instance.id, req.ip);
   return completeLogin(deps, req, reply, instance, json, body.redirect);
 }
 

@@ -147,14 +147,14 @@ describe('GET /auth/security', () => {
       expect(h.hearth.sessions.list(h.instance)).toEqual([]);
       const wrong = await h.req('POST', '/auth/twofactor', { body: { two_factor_token: token, passcode: '000000' } });
       expect(wrong.status).toBe(401);
-      expect(h.hearth.lockout.status(h.instance.id, '127.0.0.1').failures).toBe(1);
+      expect((await h.hearth.lockout.status(h.instance.id, '127.0.0.1')).failures).toBe(1);
       // The passphrase again: the failure of the code step still counts, and still no session.
       expect((await h.req('POST', '/auth/login', { body: { passphrase: derived } })).status).toBe(200);
-      expect(h.hearth.lockout.status(h.instance.id, '127.0.0.1').failures).toBe(1);
+      expect((await h.hearth.lockout.status(h.instance.id, '127.0.0.1')).failures).toBe(1);
       expect(h.hearth.sessions.list(h.instance)).toEqual([]);
     } finally {
       await store().setTwoFactor(h.instance, { authMode: 'basic' });
-      h.hearth.lockout.unlock(h.instance.id);
+      await h.hearth.lockout.unlock(h.instance.id);
     }
   });
 

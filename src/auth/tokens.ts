@@ -5,6 +5,7 @@
  */
 import { SignJWT, jwtVerify, errors as joseErrors, decodeJwt } from 'jose';
 import { InvalidToken } from '../common/errors.js';
+import { INSTANCES_TOPIC, type Invalidation } from '../common/invalidation.js';
 import type { Instance, InstanceRegistry, InstanceSecrets } from '../instances/types.js';
 
 export type Audience = 'cli' | 'app' | 'konn' | 'svc' | 'access' | 'refresh' | 'share' | 'registration';
@@ -47,7 +48,12 @@ export class TokenService {
   /** Tokens already verified (signature, issuer, audience): instance id + token → claims. */
   private readonly verified = new Map<string, TokenClaims>();
 
-  constructor(private readonly registry: InstanceRegistry) {}
+  /** `invalidation`: a change of an instance, in any process, drops the tokens verified with its secrets. */
+  constructor(private readonly registry: InstanceRegistry, invalidation?: Invalidation) {
+    invalidation?.listen(INSTANCES_TOPIC, (id) => {
+      for (const key of this.verified.keys()) if (key.startsWith(`${id}\n`)) this.verified.delete(key);
+    });
+  }
 
   async issue(
     instance: Instance,

@@ -188,7 +188,7 @@ async function twoFactorLogin(deps: AuthDeps, req: FastifyRequest, reply: Fastif
     const text = message(lang, 'locked', { time: new Date(until).toISOString().slice(0, 16).replace('T', ' ') + ' UTC', min: Math.ceil(secs / 60), domain: instance.domain });
     return fail(429, 'locked', text, false, secs);
   };
-  const status = deps.lockout.status(instance.id, req.ip);
+  const status = await deps.lockout.status(instance.id, req.ip);
   if (status.locked && status.until !== null) return locked(status.until);
   if (state.authMode === 'basic' || !checkTwoFactorToken((await deps.registry.secrets(instance)).session, instance.id, token)) {
     return fail(401, 'expired', twoFactorText(lang, 'expired'), false);
@@ -196,24 +196,24 @@ async function twoFactorLogin(deps: AuthDeps, req: FastifyRequest, reply: Fastif
   if (passcode.trim() === '') return json ? fail(400, 'missing', twoFactorText(lang, 'missingCode'), true) : toPrompt(reply, token, body.redirect, { key: 'missing' });
   if (!(await checkPasscode(deps, instance, state, passcode))) {
     recordEvent(deps, req, instance, 'login_failed');
-    const after = deps.lockout.failure(instance.id, req.ip);
+    const after = await deps.lockout.failure(instance.id, req.ip);
     if (after.locked && after.until !== null) return locked(after.until);
     const left = LOGIN_LOCKOUT.threshold - after.failures;
     return json ? fail(401, 'wrong', twoFactorText(lang, 'wrongCode', { n: left }), true) : toPrompt(reply, token, body.redirect, { key: 'wrong', left });
   }
-  deps.lockout.success(instance.id, req.ip);
+  await deps.lockout.success(instance.id, req.ip);
   return completeLogin(deps, req, reply, instance, json, body.redirect);
 }
 
 /** The passphrase again, for turning the second factor off or renewing the recovery codes; failures count in the login lock-out. */
 export async function checkOwnerPassphrase(deps: AuthDeps, instance: Instance, ip: string, given: unknown): Promise<void> {
-  const status = deps.lockout.status(instance.id, ip);
+  const status = await deps.lockout.status(instance.id, ip);
   if (status.locked && status.until !== null) {
     throw new TooManyRequests('too many failed attempts: logins are locked', Math.max(1, Math.ceil((status.until - Date.now()) / 1000)));
   }
   if (!isDerivedPassphrase(given)) throw new BadRequest('send the derived passphrase in "passphrase" to confirm this change of two-factor authentication', 'passphrase_required');
   if (!(await deps.registry.checkPassphrase(instance, given))) {
-    deps.lockout.failure(instance.id, ip);
+    await deps.lockout.failure(instance.id, ip);
     throw new UnprocessableEntity('wrong passphrase', 'wrong_passphrase');
   }
 }

@@ -1,7 +1,7 @@
 /**
  * The internal event bus. Every document write publishes one event after it is
  * durable; realtime, triggers, sharing and the changes feed's longpoll consume it.
- * In-process implementation here; a Redis pub/sub one comes with scale-out.
+ * In-process implementation here; coordination.engine redis: src/coordination/redis-bus.ts.
  */
 export type DocVerb = 'CREATED' | 'UPDATED' | 'DELETED';
 

@@ -35,3 +35,6 @@ export class InProcessInvalidation implements Invalidation {
     };
   }
 }
+
+/** The topic of instances (key: the instance id): the caches of their host names, secrets and the tokens verified with them. */
+export const INSTANCES_TOPIC = 'instances';

@@ -30,7 +30,7 @@ export interface AdminDeps {
   status(): Promise<{ status: 'OK' | 'KO'; [k: string]: unknown }>;
   version: { version: string; build_mode: string; runtime_version: string };
   /** Lifts the owner-login lock-out of an instance (PATCH with `unlock: true`). */
-  unlockLogin?(instance: Instance): void;
+  unlockLogin?(instance: Instance): Promise<void>;
   /** Checks the instance's file system (files/fsck.ts); `clean` removes orphan blobs. */
   fsck?(instance: Instance, clean: boolean): Promise<unknown[]>;
 }
@@ -127,7 +127,7 @@ export async function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps)
   });
   app.patch<{ Params: { domain: string }; Body: Editable & { unlock?: boolean } }>('/instances/:domain', { schema: S.modify }, async (req, reply) => {
     const current = await find(req.params.domain);
-    if (req.body.unlock === true) deps.unlockLogin?.(current);
+    if (req.body.unlock === true) await deps.unlockLogin?.(current);
     const instance = await registry.modify(current.domain, toPatch(req.body));
     return reply.type('application/vnd.api+json').send({ data: instanceResource(instance) });
   });

@@ -8,6 +8,7 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { hash, verify } from '@node-rs/argon2';
 import { DEFAULT_KDF_ITERATIONS, derivePassphrase } from '../auth/passphrase.js';
 import { BadRequest, Conflict, NotFound } from '../common/errors.js';
+import { INSTANCES_TOPIC, type Invalidation } from '../common/invalidation.js';
 import { normalizeHost, validateDomain } from './domain.js';
 import { SETTINGS_COLUMNS, SettingsTable } from './registry-settings.js';
 import { checkpointOffThread, closeDurableWal, durableWal, type Checkpointer } from '../data/sqlite/wal-sync.js';
@@ -40,6 +41,8 @@ export class SqliteInstanceRegistry implements InstanceRegistry, TwoFactorStore,
   private readonly hostCache = new Map<string, Instance | null>();
 
   private readonly kdfIterations: number;
+  /** Other processes' caches of instances (coordination.engine redis) drop an instance this one changed. */
+  private readonly invalidation: Invalidation | null;
   private readonly settingsTable: SettingsTable;
   /** Every write is acknowledged once its WAL is fsynced, in the thread pool, never on the event loop (wal-sync.ts). */
   private readonly wal: WalSync;
@@ -48,8 +51,13 @@ export class SqliteInstanceRegistry implements InstanceRegistry, TwoFactorStore,
    * `kdfIterations`: for new passphrases (tests use fewer than the production default); `checkpoints`: the thread that
    * checkpoints the WAL, instead of SQLite's automatic checkpoint on the event loop (wal-sync.ts).
    */
-  constructor(file: string, opts: { kdfIterations?: number; checkpoints?: Checkpointer } = {}) {
+  constructor(file: string, opts: { kdfIterations?: number; checkpoints?: Checkpointer; invalidation?: Invalidation } = {}) {
     this.kdfIterations = opts.kdfIterations ?? DEFAULT_KDF_ITERATIONS;
+    this.invalidation = opts.invalidation ?? null;
+    this.invalidation?.listen(INSTANCES_TOPIC, (id) => {
+      this.hostCache.clear();
+      this.secretCache.delete(id);
+    });
     this.db = new Database(file);
     this.db.pragma('journal_mode = WAL');
     this.wal = durableWal(this.db);
@@ -147,11 +155,17 @@ export class SqliteInstanceRegistry implements InstanceRegistry, TwoFactorStore,
       const addAlias = this.db.prepare('INSERT INTO aliases (alias, instance_id) VALUES (?, ?)');
       for (const alias of aliases) addAlias.run(alias, id);
     })();
-    this.hostCache.clear();
+    this.changed(id);
     await this.wal.sync();
     const created = (await this.get(domain)) as Instance;
     if (passphraseHash !== null) return created;
     return { ...created, registerToken: await this.issuePassphraseToken(created, 'register', null) };
+  }
+
+  /** Drops the cached copies of instance `id`, here and (through the invalidation) in every process. */
+  private changed(id: string): void {
+    this.hostCache.clear();
+    this.invalidation?.invalidate(INSTANCES_TOPIC, id);
   }
 
   async get(domain: string): Promise<Instance | null> {
@@ -218,7 +232,7 @@ export class SqliteInstanceRegistry implements InstanceRegistry, TwoFactorStore,
         for (const alias of aliases) addAlias.run(alias, current.id);
       }
     })();
-    this.hostCache.clear();
+    this.changed(current.id);
     await this.wal.sync();
     return (await this.get(current.domain)) as Instance;
   }
@@ -228,7 +242,7 @@ export class SqliteInstanceRegistry implements InstanceRegistry, TwoFactorStore,
     if (!current) throw new NotFound(`no instance for ${domain}`);
     this.db.prepare('DELETE FROM instances WHERE id = ?').run(current.id);
     this.secretCache.delete(current.id);
-    this.hostCache.clear();
+    this.changed(current.id);
     await this.wal.sync();
   }
 
@@ -245,7 +259,7 @@ export class SqliteInstanceRegistry implements InstanceRegistry, TwoFactorStore,
       this.db.prepare('DELETE FROM instances WHERE id = ?').run(current.id);
     })();
     this.secretCache.delete(current.id);
-    this.hostCache.clear();
+    this.changed(current.id);
     await this.wal.sync();
     return current;
   }
@@ -258,7 +272,7 @@ export class SqliteInstanceRegistry implements InstanceRegistry, TwoFactorStore,
   /** The last step of a destroy: everything of the instance is gone, its domain is free. */
   async endDestroy(id: string): Promise<void> {
     this.db.prepare('DELETE FROM destroying WHERE id = ?').run(id);
-    this.hostCache.clear();
+    this.changed(id);
     await this.wal.sync();
   }
 
@@ -286,7 +300,7 @@ export class SqliteInstanceRegistry implements InstanceRegistry, TwoFactorStore,
       .prepare('UPDATE instances SET passphrase_hash = ?, kdf_iterations = ?, register_token_hash = NULL, updated_at = ? WHERE id = ?')
       .run(h, iterations, new Date().toISOString(), instance.id);
     if (r.changes === 0) throw new NotFound(`no instance for ${instance.domain}`);
-    this.hostCache.clear();
+    this.changed(instance.id);
     await this.wal.sync();
     return (await this.get(instance.domain)) as Instance;
   }
@@ -370,7 +384,7 @@ export class SqliteInstanceRegistry implements InstanceRegistry, TwoFactorStore,
 
   async updateSettings(instance: Instance, rev: string, patch: InstanceSettingsPatch): Promise<{ instance: Instance; settings: InstanceSettings }> {
     this.settingsTable.update(instance.id, rev, patch);
-    this.hostCache.clear();
+    this.changed(instance.id);
     const after = this.settingsNow(instance); // read in the same step as the update (no other write between them)
     await this.wal.sync();
     return after;

@@ -11,10 +11,10 @@ export { MemoryRateLimiter } from './rate-limiter.js';
 export type { RateLimiter, LimitRule, HitResult, MemoryRateLimiterOptions } from './rate-limiter.js';
 export { LIMITS, LOGIN_LOCKOUT, LOGIN_LOCKOUT_SOURCES, limitKey } from './rules.js';
 export type { LimitName } from './rules.js';
-export { LockOut } from './lockout.js';
-export type { LockOutOptions, LockStatus } from './lockout.js';
+export { MemoryLockOut, lockOutRules } from './lockout.js';
+export type { LockOut, LockOutOptions, LockStatus } from './lockout.js';
 export { LoginLockOut, sourceOf } from './login-lockout.js';
-export type { LoginLockOutOptions } from './login-lockout.js';
+export type { LoginLockOutOptions, LockOutFactory } from './login-lockout.js';
 
 /** Counts one hit of rule `name` for `subject` (an instance id, an IP…); throws 429 if over. Returns the hits left. */
 export async function enforceLimit(limiter: RateLimiter, name: LimitName, subject: string): Promise<number> {

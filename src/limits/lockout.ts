@@ -40,7 +40,30 @@ interface State {
   lastEvent: number;
 }
 
-export class LockOut {
+/**
+ * The counters of a lock-out (this file's rules). `MemoryLockOut` keeps them in process memory (one process);
+ * coordination.engine redis keeps them in Redis (src/coordination/redis-lockout.ts), shared by every process.
+ */
+export interface LockOut {
+  status(key: string): Promise<LockStatus>;
+  /** Records a failure. Failures while locked are ignored: callers must not even try then. */
+  failure(key: string): Promise<LockStatus>;
+  /** Resets the failure count. An active lock stands (a success cannot happen while locked). */
+  success(key: string): Promise<void>;
+  /** The owner's way out: clears the lock and the whole history. */
+  unlock(key: string): Promise<void>;
+  /** `unlock` of every key that starts with `prefix`. */
+  unlockPrefix(prefix: string): Promise<void>;
+  /** How many times the key was locked out (since its history was last forgotten). */
+  lockOuts(key: string): Promise<number>;
+}
+
+/** The rules of a lock-out with their defaults (10 failures, 15 min doubling up to 24 h, history forgotten after a quiet day). */
+export function lockOutRules(opts: LockOutOptions): Required<Omit<LockOutOptions, 'now' | 'maxKeys'>> {
+  return { threshold: opts.threshold ?? 10, baseMs: opts.baseMs ?? 15 * 60_000, maxMs: opts.maxMs ?? 24 * 3_600_000, forgetAfterMs: opts.forgetAfterMs ?? 24 * 3_600_000 };
+}
+
+export class MemoryLockOut implements LockOut {
   private readonly states = new Map<string, State>();
   private readonly threshold: number;
   private readonly baseMs: number;
@@ -50,10 +73,7 @@ export class LockOut {
   private readonly now: () => number;
 
   constructor(opts: LockOutOptions = {}) {
-    this.threshold = opts.threshold ?? 10;
-    this.baseMs = opts.baseMs ?? 15 * 60_000;
-    this.maxMs = opts.maxMs ?? 24 * 3_600_000;
-    this.forgetAfterMs = opts.forgetAfterMs ?? 24 * 3_600_000;
+    ({ threshold: this.threshold, baseMs: this.baseMs, maxMs: this.maxMs, forgetAfterMs: this.forgetAfterMs } = lockOutRules(opts));
     this.maxKeys = opts.maxKeys ?? 50_000;
     this.now = opts.now ?? Date.now;
   }
@@ -62,7 +82,11 @@ export class LockOut {
     return this.states.size;
   }
 
-  status(key: string): LockStatus {
+  async status(key: string): Promise<LockStatus> {
+    return this.statusNow(key);
+  }
+
+  private statusNow(key: string): LockStatus {
     const now = this.now();
     const s = this.current(key, now);
     if (!s) return { locked: false, until: null, failures: 0 };
@@ -70,11 +94,10 @@ export class LockOut {
     return { locked, until: locked ? s.until : null, failures: s.failures };
   }
 
-  /** Records a failure. Failures while locked are ignored: callers must not even try then. */
-  failure(key: string): LockStatus {
+  async failure(key: string): Promise<LockStatus> {
     const now = this.now();
     let s = this.current(key, now);
-    if (s && s.until > now) return this.status(key);
+    if (s && s.until > now) return this.statusNow(key);
     if (!s) {
       while (this.states.size >= this.maxKeys) this.states.delete(this.states.keys().next().value as string);
       s = { failures: 0, level: 0, until: 0, lastEvent: now };
@@ -88,11 +111,10 @@ export class LockOut {
     }
     this.states.delete(key); // re-insert: Map order = least recent activity first
     this.states.set(key, s);
-    return this.status(key);
+    return this.statusNow(key);
   }
 
-  /** Resets the failure count. An active lock stands (a success cannot happen while locked). */
-  success(key: string): void {
+  async success(key: string): Promise<void> {
     const s = this.current(key, this.now());
     if (s && s.until <= this.now()) {
       s.failures = 0;
@@ -100,18 +122,15 @@ export class LockOut {
     }
   }
 
-  /** The owner's way out: clears the lock and the whole history. */
-  unlock(key: string): void {
+  async unlock(key: string): Promise<void> {
     this.states.delete(key);
   }
 
-  /** `unlock` of every key that starts with `prefix`. */
-  unlockPrefix(prefix: string): void {
+  async unlockPrefix(prefix: string): Promise<void> {
     for (const key of [...this.states.keys()]) if (key.startsWith(prefix)) this.states.delete(key);
   }
 
-  /** How many times the key was locked out (since its history was last forgotten). */
-  lockOuts(key: string): number {
+  async lockOuts(key: string): Promise<number> {
     return this.current(key, this.now())?.level ?? 0;
   }
 

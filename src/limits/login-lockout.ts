@@ -8,7 +8,7 @@
  * (`unlockFor`, the proof being the instance's mailbox); the operator's `unlock` clears everything.
  */
 import ipaddr from 'ipaddr.js';
-import { LockOut, type LockOutOptions, type LockStatus } from './lockout.js';
+import { MemoryLockOut, type LockOut, type LockOutOptions, type LockStatus } from './lockout.js';
 
 /** The source a client address counts as: IPv4 (also IPv4-mapped IPv6) whole, IPv6 by its /64. */
 export function sourceOf(ip: string): string {
@@ -25,13 +25,17 @@ export interface LoginLockOutOptions {
   perInstance: LockOutOptions;
 }
 
+/** Builds the counters of one lock-out (`name`: which one, for a store that keeps both in one place). */
+export type LockOutFactory = (name: 'source' | 'instance', opts: LockOutOptions) => LockOut;
+
 export class LoginLockOut {
   private readonly bySource: LockOut;
   private readonly byInstance: LockOut;
 
-  constructor(opts: LoginLockOutOptions) {
-    this.bySource = new LockOut(opts.perSource);
-    this.byInstance = new LockOut(opts.perInstance);
+  /** `make`: in process memory by default; coordination.engine redis shares the counters between processes. */
+  constructor(opts: LoginLockOutOptions, make: LockOutFactory = (_name, o) => new MemoryLockOut(o)) {
+    this.bySource = make('source', opts.perSource);
+    this.byInstance = make('instance', opts.perInstance);
   }
 
   private key(instanceId: string, ip: string): string {
@@ -42,20 +46,20 @@ export class LoginLockOut {
    * Whether `ip` may try the passphrase of the instance: locked when its address or the whole instance is.
    * `failures` are the address's. Without `ip`: the instance's own lock (and its count of addresses locked out).
    */
-  status(instanceId: string, ip?: string): LockStatus {
-    const whole = this.byInstance.status(instanceId);
+  async status(instanceId: string, ip?: string): Promise<LockStatus> {
+    const whole = await this.byInstance.status(instanceId);
     if (ip === undefined) return whole;
-    const own = this.bySource.status(this.key(instanceId, ip));
+    const own = await this.bySource.status(this.key(instanceId, ip));
     const until = Math.max(own.until ?? 0, whole.until ?? 0);
     return { locked: own.locked || whole.locked, until: until || null, failures: own.failures };
   }
 
   /** A wrong passphrase (or code) from `ip`; returns the new status. */
-  failure(instanceId: string, ip: string): LockStatus {
+  async failure(instanceId: string, ip: string): Promise<LockStatus> {
     const key = this.key(instanceId, ip);
-    const before = this.bySource.lockOuts(key);
-    this.bySource.failure(key);
-    if (before === 0 && this.bySource.lockOuts(key) === 1) this.byInstance.failure(instanceId);
+    const before = await this.bySource.lockOuts(key);
+    await this.bySource.failure(key);
+    if (before === 0 && (await this.bySource.lockOuts(key)) === 1) await this.byInstance.failure(instanceId);
     return this.status(instanceId, ip);
   }
 
@@ -63,19 +67,19 @@ export class LoginLockOut {
    * The right passphrase from `ip`: its address's count starts again. The instance's count of addresses locked out
    * does not (it is forgotten after a quiet day): otherwise each login of the owner would give a sprayer ten more.
    */
-  success(instanceId: string, ip: string): void {
-    this.bySource.success(this.key(instanceId, ip));
+  async success(instanceId: string, ip: string): Promise<void> {
+    await this.bySource.success(this.key(instanceId, ip));
   }
 
   /** The owner proved they hold the instance's mailbox (a passphrase reset): the instance and their address are unlocked. */
-  unlockFor(instanceId: string, ip: string): void {
-    this.byInstance.unlock(instanceId);
-    this.bySource.unlock(this.key(instanceId, ip));
+  async unlockFor(instanceId: string, ip: string): Promise<void> {
+    await this.byInstance.unlock(instanceId);
+    await this.bySource.unlock(this.key(instanceId, ip));
   }
 
   /** The operator's unlock: the instance and every address locked out of it. */
-  unlock(instanceId: string): void {
-    this.byInstance.unlock(instanceId);
-    this.bySource.unlockPrefix(`${instanceId}\n`);
+  async unlock(instanceId: string): Promise<void> {
+    await this.byInstance.unlock(instanceId);
+    await this.bySource.unlockPrefix(`${instanceId}\n`);
   }
 }

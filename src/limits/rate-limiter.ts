@@ -1,7 +1,7 @@
 /**
  * Rate limiting. `RateLimiter` is the interface the HTTP layer uses; `MemoryRateLimiter`
- * is the embedded (single-process) implementation. A Redis one can come later behind the
- * same interface, which is why every method is async although this one never waits.
+ * is the embedded (single-process) implementation; coordination.engine redis counts in Redis behind the
+ * same interface (src/coordination/redis-limits.ts), which is why every method is async although this one never waits.
  *
  * Algorithm: a sliding window made of sub-buckets. The window is cut into `buckets` slices
  * (30 by default); a key remembers one counter per non-empty slice. A hit keeps counting
@@ -120,9 +120,7 @@ export class MemoryRateLimiter implements RateLimiter {
 
   /** The key's entry, created (evicting the LRU key if full) or restarted if the rule changed. */
   private entry(key: string, rule: LimitRule, now: number): Entry {
-    const width = Math.max(1, Math.ceil(rule.windowMs / this.buckets));
-    // span slices of `width` cover at least windowMs, so a hit always counts for a full window.
-    const span = Math.ceil(rule.windowMs / width);
+    const { width, span } = slicesOf(rule, this.buckets);
     const found = this.entries.get(key);
     // One key is meant to be used with one rule (namespace keys by rule: see limitKey).
     if (found && found.width === width && found.span === span) return found;
@@ -141,6 +139,13 @@ export class MemoryRateLimiter implements RateLimiter {
     this.lastSweep = now;
     for (const [key, e] of this.entries) if (e.idleAt <= now) this.entries.delete(key);
   }
+}
+
+/** The slices of a rule's window: their width (ms) and how many cover the window. */
+export function slicesOf(rule: LimitRule, buckets: number): { width: number; span: number } {
+  const width = Math.max(1, Math.ceil(rule.windowMs / buckets));
+  // span slices of `width` cover at least windowMs, so a hit always counts for a full window.
+  return { width, span: Math.ceil(rule.windowMs / width) };
 }
 
 /** Forgets slices that are wholly older than the window (slice b counts while current ≤ b + span). */

@@ -1,8 +1,9 @@
 /**
  * The realtime hub, as cozy-stack's pkg/realtime: connections (a WebSocket or an SSE stream) open a
  * subscriber bound to ONE instance, then subscribe to doctypes (every document) or watch ids. The
- * hub is an interface so that a Redis pub/sub one can come with scale-out; `InProcessHub` feeds on the
- * internal event bus (src/common/bus.ts), one bus listener per (instance, doctype) topic in use.
+ * hub is an interface; `InProcessHub` feeds on the internal event bus (src/common/bus.ts), one bus listener per
+ * (instance, doctype) topic in use. With coordination.engine redis that bus carries every process's events, and the
+ * NOTIFIED events go through the coordination's `notices` bus, so that each process's hub serves the whole cluster.
  *
  * Fan-out: an event is serialized once per topic (lazily, only if someone listens), and the same
  * Buffer is handed to every subscriber of the topic; a subscriber both on the doctype and on the id
@@ -187,8 +188,12 @@ export class InProcessHub implements RealtimeHub {
   private pending: Array<() => void> = [];
   private scheduled = false;
 
-  /** `view`: the stored document as it may be shown (compose.ts drops the files' internal fields, as /data does). */
-  constructor(private readonly bus: EventBus, private readonly view: DocView = (_doctype, doc) => doc) {}
+  /**
+   * `view`: the stored document as it may be shown (compose.ts drops the files' internal fields, as /data does);
+   * `notices`: where NOTIFIED events go, to reach the hubs of every process (coordination.engine redis); without it,
+   * this hub's subscribers only.
+   */
+  constructor(private readonly bus: EventBus, private readonly view: DocView = (_doctype, doc) => doc, private readonly notices?: EventBus) {}
 
   /** Runs the fan-outs of this turn's events together, in order, once the writers' continuations ran. */
   private later(fanOut: () => void): void {
@@ -210,6 +215,11 @@ export class InProcessHub implements RealtimeHub {
   }
 
   notify(domain: string, doctype: string, id: string, doc: Record<string, unknown>): void {
+    if (this.notices) this.notices.publish({ domain, doctype, id, verb: 'UPDATED', doc });
+    else this.notified(domain, doctype, id, doc);
+  }
+
+  private notified(domain: string, doctype: string, id: string, doc: Record<string, unknown>): void {
     this.later(() => this.topics.get(key(domain, doctype))?.dispatch('NOTIFIED', id, () => doc));
   }
 
@@ -233,7 +243,9 @@ export class InProcessHub implements RealtimeHub {
     let t = this.topics.get(k);
     if (!t && create) {
       const topic = new Topic(doctype);
-      topic.unlisten = this.bus.subscribe(domain, doctype, (e) => this.later(() => topic.dispatch(e.verb, e.id, () => this.view(doctype, eventDoc(e)))));
+      const unlisten = [this.bus.subscribe(domain, doctype, (e) => this.later(() => topic.dispatch(e.verb, e.id, () => this.view(doctype, eventDoc(e)))))];
+      if (this.notices) unlisten.push(this.notices.subscribe(domain, doctype, (e) => this.notified(domain, doctype, e.id, e.doc)));
+      topic.unlisten = () => unlisten.forEach((stop) => stop());
       this.topics.set(k, (t = topic));
     }
     return t;

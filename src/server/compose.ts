@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { divertBus, InProcessBus, mergeBuses, type EventBus } from '../common/bus.js';
+import { createCoordination } from '../coordination/index.js';
 import type { HearthConfig } from '../config/types.js';
 import { TokenService } from '../auth/tokens.js';
 import { SessionStore, sessionCookieValue, sessionIdFromCookie } from '../auth/sessions.js';
@@ -18,7 +19,7 @@ import { SqliteInstanceRegistry } from '../instances/registry-sqlite.js';
 import { registerAdminRoutes } from '../instances/admin-routes.js';
 import type { Instance, InstanceRegistry } from '../instances/types.js';
 import { PermissionResolver } from '../permissions/resolve.js';
-import { LOGIN_LOCKOUT, LOGIN_LOCKOUT_SOURCES, LoginLockOut, MemoryRateLimiter } from '../limits/index.js';
+import { LOGIN_LOCKOUT, LOGIN_LOCKOUT_SOURCES, type LoginLockOut } from '../limits/index.js';
 import { OAuthClients } from '../oauth/clients.js';
 import type { Mailer } from '../mail/mailer.js';
 import { runStatus, versionInfo, type StatusCheck } from '../status/routes.js';
@@ -27,7 +28,6 @@ import { installSchemaCompilers } from './validation.js';
 import { createLogger, logControllerFor } from './logger.js';
 import { ensureDevInstance, listenOrExplain } from './dev-instance.js';
 import { buildPublicApp, securityHeaders } from './public.js';
-import { InProcessLocks } from '../common/locks.js';
 import { addJsonParser } from '../common/json-body.js';
 import { LocalBlobStore } from '../files/blobs/local.js';
 import { Vfs } from '../files/vfs.js';
@@ -131,11 +131,14 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
     await Promise.all([pgPool?.end(), redis?.close()]);
     throw new Error(`${notYet.join(', ')}: not available in this build of hearth yet`);
   }
-  const bus = new InProcessBus();
-  const realtime = new InProcessHub(bus, realtimeView);
+  // the bus, locks, invalidations, limits and lock-outs: in this process, or shared through Redis (src/coordination)
+  const coordination = createCoordination(redis);
+  await coordination.ready();
+  const bus = coordination.bus;
+  const realtime = new InProcessHub(bus, realtimeView, coordination.notices);
   // one thread closes instance databases and checkpoints registry.sqlite and jobs.sqlite, off the event loop
   const sqliteThread = new OffThreadCloser();
-  const sqliteRegistry = new SqliteInstanceRegistry(join(dataDir, 'registry.sqlite'), { checkpoints: sqliteThread });
+  const sqliteRegistry = new SqliteInstanceRegistry(join(dataDir, 'registry.sqlite'), { checkpoints: sqliteThread, invalidation: coordination.invalidation });
   // the job mirror's writes (jobs/mirror.ts) repeat the engine's io.cozy.jobs events: only /data's changes feeds hear them
   const mirrorEvents = new InProcessBus();
   const stores = new SqliteDocStoreFactory(dataDir, divertBus(bus, new Set([JOBS_DOCTYPE]), mirrorEvents), {
@@ -146,7 +149,7 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
   });
   const sessions = new SessionStore(join(dataDir, 'sessions.sqlite'));
   const davLocks = new SqliteLockEngine(join(dataDir, 'dav-locks.sqlite'));
-  const lockout = new LoginLockOut({ perSource: LOGIN_LOCKOUT, perInstance: LOGIN_LOCKOUT_SOURCES });
+  const lockout = coordination.loginLockOut({ perSource: LOGIN_LOCKOUT, perInstance: LOGIN_LOCKOUT_SOURCES });
   const storeOf = (instance: Instance) => stores.open(instance.domain, instance.id);
   const appCode = new LocalAppCodeStore({ dir: join(dataDir, 'apps-code'), dbFile: join(dataDir, 'apps-code.sqlite') });
   const appFiles = new StoredAppFiles(appCode);
@@ -157,7 +160,7 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
   const thumbs = new LocalBlobStore(join(dataDir, 'instances'), 'thumbs');
   const vfs = new Vfs({
     storeOf, blobs, thumbs,
-    locks: new InProcessLocks(), versions: config.files.versions,
+    locks: coordination.locks, versions: config.files.versions,
   });
   // Destroying an instance also removes its data, in steps that can be taken again: the first, durable, takes it out
   // of the registry (its domain stays taken); a process that dies before the last finishes at its next start.
@@ -185,7 +188,7 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
       await finishDestroy(await sqliteRegistry.beginDestroy(domain));
     },
   });
-  const tokens = new TokenService(registry);
+  const tokens = new TokenService(registry, coordination.invalidation);
   const mailer = lazyMailer(config);
   // App tokens are valid only with the cookie of the session they were issued for.
   const sessionIdOf = async (instance: Instance, req: { headers: Record<string, string | string[] | undefined> }): Promise<string | null> => {
@@ -246,14 +249,14 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
   const builtinDir = builtinRegistryDir(config, logger);
   const appRegistries = registriesFromConfig(config, logger, { builtinDir });
   const installer = new Installer({
-    storeOf, locks: new InProcessLocks(), perms, triggers: jobs.scheduler, skipPermissionsCheck: config.apps.permissionsSkipVerification,
+    storeOf, locks: coordination.locks, perms, triggers: jobs.scheduler, skipPermissionsCheck: config.apps.permissionsSkipVerification,
     code: appCodeOf(appCode, { dev: config.dev, limits: { maxEntries: config.apps.maxEntries, maxUnpackedBytes: config.apps.maxUnpackedBytes }, resolveRegistry: (slug, v) => appRegistries.resolveVersion(slug, v), openRegistryTarball: (v) => appRegistries.openTarball(v as Parameters<typeof appRegistries.openTarball>[0]) }),
   });
   const builtinApps = new BuiltinApps({
     dir: builtinDir, state: builtinState, installer, registry: sqliteRegistry, logger, startedAt: new Date(),
     first: config.settings.defaultRedirection.split('/')[0] ?? 'home',
   });
-  const oauth = { clients: new OAuthClients(storeOf, async (instance) => (await registry.secrets(instance)).session), tokens, limiter: new MemoryRateLimiter() };
+  const oauth = { clients: new OAuthClients(storeOf, async (instance) => (await registry.secrets(instance)).session), tokens, limiter: coordination.limiter };
   checks.push(...opsStatusChecks({
     jobs: jobs.engine.broker, sessions,
     firstInstance: async () => (await registry.page({ limit: 1 }))[0] ?? null,
@@ -324,6 +327,7 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
         davLocks.close();
         builtinState.close();
         await Promise.all([blobs.close(), thumbs.close(), appCode.close()]);
+        coordination.close();
         await Promise.all([pgPool?.end(), redis?.close()]);
       })();
       return closing;
