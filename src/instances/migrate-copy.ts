@@ -27,7 +27,7 @@ export interface CopyCounters {
 export class MigrationFailed extends Error {}
 
 /** Copies the doctype's changes after `since` ('0': all); returns the sequence to start the next pass from. */
-export async function copyDoctype(src: DocStore, dst: DocStore, doctype: string, since: string, counters: CopyCounters, onPage: () => void): Promise<string> {
+export async function copyDoctype(src: DocStore, dst: DocStore, doctype: string, since: string, counters: CopyCounters, onPage: () => Promise<void>): Promise<string> {
   await dst.createDoctype(doctype);
   let seq = since;
   for (;;) {
@@ -43,7 +43,7 @@ export async function copyDoctype(src: DocStore, dst: DocStore, doctype: string,
     if (failed[0]) throw new MigrationFailed(`${doctype}: the target refused ${failed.length} document(s), the first ${failed[0].id}: ${failed[0].error} ${failed[0].reason ?? ''}`);
     counters.docs += page.results.length;
     seq = page.last_seq;
-    onPage();
+    await onPage();
   }
 }
 
@@ -137,7 +137,7 @@ export async function keySet(store: BlobStore, ns: string): Promise<Set<string>>
  * Makes the target namespace hold the keys of the source's: copies the missing ones (streamed, MD5 compared),
  * removes those the source no longer has. `md5s` collects the MD5 (base64) of each blob copied.
  */
-export async function syncBlobs(src: BlobStore, dst: BlobStore, ns: string, counters: CopyCounters, md5s: Map<string, string>, onBlob: () => void): Promise<void> {
+export async function syncBlobs(src: BlobStore, dst: BlobStore, ns: string, counters: CopyCounters, md5s: Map<string, string>, onBlob: () => Promise<void>): Promise<void> {
   const want = await keySet(src, ns);
   const have = await keySet(dst, ns);
   for (const key of have) if (!want.has(key)) await dst.remove(ns, key);
@@ -166,7 +166,7 @@ export async function syncBlobs(src: BlobStore, dst: BlobStore, ns: string, coun
     md5s.set(key, md5);
     counters.blobs++;
     counters.bytes += size;
-    onBlob();
+    await onBlob();
   }
 }
 

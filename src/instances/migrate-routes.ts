@@ -6,7 +6,7 @@
  * `POST /instances/:domain/migrate/cleanup` removes the old copy a finished migration left.
  */
 import type { FastifyInstance } from 'fastify';
-import { content, params, passThrough, type JsonSchema, type RouteSchema } from '../common/schemas.js';
+import { content, params, passThrough, query, type JsonSchema, type RouteSchema } from '../common/schemas.js';
 import { STILL_WORKING_MS } from '../apps/install/progress.js';
 import { findInstance } from './find.js';
 import type { MigrationProgress, Migrations } from './migrate.js';
@@ -18,14 +18,11 @@ const engineName = (description: string): JsonSchema => ({ type: 'string', patte
 
 const migrate: RouteSchema = {
   summary: 'Moves an instance to other engines (documents, blobs), streaming its progress', tags, params: byDomain,
-  body: {
-    type: 'object', additionalProperties: false,
-    properties: {
-      to: engineName('The documents engine to move to: sqlite or postgres'),
-      blobs_to: engineName('The blobs engine to move to: local, swift or s3'),
-      drop_source: { type: 'boolean', description: 'true: remove the old copy once the instance is switched (otherwise: POST …/migrate/cleanup later)' },
-    },
-  },
+  querystring: query({
+    to: engineName('The documents engine to move to: sqlite or postgres'),
+    blobs_to: engineName('The blobs engine to move to: local, swift or s3'),
+    drop_source: { type: 'string', enum: ['true', 'false'], description: 'true: remove the old copy once the instance is switched (otherwise: POST …/migrate/cleanup later)' },
+  }),
   response: { 200: content('NDJSON lines: {"type":"progress",…}, then {"type":"done","data":…} or {"type":"error","error":"…"}', ['application/x-ndjson']) },
 };
 const cleanup: RouteSchema = {
@@ -33,30 +30,33 @@ const cleanup: RouteSchema = {
   response: { 200: passThrough('{"data":{"dropped":{"docs":…,"blobs":…}}}') },
 };
 
-type Body = { to?: string; blobs_to?: string; drop_source?: boolean };
+type Query = { to?: string; blobs_to?: string; drop_source?: 'true' | 'false' };
 
 export function registerMigrateAdminRoutes(app: FastifyInstance, deps: { registry: InstanceRegistry; migrations: Migrations }): void {
-  app.post<{ Params: { domain: string }; Body: Body | undefined }>('/instances/:domain/migrate', { schema: migrate }, async (req, reply) => {
+  app.post<{ Params: { domain: string }; Querystring: Query }>('/instances/:domain/migrate', { schema: migrate }, async (req, reply) => {
     const instance = await findInstance(deps.registry, req.params.domain);
-    const body = req.body ?? {};
-    const request = { ...(body.to ? { docs: body.to } : {}), ...(body.blobs_to ? { blobs: body.blobs_to } : {}), dropSource: body.drop_source === true };
+    const q = req.query;
+    const request = { ...(q.to ? { docs: q.to } : {}), ...(q.blobs_to ? { blobs: q.blobs_to } : {}), dropSource: q.drop_source === 'true' };
     await deps.migrations.plan(instance, request); // the refusals, as HTTP errors
     reply.hijack();
     const res = reply.raw;
     res.writeHead(200, { ...(reply.getHeaders() as Record<string, string>), 'Content-Type': 'application/x-ndjson', 'Cache-Control': 'no-cache', 'X-Content-Type-Options': 'nosniff' });
-    const line = (value: unknown) => void res.write(`${JSON.stringify(value)}\n`);
+    // a slow reader slows the migration down (the progress waits for the socket to drain), never the other way round
+    const line = (value: unknown): Promise<void> | void => {
+      if (!res.write(`${JSON.stringify(value)}\n`) && !res.destroyed) return new Promise((resolve) => res.once('drain', resolve).once('close', resolve));
+    };
     let lastLine = Date.now();
     const timer = setInterval(() => {
-      if (Date.now() - lastLine >= STILL_WORKING_MS) line({ type: 'working' });
+      if (Date.now() - lastLine >= STILL_WORKING_MS) void line({ type: 'working' });
     }, STILL_WORKING_MS / 2);
     try {
       const summary = await deps.migrations.migrate(instance, request, (p: MigrationProgress) => {
         lastLine = Date.now();
-        line({ type: 'progress', ...p });
+        return line({ type: 'progress', ...p });
       });
-      line({ type: 'done', data: summary });
+      void line({ type: 'done', data: summary });
     } catch (e) {
-      line({ type: 'error', error: e instanceof Error ? e.message : String(e) });
+      void line({ type: 'error', error: e instanceof Error ? e.message : String(e) });
     } finally {
       clearInterval(timer);
       res.end();

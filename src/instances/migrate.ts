@@ -94,7 +94,7 @@ export class Migrations {
     return { from, to };
   }
 
-  async migrate(instance: Instance, request: MigrationRequest, onProgress: (p: MigrationProgress) => void = () => undefined): Promise<MigrationSummary> {
+  async migrate(instance: Instance, request: MigrationRequest, onProgress: (p: MigrationProgress) => void | Promise<void> = () => undefined): Promise<MigrationSummary> {
     const { from, to } = await this.plan(instance, request);
     const record: MigrationRecord = { instanceId: instance.id, domain: instance.domain, from, to, phase: 'running', startedAt: new Date().toISOString() };
     const previous = await this.router.engines.migration(instance.id);
@@ -104,12 +104,12 @@ export class Migrations {
     let blockedAt: number | null = null;
     let switched = false;
     const counters: CopyCounters = { docs: 0, blobs: 0, bytes: 0 };
-    const report = (step: MigrationStep, doctype?: string) => onProgress({ step, ...(doctype ? { doctype } : {}), ...counters, elapsed_ms: Math.round(performance.now() - started) });
+    const report = async (step: MigrationStep, doctype?: string) => onProgress({ step, ...(doctype ? { doctype } : {}), ...counters, elapsed_ms: Math.round(performance.now() - started) });
     const src = this.sides(instance, from, to);
     const dst = this.sides(instance, to, from);
     try {
       this.logger?.info({ domain: instance.domain, from, to }, 'migration started');
-      report('prepare');
+      await report('prepare');
       if (dst.docs) await dropAllDocs(dst.docs);
       if (dst.blobs) await Promise.all([dst.blobs.files.drop(instance.id), dst.blobs.thumbs.drop(instance.id)]);
       if (dst.docs) this.router.setIncoming(instance.domain, to.docs);
@@ -126,19 +126,19 @@ export class Migrations {
           for (const area of ['files', 'thumbs'] as const) await syncBlobs(src.blobs[area], dst.blobs[area], instance.id, counters, md5s, () => report(step));
         }
       };
-      report('copy');
+      await report('copy');
       await copyPass('copy');
       // blocked: the catch-up, then the comparison, again if a write that was under way still landed on the source
       this.router.block(instance.id);
       blockedAt = performance.now();
-      report('blocked');
+      await report('blocked');
       let passes = 0;
       for (;;) {
         passes++;
-        report('catch-up');
+        await report('catch-up');
         await copyPass('catch-up');
         if (src.docs && dst.docs) for (const doctype of await src.docs.listDoctypes()) await copyLocalDocs(src.docs, dst.docs, doctype);
-        report('verify');
+        await report('verify');
         const difference = await this.compare(src, dst, instance.id);
         if (difference === null) break;
         if (passes >= MAX_CATCH_UPS) throw new MigrationFailed(`the copy differs from the source after ${passes} catch-up passes: ${difference}`);
@@ -151,11 +151,11 @@ export class Migrations {
       const blockedMs = performance.now() - blockedAt;
       this.router.unblock(instance.id);
       blockedAt = null;
-      report('switched');
+      await report('switched');
       this.logger?.info({ domain: instance.domain, to, blocked_ms: Math.round(blockedMs) }, 'migration switched');
       if (request.dropSource) {
         await this.dropSource(instance, src);
-        report('source-dropped');
+        await report('source-dropped');
       }
       const elapsed = performance.now() - started;
       return {

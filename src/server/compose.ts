@@ -106,6 +106,8 @@ export interface Hearth {
   /** The code of installed apps (src/apps/code), and the installer of web apps and konnectors (src/apps/install). */
   appCode: AppCodeStore;
   installer: Installer;
+  /** Moves instances between engines (instances/migrate.ts; the admin API's POST /instances/:domain/migrate). */
+  migrations: Migrations;
   /** The built-in apps (src/apps/builtin): installed on each new instance; `upgradeAll()` at start brings every instance up to date. */
   builtinApps: BuiltinApps;
   publicApp: FastifyInstance;
@@ -341,7 +343,7 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
   await jobs.start();
   let closing: Promise<void> | null = null;
   return {
-    config, logger, bus, registry, tokens, sessions, lockout, perms, mailer, appToken, storeOf, openStores: () => stores.openCount(), vfs, jobs, notifications, metrics, realtime, publicUrl: linkOf, appCode, installer, builtinApps, publicApp, adminApp,
+    config, logger, bus, registry, tokens, sessions, lockout, perms, mailer, appToken, storeOf, openStores: () => stores.openCount(), vfs, jobs, notifications, metrics, realtime, publicUrl: linkOf, appCode, installer, migrations, builtinApps, publicApp, adminApp,
     close() {
       closing ??= (async () => {
         shutdown.abort();
