@@ -10,7 +10,7 @@
  * Blobs: every key of the namespace missing in the target is streamed across under the same key, its MD5 computed
  * on the way out and compared with the target's; keys removed meanwhile are removed from the target.
  */
-import { createHash } from 'node:crypto';
+import { createHash, hash } from 'node:crypto';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Doc, DocStore } from '../data/store.js';
@@ -78,7 +78,7 @@ export interface DoctypeDigest {
   doc_del_count: number;
   /** Rows of the changes feed (one per document, deleted ones included). */
   rows: number;
-  /** XOR of sha256(id, winning rev, deleted) and of sha256(id, sorted leaf revs) over every document: order-free. */
+  /** XOR of md5(id, sorted leaf revs) and of md5(id, winning rev, deleted) over every document: order-free. */
   checksum: string;
   local: string;
   indexes: string;
@@ -86,25 +86,31 @@ export interface DoctypeDigest {
 
 export async function digestDoctype(store: DocStore, doctype: string): Promise<DoctypeDigest> {
   const info = await store.info(doctype);
-  const sum = Buffer.alloc(32);
+  const sum = Buffer.alloc(16);
   const mix = (text: string) => {
-    const h = createHash('sha256').update(text).digest();
-    for (let i = 0; i < 32; i++) sum[i]! ^= h[i]!;
+    const h = hash('md5', text, 'buffer');
+    for (let i = 0; i < 16; i++) sum[i]! ^= h[i]!;
   };
+  // one pass over every document's leaves; a document with one leaf has it as its winner, the others' winners are
+  // read by id afterwards (few: the conflicted ones)
   let rows = 0;
-  for (const style of ['main_only', 'all_docs'] as const) {
-    let seq = '0';
-    for (;;) {
-      const page = await store.changes(doctype, { since: seq, limit: PAGE * 4, style });
-      if (page.results.length === 0) break;
-      for (const row of page.results) {
-        const revs = row.changes.map((c) => c.rev);
-        if (style === 'main_only') {
-          rows++;
-          mix(`w\n${row.id}\n${revs[0] ?? ''}\n${row.deleted ? 1 : 0}`);
-        } else mix(`l\n${row.id}\n${revs.sort().join(',')}`);
-      }
-      seq = page.last_seq;
+  const several: string[] = [];
+  let seq = '0';
+  for (;;) {
+    const page = await store.changes(doctype, { since: seq, limit: PAGE * 4, style: 'all_docs' });
+    if (page.results.length === 0) break;
+    for (const row of page.results) {
+      rows++;
+      const revs = row.changes.map((c) => c.rev).sort();
+      mix(`${row.id}\n${revs.join(',')}`);
+      if (revs.length === 1) mix(`w\n${row.id}\n${revs[0]}\n${row.deleted ? 1 : 0}`);
+      else several.push(row.id);
+    }
+    seq = page.last_seq;
+  }
+  for (let i = 0; i < several.length; i += PAGE) {
+    for (const row of (await store.changes(doctype, { since: '0', doc_ids: several.slice(i, i + PAGE), style: 'main_only' })).results) {
+      mix(`w\n${row.id}\n${row.changes[0]?.rev ?? ''}\n${row.deleted ? 1 : 0}`);
     }
   }
   const locals = store.localDocs ? (await store.localDocs(doctype)).map((d) => canonical({ ...d, _rev: null })).sort() : [];
@@ -115,7 +121,7 @@ export async function digestDoctype(store: DocStore, doctype: string): Promise<D
   };
 }
 
-const sha = (s: string) => createHash('sha256').update(s).digest('hex');
+const sha = (s: string) => hash('sha256', s);
 
 /** JSON with sorted keys: two engines may keep a document's keys in different orders. */
 export function canonical(value: unknown): string {
@@ -145,10 +151,10 @@ export async function syncBlobs(src: BlobStore, dst: BlobStore, ns: string, coun
     if (have.has(key)) continue;
     const size = await src.size(ns, key);
     if (size === null) continue; // removed since the listing
-    const hash = createHash('md5');
+    const running = createHash('md5');
     const tap = new Transform({
       transform(chunk: Buffer, _enc, done) {
-        hash.update(chunk);
+        running.update(chunk);
         done(null, chunk);
       },
     });
@@ -157,7 +163,7 @@ export async function syncBlobs(src: BlobStore, dst: BlobStore, ns: string, coun
       throw e;
     });
     const [info] = await Promise.all([write, pipeline(await src.read(ns, key), tap)]);
-    const md5 = hash.digest('base64');
+    const md5 = running.digest('base64');
     if (info.key !== key) {
       await dst.remove(ns, info.key);
       throw new MigrationFailed('the target blob engine does not keep the keys it is given (WriteOptions.key): it cannot receive a migration');

@@ -207,7 +207,8 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
     // a new instance (admin API, CLI, the dev instance) gets the built-in apps, in the background
     async create(input: Parameters<InstanceRegistry['create']>[0]) {
       const instance = await sqliteRegistry.create(input);
-      await instanceEngines.set(instance.id, { docs: config.docs.engine, blobs: config.blobs.engine });
+      // the configured engines are those of new instances (the embedded ones while a scale-out engine is not wired yet)
+      await instanceEngines.set(instance.id, { docs: docEngines.has(config.docs.engine) ? config.docs.engine : 'sqlite', blobs: blobEngines.has(config.blobs.engine) ? config.blobs.engine : 'local' });
       builtinApps.schedule(instance);
       return instance;
     },
