@@ -202,7 +202,14 @@ describe('moving an instance between two engines of each kind', () => {
     }
     // a new run to B: what an earlier run left there is dropped first, the result is verified
     await storeOn(B.docs).put('io.cozy.leftover', { _id: 'stale' });
+    // the copied documents are not news: no event reaches the bus (realtime, triggers) for them; a write after the switch does
+    const events: string[] = [];
+    const unsubscribe = bus.subscribe(instance.domain, null, (e) => events.push(`${e.doctype} ${e.verb}`));
     await migrations.migrate(instance, { docs: B.docs });
+    expect(events).toEqual([]);
+    await router.storeOf(instance).put(NOTES, { _id: 'news' });
+    expect(events).toEqual([`${NOTES} CREATED`]);
+    unsubscribe();
     expect(await storeOn(B.docs).listDoctypes()).not.toContain('io.cozy.leftover');
     expect(await engines.get(instance.id)).toEqual({ docs: B.docs, blobs: A.blobs });
     expect(await migrations.cleanup(instance)).toEqual(A);
