@@ -4,8 +4,9 @@
  *
  * Documents: each doctype's changes feed, from a sequence on (the first pass from the start, the catch-up from where
  * the previous one stopped), every changed document with all its leaves, their revision histories and attachments
- * (`openRevs(all, revs, attachments)`) written with `bulkDocs(new_edits=false)`, as CouchDB's replicator does: the
- * revision trees, conflicts and tombstones arrive as they are; design documents too (the Mango indexes follow them).
+ * (one `bulkGet` per page of every leaf the `all_docs` feed lists, with `revs` and `attachments`), written with
+ * `bulkDocs(new_edits=false)` as CouchDB's replicator does: the revision trees, conflicts and tombstones arrive as they
+ * are; design documents too (the Mango indexes follow them).
  * `_local` documents are copied by the final pass (their revisions restart at 0-1: they are per-engine counters).
  * Blobs: every key of the namespace missing in the target is streamed across under the same key, its MD5 computed
  * on the way out and compared with the target's; keys removed meanwhile are removed from the target.
@@ -33,9 +34,12 @@ export async function copyDoctype(src: DocStore, dst: DocStore, doctype: string,
   for (;;) {
     const page = await src.changes(doctype, { since: seq, limit: PAGE, style: 'all_docs' });
     if (page.results.length === 0) return seq;
+    // every leaf of the page in one read, with its history and attachments
+    const items = page.results.flatMap((row) => row.changes.map((c) => ({ id: row.id, rev: c.rev })));
     const docs: Doc[] = [];
-    for (const row of page.results) {
-      for (const leaf of await src.openRevs(doctype, row.id, 'all', { revs: true, attachments: true })) {
+    for (const item of await src.bulkGet(doctype, items, { revs: true, attachments: true })) {
+      for (const leaf of item.docs) {
+        // a leaf gone since the feed was read (compacted by a newer write): the next pass brings the newer one
         if ('ok' in leaf) docs.push(leaf.ok);
       }
     }
