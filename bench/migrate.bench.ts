@@ -106,7 +106,7 @@ await engines.close();
 rmSync(dir, { recursive: true, force: true });
 
 const row = (name: string, s: MigrationSummary & { online_writes: number }) =>
-  `| ${name} | ${s.docs} | ${(s.bytes / 1e6).toFixed(0)} | ${(s.elapsed_ms / 1000).toFixed(1)} | ${s.docs_per_s} | ${s.mb_per_s} | ${s.blocked_ms} | ${s.catch_up_passes} | ${s.online_writes} |`;
+  `| ${name} | ${s.docs} | ${(s.docs_ms / 1000).toFixed(1)} | ${s.docs_per_s} | ${(s.bytes / 1e6).toFixed(0)} | ${(s.blobs_ms / 1000).toFixed(1)} | ${s.mb_per_s} | ${(s.elapsed_ms / 1000).toFixed(1)} | ${s.blocked_ms} | ${s.catch_up_passes} | ${s.online_writes} |`;
 const md = [
   '# Moving an instance between engines',
   '',
@@ -114,10 +114,11 @@ const md = [
   '',
   `An instance of ${DOCS} documents (two revisions each, 100 conflicts) and ${(bytes / 1e6).toFixed(0)} MB of files, moved between two SQLite`,
   'document factories and two local blob stores on the same disk (the engine-neutral copy of src/instances/migrate.ts). docs/s and MB/s are over',
-  'the whole run (online pass, block, catch-up, verification, switch, removal of the source copy); "blocked" is the time the instance answered 503.',
+  'the time spent copying documents and blobs (all passes); "total" is the whole run (online pass, block, catch-up, verification, switch,',
+  'removal of the source copy); "blocked" is the time the instance answered 503. Each blob is fsynced (file and folder) as an upload is.',
   '',
-  '| run | documents copied | MB copied | total s | docs/s | MB/s | blocked ms | catch-up passes | writes during the online pass |',
-  '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
+  '| run | documents copied | s | docs/s | MB copied | s | MB/s | total s | blocked ms | catch-up passes | writes during the online pass |',
+  '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   row('A → B, idle instance', idle),
   row('B → A, one client writing until the block', busy),
   '',

@@ -151,33 +151,47 @@ export async function syncBlobs(src: BlobStore, dst: BlobStore, ns: string, coun
   const want = await keySet(src, ns);
   const have = await keySet(dst, ns);
   for (const key of have) if (!want.has(key)) await dst.remove(ns, key);
-  for (const key of want) {
-    if (have.has(key)) continue;
-    const size = await src.size(ns, key);
-    if (size === null) continue; // removed since the listing
-    const running = createHash('md5');
-    const tap = new Transform({
-      transform(chunk: Buffer, _enc, done) {
-        running.update(chunk);
-        done(null, chunk);
-      },
-    });
-    const write = dst.write(ns, tap, { maxBytes: Number.MAX_SAFE_INTEGER, expectedSize: size, key }).catch((e: unknown) => {
-      tap.destroy(e instanceof Error ? e : new Error(String(e)));
+  const todo = [...want].filter((key) => !have.has(key));
+  // a few at a time: each blob is made durable on its own (fsyncs), and their waits overlap
+  const worker = async () => {
+    try {
+      for (let key = todo.pop(); key !== undefined; key = todo.pop()) await copyBlob(src, dst, ns, key, counters, md5s, onBlob);
+    } catch (e) {
+      todo.length = 0; // the other copies stop after the blob they are on
       throw e;
-    });
-    const [info] = await Promise.all([write, pipeline(await src.read(ns, key), tap)]);
-    const md5 = running.digest('base64');
-    if (info.key !== key) {
-      await dst.remove(ns, info.key);
-      throw new MigrationFailed('the target blob engine does not keep the keys it is given (WriteOptions.key): it cannot receive a migration');
     }
-    if (info.md5 !== md5 || info.size !== size) throw new MigrationFailed(`blob ${key}: the target stored ${info.size} bytes of MD5 ${info.md5}, the source has ${size} bytes of MD5 ${md5}`);
-    md5s.set(key, md5);
-    counters.blobs++;
-    counters.bytes += size;
-    await onBlob();
+  };
+  const failed = (await Promise.allSettled(Array.from({ length: BLOB_COPIES }, worker))).find((r) => r.status === 'rejected');
+  if (failed) throw failed.reason;
+}
+
+const BLOB_COPIES = 4;
+
+async function copyBlob(src: BlobStore, dst: BlobStore, ns: string, key: string, counters: CopyCounters, md5s: Map<string, string>, onBlob: () => Promise<void>): Promise<void> {
+  const size = await src.size(ns, key);
+  if (size === null) return; // removed since the listing
+  const running = createHash('md5');
+  const tap = new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      running.update(chunk);
+      done(null, chunk);
+    },
+  });
+  const write = dst.write(ns, tap, { maxBytes: Number.MAX_SAFE_INTEGER, expectedSize: size, key }).catch((e: unknown) => {
+    tap.destroy(e instanceof Error ? e : new Error(String(e)));
+    throw e;
+  });
+  const [info] = await Promise.all([write, pipeline(await src.read(ns, key), tap)]);
+  const md5 = running.digest('base64');
+  if (info.key !== key) {
+    await dst.remove(ns, info.key);
+    throw new MigrationFailed('the target blob engine does not keep the keys it is given (WriteOptions.key): it cannot receive a migration');
   }
+  if (info.md5 !== md5 || info.size !== size) throw new MigrationFailed(`blob ${key}: the target stored ${info.size} bytes of MD5 ${info.md5}, the source has ${size} bytes of MD5 ${md5}`);
+  md5s.set(key, md5);
+  counters.blobs++;
+  counters.bytes += size;
+  await onBlob();
 }
 
 /** What two blob engines must agree on for one namespace: the keys and each one's size. */

@@ -43,6 +43,9 @@ export interface MigrationSummary extends CopyCounters {
   /** The whole run, and the part of it the instance was blocked. */
   elapsed_ms: number;
   blocked_ms: number;
+  /** Time spent copying documents, and blobs (all passes); the speeds are over these times. */
+  docs_ms: number;
+  blobs_ms: number;
   docs_per_s: number;
   mb_per_s: number;
   catch_up_passes: number;
@@ -116,15 +119,20 @@ export class Migrations {
       // the online pass
       const seqs = new Map<string, string>();
       const md5s = new Map<string, string>();
+      const spent = { docs: 0, blobs: 0 };
       const copyPass = async (step: MigrationStep) => {
+        const t0 = performance.now();
         if (src.docs && dst.docs) {
           for (const doctype of await src.docs.listDoctypes()) {
             seqs.set(doctype, await copyDoctype(src.docs, dst.docs, doctype, seqs.get(doctype) ?? '0', counters, () => report(step, doctype)));
           }
         }
+        const t1 = performance.now();
         if (src.blobs && dst.blobs) {
           for (const area of ['files', 'thumbs'] as const) await syncBlobs(src.blobs[area], dst.blobs[area], instance.id, counters, md5s, () => report(step));
         }
+        spent.docs += t1 - t0;
+        spent.blobs += performance.now() - t1;
       };
       await report('copy');
       await copyPass('copy');
@@ -160,7 +168,8 @@ export class Migrations {
       const elapsed = performance.now() - started;
       return {
         domain: instance.domain, from, to, ...counters, doctypes: seqs.size, elapsed_ms: Math.round(elapsed), blocked_ms: Math.round(blockedMs),
-        docs_per_s: Math.round(counters.docs / (elapsed / 1000)), mb_per_s: Math.round((counters.bytes / 1e6 / (elapsed / 1000)) * 10) / 10,
+        docs_ms: Math.round(spent.docs), blobs_ms: Math.round(spent.blobs),
+        docs_per_s: Math.round(counters.docs / (spent.docs / 1000 || 1)), mb_per_s: Math.round((counters.bytes / 1e6 / (spent.blobs / 1000 || 1)) * 10) / 10,
         catch_up_passes: passes, source_dropped: request.dropSource === true,
       };
     } catch (e) {
