@@ -43,7 +43,14 @@ export function registerMigrateAdminRoutes(app: FastifyInstance, deps: { registr
     res.writeHead(200, { ...(reply.getHeaders() as Record<string, string>), 'Content-Type': 'application/x-ndjson', 'Cache-Control': 'no-cache', 'X-Content-Type-Options': 'nosniff' });
     // a slow reader slows the migration down (the progress waits for the socket to drain), never the other way round
     const line = (value: unknown): Promise<void> | void => {
-      if (!res.write(`${JSON.stringify(value)}\n`) && !res.destroyed) return new Promise((resolve) => res.once('drain', resolve).once('close', resolve));
+      if (res.write(`${JSON.stringify(value)}\n`) || res.destroyed) return;
+      return new Promise((resolve) => {
+        const done = () => {
+          res.off('drain', done).off('close', done);
+          resolve();
+        };
+        res.on('drain', done).on('close', done);
+      });
     };
     let lastLine = Date.now();
     const timer = setInterval(() => {
