@@ -145,6 +145,8 @@ export interface DocStore {
   deleteIndex(doctype: string, ddoc: string, name: string): Promise<void>;
 
   getLocal(doctype: string, id: string): Promise<Doc>;
+  /** Every `_local` document of the doctype (`_id` with its `_local/` prefix, `_rev`): for moving an instance between engines. */
+  localDocs?(doctype: string): Promise<Doc[]>;
   putLocal(doctype: string, id: string, doc: Doc): Promise<{ id: string; rev: string }>;
   deleteLocal(doctype: string, id: string, rev: string | undefined): Promise<{ id: string; rev: string }>;
 

@@ -9,6 +9,7 @@ import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { divertBus, InProcessBus, mergeBuses, type EventBus } from '../common/bus.js';
 import { createCoordination } from '../coordination/index.js';
+import { Conflict } from '../common/errors.js';
 import type { HearthConfig } from '../config/types.js';
 import { TokenService } from '../auth/tokens.js';
 import { SessionStore, sessionCookieValue, sessionIdFromCookie } from '../auth/sessions.js';
@@ -67,6 +68,13 @@ import { lazyUpdate } from '../apps/install/lazy.js';
 import { watchAccountDeletions } from '../apps/install/account-deleted.js';
 import { createPgPool } from '../engines/postgres.js';
 import { createRedisConnections } from '../engines/redis.js';
+import { InProcessInvalidation } from '../common/invalidation.js';
+import type { DocStoreFactory } from '../data/store.js';
+import { SqliteInstanceEngines } from '../instances/engines-sqlite.js';
+import { PgInstanceEngines } from '../instances/engines-pg.js';
+import { blockedError, EngineRouter, type BlobEngine } from '../instances/routing.js';
+import { Migrations } from '../instances/migrate.js';
+import { registerMigrateAdminRoutes } from '../instances/migrate-routes.js';
 
 export interface Hearth {
   config: HearthConfig;
@@ -98,6 +106,8 @@ export interface Hearth {
   /** The code of installed apps (src/apps/code), and the installer of web apps and konnectors (src/apps/install). */
   appCode: AppCodeStore;
   installer: Installer;
+  /** Moves instances between engines (instances/migrate.ts; the admin API's POST /instances/:domain/migrate). */
+  migrations: Migrations;
   /** The built-in apps (src/apps/builtin): installed on each new instance; `upgradeAll()` at start brings every instance up to date. */
   builtinApps: BuiltinApps;
   publicApp: FastifyInstance;
@@ -113,6 +123,8 @@ export interface HearthOptions {
    * kind still runs on the embedded engine (the `notYet` check below).
    */
   partialEngines?: boolean;
+  /** Tests only: more engines an instance can be moved to (instances/migrate.ts), by name, besides the configured ones. */
+  extraEngines?: { docs?: Record<string, (bus: EventBus) => DocStoreFactory>; blobs?: Record<string, () => BlobEngine> };
 }
 
 export async function createHearth(config: HearthConfig, logger: Logger = createLogger(config), opts: HearthOptions = {}): Promise<Hearth> {
@@ -141,7 +153,13 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
   const sqliteRegistry = new SqliteInstanceRegistry(join(dataDir, 'registry.sqlite'), { checkpoints: sqliteThread, invalidation: coordination.invalidation });
   // the job mirror's writes (jobs/mirror.ts) repeat the engine's io.cozy.jobs events: only /data's changes feeds hear them
   const mirrorEvents = new InProcessBus();
-  const stores = new SqliteDocStoreFactory(dataDir, divertBus(bus, new Set([JOBS_DOCTYPE]), mirrorEvents), {
+  // each instance's engines (instances/engines.ts, routing.ts): storeOf and the file system's blobs pick them
+  const instanceEngines = pgPool ? new PgInstanceEngines(pgPool) : new SqliteInstanceEngines(join(dataDir, 'registry.sqlite'));
+  const docEngines = new Map<string, DocStoreFactory>();
+  const blobEngines = new Map<string, BlobEngine>();
+  const router = new EngineRouter(instanceEngines, { docs: docEngines, blobs: blobEngines }, coordination.invalidation);
+  const migrations = new Migrations(router, logger);
+  const stores = new SqliteDocStoreFactory(dataDir, router.busFor('sqlite', divertBus(bus, new Set([JOBS_DOCTYPE]), mirrorEvents)), {
     sqliteThread,
     attachmentMaxBytes: config.data.attachmentMaxBytes,
     groupCommitMs: config.data.groupCommitMs,
@@ -150,7 +168,10 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
   const sessions = new SessionStore(join(dataDir, 'sessions.sqlite'));
   const davLocks = new SqliteLockEngine(join(dataDir, 'dav-locks.sqlite'));
   const lockout = coordination.loginLockOut({ perSource: LOGIN_LOCKOUT, perInstance: LOGIN_LOCKOUT_SOURCES });
-  const storeOf = (instance: Instance) => stores.open(instance.domain, instance.id);
+  docEngines.set('sqlite', stores);
+  // the PostgreSQL document engine joins docEngines here (docs.url), as `postgres`
+  for (const [name, make] of Object.entries(opts.extraEngines?.docs ?? {})) docEngines.set(name, make(router.busFor(name, bus)));
+  const storeOf = (instance: Instance) => router.storeOf(instance);
   const appCode = new LocalAppCodeStore({ dir: join(dataDir, 'apps-code'), dbFile: join(dataDir, 'apps-code.sqlite') });
   const appFiles = new StoredAppFiles(appCode);
   await dropRunRefs(appCode);
@@ -158,8 +179,11 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
   // thumbnails in instances/<id>/thumbs/, beside the files' blobs (files/thumbnails/state.ts)
   const blobs = new LocalBlobStore(join(dataDir, 'instances'));
   const thumbs = new LocalBlobStore(join(dataDir, 'instances'), 'thumbs');
+  blobEngines.set('local', { files: blobs, thumbs });
+  // the object stores join blobEngines here (blobs.swift.*, blobs.s3.*), as `swift` and `s3`
+  for (const [name, make] of Object.entries(opts.extraEngines?.blobs ?? {})) blobEngines.set(name, make());
   const vfs = new Vfs({
-    storeOf, blobs, thumbs,
+    storeOf, blobs: router.blobStore('files'), thumbs: router.blobStore('thumbs'),
     locks: coordination.locks, versions: config.files.versions,
   });
   // Destroying an instance also removes its data, in steps that can be taken again: the first, durable, takes it out
@@ -170,6 +194,11 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
     await appCode.releaseInstance(instance.id);
     await appCode.gc();
     await stores.destroy(instance.id);
+    // the instance's data on the other engines (a migration's copies included), then its engines' record
+    for (const [name, factory] of docEngines) if (name !== 'sqlite') await factory.destroy(instance.id);
+    for (const [name, engine] of blobEngines) if (name !== 'local') await Promise.all([engine.files.drop(instance.id), engine.thumbs.drop(instance.id)]);
+    await instanceEngines.remove(instance.id);
+    router.changed(instance.id);
     sessions.deleteAll(instance);
     sessions.events.deleteAll(instance);
     await davLocks.dropNamespace(instance.id);
@@ -181,10 +210,20 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
     // a new instance (admin API, CLI, the dev instance) gets the built-in apps, in the background
     async create(input: Parameters<InstanceRegistry['create']>[0]) {
       const instance = await sqliteRegistry.create(input);
+      // the configured engines are those of new instances (the embedded ones while a scale-out engine is not wired yet)
+      await instanceEngines.set(instance.id, { docs: docEngines.has(config.docs.engine) ? config.docs.engine : 'sqlite', blobs: blobEngines.has(config.blobs.engine) ? config.blobs.engine : 'local' });
       builtinApps.schedule(instance);
       return instance;
     },
+    // an instance being moved answers 503 to every request (instances/routing.ts)
+    async findByHost(host: string) {
+      const instance = await sqliteRegistry.findByHost(host);
+      if (instance && router.isBlocked(instance.id)) throw blockedError();
+      return instance;
+    },
     async destroy(domain: string) {
+      const found = await sqliteRegistry.get(domain);
+      if (found && migrations.isRunning(found.id)) throw new Conflict(`${domain} is being moved to other engines: destroy it once the migration is over`);
       await finishDestroy(await sqliteRegistry.beginDestroy(domain));
     },
   });
@@ -261,7 +300,7 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
     jobs: jobs.engine.broker, sessions,
     firstInstance: async () => (await registry.page({ limit: 1 }))[0] ?? null,
     stillThere: async (instance) => (await sqliteRegistry.get(instance.domain))?.id === instance.id,
-    pingDocs: (instance) => stores.open(instance.domain, instance.id).ping(),
+    pingDocs: (instance) => router.storeOf(instance).ping(),
     ...(smtpConfigured(config) ? { smtpProbe: () => smtpProbe(config.mail) } : {}),
   }));
   const metrics = new HearthMetrics({ dataDir, instanceCount: () => registry.count() });
@@ -300,16 +339,18 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
   });
   registerJobsAdminRoutes(adminApp, { registry, engine: jobs.engine, scheduler: jobs.scheduler, bus });
   registerMailAdminRoutes(adminApp, { dataDir, registry });
+  registerMigrateAdminRoutes(adminApp, { registry, migrations });
   registerAppsAdminRoutes(adminApp, { registry, installer, storeOf, subdomains: config.apps.subdomains });
   await registerOpsAdminRoutes(adminApp, { metrics, publicDocument: () => publicApp.openApiDocument(), version: versionInfo(config.dev).version, exampleInstance: config.dev ? config.devInstance : 'alice.example.org' });
   for (const instance of await sqliteRegistry.pendingDestroys()) {
     logger.warn({ domain: instance.domain, instance_id: instance.id }, 'finishing the destroy of an instance that a stop cut short');
     await finishDestroy(instance);
   }
+  await migrations.recover();
   await jobs.start();
   let closing: Promise<void> | null = null;
   return {
-    config, logger, bus, registry, tokens, sessions, lockout, perms, mailer, appToken, storeOf, openStores: () => stores.openCount(), vfs, jobs, notifications, metrics, realtime, publicUrl: linkOf, appCode, installer, builtinApps, publicApp, adminApp,
+    config, logger, bus, registry, tokens, sessions, lockout, perms, mailer, appToken, storeOf, openStores: () => stores.openCount(), vfs, jobs, notifications, metrics, realtime, publicUrl: linkOf, appCode, installer, migrations, builtinApps, publicApp, adminApp,
     close() {
       closing ??= (async () => {
         shutdown.abort();
@@ -326,6 +367,10 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
         sessions.close();
         davLocks.close();
         builtinState.close();
+        for (const [name, factory] of docEngines) if (name !== 'sqlite') await factory.close();
+        for (const [name, engine] of blobEngines) if (name !== 'local') await Promise.all([engine.files.close(), engine.thumbs.close()]);
+        router.close();
+        await instanceEngines.close();
         await Promise.all([blobs.close(), thumbs.close(), appCode.close()]);
         coordination.close();
         await Promise.all([pgPool?.end(), redis?.close()]);

@@ -92,6 +92,7 @@ export class PooledDocStore implements DocStore {
   listIndexes(...a: Parameters<DocStore['listIndexes']>) { return this.use((s) => s.listIndexes(...a)); }
   deleteIndex(...a: Parameters<DocStore['deleteIndex']>) { return this.use((s) => s.deleteIndex(...a)); }
   getLocal(...a: Parameters<DocStore['getLocal']>) { return this.use((s) => s.getLocal(...a)); }
+  localDocs(...a: Parameters<NonNullable<DocStore['localDocs']>>) { return this.use((s) => s.localDocs!(...a)); }
   putLocal(...a: Parameters<DocStore['putLocal']>) { return this.use((s) => s.putLocal(...a)); }
   deleteLocal(...a: Parameters<DocStore['deleteLocal']>) { return this.use((s) => s.deleteLocal(...a)); }
   getAttachment(...a: Parameters<DocStore['getAttachment']>) { return this.use((s) => s.getAttachment(...a)); }

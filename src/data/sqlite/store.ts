@@ -294,6 +294,13 @@ export class SqliteDocStore implements DocStore {
     return r.getLocal(id);
   }
 
+  async localDocs(doctype: string): Promise<Doc[]> {
+    const t = this.tables(doctype);
+    if (!t) return [];
+    const rows = prep(this.db, `SELECT id, rev, body FROM ${t.local} ORDER BY id`).all() as Array<{ id: string; rev: string; body: string }>;
+    return rows.map((r) => ({ _id: `_local/${r.id}`, _rev: r.rev, ...(JSON.parse(r.body) as Doc) }));
+  }
+
   putLocal(doctype: string, id: string, doc: Doc): Promise<{ id: string; rev: string }> {
     return this.write(doctype, (ctx) => writeLocal(ctx, id, doc, false));
   }

@@ -92,7 +92,8 @@ export class LocalBlobStore implements BlobStore {
     const dir = this.dir(ns);
     const tmpDir = join(dir, TMP);
     await this.ensureDir(tmpDir);
-    const key = newKey();
+    if (opts.key !== undefined && !BLOB_KEY_RE.test(opts.key)) throw new Error(`invalid blob key ${opts.key.slice(0, 40)}`);
+    const key = opts.key ?? newKey();
     const tmp = join(tmpDir, `${key}.part`);
     let headBytes = 0;
     const headMax = opts.headBytes ?? HEAD_BYTES;

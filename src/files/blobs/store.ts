@@ -28,6 +28,12 @@ export interface WriteOptions {
   head?: Buffer[];
   /** How many first bytes go in `head` (by default about 4 KiB; an image's EXIF needs more). */
   headBytes?: number;
+  /**
+   * The key to write the blob under, instead of a fresh one: only for moving an instance between blob engines
+   * (instances/migrate.ts), whose file documents name their blobs' keys. An engine that cannot honour it returns
+   * another key, and the move stops there.
+   */
+  key?: string;
 }
 
 /** Inclusive byte range, as HTTP's Range. */
