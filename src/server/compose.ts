@@ -68,7 +68,6 @@ import { lazyUpdate } from '../apps/install/lazy.js';
 import { watchAccountDeletions } from '../apps/install/account-deleted.js';
 import { createPgPool } from '../engines/postgres.js';
 import { createRedisConnections } from '../engines/redis.js';
-import { InProcessInvalidation } from '../common/invalidation.js';
 import type { DocStoreFactory } from '../data/store.js';
 import { SqliteInstanceEngines } from '../instances/engines-sqlite.js';
 import { PgInstanceEngines } from '../instances/engines-pg.js';
