@@ -65,6 +65,60 @@ function inlineStylesheets(html, dir, renames) {
   return out;
 }
 
+/**
+ * Names every JavaScript and CSS output by its content (`main.<10 hex>.js`, `chunk.<10 hex>.js`: the stack serves such
+ * names as immutable) and points the imports between them at those names. A name is the sha256 of the output as
+ * esbuild wrote it, whose chunk imports name their chunks' own content hashes: a change anywhere renames what depends
+ * on it. Returns the renames (esbuild's name → the content name) and, per entry, the chunks it imports statically
+ * (transitively), to preload beside it.
+ */
+function contentNames(dir, metafile) {
+  const outputs = Object.entries(metafile.outputs).map(([out, meta]) => ({ file: join(ROOT, out), base: relative(dir, join(ROOT, out)).split('\\').join('/'), meta }));
+  const renames = new Map();
+  for (const o of outputs) {
+    const m = /^([^/]+)\.(js|css)$/.exec(o.base);
+    if (!m) continue;
+    const hash = createHash('sha256').update(readFileSync(o.file)).digest('hex').slice(0, 10);
+    renames.set(o.base, `${m[1].replace(/^chunk-.*$/, 'chunk')}.${hash}.${m[2]}`);
+  }
+  const chunkRefs = [...renames].filter(([from]) => from.startsWith('chunk-'));
+  for (const o of outputs) {
+    const named = renames.get(o.base);
+    if (!named) continue;
+    let text = readFileSync(o.file, 'utf8');
+    if (named.endsWith('.js')) for (const [from, to] of chunkRefs) text = text.split(`"./${from}"`).join(`"./${to}"`);
+    writeFileSync(join(dir, named), text);
+    rmSync(o.file);
+  }
+  const byBase = new Map(outputs.map((o) => [o.base, o]));
+  const staticChunks = (base, seen = new Set()) => {
+    for (const imp of byBase.get(base)?.meta.imports ?? []) {
+      const to = relative(dir, join(ROOT, imp.path)).split('\\').join('/');
+      if (imp.kind !== 'import-statement' || seen.has(to) || !renames.has(to)) continue;
+      seen.add(to);
+      staticChunks(to, seen);
+    }
+    return seen;
+  };
+  const preloads = new Map();
+  for (const o of outputs) if (o.meta.entryPoint && o.base.endsWith('.js')) preloads.set(o.base, [...staticChunks(o.base)].map((b) => renames.get(b)));
+  return { renames, preloads };
+}
+
+/**
+ * `<script src="main.js" defer>` becomes `<script type="module" src="main.<hash>.js">` (deferred as well), with a
+ * `<link rel="modulepreload">` in the head for each chunk it imports, fetched in parallel with it.
+ */
+function moduleScripts(html, renames, preloads) {
+  const links = [];
+  const out = html.replace(/<script src="([^"]+\.js)" defer><\/script>/g, (tag, src) => {
+    if (!renames.has(src)) return tag;
+    links.push(...(preloads.get(src) ?? []).map((c) => `  <link rel="modulepreload" href="${c}">\n`));
+    return `<script type="module" src="${src}"></script>`;
+  });
+  return links.length ? out.replace(/<\/head>/i, `${links.join('')}</head>`) : out;
+}
+
 /** A deterministic .tar.gz of `dir` (entries sorted, mtime 0, owner 0, mode 644/755). */
 async function pack(dir, tarball) {
   const p = tar.pack();
@@ -116,7 +170,11 @@ export async function buildApp(slug, outDir, { minify = true, brotliQuality = 5 
     metafile: true,
     platform: 'browser',
     target: ['chrome109', 'firefox115', 'safari15.4'],
-    format: 'iife',
+    // ES modules, so that what the first paint does not need (dialogs, views, cozy-realtime…) is split into chunks
+    // loaded by import() when first used; the code shared by the entries and those chunks is a chunk of its own
+    format: 'esm',
+    splitting: true,
+    chunkNames: 'chunk-[hash]',
     jsx: 'automatic',
     jsxImportSource: 'preact',
     alias: { react: 'preact/compat', 'react-dom': 'preact/compat', ...SHIMS },
@@ -128,23 +186,13 @@ export async function buildApp(slug, outDir, { minify = true, brotliQuality = 5 
     legalComments: 'linked',
     logLevel: 'error',
   });
-  // content-named outputs: <name>.<10 hex>.<ext>, and the HTML pointed at them
-  const renames = new Map();
-  for (const out of Object.keys(result.metafile.outputs)) {
-    const file = join(ROOT, out);
-    const base = relative(dir, file).split('\\').join('/');
-    const m = /^([^/]+)\.(js|css)$/.exec(base);
-    if (!m) continue;
-    const hash = createHash('sha256').update(readFileSync(file)).digest('hex').slice(0, 10);
-    const named = `${m[1]}.${hash}.${m[2]}`;
-    renameSync(file, join(dir, named));
-    renames.set(base, named);
-  }
+  const { renames, preloads } = contentNames(dir, result.metafile);
   const copied = readdirSync(src).filter((f) => f.endsWith('.html') || f === 'icon.svg' || f === 'assets' || f === 'screenshots');
   for (const f of copied) cpSync(join(src, f), join(dir, f), { recursive: true });
   for (const html of readdirSync(dir).filter((f) => f.endsWith('.html'))) {
     let text = readFileSync(join(dir, html), 'utf8');
     text = inlineStylesheets(text, dir, renames);
+    text = moduleScripts(text, renames, preloads);
     for (const [from, to] of renames) text = text.split(`"${from}"`).join(`"${to}"`);
     writeFileSync(join(dir, html), text);
   }
@@ -153,9 +201,12 @@ export async function buildApp(slug, outDir, { minify = true, brotliQuality = 5 
   await pack(dir, tarball);
   await precompress([...renames.values()].map((f) => join(dir, f)), brotliQuality);
   const bytes = readFileSync(tarball);
-  const js = [...renames.values()].filter((f) => f.endsWith('.js'));
-  const jsGzip = js.reduce((n, f) => n + gzipSync(readFileSync(join(dir, f))).length, 0);
-  return { slug, version: manifest.version, dir, tarball, sha256: createHash('sha256').update(bytes).digest('hex'), bytes: bytes.length, jsGzip, manifest };
+  const gzipOf = (files) => files.reduce((n, f) => n + gzipSync(readFileSync(join(dir, f))).length, 0);
+  const jsGzip = gzipOf([...renames.values()].filter((f) => f.endsWith('.js')));
+  // what the main page loads before it runs: its entry and the chunks it imports statically
+  const mainJs = renames.get('main.js');
+  const startJsGzip = mainJs ? gzipOf([mainJs, ...(preloads.get('main.js') ?? [])]) : 0;
+  return { slug, version: manifest.version, dir, tarball, sha256: createHash('sha256').update(bytes).digest('hex'), bytes: bytes.length, jsGzip, startJsGzip, manifest };
 }
 
 /**

@@ -42,7 +42,30 @@ describe('the built-in apps build', () => {
     expect(html).toContain(`<style>${readFileSync(join(app.dir, css), 'utf8').trim()}</style>`);
     expect(html).not.toMatch(/<link[^>]*main\.[0-9a-f]{10}\.css/);
     expect(html).toContain('{{.ThemeCSS}}');
-    expect(html).toMatch(/<script src="main\.[0-9a-f]{10}\.js" defer><\/script>/);
+    expect(html).toMatch(/<script type="module" src="main\.[0-9a-f]{10}\.js"><\/script>/);
+  });
+
+  it('splits the bundle into content-named ES modules: the page preloads what its script imports, cozy-realtime comes later', () => {
+    const html = readFileSync(join(app.dir, 'index.html'), 'utf8');
+    const files = readdirSync(app.dir);
+    const js = files.filter((f) => /^(main|chunk)\.[0-9a-f]{10}\.js$/.test(f));
+    const text = (f: string) => readFileSync(join(app.dir, f), 'utf8');
+    // every import between the outputs names an output by its content name; esbuild's own names are gone
+    const imported = new Set(js.flatMap((f) => [...text(f).matchAll(/["']\.\/([^"']+\.js)["']/g)].map((m) => m[1]!)));
+    expect(imported.size).toBeGreaterThan(0);
+    for (const f of imported) expect(js).toContain(f);
+    expect(js.some((f) => /["']\.\/chunk-[A-Z0-9]+\.js["']/.test(text(f)))).toBe(false);
+    // the page's script and the chunks it imports statically (preloaded, in parallel with it)
+    const main = /<script type="module" src="(main\.[0-9a-f]{10}\.js)">/.exec(html)![1]!;
+    const preloaded = [...html.matchAll(/<link rel="modulepreload" href="(chunk\.[0-9a-f]{10}\.js)">/g)].map((m) => m[1]!);
+    const staticImports = (f: string): string[] => [...text(f).matchAll(/(?:^|[;}\s])import\s*(?:[\w$*{},\s]+from\s*)?["']\.\/([^"']+)["']/g)].map((m) => m[1]!);
+    const graph = new Set<string>();
+    const walk = (f: string) => { for (const c of staticImports(f)) if (!graph.has(c)) { graph.add(c); walk(c); } };
+    walk(main);
+    expect(new Set(preloaded)).toEqual(graph);
+    const atStart = [main, ...graph].map(text).join('\n');
+    expect(atStart).not.toContain('cozy-realtime');
+    expect(js.map(text).join('\n')).toContain('cozy-realtime');
   });
 
   it('writes a brotli and a gzip copy beside each content-named bundle, and leaves them out of the package', async () => {
