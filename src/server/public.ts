@@ -26,6 +26,7 @@ import { registerRegistryRoutes, registriesFromConfig, type Registries } from '.
 import type { DavLockEngine } from '../files/dav/locks.js';
 import { publicErrorHandler } from './http-errors.js';
 import { clientErrorHandler, lingerOnEarlyAnswers } from './linger.js';
+import { registerCompression } from './compression.js';
 import { installSchemaCompilers } from './validation.js';
 import { logControllerFor } from './logger.js';
 import { registerJobsRoutes } from '../jobs/routes.js';
@@ -135,6 +136,8 @@ export async function buildPublicApp(deps: PublicDeps): Promise<FastifyInstance>
     exposedHeaders: ['ETag', 'Content-Type', 'Content-Length', 'X-Request-Id', 'Location', 'Content-Range', 'Content-Disposition', 'Accept-Ranges', 'Last-Modified'],
     maxAge: 86400,
   });
+  // brotli or gzip for the answers built in memory from 1 KiB on (what streams is left alone: compression.ts)
+  registerCompression(app, { threshold: 1024 });
   registerAppHosts(app, { registry: deps.registry, subdomains: deps.config.apps.subdomains, server: deps.apps.server });
   app.addHook('onRequest', async (req) => {
     req.instance = await deps.registry.findByHost(req.headers.host ?? '');

@@ -430,15 +430,26 @@ describe('Drive: French, dark, 375 px', () => {
 });
 
 describe('Drive: big folders and the views\' routes', () => {
-  it('lists a folder of 250 files page by page: the first rows at once, the rest drawn as the person scrolls', async () => {
+  it('lists a folder of 250 files page by page: a small first page, the rows a screen holds, the rest drawn as the person scrolls', async () => {
     const dirId = await mkdir(ROOT, 'Many');
     for (let i = 0; i < 250; i++) await put(dirId, `f${String(i).padStart(3, '0')}.txt`, String(i));
     const { page, close } = await openFolder(dirId);
     try {
+      // the listing's requests, from a fresh load of the folder (once the first load has asked for all its pages)
       await row(page, 'f000.txt').waitFor();
       await page.getByText('Showing', { exact: false }).waitFor({ state: 'detached', timeout: 30_000 });
+      const asked: string[] = [];
+      page.on('request', (r) => { if (r.method() === 'GET' && r.url().includes(`/files/${dirId}?`)) asked.push(decodeURIComponent(new URL(r.url()).search)); });
+      await page.reload();
+      await row(page, 'f000.txt').waitFor();
+      await page.getByText('Showing', { exact: false }).waitFor({ state: 'detached', timeout: 30_000 });
+      expect(asked[0]).toMatch(/^\?page\[limit\]=50$/);
+      expect(asked.slice(1)).toEqual([expect.stringMatching(/^\?page\[cursor\]=f049\.txt&page\[limit\]=100$/), expect.stringMatching(/^\?page\[cursor\]=f149\.txt&page\[limit\]=100$/)]);
       const rows = page.locator('[role=grid] [role=row][data-file-id]');
-      expect(await rows.count()).toBe(200);
+      expect(await rows.count()).toBe(40);
+      await rows.last().scrollIntoViewIfNeeded();
+      await row(page, 'f239.txt').waitFor();
+      expect(await rows.count()).toBe(240);
       await rows.last().scrollIntoViewIfNeeded();
       await row(page, 'f249.txt').waitFor();
       expect(await rows.count()).toBe(250);

@@ -252,6 +252,26 @@ describe('Home', () => {
     for (const [method, path, body] of refused) expect((await as(method, path, body)).status, `${method} ${path}`).toBe(403);
   });
 
+  it('shows its parts at once, none pushing another down as it arrives (no layout shift on a phone)', async () => {
+    const { context, page } = await openApp(browser, w, 'home', { viewport: { width: 412, height: 823 }, isMobile: true });
+    try {
+      await ready(page);
+      // the layout shifts of the page since it started (not caused by input), each with the elements it moved
+      const shifts = await page.evaluate(`new Promise((resolve) => {
+        const found = [];
+        new PerformanceObserver((list) => {
+          for (const e of list.getEntries()) if (!e.hadRecentInput) found.push({ value: e.value, moved: e.sources.map((s) => s.node && s.node.id ? '#' + s.node.id : String(s.node && (s.node.className || s.node.nodeName))) });
+        }).observe({ type: 'layout-shift', buffered: true });
+        setTimeout(() => resolve(found), 500);
+      })`);
+      // (a text node may move by a pixel as the greeting gets the owner's name)
+      const parts = /^(#apps|#recent|#services|home-grid|home-main|home-side|home-section)$/;
+      expect((shifts as Array<{ moved: string[] }>).flatMap((x) => x.moved).filter((m) => m.split(' ').some((c) => parts.test(c)))).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+
   it('in dark at 375 px: nothing overflows, the pages and the dialog stay accessible', async () => {
     const { context, page } = await openApp(browser, w, 'home', { colorScheme: 'dark', viewport: { width: 375, height: 800 } });
     try {

@@ -1,11 +1,10 @@
 /**
  * What every built-in app does first: read the data the stack wrote into its page (`data-cozy="{{.CozyData}}"` on the
- * `[role=application]` element: token, domain, locale, app…), build a cozy-client on it with the realtime plugin, and
- * apply the locale and the theme. cozy-client's core and its query DSL are imported from their own modules, not from
+ * `[role=application]` element: token, domain, locale, app…), build a cozy-client on it (its realtime plugin comes on
+ * first use: realtime.ts), and apply the locale and the theme. cozy-client's core and its query DSL are imported from their own modules, not from
  * the package's index, which would bring React and react-redux along (the apps render with Preact).
  */
 import CozyClient from 'cozy-client/dist/CozyClient';
-import { RealtimePlugin } from 'cozy-realtime';
 import { makeT, localeOf, type Dict, type T } from './i18n';
 
 export interface CozyData {
@@ -48,7 +47,6 @@ export function boot(dicts: { en: Dict; fr: Dict }): Boot {
   const scheme = location.protocol;
   const stackOrigin = `${scheme}//${data.domain}`;
   const client = new CozyClient({ uri: stackOrigin, token: data.token, appMetadata: { slug: data.app.slug, version: '1' } });
-  client.registerPlugin(RealtimePlugin, {});
   const locale = localeOf(data.locale);
   document.documentElement.lang = locale;
   return {

@@ -1,12 +1,16 @@
 /**
  * Apps served straight from folders (`apps.devDirs`, cozy-stack's `--appdir slug:/path`): an AppFileSource over
  * directories by slug, and the manifest read from the folder standing for the installed-app document.
- * Files are sent as they are on disk (no stored encodings); the ETag is the sha256 of the content, kept per
- * (path, size, mtime) so that an unchanged file is hashed once.
+ * A file is sent as it is on disk, or as its `.br` or `.gz` sibling (what the build of the built-in apps writes beside
+ * their bundles) when the client accepts that encoding and the sibling is not older than the file. The ETag is the
+ * sha256 of the content (suffixed by the encoding sent), kept per (path, size, mtime) so that an unchanged file is
+ * hashed once.
  */
+import { negotiate } from '@fastify/accept-negotiator';
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
 import { join, resolve, sep } from 'node:path';
 import type { AppDoc, AppFileSource, AppKind, Manifest, OpenedAppFile } from '../types.js';
 import { SLUG_RE } from '../types.js';
@@ -53,7 +57,7 @@ export class FolderFileSource implements AppFileSource {
     return doc;
   }
 
-  async open(app: Pick<AppDoc, 'slug'>, _kind: AppKind, path: string): Promise<OpenedAppFile | null> {
+  async open(app: Pick<AppDoc, 'slug'>, _kind: AppKind, path: string, acceptEncoding?: string): Promise<OpenedAppFile | null> {
     const dir = this.dirs.get(app.slug);
     if (!dir) return null;
     const file = resolve(dir, path);
@@ -67,8 +71,26 @@ export class FolderFileSource implements AppFileSource {
       known = { key, etag: `"${hash.slice(0, 32)}"` };
       this.hashes.set(file, known);
     }
+    const sibling = acceptEncoding ? await precompressed(file, st, acceptEncoding) : null;
+    if (sibling) return { body: createReadStream(sibling.path), size: sibling.size, etag: `${known.etag.slice(0, -1)}-${ENCODED[sibling.encoding]}"`, contentEncoding: sibling.encoding };
     return { body: createReadStream(file), size: st.size, etag: known.etag, contentEncoding: null };
   }
+}
+
+const ENCODED = { br: 'br', gzip: 'gz' } as const;
+
+/** The `.br` or `.gz` sibling of `file` the client accepts (brotli first), when it exists and is not older than the file. */
+async function precompressed(file: string, st: Stats, acceptEncoding: string): Promise<{ path: string; size: number; encoding: 'br' | 'gzip' } | null> {
+  const found = new Map<'br' | 'gzip', { path: string; size: number }>();
+  for (const encoding of ['br', 'gzip'] as const) {
+    const path = `${file}.${ENCODED[encoding]}`;
+    const s = await stat(path).catch(() => null);
+    if (s?.isFile() && s.mtimeMs >= st.mtimeMs) found.set(encoding, { path, size: s.size });
+  }
+  if (found.size === 0) return null;
+  const chosen = negotiate(acceptEncoding, [...found.keys(), 'identity']);
+  if (chosen !== 'br' && chosen !== 'gzip') return null;
+  return { ...found.get(chosen)!, encoding: chosen };
 }
 
 /** Serves through `first` the apps it has, and through `rest` the others (the dev folders in front of the code store). */

@@ -19,9 +19,21 @@ export function fromDoc(doc: Record<string, unknown>): DriveFile {
   return { ...doc, _type: 'io.cozy.files', id: String(doc._id) } as DriveFile;
 }
 
+/** A `links.next` of the stack (`/files/<id>?page[cursor]=…&page[limit]=50`) asking for NEXT_PAGE files. */
+function withLimit(next: string): string {
+  const q = next.indexOf('?');
+  const params = (q < 0 ? [] : next.slice(q + 1).split('&')).filter((p) => p && !/^page(?:\[|%5B)limit(?:\]|%5D)=/i.test(p));
+  return `${q < 0 ? next : next.slice(0, q)}?${[...params, `page[limit]=${NEXT_PAGE}`].join('&')}`;
+}
+
 export interface Page { dir?: DriveFile; items: DriveFile[]; next: string | null; count?: number }
 
-const PAGE = 100;
+/**
+ * A folder's first page is small, so that its first rows come fast (the JSON of 50 files is about 40 KB); the next
+ * ones as large as the stack gives them (100).
+ */
+export const FIRST_PAGE = 50;
+export const NEXT_PAGE = 100;
 
 export class DriveApi {
   constructor(private readonly client: CozyClient) {}
@@ -30,16 +42,16 @@ export class DriveApi {
     return this.client.getStackClient().fetchJSON(method, path, body) as Promise<T>;
   }
 
-  /** A folder with its first page of contents, or the page `next` points to. */
+  /** A folder with its first page of contents, or the page `next` points to (asked for in NEXT_PAGE files). */
   async folderPage(dirId: string, next?: string | null): Promise<Page> {
-    const doc = await this.fetch<ListDoc>('GET', next ?? `/files/${encodeURIComponent(dirId)}?page[limit]=${PAGE}`);
+    const doc = await this.fetch<ListDoc>('GET', next ? withLimit(next) : `/files/${encodeURIComponent(dirId)}?page[limit]=${FIRST_PAGE}`);
     const dir = normalize(doc.data as Resource);
     const count = (dir.relationships as { contents?: { meta?: { count?: number } } } | undefined)?.contents?.meta?.count;
     return { dir, items: (doc.included ?? []).map(normalize), next: doc.links?.next ?? null, count };
   }
 
   async trashPage(next?: string | null): Promise<Page> {
-    const doc = await this.fetch<ListDoc>('GET', next ?? `/files/trash?page[limit]=${PAGE}`);
+    const doc = await this.fetch<ListDoc>('GET', next ? withLimit(next) : `/files/trash?page[limit]=${FIRST_PAGE}`);
     return { items: (doc.data as Resource[]).map(normalize), next: doc.links?.next ?? null, count: doc.meta?.count };
   }
 

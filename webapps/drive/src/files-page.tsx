@@ -9,8 +9,8 @@ import { ArchiveRestore, Copy, Download, Eye, FileUp, FolderInput, FolderPlus, F
 import { Empty, ErrorView, Loading, useBoot, useToast } from '../../shared/components';
 import { describeError } from '../../shared/errors';
 import { Crumbs } from './crumbs';
-import { ConfirmDialog, DetailsDialog, FolderPicker, NameDialog } from './dialogs';
 import { previewable } from './icons';
+import { ConfirmDialog, DetailsDialog, FolderPicker, NameDialog, Preview, ShareDialog, VersionsDialog } from './lazy-views';
 import { Listing } from './listing';
 import { useApi, useListing, type Source } from './listing-data';
 import { ActionBar, Menu, type Action } from './menu';
@@ -21,9 +21,6 @@ import { compareFiles, useSort, useViewMode } from './sort';
 import type { DriveFile } from './types';
 import { fromDrop, fromInput } from './upload/picked';
 import { joinPath, type UploadQueue } from './upload/queue';
-import { Preview } from './views/preview';
-import { ShareDialog } from './views/share';
-import { VersionsDialog } from './views/versions';
 
 type Modal =
   | { kind: 'newFolder' } | { kind: 'rename'; file: DriveFile } | { kind: 'move' | 'copy'; files: DriveFile[] }

@@ -3,7 +3,7 @@
  * recent files; kept live with cozy-realtime (another client's creations, changes, moves into and out of the folder,
  * deletions).
  */
-import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { realtimeOf } from '../../shared/realtime';
 import { useBoot } from '../../shared/components';
 import { DriveApi, fromDoc, type Page } from './api';
@@ -26,6 +26,9 @@ export interface Listing {
   /** forget these ids now (the server said yes; realtime will agree) */
   drop(ids: string[]): void;
 }
+
+/** Files of the pages after the first gathered before they are shown. */
+const BATCH = 300;
 
 const keyOf = (s: Source): string => (s.kind === 'folder' ? `folder:${s.dirId}` : s.kind);
 
@@ -71,13 +74,19 @@ export function useListing(source: Source): Listing {
           add({ items: await api.recent(), next: null }, true);
           return;
         }
+        // the first page shown at once; the next ones gathered, BATCH files at a time (each change renders the listing)
         let next: string | null = null;
         let first = true;
+        let gathered: Page | null = null;
         do {
           const page: Page = s.kind === 'folder' ? await api.folderPage(s.dirId, next) : await api.trashPage(next);
-          add(page, first);
-          first = false;
+          gathered = gathered ? { ...page, items: [...gathered.items, ...page.items] } : page;
           next = page.next;
+          if (first || !next || gathered.items.length >= BATCH) {
+            add(gathered, first);
+            first = false;
+            gathered = null;
+          }
         } while (next && !stopped);
       } catch (error) {
         if (!stopped) setState((s) => ({ ...s, key, ready: true, complete: true, error }));
@@ -141,9 +150,11 @@ export function useListing(source: Source): Listing {
     return { ...s, map };
   }), []);
   const current = state.key === key;
+  // one array per change of the map, so that what is derived from it (the sorted order) is not computed again at each render
+  const items = useMemo(() => (current ? [...state.map.values()] : []), [current, state.map]);
   return {
     dir: current ? state.dir : undefined,
-    items: current ? [...state.map.values()] : [],
+    items,
     ready: current && state.ready,
     complete: current && state.complete,
     count: current ? state.count : undefined,

@@ -1,6 +1,7 @@
 /**
  * The rows (list) or tiles (grid) of a folder, the trash or the recent files: an ARIA grid, one focusable row per
- * file (`data-file-id`), rendered 200 at a time as the person scrolls. Keyboard: arrows, Home/End move, Shift
+ * file (`data-file-id`): the first FIRST_ROWS (more than a screen holds), then 200 more each time the person scrolls near
+ * the end. Keyboard: arrows, Home/End move, Shift
  * extends, Space toggles, Enter opens, Ctrl/Cmd+A, Delete, F2, Escape; right click or the ⋯ button opens the menu.
  * Rows are dragged onto folders to move them.
  */
@@ -15,6 +16,8 @@ import type { Sort, SortKey, ViewMode } from './sort';
 import type { DriveFile } from './types';
 
 export const DRAG_TYPE = 'application/x-hearth-files';
+/** Rows drawn at first: a phone's screen holds about 15, a desktop's about 25 (more tiles in the grid view). */
+export const FIRST_ROWS = 40;
 const STEP = 200;
 
 export interface ListingProps {
@@ -42,7 +45,7 @@ export function dragIds(e: DragEvent): string[] | null {
 
 export function Listing(p: ListingProps): JSX.Element {
   const { t, locale, stackOrigin } = useBoot();
-  const [shown, setShown] = useState(STEP);
+  const [shown, setShown] = useState(FIRST_ROWS);
   const [over, setOver] = useState<string | null>(null);
   const gridRef = useRef<HTMLDivElement>(null);
   const sentinel = useRef<HTMLDivElement>(null);

@@ -4,6 +4,7 @@
  */
 import '../../shared/ui.css';
 import './app.css';
+import './views/views.css';
 import type { JSX } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { Clock, Folder, Image, Link2, Trash2 } from 'lucide-preact';
@@ -16,8 +17,7 @@ import { useRoute, ROOT_ID, type Route } from './route';
 import type { DriveFile } from './types';
 import { UploadPanel } from './upload/panel';
 import { UploadQueue } from './upload/queue';
-import { LinksView } from './views/links';
-import { PhotosView } from './views/photos';
+import { LinksView, PhotosView, prefetchViews } from './lazy-views';
 import { VIEWS_EN, VIEWS_FR } from './views/strings';
 
 function Nav({ route }: { route: Route }): JSX.Element {
@@ -72,6 +72,7 @@ function App(): JSX.Element {
     token: () => data.token,
     fetchJSON: (method, path) => client.getStackClient().fetchJSON(method, path) as Promise<never>,
   })).current;
+  useEffect(prefetchViews, []);
   return (
     <>
       <AppBar />

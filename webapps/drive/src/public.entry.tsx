@@ -4,6 +4,7 @@
  * folder: its listing (subfolders open in place), each file's preview and download, and the whole folder as a zip.
  */
 import '../../shared/ui.css';
+import './views/views.css';
 import type { JSX } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { Download, File as FileIcon, Folder, FolderOpen } from 'lucide-preact';

@@ -1,7 +1,8 @@
 /**
  * Home, the page a person lands on after login: a greeting on the instance's wallpaper with the search box, the app
  * launcher, the konnectors with their state, the latest files, and the notifications behind the bell of the app bar.
- * Each part loads on its own: one failing shows its message and a retry, the others stay usable.
+ * Each part loads on its own and they are shown together (no part pushes another down as it comes): one failing shows
+ * its message and a retry, the others stay usable.
  */
 import '../../shared/ui.css';
 import './app.css';
@@ -111,7 +112,8 @@ function App(): JSX.Element {
           <h1>{owner ? t(greetingKey(new Date().getHours()), { name: owner }) : t('home.greeting.anonymous')}</h1>
           <Search apps={webapps} />
         </div>
-        <div class="home-grid">
+        {/* the parts appear together, once each has its data or its error: one comes in without pushing the others down */}
+        {[apps, recent, konnectors, triggers].some((l) => l.data === null && !l.error) ? <Loading /> : <div class="home-grid">
           <div class="home-main">
             <Section id="apps" title={t('home.apps')}><Part loaded={apps}>{() => <Launcher apps={webapps} />}</Part></Section>
             <Section id="recent" title={t('home.recent')}><Part loaded={recent}>{(files: FileInfo[]) => <Recent files={files} />}</Part></Section>
@@ -124,7 +126,7 @@ function App(): JSX.Element {
               )}</Part>
             </Section>
           </div>
-        </div>
+        </div>}
       </main>
       {panel && <NotificationsDialog model={notifications} names={names} onClose={() => setPanel(false)} />}
     </>

@@ -1,6 +1,6 @@
 import '../../shared/ui.css';
 import './app.css';
-import type { JSX } from 'preact';
+import type { ComponentType } from 'preact';
 import { useCallback, useEffect, useMemo, useState } from 'preact/hooks';
 import { Bell, Download, HardDrive, KeyRound, Laptop, Monitor, Palette, ScrollText, ShieldCheck, User } from 'lucide-preact';
 import { mount } from '../../shared/mount';
@@ -8,17 +8,22 @@ import { AppBar, BootContext, useBoot } from '../../shared/components';
 import { ERROR_STRINGS } from '../../shared/errors';
 import { makeT, type T } from '../../shared/i18n';
 import { en, fr } from './locales';
+import { lazy } from '../../shared/lazy';
 import { Profile } from './profile';
-import { Appearance } from './appearance';
-import { Security } from './security';
-import { Devices, Sessions } from './sessions';
-import { AppPasswords } from './passwords';
-import { Export, Storage } from './storage';
-import { Notifications } from './notifications';
 import { LocaleSetter } from './locale';
-import { Events } from './events';
 
-const SECTIONS: { id: string; icon: typeof User; view: () => JSX.Element }[] = [
+// the first section is in the page's script; the others are chunks loaded when opened (fetched ahead once idle)
+const Appearance = lazy(() => import('./appearance').then((m) => m.Appearance));
+const Security = lazy(() => import('./security').then((m) => m.Security));
+const Sessions = lazy(() => import('./sessions').then((m) => m.Sessions));
+const Devices = lazy(() => import('./sessions').then((m) => m.Devices));
+const AppPasswords = lazy(() => import('./passwords').then((m) => m.AppPasswords));
+const Storage = lazy(() => import('./storage').then((m) => m.Storage));
+const Export = lazy(() => import('./storage').then((m) => m.Export));
+const Notifications = lazy(() => import('./notifications').then((m) => m.Notifications));
+const Events = lazy(() => import('./events').then((m) => m.Events));
+
+const SECTIONS: { id: string; icon: typeof User; view: ComponentType }[] = [
   { id: 'profile', icon: User, view: Profile },
   { id: 'appearance', icon: Palette, view: Appearance },
   { id: 'security', icon: ShieldCheck, view: Security },
@@ -73,6 +78,7 @@ function App() {
   const value = useMemo(() => (locale === b.locale ? b : { ...b, locale, t: makeT(DICTS[locale], DICTS.en) }), [b, locale]);
   const switchTo = useCallback((l: 'en' | 'fr') => { setLocale(l); return makeT(DICTS[l], DICTS.en); }, []);
   useEffect(() => { document.documentElement.lang = locale; }, [locale]);
+  useEffect(() => { for (const view of [Appearance, Security, Sessions, AppPasswords, Storage, Notifications, Events]) view.prefetch(); }, []);
   return <BootContext.Provider value={value}><Shell setLocale={switchTo} /></BootContext.Provider>;
 }
 

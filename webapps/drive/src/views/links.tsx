@@ -5,7 +5,6 @@ import { Link2 } from 'lucide-preact';
 import { Empty, ErrorView, Loading, useBoot } from '../../../shared/components';
 import { allShareLinks, namesOf, type ShareLink } from './api';
 import { LinkRow } from './share';
-import './views.css';
 
 export function LinksView(): JSX.Element {
   const { client } = useBoot();

@@ -10,7 +10,6 @@ import { Empty, ErrorView, Loading, useBoot } from '../../../shared/components';
 import type { DriveFile } from '../types';
 import { photosPage, takenAt } from './api';
 import { Preview } from './preview';
-import './views.css';
 
 const PAGE = 60;
 

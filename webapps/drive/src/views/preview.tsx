@@ -11,7 +11,6 @@ import { ErrorView, useBoot, useToast } from '../../../shared/components';
 import { formatBytes } from '../../../shared/i18n';
 import type { PreviewProps } from '../types';
 import { downloadLink, kindOf, readText, startDownload } from './api';
-import './views.css';
 
 const TEXT_MAX = 1024 * 1024;
 

@@ -10,7 +10,6 @@ import { Dialog, ErrorView, Loading, useBoot, useToast } from '../../../shared/c
 import { formatDate } from '../../../shared/i18n';
 import type { ShareProps } from '../types';
 import { allShareLinks, createShareLink, publicUrl, revokeShareLink, type ShareLink } from './api';
-import './views.css';
 
 /** Copies `text`; where the Clipboard API is refused, selects it in `input` for Ctrl+C. True when copied. */
 export async function copyText(text: string, input: HTMLInputElement | null): Promise<boolean> {

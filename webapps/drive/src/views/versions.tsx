@@ -10,7 +10,6 @@ import { Dialog, Empty, ErrorView, Loading, useBoot, useToast } from '../../../s
 import { formatBytes, formatDate } from '../../../shared/i18n';
 import type { VersionsProps } from '../types';
 import { downloadLink, revertVersion, startDownload, versionsOf, type VersionDoc } from './api';
-import './views.css';
 
 export function VersionsDialog(props: VersionsProps): JSX.Element {
   const { client, locale } = useBoot();
