@@ -29,7 +29,7 @@ import { ensureDevInstance, listenOrExplain } from './dev-instance.js';
 import { buildPublicApp, securityHeaders } from './public.js';
 import { InProcessLocks } from '../common/locks.js';
 import { addJsonParser } from '../common/json-body.js';
-import { LocalBlobStore } from '../files/blobs/local.js';
+import { createBlobStores } from '../files/blobs/engine.js';
 import { Vfs } from '../files/vfs.js';
 import { SqliteLockEngine } from '../files/dav/locks-sqlite.js';
 import { fsck } from '../files/fsck.js';
@@ -151,10 +151,9 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
   const appCode = new LocalAppCodeStore({ dir: join(dataDir, 'apps-code'), dbFile: join(dataDir, 'apps-code.sqlite') });
   const appFiles = new StoredAppFiles(appCode);
   await dropRunRefs(appCode);
-  // blobs live next to docs.sqlite, in instances/<id>/files/: destroying an instance removes both
-  // thumbnails in instances/<id>/thumbs/, beside the files' blobs (files/thumbnails/state.ts)
-  const blobs = new LocalBlobStore(join(dataDir, 'instances'));
-  const thumbs = new LocalBlobStore(join(dataDir, 'instances'), 'thumbs');
+  // blobs (blobs.engine local) live next to docs.sqlite, in instances/<id>/files/, thumbnails in instances/<id>/thumbs/
+  // (files/thumbnails/state.ts); on swift or s3, in the object store (files/blobs/engine.ts)
+  const { blobs, thumbs } = createBlobStores(config.blobs, join(dataDir, 'instances'));
   const vfs = new Vfs({
     storeOf, blobs, thumbs,
     locks: new InProcessLocks(), versions: config.files.versions,
@@ -166,6 +165,7 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
     await jobs.dropInstance(instance.id);
     await appCode.releaseInstance(instance.id);
     await appCode.gc();
+    await Promise.all([blobs.drop(instance.id), thumbs.drop(instance.id)]);
     await stores.destroy(instance.id);
     sessions.deleteAll(instance);
     sessions.events.deleteAll(instance);
