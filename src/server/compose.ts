@@ -165,7 +165,9 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
     await jobs.dropInstance(instance.id);
     await appCode.releaseInstance(instance.id);
     await appCode.gc();
-    await Promise.all([blobs.drop(instance.id), thumbs.drop(instance.id)]);
+    // one after the other: on Swift the second finds the instance's container empty and removes it
+    await blobs.drop(instance.id);
+    await thumbs.drop(instance.id);
     await stores.destroy(instance.id);
     sessions.deleteAll(instance);
     sessions.events.deleteAll(instance);
