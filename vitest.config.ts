@@ -12,6 +12,21 @@ const ON_REDIS = [
   'src/auth/login.test.ts',
   'src/files/dav/put-race.test.ts', 'src/jobs/routes.test.ts', 'src/data/http/replication.test.ts',
 ];
+/** The files suites that go through the blob store by HTTP: run again on Swift and on S3 (issue 16). */
+const OBJECT_STORAGE = [
+  'src/files/http/upload.test.ts', 'src/files/http/download.test.ts', 'src/files/ranges.test.ts', 'src/files/http/versions.test.ts',
+  'src/files/http/thumbnails.test.ts', 'src/files/http/trash.test.ts',
+];
+const objectStorage = (store: 'swift' | 's3') => ({
+  extends: true as const,
+  test: {
+    name: `object-storage-${store}`,
+    include: OBJECT_STORAGE,
+    globalSetup: ['test/helpers/servers/swift-global.ts'],
+    setupFiles: ['test/helpers/servers/swift-project.ts'],
+    env: { TEST_OBJECT_STORE: store },
+  },
+});
 
 export default defineConfig({
   test: {
@@ -22,6 +37,8 @@ export default defineConfig({
     projects: [
       { extends: true, test: { name: 'default', include: ['src/**/*.test.ts', 'test/**/*.test.ts'] } },
       { extends: true, test: { name: 'redis', include: ON_REDIS, globalSetup: ['test/helpers/servers/redis-global.ts'] } },
+      objectStorage('swift'),
+      objectStorage('s3'),
     ],
   },
 });

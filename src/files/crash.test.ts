@@ -3,14 +3,13 @@
  * the half-written temporary file is gone, and fsck finds nothing wrong.
  */
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { createHearth } from '../server/compose.js';
 import { rawRequest, testConfig } from '../../test/helpers/hearth.js';
-import { startServer, stopServer } from '../../test/helpers/crash.js';
+import { feedUpload, startServer, stopServer } from '../../test/helpers/crash.js';
 import { fsck } from './fsck.js';
 
 const MiB = 1024 * 1024;
@@ -41,19 +40,7 @@ describe('a crash during an upload', () => {
     try {
       const s = await startServer(dataDir);
       // a 256 MiB upload, fed 1 MiB at a time: the server is killed once 16 MiB are on its disk
-      const req = request({
-        host: '127.0.0.1', port: s.port, method: 'POST', path: '/files/io.cozy.files.root-dir?Type=file&Name=big.bin',
-        headers: { host: s.domain, authorization: `Bearer ${s.token}`, 'content-type': 'application/octet-stream', 'content-length': String(256 * MiB) },
-      });
-      req.on('error', () => undefined); // the connection dies with the server
-      const chunk = Buffer.alloc(MiB, 7);
-      let sent = 0;
-      const feeding = (async () => {
-        while (sent < 256 * MiB && !req.destroyed) {
-          if (!req.write(chunk)) await new Promise((r) => (req.once('drain', r), req.once('close', r)));
-          sent += MiB;
-        }
-      })();
+      const { req, feeding } = feedUpload(s, 'big.bin', 256 * MiB);
       for (let waited = 0; waited < 30_000; waited += 20) {
         if (partFiles(dataDir).some((n) => n >= 16 * MiB)) break;
         await new Promise((r) => setTimeout(r, 20));

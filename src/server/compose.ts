@@ -30,6 +30,7 @@ import { createLogger, logControllerFor } from './logger.js';
 import { ensureDevInstance, listenOrExplain } from './dev-instance.js';
 import { buildPublicApp, securityHeaders } from './public.js';
 import { addJsonParser } from '../common/json-body.js';
+import { createBlobStores, objectStoreConfigured } from '../files/blobs/engine.js';
 import { LocalBlobStore } from '../files/blobs/local.js';
 import { Vfs } from '../files/vfs.js';
 import { SqliteLockEngine } from '../files/dav/locks-sqlite.js';
@@ -174,12 +175,17 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
   const appCode = new LocalAppCodeStore({ dir: join(dataDir, 'apps-code'), dbFile: join(dataDir, 'apps-code.sqlite') });
   const appFiles = new StoredAppFiles(appCode);
   await dropRunRefs(appCode);
-  // blobs live next to docs.sqlite, in instances/<id>/files/: destroying an instance removes both
-  // thumbnails in instances/<id>/thumbs/, beside the files' blobs (files/thumbnails/state.ts)
+  // blobs.engine local: next to docs.sqlite, in instances/<id>/files/ and instances/<id>/thumbs/ (files/thumbnails/state.ts)
   const blobs = new LocalBlobStore(join(dataDir, 'instances'));
   const thumbs = new LocalBlobStore(join(dataDir, 'instances'), 'thumbs');
   blobEngines.set('local', { files: blobs, thumbs });
-  // the object stores join blobEngines here (blobs.swift.*, blobs.s3.*), as `swift` and `s3`
+  // the object stores whose settings are given (files/blobs/engine.ts): blobs.engine names the one of new instances, and
+  // `hearth instances migrate --blobs-to` moves an instance between them
+  for (const engine of ['swift', 's3'] as const) {
+    if (!objectStoreConfigured(config.blobs, engine)) continue;
+    const stores = createBlobStores({ ...config.blobs, engine }, join(dataDir, 'instances'));
+    blobEngines.set(engine, { files: stores.blobs, thumbs: stores.thumbs });
+  }
   for (const [name, make] of Object.entries(opts.extraEngines?.blobs ?? {})) blobEngines.set(name, make());
   const vfs = new Vfs({
     storeOf, blobs: router.blobStore('files'), thumbs: router.blobStore('thumbs'),
@@ -192,10 +198,18 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
     await jobs.dropInstance(instance.id);
     await appCode.releaseInstance(instance.id);
     await appCode.gc();
+    // one after the other: on Swift the second finds the instance's container empty and removes it
+    await blobs.drop(instance.id);
+    await thumbs.drop(instance.id);
     await stores.destroy(instance.id);
     // the instance's data on the other engines (a migration's copies included), then its engines' record
     for (const [name, factory] of docEngines) if (name !== 'sqlite') await factory.destroy(instance.id);
-    for (const [name, engine] of blobEngines) if (name !== 'local') await Promise.all([engine.files.drop(instance.id), engine.thumbs.drop(instance.id)]);
+    for (const [name, engine] of blobEngines) {
+      if (name === 'local') continue;
+      // one after the other: on Swift the second finds the instance's container empty and removes it
+      await engine.files.drop(instance.id);
+      await engine.thumbs.drop(instance.id);
+    }
     await instanceEngines.remove(instance.id);
     router.changed(instance.id);
     sessions.deleteAll(instance);

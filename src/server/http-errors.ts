@@ -21,6 +21,7 @@ export function jsonApiError(err: HearthError): Record<string, unknown> {
 const UNAVAILABLE = {
   database: 'the database server is unreachable right now: retry in a moment (the operator is told by /status)',
   coordination: 'the coordination server (Redis) is unreachable right now: retry in a moment (the operator is told by /status)',
+  objectStorage: 'the object store (Swift or S3) is unreachable right now: retry in a moment (the operator is told by /status)',
 };
 
 export function toHearthError(err: unknown): HearthError | null {

@@ -1,13 +1,14 @@
 /** A Hearth server in a child process (test/helpers/server-main.ts), to kill -9 in crash tests. */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { request, type ClientRequest } from 'node:http';
 import { createInterface } from 'node:readline';
 
 export interface Started { child: ChildProcess; port: number; domain: string; token: string }
 
-/** Starts the server on `dataDir` (and `port`, 0 for any); resolves once it listens. */
-export function startServer(dataDir: string, port = 0): Promise<Started> {
+/** Starts the server on `dataDir` (and `port`, 0 for any; `env` added to this process's); resolves once it listens. */
+export function startServer(dataDir: string, port = 0, env: NodeJS.ProcessEnv = {}): Promise<Started> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'test/helpers/server-main.ts', dataDir, String(port)], {
-    stdio: ['ignore', 'pipe', 'inherit'],
+    stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env },
   });
   return new Promise((resolve, reject) => {
     const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
@@ -23,4 +24,27 @@ export function stopServer(s: Started): Promise<void> {
     s.child.once('exit', () => resolve());
     s.child.kill('SIGTERM');
   });
+}
+
+const MiB = 1024 * 1024;
+
+/**
+ * A large upload to `s` (`name` in the root, `size` bytes announced), fed 1 MiB at a time as fast as the server takes
+ * it; `sent()` says how much it took so far, `feeding` ends when all is sent or the connection died.
+ */
+export function feedUpload(s: Started, name: string, size: number): { req: ClientRequest; sent: () => number; feeding: Promise<void> } {
+  const req = request({
+    host: '127.0.0.1', port: s.port, method: 'POST', path: `/files/io.cozy.files.root-dir?Type=file&Name=${encodeURIComponent(name)}`,
+    headers: { host: s.domain, authorization: `Bearer ${s.token}`, 'content-type': 'application/octet-stream', 'content-length': String(size) },
+  });
+  req.on('error', () => undefined); // the connection dies with the server
+  const chunk = Buffer.alloc(MiB, 7);
+  let sent = 0;
+  const feeding = (async () => {
+    while (sent < size && !req.destroyed) {
+      if (!req.write(chunk)) await new Promise((r) => (req.once('drain', r), req.once('close', r)));
+      sent += MiB;
+    }
+  })();
+  return { req, sent: () => sent, feeding };
 }

@@ -13,16 +13,15 @@
  * it, renames it into place and fsyncs the folder, so that a blob that `write` returned survives a power cut. A read is a ./read-stream.ts stream.
  * Nothing refers to it yet: the file system's metadata commit does, after this (see store.ts).
  */
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { close, fstat, fsync, open as openFd, renameSync } from 'node:fs';
 import { mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { promisify } from 'node:util';
 import { NotFound, isDiskFull } from '../../common/errors.js';
-import {
-  BLOB_KEY_RE, BlobMismatch, BlobTooLarge, InsufficientStorage, type BlobInfo, type BlobStore, type ByteRange, type WriteOptions,
-} from './store.js';
+import { BLOB_KEY_RE, InsufficientStorage, type BlobInfo, type BlobStore, type ByteRange, type WriteOptions } from './store.js';
+import { chunkChecker, newKey, verifyBlob } from './checks.js';
 import { BufferPool } from './buffer-pool.js';
 import { streamToFd, type SinkResult } from './file-sink.js';
 import { Md5Thread } from './md5-thread.js';
@@ -36,8 +35,6 @@ const WRITE_BATCH = 4 * 1024 * 1024;
 const MAX_IN_FLIGHT = 4;
 /** The largest read of a download. */
 const READ_CHUNK = 1024 * 1024;
-/** Bytes of the content's head kept for the caller (opts.head), enough to sniff a MIME type. */
-const HEAD_BYTES = 4100;
 /** While a large file arrives, an fdatasync is started every this many bytes (the final fsync then has only the tail). */
 const SYNC_EVERY = 64 * 1024 * 1024;
 const TMP = '.tmp';
@@ -45,17 +42,6 @@ const openP = promisify(openFd);
 const fsyncP = promisify(fsync);
 const closeP = promisify(close);
 const fstatP = promisify(fstat);
-
-/** A new blob key, 32 hex characters (randomUUID draws from Node's cached entropy; randomBytes per key showed in profiles). */
-const newKey = (): string => randomUUID().replace(/-/g, '');
-
-/** Checks one more chunk against the limits: the size so far is `n`. */
-function checkSize(opts: WriteOptions, n: number): void {
-  if (opts.expectedSize !== undefined && n > opts.expectedSize) {
-    throw new BlobMismatch(`the body is longer than its announced ${opts.expectedSize} bytes`, 'size_mismatch');
-  }
-  if (n > opts.maxBytes) throw new BlobTooLarge(`the file is larger than the ${opts.maxBytes} bytes allowed (quota or size limit)`);
-}
 
 export class LocalBlobStore implements BlobStore {
   /** Folders known to exist (a mkdir per write is a syscall on the hot path); forgotten when a namespace is dropped. */
@@ -95,23 +81,8 @@ export class LocalBlobStore implements BlobStore {
     if (opts.key !== undefined && !BLOB_KEY_RE.test(opts.key)) throw new Error(`invalid blob key ${opts.key.slice(0, 40)}`);
     const key = opts.key ?? newKey();
     const tmp = join(tmpDir, `${key}.part`);
-    let headBytes = 0;
-    const headMax = opts.headBytes ?? HEAD_BYTES;
-    const check = (chunk: Buffer, n: number) => {
-      checkSize(opts, n);
-      if (opts.head && headBytes < headMax) {
-        opts.head.push(chunk.subarray(0, headMax - headBytes));
-        headBytes += Math.min(chunk.length, headMax - headBytes);
-      }
-    };
-    const verify = (size: number, md5: string): void => {
-      if (opts.expectedSize !== undefined && size !== opts.expectedSize) {
-        throw new BlobMismatch(`the body has ${size} bytes, not the ${opts.expectedSize} announced`, 'size_mismatch');
-      }
-      if (opts.expectedMd5 !== undefined && md5 !== opts.expectedMd5) {
-        throw new BlobMismatch(`the content's MD5 is ${md5}, not the ${opts.expectedMd5} given in Content-MD5`, 'invalid_checksum');
-      }
-    };
+    const check = chunkChecker(opts);
+    const verify = (size: number, md5: string): void => verifyBlob(opts, size, md5);
     try {
       let size: number;
       let md5: string;

@@ -162,11 +162,13 @@ describe('an interrupted upload', () => {
       headers: { host: h.domain, authorization: `Bearer ${token}`, 'content-length': String(1024 * 1024) },
     });
     r.on('error', () => undefined);
-    r.write(Buffer.alloc(64 * 1024, 1));
-    // the server has started writing the blob
-    await vi.waitFor(async () => expect((await readdir(tmp)).length).toBe(1));
+    await new Promise((sent) => r.write(Buffer.alloc(64 * 1024, 1), sent));
+    // on the local disk, the server has started writing the blob's temporary file, and removes it (an object store
+    // shows nothing of an upload in progress: the blob-store suite checks that it keeps nothing of a cut one)
+    const onDisk = h.hearth.config.blobs.engine === 'local';
+    if (onDisk) await vi.waitFor(async () => expect((await readdir(tmp)).length).toBe(1));
     r.destroy();
-    await vi.waitFor(async () => expect(await readdir(tmp)).toEqual([]));
+    if (onDisk) await vi.waitFor(async () => expect(await readdir(tmp)).toEqual([]));
     expect(await keys()).toEqual(before);
     expect((await h.req('GET', `/files/metadata?Path=${q('/Documents/cut.bin')}`, { token })).status).toBe(404);
     // and the server goes on serving
