@@ -202,17 +202,18 @@ export class Scheduler {
 
   private arm(): void {
     if (this.closed) return;
-    this.deps.triggers.nextDue().then((due) => this.wake(due === null ? null : due - this.clock.now()), (err: unknown) => {
+    // none due: looked at again within a minute all the same (another process may have added one)
+    this.deps.triggers.nextDue().then((due) => this.wake(due === null ? 60_000 : due - this.clock.now()), (err: unknown) => {
       this.deps.logger.error({ err }, 'the time triggers could not be read: trying again in 5 s');
       this.wake(5000);
     });
   }
 
-  /** Ticks in `ms` (at most a minute), or never when null. */
-  private wake(ms: number | null): void {
+  /** Ticks in `ms` (at most a minute). */
+  private wake(ms: number): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
-    if (ms === null || this.closed) return;
+    if (this.closed) return;
     this.timer = setTimeout(() => {
       this.tick().catch((err: unknown) => this.deps.logger.error({ err }, 'the time triggers could not be fired'));
     }, Math.min(Math.max(0, ms), 60_000));

@@ -1,0 +1,149 @@
+/**
+ * Several job systems on one PostgreSQL database, each with its own pool, bus and folder, as separate `hearth`
+ * processes would be (and one in a child process, to kill -9): each job runs once, a pushed job wakes the idle workers
+ * of the others, a time trigger fires once per slot whatever the number of schedulers, and the job of a killed process
+ * runs again elsewhere once its lease ended, exactly once more.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { pino } from 'pino';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { fakeInstance, until } from '../../test/helpers/jobs.js';
+import { startPostgres, type PgServer } from '../../test/helpers/servers/postgres.js';
+import { InProcessBus } from '../common/bus.js';
+import { createPgPool, type PgPool } from '../engines/postgres.js';
+import type { InstanceRegistry } from '../instances/types.js';
+import { createJobSystem, type JobSystem } from '../server/jobs.js';
+import type { WorkerDef } from './types.js';
+
+const instance = fakeInstance('cluster.jobs.example');
+const registry = { get: async (d: string) => (d === instance.domain ? instance : null) } as unknown as InstanceRegistry;
+let server: PgServer;
+let db = 0;
+const opened: Array<{ jobs: JobSystem; pool: PgPool; dir: string }> = [];
+const children: ChildProcess[] = [];
+
+beforeAll(async () => {
+  server = await startPostgres();
+});
+afterEach(async () => {
+  for (const c of children.splice(0)) c.kill('SIGKILL');
+  for (const { jobs, pool, dir } of opened.splice(0)) {
+    await jobs.close();
+    await pool.end();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+afterAll(() => server?.stop());
+
+/** A fresh database for one test. */
+const freshDb = () => server.database_url(`cluster_${++db}`);
+
+/** A job system as one process would have it, on the database of `url`. */
+async function system(url: string, workers: WorkerDef[], leaseMs?: number): Promise<JobSystem> {
+  const pool = createPgPool({ url, max: 4, name: 'cluster' });
+  const dir = mkdtempSync(join(tmpdir(), 'hearth-jobs-cluster-'));
+  const jobs = createJobSystem({ dataDir: dir, bus: new InProcessBus(), logger: pino({ level: 'silent' }), registry, workers, pg: pool, housekeepingMs: 0, ...(leaseMs ? { leaseMs } : {}) });
+  opened.push({ jobs, pool, dir });
+  await jobs.start();
+  return jobs;
+}
+
+describe('job systems of several processes on one PostgreSQL', () => {
+  it('1,000 jobs pushed through one process each run exactly once, spread over the three', async () => {
+    const url = await freshDb();
+    const runs = new Map<string, number>();
+    const by = [0, 0, 0];
+    const worker = (n: number): WorkerDef => ({
+      name: 'count', concurrency: 4,
+      async run(ctx) {
+        runs.set(ctx.job._id, (runs.get(ctx.job._id) ?? 0) + 1);
+        by[n]!++;
+        await new Promise((r) => setTimeout(r, 2));
+      },
+    });
+    const [a] = [await system(url, [worker(0)]), await system(url, [worker(1)]), await system(url, [worker(2)])];
+    const ids: string[] = [];
+    for (let batch = 0; batch < 20; batch++) {
+      const pushed = await Promise.all(Array.from({ length: 50 }, () => a!.engine.push(instance.domain, { worker: 'count' })));
+      ids.push(...pushed.map((j) => j._id));
+    }
+    await until(() => runs.size === 1000, 180_000);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(new Set(ids).size).toBe(1000);
+    expect([...runs.values()].every((n) => n === 1)).toBe(true);
+    expect(ids.every((id) => runs.get(id) === 1)).toBe(true);
+    expect(by.reduce((x, y) => x + y)).toBe(1000);
+    // every process took a share (the others were woken by the pushes of the first)
+    for (const n of by) expect(n).toBeGreaterThan(0);
+  }, 240_000);
+
+  it('a job pushed through a busy process is claimed at once by an idle worker of another', async () => {
+    const url = await freshDb();
+    let release = () => undefined as void;
+    const blocked = new Promise<void>((r) => (release = r));
+    const ran: string[] = [];
+    const a = await system(url, [{ name: 'w', concurrency: 1, async run(ctx) { ran.push(`a ${ctx.job._id}`); await blocked; } }]);
+    const first = await a.engine.push(instance.domain, { worker: 'w' });
+    await until(() => ran.length === 1, 30_000);
+    expect(ran).toEqual([`a ${first._id}`]);
+    // B starts idle with an empty queue: nothing but a wake-up makes it look again before a minute
+    await system(url, [{ name: 'w', concurrency: 1, async run(ctx) { ran.push(`b ${ctx.job._id}`); } }]);
+    const second = await a.engine.push(instance.domain, { worker: 'w' });
+    await until(() => ran.length === 2, 30_000);
+    expect(ran[1]).toBe(`b ${second._id}`);
+    release();
+  }, 60_000);
+
+  it('an @every 1s trigger fires once a second, not once per process', async () => {
+    const url = await freshDb();
+    const rec: WorkerDef = { name: 'rec', concurrency: 4, async run() {} };
+    const a = await system(url, [rec]);
+    const trigger = await a.scheduler.create(instance.domain, { type: '@every', arguments: '1s', worker: 'rec' });
+    const created = Date.parse(trigger.cozyMetadata!.createdAt);
+    await system(url, [rec]);
+    await system(url, [rec]);
+    await new Promise((r) => setTimeout(r, 5_500));
+    const stop = Date.now();
+    for (const s of opened) s.jobs.scheduler.close();
+    const jobs = await a.engine.broker.list(instance.domain, { triggerId: trigger._id, limit: 100 });
+    const slots = Math.floor((stop - created) / 1000);
+    // each slot at most once, and every slot but perhaps the last one, which a stop may cut
+    expect(jobs.length).toBeLessThanOrEqual(slots);
+    expect(jobs.length).toBeGreaterThanOrEqual(slots - 1);
+    const times = jobs.map((j) => Date.parse(j.queued_at)).sort((x, y) => x - y);
+    for (let i = 1; i < times.length; i++) expect(times[i]! - times[i - 1]!).toBeGreaterThan(500);
+  }, 60_000);
+
+  it('the job of a process killed in the middle of it runs again in another once its lease ended, exactly once more', async () => {
+    const url = await freshDb();
+    const dir = mkdtempSync(join(tmpdir(), 'hearth-jobs-cluster-marks-'));
+    const marks = join(dir, 'marks.log');
+    const lines = () => (existsSync(marks) ? readFileSync(marks, 'utf8').trim().split('\n') : []);
+    const leaseMs = 1500;
+    const child = spawn(process.execPath, ['--import', 'tsx', 'test/fixtures/jobs-pg-crash-main.ts', url, marks, String(leaseMs), 'seed'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    children.push(child);
+    await new Promise<void>((resolve, reject) => {
+      createInterface({ input: child.stdout! }).once('line', () => resolve());
+      child.once('exit', (code) => reject(new Error(`exited early with ${code}`)));
+    });
+    await until(() => lines().includes(`${child.pid} start b`), 30_000);
+    const runs: Array<{ id: string; tries: number | undefined }> = [];
+    const other = await system(url, [{ name: 'mark', concurrency: 1, async run(ctx) { runs.push({ id: ctx.job._id, tries: ctx.job.tries }); } }], leaseMs);
+    // the child keeps renewing its lease: its live job is not taken
+    await new Promise((r) => setTimeout(r, 3 * leaseMs));
+    expect(runs).toEqual([]);
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('exit', r));
+    await until(() => runs.length === 1, 30_000);
+    await new Promise((r) => setTimeout(r, 3 * leaseMs));
+    expect(runs).toHaveLength(1);
+    expect(runs[0]!.tries).toBe(2);
+    expect(await other.engine.broker.get(instance.domain, runs[0]!.id)).toMatchObject({ state: 'done', tries: 2 });
+    expect(lines()).toEqual([`${child.pid} start b`]);
+    rmSync(dir, { recursive: true, force: true });
+  }, 90_000);
+});
