@@ -14,12 +14,14 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { fakeInstance, until } from '../../test/helpers/jobs.js';
 import { startPostgres, type PgServer } from '../../test/helpers/servers/postgres.js';
 import { InProcessBus } from '../common/bus.js';
-import { createPgPool, type PgPool } from '../engines/postgres.js';
+import { createPgPool, isPgUnavailable, type PgPool } from '../engines/postgres.js';
 import type { InstanceRegistry } from '../instances/types.js';
-import { createJobSystem, type JobSystem } from '../server/jobs.js';
+import { createJobSystem, type JobSystem, type JobSystemDeps } from '../server/jobs.js';
+import { SqliteDocStoreFactory } from '../data/sqlite/factory.js';
+import type { Doc, DocStore } from '../data/store.js';
 import type { WorkerDef } from './types.js';
 
-const instance = fakeInstance('cluster.jobs.example');
+const instance = { ...fakeInstance('cluster.jobs.example'), id: 'c1a57e0000000000000000000000000a' };
 const registry = { get: async (d: string) => (d === instance.domain ? instance : null) } as unknown as InstanceRegistry;
 let server: PgServer;
 let db = 0;
@@ -43,10 +45,13 @@ afterAll(() => server?.stop());
 const freshDb = () => server.database_url(`cluster_${++db}`);
 
 /** A job system as one process would have it, on the database of `url`. */
-async function system(url: string, workers: WorkerDef[], leaseMs?: number): Promise<JobSystem> {
+async function system(url: string, workers: WorkerDef[], leaseMs?: number, mirror?: JobSystemDeps['mirror']): Promise<JobSystem> {
   const pool = createPgPool({ url, max: 4, name: 'cluster' });
   const dir = mkdtempSync(join(tmpdir(), 'hearth-jobs-cluster-'));
-  const jobs = createJobSystem({ dataDir: dir, bus: new InProcessBus(), logger: pino({ level: 'silent' }), registry, workers, pg: pool, housekeepingMs: 0, ...(leaseMs ? { leaseMs } : {}) });
+  const jobs = createJobSystem({
+    dataDir: dir, bus: new InProcessBus(), logger: pino({ level: 'silent' }), registry, workers, pg: pool, housekeepingMs: 0,
+    ...(leaseMs ? { leaseMs } : {}), ...(mirror ? { mirror } : {}),
+  });
   opened.push({ jobs, pool, dir });
   await jobs.start();
   return jobs;
@@ -117,6 +122,59 @@ describe('job systems of several processes on one PostgreSQL', () => {
     const times = jobs.map((j) => Date.parse(j.queued_at)).sort((x, y) => x - y);
     for (let i = 1; i < times.length; i++) expect(times[i]! - times[i - 1]!).toBeGreaterThan(500);
   }, 60_000);
+
+  it('the mirror into /data writes each change once, whatever the number of processes that see it', async () => {
+    const url = await freshDb();
+    const dir = mkdtempSync(join(tmpdir(), 'hearth-jobs-cluster-mirror-'));
+    const stores = new SqliteDocStoreFactory(dir, new InProcessBus(), { attachmentMaxBytes: 1 << 20, groupCommitMs: 0 });
+    const store = stores.open(instance.domain, instance.id);
+    const refused: unknown[] = [];
+    // the one DocStore of the instance, as every process reaches it; its refused writes are counted
+    const shared = Object.assign(Object.create(store) as DocStore, {
+      async bulkDocs(doctype: string, docs: Doc[], newEdits: boolean) {
+        const results = await store.bulkDocs(doctype, docs, newEdits);
+        refused.push(...results.filter((r) => r.error));
+        return results;
+      },
+    });
+    const mirror = { storeFor: async () => shared, pollMs: 10 };
+    const worker: WorkerDef = { name: 'w', concurrency: 2, async run() {} };
+    const a = await system(url, [worker], undefined, mirror);
+    await system(url, [worker], undefined, mirror);
+    await system(url, [worker], undefined, mirror);
+    const ids = (await Promise.all(Array.from({ length: 30 }, () => a.engine.push(instance.domain, { worker: 'w' })))).map((j) => j._id);
+    const mirrored = async () => (await store.allDocs('io.cozy.jobs', { keys: ids, include_docs: true })).rows.map((r) => r.doc as Doc | null);
+    await until(async () => (await mirrored().catch(() => [])).filter((d) => d?.state === 'done').length === 30, 60_000);
+    expect(refused).toEqual([]);
+    // at most one revision per state (queued, running, done), often fewer: a round takes the latest state
+    for (const doc of await mirrored()) expect(Number(String(doc!._rev).split('-')[0])).toBeLessThanOrEqual(3);
+    for (const s of opened.splice(0)) {
+      await s.jobs.close();
+      await s.pool.end();
+      rmSync(s.dir, { recursive: true, force: true });
+    }
+    await stores.close();
+    rmSync(dir, { recursive: true, force: true });
+  }, 90_000);
+
+  it('PostgreSQL stopped and restarted: a push fails fast with the unavailable error (503), then jobs run again without a restart of the process', async () => {
+    const url = await freshDb();
+    const ran: string[] = [];
+    const s = await system(url, [{ name: 'w', async run(ctx) { ran.push(ctx.job._id); } }], 1500);
+    const before = await s.engine.push(instance.domain, { worker: 'w' });
+    await until(() => ran.includes(before._id), 30_000);
+    await server.halt();
+    try {
+      const refused = await s.engine.push(instance.domain, { worker: 'w' }).then(() => null, (e: unknown) => e);
+      expect(isPgUnavailable(refused)).toBe(true);
+    } finally {
+      await server.start();
+    }
+    const after = await s.engine.push(instance.domain, { worker: 'w' });
+    await until(async () => (await s.engine.broker.get(instance.domain, after._id))?.state === 'done', 30_000);
+    expect(await s.engine.broker.get(instance.domain, after._id)).toMatchObject({ state: 'done', tries: 1 });
+    expect(ran).toEqual([before._id, after._id]);
+  }, 90_000);
 
   it('the job of a process killed in the middle of it runs again in another once its lease ended, exactly once more', async () => {
     const url = await freshDb();

@@ -21,7 +21,8 @@ import type { WorkerDef } from '../jobs/types.js';
 import type { InstanceRegistry } from '../instances/types.js';
 import { Housekeeping } from './housekeeping.js';
 import type { DocStore } from '../data/store.js';
-import { installMirrorOutbox, JobMirror } from '../jobs/mirror.js';
+import { installMirrorOutbox, JobMirror, SqliteMirrorSource } from '../jobs/mirror.js';
+import { PgMirrorSource } from '../jobs/mirror-pg.js';
 import { JOBS_DOCTYPE } from '../jobs/types.js';
 
 export interface JobSystem {
@@ -85,10 +86,11 @@ export function createJobSystem(deps: JobSystemDeps): JobSystem {
   });
   const hooks: Unsubscribe[] = [];
   let mirror: JobMirror | null = null;
-  // the mirror follows jobs.sqlite's outbox: on PostgreSQL it has none yet (io.cozy.jobs is not readable through /data)
-  if (deps.mirror && !pool) {
-    installMirrorOutbox(db);
-    mirror = new JobMirror({ db, logger, storeFor: deps.mirror.storeFor, ...(deps.mirror.pollMs !== undefined ? { pollMs: deps.mirror.pollMs } : {}) });
+  const pgMirror = deps.mirror && pool ? new PgMirrorSource(pool) : null;
+  if (deps.mirror) {
+    if (!pool) installMirrorOutbox(db);
+    const source = pgMirror ?? new SqliteMirrorSource(db);
+    mirror = new JobMirror({ source, logger, storeFor: deps.mirror.storeFor, ...(deps.mirror.pollMs !== undefined ? { pollMs: deps.mirror.pollMs } : {}) });
   }
   return {
     engine,
@@ -96,6 +98,7 @@ export function createJobSystem(deps: JobSystemDeps): JobSystem {
     housekeeping,
     async start() {
       if (pool) await ensureJobsSchema(pool);
+      await pgMirror?.install();
       const orphans = await migrateInstanceIds(db, idOf);
       if (orphans) logger.warn({ deleted: orphans }, 'jobs and triggers of destroyed instances were deleted');
       await engine.start();
