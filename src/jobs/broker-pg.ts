@@ -32,6 +32,7 @@ CREATE INDEX IF NOT EXISTS jobs_queue ON hearth.jobs (worker, priority DESC, run
 CREATE INDEX IF NOT EXISTS jobs_leases ON hearth.jobs (lease_until) WHERE state = 'running';
 CREATE INDEX IF NOT EXISTS jobs_trigger ON hearth.jobs (trigger_id, queued_at) WHERE trigger_id IS NOT NULL;
 CREATE INDEX IF NOT EXISTS jobs_instance ON hearth.jobs (instance_id, worker, queued_at);
+CREATE INDEX IF NOT EXISTS jobs_finished ON hearth.jobs (queued_at) WHERE state IN ('done', 'errored');
 CREATE TABLE IF NOT EXISTS hearth.triggers (
   id text PRIMARY KEY, seq bigserial, domain text NOT NULL, instance_id text NOT NULL, type text NOT NULL, worker text NOT NULL,
   next_run_at bigint, doc jsonb NOT NULL);
@@ -278,6 +279,13 @@ export class PgBroker extends PgTables implements Broker {
       `DELETE FROM hearth.jobs WHERE instance_id = $1 AND state IN ('done', 'errored') AND queued_at < $2 AND ($3::text[] IS NULL OR worker = ANY($3))`,
       [await this.idOf(domain), before, workers?.length ? workers : null],
     );
+    return rowCount ?? 0;
+  }
+
+  /** Deletes at most `limit` finished jobs of any instance queued before `before` (the housekeeping's purge); returns how many. */
+  async purgeFinished(before: number, limit: number): Promise<number> {
+    const { rowCount } = await this.query(
+      `DELETE FROM hearth.jobs WHERE id IN (SELECT id FROM hearth.jobs WHERE state IN ('done', 'errored') AND queued_at < $1 LIMIT $2)`, [before, limit]);
     return rowCount ?? 0;
   }
 

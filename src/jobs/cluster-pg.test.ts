@@ -45,12 +45,12 @@ afterAll(() => server?.stop());
 const freshDb = () => server.database_url(`cluster_${++db}`);
 
 /** A job system as one process would have it, on the database of `url`. */
-async function system(url: string, workers: WorkerDef[], leaseMs?: number, mirror?: JobSystemDeps['mirror']): Promise<JobSystem> {
+async function system(url: string, workers: WorkerDef[], extra: Partial<JobSystemDeps> = {}): Promise<JobSystem> {
   const pool = createPgPool({ url, max: 4, name: 'cluster' });
   const dir = mkdtempSync(join(tmpdir(), 'hearth-jobs-cluster-'));
   const jobs = createJobSystem({
     dataDir: dir, bus: new InProcessBus(), logger: pino({ level: 'silent' }), registry, workers, pg: pool, housekeepingMs: 0,
-    ...(leaseMs ? { leaseMs } : {}), ...(mirror ? { mirror } : {}),
+    ...extra,
   });
   opened.push({ jobs, pool, dir });
   await jobs.start();
@@ -139,9 +139,9 @@ describe('job systems of several processes on one PostgreSQL', () => {
     });
     const mirror = { storeFor: async () => shared, pollMs: 10 };
     const worker: WorkerDef = { name: 'w', concurrency: 2, async run() {} };
-    const a = await system(url, [worker], undefined, mirror);
-    await system(url, [worker], undefined, mirror);
-    await system(url, [worker], undefined, mirror);
+    const a = await system(url, [worker], { mirror });
+    await system(url, [worker], { mirror });
+    await system(url, [worker], { mirror });
     const ids = (await Promise.all(Array.from({ length: 30 }, () => a.engine.push(instance.domain, { worker: 'w' })))).map((j) => j._id);
     const mirrored = async () => (await store.allDocs('io.cozy.jobs', { keys: ids, include_docs: true })).rows.map((r) => r.doc as Doc | null);
     await until(async () => (await mirrored().catch(() => [])).filter((d) => d?.state === 'done').length === 30, 60_000);
@@ -157,10 +157,25 @@ describe('job systems of several processes on one PostgreSQL', () => {
     rmSync(dir, { recursive: true, force: true });
   }, 90_000);
 
+  it('the housekeeping purges the finished jobs older than 30 days from PostgreSQL, not the others', async () => {
+    const url = await freshDb();
+    const day = 86_400_000;
+    const clock = { t: Date.now() - 31 * day, now: () => clock.t };
+    const s = await system(url, [{ name: 'w', async run() {} }], { clock, retryDelayMs: () => 0 });
+    const old = await s.engine.push(instance.domain, { worker: 'w' });
+    clock.t = Date.now();
+    const recent = await s.engine.push(instance.domain, { worker: 'w' });
+    const state = async (id: string) => (await s.engine.broker.get(instance.domain, id))?.state;
+    await until(async () => (await state(old._id)) === 'done' && (await state(recent._id)) === 'done', 30_000);
+    expect(await s.housekeeping.purgeFinished()).toBe(1);
+    expect(await s.engine.broker.get(instance.domain, old._id)).toBeNull();
+    expect(await state(recent._id)).toBe('done');
+  }, 60_000);
+
   it('PostgreSQL stopped and restarted: a push fails fast with the unavailable error (503), then jobs run again without a restart of the process', async () => {
     const url = await freshDb();
     const ran: string[] = [];
-    const s = await system(url, [{ name: 'w', async run(ctx) { ran.push(ctx.job._id); } }], 1500);
+    const s = await system(url, [{ name: 'w', async run(ctx) { ran.push(ctx.job._id); } }], { leaseMs: 1500 });
     const before = await s.engine.push(instance.domain, { worker: 'w' });
     await until(() => ran.includes(before._id), 30_000);
     await server.halt();
@@ -190,7 +205,7 @@ describe('job systems of several processes on one PostgreSQL', () => {
     });
     await until(() => lines().includes(`${child.pid} start b`), 30_000);
     const runs: Array<{ id: string; tries: number | undefined }> = [];
-    const other = await system(url, [{ name: 'mark', concurrency: 1, async run(ctx) { runs.push({ id: ctx.job._id, tries: ctx.job.tries }); } }], leaseMs);
+    const other = await system(url, [{ name: 'mark', concurrency: 1, async run(ctx) { runs.push({ id: ctx.job._id, tries: ctx.job.tries }); } }], { leaseMs });
     // the child keeps renewing its lease: its live job is not taken
     await new Promise((r) => setTimeout(r, 3 * leaseMs));
     expect(runs).toEqual([]);

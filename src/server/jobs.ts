@@ -83,6 +83,7 @@ export function createJobSystem(deps: JobSystemDeps): JobSystem {
   const housekeeping = new Housekeeping({
     db, engine, registry: deps.registry, bus: deps.bus, logger, trashRetentionDays: deps.trashRetentionDays ?? 30, tickMs: every,
     ...(deps.clock ? { now: () => deps.clock!.now() } : {}),
+    ...(broker instanceof PgBroker ? { purge: (before: number, limit: number) => broker.purgeFinished(before, limit) } : {}),
   });
   const hooks: Unsubscribe[] = [];
   let mirror: JobMirror | null = null;
