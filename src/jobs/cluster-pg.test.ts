@@ -172,6 +172,29 @@ describe('job systems of several processes on one PostgreSQL', () => {
     expect(await state(recent._id)).toBe('done');
   }, 60_000);
 
+  it('a run whose lease was taken over is aborted, and its late end is refused (the job stays the new owner\'s)', async () => {
+    const url = await freshDb();
+    const reasons: string[] = [];
+    const hang: WorkerDef = {
+      name: 'hang', timeoutSeconds: 600,
+      run: (ctx) => new Promise((_r, reject) => ctx.signal.addEventListener('abort', () => {
+        reasons.push((ctx.signal.reason as Error).message);
+        reject(ctx.signal.reason as Error);
+      })),
+    };
+    const s = await system(url, [hang], { leaseMs: 600 });
+    const job = await s.engine.push(instance.domain, { worker: 'hang' });
+    await until(async () => (await s.engine.broker.get(instance.domain, job._id))?.state === 'running', 30_000);
+    // another process took the job over (as recover does once a lease ended, here at once)
+    const admin = createPgPool({ url, max: 1, name: 'admin' });
+    await admin.query(`UPDATE hearth.jobs SET owner = 'another-process', lease_until = $2 WHERE id = $1`, [job._id, Date.now() + 60_000]);
+    await admin.end();
+    await until(() => reasons.length === 1, 30_000);
+    expect(reasons[0]).toMatch(/lease was lost/);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(await s.engine.broker.get(instance.domain, job._id)).toMatchObject({ state: 'running', tries: 1 });
+  }, 60_000);
+
   it('PostgreSQL stopped and restarted: a push fails fast with the unavailable error (503), then jobs run again without a restart of the process', async () => {
     const url = await freshDb();
     const ran: string[] = [];
