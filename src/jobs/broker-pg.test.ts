@@ -2,7 +2,8 @@
 import { describeBroker } from '../../test/helpers/broker-suite.js';
 import { startPostgres } from '../../test/helpers/servers/postgres.js';
 import { createPgPool, type PgPool } from '../engines/postgres.js';
-import { ensureJobsSchema, PgBroker, PgTriggerStore } from './broker-pg.js';
+import { ensureJobsSchema, PgBroker } from './broker-pg.js';
+import { PgTriggerStore } from './triggers-pg.js';
 
 describeBroker('postgres', async () => {
   const server = await startPostgres();
