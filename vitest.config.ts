@@ -1,4 +1,4 @@
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 
 /**
  * The existing suites that also run on a scale-out engine (test/helpers/engines.ts): the coordination on Redis
@@ -35,10 +35,28 @@ export default defineConfig({
     pool: 'forks',
     maxWorkers: 2,
     projects: [
+      // everything, on the embedded engines (the include is the default project's: with `extends`, a project's include
+      // would be added to a root one, and each project would run everything)
       { extends: true, test: { name: 'default', include: ['src/**/*.test.ts', 'test/**/*.test.ts'] } },
       { extends: true, test: { name: 'redis', include: ON_REDIS, globalSetup: ['test/helpers/servers/redis-global.ts'] } },
       objectStorage('swift'),
       objectStorage('s3'),
+      // jobs and triggers on PostgreSQL (broker-pg.ts): the engine and scheduler suites (test/helpers/jobs.ts), the /jobs
+      // routes, the workers' rights and the mirror into /data through a real Hearth; left out: broker-durable.test.ts,
+      // crash.test.ts and mirror.test.ts (jobs.sqlite's WAL, outbox and kill -9 of its process), and the *-pg / *-sqlite
+      // files (they start their own server, in the default project)
+      {
+        extends: true,
+        test: {
+          name: 'postgres-jobs',
+          include: [
+            'src/jobs/engine.test.ts', 'src/jobs/scheduler.test.ts', 'src/jobs/routes.test.ts', 'src/jobs/workers/job-rights.test.ts',
+            'src/jobs/data-view.test.ts',
+          ],
+          exclude: [...configDefaults.exclude, 'src/**/*-sqlite.test.ts', 'src/**/*-pg.test.ts'],
+          globalSetup: ['test/helpers/servers/postgres-global.ts'],
+        },
+      },
     ],
   },
 });

@@ -23,7 +23,7 @@ describe('job broker commits', () => {
     const before = wal.syncs;
     const job = await broker.push({ domain: 'a.example', worker: 'log', message: null, options, runAt: 0 }, 0);
     expect(wal.syncs).toBeGreaterThan(before);
-    expect((await broker.claim('log', 1))?._id).toBe(job._id);
+    expect((await broker.claim('log', 1, Date.now() + 60_000))?._id).toBe(job._id);
     // the WAL cannot be fsynced: the finished state is not acknowledged
     wal.fd = 1_000_000;
     await expect(broker.complete(job._id, 2)).rejects.toMatchObject({ status: 503 });

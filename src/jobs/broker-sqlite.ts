@@ -2,8 +2,9 @@
  * The embedded broker: jobs and triggers of every instance in `<dataDir>/jobs.sqlite`. WAL with
  * synchronous=NORMAL and every write acknowledged once the WAL is fsynced in the thread pool, never on the event
  * loop (data/sqlite/wal-sync.ts): a job is durable once `push` resolves and a finished job stays finished
- * across `kill -9`. The file belongs to one `hearth` process, so at start-up every job marked
- * running is an orphan of the previous process (`recover`).
+ * across `kill -9`. Running jobs are leased as in every broker (broker.ts); the file belongs to one `hearth`
+ * process at a time, so the first `recover` of a process also takes back every lease of another owner: its
+ * process is dead, there is no need to wait for the lease to end.
  *
  * Jobs and triggers are keyed by the instance's id, never by its domain: a domain is free again once its instance
  * is destroyed, and a new instance of that domain must not inherit anything. The API still names instances by
@@ -13,7 +14,7 @@ import Database from 'better-sqlite3';
 import { randomUUID } from 'node:crypto';
 import { NotFound } from '../common/errors.js';
 import { checkpointOffThread, closeDurableWal, durableWal, type Checkpointer, type WalSync } from '../data/sqlite/wal-sync.js';
-import type { Broker, JobQuery, NewJob, TriggerQuery, TriggerStore } from './broker.js';
+import { LeaseLost, type Broker, type JobQuery, type NewJob, type TriggerChange, type TriggerQuery, type TriggerStore } from './broker.js';
 import type { JobDoc, JobState, TriggerDoc, TriggerState } from './types.js';
 
 const SCHEMA = `
@@ -30,7 +31,10 @@ CREATE INDEX IF NOT EXISTS triggers_due ON triggers (next_run_at) WHERE next_run
 CREATE INDEX IF NOT EXISTS triggers_type ON triggers (type);
 `;
 
-/** Migration: the instance's id beside the domain (rows of older files get it in `migrateInstanceIds`). */
+/** Columns added since the first version: the instance's id (rows of older files get it in `migrateInstanceIds`), the lease. */
+const ADDED: Record<string, string[]> = { jobs: ['instance_id TEXT', 'owner TEXT', 'lease_until INTEGER'], triggers: ['instance_id TEXT'] };
+
+/** Migration: the instance's id beside the domain. */
 const BY_INSTANCE = `
 DROP INDEX IF EXISTS jobs_domain;
 DROP INDEX IF EXISTS triggers_domain;
@@ -41,7 +45,7 @@ CREATE INDEX IF NOT EXISTS triggers_instance ON triggers (instance_id, worker);
 /** The id of the instance that has this domain now, or null. */
 export type InstanceIdOf = (domain: string) => Promise<string | null>;
 
-interface JobRow { id: string; state: JobState; tries: number; max_exec: number; doc: string; instance_id: string | null }
+interface JobRow { id: string; state: JobState; tries: number; max_exec: number; doc: string; instance_id: string | null; owner: string | null }
 
 const iso = (ms: number) => new Date(ms).toISOString();
 export const newId = () => randomUUID().replaceAll('-', '');
@@ -58,9 +62,9 @@ export function openJobsDb(file: string, checkpoints?: Checkpointer): Database.D
   if (checkpoints) checkpointOffThread(db, checkpoints);
   db.pragma('busy_timeout = 5000');
   db.exec(SCHEMA);
-  for (const table of ['jobs', 'triggers']) {
+  for (const [table, added] of Object.entries(ADDED)) {
     const cols = db.prepare('SELECT name FROM pragma_table_info(?)').pluck().all(table) as string[];
-    if (!cols.includes('instance_id')) db.exec(`ALTER TABLE ${table} ADD COLUMN instance_id TEXT`);
+    for (const col of added) if (!cols.includes(col.split(' ')[0]!)) db.exec(`ALTER TABLE ${table} ADD COLUMN ${col}`);
   }
   db.exec(BY_INSTANCE);
   return db;
@@ -97,27 +101,34 @@ async function once<T>(wal: WalSync, value: T): Promise<T> {
   return value;
 }
 
+const COLS = 'id, state, tries, max_exec, doc, instance_id, owner';
+
 export class SqliteBroker implements Broker {
   private readonly st;
   private readonly wal: WalSync;
+  private recovered = false;
 
-  constructor(private readonly db: Database.Database, private readonly idOf: InstanceIdOf) {
+  constructor(private readonly db: Database.Database, private readonly idOf: InstanceIdOf, readonly owner: string = newId()) {
     this.wal = durableWal(db);
     this.st = {
       insert: db.prepare(`INSERT INTO jobs (id, domain, instance_id, worker, state, trigger_id, priority, run_at, tries, max_exec, queued_at, doc)
         VALUES (@id, @domain, @instance_id, @worker, @state, @trigger_id, @priority, @run_at, 0, @max_exec, @queued_at, @doc)`),
-      claim: db.prepare(`UPDATE jobs SET state = 'running', tries = tries + 1, doc = json_set(doc, '$.started_at', ?)
+      claim: db.prepare(`UPDATE jobs SET state = 'running', tries = tries + 1, doc = json_set(doc, '$.started_at', ?), owner = ?, lease_until = ?
         WHERE id = (SELECT id FROM jobs WHERE state = 'queued' AND worker = ? AND run_at <= ? ORDER BY priority DESC, run_at LIMIT 1)
-        RETURNING id, state, tries, max_exec, doc, instance_id`),
-      byId: db.prepare(`SELECT id, state, tries, max_exec, doc, instance_id FROM jobs WHERE id = ?`),
-      save: db.prepare(`UPDATE jobs SET state = ?, run_at = ?, tries = ?, doc = ? WHERE id = ?`),
+        RETURNING ${COLS}`),
+      renew: db.prepare(`UPDATE jobs SET lease_until = ? WHERE id = ? AND state = 'running' AND owner = ? RETURNING id`).pluck(),
+      byId: db.prepare(`SELECT ${COLS} FROM jobs WHERE id = ?`),
+      // a job that leaves the running state leaves its lease
+      save: db.prepare(`UPDATE jobs SET state = ?, run_at = ?, tries = ?, doc = ?, owner = NULL, lease_until = NULL WHERE id = ?`),
       nextDue: db.prepare(`SELECT MIN(run_at) AS t FROM jobs WHERE state = 'queued' AND worker = ?`),
-      running: db.prepare(`SELECT id, state, tries, max_exec, doc FROM jobs WHERE state = 'running'`),
+      // a client's job (@client) has no lease: its end is the client's report
+      expired: db.prepare(`SELECT ${COLS} FROM jobs WHERE state = 'running' AND worker != 'client'
+        AND (lease_until IS NULL OR lease_until < @now OR (@first AND owner IS NOT @owner))`),
       pending: db.prepare(`SELECT 1 FROM jobs WHERE trigger_id = ? AND state = 'queued' AND tries = 0 LIMIT 1`),
     };
   }
 
-  async push(job: NewJob, now: number): Promise<JobDoc> {
+  async push(job: NewJob, now: number, trigger?: (job: JobDoc) => TriggerChange | undefined): Promise<JobDoc> {
     const instance = job.instanceId ?? (await instanceId(this.idOf, job.domain));
     const doc: JobDoc = {
       _id: newId(), domain: job.domain, instance_id: instance, worker: job.worker, message: job.message ?? null, options: job.options,
@@ -129,22 +140,38 @@ export class SqliteBroker implements Broker {
       ...(job.payload !== undefined ? { payload: job.payload } : {}),
       ...(job.rights ? { rights: job.rights } : {}),
     };
-    this.st.insert.run({
-      id: doc._id, domain: doc.domain, instance_id: instance, worker: doc.worker, state: doc.state, trigger_id: job.trigger_id ?? null,
-      priority: job.priority ?? 0, run_at: job.runAt, max_exec: job.options.max_exec_count, queued_at: now, doc: JSON.stringify(doc),
-    });
-    return once(this.wal, { ...doc, tries: 0 });
+    const pushed = { ...doc, tries: 0 };
+    const change = job.trigger_id ? trigger?.(pushed) : undefined;
+    this.db.transaction(() => {
+      this.st.insert.run({
+        id: doc._id, domain: doc.domain, instance_id: instance, worker: doc.worker, state: doc.state, trigger_id: job.trigger_id ?? null,
+        priority: job.priority ?? 0, run_at: job.runAt, max_exec: job.options.max_exec_count, queued_at: now, doc: JSON.stringify(doc),
+      });
+      if (change) changeTriggerState(this.db, job.trigger_id!, (s) => ({ ...s, ...change }));
+    })();
+    return once(this.wal, pushed);
   }
 
-  async claim(worker: string, now: number): Promise<JobDoc | null> {
-    const row = this.st.claim.get(iso(now), worker, now) as JobRow | undefined;
+  async claim(worker: string, now: number, leaseUntil: number): Promise<JobDoc | null> {
+    const row = this.st.claim.get(iso(now), this.owner, leaseUntil, worker, now) as JobRow | undefined;
     // not waited for: a claim lost in a crash leaves the job queued, which is what recover() makes of a running one
     return row ? rowToJob(row) : null;
+  }
+
+  async renew(ids: string[], leaseUntil: number): Promise<string[]> {
+    return this.db.transaction(() => ids.flatMap((id) => this.st.renew.all(leaseUntil, id, this.owner) as string[]))();
   }
 
   private load(id: string): JobRow {
     const row = this.st.byId.get(id) as JobRow | undefined;
     if (!row) throw new NotFound(`no job ${id}`);
+    return row;
+  }
+
+  /** The job, if this process holds its lease. */
+  private leased(id: string): JobRow {
+    const row = this.load(id);
+    if (row.state !== 'running' || row.owner !== this.owner) throw new LeaseLost(id, row.state);
     return row;
   }
 
@@ -158,19 +185,31 @@ export class SqliteBroker implements Broker {
     return once(this.wal, this.store(row, doc, runAt));
   }
 
-  async complete(id: string, now: number): Promise<JobDoc> {
-    const row = this.load(id);
-    const doc = rowToJob(row);
-    delete doc.error;
-    return this.stored(row, { ...doc, state: 'done', finished_at: iso(now) }, now);
+  /** Ends a run this process holds, and changes its trigger's state in the same transaction. */
+  private async end(id: string, trigger: TriggerChange | undefined, next: (row: JobRow) => [JobDoc, number]): Promise<JobDoc> {
+    return once(this.wal, this.db.transaction(() => {
+      const row = this.leased(id);
+      const [doc, runAt] = next(row);
+      if (trigger && doc.trigger_id) changeTriggerState(this.db, doc.trigger_id, (s) => ({ ...s, ...trigger }));
+      return this.store(row, doc, runAt);
+    })());
   }
 
-  async fail(id: string, error: string, retryAt: number | null, now: number, countTry = true): Promise<JobDoc> {
-    const row = this.load(id);
-    const doc = { ...rowToJob(row), error };
-    if (!countTry) doc.tries = Math.max(0, row.tries - 1);
-    if (retryAt === null) return this.stored(row, { ...doc, state: 'errored', finished_at: iso(now) }, now);
-    return this.stored(row, { ...doc, state: 'queued' }, retryAt);
+  complete(id: string, now: number, trigger?: TriggerChange): Promise<JobDoc> {
+    return this.end(id, trigger, (row) => {
+      const doc = rowToJob(row);
+      delete doc.error;
+      return [{ ...doc, state: 'done', finished_at: iso(now) }, now];
+    });
+  }
+
+  fail(id: string, error: string, retryAt: number | null, now: number, countTry = true, trigger?: TriggerChange): Promise<JobDoc> {
+    return this.end(id, trigger, (row) => {
+      const doc = { ...rowToJob(row), error };
+      if (!countTry) doc.tries = Math.max(0, row.tries - 1);
+      if (retryAt === null) return [{ ...doc, state: 'errored', finished_at: iso(now) }, now];
+      return [{ ...doc, state: 'queued' }, retryAt];
+    });
   }
 
   async get(domain: string, id: string): Promise<JobDoc | null> {
@@ -194,7 +233,7 @@ export class SqliteBroker implements Broker {
       where.push(`state IN (${q.states.map(() => '?').join(',')})`);
       args.push(...q.states);
     }
-    const sql = `SELECT id, state, tries, max_exec, doc, instance_id FROM jobs WHERE ${where.join(' AND ')} ORDER BY queued_at DESC, rowid DESC LIMIT ?`;
+    const sql = `SELECT ${COLS} FROM jobs WHERE ${where.join(' AND ')} ORDER BY queued_at DESC, rowid DESC LIMIT ?`;
     return (this.db.prepare(sql).all(...args, q.limit) as JobRow[]).map(rowToJob);
   }
 
@@ -212,16 +251,21 @@ export class SqliteBroker implements Broker {
     return (this.st.nextDue.get(worker) as { t: number | null }).t;
   }
 
-  async recover(now: number): Promise<JobDoc[]> {
+  async recover(now: number, leaseNow: number): Promise<JobDoc[]> {
+    const first = !this.recovered;
+    this.recovered = true;
     return once(this.wal, this.db.transaction(() =>
-      (this.st.running.all() as JobRow[])
-        .filter((row) => rowToJob(row).worker !== 'client')
+      (this.st.expired.all({ now: leaseNow, first: first ? 1 : 0, owner: this.owner }) as JobRow[])
         .map((row) => {
           const doc = { ...rowToJob(row), error: 'the server stopped during the run' };
           if (row.tries < row.max_exec) return this.store(row, { ...doc, state: 'queued' }, now);
           return this.store(row, { ...doc, state: 'errored', finished_at: iso(now) }, now);
         }),
     )());
+  }
+
+  async watch(): Promise<void> {
+    // one process has the file: every job is pushed here, and the engine is told directly
   }
 
   async pendingFor(triggerId: string): Promise<boolean> {
@@ -242,6 +286,15 @@ export class SqliteBroker implements Broker {
   async close(): Promise<void> {
     await closeDurableWal(this.db);
   }
+}
+
+/** Changes a trigger's current_state in place (no-op if it was deleted); inside the caller's transaction. */
+function changeTriggerState(db: Database.Database, id: string, change: (state: TriggerState) => TriggerState): void {
+  const row = db.prepare('SELECT doc FROM triggers WHERE id = ?').get(id) as { doc: string } | undefined;
+  if (!row) return;
+  const doc = JSON.parse(row.doc) as TriggerDoc;
+  doc.current_state = change(doc.current_state ?? { status: '' });
+  db.prepare('UPDATE triggers SET doc = ? WHERE id = ?').run(JSON.stringify(doc), id);
 }
 
 export class SqliteTriggerStore implements TriggerStore {
@@ -292,9 +345,11 @@ export class SqliteTriggerStore implements TriggerStore {
     return rows.map((r) => ({ doc: JSON.parse(r.doc) as TriggerDoc, nextRunAt: r.next_run_at }));
   }
 
-  async setNextRun(id: string, nextRunAt: number | null): Promise<void> {
-    this.db.prepare('UPDATE triggers SET next_run_at = ? WHERE id = ?').run(nextRunAt, id);
-    await this.wal.sync();
+  async advance(id: string, from: number, to: number | null): Promise<boolean> {
+    const taken = to === null
+      ? this.db.prepare('DELETE FROM triggers WHERE id = ? AND next_run_at = ?').run(id, from)
+      : this.db.prepare('UPDATE triggers SET next_run_at = ? WHERE id = ? AND next_run_at = ?').run(to, id, from);
+    return once(this.wal, taken.changes > 0);
   }
 
   async nextDue(): Promise<number | null> {
@@ -306,18 +361,7 @@ export class SqliteTriggerStore implements TriggerStore {
   }
 
   async updateState(id: string, change: (state: TriggerState) => TriggerState): Promise<void> {
-    this.db.transaction(() => {
-      const row = this.db.prepare('SELECT doc FROM triggers WHERE id = ?').get(id) as { doc: string } | undefined;
-      if (!row) return;
-      const doc = JSON.parse(row.doc) as TriggerDoc;
-      doc.current_state = change(doc.current_state ?? { status: '' });
-      this.db.prepare('UPDATE triggers SET doc = ? WHERE id = ?').run(JSON.stringify(doc), id);
-    })();
-    await this.wal.sync();
-  }
-
-  async remove(id: string): Promise<void> {
-    this.db.prepare('DELETE FROM triggers WHERE id = ?').run(id);
+    this.db.transaction(() => changeTriggerState(this.db, id, change))();
     await this.wal.sync();
   }
 

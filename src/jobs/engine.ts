@@ -2,15 +2,21 @@
  * Runs jobs: a pool per worker (its concurrency over all instances), a timeout per run, retries
  * with exponential backoff up to `max_exec_count`, and events on the bus for io.cozy.jobs (each
  * state change) and io.cozy.jobs.events (what a run emits). Triggers' `current_state` follows
- * their jobs. Queued jobs wait in the broker, so they survive a restart; `start` re-queues the
- * runs a dead process left behind.
+ * their jobs. Queued jobs wait in the broker, so they survive a restart.
+ *
+ * Several processes may share one broker (broker-pg.ts): each running job is leased to the process that claimed it,
+ * which renews the lease every third of `leaseMs` while the job runs. Every process looks for expired leases as often
+ * (`recover`) and gives their jobs back to the queue: a process killed in the middle of a job loses it after at most
+ * `leaseMs`, and no live process ever loses one it keeps renewing. A run whose lease was taken over (this process was
+ * cut from the database longer than the lease) is aborted, and its late end is refused by the broker and logged.
+ * Leases count in wall-clock time (`Date.now()`), whatever clock the runs use.
  */
 import type { Logger } from 'pino';
 import { BadRequest, NotFound } from '../common/errors.js';
 import type { EventBus } from '../common/bus.js';
 import type { Instance } from '../instances/types.js';
 import type { PermissionSet } from '../permissions/rules.js';
-import type { Broker, NewJob, TriggerStore } from './broker.js';
+import { LeaseLost, type Broker, type NewJob, type TriggerChange, type TriggerStore } from './broker.js';
 import { JOB_EVENTS_DOCTYPE, JOBS_DOCTYPE, PermanentJobError, type JobDoc, type JobOptions, type TriggerState, type WorkerDef } from './types.js';
 
 export interface Clock {
@@ -28,7 +34,15 @@ export interface EngineDeps {
   clock?: Clock;
   /** The wait before try n+1 after try n failed (default 15 s · 2^(n-1), at most 10 min). */
   retryDelayMs?: (tries: number) => number;
+  /** How long a running job stays leased without a renewal (default LEASE_MS). */
+  leaseMs?: number;
 }
+
+/**
+ * 30 s: renewed every 10 s, so a lease survives two lost renewals (a database fail-over, a long pause of the process)
+ * before another process may take the job, while a job of a killed process waits at most half a minute to run again.
+ */
+export const LEASE_MS = 30_000;
 
 export interface PushSpec {
   worker: string;
@@ -57,6 +71,7 @@ interface Pool {
 }
 
 const SHUTDOWN = new Error('the server is shutting down');
+const LEASE_LOST = new Error('the job\'s lease was lost (this process could not renew it in time): another process runs it');
 /** Worker names that exist without a server-side worker: the client runs them. */
 const CLIENT_WORKER = 'client';
 
@@ -65,11 +80,14 @@ export class JobEngine {
   private readonly active = new Map<string, { controller: AbortController; done: Promise<void> }>();
   private readonly clock: Clock;
   private readonly retryDelay: (tries: number) => number;
+  private readonly leaseMs: number;
+  private leaseTimer: NodeJS.Timeout | null = null;
   private closed = false;
 
   constructor(private readonly deps: EngineDeps) {
     this.clock = deps.clock ?? systemClock;
     this.retryDelay = deps.retryDelayMs ?? ((n) => Math.min(15_000 * 2 ** Math.max(0, n - 1), 600_000));
+    this.leaseMs = deps.leaseMs ?? LEASE_MS;
     for (const def of deps.workers) {
       this.pools.set(def.name, { def, concurrency: Math.max(1, def.concurrency ?? 1), running: 0, pumping: false, again: false, timer: null });
     }
@@ -89,10 +107,40 @@ export class JobEngine {
   }
 
   async start(): Promise<void> {
-    const recovered = await this.deps.broker.recover(this.clock.now());
-    for (const job of recovered) this.publish(job);
-    if (recovered.length) this.deps.logger.warn({ count: recovered.length }, 'jobs cut short by the previous process were re-queued or errored');
+    await this.recover();
+    // a job queued by another process (`*`: any worker's, after a lost connection)
+    await this.deps.broker.watch((worker) => {
+      for (const pool of worker === '*' ? this.pools.values() : [this.pools.get(worker)]) if (pool) void this.pump(pool);
+    });
     for (const pool of this.pools.values()) void this.pump(pool);
+    this.leaseTimer = setInterval(() => void this.leases(), this.leaseMs / 3);
+    this.leaseTimer.unref();
+  }
+
+  /** Gives back the jobs of dead processes (their lease ended). */
+  private async recover(): Promise<void> {
+    const recovered = await this.deps.broker.recover(this.clock.now(), Date.now());
+    for (const job of recovered) this.publish(job);
+    if (!recovered.length) return;
+    this.deps.logger.warn({ count: recovered.length }, 'jobs cut short by a process that stopped were re-queued or errored');
+    for (const worker of new Set(recovered.map((j) => j.worker))) {
+      const pool = this.pools.get(worker);
+      if (pool) void this.pump(pool);
+    }
+  }
+
+  /** Renews the leases of this process's runs (aborting those it lost), then recovers the expired ones of others. */
+  private async leases(): Promise<void> {
+    try {
+      const ids = [...this.active.keys()];
+      if (ids.length) {
+        const held = new Set(await this.deps.broker.renew(ids, Date.now() + this.leaseMs));
+        for (const id of ids) if (!held.has(id)) this.active.get(id)?.controller.abort(LEASE_LOST);
+      }
+      if (!this.closed) await this.recover();
+    } catch (err) {
+      this.deps.logger.error({ err }, 'the leases of running jobs could not be renewed or recovered');
+    }
   }
 
   /** The options a job runs with: the caller's, bounded, over the worker's defaults. */
@@ -120,8 +168,8 @@ export class JobEngine {
       ...(spec.instanceId ? { instanceId: spec.instanceId } : {}),
       ...(spec.byClient ? { state: 'running' as const } : {}),
     };
-    const doc = await this.deps.broker.push(job, now);
-    if (doc.trigger_id) await this.track(doc, doc.state === 'running' ? 'started' : 'queued');
+    // the trigger's state changes in the job's commit: a run that ends at once (another pump claimed it) comes after it
+    const doc = await this.deps.broker.push(job, now, (queued) => this.change(queued, queued.state === 'running' ? 'started' : 'queued'));
     this.publish(doc, 'CREATED');
     const pool = this.pools.get(spec.worker);
     if (pool && !spec.byClient) void this.pump(pool);
@@ -147,7 +195,7 @@ export class JobEngine {
       do {
         pool.again = false;
         while (!this.closed && pool.running < pool.concurrency) {
-          const job = await this.deps.broker.claim(pool.def.name, this.clock.now());
+          const job = await this.deps.broker.claim(pool.def.name, this.clock.now(), Date.now() + this.leaseMs);
           if (!job) break;
           pool.running++;
           const done = this.execute(pool, job).finally(() => {
@@ -161,7 +209,10 @@ export class JobEngine {
       } while (pool.again && !this.closed);
       await this.arm(pool);
     } catch (err) {
-      this.deps.logger.error({ err, worker: pool.def.name }, 'the job queue could not be read');
+      this.deps.logger.error({ err, worker: pool.def.name }, 'the job queue could not be read: trying again in 5 s');
+      if (pool.timer) clearTimeout(pool.timer);
+      pool.timer = setTimeout(() => void this.pump(pool), 5000);
+      pool.timer.unref();
     } finally {
       pool.pumping = false;
     }
@@ -183,23 +234,27 @@ export class JobEngine {
     const controller = new AbortController();
     this.active.set(job._id, { controller, done: Promise.resolve() });
     const log = this.deps.logger.child({ domain: job.domain, job_id: job._id, worker: job.worker });
-    if (job.trigger_id) await this.track(job, 'started');
-    this.publish(job);
     const timeoutMs = job.options.timeout! * 1000;
     const timer = setTimeout(() => controller.abort(new Error(`the job ran for more than its timeout of ${job.options.timeout} s`)), timeoutMs);
     try {
+      if (job.trigger_id) await this.track(job, 'started');
+      this.publish(job);
       const instance = await this.deps.instanceOf(job.domain);
       // the domain may now be another instance's: a job runs only for the instance it was queued for
       if (!instance || (job.instance_id !== undefined && instance.id !== job.instance_id)) throw new PermanentJobError(`the instance ${job.domain} no longer exists`);
       const emit = (event: Record<string, unknown>) =>
         this.deps.bus.publish({ domain: job.domain, doctype: JOB_EVENTS_DOCTYPE, id: job._id, verb: 'CREATED', doc: { _id: job._id, job_id: job._id, worker: job.worker, ...event } });
       await raceAbort(pool.def.run({ instance, job, signal: controller.signal, log, emit }), controller.signal);
-      const completed = this.deps.broker.complete(job._id, this.clock.now());
-      // the trigger's state is written in the same turn as the job's row: no reader sees the job done and its trigger running
-      const [done] = await Promise.all([completed, job.trigger_id ? this.track(job, 'done') : null]);
-      this.publish(done);
+      // the trigger's state is written in the same commit as the job's row: no reader sees the job done and its trigger running
+      this.publish(await this.deps.broker.complete(job._id, this.clock.now(), this.change(job, 'done')));
     } catch (err) {
-      await this.failed(job, err, controller.signal, log);
+      try {
+        if (err instanceof LeaseLost) throw err;
+        await this.failed(job, err, controller.signal, log);
+      } catch (e) {
+        if (e instanceof LeaseLost) log.warn({ err: e.message }, 'the end of a run was refused: its lease had been taken over');
+        else log.error({ err: e }, 'the end of a run could not be recorded: the job goes back to the queue when its lease ends');
+      }
     } finally {
       clearTimeout(timer);
     }
@@ -214,9 +269,8 @@ export class JobEngine {
     const retry = interrupted || (!(err instanceof PermanentJobError) && tries < job.options.max_exec_count!);
     const retryAt = interrupted ? now : retry ? now + this.retryDelay(tries) : null;
     log.warn({ err: message, tries, retry }, 'job failed');
-    const failed = this.deps.broker.fail(job._id, message, retryAt, now, !interrupted);
-    const [doc] = await Promise.all([failed, job.trigger_id ? this.track({ ...job, error: message }, retryAt === null ? 'errored' : 'queued') : null]);
-    this.publish(doc);
+    const change = this.change({ ...job, error: message }, retryAt === null ? 'errored' : 'queued');
+    this.publish(await this.deps.broker.fail(job._id, message, retryAt, now, !interrupted, change));
   }
 
   /** An io.cozy.jobs event (realtime subscribers get it): without what is never served, the rights and the instance's id. */
@@ -230,22 +284,28 @@ export class JobEngine {
    * that a job ended (realtime, `hearth triggers launch`) then reads its trigger's new state, whose write is durable by then.
    */
   private async track(job: JobDoc, what: 'queued' | 'started' | 'done' | 'errored'): Promise<void> {
+    const change = this.change(job, what)!;
+    await this.deps.triggers.updateState(job.trigger_id!, (s): TriggerState => ({ ...s, ...change }));
+  }
+
+  /** What a step of a job changes in its trigger's current_state (none for a job without trigger). */
+  private change(job: JobDoc, what: 'queued' | 'started' | 'done' | 'errored'): TriggerChange | undefined {
+    if (!job.trigger_id) return undefined;
     const at = new Date(this.clock.now()).toISOString();
-    await this.deps.triggers.updateState(job.trigger_id!, (s): TriggerState => {
-      if (what === 'queued') return { ...s, status: 'queued' };
-      if (what === 'started') {
-        const next: TriggerState = { ...s, status: 'running', last_execution: at, last_executed_job_id: job._id };
-        return job.manual_execution ? { ...next, last_manual_execution: at, last_manual_job_id: job._id } : next;
-      }
-      if (what === 'done') return { ...s, status: 'done', last_success: at, last_successful_job_id: job._id };
-      return { ...s, status: 'errored', last_failure: at, last_failed_job_id: job._id, last_error: job.error ?? '' };
-    });
+    if (what === 'queued') return { status: 'queued' };
+    if (what === 'started') {
+      const next: TriggerChange = { status: 'running', last_execution: at, last_executed_job_id: job._id };
+      return job.manual_execution ? { ...next, last_manual_execution: at, last_manual_job_id: job._id } : next;
+    }
+    if (what === 'done') return { status: 'done', last_success: at, last_successful_job_id: job._id };
+    return { status: 'errored', last_failure: at, last_failed_job_id: job._id, last_error: job.error ?? '' };
   }
 
   /** Stops taking jobs; running ones are told to stop and get their try back. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    if (this.leaseTimer) clearInterval(this.leaseTimer);
     for (const pool of this.pools.values()) if (pool.timer) clearTimeout(pool.timer);
     const running = [...this.active.values()];
     for (const { controller } of running) controller.abort(SHUTDOWN);

@@ -19,7 +19,7 @@ import type { Doc, DocStore } from '../data/store.js';
 import { JOBS_DOCTYPE, TRIGGERS_DOCTYPE, type JobDoc, type TriggerDoc } from './types.js';
 
 const KINDS = { job: { table: 'jobs', doctype: JOBS_DOCTYPE }, trigger: { table: 'triggers', doctype: TRIGGERS_DOCTYPE } } as const;
-type Kind = keyof typeof KINDS;
+export type Kind = keyof typeof KINDS;
 
 /** Go's zero time, which cozy-stack writes for a job's start and end until they happen. */
 const ZERO_TIME = '0001-01-01T00:00:00Z';
@@ -76,10 +76,69 @@ export function triggerMirrorDoc(trigger: TriggerDoc): Doc {
   return doc as Doc;
 }
 
-interface OutboxRow { v: number; kind: Kind; id: string; instance_id: string | null; domain: string }
+export interface OutboxRow { v: number; kind: Kind; id: string; instance_id: string | null; domain: string }
+
+/** Where the mirror reads what changed and what the rows are now: jobs.sqlite here, PostgreSQL in mirror-pg.ts. */
+export interface MirrorSource {
+  /** The oldest keys of the outbox. */
+  next(batch: number): Promise<OutboxRow[]>;
+  /** The documents these rows should have in /data now (a row that is gone has none). */
+  wanted(kind: Kind, ids: string[]): Promise<Map<string, Doc>>;
+  /** Drops the keys mirrored, unless they were written again since they were read (their `v` moved). */
+  done(rows: OutboxRow[]): Promise<void>;
+  forget(instanceId: string): Promise<void>;
+  /** Runs a round if no other process runs one now (else skips it): one process writes a change into /data. */
+  exclusive(round: () => Promise<void>): Promise<void>;
+}
+
+/** The outbox of jobs.sqlite (installMirrorOutbox): one process has the file, every round is its own. */
+export class SqliteMirrorSource implements MirrorSource {
+  private readonly st;
+
+  constructor(private readonly db: Database.Database) {
+    this.st = {
+      next: db.prepare('SELECT v, kind, id, instance_id, domain FROM mirror_outbox ORDER BY rowid LIMIT ?'),
+      // not if the row was written again since it was read: that write is mirrored at the next round
+      done: db.prepare('DELETE FROM mirror_outbox WHERE kind = ? AND id = ? AND v = ?'),
+      forget: db.prepare('DELETE FROM mirror_outbox WHERE instance_id = ?'),
+      job: db.prepare('SELECT state, tries, doc FROM jobs WHERE id = ?'),
+      trigger: db.prepare('SELECT doc FROM triggers WHERE id = ?'),
+    };
+  }
+
+  async next(batch: number): Promise<OutboxRow[]> {
+    return this.st.next.all(batch) as OutboxRow[];
+  }
+
+  async wanted(kind: Kind, ids: string[]): Promise<Map<string, Doc>> {
+    const found = new Map<string, Doc>();
+    for (const id of ids) {
+      if (kind === 'job') {
+        const row = this.st.job.get(id) as { state: JobDoc['state']; doc: string } | undefined;
+        if (row) found.set(id, jobMirrorDoc({ ...(JSON.parse(row.doc) as JobDoc), state: row.state }));
+      } else {
+        const row = this.st.trigger.get(id) as { doc: string } | undefined;
+        if (row) found.set(id, triggerMirrorDoc(JSON.parse(row.doc) as TriggerDoc));
+      }
+    }
+    return found;
+  }
+
+  async done(rows: OutboxRow[]): Promise<void> {
+    this.db.transaction(() => rows.forEach((row) => this.st.done.run(row.kind, row.id, row.v)))();
+  }
+
+  async forget(instanceId: string): Promise<void> {
+    this.st.forget.run(instanceId);
+  }
+
+  exclusive(round: () => Promise<void>): Promise<void> {
+    return round();
+  }
+}
 
 export interface JobMirrorDeps {
-  db: Database.Database;
+  source: MirrorSource;
   /** The DocStore of the instance that has this id and this domain now, or null (destroyed, or its domain reused). */
   storeFor(domain: string, instanceId: string): Promise<DocStore | null>;
   logger: Logger;
@@ -100,19 +159,8 @@ export class JobMirror {
   private timer: NodeJS.Timeout | null = null;
   private pending: NodeJS.Timeout | null = null;
   private closed = false;
-  private readonly st;
 
-  constructor(private readonly deps: JobMirrorDeps) {
-    const db = deps.db;
-    this.st = {
-      next: db.prepare('SELECT v, kind, id, instance_id, domain FROM mirror_outbox ORDER BY rowid LIMIT ?'),
-      // not if the row was written again since it was read: that write is mirrored at the next round
-      done: db.prepare('DELETE FROM mirror_outbox WHERE kind = ? AND id = ? AND v = ?'),
-      forget: db.prepare('DELETE FROM mirror_outbox WHERE instance_id = ?'),
-      job: db.prepare('SELECT state, tries, doc FROM jobs WHERE id = ?'),
-      trigger: db.prepare('SELECT doc FROM triggers WHERE id = ?'),
-    };
-  }
+  constructor(private readonly deps: JobMirrorDeps) {}
 
   /** Mirrors what is waiting now, then keeps looking every `pollMs`. */
   start(): void {
@@ -130,7 +178,9 @@ export class JobMirror {
         this.again = true;
         return;
       }
-      this.round = this.drain().finally(() => {
+      this.round = this.deps.source.exclusive(() => this.drain()).catch((err: unknown) => {
+        this.deps.logger.error({ err }, 'jobs and triggers could not be mirrored into /data: retrying at the next round');
+      }).finally(() => {
         this.round = null;
         if (this.again) {
           this.again = false;
@@ -147,7 +197,7 @@ export class JobMirror {
 
   /** A destroyed instance: its keys are dropped and the round under way (which may write to its store) is waited for. */
   async forget(instanceId: string): Promise<void> {
-    this.st.forget.run(instanceId);
+    await this.deps.source.forget(instanceId);
     await this.idle();
   }
 
@@ -162,7 +212,7 @@ export class JobMirror {
     try {
       const batch = this.deps.batch ?? 500;
       for (;;) {
-        const rows = this.st.next.all(batch) as OutboxRow[];
+        const rows = await this.deps.source.next(batch);
         if (!rows.length || this.closed) return;
         // some keys could not be written: they wait for the next poll rather than spin
         if ((await this.mirror(rows)) < rows.length) return;
@@ -191,18 +241,8 @@ export class JobMirror {
       const mirrored = store ? await this.write(store, kind, group) : group;
       done.push(...mirrored);
     }
-    this.deps.db.transaction(() => done.forEach((row) => this.st.done.run(row.kind, row.id, row.v)))();
+    await this.deps.source.done(done);
     return done.length;
-  }
-
-  /** The document a row should have in /data now, or null when the row is gone. */
-  private wanted(kind: Kind, id: string): Doc | null {
-    if (kind === 'job') {
-      const row = this.st.job.get(id) as { state: JobDoc['state']; doc: string } | undefined;
-      return row ? jobMirrorDoc({ ...(JSON.parse(row.doc) as JobDoc), state: row.state }) : null;
-    }
-    const row = this.st.trigger.get(id) as { doc: string } | undefined;
-    return row ? triggerMirrorDoc(JSON.parse(row.doc) as TriggerDoc) : null;
   }
 
   /** Writes what differs; returns the rows mirrored (a conflicting write waits for the next round). */
@@ -214,9 +254,10 @@ export class JobMirror {
       throw e;
     });
     const have = new Map(current.rows.flatMap((r) => (r.id && r.value && !r.value.deleted && r.doc ? [[r.id, r.doc] as const] : [])));
+    const wanted = await this.deps.source.wanted(kind, ids);
     const writes: Doc[] = [];
     for (const id of ids) {
-      const want = this.wanted(kind, id);
+      const want = wanted.get(id);
       const old = have.get(id);
       if (!want) {
         if (old) writes.push({ _id: id, _rev: old._rev!, _deleted: true });

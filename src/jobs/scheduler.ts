@@ -183,26 +183,41 @@ export class Scheduler {
         let schedule: Schedule | null = null;
         try {
           schedule = this.schedule(doc);
+        } catch (err) {
+          this.deps.logger.error({ err, trigger: doc._id }, 'a trigger with a schedule that no longer compiles was deleted');
+        }
+        const next = schedule && !schedule.oneShot ? schedule.next(Math.max(now, nextRunAt)) : null;
+        // the slot is taken before the job is made: of all the processes that found it due, only the one whose
+        // compare-and-set matched fires it (a crash right after loses this one run rather than doubling it)
+        if (!(await this.deps.triggers.advance(doc._id, nextRunAt, next)) || !schedule) continue;
+        try {
           await this.fire(doc, {});
           fired++;
         } catch (err) {
           this.deps.logger.error({ err, trigger: doc._id }, 'a trigger could not create its job');
         }
-        if (!schedule || schedule.oneShot) await this.deps.triggers.remove(doc._id);
-        else await this.deps.triggers.setNextRun(doc._id, schedule.next(Math.max(now, nextRunAt)));
       }
     }
   }
 
   private arm(): void {
     if (this.closed) return;
-    void this.deps.triggers.nextDue().then((due) => {
-      if (this.timer) clearTimeout(this.timer);
-      this.timer = null;
-      if (due === null || this.closed) return;
-      this.timer = setTimeout(() => void this.tick(), Math.min(Math.max(0, due - this.clock.now()), 60_000));
-      this.timer.unref();
+    // none due: looked at again within a minute all the same (another process may have added one)
+    this.deps.triggers.nextDue().then((due) => this.wake(due === null ? 60_000 : due - this.clock.now()), (err: unknown) => {
+      this.deps.logger.error({ err }, 'the time triggers could not be read: trying again in 5 s');
+      this.wake(5000);
     });
+  }
+
+  /** Ticks in `ms` (at most a minute). */
+  private wake(ms: number): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    if (this.closed) return;
+    this.timer = setTimeout(() => {
+      this.tick().catch((err: unknown) => this.deps.logger.error({ err }, 'the time triggers could not be fired'));
+    }, Math.min(Math.max(0, ms), 60_000));
+    this.timer.unref();
   }
 
   private listen(doc: TriggerDoc): void {

@@ -288,6 +288,7 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
   const notifications = new NotificationCenter({ config, storeOf, logger, link: linkOf, jobs: () => jobs, secret: async (instance) => (await registry.secrets(instance)).session });
   const jobs: JobSystem = createJobSystem({
     dataDir, bus, logger, registry: sqliteRegistry, trashRetentionDays: config.files.trashRetentionDays, checkpoints: sqliteThread,
+    pg: config.docs.engine === 'postgres' ? pgPool : null,
     workers: [...buildWorkers({ config, vfs, bus, mailer, storeOf, perms, tokens, registry: sqliteRegistry, logger, linkSecret: async (instance) => (await registry.secrets(instance)).session, publicUrl: linkOf, installed: installedCodeOf(storeOf, appCode) }), notifications.worker()],
     eventHooks: [{ doctype: 'io.cozy.files', jobFor: thumbnailJobFor }],
     mirror: {

@@ -48,6 +48,8 @@ export interface HousekeepingDeps {
   /** 0: the trash is never emptied (no row is kept for it). */
   trashRetentionDays: number;
   now?: () => number;
+  /** Deletes at most `limit` finished jobs queued before `before`, where the broker keeps them (default: jobs.sqlite's). */
+  purge?: (before: number, limit: number) => Promise<number>;
   /** How often a round runs (default 10 s) and how many due rows it takes at most (default 100). */
   tickMs?: number;
   batch?: number;
@@ -139,7 +141,7 @@ export class Housekeeping {
   async purgeFinished(now = this.now()): Promise<number> {
     let purged = 0;
     for (let n = -1; n !== 0; purged += n) {
-      n = this.st.purge.run(now - FINISHED_KEPT_MS, 500).changes;
+      n = this.deps.purge ? await this.deps.purge(now - FINISHED_KEPT_MS, 500) : this.st.purge.run(now - FINISHED_KEPT_MS, 500).changes;
       await yieldToLoop();
     }
     return purged;

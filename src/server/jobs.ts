@@ -1,20 +1,29 @@
 /**
- * The composition of the job system: the embedded broker, the workers with their dependencies,
- * the engine and the scheduler, and the stack's own event hooks (thumbnails on image uploads).
- * Called by compose.ts only.
+ * The composition of the job system: the broker (the embedded one in jobs.sqlite, or PostgreSQL's when the process
+ * has a pool: docs.engine postgres), the workers with their dependencies, the engine and the scheduler, and the
+ * stack's own event hooks (thumbnails on image uploads). Called by compose.ts only.
+ *
+ * With several processes on one PostgreSQL, each job runs once (claims and leases, broker-pg.ts), each time
+ * trigger's slot fires once (the compare-and-set of `advance`), and each @event trigger and hook fires in the process
+ * whose write published the event: they listen to `localEvents`, which must carry only this process's writes (a bus
+ * shared by the processes would fire them once per process).
  */
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { DocEvent, EventBus, Unsubscribe } from '../common/bus.js';
-import type { Checkpointer } from '../data/sqlite/wal-sync.js';
+import { closeDurableWal, type Checkpointer } from '../data/sqlite/wal-sync.js';
 import { migrateInstanceIds, openJobsDb, SqliteBroker, SqliteTriggerStore } from '../jobs/broker-sqlite.js';
+import { ensureJobsSchema, PgBroker } from '../jobs/broker-pg.js';
+import { PgTriggerStore } from '../jobs/triggers-pg.js';
+import type { PgPool } from '../engines/postgres.js';
 import { JobEngine, type Clock } from '../jobs/engine.js';
 import { Scheduler } from '../jobs/scheduler.js';
 import type { WorkerDef } from '../jobs/types.js';
 import type { InstanceRegistry } from '../instances/types.js';
 import { Housekeeping } from './housekeeping.js';
 import type { DocStore } from '../data/store.js';
-import { installMirrorOutbox, JobMirror } from '../jobs/mirror.js';
+import { installMirrorOutbox, JobMirror, SqliteMirrorSource } from '../jobs/mirror.js';
+import { PgMirrorSource } from '../jobs/mirror-pg.js';
 import { JOBS_DOCTYPE } from '../jobs/types.js';
 
 export interface JobSystem {
@@ -46,37 +55,52 @@ export interface JobSystemDeps {
   mirror?: { storeFor(domain: string, instanceId: string): Promise<DocStore | null>; pollMs?: number };
   /** Runs the checkpoints of jobs.sqlite off the event loop (data/sqlite/wal-sync.ts). */
   checkpoints?: Checkpointer;
+  /** The process's PostgreSQL pool: jobs and triggers live there, shared with the other processes (broker-pg.ts). */
+  pg?: PgPool | null;
+  /** The events of this process's own writes, for @event triggers and the hooks (default `bus`). */
+  localEvents?: EventBus;
+  /** How long a running job stays leased without a renewal (engine.ts LEASE_MS). */
+  leaseMs?: number;
 }
 
 export function createJobSystem(deps: JobSystemDeps): JobSystem {
+  // with PostgreSQL, jobs.sqlite keeps only the housekeeping's hints of this process (housekeeping.ts)
   const db = openJobsDb(join(deps.dataDir, 'jobs.sqlite'), deps.checkpoints);
   const idOf = async (domain: string) => (await deps.registry.get(domain))?.id ?? null;
-  const broker = new SqliteBroker(db, idOf);
-  const triggers = new SqliteTriggerStore(db, idOf);
+  const pool = deps.pg ?? null;
+  const broker = pool ? new PgBroker(pool, idOf) : new SqliteBroker(db, idOf);
+  const triggers = pool ? new PgTriggerStore(pool, idOf) : new SqliteTriggerStore(db, idOf);
   const logger = deps.logger.child({ component: 'jobs' });
+  const local = deps.localEvents ?? deps.bus;
   const engine = new JobEngine({
     broker, triggers, workers: deps.workers, bus: deps.bus, logger,
     instanceOf: (domain) => deps.registry.get(domain),
     ...(deps.clock ? { clock: deps.clock } : {}),
     ...(deps.retryDelayMs ? { retryDelayMs: deps.retryDelayMs } : {}),
+    ...(deps.leaseMs ? { leaseMs: deps.leaseMs } : {}),
   });
-  const scheduler = new Scheduler({ triggers, engine, bus: deps.bus, logger, ...(deps.clock ? { clock: deps.clock } : {}) });
+  const scheduler = new Scheduler({ triggers, engine, bus: local, logger, ...(deps.clock ? { clock: deps.clock } : {}) });
   const every = deps.housekeepingMs ?? 10_000;
   const housekeeping = new Housekeeping({
     db, engine, registry: deps.registry, bus: deps.bus, logger, trashRetentionDays: deps.trashRetentionDays ?? 30, tickMs: every,
     ...(deps.clock ? { now: () => deps.clock!.now() } : {}),
+    ...(broker instanceof PgBroker ? { purge: (before: number, limit: number) => broker.purgeFinished(before, limit) } : {}),
   });
   const hooks: Unsubscribe[] = [];
   let mirror: JobMirror | null = null;
+  const pgMirror = deps.mirror && pool ? new PgMirrorSource(pool) : null;
   if (deps.mirror) {
-    installMirrorOutbox(db);
-    mirror = new JobMirror({ db, logger, storeFor: deps.mirror.storeFor, ...(deps.mirror.pollMs !== undefined ? { pollMs: deps.mirror.pollMs } : {}) });
+    if (!pool) installMirrorOutbox(db);
+    const source = pgMirror ?? new SqliteMirrorSource(db);
+    mirror = new JobMirror({ source, logger, storeFor: deps.mirror.storeFor, ...(deps.mirror.pollMs !== undefined ? { pollMs: deps.mirror.pollMs } : {}) });
   }
   return {
     engine,
     scheduler,
     housekeeping,
     async start() {
+      if (pool) await ensureJobsSchema(pool);
+      await pgMirror?.install();
       const orphans = await migrateInstanceIds(db, idOf);
       if (orphans) logger.warn({ deleted: orphans }, 'jobs and triggers of destroyed instances were deleted');
       await engine.start();
@@ -88,7 +112,7 @@ export function createJobSystem(deps: JobSystemDeps): JobSystem {
         hooks.push(deps.bus.subscribe('*', JOBS_DOCTYPE, () => m.kick()));
       }
       for (const hook of deps.eventHooks ?? []) {
-        hooks.push(deps.bus.subscribe('*', hook.doctype, (event) => {
+        hooks.push(local.subscribe('*', hook.doctype, (event) => {
           const job = hook.jobFor(event);
           if (job) engine.push(event.domain, job).catch((err: unknown) => logger.error({ err, worker: job.worker }, 'a job of the stack could not be queued'));
         }));
@@ -107,6 +131,7 @@ export function createJobSystem(deps: JobSystemDeps): JobSystem {
       await engine.close();
       await mirror?.close();
       await broker.close();
+      if (pool) await closeDurableWal(db);
     },
   };
 }

@@ -1,8 +1,10 @@
 /**
  * A job system on a real jobs.sqlite in a fresh directory, with test workers and a clock the test
  * moves (`clock.t`). `reopen()` builds a new engine and scheduler on the same file, as a restarted
- * process would.
+ * process would. Under the vitest project `postgres-jobs` (TEST_PG_URL set), the broker and the triggers are in a
+ * fresh database of that server instead (broker-pg.ts), so that the same tests run on both engines.
  */
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +13,8 @@ import { InProcessBus, type DocEvent } from '../../src/common/bus.js';
 import type { Instance, InstanceRegistry } from '../../src/instances/types.js';
 import type { WorkerDef } from '../../src/jobs/types.js';
 import { createJobSystem, type JobSystem } from '../../src/server/jobs.js';
+import { createPgPool, type PgPool } from '../../src/engines/postgres.js';
+import { createTestDatabase } from './engines.js';
 
 export interface TestJobs {
   jobs: JobSystem;
@@ -38,7 +42,8 @@ export async function openTestJobs(workers: WorkerDef[], opts: { start?: boolean
   const instance = fakeInstance('alice.jobs.example');
   const registry = { get: async (domain: string) => (domain === instance.domain ? instance : null) } as unknown as InstanceRegistry;
   const clock = { t: Date.parse('2026-06-01T10:00:00Z'), now: () => clock.t };
-  const make = (w: WorkerDef[]) => createJobSystem({ dataDir: dir, bus, logger: pino({ level: 'silent' }), registry, workers: w, clock, retryDelayMs: () => 0 });
+  const pg = testPgPool();
+  const make = (w: WorkerDef[]) => createJobSystem({ dataDir: dir, bus, logger: pino({ level: 'silent' }), registry, workers: w, clock, retryDelayMs: () => 0, pg });
   const t: TestJobs = {
     jobs: make(workers), bus, clock, dir, events, instance,
     async reopen(w = workers) {
@@ -49,11 +54,20 @@ export async function openTestJobs(workers: WorkerDef[], opts: { start?: boolean
     },
     async close() {
       await t.jobs.close();
+      await pg?.end();
       rmSync(dir, { recursive: true, force: true });
     },
   };
   if (opts.start !== false) await t.jobs.start();
   return t;
+}
+
+/** A pool on a fresh database of the PostgreSQL server under test (TEST_PG_URL), or null on the embedded engine. */
+export function testPgPool(): PgPool | null {
+  const server = process.env.TEST_PG_URL;
+  if (!server) return null;
+  const url = createTestDatabase(server, `jobs_${randomBytes(6).toString('hex')}`);
+  return createPgPool({ url, max: 5, name: 'test' });
 }
 
 /** Resolves when `check` is true, polling every 5 ms; fails after `ms`. */
