@@ -18,7 +18,13 @@ import { RedisLockOut, RedisRateLimiter } from './redis-limits.js';
 import { RedisLocks, type RedisLocksOptions } from './redis-locks.js';
 
 export interface Coordination {
+  /** Every process's document events (realtime, changes feeds, caches). */
   bus: EventBus;
+  /**
+   * This process's own events (publishing is the bus's): for what acts on a write and must act once in the cluster,
+   * in the process that wrote it (@event triggers, the job hooks, account deletions, the jobs' metrics).
+   */
+  localEvents: EventBus;
   /** The realtime NOTIFIED events (POST /realtime/:doctype/:id), for the hubs of every process and nothing else. */
   notices: EventBus;
   /** One Locks shared by the areas (their keys are namespaced: `vfs:…`, `trigger:…`, the installer's). */
@@ -37,8 +43,10 @@ export interface Coordination {
 }
 
 export function memoryCoordination(): Coordination {
+  const bus = new InProcessBus();
   return {
-    bus: new InProcessBus(),
+    bus,
+    localEvents: bus,
     notices: new InProcessBus(),
     locks: new InProcessLocks(),
     invalidation: new InProcessInvalidation(),
@@ -53,8 +61,10 @@ export function memoryCoordination(): Coordination {
 export function redisCoordination(redis: RedisConnections, opts: { locks?: RedisLocksOptions } = {}): Coordination {
   const channels = new RedisChannels(redis);
   const locks = new RedisLocks(channels, opts.locks);
+  const bus = new RedisBus(channels);
   return {
-    bus: new RedisBus(channels),
+    bus,
+    localEvents: bus.localEvents,
     notices: new RedisBus(channels, 'notices'),
     locks,
     invalidation: new RedisInvalidation(channels),

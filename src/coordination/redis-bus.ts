@@ -25,6 +25,9 @@ export class RedisBus implements EventBus {
   private readonly origin = randomUUID();
   /** One Redis subscription per channel (or the pattern) with listeners, shared by them. */
   private readonly remote = new RefCounted();
+  /** This process's own events only: what acts on a write (triggers, job hooks…) must act once, where it was written. */
+  private readonly own = new InProcessBus();
+  readonly localEvents: EventBus = { publish: (event) => this.publish(event), subscribe: (domain, doctype, listener) => this.own.subscribe(domain, doctype, listener) };
   /** Events that could not be sent to Redis (it was unreachable). */
   dropped = 0;
 
@@ -34,6 +37,7 @@ export class RedisBus implements EventBus {
   publish(event: DocEvent): void {
     this.byDomain.publish(event);
     this.anyDomain.publish(event);
+    this.own.publish(event);
     const head = JSON.stringify([event.domain, event.doctype, event.id, event.verb, event.doc]);
     const old = event.old === undefined ? '' : JSON.stringify(event.old);
     const redis = this.channels.redis;

@@ -15,7 +15,7 @@ import type { DocEvent } from '../common/bus.js';
 import { createRedisConnections, type RedisConnections } from '../engines/redis.js';
 import { unavailableDependency } from '../engines/unavailable.js';
 import { RedisChannels } from './channels.js';
-import { redisCoordination } from './index.js';
+import { redisCoordination, type Coordination } from './index.js';
 import { RedisLockOut, RedisRateLimiter } from './redis-limits.js';
 import { RedisLocks } from './redis-locks.js';
 
@@ -31,7 +31,7 @@ afterAll(async () => {
 });
 
 /** A process: its own connections and coordination, under `prefix`. */
-async function processOn(prefix: string, name: string): Promise<CoordinationProcess & { redis: RedisConnections }> {
+async function processOn(prefix: string, name: string): Promise<CoordinationProcess & Pick<Coordination, 'localEvents'> & { redis: RedisConnections }> {
   const redis = createRedisConnections(server.url, prefix, name);
   opened.push(redis);
   const c = redisCoordination(redis);
@@ -78,6 +78,21 @@ describe('coordination on Redis: what only a server shows', () => {
     child.kill('SIGKILL');
     await exited;
     expect(await waiting).toBeGreaterThan(fence);
+  });
+
+  it('localEvents: the writing process hears its own events there, the other processes only on the bus', async () => {
+    const [a, b] = await pair();
+    const domain = 'local.example';
+    const heard = { aLocal: [] as string[], bLocal: [] as string[], bBus: [] as string[] };
+    a.localEvents.subscribe(domain, null, (e) => heard.aLocal.push(e.id));
+    b.localEvents.subscribe(domain, null, (e) => heard.bLocal.push(e.id));
+    b.bus.subscribe(domain, null, (e) => heard.bBus.push(e.id));
+    await Promise.all([a.settled(), b.settled()]);
+    a.localEvents.publish({ domain, doctype: 'io.cozy.notes', id: 'by-a', verb: 'CREATED', doc: { _id: 'by-a' } });
+    b.bus.publish({ domain, doctype: 'io.cozy.notes', id: 'by-b', verb: 'CREATED', doc: { _id: 'by-b' } });
+    await expect.poll(() => [...heard.bBus].sort(), { timeout: 10_000 }).toEqual(['by-a', 'by-b']);
+    expect(heard.aLocal).toEqual(['by-a']);
+    expect(heard.bLocal).toEqual(['by-b']);
   });
 
   it('Redis stopped: operations fail fast with the unavailable error (503); started again: they work, and the bus hears the other process again', async () => {

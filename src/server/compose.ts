@@ -287,7 +287,7 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
   // its worker delivers the notifications of `at`; it reads the job system when it runs (built just below)
   const notifications = new NotificationCenter({ config, storeOf, logger, link: linkOf, jobs: () => jobs, secret: async (instance) => (await registry.secrets(instance)).session });
   const jobs: JobSystem = createJobSystem({
-    dataDir, bus, logger, registry: sqliteRegistry, trashRetentionDays: config.files.trashRetentionDays, checkpoints: sqliteThread,
+    dataDir, bus, localEvents: coordination.localEvents, logger, registry: sqliteRegistry, trashRetentionDays: config.files.trashRetentionDays, checkpoints: sqliteThread,
     pg: config.docs.engine === 'postgres' ? pgPool : null,
     workers: [...buildWorkers({ config, vfs, bus, mailer, storeOf, perms, tokens, registry: sqliteRegistry, logger, linkSecret: async (instance) => (await registry.secrets(instance)).session, publicUrl: linkOf, installed: installedCodeOf(storeOf, appCode) }), notifications.worker()],
     eventHooks: [{ doctype: 'io.cozy.files', jobFor: thumbnailJobFor }],
@@ -318,8 +318,9 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
     ...(smtpConfigured(config) ? { smtpProbe: () => smtpProbe(config.mail) } : {}),
   }));
   const metrics = new HearthMetrics({ dataDir, instanceCount: () => registry.count() });
-  const unobserveJobs = metrics.observeJobs(bus);
-  const unwatchAccounts = watchAccountDeletions({ bus, instanceOf: (domain) => sqliteRegistry.get(domain), storeOf, scheduler: jobs.scheduler, engine: jobs.engine, logger });
+  // what acts on (or counts) a write listens to this process's own writes: once in the cluster
+  const unobserveJobs = metrics.observeJobs(coordination.localEvents);
+  const unwatchAccounts = watchAccountDeletions({ bus: coordination.localEvents, instanceOf: (domain) => sqliteRegistry.get(domain), storeOf, scheduler: jobs.scheduler, engine: jobs.engine, logger });
   metrics.countRealtimeConnections(() => realtime.connectionCount());
   // the registry's side of serving and intents: the store's page for a missing app, the lazy update of an index
   // (as on GET /apps/:slug), the web apps that could serve an intent

@@ -82,7 +82,7 @@ export function createJobSystem(deps: JobSystemDeps): JobSystem {
   const scheduler = new Scheduler({ triggers, engine, bus: local, logger, ...(deps.clock ? { clock: deps.clock } : {}) });
   const every = deps.housekeepingMs ?? 10_000;
   const housekeeping = new Housekeeping({
-    db, engine, registry: deps.registry, bus: deps.bus, logger, trashRetentionDays: deps.trashRetentionDays ?? 30, tickMs: every,
+    db, engine, registry: deps.registry, bus: local, logger, trashRetentionDays: deps.trashRetentionDays ?? 30, tickMs: every,
     ...(deps.clock ? { now: () => deps.clock!.now() } : {}),
     ...(broker instanceof PgBroker ? { purge: (before: number, limit: number) => broker.purgeFinished(before, limit) } : {}),
   });
