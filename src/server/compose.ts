@@ -13,6 +13,7 @@ import { TokenService } from '../auth/tokens.js';
 import { SessionStore, sessionCookieValue, sessionIdFromCookie } from '../auth/sessions.js';
 import { OffThreadCloser } from '../data/sqlite/closer.js';
 import { SqliteDocStoreFactory } from '../data/sqlite/factory.js';
+import { PgDocStoreFactory } from '../data/postgres/factory.js';
 import type { DocStore } from '../data/store.js';
 import { SqliteInstanceRegistry } from '../instances/registry-sqlite.js';
 import { registerAdminRoutes } from '../instances/admin-routes.js';
@@ -138,12 +139,15 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
   const sqliteRegistry = new SqliteInstanceRegistry(join(dataDir, 'registry.sqlite'), { checkpoints: sqliteThread });
   // the job mirror's writes (jobs/mirror.ts) repeat the engine's io.cozy.jobs events: only /data's changes feeds hear them
   const mirrorEvents = new InProcessBus();
-  const stores = new SqliteDocStoreFactory(dataDir, divertBus(bus, new Set([JOBS_DOCTYPE]), mirrorEvents), {
-    sqliteThread,
-    attachmentMaxBytes: config.data.attachmentMaxBytes,
-    groupCommitMs: config.data.groupCommitMs,
-    maxOpenStores: config.data.maxOpenStores,
-  });
+  const docsBus = divertBus(bus, new Set([JOBS_DOCTYPE]), mirrorEvents);
+  const stores = pgPool
+    ? new PgDocStoreFactory(pgPool, docsBus, { attachmentMaxBytes: config.data.attachmentMaxBytes })
+    : new SqliteDocStoreFactory(dataDir, docsBus, {
+      sqliteThread,
+      attachmentMaxBytes: config.data.attachmentMaxBytes,
+      groupCommitMs: config.data.groupCommitMs,
+      maxOpenStores: config.data.maxOpenStores,
+    });
   const sessions = new SessionStore(join(dataDir, 'sessions.sqlite'));
   const davLocks = new SqliteLockEngine(join(dataDir, 'dav-locks.sqlite'));
   const lockout = new LoginLockOut({ perSource: LOGIN_LOCKOUT, perInstance: LOGIN_LOCKOUT_SOURCES });

@@ -54,6 +54,23 @@ export function revsDiffOf(tree: RevTree | null, revs: string[]): { missing: str
   return out;
 }
 
+/** The revision that answers each rev asked of open_revs (with `latest`, its newest leaf), null if unknown; repeats dropped. */
+export function openRevsTargets(tree: RevTree | null, revs: string[], latest: boolean | undefined): Array<{ asked: string; rev: string | null }> {
+  const out: Array<{ asked: string; rev: string | null }> = [];
+  const seen = new Set<string>();
+  for (const asked of revs) {
+    if (!tree || !parseRev(asked) || !revExists(tree, asked)) {
+      out.push({ asked, rev: null });
+      continue;
+    }
+    const rev = latest ? latestLeaf(tree, asked) : asked;
+    if (seen.has(rev)) continue;
+    seen.add(rev);
+    out.push({ asked, rev });
+  }
+  return out;
+}
+
 export class Reader {
   constructor(
     private readonly db: Database.Database,
@@ -106,20 +123,10 @@ export class Reader {
       });
     }
     const tree = row ? (JSON.parse(row.tree) as RevTree) : null;
-    const out: OpenRevResult[] = [];
-    const seen = new Set<string>();
-    for (const asked of revs) {
-      if (!tree || !parseRev(asked) || !revExists(tree, asked)) {
-        out.push({ missing: asked });
-        continue;
-      }
-      const rev = opts.latest ? latestLeaf(tree, asked) : asked;
-      if (seen.has(rev)) continue;
-      seen.add(rev);
-      const rb = this.revBody(id, rev);
-      out.push(rb ? { ok: this.build(id, rev, rb.body, rb.deleted === 1, tree, opts) } : { missing: asked });
-    }
-    return out;
+    return openRevsTargets(tree, revs, opts.latest).map(({ asked, rev }) => {
+      const rb = rev && tree ? this.revBody(id, rev) : undefined;
+      return rb && rev && tree ? { ok: this.build(id, rev, rb.body, rb.deleted === 1, tree, opts) } : { missing: asked };
+    });
   }
 
   bulkGet(items: BulkGetRequestItem[], opts: { revs?: boolean; latest?: boolean; attachments?: boolean }): BulkGetResultItem[] {

@@ -1,0 +1,161 @@
+/**
+ * Writing documents on PostgreSQL: the same rules as the SQLite engine (sqlite/write.ts, whose pure parts are shared),
+ * inside a transaction of the store (store.ts) that holds the doctype's row lock, so that seqs follow commit order.
+ * Every check that can refuse a document runs before its first write statement: a refused document of a bulk write
+ * leaves nothing behind, without a savepoint.
+ */
+import type { DocEvent } from '../../common/bus.js';
+import type { PgClient } from '../../engines/postgres.js';
+import type { Doc, Json } from '../store.js';
+import { processAttachmentsWith, stubDigests, type AttStub } from '../sqlite/attachments.js';
+import { allRevs, leaves, mergePath, pathFromRevisions, revExists, winningRev, type RevTree } from '../sqlite/revtree.js';
+import { bodyOf, editParent, editTree, localRev, newEditId, replicatedRevision } from '../sqlite/write.js';
+import { jsonb, named, type PgDocRow } from './query.js';
+import type { PgTables } from './schema.js';
+
+export interface PgWriteContext {
+  c: PgClient;
+  t: PgTables;
+  schema: string;
+  domain: string;
+  attachmentMaxBytes: number;
+  events: DocEvent[];
+  /** Takes the next seq of those the transaction reserved. */
+  nextSeq(): number;
+  /** Called when a design doc is written, to keep the Mango indexes in step. */
+  onDesignDoc(id: string, body: Doc | null): Promise<void>;
+}
+
+async function getRow(ctx: PgWriteContext, id: string): Promise<PgDocRow | undefined> {
+  const res = await ctx.c.query<PgDocRow>(named(`SELECT id, rev, deleted, seq, body, tree FROM ${ctx.t.docs} WHERE id = $1 FOR UPDATE`, [id]));
+  return res.rows[0];
+}
+
+async function parentAttachments(ctx: PgWriteContext, id: string, rev: string | null): Promise<Record<string, AttStub> | null> {
+  if (!rev) return null;
+  const res = await ctx.c.query<{ atts: Record<string, AttStub> | null }>(
+    named(`SELECT body->'_attachments' AS atts FROM ${ctx.t.revs} WHERE id = $1 AND rev = $2`, [id, rev]),
+  );
+  return res.rows[0]?.atts ?? null;
+}
+
+/** Turns the incoming `_attachments` into stubs (sqlite/attachments.ts's rules); the new bodies are returned to store. */
+async function attachments(ctx: PgWriteContext, id: string, body: Doc, parent: string | null, revpos: number, replicated: boolean): Promise<Array<[string, Buffer]>> {
+  const incoming = body._attachments;
+  if (incoming === undefined || incoming === null) {
+    delete body._attachments;
+    return [];
+  }
+  const digests = stubDigests(incoming);
+  const stored = new Map<string, number>();
+  if (digests.length) {
+    const res = await ctx.c.query<{ digest: string; len: number }>(
+      named(`SELECT digest, length(data) AS len FROM "${ctx.schema}".attachments WHERE digest = ANY($1)`, [digests]),
+    );
+    for (const r of res.rows) stored.set(r.digest, r.len);
+  }
+  const fresh: Array<[string, Buffer]> = [];
+  const bodies = { length: (d: string) => stored.get(d), store: (d: string, data: Buffer) => void fresh.push([d, data]) };
+  const parentAtts = typeof incoming === 'object' ? await parentAttachments(ctx, id, parent) : null;
+  const atts = processAttachmentsWith(bodies, incoming, parentAtts, revpos, ctx.attachmentMaxBytes, replicated);
+  if (atts) body._attachments = atts as unknown as Json;
+  else delete body._attachments;
+  return fresh;
+}
+
+/** Stores a new tree: the new leaf's body (and attachments), the bodies that are no leaf any more go, the winner row, the event. */
+async function save(ctx: PgWriteContext, id: string, prev: PgDocRow | undefined, tree: RevTree, newRev: string, body: Doc, deleted: boolean, fresh: Array<[string, Buffer]>): Promise<void> {
+  const { c, t, schema } = ctx;
+  const bodyJson = jsonb(body);
+  const treeJson = jsonb(tree);
+  const s = `"${schema}"`;
+  for (const [digest, data] of fresh) {
+    await c.query(named(`INSERT INTO ${s}.attachments (digest, data) VALUES ($1, $2) ON CONFLICT DO NOTHING`, [digest, data]));
+  }
+  const atts = body._attachments as unknown as Record<string, AttStub> | undefined;
+  if (atts) {
+    const digests = [...new Set(Object.values(atts).map((a) => a.digest))];
+    await c.query(named(`INSERT INTO ${s}.att_refs (digest, num, id, rev) SELECT d, $2, $3, $4 FROM unnest($1::text[]) AS d ON CONFLICT DO NOTHING`, [digests, t.num, id, newRev]));
+  }
+  // keep bodies of leaves only (CouchDB keeps them after compaction; we compact at once)
+  const leafRevs = new Set(leaves(tree).map((l) => l.rev));
+  const gone = prev ? leaves(prev.tree).map((l) => l.rev).filter((r) => !leafRevs.has(r)) : [];
+  const win = winningRev(tree);
+  let winBody = body;
+  let winDeleted = deleted;
+  if (win !== newRev) {
+    const res = await c.query<{ deleted: boolean; body: Doc }>(named(`SELECT deleted, body FROM ${t.revs} WHERE id = $1 AND rev = $2`, [id, win]));
+    const row = res.rows[0];
+    winBody = row?.body ?? {};
+    winDeleted = row ? row.deleted : leaves(tree).find((l) => l.rev === win)?.opts.deleted === true;
+  }
+  const seq = ctx.nextSeq();
+  await c.query(named(`WITH r AS (
+      INSERT INTO ${t.revs} (id, rev, deleted, body) VALUES ($1, $2, $3, $4) ON CONFLICT (id, rev) DO UPDATE SET deleted = EXCLUDED.deleted, body = EXCLUDED.body
+    ), g AS (DELETE FROM ${t.revs} WHERE id = $1 AND rev = ANY($5::text[]) AND rev <> $2)
+    INSERT INTO ${t.docs} (id, rev, deleted, seq, body, tree) VALUES ($1, $6, $7, $8, $9, $10)
+    ON CONFLICT (id) DO UPDATE SET rev = EXCLUDED.rev, deleted = EXCLUDED.deleted, seq = EXCLUDED.seq, body = EXCLUDED.body, tree = EXCLUDED.tree`,
+  [id, newRev, deleted, bodyJson, gone, win, winDeleted, seq, win === newRev ? bodyJson : jsonb(winBody), treeJson]));
+  // the references of the revisions gone, and the bodies nobody refers to any more (a winner without attachments had none)
+  const mayHaveRefs = gone.some((r) => r !== prev?.rev || prev.body._attachments !== undefined);
+  if (mayHaveRefs) {
+    await c.query(named(`WITH g AS (DELETE FROM ${s}.att_refs WHERE num = $1 AND id = $2 AND rev = ANY($3::text[]) RETURNING digest)
+      DELETE FROM ${s}.attachments a WHERE a.digest IN (SELECT digest FROM g)
+        AND NOT EXISTS (SELECT 1 FROM ${s}.att_refs r WHERE r.digest = a.digest AND NOT (r.num = $1 AND r.id = $2 AND r.rev = ANY($3::text[])))`,
+    [t.num, id, gone]));
+  }
+
+  const wasLive = prev !== undefined && !prev.deleted;
+  const verb = winDeleted ? 'DELETED' : wasLive ? 'UPDATED' : 'CREATED';
+  const doc: Record<string, unknown> = { _id: id, _rev: win, ...winBody };
+  if (winDeleted) doc._deleted = true;
+  if (!(winDeleted && !wasLive && prev === undefined)) {
+    const event: DocEvent = { domain: ctx.domain, doctype: t.doctype, id, verb, doc };
+    if (wasLive) Object.assign(event, { old: { _id: id, _rev: prev.rev, ...prev.body } });
+    ctx.events.push(event);
+  }
+  if (id.startsWith('_design/')) await ctx.onDesignDoc(id, winDeleted ? null : winBody);
+}
+
+/** An ordinary edit: returns the new rev, or throws Conflict. */
+export async function pgWriteNewEdit(ctx: PgWriteContext, input: Doc): Promise<{ id: string; rev: string; doc: Doc }> {
+  const id = newEditId(input);
+  const deleted = input._deleted === true;
+  const body = bodyOf(input);
+  const prev = await getRow(ctx, id);
+  const { parent, pos } = editParent(input, prev);
+  const fresh = await attachments(ctx, id, body, parent, pos, false);
+  const edit = editTree(prev?.tree ?? null, parent, pos, body, deleted);
+  await save(ctx, id, prev, edit.tree, edit.rev, body, deleted, fresh);
+  return { id, rev: edit.rev, doc: { ...body, _id: id, _rev: edit.rev } };
+}
+
+/** A replicated revision (new_edits=false): merged into the tree, never a conflict. */
+export async function pgWriteReplicated(ctx: PgWriteContext, input: Doc): Promise<{ id: string; rev: string }> {
+  const { id, rev, pos, start, ids, deleted } = replicatedRevision(input);
+  const prev = await getRow(ctx, id);
+  const tree = prev?.tree ?? null;
+  if (tree && revExists(tree, rev)) return { id, rev }; // already known (as a leaf or an ancestor)
+  const body = bodyOf(input);
+  const fresh = await attachments(ctx, id, body, ids.length > 1 ? `${start - 1}-${ids[1]}` : null, pos, true);
+  const merged = mergePath(tree, pathFromRevisions(start, ids, deleted));
+  if (tree && !allRevs(merged.tree).has(rev)) return { id, rev }; // stemmed away: older than what we keep
+  await save(ctx, id, prev, merged.tree, rev, body, deleted, fresh);
+  return { id, rev };
+}
+
+/** _local documents: not replicated, not in changes; rev "0-N". */
+export async function pgWriteLocal(ctx: PgWriteContext, id: string, input: Doc, remove: boolean): Promise<{ id: string; rev: string }> {
+  const { c, t } = ctx;
+  const res = await c.query<{ rev: string }>(named(`SELECT rev FROM ${t.local} WHERE id = $1 FOR UPDATE`, [id]));
+  const rev = localRev(res.rows[0]?.rev, input._rev, remove);
+  if (remove) {
+    await c.query(named(`DELETE FROM ${t.local} WHERE id = $1`, [id]));
+    return { id: `_local/${id}`, rev: '0-0' };
+  }
+  const body = { ...input };
+  delete body._id;
+  delete body._rev;
+  await c.query(named(`INSERT INTO ${t.local} (id, rev, body) VALUES ($1, $2, $3) ON CONFLICT (id) DO UPDATE SET rev = EXCLUDED.rev, body = EXCLUDED.body`, [id, rev, jsonb(body)]));
+  return { id: `_local/${id}`, rev };
+}
