@@ -11,6 +11,7 @@ import { Conflict } from '../../common/errors.js';
 import { createPgPool, type PgPool } from '../../engines/postgres.js';
 import { unavailableDependency } from '../../engines/unavailable.js';
 import { startPostgres, type PgServer } from '../../../test/helpers/servers/postgres.js';
+import { putAllSuite } from '../../../test/helpers/doc-store-suite.js';
 import { PgDocStoreFactory } from './factory.js';
 
 const idOf = (n: number) => n.toString(16).padStart(32, '0');
@@ -33,6 +34,13 @@ afterAll(async () => {
 });
 
 describe('the PostgreSQL document engine', () => {
+  const bus = new InProcessBus();
+  let suiteStore: ReturnType<PgDocStoreFactory['open']> | null = null;
+  putAllSuite(() => {
+    suiteStore ??= new PgDocStoreFactory(newPool('suite'), bus, options).open('putall.example', idOf(6));
+    return { store: suiteStore, bus };
+  });
+
   it('keeps each instance in a schema of its own, and destroy drops it', async () => {
     const pool = newPool('schemas');
     const factory = new PgDocStoreFactory(pool, new InProcessBus(), options);
@@ -42,7 +50,8 @@ describe('the PostgreSQL document engine', () => {
     await b.put('io.cozy.notes', { _id: 'b1', owner: 'b' });
     await b.put('io.cozy.files', { _id: 'b2', owner: 'b' });
     const tables = await pool.query<{ schema: string; table: string }>(
-      `SELECT table_schema AS schema, table_name AS table FROM information_schema.tables WHERE table_name LIKE 'd%\\_docs' ORDER BY 1, 2`,
+      `SELECT table_schema AS schema, table_name AS table FROM information_schema.tables WHERE table_name LIKE 'd%\\_docs' AND table_schema = ANY($1) ORDER BY 1, 2`,
+      [[`i_${idOf(1)}`, `i_${idOf(2)}`]],
     );
     expect(tables.rows).toEqual([
       { schema: `i_${idOf(1)}`, table: 'd1_docs' },
@@ -55,7 +64,7 @@ describe('the PostgreSQL document engine', () => {
     }
     await expect(a.get('io.cozy.notes', 'b1')).rejects.toMatchObject({ status: 404 });
     await factory.destroy(idOf(2));
-    const left = await pool.query<{ name: string }>(`SELECT nspname AS name FROM pg_namespace WHERE nspname LIKE 'i\\_%' ORDER BY 1`);
+    const left = await pool.query<{ name: string }>(`SELECT nspname AS name FROM pg_namespace WHERE nspname = ANY($1) ORDER BY 1`, [[`i_${idOf(1)}`, `i_${idOf(2)}`]]);
     expect(left.rows).toEqual([{ name: `i_${idOf(1)}` }]);
     await expect(factory.open('b.test', idOf(2)).get('io.cozy.notes', 'b1')).rejects.toMatchObject({ status: 404 });
     expect((await a.get('io.cozy.notes', 'a1')).owner).toBe('a');

@@ -19,7 +19,7 @@ import { pgMango } from './mango-api.js';
 import { isMissingRelation, jsonb, named } from './query.js';
 import { PgReader } from './read.js';
 import { createDoctypeTables, dropDoctypeTables, ensureSchema, formatSeq, lookupDoctype, type PgTables } from './schema.js';
-import { pgWriteLocal, pgWriteNewEdit, pgWriteReplicated, type PgWriteContext } from './write.js';
+import { flushWrites, noPendingWrites, pgWriteLocal, pgWriteNewEdit, pgWriteReplicated, prefetchRows, type PgWriteContext } from './write.js';
 
 export interface PgStoreOptions {
   attachmentMaxBytes: number;
@@ -119,11 +119,14 @@ export class PgDocStore implements DocStore {
           const row = res.rows[0];
           if (!row) throw new StaleDoctype();
           let seq = Number(row.seq) - seqs;
-          return fn({
-            c, t, schema: this.schema, domain: this.domain, attachmentMaxBytes: this.opts.attachmentMaxBytes, events,
+          const ctx: PgWriteContext = {
+            c, t, schema: this.schema, domain: this.domain, attachmentMaxBytes: this.opts.attachmentMaxBytes, events, pending: noPendingWrites(),
             nextSeq: () => ++seq,
             onDesignDoc: (id, body) => this.syncIndexes(c, t, id, body),
-          });
+          };
+          const result = await fn(ctx);
+          await flushWrites(ctx);
+          return result;
         });
       } catch (err) {
         // the design docs' indexes may have changed in the rolled back transaction
@@ -195,6 +198,7 @@ export class PgDocStore implements DocStore {
   putAll(doctype: string, docs: Doc[], onCommit?: () => void): Promise<Array<{ id: string; rev: string; doc: Doc }>> {
     // one transaction: the first failure rolls every one of them back
     return this.write(doctype, docs.length, async (ctx) => {
+      await prefetchRows(ctx, docs.flatMap((d) => (typeof d._id === 'string' ? [d._id] : [])));
       const out: Array<{ id: string; rev: string; doc: Doc }> = [];
       for (const doc of docs) out.push(await pgWriteNewEdit(ctx, doc));
       return out;
@@ -205,17 +209,30 @@ export class PgDocStore implements DocStore {
     // One transaction; a refused document writes nothing (write.ts) and does not fail the others. A design doc, whose
     // indexes are made after its rows, gets a savepoint.
     const results = await this.write(doctype, docs.length, async (ctx) => {
+      await prefetchRows(ctx, docs.flatMap((d) => (typeof d._id === 'string' ? [d._id] : [])));
       const out: WriteResult[] = [];
       for (const doc of docs) {
         const design = typeof doc._id === 'string' && doc._id.startsWith('_design/');
-        if (design) await ctx.c.query('SAVEPOINT d');
+        const eventsBefore = ctx.events.length;
+        if (design) {
+          await flushWrites(ctx);
+          await ctx.c.query('SAVEPOINT d');
+        }
         try {
           const r = newEdits ? await pgWriteNewEdit(ctx, doc) : await pgWriteReplicated(ctx, doc);
-          if (design) await ctx.c.query('RELEASE d');
+          if (design) {
+            await flushWrites(ctx);
+            await ctx.c.query('RELEASE d');
+          }
           out.push({ ok: true, id: r.id, rev: r.rev });
         } catch (err) {
           if (!(err instanceof HearthError)) throw err;
-          if (design) await ctx.c.query('ROLLBACK TO d');
+          if (design) {
+            // what this design doc wrote is undone: its rows, its event, what this transaction knew of it
+            await ctx.c.query('ROLLBACK TO d');
+            Object.assign(ctx.pending, noPendingWrites());
+            ctx.events.length = eventsBefore;
+          }
           out.push({ id: typeof doc._id === 'string' ? doc._id : '', error: err.error, reason: err.reason });
         }
       }

@@ -13,8 +13,23 @@ import { bodyOf, editParent, editTree, localRev, newEditId, replicatedRevision }
 import { jsonb, named, type PgDocRow } from './query.js';
 import type { PgTables } from './schema.js';
 
+/** The rows a transaction writes, sent in one statement by flushWrites (before COMMIT, or before a read that needs them). */
+export interface PendingWrites {
+  /** Leaf bodies to store, by `${id}\n${rev}`. */
+  revs: Map<string, { id: string; rev: string; deleted: boolean; body: Doc }>;
+  /** Bodies that are no leaf any more. */
+  gone: Array<{ id: string; rev: string }>;
+  /** Winner rows, by id (the last write of an id wins). */
+  docs: Map<string, PgDocRow>;
+  /** The docs rows as this transaction sees them (undefined: no such document), read FOR UPDATE or written. */
+  known: Map<string, PgDocRow | undefined>;
+}
+
+export const noPendingWrites = (): PendingWrites => ({ revs: new Map(), gone: [], docs: new Map(), known: new Map() });
+
 export interface PgWriteContext {
   c: PgClient;
+  pending: PendingWrites;
   t: PgTables;
   schema: string;
   domain: string;
@@ -27,12 +42,46 @@ export interface PgWriteContext {
 }
 
 async function getRow(ctx: PgWriteContext, id: string): Promise<PgDocRow | undefined> {
+  if (ctx.pending.known.has(id)) return ctx.pending.known.get(id);
   const res = await ctx.c.query<PgDocRow>(named(`SELECT id, rev, deleted, seq, body, tree FROM ${ctx.t.docs} WHERE id = $1 FOR UPDATE`, [id]));
+  ctx.pending.known.set(id, res.rows[0]);
   return res.rows[0];
+}
+
+/** Reads (and locks) the rows of many documents in one query, before a bulk write. */
+export async function prefetchRows(ctx: PgWriteContext, ids: string[]): Promise<void> {
+  const wanted = [...new Set(ids)].filter((id) => !ctx.pending.known.has(id));
+  if (wanted.length === 0) return;
+  const res = await ctx.c.query<PgDocRow>(named(`SELECT id, rev, deleted, seq, body, tree FROM ${ctx.t.docs} WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE`, [wanted]));
+  for (const id of wanted) ctx.pending.known.set(id, undefined);
+  for (const row of res.rows) ctx.pending.known.set(row.id, row);
+}
+
+/** Sends the pending rows: the new leaf bodies, the bodies gone, the winner rows, in one statement. */
+export async function flushWrites(ctx: PgWriteContext): Promise<void> {
+  const { revs, gone, docs } = ctx.pending;
+  if (revs.size === 0 && gone.length === 0 && docs.size === 0) return;
+  const t = ctx.t;
+  const text = `WITH r AS (
+      INSERT INTO ${t.revs} (id, rev, deleted, body) SELECT id, rev, deleted, body FROM jsonb_to_recordset($1::jsonb) AS x(id text, rev text, deleted boolean, body jsonb)
+      ON CONFLICT (id, rev) DO UPDATE SET deleted = EXCLUDED.deleted, body = EXCLUDED.body
+    ), g AS (
+      DELETE FROM ${t.revs} WHERE (id, rev) IN (SELECT id, rev FROM jsonb_to_recordset($2::jsonb) AS x(id text, rev text))
+    )
+    INSERT INTO ${t.docs} (id, rev, deleted, seq, body, tree)
+      SELECT id, rev, deleted, seq, body, tree FROM jsonb_to_recordset($3::jsonb) AS x(id text, rev text, deleted boolean, seq bigint, body jsonb, tree jsonb)
+    ON CONFLICT (id) DO UPDATE SET rev = EXCLUDED.rev, deleted = EXCLUDED.deleted, seq = EXCLUDED.seq, body = EXCLUDED.body, tree = EXCLUDED.tree`;
+  const values = [jsonb([...revs.values()]), jsonb(gone), jsonb([...docs.values()])];
+  revs.clear();
+  gone.length = 0;
+  docs.clear();
+  await ctx.c.query(named(text, values));
 }
 
 async function parentAttachments(ctx: PgWriteContext, id: string, rev: string | null): Promise<Record<string, AttStub> | null> {
   if (!rev) return null;
+  const pending = ctx.pending.revs.get(`${id}\n${rev}`);
+  if (pending) return (pending.body._attachments as unknown as Record<string, AttStub> | undefined) ?? null;
   const res = await ctx.c.query<{ atts: Record<string, AttStub> | null }>(
     named(`SELECT body->'_attachments' AS atts FROM ${ctx.t.revs} WHERE id = $1 AND rev = $2`, [id, rev]),
   );
@@ -66,8 +115,7 @@ async function attachments(ctx: PgWriteContext, id: string, body: Doc, parent: s
 /** Stores a new tree: the new leaf's body (and attachments), the bodies that are no leaf any more go, the winner row, the event. */
 async function save(ctx: PgWriteContext, id: string, prev: PgDocRow | undefined, tree: RevTree, newRev: string, body: Doc, deleted: boolean, fresh: Array<[string, Buffer]>): Promise<void> {
   const { c, t, schema } = ctx;
-  const bodyJson = jsonb(body);
-  const treeJson = jsonb(tree);
+  jsonb(body); // refused here (a NUL), before anything of this document is written
   const s = `"${schema}"`;
   for (const [digest, data] of fresh) {
     await c.query(named(`INSERT INTO ${s}.attachments (digest, data) VALUES ($1, $2) ON CONFLICT DO NOTHING`, [digest, data]));
@@ -78,24 +126,26 @@ async function save(ctx: PgWriteContext, id: string, prev: PgDocRow | undefined,
     await c.query(named(`INSERT INTO ${s}.att_refs (digest, num, id, rev) SELECT d, $2, $3, $4 FROM unnest($1::text[]) AS d ON CONFLICT DO NOTHING`, [digests, t.num, id, newRev]));
   }
   // keep bodies of leaves only (CouchDB keeps them after compaction; we compact at once)
+  const { pending } = ctx;
+  pending.revs.set(`${id}\n${newRev}`, { id, rev: newRev, deleted, body });
   const leafRevs = new Set(leaves(tree).map((l) => l.rev));
   const gone = prev ? leaves(prev.tree).map((l) => l.rev).filter((r) => !leafRevs.has(r)) : [];
+  for (const rev of gone) {
+    // a body written earlier in this transaction is simply not sent
+    if (!pending.revs.delete(`${id}\n${rev}`)) pending.gone.push({ id, rev });
+  }
   const win = winningRev(tree);
   let winBody = body;
   let winDeleted = deleted;
   if (win !== newRev) {
-    const res = await c.query<{ deleted: boolean; body: Doc }>(named(`SELECT deleted, body FROM ${t.revs} WHERE id = $1 AND rev = $2`, [id, win]));
-    const row = res.rows[0];
+    const row = pending.revs.get(`${id}\n${win}`)
+      ?? (await c.query<{ deleted: boolean; body: Doc }>(named(`SELECT deleted, body FROM ${t.revs} WHERE id = $1 AND rev = $2`, [id, win]))).rows[0];
     winBody = row?.body ?? {};
     winDeleted = row ? row.deleted : leaves(tree).find((l) => l.rev === win)?.opts.deleted === true;
   }
-  const seq = ctx.nextSeq();
-  await c.query(named(`WITH r AS (
-      INSERT INTO ${t.revs} (id, rev, deleted, body) VALUES ($1, $2, $3, $4) ON CONFLICT (id, rev) DO UPDATE SET deleted = EXCLUDED.deleted, body = EXCLUDED.body
-    ), g AS (DELETE FROM ${t.revs} WHERE id = $1 AND rev = ANY($5::text[]) AND rev <> $2)
-    INSERT INTO ${t.docs} (id, rev, deleted, seq, body, tree) VALUES ($1, $6, $7, $8, $9, $10)
-    ON CONFLICT (id) DO UPDATE SET rev = EXCLUDED.rev, deleted = EXCLUDED.deleted, seq = EXCLUDED.seq, body = EXCLUDED.body, tree = EXCLUDED.tree`,
-  [id, newRev, deleted, bodyJson, gone, win, winDeleted, seq, win === newRev ? bodyJson : jsonb(winBody), treeJson]));
+  const written: PgDocRow = { id, rev: win, deleted: winDeleted, seq: String(ctx.nextSeq()), body: winBody, tree };
+  pending.docs.set(id, written);
+  pending.known.set(id, written);
   // the references of the revisions gone, and the bodies nobody refers to any more (a winner without attachments had none)
   const mayHaveRefs = gone.some((r) => r !== prev?.rev || prev.body._attachments !== undefined);
   if (mayHaveRefs) {
