@@ -93,8 +93,20 @@ describe('the PostgreSQL document engine', () => {
       expect(await two.get('io.cozy.race', 'doc')).toMatchObject({ _rev: rev, n: round });
     }
     expect(rev.startsWith('41-')).toBe(true);
+    // creations race too (no row to lock yet): one wins, the other finds it and gets 409; a replicated one merges
+    for (let round = 0; round < 20; round++) {
+      const outcomes = await Promise.allSettled([one.put('io.cozy.created', { _id: `c${round}`, by: 'one' }), two.put('io.cozy.created', { _id: `c${round}`, by: 'two' })]);
+      expect(outcomes.map((o) => o.status).sort()).toEqual(['fulfilled', 'rejected']);
+      expect(outcomes.flatMap((o) => (o.status === 'rejected' ? [o.reason as unknown] : []))[0]).toBeInstanceOf(Conflict);
+      const [a, b] = await Promise.all([
+        one.bulkDocs('io.cozy.replicated', [{ _id: `r${round}`, _rev: `1-${'a'.repeat(32)}`, by: 'one' }], false),
+        two.bulkDocs('io.cozy.replicated', [{ _id: `r${round}`, _rev: `1-${'b'.repeat(32)}`, by: 'two' }], false),
+      ]);
+      expect([a, b]).toEqual([[], []]);
+      expect(await one.get('io.cozy.replicated', `r${round}`, { conflicts: true })).toMatchObject({ _rev: `1-${'b'.repeat(32)}`, _conflicts: [`1-${'a'.repeat(32)}`] });
+    }
     // each acknowledged write was published once, in order, with the previous winner as `old`
-    expect(events.map((e) => e.doc.n)).toEqual(Array.from({ length: 41 }, (_, i) => i));
+    expect(events.filter((e) => e.doctype === 'io.cozy.race').map((e) => e.doc.n)).toEqual(Array.from({ length: 41 }, (_, i) => i));
     expect(events[5]?.old).toMatchObject({ n: 4 });
     const changes = await one.changes('io.cozy.race', { since: '0' });
     expect(changes.results).toHaveLength(1);

@@ -19,7 +19,7 @@ import { pgMango } from './mango-api.js';
 import { isMissingRelation, jsonb, named } from './query.js';
 import { PgReader } from './read.js';
 import { createDoctypeTables, dropDoctypeTables, ensureSchema, formatSeq, lookupDoctype, type PgTables } from './schema.js';
-import { flushWrites, noPendingWrites, pgWriteLocal, pgWriteNewEdit, pgWriteReplicated, prefetchRows, type PgWriteContext } from './write.js';
+import { CreatedMeanwhile, flushWrites, noPendingWrites, pgWriteLocal, pgWriteNewEdit, pgWriteReplicated, prefetchRows, type PgWriteContext } from './write.js';
 
 export interface PgStoreOptions {
   attachmentMaxBytes: number;
@@ -105,23 +105,25 @@ export class PgDocStore implements DocStore {
   }
 
   /**
-   * One write transaction on a doctype, reserving `seqs` seqs: the doctype's row stays locked until COMMIT. `onCommit`
-   * runs right after COMMIT, then the events are published and the promise resolves.
+   * One write transaction on a doctype: its documents' rows locked as they are read, then the doctype's row when the
+   * rows are sent (write.ts flushWrites), until COMMIT. `onCommit` runs right after COMMIT, then the events are published
+   * and the promise resolves.
    */
-  private async write<T>(doctype: string, seqs: number, fn: (ctx: PgWriteContext) => Promise<T>, onCommit?: () => void): Promise<T> {
+  private async write<T>(doctype: string, fn: (ctx: PgWriteContext) => Promise<T>, onCommit?: () => void): Promise<T> {
     for (let attempt = 0; ; attempt++) {
       const t = await this.tablesOrCreate(doctype);
       const events: DocEvent[] = [];
       let value: T;
       try {
         value = await inTransaction(this.pool, async (c) => {
-          const res = await c.query<{ seq: string }>(named(`UPDATE "${this.schema}".doctypes SET seq = seq + $2 WHERE num = $1 RETURNING seq`, [t.num, seqs]));
-          const row = res.rows[0];
-          if (!row) throw new StaleDoctype();
-          let seq = Number(row.seq) - seqs;
           const ctx: PgWriteContext = {
             c, t, schema: this.schema, domain: this.domain, attachmentMaxBytes: this.opts.attachmentMaxBytes, events, pending: noPendingWrites(),
-            nextSeq: () => ++seq,
+            reserveSeqs: async (n) => {
+              const res = await c.query<{ seq: string }>(named(`UPDATE "${this.schema}".doctypes SET seq = seq + $2 WHERE num = $1 RETURNING seq`, [t.num, n]));
+              const row = res.rows[0];
+              if (!row) throw new StaleDoctype();
+              return Number(row.seq);
+            },
             onDesignDoc: (id, body) => this.syncIndexes(c, t, id, body),
           };
           const result = await fn(ctx);
@@ -135,6 +137,7 @@ export class PgDocStore implements DocStore {
           this.forget(doctype);
           continue;
         }
+        if (err instanceof CreatedMeanwhile && attempt < 5) continue;
         throw err;
       }
       try {
@@ -192,12 +195,12 @@ export class PgDocStore implements DocStore {
   }
 
   put(doctype: string, doc: Doc, onCommit?: () => void): Promise<{ id: string; rev: string; doc: Doc }> {
-    return this.write(doctype, 1, (ctx) => pgWriteNewEdit(ctx, doc), onCommit);
+    return this.write(doctype, (ctx) => pgWriteNewEdit(ctx, doc), onCommit);
   }
 
   putAll(doctype: string, docs: Doc[], onCommit?: () => void): Promise<Array<{ id: string; rev: string; doc: Doc }>> {
     // one transaction: the first failure rolls every one of them back
-    return this.write(doctype, docs.length, async (ctx) => {
+    return this.write(doctype, async (ctx) => {
       await prefetchRows(ctx, docs.flatMap((d) => (typeof d._id === 'string' ? [d._id] : [])));
       const out: Array<{ id: string; rev: string; doc: Doc }> = [];
       for (const doc of docs) out.push(await pgWriteNewEdit(ctx, doc));
@@ -208,7 +211,7 @@ export class PgDocStore implements DocStore {
   async bulkDocs(doctype: string, docs: Doc[], newEdits: boolean): Promise<WriteResult[]> {
     // One transaction; a refused document writes nothing (write.ts) and does not fail the others. A design doc, whose
     // indexes are made after its rows, gets a savepoint.
-    const results = await this.write(doctype, docs.length, async (ctx) => {
+    const results = await this.write(doctype, async (ctx) => {
       await prefetchRows(ctx, docs.flatMap((d) => (typeof d._id === 'string' ? [d._id] : [])));
       const out: WriteResult[] = [];
       for (const doc of docs) {
@@ -344,7 +347,7 @@ export class PgDocStore implements DocStore {
   }
 
   createIndex(doctype: string, request: IndexRequest): Promise<IndexResult> {
-    return this.write(doctype, 1, async (ctx) => {
+    return this.write(doctype, async (ctx) => {
       const existing = await ctx.c.query<{ rev: string; body: Doc; deleted: boolean }>(named(`SELECT rev, body, deleted FROM ${ctx.t.docs} WHERE id = $1 FOR UPDATE`, [indexDdocId(request)]));
       const row = existing.rows[0];
       const made = createIndexDoc(request, row ? { rev: row.rev, body: row.deleted ? null : row.body } : undefined);
@@ -359,7 +362,7 @@ export class PgDocStore implements DocStore {
 
   async deleteIndex(doctype: string, ddoc: string, name: string): Promise<void> {
     const id = ddoc.startsWith('_design/') ? ddoc : `_design/${ddoc}`;
-    await this.write(doctype, 1, async (ctx) => {
+    await this.write(doctype, async (ctx) => {
       const res = await ctx.c.query<{ rev: string; body: Doc }>(named(`SELECT rev, body FROM ${ctx.t.docs} WHERE id = $1 AND NOT deleted FOR UPDATE`, [id]));
       await pgWriteNewEdit(ctx, deleteIndexDoc(id, name, res.rows[0]));
     });
@@ -370,11 +373,11 @@ export class PgDocStore implements DocStore {
   }
 
   putLocal(doctype: string, id: string, doc: Doc): Promise<{ id: string; rev: string }> {
-    return this.write(doctype, 0, (ctx) => pgWriteLocal(ctx, id, doc, false));
+    return this.write(doctype, (ctx) => pgWriteLocal(ctx, id, doc, false));
   }
 
   deleteLocal(doctype: string, id: string, rev: string | undefined): Promise<{ id: string; rev: string }> {
-    return this.write(doctype, 0, (ctx) => pgWriteLocal(ctx, id, rev === undefined ? {} : { _rev: rev }, true));
+    return this.write(doctype, (ctx) => pgWriteLocal(ctx, id, rev === undefined ? {} : { _rev: rev }, true));
   }
 
   async getAttachment(doctype: string, id: string, name: string, rev?: string): Promise<Attachment> {

@@ -5,6 +5,7 @@
  * leaves nothing behind, without a savepoint.
  */
 import type { DocEvent } from '../../common/bus.js';
+import { Conflict } from '../../common/errors.js';
 import type { PgClient } from '../../engines/postgres.js';
 import type { Doc, Json } from '../store.js';
 import { processAttachmentsWith, stubDigests, type AttStub } from '../sqlite/attachments.js';
@@ -23,9 +24,11 @@ export interface PendingWrites {
   docs: Map<string, PgDocRow>;
   /** The docs rows as this transaction sees them (undefined: no such document), read FOR UPDATE or written. */
   known: Map<string, PgDocRow | undefined>;
+  /** The ids this transaction creates (they had no row to lock). */
+  created: Set<string>;
 }
 
-export const noPendingWrites = (): PendingWrites => ({ revs: new Map(), gone: [], docs: new Map(), known: new Map() });
+export const noPendingWrites = (): PendingWrites => ({ revs: new Map(), gone: [], docs: new Map(), known: new Map(), created: new Set() });
 
 export interface PgWriteContext {
   c: PgClient;
@@ -35,8 +38,11 @@ export interface PgWriteContext {
   domain: string;
   attachmentMaxBytes: number;
   events: DocEvent[];
-  /** Takes the next seq of those the transaction reserved. */
-  nextSeq(): number;
+  /**
+   * Reserves `n` seqs and returns the last: takes the doctype's row lock, held to COMMIT, so that seqs follow commit
+   * order. Taken last (when the rows are sent), after every document row lock, so that two writers never wait on each other.
+   */
+  reserveSeqs(n: number): Promise<number>;
   /** Called when a design doc is written, to keep the Mango indexes in step. */
   onDesignDoc(id: string, body: Doc | null): Promise<void>;
 }
@@ -62,21 +68,36 @@ export async function flushWrites(ctx: PgWriteContext): Promise<void> {
   const { revs, gone, docs } = ctx.pending;
   if (revs.size === 0 && gone.length === 0 && docs.size === 0) return;
   const t = ctx.t;
+  let seq = docs.size ? (await ctx.reserveSeqs(docs.size)) - docs.size : 0;
+  for (const row of docs.values()) row.seq = String(++seq);
   const text = `WITH r AS (
       INSERT INTO ${t.revs} (id, rev, deleted, body) SELECT id, rev, deleted, body FROM jsonb_to_recordset($1::jsonb) AS x(id text, rev text, deleted boolean, body jsonb)
       ON CONFLICT (id, rev) DO UPDATE SET deleted = EXCLUDED.deleted, body = EXCLUDED.body
     ), g AS (
       DELETE FROM ${t.revs} WHERE (id, rev) IN (SELECT id, rev FROM jsonb_to_recordset($2::jsonb) AS x(id text, rev text))
+    ), n AS (
+      INSERT INTO ${t.docs} (id, rev, deleted, seq, body, tree)
+        SELECT id, rev, deleted, seq, body, tree FROM jsonb_to_recordset($3::jsonb) AS x(id text, rev text, deleted boolean, seq bigint, body jsonb, tree jsonb)
+      ON CONFLICT (id) DO NOTHING RETURNING 1
+    ), u AS (
+      INSERT INTO ${t.docs} (id, rev, deleted, seq, body, tree)
+        SELECT id, rev, deleted, seq, body, tree FROM jsonb_to_recordset($4::jsonb) AS x(id text, rev text, deleted boolean, seq bigint, body jsonb, tree jsonb)
+      ON CONFLICT (id) DO UPDATE SET rev = EXCLUDED.rev, deleted = EXCLUDED.deleted, seq = EXCLUDED.seq, body = EXCLUDED.body, tree = EXCLUDED.tree
+      RETURNING 1
     )
-    INSERT INTO ${t.docs} (id, rev, deleted, seq, body, tree)
-      SELECT id, rev, deleted, seq, body, tree FROM jsonb_to_recordset($3::jsonb) AS x(id text, rev text, deleted boolean, seq bigint, body jsonb, tree jsonb)
-    ON CONFLICT (id) DO UPDATE SET rev = EXCLUDED.rev, deleted = EXCLUDED.deleted, seq = EXCLUDED.seq, body = EXCLUDED.body, tree = EXCLUDED.tree`;
-  const values = [jsonb([...revs.values()]), jsonb(gone), jsonb([...docs.values()])];
+    SELECT (SELECT count(*) FROM n)::int + (SELECT count(*) FROM u)::int AS written`;
+  const rows = [...docs.values()];
+  const values = [jsonb([...revs.values()]), jsonb(gone), jsonb(rows.filter((r) => ctx.pending.created.has(r.id))), jsonb(rows.filter((r) => !ctx.pending.created.has(r.id)))];
   revs.clear();
   gone.length = 0;
   docs.clear();
-  await ctx.c.query(named(text, values));
+  const res = await ctx.c.query<{ written: number }>(named(text, values));
+  // a document this transaction created was created meanwhile by another one (no row to lock before): start over
+  if (res.rows[0]?.written !== rows.length) throw new CreatedMeanwhile();
 }
+
+/** Two transactions created the same document: the one that finds the other's row starts over (store.ts), and then sees it. */
+export class CreatedMeanwhile extends Error {}
 
 async function parentAttachments(ctx: PgWriteContext, id: string, rev: string | null): Promise<Record<string, AttStub> | null> {
   if (!rev) return null;
@@ -143,8 +164,11 @@ async function save(ctx: PgWriteContext, id: string, prev: PgDocRow | undefined,
     winBody = row?.body ?? {};
     winDeleted = row ? row.deleted : leaves(tree).find((l) => l.rev === win)?.opts.deleted === true;
   }
-  const written: PgDocRow = { id, rev: win, deleted: winDeleted, seq: String(ctx.nextSeq()), body: winBody, tree };
+  // its seq comes when the rows are sent (flushWrites), in the order of the writes: a document written again moves last
+  const written: PgDocRow = { id, rev: win, deleted: winDeleted, seq: '0', body: winBody, tree };
+  pending.docs.delete(id);
   pending.docs.set(id, written);
+  if (prev === undefined) pending.created.add(id);
   pending.known.set(id, written);
   // the references of the revisions gone, and the bodies nobody refers to any more (a winner without attachments had none)
   const mayHaveRefs = gone.some((r) => r !== prev?.rev || prev.body._attachments !== undefined);
@@ -198,7 +222,8 @@ export async function pgWriteReplicated(ctx: PgWriteContext, input: Doc): Promis
 export async function pgWriteLocal(ctx: PgWriteContext, id: string, input: Doc, remove: boolean): Promise<{ id: string; rev: string }> {
   const { c, t } = ctx;
   const res = await c.query<{ rev: string }>(named(`SELECT rev FROM ${t.local} WHERE id = $1 FOR UPDATE`, [id]));
-  const rev = localRev(res.rows[0]?.rev, input._rev, remove);
+  const current = res.rows[0]?.rev;
+  const rev = localRev(current, input._rev, remove);
   if (remove) {
     await c.query(named(`DELETE FROM ${t.local} WHERE id = $1`, [id]));
     return { id: `_local/${id}`, rev: '0-0' };
@@ -206,6 +231,10 @@ export async function pgWriteLocal(ctx: PgWriteContext, id: string, input: Doc, 
   const body = { ...input };
   delete body._id;
   delete body._rev;
-  await c.query(named(`INSERT INTO ${t.local} (id, rev, body) VALUES ($1, $2, $3) ON CONFLICT (id) DO UPDATE SET rev = EXCLUDED.rev, body = EXCLUDED.body`, [id, rev, jsonb(body)]));
+  const written = current === undefined
+    // no row to lock: of two writers creating it, the second finds the first's row and gets the same 409 as on a stale rev
+    ? await c.query(named(`INSERT INTO ${t.local} (id, rev, body) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING`, [id, rev, jsonb(body)]))
+    : await c.query(named(`UPDATE ${t.local} SET rev = $2, body = $3 WHERE id = $1`, [id, rev, jsonb(body)]));
+  if (written.rowCount !== 1) throw new Conflict();
   return { id: `_local/${id}`, rev };
 }
