@@ -19,7 +19,7 @@ import { pgMango } from './mango-api.js';
 import { isMissingRelation, jsonb, named } from './query.js';
 import { PgReader } from './read.js';
 import { createDoctypeTables, dropDoctypeTables, ensureSchema, formatSeq, lookupDoctype, type PgTables } from './schema.js';
-import { CreatedMeanwhile, flushWrites, noPendingWrites, pgWriteLocal, pgWriteNewEdit, pgWriteReplicated, prefetchRows, type PgWriteContext } from './write.js';
+import { CreatedMeanwhile, StaleDoctype, flushWrites, noPendingWrites, pgWriteLocal, pgWriteNewEdit, pgWriteReplicated, prefetchRows, type PgWriteContext } from './write.js';
 
 export interface PgStoreOptions {
   attachmentMaxBytes: number;
@@ -35,9 +35,6 @@ export interface PgInstanceState {
   /** A doctype's Mango indexes (by table number). */
   readonly indexes: Map<number, IndexDef[]>;
 }
-
-/** The doctype's row was gone when the write came (dropped by another process): the write starts over. */
-class StaleDoctype extends Error {}
 
 export class PgDocStore implements DocStore {
   private readonly schema: string;
@@ -118,12 +115,6 @@ export class PgDocStore implements DocStore {
         value = await inTransaction(this.pool, async (c) => {
           const ctx: PgWriteContext = {
             c, t, schema: this.schema, domain: this.domain, attachmentMaxBytes: this.opts.attachmentMaxBytes, events, pending: noPendingWrites(),
-            reserveSeqs: async (n) => {
-              const res = await c.query<{ seq: string }>(named(`UPDATE "${this.schema}".doctypes SET seq = seq + $2 WHERE num = $1 RETURNING seq`, [t.num, n]));
-              const row = res.rows[0];
-              if (!row) throw new StaleDoctype();
-              return Number(row.seq);
-            },
             onDesignDoc: (id, body) => this.syncIndexes(c, t, id, body),
           };
           const result = await fn(ctx);

@@ -38,11 +38,6 @@ export interface PgWriteContext {
   domain: string;
   attachmentMaxBytes: number;
   events: DocEvent[];
-  /**
-   * Reserves `n` seqs and returns the last: takes the doctype's row lock, held to COMMIT, so that seqs follow commit
-   * order. Taken last (when the rows are sent), after every document row lock, so that two writers never wait on each other.
-   */
-  reserveSeqs(n: number): Promise<number>;
   /** Called when a design doc is written, to keep the Mango indexes in step. */
   onDesignDoc(id: string, body: Doc | null): Promise<void>;
 }
@@ -68,33 +63,42 @@ export async function flushWrites(ctx: PgWriteContext): Promise<void> {
   const { revs, gone, docs } = ctx.pending;
   if (revs.size === 0 && gone.length === 0 && docs.size === 0) return;
   const t = ctx.t;
-  let seq = docs.size ? (await ctx.reserveSeqs(docs.size)) - docs.size : 0;
-  for (const row of docs.values()) row.seq = String(++seq);
-  const text = `WITH r AS (
+  // the doctype's row gives the seqs (its lock, held to COMMIT, makes them follow commit order), in the order of the writes
+  const rows = [...docs.values()].map((r, i) => ({ ...r, ord: i + 1 }));
+  const doc = `SELECT x.id, x.rev, x.deleted, s.seq - $5 + x.ord, x.body, x.tree
+    FROM jsonb_to_recordset($N::jsonb) AS x(id text, rev text, deleted boolean, ord bigint, body jsonb, tree jsonb), s`;
+  const text = `WITH s AS (
+      UPDATE "${ctx.schema}".doctypes SET seq = seq + $5 WHERE num = $6 RETURNING seq
+    ), r AS (
       INSERT INTO ${t.revs} (id, rev, deleted, body) SELECT id, rev, deleted, body FROM jsonb_to_recordset($1::jsonb) AS x(id text, rev text, deleted boolean, body jsonb)
       ON CONFLICT (id, rev) DO UPDATE SET deleted = EXCLUDED.deleted, body = EXCLUDED.body
     ), g AS (
       DELETE FROM ${t.revs} WHERE (id, rev) IN (SELECT id, rev FROM jsonb_to_recordset($2::jsonb) AS x(id text, rev text))
     ), n AS (
-      INSERT INTO ${t.docs} (id, rev, deleted, seq, body, tree)
-        SELECT id, rev, deleted, seq, body, tree FROM jsonb_to_recordset($3::jsonb) AS x(id text, rev text, deleted boolean, seq bigint, body jsonb, tree jsonb)
+      INSERT INTO ${t.docs} (id, rev, deleted, seq, body, tree) ${doc.replace('$N', '$3')}
       ON CONFLICT (id) DO NOTHING RETURNING 1
     ), u AS (
-      INSERT INTO ${t.docs} (id, rev, deleted, seq, body, tree)
-        SELECT id, rev, deleted, seq, body, tree FROM jsonb_to_recordset($4::jsonb) AS x(id text, rev text, deleted boolean, seq bigint, body jsonb, tree jsonb)
+      INSERT INTO ${t.docs} (id, rev, deleted, seq, body, tree) ${doc.replace('$N', '$4')}
       ON CONFLICT (id) DO UPDATE SET rev = EXCLUDED.rev, deleted = EXCLUDED.deleted, seq = EXCLUDED.seq, body = EXCLUDED.body, tree = EXCLUDED.tree
       RETURNING 1
     )
-    SELECT (SELECT count(*) FROM n)::int + (SELECT count(*) FROM u)::int AS written`;
-  const rows = [...docs.values()];
-  const values = [jsonb([...revs.values()]), jsonb(gone), jsonb(rows.filter((r) => ctx.pending.created.has(r.id))), jsonb(rows.filter((r) => !ctx.pending.created.has(r.id)))];
+    SELECT (SELECT count(*) FROM s)::int AS locked, (SELECT count(*) FROM n)::int + (SELECT count(*) FROM u)::int AS written`;
+  const created = ctx.pending.created;
+  const values = [
+    jsonb([...revs.values()]), jsonb(gone), jsonb(rows.filter((r) => created.has(r.id))), jsonb(rows.filter((r) => !created.has(r.id))), rows.length, t.num,
+  ];
   revs.clear();
   gone.length = 0;
   docs.clear();
-  const res = await ctx.c.query<{ written: number }>(named(text, values));
+  const res = await ctx.c.query<{ locked: number; written: number }>(named(text, values));
+  // the doctype was dropped meanwhile by another process: the store starts over
+  if (res.rows[0]?.locked !== 1) throw new StaleDoctype();
   // a document this transaction created was created meanwhile by another one (no row to lock before): start over
   if (res.rows[0]?.written !== rows.length) throw new CreatedMeanwhile();
 }
+
+/** The doctype's row was gone when the write came (dropped by another process): the write starts over. */
+export class StaleDoctype extends Error {}
 
 /** Two transactions created the same document: the one that finds the other's row starts over (store.ts), and then sees it. */
 export class CreatedMeanwhile extends Error {}
