@@ -1,8 +1,9 @@
 /**
- * The PostgreSQL DocStore of one instance: its schema (schema.ts) on the process's pool. A write is one transaction
- * that first takes the doctype's row (`UPDATE doctypes SET seq = seq + n`), so that writers of a doctype queue there,
- * whatever process they run in, and seqs follow commit order; the promise resolves after COMMIT (synchronous_commit
- * on), and the events are published then, as the SQLite engine does.
+ * The PostgreSQL DocStore of one instance: its schema (schema.ts) on the process's pool. A write is one transaction:
+ * its documents' rows are read FOR UPDATE, then its rows are sent in one statement that also takes the doctype's row
+ * (`UPDATE doctypes SET seq = seq + n`), held to COMMIT, so that writers of a doctype, whatever process they run in,
+ * get seqs in commit order. The promise resolves after COMMIT (synchronous_commit on), and the events are published
+ * then, as the SQLite engine does.
  */
 import { createHash } from 'node:crypto';
 import type { DocEvent, EventBus } from '../../common/bus.js';

@@ -1,8 +1,9 @@
 /**
  * Writing documents on PostgreSQL: the same rules as the SQLite engine (sqlite/write.ts, whose pure parts are shared),
- * inside a transaction of the store (store.ts) that holds the doctype's row lock, so that seqs follow commit order.
- * Every check that can refuse a document runs before its first write statement: a refused document of a bulk write
- * leaves nothing behind, without a savepoint.
+ * inside a transaction of the store (store.ts); the rows are collected and sent in one statement (flushWrites), which
+ * takes the doctype's row lock last, so that seqs follow commit order and no two writers wait on each other. Every
+ * check that can refuse a document runs before its rows are collected: a refused document of a bulk write leaves
+ * nothing behind, without a savepoint.
  */
 import type { DocEvent } from '../../common/bus.js';
 import { Conflict } from '../../common/errors.js';
