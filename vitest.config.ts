@@ -37,8 +37,24 @@ export default defineConfig({
     projects: [
       // everything, on the embedded engines (the include is the default project's: with `extends`, a project's include
       // would be added to a root one, and each project would run everything)
-      { extends: true, test: { name: 'default', include: ['src/**/*.test.ts', 'test/**/*.test.ts'] } },
-      { extends: true, test: { name: 'redis', include: ON_REDIS, globalSetup: ['test/helpers/servers/redis-global.ts'] } },
+      {
+        extends: true,
+        test: { name: 'default', include: ['src/**/*.test.ts', 'test/**/*.test.ts'], exclude: [...configDefaults.exclude, 'src/data/postgres/under-test.test.ts'] },
+      },
+      {
+        // the data suites on the PostgreSQL document engine: the same tests, TEST_PG_URL set in its workers (postgres-global.ts)
+        extends: true,
+        test: {
+          name: 'postgres-docs',
+          include: [
+            'src/data/postgres/under-test.test.ts',
+            'src/data/http/*.test.ts', 'src/data/pouchdb.test.ts', 'src/data/cozy-client.test.ts', 'src/files/http/cozy-stack-client.test.ts',
+          ],
+          globalSetup: ['test/helpers/servers/postgres-global.ts'],
+          setupFiles: ['test/helpers/servers/postgres-env.ts'],
+        },
+      },
+      { extends: true, test: { name: 'redis', include: ON_REDIS, globalSetup: ['test/helpers/servers/redis-global.ts'], setupFiles: ['test/helpers/servers/redis-env.ts'] } },
       objectStorage('swift'),
       objectStorage('s3'),
       // jobs and triggers on PostgreSQL (broker-pg.ts): the engine and scheduler suites (test/helpers/jobs.ts), the /jobs
@@ -55,6 +71,7 @@ export default defineConfig({
           ],
           exclude: [...configDefaults.exclude, 'src/**/*-sqlite.test.ts', 'src/**/*-pg.test.ts'],
           globalSetup: ['test/helpers/servers/postgres-global.ts'],
+          setupFiles: ['test/helpers/servers/postgres-env.ts'],
         },
       },
     ],

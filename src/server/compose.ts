@@ -15,6 +15,7 @@ import { TokenService } from '../auth/tokens.js';
 import { SessionStore, sessionCookieValue, sessionIdFromCookie } from '../auth/sessions.js';
 import { OffThreadCloser } from '../data/sqlite/closer.js';
 import { SqliteDocStoreFactory } from '../data/sqlite/factory.js';
+import { PgDocStoreFactory } from '../data/postgres/factory.js';
 import type { DocStore } from '../data/store.js';
 import { SqliteInstanceRegistry } from '../instances/registry-sqlite.js';
 import { registerAdminRoutes } from '../instances/admin-routes.js';
@@ -159,17 +160,19 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
   const blobEngines = new Map<string, BlobEngine>();
   const router = new EngineRouter(instanceEngines, { docs: docEngines, blobs: blobEngines }, coordination.invalidation);
   const migrations = new Migrations(router, logger);
-  const stores = new SqliteDocStoreFactory(dataDir, router.busFor('sqlite', divertBus(bus, new Set([JOBS_DOCTYPE]), mirrorEvents)), {
+  const docsBus = divertBus(bus, new Set([JOBS_DOCTYPE]), mirrorEvents);
+  const stores = new SqliteDocStoreFactory(dataDir, router.busFor('sqlite', docsBus), {
     sqliteThread,
     attachmentMaxBytes: config.data.attachmentMaxBytes,
     groupCommitMs: config.data.groupCommitMs,
     maxOpenStores: config.data.maxOpenStores,
   });
+  // docs.url given: the PostgreSQL document engine (data/postgres), the one of new instances when docs.engine is postgres
+  if (pgPool) docEngines.set('postgres', new PgDocStoreFactory(pgPool, router.busFor('postgres', docsBus), { attachmentMaxBytes: config.data.attachmentMaxBytes }));
   const sessions = new SessionStore(join(dataDir, 'sessions.sqlite'));
   const davLocks = new SqliteLockEngine(join(dataDir, 'dav-locks.sqlite'));
   const lockout = coordination.loginLockOut({ perSource: LOGIN_LOCKOUT, perInstance: LOGIN_LOCKOUT_SOURCES });
   docEngines.set('sqlite', stores);
-  // the PostgreSQL document engine joins docEngines here (docs.url), as `postgres`
   for (const [name, make] of Object.entries(opts.extraEngines?.docs ?? {})) docEngines.set(name, make(router.busFor(name, bus)));
   const storeOf = (instance: Instance) => router.storeOf(instance);
   const appCode = new LocalAppCodeStore({ dir: join(dataDir, 'apps-code'), dbFile: join(dataDir, 'apps-code.sqlite') });

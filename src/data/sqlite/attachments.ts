@@ -19,6 +19,12 @@ export interface AttStub {
 
 const B64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
+/** What processing attachments needs of a store: the length of a stored body (undefined if absent), and storing one. */
+export interface AttachmentBodies {
+  length(digest: string): number | undefined;
+  store(digest: string, data: Buffer): void;
+}
+
 /**
  * Turns the `_attachments` of an incoming revision into stubs, storing new bodies.
  * `parentAtts` are the stubs of the parent revision (for `stub: true` entries).
@@ -30,6 +36,28 @@ export function processAttachments(
   revpos: number,
   maxBytes: number,
   /** Replicated revisions keep the revpos they come with. */
+  keepRevpos = false,
+): Record<string, AttStub> | undefined {
+  const bodies: AttachmentBodies = {
+    length: (digest) => prep(db, 'SELECT length(data) FROM attachments WHERE digest = ?', true).get(digest) as number | undefined,
+    store: (digest, data) => { prep(db, 'INSERT OR IGNORE INTO attachments (digest, data) VALUES (?, ?)').run(digest, data); },
+  };
+  return processAttachmentsWith(bodies, incoming, parentAtts, revpos, maxBytes, keepRevpos);
+}
+
+/** The digests of the stubs of an incoming `_attachments` (what `length` will be asked about). */
+export function stubDigests(incoming: Json | undefined): string[] {
+  if (!incoming || typeof incoming !== 'object' || Array.isArray(incoming)) return [];
+  return Object.values(incoming).flatMap((a) => (a && typeof a === 'object' && !Array.isArray(a) && typeof a.digest === 'string' ? [a.digest] : []));
+}
+
+/** processAttachments on any store of bodies (the PostgreSQL engine's reads them beforehand). */
+export function processAttachmentsWith(
+  bodies: AttachmentBodies,
+  incoming: Json | undefined,
+  parentAtts: Record<string, AttStub> | null,
+  revpos: number,
+  maxBytes: number,
   keepRevpos = false,
 ): Record<string, AttStub> | undefined {
   if (incoming === undefined || incoming === null) return undefined;
@@ -47,15 +75,17 @@ export function processAttachments(
       total += data.length;
       if (total > maxBytes) throw new PayloadTooLarge(`the attachments of this document are larger than the limit of ${maxBytes} bytes`);
       const digest = 'md5-' + createHash('md5').update(data).digest('base64');
-      prep(db, 'INSERT OR IGNORE INTO attachments (digest, data) VALUES (?, ?)').run(digest, data);
+      bodies.store(digest, data);
       out[name] = { content_type: contentType, digest, length: data.length, revpos: keepRevpos && typeof att.revpos === 'number' ? att.revpos : revpos, stub: true };
     } else if (att.stub === true) {
       const prev = parentAtts?.[name];
       const digest = typeof att.digest === 'string' ? att.digest : prev?.digest;
-      if (!digest || (prev && prev.digest !== digest && !hasBody(db, digest)) || (!prev && !hasBody(db, digest))) {
+      // the parent's own attachment needs no look-up
+      const stored = !digest || prev?.digest === digest ? undefined : bodies.length(digest);
+      if (!digest || (prev?.digest !== digest && stored === undefined)) {
         throw new PreconditionFailed(`Invalid attachment stub in ${name}: no such attachment in the parent revision`, 'missing_stub');
       }
-      const length = prev?.digest === digest ? prev.length : bodyLength(db, digest);
+      const length = prev?.digest === digest ? prev.length : (stored ?? 0);
       total += length;
       if (total > maxBytes) throw new PayloadTooLarge(`the attachments of this document are larger than the limit of ${maxBytes} bytes`);
       out[name] = {
@@ -70,13 +100,6 @@ export function processAttachments(
     }
   }
   return out;
-}
-
-function hasBody(db: Database.Database, digest: string): boolean {
-  return prep(db, 'SELECT 1 FROM attachments WHERE digest = ?').get(digest) !== undefined;
-}
-function bodyLength(db: Database.Database, digest: string): number {
-  return (prep(db, 'SELECT length(data) FROM attachments WHERE digest = ?', true).get(digest) as number | undefined) ?? 0;
 }
 
 export function addRefs(db: Database.Database, num: number, id: string, rev: string, atts: Record<string, AttStub> | undefined): void {

@@ -12,6 +12,65 @@ import {
 } from './revtree.js';
 
 
+/** The revpos up to which attachments stay stubs (CouchDB's atts_since: the newest of those revs the tree knows). */
+export function attsSincePos(tree: RevTree, attsSince: string[] | undefined): number {
+  let since = 0;
+  for (const r of attsSince ?? []) {
+    const p = parseRev(r);
+    if (p && revExists(tree, r)) since = Math.max(since, p.pos);
+  }
+  return since;
+}
+
+/** Adds to a revision's JSON what GET's options ask of its tree; `available`: whether a rev's body is kept. */
+export function addTreeInfo(doc: Doc, tree: RevTree, rev: string, opts: GetOptions, available: (rev: string) => boolean): Doc {
+  if (opts.conflicts) {
+    const c = conflicts(tree);
+    if (c.length) doc._conflicts = c;
+  }
+  if (opts.deleted_conflicts) {
+    const c = deletedConflicts(tree);
+    if (c.length) doc._deleted_conflicts = c;
+  }
+  if (opts.revs) {
+    const r = revisionsOf(tree, rev);
+    if (r) doc._revisions = r;
+  }
+  if (opts.revs_info) doc._revs_info = revsInfo(tree, rev, available);
+  return doc;
+}
+
+/** What revs_diff answers for one document (`tree`: its tree, if any), or null when nothing is missing. */
+export function revsDiffOf(tree: RevTree | null, revs: string[]): { missing: string[]; possible_ancestors?: string[] } | null {
+  const known = tree ? allRevs(tree) : new Set<string>();
+  const missing = revs.filter((r) => typeof r === 'string' && !known.has(r));
+  if (missing.length === 0) return null;
+  const out: { missing: string[]; possible_ancestors?: string[] } = { missing };
+  if (tree) {
+    const maxPos = Math.max(...missing.map((r) => parseRev(r)?.pos ?? 0));
+    const anc = leaves(tree).map((l) => l.rev).filter((r) => (parseRev(r)?.pos ?? 0) < maxPos);
+    if (anc.length) out.possible_ancestors = anc;
+  }
+  return out;
+}
+
+/** The revision that answers each rev asked of open_revs (with `latest`, its newest leaf), null if unknown; repeats dropped. */
+export function openRevsTargets(tree: RevTree | null, revs: string[], latest: boolean | undefined): Array<{ asked: string; rev: string | null }> {
+  const out: Array<{ asked: string; rev: string | null }> = [];
+  const seen = new Set<string>();
+  for (const asked of revs) {
+    if (!tree || !parseRev(asked) || !revExists(tree, asked)) {
+      out.push({ asked, rev: null });
+      continue;
+    }
+    const rev = latest ? latestLeaf(tree, asked) : asked;
+    if (seen.has(rev)) continue;
+    seen.add(rev);
+    out.push({ asked, rev });
+  }
+  return out;
+}
+
 export class Reader {
   constructor(
     private readonly db: Database.Database,
@@ -33,28 +92,8 @@ export class Reader {
     const doc: Doc = { _id: id, _rev: rev, ...(JSON.parse(body) as Doc) };
     if (deleted) doc._deleted = true;
     const atts = doc._attachments as unknown as Record<string, AttStub> | undefined;
-    if (atts && opts.attachments) {
-      let since = 0;
-      for (const r of opts.atts_since ?? []) {
-        const p = parseRev(r);
-        if (p && revExists(tree, r)) since = Math.max(since, p.pos);
-      }
-      doc._attachments = inlineAttachments(this.db, atts, since) as Doc;
-    }
-    if (opts.conflicts) {
-      const c = conflicts(tree);
-      if (c.length) doc._conflicts = c;
-    }
-    if (opts.deleted_conflicts) {
-      const c = deletedConflicts(tree);
-      if (c.length) doc._deleted_conflicts = c;
-    }
-    if (opts.revs) {
-      const r = revisionsOf(tree, rev);
-      if (r) doc._revisions = r;
-    }
-    if (opts.revs_info) doc._revs_info = revsInfo(tree, rev, (x) => this.revBody(id, x) !== undefined);
-    return doc;
+    if (atts && opts.attachments) doc._attachments = inlineAttachments(this.db, atts, attsSincePos(tree, opts.atts_since)) as Doc;
+    return addTreeInfo(doc, tree, rev, opts, (x) => this.revBody(id, x) !== undefined);
   }
 
   get(id: string, opts: GetOptions = {}): Doc {
@@ -84,20 +123,10 @@ export class Reader {
       });
     }
     const tree = row ? (JSON.parse(row.tree) as RevTree) : null;
-    const out: OpenRevResult[] = [];
-    const seen = new Set<string>();
-    for (const asked of revs) {
-      if (!tree || !parseRev(asked) || !revExists(tree, asked)) {
-        out.push({ missing: asked });
-        continue;
-      }
-      const rev = opts.latest ? latestLeaf(tree, asked) : asked;
-      if (seen.has(rev)) continue;
-      seen.add(rev);
-      const rb = this.revBody(id, rev);
-      out.push(rb ? { ok: this.build(id, rev, rb.body, rb.deleted === 1, tree, opts) } : { missing: asked });
-    }
-    return out;
+    return openRevsTargets(tree, revs, opts.latest).map(({ asked, rev }) => {
+      const rb = rev && tree ? this.revBody(id, rev) : undefined;
+      return rb && rev && tree ? { ok: this.build(id, rev, rb.body, rb.deleted === 1, tree, opts) } : { missing: asked };
+    });
   }
 
   bulkGet(items: BulkGetRequestItem[], opts: { revs?: boolean; latest?: boolean; attachments?: boolean }): BulkGetResultItem[] {
@@ -124,16 +153,8 @@ export class Reader {
     for (const [id, revs] of Object.entries(request)) {
       if (!Array.isArray(revs)) throw new BadRequest(`_revs_diff: the value for "${id.slice(0, 80)}" must be an array of revs`);
       const row = this.row(id);
-      const tree = row ? (JSON.parse(row.tree) as RevTree) : null;
-      const known = tree ? allRevs(tree) : new Set<string>();
-      const missing = revs.filter((r) => typeof r === 'string' && !known.has(r));
-      if (missing.length === 0) continue;
-      out[id] = { missing };
-      if (tree) {
-        const maxPos = Math.max(...missing.map((r) => parseRev(r)?.pos ?? 0));
-        const anc = leaves(tree).map((l) => l.rev).filter((r) => (parseRev(r)?.pos ?? 0) < maxPos);
-        if (anc.length) out[id].possible_ancestors = anc;
-      }
+      const diff = revsDiffOf(row ? (JSON.parse(row.tree) as RevTree) : null, revs);
+      if (diff) out[id] = diff;
     }
     return out;
   }

@@ -241,50 +241,24 @@ export class SqliteDocStore implements DocStore {
   }
 
   async createIndex(doctype: string, request: IndexRequest): Promise<IndexResult> {
-    const fieldsJson = JSON.stringify(request.fields.map((f) => ({ [f.field]: f.dir })));
-    const partial = request.partial_filter_selector;
-    const hash = createHash('sha1').update(fieldsJson + JSON.stringify(partial ?? null)).digest('hex');
-    const ddoc = request.ddoc ? (request.ddoc.startsWith('_design/') ? request.ddoc : `_design/${request.ddoc}`) : `_design/${hash}`;
-    const name = request.name ?? hash;
     return this.write(doctype, (ctx) => {
-      const existing = prep(this.db, `SELECT rev, body, deleted FROM ${ctx.t.docs} WHERE id = ?`).get(ddoc) as { rev: string; body: string; deleted: number } | undefined;
-      const body: Doc = existing && !existing.deleted ? (JSON.parse(existing.body) as Doc) : {};
-      const views = (body.views && typeof body.views === 'object' ? body.views : {}) as Record<string, Doc>;
-      const map: Doc = { fields: Object.fromEntries(request.fields.map((f) => [f.field, f.dir])) };
-      if (partial) map.partial_filter_selector = partial as Doc;
-      const view: Doc = { map, reduce: '_count', options: { def: { fields: JSON.parse(fieldsJson) as Doc[], ...(partial ? { partial_filter_selector: partial as Doc } : {}) } } };
-      if (body.language === 'query' && JSON.stringify(views[name]) === JSON.stringify(view)) return { result: 'exists' as const, id: ddoc, name };
-      const doc: Doc = { ...body, _id: ddoc, language: 'query', views: { ...views, [name]: view } };
-      if (existing) doc._rev = existing.rev;
-      writeNewEdit(ctx, doc);
-      return { result: 'created' as const, id: ddoc, name };
+      const existing = prep(this.db, `SELECT rev, body, deleted FROM ${ctx.t.docs} WHERE id = ?`).get(indexDdocId(request)) as { rev: string; body: string; deleted: number } | undefined;
+      const made = createIndexDoc(request, existing && { rev: existing.rev, body: existing.deleted ? null : (JSON.parse(existing.body) as Doc) });
+      if (made.doc) writeNewEdit(ctx, made.doc);
+      return made.result;
     });
   }
 
   async listIndexes(doctype: string): Promise<{ total_rows: number; indexes: unknown[] }> {
     const t = this.tables(doctype);
-    const all = { ddoc: null, name: '_all_docs', type: 'special', def: { fields: [{ _id: 'asc' }] } };
-    const defs = t ? this.indexes(t) : [];
-    const indexes = [
-      all,
-      ...defs.map((d) => ({
-        ddoc: d.ddoc, name: d.name, type: 'json', partitioned: false,
-        def: { fields: d.fields.map((f) => ({ [f.field]: f.dir })), ...(d.partial_filter_selector ? { partial_filter_selector: d.partial_filter_selector } : {}) },
-      })),
-    ];
-    return { total_rows: indexes.length, indexes };
+    return listedIndexes(t ? this.indexes(t) : []);
   }
 
   async deleteIndex(doctype: string, ddoc: string, name: string): Promise<void> {
     const id = ddoc.startsWith('_design/') ? ddoc : `_design/${ddoc}`;
     await this.write(doctype, (ctx) => {
       const row = prep(this.db, `SELECT rev, body FROM ${ctx.t.docs} WHERE id = ? AND deleted = 0`).get(id) as { rev: string; body: string } | undefined;
-      const body = row ? (JSON.parse(row.body) as Doc) : null;
-      const views = (body?.views ?? {}) as Record<string, Doc>;
-      if (!row || !body || !(name in views)) throw new NotFound('Index not found');
-      delete views[name];
-      const doc: Doc = Object.keys(views).length ? { ...body, _id: id, _rev: row.rev, views } : { _id: id, _rev: row.rev, _deleted: true };
-      writeNewEdit(ctx, doc);
+      writeNewEdit(ctx, deleteIndexDoc(id, name, row && { rev: row.rev, body: JSON.parse(row.body) as Doc }));
     });
   }
 
@@ -335,7 +309,56 @@ export class SqliteDocStore implements DocStore {
   }
 }
 
-function mangoDefOf(view: Doc): Pick<IndexDef, 'fields' | 'partial_filter_selector'> | null {
+/** The design doc id of an _index request, and the name and definition hash of its view. */
+function indexTarget(request: IndexRequest): { ddoc: string; name: string; fieldsJson: string } {
+  const fieldsJson = JSON.stringify(request.fields.map((f) => ({ [f.field]: f.dir })));
+  const hash = createHash('sha1').update(fieldsJson + JSON.stringify(request.partial_filter_selector ?? null)).digest('hex');
+  const ddoc = request.ddoc ? (request.ddoc.startsWith('_design/') ? request.ddoc : `_design/${request.ddoc}`) : `_design/${hash}`;
+  return { ddoc, name: request.name ?? hash, fieldsJson };
+}
+
+export const indexDdocId = (request: IndexRequest): string => indexTarget(request).ddoc;
+
+/**
+ * What _index writes: the design doc with the index's view added (`existing`: the design doc now, its body null when
+ * deleted), or no doc when the same view is there already.
+ */
+export function createIndexDoc(request: IndexRequest, existing: { rev: string; body: Doc | null } | undefined): { result: IndexResult; doc: Doc | null } {
+  const { ddoc, name, fieldsJson } = indexTarget(request);
+  const partial = request.partial_filter_selector;
+  const body: Doc = existing?.body ?? {};
+  const views = (body.views && typeof body.views === 'object' ? body.views : {}) as Record<string, Doc>;
+  const map: Doc = { fields: Object.fromEntries(request.fields.map((f) => [f.field, f.dir])) };
+  if (partial) map.partial_filter_selector = partial as Doc;
+  const view: Doc = { map, reduce: '_count', options: { def: { fields: JSON.parse(fieldsJson) as Doc[], ...(partial ? { partial_filter_selector: partial as Doc } : {}) } } };
+  if (body.language === 'query' && JSON.stringify(views[name]) === JSON.stringify(view)) return { result: { result: 'exists', id: ddoc, name }, doc: null };
+  const doc: Doc = { ...body, _id: ddoc, language: 'query', views: { ...views, [name]: view } };
+  if (existing) doc._rev = existing.rev;
+  return { result: { result: 'created', id: ddoc, name }, doc };
+}
+
+/** What deleting an index writes: its design doc without the view, or deleted when it was the last one (404 if absent). */
+export function deleteIndexDoc(id: string, name: string, row: { rev: string; body: Doc } | undefined): Doc {
+  const views = (row?.body.views ?? {}) as Record<string, Doc>;
+  if (!row || !(name in views)) throw new NotFound('Index not found');
+  delete views[name];
+  return Object.keys(views).length ? { ...row.body, _id: id, _rev: row.rev, views } : { _id: id, _rev: row.rev, _deleted: true };
+}
+
+/** The answer of GET _index: _all_docs, then each Mango index. */
+export function listedIndexes(defs: IndexDef[]): { total_rows: number; indexes: unknown[] } {
+  const all = { ddoc: null, name: '_all_docs', type: 'special', def: { fields: [{ _id: 'asc' }] } };
+  const indexes = [
+    all,
+    ...defs.map((d) => ({
+      ddoc: d.ddoc, name: d.name, type: 'json', partitioned: false,
+      def: { fields: d.fields.map((f) => ({ [f.field]: f.dir })), ...(d.partial_filter_selector ? { partial_filter_selector: d.partial_filter_selector } : {}) },
+    })),
+  ];
+  return { total_rows: indexes.length, indexes };
+}
+
+export function mangoDefOf(view: Doc): Pick<IndexDef, 'fields' | 'partial_filter_selector'> | null {
   const options = view.options as Doc | undefined;
   const def = (options?.def ?? null) as Doc | null;
   const map = view.map as Doc | undefined;

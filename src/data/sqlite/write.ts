@@ -109,34 +109,42 @@ function docEvent(domain: string, doctype: string, id: string, verb: DocEvent['v
   });
 }
 
-/** An ordinary edit: returns the new rev, or throws Conflict. */
-export function writeNewEdit(ctx: WriteContext, input: Doc): { id: string; rev: string; doc: Doc } {
+/** The id of an ordinary edit (generated when absent). */
+export function newEditId(input: Doc): string {
   const id = input._id === undefined ? generateId() : validateDocId(input._id);
   if (id.startsWith('_local/')) throw new BadRequest('_local documents are written with PUT /_local/:id', 'illegal_docid');
-  const deleted = input._deleted === true;
-  const body = bodyOf(input);
-  const prev = getRow(ctx, id);
+  return id;
+}
+
+/** What an edit needs of the document's current state. */
+export interface CurrentDoc {
+  rev: string;
+  deleted: boolean;
+  tree: RevTree;
+}
+
+/** The parent revision and the position of an ordinary edit: Conflict when its _rev is stale or missing. */
+export function editParent(input: Doc, prev: CurrentDoc | undefined): { parent: string | null; pos: number } {
   let parent: string | null = null;
-  let tree: RevTree | null = null;
   if (input._rev !== undefined) {
     if (!parseRev(input._rev)) throw new BadRequest(`invalid _rev "${String(input._rev).slice(0, 80)}": expected N-<32 hex>`, 'bad_request');
     parent = input._rev as string;
   }
   if (prev) {
-    tree = JSON.parse(prev.tree) as RevTree;
     if (parent === null) {
-      if (prev.deleted === 0) throw new Conflict();
+      if (!prev.deleted) throw new Conflict();
       parent = prev.rev; // re-creating a deleted document extends its tombstone
-    } else if (!leaves(tree).some((l) => l.rev === parent)) {
+    } else if (!leaves(prev.tree).some((l) => l.rev === parent)) {
       throw new Conflict();
     }
   } else if (parent !== null) {
     throw new Conflict();
   }
-  const pos = parent ? (parseRev(parent)?.pos ?? 0) + 1 : 1;
-  const atts = processAttachments(ctx.db, body._attachments, parentAttachments(ctx, id, parent), pos, ctx.attachmentMaxBytes);
-  if (atts) body._attachments = atts as unknown as Json;
-  else delete body._attachments;
+  return { parent, pos: parent ? (parseRev(parent)?.pos ?? 0) + 1 : 1 };
+}
+
+/** The new revision of an edit (its body's attachments already stubs) and the tree holding it: Conflict if it is no new leaf. */
+export function editTree(tree: RevTree | null, parent: string | null, pos: number, body: Doc, deleted: boolean): { rev: string; tree: RevTree } {
   const hash = newRevHash(parent, body, deleted);
   const leaf: RevNode = [hash, { status: 'available', deleted }, []];
   const path = parent
@@ -144,17 +152,30 @@ export function writeNewEdit(ctx: WriteContext, input: Doc): { id: string; rev: 
     : { pos: 1, ids: leaf };
   const merged = mergePath(tree, path);
   if (tree && merged.conflicts !== 'new_leaf') throw new Conflict();
-  const rev = `${pos}-${hash}`;
-  save(ctx, id, prev, merged.tree, rev, body, deleted);
-  return { id, rev, doc: { ...body, _id: id, _rev: rev } };
+  return { rev: `${pos}-${hash}`, tree: merged.tree };
 }
 
-/** A replicated revision (new_edits=false): merged into the tree, never a conflict. */
-export function writeReplicated(ctx: WriteContext, input: Doc): { id: string; rev: string } {
+/** An ordinary edit: returns the new rev, or throws Conflict. */
+export function writeNewEdit(ctx: WriteContext, input: Doc): { id: string; rev: string; doc: Doc } {
+  const id = newEditId(input);
+  const deleted = input._deleted === true;
+  const body = bodyOf(input);
+  const prev = getRow(ctx, id);
+  const tree = prev ? (JSON.parse(prev.tree) as RevTree) : null;
+  const { parent, pos } = editParent(input, prev && tree ? { rev: prev.rev, deleted: prev.deleted !== 0, tree } : undefined);
+  const atts = processAttachments(ctx.db, body._attachments, parentAttachments(ctx, id, parent), pos, ctx.attachmentMaxBytes);
+  if (atts) body._attachments = atts as unknown as Json;
+  else delete body._attachments;
+  const edit = editTree(tree, parent, pos, body, deleted);
+  save(ctx, id, prev, edit.tree, edit.rev, body, deleted);
+  return { id, rev: edit.rev, doc: { ...body, _id: id, _rev: edit.rev } };
+}
+
+/** A replicated revision's id, rev and ancestry (newest first), from its _rev and _revisions. */
+export function replicatedRevision(input: Doc): { id: string; rev: string; pos: number; start: number; ids: string[]; deleted: boolean } {
   const id = validateDocId(input._id);
   const parsed = parseRev(input._rev);
   if (!parsed) throw new BadRequest('new_edits=false needs a valid _rev on every document', 'bad_request');
-  const deleted = input._deleted === true;
   let start = parsed.pos;
   let ids = [parsed.hash];
   const revisions = input._revisions as { start?: unknown; ids?: unknown } | undefined;
@@ -166,13 +187,18 @@ export function writeReplicated(ctx: WriteContext, input: Doc): { id: string; re
     start = revisions.start as number;
     ids = (revisions.ids as string[]).slice(0, 1000);
   }
+  return { id, rev: `${parsed.pos}-${parsed.hash}`, pos: parsed.pos, start, ids, deleted: input._deleted === true };
+}
+
+/** A replicated revision (new_edits=false): merged into the tree, never a conflict. */
+export function writeReplicated(ctx: WriteContext, input: Doc): { id: string; rev: string } {
+  const { id, rev, pos, start, ids, deleted } = replicatedRevision(input);
   const prev = getRow(ctx, id);
   const tree = prev ? (JSON.parse(prev.tree) as RevTree) : null;
-  const rev = `${parsed.pos}-${parsed.hash}`;
   if (tree && revExists(tree, rev)) return { id, rev }; // already known (as a leaf or an ancestor)
   const body = bodyOf(input);
   const parentRev = ids.length > 1 ? `${start - 1}-${ids[1]}` : null;
-  const atts = processAttachments(ctx.db, body._attachments, parentAttachments(ctx, id, parentRev), parsed.pos, ctx.attachmentMaxBytes, true);
+  const atts = processAttachments(ctx.db, body._attachments, parentAttachments(ctx, id, parentRev), pos, ctx.attachmentMaxBytes, true);
   if (atts) body._attachments = atts as unknown as Json;
   else delete body._attachments;
   const merged = mergePath(tree, pathFromRevisions(start, ids, deleted));
@@ -181,16 +207,19 @@ export function writeReplicated(ctx: WriteContext, input: Doc): { id: string; re
   return { id, rev };
 }
 
+/** The next rev of a _local document, or Conflict (`current`: its stored rev, if any). */
+export function localRev(current: string | undefined, given: Json | undefined, remove: boolean): string {
+  if (current && given !== current) throw new Conflict();
+  if (!current && remove) throw new Conflict();
+  if (!current && given !== undefined && given !== null && given !== '0-0') throw new Conflict();
+  return `0-${current ? Number(current.split('-')[1]) + 1 : 1}`;
+}
+
 /** _local documents: not replicated, not in changes; rev "0-N". */
 export function writeLocal(ctx: WriteContext, id: string, input: Doc, remove: boolean): { id: string; rev: string } {
   const { db, t } = ctx;
   const row = prep(db, `SELECT rev FROM ${t.local} WHERE id = ?`).get(id) as { rev: string } | undefined;
-  const given = input._rev;
-  if (row && given !== row.rev) throw new Conflict();
-  if (!row && remove) throw new Conflict();
-  if (!row && given !== undefined && given !== null && given !== '0-0') throw new Conflict();
-  const n = row ? Number(row.rev.split('-')[1]) + 1 : 1;
-  const rev = `0-${n}`;
+  const rev = localRev(row?.rev, input._rev, remove);
   if (remove) {
     prep(db, `DELETE FROM ${t.local} WHERE id = ?`).run(id);
     return { id: `_local/${id}`, rev: '0-0' };

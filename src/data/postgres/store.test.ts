@@ -1,0 +1,157 @@
+/**
+ * What the shared data suites (the postgres-docs project) cannot show of the PostgreSQL document engine: a schema per
+ * instance, two processes' writes racing on one document, COMMIT before the acknowledgement under kill -9, and a
+ * server stopped then started under the same factory.
+ */
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { InProcessBus, type DocEvent } from '../../common/bus.js';
+import { Conflict } from '../../common/errors.js';
+import { createPgPool, type PgPool } from '../../engines/postgres.js';
+import { unavailableDependency } from '../../engines/unavailable.js';
+import { startPostgres, type PgServer } from '../../../test/helpers/servers/postgres.js';
+import { putAllSuite } from '../../../test/helpers/doc-store-suite.js';
+import { PgDocStoreFactory } from './factory.js';
+
+const idOf = (n: number) => n.toString(16).padStart(32, '0');
+const options = { attachmentMaxBytes: 1 << 20 };
+
+let server: PgServer;
+const pools: PgPool[] = [];
+const newPool = (name: string) => {
+  const pool = createPgPool({ url: server.url, max: 4, name });
+  pools.push(pool);
+  return pool;
+};
+
+beforeAll(async () => {
+  server = await startPostgres({ database: 'docs' });
+});
+afterAll(async () => {
+  await Promise.all(pools.map((p) => p.end()));
+  await server?.stop();
+});
+
+describe('the PostgreSQL document engine', () => {
+  const bus = new InProcessBus();
+  let suiteStore: ReturnType<PgDocStoreFactory['open']> | null = null;
+  putAllSuite(() => {
+    suiteStore ??= new PgDocStoreFactory(newPool('suite'), bus, options).open('putall.example', idOf(6));
+    return { store: suiteStore, bus };
+  });
+
+  it('keeps each instance in a schema of its own, and destroy drops it', async () => {
+    const pool = newPool('schemas');
+    const factory = new PgDocStoreFactory(pool, new InProcessBus(), options);
+    const a = factory.open('a.test', idOf(1));
+    const b = factory.open('b.test', idOf(2));
+    await a.put('io.cozy.notes', { _id: 'a1', owner: 'a' });
+    await b.put('io.cozy.notes', { _id: 'b1', owner: 'b' });
+    await b.put('io.cozy.files', { _id: 'b2', owner: 'b' });
+    const tables = await pool.query<{ schema: string; table: string }>(
+      `SELECT table_schema AS schema, table_name AS table FROM information_schema.tables WHERE table_name LIKE 'd%\\_docs' AND table_schema = ANY($1) ORDER BY 1, 2`,
+      [[`i_${idOf(1)}`, `i_${idOf(2)}`]],
+    );
+    expect(tables.rows).toEqual([
+      { schema: `i_${idOf(1)}`, table: 'd1_docs' },
+      { schema: `i_${idOf(2)}`, table: 'd1_docs' },
+      { schema: `i_${idOf(2)}`, table: 'd2_docs' },
+    ]);
+    for (const { schema, table } of tables.rows) {
+      const owners = await pool.query<{ owner: string }>(`SELECT DISTINCT body->>'owner' AS owner FROM "${schema}"."${table}"`);
+      expect(owners.rows).toEqual([{ owner: schema.endsWith(idOf(1)) ? 'a' : 'b' }]);
+    }
+    await expect(a.get('io.cozy.notes', 'b1')).rejects.toMatchObject({ status: 404 });
+    await factory.destroy(idOf(2));
+    const left = await pool.query<{ name: string }>(`SELECT nspname AS name FROM pg_namespace WHERE nspname = ANY($1) ORDER BY 1`, [[`i_${idOf(1)}`, `i_${idOf(2)}`]]);
+    expect(left.rows).toEqual([{ name: `i_${idOf(1)}` }]);
+    await expect(factory.open('b.test', idOf(2)).get('io.cozy.notes', 'b1')).rejects.toMatchObject({ status: 404 });
+    expect((await a.get('io.cozy.notes', 'a1')).owner).toBe('a');
+  });
+
+  it('lets exactly one of two processes win each update of one document; the other gets 409', async () => {
+    const events: DocEvent[] = [];
+    const bus = new InProcessBus();
+    bus.subscribe('race.test', null, (e) => events.push(e));
+    // two factories on two pools: two processes as far as PostgreSQL can tell (two sets of connections)
+    const one = new PgDocStoreFactory(newPool('race-1'), bus, options).open('race.test', idOf(3));
+    const two = new PgDocStoreFactory(newPool('race-2'), bus, options).open('race.test', idOf(3));
+    let { rev } = await one.put('io.cozy.race', { _id: 'doc', n: 0 });
+    for (let round = 1; round <= 40; round++) {
+      const outcomes = await Promise.allSettled([
+        one.put('io.cozy.race', { _id: 'doc', _rev: rev, n: round, by: 'one' }),
+        two.put('io.cozy.race', { _id: 'doc', _rev: rev, n: round, by: 'two' }),
+      ]);
+      const won = outcomes.flatMap((o) => (o.status === 'fulfilled' ? [o.value] : []));
+      const lost = outcomes.flatMap((o) => (o.status === 'rejected' ? [o.reason as unknown] : []));
+      expect(won).toHaveLength(1);
+      expect(lost).toHaveLength(1);
+      expect(lost[0]).toBeInstanceOf(Conflict);
+      expect(lost[0]).toMatchObject({ status: 409, error: 'conflict' });
+      rev = (won[0] as { rev: string }).rev;
+      expect(await two.get('io.cozy.race', 'doc')).toMatchObject({ _rev: rev, n: round });
+    }
+    expect(rev.startsWith('41-')).toBe(true);
+    // creations race too (no row to lock yet): one wins, the other finds it and gets 409; a replicated one merges
+    for (let round = 0; round < 20; round++) {
+      const outcomes = await Promise.allSettled([one.put('io.cozy.created', { _id: `c${round}`, by: 'one' }), two.put('io.cozy.created', { _id: `c${round}`, by: 'two' })]);
+      expect(outcomes.map((o) => o.status).sort()).toEqual(['fulfilled', 'rejected']);
+      expect(outcomes.flatMap((o) => (o.status === 'rejected' ? [o.reason as unknown] : []))[0]).toBeInstanceOf(Conflict);
+      const [a, b] = await Promise.all([
+        one.bulkDocs('io.cozy.replicated', [{ _id: `r${round}`, _rev: `1-${'a'.repeat(32)}`, by: 'one' }], false),
+        two.bulkDocs('io.cozy.replicated', [{ _id: `r${round}`, _rev: `1-${'b'.repeat(32)}`, by: 'two' }], false),
+      ]);
+      expect([a, b]).toEqual([[], []]);
+      expect(await one.get('io.cozy.replicated', `r${round}`, { conflicts: true })).toMatchObject({ _rev: `1-${'b'.repeat(32)}`, _conflicts: [`1-${'a'.repeat(32)}`] });
+    }
+    // each acknowledged write was published once, in order, with the previous winner as `old`
+    expect(events.filter((e) => e.doctype === 'io.cozy.race').map((e) => e.doc.n)).toEqual(Array.from({ length: 41 }, (_, i) => i));
+    expect(events[5]?.old).toMatchObject({ n: 4 });
+    const changes = await one.changes('io.cozy.race', { since: '0' });
+    expect(changes.results).toHaveLength(1);
+    expect(changes.last_seq.startsWith('41-')).toBe(true);
+  });
+
+  it('acknowledges a write only once committed: after kill -9 of the writer, every acknowledged id is there', async () => {
+    const storeId = idOf(4);
+    const child = spawn(process.execPath, ['--import', 'tsx', 'test/helpers/pg-docs-crash-child.ts', server.url, storeId], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const acknowledged: string[] = [];
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    await new Promise<void>((resolve, reject) => {
+      createInterface({ input: child.stdout }).on('line', (id) => {
+        acknowledged.push(id);
+        if (acknowledged.length === 300) {
+          child.kill('SIGKILL');
+          resolve();
+        }
+      });
+      child.once('exit', (code) => reject(new Error(`the writer exited with ${code} after ${acknowledged.length} writes`)));
+    });
+    await exited;
+    const store = new PgDocStoreFactory(newPool('crash-check'), new InProcessBus(), options).open('crash.test', storeId);
+    const found = await store.allDocs('io.cozy.crash', { keys: acknowledged });
+    expect(found.rows.filter((r) => r.error !== undefined)).toEqual([]);
+    expect(found.total_rows).toBeGreaterThanOrEqual(acknowledged.length);
+  });
+
+  it('fails fast with the unavailable error while PostgreSQL is down, and works again once it is back, on the same factory', async () => {
+    const factory = new PgDocStoreFactory(newPool('restart'), new InProcessBus(), options);
+    const store = factory.open('restart.test', idOf(5));
+    const { rev } = await store.put('io.cozy.notes', { _id: 'n', v: 1 });
+    await server.halt();
+    try {
+      const attempts = [() => store.get('io.cozy.notes', 'n'), () => store.put('io.cozy.notes', { _id: 'n', _rev: rev, v: 2 }), () => store.ping()];
+      for (const attempt of attempts) {
+        const err = await attempt().then(() => null, (e: unknown) => e);
+        expect(unavailableDependency(err)).toBe('database');
+      }
+    } finally {
+      await server.start();
+    }
+    const again = factory.open('restart.test', idOf(5));
+    expect(await again.get('io.cozy.notes', 'n')).toMatchObject({ v: 1, _rev: rev });
+    const updated = await again.put('io.cozy.notes', { _id: 'n', _rev: rev, v: 2 });
+    expect(await store.get('io.cozy.notes', 'n')).toMatchObject({ v: 2, _rev: updated.rev });
+  });
+});

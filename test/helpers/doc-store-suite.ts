@@ -1,0 +1,44 @@
+/** DocStore behaviour shared by the engines' own tests (sqlite/put-all.test.ts, postgres/store.test.ts): one suite, every engine. */
+import { describe, expect, it } from 'vitest';
+import type { DocEvent, EventBus } from '../../src/common/bus.js';
+import type { DocStore } from '../../src/data/store.js';
+
+/** `setup` gives a store of domain `putall.example` and the bus it publishes on. */
+export function putAllSuite(setup: () => { store: DocStore; bus: EventBus }): void {
+  describe('putAll', () => {
+    it('writes every document, or none when one of them is stale, and publishes events for what was written only', async () => {
+      const { store, bus } = setup();
+      const events: DocEvent[] = [];
+      const off = bus.subscribe('putall.example', 'io.cozy.things', (e) => events.push(e));
+      const a = await store.put('io.cozy.things', { _id: 'a', v: 1 });
+      const b = await store.put('io.cozy.things', { _id: 'b', v: 1 });
+      const ok = await store.putAll('io.cozy.things', [{ _id: 'a', _rev: a.rev, v: 2 }, { _id: 'b', _rev: b.rev, v: 2 }, { _id: 'c', v: 2 }]);
+      expect(ok.map((r) => r.id)).toEqual(['a', 'b', 'c']);
+      expect(events.map((e) => `${e.verb} ${e.id}`)).toEqual(['CREATED a', 'CREATED b', 'UPDATED a', 'UPDATED b', 'CREATED c']);
+
+      // b's rev is now stale: nothing of the batch is written
+      await expect(store.putAll('io.cozy.things', [{ _id: 'a', _rev: ok[0]!.rev, v: 3 }, { _id: 'b', _rev: b.rev, v: 3 }, { _id: 'd', v: 3 }])).rejects.toMatchObject({ status: 409 });
+      expect((await store.get('io.cozy.things', 'a')).v).toBe(2);
+      expect((await store.get('io.cozy.things', 'b')).v).toBe(2);
+      await expect(store.get('io.cozy.things', 'd')).rejects.toMatchObject({ status: 404 });
+      expect(events).toHaveLength(5);
+      off();
+    });
+
+    it('writes one document twice in one batch: both revisions chain, the last one wins', async () => {
+      const { store } = setup();
+      const first = await store.putAll('io.cozy.twice', [{ _id: 't', v: 1 }]);
+      const r1 = first[0]!.rev;
+      const bulk = await store.bulkDocs('io.cozy.twice', [{ _id: 't', _rev: r1, v: 2 }, { _id: 't', _rev: r1, v: 3 }, { _id: 'u', v: 1 }], true);
+      expect(bulk.map((r) => r.error ?? 'ok')).toEqual(['ok', 'conflict', 'ok']);
+      const r2 = bulk[0]!.rev as string;
+      const again = await store.putAll('io.cozy.twice', [{ _id: 't', _rev: r2, v: 4 }, { _id: 't', _rev: `3-${'0'.repeat(32)}`, v: 5 }]).catch((e: unknown) => e);
+      expect(again).toMatchObject({ status: 409 });
+      const doc = await store.get('io.cozy.twice', 't', { revs: true });
+      expect(doc).toMatchObject({ v: 2, _rev: r2 });
+      expect((doc._revisions as { ids: string[] }).ids).toHaveLength(2);
+      const changes = await store.changes('io.cozy.twice', { since: '0' });
+      expect(changes.results.map((c) => c.id)).toEqual(['t', 'u']);
+    });
+  });
+}
