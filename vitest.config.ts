@@ -1,4 +1,4 @@
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
@@ -7,5 +7,24 @@ export default defineConfig({
     hookTimeout: 60_000,
     pool: 'forks',
     maxWorkers: 2,
+    projects: [
+      // everything, on the embedded engines
+      { extends: true, test: { name: 'default' } },
+      // the server's own state (registry, sessions, WebDAV locks) on docs.engine postgres: the auth, instances and dav suites
+      // through real Hearths; left out: the SQLite engines' own files (their migrations, WAL), destroy.test.ts (jobs.sqlite,
+      // kill -9) and registry-pg.test.ts (it starts its own server, in the default project)
+      {
+        extends: true,
+        test: {
+          name: 'postgres-state',
+          include: ['src/auth/**/*.test.ts', 'src/instances/**/*.test.ts', 'src/files/dav/**/*.test.ts'],
+          exclude: [
+            ...configDefaults.exclude, 'src/**/*-sqlite.test.ts', 'src/**/*-pg.test.ts', 'src/instances/registry-settings.test.ts',
+            'src/instances/registry-twofactor.test.ts', 'src/instances/destroy.test.ts', 'src/auth/sessions.test.ts',
+          ],
+          globalSetup: ['test/helpers/servers/postgres-global.ts'],
+        },
+      },
+    ],
   },
 });

@@ -15,6 +15,8 @@ import { OffThreadCloser } from '../data/sqlite/closer.js';
 import { SqliteDocStoreFactory } from '../data/sqlite/factory.js';
 import type { DocStore } from '../data/store.js';
 import { SqliteInstanceRegistry } from '../instances/registry-sqlite.js';
+import { PgInstanceRegistry } from '../instances/registry-pg.js';
+import { InProcessInvalidation } from '../common/invalidation.js';
 import { registerAdminRoutes } from '../instances/admin-routes.js';
 import type { Instance, InstanceRegistry } from '../instances/types.js';
 import { PermissionResolver } from '../permissions/resolve.js';
@@ -135,7 +137,10 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
   const realtime = new InProcessHub(bus, realtimeView);
   // one thread closes instance databases and checkpoints registry.sqlite and jobs.sqlite, off the event loop
   const sqliteThread = new OffThreadCloser();
-  const sqliteRegistry = new SqliteInstanceRegistry(join(dataDir, 'registry.sqlite'), { checkpoints: sqliteThread });
+  // caches several processes keep (the registry's hosts and secrets) are dropped through it when any process writes
+  const invalidation = new InProcessInvalidation();
+  // docs.engine postgres: the registry in the shared schema `hearth` of the documents' database (the name stays for the merge)
+  const sqliteRegistry = pgPool ? new PgInstanceRegistry(pgPool, invalidation) : new SqliteInstanceRegistry(join(dataDir, 'registry.sqlite'), { checkpoints: sqliteThread });
   // the job mirror's writes (jobs/mirror.ts) repeat the engine's io.cozy.jobs events: only /data's changes feeds hear them
   const mirrorEvents = new InProcessBus();
   const stores = new SqliteDocStoreFactory(dataDir, divertBus(bus, new Set([JOBS_DOCTYPE]), mirrorEvents), {
