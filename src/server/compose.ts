@@ -10,7 +10,8 @@ import type { Logger } from 'pino';
 import { divertBus, InProcessBus, mergeBuses, type EventBus } from '../common/bus.js';
 import type { HearthConfig } from '../config/types.js';
 import { TokenService } from '../auth/tokens.js';
-import { SessionStore, sessionCookieValue, sessionIdFromCookie } from '../auth/sessions.js';
+import { SqliteSessionStore, sessionCookieValue, sessionIdFromCookie, type SessionStore } from '../auth/sessions.js';
+import { PgSessionStore } from '../auth/sessions-pg.js';
 import { OffThreadCloser } from '../data/sqlite/closer.js';
 import { SqliteDocStoreFactory } from '../data/sqlite/factory.js';
 import type { DocStore } from '../data/store.js';
@@ -149,7 +150,7 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
     groupCommitMs: config.data.groupCommitMs,
     maxOpenStores: config.data.maxOpenStores,
   });
-  const sessions = new SessionStore(join(dataDir, 'sessions.sqlite'));
+  const sessions: SessionStore = pgPool ? new PgSessionStore(pgPool) : new SqliteSessionStore(join(dataDir, 'sessions.sqlite'));
   const davLocks = new SqliteLockEngine(join(dataDir, 'dav-locks.sqlite'));
   const lockout = new LoginLockOut({ perSource: LOGIN_LOCKOUT, perInstance: LOGIN_LOCKOUT_SOURCES });
   const storeOf = (instance: Instance) => stores.open(instance.domain, instance.id);
@@ -172,8 +173,8 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
     await appCode.releaseInstance(instance.id);
     await appCode.gc();
     await stores.destroy(instance.id);
-    sessions.deleteAll(instance);
-    sessions.events.deleteAll(instance);
+    await sessions.deleteAll(instance);
+    await sessions.events.deleteAll(instance);
     await davLocks.dropNamespace(instance.id);
     await sqliteRegistry.endDestroy(instance.id);
   };
@@ -197,14 +198,14 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
     const value = sessionCookieOf(req.headers as { cookie?: string }, instance, config.apps.subdomains);
     if (!value) return null;
     const id = sessionIdFromCookie((await registry.secrets(instance)).session, value);
-    const session = id ? sessions.get(id) : null;
+    const session = id ? await sessions.get(id) : null;
     if (!session || session.instanceId !== instance.id) return null;
-    sessions.touch(session);
+    await sessions.touch(session);
     return session.id;
   };
   const perms = new PermissionResolver(tokens, storeOf, { sessionIdOf, cookieSecret: async (instance) => (await registry.secrets(instance)).session });
   const appSession = async (instance: Instance) => {
-    const session = sessions.create(instance, { userAgent: 'hearth-cli', ip: null, kind: 'app-token' });
+    const session = await sessions.create(instance, { userAgent: 'hearth-cli', ip: null, kind: 'app-token' });
     return { id: session.id, cookie: sessionCookieValue((await registry.secrets(instance)).session, session.id) };
   };
   const appToken = async (instance: Instance, slug: string) => {
@@ -322,7 +323,7 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
         await mailer.close();
         await sqliteRegistry.close();
         await sqliteThread.shutdown();
-        sessions.close();
+        await sessions.close();
         davLocks.close();
         builtinState.close();
         await Promise.all([blobs.close(), thumbs.close(), appCode.close()]);
