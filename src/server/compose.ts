@@ -35,6 +35,7 @@ import { addJsonParser } from '../common/json-body.js';
 import { LocalBlobStore } from '../files/blobs/local.js';
 import { Vfs } from '../files/vfs.js';
 import { SqliteLockEngine } from '../files/dav/locks-sqlite.js';
+import { PgLockEngine } from '../files/dav/locks-pg.js';
 import { fsck } from '../files/fsck.js';
 import { accountTransforms } from '../jobs/sandbox/accounts.js';
 import { chainTransforms } from '../data/http/context.js';
@@ -151,7 +152,7 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
     maxOpenStores: config.data.maxOpenStores,
   });
   const sessions: SessionStore = pgPool ? new PgSessionStore(pgPool) : new SqliteSessionStore(join(dataDir, 'sessions.sqlite'));
-  const davLocks = new SqliteLockEngine(join(dataDir, 'dav-locks.sqlite'));
+  const davLocks = pgPool ? new PgLockEngine(pgPool) : new SqliteLockEngine(join(dataDir, 'dav-locks.sqlite'));
   const lockout = new LoginLockOut({ perSource: LOGIN_LOCKOUT, perInstance: LOGIN_LOCKOUT_SOURCES });
   const storeOf = (instance: Instance) => stores.open(instance.domain, instance.id);
   const appCode = new LocalAppCodeStore({ dir: join(dataDir, 'apps-code'), dbFile: join(dataDir, 'apps-code.sqlite') });
