@@ -12,7 +12,7 @@ export default defineConfig({
       { extends: true, test: { name: 'default' } },
       // the server's own state (registry, sessions, WebDAV locks) on docs.engine postgres: the auth, instances and dav suites
       // through real Hearths; left out: the SQLite engines' own files (their migrations, WAL), destroy.test.ts (jobs.sqlite,
-      // kill -9) and registry-pg.test.ts (it starts its own server, in the default project)
+      // kill -9) and the *-pg.test.ts files (they start their own server, in the default project)
       {
         extends: true,
         test: {

@@ -65,6 +65,7 @@ import { registerAppsAdminRoutes } from '../apps/install/admin-routes.js';
 import { builtinRegistryDir, registriesFromConfig } from '../apps/registry/index.js';
 import { BuiltinApps } from '../apps/builtin/builtin.js';
 import { BuiltinState } from '../apps/builtin/state.js';
+import { PgBuiltinState } from '../apps/builtin/state-pg.js';
 import { inRegistry, registryWebapps } from '../apps/registry/offers.js';
 import type { Channel } from '../apps/registry/types.js';
 import { lazyUpdate } from '../apps/install/lazy.js';
@@ -169,7 +170,7 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
   // Destroying an instance also removes its data, in steps that can be taken again: the first, durable, takes it out
   // of the registry (its domain stays taken); a process that dies before the last finishes at its next start.
   const finishDestroy = async (instance: Instance) => {
-    builtinState.forget(instance.id);
+    await builtinState.forget(instance.id);
     await jobs.dropInstance(instance.id);
     await appCode.releaseInstance(instance.id);
     await appCode.gc();
@@ -180,7 +181,7 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
     await sqliteRegistry.endDestroy(instance.id);
   };
   // what the stack did with the built-in apps on each instance (apps/builtin/state.ts)
-  const builtinState = new BuiltinState(join(dataDir, 'apps-builtin.sqlite'));
+  const builtinState = pgPool ? new PgBuiltinState(pgPool) : new BuiltinState(join(dataDir, 'apps-builtin.sqlite'));
   const registry: InstanceRegistry = Object.assign(Object.create(sqliteRegistry) as InstanceRegistry, {
     // a new instance (admin API, CLI, the dev instance) gets the built-in apps, in the background
     async create(input: Parameters<InstanceRegistry['create']>[0]) {
@@ -326,7 +327,7 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
         await sqliteThread.shutdown();
         await sessions.close();
         davLocks.close();
-        builtinState.close();
+        await builtinState.close();
         await Promise.all([blobs.close(), thumbs.close(), appCode.close()]);
         await Promise.all([pgPool?.end(), redis?.close()]);
       })();
