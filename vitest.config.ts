@@ -10,14 +10,14 @@ export default defineConfig({
     projects: [
       // everything, on the embedded engines
       { extends: true, test: { name: 'default' } },
-      // the server's own state (registry, sessions, WebDAV locks) on docs.engine postgres: the auth, instances and dav suites
+      // the server's own state (registry, sessions, WebDAV locks, OAuth codes) on docs.engine postgres: the auth, instances, dav and oauth suites
       // through real Hearths; left out: the SQLite engines' own files (their migrations, WAL), destroy.test.ts (jobs.sqlite,
       // kill -9) and the *-pg.test.ts files (they start their own server, in the default project)
       {
         extends: true,
         test: {
           name: 'postgres-state',
-          include: ['src/auth/**/*.test.ts', 'src/instances/**/*.test.ts', 'src/files/dav/**/*.test.ts'],
+          include: ['src/auth/**/*.test.ts', 'src/instances/**/*.test.ts', 'src/files/dav/**/*.test.ts', 'src/oauth/**/*.test.ts'],
           exclude: [
             ...configDefaults.exclude, 'src/**/*-sqlite.test.ts', 'src/**/*-pg.test.ts', 'src/instances/registry-settings.test.ts',
             'src/instances/registry-twofactor.test.ts', 'src/instances/destroy.test.ts', 'src/auth/sessions.test.ts',

@@ -23,6 +23,7 @@ import type { Instance, InstanceRegistry } from '../instances/types.js';
 import { PermissionResolver } from '../permissions/resolve.js';
 import { LOGIN_LOCKOUT, LOGIN_LOCKOUT_SOURCES, LoginLockOut, MemoryRateLimiter } from '../limits/index.js';
 import { OAuthClients } from '../oauth/clients.js';
+import { PgAccessCodes } from '../oauth/codes-pg.js';
 import type { Mailer } from '../mail/mailer.js';
 import { runStatus, versionInfo, type StatusCheck } from '../status/routes.js';
 import { errorHandler } from './http-errors.js';
@@ -258,7 +259,11 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
     dir: builtinDir, state: builtinState, installer, registry: sqliteRegistry, logger, startedAt: new Date(),
     first: config.settings.defaultRedirection.split('/')[0] ?? 'home',
   });
-  const oauth = { clients: new OAuthClients(storeOf, async (instance) => (await registry.secrets(instance)).session), tokens, limiter: new MemoryRateLimiter() };
+  const oauth = {
+    clients: new OAuthClients(storeOf, async (instance) => (await registry.secrets(instance)).session), tokens, limiter: new MemoryRateLimiter(),
+    // docs.engine postgres: a code issued by one process is taken by any (oauth/codes-pg.ts); in memory otherwise
+    ...(pgPool ? { codes: new PgAccessCodes(pgPool) } : {}),
+  };
   checks.push(...opsStatusChecks({
     jobs: jobs.engine.broker, sessions,
     firstInstance: async () => (await registry.page({ limit: 1 }))[0] ?? null,
