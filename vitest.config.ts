@@ -74,6 +74,24 @@ export default defineConfig({
           setupFiles: ['test/helpers/servers/postgres-env.ts'],
         },
       },
+      // the server's own state (registry, sessions, WebDAV locks, OAuth codes) on docs.engine postgres: the auth, instances, dav and oauth suites
+      // through real Hearths; left out: the SQLite engines' own files (their migrations, WAL), destroy.test.ts (jobs.sqlite,
+      // kill -9), the migrations between engines (they set their engines themselves) and the *-pg.test.ts files (they start
+      // their own server, in the default project)
+      {
+        extends: true,
+        test: {
+          name: 'postgres-state',
+          include: ['src/auth/**/*.test.ts', 'src/instances/**/*.test.ts', 'src/files/dav/**/*.test.ts', 'src/oauth/**/*.test.ts'],
+          exclude: [
+            ...configDefaults.exclude, 'src/**/*-sqlite.test.ts', 'src/**/*-pg.test.ts', 'src/instances/registry-settings.test.ts',
+            'src/instances/registry-twofactor.test.ts', 'src/instances/destroy.test.ts', 'src/auth/sessions.test.ts',
+            'src/instances/migrate.test.ts', 'src/instances/migrate-http.test.ts', 'src/instances/engines.test.ts',
+          ],
+          globalSetup: ['test/helpers/servers/postgres-global.ts'],
+          setupFiles: ['test/helpers/servers/postgres-env.ts'],
+        },
+      },
     ],
   },
 });

@@ -28,7 +28,7 @@ await hearth.storeOf(instance).put('io.cozy.apps', {
   checksum: 'a'.repeat(64), created_at: now, updated_at: now,
 });
 await hearth.perms.grant(instance, 'app', 'bench', null);
-const session = hearth.sessions.create(instance, { userAgent: 'bench', ip: null });
+const session = await hearth.sessions.create(instance, { userAgent: 'bench', ip: null });
 const cookie = `${SESSION_COOKIE}=${sessionCookieValue((await hearth.registry.secrets(instance)).session, session.id)}`;
 process.stdout.write(JSON.stringify({ port, host: `bench.${domain}`, cookie }) + '\n');
 process.on('SIGTERM', () => void hearth.close().then(() => process.exit(0)));

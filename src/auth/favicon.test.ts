@@ -44,7 +44,7 @@ describe('GET /favicon.ico', () => {
   });
 
   it('is linked from the pages', async () => {
-    const session = h.hearth.sessions.create(h.instance, { userAgent: 'test' });
+    const session = await h.hearth.sessions.create(h.instance, { userAgent: 'test' });
     const cookie = `${SESSION_COOKIE}=${sessionCookieValue((await h.hearth.registry.secrets(h.instance)).session, session.id)}`;
     for (const [path, headers] of [['/auth/login', {}], ['/auth/passphrase_reset', {}], ['/', { cookie }], ['/auth/security', { cookie }]] as const) {
       const page = await h.req('GET', path, { headers });

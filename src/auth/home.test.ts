@@ -16,7 +16,7 @@ describe('GET /', () => {
   });
 
   it('shows the home to the owner, and refuses a cookie of another instance', async () => {
-    const session = h.hearth.sessions.create(h.instance, { userAgent: 'test', ip: '127.0.0.1' });
+    const session = await h.hearth.sessions.create(h.instance, { userAgent: 'test', ip: '127.0.0.1' });
     const cookie = `${SESSION_COOKIE}=${sessionCookieValue((await h.hearth.registry.secrets(h.instance)).session, session.id)}`;
     const res = await h.req('GET', '/', { headers: { cookie } });
     expect(res.status).toBe(200);

@@ -52,6 +52,6 @@ export function registerHome(app: FastifyInstance, deps: HomeDeps): void {
       .header('Content-Security-Policy', `default-src 'none'; script-src 'nonce-${nonce}'; style-src 'nonce-${nonce}'; img-src 'self'; connect-src 'self'; base-uri 'none'; frame-ancestors 'none'`)
       .header('Cache-Control', 'no-store')
       .type('text/html; charset=utf-8')
-      .send(page(langOf(instance.locale), instance, deps.sessions.list(instance, 'web').length, nonce));
+      .send(page(langOf(instance.locale), instance, (await deps.sessions.list(instance, 'web')).length, nonce));
   });
 }

@@ -158,7 +158,7 @@ describe('refusals', () => {
     const otherSecret = (await h.hearth.registry.secrets(h.other)).session;
     expect((await sessions(`cozysessid=${sessionCookieValue(otherSecret, id)}`)).status).toBe(401);
     expect((await sessions(`cozysessid=${id}.${'A'.repeat(43)}`)).status).toBe(401);
-    const expired = h.hearth.sessions.create(h.instance, {}, -1000);
+    const expired = await h.hearth.sessions.create(h.instance, {}, -1000);
     const secret = (await h.hearth.registry.secrets(h.instance)).session;
     expect((await sessions(`cozysessid=${sessionCookieValue(secret, expired.id)}`)).status).toBe(401);
   });

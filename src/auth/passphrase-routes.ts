@@ -163,9 +163,9 @@ export function registerPassphraseRoutes(app: FastifyInstance, deps: AuthDeps): 
     const iterations = iterationsOf(body.iterations, instance.kdfIterations);
     if (!(await checkCurrent(deps, instance, req.ip, body.current_passphrase))) throw new BadRequest('the current passphrase is wrong', 'invalid_passphrase');
     await deps.registry.setDerivedPassphrase(instance, body.new_passphrase, iterations);
-    recordEvent(deps, req, instance, 'passphrase_changed');
-    if (session) deps.sessions.deleteOthers(instance, session.id);
-    else deps.sessions.deleteAll(instance);
+    await recordEvent(deps, req, instance, 'passphrase_changed');
+    if (session) await deps.sessions.deleteOthers(instance, session.id);
+    else await deps.sessions.deleteAll(instance);
     return reply.code(204).send();
   });
 
@@ -229,8 +229,8 @@ export function registerPassphraseRoutes(app: FastifyInstance, deps: AuthDeps): 
     const iterations = iterationsOf(body.iterations, instance.kdfIterations);
     if (!(await tokens.consumePassphraseToken(instance, 'reset', token, Date.now()))) return badRenew(req, reply, instance);
     await deps.registry.setDerivedPassphrase(instance, body.passphrase, iterations);
-    recordEvent(deps, req, instance, 'passphrase_reset');
-    deps.sessions.deleteAll(instance);
+    await recordEvent(deps, req, instance, 'passphrase_reset');
+    await deps.sessions.deleteAll(instance);
     // the way in of an owner locked out (by strangers' guesses): the mailbox proved, the instance and their address are unlocked
     await deps.lockout.unlockFor(instance.id, req.ip);
     req.log.info({ domain: instance.domain }, 'passphrase reset by mail');

@@ -28,7 +28,7 @@ export function registerRecoveryCodeRoutes(app: FastifyInstance, deps: AuthDeps)
     await checkOwnerPassphrase(deps, instance, req.ip, ((req.body ?? {}) as Record<string, unknown>).passphrase);
     const { codes, hashes } = await newRecoveryCodes();
     await deps.twoFactor.setTwoFactor(instance, { recoveryHashes: hashes });
-    recordEvent(deps, req, instance, 'recovery_codes_renewed');
+    await recordEvent(deps, req, instance, 'recovery_codes_renewed');
     return reply.header('Cache-Control', 'no-store').send({ recovery_codes: codes });
   });
 }

@@ -110,7 +110,7 @@ async function login(deps: AuthDeps, req: FastifyRequest, reply: FastifyReply): 
   if (status.locked && status.until !== null) return locked(status.until);
   if (!isDerivedPassphrase(body.passphrase)) return fail(400, 'missing');
   if (!(await deps.registry.checkPassphrase(instance, body.passphrase))) {
-    recordEvent(deps, req, instance, 'login_failed');
+    await recordEvent(deps, req, instance, 'login_failed');
     const after = await deps.lockout.failure(instance.id, req.ip);
     if (after.locked && after.until !== null) return locked(after.until);
     return fail(401, 'wrong', { n: LOGIN_LOCKOUT.threshold - after.failures });
@@ -135,13 +135,13 @@ async function authPlugin(app: FastifyInstance, deps: AuthDeps): Promise<void> {
   app.post('/auth/login', { bodyLimit: 16 * 1024, schema: S.login }, async (req, reply) => login(deps, req, reply));
   app.delete('/auth/login', { schema: S.logout }, async (req, reply) => {
     const { instance, session } = await requireSession(deps, req);
-    deps.sessions.delete(session.id);
+    await deps.sessions.delete(session.id);
     return reply.code(204).header('Set-Cookie', sessionCookie(req, '', 0, { instance, subdomains: deps.subdomains })).send();
   });
   app.delete('/auth/login/others', { schema: S.logoutOthers }, async (req, reply) => {
     const { instance, session } = await requireSession(deps, req);
-    deps.sessions.deleteOthers(instance, session.id);
-    recordEvent(deps, req, instance, 'sessions_revoked');
+    await deps.sessions.deleteOthers(instance, session.id);
+    await recordEvent(deps, req, instance, 'sessions_revoked');
     return reply.code(204).send();
   });
   registerTwoFactorRoutes(app, deps);
@@ -151,7 +151,7 @@ async function authPlugin(app: FastifyInstance, deps: AuthDeps): Promise<void> {
   registerRecoveryCodeRoutes(app, deps);
   app.get('/settings/sessions', { schema: S.sessions }, async (req, reply) => {
     const { instance } = await requireOwner(deps, req, 'GET');
-    const data = deps.sessions.list(instance).map(jsonApiSession);
+    const data = (await deps.sessions.list(instance)).map(jsonApiSession);
     return reply.type('application/vnd.api+json').send({ data, meta: { count: data.length } });
   });
   app.get('/settings/sessions/current', { schema: S.currentSession }, async (req, reply) => {
@@ -164,15 +164,15 @@ async function authPlugin(app: FastifyInstance, deps: AuthDeps): Promise<void> {
     const page = pageParams(req);
     const before = page.cursor === undefined ? undefined : Number(page.cursor);
     if (before !== undefined && !Number.isSafeInteger(before)) throw new BadRequest('page[cursor] must be the cursor of links.next', 'invalid_parameter');
-    const { events, next, total } = deps.sessions.events.list(instance, page.limit, before);
+    const { events, next, total } = await deps.sessions.events.list(instance, page.limit, before);
     const data = events.map((e) => ({ type: SECURITY_EVENTS_DOCTYPE, id: String(e.id), attributes: { kind: e.kind, at: new Date(e.at).toISOString(), ip: e.ip, user_agent: e.userAgent } }));
     const query = nextPageQuery(page, next === null ? null : String(next));
     return reply.header('Cache-Control', 'no-store').type('application/vnd.api+json').send({ data, meta: { count: total }, ...(query ? { links: { next: `/settings/security-events?${query}` } } : {}) });
   });
   app.delete<{ Params: { id: string } }>('/settings/sessions/:id', { schema: S.revokeSession }, async (req, reply) => {
     const { instance } = await requireOwner(deps, req, 'DELETE');
-    if (!deps.sessions.deleteOf(instance, req.params.id)) throw new NotFound('this instance has no open session with this id');
-    recordEvent(deps, req, instance, 'session_revoked');
+    if (!(await deps.sessions.deleteOf(instance, req.params.id))) throw new NotFound('this instance has no open session with this id');
+    await recordEvent(deps, req, instance, 'session_revoked');
     return reply.code(204).send();
   });
 }

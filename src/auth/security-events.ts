@@ -1,7 +1,7 @@
 /**
  * The owner's security events: logins and failed logins, passphrase changes and resets, two-factor changes, sessions
- * ended. One row per event in the session store's SQLite file (same life: written at login), newest first when
- * read, kept 180 days. What a person sees on the Settings app's Security events page (`GET /settings/security-events`).
+ * ended. One row per event beside the sessions (same life: written at login; SQLite: in the session store's file), newest
+ * first when read, kept 180 days. What a person sees on the Settings app's Security events page (`GET /settings/security-events`).
  */
 import type Database from 'better-sqlite3';
 import type { Instance } from '../instances/types.js';
@@ -13,23 +13,36 @@ export type SecurityEventKind = (typeof SECURITY_EVENT_KINDS)[number];
 
 export interface SecurityEvent { id: number; at: number; kind: SecurityEventKind; ip: string | null; userAgent: string | null }
 
-const KEEP_MS = 180 * 24 * 3600 * 1000;
+export const KEEP_MS = 180 * 24 * 3600 * 1000;
 
-export class SecurityEventLog {
+/** A page of events, newest first: `next` is the cursor of the page after (an event id), `total` the instance's count. */
+export interface SecurityEventPage { events: SecurityEvent[]; next: number | null; total: number }
+
+/** Where the events live: beside the sessions (SQLite here, PostgreSQL in sessions-pg.ts). */
+export interface SecurityEventLog {
+  record(instance: Pick<Instance, 'id'>, kind: SecurityEventKind, from?: { ip?: string | null; userAgent?: string | string[] | null }): Promise<void>;
+  /** A page of the instance's events, newest first, after the event `before` (an id) if given. */
+  list(instance: Pick<Instance, 'id'>, limit: number, before?: number): Promise<SecurityEventPage>;
+  deleteAll(instance: Pick<Instance, 'id'>): Promise<void>;
+}
+
+/** The user agent as kept: a string, at most 512 characters. */
+export const userAgentOf = (ua: string | string[] | null | undefined): string | null => (typeof ua === 'string' ? ua.slice(0, 512) : null);
+
+export class SqliteSecurityEventLog implements SecurityEventLog {
   constructor(private readonly db: Database.Database, private readonly now: () => number = Date.now) {
     db.exec(`CREATE TABLE IF NOT EXISTS security_events (id INTEGER PRIMARY KEY AUTOINCREMENT, instance_id TEXT NOT NULL, at INTEGER NOT NULL,
       kind TEXT NOT NULL, ip TEXT, user_agent TEXT);
       CREATE INDEX IF NOT EXISTS security_events_instance ON security_events (instance_id, id);`);
   }
 
-  record(instance: Pick<Instance, 'id'>, kind: SecurityEventKind, from: { ip?: string | null; userAgent?: string | string[] | null } = {}): void {
-    const ua = typeof from.userAgent === 'string' ? from.userAgent.slice(0, 512) : null;
+  async record(instance: Pick<Instance, 'id'>, kind: SecurityEventKind, from: { ip?: string | null; userAgent?: string | string[] | null } = {}): Promise<void> {
+    const ua = userAgentOf(from.userAgent);
     this.db.prepare('INSERT INTO security_events (instance_id, at, kind, ip, user_agent) VALUES (?,?,?,?,?)').run(instance.id, this.now(), kind, from.ip ?? null, ua);
     if (Math.random() < 0.01) this.db.prepare('DELETE FROM security_events WHERE at < ?').run(this.now() - KEEP_MS); // amortised purge
   }
 
-  /** A page of the instance's events, newest first, after the event `before` (an id) if given; `next` is the cursor of the page after. */
-  list(instance: Pick<Instance, 'id'>, limit: number, before?: number): { events: SecurityEvent[]; next: number | null; total: number } {
+  async list(instance: Pick<Instance, 'id'>, limit: number, before?: number): Promise<SecurityEventPage> {
     const rows = this.db.prepare(`SELECT id, at, kind, ip, user_agent FROM security_events WHERE instance_id = ? AND at >= ?${before !== undefined ? ' AND id < ?' : ''} ORDER BY id DESC LIMIT ?`)
       .all(...[instance.id, this.now() - KEEP_MS, ...(before !== undefined ? [before] : []), limit + 1]) as { id: number; at: number; kind: SecurityEventKind; ip: string | null; user_agent: string | null }[];
     const events = rows.slice(0, limit).map((r) => ({ id: r.id, at: r.at, kind: r.kind, ip: r.ip, userAgent: r.user_agent }));
@@ -37,7 +50,7 @@ export class SecurityEventLog {
     return { events, next: rows.length > limit ? events[events.length - 1]!.id : null, total };
   }
 
-  deleteAll(instance: Pick<Instance, 'id'>): void {
+  async deleteAll(instance: Pick<Instance, 'id'>): Promise<void> {
     this.db.prepare('DELETE FROM security_events WHERE instance_id = ?').run(instance.id);
   }
 }

@@ -28,8 +28,8 @@ export function registerSecurityPage(app: FastifyInstance, deps: SecurityDeps): 
     const nonce = randomBytes(16).toString('base64');
     const html = renderSecurityPage({
       lang: langOf(instance.locale), name: instance.publicName ?? instance.domain, domain: instance.domain, nonce,
-      mode: (await deps.twoFactor.twoFactor(instance)).authMode, sessions: deps.sessions.list(instance, 'web').length,
-      appSessions: deps.sessions.list(instance, 'app-token').length,
+      mode: (await deps.twoFactor.twoFactor(instance)).authMode, sessions: (await deps.sessions.list(instance, 'web')).length,
+      appSessions: (await deps.sessions.list(instance, 'app-token')).length,
       salt: passphraseSalt(instance.domain), iterations: instance.kdfIterations,
     });
     // The script only talks to this origin; no forms are posted (fetch), and nothing may frame the page.

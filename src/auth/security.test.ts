@@ -13,7 +13,7 @@ afterAll(() => h.close());
 const store = () => h.hearth.registry as unknown as TwoFactorStore;
 
 async function cookieFor(instance: Instance): Promise<string> {
-  const session = h.hearth.sessions.create(instance, { userAgent: 'test', ip: '127.0.0.1' });
+  const session = await h.hearth.sessions.create(instance, { userAgent: 'test', ip: '127.0.0.1' });
   return `${SESSION_COOKIE}=${sessionCookieValue((await h.hearth.registry.secrets(instance)).session, session.id)}`;
 }
 
@@ -67,18 +67,18 @@ describe('GET /auth/security', () => {
 
   it('counts the open sessions of this instance', async () => {
     const cookie = await cookieFor(h.instance);
-    const n = h.hearth.sessions.list(h.instance).length;
+    const n = (await h.hearth.sessions.list(h.instance)).length;
     expect(n).toBeGreaterThan(1);
     const res = await h.req('GET', '/auth/security', { headers: { cookie } });
     expect(res.text).toContain(`${n} sessions are open, this one included.`);
-    h.hearth.sessions.deleteOthers(h.instance, /^cozysessid=([0-9a-f]{32})\./.exec(cookie)![1]!);
+    await h.hearth.sessions.deleteOthers(h.instance, /^cozysessid=([0-9a-f]{32})\./.exec(cookie)![1]!);
     expect((await h.req('GET', '/auth/security', { headers: { cookie } })).text).toContain('Only this session is open.');
   });
 
   it('labels the sessions of command-line app tokens and lists them apart from the browsers', async () => {
     const cookie = await cookieFor(h.instance);
     const id = /^cozysessid=([0-9a-f]{32})\./.exec(cookie)![1]!;
-    h.hearth.sessions.deleteOthers(h.instance, id);
+    await h.hearth.sessions.deleteOthers(h.instance, id);
     const before = await h.req('GET', '/auth/security', { headers: { cookie } });
     expect(before.text).toContain('<p id="app-sessions" class="hint" hidden></p>');
     await h.hearth.appToken(h.instance, 'notes');
@@ -91,7 +91,7 @@ describe('GET /auth/security', () => {
     const home = await h.req('GET', '/', { headers: { cookie } });
     expect(home.text).toContain('Active sessions: 1');
     expect((await h.req('DELETE', '/auth/login/others', { headers: { cookie } })).status).toBe(204);
-    expect(h.hearth.sessions.list(h.instance).map((s) => s.kind)).toEqual(['web']);
+    expect((await h.hearth.sessions.list(h.instance)).map((s) => s.kind)).toEqual(['web']);
   });
 
   it('shows the turn-off form when an authenticator app is enrolled', async () => {
@@ -138,20 +138,20 @@ describe('GET /auth/security', () => {
     const derived = await derivePassphrase('owner-pass', h.domain, h.instance.kdfIterations);
     await store().setTwoFactor(h.instance, { authMode: 'two_factor_totp' });
     try {
-      h.hearth.sessions.deleteAll(h.instance);
+      await h.hearth.sessions.deleteAll(h.instance);
       const step1 = await h.req('POST', '/auth/login', { body: { passphrase: derived } });
       expect(step1.status).toBe(200);
       expect(step1.headers['set-cookie']).toBeUndefined();
       const token = step1.body.two_factor_token as string;
       expect(token).toBeTruthy();
-      expect(h.hearth.sessions.list(h.instance)).toEqual([]);
+      expect(await h.hearth.sessions.list(h.instance)).toEqual([]);
       const wrong = await h.req('POST', '/auth/twofactor', { body: { two_factor_token: token, passcode: '000000' } });
       expect(wrong.status).toBe(401);
       expect((await h.hearth.lockout.status(h.instance.id, '127.0.0.1')).failures).toBe(1);
       // The passphrase again: the failure of the code step still counts, and still no session.
       expect((await h.req('POST', '/auth/login', { body: { passphrase: derived } })).status).toBe(200);
       expect((await h.hearth.lockout.status(h.instance.id, '127.0.0.1')).failures).toBe(1);
-      expect(h.hearth.sessions.list(h.instance)).toEqual([]);
+      expect(await h.hearth.sessions.list(h.instance)).toEqual([]);
     } finally {
       await store().setTwoFactor(h.instance, { authMode: 'basic' });
       await h.hearth.lockout.unlock(h.instance.id);

@@ -36,15 +36,15 @@ export async function currentSession(deps: SessionDeps, instance: Instance, req:
   const value = sessionCookieOf(req.headers, instance, deps.subdomains);
   if (!value) return null;
   const id = sessionIdFromCookie((await deps.registry.secrets(instance)).session, value);
-  const session = id ? deps.sessions.get(id) : null;
+  const session = id ? await deps.sessions.get(id) : null;
   if (!session || session.instanceId !== instance.id) return null;
-  deps.sessions.touch(session);
+  await deps.sessions.touch(session);
   return session;
 }
 
 /** Records a security event of the owner (security-events.ts) with the request's address and browser. */
-export function recordEvent(deps: Pick<SessionDeps, 'sessions'>, req: FastifyRequest, instance: Instance, kind: SecurityEventKind): void {
-  deps.sessions.events.record(instance, kind, { ip: req.ip, userAgent: req.headers['user-agent'] });
+export async function recordEvent(deps: Pick<SessionDeps, 'sessions'>, req: FastifyRequest, instance: Instance, kind: SecurityEventKind): Promise<void> {
+  await deps.sessions.events.record(instance, kind, { ip: req.ip, userAgent: req.headers['user-agent'] });
 }
 
 export function sessionCookie(req: FastifyRequest, value: string, maxAgeMs: number, at?: { instance: Instance; subdomains?: 'nested' | 'flat' }): string {
@@ -54,8 +54,8 @@ export function sessionCookie(req: FastifyRequest, value: string, maxAgeMs: numb
 
 /** Opens a session, sets its cookie and sends the browser on (303) or answers `{redirect}` to a JSON client. */
 export async function completeLogin(deps: SessionDeps, req: FastifyRequest, reply: FastifyReply, instance: Instance, json: boolean, redirect: unknown): Promise<FastifyReply> {
-  const session = deps.sessions.create(instance, { userAgent: req.headers['user-agent'] ?? null, ip: req.ip });
-  recordEvent(deps, req, instance, 'login');
+  const session = await deps.sessions.create(instance, { userAgent: req.headers['user-agent'] ?? null, ip: req.ip });
+  await recordEvent(deps, req, instance, 'login');
   const value = sessionCookieValue((await deps.registry.secrets(instance)).session, session.id);
   const target = safeRedirect(redirect, instance, req, deps.subdomains);
   void reply.header('Set-Cookie', sessionCookie(req, value, session.expiresAt - Date.now(), { instance, subdomains: deps.subdomains })).header('Cache-Control', 'no-store');

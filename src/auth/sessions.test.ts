@@ -1,11 +1,12 @@
-/** The session store's kinds: browser sessions and the sessions of command-line app tokens, also in files from before the kinds. */
+/** The SQLite session store: the conformance suite of every engine, and its file from before the session kinds. */
 import { afterEach, describe, expect, it } from 'vitest';
 import Database from 'better-sqlite3';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Instance } from '../instances/types.js';
-import { SessionStore } from './sessions.js';
+import { describeSessionStore } from '../../test/helpers/session-suite.js';
+import { SqliteSessionStore } from './sessions.js';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -18,20 +19,14 @@ const file = () => {
 };
 const instance = { id: 'inst1' } as Instance;
 
-describe('session kinds', () => {
-  it('stores the kind, web by default, and lists one kind apart', () => {
-    const store = new SessionStore(file());
-    const web = store.create(instance, { userAgent: 'Firefox' });
-    const app = store.create(instance, { userAgent: 'hearth-cli', kind: 'app-token' });
-    expect(store.get(web.id)?.kind).toBe('web');
-    expect(store.get(app.id)?.kind).toBe('app-token');
-    expect(store.list(instance).map((s) => s.id)).toEqual([web.id, app.id]);
-    expect(store.list(instance, 'web').map((s) => s.id)).toEqual([web.id]);
-    expect(store.list(instance, 'app-token').map((s) => s.id)).toEqual([app.id]);
-    store.close();
-  });
+describeSessionStore('SQLite', {
+  make: async (now) => new SqliteSessionStore(file(), { now }),
+  settle: async () => undefined,
+  done: (store) => store.close(),
+});
 
-  it('adds the kind to a file from before the kinds: the CLI sessions become app-token ones', () => {
+describe('the SQLite session file', () => {
+  it('adds the kind to a file from before the kinds: the CLI sessions become app-token ones', async () => {
     const path = file();
     const old = new Database(path);
     old.exec(`CREATE TABLE sessions (id TEXT PRIMARY KEY, instance_id TEXT NOT NULL, created_at INTEGER NOT NULL, last_seen INTEGER NOT NULL,
@@ -40,12 +35,12 @@ describe('session kinds', () => {
     old.prepare('INSERT INTO sessions VALUES (?,?,?,?,?,?,?)').run('a'.repeat(32), 'inst1', 1, 1, later, 'Firefox', '10.0.0.1');
     old.prepare('INSERT INTO sessions VALUES (?,?,?,?,?,?,?)').run('b'.repeat(32), 'inst1', 2, 2, later, 'hearth-cli', null);
     old.close();
-    const store = new SessionStore(path);
-    expect(store.list(instance).map((s) => [s.userAgent, s.kind])).toEqual([['Firefox', 'web'], ['hearth-cli', 'app-token']]);
-    store.close();
+    const store = new SqliteSessionStore(path);
+    expect((await store.list(instance)).map((s) => [s.userAgent, s.kind])).toEqual([['Firefox', 'web'], ['hearth-cli', 'app-token']]);
+    await store.close();
     // opening it again changes nothing
-    const again = new SessionStore(path);
-    expect(again.list(instance, 'app-token')).toHaveLength(1);
-    again.close();
+    const again = new SqliteSessionStore(path);
+    expect(await again.list(instance, 'app-token')).toHaveLength(1);
+    await again.close();
   });
 });

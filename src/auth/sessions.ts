@@ -10,12 +10,12 @@
 import Database from 'better-sqlite3';
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Instance } from '../instances/types.js';
-import { SecurityEventLog } from './security-events.js';
+import { SqliteSecurityEventLog, type SecurityEventLog } from './security-events.js';
 
 /** cozy-stack's longest session: 30 days. */
 export const SESSION_MAX_MS = 30 * 24 * 3600 * 1000;
 /** `last_seen` is written at most once a minute per session. */
-const TOUCH_EVERY_MS = 60_000;
+export const TOUCH_EVERY_MS = 60_000;
 export const SESSION_COOKIE = 'cozysessid';
 
 /**
@@ -35,7 +35,7 @@ export interface Session {
   kind: SessionKind;
 }
 
-interface Row {
+export interface Row {
   id: string;
   instance_id: string;
   created_at: number;
@@ -46,12 +46,43 @@ interface Row {
   kind: SessionKind;
 }
 
-const toSession = (r: Row): Session => ({
+/**
+ * Where sessions live: SQLite (below) for the embedded engine, PostgreSQL (sessions-pg.ts) for docs.engine postgres. Both
+ * run the conformance suite of test/helpers/session-suite.ts.
+ */
+export interface SessionStore {
+  /** The owner's security events (security-events.ts), kept beside the sessions. */
+  readonly events: SecurityEventLog;
+  /** A new session; `ttlMs` is capped at 30 days (tests pass a negative one for an expired session). */
+  create(instance: Instance, meta?: { userAgent?: string | null; ip?: string | null; kind?: SessionKind }, ttlMs?: number): Promise<Session>;
+  /** The live session with this id, or null (unknown or expired). */
+  get(id: string): Promise<Session | null>;
+  /** Records a use; writes at most once a minute per session (TOUCH_EVERY_MS). */
+  touch(s: Session): Promise<void>;
+  delete(id: string): Promise<void>;
+  /** Deletes one session of this instance; false when it has no such session (another instance's id included). */
+  deleteOf(instance: Instance, id: string): Promise<boolean>;
+  deleteOthers(instance: Instance, keepId: string): Promise<number>;
+  deleteAll(instance: Instance): Promise<void>;
+  /** The live sessions of the instance, oldest first; only those of one kind if given. */
+  list(instance: Instance, kind?: SessionKind): Promise<Session[]>;
+  close(): Promise<void>;
+}
+
+/** A new session's fields (both engines). */
+export function newSession(instance: Instance, meta: { userAgent?: string | null; ip?: string | null; kind?: SessionKind }, ttlMs: number, now: number): Session {
+  return {
+    id: randomBytes(16).toString('hex'), instanceId: instance.id, createdAt: now, lastSeen: now,
+    expiresAt: now + Math.min(ttlMs, SESSION_MAX_MS), userAgent: meta.userAgent?.slice(0, 512) ?? null, ip: meta.ip ?? null, kind: meta.kind ?? 'web',
+  };
+}
+
+export const toSession = (r: Row): Session => ({
   id: r.id, instanceId: r.instance_id, createdAt: r.created_at, lastSeen: r.last_seen, expiresAt: r.expires_at, userAgent: r.user_agent, ip: r.ip,
   kind: r.kind === 'app-token' ? 'app-token' : 'web',
 });
 
-export class SessionStore {
+export class SqliteSessionStore implements SessionStore {
   private readonly db: Database.Database;
   private readonly now: () => number;
   private byId: Database.Statement | null = null;
@@ -75,63 +106,55 @@ export class SessionStore {
         this.db.exec("UPDATE sessions SET kind = 'app-token' WHERE user_agent = 'hearth-cli'");
       })();
     }
-    this.events = new SecurityEventLog(this.db, this.now);
+    this.events = new SqliteSecurityEventLog(this.db, this.now);
   }
 
-  /** A new session; `ttlMs` is capped at 30 days (tests pass a negative one for an expired session). */
-  create(instance: Instance, meta: { userAgent?: string | null; ip?: string | null; kind?: SessionKind } = {}, ttlMs = SESSION_MAX_MS): Session {
+  async create(instance: Instance, meta: { userAgent?: string | null; ip?: string | null; kind?: SessionKind } = {}, ttlMs = SESSION_MAX_MS): Promise<Session> {
     const now = this.now();
-    const s: Session = {
-      id: randomBytes(16).toString('hex'), instanceId: instance.id, createdAt: now, lastSeen: now,
-      expiresAt: now + Math.min(ttlMs, SESSION_MAX_MS), userAgent: meta.userAgent?.slice(0, 512) ?? null, ip: meta.ip ?? null, kind: meta.kind ?? 'web',
-    };
+    const s = newSession(instance, meta, ttlMs, now);
     this.db.prepare('INSERT INTO sessions (id, instance_id, created_at, last_seen, expires_at, user_agent, ip, kind) VALUES (?,?,?,?,?,?,?,?)')
       .run(s.id, s.instanceId, s.createdAt, s.lastSeen, s.expiresAt, s.userAgent, s.ip, s.kind);
     if (Math.random() < 0.01) this.db.prepare('DELETE FROM sessions WHERE expires_at <= ?').run(now); // amortised purge
     return s;
   }
 
-  /** The live session with this id, or null (unknown or expired). */
-  get(id: string): Session | null {
+  async get(id: string): Promise<Session | null> {
     // prepared once: every request with a cookie (each app page and asset) reads its session
     this.byId ??= this.db.prepare('SELECT * FROM sessions WHERE id = ?');
     const r = this.byId.get(id) as Row | undefined;
     return r && r.expires_at > this.now() ? toSession(r) : null;
   }
 
-  /** Records a use; writes at most once a minute per session. */
-  touch(s: Session): void {
+  async touch(s: Session): Promise<void> {
     const now = this.now();
     if (now - s.lastSeen < TOUCH_EVERY_MS) return;
     this.db.prepare('UPDATE sessions SET last_seen = ? WHERE id = ?').run(now, s.id);
     s.lastSeen = now;
   }
 
-  delete(id: string): void {
+  async delete(id: string): Promise<void> {
     this.db.prepare('DELETE FROM sessions WHERE id = ?').run(id);
   }
 
-  /** Deletes one session of this instance; false when it has no such session (another instance's id included). */
-  deleteOf(instance: Instance, id: string): boolean {
+  async deleteOf(instance: Instance, id: string): Promise<boolean> {
     return this.db.prepare('DELETE FROM sessions WHERE instance_id = ? AND id = ?').run(instance.id, id).changes > 0;
   }
 
-  deleteOthers(instance: Instance, keepId: string): number {
+  async deleteOthers(instance: Instance, keepId: string): Promise<number> {
     return this.db.prepare('DELETE FROM sessions WHERE instance_id = ? AND id != ?').run(instance.id, keepId).changes;
   }
 
-  deleteAll(instance: Instance): void {
+  async deleteAll(instance: Instance): Promise<void> {
     this.db.prepare('DELETE FROM sessions WHERE instance_id = ?').run(instance.id);
   }
 
-  /** The live sessions of the instance, oldest first; only those of one kind if given. */
-  list(instance: Instance, kind?: SessionKind): Session[] {
+  async list(instance: Instance, kind?: SessionKind): Promise<Session[]> {
     const rows = this.db.prepare('SELECT * FROM sessions WHERE instance_id = ? AND expires_at > ? ORDER BY created_at').all(instance.id, this.now()) as Row[];
     const all = rows.map(toSession);
     return kind ? all.filter((s) => s.kind === kind) : all;
   }
 
-  close(): void {
+  async close(): Promise<void> {
     if (this.db.open) this.db.close();
   }
 }

@@ -195,7 +195,7 @@ async function twoFactorLogin(deps: AuthDeps, req: FastifyRequest, reply: Fastif
   }
   if (passcode.trim() === '') return json ? fail(400, 'missing', twoFactorText(lang, 'missingCode'), true) : toPrompt(reply, token, body.redirect, { key: 'missing' });
   if (!(await checkPasscode(deps, instance, state, passcode))) {
-    recordEvent(deps, req, instance, 'login_failed');
+    await recordEvent(deps, req, instance, 'login_failed');
     const after = await deps.lockout.failure(instance.id, req.ip);
     if (after.locked && after.until !== null) return locked(after.until);
     const left = LOGIN_LOCKOUT.threshold - after.failures;
@@ -255,7 +255,7 @@ export function registerTwoFactorRoutes(app: FastifyInstance, deps: AuthDeps): v
     if (!r.valid || r.step === undefined) throw new UnprocessableEntity('wrong code: type the code your authenticator app shows now', 'invalid_code');
     const { codes, hashes } = await newRecoveryCodes();
     await deps.twoFactor.setTwoFactor(instance, { authMode: 'two_factor_totp', totpLastStep: r.step, recoveryHashes: hashes });
-    recordEvent(deps, req, instance, 'twofactor_enabled');
+    await recordEvent(deps, req, instance, 'twofactor_enabled');
     return reply.header('Cache-Control', 'no-store').send({ auth_mode: 'two_factor_totp', recovery_codes: codes });
   });
 
@@ -263,7 +263,7 @@ export function registerTwoFactorRoutes(app: FastifyInstance, deps: AuthDeps): v
     const { instance } = await requireOwner(deps, req, 'DELETE');
     await checkOwnerPassphrase(deps, instance, req.ip, ((req.body ?? {}) as Record<string, unknown>).passphrase);
     await deps.twoFactor.setTwoFactor(instance, BASIC);
-    recordEvent(deps, req, instance, 'twofactor_disabled');
+    await recordEvent(deps, req, instance, 'twofactor_disabled');
     return reply.code(204).send();
   });
 
@@ -277,7 +277,7 @@ export function registerTwoFactorRoutes(app: FastifyInstance, deps: AuthDeps): v
         // Hearth asks for the passphrase here too (cozy-stack does not): a stolen session must not drop the second factor.
         await checkOwnerPassphrase(deps, instance, req.ip, body.passphrase);
         await deps.twoFactor.setTwoFactor(instance, BASIC);
-        recordEvent(deps, req, instance, 'twofactor_disabled');
+        await recordEvent(deps, req, instance, 'twofactor_disabled');
       }
       return reply.code(204).send();
     }
@@ -295,7 +295,7 @@ export function registerTwoFactorRoutes(app: FastifyInstance, deps: AuthDeps): v
     // refuse the login code mailed in the same 30 s (the same code).
     if (!r.valid) throw new UnprocessableEntity('wrong or expired activation code', 'invalid_code');
     await deps.twoFactor.setTwoFactor(instance, { ...BASIC, authMode: 'two_factor_mail' });
-    recordEvent(deps, req, instance, 'twofactor_enabled');
+    await recordEvent(deps, req, instance, 'twofactor_enabled');
     return reply.code(204).send();
   });
 }

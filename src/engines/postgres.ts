@@ -37,6 +37,12 @@ export function createPgPool(opts: PgPoolOptions): PgPool {
 export async function inTransaction<T>(pool: PgPool, fn: (client: PgClient) => Promise<T>, isolation: 'READ COMMITTED' | 'REPEATABLE READ' | 'SERIALIZABLE' = 'READ COMMITTED'): Promise<T> {
   const client = await pool.connect();
   let broken = false;
+  // a connection cut while checked out (the server restarted) emits 'error' on the client, which the pool only listens
+  // to on idle clients: without this listener the process would die of it; the query under way fails anyway
+  const onError = () => {
+    broken = true;
+  };
+  client.on('error', onError);
   try {
     await client.query(`BEGIN ISOLATION LEVEL ${isolation}`);
     const result = await fn(client);
@@ -50,6 +56,7 @@ export async function inTransaction<T>(pool: PgPool, fn: (client: PgClient) => P
     }
     throw e;
   } finally {
+    client.off('error', onError);
     client.release(broken);
   }
 }

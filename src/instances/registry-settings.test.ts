@@ -1,10 +1,9 @@
-/** The settings columns of the registry: the migration of an older file, the compare-and-swap, the CLI's bumps. */
+/** The settings columns of the SQLite registry: the migration of an older file (the compare-and-swap and the CLI's bumps: test/helpers/registry-suite.ts). */
 import Database from 'better-sqlite3';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Conflict } from '../common/errors.js';
 import { FIRST_SETTINGS_REV } from './registry-settings.js';
 import { SqliteInstanceRegistry } from './registry-sqlite.js';
 
@@ -36,27 +35,6 @@ describe('settings in the registry', () => {
     const next = await reg.updateSettings(inst, FIRST_SETTINGS_REV, { defaultRedirection: 'drive/' });
     expect(next.settings.rev).toMatch(/^2-[0-9a-f]{32}$/);
     expect(next.instance.locale).toBe('fr');
-    await reg.close();
-  });
-
-  it('applies a change only from the current revision, and the CLI\'s changes of the document\'s fields make a new one', async () => {
-    const reg = new SqliteInstanceRegistry(file(), { kdfIterations: 1000 });
-    const inst = await reg.create({ domain: 'cas.example.org' });
-    const r1 = (await reg.settings(inst)).settings.rev;
-    const { instance, settings } = await reg.updateSettings(inst, r1, { locale: 'de', publicName: 'Ada', tz: 'UTC', email: 'ada@example.org' });
-    expect(instance).toMatchObject({ locale: 'de', publicName: 'Ada', tz: 'UTC', email: 'ada@example.org' });
-    expect((await reg.findByHost('cas.example.org'))?.locale).toBe('de'); // the host cache was cleared
-    await expect(reg.updateSettings(inst, r1, { locale: 'fr' })).rejects.toBeInstanceOf(Conflict);
-    await reg.modify('cas.example.org', { diskQuota: 1000 });
-    expect((await reg.settings(inst)).settings.rev).toBe(settings.rev); // not a field of the document
-    await reg.modify('cas.example.org', { locale: 'de' });
-    expect((await reg.settings(inst)).settings.rev).toBe(settings.rev); // unchanged value
-    await reg.modify('cas.example.org', { tz: 'Asia/Tokyo' });
-    const r3 = (await reg.settings(inst)).settings.rev;
-    expect(r3).toMatch(/^3-/);
-    await expect(reg.updateSettings(inst, settings.rev, { locale: 'fr' })).rejects.toBeInstanceOf(Conflict);
-    await reg.setTheme(inst, '{"colors":{"primary":"#000000"}}');
-    expect((await reg.settings(inst)).settings).toMatchObject({ rev: r3, theme: '{"colors":{"primary":"#000000"}}' });
     await reg.close();
   });
 });

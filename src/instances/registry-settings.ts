@@ -21,6 +21,10 @@ export function nextRev(rev: string): string {
   return `${Number.isFinite(n) && n > 0 ? n + 1 : 2}-${randomBytes(16).toString('hex')}`;
 }
 
+/** A compare-and-swap of the settings lost: the revision the client read is no longer the current one. */
+export const settingsConflict = (): Conflict =>
+  new Conflict('the settings changed since this revision was read: GET /settings/instance again, then apply the change to the new meta.rev');
+
 interface SettingsRow { settings_rev: string; default_redirection: string | null; theme: string | null }
 
 export class SettingsTable {
@@ -54,9 +58,7 @@ export class SettingsTable {
     const r = this.db
       .prepare(`UPDATE instances SET ${[...sets, 'settings_rev = ?', 'updated_at = ?'].join(', ')} WHERE id = ? AND settings_rev = ?`)
       .run(...args, nextRev(rev), new Date().toISOString(), id, rev);
-    if (r.changes === 0) {
-      throw new Conflict('the settings changed since this revision was read: GET /settings/instance again, then apply the change to the new meta.rev');
-    }
+    if (r.changes === 0) throw settingsConflict();
   }
 
   setTheme(id: string, theme: string | null): void {

@@ -12,7 +12,7 @@ beforeAll(() => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('two-factor columns of the registry', () => {
-  it('migrates an old registry to basic, stores the state, refuses a used step and a stale recovery swap', async () => {
+  it('migrates an old registry to basic, and the state stored then survives a reopen', async () => {
     const old = new Database(join(dir, 'old.sqlite'));
     old.exec(`CREATE TABLE instances (id TEXT PRIMARY KEY, domain TEXT NOT NULL UNIQUE, locale TEXT NOT NULL, email TEXT, public_name TEXT,
       tz TEXT, disk_quota INTEGER, passphrase_hash TEXT, created_at TEXT NOT NULL, updated_at TEXT NOT NULL,
@@ -23,13 +23,8 @@ describe('two-factor columns of the registry', () => {
     const reg = new SqliteInstanceRegistry(join(dir, 'old.sqlite'));
     const inst = (await reg.get('old.example.org'))!;
     expect(await reg.twoFactor(inst)).toEqual({ authMode: 'basic', totpSecret: null, totpLastStep: null, recoveryHashes: [], mailLastStep: null });
-    await reg.setTwoFactor(inst, { authMode: 'two_factor_totp', totpSecret: 'v1.x', recoveryHashes: ['a', 'b'] });
-    expect(await reg.useStep(inst, 'totp', 10)).toBe(true);
-    expect(await reg.useStep(inst, 'totp', 10)).toBe(false);
-    expect(await reg.useStep(inst, 'totp', 9)).toBe(false);
-    expect(await reg.useStep(inst, 'mail', 3)).toBe(true);
-    expect(await reg.swapRecoveryHashes(inst, ['a', 'b'], ['b'])).toBe(true);
-    expect(await reg.swapRecoveryHashes(inst, ['a', 'b'], ['a'])).toBe(false);
+    // the behaviour itself (steps, recovery swaps) is the conformance suite's (test/helpers/registry-suite.ts)
+    await reg.setTwoFactor(inst, { authMode: 'two_factor_totp', totpSecret: 'v1.x', recoveryHashes: ['b'], totpLastStep: 10, mailLastStep: 3 });
     await reg.close();
     // The state survives a reopen (and the migration does not run twice).
     const again = new SqliteInstanceRegistry(join(dir, 'old.sqlite'));

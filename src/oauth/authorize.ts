@@ -19,7 +19,7 @@ import { instanceOf } from '../data/http/context.js';
 import type { Instance } from '../instances/types.js';
 import { parseScope, type Rule } from '../permissions/rules.js';
 import type { OAuthClient, OAuthClients } from './clients.js';
-import type { AccessCodes } from './codes.js';
+import type { AccessCodeStore } from './codes.js';
 import { renderConsentPage, renderErrorPage } from './consent-page.js';
 import { OAuthError } from './metadata.js';
 import * as S from './schemas.js';
@@ -28,7 +28,7 @@ export interface FlowDeps {
   clients: OAuthClients;
   tokens: TokenService;
   session: SessionDeps;
-  codes: AccessCodes;
+  codes: AccessCodeStore;
 }
 
 const CHALLENGE_RE = /^[A-Za-z0-9._~-]{43,128}$/;
@@ -132,7 +132,7 @@ async function postAuthorize(deps: FlowDeps, req: FastifyRequest, reply: Fastify
   if (c.kind === 'page') return errorPage(reply, instance, 400, c.message);
   if (c.kind === 'redirect') return redirect(reply, withParams(c.redirectUri, { error: c.error, error_description: c.description, state: c.state }));
   if (p.approve !== 'accept') return redirect(reply, withParams(c.redirectUri, { error: 'access_denied', state: c.state }));
-  const code = deps.codes.create({ instanceId: instance.id, clientId: c.client.client_id, redirectUri: c.redirectUri, scope: c.scope, codeChallenge: c.challenge });
+  const code = await deps.codes.create({ instanceId: instance.id, clientId: c.client.client_id, redirectUri: c.redirectUri, scope: c.scope, codeChallenge: c.challenge });
   // cozy-stack also sends the code as `access_code` (its first parameter name), which cozy-stack-client's
   // OAuthClient.getAccessCodeFromURL reads
   return redirect(reply, withParams(c.redirectUri, { code, access_code: code, state: c.state }));
@@ -184,7 +184,7 @@ async function accessToken(deps: FlowDeps, req: FastifyRequest, reply: FastifyRe
     const clientId = await authenticateClient(deps, instance, p);
     const given = str(p, 'code');
     if (!given) throw invalidRequest('code is required');
-    const taken = deps.codes.take(given);
+    const taken = await deps.codes.take(given);
     if (!taken.ok) throw invalidGrant(taken.reason === 'used' ? 'this code was already used' : taken.reason === 'expired' ? 'this code has expired' : 'unknown code');
     const code = taken.code;
     if (code.instanceId !== instance.id || code.clientId !== clientId) throw invalidGrant('this code was not issued to this client');

@@ -2,8 +2,9 @@
  * OAuth access codes (cozy-stack's io.cozy.oauth.access_codes): random, single-use, 5 minutes,
  * bound to the instance, client, redirect URI, scope and PKCE challenge.
  *
- * Kept in memory, not in a database: Hearth runs as a single process for now, a code lives
- * 5 minutes, and losing the pending codes on a restart only makes a user click "Accept" again.
+ * Kept in memory by the embedded engines (a code lives 5 minutes, and losing the pending codes on a restart only makes a
+ * user click "Accept" again); with docs.engine postgres, in PostgreSQL (codes-pg.ts), so that a code issued by one
+ * process is taken by any other.
  * The map is bounded (MAX_CODES): when full, expired codes are purged, then the oldest is evicted.
  * Codes already used are remembered until they would have expired, so that a replay is told
  * apart from an unknown code (both are `invalid_grant`).
@@ -25,7 +26,17 @@ export interface AccessCode {
 
 export type TakeResult = { ok: true; code: AccessCode } | { ok: false; reason: 'unknown' | 'used' | 'expired' };
 
-export class AccessCodes {
+/** Where the codes live: memory (below) or PostgreSQL (codes-pg.ts); both run test/helpers/access-codes-suite.ts. */
+export interface AccessCodeStore {
+  /** A new code (random, 256 bits) for this grant, valid `ttlMs`. */
+  create(c: Omit<AccessCode, 'expiresAt'>): Promise<string>;
+  /** Removes the code and returns it: a second call for the same code gets `used`. */
+  take(code: string): Promise<TakeResult>;
+}
+
+export const newCode = (): string => randomBytes(32).toString('base64url');
+
+export class AccessCodes implements AccessCodeStore {
   private readonly live = new Map<string, AccessCode>();
   private readonly used = new Map<string, number>();
   private readonly now: () => number;
@@ -36,15 +47,14 @@ export class AccessCodes {
     this.ttlMs = opts.ttlMs ?? CODE_TTL_MS;
   }
 
-  create(c: Omit<AccessCode, 'expiresAt'>): string {
-    const code = randomBytes(32).toString('base64url');
+  async create(c: Omit<AccessCode, 'expiresAt'>): Promise<string> {
+    const code = newCode();
     bounded(this.live, (v) => v.expiresAt, this.now());
     this.live.set(code, { ...c, expiresAt: this.now() + this.ttlMs });
     return code;
   }
 
-  /** Removes the code and returns it: a second call for the same code gets `used`. */
-  take(code: string): TakeResult {
+  async take(code: string): Promise<TakeResult> {
     const now = this.now();
     const c = this.live.get(code);
     if (!c) return { ok: false, reason: (this.used.get(code) ?? 0) > now ? 'used' : 'unknown' };

@@ -3,6 +3,7 @@ import * as oauth from 'oauth4webapi';
 import { startTestHearth, type Res, type TestHearth } from '../../test/helpers/hearth.js';
 import { derivePassphrase } from '../auth/passphrase.js';
 import { AccessCodes } from './codes.js';
+import { describeAccessCodes } from '../../test/helpers/access-codes-suite.js';
 import { describeRule } from './consent-page.js';
 
 const ITER = 1000;
@@ -307,20 +308,9 @@ describe('refusals', () => {
   });
 });
 
-describe('units', () => {
-  it('AccessCodes: single use, expiry by the injected clock, unknown codes', () => {
-    let t = 1000;
-    const codes = new AccessCodes({ now: () => t, ttlMs: 100 });
-    const base = { instanceId: 'i', clientId: 'c', redirectUri: 'r', scope: 's', codeChallenge: null };
-    const a = codes.create(base);
-    expect(codes.take(a)).toMatchObject({ ok: true });
-    expect(codes.take(a)).toEqual({ ok: false, reason: 'used' });
-    const b = codes.create(base);
-    t += 101;
-    expect(codes.take(b)).toEqual({ ok: false, reason: 'expired' });
-    expect(codes.take('nope')).toEqual({ ok: false, reason: 'unknown' });
-  });
+describeAccessCodes('memory', async (now, ttlMs) => new AccessCodes({ now, ttlMs }));
 
+describe('units', () => {
   it('describes rights in plain words', () => {
     expect(describeRule('en', { type: 'io.cozy.contacts' })).toBe('Read and modify your contacts');
     expect(describeRule('en', { type: 'io.cozy.notes', verbs: ['GET'] })).toBe('Read your notes');

@@ -17,7 +17,7 @@ import { OAuthError, OPTIONAL_FIELDS, invalidMetadata, type MetadataBody } from 
 import { withoutCors } from '../auth/http.js';
 import type { SessionDeps } from '../auth/session-http.js';
 import { registerFlowRoutes } from './authorize.js';
-import { AccessCodes } from './codes.js';
+import { AccessCodes, type AccessCodeStore } from './codes.js';
 import * as S from './schemas.js';
 
 export interface OAuthDeps {
@@ -28,7 +28,7 @@ export interface OAuthDeps {
   /** The owner's sessions (the consent page needs one). */
   session: SessionDeps;
   /** Pending access codes; a fresh in-memory store by default. */
-  codes?: AccessCodes;
+  codes?: AccessCodeStore;
 }
 
 /** Registration bodies are small: RFC 7591 metadata, 16 KiB at most. */
@@ -62,7 +62,7 @@ function clientNotFound(err: unknown): never {
   throw err;
 }
 
-async function authRoutes(auth: FastifyInstance, deps: OAuthDeps & { codes: AccessCodes }): Promise<void> {
+async function authRoutes(auth: FastifyInstance, deps: OAuthDeps & { codes: AccessCodeStore }): Promise<void> {
   // cozy-stack disables CORS on /auth; preflights land here too (the CORS plugin answers them from this context)
   withoutCors(auth, ['/auth/*']);
   auth.setErrorHandler((raw, req, reply) => {

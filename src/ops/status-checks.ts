@@ -29,11 +29,11 @@ export function cachedCheck(name: string, probe: () => Promise<number>, ttlMs: n
   };
 }
 
-/** Times a synchronous query (a better-sqlite3 statement). */
+/** Times a query, synchronous (a better-sqlite3 statement) or not. */
 export function timed(query: () => unknown): () => Promise<number> {
   return async () => {
     const start = performance.now();
-    query();
+    await query();
     return performance.now() - start;
   };
 }
@@ -63,8 +63,8 @@ export function docsSampleCheck<I>(
 export interface OpsCheckDeps {
   /** A real query on jobs.sqlite (the broker looks a job up by id). */
   jobs: { get(domain: string, id: string): Promise<unknown> };
-  /** A real query on sessions.sqlite. */
-  sessions: { get(id: string): unknown };
+  /** A real query on the sessions' store (sessions.sqlite, or PostgreSQL). */
+  sessions: { get(id: string): Promise<unknown> };
   firstInstance(): Promise<{ domain: string; id: string } | null>;
   /** The instance is still in the registry (not destroyed since it was picked). */
   stillThere(instance: { domain: string; id: string }): Promise<boolean>;

@@ -76,7 +76,7 @@ describe('GET /status', () => {
     const h = await startTestHearth();
     try {
       await h.hearth.jobs.engine.broker.close();
-      h.hearth.sessions.close();
+      await h.hearth.sessions.close();
       const res = await h.req('HEAD', '/status');
       expect(res.status).toBe(502);
       const body = (await h.req('GET', '/status')).body;

@@ -12,17 +12,20 @@ import { createCoordination } from '../coordination/index.js';
 import { Conflict } from '../common/errors.js';
 import type { HearthConfig } from '../config/types.js';
 import { TokenService } from '../auth/tokens.js';
-import { SessionStore, sessionCookieValue, sessionIdFromCookie } from '../auth/sessions.js';
+import { SqliteSessionStore, sessionCookieValue, sessionIdFromCookie, type SessionStore } from '../auth/sessions.js';
+import { PgSessionStore } from '../auth/sessions-pg.js';
 import { OffThreadCloser } from '../data/sqlite/closer.js';
 import { SqliteDocStoreFactory } from '../data/sqlite/factory.js';
 import { PgDocStoreFactory } from '../data/postgres/factory.js';
 import type { DocStore } from '../data/store.js';
 import { SqliteInstanceRegistry } from '../instances/registry-sqlite.js';
+import { PgInstanceRegistry } from '../instances/registry-pg.js';
 import { registerAdminRoutes } from '../instances/admin-routes.js';
 import type { Instance, InstanceRegistry } from '../instances/types.js';
 import { PermissionResolver } from '../permissions/resolve.js';
 import { LOGIN_LOCKOUT, LOGIN_LOCKOUT_SOURCES, type LoginLockOut } from '../limits/index.js';
 import { OAuthClients } from '../oauth/clients.js';
+import { PgAccessCodes } from '../oauth/codes-pg.js';
 import type { Mailer } from '../mail/mailer.js';
 import { runStatus, versionInfo, type StatusCheck } from '../status/routes.js';
 import { errorHandler } from './http-errors.js';
@@ -35,6 +38,7 @@ import { createBlobStores, objectStoreConfigured } from '../files/blobs/engine.j
 import { LocalBlobStore } from '../files/blobs/local.js';
 import { Vfs } from '../files/vfs.js';
 import { SqliteLockEngine } from '../files/dav/locks-sqlite.js';
+import { PgLockEngine } from '../files/dav/locks-pg.js';
 import { fsck } from '../files/fsck.js';
 import { accountTransforms } from '../jobs/sandbox/accounts.js';
 import { chainTransforms } from '../data/http/context.js';
@@ -64,6 +68,7 @@ import { registerAppsAdminRoutes } from '../apps/install/admin-routes.js';
 import { builtinRegistryDir, registriesFromConfig } from '../apps/registry/index.js';
 import { BuiltinApps } from '../apps/builtin/builtin.js';
 import { BuiltinState } from '../apps/builtin/state.js';
+import { PgBuiltinState } from '../apps/builtin/state-pg.js';
 import { inRegistry, registryWebapps } from '../apps/registry/offers.js';
 import type { Channel } from '../apps/registry/types.js';
 import { lazyUpdate } from '../apps/install/lazy.js';
@@ -151,7 +156,8 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
   const realtime = new InProcessHub(bus, realtimeView, coordination.notices);
   // one thread closes instance databases and checkpoints registry.sqlite and jobs.sqlite, off the event loop
   const sqliteThread = new OffThreadCloser();
-  const sqliteRegistry = new SqliteInstanceRegistry(join(dataDir, 'registry.sqlite'), { checkpoints: sqliteThread, invalidation: coordination.invalidation });
+  // docs.engine postgres: the registry in the shared schema `hearth` of the documents' database (the name stays)
+  const sqliteRegistry = pgPool ? new PgInstanceRegistry(pgPool, coordination.invalidation) : new SqliteInstanceRegistry(join(dataDir, 'registry.sqlite'), { checkpoints: sqliteThread, invalidation: coordination.invalidation });
   // the job mirror's writes (jobs/mirror.ts) repeat the engine's io.cozy.jobs events: only /data's changes feeds hear them
   const mirrorEvents = new InProcessBus();
   // each instance's engines (instances/engines.ts, routing.ts): storeOf and the file system's blobs pick them
@@ -169,8 +175,9 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
   });
   // docs.url given: the PostgreSQL document engine (data/postgres), the one of new instances when docs.engine is postgres
   if (pgPool) docEngines.set('postgres', new PgDocStoreFactory(pgPool, router.busFor('postgres', docsBus), { attachmentMaxBytes: config.data.attachmentMaxBytes }));
-  const sessions = new SessionStore(join(dataDir, 'sessions.sqlite'));
-  const davLocks = new SqliteLockEngine(join(dataDir, 'dav-locks.sqlite'));
+  // docs.engine postgres: sessions and WebDAV locks in the schema `hearth` too
+  const sessions: SessionStore = pgPool ? new PgSessionStore(pgPool) : new SqliteSessionStore(join(dataDir, 'sessions.sqlite'));
+  const davLocks = pgPool ? new PgLockEngine(pgPool) : new SqliteLockEngine(join(dataDir, 'dav-locks.sqlite'));
   const lockout = coordination.loginLockOut({ perSource: LOGIN_LOCKOUT, perInstance: LOGIN_LOCKOUT_SOURCES });
   docEngines.set('sqlite', stores);
   for (const [name, make] of Object.entries(opts.extraEngines?.docs ?? {})) docEngines.set(name, make(router.busFor(name, bus)));
@@ -197,7 +204,7 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
   // Destroying an instance also removes its data, in steps that can be taken again: the first, durable, takes it out
   // of the registry (its domain stays taken); a process that dies before the last finishes at its next start.
   const finishDestroy = async (instance: Instance) => {
-    builtinState.forget(instance.id);
+    await builtinState.forget(instance.id);
     await jobs.dropInstance(instance.id);
     await appCode.releaseInstance(instance.id);
     await appCode.gc();
@@ -215,13 +222,13 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
     }
     await instanceEngines.remove(instance.id);
     router.changed(instance.id);
-    sessions.deleteAll(instance);
-    sessions.events.deleteAll(instance);
+    await sessions.deleteAll(instance);
+    await sessions.events.deleteAll(instance);
     await davLocks.dropNamespace(instance.id);
     await sqliteRegistry.endDestroy(instance.id);
   };
   // what the stack did with the built-in apps on each instance (apps/builtin/state.ts)
-  const builtinState = new BuiltinState(join(dataDir, 'apps-builtin.sqlite'));
+  const builtinState = pgPool ? new PgBuiltinState(pgPool) : new BuiltinState(join(dataDir, 'apps-builtin.sqlite'));
   const registry: InstanceRegistry = Object.assign(Object.create(sqliteRegistry) as InstanceRegistry, {
     // a new instance (admin API, CLI, the dev instance) gets the built-in apps, in the background
     async create(input: Parameters<InstanceRegistry['create']>[0]) {
@@ -250,14 +257,14 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
     const value = sessionCookieOf(req.headers as { cookie?: string }, instance, config.apps.subdomains);
     if (!value) return null;
     const id = sessionIdFromCookie((await registry.secrets(instance)).session, value);
-    const session = id ? sessions.get(id) : null;
+    const session = id ? await sessions.get(id) : null;
     if (!session || session.instanceId !== instance.id) return null;
-    sessions.touch(session);
+    await sessions.touch(session);
     return session.id;
   };
   const perms = new PermissionResolver(tokens, storeOf, { sessionIdOf, cookieSecret: async (instance) => (await registry.secrets(instance)).session });
   const appSession = async (instance: Instance) => {
-    const session = sessions.create(instance, { userAgent: 'hearth-cli', ip: null, kind: 'app-token' });
+    const session = await sessions.create(instance, { userAgent: 'hearth-cli', ip: null, kind: 'app-token' });
     return { id: session.id, cookie: sessionCookieValue((await registry.secrets(instance)).session, session.id) };
   };
   const appToken = async (instance: Instance, slug: string) => {
@@ -312,7 +319,11 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
     dir: builtinDir, state: builtinState, installer, registry: sqliteRegistry, logger, startedAt: new Date(),
     first: config.settings.defaultRedirection.split('/')[0] ?? 'home',
   });
-  const oauth = { clients: new OAuthClients(storeOf, async (instance) => (await registry.secrets(instance)).session), tokens, limiter: coordination.limiter };
+  const oauth = {
+    clients: new OAuthClients(storeOf, async (instance) => (await registry.secrets(instance)).session), tokens, limiter: coordination.limiter,
+    // docs.engine postgres: a code issued by one process is taken by any (oauth/codes-pg.ts); in memory otherwise
+    ...(pgPool ? { codes: new PgAccessCodes(pgPool) } : {}),
+  };
   checks.push(...opsStatusChecks({
     jobs: jobs.engine.broker, sessions,
     firstInstance: async () => (await registry.page({ limit: 1 }))[0] ?? null,
@@ -382,9 +393,9 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
         await mailer.close();
         await sqliteRegistry.close();
         await sqliteThread.shutdown();
-        sessions.close();
+        await sessions.close();
         davLocks.close();
-        builtinState.close();
+        await builtinState.close();
         for (const [name, factory] of docEngines) if (name !== 'sqlite') await factory.close();
         for (const [name, engine] of blobEngines) if (name !== 'local') await Promise.all([engine.files.close(), engine.thumbs.close()]);
         router.close();

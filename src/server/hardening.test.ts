@@ -21,7 +21,7 @@ afterAll(() => h.close());
 
 const cookieOf = (value: string) => ({ cookie: `cozysessid=${value}` });
 async function otherSessionCookie(instance: Instance): Promise<string> {
-  const s = h.hearth.sessions.create(instance, { userAgent: 'other browser' });
+  const s = await h.hearth.sessions.create(instance, { userAgent: 'other browser' });
   return sessionCookieValue((await h.hearth.registry.secrets(instance)).session, s.id);
 }
 
@@ -74,7 +74,7 @@ describe('app tokens are bound to their session', () => {
     });
     expect(res.statusCode).toBe(200);
     const { token, session_cookie } = res.json() as { token: string; session_cookie: string };
-    expect(h.hearth.sessions.list(instance).map((s) => s.userAgent)).toEqual(['hearth-cli']);
+    expect((await h.hearth.sessions.list(instance)).map((s) => s.userAgent)).toEqual(['hearth-cli']);
     const host = 'apps.example.org';
     expect((await h.req('GET', '/data/io.cozy.notes/_all_docs', { token, headers: cookieOf(session_cookie), host })).status).toBe(200);
     expect((await h.req('GET', '/data/io.cozy.notes/_all_docs', { token, host })).status).toBe(400);

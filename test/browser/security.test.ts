@@ -176,7 +176,7 @@ describe('the Security page in Chromium', () => {
     const session = (await sessionCookie(context))!.value;
     expect(await sessionsStatus(session)).toBe(200);
     // One session, the browser's: the passphrase step opened none.
-    expect(h.hearth.sessions.list(h.instance).map((s) => s.id)).toEqual([session.split('.')[0]]);
+    expect((await h.hearth.sessions.list(h.instance)).map((s) => s.id)).toEqual([session.split('.')[0]]);
   });
 
   it('turns two factors off with the passphrase, derived in the page', async () => {

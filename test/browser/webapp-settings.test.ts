@@ -269,7 +269,7 @@ describe('Settings', () => {
   });
 
   it('lists the security events newest first, a page at a time', async () => {
-    for (let i = 0; i < 25; i++) w.h.hearth.sessions.events.record(w.instance, 'login_failed', { ip: '203.0.113.9', userAgent: 'curl/8.0' });
+    for (let i = 0; i < 25; i++) await w.h.hearth.sessions.events.record(w.instance, 'login_failed', { ip: '203.0.113.9', userAgent: 'curl/8.0' });
     const { context, page } = await openSection(browser, w, '#/events');
     try {
       await page.getByRole('heading', { name: 'Security events', level: 1 }).waitFor();

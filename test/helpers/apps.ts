@@ -19,6 +19,6 @@ export function appDir(files: Record<string, string | Buffer>, manifest?: Record
 
 /** A new owner session of `instance`, and the Cookie header that carries it (`name` in flat mode: `sess-<id>`). */
 export async function ownerCookie(h: TestHearth, instance: Instance, name = SESSION_COOKIE): Promise<{ cookie: string; sessionId: string }> {
-  const session = h.hearth.sessions.create(instance, { userAgent: 'test', ip: '127.0.0.1' });
+  const session = await h.hearth.sessions.create(instance, { userAgent: 'test', ip: '127.0.0.1' });
   return { cookie: `${name}=${sessionCookieValue((await h.hearth.registry.secrets(instance)).session, session.id)}`, sessionId: session.id };
 }

@@ -14,7 +14,7 @@ import { LocalRegistry } from '../registry/local.js';
 import { channelOf, compareVersions } from '../registry/versions.js';
 import type { AppDoc, AppKind } from '../types.js';
 import type { Installer } from '../install/installer.js';
-import type { BuiltinState } from './state.js';
+import type { BuiltinStateStore } from './state.js';
 
 export interface BuiltinApp {
   slug: string;
@@ -32,7 +32,7 @@ export interface BuiltinLogger {
 export interface BuiltinDeps {
   /** The built-in registry's folder, or null (none: nothing is installed). */
   dir: string | null;
-  state: BuiltinState;
+  state: BuiltinStateStore;
   installer: Pick<Installer, 'install' | 'update' | 'recoverInterrupted'>;
   registry: Pick<InstanceRegistry, 'page'>;
   logger: BuiltinLogger;
@@ -105,7 +105,7 @@ export class BuiltinApps {
   private async ensureNow(instance: Instance): Promise<EnsureResult> {
     const result: EnsureResult = { installed: [], updated: [], complete: true };
     const { apps, fingerprint } = await this.apps();
-    const row = this.deps.state.get(instance.id);
+    const row = await this.deps.state.get(instance.id);
     if (!fingerprint || row?.fingerprint === fingerprint) return result;
     const seen = new Set(row?.seen ?? []);
     for (const app of apps) {
@@ -119,14 +119,14 @@ export class BuiltinApps {
         else if (done !== 'absent') {
           if (done !== 'current') result[done].push(app.slug);
           seen.add(app.slug);
-          this.deps.state.set(instance.id, { fingerprint: '', seen: [...seen] });
+          await this.deps.state.set(instance.id, { fingerprint: '', seen: [...seen] });
         }
       } catch (e) {
         result.complete = false;
         this.deps.logger.warn({ domain: instance.domain, slug: app.slug, err: e instanceof Error ? e.message : String(e) }, 'a built-in app could not be installed or updated: the next start tries again');
       }
     }
-    this.deps.state.set(instance.id, { fingerprint: result.complete ? fingerprint : '', seen: [...seen] });
+    await this.deps.state.set(instance.id, { fingerprint: result.complete ? fingerprint : '', seen: [...seen] });
     return result;
   }
 
@@ -159,7 +159,8 @@ export class BuiltinApps {
     let after: string | undefined;
     for (;;) {
       const page = await this.deps.registry.page({ limit: PAGE, ...(after === undefined ? {} : { after }) });
-      const todo = page.filter((i) => this.deps.state.get(i.id)?.fingerprint !== fingerprint);
+      const rows = await this.deps.state.many(page.map((i) => i.id));
+      const todo = page.filter((i) => rows.get(i.id)?.fingerprint !== fingerprint);
       stats.instances += page.length;
       let next = 0;
       const worker = async () => {

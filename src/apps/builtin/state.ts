@@ -14,7 +14,27 @@ export interface BuiltinRow {
   seen: string[];
 }
 
-export class BuiltinState {
+/** Where that state lives: SQLite here, PostgreSQL (state-pg.ts) with docs.engine postgres. */
+export interface BuiltinStateStore {
+  get(instanceId: string): Promise<BuiltinRow | null>;
+  /** The rows of these instances (a page of the registry), in one read. */
+  many(instanceIds: string[]): Promise<Map<string, BuiltinRow>>;
+  set(instanceId: string, row: BuiltinRow): Promise<void>;
+  /** A destroyed instance's row. */
+  forget(instanceId: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** The `seen` column as stored (JSON), tolerant of anything else. */
+export function parseSeen(text: string): string[] {
+  const seen: unknown = JSON.parse(text);
+  return Array.isArray(seen) ? seen.filter((s): s is string => typeof s === 'string') : [];
+}
+
+/** The `seen` column to store: each slug once, sorted. */
+export const seenText = (seen: string[]): string => JSON.stringify([...new Set(seen)].sort());
+
+export class BuiltinState implements BuiltinStateStore {
   private readonly db: Database.Database;
 
   constructor(file: string) {
@@ -24,24 +44,30 @@ export class BuiltinState {
     this.db.exec('CREATE TABLE IF NOT EXISTS instances (instance_id TEXT PRIMARY KEY, fingerprint TEXT NOT NULL, seen TEXT NOT NULL)');
   }
 
-  get(instanceId: string): BuiltinRow | null {
+  async get(instanceId: string): Promise<BuiltinRow | null> {
     const r = this.db.prepare('SELECT fingerprint, seen FROM instances WHERE instance_id = ?').get(instanceId) as { fingerprint: string; seen: string } | undefined;
-    if (!r) return null;
-    const seen: unknown = JSON.parse(r.seen);
-    return { fingerprint: r.fingerprint, seen: Array.isArray(seen) ? seen.filter((s): s is string => typeof s === 'string') : [] };
+    return r ? { fingerprint: r.fingerprint, seen: parseSeen(r.seen) } : null;
   }
 
-  set(instanceId: string, row: BuiltinRow): void {
+  async many(instanceIds: string[]): Promise<Map<string, BuiltinRow>> {
+    const out = new Map<string, BuiltinRow>();
+    for (const id of instanceIds) {
+      const row = await this.get(id);
+      if (row) out.set(id, row);
+    }
+    return out;
+  }
+
+  async set(instanceId: string, row: BuiltinRow): Promise<void> {
     this.db.prepare('INSERT INTO instances (instance_id, fingerprint, seen) VALUES (?, ?, ?) ON CONFLICT(instance_id) DO UPDATE SET fingerprint = excluded.fingerprint, seen = excluded.seen')
-      .run(instanceId, row.fingerprint, JSON.stringify([...new Set(row.seen)].sort()));
+      .run(instanceId, row.fingerprint, seenText(row.seen));
   }
 
-  /** A destroyed instance's row. */
-  forget(instanceId: string): void {
+  async forget(instanceId: string): Promise<void> {
     this.db.prepare('DELETE FROM instances WHERE instance_id = ?').run(instanceId);
   }
 
-  close(): void {
+  async close(): Promise<void> {
     this.db.close();
   }
 }

@@ -10,7 +10,7 @@
  */
 import Database from 'better-sqlite3';
 import { randomUUID } from 'node:crypto';
-import { MAX_LOCKS, TooManyLocks, type DavLock, type DavLockEngine, type LockDepth, type LockScope, type NewLock } from './locks.js';
+import { ancestors, belowRange, MAX_LOCKS, TooManyLocks, type DavLock, type DavLockEngine, type LockDepth, type LockScope, type NewLock } from './locks.js';
 
 interface Row {
   token: string;
@@ -24,17 +24,6 @@ interface Row {
 }
 
 const toLock = (r: Row): DavLock => ({ token: r.token, root: r.root, depth: r.depth, scope: r.scope, owner: r.owner, principal: r.principal, timeout: r.timeout, expiresAt: r.expires_at });
-
-/** `/`, `/a`, `/a/b` for `/a/b/c` (the paths strictly above). */
-function ancestors(path: string): string[] {
-  if (path === '/') return [];
-  const out = ['/'];
-  for (let i = path.indexOf('/', 1); i > 0; i = path.indexOf('/', i + 1)) out.push(path.slice(0, i));
-  return out;
-}
-
-/** The bounds of the roots strictly below `path` ('0' is the character after '/'). */
-const belowRange = (path: string): [string, string] => (path === '/' ? ['/', '0'] : [`${path}/`, `${path}0`]);
 
 function prepare(db: Database.Database) {
   const cols = 'token, root, depth, scope, owner, principal, timeout, expires_at';

@@ -1,6 +1,6 @@
 /**
- * WebDAV locks: the SQLite engine on its own (scopes, conflicts, expiry on a fake clock, persistence across a
- * reopen), then over HTTP on a real server — a lock is of use to the credential that took it only, and locks
+ * WebDAV locks: the SQLite engine on its own (the conformance suite: scopes, conflicts, expiry on a fake clock,
+ * persistence across a reopen), then over HTTP on a real server — a lock is of use to the credential that took it only, and locks
  * survive a restart of the server with what is left of their timeout.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -10,80 +10,32 @@ import { XMLParser } from 'fast-xml-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestHearth, type Res, type TestHearth } from '../../../test/helpers/hearth.js';
 import { SqliteLockEngine } from './locks-sqlite.js';
-import type { NewLock } from './locks.js';
+import type { DavLockEngine } from './locks.js';
+import { PgLockEngine } from './locks-pg.js';
+import { createPgPool } from '../../engines/postgres.js';
+import { describeLockEngine } from '../../../test/helpers/dav-lock-suite.js';
 
-const lockOf = (root: string, over: Partial<NewLock> = {}): NewLock => ({ root, depth: 'infinity', scope: 'exclusive', owner: '', timeout: 60, principal: 'cli:alice', ...over });
-
-describe('SqliteLockEngine', () => {
-  let dir: string;
-  let clock = 1_000_000;
-  const now = () => clock;
-  beforeAll(() => {
-    dir = mkdtempSync(join(tmpdir(), 'hearth-locks-'));
-  });
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-  it('finds the locks covering a path and below it, without prefix confusion', async () => {
-    const e = new SqliteLockEngine(join(dir, 'scopes.sqlite'), { now });
-    const deep = await e.acquire('ns', lockOf('/a/b'));
-    const flat = await e.acquire('ns', lockOf('/a-b', { depth: '0' }));
-    const uni = await e.acquire('ns', lockOf('/été/ü ñ', { depth: '0' }));
-    if (!('lock' in deep) || !('lock' in flat) || !('lock' in uni)) throw new Error('not taken');
-    expect((await e.covering('ns', '/a/b/c/d')).map((l) => l.root)).toEqual(['/a/b']);
-    expect(await e.covering('ns', '/a/bc')).toEqual([]);
-    expect(await e.covering('ns', '/a-b/x')).toEqual([]); // depth 0
-    expect((await e.covering('ns', '/été/ü ñ')).map((l) => l.principal)).toEqual(['cli:alice']);
-    expect((await e.below('ns', '/a')).map((l) => l.root)).toEqual(['/a/b']);
-    expect((await e.below('ns', '/')).map((l) => l.root).sort()).toEqual(['/a-b', '/a/b', '/été/ü ñ']);
-    expect(await e.below('ns', '/a/b')).toEqual([]);
-    expect(await e.covering('other-ns', '/a/b')).toEqual([]);
-    await e.dropTree('ns', '/a');
-    expect(await e.covering('ns', '/a/b')).toEqual([]);
-    expect(await e.covering('ns', '/a-b')).toHaveLength(1);
-    await e.dropNamespace('ns');
-    expect(await e.below('ns', '/')).toEqual([]);
-    e.close();
-  });
-
-  it('refuses conflicting locks (exclusive against anything overlapping), allows shared ones together', async () => {
-    const e = new SqliteLockEngine(join(dir, 'conflicts.sqlite'), { now });
-    expect('lock' in (await e.acquire('ns', lockOf('/d')))).toBe(true);
-    expect('conflict' in (await e.acquire('ns', lockOf('/d/x', { scope: 'shared', principal: 'cli:bob' })))).toBe(true);
-    expect('conflict' in (await e.acquire('ns', lockOf('/', { scope: 'shared' })))).toBe(true);
-    expect('lock' in (await e.acquire('ns', lockOf('/', { depth: '0' })))).toBe(true); // a depth-0 lock on the root holds nothing below
-    expect('lock' in (await e.acquire('ns', lockOf('/s', { scope: 'shared' })))).toBe(true);
-    expect('lock' in (await e.acquire('ns', lockOf('/s', { scope: 'shared', principal: 'cli:bob' })))).toBe(true);
-    expect('conflict' in (await e.acquire('ns', lockOf('/s/y')))).toBe(true);
-    e.close();
-  });
-
-  it('expires, refreshes and releases; locks and their expiry survive a reopen', async () => {
-    const file = join(dir, 'persist.sqlite');
-    const e = new SqliteLockEngine(file, { now });
-    const got = await e.acquire('ns', lockOf('/p', { timeout: 30, owner: '<D:href>me</D:href>' }));
-    if (!('lock' in got)) throw new Error('not taken');
-    const short = await e.acquire('ns', lockOf('/q', { timeout: 5 }));
-    if (!('lock' in short)) throw new Error('not taken');
-    e.close();
-    clock += 10_000;
-    const again = new SqliteLockEngine(file, { now });
-    expect(await again.covering('ns', '/p')).toEqual([{ ...got.lock, expiresAt: 1_000_000 + 30_000 }]);
-    expect(await again.covering('ns', '/q')).toEqual([]); // expired while closed
-    expect(await again.refresh('ns', short.lock.token, 60)).toBeNull();
-    const renewed = await again.refresh('ns', got.lock.token, 100);
-    expect(renewed).toMatchObject({ token: got.lock.token, timeout: 100, expiresAt: clock + 100_000, principal: 'cli:alice' });
-    clock += 99_000;
-    expect(await again.covering('ns', '/p')).toHaveLength(1);
-    clock += 2_000;
-    expect(await again.covering('ns', '/p')).toEqual([]);
-    expect(await again.release('ns', got.lock.token)).toBe(false);
-    const next = await again.acquire('ns', lockOf('/p'));
-    if (!('lock' in next)) throw new Error('an expired lock still conflicts');
-    expect(await again.release('ns', next.lock.token)).toBe(true);
-    expect(await again.release('ns', next.lock.token)).toBe(false);
-    again.close();
-  });
+let dir: string;
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'hearth-locks-'));
 });
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describeLockEngine('SQLite', {
+  storage: async () => join(dir, `locks-${Math.random().toString(36).slice(2)}.sqlite`),
+  open: (file, now) => new SqliteLockEngine(file, { now }),
+});
+
+/** A second engine on the locks of a running Hearth (another connection, or another process's pool). */
+function secondEngine(t: TestHearth): { engine: DavLockEngine; close(): Promise<void> } {
+  const { docs } = t.hearth.config;
+  if (docs.engine === 'postgres' && docs.url) {
+    const pool = createPgPool({ url: docs.url, max: 1, name: 'test' });
+    return { engine: new PgLockEngine(pool), close: () => pool.end() };
+  }
+  const engine = new SqliteLockEngine(join(t.dataDir, 'dav-locks.sqlite'));
+  return { engine, close: async () => engine.close() };
+}
 
 let h: TestHearth;
 let alice: string;
@@ -174,14 +126,14 @@ describe('locks survive a restart', () => {
 
   it('drops the locks of a destroyed instance', async () => {
     await lock('/shared.txt', alice);
-    // a second connection to the same file sees what the server wrote (WAL)
-    const engine = new SqliteLockEngine(join(h.dataDir, 'dav-locks.sqlite'));
+    // a second connection to the same storage sees what the server wrote
+    const { engine, close } = secondEngine(h);
     try {
       expect((await engine.covering(h.instance.id, '/shared.txt')).map((l) => l.principal)).toEqual(['cli:alice']);
       await h.hearth.registry.destroy(h.domain);
       expect(await engine.covering(h.instance.id, '/shared.txt')).toEqual([]);
     } finally {
-      engine.close();
+      await close();
     }
   });
 });

@@ -2,7 +2,7 @@
  * WebDAV write locks (RFC 4918 §6–7), per instance, on paths of the file system (a lock belongs to
  * a URL, not to a document: it does not follow a MOVE). A lock is tied to the principal that took it
  * (`principal`: the credential, see rights.ts `principalOf`): its token is of use to that principal
- * only. The engine is SQLite (locks-sqlite.ts): locks, with their timeouts, survive a restart.
+ * only. The engine is SQLite (locks-sqlite.ts) or PostgreSQL (locks-pg.ts): locks, with their timeouts, survive a restart.
  */
 import { HearthError } from '../../common/errors.js';
 import { within } from './paths.js';
@@ -58,3 +58,14 @@ export class TooManyLocks extends HearthError {
 export const isBelow = (path: string, root: string): boolean => path !== root && within(path, root);
 /** The lock's scope holds `path`. */
 export const covers = (l: Pick<NewLock, 'root' | 'depth'>, path: string): boolean => l.root === path || (l.depth === 'infinity' && isBelow(path, l.root));
+
+/** `/`, `/a`, `/a/b` for `/a/b/c` (the paths strictly above). */
+export function ancestors(path: string): string[] {
+  if (path === '/') return [];
+  const out = ['/'];
+  for (let i = path.indexOf('/', 1); i > 0; i = path.indexOf('/', i + 1)) out.push(path.slice(0, i));
+  return out;
+}
+
+/** The bounds of the roots strictly below `path` ('0' is the character after '/'). */
+export const belowRange = (path: string): [string, string] => (path === '/' ? ['/', '0'] : [`${path}/`, `${path}0`]);
