@@ -95,8 +95,8 @@ try {
   const memLat = await writeToWs(mem);
   await mem.close();
   log('realtime: Redis bus');
-  const a = await startTestHearth({ coordination }, { partialEngines: true });
-  const b = await startTestHearth({ coordination }, { partialEngines: true });
+  const a = await startTestHearth({ coordination });
+  const b = await startTestHearth({ coordination });
   const redisLat = await writeToWs(a);
   const crossLat = await acrossProcesses(a, b);
   await Promise.all([a.close(), b.close()]);

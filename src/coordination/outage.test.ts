@@ -15,7 +15,7 @@ let wrong: string;
 
 beforeAll(async () => {
   server = await startRedis();
-  h = await startTestHearth({ coordination: { engine: 'redis', url: server.url, prefix: 'outage:' } }, { partialEngines: true });
+  h = await startTestHearth({ coordination: { engine: 'redis', url: server.url, prefix: 'outage:' } });
   good = await derivePassphrase('owner-pass', h.domain, 1000);
   wrong = await derivePassphrase('not the passphrase', h.domain, 1000);
   h.instance = await h.hearth.registry.setDerivedPassphrase(h.instance, good, 1000);

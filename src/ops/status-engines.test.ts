@@ -10,7 +10,6 @@ describe('GET /status with PostgreSQL and Redis', () => {
     [pg, redis] = await Promise.all([startPostgres(), startRedis()]);
     h = await startTestHearth(
       { docs: { engine: 'postgres', url: pg.url, poolSize: 2 }, coordination: { engine: 'redis', url: redis.url, prefix: 'status:' } },
-      { partialEngines: true },
     );
   });
   afterAll(async () => {

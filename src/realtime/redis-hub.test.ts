@@ -21,8 +21,8 @@ beforeAll(async () => {
     url = server.url;
   }
   const coordination = { engine: 'redis' as const, url, prefix: `hub${process.pid}:` };
-  a = await startTestHearth({ coordination }, { partialEngines: true });
-  b = await startTestHearth({ coordination }, { partialEngines: true });
+  a = await startTestHearth({ coordination });
+  b = await startTestHearth({ coordination });
 });
 afterAll(async () => {
   await Promise.all([a?.close(), b?.close()]);

@@ -124,11 +124,6 @@ export interface Hearth {
 /** What a caller may plug in: `appFiles`, where installed web apps' files are read (the code store). */
 export interface HearthOptions {
   appFiles?: AppFileSource;
-  /**
-   * Tests only, while issue 16's engines are wired one by one: start with a scale-out engine even if some part of its
-   * kind still runs on the embedded engine (the `notYet` check below).
-   */
-  partialEngines?: boolean;
   /** Tests only: more engines an instance can be moved to (instances/migrate.ts), by name, besides the configured ones. */
   extraEngines?: { docs?: Record<string, (bus: EventBus) => DocStoreFactory>; blobs?: Record<string, () => BlobEngine> };
 }
@@ -139,16 +134,8 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
   // the scale-out connections, one of each per process, shared by every part that keeps state there (src/engines)
   const pgPool = config.docs.engine === 'postgres' && config.docs.url ? createPgPool({ url: config.docs.url, max: config.docs.poolSize, name: 'serve' }) : null;
   const redis = config.coordination.engine === 'redis' && config.coordination.url ? createRedisConnections(config.coordination.url, config.coordination.prefix, 'serve') : null;
-  // the scale-out engines arrive one by one (issue 16): until one is wired here, naming it is refused at start
-  const notYet = [
-    config.docs.engine !== 'sqlite' ? `docs.engine ${config.docs.engine}` : null,
-    config.blobs.engine !== 'local' ? `blobs.engine ${config.blobs.engine}` : null,
-    config.coordination.engine !== 'memory' ? `coordination.engine ${config.coordination.engine}` : null,
-  ].filter((x) => x !== null);
-  if (notYet.length > 0 && !opts.partialEngines) {
-    await Promise.all([pgPool?.end(), redis?.close()]);
-    throw new Error(`${notYet.join(', ')}: not available in this build of hearth yet`);
-  }
+  // what the scale-out engines do not hold yet stays in dataDir: said at start, so that an operator of several processes knows
+  if (pgPool || redis || config.blobs.engine !== 'local') logger.warn('with the scale-out engines, installed apps\' code (apps-code/), avatars and the housekeeping hints (jobs.sqlite) still live in dataDir: each process keeps its own (see README, Scale-out)');
   // the bus, locks, invalidations, limits and lock-outs: in this process, or shared through Redis (src/coordination)
   const coordination = createCoordination(redis);
   await coordination.ready();

@@ -21,7 +21,7 @@ const processes: Process[] = [];
 
 async function startProcess(url: string): Promise<Process> {
   const dir = mkdtempSync(join(tmpdir(), 'hearth-pgstate-'));
-  const hearth = await createHearth(testConfig(dir, { docs: { engine: 'postgres', url, poolSize: 3 } }), pino({ level: 'silent' }), { partialEngines: true });
+  const hearth = await createHearth(testConfig(dir, { docs: { engine: 'postgres', url, poolSize: 3 } }), pino({ level: 'silent' }));
   await hearth.publicApp.listen({ host: '127.0.0.1', port: 0 });
   const p = { hearth, port: (hearth.publicApp.server.address() as AddressInfo).port, dir };
   processes.push(p);

@@ -51,7 +51,3 @@ export function applyEnginesUnderTest(config: HearthConfig, overrides: Partial<H
   return config;
 }
 
-/** Whether this vitest project runs on a scale-out engine. */
-export function enginesUnderTest(): boolean {
-  return Boolean(process.env.TEST_PG_URL || process.env.TEST_REDIS_URL || process.env.TEST_BLOBS);
-}

@@ -13,7 +13,7 @@ import { createHearth, type Hearth, type HearthOptions } from '../../src/server/
 import type { HearthConfig } from '../../src/config/types.js';
 import { DEFAULTS } from '../../src/config/schema.js';
 import type { Instance } from '../../src/instances/types.js';
-import { applyEnginesUnderTest, enginesUnderTest } from './engines.js';
+import { applyEnginesUnderTest } from './engines.js';
 
 /**
  * The defaults, on private ports, silent, with mail written to the outbox, and without the package's built-in registry
@@ -61,8 +61,6 @@ export interface TestHearth {
 
 export async function startTestHearth(overrides: Partial<HearthConfig> = {}, opts: HearthOptions = {}): Promise<TestHearth> {
   const dataDir = mkdtempSync(join(tmpdir(), 'hearth-test-'));
-  // on the engines under test (test/helpers/engines.ts), even where a part of their kind is not wired yet
-  opts = { ...opts, partialEngines: opts.partialEngines ?? enginesUnderTest() };
   const hearth = await createHearth(testConfig(dataDir, overrides), pino({ level: 'silent' }), opts);
   await hearth.publicApp.listen({ host: '127.0.0.1', port: 0 });
   const port = (hearth.publicApp.server.address() as AddressInfo).port;

@@ -5,12 +5,11 @@
 import { pino } from 'pino';
 import type { AddressInfo } from 'node:net';
 import { createHearth } from '../../src/server/compose.js';
-import { enginesUnderTest } from './engines.js';
 import { testConfig } from './hearth.js';
 
 const dataDir = process.argv[2];
 if (!dataDir) throw new Error('usage: server-main.ts <dataDir> [port]');
-const hearth = await createHearth(testConfig(dataDir), pino({ level: 'silent' }), { partialEngines: enginesUnderTest() });
+const hearth = await createHearth(testConfig(dataDir), pino({ level: 'silent' }));
 await hearth.publicApp.listen({ host: '127.0.0.1', port: Number(process.argv[3] ?? 0) });
 const port = (hearth.publicApp.server.address() as AddressInfo).port;
 const domain = `localhost:${port}`;

@@ -152,7 +152,7 @@ describe.each(['swift', 's3'] as const)('kill -9 of a Hearth on %s in the middle
       process.env.TEST_BLOBS = env.TEST_BLOBS;
       const config = testConfig(dataDir);
       delete process.env.TEST_BLOBS;
-      const hearth = await createHearth(config, pino({ level: 'silent' }), { partialEngines: true });
+      const hearth = await createHearth(config, pino({ level: 'silent' }));
       try {
         const instance = (await hearth.registry.get(first.domain))!;
         const blobs = hearth.vfs.fs.blobs;
