@@ -132,10 +132,13 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
   const dataDir = resolve(config.dataDir);
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   // the scale-out connections, one of each per process, shared by every part that keeps state there (src/engines)
-  const pgPool = config.docs.engine === 'postgres' && config.docs.url ? createPgPool({ url: config.docs.url, max: config.docs.poolSize, name: 'serve' }) : null;
+  // docs.url given: the pool, for the PostgreSQL document engine (new instances' when docs.engine is postgres, else
+  // the target of `hearth instances migrate --to postgres`); the server's own state goes there with docs.engine postgres
+  const pgPool = config.docs.url ? createPgPool({ url: config.docs.url, max: config.docs.poolSize, name: 'serve' }) : null;
+  const statePg = config.docs.engine === 'postgres' ? pgPool : null;
   const redis = config.coordination.engine === 'redis' && config.coordination.url ? createRedisConnections(config.coordination.url, config.coordination.prefix, 'serve') : null;
   // what the scale-out engines do not hold yet stays in dataDir: said at start, so that an operator of several processes knows
-  if (pgPool || redis || config.blobs.engine !== 'local') logger.warn('with the scale-out engines, installed apps\' code (apps-code/), avatars and the housekeeping hints (jobs.sqlite) still live in dataDir: each process keeps its own (see README, Scale-out)');
+  if (statePg || redis || config.blobs.engine !== 'local') logger.warn('with the scale-out engines, installed apps\' code (apps-code/), avatars and the housekeeping hints (jobs.sqlite) still live in dataDir: each process keeps its own (see README, Scale-out)');
   // the bus, locks, invalidations, limits and lock-outs: in this process, or shared through Redis (src/coordination)
   const coordination = createCoordination(redis);
   await coordination.ready();
@@ -144,11 +147,11 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
   // one thread closes instance databases and checkpoints registry.sqlite and jobs.sqlite, off the event loop
   const sqliteThread = new OffThreadCloser();
   // docs.engine postgres: the registry in the shared schema `hearth` of the documents' database (the name stays)
-  const sqliteRegistry = pgPool ? new PgInstanceRegistry(pgPool, coordination.invalidation) : new SqliteInstanceRegistry(join(dataDir, 'registry.sqlite'), { checkpoints: sqliteThread, invalidation: coordination.invalidation });
+  const sqliteRegistry = statePg ? new PgInstanceRegistry(statePg, coordination.invalidation) : new SqliteInstanceRegistry(join(dataDir, 'registry.sqlite'), { checkpoints: sqliteThread, invalidation: coordination.invalidation });
   // the job mirror's writes (jobs/mirror.ts) repeat the engine's io.cozy.jobs events: only /data's changes feeds hear them
   const mirrorEvents = new InProcessBus();
   // each instance's engines (instances/engines.ts, routing.ts): storeOf and the file system's blobs pick them
-  const instanceEngines = pgPool ? new PgInstanceEngines(pgPool) : new SqliteInstanceEngines(join(dataDir, 'registry.sqlite'));
+  const instanceEngines = statePg ? new PgInstanceEngines(statePg) : new SqliteInstanceEngines(join(dataDir, 'registry.sqlite'));
   const docEngines = new Map<string, DocStoreFactory>();
   const blobEngines = new Map<string, BlobEngine>();
   const router = new EngineRouter(instanceEngines, { docs: docEngines, blobs: blobEngines }, coordination.invalidation);
@@ -163,8 +166,8 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
   // docs.url given: the PostgreSQL document engine (data/postgres), the one of new instances when docs.engine is postgres
   if (pgPool) docEngines.set('postgres', new PgDocStoreFactory(pgPool, router.busFor('postgres', docsBus), { attachmentMaxBytes: config.data.attachmentMaxBytes }));
   // docs.engine postgres: sessions and WebDAV locks in the schema `hearth` too
-  const sessions: SessionStore = pgPool ? new PgSessionStore(pgPool) : new SqliteSessionStore(join(dataDir, 'sessions.sqlite'));
-  const davLocks = pgPool ? new PgLockEngine(pgPool) : new SqliteLockEngine(join(dataDir, 'dav-locks.sqlite'));
+  const sessions: SessionStore = statePg ? new PgSessionStore(statePg) : new SqliteSessionStore(join(dataDir, 'sessions.sqlite'));
+  const davLocks = statePg ? new PgLockEngine(statePg) : new SqliteLockEngine(join(dataDir, 'dav-locks.sqlite'));
   const lockout = coordination.loginLockOut({ perSource: LOGIN_LOCKOUT, perInstance: LOGIN_LOCKOUT_SOURCES });
   docEngines.set('sqlite', stores);
   for (const [name, make] of Object.entries(opts.extraEngines?.docs ?? {})) docEngines.set(name, make(router.busFor(name, bus)));
@@ -215,7 +218,7 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
     await sqliteRegistry.endDestroy(instance.id);
   };
   // what the stack did with the built-in apps on each instance (apps/builtin/state.ts)
-  const builtinState = pgPool ? new PgBuiltinState(pgPool) : new BuiltinState(join(dataDir, 'apps-builtin.sqlite'));
+  const builtinState = statePg ? new PgBuiltinState(statePg) : new BuiltinState(join(dataDir, 'apps-builtin.sqlite'));
   const registry: InstanceRegistry = Object.assign(Object.create(sqliteRegistry) as InstanceRegistry, {
     // a new instance (admin API, CLI, the dev instance) gets the built-in apps, in the background
     async create(input: Parameters<InstanceRegistry['create']>[0]) {
@@ -285,7 +288,7 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
   const notifications = new NotificationCenter({ config, storeOf, logger, link: linkOf, jobs: () => jobs, secret: async (instance) => (await registry.secrets(instance)).session });
   const jobs: JobSystem = createJobSystem({
     dataDir, bus, localEvents: coordination.localEvents, logger, registry: sqliteRegistry, trashRetentionDays: config.files.trashRetentionDays, checkpoints: sqliteThread,
-    pg: config.docs.engine === 'postgres' ? pgPool : null,
+    pg: statePg,
     workers: [...buildWorkers({ config, vfs, bus, mailer, storeOf, perms, tokens, registry: sqliteRegistry, logger, linkSecret: async (instance) => (await registry.secrets(instance)).session, publicUrl: linkOf, installed: installedCodeOf(storeOf, appCode) }), notifications.worker()],
     eventHooks: [{ doctype: 'io.cozy.files', jobFor: thumbnailJobFor }],
     mirror: {
@@ -309,7 +312,7 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
   const oauth = {
     clients: new OAuthClients(storeOf, async (instance) => (await registry.secrets(instance)).session), tokens, limiter: coordination.limiter,
     // docs.engine postgres: a code issued by one process is taken by any (oauth/codes-pg.ts); in memory otherwise
-    ...(pgPool ? { codes: new PgAccessCodes(pgPool) } : {}),
+    ...(statePg ? { codes: new PgAccessCodes(statePg) } : {}),
   };
   checks.push(...opsStatusChecks({
     jobs: jobs.engine.broker, sessions,

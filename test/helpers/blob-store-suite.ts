@@ -60,6 +60,17 @@ export function describeBlobStore(name: string, setup: () => Promise<BlobStoreHa
       expect((await read(blobs, NS, empty.key)).length).toBe(0);
     });
 
+    it('writes under the key it is given (a move between engines keeps the keys), and refuses a key that is not one', async () => {
+      const NS = ns();
+      const data = randomBytes(5_000);
+      const key = randomBytes(16).toString('hex');
+      const info = await blobs.write(NS, chunked(data), { maxBytes: 1e6, key });
+      expect(info).toEqual({ key, size: data.length, md5: md5(data) });
+      expect((await read(blobs, NS, key)).equals(data)).toBe(true);
+      await expect(blobs.write(NS, chunked(data), { maxBytes: 1e6, key: '../../etc/passwd' })).rejects.toThrow(/invalid blob key/);
+      expect(await keysOf(blobs, NS)).toEqual([key]);
+    });
+
     it('a large body of unknown size (several write batches, or segments, or parts): its MD5 is checked and reported, ranges across its parts read right', async () => {
       const NS = ns();
       const data = randomBytes(11 * 1024 * 1024 + 12345);

@@ -235,4 +235,10 @@ export class PgReader {
     if (!row) throw new NotFound('missing');
     return { _id: `_local/${id}`, _rev: row.rev, ...row.body };
   }
+
+  /** Every _local document of the doctype, by id (a move between engines copies them). */
+  async localDocs(): Promise<Doc[]> {
+    const res = await this.q.query<{ id: string; rev: string; body: Doc }>(named(`SELECT id, rev, body FROM ${this.t.local} ORDER BY id`, []));
+    return res.rows.map((row) => ({ _id: `_local/${row.id}`, _rev: row.rev, ...row.body }));
+  }
 }

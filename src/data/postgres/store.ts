@@ -363,6 +363,10 @@ export class PgDocStore implements DocStore {
   getLocal(doctype: string, id: string): Promise<Doc> {
     return this.read(doctype, (r) => r.getLocal(id), () => { throw new NotFound('missing'); });
   }
+  localDocs(doctype: string): Promise<Doc[]> {
+    return this.read(doctype, (r) => r.localDocs(), () => []);
+  }
+
 
   putLocal(doctype: string, id: string, doc: Doc): Promise<{ id: string; rev: string }> {
     return this.write(doctype, (ctx) => pgWriteLocal(ctx, id, doc, false));

@@ -3,13 +3,19 @@
  * keys it draws: one implementation for the local disk and the object stores, so that they refuse alike.
  */
 import { randomUUID } from 'node:crypto';
-import { BlobMismatch, BlobTooLarge, type WriteOptions } from './store.js';
+import { BLOB_KEY_RE, BlobMismatch, BlobTooLarge, type WriteOptions } from './store.js';
 
 /** Bytes of the content's head kept for the caller (opts.head) by default, enough to sniff a MIME type. */
 const HEAD_BYTES = 4100;
 
 /** A new blob key, 32 hex characters (randomUUID draws from Node's cached entropy; randomBytes per key showed in profiles). */
 export const newKey = (): string => randomUUID().replace(/-/g, '');
+
+/** The key of a new blob: the caller's (a move between engines keeps the keys: WriteOptions.key), checked, or a fresh one. */
+export function keyToWrite(opts: WriteOptions): string {
+  if (opts.key !== undefined && !BLOB_KEY_RE.test(opts.key)) throw new Error(`invalid blob key ${opts.key.slice(0, 40)}`);
+  return opts.key ?? newKey();
+}
 
 /** Checks one more chunk against the limits: the size so far is `n`. */
 export function checkSize(opts: WriteOptions, n: number): void {

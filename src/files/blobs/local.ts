@@ -21,7 +21,7 @@ import type { Readable } from 'node:stream';
 import { promisify } from 'node:util';
 import { NotFound, isDiskFull } from '../../common/errors.js';
 import { BLOB_KEY_RE, InsufficientStorage, type BlobInfo, type BlobStore, type ByteRange, type WriteOptions } from './store.js';
-import { chunkChecker, newKey, verifyBlob } from './checks.js';
+import { chunkChecker, keyToWrite, verifyBlob } from './checks.js';
 import { BufferPool } from './buffer-pool.js';
 import { streamToFd, type SinkResult } from './file-sink.js';
 import { Md5Thread } from './md5-thread.js';
@@ -78,8 +78,7 @@ export class LocalBlobStore implements BlobStore {
     const dir = this.dir(ns);
     const tmpDir = join(dir, TMP);
     await this.ensureDir(tmpDir);
-    if (opts.key !== undefined && !BLOB_KEY_RE.test(opts.key)) throw new Error(`invalid blob key ${opts.key.slice(0, 40)}`);
-    const key = opts.key ?? newKey();
+    const key = keyToWrite(opts);
     const tmp = join(tmpDir, `${key}.part`);
     const check = chunkChecker(opts);
     const verify = (size: number, md5: string): void => verifyBlob(opts, size, md5);

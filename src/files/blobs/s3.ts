@@ -18,7 +18,7 @@ import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { NotFound } from '../../common/errors.js';
 import { isUnreachable, ObjectStoreUnavailable } from '../../engines/object-store.js';
-import { newKey } from './checks.js';
+import { keyToWrite } from './checks.js';
 import { md5Hex, metered } from './meter.js';
 import { BLOB_KEY_RE, InsufficientStorage, type BlobInfo, type BlobStore, type ByteRange, type WriteOptions } from './store.js';
 
@@ -122,7 +122,7 @@ export class S3BlobStore implements BlobStore {
   }
 
   async write(ns: string, body: Readable, opts: WriteOptions): Promise<BlobInfo> {
-    const key = newKey();
+    const key = keyToWrite(opts);
     const Key = this.prefix(ns) + key;
     const meter = metered(body, opts);
     try {

@@ -16,7 +16,7 @@
 import { createHash, type Hash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { NotFound } from '../../common/errors.js';
-import { newKey } from './checks.js';
+import { keyToWrite } from './checks.js';
 import { md5Hex, metered } from './meter.js';
 import { BLOB_KEY_RE, type BlobInfo, type BlobStore, type ByteRange, type WriteOptions } from './store.js';
 import { SwiftClient, swiftError, type SwiftCredentials, type SwiftPut } from './swift-client.js';
@@ -81,7 +81,7 @@ export class SwiftBlobStore implements BlobStore {
   async write(ns: string, body: Readable, opts: WriteOptions): Promise<BlobInfo> {
     const container = this.container(ns);
     const meter = metered(body, opts);
-    const key = newKey();
+    const key = keyToWrite(opts);
     const name = `/${enc(container)}/${this.area}/${key}`;
     const direct = opts.expectedSize !== undefined && opts.expectedSize <= this.segmentBytes;
     const segments: Segment[] = [];
