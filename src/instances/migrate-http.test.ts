@@ -5,7 +5,6 @@
  * middle of the copy and of the verification.
  */
 import { spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,41 +12,21 @@ import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../main.js';
 import { startTestHearth, type TestHearth } from '../../test/helpers/hearth.js';
-import { ROOT, upload } from '../../test/helpers/files.js';
-import { jpegWithExif } from '../../test/helpers/images.js';
-import { B, secondEngines } from '../../test/helpers/migrate-engines.js';
+import { B, CONTACTS, clientView, fillRichInstance, secondEngines } from '../../test/helpers/migrate-engines.js';
 import { captureStdio } from '../../test/helpers/stdio.js';
 
 const dirB = mkdtempSync(join(tmpdir(), 'hearth-engine-b-'));
 const A = { docs: 'sqlite', blobs: 'local' };
-const CONTACTS = 'io.cozy.contacts';
 const io = captureStdio();
 let h: TestHearth;
 let token: string;
 let env: Record<string, string>;
 const files: Record<string, string> = {};
 
-const md5 = (b: Buffer) => createHash('md5').update(b).digest('base64');
-
 beforeAll(async () => {
   h = await startTestHearth({}, { extraEngines: secondEngines(dirB) });
   token = await h.cliToken(`${CONTACTS} io.cozy.files`);
-  const docs = Array.from({ length: 300 }, (_, i) => ({ _id: `c${i}`, fullname: `Person ${i}` }));
-  expect((await h.req('POST', `/data/${CONTACTS}/_bulk_docs`, { token, body: { docs } })).status).toBe(201);
-  const conflict = [1, 2].map((n) => ({ _id: 'conflicted', _rev: `1-${String(n).repeat(32)}`, fullname: `branch ${n}` }));
-  expect((await h.req('POST', `/data/${CONTACTS}/_bulk_docs`, { token, body: { docs: conflict, new_edits: false } })).status).toBe(201);
-  const c1 = await h.req('GET', `/data/${CONTACTS}/c1`, { token });
-  expect((await h.req('DELETE', `/data/${CONTACTS}/c1?rev=${c1.body._rev}`, { token })).status).toBe(200);
-  expect((await h.req('PUT', `/data/${CONTACTS}/_local/checkpoint`, { token, body: { last_seq: '7' } })).status).toBe(201);
-  expect((await h.req('POST', `/data/${CONTACTS}/_index`, { token, body: { index: { fields: ['fullname'] } } })).status).toBe(200);
-  const big = Buffer.alloc(3 << 20, 7);
-  files.big = (await upload(h, token, ROOT, 'big.bin', big)).id;
-  const note = await upload(h, token, ROOT, 'note.txt', 'first version');
-  files.note = note.id;
-  expect((await h.req('PUT', `/files/${note.id}`, { token, raw: 'second version', headers: { 'If-Match': note.rev } })).status).toBe(200);
-  files.photo = (await upload(h, token, ROOT, 'photo.jpg', await jpegWithExif(800, 600))).id;
-  // the thumbnails are made by a job: wait for them
-  for (let i = 0; i < 300 && !(await h.req('GET', `/files/${files.photo}`, { token })).body.data.links?.small; i++) await new Promise((r) => setTimeout(r, 100));
+  Object.assign(files, await fillRichInstance(h, token, { photo: true }));
   const url = await h.hearth.adminApp.listen({ host: '127.0.0.1', port: 0 });
   env = { HEARTH_ADMIN_URL: url, HEARTH_ADMIN_PASSPHRASE: 'admin-secret' };
 }, 120_000);
@@ -56,27 +35,7 @@ afterAll(async () => {
   rmSync(dirB, { recursive: true, force: true });
 });
 
-/** What clients see of the instance, through HTTP: documents with their conflicts and leaves, _local, indexes, file contents. */
-async function view(): Promise<Record<string, unknown>> {
-  const all = await h.req('GET', `/data/${CONTACTS}/_all_docs?include_docs=true&conflicts=true`, { token });
-  const changes = await h.req('GET', `/data/${CONTACTS}/_changes?style=all_docs`, { token });
-  const local = await h.req('GET', `/data/${CONTACTS}/_local/checkpoint`, { token });
-  const find = await h.req('POST', `/data/${CONTACTS}/_find`, { token, body: { selector: { fullname: { $gt: 'Person 29' } }, sort: ['fullname'], limit: 5 } });
-  const contents: Record<string, unknown> = {};
-  for (const [name, id] of Object.entries(files)) {
-    const meta = await h.req('GET', `/files/${id}`, { token });
-    const body = await h.req('GET', `/files/download/${id}`, { token });
-    const versions = await Promise.all(((meta.body.data.relationships?.old_versions?.data ?? []) as Array<{ id: string }>).map(async (v) => (await h.req('GET', `/files/download/${id}/${v.id.split('/')[1]}`, { token })).text));
-    const small = meta.body.data.links?.small as string | undefined;
-    const thumb = small ? await h.req('GET', small, { token }) : null;
-    contents[name] = { rev: meta.body.data.meta.rev, md5sum: meta.body.data.attributes.md5sum, body: md5(Buffer.from(body.text, 'latin1')), size: body.text.length, versions, thumb: thumb ? [thumb.status, thumb.text.length] : null };
-  }
-  return {
-    rows: all.body.rows, total: all.body.total_rows,
-    changes: (changes.body.results as Array<{ id: string; changes: unknown; deleted?: boolean }>).map((r) => ({ id: r.id, changes: r.changes, deleted: r.deleted ?? false })).sort((x, y) => x.id.localeCompare(y.id)),
-    local: local.body, find: find.body.docs, contents,
-  };
-}
+const view = () => clientView(h, token, files);
 
 const run = (...argv: string[]) => main(argv, env);
 

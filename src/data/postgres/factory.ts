@@ -7,7 +7,7 @@ import type { EventBus } from '../../common/bus.js';
 import { ServiceUnavailable } from '../../common/errors.js';
 import type { PgPool } from '../../engines/postgres.js';
 import type { DocStore, DocStoreFactory } from '../store.js';
-import { pgMango } from './mango-api.js';
+import { installMangoFunctions } from './mango/index.js';
 import { checkStoreId, dropSchema, schemaOf } from './schema.js';
 import { PgDocStore, type PgInstanceState, type PgStoreOptions } from './store.js';
 
@@ -37,7 +37,7 @@ export class PgDocStoreFactory implements DocStoreFactory {
 
   /** The Mango SQL functions, installed once per pool before the first query that needs them. */
   private mangoReady = (): Promise<void> => {
-    this.mango ??= pgMango().then((m) => m.installMangoFunctions(this.pool)).catch((err: unknown) => {
+    this.mango ??= installMangoFunctions(this.pool).catch((err: unknown) => {
       this.mango = null;
       throw err;
     });

@@ -16,7 +16,7 @@ import type {
 import type { ExplainResult, FindRequest, FindResult, IndexDef, IndexRequest, IndexResult } from '../mango/types.js';
 import type { AttStub } from '../sqlite/attachments.js';
 import { createIndexDoc, deleteIndexDoc, indexDdocId, listedIndexes, mangoDefOf } from '../sqlite/store.js';
-import { pgMango } from './mango-api.js';
+import * as pgMango from './mango/index.js';
 import { isMissingRelation, jsonb, named } from './query.js';
 import { PgReader } from './read.js';
 import { createDoctypeTables, dropDoctypeTables, ensureSchema, formatSeq, lookupDoctype, type PgTables } from './schema.js';
@@ -279,9 +279,8 @@ export class PgDocStore implements DocStore {
   }
 
   private async selectorFilter(selector: Record<string, unknown>, firstParam: number): Promise<{ sql: string; params: unknown[] }> {
-    const mango = await pgMango();
     await this.mangoReady();
-    return mango.pgCompileSelector(selector, firstParam);
+    return pgMango.pgCompileSelector(selector, firstParam);
   }
 
   private async indexes(t: PgTables): Promise<IndexDef[]> {
@@ -296,10 +295,9 @@ export class PgDocStore implements DocStore {
   }
 
   /** Runs a Mango query on the doctype's docs table. */
-  private async mango<T>(doctype: string, fn: (m: Awaited<ReturnType<typeof pgMango>>, t: PgTables, indexes: IndexDef[]) => Promise<T>, absent: () => T): Promise<T> {
-    const mango = await pgMango();
+  private async mango<T>(doctype: string, fn: (m: typeof pgMango, t: PgTables, indexes: IndexDef[]) => Promise<T>, absent: () => T): Promise<T> {
     await this.mangoReady();
-    return this.read(doctype, async (_r, t) => fn(mango, t, await this.indexes(t)), absent);
+    return this.read(doctype, async (_r, t) => fn(pgMango, t, await this.indexes(t)), absent);
   }
 
   find(doctype: string, request: FindRequest): Promise<FindResult> {
@@ -329,11 +327,10 @@ export class PgDocStore implements DocStore {
       return def ? [{ name, def }] : [];
     });
     if (views.length === 0) return;
-    const mango = await pgMango();
     await this.mangoReady();
     for (const { name, def } of views) {
       const sqlName = `ix${t.num}_${createHash('sha1').update(`${ddoc}\n${name}`).digest('hex').slice(0, 16)}`;
-      for (const stmt of mango.pgIndexSql(t.docs, { ddoc, name, sqlName, ...def })) await c.query(stmt);
+      for (const stmt of pgMango.pgIndexSql(t.docs, { ddoc, name, sqlName, ...def })) await c.query(stmt);
       await c.query(named(`INSERT INTO ${s}.mango_indexes (num, ddoc, name, def, sql_name) VALUES ($1, $2, $3, $4, $5)`, [t.num, ddoc, name, jsonb(def), sqlName]));
     }
   }
