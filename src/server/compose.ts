@@ -81,6 +81,8 @@ import { PgInstanceEngines } from '../instances/engines-pg.js';
 import { blockedError, EngineRouter, type BlobEngine } from '../instances/routing.js';
 import { Migrations } from '../instances/migrate.js';
 import { registerMigrateAdminRoutes } from '../instances/migrate-routes.js';
+import { SqliteMoveState, type MoveStateStore } from '../move/state.js';
+import { PgMoveState } from '../move/state-pg.js';
 
 export interface Hearth {
   config: HearthConfig;
@@ -116,6 +118,8 @@ export interface Hearth {
   migrations: Migrations;
   /** The built-in apps (src/apps/builtin): installed on each new instance; `upgradeAll()` at start brings every instance up to date. */
   builtinApps: BuiltinApps;
+  /** Where each instance stands in an export/import/move (move/state.ts): importing, moving, moved. */
+  moveStates: MoveStateStore;
   publicApp: FastifyInstance;
   adminApp: FastifyInstance;
   close(): Promise<void>;
@@ -195,6 +199,7 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
   // of the registry (its domain stays taken); a process that dies before the last finishes at its next start.
   const finishDestroy = async (instance: Instance) => {
     await builtinState.forget(instance.id);
+    await moveStates.forget(instance.id);
     await jobs.dropInstance(instance.id);
     await appCode.releaseInstance(instance.id);
     await appCode.gc();
@@ -219,6 +224,7 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
   };
   // what the stack did with the built-in apps on each instance (apps/builtin/state.ts)
   const builtinState = statePg ? new PgBuiltinState(statePg) : new BuiltinState(join(dataDir, 'apps-builtin.sqlite'));
+  const moveStates: MoveStateStore = statePg ? new PgMoveState(statePg) : new SqliteMoveState(join(dataDir, 'move.sqlite'));
   const registry: InstanceRegistry = Object.assign(Object.create(sqliteRegistry) as InstanceRegistry, {
     // a new instance (admin API, CLI, the dev instance) gets the built-in apps, in the background
     async create(input: Parameters<InstanceRegistry['create']>[0]) {
@@ -369,7 +375,7 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
   await jobs.start();
   let closing: Promise<void> | null = null;
   return {
-    config, logger, bus, registry, tokens, sessions, lockout, perms, mailer, appToken, storeOf, openStores: () => stores.openCount(), vfs, jobs, notifications, metrics, realtime, publicUrl: linkOf, appCode, installer, migrations, builtinApps, publicApp, adminApp,
+    config, logger, bus, registry, tokens, sessions, lockout, perms, mailer, appToken, storeOf, openStores: () => stores.openCount(), vfs, jobs, notifications, metrics, realtime, publicUrl: linkOf, appCode, installer, migrations, builtinApps, moveStates, publicApp, adminApp,
     close() {
       closing ??= (async () => {
         shutdown.abort();
@@ -386,6 +392,7 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
         await sessions.close();
         davLocks.close();
         await builtinState.close();
+        await moveStates.close();
         for (const [name, factory] of docEngines) if (name !== 'sqlite') await factory.close();
         for (const [name, engine] of blobEngines) if (name !== 'local') await Promise.all([engine.files.close(), engine.thumbs.close()]);
         router.close();
