@@ -58,3 +58,14 @@ export interface ImportMessage {
   vault?: boolean;
   move_from?: MoveFrom;
 }
+
+/**
+ * What the export and import workers tell the move between servers (transfer/ implements it; absent = no move support):
+ * S's export done → T is told to import it (`POST https://T/move/imports`), failed → `POST https://T/move/abort`;
+ * T's import done → `POST https://S/move/finalize`, failed → `POST https://S/move/abort`.
+ */
+export interface MoveHooks {
+  exportDone(instance: { id: string; domain: string }, doc: ExportDoc, msg: ExportMessage & { move_to: MoveTo }): Promise<void>;
+  exportFailed(instance: { id: string; domain: string }, msg: ExportMessage & { move_to: MoveTo }, error: string): Promise<void>;
+  importDone(instance: { id: string; domain: string }, msg: ImportMessage & { move_from: MoveFrom }, outcome: { ok: boolean; error?: string }): Promise<void>;
+}

@@ -83,6 +83,7 @@ import { Migrations } from '../instances/migrate.js';
 import { registerMigrateAdminRoutes } from '../instances/migrate-routes.js';
 import { SqliteMoveState, type MoveStateStore } from '../move/state.js';
 import { PgMoveState } from '../move/state-pg.js';
+import { CachedMoveStates } from '../move/cached.js';
 
 export interface Hearth {
   config: HearthConfig;
@@ -224,7 +225,7 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
   };
   // what the stack did with the built-in apps on each instance (apps/builtin/state.ts)
   const builtinState = statePg ? new PgBuiltinState(statePg) : new BuiltinState(join(dataDir, 'apps-builtin.sqlite'));
-  const moveStates: MoveStateStore = statePg ? new PgMoveState(statePg) : new SqliteMoveState(join(dataDir, 'move.sqlite'));
+  const moveStates: MoveStateStore = new CachedMoveStates(statePg ? new PgMoveState(statePg) : new SqliteMoveState(join(dataDir, 'move.sqlite')), coordination.invalidation);
   const registry: InstanceRegistry = Object.assign(Object.create(sqliteRegistry) as InstanceRegistry, {
     // a new instance (admin API, CLI, the dev instance) gets the built-in apps, in the background
     async create(input: Parameters<InstanceRegistry['create']>[0]) {
