@@ -59,7 +59,7 @@ import { registerMailAdminRoutes } from '../mail/admin-routes.js';
 import { createAppServing } from '../apps/serve/index.js';
 import type { AppFileSource } from '../apps/types.js';
 import { sessionCookieOf } from '../auth/session-http.js';
-import { LocalAppCodeStore } from '../apps/code/local-store.js';
+import { createAppCodeStore } from '../apps/code/engine.js';
 import { StoredAppFiles } from '../apps/code/file-source.js';
 import type { AppCodeStore } from '../apps/code/store.js';
 import { Installer } from '../apps/install/installer.js';
@@ -172,7 +172,8 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
   docEngines.set('sqlite', stores);
   for (const [name, make] of Object.entries(opts.extraEngines?.docs ?? {})) docEngines.set(name, make(router.busFor(name, bus)));
   const storeOf = (instance: Instance) => router.storeOf(instance);
-  const appCode = new LocalAppCodeStore({ dir: join(dataDir, 'apps-code'), dbFile: join(dataDir, 'apps-code.sqlite') });
+  // docs.engine postgres: shared by the processes, its bytes in the object store (or PostgreSQL): apps/code/engine.ts
+  const appCode = createAppCodeStore({ dataDir, blobs: config.blobs, pg: statePg, locks: coordination.locks, invalidation: coordination.invalidation });
   const appFiles = new StoredAppFiles(appCode);
   await dropRunRefs(appCode);
   // blobs.engine local: next to docs.sqlite, in instances/<id>/files/ and instances/<id>/thumbs/ (files/thumbnails/state.ts)
