@@ -16,8 +16,8 @@ const ON_REDIS = [
 const OBJECT_STORAGE = [
   'src/files/http/upload.test.ts', 'src/files/http/download.test.ts', 'src/files/ranges.test.ts', 'src/files/http/versions.test.ts',
   'src/files/http/thumbnails.test.ts', 'src/files/http/trash.test.ts',
-  // the code of installed apps in the object store (its index in a PostgreSQL the test starts)
-  'src/apps/code/shared-store.test.ts',
+  // the code of installed apps in the object store (its index in a PostgreSQL the test starts), the avatars
+  'src/apps/code/shared-store.test.ts', 'src/settings/avatar.test.ts',
 ];
 const objectStorage = (store: 'swift' | 's3') => ({
   extends: true as const,
@@ -87,6 +87,7 @@ export default defineConfig({
           include: [
             'src/auth/**/*.test.ts', 'src/instances/**/*.test.ts', 'src/files/dav/**/*.test.ts', 'src/oauth/**/*.test.ts',
             'src/apps/code/shared-store.test.ts', 'src/apps/install/install.test.ts', 'src/apps/install/lifecycle.test.ts',
+            'src/settings/avatar.test.ts',
           ],
           exclude: [
             ...configDefaults.exclude, 'src/**/*-sqlite.test.ts', 'src/**/*-pg.test.ts', 'src/instances/registry-settings.test.ts',

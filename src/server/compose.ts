@@ -49,7 +49,8 @@ import { JOBS_DOCTYPE } from '../jobs/types.js';
 import { buildWorkers, publicUrl } from './workers.js';
 import { NotificationCenter } from '../notifications/center.js';
 import { thumbnailJobFor } from '../files/thumbnails/workers.js';
-import { AvatarStore } from '../settings/avatar.js';
+import { AvatarStore, type Avatars } from '../settings/avatar.js';
+import { PgAvatars } from '../settings/avatar-pg.js';
 import { HearthMetrics } from '../ops/metrics.js';
 import { InProcessHub, type RealtimeHub } from '../realtime/hub.js';
 import { realtimeView } from '../realtime/view.js';
@@ -196,6 +197,7 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
   // of the registry (its domain stays taken); a process that dies before the last finishes at its next start.
   const finishDestroy = async (instance: Instance) => {
     await builtinState.forget(instance.id);
+    await avatars.remove(instance.id);
     await jobs.dropInstance(instance.id);
     await appCode.releaseInstance(instance.id);
     await appCode.gc();
@@ -220,6 +222,8 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
   };
   // what the stack did with the built-in apps on each instance (apps/builtin/state.ts)
   const builtinState = statePg ? new PgBuiltinState(statePg) : new BuiltinState(join(dataDir, 'apps-builtin.sqlite'));
+  // the avatars: in instances/<id>/avatar/, or in the schema `hearth` with docs.engine postgres (settings/avatar-pg.ts)
+  const avatars: Avatars = statePg ? new PgAvatars(statePg) : new AvatarStore(join(dataDir, 'instances'));
   const registry: InstanceRegistry = Object.assign(Object.create(sqliteRegistry) as InstanceRegistry, {
     // a new instance (admin API, CLI, the dev instance) gets the built-in apps, in the background
     async create(input: Parameters<InstanceRegistry['create']>[0]) {
@@ -336,8 +340,7 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
     lazyUpdate: (instance, app) => lazyUpdate(installer, latest, instance, 'webapp', app),
   });
   const publicApp = await buildPublicApp({ apps, installer, appFiles, appCode, appRegistries, registryWebapps: registryWebapps(appRegistries), notifications, metrics, realtime, config, registry, logger, checks, bus: mergeBuses(bus, mirrorEvents), perms, storeOf, oauth, auth: { sessions, lockout, limiter: oauth.limiter, mailer, twoFactor: sqliteRegistry, passphraseTokens: sqliteRegistry, subdomains: config.apps.subdomains, defaultApp: apps.defaultApp }, vfs, davLocks, shutdown: shutdown.signal, jobs,
-    // avatars in instances/<id>/avatar/, removed with the instance's folder
-    settings: { store: sqliteRegistry, avatars: new AvatarStore(join(dataDir, 'instances')) }, transforms: chainTransforms(accountTransforms(async (instance) => (await registry.secrets(instance)).session), fileDocTransforms) });
+    settings: { store: sqliteRegistry, avatars }, transforms: chainTransforms(accountTransforms(async (instance) => (await registry.secrets(instance)).session), fileDocTransforms) });
   const adminApp = Fastify({ loggerInstance: logger.child({ server: 'admin' }) as FastifyBaseLogger, logController: logControllerFor(config), bodyLimit: 1024 * 1024 });
   adminApp.setErrorHandler(errorHandler);
   addJsonParser(adminApp, 'application/json');

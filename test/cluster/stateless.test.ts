@@ -1,13 +1,16 @@
 /**
- * Installed apps' code with several processes (issue 16): two Hearths on one PostgreSQL, one Redis and one Swift, nothing of the
- * code in their data directories. An app installed through the first is served by the second, and its uninstall
- * through the second takes it away from both (the first hears it through the Redis invalidation).
+ * What used to stay in each process's data directory, with several processes (issue 16): two Hearths on one
+ * PostgreSQL, one Redis and one Swift. An app installed through the first is served by the second, and its uninstall
+ * through the second takes it away from both (the first hears it through the Redis invalidation); an avatar sent to
+ * one is served by the other, and goes with the instance.
  */
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
+import pg from 'pg';
 import { pino } from 'pino';
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SESSION_COOKIE, sessionCookieValue } from '../../src/auth/sessions.js';
 import type { HearthConfig } from '../../src/config/types.js';
@@ -78,5 +81,26 @@ describe('installed apps on PostgreSQL, Redis and Swift, two processes', () => {
     expect((await rawRequest(b.port, 'DELETE', '/apps/notes', { host: domain, token })).status).toBe(200);
     await until(async () => !(await a.hearth.appCode.has(checksum)), 30_000);
     expect(await a.hearth.appCode.index(checksum)).toBeNull();
+  });
+
+  it('an avatar sent to one process is served by the other, and goes when the instance is destroyed', async () => {
+    const [a, b] = procs as [typeof procs[0], typeof procs[0]];
+    const token = await a.hearth.tokens.issue(instance, { aud: 'cli', sub: 'test', scope: 'io.cozy.settings' });
+    const png = await sharp({ create: { width: 40, height: 30, channels: 3, background: '#123456' } }).png().toBuffer();
+    const put = await rawRequest(a.port, 'PUT', '/settings/avatar', { host: domain, token, raw: png, headers: { 'content-type': 'image/png' } });
+    expect(put.status).toBe(204);
+    expect(existsSync(join(a.dataDir, 'instances', instance.id, 'avatar'))).toBe(false);
+    const got = await rawRequest(b.port, 'GET', '/public/avatar', { host: domain });
+    expect(got.status).toBe(200);
+    expect(got.headers['content-type']).toBe('image/png');
+
+    await b.hearth.registry.destroy(domain);
+    const client = new pg.Client({ connectionString: postgres.url });
+    await client.connect();
+    try {
+      expect((await client.query('SELECT 1 FROM hearth.avatars WHERE instance_id = $1', [instance.id])).rowCount).toBe(0);
+    } finally {
+      await client.end();
+    }
   });
 });
