@@ -70,6 +70,8 @@ export default defineConfig({
           include: [
             'src/jobs/engine.test.ts', 'src/jobs/scheduler.test.ts', 'src/jobs/routes.test.ts', 'src/jobs/workers/job-rights.test.ts',
             'src/jobs/data-view.test.ts',
+            // the housekeeping, its hints in PostgreSQL (server/housekeeping-hints-pg.ts)
+            'src/server/jobs.test.ts',
           ],
           exclude: [...configDefaults.exclude, 'src/**/*-sqlite.test.ts', 'src/**/*-pg.test.ts'],
           globalSetup: ['test/helpers/servers/postgres-global.ts'],

@@ -138,8 +138,10 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
   const pgPool = config.docs.url ? createPgPool({ url: config.docs.url, max: config.docs.poolSize, name: 'serve' }) : null;
   const statePg = config.docs.engine === 'postgres' ? pgPool : null;
   const redis = config.coordination.engine === 'redis' && config.coordination.url ? createRedisConnections(config.coordination.url, config.coordination.prefix, 'serve') : null;
-  // what the scale-out engines do not hold yet stays in dataDir: said at start, so that an operator of several processes knows
-  if (statePg || redis || config.blobs.engine !== 'local') logger.warn('with the scale-out engines, installed apps\' code (apps-code/), avatars and the housekeeping hints (jobs.sqlite) still live in dataDir: each process keeps its own (see README, Scale-out)');
+  // with the three scale-out engines dataDir holds nothing another process needs (apps-code-cache/ is a cache); with
+  // only some of them, what each process still keeps alone is said at start
+  const alone = [!statePg && 'documents and the server\'s state (docs.engine sqlite)', !redis && 'the bus, locks and limits (coordination.engine memory)', config.blobs.engine === 'local' && 'file contents (blobs.engine local)'].filter(Boolean);
+  if (alone.length > 0 && alone.length < 3) logger.warn(`with these engines, this process keeps alone ${alone.join(', ')}: several processes need the three scale-out engines (see README, Scale-out)`);
   // the bus, locks, invalidations, limits and lock-outs: in this process, or shared through Redis (src/coordination)
   const coordination = createCoordination(redis);
   await coordination.ready();

@@ -1,10 +1,10 @@
 /**
  * What used to stay in each process's data directory, with several processes (issue 16): two Hearths on one
  * PostgreSQL, one Redis and one Swift. An app installed through the first is served by the second, and its uninstall
- * through the second takes it away from both (the first hears it through the Redis invalidation); an avatar sent to
- * one is served by the other, and goes with the instance.
+ * through the second takes it away from both (the first hears it through the Redis invalidation); a housekeeping
+ * mark made by one is queued once by either; an avatar sent to one is served by the other, and goes with the instance.
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
@@ -81,6 +81,26 @@ describe('installed apps on PostgreSQL, Redis and Swift, two processes', () => {
     expect((await rawRequest(b.port, 'DELETE', '/apps/notes', { host: domain, token })).status).toBe(200);
     await until(async () => !(await a.hearth.appCode.has(checksum)), 30_000);
     expect(await a.hearth.appCode.index(checksum)).toBeNull();
+  });
+
+  it('the housekeeping hints are shared: a mark made by one process is queued by the other, once', async () => {
+    const [a, b] = procs as [typeof procs[0], typeof procs[0]];
+    expect(existsSync(join(a.dataDir, 'jobs.sqlite'))).toBe(false);
+    a.hearth.jobs.housekeeping.mark(instance, 'clean-clients', Date.now() - 3_600_000);
+    expect(await a.hearth.jobs.housekeeping.run(0)).toBe(0); // written, not due yet at that time
+    // the other process's round queues it (or a round of either in the background, meanwhile); then none queues it again
+    const queued = () => b.hearth.jobs.engine.broker.list(domain, { worker: 'clean-clients', limit: 100 });
+    await b.hearth.jobs.housekeeping.run();
+    expect(await queued()).toHaveLength(1);
+    await Promise.all([a.hearth.jobs.housekeeping.run(), b.hearth.jobs.housekeeping.run()]);
+    expect(await queued()).toHaveLength(1);
+  });
+
+  it('leaves nothing in the data directories but the cache of the code it ran', () => {
+    for (const p of procs) {
+      const files = readdirSync(p.dataDir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile());
+      expect(files.map((e) => join(e.parentPath, e.name)).filter((f) => !f.startsWith(join(p.dataDir, 'apps-code-cache')))).toEqual([]);
+    }
   });
 
   it('an avatar sent to one process is served by the other, and goes when the instance is destroyed', async () => {
