@@ -16,6 +16,8 @@ const ON_REDIS = [
 const OBJECT_STORAGE = [
   'src/files/http/upload.test.ts', 'src/files/http/download.test.ts', 'src/files/ranges.test.ts', 'src/files/http/versions.test.ts',
   'src/files/http/thumbnails.test.ts', 'src/files/http/trash.test.ts',
+  // the code of installed apps in the object store (its index in a PostgreSQL the test starts), the avatars
+  'src/apps/code/shared-store.test.ts', 'src/settings/avatar.test.ts',
 ];
 const objectStorage = (store: 'swift' | 's3') => ({
   extends: true as const,
@@ -68,6 +70,8 @@ export default defineConfig({
           include: [
             'src/jobs/engine.test.ts', 'src/jobs/scheduler.test.ts', 'src/jobs/routes.test.ts', 'src/jobs/workers/job-rights.test.ts',
             'src/jobs/data-view.test.ts',
+            // the housekeeping, its hints in PostgreSQL (server/housekeeping-hints-pg.ts)
+            'src/server/jobs.test.ts',
           ],
           exclude: [...configDefaults.exclude, 'src/**/*-sqlite.test.ts', 'src/**/*-pg.test.ts'],
           globalSetup: ['test/helpers/servers/postgres-global.ts'],
@@ -82,7 +86,11 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'postgres-state',
-          include: ['src/auth/**/*.test.ts', 'src/instances/**/*.test.ts', 'src/files/dav/**/*.test.ts', 'src/oauth/**/*.test.ts'],
+          include: [
+            'src/auth/**/*.test.ts', 'src/instances/**/*.test.ts', 'src/files/dav/**/*.test.ts', 'src/oauth/**/*.test.ts',
+            'src/apps/code/shared-store.test.ts', 'src/apps/install/install.test.ts', 'src/apps/install/lifecycle.test.ts',
+            'src/settings/avatar.test.ts',
+          ],
           exclude: [
             ...configDefaults.exclude, 'src/**/*-sqlite.test.ts', 'src/**/*-pg.test.ts', 'src/instances/registry-settings.test.ts',
             'src/instances/registry-twofactor.test.ts', 'src/instances/destroy.test.ts', 'src/auth/sessions.test.ts',

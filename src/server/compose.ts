@@ -49,7 +49,8 @@ import { JOBS_DOCTYPE } from '../jobs/types.js';
 import { buildWorkers, publicUrl } from './workers.js';
 import { NotificationCenter } from '../notifications/center.js';
 import { thumbnailJobFor } from '../files/thumbnails/workers.js';
-import { AvatarStore } from '../settings/avatar.js';
+import { AvatarStore, type Avatars } from '../settings/avatar.js';
+import { PgAvatars } from '../settings/avatar-pg.js';
 import { HearthMetrics } from '../ops/metrics.js';
 import { InProcessHub, type RealtimeHub } from '../realtime/hub.js';
 import { realtimeView } from '../realtime/view.js';
@@ -59,7 +60,7 @@ import { registerMailAdminRoutes } from '../mail/admin-routes.js';
 import { createAppServing } from '../apps/serve/index.js';
 import type { AppFileSource } from '../apps/types.js';
 import { sessionCookieOf } from '../auth/session-http.js';
-import { LocalAppCodeStore } from '../apps/code/local-store.js';
+import { createAppCodeStore } from '../apps/code/engine.js';
 import { StoredAppFiles } from '../apps/code/file-source.js';
 import type { AppCodeStore } from '../apps/code/store.js';
 import { Installer } from '../apps/install/installer.js';
@@ -142,8 +143,10 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
   const pgPool = config.docs.url ? createPgPool({ url: config.docs.url, max: config.docs.poolSize, name: 'serve' }) : null;
   const statePg = config.docs.engine === 'postgres' ? pgPool : null;
   const redis = config.coordination.engine === 'redis' && config.coordination.url ? createRedisConnections(config.coordination.url, config.coordination.prefix, 'serve') : null;
-  // what the scale-out engines do not hold yet stays in dataDir: said at start, so that an operator of several processes knows
-  if (statePg || redis || config.blobs.engine !== 'local') logger.warn('with the scale-out engines, installed apps\' code (apps-code/), avatars and the housekeeping hints (jobs.sqlite) still live in dataDir: each process keeps its own (see README, Scale-out)');
+  // with the three scale-out engines dataDir holds nothing another process needs (apps-code-cache/ is a cache); with
+  // only some of them, what each process still keeps alone is said at start
+  const alone = [!statePg && 'documents and the server\'s state (docs.engine sqlite)', !redis && 'the bus, locks and limits (coordination.engine memory)', config.blobs.engine === 'local' && 'file contents (blobs.engine local)'].filter(Boolean);
+  if (alone.length > 0 && alone.length < 3) logger.warn(`with these engines, this process keeps alone ${alone.join(', ')}: several processes need the three scale-out engines (see README, Scale-out)`);
   // the bus, locks, invalidations, limits and lock-outs: in this process, or shared through Redis (src/coordination)
   const coordination = createCoordination(redis);
   await coordination.ready();
@@ -177,7 +180,8 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
   docEngines.set('sqlite', stores);
   for (const [name, make] of Object.entries(opts.extraEngines?.docs ?? {})) docEngines.set(name, make(router.busFor(name, bus)));
   const storeOf = (instance: Instance) => router.storeOf(instance);
-  const appCode = new LocalAppCodeStore({ dir: join(dataDir, 'apps-code'), dbFile: join(dataDir, 'apps-code.sqlite') });
+  // docs.engine postgres: shared by the processes, its bytes in the object store (or PostgreSQL): apps/code/engine.ts
+  const appCode = createAppCodeStore({ dataDir, blobs: config.blobs, pg: statePg, locks: coordination.locks, invalidation: coordination.invalidation });
   const appFiles = new StoredAppFiles(appCode);
   await dropRunRefs(appCode);
   // blobs.engine local: next to docs.sqlite, in instances/<id>/files/ and instances/<id>/thumbs/ (files/thumbnails/state.ts)
@@ -201,6 +205,7 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
   const finishDestroy = async (instance: Instance) => {
     await builtinState.forget(instance.id);
     await moveStates.forget(instance.id);
+    await avatars.remove(instance.id);
     await jobs.dropInstance(instance.id);
     await appCode.releaseInstance(instance.id);
     await appCode.gc();
@@ -226,6 +231,8 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
   // what the stack did with the built-in apps on each instance (apps/builtin/state.ts)
   const builtinState = statePg ? new PgBuiltinState(statePg) : new BuiltinState(join(dataDir, 'apps-builtin.sqlite'));
   const moveStates: MoveStateStore = new CachedMoveStates(statePg ? new PgMoveState(statePg) : new SqliteMoveState(join(dataDir, 'move.sqlite')), coordination.invalidation);
+  // the avatars: in instances/<id>/avatar/, or in the schema `hearth` with docs.engine postgres (settings/avatar-pg.ts)
+  const avatars: Avatars = statePg ? new PgAvatars(statePg) : new AvatarStore(join(dataDir, 'instances'));
   const registry: InstanceRegistry = Object.assign(Object.create(sqliteRegistry) as InstanceRegistry, {
     // a new instance (admin API, CLI, the dev instance) gets the built-in apps, in the background
     async create(input: Parameters<InstanceRegistry['create']>[0]) {
@@ -342,8 +349,7 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
     lazyUpdate: (instance, app) => lazyUpdate(installer, latest, instance, 'webapp', app),
   });
   const publicApp = await buildPublicApp({ apps, installer, appFiles, appCode, appRegistries, registryWebapps: registryWebapps(appRegistries), notifications, metrics, realtime, config, registry, logger, checks, bus: mergeBuses(bus, mirrorEvents), perms, storeOf, oauth, auth: { sessions, lockout, limiter: oauth.limiter, mailer, twoFactor: sqliteRegistry, passphraseTokens: sqliteRegistry, subdomains: config.apps.subdomains, defaultApp: apps.defaultApp }, vfs, davLocks, shutdown: shutdown.signal, jobs,
-    // avatars in instances/<id>/avatar/, removed with the instance's folder
-    settings: { store: sqliteRegistry, avatars: new AvatarStore(join(dataDir, 'instances')) }, transforms: chainTransforms(accountTransforms(async (instance) => (await registry.secrets(instance)).session), fileDocTransforms) });
+    settings: { store: sqliteRegistry, avatars }, transforms: chainTransforms(accountTransforms(async (instance) => (await registry.secrets(instance)).session), fileDocTransforms) });
   const adminApp = Fastify({ loggerInstance: logger.child({ server: 'admin' }) as FastifyBaseLogger, logController: logControllerFor(config), bodyLimit: 1024 * 1024 });
   adminApp.setErrorHandler(errorHandler);
   addJsonParser(adminApp, 'application/json');

@@ -3,8 +3,9 @@
  * `clean-old-trashed` (the trash empties itself after `files.trashRetentionDays`) and the purge of
  * finished jobs older than 30 days.
  *
- * Only the instances that have something to clean get a job. Which ones is kept in a small table of
- * jobs.sqlite, `housekeeping` (instance, worker, when it is due), filled from the event bus: a pending
+ * Only the instances that have something to clean get a job. Which ones is kept in a small table,
+ * `housekeeping` (instance, worker, when it is due: ./housekeeping-hints.ts, in jobs.sqlite or, with docs.engine
+ * postgres, in PostgreSQL where every process shares it), filled from the event bus: a pending
  * OAuth client is due an hour after its creation, an item put in the trash `trashRetentionDays` after
  * it went there. Due times are rounded up to the hour, so a burst of events makes one row. No
  * instance database is opened to find the work. When the table is first created, every instance
@@ -12,11 +13,10 @@
  * it held before the table existed is unknown.
  *
  * Every `tickMs` a round takes at most `batch` due rows and queues their jobs one at a time, yielding
- * to the event loop between each (a push is one fsynced SQLite commit), so no round blocks requests
+ * to the event loop between each (a push is one durable commit), so no round blocks requests
  * for more than one commit, and memory stays that of one batch. The jobs themselves run under their
  * workers' concurrency, and their stores come from the bounded pool (data/sqlite/factory.ts).
  */
-import type Database from 'better-sqlite3';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { DocEvent, EventBus, Unsubscribe } from '../common/bus.js';
@@ -24,23 +24,15 @@ import type { Instance, InstanceRegistry } from '../instances/types.js';
 import type { JobEngine } from '../jobs/engine.js';
 import { CLIENTS_DOCTYPE } from '../oauth/clients.js';
 import { TRASH_DIR_ID } from '../files/types.js';
+import type { DueRow, HousekeepingHints, Mark } from './housekeeping-hints.js';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 const FINISHED_KEPT_MS = 30 * DAY;
 
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS housekeeping (
-  instance_id TEXT NOT NULL, domain TEXT NOT NULL, worker TEXT NOT NULL, due_at INTEGER NOT NULL,
-  PRIMARY KEY (instance_id, worker, due_at)) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS housekeeping_due ON housekeeping (due_at);
-CREATE TABLE IF NOT EXISTS housekeeping_seed (after TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS jobs_finished ON jobs (queued_at) WHERE state IN ('done', 'errored');
-`;
-
 export interface HousekeepingDeps {
-  /** jobs.sqlite (its `jobs` table is purged here, its `housekeeping` table is this module's). */
-  db: Database.Database;
+  /** Where the marks are kept (and, in jobs.sqlite, the finished jobs purged). */
+  hints: HousekeepingHints;
   engine: Pick<JobEngine, 'push' | 'worker'>;
   registry: Pick<InstanceRegistry, 'get' | 'page'>;
   bus: EventBus;
@@ -48,7 +40,7 @@ export interface HousekeepingDeps {
   /** 0: the trash is never emptied (no row is kept for it). */
   trashRetentionDays: number;
   now?: () => number;
-  /** Deletes at most `limit` finished jobs queued before `before`, where the broker keeps them (default: jobs.sqlite's). */
+  /** Deletes at most `limit` finished jobs queued before `before`, where the broker keeps them (default: the hints' `purge`). */
   purge?: (before: number, limit: number) => Promise<number>;
   /** How often a round runs (default 10 s) and how many due rows it takes at most (default 100). */
   tickMs?: number;
@@ -57,11 +49,8 @@ export interface HousekeepingDeps {
 
 const MARKS_PER_COMMIT = 1000;
 
-interface DueRow { instance_id: string; domain: string; worker: string }
-
 export class Housekeeping {
   private readonly now: () => number;
-  private readonly st;
   private readonly hooks: Unsubscribe[] = [];
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<unknown> | null = null;
@@ -69,26 +58,13 @@ export class Housekeeping {
   /** Rows written lately (a burst of events on one instance writes once); bounded. */
   private readonly recent = new Set<string>();
   /** Marks waiting for their commit (`flush`). */
-  private readonly pending: Array<[string, string, string, number]> = [];
+  private readonly pending: Mark[] = [];
   private flushing: NodeJS.Immediate | null = null;
+  /** The commits of marks, one after the other. */
+  private written: Promise<void> = Promise.resolve();
 
   constructor(private readonly deps: HousekeepingDeps) {
     this.now = deps.now ?? Date.now;
-    const fresh = deps.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'housekeeping'").get() === undefined;
-    deps.db.transaction(() => { // one commit
-      deps.db.exec(SCHEMA);
-      if (fresh) deps.db.prepare("INSERT INTO housekeeping_seed (after) VALUES ('')").run();
-    })();
-    this.st = {
-      mark: deps.db.prepare('INSERT OR IGNORE INTO housekeeping (instance_id, domain, worker, due_at) VALUES (?, ?, ?, ?)'),
-      due: deps.db.prepare(`SELECT instance_id, domain, worker, min(due_at) AS first FROM housekeeping WHERE due_at <= ?
-        GROUP BY instance_id, worker ORDER BY first LIMIT ?`),
-      done: deps.db.prepare('DELETE FROM housekeeping WHERE instance_id = ? AND worker = ? AND due_at <= ?'),
-      seedAfter: deps.db.prepare('SELECT after FROM housekeeping_seed').pluck(),
-      seedMove: deps.db.prepare('UPDATE housekeeping_seed SET after = ?'),
-      seedDone: deps.db.prepare('DELETE FROM housekeeping_seed'),
-      purge: deps.db.prepare(`DELETE FROM jobs WHERE id IN (SELECT id FROM jobs WHERE state IN ('done', 'errored') AND queued_at < ? LIMIT ?)`),
-    };
   }
 
   /**
@@ -103,24 +79,30 @@ export class Housekeeping {
     if (this.recent.size >= 10_000) this.recent.clear();
     this.recent.add(key);
     this.pending.push([instance.id, instance.domain, worker, due]);
-    this.flushing ??= setImmediate(() => this.flush());
+    this.flushing ??= setImmediate(() => void this.flush());
   }
 
-  private flush(): void {
+  /** Commits the next MARKS_PER_COMMIT pending marks (the others at the next turn); resolves once they are written. */
+  private flush(): Promise<void> {
     if (this.flushing) clearImmediate(this.flushing);
     this.flushing = null;
     const marks = this.pending.splice(0, MARKS_PER_COMMIT);
-    if (marks.length) this.deps.db.transaction(() => marks.forEach((m) => this.st.mark.run(...m)))();
-    if (this.pending.length) this.flushing = setImmediate(() => this.flush());
+    if (marks.length) {
+      this.written = this.written.then(() => this.deps.hints.mark(marks)).catch((err: unknown) => {
+        this.deps.logger.error({ err, marks: marks.length }, 'housekeeping: marks could not be written');
+      });
+    }
+    if (this.pending.length) this.flushing = setImmediate(() => void this.flush());
+    return this.written;
   }
 
   /** Queues the jobs due by `now`, at most `limit`, one commit at a time; returns how many were queued. */
   async run(now = this.now(), limit = this.deps.batch ?? 100): Promise<number> {
-    this.flush();
+    await this.flush();
     let pushed = 0;
     const done: DueRow[] = [];
     try {
-      for (const row of this.st.due.all(now, limit) as DueRow[]) {
+      for (const row of await this.deps.hints.due(now, limit)) {
         const instance = await this.deps.registry.get(row.domain);
         // destroyed (and maybe its domain reused): nothing left to clean
         if (instance && instance.id === row.instance_id && this.deps.engine.worker(row.worker)) {
@@ -132,7 +114,7 @@ export class Housekeeping {
       }
     } finally {
       // one commit for the round (a crash before it queues these jobs again: cleaning twice is harmless)
-      this.deps.db.transaction(() => done.forEach((r) => this.st.done.run(r.instance_id, r.worker, now)))();
+      await this.deps.hints.done(done, now);
     }
     return pushed;
   }
@@ -141,7 +123,8 @@ export class Housekeeping {
   async purgeFinished(now = this.now()): Promise<number> {
     let purged = 0;
     for (let n = -1; n !== 0; purged += n) {
-      n = this.deps.purge ? await this.deps.purge(now - FINISHED_KEPT_MS, 500) : this.st.purge.run(now - FINISHED_KEPT_MS, 500).changes;
+      const purge = this.deps.purge ?? this.deps.hints.purge?.bind(this.deps.hints);
+      n = purge ? await purge(now - FINISHED_KEPT_MS, 500) : 0;
       await yieldToLoop();
     }
     return purged;
@@ -149,19 +132,12 @@ export class Housekeeping {
 
   /** One page of the instances registered before the table existed; false once they all are. */
   async seed(page = 200): Promise<boolean> {
-    const after = this.st.seedAfter.get() as string | undefined;
+    const after = await this.deps.hints.seedAfter();
     if (after === undefined) return false;
     const instances = await this.deps.registry.page({ after, limit: page });
     const start = this.now() + HOUR;
-    this.deps.db.transaction(() => {
-      for (const instance of instances) {
-        // spread over the hour after the next one, by the instance's id
-        const due = start + (parseInt(instance.id.slice(0, 8), 16) % HOUR);
-        for (const worker of ['clean-clients', 'clean-old-trashed']) this.st.mark.run(instance.id, instance.domain, worker, due);
-      }
-      if (instances.length < page) this.st.seedDone.run();
-      else this.st.seedMove.run(instances[instances.length - 1]!.domain);
-    })();
+    // spread over the hour after the next one, by the instance's id
+    await this.deps.hints.seedPage(instances, (instance) => start + (parseInt(instance.id.slice(0, 8), 16) % HOUR), instances.length < page);
     return instances.length === page;
   }
 
@@ -207,9 +183,10 @@ export class Housekeeping {
     if (this.timer) clearInterval(this.timer);
     this.hooks.forEach((unsubscribe) => unsubscribe());
     await this.running;
-    while (this.pending.length) this.flush();
+    while (this.pending.length) await this.flush();
     if (this.flushing) clearImmediate(this.flushing);
     this.flushing = null;
+    await this.written;
   }
 }
 

@@ -11,7 +11,7 @@
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { DocEvent, EventBus, Unsubscribe } from '../common/bus.js';
-import { closeDurableWal, type Checkpointer } from '../data/sqlite/wal-sync.js';
+import type { Checkpointer } from '../data/sqlite/wal-sync.js';
 import { migrateInstanceIds, openJobsDb, SqliteBroker, SqliteTriggerStore } from '../jobs/broker-sqlite.js';
 import { ensureJobsSchema, PgBroker } from '../jobs/broker-pg.js';
 import { PgTriggerStore } from '../jobs/triggers-pg.js';
@@ -21,6 +21,8 @@ import { Scheduler } from '../jobs/scheduler.js';
 import type { WorkerDef } from '../jobs/types.js';
 import type { InstanceRegistry } from '../instances/types.js';
 import { Housekeeping } from './housekeeping.js';
+import { SqliteHousekeepingHints } from './housekeeping-hints.js';
+import { PgHousekeepingHints } from './housekeeping-hints-pg.js';
 import type { DocStore } from '../data/store.js';
 import { installMirrorOutbox, JobMirror, SqliteMirrorSource } from '../jobs/mirror.js';
 import { PgMirrorSource } from '../jobs/mirror-pg.js';
@@ -64,12 +66,12 @@ export interface JobSystemDeps {
 }
 
 export function createJobSystem(deps: JobSystemDeps): JobSystem {
-  // with PostgreSQL, jobs.sqlite keeps only the housekeeping's hints of this process (housekeeping.ts)
-  const db = openJobsDb(join(deps.dataDir, 'jobs.sqlite'), deps.checkpoints);
   const idOf = async (domain: string) => (await deps.registry.get(domain))?.id ?? null;
   const pool = deps.pg ?? null;
-  const broker = pool ? new PgBroker(pool, idOf) : new SqliteBroker(db, idOf);
-  const triggers = pool ? new PgTriggerStore(pool, idOf) : new SqliteTriggerStore(db, idOf);
+  // with PostgreSQL, everything is there, the housekeeping's hints included (housekeeping-hints-pg.ts): no jobs.sqlite
+  const db = pool ? null : openJobsDb(join(deps.dataDir, 'jobs.sqlite'), deps.checkpoints);
+  const broker = pool ? new PgBroker(pool, idOf) : new SqliteBroker(db!, idOf);
+  const triggers = pool ? new PgTriggerStore(pool, idOf) : new SqliteTriggerStore(db!, idOf);
   const logger = deps.logger.child({ component: 'jobs' });
   const local = deps.localEvents ?? deps.bus;
   const engine = new JobEngine({
@@ -82,7 +84,7 @@ export function createJobSystem(deps: JobSystemDeps): JobSystem {
   const scheduler = new Scheduler({ triggers, engine, bus: local, logger, ...(deps.clock ? { clock: deps.clock } : {}) });
   const every = deps.housekeepingMs ?? 10_000;
   const housekeeping = new Housekeeping({
-    db, engine, registry: deps.registry, bus: local, logger, trashRetentionDays: deps.trashRetentionDays ?? 30, tickMs: every,
+    hints: pool ? new PgHousekeepingHints(pool) : new SqliteHousekeepingHints(db!), engine, registry: deps.registry, bus: local, logger, trashRetentionDays: deps.trashRetentionDays ?? 30, tickMs: every,
     ...(deps.clock ? { now: () => deps.clock!.now() } : {}),
     ...(broker instanceof PgBroker ? { purge: (before: number, limit: number) => broker.purgeFinished(before, limit) } : {}),
   });
@@ -90,8 +92,8 @@ export function createJobSystem(deps: JobSystemDeps): JobSystem {
   let mirror: JobMirror | null = null;
   const pgMirror = deps.mirror && pool ? new PgMirrorSource(pool) : null;
   if (deps.mirror) {
-    if (!pool) installMirrorOutbox(db);
-    const source = pgMirror ?? new SqliteMirrorSource(db);
+    if (!pool) installMirrorOutbox(db!);
+    const source = pgMirror ?? new SqliteMirrorSource(db!);
     mirror = new JobMirror({ source, logger, storeFor: deps.mirror.storeFor, ...(deps.mirror.pollMs !== undefined ? { pollMs: deps.mirror.pollMs } : {}) });
   }
   return {
@@ -101,7 +103,7 @@ export function createJobSystem(deps: JobSystemDeps): JobSystem {
     async start() {
       if (pool) await ensureJobsSchema(pool);
       await pgMirror?.install();
-      const orphans = await migrateInstanceIds(db, idOf);
+      const orphans = db ? await migrateInstanceIds(db, idOf) : 0;
       if (orphans) logger.warn({ deleted: orphans }, 'jobs and triggers of destroyed instances were deleted');
       await engine.start();
       await scheduler.start();
@@ -131,7 +133,6 @@ export function createJobSystem(deps: JobSystemDeps): JobSystem {
       await engine.close();
       await mirror?.close();
       await broker.close();
-      if (pool) await closeDurableWal(db);
     },
   };
 }

@@ -32,7 +32,7 @@ import { logControllerFor } from './logger.js';
 import { registerJobsRoutes } from '../jobs/routes.js';
 import type { JobSystem } from './jobs.js';
 import { registerSettingsRoutes } from '../settings/routes.js';
-import type { AvatarStore } from '../settings/avatar.js';
+import type { Avatars } from '../settings/avatar.js';
 import type { InstanceSettingsStore } from '../instances/types.js';
 import { registerNotificationRoutes } from '../notifications/routes.js';
 import type { NotificationCenter } from '../notifications/center.js';
@@ -73,8 +73,8 @@ export interface PublicDeps extends DataDeps {
   appRegistries?: Registries;
   /** The job engine and scheduler, behind /jobs. */
   jobs: Pick<JobSystem, 'engine' | 'scheduler'>;
-  /** The settings document and theme (the SQLite registry), and the avatars on disk (/settings, /public/avatar). */
-  settings: { store: InstanceSettingsStore; avatars: AvatarStore };
+  /** The settings document and theme (the registry), and the avatars (on disk, or in PostgreSQL) (/settings, /public/avatar). */
+  settings: { store: InstanceSettingsStore; avatars: Avatars };
   /** The notification center, behind /notifications. */
   notifications: NotificationCenter;
   /** Prometheus metrics (ops/metrics.ts): every response is timed by its route pattern. */

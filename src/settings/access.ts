@@ -13,7 +13,7 @@ import type { Instance, InstanceSettingsStore, TwoFactorStore } from '../instanc
 import { requireOwner, SETTINGS_DOCTYPE, type OwnerDeps } from '../auth/owner.js';
 import { extractToken } from '../permissions/resolve.js';
 import { Permissions, type PermissionSet, type Verb } from '../permissions/rules.js';
-import type { AvatarStore } from './avatar.js';
+import type { Avatars } from './avatar.js';
 
 export { SETTINGS_DOCTYPE };
 
@@ -24,7 +24,7 @@ export interface SettingsDeps extends OwnerDeps {
   store: InstanceSettingsStore;
   /** The owner's second factor, for `auth_mode` (the SQLite registry). */
   twoFactor: TwoFactorStore;
-  avatars: AvatarStore;
+  avatars: Avatars;
 }
 
 const OWNER: PermissionSet = { type: 'owner', sourceId: null, rules: [] };

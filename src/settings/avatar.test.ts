@@ -1,6 +1,7 @@
 /** The avatar on a real server with real images: re-encoded and bounded, refused when hostile, served with an initials fallback. */
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import pg from 'pg';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestHearth, type TestHearth } from '../../test/helpers/hearth.js';
@@ -16,6 +17,19 @@ beforeAll(async () => {
   cookie = `cozysessid=${(await h.hearth.appToken(h.instance, 'settings')).session_cookie}`;
 });
 afterAll(() => h.close());
+
+/** What holds the avatar: its folder, where a write leaves nothing but it, or its row in PostgreSQL (docs.engine postgres). */
+async function storedCopies(): Promise<string[]> {
+  const { docs } = h.hearth.config;
+  if (docs.engine !== 'postgres') return readdirSync(join(h.dataDir, 'instances', h.instance.id, 'avatar'));
+  const client = new pg.Client({ connectionString: docs.url ?? undefined });
+  await client.connect();
+  try {
+    return (await client.query<{ name: string }>("SELECT 'avatar' AS name FROM hearth.avatars WHERE instance_id = $1", [h.instance.id])).rows.map((r) => r.name);
+  } finally {
+    await client.end();
+  }
+}
 
 const image = (w: number, h_: number, format: 'png' | 'jpeg' | 'webp' | 'gif') =>
   sharp({ create: { width: w, height: h_, channels: 3, background: { r: 200, g: 30, b: 90 } } }).toFormat(format).toBuffer();
@@ -37,8 +51,7 @@ describe('PUT /settings/avatar', () => {
   it('decodes the image, fits it in 512×512, stores it atomically and serves it with an ETag', async () => {
     const res = await upload(await image(2000, 1000, 'png'), 'image/png');
     expect(res.status).toBe(204);
-    const dir = join(h.dataDir, 'instances', h.instance.id, 'avatar');
-    expect(readdirSync(dir)).toEqual(['avatar']);
+    expect(await storedCopies()).toEqual(['avatar']);
     const got = await fetchAvatar();
     expect(got.status).toBe(200);
     expect(got.headers['content-type']).toBe('image/png');
@@ -63,7 +76,7 @@ describe('PUT /settings/avatar', () => {
     expect((await upload(await image(64, 64, 'gif'), 'image/gif')).status).toBe(204);
     const g = await fetchAvatar();
     expect(g.headers['content-type']).toBe('image/png');
-    expect(readdirSync(join(h.dataDir, 'instances', h.instance.id, 'avatar'))).toEqual(['avatar']);
+    expect(await storedCopies()).toEqual(['avatar']);
   });
 
   it('refuses what is not an image: another type (415), SVG or HTML under an image type, a truncated or a corrupt file (400)', async () => {

@@ -6,7 +6,8 @@
  *
  * On disk: `instances/<id>/avatar/avatar` (one file, its type read back from its signature), written
  * to a temporary file in the same folder, fsynced, renamed over the old one and the folder fsynced:
- * a reader sees the old avatar or the new one, never a part. Destroying the instance removes it.
+ * a reader sees the old avatar or the new one, never a part. Destroying the instance removes it. With docs.engine
+ * postgres, in PostgreSQL instead (./avatar-pg.ts), where every process finds it.
  *
  * Without an avatar, GET /public/avatar draws an SVG of the initials of the public name (cozy-stack's
  * rules: the first letter of the first and last words, a colour from the sum of the name's bytes).
@@ -83,7 +84,23 @@ export interface StoredAvatar {
   etag: string;
 }
 
-export class AvatarStore {
+/** Where the avatars are kept: on disk (AvatarStore), or in PostgreSQL with docs.engine postgres (./avatar-pg.ts). */
+export interface Avatars {
+  /** Replaces the avatar, durably: a reader sees the old one or the new one. */
+  write(instanceId: string, data: Buffer): Promise<void>;
+  read(instanceId: string): Promise<StoredAvatar | null>;
+  /** Removes it (nothing if there is none): DELETE /settings/avatar, and the instance destroyed. */
+  remove(instanceId: string): Promise<void>;
+}
+
+/** The stored bytes as served (their type read back from their signature), or null if they are no image. */
+export function storedAvatar(data: Buffer): StoredAvatar | null {
+  const kind = sniff(data);
+  if (!kind) return null;
+  return { data, type: MIME[kind], etag: `"${createHash('sha256').update(data).digest('hex').slice(0, 32)}"` };
+}
+
+export class AvatarStore implements Avatars {
   /** `root`: the folder of the instances' folders (`<dataDir>/instances`). */
   constructor(private readonly root: string) {}
 
@@ -118,9 +135,7 @@ export class AvatarStore {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
       throw err;
     }
-    const kind = sniff(data);
-    if (!kind) return null;
-    return { data, type: MIME[kind], etag: `"${createHash('sha256').update(data).digest('hex').slice(0, 32)}"` };
+    return storedAvatar(data);
   }
 
   async remove(instanceId: string): Promise<void> {

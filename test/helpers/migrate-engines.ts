@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { expect } from 'vitest';
+import sharp from 'sharp';
 import { SqliteDocStoreFactory } from '../../src/data/sqlite/factory.js';
 import { LocalBlobStore } from '../../src/files/blobs/local.js';
 import type { HearthOptions } from '../../src/server/compose.js';
@@ -27,7 +28,7 @@ const md5 = (b: Buffer) => createHash('md5').update(b).digest('base64');
 
 /**
  * Fills an instance with what a move must carry: contacts with a conflict, a deletion, a _local document and an index;
- * files with an old version and (with `photo`) a thumbnail. Returns the files' ids by name.
+ * files with an old version and (with `photo`) a thumbnail; an avatar. Returns the files' ids by name.
  */
 export async function fillRichInstance(h: TestHearth, token: string, opts: { photo: boolean }): Promise<Record<string, string>> {
   const files: Record<string, string> = {};
@@ -44,6 +45,10 @@ export async function fillRichInstance(h: TestHearth, token: string, opts: { pho
   const note = await upload(h, token, ROOT, 'note.txt', 'first version');
   files.note = note.id;
   expect((await h.req('PUT', `/files/${note.id}`, { token, raw: 'second version', headers: { 'If-Match': note.rev } })).status).toBe(200);
+  const avatar = await sharp({ create: { width: 48, height: 32, channels: 3, background: '#884422' } }).png().toBuffer();
+  const settings = await h.cliToken('io.cozy.settings');
+  expect((await h.req('PUT', '/settings/avatar', { token: settings, raw: avatar, headers: { 'content-type': 'image/png' } })).status).toBe(204);
+  expect((await h.req('GET', '/public/avatar')).headers['content-type']).toBe('image/png');
   if (!opts.photo) return files;
   files.photo = (await upload(h, token, ROOT, 'photo.jpg', await jpegWithExif(800, 600))).id;
   // the thumbnails are made by a job: wait for them
@@ -57,6 +62,7 @@ export async function clientView(h: TestHearth, token: string, files: Record<str
   const changes = await h.req('GET', `/data/${CONTACTS}/_changes?style=all_docs`, { token });
   const local = await h.req('GET', `/data/${CONTACTS}/_local/checkpoint`, { token });
   const find = await h.req('POST', `/data/${CONTACTS}/_find`, { token, body: { selector: { fullname: { $gt: 'Person 29' } }, sort: ['fullname'], limit: 5 } });
+  const avatar = await h.req('GET', '/public/avatar');
   const contents: Record<string, unknown> = {};
   for (const [name, id] of Object.entries(files)) {
     const meta = await h.req('GET', `/files/${id}`, { token });
@@ -70,5 +76,6 @@ export async function clientView(h: TestHearth, token: string, files: Record<str
     rows: all.body.rows, total: all.body.total_rows,
     changes: (changes.body.results as Array<{ id: string; changes: unknown; deleted?: boolean }>).map((r) => ({ id: r.id, changes: r.changes, deleted: r.deleted ?? false })).sort((x, y) => x.id.localeCompare(y.id)),
     local: local.body, find: find.body.docs, contents,
+    avatar: [avatar.status, avatar.headers['content-type'], avatar.headers.etag],
   };
 }

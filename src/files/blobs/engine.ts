@@ -9,20 +9,22 @@ import type { BlobStore } from './store.js';
 import { SwiftBlobStore } from './swift.js';
 
 export function createBlobStores(config: HearthConfig['blobs'], instancesDir: string): { blobs: BlobStore; thumbs: BlobStore } {
-  const area = (name: string): BlobStore => {
-    if (config.engine === 'swift') {
-      const { authUrl, user, key, containerPrefix } = config.swift;
-      if (!authUrl || !user || !key) throw new Error('blobs.engine is swift but blobs.swift.authUrl, user and key are not all set');
-      return new SwiftBlobStore({ authUrl, user, key, containerPrefix, area: name });
-    }
-    if (config.engine === 's3') {
-      const { bucket, ...s3 } = config.s3;
-      if (!bucket) throw new Error('blobs.engine is s3 but blobs.s3.bucket is not set');
-      return new S3BlobStore({ ...s3, bucket, area: name });
-    }
-    return new LocalBlobStore(instancesDir, name);
-  };
-  return { blobs: area('files'), thumbs: area('thumbs') };
+  return { blobs: blobStoreArea(config, instancesDir, 'files'), thumbs: blobStoreArea(config, instancesDir, 'thumbs') };
+}
+
+/** One area of the configured engine (`files`, `thumbs`, or `apps-code` for the code of installed apps: apps/code/shared-store.ts). */
+export function blobStoreArea(config: HearthConfig['blobs'], instancesDir: string, name: string): BlobStore {
+  if (config.engine === 'swift') {
+    const { authUrl, user, key, containerPrefix } = config.swift;
+    if (!authUrl || !user || !key) throw new Error('blobs.engine is swift but blobs.swift.authUrl, user and key are not all set');
+    return new SwiftBlobStore({ authUrl, user, key, containerPrefix, area: name });
+  }
+  if (config.engine === 's3') {
+    const { bucket, ...s3 } = config.s3;
+    if (!bucket) throw new Error('blobs.engine is s3 but blobs.s3.bucket is not set');
+    return new S3BlobStore({ ...s3, bucket, area: name });
+  }
+  return new LocalBlobStore(instancesDir, name);
 }
 
 /** Whether the settings of an object store are all given (blobs.swift.* or blobs.s3.*), whatever blobs.engine says. */

@@ -1,0 +1,93 @@
+/**
+ * The shared app code store (PostgreSQL + the object store, or PostgreSQL alone) on real servers: the conformance
+ * suite, and two stores on one database as two processes. The PostgreSQL is the project's (TEST_PG_URL: postgres-state)
+ * or one started here; the bytes go to the project's object store (TEST_BLOBS: object-storage-swift and -s3) or to
+ * PostgreSQL.
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buffer } from 'node:stream/consumers';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { APP_FILES, describeAppCodeStore, fillWith, sha } from '../../../test/helpers/app-code-store-suite.js';
+import { createTestDatabase } from '../../../test/helpers/engines.js';
+import { startPgState, type PgStateServer } from '../../../test/helpers/pg-state.js';
+import { InProcessInvalidation } from '../../common/invalidation.js';
+import type { HearthConfig } from '../../config/types.js';
+import { createPgPool, type PgPool } from '../../engines/postgres.js';
+import { blobStoreArea } from '../../files/blobs/engine.js';
+import { ObjectCodeBlobs, PgCodeBlobs, type CodeBlobs } from './code-blobs.js';
+import { SharedAppCodeStore } from './shared-store.js';
+
+let own: PgStateServer | null = null;
+let base: string;
+const pools: PgPool[] = [];
+let n = 0;
+const tag = `${process.pid}_${Date.now().toString(36)}`;
+
+beforeAll(async () => {
+  base = mkdtempSync(join(tmpdir(), 'hearth-shared-code-'));
+  if (!process.env.TEST_PG_URL) own = await startPgState();
+}, 120_000);
+afterAll(async () => {
+  await Promise.all(pools.map((p) => p.end()));
+  await own?.close();
+  rmSync(base, { recursive: true, force: true });
+});
+
+/** A fresh database, with a pool on it. */
+async function database(): Promise<PgPool> {
+  const url = own ? await own.database() : createTestDatabase(process.env.TEST_PG_URL!, `appcode_${tag}_${n++}`);
+  const pool = createPgPool({ url, max: 4, name: 'test' });
+  pools.push(pool);
+  return pool;
+}
+
+const where = process.env.TEST_BLOBS ? (JSON.parse(process.env.TEST_BLOBS) as HearthConfig['blobs']) : null;
+const blobsOn = (pool: PgPool, prefix: string): CodeBlobs => where
+  ? new ObjectCodeBlobs(blobStoreArea({ ...where, swift: { ...where.swift, containerPrefix: prefix } }, base, 'apps-code'))
+  : new PgCodeBlobs(pool);
+const storeOn = (pool: PgPool, prefix: string, invalidation = new InProcessInvalidation()) =>
+  new SharedAppCodeStore({ pool, blobs: blobsOn(pool, prefix), localDir: mkdtempSync(join(base, 'local-')), invalidation });
+
+const engine = where ? `PostgreSQL + ${where.engine}` : 'PostgreSQL';
+describeAppCodeStore(engine, async () => storeOn(await database(), `t_code_${tag}_${n}_`), (store) => store.close());
+
+describe(`SharedAppCodeStore (${engine}): two processes`, () => {
+  it('a version written by one is served and materialized by the other; gc in one is heard by the other', async () => {
+    const pool = await database();
+    const bus = new InProcessInvalidation();
+    const prefix = `t_code2_${tag}_`;
+    const [a, b] = [storeOn(pool, prefix, bus), storeOn(pool, prefix, bus)];
+    const key = sha('two-processes');
+    expect(await a.acquire({ instanceId: 'i1', kind: 'webapp', slug: 'drive', sha256: key }, fillWith(APP_FILES))).toEqual({ written: true });
+    expect(await b.acquire({ instanceId: 'i2', kind: 'webapp', slug: 'drive', sha256: key }, fillWith({}))).toEqual({ written: false });
+    // b reads it twice: from the store, then from its memory
+    for (let i = 0; i < 2; i++) expect((await buffer((await b.read(key, 'index.html', null))!)).toString()).toBe(APP_FILES['index.html']);
+    expect(readFileSync(join(await b.materialize(key), 'js/app.0123456789ab.js'), 'utf8')).toBe(APP_FILES['js/app.0123456789ab.js']);
+    await a.releaseInstance('i1');
+    await b.releaseInstance('i2');
+    expect(await a.gc()).toEqual([key]);
+    // b had it in memory: the invalidation made it forget
+    expect(await b.has(key)).toBe(false);
+    expect(await b.read(key, 'index.html', null)).toBeNull();
+    await Promise.all([a.close(), b.close()]);
+  });
+
+  it('two processes writing one version at once store it once, and both references stay', async () => {
+    const pool = await database();
+    const prefix = `t_code3_${tag}_`;
+    const [a, b] = [storeOn(pool, prefix), storeOn(pool, prefix)];
+    const key = sha('race');
+    const results = await Promise.all([
+      a.acquire({ instanceId: 'i1', kind: 'webapp', slug: 'drive', sha256: key }, fillWith(APP_FILES)),
+      b.acquire({ instanceId: 'i2', kind: 'webapp', slug: 'drive', sha256: key }, fillWith(APP_FILES)),
+    ]);
+    expect(results.filter((r) => r.written)).toHaveLength(1);
+    expect((await a.refs({ sha256: key })).map((r) => r.instanceId)).toEqual(['i1', 'i2']);
+    for (const store of [a, b]) expect((await buffer((await store.read(key, 'index.html', 'gzip'))!)).length).toBeGreaterThan(0);
+    const { rows } = await pool.query<{ n: string }>('SELECT count(*) AS n FROM hearth.app_code_versions');
+    expect(Number(rows[0]!.n)).toBe(1);
+    await Promise.all([a.close(), b.close()]);
+  });
+});

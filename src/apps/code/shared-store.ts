@@ -1,0 +1,276 @@
+/**
+ * The app code store shared by several `hearth` processes (docs.engine postgres): the references and the index of
+ * each version (its files, sizes, hashes, compressed sizes and the keys of their bytes) in PostgreSQL's schema
+ * `hearth`, the bytes in the object store (blobs.engine swift or s3) or in a PostgreSQL table (local blobs):
+ * ./code-blobs.ts. A version is written as the local engine writes it (./version-writer.ts, in a folder of this
+ * machine, compressed on the way), its files uploaded under fresh keys, then its index row inserted: nothing reads a
+ * version before that row, so a crash in the middle leaves only unnamed blobs. Two processes writing one version at
+ * once both upload, the first row wins and the other removes its blobs.
+ *
+ * An instance's reference is added, and gc removes a version no reference names, each in a transaction holding the
+ * advisory lock of the version's sha256, so a version is never collected under a reference just added to it.
+ *
+ * Each process keeps the indexes and the small files it served in memory (versions are immutable: only their removal
+ * by gc, which any process may run, needs telling: through the coordination's Invalidation) and the raw files it ran
+ * (`materialize`) in `<localDir>/run`, a cache emptied at start.
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { readFile, rename, rm, stat, writeFile, mkdir } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { Readable } from 'node:stream';
+import { InsufficientStorage, NotFound, isDiskFull } from '../../common/errors.js';
+import type { Invalidation } from '../../common/invalidation.js';
+import { InProcessLocks, type Locks } from '../../common/locks.js';
+import { inTransaction, type PgPool } from '../../engines/postgres.js';
+import { PgSchema } from '../../engines/pg-schema.js';
+import type { AppKind } from '../types.js';
+import { bytesOf, type CodeBlobs } from './code-blobs.js';
+import {
+  SHA256_RE, checkRef, type AddFile, type AppCodeStore, type CodeIndex, type CodeRef, type Encoding, type StoredFile,
+} from './store.js';
+import { INDEX, SUB, VersionWriter } from './version-writer.js';
+
+/** The Invalidation topic of app code (key: the sha256 of a version removed by gc). */
+export const APPS_CODE_TOPIC = 'apps-code';
+const INDEX_CACHE = 64;
+/** Files kept in memory: each at most FILE_CACHE_MAX bytes, all together at most BYTES_CACHE. */
+const FILE_CACHE_MAX = 1024 * 1024;
+const BYTES_CACHE = 64 * 1024 * 1024;
+/** Uploads at once while a version is written. */
+const PARALLEL = 4;
+
+const DDL = `
+CREATE TABLE IF NOT EXISTS hearth.app_code_refs (instance_id text NOT NULL, kind text NOT NULL, slug text NOT NULL, sha256 text NOT NULL,
+  created_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (instance_id, kind, slug, sha256));
+CREATE INDEX IF NOT EXISTS app_code_refs_sha256 ON hearth.app_code_refs (sha256);
+CREATE TABLE IF NOT EXISTS hearth.app_code_versions (sha256 text PRIMARY KEY, files jsonb NOT NULL, created_at timestamptz NOT NULL DEFAULT now());`;
+
+type Variant = 'raw' | 'br' | 'gzip';
+/** A file of a version's row: its index entry and the keys of its bytes. */
+type FileRow = [string, StoredFile, Partial<Record<Variant, string>>];
+interface Version { index: CodeIndex; keys: Map<string, Partial<Record<Variant, string>>> }
+interface RefRow { instance_id: string; kind: AppKind; slug: string; sha256: string }
+
+const toRef = (r: RefRow): CodeRef => ({ instanceId: r.instance_id, kind: r.kind, slug: r.slug, sha256: r.sha256 });
+const keysOf = (rows: FileRow[]): string[] => rows.flatMap(([, , keys]) => Object.values(keys));
+const COLS = 'instance_id, kind, slug, sha256';
+
+export interface SharedAppCodeStoreOptions {
+  pool: PgPool;
+  blobs: CodeBlobs;
+  /** A folder of this machine for downloads, versions being written and materialized versions (emptied at start). */
+  localDir: string;
+  locks?: Locks;
+  invalidation?: Invalidation;
+}
+
+export class SharedAppCodeStore implements AppCodeStore {
+  readonly scratchDir: string;
+  private readonly runDir: string;
+  private readonly schema: PgSchema;
+  private readonly locks: Locks;
+  /** Materializing is per machine: this process's lock is enough. */
+  private readonly runLocks = new InProcessLocks();
+  private readonly versions = new Map<string, Version>();
+  private readonly files = new Map<string, Buffer>();
+  private cachedBytes = 0;
+  private readonly unlisten: () => void;
+
+  constructor(private readonly opts: SharedAppCodeStoreOptions) {
+    this.scratchDir = join(opts.localDir, 'tmp');
+    this.runDir = join(opts.localDir, 'run');
+    for (const dir of [this.scratchDir, this.runDir]) {
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
+      for (const name of readdirSync(dir)) rmSync(join(dir, name), { recursive: true, force: true });
+    }
+    this.schema = new PgSchema(opts.pool, DDL);
+    this.locks = opts.locks ?? new InProcessLocks();
+    this.unlisten = opts.invalidation?.listen(APPS_CODE_TOPIC, (sha256) => this.forget(sha256)) ?? (() => undefined);
+  }
+
+  private async query<R extends object>(sql: string, params: unknown[] = []): Promise<R[]> {
+    await this.schema.ready();
+    return (await this.opts.pool.query<R>(sql, params)).rows;
+  }
+
+  async acquire(ref: CodeRef, fill: (add: AddFile) => Promise<void>): Promise<{ written: boolean }> {
+    checkRef(ref);
+    await this.schema.ready();
+    // the reference, and whether the version is stored, under the lock gc takes to remove it
+    const { added, stored } = await inTransaction(this.opts.pool, async (c) => {
+      await c.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`apps-code:${ref.sha256}`]);
+      const ins = await c.query(`INSERT INTO hearth.app_code_refs (${COLS}) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`, [ref.instanceId, ref.kind, ref.slug, ref.sha256]);
+      const found = await c.query('SELECT 1 FROM hearth.app_code_versions WHERE sha256 = $1', [ref.sha256]);
+      return { added: ins.rowCount === 1, stored: found.rowCount === 1 };
+    });
+    if (stored) return { written: false };
+    // one writer per version in this process (in the cluster with the Redis locks; without them the first row wins)
+    return this.locks.withLock(`apps-code:${ref.sha256}`, async () => {
+      if (await this.has(ref.sha256)) return { written: false };
+      try {
+        return { written: await this.write(ref.sha256, fill) };
+      } catch (err) {
+        if (added) await this.release(ref);
+        throw isDiskFull(err) ? new InsufficientStorage() : err;
+      }
+    });
+  }
+
+  /** Writes the version locally, uploads its files, then inserts its row; false if another process's row came first. */
+  private async write(sha256: string, fill: (add: AddFile) => Promise<void>): Promise<boolean> {
+    const writer = new VersionWriter(join(this.scratchDir, `${sha256}-${randomUUID()}`));
+    const rows: FileRow[] = [];
+    try {
+      await writer.start();
+      await fill(writer.add);
+      await writer.finish();
+      const files = (JSON.parse(await readFile(join(writer.dir, INDEX), 'utf8')) as { files: Array<[string, StoredFile]> }).files;
+      const uploads = files.flatMap(([path, file]) => {
+        const row: FileRow = [path, file, {}];
+        rows.push(row);
+        return (['raw', 'br', 'gzip'] as const).filter((v) => v === 'raw' || file[v] !== null).map((v) => async () => {
+          row[2][v] = await this.opts.blobs.put(join(writer.dir, SUB[v], path));
+        });
+      });
+      for (let i = 0; i < uploads.length; i += PARALLEL) await Promise.all(uploads.slice(i, i + PARALLEL).map((up) => up()));
+      const inserted = await this.query<{ sha256: string }>(
+        'INSERT INTO hearth.app_code_versions (sha256, files) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING sha256', [sha256, JSON.stringify(rows)]);
+      if (inserted.length === 0) await this.opts.blobs.remove(keysOf(rows));
+      return inserted.length === 1;
+    } catch (err) {
+      await this.opts.blobs.remove(keysOf(rows)).catch(() => undefined);
+      throw err;
+    } finally {
+      await writer.abort();
+    }
+  }
+
+  async has(sha256: string): Promise<boolean> {
+    if (!SHA256_RE.test(sha256)) return false;
+    if (this.versions.has(sha256)) return true;
+    return (await this.query('SELECT 1 FROM hearth.app_code_versions WHERE sha256 = $1', [sha256])).length === 1;
+  }
+
+  async release(ref: CodeRef): Promise<boolean> {
+    const gone = await this.query('DELETE FROM hearth.app_code_refs WHERE instance_id = $1 AND kind = $2 AND slug = $3 AND sha256 = $4 RETURNING 1',
+      [ref.instanceId, ref.kind, ref.slug, ref.sha256]);
+    return gone.length > 0;
+  }
+
+  async releaseInstance(instanceId: string): Promise<number> {
+    return (await this.query('DELETE FROM hearth.app_code_refs WHERE instance_id = $1 RETURNING 1', [instanceId])).length;
+  }
+
+  async refs(filter: { instanceId?: string; sha256?: string }): Promise<CodeRef[]> {
+    const order = `ORDER BY instance_id COLLATE "C", kind COLLATE "C", slug COLLATE "C", sha256 COLLATE "C"`;
+    const rows = await this.query<RefRow>(`SELECT ${COLS} FROM hearth.app_code_refs
+      WHERE ($1::text IS NULL OR instance_id = $1) AND ($2::text IS NULL OR sha256 = $2) ${order}`, [filter.instanceId ?? null, filter.sha256 ?? null]);
+    return rows.map(toRef);
+  }
+
+  async gc(): Promise<string[]> {
+    const unused = await this.query<{ sha256: string }>(`SELECT sha256 FROM hearth.app_code_versions v
+      WHERE NOT EXISTS (SELECT 1 FROM hearth.app_code_refs r WHERE r.sha256 = v.sha256)`);
+    const removed: string[] = [];
+    for (const { sha256 } of unused) {
+      // under the lock acquire takes: a reference added before is seen, one added after finds no version and writes it
+      const gone = await inTransaction(this.opts.pool, async (c) => {
+        await c.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`apps-code:${sha256}`]);
+        const { rows } = await c.query<{ files: FileRow[] }>(`DELETE FROM hearth.app_code_versions v WHERE sha256 = $1
+          AND NOT EXISTS (SELECT 1 FROM hearth.app_code_refs r WHERE r.sha256 = v.sha256) RETURNING files`, [sha256]);
+        return rows[0]?.files ?? null;
+      });
+      if (!gone) continue;
+      this.forget(sha256);
+      this.opts.invalidation?.invalidate(APPS_CODE_TOPIC, sha256);
+      await this.opts.blobs.remove(keysOf(gone));
+      removed.push(sha256);
+    }
+    return removed;
+  }
+
+  private async version(sha256: string): Promise<Version | null> {
+    if (!SHA256_RE.test(sha256)) return null;
+    const cached = this.versions.get(sha256);
+    if (cached) return cached;
+    const [row] = await this.query<{ files: FileRow[] }>('SELECT files FROM hearth.app_code_versions WHERE sha256 = $1', [sha256]);
+    if (!row) return null;
+    const version: Version = { index: new Map(row.files.map(([p, f]) => [p, f])), keys: new Map(row.files.map(([p, , k]) => [p, k])) };
+    if (this.versions.size >= INDEX_CACHE) this.forget(this.versions.keys().next().value as string);
+    this.versions.set(sha256, version);
+    return version;
+  }
+
+  /** Drops what this process keeps of a version (gc removed it, here or in another process). */
+  private forget(sha256: string): void {
+    const version = this.versions.get(sha256);
+    this.versions.delete(sha256);
+    for (const keys of version?.keys.values() ?? []) {
+      for (const key of Object.values(keys)) {
+        const buf = this.files.get(key);
+        if (buf) this.cachedBytes -= buf.length;
+        this.files.delete(key);
+      }
+    }
+  }
+
+  async index(sha256: string): Promise<CodeIndex | null> {
+    return (await this.version(sha256))?.index ?? null;
+  }
+
+  async read(sha256: string, path: string, encoding: Encoding): Promise<Readable | null> {
+    const version = await this.version(sha256);
+    const file = version?.index.get(path);
+    const key = version?.keys.get(path)?.[encoding ?? 'raw'];
+    if (!file || !key) return null;
+    const cached = this.files.get(key);
+    if (cached) return Readable.from([cached]);
+    const body = await this.opts.blobs.get(key);
+    if (body === null) return null;
+    const size = encoding ? (file[encoding] ?? 0) : file.size;
+    if (size > FILE_CACHE_MAX) return Buffer.isBuffer(body) ? Readable.from([body]) : body;
+    const bytes = await bytesOf(body);
+    this.keep(key, bytes);
+    return Readable.from([bytes]);
+  }
+
+  private keep(key: string, bytes: Buffer): void {
+    while (this.cachedBytes + bytes.length > BYTES_CACHE && this.files.size > 0) {
+      const [oldest, buf] = this.files.entries().next().value as [string, Buffer];
+      this.files.delete(oldest);
+      this.cachedBytes -= buf.length;
+    }
+    this.files.set(key, bytes);
+    this.cachedBytes += bytes.length;
+  }
+
+  async materialize(sha256: string): Promise<string> {
+    const version = await this.version(sha256);
+    if (!version) throw new NotFound(`the app code ${String(sha256).slice(0, 64)} is not stored`);
+    const dir = join(this.runDir, sha256);
+    if (await stat(dir).then(() => true, () => false)) return dir;
+    return this.runLocks.withLock(sha256, async () => {
+      if (await stat(dir).then(() => true, () => false)) return dir;
+      const tmp = join(this.scratchDir, `run-${sha256}-${randomUUID()}`);
+      try {
+        for (const [path, keys] of version.keys) {
+          const body = keys.raw ? await this.opts.blobs.get(keys.raw) : null;
+          if (body === null) throw new NotFound(`the file ${path.slice(0, 200)} of the app code ${sha256} is missing`);
+          await mkdir(dirname(join(tmp, path)), { recursive: true });
+          await writeFile(join(tmp, path), await bytesOf(body));
+        }
+        await mkdir(tmp, { recursive: true });
+        await rename(tmp, dir);
+      } finally {
+        await rm(tmp, { recursive: true, force: true });
+      }
+      return dir;
+    });
+  }
+
+  async close(): Promise<void> {
+    this.unlisten();
+    await this.opts.blobs.close();
+  }
+}
