@@ -9,7 +9,7 @@
 import { access, mkdir, readdir, rename, rm, rmdir, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { BackupError, MANIFEST, readManifest, type Manifest } from './manifest.js';
-import { copyHashed, eachLimit, ensureParent, fsyncPath, throttled } from './copy.js';
+import { copyHashed, eachLimit, ensureParent, fsyncPath, syncTree, throttled } from './copy.js';
 import { openElsewhere } from './lock.js';
 import { snapshotsIn } from './snapshot.js';
 import { walk } from './walk.js';
@@ -78,7 +78,7 @@ export async function restoreBackup(o: RestoreOptions): Promise<RestoreSummary> 
       p.bytes += got.size;
       report();
     });
-    for (const dir of [...made].sort((a, b) => b.length - a.length)) await fsyncPath(dir);
+    await syncTree(work, manifest.files.map((f) => join(work, f.path)), made);
   } catch (e) {
     await rm(work, { recursive: true, force: true });
     throw e;

@@ -16,7 +16,7 @@ import { mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { BackupError, FORMAT, MANIFEST, hashFile, readManifest, type Manifest, type ManifestFile } from './manifest.js';
-import { copyHashed, eachLimit, ensureParent, fsyncPath, throttled, hardLink } from './copy.js';
+import { copyHashed, eachLimit, ensureParent, fsyncPath, hardLink, syncTree, throttled } from './copy.js';
 import { walk, type Entry } from './walk.js';
 import { takeTargetLock } from './lock.js';
 
@@ -170,7 +170,6 @@ export async function takeBackup(o: BackupOptions): Promise<BackupSummary> {
           return record(old, 'linked');
         }
       }
-      await fsyncPath(dst);
       record({ path: e.path, kind: 'sqlite', ...h }, 'copied');
     };
 
@@ -192,8 +191,8 @@ export async function takeBackup(o: BackupOptions): Promise<BackupSummary> {
       data_dir: dataDir, engines: o.engines, files: [...files.values()].sort((a, b) => (a.path < b.path ? -1 : 1)),
     };
     await writeFile(join(partial, MANIFEST), JSON.stringify(manifest, null, 1) + '\n', { mode: 0o600 });
-    await fsyncPath(join(partial, MANIFEST));
-    for (const dir of [...made].sort((a, b) => b.length - a.length)) await fsyncPath(dir);
+    // durable before the rename that makes it a snapshot
+    await syncTree(partial, [...manifest.files.map((f) => join(partial, f.path)), join(partial, MANIFEST)], made);
     const snapshot = join(target, name);
     await rename(partial, snapshot);
     await fsyncPath(target);
