@@ -216,6 +216,10 @@ describe('hearth backup and hearth restore', () => {
       }, /damaged: the SHA-256 of registry\.sqlite is not its manifest's/],
       ['missing file', (c) => rmSync(join(c, big.path)), /damaged: .* is missing/],
       ['truncated manifest', (c) => truncateSync(join(c, MANIFEST), 100), /is not valid JSON \(truncated or damaged\)/],
+      ['a path out of the target', (c) => {
+        const hostile = { ...m, files: [...m.files, { ...db, path: '../../outside.sqlite' }] };
+        writeFileSync(join(c, MANIFEST), JSON.stringify(hostile));
+      }, /lists an invalid entry .*outside\.sqlite/],
     ];
     for (const [name, damage, message] of cases) {
       const copy = join(tmp('damaged'), 'snap');

@@ -4,7 +4,7 @@
  *   docs.sqlite): copied through SQLite's online backup API, never as files (their -wal and -shm are not copied);
  * - `blob`: files that are never rewritten in place (written to a temporary name, then renamed): file contents and
  *   thumbnails (instances/<id>/files|thumbs/<k0k1>/<key>), avatars (instances/<id>/avatar/avatar), installed apps' code
- *   (apps-code/<sha256>/…): a snapshot may share them by hard link;
+ *   (apps-code/<k0k1>/<sha256>/…): a snapshot may share them by hard link;
  * - `file`: anything else (dev-instance.json, the outbox's mails…): small, always copied.
  * Skipped: what is being written (.tmp folders, .part files, the avatar's .tmp), SQLite's -wal, -shm and -journal files,
  * /status's probes, and anything that is not a regular file or a folder.
@@ -16,7 +16,7 @@ export type EntryKind = 'sqlite' | 'blob' | 'file';
 export interface Entry { path: string; kind: EntryKind }
 
 const SKIP_FILE = /(?:-wal|-shm|-journal|\.part|\.tmp)$|^\.status-\d+$/;
-const BLOB_PATH = /^(?:instances\/[0-9a-f]{32}\/(?:(?:files|thumbs)\/[0-9a-f]{2}\/[0-9a-f]{32}|avatar\/avatar)|apps-code\/[0-9a-f]{64}\/.+)$/;
+const BLOB_PATH = /^(?:instances\/[0-9a-f]{32}\/(?:(?:files|thumbs)\/[0-9a-f]{2}\/[0-9a-f]{32}|avatar\/avatar)|apps-code\/(?:[0-9a-f]{2}\/)?[0-9a-f]{64}\/.+)$/;
 
 export function kindOf(path: string): EntryKind {
   if (path.endsWith('.sqlite')) return 'sqlite';
