@@ -6,6 +6,7 @@ import { CliError, err } from './cli/io.js';
 import { addMailsCommand } from './cli/mails.js';
 import { addJobsCommands } from './cli/jobs.js';
 import { addAppsCommands } from './cli/apps.js';
+import { addBackupCommands } from './cli/backup.js';
 import { addConfigCommand, addStatusCommand, addVersionCommand } from './cli/misc.js';
 import { addServeCommand } from './cli/serve.js';
 import { cliVersion } from './cli/version.js';
@@ -29,6 +30,7 @@ export async function main(argv: string[], env: Record<string, string | undefine
   addMailsCommand(program, env);
   addJobsCommands(program, env);
   addAppsCommands(program, env);
+  addBackupCommands(program, env);
 
   try {
     await program.parseAsync(argv, { from: 'user' });

@@ -54,7 +54,7 @@ beforeAll(async () => {
   mkdirSync(join(work, 'home', 'Documents'), { recursive: true });
   writeFileSync(join(work, 'home', 'Documents', 'notes.txt'), 'synced by rclone\n');
   [port, adminPort] = [await freePort(), await freePort()];
-  env = { PATH: process.env.PATH as string, HOME: join(work, 'home'), LANG: 'C.UTF-8', HEARTH_ADMIN_PASSPHRASE: 'readme-admin-secret', HEARTH_ADMIN_PORT: String(adminPort) };
+  env = { PATH: process.env.PATH as string, HOME: join(work, 'home'), LANG: 'C.UTF-8', HEARTH_ADMIN_PASSPHRASE: 'readme-admin-secret', HEARTH_ADMIN_PORT: String(adminPort), HEARTH_DATA_DIR: 'data' };
   server = spawn(process.execPath, [join(ROOT, 'bin/hearth.js'), 'serve', '--dev', '--port', String(port), '--data-dir', join(work, 'data')], {
     cwd: work, env: { ...env, HEARTH_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'pipe'],
   });

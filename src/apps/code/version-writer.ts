@@ -4,13 +4,14 @@
  * background (a few files at a time, in libuv's thread pool) while the next files arrive; `finish` waits for
  * them, writes the index and fsyncs every file and folder, so that the folder can be renamed into place.
  */
-import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, open, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { Transform, type Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { constants as zlibConstants, createBrotliCompress, createGzip } from 'node:zlib';
+import { fsyncPath } from '../../common/fsync.js';
+import { hashTap } from '../../common/hash-tap.js';
 import { BadPackage } from './errors.js';
 import { isCompressible, type StoredFile } from './store.js';
 import { cleanEntryName } from './tarball.js';
@@ -28,14 +29,7 @@ const COMPRESS_PARALLEL = 2;
 /** fsyncs in flight at once. */
 const SYNC_PARALLEL = 8;
 
-export async function fsyncPath(path: string): Promise<void> {
-  const fh = await open(path, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-}
+export { fsyncPath };
 
 export async function fsyncAll(paths: string[]): Promise<void> {
   for (let i = 0; i < paths.length; i += SYNC_PARALLEL) await Promise.all(paths.slice(i, i + SYNC_PARALLEL).map(fsyncPath));
@@ -81,21 +75,14 @@ export class VersionWriter {
     if (this.files.has(path)) throw new BadPackage(`the file ${JSON.stringify(path.slice(0, 200))} is in the package twice`);
     const raw = join(this.dir, SUB.raw, path);
     await this.ensureDir(dirname(raw));
-    const hash = createHash('sha256');
-    let size = 0;
-    const tap = new Transform({
-      transform(chunk: Buffer, _enc, cb) {
-        hash.update(chunk);
-        size += chunk.length;
-        cb(null, chunk);
-      },
-    });
+    const tap = hashTap('sha256');
     const entry: StoredFile = { size: 0, hash: '', br: null, gzip: null };
     this.files.set(path, entry);
-    await pipeline(body, tap, createWriteStream(raw, { flags: 'wx' }));
+    await pipeline(body, tap.stream, createWriteStream(raw, { flags: 'wx' }));
     this.written.push(raw);
+    const { hash, size } = tap.result();
     entry.size = size;
-    entry.hash = hash.digest('hex');
+    entry.hash = hash;
     if (isCompressible(path) && size > 0) await this.compressLater(path, raw, entry);
   };
 

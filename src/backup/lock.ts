@@ -1,0 +1,61 @@
+/**
+ * Who else uses a folder: one `hearth backup` at a time per target (a `.lock` file naming its pid; one left by a killed
+ * run is taken over), and no restore over a data directory a running server holds (its SQLite databases are open).
+ */
+import { readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { BackupError } from './manifest.js';
+
+const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+};
+
+/** Takes `<target>/.lock` for this process; resolves with its release. */
+export async function takeTargetLock(target: string): Promise<() => Promise<void>> {
+  const file = join(target, '.lock');
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      await writeFile(file, String(process.pid), { flag: 'wx', mode: 0o600 });
+      return () => rm(file, { force: true });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      const pid = Number(await readFile(file, 'utf8').catch(() => ''));
+      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && alive(pid)) {
+        throw new BackupError(`another hearth backup (pid ${pid}) is writing into ${target}: wait for it to end`);
+      }
+      await rm(file, { force: true }); // left by a run that was killed
+    }
+  }
+  throw new BackupError(`could not take ${file}: another hearth backup is starting in ${target}`);
+}
+
+/**
+ * The first of `databases` that another process holds open, or null. A server keeps its databases open while it runs;
+ * asking SQLite for an exclusive lock (without waiting) is refused while any other connection has the file open.
+ */
+export function openElsewhere(databases: string[]): string | null {
+  for (const file of databases) {
+    let db: Database.Database;
+    try {
+      db = new Database(file, { fileMustExist: true, timeout: 0 });
+    } catch {
+      continue; // absent or unreadable: nothing holds it
+    }
+    try {
+      db.pragma('locking_mode = EXCLUSIVE');
+      db.exec('BEGIN EXCLUSIVE; COMMIT');
+    } catch (e) {
+      if ((e as { code?: string }).code === 'SQLITE_BUSY') return file;
+      throw e;
+    } finally {
+      db.close();
+    }
+  }
+  return null;
+}
