@@ -116,7 +116,9 @@ export async function engineFarms(engines: string[], n: number, startFarm: Start
       rows.push(await runEngine(engine, n, startFarm, createFarm, stopFarm, engine === 'postgres' ? server : null));
     }
   } finally {
-    await server?.stop();
+    // a shutdown checkpoint of 10,000 schemas on a loaded disk can outlast pg_ctl's wait: the results are kept anyway
+    // (the server is then killed at exit by the helper)
+    await server?.stop().catch((e: unknown) => log(`PostgreSQL did not stop cleanly: ${String(e).slice(0, 200)}`));
   }
   const load1 = loadavg();
   const p = (xs: Float64Array, q: number) => fmtMs(percentile(xs, q));
