@@ -7,14 +7,20 @@
  *
  * Environment knobs (all optional):
  *   BENCH_QUICK=1            short smoke run (10k docs for _find, 2 s per workload); no RESULTS.md
- *   BENCH_SERVERS=hearth,…   only these servers (hearth, hearth-json, pouchdb, fastify); no RESULTS.md. hearth-json is Hearth
- *                            with server.serializeResponses off (JSON.stringify), run on the read and _changes workloads only
+ *   BENCH_SERVERS=hearth,…   only these servers (hearth, hearth-json, hearth-pg, pouchdb, fastify); no RESULTS.md. hearth-json is Hearth
+ *                            with server.serializeResponses off (JSON.stringify), run on the read and _changes workloads only;
+ *                            hearth-pg is Hearth on docs.engine postgres (a private PostgreSQL from Debian's package, fsync on).
+ *                            BENCH_SERVERS=hearth,hearth-pg,pouchdb with every workload (`npm run bench` suite data-pg) writes
+ *                            bench/RESULTS-data-pg.md instead, with issue 16's target (PostgreSQL ≥ 2× pouchdb-server; also with
+ *                            BENCH_WORKLOADS, the file then says which ran)
  *   BENCH_WORKLOADS=create,… only these workloads (rss, create, read, changes, repl, find); no RESULTS.md
  *   BENCH_PROFILE=1          start Hearth with --cpu-prof into bench/profiles/ (then see bench/profile-top.ts)
  *   BENCH_CONCURRENCY=16     in-flight requests for the throughput workloads
  *   BENCH_GROUP_COMMIT_MS=n  experiment: Hearth's data.groupCommitMs (default 0); no RESULTS.md
  */
+import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
+import { loadavg } from 'node:os';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { Agent } from 'node:http';
 import { join } from 'node:path';
@@ -24,6 +30,7 @@ import {
   BENCH_DIR, ROOT, cpuSnap, cpuUse, fmtMs, fmtOps, fmtRatio, gitInfo, killChildren, log, machine, medianRun, pkgVersion, rssMB, runLoad,
   send, setMeasured, startChild, startWatchdog, stopChild, summarize, targetTable, type Res, type Stats, type Target,
 } from './lib.js';
+import { startPostgres } from '../test/helpers/servers/postgres.js';
 
 const QUICK = process.env.BENCH_QUICK === '1';
 const PROFILE = process.env.BENCH_PROFILE === '1';
@@ -31,7 +38,10 @@ const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
 const SERVERS = (process.env.BENCH_SERVERS ?? 'hearth,hearth-json,pouchdb,fastify').split(',').map((s) => s.trim());
 const ALL_WORKLOADS = ['rss', 'create', 'read', 'changes', 'repl', 'find'];
 const WORKLOADS = (process.env.BENCH_WORKLOADS ?? ALL_WORKLOADS.join(',')).split(',').map((s) => s.trim());
-const FULL_RUN = !QUICK && SERVERS.length === 4 && WORKLOADS.length === ALL_WORKLOADS.length && !PROFILE && CONCURRENCY === 16 && !process.env.BENCH_GROUP_COMMIT_MS;
+const FULL_RUN = !QUICK && SERVERS.length === 4 && !SERVERS.includes('hearth-pg') && WORKLOADS.length === ALL_WORKLOADS.length && !PROFILE && CONCURRENCY === 16 && !process.env.BENCH_GROUP_COMMIT_MS;
+const PG = SERVERS.includes('hearth-pg');
+/** The engines side by side (issue 16): Hearth on SQLite and on PostgreSQL beside pouchdb-server, every workload. */
+const PG_RUN = !QUICK && PG && ['hearth', 'pouchdb'].every((n) => SERVERS.includes(n)) && !PROFILE && CONCURRENCY === 16 && !process.env.BENCH_GROUP_COMMIT_MS;
 
 const WARMUP_MS = QUICK ? 500 : 1_000;
 const MEASURE_MS = QUICK ? 2_000 : 8_000;
@@ -42,7 +52,8 @@ const READ_DOCS = 1_000;
 const CHANGES_DOCS = 10_000;
 const REPL_DOCS = QUICK ? 2_000 : 10_000;
 const BULK_BATCH = 1_000;
-const WATCHDOG_MS = 15 * 60_000;
+// with hearth-pg: a third server and PostgreSQL's fsyncs on a shared disk (a run at load average 20 took more than 15 minutes)
+const WATCHDOG_MS = (SERVERS.includes('hearth-pg') ? 40 : 15) * 60_000;
 /** Create, read, _changes and replication run this many times per server, interleaved; the median is reported. */
 const REPEATS = QUICK ? 1 : 3;
 
@@ -59,7 +70,9 @@ const PouchDB: any = (rootRequire('pouchdb-core') as any)
 // ---------------------------------------------------------------------------------------------
 // Servers
 
-type ServerName = 'hearth' | 'hearth-json' | 'pouchdb-server' | 'fastify';
+type ServerName = 'hearth' | 'hearth-json' | 'hearth-pg' | 'pouchdb-server' | 'fastify';
+/** The columns of the tables: Hearth on PostgreSQL beside Hearth on SQLite when it runs. */
+const NAMES: ServerName[] = ['hearth', ...(PG ? ['hearth-pg' as const] : []), 'pouchdb-server', 'fastify'];
 
 interface Server {
   name: ServerName;
@@ -79,19 +92,20 @@ interface Server {
   pouchOpts: Record<string, unknown>;
   stderr: string[];
 }
-/** Hearth; `json`: with its answers serialized by JSON.stringify instead of the response schemas. */
-async function startHearth(json = false): Promise<Server> {
+/** Hearth; `json`: with its answers serialized by JSON.stringify instead of the response schemas; `pg`: on docs.engine postgres at this URL. */
+async function startHearth(json = false, pg?: string): Promise<Server> {
   const flags: string[] = [];
   if (PROFILE) {
     mkdirSync(join(BENCH_DIR, 'profiles'), { recursive: true });
     flags.push('--cpu-prof', '--cpu-prof-dir', join(BENCH_DIR, 'profiles'));
   }
-  const { proc, line, dir, stderr } = await startChild(json ? 'hearth-json' : 'hearth', 'hearth-server.ts', json ? ['json'] : [], flags);
+  const name: ServerName = json ? 'hearth-json' : pg ? 'hearth-pg' : 'hearth';
+  const { proc, line, dir, stderr } = await startChild(name, 'hearth-server.ts', json ? ['json'] : [], flags, 60_000, pg ? { BENCH_DOCS_URL: pg } : {});
   const port = Number(line.port);
   const domain = String(line.domain);
   const token = String(line.token);
   return {
-    name: json ? 'hearth-json' : 'hearth', proc, pid: proc.pid ?? 0, port, dir, stderr,
+    name, proc, pid: proc.pid ?? 0, port, dir, stderr,
     host: domain,
     auth: { authorization: `Bearer ${token}` },
     db: (n) => `/data/io.cozy.bench.${n}`,
@@ -415,8 +429,8 @@ async function idleRss(s: Server): Promise<Stats> {
 // Report
 
 function table(): string {
-  const names: ServerName[] = ['hearth', 'pouchdb-server', 'fastify'];
-  const head = ['workload', ...names.flatMap((n) => [`${n} ops/s`, 'p50 ms', 'p99 ms']), 'Hearth / pouchdb-server', 'Hearth / Fastify'];
+  const names = NAMES;
+  const head = ['workload', ...names.flatMap((n) => [`${n} ops/s`, 'p50 ms', 'p99 ms']), 'Hearth / pouchdb-server', ...(PG ? ['Hearth PG / pouchdb-server', 'Hearth PG / Hearth'] : []), 'Hearth / Fastify'];
   const lines = [`| ${head.join(' | ')} |`, `|${head.map((_, i) => (i === 0 ? '---' : '---:')).join('|')}|`];
   for (const [workload, row] of results) {
     const isMs = isSingle(workload);
@@ -428,13 +442,14 @@ function table(): string {
       const range = st.range ? ` (${fmtOps(st.range[0])}–${fmtOps(st.range[1])})` : '';
       return [`${fmtOps(st.opsPerSec)}${range}${st.errors ? ` (${st.errors} errors!)` : ''}`, fmtMs(st.p50), fmtMs(st.p99)];
     });
-    const h = row.get('hearth') ?? undefined;
-    const ratio = (other: ServerName) => {
+    const ratio = (other: ServerName, of: ServerName = 'hearth') => {
+      const h = row.get(of) ?? undefined;
       const o = row.get(other) ?? undefined;
       if (!h || !o) return '–';
       return isMs ? fmtRatio(h.p50, o.p50) : fmtRatio(h.opsPerSec, o.opsPerSec);
     };
-    lines.push(`| ${workload} | ${cells.join(' | ')} | ${ratio('pouchdb-server')} | ${ratio('fastify')} |`);
+    const pgRatios = PG ? [ratio('pouchdb-server', 'hearth-pg'), ratio('hearth', 'hearth-pg')] : [];
+    lines.push(`| ${workload} | ${[...cells, ratio('pouchdb-server'), ...pgRatios, ratio('fastify')].join(' | ')} |`);
   }
   return lines.join('\n');
 }
@@ -465,19 +480,22 @@ function serializationTable(): string {
 
 /** Server CPU per op, and the load from outside the benchmark during each measurement. */
 function cpuTable(): string {
-  const names: ServerName[] = ['hearth', 'pouchdb-server', 'fastify'];
+  const names = NAMES;
   const lines = [
-    `| workload | ${names.map((n) => `${n} CPU µs/op`).join(' | ')} | Hearth / pouchdb-server | client CPU µs/op (H / P / F) | others' CPU % (max) |`,
-    '|---|---:|---:|---:|---:|---:|---:|',
+    `| workload | ${names.map((n) => `${n} CPU µs/op`).join(' | ')} | Hearth / pouchdb-server |${PG ? ' Hearth PG / pouchdb-server |' : ''} client CPU µs/op (${names.join(' / ')}) | others' CPU % (max) |`,
+    `|---|${names.map(() => '---:').join('|')}|---:|${PG ? '---:|' : ''}---:|---:|`,
   ];
   for (const [workload, row] of results) {
     if (isSingle(workload)) continue;
     const c = (n: ServerName) => row.get(n)?.cpu;
-    const h = c('hearth');
     const p = c('pouchdb-server');
+    const vsPouch = (n: ServerName) => {
+      const h = c(n);
+      return h && p ? `${(h.serverUsPerOp / p.serverUsPerOp).toFixed(2)}×` : '–';
+    };
     const foreign = Math.max(...names.map((n) => c(n)?.foreignPct ?? 0));
     lines.push(
-      `| ${workload} | ${names.map((n) => c(n)?.serverUsPerOp.toFixed(0) ?? (row.has(n) ? '–' : 'n/a')).join(' | ')} | ${h && p ? `${(h.serverUsPerOp / p.serverUsPerOp).toFixed(2)}×` : '–'} | ${names.map((n) => c(n)?.clientUsPerOp.toFixed(0) ?? '–').join(' / ')} | ${foreign.toFixed(0)} |`,
+      `| ${workload} | ${names.map((n) => c(n)?.serverUsPerOp.toFixed(0) ?? (row.has(n) ? '–' : 'n/a')).join(' | ')} | ${vsPouch('hearth')} |${PG ? ` ${vsPouch('hearth-pg')} |` : ''} ${names.map((n) => c(n)?.clientUsPerOp.toFixed(0) ?? '–').join(' / ')} | ${foreign.toFixed(0)} |`,
     );
   }
   return lines.join('\n');
@@ -488,8 +506,8 @@ function targets(): Target[] {
     for (const [k, row] of results) if (k.startsWith(w)) return row.get(n) ?? undefined;
     return undefined;
   };
-  const ratioTarget = (name: string, w: string, min: number, clientBound = false): Target => {
-    const h = get(w, 'hearth');
+  const ratioTarget = (name: string, w: string, min: number, clientBound = false, server: ServerName = 'hearth'): Target => {
+    const h = get(w, server);
     const p = get(w, 'pouchdb-server');
     if (!h || !p || h.errors || p.errors) return { name, goal: `≥ ${min}× pouchdb-server`, measured: h?.errors || p?.errors ? 'invalid: bad answers (see notes)' : 'not measured', pass: null };
     const r = h.opsPerSec / p.opsPerSec;
@@ -514,6 +532,11 @@ function targets(): Target[] {
     rss
       ? { name: 'Hearth idle RSS, one instance', goal: '< 100 MB', measured: `${rss.p50.toFixed(1)} MB`, pass: rss.p50 < 100 }
       : { name: 'Hearth idle RSS', goal: '< 100 MB', measured: 'not measured', pass: null },
+    // issue 16: on the PostgreSQL engine
+    ...(PG ? [
+      ratioTarget('PostgreSQL engine: single-doc create (durable)', 'single-doc create', 2, false, 'hearth-pg'),
+      ratioTarget('PostgreSQL engine: single-doc read by id', 'single-doc read', 2, false, 'hearth-pg'),
+    ] : []),
   ];
 }
 
@@ -535,9 +558,13 @@ function versions(): Record<string, string> {
 async function main(): Promise<void> {
   startWatchdog(WATCHDOG_MS);
   const started = performance.now();
+  const load0 = loadavg();
   log(`starting servers (${SERVERS.join(', ')}), concurrency ${CONCURRENCY}${QUICK ? ', QUICK' : ''}${PROFILE ? ', PROFILE' : ''}`);
+  // hearth-pg's PostgreSQL: fsync on, as Hearth's SQLite commits are fsynced
+  const pgServer = PG ? await startPostgres({ database: 'bench', fsync: true }) : null;
   const servers: Server[] = await Promise.all([
     SERVERS.includes('hearth') ? startHearth() : null,
+    pgServer ? startHearth(false, pgServer.url) : null,
     SERVERS.includes('hearth-json') ? startHearth(true) : null,
     SERVERS.includes('pouchdb') ? startPouchServer() : null,
     SERVERS.includes('fastify') ? startFastify() : null,
@@ -583,6 +610,7 @@ async function main(): Promise<void> {
     log('stopping servers');
     for (const a of agents.values()) a.destroy();
     await Promise.all(servers.map((s) => stopServer(s)));
+    await pgServer?.stop();
   }
   const minutes = (performance.now() - started) / 60_000;
   const ts = targets();
@@ -592,6 +620,53 @@ async function main(): Promise<void> {
   if (FULL_RUN) {
     writeFileSync(join(BENCH_DIR, 'RESULTS.md'), resultsMd(ts, minutes));
     process.stdout.write(`wrote ${join(BENCH_DIR, 'RESULTS.md')}\n`);
+  }
+  if (PG_RUN) {
+    writeFileSync(join(BENCH_DIR, 'RESULTS-data-pg.md'), pgResultsMd(ts, minutes, load0));
+    process.stdout.write(`wrote ${join(BENCH_DIR, 'RESULTS-data-pg.md')}\n`);
+  }
+}
+
+/** bench/RESULTS-data-pg.md: the same workloads on Hearth's two document engines beside pouchdb-server (issue 16). */
+function pgResultsMd(ts: Target[], minutes: number, load0: number[]): string {
+  const v = versions();
+  const load = (l: number[]) => l.map((x) => x.toFixed(1)).join(', ');
+  return `# Hearth /data on PostgreSQL beside SQLite and pouchdb-server (issue 16)
+
+Generated by \`BENCH_SUITES=data-pg npm run bench\` (bench/data.bench.ts with BENCH_SERVERS=hearth,hearth-pg,pouchdb) on
+${new Date().toISOString()}; the run took ${minutes.toFixed(1)} min.
+
+- Code: ${gitInfo()}
+- Machine: ${machine()}
+- Load average (1, 5, 15 min) at the start ${load(load0)}, at the end ${load(loadavg())}: the machine is shared with other
+  engineers' test runs (the "others' CPU" column says how much of it each measurement met)
+- Versions: ${Object.entries(v).map(([k, x]) => `${k} ${x}`).join(', ')}, PostgreSQL ${pgVersion()}
+
+The workloads (${WORKLOADS.length === ALL_WORKLOADS.length ? 'all of them' : `only ${WORKLOADS.join(', ')} in this run (BENCH_WORKLOADS)`}), client and method are those of [RESULTS.md](RESULTS.md) (its "Method" section), run on three servers at once:
+**hearth** (docs.engine sqlite: one SQLite database per instance, fsynced commits), **hearth-pg** (the same Hearth on
+docs.engine postgres: Debian's PostgreSQL on this machine over TCP on loopback, a pool of 10, fsync and synchronous_commit on,
+so an acknowledged write is on disk, as with SQLite) and **pouchdb-server** (LevelDB, writes not fsynced). Server CPU is the
+Hearth process's only; for hearth-pg the PostgreSQL backends' CPU is not counted in it (they show in "others' CPU").
+
+## Results
+
+${table()}
+
+Server CPU time per op (user + system of the server process; per document for bulk load and replication):
+
+${cpuTable()}
+
+## Targets (2 cores)
+
+${targetTable(ts)}
+${notes.length ? `\nNotes from the run:\n\n${notes.map((n) => `- ${n}`).join('\n')}\n` : ''}`;
+}
+
+function pgVersion(): string {
+  try {
+    return execFileSync('psql', ['--version'], { encoding: 'utf8' }).trim().split(' ').pop() ?? '?';
+  } catch {
+    return '?';
   }
 }
 

@@ -7,7 +7,7 @@
  * farm<from>…farm<to-1>.example.net and answers their CLI tokens; {cmd: 'housekeep'} marks every
  * instance due for both cleaning jobs (20,000 jobs for 10,000 instances, the issue's hourly round)
  * and runs the rounds back to back until none is left, then waits for the jobs to finish;
- * {cmd: 'stop'} closes. Each answer carries the phase's measures.
+ * {cmd: 'stop'} closes. BENCH_FARM_DOCS_URL=postgres://… puts its state on that PostgreSQL (docs.engine postgres). Each answer carries the phase's measures.
  * Started with --cpu-prof (BENCH_PROFILE=1), it also writes stalls-<pid>.json beside the profile: each event-loop stall
  * over 30 ms as [from, to] in µs of the monotonic clock the profile's timestamps use, and each garbage collection over
  * 10 ms; bench/profile-stalls.ts then says what ran during each stall.
@@ -26,6 +26,8 @@ const dataDir = process.argv[2];
 if (!dataDir || !process.send) throw new Error('usage: farm-server.js <dataDir>, with an IPC channel');
 const send = (msg: unknown) => process.send!(msg);
 const config = testConfig(dataDir);
+// farm.bench.ts with BENCH_FARM_ENGINES=…,postgres: the documents (and the registry, jobs, sessions) on this PostgreSQL
+if (process.env.BENCH_FARM_DOCS_URL) config.docs = { engine: 'postgres', url: process.env.BENCH_FARM_DOCS_URL, poolSize: 10 };
 const hearth = await createHearth(config, pino({ level: 'silent' }));
 await hearth.publicApp.listen({ host: '127.0.0.1', port: 0 });
 const port = (hearth.publicApp.server.address() as AddressInfo).port;
@@ -89,8 +91,9 @@ const writeStalls = () => {
   if (profileDir) writeFileSync(join(profileDir, `stalls-${process.pid}.json`), JSON.stringify(stalls));
 };
 
-const jobsDb = new Database(join(dataDir, 'jobs.sqlite'), { readonly: true });
-const states = () => Object.fromEntries((jobsDb.prepare(
+// opened on the first housekeeping round only (on PostgreSQL there is no jobs.sqlite; that mode runs no housekeeping)
+let jobsDb: Database.Database | null = null;
+const states = () => Object.fromEntries(((jobsDb ??= new Database(join(dataDir, 'jobs.sqlite'), { readonly: true })).prepare(
   "SELECT state, count(*) AS n FROM jobs WHERE worker IN ('clean-clients', 'clean-old-trashed') GROUP BY state",
 ).all() as Array<{ state: string; n: number }>).map((r) => [r.state, r.n]));
 
@@ -137,6 +140,6 @@ process.on('message', (raw) => {
   if (msg.cmd === 'measure') return reply(null);
   if (msg.cmd === 'create') return void create(msg.from!, msg.to!).then(reply, fail);
   if (msg.cmd === 'housekeep') return void housekeep().then(reply, fail);
-  if (msg.cmd === 'stop') return void hearth.close().then(() => { jobsDb.close(); writeStalls(); reply(null); process.exit(0); }, fail);
+  if (msg.cmd === 'stop') return void hearth.close().then(() => { jobsDb?.close(); writeStalls(); reply(null); process.exit(0); }, fail);
 });
 process.stdout.write(JSON.stringify({ port, pid: process.pid }) + '\n');

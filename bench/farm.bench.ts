@@ -10,15 +10,18 @@
  * Writes bench/RESULTS-farm.md. Knobs: BENCH_QUICK=1 (1,000 instances, no results file), BENCH_FARM_INSTANCES,
  * BENCH_PROFILE=1 (the farm server runs with --cpu-prof into bench/profiles/; then bench/profile-top.ts),
  * BENCH_STARTUP_ONLY=1 (only create the instances, then the start-ups: about 2 minutes, writes bench/RESULTS-startup.md),
- * BENCH_STARTS (starts per row, 3 by default).
+ * BENCH_STARTS (starts per row, 3 by default),
+ * BENCH_FARM_ENGINES=sqlite,postgres (the farm on each document engine, side by side: bench/farm-engines.ts, writes
+ * bench/RESULTS-farm-pg.md; `npm run bench` runs it as the suite farm-pg).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { Agent, request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { hash } from '@node-rs/argon2';
 import { storesFor } from '../src/data/sqlite/fd-limit.js';
+import { ENGINES, engineFarms, type Farm, type Measures } from './farm-engines.js';
 import { BENCH_DIR, buildServers, bundledServer, children, fmtMs, gitInfo, killChildren, log, machine, percentile, procCpuMs, rssMB, send, tempDir } from './lib.js';
 
 const QUICK = process.env.BENCH_QUICK === '1';
@@ -29,15 +32,13 @@ const STARTS = Number(process.env.BENCH_STARTS ?? 3);
 const PROFILE = process.env.BENCH_PROFILE === '1';
 const STARTUP_ONLY = process.env.BENCH_STARTUP_ONLY === '1';
 
-interface Measures { seconds: number; maxStallMs: number; p99StallMs: number; maxStallCpuMs: number; wallOfMaxCpuStallMs: number; peakRssMB: number; rssMB: number; peakFds: number; fds: number; openStores: number }
-interface Farm { proc: ChildProcess; port: number; dir: string; call(cmd: string, extra?: object): Promise<{ result: unknown; measures: Measures }> }
 
-async function startFarm(): Promise<Farm> {
+async function startFarm(opts: { dir?: string; docsUrl?: string } = {}): Promise<Farm> {
   const out = buildServers();
-  const dir = tempDir('bench-farm-');
+  const dir = opts.dir ?? tempDir('bench-farm-');
   const proc = spawn('prlimit', [`--nofile=${NOFILE}`, process.execPath,
     ...(PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${join(BENCH_DIR, 'profiles')}`] : []), join(out, 'bench', 'farm-server.js'), dir], {
-    stdio: ['ignore', 'pipe', 'inherit', 'ipc'], env: { ...process.env, NODE_ENV: 'production' },
+    stdio: ['ignore', 'pipe', 'inherit', 'ipc'], env: { ...process.env, NODE_ENV: 'production', ...(opts.docsUrl ? { BENCH_FARM_DOCS_URL: opts.docsUrl } : {}) },
   });
   children.add(proc);
   const { port } = await new Promise<{ port: number }>((resolve, reject) => {
@@ -178,8 +179,8 @@ function startupTable(rows: Array<[string, Start]>): string[] {
   ];
 }
 
-async function createFarm(): Promise<{ farm: Farm; instances: Array<{ domain: string; token: string }>; created: Measures }> {
-  const farm = await startFarm();
+async function createFarm(docsUrl?: string): Promise<{ farm: Farm; instances: Array<{ domain: string; token: string }>; created: Measures }> {
+  const farm = await startFarm(docsUrl ? { docsUrl } : {});
   await farm.call('phase');
   const instances: Array<{ domain: string; token: string }> = [];
   let created!: Measures;
@@ -320,4 +321,4 @@ async function main(): Promise<void> {
   killChildren();
 }
 
-await (STARTUP_ONLY ? startupOnly() : main());
+await (ENGINES ? engineFarms(ENGINES, N, startFarm, createFarm, stopFarm) : STARTUP_ONLY ? startupOnly() : main());

@@ -22,6 +22,8 @@ if (!dataDir) throw new Error('usage: hearth-server.ts <dataDir> [json]');
 const config = testConfig(dataDir);
 // `json`: answers serialized with JSON.stringify instead of the routes' response schemas (data.bench.ts compares both)
 if (process.argv[3] === 'json') config.server = { ...config.server, serializeResponses: false };
+// data.bench.ts's hearth-pg: the documents (and the server's state) on this PostgreSQL (docs.engine postgres)
+if (process.env.BENCH_DOCS_URL) config.docs = { engine: 'postgres', url: process.env.BENCH_DOCS_URL, poolSize: 10 };
 // for experiments only (the reported run uses the default, 0 = flush on the next tick)
 if (process.env.BENCH_GROUP_COMMIT_MS) config.data.groupCommitMs = Number(process.env.BENCH_GROUP_COMMIT_MS);
 const hearth = await createHearth(config, pino({ level: 'silent' }));

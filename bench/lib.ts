@@ -98,13 +98,13 @@ export interface Child {
  * Starts bench/<script> (compiled; Hearth's hearth-server.ts also bundled, as bin/hearth.js runs Hearth) as
  * `node <flags> <script>.js <dir> <args…>` and waits for its first stdout line.
  */
-export async function startChild(name: string, script: string, args: string[], nodeFlags: string[] = [], startTimeoutMs = 60_000): Promise<Child> {
+export async function startChild(name: string, script: string, args: string[], nodeFlags: string[] = [], startTimeoutMs = 60_000, env: Record<string, string> = {}): Promise<Child> {
   const dir = tempDir(`bench-${name}-`);
   const js = script === 'hearth-server.ts' ? bundledServer(script) : join(buildServers(), 'bench', script.replace(/\.ts$/, '.js'));
   const proc = spawn(process.execPath, [...nodeFlags, js, dir, ...args], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, NODE_ENV: 'production' },
+    env: { ...process.env, NODE_ENV: 'production', ...env },
   });
   children.add(proc);
   const stderr: string[] = [];

@@ -2,9 +2,11 @@
  * Mango _find on 100,000 documents: the PostgreSQL engine (src/data/postgres/mango, on a private server from
  * Debian's postgresql) beside the SQLite engine (src/data/mango, in memory), in-process, the same documents and
  * indexes, through the engines' functions (no HTTP). Writes bench/RESULTS-mango-pg.md.
- * Run: node --import tsx bench/mango-pg.bench.ts   (about 1 to 2 minutes). Knob: BENCH_MANGO_DOCS (100000).
+ * Run: node --import tsx bench/mango-pg.bench.ts   (about 1 to 2 minutes; `npm run bench` suite mango-pg). Knob: BENCH_MANGO_DOCS
+ * (100000; BENCH_QUICK=1: 10000, printed only).
  */
 import { writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseFindRequest } from '../src/data/mango/index.js';
 import type { FindRequest, IndexDef } from '../src/data/mango/types.js';
@@ -12,7 +14,8 @@ import { pgMango, rowsOf, sqliteMango, type MangoEngine } from '../test/helpers/
 import { startPostgres } from '../test/helpers/servers/postgres.js';
 import { BENCH_DIR, gitInfo, log, machine } from './lib.js';
 
-const N = Number(process.env.BENCH_MANGO_DOCS ?? 100_000);
+const QUICK = process.env.BENCH_QUICK === '1';
+const N = Number(process.env.BENCH_MANGO_DOCS ?? (QUICK ? 10_000 : 100_000));
 const ROUNDS = 300;
 const T = 'bench_docs';
 const docs = Array.from({ length: N }, (_, i) => ({ _id: `doc${String(i).padStart(7, '0')}`, n: (i * 7919) % N, g: i % 10, label: `l${i % 100}`, text: `document number ${i}` }));
@@ -62,6 +65,7 @@ async function measure(engine: MangoEngine): Promise<string[]> {
   return rows;
 }
 
+const load0 = loadavg();
 const server = await startPostgres();
 try {
   const sqlite = sqliteMango();
@@ -76,14 +80,16 @@ try {
     'find (src/data/mango runFind on in-memory SQLite; src/data/postgres/mango pgRunFind on a local PostgreSQL over TCP,',
     'one query per call, jit off); times per call, one caller. Written by `node --import tsx bench/mango-pg.bench.ts`.',
     '',
-    `${machine()}; ${gitInfo()}`,
+    `${machine()}; ${gitInfo()}; ${new Date().toISOString()}.`,
+    `Load average (1, 5, 15 min) ${load0.map((l) => l.toFixed(1)).join(', ')} at the start, ${loadavg().map((l) => l.toFixed(1)).join(', ')} at the end (2 cores shared with`,
+    'other engineers\' work).',
     '',
     '| engine | workload | p50 | p95 | calls |',
     '|---|---|---|---|---|',
     ...rows,
     '',
   ].join('\n');
-  writeFileSync(join(BENCH_DIR, 'RESULTS-mango-pg.md'), md);
+  if (!QUICK) writeFileSync(join(BENCH_DIR, 'RESULTS-mango-pg.md'), md);
   process.stdout.write(md);
 } finally {
   await server.stop();

@@ -57,7 +57,8 @@ process.on('exit', () => {
   }
 });
 
-export async function startPostgres(opts: { database?: string; maxConnections?: number } = {}): Promise<PgServer> {
+/** `fsync`: commits are flushed to disk, as in production (benchmarks); tests run without (faster, nothing lost unless the machine crashes). */
+export async function startPostgres(opts: { database?: string; maxConnections?: number; fsync?: boolean } = {}): Promise<PgServer> {
   const bin = binDir();
   const dir = mkdtempSync(join(tmpdir(), 'hearth-pg-'));
   if (asRoot) chownSync(dir, ...postgresIds());
@@ -66,7 +67,7 @@ export async function startPostgres(opts: { database?: string; maxConnections?: 
   const port = await freePort();
   const database = opts.database ?? 'hearth';
   const options = [
-    `-p ${port}`, `-k ${dir}`, '-c listen_addresses=127.0.0.1', '-c fsync=off', '-c full_page_writes=off',
+    `-p ${port}`, `-k ${dir}`, '-c listen_addresses=127.0.0.1', ...(opts.fsync ? [] : ['-c fsync=off', '-c full_page_writes=off']),
     `-c max_connections=${opts.maxConnections ?? 300}`, '-c shared_buffers=64MB',
   ].join(' ');
   const start = async () => {
