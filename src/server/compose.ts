@@ -86,6 +86,7 @@ import { PgMoveState } from '../move/state-pg.js';
 import { CachedMoveStates } from '../move/cached.js';
 import { Imports } from '../move/import/service.js';
 import { reinstall } from '../move/import/install.js';
+import { registerImportAdminRoutes } from '../move/import/admin-routes.js';
 
 export interface Hearth {
   config: HearthConfig;
@@ -123,6 +124,8 @@ export interface Hearth {
   builtinApps: BuiltinApps;
   /** Where each instance stands in an export/import/move (move/state.ts): importing, moving, moved. */
   moveStates: MoveStateStore;
+  /** Imports of exports into instances (move/import). */
+  imports: Imports;
   publicApp: FastifyInstance;
   adminApp: FastifyInstance;
   close(): Promise<void>;
@@ -375,6 +378,7 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
   registerJobsAdminRoutes(adminApp, { registry, engine: jobs.engine, scheduler: jobs.scheduler, bus });
   registerMailAdminRoutes(adminApp, { dataDir, registry });
   registerMigrateAdminRoutes(adminApp, { registry, migrations });
+  registerImportAdminRoutes(adminApp, { registry, imports });
   registerAppsAdminRoutes(adminApp, { registry, installer, storeOf, subdomains: config.apps.subdomains });
   await registerOpsAdminRoutes(adminApp, { metrics, publicDocument: () => publicApp.openApiDocument(), version: versionInfo(config.dev).version, exampleInstance: config.dev ? config.devInstance : 'alice.example.org' });
   for (const instance of await sqliteRegistry.pendingDestroys()) {
@@ -386,7 +390,7 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
   await imports.recover();
   let closing: Promise<void> | null = null;
   return {
-    config, logger, bus, registry, tokens, sessions, lockout, perms, mailer, appToken, storeOf, openStores: () => stores.openCount(), vfs, jobs, notifications, metrics, realtime, publicUrl: linkOf, appCode, installer, migrations, builtinApps, moveStates, publicApp, adminApp,
+    config, logger, bus, registry, tokens, sessions, lockout, perms, mailer, appToken, storeOf, openStores: () => stores.openCount(), vfs, jobs, notifications, metrics, realtime, publicUrl: linkOf, appCode, installer, migrations, builtinApps, moveStates, imports, publicApp, adminApp,
     close() {
       closing ??= (async () => {
         shutdown.abort();

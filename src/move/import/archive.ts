@@ -3,7 +3,7 @@
  * lazily, one entry at a time, and a content is piped where it goes without ever holding the zip (nor a file) in memory.
  * yauzl checks that each entry inflates to exactly its declared size, so a "zip bomb" that lies about it fails its stream.
  */
-import type { Readable } from 'node:stream';
+import { PassThrough, pipeline, type Readable } from 'node:stream';
 import yauzl, { type Entry, type ZipFile } from 'yauzl';
 
 export interface ZipLimits {
@@ -22,7 +22,7 @@ export interface ZipEntry {
 
 function openZip(path: string): Promise<ZipFile> {
   return new Promise((resolve, reject) => {
-    yauzl.open(path, { lazyEntries: true, autoClose: true, validateEntrySizes: true, strictFileNames: false, decodeStrings: true }, (err, zip) => (err ? reject(err) : resolve(zip)));
+    yauzl.open(path, { lazyEntries: true, autoClose: true, validateEntrySizes: true, strictFileNames: false, decodeStrings: false }, (err, zip) => (err ? reject(err) : resolve(zip)));
   });
 }
 
@@ -50,8 +50,17 @@ export async function eachEntry(path: string, limits: ZipLimits, onEntry: (entry
     });
     zip.on('entry', (entry: Entry) => {
       if (signal?.aborted) return fail(signal.reason instanceof Error ? signal.reason : new Error('the import was aborted'));
-      const open = () => new Promise<Readable>((res, rej) => zip.openReadStream(entry, (err, stream) => (err ? rej(err) : res(stream))));
-      onEntry({ name: entry.fileName, size: entry.uncompressedSize, open }).then(() => zip.readEntry(), fail);
+      // through a pipeline, so that an error of yauzl's stream (more bytes than declared) reaches the reader, never the process
+      const open = () => new Promise<Readable>((res, rej) => zip.openReadStream(entry, (err, stream) => {
+        if (err) return rej(err);
+        const out = new PassThrough();
+        pipeline(stream, out, () => undefined);
+        res(out);
+      }));
+      // names as raw bytes (decodeStrings: false): yauzl would fail the whole zip on one name that leaves its folder,
+      // where the import leaves that entry out (layout.ts refuses such names) and reads the others
+      const raw = entry.fileName as unknown as Buffer | string;
+      onEntry({ name: typeof raw === 'string' ? raw : raw.toString('utf8'), size: entry.uncompressedSize, open }).then(() => zip.readEntry(), fail);
     });
     zip.readEntry();
   });

@@ -114,29 +114,31 @@ export class Imports {
     }
   }
 
-  /** Imports an archive file of this server (the admin API, the CLI): blocks, runs, unblocks; 409 when busy. */
-  async importFile(instance: Instance, file: string, progress?: (p: ImportProgress) => void | Promise<void>): Promise<ImportReport> {
-    const state = { status: 'importing' as const, peer: null, since: new Date().toISOString(), detail: { source: { file }, domain: instance.domain } };
+  /**
+   * Blocks the instance for an import run here (the admin API, the CLI): a zip file of this server, or an export link
+   * (downloaded now). 409 when an import or a move is under way. Then `runClaimed` does it.
+   */
+  async claim(instance: Instance, fileOrLink: string): Promise<ImportSource> {
+    const source: ImportSource = /^[a-z][a-z0-9+.-]*:\/\//i.test(fileOrLink) ? { url: manifestUrlOf(fileOrLink) } : { file: fileOrLink };
+    const peer = 'url' in source ? `${new URL(source.url).origin}/` : null;
+    const state = { status: 'importing' as const, peer, since: new Date().toISOString(), detail: { source, domain: instance.domain } };
     if (!(await this.deps.moveStates.transition(instance.id, null, state))) throw new Conflict('an import or a move of this instance is already under way');
-    return this.runAndUnblock(instance, { file }, {}, progress);
+    return source;
   }
 
-  /** Imports an export URL now (the admin API, the CLI with a URL): blocks, runs, unblocks; 409 when busy. */
-  async importUrl(instance: Instance, link: string, progress?: (p: ImportProgress) => void | Promise<void>): Promise<ImportReport> {
-    const manifestUrl = manifestUrlOf(link);
-    const state = { status: 'importing' as const, peer: new URL(manifestUrl).origin + '/', since: new Date().toISOString(), detail: { source: { url: manifestUrl } } };
-    if (!(await this.deps.moveStates.transition(instance.id, null, state))) throw new Conflict('an import or a move of this instance is already under way');
-    return this.runAndUnblock(instance, { url: manifestUrl }, {}, progress);
+  /** Runs a claimed import, then unblocks the instance: the report, or an error carrying it (`report`). */
+  runClaimed(instance: Instance, source: ImportSource, progress?: (p: ImportProgress) => void | Promise<void>): Promise<ImportReport> {
+    return this.runAndUnblock(instance, source, {}, progress);
   }
 
   /**
-   * At start: the imports of files that a stopped process left are started over in the background (those from a URL
-   * are the job engine's: their job runs again).
+   * At start: the imports of the admin API and the CLI that a stopped process left are started over in the background.
    */
   async recover(): Promise<void> {
     for (const { instanceId, state } of await this.deps.moveStates.list()) {
       const source = state.detail.source as ImportSource | undefined;
-      if (state.status !== 'importing' || !source || !('file' in source)) continue;
+      // those from a job are the job engine's: their job runs again
+      if (state.status !== 'importing' || !source || state.detail.domain === undefined) continue;
       const instance = typeof state.detail.domain === 'string' ? await this.deps.instanceByDomain(state.detail.domain) : null;
       if (instance?.id !== instanceId) continue;
       this.deps.logger.warn({ domain: instance.domain }, 'an import that a stop cut short starts over');
