@@ -9,7 +9,7 @@ import { createWriteStream } from 'node:fs';
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import http from 'node:http';
 import https from 'node:https';
-import type { LookupFunction } from 'node:net';
+import { isIP, type LookupFunction } from 'node:net';
 import { pipeline } from 'node:stream/promises';
 import { Transform, Writable } from 'node:stream';
 import ipaddr from 'ipaddr.js';
@@ -79,6 +79,11 @@ const publicLookup: LookupFunction = (hostname, options, callback) => {
 function get(url: string, policy: FetchPolicy, signal?: AbortSignal): Promise<http.IncomingMessage> {
   const u = new URL(url);
   const mod = u.protocol === 'https:' ? https : http;
+  // an address literal is never looked up (Node skips `lookup`): checked here
+  const literal = u.hostname.replace(/^\[|\]$/g, '');
+  if (!policy.allowPrivate && isIP(literal) && !isPublic(literal)) {
+    return Promise.reject(Object.assign(new PreconditionFailed(`the export could not be fetched: ${literal} is a private address: refused`), { parameter: 'url' }));
+  }
   return new Promise((resolve, reject) => {
     const req = mod.get(u, { timeout: policy.timeoutMs, headers: { accept: '*/*' }, ...(policy.allowPrivate ? {} : { lookup: publicLookup }), ...(signal ? { signal } : {}) }, (res) => {
       if (res.statusCode !== 200) {
