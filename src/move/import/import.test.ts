@@ -10,6 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
 import { startTestHearth, rawRequest, type TestHearth } from '../../../test/helpers/hearth.js';
 import { dir, doc, file, instanceEntry, startExportServer, version, writeZip, type ExportServer } from '../../../test/helpers/move-archive.js';
 import type { Instance } from '../../instances/types.js';
@@ -162,6 +163,17 @@ describe('import of an export link (contract-made archive)', () => {
       expect(waiting.text).toContain('Import in progress');
       // another instance is not affected
       expect((await t.req('GET', '/files/io.cozy.files.root-dir', { token: await t.cliToken('io.cozy.files') })).status).toBe(200);
+      // the waiting page's WebSocket: told where to go once the instance is unblocked
+      const ws = new WebSocket(`ws://127.0.0.1:${t.port}/move/importing/realtime`, 'io.cozy.websocket', { headers: { host } });
+      const message = new Promise<string>((resolve, reject) => {
+        ws.once('message', (m: Buffer) => resolve(m.toString()));
+        ws.once('error', reject);
+      });
+      await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
+      expect(ws.protocol).toBe('io.cozy.websocket');
+      await t.hearth.moveStates.transition(inst.id, 'importing', null);
+      expect(JSON.parse(await message)).toEqual({ redirect: `http://${host}/auth/login` });
+      ws.close();
     } finally {
       await t.hearth.moveStates.transition(inst.id, 'importing', null);
     }
