@@ -53,6 +53,7 @@ describe('loadConfig', () => {
         swift: { authUrl: null, user: null, key: null, containerPrefix: 'hearth-' },
         s3: { endpoint: null, region: 'us-east-1', bucket: null, accessKeyId: null, secretAccessKey: null, forcePathStyle: true },
       },
+      imports: { allowPrivateUrls: false },
       coordination: { engine: 'memory', url: null, prefix: 'hearth:' },
     });
   });

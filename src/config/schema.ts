@@ -123,6 +123,7 @@ export const LEAVES: Record<string, Leaf> = {
   'blobs.s3.accessKeyId': secret,
   'blobs.s3.secretAccessKey': secret,
   'blobs.s3.forcePathStyle': bool,
+  'imports.allowPrivateUrls': bool,
   'coordination.engine': { schema: { enum: [...COORDINATION_ENGINES] }, expect: `one of ${COORDINATION_ENGINES.join(', ')}` },
   'coordination.url': url(['redis', 'rediss'], 'redis://127.0.0.1:6379/0'),
   'coordination.prefix': { schema: { type: 'string', pattern: '^[A-Za-z0-9_.:-]{0,64}$' }, expect: 'letters, digits, _ . : - (at most 64)' },
@@ -153,6 +154,7 @@ export const DEFAULTS: HearthConfig = {
     swift: { authUrl: null, user: null, key: null, containerPrefix: 'hearth-' },
     s3: { endpoint: null, region: 'us-east-1', bucket: null, accessKeyId: null, secretAccessKey: null, forcePathStyle: true },
   },
+  imports: { allowPrivateUrls: false },
   coordination: { engine: 'memory', url: null, prefix: 'hearth:' },
 };
 

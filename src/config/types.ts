@@ -160,6 +160,10 @@ export interface HearthConfig {
       forcePathStyle: boolean;
     };
   };
+  imports: {
+    /** Imports may download from private, loopback and link-local addresses (tests, private networks); off by default (SSRF). */
+    allowPrivateUrls: boolean;
+  };
   coordination: {
     /** memory (default: one process) or redis (several processes share locks, queues, limits and the bus). */
     engine: 'memory' | 'redis';

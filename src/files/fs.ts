@@ -141,6 +141,12 @@ export class FileSystem {
     for (const key of keys) await this.deps.thumbs?.remove(instance.id, key);
   }
 
+  /** Forgets what this process knew of an instance (its usage, its root made): after all its files were removed (an import's reset). */
+  forget(instance: Instance): void {
+    this.usage.delete(instance.id);
+    this.ready.delete(instance.id);
+  }
+
   get clock(): () => Date {
     return this.now;
   }

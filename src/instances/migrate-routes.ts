@@ -7,7 +7,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { content, params, passThrough, query, type JsonSchema, type RouteSchema } from '../common/schemas.js';
-import { STILL_WORKING_MS } from '../apps/install/progress.js';
+import { streamNdjson } from '../common/ndjson.js';
 import { findInstance } from './find.js';
 import type { MigrationProgress, Migrations } from './migrate.js';
 import type { InstanceRegistry } from './types.js';
@@ -38,36 +38,7 @@ export function registerMigrateAdminRoutes(app: FastifyInstance, deps: { registr
     const q = req.query;
     const request = { ...(q.to ? { docs: q.to } : {}), ...(q.blobs_to ? { blobs: q.blobs_to } : {}), dropSource: q.drop_source === 'true' };
     await deps.migrations.plan(instance, request); // the refusals, as HTTP errors
-    reply.hijack();
-    const res = reply.raw;
-    res.writeHead(200, { ...(reply.getHeaders() as Record<string, string>), 'Content-Type': 'application/x-ndjson', 'Cache-Control': 'no-cache', 'X-Content-Type-Options': 'nosniff' });
-    // a slow reader slows the migration down (the progress waits for the socket to drain), never the other way round
-    const line = (value: unknown): Promise<void> | void => {
-      if (res.write(`${JSON.stringify(value)}\n`) || res.destroyed) return;
-      return new Promise((resolve) => {
-        const done = () => {
-          res.off('drain', done).off('close', done);
-          resolve();
-        };
-        res.on('drain', done).on('close', done);
-      });
-    };
-    let lastLine = Date.now();
-    const timer = setInterval(() => {
-      if (Date.now() - lastLine >= STILL_WORKING_MS) void line({ type: 'working' });
-    }, STILL_WORKING_MS / 2);
-    try {
-      const summary = await deps.migrations.migrate(instance, request, (p: MigrationProgress) => {
-        lastLine = Date.now();
-        return line({ type: 'progress', ...p });
-      });
-      void line({ type: 'done', data: summary });
-    } catch (e) {
-      void line({ type: 'error', error: e instanceof Error ? e.message : String(e) });
-    } finally {
-      clearInterval(timer);
-      res.end();
-    }
+    await streamNdjson(reply, (progress) => deps.migrations.migrate(instance, request, (p: MigrationProgress) => progress(p)));
   });
   app.post<{ Params: { domain: string } }>('/instances/:domain/migrate/cleanup', { schema: cleanup }, async (req) => {
     const instance = await findInstance(deps.registry, req.params.domain);

@@ -85,6 +85,9 @@ import { registerMigrateAdminRoutes } from '../instances/migrate-routes.js';
 import { SqliteMoveState, type MoveStateStore } from '../move/state.js';
 import { PgMoveState } from '../move/state-pg.js';
 import { CachedMoveStates } from '../move/cached.js';
+import { Imports } from '../move/import/service.js';
+import { reinstall } from '../move/import/install.js';
+import { registerImportAdminRoutes } from '../move/import/admin-routes.js';
 
 export interface Hearth {
   config: HearthConfig;
@@ -122,6 +125,8 @@ export interface Hearth {
   builtinApps: BuiltinApps;
   /** Where each instance stands in an export/import/move (move/state.ts): importing, moving, moved. */
   moveStates: MoveStateStore;
+  /** Imports of exports into instances (move/import). */
+  imports: Imports;
   publicApp: FastifyInstance;
   adminApp: FastifyInstance;
   close(): Promise<void>;
@@ -299,11 +304,17 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
   };
   const linkOf = (instance: Instance) => publicUrl(instance, listening());
   // its worker delivers the notifications of `at`; it reads the job system when it runs (built just below)
+  // imports (move/import): the job engine, the scheduler and the installer are read when an import runs
+  const imports = new Imports({
+    moveStates, storeOf, fs: vfs.fs, triggers: () => jobs.scheduler, engine: () => jobs.engine, install: (instance, kind, slug) => reinstall(installer, instance, kind, slug),
+    instanceByDomain: (domain) => sqliteRegistry.get(domain), tmpDir: join(dataDir, 'imports-tmp'), logger,
+    policy: { allowPrivate: config.imports.allowPrivateUrls, timeoutMs: 60_000 },
+  });
   const notifications = new NotificationCenter({ config, storeOf, logger, link: linkOf, jobs: () => jobs, secret: async (instance) => (await registry.secrets(instance)).session });
   const jobs: JobSystem = createJobSystem({
     dataDir, bus, localEvents: coordination.localEvents, logger, registry: sqliteRegistry, trashRetentionDays: config.files.trashRetentionDays, checkpoints: sqliteThread,
     pg: statePg,
-    workers: [...buildWorkers({ config, vfs, bus, mailer, storeOf, perms, tokens, registry: sqliteRegistry, logger, linkSecret: async (instance) => (await registry.secrets(instance)).session, publicUrl: linkOf, installed: installedCodeOf(storeOf, appCode) }), notifications.worker()],
+    workers: [...buildWorkers({ config, vfs, bus, mailer, storeOf, perms, tokens, registry: sqliteRegistry, logger, linkSecret: async (instance) => (await registry.secrets(instance)).session, publicUrl: linkOf, installed: installedCodeOf(storeOf, appCode) }), notifications.worker(), imports.worker()],
     eventHooks: [{ doctype: 'io.cozy.files', jobFor: thumbnailJobFor }],
     mirror: {
       storeFor: async (domain, instanceId) => {
@@ -348,7 +359,8 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
     inRegistry: (_instance, slug) => inRegistry(appRegistries)(slug),
     lazyUpdate: (instance, app) => lazyUpdate(installer, latest, instance, 'webapp', app),
   });
-  const publicApp = await buildPublicApp({ apps, installer, appFiles, appCode, appRegistries, registryWebapps: registryWebapps(appRegistries), notifications, metrics, realtime, config, registry, logger, checks, bus: mergeBuses(bus, mirrorEvents), perms, storeOf, oauth, auth: { sessions, lockout, limiter: oauth.limiter, mailer, twoFactor: sqliteRegistry, passphraseTokens: sqliteRegistry, subdomains: config.apps.subdomains, defaultApp: apps.defaultApp }, vfs, davLocks, shutdown: shutdown.signal, jobs,
+  const audienceOf = async (instance: Instance, token: string) => (await tokens.verify(instance, token).catch(() => null))?.aud ?? null;
+  const publicApp = await buildPublicApp({ imports: { imports, moveStates, audienceOf }, apps, installer, appFiles, appCode, appRegistries, registryWebapps: registryWebapps(appRegistries), notifications, metrics, realtime, config, registry, logger, checks, bus: mergeBuses(bus, mirrorEvents), perms, storeOf, oauth, auth: { sessions, lockout, limiter: oauth.limiter, mailer, twoFactor: sqliteRegistry, passphraseTokens: sqliteRegistry, subdomains: config.apps.subdomains, defaultApp: apps.defaultApp }, vfs, davLocks, shutdown: shutdown.signal, jobs,
     settings: { store: sqliteRegistry, avatars }, transforms: chainTransforms(accountTransforms(async (instance) => (await registry.secrets(instance)).session), fileDocTransforms) });
   const adminApp = Fastify({ loggerInstance: logger.child({ server: 'admin' }) as FastifyBaseLogger, logController: logControllerFor(config), bodyLimit: 1024 * 1024 });
   adminApp.setErrorHandler(errorHandler);
@@ -372,6 +384,7 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
   registerJobsAdminRoutes(adminApp, { registry, engine: jobs.engine, scheduler: jobs.scheduler, bus });
   registerMailAdminRoutes(adminApp, { dataDir, registry });
   registerMigrateAdminRoutes(adminApp, { registry, migrations });
+  registerImportAdminRoutes(adminApp, { registry, imports });
   registerAppsAdminRoutes(adminApp, { registry, installer, storeOf, subdomains: config.apps.subdomains });
   await registerOpsAdminRoutes(adminApp, { metrics, publicDocument: () => publicApp.openApiDocument(), version: versionInfo(config.dev).version, exampleInstance: config.dev ? config.devInstance : 'alice.example.org' });
   for (const instance of await sqliteRegistry.pendingDestroys()) {
@@ -380,9 +393,10 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
   }
   await migrations.recover();
   await jobs.start();
+  await imports.recover();
   let closing: Promise<void> | null = null;
   return {
-    config, logger, bus, registry, tokens, sessions, lockout, perms, mailer, appToken, storeOf, openStores: () => stores.openCount(), vfs, jobs, notifications, metrics, realtime, publicUrl: linkOf, appCode, installer, migrations, builtinApps, moveStates, publicApp, adminApp,
+    config, logger, bus, registry, tokens, sessions, lockout, perms, mailer, appToken, storeOf, openStores: () => stores.openCount(), vfs, jobs, notifications, metrics, realtime, publicUrl: linkOf, appCode, installer, migrations, builtinApps, moveStates, imports, publicApp, adminApp,
     close() {
       closing ??= (async () => {
         shutdown.abort();

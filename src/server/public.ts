@@ -48,6 +48,10 @@ import type { Installer } from '../apps/install/installer.js';
 import type { AppFileSource } from '../apps/types.js';
 import type { AppCodeStore } from '../apps/code/store.js';
 import { registerAppsRoutes } from '../apps/install/routes.js';
+import { moveGate } from '../move/import/gate.js';
+import { registerImportRoutes } from '../move/import/routes.js';
+import type { Imports } from '../move/import/service.js';
+import type { MoveStateStore } from '../move/state.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -90,6 +94,8 @@ export interface PublicDeps extends DataDeps {
   /** The files of installed apps (their icons), and their code store (downloads). */
   appFiles: AppFileSource;
   appCode: AppCodeStore;
+  /** Imports (move/import): the routes, and the gate of the instances that import data or are being moved. */
+  imports?: { imports: Imports; moveStates: MoveStateStore; audienceOf(instance: Instance, token: string): Promise<string | null> };
 }
 
 /**
@@ -138,6 +144,7 @@ export async function buildPublicApp(deps: PublicDeps): Promise<FastifyInstance>
   });
   // brotli or gzip for the answers built in memory from 1 KiB on (what streams is left alone: compression.ts)
   registerCompression(app, { threshold: 1024 });
+  if (deps.imports) app.addHook('onRequest', moveGate({ findByHost: (host) => deps.registry.findByHost(host), subdomains: deps.config.apps.subdomains, ...deps.imports }));
   registerAppHosts(app, { registry: deps.registry, subdomains: deps.config.apps.subdomains, server: deps.apps.server });
   app.addHook('onRequest', async (req) => {
     req.instance = await deps.registry.findByHost(req.headers.host ?? '');
@@ -175,6 +182,7 @@ export async function buildPublicApp(deps: PublicDeps): Promise<FastifyInstance>
   registerIntentsRoutes(app, { config: deps.config, perms: deps.perms, storeOf: deps.storeOf, registryWebapps: deps.registryWebapps ?? noRegistry });
   registerAssetRoutes(app, { assets: deps.apps.assets, settings: deps.settings.store });
   await registerRealtimeRoutes(app, { hub: deps.realtime, perms: deps.perms, vfs: deps.vfs, logger: deps.logger });
+  if (deps.imports) registerImportRoutes(app, { ...deps.imports, perms: deps.perms });
   registerAppsRoutes(app, { installer: deps.installer, files: deps.appFiles, code: deps.appCode, engine: deps.jobs.engine, logger: deps.logger, storeOf: deps.storeOf, perms: deps.perms, registry: deps.registry, sessions: deps.auth.sessions, scheduler: deps.jobs.scheduler, subdomains: deps.config.apps.subdomains, allowInstallViaPermission: deps.config.apps.allowInstallViaPermission, ...(deps.appRegistries ? { latestVersion: (slug, channel) => deps.appRegistries!.latestVersion(slug, channel), registryVersion: (slug, v) => deps.appRegistries!.resolveVersion(slug, v) } : {}) });
   return app;
 }

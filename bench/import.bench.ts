@@ -1,0 +1,96 @@
+/**
+ * `npm run bench`, suite `import`: the import of an export archive (src/move/import) into an instance of a real Hearth
+ * (embedded engines) in this process: an archive built here in the contract's layout (test/helpers/move-archive.ts) with
+ * 100,000 documents and 2 GiB of files (10,000 small ones of 4 to 12 kB, the rest in 4 large ones), imported from the file
+ * (no export server); MB/s side by side with `unzip` of the same archive in the same run; every file's MD5 checked after
+ * the import; the process's peak RSS growth during the import (the server runs in this process: target < 100 MB).
+ * Writes bench/RESULTS-import.md. BENCH_QUICK=1: 5,000 documents, 500 small files and 64 MB.
+ */
+import { execFileSync } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { createHearth } from '../src/server/compose.js';
+import { testConfig } from '../test/helpers/hearth.js';
+import { doc, file, writeZip, type Entry } from '../test/helpers/move-archive.js';
+import { BENCH_DIR, log, tempDir } from './lib.js';
+
+const QUICK = process.env.BENCH_QUICK === '1';
+const DOCS = QUICK ? 5000 : 100_000;
+const SMALL = QUICK ? 500 : 10_000;
+const TOTAL = QUICK ? 64 * 1024 ** 2 : 2 * 1024 ** 3;
+const LARGE = 4;
+const dir = tempDir('hearth-bench-import-');
+const MiB = 1024 * 1024;
+
+// the contents are kept as their MD5 only: the large ones are a repeated random block, made again when written
+const expected = new Map<string, string>();
+const block = randomBytes(MiB);
+function* entries(smallBytes: number): Generator<Entry> {
+  for (let i = 0; i < DOCS; i++) yield doc('io.cozy.bench.docs', { _id: `d${i}`, i, title: `document ${i}`, tags: ['a', 'b'] });
+  for (let i = 0; i < SMALL; i++) {
+    const content = randomBytes(4096 + (i % 8) * 1024);
+    expected.set(`s${i}`, createHash('md5').update(content).digest('base64'));
+    yield* file(`s${i}`, '', 'io.cozy.files.root-dir', `small-${i}.bin`, content);
+  }
+  const largeSize = Math.floor((TOTAL - smallBytes) / LARGE / MiB) * MiB;
+  for (let i = 0; i < LARGE; i++) {
+    const content = Buffer.concat(Array.from({ length: largeSize / MiB }, (_, k) => (k % 2 ? block : block.subarray().reverse())));
+    expected.set(`l${i}`, createHash('md5').update(content).digest('base64'));
+    yield* file(`l${i}`, '', 'io.cozy.files.root-dir', `large-${i}.bin`, content);
+  }
+}
+
+const smallBytes = Array.from({ length: SMALL }, (_, i) => 4096 + (i % 8) * 1024).reduce((a, b) => a + b, 0);
+const archive = join(dir, 'My Cozy.zip');
+log(`[import] writing the archive: ${DOCS} documents, ${SMALL} small files, ${LARGE} large ones, ${Math.round(TOTAL / MiB)} MiB`);
+await writeZip(archive, entries(smallBytes));
+const zipBytes = statSync(archive).size;
+
+let t = Date.now();
+execFileSync('unzip', ['-q', '-o', archive, '-d', join(dir, 'unzipped')]);
+const unzipS = (Date.now() - t) / 1000;
+execFileSync('rm', ['-rf', join(dir, 'unzipped')]);
+
+const hearth = await createHearth(testConfig(join(dir, 'data')), pino({ level: 'silent' }));
+const instance = await hearth.registry.create({ domain: 'bench-import.localhost' });
+global.gc?.();
+const rssBefore = process.memoryUsage().rss;
+let peak = rssBefore;
+const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 50);
+t = Date.now();
+const report = await hearth.imports.runClaimed(instance, await hearth.imports.claim(instance, archive));
+const importS = (Date.now() - t) / 1000;
+clearInterval(sampler);
+let bad = 0;
+for (const [id, md5] of expected) {
+  const d = await hearth.vfs.fs.stat(instance, id);
+  const h = createHash('md5');
+  for await (const c of await hearth.vfs.fs.open(instance, d)) h.update(c as Buffer);
+  if (h.digest('base64') !== md5 || d.md5sum !== md5) bad++;
+}
+await hearth.close();
+execFileSync('rm', ['-rf', dir]);
+
+const mb = (TOTAL + DOCS * 60) / MiB;
+const rows = [
+  `| import (reset, ${DOCS} docs, ${SMALL + LARGE} files with MD5 checks) | ${importS.toFixed(1)} s | ${(mb / importS).toFixed(1)} MB/s |`,
+  `| \`unzip -q\` of the same archive | ${unzipS.toFixed(1)} s | ${(mb / unzipS).toFixed(1)} MB/s |`,
+];
+const text = `# Import benchmark (bench/import.bench.ts)
+
+${new Date().toISOString()}, ${QUICK ? 'BENCH_QUICK=1 (scaled down)' : 'full size'}: an archive of ${DOCS} documents and ${Math.round(TOTAL / MiB)} MiB of files
+(${SMALL} small, ${LARGE} large), ${(zipBytes / MiB).toFixed(0)} MiB zipped, imported from the file into an instance (embedded engines).
+
+| run | time | throughput (inflated data) |
+|---|---|---|
+${rows.join('\n')}
+
+- imported: ${report.docs} documents, ${report.files} files; left out: ${report.skipped_count}
+- MD5 of every file read back after the import: ${expected.size - bad} of ${expected.size} match
+- peak RSS growth of the process (server and bench) during the import: ${((peak - rssBefore) / MiB).toFixed(0)} MB (target < 100 MB)
+`;
+log(text);
+writeFileSync(join(BENCH_DIR, 'RESULTS-import.md'), text);
+if (bad) process.exitCode = 1;

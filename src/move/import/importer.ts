@@ -1,0 +1,260 @@
+/**
+ * Reads the parts of an export into an instance that was just reset (./reset.ts), by the rules of ./rules.ts, each
+ * entry refused or left out with its reason in the report (./report.ts) rather than failing the whole import:
+ * names that leave their folder, invalid doctypes or ids, documents that are not JSON objects, a file document not
+ * followed by its content, a content without its document, a content whose MD5 or size differs from its document, an
+ * entry larger than the bound. A part that cannot be read at all (truncated, not a zip, too many entries) is reported
+ * and the next one is read. Triggers are created last, so that nothing imported fires a job.
+ */
+import type { Readable } from 'node:stream';
+import { HearthError } from '../../common/errors.js';
+import { isDoctypeName, validateDocId } from '../../data/doctype.js';
+import type { Doc, DocStore } from '../../data/store.js';
+import type { FileSystem } from '../../files/fs.js';
+import { ROOT_DIR_ID, TRASH_DIR_ID, validateName } from '../../files/types.js';
+import type { Instance } from '../../instances/types.js';
+import type { TriggerInput } from '../../jobs/scheduler.js';
+import { CONTACTS_DOCTYPE, findMyself } from '../../contacts/myself.js';
+import { parseDataEntry, parseFileEntry, FILES_DOCTYPE, VERSIONS_DOCTYPE } from '../layout.js';
+import { eachEntry, readSmall, type ZipEntry, type ZipLimits } from './archive.js';
+import { skip, type ImportReport } from './report.js';
+import { ruleFor } from './rules.js';
+
+export interface ImporterDeps {
+  store: DocStore;
+  fs: FileSystem;
+  createTrigger(input: TriggerInput): Promise<void>;
+  /** Installs an app or konnector from the registry: 'kept' when it is installed already. */
+  install(kind: 'webapp' | 'konnector', slug: string): Promise<'installed' | 'kept'>;
+  limits: ZipLimits & { maxDocBytes: number; maxTriggers: number };
+  move: boolean;
+  signal?: AbortSignal;
+  progress?(what: { part: number; entries: number }): void | Promise<void>;
+}
+
+const BATCH = 100;
+const TRIGGER_FIELDS = ['type', 'arguments', 'worker', 'message', 'options', 'debounce'] as const;
+/** Fields that name this server's storage or a Cozy's special folders: never taken from an archive. */
+const DROPPED_FILE_FIELDS = ['_rev', 'internal_vfs_id', 'internal_thumbnails', 'referenced_by_carbon_copy'];
+
+type Pending = { entry: string; doc: Doc; kind: 'file' | 'version' };
+
+const reasonOf = (err: unknown): string => (err instanceof HearthError ? err.reason : err instanceof Error ? err.message : String(err));
+
+export class Importer {
+  private readonly batches = new Map<string, Doc[]>();
+  private readonly apps = new Map<string, 'webapp' | 'konnector'>();
+  private readonly triggers: Array<{ entry: string; doc: Doc }> = [];
+  private pending: Pending | null = null;
+  private used = 0;
+
+  constructor(private readonly instance: Instance, private readonly deps: ImporterDeps, readonly report: ImportReport) {}
+
+  /** Reads one part (a zip on the local disk); a part that cannot be read is reported, not thrown. */
+  async readPart(path: string, part: number): Promise<void> {
+    let entries = 0;
+    try {
+      await eachEntry(path, this.deps.limits, async (entry) => {
+        entries++;
+        if (entries % 1000 === 0) await this.deps.progress?.({ part, entries });
+        await this.onEntry(entry);
+      }, this.deps.signal);
+    } catch (err) {
+      if (this.deps.signal?.aborted) throw err;
+      skip(this.report, `part ${part}`, `the part could not be read to its end: ${reasonOf(err)}`);
+    }
+    this.dropPending();
+    await this.flushAll();
+  }
+
+  /** After the last part: the apps reinstalled, the triggers created, the owner's contact given this instance's email. */
+  async finish(): Promise<void> {
+    await this.flushAll();
+    for (const [slug, kind] of this.apps) {
+      try {
+        const done = await this.deps.install(kind, slug);
+        this.report.apps[done].push(slug);
+      } catch (err) {
+        this.report.apps.failed.push({ slug, error: reasonOf(err).slice(0, 300) });
+      }
+    }
+    for (const { entry, doc } of this.triggers) {
+      const input: Record<string, unknown> = {};
+      for (const f of TRIGGER_FIELDS) if (doc[f] !== undefined && doc[f] !== null) input[f] = doc[f];
+      try {
+        await this.deps.createTrigger(input as unknown as TriggerInput);
+        this.report.triggers++;
+      } catch (err) {
+        skip(this.report, entry, `the trigger was not created: ${reasonOf(err)}`);
+      }
+    }
+    await this.updateMyself();
+  }
+
+  private async updateMyself(): Promise<void> {
+    const email = this.instance.email;
+    if (!email) return;
+    const me = await findMyself(this.deps.store).catch(() => null);
+    if (!me) return;
+    const others = Array.isArray(me.email) ? (me.email as Doc[]).filter((e) => e && e.address !== email).map((e) => ({ ...e, primary: false })) : [];
+    await this.deps.store.put(CONTACTS_DOCTYPE, { ...me, email: [{ address: email, primary: true }, ...others] });
+  }
+
+  private async onEntry(entry: ZipEntry): Promise<void> {
+    const name = entry.name;
+    if (this.pending) {
+      if (parseFileEntry(name) !== null) return this.writeContent(this.pending, entry);
+      this.dropPending();
+    }
+    const parsed = parseDataEntry(name);
+    if (parsed === null) {
+      if (name.endsWith('/')) return;
+      return skip(this.report, name, parseFileEntry(name) !== null ? 'a file content without its document before it' : 'outside My Cozy/Data and My Cozy/Files, or a name that leaves its folder');
+    }
+    if (parsed.kind === 'invalid') return skip(this.report, name, parsed.reason);
+    // instance.json: the target keeps its own settings (cozy-stack does not read it either)
+    if (parsed.kind === 'instance') return;
+    const { doctype, id } = parsed;
+    if (!isDoctypeName(doctype)) return skip(this.report, name, 'not a valid doctype');
+    try {
+      validateDocId(id);
+    } catch (err) {
+      return skip(this.report, name, `not a valid document id: ${reasonOf(err)}`);
+    }
+    const rule = ruleFor(doctype, id, { move: this.deps.move });
+    if (rule.kind === 'skip') return skip(this.report, name, rule.reason);
+    if (rule.kind === 'app') {
+      this.apps.set(rule.slug, rule.appKind);
+      return;
+    }
+    const doc = await this.readDoc(entry);
+    if (!doc) return;
+    doc._id = id;
+    delete doc._rev;
+    switch (rule.kind) {
+      case 'trigger':
+        if (this.triggers.length >= this.deps.limits.maxTriggers) return skip(this.report, name, `more than ${this.deps.limits.maxTriggers} triggers`);
+        this.triggers.push({ entry: name, doc });
+        return;
+      case 'dir-or-file':
+        return this.onFileDoc(name, doc);
+      case 'version':
+        if (typeof doc.file_id !== 'string' || !id.startsWith(`${doc.file_id}/`)) return skip(this.report, name, 'a version without the id of its file');
+        this.pending = { entry: name, doc, kind: 'version' };
+        return;
+      default:
+        return this.add(doctype, doc);
+    }
+  }
+
+  private async readDoc(entry: ZipEntry): Promise<Doc | null> {
+    let raw: Buffer | null;
+    try {
+      raw = await readSmall(entry, this.deps.limits.maxDocBytes);
+    } catch (err) {
+      skip(this.report, entry.name, `unreadable: ${reasonOf(err)}`);
+      return null;
+    }
+    if (!raw) {
+      skip(this.report, entry.name, `a document larger than ${this.deps.limits.maxDocBytes} bytes`);
+      return null;
+    }
+    try {
+      const doc: unknown = JSON.parse(raw.toString('utf8'));
+      if (doc && typeof doc === 'object' && !Array.isArray(doc)) return doc as Doc;
+    } catch {
+      // said below
+    }
+    skip(this.report, entry.name, 'not a JSON object');
+    return null;
+  }
+
+  private async onFileDoc(name: string, doc: Doc): Promise<void> {
+    const id = String(doc._id);
+    if (doc.type === 'directory') {
+      if (id === ROOT_DIR_ID || id === TRASH_DIR_ID) return;
+      try {
+        validateName(doc.name);
+        if (typeof doc.path !== 'string' || !doc.path.startsWith('/') || typeof doc.dir_id !== 'string') throw new Error('a directory without its path or parent');
+        for (const f of DROPPED_FILE_FIELDS) delete doc[f];
+        await this.deps.store.put(FILES_DOCTYPE, doc);
+        this.report.dirs++;
+      } catch (err) {
+        skip(this.report, name, `the directory was not created: ${reasonOf(err)}`);
+      }
+      return;
+    }
+    if (doc.type !== 'file') return skip(this.report, name, 'neither a file nor a directory');
+    try {
+      validateName(doc.name);
+    } catch (err) {
+      return skip(this.report, name, reasonOf(err));
+    }
+    if (typeof doc.dir_id !== 'string') return skip(this.report, name, 'a file without its directory');
+    this.pending = { entry: name, doc, kind: 'file' };
+  }
+
+  private dropPending(): void {
+    if (this.pending) skip(this.report, this.pending.entry, 'a file document not followed by its content');
+    this.pending = null;
+  }
+
+  private async writeContent(p: Pending, entry: ZipEntry): Promise<void> {
+    this.pending = null;
+    const { doc } = p;
+    const max = this.room();
+    if (entry.size > max) return skip(this.report, entry.name, `a content of ${entry.size} bytes, over the ${max} bytes allowed`);
+    const size = Number(doc.size);
+    const md5 = typeof doc.md5sum === 'string' && doc.md5sum ? doc.md5sum : undefined;
+    let blob;
+    try {
+      const body: Readable = await entry.open();
+      blob = await this.deps.fs.blobs.write(this.instance.id, body, { maxBytes: max, ...(Number.isSafeInteger(size) && size >= 0 ? { expectedSize: size } : {}), ...(md5 ? { expectedMd5: md5 } : {}) });
+    } catch (err) {
+      return skip(this.report, entry.name, `the content was not written: ${reasonOf(err)}`);
+    }
+    for (const f of DROPPED_FILE_FIELDS) delete doc[f];
+    const next: Doc = { ...doc, size: String(blob.size), md5sum: blob.md5, internal_vfs_id: blob.key };
+    try {
+      await this.deps.store.put(p.kind === 'file' ? FILES_DOCTYPE : VERSIONS_DOCTYPE, next);
+      this.used += blob.size;
+      if (p.kind === 'file') this.report.files++;
+      else this.report.versions++;
+    } catch (err) {
+      await this.deps.fs.blobs.remove(this.instance.id, blob.key);
+      skip(this.report, p.entry, `the ${p.kind} was not created: ${reasonOf(err)}`);
+    }
+  }
+
+  /** Bytes an entry may have: the bound, and what the quota leaves. */
+  private room(): number {
+    const quota = this.instance.diskQuota === null ? Number.MAX_SAFE_INTEGER : Math.max(0, this.instance.diskQuota - this.used);
+    return Math.min(this.deps.limits.maxEntryBytes, quota);
+  }
+
+  private async add(doctype: string, doc: Doc): Promise<void> {
+    let batch = this.batches.get(doctype);
+    if (!batch) this.batches.set(doctype, (batch = []));
+    batch.push(doc);
+    if (batch.length >= BATCH) await this.flush(doctype);
+  }
+
+  private async flushAll(): Promise<void> {
+    for (const doctype of [...this.batches.keys()]) await this.flush(doctype);
+  }
+
+  private async flush(doctype: string): Promise<void> {
+    const docs = this.batches.get(doctype) ?? [];
+    this.batches.delete(doctype);
+    if (!docs.length) return;
+    try {
+      const results = await this.deps.store.bulkDocs(doctype, docs, true);
+      for (const r of results) {
+        if ('error' in r && r.error) skip(this.report, `${doctype}/${String(r.id)}`, `not inserted: ${String(r.reason ?? r.error)}`);
+        else this.report.docs++;
+      }
+    } catch (err) {
+      for (const d of docs) skip(this.report, `${doctype}/${String(d._id)}`, `not inserted: ${reasonOf(err)}`);
+    }
+  }
+}

@@ -1,0 +1,229 @@
+/**
+ * Imports (cozy-stack model/move/import.go and worker/moves): the precheck of an export link, the start of an import
+ * (the instance blocked by a compare-and-swap of its move state: a second import is refused with 409, in any process),
+ * the `import` worker, and the import of an archive file given by the operator (admin API, CLI). A run downloads each
+ * part to a temporary file (bounded), resets the instance, reads the parts (./importer.ts), then unblocks the instance,
+ * mails the owner and, during a move, tells the source (MoveHooks.importDone).
+ * A process killed during an import: the job engine runs the job again at the next start (its lease ended) and the run
+ * starts over from a clean reset; an import of a file is started over the same way from the move state.
+ */
+import { mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import { Conflict, PayloadTooLarge, PreconditionFailed } from '../../common/errors.js';
+import type { DocStore } from '../../data/store.js';
+import type { FileSystem } from '../../files/fs.js';
+import type { Instance } from '../../instances/types.js';
+import type { JobDoc, WorkerDef } from '../../jobs/types.js';
+import type { PushSpec } from '../../jobs/engine.js';
+import type { TriggerInput } from '../../jobs/scheduler.js';
+import { PermanentJobError } from '../../jobs/types.js';
+import type { MoveStateStore } from '../state.js';
+import type { ImportMessage, MoveFrom, MoveHooks } from '../types.js';
+import { download, fetchJson, manifestUrlOf, partUrlOf, type FetchPolicy } from './fetch.js';
+import { Importer, type ImporterDeps } from './importer.js';
+import { importMail } from './mail.js';
+import { emptyReport, type ImportReport } from './report.js';
+import { resetInstance } from './reset.js';
+
+export const IMPORT_WORKER = 'import';
+
+export interface ImportLimits {
+  maxEntries: number;
+  maxEntryBytes: number;
+  maxDocBytes: number;
+  maxTriggers: number;
+  /** Bytes of one downloaded part. */
+  maxPartBytes: number;
+  /** Milliseconds a part may take to download. */
+  partTimeoutMs: number;
+}
+
+export const DEFAULT_IMPORT_LIMITS: ImportLimits = {
+  maxEntries: 2_000_000, maxEntryBytes: 64 * 1024 ** 3, maxDocBytes: 16 * 1024 * 1024, maxTriggers: 10_000,
+  maxPartBytes: 256 * 1024 ** 3, partTimeoutMs: 3 * 3600_000,
+};
+
+export interface ImportsDeps {
+  moveStates: MoveStateStore;
+  storeOf(instance: Instance): DocStore;
+  fs: FileSystem;
+  /** Read when an import runs (the scheduler and the engine are built after the workers). */
+  triggers(): { create(domain: string, input: TriggerInput): Promise<unknown>; dropInstance(instanceId: string): Promise<void> };
+  engine(): { push(domain: string, spec: PushSpec): Promise<JobDoc> };
+  install(instance: Instance, kind: 'webapp' | 'konnector', slug: string): Promise<'installed' | 'kept'>;
+  instanceByDomain(domain: string): Promise<Instance | null>;
+  hooks?: MoveHooks;
+  /** Where parts are downloaded (removed after each run). */
+  tmpDir: string;
+  policy: FetchPolicy;
+  limits?: Partial<ImportLimits>;
+  logger: Logger;
+}
+
+/** An export document as the export server answers it (JSON-API `io.cozy.exports`). */
+export interface RemoteExport { id: string; state: string; parts_cursors: string[]; total_size: number; expires_at: string | null }
+
+export type ImportSource = { url: string } | { file: string };
+export type ImportProgress = { step: 'download' | 'reset' | 'read' | 'finish'; part?: number; parts?: number; entries?: number };
+
+function parseExport(body: unknown): RemoteExport {
+  const data = (body as { data?: { id?: unknown; attributes?: Record<string, unknown> } } | null)?.data;
+  const a = data?.attributes;
+  if (!a || typeof a !== 'object') throw Object.assign(new PreconditionFailed('the link does not lead to an export'), { parameter: 'url' });
+  const cursors = Array.isArray(a.parts_cursors) ? a.parts_cursors.filter((c): c is string => typeof c === 'string').slice(0, 10_000) : [];
+  return { id: String(data?.id ?? ''), state: String(a.state), parts_cursors: cursors, total_size: Number(a.total_size ?? 0), expires_at: typeof a.expires_at === 'string' ? a.expires_at : null };
+}
+
+const notReady = (why: string) => Object.assign(new PreconditionFailed(why), { parameter: 'url' });
+
+export class Imports {
+  readonly limits: ImportLimits;
+
+  constructor(private readonly deps: ImportsDeps) {
+    this.limits = { ...DEFAULT_IMPORT_LIMITS, ...deps.limits };
+  }
+
+  /** The export behind `link` (a settings link or an export document URL), checked importable into `instance`: 412, 413 or 422 otherwise. */
+  async precheck(instance: Instance, link: string): Promise<{ manifestUrl: string; doc: RemoteExport }> {
+    const manifestUrl = manifestUrlOf(link);
+    const doc = await this.manifest(manifestUrl);
+    if (instance.diskQuota !== null && doc.total_size > instance.diskQuota) throw new PayloadTooLarge(`the export (${doc.total_size} bytes) is larger than this instance's quota (${instance.diskQuota} bytes)`);
+    return { manifestUrl, doc };
+  }
+
+  private async manifest(manifestUrl: string, signal?: AbortSignal): Promise<RemoteExport> {
+    const doc = parseExport(await fetchJson(manifestUrl, this.deps.policy, 1024 * 1024, signal));
+    if (doc.state !== 'done') throw notReady(`the export is not ready (its state is ${doc.state.slice(0, 20)})`);
+    if (doc.expires_at && Date.parse(doc.expires_at) < Date.now()) throw notReady('the export has expired');
+    return doc;
+  }
+
+  /**
+   * Blocks the instance and queues the `import` job (POST /move/imports, a move's target): 409 when an import or a
+   * move is already under way. `from`: the status the instance must be in (`moving` for the target of a move).
+   */
+  async start(instance: Instance, msg: ImportMessage, from: 'moving' | null = null): Promise<void> {
+    const next = { status: 'importing' as const, peer: new URL(msg.manifest_url).origin + '/', since: new Date().toISOString(), detail: { source: { url: msg.manifest_url }, message: { ...msg } } };
+    if (!(await this.deps.moveStates.transition(instance.id, from, next))) throw new Conflict('an import or a move of this instance is already under way');
+    try {
+      await this.deps.engine().push(instance.domain, { worker: IMPORT_WORKER, message: msg, instanceId: instance.id });
+    } catch (err) {
+      await this.deps.moveStates.transition(instance.id, 'importing', null);
+      throw err;
+    }
+  }
+
+  /**
+   * Blocks the instance for an import run here (the admin API, the CLI): a zip file of this server, or an export link
+   * (downloaded now). 409 when an import or a move is under way. Then `runClaimed` does it.
+   */
+  async claim(instance: Instance, fileOrLink: string): Promise<ImportSource> {
+    const source: ImportSource = /^[a-z][a-z0-9+.-]*:\/\//i.test(fileOrLink) ? { url: manifestUrlOf(fileOrLink) } : { file: fileOrLink };
+    const peer = 'url' in source ? `${new URL(source.url).origin}/` : null;
+    const state = { status: 'importing' as const, peer, since: new Date().toISOString(), detail: { source, domain: instance.domain } };
+    if (!(await this.deps.moveStates.transition(instance.id, null, state))) throw new Conflict('an import or a move of this instance is already under way');
+    return source;
+  }
+
+  /** Runs a claimed import, then unblocks the instance: the report, or an error carrying it (`report`). */
+  runClaimed(instance: Instance, source: ImportSource, progress?: (p: ImportProgress) => void | Promise<void>): Promise<ImportReport> {
+    return this.runAndUnblock(instance, source, {}, progress);
+  }
+
+  /**
+   * At start: the imports of the admin API and the CLI that a stopped process left are started over in the background.
+   */
+  async recover(): Promise<void> {
+    for (const { instanceId, state } of await this.deps.moveStates.list()) {
+      const source = state.detail.source as ImportSource | undefined;
+      // those from a job are the job engine's: their job runs again
+      if (state.status !== 'importing' || !source || state.detail.domain === undefined) continue;
+      const instance = typeof state.detail.domain === 'string' ? await this.deps.instanceByDomain(state.detail.domain) : null;
+      if (instance?.id !== instanceId) continue;
+      this.deps.logger.warn({ domain: instance.domain }, 'an import that a stop cut short starts over');
+      void this.runAndUnblock(instance, source, {}).catch((err: unknown) => this.deps.logger.error({ err, domain: instance.domain }, 'the import failed'));
+    }
+  }
+
+  worker(): WorkerDef {
+    return {
+      name: IMPORT_WORKER, internal: true, concurrency: 1, maxExecCount: 2, timeoutSeconds: 3 * 3600,
+      run: async (ctx) => {
+        const msg = ctx.job.message as ImportMessage | null;
+        if (!msg || typeof msg.manifest_url !== 'string') throw new PermanentJobError('import: "manifest_url" must be the URL of an export');
+        const state = await this.deps.moveStates.get(ctx.instance.id);
+        if (state?.status !== 'importing') {
+          // queued without POST /move/imports (a trigger, the CLI): blocked here
+          const next = { status: 'importing' as const, peer: null, since: new Date().toISOString(), detail: { source: { url: msg.manifest_url } } };
+          if (!(await this.deps.moveStates.transition(ctx.instance.id, null, next))) throw new PermanentJobError('import: another import or move of this instance is under way');
+        }
+        // a failed import is reported (mail, job error) and not tried again: a retry would reset the instance once more
+        const report = await this.runAndUnblock(ctx.instance, { url: msg.manifest_url }, { move_from: msg.move_from, signal: ctx.signal, msg }).catch((err: unknown) => {
+          throw ctx.signal.aborted ? err : new PermanentJobError(err instanceof Error ? err.message : String(err));
+        });
+        ctx.log.info({ ...report, skipped: report.skipped.slice(0, 20) }, 'import: done');
+      },
+    };
+  }
+
+  private async runAndUnblock(instance: Instance, source: ImportSource, opts: { move_from?: MoveFrom | undefined; signal?: AbortSignal; msg?: ImportMessage }, progress?: (p: ImportProgress) => void | Promise<void>): Promise<ImportReport> {
+    const report = emptyReport();
+    let error: string | undefined;
+    try {
+      await this.run(instance, source, report, { move: !!opts.move_from, ...(opts.signal ? { signal: opts.signal } : {}) }, progress);
+    } catch (err) {
+      // stopped by the shutdown: the instance stays blocked, and the next start runs the import again
+      if (opts.signal?.aborted) throw err;
+      error = err instanceof Error ? err.message : String(err);
+    }
+    await this.deps.moveStates.transition(instance.id, 'importing', null);
+    const outcome = { ok: error === undefined, ...(error === undefined ? {} : { error }), report };
+    await this.deps.engine().push(instance.domain, { worker: 'sendmail', message: { mode: 'noreply', ...importMail(instance.locale, outcome) }, instanceId: instance.id })
+      .catch((err: unknown) => this.deps.logger.warn({ err, domain: instance.domain }, 'import: the result mail was not queued'));
+    if (opts.move_from && opts.msg && this.deps.hooks) {
+      await this.deps.hooks.importDone(instance, { ...opts.msg, move_from: opts.move_from }, error === undefined ? { ok: true } : { ok: false, error });
+    }
+    if (error !== undefined) throw Object.assign(new Error(`the import failed: ${error}`), { report });
+    return report;
+  }
+
+  /** Downloads (a URL), resets, reads: the instance is blocked meanwhile. */
+  private async run(instance: Instance, source: ImportSource, report: ImportReport, opts: { move: boolean; signal?: AbortSignal }, progress?: (p: ImportProgress) => void | Promise<void>): Promise<void> {
+    const dir = join(this.deps.tmpDir, `${instance.id}-${process.pid}-${Date.now()}`);
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    try {
+      let paths: string[];
+      if ('file' in source) paths = [source.file];
+      else {
+        const doc = await this.manifest(source.url, opts.signal);
+        const cursors: Array<string | null> = [null, ...doc.parts_cursors];
+        paths = [];
+        for (const [i, cursor] of cursors.entries()) {
+          await progress?.({ step: 'download', part: i, parts: cursors.length });
+          const path = join(dir, `part${i}.zip`);
+          await download(partUrlOf(source.url, cursor), path, this.deps.policy, this.limits.maxPartBytes, this.limits.partTimeoutMs, opts.signal);
+          paths.push(path);
+        }
+      }
+      await progress?.({ step: 'reset' });
+      const store = this.deps.storeOf(instance);
+      await resetInstance(instance, { store, fs: this.deps.fs, dropTriggers: (i) => this.deps.triggers().dropInstance(i.id) });
+      const deps: ImporterDeps = {
+        store, fs: this.deps.fs, limits: this.limits, move: opts.move, ...(opts.signal ? { signal: opts.signal } : {}),
+        createTrigger: async (input) => void (await this.deps.triggers().create(instance.domain, input)),
+        install: (kind, slug) => this.deps.install(instance, kind, slug),
+        progress: (p) => progress?.({ step: 'read', ...p }),
+      };
+      const importer = new Importer(instance, deps, report);
+      for (const [i, path] of paths.entries()) {
+        await progress?.({ step: 'read', part: i, parts: paths.length });
+        await importer.readPart(path, i);
+      }
+      await progress?.({ step: 'finish' });
+      await importer.finish();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+}
