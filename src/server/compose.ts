@@ -45,7 +45,7 @@ import { chainTransforms } from '../data/http/context.js';
 import { fileDocTransforms } from '../files/data-view.js';
 import { createJobSystem, type JobSystem } from './jobs.js';
 import { registerJobsAdminRoutes } from '../jobs/admin-routes.js';
-import { JOBS_DOCTYPE } from '../jobs/types.js';
+import { JOBS_DOCTYPE, type WorkerDef } from '../jobs/types.js';
 import { buildWorkers, publicUrl } from './workers.js';
 import { NotificationCenter } from '../notifications/center.js';
 import { thumbnailJobFor } from '../files/thumbnails/workers.js';
@@ -84,6 +84,9 @@ import { registerMigrateAdminRoutes } from '../instances/migrate-routes.js';
 import { SqliteMoveState, type MoveStateStore } from '../move/state.js';
 import { PgMoveState } from '../move/state-pg.js';
 import { CachedMoveStates } from '../move/cached.js';
+import { AccessCodes } from '../oauth/codes.js';
+import { SqlitePending, type PendingStore } from '../move/transfer/pending.js';
+import { PgPending } from '../move/transfer/pending-pg.js';
 
 export interface Hearth {
   config: HearthConfig;
@@ -131,6 +134,8 @@ export interface HearthOptions {
   appFiles?: AppFileSource;
   /** Tests only: more engines an instance can be moved to (instances/migrate.ts), by name, besides the configured ones. */
   extraEngines?: { docs?: Record<string, (bus: EventBus) => DocStoreFactory>; blobs?: Record<string, () => BlobEngine> };
+  /** Tests only: workers of another part not built yet on this branch (the move's `export`, until it is merged). */
+  extraWorkers?: WorkerDef[];
 }
 
 export async function createHearth(config: HearthConfig, logger: Logger = createLogger(config), opts: HearthOptions = {}): Promise<Hearth> {
@@ -201,6 +206,7 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
   const finishDestroy = async (instance: Instance) => {
     await builtinState.forget(instance.id);
     await moveStates.forget(instance.id);
+    await movePending.forget(instance.id);
     await jobs.dropInstance(instance.id);
     await appCode.releaseInstance(instance.id);
     await appCode.gc();
@@ -226,6 +232,8 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
   // what the stack did with the built-in apps on each instance (apps/builtin/state.ts)
   const builtinState = statePg ? new PgBuiltinState(statePg) : new BuiltinState(join(dataDir, 'apps-builtin.sqlite'));
   const moveStates: MoveStateStore = new CachedMoveStates(statePg ? new PgMoveState(statePg) : new SqliteMoveState(join(dataDir, 'move.sqlite')), coordination.invalidation);
+  // what a move between servers keeps from page to page (move/transfer/pending.ts)
+  const movePending: PendingStore = statePg ? new PgPending(statePg) : new SqlitePending(join(dataDir, 'move-pending.sqlite'));
   const registry: InstanceRegistry = Object.assign(Object.create(sqliteRegistry) as InstanceRegistry, {
     // a new instance (admin API, CLI, the dev instance) gets the built-in apps, in the background
     async create(input: Parameters<InstanceRegistry['create']>[0]) {
@@ -296,7 +304,7 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
   const jobs: JobSystem = createJobSystem({
     dataDir, bus, localEvents: coordination.localEvents, logger, registry: sqliteRegistry, trashRetentionDays: config.files.trashRetentionDays, checkpoints: sqliteThread,
     pg: statePg,
-    workers: [...buildWorkers({ config, vfs, bus, mailer, storeOf, perms, tokens, registry: sqliteRegistry, logger, linkSecret: async (instance) => (await registry.secrets(instance)).session, publicUrl: linkOf, installed: installedCodeOf(storeOf, appCode) }), notifications.worker()],
+    workers: [...buildWorkers({ config, vfs, bus, mailer, storeOf, perms, tokens, registry: sqliteRegistry, logger, linkSecret: async (instance) => (await registry.secrets(instance)).session, publicUrl: linkOf, installed: installedCodeOf(storeOf, appCode) }), notifications.worker(), ...(opts.extraWorkers ?? [])],
     eventHooks: [{ doctype: 'io.cozy.files', jobFor: thumbnailJobFor }],
     mirror: {
       storeFor: async (domain, instanceId) => {
@@ -318,8 +326,9 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
   });
   const oauth = {
     clients: new OAuthClients(storeOf, async (instance) => (await registry.secrets(instance)).session), tokens, limiter: coordination.limiter,
-    // docs.engine postgres: a code issued by one process is taken by any (oauth/codes-pg.ts); in memory otherwise
-    ...(statePg ? { codes: new PgAccessCodes(statePg) } : {}),
+    // docs.engine postgres: a code issued by one process is taken by any (oauth/codes-pg.ts); in memory otherwise.
+    // One store: /auth/access_token takes the codes of /auth/authorize/move too (move/transfer)
+    codes: statePg ? new PgAccessCodes(statePg) : new AccessCodes(),
   };
   checks.push(...opsStatusChecks({
     jobs: jobs.engine.broker, sessions,
@@ -341,7 +350,11 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
     inRegistry: (_instance, slug) => inRegistry(appRegistries)(slug),
     lazyUpdate: (instance, app) => lazyUpdate(installer, latest, instance, 'webapp', app),
   });
-  const publicApp = await buildPublicApp({ apps, installer, appFiles, appCode, appRegistries, registryWebapps: registryWebapps(appRegistries), notifications, metrics, realtime, config, registry, logger, checks, bus: mergeBuses(bus, mirrorEvents), perms, storeOf, oauth, auth: { sessions, lockout, limiter: oauth.limiter, mailer, twoFactor: sqliteRegistry, passphraseTokens: sqliteRegistry, subdomains: config.apps.subdomains, defaultApp: apps.defaultApp }, vfs, davLocks, shutdown: shutdown.signal, jobs,
+  const moveTransfer = {
+    config, registry, sessions, tokens, perms, clients: oauth.clients, codes: oauth.codes, limiter: oauth.limiter, lockout, twoFactor: sqliteRegistry,
+    moveStates, movedStates: moveStates, pending: movePending, jobs: jobs.engine, scheduler: jobs.scheduler, usage: (instance: Instance) => vfs.fs.diskUsage(instance), publicUrl: linkOf,
+  };
+  const publicApp = await buildPublicApp({ moveTransfer, apps, installer, appFiles, appCode, appRegistries, registryWebapps: registryWebapps(appRegistries), notifications, metrics, realtime, config, registry, logger, checks, bus: mergeBuses(bus, mirrorEvents), perms, storeOf, oauth, auth: { sessions, lockout, limiter: oauth.limiter, mailer, twoFactor: sqliteRegistry, passphraseTokens: sqliteRegistry, subdomains: config.apps.subdomains, defaultApp: apps.defaultApp }, vfs, davLocks, shutdown: shutdown.signal, jobs,
     // avatars in instances/<id>/avatar/, removed with the instance's folder
     settings: { store: sqliteRegistry, avatars: new AvatarStore(join(dataDir, 'instances')) }, transforms: chainTransforms(accountTransforms(async (instance) => (await registry.secrets(instance)).session), fileDocTransforms) });
   const adminApp = Fastify({ loggerInstance: logger.child({ server: 'admin' }) as FastifyBaseLogger, logController: logControllerFor(config), bodyLimit: 1024 * 1024 });
@@ -394,6 +407,7 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
         davLocks.close();
         await builtinState.close();
         await moveStates.close();
+        await movePending.close();
         for (const [name, factory] of docEngines) if (name !== 'sqlite') await factory.close();
         for (const [name, engine] of blobEngines) if (name !== 'local') await Promise.all([engine.files.close(), engine.thumbs.close()]);
         router.close();

@@ -48,6 +48,9 @@ import type { Installer } from '../apps/install/installer.js';
 import type { AppFileSource } from '../apps/types.js';
 import type { AppCodeStore } from '../apps/code/store.js';
 import { registerAppsRoutes } from '../apps/install/routes.js';
+import { registerMovedGate, type MovedGateDeps } from '../move/transfer/moved.js';
+import { registerMoveTransferRoutes } from '../move/transfer/routes.js';
+import type { TransferDeps } from '../move/transfer/deps.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -90,6 +93,8 @@ export interface PublicDeps extends DataDeps {
   /** The files of installed apps (their icons), and their code store (downloads). */
   appFiles: AppFileSource;
   appCode: AppCodeStore;
+  /** A move between servers (move/transfer): its routes, and the 410 of a moved instance. */
+  moveTransfer?: TransferDeps & { movedStates: MovedGateDeps['moveStates'] };
 }
 
 /**
@@ -138,6 +143,8 @@ export async function buildPublicApp(deps: PublicDeps): Promise<FastifyInstance>
   });
   // brotli or gzip for the answers built in memory from 1 KiB on (what streams is left alone: compression.ts)
   registerCompression(app, { threshold: 1024 });
+  // a moved instance answers 410 on its own host and its apps' (move/transfer/moved.ts)
+  if (deps.moveTransfer) registerMovedGate(app, { registry: deps.registry, moveStates: deps.moveTransfer.movedStates, subdomains: deps.config.apps.subdomains });
   registerAppHosts(app, { registry: deps.registry, subdomains: deps.config.apps.subdomains, server: deps.apps.server });
   app.addHook('onRequest', async (req) => {
     req.instance = await deps.registry.findByHost(req.headers.host ?? '');
@@ -175,6 +182,7 @@ export async function buildPublicApp(deps: PublicDeps): Promise<FastifyInstance>
   registerIntentsRoutes(app, { config: deps.config, perms: deps.perms, storeOf: deps.storeOf, registryWebapps: deps.registryWebapps ?? noRegistry });
   registerAssetRoutes(app, { assets: deps.apps.assets, settings: deps.settings.store });
   await registerRealtimeRoutes(app, { hub: deps.realtime, perms: deps.perms, vfs: deps.vfs, logger: deps.logger });
+  if (deps.moveTransfer) registerMoveTransferRoutes(app, deps.moveTransfer);
   registerAppsRoutes(app, { installer: deps.installer, files: deps.appFiles, code: deps.appCode, engine: deps.jobs.engine, logger: deps.logger, storeOf: deps.storeOf, perms: deps.perms, registry: deps.registry, sessions: deps.auth.sessions, scheduler: deps.jobs.scheduler, subdomains: deps.config.apps.subdomains, allowInstallViaPermission: deps.config.apps.allowInstallViaPermission, ...(deps.appRegistries ? { latestVersion: (slug, channel) => deps.appRegistries!.latestVersion(slug, channel), registryVersion: (slug, v) => deps.appRegistries!.resolveVersion(slug, v) } : {}) });
   return app;
 }
