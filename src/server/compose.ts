@@ -124,6 +124,8 @@ export interface Hearth {
   builtinApps: BuiltinApps;
   /** Where each instance stands in an export/import/move (move/state.ts): importing, moving, moved. */
   moveStates: MoveStateStore;
+  /** What a move between servers keeps from page to page (move/transfer/pending.ts). */
+  movePending: PendingStore;
   publicApp: FastifyInstance;
   adminApp: FastifyInstance;
   close(): Promise<void>;
@@ -389,7 +391,7 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
   await jobs.start();
   let closing: Promise<void> | null = null;
   return {
-    config, logger, bus, registry, tokens, sessions, lockout, perms, mailer, appToken, storeOf, openStores: () => stores.openCount(), vfs, jobs, notifications, metrics, realtime, publicUrl: linkOf, appCode, installer, migrations, builtinApps, moveStates, publicApp, adminApp,
+    config, logger, bus, registry, tokens, sessions, lockout, perms, mailer, appToken, storeOf, openStores: () => stores.openCount(), vfs, jobs, notifications, metrics, realtime, publicUrl: linkOf, appCode, installer, migrations, builtinApps, moveStates, movePending, publicApp, adminApp,
     close() {
       closing ??= (async () => {
         shutdown.abort();
