@@ -56,9 +56,11 @@ export async function requireMoveToken(deps: TransferDeps, req: FastifyRequest):
 export function fromOwnPages(req: FastifyRequest, deps: TransferDeps): boolean {
   const origin = req.headers.origin;
   const host = requestHost(req);
-  if (origin === undefined) {
+  // the apps' pages send no Referer, so a browser says `Origin: null` for their cross-origin forms: the fetch metadata decide
+  if (origin === undefined || origin === 'null') {
     const site = req.headers['sec-fetch-site'];
-    return site === undefined || site === 'same-origin' || site === 'same-site' || site === 'none';
+    if (site === undefined) return origin === undefined;
+    return site === 'same-origin' || site === 'same-site' || site === 'none';
   }
   let url: URL;
   try {

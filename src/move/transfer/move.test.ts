@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { derivePassphrase } from '../../auth/passphrase.js';
 import { CLIENTS_DOCTYPE } from '../../oauth/clients.js';
+import type { TwoFactorStore } from '../../instances/types.js';
 import {
   FORM, OWNER_EMAIL, S_PASS, T_PASS, confirmationLink, form, hiddenFields, login, pathOf, startMovePair, type MovePair,
 } from '../../../test/helpers/move-transfer.js';
@@ -72,6 +73,19 @@ describe('a move between two servers', () => {
     expect(other.text).toContain('redirect_uri');
     const json = await p.treq('POST', '/auth/authorize/move', { body: { state: 's', client_id: reg.body.client_id, redirect_uri: 'http://evil.example/cb', passphrase: await derived(T_PASS) } });
     expect(json.status).toBe(400);
+    // two-factor authentication on: the login (with its second factor) comes first
+    await (p.t.hearth.registry as unknown as TwoFactorStore).setTwoFactor(p.target, { authMode: 'two_factor_mail' });
+    try {
+      const q = `state=s&client_id=${reg.body.client_id as string}&redirect_uri=${encodeURIComponent('https://w.example/cb')}`;
+      const first = await p.treq('GET', `/auth/authorize/move?${q}`);
+      expect(first.status).toBe(303);
+      expect(String(first.headers.location)).toMatch(/^\/auth\/login\?redirect=/);
+      const post = await p.treq('POST', '/auth/authorize/move', { body: { state: 's', client_id: reg.body.client_id, redirect_uri: 'https://w.example/cb', passphrase: await derived(T_PASS) } });
+      expect(post.status).toBe(401);
+      expect(post.body.error).toBe('two_factor');
+    } finally {
+      await (p.t.hearth.registry as unknown as TwoFactorStore).setTwoFactor(p.target, { authMode: 'basic' });
+    }
     const foreign = await p.s.req('POST', '/move/initialize', { raw: '', headers: { ...FORM, cookie: sCookie, origin: 'http://evil.example' } });
     expect(foreign.status).toBe(403);
     const anonymous = await p.s.req('POST', '/move/initialize', { raw: '', headers: FORM });
