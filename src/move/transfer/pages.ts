@@ -46,7 +46,7 @@ export type MoveText = keyof (typeof STRINGS)['en'];
 export const say = (lang: Lang, key: MoveText, vars: Record<string, string> = {}): string =>
   STRINGS[lang][key].replace(/\{(\w+)\}/g, (_m, k: string) => vars[k] ?? '');
 
-const EXTRA_CSS = 'p{margin:0 0 1rem}.hint{font-size:.9rem;opacity:.8;margin:.3rem 0 0}a.button{display:block;text-align:center;margin-top:1rem;padding:.75rem;border-radius:8px;background:#1d4ed8;color:#fff;font-weight:600;text-decoration:none}';
+const EXTRA_CSS = 'h1,p{overflow-wrap:anywhere}p{margin:0 0 1rem}.hint{font-size:.9rem;opacity:.8;margin:.3rem 0 0}a.button{display:block;text-align:center;margin-top:1rem;padding:.75rem;border-radius:8px;background:#1d4ed8;color:#fff;font-weight:600;text-decoration:none}';
 
 function frame(lang: Lang, nonce: string, title: string, body: string, script = ''): string {
   return `<!doctype html>

@@ -36,9 +36,14 @@ function withParams(base: string, params: Record<string, string>): string {
 
 const sizes = async (deps: TransferDeps, instance: Instance) => ({ vault: 'false', used: String(await deps.usage(instance)), quota: instance.diskQuota === null ? '' : String(instance.diskQuota) });
 
-/** A move client of this instance (what S's own move token is issued to). */
-async function moveClient(deps: TransferDeps, instance: Instance, redirectUri: string) {
-  return deps.clients.register(instance, { redirect_uris: [redirectUri], client_name: 'Move to another server', software_id: 'hearth-move' });
+/**
+ * A move client of this instance (what S's own move token is issued to). Its code travels in the wizard's URL and comes
+ * back in /move/request, never through a redirect: its redirect URI is the wizard's, over https (the clients' rule
+ * outside localhost).
+ */
+async function moveClient(deps: TransferDeps, instance: Instance, wizard: string) {
+  const redirectUri = `${wizard.replace(/^http:/, 'https:')}/callback`;
+  return { redirectUri, ...(await deps.clients.register(instance, { redirect_uris: [redirectUri], client_name: 'Move to another server', software_id: 'hearth-move' })) };
 }
 
 async function authorize(deps: TransferDeps, req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
@@ -63,8 +68,8 @@ async function initialize(deps: TransferDeps, req: FastifyRequest, reply: Fastif
   if (!owner) return reply;
   if (!fromOwnPages(req, deps)) return errorPage(reply, owner.instance, 'A move starts from the settings of this instance.', 403);
   const wizard = wizardBase(deps, req);
-  const { client, secret } = await moveClient(deps, owner.instance, `${wizard}/callback`);
-  const code = await deps.codes.create({ instanceId: owner.instance.id, clientId: client.client_id, redirectUri: `${wizard}/callback`, scope: MOVE_SCOPE, codeChallenge: null });
+  const { client, secret, redirectUri } = await moveClient(deps, owner.instance, wizard);
+  const code = await deps.codes.create({ instanceId: owner.instance.id, clientId: client.client_id, redirectUri, scope: MOVE_SCOPE, codeChallenge: null });
   const to = withParams(`${wizard}/initialize`, { client_id: client.client_id, client_secret: secret, code, ...(await sizes(deps, owner.instance)), cozy_url: `${deps.publicUrl(owner.instance)}/` });
   return reply.code(307).header('Location', to).header('Cache-Control', 'no-store').send();
 }
@@ -121,7 +126,7 @@ async function go(deps: TransferDeps, req: FastifyRequest, reply: FastifyReply):
   const target = String(r.target_url);
   // S's own move token, for the target to call /move/finalize or /move/abort here: issued to a move client of this instance
   let clientId = String(r.client_id);
-  if (clientId === MOVE_FAKE_CLIENT || !(await clientExists(deps, instance, clientId))) clientId = (await moveClient(deps, instance, `${wizardBase(deps, req)}/callback`)).client.client_id;
+  if (clientId === MOVE_FAKE_CLIENT || !(await clientExists(deps, instance, clientId))) clientId = (await moveClient(deps, instance, wizardBase(deps, req))).client.client_id;
   const token = await deps.tokens.issue(instance, { aud: 'access', sub: clientId, scope: MOVE_SCOPE });
   try {
     const answer = await callPeer(`${target}/move/importing?source=${encodeURIComponent(instance.domain)}`, { token: String(r.target_token) });
