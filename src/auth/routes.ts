@@ -5,14 +5,15 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { randomBytes } from 'node:crypto';
-import { BadRequest, NotFound, TooManyRequests } from '../common/errors.js';
+import { BadRequest, NotFound } from '../common/errors.js';
 import { nextPageQuery, pageParams } from '../files/http/params.js';
 import { instanceOf } from '../data/http/context.js';
 import type { Instance, InstanceRegistry, PassphraseTokenStore, TwoFactorStore } from '../instances/types.js';
 import type { Mailer } from '../mail/mailer.js';
 import type { PermissionResolver } from '../permissions/resolve.js';
-import { enforceLimit, LOGIN_LOCKOUT, type LoginLockOut, type RateLimiter } from '../limits/index.js';
+import { LOGIN_LOCKOUT, type LoginLockOut, type RateLimiter } from '../limits/index.js';
 import { csrfForForm, csrfValid } from './csrf.js';
+import { passphraseAttemptWait } from './attempts.js';
 import { parseFormBodies, requestHost, safeRedirect, withoutCors } from './http.js';
 import { langOf, message, renderLoginPage, type MessageKey } from './login-page.js';
 import { isDerivedPassphrase, KDF_PBKDF2, passphraseSalt } from './passphrase.js';
@@ -94,14 +95,8 @@ async function login(deps: AuthDeps, req: FastifyRequest, reply: FastifyReply): 
   };
   // A JSON body cannot come cross-site without a CORS preflight, which /auth never grants: CSRF applies to forms.
   if (!json && !csrfValid(req, body.csrf_token)) return fail(403, 'csrf');
-  try {
-    await enforceLimit(deps.limiter, 'authPerIp', req.ip);
-    await enforceLimit(deps.limiter, 'auth', instance.id);
-  } catch (err) {
-    if (!(err instanceof TooManyRequests)) throw err;
-    const s = Number(err.headers['Retry-After'] ?? 60);
-    return fail(429, 'rate', { s }, s);
-  }
+  const wait = await passphraseAttemptWait(deps.limiter, req.ip, instance.id);
+  if (wait !== null) return fail(429, 'rate', { s: wait }, wait);
   const locked = (until: number) => {
     const secs = Math.max(1, Math.ceil((until - Date.now()) / 1000));
     return fail(429, 'locked', { time: new Date(until).toISOString().slice(0, 16).replace('T', ' ') + ' UTC', min: Math.ceil(secs / 60), domain: instance.domain }, secs);

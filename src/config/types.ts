@@ -97,6 +97,11 @@ export interface HearthConfig {
     /** Feature flags for every instance, a JSON object (default {}). */
     flags: string;
   };
+  /** A move between servers (src/move/transfer). */
+  move: {
+    /** The move wizard (cozy-stack's `move.url`); null (default): the instance's own, `https://<instance>/move/wizard`. */
+    url: string | null;
+  };
   /** Web apps and konnectors installed in the instances (src/apps). */
   apps: {
     /** App hosts: `nested` (default, `<slug>.<instance>`) or `flat` (`<first label>-<slug>.<rest>`). */

@@ -60,7 +60,8 @@ function parseUri(field: string, value: string): URL {
 function redirectUri(value: string): string {
   const url = parseUri('redirect_uris', value);
   const scheme = url.protocol.slice(0, -1).toLowerCase();
-  if (scheme === 'http' && !LOOPBACK.has(url.hostname.toLowerCase())) throw invalidMetadata('http redirect URIs are only allowed for localhost: use https');
+  // `*.localhost` is loopback too (RFC 6761): the dev instance hearth.localhost, a move's wizard coming back to it
+  if (scheme === 'http' && !LOOPBACK.has(url.hostname.toLowerCase()) && !url.hostname.toLowerCase().endsWith('.localhost')) throw invalidMetadata('http redirect URIs are only allowed for localhost: use https');
   if (['javascript', 'data', 'file', 'vbscript', 'blob', 'about'].includes(scheme)) throw invalidMetadata(`the ${scheme}: scheme is not allowed in redirect_uris`);
   return value;
 }

@@ -46,7 +46,7 @@ describe('POST /auth/register (RFC 7591)', () => {
   });
 
   it('accepts http redirect URIs on loopback only', async () => {
-    for (const uri of ['http://localhost:8080/cb', 'http://127.0.0.1/cb', 'http://[::1]:3000/cb']) {
+    for (const uri of ['http://localhost:8080/cb', 'http://127.0.0.1/cb', 'http://[::1]:3000/cb', 'http://hearth.localhost:8080/cb']) {
       expect((await register(meta({ redirect_uris: [uri] }))).status).toBe(201);
     }
   });

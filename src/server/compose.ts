@@ -45,7 +45,7 @@ import { chainTransforms } from '../data/http/context.js';
 import { fileDocTransforms } from '../files/data-view.js';
 import { createJobSystem, type JobSystem } from './jobs.js';
 import { registerJobsAdminRoutes } from '../jobs/admin-routes.js';
-import { JOBS_DOCTYPE } from '../jobs/types.js';
+import { JOBS_DOCTYPE, type WorkerDef } from '../jobs/types.js';
 import { buildWorkers, publicUrl } from './workers.js';
 import { NotificationCenter } from '../notifications/center.js';
 import { thumbnailJobFor } from '../files/thumbnails/workers.js';
@@ -88,6 +88,9 @@ import { CachedMoveStates } from '../move/cached.js';
 import { Imports } from '../move/import/service.js';
 import { reinstall } from '../move/import/install.js';
 import { registerImportAdminRoutes } from '../move/import/admin-routes.js';
+import { AccessCodes } from '../oauth/codes.js';
+import { SqlitePending, type PendingStore } from '../move/transfer/pending.js';
+import { PgPending } from '../move/transfer/pending-pg.js';
 
 export interface Hearth {
   config: HearthConfig;
@@ -127,6 +130,8 @@ export interface Hearth {
   moveStates: MoveStateStore;
   /** Imports of exports into instances (move/import). */
   imports: Imports;
+  /** What a move between servers keeps from page to page (move/transfer/pending.ts). */
+  movePending: PendingStore;
   publicApp: FastifyInstance;
   adminApp: FastifyInstance;
   close(): Promise<void>;
@@ -137,6 +142,8 @@ export interface HearthOptions {
   appFiles?: AppFileSource;
   /** Tests only: more engines an instance can be moved to (instances/migrate.ts), by name, besides the configured ones. */
   extraEngines?: { docs?: Record<string, (bus: EventBus) => DocStoreFactory>; blobs?: Record<string, () => BlobEngine> };
+  /** Tests only: workers of another part not built yet on this branch (the move's `export`, until it is merged). */
+  extraWorkers?: WorkerDef[];
 }
 
 export async function createHearth(config: HearthConfig, logger: Logger = createLogger(config), opts: HearthOptions = {}): Promise<Hearth> {
@@ -211,6 +218,7 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
     await builtinState.forget(instance.id);
     await moveStates.forget(instance.id);
     await avatars.remove(instance.id);
+    await movePending.forget(instance.id);
     await jobs.dropInstance(instance.id);
     await appCode.releaseInstance(instance.id);
     await appCode.gc();
@@ -238,6 +246,8 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
   const moveStates: MoveStateStore = new CachedMoveStates(statePg ? new PgMoveState(statePg) : new SqliteMoveState(join(dataDir, 'move.sqlite')), coordination.invalidation);
   // the avatars: in instances/<id>/avatar/, or in the schema `hearth` with docs.engine postgres (settings/avatar-pg.ts)
   const avatars: Avatars = statePg ? new PgAvatars(statePg) : new AvatarStore(join(dataDir, 'instances'));
+  // what a move between servers keeps from page to page (move/transfer/pending.ts)
+  const movePending: PendingStore = statePg ? new PgPending(statePg) : new SqlitePending(join(dataDir, 'move-pending.sqlite'));
   const registry: InstanceRegistry = Object.assign(Object.create(sqliteRegistry) as InstanceRegistry, {
     // a new instance (admin API, CLI, the dev instance) gets the built-in apps, in the background
     async create(input: Parameters<InstanceRegistry['create']>[0]) {
@@ -314,7 +324,7 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
   const jobs: JobSystem = createJobSystem({
     dataDir, bus, localEvents: coordination.localEvents, logger, registry: sqliteRegistry, trashRetentionDays: config.files.trashRetentionDays, checkpoints: sqliteThread,
     pg: statePg,
-    workers: [...buildWorkers({ config, vfs, bus, mailer, storeOf, perms, tokens, registry: sqliteRegistry, logger, linkSecret: async (instance) => (await registry.secrets(instance)).session, publicUrl: linkOf, installed: installedCodeOf(storeOf, appCode) }), notifications.worker(), imports.worker()],
+    workers: [...buildWorkers({ config, vfs, bus, mailer, storeOf, perms, tokens, registry: sqliteRegistry, logger, linkSecret: async (instance) => (await registry.secrets(instance)).session, publicUrl: linkOf, installed: installedCodeOf(storeOf, appCode) }), notifications.worker(), imports.worker(), ...(opts.extraWorkers ?? [])],
     eventHooks: [{ doctype: 'io.cozy.files', jobFor: thumbnailJobFor }],
     mirror: {
       storeFor: async (domain, instanceId) => {
@@ -336,8 +346,9 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
   });
   const oauth = {
     clients: new OAuthClients(storeOf, async (instance) => (await registry.secrets(instance)).session), tokens, limiter: coordination.limiter,
-    // docs.engine postgres: a code issued by one process is taken by any (oauth/codes-pg.ts); in memory otherwise
-    ...(statePg ? { codes: new PgAccessCodes(statePg) } : {}),
+    // docs.engine postgres: a code issued by one process is taken by any (oauth/codes-pg.ts); in memory otherwise.
+    // One store: /auth/access_token takes the codes of /auth/authorize/move too (move/transfer)
+    codes: statePg ? new PgAccessCodes(statePg) : new AccessCodes(),
   };
   checks.push(...opsStatusChecks({
     jobs: jobs.engine.broker, sessions,
@@ -359,8 +370,12 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
     inRegistry: (_instance, slug) => inRegistry(appRegistries)(slug),
     lazyUpdate: (instance, app) => lazyUpdate(installer, latest, instance, 'webapp', app),
   });
+  const moveTransfer = {
+    config, registry, sessions, tokens, perms, clients: oauth.clients, codes: oauth.codes, limiter: oauth.limiter, lockout, twoFactor: sqliteRegistry,
+    moveStates, movedStates: moveStates, pending: movePending, jobs: jobs.engine, scheduler: jobs.scheduler, usage: (instance: Instance) => vfs.fs.diskUsage(instance), publicUrl: linkOf,
+  };
   const audienceOf = async (instance: Instance, token: string) => (await tokens.verify(instance, token).catch(() => null))?.aud ?? null;
-  const publicApp = await buildPublicApp({ imports: { imports, moveStates, audienceOf }, apps, installer, appFiles, appCode, appRegistries, registryWebapps: registryWebapps(appRegistries), notifications, metrics, realtime, config, registry, logger, checks, bus: mergeBuses(bus, mirrorEvents), perms, storeOf, oauth, auth: { sessions, lockout, limiter: oauth.limiter, mailer, twoFactor: sqliteRegistry, passphraseTokens: sqliteRegistry, subdomains: config.apps.subdomains, defaultApp: apps.defaultApp }, vfs, davLocks, shutdown: shutdown.signal, jobs,
+  const publicApp = await buildPublicApp({ imports: { imports, moveStates, audienceOf }, moveTransfer, apps, installer, appFiles, appCode, appRegistries, registryWebapps: registryWebapps(appRegistries), notifications, metrics, realtime, config, registry, logger, checks, bus: mergeBuses(bus, mirrorEvents), perms, storeOf, oauth, auth: { sessions, lockout, limiter: oauth.limiter, mailer, twoFactor: sqliteRegistry, passphraseTokens: sqliteRegistry, subdomains: config.apps.subdomains, defaultApp: apps.defaultApp }, vfs, davLocks, shutdown: shutdown.signal, jobs,
     settings: { store: sqliteRegistry, avatars }, transforms: chainTransforms(accountTransforms(async (instance) => (await registry.secrets(instance)).session), fileDocTransforms) });
   const adminApp = Fastify({ loggerInstance: logger.child({ server: 'admin' }) as FastifyBaseLogger, logController: logControllerFor(config), bodyLimit: 1024 * 1024 });
   adminApp.setErrorHandler(errorHandler);
@@ -396,7 +411,7 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
   await imports.recover();
   let closing: Promise<void> | null = null;
   return {
-    config, logger, bus, registry, tokens, sessions, lockout, perms, mailer, appToken, storeOf, openStores: () => stores.openCount(), vfs, jobs, notifications, metrics, realtime, publicUrl: linkOf, appCode, installer, migrations, builtinApps, moveStates, imports, publicApp, adminApp,
+    config, logger, bus, registry, tokens, sessions, lockout, perms, mailer, appToken, storeOf, openStores: () => stores.openCount(), vfs, jobs, notifications, metrics, realtime, publicUrl: linkOf, appCode, installer, migrations, builtinApps, moveStates, imports, movePending, publicApp, adminApp,
     close() {
       closing ??= (async () => {
         shutdown.abort();
@@ -414,6 +429,7 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
         davLocks.close();
         await builtinState.close();
         await moveStates.close();
+        await movePending.close();
         for (const [name, factory] of docEngines) if (name !== 'sqlite') await factory.close();
         for (const [name, engine] of blobEngines) if (name !== 'local') await Promise.all([engine.files.close(), engine.thumbs.close()]);
         router.close();

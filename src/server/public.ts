@@ -52,6 +52,9 @@ import { moveGate } from '../move/import/gate.js';
 import { registerImportRoutes } from '../move/import/routes.js';
 import type { Imports } from '../move/import/service.js';
 import type { MoveStateStore } from '../move/state.js';
+import { registerMovedGate, type MovedGateDeps } from '../move/transfer/moved.js';
+import { registerMoveTransferRoutes } from '../move/transfer/routes.js';
+import type { TransferDeps } from '../move/transfer/deps.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -96,6 +99,8 @@ export interface PublicDeps extends DataDeps {
   appCode: AppCodeStore;
   /** Imports (move/import): the routes, and the gate of the instances that import data or are being moved. */
   imports?: { imports: Imports; moveStates: MoveStateStore; audienceOf(instance: Instance, token: string): Promise<string | null> };
+  /** A move between servers (move/transfer): its routes, and the 410 of a moved instance. */
+  moveTransfer?: TransferDeps & { movedStates: MovedGateDeps['moveStates'] };
 }
 
 /**
@@ -145,6 +150,8 @@ export async function buildPublicApp(deps: PublicDeps): Promise<FastifyInstance>
   // brotli or gzip for the answers built in memory from 1 KiB on (what streams is left alone: compression.ts)
   registerCompression(app, { threshold: 1024 });
   if (deps.imports) app.addHook('onRequest', moveGate({ findByHost: (host) => deps.registry.findByHost(host), subdomains: deps.config.apps.subdomains, ...deps.imports }));
+  // a moved instance answers 410 on its own host and its apps' (move/transfer/moved.ts)
+  if (deps.moveTransfer) registerMovedGate(app, { registry: deps.registry, moveStates: deps.moveTransfer.movedStates, subdomains: deps.config.apps.subdomains });
   registerAppHosts(app, { registry: deps.registry, subdomains: deps.config.apps.subdomains, server: deps.apps.server });
   app.addHook('onRequest', async (req) => {
     req.instance = await deps.registry.findByHost(req.headers.host ?? '');
@@ -183,6 +190,7 @@ export async function buildPublicApp(deps: PublicDeps): Promise<FastifyInstance>
   registerAssetRoutes(app, { assets: deps.apps.assets, settings: deps.settings.store });
   await registerRealtimeRoutes(app, { hub: deps.realtime, perms: deps.perms, vfs: deps.vfs, logger: deps.logger });
   if (deps.imports) registerImportRoutes(app, { ...deps.imports, perms: deps.perms });
+  if (deps.moveTransfer) registerMoveTransferRoutes(app, deps.moveTransfer);
   registerAppsRoutes(app, { installer: deps.installer, files: deps.appFiles, code: deps.appCode, engine: deps.jobs.engine, logger: deps.logger, storeOf: deps.storeOf, perms: deps.perms, registry: deps.registry, sessions: deps.auth.sessions, scheduler: deps.jobs.scheduler, subdomains: deps.config.apps.subdomains, allowInstallViaPermission: deps.config.apps.allowInstallViaPermission, ...(deps.appRegistries ? { latestVersion: (slug, channel) => deps.appRegistries!.latestVersion(slug, channel), registryVersion: (slug, v) => deps.appRegistries!.resolveVersion(slug, v) } : {}) });
   return app;
 }

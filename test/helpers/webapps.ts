@@ -13,6 +13,7 @@ import { rawRequest, startTestHearth, type Res, type TestHearth } from './hearth
 import { until } from './jobs.js';
 import { DEFAULTS } from '../../src/config/schema.js';
 import type { HearthConfig } from '../../src/config/types.js';
+import type { HearthOptions } from '../../src/server/compose.js';
 import { derivePassphrase } from '../../src/auth/passphrase.js';
 import { publish } from '../../src/apps/registry/publish.js';
 import type { Instance } from '../../src/instances/types.js';
@@ -49,12 +50,12 @@ export interface WebappsHearth {
  * A Hearth with the built-in registry and an owner instance (passphrase OWNER_PASSPHRASE, locale `locale`) on which
  * `slugs` are installed (all five by default) and ready.
  */
-export async function startWithWebapps(opts: { label?: string; locale?: string; slugs?: string[]; config?: Partial<HearthConfig> & { apps?: Partial<HearthConfig['apps']> } } = {}): Promise<WebappsHearth> {
+export async function startWithWebapps(opts: { label?: string; locale?: string; slugs?: string[]; config?: Partial<HearthConfig> & { apps?: Partial<HearthConfig['apps']> }; options?: HearthOptions } = {}): Promise<WebappsHearth> {
   const { registryDir } = await builtWebapps();
   // the built-in registry first, then the registries the test adds (a folder with fixture apps for the Store…)
   const extra = opts.config?.apps?.registries;
   const registries = [pathToFileURL(registryDir).href, ...(extra ? [extra] : [])].join(',');
-  const h = await startTestHearth({ ...opts.config, apps: { ...DEFAULTS.apps, ...opts.config?.apps, registries } });
+  const h = await startTestHearth({ ...opts.config, apps: { ...DEFAULTS.apps, ...opts.config?.apps, registries } }, opts.options);
   const domain = `alice.${opts.label ?? 'webapps'}.localhost:${h.port}`;
   await h.hearth.registry.create({ domain, passphrase: 'x', ...(opts.locale ? { locale: opts.locale } : {}) });
   const instance = await h.hearth.registry.setDerivedPassphrase((await h.hearth.registry.get(domain))!, await derivePassphrase(OWNER_PASSPHRASE, domain, ITER), ITER);
