@@ -11,6 +11,7 @@ import type { Instance } from '../../instances/types.js';
 import type { PermissionResolver } from '../../permissions/resolve.js';
 import { Permissions } from '../../permissions/rules.js';
 import type { MoveStateStore } from '../state.js';
+import type { MoveFrom } from '../types.js';
 import { importingPage } from './page.js';
 import type { Imports } from './service.js';
 
@@ -25,7 +26,12 @@ export interface ImportRoutesDeps {
 }
 
 const tags = ['move'];
-const body = { type: 'object', required: ['data'], properties: { data: { type: 'object', required: ['attributes'], properties: { attributes: { type: 'object', required: ['url'], properties: { url: { type: 'string', maxLength: 4096 } } } } } } };
+const body = { type: 'object', required: ['data'], properties: { data: { type: 'object', required: ['attributes'], properties: { attributes: { type: 'object', required: ['url'], properties: {
+  url: { type: 'string', maxLength: 4096 },
+  vault: { type: 'boolean' },
+  // during a move (cozy-move.md §3 step 5): the source, for finalize/abort once the import is over
+  move_from: { type: 'object', required: ['url', 'token'], additionalProperties: false, properties: { url: { type: 'string', maxLength: 2048, pattern: '^https?://' }, token: { type: 'string', minLength: 1, maxLength: 8192 } } },
+} } } } } };
 const SCHEMAS: Record<string, RouteSchema> = {
   precheck: { summary: 'Checks that an export link can be imported into this instance', tags, body, response: { 204: noContent('The export can be imported') } },
   start: { summary: 'Replaces the data of this instance with an export: the instance is blocked until it is done', tags, body, response: { 303: noContent('The import started: see /move/importing') } },
@@ -38,7 +44,7 @@ const instanceOf = (req: FastifyRequest): Instance => {
   return req.instance;
 };
 
-type Body = { data: { attributes: { url: string } } };
+type Body = { data: { attributes: { url: string; vault?: boolean; move_from?: MoveFrom } } };
 
 export function registerImportRoutes(app: FastifyInstance, deps: ImportRoutesDeps): void {
   const allowed = async (req: FastifyRequest): Promise<Instance> => {
@@ -54,8 +60,11 @@ export function registerImportRoutes(app: FastifyInstance, deps: ImportRoutesDep
   });
   app.post<{ Body: Body }>('/move/imports', { schema: SCHEMAS.start! }, async (req, reply) => {
     const instance = await allowed(req);
-    const { manifestUrl } = await deps.imports.precheck(instance, req.body.data.attributes.url);
-    await deps.imports.start(instance, { manifest_url: manifestUrl });
+    const { url, vault, move_from } = req.body.data.attributes;
+    const { manifestUrl } = await deps.imports.precheck(instance, url);
+    // the target of a move waits in `moving` (POST /move/importing) for its source's export
+    if (move_from) await deps.imports.start(instance, { manifest_url: manifestUrl, vault: vault ?? false, move_from }, 'moving');
+    else await deps.imports.start(instance, { manifest_url: manifestUrl });
     return reply.code(303).header('Location', '/move/importing').send();
   });
   app.get('/move/importing', { schema: SCHEMAS.page! }, async (req, reply) => {

@@ -179,8 +179,12 @@ export class Imports {
     }
     await this.deps.moveStates.transition(instance.id, 'importing', null);
     const outcome = { ok: error === undefined, ...(error === undefined ? {} : { error }), report };
-    await this.deps.engine().push(instance.domain, { worker: 'sendmail', message: { mode: 'noreply', ...importMail(instance.locale, outcome) }, instanceId: instance.id })
-      .catch((err: unknown) => this.deps.logger.warn({ err, domain: instance.domain }, 'import: the result mail was not queued'));
+    // during a move the move's own mail says how it ended (transfer/hooks.ts): one mail, not two
+    const moving = !!(opts.move_from && opts.msg && this.deps.hooks);
+    if (!moving) {
+      await this.deps.engine().push(instance.domain, { worker: 'sendmail', message: { mode: 'noreply', ...importMail(instance.locale, outcome) }, instanceId: instance.id })
+        .catch((err: unknown) => this.deps.logger.warn({ err, domain: instance.domain }, 'import: the result mail was not queued'));
+    }
     if (opts.move_from && opts.msg && this.deps.hooks) {
       await this.deps.hooks.importDone(instance, { ...opts.msg, move_from: opts.move_from }, error === undefined ? { ok: true } : { ok: false, error });
     }
