@@ -84,6 +84,7 @@ import { registerMigrateAdminRoutes } from '../instances/migrate-routes.js';
 import { SqliteMoveState, type MoveStateStore } from '../move/state.js';
 import { PgMoveState } from '../move/state-pg.js';
 import { CachedMoveStates } from '../move/cached.js';
+import { createExports, type ExportsOptions } from '../move/export/index.js';
 
 export interface Hearth {
   config: HearthConfig;
@@ -121,6 +122,8 @@ export interface Hearth {
   builtinApps: BuiltinApps;
   /** Where each instance stands in an export/import/move (move/state.ts): importing, moving, moved. */
   moveStates: MoveStateStore;
+  /** The exports of the instances (move/export): io.cozy.exports, the `export` worker, the archive. */
+  exports: ReturnType<typeof createExports>['exports'];
   publicApp: FastifyInstance;
   adminApp: FastifyInstance;
   close(): Promise<void>;
@@ -131,6 +134,8 @@ export interface HearthOptions {
   appFiles?: AppFileSource;
   /** Tests only: more engines an instance can be moved to (instances/migrate.ts), by name, besides the configured ones. */
   extraEngines?: { docs?: Record<string, (bus: EventBus) => DocStoreFactory>; blobs?: Record<string, () => BlobEngine> };
+  /** The exports' options (move/export): tests cut small instances in parts and sweep often. */
+  exports?: ExportsOptions;
 }
 
 export async function createHearth(config: HearthConfig, logger: Logger = createLogger(config), opts: HearthOptions = {}): Promise<Hearth> {
@@ -201,6 +206,7 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
   const finishDestroy = async (instance: Instance) => {
     await builtinState.forget(instance.id);
     await moveStates.forget(instance.id);
+    await exportsPart.store.forget(instance.id);
     await jobs.dropInstance(instance.id);
     await appCode.releaseInstance(instance.id);
     await appCode.gc();
@@ -292,11 +298,13 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
   };
   const linkOf = (instance: Instance) => publicUrl(instance, listening());
   // its worker delivers the notifications of `at`; it reads the job system when it runs (built just below)
+  const exportsPart = createExports({ dataDir, statePg, bus, fs: vfs.fs, storeOf, jobs: () => ({ push: (d, s) => jobs.engine.push(d, s), get: (d, id) => jobs.engine.broker.get(d, id) }), secret: async (instance) => (await registry.secrets(instance)).session, publicUrl: linkOf, subdomains: config.apps.subdomains, instanceOf: (domain) => sqliteRegistry.get(domain), logger, ...opts.exports });
   const notifications = new NotificationCenter({ config, storeOf, logger, link: linkOf, jobs: () => jobs, secret: async (instance) => (await registry.secrets(instance)).session });
   const jobs: JobSystem = createJobSystem({
     dataDir, bus, localEvents: coordination.localEvents, logger, registry: sqliteRegistry, trashRetentionDays: config.files.trashRetentionDays, checkpoints: sqliteThread,
     pg: statePg,
-    workers: [...buildWorkers({ config, vfs, bus, mailer, storeOf, perms, tokens, registry: sqliteRegistry, logger, linkSecret: async (instance) => (await registry.secrets(instance)).session, publicUrl: linkOf, installed: installedCodeOf(storeOf, appCode) }), notifications.worker()],
+    workers: [...buildWorkers({ config, vfs, bus, mailer, storeOf, perms, tokens, registry: sqliteRegistry, logger, linkSecret: async (instance) => (await registry.secrets(instance)).session, publicUrl: linkOf, installed: installedCodeOf(storeOf, appCode) }), notifications.worker(),
+      exportsPart.exports.worker()],
     eventHooks: [{ doctype: 'io.cozy.files', jobFor: thumbnailJobFor }],
     mirror: {
       storeFor: async (domain, instanceId) => {
@@ -344,6 +352,7 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
   const publicApp = await buildPublicApp({ apps, installer, appFiles, appCode, appRegistries, registryWebapps: registryWebapps(appRegistries), notifications, metrics, realtime, config, registry, logger, checks, bus: mergeBuses(bus, mirrorEvents), perms, storeOf, oauth, auth: { sessions, lockout, limiter: oauth.limiter, mailer, twoFactor: sqliteRegistry, passphraseTokens: sqliteRegistry, subdomains: config.apps.subdomains, defaultApp: apps.defaultApp }, vfs, davLocks, shutdown: shutdown.signal, jobs,
     // avatars in instances/<id>/avatar/, removed with the instance's folder
     settings: { store: sqliteRegistry, avatars: new AvatarStore(join(dataDir, 'instances')) }, transforms: chainTransforms(accountTransforms(async (instance) => (await registry.secrets(instance)).session), fileDocTransforms) });
+  exportsPart.registerRoutes(publicApp, { perms, limiter: oauth.limiter });
   const adminApp = Fastify({ loggerInstance: logger.child({ server: 'admin' }) as FastifyBaseLogger, logController: logControllerFor(config), bodyLimit: 1024 * 1024 });
   adminApp.setErrorHandler(errorHandler);
   addJsonParser(adminApp, 'application/json');
@@ -366,6 +375,7 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
   registerJobsAdminRoutes(adminApp, { registry, engine: jobs.engine, scheduler: jobs.scheduler, bus });
   registerMailAdminRoutes(adminApp, { dataDir, registry });
   registerMigrateAdminRoutes(adminApp, { registry, migrations });
+  exportsPart.registerAdminRoutes(adminApp, { registry });
   registerAppsAdminRoutes(adminApp, { registry, installer, storeOf, subdomains: config.apps.subdomains });
   await registerOpsAdminRoutes(adminApp, { metrics, publicDocument: () => publicApp.openApiDocument(), version: versionInfo(config.dev).version, exampleInstance: config.dev ? config.devInstance : 'alice.example.org' });
   for (const instance of await sqliteRegistry.pendingDestroys()) {
@@ -374,9 +384,10 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
   }
   await migrations.recover();
   await jobs.start();
+  exportsPart.exports.start();
   let closing: Promise<void> | null = null;
   return {
-    config, logger, bus, registry, tokens, sessions, lockout, perms, mailer, appToken, storeOf, openStores: () => stores.openCount(), vfs, jobs, notifications, metrics, realtime, publicUrl: linkOf, appCode, installer, migrations, builtinApps, moveStates, publicApp, adminApp,
+    config, logger, bus, registry, tokens, sessions, lockout, perms, mailer, appToken, storeOf, openStores: () => stores.openCount(), vfs, jobs, notifications, metrics, realtime, publicUrl: linkOf, appCode, installer, migrations, builtinApps, moveStates, exports: exportsPart.exports, publicApp, adminApp,
     close() {
       closing ??= (async () => {
         shutdown.abort();
@@ -394,6 +405,7 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
         davLocks.close();
         await builtinState.close();
         await moveStates.close();
+        await exportsPart.close();
         for (const [name, factory] of docEngines) if (name !== 'sqlite') await factory.close();
         for (const [name, engine] of blobEngines) if (name !== 'local') await Promise.all([engine.files.close(), engine.thumbs.close()]);
         router.close();
