@@ -160,7 +160,7 @@ describe('an export', () => {
 });
 
 describe('refusals of POST /move/exports', () => {
-  it('401 without a token, 403 without a POST right on the whole io.cozy.exports, 409 while an export runs', async () => {
+  it('401 without a token, 403 without a POST right on the whole io.cozy.exports, 409 while an export runs, 404 over the rate limit', async () => {
     expect((await request('')).status).toBe(401);
     expect((await request(await h.cliToken('io.cozy.files'))).status).toBe(403);
     expect((await request(await h.cliToken('io.cozy.exports:GET'))).status).toBe(403);
@@ -172,5 +172,9 @@ describe('refusals of POST /move/exports', () => {
     const res = await request();
     expect(res.status).toBe(409);
     expect(res.body.errors[0].detail).toContain('already being created');
+    // 5 a day, as cozy-stack; over the limit the route answers 404 (the two above counted)
+    const statuses: number[] = [];
+    for (let i = 0; i < 5; i++) statuses.push((await request()).status);
+    expect(statuses).toEqual([409, 409, 409, 404, 404]);
   });
 });
