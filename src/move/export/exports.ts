@@ -51,6 +51,8 @@ export interface ExportsDeps {
   hooks?: MoveHooks;
   /** The smallest part (cozy-stack: 1 GiB); tests make it small to cut small instances in several parts. */
   minPartSize?: number;
+  /** Called when the job has recorded the export, before it measures the files: crash tests hold the job there. */
+  beforeMeasure?: (instance: Instance, doc: ExportDoc) => Promise<void>;
   /** How often `sweep` runs (default 60 s; 0: never by itself). */
   sweepMs?: number;
   now?: () => number;
@@ -144,6 +146,7 @@ export class Exports {
     this.publish(instance, 'CREATED', doc);
     let ended: ExportDoc | null;
     try {
+      await this.deps.beforeMeasure?.(instance, doc);
       const measured = await this.measure(instance, msg.parts_size, signal);
       ended = await this.deps.store.finish(doc._id, { state: 'done', ...measured, creation_duration: (this.now() - started) * 1e6 });
     } catch (err) {

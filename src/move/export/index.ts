@@ -12,7 +12,7 @@ import { registerExportRoutes, type ExportRoutesDeps } from './routes.js';
 import { SqliteExportStore, type ExportStore } from './store.js';
 import { PgExportStore } from './store-pg.js';
 
-export type ExportsOptions = Pick<ExportsDeps, 'minPartSize' | 'sweepMs' | 'hooks'>;
+export type ExportsOptions = Pick<ExportsDeps, 'minPartSize' | 'sweepMs' | 'hooks' | 'beforeMeasure'>;
 
 export function createExports(deps: Omit<ExportsDeps, 'store'> & { dataDir: string; statePg: PgPool | null }) {
   const { dataDir, statePg, ...rest } = deps;
