@@ -8,8 +8,9 @@
 # bench/apps-serve.bench.ts (app pages and assets against @fastify/static, about 2 minutes, writes bench/RESULTS-apps.md),
 # bench/webapps.bench.ts (the built-in apps: Lighthouse 12.8.2, JavaScript per app, Drive's first rows against a bare page,
 # screenshots into docs/screenshots/; about 5 minutes, writes bench/RESULTS-webapps.md and .json), bench/migrate.bench.ts (an
-# instance of 10,000 documents and 100 MB moved between engines, about 1 minute, writes bench/RESULTS-migrate.md), one after the other.
-# Knobs: BENCH_QUICK=1 (all), BENCH_SUITES=data,files,jobs,realtime,coordination,farm,apps-code,apps,webapps,migrate (which scripts run), and each script's own
+# instance of 10,000 documents and 100 MB moved between engines, about 1 minute, writes bench/RESULTS-migrate.md), bench/export.bench.ts
+# (100,000 documents and 2 GiB of files exported, against zip -r and tar, writes bench/RESULTS-export.md), one after the other.
+# Knobs: BENCH_QUICK=1 (all), BENCH_SUITES=data,files,jobs,realtime,coordination,farm,apps-code,apps,webapps,migrate,export (which scripts run), and each script's own
 # (data: BENCH_SERVERS, BENCH_WORKLOADS, BENCH_PROFILE…; files: BENCH_FILES_SERVERS, BENCH_FILES_WORKLOADS…;
 # realtime: BENCH_RT_SOCKETS, BENCH_RT_WRITES, BENCH_RT_SERVERS…; see their headers).
 set -euo pipefail
@@ -19,7 +20,7 @@ if [ ! -f bench/node_modules/pouchdb-server/package.json ] || [ ! -f bench/node_
   echo "[bench] installing bench dependencies into bench/node_modules (about 1 minute, once)" >&2
   npm install --prefix bench --no-audit --no-fund >&2
 fi
-suites=",${BENCH_SUITES:-data,files,jobs,realtime,coordination,farm,apps-code,apps,webapps,migrate},"
+suites=",${BENCH_SUITES:-data,files,jobs,realtime,coordination,farm,apps-code,apps,webapps,migrate,export},"
 status=0
 if [[ $suites == *,data,* ]]; then node --import tsx bench/data.bench.ts "$@" || status=$?; fi
 if [[ $suites == *,files,* ]]; then node --import tsx bench/files.bench.ts "$@" || status=$?; fi
@@ -31,4 +32,5 @@ if [[ $suites == *,apps-code,* ]]; then node --import tsx bench/apps-code.bench.
 if [[ $suites == *,apps,* ]]; then node --import tsx bench/apps-serve.bench.ts "$@" || status=$?; fi
 if [[ $suites == *,webapps,* ]]; then node --import tsx bench/webapps.bench.ts "$@" || status=$?; fi
 if [[ $suites == *,migrate,* ]]; then node --import tsx bench/migrate.bench.ts "$@" || status=$?; fi
+if [[ $suites == *,export,* ]]; then node --import tsx bench/export.bench.ts "$@" || status=$?; fi
 exit "$status"
