@@ -32,5 +32,5 @@ if [[ $suites == *,apps-code,* ]]; then node --import tsx bench/apps-code.bench.
 if [[ $suites == *,apps,* ]]; then node --import tsx bench/apps-serve.bench.ts "$@" || status=$?; fi
 if [[ $suites == *,webapps,* ]]; then node --import tsx bench/webapps.bench.ts "$@" || status=$?; fi
 if [[ $suites == *,migrate,* ]]; then node --import tsx bench/migrate.bench.ts "$@" || status=$?; fi
-if [[ $suites == *,export,* ]]; then node --import tsx bench/export.bench.ts "$@" || status=$?; fi
+if [[ $suites == *,export,* ]]; then node --expose-gc --import tsx bench/export.bench.ts "$@" || status=$?; fi
 exit "$status"
