@@ -52,11 +52,16 @@ class PacedZip {
   async add(name: string, opts: { mtime: Date; mode: number; size: number }, open: () => Promise<Readable>): Promise<void> {
     while (this.ahead >= AHEAD) await new Promise<void>((r) => (this.wake = r));
     this.ahead++;
+    // yazl keeps each entry (and this callback) until the end, for the central directory: the callback lets go of
+    // what it opens (a document's bytes, a file's document) once used, so that only the entry's name stays
+    let opener: (() => Promise<Readable>) | null = open;
     this.zip.addReadStreamLazy(name, opts, (cb) => {
       this.ahead--;
       this.wake?.();
       this.wake = null;
-      open().then((s) => cb(null, s), (e: Error) => cb(e, undefined as never));
+      const now = opener!;
+      opener = null;
+      now().then((s) => cb(null, s), (e: Error) => cb(e, undefined as never));
     });
   }
 
