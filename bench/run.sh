@@ -12,7 +12,8 @@
 # screenshots into docs/screenshots/; about 5 minutes, writes bench/RESULTS-webapps.md and .json), bench/migrate.bench.ts (an
 # instance of 10,000 documents and 100 MB moved between engines, about 1 minute, writes bench/RESULTS-migrate.md), bench/backup.bench.ts
 # (hearth backup and restore of a 500 MB data directory, about 2 minutes, writes bench/RESULTS-backup.md), bench/import.bench.ts (an export archive of 100,000
-# documents and 2 GiB imported, against unzip, writes bench/RESULTS-import.md), then issue 16's
+# documents and 2 GiB imported, against unzip, writes bench/RESULTS-import.md), bench/export.bench.ts (the same instance exported,
+# against zip -r and tar, writes bench/RESULTS-export.md), then issue 16's
 # scale-out engines, each on private servers from Debian's packages started by the script (PostgreSQL with fsync on, Swift):
 # data-pg (bench/data.bench.ts with BENCH_SERVERS=hearth,hearth-pg,pouchdb: the data workloads on docs.engine postgres beside
 # SQLite and pouchdb-server, target 2x pouchdb-server, about 6 minutes, writes bench/RESULTS-data-pg.md; then bench/pg-docs.bench.ts,
@@ -23,7 +24,7 @@
 # and rclone, about 3 minutes, writes bench/RESULTS-blobs.md) and farm-pg (bench/farm.bench.ts with BENCH_FARM_ENGINES=sqlite,postgres:
 # 10,000 instances on SQLite and on one PostgreSQL, creation, cold and warm requests, memory, catalog; about 25 minutes on a shared
 # machine, writes bench/RESULTS-farm-pg.md), one after the other.
-# Knobs: BENCH_QUICK=1 (all), BENCH_SUITES=data,files,jobs,realtime,coordination,farm,apps-code,apps-code-shared,apps,webapps,migrate,backup,import,data-pg,mango-pg,jobs-cluster,blobs,farm-pg
+# Knobs: BENCH_QUICK=1 (all), BENCH_SUITES=data,files,jobs,realtime,coordination,farm,apps-code,apps-code-shared,apps,webapps,migrate,backup,import,export,data-pg,mango-pg,jobs-cluster,blobs,farm-pg
 # (which scripts run), and each script's own
 # (data: BENCH_SERVERS, BENCH_WORKLOADS, BENCH_PROFILE…; files: BENCH_FILES_SERVERS, BENCH_FILES_WORKLOADS…;
 # realtime: BENCH_RT_SOCKETS, BENCH_RT_WRITES, BENCH_RT_SERVERS…; see their headers).
@@ -34,7 +35,7 @@ if [ ! -f bench/node_modules/pouchdb-server/package.json ] || [ ! -f bench/node_
   echo "[bench] installing bench dependencies into bench/node_modules (about 1 minute, once)" >&2
   npm install --prefix bench --no-audit --no-fund >&2
 fi
-suites=",${BENCH_SUITES:-data,files,jobs,realtime,coordination,farm,apps-code,apps-code-shared,apps,webapps,migrate,backup,import,data-pg,mango-pg,jobs-cluster,blobs,farm-pg},"
+suites=",${BENCH_SUITES:-data,files,jobs,realtime,coordination,farm,apps-code,apps-code-shared,apps,webapps,migrate,backup,import,export,data-pg,mango-pg,jobs-cluster,blobs,farm-pg},"
 status=0
 if [[ $suites == *,data,* ]]; then node --import tsx bench/data.bench.ts "$@" || status=$?; fi
 if [[ $suites == *,files,* ]]; then node --import tsx bench/files.bench.ts "$@" || status=$?; fi
@@ -57,4 +58,5 @@ if [[ $suites == *,jobs-cluster,* ]]; then node --import tsx bench/jobs-cluster.
 if [[ $suites == *,blobs,* ]]; then node --import tsx bench/blobs.bench.ts "$@" || status=$?; fi
 if [[ $suites == *,farm-pg,* ]]; then BENCH_FARM_ENGINES=sqlite,postgres node --import tsx bench/farm.bench.ts "$@" || status=$?; fi
 if [[ $suites == *,import,* ]]; then node --import tsx bench/import.bench.ts "$@" || status=$?; fi
+if [[ $suites == *,export,* ]]; then node --expose-gc --import tsx bench/export.bench.ts "$@" || status=$?; fi
 exit "$status"

@@ -77,6 +77,23 @@ export class AdminClient {
     return { status: res.status, data: data as T };
   }
 
+  /** A raw answer (a download): its body is the caller's to read; an error status becomes a CliError with the server's message. */
+  async download(path: string): Promise<Response> {
+    const headers: Record<string, string> = {};
+    if (this.passphrase !== null) headers.authorization = 'Basic ' + Buffer.from(`admin:${this.passphrase}`).toString('base64');
+    let res: Response;
+    try {
+      res = await fetch(this.baseUrl + path, { headers });
+    } catch (e) {
+      throw new Unreachable(this.baseUrl, e);
+    }
+    if (!res.ok || !res.body) {
+      const text = await res.text();
+      throw new CliError(this.errorMessage(res, (() => { try { return JSON.parse(text) as unknown; } catch { return text; } })()), 1);
+    }
+    return res;
+  }
+
   /** Reads an NDJSON answer line by line as it comes (a job's events, an install's progress), until the server ends it. */
   async stream(path: string, onLine: (line: string) => void, method = 'GET'): Promise<void> {
     const headers: Record<string, string> = { accept: 'application/x-ndjson' };

@@ -6,6 +6,7 @@ import { parseScope } from '../permissions/rules.js';
 import { checkEmail, checkLocale, checkPassphraseStrength, checkPublicName, checkTz } from './fields.js';
 import { addMigrateCommand } from './migrate.js';
 import { addImportCommand } from './import.js';
+import { addExportCommand } from './export.js';
 import { CliError, checkedBy, err, formatBytes, out, parseBytes, parseDomain, printJson, table } from './io.js';
 
 type Env = Record<string, string | undefined>;
@@ -150,6 +151,7 @@ export function addInstancesCommand(parent: Command, env: Env): Command {
 
   addMigrateCommand(cmd, client);
   addImportCommand(cmd, client);
+  addExportCommand(cmd, client);
 
   withAdminOptions(cmd.command('fsck').description("check an instance's file system: documents against file contents, and the tree").addArgument(domainArg()))
     .option('--clean', 'also remove the contents no document names (left by uploads cut by a crash)')

@@ -91,6 +91,8 @@ import { registerImportAdminRoutes } from '../move/import/admin-routes.js';
 import { AccessCodes } from '../oauth/codes.js';
 import { SqlitePending, type PendingStore } from '../move/transfer/pending.js';
 import { PgPending } from '../move/transfer/pending-pg.js';
+import { createExports, type ExportsOptions } from '../move/export/index.js';
+import { createMoveHooks } from '../move/transfer/hooks.js';
 
 export interface Hearth {
   config: HearthConfig;
@@ -132,6 +134,8 @@ export interface Hearth {
   imports: Imports;
   /** What a move between servers keeps from page to page (move/transfer/pending.ts). */
   movePending: PendingStore;
+  /** The exports of the instances (move/export): io.cozy.exports, the `export` worker, the archive. */
+  exports: ReturnType<typeof createExports>['exports'];
   publicApp: FastifyInstance;
   adminApp: FastifyInstance;
   close(): Promise<void>;
@@ -144,6 +148,8 @@ export interface HearthOptions {
   extraEngines?: { docs?: Record<string, (bus: EventBus) => DocStoreFactory>; blobs?: Record<string, () => BlobEngine> };
   /** Tests only: workers of another part not built yet on this branch (the move's `export`, until it is merged). */
   extraWorkers?: WorkerDef[];
+  /** The exports' options (move/export): tests cut small instances in parts and sweep often. */
+  exports?: ExportsOptions;
 }
 
 export async function createHearth(config: HearthConfig, logger: Logger = createLogger(config), opts: HearthOptions = {}): Promise<Hearth> {
@@ -219,6 +225,7 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
     await moveStates.forget(instance.id);
     await avatars.remove(instance.id);
     await movePending.forget(instance.id);
+    await exportsPart.store.forget(instance.id);
     await jobs.dropInstance(instance.id);
     await appCode.releaseInstance(instance.id);
     await appCode.gc();
@@ -314,17 +321,23 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
   };
   const linkOf = (instance: Instance) => publicUrl(instance, listening());
   // its worker delivers the notifications of `at`; it reads the job system when it runs (built just below)
+  // a move between servers: what the export and import workers tell the other server at their end (move/transfer/hooks.ts)
+  const moveHooks = createMoveHooks({
+    registry: sqliteRegistry, pending: movePending, jobs: { push: (d, s) => jobs.engine.push(d, s) }, publicUrl: linkOf, subdomains: config.apps.subdomains,
+    exportLink: (instance, doc) => exportsPart.exports.linkOf(instance, doc._id), logger,
+  });
   // imports (move/import): the job engine, the scheduler and the installer are read when an import runs
   const imports = new Imports({
     moveStates, storeOf, fs: vfs.fs, triggers: () => jobs.scheduler, engine: () => jobs.engine, install: (instance, kind, slug) => reinstall(installer, instance, kind, slug),
     instanceByDomain: (domain) => sqliteRegistry.get(domain), tmpDir: join(dataDir, 'imports-tmp'), logger,
-    policy: { allowPrivate: config.imports.allowPrivateUrls, timeoutMs: 60_000 },
+    policy: { allowPrivate: config.imports.allowPrivateUrls, timeoutMs: 60_000 }, hooks: moveHooks,
   });
+  const exportsPart = createExports({ hooks: moveHooks, dataDir, statePg, bus, fs: vfs.fs, storeOf, jobs: () => ({ push: (d, s) => jobs.engine.push(d, s), get: (d, id) => jobs.engine.broker.get(d, id) }), secret: async (instance) => (await registry.secrets(instance)).session, publicUrl: linkOf, subdomains: config.apps.subdomains, instanceOf: (domain) => sqliteRegistry.get(domain), logger, ...opts.exports });
   const notifications = new NotificationCenter({ config, storeOf, logger, link: linkOf, jobs: () => jobs, secret: async (instance) => (await registry.secrets(instance)).session });
   const jobs: JobSystem = createJobSystem({
     dataDir, bus, localEvents: coordination.localEvents, logger, registry: sqliteRegistry, trashRetentionDays: config.files.trashRetentionDays, checkpoints: sqliteThread,
     pg: statePg,
-    workers: [...buildWorkers({ config, vfs, bus, mailer, storeOf, perms, tokens, registry: sqliteRegistry, logger, linkSecret: async (instance) => (await registry.secrets(instance)).session, publicUrl: linkOf, installed: installedCodeOf(storeOf, appCode) }), notifications.worker(), imports.worker(), ...(opts.extraWorkers ?? [])],
+    workers: [...buildWorkers({ config, vfs, bus, mailer, storeOf, perms, tokens, registry: sqliteRegistry, logger, linkSecret: async (instance) => (await registry.secrets(instance)).session, publicUrl: linkOf, installed: installedCodeOf(storeOf, appCode) }), notifications.worker(), imports.worker(), exportsPart.exports.worker(), ...(opts.extraWorkers ?? [])],
     eventHooks: [{ doctype: 'io.cozy.files', jobFor: thumbnailJobFor }],
     mirror: {
       storeFor: async (domain, instanceId) => {
@@ -377,6 +390,7 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
   const audienceOf = async (instance: Instance, token: string) => (await tokens.verify(instance, token).catch(() => null))?.aud ?? null;
   const publicApp = await buildPublicApp({ imports: { imports, moveStates, audienceOf }, moveTransfer, apps, installer, appFiles, appCode, appRegistries, registryWebapps: registryWebapps(appRegistries), notifications, metrics, realtime, config, registry, logger, checks, bus: mergeBuses(bus, mirrorEvents), perms, storeOf, oauth, auth: { sessions, lockout, limiter: oauth.limiter, mailer, twoFactor: sqliteRegistry, passphraseTokens: sqliteRegistry, subdomains: config.apps.subdomains, defaultApp: apps.defaultApp }, vfs, davLocks, shutdown: shutdown.signal, jobs,
     settings: { store: sqliteRegistry, avatars }, transforms: chainTransforms(accountTransforms(async (instance) => (await registry.secrets(instance)).session), fileDocTransforms) });
+  exportsPart.registerRoutes(publicApp, { perms, limiter: oauth.limiter });
   const adminApp = Fastify({ loggerInstance: logger.child({ server: 'admin' }) as FastifyBaseLogger, logController: logControllerFor(config), bodyLimit: 1024 * 1024 });
   adminApp.setErrorHandler(errorHandler);
   addJsonParser(adminApp, 'application/json');
@@ -400,6 +414,7 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
   registerMailAdminRoutes(adminApp, { dataDir, registry });
   registerMigrateAdminRoutes(adminApp, { registry, migrations });
   registerImportAdminRoutes(adminApp, { registry, imports });
+  exportsPart.registerAdminRoutes(adminApp, { registry });
   registerAppsAdminRoutes(adminApp, { registry, installer, storeOf, subdomains: config.apps.subdomains });
   await registerOpsAdminRoutes(adminApp, { metrics, publicDocument: () => publicApp.openApiDocument(), version: versionInfo(config.dev).version, exampleInstance: config.dev ? config.devInstance : 'alice.example.org' });
   for (const instance of await sqliteRegistry.pendingDestroys()) {
@@ -409,9 +424,10 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
   await migrations.recover();
   await jobs.start();
   await imports.recover();
+  exportsPart.exports.start();
   let closing: Promise<void> | null = null;
   return {
-    config, logger, bus, registry, tokens, sessions, lockout, perms, mailer, appToken, storeOf, openStores: () => stores.openCount(), vfs, jobs, notifications, metrics, realtime, publicUrl: linkOf, appCode, installer, migrations, builtinApps, moveStates, imports, movePending, publicApp, adminApp,
+    config, logger, bus, registry, tokens, sessions, lockout, perms, mailer, appToken, storeOf, openStores: () => stores.openCount(), vfs, jobs, notifications, metrics, realtime, publicUrl: linkOf, appCode, installer, migrations, builtinApps, moveStates, imports, movePending, exports: exportsPart.exports, publicApp, adminApp,
     close() {
       closing ??= (async () => {
         shutdown.abort();
@@ -430,6 +446,7 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
         await builtinState.close();
         await moveStates.close();
         await movePending.close();
+        await exportsPart.close();
         for (const [name, factory] of docEngines) if (name !== 'sqlite') await factory.close();
         for (const [name, engine] of blobEngines) if (name !== 'local') await Promise.all([engine.files.close(), engine.thumbs.close()]);
         router.close();

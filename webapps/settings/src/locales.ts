@@ -60,8 +60,11 @@ export const en: Record<string, string> = {
   'notif.intro': 'How each app may reach you: by e-mail, and in Hearth’s notification list.', 'notif.system': 'Hearth itself (security, storage, updates)',
   'notif.mail': 'E-mail', 'notif.mail.always': 'Always', 'notif.mail.requested': 'When the app asks', 'notif.mail.never': 'Never', 'notif.inapp': 'In Hearth',
   'notif.saved': 'Preference saved.', 'notif.empty': 'No app sends notifications yet',
-  'export.title': 'Export your data', 'export.coming': 'Downloading a copy of everything in your Hearth (files, documents, settings) as one archive is coming in a next version.',
-  'export.meanwhile': 'Meanwhile, Drive downloads any folder as a zip, and WebDAV (see App passwords) lets a program copy all your files.',
+  'export.title': 'Export your data', 'export.intro': 'Download a copy of everything in your Hearth (files, documents, settings) as zip archives. You will get an e-mail with the link when it is ready; the link works for 7 days.',
+  'export.ask': 'Ask for an export', 'export.running': 'Preparing your export…', 'export.ready': 'Your export is ready: the link is in your e-mail.',
+  'export.failed': 'The export failed. Ask for a new one.', 'export.busy': 'An export is already being prepared.',
+  'export.download.title': 'Download your data', 'export.download.of': 'Export of %{date}', 'export.download.size': '%{size} of files, in %{parts} part(s).',
+  'export.download.until': 'Available until %{date}.', 'export.download.part': 'Download part %{n} of %{total}',
 };
 export const fr: Record<string, string> = {
   'app.name': 'Paramètres', 'common.skip': 'Aller au contenu', 'common.saving': 'Enregistrement…', 'common.copy': 'Copier', 'common.copied': 'Copié.',
@@ -125,6 +128,9 @@ export const fr: Record<string, string> = {
   'notif.intro': 'Comment chaque application peut vous joindre : par e-mail, et dans la liste des notifications de Hearth.', 'notif.system': 'Hearth lui-même (sécurité, stockage, mises à jour)',
   'notif.mail': 'E-mail', 'notif.mail.always': 'Toujours', 'notif.mail.requested': 'Quand l’application le demande', 'notif.mail.never': 'Jamais', 'notif.inapp': 'Dans Hearth',
   'notif.saved': 'Préférence enregistrée.', 'notif.empty': 'Aucune application n’envoie encore de notifications',
-  'export.title': 'Exporter vos données', 'export.coming': 'Télécharger une copie de tout votre Hearth (fichiers, documents, paramètres) en une archive arrive dans une prochaine version.',
-  'export.meanwhile': 'En attendant, Drive télécharge n’importe quel dossier en zip, et WebDAV (voir Mots de passe d’application) permet à un programme de copier tous vos fichiers.',
+  'export.title': 'Exporter vos données', 'export.intro': 'Téléchargez une copie de tout votre Hearth (fichiers, documents, paramètres) en archives zip. Vous recevrez un e-mail avec le lien quand elle sera prête ; le lien fonctionne 7 jours.',
+  'export.ask': 'Demander un export', 'export.running': 'Préparation de votre export…', 'export.ready': 'Votre export est prêt : le lien est dans votre e-mail.',
+  'export.failed': 'L’export a échoué. Demandez-en un nouveau.', 'export.busy': 'Un export est déjà en préparation.',
+  'export.download.title': 'Télécharger vos données', 'export.download.of': 'Export du %{date}', 'export.download.size': '%{size} de fichiers, en %{parts} partie(s).',
+  'export.download.until': 'Disponible jusqu’au %{date}.', 'export.download.part': 'Télécharger la partie %{n} sur %{total}',
 };

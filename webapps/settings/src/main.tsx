@@ -19,7 +19,8 @@ const Sessions = lazy(() => import('./sessions').then((m) => m.Sessions));
 const Devices = lazy(() => import('./sessions').then((m) => m.Devices));
 const AppPasswords = lazy(() => import('./passwords').then((m) => m.AppPasswords));
 const Storage = lazy(() => import('./storage').then((m) => m.Storage));
-const Export = lazy(() => import('./storage').then((m) => m.Export));
+const Export = lazy(() => import('./export').then((m) => m.Export));
+const ExportDownload = lazy(() => import('./export').then((m) => m.ExportDownload));
 const Notifications = lazy(() => import('./notifications').then((m) => m.Notifications));
 const Events = lazy(() => import('./events').then((m) => m.Events));
 const Move = lazy(() => import('./move').then((m) => m.Move));
@@ -53,7 +54,9 @@ function useHash(): string {
 function Shell({ setLocale }: { setLocale: (l: 'en' | 'fr') => T }) {
   const { t } = useBoot();
   const hash = useHash();
-  const current = SECTIONS.find((s) => hash === `#/${s.id}`) ?? SECTIONS[0]!;
+  // #/exports/<MAC>: the export the mail links to, under the Export section
+  const mac = /^#\/exports\/([A-Za-z0-9_=-]+)$/.exec(hash)?.[1];
+  const current = mac ? SECTIONS.find((s) => s.id === 'export')! : SECTIONS.find((s) => hash === `#/${s.id}`) ?? SECTIONS[0]!;
   const View = current.view;
   useEffect(() => { document.title = `${t(`nav.${current.id}`)} · ${t('app.name')}`; }, [current.id, t]);
   return (
@@ -66,7 +69,7 @@ function Shell({ setLocale }: { setLocale: (l: 'en' | 'fr') => T }) {
           ))}
         </nav>
         <main id="main" class="content settings" tabIndex={-1}>
-          <LocaleSetter.Provider value={setLocale}><View /></LocaleSetter.Provider>
+          <LocaleSetter.Provider value={setLocale}>{mac ? <ExportDownload mac={mac} /> : <View />}</LocaleSetter.Provider>
         </main>
       </div>
     </>

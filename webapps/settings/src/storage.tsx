@@ -1,5 +1,5 @@
-/** Storage (GET /settings/disk-usage?include=trash,categories: used, quota, the files by category, old versions, trash) and the export entry (coming with the export feature). */
-import { Download, Trash2 } from 'lucide-preact';
+/** Storage (GET /settings/disk-usage?include=trash,categories: used, quota, the files by category, old versions, trash). */
+import { Trash2 } from 'lucide-preact';
 import { ErrorView, Loading, useBoot } from '../../shared/components';
 import { formatBytes } from '../../shared/i18n';
 import { api, useLoad } from './hooks';
@@ -44,20 +44,6 @@ export function Storage() {
           <a class="button" href={appUrl('drive', '#/trash')}><Trash2 size={18} aria-hidden="true" />{t('storage.emptyTrash')}</a>
         </section>
       )}
-    </>
-  );
-}
-
-export function Export() {
-  const { t } = useBoot();
-  return (
-    <>
-      <h1>{t('nav.export')}</h1>
-      <section class="card" aria-labelledby="ex-h">
-        <div class="row"><Download size={24} aria-hidden="true" /><h2 id="ex-h" style={{ margin: 0 }}>{t('export.title')}</h2></div>
-        <p>{t('export.coming')}</p>
-        <p class="muted small">{t('export.meanwhile')}</p>
-      </section>
     </>
   );
 }

@@ -1,0 +1,135 @@
+/**
+ * The zip of one part of an export, streamed in the layout of ../layout.ts (cozy-stack model/move/export.go
+ * ExportCopyData): part 0 holds `instance.json`, every document of every doctype but the files', every directory's
+ * document, then its bucket of files; each file is its document immediately followed by its content, then each old
+ * version likewise. Documents are read page by page and entries are handed to yazl a few at a time (it asks for each
+ * content only when it reaches it), so memory does not grow with the instance; blobs are streamed. A file whose blob is
+ * missing is left out (document and content).
+ */
+import { Readable } from 'node:stream';
+import { ZipFile } from 'yazl';
+import type { Doc, DocStore } from '../../data/store.js';
+import type { FileSystem } from '../../files/fs.js';
+import { isDir, type FileDoc } from '../../files/types.js';
+import type { Instance } from '../../instances/types.js';
+import { docEntry, fileContentEntry, FILES_DOCTYPE, INSTANCE_ENTRY, versionContentEntry, VERSIONS_DOCTYPE } from '../layout.js';
+import type { ExportDoc } from '../types.js';
+import type { PartRange } from './parts.js';
+
+const PAGE = 500;
+/** Entries handed to yazl and not yet reached: what the archive holds in memory besides its central directory. */
+const AHEAD = 32;
+const FILE_MODE = 0o100640;
+const EXEC_MODE = 0o100750;
+
+/** The docs of `doctype` with ids in [from, to) (to null: to the end), a page at a time, without design docs. */
+export async function* docsOf(store: DocStore, doctype: string, from = '', to: string | null = null): AsyncGenerator<Doc> {
+  for (let start = from; ;) {
+    const res = await store.allDocs(doctype, { include_docs: true, skipDesign: true, limit: PAGE, startkey: start, ...(to === null ? {} : { endkey: to, inclusive_end: false }) });
+    for (const row of res.rows) if (row.doc && !row.doc._deleted) yield row.doc;
+    if (res.rows.length < PAGE) return;
+    start = `${res.rows[res.rows.length - 1]!.key}\u0000`;
+  }
+}
+
+/** The instance document of `instance.json`: the instance less its secrets (the passphrase's hash, the onboarding token). */
+export function instanceDocument(instance: Instance): Record<string, unknown> {
+  const { passphraseHash: _hash, registerToken: _token, ...rest } = instance;
+  return rest;
+}
+
+const mtimeOf = (doc: Doc, fallback: Date): Date => {
+  const at = Date.parse(String(doc.updated_at ?? (doc.cozyMetadata as { updatedAt?: unknown } | undefined)?.updatedAt ?? ''));
+  return Number.isFinite(at) ? new Date(at) : fallback;
+};
+
+/** yazl, paced: `add` waits while AHEAD entries are queued and not yet reached. */
+class PacedZip {
+  readonly zip = new ZipFile();
+  private ahead = 0;
+  private wake: (() => void) | null = null;
+
+  async add(name: string, opts: { mtime: Date; mode: number; size: number }, open: () => Promise<Readable>): Promise<void> {
+    while (this.ahead >= AHEAD) await new Promise<void>((r) => (this.wake = r));
+    this.ahead++;
+    // yazl keeps each entry (and this callback) until the end, for the central directory: the callback lets go of
+    // what it opens (a document's bytes, a file's document) once used, so that only the entry's name stays
+    let opener: (() => Promise<Readable>) | null = open;
+    this.zip.addReadStreamLazy(name, opts, (cb) => {
+      this.ahead--;
+      this.wake?.();
+      this.wake = null;
+      const now = opener!;
+      opener = null;
+      now().then((s) => cb(null, s), (e: Error) => cb(e, undefined as never));
+    });
+  }
+
+  addJson(name: string, value: unknown, mtime: Date): Promise<void> {
+    const bytes = Buffer.from(JSON.stringify(value));
+    return this.add(name, { mtime, mode: FILE_MODE, size: bytes.length }, async () => Readable.from([bytes]));
+  }
+}
+
+export interface ArchiveSource {
+  storeOf(instance: Instance): DocStore;
+  fs: FileSystem;
+}
+
+/** The zip of `range` of `exp` (a done export of `instance`); an error while streaming destroys the stream. */
+export function exportPartZip(src: ArchiveSource, instance: Instance, exp: ExportDoc, range: PartRange): Readable {
+  const paced = new PacedZip();
+  const out = paced.zip.outputStream as Readable;
+  paced.zip.on('error', (err: Error) => out.destroy(err));
+  void writePart(src, instance, exp, range, paced).then(() => paced.zip.end(), (err: unknown) => out.destroy(err as Error));
+  return out;
+}
+
+async function writePart(src: ArchiveSource, instance: Instance, exp: ExportDoc, range: PartRange, zip: PacedZip): Promise<void> {
+  const store = src.storeOf(instance);
+  const created = new Date(exp.created_at);
+  if (range.number === 0) {
+    await zip.addJson(INSTANCE_ENTRY, instanceDocument(instance), created);
+    const only = exp.with_doctypes?.length ? new Set(exp.with_doctypes) : null;
+    for (const doctype of (await store.listDoctypes()).sort()) {
+      if (doctype === FILES_DOCTYPE || doctype === VERSIONS_DOCTYPE || (only && !only.has(doctype))) continue;
+      for await (const doc of docsOf(store, doctype)) await zip.addJson(docEntry(doctype, doc._id as string), doc, mtimeOf(doc, created));
+    }
+    for await (const doc of docsOf(store, FILES_DOCTYPE)) if (isDir(doc)) await zip.addJson(docEntry(FILES_DOCTYPE, doc._id as string), doc, mtimeOf(doc, created));
+  }
+  const { start, end } = range;
+  const dirPaths = new Map<string, string>();
+  if (start.doctype === FILES_DOCTYPE) {
+    for await (const doc of docsOf(store, FILES_DOCTYPE, start.id, end?.doctype === FILES_DOCTYPE ? end.id : null)) {
+      if (isDir(doc)) continue;
+      const file = doc as FileDoc;
+      const size = await src.fs.blobs.size(instance.id, String(file.internal_vfs_id));
+      if (size === null) continue;
+      const mtime = mtimeOf(file, created);
+      await zip.addJson(docEntry(FILES_DOCTYPE, file._id), file, mtime);
+      const path = `${await dirPath(src.fs, instance, file.dir_id, dirPaths)}/${file.name}`;
+      await zip.add(fileContentEntry(path), { mtime, mode: file.executable === true ? EXEC_MODE : FILE_MODE, size }, () => src.fs.blobs.read(instance.id, String(file.internal_vfs_id)));
+    }
+    if (end?.doctype === FILES_DOCTYPE) return;
+  }
+  const from = start.doctype === VERSIONS_DOCTYPE ? start.id : '';
+  for await (const version of docsOf(store, VERSIONS_DOCTYPE, from, end?.id ?? null)) {
+    const key = String(version.internal_vfs_id);
+    const size = await src.fs.blobs.size(instance.id, key);
+    if (size === null) continue;
+    const mtime = mtimeOf(version, created);
+    await zip.addJson(docEntry(VERSIONS_DOCTYPE, version._id as string), version, mtime);
+    await zip.add(versionContentEntry(version._id as string), { mtime, mode: FILE_MODE, size }, () => src.fs.blobs.read(instance.id, key));
+  }
+}
+
+/** A directory's path, from a small per-archive memory of the last directories seen ("" for the root). */
+async function dirPath(fs: FileSystem, instance: Instance, dirId: string, known: Map<string, string>): Promise<string> {
+  let path = known.get(dirId);
+  if (path === undefined) {
+    path = String((await fs.stat(instance, dirId)).path).replace(/\/+$/, '');
+    if (known.size >= 1000) known.clear();
+    known.set(dirId, path);
+  }
+  return path;
+}

@@ -1,0 +1,32 @@
+/**
+ * The export part, built for the composition root: its store (SQLite in dataDir, or the schema `hearth` with
+ * docs.engine postgres), the `Exports` service (worker, sweep), and its public and admin routes.
+ */
+import type { FastifyInstance } from 'fastify';
+import { join } from 'node:path';
+import type { PgPool } from '../../engines/postgres.js';
+import type { InstanceRegistry } from '../../instances/types.js';
+import { registerExportAdminRoutes } from './admin-routes.js';
+import { Exports, type ExportsDeps } from './exports.js';
+import { registerExportRoutes, type ExportRoutesDeps } from './routes.js';
+import { SqliteExportStore, type ExportStore } from './store.js';
+import { PgExportStore } from './store-pg.js';
+
+export type ExportsOptions = Pick<ExportsDeps, 'minPartSize' | 'sweepMs' | 'hooks' | 'beforeMeasure'>;
+
+export function createExports(deps: Omit<ExportsDeps, 'store'> & { dataDir: string; statePg: PgPool | null }) {
+  const { dataDir, statePg, ...rest } = deps;
+  const store: ExportStore = statePg ? new PgExportStore(statePg) : new SqliteExportStore(join(dataDir, 'exports.sqlite'));
+  const exports = new Exports({ ...rest, store });
+  const archive = { storeOf: deps.storeOf, fs: deps.fs };
+  return {
+    store,
+    exports,
+    registerRoutes: (app: FastifyInstance, more: Pick<ExportRoutesDeps, 'perms' | 'limiter'>) => registerExportRoutes(app, { ...more, exports, archive }),
+    registerAdminRoutes: (app: FastifyInstance, more: { registry: InstanceRegistry }) => registerExportAdminRoutes(app, { ...more, exports, archive }),
+    async close() {
+      await exports.close();
+      await store.close();
+    },
+  };
+}

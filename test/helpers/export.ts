@@ -1,0 +1,56 @@
+/** Downloads and reads export archives in tests: a binary GET on the test server, and a zip read entry by entry (yauzl). */
+import { request as httpRequest } from 'node:http';
+import yauzl from 'yauzl';
+import { until } from './jobs.js';
+import type { TestHearth } from './hearth.js';
+import type { ExportDoc } from '../../src/move/types.js';
+
+export interface ZipEntry { name: string; data: Buffer; mode: number; mtime: Date }
+
+export function getBinary(port: number, host: string, path: string): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }> {
+  return new Promise((resolve, reject) => {
+    const r = httpRequest({ host: '127.0.0.1', port, path, headers: { host }, agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+      res.on('error', reject);
+    });
+    r.on('error', reject);
+    r.end();
+  });
+}
+
+/** Every entry of a zip, in the order they are stored. */
+export function readZip(buf: Buffer): Promise<ZipEntry[]> {
+  return new Promise((resolve, reject) => {
+    yauzl.fromBuffer(buf, { lazyEntries: true }, (err, zip) => {
+      if (err || !zip) return reject(err ?? new Error('no zip'));
+      const out: ZipEntry[] = [];
+      zip.on('entry', (entry: yauzl.Entry) => {
+        zip.openReadStream(entry, (e, stream) => {
+          if (e || !stream) return reject(e ?? new Error('no stream'));
+          const chunks: Buffer[] = [];
+          stream.on('data', (c: Buffer) => chunks.push(c));
+          stream.on('end', () => {
+            out.push({ name: entry.fileName, data: Buffer.concat(chunks), mode: (entry.externalFileAttributes >>> 16) & 0o7777, mtime: entry.getLastModDate() });
+            zip.readEntry();
+          });
+          stream.on('error', reject);
+        });
+      });
+      zip.on('end', () => resolve(out));
+      zip.on('error', reject);
+      zip.readEntry();
+    });
+  });
+}
+
+/** Waits until the instance's newest export has ended (done or error), and returns it. */
+export async function exportEnded(h: TestHearth, ms = 30_000): Promise<ExportDoc> {
+  let last: ExportDoc | undefined;
+  await until(async () => {
+    last = (await h.hearth.exports.list(h.instance))[0];
+    return last !== undefined && last.state !== 'exporting';
+  }, ms);
+  return last!;
+}
