@@ -146,7 +146,7 @@ export interface HearthOptions {
   appFiles?: AppFileSource;
   /** Tests only: more engines an instance can be moved to (instances/migrate.ts), by name, besides the configured ones. */
   extraEngines?: { docs?: Record<string, (bus: EventBus) => DocStoreFactory>; blobs?: Record<string, () => BlobEngine> };
-  /** Tests only: workers of another part not built yet on this branch (the move's `export`, until it is merged). */
+  /** Tests only: workers that replace the configured ones of the same name (a move's step-by-step tests record the `export` jobs). */
   extraWorkers?: WorkerDef[];
   /** The exports' options (move/export): tests cut small instances in parts and sweep often. */
   exports?: ExportsOptions;
@@ -324,7 +324,7 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
   // a move between servers: what the export and import workers tell the other server at their end (move/transfer/hooks.ts)
   const moveHooks = createMoveHooks({
     registry: sqliteRegistry, pending: movePending, jobs: { push: (d, s) => jobs.engine.push(d, s) }, publicUrl: linkOf, subdomains: config.apps.subdomains,
-    exportLink: (instance, doc) => exportsPart.exports.linkOf(instance, doc._id), logger,
+    exportLink: (instance, doc) => exportsPart.exports.linkOf(instance, doc._id), logger, allowPrivate: config.imports.allowPrivateUrls,
   });
   // imports (move/import): the job engine, the scheduler and the installer are read when an import runs
   const imports = new Imports({

@@ -1,8 +1,9 @@
 /**
  * Two real Hearth servers for a move between them (src/move/transfer): S (the source, instance `localhost:<port>`, its
  * mail to a real SMTP server) and T (the target, instance `127.0.0.1:<port>` — another host than S's, so that a browser
- * keeps each one's session cookie apart). The `export` worker is the export part's (src/move/export); until that part is
- * merged on this branch, S runs one that keeps the messages it gets, so that the tests see what /move/go queued.
+ * keeps each one's session cookie apart). S's `export` worker is replaced by one that keeps the messages it gets, so that
+ * these step-by-step tests see what /move/go queued and drive the rest themselves (test/browser/move-wizard.test.ts
+ * runs a whole move with the real export and import).
  */
 import { expect } from 'vitest';
 import type { ExportMessage } from '../../src/move/types.js';
@@ -37,8 +38,9 @@ export async function startMovePair(): Promise<MovePair> {
   const smtp = await startTestSmtp();
   const exports: ExportMessage[] = [];
   const exportWorker: WorkerDef = { name: 'export', internal: true, run: async (ctx) => void exports.push(ctx.job.message as ExportMessage) };
-  const s = await startTestHearth({ mail: smtp.config }, { extraWorkers: [exportWorker] });
-  const t = await startTestHearth({ mail: smtp.config });
+  // both reach the other on loopback (move/net.ts refuses private addresses otherwise)
+  const s = await startTestHearth({ mail: smtp.config, imports: { allowPrivateUrls: true } }, { extraWorkers: [exportWorker] });
+  const t = await startTestHearth({ mail: smtp.config, imports: { allowPrivateUrls: true } });
   const source = await s.hearth.registry.modify(s.domain, { email: OWNER_EMAIL });
   const target = await t.hearth.registry.modify(t.otherDomain, { passphrase: T_PASS, email: 'target@example.org' });
   return {

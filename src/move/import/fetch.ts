@@ -6,14 +6,12 @@
  * private one when connected); every download bounded in size and time.
  */
 import { createWriteStream } from 'node:fs';
-import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import http from 'node:http';
 import https from 'node:https';
-import { isIP, type LookupFunction } from 'node:net';
 import { pipeline } from 'node:stream/promises';
 import { Transform, Writable } from 'node:stream';
-import ipaddr from 'ipaddr.js';
 import { PreconditionFailed, UnprocessableEntity } from '../../common/errors.js';
+import { lookupFor, refusedLiteral } from '../net.js';
 
 export interface FetchPolicy {
   allowPrivate: boolean;
@@ -54,38 +52,14 @@ export function partUrlOf(manifestUrl: string, cursor: string | null): string {
   return url.toString();
 }
 
-function isPublic(address: string): boolean {
-  try {
-    let ip = ipaddr.parse(address);
-    if (ip.kind() === 'ipv6' && (ip as ipaddr.IPv6).isIPv4MappedAddress()) ip = (ip as ipaddr.IPv6).toIPv4Address();
-    return ip.range() === 'unicast';
-  } catch {
-    return false;
-  }
-}
-
-/** A DNS lookup that refuses private, loopback and link-local addresses. */
-const publicLookup: LookupFunction = (hostname, options, callback) => {
-  dnsLookup(hostname, { ...options, all: true }, (err, addresses: LookupAddress[]) => {
-    if (err) return callback(err, '', 0);
-    const bad = addresses.find((a) => !isPublic(a.address));
-    if (bad || !addresses.length) return callback(Object.assign(new Error(`${hostname} resolves to a private address (${bad?.address ?? 'none'}): refused`), { code: 'EPRIVATE' }), '', 0);
-    if ((options as { all?: boolean }).all) return (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, addresses);
-    callback(null, addresses[0]!.address, addresses[0]!.family);
-  });
-};
-
 /** GET `url`: the response once its status is 200, or a PreconditionFailed naming the parameter `url`. */
 function get(url: string, policy: FetchPolicy, signal?: AbortSignal): Promise<http.IncomingMessage> {
   const u = new URL(url);
   const mod = u.protocol === 'https:' ? https : http;
-  // an address literal is never looked up (Node skips `lookup`): checked here
-  const literal = u.hostname.replace(/^\[|\]$/g, '');
-  if (!policy.allowPrivate && isIP(literal) && !isPublic(literal)) {
-    return Promise.reject(Object.assign(new PreconditionFailed(`the export could not be fetched: ${literal} is a private address: refused`), { parameter: 'url' }));
-  }
+  const refused = refusedLiteral(u.hostname, policy.allowPrivate);
+  if (refused) return Promise.reject(Object.assign(new PreconditionFailed(`the export could not be fetched: ${refused}`), { parameter: 'url' }));
   return new Promise((resolve, reject) => {
-    const req = mod.get(u, { timeout: policy.timeoutMs, headers: { accept: '*/*' }, ...(policy.allowPrivate ? {} : { lookup: publicLookup }), ...(signal ? { signal } : {}) }, (res) => {
+    const req = mod.get(u, { timeout: policy.timeoutMs, headers: { accept: '*/*' }, lookup: lookupFor(policy.allowPrivate), ...(signal ? { signal } : {}) }, (res) => {
       if (res.statusCode !== 200) {
         res.resume();
         return reject(new PreconditionFailed(`the export server answered ${res.statusCode} for ${u.pathname}`, 'precondition_failed'));

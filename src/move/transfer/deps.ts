@@ -13,7 +13,7 @@ import type { MoveStateStore } from '../state.js';
 import type { PendingStore } from './pending.js';
 
 export interface TransferDeps {
-  config: Pick<HearthConfig, 'move' | 'apps'>;
+  config: Pick<HearthConfig, 'move' | 'apps' | 'imports'>;
   registry: InstanceRegistry;
   sessions: SessionStore;
   tokens: TokenService;

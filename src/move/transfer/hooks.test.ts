@@ -20,7 +20,7 @@ afterAll(() => p?.close());
 
 const hooksOf = (hearth: Hearth) => createMoveHooks({
   registry: hearth.registry, pending: hearth.movePending, jobs: hearth.jobs.engine, publicUrl: (i) => hearth.publicUrl(i), subdomains: 'nested',
-  exportLink: async (instance, doc) => `http://settings.${instance.domain}/#/exports/${doc._id}`, logger: pino({ level: 'silent' }),
+  exportLink: async (instance, doc) => `http://settings.${instance.domain}/#/exports/${doc._id}`, logger: pino({ level: 'silent' }), allowPrivate: true,
 });
 const ref = (i: Instance) => ({ id: i.id, domain: i.domain });
 const mailTo = (subject: RegExp) => expect.poll(() => p.smtp.received.find((m) => subject.test(m.mail.subject ?? ''))?.mail.text ?? '', { timeout: 60_000 });

@@ -23,6 +23,8 @@ export interface MoveHookDeps {
   /** The export's settings link with its MAC (`https://<settings host>/#/exports/<MAC>`): the export's own (src/move/export). */
   exportLink(instance: Instance, doc: ExportDoc): Promise<string>;
   logger: Logger;
+  /** `imports.allowPrivateUrls`: the other server may be on a private address (move/net.ts). */
+  allowPrivate: boolean;
 }
 
 async function instanceOf(deps: MoveHookDeps, ref: { id: string; domain: string }): Promise<Instance> {
@@ -45,13 +47,13 @@ export function createMoveHooks(deps: MoveHookDeps): MoveHooks {
     async exportDone(ref, doc, msg) {
       const instance = await instanceOf(deps, ref);
       const body = { data: { attributes: { url: await deps.exportLink(instance, doc), vault: false, move_from: { url: `${deps.publicUrl(instance)}/`, token: msg.token ?? '' } } } };
-      const answer = await callPeer(new URL('/move/imports', msg.move_to.url).href, { token: msg.move_to.token, json: body, follow: true });
+      const answer = await callPeer(new URL('/move/imports', msg.move_to.url).href, { allowPrivate: deps.allowPrivate, token: msg.move_to.token, json: body, follow: true });
       if (answer.status !== 200) throw new Error(`${hostOf(msg.move_to.url)} refused to import the export (HTTP ${answer.status})`);
     },
 
     async exportFailed(ref, msg, error) {
       const instance = await instanceOf(deps, ref);
-      const answer = await callPeer(new URL('/move/abort', msg.move_to.url).href, { token: msg.move_to.token }).catch((err: unknown) => {
+      const answer = await callPeer(new URL('/move/abort', msg.move_to.url).href, { allowPrivate: deps.allowPrivate, token: msg.move_to.token }).catch((err: unknown) => {
         deps.logger.warn({ domain: ref.domain, err: err instanceof Error ? err.message : String(err) }, 'the target of a failed move could not be unblocked');
         return null;
       });
@@ -63,7 +65,7 @@ export function createMoveHooks(deps: MoveHookDeps): MoveHooks {
     async importDone(ref, msg, outcome) {
       const instance = await instanceOf(deps, ref);
       const path = outcome.ok ? `/move/finalize?subdomain=${deps.subdomains}` : '/move/abort';
-      const answer = await callPeer(new URL(path, msg.move_from.url).href, { token: msg.move_from.token });
+      const answer = await callPeer(new URL(path, msg.move_from.url).href, { allowPrivate: deps.allowPrivate, token: msg.move_from.token });
       const from = hostOf(msg.move_from.url);
       const here = `${deps.publicUrl(instance)}/`;
       if (outcome.ok) await mail(deps, instance, 'moved', here, { from, to: instance.domain });

@@ -129,7 +129,7 @@ async function go(deps: TransferDeps, req: FastifyRequest, reply: FastifyReply):
   if (clientId === MOVE_FAKE_CLIENT || !(await clientExists(deps, instance, clientId))) clientId = (await moveClient(deps, instance, wizardBase(deps, req))).client.client_id;
   const token = await deps.tokens.issue(instance, { aud: 'access', sub: clientId, scope: MOVE_SCOPE });
   try {
-    const answer = await callPeer(`${target}/move/importing?source=${encodeURIComponent(instance.domain)}`, { token: String(r.target_token) });
+    const answer = await callPeer(`${target}/move/importing?source=${encodeURIComponent(instance.domain)}`, { allowPrivate: deps.config.imports.allowPrivateUrls, token: String(r.target_token) });
     if (answer.status !== 204) return errorPage(reply, instance, `The new instance refused the move (HTTP ${answer.status}): start again from the settings.`);
   } catch (err) {
     if (err instanceof PeerError) return errorPage(reply, instance, err.message);
@@ -144,7 +144,7 @@ async function go(deps: TransferDeps, req: FastifyRequest, reply: FastifyReply):
     await deps.jobs.push(instance.domain, { worker: 'export', message });
   } catch (err) {
     // the target waits for data that will never come: it is unblocked
-    await callPeer(`${target}/move/abort`, { token: String(r.target_token) }).catch(() => undefined);
+    await callPeer(`${target}/move/abort`, { allowPrivate: deps.config.imports.allowPrivateUrls, token: String(r.target_token) }).catch(() => undefined);
     await deps.pending.take('moving_to', instance.id);
     throw err;
   }

@@ -56,7 +56,7 @@ async function target(deps: TransferDeps, req: FastifyRequest, reply: FastifyRep
   const host = new URL(origin).host;
   let answer: PeerAnswer | null = null;
   try {
-    answer = await callPeer(`${origin}/auth/register`, { json: { redirect_uris: [callbackOf(req)], client_name: `Move from ${instance.domain}`, software_id: 'hearth-move-wizard', client_kind: 'web', client_uri: `${deps.publicUrl(instance)}/` } });
+    answer = await callPeer(`${origin}/auth/register`, { allowPrivate: deps.config.imports.allowPrivateUrls, json: { redirect_uris: [callbackOf(req)], client_name: `Move from ${instance.domain}`, software_id: 'hearth-move-wizard', client_kind: 'web', client_uri: `${deps.publicUrl(instance)}/` } });
   } catch (err) {
     if (!(err instanceof PeerError)) throw err;
   }
@@ -81,7 +81,7 @@ async function callback(deps: TransferDeps, req: FastifyRequest, reply: FastifyR
   const target = String(w.target);
   let token: unknown;
   try {
-    const answer = await callPeer(`${target}/auth/access_token`, { form: { grant_type: 'authorization_code', code: q.code, client_id: String(w.target_client_id), client_secret: String(w.target_client_secret), redirect_uri: callbackOf(req) } });
+    const answer = await callPeer(`${target}/auth/access_token`, { allowPrivate: deps.config.imports.allowPrivateUrls, form: { grant_type: 'authorization_code', code: q.code, client_id: String(w.target_client_id), client_secret: String(w.target_client_secret), redirect_uri: callbackOf(req) } });
     token = answer.status === 200 ? (answer.body as { access_token?: unknown }).access_token : undefined;
   } catch (err) {
     if (!(err instanceof PeerError)) throw err;
