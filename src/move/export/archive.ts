@@ -93,7 +93,11 @@ async function writePart(src: ArchiveSource, instance: Instance, exp: ExportDoc,
     const only = exp.with_doctypes?.length ? new Set(exp.with_doctypes) : null;
     for (const doctype of (await store.listDoctypes()).sort()) {
       if (doctype === FILES_DOCTYPE || doctype === VERSIONS_DOCTYPE || (only && !only.has(doctype))) continue;
-      for await (const doc of docsOf(store, doctype)) await zip.addJson(docEntry(doctype, doc._id as string), doc, mtimeOf(doc, created));
+      for await (const listed of docsOf(store, doctype)) {
+        // attachments inline (base64), so that the document is whole in the archive and imports as it is
+        const doc = listed._attachments ? await store.get(doctype, listed._id as string, { attachments: true }) : listed;
+        await zip.addJson(docEntry(doctype, doc._id as string), doc, mtimeOf(doc, created));
+      }
     }
     for await (const doc of docsOf(store, FILES_DOCTYPE)) if (isDir(doc)) await zip.addJson(docEntry(FILES_DOCTYPE, doc._id as string), doc, mtimeOf(doc, created));
   }
