@@ -93,7 +93,12 @@ describe('export from one server, import into another', () => {
         const other = { ...there.get(id)! };
         const mine = { ...doc };
         // the storage keys are the target's own; thumbnails are not exported but made again (cozy-move.md §1)
-        if (doctype === 'io.cozy.files' || doctype === 'io.cozy.files.versions') for (const d of [mine, other]) delete d.internal_vfs_id, delete d.internal_thumbnails;
+        if (doctype === 'io.cozy.files' || doctype === 'io.cozy.files.versions') {
+          for (const d of [mine, other]) {
+            delete d.internal_vfs_id;
+            delete d.internal_thumbnails;
+          }
+        }
         if (doctype === 'io.cozy.contacts' && (mine as { me?: boolean }).me) continue;
         // the root and the trash are the target's own (the contract skips them)
         if (doctype === 'io.cozy.files' && (id === 'io.cozy.files.root-dir' || id === 'io.cozy.files.trash-dir')) continue;
