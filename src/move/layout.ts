@@ -13,6 +13,11 @@
 export const DATA_DIR = 'My Cozy/Data';
 export const FILES_DIR = 'My Cozy/Files';
 export const INSTANCE_ENTRY = `${DATA_DIR}/instance.json`;
+/**
+ * Hearth's addition: the owner's avatar (the image as stored). cozy-stack's import skips an entry of My Cozy/Data that is
+ * not in a doctype folder, so a Cozy ignores it.
+ */
+export const AVATAR_ENTRY = `${DATA_DIR}/avatar`;
 export const FILES_DOCTYPE = 'io.cozy.files';
 export const VERSIONS_DOCTYPE = 'io.cozy.files.versions';
 /** The download names of cozy-stack (web/move/move.go). */
@@ -27,7 +32,7 @@ export const docEntry = (doctype: string, id: string): string => `${DATA_DIR}/${
 export const fileContentEntry = (fullPath: string): string => `${FILES_DIR}/${fullPath.replace(/^\/+/, '')}`;
 export const versionContentEntry = (versionId: string): string => `${FILES_DIR}/${versionId}`;
 
-export type DataEntry = { kind: 'instance' } | { kind: 'doc'; doctype: string; id: string };
+export type DataEntry = { kind: 'instance' } | { kind: 'avatar' } | { kind: 'doc'; doctype: string; id: string };
 
 /**
  * What a zip entry of `My Cozy/Data/` holds, or null for an entry the import does not read as a document (the files'
@@ -37,6 +42,7 @@ export type DataEntry = { kind: 'instance' } | { kind: 'doc'; doctype: string; i
 export function parseDataEntry(name: string): DataEntry | { kind: 'invalid'; reason: string } | null {
   if (!name.startsWith(`${DATA_DIR}/`)) return null;
   if (name === INSTANCE_ENTRY) return { kind: 'instance' };
+  if (name === AVATAR_ENTRY) return { kind: 'avatar' };
   if (name.endsWith('/')) return null;
   const rest = name.slice(DATA_DIR.length + 1);
   if (/[\\\0]/.test(rest)) return { kind: 'invalid', reason: 'a backslash or NUL in the entry name' };

@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, upload } from '../../test/helpers/files.js';
 import { startTestHearth, type TestHearth } from '../../test/helpers/hearth.js';
 import { fillRichInstance } from '../../test/helpers/migrate-engines.js';
+import { jpegWithExif } from '../../test/helpers/images.js';
 import type { DocStore } from '../data/store.js';
 
 let a: TestHearth;
@@ -64,6 +65,9 @@ describe('export from one server, import into another', () => {
     // an OAuth client, a konnector account (its secret stored sealed), a trigger on new files
     expect((await a.req('POST', '/auth/register', { body: { redirect_uris: ['https://app.example/cb'], client_name: 'Desktop', software_id: 'desktop' } })).status).toBe(201);
     expect((await a.req('POST', '/data/io.cozy.accounts/', { token, body: { account_type: 'bank', auth: { login: 'alice', password: 's3cret' } } })).status).toBe(201);
+    // the owner's avatar (Hearth's addition to the layout: My Cozy/Data/avatar)
+    const avatar = await a.req('PUT', '/settings/avatar', { token: await a.cliToken('io.cozy.settings'), raw: await jpegWithExif(640, 480), headers: { 'content-type': 'image/jpeg' } });
+    expect(avatar.status).toBe(204);
     await a.hearth.jobs.scheduler.create(a.domain, { type: '@event', arguments: 'io.cozy.files:CREATED', worker: 'log', message: { from: 'trigger' } });
   }, 300_000);
 
@@ -131,6 +135,10 @@ describe('export from one server, import into another', () => {
     const auth = (r: typeof accA) => (r.body.rows as Array<{ doc: { auth?: unknown } }>).map((row) => row.doc.auth);
     expect(auth(accB)).toEqual(auth(accA));
 
+    // the avatar came along (checked and stored again as an upload is)
+    const [avA, avB] = await Promise.all([a.req('GET', '/public/avatar?fallback=404'), b.req('GET', '/public/avatar?fallback=404')]);
+    expect(avB.status).toBe(200);
+    expect(avB.headers['content-type']).toBe(avA.headers['content-type']);
     // the trigger is there, created last: no job of it ran for the files the import created
     const triggers = await b.hearth.jobs.scheduler.list(b.domain, {});
     expect(triggers.filter((t) => t.worker === 'log')).toHaveLength(1);

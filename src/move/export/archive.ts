@@ -12,7 +12,7 @@ import type { Doc, DocStore } from '../../data/store.js';
 import type { FileSystem } from '../../files/fs.js';
 import { isDir, type FileDoc } from '../../files/types.js';
 import type { Instance } from '../../instances/types.js';
-import { docEntry, fileContentEntry, FILES_DOCTYPE, INSTANCE_ENTRY, versionContentEntry, VERSIONS_DOCTYPE } from '../layout.js';
+import { docEntry, fileContentEntry, FILES_DOCTYPE, INSTANCE_ENTRY, AVATAR_ENTRY, versionContentEntry, VERSIONS_DOCTYPE } from '../layout.js';
 import type { ExportDoc } from '../types.js';
 import type { PartRange } from './parts.js';
 
@@ -74,6 +74,8 @@ class PacedZip {
 export interface ArchiveSource {
   storeOf(instance: Instance): DocStore;
   fs: FileSystem;
+  /** The owner's avatar as stored, or null (settings/avatar.ts). */
+  avatar?(instance: Instance): Promise<Buffer | null>;
 }
 
 /** The zip of `range` of `exp` (a done export of `instance`); an error while streaming destroys the stream. */
@@ -90,6 +92,8 @@ async function writePart(src: ArchiveSource, instance: Instance, exp: ExportDoc,
   const created = new Date(exp.created_at);
   if (range.number === 0) {
     await zip.addJson(INSTANCE_ENTRY, instanceDocument(instance), created);
+    const avatar = await src.avatar?.(instance);
+    if (avatar) await zip.add(AVATAR_ENTRY, { mtime: created, mode: FILE_MODE, size: avatar.length }, async () => Readable.from([avatar]));
     const only = exp.with_doctypes?.length ? new Set(exp.with_doctypes) : null;
     for (const doctype of (await store.listDoctypes()).sort()) {
       if (doctype === FILES_DOCTYPE || doctype === VERSIONS_DOCTYPE || (only && !only.has(doctype))) continue;

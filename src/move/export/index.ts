@@ -11,14 +11,15 @@ import { Exports, type ExportsDeps } from './exports.js';
 import { registerExportRoutes, type ExportRoutesDeps } from './routes.js';
 import { SqliteExportStore, type ExportStore } from './store.js';
 import { PgExportStore } from './store-pg.js';
+import type { ArchiveSource } from './archive.js';
 
 export type ExportsOptions = Pick<ExportsDeps, 'minPartSize' | 'sweepMs' | 'hooks' | 'beforeMeasure'>;
 
-export function createExports(deps: Omit<ExportsDeps, 'store'> & { dataDir: string; statePg: PgPool | null }) {
-  const { dataDir, statePg, ...rest } = deps;
+export function createExports(deps: Omit<ExportsDeps, 'store'> & { dataDir: string; statePg: PgPool | null; avatar?: ArchiveSource['avatar'] }) {
+  const { dataDir, statePg, avatar: _avatar, ...rest } = deps;
   const store: ExportStore = statePg ? new PgExportStore(statePg) : new SqliteExportStore(join(dataDir, 'exports.sqlite'));
   const exports = new Exports({ ...rest, store });
-  const archive = { storeOf: deps.storeOf, fs: deps.fs };
+  const archive = { storeOf: deps.storeOf, fs: deps.fs, ...(deps.avatar ? { avatar: deps.avatar } : {}) };
   return {
     store,
     exports,

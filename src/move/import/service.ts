@@ -45,6 +45,8 @@ export const DEFAULT_IMPORT_LIMITS: ImportLimits = {
 };
 
 export interface ImportsDeps {
+  /** Stores an imported avatar (checked and resized as an upload: settings/avatar.ts). */
+  avatar?(instance: Instance, data: Buffer): Promise<void>;
   moveStates: MoveStateStore;
   storeOf(instance: Instance): DocStore;
   fs: FileSystem;
@@ -218,6 +220,7 @@ export class Imports {
         createTrigger: async (input) => void (await this.deps.triggers().create(instance.domain, input)),
         install: (kind, slug) => this.deps.install(instance, kind, slug),
         progress: (p) => progress?.({ step: 'read', ...p }),
+        ...(this.deps.avatar ? { avatar: (data: Buffer) => this.deps.avatar!(instance, data) } : {}),
       };
       const importer = new Importer(instance, deps, report);
       for (const [i, path] of paths.entries()) {
