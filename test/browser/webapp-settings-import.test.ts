@@ -1,6 +1,6 @@
 /**
  * The Settings app's import page in Chromium, keyboard only at phone width: a link with no export behind it says so
- * (412), then the real link is checked, the replacement confirmed, the browser lands on the waiting page, and the
+ * (412) and an instance too small for it (413), then the real link is checked, the replacement confirmed, the browser lands on the waiting page, and the
  * export (served by a tiny server speaking the contract's two GET routes, test/helpers/move-archive.ts) is imported.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -42,7 +42,7 @@ afterAll(async () => {
 });
 
 describe('Settings: import', () => {
-  it('refuses a link without an export, then imports the real one after the confirmation, keyboard only on a phone', async () => {
+  it('refuses a link without an export (412) and an export too big for the quota (413), then imports the real one after the confirmation, keyboard only on a phone', async () => {
     await w.h.hearth.storeOf(w.instance).put('io.cozy.notes.things', { _id: 'before', x: 1 });
     const { context, page, errors } = await openSection(browser, w, '#/import', { viewport: { width: 390, height: 844 }, hasTouch: true });
     try {
@@ -54,9 +54,16 @@ describe('Settings: import', () => {
       await page.getByText('There is no finished export at this link, or it has expired').waitFor();
       await expectAccessible(page, 'import, link refused');
 
+      // the real link on an instance too small for the export (1000 bytes): 413, said as such
+      await w.h.hearth.registry.modify(w.domain, { diskQuota: 10 });
       await input.focus();
       await page.keyboard.press('ControlOrMeta+a');
       await page.keyboard.type(server.link);
+      await page.keyboard.press('Enter');
+      await page.getByText('There is not enough space on this Hearth for this export').waitFor();
+      await w.h.hearth.registry.modify(w.domain, { diskQuota: null });
+
+      await input.focus();
       await page.keyboard.press('Enter');
       await page.getByRole('heading', { name: 'This export can be imported' }).waitFor();
       const start = page.getByRole('button', { name: 'Replace my data and import' });
