@@ -103,6 +103,7 @@ export class EngineRouter {
       remove: async (ns, key) => (await pick(ns)).remove(ns, key),
       keys: (ns) => ({ [Symbol.asyncIterator]: async function* () { yield* (await pick(ns)).keys(ns); } }),
       cleanTemporary: async (ns) => (await pick(ns)).cleanTemporary(ns),
+      sync: async (ns) => (await pick(ns)).sync(ns),
       drop: async (ns) => (await pick(ns)).drop(ns),
       close: async () => undefined,
     };

@@ -60,6 +60,23 @@ export function describeBlobStore(name: string, setup: () => Promise<BlobStoreHa
       expect((await read(blobs, NS, empty.key)).length).toBe(0);
     });
 
+    it('deferSync: small and large writes keep every check, then one sync of the namespace makes them durable', async () => {
+      const NS = ns();
+      const small = randomBytes(2_000);
+      const large = randomBytes(600_000);
+      const a = await blobs.write(NS, chunked(small), { maxBytes: 1e6, expectedSize: small.length, expectedMd5: md5(small), deferSync: true });
+      const b = await blobs.write(NS, chunked(large), { maxBytes: 1e7, expectedMd5: md5(large), deferSync: true });
+      await expect(blobs.write(NS, chunked(small), { maxBytes: 1e6, expectedMd5: md5(large), deferSync: true })).rejects.toBeInstanceOf(BlobMismatch);
+      await expect(blobs.write(NS, chunked(large), { maxBytes: 1000, deferSync: true })).rejects.toBeInstanceOf(BlobTooLarge);
+      await blobs.sync(NS);
+      expect((await read(blobs, NS, a.key)).equals(small)).toBe(true);
+      expect((await read(blobs, NS, b.key)).equals(large)).toBe(true);
+      expect(await keysOf(blobs, NS)).toEqual([a.key, b.key].sort());
+      expect(await h.leftovers(NS)).toBe(0);
+      // a namespace with nothing written yet syncs too
+      await blobs.sync(ns());
+    });
+
     it('writes under the key it is given (a move between engines keeps the keys), and refuses a key that is not one', async () => {
       const NS = ns();
       const data = randomBytes(5_000);

@@ -19,6 +19,7 @@ import { mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { promisify } from 'node:util';
+import { execFile } from 'node:child_process';
 import { NotFound, isDiskFull } from '../../common/errors.js';
 import { BLOB_KEY_RE, InsufficientStorage, type BlobInfo, type BlobStore, type ByteRange, type WriteOptions } from './store.js';
 import { chunkChecker, keyToWrite, verifyBlob } from './checks.js';
@@ -42,6 +43,7 @@ const openP = promisify(openFd);
 const fsyncP = promisify(fsync);
 const closeP = promisify(close);
 const fstatP = promisify(fstat);
+const execFileP = promisify(execFile);
 
 export class LocalBlobStore implements BlobStore {
   /** Folders known to exist (a mkdir per write is a syscall on the hot path); forgotten when a namespace is dropped. */
@@ -92,15 +94,15 @@ export class LocalBlobStore implements BlobStore {
         size = chunks.reduce((n, c) => n + c.length, 0);
         md5 = hash.digest('base64');
         verify(size, md5);
-        await writeSmall(tmp, chunks);
+        await writeSmall(tmp, chunks, !opts.deferSync);
       } else {
-        ({ size, md5 } = await this.writeLarge(tmp, body, check));
+        ({ size, md5 } = await this.writeLarge(tmp, body, check, !opts.deferSync));
         verify(size, md5);
       }
       const finalDir = join(dir, key.slice(0, 2));
       await this.ensureDir(finalDir);
       renameSync(tmp, join(finalDir, key));
-      await this.dirs.sync(finalDir);
+      if (!opts.deferSync) await this.dirs.sync(finalDir);
       return { key, size, md5 };
     } catch (err) {
       await rm(tmp, { force: true });
@@ -110,11 +112,11 @@ export class LocalBlobStore implements BlobStore {
   }
 
   /** A body of unknown or large size: streamed into `tmp` through the pooled buffers (./file-sink.ts), then fsynced. */
-  private async writeLarge(tmp: string, body: Readable, check: (chunk: Buffer, n: number) => void): Promise<SinkResult> {
+  private async writeLarge(tmp: string, body: Readable, check: (chunk: Buffer, n: number) => void, durable: boolean): Promise<SinkResult> {
     const fd = await openP(tmp, 'wx', 0o600);
     try {
-      const out = await streamToFd(fd, body, this.pool, { maxInFlight: MAX_IN_FLIGHT, syncEvery: SYNC_EVERY, check, hasher: this.md5 });
-      await fsyncP(fd);
+      const out = await streamToFd(fd, body, this.pool, { maxInFlight: MAX_IN_FLIGHT, syncEvery: durable ? SYNC_EVERY : Infinity, check, hasher: this.md5 });
+      if (durable) await fsyncP(fd);
       return out;
     } finally {
       await closeP(fd).catch(() => undefined);
@@ -188,6 +190,13 @@ export class LocalBlobStore implements BlobStore {
 
   async close(): Promise<void> {
     await Promise.all([this.dirs.forget(), this.md5.close()]);
+  }
+
+  /** syncfs(2) of the file system holding the namespace (coreutils' `sync --file-system`): one call for every deferred write. */
+  async sync(ns: string): Promise<void> {
+    const dir = this.dir(ns);
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    await execFileP('sync', ['--file-system', dir]);
   }
 
   async drop(ns: string): Promise<void> {

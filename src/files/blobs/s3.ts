@@ -226,6 +226,9 @@ export class S3BlobStore implements BlobStore {
     }
   }
 
+  /** Objects are durable once stored: nothing deferred. */
+  async sync(): Promise<void> {}
+
   async drop(ns: string): Promise<void> {
     await this.cleanTemporary(ns, 0);
     let batch: string[] = [];

@@ -50,12 +50,12 @@ function writeAllSync(fd: number, chunks: Buffer[]): void {
  * Creates `tmp` (it must not exist), writes `chunks` into it and fsyncs it; the file is closed in
  * every case. A failure rejects with the system's error (its code tells a full disk).
  */
-export async function writeSmall(tmp: string, chunks: Buffer[]): Promise<void> {
+export async function writeSmall(tmp: string, chunks: Buffer[], fsync = true): Promise<void> {
   // creating a file costs the event loop more than a trip through the pool (about 45 µs here): that one goes there
   const fd = await openP(tmp, 'wx', 0o600);
   try {
     writeAllSync(fd, chunks);
-    await fsyncP(fd);
+    if (fsync) await fsyncP(fd);
   } finally {
     closeSync(fd);
   }

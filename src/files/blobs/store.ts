@@ -34,6 +34,11 @@ export interface WriteOptions {
    * another key, and the move stops there.
    */
   key?: string;
+  /**
+   * Skip this blob's own fsyncs: the caller makes the whole namespace durable once with `sync` before it relies on
+   * the blob (an import, restarted from scratch after a crash). A hint: an engine whose writes are durable anyway ignores it.
+   */
+  deferSync?: boolean;
 }
 
 /** Inclusive byte range, as HTTP's Range. */
@@ -55,6 +60,8 @@ export interface BlobStore {
   keys(ns: string): AsyncIterable<string>;
   /** Removes what interrupted writes left (temporary files); returns how many. */
   cleanTemporary(ns: string): Promise<number>;
+  /** Makes every blob of the namespace written with `deferSync` durable. */
+  sync(ns: string): Promise<void>;
   /** Removes a whole namespace (an instance being destroyed). */
   drop(ns: string): Promise<void>;
   /** Releases what the engine keeps open (at shutdown). */

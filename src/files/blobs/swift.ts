@@ -234,6 +234,9 @@ export class SwiftBlobStore implements BlobStore {
     }
   }
 
+  /** Objects are durable once stored: nothing deferred. */
+  async sync(): Promise<void> {}
+
   async drop(ns: string): Promise<void> {
     const container = this.container(ns);
     for (const prefix of [`${this.area}/`, `${SEG}/${this.area}/`]) {

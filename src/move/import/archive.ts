@@ -2,8 +2,11 @@
  * Reads an export part (a zip on the local disk) entry after entry with yauzl, streaming: the central directory is read
  * lazily, one entry at a time, and a content is piped where it goes without ever holding the zip (nor a file) in memory.
  * yauzl checks that each entry inflates to exactly its declared size, so a "zip bomb" that lies about it fails its stream.
+ * A small entry (a document, a small file: most of an export) is read raw and inflated in one call instead, with the
+ * same check: a zlib stream per entry cost more than the entry itself (bench/import.bench.ts).
  */
-import { PassThrough, pipeline, type Readable } from 'node:stream';
+import { PassThrough, Readable, pipeline } from 'node:stream';
+import { inflateRawSync } from 'node:zlib';
 import yauzl, { type Entry, type ZipFile } from 'yauzl';
 
 export interface ZipLimits {
@@ -18,6 +21,29 @@ export interface ZipEntry {
   /** The size the zip declares for the inflated entry (checked by yauzl as it inflates). */
   size: number;
   open(): Promise<Readable>;
+}
+
+/** Entries up to this size (inflated and deflated) are read whole. */
+const WHOLE_BYTES = 256 * 1024;
+const STORED = 0;
+const DEFLATED = 8;
+
+/** A small entry's bytes, inflated in one go; refused when they are not exactly the size the zip declares. */
+async function readWhole(zip: ZipFile, entry: Entry): Promise<Readable> {
+  const raw = await new Promise<Buffer>((resolve, reject) => zip.openReadStream(entry, { decompress: false }, (err, stream) => {
+    if (err) return reject(err);
+    const chunks: Buffer[] = [];
+    stream.on('data', (c: Buffer) => chunks.push(c)).on('error', reject).on('end', () => resolve(Buffer.concat(chunks)));
+  }));
+  const size = entry.uncompressedSize;
+  let data: Buffer;
+  try {
+    data = entry.compressionMethod === STORED ? raw : inflateRawSync(raw, { maxOutputLength: size + 1 });
+  } catch (err) {
+    throw new Error(`the entry does not inflate to the ${size} bytes it declares: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  if (data.length !== size) throw new Error(`the entry inflates to other than the ${size} bytes it declares`);
+  return Readable.from(size ? [data] : []);
 }
 
 function openZip(path: string): Promise<ZipFile> {
@@ -51,7 +77,8 @@ export async function eachEntry(path: string, limits: ZipLimits, onEntry: (entry
     zip.on('entry', (entry: Entry) => {
       if (signal?.aborted) return fail(signal.reason instanceof Error ? signal.reason : new Error('the import was aborted'));
       // through a pipeline, so that an error of yauzl's stream (more bytes than declared) reaches the reader, never the process
-      const open = () => new Promise<Readable>((res, rej) => zip.openReadStream(entry, (err, stream) => {
+      const small = entry.uncompressedSize <= WHOLE_BYTES && entry.compressedSize <= WHOLE_BYTES && (entry.compressionMethod === STORED || entry.compressionMethod === DEFLATED);
+      const open = small ? () => readWhole(zip, entry) : () => new Promise<Readable>((res, rej) => zip.openReadStream(entry, (err, stream) => {
         if (err) return rej(err);
         const out = new PassThrough();
         pipeline(stream, out, () => undefined);

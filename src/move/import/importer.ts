@@ -41,11 +41,13 @@ const TRIGGER_FIELDS = ['type', 'arguments', 'worker', 'message', 'options', 'de
 const DROPPED_FILE_FIELDS = ['_rev', 'internal_vfs_id', 'internal_thumbnails', 'referenced_by_carbon_copy'];
 
 type Pending = { entry: string; doc: Doc; kind: 'file' | 'version' };
+/** A document waiting in a batch, with what to do once the batch is written: counted, or refused (and undone). */
+type Batched = { doc: Doc; ok?: () => void; refused?: (reason: string) => Promise<void> | void };
 
 const reasonOf = (err: unknown): string => (err instanceof HearthError ? err.reason : err instanceof Error ? err.message : String(err));
 
 export class Importer {
-  private readonly batches = new Map<string, Doc[]>();
+  private readonly batches = new Map<string, Batched[]>();
   private readonly apps = new Map<string, 'webapp' | 'konnector'>();
   private readonly triggers: Array<{ entry: string; doc: Doc }> = [];
   private pending: Pending | null = null;
@@ -73,6 +75,8 @@ export class Importer {
   /** After the last part: the apps reinstalled, the triggers created, the owner's contact given this instance's email. */
   async finish(): Promise<void> {
     await this.flushAll();
+    // the contents were written without their own fsyncs (a crashed import starts again from scratch): durable now, once
+    await this.deps.fs.blobs.sync(this.instance.id);
     for (const [slug, kind] of this.apps) {
       try {
         const done = await this.deps.install(kind, slug);
@@ -192,12 +196,10 @@ export class Importer {
         validateName(doc.name);
         if (typeof doc.path !== 'string' || !doc.path.startsWith('/') || typeof doc.dir_id !== 'string') throw new Error('a directory without its path or parent');
         for (const f of DROPPED_FILE_FIELDS) delete doc[f];
-        await this.deps.store.put(FILES_DOCTYPE, doc);
-        this.report.dirs++;
       } catch (err) {
-        skip(this.report, name, `the directory was not created: ${reasonOf(err)}`);
+        return skip(this.report, name, `the directory was not created: ${reasonOf(err)}`);
       }
-      return;
+      return this.add(FILES_DOCTYPE, doc, { ok: () => this.report.dirs++, refused: (reason) => skip(this.report, name, `the directory was not created: ${reason}`) });
     }
     if (doc.type !== 'file') return skip(this.report, name, 'neither a file nor a directory');
     try {
@@ -224,21 +226,23 @@ export class Importer {
     let blob;
     try {
       const body: Readable = await entry.open();
-      blob = await this.deps.fs.blobs.write(this.instance.id, body, { maxBytes: max, ...(Number.isSafeInteger(size) && size >= 0 ? { expectedSize: size } : {}), ...(md5 ? { expectedMd5: md5 } : {}) });
+      blob = await this.deps.fs.blobs.write(this.instance.id, body, { maxBytes: max, deferSync: true, ...(Number.isSafeInteger(size) && size >= 0 ? { expectedSize: size } : {}), ...(md5 ? { expectedMd5: md5 } : {}) });
     } catch (err) {
       return skip(this.report, entry.name, `the content was not written: ${reasonOf(err)}`);
     }
     for (const f of DROPPED_FILE_FIELDS) delete doc[f];
     const next: Doc = { ...doc, size: String(blob.size), md5sum: blob.md5, internal_vfs_id: blob.key };
-    try {
-      await this.deps.store.put(p.kind === 'file' ? FILES_DOCTYPE : VERSIONS_DOCTYPE, next);
-      this.used += blob.size;
-      if (p.kind === 'file') this.report.files++;
-      else this.report.versions++;
-    } catch (err) {
-      await this.deps.fs.blobs.remove(this.instance.id, blob.key);
-      skip(this.report, p.entry, `the ${p.kind} was not created: ${reasonOf(err)}`);
-    }
+    const { key, size: bytes } = blob;
+    this.used += bytes;
+    // committed with the next documents of the batch: one transaction for many files
+    await this.add(p.kind === 'file' ? FILES_DOCTYPE : VERSIONS_DOCTYPE, next, {
+      ok: () => (p.kind === 'file' ? this.report.files++ : this.report.versions++),
+      refused: async (reason) => {
+        this.used -= bytes;
+        await this.deps.fs.blobs.remove(this.instance.id, key);
+        skip(this.report, p.entry, `the ${p.kind} was not created: ${reason}`);
+      },
+    });
   }
 
   /** Bytes an entry may have: the bound, and what the quota leaves. */
@@ -247,10 +251,10 @@ export class Importer {
     return Math.min(this.deps.limits.maxEntryBytes, quota);
   }
 
-  private async add(doctype: string, doc: Doc): Promise<void> {
+  private async add(doctype: string, doc: Doc, then: Omit<Batched, 'doc'> = {}): Promise<void> {
     let batch = this.batches.get(doctype);
     if (!batch) this.batches.set(doctype, (batch = []));
-    batch.push(doc);
+    batch.push({ doc, ...then });
     if (batch.length >= BATCH) await this.flush(doctype);
   }
 
@@ -259,17 +263,26 @@ export class Importer {
   }
 
   private async flush(doctype: string): Promise<void> {
-    const docs = this.batches.get(doctype) ?? [];
+    const items = this.batches.get(doctype) ?? [];
     this.batches.delete(doctype);
-    if (!docs.length) return;
+    if (!items.length) return;
+    let results: Awaited<ReturnType<DocStore['bulkDocs']>>;
     try {
-      const results = await this.deps.store.bulkDocs(doctype, docs, true);
-      for (const r of results) {
-        if ('error' in r && r.error) skip(this.report, `${doctype}/${String(r.id)}`, `not inserted: ${String(r.reason ?? r.error)}`);
-        else this.report.docs++;
-      }
+      results = await this.deps.store.bulkDocs(doctype, items.map((i) => i.doc), true);
     } catch (err) {
-      for (const d of docs) skip(this.report, `${doctype}/${String(d._id)}`, `not inserted: ${reasonOf(err)}`);
+      for (const item of items) await this.refuse(doctype, item, reasonOf(err));
+      return;
     }
+    for (const [n, item] of items.entries()) {
+      const r = results[n];
+      if (!r || ('error' in r && r.error)) await this.refuse(doctype, item, String(r?.reason ?? r?.error ?? 'no result'));
+      else if (item.ok) item.ok();
+      else this.report.docs++;
+    }
+  }
+
+  private async refuse(doctype: string, item: Batched, reason: string): Promise<void> {
+    if (item.refused) await item.refused(reason);
+    else skip(this.report, `${doctype}/${String(item.doc._id)}`, `not inserted: ${reason}`);
   }
 }

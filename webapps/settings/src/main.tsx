@@ -2,7 +2,7 @@ import '../../shared/ui.css';
 import './app.css';
 import type { ComponentType } from 'preact';
 import { useCallback, useEffect, useMemo, useState } from 'preact/hooks';
-import { Bell, Download, HardDrive, KeyRound, Laptop, Monitor, Palette, ScrollText, ShieldCheck, Truck, User } from 'lucide-preact';
+import { Bell, Download, HardDrive, KeyRound, Laptop, Monitor, Palette, ScrollText, ShieldCheck, Truck, Upload, User } from 'lucide-preact';
 import { mount } from '../../shared/mount';
 import { AppBar, BootContext, useBoot } from '../../shared/components';
 import { ERROR_STRINGS } from '../../shared/errors';
@@ -22,6 +22,7 @@ const Storage = lazy(() => import('./storage').then((m) => m.Storage));
 const Export = lazy(() => import('./export').then((m) => m.Export));
 const ExportDownload = lazy(() => import('./export').then((m) => m.ExportDownload));
 const Notifications = lazy(() => import('./notifications').then((m) => m.Notifications));
+const Import = lazy(() => import('./import').then((m) => m.Import));
 const Events = lazy(() => import('./events').then((m) => m.Events));
 const Move = lazy(() => import('./move').then((m) => m.Move));
 
@@ -35,6 +36,7 @@ const SECTIONS: { id: string; icon: typeof User; view: ComponentType }[] = [
   { id: 'storage', icon: HardDrive, view: Storage },
   { id: 'notifications', icon: Bell, view: Notifications },
   { id: 'export', icon: Download, view: Export },
+  { id: 'import', icon: Upload, view: Import },
   { id: 'move', icon: Truck, view: Move },
   { id: 'events', icon: ScrollText, view: Events },
 ];
