@@ -179,22 +179,26 @@ export class UploadQueue {
   }
 
   private async send(item: UploadItem): Promise<void> {
+    // this attempt's slot: a cancel then a retry during the awaits below start another attempt, which this one must leave alone
+    let slot = this.running.get(item.id);
+    const mine = () => slot !== undefined && this.running.get(item.id) === slot;
     const batch = this.batches.get(item.id);
     try {
       if (!batch) throw new Error('no target');
       const dir = (await batch.dirs).get(item.folder);
       if (!dir) throw new Error('no folder');
       const md5 = await md5Base64(item.file);
-      if (this.running.get(item.id) === undefined) return;
+      if (!mine()) return;
       let url = `${this.stack.origin}/files/${encodeURIComponent(dir.dirId)}?Type=file&Name=${encodeURIComponent(item.name)}&Size=${item.file.size}`;
       let method = 'POST';
       if (item.replace) {
         const existing = await this.stack.fetchJSON('GET', `/files/metadata?Path=${encodeURIComponent(joinPath(dir.path, item.name))}`);
+        if (!mine()) return;
         url = `${this.stack.origin}/files/${encodeURIComponent(existing.data.id)}?Size=${item.file.size}`;
         method = 'PUT';
       }
-      const res = await this.xhr(item, method, url, md5);
-      if (res === null) return;
+      const res = await this.xhr(item, method, url, md5, (xhr) => { slot = xhr; });
+      if (res === null || !mine()) return;
       this.running.delete(item.id);
       if (res.status === 201 || res.status === 200) {
         item.status = 'done';
@@ -213,7 +217,7 @@ export class UploadQueue {
         item.status = res.status === 409 ? 'conflict' : 'error';
       }
     } catch (e) {
-      if (!this.running.has(item.id)) return;
+      if (!mine()) return;
       this.running.delete(item.id);
       const err = e as { status?: number; reason?: unknown; message?: string };
       item.failure = { status: err.status, reason: err.reason, message: err.message };
@@ -224,11 +228,12 @@ export class UploadQueue {
   }
 
   /** The request, or null when it was aborted (pause, cancel). */
-  private xhr(item: UploadItem, method: string, url: string, md5: string): Promise<{ status: number; text: string } | null> {
+  private xhr(item: UploadItem, method: string, url: string, md5: string, taken: (xhr: XMLHttpRequest) => void): Promise<{ status: number; text: string } | null> {
     return new Promise((done, fail) => {
       const xhr = new XMLHttpRequest();
       if (!this.running.has(item.id)) { done(null); return; }
       this.running.set(item.id, xhr);
+      taken(xhr);
       xhr.open(method, url);
       // the app token is bound to the session that opened the app: its cookie goes along, as with cozy-client's fetch
       xhr.withCredentials = true;
