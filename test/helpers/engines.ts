@@ -46,7 +46,9 @@ export function applyEnginesUnderTest(config: HearthConfig, overrides: Partial<H
   const blobs = process.env.TEST_BLOBS;
   if (blobs && !overrides.blobs) {
     const chosen = JSON.parse(blobs) as HearthConfig['blobs'];
-    config.blobs = { ...chosen, swift: { ...chosen.swift, containerPrefix: `t_${id}_` } };
+    // a container prefix on Swift, a bucket on S3: what app code's orphan sweep sees is this Hearth's alone
+    const bucket = `t-${id}`.replace(/[^a-z0-9]+/g, '-').slice(0, 60).replace(/-+$/, '');
+    config.blobs = { ...chosen, swift: { ...chosen.swift, containerPrefix: `t_${id}_` }, s3: { ...chosen.s3, bucket } };
   }
   return config;
 }

@@ -22,6 +22,8 @@ export interface CodeBlobs {
   /** The bytes of a blob (null: no such blob). */
   get(key: string): Promise<Buffer | Readable | null>;
   remove(keys: string[]): Promise<void>;
+  /** Every stored key (the orphan sweep of ./shared-store.ts compares them with the versions' keys). */
+  keys(): AsyncIterable<string>;
   close(): Promise<void>;
 }
 
@@ -49,6 +51,10 @@ export class ObjectCodeBlobs implements CodeBlobs {
 
   async remove(keys: string[]): Promise<void> {
     for (let i = 0; i < keys.length; i += PARALLEL) await Promise.all(keys.slice(i, i + PARALLEL).map((k) => this.store.remove(APPS_CODE_NS, k)));
+  }
+
+  keys(): AsyncIterable<string> {
+    return this.store.keys(APPS_CODE_NS);
   }
 
   close(): Promise<void> {
@@ -82,6 +88,12 @@ export class PgCodeBlobs implements CodeBlobs {
     if (keys.length === 0) return;
     await this.schema.ready();
     await this.pool.query('DELETE FROM hearth.app_code_blobs WHERE key = ANY($1)', [keys]);
+  }
+
+  async *keys(): AsyncIterable<string> {
+    await this.schema.ready();
+    const { rows } = await this.pool.query<{ key: string }>('SELECT key FROM hearth.app_code_blobs');
+    for (const { key } of rows) yield key;
   }
 
   /** The pool belongs to the composition root. */

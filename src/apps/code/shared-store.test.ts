@@ -4,7 +4,7 @@
  * or one started here; the bytes go to the project's object store (TEST_BLOBS: object-storage-swift and -s3) or to
  * PostgreSQL.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buffer } from 'node:stream/consumers';
@@ -44,8 +44,10 @@ async function database(): Promise<PgPool> {
 }
 
 const where = process.env.TEST_BLOBS ? (JSON.parse(process.env.TEST_BLOBS) as HearthConfig['blobs']) : null;
+/** S3 has no container prefix: a bucket of its own per prefix, so that the orphan sweep sees this test's blobs only. */
+const bucketOf = (prefix: string) => `t-${prefix}`.toLowerCase().replace(/[^a-z0-9]+/g, '-').slice(0, 60).replace(/-+$/, '');
 const blobsOn = (pool: PgPool, prefix: string): CodeBlobs => where
-  ? new ObjectCodeBlobs(blobStoreArea({ ...where, swift: { ...where.swift, containerPrefix: prefix } }, base, 'apps-code'))
+  ? new ObjectCodeBlobs(blobStoreArea({ ...where, swift: { ...where.swift, containerPrefix: prefix }, s3: { ...where.s3, bucket: bucketOf(prefix) } }, base, 'apps-code'))
   : new PgCodeBlobs(pool);
 const storeOn = (pool: PgPool, prefix: string, invalidation = new InProcessInvalidation()) =>
   new SharedAppCodeStore({ pool, blobs: blobsOn(pool, prefix), localDir: mkdtempSync(join(base, 'local-')), invalidation });
@@ -89,5 +91,63 @@ describe(`SharedAppCodeStore (${engine}): two processes`, () => {
     const { rows } = await pool.query<{ n: string }>('SELECT count(*) AS n FROM hearth.app_code_versions');
     expect(Number(rows[0]!.n)).toBe(1);
     await Promise.all([a.close(), b.close()]);
+  });
+});
+
+describe(`SharedAppCodeStore (${engine}): blobs a crash left behind`, () => {
+  /** Every key the blobs hold. */
+  async function keysOf(blobs: CodeBlobs): Promise<string[]> {
+    const keys: string[] = [];
+    for await (const key of blobs.keys()) keys.push(key);
+    return keys;
+  }
+
+  it('gc sweeps blobs no version names, never while a write holds its lease, and keeps every stored version whole', async () => {
+    const pool = await database();
+    const blobs = blobsOn(pool, `t_code4_${tag}_`);
+    const store = new SharedAppCodeStore({ pool, blobs, localDir: mkdtempSync(join(base, 'local-')) });
+    const key = sha('orphans');
+    await store.acquire({ instanceId: 'i1', kind: 'webapp', slug: 'drive', sha256: key }, fillWith(APP_FILES));
+    const stored = await keysOf(blobs);
+    // what a process killed between its uploads and its row leaves: blobs no version names
+    const file = join(base, `orphan-${n}`);
+    writeFileSync(file, 'left by a crash');
+    const orphans = [await blobs.put(file), await blobs.put(file)];
+    // another process's write is under way: its lease keeps the sweep away
+    await pool.query("INSERT INTO hearth.app_code_writes (id, expires_at) VALUES ('other', now() + interval '1 hour')");
+    expect(await store.gc()).toEqual([]);
+    expect(await keysOf(blobs)).toEqual(expect.arrayContaining(orphans));
+    // that process was killed: its lease expires, and the next sweep removes the orphans only
+    await pool.query("UPDATE hearth.app_code_writes SET expires_at = now() - interval '1 second'");
+    expect(await store.sweepOrphans()).toBe(2);
+    expect((await keysOf(blobs)).sort()).toEqual([...stored].sort());
+    const { rows } = await pool.query<{ n: string }>('SELECT count(*) AS n FROM hearth.app_code_writes');
+    expect(Number(rows[0]!.n)).toBe(0);
+    // the version is whole, read by a process that has nothing of it in memory
+    const other = new SharedAppCodeStore({ pool, blobs: blobsOn(pool, `t_code4_${tag}_`), localDir: mkdtempSync(join(base, 'local-')) });
+    expect(readFileSync(join(await other.materialize(key), 'js/app.0123456789ab.js'), 'utf8')).toBe(APP_FILES['js/app.0123456789ab.js']);
+    await Promise.all([store.close(), other.close()]);
+  });
+
+  it('a sweep during a write leaves the write whole', async () => {
+    const pool = await database();
+    const store = storeOn(pool, `t_code5_${tag}_`);
+    const key = sha('write-under-way');
+    let filled!: () => void;
+    let started!: () => void;
+    const isStarted = new Promise<void>((resolve) => (started = resolve));
+    const gate = new Promise<void>((resolve) => (filled = resolve));
+    const writing = store.acquire({ instanceId: 'i1', kind: 'webapp', slug: 'drive', sha256: key }, async (add) => {
+      started();
+      await gate;
+      await fillWith(APP_FILES)(add);
+    });
+    await isStarted;
+    expect(await store.sweepOrphans()).toBe(0);
+    filled();
+    expect(await writing).toEqual({ written: true });
+    expect(await store.sweepOrphans()).toBe(0);
+    expect((await buffer((await store.read(key, 'index.html', 'gzip'))!)).length).toBeGreaterThan(0);
+    await store.close();
   });
 });

@@ -10,6 +10,11 @@
  * An instance's reference is added, and gc removes a version no reference names, each in a transaction holding the
  * advisory lock of the version's sha256, so a version is never collected under a reference just added to it.
  *
+ * Blobs no version names (a process killed between its uploads and its row, or between gc's row and its removals)
+ * are swept by gc at most once an hour per process: a write holds a lease row (app_code_writes) from before its first
+ * upload until after its row, and the sweep, holding the lease table against new writes, runs only when no lease is
+ * alive (a lease outlives a killed writer by an hour at most).
+ *
  * Each process keeps the indexes and the small files it served in memory (versions are immutable: only their removal
  * by gc, which any process may run, needs telling: through the coordination's Invalidation) and the raw files it ran
  * (`materialize`) in `<localDir>/run`, a cache emptied at start.
@@ -44,7 +49,14 @@ const DDL = `
 CREATE TABLE IF NOT EXISTS hearth.app_code_refs (instance_id text NOT NULL, kind text NOT NULL, slug text NOT NULL, sha256 text NOT NULL,
   created_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (instance_id, kind, slug, sha256));
 CREATE INDEX IF NOT EXISTS app_code_refs_sha256 ON hearth.app_code_refs (sha256);
-CREATE TABLE IF NOT EXISTS hearth.app_code_versions (sha256 text PRIMARY KEY, files jsonb NOT NULL, created_at timestamptz NOT NULL DEFAULT now());`;
+CREATE TABLE IF NOT EXISTS hearth.app_code_versions (sha256 text PRIMARY KEY, files jsonb NOT NULL, created_at timestamptz NOT NULL DEFAULT now());
+CREATE TABLE IF NOT EXISTS hearth.app_code_writes (id text PRIMARY KEY, expires_at timestamptz NOT NULL);`;
+/** How long a write's lease keeps the orphan sweep away (a write of a few MB takes seconds). */
+const LEASE = '1 hour';
+/** gc sweeps orphaned blobs at most this often in a process (they come only from crashes). */
+const SWEEP_EVERY_MS = 60 * 60 * 1000;
+/** Orphans removed per call of the blobs' remove. */
+const SWEEP_BATCH = 100;
 
 type Variant = 'raw' | 'br' | 'gzip';
 /** A file of a version's row: its index entry and the keys of its bytes. */
@@ -75,6 +87,7 @@ export class SharedAppCodeStore implements AppCodeStore {
   private readonly versions = new Map<string, Version>();
   private readonly files = new Map<string, Buffer>();
   private cachedBytes = 0;
+  private lastSweep = 0;
   private readonly unlisten: () => void;
 
   constructor(private readonly opts: SharedAppCodeStoreOptions) {
@@ -121,6 +134,8 @@ export class SharedAppCodeStore implements AppCodeStore {
   private async write(sha256: string, fill: (add: AddFile) => Promise<void>): Promise<boolean> {
     const writer = new VersionWriter(join(this.scratchDir, `${sha256}-${randomUUID()}`));
     const rows: FileRow[] = [];
+    const lease = randomUUID();
+    await this.query(`INSERT INTO hearth.app_code_writes (id, expires_at) VALUES ($1, now() + interval '${LEASE}')`, [lease]);
     try {
       await writer.start();
       await fill(writer.add);
@@ -143,6 +158,7 @@ export class SharedAppCodeStore implements AppCodeStore {
       throw err;
     } finally {
       await writer.abort();
+      await this.query('DELETE FROM hearth.app_code_writes WHERE id = $1', [lease]).catch(() => undefined);
     }
   }
 
@@ -187,7 +203,38 @@ export class SharedAppCodeStore implements AppCodeStore {
       await this.opts.blobs.remove(keysOf(gone));
       removed.push(sha256);
     }
+    if (Date.now() - this.lastSweep >= SWEEP_EVERY_MS) {
+      this.lastSweep = Date.now();
+      await this.sweepOrphans();
+    }
     return removed;
+  }
+
+  /** Removes the blobs no version names, unless a write is under way; returns how many went. */
+  async sweepOrphans(): Promise<number> {
+    await this.schema.ready();
+    return inTransaction(this.opts.pool, async (c) => {
+      // no write starts (nor ends) until this commits; a write under way holds a live lease
+      await c.query('LOCK TABLE hearth.app_code_writes IN SHARE MODE');
+      await c.query('DELETE FROM hearth.app_code_writes WHERE expires_at < now()');
+      if ((await c.query('SELECT 1 FROM hearth.app_code_writes LIMIT 1')).rowCount) return 0;
+      const { rows } = await c.query<{ key: string }>(`SELECT k.value AS key FROM hearth.app_code_versions v,
+        jsonb_array_elements(v.files) f, jsonb_each_text(f->2) k`);
+      const named = new Set(rows.map((r) => r.key));
+      let orphans: string[] = [];
+      let removed = 0;
+      for await (const key of this.opts.blobs.keys()) {
+        if (named.has(key)) continue;
+        orphans.push(key);
+        if (orphans.length === SWEEP_BATCH) {
+          await this.opts.blobs.remove(orphans);
+          removed += orphans.length;
+          orphans = [];
+        }
+      }
+      await this.opts.blobs.remove(orphans);
+      return removed + orphans.length;
+    });
   }
 
   private async version(sha256: string): Promise<Version | null> {
