@@ -76,6 +76,24 @@ describe(`SharedAppCodeStore (${engine}): two processes`, () => {
     await Promise.all([a.close(), b.close()]);
   });
 
+  it('without a shared invalidation (no Redis), a version another process collected is forgotten once its copy is old', async () => {
+    const pool = await database();
+    const prefix = `t_code6_${tag}_`;
+    // each process its own in-process invalidation: the message of a gc in one never reaches the other
+    const a = storeOn(pool, prefix);
+    const b = new SharedAppCodeStore({ pool, blobs: blobsOn(pool, prefix), localDir: mkdtempSync(join(base, 'local-')), trustMs: 50 });
+    const key = sha('no-redis');
+    await a.acquire({ instanceId: 'i1', kind: 'webapp', slug: 'drive', sha256: key }, fillWith(APP_FILES));
+    expect((await buffer((await b.read(key, 'index.html', null))!)).toString()).toBe(APP_FILES['index.html']);
+    await a.releaseInstance('i1');
+    expect(await a.gc()).toEqual([key]);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(await b.has(key)).toBe(false);
+    expect(await b.read(key, 'index.html', null)).toBeNull();
+    expect(await b.index(key)).toBeNull();
+    await Promise.all([a.close(), b.close()]);
+  });
+
   it('two processes writing one version at once store it once, and both references stay', async () => {
     const pool = await database();
     const prefix = `t_code3_${tag}_`;

@@ -16,8 +16,9 @@
  * alive (a lease outlives a killed writer by an hour at most).
  *
  * Each process keeps the indexes and the small files it served in memory (versions are immutable: only their removal
- * by gc, which any process may run, needs telling: through the coordination's Invalidation) and the raw files it ran
- * (`materialize`) in `<localDir>/run`, a cache emptied at start.
+ * by gc, which any process may run, needs telling: through the coordination's Invalidation, and, should that message
+ * be missed (no Redis, a reconnection), by looking at the version's row again when its copy is over 5 s old) and the
+ * raw files it ran (`materialize`) in `<localDir>/run`, a cache emptied at start.
  */
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, readdirSync, rmSync } from 'node:fs';
@@ -42,6 +43,8 @@ const INDEX_CACHE = 64;
 /** Files kept in memory: each at most FILE_CACHE_MAX bytes, all together at most BYTES_CACHE. */
 const FILE_CACHE_MAX = 1024 * 1024;
 const BYTES_CACHE = 64 * 1024 * 1024;
+/** How long a version kept in memory is trusted without looking at its row (README: caches are never trusted more than 5 s without Redis). */
+const TRUST_MS = 5000;
 /** Uploads at once while a version is written. */
 const PARALLEL = 4;
 
@@ -61,7 +64,8 @@ const SWEEP_BATCH = 100;
 type Variant = 'raw' | 'br' | 'gzip';
 /** A file of a version's row: its index entry and the keys of its bytes. */
 type FileRow = [string, StoredFile, Partial<Record<Variant, string>>];
-interface Version { index: CodeIndex; keys: Map<string, Partial<Record<Variant, string>>> }
+/** `checkedAt`: when this process last saw the version's row (a gc in a process whose invalidation it missed). */
+interface Version { index: CodeIndex; keys: Map<string, Partial<Record<Variant, string>>>; checkedAt: number }
 interface RefRow { instance_id: string; kind: AppKind; slug: string; sha256: string }
 
 const toRef = (r: RefRow): CodeRef => ({ instanceId: r.instance_id, kind: r.kind, slug: r.slug, sha256: r.sha256 });
@@ -75,6 +79,8 @@ export interface SharedAppCodeStoreOptions {
   localDir: string;
   locks?: Locks;
   invalidation?: Invalidation;
+  /** How long a version kept in memory is trusted before its row is looked at again (default 5 s): an invalidation can be missed (no Redis, a reconnection). */
+  trustMs?: number;
 }
 
 export class SharedAppCodeStore implements AppCodeStore {
@@ -164,7 +170,7 @@ export class SharedAppCodeStore implements AppCodeStore {
 
   async has(sha256: string): Promise<boolean> {
     if (!SHA256_RE.test(sha256)) return false;
-    if (this.versions.has(sha256)) return true;
+    if (this.fresh(this.versions.get(sha256))) return true;
     return (await this.query('SELECT 1 FROM hearth.app_code_versions WHERE sha256 = $1', [sha256])).length === 1;
   }
 
@@ -240,13 +246,26 @@ export class SharedAppCodeStore implements AppCodeStore {
   private async version(sha256: string): Promise<Version | null> {
     if (!SHA256_RE.test(sha256)) return null;
     const cached = this.versions.get(sha256);
-    if (cached) return cached;
+    if (cached && this.fresh(cached)) return cached;
+    if (cached) {
+      const seen = await this.query('SELECT 1 FROM hearth.app_code_versions WHERE sha256 = $1', [sha256]);
+      if (seen.length === 1) {
+        cached.checkedAt = Date.now();
+        return cached;
+      }
+      this.forget(sha256);
+      return null;
+    }
     const [row] = await this.query<{ files: FileRow[] }>('SELECT files FROM hearth.app_code_versions WHERE sha256 = $1', [sha256]);
     if (!row) return null;
-    const version: Version = { index: new Map(row.files.map(([p, f]) => [p, f])), keys: new Map(row.files.map(([p, , k]) => [p, k])) };
+    const version: Version = { index: new Map(row.files.map(([p, f]) => [p, f])), keys: new Map(row.files.map(([p, , k]) => [p, k])), checkedAt: Date.now() };
     if (this.versions.size >= INDEX_CACHE) this.forget(this.versions.keys().next().value as string);
     this.versions.set(sha256, version);
     return version;
+  }
+
+  private fresh(version: Version | undefined): boolean {
+    return version !== undefined && Date.now() - version.checkedAt < (this.opts.trustMs ?? TRUST_MS);
   }
 
   /** Drops what this process keeps of a version (gc removed it, here or in another process). */
