@@ -40,7 +40,7 @@ function addKind(parent: Command, env: Env, name: 'apps' | 'konnectors', what: s
   const base = (domain: string) => `/instances/${enc(domain)}/${name}`;
   withDomain(cmd.command('install').description(`install a ${what}, printing its progress`))
     .addArgument(slugArg)
-    .option('--source <source>', 'registry://slug[/channel][/version], https://….tar.gz[#sha256], file:///dir (dev); default registry://<slug>/stable')
+    .option('--source <source>', 'registry://slug[/channel][/version], https://….tar.gz[#sha256], git://….git[#branch], git+https://….git[#branch], file:///dir (dev); default registry://<slug>/stable')
     .option('--deactivated', 'end in state installed rather than ready')
     .option('--json', 'print the final document as JSON')
     .addHelpText('after', examples(`hearth ${name} install my${name === 'apps' ? 'app' : 'konnector'} --domain alice.example.org --source https://example.org/my.tar.gz`))

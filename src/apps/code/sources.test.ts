@@ -225,7 +225,7 @@ describe('file:// and other sources', () => {
   });
 
   it('refuses unsupported schemes and garbage with 422', async () => {
-    for (const source of ['git://github.com/cozy/drive', 'ftp://x/y.tar.gz', 'not a url', '']) {
+    for (const source of ['git+ssh://git@github.com/cozy/drive.git', 'ssh://github.com/cozy/drive.git', 'ftp://x/y.tar.gz', 'not a url', '']) {
       const err = await refused(fetchPackage(store, source, 'webapp', opts()));
       expect(err, source).toBeInstanceOf(InvalidSource);
       expect(err).toMatchObject({ status: 422 });

@@ -1,7 +1,8 @@
 /**
  * Where an app's package comes from (cozy-stack's `Source` parameter), stored in the code store with the
  * instance's reference: `registry://slug[/channel][/version]` through the registry resolver it is given,
- * `http(s)://…tar.gz[#sha256]` from any host, `file:///dir` in dev only. A tarball is downloaded to a temporary
+ * `http(s)://…tar.gz[#sha256]` from any host, `git://…[#branch]` and `git+https://…[#branch]` (./source-git.ts),
+ * `file:///dir` in dev only. A tarball is downloaded to a temporary
  * file while hashed, checked whole (./tarball.ts), then unpacked once: when its sha256 is already stored (the
  * same version on another instance), nothing is unpacked again, and a registry version is not even downloaded.
  * A failure leaves nothing: no temporary file, no code, no reference.
@@ -16,6 +17,7 @@ import { download, saveHashed, shownUrl } from './download.js';
 import { BadPackage, InvalidSource } from './errors.js';
 import { parseManifest } from './manifest.js';
 import { fetchDir } from './source-dir.js';
+import { GIT_PROTOCOLS, withGitClone } from './source-git.js';
 import { SHA256_RE, type AppCodeStore } from './store.js';
 import { readTarball, unpackTarball, type TarLimits } from './tarball.js';
 
@@ -59,6 +61,7 @@ export interface FetchedPackage {
 }
 
 export const CHANNELS = new Set(['stable', 'beta', 'dev']);
+const SCHEMES = 'registry://, https://, http://, git://, git+https:// or (in dev) file://';
 
 /** The manifest of a stored version, checked as a fresh one would be. */
 async function storedManifest(store: AppCodeStore, sha256: string, kind: AppKind, expectedSlug: string | undefined): Promise<Manifest> {
@@ -135,7 +138,7 @@ export async function fetchPackage(store: AppCodeStore, source: string, kind: Ap
   try {
     url = new URL(source);
   } catch {
-    throw new InvalidSource(`invalid source ${JSON.stringify(String(source).slice(0, 200))}: expected registry://, https://, http:// or (in dev) file://`);
+    throw new InvalidSource(`invalid source ${JSON.stringify(String(source).slice(0, 200))}: expected ${SCHEMES}`);
   }
   switch (url.protocol) {
     case 'registry:': {
@@ -162,7 +165,15 @@ export async function fetchPackage(store: AppCodeStore, source: string, kind: Ap
       const got = await fetchDir(store, url, kind, opts);
       return { ...got, version: got.manifest.version ?? '0.0.0', source: url.href };
     }
+    case 'git+ssh:':
+    case 'ssh:':
+      throw new InvalidSource('git over ssh needs keys on the server, which Hearth does not keep: use git:// or git+https://');
     default:
-      throw new InvalidSource(`unsupported source scheme ${JSON.stringify(url.protocol.slice(0, 20))}: registry://, https://, http:// or (in dev) file://`);
+      if (GIT_PROTOCOLS.has(url.protocol)) {
+        const got = await withGitClone(url, store.scratchDir, { maxBytes: opts.limits.maxUnpackedBytes, timeoutMs: opts.timeoutMs },
+          (open) => fetchTarball(store, { url: url.href, open }, kind, opts));
+        return { ...got, version: got.manifest.version ?? '0.0.0', source };
+      }
+      throw new InvalidSource(`unsupported source scheme ${JSON.stringify(url.protocol.slice(0, 20))}: ${SCHEMES}`);
   }
 }

@@ -35,7 +35,7 @@ export interface Operation {
 
 /** An operation older than this in `installing`/`upgrading` is taken as stuck (a crash): it may be run again. */
 export const STUCK_MS = 15 * 60_000;
-const SCHEMES = /^(registry|https?|file):\/\//;
+const SCHEMES = /^(registry|https?|file|git|git\+https?):\/\//;
 const DEFAULT_ROUTES = { '/': { folder: '/', index: 'index.html', public: false } };
 
 /** Fields the installer owns: a manifest cannot set them. */
@@ -46,7 +46,7 @@ export function checkSlug(slug: string): void {
 }
 
 export function checkSource(source: string): void {
-  if (!SCHEMES.test(source)) throw new UnprocessableEntity(`unsupported source "${source.slice(0, 120)}" (parameter Source): use registry://, https://, http:// or file://`, undefined, 'Source');
+  if (!SCHEMES.test(source)) throw new UnprocessableEntity(`unsupported source "${source.slice(0, 120)}" (parameter Source): use registry://, https://, http://, git://, git+https:// or file://`, undefined, 'Source');
 }
 
 export class Installer {

@@ -25,7 +25,7 @@ export function install(kind: AppKind): RouteSchema {
   return {
     summary: `Installs a ${name(kind)} (202 in state installing; synchronous progress with Accept: text/event-stream)`, tags, params: slug,
     querystring: query({
-      Source: 'registry://slug[/channel][/version], https://….tar.gz[#sha256], http://…, file:///dir (dev); default registry://<slug>/stable',
+      Source: 'registry://slug[/channel][/version], https://….tar.gz[#sha256], http://…, git://…[#branch], git+https://…[#branch], file:///dir (dev); default registry://<slug>/stable',
       Deactivated: 'true: the end state is installed rather than ready',
       ...(kind === 'konnector' ? { Parameters: 'A JSON object replacing the manifest\'s parameters (non-registry sources only)' } : {}),
     }),
