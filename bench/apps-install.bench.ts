@@ -7,7 +7,9 @@
  *   - first install: time and bytes written to disk (/proc/self/io write_bytes, every thread of the process);
  *   - then 1,000 more instances one after the other, in blocks of 100 alternating with the reference: the code store's
  *     part alone (`registry://` resolved by the same registries, one reference per instance), so that both sides see
- *     the same load; time (mean, p50, p99) and bytes written per instance, and the ratio.
+ *     the same load; time (mean, p50, p99) and bytes written per instance, and the ratio;
+ *   - then 100 of them uninstalled and installed again: the install on an instance whose databases already hold what
+ *     a first install creates there.
  * Every instance is checked at the end: doc `ready`, permission document, one trigger.
  * Writes bench/RESULTS-apps-install.md. BENCH_QUICK=1: 100 instances, no results file.
  */
@@ -112,6 +114,13 @@ async function main(): Promise<void> {
   }
   log(`${INSTANCES} more: whole installer ${fmtMs(whole.ms / INSTANCES)} ms and ${kb(whole.bytes / INSTANCES)} KB each; code store only ${fmtMs(ref.ms / INSTANCES)} ms and ${kb(ref.bytes / INSTANCES)} KB each`);
 
+  // the same install again on instances that had it (uninstalled first, not counted): what is left once an instance's
+  // databases already hold the doctypes, the indexes and the pages an install writes
+  const again = side();
+  for (let i = 1; i <= BLOCK; i++) await hearth.installer.uninstall(instances[i]!, 'webapp', 'bigapp');
+  await block(again, 1, BLOCK + 1, (i) => install(instances[i]!));
+  log(`${BLOCK} reinstalls: ${fmtMs(again.ms / BLOCK)} ms and ${kb(again.bytes / BLOCK)} KB each`);
+
   let ok = 0;
   for (const instance of instances) {
     const doc = await findApp(hearth.storeOf(instance), 'webapp', 'bigapp');
@@ -140,6 +149,7 @@ async function main(): Promise<void> {
     `| first install (store the code: unpack, brotli + gzip copies, fsync; documents, permissions, trigger) | ${fmtMs(first.ms)} ms | – | ${mb(first.bytes)} MB |`,
     row(`whole installer, each next instance, one at a time (${INSTANCES})`, whole),
     row(`reference: code store only, each next instance (${INSTANCES})`, ref),
+    row(`whole installer again on an instance that had the app, uninstalled first (${BLOCK})`, again),
     `| ratio whole installer / code store only | ${(whole.ms / ref.ms).toFixed(2)}× | – | ${(whole.bytes / ref.bytes).toFixed(2)}× |`,
     '',
     'Target (issue 14): under 1 ms of disk writes per instance beyond the first. What the installer adds to the code',
