@@ -9,7 +9,7 @@
  * Writes bench/RESULTS-apps-code.md. BENCH_QUICK=1: 100 instances, no results file.
  */
 import Database from 'better-sqlite3';
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { fdatasyncSync, openSync, closeSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -17,7 +17,8 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { openAppCodeStore } from '../src/apps/code/local-store.js';
 import { fetchPackage, type FetchOptions } from '../src/apps/code/sources.js';
-import { makeTarball, type TarEntry } from '../test/helpers/app-tarball.js';
+import { makeTarball } from '../test/helpers/app-tarball.js';
+import { bigAppEntries } from './big-app.js';
 import { BENCH_DIR, fmtMs, gitInfo, log, machine, percentile, tempDir } from './lib.js';
 
 const QUICK = process.env.BENCH_QUICK === '1';
@@ -28,31 +29,6 @@ const limits = { maxEntries: 5000, maxUnpackedBytes: 200 * 1024 * 1024 };
 const written = (): number => Number(/write_bytes: (\d+)/.exec(readFileSync('/proc/self/io', 'utf8'))?.[1] ?? NaN);
 const mb = (n: number) => (n / 1e6).toFixed(2);
 const kb = (n: number) => (n / 1e3).toFixed(1);
-
-/** About 5 MB unpacked: minified-looking JS chunks (pseudo-random identifiers), a CSS, an index, and images. */
-function appEntries(): TarEntry[] {
-  const words = Array.from({ length: 2000 }, () => randomBytes(6).toString('base64url').replace(/[^a-z]/gi, 'x'));
-  let seed = 1;
-  const word = () => words[(seed = (seed * 16807) % 2147483647) % words.length];
-  const js = (bytes: number) => {
-    const parts: string[] = [];
-    let n = 0;
-    while (n < bytes) {
-      const s = `function ${word()}(${word()},${word()}){return ${word()}.${word()}(${word()})+${seed % 97}};`;
-      parts.push(s);
-      n += s.length;
-    }
-    return parts.join('');
-  };
-  const entries: TarEntry[] = [
-    { name: 'manifest.webapp', body: JSON.stringify({ slug: 'bigapp', name: 'Big app', version: '1.0.0', type: 'webapp', permissions: { files: { type: 'io.cozy.files' } } }) },
-    { name: 'index.html', body: '<!DOCTYPE html><html><head>{{.CozyBar}}</head><body data-cozy="{{.CozyData}}"></body></html>' },
-    { name: 'app.css', body: js(100_000) },
-  ];
-  for (let i = 0; i < 40; i++) entries.push({ name: `js/chunk.${i}.${randomBytes(6).toString('hex')}.js`, body: js(90_000) });
-  for (let i = 0; i < 30; i++) entries.push({ name: `img/${i}.png`, body: randomBytes(40_000) });
-  return entries;
-}
 
 /** The disk's bound for one durable row: an insert in a WAL database, then the WAL's fdatasync (what a reference costs). */
 function durableInsertMs(dir: string, n: number): number {
@@ -79,7 +55,7 @@ async function main(): Promise<void> {
   const t0 = Date.now();
   const dir = tempDir('hearth-bench-appcode-');
   const tarball = join(dir, 'bigapp.tar.gz');
-  const entries = appEntries();
+  const entries = bigAppEntries();
   await makeTarball(tarball, entries);
   const bytes = readFileSync(tarball);
   const unpacked = entries.reduce((n, e) => n + Buffer.byteLength(e.body ?? ''), 0);

@@ -8,7 +8,9 @@
  * the password (PATCH /permissions/:id) voids every cookie given before.
  *
  * The route is public (the visitor has only the link), so it is rate-limited per IP and per link,
- * and refuses a browser Origin that is not the instance or one of its app subdomains (CSRF).
+ * and refuses a browser Origin that is not the instance or one of its app hosts (CSRF). The cookie is set where the
+ * session cookie is, so that it reaches the app hosts: the instance's host (nested `<slug>.<instance>`), or in flat mode
+ * (`<first>-<slug>.<rest>`) the parent domain `<rest>`, as cozy-stack's session.CookieDomain does.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { createHmac, timingSafeEqual } from 'node:crypto';
@@ -17,7 +19,8 @@ import { instanceOf } from '../data/http/context.js';
 import type { Doc } from '../data/store.js';
 import type { Instance } from '../instances/types.js';
 import { enforceLimit, type RateLimiter } from '../limits/index.js';
-import { cookieDomain, parseCookies, parseFormBodies, requestHost, safeRedirect, serializeCookie } from '../auth/http.js';
+import { parseCookies, parseFormBodies, requestHost, safeRedirect, serializeCookie } from '../auth/http.js';
+import { sessionCookieSpec } from '../auth/session-http.js';
 import { isExpired, SHARE_TYPES } from './docs.js';
 import type { PermissionResolver } from './resolve.js';
 import { sharePassword } from './schemas.js';
@@ -44,6 +47,8 @@ export function hasPassCookie(secret: Uint8Array, doc: Doc, cookieHeader: string
 export interface SharePasswordDeps {
   perms: PermissionResolver;
   limiter: RateLimiter;
+  /** `apps.subdomains`: in flat mode the app hosts are siblings of the instance, so the cookie goes on their parent domain. */
+  subdomains?: 'nested' | 'flat';
 }
 
 const MESSAGES = {
@@ -51,12 +56,12 @@ const MESSAGES = {
   fr: { wrong: "Ce mot de passe n'est pas celui du lien.", unknown: "Ce lien n'existe pas ou a expiré.", origin: "Cette requête vient d'un autre site." },
 } as const;
 
-/** A browser's Origin, when there is one, must be the instance (or an app subdomain of it), as `redirect` on login. */
-function originAllowed(req: FastifyRequest, instance: Instance): boolean {
+/** A browser's Origin, when there is one, must be the instance (or one of its app hosts, nested or flat), as `redirect` on login. */
+function originAllowed(req: FastifyRequest, instance: Instance, subdomains: 'nested' | 'flat' | undefined): boolean {
   const origin = req.headers.origin;
   if (origin === undefined) return true;
   if (typeof origin !== 'string' || origin === 'null') return false;
-  return safeRedirect(`${origin}/`, instance, req) === `${origin}/`;
+  return safeRedirect(`${origin}/`, instance, req, subdomains) === `${origin}/`;
 }
 
 /** In its own plugin scope: it takes HTML form posts (cozy's password page) as well as JSON. */
@@ -69,7 +74,7 @@ function sharePasswordRoute(app: FastifyInstance, deps: SharePasswordDeps): void
   app.post('/auth/share-by-link/password', { bodyLimit: 16 * 1024, schema: sharePassword }, async (req: FastifyRequest, reply: FastifyReply) => {
     const instance = instanceOf(req);
     const t = MESSAGES[instance.locale === 'fr' ? 'fr' : 'en'];
-    if (!originAllowed(req, instance)) return reply.code(403).send({ error: t.origin });
+    if (!originAllowed(req, instance, deps.subdomains)) return reply.code(403).send({ error: t.origin });
     // cozy-stack answers the instance's app subdomains with credentials: they post here from a public page
     if (typeof req.headers.origin === 'string') {
       void reply.header('Access-Control-Allow-Origin', req.headers.origin).header('Access-Control-Allow-Credentials', 'true').header('Vary', 'Origin');
@@ -84,7 +89,8 @@ function sharePasswordRoute(app: FastifyInstance, deps: SharePasswordDeps): void
     const password = typeof body.password === 'string' ? body.password : '';
     if (!password || !(await verify(doc.password, password).catch(() => false))) return reply.code(403).send({ error: t.wrong });
     const cookie = serializeCookie(passCookieName(permId), await deps.perms.passCookieFor(instance, doc), {
-      maxAge: null, domain: cookieDomain(requestHost(req)), sameSite: 'Lax', secure: req.protocol === 'https',
+      // where the session cookie goes (cozy's session.CookieDomain): the instance's host, or in flat mode its parent
+      maxAge: null, domain: sessionCookieSpec(instance, deps.subdomains, requestHost(req)).domain, sameSite: 'Lax', secure: req.protocol === 'https',
     });
     return reply.header('Set-Cookie', cookie).header('Cache-Control', 'no-store').send({ password: 'ok' });
   });

@@ -169,7 +169,7 @@ export async function buildPublicApp(deps: PublicDeps): Promise<FastifyInstance>
   registerOAuthRoutes(app, { ...deps.oauth, perms: deps.perms, session: { registry: deps.registry, sessions: deps.auth.sessions, subdomains: deps.config.apps.subdomains } });
   registerAuthRoutes(app, { ...deps.auth, registry: deps.registry, perms: deps.perms });
   registerPermissionRoutes(app, { perms: deps.perms });
-  registerSharePasswordRoute(app, { perms: deps.perms, limiter: deps.auth.limiter });
+  registerSharePasswordRoute(app, { perms: deps.perms, limiter: deps.auth.limiter, subdomains: deps.config.apps.subdomains });
   registerWellKnownRoutes(app, { config: deps.config });
   registerSharingRoutes(app, { perms: deps.perms });
   registerContactsRoutes(app, { perms: deps.perms, storeOf: deps.storeOf });

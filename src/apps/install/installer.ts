@@ -39,7 +39,7 @@ const SCHEMES = /^(registry|https?|file|git|git\+https?):\/\//;
 const DEFAULT_ROUTES = { '/': { folder: '/', index: 'index.html', public: false } };
 
 /** Fields the installer owns: a manifest cannot set them. */
-const OWN = ['_id', '_rev', '_deleted', 'source', 'state', 'checksum', 'available_version', 'error', 'created_at', 'updated_at', 'trigger_id'];
+const OWN = ['_id', '_rev', '_deleted', 'source', 'state', 'checksum', 'available_version', 'error', 'created_at', 'updated_at', 'trigger_id', 'on_delete_account_jobs'];
 
 export function checkSlug(slug: string): void {
   if (!SLUG_RE.test(slug)) throw new UnprocessableEntity(`invalid slug "${slug.slice(0, 80)}": lower-case letters, digits and dashes (parameter slug)`, undefined, 'slug');

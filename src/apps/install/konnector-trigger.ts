@@ -2,22 +2,28 @@
  * `POST /konnectors/:slug/trigger?AccountID=&ExecNow=true` (cozy-apps.md §5): the konnector's `@cron` trigger on
  * the `konnector` worker, its time drawn from the slug (so that every instance does not run a konnector at the
  * same second) within the manifest's `frequency` and `time_interval`; `ExecNow=true` also runs it now.
+ *
+ * Who may, as cozy-stack's createTrigger (web/apps): a token (no session cookie alone: 401 without one) whose rights allow
+ * POST on that trigger, that is on the whole `io.cozy.triggers` doctype or with the `worker` selector naming `konnector`
+ * (`io.cozy.triggers:POST:konnector:worker`, what cozy-harvest's apps hold). Unlike cozy-stack, the token is checked
+ * before the konnector is looked up, so that no one without rights learns which konnectors are installed.
  */
 import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { BadRequest, Forbidden, NotFound } from '../../common/errors.js';
 import { JSONAPI, jsonApi, openObject, params, query, resource, type RouteSchema } from '../../common/schemas.js';
-import type { OwnerDeps } from '../../auth/owner.js';
 import type { DocStore } from '../../data/store.js';
 import type { Instance } from '../../instances/types.js';
 import type { Scheduler } from '../../jobs/scheduler.js';
 import { triggerResource } from '../../jobs/serialize.js';
 import { TRIGGERS_DOCTYPE } from '../../jobs/types.js';
-import { Permissions } from '../../permissions/rules.js';
+import type { PermissionResolver } from '../../permissions/resolve.js';
+import { Permissions, type Fetcher } from '../../permissions/rules.js';
 import { findApp } from '../repo.js';
-import { callerOf } from './access.js';
+import { instanceOf } from '../../data/http/context.js';
 
-export interface KonnectorTriggerDeps extends OwnerDeps {
+export interface KonnectorTriggerDeps {
+  perms: PermissionResolver;
   storeOf(instance: Instance): DocStore;
   scheduler: Pick<Scheduler, 'create' | 'launch'>;
 }
@@ -46,12 +52,18 @@ const schema: RouteSchema = {
   response: { 201: jsonApi('The trigger', resource(TRIGGERS_DOCTYPE, openObject('type, arguments, worker, message…'))) },
 };
 
+/** The trigger the route makes, as a permission check sees it before it exists (cozy-stack's TriggerInfos.Fetch). */
+const KONNECTOR_TRIGGER: Fetcher = { id: '', fetch: (field) => (field === 'worker' ? ['konnector'] : []) };
+
 type Req = FastifyRequest<{ Params: { slug: string }; Querystring: { AccountID?: string; ExecNow?: string } }>;
 
 export function registerKonnectorTriggerRoute(scope: FastifyInstance, deps: KonnectorTriggerDeps): void {
   scope.post('/konnectors/:slug/trigger', { schema }, async (req: Req, reply) => {
-    const { instance, set } = await callerOf(deps, req, 'POST');
-    if (!Permissions.allowsWholeType(set, 'POST', TRIGGERS_DOCTYPE)) throw new Forbidden(`this token cannot create triggers: it needs POST on ${TRIGGERS_DOCTYPE}`);
+    const instance = instanceOf(req);
+    const set = await deps.perms.forRequest(instance, req);
+    if (!Permissions.allowsDoc(set, 'POST', TRIGGERS_DOCTYPE, KONNECTOR_TRIGGER)) {
+      throw new Forbidden(`this token cannot create konnector triggers: it needs POST on ${TRIGGERS_DOCTYPE} (the whole doctype, or its worker konnector)`);
+    }
     const doc = await findApp(deps.storeOf(instance), 'konnector', req.params.slug);
     if (!doc) throw new NotFound(`the konnector ${req.params.slug.slice(0, 80)} is not installed`);
     const message: Record<string, unknown> = { konnector: doc.slug };

@@ -3,24 +3,39 @@
  * accounts (`io.cozy.accounts` with `account_type` = slug) gets a konnector job with `account_deleted: true`, which
  * runs that script (jobs/sandbox/manifests.ts); the answer is 202 at once, and once every job has ended the accounts
  * are deleted and the konnector is uninstalled. Without such a script or account, the uninstall is immediate (200).
+ *
+ * The rest of the work survives a stop (cozy-stack does it in a goroutine, lost with its process): the route queues an
+ * internal `konnector-uninstall` job, which the job engine keeps and hands back after a crash (its lease runs out). That
+ * job queues the `on_delete_account` jobs and records them with the konnector's doc (`on_delete_account_jobs`) before it
+ * waits, so that a next run waits for the same jobs rather than running the scripts again; only a stop between queueing
+ * them and that write makes them run twice.
  */
 import type { Logger } from 'pino';
 import { NotFound } from '../../common/errors.js';
 import type { Doc, DocStore } from '../../data/store.js';
 import type { JobEngine } from '../../jobs/engine.js';
+import type { WorkerDef } from '../../jobs/types.js';
 import type { Instance } from '../../instances/types.js';
 import { findApp } from '../repo.js';
-import type { AppDoc } from '../types.js';
+import { KIND, type AppDoc } from '../types.js';
 import type { Installer } from './installer.js';
 
 export const ACCOUNTS_DOCTYPE = 'io.cozy.accounts';
+/** The internal worker that finishes such an uninstall (message `{konnector: slug}`). */
+export const UNINSTALL_WORKER = 'konnector-uninstall';
 const POLL_MS = 250;
 
 export interface OnDeleteDeps {
   storeOf(instance: Instance): DocStore;
   engine: Pick<JobEngine, 'push' | 'broker'>;
-  installer: Installer;
+  installer: Pick<Installer, 'uninstall'>;
   logger?: Pick<Logger, 'warn'>;
+}
+
+/** What the konnector's doc records while its uninstall waits: the `on_delete_account` jobs and the accounts they clean. */
+interface Pending {
+  jobs: string[];
+  accounts: { _id: string; _rev: string }[];
 }
 
 async function accountsOf(store: DocStore, slug: string): Promise<Doc[]> {
@@ -32,27 +47,63 @@ async function accountsOf(store: DocStore, slug: string): Promise<Doc[]> {
   }
 }
 
-/** Uninstalls a konnector, first running its `on_delete_account` for each account: `{status: 202}` when jobs were queued. */
+/** Uninstalls a konnector, first running its `on_delete_account` for each account: `{status: 202}` when that was queued. */
 export async function uninstallKonnector(deps: OnDeleteDeps, instance: Instance, slug: string): Promise<{ status: 200 | 202; doc: AppDoc }> {
   const store = deps.storeOf(instance);
   const doc = await findApp(store, 'konnector', slug);
   const accounts = doc && typeof doc.on_delete_account === 'string' ? await accountsOf(store, slug) : [];
   if (!doc || accounts.length === 0) return { status: 200, doc: await deps.installer.uninstall(instance, 'konnector', slug) };
-  const jobs = [];
-  for (const a of accounts) {
-    jobs.push(await deps.engine.push(instance.domain, { worker: 'konnector', message: { konnector: slug, account: a._id, account_rev: a._rev, account_deleted: true } }));
-  }
-  void (async () => {
-    for (const job of jobs) {
-      for (;;) {
-        const state = (await deps.engine.broker.get(instance.domain, job._id))?.state;
-        if (state === undefined || state === 'done' || state === 'errored') break;
-        await new Promise((r) => setTimeout(r, POLL_MS));
-      }
-    }
-    // manual_cleaning: the account-deletion hook (account-deleted.ts) must not run on_delete_account a second time
-    for (const a of accounts) await store.put(ACCOUNTS_DOCTYPE, { _id: String(a._id), _rev: String(a._rev), _deleted: true, manual_cleaning: true }).catch(() => undefined);
-    await deps.installer.uninstall(instance, 'konnector', slug);
-  })().catch((e: unknown) => deps.logger?.warn({ err: e, slug }, 'the uninstall of a konnector after its on_delete_account jobs failed'));
+  await deps.engine.push(instance.domain, { worker: UNINSTALL_WORKER, message: { konnector: slug } });
   return { status: 202, doc };
+}
+
+/** The recorded jobs of a pending uninstall, or (first run) the `on_delete_account` jobs queued now and recorded. */
+async function pendingOf(deps: OnDeleteDeps, instance: Instance, doc: AppDoc): Promise<Pending> {
+  const recorded = doc.on_delete_account_jobs as Pending | undefined;
+  if (recorded && Array.isArray(recorded.jobs) && Array.isArray(recorded.accounts)) return recorded;
+  const store = deps.storeOf(instance);
+  const accounts = typeof doc.on_delete_account === 'string' ? await accountsOf(store, doc.slug) : [];
+  const jobs: string[] = [];
+  for (const a of accounts) {
+    const job = await deps.engine.push(instance.domain, { worker: 'konnector', message: { konnector: doc.slug, account: a._id, account_rev: a._rev, account_deleted: true } });
+    jobs.push(job._id);
+  }
+  const pending: Pending = { jobs, accounts: accounts.map((a) => ({ _id: String(a._id), _rev: String(a._rev) })) };
+  await store.put(KIND.konnector.doctype, { ...doc, on_delete_account_jobs: pending } as unknown as Doc);
+  return pending;
+}
+
+/** Waits for the konnector's `on_delete_account` jobs, then deletes its accounts and uninstalls it. Runs again safely. */
+export async function finishKonnectorUninstall(deps: OnDeleteDeps, instance: Instance, slug: string, signal: AbortSignal): Promise<void> {
+  const store = deps.storeOf(instance);
+  const doc = await findApp(store, 'konnector', slug);
+  if (!doc) return;
+  const pending = await pendingOf(deps, instance, doc);
+  for (const id of pending.jobs) {
+    for (;;) {
+      signal.throwIfAborted();
+      const state = (await deps.engine.broker.get(instance.domain, id))?.state;
+      if (state === undefined || state === 'done' || state === 'errored') break;
+      await new Promise((r) => setTimeout(r, POLL_MS));
+    }
+  }
+  // manual_cleaning: the account-deletion hook (account-deleted.ts) must not run on_delete_account a second time
+  for (const a of pending.accounts) await store.put(ACCOUNTS_DOCTYPE, { _id: a._id, _rev: a._rev, _deleted: true, manual_cleaning: true }).catch(() => undefined);
+  try {
+    await deps.installer.uninstall(instance, 'konnector', slug);
+  } catch (e) {
+    if (!(e instanceof NotFound)) throw e; // uninstalled meanwhile (a second DELETE's job)
+  }
+}
+
+/** The internal worker of those uninstalls; `deps` is read when a job runs (the engine and the installer come after the workers). */
+export function konnectorUninstallWorker(deps: () => OnDeleteDeps): WorkerDef {
+  return {
+    name: UNINSTALL_WORKER, internal: true, concurrency: 8, maxExecCount: 5, timeoutSeconds: 3600,
+    async run(ctx) {
+      const slug = (ctx.job.message as { konnector?: unknown } | null)?.konnector;
+      if (typeof slug !== 'string') return;
+      await finishKonnectorUninstall(deps(), ctx.instance, slug, ctx.signal);
+    },
+  };
 }

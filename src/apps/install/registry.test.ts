@@ -15,6 +15,7 @@ import { startPackageServer, type PackageServer } from '../../../test/helpers/ap
 import { makeTarball } from '../../../test/helpers/app-tarball.js';
 import { startTestHearth, type TestHearth } from '../../../test/helpers/hearth.js';
 import { until } from '../../../test/helpers/jobs.js';
+import { ownerCookie } from '../../../test/helpers/apps.js';
 
 let h: TestHearth;
 let pkgs: PackageServer;
@@ -68,6 +69,25 @@ describe('registry sources', () => {
     expect(job).toMatchObject({ state: 'done' });
     const bills = await h.req('GET', '/data/io.cozy.bills/_all_docs?include_docs=true', { token });
     expect(bills.body.rows.some((r: { doc?: { job_id?: string } }) => r.doc?.job_id === job!._id)).toBe(true);
+  });
+
+  it('creates the konnector trigger for a token allowed POST on it, as cozy-stack\'s createTrigger: the doctype or its konnector worker', async () => {
+    const create = (opts: { token?: string; headers?: Record<string, string> }) => h.req('POST', '/konnectors/sample/trigger?AccountID=acc1', opts);
+    // what cozy-harvest's apps hold: POST on the konnector worker's triggers only
+    const harvest = await create({ token: await h.cliToken('io.cozy.triggers:POST:konnector:worker') });
+    expect(harvest.status).toBe(201);
+    expect(harvest.body.data.attributes).toMatchObject({ type: '@cron', worker: 'konnector', message: { konnector: 'sample', account: 'acc1' } });
+    expect((await create({ token: await h.cliToken('io.cozy.triggers:POST') })).status).toBe(201);
+    // refused: another worker's triggers, another verb, no right on triggers
+    for (const scope of ['io.cozy.triggers:POST:sendmail:worker', 'io.cozy.triggers:GET', 'io.cozy.konnectors']) {
+      const res = await create({ token: await h.cliToken(scope) });
+      expect([scope, res.status]).toEqual([scope, 403]);
+    }
+    // a token is needed: the owner's session cookie alone is not one (401), nor is nothing
+    const { cookie } = await ownerCookie(h, h.instance);
+    expect((await create({ headers: { cookie } })).status).toBe(401);
+    expect((await create({})).status).toBe(401);
+    expect((await h.req('POST', '/konnectors/missing/trigger', { token })).status).toBe(404);
   });
 
   it('updates a registry app when GET /apps/:slug finds a newer version, unless its permissions grew', async () => {

@@ -116,9 +116,25 @@ describe('/intents, nested app hosts', () => {
     expect((await h.req('GET', `/intents/${created.data.id}`, otherDrive)).status).toBe(403);
   });
 
-  it('refuses a token that is not a web app\'s (a CLI token)', async () => {
-    const res = await h.req('POST', '/intents', { token: await h.cliToken('io.cozy.files'), body: body({ action: 'PICK', type: 'io.cozy.files' }) });
-    expect(res.status).toBe(403);
+  it('takes any valid token, as cozy-stack: the client is the source of its rights, none for the CLI', async () => {
+    const pick = body({ action: 'PICK', type: 'io.cozy.files' });
+    const store = h.hearth.storeOf(h.instance);
+    const cli = await h.req('POST', '/intents', { token: await h.cliToken('io.cozy.files'), body: pick });
+    expect(cli.status).toBe(200);
+    expect(cli.body.data.attributes.client).toBe('');
+    expect(cli.body.data.links).toEqual({ self: `/intents/${cli.body.data.id}` });
+    expect(cli.body.data.attributes.services.map((s: { slug: string }) => s.slug)).toEqual(['drive']);
+    expect(await store.get('io.cozy.intents', cli.body.data.id)).toMatchObject({ client: '' });
+    // a konnector: its source, whose slug cozy-stack resolves as an app's
+    await h.hearth.perms.grant(h.instance, 'konnector', 'bank', 'io.cozy.files:GET');
+    const konn = await h.req('POST', '/intents', { token: await h.hearth.tokens.issue(h.instance, { aud: 'konn', sub: 'bank' }), body: pick });
+    expect([konn.status, konn.body.data.attributes.client]).toEqual([200, `http://bank.${h.domain}`]);
+    expect(await store.get('io.cozy.intents', konn.body.data.id)).toMatchObject({ client: 'io.cozy.konnectors/bank' });
+    // a share link: the app that shared it
+    const share = await h.hearth.perms.docs.create(h.instance, { sourceId: 'io.cozy.apps/contacts', permissions: { files: { type: 'io.cozy.files', verbs: ['GET'], values: ['x'] } }, codes: ['bob'] });
+    const shared = await h.req('POST', '/intents', { token: (share.codes as Record<string, string>).bob!, body: pick });
+    expect([shared.status, shared.body.data.attributes.client]).toEqual([200, `http://contacts.${h.domain}`]);
+    expect(shared.body.data.links.permissions).toBe('/permissions/io.cozy.apps/contacts');
   });
 
   it('takes the client of an OAuth token from its software_id registry://<slug>', async () => {
@@ -131,7 +147,10 @@ describe('/intents, nested app hosts', () => {
     const other = 'bbbbbb0123456789abcdef0123456789';
     await h.hearth.storeOf(h.instance).put('io.cozy.oauth.clients', { _id: other, client_name: 'A desktop client', software_id: 'github.com/cozy-labs/cozy-desktop', redirect_uris: ['http://localhost/'] });
     const desktop = await h.hearth.tokens.issue(h.instance, { aud: 'access', sub: other, scope: 'io.cozy.files' });
-    expect((await h.req('POST', '/intents', { token: desktop, body: body({ action: 'PICK', type: 'io.cozy.files' }) })).status).toBe(403);
+    // another client: its own source, as cozy-stack (which then resolves the client's id as an app's slug)
+    const fromDesktop = await h.req('POST', '/intents', { token: desktop, body: body({ action: 'PICK', type: 'io.cozy.files' }) });
+    expect([fromDesktop.status, fromDesktop.body.data.attributes.client]).toEqual([200, `http://${other}.${h.domain}`]);
+    expect(await h.hearth.storeOf(h.instance).get('io.cozy.intents', fromDesktop.body.data.id)).toMatchObject({ client: `io.cozy.oauth.clients/${other}` });
   });
 
   it('answers 422 when the action or the type is missing, 400 on a body that is not an intent', async () => {

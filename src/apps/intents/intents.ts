@@ -28,7 +28,7 @@ export interface IntentDoc {
   action: string;
   type: string;
   permissions: string[];
-  /** `io.cozy.apps/<slug>`: the app that started the intent. */
+  /** Who started the intent (intentClient): `io.cozy.apps/<slug>` for a web app, the source of other tokens, '' for the CLI. */
   client: string;
   services: Array<{ slug: string; href: string }>;
   availableApps?: Array<{ slug: string; name: string }>;
@@ -55,17 +55,26 @@ export async function docOrNull(store: DocStore, doctype: string, id: string): P
   });
 }
 
-/** The slug of the web app behind a token: an app's, or an OAuth client's whose software_id is `registry://<slug>`. */
-export async function clientSlug(store: DocStore, set: PermissionSet): Promise<string> {
+/**
+ * The client of an intent, as cozy-stack's RequestAppSourceID: the source of the caller's rights (`io.cozy.apps/<slug>`
+ * for a web app, `io.cozy.konnectors/<slug>`, a share link's source…), or for an OAuth client whose software_id is
+ * `registry://<slug>` that app's `io.cozy.apps/<slug>`. Any valid token may start an intent; a CLI token has no source ('').
+ */
+export async function intentClient(store: DocStore, set: PermissionSet): Promise<string> {
   const source = set.sourceId ?? '';
-  if (set.type === 'app' && source.startsWith(`${APPS_DOCTYPE}/`)) return source.slice(APPS_DOCTYPE.length + 1);
   if (set.type === 'oauth') {
     const client = await docOrNull(store, CLIENTS_DOCTYPE, source.slice(source.indexOf('/') + 1));
     const softwareId = typeof client?.software_id === 'string' ? client.software_id : '';
     const slug = /^registry:\/\/([a-z0-9][a-z0-9-]*)(\/.*)?$/.exec(softwareId)?.[1];
-    if (slug) return slug;
+    if (slug) return `${APPS_DOCTYPE}/${slug}`;
   }
-  throw new Forbidden('an intent is started by a web app: use the token of an app, or of an OAuth client whose software_id is registry://<slug>');
+  return source;
+}
+
+/** The part of a client after its doctype (`io.cozy.apps/<slug>` → slug), which cozy-stack takes as an app's slug; null without one. */
+export function clientSlugOf(client: string): string | null {
+  const slash = client.indexOf('/');
+  return slash < 0 ? null : client.slice(slash + 1);
 }
 
 /** Every installed web app, in slug order. */
@@ -82,14 +91,14 @@ async function installedWebapps(store: DocStore): Promise<Manifest[]> {
 /** Creates the intent: its services among the installed web apps, else the registry's web apps that could serve it. */
 export async function createIntent(deps: IntentsDeps, instance: Instance, set: PermissionSet, input: NewIntent, scheme: string): Promise<IntentDoc> {
   const store = deps.storeOf(instance);
-  const slug = await clientSlug(store, set);
+  const client = await intentClient(store, set);
   const id = randomUUID().replaceAll('-', '');
   const installed = await installedWebapps(store);
   const services = installed.flatMap((app) => {
     const intent = findIntent(app, input.action, input.type);
     return intent ? [{ slug: app.slug, href: serviceHref({ instanceHost: instance.domain, slug: app.slug, mode: deps.mode, scheme, href: intent.href, intentId: id }) }] : [];
   });
-  const doc: IntentDoc = { _id: id, action: input.action, type: input.type, permissions: input.permissions, client: `${APPS_DOCTYPE}/${slug}`, services };
+  const doc: IntentDoc = { _id: id, action: input.action, type: input.type, permissions: input.permissions, client, services };
   if (!services.length) {
     const taken = new Set(installed.map((app) => app.slug));
     // a registry that cannot be reached offers nothing; the intent still answers (cozy-stack logs it and goes on)
@@ -109,9 +118,13 @@ export async function getIntent(deps: IntentsDeps, instance: Instance, set: Perm
   return doc;
 }
 
-/** Where the client app runs: the URL of the feature flag its manifest names in `client_url_flag`, else its origin. */
+/**
+ * Where the client app runs (what postMessage answers): the URL of the feature flag its manifest names in
+ * `client_url_flag`, else the origin of the app of that slug; '' for a client without one (cozy-stack's MarshalJSON).
+ */
 export async function clientUrl(store: DocStore, client: string, flags: Record<string, unknown>, origin: (slug: string) => string): Promise<string> {
-  const slug = client.slice(client.indexOf('/') + 1);
+  const slug = clientSlugOf(client);
+  if (slug === null) return '';
   const app = await findApp(store, 'webapp', slug);
   const flag = typeof app?.client_url_flag === 'string' ? flags[app.client_url_flag] : undefined;
   return typeof flag === 'string' && /^https?:\/\//.test(flag) ? flag : origin(slug);

@@ -9,7 +9,8 @@ import type { PermissionResolver } from '../../permissions/resolve.js';
 import type { PermissionSet } from '../../permissions/rules.js';
 import type { DocStore } from '../../data/store.js';
 import { appOrigin } from '../hosts.js';
-import { clientUrl, createIntent, docOrNull, getIntent, INTENTS_DOCTYPE, type IntentDoc, type RegistryWebapps } from './intents.js';
+import { APPS_DOCTYPE } from '../types.js';
+import { clientSlugOf, clientUrl, createIntent, docOrNull, getIntent, INTENTS_DOCTYPE, type IntentDoc, type RegistryWebapps } from './intents.js';
 import * as schemas from './schemas.js';
 import { flagsOf } from '../../settings/flags.js';
 
@@ -29,7 +30,10 @@ interface CreateBody {
   data: { attributes: { action?: string; type?: string; permissions?: string[] } };
 }
 
-/** The instance and the caller's rights; no token, or one that is not valid here (another instance's, expired…), is a 403 as cozy-stack answers. */
+/**
+ * The instance and the caller's rights; no token, or one that is not valid here (another instance's, expired…), is a 403
+ * as cozy-stack answers. Any valid token may start an intent (intentClient says whose it is).
+ */
 async function caller(deps: IntentsRouteDeps, req: FastifyRequest): Promise<{ instance: Instance; set: PermissionSet }> {
   const instance = req.instance;
   if (!instance) throw new NotFound('no instance is served at this address');
@@ -52,7 +56,10 @@ export function registerIntentsRoutes(app: FastifyInstance, deps: IntentsRouteDe
     const store = deps.storeOf(instance);
     const client = await clientUrl(store, doc.client, flags, (slug) => appOrigin(instance.domain, slug, mode, scheme));
     const links: Record<string, string> = { self: `/intents/${_id}` };
-    if (await docOrNull(store, 'io.cozy.permissions', doc.client)) links.permissions = `/permissions/${doc.client}`;
+    // cozy-stack links the permissions of the web app of the client's slug, when there is one
+    const slug = clientSlugOf(doc.client);
+    const perms = slug === null ? null : `${APPS_DOCTYPE}/${slug}`;
+    if (perms && (await docOrNull(store, 'io.cozy.permissions', perms))) links.permissions = `/permissions/${perms}`;
     return { data: { type: INTENTS_DOCTYPE, id: _id, attributes: { ...attributes, client }, meta: { rev: _rev }, links } };
   };
 

@@ -22,7 +22,7 @@ async function login(instance: Instance, redirect: string): Promise<Res> {
 }
 
 beforeAll(async () => {
-  const home = appDir({ 'index.html': '<p data-token="{{.Token}}">{{.SubDomain}}</p>' }, { slug: 'home', name: 'Home' });
+  const home = appDir({ 'index.html': '<p data-token="{{.Token}}">{{.SubDomain}}</p>' }, { slug: 'home', name: 'Home', routes: { '/': { folder: '/', index: 'index.html', public: false }, '/public': { folder: '/', index: 'index.html', public: true } } });
   h = await startTestHearth({ apps: { ...DEFAULTS.apps, subdomains: 'flat', devDirs: `home:${home}` } });
   alice = await h.hearth.registry.create({ domain: `alice.localhost:${h.port}`, passphrase: 'x' });
   bob = await h.hearth.registry.create({ domain: `bob.localhost:${h.port}`, passphrase: 'x' });
@@ -63,6 +63,31 @@ describe('flat app hosts', () => {
     const onboarding = await h.req('GET', '/?registerToken=abc', { host: fresh.domain });
     expect([onboarding.status, onboarding.headers.location]).toEqual([303, '/auth/passphrase?registerToken=abc']);
     expect((await h.req('GET', '/', { host: `carol-home.localhost:${h.port}` })).headers.location).toBe(`http://${fresh.domain}/`);
+  });
+});
+
+describe('protected share links on flat app hosts', () => {
+  it('sets the password cookie on the parent domain, from the app host\'s page, so that the link opens there', async () => {
+    const doc = await h.hearth.perms.docs.create(alice, { sourceId: 'io.cozy.apps/home', permissions: { files: { type: 'io.cozy.files', verbs: ['GET'], values: ['y'] } }, codes: ['link'], password: 'secret' });
+    const jwt = (doc.codes as Record<string, string>).link!;
+    const appHost = `alice-home.localhost:${h.port}`;
+    const locked = await h.req('GET', `/public?sharecode=${jwt}`, { host: appHost });
+    expect(locked.status).toBe(401);
+    expect(locked.text).toContain(`action="http://${alice.domain}/auth/share-by-link/password"`);
+    // what the password page's script posts, from the app host's origin
+    const unlock = (origin: string) => h.req('POST', '/auth/share-by-link/password', {
+      host: alice.domain, raw: new URLSearchParams({ perm_id: String(doc._id), password: 'secret' }).toString(),
+      headers: { 'content-type': 'application/x-www-form-urlencoded', origin },
+    });
+    const pass = await unlock(`http://${appHost}`);
+    expect([pass.status, pass.headers['access-control-allow-origin']]).toEqual([200, `http://${appHost}`]);
+    const setCookie = [pass.headers['set-cookie'] ?? []].flat()[0]!;
+    expect(setCookie).toMatch(new RegExp(`^pass${String(doc._id)}=[\\w-]{43}; Path=/; Domain=localhost; HttpOnly; SameSite=Lax$`));
+    const cookie = setCookie.split(';')[0]!;
+    const page = await h.req('GET', `/public?sharecode=${jwt}`, { host: appHost, headers: { cookie } });
+    expect([page.status, page.text]).toEqual([200, `<p data-token="${jwt}">flat</p>`]);
+    // another instance's app host is not an origin of alice's
+    expect((await unlock(`http://bob-home.localhost:${h.port}`)).status).toBe(403);
   });
 });
 
