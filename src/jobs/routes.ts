@@ -4,6 +4,7 @@
  * worker (`io.cozy.jobs:POST:sendmail:worker`), a whole-doctype right is not enough; a konnector
  * manages its own triggers without a rule.
  */
+import { RUN_LOGS_DOCTYPE, type RunLogs } from './run-logs.js';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { BadRequest, Conflict, Forbidden, NotFound } from '../common/errors.js';
 import { addJsonParser, jsonBodyParser } from '../common/json-body.js';
@@ -22,6 +23,8 @@ export interface JobsDeps {
   engine: JobEngine;
   scheduler: Scheduler;
   limiter: RateLimiter;
+  /** The kept log lines of past runs (GET /jobs/:id/logs). */
+  runLogs: RunLogs;
 }
 
 type Attrs = Record<string, unknown>;
@@ -123,6 +126,15 @@ export function registerJobsRoutes(app: FastifyInstance, deps: JobsDeps): void {
       if (!job) throw new NotFound(`no job ${req.params.id.slice(0, 64)}`);
       allowJob(set, 'GET', job);
       return { data: jobResource(job) };
+    });
+
+    // Hearth's: what a past run printed (jobs/run-logs.ts), to whoever may read the job
+    scope.get<{ Params: { id: string } }>('/jobs/:id/logs', { schema: schemas.jobLogs }, async (req) => {
+      const { instance, set } = await caller(req);
+      const job = await engine.broker.get(instance.domain, req.params.id);
+      if (!job) throw new NotFound(`no job ${req.params.id.slice(0, 64)}`);
+      allowJob(set, 'GET', job);
+      return { data: { type: RUN_LOGS_DOCTYPE, id: job._id, attributes: await deps.runLogs.read(instance, job._id) } };
     });
 
     scope.patch<{ Params: { id: string } } & JsonApiBody>('/jobs/:id', { schema: schemas.patchJob }, async (req) => {

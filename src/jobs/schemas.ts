@@ -43,6 +43,10 @@ export const purge: RouteSchema = {
   response: { 200: { description: 'How many were deleted', type: 'object', properties: { deleted: { type: 'number' } } } },
 };
 export const getJob: RouteSchema = { summary: 'Reads a job', tags, params: params(['id']), response: { 200: answer('The job', job) } };
+export const jobLogs: RouteSchema = {
+  summary: 'What a past run printed (Hearth\'s: the last lines of the last runs of each trigger are kept)', tags, params: params(['id']),
+  response: { 200: answer('The lines (type, message, time) and how many earlier ones were dropped', resource('io.cozy.jobs.logs', openObject('lines, dropped'))) },
+};
 export const patchJob: RouteSchema = {
   summary: 'A client reports the end of the job it ran (@client triggers): done or errored', tags, params: params(['id']),
   body: jsonApiBody({ required: ['state'], properties: { state: { enum: ['done', 'errored'], errorMessage: 'state must be "done" or "errored"' }, error: { description: 'Why it failed' } } }, { data: { attributes: { state: 'errored', error: 'LOGIN_FAILED' } } }),

@@ -109,15 +109,27 @@ describe('share links', () => {
     expect((await h.req('GET', `/permissions/${d.id}`, { token: await h.cliToken('io.cozy.permissions') })).status).toBe(200);
   });
 
-  it('an app manages the links it created, not those of others', async () => {
+  it('an app manages the links it created; those of others only when its rights cover the whole link (as cozy-stack)', async () => {
     await h.hearth.perms.grantApp(h.instance, 'contacts', 'io.cozy.contacts');
     const { token: app, session_cookie } = await h.hearth.appToken(h.instance, 'contacts');
     const headers = { cookie: `cozysessid=${session_cookie}` };
     const mine = await share('codes=bob', oneContact, app, headers);
     expect((await h.req('GET', `/permissions/${mine.id}`, { token: app, headers })).body.data.attributes.source_id).toBe('io.cozy.apps/contacts');
+    // a link of another source that grants more than the app's rights (bills too): neither read, changed nor revoked
+    const wider = await share('codes=bob', { ...oneContact, bill: { type: 'io.cozy.bills', verbs: ['GET'], values: ['b1'] } }, await h.cliToken('io.cozy.contacts io.cozy.bills'));
+    expect((await h.req('PATCH', `/permissions/${wider.id}`, { token: app, headers, body: body({}, { expires_at: '' }) })).status).toBe(403);
+    expect((await h.req('DELETE', `/permissions/${wider.id}`, { token: app, headers })).status).toBe(403);
+    // one within its rights: it may change and revoke it, not read its codes
     const theirs = await share();
-    expect((await h.req('PATCH', `/permissions/${theirs.id}`, { token: app, headers, body: body({}, { expires_at: '' }) })).status).toBe(403);
+    expect((await h.req('GET', `/permissions/${theirs.id}`, { token: app, headers })).status).toBe(403);
+    expect((await h.req('DELETE', `/permissions/${theirs.id}`, { token: app, headers })).status).toBe(204);
+    expect((await h.req('GET', '/data/io.cozy.contacts/c1', { token: theirs.attributes.codes.bob })).status).toBe(400);
     expect((await h.req('DELETE', `/permissions/${mine.id}`, { token: app, headers })).status).toBe(204);
+    // a konnector's token never manages the links of others
+    await h.hearth.perms.grant(h.instance, 'konnector', 'bank', 'io.cozy.contacts');
+    const k = await h.hearth.tokens.issue(h.instance, { aud: 'konn', sub: 'bank' });
+    expect((await h.req('GET', '/data/io.cozy.contacts/c1', { token: k })).status).toBe(200);
+    expect((await h.req('DELETE', `/permissions/${(await share()).id}`, { token: k })).status).toBe(403);
   });
 
   it('codes of one instance are refused by another, forged codes too', async () => {

@@ -2,7 +2,8 @@
  * /permissions as cozy-stack serves it (JSON-API): share-by-link documents.
  * Who may create: any cli/app/konnector/oauth/owner token, for a subset of its own rights
  * (share tokens may not). Who may read/patch/delete a doc: a token with rights on
- * io.cozy.permissions, or the creator's source (same app; any cli token for cli-created links).
+ * io.cozy.permissions, or the creator's source (same app; any cli token for cli-created links); also
+ * patch/delete: a web app or OAuth client whose rights cover the whole link (as cozy-stack).
  * Patches must stay a subset of the caller's rights.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
@@ -12,7 +13,7 @@ import { instanceOf, int } from '../data/http/context.js';
 import { validateDoctype } from '../data/doctype.js';
 import type { Doc } from '../data/store.js';
 import type { Instance } from '../instances/types.js';
-import { PERMISSIONS_DOCTYPE, expiryFromTTL, rulesOf, type SharePatch } from './docs.js';
+import { PERMISSIONS_DOCTYPE, SHARE_TYPES, expiryFromTTL, rulesOf, type SharePatch } from './docs.js';
 import type { PermissionResolver } from './resolve.js';
 import * as S from './schemas.js';
 import { Permissions, rulesFromMap, type PermissionSet, type Verb } from './rules.js';
@@ -44,10 +45,17 @@ function ownerKey(set: PermissionSet): string | null {
   return set.type === 'cli' ? 'io.cozy.cli' : set.sourceId;
 }
 
+/**
+ * Whether `set` may `verb` the permission document `doc`. As cozy-stack's CanUpdateShareByLink, a web app or an
+ * OAuth client may also change or revoke a share link made by another app when the link grants nothing beyond its
+ * own rights (Drive revokes the links Notes made on files).
+ */
 function mayManage(set: PermissionSet, doc: Doc, verb: Verb): boolean {
   if (Permissions.allowsWholeType(set, verb, PERMISSIONS_DOCTYPE)) return true;
   const key = ownerKey(set);
-  return key !== null && doc.source_id === key;
+  if (key !== null && doc.source_id === key) return true;
+  const covers = (verb === 'PATCH' || verb === 'DELETE') && (set.type === 'app' || set.type === 'oauth') && SHARE_TYPES.includes(String(doc.type));
+  return covers && Permissions.isSubset(rulesOf(doc), set);
 }
 
 /** The attributes of a JSON-API body, as the route's schema checked them. */

@@ -30,6 +30,7 @@ import { registerCompression } from './compression.js';
 import { installSchemaCompilers } from './validation.js';
 import { logControllerFor } from './logger.js';
 import { registerJobsRoutes } from '../jobs/routes.js';
+import { RunLogs } from '../jobs/run-logs.js';
 import type { JobSystem } from './jobs.js';
 import { registerSettingsRoutes } from '../settings/routes.js';
 import type { Avatars } from '../settings/avatar.js';
@@ -181,7 +182,7 @@ export async function buildPublicApp(deps: PublicDeps): Promise<FastifyInstance>
   });
   registerDavRoutes(app, { perms: deps.perms, vfs: deps.vfs, locks: deps.davLocks });
   registerRegistryRoutes(app, { perms: deps.perms, registry: deps.registry, sessions: deps.auth.sessions, registries: deps.appRegistries ?? registriesFromConfig(deps.config, deps.logger) });
-  registerJobsRoutes(app, { perms: deps.perms, engine: deps.jobs.engine, scheduler: deps.jobs.scheduler, limiter: deps.auth.limiter });
+  registerJobsRoutes(app, { perms: deps.perms, engine: deps.jobs.engine, scheduler: deps.jobs.scheduler, limiter: deps.auth.limiter, runLogs: new RunLogs(deps.storeOf) });
   registerSettingsRoutes(app, {
     ...deps.settings, config: deps.config, bus: deps.bus, registry: deps.registry, sessions: deps.auth.sessions, perms: deps.perms, twoFactor: deps.auth.twoFactor, storeOf: deps.storeOf, limiter: deps.auth.limiter,
   });

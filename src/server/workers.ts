@@ -1,4 +1,5 @@
 /** The workers of this server, each built with its dependencies (called by compose.ts only). */
+import { RunLogs } from '../jobs/run-logs.js';
 import type { Logger } from 'pino';
 import type { TokenService } from '../auth/tokens.js';
 import type { EventBus } from '../common/bus.js';
@@ -47,7 +48,7 @@ export function buildWorkers(deps: WorkerDeps): WorkerDef[] {
     cleanClientsWorker({ storeOf }),
     createThumbnailWorker({ vfs, linkSecret: deps.linkSecret, ...(deps.bus ? { bus: deps.bus } : {}) }),
     createThumbnailCheckWorker({ vfs, linkSecret: deps.linkSecret, ...(deps.bus ? { bus: deps.bus } : {}) }),
-    createKonnectorWorker({ config, perms: deps.perms, tokens: deps.tokens, publicUrl: deps.publicUrl, ...(deps.installed ? { installed: deps.installed } : {}) }),
+    createKonnectorWorker({ config, perms: deps.perms, tokens: deps.tokens, publicUrl: deps.publicUrl, runLogs: new RunLogs(storeOf), ...(deps.installed ? { installed: deps.installed } : {}) }),
     createServiceWorker({ config, perms: deps.perms, tokens: deps.tokens, publicUrl: deps.publicUrl, ...(deps.installed ? { installed: deps.installed } : {}) }),
   ];
 }

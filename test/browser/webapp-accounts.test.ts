@@ -131,6 +131,12 @@ describe('Accounts', () => {
       expect(await runs.nth(1).textContent()).toContain('Failed');
       expect(await runs.nth(1).textContent()).toContain('The service refused the login.');
       expect(await runs.nth(1).textContent()).toContain('Error code: LOGIN_FAILED');
+      // a past run shows what the connector said (the stack kept its lines)
+      await runs.nth(1).getByText('What the connector said').click();
+      await runs.nth(1).getByRole('log').getByText('Connecting as alice@example.org').waitFor({ timeout: T });
+      await runs.nth(0).getByText('What the connector said').click();
+      await runs.nth(0).getByRole('log').getByText('Saved 3 bills').waitFor({ timeout: T });
+      await expectAccessible(page, 'the logs of past runs');
       await expectAccessible(page, 'an account with its past runs');
       await screenshot(page, 'accounts-runs-en-light-1280');
 

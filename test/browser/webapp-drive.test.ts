@@ -145,11 +145,11 @@ describe('Drive: operations', () => {
       const menu = page.getByRole('menu');
       await expectAccessible(page, 'the context menu');
       await menu.getByRole('menuitem', { name: 'Copy…' }).click();
-      const copier = page.getByRole('dialog', { name: 'Copy 1 file to…' });
+      const copier = page.getByRole('dialog', { name: 'Copy 1 item to…' });
       await copier.getByRole('button', { name: 'Dest' }).click();
       await copier.getByRole('button', { name: 'Copy here' }).click();
       await copier.waitFor({ state: 'detached' });
-      await page.getByText('1 file copied.').waitFor();
+      await page.getByText('1 item copied.').waitFor();
       // a copy in another folder keeps its name; beside the original the stack names it "d (copy).txt"
       expect(await childNames(dest)).toEqual(['b.txt', 'c.txt', 'd.txt']);
       await row(page, 'd.txt').click({ button: 'right' });

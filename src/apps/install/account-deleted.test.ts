@@ -2,12 +2,15 @@
  * Deleting an io.cozy.accounts document through /data, as cozy-stack's account hook: the account's konnector triggers
  * go with it (the other accounts' stay), and its konnector's `on_delete_account` script runs once, with the account's
  * id and last revision and `account_deleted: true`, and reads the account at that revision (its credentials in clear for
- * that konnector only); a konnector without such a script gets no job.
+ * that konnector only); a konnector without such a script gets no job. The kept copy goes once that job has ended, or
+ * after a week.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPackageServer, type PackageServer } from '../../../test/helpers/app-packages.js';
 import { startTestHearth, type TestHearth } from '../../../test/helpers/hearth.js';
 import { until } from '../../../test/helpers/jobs.js';
+import { SOFT_DELETED_ACCOUNTS_DOCTYPE } from '../../jobs/sandbox/accounts.js';
+import { KEEP_COPY_MS } from './account-deleted.js';
 
 let h: TestHearth;
 let pkgs: PackageServer;
@@ -41,6 +44,8 @@ async function accountWithTrigger(slug: string, login: string): Promise<{ id: st
   return { id: created.body.id, rev: created.body.rev, trigger: trigger.body.data.id };
 }
 
+/** The kept copy of a deleted account, or null. */
+const keptCopy = (id: string) => h.hearth.storeOf(h.instance).get(SOFT_DELETED_ACCOUNTS_DOCTYPE, id).catch(() => null);
 const triggerIds = async () => (await h.hearth.jobs.scheduler.list(h.domain, { workers: ['konnector'] })).map((t) => t._id).sort();
 const deletedJobs = async () => (await h.hearth.jobs.engine.broker.list(h.domain, { worker: 'konnector', limit: 100 }))
   .filter((j) => (j.message as { account_deleted?: boolean }).account_deleted === true);
@@ -48,8 +53,10 @@ const deletedJobs = async () => (await h.hearth.jobs.engine.broker.list(h.domain
 describe('a deleted account', () => {
   it('takes its triggers with it and runs its konnector\'s on_delete_account once', async () => {
     // the script reads the deleted account at its last revision (cozy-stack keeps it for that), then says what it saw
+    // it waits for the test's go (a bill) so that the test reads the kept revision while the clean-up runs
     const script = `const f = JSON.parse(process.env.COZY_FIELDS);
 const auth = { authorization: 'Bearer ' + process.env.COZY_CREDENTIALS };
+for (let i = 0; i < 600 && !(await fetch(process.env.COZY_URL + '/data/io.cozy.bills/go', { headers: auth })).ok; i++) await new Promise((r) => setTimeout(r, 100));
 const acc = await fetch(process.env.COZY_URL + '/data/io.cozy.accounts/' + f.account + '?rev=' + f.account_rev, { headers: auth });
 const doc = acc.ok ? await acc.json() : {};
 const res = await fetch(process.env.COZY_URL + '/data/io.cozy.bills/', { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ cleaned_account: f.account, rev: f.account_rev, read: acc.status, login: doc.auth?.login, password: doc.auth?.password }) });
@@ -62,6 +69,13 @@ console.log(JSON.stringify({ type: res.ok ? 'info' : 'error', message: 'cleaned 
     expect((await h.req('DELETE', `/data/io.cozy.accounts/${gone.id}?rev=${gone.rev}`, { token })).status).toBe(200);
     await until(async () => (await triggerIds()).length === 1, 20_000);
     expect(await triggerIds()).toEqual([kept.trigger]);
+    await until(async () => (await deletedJobs()).some((j) => j.state === 'running'), 30_000);
+    // while it runs, for anyone else the kept revision is as stored: sealed; another revision of it is not there
+    const asStored = await h.req('GET', `/data/io.cozy.accounts/${gone.id}?rev=${gone.rev}`, { token });
+    expect(asStored.status).toBe(200);
+    expect(asStored.body.auth).toEqual({ login: 'ann', credentials_encrypted: expect.any(String) });
+    expect((await h.req('GET', `/data/io.cozy.accounts/${gone.id}?rev=1-00000000000000000000000000000000`, { token })).status).toBe(404);
+    expect((await h.req('PUT', '/data/io.cozy.bills/go', { token, body: {} })).status).toBeLessThan(300);
     await until(async () => (await deletedJobs()).some((j) => j.state === 'done' || j.state === 'errored'), 30_000);
     const jobs = await deletedJobs();
     expect(jobs.map((j) => ({ state: j.state, message: j.message }))).toEqual([
@@ -71,13 +85,24 @@ console.log(JSON.stringify({ type: res.ok ? 'info' : 'error', message: 'cleaned 
     expect(bills.body.rows.map((r: { doc: Record<string, unknown> }) => r.doc).filter((d: Record<string, unknown>) => d.cleaned_account)).toEqual([
       expect.objectContaining({ cleaned_account: gone.id, rev: gone.rev, read: 200, login: 'ann', password: 'p' }),
     ]);
-    // for anyone else, the kept revision is as stored: sealed; another revision of it is not there
-    const asStored = await h.req('GET', `/data/io.cozy.accounts/${gone.id}?rev=${gone.rev}`, { token });
-    expect(asStored.status).toBe(200);
-    expect(asStored.body.auth).toEqual({ login: 'ann', credentials_encrypted: expect.any(String) });
-    expect((await h.req('GET', `/data/io.cozy.accounts/${gone.id}?rev=1-00000000000000000000000000000000`, { token })).status).toBe(404);
+    // its job ended: the kept copy is gone, the old revision no longer readable
+    await until(async () => (await keptCopy(gone.id)) === null, 20_000);
+    expect((await h.req('GET', `/data/io.cozy.accounts/${gone.id}?rev=${gone.rev}`, { token })).status).toBe(404);
     expect((await h.req('GET', `/data/io.cozy.accounts/${gone.id}`, { token })).status).toBe(404);
   }, 90_000);
+
+  it('sweeps the kept copies older than a week (their job never ended here) at the next deletion; younger ones stay', async () => {
+    const store = h.hearth.storeOf(h.instance);
+    const day = 24 * 3600_000;
+    await store.put(SOFT_DELETED_ACCOUNTS_DOCTYPE, { _id: 'old-copy', account_type: 'tidy', soft_deleted_rev: '1-a', soft_deleted_at: new Date(Date.now() - KEEP_COPY_MS - day).toISOString() });
+    await store.put(SOFT_DELETED_ACCOUNTS_DOCTYPE, { _id: 'undated-copy', account_type: 'tidy', soft_deleted_rev: '1-b' });
+    await store.put(SOFT_DELETED_ACCOUNTS_DOCTYPE, { _id: 'young-copy', account_type: 'tidy', soft_deleted_rev: '1-c', soft_deleted_at: new Date(Date.now() - day).toISOString() });
+    await installKonnector('sweeper', {}, {});
+    const acc = await accountWithTrigger('sweeper', 'eve');
+    expect((await h.req('DELETE', `/data/io.cozy.accounts/${acc.id}?rev=${acc.rev}`, { token })).status).toBe(200);
+    await until(async () => (await keptCopy('old-copy')) === null && (await keptCopy('undated-copy')) === null, 20_000);
+    expect(await keptCopy('young-copy')).toMatchObject({ soft_deleted_rev: '1-c' });
+  }, 60_000);
 
   it('of a konnector without on_delete_account: its triggers go, no job runs', async () => {
     await installKonnector('plainer', {}, {});

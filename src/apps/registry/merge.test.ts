@@ -163,7 +163,12 @@ describe('a registry that cannot be reached', () => {
     warnings = [];
     const closed = `http://127.0.0.1:${await freePort()}/`;
     const offline = new MergedRegistries(clientsOf(`${localUrl},${closed}`), logger);
-    expect((await offline.list({})).data.map((a) => a.slug)).toEqual(['alan', 'drive', 'notes']);
+    const first = await offline.list({});
+    expect(first.data.map((a) => a.slug)).toEqual(['alan', 'drive', 'notes']);
+    // the answer says the list is partial (a client tells the person), as long as it is skipped
+    expect(first.meta.unreachable).toBe(1);
+    expect((await offline.list({})).meta.unreachable).toBe(1);
+    expect((await new MergedRegistries(clientsOf(localUrl), logger).list({})).meta.unreachable).toBeUndefined();
     // paging ends: the unreachable registry's dimension of the cursor is closed
     const { pages } = await walk(offline, { limit: 2 });
     expect(pages.flat().map((a) => a.slug)).toEqual(['alan', 'drive', 'notes']);

@@ -217,6 +217,9 @@ export class MergedRegistries implements Registries {
     }
     const meta: AppsPage['meta'] = { count: page.length };
     if (next.some((c) => c !== -1)) meta.next_cursor = next.join('|');
+    // said, so that a client can tell a person the catalogue is partial rather than leave apps missing silently
+    const unreachable = skipped.filter(Boolean).length;
+    if (unreachable > 0) meta.unreachable = unreachable;
     return { data: page.map((c) => c.app), meta };
   }
 }

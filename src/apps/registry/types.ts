@@ -67,7 +67,8 @@ export interface ListQuery {
 /** A page of applications, as cozy answers it: `meta.next_cursor` absent on the last page. */
 export interface AppsPage {
   data: RegistryApp[];
-  meta: { count: number; next_cursor?: string };
+  /** `unreachable` (Hearth's): how many registries could not be read for this page (the list is then partial). */
+  meta: { count: number; next_cursor?: string; unreachable?: number };
 }
 
 /** An icon or a screenshot, streamed as the registry sends it. */

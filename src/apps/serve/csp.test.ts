@@ -87,7 +87,7 @@ describe('?sharecode= on an app page', () => {
     expect(res.status).toBe(401);
     expect(res.text).toContain(`action="http://${h.domain}/auth/share-by-link/password"`);
     expect(res.text).toContain(`name="perm_id" value="${String(doc._id)}"`);
-    expect(res.headers['content-security-policy']).toMatch(new RegExp(`^default-src 'none'; script-src 'nonce-[^']+'; connect-src http://${h.domain};`));
+    expect(res.headers['content-security-policy']).toMatch(new RegExp(`^default-src 'none'; script-src 'nonce-([^']+)'; style-src 'nonce-\\1'; img-src http://${h.domain}; connect-src http://${h.domain};`));
     // with the password's cookie, the page and its token
     const pass = await h.req('POST', '/auth/share-by-link/password', { body: { perm_id: doc._id, password: 'secret' } });
     const cookie = [pass.headers['set-cookie'] ?? []].flat()[0]!.split(';')[0]!;

@@ -1,15 +1,16 @@
 /**
- * What links files to other things, over HTTP as cozy-stack: copies (`POST /files/:id/copy`), old
+ * What links files to other things, over HTTP as cozy-stack: copies (`POST /files/:id/copy`, also of a directory), old
  * versions (`GET /files/download/:id/:version-id`, `POST /files/revert/:id/:version-id`, the
  * `old_versions` of a file), and references between documents and files (docs/references-docs-in-vfs.md):
  * `POST/DELETE /files/:id/relationships/referenced_by` and `GET/POST/DELETE
  * /data/:doctype/:id/relationships/references`.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Doc } from '../../data/store.js';
 import { Forbidden, NotFound } from '../../common/errors.js';
 import { validateDoctype } from '../../data/doctype.js';
 import { Permissions, docFetcher, type Verb } from '../../permissions/rules.js';
-import { copyFile } from '../copy.js';
+import { copyDir, copyFile } from '../copy.js';
 import { addReferences, referencedFiles, referencesOf, removeReferences, type Reference } from '../references.js';
 import { versionsOf } from '../versions.js';
 import { FILES_DOCTYPE, isDir } from '../types.js';
@@ -43,10 +44,13 @@ export function registerRelationRoutes(scope: FastifyInstance, deps: FilesDeps):
     const src = await vfs.fs.stat(c.instance, req.params.id);
     await allowVfs(vfs, c, 'GET', src);
     const dir = await vfs.fs.dir(c.instance, param(req, 'DirID') ?? src.dir_id);
-    await allowCreate(vfs, c, dir, { type: 'file', name: src.name, mime: String(src.mime), class: String(src.class), tags: src.tags });
+    const draft: Doc = isDir(src) ? { type: 'directory', name: src.name, tags: src.tags } : { type: 'file', name: src.name, mime: String(src.mime), class: String(src.class), tags: src.tags };
+    await allowCreate(vfs, c, dir, draft);
     const name = param(req, 'Name');
     const app = appSlugOf(c.set);
-    const copy = await copyFile(vfs.fs, c.instance, src._id, { dirId: dir._id, ...(name === undefined ? {} : { name }), ...(app ? { app } : {}) });
+    const to = { dirId: dir._id, ...(name === undefined ? {} : { name }), ...(app ? { app } : {}) };
+    // cozy-stack copies files only; a directory is copied with its subtree, all or nothing (copy.ts)
+    const copy = isDir(src) ? await copyDir(vfs.tree, vfs.fs, c.instance, src._id, to) : await copyFile(vfs.fs, c.instance, src._id, to);
     return reply.code(201).type(JSONAPI).send(single(copy));
   });
 

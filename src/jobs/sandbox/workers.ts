@@ -13,6 +13,7 @@ import type { PermissionResolver } from '../../permissions/resolve.js';
 import { PermanentJobError, type JobContext, type WorkerDef } from '../types.js';
 import { konnectorFrom, loadKonnector, loadService, serviceFrom, validSlug } from './manifests.js';
 import { crashSummary, runSandboxed, type SandboxLine } from './run.js';
+import { RunLogCollector, type RunLogs } from '../run-logs.js';
 
 export interface SandboxWorkerDeps {
   config: HearthConfig;
@@ -26,6 +27,8 @@ export interface SandboxWorkerDeps {
    * Installed code runs with the permission document the installer wrote; the fallback grants its manifest's rules.
    */
   installed?(instance: Instance, kind: 'konnector' | 'webapp', slug: string): Promise<{ dir: string; manifest: Record<string, unknown>; done(): Promise<void> } | null>;
+  /** Where the lines a run printed are kept (jobs/run-logs.ts), so that a past run shows its log. */
+  runLogs?: RunLogs;
 }
 
 /** cozy-stack's defaults (worker/exec/common.go): 300 s, two runs at most, twice the CPUs at once. */
@@ -72,11 +75,13 @@ async function execute(deps: SandboxWorkerDeps, ctx: JobContext, run: Run): Prom
     ...run.extraEnv,
   };
   let firstError: string | null = null;
+  const kept = new RunLogCollector();
   const onLine = ({ event, system, stream }: SandboxLine) => {
     const level = LEVELS[event.type] ?? 'info';
     if (system) return ctx.log.info({ stream, worker: job.worker }, `${run.what}: ${event.message.slice(0, 2000)}`);
     ctx.log[level]({ event: event.type }, `${run.what}: ${event.message.slice(0, 2000)}`);
     ctx.emit(event);
+    kept.add(event);
     if ((event.type === 'error' || event.type === 'critical') && firstError === null) firstError = event.message || event.type;
   };
   const res = await runSandboxed({
@@ -89,6 +94,7 @@ async function execute(deps: SandboxWorkerDeps, ctx: JobContext, run: Run): Prom
     signal: ctx.signal,
     onLine,
   });
+  await deps.runLogs?.save(instance, job, kept.log()).catch((err: unknown) => ctx.log.warn({ err }, 'the log of the run could not be kept'));
   const error = firstError as string | null;
   if (error !== null && run.userErrors && needsUser(error)) throw new PermanentJobError(error);
   if (res.timedOut) throw new Error(`Timeout exceeded: ${run.what} ran for more than ${run.timeoutSeconds} s and was stopped`);

@@ -7,7 +7,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { AlertTriangle, CheckCircle2, Clock, Loader2 } from 'lucide-preact';
 import { ErrorView, useBoot } from '../../shared/components';
 import { formatDate } from '../../shared/i18n';
-import { runsOf, type Job, type JobState } from './api';
+import { runLogOf, runsOf, type Job, type JobState, type RunLine } from './api';
 import type { Live } from './data';
 import { describeRunError } from './konnector-errors';
 
@@ -57,6 +57,28 @@ function duration(job: Job, locale: 'en' | 'fr'): string {
   return s < 60 ? `${n.format(s)} s` : `${Math.floor(s / 60)} min ${Math.round(s % 60)} s`;
 }
 
+/** What a past run printed (the stack keeps the last lines of the last runs), read when opened. */
+function PastLog({ jobId }: { jobId: string }): JSX.Element {
+  const { client, t } = useBoot();
+  const [log, setLog] = useState<{ lines: RunLine[]; dropped: number } | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  const load = () => runLogOf(client, jobId).then((l) => { setLog(l); setError(null); }, setError);
+  return (
+    <details class="past-log" onToggle={(e) => { if ((e.currentTarget as HTMLDetailsElement).open && log === null) void load(); }}>
+      <summary>{t('runs.log')}</summary>
+      {error !== null && <ErrorView error={error} onRetry={() => void load()} />}
+      {log === null && error === null && <p class="muted small">{t('common.loading')}</p>}
+      {log !== null && log.lines.length === 0 && <p class="muted small">{t('runs.log.none')}</p>}
+      {log !== null && log.lines.length > 0 && (
+        <div class="log" role="log" aria-label={t('runs.log')} tabIndex={0}>
+          {log.dropped > 0 && <p class="muted">{t('runs.log.dropped', { n: log.dropped })}</p>}
+          {log.lines.map((l, i) => <p key={i} class={`line-${l.type}`}><span class="sr-only">{l.type}: </span>{l.message}</p>)}
+        </div>
+      )}
+    </details>
+  );
+}
+
 /** The last runs of a trigger, read when opened and again after each run that ends. */
 export function PastRuns({ triggerId, ended }: { triggerId: string; ended: number }): JSX.Element {
   const { client, t, locale } = useBoot();
@@ -83,6 +105,7 @@ export function PastRuns({ triggerId, ended }: { triggerId: string; ended: numbe
                 {duration(j, locale) && <span class="muted small">{t('runs.took', { d: duration(j, locale) })}</span>}
               </div>
               {j.state === 'errored' && j.error && <RunErrorView error={j.error} />}
+              <PastLog jobId={j._id} />
             </li>
           ))}
         </ul>

@@ -108,6 +108,14 @@ export async function runsOf(client: CozyClient, triggerId: string, limit = 10):
   return asList<{ id: string; attributes: Omit<Job, '_id'> }>(r).map((j) => ({ ...j.attributes, _id: j.id }));
 }
 
+export interface RunLine { type: string; message: string; time: string }
+
+/** What a past run printed, as far as the stack kept it (GET /jobs/:id/logs: its last lines; `dropped` earlier ones). */
+export async function runLogOf(client: CozyClient, jobId: string): Promise<{ lines: RunLine[]; dropped: number }> {
+  const r = (await client.getStackClient().fetchJSON('GET', `/jobs/${encodeURIComponent(jobId)}/logs`)) as { data: { attributes: { lines: RunLine[]; dropped: number } } };
+  return r.data.attributes;
+}
+
 export async function getJob(client: CozyClient, id: string): Promise<Job> {
   const r = (await client.getStackClient().fetchJSON('GET', `/jobs/${encodeURIComponent(id)}`)) as { data: { id: string; attributes: Omit<Job, '_id'> } };
   return { ...r.data.attributes, _id: r.data.id };

@@ -110,7 +110,7 @@ export function FilesPage(p: FilesPageProps): JSX.Element {
     if (one?.type === 'file') actions.push({ id: 'versions', label: t('action.versions'), icon: History, run: () => go(fileDialogHref(one._id, 'versions')) });
     if (one) actions.push({ id: 'rename', label: t('action.rename'), icon: Pencil, bar: true, run: () => setModal({ kind: 'rename', file: one }) });
     actions.push({ id: 'move', label: t('action.move'), icon: FolderInput, bar: true, run: () => setModal({ kind: 'move', files: chosen }) });
-    if (chosen.every((f) => f.type === 'file')) actions.push({ id: 'copy', label: t('action.copy'), icon: Copy, run: () => setModal({ kind: 'copy', files: chosen }) });
+    actions.push({ id: 'copy', label: t('action.copy'), icon: Copy, run: () => setModal({ kind: 'copy', files: chosen }) });
     if (one) actions.push({ id: 'details', label: t('action.details'), icon: Info, run: () => setModal({ kind: 'details', file: one }) });
     actions.push({ id: 'trash', label: t('action.trash'), icon: Trash2, bar: true, danger: true, run: () => void toTrash(chosen) });
   }
@@ -205,7 +205,7 @@ export function FilesPage(p: FilesPageProps): JSX.Element {
         onSubmit={async (name) => { await api.rename(modal.file._id, name); listing.reload(); toast.show(t('ops.renamed', { name })); }} />}
       {(modal?.kind === 'move' || modal?.kind === 'copy') && <FolderPicker title={t(modal.kind === 'move' ? 'picker.moveTitle' : 'picker.copyTitle', { n: modal.files.length })}
         submit={t(modal.kind === 'move' ? 'picker.moveHere' : 'picker.copyHere')} start={folder ?? ROOT_ID}
-        exclude={modal.kind === 'move' ? [...modal.files.filter((f) => f.type === 'directory').map((f) => f._id), ...(folder ? [folder] : [])] : []}
+        exclude={[...modal.files.filter((f) => f.type === 'directory').map((f) => f._id), ...(modal.kind === 'move' && folder ? [folder] : [])]}
         onClose={closeModal}
         onPick={async (dirId) => { if (modal.kind === 'move') await moveTo(modal.files.map((f) => f._id), dirId); else await copyTo(modal.files, dirId); }} />}
       {modal?.kind === 'details' && <DetailsDialog file={modal.file} onClose={closeModal}

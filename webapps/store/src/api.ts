@@ -30,16 +30,21 @@ interface StackClient {
 const stack = (client: CozyClient): StackClient => client.getStackClient() as StackClient;
 export const routeOf = (kind: Kind): string => (kind === 'konnector' ? '/konnectors' : '/apps');
 
-/** Every application of the registries (stable channel), as far as MAX_CATALOGUE. */
-export async function catalogue(client: CozyClient): Promise<RegistryApp[]> {
+/**
+ * Every application of the registries (stable channel), as far as MAX_CATALOGUE; `partial` when the stack could not
+ * read one of the registries (its `meta.unreachable`): the apps of that registry are missing.
+ */
+export async function catalogue(client: CozyClient): Promise<{ apps: RegistryApp[]; partial: boolean }> {
   const out: RegistryApp[] = [];
+  let partial = false;
   let cursor = '';
   for (;;) {
     const q = `/registry?limit=100&versionsChannel=stable&latestChannelVersion=stable${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
-    const page = await stack(client).fetchJSON<{ data: RegistryApp[]; meta?: { next_cursor?: string } }>('GET', q);
+    const page = await stack(client).fetchJSON<{ data: RegistryApp[]; meta?: { next_cursor?: string; unreachable?: number } }>('GET', q);
     out.push(...page.data.filter((a) => a.latest_version));
+    if ((page.meta?.unreachable ?? 0) > 0) partial = true;
     const next = page.meta?.next_cursor;
-    if (!next || next === cursor || out.length >= MAX_CATALOGUE || page.data.length === 0) return out;
+    if (!next || next === cursor || out.length >= MAX_CATALOGUE || page.data.length === 0) return { apps: out, partial };
     cursor = next;
   }
 }

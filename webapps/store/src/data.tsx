@@ -12,6 +12,8 @@ import { catalogue, installedApps, type Installed, type RegistryApp } from './ap
 export interface StoreData {
   apps: RegistryApp[] | null;
   appsError: unknown;
+  /** A registry could not be read: the catalogue lacks its apps. */
+  partial: boolean;
   installed: Map<string, Installed> | null;
   installedError: unknown;
   reloadApps(): void;
@@ -29,11 +31,12 @@ export function StoreProvider({ children }: { children: ComponentChildren }): JS
   const { client } = useBoot();
   const [apps, setApps] = useState<RegistryApp[] | null>(null);
   const [appsError, setAppsError] = useState<unknown>(null);
+  const [partial, setPartial] = useState(false);
   const [installed, setInstalled] = useState<Map<string, Installed> | null>(null);
   const [installedError, setInstalledError] = useState<unknown>(null);
   const reloadApps = useCallback(() => {
     setAppsError(null);
-    catalogue(client).then(setApps, (e: unknown) => { setApps(null); setAppsError(e); });
+    catalogue(client).then((c) => { setApps(c.apps); setPartial(c.partial); }, (e: unknown) => { setApps(null); setAppsError(e); });
   }, [client]);
   const reloadInstalled = useCallback(() => {
     installedApps(client).then((m) => { setInstalled(m); setInstalledError(null); }, setInstalledError);
@@ -51,5 +54,5 @@ export function StoreProvider({ children }: { children: ComponentChildren }): JS
     for (const [ev, doctype] of subs) safely(() => rt.subscribe(ev, doctype, on));
     return () => { for (const [ev, doctype] of subs) safely(() => rt.unsubscribe(ev, doctype, on)); };
   }, [client, reloadApps, reloadInstalled]);
-  return <Ctx.Provider value={{ apps, appsError, installed, installedError, reloadApps, reloadInstalled }}>{children}</Ctx.Provider>;
+  return <Ctx.Provider value={{ apps, appsError, partial, installed, installedError, reloadApps, reloadInstalled }}>{children}</Ctx.Provider>;
 }

@@ -5,7 +5,7 @@
  */
 import type { JSX } from 'preact';
 import { useMemo, useState } from 'preact/hooks';
-import { Search, SearchX } from 'lucide-preact';
+import { AlertTriangle, Search, SearchX } from 'lucide-preact';
 import { Empty, ErrorView, Loading, useBoot } from '../../shared/components';
 import { useStore } from './data';
 import { categoriesOf, localized, manifestOf, nameOf } from './model';
@@ -16,7 +16,7 @@ const PAGE = 24;
 
 export function Discover({ params }: { params: URLSearchParams }): JSX.Element {
   const { t, locale } = useBoot();
-  const { apps, appsError, installed, reloadApps } = useStore();
+  const { apps, appsError, partial, installed, reloadApps } = useStore();
   const type = params.get('type') === 'konnector' ? 'konnector' : params.get('type') === 'webapp' ? 'webapp' : '';
   const category = params.get('category') ?? '';
   const [q, setQ] = useState(params.get('q') ?? '');
@@ -58,6 +58,13 @@ export function Discover({ params }: { params: URLSearchParams }): JSX.Element {
           <a class="chip" href={link({ category: '' })} aria-current={category === '' ? 'page' : undefined}>{t('category.all')}</a>
           {categories.map((c) => <a key={c} class="chip" href={link({ category: c })} aria-current={category === c ? 'page' : undefined}>{catLabel(c)}</a>)}
         </nav>
+      )}
+      {partial && !appsError && (
+        <div class="alert" role="alert">
+          <AlertTriangle size={22} aria-hidden="true" />
+          <div style={{ flex: 1 }}><strong>{t('discover.partial')}</strong><span>{t('discover.partial.action')}</span></div>
+          <button type="button" onClick={reloadApps}>{t('common.retry')}</button>
+        </div>
       )}
       {appsError ? <ErrorView error={appsError} onRetry={reloadApps} />
         : !apps ? <Loading label={t('discover.loading')} />

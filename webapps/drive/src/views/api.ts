@@ -93,13 +93,18 @@ export async function readText(url: string, max: number): Promise<{ text: string
   return { text: new TextDecoder().decode(all), truncated };
 }
 
-export interface ShareLink { id: string; fileIds: string[]; code: string; password: boolean; expiresAt?: string; createdAt?: string }
+/** A share link; `madeBy`: the slug of the other app that made it (none when Drive did). */
+export interface ShareLink { id: string; fileIds: string[]; code: string; password: boolean; expiresAt?: string; createdAt?: string; madeBy?: string }
 
 function toLink(r: Resource): ShareLink {
-  const a = (r.attributes ?? {}) as { permissions?: Record<string, { values?: string[] }>; shortcodes?: Record<string, string>; codes?: Record<string, string>; password?: unknown; expires_at?: string; cozyMetadata?: { createdAt?: string } };
+  const a = (r.attributes ?? {}) as { permissions?: Record<string, { values?: string[] }>; shortcodes?: Record<string, string>; codes?: Record<string, string>; password?: unknown; expires_at?: string; source_id?: string; cozyMetadata?: { createdAt?: string } };
   const fileIds = Object.values(a.permissions ?? {}).flatMap((p) => p.values ?? []);
   const code = Object.values(a.shortcodes ?? {})[0] ?? Object.values(a.codes ?? {})[0] ?? '';
-  return { id: r.id, fileIds, code, password: !!a.password, ...(a.expires_at ? { expiresAt: a.expires_at } : {}), ...(a.cozyMetadata?.createdAt ? { createdAt: a.cozyMetadata.createdAt } : {}) };
+  const app = /^io\.cozy\.apps\/(.+)$/.exec(a.source_id ?? '')?.[1];
+  return {
+    id: r.id, fileIds, code, password: !!a.password, ...(a.expires_at ? { expiresAt: a.expires_at } : {}), ...(a.cozyMetadata?.createdAt ? { createdAt: a.cozyMetadata.createdAt } : {}),
+    ...(app && app !== 'drive' ? { madeBy: app } : {}),
+  };
 }
 
 /** Every link the owner shared on io.cozy.files (following the pages). */

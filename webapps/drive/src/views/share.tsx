@@ -56,6 +56,7 @@ export function LinkRow({ link, name, onRevoked }: { link: ShareLink; name?: str
         {name !== undefined && <div class="ellipsis"><a href={url} target="_blank" rel="noopener" aria-label={t('links.open', { name })}>{name}</a></div>}
         <div class="ellipsis small"><code>{link.code}</code></div>
         <div class="meta">
+          {link.madeBy && <span>{t('share.madeBy', { app: link.madeBy })}</span>}
           {link.password && <span class="badge">{t('share.protected')}</span>}
           {expired ? <span class="badge error">{t('share.expired')}</span> : <span>{link.expiresAt ? t('share.expiresOn', { date: formatDate(link.expiresAt, locale) }) : t('share.never')}</span>}
         </div>
