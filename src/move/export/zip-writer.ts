@@ -11,7 +11,7 @@
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
-import { crc32, createDeflateRaw, deflateRaw } from 'node:zlib';
+import { crc32, createDeflateRaw, deflateRaw, deflateRawSync } from 'node:zlib';
 
 export interface ZipEntry {
   name: string;
@@ -29,6 +29,14 @@ export interface ZipOptions { level?: number; /** zip64 records for every entry 
 const deflateBuffer = promisify(deflateRaw);
 const MAX32 = 0xffffffff;
 const SLAB = 2 ** 20;
+/** Bodies up to this size are deflated in the calling thread (a document: tens of µs, less than a trip to zlib's thread pool). */
+const SMALL = 64 * 1024;
+/** Streamed contents up to this size are read whole first. */
+const WHOLE = 1024 * 1024;
+/** The output goes out in chunks of at least this size (headers and small entries put together): fewer writes downstream. */
+const BATCH = 64 * 1024;
+/** zlib's output buffer for streamed contents (16 KiB by default): fewer trips between the thread pool and the event loop. */
+const DEFLATE_CHUNK = 256 * 1024;
 const UTF8 = 0x0800;
 const DESCRIPTOR = 0x0008;
 const MADE_BY_UNIX = (3 << 8) | 45;
@@ -38,7 +46,23 @@ interface Head { name: Buffer; time: number; date: number; method: number; flags
 
 /** The zip of `entries`, each pulled when the previous one is written; an error of the source destroys the stream. */
 export function zipStream(entries: AsyncIterable<ZipEntry>, opts: ZipOptions = {}): Readable {
-  return Readable.from(writeZip(entries, opts), { objectMode: false });
+  return Readable.from(batched(writeZip(entries, opts)), { objectMode: false });
+}
+
+/** `chunks` with the small ones put together into chunks of at least BATCH bytes. */
+async function* batched(chunks: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+  let held: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of chunks) {
+    held.push(chunk);
+    size += chunk.length;
+    if (size >= BATCH) {
+      yield held.length === 1 ? chunk : Buffer.concat(held, size);
+      held = [];
+      size = 0;
+    }
+  }
+  if (size > 0) yield Buffer.concat(held, size);
 }
 
 async function* writeZip(entries: AsyncIterable<ZipEntry>, opts: ZipOptions): AsyncGenerator<Buffer> {
@@ -52,15 +76,17 @@ async function* writeZip(entries: AsyncIterable<ZipEntry>, opts: ZipOptions): As
     const dos = dosDateTime(entry.mtime);
     const head: Head = { name: Buffer.from(entry.name), ...dos, method, flags: UTF8, crc: 0, csize: 0, usize: 0, zip64: false, unixTime: Math.floor(entry.mtime.getTime() / 1000) };
     const at = offset;
-    if (Buffer.isBuffer(body)) {
-      const data = entry.deflate ? await deflateBuffer(body, { level }) : body;
-      Object.assign(head, { crc: crc32(body), usize: body.length, csize: data.length });
-      head.zip64 = opts.forceZip64 === true || data.length >= MAX32 || body.length >= MAX32;
+    // a small content is read whole and written as a buffer: no stream of zlib's, no data descriptor
+    const bytes = Buffer.isBuffer(body) ? body : body.size <= WHOLE ? await readWhole(entry.name, await body.open(), body.size) : null;
+    if (bytes) {
+      const data = !entry.deflate ? bytes : bytes.length <= SMALL ? deflateRawSync(bytes, { level }) : await deflateBuffer(bytes, { level });
+      Object.assign(head, { crc: crc32(bytes), usize: bytes.length, csize: data.length });
+      head.zip64 = opts.forceZip64 === true || data.length >= MAX32 || bytes.length >= MAX32;
       const local = localHeader(head);
       offset += local.length + data.length;
       yield local;
       yield data;
-    } else {
+    } else if (!Buffer.isBuffer(body)) {
       // deflate can grow incompressible data a little: zip64 from a margin below 4 GiB, as the sizes come after
       head.zip64 = opts.forceZip64 === true || body.size * 1.01 + 4096 >= MAX32;
       head.flags |= DESCRIPTOR;
@@ -73,7 +99,7 @@ async function* writeZip(entries: AsyncIterable<ZipEntry>, opts: ZipOptions): As
         tally.csize += chunk.length;
         yield chunk;
       }
-      if (tally.usize !== body.size) throw new Error(`zip: ${entry.name}: ${tally.usize} bytes read, ${body.size} announced`);
+      if (tally.usize !== body.size) throw sizeError(entry.name, tally.usize, body.size);
       Object.assign(head, tally);
       const descriptor = dataDescriptor(head);
       offset += tally.csize + descriptor.length;
@@ -90,6 +116,21 @@ async function* writeZip(entries: AsyncIterable<ZipEntry>, opts: ZipOptions): As
   yield endRecords(count, cdStart, offset - cdStart, opts.forceZip64 === true);
 }
 
+const sizeError = (name: string, read: number, announced: number): Error => new Error(`zip: ${name}: ${read} bytes read, ${announced} announced`);
+
+/** All of `source`, which must be `size` bytes. */
+async function readWhole(name: string, source: AsyncIterable<Buffer>, size: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let read = 0;
+  for await (const chunk of source) {
+    read += chunk.length;
+    if (read > size) break;
+    chunks.push(chunk);
+  }
+  if (read !== size) throw sizeError(name, read, size);
+  return Buffer.concat(chunks, size);
+}
+
 /** The chunks of `source`, crc and size counted into `tally`. */
 async function* counted(source: AsyncIterable<Buffer>, tally: { crc: number; usize: number }): AsyncGenerator<Buffer> {
   for await (const chunk of source) {
@@ -101,7 +142,7 @@ async function* counted(source: AsyncIterable<Buffer>, tally: { crc: number; usi
 
 /** `source` deflated (raw), read as it is consumed; crc and size of the input counted into `tally`. */
 async function* deflated(source: Readable, level: number, tally: { crc: number; usize: number }): AsyncGenerator<Buffer> {
-  const deflate = createDeflateRaw({ level });
+  const deflate = createDeflateRaw({ level, chunkSize: DEFLATE_CHUNK });
   const feeding = pipeline(source, (chunks: AsyncIterable<Buffer>) => counted(chunks, tally), deflate);
   // an error of the source destroys `deflate`, which the loop below rethrows; a consumer that stops early destroys it too
   feeding.catch(() => undefined);
