@@ -5,7 +5,8 @@ import { until } from './jobs.js';
 import type { TestHearth } from './hearth.js';
 import type { ExportDoc } from '../../src/move/types.js';
 
-export interface ZipEntry { name: string; data: Buffer; mode: number; mtime: Date }
+/** `method`: 0 stored, 8 deflated. */
+export interface ZipEntry { name: string; data: Buffer; mode: number; mtime: Date; method: number }
 
 export function getBinary(port: number, host: string, path: string): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }> {
   return new Promise((resolve, reject) => {
@@ -32,7 +33,7 @@ export function readZip(buf: Buffer): Promise<ZipEntry[]> {
           const chunks: Buffer[] = [];
           stream.on('data', (c: Buffer) => chunks.push(c));
           stream.on('end', () => {
-            out.push({ name: entry.fileName, data: Buffer.concat(chunks), mode: (entry.externalFileAttributes >>> 16) & 0o7777, mtime: entry.getLastModDate() });
+            out.push({ name: entry.fileName, data: Buffer.concat(chunks), mode: (entry.externalFileAttributes >>> 16) & 0o7777, mtime: entry.getLastModDate(), method: entry.compressionMethod });
             zip.readEntry();
           });
           stream.on('error', reject);

@@ -2,12 +2,12 @@
  * The zip of one part of an export, streamed in the layout of ../layout.ts (cozy-stack model/move/export.go
  * ExportCopyData): part 0 holds `instance.json`, every document of every doctype but the files', every directory's
  * document, then its bucket of files; each file is its document immediately followed by its content, then each old
- * version likewise. Documents are read page by page and entries are handed to yazl a few at a time (it asks for each
- * content only when it reaches it), so memory does not grow with the instance; blobs are streamed. A file whose blob is
+ * version likewise. Documents are read page by page and each entry is made only when the zip writer (zip-writer.ts) asks
+ * for it, that is as the output is read, so memory does not grow with the instance; blobs are streamed. A file whose blob is
  * missing is left out (document and content).
  */
-import { Readable } from 'node:stream';
-import { ZipFile } from 'yazl';
+import type { Readable } from 'node:stream';
+import compressible from 'compressible';
 import type { Doc, DocStore } from '../../data/store.js';
 import type { FileSystem } from '../../files/fs.js';
 import { isDir, type FileDoc } from '../../files/types.js';
@@ -15,10 +15,9 @@ import type { Instance } from '../../instances/types.js';
 import { docEntry, fileContentEntry, FILES_DOCTYPE, INSTANCE_ENTRY, AVATAR_ENTRY, versionContentEntry, VERSIONS_DOCTYPE } from '../layout.js';
 import type { ExportDoc } from '../types.js';
 import type { PartRange } from './parts.js';
+import { zipStream, type ZipEntry } from './zip-writer.js';
 
 const PAGE = 500;
-/** Entries handed to yazl and not yet reached: what the archive holds in memory besides its central directory. */
-const AHEAD = 32;
 const FILE_MODE = 0o100640;
 const EXEC_MODE = 0o100750;
 
@@ -43,32 +42,16 @@ const mtimeOf = (doc: Doc, fallback: Date): Date => {
   return Number.isFinite(at) ? new Date(at) : fallback;
 };
 
-/** yazl, paced: `add` waits while AHEAD entries are queued and not yet reached. */
-class PacedZip {
-  readonly zip = new ZipFile();
-  private ahead = 0;
-  private wake: (() => void) | null = null;
+const jsonEntry = (name: string, value: unknown, mtime: Date): ZipEntry => ({ name, mtime, mode: FILE_MODE, deflate: true, body: Buffer.from(JSON.stringify(value)) });
 
-  async add(name: string, opts: { mtime: Date; mode: number; size: number }, open: () => Promise<Readable>): Promise<void> {
-    while (this.ahead >= AHEAD) await new Promise<void>((r) => (this.wake = r));
-    this.ahead++;
-    // yazl keeps each entry (and this callback) until the end, for the central directory: the callback lets go of
-    // what it opens (a document's bytes, a file's document) once used, so that only the entry's name stays
-    let opener: (() => Promise<Readable>) | null = open;
-    this.zip.addReadStreamLazy(name, opts, (cb) => {
-      this.ahead--;
-      this.wake?.();
-      this.wake = null;
-      const now = opener!;
-      opener = null;
-      now().then((s) => cb(null, s), (e: Error) => cb(e, undefined as never));
-    });
-  }
-
-  addJson(name: string, value: unknown, mtime: Date): Promise<void> {
-    const bytes = Buffer.from(JSON.stringify(value));
-    return this.add(name, { mtime, mode: FILE_MODE, size: bytes.length }, async () => Readable.from([bytes]));
-  }
+/**
+ * Contents whose type is already compressed (mime-db says not compressible: JPEG, PNG, video, audio, zip, PDF, office
+ * documents…, or an image, video or audio of a type it does not know) are stored, the rest deflated. `zip -r` deflates
+ * everything.
+ */
+export function alreadyCompressed(doc: { mime?: unknown; class?: unknown }): boolean {
+  const known = typeof doc.mime === 'string' ? compressible(doc.mime) : undefined;
+  return known === false || (known === undefined && ['image', 'video', 'audio'].includes(String(doc.class)));
 }
 
 export interface ArchiveSource {
@@ -80,43 +63,43 @@ export interface ArchiveSource {
 
 /** The zip of `range` of `exp` (a done export of `instance`); an error while streaming destroys the stream. */
 export function exportPartZip(src: ArchiveSource, instance: Instance, exp: ExportDoc, range: PartRange): Readable {
-  const paced = new PacedZip();
-  const out = paced.zip.outputStream as Readable;
-  paced.zip.on('error', (err: Error) => out.destroy(err));
-  void writePart(src, instance, exp, range, paced).then(() => paced.zip.end(), (err: unknown) => out.destroy(err as Error));
-  return out;
+  return zipStream(partEntries(src, instance, exp, range));
 }
 
-async function writePart(src: ArchiveSource, instance: Instance, exp: ExportDoc, range: PartRange, zip: PacedZip): Promise<void> {
+/** The entries of one part, in order, each read from the store when the writer asks for it. */
+async function* partEntries(src: ArchiveSource, instance: Instance, exp: ExportDoc, range: PartRange): AsyncGenerator<ZipEntry> {
   const store = src.storeOf(instance);
   const created = new Date(exp.created_at);
   if (range.number === 0) {
-    await zip.addJson(INSTANCE_ENTRY, instanceDocument(instance), created);
+    yield jsonEntry(INSTANCE_ENTRY, instanceDocument(instance), created);
     const avatar = await src.avatar?.(instance);
-    if (avatar) await zip.add(AVATAR_ENTRY, { mtime: created, mode: FILE_MODE, size: avatar.length }, async () => Readable.from([avatar]));
+    if (avatar) yield { name: AVATAR_ENTRY, mtime: created, mode: FILE_MODE, deflate: true, body: avatar };
     const only = exp.with_doctypes?.length ? new Set(exp.with_doctypes) : null;
     for (const doctype of (await store.listDoctypes()).sort()) {
       if (doctype === FILES_DOCTYPE || doctype === VERSIONS_DOCTYPE || (only && !only.has(doctype))) continue;
       for await (const listed of docsOf(store, doctype)) {
         // attachments inline (base64), so that the document is whole in the archive and imports as it is
         const doc = listed._attachments ? await store.get(doctype, listed._id as string, { attachments: true }) : listed;
-        await zip.addJson(docEntry(doctype, doc._id as string), doc, mtimeOf(doc, created));
+        yield jsonEntry(docEntry(doctype, doc._id as string), doc, mtimeOf(doc, created));
       }
     }
-    for await (const doc of docsOf(store, FILES_DOCTYPE)) if (isDir(doc)) await zip.addJson(docEntry(FILES_DOCTYPE, doc._id as string), doc, mtimeOf(doc, created));
+    for await (const doc of docsOf(store, FILES_DOCTYPE)) if (isDir(doc)) yield jsonEntry(docEntry(FILES_DOCTYPE, doc._id as string), doc, mtimeOf(doc, created));
   }
   const { start, end } = range;
   const dirPaths = new Map<string, string>();
+  const content = (name: string, mtime: Date, mode: number, file: Doc, key: string, size: number): ZipEntry =>
+    ({ name, mtime, mode, deflate: !alreadyCompressed(file), body: { size, open: () => src.fs.blobs.read(instance.id, key) } });
   if (start.doctype === FILES_DOCTYPE) {
     for await (const doc of docsOf(store, FILES_DOCTYPE, start.id, end?.doctype === FILES_DOCTYPE ? end.id : null)) {
       if (isDir(doc)) continue;
       const file = doc as FileDoc;
-      const size = await src.fs.blobs.size(instance.id, String(file.internal_vfs_id));
+      const key = String(file.internal_vfs_id);
+      const size = await src.fs.blobs.size(instance.id, key);
       if (size === null) continue;
       const mtime = mtimeOf(file, created);
-      await zip.addJson(docEntry(FILES_DOCTYPE, file._id), file, mtime);
+      yield jsonEntry(docEntry(FILES_DOCTYPE, file._id), file, mtime);
       const path = `${await dirPath(src.fs, instance, file.dir_id, dirPaths)}/${file.name}`;
-      await zip.add(fileContentEntry(path), { mtime, mode: file.executable === true ? EXEC_MODE : FILE_MODE, size }, () => src.fs.blobs.read(instance.id, String(file.internal_vfs_id)));
+      yield content(fileContentEntry(path), mtime, file.executable === true ? EXEC_MODE : FILE_MODE, file, key, size);
     }
     if (end?.doctype === FILES_DOCTYPE) return;
   }
@@ -126,8 +109,8 @@ async function writePart(src: ArchiveSource, instance: Instance, exp: ExportDoc,
     const size = await src.fs.blobs.size(instance.id, key);
     if (size === null) continue;
     const mtime = mtimeOf(version, created);
-    await zip.addJson(docEntry(VERSIONS_DOCTYPE, version._id as string), version, mtime);
-    await zip.add(versionContentEntry(version._id as string), { mtime, mode: FILE_MODE, size }, () => src.fs.blobs.read(instance.id, key));
+    yield jsonEntry(docEntry(VERSIONS_DOCTYPE, version._id as string), version, mtime);
+    yield content(versionContentEntry(version._id as string), mtime, FILE_MODE, version, key, size);
   }
 }
 
