@@ -22,18 +22,32 @@ export function makeT(dict: Dict, fallback: Dict): T {
   };
 }
 
+/**
+ * One Intl formatter per locale and options, made on first use: building one costs about a millisecond (the locale's
+ * data is loaded), formatting with it microseconds, and a listing formats two values per row at each render.
+ */
+const formatters = new Map<string, Intl.NumberFormat | Intl.DateTimeFormat>();
+
+function formatter<F extends Intl.NumberFormat | Intl.DateTimeFormat>(key: string, make: () => F): F {
+  let f = formatters.get(key) as F | undefined;
+  if (!f) { f = make(); formatters.set(key, f); }
+  return f;
+}
+
 /** Sizes as a person reads them, in the locale's number format (1.5 MB, 1,5 Mo). */
 export function formatBytes(n: number, locale: 'en' | 'fr'): string {
   const units = locale === 'fr' ? ['o', 'ko', 'Mo', 'Go', 'To'] : ['B', 'kB', 'MB', 'GB', 'TB'];
   let i = 0;
   let v = n;
   while (v >= 1000 && i < units.length - 1) { v /= 1000; i++; }
-  return `${new Intl.NumberFormat(locale, { maximumFractionDigits: i === 0 ? 0 : 1 }).format(v)} ${units[i]}`;
+  const digits = i === 0 ? 0 : 1;
+  return `${formatter(`n:${locale}:${digits}`, () => new Intl.NumberFormat(locale, { maximumFractionDigits: digits })).format(v)} ${units[i]}`;
 }
 
 export function formatDate(iso: string | undefined, locale: 'en' | 'fr', withTime = false): string {
   if (!iso) return '';
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return '';
-  return new Intl.DateTimeFormat(locale, withTime ? { dateStyle: 'medium', timeStyle: 'short' } : { dateStyle: 'medium' }).format(d);
+  const options: Intl.DateTimeFormatOptions = withTime ? { dateStyle: 'medium', timeStyle: 'short' } : { dateStyle: 'medium' };
+  return formatter(`d:${locale}:${withTime ? 1 : 0}`, () => new Intl.DateTimeFormat(locale, options)).format(d);
 }

@@ -4,7 +4,6 @@
  * Content-MD5 / Content-Type as cozy-client sends them. Pause (what is sending goes back to the queue), resume,
  * cancel one or all, retry a failed one; a name conflict (409) waits for the person: replace, keep both, or skip.
  */
-import SparkMD5 from 'spark-md5';
 import { normalize } from '../api';
 import type { DriveFile } from '../types';
 import type { Picked } from './picked';
@@ -40,7 +39,9 @@ export interface Stack {
 const CONCURRENCY = 2;
 const CHUNK = 4 * 1024 * 1024;
 
+/** spark-md5 is a chunk loaded by the first upload: its module hashes a test string when it loads, work Drive's first render has no use for. */
 async function md5Base64(file: File): Promise<string> {
+  const { default: SparkMD5 } = await import('spark-md5');
   const spark = new SparkMD5.ArrayBuffer();
   for (let at = 0; at < file.size; at += CHUNK) spark.append(await file.slice(at, at + CHUNK).arrayBuffer());
   return btoa(spark.end(true));
