@@ -1,3 +1,4 @@
+/* global process */
 /**
  * `npm run build`'s last step (postbuild): the compiled CLI (dist/main.js and every module it imports, the pure-JS packages
  * included) bundled by esbuild into one file, dist/bundle/hearth.js, which bin/hearth.js runs. Loading ~700 small
@@ -15,17 +16,26 @@ import { fileURLToPath } from 'node:url';
 export const EXTERNAL = [
   'better-sqlite3', '@node-rs/argon2', 'sharp', // native
   '@fastify/swagger', '@fastify/swagger-ui', 'pino-pretty', 'yaml', 'nodemailer', // files of their own, or first use only
+  // the scale-out engines' clients, required on first use (src/common/lazy-libs.ts): only with their settings
+  'pg', 'ioredis', '@aws-sdk/client-s3', '@aws-sdk/lib-storage',
 ];
 
-/** Bundles `entry` into `outfile` (ESM; `require` for the CommonJS packages resolves from the bundle's directory). */
+/**
+ * esbuild's options for `entry` → `outfile` (ESM; `require` for the CommonJS packages resolves from the bundle's directory).
+ * A package left out is loaded at start if any module imports it statically, even one loaded on first use: those of
+ * first use only are imported dynamically (src/common/lazy-libs.ts; test/repo/bundle.test.ts checks it).
+ */
+export const bundleOptions = (entry, outfile) => ({
+  entryPoints: [entry], outfile, bundle: true, platform: 'node', format: 'esm', target: 'node20', external: EXTERNAL, logLevel: 'error',
+  // names kept (stack traces stay readable); the source, held in memory while the process runs, a third smaller;
+  // the packages' licence comments in hearth.js.LEGAL.txt beside it
+  minifyWhitespace: true, minifySyntax: true, legalComments: 'linked',
+  banner: { js: "import { createRequire as __hearthRequire } from 'node:module'; const require = __hearthRequire(import.meta.url);" },
+});
+
+/** Bundles `entry` into `outfile`. */
 export async function bundle(entry, outfile) {
-  await build({
-    entryPoints: [entry], outfile, bundle: true, platform: 'node', format: 'esm', target: 'node20', external: EXTERNAL, logLevel: 'error',
-    // names kept (stack traces stay readable); the source, held in memory while the process runs, a third smaller;
-    // the packages' licence comments in hearth.js.LEGAL.txt beside it
-    minifyWhitespace: true, minifySyntax: true, legalComments: 'linked',
-    banner: { js: "import { createRequire as __hearthRequire } from 'node:module'; const require = __hearthRequire(import.meta.url);" },
-  });
+  await build(bundleOptions(entry, outfile));
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

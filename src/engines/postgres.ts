@@ -3,7 +3,8 @@
  * that keeps its state there (documents, the instance registry, sessions, jobs…), built once by the composition root.
  * A write is acknowledged only after COMMIT with synchronous_commit on (the server's default, forced here per session).
  */
-import pg from 'pg';
+import type pg from 'pg';
+import { requirePg } from '../common/lazy-libs.js';
 
 export type PgPool = pg.Pool;
 export type PgClient = pg.PoolClient;
@@ -19,7 +20,7 @@ export interface PgPoolOptions {
 }
 
 export function createPgPool(opts: PgPoolOptions): PgPool {
-  const pool = new pg.Pool({
+  const pool = new (requirePg().Pool)({
     connectionString: opts.url,
     max: opts.max,
     application_name: `hearth ${opts.name} ${process.pid}`,

@@ -3,7 +3,8 @@
  * for subscriptions (a subscribed ioredis connection can run nothing else). Every key goes under the configured prefix
  * (ioredis's keyPrefix); channel names, which keyPrefix does not touch, are prefixed with `channel()`.
  */
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
+import { requireIoredis } from '../common/lazy-libs.js';
 
 export interface RedisConnections {
   /** Commands (keys are prefixed automatically). */
@@ -26,7 +27,8 @@ export function createRedisConnections(url: string, prefix: string, name: string
     retryStrategy: (times: number) => Math.min(times * 100, 2_000),
     lazyConnect: false,
   };
-  const commands = new Redis(url, options);
+  const { Redis: RedisClient } = requireIoredis();
+  const commands = new RedisClient(url, options);
   commands.on('error', () => undefined); // reconnects by itself; requests meanwhile fail with 503
   let sub: Redis | null = null;
   return {
@@ -36,7 +38,7 @@ export function createRedisConnections(url: string, prefix: string, name: string
     subscriber() {
       if (!sub) {
         // the subscriber keeps its offline queue: its SUBSCRIBEs are replayed after a reconnection
-        sub = new Redis(url, { ...options, keyPrefix: undefined, enableOfflineQueue: true, maxRetriesPerRequest: null, connectionName: `hearth-${name}-sub-${process.pid}` });
+        sub = new RedisClient(url, { ...options, keyPrefix: undefined, enableOfflineQueue: true, maxRetriesPerRequest: null, connectionName: `hearth-${name}-sub-${process.pid}` });
         sub.on('error', () => undefined);
       }
       return sub;

@@ -15,7 +15,8 @@
  *
  * Rows are keyed by the instance's id, as in the embedded broker (broker-sqlite.ts), never by a domain.
  */
-import pg from 'pg';
+import type pg from 'pg';
+import { requirePg } from '../common/lazy-libs.js';
 import { NotFound } from '../common/errors.js';
 import { inTransaction, type PgPool } from '../engines/postgres.js';
 import { LeaseLost, type Broker, type JobQuery, type NewJob, type TriggerChange } from './broker.js';
@@ -239,7 +240,7 @@ export class PgBroker extends PgTables implements Broker {
   async watch(wake: (worker: string) => void): Promise<void> {
     const connect = async (): Promise<void> => {
       if (this.closed) return;
-      const client = new pg.Client(this.pool.options);
+      const client = new (requirePg().Client)(this.pool.options);
       const again = () => {
         client.removeAllListeners();
         client.on('error', () => undefined);

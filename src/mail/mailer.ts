@@ -6,8 +6,9 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import nodemailer from 'nodemailer';
+import type { Transporter } from 'nodemailer';
 import { ServiceUnavailable } from '../common/errors.js';
+import { loadNodemailer } from '../common/lazy-libs.js';
 import type { HearthConfig } from '../config/types.js';
 import { newOutboxId, type OutboxSummary } from './outbox.js';
 import { toMessage, type Mailbox } from './validate.js';
@@ -35,13 +36,28 @@ export interface Mailer {
 
 export type SmtpSettings = Pick<HearthConfig['mail'], 'host' | 'port' | 'secure' | 'requireTls' | 'user' | 'password'>;
 
+/** A nodemailer transport, made on its first use: nodemailer (~15 MB) is loaded with the first mail, not at start-up. */
+class LazyTransport {
+  private made: Promise<Transporter> | null = null;
+
+  constructor(private readonly make: (nodemailer: Awaited<ReturnType<typeof loadNodemailer>>) => Transporter) {}
+
+  get(): Promise<Transporter> {
+    return (this.made ??= loadNodemailer().then(this.make));
+  }
+
+  async close(): Promise<void> {
+    if (this.made) (await this.made).close();
+  }
+}
+
 export class SmtpMailer implements Mailer {
   private readonly transporter;
   private readonly where: string;
 
   constructor(settings: SmtpSettings, private readonly defaultFrom: Mailbox | null = null, timeoutMs = 10_000) {
     this.where = `${settings.host}:${settings.port}`;
-    this.transporter = nodemailer.createTransport({
+    this.transporter = new LazyTransport((nodemailer) => nodemailer.createTransport({
       pool: true,
       maxConnections: 3,
       host: settings.host,
@@ -54,13 +70,13 @@ export class SmtpMailer implements Mailer {
       socketTimeout: 6 * timeoutMs,
       disableFileAccess: true,
       disableUrlAccess: true,
-    });
+    }));
   }
 
   async send(mail: Mail): Promise<{ messageId: string }> {
     const message = toMessage(mail, this.defaultFrom);
     try {
-      const info = await this.transporter.sendMail(message);
+      const info = await (await this.transporter.get()).sendMail(message);
       return { messageId: info.messageId ?? '' };
     } catch (e) {
       throw this.failure('cannot send mail through', e);
@@ -70,7 +86,7 @@ export class SmtpMailer implements Mailer {
   async ping(): Promise<number> {
     const start = performance.now();
     try {
-      await this.transporter.verify();
+      await (await this.transporter.get()).verify();
     } catch (e) {
       throw this.failure('cannot reach', e);
     }
@@ -78,7 +94,7 @@ export class SmtpMailer implements Mailer {
   }
 
   async close(): Promise<void> {
-    this.transporter.close();
+    await this.transporter.close();
   }
 
   private failure(what: string, e: unknown): ServiceUnavailable {
@@ -89,13 +105,13 @@ export class SmtpMailer implements Mailer {
 
 /** Dev mode: "sends" into `<dir>/<id>.eml` (RFC 822, attachments included) and `<dir>/<id>.json`. */
 export class OutboxMailer implements Mailer {
-  private readonly transporter = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'windows' });
+  private readonly transporter = new LazyTransport((nodemailer) => nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'windows' }));
 
   constructor(readonly dir: string, private readonly defaultFrom: Mailbox | null = null) {}
 
   async send(mail: Mail): Promise<{ messageId: string }> {
     const message = toMessage(mail, this.defaultFrom);
-    const info = await this.transporter.sendMail(message);
+    const info = await (await this.transporter.get()).sendMail(message);
     const now = new Date();
     const id = newOutboxId(now);
     const summary: OutboxSummary = {
@@ -114,6 +130,6 @@ export class OutboxMailer implements Mailer {
   }
 
   async close(): Promise<void> {
-    this.transporter.close();
+    await this.transporter.close();
   }
 }

@@ -28,6 +28,12 @@ describe('permission rules', () => {
     expect(Permissions.allowsDoc(s, 'DELETE', 'io.cozy.contacts', docFetcher({ _id: 'id1' }))).toBe(true);
     expect(Permissions.allowsDoc(s, 'DELETE', 'io.cozy.contacts', docFetcher({ _id: 'id2' }))).toBe(false);
     expect(Permissions.allowsDoc(s, 'GET', 'io.cozy.files', docFetcher({ _id: 'id1' }))).toBe(false);
+    // some right on the doctype, whatever its values (a /data route's first check, before the document is read)
+    expect(Permissions.allowsSome(s, 'DELETE', 'io.cozy.contacts')).toBe(true);
+    expect(Permissions.allowsSome(s, 'HEAD', 'io.cozy.contacts')).toBe(true);
+    expect(Permissions.allowsSome(s, 'PUT', 'io.cozy.contacts')).toBe(false);
+    expect(Permissions.allowsSome(s, 'GET', 'io.cozy.files')).toBe(false);
+    expect(Permissions.allowsSome({ type: 'owner', sourceId: null, rules: [] }, 'PUT', 'io.cozy.files')).toBe(true);
   });
 
   it('matches a selector on another field, and wildcard doctypes', () => {

@@ -102,6 +102,11 @@ export class Permissions {
   }
 
   /** The one check for a single document. */
+  /** Some rule gives `verb` on `doctype`, on the whole doctype or on some of its documents only (a route's first check). */
+  static allowsSome(set: PermissionSet, verb: Verb | 'HEAD', doctype: string): boolean {
+    return set.type === 'owner' || set.rules.some((r) => typeMatches(r.type, doctype) && verbMatches(r, verb));
+  }
+
   static allowsDoc(set: PermissionSet, verb: Verb | 'HEAD', doctype: string, doc: Fetcher): boolean {
     if (set.type === 'owner') return true;
     return set.rules.some((r) => {

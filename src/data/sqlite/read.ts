@@ -87,23 +87,29 @@ export class Reader {
       | undefined;
   }
 
-  /** Builds the JSON of one revision with the options CouchDB's GET understands. */
-  private build(id: string, rev: string, body: string, deleted: boolean, tree: RevTree, opts: GetOptions): Doc {
+  /**
+   * Builds the JSON of one revision with the options CouchDB's GET understands. `tree`: the document's revision tree, or
+   * its stored JSON, parsed only for the options that need it (a plain read by id does not).
+   */
+  private build(id: string, rev: string, body: string, deleted: boolean, tree: RevTree | string, opts: GetOptions): Doc {
     const doc: Doc = { _id: id, _rev: rev, ...(JSON.parse(body) as Doc) };
     if (deleted) doc._deleted = true;
     const atts = doc._attachments as unknown as Record<string, AttStub> | undefined;
-    if (atts && opts.attachments) doc._attachments = inlineAttachments(this.db, atts, attsSincePos(tree, opts.atts_since)) as Doc;
-    return addTreeInfo(doc, tree, rev, opts, (x) => this.revBody(id, x) !== undefined);
+    const inline = atts !== undefined && opts.attachments === true;
+    if (!inline && !opts.conflicts && !opts.deleted_conflicts && !opts.revs && !opts.revs_info) return doc;
+    const revTree = typeof tree === 'string' ? (JSON.parse(tree) as RevTree) : tree;
+    if (inline) doc._attachments = inlineAttachments(this.db, atts, attsSincePos(revTree, opts.atts_since)) as Doc;
+    return addTreeInfo(doc, revTree, rev, opts, (x) => this.revBody(id, x) !== undefined);
   }
 
   get(id: string, opts: GetOptions = {}): Doc {
     const row = this.row(id);
     if (!row) throw new NotFound('missing');
-    const tree = JSON.parse(row.tree) as RevTree;
     if (opts.rev === undefined) {
       if (row.deleted) throw new NotFound('deleted');
-      return this.build(id, row.rev, row.body, false, tree, opts);
+      return this.build(id, row.rev, row.body, false, row.tree, opts);
     }
+    const tree = JSON.parse(row.tree) as RevTree;
     let rev = opts.rev;
     if (!parseRev(rev)) throw new BadRequest(`invalid rev "${rev.slice(0, 80)}"`, 'bad_request');
     if (opts.latest && revExists(tree, rev)) rev = latestLeaf(tree, rev);
@@ -137,8 +143,7 @@ export class Reader {
       if (item.rev === undefined) {
         const row = this.row(item.id);
         if (!row) return { id: item.id, docs: [err('undefined', 'missing')] };
-        const tree = JSON.parse(row.tree) as RevTree;
-        return { id: item.id, docs: [{ ok: this.build(item.id, row.rev, row.body, row.deleted === 1, tree, base) }] };
+        return { id: item.id, docs: [{ ok: this.build(item.id, row.rev, row.body, row.deleted === 1, row.tree, base) }] };
       }
       const results = this.openRevs(item.id, [item.rev], base);
       return {
@@ -165,7 +170,7 @@ export class Reader {
       const row: AllDocsRow = { id: r.id, key: r.id, value: { rev: r.rev } };
       if (r.deleted) row.value = { rev: r.rev, deleted: true };
       if (opts.include_docs) {
-        row.doc = r.deleted ? null : this.build(r.id, r.rev, r.body, false, JSON.parse(r.tree) as RevTree, { conflicts: opts.conflicts });
+        row.doc = r.deleted ? null : this.build(r.id, r.rev, r.body, false, r.tree, { conflicts: opts.conflicts });
       }
       return row;
     };
@@ -212,8 +217,9 @@ export class Reader {
     const rows = prep(this.db, `SELECT * FROM ${this.t.docs} WHERE ${where.join(' AND ')} ORDER BY seq ${opts.descending ? 'DESC' : 'ASC'} LIMIT ?`)
       .all(...params, limit) as DocRow[];
     const results = rows.map((r): ChangeRow => {
-      const tree = JSON.parse(r.tree) as RevTree;
-      const revs = opts.style === 'all_docs' ? leaves(tree).map((l) => ({ rev: l.rev })) : [{ rev: r.rev }];
+      // the tree only for all_docs (or the options of include_docs that need it: build parses it then)
+      const tree = opts.style === 'all_docs' ? (JSON.parse(r.tree) as RevTree) : r.tree;
+      const revs = typeof tree === 'string' ? [{ rev: r.rev }] : leaves(tree).map((l) => ({ rev: l.rev }));
       const change: ChangeRow = { seq: formatSeq(this.t, r.seq), id: r.id, changes: revs };
       if (r.deleted) change.deleted = true;
       if (opts.include_docs) change.doc = this.build(r.id, r.rev, r.body, r.deleted === 1, tree, { conflicts: opts.conflicts });

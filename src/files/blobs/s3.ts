@@ -9,14 +9,11 @@
  * aborts it. A process killed in the middle leaves an incomplete multipart upload, invisible to listings and reads,
  * that `cleanTemporary` aborts (ListMultipartUploads).
  */
-import {
-  AbortMultipartUploadCommand, CreateBucketCommand, DeleteObjectCommand, DeleteObjectsCommand, GetObjectCommand, HeadBucketCommand,
-  HeadObjectCommand, ListMultipartUploadsCommand, ListObjectsV2Command, ListPartsCommand, S3Client, type S3ServiceException,
-} from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
+import type { S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { NotFound } from '../../common/errors.js';
+import { requireS3, requireS3Storage } from '../../common/lazy-libs.js';
 import { isUnreachable, ObjectStoreUnavailable } from '../../engines/object-store.js';
 import { keyToWrite } from './checks.js';
 import { md5Hex, metered } from './meter.js';
@@ -62,10 +59,12 @@ export class S3BlobStore implements BlobStore {
   private readonly s3: S3Client;
   private readonly area: string;
   private bucketReady: Promise<void> | null = null;
+  /** The SDK, loaded with the first S3 store (blobs.engine s3 only: ~20 MB that a server without S3 does not hold). */
+  private readonly sdk = requireS3();
 
   constructor(private readonly opts: S3StoreOptions) {
     this.area = opts.area ?? 'files';
-    this.s3 = new S3Client({
+    this.s3 = new this.sdk.S3Client({
       region: opts.region,
       endpoint: opts.endpoint ?? undefined,
       forcePathStyle: opts.forcePathStyle,
@@ -107,10 +106,10 @@ export class S3BlobStore implements BlobStore {
     this.bucketReady ??= this.run(async () => {
       const Bucket = this.opts.bucket;
       try {
-        await this.s3.send(new HeadBucketCommand({ Bucket }));
+        await this.s3.send(new this.sdk.HeadBucketCommand({ Bucket }));
       } catch (err) {
         if (!notFound(err)) throw err;
-        await this.s3.send(new CreateBucketCommand({ Bucket })).catch((e: unknown) => {
+        await this.s3.send(new this.sdk.CreateBucketCommand({ Bucket })).catch((e: unknown) => {
           if ((e as Error).name !== 'BucketAlreadyOwnedByYou') throw e;
         });
       }
@@ -127,7 +126,7 @@ export class S3BlobStore implements BlobStore {
     const meter = metered(body, opts);
     try {
       await this.bucket();
-      const upload = new Upload({
+      const upload = new (requireS3Storage().Upload)({
         client: this.s3,
         params: { Bucket: this.opts.bucket, Key, Body: meter },
         partSize: this.opts.partBytes ?? PART_BYTES,
@@ -153,7 +152,7 @@ export class S3BlobStore implements BlobStore {
   async read(ns: string, key: string, range?: ByteRange): Promise<Readable> {
     const Key = this.object(ns, key);
     try {
-      const res = await this.run(() => this.s3.send(new GetObjectCommand({ Bucket: this.opts.bucket, Key, Range: range ? `bytes=${range.start}-${range.end}` : undefined })));
+      const res = await this.run(() => this.s3.send(new this.sdk.GetObjectCommand({ Bucket: this.opts.bucket, Key, Range: range ? `bytes=${range.start}-${range.end}` : undefined })));
       return res.Body as Readable;
     } catch (err) {
       if (notFound(err)) throw new NotFound(`no blob ${key}`);
@@ -166,7 +165,7 @@ export class S3BlobStore implements BlobStore {
   async size(ns: string, key: string): Promise<number | null> {
     if (!BLOB_KEY_RE.test(key)) return null;
     try {
-      const res = await this.run(() => this.s3.send(new HeadObjectCommand({ Bucket: this.opts.bucket, Key: this.object(ns, key) })));
+      const res = await this.run(() => this.s3.send(new this.sdk.HeadObjectCommand({ Bucket: this.opts.bucket, Key: this.object(ns, key) })));
       return res.ContentLength ?? 0;
     } catch (err) {
       if (notFound(err)) return null;
@@ -175,14 +174,14 @@ export class S3BlobStore implements BlobStore {
   }
 
   async remove(ns: string, key: string): Promise<void> {
-    await this.run(() => this.s3.send(new DeleteObjectCommand({ Bucket: this.opts.bucket, Key: this.object(ns, key) })));
+    await this.run(() => this.s3.send(new this.sdk.DeleteObjectCommand({ Bucket: this.opts.bucket, Key: this.object(ns, key) })));
   }
 
   /** Every object name under `prefix`, page after page (ListObjectsV2). */
   private async *list(prefix: string): AsyncIterable<string> {
     let ContinuationToken: string | undefined;
     do {
-      const page = await this.run(() => this.s3.send(new ListObjectsV2Command({ Bucket: this.opts.bucket, Prefix: prefix, ContinuationToken })));
+      const page = await this.run(() => this.s3.send(new this.sdk.ListObjectsV2Command({ Bucket: this.opts.bucket, Prefix: prefix, ContinuationToken })));
       for (const o of page.Contents ?? []) if (o.Key) yield o.Key;
       ContinuationToken = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (ContinuationToken);
@@ -210,14 +209,14 @@ export class S3BlobStore implements BlobStore {
     let KeyMarker: string | undefined;
     let UploadIdMarker: string | undefined;
     for (;;) {
-      const page = await this.run(() => this.s3.send(new ListMultipartUploadsCommand({ Bucket: this.opts.bucket, Prefix, KeyMarker, UploadIdMarker })));
+      const page = await this.run(() => this.s3.send(new this.sdk.ListMultipartUploadsCommand({ Bucket: this.opts.bucket, Prefix, KeyMarker, UploadIdMarker })));
       for (const { Key, UploadId, Initiated } of page.Uploads ?? []) {
         if (staleMs > 0) {
           if ((Initiated?.getTime() ?? 0) > before) continue;
-          const parts = await this.run(() => this.s3.send(new ListPartsCommand({ Bucket, Key, UploadId })));
+          const parts = await this.run(() => this.s3.send(new this.sdk.ListPartsCommand({ Bucket, Key, UploadId })));
           if ((parts.Parts ?? []).some((p) => (p.LastModified?.getTime() ?? 0) > before)) continue;
         }
-        await this.run(() => this.s3.send(new AbortMultipartUploadCommand({ Bucket, Key, UploadId })));
+        await this.run(() => this.s3.send(new this.sdk.AbortMultipartUploadCommand({ Bucket, Key, UploadId })));
         removed++;
       }
       if (!page.IsTruncated) return removed;
@@ -236,7 +235,7 @@ export class S3BlobStore implements BlobStore {
       if (batch.length === 0) return;
       const Objects = batch.map((Key) => ({ Key }));
       batch = [];
-      const out = await this.run(() => this.s3.send(new DeleteObjectsCommand({ Bucket: this.opts.bucket, Delete: { Objects, Quiet: true } })));
+      const out = await this.run(() => this.s3.send(new this.sdk.DeleteObjectsCommand({ Bucket: this.opts.bucket, Delete: { Objects, Quiet: true } })));
       if (out.Errors?.length) throw new Error(`S3 did not delete ${out.Errors.length} objects: ${out.Errors[0]?.Code} ${out.Errors[0]?.Message}`);
     };
     for await (const name of this.list(this.prefix(ns))) {
