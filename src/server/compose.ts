@@ -323,7 +323,7 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
   // its worker delivers the notifications of `at`; it reads the job system when it runs (built just below)
   // a move between servers: what the export and import workers tell the other server at their end (move/transfer/hooks.ts)
   const moveHooks = createMoveHooks({
-    registry: sqliteRegistry, pending: movePending, jobs: { push: (d, s) => jobs.engine.push(d, s) }, publicUrl: linkOf, subdomains: config.apps.subdomains,
+    registry: sqliteRegistry, pending: movePending, moveStates, jobs: { push: (d, s) => jobs.engine.push(d, s) }, publicUrl: linkOf, subdomains: config.apps.subdomains,
     exportLink: (instance, doc) => exportsPart.exports.linkOf(instance, doc._id), logger, allowPrivate: config.imports.allowPrivateUrls,
   });
   // imports (move/import): the job engine, the scheduler and the installer are read when an import runs
