@@ -93,6 +93,7 @@ import { SqlitePending, type PendingStore } from '../move/transfer/pending.js';
 import { PgPending } from '../move/transfer/pending-pg.js';
 import { createExports, type ExportsOptions } from '../move/export/index.js';
 import { createMoveHooks } from '../move/transfer/hooks.js';
+import { RetiredInstances } from '../move/transfer/retire.js';
 
 export interface Hearth {
   config: HearthConfig;
@@ -150,6 +151,8 @@ export interface HearthOptions {
   extraWorkers?: WorkerDef[];
   /** The exports' options (move/export): tests cut small instances in parts and sweep often. */
   exports?: ExportsOptions;
+  /** How often the retired sources of moves are looked for (move/transfer/retire.ts; default an hour): tests look often. */
+  retiredSweepMs?: number;
 }
 
 export async function createHearth(config: HearthConfig, logger: Logger = createLogger(config), opts: HearthOptions = {}): Promise<Hearth> {
@@ -426,6 +429,9 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
   await jobs.start();
   await imports.recover();
   exportsPart.exports.start();
+  // the source of a finalized move is deleted `move.retiredRetentionDays` after (move/transfer/retire.ts)
+  const retired = new RetiredInstances({ moveStates, registry, retentionDays: config.move.retiredRetentionDays, logger, ...(opts.retiredSweepMs !== undefined ? { everyMs: opts.retiredSweepMs } : {}) });
+  retired.start();
   let closing: Promise<void> | null = null;
   return {
     config, logger, bus, registry, tokens, sessions, lockout, perms, mailer, appToken, storeOf, openStores: () => stores.openCount(), vfs, jobs, notifications, metrics, realtime, publicUrl: linkOf, appCode, installer, migrations, builtinApps, moveStates, imports, movePending, exports: exportsPart.exports, publicApp, adminApp,
@@ -434,6 +440,7 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
         shutdown.abort();
         await builtinApps.close();
         await Promise.all([publicApp.close(), adminApp.close()]);
+        await retired.close();
         realtime.close();
         unwatchAccounts();
         await jobs.close();

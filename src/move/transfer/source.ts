@@ -183,7 +183,7 @@ async function finalize(deps: TransferDeps, req: FastifyRequest, reply: FastifyR
   // konnectors stop here (they run on the target now)
   for (const trigger of await deps.scheduler.list(instance.domain, { workers: ['konnector'] })) await deps.scheduler.delete(instance.domain, trigger._id);
   const subdomain = fields(req.query).subdomain === 'flat' ? 'flat' : 'nested';
-  const moved = await deps.moveStates.transition(instance.id, current?.status ?? null, { status: 'moved', peer: `${to}/`, since: new Date().toISOString(), detail: { moved_to_subdomain_type: subdomain } });
+  const moved = await deps.moveStates.transition(instance.id, current?.status ?? null, { status: 'moved', peer: `${to}/`, since: new Date().toISOString(), detail: { moved_to_subdomain_type: subdomain, domain: instance.domain } });
   if (!moved) throw new Conflict('the move state of this instance changed meanwhile: try again');
   await deps.pending.take('moving_to', instance.id);
   // the apps and devices connected here reconnect to the target (cozy-stack's move design)
