@@ -91,10 +91,15 @@ export class Exports {
     return encodeExportMac(await this.deps.secret(instance), exportId, this.now());
   }
 
+  /** The origin of the instance's settings app (where the export's page is, and what may frame its download). */
+  settingsOrigin(instance: Instance): string {
+    const url = new URL(this.deps.publicUrl(instance));
+    return appOrigin(url.host, 'settings', this.deps.subdomains, url.protocol.slice(0, -1));
+  }
+
   /** The page of the export in the settings app: what the mail links to. */
   async linkOf(instance: Instance, exportId: string): Promise<string> {
-    const url = new URL(this.deps.publicUrl(instance));
-    return `${appOrigin(url.host, 'settings', this.deps.subdomains, url.protocol.slice(0, -1))}/#/exports/${await this.macOf(instance, exportId)}`;
+    return `${this.settingsOrigin(instance)}/#/exports/${await this.macOf(instance, exportId)}`;
   }
 
   /** The export a MAC names: 401 for a forged or expired MAC (or another instance's), 404 when gone or expired. */
