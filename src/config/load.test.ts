@@ -43,7 +43,7 @@ describe('loadConfig', () => {
         user: null, password: null, from: null, rateLimitPerHour: 200,
       },
       settings: { defaultRedirection: 'home/', onboardedRedirection: 'home/', helpLink: null, flags: '{}' },
-      move: { url: null },
+      move: { url: null, retiredRetentionDays: 30 },
       apps: {
         subdomains: 'nested', registries: 'https://apps-registry.cozycloud.cc/', builtinRegistry: PACKAGE_REGISTRY, maxUnpackedBytes: 200_000_000, maxEntries: 5_000,
         cspDisabled: false, cspAllowlist: '{}', devDirs: null, allowInstallViaPermission: false, permissionsSkipVerification: false,

@@ -159,6 +159,7 @@ function coerce(path: string, raw: string): unknown {
   const types = Array.isArray(type) ? type : [type];
   if (raw === '' && types.includes('null')) return null;
   if (types.includes('integer') && /^\s*-?\d+\s*$/.test(raw)) return Number(raw);
+  if (types.includes('number') && raw.trim() !== '' && Number.isFinite(Number(raw))) return Number(raw);
   if (types.includes('boolean')) {
     const v = raw.trim().toLowerCase();
     if (['1', 'true', 'yes', 'on'].includes(v)) return true;

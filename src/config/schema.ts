@@ -91,6 +91,7 @@ export const LEAVES: Record<string, Leaf> = {
     expect: 'a JSON object of feature flags (e.g. {"has_feature1":true,"number_of_foos":10})',
   },
   'move.url': { schema: { type: ['string', 'null'], pattern: '^https?://[!-~]+$' }, expect: 'an http(s) URL or null' },
+  'move.retiredRetentionDays': { schema: { type: 'number', minimum: 0 }, expect: 'a number of days >= 0 (0: never)' },
   'apps.subdomains': { schema: { enum: [...SUBDOMAIN_MODES] }, expect: `one of ${SUBDOMAIN_MODES.join(', ')}` },
   'apps.registries': {
     schema: { type: 'string', pattern: '^\\s*$|^\\s*(https?|file)://[^\\s,]+(\\s*,\\s*(https?|file)://[^\\s,]+)*\\s*$' },
@@ -145,7 +146,7 @@ export const DEFAULTS: HearthConfig = {
     user: null, password: null, from: null, rateLimitPerHour: 200,
   },
   settings: { defaultRedirection: 'home/', onboardedRedirection: 'home/', helpLink: null, flags: '{}' },
-  move: { url: null },
+  move: { url: null, retiredRetentionDays: 30 },
   apps: {
     subdomains: 'nested', registries: 'https://apps-registry.cozycloud.cc/', builtinRegistry: PACKAGE_REGISTRY, maxUnpackedBytes: 200_000_000, maxEntries: 5_000,
     cspDisabled: false, cspAllowlist: '{}', devDirs: null, allowInstallViaPermission: false, permissionsSkipVerification: false,

@@ -101,6 +101,8 @@ export interface HearthConfig {
   move: {
     /** The move wizard (cozy-stack's `move.url`); null (default): the instance's own, `https://<instance>/move/wizard`. */
     url: string | null;
+    /** Days a source instance is kept after its move was finalized (it answers 410 meanwhile), then deleted; 0: never (default 30). */
+    retiredRetentionDays: number;
   };
   /** Web apps and konnectors installed in the instances (src/apps). */
   apps: {

@@ -1,13 +1,20 @@
 /**
  * Where an instance stands in a move (cozy-stack's blocked states, web/middlewares/instance.go): `importing` while an
  * import replaces its data, `moving` while it waits for the data of the instance it is moved from (the target of a move),
- * `moved` once it was moved elsewhere (the source, retired: its pages answer 410 with the new address). No row: a
+ * `exporting` while its export for a move runs (the source, blocked so that nothing changes behind the archive: cozy-stack's
+ * move design; unblocked by the target's finalize or abort, or by the export's failure), `moved` once it was moved
+ * elsewhere (the source, retired: its pages answer 410 with the new address). No row: a
  * normal instance. Kept with the server's state (SQLite here, PostgreSQL with docs.engine postgres: ./state-pg.ts) so
  * that every process sees it; transitions are compare-and-swap, so two processes cannot both start an import.
  */
 import Database from 'better-sqlite3';
 
-export type MoveStatus = 'importing' | 'moving' | 'moved';
+export type MoveStatus = 'importing' | 'moving' | 'exporting' | 'moved';
+
+/** The states that block the instance (every request but `/move/*` answers 503, or 302 to the waiting page: import/gate.ts). */
+export function isBlocked(state: Pick<MoveState, 'status'> | null | undefined): state is MoveState {
+  return state?.status === 'importing' || state?.status === 'moving' || state?.status === 'exporting';
+}
 
 export interface MoveState {
   status: MoveStatus;

@@ -94,6 +94,7 @@ import { SqlitePending, type PendingStore } from '../move/transfer/pending.js';
 import { PgPending } from '../move/transfer/pending-pg.js';
 import { createExports, type ExportsOptions } from '../move/export/index.js';
 import { createMoveHooks } from '../move/transfer/hooks.js';
+import { RetiredInstances } from '../move/transfer/retire.js';
 
 export interface Hearth {
   config: HearthConfig;
@@ -151,6 +152,8 @@ export interface HearthOptions {
   extraWorkers?: WorkerDef[];
   /** The exports' options (move/export): tests cut small instances in parts and sweep often. */
   exports?: ExportsOptions;
+  /** How often the retired sources of moves are looked for (move/transfer/retire.ts; default an hour): tests look often. */
+  retiredSweepMs?: number;
 }
 
 export async function createHearth(config: HearthConfig, logger: Logger = createLogger(config), opts: HearthOptions = {}): Promise<Hearth> {
@@ -324,7 +327,7 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
   // its worker delivers the notifications of `at`; it reads the job system when it runs (built just below)
   // a move between servers: what the export and import workers tell the other server at their end (move/transfer/hooks.ts)
   const moveHooks = createMoveHooks({
-    registry: sqliteRegistry, pending: movePending, jobs: { push: (d, s) => jobs.engine.push(d, s) }, publicUrl: linkOf, subdomains: config.apps.subdomains,
+    registry: sqliteRegistry, pending: movePending, moveStates, jobs: { push: (d, s) => jobs.engine.push(d, s) }, publicUrl: linkOf, subdomains: config.apps.subdomains,
     exportLink: (instance, doc) => exportsPart.exports.linkOf(instance, doc._id), logger, allowPrivate: config.imports.allowPrivateUrls,
   });
   // imports (move/import): the job engine, the scheduler and the installer are read when an import runs
@@ -392,7 +395,7 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
   const audienceOf = async (instance: Instance, token: string) => (await tokens.verify(instance, token).catch(() => null))?.aud ?? null;
   const publicApp = await buildPublicApp({ imports: { imports, moveStates, audienceOf }, moveTransfer, apps, installer, appFiles, appCode, appRegistries, registryWebapps: registryWebapps(appRegistries), notifications, metrics, realtime, config, registry, logger, checks, bus: mergeBuses(bus, mirrorEvents), perms, storeOf, oauth, auth: { sessions, lockout, limiter: oauth.limiter, mailer, twoFactor: sqliteRegistry, passphraseTokens: sqliteRegistry, subdomains: config.apps.subdomains, defaultApp: apps.defaultApp }, vfs, davLocks, shutdown: shutdown.signal, jobs,
     settings: { store: sqliteRegistry, avatars }, transforms: chainTransforms(accountTransforms(async (instance) => (await registry.secrets(instance)).session), fileDocTransforms) });
-  exportsPart.registerRoutes(publicApp, { perms, limiter: oauth.limiter });
+  exportsPart.registerRoutes(publicApp, { perms, limiter: oauth.limiter, cspDisabled: config.apps.cspDisabled });
   const adminApp = Fastify({ loggerInstance: logger.child({ server: 'admin' }) as FastifyBaseLogger, logController: logControllerFor(config), bodyLimit: 1024 * 1024 });
   adminApp.setErrorHandler(errorHandler);
   addJsonParser(adminApp, 'application/json');
@@ -427,6 +430,9 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
   await jobs.start();
   await imports.recover();
   exportsPart.exports.start();
+  // the source of a finalized move is deleted `move.retiredRetentionDays` after (move/transfer/retire.ts)
+  const retired = new RetiredInstances({ moveStates, registry, retentionDays: config.move.retiredRetentionDays, logger, ...(opts.retiredSweepMs !== undefined ? { everyMs: opts.retiredSweepMs } : {}) });
+  retired.start();
   let closing: Promise<void> | null = null;
   return {
     config, logger, bus, registry, tokens, sessions, lockout, perms, mailer, appToken, storeOf, openStores: () => stores.openCount(), vfs, jobs, notifications, metrics, realtime, publicUrl: linkOf, appCode, installer, migrations, builtinApps, moveStates, imports, movePending, exports: exportsPart.exports, publicApp, adminApp,
@@ -435,6 +441,7 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
         shutdown.abort();
         await builtinApps.close();
         await Promise.all([publicApp.close(), adminApp.close()]);
+        await retired.close();
         realtime.close();
         unwatchAccounts();
         await jobs.close();

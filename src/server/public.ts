@@ -50,10 +50,11 @@ import type { AppFileSource } from '../apps/types.js';
 import type { AppCodeStore } from '../apps/code/store.js';
 import { registerAppsRoutes } from '../apps/install/routes.js';
 import { moveGate } from '../move/import/gate.js';
+import { registerRequestInstance } from './request-instance.js';
 import { registerImportRoutes } from '../move/import/routes.js';
 import type { Imports } from '../move/import/service.js';
 import type { MoveStateStore } from '../move/state.js';
-import { registerMovedGate, type MovedGateDeps } from '../move/transfer/moved.js';
+import { registerMovedGate } from '../move/transfer/moved.js';
 import { registerMoveTransferRoutes } from '../move/transfer/routes.js';
 import type { TransferDeps } from '../move/transfer/deps.js';
 
@@ -101,7 +102,7 @@ export interface PublicDeps extends DataDeps {
   /** Imports (move/import): the routes, and the gate of the instances that import data or are being moved. */
   imports?: { imports: Imports; moveStates: MoveStateStore; audienceOf(instance: Instance, token: string): Promise<string | null> };
   /** A move between servers (move/transfer): its routes, and the 410 of a moved instance. */
-  moveTransfer?: TransferDeps & { movedStates: MovedGateDeps['moveStates'] };
+  moveTransfer?: TransferDeps & { movedStates: Pick<MoveStateStore, 'get'> };
 }
 
 /**
@@ -150,12 +151,14 @@ export async function buildPublicApp(deps: PublicDeps): Promise<FastifyInstance>
   });
   // brotli or gzip for the answers built in memory from 1 KiB on (what streams is left alone: compression.ts)
   registerCompression(app, { threshold: 1024 });
-  if (deps.imports) app.addHook('onRequest', moveGate({ findByHost: (host) => deps.registry.findByHost(host), subdomains: deps.config.apps.subdomains, ...deps.imports }));
+  // the instance of the Host (its own or its app host's) and its move state, looked up once for every hook below
+  const moveStates = deps.imports?.moveStates ?? deps.moveTransfer?.movedStates;
+  registerRequestInstance(app, { registry: deps.registry, subdomains: deps.config.apps.subdomains, ...(moveStates ? { moveStates } : {}) });
+  if (deps.imports) app.addHook('onRequest', moveGate(deps.imports));
   // a moved instance answers 410 on its own host and its apps' (move/transfer/moved.ts)
-  if (deps.moveTransfer) registerMovedGate(app, { registry: deps.registry, moveStates: deps.moveTransfer.movedStates, subdomains: deps.config.apps.subdomains });
-  registerAppHosts(app, { registry: deps.registry, subdomains: deps.config.apps.subdomains, server: deps.apps.server });
+  if (deps.moveTransfer) registerMovedGate(app);
+  registerAppHosts(app, { server: deps.apps.server });
   app.addHook('onRequest', async (req) => {
-    req.instance = await deps.registry.findByHost(req.headers.host ?? '');
     const path = req.url.split('?')[0] ?? '';
     if (!req.instance && !GLOBAL.has(path) && req.method !== 'OPTIONS') {
       throw new NotFound(`no instance is served at ${String(req.headers.host ?? '(no Host header)').slice(0, 300)}: check the domain, or create it with \`hearth instances add\``);

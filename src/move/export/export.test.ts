@@ -82,6 +82,8 @@ describe('an export', () => {
     expect(res.status).toBe(200);
     expect(res.headers['content-type']).toBe('application/zip');
     expect(res.headers['content-disposition']).toBe('attachment; filename="My Cozy - part000.zip"');
+    // the settings app may frame the download (cozy-stack's frame-ancestors rule), nothing else
+    expect(res.headers['content-security-policy']).toBe(`default-src 'none'; frame-src 'none'; frame-ancestors http://settings.${h.domain}; base-uri 'none';`);
     const entries = await readZip(res.body);
     parts.push(entries);
     expect(entries[0]!.name).toBe(INSTANCE_ENTRY);

@@ -91,10 +91,15 @@ export class Exports {
     return encodeExportMac(await this.deps.secret(instance), exportId, this.now());
   }
 
+  /** The origin of the instance's settings app (where the export's page is, and what may frame its download). */
+  settingsOrigin(instance: Instance): string {
+    const url = new URL(this.deps.publicUrl(instance));
+    return appOrigin(url.host, 'settings', this.deps.subdomains, url.protocol.slice(0, -1));
+  }
+
   /** The page of the export in the settings app: what the mail links to. */
   async linkOf(instance: Instance, exportId: string): Promise<string> {
-    const url = new URL(this.deps.publicUrl(instance));
-    return `${appOrigin(url.host, 'settings', this.deps.subdomains, url.protocol.slice(0, -1))}/#/exports/${await this.macOf(instance, exportId)}`;
+    return `${this.settingsOrigin(instance)}/#/exports/${await this.macOf(instance, exportId)}`;
   }
 
   /** The export a MAC names: 401 for a forged or expired MAC (or another instance's), 404 when gone or expired. */
@@ -187,9 +192,9 @@ export class Exports {
       if (msg.move_to) {
         if (!this.deps.hooks) throw new Error('this server cannot move instances');
         const m = { ...msg, move_to: msg.move_to };
-        if (error === null && doc) await this.deps.hooks.exportDone(instance, doc, m);
-        else await this.deps.hooks.exportFailed(instance, m, error ?? 'the export was interrupted');
-        return;
+        if (error !== null || !doc) return await this.deps.hooks.exportFailed(instance, m, error ?? 'the export was interrupted');
+        // the target could not be told (unreachable, or it refused): the move failed, both sides are unblocked
+        return await this.deps.hooks.exportDone(instance, doc, m).catch((err: unknown) => this.deps.hooks!.exportFailed(instance, m, (err as Error).message));
       }
       if (msg.admin) return;
       if (!instance.email) {
@@ -212,7 +217,12 @@ export class Exports {
           if (job && (job.state === 'queued' || job.state === 'running')) continue;
           const ended = await this.deps.store.finish(doc._id, { state: 'error', error: 'the export was interrupted (the server stopped while it ran): ask for a new one' });
           const instance = ended ? await this.deps.instanceOf(doc.domain) : null;
-          if (ended && instance?.id === instanceId) this.publish(instance, 'UPDATED', ended);
+          if (ended && instance?.id === instanceId) {
+            this.publish(instance, 'UPDATED', ended);
+            // an export for a move: the move failed (both sides are unblocked, the owner is told)
+            const raw = job?.message as Record<string, unknown> | undefined;
+            if (raw?.move_to) await this.tell(instance, { move_to: raw.move_to as MoveTo }, null, 'the export was interrupted (the server stopped while it ran)');
+          }
           if (ended) this.deps.logger.warn({ domain: doc.domain, export_id: doc._id }, 'export: marked failed, its job is gone');
         }
         for (let removed = await this.deps.store.removeExpired(this.now(), 100); removed.length; removed = await this.deps.store.removeExpired(this.now(), 100)) {

@@ -23,7 +23,7 @@ export function createExports(deps: Omit<ExportsDeps, 'store'> & { dataDir: stri
   return {
     store,
     exports,
-    registerRoutes: (app: FastifyInstance, more: Pick<ExportRoutesDeps, 'perms' | 'limiter'>) => registerExportRoutes(app, { ...more, exports, archive }),
+    registerRoutes: (app: FastifyInstance, more: Pick<ExportRoutesDeps, 'perms' | 'limiter' | 'cspDisabled'>) => registerExportRoutes(app, { ...more, exports, archive }),
     registerAdminRoutes: (app: FastifyInstance, more: { registry: InstanceRegistry }) => registerExportAdminRoutes(app, { ...more, exports, archive }),
     async close() {
       await exports.close();

@@ -1,7 +1,8 @@
 /**
  * The export routes of the instance's domain (cozy-stack web/move/move.go): `POST /move/exports` (a POST right on the
  * whole io.cozy.exports; rate-limited, over the limit cozy answers 404), and the two routes the MAC of the link opens,
- * `GET /move/exports/:mac` (the document) and `GET /move/exports/data/:mac?cursor=` (a part, as a streamed zip).
+ * `GET /move/exports/:mac` (the document) and `GET /move/exports/data/:mac?cursor=` (a part, as a streamed zip, which the
+ * settings app may frame: cozy-stack appends its origin to the CSP's frame-ancestors, unless `apps.cspDisabled`).
  */
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { Readable } from 'node:stream';
@@ -12,6 +13,7 @@ import { instanceOf } from '../../data/http/context.js';
 import { enforceLimit, type RateLimiter } from '../../limits/index.js';
 import type { PermissionResolver } from '../../permissions/resolve.js';
 import { Permissions } from '../../permissions/rules.js';
+import { CLOSED_CSP } from '../../apps/serve/csp.js';
 import { partZipName, ZIP_NAME } from '../layout.js';
 import type { ExportDoc } from '../types.js';
 import type { ArchiveSource } from './archive.js';
@@ -25,6 +27,8 @@ export interface ExportRoutesDeps {
   limiter: RateLimiter;
   exports: Exports;
   archive: ArchiveSource;
+  /** `apps.cspDisabled`: no CSP rule is added. */
+  cspDisabled?: boolean;
 }
 
 /** An export as JSON-API (cozy-stack's jsonapi.Data of an ExportDoc). */
@@ -67,6 +71,7 @@ export function registerExportRoutes(app: FastifyInstance, deps: ExportRoutesDep
       const doc = await deps.exports.byMac(instance, req.params.mac);
       if (doc.state !== 'done') throw new NotFound(`exports: the export is not ready (${doc.state})`);
       const range = partOf(doc.parts_cursors, req.query.cursor);
+      if (!deps.cspDisabled) void reply.header('Content-Security-Policy', CLOSED_CSP.replace("frame-ancestors 'none'", `frame-ancestors ${deps.exports.settingsOrigin(instance)}`));
       return sendZip(reply, doc.parts_cursors.length ? partZipName(range.number) : ZIP_NAME, exportPartZip(deps.archive, instance, doc, range));
     });
   });

@@ -10,7 +10,7 @@ import { content, noContent, openObject, type RouteSchema } from '../../common/s
 import type { Instance } from '../../instances/types.js';
 import type { PermissionResolver } from '../../permissions/resolve.js';
 import { Permissions } from '../../permissions/rules.js';
-import type { MoveStateStore } from '../state.js';
+import { isBlocked, type MoveStateStore } from '../state.js';
 import type { MoveFrom } from '../types.js';
 import { importingPage } from './page.js';
 import type { Imports } from './service.js';
@@ -72,8 +72,9 @@ export function registerImportRoutes(app: FastifyInstance, deps: ImportRoutesDep
     const state = await deps.moveStates.get(instance.id);
     const scheme = req.protocol === 'https' ? 'https' : 'http';
     const { html, csp } = importingPage({
-      locale: instance.locale, host: instance.domain, moving: state?.status === 'moving',
-      done: state?.status !== 'importing' && state?.status !== 'moving', loginUrl: `${scheme}://${instance.domain}/auth/login`,
+      // the source of a move waits for its export: its data is being moved to the target
+      locale: instance.locale, host: state?.status === 'exporting' && state.peer ? new URL(state.peer).host : instance.domain,
+      moving: state?.status === 'moving' || state?.status === 'exporting', done: !isBlocked(state), loginUrl: `${scheme}://${instance.domain}/auth/login`,
     });
     return reply.header('Content-Security-Policy', csp).header('Cache-Control', 'no-store').type('text/html; charset=utf-8').send(html);
   });
@@ -89,7 +90,7 @@ export function registerImportRoutes(app: FastifyInstance, deps: ImportRoutesDep
       let timer: NodeJS.Timeout | null = null;
       const check = async () => {
         const state = await deps.moveStates.get(instance.id).catch(() => undefined);
-        if (state === undefined || state?.status === 'importing' || state?.status === 'moving') return;
+        if (state === undefined || isBlocked(state)) return;
         if (timer) clearInterval(timer);
         timer = null;
         socket.send(JSON.stringify({ redirect }));

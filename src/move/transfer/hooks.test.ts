@@ -19,21 +19,23 @@ beforeAll(async () => {
 afterAll(() => p?.close());
 
 const hooksOf = (hearth: Hearth) => createMoveHooks({
-  registry: hearth.registry, pending: hearth.movePending, jobs: hearth.jobs.engine, publicUrl: (i) => hearth.publicUrl(i), subdomains: 'nested',
+  registry: hearth.registry, pending: hearth.movePending, moveStates: hearth.moveStates, jobs: hearth.jobs.engine, publicUrl: (i) => hearth.publicUrl(i), subdomains: 'nested',
   exportLink: async (instance, doc) => `http://settings.${instance.domain}/#/exports/${doc._id}`, logger: pino({ level: 'silent' }), allowPrivate: true,
 });
 const ref = (i: Instance) => ({ id: i.id, domain: i.domain });
 const mailTo = (subject: RegExp) => expect.poll(() => p.smtp.received.find((m) => subject.test(m.mail.subject ?? ''))?.mail.text ?? '', { timeout: 60_000 });
 
 describe('the move hooks', () => {
-  it('exportFailed: the target waiting for the data is unblocked, the source forgets it, the owner is told why', async () => {
+  it('exportFailed: the target waiting for the data is unblocked, the source forgets it and is unblocked, the owner is told why', async () => {
     const tToken = await p.t.cliToken('io.cozy.imports', p.target);
     expect((await p.treq('POST', `/move/importing?source=${p.s.domain}`, { token: tToken })).status).toBe(204);
     expect((await p.t.hearth.moveStates.get(p.target.id))?.status).toBe('moving');
     await p.s.hearth.movePending.put('moving_to', p.source.id, p.source.id, { url: tBase }, 60_000);
+    expect(await p.s.hearth.moveStates.transition(p.source.id, null, { status: 'exporting', peer: `${tBase}/`, since: new Date().toISOString(), detail: {} })).toBe(true);
     await hooksOf(p.s.hearth).exportFailed(ref(p.source), { move_to: { url: tBase, token: tToken, client_id: 'c', client_secret: 's' } }, 'the disk is full');
     expect(await p.t.hearth.moveStates.get(p.target.id)).toBeNull();
     expect(await p.s.hearth.movePending.peek('moving_to', p.source.id)).toBeNull();
+    expect(await p.s.hearth.moveStates.get(p.source.id)).toBeNull();
     await mailTo(/^The move of localhost:\d+ failed$/).toContain('the disk is full');
   });
 

@@ -1,13 +1,15 @@
 /**
  * What the export and import workers tell a move between servers (types.ts MoveHooks; cozy-stack model/move
  * NotifyTarget, and the end of the importer): S's export done → T is told to import it (POST https://T/move/imports,
- * following T's 303 to its 200 page, as cozy-stack requires); S's export failed → T is unblocked (POST /move/abort);
+ * following T's 303 to its 200 page, as cozy-stack requires); S's export failed → T is unblocked (POST /move/abort), and
+ * S too (it was blocked `exporting` since /move/go);
  * T's import ended → S is retired (POST https://S/move/finalize) or unblocked (POST /move/abort). The owner gets a mail.
  */
 import type { Logger } from 'pino';
 import type { Instance, InstanceRegistry } from '../../instances/types.js';
 import type { JobEngine } from '../../jobs/engine.js';
 import type { ExportDoc, MoveHooks } from '../types.js';
+import type { MoveStateStore } from '../state.js';
 import { langOf } from '../../auth/login-page.js';
 import { moveMail, type MoveMail } from './mails.js';
 import type { PendingStore } from './pending.js';
@@ -16,6 +18,8 @@ import { callPeer } from './peer.js';
 export interface MoveHookDeps {
   registry: Pick<InstanceRegistry, 'get'>;
   pending: PendingStore;
+  /** The source is unblocked when its export fails. */
+  moveStates: Pick<MoveStateStore, 'transition'>;
   jobs: Pick<JobEngine, 'push'>;
   publicUrl(instance: Instance): string;
   /** `apps.subdomains` of this server: the target tells the source how its app addresses are built. */
@@ -59,6 +63,7 @@ export function createMoveHooks(deps: MoveHookDeps): MoveHooks {
       });
       if (answer && answer.status !== 204) deps.logger.warn({ domain: ref.domain, status: answer.status }, 'the target of a failed move refused to be unblocked');
       await deps.pending.take('moving_to', instance.id);
+      await deps.moveStates.transition(instance.id, 'exporting', null);
       await mail(deps, instance, 'exportFailed', `${deps.publicUrl(instance)}/`, { from: instance.domain, to: hostOf(msg.move_to.url), error });
     },
 

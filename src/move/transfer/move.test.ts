@@ -1,7 +1,7 @@
 /**
  * A move between two real servers, over HTTP (src/move/transfer): the wizard, the target's consent, the confirmation
- * mail through a real SMTP server, /move/go (the target blocked and logged out, the export queued with `move_to`), then
- * abort and finalize as the other server calls them, and the moved instance's 410; and what each step refuses.
+ * mail through a real SMTP server, /move/go (the target blocked and logged out, the source blocked while its export runs,
+ * the export queued with `move_to`), then abort and finalize as the other server calls them, and the moved instance's 410; and what each step refuses.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { derivePassphrase } from '../../auth/passphrase.js';
@@ -112,8 +112,10 @@ describe('a move between two servers', () => {
     expect(noTarget.status).toBe(400);
   });
 
-  it('mails the confirmation; /move/go blocks and logs out the target and queues the export with move_to', async () => {
+  it('mails the confirmation; /move/go blocks and logs out the target, blocks the source and queues the export with move_to', async () => {
     p.smtp.received.length = 0;
+    // a client connected to the source before the move (finalize revokes it)
+    expect((await p.s.req('POST', '/auth/register', { body: { redirect_uris: ['https://app.example/cb'], client_name: 'Desktop', software_id: 'd' } })).status).toBe(201);
     const tCookie = await login(p.t, p.target, T_PASS);
     expect((await p.treq('GET', '/move/vault', { headers: { cookie: tCookie } })).status).toBe(200);
     const { fields } = await throughTheWizard();
@@ -135,6 +137,19 @@ describe('a move between two servers', () => {
     const state = await p.t.hearth.moveStates.get(p.target.id);
     expect(state).toMatchObject({ status: 'moving', peer: `${p.s.url}/`, detail: { moved_from: p.s.domain } });
     expect(await p.t.hearth.sessions.list(p.target)).toEqual([]);
+    // the source is blocked while its export runs (cozy-stack's move design): 503 on the API, the waiting page for a
+    // browser; the move's routes (the target downloads the export there) and the CLI pass
+    expect(await p.s.hearth.moveStates.get(p.source.id)).toMatchObject({ status: 'exporting', peer: `${tBase}/` });
+    const api = await p.s.req('POST', '/auth/register', { body: { redirect_uris: ['https://app.example/cb'], client_name: 'Late', software_id: 'l' } });
+    expect(api.status).toBe(503);
+    expect(api.body.error).toBe('this instance is being moved to another server: retry later');
+    const home = await p.s.req('GET', '/', { headers: { accept: 'text/html', cookie: sCookie } });
+    expect(home.status).toBe(302);
+    expect(home.headers.location).toBe(`${p.s.url}/move/importing`);
+    const waiting = await p.s.req('GET', '/move/importing', { headers: { accept: 'text/html' } });
+    expect(waiting.status).toBe(200);
+    expect(waiting.text).toContain(`Your data is being moved to ${p.t.otherDomain}`);
+    expect((await p.s.req('GET', '/data/io.cozy.contacts/_all_docs', { token: await p.s.cliToken('io.cozy.contacts') })).status).toBe(200);
     await expect.poll(() => p.exports.length, { timeout: 60_000 }).toBe(1);
     const msg = p.exports[0]!;
     expect(msg.move_to).toMatchObject({ url: tBase, client_id: fields.target_client_id, client_secret: fields.target_client_secret, token: fields.target_token });
@@ -146,12 +161,18 @@ describe('a move between two servers', () => {
     expect((await p.treq('POST', `/move/importing?source=${p.s.domain}`, { token: msg.move_to!.token })).status).toBe(409);
   });
 
-  it('abort (the export failed) unblocks the target; refuses without a move token', async () => {
+  it('abort (the export or the import failed) unblocks the target and the source; refuses without a move token', async () => {
     const msg = p.exports[0]!;
     expect((await p.treq('POST', '/move/abort')).status).toBe(401);
     expect((await p.treq('POST', '/move/abort', { token: await p.t.cliToken('io.cozy.files', p.target) })).status).toBe(403);
     expect((await p.treq('POST', '/move/abort', { token: msg.move_to!.token })).status).toBe(204);
     expect(await p.t.hearth.moveStates.get(p.target.id)).toBeNull();
+    expect((await p.s.req('POST', '/move/abort', { token: await p.s.cliToken('io.cozy.files') })).status).toBe(403);
+    expect((await p.s.hearth.moveStates.get(p.source.id))?.status).toBe('exporting');
+    expect((await p.s.req('POST', '/move/abort', { token: msg.token! })).status).toBe(204);
+    expect(await p.s.hearth.moveStates.get(p.source.id)).toBeNull();
+    expect(await p.s.hearth.movePending.peek('moving_to', p.source.id)).toBeNull();
+    expect((await p.s.req('GET', '/auth/login', { headers: { accept: 'text/html' } })).status).toBe(200);
   });
 
   it('finalize retires the source: konnector triggers deleted, OAuth clients revoked, then 410 with the new address everywhere', async () => {
@@ -159,13 +180,15 @@ describe('a move between two servers', () => {
     const { scheduler } = p.s.hearth.jobs;
     await scheduler.create(p.s.domain, { type: '@every', arguments: '24h', worker: 'konnector', message: { konnector: 'bank' } });
     const kept = await scheduler.create(p.s.domain, { type: '@every', arguments: '24h', worker: 'log' });
-    expect((await p.s.req('POST', '/auth/register', { body: { redirect_uris: ['https://app.example/cb'], client_name: 'Desktop', software_id: 'd' } })).status).toBe(201);
     expect((await p.s.hearth.storeOf(p.source).allDocs(CLIENTS_DOCTYPE, {})).rows.length).toBeGreaterThan(1);
+    // the source is being moved again (/move/go: blocked while its export runs), the target's import is over
+    await p.s.hearth.movePending.put('moving_to', p.source.id, p.source.id, { url: tBase }, 60_000);
+    expect(await p.s.hearth.moveStates.transition(p.source.id, null, { status: 'exporting', peer: `${tBase}/`, since: new Date().toISOString(), detail: {} })).toBe(true);
     // refusals: no token, a token without the right, a token of another instance (T's)
     expect((await p.s.req('POST', '/move/finalize')).status).toBe(401);
     expect((await p.s.req('POST', '/move/finalize', { token: await p.s.cliToken('io.cozy.files') })).status).toBe(403);
     expect((await p.s.req('POST', '/move/finalize', { token: msg.move_to!.token })).status).toBe(400);
-    expect(await p.s.hearth.moveStates.get(p.source.id)).toBeNull();
+    expect((await p.s.hearth.moveStates.get(p.source.id))?.status).toBe('exporting');
     const done = await p.s.req('POST', '/move/finalize?subdomain=nested', { token: msg.token! });
     expect(done.status).toBe(204);
     expect(await p.s.hearth.moveStates.get(p.source.id)).toMatchObject({ status: 'moved', peer: `${tBase}/` });

@@ -1,7 +1,8 @@
 /**
  * The source's side of a move (cozy-stack web/move/move.go; ../shared/reference/cozy-move.md §3): the code for the wizard
  * (GET /move/authorize, POST /move/initialize), the request and its confirmation mail (POST /move/request), the start
- * (GET /move/go: the target blocks itself, the export is queued with `move_to`) and the end (POST /move/finalize).
+ * (GET /move/go: the target blocks itself, this instance is blocked `exporting` and the export is queued with `move_to`)
+ * and the end (POST /move/finalize: retired; POST /move/abort and a failed export unblock it).
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { randomBytes } from 'node:crypto';
@@ -124,6 +125,7 @@ async function go(deps: TransferDeps, req: FastifyRequest, reply: FastifyReply):
   if (!taken) return errorPage(reply, instance, 'This link is not valid (any more): ask for the move again from the settings.');
   const r = taken.value as Record<string, string>;
   const target = String(r.target_url);
+  if (await deps.moveStates.get(instance.id)) return errorPage(reply, instance, 'This instance is already in a move or an import.', 409);
   // S's own move token, for the target to call /move/finalize or /move/abort here: issued to a move client of this instance
   let clientId = String(r.client_id);
   if (clientId === MOVE_FAKE_CLIENT || !(await clientExists(deps, instance, clientId))) clientId = (await moveClient(deps, instance, wizardBase(deps, req))).client.client_id;
@@ -135,6 +137,11 @@ async function go(deps: TransferDeps, req: FastifyRequest, reply: FastifyReply):
     if (err instanceof PeerError) return errorPage(reply, instance, err.message);
     throw err;
   }
+  // blocked while its export runs, so that nothing changes behind the archive (cozy-stack's move design)
+  if (!(await deps.moveStates.transition(instance.id, null, { status: 'exporting', peer: `${target}/`, since: new Date().toISOString(), detail: {} }))) {
+    await abortTarget(deps, target, String(r.target_token));
+    return errorPage(reply, instance, 'This instance is already in a move or an import.', 409);
+  }
   await deps.pending.put('moving_to', instance.id, instance.id, { url: target }, MOVING_TO_TTL_MS);
   const message: ExportMessage = {
     move_to: { url: target, token: String(r.target_token), client_id: String(r.target_client_id), client_secret: String(r.target_client_secret) },
@@ -143,12 +150,18 @@ async function go(deps: TransferDeps, req: FastifyRequest, reply: FastifyReply):
   try {
     await deps.jobs.push(instance.domain, { worker: 'export', message });
   } catch (err) {
-    // the target waits for data that will never come: it is unblocked
-    await callPeer(`${target}/move/abort`, { allowPrivate: deps.config.imports.allowPrivateUrls, token: String(r.target_token) }).catch(() => undefined);
+    // the target waits for data that will never come: it is unblocked, and so is this instance
+    await abortTarget(deps, target, String(r.target_token));
     await deps.pending.take('moving_to', instance.id);
+    await deps.moveStates.transition(instance.id, 'exporting', null);
     throw err;
   }
   return reply.code(303).header('Location', `${target}/move/importing`).header('Cache-Control', 'no-store').send();
+}
+
+/** Tells the target the move will not happen (it unblocks itself); an unreachable target is left to its own abort. */
+async function abortTarget(deps: TransferDeps, target: string, token: string): Promise<void> {
+  await callPeer(`${target}/move/abort`, { allowPrivate: deps.config.imports.allowPrivateUrls, token }).catch(() => undefined);
 }
 
 async function clientExists(deps: TransferDeps, instance: Instance, id: string): Promise<boolean> {
@@ -170,7 +183,7 @@ async function finalize(deps: TransferDeps, req: FastifyRequest, reply: FastifyR
   // konnectors stop here (they run on the target now)
   for (const trigger of await deps.scheduler.list(instance.domain, { workers: ['konnector'] })) await deps.scheduler.delete(instance.domain, trigger._id);
   const subdomain = fields(req.query).subdomain === 'flat' ? 'flat' : 'nested';
-  const moved = await deps.moveStates.transition(instance.id, current?.status ?? null, { status: 'moved', peer: `${to}/`, since: new Date().toISOString(), detail: { moved_to_subdomain_type: subdomain } });
+  const moved = await deps.moveStates.transition(instance.id, current?.status ?? null, { status: 'moved', peer: `${to}/`, since: new Date().toISOString(), detail: { moved_to_subdomain_type: subdomain, domain: instance.domain } });
   if (!moved) throw new Conflict('the move state of this instance changed meanwhile: try again');
   await deps.pending.take('moving_to', instance.id);
   // the apps and devices connected here reconnect to the target (cozy-stack's move design)

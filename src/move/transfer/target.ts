@@ -1,7 +1,7 @@
 /**
  * The target's side of a move (cozy-stack web/move/move.go): the source says the move starts (POST /move/importing: every
  * session logged out, the instance blocked `moving` until the source's data arrives), either side is told the move
- * failed (POST /move/abort), and the owner learns why passwords did not come along (GET /move/vault).
+ * failed (POST /move/abort: the target waiting for the data, or the source blocked while its export runs, is unblocked), and the owner learns why passwords did not come along (GET /move/vault).
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { BadRequest, Conflict } from '../../common/errors.js';
@@ -25,8 +25,9 @@ async function importing(deps: TransferDeps, req: FastifyRequest, reply: Fastify
 
 async function abort(deps: TransferDeps, req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
   const instance = await requireMoveToken(deps, req);
-  // the target waiting for data is unblocked (an import already running ends by itself); the source forgets its target
-  await deps.moveStates.transition(instance.id, 'moving', null);
+  // the target waiting for data is unblocked (an import already running ends by itself); the source is unblocked and
+  // forgets its target (only one of the two transitions applies)
+  if (!(await deps.moveStates.transition(instance.id, 'moving', null))) await deps.moveStates.transition(instance.id, 'exporting', null);
   await deps.pending.take('moving_to', instance.id);
   return reply.code(204).send();
 }
