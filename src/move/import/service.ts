@@ -25,7 +25,7 @@ import { download, fetchJson, manifestUrlOf, partUrlOf, type FetchPolicy } from 
 import { Importer, type ImporterDeps } from './importer.js';
 import { importMail } from './mail.js';
 import { emptyReport, type ImportReport } from './report.js';
-import { resetInstance } from './reset.js';
+import { resetInstance, type ResetDeps } from './reset.js';
 
 export const IMPORT_WORKER = 'import';
 
@@ -53,8 +53,10 @@ export interface ImportsDeps {
   fs: FileSystem;
   /** Read when an import runs (the scheduler and the engine are built after the workers). */
   triggers(): { create(domain: string, input: TriggerInput): Promise<unknown>; dropInstance(instanceId: string): Promise<void> };
-  engine(): { push(domain: string, spec: PushSpec): Promise<JobDoc>; broker: Pick<Broker, 'list'> };
+  engine(): { push(domain: string, spec: PushSpec): Promise<JobDoc>; broker: Pick<Broker, 'list' | 'purge'> };
   install(instance: Instance, kind: 'webapp' | 'konnector', slug: string): Promise<'installed' | 'kept'>;
+  /** What the reset needs besides the stores: the apps it keeps and uninstalls, the instance's sessions (./reset.ts). */
+  reset: Pick<ResetDeps, 'apps' | 'dropSessions'>;
   instanceByDomain(domain: string): Promise<Instance | null>;
   hooks?: MoveHooks;
   /** Where parts are downloaded (removed after each run). */
@@ -242,7 +244,10 @@ export class Imports {
 
   private async reset(instance: Instance): Promise<DocStore> {
     const store = this.deps.storeOf(instance);
-    await resetInstance(instance, { store, fs: this.deps.fs, dropTriggers: (i) => this.deps.triggers().dropInstance(i.id) });
+    await resetInstance(instance, {
+      ...this.deps.reset, store, fs: this.deps.fs, dropTriggers: (i) => this.deps.triggers().dropInstance(i.id),
+      dropJobHistory: async (i) => void (await this.deps.engine().broker.purge(i.domain, Date.now() + 1, null)),
+    });
     return store;
   }
 
