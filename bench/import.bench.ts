@@ -20,9 +20,11 @@ import { doc, file, writeZip, type Entry } from '../test/helpers/move-archive.js
 import { BENCH_DIR, log, tempDir } from './lib.js';
 
 const QUICK = process.env.BENCH_QUICK === '1';
-const DOCS = QUICK ? 5000 : 100_000;
-const SMALL = QUICK ? 500 : 10_000;
-const TOTAL = QUICK ? 64 * 1024 ** 2 : 2 * 1024 ** 3;
+// BENCH_IMPORT_SCALE=0.25: a quarter of the full size (documents, small files and bytes)
+const SCALE = QUICK ? 1 : Math.min(1, Math.max(0.01, Number(process.env.BENCH_IMPORT_SCALE ?? 1) || 1));
+const DOCS = QUICK ? 5000 : Math.round(100_000 * SCALE);
+const SMALL = QUICK ? 500 : Math.round(10_000 * SCALE);
+const TOTAL = QUICK ? 64 * 1024 ** 2 : Math.round(2 * 1024 ** 3 * SCALE);
 const LARGE = 4;
 const dir = tempDir('hearth-bench-import-');
 const MiB = 1024 * 1024;
@@ -91,7 +93,7 @@ const rows = [
 ];
 const text = `# Import benchmark (bench/import.bench.ts)
 
-${new Date().toISOString()}, ${QUICK ? 'BENCH_QUICK=1 (scaled down)' : 'full size'}: an archive of ${DOCS} documents and ${Math.round(TOTAL / MiB)} MiB of files
+${new Date().toISOString()}, ${QUICK ? 'BENCH_QUICK=1 (scaled down)' : SCALE < 1 ? `BENCH_IMPORT_SCALE=${SCALE} (scaled down)` : 'full size'}: an archive of ${DOCS} documents and ${Math.round(TOTAL / MiB)} MiB of files
 (${SMALL} small, ${LARGE} large), ${(zipBytes / MiB).toFixed(0)} MiB zipped, imported from the file into an instance (embedded engines).
 
 | run | time | throughput (inflated data) |
