@@ -4,11 +4,14 @@
  * 100,000 documents and 2 GiB of files (10,000 small ones of 4 to 12 kB, the rest in 4 large ones), imported from the file
  * (no export server); MB/s side by side with `unzip` of the same archive in the same run; every file's MD5 checked after
  * the import; the process's peak RSS growth during the import (the server runs in this process: target < 100 MB).
- * Writes bench/RESULTS-import.md. BENCH_QUICK=1: 5,000 documents, 500 small files and 64 MB.
+ * Writes bench/RESULTS-import.md. BENCH_QUICK=1: 5,000 documents, 500 small files and 64 MB. BENCH_PROFILE=<file>: a CPU
+ * profile of the import alone.
  */
 import { execFileSync } from 'node:child_process';
+import { Session } from 'node:inspector/promises';
 import { createHash, randomBytes } from 'node:crypto';
 import { statSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { createHearth } from '../src/server/compose.js';
@@ -17,9 +20,11 @@ import { doc, file, writeZip, type Entry } from '../test/helpers/move-archive.js
 import { BENCH_DIR, log, tempDir } from './lib.js';
 
 const QUICK = process.env.BENCH_QUICK === '1';
-const DOCS = QUICK ? 5000 : 100_000;
-const SMALL = QUICK ? 500 : 10_000;
-const TOTAL = QUICK ? 64 * 1024 ** 2 : 2 * 1024 ** 3;
+// BENCH_IMPORT_SCALE=0.25: a quarter of the full size (documents, small files and bytes)
+const SCALE = QUICK ? 1 : Math.min(1, Math.max(0.01, Number(process.env.BENCH_IMPORT_SCALE ?? 1) || 1));
+const DOCS = QUICK ? 5000 : Math.round(100_000 * SCALE);
+const SMALL = QUICK ? 500 : Math.round(10_000 * SCALE);
+const TOTAL = QUICK ? 64 * 1024 ** 2 : Math.round(2 * 1024 ** 3 * SCALE);
 const LARGE = 4;
 const dir = tempDir('hearth-bench-import-');
 const MiB = 1024 * 1024;
@@ -59,9 +64,17 @@ global.gc?.();
 const rssBefore = process.memoryUsage().rss;
 let peak = rssBefore;
 const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 50);
+// BENCH_PROFILE=<file>: a CPU profile of the import alone (open it in Chrome's DevTools)
+const profiler = process.env.BENCH_PROFILE ? new Session() : null;
+profiler?.connect();
+await profiler?.post('Profiler.enable');
+await profiler?.post('Profiler.start');
 t = Date.now();
+const cpuBefore = process.cpuUsage();
 const report = await hearth.imports.runClaimed(instance, await hearth.imports.claim(instance, archive));
 const importS = (Date.now() - t) / 1000;
+const cpu = process.cpuUsage(cpuBefore);
+if (profiler) writeFileSync(process.env.BENCH_PROFILE!, JSON.stringify((await profiler.post('Profiler.stop')).profile));
 clearInterval(sampler);
 let bad = 0;
 for (const [id, md5] of expected) {
@@ -80,7 +93,7 @@ const rows = [
 ];
 const text = `# Import benchmark (bench/import.bench.ts)
 
-${new Date().toISOString()}, ${QUICK ? 'BENCH_QUICK=1 (scaled down)' : 'full size'}: an archive of ${DOCS} documents and ${Math.round(TOTAL / MiB)} MiB of files
+${new Date().toISOString()}, ${QUICK ? 'BENCH_QUICK=1 (scaled down)' : SCALE < 1 ? `BENCH_IMPORT_SCALE=${SCALE} (scaled down)` : 'full size'}: an archive of ${DOCS} documents and ${Math.round(TOTAL / MiB)} MiB of files
 (${SMALL} small, ${LARGE} large), ${(zipBytes / MiB).toFixed(0)} MiB zipped, imported from the file into an instance (embedded engines).
 
 | run | time | throughput (inflated data) |
@@ -90,6 +103,8 @@ ${rows.join('\n')}
 - imported: ${report.docs} documents, ${report.files} files; left out: ${report.skipped_count}
 - MD5 of every file read back after the import: ${expected.size - bad} of ${expected.size} match
 - peak RSS growth of the process (server and bench) during the import: ${((peak - rssBefore) / MiB).toFixed(0)} MB (target < 100 MB)
+- CPU time of the import (user + system of this process, less sensitive to the machine's load than its time): ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s
+- load average at the end (1, 5, 15 min): ${loadavg().map((l) => l.toFixed(1)).join(', ')}
 `;
 log(text);
 writeFileSync(join(BENCH_DIR, 'RESULTS-import.md'), text);

@@ -107,7 +107,7 @@ describe('jobs across a restart', () => {
     expect(runs).toEqual([a._id]);
   });
 
-  it('a run cut short by a dead process is retried if tries are left, errored otherwise', async () => {
+  it('a run cut short by a dead process is retried if tries are left, errored otherwise (and its worker told)', async () => {
     t = await openTestJobs([], { start: true });
     const broker = t.jobs.engine.broker;
     const base = { domain: t.instance.domain, worker: 'rec', message: null, runAt: t.clock.t };
@@ -117,10 +117,12 @@ describe('jobs across a restart', () => {
     await broker.claim('rec', t.clock.t, Date.now() - 1);
     await broker.claim('rec', t.clock.t, Date.now() - 1);
     const runs: string[] = [];
-    await t.reopen([{ name: 'rec', async run(ctx) { runs.push(ctx.job._id); } }]);
+    const abandoned: string[] = [];
+    await t.reopen([{ name: 'rec', async run(ctx) { runs.push(ctx.job._id); }, async abandoned(job) { abandoned.push(job._id); } }]);
     await until(async () => (await stateOf(retried._id)) === 'done');
     expect(runs).toEqual([retried._id]);
     expect(await get(last._id)).toMatchObject({ state: 'errored', error: 'the server stopped during the run' });
+    expect(abandoned).toEqual([last._id]);
   });
 
   it('a graceful shutdown gives the try back to the interrupted run', async () => {

@@ -120,7 +120,11 @@ export class JobEngine {
   /** Gives back the jobs of dead processes (their lease ended). */
   private async recover(): Promise<void> {
     const recovered = await this.deps.broker.recover(this.clock.now(), Date.now());
-    for (const job of recovered) this.publish(job);
+    for (const job of recovered) {
+      this.publish(job);
+      const abandoned = job.state === 'errored' ? this.pools.get(job.worker)?.def.abandoned : undefined;
+      if (abandoned) void abandoned(job).catch((err: unknown) => this.deps.logger.error({ err, job_id: job._id, worker: job.worker }, 'a job given up after a stop was not cleaned up'));
+    }
     if (!recovered.length) return;
     this.deps.logger.warn({ count: recovered.length }, 'jobs cut short by a process that stopped were re-queued or errored');
     for (const worker of new Set(recovered.map((j) => j.worker))) {

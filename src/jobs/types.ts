@@ -104,6 +104,11 @@ export interface WorkerDef {
   timeoutSeconds?: number;
   /** Only the stack and the CLI may queue it (not apps, even with a right on io.cozy.jobs). */
   internal?: boolean;
+  /**
+   * Told of a job of this worker errored because the process running its last try stopped (`recover`): its run could
+   * not undo what it left, this does. Called once, by the process that recovers the job; its errors are logged.
+   */
+  abandoned?(job: JobDoc): Promise<void>;
 }
 
 /** A failure that retrying cannot fix (bad arguments, LOGIN_FAILED): the job errors at once. */

@@ -333,6 +333,10 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
   // imports (move/import): the job engine, the scheduler and the installer are read when an import runs
   const imports = new Imports({
     moveStates, storeOf, fs: vfs.fs, triggers: () => jobs.scheduler, engine: () => jobs.engine, install: (instance, kind, slug) => reinstall(installer, instance, kind, slug),
+    reset: {
+      dropSessions: (instance) => sessions.deleteAll(instance),
+      apps: { kept: async () => new Set((await builtinApps.apps()).apps.filter((a) => a.kind === 'webapp').map((a) => a.slug)), uninstall: async (instance, kind, slug) => void (await installer.uninstall(instance, kind, slug)) },
+    },
     instanceByDomain: (domain) => sqliteRegistry.get(domain), tmpDir: join(dataDir, 'imports-tmp'), logger,
     policy: { allowPrivate: config.imports.allowPrivateUrls, timeoutMs: 60_000 }, hooks: moveHooks,
     avatar: async (instance, data) => avatars.write(instance.id, (await processAvatar(data)).data),

@@ -3,8 +3,11 @@
  * lazily, one entry at a time, and a content is piped where it goes without ever holding the zip (nor a file) in memory.
  * yauzl checks that each entry inflates to exactly its declared size, so a "zip bomb" that lies about it fails its stream.
  * A small entry (a document, a small file: most of an export) is read raw and inflated in one call instead, with the
- * same check: a zlib stream per entry cost more than the entry itself (bench/import.bench.ts).
+ * same check: a zlib stream per entry cost more than the entry itself (bench/import.bench.ts). The zip is read through
+ * a few windows of 1 MiB (`WindowedReader`): yauzl asks for each entry's central record and local header separately,
+ * and a read of the thread pool for each cost more, under load, than the rest of a small entry's import.
  */
+import { close, fstat, open, read } from 'node:fs';
 import { PassThrough, Readable, pipeline } from 'node:stream';
 import { inflateRawSync } from 'node:zlib';
 import yauzl, { type Entry, type ZipFile } from 'yauzl';
@@ -28,13 +31,80 @@ const WHOLE_BYTES = 256 * 1024;
 const STORED = 0;
 const DEFLATED = 8;
 
+const WINDOW = 1024 * 1024;
+const WINDOWS = 3;
+const LOCAL_HEADER = 0x04034b50;
+
+/**
+ * yauzl's reader of a zip file, through the last WINDOWS windows of WINDOW bytes it read (the central directory is read
+ * at the end of the file while the entries are read from its start): the small reads of yauzl's records, and the small
+ * entries, are served from memory. A range larger than a window is read from the file directly (a stream: a large entry).
+ */
+class WindowedReader extends yauzl.RandomAccessReader {
+  private windows: Array<{ start: number; buf: Buffer }> = [];
+
+  constructor(private readonly fd: number, readonly size: number) {
+    super();
+  }
+
+  /** `length` bytes at `position` (fewer at the end of the file): a view of a window when it fits one. */
+  async bytes(position: number, length: number): Promise<Buffer> {
+    const hit = this.windows.find((w) => position >= w.start && position + length <= w.start + w.buf.length);
+    if (hit) return hit.buf.subarray(position - hit.start, position - hit.start + length);
+    const buf = await this.load(position, Math.max(length, Math.min(WINDOW, this.size - position)));
+    if (length <= WINDOW) {
+      this.windows.unshift({ start: position, buf });
+      if (this.windows.length > WINDOWS) this.windows.pop();
+    }
+    return buf.subarray(0, length);
+  }
+
+  private load(position: number, length: number): Promise<Buffer> {
+    const buf = Buffer.allocUnsafe(Math.max(0, length));
+    return new Promise((resolve, reject) => read(this.fd, buf, 0, buf.length, position, (err, n) => (err ? reject(err) : resolve(buf.subarray(0, n)))));
+  }
+
+  override read(buffer: Buffer, offset: number, length: number, position: number, callback: (err: Error | null, bytesRead?: number) => void): void {
+    this.bytes(position, length).then((b) => callback(null, b.copy(buffer, offset)), callback);
+  }
+
+  /** By reads of a window's size (not fs.createReadStream: its destroy would close the file that yauzl reads on). */
+  override _readStreamForRange(start: number, end: number): Readable {
+    const fd = this.fd;
+    let at = start;
+    return new Readable({
+      highWaterMark: WINDOW,
+      read() {
+        const n = Math.min(WINDOW, end - at);
+        if (n <= 0) return void this.push(null);
+        const buf = Buffer.allocUnsafe(n);
+        read(fd, buf, 0, n, at, (err, got) => {
+          if (err) return void this.destroy(err);
+          if (got === 0) return void this.destroy(new Error('unexpected end of file'));
+          at += got;
+          this.push(got < n ? buf.subarray(0, got) : buf);
+        });
+      },
+    });
+  }
+
+  override close(callback: (err: Error | null) => void): void {
+    this.windows = [];
+    close(this.fd, callback);
+  }
+}
+
 /** A small entry's bytes, inflated in one go; refused when they are not exactly the size the zip declares. */
-async function readWhole(zip: ZipFile, entry: Entry): Promise<Readable> {
-  const raw = await new Promise<Buffer>((resolve, reject) => zip.openReadStream(entry, { decompress: false }, (err, stream) => {
-    if (err) return reject(err);
-    const chunks: Buffer[] = [];
-    stream.on('data', (c: Buffer) => chunks.push(c)).on('error', reject).on('end', () => resolve(Buffer.concat(chunks)));
-  }));
+async function readWhole(reader: WindowedReader, entry: Entry): Promise<Readable> {
+  // what yauzl's openReadStream checks before it reads an entry
+  if (entry.generalPurposeBitFlag & 0x1) throw new Error('an encrypted entry');
+  const at = entry.relativeOffsetOfLocalHeader;
+  const header = await reader.bytes(at, 30);
+  if (header.length < 30 || header.readUInt32LE(0) !== LOCAL_HEADER) throw new Error('invalid local file header signature');
+  const start = at + 30 + header.readUInt16LE(26) + header.readUInt16LE(28);
+  if (start + entry.compressedSize > reader.size) throw new Error('the entry\'s data runs past the end of the file');
+  const raw = await reader.bytes(start, entry.compressedSize);
+  if (raw.length !== entry.compressedSize) throw new Error('unexpected end of file');
   const size = entry.uncompressedSize;
   let data: Buffer;
   try {
@@ -46,9 +116,24 @@ async function readWhole(zip: ZipFile, entry: Entry): Promise<Readable> {
   return Readable.from(size ? [data] : []);
 }
 
-function openZip(path: string): Promise<ZipFile> {
+async function openZip(path: string): Promise<{ zip: ZipFile; reader: WindowedReader }> {
+  const fd = await new Promise<number>((resolve, reject) => open(path, 'r', (err, n) => (err ? reject(err) : resolve(n))));
+  let reader: WindowedReader;
+  try {
+    const { size } = await new Promise<{ size: number }>((resolve, reject) => fstat(fd, (err, st) => (err ? reject(err) : resolve(st))));
+    reader = new WindowedReader(fd, size);
+  } catch (err) {
+    close(fd, () => undefined);
+    throw err;
+  }
   return new Promise((resolve, reject) => {
-    yauzl.open(path, { lazyEntries: true, autoClose: true, validateEntrySizes: true, strictFileNames: false, decodeStrings: false }, (err, zip) => (err ? reject(err) : resolve(zip)));
+    yauzl.fromRandomAccessReader(reader, reader.size, { lazyEntries: true, autoClose: true, validateEntrySizes: true, strictFileNames: false, decodeStrings: false }, (err, zip) => {
+      if (err) {
+        reader.close(() => undefined);
+        return reject(err);
+      }
+      resolve({ zip, reader });
+    });
   });
 }
 
@@ -57,7 +142,7 @@ function openZip(path: string): Promise<ZipFile> {
  * the next one once the previous is handled. Rejects when the zip cannot be read (truncated, not a zip, too many entries).
  */
 export async function eachEntry(path: string, limits: ZipLimits, onEntry: (entry: ZipEntry) => Promise<void>, signal?: AbortSignal): Promise<void> {
-  const zip = await openZip(path);
+  const { zip, reader } = await openZip(path);
   if (zip.entryCount > limits.maxEntries) {
     zip.close();
     throw new Error(`the archive holds ${zip.entryCount} entries, more than the ${limits.maxEntries} allowed`);
@@ -78,7 +163,7 @@ export async function eachEntry(path: string, limits: ZipLimits, onEntry: (entry
       if (signal?.aborted) return fail(signal.reason instanceof Error ? signal.reason : new Error('the import was aborted'));
       // through a pipeline, so that an error of yauzl's stream (more bytes than declared) reaches the reader, never the process
       const small = entry.uncompressedSize <= WHOLE_BYTES && entry.compressedSize <= WHOLE_BYTES && (entry.compressionMethod === STORED || entry.compressionMethod === DEFLATED);
-      const open = small ? () => readWhole(zip, entry) : () => new Promise<Readable>((res, rej) => zip.openReadStream(entry, (err, stream) => {
+      const open = small ? () => readWhole(reader, entry) : () => new Promise<Readable>((res, rej) => zip.openReadStream(entry, (err, stream) => {
         if (err) return rej(err);
         const out = new PassThrough();
         pipeline(stream, out, () => undefined);

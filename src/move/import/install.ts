@@ -8,7 +8,7 @@ export async function reinstall(installer: Installer, instance: Instance, kind: 
   try {
     op = await installer.install(instance, kind, slug, { source: `registry://${slug}/stable` });
   } catch (err) {
-    // installed already (the reset keeps the installed apps): nothing to do
+    // installed already (the reset keeps the built-in apps): nothing to do
     if (err instanceof Conflict) return 'kept';
     throw err;
   }

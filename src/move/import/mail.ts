@@ -10,6 +10,9 @@ export function importMail(locale: string, outcome: { ok: boolean; error?: strin
     lines.push(fr ? `${r.docs} documents, ${r.dirs} dossiers, ${r.files} fichiers, ${r.versions} versions et ${r.triggers} déclencheurs importés.` : `${r.docs} documents, ${r.dirs} folders, ${r.files} files, ${r.versions} versions and ${r.triggers} triggers imported.`);
   } else {
     lines.push(fr ? `L'import de vos données a échoué : ${outcome.error ?? ''}` : `The import of your data failed: ${outcome.error ?? ''}`);
+    lines.push(fr
+      ? 'Votre instance est de nouveau utilisable. Vous pouvez relancer l\'import depuis les Paramètres (Import), avec le même lien tant que l\'export n\'a pas expiré, ou un nouveau.'
+      : 'Your instance can be used again. You can start the import again from the Settings (Import), with the same link while the export has not expired, or a new one.');
   }
   if (r.apps.failed.length) {
     lines.push(fr ? 'Ces applications n\'ont pas pu être réinstallées :' : 'These apps could not be installed again:');

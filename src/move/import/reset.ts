@@ -1,23 +1,40 @@
 /**
- * The reset before an import (cozy-stack's lifecycle.Reset): every document of every doctype, every file's content and
- * thumbnail and every trigger of the instance is removed, through the engines' interfaces (DocStore.dropDoctype, the blob
- * stores' keys/remove, the scheduler), so that it works the same on SQLite, PostgreSQL, the local disk, Swift and S3.
- * Kept: the installed apps and konnectors (io.cozy.apps, io.cozy.konnectors and the permissions they were granted, which
- * an import reinstalls rather than copies) and the job mirror (io.cozy.jobs: the import job itself is one of them).
+ * The reset before an import (cozy-stack's lifecycle.Reset, which deletes every database of the instance): every
+ * document of every doctype, every file's content and thumbnail, every trigger, the job history, every session, the
+ * apps and konnectors with their permissions, and every other permission (share links, OAuth clients', …) are removed,
+ * through the engines' interfaces (DocStore, the blob stores' keys/remove, the scheduler, the broker, the session store),
+ * so that it works the same on SQLite, PostgreSQL, the local disk, Swift and S3.
+ * Kept, as cozy-stack reinstalls home, store and settings: the built-in apps (`apps.kept`) and their permissions; the
+ * jobs that are not over (the import's own job is one of them); the instance's own settings, which are not documents.
+ * The apps and konnectors of the archive are then installed again from the registry (./importer.ts).
  * Taking it again is harmless: a reset that a crash cut short is finished by the next one.
  */
-import type { DocStore } from '../../data/store.js';
+import type { Doc, DocStore } from '../../data/store.js';
 import type { BlobStore } from '../../files/blobs/store.js';
 import type { FileSystem } from '../../files/fs.js';
 import type { Instance } from '../../instances/types.js';
+import { KIND, type AppKind } from '../../apps/types.js';
+import { PERMISSIONS_DOCTYPE } from '../../permissions/docs.js';
 
-export const KEPT_BY_RESET: ReadonlySet<string> = new Set(['io.cozy.apps', 'io.cozy.konnectors', 'io.cozy.permissions', 'io.cozy.jobs']);
+/** Emptied by the reset document by document (what an app or a running job needs stays), not dropped whole. */
+export const KEPT_BY_RESET: ReadonlySet<string> = new Set([KIND.webapp.doctype, KIND.konnector.doctype, PERMISSIONS_DOCTYPE, 'io.cozy.jobs']);
 
 export interface ResetDeps {
   store: DocStore;
   fs: FileSystem;
   dropTriggers(instance: Instance): Promise<void>;
+  /** Removes the instance's finished jobs (its history). */
+  dropJobHistory(instance: Instance): Promise<void>;
+  /** Logs every session of the instance out. */
+  dropSessions(instance: Instance): Promise<void>;
+  apps: {
+    /** The slugs of the web apps that stay installed (the built-in ones). */
+    kept(): Promise<ReadonlySet<string>>;
+    uninstall(instance: Instance, kind: AppKind, slug: string): Promise<void>;
+  };
 }
+
+const PAGE = 1000;
 
 /** Removes every blob of the instance in `store`, a page at a time (memory bounded whatever their number). */
 async function emptyBlobs(store: BlobStore | null, ns: string): Promise<number> {
@@ -27,7 +44,7 @@ async function emptyBlobs(store: BlobStore | null, ns: string): Promise<number> 
     const page: string[] = [];
     for await (const key of store.keys(ns)) {
       page.push(key);
-      if (page.length >= 1000) break;
+      if (page.length >= PAGE) break;
     }
     if (page.length === 0) return removed;
     for (const key of page) await store.remove(ns, key);
@@ -35,13 +52,58 @@ async function emptyBlobs(store: BlobStore | null, ns: string): Promise<number> 
   }
 }
 
+/** The documents of `doctype` (no design documents), a page at a time. */
+async function* eachPage(store: DocStore, doctype: string): AsyncGenerator<Doc[]> {
+  let startkey: string | undefined;
+  for (;;) {
+    const page = await store.allDocs(doctype, { limit: PAGE + 1, include_docs: true, ...(startkey === undefined ? {} : { startkey }) }).catch(() => null);
+    const rows = page?.rows ?? [];
+    yield rows.slice(0, PAGE).flatMap((r) => (r.doc && !String(r.id).startsWith('_design/') ? [r.doc as Doc] : []));
+    if (rows.length <= PAGE) return;
+    startkey = String(rows[PAGE]!.id);
+  }
+}
+
+/**
+ * The apps and konnectors but the kept web apps uninstalled (their triggers, permissions and code reference), then
+ * every other permission deleted: share links, OAuth clients', those of apps that an uninstall could not remove.
+ */
+async function resetApps(instance: Instance, deps: ResetDeps): Promise<void> {
+  const keptSlugs = await deps.apps.kept();
+  const keptPerms = new Set<string>();
+  for (const kind of ['webapp', 'konnector'] as const) {
+    const { doctype } = KIND[kind];
+    for await (const docs of eachPage(deps.store, doctype)) {
+      const left: Doc[] = [];
+      for (const doc of docs) {
+        const slug = String(doc._id).slice(doctype.length + 1);
+        if (kind === 'webapp' && keptSlugs.has(slug)) {
+          keptPerms.add(String(doc._id));
+          continue;
+        }
+        // an app being installed or updated, or whose document is damaged: its document goes at least
+        await deps.apps.uninstall(instance, kind, slug).catch(() => left.push({ _id: doc._id, _rev: doc._rev, _deleted: true } as Doc));
+      }
+      if (left.length) await deps.store.bulkDocs(doctype, left, true);
+    }
+  }
+  for await (const docs of eachPage(deps.store, PERMISSIONS_DOCTYPE)) {
+    const gone = docs.filter((d) => !keptPerms.has(String(d._id))).map((d) => ({ _id: d._id, _rev: d._rev, _deleted: true }) as Doc);
+    if (gone.length) await deps.store.bulkDocs(PERMISSIONS_DOCTYPE, gone, true);
+  }
+}
+
 export async function resetInstance(instance: Instance, deps: ResetDeps): Promise<{ doctypes: number; blobs: number }> {
-  await deps.dropTriggers(instance);
   let doctypes = 0;
+  // first the other doctypes: an OAuth client naming an app would stop its uninstall
   for (const doctype of await deps.store.listDoctypes()) {
     if (KEPT_BY_RESET.has(doctype)) continue;
     if (await deps.store.dropDoctype(doctype)) doctypes++;
   }
+  await resetApps(instance, deps);
+  await deps.dropTriggers(instance);
+  await deps.dropJobHistory(instance);
+  await deps.dropSessions(instance);
   const blobs = (await emptyBlobs(deps.fs.blobs, instance.id)) + (await emptyBlobs(deps.fs.thumbs, instance.id));
   // the usage and the root this process knew are gone: the root and the trash are made again now
   deps.fs.forget(instance);

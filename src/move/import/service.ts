@@ -15,6 +15,7 @@ import type { DocStore } from '../../data/store.js';
 import type { FileSystem } from '../../files/fs.js';
 import type { Instance } from '../../instances/types.js';
 import type { JobDoc, WorkerDef } from '../../jobs/types.js';
+import type { Broker } from '../../jobs/broker.js';
 import type { PushSpec } from '../../jobs/engine.js';
 import type { TriggerInput } from '../../jobs/scheduler.js';
 import { PermanentJobError } from '../../jobs/types.js';
@@ -24,7 +25,7 @@ import { download, fetchJson, manifestUrlOf, partUrlOf, type FetchPolicy } from 
 import { Importer, type ImporterDeps } from './importer.js';
 import { importMail } from './mail.js';
 import { emptyReport, type ImportReport } from './report.js';
-import { resetInstance } from './reset.js';
+import { resetInstance, type ResetDeps } from './reset.js';
 
 export const IMPORT_WORKER = 'import';
 
@@ -52,8 +53,10 @@ export interface ImportsDeps {
   fs: FileSystem;
   /** Read when an import runs (the scheduler and the engine are built after the workers). */
   triggers(): { create(domain: string, input: TriggerInput): Promise<unknown>; dropInstance(instanceId: string): Promise<void> };
-  engine(): { push(domain: string, spec: PushSpec): Promise<JobDoc> };
+  engine(): { push(domain: string, spec: PushSpec): Promise<JobDoc>; broker: Pick<Broker, 'list' | 'purge'> };
   install(instance: Instance, kind: 'webapp' | 'konnector', slug: string): Promise<'installed' | 'kept'>;
+  /** What the reset needs besides the stores: the apps it keeps and uninstalls, the instance's sessions (./reset.ts). */
+  reset: Pick<ResetDeps, 'apps' | 'dropSessions'>;
   instanceByDomain(domain: string): Promise<Instance | null>;
   hooks?: MoveHooks;
   /** Where parts are downloaded (removed after each run). */
@@ -77,10 +80,13 @@ function parseExport(body: unknown): RemoteExport {
   return { id: String(data?.id ?? ''), state: String(a.state), parts_cursors: cursors, total_size: Number(a.total_size ?? 0), expires_at: typeof a.expires_at === 'string' ? a.expires_at : null };
 }
 
+const STOPPED = 'the server stopped twice during the import';
+
 const notReady = (why: string) => Object.assign(new PreconditionFailed(why), { parameter: 'url' });
 
 export class Imports {
   readonly limits: ImportLimits;
+  private readonly abandoning = new Set<string>();
 
   constructor(private readonly deps: ImportsDeps) {
     this.limits = { ...DEFAULT_IMPORT_LIMITS, ...deps.limits };
@@ -106,7 +112,7 @@ export class Imports {
    * move is already under way. `from`: the status the instance must be in (`moving` for the target of a move).
    */
   async start(instance: Instance, msg: ImportMessage, from: 'moving' | null = null): Promise<void> {
-    const next = { status: 'importing' as const, peer: new URL(msg.manifest_url).origin + '/', since: new Date().toISOString(), detail: { source: { url: msg.manifest_url }, message: { ...msg } } };
+    const next = { status: 'importing' as const, peer: new URL(msg.manifest_url).origin + '/', since: new Date().toISOString(), detail: { source: { url: msg.manifest_url }, message: { ...msg }, by: 'job', domain: instance.domain } };
     if (!(await this.deps.moveStates.transition(instance.id, from, next))) throw new Conflict('an import or a move of this instance is already under way');
     try {
       await this.deps.engine().push(instance.domain, { worker: IMPORT_WORKER, message: msg, instanceId: instance.id });
@@ -134,17 +140,48 @@ export class Imports {
   }
 
   /**
-   * At start: the imports of the admin API and the CLI that a stopped process left are started over in the background.
+   * At start (after the job engine's): the imports of the admin API and the CLI that a stopped process left are
+   * started over in the background, once; cut short again, they are given up (`abandon`). Those of a job are the job
+   * engine's (their job runs again, or is given up: the worker's `abandoned`), unless no job of them is left.
    */
   async recover(): Promise<void> {
     for (const { instanceId, state } of await this.deps.moveStates.list()) {
       const source = state.detail.source as ImportSource | undefined;
-      // those from a job are the job engine's: their job runs again
-      if (state.status !== 'importing' || !source || state.detail.domain === undefined) continue;
-      const instance = typeof state.detail.domain === 'string' ? await this.deps.instanceByDomain(state.detail.domain) : null;
+      if (state.status !== 'importing' || !source || typeof state.detail.domain !== 'string') continue;
+      const instance = await this.deps.instanceByDomain(state.detail.domain);
       if (instance?.id !== instanceId) continue;
+      const failed = (err: unknown) => this.deps.logger.error({ err, domain: instance.domain }, 'the import failed');
+      if (state.detail.by === 'job') {
+        const live = await this.deps.engine().broker.list(instance.domain, { worker: IMPORT_WORKER, states: ['queued', 'running'], limit: 1 });
+        if (!live.length) void this.abandon(instance, state.detail.message as ImportMessage | undefined, STOPPED).catch(failed);
+        continue;
+      }
+      if (state.detail.restarted === true) {
+        void this.abandon(instance, undefined, STOPPED).catch(failed);
+        continue;
+      }
+      if (!(await this.deps.moveStates.transition(instanceId, 'importing', { ...state, detail: { ...state.detail, restarted: true } }))) continue;
       this.deps.logger.warn({ domain: instance.domain }, 'an import that a stop cut short starts over');
-      void this.runAndUnblock(instance, source, {}).catch((err: unknown) => this.deps.logger.error({ err, domain: instance.domain }, 'the import failed'));
+      void this.runAndUnblock(instance, source, {}).catch(failed);
+    }
+  }
+
+  /**
+   * Gives up an import that stops cut short twice (or whose job is gone): the instance, still blocked, is reset (what
+   * the cut runs wrote is removed, nothing of its data before was left by their reset), then unblocked, and the
+   * failure is reported as a failed import's (the mail, or the source of a move told).
+   */
+  async abandon(instance: Instance, msg: ImportMessage | undefined, error: string): Promise<void> {
+    // the job engine's recovery and this process's start may both give it up: once
+    if (this.abandoning.has(instance.id)) return;
+    this.abandoning.add(instance.id);
+    try {
+      if ((await this.deps.moveStates.get(instance.id))?.status !== 'importing') return;
+      this.deps.logger.error({ domain: instance.domain }, 'an import cut short twice is given up: the instance is reset and unblocked');
+      await this.reset(instance);
+      await this.unblock(instance, { error, report: emptyReport() }, msg?.move_from ? { move_from: msg.move_from, msg } : {});
+    } finally {
+      this.abandoning.delete(instance.id);
     }
   }
 
@@ -157,7 +194,7 @@ export class Imports {
         const state = await this.deps.moveStates.get(ctx.instance.id);
         if (state?.status !== 'importing') {
           // queued without POST /move/imports (a trigger, the CLI): blocked here
-          const next = { status: 'importing' as const, peer: null, since: new Date().toISOString(), detail: { source: { url: msg.manifest_url } } };
+          const next = { status: 'importing' as const, peer: null, since: new Date().toISOString(), detail: { source: { url: msg.manifest_url }, message: { ...msg }, by: 'job', domain: ctx.instance.domain } };
           if (!(await this.deps.moveStates.transition(ctx.instance.id, null, next))) throw new PermanentJobError('import: another import or move of this instance is under way');
         }
         // a failed import is reported (mail, job error) and not tried again: a retry would reset the instance once more
@@ -165,6 +202,11 @@ export class Imports {
           throw ctx.signal.aborted ? err : new PermanentJobError(err instanceof Error ? err.message : String(err));
         });
         ctx.log.info({ ...report, skipped: report.skipped.slice(0, 20) }, 'import: done');
+      },
+      // its last try was cut short by a stop: nothing else would unblock the instance
+      abandoned: async (job) => {
+        const instance = await this.deps.instanceByDomain(job.domain);
+        if (instance && instance.id === job.instance_id) await this.abandon(instance, job.message as ImportMessage | undefined, STOPPED);
       },
     };
   }
@@ -179,7 +221,15 @@ export class Imports {
       if (opts.signal?.aborted) throw err;
       error = err instanceof Error ? err.message : String(err);
     }
-    await this.deps.moveStates.transition(instance.id, 'importing', null);
+    await this.unblock(instance, { error, report }, opts);
+    if (error !== undefined) throw Object.assign(new Error(`the import failed: ${error}`), { report });
+    return report;
+  }
+
+  /** Unblocks the instance and reports how the import ended: the mail, or the source of a move told. */
+  private async unblock(instance: Instance, { error, report }: { error: string | undefined; report: ImportReport }, opts: { move_from?: MoveFrom | undefined; msg?: ImportMessage }): Promise<void> {
+    // unblocked by another process already (both gave the same import up): it reported it
+    if (!(await this.deps.moveStates.transition(instance.id, 'importing', null))) return;
     const outcome = { ok: error === undefined, ...(error === undefined ? {} : { error }), report };
     // during a move the move's own mail says how it ended (transfer/hooks.ts): one mail, not two
     const moving = !!(opts.move_from && opts.msg && this.deps.hooks);
@@ -190,8 +240,15 @@ export class Imports {
     if (opts.move_from && opts.msg && this.deps.hooks) {
       await this.deps.hooks.importDone(instance, { ...opts.msg, move_from: opts.move_from }, error === undefined ? { ok: true } : { ok: false, error });
     }
-    if (error !== undefined) throw Object.assign(new Error(`the import failed: ${error}`), { report });
-    return report;
+  }
+
+  private async reset(instance: Instance): Promise<DocStore> {
+    const store = this.deps.storeOf(instance);
+    await resetInstance(instance, {
+      ...this.deps.reset, store, fs: this.deps.fs, dropTriggers: (i) => this.deps.triggers().dropInstance(i.id),
+      dropJobHistory: async (i) => void (await this.deps.engine().broker.purge(i.domain, Date.now() + 1, null)),
+    });
+    return store;
   }
 
   /** Downloads (a URL), resets, reads: the instance is blocked meanwhile. */
@@ -213,8 +270,7 @@ export class Imports {
         }
       }
       await progress?.({ step: 'reset' });
-      const store = this.deps.storeOf(instance);
-      await resetInstance(instance, { store, fs: this.deps.fs, dropTriggers: (i) => this.deps.triggers().dropInstance(i.id) });
+      const store = await this.reset(instance);
       const deps: ImporterDeps = {
         store, fs: this.deps.fs, limits: this.limits, move: opts.move, ...(opts.signal ? { signal: opts.signal } : {}),
         createTrigger: async (input) => void (await this.deps.triggers().create(instance.domain, input)),
