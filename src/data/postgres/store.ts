@@ -20,7 +20,10 @@ import * as pgMango from './mango/index.js';
 import { isMissingRelation, jsonb, named } from './query.js';
 import { PgReader } from './read.js';
 import { createDoctypeTables, dropDoctypeTables, ensureSchema, formatSeq, lookupDoctype, type PgTables } from './schema.js';
-import { CreatedMeanwhile, StaleDoctype, flushWrites, noPendingWrites, pgWriteLocal, pgWriteNewEdit, pgWriteReplicated, prefetchRows, type PgWriteContext } from './write.js';
+import {
+  CreatedMeanwhile, NeedsTransaction, StaleDoctype, flushWrites, noPendingWrites, pgWriteAlone, pgWriteLocal, pgWriteNewEdit, pgWriteReplicated, prefetchRows,
+  type PgWriteContext,
+} from './write.js';
 
 export interface PgStoreOptions {
   attachmentMaxBytes: number;
@@ -132,14 +135,19 @@ export class PgDocStore implements DocStore {
         if (err instanceof CreatedMeanwhile && attempt < 5) continue;
         throw err;
       }
-      try {
-        onCommit?.();
-      } catch {
-        // a caller's hook: its failure is not the write's
-      }
-      for (const e of events) this.bus.publish(e);
+      this.committed(events, onCommit);
       return value;
     }
+  }
+
+  /** After a COMMIT: the caller's hook, then the events. */
+  private committed(events: DocEvent[], onCommit?: () => void): void {
+    try {
+      onCommit?.();
+    } catch {
+      // a caller's hook: its failure is not the write's
+    }
+    for (const e of events) this.bus.publish(e);
   }
 
   async listDoctypes(): Promise<string[]> {
@@ -186,7 +194,22 @@ export class PgDocStore implements DocStore {
     return this.read(doctype, (r) => r.openRevs(id, revs, opts), () => (revs === 'all' ? [] : revs.map((rev) => ({ missing: rev }))));
   }
 
-  put(doctype: string, doc: Doc, onCommit?: () => void): Promise<{ id: string; rev: string; doc: Doc }> {
+  async put(doctype: string, doc: Doc, onCommit?: () => void): Promise<{ id: string; rev: string; doc: Doc }> {
+    // one statement outside a transaction (write.ts pgWriteAlone) when the doctype's tables are known and the edit is
+    // plain (no attachments, not a design doc); otherwise, or when it lost a race, a transaction
+    const t = doc._attachments === undefined && !String(doc._id ?? '').startsWith('_design/') ? this.state.tables.get(doctype) : undefined;
+    if (t) {
+      const events: DocEvent[] = [];
+      const ctx = { t, schema: this.schema, domain: this.domain, attachmentMaxBytes: this.opts.attachmentMaxBytes, events };
+      const done = await pgWriteAlone(this.pool, ctx, doc).catch((err: unknown) => {
+        if (err instanceof NeedsTransaction || isMissingRelation(err)) return null;
+        throw err;
+      });
+      if (done) {
+        this.committed(events, onCommit);
+        return done;
+      }
+    }
     return this.write(doctype, (ctx) => pgWriteNewEdit(ctx, doc), onCommit);
   }
 
