@@ -34,6 +34,22 @@ afterAll(async () => {
   await server?.stop();
 });
 
+/** A pool whose clients note the first word of each query they send (one query, one round trip: node-postgres does not pipeline). */
+function countingPool(): { pool: pg.Pool; sent: string[] } {
+  const sent: string[] = [];
+  class CountingClient extends pg.Client {
+    override query(...args: unknown[]): never {
+      const q = args[0] as string | { text: string };
+      sent.push((typeof q === 'string' ? q : q.text).trim().split(/\s+/)[0]!.toUpperCase());
+      return (super.query as (...a: unknown[]) => never)(...args);
+    }
+  }
+  const pool = new pg.Pool({ connectionString: server.url, max: 4, Client: CountingClient });
+  pool.on('error', () => undefined);
+  pools.push(pool);
+  return { pool, sent };
+}
+
 describe('the PostgreSQL document engine', () => {
   const bus = new InProcessBus();
   let suiteStore: ReturnType<PgDocStoreFactory['open']> | null = null;
@@ -115,18 +131,7 @@ describe('the PostgreSQL document engine', () => {
   });
 
   it('writes a plain creation in one statement and an update in two, outside any transaction; the rest in a transaction', async () => {
-    // a pool whose clients count what they send (each query is one round trip: node-postgres does not pipeline)
-    const sent: string[] = [];
-    class CountingClient extends pg.Client {
-      override query(...args: unknown[]): never {
-        const q = args[0] as string | { text: string };
-        sent.push((typeof q === 'string' ? q : q.text).trim().split(/\s+/)[0]!.toUpperCase());
-        return (super.query as (...a: unknown[]) => never)(...args);
-      }
-    }
-    const pool = new pg.Pool({ connectionString: server.url, max: 4, Client: CountingClient });
-    pool.on('error', () => undefined);
-    pools.push(pool);
+    const { pool, sent } = countingPool();
     const events: DocEvent[] = [];
     const bus = new InProcessBus();
     bus.subscribe('trips.test', null, (e) => events.push(e));
@@ -171,6 +176,38 @@ describe('the PostgreSQL document engine', () => {
     // the seqs follow the writes
     const changes = await store.changes('io.cozy.trips', { since: '0' });
     expect(changes.results.map((r) => r.id)).toEqual(['first', generated.value.id, 'a', 'att', '_design/d']);
+  });
+
+  it('groups the puts of a doctype that come while one is under way into one transaction, each with its own answer', async () => {
+    const { pool, sent: statements } = countingPool();
+    const events: DocEvent[] = [];
+    const bus = new InProcessBus();
+    bus.subscribe('group.test', null, (e) => events.push(e));
+    const store = new PgDocStoreFactory(pool, bus, options).open('group.test', idOf(8));
+    const first = await store.put('io.cozy.group', { _id: 'kept', v: 0 });
+    statements.length = 0;
+    const hooked: string[] = [];
+    // 20 puts at once: the first goes alone, the 19 others wait for it, then commit together (one WITH, one COMMIT)
+    const outcomes = await Promise.allSettled(Array.from({ length: 20 }, (_, i) =>
+      i === 7
+        ? store.put('io.cozy.group', { _id: 'kept', _rev: `1-${'0'.repeat(32)}`, v: 'stale' }, () => hooked.push('stale'))
+        : store.put('io.cozy.group', { _id: `g${i}`, v: i }, () => hooked.push(`g${i}`))));
+    expect(statements.filter((s) => s === 'WITH')).toHaveLength(2);
+    expect(statements.filter((s) => s === 'COMMIT')).toHaveLength(1);
+    expect(outcomes.map((o) => o.status)).toEqual(Array.from({ length: 20 }, (_, i) => (i === 7 ? 'rejected' : 'fulfilled')));
+    expect((outcomes[7] as PromiseRejectedResult).reason).toBeInstanceOf(Conflict);
+    expect(hooked.sort()).toEqual(Array.from({ length: 20 }, (_, i) => `g${i}`).filter((g) => g !== 'g7').sort());
+    for (const [i, o] of outcomes.entries()) {
+      if (o.status === 'fulfilled') expect(await store.get('io.cozy.group', `g${i}`)).toEqual({ _id: `g${i}`, _rev: o.value.rev, v: i });
+    }
+    expect(await store.get('io.cozy.group', 'kept')).toEqual({ _id: 'kept', _rev: first.rev, v: 0 });
+    expect(events.filter((e) => e.id !== 'kept').map((e) => e.id).sort()).toEqual(Array.from({ length: 20 }, (_, i) => `g${i}`).filter((g) => g !== 'g7').sort());
+    const changes = await store.changes('io.cozy.group', { since: '0' });
+    expect(changes.results).toHaveLength(20);
+    // and the next put, with nothing under way, goes alone again
+    statements.length = 0;
+    await store.put('io.cozy.group', { _id: 'after' });
+    expect(statements).toEqual(['WITH']);
   });
 
   it('acknowledges a write only once committed: after kill -9 of the writer, every acknowledged id is there', async () => {
