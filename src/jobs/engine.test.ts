@@ -72,6 +72,34 @@ describe('the job engine', () => {
     expect(peak).toBe(2);
   });
 
+  it('runs a job pushed while the pool was reading its next due time (the wake-up of its push is not lost)', async () => {
+    const ran: string[] = [];
+    t = await openTestJobs([{ name: 'late', async run(ctx) { ran.push(ctx.job._id); } }], { start: false });
+    // the first read of the next due time (at start, with an empty queue) answers only once the job is pushed
+    const broker = t.jobs.engine.broker;
+    const nextDue = broker.nextDue.bind(broker);
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    let reading!: () => void;
+    const read = new Promise<void>((r) => (reading = r));
+    let first = true;
+    broker.nextDue = async (worker) => {
+      const due = await nextDue(worker);
+      if (first) {
+        first = false;
+        reading();
+        await held;
+      }
+      return due;
+    };
+    await t.jobs.start();
+    await read;
+    const job = await t.jobs.engine.push(t.instance.domain, { worker: 'late' });
+    release();
+    await until(() => ran.includes(job._id));
+    await until(async () => (await stateOf(job._id)) === 'done');
+  });
+
   it('refuses unknown workers and options out of bounds', async () => {
     t = await openTestJobs([{ name: 'noop', async run() {} }]);
     await expect(t.jobs.engine.push(t.instance.domain, { worker: 'nope' })).rejects.toThrow(/no worker named "nope"/);

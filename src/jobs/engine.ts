@@ -210,8 +210,10 @@ export class JobEngine {
           const entry = this.active.get(job._id);
           if (entry) entry.done = done;
         }
+        // a wake-up that came while the queue was read (a job pushed after the read's snapshot) reads it again: the
+        // read of the next due time may not see that job either, and nothing else would wake this pool for it
+        if (!pool.again) await this.arm(pool);
       } while (pool.again && !this.closed);
-      await this.arm(pool);
     } catch (err) {
       this.deps.logger.error({ err, worker: pool.def.name }, 'the job queue could not be read: trying again in 5 s');
       if (pool.timer) clearTimeout(pool.timer);

@@ -29,7 +29,7 @@ export class PgDocStoreFactory implements DocStoreFactory {
   private stateOf(storeId: string): PgInstanceState {
     let state = this.states.get(storeId);
     if (state) this.states.delete(storeId); // to the most recently used end
-    else state = { schema: schemaOf(storeId), ready: null, tables: new Map(), indexes: new Map() };
+    else state = { schema: schemaOf(storeId), ready: null, tables: new Map(), indexes: new Map(), puts: new Map() };
     this.states.set(storeId, state);
     if (this.states.size > MAX_CACHED) this.states.delete(this.states.keys().next().value as string);
     return state;

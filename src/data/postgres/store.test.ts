@@ -4,6 +4,7 @@
  * server stopped then started under the same factory.
  */
 import { spawn } from 'node:child_process';
+import pg from 'pg';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InProcessBus, type DocEvent } from '../../common/bus.js';
@@ -32,6 +33,22 @@ afterAll(async () => {
   await Promise.all(pools.map((p) => p.end()));
   await server?.stop();
 });
+
+/** A pool whose clients note the first word of each query they send (one query, one round trip: node-postgres does not pipeline). */
+function countingPool(): { pool: pg.Pool; sent: string[] } {
+  const sent: string[] = [];
+  class CountingClient extends pg.Client {
+    override query(...args: unknown[]): never {
+      const q = args[0] as string | { text: string };
+      sent.push((typeof q === 'string' ? q : q.text).trim().split(/\s+/)[0]!.toUpperCase());
+      return (super.query as (...a: unknown[]) => never)(...args);
+    }
+  }
+  const pool = new pg.Pool({ connectionString: server.url, max: 4, Client: CountingClient });
+  pool.on('error', () => undefined);
+  pools.push(pool);
+  return { pool, sent };
+}
 
 describe('the PostgreSQL document engine', () => {
   const bus = new InProcessBus();
@@ -111,6 +128,86 @@ describe('the PostgreSQL document engine', () => {
     const changes = await one.changes('io.cozy.race', { since: '0' });
     expect(changes.results).toHaveLength(1);
     expect(changes.last_seq.startsWith('41-')).toBe(true);
+  });
+
+  it('writes a plain creation in one statement and an update in two, outside any transaction; the rest in a transaction', async () => {
+    const { pool, sent } = countingPool();
+    const events: DocEvent[] = [];
+    const bus = new InProcessBus();
+    bus.subscribe('trips.test', null, (e) => events.push(e));
+    const store = new PgDocStoreFactory(pool, bus, options).open('trips.test', idOf(7));
+    await store.put('io.cozy.trips', { _id: 'first' }); // creates the doctype's tables (and caches them)
+    const trips = async <T>(fn: () => Promise<T>): Promise<{ value: T; sent: string[] }> => {
+      sent.length = 0;
+      const value = await fn();
+      return { value, sent: [...sent] };
+    };
+    const created = await trips(() => store.put('io.cozy.trips', { _id: 'a', n: 1 }));
+    expect(created.sent).toEqual(['WITH']);
+    const generated = await trips(() => store.put('io.cozy.trips', { n: 2 }));
+    expect(generated.sent).toEqual(['WITH']);
+    const updated = await trips(() => store.put('io.cozy.trips', { _id: 'a', _rev: created.value.rev, n: 3 }));
+    expect(updated.sent).toEqual(['SELECT', 'WITH']);
+    expect(await store.get('io.cozy.trips', 'a')).toEqual({ _id: 'a', _rev: updated.value.rev, n: 3 });
+    expect(await store.get('io.cozy.trips', generated.value.id)).toMatchObject({ n: 2, _rev: generated.value.rev });
+    // a stale rev: 409 from the row read, nothing written
+    await expect(store.put('io.cozy.trips', { _id: 'a', _rev: created.value.rev, n: 4 })).rejects.toBeInstanceOf(Conflict);
+    // a creation of an existing document: its statement writes nothing, the transaction finds the row and answers 409
+    const existing = await trips(() => store.put('io.cozy.trips', { _id: 'a', n: 5 }).catch((e: unknown) => e));
+    expect(existing.value).toBeInstanceOf(Conflict);
+    expect(existing.sent).toEqual(['WITH', 'BEGIN', 'SELECT', 'ROLLBACK']);
+    // deleted, then created again (its tombstone extended): the same path, and it succeeds
+    const deleted = await store.put('io.cozy.trips', { _id: 'a', _rev: updated.value.rev, _deleted: true });
+    const again = await trips(() => store.put('io.cozy.trips', { _id: 'a', n: 6 }));
+    expect(again.sent).toEqual(['WITH', 'BEGIN', 'SELECT', 'WITH', 'COMMIT']);
+    expect(again.value.rev.startsWith('4-')).toBe(true);
+    expect(await store.get('io.cozy.trips', 'a', { revs: true })).toMatchObject({ n: 6, _revisions: { start: 4 } });
+    // attachments and design docs: in a transaction
+    const withAtt = await trips(() => store.put('io.cozy.trips', { _id: 'att', _attachments: { 'a.txt': { content_type: 'text/plain', data: 'aGk=' } } }));
+    expect(withAtt.sent[0]).toBe('BEGIN');
+    const design = await trips(() => store.put('io.cozy.trips', { _id: '_design/d', views: {} }));
+    expect(design.sent[0]).toBe('BEGIN');
+    // every acknowledged write was published once, with what it wrote
+    expect(events.map((e) => [e.id, e.verb, e.doc._rev])).toEqual([
+      ['first', 'CREATED', expect.any(String)], ['a', 'CREATED', created.value.rev], [generated.value.id, 'CREATED', generated.value.rev],
+      ['a', 'UPDATED', updated.value.rev], ['a', 'DELETED', deleted.rev], ['a', 'CREATED', again.value.rev], ['att', 'CREATED', withAtt.value.rev],
+      ['_design/d', 'CREATED', design.value.rev],
+    ]);
+    // the seqs follow the writes
+    const changes = await store.changes('io.cozy.trips', { since: '0' });
+    expect(changes.results.map((r) => r.id)).toEqual(['first', generated.value.id, 'a', 'att', '_design/d']);
+  });
+
+  it('groups the puts of a doctype that come while one is under way into one transaction, each with its own answer', async () => {
+    const { pool, sent: statements } = countingPool();
+    const events: DocEvent[] = [];
+    const bus = new InProcessBus();
+    bus.subscribe('group.test', null, (e) => events.push(e));
+    const store = new PgDocStoreFactory(pool, bus, options).open('group.test', idOf(8));
+    const first = await store.put('io.cozy.group', { _id: 'kept', v: 0 });
+    statements.length = 0;
+    const hooked: string[] = [];
+    // 20 puts at once: the first goes alone, the 19 others wait for it, then commit together (one WITH, one COMMIT)
+    const outcomes = await Promise.allSettled(Array.from({ length: 20 }, (_, i) =>
+      i === 7
+        ? store.put('io.cozy.group', { _id: 'kept', _rev: `1-${'0'.repeat(32)}`, v: 'stale' }, () => hooked.push('stale'))
+        : store.put('io.cozy.group', { _id: `g${i}`, v: i }, () => hooked.push(`g${i}`))));
+    expect(statements.filter((s) => s === 'WITH')).toHaveLength(2);
+    expect(statements.filter((s) => s === 'COMMIT')).toHaveLength(1);
+    expect(outcomes.map((o) => o.status)).toEqual(Array.from({ length: 20 }, (_, i) => (i === 7 ? 'rejected' : 'fulfilled')));
+    expect((outcomes[7] as PromiseRejectedResult).reason).toBeInstanceOf(Conflict);
+    expect(hooked.sort()).toEqual(Array.from({ length: 20 }, (_, i) => `g${i}`).filter((g) => g !== 'g7').sort());
+    for (const [i, o] of outcomes.entries()) {
+      if (o.status === 'fulfilled') expect(await store.get('io.cozy.group', `g${i}`)).toEqual({ _id: `g${i}`, _rev: o.value.rev, v: i });
+    }
+    expect(await store.get('io.cozy.group', 'kept')).toEqual({ _id: 'kept', _rev: first.rev, v: 0 });
+    expect(events.filter((e) => e.id !== 'kept').map((e) => e.id).sort()).toEqual(Array.from({ length: 20 }, (_, i) => `g${i}`).filter((g) => g !== 'g7').sort());
+    const changes = await store.changes('io.cozy.group', { since: '0' });
+    expect(changes.results).toHaveLength(20);
+    // and the next put, with nothing under way, goes alone again
+    statements.length = 0;
+    await store.put('io.cozy.group', { _id: 'after' });
+    expect(statements).toEqual(['WITH']);
   });
 
   it('acknowledges a write only once committed: after kill -9 of the writer, every acknowledged id is there', async () => {

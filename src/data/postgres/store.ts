@@ -18,9 +18,13 @@ import type { AttStub } from '../sqlite/attachments.js';
 import { createIndexDoc, deleteIndexDoc, indexDdocId, listedIndexes, mangoDefOf } from '../sqlite/store.js';
 import * as pgMango from './mango/index.js';
 import { isMissingRelation, jsonb, named } from './query.js';
+import { queuedPut, type PutQueues, type PutResult, type QueuedPut } from './puts.js';
 import { PgReader } from './read.js';
 import { createDoctypeTables, dropDoctypeTables, ensureSchema, formatSeq, lookupDoctype, type PgTables } from './schema.js';
-import { CreatedMeanwhile, StaleDoctype, flushWrites, noPendingWrites, pgWriteLocal, pgWriteNewEdit, pgWriteReplicated, prefetchRows, type PgWriteContext } from './write.js';
+import {
+  CreatedMeanwhile, NeedsTransaction, StaleDoctype, flushWrites, noPendingWrites, pgWriteAlone, pgWriteLocal, pgWriteNewEdit, pgWriteReplicated, prefetchRows,
+  type PgWriteContext,
+} from './write.js';
 
 export interface PgStoreOptions {
   attachmentMaxBytes: number;
@@ -35,6 +39,8 @@ export interface PgInstanceState {
   readonly tables: Map<string, PgTables>;
   /** A doctype's Mango indexes (by table number). */
   readonly indexes: Map<number, IndexDef[]>;
+  /** The plain puts waiting for one of their doctype (puts.ts). */
+  readonly puts: PutQueues;
 }
 
 export class PgDocStore implements DocStore {
@@ -132,14 +138,19 @@ export class PgDocStore implements DocStore {
         if (err instanceof CreatedMeanwhile && attempt < 5) continue;
         throw err;
       }
-      try {
-        onCommit?.();
-      } catch {
-        // a caller's hook: its failure is not the write's
-      }
-      for (const e of events) this.bus.publish(e);
+      this.committed(events, onCommit);
       return value;
     }
+  }
+
+  /** After a COMMIT: the caller's hook, then the events. */
+  private committed(events: DocEvent[], onCommit?: () => void): void {
+    try {
+      onCommit?.();
+    } catch {
+      // a caller's hook: its failure is not the write's
+    }
+    for (const e of events) this.bus.publish(e);
   }
 
   async listDoctypes(): Promise<string[]> {
@@ -186,8 +197,59 @@ export class PgDocStore implements DocStore {
     return this.read(doctype, (r) => r.openRevs(id, revs, opts), () => (revs === 'all' ? [] : revs.map((rev) => ({ missing: rev }))));
   }
 
-  put(doctype: string, doc: Doc, onCommit?: () => void): Promise<{ id: string; rev: string; doc: Doc }> {
+  put(doctype: string, doc: Doc, onCommit?: () => void): Promise<PutResult> {
+    // attachments and design docs: a transaction of their own; the other puts of a doctype are grouped (puts.ts)
+    if (doc._attachments !== undefined || String(doc._id ?? '').startsWith('_design/')) return this.write(doctype, (ctx) => pgWriteNewEdit(ctx, doc), onCommit);
+    return queuedPut(this.state.puts, doctype, doc, onCommit, {
+      one: (d, hook) => this.putAlone(doctype, d, hook),
+      many: (batch) => this.putMany(doctype, batch),
+    });
+  }
+
+  /**
+   * A plain put: one statement outside a transaction (write.ts pgWriteAlone) when the doctype's tables are known;
+   * otherwise, or when it lost a race, a transaction.
+   */
+  private async putAlone(doctype: string, doc: Doc, onCommit?: () => void): Promise<PutResult> {
+    const t = this.state.tables.get(doctype);
+    if (t) {
+      const events: DocEvent[] = [];
+      const ctx = { t, schema: this.schema, domain: this.domain, attachmentMaxBytes: this.opts.attachmentMaxBytes, events };
+      const done = await pgWriteAlone(this.pool, ctx, doc).catch((err: unknown) => {
+        if (err instanceof NeedsTransaction || isMissingRelation(err)) return null;
+        throw err;
+      });
+      if (done) {
+        this.committed(events, onCommit);
+        return done;
+      }
+    }
     return this.write(doctype, (ctx) => pgWriteNewEdit(ctx, doc), onCommit);
+  }
+
+  /** Plain puts that waited for their doctype, in one transaction; each settles with its own result or refusal. */
+  private async putMany(doctype: string, batch: QueuedPut[]): Promise<void> {
+    let outcomes: Array<{ ok: PutResult } | { refused: HearthError }> = [];
+    const hooks = () => batch.forEach((q, i) => {
+      if (outcomes[i] && 'ok' in outcomes[i]) this.committed([], q.onCommit);
+    });
+    await this.write(doctype, async (ctx) => {
+      await prefetchRows(ctx, batch.flatMap((q) => (typeof q.doc._id === 'string' ? [q.doc._id] : [])));
+      const out: typeof outcomes = [];
+      for (const q of batch) {
+        // a refused document writes nothing (write.ts), the others go on
+        out.push(await pgWriteNewEdit(ctx, q.doc).then((ok) => ({ ok }), (err: unknown) => {
+          if (err instanceof HearthError) return { refused: err };
+          throw err;
+        }));
+      }
+      outcomes = out;
+    }, hooks);
+    batch.forEach((q, i) => {
+      const o = outcomes[i]!;
+      if ('ok' in o) q.resolve(o.ok);
+      else q.reject(o.refused);
+    });
   }
 
   putAll(doctype: string, docs: Doc[], onCommit?: () => void): Promise<Array<{ id: string; rev: string; doc: Doc }>> {

@@ -7,7 +7,8 @@
  */
 import type { DocEvent } from '../../common/bus.js';
 import { Conflict } from '../../common/errors.js';
-import type { PgClient } from '../../engines/postgres.js';
+import type { QueryConfig } from 'pg';
+import type { PgClient, Queryable } from '../../engines/postgres.js';
 import type { Doc, Json } from '../store.js';
 import { processAttachmentsWith, stubDigests, type AttStub } from '../sqlite/attachments.js';
 import { allRevs, leaves, mergePath, pathFromRevisions, revExists, winningRev, type RevTree } from '../sqlite/revtree.js';
@@ -59,17 +60,24 @@ export async function prefetchRows(ctx: PgWriteContext, ids: string[]): Promise<
   for (const row of res.rows) ctx.pending.known.set(row.id, row);
 }
 
-/** Sends the pending rows: the new leaf bodies, the bodies gone, the winner rows, in one statement. */
-export async function flushWrites(ctx: PgWriteContext): Promise<void> {
+/**
+ * The statement that sends the pending rows: the new leaf bodies, the bodies gone, the winner rows, and the doctype's
+ * row. `alone`: the write runs as this one statement, outside any transaction (writeAlone): the document's row is
+ * locked first, and only if it is still the one the write was computed from (its seq), or there is still none; else
+ * the statement fails (LOST_RACE) and nothing of it is kept.
+ */
+function flushStatement(ctx: PgWriteContext, alone?: { id: string; seq: string | null }): { config: QueryConfig; count: number } {
   const { revs, gone, docs } = ctx.pending;
-  if (revs.size === 0 && gone.length === 0 && docs.size === 0) return;
   const t = ctx.t;
   // the doctype's row gives the seqs (its lock, held to COMMIT, makes them follow commit order), in the order of the writes
   const rows = [...docs.values()].map((r, i) => ({ ...r, ord: i + 1 }));
   const doc = `SELECT x.id, x.rev, x.deleted, s.seq - $5 + x.ord, x.body, x.tree
     FROM jsonb_to_recordset($N::jsonb) AS x(id text, rev text, deleted boolean, ord bigint, body jsonb, tree jsonb), s`;
-  const text = `WITH s AS (
-      UPDATE "${ctx.schema}".doctypes SET seq = seq + $5 WHERE num = $6 RETURNING seq
+  // an update alone: its row is locked before the doctype's, as a transaction's FOR UPDATE does (no deadlock between them)
+  const cas = alone?.seq != null;
+  const result = `(SELECT count(*) FROM s)::int AS locked, (SELECT count(*) FROM n)::int + (SELECT count(*) FROM u)::int AS written`;
+  const text = `WITH ${cas ? `l AS (SELECT 1 FROM ${t.docs} WHERE id = $7 AND seq = $8 FOR UPDATE), ` : ''}s AS (
+      UPDATE "${ctx.schema}".doctypes SET seq = seq + $5 WHERE num = $6${cas ? ' AND EXISTS (SELECT 1 FROM l)' : ''} RETURNING seq
     ), r AS (
       INSERT INTO ${t.revs} (id, rev, deleted, body) SELECT id, rev, deleted, body FROM jsonb_to_recordset($1::jsonb) AS x(id text, rev text, deleted boolean, body jsonb)
       ON CONFLICT (id, rev) DO UPDATE SET deleted = EXCLUDED.deleted, body = EXCLUDED.body
@@ -83,19 +91,67 @@ export async function flushWrites(ctx: PgWriteContext): Promise<void> {
       ON CONFLICT (id) DO UPDATE SET rev = EXCLUDED.rev, deleted = EXCLUDED.deleted, seq = EXCLUDED.seq, body = EXCLUDED.body, tree = EXCLUDED.tree
       RETURNING 1
     )
-    SELECT (SELECT count(*) FROM s)::int AS locked, (SELECT count(*) FROM n)::int + (SELECT count(*) FROM u)::int AS written`;
+    ${alone
+    // not both counts as expected: a cast that cannot succeed fails the statement, so that it writes nothing
+    ? `SELECT CASE WHEN c.locked = 1 AND c.written = $5 THEN 1 ELSE ('${LOST_RACE} ' || c.locked || ' ' || c.written)::int END AS ok FROM (SELECT ${result}) c`
+    : `SELECT ${result}`}`;
   const created = ctx.pending.created;
   const values = [
     jsonb([...revs.values()]), jsonb(gone), jsonb(rows.filter((r) => created.has(r.id))), jsonb(rows.filter((r) => !created.has(r.id))), rows.length, t.num,
+    ...(cas && alone ? [alone.id, alone.seq] : []),
   ];
   revs.clear();
   gone.length = 0;
   docs.clear();
-  const res = await ctx.c.query<{ locked: number; written: number }>(named(text, values));
+  return { config: named(text, values), count: rows.length };
+}
+
+/** Sends the pending rows in one statement of the transaction (see flushStatement). */
+export async function flushWrites(ctx: PgWriteContext): Promise<void> {
+  const { revs, gone, docs } = ctx.pending;
+  if (revs.size === 0 && gone.length === 0 && docs.size === 0) return;
+  const { config, count } = flushStatement(ctx);
+  const res = await ctx.c.query<{ locked: number; written: number }>(config);
   // the doctype was dropped meanwhile by another process: the store starts over
   if (res.rows[0]?.locked !== 1) throw new StaleDoctype();
   // a document this transaction created was created meanwhile by another one (no row to lock before): start over
-  if (res.rows[0]?.written !== rows.length) throw new CreatedMeanwhile();
+  if (res.rows[0]?.written !== count) throw new CreatedMeanwhile();
+}
+
+/** The mark of a write alone's statement that found its document changed (or its doctype gone): it wrote nothing. */
+const LOST_RACE = 'hearth: the write lost a race';
+
+/** A write alone cannot be done so (it needs more than its one statement, or it lost a race): a transaction does it. */
+export class NeedsTransaction extends Error {}
+
+/** The `c` of a write computed outside a transaction: a write that would need any query of its own goes to a transaction. */
+const NO_QUERIES = { query: () => Promise.reject(new NeedsTransaction()) } as unknown as PgClient;
+
+/**
+ * An ordinary edit of one document as one statement, outside any transaction (acknowledged once it committed): a
+ * creation (no _rev) in one round trip, assuming there is no such document yet; an update in two, its row read then
+ * written only if unchanged. Throws NeedsTransaction when the edit needs more (attachments, a design doc, conflicting
+ * leaves) or when the document changed meanwhile; the caller then writes it in a transaction (pgWriteNewEdit).
+ */
+export async function pgWriteAlone(q: Queryable, ctx: Omit<PgWriteContext, 'c' | 'pending' | 'onDesignDoc'>, input: Doc): Promise<{ id: string; rev: string; doc: Doc }> {
+  const id = newEditId(input);
+  const known = input._rev === undefined
+    ? undefined
+    : (await q.query<PgDocRow>(named(`SELECT id, rev, deleted, seq, body, tree FROM ${ctx.t.docs} WHERE id = $1`, [id]))).rows[0];
+  const pending = noPendingWrites();
+  pending.known.set(id, known);
+  const alone: PgWriteContext = { ...ctx, c: NO_QUERIES, pending, onDesignDoc: () => Promise.reject(new NeedsTransaction()) };
+  const done = await pgWriteNewEdit(alone, { ...input, _id: id });
+  const { config } = flushStatement(alone, { id, seq: known?.seq ?? null });
+  try {
+    await q.query(config);
+  } catch (err) {
+    const e = err as { code?: unknown; message?: unknown };
+    // lost its race (22P02: LOST_RACE's cast), or a deadlock with a transaction: the transaction path decides
+    if ((e.code === '22P02' && String(e.message).includes(LOST_RACE)) || e.code === '40P01') throw new NeedsTransaction();
+    throw err;
+  }
+  return done;
 }
 
 /** The doctype's row was gone when the write came (dropped by another process): the write starts over. */
