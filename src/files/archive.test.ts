@@ -50,6 +50,20 @@ describe('zip of a selection', () => {
     expect(files['big.bin']).toBe(3 * 1024 * 1024);
   });
 
+  it('stores already-compressed types and deflates the rest', async () => {
+    const many = await vfs.fs.createDir(instance, { dirId: ROOT_DIR_ID, name: 'many' });
+    await up(many._id, 'photo.jpg', Buffer.alloc(4096, 1));
+    await up(many._id, 'text.txt', Buffer.alloc(4096, 2));
+    await Promise.all(Array.from({ length: 100 }, (_, i) => up(many._id, `n${i}.txt`, `note ${i}`)));
+    const file = join(dir, 'methods.zip');
+    writeFileSync(file, Buffer.concat(await zipOf(vfs.fs, instance, [many]).toArray()));
+    const py = 'import json,sys,zipfile\nz=zipfile.ZipFile(sys.argv[1])\nassert z.testzip() is None\nprint(json.dumps({"n": len(z.infolist()), "m": {i.filename: i.compress_type for i in z.infolist() if not i.filename.startswith("many/n")}}))';
+    const read = JSON.parse(execFileSync('python3', ['-c', py, file]).toString()) as { n: number; m: Record<string, number> };
+    expect(read.n).toBe(103);
+    // 0: stored, 8: deflated
+    expect(read.m).toEqual({ 'many/': 0, 'many/photo.jpg': 0, 'many/text.txt': 8 });
+  });
+
   it('ends the stream with an error when a blob is missing', async () => {
     const f = await up(ROOT_DIR_ID, 'lost.txt', 'x');
     await vfs.fs.blobs.remove(instance.id, String(f.internal_vfs_id));

@@ -1,18 +1,21 @@
 /**
  * A zip of a selection of files and directories (cozy-stack's POST /files/archive), streamed:
- * yazl pulls each file's blob as it writes the archive, so nothing is held in memory and the
- * first bytes go out at once. Directories are walked page by page; names inside the archive are
- * paths relative to each selected entry's parent, as cozy-stack does. Trashed files are left out.
+ * the zip writer (common/zip-writer.ts) pulls each entry, then its file's blob, as it writes the
+ * archive, so nothing is held in memory whatever the number of files, and the first bytes go out at once.
+ * Directories are walked page by page; names inside the archive are paths relative to each selected
+ * entry's parent, as cozy-stack does. Trashed files are left out. Already-compressed types are stored.
  */
 import type { Readable } from 'node:stream';
-import { ZipFile } from 'yazl';
+import { alreadyCompressed, zipStream as writeZip, type ZipEntry } from '../common/zip-writer.js';
 import type { Instance } from '../instances/types.js';
 import type { FileSystem } from './fs.js';
 import { isDir, type FileDoc } from './types.js';
 
 const PAGE = 500;
+const DIR_MODE = 0o40755;
+const FILE_MODE = 0o100644;
 
-/** A name as a zip path segment: yazl reads "\\" as a folder separator and "C:…" as a drive, so both are neutralised. */
+/** A name as a zip path segment: unzip tools read "\\" as a folder separator and "C:…" as a drive, so both are neutralised. */
 const zipSegment = (name: string): string => name.replace(/\\/g, '_').replace(/^([a-zA-Z]):/, '$1_');
 
 async function* walk(fs: FileSystem, instance: Instance, doc: FileDoc, prefix: string): AsyncGenerator<{ doc: FileDoc; path: string }> {
@@ -36,21 +39,12 @@ export function zipOf(fs: FileSystem, instance: Instance, docs: FileDoc[]): Read
 
 /** A zip of `entries` (each a file or a directory, at `path` in the zip), streamed; errors destroy the stream. */
 export function zipStream(fs: FileSystem, instance: Instance, entries: AsyncIterable<{ doc: FileDoc; path: string }>): Readable {
-  const zip = new ZipFile();
-  const out = zip.outputStream as Readable;
-  zip.on('error', (err: Error) => out.destroy(err));
-  void (async () => {
-    try {
-      for await (const { doc, path } of entries) {
-        const mtime = new Date(doc.updated_at);
-        if (isDir(doc)) zip.addEmptyDirectory(path, { mtime });
-        // opened only when yazl reaches this entry: one file descriptor at a time
-        else zip.addReadStreamLazy(path, { mtime, size: Number(doc.size) }, (cb) => void fs.open(instance, doc).then((s) => cb(null, s), (e: Error) => cb(e, undefined as never)));
-      }
-      zip.end();
-    } catch (err) {
-      out.destroy(err as Error);
+  return writeZip((async function* (): AsyncGenerator<ZipEntry> {
+    for await (const { doc, path } of entries) {
+      const mtime = new Date(doc.updated_at);
+      if (isDir(doc)) yield { name: `${path}/`, mtime, mode: DIR_MODE, deflate: false, body: Buffer.alloc(0) };
+      // opened only when the writer reaches this entry: one file descriptor at a time
+      else yield { name: path, mtime, mode: FILE_MODE, deflate: !alreadyCompressed({ mime: doc.mime, class: doc.class }), body: { size: Number(doc.size), open: () => fs.open(instance, doc) } };
     }
-  })();
-  return out;
+  })());
 }

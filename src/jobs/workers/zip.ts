@@ -1,6 +1,6 @@
 /**
  * The `zip` worker (cozy-stack's worker/archive): `{files: {"path/in/zip": fileId, …}, dir_id, filename}` creates
- * the archive `filename` in the directory `dir_id`. The zip is streamed by yazl straight into the VFS upload
+ * the archive `filename` in the directory `dir_id`. The zip is streamed by the zip writer straight into the VFS upload
  * (files/archive.ts), so neither it nor the files are held in memory, and the upload's guarantees hold: the
  * quota, and no half archive visible if anything fails. A name already taken fails the job (no renaming).
  */

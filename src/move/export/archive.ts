@@ -2,12 +2,11 @@
  * The zip of one part of an export, streamed in the layout of ../layout.ts (cozy-stack model/move/export.go
  * ExportCopyData): part 0 holds `instance.json`, every document of every doctype but the files', every directory's
  * document, then its bucket of files; each file is its document immediately followed by its content, then each old
- * version likewise. Documents are read page by page and each entry is made only when the zip writer (zip-writer.ts) asks
+ * version likewise. Documents are read page by page and each entry is made only when the zip writer (common/zip-writer.ts) asks
  * for it, that is as the output is read, so memory does not grow with the instance; blobs are streamed. A file whose blob is
  * missing is left out (document and content).
  */
 import type { Readable } from 'node:stream';
-import compressible from 'compressible';
 import type { Doc, DocStore } from '../../data/store.js';
 import type { FileSystem } from '../../files/fs.js';
 import { isDir, type FileDoc } from '../../files/types.js';
@@ -15,7 +14,7 @@ import type { Instance } from '../../instances/types.js';
 import { docEntry, fileContentEntry, FILES_DOCTYPE, INSTANCE_ENTRY, AVATAR_ENTRY, versionContentEntry, VERSIONS_DOCTYPE } from '../layout.js';
 import type { ExportDoc } from '../types.js';
 import type { PartRange } from './parts.js';
-import { zipStream, type ZipEntry } from './zip-writer.js';
+import { alreadyCompressed, zipStream, type ZipEntry } from '../../common/zip-writer.js';
 
 const PAGE = 500;
 const FILE_MODE = 0o100640;
@@ -43,16 +42,6 @@ const mtimeOf = (doc: Doc, fallback: Date): Date => {
 };
 
 const jsonEntry = (name: string, value: unknown, mtime: Date): ZipEntry => ({ name, mtime, mode: FILE_MODE, deflate: true, body: Buffer.from(JSON.stringify(value)) });
-
-/**
- * Contents whose type is already compressed (mime-db says not compressible: JPEG, PNG, video, audio, zip, PDF, office
- * documents…, or an image, video or audio of a type it does not know) are stored, the rest deflated. `zip -r` deflates
- * everything.
- */
-export function alreadyCompressed(doc: { mime?: unknown; class?: unknown }): boolean {
-  const known = typeof doc.mime === 'string' ? compressible(doc.mime) : undefined;
-  return known === false || (known === undefined && ['image', 'video', 'audio'].includes(String(doc.class)));
-}
 
 export interface ArchiveSource {
   storeOf(instance: Instance): DocStore;

@@ -1,5 +1,5 @@
 /**
- * A streaming zip writer for the export's parts (APPNOTE 6.3: local headers, data descriptors, zip64 when an entry, an
+ * A streaming zip writer (the export's parts, /files/archive and the zip worker; APPNOTE 6.3: local headers, data descriptors, zip64 when an entry, an
  * offset or the entry count needs it), written because yazl 3.3.1, measured on 110,000 entries of one zip, searched its
  * entry list from the start at each step (467 s, against 48 s with a position kept) and kept ~0.9 kB per entry until the
  * central directory. Here each entry costs O(1) time and leaves only its central-directory record (~110 bytes, packed in
@@ -8,6 +8,7 @@
  * or a stream opened when its turn comes (crc and sizes in a data descriptor after it). Names are written as given
  * (UTF-8 flag): the caller builds them (../layout.ts).
  */
+import compressible from 'compressible';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
@@ -275,4 +276,14 @@ class Slabs {
   take(): Buffer[] {
     return [...this.full, this.slab.subarray(0, this.used)];
   }
+}
+
+/**
+ * Contents whose type is already compressed (mime-db says not compressible: JPEG, PNG, video, audio, zip, PDF, office
+ * documents…, or an image, video or audio of a type it does not know) are stored, the rest deflated. `zip -r` deflates
+ * everything.
+ */
+export function alreadyCompressed(doc: { mime?: unknown; class?: unknown }): boolean {
+  const known = typeof doc.mime === 'string' ? compressible(doc.mime) : undefined;
+  return known === false || (known === undefined && ['image', 'video', 'audio'].includes(String(doc.class)));
 }

@@ -11,9 +11,8 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
 import yauzl from 'yauzl';
-import { readZip } from '../../../test/helpers/export.js';
-import { alreadyCompressed } from './archive.js';
-import { zipStream, type ZipEntry, type ZipOptions } from './zip-writer.js';
+import { readZip } from '../../test/helpers/export.js';
+import { alreadyCompressed, zipStream, type ZipEntry, type ZipOptions } from './zip-writer.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'hearth-zip-writer-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
