@@ -221,7 +221,9 @@ describe('Accounts', () => {
       await expectAccessible(page, 'the change-credentials dialog, French, dark');
       await page.keyboard.press('Escape');
       await edit.waitFor({ state: 'detached' });
-      // the focus is back on the button that opened it
+      // the focus is back on the button that opened it (the shared Dialog gives it back in the task after it closes)
+      await page.waitForFunction("document.activeElement?.textContent?.trim() === 'Modifier les identifiants'", undefined, { timeout: 10_000 })
+        .catch(() => undefined);
       expect(await page.evaluate('document.activeElement?.textContent?.trim()')).toBe('Modifier les identifiants');
 
       await tabTo('Supprimer');
