@@ -104,6 +104,18 @@ async function runEngine(engine: string, n: number, startFarm: StartFarm, create
   return { engine, created, first, again: coldWarm, restarted, storage, dbMemory };
 }
 
+const SECTION = '# Farm on each document engine: ';
+
+/** The results file keeps one section per instance count (the issue asks 1,000 and 10,000): this run's replaces its own. */
+function withOtherCounts(file: string, n: number, text: string): string {
+  let old = '';
+  try { old = readFileSync(file, 'utf8'); } catch { /* first run */ }
+  const sections = old.split(new RegExp(`^(?=${SECTION})`, 'm')).filter((s) => s.startsWith(SECTION));
+  const count = (s: string) => Number(/^# Farm on each document engine: ([\d,]+) instances/.exec(s)?.[1]?.replace(/,/g, '') ?? 0);
+  const kept = sections.filter((s) => count(s) !== n).map((s) => s.trimEnd() + '\n');
+  return [...kept, text.trimEnd() + '\n'].sort((a, b) => count(a) - count(b)).join('\n');
+}
+
 export async function engineFarms(engines: string[], n: number, startFarm: StartFarm, createFarm: CreateFarm, stopFarm: (f: Farm) => Promise<void>): Promise<void> {
   const t0 = Date.now();
   const load0 = loadavg();
@@ -151,7 +163,7 @@ export async function engineFarms(engines: string[], n: number, startFarm: Start
   const text = md.join('\n');
   if (QUICK) process.stdout.write(text);
   else {
-    writeFileSync(join(BENCH_DIR, 'RESULTS-farm-pg.md'), text);
+    writeFileSync(join(BENCH_DIR, 'RESULTS-farm-pg.md'), withOtherCounts(join(BENCH_DIR, 'RESULTS-farm-pg.md'), n, text));
     process.stdout.write(`wrote ${join(BENCH_DIR, 'RESULTS-farm-pg.md')}\n`);
   }
 }

@@ -97,6 +97,7 @@ export const LEAVES: Record<string, Leaf> = {
     schema: { type: 'string', pattern: '^\\s*$|^\\s*(https?|file)://[^\\s,]+(\\s*,\\s*(https?|file)://[^\\s,]+)*\\s*$' },
     expect: 'registry URLs (https://… or file:///dir), comma-separated, or empty for none',
   },
+  'apps.registryRetrySeconds': { schema: { type: 'number', minimum: 0, maximum: 86_400 }, expect: 'a number of seconds between 0 and 86400' },
   'apps.builtinRegistry': { schema: { type: ['string', 'null'] }, expect: 'a folder path (the built-in apps\' registry), or empty to disable it' },
   'apps.maxUnpackedBytes': count(1),
   'apps.maxEntries': count(1),
@@ -148,7 +149,7 @@ export const DEFAULTS: HearthConfig = {
   settings: { defaultRedirection: 'home/', onboardedRedirection: 'home/', helpLink: null, flags: '{}' },
   move: { url: null, retiredRetentionDays: 30 },
   apps: {
-    subdomains: 'nested', registries: 'https://apps-registry.cozycloud.cc/', builtinRegistry: PACKAGE_REGISTRY, maxUnpackedBytes: 200_000_000, maxEntries: 5_000,
+    subdomains: 'nested', registries: 'https://apps-registry.cozycloud.cc/', registryRetrySeconds: 30, builtinRegistry: PACKAGE_REGISTRY, maxUnpackedBytes: 200_000_000, maxEntries: 5_000,
     cspDisabled: false, cspAllowlist: '{}', devDirs: null, allowInstallViaPermission: false, permissionsSkipVerification: false,
   },
   docs: { engine: 'sqlite', url: null, poolSize: 20 },

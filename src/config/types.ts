@@ -110,6 +110,8 @@ export interface HearthConfig {
     subdomains: 'nested' | 'flat';
     /** The app registries, in order, comma-separated: `https://…/` (cozy's registry API) or `file:///dir` (a local folder). */
     registries: string;
+    /** After a registry failed to answer, it is skipped for this many seconds (default 30), so that an offline Hearth does not wait on it at each request. */
+    registryRetrySeconds: number;
     /**
      * The built-in apps' registry folder (default the package's `dist/registry`, which `npm run build` fills): always
      * consulted before `registries`, and its apps are installed on every instance (src/apps/builtin). Empty or null: none.

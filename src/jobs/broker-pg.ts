@@ -6,6 +6,7 @@
  *
  * - `claim` takes the next due job with `FOR UPDATE SKIP LOCKED`: each job goes to exactly one process, and processes
  *   claiming at the same time never wait on each other; the job is leased to this process (`owner`, `lease_until`).
+ *   The claim's commit does not wait for its flush (ASYNC_COMMIT says why that loses nothing).
  * - `complete` and `fail` change the job only while this process holds its lease (one statement, no window): a late
  *   end of a run whose job was given to another process is a LeaseLost.
  * - `recover` re-queues the running jobs whose lease ended, never those a live process renews.
@@ -46,6 +47,17 @@ CREATE INDEX IF NOT EXISTS triggers_instance ON hearth.triggers (instance_id, wo
 const CHANNEL = 'hearth_jobs';
 
 const schemas = new WeakMap<PgPool, Promise<void>>();
+
+/**
+ * A condition that is always true and makes the statement's own transaction commit without waiting for its WAL flush
+ * (`synchronous_commit` off for this transaction only; the session keeps it on). Used by `claim` alone: a claim lost in a
+ * crash of PostgreSQL puts the job back in the queue, which is what a process killed during a run does too (the job runs
+ * again); if the claiming process is still alive, its next lease renewal finds the job no longer its own and aborts the
+ * run. Every other write (queue, complete, fail) stays flushed before it is acknowledged, and the first flushed commit
+ * after a claim (any document write of the run, or its completion) carries the claim to disk with it. One flush less per
+ * job: queue and complete are the two left.
+ */
+const ASYNC_COMMIT = `set_config('synchronous_commit', 'off', true) IS NOT NULL`;
 
 /** Merges the change $N into a trigger's current_state (a statement of a WITH). */
 const CHANGE_TRIGGER = `UPDATE hearth.triggers SET doc = jsonb_set(doc, '{current_state}', COALESCE(doc->'current_state', '{"status":""}') || $N::jsonb)`;
@@ -132,6 +144,7 @@ export class PgBroker extends PgTables implements Broker {
          doc = doc || jsonb_build_object('started_at', $3::text)
        WHERE state = 'queued' AND id = (SELECT id FROM hearth.jobs WHERE state = 'queued' AND worker = $4 AND run_at <= $5
          ORDER BY priority DESC, run_at, seq LIMIT 1 FOR UPDATE SKIP LOCKED)
+         AND ${ASYNC_COMMIT}
        RETURNING ${COLS}`,
       [this.owner, leaseUntil, iso(now), worker, now],
     );

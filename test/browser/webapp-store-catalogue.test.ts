@@ -17,7 +17,7 @@ let far: FixtureRegistry;
 beforeAll(async () => {
   far = await startFixtureRegistry([{ slug: 'faraway', type: 'webapp', editor: 'Far away', versions: { '1.0.0': '2024-01-01T00:00:00Z' } }]);
   [w, browser] = await Promise.all([
-    startWithWebapps({ label: 'storecat', slugs: ['store'], config: { apps: { registries: far.url } as never } }),
+    startWithWebapps({ label: 'storecat', slugs: ['store'], config: { apps: { registries: far.url, registryRetrySeconds: 2 } as never } }),
     launchBrowser(),
   ]);
 }, 180_000);
@@ -53,7 +53,7 @@ describe('the Store with a failing registry', () => {
     try {
       await partialNotice(page);
       far.mode = 'ok';
-      // the stack does not ask a failed registry again for 30 s: Try again until it does
+      // the stack does not ask a failed registry again for apps.registryRetrySeconds (2 s here): Try again until it does
       const listed = page.locator('.app-grid .app-card strong', { hasText: 'faraway' });
       for (let i = 0; i < 30 && (await listed.count()) === 0; i++) {
         const retry = page.getByRole('button', { name: 'Try again' });

@@ -29,5 +29,5 @@ export function registriesFromConfig(config: HearthConfig, logger: WarnLogger, o
   const dir = options.builtinDir !== undefined ? options.builtinDir : builtinRegistryDir(config, logger);
   const builtin = dir ? [new LocalRegistry(pathToFileURL(dir).href)] : [];
   const others = clientsOf(config.apps.registries, options).filter((c) => !builtin.some((b) => b.base === c.base));
-  return new MergedRegistries([...builtin, ...others], logger);
+  return new MergedRegistries([...builtin, ...others], logger, { retryAfterMs: config.apps.registryRetrySeconds * 1000 });
 }
