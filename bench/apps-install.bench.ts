@@ -183,6 +183,7 @@ async function main(): Promise<void> {
   const putApp = (i: number, slug: string) => hearth.storeOf(probes[i]!).put('io.cozy.apps', { ...appDoc, _id: `io.cozy.apps/${slug}`, slug } as unknown as Doc);
   const putPerms = (i: number, slug: string) => hearth.perms.setAppPermissions(probes[i]!, 'app', slug, rules);
   const steps: Array<[string, (i: number) => Promise<unknown>]> = [
+    ['opening the instance database again (a read; the store pool closed it since the instance was made)', (i) => hearth.storeOf(probes[i]!).get('io.cozy.apps', 'io.cozy.apps/starter')],
     ['code store reference (code-refs database)', (i) => codeOnly(INSTANCES + 1 + i)],
     ['service trigger (jobs.sqlite; its io.cozy.triggers copy follows, asynchronously, in the next rows)', (i) => hearth.jobs.scheduler.create(probes[i]!.domain, {
       type: '@event', arguments: 'io.cozy.files:CREATED', worker: 'service', message: { slug: 'probe-t', name: 'sync' },
@@ -213,6 +214,7 @@ async function main(): Promise<void> {
     if (doc?.state === 'ready' && perms && mine.length === 1 && doc.services?.sync?.trigger_id === mine[0]!._id) ok++;
   }
   const refs = (await hearth.appCode.refs({})).length;
+  const open = hearth.openStores();
   const loadEnd = load();
   await hearth.close();
   if (ok !== instances.length) throw new Error(`only ${ok} of ${instances.length} instances have the app, its permissions and its trigger`);
@@ -227,6 +229,8 @@ async function main(): Promise<void> {
     `document, one trigger of bigapp. Instances were created first, each with a small app with a service (\`starter\`, the`,
     `built-in apps' stand-in: a server's new instance gets its built-in apps, so its database, the doctypes of apps,`,
     `permissions and triggers exist before any other install), ${fmtMs(createMs)} ms each, not counted. ${refs} code references in the end.`,
+    `${open} instance databases open at the end: the store pool keeps a bounded number open (data/sqlite/factory.ts), so with`,
+    'more instances than that, an install finds its instance\'s database closed and opens it (the first row of the breakdown).',
     'The reference (code store only: resolve the version, reference the stored code) ran in the same process, in blocks of',
     `${BLOCK} instances alternating with the installer's, so that both saw the same load.`,
     '',
