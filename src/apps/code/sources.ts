@@ -132,6 +132,24 @@ function parseRegistrySource(url: URL, expectedSlug: string | undefined): { slug
   return CHANNELS.has(first) ? { slug, channel: first, version: null } : { slug, channel: 'stable', version: first };
 }
 
+/**
+ * The sha256 of the package `source` names when it is known without downloading it (a registry version, an http(s)
+ * `#sha256`), else null. Its errors (an unknown app, a bad source) are left to fetchPackage: null here.
+ */
+export async function expectedSha256(source: string, opts: Pick<FetchOptions, 'expectedSlug' | 'resolveRegistry'>): Promise<string | null> {
+  try {
+    const url = new URL(source);
+    let sha256 = '';
+    if (url.protocol === 'registry:' && opts.resolveRegistry) {
+      const { slug, channel, version } = parseRegistrySource(url, opts.expectedSlug);
+      sha256 = String((await opts.resolveRegistry(slug, version ?? channel)).sha256 ?? '').toLowerCase();
+    } else if (url.protocol === 'http:' || url.protocol === 'https:') sha256 = url.hash.slice(1).toLowerCase();
+    return SHA256_RE.test(sha256) ? sha256 : null;
+  } catch {
+    return null;
+  }
+}
+
 /** Fetches the package named by `source` and stores its code with the instance's reference. */
 export async function fetchPackage(store: AppCodeStore, source: string, kind: AppKind, opts: FetchOptions): Promise<FetchedPackage> {
   let url: URL;

@@ -10,7 +10,9 @@ import { startPackageServer, type PackageServer } from '../../../test/helpers/ap
 import { startTestHearth, type TestHearth } from '../../../test/helpers/hearth.js';
 import { until } from '../../../test/helpers/jobs.js';
 import { SOFT_DELETED_ACCOUNTS_DOCTYPE } from '../../jobs/sandbox/accounts.js';
+import type { DocStore } from '../../data/store.js';
 import { KEEP_COPY_MS } from './account-deleted.js';
+import { finishKonnectorUninstall, type OnDeleteDeps } from './on-delete.js';
 
 let h: TestHearth;
 let pkgs: PackageServer;
@@ -124,5 +126,31 @@ console.log(JSON.stringify({ type: res.ok ? 'info' : 'error', message: 'cleaned 
     await until(async () => !(await triggerIds()).includes(acc.trigger), 20_000);
     await new Promise((r) => setTimeout(r, 500));
     expect((await deletedJobs()).filter((j) => (j.message as { account?: string }).account === acc.id)).toHaveLength(1);
+  }, 90_000);
+
+  it('deleted by an uninstall cut between queueing its on_delete_account and recording it: the next run takes that job, the script runs once', async () => {
+    const script = `const f = JSON.parse(process.env.COZY_FIELDS);
+const res = await fetch(process.env.COZY_URL + '/data/io.cozy.bills/', { method: 'POST', headers: { authorization: 'Bearer ' + process.env.COZY_CREDENTIALS, 'content-type': 'application/json' }, body: JSON.stringify({ once_for: f.account }) });
+console.log(JSON.stringify({ type: res.ok ? 'info' : 'error', message: 'cleaned ' + res.status }));`;
+    await installKonnector('onceonly', { on_delete_account: 'ondelete.js' }, { 'ondelete.js': script });
+    const acc = await accountWithTrigger('onceonly', 'fay');
+    const deps: OnDeleteDeps = { storeOf: (i) => h.hearth.storeOf(i), engine: h.hearth.jobs.engine, installer: h.hearth.installer };
+    // the first run stops at the write that records the queued jobs with the konnector's doc (as a kill -9 there would)
+    const cut = (store: DocStore): DocStore => new Proxy(store, {
+      get(target, key) {
+        if (key === 'put') return (doctype: string, doc: Parameters<DocStore['put']>[1]) => (doctype === 'io.cozy.konnectors' ? Promise.reject(new Error('stopped here')) : target.put(doctype, doc));
+        const v = Reflect.get(target, key, target) as unknown;
+        return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+      },
+    });
+    await expect(finishKonnectorUninstall({ ...deps, storeOf: (i) => cut(h.hearth.storeOf(i)) }, h.instance, 'onceonly', new AbortController().signal)).rejects.toThrow('stopped here');
+    const mine = async () => (await deletedJobs()).filter((j) => (j.message as { account?: string }).account === acc.id);
+    expect(await mine()).toHaveLength(1);
+    // the job engine runs the uninstall job again: it waits for the queued job rather than queueing another
+    await finishKonnectorUninstall(deps, h.instance, 'onceonly', new AbortController().signal);
+    expect((await h.req('GET', '/konnectors/onceonly', { token })).status).toBe(404);
+    expect((await mine()).map((j) => j.state)).toEqual(['done']);
+    const bills = await h.req('GET', '/data/io.cozy.bills/_all_docs?include_docs=true', { token });
+    expect(bills.body.rows.filter((r: { doc: Record<string, unknown> }) => r.doc.once_for === acc.id)).toHaveLength(1);
   }, 90_000);
 });

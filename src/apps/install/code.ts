@@ -6,10 +6,11 @@ import { randomUUID } from 'node:crypto';
 import type { DocStore } from '../../data/store.js';
 import type { Instance } from '../../instances/types.js';
 import type { Readable } from 'node:stream';
-import { fetchPackage, type RegistryVersion, type ResolveRegistry } from '../code/sources.js';
+import { expectedSha256, fetchPackage, type RegistryVersion, type ResolveRegistry } from '../code/sources.js';
 import type { AppCodeStore } from '../code/store.js';
 import type { TarLimits } from '../code/tarball.js';
 import { findApp } from '../repo.js';
+import type { AppKind } from '../types.js';
 import type { AppCode } from './types.js';
 
 export interface CodeOptions {
@@ -22,12 +23,25 @@ export interface CodeOptions {
 }
 
 export function appCodeOf(store: AppCodeStore, opts: CodeOptions): AppCode {
+  const fetch = (instance: Instance, kind: AppKind, slug: string, source: string, resolveRegistry = opts.resolveRegistry) => fetchPackage(store, source, kind, {
+    instanceId: instance.id, expectedSlug: slug, dev: opts.dev, limits: opts.limits,
+    ...(resolveRegistry ? { resolveRegistry } : {}),
+    ...(opts.openRegistryTarball ? { openRegistryTarball: opts.openRegistryTarball } : {}),
+  });
   return {
-    fetch: (instance, kind, slug, source) => fetchPackage(store, source, kind, {
-      instanceId: instance.id, expectedSlug: slug, dev: opts.dev, limits: opts.limits,
-      ...(opts.resolveRegistry ? { resolveRegistry: opts.resolveRegistry } : {}),
-      ...(opts.openRegistryTarball ? { openRegistryTarball: opts.openRegistryTarball } : {}),
-    }),
+    fetch: (instance, kind, slug, source) => fetch(instance, kind, slug, source),
+    async prepare(instance, kind, slug, source) {
+      // one source names one registry version: its first good answer serves both the check and the fetch
+      let answer: ReturnType<ResolveRegistry> | null = null;
+      const resolve = opts.resolveRegistry;
+      const once: ResolveRegistry | undefined = resolve && ((s, v) => {
+        const asked = (answer ??= resolve(s, v));
+        asked.catch(() => (answer = null));
+        return asked;
+      });
+      const sha256 = await expectedSha256(source, { expectedSlug: slug, ...(once ? { resolveRegistry: once } : {}) });
+      return { stored: sha256 !== null && (await store.has(sha256)), fetch: () => fetch(instance, kind, slug, source, once) };
+    },
     async release(instance, kind, slug, sha256) {
       await store.release({ instanceId: instance.id, kind, slug, sha256 });
       await store.gc();

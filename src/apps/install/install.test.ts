@@ -81,6 +81,29 @@ describe('install', () => {
     expect((await waitReady('devapp')).body.data.attributes).toMatchObject({ state: 'installed', version: '0.1.0' });
   });
 
+  it('installs code already stored (the same version on another instance) with one write of its doc, still one install at a time', async () => {
+    const url = await pkgs.add('stored', files('stored'));
+    const first = await (await h.hearth.installer.install(h.other, 'webapp', 'stored', { source: url })).done;
+    expect(first.error).toBeNull();
+    const sha256 = first.doc!.checksum;
+    const events: DocEvent[] = [];
+    const unsubscribe = h.hearth.bus.subscribe(h.domain, 'io.cozy.apps', (e) => events.push(e));
+    const path = `/apps/stored?Source=${encodeURIComponent(`${url}#${sha256}`)}`;
+    const answers = await Promise.all([h.req('POST', path, { token }), h.req('POST', path, { token })]);
+    expect(answers.map((r) => r.status).sort()).toEqual([202, 409]);
+    expect(answers.find((r) => r.status === 202)!.body.data.attributes).toMatchObject({ state: 'installing', version: '1.0.0', checksum: sha256 });
+    const done = await waitReady('stored');
+    expect(done.body.data.attributes).toMatchObject({ state: 'ready', checksum: sha256 });
+    // `installing` was the answer, not a stored revision: the doc's first revision is `ready`, its one realtime event
+    expect(done.body.data.meta.rev).toMatch(/^1-/);
+    await until(() => events.length >= 1);
+    unsubscribe();
+    expect(events.map((e) => [e.verb, e.doc.state])).toEqual([['CREATED', 'ready']]);
+    expect(await h.hearth.perms.appPermissions(h.instance, 'app', 'stored')).toMatchObject({ source_id: 'io.cozy.apps/stored', permissions: { contacts: { type: 'io.cozy.contacts' } } });
+    expect(await h.hearth.appCode.refs({ sha256 })).toHaveLength(2);
+    expect((await h.req('DELETE', '/apps/stored', { token })).status).toBe(200);
+  });
+
   it('streams the states with Accept: text/event-stream', async () => {
     const url = await pkgs.add('photos', files('photos'));
     const res = await h.req('POST', `/apps/photos?Source=${encodeURIComponent(url)}`, { token, headers: { accept: 'text/event-stream' } });

@@ -111,27 +111,42 @@ export class Installer {
     return { fetched, done };
   }
 
-  /** Starts an install: 422 (bad slug or scheme) and 409 (already installed) are thrown here, before anything is written. */
+  /**
+   * Starts an install: 422 (bad slug or scheme) and 409 (already installed) are thrown here, before anything is written.
+   * When the code is to be downloaded, the doc is written at once in state `installing` (it holds the slug while the
+   * download runs, and a stop then leaves it for recoverInterrupted). When the code is stored already (the same version
+   * on another instance), the install holds the slug's lock to its end instead: its doc is written once, at its end
+   * state, after its permission document and its triggers (`installing` is still the answer of the request and the
+   * first state of its progress, but neither a stored revision nor a realtime event).
+   */
   async install(instance: Instance, kind: AppKind, slug: string, opts: InstallOptions, onState?: OnState): Promise<Operation> {
     checkSlug(slug);
     checkSource(opts.source);
     if (opts.parameters !== undefined && opts.source.startsWith('registry://')) throw new BadRequest('Parameters can be given for non-registry sources only');
     const { doctype } = KIND[kind];
     const at = this.now().toISOString();
-    const first = await this.deps.locks.withLock(this.lockKey(instance, kind, slug), async () => {
-      if (await findApp(this.deps.storeOf(instance), kind, slug)) throw new Conflict(`${slug} is already installed`);
-      const doc = { _id: `${doctype}/${slug}`, slug, type: kind, source: opts.source, state: 'installing', version: '', checksum: '', created_at: at, updated_at: at } as AppDoc;
-      return this.write(instance, kind, doc, onState);
+    const installing = { _id: `${doctype}/${slug}`, slug, type: kind, source: opts.source, state: 'installing', version: '', checksum: '', created_at: at, updated_at: at } as AppDoc;
+    let ended!: () => void;
+    const end = new Promise<void>((ok) => (ended = ok));
+    const { first, fetch } = await new Promise<{ first: AppDoc; fetch: () => Promise<FetchedPackage> }>((reserved, refused) => {
+      this.deps.locks.withLock(this.lockKey(instance, kind, slug), async () => {
+        if (await findApp(this.deps.storeOf(instance), kind, slug)) throw new Conflict(`${slug} is already installed`);
+        const prepared = await this.deps.code.prepare(instance, kind, slug, opts.source);
+        if (!prepared.stored) return reserved({ first: await this.write(instance, kind, installing, onState), fetch: prepared.fetch });
+        onState?.(installing);
+        reserved({ first: installing, fetch: prepared.fetch });
+        await end;
+      }).catch(refused);
     });
     return this.start(async (fetched) => {
       let pkg: FetchedPackage | null = null;
-      let stored = first;
       let triggerIds: string[] = [];
       try {
-        pkg = await this.deps.code.fetch(instance, kind, slug, opts.source);
-        const doc = this.docFrom(kind, slug, pkg, stored, opts.parameters);
+        pkg = await fetch();
+        const doc = this.docFrom(kind, slug, pkg, first, opts.parameters);
         const rules = manifestRules(doc);
         fetched(doc);
+        // the permission document is durable before the doc says `ready` (a client told so finds it, whatever the engine)
         await this.deps.perms.setAppPermissions(instance, KIND[kind].permKind, slug, rules);
         if (kind === 'webapp') {
           const plan = await planTriggers(this.deps.triggers, instance, slug, {}, servicesOf(doc.services));
@@ -139,11 +154,12 @@ export class Installer {
           triggerIds = Object.values(plan.services).flatMap((s) => (s.trigger_id ? [s.trigger_id] : []));
         }
         doc.state = opts.deactivated ? 'installed' : 'ready';
-        stored = await this.write(instance, kind, doc, onState);
-        return stored;
+        return await this.write(instance, kind, doc, onState);
       } catch (e) {
         await this.undoInstall(instance, kind, slug, pkg, triggerIds);
         throw e;
+      } finally {
+        ended();
       }
     });
   }

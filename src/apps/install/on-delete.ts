@@ -7,8 +7,9 @@
  * The rest of the work survives a stop (cozy-stack does it in a goroutine, lost with its process): the route queues an
  * internal `konnector-uninstall` job, which the job engine keeps and hands back after a crash (its lease runs out). That
  * job queues the `on_delete_account` jobs and records them with the konnector's doc (`on_delete_account_jobs`) before it
- * waits, so that a next run waits for the same jobs rather than running the scripts again; only a stop between queueing
- * them and that write makes them run twice.
+ * waits, so that a next run waits for the same jobs rather than running the scripts again. A stop between queueing them
+ * and that write does not make them run twice either: the job of an account at a revision is keyed by its message
+ * (konnector, account, account_rev, account_deleted), and a run that finds one already queued takes it, not a new one.
  */
 import type { Logger } from 'pino';
 import { NotFound } from '../../common/errors.js';
@@ -24,6 +25,8 @@ export const ACCOUNTS_DOCTYPE = 'io.cozy.accounts';
 /** The internal worker that finishes such an uninstall (message `{konnector: slug}`). */
 export const UNINSTALL_WORKER = 'konnector-uninstall';
 const POLL_MS = 250;
+/** How many of an instance's latest konnector jobs are looked through for one already queued (newest first). */
+const LOOKBACK = 5000;
 
 export interface OnDeleteDeps {
   storeOf(instance: Instance): DocStore;
@@ -57,6 +60,20 @@ export async function uninstallKonnector(deps: OnDeleteDeps, instance: Instance,
   return { status: 202, doc };
 }
 
+const cleanupKey = (account: string, rev: string) => JSON.stringify([account, rev]);
+
+/** The `on_delete_account` jobs of this konnector already queued (a run cut before recording them), by account and revision. */
+async function queuedCleanups(deps: OnDeleteDeps, instance: Instance, slug: string): Promise<Map<string, string>> {
+  const found = new Map<string, string>();
+  for (const job of await deps.engine.broker.list(instance.domain, { worker: 'konnector', limit: LOOKBACK })) {
+    const m = job.message as { konnector?: unknown; account?: unknown; account_rev?: unknown; account_deleted?: unknown } | null;
+    if (m?.konnector !== slug || m.account_deleted !== true || typeof m.account !== 'string' || typeof m.account_rev !== 'string') continue;
+    const key = cleanupKey(m.account, m.account_rev);
+    if (!found.has(key)) found.set(key, job._id);
+  }
+  return found;
+}
+
 /** The recorded jobs of a pending uninstall, or (first run) the `on_delete_account` jobs queued now and recorded. */
 async function pendingOf(deps: OnDeleteDeps, instance: Instance, doc: AppDoc): Promise<Pending> {
   const recorded = doc.on_delete_account_jobs as Pending | undefined;
@@ -64,9 +81,10 @@ async function pendingOf(deps: OnDeleteDeps, instance: Instance, doc: AppDoc): P
   const store = deps.storeOf(instance);
   const accounts = typeof doc.on_delete_account === 'string' ? await accountsOf(store, doc.slug) : [];
   const jobs: string[] = [];
+  const queued = accounts.length ? await queuedCleanups(deps, instance, doc.slug) : new Map<string, string>();
   for (const a of accounts) {
-    const job = await deps.engine.push(instance.domain, { worker: 'konnector', message: { konnector: doc.slug, account: a._id, account_rev: a._rev, account_deleted: true } });
-    jobs.push(job._id);
+    const message = { konnector: doc.slug, account: a._id, account_rev: a._rev, account_deleted: true };
+    jobs.push(queued.get(cleanupKey(String(a._id), String(a._rev))) ?? (await deps.engine.push(instance.domain, { worker: 'konnector', message }))._id);
   }
   const pending: Pending = { jobs, accounts: accounts.map((a) => ({ _id: String(a._id), _rev: String(a._rev) })) };
   await store.put(KIND.konnector.doctype, { ...doc, on_delete_account_jobs: pending } as unknown as Doc);

@@ -18,6 +18,12 @@ export interface FetchedPackage {
 export interface AppCode {
   /** Fetches `source` (refusing a manifest of another kind or slug), stores its code and references it for this app. */
   fetch(instance: Instance, kind: AppKind, slug: string, source: string): Promise<FetchedPackage>;
+  /**
+   * The same fetch, prepared: `stored` tells whether the code `source` names is stored already (known without a
+   * download: a registry version, an http(s) `#sha256`), so that fetching it only adds a reference; `fetch` then
+   * fetches it (a registry's answer is asked once for both).
+   */
+  prepare(instance: Instance, kind: AppKind, slug: string, source: string): Promise<{ stored: boolean; fetch(): Promise<FetchedPackage> }>;
   /** Drops this app's reference to the code `sha256`, then removes code no reference names. */
   release(instance: Instance, kind: AppKind, slug: string, sha256: string): Promise<void>;
   /** A folder on disk holding the raw files of the code `sha256` (what the sandbox runs). */
