@@ -15,7 +15,7 @@ import { png } from '../helpers/images.js';
 let w: WebappsHearth;
 let browser: Browser;
 beforeAll(async () => {
-  [w, browser] = await Promise.all([startWithWebapps({ label: 'settings', slugs: ['settings', 'home'] }), launchBrowser()]);
+  [w, browser] = await Promise.all([startWithWebapps({ label: 'settings', slugs: ['settings', 'home', 'drive'] }), launchBrowser()]);
 }, 180_000);
 afterAll(async () => {
   await browser?.close();
@@ -90,30 +90,45 @@ describe('Settings', () => {
     }
   });
 
-  it('changes a theme colour: previewed, saved, applied on this page and on another app after a reload, then reset', async () => {
+  it('changes a theme colour: previewed, saved, applied on this page and live on Drive open in another tab, then reset', async () => {
     const { context, page, errors } = await openSection(browser, w, '#/appearance');
     try {
       await page.getByRole('heading', { name: 'Appearance', level: 1 }).waitFor();
       const before = await primaryColorOf(page);
+      // Drive, which holds no right on io.cozy.settings, open in another tab before the change
+      const drive = await context.newPage();
+      drive.on('pageerror', (e) => errors.push(e.message));
+      // its realtime connection has asked for the theme's events (cozy-realtime connects after the first render)
+      const listening = new Promise<void>((resolve) => {
+        drive.on('websocket', (ws) => ws.on('framesent', (f) => { if (String(f.payload).includes('io.cozy.settings.theme.events')) resolve(); }));
+      });
+      await drive.goto(w.appUrl('drive'));
+      await drive.locator('header.appbar').waitFor();
+      await listening;
+      expect(await primaryColorOf(drive)).toBe(before);
       await page.getByRole('group', { name: 'Light colours' }).getByLabel('Accent', { exact: true }).fill('#aa3300');
       expect(await primaryColorBecomes(page, '#aa3300')).toBe('#aa3300'); // the live preview
+      expect(await primaryColorOf(drive)).toBe(before); // a preview is not saved
       await page.getByLabel('Font').fill('Georgia, serif');
       await page.getByRole('button', { name: 'Save' }).click();
       await page.getByText('Theme saved for every page and app.').waitFor();
       // the preview variables are gone: the colour now comes from the reloaded theme stylesheet
       expect(await page.evaluate('document.documentElement.style.getPropertyValue("--primaryColor")')).toBe('');
       expect(await primaryColorBecomes(page, '#aa3300')).toBe('#aa3300');
+      // Drive changes without a reload (the same document: nothing navigated)
+      await drive.evaluate('window.__sameDocument = true');
+      expect(await primaryColorBecomes(drive, '#aa3300')).toBe('#aa3300');
+      expect(await drive.evaluate('getComputedStyle(document.body).fontFamily')).toContain('Georgia');
       const home = await context.newPage();
       await home.goto(w.appUrl('home'));
       await home.locator('header.appbar').waitFor();
       expect(await primaryColorBecomes(home, '#aa3300')).toBe('#aa3300');
-      expect(await home.evaluate('getComputedStyle(document.body).fontFamily')).toContain('Georgia');
       await page.getByRole('button', { name: 'Reset to default' }).click();
       await page.getByText('The default theme is back.').waitFor();
       expect(await primaryColorBecomes(page, before)).toBe(before);
-      await home.reload();
-      await home.locator('header.appbar').waitFor();
+      expect(await primaryColorBecomes(drive, before)).toBe(before);
       expect(await primaryColorBecomes(home, before)).toBe(before);
+      expect(await drive.evaluate('window.__sameDocument')).toBe(true);
       expect(errors).toEqual([]);
     } finally {
       await context.close();
