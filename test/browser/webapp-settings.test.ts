@@ -1,5 +1,5 @@
 /**
- * The Settings app in Chromium, as a person uses it: profile and language, theme, sessions, connected devices, app
+ * The Settings app in Chromium, as a person uses it: profile and language, theme (live in Drive), Home's wallpaper, sessions, connected devices, app
  * passwords used over WebDAV, storage, notification preferences, two-factor set-up and the passphrase change (last: it
  * changes how every later context logs in), with axe-core on every section and dialog.
  */
@@ -129,6 +129,50 @@ describe('Settings', () => {
       expect(await primaryColorBecomes(drive, before)).toBe(before);
       expect(await primaryColorBecomes(home, before)).toBe(before);
       expect(await drive.evaluate('window.__sameDocument')).toBe(true);
+      expect(errors).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('sets Home\'s wallpaper by keyboard, Home shows it, and goes back to the default one', async () => {
+    const { context, page, errors } = await openSection(browser, w, '#/appearance');
+    try {
+      const card = page.getByRole('region', { name: 'Wallpaper' });
+      await card.getByText('No wallpaper chosen: Home shows the default one.').waitFor();
+      const choose = card.getByRole('button', { name: 'Choose a wallpaper' });
+      await choose.focus();
+      const [chooser] = await Promise.all([page.waitForEvent('filechooser'), page.keyboard.press('Enter')]);
+      await chooser.setFiles({ name: 'hills.png', mimeType: 'image/png', buffer: await png(320, 180) });
+      await page.getByText('Wallpaper saved: Home shows it.').waitFor();
+      await card.getByRole('img', { name: 'Your wallpaper' }).waitFor();
+      await expectAccessible(page, 'the appearance section with a wallpaper');
+
+      const home = await context.newPage();
+      home.on('pageerror', (e) => errors.push(e.message));
+      /** Home opened again, once it has asked for the wallpaper: the wallpaper its hero shows. */
+      const heroWallpaper = async () => {
+        const asked = home.waitForResponse((r) => r.url().endsWith('/settings/wallpaper'), { timeout: 30_000 });
+        await home.goto(w.appUrl('home'));
+        await home.locator('.hero').waitFor();
+        await asked;
+        await home.evaluate('new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0)))');
+        return home.evaluate('getComputedStyle(document.querySelector(".hero")).getPropertyValue("--wallpaper")') as Promise<string>;
+      };
+      await heroWallpaper();
+      await home.waitForFunction('getComputedStyle(document.querySelector(".hero")).getPropertyValue("--wallpaper").includes("blob:")', undefined, { timeout: 30_000 });
+      // the picture shown is the one sent (re-encoded, same size)
+      expect(await home.evaluate(`new Promise((resolve) => { const i = new Image(); i.onload = () => resolve([i.naturalWidth, i.naturalHeight]); i.onerror = () => resolve(null);
+        i.src = getComputedStyle(document.querySelector(".hero")).getPropertyValue("--wallpaper").match(/url\\("?([^")]+)/)[1]; })`)).toEqual([320, 180]);
+
+      const reset = card.getByRole('button', { name: 'Back to the default' });
+      await reset.focus();
+      await page.keyboard.press('Enter');
+      await page.getByText('Home shows the default wallpaper again.').waitFor();
+      await card.getByText('No wallpaper chosen: Home shows the default one.').waitFor();
+      const after = await heroWallpaper();
+      expect(after).toContain('default-wallpaper');
+      expect(after).not.toContain('blob:');
       expect(errors).toEqual([]);
     } finally {
       await context.close();

@@ -7,6 +7,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { ErrorView, Loading, useBoot, useToast } from '../../shared/components';
 import { api, useLoad } from './hooks';
+import { Wallpaper } from './wallpaper';
 import { THEME_KEYS, THEME_VARS, type Theme, type ThemeKey } from '../../shared/theme';
 
 /** `<input type=color>` takes #rrggbb only: #rgb is expanded, an alpha part dropped. */
@@ -50,6 +51,7 @@ export function Appearance() {
       {theme.loading && <Loading />}
       {theme.error != null && <ErrorView error={theme.error} onRetry={theme.reload} />}
       {theme.data && <ThemeForm key={JSON.stringify(theme.data.attributes)} initial={theme.data.attributes} defaults={theme.data.meta.defaults} onChanged={theme.reload} />}
+      <Wallpaper />
     </>
   );
 }
