@@ -16,6 +16,7 @@ describe('what a backup takes from a data directory', () => {
       'registry.sqlite', 'registry.sqlite-wal', 'registry.sqlite-shm', 'jobs.sqlite', 'dev-instance.json', '.status-123',
       `instances/${id}/docs.sqlite`, `instances/${id}/docs.sqlite-journal`, `instances/${id}/files/bb/${key}`, `instances/${id}/thumbs/bb/${key}`,
       `instances/${id}/files/.tmp/${key}.part`, `instances/${id}/avatar/avatar`, `instances/${id}/avatar/.avatar-0011.tmp`,
+      `instances/${id}/wallpaper/wallpaper`, `instances/${id}/wallpaper/.wallpaper-0011.tmp`,
       `apps-code/cc/${sha}/raw/index.html`, `apps-code/cc/${sha}/index.json`, `apps-code/.tmp/${sha}-x/raw/a.js`, 'outbox/1.eml',
     ];
     for (const f of files) {
@@ -30,6 +31,7 @@ describe('what a backup takes from a data directory', () => {
       { path: `instances/${id}/docs.sqlite`, kind: 'sqlite' },
       { path: `instances/${id}/files/bb/${key}`, kind: 'blob' },
       { path: `instances/${id}/thumbs/bb/${key}`, kind: 'blob' },
+      { path: `instances/${id}/wallpaper/wallpaper`, kind: 'blob' },
       { path: 'jobs.sqlite', kind: 'sqlite' },
       { path: 'outbox/1.eml', kind: 'file' },
       { path: 'registry.sqlite', kind: 'sqlite' },

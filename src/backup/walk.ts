@@ -3,7 +3,8 @@
  * - `sqlite`: every `*.sqlite` database (registry, sessions, jobs, apps-code, apps-builtin, dav-locks, each instance's
  *   docs.sqlite): copied through SQLite's online backup API, never as files (their -wal and -shm are not copied);
  * - `blob`: files that are never rewritten in place (written to a temporary name, then renamed): file contents and
- *   thumbnails (instances/<id>/files|thumbs/<k0k1>/<key>), avatars (instances/<id>/avatar/avatar), installed apps' code
+ *   thumbnails (instances/<id>/files|thumbs/<k0k1>/<key>), avatars (instances/<id>/avatar/avatar) and Home's wallpapers
+ *   (instances/<id>/wallpaper/wallpaper), installed apps' code
  *   (apps-code/<k0k1>/<sha256>/…): a snapshot may share them by hard link;
  * - `file`: anything else (dev-instance.json, the outbox's mails…): small, always copied.
  * Skipped: what is being written (.tmp folders, .part files, the avatar's .tmp), SQLite's -wal, -shm and -journal files,
@@ -16,7 +17,7 @@ export type EntryKind = 'sqlite' | 'blob' | 'file';
 export interface Entry { path: string; kind: EntryKind }
 
 const SKIP_FILE = /(?:-wal|-shm|-journal|\.part|\.tmp)$|^\.status-\d+$/;
-const BLOB_PATH = /^(?:instances\/[0-9a-f]{32}\/(?:(?:files|thumbs)\/[0-9a-f]{2}\/[0-9a-f]{32}|avatar\/avatar)|apps-code\/(?:[0-9a-f]{2}\/)?[0-9a-f]{64}\/.+)$/;
+const BLOB_PATH = /^(?:instances\/[0-9a-f]{32}\/(?:(?:files|thumbs)\/[0-9a-f]{2}\/[0-9a-f]{32}|(?:avatar\/avatar|wallpaper\/wallpaper))|apps-code\/(?:[0-9a-f]{2}\/)?[0-9a-f]{64}\/.+)$/;
 
 export function kindOf(path: string): EntryKind {
   if (path.endsWith('.sqlite')) return 'sqlite';

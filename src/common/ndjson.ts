@@ -1,9 +1,10 @@
 /**
  * A long admin operation's answer as NDJSON lines (the migrations, the imports): `{"type":"progress",…}` at each step,
- * then `{"type":"done","data":…}` or `{"type":"error","error":"…"}`, and `{"type":"working"}` after 10 s of silence.
+ * then `{"type":"done","data":…}` or `{"type":"error","error":"…"}` (with the HTTP `status` of a known error), and `{"type":"working"}` after 10 s of silence.
  * A slow reader slows the operation down (the progress waits for the socket to drain), never the other way round.
  */
 import type { FastifyReply } from 'fastify';
+import { HearthError } from './errors.js';
 
 export const STILL_WORKING_MS = 10_000;
 
@@ -33,7 +34,8 @@ export async function streamNdjson(reply: FastifyReply, run: (progress: (p: obje
     void line({ type: 'done', data });
   } catch (e) {
     const report = (e as { report?: unknown }).report;
-    void line({ type: 'error', error: e instanceof Error ? e.message : String(e), ...(report === undefined ? {} : { data: report }) });
+    const status = e instanceof HearthError ? { status: e.status } : {};
+    void line({ type: 'error', ...status, error: e instanceof Error ? e.message : String(e), ...(report === undefined ? {} : { data: report }) });
   } finally {
     clearInterval(timer);
     res.end();

@@ -2,11 +2,13 @@
  * Copies (cozy-stack's POST /files/:id/copy, WebDAV COPY): a file's bytes are streamed from its
  * blob into a new one, as an upload, with the same checks (quota, names) and write order.
  * Without a name, cozy-stack names the copy "name (copy).ext" (then "(copy 2)"…, if taken).
- * cozy-stack copies files only; Hearth also copies a directory with its whole subtree (copyDir).
+ * cozy-stack copies files only; Hearth also copies a directory with its whole subtree (planDirCopy): bounded by the
+ * quota before it starts, with its progress, cancellable, made under a name that says it is incomplete until it is whole.
  */
-import { Conflict, UnprocessableEntity } from '../common/errors.js';
+import { Conflict, PayloadTooLarge, UnprocessableEntity } from '../common/errors.js';
 import type { Instance } from '../instances/types.js';
 import type { FileSystem } from './fs.js';
+import { subtreeTotals } from './size.js';
 import type { FileTree } from './tree.js';
 import { ROOT_DIR_ID, TRASH_DIR_ID, isDir, validateName, type FileDoc } from './types.js';
 
@@ -45,29 +47,64 @@ export async function copyFile(fs: FileSystem, instance: Instance, id: string, t
   }
 }
 
+/** Where a directory copy stands: the files copied so far and their bytes. */
+export interface CopyProgress { files: number; bytes: number }
+/** `onProgress` is awaited: a slow listener (a slow client) slows the copy down, never the other way round. */
+interface RunOptions { onProgress?: (p: CopyProgress) => void | Promise<void>; signal?: AbortSignal }
+
 /** Re-creates the children of `from` in `into`, depth first: files streamed by copyFile, directories made then filled. */
-async function copyChildren(fs: FileSystem, instance: Instance, from: FileDoc, into: FileDoc, app: string | undefined): Promise<void> {
+async function copyChildren(fs: FileSystem, instance: Instance, from: FileDoc, into: FileDoc, app: string | undefined, done: CopyProgress, o: RunOptions): Promise<void> {
   for (let cursor: string | undefined; ;) {
     const page = await fs.children(instance, from._id, { limit: PAGE, ...(cursor === undefined ? {} : { cursor }) });
     for (const child of page.docs) {
+      o.signal?.throwIfAborted();
       if (!isDir(child)) {
         await copyFile(fs, instance, child._id, { dirId: into._id, name: child.name, ...(app ? { app } : {}) });
+        done.files++;
+        done.bytes += Number(child.size ?? 0);
+        await o.onProgress?.({ ...done });
         continue;
       }
       const dir = await fs.createDir(instance, { dirId: into._id, name: child.name, tags: [...child.tags], ...(app ? { app } : {}) });
-      await copyChildren(fs, instance, child, dir, app);
+      await copyChildren(fs, instance, child, dir, app, done, o);
     }
     if (page.next === null) return;
     cursor = page.next;
   }
 }
 
+const INCOMPLETE = ' (incomplete copy)';
+
 /**
- * Copies a directory and its whole subtree into `to.dirId` (default: beside it, as "name (copy)"). Never the root
- * nor the trash, never into itself or one of its subdirectories. All or nothing: when a member fails (the quota, a
- * lost content…), what was already copied is deleted for good and the error is thrown.
+ * The name the copy has while it is made: "<name> (incomplete copy)" (then "… 2"…, if taken), so that a copy cut by a
+ * crash stays clearly named for what it is; it gets its real name once whole. The name is shortened to stay within
+ * 255 bytes.
  */
-export async function copyDir(tree: FileTree, fs: FileSystem, instance: Instance, id: string, to: { dirId?: string; name?: string; app?: string } = {}): Promise<FileDoc> {
+async function workingName(fs: FileSystem, instance: Instance, dirId: string, name: string): Promise<string> {
+  for (let n = 1; ; n++) {
+    const suffix = n === 1 ? INCOMPLETE : `${INCOMPLETE.slice(0, -1)} ${n})`;
+    let base = name;
+    while (Buffer.byteLength(base + suffix) > 255) base = [...base].slice(0, -1).join('');
+    const candidate = base + suffix;
+    if (!(await fs.child(instance, dirId, candidate))) return candidate;
+  }
+}
+
+/** A directory copy checked and sized, not started yet: `run` makes it. */
+export interface DirCopy {
+  /** What the copy will hold: its files and their bytes. */
+  totals: CopyProgress;
+  /** Makes the copy; `onProgress` hears each file copied; an aborted `signal` stops it (and removes what was copied). */
+  run(o?: RunOptions): Promise<FileDoc>;
+}
+
+/**
+ * Checks a copy of a directory and its whole subtree into `to.dirId` (default: beside it, as "name (copy)"): never the
+ * root nor the trash, never into itself or one of its subdirectories, a free name, and room under the quota for all
+ * its files (413 before anything is copied). All or nothing: when a member fails (a lost content, the quota reached
+ * meanwhile, a cancel…), what was already copied is deleted for good and the error is thrown.
+ */
+export async function planDirCopy(tree: FileTree, fs: FileSystem, instance: Instance, id: string, to: { dirId?: string; name?: string; app?: string } = {}): Promise<DirCopy> {
   const src = await fs.stat(instance, id);
   if (!isDir(src)) throw new UnprocessableEntity('not a directory', 'not_a_directory');
   if (src._id === ROOT_DIR_ID || src._id === TRASH_DIR_ID) throw new UnprocessableEntity('the root and the trash cannot be copied', 'invalid_copy');
@@ -76,12 +113,29 @@ export async function copyDir(tree: FileTree, fs: FileSystem, instance: Instance
     throw new UnprocessableEntity('a directory cannot be copied into itself or one of its subdirectories', 'invalid_copy');
   }
   const name = await nameOfCopy(fs, instance, src, parent._id, to.name);
-  const top = await fs.createDir(instance, { dirId: parent._id, name, tags: [...src.tags], ...(to.app ? { app: to.app } : {}) });
-  try {
-    await copyChildren(fs, instance, src, top, to.app);
-  } catch (err) {
-    await tree.destroy(instance, top._id, undefined, { anywhere: true });
-    throw err;
+  await fs.assertFreeName(instance, parent._id, name);
+  const totals = await subtreeTotals(fs, instance, src);
+  const room = await fs.room(instance);
+  if (totals.bytes > room) {
+    throw new PayloadTooLarge(`the copy needs ${totals.bytes} bytes (${totals.files} files) and only ${room} bytes are left of the quota: free some space or copy less`);
   }
-  return top;
+  const app = to.app;
+  return {
+    totals,
+    async run(o: RunOptions = {}) {
+      const top = await fs.createDir(instance, { dirId: parent._id, name: await workingName(fs, instance, parent._id, name), tags: [...src.tags], ...(app ? { app } : {}) });
+      try {
+        await copyChildren(fs, instance, src, top, app, { files: 0, bytes: 0 }, o);
+        o.signal?.throwIfAborted();
+        // the name was free when checked; taken meanwhile, an automatic name moves on to the next free one
+        return await tree.patch(instance, top._id, { name }).catch(async (err: unknown) => {
+          if (!(err instanceof Conflict) || to.name !== undefined) throw err;
+          return tree.patch(instance, top._id, { name: await nameOfCopy(fs, instance, src, parent._id, undefined) });
+        });
+      } catch (err) {
+        await tree.destroy(instance, top._id, undefined, { anywhere: true });
+        throw err;
+      }
+    },
+  };
 }

@@ -309,7 +309,7 @@ export class FileSystem {
   }
 
   /** Bytes still free under the instance's quota (Infinity without one). */
-  private async room(instance: Instance): Promise<number> {
+  async room(instance: Instance): Promise<number> {
     if (instance.diskQuota === null) return Number.MAX_SAFE_INTEGER;
     return Math.max(0, instance.diskQuota - (await this.diskUsage(instance)));
   }

@@ -18,15 +18,22 @@ async function eachPage(fs: FileSystem, instance: Instance, selector: Record<str
   }
 }
 
-export async function dirSize(fs: FileSystem, instance: Instance, dir: FileDoc): Promise<number> {
+/** The files below `dir` at any depth (old versions not counted): how many, and their bytes. */
+export async function subtreeTotals(fs: FileSystem, instance: Instance, dir: FileDoc): Promise<{ files: number; bytes: number }> {
   const ids = [dir._id];
   const prefix = dir._id === ROOT_DIR_ID ? '/' : `${String(dir.path)}/`;
   await eachPage(fs, instance, { type: 'directory', path: { $beginsWith: prefix } }, ['_id'], (docs) => ids.push(...docs.map((d) => d._id).filter((id) => id !== dir._id)));
-  let size = 0;
+  let bytes = 0;
+  let files = 0;
   for (let i = 0; i < ids.length; i += PAGE) {
     await eachPage(fs, instance, { type: 'file', dir_id: { $in: ids.slice(i, i + PAGE) } }, ['size'], (docs) => {
-      for (const d of docs) size += Number(d.size ?? 0);
+      files += docs.length;
+      for (const d of docs) bytes += Number(d.size ?? 0);
     });
   }
-  return size;
+  return { files, bytes };
+}
+
+export async function dirSize(fs: FileSystem, instance: Instance, dir: FileDoc): Promise<number> {
+  return (await subtreeTotals(fs, instance, dir)).bytes;
 }

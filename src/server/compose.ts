@@ -228,6 +228,7 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
     await builtinState.forget(instance.id);
     await moveStates.forget(instance.id);
     await avatars.remove(instance.id);
+    await wallpapers.remove(instance.id);
     await movePending.forget(instance.id);
     await exportsPart.store.forget(instance.id);
     await jobs.dropInstance(instance.id);
@@ -257,6 +258,7 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
   const moveStates: MoveStateStore = new CachedMoveStates(statePg ? new PgMoveState(statePg) : new SqliteMoveState(join(dataDir, 'move.sqlite')), coordination.invalidation);
   // the avatars: in instances/<id>/avatar/, or in the schema `hearth` with docs.engine postgres (settings/avatar-pg.ts)
   const avatars: Avatars = statePg ? new PgAvatars(statePg) : new AvatarStore(join(dataDir, 'instances'));
+  const wallpapers: Avatars = statePg ? new PgAvatars(statePg, 'wallpapers') : new AvatarStore(join(dataDir, 'instances'), 'wallpaper');
   // what a move between servers keeps from page to page (move/transfer/pending.ts)
   const movePending: PendingStore = statePg ? new PgPending(statePg) : new SqlitePending(join(dataDir, 'move-pending.sqlite'));
   const registry: InstanceRegistry = Object.assign(Object.create(sqliteRegistry) as InstanceRegistry, {
@@ -398,7 +400,7 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
   };
   const audienceOf = async (instance: Instance, token: string) => (await tokens.verify(instance, token).catch(() => null))?.aud ?? null;
   const publicApp = await buildPublicApp({ imports: { imports, moveStates, audienceOf }, moveTransfer, apps, installer, appFiles, appCode, appRegistries, registryWebapps: registryWebapps(appRegistries), notifications, metrics, realtime, config, registry, logger, checks, bus: mergeBuses(bus, mirrorEvents), perms, storeOf, oauth, auth: { sessions, lockout, limiter: oauth.limiter, mailer, twoFactor: sqliteRegistry, passphraseTokens: sqliteRegistry, subdomains: config.apps.subdomains, defaultApp: apps.defaultApp }, vfs, davLocks, shutdown: shutdown.signal, jobs,
-    settings: { store: sqliteRegistry, avatars }, transforms: chainTransforms(accountTransforms(async (instance) => (await registry.secrets(instance)).session), fileDocTransforms) });
+    settings: { store: sqliteRegistry, avatars, wallpapers }, transforms: chainTransforms(accountTransforms(async (instance) => (await registry.secrets(instance)).session), fileDocTransforms) });
   exportsPart.registerRoutes(publicApp, { perms, limiter: oauth.limiter, cspDisabled: config.apps.cspDisabled });
   const adminApp = Fastify({ loggerInstance: logger.child({ server: 'admin' }) as FastifyBaseLogger, logController: logControllerFor(config), bodyLimit: 1024 * 1024 });
   adminApp.setErrorHandler(errorHandler);

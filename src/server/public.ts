@@ -83,7 +83,7 @@ export interface PublicDeps extends DataDeps {
   /** The job engine and scheduler, behind /jobs. */
   jobs: Pick<JobSystem, 'engine' | 'scheduler'>;
   /** The settings document and theme (the registry), and the avatars (on disk, or in PostgreSQL) (/settings, /public/avatar). */
-  settings: { store: InstanceSettingsStore; avatars: Avatars };
+  settings: { store: InstanceSettingsStore; avatars: Avatars; wallpapers: Avatars };
   /** The notification center, behind /notifications. */
   notifications: NotificationCenter;
   /** Prometheus metrics (ops/metrics.ts): every response is timed by its route pattern. */

@@ -25,6 +25,8 @@ export interface SettingsDeps extends OwnerDeps {
   /** The owner's second factor, for `auth_mode` (the SQLite registry). */
   twoFactor: TwoFactorStore;
   avatars: Avatars;
+  /** Home's wallpaper, kept as the avatar is (wallpaper-routes.ts). */
+  wallpapers: Avatars;
 }
 
 const OWNER: PermissionSet = { type: 'owner', sourceId: null, rules: [] };

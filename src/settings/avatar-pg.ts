@@ -7,29 +7,30 @@ import type { PgPool } from '../engines/postgres.js';
 import { PgSchema } from '../engines/pg-schema.js';
 import { storedAvatar, type Avatars, type StoredAvatar } from './avatar.js';
 
-const DDL = 'CREATE TABLE IF NOT EXISTS hearth.avatars (instance_id text PRIMARY KEY, data bytea NOT NULL, updated_at timestamptz NOT NULL DEFAULT now())';
+const ddl = (table: string) => `CREATE TABLE IF NOT EXISTS hearth.${table} (instance_id text PRIMARY KEY, data bytea NOT NULL, updated_at timestamptz NOT NULL DEFAULT now())`;
 
 export class PgAvatars implements Avatars {
   private readonly schema: PgSchema;
 
-  constructor(private readonly pool: PgPool) {
-    this.schema = new PgSchema(pool, DDL);
+  /** `table`: `avatars`, or `wallpapers` for Home's wallpaper (settings/wallpaper-routes.ts). */
+  constructor(private readonly pool: PgPool, private readonly table: 'avatars' | 'wallpapers' = 'avatars') {
+    this.schema = new PgSchema(pool, ddl(table));
   }
 
   async write(instanceId: string, data: Buffer): Promise<void> {
     await this.schema.ready();
-    await this.pool.query(`INSERT INTO hearth.avatars (instance_id, data) VALUES ($1, $2)
+    await this.pool.query(`INSERT INTO hearth.${this.table} (instance_id, data) VALUES ($1, $2)
       ON CONFLICT (instance_id) DO UPDATE SET data = excluded.data, updated_at = now()`, [instanceId, data]);
   }
 
   async read(instanceId: string): Promise<StoredAvatar | null> {
     await this.schema.ready();
-    const { rows } = await this.pool.query<{ data: Buffer }>('SELECT data FROM hearth.avatars WHERE instance_id = $1', [instanceId]);
+    const { rows } = await this.pool.query<{ data: Buffer }>(`SELECT data FROM hearth.${this.table} WHERE instance_id = $1`, [instanceId]);
     return rows[0] ? storedAvatar(rows[0].data) : null;
   }
 
   async remove(instanceId: string): Promise<void> {
     await this.schema.ready();
-    await this.pool.query('DELETE FROM hearth.avatars WHERE instance_id = $1', [instanceId]);
+    await this.pool.query(`DELETE FROM hearth.${this.table} WHERE instance_id = $1`, [instanceId]);
   }
 }

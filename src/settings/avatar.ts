@@ -45,29 +45,33 @@ export function checkAvatarType(contentType: string | undefined): void {
   }
 }
 
+/** An image the owner sends (the avatar, the wallpaper): how large it may be sent, and how large it is kept. */
+export interface ImageLimits { what: string; maxBytes: number; size: number }
+export const AVATAR_LIMITS: ImageLimits = { what: 'avatar', maxBytes: AVATAR_MAX_BYTES, size: AVATAR_SIZE };
+
 /** Reads the body up to the limit (the announced length is checked first, the bytes as they come). */
-export async function readAvatarBody(body: AsyncIterable<Buffer>, contentLength: string | undefined): Promise<Buffer> {
-  const tooBig = () => new PayloadTooLarge(`the avatar is larger than ${AVATAR_MAX_BYTES / 1024 / 1024} MB: send a smaller image (it is resized to ${AVATAR_SIZE}×${AVATAR_SIZE} anyway)`);
-  if (contentLength !== undefined && Number(contentLength) > AVATAR_MAX_BYTES) throw tooBig();
+export async function readAvatarBody(body: AsyncIterable<Buffer>, contentLength: string | undefined, limits: ImageLimits = AVATAR_LIMITS): Promise<Buffer> {
+  const tooBig = () => new PayloadTooLarge(`the ${limits.what} is larger than ${limits.maxBytes / 1024 / 1024} MB: send a smaller image (it is resized to ${limits.size}×${limits.size} anyway)`);
+  if (contentLength !== undefined && Number(contentLength) > limits.maxBytes) throw tooBig();
   const chunks: Buffer[] = [];
   let n = 0;
   for await (const chunk of body) {
     n += chunk.length;
-    if (n > AVATAR_MAX_BYTES) throw tooBig();
+    if (n > limits.maxBytes) throw tooBig();
     chunks.push(chunk);
   }
   return Buffer.concat(chunks, n);
 }
 
 /** Decodes and re-encodes the upload (PNG and GIF → PNG, JPEG → JPEG, WebP → WebP; a GIF's first frame). */
-export async function processAvatar(input: Buffer): Promise<{ data: Buffer; type: string; width: number; height: number }> {
+export async function processAvatar(input: Buffer, size = AVATAR_SIZE): Promise<{ data: Buffer; type: string; width: number; height: number }> {
   const kind = sniff(input);
   if (!kind) throw new BadRequest('the body is not a PNG, JPEG, GIF or WebP image: send the image file itself');
   const img = (await loadSharp())(input, { failOn: 'error', limitInputPixels: MAX_PIXELS, animated: false });
   try {
     const meta = await img.metadata();
     if (meta.format !== kind) throw new Error(`its content is ${meta.format}`);
-    const out = img.rotate().resize(AVATAR_SIZE, AVATAR_SIZE, { fit: 'inside', withoutEnlargement: true });
+    const out = img.rotate().resize(size, size, { fit: 'inside', withoutEnlargement: true });
     const encoded = kind === 'jpeg' ? out.jpeg({ quality: 85, mozjpeg: true }) : kind === 'webp' ? out.webp({ quality: 85 }) : out.png({ compressionLevel: 9 });
     const { data, info } = await encoded.toBuffer({ resolveWithObject: true });
     return { data, type: MIME[kind === 'gif' ? 'png' : kind], width: info.width, height: info.height };
@@ -101,18 +105,18 @@ export function storedAvatar(data: Buffer): StoredAvatar | null {
 }
 
 export class AvatarStore implements Avatars {
-  /** `root`: the folder of the instances' folders (`<dataDir>/instances`). */
-  constructor(private readonly root: string) {}
+  /** `root`: the folder of the instances' folders (`<dataDir>/instances`); `name`: the image's folder and file there (`avatar`, `wallpaper`). */
+  constructor(private readonly root: string, private readonly name: 'avatar' | 'wallpaper' = 'avatar') {}
 
   private dir(instanceId: string): string {
     if (!/^[0-9a-f]{32}$/.test(instanceId)) throw new Error(`invalid instance id ${instanceId.slice(0, 40)}`);
-    return join(this.root, instanceId, 'avatar');
+    return join(this.root, instanceId, this.name);
   }
 
   async write(instanceId: string, data: Buffer): Promise<void> {
     const dir = this.dir(instanceId);
     await mkdir(dir, { recursive: true, mode: 0o700 });
-    const tmp = join(dir, `.avatar-${randomBytes(8).toString('hex')}.tmp`);
+    const tmp = join(dir, `.${this.name}-${randomBytes(8).toString('hex')}.tmp`);
     const fh = await open(tmp, 'wx', 0o600);
     try {
       await fh.writeFile(data);
@@ -123,14 +127,14 @@ export class AvatarStore implements Avatars {
       throw err;
     }
     await fh.close();
-    await rename(tmp, join(dir, 'avatar'));
+    await rename(tmp, join(dir, this.name));
     await syncDir(dir);
   }
 
   async read(instanceId: string): Promise<StoredAvatar | null> {
     let data: Buffer;
     try {
-      data = await readFile(join(this.dir(instanceId), 'avatar'));
+      data = await readFile(join(this.dir(instanceId), this.name));
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
       throw err;
@@ -140,7 +144,7 @@ export class AvatarStore implements Avatars {
 
   async remove(instanceId: string): Promise<void> {
     const dir = this.dir(instanceId);
-    await rm(join(dir, 'avatar'), { force: true });
+    await rm(join(dir, this.name), { force: true });
     await syncDir(dir).catch(() => undefined);
   }
 }

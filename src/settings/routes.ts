@@ -11,6 +11,7 @@ import type { HearthConfig } from '../config/types.js';
 import type { Instance, InstanceSettings, InstanceSettingsPatch } from '../instances/types.js';
 import { anyToken, onDoc, SETTINGS_DOCTYPE, settingsCaller, type SettingsDeps } from './access.js';
 import { registerAvatarRoutes } from './avatar-routes.js';
+import { registerWallpaperRoutes } from './wallpaper-routes.js';
 import { registerStartSettingsRoutes, type StartSettingsDeps } from './start-routes.js';
 import { registerThemeRoutes } from './theme-routes.js';
 import * as schemas from './schemas.js';
@@ -127,4 +128,5 @@ export function registerSettingsRoutes(app: FastifyInstance, deps: StartSettings
     registerStartSettingsRoutes(scope, deps);
   });
   registerAvatarRoutes(app, deps);
+  registerWallpaperRoutes(app, deps);
 }

@@ -115,6 +115,17 @@ export const putAvatar: RouteSchema = {
 };
 export const deleteAvatar: RouteSchema = { summary: 'Removes the owner\'s avatar', tags, response: { 204: noContent('Removed') } };
 
+export const putWallpaper: RouteSchema = {
+  summary: 'Sets Home\'s wallpaper (the raw image as the body)', tags,
+  body: rawBody('The image, at most 16 MB, re-encoded by Hearth (fitted in 2560×2560)', [...AVATAR_TYPES]),
+  response: { 204: noContent('Stored') },
+};
+export const deleteWallpaper: RouteSchema = { summary: 'Removes Home\'s wallpaper (back to the theme\'s background)', tags, response: { 204: noContent('Removed') } };
+export const getWallpaper: RouteSchema = {
+  summary: 'Home\'s wallpaper (a GET right on io.cozy.settings)', tags,
+  response: { 200: content('The image (ETag; 304 with If-None-Match)', ['image/png', 'image/jpeg', 'image/webp']), 304: noContent('Not modified') },
+};
+
 const choice = (name: string, values: string[], description: string): JsonSchema => ({
   type: 'string', enum: ['', ...values], description, errorMessage: `invalid "${name}": use ${values.join(' or ')}`,
 });

@@ -3,7 +3,8 @@
  * no Authorization header, and public pages such as share links and the login page need it too; it
  * holds nothing private, as cozy-stack's theme.css asset), `GET /settings/theme` (the effective
  * values and the defaults), `PUT /settings/theme` and `DELETE /settings/theme` (the owner, or a
- * token with PUT on io.cozy.settings, as the avatar).
+ * token with PUT on io.cozy.settings, as the avatar). Each change is announced to every open app as an
+ * `io.cozy.settings.theme.events` realtime event (permissions/open-events.ts).
  */
 import type { FastifyInstance } from 'fastify';
 import * as schemas from './schemas.js';
@@ -11,6 +12,8 @@ import { instanceOf } from '../data/http/context.js';
 import { requireOwner } from '../auth/owner.js';
 import { SETTINGS_DOCTYPE, settingsCaller, anyToken, type SettingsDeps } from './access.js';
 import { checkTheme, DEFAULT_THEME, effectiveTheme, themeCss, type Theme } from './theme.js';
+import { THEME_EVENTS_DOCTYPE, THEME_EVENT_ID } from '../permissions/open-events.js';
+import type { Instance } from '../instances/types.js';
 
 const JSONAPI = 'application/vnd.api+json';
 
@@ -21,6 +24,11 @@ function resource(theme: Theme) {
 /** JSON-API, or the attributes alone (the schema accepted one of them). */
 type ThemeBody = { data: { attributes: Record<string, unknown> } } | Record<string, unknown>;
 const attributesOf = (body: ThemeBody): Record<string, unknown> => ('data' in body ? (body.data as { attributes: Record<string, unknown> }).attributes : body);
+
+/** Tells every open app of the instance the new theme (only the theme: what theme.css serves to anyone). */
+function announce(deps: SettingsDeps, instance: Instance, theme: Theme): void {
+  deps.bus.publish({ domain: instance.domain, doctype: THEME_EVENTS_DOCTYPE, id: THEME_EVENT_ID, verb: 'UPDATED', doc: { _id: THEME_EVENT_ID, ...theme } });
+}
 
 export function registerThemeRoutes(app: FastifyInstance, deps: SettingsDeps): void {
   app.get('/settings/theme.css', { schema: schemas.themeCss }, async (req, reply) => {
@@ -41,12 +49,15 @@ export function registerThemeRoutes(app: FastifyInstance, deps: SettingsDeps): v
     const { instance } = await requireOwner(deps, req, 'PUT');
     const overrides = checkTheme(attributesOf(req.body)); // normalised (the schema checked the grammar; stored values are checked again when read)
     await deps.store.setTheme(instance, Object.keys(overrides).length ? JSON.stringify(overrides) : null);
-    return reply.type(JSONAPI).send({ data: resource(effectiveTheme(JSON.stringify(overrides))) });
+    const theme = effectiveTheme(JSON.stringify(overrides));
+    announce(deps, instance, theme);
+    return reply.type(JSONAPI).send({ data: resource(theme) });
   });
 
   app.delete('/settings/theme', { schema: schemas.deleteTheme }, async (req, reply) => {
     const { instance } = await requireOwner(deps, req, 'PUT');
     await deps.store.setTheme(instance, null);
+    announce(deps, instance, effectiveTheme(null));
     return reply.code(204).send();
   });
 }

@@ -3,6 +3,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestHearth, type TestHearth } from '../../test/helpers/hearth.js';
 import { CSS as LOGIN_CSS } from '../auth/login-page.js';
 import { DEFAULT_THEME } from './theme.js';
+import { openWs } from '../../test/helpers/ws.js';
+import { SESSION_COOKIE } from '../auth/sessions.js';
+import { mayHearOpenEvent, THEME_EVENTS_DOCTYPE } from '../permissions/open-events.js';
 
 let h: TestHearth;
 let token = '';
@@ -90,5 +93,56 @@ describe('PUT /settings/theme', () => {
     expect((await putTheme(theme, { headers: { cookie } })).status).toBe(200);
     expect((await css()).text).toContain('--primaryColor: #000000;');
     expect((await h.req('GET', '/settings/theme')).status).toBe(401);
+  });
+});
+
+describe('the theme event, open to every app', () => {
+  it('tells an app without any right on io.cozy.settings the new theme, and nothing else of io.cozy.settings', async () => {
+    await h.hearth.perms.grantApp(h.instance, 'drive', 'io.cozy.files');
+    const { token: app, session_cookie } = await h.hearth.appToken(h.instance, 'drive');
+    const c = await openWs(h.port, h.domain, { headers: { cookie: `${SESSION_COOKIE}=${session_cookie}` } });
+    const other = await openWs(h.port, h.otherDomain);
+    try {
+      c.auth(app);
+      c.subscribe(THEME_EVENTS_DOCTYPE);
+      c.subscribe('io.cozy.settings');
+      c.subscribe('io.cozy.settings', 'io.cozy.settings.instance');
+      c.subscribe('io.cozy.settings', 'io.cozy.settings.theme');
+      await c.barrier();
+      const refused = c.messages.filter((m) => m.event === 'error' && m.payload.status !== '405 Method Not Allowed').map((m) => [m.payload.status, m.payload.source.payload.type, m.payload.source.payload.id]);
+      expect(refused).toEqual([
+        ['403 Forbidden', 'io.cozy.settings', ''], ['403 Forbidden', 'io.cozy.settings', 'io.cozy.settings.instance'], ['403 Forbidden', 'io.cozy.settings', 'io.cozy.settings.theme'],
+      ]);
+      other.auth(await h.cliToken('io.cozy.files', h.other));
+      other.subscribe(THEME_EVENTS_DOCTYPE);
+      await other.barrier();
+
+      // another settings change (the instance document) is not heard through the theme's events
+      const settingsToken = await h.cliToken('io.cozy.settings');
+      const inst = await h.req('GET', '/settings/instance', { token: settingsToken });
+      expect((await h.req('PUT', '/settings/instance', { token: settingsToken, body: { data: { type: 'io.cozy.settings', id: 'io.cozy.settings.instance', meta: { rev: inst.body.data.meta.rev }, attributes: { public_name: 'Secret Name' } } }, headers: { 'content-type': 'application/vnd.api+json' } })).status).toBe(200);
+      expect((await putTheme({ colors: { primary: '#123456' }, font_family: 'Lato, sans-serif' })).status).toBe(200);
+      const event = await c.next((m) => m.event === 'UPDATED');
+      expect(event.payload).toEqual({
+        type: THEME_EVENTS_DOCTYPE, id: 'io.cozy.settings.theme',
+        doc: { _id: 'io.cozy.settings.theme', colors: { ...DEFAULT_THEME.colors, primary: '#123456' }, dark_colors: DEFAULT_THEME.dark_colors, font_family: '"Lato", sans-serif' },
+      });
+      expect((await h.req('DELETE', '/settings/theme', { token })).status).toBe(204);
+      expect((await c.next((m) => m.event === 'UPDATED')).payload.doc).toEqual({ _id: 'io.cozy.settings.theme', ...DEFAULT_THEME });
+      await c.barrier();
+      expect(c.raw.join('\n')).not.toContain('Secret Name');
+      expect(c.messages.filter((m) => m.event === 'UPDATED')).toHaveLength(2);
+      await other.barrier();
+      expect(other.messages.filter((m) => m.event !== 'error')).toEqual([]); // another instance's change
+    } finally {
+      await c.close();
+      await other.close();
+    }
+  });
+
+  it('is not open to a WebDAV app password, which is no realtime client', () => {
+    expect(mayHearOpenEvent({ type: 'app-password', sourceId: null, rules: [] }, THEME_EVENTS_DOCTYPE)).toBe(false);
+    expect(mayHearOpenEvent({ type: 'app', sourceId: 'io.cozy.apps/store', rules: [] }, THEME_EVENTS_DOCTYPE)).toBe(true);
+    expect(mayHearOpenEvent({ type: 'app', sourceId: 'io.cozy.apps/store', rules: [] }, 'io.cozy.settings')).toBe(false);
   });
 });

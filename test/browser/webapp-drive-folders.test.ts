@@ -1,5 +1,6 @@
 /**
- * Drive in Chromium: copying a whole folder (beside it and into another folder, never into itself), and revoking from
+ * Drive in Chromium: copying a whole folder (beside it and into another folder, never into itself; its progress, the
+ * quota's refusal, a cancel), and revoking from
  * Shared links a link that another app made on a file.
  */
 import { isDeepStrictEqual } from 'node:util';
@@ -81,11 +82,75 @@ describe('Drive: copying folders', () => {
       await page.getByRole('menu').getByRole('menuitem', { name: 'Copy…' }).click();
       await copier.getByRole('button', { name: 'Copy here' }).click();
       await row(page, 'Album (copy)').waitFor({ timeout: 30_000 });
-      // the row shows once the copy's folder is made; what it holds follows until the copy's request ends
+      // the copy is made as "Album (copy) (incomplete copy)" and renamed once whole; its contents are checked all the same
       const copy = (await childId(top.id, 'Album (copy)'))!;
       for (let i = 0; i < 300 && !isDeepStrictEqual(await treeOf(copy), want); i++) await new Promise((resolve) => setTimeout(resolve, 100));
       expect(await treeOf(copy)).toEqual(want);
       expect(await treeOf(album.id)).toEqual(want);
+      expect(errors).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  }, 120_000);
+});
+
+describe('Drive: a folder copy with its progress', () => {
+  it('refuses a copy that would not fit with the quota message, shows the progress dialog of one that fits, and cancels one', async () => {
+    const top = await mkdirOn(w, token, ROOT_DIR, 'Copies');
+    const trip = await mkdirOn(w, token, top.id, 'Trip');
+    await uploadOn(w, token, trip.id, 'a.txt', 'a'.repeat(300), 'text/plain');
+    await uploadOn(w, token, (await mkdirOn(w, token, trip.id, 'Day')).id, 'b.txt', 'b'.repeat(200), 'text/plain');
+    const want = { 'a.txt': 'a'.repeat(300), 'Day/': '', 'Day/b.txt': 'b'.repeat(200) };
+    const { context, page, errors } = await openFolder(top.id);
+    const copyHere = async () => {
+      await row(page, 'Trip').click({ button: 'right' });
+      await page.getByRole('menu').getByRole('menuitem', { name: 'Copy…' }).click();
+      const picker = page.getByRole('dialog', { name: 'Copy 1 item to…' });
+      await picker.getByRole('button', { name: 'Copy here' }).click();
+      await picker.waitFor({ state: 'detached' });
+    };
+    try {
+      const used = Number((await w.api('GET', '/settings/disk-usage', await w.token('io.cozy.settings'))).body.data.attributes.used);
+      await w.h.hearth.registry.modify(w.domain, { diskQuota: used + 100 });
+      try {
+        await copyHere();
+        await page.getByText('There is not enough space left. (the copy needs 500 bytes (2 files) and only 100 bytes are left of the quota: free some space or copy less)').waitFor({ timeout: 30_000 });
+      } finally {
+        await w.h.hearth.registry.modify(w.domain, { diskQuota: null });
+      }
+      expect(await childId(top.id, 'Trip (copy)')).toBeUndefined();
+
+      // the copy's request held back a moment, to see the dialog; then a copy cancelled before it is sent
+      let hold: 'answer' | 'cancel' = 'answer';
+      let release!: () => void;
+      await page.route((u) => u.pathname.endsWith('/copy'), async (route) => {
+        if (hold === 'cancel') {
+          await new Promise<void>((resolve) => { release = resolve; });
+          await route.abort().catch(() => undefined);
+          return;
+        }
+        await new Promise<void>((resolve) => { release = resolve; });
+        await route.continue();
+      });
+      await copyHere();
+      const dialog = page.getByRole('dialog', { name: 'Copying 1 item…' });
+      await dialog.waitFor();
+      await dialog.getByRole('progressbar', { name: 'Progress of the copy of Trip' }).waitFor();
+      await expectAccessible(page, 'the progress of a folder copy');
+      release();
+      await dialog.waitFor({ state: 'detached', timeout: 30_000 });
+      await page.getByText('1 item copied.').waitFor({ timeout: 30_000 });
+      const copy = await childId(top.id, 'Trip (copy)');
+      expect(copy).toBeDefined();
+      expect(await treeOf(copy!)).toEqual(want);
+
+      hold = 'cancel';
+      await copyHere();
+      await dialog.waitFor();
+      await dialog.getByRole('button', { name: 'Cancel' }).click();
+      await page.getByText('Copy cancelled: the folder being copied was not kept.').waitFor({ timeout: 30_000 });
+      release();
+      expect(await dialog.count()).toBe(0);
       expect(errors).toEqual([]);
     } finally {
       await context.close();

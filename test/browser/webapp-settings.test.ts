@@ -1,5 +1,5 @@
 /**
- * The Settings app in Chromium, as a person uses it: profile and language, theme, sessions, connected devices, app
+ * The Settings app in Chromium, as a person uses it: profile and language, theme (live in Drive), Home's wallpaper, sessions, connected devices, app
  * passwords used over WebDAV, storage, notification preferences, two-factor set-up and the passphrase change (last: it
  * changes how every later context logs in), with axe-core on every section and dialog.
  */
@@ -15,7 +15,7 @@ import { png } from '../helpers/images.js';
 let w: WebappsHearth;
 let browser: Browser;
 beforeAll(async () => {
-  [w, browser] = await Promise.all([startWithWebapps({ label: 'settings', slugs: ['settings', 'home'] }), launchBrowser()]);
+  [w, browser] = await Promise.all([startWithWebapps({ label: 'settings', slugs: ['settings', 'home', 'drive'] }), launchBrowser()]);
 }, 180_000);
 afterAll(async () => {
   await browser?.close();
@@ -90,30 +90,89 @@ describe('Settings', () => {
     }
   });
 
-  it('changes a theme colour: previewed, saved, applied on this page and on another app after a reload, then reset', async () => {
+  it('changes a theme colour: previewed, saved, applied on this page and live on Drive open in another tab, then reset', async () => {
     const { context, page, errors } = await openSection(browser, w, '#/appearance');
     try {
       await page.getByRole('heading', { name: 'Appearance', level: 1 }).waitFor();
       const before = await primaryColorOf(page);
+      // Drive, which holds no right on io.cozy.settings, open in another tab before the change
+      const drive = await context.newPage();
+      drive.on('pageerror', (e) => errors.push(e.message));
+      // its realtime connection has asked for the theme's events (cozy-realtime connects after the first render)
+      const listening = new Promise<void>((resolve) => {
+        drive.on('websocket', (ws) => ws.on('framesent', (f) => { if (String(f.payload).includes('io.cozy.settings.theme.events')) resolve(); }));
+      });
+      await drive.goto(w.appUrl('drive'));
+      await drive.locator('header.appbar').waitFor();
+      await listening;
+      expect(await primaryColorOf(drive)).toBe(before);
       await page.getByRole('group', { name: 'Light colours' }).getByLabel('Accent', { exact: true }).fill('#aa3300');
       expect(await primaryColorBecomes(page, '#aa3300')).toBe('#aa3300'); // the live preview
+      expect(await primaryColorOf(drive)).toBe(before); // a preview is not saved
       await page.getByLabel('Font').fill('Georgia, serif');
       await page.getByRole('button', { name: 'Save' }).click();
       await page.getByText('Theme saved for every page and app.').waitFor();
       // the preview variables are gone: the colour now comes from the reloaded theme stylesheet
       expect(await page.evaluate('document.documentElement.style.getPropertyValue("--primaryColor")')).toBe('');
       expect(await primaryColorBecomes(page, '#aa3300')).toBe('#aa3300');
+      // Drive changes without a reload (the same document: nothing navigated)
+      await drive.evaluate('window.__sameDocument = true');
+      expect(await primaryColorBecomes(drive, '#aa3300')).toBe('#aa3300');
+      expect(await drive.evaluate('getComputedStyle(document.body).fontFamily')).toContain('Georgia');
       const home = await context.newPage();
       await home.goto(w.appUrl('home'));
       await home.locator('header.appbar').waitFor();
       expect(await primaryColorBecomes(home, '#aa3300')).toBe('#aa3300');
-      expect(await home.evaluate('getComputedStyle(document.body).fontFamily')).toContain('Georgia');
       await page.getByRole('button', { name: 'Reset to default' }).click();
       await page.getByText('The default theme is back.').waitFor();
       expect(await primaryColorBecomes(page, before)).toBe(before);
-      await home.reload();
-      await home.locator('header.appbar').waitFor();
+      expect(await primaryColorBecomes(drive, before)).toBe(before);
       expect(await primaryColorBecomes(home, before)).toBe(before);
+      expect(await drive.evaluate('window.__sameDocument')).toBe(true);
+      expect(errors).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('sets Home\'s wallpaper by keyboard, Home shows it, and goes back to the default one', async () => {
+    const { context, page, errors } = await openSection(browser, w, '#/appearance');
+    try {
+      const card = page.getByRole('region', { name: 'Wallpaper' });
+      await card.getByText('No wallpaper chosen: Home shows the default one.').waitFor();
+      const choose = card.getByRole('button', { name: 'Choose a wallpaper' });
+      await choose.focus();
+      const [chooser] = await Promise.all([page.waitForEvent('filechooser'), page.keyboard.press('Enter')]);
+      await chooser.setFiles({ name: 'hills.png', mimeType: 'image/png', buffer: await png(320, 180) });
+      await page.getByText('Wallpaper saved: Home shows it.').waitFor();
+      await card.getByRole('img', { name: 'Your wallpaper' }).waitFor();
+      await expectAccessible(page, 'the appearance section with a wallpaper');
+
+      const home = await context.newPage();
+      home.on('pageerror', (e) => errors.push(e.message));
+      /** Home opened again, once it has asked for the wallpaper: the wallpaper its hero shows. */
+      const heroWallpaper = async () => {
+        const asked = home.waitForResponse((r) => r.url().endsWith('/settings/wallpaper'), { timeout: 30_000 });
+        await home.goto(w.appUrl('home'));
+        await home.locator('.hero').waitFor();
+        await asked;
+        await home.evaluate('new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0)))');
+        return home.evaluate('getComputedStyle(document.querySelector(".hero")).getPropertyValue("--wallpaper")') as Promise<string>;
+      };
+      await heroWallpaper();
+      await home.waitForFunction('getComputedStyle(document.querySelector(".hero")).getPropertyValue("--wallpaper").includes("blob:")', undefined, { timeout: 30_000 });
+      // the picture shown is the one sent (re-encoded, same size)
+      expect(await home.evaluate(`new Promise((resolve) => { const i = new Image(); i.onload = () => resolve([i.naturalWidth, i.naturalHeight]); i.onerror = () => resolve(null);
+        i.src = getComputedStyle(document.querySelector(".hero")).getPropertyValue("--wallpaper").match(/url\\("?([^")]+)/)[1]; })`)).toEqual([320, 180]);
+
+      const reset = card.getByRole('button', { name: 'Back to the default' });
+      await reset.focus();
+      await page.keyboard.press('Enter');
+      await page.getByText('Home shows the default wallpaper again.').waitFor();
+      await card.getByText('No wallpaper chosen: Home shows the default one.').waitFor();
+      const after = await heroWallpaper();
+      expect(after).toContain('default-wallpaper');
+      expect(after).not.toContain('blob:');
       expect(errors).toEqual([]);
     } finally {
       await context.close();

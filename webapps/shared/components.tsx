@@ -9,6 +9,7 @@ import { AlertTriangle, House, X } from 'lucide-preact';
 import { describeError } from './errors';
 import type { Boot } from './boot';
 import type { T } from './i18n';
+import { LiveTheme } from './live-theme';
 
 export const BootContext = createContext<Boot | null>(null);
 export function useBoot(): Boot {
@@ -18,10 +19,11 @@ export function useBoot(): Boot {
 }
 
 export function AppBar({ title, children }: { title?: string; children?: ComponentChildren }): JSX.Element {
-  const { data, t, appUrl } = useBoot();
+  const { client, data, t, appUrl } = useBoot();
   const name = title ?? data.app.name;
   return (
     <header class="appbar">
+      <LiveTheme client={client} />
       <a class="skip" href="#main">{t('common.skip')}</a>
       <a class="brand" href="#/" aria-label={name}>
         <img src={`${location.origin}/${data.app.icon || 'icon.svg'}`} alt="" width={28} height={28} />

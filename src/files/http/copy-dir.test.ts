@@ -2,6 +2,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestHearth, type TestHearth } from '../../../test/helpers/hearth.js';
 import { ROOT, mkdir, upload } from '../../../test/helpers/files.js';
+import { until } from '../../../test/helpers/jobs.js';
+import { request as httpRequest } from 'node:http';
+import { planDirCopy } from '../copy.js';
 
 let h: TestHearth;
 let token: string;
@@ -106,5 +109,106 @@ describe('copying a directory', () => {
     } finally {
       await h.hearth.registry.modify(h.domain, { diskQuota: null });
     }
+  });
+});
+
+/** The NDJSON lines of a progress copy; `stopAfter` lines, the request is aborted (a cancel). */
+function copyWithProgress(id: string, query = '', stopAfter = Infinity): Promise<{ status: number; lines: Array<Record<string, any>> }> { // eslint-disable-line @typescript-eslint/no-explicit-any
+  return new Promise((resolve, reject) => {
+    const headers = { host: h.domain, authorization: `Bearer ${token}`, accept: 'application/x-ndjson' };
+    const req = httpRequest({ host: '127.0.0.1', port: h.port, method: 'POST', path: `/files/${id}/copy${query}`, headers, agent: false }, (res) => {
+      const lines: Array<Record<string, unknown>> = [];
+      let buf = '';
+      res.on('data', (c: Buffer) => {
+        buf += c.toString('utf8');
+        for (let i = buf.indexOf('\n'); i >= 0; i = buf.indexOf('\n')) {
+          lines.push(JSON.parse(buf.slice(0, i)) as Record<string, unknown>);
+          buf = buf.slice(i + 1);
+        }
+        if (lines.length >= stopAfter) {
+          req.destroy();
+          resolve({ status: res.statusCode ?? 0, lines });
+        }
+      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, lines: buf ? [...lines, JSON.parse(buf) as Record<string, unknown>] : lines }));
+    });
+    req.on('error', (err) => (stopAfter === Infinity ? reject(err) : undefined));
+    req.end();
+  });
+}
+const names = async (dirId: string): Promise<string[]> => ((await h.req('GET', `/files/${dirId}`, { token })).body.included as Item[]).map((c) => c.attributes.name);
+
+describe('a directory copy with its progress, bound by the quota, cancellable', () => {
+  it('is refused before it starts when its files would not fit in the quota, saying how much it needs (413, also when progress is asked)', async () => {
+    const top = await mkdir(h, token, ROOT, 'Heavy');
+    await upload(h, token, top.id, 'a.bin', 'x'.repeat(300));
+    await upload(h, token, (await mkdir(h, token, top.id, 'deep')).id, 'b.bin', 'y'.repeat(200));
+    const used = await usage();
+    await h.hearth.registry.modify(h.domain, { diskQuota: used + 499 });
+    try {
+      const res = await h.req('POST', `/files/${top.id}/copy`, { token });
+      expect(res.status).toBe(413);
+      expect(res.body.errors[0].detail).toBe('the copy needs 500 bytes (2 files) and only 499 bytes are left of the quota: free some space or copy less');
+      const streamed = await h.req('POST', `/files/${top.id}/copy`, { token, headers: { accept: 'application/x-ndjson' } });
+      expect(streamed.status).toBe(413);
+      expect(streamed.headers['content-type']).toContain('json');
+      expect((await names(ROOT)).filter((n) => n.startsWith('Heavy'))).toEqual(['Heavy']);
+      expect(await usage()).toBe(used);
+      await h.hearth.registry.modify(h.domain, { diskQuota: used + 500 });
+      expect((await h.req('POST', `/files/${top.id}/copy`, { token })).status).toBe(201);
+    } finally {
+      await h.hearth.registry.modify(h.domain, { diskQuota: null });
+    }
+  });
+
+  it('tells its progress as NDJSON lines, then the copy', async () => {
+    const top = await mkdir(h, token, ROOT, 'Album');
+    for (let i = 0; i < 3; i++) await upload(h, token, top.id, `p${i}.jpg`, 'z'.repeat(10 * (i + 1)));
+    await upload(h, token, (await mkdir(h, token, top.id, 'more')).id, 'q.txt', 'qq');
+    const { status, lines } = await copyWithProgress(top.id, '?Name=Album%202');
+    expect(status).toBe(200);
+    const progress = lines.filter((l) => l.type === 'progress');
+    expect(progress[0]).toEqual({ type: 'progress', files: 0, bytes: 0, total_files: 4, total_bytes: 62 });
+    expect(progress.at(-1)).toEqual({ type: 'progress', files: 4, bytes: 62, total_files: 4, total_bytes: 62 });
+    expect(progress.map((p) => p.files)).toEqual([...progress.map((p) => p.files)].sort((a, b) => a - b));
+    const done = lines.at(-1)!;
+    expect(done).toMatchObject({ type: 'done', data: { type: 'io.cozy.files', attributes: { type: 'directory', name: 'Album 2', dir_id: ROOT } } });
+    expect(await treeOf(done.data.id)).toEqual({ 'p0.jpg': 'z'.repeat(10), 'p1.jpg': 'z'.repeat(20), 'p2.jpg': 'z'.repeat(30), 'more/': '', 'more/q.txt': 'qq' });
+  });
+
+  it('is made under a name that says it is incomplete, and a cancel removes what it had copied', async () => {
+    const top = await mkdir(h, token, ROOT, 'Docs');
+    for (let i = 0; i < 4; i++) await upload(h, token, top.id, `d${i}.txt`, `doc ${i}`);
+    const used = await usage();
+    const fs = h.hearth.vfs.fs;
+    const plan = await planDirCopy(h.hearth.vfs.tree, fs, h.instance, top.id);
+    expect(plan.totals).toEqual({ files: 4, bytes: 20 });
+    const cancel = new AbortController();
+    const seen: string[] = [];
+    await expect(plan.run({
+      signal: cancel.signal,
+      onProgress: (p) => {
+        if (p.files === 2) cancel.abort(new Error('cancelled'));
+      },
+    }).finally(async () => seen.push(...await names(ROOT)))).rejects.toThrow('cancelled');
+    expect(seen.filter((n) => n.startsWith('Docs'))).toEqual(['Docs']);
+    expect(await usage()).toBe(used);
+    // while it is made: "Docs (copy) (incomplete copy)", which a crash would leave as it is
+    let during: string[] = [];
+    const copy = await (await planDirCopy(h.hearth.vfs.tree, fs, h.instance, top.id)).run({ onProgress: async () => { during = await names(ROOT); } });
+    expect(during).toContain('Docs (copy) (incomplete copy)');
+    expect(copy.name).toBe('Docs (copy)');
+    expect((await names(ROOT)).filter((n) => n.startsWith('Docs'))).toEqual(['Docs', 'Docs (copy)']);
+  });
+
+  it('stops and removes what it had copied when the client goes away', async () => {
+    const top = await mkdir(h, token, ROOT, 'Many');
+    for (let i = 0; i < 60; i++) await upload(h, token, top.id, `m${String(i).padStart(2, '0')}.txt`, `file ${i}`);
+    const before = await usage();
+    const { status, lines } = await copyWithProgress(top.id, '', 1);
+    expect(status).toBe(200);
+    expect(lines[0]).toMatchObject({ type: 'progress', files: 0, total_files: 60 });
+    await until(async () => (await names(ROOT)).every((n) => !n.startsWith('Many (copy)')), 30_000);
+    expect(await usage()).toBe(before);
   });
 });

@@ -10,7 +10,8 @@ import type { Doc } from '../../data/store.js';
 import { Forbidden, NotFound } from '../../common/errors.js';
 import { validateDoctype } from '../../data/doctype.js';
 import { Permissions, docFetcher, type Verb } from '../../permissions/rules.js';
-import { copyDir, copyFile } from '../copy.js';
+import { copyFile, planDirCopy } from '../copy.js';
+import { streamDirCopy, wantsProgress } from './copy-progress.js';
 import { addReferences, referencedFiles, referencesOf, removeReferences, type Reference } from '../references.js';
 import { versionsOf } from '../versions.js';
 import { FILES_DOCTYPE, isDir } from '../types.js';
@@ -50,8 +51,10 @@ export function registerRelationRoutes(scope: FastifyInstance, deps: FilesDeps):
     const app = appSlugOf(c.set);
     const to = { dirId: dir._id, ...(name === undefined ? {} : { name }), ...(app ? { app } : {}) };
     // cozy-stack copies files only; a directory is copied with its subtree, all or nothing (copy.ts)
-    const copy = isDir(src) ? await copyDir(vfs.tree, vfs.fs, c.instance, src._id, to) : await copyFile(vfs.fs, c.instance, src._id, to);
-    return reply.code(201).type(JSONAPI).send(single(copy));
+    if (!isDir(src)) return reply.code(201).type(JSONAPI).send(single(await copyFile(vfs.fs, c.instance, src._id, to)));
+    const plan = await planDirCopy(vfs.tree, vfs.fs, c.instance, src._id, to); // the refusals (quota, name…) before anything starts
+    if (!wantsProgress(req)) return reply.code(201).type(JSONAPI).send(single(await plan.run()));
+    return streamDirCopy(req, reply, plan);
   });
 
   // ---- versions ----

@@ -100,7 +100,10 @@ export const makeArchive: RouteSchema = {
 };
 export const archive: RouteSchema = { summary: 'Downloads the zip of a link made by POST /files/archive (no token)', tags, params: params(['secret', 'name']), response: { 200: content('The zip, streamed', ['application/zip'], { type: 'string', format: 'binary' }) } };
 
-export const copy: RouteSchema = { summary: 'Copies a file, or a directory with its subtree', tags, params: id, querystring: docs({ Name: 'The copy\'s name', DirID: 'Its directory' }), response: file(201, 'The copy') };
+export const copy: RouteSchema = {
+  summary: 'Copies a file, or a directory with its subtree', tags, params: id, querystring: docs({ Name: 'The copy\'s name', DirID: 'Its directory' }),
+  response: { ...file(201, 'The copy'), 200: content('A directory copied with Accept: application/x-ndjson: progress lines, then the copy or the error', ['application/x-ndjson']) },
+};
 export const revert: RouteSchema = { summary: 'Makes an old version the current content again', tags, params: params(['id', 'version']), response: file(200, 'The file') };
 const REFS = { data: [{ type: 'io.cozy.photos.albums', id: '…' }] };
 export const referencedBy = (summary: string): RouteSchema => ({ summary, tags, params: id, body: jsonApiBody('{data: [{type, id}]} (or one)', REFS), response: { 200: answer('The file\'s references (meta.rev, meta.count)'), 204: noContent('Done') } });

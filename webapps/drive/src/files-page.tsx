@@ -10,7 +10,7 @@ import { Empty, ErrorView, Loading, useBoot, useToast } from '../../shared/compo
 import { describeError } from '../../shared/errors';
 import { Crumbs } from './crumbs';
 import { previewable } from './icons';
-import { ConfirmDialog, DetailsDialog, FolderPicker, NameDialog, Preview, ShareDialog, VersionsDialog } from './lazy-views';
+import { ConfirmDialog, CopyDialog, DetailsDialog, FolderPicker, NameDialog, Preview, ShareDialog, VersionsDialog } from './lazy-views';
 import { Listing } from './listing';
 import { useApi, useListing, type Source } from './listing-data';
 import { ActionBar, Menu, type Action } from './menu';
@@ -47,6 +47,8 @@ export function FilesPage(p: FilesPageProps): JSX.Element {
   const sel = useSelection(order);
   const [menu, setMenu] = useState<{ x: number; y: number } | HTMLElement | null>(null);
   const [modal, setModal] = useState<Modal | null>(null);
+  /** A copy of folders under way, with its progress dialog (CopyDialog). */
+  const [copying, setCopying] = useState<{ files: DriveFile[]; dirId: string } | null>(null);
   const [dropping, setDropping] = useState(false);
   const folder = p.source.kind === 'folder' ? p.source.dirId : null;
   const trash = p.source.kind === 'trash';
@@ -93,6 +95,7 @@ export function FilesPage(p: FilesPageProps): JSX.Element {
     report(o, t('ops.moved', { n: o.ok.length }));
   };
   const copyTo = async (files: DriveFile[], dirId: string) => {
+    if (files.some((f) => f.type === 'directory')) { setCopying({ files, dirId }); return; }
     const o = await eachOf(files.map((f) => f._id), (id) => api.copy(files.find((f) => f._id === id) ?? files[0]!, dirId));
     if (dirId === folder) listing.reload();
     report(o, t('ops.copied', { n: o.ok.length }));
@@ -208,6 +211,12 @@ export function FilesPage(p: FilesPageProps): JSX.Element {
         exclude={[...modal.files.filter((f) => f.type === 'directory').map((f) => f._id), ...(modal.kind === 'move' && folder ? [folder] : [])]}
         onClose={closeModal}
         onPick={async (dirId) => { if (modal.kind === 'move') await moveTo(modal.files.map((f) => f._id), dirId); else await copyTo(modal.files, dirId); }} />}
+      {copying && <CopyDialog files={copying.files} dirId={copying.dirId} onDone={(o, cancelled) => {
+        setCopying(null);
+        refocus();
+        if (copying.dirId === folder) listing.reload();
+        if (cancelled) toast.show(t('copy.cancelled')); else report(o, t('ops.copied', { n: o.ok.length }));
+      }} />}
       {modal?.kind === 'details' && <DetailsDialog file={modal.file} onClose={closeModal}
         path={listing.dir?.path && modal.file.dir_id === listing.dir._id ? joinPath(listing.dir.path, modal.file.name) : undefined} />}
       {modal?.kind === 'destroy' && <ConfirmDialog title={t('confirm.destroy.title', { n: modal.files.length })} text={t('confirm.destroy.text')} confirm={t('action.destroy')} danger

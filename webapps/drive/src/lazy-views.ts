@@ -13,6 +13,7 @@ export const NameDialog = lazy(() => import('./dialogs').then((m) => m.NameDialo
 export const ConfirmDialog = lazy(() => import('./dialogs').then((m) => m.ConfirmDialog));
 export const FolderPicker = lazy(() => import('./dialogs').then((m) => m.FolderPicker));
 export const DetailsDialog = lazy(() => import('./dialogs').then((m) => m.DetailsDialog));
+export const CopyDialog = lazy(() => import('./copy-dialog').then((m) => m.CopyDialog));
 
 export function prefetchViews(): void {
   for (const view of [Preview, ShareDialog, VersionsDialog, PhotosView, LinksView, NameDialog]) view.prefetch();

@@ -10,6 +10,7 @@ import type { ComponentChildren, JSX } from 'preact';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { mount } from '../../shared/mount';
 import { realtimeOf } from '../../shared/realtime';
+import { useCustomWallpaper } from './wallpaper';
 import { AppBar, ErrorView, Loading, useBoot } from '../../shared/components';
 import { en, fr } from './locales';
 import { appName, listApps, listKonnectorTriggers, publicName, recentFiles, type AppInfo, type FileInfo, type TriggerInfo } from './data';
@@ -102,13 +103,14 @@ function App(): JSX.Element {
     return a ? appName(a, locale) : slug;
   }, [apps.data, konnectors.data, locale]);
   const owner = name.data ?? '';
-  const heroStyle = WALLPAPER ? `--wallpaper: url("${WALLPAPER.replace(/["\\]/g, '')}")` : undefined;
+  const wallpaper = useCustomWallpaper(client) ?? WALLPAPER;
+  const heroStyle = wallpaper ? `--wallpaper: url("${wallpaper.replace(/["\\]/g, '')}")` : undefined;
 
   return (
     <>
       <AppBar><BellButton model={notifications} onOpen={() => setPanel(true)} /></AppBar>
       <main id="main" class="home">
-        <div class={`hero${WALLPAPER ? ' with-wallpaper' : ''}`} style={heroStyle}>
+        <div class={`hero${wallpaper ? ' with-wallpaper' : ''}`} style={heroStyle}>
           <h1>{owner ? t(greetingKey(new Date().getHours()), { name: owner }) : t('home.greeting.anonymous')}</h1>
           <Search apps={webapps} />
         </div>

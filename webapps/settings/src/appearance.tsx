@@ -1,21 +1,14 @@
 /**
  * The instance theme (GET/PUT/DELETE /settings/theme): light and dark colours and the font, previewed live on this page
  * (the variables set on the root element), saved for every page and app. After a save the page reloads its theme
- * stylesheet ({{.ThemeCSS}}); the other apps open elsewhere pick it up when they are reloaded.
+ * stylesheet ({{.ThemeCSS}}); the other apps open elsewhere take it at once from the stack's theme event
+ * (shared/live-theme.tsx).
  */
 import { useEffect, useState } from 'preact/hooks';
 import { ErrorView, Loading, useBoot, useToast } from '../../shared/components';
 import { api, useLoad } from './hooks';
-
-const KEYS = ['primary', 'primary_contrast_text', 'background', 'paper', 'text', 'secondary_text', 'divider', 'border', 'error', 'success', 'warning', 'focus'] as const;
-type Key = (typeof KEYS)[number];
-type Colors = Record<Key, string>;
-interface Theme { colors: Colors; dark_colors: Colors; font_family: string }
-const VARS: Record<Key, string> = {
-  primary: '--primaryColor', primary_contrast_text: '--primaryContrastTextColor', background: '--defaultBackgroundColor', paper: '--paperBackgroundColor',
-  text: '--primaryTextColor', secondary_text: '--secondaryTextColor', divider: '--dividerColor', border: '--borderMainColor', error: '--errorColor',
-  success: '--successColor', warning: '--warningColor', focus: '--focusColor',
-};
+import { Wallpaper } from './wallpaper';
+import { THEME_KEYS, THEME_VARS, type Theme, type ThemeKey } from '../../shared/theme';
 
 /** `<input type=color>` takes #rrggbb only: #rgb is expanded, an alpha part dropped. */
 const six = (c: string): string => (/^#[0-9a-f]{3,4}$/i.test(c) ? `#${[...c.slice(1, 4)].map((x) => x + x).join('')}` : c.slice(0, 7)).toLowerCase();
@@ -25,9 +18,9 @@ const dark = () => matchMedia('(prefers-color-scheme: dark)').matches;
 /** The preview: the scheme in use now gets the edited colours as inline variables; null clears them. */
 function preview(theme: Theme | null): void {
   const style = document.documentElement.style;
-  for (const k of KEYS) {
-    if (theme) style.setProperty(VARS[k], (dark() ? theme.dark_colors : theme.colors)[k]);
-    else style.removeProperty(VARS[k]);
+  for (const k of THEME_KEYS) {
+    if (theme) style.setProperty(THEME_VARS[k], (dark() ? theme.dark_colors : theme.colors)[k]);
+    else style.removeProperty(THEME_VARS[k]);
   }
 }
 
@@ -58,6 +51,7 @@ export function Appearance() {
       {theme.loading && <Loading />}
       {theme.error != null && <ErrorView error={theme.error} onRetry={theme.reload} />}
       {theme.data && <ThemeForm key={JSON.stringify(theme.data.attributes)} initial={theme.data.attributes} defaults={theme.data.meta.defaults} onChanged={theme.reload} />}
+      <Wallpaper />
     </>
   );
 }
@@ -70,7 +64,7 @@ function ThemeForm({ initial, defaults, onChanged }: { initial: Theme; defaults:
   const [error, setError] = useState<unknown>(null);
   // only unsaved changes are previewed: the saved theme comes from the stylesheet
   useEffect(() => { preview(JSON.stringify(theme) === JSON.stringify(initial) ? null : theme); }, [theme, initial]);
-  const setColor = (scheme: 'colors' | 'dark_colors', k: Key, v: string) => setTheme((th) => ({ ...th, [scheme]: { ...th[scheme], [k]: v } }));
+  const setColor = (scheme: 'colors' | 'dark_colors', k: ThemeKey, v: string) => setTheme((th) => ({ ...th, [scheme]: { ...th[scheme], [k]: v } }));
   const run = async (fn: () => Promise<unknown>, done: string) => {
     setBusy(true);
     setError(null);
@@ -91,7 +85,7 @@ function ThemeForm({ initial, defaults, onChanged }: { initial: Theme; defaults:
     <fieldset class="card colors">
       <legend>{t(which === 'colors' ? 'appearance.light' : 'appearance.dark')}</legend>
       <div class="color-grid">
-        {KEYS.map((k) => {
+        {THEME_KEYS.map((k) => {
           const id = `c-${which}-${k}`;
           return (
             <div class="color-field" key={k}>

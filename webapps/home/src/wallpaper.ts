@@ -1,0 +1,31 @@
+/**
+ * The wallpaper the owner chose in Settings (`GET /settings/wallpaper`, Home's GET right on io.cozy.settings), as an
+ * object URL for the hero's background; null while it loads, when none is set (404) or when it cannot be read (the
+ * instance's default wallpaper is shown then).
+ */
+import type CozyClient from 'cozy-client/dist/CozyClient';
+import { useEffect, useState } from 'preact/hooks';
+
+export function useCustomWallpaper(client: CozyClient): string | null {
+  const [url, setUrl] = useState<string | null>(null);
+  useEffect(() => {
+    let made: string | null = null;
+    let stop = false;
+    void (async () => {
+      try {
+        const res = await client.getStackClient().fetch('GET', '/settings/wallpaper') as Response;
+        const blob = await res.blob();
+        if (stop || !blob.type.startsWith('image/')) return;
+        made = URL.createObjectURL(blob);
+        setUrl(made);
+      } catch {
+        // no wallpaper set (404), or not readable now: the default one stays
+      }
+    })();
+    return () => {
+      stop = true;
+      if (made) URL.revokeObjectURL(made);
+    };
+  }, [client]);
+  return url;
+}
