@@ -4,7 +4,7 @@
  * POST /notifications/read), files by name and the latest changed files (FileCollection's Mango `_find`), the
  * owner's public name.
  */
-import type CozyClient from 'cozy-client/dist/CozyClient';
+import type { AppClient } from '../../shared/client';
 
 export interface AppInfo { slug: string; name: string; icon: string; version: string; state: string; locales?: Record<string, { name?: string }> }
 export interface TriggerInfo { id: string; konnector: string; account?: string; status: string; lastError?: string; lastSuccess?: string; lastExecution?: string }
@@ -25,12 +25,12 @@ function asApp(d: Raw): AppInfo {
   };
 }
 
-export async function listApps(client: CozyClient, doctype: 'io.cozy.apps' | 'io.cozy.konnectors'): Promise<AppInfo[]> {
+export async function listApps(client: AppClient, doctype: 'io.cozy.apps' | 'io.cozy.konnectors'): Promise<AppInfo[]> {
   const { data } = (await client.collection(doctype).all()) as unknown as { data: Raw[] };
   return data.map(asApp).filter((a) => a.slug);
 }
 
-export async function listKonnectorTriggers(client: CozyClient): Promise<TriggerInfo[]> {
+export async function listKonnectorTriggers(client: AppClient): Promise<TriggerInfo[]> {
   const { data } = (await client.collection('io.cozy.triggers').find({ worker: 'konnector' })) as unknown as { data: Raw[] };
   return data.map((d) => {
     const message = (d.message ?? {}) as Record<string, unknown>;
@@ -53,7 +53,7 @@ export function asNotification(d: Raw): NotificationInfo {
 export const NOTIFICATIONS_PAGE = 20;
 
 /** A page of the owner's notifications, newest first; `next` is the cursor of the following page (null: none). */
-export async function listNotifications(client: CozyClient, cursor?: string): Promise<{ items: NotificationInfo[]; unread: number; next: string | null }> {
+export async function listNotifications(client: AppClient, cursor?: string): Promise<{ items: NotificationInfo[]; unread: number; next: string | null }> {
   const query = `page[limit]=${NOTIFICATIONS_PAGE}${cursor ? `&page[cursor]=${encodeURIComponent(cursor)}` : ''}`;
   const res = (await client.getStackClient().fetchJSON('GET', `/notifications?${query}`)) as { data: Raw[]; meta?: { unread?: number }; links?: { next?: string } };
   const items = res.data.map(asNotification);
@@ -61,12 +61,12 @@ export async function listNotifications(client: CozyClient, cursor?: string): Pr
   return { items, unread: res.meta?.unread ?? items.filter((n) => !n.readAt).length, next };
 }
 
-export async function setRead(client: CozyClient, id: string, read: boolean): Promise<NotificationInfo> {
+export async function setRead(client: AppClient, id: string, read: boolean): Promise<NotificationInfo> {
   const res = (await client.getStackClient().fetchJSON('PATCH', `/notifications/${encodeURIComponent(id)}`, { data: { type: 'io.cozy.notifications', attributes: { read } } })) as { data: Raw };
   return asNotification(res.data);
 }
 
-export async function markAllRead(client: CozyClient): Promise<void> {
+export async function markAllRead(client: AppClient): Promise<void> {
   await client.getStackClient().fetchJSON('POST', '/notifications/read');
 }
 
@@ -83,14 +83,14 @@ export function literalRegex(text: string): string {
   return `(?i)${text.replace(/[\\^$.|?*+()[\]{}]/g, '\\$&')}`;
 }
 
-const INDEXES = new WeakMap<CozyClient, Map<string, Promise<unknown>>>();
+const INDEXES = new WeakMap<AppClient, Map<string, Promise<unknown>>>();
 
 /**
  * The Mango index the query names (cozy-client's `use_index: _design/by_<fields joined by _and_>`), created once per
  * page: the stack then answers from it instead of scanning every file. Failing to create it only costs speed (the
  * query still answers, and says so itself when it fails), so its failure is not shown.
  */
-function ensureIndex(client: CozyClient, fields: string[]): Promise<unknown> {
+function ensureIndex(client: AppClient, fields: string[]): Promise<unknown> {
   const name = `by_${fields.join('_and_')}`;
   const known = INDEXES.get(client) ?? new Map<string, Promise<unknown>>();
   INDEXES.set(client, known);
@@ -103,7 +103,7 @@ function ensureIndex(client: CozyClient, fields: string[]): Promise<unknown> {
 }
 
 /** Files whose name contains `text` (case-insensitive), not in the trash, newest first. */
-export async function searchFiles(client: CozyClient, text: string, limit = 8): Promise<FileInfo[]> {
+export async function searchFiles(client: AppClient, text: string, limit = 8): Promise<FileInfo[]> {
   await ensureIndex(client, ['type', 'trashed', 'name']);
   const res = (await client.collection('io.cozy.files').find(
     { type: 'file', trashed: false, name: { $regex: literalRegex(text) } },
@@ -113,7 +113,7 @@ export async function searchFiles(client: CozyClient, text: string, limit = 8): 
 }
 
 /** The latest changed files (by updated_at), not in the trash. */
-export async function recentFiles(client: CozyClient, limit = 6): Promise<FileInfo[]> {
+export async function recentFiles(client: AppClient, limit = 6): Promise<FileInfo[]> {
   await ensureIndex(client, ['type', 'trashed', 'updated_at']);
   const res = (await client.collection('io.cozy.files').find(
     { type: 'file', trashed: false, updated_at: { $gt: null } },
@@ -122,7 +122,7 @@ export async function recentFiles(client: CozyClient, limit = 6): Promise<FileIn
   return res.data.map(asFile);
 }
 
-export async function publicName(client: CozyClient): Promise<string> {
+export async function publicName(client: AppClient): Promise<string> {
   const res = (await client.getStackClient().fetchJSON('GET', '/settings/instance')) as { data: Raw };
   return str(res.data.attributes?.public_name) ?? '';
 }
