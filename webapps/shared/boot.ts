@@ -43,6 +43,18 @@ export function appHost(domain: string, slug: string, mode: 'nested' | 'flat'): 
   return dot < 0 ? `${domain}-${slug}` : `${domain.slice(0, dot)}-${slug}${domain.slice(dot)}`;
 }
 
+/**
+ * The page's theme comes inline (`{{.ThemeStyle}}`), then as the theme.css link with `media="print"`, which does not
+ * hold the first paint back: switched to all media once loaded (the same values), so that a theme change can reload it
+ * (settings' appearance.tsx) and the page shows the new theme.
+ */
+export function themeLinkOn(doc: Document = document): void {
+  for (const link of doc.querySelectorAll<HTMLLinkElement>('link[rel=stylesheet][media=print][href*="theme.css"]')) {
+    if (link.sheet) link.media = 'all';
+    else link.addEventListener('load', () => { link.media = 'all'; }, { once: true });
+  }
+}
+
 export function boot(dicts: { en: Dict; fr: Dict }): Boot {
   const data = readCozyData();
   const scheme = location.protocol;
@@ -50,6 +62,7 @@ export function boot(dicts: { en: Dict; fr: Dict }): Boot {
   const client = new AppClient({ uri: stackOrigin, token: data.token, slug: data.app.slug });
   const locale = localeOf(data.locale);
   document.documentElement.lang = locale;
+  themeLinkOn();
   return {
     client,
     data,
