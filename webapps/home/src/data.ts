@@ -1,8 +1,10 @@
 /**
- * What Home reads from the stack, through cozy-client: the installed apps and konnectors (their collections), the
- * konnectors' triggers with their state, the owner's notifications (Hearth's read marks: PATCH /notifications/:id,
- * POST /notifications/read), files by name and the latest changed files (FileCollection's Mango `_find`), the
- * owner's public name.
+ * What Home reads from the stack: the installed apps and konnectors, the konnectors' triggers with their state, the
+ * owner's notifications (Hearth's read marks: PATCH /notifications/:id, POST /notifications/read), the latest changed
+ * files and the owner's public name, through the stack client's JSON calls (made before cozy-client is loaded:
+ * shared/client.ts), as cozy-client's collections make them (AppCollection.all, TriggerCollection.find by worker,
+ * FileCollection's Mango `_find` on its index); files by name through cozy-client's FileCollection (loaded by the
+ * first search).
  */
 import type { AppClient } from '../../shared/client';
 
@@ -25,14 +27,17 @@ function asApp(d: Raw): AppInfo {
   };
 }
 
+/** A JSON-API resource as cozy-client normalizes it: its attributes, `_id`, `id` and `links` at the top. */
+const flat = (r: Raw): Raw => ({ ...r.attributes, _id: r.id, id: r.id, links: r.links });
+
 export async function listApps(client: AppClient, doctype: 'io.cozy.apps' | 'io.cozy.konnectors'): Promise<AppInfo[]> {
-  const { data } = (await client.collection(doctype).all()) as unknown as { data: Raw[] };
-  return data.map(asApp).filter((a) => a.slug);
+  const { data } = (await client.getStackClient().fetchJSON('GET', doctype === 'io.cozy.apps' ? '/apps/' : '/konnectors/')) as { data: Raw[] };
+  return data.map(flat).map(asApp).filter((a) => a.slug);
 }
 
 export async function listKonnectorTriggers(client: AppClient): Promise<TriggerInfo[]> {
-  const { data } = (await client.collection('io.cozy.triggers').find({ worker: 'konnector' })) as unknown as { data: Raw[] };
-  return data.map((d) => {
+  const { data } = (await client.getStackClient().fetchJSON('GET', '/jobs/triggers?Worker=konnector')) as { data: Raw[] };
+  return data.map(flat).map((d) => {
     const message = (d.message ?? {}) as Record<string, unknown>;
     const s = (d.current_state ?? {}) as Record<string, unknown>;
     return {
@@ -96,7 +101,7 @@ function ensureIndex(client: AppClient, fields: string[]): Promise<unknown> {
   INDEXES.set(client, known);
   let p = known.get(name);
   if (!p) {
-    p = (client.collection('io.cozy.files') as unknown as { createIndex(f: string[], o: { indexName: string }): Promise<unknown> }).createIndex(fields, { indexName: name }).catch(() => undefined);
+    p = client.getStackClient().fetchJSON('POST', '/data/io.cozy.files/_index', { index: { fields }, ddoc: name }).catch(() => undefined);
     known.set(name, p);
   }
   return p;
@@ -112,13 +117,14 @@ export async function searchFiles(client: AppClient, text: string, limit = 8): P
   return res.data.map(asFile);
 }
 
-/** The latest changed files (by updated_at), not in the trash. */
+/** The latest changed files (by updated_at), not in the trash: the query FileCollection.find makes of the same arguments. */
 export async function recentFiles(client: AppClient, limit = 6): Promise<FileInfo[]> {
-  await ensureIndex(client, ['type', 'trashed', 'updated_at']);
-  const res = (await client.collection('io.cozy.files').find(
-    { type: 'file', trashed: false, updated_at: { $gt: null } },
-    { indexedFields: ['type', 'trashed', 'updated_at'], sort: [{ type: 'desc' }, { trashed: 'desc' }, { updated_at: 'desc' }], limit },
-  )) as unknown as { data: Raw[] };
+  const fields = ['type', 'trashed', 'updated_at'];
+  await ensureIndex(client, fields);
+  const res = (await client.getStackClient().fetchJSON('POST', '/files/_find', {
+    selector: { type: 'file', trashed: false, updated_at: { $gt: null } }, use_index: `_design/by_${fields.join('_and_')}`,
+    sort: [{ type: 'desc' }, { trashed: 'desc' }, { updated_at: 'desc' }], limit, skip: 0,
+  })) as { data: Raw[] };
   return res.data.map(asFile);
 }
 
