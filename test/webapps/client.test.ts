@@ -78,7 +78,10 @@ describe('the apps\' client with cozy-client', () => {
     const c = make();
     await c.getStackClient().fetchJSON('POST', '/data/io.cozy.contacts/', { fullname: 'Grace Hopper' });
     expect(c.loaded).toBe(false);
-    const all = await c.collection('io.cozy.contacts').all();
+    // a collection is not a thenable (awaiting it gives it back), and asks nothing of the stack until a method is called
+    const collection = await c.collection('io.cozy.contacts');
+    expect(c.loaded).toBe(false);
+    const all = await collection.all();
     expect(all.data.map((d) => d.fullname)).toContain('Grace Hopper');
     expect(c.loaded).toBe(true);
     const e = (await c.getStackClient().fetchJSON('GET', '/data/io.cozy.contacts/nope').catch((x: unknown) => x)) as { name: string; status: number };

@@ -72,10 +72,11 @@ export class AppClient {
   /** cozy-client's collection of `doctype`: each of its methods loads cozy-client, then runs. */
   collection(doctype: string): Collection {
     return new Proxy({}, {
-      get: (_, method) => async (...args: unknown[]) => {
+      // not a thenable: `await client.collection(x)` gives the collection itself
+      get: (_, method) => (method === 'then' ? undefined : async (...args: unknown[]) => {
         const c = (await this.load()).collection(doctype) as unknown as Record<PropertyKey, (...a: unknown[]) => unknown>;
         return c[method]!(...args);
-      },
+      }),
     }) as Collection;
   }
 
