@@ -1,4 +1,8 @@
-/** The five built-in apps open in Chromium on their own hosts, logged in, with their name in their app bar, no script error and no serious axe-core violation. */
+/**
+ * The five built-in apps open in Chromium on their own hosts, logged in, with their name in their app bar, no script
+ * error and no serious axe-core violation. Home, Drive and Settings show their first data without loading cozy-client
+ * (webapps/shared/client.ts: it comes on first use).
+ */
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser } from '../helpers/browser.js';
@@ -36,6 +40,25 @@ describe('built-in apps', () => {
       await page.evaluate('document.querySelector("main").append(document.createElement("button"))');
       expect((await axeViolations(page)).map((v) => v.id)).toContain('button-name');
       await expect(expectAccessible(page, 'home with a nameless button')).rejects.toThrow(/button-name/);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it.each([
+    ['home', '.launcher .tile'],
+    ['drive', '[role=grid], .empty'],
+    ['settings', '#p-email'],
+  ])('%s shows its first data without loading cozy-client', async (slug, first) => {
+    const { context, page, errors } = await openApp(browser, w, slug);
+    try {
+      await page.locator(first).first().waitFor({ timeout: 30_000 });
+      // the scripts the page loaded, each with whether it holds cozy-client's core (its store's error message)
+      const scripts = await page.evaluate(async () => Promise.all(performance.getEntriesByType('resource').map((e) => e.name).filter((u) => u.endsWith('.js'))
+        .map(async (url) => [url, (await (await fetch(url)).text()).includes('getById called with undefined id')] as const)));
+      expect(scripts.length).toBeGreaterThan(0);
+      expect(scripts.filter(([, cozyClient]) => cozyClient)).toEqual([]);
+      expect(errors).toEqual([]);
     } finally {
       await context.close();
     }

@@ -36,12 +36,12 @@ async function bundled(name: string): Promise<unknown> {
 }
 
 describe('the built-in apps build', () => {
-  it('inlines the page stylesheet in index.html, the theme staying a link', () => {
+  it('inlines the page stylesheet in index.html, the theme templated by the stack ({{.ThemeStyle}}: inline, then a link)', () => {
     const html = readFileSync(join(app.dir, 'index.html'), 'utf8');
     const css = readdirSync(app.dir).find((f) => /^main\.[0-9a-f]{10}\.css$/.test(f))!;
     expect(html).toContain(`<style>${readFileSync(join(app.dir, css), 'utf8').trim()}</style>`);
     expect(html).not.toMatch(/<link[^>]*main\.[0-9a-f]{10}\.css/);
-    expect(html).toContain('{{.ThemeCSS}}');
+    expect(html).toContain('{{.ThemeStyle}}');
     expect(html).toMatch(/<script type="module" src="main\.[0-9a-f]{10}\.js"><\/script>/);
   });
 

@@ -1,10 +1,11 @@
 /**
  * What every built-in app does first: read the data the stack wrote into its page (`data-cozy="{{.CozyData}}"` on the
- * `[role=application]` element: token, domain, locale, app…), build a cozy-client on it (its realtime plugin comes on
- * first use: realtime.ts), and apply the locale and the theme. cozy-client's core and its query DSL are imported from their own modules, not from
- * the package's index, which would bring React and react-redux along (the apps render with Preact).
+ * `[role=application]` element: token, domain, locale, app…), make the app's client on it (client.ts: cozy-client,
+ * loaded after the first paint; realtime on first use: realtime.ts), and apply the locale and the theme. cozy-client's
+ * core is imported from its own module, not from the package's index, which would bring React and react-redux along
+ * (the apps render with Preact).
  */
-import CozyClient from 'cozy-client/dist/CozyClient';
+import { AppClient } from './client';
 import { makeT, localeOf, type Dict, type T } from './i18n';
 
 export interface CozyData {
@@ -19,7 +20,7 @@ export interface CozyData {
 }
 
 export interface Boot {
-  client: CozyClient;
+  client: AppClient;
   data: CozyData;
   t: T;
   locale: 'en' | 'fr';
@@ -42,13 +43,26 @@ export function appHost(domain: string, slug: string, mode: 'nested' | 'flat'): 
   return dot < 0 ? `${domain}-${slug}` : `${domain.slice(0, dot)}-${slug}${domain.slice(dot)}`;
 }
 
+/**
+ * The page's theme comes inline (`{{.ThemeStyle}}`), then as the theme.css link with `media="print"`, which does not
+ * hold the first paint back: switched to all media once loaded (the same values), so that a theme change can reload it
+ * (settings' appearance.tsx) and the page shows the new theme.
+ */
+export function themeLinkOn(doc: Document = document): void {
+  for (const link of doc.querySelectorAll<HTMLLinkElement>('link[rel=stylesheet][media=print][href*="theme.css"]')) {
+    if (link.sheet) link.media = 'all';
+    else link.addEventListener('load', () => { link.media = 'all'; }, { once: true });
+  }
+}
+
 export function boot(dicts: { en: Dict; fr: Dict }): Boot {
   const data = readCozyData();
   const scheme = location.protocol;
   const stackOrigin = `${scheme}//${data.domain}`;
-  const client = new CozyClient({ uri: stackOrigin, token: data.token, appMetadata: { slug: data.app.slug, version: '1' } });
+  const client = new AppClient({ uri: stackOrigin, token: data.token, slug: data.app.slug });
   const locale = localeOf(data.locale);
   document.documentElement.lang = locale;
+  themeLinkOn();
   return {
     client,
     data,

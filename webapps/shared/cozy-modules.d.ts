@@ -6,9 +6,30 @@ declare module 'cozy-client/dist/CozyClient' {
 declare module 'cozy-client/dist/queries/dsl' {
   export * from 'cozy-client/types/queries/dsl';
 }
+declare module 'cozy-stack-client/dist/errors' {
+  /** What cozy-stack-client throws for a response that is not ok: its status and its body (`reason`). */
+  export class FetchError extends Error {
+    constructor(response: Response, reason: unknown);
+    response: Response;
+    url: string;
+    status: number;
+    reason: unknown;
+  }
+  /** The messages of the token refusals on which cozy-stack-client renews its token. */
+  const errors: { EXPIRED_TOKEN: RegExp; INVALID_TOKEN: RegExp; INVALID_TOKEN_ALT: RegExp };
+  export default errors;
+}
+declare module 'cozy-realtime/dist/CozyRealtime' {
+  import type { RealtimeApi } from 'cozy-realtime';
+  /** cozy-realtime's client of the stack's /realtime socket, on a client that gives `getStackClient()` and its events. */
+  export default class CozyRealtime implements RealtimeApi {
+    constructor(options: { client: unknown });
+    subscribe: RealtimeApi['subscribe'];
+    unsubscribe: RealtimeApi['unsubscribe'];
+    unsubscribeAll: RealtimeApi['unsubscribeAll'];
+  }
+}
 declare module 'cozy-realtime' {
-  /** cozy-realtime's plugin: registered on the client, it is `client.plugins.realtime`. */
-  export const RealtimePlugin: unknown;
   export interface RealtimeApi {
     subscribe(event: 'created' | 'updated' | 'deleted' | 'notified', doctype: string, idOrHandler: string | ((doc: unknown) => void), handler?: (doc: unknown) => void): Promise<void>;
     unsubscribe(event: 'created' | 'updated' | 'deleted' | 'notified', doctype: string, idOrHandler: string | ((doc: unknown) => void), handler?: (doc: unknown) => void): Promise<void>;

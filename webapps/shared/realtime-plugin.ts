@@ -1,3 +1,3 @@
-// cozy-realtime's plugin behind an ES module of ours: an import() of the CommonJS package itself would give its
+// cozy-realtime's CozyRealtime behind an ES module of ours: an import() of the CommonJS package itself would give its
 // exports as `default` only (esbuild's code splitting follows Node there), this one gives the named export.
-export { RealtimePlugin } from 'cozy-realtime';
+export { default as CozyRealtime } from 'cozy-realtime/dist/CozyRealtime';

@@ -1,20 +1,18 @@
 /**
- * The client's realtime (cozy-realtime's plugin), loaded on first use: its module is a chunk of its own, fetched and
- * registered on the client when a page first subscribes (after the first render), not before the page can paint.
+ * The page's realtime (cozy-realtime's CozyRealtime), loaded on first use: its module is a chunk of its own, fetched
+ * when a page first subscribes (after the first render), not before the page can paint. It runs on the app's client
+ * (client.ts: the stack's URL and token, the token's renewals), without waiting for cozy-client's own chunk.
  * Subscriptions and unsubscriptions made meanwhile are queued in order on its loading.
  */
-import type CozyClient from 'cozy-client/dist/CozyClient';
 import type { RealtimeApi } from 'cozy-realtime';
+import type { AppClient } from './client';
 
-const loaded = new WeakMap<CozyClient, Promise<RealtimeApi>>();
+const loaded = new WeakMap<AppClient, Promise<RealtimeApi>>();
 
-function load(client: CozyClient): Promise<RealtimeApi> {
+function load(client: AppClient): Promise<RealtimeApi> {
   let p = loaded.get(client);
   if (!p) {
-    p = import('./realtime-plugin').then(({ RealtimePlugin }) => {
-      client.registerPlugin(RealtimePlugin, {});
-      return (client as unknown as { plugins: { realtime: RealtimeApi } }).plugins.realtime;
-    });
+    p = import('./realtime-plugin').then(({ CozyRealtime }) => new CozyRealtime({ client }));
     // a failed load (the network) is tried again by the next call
     p.catch(() => loaded.delete(client));
     loaded.set(client, p);
@@ -22,7 +20,7 @@ function load(client: CozyClient): Promise<RealtimeApi> {
   return p;
 }
 
-export function realtimeOf(client: CozyClient): RealtimeApi {
+export function realtimeOf(client: AppClient): RealtimeApi {
   return {
     subscribe: (...args) => load(client).then((rt) => rt.subscribe(...args)),
     unsubscribe: (...args) => load(client).then((rt) => rt.unsubscribe(...args)),

@@ -15,8 +15,8 @@ async function text(opened: OpenedAppFile): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-/** `parts` null: the file is not a template this engine reads, serve `raw`. */
-export interface IndexEntry { parts: Part[] | null; raw: string }
+/** `parts` null: the file is not a template this engine reads, serve `raw`. `theme`: it has a `{{.ThemeStyle}}` (params.ts). */
+export interface IndexEntry { parts: Part[] | null; raw: string; theme: boolean }
 
 export class IndexCache {
   private readonly entries = new Map<string, IndexEntry>();
@@ -44,10 +44,11 @@ export class IndexCache {
     }
     const raw = await text(opened);
     try {
-      return this.remember(key, { parts: parseTemplate(withWarnings(raw)), raw });
+      const parts = parseTemplate(withWarnings(raw));
+      return this.remember(key, { parts, raw, theme: parts.some((p) => typeof p !== 'string' && p.name === 'ThemeStyle') });
     } catch (e) {
       if (!(e instanceof TemplateError)) throw e;
-      return this.remember(key, { parts: null, raw }); // cozy-stack serves a file it cannot parse as it is
+      return this.remember(key, { parts: null, raw, theme: false }); // cozy-stack serves a file it cannot parse as it is
     }
   }
 }

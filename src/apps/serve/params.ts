@@ -3,6 +3,7 @@ import type { HearthConfig } from '../../config/types.js';
 import type { Instance } from '../../instances/types.js';
 import { capabilitiesOf } from '../../settings/routes.js';
 import { flagsOf } from '../../settings/flags.js';
+import { effectiveTheme, themeCss } from '../../settings/theme.js';
 import type { StackAssets } from '../assets/assets.js';
 import type { AppDoc } from '../types.js';
 import type { TemplateValue } from './template.js';
@@ -16,10 +17,12 @@ export interface ParamsInput {
   app: AppDoc;
   token: string;
   loggedIn: boolean;
+  /** The instance's stored theme, when the page has a `{{.ThemeStyle}}` (undefined: it has none, not read). */
+  theme?: string | null;
 }
 
 /** Everything of a page but the token, for one instance host, locale and app version: built once, then reused. */
-function baseParams(p: Omit<ParamsInput, 'token'>, flags: Record<string, unknown>, capabilities: Record<string, unknown>): { base: Record<string, TemplateValue>; cozyDataTail: string } {
+function baseParams(p: Omit<ParamsInput, 'token' | 'theme'>, flags: Record<string, unknown>, capabilities: Record<string, unknown>): { base: Record<string, TemplateValue>; cozyDataTail: string } {
   const { app, assets, domain } = p;
   const locale = p.instance.locale;
   const localized = app.locales?.[locale]?.name;
@@ -60,9 +63,24 @@ function baseParams(p: Omit<ParamsInput, 'token'>, flags: Record<string, unknown
 
 const MAX = 10_000;
 
+/**
+ * `{{.ThemeStyle}}` (a Hearth extension, which the built-in apps use in place of `{{.ThemeCSS}}`): the instance theme's
+ * variables inline, so that the first paint does not wait for a request to the stack's origin, then the same
+ * `theme.css` link as `{{.ThemeCSS}}` with `media="print"`, which does not block the paint (the page sets its media to
+ * `all`: a theme change reloads that link). The theme's values are checked when saved (settings/theme.ts); a stylesheet
+ * holding `<` all the same is left to the link alone.
+ */
+export function themeStyle(assets: StackAssets, domain: string, storedTheme: string | null): { html: string } {
+  const href = assets.url(domain, 'styles/theme.css');
+  const { css } = themeCss(effectiveTheme(storedTheme));
+  if (css.includes('<')) return { html: `<link rel="stylesheet" type="text/css" href="${href}">` };
+  return { html: `<style>${css}</style>\n<link rel="stylesheet" type="text/css" href="${href}" media="print">` };
+}
+
 /** The template values of pages, the parts that do not change between requests kept per (instance, host, locale, app version, login). */
 export class TemplateParams {
   private readonly cache = new Map<string, ReturnType<typeof baseParams>>();
+  private readonly themes = new Map<string, { html: string }>();
   private readonly flags: Record<string, unknown>;
   private readonly capabilities: Record<string, unknown>;
 
@@ -80,6 +98,19 @@ export class TemplateParams {
       hit = baseParams(p, this.flags, this.capabilities);
       this.cache.set(key, hit);
     }
-    return { ...hit.base, Token: p.token, CozyData: `{"token":${JSON.stringify(p.token)},${hit.cozyDataTail}` };
+    const values: Record<string, TemplateValue> = { ...hit.base, Token: p.token, CozyData: `{"token":${JSON.stringify(p.token)},${hit.cozyDataTail}` };
+    if (p.theme !== undefined) values.ThemeStyle = this.themeStyle(p.domain, p.theme, p.assets);
+    return values;
+  }
+
+  private themeStyle(domain: string, stored: string | null, assets: StackAssets): { html: string } {
+    const key = `${domain}\n${stored ?? ''}`;
+    let hit = this.themes.get(key);
+    if (!hit) {
+      if (this.themes.size >= MAX) this.themes.clear();
+      hit = themeStyle(assets, domain, stored);
+      this.themes.set(key, hit);
+    }
+    return hit;
   }
 }

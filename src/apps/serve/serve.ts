@@ -200,8 +200,9 @@ export class AppServer {
     }
     const entry = await this.indexes.get(app, file, () => this.open(app, file, undefined));
     if (!entry) throw new NotFound('Page not found');
+    const theme = entry.theme ? (await this.deps.settings.settings(r.instance)).settings.theme : undefined;
     const html = entry.parts === null ? entry.raw : renderTemplate(entry.parts, this.params.values({
-      config: this.deps.config, assets: this.deps.assets, instance: r.instance, domain: r.instanceHost, app, token, loggedIn: sessionId !== null,
+      config: this.deps.config, assets: this.deps.assets, instance: r.instance, domain: r.instanceHost, app, token, loggedIn: sessionId !== null, theme,
     }));
     return reply.type('text/html; charset=UTF-8').header('Cache-Control', 'private, no-store, must-revalidate').send(html);
   }

@@ -5,7 +5,7 @@
  * (/jobs/triggers/:id/jobs). Credentials are written once and never read back into the page: the stack seals them
  * (`auth.credentials_encrypted`), and the app keeps what it read of them only to write it back unchanged.
  */
-import type CozyClient from 'cozy-client/dist/CozyClient';
+import type { AppClient } from '../../shared/client';
 
 export const ACCOUNTS = 'io.cozy.accounts';
 export const KONNECTORS = 'io.cozy.konnectors';
@@ -85,17 +85,17 @@ export interface LogLine { job_id: string; type: string; message: string }
 
 const asList = <T>(r: unknown): T[] => ((r as { data?: T[] } | null)?.data ?? []);
 
-export async function listKonnectors(client: CozyClient): Promise<Konnector[]> {
+export async function listKonnectors(client: AppClient): Promise<Konnector[]> {
   const r = await client.collection(KONNECTORS).all();
   return asList<Konnector>(r).filter((k) => typeof k.slug === 'string').sort((a, b) => (a.name || a.slug).localeCompare(b.name || b.slug));
 }
 
-export async function listAccounts(client: CozyClient): Promise<Account[]> {
+export async function listAccounts(client: AppClient): Promise<Account[]> {
   const r = await client.collection(ACCOUNTS).all({ limit: null } as never);
   return asList<Account>(r).filter((a) => typeof a.account_type === 'string' && !a._id.startsWith('_design'));
 }
 
-export async function listTriggers(client: CozyClient): Promise<Trigger[]> {
+export async function listTriggers(client: AppClient): Promise<Trigger[]> {
   const r = await client.collection(TRIGGERS).find({ worker: 'konnector' });
   return asList<Trigger>(r);
 }
@@ -103,7 +103,7 @@ export async function listTriggers(client: CozyClient): Promise<Trigger[]> {
 export const triggerOf = (triggers: Trigger[], accountId: string): Trigger | undefined =>
   triggers.find((t) => t.worker === 'konnector' && t.message?.account === accountId);
 
-export async function runsOf(client: CozyClient, triggerId: string, limit = 10): Promise<Job[]> {
+export async function runsOf(client: AppClient, triggerId: string, limit = 10): Promise<Job[]> {
   const r = await client.getStackClient().fetchJSON('GET', `/jobs/triggers/${encodeURIComponent(triggerId)}/jobs?Limit=${limit}`);
   return asList<{ id: string; attributes: Omit<Job, '_id'> }>(r).map((j) => ({ ...j.attributes, _id: j.id }));
 }
@@ -111,12 +111,12 @@ export async function runsOf(client: CozyClient, triggerId: string, limit = 10):
 export interface RunLine { type: string; message: string; time: string }
 
 /** What a past run printed, as far as the stack kept it (GET /jobs/:id/logs: its last lines; `dropped` earlier ones). */
-export async function runLogOf(client: CozyClient, jobId: string): Promise<{ lines: RunLine[]; dropped: number }> {
+export async function runLogOf(client: AppClient, jobId: string): Promise<{ lines: RunLine[]; dropped: number }> {
   const r = (await client.getStackClient().fetchJSON('GET', `/jobs/${encodeURIComponent(jobId)}/logs`)) as { data: { attributes: { lines: RunLine[]; dropped: number } } };
   return r.data.attributes;
 }
 
-export async function getJob(client: CozyClient, id: string): Promise<Job> {
+export async function getJob(client: AppClient, id: string): Promise<Job> {
   const r = (await client.getStackClient().fetchJSON('GET', `/jobs/${encodeURIComponent(id)}`)) as { data: { id: string; attributes: Omit<Job, '_id'> } };
   return { ...r.data.attributes, _id: r.data.id };
 }
@@ -140,7 +140,7 @@ export function konnectorCron(k: Pick<Konnector, 'frequency' | 'time_interval'>,
 }
 
 /** Creates the account, then its trigger (cozy-harvest's flow); the account is removed again if the trigger is refused. */
-export async function createAccount(client: CozyClient, k: Konnector, auth: Record<string, unknown>): Promise<{ account: Account; trigger: Trigger }> {
+export async function createAccount(client: AppClient, k: Konnector, auth: Record<string, unknown>): Promise<{ account: Account; trigger: Trigger }> {
   const saved = (await client.save({ _type: ACCOUNTS, account_type: k.slug, auth, state: null } as never)) as { data: Account };
   const account = saved.data;
   try {
@@ -158,7 +158,7 @@ export async function createAccount(client: CozyClient, k: Konnector, auth: Reco
  * Writes the account's new credentials. `auth` holds what the form gave; the sealed fields the stack keeps
  * (`credentials_encrypted`, `<field>_encrypted`) are carried over unless the form gave the clear value again.
  */
-export async function updateAccount(client: CozyClient, account: Account, auth: Record<string, unknown>): Promise<Account> {
+export async function updateAccount(client: AppClient, account: Account, auth: Record<string, unknown>): Promise<Account> {
   const kept: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(account.auth ?? {})) {
     if (k === 'credentials_encrypted' && 'password' in auth) continue;
@@ -169,12 +169,12 @@ export async function updateAccount(client: CozyClient, account: Account, auth: 
   return saved.data;
 }
 
-export async function launch(client: CozyClient, trigger: Trigger): Promise<Job> {
+export async function launch(client: AppClient, trigger: Trigger): Promise<Job> {
   const r = (await client.collection(TRIGGERS).launch(trigger as never)) as { data: Job & { id?: string } };
   return { ...r.data, _id: r.data._id ?? r.data.id ?? '' };
 }
 
 /** Deletes the account; the stack deletes its triggers and runs the konnector's `on_delete_account` (cozy-stack's hook). */
-export async function deleteAccount(client: CozyClient, account: Account): Promise<void> {
+export async function deleteAccount(client: AppClient, account: Account): Promise<void> {
   await client.destroy({ ...account, _type: ACCOUNTS } as never);
 }

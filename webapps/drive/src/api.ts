@@ -3,7 +3,7 @@
  * stack's origin, FetchError with the status and the JSON-API error on failure). Resources come back flattened as
  * cozy-client's queries give them (`DriveFile`).
  */
-import type CozyClient from 'cozy-client/dist/CozyClient';
+import type { AppClient } from '../../shared/client';
 import type { DriveFile } from './types';
 import { ROOT_ID } from './route';
 
@@ -36,7 +36,7 @@ export const FIRST_PAGE = 50;
 export const NEXT_PAGE = 100;
 
 export class DriveApi {
-  constructor(private readonly client: CozyClient) {}
+  constructor(private readonly client: AppClient) {}
 
   private fetch<T>(method: string, path: string, body?: unknown): Promise<T> {
     return this.client.getStackClient().fetchJSON(method, path, body) as Promise<T>;

@@ -28,7 +28,7 @@ function Picker(): JSX.Element {
   const [selected, setSelected] = useState<DriveFile | null>(null);
   const dir = trail[trail.length - 1]!;
   useEffect(() => {
-    new Intents({ client }).createService().then(setService, setError);
+    client.load().then((c) => new Intents({ client: c }).createService()).then(setService, setError);
   }, []);
   useEffect(() => {
     let live = true;

@@ -97,7 +97,7 @@ export function Search({ apps }: { apps: AppInfo[] }): JSX.Element {
           {...COMBOBOX} aria-expanded={listed} aria-controls={listed ? 'search-results' : undefined} aria-autocomplete="list" aria-keyshortcuts="/"
           aria-activedescendant={shown && results[active] ? `search-${results[active]!.key}` : undefined}
           onInput={(e) => { setQ((e.target as HTMLInputElement).value); setOpen(true); setActive(-1); }}
-          onKeyDown={onKeyDown} onFocus={() => setOpen(true)} onBlur={() => setOpen(false)} />
+          onKeyDown={onKeyDown} onFocus={() => { setOpen(true); void client.load().catch(() => undefined); }} onBlur={() => setOpen(false)} />
       </div>
       <div class="search-panel" hidden={!shown}>
         {listed && (

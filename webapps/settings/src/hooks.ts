@@ -1,6 +1,6 @@
 /** The Settings app's small helpers: loading a stack route into state, calling the stack, deriving a passphrase, naming a device. */
 import { useCallback, useEffect, useState } from 'preact/hooks';
-import type CozyClient from 'cozy-client/dist/CozyClient';
+import type { AppClient } from '../../shared/client';
 
 export interface Loaded<T> { data: T | null; error: unknown; loading: boolean; reload: () => void; set: (v: T) => void }
 
@@ -20,7 +20,7 @@ export function useLoad<T>(fn: () => Promise<T>): Loaded<T> {
 }
 
 /** A stack route no cozy-client collection covers (JSON in, JSON out; null for a 204). */
-export function api<T = unknown>(client: CozyClient, method: string, path: string, body?: unknown): Promise<T> {
+export function api<T = unknown>(client: AppClient, method: string, path: string, body?: unknown): Promise<T> {
   return client.getStackClient().fetchJSON(method, path, body) as Promise<T>;
 }
 
@@ -44,7 +44,7 @@ export async function derivePassphrase(password: string, salt: string, iteration
 }
 
 /** The passphrase's KDF parameters (GET /settings/passphrase), then the derived value. */
-export async function derived(client: CozyClient, password: string): Promise<{ value: string; iterations: number }> {
+export async function derived(client: AppClient, password: string): Promise<{ value: string; iterations: number }> {
   const p = await api<{ salt: string; iterations: number }>(client, 'GET', '/settings/passphrase');
   return { value: await derivePassphrase(password, p.salt, p.iterations), iterations: p.iterations };
 }

@@ -3,7 +3,7 @@
  * (`GET /registry/<slug>`), the installed apps and konnectors (`/apps`, `/konnectors`), and the operations (install,
  * update, uninstall) whose progress comes from the stack's event stream (`Accept: text/event-stream`).
  */
-import type CozyClient from 'cozy-client/dist/CozyClient';
+import type { AppClient } from '../../shared/client';
 
 export type Kind = 'webapp' | 'konnector';
 export type Perm = { type: string; verbs?: string[]; values?: string[]; description?: string };
@@ -27,14 +27,14 @@ interface StackClient {
   fetchJSON<T>(method: string, path: string, body?: unknown): Promise<T>;
   fetch(method: string, path: string, body: unknown, opts: { headers: Record<string, string>; throwFetchErrors: boolean }): Promise<Response>;
 }
-const stack = (client: CozyClient): StackClient => client.getStackClient() as StackClient;
+const stack = (client: AppClient): StackClient => client.getStackClient() as StackClient;
 export const routeOf = (kind: Kind): string => (kind === 'konnector' ? '/konnectors' : '/apps');
 
 /**
  * Every application of the registries (stable channel), as far as MAX_CATALOGUE; `partial` when the stack could not
  * read one of the registries (its `meta.unreachable`): the apps of that registry are missing.
  */
-export async function catalogue(client: CozyClient): Promise<{ apps: RegistryApp[]; partial: boolean }> {
+export async function catalogue(client: AppClient): Promise<{ apps: RegistryApp[]; partial: boolean }> {
   const out: RegistryApp[] = [];
   let partial = false;
   let cursor = '';
@@ -49,7 +49,7 @@ export async function catalogue(client: CozyClient): Promise<{ apps: RegistryApp
   }
 }
 
-export async function application(client: CozyClient, slug: string): Promise<RegistryApp> {
+export async function application(client: AppClient, slug: string): Promise<RegistryApp> {
   return stack(client).fetchJSON<RegistryApp>('GET', `/registry/${encodeURIComponent(slug)}`);
 }
 
@@ -57,13 +57,13 @@ interface Resource { attributes: Installed; links?: { related?: string } }
 const fromResource = (r: Resource): Installed => ({ ...r.attributes, ...(r.links?.related ? { related: r.links.related } : {}) });
 
 /** The installed web apps and konnectors, by slug. */
-export async function installedApps(client: CozyClient): Promise<Map<string, Installed>> {
+export async function installedApps(client: AppClient): Promise<Map<string, Installed>> {
   const lists = await Promise.all((['webapp', 'konnector'] as const).map((k) => stack(client).fetchJSON<{ data: Resource[] }>('GET', `${routeOf(k)}/?limit=1000`)));
   return new Map(lists.flatMap((l) => l.data.map(fromResource)).map((a) => [a.slug, a]));
 }
 
 /** One installed app (the stack runs its lazy update first), or null when it is not installed. */
-export async function installedApp(client: CozyClient, kind: Kind, slug: string): Promise<Installed | null> {
+export async function installedApp(client: AppClient, kind: Kind, slug: string): Promise<Installed | null> {
   try {
     return fromResource((await stack(client).fetchJSON<{ data: Resource }>('GET', `${routeOf(kind)}/${encodeURIComponent(slug)}`)).data);
   } catch (e) {
@@ -108,7 +108,7 @@ export async function readProgress(body: ReadableStream<Uint8Array>, onState: (a
 }
 
 /** Installs (POST) or updates (PUT, the new permissions accepted), following the stack's event stream. */
-export async function operate(client: CozyClient, op: 'install' | 'update', kind: Kind, slug: string, onState: (app: Installed) => void): Promise<Installed | null> {
+export async function operate(client: AppClient, op: 'install' | 'update', kind: Kind, slug: string, onState: (app: Installed) => void): Promise<Installed | null> {
   const path = `${routeOf(kind)}/${encodeURIComponent(slug)}${op === 'update' ? '?PermissionsAcked=true' : ''}`;
   const res = await stack(client).fetch(op === 'install' ? 'POST' : 'PUT', path, undefined, { headers: { Accept: 'text/event-stream' }, throwFetchErrors: true });
   if (!res.body) throw new OperationError('no progress stream');
@@ -117,6 +117,6 @@ export async function operate(client: CozyClient, op: 'install' | 'update', kind
   return last;
 }
 
-export async function uninstall(client: CozyClient, kind: Kind, slug: string): Promise<void> {
+export async function uninstall(client: AppClient, kind: Kind, slug: string): Promise<void> {
   await stack(client).fetchJSON('DELETE', `${routeOf(kind)}/${encodeURIComponent(slug)}`);
 }

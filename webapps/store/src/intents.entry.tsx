@@ -26,7 +26,7 @@ function IntentApp(): JSX.Element {
   const [phase, setPhase] = useState<Phase>({ step: 'loading' });
   useEffect(() => {
     (async () => {
-      const s = await new Intents({ client }).createService();
+      const s = await new Intents({ client: await client.load() }).createService();
       setService(s);
       const slug = String(s.getData()?.slug ?? '');
       if (!slug) throw new Error(t('intent.noslug'));

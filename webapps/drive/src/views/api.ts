@@ -3,13 +3,13 @@
  * 10-minute download links that <img>, <video>, <iframe> and the browser's download use (no token in a URL), the
  * first bytes of a text file, the share links (io.cozy.permissions) of a file.
  */
-import type CozyClient from 'cozy-client/dist/CozyClient';
+import type { AppClient } from '../../../shared/client';
 import type { DriveFile } from '../types';
 
 export interface Resource { id: string; type: string; attributes?: Record<string, unknown>; meta?: { rev?: string }; links?: Record<string, string>; relationships?: DriveFile['relationships'] }
 
 type Fetch = (method: string, path: string, body?: unknown) => Promise<unknown>;
-const fetchJSON = (client: CozyClient): Fetch => {
+const fetchJSON = (client: AppClient): Fetch => {
   const stack = client.getStackClient() as unknown as { fetchJSON: Fetch };
   return (method, path, body) => stack.fetchJSON(method, path, body);
 };
@@ -22,13 +22,13 @@ export function toDriveFile(r: Resource): DriveFile {
 export interface VersionDoc { id: string; size: number; updated_at?: string; created_at?: string; tags?: string[] }
 
 /** GET /files/:id: the file (or folder, with its first page of children) and its old versions, newest first. */
-export async function getFile(client: CozyClient, id: string): Promise<{ file: DriveFile; included: Resource[] }> {
+export async function getFile(client: AppClient, id: string): Promise<{ file: DriveFile; included: Resource[] }> {
   const res = (await fetchJSON(client)('GET', `/files/${encodeURIComponent(id)}`)) as { data: Resource; included?: Resource[] };
   return { file: toDriveFile(res.data), included: res.included ?? [] };
 }
 
 /** Every child of a folder (following the pages). */
-export async function listFolder(client: CozyClient, dirId: string): Promise<DriveFile[]> {
+export async function listFolder(client: AppClient, dirId: string): Promise<DriveFile[]> {
   const out: DriveFile[] = [];
   let path: string | undefined = `/files/${encodeURIComponent(dirId)}?page[limit]=100`;
   for (let i = 0; path && i < 100; i++) {
@@ -39,24 +39,24 @@ export async function listFolder(client: CozyClient, dirId: string): Promise<Dri
   return out;
 }
 
-export async function versionsOf(client: CozyClient, id: string): Promise<VersionDoc[]> {
+export async function versionsOf(client: AppClient, id: string): Promise<VersionDoc[]> {
   const { included } = await getFile(client, id);
   return included.filter((r) => r.type === 'io.cozy.files.versions').map((r) => ({ id: r.id, ...(r.attributes as Omit<VersionDoc, 'id'>), size: Number(r.attributes?.size ?? 0) }));
 }
 
-export async function revertVersion(client: CozyClient, fileId: string, versionId: string): Promise<void> {
+export async function revertVersion(client: AppClient, fileId: string, versionId: string): Promise<void> {
   await fetchJSON(client)('POST', `/files/revert/${encodeURIComponent(fileId)}/${encodeURIComponent(versionId)}`);
 }
 
 /** An absolute link to the content that works without a token for 10 minutes (`Dl=1`: as an attachment). */
-export async function downloadLink(client: CozyClient, target: { id: string } | { versionId: string }, attachment = false): Promise<string> {
+export async function downloadLink(client: AppClient, target: { id: string } | { versionId: string }, attachment = false): Promise<string> {
   const q = 'id' in target ? `Id=${encodeURIComponent(target.id)}` : `VersionId=${encodeURIComponent(target.versionId)}`;
   const res = (await fetchJSON(client)('POST', `/files/downloads?${q}`)) as { links: { related: string } };
   return `${client.getStackClient().uri}${res.links.related}${attachment ? '?Dl=1' : ''}`;
 }
 
 /** A link to a zip of the folders and files `ids`, named `name`.zip. */
-export async function archiveLink(client: CozyClient, ids: string[], name: string): Promise<string> {
+export async function archiveLink(client: AppClient, ids: string[], name: string): Promise<string> {
   const res = (await fetchJSON(client)('POST', '/files/archive', { data: { type: 'io.cozy.archives', attributes: { name, files: [], ids } } })) as { links: { related: string } };
   return `${client.getStackClient().uri}${res.links.related}`;
 }
@@ -108,7 +108,7 @@ function toLink(r: Resource): ShareLink {
 }
 
 /** Every link the owner shared on io.cozy.files (following the pages). */
-export async function allShareLinks(client: CozyClient): Promise<ShareLink[]> {
+export async function allShareLinks(client: AppClient): Promise<ShareLink[]> {
   const out: ShareLink[] = [];
   let path: string | undefined = '/permissions/doctype/io.cozy.files/shared-by-link?page[limit]=100';
   for (let i = 0; path && i < 100; i++) {
@@ -120,7 +120,7 @@ export async function allShareLinks(client: CozyClient): Promise<ShareLink[]> {
 }
 
 /** A read-only link on one file or folder, with an optional password and expiry (ISO date). */
-export async function createShareLink(client: CozyClient, fileId: string, o: { password?: string; expiresAt?: string }): Promise<ShareLink> {
+export async function createShareLink(client: AppClient, fileId: string, o: { password?: string; expiresAt?: string }): Promise<ShareLink> {
   const attributes: Record<string, unknown> = { permissions: { files: { type: 'io.cozy.files', verbs: ['GET'], values: [fileId] } } };
   if (o.password) attributes.password = o.password;
   if (o.expiresAt) attributes.expires_at = o.expiresAt;
@@ -128,7 +128,7 @@ export async function createShareLink(client: CozyClient, fileId: string, o: { p
   return toLink(res.data);
 }
 
-export async function revokeShareLink(client: CozyClient, id: string): Promise<void> {
+export async function revokeShareLink(client: AppClient, id: string): Promise<void> {
   await fetchJSON(client)('DELETE', `/permissions/${encodeURIComponent(id)}`);
 }
 
@@ -151,7 +151,7 @@ export function kindOf(f: DriveFile): Kind {
 }
 
 /** The names of files and folders by id, in one request (/data's _all_docs); a deleted one is missing. */
-export async function namesOf(client: CozyClient, ids: string[]): Promise<Map<string, string>> {
+export async function namesOf(client: AppClient, ids: string[]): Promise<Map<string, string>> {
   const out = new Map<string, string>();
   if (ids.length === 0) return out;
   const res = (await fetchJSON(client)('POST', '/data/io.cozy.files/_all_docs?include_docs=true', { keys: ids })) as { rows: { id?: string; doc?: { name?: string; trashed?: boolean } | null }[] };
@@ -167,7 +167,7 @@ let photosIndex: Promise<unknown> | undefined;
  * `metadata.datetime` (the EXIF date, which the stack sets to the upload's date when the photo has none), on its own
  * index. `cursor` is the previous page's bookmark.
  */
-export async function photosPage(client: CozyClient, limit: number, cursor?: string): Promise<{ photos: DriveFile[]; next?: string }> {
+export async function photosPage(client: AppClient, limit: number, cursor?: string): Promise<{ photos: DriveFile[]; next?: string }> {
   const f = fetchJSON(client);
   photosIndex ??= f('POST', '/data/io.cozy.files/_index', PHOTOS_INDEX).catch((e: unknown) => { photosIndex = undefined; throw e; });
   await photosIndex;
