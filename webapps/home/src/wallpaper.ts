@@ -3,10 +3,10 @@
  * object URL for the hero's background; null while it loads, when none is set (404) or when it cannot be read (the
  * instance's default wallpaper is shown then).
  */
-import type CozyClient from 'cozy-client/dist/CozyClient';
+import type { AppClient } from '../../shared/client';
 import { useEffect, useState } from 'preact/hooks';
 
-export function useCustomWallpaper(client: CozyClient): string | null {
+export function useCustomWallpaper(client: AppClient): string | null {
   const [url, setUrl] = useState<string | null>(null);
   useEffect(() => {
     let made: string | null = null;
