@@ -215,7 +215,6 @@ async function attachments(ctx: PgWriteContext, id: string, body: Doc, parent: s
 /** Stores a new tree: the new leaf's body (and attachments), the bodies that are no leaf any more go, the winner row, the event. */
 async function save(ctx: PgWriteContext, id: string, prev: PgDocRow | undefined, tree: RevTree, newRev: string, body: Doc, deleted: boolean, fresh: Array<[string, Buffer]>): Promise<void> {
   const { c, t, schema } = ctx;
-  jsonb(body); // refused here (a NUL), before anything of this document is written
   const s = `"${schema}"`;
   for (const [digest, data] of fresh) {
     await c.query(named(`INSERT INTO ${s}.attachments (digest, data) VALUES ($1, $2) ON CONFLICT DO NOTHING`, [digest, data]));

@@ -22,6 +22,7 @@ import { encodeKey, prefixRange } from '../../mango/collate-key.js';
 import { sqlString } from '../../mango/path.js';
 import { compileRegex } from '../../mango/selector.js';
 import { comparisonSql } from '../../mango/sql.js';
+import { escapeNul } from '../nul.js';
 import { INDEX_KEY_BYTES } from './functions.js';
 import { toPgRegex } from './regex.js';
 
@@ -34,8 +35,8 @@ export function jsonbOrder(v: unknown): unknown {
   return Object.fromEntries(keys.map((k) => [k, jsonbOrder((v as Record<string, unknown>)[k])]));
 }
 
-/** The collation key of an operand, as `hearth_fn.ck` computes it on the stored value. */
-export const pgKey = (v: unknown): Buffer => encodeKey(jsonbOrder(v));
+/** The collation key of an operand, as `hearth_fn.ck` computes it on the stored value (U+0000 escaped: nul.ts). */
+export const pgKey = (v: unknown): Buffer => encodeKey(jsonbOrder(escapeNul(v)));
 
 export class PgSqlBuilder {
   readonly params: unknown[] = [];
@@ -75,8 +76,9 @@ const INT_LIKE = /^\s*[+-]?[0-9]+$/;
 const textArray = (segs: string[]): string => `ARRAY[${segs.map(sqlString).join(', ')}]::text[]`;
 
 /** SQL expression (jsonb, NULL when missing) of the field at `segs` below the jsonb expression `base`. */
-export function jsonPathExpr(base: string, segs: string[], objectBase = false): string {
-  if (segs.length === 0) return base;
+export function jsonPathExpr(base: string, stated: string[], objectBase = false): string {
+  if (stated.length === 0) return base;
+  const segs = stated.map((seg) => escapeNul(seg) as string); // member names are stored escaped too
   if (segs.some((s) => INT_LIKE.test(s) && !INDEX_RE.test(s))) return `hearth_fn.get(${base}, ${textArray(segs)})`;
   if (segs.length === 1 && (objectBase || !INDEX_RE.test(segs[0] as string))) return `(${base} -> ${sqlString(segs[0] as string)})`;
   return `(${base} #> ${textArray(segs)})`;
@@ -167,7 +169,7 @@ function compileOp(b: PgSqlBuilder, root: Root, c: Extract<Cond, { k: 'op' }>): 
       return typed(f, 'string', `(${f} #>> '{}') ~ ${b.param(are)}`);
     }
     case '$beginsWith': {
-      const [lo, hi] = prefixRange(v as string);
+      const [lo, hi] = prefixRange(escapeNul(v) as string);
       return `(${keyBound(b, f, '>=', lo)} AND ${keyBound(b, f, '<', hi)})`;
     }
   }
