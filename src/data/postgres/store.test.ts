@@ -227,6 +227,27 @@ describe('the PostgreSQL document engine', () => {
     expect((await store.changes('io.cozy.lost', { since: '0' })).results.map((r) => r.seq.split('-')[0])).toEqual(['1', '2', '3', '4', '5', '6']);
   });
 
+  it('makes again, on first use, a Mango index made by an earlier version on whole keys', async () => {
+    const pool = newPool('old-index');
+    const storeId = idOf(10);
+    const store = new PgDocStoreFactory(pool, new InProcessBus(), options).open('old.test', storeId);
+    await store.createIndex('io.cozy.old', { fields: [{ field: 'title', dir: 'asc' }], ddoc: 'by-title' });
+    for (const title of ['b', 'a', 'c']) await store.put('io.cozy.old', { _id: title, title });
+    const schema = `i_${storeId}`;
+    const { sql_name: sqlName } = (await pool.query<{ sql_name: string }>(`SELECT sql_name FROM "${schema}".mango_indexes`)).rows[0]!;
+    const def = async () => (await pool.query<{ indexdef: string }>(`SELECT indexdef FROM pg_indexes WHERE schemaname = $1 AND indexname = $2`, [schema, sqlName])).rows[0]?.indexdef;
+    const made = (await def())!;
+    // as the earlier version made it: on hearth_fn.ck, which the queries no longer name
+    await pool.query(`DROP INDEX "${schema}"."${sqlName}"; ${made.replaceAll('hearth_fn.ckb(', 'hearth_fn.ck(')}`);
+    expect(await def()).not.toContain('ckb(');
+    const later = new PgDocStoreFactory(pool, new InProcessBus(), options).open('old.test', storeId); // another process
+    const found = await later.find('io.cozy.old', { selector: { title: { $gt: 'a' } }, limit: 10, skip: 0 });
+    expect(found.docs.map((d) => d._id)).toEqual(['b', 'c']);
+    expect(await def()).toBe(made);
+    const explained = await later.explain('io.cozy.old', { selector: { title: { $gt: 'a' } }, limit: 10, skip: 0 });
+    expect(explained.index.ddoc).toBe('_design/by-title');
+  });
+
   it('acknowledges a write only once committed: after kill -9 of the writer, every acknowledged id is there', async () => {
     const storeId = idOf(4);
     const child = spawn(process.execPath, ['--import', 'tsx', 'test/helpers/pg-docs-crash-child.ts', server.url, storeId], { stdio: ['ignore', 'pipe', 'inherit'] });

@@ -339,12 +339,30 @@ export class PgDocStore implements DocStore {
   private async indexes(t: PgTables): Promise<IndexDef[]> {
     const cached = this.state.indexes.get(t.num);
     if (cached) return cached;
-    const res = await this.pool.query<{ ddoc: string; name: string; def: Pick<IndexDef, 'fields' | 'partial_filter_selector'>; sql_name: string }>(
-      named(`SELECT ddoc, name, def, sql_name FROM "${this.schema}".mango_indexes WHERE num = $1 ORDER BY ddoc COLLATE "C", name COLLATE "C"`, [t.num]),
+    const res = await this.pool.query<{ ddoc: string; name: string; def: Pick<IndexDef, 'fields' | 'partial_filter_selector'>; sql_name: string; stale: boolean }>(
+      named(`SELECT m.ddoc, m.name, m.def, m.sql_name, (i.indexdef IS NULL OR i.indexdef NOT LIKE '%hearth_fn.ckb(%') AS stale
+        FROM "${this.schema}".mango_indexes m LEFT JOIN pg_indexes i ON i.schemaname = $2 AND i.indexname = m.sql_name
+        WHERE m.num = $1 ORDER BY m.ddoc COLLATE "C", m.name COLLATE "C"`, [t.num, this.schema]),
     );
     const defs = res.rows.map((r) => ({ ddoc: r.ddoc, name: r.name, sqlName: r.sql_name, ...r.def }));
+    const stale = new Set(res.rows.filter((r) => r.stale).map((r) => r.sql_name));
+    if (stale.size > 0) await this.rebuildIndexes(t, defs.filter((d) => stale.has(d.sqlName)));
     this.state.indexes.set(t.num, defs);
     return defs;
+  }
+
+  /**
+   * Indexes made by an earlier version (on whole keys, which the queries no longer name, and which failed on values
+   * over ~2.7 kB), or missing: made again as pgIndexSql makes them now.
+   */
+  private async rebuildIndexes(t: PgTables, defs: IndexDef[]): Promise<void> {
+    await this.mangoReady();
+    await inTransaction(this.pool, async (c) => {
+      for (const def of defs) {
+        await c.query(`DROP INDEX IF EXISTS "${this.schema}"."${def.sqlName}"`);
+        for (const stmt of pgMango.pgIndexSql(t.docs, def)) await c.query(stmt);
+      }
+    });
   }
 
   /** Runs a Mango query on the doctype's docs table. */
