@@ -255,5 +255,66 @@ describe('indexes', () => {
     expect(await ids({ n: { $lt: 5 } }, { use_index: ['c', 'partial-mixed'] }, all)).toEqual(['d01', 'd10']); // $in with a subquery, $type inlinable
   });
 });
+
+describe('indexed values of any length (a B-tree entry holds ~2.7 kB on PostgreSQL)', () => {
+  const TL = 'd2_docs';
+  // pseudo-random text (10 kB of UTF-8): PostgreSQL compresses index entries, repeated text would fit without a bound
+  const noise = (seed: number, n: number, base = 0x61, span = 26): string => {
+    let x = seed;
+    let out = '';
+    for (let i = 0; i < n; i++) {
+      x = (x * 1103515245 + 12345) % 2147483648;
+      out += String.fromCharCode(base + ((x >>> 16) % span));
+    }
+    return out;
+  };
+  const A = `a${noise(1, 9_999)}`;
+  const B = `b${noise(2, 9_999)}`;
+  const LONG: Array<Record<string, unknown>> = [
+    { _id: 'l1', s: `${A}1`, n: 1 }, { _id: 'l2', s: `${A}2`, n: 2 }, { _id: 'l3', s: B, n: 3 }, { _id: 'l4', s: 'a', n: 4 },
+    { _id: 'l5', s: 'b', n: 5 }, { _id: 'l6', s: noise(3, 3_400, 0x4e00, 20_000), n: 6 }, { _id: 'l7', s: `a{${noise(4, 9_998)}`, n: 7 },
+  ];
+  const byS: IndexDef = { ddoc: '_design/l', name: 'by-s', fields: [{ field: 's', dir: 'asc' }], sqlName: 'ix_ls' };
+  const bySN: IndexDef = { ddoc: '_design/l', name: 'by-s-n', fields: [{ field: 's', dir: 'asc' }, { field: 'n', dir: 'asc' }], sqlName: 'ix_lsn' };
+  const both = [byS, bySN];
+  const longIds = async (sel: Record<string, unknown>, extra: Record<string, unknown> = {}) =>
+    (await engine.find(TL, parseFindRequest({ selector: sel, limit: 1000, ...extra }), both)).docs.map((d) => d._id as string);
+  beforeAll(async () => {
+    await engine.table(TL);
+    await engine.insertRows(TL, rowsOf(LONG.slice(0, 3)));
+    for (const d of both) await engine.createIndex(TL, d); // over long values already there, then written after it
+    await engine.insertRows(TL, rowsOf(LONG.slice(3)));
+  });
+  const inOrder = ['l4', 'l1', 'l2', 'l7', 'l5', 'l3', 'l6'];
+  test('equality, ranges and $beginsWith on 10 kB strings give exact results, through the index', async () => {
+    const e = await engine.explain(TL, parseFindRequest({ selector: { s: { $gt: `${A}1` } } }), both);
+    expect(e.index.name).toBe('by-s');
+    expect(engine.readsIndexInOrder(e.plan ?? [], 'ix_ls')).toBe(true);
+    expect(await longIds({ s: `${A}2` })).toEqual(['l2']);
+    expect(await longIds({ s: A })).toEqual([]);
+    expect(await longIds({ s: { $gt: `${A}1` } })).toEqual(['l2', 'l7', 'l5', 'l3', 'l6']);
+    expect(await longIds({ s: { $gte: `${A}1` } })).toEqual(['l1', 'l2', 'l7', 'l5', 'l3', 'l6']);
+    expect(await longIds({ s: { $lt: `${A}2` } })).toEqual(['l4', 'l1']);
+    expect(await longIds({ s: { $lte: `${A}2` } })).toEqual(['l4', 'l1', 'l2']);
+    expect(await longIds({ s: { $gt: 'a', $lt: B } })).toEqual(['l1', 'l2', 'l7', 'l5']);
+    expect(await longIds({ s: { $beginsWith: A.slice(0, 9_000) } })).toEqual(['l1', 'l2']);
+    expect(await longIds({ s: { $ne: `${A}1` } })).toEqual(['l2', 'l3', 'l4', 'l5', 'l6', 'l7']);
+    expect(await longIds({ s: { $gte: `${A}1` }, n: { $lte: 2 } }, { use_index: ['l', 'by-s-n'] })).toEqual(['l1', 'l2']);
+    expect(await engine.count(TL, { s: { $gt: `${A}1` } }, both)).toBe(5);
+  });
+  test('sorted through the index, and paged by bookmark, in collation order', async () => {
+    expect(await longIds({ s: { $gte: null } }, { sort: [{ s: 'asc' }] })).toEqual(inOrder);
+    expect(await longIds({ s: { $gte: null } }, { sort: [{ s: 'desc' }] })).toEqual([...inOrder].reverse());
+    const seen: string[] = [];
+    let bookmark: string | undefined;
+    for (let page = 0; page < 10; page++) {
+      const r = await engine.find(TL, parseFindRequest({ selector: { s: { $gte: null } }, sort: [{ s: 'asc' }], limit: 2, ...(bookmark ? { bookmark } : {}) }), both);
+      if (r.docs.length === 0) break;
+      seen.push(...r.docs.map((d) => d._id as string));
+      bookmark = r.bookmark;
+    }
+    expect(seen).toEqual(inOrder);
+  });
+});
 });
 }

@@ -1,9 +1,9 @@
 /** Prepared statements and the rows of the PostgreSQL document engine. */
 import { createHash } from 'node:crypto';
 import type { QueryConfig } from 'pg';
-import { BadRequest } from '../../common/errors.js';
 import type { Doc } from '../store.js';
 import type { RevTree } from '../sqlite/revtree.js';
+import { jsonbTypes } from './nul.js';
 
 /** One row of d<N>_docs (jsonb columns come back parsed; seq is a bigint, i.e. a string). */
 export interface PgDocRow {
@@ -28,7 +28,7 @@ export function named(text: string, values: unknown[]): QueryConfig {
     name = `h${createHash('sha1').update(text).digest('base64url').slice(0, 22)}`;
     names.set(text, name);
   }
-  return { name, text, values };
+  return { name, text, values, types: jsonbTypes };
 }
 
 /** A table or schema that is not there (a doctype dropped by another process, an instance never written). */
@@ -37,12 +37,5 @@ export function isMissingRelation(err: unknown): boolean {
   return code === '42P01' || code === '3F000';
 }
 
-/** An escaped NUL (\u0000 preceded by an even number of backslashes). */
-const NUL = /(?:^|[^\\])(?:\\\\)*\\u0000/;
-
-/** The JSON text of a value for a jsonb parameter: PostgreSQL refuses the NUL character in jsonb, so it is refused here (400). */
-export function jsonb(value: unknown): string {
-  const text = JSON.stringify(value);
-  if (text.includes('\\u0000') && NUL.test(text)) throw new BadRequest('the document holds a NUL character (\\u0000), which this server cannot store', 'doc_validation');
-  return text;
-}
+/** The JSON text of a value for a jsonb parameter (U+0000 escaped: nul.ts). */
+export { jsonbText as jsonb } from './nul.js';

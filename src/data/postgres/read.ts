@@ -8,6 +8,7 @@ import type {
 import type { AttStub } from '../sqlite/attachments.js';
 import { addTreeInfo, attsSincePos, openRevsTargets, revsDiffOf } from '../sqlite/read.js';
 import { latestLeaf, leaves, parseRev, revExists, type RevTree } from '../sqlite/revtree.js';
+import { jsonbTypes } from './nul.js';
 import { named, type PgDocRow } from './query.js';
 import { formatSeq, type PgTables } from './schema.js';
 
@@ -210,7 +211,7 @@ export class PgReader {
     const text = 
       `SELECT ${COLUMNS} FROM ${this.t.docs} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq ${opts.descending ? 'DESC' : 'ASC'} LIMIT $${params.length}`;
     // a selector makes a text of its own: not worth a prepared statement on every connection
-    const res = await this.q.query<PgDocRow>(filter ? { text, values: params } : named(text, params));
+    const res = await this.q.query<PgDocRow>(filter ? { text, values: params, types: jsonbTypes } : named(text, params));
     const results: ChangeRow[] = [];
     for (const r of res.rows) {
       const revs = opts.style === 'all_docs' ? leaves(r.tree).map((l) => ({ rev: l.rev })) : [{ rev: r.rev }];

@@ -18,12 +18,12 @@ import type { AttStub } from '../sqlite/attachments.js';
 import { createIndexDoc, deleteIndexDoc, indexDdocId, listedIndexes, mangoDefOf } from '../sqlite/store.js';
 import * as pgMango from './mango/index.js';
 import { isMissingRelation, jsonb, named } from './query.js';
-import { queuedPut, type PutQueues, type PutResult, type QueuedPut } from './puts.js';
+import { queuedPut, settle, type PutQueues, type PutResult, type QueuedPut } from './puts.js';
 import { PgReader } from './read.js';
 import { createDoctypeTables, dropDoctypeTables, ensureSchema, formatSeq, lookupDoctype, type PgTables } from './schema.js';
 import {
   CreatedMeanwhile, NeedsTransaction, StaleDoctype, flushWrites, noPendingWrites, pgWriteAlone, pgWriteLocal, pgWriteNewEdit, pgWriteReplicated, prefetchRows,
-  type PgWriteContext,
+  type PgWriteContext, type PutOutcome,
 } from './write.js';
 
 export interface PgStoreOptions {
@@ -200,42 +200,38 @@ export class PgDocStore implements DocStore {
   put(doctype: string, doc: Doc, onCommit?: () => void): Promise<PutResult> {
     // attachments and design docs: a transaction of their own; the other puts of a doctype are grouped (puts.ts)
     if (doc._attachments !== undefined || String(doc._id ?? '').startsWith('_design/')) return this.write(doctype, (ctx) => pgWriteNewEdit(ctx, doc), onCommit);
-    return queuedPut(this.state.puts, doctype, doc, onCommit, {
-      one: (d, hook) => this.putAlone(doctype, d, hook),
-      many: (batch) => this.putMany(doctype, batch),
-    });
+    return queuedPut(this.state.puts, doctype, doc, onCommit, (batch) => this.putBatch(doctype, batch));
   }
 
   /**
-   * A plain put: one statement outside a transaction (write.ts pgWriteAlone) when the doctype's tables are known;
-   * otherwise, or when it lost a race, a transaction.
+   * Plain puts (one, or those that waited for their doctype): one statement outside a transaction (write.ts
+   * pgWriteAlone) when the doctype's tables are known; otherwise, or when it lost a race, a transaction. Each put
+   * settles with its own result or refusal.
    */
-  private async putAlone(doctype: string, doc: Doc, onCommit?: () => void): Promise<PutResult> {
+  private async putBatch(doctype: string, batch: QueuedPut[]): Promise<void> {
     const t = this.state.tables.get(doctype);
     if (t) {
       const events: DocEvent[] = [];
       const ctx = { t, schema: this.schema, domain: this.domain, attachmentMaxBytes: this.opts.attachmentMaxBytes, events };
-      const done = await pgWriteAlone(this.pool, ctx, doc).catch((err: unknown) => {
+      const outcomes = await pgWriteAlone(this.pool, ctx, batch.map((q) => q.doc)).catch((err: unknown) => {
         if (err instanceof NeedsTransaction || isMissingRelation(err)) return null;
         throw err;
       });
-      if (done) {
-        this.committed(events, onCommit);
-        return done;
+      if (outcomes) {
+        settle(batch, outcomes, (hook) => this.committed([], hook));
+        this.committed(events);
+        return;
       }
     }
-    return this.write(doctype, (ctx) => pgWriteNewEdit(ctx, doc), onCommit);
+    await this.putMany(doctype, batch);
   }
 
-  /** Plain puts that waited for their doctype, in one transaction; each settles with its own result or refusal. */
+  /** Plain puts in one transaction; each settles with its own result or refusal. */
   private async putMany(doctype: string, batch: QueuedPut[]): Promise<void> {
-    let outcomes: Array<{ ok: PutResult } | { refused: HearthError }> = [];
-    const hooks = () => batch.forEach((q, i) => {
-      if (outcomes[i] && 'ok' in outcomes[i]) this.committed([], q.onCommit);
-    });
+    let outcomes: PutOutcome[] = [];
     await this.write(doctype, async (ctx) => {
       await prefetchRows(ctx, batch.flatMap((q) => (typeof q.doc._id === 'string' ? [q.doc._id] : [])));
-      const out: typeof outcomes = [];
+      const out: PutOutcome[] = [];
       for (const q of batch) {
         // a refused document writes nothing (write.ts), the others go on
         out.push(await pgWriteNewEdit(ctx, q.doc).then((ok) => ({ ok }), (err: unknown) => {
@@ -244,12 +240,7 @@ export class PgDocStore implements DocStore {
         }));
       }
       outcomes = out;
-    }, hooks);
-    batch.forEach((q, i) => {
-      const o = outcomes[i]!;
-      if ('ok' in o) q.resolve(o.ok);
-      else q.reject(o.refused);
-    });
+    }, () => settle(batch, outcomes, (hook) => this.committed([], hook)));
   }
 
   putAll(doctype: string, docs: Doc[], onCommit?: () => void): Promise<Array<{ id: string; rev: string; doc: Doc }>> {
@@ -348,12 +339,30 @@ export class PgDocStore implements DocStore {
   private async indexes(t: PgTables): Promise<IndexDef[]> {
     const cached = this.state.indexes.get(t.num);
     if (cached) return cached;
-    const res = await this.pool.query<{ ddoc: string; name: string; def: Pick<IndexDef, 'fields' | 'partial_filter_selector'>; sql_name: string }>(
-      named(`SELECT ddoc, name, def, sql_name FROM "${this.schema}".mango_indexes WHERE num = $1 ORDER BY ddoc COLLATE "C", name COLLATE "C"`, [t.num]),
+    const res = await this.pool.query<{ ddoc: string; name: string; def: Pick<IndexDef, 'fields' | 'partial_filter_selector'>; sql_name: string; stale: boolean }>(
+      named(`SELECT m.ddoc, m.name, m.def, m.sql_name, (i.indexdef IS NULL OR i.indexdef NOT LIKE '%hearth_fn.ckb(%') AS stale
+        FROM "${this.schema}".mango_indexes m LEFT JOIN pg_indexes i ON i.schemaname = $2 AND i.indexname = m.sql_name
+        WHERE m.num = $1 ORDER BY m.ddoc COLLATE "C", m.name COLLATE "C"`, [t.num, this.schema]),
     );
     const defs = res.rows.map((r) => ({ ddoc: r.ddoc, name: r.name, sqlName: r.sql_name, ...r.def }));
+    const stale = new Set(res.rows.filter((r) => r.stale).map((r) => r.sql_name));
+    if (stale.size > 0) await this.rebuildIndexes(t, defs.filter((d) => stale.has(d.sqlName)));
     this.state.indexes.set(t.num, defs);
     return defs;
+  }
+
+  /**
+   * Indexes made by an earlier version (on whole keys, which the queries no longer name, and which failed on values
+   * over ~2.7 kB), or missing: made again as pgIndexSql makes them now.
+   */
+  private async rebuildIndexes(t: PgTables, defs: IndexDef[]): Promise<void> {
+    await this.mangoReady();
+    await inTransaction(this.pool, async (c) => {
+      for (const def of defs) {
+        await c.query(`DROP INDEX IF EXISTS "${this.schema}"."${def.sqlName}"`);
+        for (const stmt of pgMango.pgIndexSql(t.docs, def)) await c.query(stmt);
+      }
+    });
   }
 
   /** Runs a Mango query on the doctype's docs table. */

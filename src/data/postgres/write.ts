@@ -6,7 +6,7 @@
  * nothing behind, without a savepoint.
  */
 import type { DocEvent } from '../../common/bus.js';
-import { Conflict } from '../../common/errors.js';
+import { Conflict, HearthError } from '../../common/errors.js';
 import type { QueryConfig } from 'pg';
 import type { PgClient, Queryable } from '../../engines/postgres.js';
 import type { Doc, Json } from '../store.js';
@@ -62,22 +62,23 @@ export async function prefetchRows(ctx: PgWriteContext, ids: string[]): Promise<
 
 /**
  * The statement that sends the pending rows: the new leaf bodies, the bodies gone, the winner rows, and the doctype's
- * row. `alone`: the write runs as this one statement, outside any transaction (writeAlone): the document's row is
- * locked first, and only if it is still the one the write was computed from (its seq), or there is still none; else
- * the statement fails (LOST_RACE) and nothing of it is kept.
+ * row. `alone`: the writes run as this one statement, outside any transaction (pgWriteAlone): the rows of the documents
+ * it updates (`cas`) are locked first, and only if each is still the one the writes were computed from (its seq), and
+ * the documents it creates must still have none; else the statement fails (LOST_RACE) and nothing of it is kept.
  */
-function flushStatement(ctx: PgWriteContext, alone?: { id: string; seq: string | null }): { config: QueryConfig; count: number } {
+function flushStatement(ctx: PgWriteContext, alone?: { cas: Array<{ id: string; seq: string }> }): { config: QueryConfig; count: number } {
   const { revs, gone, docs } = ctx.pending;
   const t = ctx.t;
   // the doctype's row gives the seqs (its lock, held to COMMIT, makes them follow commit order), in the order of the writes
   const rows = [...docs.values()].map((r, i) => ({ ...r, ord: i + 1 }));
   const doc = `SELECT x.id, x.rev, x.deleted, s.seq - $5 + x.ord, x.body, x.tree
     FROM jsonb_to_recordset($N::jsonb) AS x(id text, rev text, deleted boolean, ord bigint, body jsonb, tree jsonb), s`;
-  // an update alone: its row is locked before the doctype's, as a transaction's FOR UPDATE does (no deadlock between them)
-  const cas = alone?.seq != null;
+  // updates alone: their rows are locked before the doctype's, in id order, as a transaction's FOR UPDATE does (no deadlock between them)
+  const cas = alone !== undefined && alone.cas.length > 0;
   const result = `(SELECT count(*) FROM s)::int AS locked, (SELECT count(*) FROM n)::int + (SELECT count(*) FROM u)::int AS written`;
-  const text = `WITH ${cas ? `l AS (SELECT 1 FROM ${t.docs} WHERE id = $7 AND seq = $8 FOR UPDATE), ` : ''}s AS (
-      UPDATE "${ctx.schema}".doctypes SET seq = seq + $5 WHERE num = $6${cas ? ' AND EXISTS (SELECT 1 FROM l)' : ''} RETURNING seq
+  const text = `WITH ${cas ? `l AS (SELECT 1 FROM ${t.docs} WHERE (id, seq) IN (SELECT id, seq FROM jsonb_to_recordset($7::jsonb) AS x(id text, seq bigint))
+      ORDER BY id FOR UPDATE), ` : ''}s AS (
+      UPDATE "${ctx.schema}".doctypes SET seq = seq + $5 WHERE num = $6${cas ? ' AND (SELECT count(*) FROM l) = $8' : ''} RETURNING seq
     ), r AS (
       INSERT INTO ${t.revs} (id, rev, deleted, body) SELECT id, rev, deleted, body FROM jsonb_to_recordset($1::jsonb) AS x(id text, rev text, deleted boolean, body jsonb)
       ON CONFLICT (id, rev) DO UPDATE SET deleted = EXCLUDED.deleted, body = EXCLUDED.body
@@ -98,7 +99,7 @@ function flushStatement(ctx: PgWriteContext, alone?: { id: string; seq: string |
   const created = ctx.pending.created;
   const values = [
     jsonb([...revs.values()]), jsonb(gone), jsonb(rows.filter((r) => created.has(r.id))), jsonb(rows.filter((r) => !created.has(r.id))), rows.length, t.num,
-    ...(cas && alone ? [alone.id, alone.seq] : []),
+    ...(cas && alone ? [jsonb(alone.cas), alone.cas.length] : []),
   ];
   revs.clear();
   gone.length = 0;
@@ -127,22 +128,39 @@ export class NeedsTransaction extends Error {}
 /** The `c` of a write computed outside a transaction: a write that would need any query of its own goes to a transaction. */
 const NO_QUERIES = { query: () => Promise.reject(new NeedsTransaction()) } as unknown as PgClient;
 
+/** What became of one put of a batch: written, or refused (and then nothing of it was written). */
+export type PutOutcome = { ok: { id: string; rev: string; doc: Doc } } | { refused: HearthError };
+
+const outcomeOf = (p: Promise<{ id: string; rev: string; doc: Doc }>): Promise<PutOutcome> => p.then((ok) => ({ ok }), (err: unknown) => {
+  if (err instanceof HearthError) return { refused: err };
+  throw err;
+});
+
 /**
- * An ordinary edit of one document as one statement, outside any transaction (acknowledged once it committed): a
- * creation (no _rev) in one round trip, assuming there is no such document yet; an update in two, its row read then
- * written only if unchanged. Throws NeedsTransaction when the edit needs more (attachments, a design doc, conflicting
- * leaves) or when the document changed meanwhile; the caller then writes it in a transaction (pgWriteNewEdit).
+ * Ordinary edits of documents as one statement, outside any transaction (acknowledged once it committed): creations
+ * (no _rev) in one round trip, assuming there is no such document yet; updates in two, their rows read then written
+ * only if unchanged. A refused edit (409, 400) writes nothing and does not stop the others. Throws NeedsTransaction
+ * when an edit needs more (attachments, a design doc, conflicting leaves) or when a document changed meanwhile; the
+ * caller then writes them in a transaction (pgWriteNewEdit).
  */
-export async function pgWriteAlone(q: Queryable, ctx: Omit<PgWriteContext, 'c' | 'pending' | 'onDesignDoc'>, input: Doc): Promise<{ id: string; rev: string; doc: Doc }> {
-  const id = newEditId(input);
-  const known = input._rev === undefined
-    ? undefined
-    : (await q.query<PgDocRow>(named(`SELECT id, rev, deleted, seq, body, tree FROM ${ctx.t.docs} WHERE id = $1`, [id]))).rows[0];
+export async function pgWriteAlone(q: Queryable, ctx: Omit<PgWriteContext, 'c' | 'pending' | 'onDesignDoc'>, inputs: Doc[]): Promise<PutOutcome[]> {
+  const updated = [...new Set(inputs.flatMap((d) => (d._rev !== undefined && typeof d._id === 'string' ? [d._id] : [])))];
+  const read = updated.length === 0
+    ? []
+    : (await q.query<PgDocRow>(named(`SELECT id, rev, deleted, seq, body, tree FROM ${ctx.t.docs} WHERE id = ANY($1::text[])`, [updated]))).rows;
   const pending = noPendingWrites();
-  pending.known.set(id, known);
+  for (const row of read) pending.known.set(row.id, row);
   const alone: PgWriteContext = { ...ctx, c: NO_QUERIES, pending, onDesignDoc: () => Promise.reject(new NeedsTransaction()) };
-  const done = await pgWriteNewEdit(alone, { ...input, _id: id });
-  const { config } = flushStatement(alone, { id, seq: known?.seq ?? null });
+  const outcomes: PutOutcome[] = [];
+  for (const input of inputs) {
+    outcomes.push(await outcomeOf((async () => {
+      const id = newEditId(input);
+      if (!pending.known.has(id)) pending.known.set(id, undefined); // a creation, or an update of a document that is not there
+      return pgWriteNewEdit(alone, { ...input, _id: id });
+    })()));
+  }
+  if (pending.docs.size === 0) return outcomes; // all refused
+  const { config } = flushStatement(alone, { cas: read.map((r) => ({ id: r.id, seq: r.seq })) });
   try {
     await q.query(config);
   } catch (err) {
@@ -151,7 +169,7 @@ export async function pgWriteAlone(q: Queryable, ctx: Omit<PgWriteContext, 'c' |
     if ((e.code === '22P02' && String(e.message).includes(LOST_RACE)) || e.code === '40P01') throw new NeedsTransaction();
     throw err;
   }
-  return done;
+  return outcomes;
 }
 
 /** The doctype's row was gone when the write came (dropped by another process): the write starts over. */
@@ -197,7 +215,6 @@ async function attachments(ctx: PgWriteContext, id: string, body: Doc, parent: s
 /** Stores a new tree: the new leaf's body (and attachments), the bodies that are no leaf any more go, the winner row, the event. */
 async function save(ctx: PgWriteContext, id: string, prev: PgDocRow | undefined, tree: RevTree, newRev: string, body: Doc, deleted: boolean, fresh: Array<[string, Buffer]>): Promise<void> {
   const { c, t, schema } = ctx;
-  jsonb(body); // refused here (a NUL), before anything of this document is written
   const s = `"${schema}"`;
   for (const [digest, data] of fresh) {
     await c.query(named(`INSERT INTO ${s}.attachments (digest, data) VALUES ($1, $2) ON CONFLICT DO NOTHING`, [digest, data]));

@@ -13,6 +13,7 @@ import { after, decodeBookmark, docOf, encodeBookmark, explainResult, type Row }
 import { chooseIndex, coversSort } from '../../mango/plan.js';
 import { parseSelector } from '../../mango/selector.js';
 import type { ExecutionStats, ExplainResult, FindRequest, FindResult, IndexDef, SortDirection } from '../../mango/types.js';
+import { unescapedText } from '../nul.js';
 import { matches } from './match.js';
 import { PG_BASE_WHERE, pgPartialOf, pgSortExpr } from './plan.js';
 import { PgSqlBuilder, compileCondition, needsJs } from './sql.js';
@@ -55,6 +56,12 @@ function plan(req: FindRequest, indexes: IndexDef[]): Plan {
   const all = [...(partial?.rest ?? []), ...conjuncts(cond)];
   const js = all.some(needsJs) ? ({ k: 'and', c: all } as Cond) : null;
   return { index, warnings, cond, keys, order, byId, sqlConds: all.filter((c) => !needsJs(c)), js };
+}
+
+/** A row as stored (body::text): its strings unescaped (nul.ts). */
+function unescapedRow(r: Row): Row {
+  const body = unescapedText(r.body);
+  return body === r.body ? r : { ...r, body };
 }
 
 interface Built {
@@ -112,7 +119,7 @@ async function filtered(q: Queryable, table: string, p: Plan, withTree: boolean,
   let examined = 0;
   while (rows.length < limit) {
     const { sql, params } = select(table, p, withTree, cursor, JS_BATCH, 0);
-    const batch = (await q.query<Row>(sql, params)).rows;
+    const batch = (await q.query<Row>(sql, params)).rows.map(unescapedRow);
     for (const r of batch) {
       examined++;
       if (!matches(p.js as Cond, { id: r.id, rev: r.rev, body: JSON.parse(r.body) as Record<string, unknown> })) continue;
@@ -131,7 +138,7 @@ async function page(q: Queryable, table: string, p: Plan, req: FindRequest, stat
   const withTree = req.conflicts === true;
   if (p.js) return filtered(q, table, p, withTree, cursor, req.limit, req.skip);
   const { sql, params } = select(table, p, withTree, cursor, req.limit, req.skip);
-  const rows = (await q.query<Row>(sql, params)).rows;
+  const rows = (await q.query<Row>(sql, params)).rows.map(unescapedRow);
   if (!stats) return { rows, examined: null };
   const explained = await q.query<{ 'QUERY PLAN': Array<{ Plan: Record<string, unknown> }> }>(`EXPLAIN (ANALYZE, FORMAT JSON) ${sql}`, params);
   const top = explained.rows[0]?.['QUERY PLAN'][0]?.Plan;

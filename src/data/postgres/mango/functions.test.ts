@@ -4,6 +4,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { postgresForFile } from '../../../../test/helpers/mango-engines.js';
 import { encodeKey } from '../../mango/collate-key.js';
+import { INDEX_KEY_BYTES } from './functions.js';
 import { installMangoFunctions } from './index.js';
 
 const { collate } = collatePkg as { collate: (a: unknown, b: unknown) => number };
@@ -35,7 +36,7 @@ describe('hearth_fn functions', () => {
     const r = await pool.query<{ proname: string; provolatile: string; proparallel: string }>(
       `SELECT proname, provolatile, proparallel FROM pg_proc WHERE pronamespace = 'hearth_fn'::regnamespace ORDER BY proname`,
     );
-    expect(r.rows).toEqual(['ck', 'get', 'mod', 'strk'].map((proname) => ({ proname, provolatile: 'i', proparallel: 's' })));
+    expect(r.rows).toEqual(['ck', 'ckb', 'get', 'mod', 'strk'].map((proname) => ({ proname, provolatile: 'i', proparallel: 's' })));
     // installed: a role without any right to create answers without DDL
     await pool.query(`CREATE ROLE mango_reader LOGIN; GRANT USAGE ON SCHEMA hearth_fn TO mango_reader; REVOKE CREATE ON SCHEMA public FROM PUBLIC`);
     const reader = new pg.Pool({ connectionString: url().replace('postgres@', 'mango_reader@'), max: 1 });
@@ -73,5 +74,12 @@ describe('hearth_fn functions', () => {
       ['doc😀\ue000', Number('123456789012345678901') % 7], // a double above 2^53: its exact value, not its shortest decimal
     );
     expect(r.rows[0]).toEqual({ missing: encodeKey(null), id: encodeKey('doc😀\ue000'), g1: 5, g2: null, g3: 3, m1: true, m2: true, m3: false, m4: false, m5: false, m6: true });
+  });
+
+  test('ckb is ck within INDEX_KEY_BYTES and its first INDEX_KEY_BYTES bytes beyond', async () => {
+    const values = ['', 'x'.repeat(160), 'x'.repeat(170), 'y'.repeat(171), 'z'.repeat(5_000), ['a'.repeat(300), 'b'.repeat(300)], null];
+    const r = await pool.query<{ k: Buffer }>(`SELECT hearth_fn.ckb(v) AS k FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS t(v, i) ORDER BY i`, [JSON.stringify(values)]);
+    expect(r.rows.map((x) => x.k)).toEqual(values.map((v) => encodeKey(v).subarray(0, INDEX_KEY_BYTES)));
+    expect(r.rows.map((x) => x.k.length)).toEqual([3, 483, 512, 512, 512, 512, 1]); // 170 Latin-1 characters make 513 bytes
   });
 });

@@ -5,6 +5,10 @@
  *   `encodeKey` gives for the same value (objects in jsonb's key order, the order PostgreSQL stores them in); SQL NULL
  *   (a missing field) gets null's key, as in the SQLite engine. bytea compares as memcmp, so `ORDER BY ck(x)` is
  *   CouchDB's collation order.
+ * - `ckb(jsonb) → bytea`: what an index holds of a value: its `ck`, cut to its first INDEX_KEY_BYTES bytes when longer
+ *   (a B-tree entry must fit in a third of a page, ~2.7 kB). It keeps the order (a ≤ b ⇒ ckb(a) ≤ ckb(b)) and is `ck`
+ *   itself for every key within the bound (keys are prefix-free: a cut key never equals a whole one), so a comparison
+ *   with such a key is exact on `ckb`; one with a longer key is bounded on `ckb` and checked on `ck` (sql.ts).
  * - `strk(text) → bytea`: the key of a string (the tie-break on the id column).
  * - `get(jsonb, text[]) → jsonb`: a field path with CouchDB's semantics, for the rare segments that `#>` would read
  *   otherwise (integer-looking segments such as "01" or "-1").
@@ -15,7 +19,7 @@ import type { Queryable } from '../../../engines/postgres.js';
 /** The advisory lock that serialises concurrent installs. */
 const LOCK_KEY = 0x6865_6172; // "hear"
 /** Bumped whenever a definition below changes: an installed set with this mark is left alone. */
-const VERSION = 'hearth mango functions 1';
+const VERSION = 'hearth mango functions 2';
 const MARKED = `hearth_fn.mod(jsonb, bigint, bigint)`;
 
 const STRK = `
@@ -56,6 +60,19 @@ BEGIN
         FROM jsonb_each(v) WITH ORDINALITY AS t(k, e, i)), ''::bytea) || '\\x00'::bytea;
     ELSE RETURN '\\x01'::bytea; -- JSON null, and SQL NULL (a missing field)
   END CASE;
+END
+$f$`;
+
+/** The longest key an index holds whole (sql.ts, plan.ts): 4 fields and an id of ~600 bytes still fit a B-tree entry. */
+export const INDEX_KEY_BYTES = 512;
+
+const CKB = `
+CREATE OR REPLACE FUNCTION hearth_fn.ckb(v jsonb) RETURNS bytea LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $f$
+DECLARE
+  k bytea := hearth_fn.ck(v);
+BEGIN
+  IF octet_length(k) > ${INDEX_KEY_BYTES} THEN RETURN substring(k FROM 1 FOR ${INDEX_KEY_BYTES}); END IF;
+  RETURN k;
 END
 $f$`;
 
@@ -111,6 +128,7 @@ export async function installMangoFunctions(q: Queryable): Promise<void> {
     'CREATE SCHEMA IF NOT EXISTS hearth_fn',
     STRK,
     CK,
+    CKB,
     GET,
     MOD,
     `COMMENT ON FUNCTION ${MARKED} IS '${VERSION}'`,

@@ -1,23 +1,26 @@
 /**
  * A Mango index as a real PostgreSQL index (the port of src/data/mango/plan.ts; the choice of index, chooseIndex,
  * is the SQLite engine's, engine-neutral):
- *   CREATE INDEX … ON <docs> (hearth_fn.ck(<f1>) [DESC], …, hearth_fn.strk(id) [DESC]) WHERE <live, non-design> [AND <partial>]
+ *   CREATE INDEX … ON <docs> (hearth_fn.ckb(<f1>) [DESC], …, hearth_fn.strk(id) [DESC]) WHERE <live, non-design> [AND <partial>]
  * The trailing strk(id) gives (sort keys, _id) order straight from the index. A partial_filter_selector that
  * compiles without subqueries is inlined in the index predicate (and repeated, the very same text, by the queries
  * through that index, so that the planner proves the implication); otherwise its top-level conditions that do are,
  * and the queries through the index AND the others as parameters (or RE2 in JS). Missing fields are in the index too,
  * with null's key.
+ * The keys are cut to INDEX_KEY_BYTES (functions.ts `ckb`), so that values of any length can be indexed; the order is
+ * the collation order, except between values whose keys share those first bytes (170 Latin-1 characters, 256 of
+ * other UTF-16 units), which compare equal there and so come by the next field, then by _id. The results are exact.
  */
 import type { Cond } from '../../mango/ast.js';
 import { parseField } from '../../mango/path.js';
 import { ident } from '../../mango/plan.js';
 import { parseSelector } from '../../mango/selector.js';
 import type { IndexDef } from '../../mango/types.js';
-import { PgSqlBuilder, ck, compileCondition, docFieldExpr, needsJs } from './sql.js';
+import { PgSqlBuilder, ckb, compileCondition, docFieldExpr, needsJs } from './sql.js';
 
 export const PG_BASE_WHERE = `NOT deleted AND id NOT LIKE '\\_design/%'`;
 
-export const pgSortExpr = (field: string): string => ck(docFieldExpr(parseField(field)));
+export const pgSortExpr = (field: string): string => ckb(docFieldExpr(parseField(field)));
 
 export interface PgPartial {
   /** The inlined SQL of the top-level conditions of the partial selector that can be, or null when none can. */

@@ -22,6 +22,8 @@ import { encodeKey, prefixRange } from '../../mango/collate-key.js';
 import { sqlString } from '../../mango/path.js';
 import { compileRegex } from '../../mango/selector.js';
 import { comparisonSql } from '../../mango/sql.js';
+import { escapeNul } from '../nul.js';
+import { INDEX_KEY_BYTES } from './functions.js';
 import { toPgRegex } from './regex.js';
 
 /** A JSON value with its objects' keys in jsonb's order (the order PostgreSQL gives them back in). */
@@ -33,8 +35,8 @@ export function jsonbOrder(v: unknown): unknown {
   return Object.fromEntries(keys.map((k) => [k, jsonbOrder((v as Record<string, unknown>)[k])]));
 }
 
-/** The collation key of an operand, as `hearth_fn.ck` computes it on the stored value. */
-export const pgKey = (v: unknown): Buffer => encodeKey(jsonbOrder(v));
+/** The collation key of an operand, as `hearth_fn.ck` computes it on the stored value (U+0000 escaped: nul.ts). */
+export const pgKey = (v: unknown): Buffer => encodeKey(jsonbOrder(escapeNul(v)));
 
 export class PgSqlBuilder {
   readonly params: unknown[] = [];
@@ -74,8 +76,9 @@ const INT_LIKE = /^\s*[+-]?[0-9]+$/;
 const textArray = (segs: string[]): string => `ARRAY[${segs.map(sqlString).join(', ')}]::text[]`;
 
 /** SQL expression (jsonb, NULL when missing) of the field at `segs` below the jsonb expression `base`. */
-export function jsonPathExpr(base: string, segs: string[], objectBase = false): string {
-  if (segs.length === 0) return base;
+export function jsonPathExpr(base: string, stated: string[], objectBase = false): string {
+  if (stated.length === 0) return base;
+  const segs = stated.map((seg) => escapeNul(seg) as string); // member names are stored escaped too
   if (segs.some((s) => INT_LIKE.test(s) && !INDEX_RE.test(s))) return `hearth_fn.get(${base}, ${textArray(segs)})`;
   if (segs.length === 1 && (objectBase || !INDEX_RE.test(segs[0] as string))) return `(${base} -> ${sqlString(segs[0] as string)})`;
   return `(${base} #> ${textArray(segs)})`;
@@ -89,6 +92,22 @@ export function docFieldExpr(segs: string[]): string {
 }
 
 export const ck = (expr: string): string => `hearth_fn.ck(${expr})`;
+/** What an index holds of a value (functions.ts `hearth_fn.ckb`): its key, cut to INDEX_KEY_BYTES. */
+export const ckb = (expr: string): string => `hearth_fn.ckb(${expr})`;
+
+const LOOSE: Record<string, string> = { $eq: '$eq', $gt: '$gte', $gte: '$gte', $lt: '$lte', $lte: '$lte' };
+
+/**
+ * A comparison of a field with a value, on the keys the indexes hold: exact on `ckb` for a key within the bound; for
+ * a longer one, bounded on `ckb` by its cut (loosely: values sharing the cut compare equal there), then checked on `ck`.
+ */
+function comparison(b: PgSqlBuilder, op: string, f: string, v: unknown): string | null {
+  const key = LOOSE[op] !== undefined || op === '$ne' ? pgKey(v) : null;
+  if (key === null || key.length <= INDEX_KEY_BYTES) return comparisonSql(op, f, v, ckb, () => b.param(key as Buffer));
+  const full = comparisonSql(op, f, v, ck, () => b.param(key));
+  const loose = LOOSE[op];
+  return loose ? `(${comparisonSql(loose, f, v, ckb, () => b.param(key.subarray(0, INDEX_KEY_BYTES)))} AND ${full})` : full;
+}
 
 /** The root of relative paths: the document, or a jsonb expression (an array element, an object key). */
 type Root = { doc: true } | { doc: false; expr: string };
@@ -120,7 +139,7 @@ const TYPES: Record<string, string> = { null: 'null', boolean: 'boolean', number
 function compileOp(b: PgSqlBuilder, root: Root, c: Extract<Cond, { k: 'op' }>): string {
   const f = fieldExpr(root, c.path);
   const v = c.v;
-  const cmp = comparisonSql(c.op, f, v, ck, (x) => b.param(pgKey(x)));
+  const cmp = comparison(b, c.op, f, v);
   if (cmp !== null) return cmp;
   switch (c.op) {
     case '$type':
@@ -150,11 +169,17 @@ function compileOp(b: PgSqlBuilder, root: Root, c: Extract<Cond, { k: 'op' }>): 
       return typed(f, 'string', `(${f} #>> '{}') ~ ${b.param(are)}`);
     }
     case '$beginsWith': {
-      const [lo, hi] = prefixRange(v as string);
-      return `(${ck(f)} >= ${b.param(lo)} AND ${ck(f)} < ${b.param(hi)})`;
+      const [lo, hi] = prefixRange(escapeNul(v) as string);
+      return `(${keyBound(b, f, '>=', lo)} AND ${keyBound(b, f, '<', hi)})`;
     }
   }
   throw new Error(`operator ${c.op} has no SQL`); // comparisons were handled above
+}
+
+/** `ck(f) op key` through `ckb` (as `comparison`). */
+function keyBound(b: PgSqlBuilder, f: string, op: '>=' | '<', key: Buffer): string {
+  if (key.length <= INDEX_KEY_BYTES) return `${ckb(f)} ${op} ${b.param(key)}`;
+  return `(${ckb(f)} ${op === '<' ? '<=' : op} ${b.param(key.subarray(0, INDEX_KEY_BYTES))} AND ${ck(f)} ${op} ${b.param(key)})`;
 }
 
 function compileCond(b: PgSqlBuilder, root: Root, c: Cond): string {
