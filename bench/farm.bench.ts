@@ -14,15 +14,15 @@
  * BENCH_FARM_ENGINES=sqlite,postgres (the farm on each document engine, side by side: bench/farm-engines.ts, writes
  * bench/RESULTS-farm-pg.md; `npm run bench` runs it as the suite farm-pg).
  */
-import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
 import { Agent, request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { hash } from '@node-rs/argon2';
 import { storesFor } from '../src/data/sqlite/fd-limit.js';
 import { ENGINES, engineFarms, type Farm, type Measures } from './farm-engines.js';
-import { BENCH_DIR, buildServers, bundledServer, children, fmtMs, gitInfo, killChildren, log, machine, percentile, procCpuMs, rssMB, send, tempDir } from './lib.js';
+import { BENCH_DIR, buildServers, children, fmtMs, gitInfo, killChildren, log, machine, percentile, procCpuMs, rssMB, send, tempDir } from './lib.js';
 
 const QUICK = process.env.BENCH_QUICK === '1';
 const N = Number(process.env.BENCH_FARM_INSTANCES ?? (QUICK ? 1000 : 10_000));
@@ -125,7 +125,11 @@ async function timeStart(args: string[], port: number, path: string, env: NodeJS
 }
 
 async function startups(dataDir: string, runs: number): Promise<Start> {
-  const entry = bundledServer('hearth-main.ts');
+  // bin/hearth.js's way: the flags, then the bundled CLI (bench/hearth-main.ts)
+  const out = buildServers();
+  const bundle = join(out, 'dist', 'bundle', 'hearth.js');
+  if (!existsSync(bundle)) execFileSync(process.execPath, [join(BENCH_DIR, '..', 'scripts', 'bundle.mjs'), join(out, 'src', 'main.js'), bundle], { stdio: 'inherit' });
+  const entry = join(out, 'bench', 'hearth-main.js');
   const passphraseHash = await hash('bench-admin-passphrase');
   const results: Start[] = [];
   for (let i = 0; i < runs; i++) {

@@ -58,11 +58,15 @@ export function addServeCommand(parent: Command, env: Record<string, string | un
     .addHelpText('after', '\nExamples:\n  $ hearth serve --dev\n  $ HEARTH_ADMIN_PASSPHRASE=… hearth serve --config /etc/hearth.yaml --port 8443\n')
     .action(async (flags: ConfigFlags) => {
       const config = loadConfig({ flags, env });
-      const [{ startHearth }, { releaseYoungGeneration }] = await Promise.all([import('../server/compose.js'), import('../server/young-gen.js')]);
+      const { pauseOptimizer, endStartUp } = await import('../server/young-gen.js');
+      pauseOptimizer(); // no TurboFan for code that runs only while the server starts (server/young-gen.ts)
+      const { startHearth } = await import('../server/compose.js');
       const code = await runServer(async () => {
-        const handle = await startHearth(config);
-        releaseYoungGeneration(); // started: V8 sizes the young generation as usual again (server/young-gen.ts)
-        return handle;
+        try {
+          return await startHearth(config);
+        } finally {
+          endStartUp(); // started (or failed): V8 sizes the young generation and optimizes as usual again (server/young-gen.ts)
+        }
       });
       if (code !== 0) throw new CliError('', code);
     });

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { OffThreadCloser } from './closer.js';
-import { checkpointOffThread, closeDurableWal, durableWal, WalSync } from './wal-sync.js';
+import { checkpointOffThread, closeDurableWal, durableWal, walBacklog, WalSync } from './wal-sync.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'hearth-wal-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -184,10 +184,40 @@ describe('checkpointOffThread', () => {
     await thread.shutdown();
   });
 
+  it('starts no checkpoint (nor its thread) for a WAL of a few frames, and one once the WAL holds enough of them', async () => {
+    const { db, file } = await openWal('few-frames');
+    const checkpointed: string[] = [];
+    checkpointOffThread(db, { checkpoint: async (f) => void checkpointed.push(f) }, 0, 100);
+    const insert = db.prepare('INSERT INTO t VALUES (?)');
+    for (let i = 0; i < 5; i++) {
+      insert.run(randomBytes(10)); // a start's or an idle server's writes
+      await durableWal(db).sync();
+    }
+    expect(walBacklog(file)).toBeGreaterThanOrEqual(5);
+    expect(checkpointed).toEqual([]);
+    for (let i = 0; i < 120; i++) insert.run(randomBytes(3000)); // about a page each
+    expect(walBacklog(file)).toBeGreaterThanOrEqual(100);
+    await durableWal(db).sync();
+    expect(checkpointed).toEqual([file]);
+    await closeDurableWal(db);
+  });
+
+  it('reads the frames a checkpoint has yet to copy from the WAL index, as SQLite counts them', async () => {
+    const { db, file } = await openWal('backlog');
+    db.pragma('wal_autocheckpoint = 0');
+    for (let i = 0; i < 40; i++) db.prepare('INSERT INTO t VALUES (?)').run(randomBytes(3000));
+    const backlog = walBacklog(file);
+    const { log, checkpointed } = (db.pragma('wal_checkpoint(PASSIVE)') as Array<{ log: number; checkpointed: number }>)[0]!;
+    expect(backlog).toBe(log);
+    expect(walBacklog(file)).toBe(log - checkpointed);
+    expect(walBacklog(join(dir, 'no-such.sqlite'))).toBeNull();
+    db.close();
+  });
+
   it('gives the checkpoints back to SQLite when the thread fails, so that the WAL stays bounded', async () => {
     const { db } = await openWal('thread-fails');
     let calls = 0;
-    checkpointOffThread(db, { checkpoint: async () => { calls++; throw new Error('no thread'); } }, 0);
+    checkpointOffThread(db, { checkpoint: async () => { calls++; throw new Error('no thread'); } }, 0, 0);
     expect(db.pragma('wal_autocheckpoint', { simple: true })).toBe(0);
     db.prepare('INSERT INTO t VALUES (?)').run(randomBytes(10));
     await durableWal(db).sync();

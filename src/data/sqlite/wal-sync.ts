@@ -16,7 +16,8 @@
  * back what the disk really holds; PostgreSQL stops on such an error for the same reason.
  */
 import type Database from 'better-sqlite3';
-import { close, fdatasync, open, openSync } from 'node:fs';
+import { close, closeSync, fdatasync, open, openSync, readSync } from 'node:fs';
+import { endianness } from 'node:os';
 import { ServiceUnavailable, isDiskFull } from '../../common/errors.js';
 
 export class WalSync {
@@ -134,20 +135,44 @@ export interface Checkpointer {
 }
 
 /**
+ * The frames of `dbFile`'s WAL that no checkpoint copied yet: mxFrame − nBackfill, read from the wal-index header at
+ * the start of the -shm file (https://www.sqlite.org/walformat.html: native byte order, mxFrame at byte 16, the
+ * checkpoint's nBackfill at byte 96); null when it cannot be read.
+ */
+export function walBacklog(dbFile: string): number | null {
+  let fd: number | null = null;
+  try {
+    fd = openSync(`${dbFile}-shm`, 'r');
+    const header = Buffer.alloc(100);
+    if (readSync(fd, header, 0, 100, 0) < 100) return null;
+    const u32 = (at: number) => (endianness() === 'LE' ? header.readUInt32LE(at) : header.readUInt32BE(at));
+    return Math.max(0, u32(16) - u32(96));
+  } catch {
+    return null;
+  } finally {
+    if (fd !== null) closeSync(fd);
+  }
+}
+
+/**
  * Takes a durable-WAL database's checkpoints off the event loop: SQLite's automatic checkpoint (inside the COMMIT that
  * crosses 1,000 WAL pages: the copy of those pages and two fsyncs, 10-100 ms on a busy disk) is turned off, and after a
- * sync, once `everyMs` passed since the last one, a PASSIVE checkpoint runs on the checkpointer's thread while writers
- * go on. If one fails (out of descriptors, say), the automatic checkpoint comes back, so the WAL stays bounded.
+ * sync, once `everyMs` passed since the last look and the WAL holds at least `minFrames` frames not yet checkpointed, a
+ * PASSIVE checkpoint runs on the checkpointer's thread while writers go on. A few frames wait for more: the thread (an
+ * isolate of its own, ~15 MB of RSS) is not started for the handful of writes of a start or of an idle server.
+ * If one fails (out of descriptors, say), the automatic checkpoint comes back, so the WAL stays bounded.
  */
-export function checkpointOffThread(db: Database.Database, thread: Checkpointer, everyMs = 1000): void {
+export function checkpointOffThread(db: Database.Database, thread: Checkpointer, everyMs = 1000, minFrames = 256): void {
   const wal = durableWal(db);
   db.pragma('wal_autocheckpoint = 0');
   let last = 0;
   let running = false;
   wal.afterSync = () => {
     if (running || Date.now() - last < everyMs) return;
-    running = true;
     last = Date.now();
+    const backlog = minFrames > 0 ? walBacklog(db.name) : null;
+    if (backlog !== null && backlog < minFrames) return;
+    running = true;
     thread.checkpoint(db.name).then(
       () => { running = false; },
       () => {
