@@ -191,8 +191,8 @@ describe('streamToFd', () => {
     }
   });
 
-  it('holds no memory for the batches it moved (collected in the thread as usual)', async () => {
-    // 300 MiB of fresh 1 MiB chunks, each moved to the thread and dropped there once written
+  it('holds no memory for the batches it moved: the thread frees each one once written', async () => {
+    // 300 MiB of fresh 1 MiB chunks, each moved to the thread; left to its collector, about 100 MB of them piled up
     const fd = openSync('/dev/null', 'w');
     const before = process.memoryUsage().rss;
     try {
@@ -204,7 +204,7 @@ describe('streamToFd', () => {
     } finally {
       closeSync(fd);
     }
-    expect((process.memoryUsage().rss - before) / 1e6).toBeLessThan(150);
+    expect((process.memoryUsage().rss - before) / 1e6).toBeLessThan(64);
   });
 });
 

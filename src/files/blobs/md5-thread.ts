@@ -5,17 +5,18 @@
  * write (libuv's pool writes them while the thread hashes the next batch), then answers once they are written
  * (./file-sink.ts).
  *
- * A batch is never copied: its chunks' ArrayBuffers are moved (transferred) to the thread, where they die once
- * written. The event loop thus neither copies the body nor keeps it: before, each 64 KiB chunk of Node's HTTP parser
- * was copied into shared batch buffers (a fifth of the event loop's CPU of a large upload, bench/files.bench.ts) and
- * then left for the event loop's garbage collector; the thread's own heap is a few megabytes, so that freeing them
- * there costs next to nothing.
+ * A batch is never copied: its chunks' ArrayBuffers are moved (transferred) to the thread, which frees them once
+ * written (moved again, to a closed port: their memory goes at once, not at the thread's next collection, which let
+ * up to 100 MB of them pile up). The event loop thus neither copies the body nor keeps it: before, each 64 KiB chunk
+ * of Node's HTTP parser was copied into shared batch buffers (a fifth of the event loop's CPU of a large upload,
+ * bench/files.bench.ts) and then left for the event loop's garbage collector. A thread that stops answers nothing
+ * more, but its 'exit' comes only once it has stopped, its writes in flight done or cancelled (Node waits for its
+ * requests before the thread ends): what waited on it fails only then, so that the caller never closes a descriptor
+ * that a write still uses.
  *
  * One thread serves every upload of a store: its messages keep each upload's batches in order, and a per-upload id
  * keeps their hashes apart. It starts with the first large upload, does not keep the process alive while idle, and
- * is started again if it ever dies (the uploads it held then fail). A thread that stops answers nothing more, but
- * `exit` comes only once it has stopped, its writes in flight done: what waited on it fails only then, so that the
- * caller never closes a descriptor a write still uses.
+ * is started again if it ever dies (the uploads it held then fail).
  *
  * The thread's code is a string (`eval`) so that it runs the same from the TypeScript sources (tests) and from the
  * build, with no loader in the thread.
@@ -44,10 +45,21 @@ export interface BatchHasher {
 export const owns = (buf: Buffer): boolean => buf.byteOffset === 0 && buf.buffer.byteLength === buf.length && buf.buffer instanceof ArrayBuffer;
 
 const THREAD_CODE = `
-const { parentPort } = require('node:worker_threads');
+const { parentPort, MessageChannel } = require('node:worker_threads');
 const { createHash } = require('node:crypto');
 const { write, writev } = require('node:fs');
 const hashes = new Map();
+// moving the written chunks to a closed port frees their memory at once (the message is dropped); left to this
+// thread's collector, up to a hundred megabytes of them stayed allocated during a large upload
+const gone = new MessageChannel().port1;
+gone.close();
+const free = (bufs) => {
+  try {
+    gone.postMessage(null, bufs.map((b) => b.buffer));
+  } catch {
+    // left to the collector
+  }
+};
 const reply = (seq, err) => parentPort.postMessage(err ? { seq, error: String(err.message || err), code: err.code } : { seq });
 function writeAll(fd, bufs, len, pos, done) {
   writev(fd, bufs, pos, (err, n) => {
@@ -71,9 +83,13 @@ parentPort.on('message', (m) => {
       for (const b of m.bufs) h.update(b);
     } catch (err) {
       hashes.delete(m.id);
+      free(m.bufs);
       return reply(m.seq, err);
     }
-    writeAll(m.fd, m.bufs, m.len, m.pos, (err) => reply(m.seq, err));
+    writeAll(m.fd, m.bufs, m.len, m.pos, (err) => {
+      free(m.bufs);
+      reply(m.seq, err);
+    });
   } else if (m.op === 'digest') {
     const h = hashes.get(m.id) || createHash('md5');
     hashes.delete(m.id);
@@ -143,9 +159,15 @@ export class Md5Thread implements BatchHasher {
       return;
     }
     const seq = ++this.seq;
+    try {
+      thread.worker.postMessage({ ...msg, seq }, msg.op === 'write' ? msg.bufs.map((b) => b.buffer as ArrayBuffer) : []);
+    } catch (err) {
+      // not sent (a buffer listed twice cannot move): this batch fails, nothing else
+      process.nextTick(reply, err as Error, {});
+      return;
+    }
     thread.calls.set(seq, reply);
     if (thread.calls.size === 1) thread.worker.ref();
-    thread.worker.postMessage({ ...msg, seq }, msg.op === 'write' ? msg.bufs.map((b) => b.buffer as ArrayBuffer) : []);
   }
 
   private spawn(): Thread {
