@@ -32,7 +32,8 @@ export function chunkChecker(opts: WriteOptions): (chunk: Buffer, n: number) => 
   return (chunk, n) => {
     checkSize(opts, n);
     if (opts.head && headBytes < headMax) {
-      opts.head.push(chunk.subarray(0, headMax - headBytes));
+      // a copy: the chunk itself may move to another thread (./file-sink.ts), which empties it here
+      opts.head.push(Buffer.from(chunk.subarray(0, headMax - headBytes)));
       headBytes += Math.min(chunk.length, headMax - headBytes);
     }
   };

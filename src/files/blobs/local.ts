@@ -8,7 +8,7 @@
  * root), so that the keys of one never meet the other's, nor fsck's listing of file blobs.
  *
  * A write streams into the .part file through an MD5 and a byte counter (./file-sink.ts: the hashing,
- * on a thread of its own (./md5-thread.ts), and the disk writes overlap; a body announced at most
+ * on a thread of its own that also starts the writes (./md5-thread.ts), and the disk writes overlap; a body announced at most
  * 256 KiB is read whole first and hashed on the event loop, ./small-write.ts), fsyncs
  * it, renames it into place and fsyncs the folder, so that a blob that `write` returned survives a power cut. A read is a ./read-stream.ts stream.
  * Nothing refers to it yet: the file system's metadata commit does, after this (see store.ts).
@@ -31,7 +31,7 @@ import { DirSync } from './dir-sync.js';
 import { SMALL_BLOB_BYTES, readSmall, writeSmall } from './small-write.js';
 
 const NS_RE = /^[0-9a-f]{32}$/;
-/** Bytes gathered before a write to the file (the size of the pooled buffers), and how many such writes run at once. */
+/** Bytes gathered before a write to the file, and how many such writes run at once. */
 const WRITE_BATCH = 4 * 1024 * 1024;
 const MAX_IN_FLIGHT = 4;
 /** The largest read of a download. */
@@ -48,9 +48,7 @@ const execFileP = promisify(execFile);
 export class LocalBlobStore implements BlobStore {
   /** Folders known to exist (a mkdir per write is a syscall on the hot path); forgotten when a namespace is dropped. */
   private readonly made = new Set<string>();
-  /** Write buffers for large uploads (./buffer-pool.ts), enough for one upload's batches in flight, shared with the MD5 thread and kept. */
-  private readonly pool = new BufferPool(WRITE_BATCH, MAX_IN_FLIGHT + 1, undefined, true);
-  /** The MD5 of large uploads, started with the first one. */
+  /** The MD5 and the writes of large uploads, started with the first one. */
   private readonly md5 = new Md5Thread();
   /** Read buffers of downloads piped into a response (./read-stream.ts), shared by the downloads of the moment. */
   private readonly readPool = new BufferPool(READ_CHUNK, 12);
@@ -111,11 +109,11 @@ export class LocalBlobStore implements BlobStore {
     }
   }
 
-  /** A body of unknown or large size: streamed into `tmp` through the pooled buffers (./file-sink.ts), then fsynced. */
+  /** A body of unknown or large size: streamed into `tmp` in batches (./file-sink.ts), then fsynced. */
   private async writeLarge(tmp: string, body: Readable, check: (chunk: Buffer, n: number) => void, durable: boolean): Promise<SinkResult> {
     const fd = await openP(tmp, 'wx', 0o600);
     try {
-      const out = await streamToFd(fd, body, this.pool, { maxInFlight: MAX_IN_FLIGHT, syncEvery: durable ? SYNC_EVERY : Infinity, check, hasher: this.md5 });
+      const out = await streamToFd(fd, body, { batchBytes: WRITE_BATCH, maxInFlight: MAX_IN_FLIGHT, syncEvery: durable ? SYNC_EVERY : Infinity, check, hasher: this.md5 });
       if (durable) await fsyncP(fd);
       return out;
     } finally {

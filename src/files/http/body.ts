@@ -9,10 +9,12 @@ import type { IncomingMessage } from 'node:http';
 import { PassThrough, type Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { BadRequest } from '../../common/errors.js';
+import { markFreshChunks } from '../blobs/file-sink.js';
 
 export function uploadBody(raw: IncomingMessage): Readable {
   // a large buffer lets the socket keep filling it while the blob store writes a batch to disk
-  const body = new PassThrough({ highWaterMark: 1024 * 1024 });
+  // the parser makes a new buffer for each chunk, which nothing else keeps: the blob store may take them as they are
+  const body = markFreshChunks(new PassThrough({ highWaterMark: 1024 * 1024 }));
   // the reader (the blob store) gets the error through its iterator; without a reader yet, it must not crash the process
   body.on('error', () => undefined);
   const interrupted = () => {

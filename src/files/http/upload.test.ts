@@ -176,6 +176,57 @@ describe('an interrupted upload', () => {
   });
 });
 
+describe('a large upload (its batches hashed and written by the hashing thread)', () => {
+  const tmp = () => join(h.dataDir, 'instances', h.instance.id, 'files', '.tmp');
+  const keys = async () => {
+    const out: string[] = [];
+    for await (const k of h.hearth.vfs.fs.blobs.keys(h.instance.id)) out.push(k);
+    return out.sort();
+  };
+  /** 10 MiB (a few batches) starting as a PDF, so that its type can only come from its first bytes. */
+  const big = Buffer.concat([Buffer.from('%PDF-1.7\n'), randomBytes(10 * 1024 * 1024)]);
+
+  it('stores the body exactly, with its MD5 and the type read from its first bytes', async () => {
+    const res = await h.req('POST', `/files/${docs}?Type=file&Name=large-noext`, { token, raw: big, headers: { 'content-type': 'application/octet-stream', 'content-md5': md5(big) } });
+    expect(res.status, res.text).toBe(201);
+    expect(res.body.data.attributes).toMatchObject({ size: String(big.length), md5sum: md5(big), mime: 'application/pdf' });
+    const back = await new Promise<Buffer>((resolve, reject) => {
+      const headers = { host: h.domain, authorization: `Bearer ${token}` };
+      httpRequest({ host: '127.0.0.1', port: h.port, path: `/files/download/${res.body.data.id}`, headers }, (r) => {
+        const chunks: Buffer[] = [];
+        r.on('data', (c: Buffer) => chunks.push(c)).on('end', () => resolve(Buffer.concat(chunks))).on('error', reject);
+      }).on('error', reject).end();
+    });
+    expect(back.equals(big)).toBe(true);
+  });
+
+  it('refuses a Content-MD5 that does not match (412) and keeps nothing: no file, no blob, no temporary file', async () => {
+    const before = await keys();
+    const res = await h.req('POST', `/files/${docs}?Type=file&Name=large-bad.bin`, { token, raw: big, headers: { 'content-md5': md5('something else') } });
+    expect(res.status).toBe(412);
+    expect(res.body.errors[0].detail).toContain('MD5');
+    expect((await h.req('GET', `/files/metadata?Path=${q('/Documents/large-bad.bin')}`, { token })).status).toBe(404);
+    expect(await keys()).toEqual(before);
+    if (h.hearth.config.blobs.engine === 'local') expect(await readdir(tmp())).toEqual([]);
+  });
+
+  it('leaves nothing when the client goes away after several batches', async () => {
+    const before = await keys();
+    const r = httpRequest({
+      host: '127.0.0.1', port: h.port, method: 'POST', path: `/files/${docs}?Type=file&Name=large-cut.bin`,
+      headers: { host: h.domain, authorization: `Bearer ${token}`, 'content-length': String(big.length) },
+    });
+    r.on('error', () => undefined);
+    await new Promise((sent) => r.write(big.subarray(0, 9 * 1024 * 1024), sent));
+    const onDisk = h.hearth.config.blobs.engine === 'local';
+    if (onDisk) await vi.waitFor(async () => expect((await readdir(tmp())).length).toBe(1));
+    r.destroy();
+    if (onDisk) await vi.waitFor(async () => expect(await readdir(tmp())).toEqual([]));
+    expect(await keys()).toEqual(before);
+    expect((await h.req('GET', `/files/metadata?Path=${q('/Documents/large-cut.bin')}`, { token })).status).toBe(404);
+  });
+});
+
 describe('the quota', () => {
   it('refuses what does not fit (413) before and while streaming, and the usage says so', async () => {
     const used = Number((await usage()).used);
