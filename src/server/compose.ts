@@ -60,6 +60,7 @@ import { registerMailAdminRoutes } from '../mail/admin-routes.js';
 import { createAppServing } from '../apps/serve/index.js';
 import type { AppFileSource } from '../apps/types.js';
 import { sessionCookieOf } from '../auth/session-http.js';
+import { startSecondFactor } from '../auth/twofactor-routes.js';
 import { createAppCodeStore } from '../apps/code/engine.js';
 import { StoredAppFiles } from '../apps/code/file-source.js';
 import type { AppCodeStore } from '../apps/code/store.js';
@@ -92,6 +93,7 @@ import { registerImportAdminRoutes } from '../move/import/admin-routes.js';
 import { AccessCodes } from '../oauth/codes.js';
 import { SqlitePending, type PendingStore } from '../move/transfer/pending.js';
 import { PgPending } from '../move/transfer/pending-pg.js';
+import { moveConsentFlow } from '../move/transfer/authorize.js';
 import { createExports, type ExportsOptions } from '../move/export/index.js';
 import { createMoveHooks } from '../move/transfer/hooks.js';
 import { RetiredInstances } from '../move/transfer/retire.js';
@@ -394,10 +396,11 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
   });
   const moveTransfer = {
     config, registry, sessions, tokens, perms, clients: oauth.clients, codes: oauth.codes, limiter: oauth.limiter, lockout, twoFactor: sqliteRegistry,
+    secondFactor: (instance: Instance) => startSecondFactor({ twoFactor: sqliteRegistry, registry, limiter: oauth.limiter, mailer }, instance, 'move'),
     moveStates, movedStates: moveStates, pending: movePending, jobs: jobs.engine, scheduler: jobs.scheduler, usage: (instance: Instance) => vfs.fs.diskUsage(instance), publicUrl: linkOf,
   };
   const audienceOf = async (instance: Instance, token: string) => (await tokens.verify(instance, token).catch(() => null))?.aud ?? null;
-  const publicApp = await buildPublicApp({ imports: { imports, moveStates, audienceOf }, moveTransfer, apps, installer, appFiles, appCode, appRegistries, registryWebapps: registryWebapps(appRegistries), notifications, metrics, realtime, config, registry, logger, checks, bus: mergeBuses(bus, mirrorEvents), perms, storeOf, oauth, auth: { sessions, lockout, limiter: oauth.limiter, mailer, twoFactor: sqliteRegistry, passphraseTokens: sqliteRegistry, subdomains: config.apps.subdomains, defaultApp: apps.defaultApp }, vfs, davLocks, shutdown: shutdown.signal, jobs,
+  const publicApp = await buildPublicApp({ imports: { imports, moveStates, audienceOf }, moveTransfer, apps, installer, appFiles, appCode, appRegistries, registryWebapps: registryWebapps(appRegistries), notifications, metrics, realtime, config, registry, logger, checks, bus: mergeBuses(bus, mirrorEvents), perms, storeOf, oauth, auth: { sessions, lockout, limiter: oauth.limiter, mailer, twoFactor: sqliteRegistry, passphraseTokens: sqliteRegistry, subdomains: config.apps.subdomains, defaultApp: apps.defaultApp, moveConsent: moveConsentFlow(moveTransfer) }, vfs, davLocks, shutdown: shutdown.signal, jobs,
     settings: { store: sqliteRegistry, avatars }, transforms: chainTransforms(accountTransforms(async (instance) => (await registry.secrets(instance)).session), fileDocTransforms) });
   exportsPart.registerRoutes(publicApp, { perms, limiter: oauth.limiter, cspDisabled: config.apps.cspDisabled });
   const adminApp = Fastify({ loggerInstance: logger.child({ server: 'admin' }) as FastifyBaseLogger, logController: logControllerFor(config), bodyLimit: 1024 * 1024 });
