@@ -65,7 +65,7 @@ import { createAppCodeStore } from '../apps/code/engine.js';
 import { StoredAppFiles } from '../apps/code/file-source.js';
 import type { AppCodeStore } from '../apps/code/store.js';
 import { Installer } from '../apps/install/installer.js';
-import { konnectorUninstallWorker } from '../apps/install/on-delete.js';
+import { cleanAllAccounts, konnectorUninstallWorker } from '../apps/install/on-delete.js';
 import { appCodeOf, dropRunRefs, installedCodeOf } from '../apps/install/code.js';
 import { registerAppsAdminRoutes } from '../apps/install/admin-routes.js';
 import { builtinRegistryDir, registriesFromConfig } from '../apps/registry/index.js';
@@ -337,7 +337,11 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
     moveStates, storeOf, fs: vfs.fs, triggers: () => jobs.scheduler, engine: () => jobs.engine, install: (instance, kind, slug) => reinstall(installer, instance, kind, slug),
     reset: {
       dropSessions: (instance) => sessions.deleteAll(instance),
-      apps: { kept: async () => new Set((await builtinApps.apps()).apps.filter((a) => a.kind === 'webapp').map((a) => a.slug)), uninstall: async (instance, kind, slug) => void (await installer.uninstall(instance, kind, slug)) },
+      cleanAccounts: (instance, signal) => cleanAllAccounts({ storeOf, engine: jobs.engine, installer, logger }, instance, signal),
+      apps: {
+        uninstall: async (instance, kind, slug) => void (await installer.uninstall(instance, kind, slug)),
+        builtins: { forget: (instance) => builtinState.forget(instance.id), install: async (instance) => void (await builtinApps.ensure(instance)) },
+      },
     },
     instanceByDomain: (domain) => sqliteRegistry.get(domain), tmpDir: join(dataDir, 'imports-tmp'), logger,
     policy: { allowPrivate: config.imports.allowPrivateUrls, timeoutMs: 60_000 }, hooks: moveHooks,
