@@ -19,7 +19,7 @@ import { langOf, message, renderLoginPage, type MessageKey } from './login-page.
 import { isDerivedPassphrase, KDF_PBKDF2, passphraseSalt } from './passphrase.js';
 import type { Session, SessionStore } from './sessions.js';
 import { completeLogin, currentSession, recordEvent, sessionCookie } from './session-http.js';
-import { beginTwoFactor, registerTwoFactorRoutes } from './twofactor-routes.js';
+import { beginTwoFactor, registerTwoFactorRoutes, type MoveConsentFlow } from './twofactor-routes.js';
 import { registerHome, type HomeDeps } from './home.js';
 import { registerFavicon } from './favicon.js';
 import { registerPassphraseRoutes } from './passphrase-routes.js';
@@ -48,6 +48,8 @@ export interface AuthDeps {
   subdomains?: 'nested' | 'flat';
   /** GET /: the URL of the default app when it is installed (apps/serve). */
   defaultApp?: HomeDeps['defaultApp'];
+  /** The consents to a move that wait for their second factor (move/transfer/authorize.ts); none: /auth/twofactor is for logins only. */
+  moveConsent?: MoveConsentFlow;
 }
 
 export { currentSession };

@@ -98,6 +98,8 @@ export const twoFactorPage: RouteSchema = {
   summary: 'The two-factor passcode page (HTML); the form posts of the login land here (Post/Redirect/Get)', tags: auth,
   querystring: query({
     two_factor_token: 'The token the login step gave', redirect: redirectField,
+    client_id: field('The move wizard\'s client: the second factor of a move\'s consent (POST /auth/authorize/move sends here)'),
+    state: field('The move wizard\'s state (kept with the token: not read)'),
     error: field('wrong, missing or mail_rate: the message to show'), left: field('With error=wrong: the attempts left before the lock-out'),
   }),
   response: { 200: html('The passcode page'), 303: redirect('No valid token: to the login page') },
@@ -107,8 +109,12 @@ export const twoFactorLogin: RouteSchema = {
   body: formBody({
     two_factor_token: field('The token the login step gave (forms: two-factor-token)'), two_factor_passcode: field('The passcode or a recovery code (forms: two-factor-passcode)'),
     redirect: redirectField, csrf_token: csrf,
+    client_id: field('With the token of a move\'s consent: the wizard\'s client; the answer goes back to the wizard with an access code, no session'),
   }),
-  response: { 200: passThrough(`${JSON_ANSWER}: {redirect}, with the session cookie`), 303: redirect('Logged in: the session cookie, to the redirect') },
+  response: {
+    200: passThrough(`${JSON_ANSWER}: {redirect}, with the session cookie (a move's consent: the wizard's address with the access code)`),
+    303: redirect('Logged in: the session cookie, to the redirect (a move\'s consent: to the wizard with the access code)'),
+  },
 };
 export const totpStart: RouteSchema = {
   summary: 'Starts authenticator-app enrolment: a TOTP secret and its QR code', tags: settings,

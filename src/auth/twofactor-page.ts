@@ -46,6 +46,8 @@ export interface TwoFactorPage {
   redirect: string;
   mode: 'totp' | 'mail';
   error: string | null;
+  /** The second factor of a move's consent (the wizard's client): posted back so that the route knows it. */
+  clientId?: string;
 }
 
 const EXTRA = 'p.help{margin:0 0 1rem}';
@@ -63,7 +65,8 @@ export function renderTwoFactorPage(o: TwoFactorPage): string {
 <label for="passcode">${esc(s.label)}</label>
 <input id="passcode" name="two-factor-passcode" type="text" autocomplete="one-time-code" autocapitalize="none" spellcheck="false" maxlength="32" required autofocus aria-describedby="help error"${err ? ' aria-invalid="true"' : ''}>
 <input type="hidden" name="two-factor-token" value="${esc(o.token)}">
-<input type="hidden" name="redirect" value="${esc(o.redirect)}">
+<input type="hidden" name="redirect" value="${esc(o.redirect)}">${o.clientId ? `
+<input type="hidden" name="client_id" value="${esc(o.clientId)}">` : ''}
 <input type="hidden" name="csrf_token" value="${esc(o.csrf)}">
 <button type="submit">${esc(s.submit)}</button>
 </form><a class="below" href="/auth/login">${esc(s.again)}</a></main></body></html>`;

@@ -13,7 +13,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { randomBytes } from 'node:crypto';
 import { BadRequest, Conflict, TooManyRequests, UnprocessableEntity } from '../common/errors.js';
 import { instanceOf } from '../data/http/context.js';
-import type { Instance, TwoFactorState } from '../instances/types.js';
+import type { Instance, InstanceRegistry, TwoFactorState } from '../instances/types.js';
 import { enforceLimit, LOGIN_LOCKOUT } from '../limits/index.js';
 import { csrfForForm, csrfValid } from './csrf.js';
 import { requestHost } from './http.js';
@@ -23,13 +23,30 @@ import type { AuthDeps } from './routes.js';
 import * as S from './schemas.js';
 import { requireOwner } from './owner.js';
 import { completeLogin, recordEvent } from './session-http.js';
-import { checkTwoFactorToken, mailCode, twoFactorToken, verifyMailCode } from './twofactor/mailcode.js';
+import { checkTwoFactorToken, mailCode, twoFactorToken, verifyMailCode, type TwoFactorUse } from './twofactor/mailcode.js';
 import { newRecoveryCodes, useRecoveryCode } from './twofactor/recovery.js';
 import { openSecret, sealSecret } from './twofactor/seal.js';
 import { newTotpSecret, otpauthUri, qrSvg, verifyTotp } from './twofactor/totp.js';
 import { renderTwoFactorPage, twoFactorText } from './twofactor-page.js';
 
 const ISSUER = 'Hearth';
+
+/** What mailing a code and issuing a two-factor token take (also given to a move's consent, by server/compose.ts). */
+export type SecondFactorDeps = Pick<AuthDeps, 'twoFactor' | 'limiter' | 'mailer'> & { registry: Pick<InstanceRegistry, 'secrets'> };
+
+/** A move's consent waiting for its second factor: the wizard's client and the address it goes back to. */
+export interface MoveConsent { clientId: string; redirect: string }
+
+/**
+ * The consent to a move into this instance asked for the second factor (cozy-stack: `/auth/twofactor` with a `client_id`);
+ * src/move/transfer/authorize.ts keeps it under its two-factor token.
+ */
+export interface MoveConsentFlow {
+  /** The consent waiting for this token, or null. */
+  pending(instance: Instance, token: string): Promise<MoveConsent | null>;
+  /** Takes it (once: null the second time) and gives where the browser goes: the wizard, with an access code. */
+  complete(instance: Instance, token: string): Promise<string | null>;
+}
 
 interface Ctx {
   json: boolean;
@@ -40,13 +57,16 @@ interface Ctx {
 const isJson = (req: FastifyRequest) => String(req.headers['content-type'] ?? '').startsWith('application/json');
 const str = (v: unknown): string => (typeof v === 'string' ? v : '');
 
-function pageReply(req: FastifyRequest, reply: FastifyReply, instance: Instance, o: { status: number; token: string; mode: 'totp' | 'mail'; error: string | null; redirect: unknown }): FastifyReply {
+function pageReply(req: FastifyRequest, reply: FastifyReply, instance: Instance, o: { status: number; token: string; mode: 'totp' | 'mail'; error: string | null; redirect: unknown; move?: MoveConsent | null }): FastifyReply {
   const nonce = randomBytes(16).toString('base64');
   const csrf = csrfForForm(req, reply);
-  const csp = `default-src 'none'; style-src 'nonce-${nonce}'; img-src 'self'; base-uri 'none'; frame-ancestors 'none'; form-action 'self' ${req.protocol}://*.${requestHost(req)}`;
+  // a move's consent ends with a redirect (303) to the wizard, which the form-action of the page must allow
+  const wizard = o.move ? ` ${new URL(o.move.redirect).origin}` : '';
+  const csp = `default-src 'none'; style-src 'nonce-${nonce}'; img-src 'self'; base-uri 'none'; frame-ancestors 'none'; form-action 'self' ${req.protocol}://*.${requestHost(req)}${wizard}`;
   const html = renderTwoFactorPage({
     lang: langOf(instance.locale), name: instance.publicName ?? instance.domain, nonce, csrf, token: o.token,
-    redirect: typeof o.redirect === 'string' ? o.redirect.slice(0, 2048) : '', mode: o.mode, error: o.error,
+    redirect: o.move ? o.move.redirect : typeof o.redirect === 'string' ? o.redirect.slice(0, 2048) : '', mode: o.mode, error: o.error,
+    ...(o.move ? { clientId: o.move.clientId } : {}),
   });
   return reply.code(o.status).header('Content-Security-Policy', csp).header('Cache-Control', 'no-store').header('Referrer-Policy', 'no-referrer')
     .type('text/html; charset=utf-8').send(html);
@@ -76,9 +96,10 @@ type PromptError = keyof typeof PROMPT_ERRORS;
  * never posts the passphrase or a code again. The token is the 5-minute two-factor token (cozy-stack
  * also puts it in this URL); the page sends no Referer.
  */
-function toPrompt(reply: FastifyReply, token: string, redirect: unknown, error?: { key: PromptError; left?: number }): FastifyReply {
+function toPrompt(reply: FastifyReply, token: string, redirect: unknown, error?: { key: PromptError; left?: number }, move?: MoveConsent | null): FastifyReply {
   const q = new URLSearchParams({ two_factor_token: token });
-  if (typeof redirect === 'string' && redirect !== '') q.set('redirect', redirect.slice(0, 2048));
+  if (move) q.set('client_id', move.clientId);
+  else if (typeof redirect === 'string' && redirect !== '') q.set('redirect', redirect.slice(0, 2048));
   if (error) q.set('error', error.key);
   if (error?.left !== undefined) q.set('left', String(error.left));
   return reply.code(303).header('Location', `/auth/twofactor?${q.toString()}`).header('Cache-Control', 'no-store').send();
@@ -91,7 +112,7 @@ function promptError(lang: Lang, error: unknown, left: unknown): string | null {
   return twoFactorText(lang, PROMPT_ERRORS[error as PromptError], { n });
 }
 
-async function sendMailCode(deps: AuthDeps, instance: Instance): Promise<void> {
+async function sendMailCode(deps: SecondFactorDeps, instance: Instance): Promise<void> {
   if (!instance.email) throw new BadRequest('the instance has no e-mail address to send the code to: set one first', 'no_email');
   await enforceLimit(deps.limiter, 'twoFactorGeneration', instance.id);
   const code = await mailCode((await deps.registry.secrets(instance)).session, instance.id);
@@ -107,32 +128,49 @@ async function sendMailCode(deps: AuthDeps, instance: Instance): Promise<void> {
 const sent = (_reply: FastifyReply): true => true;
 
 /**
- * Called after a correct passphrase: false when the instance has no second factor (log in now);
- * otherwise it sends the answer asking for it (the page, or `{two_factor_token}` for a JSON client) and returns true.
+ * The second step after a correct passphrase: `none` without a second factor; otherwise a new two-factor token for `use`,
+ * with the code mailed in `two_factor_mail` mode (`wait`: a mail code was used in this 30 s step, so start again in `s`
+ * seconds; `mailRate`: too many codes were mailed, recovery codes still work).
  */
-export async function beginTwoFactor(deps: AuthDeps, req: FastifyRequest, reply: FastifyReply, instance: Instance, ctx: Ctx): Promise<boolean> {
+export type SecondFactorStart = { kind: 'none' } | { kind: 'wait'; s: number } | { kind: 'token'; token: string; mailRate?: string };
+
+export async function startSecondFactor(deps: SecondFactorDeps, instance: Instance, use: TwoFactorUse): Promise<SecondFactorStart> {
   const state = await deps.twoFactor.twoFactor(instance);
-  if (state.authMode === 'basic') return false;
-  const token = twoFactorToken((await deps.registry.secrets(instance)).session, instance.id);
+  if (state.authMode === 'basic') return { kind: 'none' };
+  const token = twoFactorToken((await deps.registry.secrets(instance)).session, instance.id, Date.now(), use);
   if (state.authMode === 'two_factor_mail') {
     // Mail codes change every 30 s: the one of a step already used to log in would be refused as a replay.
     const wait = ((state.mailLastStep ?? -1) + 1) * 30_000 - Date.now();
-    if (wait > 0) {
-      const s = Math.ceil(wait / 1000);
-      const text = twoFactorText(ctx.lang, 'mailWait', { s });
-      void reply.header('Retry-After', String(s));
-      if (ctx.json) return sent(reply.code(429).send({ error: 'rate', message: text }));
-      return sent(loginPageReply(req, reply, instance, 429, text, ctx.redirect));
-    }
+    if (wait > 0) return { kind: 'wait', s: Math.ceil(wait / 1000) };
     try {
       await sendMailCode(deps, instance);
     } catch (err) {
       if (!(err instanceof TooManyRequests)) throw err;
-      const text = twoFactorText(ctx.lang, 'mailRate');
-      // Recovery codes still work, so the page is shown anyway.
-      if (ctx.json) return sent(reply.code(429).header('Retry-After', err.headers['Retry-After'] ?? '60').send({ error: 'rate', message: text, two_factor_token: token }));
-      return sent(toPrompt(reply, token, ctx.redirect, { key: 'mail_rate' }));
+      return { kind: 'token', token, mailRate: err.headers['Retry-After'] ?? '60' };
     }
+  }
+  return { kind: 'token', token };
+}
+
+/**
+ * Called after a correct passphrase: false when the instance has no second factor (log in now);
+ * otherwise it sends the answer asking for it (the page, or `{two_factor_token}` for a JSON client) and returns true.
+ */
+export async function beginTwoFactor(deps: AuthDeps, req: FastifyRequest, reply: FastifyReply, instance: Instance, ctx: Ctx): Promise<boolean> {
+  const start = await startSecondFactor(deps, instance, 'login');
+  if (start.kind === 'none') return false;
+  if (start.kind === 'wait') {
+    const text = twoFactorText(ctx.lang, 'mailWait', { s: start.s });
+    void reply.header('Retry-After', String(start.s));
+    if (ctx.json) return sent(reply.code(429).send({ error: 'rate', message: text }));
+    return sent(loginPageReply(req, reply, instance, 429, text, ctx.redirect));
+  }
+  const { token } = start;
+  if (start.mailRate !== undefined) {
+    const text = twoFactorText(ctx.lang, 'mailRate');
+    // Recovery codes still work, so the page is shown anyway.
+    if (ctx.json) return sent(reply.code(429).header('Retry-After', start.mailRate).send({ error: 'rate', message: text, two_factor_token: token }));
+    return sent(toPrompt(reply, token, ctx.redirect, { key: 'mail_rate' }));
   }
   void reply.header('Cache-Control', 'no-store');
   if (ctx.json) return sent(reply.code(200).send({ two_factor_token: token }));
@@ -166,13 +204,16 @@ async function twoFactorLogin(deps: AuthDeps, req: FastifyRequest, reply: Fastif
   const lang: Lang = json ? 'en' : langOf(instance.locale);
   const token = str(body['two-factor-token'] ?? body.two_factor_token).slice(0, 256);
   const passcode = str(body['two-factor-passcode'] ?? body.two_factor_passcode ?? body.passcode);
+  // with a client_id, the second factor of a move's consent (cozy-stack's special case), not of a login
+  const use: TwoFactorUse = str(body.client_id) !== '' ? 'move' : 'login';
+  let move: MoveConsent | null = null;
   const state = await deps.twoFactor.twoFactor(instance);
   const fail = (status: number, key: string, text: string, showPage: boolean, retryAfter?: number) => {
     if (retryAfter !== undefined) void reply.header('Retry-After', String(retryAfter));
     if (json) return reply.code(status).send({ error: key, message: text });
-    if (showPage) return pageReply(req, reply, instance, { status, token, mode: modeOf(state), error: text, redirect: body.redirect });
-    // No valid token: back to the passphrase step, with the message.
-    return loginPageReply(req, reply, instance, status, text, body.redirect);
+    if (showPage) return pageReply(req, reply, instance, { status, token, mode: modeOf(state), error: text, redirect: body.redirect, move });
+    // No valid token: back to the passphrase step, with the message (never towards a move's wizard).
+    return loginPageReply(req, reply, instance, status, text, use === 'login' ? body.redirect : '');
   };
   if (!json && !csrfValid(req, body.csrf_token)) return fail(403, 'csrf', message(lang, 'csrf'), false);
   try {
@@ -190,18 +231,28 @@ async function twoFactorLogin(deps: AuthDeps, req: FastifyRequest, reply: Fastif
   };
   const status = await deps.lockout.status(instance.id, req.ip);
   if (status.locked && status.until !== null) return locked(status.until);
-  if (state.authMode === 'basic' || !checkTwoFactorToken((await deps.registry.secrets(instance)).session, instance.id, token)) {
-    return fail(401, 'expired', twoFactorText(lang, 'expired'), false);
+  const expired = () => fail(401, 'expired', twoFactorText(lang, 'expired'), false);
+  if (state.authMode === 'basic' || !checkTwoFactorToken((await deps.registry.secrets(instance)).session, instance.id, token, Date.now(), use)) return expired();
+  if (use === 'move') {
+    move = (await deps.moveConsent?.pending(instance, token)) ?? null;
+    if (!move || move.clientId !== str(body.client_id)) return expired();
   }
-  if (passcode.trim() === '') return json ? fail(400, 'missing', twoFactorText(lang, 'missingCode'), true) : toPrompt(reply, token, body.redirect, { key: 'missing' });
+  if (passcode.trim() === '') return json ? fail(400, 'missing', twoFactorText(lang, 'missingCode'), true) : toPrompt(reply, token, body.redirect, { key: 'missing' }, move);
   if (!(await checkPasscode(deps, instance, state, passcode))) {
     await recordEvent(deps, req, instance, 'login_failed');
     const after = await deps.lockout.failure(instance.id, req.ip);
     if (after.locked && after.until !== null) return locked(after.until);
     const left = LOGIN_LOCKOUT.threshold - after.failures;
-    return json ? fail(401, 'wrong', twoFactorText(lang, 'wrongCode', { n: left }), true) : toPrompt(reply, token, body.redirect, { key: 'wrong', left });
+    return json ? fail(401, 'wrong', twoFactorText(lang, 'wrongCode', { n: left }), true) : toPrompt(reply, token, body.redirect, { key: 'wrong', left }, move);
   }
   await deps.lockout.success(instance.id, req.ip);
+  if (use === 'move') {
+    // the consent is taken once: a second post of the same token (with another code) finds nothing
+    const to = await deps.moveConsent?.complete(instance, token);
+    if (!to) return expired();
+    void reply.header('Cache-Control', 'no-store');
+    return json ? reply.send({ redirect: to }) : reply.code(303).header('Location', to).send();
+  }
   return completeLogin(deps, req, reply, instance, json, body.redirect);
 }
 
@@ -221,15 +272,19 @@ export async function checkOwnerPassphrase(deps: AuthDeps, instance: Instance, i
 const BASIC: Partial<TwoFactorState> = { authMode: 'basic', totpSecret: null, totpLastStep: null, recoveryHashes: [] };
 
 export function registerTwoFactorRoutes(app: FastifyInstance, deps: AuthDeps): void {
-  app.get<{ Querystring: { two_factor_token?: string; redirect?: string; error?: string; left?: string } }>('/auth/twofactor', { schema: S.twoFactorPage }, async (req, reply) => {
+  app.get<{ Querystring: { two_factor_token?: string; redirect?: string; client_id?: string; error?: string; left?: string } }>('/auth/twofactor', { schema: S.twoFactorPage }, async (req, reply) => {
     const instance = instanceOf(req);
     const token = str(req.query.two_factor_token).slice(0, 256);
+    const use: TwoFactorUse = str(req.query.client_id) !== '' ? 'move' : 'login';
     const state = await deps.twoFactor.twoFactor(instance);
-    if (state.authMode === 'basic' || !checkTwoFactorToken((await deps.registry.secrets(instance)).session, instance.id, token)) {
-      return reply.code(303).header('Location', `/auth/login?redirect=${encodeURIComponent(str(req.query.redirect))}`).send();
+    const valid = state.authMode !== 'basic' && checkTwoFactorToken((await deps.registry.secrets(instance)).session, instance.id, token, Date.now(), use);
+    // a move's consent: the wizard's address is the one kept with the token, whatever the query says
+    const move = valid && use === 'move' ? (await deps.moveConsent?.pending(instance, token)) ?? null : null;
+    if (!valid || (use === 'move' && move?.clientId !== req.query.client_id)) {
+      return reply.code(303).header('Location', `/auth/login?redirect=${encodeURIComponent(use === 'login' ? str(req.query.redirect) : '')}`).send();
     }
     const error = promptError(langOf(instance.locale), req.query.error, req.query.left);
-    return pageReply(req, reply, instance, { status: 200, token, mode: modeOf(state), error, redirect: req.query.redirect });
+    return pageReply(req, reply, instance, { status: 200, token, mode: modeOf(state), error, redirect: req.query.redirect, move });
   });
   app.post('/auth/twofactor', { bodyLimit: 16 * 1024, schema: S.twoFactorLogin }, async (req, reply) => twoFactorLogin(deps, req, reply));
 

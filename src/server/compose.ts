@@ -60,11 +60,12 @@ import { registerMailAdminRoutes } from '../mail/admin-routes.js';
 import { createAppServing } from '../apps/serve/index.js';
 import type { AppFileSource } from '../apps/types.js';
 import { sessionCookieOf } from '../auth/session-http.js';
+import { startSecondFactor } from '../auth/twofactor-routes.js';
 import { createAppCodeStore } from '../apps/code/engine.js';
 import { StoredAppFiles } from '../apps/code/file-source.js';
 import type { AppCodeStore } from '../apps/code/store.js';
 import { Installer } from '../apps/install/installer.js';
-import { konnectorUninstallWorker } from '../apps/install/on-delete.js';
+import { cleanAllAccounts, konnectorUninstallWorker } from '../apps/install/on-delete.js';
 import { appCodeOf, dropRunRefs, installedCodeOf } from '../apps/install/code.js';
 import { registerAppsAdminRoutes } from '../apps/install/admin-routes.js';
 import { builtinRegistryDir, registriesFromConfig } from '../apps/registry/index.js';
@@ -92,6 +93,7 @@ import { registerImportAdminRoutes } from '../move/import/admin-routes.js';
 import { AccessCodes } from '../oauth/codes.js';
 import { SqlitePending, type PendingStore } from '../move/transfer/pending.js';
 import { PgPending } from '../move/transfer/pending-pg.js';
+import { moveConsentFlow } from '../move/transfer/authorize.js';
 import { createExports, type ExportsOptions } from '../move/export/index.js';
 import { createMoveHooks } from '../move/transfer/hooks.js';
 import { RetiredInstances } from '../move/transfer/retire.js';
@@ -337,7 +339,11 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
     moveStates, storeOf, fs: vfs.fs, triggers: () => jobs.scheduler, engine: () => jobs.engine, install: (instance, kind, slug) => reinstall(installer, instance, kind, slug),
     reset: {
       dropSessions: (instance) => sessions.deleteAll(instance),
-      apps: { kept: async () => new Set((await builtinApps.apps()).apps.filter((a) => a.kind === 'webapp').map((a) => a.slug)), uninstall: async (instance, kind, slug) => void (await installer.uninstall(instance, kind, slug)) },
+      cleanAccounts: (instance, signal) => cleanAllAccounts({ storeOf, engine: jobs.engine, installer, logger }, instance, signal),
+      apps: {
+        uninstall: async (instance, kind, slug) => void (await installer.uninstall(instance, kind, slug)),
+        builtins: { forget: (instance) => builtinState.forget(instance.id), install: async (instance) => void (await builtinApps.ensure(instance)) },
+      },
     },
     instanceByDomain: (domain) => sqliteRegistry.get(domain), tmpDir: join(dataDir, 'imports-tmp'), logger,
     policy: { allowPrivate: config.imports.allowPrivateUrls, timeoutMs: 60_000 }, hooks: moveHooks,
@@ -396,10 +402,11 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
   });
   const moveTransfer = {
     config, registry, sessions, tokens, perms, clients: oauth.clients, codes: oauth.codes, limiter: oauth.limiter, lockout, twoFactor: sqliteRegistry,
+    secondFactor: (instance: Instance) => startSecondFactor({ twoFactor: sqliteRegistry, registry, limiter: oauth.limiter, mailer }, instance, 'move'),
     moveStates, movedStates: moveStates, pending: movePending, jobs: jobs.engine, scheduler: jobs.scheduler, usage: (instance: Instance) => vfs.fs.diskUsage(instance), publicUrl: linkOf,
   };
   const audienceOf = async (instance: Instance, token: string) => (await tokens.verify(instance, token).catch(() => null))?.aud ?? null;
-  const publicApp = await buildPublicApp({ imports: { imports, moveStates, audienceOf }, moveTransfer, apps, installer, appFiles, appCode, appRegistries, registryWebapps: registryWebapps(appRegistries), notifications, metrics, realtime, config, registry, logger, checks, bus: mergeBuses(bus, mirrorEvents), perms, storeOf, oauth, auth: { sessions, lockout, limiter: oauth.limiter, mailer, twoFactor: sqliteRegistry, passphraseTokens: sqliteRegistry, subdomains: config.apps.subdomains, defaultApp: apps.defaultApp }, vfs, davLocks, shutdown: shutdown.signal, jobs,
+  const publicApp = await buildPublicApp({ imports: { imports, moveStates, audienceOf }, moveTransfer, apps, installer, appFiles, appCode, appRegistries, registryWebapps: registryWebapps(appRegistries), notifications, metrics, realtime, config, registry, logger, checks, bus: mergeBuses(bus, mirrorEvents), perms, storeOf, oauth, auth: { sessions, lockout, limiter: oauth.limiter, mailer, twoFactor: sqliteRegistry, passphraseTokens: sqliteRegistry, subdomains: config.apps.subdomains, defaultApp: apps.defaultApp, moveConsent: moveConsentFlow(moveTransfer) }, vfs, davLocks, shutdown: shutdown.signal, jobs,
     settings: { store: sqliteRegistry, avatars, wallpapers }, transforms: chainTransforms(accountTransforms(async (instance) => (await registry.secrets(instance)).session), fileDocTransforms) });
   exportsPart.registerRoutes(publicApp, { perms, limiter: oauth.limiter, cspDisabled: config.apps.cspDisabled });
   const adminApp = Fastify({ loggerInstance: logger.child({ server: 'admin' }) as FastifyBaseLogger, logController: logControllerFor(config), bodyLimit: 1024 * 1024 });

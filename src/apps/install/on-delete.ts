@@ -114,6 +114,27 @@ export async function finishKonnectorUninstall(deps: OnDeleteDeps, instance: Ins
   }
 }
 
+/**
+ * Before the reset of an import (cozy-stack's lifecycle.deleteAccounts): each konnector with an `on_delete_account`
+ * script runs it for each of its accounts, then goes with them (as its uninstall above). A konnector that cannot be
+ * cleaned is left to the reset, which uninstalls it anyway.
+ */
+export async function cleanAllAccounts(deps: OnDeleteDeps, instance: Instance, signal: AbortSignal): Promise<void> {
+  const store = deps.storeOf(instance);
+  const page = await store.allDocs(KIND.konnector.doctype, { include_docs: true, limit: 10_000 }).catch(() => null);
+  for (const row of page?.rows ?? []) {
+    const doc = row.doc as AppDoc | undefined;
+    if (typeof doc?.on_delete_account !== 'string' || typeof doc.slug !== 'string') continue;
+    if (!doc.on_delete_account_jobs && (await accountsOf(store, doc.slug)).length === 0) continue;
+    try {
+      await finishKonnectorUninstall(deps, instance, doc.slug, signal);
+    } catch (err) {
+      signal.throwIfAborted();
+      deps.logger?.warn({ err, domain: instance.domain, slug: doc.slug }, 'the accounts of a konnector were not cleaned before the reset');
+    }
+  }
+}
+
 /** The internal worker of those uninstalls; `deps` is read when a job runs (the engine and the installer come after the workers). */
 export function konnectorUninstallWorker(deps: () => OnDeleteDeps): WorkerDef {
   return {

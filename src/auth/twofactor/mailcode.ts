@@ -10,7 +10,8 @@
  * - The token is `base64url(version ‖ issuedAt ‖ nonce ‖ HMAC)`: it proves that the
  *   passphrase step succeeded for this instance less than 5 minutes ago, so a code alone
  *   (e.g. read from a stolen mailbox) does not log anybody in.
- * Sub-keys are derived per purpose and instance so that neither value can stand for the other.
+ * Sub-keys are derived per purpose and instance so that neither value can stand for the other, and tokens per use: the
+ * token of a login does not stand for the one of a move's consent (src/move/transfer/authorize.ts), and back.
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { generate } from 'otplib';
@@ -58,27 +59,30 @@ export function verifyMailCode(
   });
 }
 
-function mac(secretKey: Uint8Array, instanceId: string, body: Uint8Array): Buffer {
-  return createHmac('sha256', subKey(secretKey, 'token', instanceId)).update(body).digest();
+/** What a two-factor token opens: a session (`login`) or the consent to a move into this instance (`move`). */
+export type TwoFactorUse = 'login' | 'move';
+
+function mac(secretKey: Uint8Array, instanceId: string, body: Uint8Array, use: TwoFactorUse): Buffer {
+  return createHmac('sha256', subKey(secretKey, use === 'login' ? 'token' : `token-${use}`, instanceId)).update(body).digest();
 }
 
 /** The token returned with "code sent": proof that the passphrase step passed (`now` in ms). */
-export function twoFactorToken(secretKey: Uint8Array, instanceId: string, now: number = Date.now()): string {
+export function twoFactorToken(secretKey: Uint8Array, instanceId: string, now: number = Date.now(), use: TwoFactorUse = 'login'): string {
   const body = Buffer.alloc(1 + 6 + NONCE_BYTES);
   body.writeUInt8(VERSION, 0);
   body.writeUIntBE(now, 1, 6); // 48-bit milliseconds: good until year 10889
   randomBytes(NONCE_BYTES).copy(body, 7); // each login attempt gets its own token
-  return Buffer.concat([body, mac(secretKey, instanceId, body)]).toString('base64url');
+  return Buffer.concat([body, mac(secretKey, instanceId, body, use)]).toString('base64url');
 }
 
-/** True if the token was made by this server for this instance less than 5 minutes ago. */
-export function checkTwoFactorToken(secretKey: Uint8Array, instanceId: string, token: string, now: number = Date.now()): boolean {
+/** True if the token was made by this server for this instance and this use less than 5 minutes ago. */
+export function checkTwoFactorToken(secretKey: Uint8Array, instanceId: string, token: string, now: number = Date.now(), use: TwoFactorUse = 'login'): boolean {
   if (token.length > 2 * TOKEN_BYTES) return false;
   const raw = Buffer.from(token, 'base64url');
   // Node's decoder skips junk characters: demand the canonical form so one token has one spelling.
   if (raw.length !== TOKEN_BYTES || raw.toString('base64url') !== token) return false;
   const body = raw.subarray(0, TOKEN_BYTES - MAC_BYTES);
-  if (!timingSafeEqual(raw.subarray(TOKEN_BYTES - MAC_BYTES), mac(secretKey, instanceId, body))) return false;
+  if (!timingSafeEqual(raw.subarray(TOKEN_BYTES - MAC_BYTES), mac(secretKey, instanceId, body, use))) return false;
   if (body.readUInt8(0) !== VERSION) return false;
   const issuedAt = body.readUIntBE(1, 6);
   return issuedAt <= now + CLOCK_SKEW_MS && now - issuedAt <= TWO_FACTOR_TOKEN_TTL_MS;

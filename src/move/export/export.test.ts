@@ -180,3 +180,20 @@ describe('refusals of POST /move/exports', () => {
     expect(statuses).toEqual([409, 409, 409, 404, 404]);
   });
 });
+
+describe('an export with apps.cspDisabled', () => {
+  it('sends its zip without a CSP (by default, frame-ancestors names the settings app: above)', async () => {
+    const t = await startTestHearth({ apps: { ...DEFAULTS.apps, cspDisabled: true } }, { exports: { sweepMs: 0 } });
+    try {
+      expect((await t.req('POST', '/move/exports', { token: await t.cliToken('io.cozy.exports'), body: { data: { type: 'io.cozy.exports', attributes: {} } } })).status).toBe(201);
+      const doc = await exportEnded(t);
+      const res = await getBinary(t.port, t.domain, `/move/exports/data/${encodeExportMac((await t.hearth.registry.secrets(t.instance)).session, doc._id)}`);
+      expect(res.status).toBe(200);
+      expect(res.headers['content-type']).toBe('application/zip');
+      expect(res.headers['content-security-policy']).toBeUndefined();
+      expect((await readZip(res.body))[0]!.name).toBe(INSTANCE_ENTRY);
+    } finally {
+      await t.close();
+    }
+  });
+});

@@ -4,7 +4,7 @@
  * `GET /move/exports/:mac` (the document) and `GET /move/exports/data/:mac?cursor=` (a part, as a streamed zip, which the
  * settings app may frame: cozy-stack appends its origin to the CSP's frame-ancestors, unless `apps.cspDisabled`).
  */
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Readable } from 'node:stream';
 import { Forbidden, NotFound, TooManyRequests } from '../../common/errors.js';
 import { addJsonParser } from '../../common/json-body.js';
@@ -27,7 +27,7 @@ export interface ExportRoutesDeps {
   limiter: RateLimiter;
   exports: Exports;
   archive: ArchiveSource;
-  /** `apps.cspDisabled`: no CSP rule is added. */
+  /** `apps.cspDisabled`: the zip is sent without a CSP. */
   cspDisabled?: boolean;
 }
 
@@ -40,6 +40,11 @@ export function exportResource(doc: ExportDoc) {
 /** Sends a zip: `filename` in Content-Disposition, as cozy-stack names parts. */
 export function sendZip(reply: FastifyReply, filename: string, body: Readable): FastifyReply {
   return reply.type('application/zip').header('Content-Disposition', `attachment; filename="${filename}"`).header('Cache-Control', 'no-store').send(body);
+}
+
+async function noCspHook(_req: FastifyRequest, reply: FastifyReply, payload: unknown): Promise<unknown> {
+  if (reply.statusCode === 200) void reply.removeHeader('Content-Security-Policy');
+  return payload;
 }
 
 export function registerExportRoutes(app: FastifyInstance, deps: ExportRoutesDeps): void {
@@ -66,7 +71,10 @@ export function registerExportRoutes(app: FastifyInstance, deps: ExportRoutesDep
       return reply.type(JSONAPI).send({ data: exportResource(doc) });
     });
 
-    scope.get<{ Params: { mac: string }; Querystring: { cursor?: string } }>('/move/exports/data/:mac', { schema: S.data }, async (req, reply) => {
+    // apps.cspDisabled: no CSP at all on the zip, as cozy-stack (whose API then sends none) and the app hosts here; the
+    // server's closed one (server/public.ts, an earlier onSend hook) would keep the settings app from framing it
+    const noCsp = deps.cspDisabled ? { onSend: [noCspHook] } : {};
+    scope.get<{ Params: { mac: string }; Querystring: { cursor?: string } }>('/move/exports/data/:mac', { schema: S.data, ...noCsp }, async (req, reply) => {
       const instance = instanceOf(req);
       const doc = await deps.exports.byMac(instance, req.params.mac);
       if (doc.state !== 'done') throw new NotFound(`exports: the export is not ready (${doc.state})`);

@@ -2,7 +2,8 @@
  * The blocked instance (cozy-stack web/middlewares/instance.go CheckInstanceBlocked): while an instance is `importing`,
  * `moving` or `exporting` for a move (../state.ts), every request to it, on its domain and on its apps' hosts, answers JSON
  * `503 {"error": …}` with Retry-After, or `302 /move/importing` for a browser asking for a page; the `/move/*` routes
- * and the CLI's tokens pass. The admin API is another server: it is not gated.
+ * and the CLI's tokens pass, and konnectors' while the reset of an import runs their `on_delete_account` scripts
+ * (./service.ts). The admin API is another server: it is not gated.
  * The instance and its move state were looked up once by the public server's first hook (server/request-instance.ts).
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -32,7 +33,11 @@ export function moveGate(deps: GateDeps): (req: FastifyRequest, reply: FastifyRe
     const path = req.url.split('?')[0] ?? '';
     if (!appHost && (path.startsWith('/move/') || path === '/move')) return;
     const auth = String(req.headers.authorization ?? '');
-    if (auth.startsWith('Bearer ') && (await deps.audienceOf(instance, auth.slice(7).trim())) === 'cli') return;
+    if (auth.startsWith('Bearer ')) {
+      const aud = await deps.audienceOf(instance, auth.slice(7).trim());
+      // konnectors, while the reset of an import runs their account-deletion scripts (cozy-stack's "allowed" deletion)
+      if (aud === 'cli' || (aud === 'konn' && state.detail.cleaningAccounts === true)) return;
+    }
     const accept = String(req.headers.accept ?? '');
     if ((req.method === 'GET' || req.method === 'HEAD') && accept.includes('text/html')) {
       const scheme = req.protocol === 'https' ? 'https' : 'http';

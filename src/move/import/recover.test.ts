@@ -1,7 +1,8 @@
 /**
  * The imports a start finds `importing` that cannot go on (../service.ts `recover`): an import of the admin API or the
  * CLI that a stop cut short after it had started over once, and an import whose job is gone. Each is given up: the
- * instance reset (what a cut run wrote is removed), unblocked, and the failure mailed as a failed import's.
+ * instance reset (what a cut run wrote is removed), unblocked, the failure mailed as a failed import's and kept in the
+ * job history as an errored `import` job.
  * (A job cut short twice: crash.test.ts, with real kill -9.)
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -40,6 +41,9 @@ describe('imports left by a stop', () => {
     await t.hearth.imports.recover();
     await waitFor('the instance to be unblocked', async () => (await t.hearth.moveStates.get(inst.id)) === null);
     await expect(t.hearth.storeOf(inst).get('io.cozy.notes', 'half')).rejects.toThrow();
+    // the job history, emptied by the reset, keeps the given-up import as an errored job
+    const jobs = await t.hearth.jobs.engine.broker.list(inst.domain, { worker: 'import', limit: 10 });
+    expect(jobs.map((j) => [j.state, j.error])).toEqual([['errored', 'the server stopped twice during the import']]);
     await waitFor('the failure mail', async () => (await failureMails()).length > 0);
     const mails = await failureMails();
     expect(mails).toHaveLength(1);

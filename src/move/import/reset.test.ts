@@ -1,8 +1,8 @@
 /**
  * The reset before an import deletes what cozy-stack's deletes (./reset.ts): a share link made before the import no
- * longer opens anything after it, and the apps with their permissions, the sessions and the job history are gone;
- * the built-in apps stay, with their permissions (cozy-stack installs home, store and settings again); the CLI's
- * tokens (not stored) still work. A real server, a registry on loopback, an archive on a loopback export server.
+ * longer opens anything after it, and the apps with their permissions, the sessions, the job history and the queued
+ * jobs are gone; the built-in apps are installed again fresh, with their permissions (cozy-stack installs home, store
+ * and settings again); the CLI's tokens (not stored) still work. A real server, a registry on loopback, an archive on a loopback export server.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -58,6 +58,11 @@ describe('the reset of an import', () => {
     const session = await h.hearth.sessions.create(h.instance, { userAgent: 'test' });
     const job = await h.hearth.jobs.engine.push(h.domain, { worker: 'log', message: 'before' });
     await until(async () => (await h.hearth.jobs.engine.broker.get(h.domain, job._id))?.state === 'done', 30_000);
+    // a job of the old data still waiting to run
+    const later = await h.hearth.jobs.engine.push(h.domain, { worker: 'log', message: 'later', delayMs: 3_600_000 });
+    expect(later.state).toBe('queued');
+    const builtinBefore = await store.get('io.cozy.apps', 'io.cozy.apps/drive');
+    const importedAt = new Date().toISOString();
 
     expect((await h.req('POST', '/move/imports', { token: cli, body: { data: { attributes: { url: server.link } } } })).status).toBe(303);
     await until(async () => (await h.hearth.moveStates.get(h.instance.id)) === null, 120_000);
@@ -71,12 +76,16 @@ describe('the reset of an import', () => {
     }
     const perms = await store.allDocs('io.cozy.permissions', { include_docs: false });
     expect(perms.rows.map((r) => String(r.id)).filter((id) => !id.startsWith('_design/'))).toEqual(['io.cozy.apps/drive']);
-    // the app is uninstalled (the archive names none to install again), the built-in one stays
+    // the app is uninstalled (the archive names none to install again), the built-in one is installed again, fresh
     expect((await h.req('GET', '/apps/notes', { token: cli })).status).toBe(404);
     expect((await h.req('GET', '/apps/drive', { token: cli })).body.data.attributes).toMatchObject({ state: 'ready' });
+    const builtinAfter = await store.get('io.cozy.apps', 'io.cozy.apps/drive');
+    expect(builtinAfter._rev).not.toBe(builtinBefore._rev);
+    expect(String(builtinAfter.created_at) > importedAt).toBe(true);
     // the sessions are logged out, the job history is gone
     expect(await h.hearth.sessions.get(session.id)).toBeNull();
     const jobs = await h.hearth.jobs.engine.broker.list(h.domain, { worker: 'log', limit: 10 });
     expect(jobs).toEqual([]);
+    expect(await h.hearth.jobs.engine.broker.get(h.domain, later._id)).toBeNull();
   }, 240_000);
 });

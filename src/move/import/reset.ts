@@ -4,9 +4,11 @@
  * apps and konnectors with their permissions, and every other permission (share links, OAuth clients', …) are removed,
  * through the engines' interfaces (DocStore, the blob stores' keys/remove, the scheduler, the broker, the session store),
  * so that it works the same on SQLite, PostgreSQL, the local disk, Swift and S3.
- * Kept, as cozy-stack reinstalls home, store and settings: the built-in apps (`apps.kept`) and their permissions; the
- * jobs that are not over (the import's own job is one of them); the instance's own settings, which are not documents.
- * The apps and konnectors of the archive are then installed again from the registry (./importer.ts).
+ * Before anything, the konnectors' account-deletion scripts (`on_delete_account`) run for the old accounts, as
+ * cozy-stack's reset does. The queued jobs are dropped (cozy-stack deletes the jobs database); kept: the running ones (the import's own job is
+ * one of them) and the instance's own settings, which are not documents. The built-in apps go too, and are installed
+ * again fresh at the end, as cozy-stack installs home, store and settings again (whatever was installed on a new
+ * instance). The apps and konnectors of the archive are then installed again from the registry (./importer.ts).
  * Taking it again is harmless: a reset that a crash cut short is finished by the next one.
  */
 import type { Doc, DocStore } from '../../data/store.js';
@@ -21,16 +23,21 @@ export const KEPT_BY_RESET: ReadonlySet<string> = new Set([KIND.webapp.doctype, 
 
 export interface ResetDeps {
   store: DocStore;
+  /**
+   * First, as cozy-stack's reset (lifecycle.deleteAccounts): each installed konnector with an `on_delete_account` script
+   * runs it for each of its accounts, and the reset waits for them to end (their tokens pass the blocked instance meanwhile).
+   */
+  cleanAccounts(instance: Instance): Promise<void>;
   fs: FileSystem;
   dropTriggers(instance: Instance): Promise<void>;
-  /** Removes the instance's finished jobs (its history). */
-  dropJobHistory(instance: Instance): Promise<void>;
+  /** Removes the instance's jobs: the queued ones never run, the finished ones (its history) go. */
+  dropJobs(instance: Instance): Promise<void>;
   /** Logs every session of the instance out. */
   dropSessions(instance: Instance): Promise<void>;
   apps: {
-    /** The slugs of the web apps that stay installed (the built-in ones). */
-    kept(): Promise<ReadonlySet<string>>;
     uninstall(instance: Instance, kind: AppKind, slug: string): Promise<void>;
+    /** The built-in apps (apps/builtin): what the instance had of them forgotten (their uninstall is not the owner's), then installed again. */
+    builtins: { forget(instance: Instance): Promise<void>; install(instance: Instance): Promise<void> };
   };
 }
 
@@ -65,22 +72,18 @@ async function* eachPage(store: DocStore, doctype: string): AsyncGenerator<Doc[]
 }
 
 /**
- * The apps and konnectors but the kept web apps uninstalled (their triggers, permissions and code reference), then
- * every other permission deleted: share links, OAuth clients', those of apps that an uninstall could not remove.
+ * Every app and konnector uninstalled (their triggers, permissions and code reference), then every other permission
+ * deleted: share links, OAuth clients', those of apps that an uninstall could not remove.
  */
 async function resetApps(instance: Instance, deps: ResetDeps): Promise<void> {
-  const keptSlugs = await deps.apps.kept();
-  const keptPerms = new Set<string>();
+  // first: a stop after the uninstall of a built-in app must not leave it taken for the owner's choice
+  await deps.apps.builtins.forget(instance);
   for (const kind of ['webapp', 'konnector'] as const) {
     const { doctype } = KIND[kind];
     for await (const docs of eachPage(deps.store, doctype)) {
       const left: Doc[] = [];
       for (const doc of docs) {
         const slug = String(doc._id).slice(doctype.length + 1);
-        if (kind === 'webapp' && keptSlugs.has(slug)) {
-          keptPerms.add(String(doc._id));
-          continue;
-        }
         // an app being installed or updated, or whose document is damaged: its document goes at least
         await deps.apps.uninstall(instance, kind, slug).catch(() => left.push({ _id: doc._id, _rev: doc._rev, _deleted: true } as Doc));
       }
@@ -88,12 +91,13 @@ async function resetApps(instance: Instance, deps: ResetDeps): Promise<void> {
     }
   }
   for await (const docs of eachPage(deps.store, PERMISSIONS_DOCTYPE)) {
-    const gone = docs.filter((d) => !keptPerms.has(String(d._id))).map((d) => ({ _id: d._id, _rev: d._rev, _deleted: true }) as Doc);
+    const gone = docs.map((d) => ({ _id: d._id, _rev: d._rev, _deleted: true }) as Doc);
     if (gone.length) await deps.store.bulkDocs(PERMISSIONS_DOCTYPE, gone, true);
   }
 }
 
 export async function resetInstance(instance: Instance, deps: ResetDeps): Promise<{ doctypes: number; blobs: number }> {
+  await deps.cleanAccounts(instance);
   let doctypes = 0;
   // first the other doctypes: an OAuth client naming an app would stop its uninstall
   for (const doctype of await deps.store.listDoctypes()) {
@@ -102,11 +106,12 @@ export async function resetInstance(instance: Instance, deps: ResetDeps): Promis
   }
   await resetApps(instance, deps);
   await deps.dropTriggers(instance);
-  await deps.dropJobHistory(instance);
+  await deps.dropJobs(instance);
   await deps.dropSessions(instance);
   const blobs = (await emptyBlobs(deps.fs.blobs, instance.id)) + (await emptyBlobs(deps.fs.thumbs, instance.id));
   // the usage and the root this process knew are gone: the root and the trash are made again now
   deps.fs.forget(instance);
   await deps.fs.init(instance);
+  await deps.apps.builtins.install(instance);
   return { doctypes, blobs };
 }

@@ -53,10 +53,13 @@ export interface ImportsDeps {
   fs: FileSystem;
   /** Read when an import runs (the scheduler and the engine are built after the workers). */
   triggers(): { create(domain: string, input: TriggerInput): Promise<unknown>; dropInstance(instanceId: string): Promise<void> };
-  engine(): { push(domain: string, spec: PushSpec): Promise<JobDoc>; broker: Pick<Broker, 'list' | 'purge'> };
+  engine(): { push(domain: string, spec: PushSpec): Promise<JobDoc>; broker: Pick<Broker, 'list' | 'purge' | 'report'> };
   install(instance: Instance, kind: 'webapp' | 'konnector', slug: string): Promise<'installed' | 'kept'>;
-  /** What the reset needs besides the stores: the apps it keeps and uninstalls, the instance's sessions (./reset.ts). */
-  reset: Pick<ResetDeps, 'apps' | 'dropSessions'>;
+  /** What the reset needs besides the stores: the apps, the instance's sessions (./reset.ts). */
+  reset: Pick<ResetDeps, 'apps' | 'dropSessions'> & {
+    /** Runs the `on_delete_account` scripts of the installed konnectors for their accounts and waits for them (apps/install/on-delete.ts). */
+    cleanAccounts(instance: Instance, signal: AbortSignal): Promise<void>;
+  };
   instanceByDomain(domain: string): Promise<Instance | null>;
   hooks?: MoveHooks;
   /** Where parts are downloaded (removed after each run). */
@@ -179,6 +182,7 @@ export class Imports {
       if ((await this.deps.moveStates.get(instance.id))?.status !== 'importing') return;
       this.deps.logger.error({ domain: instance.domain }, 'an import cut short twice is given up: the instance is reset and unblocked');
       await this.reset(instance);
+      await this.recordGivenUp(instance, msg, error);
       await this.unblock(instance, { error, report: emptyReport() }, msg?.move_from ? { move_from: msg.move_from, msg } : {});
     } finally {
       this.abandoning.delete(instance.id);
@@ -242,13 +246,58 @@ export class Imports {
     }
   }
 
-  private async reset(instance: Instance): Promise<DocStore> {
+  /**
+   * The record of a given-up import in the job history (GET /jobs/:id, the accounts of an operator's tools), which the
+   * reset has just emptied: an `import` job, errored with the reason. Queued as a client's job (no worker takes it),
+   * then reported errored at once.
+   */
+  private async recordGivenUp(instance: Instance, msg: ImportMessage | undefined, error: string): Promise<void> {
+    const engine = this.deps.engine();
+    try {
+      const job = await engine.push(instance.domain, { worker: IMPORT_WORKER, message: msg ?? null, byClient: true, instanceId: instance.id });
+      await engine.broker.report(instance.domain, job._id, 'errored', error, Date.now());
+    } catch (err) {
+      this.deps.logger.warn({ err, domain: instance.domain }, 'import: the given-up import was not recorded as an errored job');
+    }
+  }
+
+  private async reset(instance: Instance, signal: AbortSignal = new AbortController().signal): Promise<DocStore> {
     const store = this.deps.storeOf(instance);
     await resetInstance(instance, {
       ...this.deps.reset, store, fs: this.deps.fs, dropTriggers: (i) => this.deps.triggers().dropInstance(i.id),
-      dropJobHistory: async (i) => void (await this.deps.engine().broker.purge(i.domain, Date.now() + 1, null)),
+      dropJobs: (i) => this.dropJobs(i), cleanAccounts: (i) => this.cleanAccounts(i, signal),
     });
     return store;
+  }
+
+  /** The konnectors' account-deletion scripts, their tokens let through the blocked instance meanwhile (./gate.ts). */
+  private async cleanAccounts(instance: Instance, signal: AbortSignal): Promise<void> {
+    const flag = async (on: boolean) => {
+      const state = await this.deps.moveStates.get(instance.id);
+      if (state?.status !== 'importing') return;
+      const { cleaningAccounts: _, ...detail } = state.detail;
+      await this.deps.moveStates.transition(instance.id, 'importing', { ...state, detail: on ? { ...detail, cleaningAccounts: true } : detail });
+    };
+    await flag(true);
+    try {
+      await this.deps.reset.cleanAccounts(instance, signal);
+    } finally {
+      await flag(false);
+    }
+  }
+
+  /**
+   * The jobs of the old data (cozy-stack deletes the instance's jobs database): the queued ones are reported errored so
+   * that no worker runs them, then every finished one goes. Running ones (this import's job among them) end as they do.
+   */
+  private async dropJobs(instance: Instance): Promise<void> {
+    const { broker } = this.deps.engine();
+    for (;;) {
+      const queued = await broker.list(instance.domain, { states: ['queued'], limit: 500 });
+      if (!queued.length) break;
+      for (const job of queued) await broker.report(instance.domain, job._id, 'errored', 'dropped by the reset of an import', Date.now());
+    }
+    await broker.purge(instance.domain, Date.now() + 1, null);
   }
 
   /** Downloads (a URL), resets, reads: the instance is blocked meanwhile. */
@@ -270,7 +319,7 @@ export class Imports {
         }
       }
       await progress?.({ step: 'reset' });
-      const store = await this.reset(instance);
+      const store = await this.reset(instance, opts.signal);
       const deps: ImporterDeps = {
         store, fs: this.deps.fs, limits: this.limits, move: opts.move, ...(opts.signal ? { signal: opts.signal } : {}),
         createTrigger: async (input) => void (await this.deps.triggers().create(instance.domain, input)),

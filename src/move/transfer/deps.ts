@@ -2,6 +2,7 @@
 import type { HearthConfig } from '../../config/types.js';
 import type { TokenService } from '../../auth/tokens.js';
 import type { SessionStore } from '../../auth/sessions.js';
+import type { SecondFactorStart } from '../../auth/twofactor-routes.js';
 import type { Instance, InstanceRegistry, TwoFactorStore } from '../../instances/types.js';
 import type { PermissionResolver } from '../../permissions/resolve.js';
 import type { LoginLockOut, RateLimiter } from '../../limits/index.js';
@@ -24,6 +25,8 @@ export interface TransferDeps {
   limiter: RateLimiter;
   lockout: LoginLockOut;
   twoFactor: TwoFactorStore;
+  /** After the passphrase of a move's consent: the second factor's token for a move, the code mailed (auth/twofactor-routes.ts). */
+  secondFactor(instance: Instance): Promise<SecondFactorStart>;
   moveStates: MoveStateStore;
   pending: PendingStore;
   jobs: Pick<JobEngine, 'push'>;

@@ -7,8 +7,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { derivePassphrase } from '../../auth/passphrase.js';
 import { CLIENTS_DOCTYPE } from '../../oauth/clients.js';
 import type { TwoFactorStore } from '../../instances/types.js';
+import { mailCode } from '../../auth/twofactor/mailcode.js';
+import { newRecoveryCodes } from '../../auth/twofactor/recovery.js';
 import {
-  FORM, OWNER_EMAIL, S_PASS, T_PASS, confirmationLink, form, hiddenFields, login, pathOf, startMovePair, type MovePair,
+  CSRF, FORM, OWNER_EMAIL, S_PASS, T_PASS, confirmationLink, form, hiddenFields, login, pathOf, setCookies, startMovePair, type MovePair,
 } from '../../../test/helpers/move-transfer.js';
 import { MOVE_SCOPE } from './peer.js';
 
@@ -23,6 +25,10 @@ beforeAll(async () => {
 }, 120_000);
 afterAll(() => p?.close());
 
+const tokenOf = (r: { status: number; body: Record<string, unknown> }): string => {
+  expect(r.status).toBe(200);
+  return r.body.two_factor_token as string;
+};
 const derived = (pass: string) => derivePassphrase(pass, p.target.domain, p.target.kdfIterations);
 
 /** Settings → /move/initialize → the wizard → T's consent (a wrong passphrase first) → back on S: the summary's fields. */
@@ -73,24 +79,66 @@ describe('a move between two servers', () => {
     expect(other.text).toContain('redirect_uri');
     const json = await p.treq('POST', '/auth/authorize/move', { body: { state: 's', client_id: reg.body.client_id, redirect_uri: 'http://evil.example/cb', passphrase: await derived(T_PASS) } });
     expect(json.status).toBe(400);
-    // two-factor authentication on: the login (with its second factor) comes first
-    await (p.t.hearth.registry as unknown as TwoFactorStore).setTwoFactor(p.target, { authMode: 'two_factor_mail' });
-    try {
-      const q = `state=s&client_id=${reg.body.client_id as string}&redirect_uri=${encodeURIComponent('https://w.example/cb')}`;
-      const first = await p.treq('GET', `/auth/authorize/move?${q}`);
-      expect(first.status).toBe(303);
-      expect(String(first.headers.location)).toMatch(/^\/auth\/login\?redirect=/);
-      const post = await p.treq('POST', '/auth/authorize/move', { body: { state: 's', client_id: reg.body.client_id, redirect_uri: 'https://w.example/cb', passphrase: await derived(T_PASS) } });
-      expect(post.status).toBe(401);
-      expect(post.body.error).toBe('two_factor');
-    } finally {
-      await (p.t.hearth.registry as unknown as TwoFactorStore).setTwoFactor(p.target, { authMode: 'basic' });
-    }
     const foreign = await p.s.req('POST', '/move/initialize', { raw: '', headers: { ...FORM, cookie: sCookie, origin: 'http://evil.example' } });
     expect(foreign.status).toBe(403);
     const anonymous = await p.s.req('POST', '/move/initialize', { raw: '', headers: FORM });
     expect(anonymous.status).toBe(303);
     expect(String(anonymous.headers.location)).toMatch(/^\/auth\/login\?redirect=/);
+  });
+
+  it('with two-factor authentication: the passphrase, then /auth/twofactor; a wrong code is refused, the right one goes back to the wizard, once', async () => {
+    const reg = await p.treq('POST', '/auth/register', { body: { redirect_uris: ['https://w.example/cb'], client_name: 'W', software_id: 'w' } });
+    const clientId = reg.body.client_id as string;
+    const store = p.t.hearth.registry as unknown as TwoFactorStore;
+    const { codes: recovery, hashes } = await newRecoveryCodes();
+    await store.setTwoFactor(p.target, { authMode: 'two_factor_mail', recoveryHashes: hashes });
+    try {
+      const q = { state: 's2', client_id: clientId, redirect_uri: 'https://w.example/cb' };
+      // as cozy-stack: the passphrase first, no login before
+      expect((await p.treq('GET', `/auth/authorize/move?${form(q)}`)).status).toBe(200);
+      const step1 = await p.treq('POST', '/auth/authorize/move', { body: { ...q, passphrase: await derived(T_PASS) } });
+      expect(step1.status).toBe(200);
+      const prompt = new URL(step1.body.redirect as string, tBase);
+      expect(prompt.pathname).toBe('/auth/twofactor');
+      expect(prompt.searchParams.get('client_id')).toBe(clientId);
+      const token = prompt.searchParams.get('two_factor_token') as string;
+      // the page posts the client back, and may send the browser on to the wizard
+      const page = await p.treq('GET', pathOf(prompt.href));
+      expect(page.status).toBe(200);
+      expect(hiddenFields(page.text)).toMatchObject({ 'two-factor-token': token, client_id: clientId, redirect: 'https://w.example/cb' });
+      expect(String(page.headers['content-security-policy'])).toMatch(/form-action [^;]*https:\/\/w\.example/);
+      // a move's token is not a login's, and the other way round
+      expect((await p.treq('GET', `/auth/twofactor?two_factor_token=${token}`)).status).toBe(303);
+      const loginToken = tokenOf(await p.treq('POST', '/auth/login', { body: { passphrase: await derived(T_PASS) } }));
+      const asMove = await p.treq('POST', '/auth/twofactor', { body: { two_factor_token: loginToken, two_factor_passcode: recovery[0], client_id: clientId } });
+      expect(asMove.status).toBe(401);
+      expect(asMove.body.error).toBe('expired');
+      // a wrong code: refused, back to the prompt (a form) or 401 (JSON)
+      const wrongForm = await p.treq('POST', '/auth/twofactor', { raw: form({ ...hiddenFields(page.text), csrf_token: CSRF, 'two-factor-passcode': '000000' }), headers: { ...FORM, cookie: `hearth_csrf=${CSRF}` } });
+      expect(wrongForm.status).toBe(303);
+      expect(String(wrongForm.headers.location)).toMatch(/^\/auth\/twofactor\?.*client_id=.*&error=wrong/);
+      const wrong = await p.treq('POST', '/auth/twofactor', { body: { two_factor_token: token, two_factor_passcode: '000000', client_id: clientId } });
+      expect(wrong.status).toBe(401);
+      expect(wrong.body.error).toBe('wrong');
+      // the code of the mail: back to the wizard with an access code of the move's scope, and no session
+      const code = await mailCode((await p.t.hearth.registry.secrets(p.target)).session, p.target.id);
+      const ok = await p.treq('POST', '/auth/twofactor', { body: { two_factor_token: token, two_factor_passcode: code, client_id: clientId } });
+      expect(ok.status).toBe(200);
+      expect(setCookies(ok).some((c) => c.startsWith('cozysessid='))).toBe(false);
+      const back = new URL(ok.body.redirect as string);
+      expect(`${back.origin}${back.pathname}`).toBe('https://w.example/cb');
+      expect(back.searchParams.get('state')).toBe('s2');
+      const exchanged = await p.treq('POST', '/auth/access_token', { raw: form({ grant_type: 'authorization_code', code: back.searchParams.get('code') as string, client_id: clientId, client_secret: reg.body.client_secret as string }), headers: FORM });
+      expect(exchanged.status).toBe(200);
+      expect(exchanged.body.scope).toBe(MOVE_SCOPE);
+      // the token again, even with another good code: refused
+      const replay = await p.treq('POST', '/auth/twofactor', { body: { two_factor_token: token, two_factor_passcode: recovery[1], client_id: clientId } });
+      expect(replay.status).toBe(401);
+      expect(replay.body.error).toBe('expired');
+      expect((await p.treq('GET', pathOf(prompt.href))).status).toBe(303);
+    } finally {
+      await store.setTwoFactor(p.target, { authMode: 'basic', recoveryHashes: [] });
+    }
   });
 
   it('refuses a request whose code is not one, and a code given twice', async () => {

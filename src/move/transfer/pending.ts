@@ -6,7 +6,7 @@
  */
 import Database from 'better-sqlite3';
 
-export type PendingKind = 'wizard' | 'request' | 'moving_to';
+export type PendingKind = 'wizard' | 'request' | 'moving_to' | 'two_factor';
 
 export interface PendingStore {
   /** Stores `value` under (kind, key) until `ttlMs` from now, replacing what was there. */
