@@ -13,7 +13,10 @@ export function useCustomWallpaper(client: AppClient): string | null {
     let stop = false;
     void (async () => {
       try {
-        const res = await client.getStackClient().fetch('GET', '/settings/wallpaper') as Response;
+        // a plain fetch with the app's token: the stack client's `fetch` would load cozy-client before Home needs it
+        const stack = client.getStackClient();
+        const res = await fetch(stack.fullpath('/settings/wallpaper'), { headers: { Authorization: stack.getAuthorizationHeader() }, credentials: 'include' });
+        if (!res.ok) return;
         const blob = await res.blob();
         if (stop || !blob.type.startsWith('image/')) return;
         made = URL.createObjectURL(blob);
