@@ -25,6 +25,7 @@ import type { Instance, InstanceRegistry } from '../instances/types.js';
 import { PermissionResolver } from '../permissions/resolve.js';
 import { LOGIN_LOCKOUT, LOGIN_LOCKOUT_SOURCES, type LoginLockOut } from '../limits/index.js';
 import { OAuthClients } from '../oauth/clients.js';
+import { clientsLimitExceeded } from '../oauth/clients-limit.js';
 import { PgAccessCodes } from '../oauth/codes-pg.js';
 import type { Mailer } from '../mail/mailer.js';
 import { runStatus, versionInfo, type StatusCheck } from '../status/routes.js';
@@ -391,6 +392,7 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
     config, registry, sessions, tokens, perms, storeOf, settings: sqliteRegistry, files: opts.appFiles ?? appFiles,
     inRegistry: (_instance, slug) => inRegistry(appRegistries)(slug),
     lazyUpdate: (instance, app) => lazyUpdate(installer, latest, instance, 'webapp', app),
+    clientsLimitExceeded: (instance) => clientsLimitExceeded(config, oauth.clients, instance),
   });
   const moveTransfer = {
     config, registry, sessions, tokens, perms, clients: oauth.clients, codes: oauth.codes, limiter: oauth.limiter, lockout, twoFactor: sqliteRegistry,

@@ -23,6 +23,7 @@ export interface AppServingDeps {
   files: AppFileSource | null;
   inRegistry?(instance: Instance, slug: string): Promise<boolean>;
   lazyUpdate?(instance: Instance, app: AppDoc): Promise<AppDoc>;
+  clientsLimitExceeded?(instance: Instance): Promise<boolean>;
 }
 
 export interface AppServing {

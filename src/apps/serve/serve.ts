@@ -39,6 +39,8 @@ export interface AppServeDeps extends SessionDeps {
   inRegistry?(instance: Instance, slug: string): Promise<boolean>;
   /** The lazy update of a registry app, run before serving its index (§4.6), when the installer provides it. */
   lazyUpdate?(instance: Instance, app: AppDoc): Promise<AppDoc>;
+  /** Whether the owner has more connected devices than `cozy.oauthclients.max` allows (oauth/clients-limit.ts). */
+  clientsLimitExceeded?(instance: Instance): Promise<boolean>;
 }
 
 export interface AppRequest {
@@ -155,6 +157,11 @@ export class AppServer {
     }
     const file = posix.join(match.route.folder || '/', isIndex ? (match.route.index ?? 'index.html') : match.rest).replace(/^\/+/, '');
     if (!isIndex) return this.asset(req, reply, app, file);
+    if (session && !match.route.public && app.slug !== 'settings' && (await this.deps.clientsLimitExceeded?.(r.instance))) {
+      // cozy-stack's CheckOAuthClientsLimitExceeded: the owner's private pages wait until a device is disconnected
+      const back = `${scheme}://${String(req.headers.host)}${req.url}`;
+      return reply.code(303).header('Location', `${scheme}://${r.instanceHost}/settings/clients/limit-exceeded?redirect=${encodeURIComponent(back)}`).send();
+    }
     return this.index(req, reply, r, app, file, session?.id ?? null, scheme);
   }
 
