@@ -3,6 +3,8 @@ import type { HearthConfig } from '../../config/types.js';
 import type { Instance } from '../../instances/types.js';
 import { capabilitiesOf } from '../../settings/routes.js';
 import { flagsOf } from '../../settings/flags.js';
+import { listWarnings, warningsHtml } from '../../settings/warnings.js';
+import { contextOf } from '../../instances/context.js';
 import type { StackAssets } from '../assets/assets.js';
 import type { AppDoc } from '../types.js';
 import type { TemplateValue } from './template.js';
@@ -26,14 +28,14 @@ function baseParams(p: Omit<ParamsInput, 'token'>, flags: Record<string, unknown
   const name = typeof localized === 'string' && localized ? localized : (app.name ?? '');
   const str = (v: unknown) => (typeof v === 'string' ? v : '');
   const subdomain = p.config.apps.subdomains;
-  const tracking = false; // Hearth's settings document has no `tracking` field: never "true"
+  const tracking = p.instance.tracking === true; // the settings document's `tracking` (PUT /settings/instance), as cozy-stack reads it
   const fonts = `<link rel="stylesheet" type="text/css" href="${assets.url(domain, 'fonts/fonts.css')}">`;
   const appInfo = { editor: str(app.editor), name, prefix: str(app.name_prefix), slug: app.slug, icon: str(app.icon) };
   // CozyData is {token, …}: the part after the token, so that a request only splices its token in
   const cozyDataTail = JSON.stringify({ domain, subdomain, tracking, locale, isLoggedIn: p.loggedIn, app: appInfo, flags, capabilities }).slice(1);
   const base: Record<string, TemplateValue> = {
     Domain: domain,
-    ContextName: 'default',
+    ContextName: contextOf(p.instance),
     Locale: locale,
     AppSlug: app.slug,
     AppName: name,
@@ -53,7 +55,6 @@ function baseParams(p: Omit<ParamsInput, 'token'>, flags: Record<string, unknown
         + `<link rel="apple-touch-icon" sizes="180x180" href="${assets.url(domain, 'apple-touch-icon.png')}">\n<link rel="manifest" href="${assets.url(domain, 'manifest.webmanifest')}">`,
     },
     DefaultWallpaper: assets.url(domain, 'images/default-wallpaper.jpg'),
-    Warnings: { html: '' }, // Hearth has no instance warnings (terms to sign…) yet
   };
   return { base, cozyDataTail };
 }
@@ -73,13 +74,15 @@ export class TemplateParams {
 
   values(p: ParamsInput): Record<string, TemplateValue> {
     const { app } = p;
-    const key = [p.instance.id, p.domain, p.instance.locale, app.slug, app.version, app.checksum, app._rev ?? app.updated_at, p.loggedIn].join('\n');
+    const key = [p.instance.id, p.domain, p.instance.locale, contextOf(p.instance), p.instance.tracking === true, app.slug, app.version, app.checksum, app._rev ?? app.updated_at, p.loggedIn].join('\n');
     let hit = this.cache.get(key);
     if (!hit) {
       if (this.cache.size >= MAX) this.cache.clear();
       hit = baseParams(p, this.flags, this.capabilities);
       this.cache.set(key, hit);
     }
-    return { ...hit.base, Token: p.token, CozyData: `{"token":${JSON.stringify(p.token)},${hit.cozyDataTail}` };
+    // the warnings depend on the time (a terms date): computed per page, from the instance as this request read it
+    const Warnings = { html: warningsHtml(listWarnings(p.instance), p.loggedIn) };
+    return { ...hit.base, Token: p.token, CozyData: `{"token":${JSON.stringify(p.token)},${hit.cozyDataTail}`, Warnings };
   }
 }
