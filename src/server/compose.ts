@@ -35,7 +35,10 @@ import { createLogger, logControllerFor } from './logger.js';
 import { ensureDevInstance, listenOrExplain } from './dev-instance.js';
 import { buildPublicApp, securityHeaders } from './public.js';
 import { addJsonParser } from '../common/json-body.js';
-import { createBlobStores, objectStoreConfigured } from '../files/blobs/engine.js';
+import { blobStoreArea, createBlobStores, objectStoreConfigured } from '../files/blobs/engine.js';
+import { ContextAssets } from '../apps/assets/context-assets.js';
+import { PgContextAssetIndex, SqliteContextAssetIndex } from '../apps/assets/context-index.js';
+import { registerContextAssetAdminRoutes } from '../apps/assets/admin-routes.js';
 import { LocalBlobStore } from '../files/blobs/local.js';
 import { Vfs } from '../files/vfs.js';
 import { SqliteLockEngine } from '../files/dav/locks-sqlite.js';
@@ -204,6 +207,9 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
   for (const [name, make] of Object.entries(opts.extraEngines?.docs ?? {})) docEngines.set(name, make(router.busFor(name, bus)));
   const storeOf = (instance: Instance) => router.storeOf(instance);
   // docs.engine postgres: shared by the processes, its bytes in the object store (or PostgreSQL): apps/code/engine.ts
+  // per-context stack assets: bytes in the blob store's `assets` area, the index with the server's state
+  const contextAssets = new ContextAssets(blobStoreArea(config.blobs, join(dataDir, 'instances'), 'assets'),
+    statePg ? new PgContextAssetIndex(statePg) : new SqliteContextAssetIndex(join(dataDir, 'assets.sqlite')), coordination.invalidation);
   const appCode = createAppCodeStore({ dataDir, blobs: config.blobs, pg: statePg, locks: coordination.locks, invalidation: coordination.invalidation });
   const appFiles = new StoredAppFiles(appCode);
   await dropRunRefs(appCode);
@@ -393,6 +399,7 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
     inRegistry: (_instance, slug) => inRegistry(appRegistries)(slug),
     lazyUpdate: (instance, app) => lazyUpdate(installer, latest, instance, 'webapp', app),
     clientsLimitExceeded: (instance) => clientsLimitExceeded(config, oauth.clients, instance),
+    contextAssets,
   });
   const moveTransfer = {
     config, registry, sessions, tokens, perms, clients: oauth.clients, codes: oauth.codes, limiter: oauth.limiter, lockout, twoFactor: sqliteRegistry,
@@ -426,6 +433,7 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
   registerMigrateAdminRoutes(adminApp, { registry, migrations });
   registerImportAdminRoutes(adminApp, { registry, imports });
   exportsPart.registerAdminRoutes(adminApp, { registry });
+  registerContextAssetAdminRoutes(adminApp, { assets: contextAssets });
   registerAppsAdminRoutes(adminApp, { registry, installer, storeOf, subdomains: config.apps.subdomains });
   await registerOpsAdminRoutes(adminApp, { metrics, publicDocument: () => publicApp.openApiDocument(), version: versionInfo(config.dev).version, exampleInstance: config.dev ? config.devInstance : 'alice.example.org' });
   for (const instance of await sqliteRegistry.pendingDestroys()) {
@@ -460,6 +468,7 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
         davLocks.close();
         await builtinState.close();
         await moveStates.close();
+        await contextAssets.close();
         await movePending.close();
         await exportsPart.close();
         for (const [name, factory] of docEngines) if (name !== 'sqlite') await factory.close();

@@ -191,7 +191,7 @@ export async function buildPublicApp(deps: PublicDeps): Promise<FastifyInstance>
   });
   registerNotificationRoutes(app, { center: deps.notifications, config: deps.config, storeOf: deps.storeOf, perms: deps.perms, registry: deps.registry, sessions: deps.auth.sessions });
   registerIntentsRoutes(app, { config: deps.config, perms: deps.perms, storeOf: deps.storeOf, registryWebapps: deps.registryWebapps ?? noRegistry });
-  registerAssetRoutes(app, { assets: deps.apps.assets, settings: deps.settings.store });
+  registerAssetRoutes(app, { assets: deps.apps.assets, settings: deps.settings.store, ...(deps.apps.contextAssets ? { contextAssets: deps.apps.contextAssets } : {}) });
   await registerRealtimeRoutes(app, { hub: deps.realtime, perms: deps.perms, vfs: deps.vfs, logger: deps.logger });
   if (deps.imports) registerImportRoutes(app, { ...deps.imports, perms: deps.perms });
   if (deps.moveTransfer) registerMoveTransferRoutes(app, deps.moveTransfer);

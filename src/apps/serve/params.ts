@@ -18,11 +18,16 @@ export interface ParamsInput {
   app: AppDoc;
   token: string;
   loggedIn: boolean;
+  /** The context's asset overrides (apps/assets/context-assets.ts): plain name → hashed name, and their generation. */
+  overrides?: { names: Map<string, string>; generation: number };
 }
 
 /** Everything of a page but the token, for one instance host, locale and app version: built once, then reused. */
 function baseParams(p: Omit<ParamsInput, 'token'>, flags: Record<string, unknown>, capabilities: Record<string, unknown>): { base: Record<string, TemplateValue>; cozyDataTail: string } {
-  const { app, assets, domain } = p;
+  const { app, domain } = p;
+  // an asset the instance's context overrides is linked by the override's own hashed name
+  const names = p.overrides?.names;
+  const assets = { url: (d: string, name: string) => (names?.has(name) ? `//${d}/assets/${names.get(name)}` : p.assets.url(d, name)) };
   const locale = p.instance.locale;
   const localized = app.locales?.[locale]?.name;
   const name = typeof localized === 'string' && localized ? localized : (app.name ?? '');
@@ -74,7 +79,7 @@ export class TemplateParams {
 
   values(p: ParamsInput): Record<string, TemplateValue> {
     const { app } = p;
-    const key = [p.instance.id, p.domain, p.instance.locale, contextOf(p.instance), p.instance.tracking === true, app.slug, app.version, app.checksum, app._rev ?? app.updated_at, p.loggedIn].join('\n');
+    const key = [p.instance.id, p.domain, p.instance.locale, contextOf(p.instance), p.overrides?.generation ?? 0, p.instance.tracking === true, app.slug, app.version, app.checksum, app._rev ?? app.updated_at, p.loggedIn].join('\n');
     let hit = this.cache.get(key);
     if (!hit) {
       if (this.cache.size >= MAX) this.cache.clear();
