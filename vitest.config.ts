@@ -18,6 +18,8 @@ const OBJECT_STORAGE = [
   'src/files/http/thumbnails.test.ts', 'src/files/http/trash.test.ts',
   // the code of installed apps in the object store (its index in a PostgreSQL the test starts), the avatars
   'src/apps/code/shared-store.test.ts', 'src/settings/avatar.test.ts',
+  // the per-context stack assets (their bytes in the object store)
+  'src/apps/assets/context-assets.test.ts',
   // export and import between two Hearths whose files are in the object store
   'src/move/roundtrip.test.ts',
 ];
@@ -92,6 +94,8 @@ export default defineConfig({
             'src/auth/**/*.test.ts', 'src/instances/**/*.test.ts', 'src/files/dav/**/*.test.ts', 'src/oauth/**/*.test.ts',
             'src/apps/code/shared-store.test.ts', 'src/apps/install/install.test.ts', 'src/apps/install/lifecycle.test.ts',
             'src/settings/avatar.test.ts',
+            // the per-context assets' index, and the instances' context, terms and tracking on PostgreSQL
+            'src/apps/assets/context-assets.test.ts', 'src/settings/warnings.test.ts',
             // export and import between two Hearths on PostgreSQL (the archive read back, every document and file compared)
             'src/move/roundtrip.test.ts',
           ],

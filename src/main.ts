@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from './config/load.js';
 import { addInstancesCommand } from './cli/instances.js';
+import { addAssetsCommand } from './cli/assets.js';
 import { CliError, err } from './cli/io.js';
 import { addMailsCommand } from './cli/mails.js';
 import { addJobsCommands } from './cli/jobs.js';
@@ -24,6 +25,7 @@ export async function main(argv: string[], env: Record<string, string | undefine
   addServeCommand(program, env);
   addAppsPublishCommand(program);
   addInstancesCommand(program, env);
+  addAssetsCommand(program, env);
   addStatusCommand(program, env);
   addVersionCommand(program, env);
   addConfigCommand(program, env);

@@ -50,8 +50,14 @@ describe('hearth instances', () => {
     expect(io.stderr).toMatch(/nothing to modify/);
 
     io.stdout = '';
+    expect(await run('instances', 'modify', 'alice.example.org', '--context-name', 'beta', '--tos-latest', '2.0.0-20270101', '--json')).toBe(0);
+    expect(JSON.parse(io.stdout).attributes).toMatchObject({ context_name: 'beta', tos_latest: '2.0.0-20270101', tos_signed: null });
+
+    io.stdout = '';
     expect(await run('instances', 'show', 'alice.example.org')).toBe(0);
     expect(io.stdout).toMatch(/public name:\s+Alice/);
+    expect(io.stdout).toMatch(/context:\s+beta\n/);
+    expect(io.stdout).toMatch(/latest terms:\s+2\.0\.0-20270101\n/);
 
     io.stderr = '';
     expect(await run('instances', 'destroy', 'alice.example.org')).toBe(2);
@@ -106,6 +112,8 @@ describe('hearth instances: the public API\'s checks', () => {
       [['instances', 'add', 'frank.example.org', '--tz', 'Mars/Olympus'], /"tz" must be an IANA time zone/],
       [['instances', 'add', 'frank.example.org', '--locale', 'klingon'], /"locale" must be one of en, fr/],
       [['instances', 'modify', 'frank.example.org', '--tz', '+02:00'], /"tz" must be an IANA time zone/],
+      [['instances', 'add', 'frank.example.org', '--context-name', '../etc'], /a context name is letters, digits/],
+      [['instances', 'add', 'frank.example.org', '--tos-latest', 'soon'], /a terms version is A\.B\.C-YYYYMMDD/],
       [['instances', 'token-cli', 'frank.example.org', 'io.cozy.files:FETCH'], /invalid verb "FETCH"/],
       [['instances', 'token-app', 'frank.example.org', 'drive', '--scope', 'Bad Scope'], /invalid permission type "Bad"/],
     ];

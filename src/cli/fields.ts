@@ -4,7 +4,7 @@
  * compiler (server/validation.ts checkField), so an option is refused before any request with the sentence the
  * server would answer, and normalised as the server normalises it.
  */
-import { PASSPHRASE } from '../instances/schemas.js';
+import { CONTEXT_NAME, PASSPHRASE, TOS_VERSION } from '../instances/schemas.js';
 import { checkField } from '../server/validation.js';
 import { canonicalTz, emptyIsNull, FIELD_SCHEMAS, normalizeLocale, trimmedName } from '../settings/validate.js';
 
@@ -13,3 +13,5 @@ export const checkLocale = (v: unknown): string => normalizeLocale(checkField<st
 export const checkEmail = (v: unknown): string | null => emptyIsNull(checkField<string | null>(FIELD_SCHEMAS.email, v));
 export const checkTz = (v: unknown): string | null => canonicalTz(checkField<string | null>(FIELD_SCHEMAS.tz, v));
 export const checkPublicName = (v: unknown): string | null => trimmedName(checkField<string | null>(FIELD_SCHEMAS.public_name, v));
+export const checkContextName = (v: unknown): string => checkField<string>(CONTEXT_NAME, v);
+export const checkTos = (v: unknown): string | null => emptyIsNull(checkField<string | null>(TOS_VERSION, v));

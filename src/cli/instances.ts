@@ -3,7 +3,7 @@ import { createInterface } from 'node:readline/promises';
 import { Argument, InvalidArgumentError, type Command } from 'commander';
 import { AdminClient, withAdminOptions, type AdminOptions } from './client.js';
 import { parseScope } from '../permissions/rules.js';
-import { checkEmail, checkLocale, checkPassphraseStrength, checkPublicName, checkTz } from './fields.js';
+import { checkContextName, checkEmail, checkLocale, checkPassphraseStrength, checkPublicName, checkTos, checkTz } from './fields.js';
 import { addMigrateCommand } from './migrate.js';
 import { addImportCommand } from './import.js';
 import { addExportCommand } from './export.js';
@@ -16,6 +16,7 @@ interface Resource {
   attributes: {
     domain: string; domain_aliases: string[]; locale: string; email: string | null; public_name: string | null;
     tz: string | null; disk_quota: number | null; onboarded: boolean; created_at: string; updated_at: string;
+    context_name?: string; tos_signed?: string | null; tos_latest?: string | null;
   };
   meta?: { registration_url?: string };
 }
@@ -23,6 +24,7 @@ interface Resource {
 interface InstanceOptions extends AdminOptions {
   passphrase?: string; email?: string; locale?: string; publicName?: string; tz?: string;
   diskQuota?: number | null; domainAliases?: string[]; json?: boolean; unlock?: boolean;
+  contextName?: string; tos?: string; tosLatest?: string;
 }
 
 const examples = (...lines: string[]) => `\nExamples:\n${lines.map((l) => `  $ ${l}`).join('\n')}\n`;
@@ -44,6 +46,9 @@ function instanceOptions(cmd: Command): Command {
     .option('--disk-quota <bytes>', 'a quota in bytes or with a unit (10GB, 512MiB) or "unlimited"', parseBytes)
     .option('--tz <tz>', 'the time zone, e.g. Europe/Paris', checkedBy(checkTz))
     .option('--domain-aliases <a,b>', 'other domains serving this instance (comma-separated)', list)
+    .option('--context-name <name>', 'the context, whose stack assets (`hearth assets`) override the defaults', checkedBy(checkContextName))
+    .option('--tos <version>', 'the terms of service the owner signed, e.g. 1.0.0-20270101', checkedBy(checkTos))
+    .option('--tos-latest <version>', 'the latest terms of service: the owner is warned 30 days before their date', checkedBy(checkTos))
     .option('--json', 'print the instance as JSON');
 }
 
@@ -51,6 +56,7 @@ function body(o: InstanceOptions): Record<string, unknown> {
   const b: Record<string, unknown> = {
     passphrase: o.passphrase, email: orNull(o.email), locale: o.locale, public_name: orNull(o.publicName),
     tz: orNull(o.tz), disk_quota: o.diskQuota, domain_aliases: o.domainAliases,
+    context_name: o.contextName, tos_signed: orNull(o.tos), tos_latest: orNull(o.tosLatest),
   };
   for (const k of Object.keys(b)) if (b[k] === undefined) delete b[k];
   return b;
@@ -61,7 +67,8 @@ function show(r: Resource): void {
   const rows: Array<[string, string]> = [
     ['domain', a.domain], ['id', r.id], ['aliases', a.domain_aliases.join(', ') || '-'], ['locale', a.locale],
     ['email', a.email ?? '-'], ['public name', a.public_name ?? '-'], ['time zone', a.tz ?? '-'],
-    ['disk quota', formatBytes(a.disk_quota)], ['onboarded', a.onboarded ? 'yes' : 'no'],
+    ['disk quota', formatBytes(a.disk_quota)], ['onboarded', a.onboarded ? 'yes' : 'no'], ['context', a.context_name ?? 'default'],
+    ['terms signed', a.tos_signed ?? '-'], ['latest terms', a.tos_latest ?? '-'],
     ['created', a.created_at], ['updated', a.updated_at],
   ];
   out(table(rows.map(([k, v]) => [`${k}:`, v])));

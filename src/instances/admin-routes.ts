@@ -13,6 +13,7 @@ import { registrationUrl } from '../auth/passphrase-routes.js';
 import type { HearthConfig } from '../config/types.js';
 import { parseScope } from '../permissions/rules.js';
 import { canonicalTz, emptyIsNull, normalizeLocale, trimmedName } from '../settings/validate.js';
+import { checkContextName, contextOf } from './context.js';
 import { normalizeHost, validateDomain } from './domain.js';
 import { findInstance } from './find.js';
 import { WITH_SLASH } from '../status/routes.js';
@@ -38,7 +39,10 @@ export interface AdminDeps {
 /** The page size of GET /instances without page[limit]. */
 const PAGE_DEFAULT = 100;
 
-type Editable = { passphrase?: string; email?: string | null; locale?: string; public_name?: string | null; tz?: string | null; disk_quota?: number | null; domain_aliases?: string[] };
+type Editable = {
+  passphrase?: string; email?: string | null; locale?: string; public_name?: string | null; tz?: string | null; disk_quota?: number | null; domain_aliases?: string[];
+  context_name?: string; tos_signed?: string | null; tos_latest?: string | null;
+};
 type TokenBody = { domain: string; audience: 'cli' | 'app' | 'konnector' | 'konn'; subject?: string; scope?: string };
 
 /** The admin view of an instance (JSON-API resource): never a secret or a hash. */
@@ -55,6 +59,9 @@ export function instanceResource(i: Instance) {
       tz: i.tz,
       disk_quota: i.diskQuota,
       onboarded: i.onboarded,
+      context_name: contextOf(i),
+      tos_signed: i.tosSigned ?? null,
+      tos_latest: i.tosLatest ?? null,
       created_at: i.createdAt,
       updated_at: i.updatedAt,
     },
@@ -72,6 +79,9 @@ function toPatch(b: Editable): InstancePatch {
   if (b.tz !== undefined) p.tz = canonicalTz(b.tz);
   if (b.disk_quota !== undefined) p.diskQuota = b.disk_quota;
   if (b.domain_aliases !== undefined) p.aliases = b.domain_aliases.map(validateDomain);
+  if (b.context_name !== undefined) p.contextName = checkContextName(b.context_name);
+  if (b.tos_signed !== undefined) p.tosSigned = emptyIsNull(b.tos_signed);
+  if (b.tos_latest !== undefined) p.tosLatest = emptyIsNull(b.tos_latest);
   return p;
 }
 

@@ -15,6 +15,7 @@ import type { Invalidation } from '../common/invalidation.js';
 import { inTransaction, type PgPool, type Queryable } from '../engines/postgres.js';
 import { isUniqueViolation, PgSchema } from '../engines/pg-schema.js';
 import { normalizeHost, validateDomain } from './domain.js';
+import { DEFAULT_CONTEXT } from './context.js';
 import { FIRST_SETTINGS_REV, nextRev, settingsConflict } from './registry-settings.js';
 import type {
   AuthMode, Instance, InstancePatch, InstanceRegistry, InstanceSecrets, InstanceSettings, InstanceSettingsPatch, InstanceSettingsStore,
@@ -36,7 +37,9 @@ CREATE TABLE IF NOT EXISTS hearth.instances (
   settings_rev text NOT NULL DEFAULT '${FIRST_SETTINGS_REV}', default_redirection text, theme text);
 CREATE TABLE IF NOT EXISTS hearth.instance_hosts (host text COLLATE "C" PRIMARY KEY, instance_id text NOT NULL, main boolean NOT NULL);
 CREATE INDEX IF NOT EXISTS instance_hosts_instance ON hearth.instance_hosts (instance_id);
-CREATE TABLE IF NOT EXISTS hearth.instances_destroying (id text PRIMARY KEY, domain text NOT NULL UNIQUE, instance text NOT NULL, since text NOT NULL);`;
+CREATE TABLE IF NOT EXISTS hearth.instances_destroying (id text PRIMARY KEY, domain text NOT NULL UNIQUE, instance text NOT NULL, since text NOT NULL);
+ALTER TABLE hearth.instances ADD COLUMN IF NOT EXISTS context_name text NOT NULL DEFAULT 'default', ADD COLUMN IF NOT EXISTS tos_signed text,
+  ADD COLUMN IF NOT EXISTS tos_latest text, ADD COLUMN IF NOT EXISTS tracking boolean NOT NULL DEFAULT false;`;
 
 /** An instance's row with its aliases, in one query. */
 const SELECT = `SELECT i.*, ARRAY(SELECT a.host FROM hearth.instance_hosts a WHERE a.instance_id = i.id AND NOT a.main ORDER BY a.host) AS aliases
@@ -48,6 +51,7 @@ interface Row {
   secret_session: Buffer; secret_cli: Buffer; secret_oauth: Buffer;
   auth_mode: string; totp_secret: string | null; totp_last_step: string | null; recovery_hashes: string; two_factor_mail_last_step: string | null;
   settings_rev: string; default_redirection: string | null; theme: string | null;
+  context_name: string; tos_signed: string | null; tos_latest: string | null; tracking: boolean;
 }
 
 const num = (v: string | number | null): number | null => (v === null ? null : Number(v));
@@ -56,7 +60,7 @@ const tokenHash = (token: string): string => createHash('sha256').update(token).
 const toInstance = (r: Row): Instance => ({
   id: r.id, domain: r.domain, aliases: r.aliases, locale: r.locale, email: r.email, publicName: r.public_name, tz: r.tz,
   diskQuota: num(r.disk_quota), passphraseHash: r.passphrase_hash, onboarded: r.passphrase_hash !== null, kdfIterations: r.kdf_iterations,
-  createdAt: r.created_at, updatedAt: r.updated_at,
+  createdAt: r.created_at, updatedAt: r.updated_at, contextName: r.context_name, tosSigned: r.tos_signed, tosLatest: r.tos_latest, tracking: r.tracking,
 });
 const toSecrets = (r: Row): InstanceSecrets => ({ session: r.secret_session, cli: r.secret_cli, oauth: r.secret_oauth });
 
@@ -129,9 +133,9 @@ export class PgInstanceRegistry implements InstanceRegistry, TwoFactorStore, Pas
         await this.insertHosts(db, id, aliases, false);
         await db.query(
           `INSERT INTO hearth.instances (id, domain, locale, email, public_name, tz, disk_quota, passphrase_hash, kdf_iterations, created_at,
-             updated_at, secret_session, secret_cli, secret_oauth) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$10,$11,$12,$13)`,
+             updated_at, secret_session, secret_cli, secret_oauth, context_name, tos_signed, tos_latest) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$10,$11,$12,$13,$14,$15,$16)`,
           [id, domain, input.locale ?? 'en', input.email ?? null, input.publicName ?? null, input.tz ?? null, input.diskQuota ?? null,
-            passphraseHash, kdf, now, randomBytes(64), randomBytes(64), randomBytes(64)],
+            passphraseHash, kdf, now, randomBytes(64), randomBytes(64), randomBytes(64), input.contextName ?? DEFAULT_CONTEXT, input.tosSigned ?? null, input.tosLatest ?? null],
         );
       });
     } catch (e) {
@@ -202,6 +206,8 @@ export class PgInstanceRegistry implements InstanceRegistry, TwoFactorStore, Pas
           [next.locale, next.email, next.publicName, next.tz, pick(patch.diskQuota, was.diskQuota), newHash ?? was.passphraseHash, kdf ?? was.kdfIterations,
             new Date().toISOString(), docChanged ? nextRev(row.settings_rev) : row.settings_rev, newHash !== null, current.id],
         );
+        await db.query('UPDATE hearth.instances SET context_name = $1, tos_signed = $2, tos_latest = $3 WHERE id = $4',
+          [pick(patch.contextName, row.context_name), pick(patch.tosSigned, row.tos_signed), pick(patch.tosLatest, row.tos_latest), current.id]);
         if (aliases) {
           await db.query('DELETE FROM hearth.instance_hosts WHERE instance_id = $1 AND NOT main', [current.id]);
           await this.insertHosts(db, current.id, aliases, false);
@@ -364,6 +370,7 @@ export class PgInstanceRegistry implements InstanceRegistry, TwoFactorStore, Pas
     col('public_name', patch.publicName);
     col('tz', patch.tz);
     col('default_redirection', patch.defaultRedirection);
+    col('tracking', patch.tracking);
     col('settings_rev', nextRev(rev));
     col('updated_at', new Date().toISOString());
     await this.schema.ready();

@@ -16,6 +16,11 @@ export const SETTINGS_COLUMNS: Array<[string, string]> = [
   ['settings_rev', `TEXT NOT NULL DEFAULT '${FIRST_SETTINGS_REV}'`], ['default_redirection', 'TEXT'], ['theme', 'TEXT'],
 ];
 
+/** The context, the terms of service (instances/context.ts) and the settings document's `tracking` (0 or 1). */
+export const CONTEXT_COLUMNS: Array<[string, string]> = [
+  ['context_name', "TEXT NOT NULL DEFAULT 'default'"], ['tos_signed', 'TEXT'], ['tos_latest', 'TEXT'], ['tracking', 'INTEGER NOT NULL DEFAULT 0'],
+];
+
 export function nextRev(rev: string): string {
   const n = Number.parseInt(rev, 10);
   return `${Number.isFinite(n) && n > 0 ? n + 1 : 2}-${randomBytes(16).toString('hex')}`;
@@ -55,6 +60,7 @@ export class SettingsTable {
     col('public_name', patch.publicName);
     col('tz', patch.tz);
     col('default_redirection', patch.defaultRedirection);
+    col('tracking', patch.tracking === undefined ? undefined : Number(patch.tracking));
     const r = this.db
       .prepare(`UPDATE instances SET ${[...sets, 'settings_rev = ?', 'updated_at = ?'].join(', ')} WHERE id = ? AND settings_rev = ?`)
       .run(...args, nextRev(rev), new Date().toISOString(), id, rev);

@@ -10,7 +10,8 @@ import { DEFAULT_KDF_ITERATIONS, derivePassphrase } from '../auth/passphrase.js'
 import { BadRequest, Conflict, NotFound } from '../common/errors.js';
 import { INSTANCES_TOPIC, type Invalidation } from '../common/invalidation.js';
 import { normalizeHost, validateDomain } from './domain.js';
-import { SETTINGS_COLUMNS, SettingsTable } from './registry-settings.js';
+import { DEFAULT_CONTEXT } from './context.js';
+import { CONTEXT_COLUMNS, SETTINGS_COLUMNS, SettingsTable } from './registry-settings.js';
 import { checkpointOffThread, closeDurableWal, durableWal, type Checkpointer } from '../data/sqlite/wal-sync.js';
 import type { WalSync } from '../data/sqlite/wal-sync.js';
 import type {
@@ -32,6 +33,10 @@ interface Row {
   kdf_iterations: number;
   created_at: string;
   updated_at: string;
+  context_name: string;
+  tos_signed: string | null;
+  tos_latest: string | null;
+  tracking: number;
 }
 
 export class SqliteInstanceRegistry implements InstanceRegistry, TwoFactorStore, PassphraseTokenStore, InstanceSettingsStore {
@@ -85,7 +90,8 @@ export class SqliteInstanceRegistry implements InstanceRegistry, TwoFactorStore,
       ['register_token_hash', 'TEXT'], ['reset_token_hash', 'TEXT'], ['reset_token_expires_at', 'INTEGER'],
     ];
     // Migration: the settings document's revision, default redirection and theme (settings/); existing rows get the first revision.
-    for (const [name, type] of [...twoFactorColumns, ...SETTINGS_COLUMNS]) {
+    // Migration: the context, the terms of service and the tracking consent (instances/context.ts).
+    for (const [name, type] of [...twoFactorColumns, ...SETTINGS_COLUMNS, ...CONTEXT_COLUMNS]) {
       if (!cols.includes(name)) this.db.exec(`ALTER TABLE instances ADD COLUMN ${name} ${type}`);
     }
     this.settingsTable = new SettingsTable(this.db);
@@ -115,6 +121,10 @@ export class SqliteInstanceRegistry implements InstanceRegistry, TwoFactorStore,
       kdfIterations: row.kdf_iterations,
       createdAt: row.created_at,
       updatedAt: row.updated_at,
+      contextName: row.context_name,
+      tosSigned: row.tos_signed,
+      tosLatest: row.tos_latest,
+      tracking: row.tracking === 1,
     };
   }
 
@@ -148,10 +158,11 @@ export class SqliteInstanceRegistry implements InstanceRegistry, TwoFactorStore,
       this.db
         .prepare(
           `INSERT INTO instances (id, domain, locale, email, public_name, tz, disk_quota, passphrase_hash, kdf_iterations, created_at, updated_at,
-             secret_session, secret_cli, secret_oauth) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+             secret_session, secret_cli, secret_oauth, context_name, tos_signed, tos_latest) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
         )
         .run(id, domain, input.locale ?? 'en', input.email ?? null, input.publicName ?? null, input.tz ?? null,
-          input.diskQuota ?? null, passphraseHash, kdf, now, now, randomBytes(64), randomBytes(64), randomBytes(64));
+          input.diskQuota ?? null, passphraseHash, kdf, now, now, randomBytes(64), randomBytes(64), randomBytes(64),
+          input.contextName ?? DEFAULT_CONTEXT, input.tosSigned ?? null, input.tosLatest ?? null);
       const addAlias = this.db.prepare('INSERT INTO aliases (alias, instance_id) VALUES (?, ?)');
       for (const alias of aliases) addAlias.run(alias, id);
     })();
@@ -224,6 +235,8 @@ export class SqliteInstanceRegistry implements InstanceRegistry, TwoFactorStore,
           pick(patch.publicName, current.publicName), pick(patch.tz, current.tz), pick(patch.diskQuota, current.diskQuota),
           passphraseHash, kdf, new Date().toISOString(), current.id);
       if (patch.passphrase) this.db.prepare('UPDATE instances SET register_token_hash = NULL WHERE id = ?').run(current.id);
+      this.db.prepare('UPDATE instances SET context_name = ?, tos_signed = ?, tos_latest = ? WHERE id = ?')
+        .run(pick(patch.contextName, current.contextName), pick(patch.tosSigned, current.tosSigned ?? null), pick(patch.tosLatest, current.tosLatest ?? null), current.id);
       const docFields = [[patch.locale ?? undefined, current.locale], [patch.email, current.email], [patch.publicName, current.publicName], [patch.tz, current.tz]];
       if (docFields.some(([v, old]) => v !== undefined && v !== old)) this.settingsTable.bump(current.id);
       if (aliases) {

@@ -8,6 +8,7 @@ import { content, JSONAPI, noContent, openObject, params, query, type JsonSchema
 import { MIN_PASSPHRASE_CHARS } from '../auth/passphrase.js';
 import { STATUS_SCHEMAS } from '../status/routes.js';
 import { FIELD_SCHEMAS } from '../settings/validate.js';
+import { CONTEXT_PATTERN, TOS_PATTERN } from './context.js';
 
 const tags = ['instances'];
 // a host name, localhost or an IP address (IPv6 in brackets), with an optional port: instances/domain.ts validateDomain checks it
@@ -19,6 +20,14 @@ export const PASSPHRASE: JsonSchema = {
   errorMessage: `"passphrase" must have at least ${MIN_PASSPHRASE_CHARS} characters (and at most 1024)`,
 };
 
+export const CONTEXT_NAME: JsonSchema = {
+  type: 'string', pattern: CONTEXT_PATTERN, description: 'The context (default: default): which per-context stack assets apply',
+  errorMessage: 'a context name is letters, digits, _ - . (at most 63)',
+};
+export const TOS_VERSION: JsonSchema = {
+  type: ['string', 'null'], pattern: `^$|${TOS_PATTERN}`, description: 'A terms version', errorMessage: 'a terms version is A.B.C-YYYYMMDD, A.B.C or YYYYMMDD',
+};
+
 const editable: Record<string, JsonSchema> = {
   passphrase: PASSPHRASE,
   email: FIELD_SCHEMAS.email,
@@ -26,6 +35,9 @@ const editable: Record<string, JsonSchema> = {
   public_name: FIELD_SCHEMAS.public_name,
   tz: FIELD_SCHEMAS.tz,
   disk_quota: { type: ['integer', 'null'], minimum: 0, description: 'Bytes (null: no quota)' },
+  context_name: CONTEXT_NAME,
+  tos_signed: { ...TOS_VERSION, description: 'The terms the owner signed (A.B.C-YYYYMMDD)' },
+  tos_latest: { ...TOS_VERSION, description: 'The latest terms (A.B.C-YYYYMMDD: the owner is warned 30 days before the date)' },
   domain_aliases: {
     type: 'array', maxItems: 100, description: 'Other host names of the instance',
     items: domainField('A host name, localhost or an IP address, with an optional port'),
@@ -41,7 +53,8 @@ const instance: JsonSchema = {
       properties: {
         domain: { type: 'string' }, domain_aliases: { type: 'array', items: { type: 'string' } }, locale: { type: 'string' },
         email: { type: ['string', 'null'] }, public_name: { type: ['string', 'null'] }, tz: { type: ['string', 'null'] },
-        disk_quota: { type: ['integer', 'null'] }, onboarded: { type: 'boolean' }, created_at: { type: 'string' }, updated_at: { type: 'string' },
+        disk_quota: { type: ['integer', 'null'] }, onboarded: { type: 'boolean' }, context_name: { type: 'string' },
+        tos_signed: { type: ['string', 'null'] }, tos_latest: { type: ['string', 'null'] }, created_at: { type: 'string' }, updated_at: { type: 'string' },
       },
     },
     meta: openObject('registration_url: the onboarding link, in the answer of a creation without passphrase only'),

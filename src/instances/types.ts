@@ -19,6 +19,16 @@ export interface Instance {
   kdfIterations: number;
   createdAt: string;
   updatedAt: string;
+  /**
+   * cozy-stack's context (`ContextName`): which per-context configuration applies, e.g. the stack assets overriding the
+   * defaults (apps/assets). The registry always sets the fields below; instances built elsewhere (tests) may leave them out.
+   */
+  contextName?: string;
+  /** The terms of service the owner signed and the latest ones (cozy-stack's `TOSSigned` / `TOSLatest`: `A.B.C-YYYYMMDD`). */
+  tosSigned?: string | null;
+  tosLatest?: string | null;
+  /** The settings document's `tracking` (the owner accepts usage statistics: `{{.Tracking}}` in app pages). */
+  tracking?: boolean;
   /** The clear onboarding token (auth/passphrase-routes.ts): only on create()'s result, when no passphrase was given. */
   registerToken?: string;
 }
@@ -45,6 +55,10 @@ export interface NewInstance {
   passphrase?: string | null;
   /** PBKDF2 iterations for that derivation; the registry's default otherwise. */
   kdfIterations?: number;
+  /** `default` when not given. */
+  contextName?: string;
+  tosSigned?: string | null;
+  tosLatest?: string | null;
 }
 
 /** cozy-stack's `auth_mode`, plus `two_factor_totp` (an authenticator app; cozy-stack has none). */
@@ -99,7 +113,7 @@ export interface InstanceSettings {
   theme: string | null;
 }
 
-export type InstanceSettingsPatch = Partial<Pick<Instance, 'locale' | 'email' | 'publicName' | 'tz'>> & { defaultRedirection?: string | null };
+export type InstanceSettingsPatch = Partial<Pick<Instance, 'locale' | 'email' | 'publicName' | 'tz'>> & { defaultRedirection?: string | null; tracking?: boolean };
 
 /** The settings document's storage (the SQLite registry implements it, in the instance's row). */
 export interface InstanceSettingsStore {

@@ -18,7 +18,10 @@ import type { TokenService } from '../auth/tokens.js';
 import { instanceOf } from '../data/http/context.js';
 import type { Instance } from '../instances/types.js';
 import { parseScope, type Rule } from '../permissions/rules.js';
+import type { HearthConfig } from '../config/types.js';
 import type { OAuthClient, OAuthClients } from './clients.js';
+import { clientsLimit, connectedDevices } from './clients-limit.js';
+import { registerDisconnectRoute, sendLimitPage } from './limit-exceeded.js';
 import type { AccessCodeStore } from './codes.js';
 import { renderConsentPage, renderErrorPage } from './consent-page.js';
 import { OAuthError } from './metadata.js';
@@ -29,6 +32,8 @@ export interface FlowDeps {
   tokens: TokenService;
   session: SessionDeps;
   codes: AccessCodeStore;
+  /** The flag `cozy.oauthclients.max` (the limit of connected devices) and the app hosts' mode. */
+  config: HearthConfig;
 }
 
 const CHALLENGE_RE = /^[A-Za-z0-9._~-]{43,128}$/;
@@ -113,6 +118,13 @@ async function getAuthorize(deps: FlowDeps, req: FastifyRequest, reply: FastifyR
   const c = await check(deps, instance, p);
   if (c.kind === 'page') return errorPage(reply, instance, 400, c.message);
   if (c.kind === 'redirect') return redirect(reply, withParams(c.redirectUri, { error: c.error, error_description: c.description, state: c.state }));
+  const limit = clientsLimit(deps.config);
+  if (limit !== null) {
+    // cozy-stack: the limit page instead of the consent once the devices reach the limit; Hearth does not count the client
+    // being authorized (registered, it counts already: cozy-stack would refuse the device that makes the count reach the limit)
+    const others = (await connectedDevices(deps.clients, instance)).filter((d) => d.client_id !== c.client.client_id);
+    if (others.length >= limit) return sendLimitPage(req, reply, deps, { instance, count: others.length + 1, limit, devices: others, newTab: false });
+  }
   const nonce = randomBytes(16).toString('base64');
   const fields: Record<string, string> = { client_id: c.client.client_id, redirect_uri: c.redirectUri, state: c.state, response_type: 'code', scope: c.scope };
   if (c.challenge !== null) Object.assign(fields, { code_challenge: c.challenge, code_challenge_method: 'S256' });
@@ -219,6 +231,7 @@ async function accessToken(deps: FlowDeps, req: FastifyRequest, reply: FastifyRe
 /** Registers the flow in a child of the /auth plugin of routes.ts (no CORS, OAuth error bodies); adds a form parser to it. */
 export function registerFlowRoutes(auth: FastifyInstance, deps: FlowDeps): void {
   parseFormBodies(auth);
+  registerDisconnectRoute(auth, deps);
   auth.get('/auth/authorize', { schema: S.authorizePage }, async (req, reply) => getAuthorize(deps, req, reply));
   auth.post('/auth/authorize', { bodyLimit: 16 * 1024, schema: S.authorize }, async (req, reply) => postAuthorize(deps, req, reply));
   auth.post('/auth/access_token', { bodyLimit: 16 * 1024, schema: S.accessToken }, async (req, reply) => accessToken(deps, req, reply));

@@ -6,6 +6,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Forbidden, HearthError, InvalidToken, NotFound, Unauthorized } from '../common/errors.js';
 import type { TokenService } from '../auth/tokens.js';
+import type { HearthConfig } from '../config/types.js';
 import { instanceOf } from '../data/http/context.js';
 import type { Instance } from '../instances/types.js';
 import { enforceLimit, type RateLimiter } from '../limits/index.js';
@@ -27,6 +28,8 @@ export interface OAuthDeps {
   perms: PermissionResolver;
   /** The owner's sessions (the consent page needs one). */
   session: SessionDeps;
+  /** The flag `cozy.oauthclients.max` and the app hosts' mode (the authorize flow's limit page). */
+  config: HearthConfig;
   /** Pending access codes; a fresh in-memory store by default. */
   codes?: AccessCodeStore;
 }
@@ -76,7 +79,7 @@ async function authRoutes(auth: FastifyInstance, deps: OAuthDeps & { codes: Acce
     errorHandler(err, req, reply);
   });
   // its own context: the form parser it adds must not open /auth/register to forms
-  void auth.register(async (flow) => registerFlowRoutes(flow, { clients: deps.clients, tokens: deps.tokens, session: deps.session, codes: deps.codes }));
+  void auth.register(async (flow) => registerFlowRoutes(flow, { clients: deps.clients, tokens: deps.tokens, session: deps.session, codes: deps.codes, config: deps.config }));
   auth.post<{ Body: MetadataBody }>('/auth/register', { bodyLimit: REGISTER_BODY_LIMIT, schema: S.register }, async (req, reply) => {
     const instance = instanceOf(req);
     await enforceLimit(deps.limiter, 'oauthRegistration', instance.id);

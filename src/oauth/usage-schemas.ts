@@ -23,3 +23,12 @@ export const limitExceeded: RouteSchema = {
   querystring: query({ redirect: str('Where to go when the limit is not exceeded (an address of the instance or of one of its apps; default: the default redirection)'), isFlagship: 'true from the flagship app' }),
   response: { 200: content('The page naming the limit and linking to the connected devices', ['text/html']), 302: noContent('To redirect (Location)') },
 };
+
+export const disconnect: RouteSchema = {
+  summary: 'From the limit-exceeded page: disconnects one of the owner\'s devices (its OAuth client and tokens), then back to the page (Hearth\'s)', tags: ['auth'],
+  body: {
+    type: 'object', description: 'The page\'s form (application/x-www-form-urlencoded)', additionalProperties: true, required: ['client_id'],
+    properties: { client_id: str('The device\'s OAuth client'), csrf_token: str('The form\'s CSRF token'), back: str('The page to come back to (a path of the instance)') },
+  },
+  response: { 303: noContent('Back to the page that asked (Location)') },
+};

@@ -25,6 +25,7 @@ import type { Instance, InstanceRegistry } from '../instances/types.js';
 import { PermissionResolver } from '../permissions/resolve.js';
 import { LOGIN_LOCKOUT, LOGIN_LOCKOUT_SOURCES, type LoginLockOut } from '../limits/index.js';
 import { OAuthClients } from '../oauth/clients.js';
+import { clientsLimitExceeded } from '../oauth/clients-limit.js';
 import { PgAccessCodes } from '../oauth/codes-pg.js';
 import type { Mailer } from '../mail/mailer.js';
 import { runStatus, versionInfo, type StatusCheck } from '../status/routes.js';
@@ -34,7 +35,10 @@ import { createLogger, logControllerFor } from './logger.js';
 import { ensureDevInstance, listenOrExplain } from './dev-instance.js';
 import { buildPublicApp, securityHeaders } from './public.js';
 import { addJsonParser } from '../common/json-body.js';
-import { createBlobStores, objectStoreConfigured } from '../files/blobs/engine.js';
+import { blobStoreArea, createBlobStores, objectStoreConfigured } from '../files/blobs/engine.js';
+import { ContextAssets } from '../apps/assets/context-assets.js';
+import { PgContextAssetIndex, SqliteContextAssetIndex } from '../apps/assets/context-index.js';
+import { registerContextAssetAdminRoutes } from '../apps/assets/admin-routes.js';
 import { LocalBlobStore } from '../files/blobs/local.js';
 import { Vfs } from '../files/vfs.js';
 import { SqliteLockEngine } from '../files/dav/locks-sqlite.js';
@@ -205,6 +209,9 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
   for (const [name, make] of Object.entries(opts.extraEngines?.docs ?? {})) docEngines.set(name, make(router.busFor(name, bus)));
   const storeOf = (instance: Instance) => router.storeOf(instance);
   // docs.engine postgres: shared by the processes, its bytes in the object store (or PostgreSQL): apps/code/engine.ts
+  // per-context stack assets: bytes in the blob store's `assets` area, the index with the server's state
+  const contextAssets = new ContextAssets(blobStoreArea(config.blobs, join(dataDir, 'instances'), 'assets'),
+    statePg ? new PgContextAssetIndex(statePg) : new SqliteContextAssetIndex(join(dataDir, 'assets.sqlite')), coordination.invalidation);
   const appCode = createAppCodeStore({ dataDir, blobs: config.blobs, pg: statePg, locks: coordination.locks, invalidation: coordination.invalidation });
   const appFiles = new StoredAppFiles(appCode);
   await dropRunRefs(appCode);
@@ -399,6 +406,8 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
     config, registry, sessions, tokens, perms, storeOf, settings: sqliteRegistry, files: opts.appFiles ?? appFiles,
     inRegistry: (_instance, slug) => inRegistry(appRegistries)(slug),
     lazyUpdate: (instance, app) => lazyUpdate(installer, latest, instance, 'webapp', app),
+    clientsLimitExceeded: (instance) => clientsLimitExceeded(config, oauth.clients, instance),
+    contextAssets,
   });
   const moveTransfer = {
     config, registry, sessions, tokens, perms, clients: oauth.clients, codes: oauth.codes, limiter: oauth.limiter, lockout, twoFactor: sqliteRegistry,
@@ -433,6 +442,7 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
   registerMigrateAdminRoutes(adminApp, { registry, migrations });
   registerImportAdminRoutes(adminApp, { registry, imports });
   exportsPart.registerAdminRoutes(adminApp, { registry });
+  registerContextAssetAdminRoutes(adminApp, { assets: contextAssets });
   registerAppsAdminRoutes(adminApp, { registry, installer, storeOf, subdomains: config.apps.subdomains });
   await registerOpsAdminRoutes(adminApp, { metrics, publicDocument: () => publicApp.openApiDocument(), version: versionInfo(config.dev).version, exampleInstance: config.dev ? config.devInstance : 'alice.example.org' });
   for (const instance of await sqliteRegistry.pendingDestroys()) {
@@ -467,6 +477,7 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
         davLocks.close();
         await builtinState.close();
         await moveStates.close();
+        await contextAssets.close();
         await movePending.close();
         await exportsPart.close();
         for (const [name, factory] of docEngines) if (name !== 'sqlite') await factory.close();

@@ -72,7 +72,7 @@ export interface PublicDeps extends DataDeps {
   registry: InstanceRegistry;
   logger: Logger;
   checks: StatusCheck[];
-  oauth: Omit<OAuthDeps, 'perms' | 'session'>;
+  oauth: Omit<OAuthDeps, 'perms' | 'session' | 'config'>;
   auth: Omit<AuthDeps, 'registry' | 'perms'>;
   /** The file systems of the instances, behind /files. */
   vfs: Vfs;
@@ -170,7 +170,7 @@ export async function buildPublicApp(deps: PublicDeps): Promise<FastifyInstance>
   });
   registerStatusRoutes(app, deps.checks, deps.config.dev);
   registerDataRoutes(app, deps);
-  registerOAuthRoutes(app, { ...deps.oauth, perms: deps.perms, session: { registry: deps.registry, sessions: deps.auth.sessions, subdomains: deps.config.apps.subdomains } });
+  registerOAuthRoutes(app, { ...deps.oauth, config: deps.config, perms: deps.perms, session: { registry: deps.registry, sessions: deps.auth.sessions, subdomains: deps.config.apps.subdomains } });
   registerAuthRoutes(app, { ...deps.auth, registry: deps.registry, perms: deps.perms });
   registerPermissionRoutes(app, { perms: deps.perms });
   registerSharePasswordRoute(app, { perms: deps.perms, limiter: deps.auth.limiter, subdomains: deps.config.apps.subdomains });
@@ -191,7 +191,7 @@ export async function buildPublicApp(deps: PublicDeps): Promise<FastifyInstance>
   });
   registerNotificationRoutes(app, { center: deps.notifications, config: deps.config, storeOf: deps.storeOf, perms: deps.perms, registry: deps.registry, sessions: deps.auth.sessions });
   registerIntentsRoutes(app, { config: deps.config, perms: deps.perms, storeOf: deps.storeOf, registryWebapps: deps.registryWebapps ?? noRegistry });
-  registerAssetRoutes(app, { assets: deps.apps.assets, settings: deps.settings.store });
+  registerAssetRoutes(app, { assets: deps.apps.assets, settings: deps.settings.store, ...(deps.apps.contextAssets ? { contextAssets: deps.apps.contextAssets } : {}) });
   await registerRealtimeRoutes(app, { hub: deps.realtime, perms: deps.perms, vfs: deps.vfs, logger: deps.logger });
   if (deps.imports) registerImportRoutes(app, { ...deps.imports, perms: deps.perms });
   if (deps.moveTransfer) registerMoveTransferRoutes(app, deps.moveTransfer);

@@ -6,6 +6,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { Conflict, Forbidden } from '../common/errors.js';
+import { extractToken } from '../permissions/resolve.js';
 import { addJsonParser } from '../common/json-body.js';
 import type { HearthConfig } from '../config/types.js';
 import type { Instance, InstanceSettings, InstanceSettingsPatch } from '../instances/types.js';
@@ -17,6 +18,7 @@ import { registerThemeRoutes } from './theme-routes.js';
 import * as schemas from './schemas.js';
 import { canonicalTz, emptyIsNull, normalizeLocale, trimmedName } from './validate.js';
 import { flagsOf } from './flags.js';
+import { contextOf } from '../instances/context.js';
 
 export type { SettingsDeps };
 
@@ -28,14 +30,19 @@ async function instanceResource(deps: SettingsDeps, instance: Instance, settings
   const attributes = {
     locale: instance.locale, email: instance.email, public_name: instance.publicName, tz: instance.tz,
     default_redirection: settings.defaultRedirection ?? deps.config.settings.defaultRedirection,
-    password_defined: instance.onboarded, onboarding_finished: instance.onboarded, auth_mode: authMode, auto_update: true, context: 'default',
+    password_defined: instance.onboarded, onboarding_finished: instance.onboarded, auth_mode: authMode, auto_update: true, context: contextOf(instance),
+    tracking: instance.tracking ? 'true' : 'false',
+    ...(instance.tosSigned ? { tos: instance.tosSigned } : {}), ...(instance.tosLatest ? { tos_latest: instance.tosLatest } : {}),
   };
   return { type: SETTINGS_DOCTYPE, id: INSTANCE_ID, attributes, meta: { rev: settings.rev }, links: { self: '/settings/instance' } };
 }
 
 /** The body of a PUT, as its schema (schemas.ts) accepted it. */
 interface InstancePut {
-  data: { meta?: { rev?: unknown }; attributes: { locale?: string; email?: string | null; public_name?: string | null; tz?: string | null; timezone?: string | null; default_redirection?: string | null } };
+  data: {
+    meta?: { rev?: unknown };
+    attributes: { locale?: string; email?: string | null; public_name?: string | null; tz?: string | null; timezone?: string | null; default_redirection?: string | null; tracking?: string | boolean };
+  };
 }
 
 /** The revision the client read: a missing one is a conflict (409), as a stale one. */
@@ -57,6 +64,7 @@ function patchOf(a: InstancePut['data']['attributes']): InstanceSettingsPatch {
   const tz = a.tz !== undefined ? a.tz : a.timezone;
   if (tz !== undefined) patch.tz = canonicalTz(tz);
   if (a.default_redirection !== undefined) patch.defaultRedirection = emptyIsNull(a.default_redirection);
+  if (a.tracking !== undefined) patch.tracking = a.tracking === true || a.tracking === 'true';
   return patch;
 }
 
@@ -94,6 +102,15 @@ export function registerSettingsRoutes(app: FastifyInstance, deps: StartSettings
       const data = await instanceResource(deps, instance, settings);
       deps.bus.publish({ domain: instance.domain, doctype: SETTINGS_DOCTYPE, id: INSTANCE_ID, verb: 'UPDATED', doc: { _id: INSTANCE_ID, _rev: settings.rev, ...data.attributes } });
       return reply.header('Cache-Control', 'no-store').type(JSONAPI).send({ data });
+    });
+
+    scope.put('/settings/instance/sign_tos', { schema: schemas.signTos }, async (req, reply) => {
+      // cozy-stack: an OAuth client (the flagship or a device app shows the new terms) or the CLI signs the latest terms
+      const c = await settingsCaller(deps, req, (set) => set.type === 'oauth' || set.type === 'cli', 'sign the terms of service');
+      if (!extractToken(req)) throw new Forbidden('sign the terms with an OAuth client\'s or a CLI token');
+      const { instance } = await deps.store.settings(c.instance);
+      if (instance.tosLatest && instance.tosSigned !== instance.tosLatest) await deps.registry.modify(instance.domain, { tosSigned: instance.tosLatest });
+      return reply.code(204).send();
     });
 
     scope.get('/settings/capabilities', { schema: schemas.capabilities }, async (req, reply) => {

@@ -14,6 +14,8 @@ const instanceAttributes: JsonSchema = {
     locale: { type: 'string' }, email: { type: ['string', 'null'] }, public_name: { type: ['string', 'null'] }, tz: { type: ['string', 'null'] },
     default_redirection: { type: 'string' }, password_defined: { type: 'boolean' }, onboarding_finished: { type: 'boolean' },
     auth_mode: { type: 'string', enum: ['basic', 'two_factor_mail'] }, auto_update: { type: 'boolean' }, context: { type: 'string' },
+    tracking: { type: 'string', enum: ['true', 'false'], description: 'The owner accepts usage statistics (a string, as cozy-stack stores it)' },
+    tos: { type: 'string', description: 'The terms the owner signed' }, tos_latest: { type: 'string', description: 'The latest terms' },
   },
 };
 
@@ -36,13 +38,21 @@ export const putInstance: RouteSchema = {
           type: { const: TYPE, errorMessage: `this route updates the document ${TYPE}/${INSTANCE_ID} only` },
           id: { const: INSTANCE_ID, errorMessage: `this route updates the document ${TYPE}/${INSTANCE_ID} only` },
           meta: openObject('meta.rev: the revision read (409 when stale or missing)'),
-          attributes: { type: 'object', properties: { ...FIELD_SCHEMAS, timezone: FIELD_SCHEMAS.tz }, additionalProperties: true },
+          attributes: {
+            type: 'object', additionalProperties: true,
+            properties: { ...FIELD_SCHEMAS, timezone: FIELD_SCHEMAS.tz, tracking: { enum: ['true', 'false', true, false], description: 'Usage statistics accepted', errorMessage: 'tracking is "true" or "false"' } },
+          },
         },
       },
     },
     example: { data: { type: TYPE, id: INSTANCE_ID, meta: { rev: '3-1f0e…' }, attributes: { locale: 'fr', tz: 'Europe/Paris', public_name: 'Alice' } } },
   },
   response: { 200: jsonApi('The settings document as changed', resource(TYPE, instanceAttributes)) },
+};
+
+export const signTos: RouteSchema = {
+  summary: 'Signs the latest terms of service (an OAuth client\'s or a CLI token): their warning goes away', tags,
+  response: { 204: noContent('Signed') },
 };
 
 export const capabilities: RouteSchema = {

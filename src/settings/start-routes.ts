@@ -17,6 +17,7 @@ import { enforceLimit, type RateLimiter } from '../limits/index.js';
 import { anyToken, SETTINGS_DOCTYPE, settingsCaller, type SettingsDeps } from './access.js';
 import { appRedirection } from './redirections.js';
 import * as S from './start-schemas.js';
+import { listWarnings } from './warnings.js';
 
 export interface StartSettingsDeps extends SettingsDeps {
   storeOf(instance: Instance): DocStore;
@@ -47,9 +48,11 @@ export function registerStartSettingsRoutes(app: FastifyInstance, deps: StartSet
   });
 
   app.get('/settings/warnings', { schema: S.warnings }, async (req, reply) => {
-    await settingsCaller(deps, req, anyToken, 'read the warnings');
-    // Hearth has no terms of service to sign and no instance moves: never a warning.
-    return reply.code(404).type(JSONAPI).send('{"errors": []}');
+    const c = await settingsCaller(deps, req, anyToken, 'read the warnings');
+    const warnings = listWarnings(c.instance);
+    // as cozy-stack: no warning is a 404 with an empty list; else the list, with the first one's status
+    if (warnings.length === 0) return reply.code(404).type(JSONAPI).send('{"errors": []}');
+    return reply.code(Number(warnings[0]!.status)).type(JSONAPI).send(JSON.stringify({ errors: warnings }));
   });
 
   app.get('/settings/hint', { schema: S.getHint }, async (req, reply) => {

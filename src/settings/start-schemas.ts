@@ -10,9 +10,9 @@ export const onboarded: RouteSchema = {
 };
 
 export const warnings: RouteSchema = {
-  summary: 'The warnings the owner must act on (terms to sign, moved instance): Hearth has none, so 404 with an empty list', tags,
-  description: 'As cozy-stack, "no warning" is a 404 whose body is {"errors": []}; a warning would be a JSON-API error in that list.',
-  response: { 404: passThrough('No warning: {"errors": []}') },
+  summary: 'The warnings the owner must act on (the latest terms of service to sign): 404 with an empty list when there is none', tags,
+  description: 'As cozy-stack, "no warning" is a 404 whose body is {"errors": []}; warnings are JSON-API errors in that list, answered with the first one\'s status (402 for terms to sign).',
+  response: { 402: passThrough('The warnings: {"errors": [{status, title, code, detail}]}'), 404: passThrough('No warning: {"errors": []}') },
 };
 
 export const getHint: RouteSchema = {

@@ -5,11 +5,28 @@ import { instanceOf } from '../../data/http/context.js';
 import type { InstanceSettingsStore } from '../../instances/types.js';
 import { effectiveTheme, themeCss } from '../../settings/theme.js';
 import type { Asset, StackAssets } from './assets.js';
+import { assetEtag, type ContextAssets } from './context-assets.js';
+import type { ContextAsset } from './context-index.js';
+import { contextOf } from '../../instances/context.js';
 import * as S from './schemas.js';
 
 export interface AssetRoutesDeps {
   assets: StackAssets;
   settings: InstanceSettingsStore;
+  /** The per-context overrides, served before the built-in assets. */
+  contextAssets?: ContextAssets;
+}
+
+const IMMUTABLE = 'public, max-age=31536000, immutable';
+const PLAIN = 'public, max-age=3600';
+
+/** A context's version of an asset, streamed from the blob store, with the same caching and ETag rules as the others. */
+async function sendOverride(req: FastifyRequest, reply: FastifyReply, ctx: ContextAssets, found: { asset: ContextAsset; hashed: boolean }): Promise<FastifyReply> {
+  const etag = assetEtag(found.asset);
+  void reply.header('ETag', etag).header('Cache-Control', found.hashed ? IMMUTABLE : PLAIN).type(found.asset.type);
+  if (String(req.headers['if-none-match'] ?? '').split(',').map((s) => s.trim()).includes(etag)) return reply.code(304).send();
+  void reply.header('Content-Length', String(found.asset.size));
+  return reply.send(await ctx.open(found.asset));
 }
 
 function send(req: FastifyRequest, reply: FastifyReply, a: Pick<Asset, 'body' | 'type' | 'etag'>, cache: string): FastifyReply {
@@ -21,6 +38,8 @@ function send(req: FastifyRequest, reply: FastifyReply, a: Pick<Asset, 'body' | 
 export function registerAssetRoutes(app: FastifyInstance, deps: AssetRoutesDeps): void {
   app.get<{ Params: { '*': string } }>('/assets/*', { schema: S.asset }, async (req, reply) => {
     const name = req.params['*'];
+    const override = deps.contextAssets ? await deps.contextAssets.find(contextOf(instanceOf(req)), name) : null;
+    if (override) return sendOverride(req, reply, deps.contextAssets!, override);
     if (name === 'styles/theme.css') {
       // the instance's theme (settings/theme.ts): it changes with the settings, so it is revalidated, never hashed
       const { settings } = await deps.settings.settings(instanceOf(req));
@@ -29,7 +48,7 @@ export function registerAssetRoutes(app: FastifyInstance, deps: AssetRoutesDeps)
     }
     const a = deps.assets.get(name) ?? (await deps.assets.image(name));
     if (!a) throw new NotFound(`no asset ${name.slice(0, 200)}`);
-    return send(req, reply, a, a.immutable ? 'public, max-age=31536000, immutable' : 'public, max-age=3600');
+    return send(req, reply, a, a.immutable ? IMMUTABLE : PLAIN);
   });
   app.get('/robots.txt', { schema: S.robots }, async (_req, reply) => reply.type('text/plain; charset=utf-8').send(deps.assets.get('robots.txt')?.body));
   app.get('/security.txt', { schema: S.securityTxt }, async (req, reply) => {

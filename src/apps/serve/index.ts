@@ -6,6 +6,7 @@ import type { SessionStore } from '../../auth/sessions.js';
 import type { TokenService } from '../../auth/tokens.js';
 import type { PermissionResolver } from '../../permissions/resolve.js';
 import { StackAssets } from '../assets/assets.js';
+import type { ContextAssets } from '../assets/context-assets.js';
 import type { AppDoc, AppFileSource } from '../types.js';
 import { parseCspAllowlist } from './csp.js';
 import { FolderFileSource, parseDevDirs } from './folder-source.js';
@@ -23,11 +24,15 @@ export interface AppServingDeps {
   files: AppFileSource | null;
   inRegistry?(instance: Instance, slug: string): Promise<boolean>;
   lazyUpdate?(instance: Instance, app: AppDoc): Promise<AppDoc>;
+  clientsLimitExceeded?(instance: Instance): Promise<boolean>;
+  /** The per-context stack assets (apps/assets/context-assets.ts), when the composition root made them. */
+  contextAssets?: ContextAssets;
 }
 
 export interface AppServing {
   server: AppServer;
   assets: StackAssets;
+  contextAssets?: ContextAssets;
   /** GET / of the instance: the default app's URL when it is installed. */
   defaultApp(instance: Instance, req: { protocol: string; headers: { host?: string } }): Promise<string | null>;
 }
@@ -39,6 +44,7 @@ export function createAppServing(deps: AppServingDeps): AppServing {
   return {
     server,
     assets,
+    ...(deps.contextAssets ? { contextAssets: deps.contextAssets } : {}),
     async defaultApp(instance, req) {
       const { settings } = await deps.settings.settings(instance);
       const target = settings.defaultRedirection ?? deps.config.settings.defaultRedirection;

@@ -13,6 +13,8 @@ import { currentSession, type SessionDeps } from '../../auth/session-http.js';
 import type { TokenService } from '../../auth/tokens.js';
 import type { PermissionResolver } from '../../permissions/resolve.js';
 import type { StackAssets } from '../assets/assets.js';
+import type { ContextAssets } from '../assets/context-assets.js';
+import { contextOf } from '../../instances/context.js';
 import { appOrigin, appsParent, type SubdomainMode } from '../hosts.js';
 import { findApp } from '../repo.js';
 import type { AppDoc, AppFileSource, AppRoute, OpenedAppFile } from '../types.js';
@@ -39,6 +41,10 @@ export interface AppServeDeps extends SessionDeps {
   inRegistry?(instance: Instance, slug: string): Promise<boolean>;
   /** The lazy update of a registry app, run before serving its index (§4.6), when the installer provides it. */
   lazyUpdate?(instance: Instance, app: AppDoc): Promise<AppDoc>;
+  /** The per-context stack assets, whose overrides the pages link to. */
+  contextAssets?: ContextAssets;
+  /** Whether the owner has more connected devices than `cozy.oauthclients.max` allows (oauth/clients-limit.ts). */
+  clientsLimitExceeded?(instance: Instance): Promise<boolean>;
 }
 
 export interface AppRequest {
@@ -155,6 +161,11 @@ export class AppServer {
     }
     const file = posix.join(match.route.folder || '/', isIndex ? (match.route.index ?? 'index.html') : match.rest).replace(/^\/+/, '');
     if (!isIndex) return this.asset(req, reply, app, file);
+    if (session && !match.route.public && app.slug !== 'settings' && (await this.deps.clientsLimitExceeded?.(r.instance))) {
+      // cozy-stack's CheckOAuthClientsLimitExceeded: the owner's private pages wait until a device is disconnected
+      const back = `${scheme}://${String(req.headers.host)}${req.url}`;
+      return reply.code(303).header('Location', `${scheme}://${r.instanceHost}/settings/clients/limit-exceeded?redirect=${encodeURIComponent(back)}`).send();
+    }
     return this.index(req, reply, r, app, file, session?.id ?? null, scheme);
   }
 
@@ -201,8 +212,10 @@ export class AppServer {
     const entry = await this.indexes.get(app, file, () => this.open(app, file, undefined));
     if (!entry) throw new NotFound('Page not found');
     const theme = entry.theme ? (await this.deps.settings.settings(r.instance)).settings.theme : undefined;
+    const ctx = this.deps.contextAssets;
+    const overrides = ctx && entry.parts !== null ? { generation: ctx.generation, names: await ctx.hashedNames(contextOf(r.instance)) } : undefined;
     const html = entry.parts === null ? entry.raw : renderTemplate(entry.parts, this.params.values({
-      config: this.deps.config, assets: this.deps.assets, instance: r.instance, domain: r.instanceHost, app, token, loggedIn: sessionId !== null, theme,
+      config: this.deps.config, assets: this.deps.assets, instance: r.instance, domain: r.instanceHost, app, token, loggedIn: sessionId !== null, theme, overrides,
     }));
     return reply.type('text/html; charset=UTF-8').header('Cache-Control', 'private, no-store, must-revalidate').send(html);
   }
