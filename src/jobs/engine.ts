@@ -158,7 +158,8 @@ export class JobEngine {
   }
 
   async push(domain: string, spec: PushSpec): Promise<JobDoc> {
-    if (this.closed) throw SHUTDOWN;
+    // a fresh error, whose stack names the caller (a shared one would point at this module's loading)
+    if (this.closed) throw new Error(SHUTDOWN.message);
     if (!spec.byClient && !this.pools.has(spec.worker)) throw new NotFound(`there is no worker named "${spec.worker}"`);
     const now = this.clock.now();
     const job: NewJob = {
