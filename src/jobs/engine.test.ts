@@ -31,6 +31,38 @@ describe('the job engine', () => {
     expect(logs).toEqual([expect.objectContaining({ job_id: job._id, type: 'info', message: 'hi' })]);
   });
 
+  it('does not start a run the engine was told to stop before it began (closing), and leaves no rejection unhandled', async () => {
+    let started = 0;
+    t = await openTestJobs([{ name: 'late', async run(ctx) { started++; ctx.signal.throwIfAborted(); } }]);
+    // the engine closes while the job is claimed but its run has not begun (it is reading the job's instance)
+    const deps = (t.jobs.engine as unknown as { deps: { instanceOf(domain: string): Promise<unknown> } }).deps;
+    const instanceOf = deps.instanceOf.bind(deps);
+    let entered!: () => void;
+    let release!: () => void;
+    const reached = new Promise<void>((r) => (entered = r));
+    const gate = new Promise<void>((r) => (release = r));
+    deps.instanceOf = async (domain) => {
+      entered();
+      await gate;
+      return instanceOf(domain);
+    };
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => void unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      await t.jobs.engine.push(t.instance.domain, { worker: 'late' });
+      await reached;
+      const closing = t.jobs.engine.close();
+      release();
+      await closing;
+      await new Promise((r) => setTimeout(r, 50));
+      expect(started).toBe(0);
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
+
   it('retries a failing job up to max_exec_count, then errors with the last error', async () => {
     let runs = 0;
     t = await openTestJobs([{ name: 'flaky', maxExecCount: 3, async run() { runs++; throw new Error(`boom ${runs}`); } }]);

@@ -158,7 +158,6 @@ export class JobEngine {
   }
 
   async push(domain: string, spec: PushSpec): Promise<JobDoc> {
-    // a fresh error, whose stack names the caller (a shared one would point at this module's loading)
     if (this.closed) throw new Error(SHUTDOWN.message);
     if (!spec.byClient && !this.pools.has(spec.worker)) throw new NotFound(`there is no worker named "${spec.worker}"`);
     const now = this.clock.now();
@@ -251,6 +250,8 @@ export class JobEngine {
       if (!instance || (job.instance_id !== undefined && instance.id !== job.instance_id)) throw new PermanentJobError(`the instance ${job.domain} no longer exists`);
       const emit = (event: Record<string, unknown>) =>
         this.deps.bus.publish({ domain: job.domain, doctype: JOB_EVENTS_DOCTYPE, id: job._id, verb: 'CREATED', doc: { _id: job._id, job_id: job._id, worker: job.worker, ...event } });
+      // stopped (the server closing, the timeout) during the awaits above: the worker is not started at all
+      controller.signal.throwIfAborted();
       await raceAbort(pool.def.run({ instance, job, signal: controller.signal, log, emit }), controller.signal);
       // the trigger's state is written in the same commit as the job's row: no reader sees the job done and its trigger running
       this.publish(await this.deps.broker.complete(job._id, this.clock.now(), this.change(job, 'done')));
@@ -322,7 +323,11 @@ export class JobEngine {
 
 /** Settles with the run, or rejects when the signal aborts (a worker that ignores its signal is not waited for). */
 function raceAbort(run: Promise<void>, signal: AbortSignal): Promise<void> {
-  if (signal.aborted) return Promise.reject(signal.reason as Error);
+  if (signal.aborted) {
+    // the run is not waited for: its own rejection (often this same reason) must not go unhandled
+    run.catch(() => undefined);
+    return Promise.reject(signal.reason as Error);
+  }
   return new Promise((resolve, reject) => {
     const onAbort = () => reject(signal.reason as Error);
     signal.addEventListener('abort', onAbort, { once: true });
