@@ -28,9 +28,7 @@ export interface ParamsInput {
 /** Everything of a page but the token, for one instance host, locale and app version: built once, then reused. */
 function baseParams(p: Omit<ParamsInput, 'token' | 'theme'>, flags: Record<string, unknown>, capabilities: Record<string, unknown>): { base: Record<string, TemplateValue>; cozyDataTail: string } {
   const { app, domain } = p;
-  // an asset the instance's context overrides is linked by the override's own hashed name
-  const names = p.overrides?.names;
-  const assets = { url: (d: string, name: string) => (names?.has(name) ? `//${d}/assets/${names.get(name)}` : p.assets.url(d, name)) };
+  const assets = assetsOf(p);
   const locale = p.instance.locale;
   const localized = app.locales?.[locale]?.name;
   const name = typeof localized === 'string' && localized ? localized : (app.name ?? '');
@@ -68,6 +66,12 @@ function baseParams(p: Omit<ParamsInput, 'token' | 'theme'>, flags: Record<strin
 }
 
 const MAX = 10_000;
+
+/** The assets' URLs of a page: an asset the instance's context overrides is linked by the override's own hashed name. */
+function assetsOf(p: Pick<ParamsInput, 'assets' | 'overrides'>): Pick<StackAssets, 'url'> {
+  const names = p.overrides?.names;
+  return { url: (d, name) => (names?.has(name) ? `//${d}/assets/${names.get(name)}` : p.assets.url(d, name)) };
+}
 
 /**
  * `{{.ThemeStyle}}` (a Hearth extension, which the built-in apps use in place of `{{.ThemeCSS}}`): the instance theme's
@@ -113,8 +117,7 @@ export class TemplateParams {
   }
 
   private themeStyle(p: ParamsInput, stored: string | null): { html: string } {
-    const override = p.overrides?.names.get('styles/theme.css');
-    if (override) return themeStyle({ url: (d) => `//${d}/assets/${override}` }, p.domain, stored, true);
+    if (p.overrides?.names.has('styles/theme.css')) return themeStyle(assetsOf(p), p.domain, stored, true);
     const key = `${p.domain}\n${stored ?? ''}`;
     let hit = this.themes.get(key);
     if (!hit) {
