@@ -2,8 +2,7 @@
  * Lighthouse's mobile performance of Home, Drive (1,000 files) and Settings, this tree's build against the build of
  * an older commit, in the same run on the same instance (runs alternate, old first then new first; the machine's load
  * moves both alike).
- * The older commit's sources are taken with `git archive` into a temporary folder and built with its own
- * scripts/build-webapps.mjs; its apps are installed beside the built-in ones as `old<slug>`.
+ * The older commit's apps are built and installed beside the built-in ones as `old<slug>` (webapps-old.ts).
  *
  *   BENCH_AB_REF=<commit> [BENCH_LH_RUNS=3] [BENCH_AB_PAGES=Home,Drive,Settings] node --import tsx bench/webapps-ab.ts
  *
@@ -13,19 +12,17 @@
  * opened in Chromium (its first paint, its script errors and failed requests, to tell a page that really paints
  * nothing from a flake) and run again, up to RETRIES times; it never stops the comparison.
  */
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import type { Browser } from 'playwright-core';
 import { launchBrowser } from '../test/helpers/browser.js';
-import { until } from '../test/helpers/jobs.js';
 import { openApp } from '../test/helpers/webapps.js';
-import { ROOT, log, startWatchdog } from './lib.js';
+import { log, startWatchdog } from './lib.js';
 import { startLighthouse, type Lighthouse, type LhScores } from './webapps-lighthouse.js';
 import { median } from './webapps-listing.js';
-import { ROOT_DIR, folderOf, realisticContent, startBenchInstance, type BenchInstance } from './webapps-setup.js';
+import { buildOld, installOld } from './webapps-old.js';
+import { ROOT_DIR, folderOf, realisticContent, startBenchInstance } from './webapps-setup.js';
 
 const REF = process.env.BENCH_AB_REF;
 if (!REF) throw new Error('BENCH_AB_REF=<commit> names the build to compare with');
@@ -36,33 +33,6 @@ const RETRIES = 2;
 
 startWatchdog(40 * 60_000);
 const tmp = mkdtempSync(join(tmpdir(), 'hearth-webapps-ab-'));
-
-/** Builds the apps of PAGES as `REF` had them; their output folders. */
-async function buildOld(): Promise<string> {
-  const src = join(tmp, 'src');
-  execFileSync('sh', ['-c', `mkdir -p "${src}" && git -C "${ROOT}" archive "${REF}" | tar -x -C "${src}"`]);
-  symlinkSync(join(ROOT, 'node_modules'), join(src, 'node_modules'));
-  const { buildApp } = (await import(pathToFileURL(join(src, 'scripts', 'build-webapps.mjs')).href)) as { buildApp(slug: string, out: string): Promise<unknown> };
-  for (const page of PAGES) await buildApp(SLUGS[page]!, join(tmp, 'old'));
-  return join(tmp, 'old');
-}
-
-/** Publishes each old build as `old<slug>` to the bench's package server and installs it. */
-async function installOld(b: BenchInstance, dir: string): Promise<void> {
-  const token = await b.w.token('io.cozy.apps');
-  for (const page of PAGES) {
-    const slug = SLUGS[page]!;
-    const files: Record<string, string | object> = {};
-    for (const f of readdirSync(join(dir, slug))) if (statSync(join(dir, slug, f)).isFile() && !/\.(br|gz)$/.test(f)) files[f] = readFileSync(join(dir, slug, f), 'utf8');
-    const manifest = JSON.parse(files['manifest.webapp'] as string) as Record<string, unknown>;
-    delete manifest.intents;
-    files['manifest.webapp'] = { ...manifest, slug: `old${slug}` };
-    await b.packages.publish(files);
-    const r = await b.w.api('POST', `/apps/old${slug}`, token);
-    if (r.status !== 202) throw new Error(`installing old${slug}: ${r.status} ${r.text}`);
-    await until(async () => (await b.w.api('GET', `/apps/old${slug}`, token)).body?.data?.attributes?.state === 'ready', 60_000);
-  }
-}
 
 /** What `url` does in Chromium, logged in: its first contentful paint, script errors and failed requests. */
 async function diagnose(browser: Browser, cookie: string, url: string): Promise<string> {
@@ -98,7 +68,8 @@ async function measured(lh: Lighthouse, browser: Browser, cookie: string, url: s
 const b = await startBenchInstance({ label: 'bench' });
 try {
   log(`building the apps of ${REF}`);
-  await installOld(b, await buildOld());
+  const slugs = PAGES.map((p) => SLUGS[p]!);
+  await installOld(b, await buildOld(REF, slugs, tmp), slugs);
   await realisticContent(b);
   const thousand = await folderOf(b, ROOT_DIR, 'A thousand notes', 1_000);
   const browser = await launchBrowser();
