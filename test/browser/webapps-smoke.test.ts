@@ -84,6 +84,8 @@ describe('built-in apps', () => {
         if (document.readyState !== 'interactive' || !root) return;
         root.setAttribute('data-cozy', JSON.stringify({ ...JSON.parse(root.getAttribute('data-cozy')), token: ${JSON.stringify(bad)} }));
       })`);
+      // (once the first load's own request for the wallpaper has answered)
+      await page.waitForFunction(() => performance.getEntriesByType('resource').some((e) => e.name.endsWith('/settings/wallpaper')), undefined, { timeout: 30_000 });
       const statuses: number[] = [];
       page.on('response', (r) => { if (r.url().endsWith('/settings/wallpaper')) statuses.push(r.status()); });
       await page.reload();
