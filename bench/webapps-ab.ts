@@ -43,7 +43,7 @@ async function diagnose(browser: Browser, cookie: string, url: string): Promise<
   page.on('requestfailed', (r) => problems.push(`failed: ${r.url()} ${r.failure()?.errorText ?? ''}`));
   page.on('response', (r) => { if (r.status() >= 400) problems.push(`${r.status()}: ${r.url()}`); });
   try {
-    await page.goto(url, { waitUntil: 'load', timeout: 60_000 });
+    await page.goto(url, { waitUntil: 'load', timeout: 60_000 }).catch((e: Error) => problems.push(`navigation: ${e.message.split('\n')[0]}`));
     await page.waitForTimeout(2000);
     const fcp = await page.evaluate('performance.getEntriesByName("first-contentful-paint")[0]?.startTime ?? null') as number | null;
     return `first contentful paint in Chromium: ${fcp === null ? 'none' : `${fcp.toFixed(0)} ms`}; ${problems.length ? problems.join('; ') : 'no script error, no failed request'}`;
