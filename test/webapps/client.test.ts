@@ -3,7 +3,8 @@
  * with a plain fetch until cozy-client is needed (a page's first data does not wait for its code), failing with
  * cozy-stack-client's FetchError as cozy-client would (the status and the stack's JSON-API error, which the apps'
  * messages read); a refused token is tried again through cozy-client (which renews a token on those); collections load cozy-client, and from then on every call
- * goes through it.
+ * goes through it. The raw fetch (`getStackClient().fetch`: a binary, a text) is made the same way; its renewal of a
+ * refused token, which needs the app's page, is tested in Chromium (test/browser/webapps-smoke.test.ts).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -13,7 +14,10 @@ import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestHearth, type TestHearth } from '../helpers/hearth.js';
 
-interface Stack { fetchJSON(method: string, path: string, body?: unknown): Promise<unknown> }
+interface Stack {
+  fetchJSON(method: string, path: string, body?: unknown): Promise<unknown>;
+  fetch(method: string, path: string, body?: unknown, options?: { headers?: Record<string, string> }): Promise<Response>;
+}
 interface AppClient {
   readonly loaded: boolean;
   getStackClient(): Stack;
@@ -23,6 +27,7 @@ type AppClientClass = new (o: { uri: string; token: string; slug: string }) => A
 
 let h: TestHearth;
 let token: string;
+let filesToken: string;
 let AppClient: AppClientClass;
 const tmp = mkdtempSync(join(tmpdir(), 'hearth-webapps-client-'));
 
@@ -33,6 +38,7 @@ beforeAll(async () => {
   AppClient = (createRequire(import.meta.url)(out) as { AppClient: AppClientClass }).AppClient;
   h = await startTestHearth();
   token = await h.cliToken('io.cozy.contacts');
+  filesToken = await h.cliToken('io.cozy.files');
 }, 120_000);
 afterAll(async () => {
   await h?.close();
@@ -73,6 +79,33 @@ describe('the apps\' client before cozy-client is loaded', () => {
   });
 });
 
+describe('the apps\' raw fetch before cozy-client is loaded', () => {
+  it('sends a body with its type and reads a text back with a plain fetch and the app token', async () => {
+    const c = make(filesToken);
+    const stack = c.getStackClient();
+    const up = await stack.fetch('POST', '/files/io.cozy.files.root-dir?Type=file&Name=raw.txt', 'raw bytes', { headers: { 'Content-Type': 'text/plain' } });
+    const id = ((await up.json()) as { data: { id: string } }).data.id;
+    const down = await stack.fetch('GET', `/files/download/${id}`);
+    expect([down.status, down.headers.get('content-type'), await down.text()]).toEqual([200, 'text/plain', 'raw bytes']);
+    expect(c.loaded).toBe(false);
+  });
+
+  it('fails with cozy-stack-client\'s FetchError on a response that is not ok', async () => {
+    const c = make(filesToken);
+    const e = (await c.getStackClient().fetch('GET', '/files/download/nope').catch((x: unknown) => x)) as { name: string; status: number; reason: unknown };
+    expect([e.name, e.status]).toEqual(['FetchError', 404]);
+    expect(c.loaded).toBe(false);
+  });
+
+  it('on a refused token, loads cozy-client to renew it, and answers the refusal when it cannot be renewed', async () => {
+    // a token of another instance; the renewal reads the app's page again (`/?refreshToken`), which Node has not got
+    const c = make(await h.cliToken('io.cozy.files', h.other));
+    const e = (await c.getStackClient().fetch('GET', '/files/io.cozy.files.root-dir').catch((x: unknown) => x)) as { name: string; status: number; message: string };
+    expect([e.name, e.status, e.message]).toEqual(['FetchError', 400, 'Invalid token']);
+    expect(c.loaded).toBe(true);
+  });
+});
+
 describe('the apps\' client with cozy-client', () => {
   it('loads cozy-client for a collection, then makes every call through it', async () => {
     const c = make();
@@ -86,5 +119,9 @@ describe('the apps\' client with cozy-client', () => {
     expect(c.loaded).toBe(true);
     const e = (await c.getStackClient().fetchJSON('GET', '/data/io.cozy.contacts/nope').catch((x: unknown) => x)) as { name: string; status: number };
     expect([e.name, e.status]).toEqual(['FetchError', 404]);
+    // the raw fetch too, failing all the same (cozy-stack-client's own would answer the 404 response)
+    const raw = (await c.getStackClient().fetch('GET', '/files/download/nope').catch((x: unknown) => x)) as { name: string; status: number };
+    expect([raw.name, raw.status]).toEqual(['FetchError', 404]);
+    expect((await c.getStackClient().fetch('GET', '/data/io.cozy.contacts/_all_docs')).status).toBe(200);
   });
 });

@@ -1,16 +1,20 @@
 /**
  * The client the built-in apps' components hold (`useBoot().client`): cozy-client's CozyClient, whose code (about
- * 100 KB gzip) is a chunk loaded after the first paint. Until that chunk is there, the stack client's JSON calls
- * (`getStackClient().fetchJSON`, what a page's first data comes from) go through a plain `fetch` with the app token,
- * failing with cozy-stack-client's own `FetchError`; a refusal of the token (expired, invalid: the errors on which
- * cozy-stack-client renews it) is tried again through cozy-client, which renews it. Once cozy-client is there, every call goes through it. Collections, `save` and `destroy`
- * load it on first use. cozy-realtime runs on this object (realtime.ts): it reads the URL and the token from
- * `getStackClient()` and listens to the client's `tokenRefreshed`, which is forwarded from cozy-client once it is loaded.
+ * 100 KB gzip) is a chunk loaded after the first paint. Until that chunk is there, the stack client's calls, JSON
+ * (`getStackClient().fetchJSON`, what a page's first data comes from) and raw (`getStackClient().fetch`: a wallpaper,
+ * a text), go through a plain `fetch` with the app token, failing with cozy-stack-client's own `FetchError`. A refusal
+ * of the token (expired, invalid: the errors on which cozy-stack-client's fetchJSON renews it) is tried again through
+ * cozy-client: fetchJSON renews it there; for a raw fetch, which cozy-stack-client does not renew, the client renews
+ * it (cozy-stack-client's `refreshToken`: the app's page read again) and tries once more. Once cozy-client is there,
+ * every call goes through it. Collections, `save` and `destroy` load it on first use. cozy-realtime runs on this object
+ * (realtime.ts): it reads the URL and the token from `getStackClient()` and listens to the client's `tokenRefreshed`,
+ * which is forwarded from cozy-client once it is loaded.
  */
 import type CozyClient from 'cozy-client/dist/CozyClient';
 import tokenErrors, { FetchError } from 'cozy-stack-client/dist/errors';
 
 type Listener = (...args: unknown[]) => void;
+type CozyStack = ReturnType<CozyClient['getStackClient']>;
 type Collection = ReturnType<CozyClient['collection']>;
 interface FetchOptions { headers?: Record<string, string> }
 
@@ -21,6 +25,10 @@ export interface StackLike {
   getAccessToken(): string;
   getAuthorizationHeader(): string;
   fetchJSON(method: string, path: string, body?: unknown, options?: FetchOptions): Promise<unknown>;
+  /**
+   * The response of a raw request, which fails (unlike cozy-stack-client's default) with a `FetchError` when it is
+   * not ok. As in cozy-stack-client, the body of a request other than GET and HEAD is sent only with a Content-Type.
+   */
   fetch(method: string, path: string, body?: unknown, options?: FetchOptions): Promise<Response>;
 }
 
@@ -29,9 +37,16 @@ async function bodyOf(res: Response): Promise<unknown> {
   return /\bapplication\/(vnd\.api\+)?json\b/.test(res.headers.get('content-type') ?? '') ? res.json() : res.text();
 }
 
+/** Whether cozy-stack-client renews the token on this error (expired, invalid). */
+function refusesToken(e: unknown): boolean {
+  const { EXPIRED_TOKEN, INVALID_TOKEN, INVALID_TOKEN_ALT } = tokenErrors;
+  return (e as Error | null)?.name === 'FetchError' && [EXPIRED_TOKEN, INVALID_TOKEN, INVALID_TOKEN_ALT].some((re) => re.test((e as Error).message));
+}
+
 export class AppClient {
   private real: CozyClient | null = null;
   private loading: Promise<CozyClient> | null = null;
+  private renewing: Promise<unknown> | null = null;
   private readonly listeners = new Map<string, Set<Listener>>();
   private readonly stack: StackLike;
 
@@ -42,7 +57,7 @@ export class AppClient {
       getAccessToken: () => (this.real ? this.real.getStackClient().getAccessToken() : options.token),
       getAuthorizationHeader: () => `Bearer ${this.stack.getAccessToken()}`,
       fetchJSON: (method, path, body, opts) => this.fetchJSON(method, path, body, opts),
-      fetch: async (method, path, body, opts) => (await this.load()).getStackClient().fetch(method, path, body, opts),
+      fetch: (method, path, body, opts) => this.fetchRaw(method, path, body, opts),
     };
   }
 
@@ -104,18 +119,42 @@ export class AppClient {
 
   private async fetchJSON(method: string, path: string, body?: unknown, options: FetchOptions = {}): Promise<unknown> {
     if (this.real) return this.real.getStackClient().fetchJSON(method, path, body, options);
-    const headers: Record<string, string> = { ...options.headers, Accept: 'application/json', Authorization: this.stack.getAuthorizationHeader() };
-    let payload = body as BodyInit | undefined;
+    const headers: Record<string, string> = { ...options.headers, Accept: 'application/json' };
+    let payload = body;
     if (method !== 'GET' && method !== 'HEAD' && body !== undefined && !headers['Content-Type']) {
       headers['Content-Type'] = 'application/json';
       payload = JSON.stringify(body);
     }
-    const res = await fetch(this.stack.fullpath(path), { method, headers, body: payload, credentials: 'include' });
-    const data = await bodyOf(res);
-    if (res.ok) return data;
-    const error = new FetchError(res, data);
-    const { EXPIRED_TOKEN, INVALID_TOKEN, INVALID_TOKEN_ALT } = tokenErrors;
-    if ([EXPIRED_TOKEN, INVALID_TOKEN, INVALID_TOKEN_ALT].some((re) => re.test(error.message))) return (await this.load()).getStackClient().fetchJSON(method, path, body, options);
-    throw error;
+    try {
+      return await bodyOf(await this.plainFetch(method, path, payload, headers));
+    } catch (e) {
+      if (refusesToken(e)) return (await this.load()).getStackClient().fetchJSON(method, path, body, options);
+      throw e;
+    }
+  }
+
+  private async fetchRaw(method: string, path: string, body?: unknown, options: FetchOptions = {}): Promise<Response> {
+    const once = (stack: CozyStack | null) => (stack
+      ? stack.fetch(method, path, body, { ...options, throwFetchErrors: true }) as Promise<Response>
+      : this.plainFetch(method, path, body, { ...options.headers }));
+    try {
+      return await once(this.real?.getStackClient() ?? null);
+    } catch (e) {
+      if (!refusesToken(e)) throw e;
+      const stack = (await this.load()).getStackClient();
+      // renewed once for the calls refused meanwhile; a renewal that fails leaves the refusal as it was
+      const renewal = (this.renewing ??= stack.refreshToken().finally(() => { this.renewing = null; }));
+      await renewal.catch(() => { throw e; });
+      return once(stack);
+    }
+  }
+
+  /** A request with the app token, as cozy-stack-client's `fetch` makes it; a response not ok throws its `FetchError`. */
+  private async plainFetch(method: string, path: string, body: unknown, headers: Record<string, string>): Promise<Response> {
+    headers.Authorization ??= this.stack.getAuthorizationHeader();
+    const withBody = method !== 'GET' && method !== 'HEAD' && body !== undefined && headers['Content-Type'] !== undefined;
+    const res = await fetch(this.stack.fullpath(path), { method, headers, credentials: 'include', ...(withBody ? { body: body as BodyInit } : {}) });
+    if (!res.ok) throw new FetchError(res, await bodyOf(res));
+    return res;
   }
 }

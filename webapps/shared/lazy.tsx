@@ -6,6 +6,7 @@
 import type { ComponentType, JSX } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { ErrorView, Loading } from './components';
+import { whenIdle } from './idle';
 
 export interface Lazy<P> {
   (props: P): JSX.Element;
@@ -34,9 +35,7 @@ export function lazy<P extends object>(load: () => Promise<ComponentType<P>>): L
     return <Loading />;
   }
   LazyComponent.prefetch = (): void => {
-    const go = () => void start().catch(() => undefined);
-    if ('requestIdleCallback' in window) window.requestIdleCallback(go, { timeout: 3000 });
-    else setTimeout(go, 200);
+    whenIdle(() => void start().catch(() => undefined));
   };
   return LazyComponent;
 }

@@ -13,10 +13,8 @@ export function useCustomWallpaper(client: AppClient): string | null {
     let stop = false;
     void (async () => {
       try {
-        // a plain fetch with the app's token: the stack client's `fetch` would load cozy-client before Home needs it
-        const stack = client.getStackClient();
-        const res = await fetch(stack.fullpath('/settings/wallpaper'), { headers: { Authorization: stack.getAuthorizationHeader() }, credentials: 'include' });
-        if (!res.ok) return;
+        // the client's raw fetch: a plain fetch with the app's token until cozy-client is loaded (client.ts)
+        const res = await client.getStackClient().fetch('GET', '/settings/wallpaper');
         const blob = await res.blob();
         if (stop || !blob.type.startsWith('image/')) return;
         made = URL.createObjectURL(blob);
