@@ -17,7 +17,8 @@
  * Every instance is checked at the end: doc `ready`, permission document, one trigger of bigapp.
  * Writes bench/RESULTS-apps-install.md. BENCH_QUICK=1: 100 instances, no results file; BENCH_INSTANCES=N: N instances.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import fs, { readFileSync, writeFileSync } from 'node:fs';
+import { syncBuiltinESMExports } from 'node:module';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
@@ -41,18 +42,34 @@ const QUICK = process.env.BENCH_QUICK === '1';
 const INSTANCES = Number(process.env.BENCH_INSTANCES) || (QUICK ? 100 : 1000);
 const BLOCK = Math.max(1, Math.min(QUICK ? 20 : 100, Math.floor(INSTANCES / 5)));
 const SOURCE = 'registry://bigapp/stable';
+const AT_ONCE = 10;
 const SERVICE = { sync: { type: 'node', file: 'services/sync.js', trigger: '@event io.cozy.files:CREATED' } };
 
 const written = (): number => Number(/write_bytes: (\d+)/.exec(readFileSync('/proc/self/io', 'utf8'))?.[1] ?? NaN);
+/** fsync and fdatasync calls made through node:fs (what each durable commit waits for: data/sqlite/wal-sync.ts). */
+let fsyncs = 0;
+for (const name of ['fsync', 'fdatasync'] as const) {
+  const real = fs[name] as (...a: unknown[]) => void;
+  (fs as unknown as Record<string, unknown>)[name] = (...a: unknown[]) => {
+    fsyncs++;
+    return real(...a);
+  };
+}
+syncBuiltinESMExports();
 const mb = (n: number) => (n / 1e6).toFixed(2);
 const kb = (n: number) => (n / 1e3).toFixed(1);
 const load = () => loadavg().map((l) => l.toFixed(1)).join(' ');
 
-interface Side { times: number[]; bytes: number; ms: number; writeMs: number }
-const side = (): Side => ({ times: [], bytes: 0, ms: 0, writeMs: 0 });
+interface Side { times: number[]; bytes: number; ms: number; writeMs: number; syncs: number; count: number }
+const side = (): Side => ({ times: [], bytes: 0, ms: 0, writeMs: 0, syncs: 0, count: 0 });
 
-/** Time spent in the installer's calls that write (each call's commits and its wait for their fsync), every install. */
+/**
+ * Wall time during which at least one of the installer's writing calls was running (their commits and their wait for
+ * the fsync; calls that overlap, as the permission document's read and the trigger's write do, are counted once).
+ */
 let inWrites = 0;
+let running = 0;
+let since = 0;
 /** `o` with its methods `names` timed into `inWrites`. */
 function timed<T extends object>(o: T, names: string[]): T {
   return new Proxy(o, {
@@ -62,11 +79,11 @@ function timed<T extends object>(o: T, names: string[]): T {
       const f = v as (...a: unknown[]) => unknown;
       if (!names.includes(String(key))) return f.bind(target);
       return async (...a: unknown[]) => {
-        const t0 = performance.now();
+        if (running++ === 0) since = performance.now();
         try {
           return await f.apply(target, a);
         } finally {
-          inWrites += performance.now() - t0;
+          if (--running === 0) inWrites += performance.now() - since;
         }
       };
     },
@@ -74,8 +91,9 @@ function timed<T extends object>(o: T, names: string[]): T {
 }
 
 /** Runs `op` for each i in [from, to) one after the other, adding its times and bytes to `s`. */
-async function block(s: Side, from: number, to: number, op: (i: number) => Promise<unknown>): Promise<void> {
+async function block(s: Side, from: number, to: number, op: (i: number) => Promise<unknown>, per = 1): Promise<void> {
   const w = written();
+  const f = fsyncs;
   const t = performance.now();
   const iw = inWrites;
   for (let i = from; i < to; i++) {
@@ -86,12 +104,14 @@ async function block(s: Side, from: number, to: number, op: (i: number) => Promi
   s.ms += performance.now() - t;
   s.writeMs += inWrites - iw;
   s.bytes += written() - w;
+  s.syncs += fsyncs - f;
+  s.count += (to - from) * per;
 }
 
 function row(label: string, s: Side): string {
   const sorted = Float64Array.from(s.times).sort();
-  const n = s.times.length;
-  return `| ${label} | ${fmtMs(s.ms / n)} ms | ${fmtMs(percentile(sorted, 0.5))} / ${fmtMs(percentile(sorted, 0.99))} ms | ${s.writeMs ? `${fmtMs(s.writeMs / n)} ms` : '–'} | ${kb(s.bytes / n)} KB |`;
+  const n = s.count;
+  return `| ${label} | ${fmtMs(s.ms / n)} ms | ${fmtMs(percentile(sorted, 0.5))} / ${fmtMs(percentile(sorted, 0.99))} ms | ${s.writeMs ? `${fmtMs(s.writeMs / n)} ms` : '–'} | ${kb(s.bytes / n)} KB | ${(s.syncs / n).toFixed(2)} |`;
 }
 
 async function main(): Promise<void> {
@@ -125,8 +145,8 @@ async function main(): Promise<void> {
   // service's trigger, the app's doc
   const code = appCodeOf(hearth.appCode, { dev: false, limits, resolveRegistry: (slug, v) => registries.resolveVersion(slug, v), openRegistryTarball: (v) => registries.openTarball(v as Parameters<typeof registries.openTarball>[0]) });
   const installer = new Installer({
-    storeOf: (instance) => timed(hearth.storeOf(instance), ['put']), locks: new InProcessLocks(), skipPermissionsCheck: false,
-    perms: timed(hearth.perms, ['setAppPermissions']), triggers: timed(hearth.jobs.scheduler, ['create', 'delete']),
+    storeOf: (instance) => timed(hearth.storeOf(instance), ['put', 'putInOrder']), locks: new InProcessLocks(), skipPermissionsCheck: false,
+    perms: timed(hearth.perms, ['setAppPermissions', 'appPermissionsWrite']), triggers: timed(hearth.jobs.scheduler, ['create', 'delete']),
     code: { ...code, prepare: async (...a) => {
       const prepared = await code.prepare(...a);
       return { stored: prepared.stored, fetch: timed(prepared, ['fetch']).fetch };
@@ -137,12 +157,13 @@ async function main(): Promise<void> {
     const out = await op.done;
     if (out.error) throw out.error;
   };
-  for (let i = 0; i <= INSTANCES + BLOCK; i++) {
+  for (let i = 0; i <= INSTANCES + 2 * BLOCK; i++) {
     const instance = await hearth.registry.create({ domain: `i${i}.bench.test` });
     await install(instance, 'starter');
     instances.push(instance);
   }
   const probes = instances.splice(INSTANCES + 1); // the breakdown's instances, made the same way
+  const conc = probes.splice(BLOCK); // installed AT_ONCE at a time
   const createMs = (performance.now() - tc) / (instances.length + probes.length);
   log(`${instances.length + probes.length} instances created with the starter app, ${fmtMs(createMs)} ms each (load ${load()})`);
   // the reference: the code store's part only, through the same registries (a reference per instance)
@@ -174,6 +195,11 @@ async function main(): Promise<void> {
   const again = side();
   for (let i = 1; i <= BLOCK; i++) await installer.uninstall(instances[i]!, 'webapp', 'bigapp');
   await block(again, 1, BLOCK + 1, (i) => install(instances[i]!));
+  // concurrent installs (a farm installing an app on its instances): commits of several installs may share an fsync
+  const together = side();
+  await block(together, 0, Math.ceil(conc.length / AT_ONCE), (g) => Promise.all(conc.slice(g * AT_ONCE, (g + 1) * AT_ONCE).map((x) => install(x))), AT_ONCE);
+  instances.push(...conc);
+  log(`${conc.length} installs ${AT_ONCE} at a time: ${fmtMs(together.ms / conc.length)} ms and ${kb(together.bytes / conc.length)} KB each`);
   log(`${BLOCK} reinstalls: ${fmtMs(again.ms / BLOCK)} ms and ${kb(again.bytes / BLOCK)} KB each`);
 
   // the breakdown: each write of an install alone, on instances that never had bigapp (a block each, one after the other)
@@ -184,7 +210,7 @@ async function main(): Promise<void> {
   const putPerms = (i: number, slug: string) => hearth.perms.setAppPermissions(probes[i]!, 'app', slug, rules);
   const steps: Array<[string, (i: number) => Promise<unknown>]> = [
     ['opening the instance database again (a read; the store pool closed it since the instance was made)', (i) => hearth.storeOf(probes[i]!).get('io.cozy.apps', 'io.cozy.apps/starter')],
-    ['code store reference (code-refs database)', (i) => codeOnly(INSTANCES + 1 + i)],
+    ['code store reference (code-refs database; its fsync not waited for)', (i) => codeOnly(INSTANCES + 1 + i)],
     ['service trigger (jobs.sqlite; its io.cozy.triggers copy follows, asynchronously, in the next rows)', (i) => hearth.jobs.scheduler.create(probes[i]!.domain, {
       type: '@event', arguments: 'io.cozy.files:CREATED', worker: 'service', message: { slug: 'probe-t', name: 'sync' },
     })],
@@ -194,7 +220,10 @@ async function main(): Promise<void> {
       await store.put('io.cozy.apps', { ...(await store.get('io.cozy.apps', 'io.cozy.apps/probe-a')), state: 'installed' });
     }],
     ['permission document alone (instance database)', (i) => putPerms(i, 'probe-p')],
-    ['app doc and permission document queued together (one commit here; the installer writes the permissions first, so that `ready` never comes before them on PostgreSQL)', (i) => Promise.all([putApp(i, 'probe-b'), putPerms(i, 'probe-b')])],
+    ['permission document and app doc in one commit (putInOrder, as the installer writes them; one after the other on PostgreSQL)', async (i) => {
+      const write = (await hearth.perms.appPermissionsWrite(probes[i]!, 'app', 'probe-b', rules))!;
+      await hearth.storeOf(probes[i]!).putInOrder([write, { doctype: 'io.cozy.apps', doc: { ...appDoc, _id: 'io.cozy.apps/probe-b', slug: 'probe-b' } as unknown as Doc }]);
+    }],
   ];
   const breakdown: Array<[string, Side]> = [];
   await new Promise((r) => setTimeout(r, 1000)); // the triggers' mirror of the last installs
@@ -234,22 +263,24 @@ async function main(): Promise<void> {
     'The reference (code store only: resolve the version, reference the stored code) ran in the same process, in blocks of',
     `${BLOCK} instances alternating with the installer's, so that both saw the same load.`,
     '',
-    '| measure | time per instance (mean) | p50 / p99 | of which in writing calls (mean) | written to disk per instance |',
-    '|---|---|---|---|---|',
-    `| first install (store the code: unpack, brotli + gzip copies, fsync; documents, permissions, trigger) | ${fmtMs(first.ms)} ms | – | ${fmtMs(first.writeMs)} ms | ${mb(first.bytes)} MB |`,
+    '| measure | time per instance (mean) | p50 / p99 | of which in writing calls (mean) | written to disk per instance | fsyncs per instance |',
+    '|---|---|---|---|---|---|',
+    `| first install (store the code: unpack, brotli + gzip copies, fsync; documents, permissions, trigger) | ${fmtMs(first.ms)} ms | – | ${fmtMs(first.writeMs)} ms | ${mb(first.bytes)} MB | ${first.syncs} |`,
     row(`whole installer, each next instance, one at a time (${INSTANCES})`, whole),
     row(`reference: code store only, each next instance (${INSTANCES})`, ref),
     row(`whole installer again on an instance that had the app, uninstalled first (${BLOCK})`, again),
-    `| ratio whole installer / code store only | ${(whole.ms / ref.ms).toFixed(2)}× | – | – | ${(whole.bytes / ref.bytes).toFixed(2)}× |`,
+    row(`whole installer, ${AT_ONCE} instances at a time (${conc.length}; p50 / p99 of a group)`, together),
+    `| ratio whole installer / code store only | ${(whole.ms / ref.ms).toFixed(2)}× | – | – | ${(whole.bytes / ref.bytes).toFixed(2)}× | – |`,
     '',
-    '"Of which in writing calls": the time the installer spent in the calls that write (the code reference, the permission',
-    'document, the trigger, the app doc): their commits, their wait for the fsync, and the reads inside them.',
+    '"Of which in writing calls": the wall time during which at least one of the installer\'s writing calls ran (the code',
+    'reference, the permission document, the trigger, the app doc): their commits, their wait for the fsync, and the reads',
+    'inside them; calls that overlap are counted once.',
     '',
     `Breakdown: each write an install makes, alone, on ${probes.length} more instances made the same way (a block per row, one after`,
     'the other). Its time is the call\'s: the commit and the wait for its fsync (off the event loop), plus waiting for a core.',
     '',
-    '| write (alone) | time per instance (mean) | p50 / p99 | – | written to disk per instance |',
-    '|---|---|---|---|---|',
+    '| write (alone) | time per instance (mean) | p50 / p99 | – | written to disk per instance | fsyncs per instance |',
+    '|---|---|---|---|---|---|',
     ...breakdown.map(([label, s]) => row(label, s)),
     '',
     'Target (issue 14): under 1 ms of disk writes per instance beyond the first.',

@@ -1,11 +1,9 @@
 /**
- * GET /favicon.ico on the instance hosts: a flame on the pages' blue, drawn once as SVG and served
- * as an ICO holding 16, 32 and 48 pixel PNGs (the format every browser asks /favicon.ico for).
- * The pages link it with ICON_LINK (login-page.ts). Built on the first request (sharp, loaded then: not at start-up), then kept in memory.
+ * The built-in favicon: a flame on the pages' blue, drawn once as SVG and served (apps/assets/routes.ts, at /favicon.ico
+ * unless the instance's context has its own) as an ICO holding 16, 32 and 48 pixel PNGs (the format every browser asks
+ * /favicon.ico for). The pages link it with ICON_LINK (login-page.ts). Built on the first request (sharp, loaded then: not at start-up), then kept in memory.
  */
-import type { FastifyInstance } from 'fastify';
 import { loadSharp } from '../common/lazy-libs.js';
-import { favicon } from './schemas.js';
 
 export const FAVICON_SVG = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 64 64"><rect width="64" height="64" rx="14" fill="#1d4ed8"/>
 <path d="M32 8c4 10 16 18 16 32a16 16 0 0 1-32 0c0-8 4-13 8-17 0 6 2 10 6 11-2-10 0-18 2-26z" fill="#f59e0b"/>
@@ -46,10 +44,4 @@ export function faviconIco(): Promise<Buffer> {
     throw err;
   });
   return icon;
-}
-
-export function registerFavicon(app: FastifyInstance): void {
-  app.get('/favicon.ico', { schema: favicon }, async (_req, reply) => {
-    return reply.type('image/x-icon').header('Cache-Control', 'public, max-age=86400').send(await faviconIco());
-  });
 }

@@ -21,7 +21,6 @@ import type { Session, SessionStore } from './sessions.js';
 import { completeLogin, currentSession, recordEvent, sessionCookie } from './session-http.js';
 import { beginTwoFactor, registerTwoFactorRoutes, type MoveConsentFlow } from './twofactor-routes.js';
 import { registerHome, type HomeDeps } from './home.js';
-import { registerFavicon } from './favicon.js';
 import { registerPassphraseRoutes } from './passphrase-routes.js';
 import { registerSecurityPage } from './security-routes.js';
 import { requireOwner } from './owner.js';
@@ -177,7 +176,6 @@ async function authPlugin(app: FastifyInstance, deps: AuthDeps): Promise<void> {
 export function registerAuthRoutes(app: FastifyInstance, deps: AuthDeps): void {
   void app.register(async (auth) => authPlugin(auth, deps));
   registerHome(app, deps);
-  registerFavicon(app);
   app.get('/settings/passphrase', { schema: S.kdfParams }, async (req) => kdfParams(instanceOf(req)));
   // cozy-stack's prelogin (Bitwarden's field names) plus the same fields as /settings/passphrase.
   app.get('/public/prelogin', { schema: S.prelogin }, async (req) => {

@@ -47,10 +47,6 @@ export const home: RouteSchema = {
   querystring: query({ registerToken: 'The onboarding token, passed on to the onboarding page' }),
   response: { 200: html('The home page (with a session, until the default app is installed)'), 303: redirect('To the default app, the login page or the onboarding') },
 };
-export const favicon: RouteSchema = {
-  summary: 'The pages\' icon (an ICO of 16, 32 and 48 pixel PNGs)', tags: ['public'],
-  response: { 200: content('The icon', ['image/x-icon']) },
-};
 export const kdfParams: RouteSchema = {
   summary: 'The KDF parameters a client uses to derive the passphrase it sends', tags: settings,
   response: { 200: { description: 'The parameters', ...kdf } },

@@ -42,7 +42,7 @@ describe('loadConfig', () => {
         mode: 'auto', host: 'localhost', port: 25, secure: false, requireTls: false,
         user: null, password: null, from: null, rateLimitPerHour: 200,
       },
-      settings: { defaultRedirection: 'home/', onboardedRedirection: 'home/', helpLink: null, flags: '{}' },
+      settings: { defaultRedirection: 'home/', onboardedRedirection: 'home/', helpLink: null, tosLink: null, flags: '{}' },
       move: { url: null, retiredRetentionDays: 30 },
       apps: {
         subdomains: 'nested', registries: 'https://apps-registry.cozycloud.cc/', registryRetrySeconds: 30, builtinRegistry: PACKAGE_REGISTRY, maxUnpackedBytes: 200_000_000, maxEntries: 5_000,

@@ -86,6 +86,7 @@ export const LEAVES: Record<string, Leaf> = {
     expect: 'an app slug, a slash and the app\'s route (e.g. home/)',
   },
   'settings.helpLink': { schema: { type: ['string', 'null'], pattern: '^https?://[!-~]+$' }, expect: 'an http(s) URL or null' },
+  'settings.tosLink': { schema: { type: ['string', 'null'], pattern: '^https?://[!-~]+$' }, expect: 'an http(s) URL (where {domain} stands for the instance) or null' },
   'settings.flags': {
     schema: { type: 'string', pattern: '^\\s*\\{[\\s\\S]*\\}\\s*$' },
     expect: 'a JSON object of feature flags (e.g. {"has_feature1":true,"number_of_foos":10})',
@@ -146,7 +147,7 @@ export const DEFAULTS: HearthConfig = {
     mode: 'auto', host: 'localhost', port: 25, secure: false, requireTls: false,
     user: null, password: null, from: null, rateLimitPerHour: 200,
   },
-  settings: { defaultRedirection: 'home/', onboardedRedirection: 'home/', helpLink: null, flags: '{}' },
+  settings: { defaultRedirection: 'home/', onboardedRedirection: 'home/', helpLink: null, tosLink: null, flags: '{}' },
   move: { url: null, retiredRetentionDays: 30 },
   apps: {
     subdomains: 'nested', registries: 'https://apps-registry.cozycloud.cc/', registryRetrySeconds: 30, builtinRegistry: PACKAGE_REGISTRY, maxUnpackedBytes: 200_000_000, maxEntries: 5_000,

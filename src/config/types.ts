@@ -94,6 +94,8 @@ export interface HearthConfig {
     onboardedRedirection: string;
     /** The help link apps show (`help_link`), or null (default). */
     helpLink: string | null;
+    /** The terms of service page the `tos-updated` warning links to (`links.self`, `data-links`); `{domain}`: the instance's. Null: no link. */
+    tosLink: string | null;
     /** Feature flags for every instance, a JSON object (default {}). */
     flags: string;
   };

@@ -129,6 +129,12 @@ export interface DocStore {
   bulkDocs(doctype: string, docs: Doc[], newEdits: boolean): Promise<WriteResult[]>;
   /** Writes several documents all or nothing, in one transaction: a stale `_rev` on any of them (409) writes none. */
   putAll(doctype: string, docs: Doc[], onCommit?: () => void): Promise<Array<{ id: string; rev: string; doc: Doc }>>;
+  /**
+   * Writes documents of several doctypes (new_edits=true), each visible no later than the next: where the engine can
+   * (SQLite), in one transaction, all or nothing, with one fsync; otherwise (PostgreSQL) one after the other, each
+   * durable before the next is written, the first failure stopping the rest.
+   */
+  putInOrder(writes: Array<{ doctype: string; doc: Doc }>): Promise<Array<{ id: string; rev: string; doc: Doc }>>;
   bulkGet(doctype: string, items: BulkGetRequestItem[], opts: { revs?: boolean; latest?: boolean; attachments?: boolean }): Promise<BulkGetResultItem[]>;
   revsDiff(doctype: string, request: Record<string, string[]>): Promise<Record<string, { missing: string[]; possible_ancestors?: string[] }>>;
   allDocs(doctype: string, opts: AllDocsOptions): Promise<AllDocsResult>;

@@ -35,7 +35,7 @@ export function blockedError(): ServiceUnavailable {
 
 type Target = { domain: string; id: string };
 const METHODS = [
-  'listDoctypes', 'info', 'createDoctype', 'dropDoctype', 'get', 'openRevs', 'put', 'bulkDocs', 'putAll', 'bulkGet', 'revsDiff', 'allDocs', 'changes',
+  'listDoctypes', 'info', 'createDoctype', 'dropDoctype', 'get', 'openRevs', 'put', 'bulkDocs', 'putAll', 'putInOrder', 'bulkGet', 'revsDiff', 'allDocs', 'changes',
   'currentSeq', 'find', 'count', 'explain', 'createIndex', 'listIndexes', 'deleteIndex', 'getLocal', 'localDocs', 'putLocal', 'deleteLocal',
   'getAttachment', 'ping',
 ] as const;

@@ -42,6 +42,9 @@ export interface NewJob {
   state?: 'queued' | 'running';
 }
 
+/** How long a finished job is kept before the housekeeping purges it (server/housekeeping.ts). */
+export const FINISHED_JOBS_KEPT_MS = 30 * 24 * 3_600_000;
+
 export interface JobQuery {
   worker?: string;
   triggerId?: string;

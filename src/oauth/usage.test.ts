@@ -7,7 +7,7 @@ import type { Instance } from '../instances/types.js';
 let h: TestHearth;
 let cookie = '';
 beforeAll(async () => {
-  h = await startTestHearth({ settings: { defaultRedirection: 'home/', onboardedRedirection: 'home/', helpLink: null, flags: '{"cozy.oauthclients.max":2}' } });
+  h = await startTestHearth({ settings: { defaultRedirection: 'home/', onboardedRedirection: 'home/', helpLink: null, tosLink: null, flags: '{"cozy.oauthclients.max":2}' } });
   cookie = `cozysessid=${(await h.hearth.appToken(h.instance, 'home')).session_cookie}`;
 });
 afterAll(() => h.close());
@@ -60,7 +60,7 @@ describe('POST /settings/synchronized', () => {
 
 describe('GET /settings/clients-usage and /settings/clients/limit-exceeded', () => {
   it('counts the device clients against cozy.oauthclients.max, and the owner\'s page says so once there are too many', async () => {
-    const fresh = await startTestHearth({ settings: { defaultRedirection: 'drive/#/folder', onboardedRedirection: 'home/', helpLink: null, flags: '{"cozy.oauthclients.max":2}' } });
+    const fresh = await startTestHearth({ settings: { defaultRedirection: 'drive/#/folder', onboardedRedirection: 'home/', helpLink: null, tosLink: null, flags: '{"cozy.oauthclients.max":2}' } });
     try {
       const token = await fresh.cliToken('io.cozy.settings');
       const owner = `cozysessid=${(await fresh.hearth.appToken(fresh.instance, 'home')).session_cookie}`;

@@ -185,16 +185,22 @@ export class PermissionResolver {
    * its document when `permissions` is null (uninstall).
    */
   async setAppPermissions(instance: Instance, kind: 'app' | 'konnector', slug: string, permissions: Record<string, unknown> | null): Promise<void> {
+    const write = await this.appPermissionsWrite(instance, kind, slug, permissions);
+    if (write) await this.storeOf(instance).put(write.doctype, write.doc);
+  }
+
+  /**
+   * The write `setAppPermissions` makes (the rules checked, the current `_rev` read), for a caller that commits it with
+   * other documents (the installer: with the app's doc); null when there is nothing to write.
+   */
+  async appPermissionsWrite(instance: Instance, kind: 'app' | 'konnector', slug: string, permissions: Record<string, unknown> | null): Promise<{ doctype: string; doc: Doc } | null> {
     const sourceId = `${kind === 'app' ? 'io.cozy.apps' : 'io.cozy.konnectors'}/${slug}`;
     if (permissions) rulesFromMap(permissions);
     const existing = await this.load(instance, sourceId);
-    if (!permissions) {
-      if (existing && !existing._deleted) await this.storeOf(instance).put(PERMISSIONS_DOCTYPE, { _id: sourceId, _rev: existing._rev as string, _deleted: true });
-      return;
-    }
+    if (!permissions) return existing && !existing._deleted ? { doctype: PERMISSIONS_DOCTYPE, doc: { _id: sourceId, _rev: existing._rev as string, _deleted: true } } : null;
     const doc: Doc = { _id: sourceId, type: kind, source_id: sourceId, permissions: permissions as Doc };
     if (existing) doc._rev = existing._rev as string;
-    await this.storeOf(instance).put(PERMISSIONS_DOCTYPE, doc);
+    return { doctype: PERMISSIONS_DOCTYPE, doc };
   }
 
   /** Records the rights of an app (until apps are installed from manifests). */

@@ -70,7 +70,7 @@ import { StoredAppFiles } from '../apps/code/file-source.js';
 import type { AppCodeStore } from '../apps/code/store.js';
 import { Installer } from '../apps/install/installer.js';
 import { cleanAllAccounts, konnectorUninstallWorker } from '../apps/install/on-delete.js';
-import { appCodeOf, dropRunRefs, installedCodeOf } from '../apps/install/code.js';
+import { appCodeOf, dropRunRefs, installedCodeOf, restoreCodeRefs } from '../apps/install/code.js';
 import { registerAppsAdminRoutes } from '../apps/install/admin-routes.js';
 import { builtinRegistryDir, registriesFromConfig } from '../apps/registry/index.js';
 import { BuiltinApps } from '../apps/builtin/builtin.js';
@@ -450,6 +450,11 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
     await finishDestroy(instance);
   }
   await migrations.recover();
+  // after a crash, the code references the app docs name (written without their own fsync: apps/code/local-store.ts)
+  const codeRefsRestored = restoreCodeRefs(appCode, () => sqliteRegistry.list(), storeOf).then(
+    (n) => { if (appCode.refsStale === false && n > 0) logger.warn({ restored: n }, 'app code references lost in a crash were given back from the app docs'); },
+    (e: unknown) => logger.error({ err: e instanceof Error ? e.message : String(e) }, 'the app code references could not be restored: gc stays off until the next start'),
+  );
   await jobs.start();
   await imports.recover();
   exportsPart.exports.start();
@@ -462,6 +467,7 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
     close() {
       closing ??= (async () => {
         shutdown.abort();
+        await codeRefsRestored;
         await builtinApps.close();
         await Promise.all([publicApp.close(), adminApp.close()]);
         await retired.close();

@@ -25,10 +25,10 @@ import type { JobEngine } from '../jobs/engine.js';
 import { CLIENTS_DOCTYPE } from '../oauth/clients.js';
 import { TRASH_DIR_ID } from '../files/types.js';
 import type { DueRow, HousekeepingHints, Mark } from './housekeeping-hints.js';
+import { FINISHED_JOBS_KEPT_MS } from '../jobs/broker.js';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
-const FINISHED_KEPT_MS = 30 * DAY;
 
 export interface HousekeepingDeps {
   /** Where the marks are kept (and, in jobs.sqlite, the finished jobs purged). */
@@ -124,7 +124,7 @@ export class Housekeeping {
     let purged = 0;
     for (let n = -1; n !== 0; purged += n) {
       const purge = this.deps.purge ?? this.deps.hints.purge?.bind(this.deps.hints);
-      n = purge ? await purge(now - FINISHED_KEPT_MS, 500) : 0;
+      n = purge ? await purge(now - FINISHED_JOBS_KEPT_MS, 500) : 0;
       await yieldToLoop();
     }
     return purged;

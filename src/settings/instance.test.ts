@@ -8,7 +8,7 @@ let h: TestHearth;
 let settings = '';
 let cookie = '';
 beforeAll(async () => {
-  h = await startTestHearth({ settings: { defaultRedirection: 'home/', onboardedRedirection: 'home/#/intro', helpLink: 'https://help.example.org/', flags: '{"has_feature1":true,"number_of_foos":10}' } });
+  h = await startTestHearth({ settings: { defaultRedirection: 'home/', onboardedRedirection: 'home/#/intro', helpLink: 'https://help.example.org/', tosLink: null, flags: '{"has_feature1":true,"number_of_foos":10}' } });
   settings = await h.cliToken('io.cozy.settings');
   await h.hearth.perms.grantApp(h.instance, 'settings', 'io.cozy.settings');
   cookie = `cozysessid=${(await h.hearth.appToken(h.instance, 'settings')).session_cookie}`;

@@ -49,7 +49,7 @@ export function registerStartSettingsRoutes(app: FastifyInstance, deps: StartSet
 
   app.get('/settings/warnings', { schema: S.warnings }, async (req, reply) => {
     const c = await settingsCaller(deps, req, anyToken, 'read the warnings');
-    const warnings = listWarnings(c.instance);
+    const warnings = listWarnings(c.instance, deps.config.settings.tosLink);
     // as cozy-stack: no warning is a 404 with an empty list; else the list, with the first one's status
     if (warnings.length === 0) return reply.code(404).type(JSONAPI).send('{"errors": []}');
     return reply.code(Number(warnings[0]!.status)).type(JSONAPI).send(JSON.stringify({ errors: warnings }));

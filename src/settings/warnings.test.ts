@@ -17,7 +17,10 @@ let h: TestHearth;
 let owner = '';
 
 beforeAll(async () => {
-  h = await startTestHearth({ apps: { ...DEFAULTS.apps, devDirs: `drive:${appDir({ 'index.html': INDEX }, { slug: 'drive' })}` } });
+  h = await startTestHearth({
+    apps: { ...DEFAULTS.apps, devDirs: `drive:${appDir({ 'index.html': INDEX }, { slug: 'drive' })}` },
+    settings: { ...DEFAULTS.settings, tosLink: 'https://terms.example.org/tos?domain={domain}' },
+  });
   owner = (await ownerCookie(h, h.instance)).cookie;
 });
 afterAll(() => h.close());
@@ -52,9 +55,11 @@ describe('terms of service and {{.Warnings}}', () => {
     await setTerms({ tos_latest: `2.0.0-${day(10)}` });
     const warned = await h.req('GET', '/settings/warnings', { token });
     expect(warned.status).toBe(402);
-    expect(JSON.parse(warned.text)).toEqual({ errors: [{ status: '402', title: 'TOS Updated', code: 'tos-updated', detail: 'Terms of services have been updated' }] });
+    // linked to the terms page of settings.tosLink, for this instance (cozy-stack: its manager's terms page)
+    const link = `https://terms.example.org/tos?domain=${encodeURIComponent(h.domain)}`;
+    expect(JSON.parse(warned.text)).toEqual({ errors: [{ status: '402', title: 'TOS Updated', code: 'tos-updated', detail: 'Terms of services have been updated', links: { self: link } }] });
     const html = await page();
-    expect(html).toContain('<meta name="user-action-required" data-title="TOS Updated" data-code="tos-updated" data-detail="Terms of services have been updated" /></head>');
+    expect(html).toContain(`<meta name="user-action-required" data-title="TOS Updated" data-code="tos-updated" data-detail="Terms of services have been updated" data-links="${link}" /></head>`);
     expect((await h.req('GET', '/settings/instance', { token })).body.data.attributes).toMatchObject({ tos: '1.0.0-20200101', tos_latest: `2.0.0-${day(10)}` });
 
     // only an OAuth client or the CLI signs (cozy-stack); an app token cannot
@@ -69,10 +74,13 @@ describe('terms of service and {{.Warnings}}', () => {
   });
 
   it('writes no warning for a visitor, and escapes what it writes', () => {
-    const w = listWarnings({ ...h.instance, locale: 'fr', tosSigned: null, tosLatest: `1.0.0-${day(-1)}` });
+    const terms = { ...h.instance, locale: 'fr', tosSigned: null, tosLatest: `1.0.0-${day(-1)}` };
+    const w = listWarnings(terms, null);
     expect(w).toEqual([{ status: '402', title: 'TOS Updated', code: 'tos-updated', detail: 'Les conditions générales d\'utilisation ont été mises à jour' }]);
     expect(warningsHtml(w, false)).toBe('');
-    expect(warningsHtml(w, true)).toContain('data-detail="Les conditions générales d&#39;utilisation ont été mises à jour"');
+    expect(warningsHtml(w, true)).toContain('data-detail="Les conditions générales d&#39;utilisation ont été mises à jour" />');
+    const linked = warningsHtml(listWarnings(terms, 'https://t.example/"><script>?d={domain}'), true);
+    expect(linked).toContain(`data-links="https://t.example/&#34;&gt;&lt;script&gt;?d=${encodeURIComponent(h.domain)}" />`);
   });
 
   it('refuses terms versions and context names that are not ones (400)', async () => {

@@ -25,6 +25,22 @@ export function putAllSuite(setup: () => { store: DocStore; bus: EventBus }): vo
       off();
     });
 
+    it('putInOrder writes documents of several doctypes, each visible once the promise resolves, in their order', async () => {
+      const { store, bus } = setup();
+      const seen: string[] = [];
+      const offs = ['io.cozy.first', 'io.cozy.second'].map((d) => bus.subscribe('putall.example', d, (e) => seen.push(`${e.doctype} ${e.id}`)));
+      const out = await store.putInOrder([{ doctype: 'io.cozy.first', doc: { _id: 'p', v: 1 } }, { doctype: 'io.cozy.second', doc: { _id: 'q', v: 2 } }]);
+      expect(out.map((r) => r.id)).toEqual(['p', 'q']);
+      expect((await store.get('io.cozy.first', 'p')).v).toBe(1);
+      expect((await store.get('io.cozy.second', 'q'))._rev).toBe(out[1]!.rev);
+      await new Promise((r) => setTimeout(r, 20));
+      expect(seen).toEqual(['io.cozy.first p', 'io.cozy.second q']);
+      // a stale first write stops the rest
+      await expect(store.putInOrder([{ doctype: 'io.cozy.first', doc: { _id: 'p', v: 3 } }, { doctype: 'io.cozy.second', doc: { _id: 'r', v: 3 } }])).rejects.toMatchObject({ status: 409 });
+      await expect(store.get('io.cozy.second', 'r')).rejects.toMatchObject({ status: 404 });
+      offs.forEach((off) => off());
+    });
+
     it('writes one document twice in one batch: both revisions chain, the last one wins', async () => {
       const { store } = setup();
       const first = await store.putAll('io.cozy.twice', [{ _id: 't', v: 1 }]);

@@ -59,6 +59,21 @@ describe('per-context stack assets', () => {
     expect((await admin('DELETE', '/assets?name=/images/logo.svg')).statusCode).toBe(404);
   });
 
+  it('serves a context\'s favicon.ico at the root /favicon.ico too, and the built-in one elsewhere and once removed', async () => {
+    const builtin = await get('/favicon.ico');
+    expect([builtin.status, builtin.headers['content-type'], builtin.headers['cache-control']]).toEqual([200, 'image/x-icon', 'public, max-age=86400']);
+    await add('partner', '/favicon.ico', 'partner-icon');
+    for (const path of ['/favicon.ico', '/assets/favicon.ico']) {
+      const mine = await get(path);
+      expect([mine.status, mine.text]).toEqual([200, 'partner-icon']);
+      expect(mine.headers['content-type']).toMatch(/^image\/(x-icon|vnd\.microsoft\.icon)/);
+      expect((await get(path, h.domain, { 'if-none-match': String(mine.headers.etag) })).status).toBe(304);
+    }
+    expect((await get('/favicon.ico', h.otherDomain)).headers.etag).toBe(builtin.headers.etag);
+    expect((await admin('DELETE', '/assets?context=partner&name=/favicon.ico')).statusCode).toBe(204);
+    expect((await get('/favicon.ico')).headers.etag).toBe(builtin.headers.etag);
+  });
+
   it('replaces a built-in asset (theme CSS, fonts) for its context only, and the pages link to it by its hashed name', async () => {
     const builtinFonts = (await get('/assets/fonts/fonts.css')).text;
     await add('partner', '/fonts/fonts.css', '@font-face{font-family:Partner}');

@@ -1,4 +1,7 @@
-/** `GET|HEAD /assets/*`, `/robots.txt` and `/security.txt` on the instance's host (cozy-stack's assets routes). */
+/**
+ * `GET|HEAD /assets/*`, `/favicon.ico`, `/robots.txt` and `/security.txt` on the instance's host (cozy-stack's assets
+ * routes). A context's version of an asset comes first, `/favicon.ico` included (cozy-stack serves it from the assets).
+ */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { NotFound } from '../../common/errors.js';
 import { instanceOf } from '../../data/http/context.js';
@@ -19,6 +22,8 @@ export interface AssetRoutesDeps {
 
 const IMMUTABLE = 'public, max-age=31536000, immutable';
 const PLAIN = 'public, max-age=3600';
+/** The built-in favicon changes only with a new version of Hearth. */
+const FAVICON = 'public, max-age=86400';
 
 /** A context's version of an asset, streamed from the blob store, with the same caching and ETag rules as the others. */
 async function sendOverride(req: FastifyRequest, reply: FastifyReply, ctx: ContextAssets, found: { asset: ContextAsset; hashed: boolean }): Promise<FastifyReply> {
@@ -36,8 +41,7 @@ function send(req: FastifyRequest, reply: FastifyReply, a: Pick<Asset, 'body' | 
 }
 
 export function registerAssetRoutes(app: FastifyInstance, deps: AssetRoutesDeps): void {
-  app.get<{ Params: { '*': string } }>('/assets/*', { schema: S.asset }, async (req, reply) => {
-    const name = req.params['*'];
+  const serve = async (req: FastifyRequest, reply: FastifyReply, name: string): Promise<FastifyReply> => {
     const override = deps.contextAssets ? await deps.contextAssets.find(contextOf(instanceOf(req)), name) : null;
     if (override) return sendOverride(req, reply, deps.contextAssets!, override);
     if (name === 'styles/theme.css') {
@@ -48,8 +52,10 @@ export function registerAssetRoutes(app: FastifyInstance, deps: AssetRoutesDeps)
     }
     const a = deps.assets.get(name) ?? (await deps.assets.image(name));
     if (!a) throw new NotFound(`no asset ${name.slice(0, 200)}`);
-    return send(req, reply, a, a.immutable ? IMMUTABLE : PLAIN);
-  });
+    return send(req, reply, a, a.immutable ? IMMUTABLE : name === 'favicon.ico' ? FAVICON : PLAIN);
+  };
+  app.get<{ Params: { '*': string } }>('/assets/*', { schema: S.asset }, (req, reply) => serve(req, reply, req.params['*']));
+  app.get('/favicon.ico', { schema: S.favicon }, (req, reply) => serve(req, reply, 'favicon.ico'));
   app.get('/robots.txt', { schema: S.robots }, async (_req, reply) => reply.type('text/plain; charset=utf-8').send(deps.assets.get('robots.txt')?.body));
   app.get('/security.txt', { schema: S.securityTxt }, async (req, reply) => {
     const instance = instanceOf(req);

@@ -10,6 +10,10 @@ export const asset: RouteSchema = {
   params: params({ '*': 'The asset name, e.g. fonts/fonts.css or js/cozy-bar.min.<hash>.js' }),
   response: { 200: file('The asset (ETag)'), 304: noContent('Not modified') },
 };
+export const favicon: RouteSchema = {
+  summary: 'The pages\' icon: the context\'s favicon.ico when it has one (hearth assets), else an ICO of 16, 32 and 48 pixel PNGs', tags: ['public'],
+  response: { 200: content('The icon', ['image/x-icon']), 304: noContent('Not modified') },
+};
 export const robots: RouteSchema = { summary: 'robots.txt: the instance is not for crawlers', tags: ['public'], response: { 200: content('The rules', ['text/plain']) } };
 export const securityTxt: RouteSchema = { summary: 'security.txt (RFC 9116): where to report a vulnerability', tags: ['public'], response: { 200: content('The contact', ['text/plain']) } };
 

@@ -1,4 +1,5 @@
 /** The local-disk code store on real files and SQLite: the conformance suite, dedup on disk, restarts and crashes. */
+import Database from 'better-sqlite3';
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -77,6 +78,36 @@ describe('LocalAppCodeStore', () => {
     expect(readdirSync(join(dir, 'apps-code', '.tmp'))).toEqual([]);
     expect(await again.has(sha('x'))).toBe(false);
     await again.close();
+  });
+
+  it('a reference lost in a crash (written without its fsync) keeps gc off until the app docs gave it back', async () => {
+    const { dir, store } = fresh();
+    const ref = { instanceId: 'i1', kind: 'webapp' as const, slug: 'drive', sha256: sha('lost') };
+    await store.acquire(ref, fillWith(APP_FILES));
+    await store.close();
+    const live = open(dir);
+    expect(live.refsStale).toBe(false); // closed cleanly: nothing to restore
+    expect(await live.refs({})).toEqual([ref]);
+    // a crash (no close) that lost the reference: as if its WAL frame never reached the disk
+    const db = new Database(join(dir, 'apps-code.sqlite'));
+    db.prepare('DELETE FROM refs').run();
+    db.close();
+    const after = open(dir);
+    expect(after.refsStale).toBe(true);
+    expect(await after.gc()).toEqual([]);
+    expect(await after.has(sha('lost'))).toBe(true);
+    async function* fromDocs() {
+      yield [ref];
+    }
+    expect(await after.restoreRefs(fromDocs())).toBe(1);
+    expect(after.refsStale).toBe(false);
+    expect(await after.gc()).toEqual([]);
+    expect(await after.refs({})).toEqual([ref]);
+    await after.close();
+    const clean = open(dir);
+    expect(clean.refsStale).toBe(false);
+    await clean.close();
+    await live.close();
   });
 
   it('a process killed in the middle of a write leaves nothing visible, and its leftovers go at the next start', async () => {

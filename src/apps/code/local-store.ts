@@ -10,14 +10,17 @@
  *
  * A version is written in .tmp, every file and folder fsynced, then renamed into place: a crash leaves either
  * the whole version or nothing visible (the references recorded for a version never completed are dropped at the
- * next start). References live in a SQLite file (`apps-code.sqlite`: one small row per
- * instance and version, WAL, each change acknowledged once fsynced as the other registries do). Writing a
+ * next start). References live in a SQLite file (`apps-code.sqlite`: one small row per instance and version, WAL).
+ * A reference is added without waiting for its fsync (an install's own durable write is its app doc, which names the
+ * same version): the file `apps-code.sqlite.clean`, written by close() after the last fsync and removed at open, tells
+ * a clean stop from a crash; after a crash the store is `refsStale` and gc removes nothing until `restoreRefs` added
+ * back the references the app docs name (compose.ts). A removal is acknowledged once fsynced. Writing a
  * version, and gc removing it, hold the lock of its sha256 (common/locks.ts), so gc never takes away code that
  * a reference was just added for. Several processes on one data directory would need the scale-out Locks.
  */
 import Database from 'better-sqlite3';
 import { randomUUID } from 'node:crypto';
-import { createReadStream, existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { closeSync, createReadStream, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, rmSync, unlinkSync } from 'node:fs';
 import { mkdir, readFile, readdir, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -68,6 +71,8 @@ export class LocalAppCodeStore implements AppCodeStore {
   private readonly locks: Locks;
   private readonly indexes = new Map<string, CodeIndex>();
   private readonly stmts;
+  private readonly cleanFile: string;
+  private stale: boolean;
 
   constructor(opts: LocalAppCodeStoreOptions) {
     this.dir = opts.dir;
@@ -78,6 +83,13 @@ export class LocalAppCodeStore implements AppCodeStore {
     const leftovers = readdirSync(tmp);
     for (const name of leftovers) rmSync(join(tmp, name), { recursive: true, force: true });
     this.cleaned = leftovers.length;
+    this.cleanFile = `${opts.dbFile}.clean`;
+    this.stale = existsSync(opts.dbFile) && !existsSync(this.cleanFile);
+    if (existsSync(this.cleanFile)) {
+      // from now on the references may run ahead of their fsync: a crash must find the marker gone
+      unlinkSync(this.cleanFile);
+      fsyncPath(dirname(opts.dbFile));
+    }
     this.db = new Database(opts.dbFile);
     this.db.pragma('journal_mode = WAL');
     this.wal = durableWal(this.db);
@@ -113,10 +125,10 @@ export class LocalAppCodeStore implements AppCodeStore {
 
   async acquire(ref: CodeRef, fill: (add: AddFile) => Promise<void>): Promise<{ written: boolean }> {
     checkRef(ref);
-    // the reference first, outside the lock (so that concurrent installs share their fsyncs): from now on gc,
-    // which counts references under the lock, leaves this version alone
+    // the reference first, outside the lock: from now on gc, which counts references under the lock, leaves this
+    // version alone. Without an fsync of its own (the next removal's, a checkpoint's or close()'s makes it durable):
+    // lost in a crash, it is given back from the app doc that names the version (restoreRefs), and gc waits for that
     const added = this.stmts.add.run(ref.instanceId, ref.kind, ref.slug, ref.sha256, new Date().toISOString()).changes === 1;
-    await this.wal.sync();
     return this.locks.withLock(this.lockKey(ref.sha256), async () => {
       if (await this.has(ref.sha256)) return { written: false };
       try {
@@ -188,7 +200,27 @@ export class LocalAppCodeStore implements AppCodeStore {
     return rows.map(toRef);
   }
 
+  get refsStale(): boolean {
+    return this.stale;
+  }
+
+  async restoreRefs(refs: AsyncIterable<CodeRef[]>): Promise<number> {
+    let added = 0;
+    const at = new Date().toISOString();
+    const insert = this.db.transaction((batch: CodeRef[]) => {
+      for (const r of batch) added += this.stmts.add.run(r.instanceId, r.kind, r.slug, r.sha256, at).changes;
+    });
+    for await (const batch of refs) {
+      batch.forEach(checkRef);
+      insert(batch);
+    }
+    await this.wal.sync();
+    this.stale = false;
+    return added;
+  }
+
   async gc(): Promise<string[]> {
+    if (this.stale) return [];
     const used = new Set(this.stmts.used.all().map((r) => r.sha256));
     const removed: string[] = [];
     for (const shard of await readdir(this.dir)) {
@@ -243,6 +275,20 @@ export class LocalAppCodeStore implements AppCodeStore {
   }
 
   async close(): Promise<void> {
+    const failed = this.wal.failure !== null;
     await closeDurableWal(this.db);
+    if (failed || this.stale) return; // the references are not known to be whole: the next start restores them
+    closeSync(openSync(this.cleanFile, 'w'));
+    fsyncPath(this.cleanFile);
+    fsyncPath(dirname(this.cleanFile));
+  }
+}
+
+function fsyncPath(path: string): void {
+  const fd = openSync(path, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
   }
 }

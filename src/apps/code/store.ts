@@ -53,8 +53,15 @@ export interface AppCodeStore {
   releaseInstance(instanceId: string): Promise<number>;
   /** The references, of an instance or of a package. */
   refs(filter: { instanceId?: string; sha256?: string }): Promise<CodeRef[]>;
-  /** Removes the code that no reference names; returns the sha256 of what went. */
+  /** Removes the code that no reference names; returns the sha256 of what went. Removes nothing while `refsStale`. */
   gc(): Promise<string[]>;
+  /**
+   * True when references added before the last stop may be lost (the local engine writes them without waiting for
+   * their fsync, and was not closed: a crash): until `restoreRefs` gave back those the app docs name, gc removes nothing.
+   */
+  readonly refsStale?: boolean;
+  /** Adds the references the installed apps' docs name (already there: kept), then clears `refsStale`. */
+  restoreRefs?(refs: AsyncIterable<CodeRef[]>): Promise<number>;
   /** The files of a stored version, or null when it is not stored. */
   index(sha256: string): Promise<CodeIndex | null>;
   /** A stored file's bytes, raw or as one of its stored compressed copies; null when there is no such file (or copy). */

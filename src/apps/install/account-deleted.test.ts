@@ -128,29 +128,53 @@ console.log(JSON.stringify({ type: res.ok ? 'info' : 'error', message: 'cleaned 
     expect((await deletedJobs()).filter((j) => (j.message as { account?: string }).account === acc.id)).toHaveLength(1);
   }, 90_000);
 
-  it('deleted by an uninstall cut between queueing its on_delete_account and recording it: the next run takes that job, the script runs once', async () => {
-    const script = `const f = JSON.parse(process.env.COZY_FIELDS);
+  const onceScript = `const f = JSON.parse(process.env.COZY_FIELDS);
 const res = await fetch(process.env.COZY_URL + '/data/io.cozy.bills/', { method: 'POST', headers: { authorization: 'Bearer ' + process.env.COZY_CREDENTIALS, 'content-type': 'application/json' }, body: JSON.stringify({ once_for: f.account }) });
 console.log(JSON.stringify({ type: res.ok ? 'info' : 'error', message: 'cleaned ' + res.status }));`;
-    await installKonnector('onceonly', { on_delete_account: 'ondelete.js' }, { 'ondelete.js': script });
-    const acc = await accountWithTrigger('onceonly', 'fay');
-    const deps: OnDeleteDeps = { storeOf: (i) => h.hearth.storeOf(i), engine: h.hearth.jobs.engine, installer: h.hearth.installer };
-    // the first run stops at the write that records the queued jobs with the konnector's doc (as a kill -9 there would)
-    const cut = (store: DocStore): DocStore => new Proxy(store, {
+  const deps = (): OnDeleteDeps => ({ storeOf: (i) => h.hearth.storeOf(i), engine: h.hearth.jobs.engine, installer: h.hearth.installer });
+  /** The store of a run that stops at the second write of the konnector's doc: after its first job is queued, before it is recorded (as a kill -9 there would). */
+  const cutAfterQueueing = (store: DocStore): DocStore => {
+    let writes = 0;
+    return new Proxy(store, {
       get(target, key) {
-        if (key === 'put') return (doctype: string, doc: Parameters<DocStore['put']>[1]) => (doctype === 'io.cozy.konnectors' ? Promise.reject(new Error('stopped here')) : target.put(doctype, doc));
+        if (key === 'put') return (doctype: string, doc: Parameters<DocStore['put']>[1]) => (doctype === 'io.cozy.konnectors' && ++writes === 2 ? Promise.reject(new Error('stopped here')) : target.put(doctype, doc));
         const v = Reflect.get(target, key, target) as unknown;
         return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
       },
     });
-    await expect(finishKonnectorUninstall({ ...deps, storeOf: (i) => cut(h.hearth.storeOf(i)) }, h.instance, 'onceonly', new AbortController().signal)).rejects.toThrow('stopped here');
+  };
+  const cleanedOnce = async (account: string) => (await h.req('GET', '/data/io.cozy.bills/_all_docs?include_docs=true', { token })).body.rows.filter((r: { doc: Record<string, unknown> }) => r.doc.once_for === account);
+
+  it('deleted by an uninstall cut between queueing its on_delete_account and recording it: the next run takes that job, the script runs once', async () => {
+    await installKonnector('onceonly', { on_delete_account: 'ondelete.js' }, { 'ondelete.js': onceScript });
+    const acc = await accountWithTrigger('onceonly', 'fay');
+    await expect(finishKonnectorUninstall({ ...deps(), storeOf: (i) => cutAfterQueueing(h.hearth.storeOf(i)) }, h.instance, 'onceonly', new AbortController().signal)).rejects.toThrow('stopped here');
     const mine = async () => (await deletedJobs()).filter((j) => (j.message as { account?: string }).account === acc.id);
     expect(await mine()).toHaveLength(1);
     // the job engine runs the uninstall job again: it waits for the queued job rather than queueing another
-    await finishKonnectorUninstall(deps, h.instance, 'onceonly', new AbortController().signal);
+    await finishKonnectorUninstall(deps(), h.instance, 'onceonly', new AbortController().signal);
     expect((await h.req('GET', '/konnectors/onceonly', { token })).status).toBe(404);
     expect((await mine()).map((j) => j.state)).toEqual(['done']);
-    const bills = await h.req('GET', '/data/io.cozy.bills/_all_docs?include_docs=true', { token });
-    expect(bills.body.rows.filter((r: { doc: Record<string, unknown> }) => r.doc.once_for === acc.id)).toHaveLength(1);
+    expect(await cleanedOnce(acc.id)).toHaveLength(1);
+  }, 90_000);
+
+  it('cut there, then resumed after the housekeeping purged that ended job: the script is not run again', async () => {
+    await installKonnector('purged', { on_delete_account: 'ondelete.js' }, { 'ondelete.js': onceScript });
+    const acc = await accountWithTrigger('purged', 'gus');
+    await expect(finishKonnectorUninstall({ ...deps(), storeOf: (i) => cutAfterQueueing(h.hearth.storeOf(i)) }, h.instance, 'purged', new AbortController().signal)).rejects.toThrow('stopped here');
+    await until(async () => (await cleanedOnce(acc.id)).length === 1, 30_000);
+    const mine = async () => (await deletedJobs()).filter((j) => (j.message as { account?: string }).account === acc.id);
+    await until(async () => (await mine())[0]?.state === 'done', 30_000);
+    // the stop lasted past the purge's delay: the record is that old, and the purge took the ended job
+    const store = h.hearth.storeOf(h.instance);
+    const doc = await store.get('io.cozy.konnectors', 'io.cozy.konnectors/purged');
+    const recorded = doc.on_delete_account_jobs as { since: number };
+    await store.put('io.cozy.konnectors', { ...doc, on_delete_account_jobs: { ...recorded, since: recorded.since - 31 * 24 * 3_600_000 } });
+    expect(await h.hearth.jobs.engine.broker.purge(h.domain, Date.now() + 1000, ['konnector'])).toBeGreaterThan(0);
+    expect(await mine()).toHaveLength(0);
+    await finishKonnectorUninstall(deps(), h.instance, 'purged', new AbortController().signal);
+    expect((await h.req('GET', '/konnectors/purged', { token })).status).toBe(404);
+    expect(await mine()).toHaveLength(0);
+    expect(await cleanedOnce(acc.id)).toHaveLength(1);
   }, 90_000);
 });

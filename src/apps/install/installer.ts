@@ -19,7 +19,7 @@ import type { AppCode, FetchedPackage, InstallOptions, OnState, Outcome, UpdateO
 export interface InstallerDeps {
   storeOf(instance: Instance): DocStore;
   locks: Locks;
-  perms: Pick<PermissionResolver, 'appPermissions' | 'setAppPermissions'>;
+  perms: Pick<PermissionResolver, 'appPermissions' | 'setAppPermissions' | 'appPermissionsWrite'>;
   code: AppCode;
   triggers: ServiceTriggers;
   /** Updates whose permissions changed apply without the owner's acknowledgement (apps.permissionsSkipVerification). */
@@ -60,9 +60,12 @@ export class Installer {
     return `apps/${instance.id}/${kind}/${slug}`;
   }
 
-  private async write(instance: Instance, kind: AppKind, doc: AppDoc, onState?: OnState): Promise<AppDoc> {
+  /** Writes the doc, after `before` when given (in the same commit where the engine can). */
+  private async write(instance: Instance, kind: AppKind, doc: AppDoc, onState?: OnState, before?: { doctype: string; doc: Doc } | null): Promise<AppDoc> {
     doc.updated_at = this.now().toISOString();
-    const res = await this.deps.storeOf(instance).put(KIND[kind].doctype, doc as unknown as Doc);
+    const store = this.deps.storeOf(instance);
+    const mine = { doctype: KIND[kind].doctype, doc: doc as unknown as Doc };
+    const res = before ? (await store.putInOrder([before, mine]))[1]! : await store.put(mine.doctype, mine.doc);
     const stored = res.doc as unknown as AppDoc;
     onState?.(stored);
     return stored;
@@ -146,15 +149,18 @@ export class Installer {
         const doc = this.docFrom(kind, slug, pkg, first, opts.parameters);
         const rules = manifestRules(doc);
         fetched(doc);
-        // the permission document is durable before the doc says `ready` (a client told so finds it, whatever the engine)
-        await this.deps.perms.setAppPermissions(instance, KIND[kind].permKind, slug, rules);
+        // the permission document (checked, its _rev read) while the triggers are made
+        const permsWrite = this.deps.perms.appPermissionsWrite(instance, KIND[kind].permKind, slug, rules);
+        permsWrite.catch(() => undefined); // awaited below, unless the triggers failed first
         if (kind === 'webapp') {
           const plan = await planTriggers(this.deps.triggers, instance, slug, {}, servicesOf(doc.services));
           if (Object.keys(plan.services).length) doc.services = plan.services;
           triggerIds = Object.values(plan.services).flatMap((s) => (s.trigger_id ? [s.trigger_id] : []));
         }
         doc.state = opts.deactivated ? 'installed' : 'ready';
-        return await this.write(instance, kind, doc, onState);
+        // the permission document is visible no later than the doc saying `ready` (a client told so finds it): one
+        // commit on SQLite, one after the other on PostgreSQL
+        return await this.write(instance, kind, doc, onState, await permsWrite);
       } catch (e) {
         await this.undoInstall(instance, kind, slug, pkg, triggerIds);
         throw e;

@@ -6,14 +6,18 @@
  *
  * The rest of the work survives a stop (cozy-stack does it in a goroutine, lost with its process): the route queues an
  * internal `konnector-uninstall` job, which the job engine keeps and hands back after a crash (its lease runs out). That
- * job queues the `on_delete_account` jobs and records them with the konnector's doc (`on_delete_account_jobs`) before it
- * waits, so that a next run waits for the same jobs rather than running the scripts again. A stop between queueing them
- * and that write does not make them run twice either: the job of an account at a revision is keyed by its message
- * (konnector, account, account_rev, account_deleted), and a run that finds one already queued takes it, not a new one.
+ * job records the accounts with the konnector's doc (`on_delete_account_jobs`, with the time) before it queues anything,
+ * then queues the `on_delete_account` jobs one by one, recording each one's id as soon as it is queued, so that a next
+ * run waits for the same jobs rather than running the scripts again; a recorded job the housekeeping purged since has
+ * ended. Only the account being queued when a stop came can be in doubt: its job, keyed by its message (konnector,
+ * account, account_rev, account_deleted), is looked for among the jobs; found, it is taken; not found, it was never
+ * queued, unless the record is older than the purge's delay (FINISHED_JOBS_KEPT_MS): then it may have run and been
+ * purged, and it is not queued again (the script runs at most once, as cozy-stack's goroutine does).
  */
 import type { Logger } from 'pino';
 import { NotFound } from '../../common/errors.js';
 import type { Doc, DocStore } from '../../data/store.js';
+import { FINISHED_JOBS_KEPT_MS } from '../../jobs/broker.js';
 import type { JobEngine } from '../../jobs/engine.js';
 import type { WorkerDef } from '../../jobs/types.js';
 import type { Instance } from '../../instances/types.js';
@@ -35,10 +39,14 @@ export interface OnDeleteDeps {
   logger?: Pick<Logger, 'warn'>;
 }
 
-/** What the konnector's doc records while its uninstall waits: the `on_delete_account` jobs and the accounts they clean. */
+/**
+ * What the konnector's doc records while its uninstall waits: the accounts to clean, then the id of each one's
+ * `on_delete_account` job as it is queued (`jobs[i]` is that of `accounts[i]`), and since when (ms).
+ */
 interface Pending {
   jobs: string[];
   accounts: { _id: string; _rev: string }[];
+  since?: number;
 }
 
 async function accountsOf(store: DocStore, slug: string): Promise<Doc[]> {
@@ -74,21 +82,44 @@ async function queuedCleanups(deps: OnDeleteDeps, instance: Instance, slug: stri
   return found;
 }
 
-/** The recorded jobs of a pending uninstall, or (first run) the `on_delete_account` jobs queued now and recorded. */
-async function pendingOf(deps: OnDeleteDeps, instance: Instance, doc: AppDoc): Promise<Pending> {
-  const recorded = doc.on_delete_account_jobs as Pending | undefined;
-  if (recorded && Array.isArray(recorded.jobs) && Array.isArray(recorded.accounts)) return recorded;
+/** An id in `jobs` for a job not queued: the script of that account is not run (see the header). */
+const SKIPPED = '';
+
+/**
+ * The jobs of a pending uninstall: those recorded, and (first run, or one a stop cut) the `on_delete_account` jobs of
+ * the accounts left, each recorded once queued.
+ */
+async function pendingOf(deps: OnDeleteDeps, instance: Instance, doc: AppDoc, now = Date.now()): Promise<Pending> {
   const store = deps.storeOf(instance);
-  const accounts = typeof doc.on_delete_account === 'string' ? await accountsOf(store, doc.slug) : [];
-  const jobs: string[] = [];
-  const queued = accounts.length ? await queuedCleanups(deps, instance, doc.slug) : new Map<string, string>();
-  for (const a of accounts) {
-    const message = { konnector: doc.slug, account: a._id, account_rev: a._rev, account_deleted: true };
-    jobs.push(queued.get(cleanupKey(String(a._id), String(a._rev))) ?? (await deps.engine.push(instance.domain, { worker: 'konnector', message }))._id);
+  let pending = doc.on_delete_account_jobs as Pending | undefined;
+  let rev = doc._rev!;
+  const record = async (p: Pending) => {
+    rev = (await store.put(KIND.konnector.doctype, { ...doc, _rev: rev, on_delete_account_jobs: p } as unknown as Doc)).rev;
+    pending = p;
+  };
+  const resumed = Boolean(pending && Array.isArray(pending.jobs) && Array.isArray(pending.accounts));
+  if (!resumed) {
+    const accounts = typeof doc.on_delete_account === 'string' ? await accountsOf(store, doc.slug) : [];
+    await record({ jobs: [], accounts: accounts.map((a) => ({ _id: String(a._id), _rev: String(a._rev) })), since: now });
   }
-  const pending: Pending = { jobs, accounts: accounts.map((a) => ({ _id: String(a._id), _rev: String(a._rev) })) };
-  await store.put(KIND.konnector.doctype, { ...doc, on_delete_account_jobs: pending } as unknown as Doc);
-  return pending;
+  const p = pending!;
+  if (p.jobs.length >= p.accounts.length) return p;
+  // resumed: the next account's job may have been queued before the stop (and, much later, purged)
+  const queued = resumed ? await queuedCleanups(deps, instance, doc.slug) : new Map<string, string>();
+  const mayBePurged = resumed && (typeof p.since !== 'number' || now - p.since >= FINISHED_JOBS_KEPT_MS);
+  const jobs = [...p.jobs];
+  for (const a of p.accounts.slice(jobs.length)) {
+    const found = jobs.length === p.jobs.length ? queued.get(cleanupKey(a._id, a._rev)) : undefined;
+    if (found === undefined && jobs.length === p.jobs.length && mayBePurged) {
+      deps.logger?.warn({ domain: instance.domain, slug: doc.slug, account: a._id }, 'on_delete_account not run again: its job may have run and been purged');
+      jobs.push(SKIPPED);
+    } else {
+      const message = { konnector: doc.slug, account: a._id, account_rev: a._rev, account_deleted: true };
+      jobs.push(found ?? (await deps.engine.push(instance.domain, { worker: 'konnector', message }))._id);
+    }
+    await record({ ...p, jobs: [...jobs] });
+  }
+  return pending!;
 }
 
 /** Waits for the konnector's `on_delete_account` jobs, then deletes its accounts and uninstalls it. Runs again safely. */
@@ -98,7 +129,7 @@ export async function finishKonnectorUninstall(deps: OnDeleteDeps, instance: Ins
   if (!doc) return;
   const pending = await pendingOf(deps, instance, doc);
   for (const id of pending.jobs) {
-    for (;;) {
+    for (; id !== SKIPPED;) {
       signal.throwIfAborted();
       const state = (await deps.engine.broker.get(instance.domain, id))?.state;
       if (state === undefined || state === 'done' || state === 'errored') break;

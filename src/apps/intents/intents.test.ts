@@ -99,6 +99,13 @@ describe('/intents, nested app hosts', () => {
     expect((await h.req('GET', `/intents/${id}`)).status).toBe(403);
     const unknown = await h.req('GET', '/intents/0123456789abcdef0123456789abcdef', drive);
     expect(unknown.status).toBe(404);
+    // as cozy-stack, whatever the token's kind, its source decides: a share link drive made reads it, contacts' does not
+    const link = async (source: string) => ((await h.hearth.perms.docs.create(h.instance, { sourceId: source, permissions: { files: { type: 'io.cozy.files', verbs: ['GET'] } }, codes: ['bob'] })).codes as Record<string, string>).bob;
+    const byLink = await h.req('GET', `/intents/${id}`, { token: await link('io.cozy.apps/drive') });
+    expect(byLink.status, byLink.text).toBe(200);
+    expect(byLink.body.data.id).toBe(id);
+    expect((await h.req('GET', `/intents/${id}`, { token: await link('io.cozy.apps/contacts') })).status).toBe(403);
+    expect((await h.req('GET', '/intents/0123456789abcdef0123456789abcdef', { token: await h.cliToken('io.cozy.files') })).status).toBe(404);
   });
 
   it('refuses a request without a token, or with a token of another instance (403)', async () => {

@@ -111,10 +111,14 @@ export async function createIntent(deps: IntentsDeps, instance: Instance, set: P
 }
 
 /** An intent, for the token of one of its services only. */
+/**
+ * The intent for a caller whose rights come from one of its services (cozy-stack's getIntent: the permission's source is
+ * `io.cozy.apps/<slug>` of a service): the app's own token, or a share link that app made (its `source_id`); 404 first
+ * when there is no such intent, then 403 for any other token.
+ */
 export async function getIntent(deps: IntentsDeps, instance: Instance, set: PermissionSet, id: string): Promise<IntentDoc> {
-  if (set.type !== 'app') throw new Forbidden('only the web apps that serve an intent can read it');
   const doc = (await deps.storeOf(instance).get(INTENTS_DOCTYPE, id)) as unknown as IntentDoc;
-  if (!doc.services.some((s) => set.sourceId === `${APPS_DOCTYPE}/${s.slug}`)) throw new Forbidden('only the web apps that serve this intent can read it');
+  if (!doc.services.some((s) => set.sourceId === `${APPS_DOCTYPE}/${s.slug}`)) throw new Forbidden('only the web apps that serve this intent (or their share links) can read it');
   return doc;
 }
 

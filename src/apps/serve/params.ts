@@ -110,7 +110,7 @@ export class TemplateParams {
       this.cache.set(key, hit);
     }
     // the warnings depend on the time (a terms date): computed per page, from the instance as this request read it
-    const Warnings = { html: warningsHtml(listWarnings(p.instance), p.loggedIn) };
+    const Warnings = { html: warningsHtml(listWarnings(p.instance, p.config.settings.tosLink), p.loggedIn) };
     const values: Record<string, TemplateValue> = { ...hit.base, Token: p.token, CozyData: `{"token":${JSON.stringify(p.token)},${hit.cozyDataTail}`, Warnings };
     if (p.theme !== undefined) values.ThemeStyle = this.themeStyle(p, p.theme);
     return values;

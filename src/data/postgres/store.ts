@@ -253,6 +253,13 @@ export class PgDocStore implements DocStore {
     }, onCommit);
   }
 
+  async putInOrder(writes: Array<{ doctype: string; doc: Doc }>): Promise<PutResult[]> {
+    // each in its own transaction (a doctype's tables are its own), durable before the next one is written
+    const out: PutResult[] = [];
+    for (const w of writes) out.push(await this.put(w.doctype, w.doc));
+    return out;
+  }
+
   async bulkDocs(doctype: string, docs: Doc[], newEdits: boolean): Promise<WriteResult[]> {
     // One transaction; a refused document writes nothing (write.ts) and does not fail the others. A design doc, whose
     // indexes are made after its rows, gets a savepoint.

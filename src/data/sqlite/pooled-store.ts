@@ -80,6 +80,7 @@ export class PooledDocStore implements DocStore {
   put(...a: Parameters<DocStore['put']>) { return this.use((s) => s.put(...a)); }
   bulkDocs(...a: Parameters<DocStore['bulkDocs']>) { return this.use((s) => s.bulkDocs(...a)); }
   putAll(...a: Parameters<DocStore['putAll']>) { return this.use((s) => s.putAll(...a)); }
+  putInOrder(...a: Parameters<DocStore['putInOrder']>) { return this.use((s) => s.putInOrder(...a)); }
   bulkGet(...a: Parameters<DocStore['bulkGet']>) { return this.use((s) => s.bulkGet(...a)); }
   revsDiff(...a: Parameters<DocStore['revsDiff']>) { return this.use((s) => s.revsDiff(...a)); }
   allDocs(...a: Parameters<DocStore['allDocs']>) { return this.use((s) => s.allDocs(...a)); }

@@ -21,6 +21,19 @@ afterAll(async () => {
 
 putAllSuite(() => ({ store, bus }));
 
+describe('putInOrder on SQLite', () => {
+  it('is one transaction with one fsync: a stale last write undoes the first', async () => {
+    const wal = (store as unknown as { wal: { syncs: number } }).wal;
+    const a = await store.put('io.cozy.perm', { _id: 'x', v: 1 });
+    const syncs = wal.syncs;
+    await store.putInOrder([{ doctype: 'io.cozy.perm', doc: { _id: 'x', _rev: a.rev, v: 2 } }, { doctype: 'io.cozy.app', doc: { _id: 'y', v: 2 } }]);
+    expect(wal.syncs - syncs).toBe(1);
+    await expect(store.putInOrder([{ doctype: 'io.cozy.perm', doc: { _id: 'z', v: 3 } }, { doctype: 'io.cozy.app', doc: { _id: 'y', _rev: `1-${'0'.repeat(32)}`, v: 3 } }])).rejects.toMatchObject({ status: 409 });
+    await expect(store.get('io.cozy.perm', 'z')).rejects.toMatchObject({ status: 404 });
+    expect((await store.get('io.cozy.perm', 'x')).v).toBe(2);
+  });
+});
+
 describe('count', () => {
   it('counts the live documents a selector matches, through an index or not', async () => {
     await store.bulkDocs('io.cozy.counted', Array.from({ length: 30 }, (_, i) => ({ _id: `c${i}`, dir: i % 3 === 0 ? 'a' : 'b', n: i })), true);

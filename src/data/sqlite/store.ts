@@ -62,17 +62,24 @@ export class SqliteDocStore implements DocStore {
   }
 
   private write<T>(doctype: string, fn: (ctx: WriteContext) => T, onCommit?: () => void): Promise<T> {
-    return this.queue.run((events) => {
-      const t = this.tables(doctype) ?? createDoctypeTables(this.db, doctype);
-      return fn({
-        db: this.db,
-        t,
-        domain: this.domain,
-        attachmentMaxBytes: this.opts.attachmentMaxBytes,
-        events,
-        onDesignDoc: (id, body) => this.syncIndexes(t, id, body),
-      });
-    }, onCommit);
+    return this.queue.run((events) => fn(this.context(doctype, events)), onCommit);
+  }
+
+  private context(doctype: string, events: DocEvent[]): WriteContext {
+    const t = this.tables(doctype) ?? createDoctypeTables(this.db, doctype);
+    return {
+      db: this.db,
+      t,
+      domain: this.domain,
+      attachmentMaxBytes: this.opts.attachmentMaxBytes,
+      events,
+      onDesignDoc: (id, body) => this.syncIndexes(t, id, body),
+    };
+  }
+
+  putInOrder(writes: Array<{ doctype: string; doc: Doc }>): Promise<Array<{ id: string; rev: string; doc: Doc }>> {
+    // one savepoint for all (WriteQueue): the first failure rolls every one of them back
+    return this.queue.run((events) => writes.map((w) => writeNewEdit(this.context(w.doctype, events), w.doc)));
   }
 
   async listDoctypes(): Promise<string[]> {

@@ -28,6 +28,18 @@ describe('WalSync', () => {
     await w.sync();
     expect([w.dbSyncs, w.syncs]).toEqual([1, 2]);
     w.close();
+    // opened again (the store pool closed it meanwhile): the file this process fsynced is not fsynced again
+    const again = new WalSync(join(dir, 'fresh.sqlite-wal'), db);
+    await again.sync();
+    expect([again.dbSyncs, again.syncs]).toEqual([0, 1]);
+    again.close();
+    // a file made again at that path (on the inode just freed, most likely) is another one: fsynced
+    rmSync(db);
+    writeFileSync(db, 'another header');
+    const remade = new WalSync(join(dir, 'fresh.sqlite-wal'), db);
+    await remade.sync();
+    expect([remade.dbSyncs, remade.syncs]).toEqual([1, 1]);
+    remade.close();
   });
 
   it('coalesces callers that come while a sync runs into the next one, and each caller waits for a sync started after it', async () => {

@@ -16,9 +16,26 @@
  * back what the disk really holds; PostgreSQL stops on such an error for the same reason.
  */
 import type Database from 'better-sqlite3';
-import { close, closeSync, fdatasync, open, openSync, readSync } from 'node:fs';
+import { close, closeSync, fdatasync, open, openSync, readSync, statSync } from 'node:fs';
 import { endianness } from 'node:os';
 import { ServiceUnavailable, isDiskFull } from '../../common/errors.js';
+
+/**
+ * The database files this process fsynced, by path, inode and birth time (a file made again at the same path, even on a
+ * reused inode, is another one): reopened (the store pool closes and opens databases), such a file needs no fsync of its
+ * own again, since what changes it afterwards are checkpoints, which SQLite fsyncs itself.
+ */
+const syncedDbFiles = new Set<string>();
+
+/** The identity of a database file, or null when the file system gives no birth time (then it is fsynced at each open). */
+function dbFileKey(file: string): string | null {
+  try {
+    const s = statSync(file);
+    return s.birthtimeMs > 0 ? `${file}\0${s.ino}\0${s.birthtimeMs}` : null;
+  } catch {
+    return null;
+  }
+}
 
 export class WalSync {
   private fd: number | null = null;
@@ -33,8 +50,17 @@ export class WalSync {
   /** Called after each successful sync (checkpointOffThread). */
   afterSync: (() => void) | null = null;
 
-  /** `dbFile`: the database file, fsynced once before the first WAL sync (a new one switched to WAL without fsyncs, db.ts). */
-  constructor(private readonly walFile: string, private dbFile: string | null = null) {}
+  private readonly dbKey: string | null = null;
+
+  /**
+   * `dbFile`: the database file, fsynced once before the first WAL sync (a new one switched to WAL without fsyncs, db.ts),
+   * unless this process fsynced that very file already.
+   */
+  constructor(private readonly walFile: string, private dbFile: string | null = null) {
+    if (dbFile === null) return;
+    this.dbKey = dbFileKey(dbFile);
+    if (this.dbKey !== null && syncedDbFiles.has(this.dbKey)) this.dbFile = null;
+  }
 
   sync(): Promise<void> {
     if (this.failure) return Promise.reject(this.failure);
@@ -93,6 +119,7 @@ export class WalSync {
         if (final) this.failure ??= new ServiceUnavailable(`this instance's database could not be written to disk (${err.code ?? err.message}): check the disk first`);
         batch.forEach((w) => w.reject(final ? this.failure : err));
       } else {
+        if (this.dbKey !== null) syncedDbFiles.add(this.dbKey);
         this.dbFile = null;
         this.next.unshift(...batch);
       }
