@@ -1030,7 +1030,8 @@ of the raw disk and Hearth each run twice per run, every time from a state set u
 **recycled** (right after a scratch file of 1.1 GiB was written, synced and deleted, so the write reuses its pages, as a
 long-running server whose page cache fills its memory does). The recycled pages go back to the host within seconds
 too, so that state favours the faster writer: the raw disk's write (under 1 s) finds them all, while an upload that takes
-2–4 s meets fresh pages for its later part (Hearth's server CPU per GiB in that state shows how much). The first table shows the fresh uploads; the other steps
+2–4 s meets fresh pages for its later part (Hearth's server CPU per GiB in that state shows how much): the raw disk's write
+thus runs a third time from that state, paced to last as long as Hearth's upload just did (the CPU table's last row). The first table shows the fresh uploads; the other steps
 (CSS, loopback, the downloads) wait ${SETTLE_MS / 1000} s after their \`sync\`. Hearth's and CSS's downloads read a file they have just written (in the
 page cache, as for most downloads of recent files), while the raw disk read is cold; the download target therefore compares
 Hearth with the loopback server streaming from memory. Each server first moves a ${WARMUP_BYTES / 2 ** 20} MiB file each way (not measured); the ${REPEATS} run(s) then go raw disk (fresh), loopback, CSS, Hearth (fresh), raw disk (recycled), Hearth (recycled) in turn, and the
