@@ -7,7 +7,8 @@
  * farm<from>…farm<to-1>.example.net and answers their CLI tokens; {cmd: 'housekeep'} marks every
  * instance due for both cleaning jobs (20,000 jobs for 10,000 instances, the issue's hourly round)
  * and runs the rounds back to back until none is left, then waits for the jobs to finish;
- * {cmd: 'stop'} closes. BENCH_FARM_DOCS_URL=postgres://… puts its state on that PostgreSQL (docs.engine postgres). Each answer carries the phase's measures.
+ * {cmd: 'stop'} closes. BENCH_FARM_DOCS_URL=postgres://… puts its state on that PostgreSQL (docs.engine postgres);
+ * BENCH_SCHEMAS=runtime compiles the route schemas on first use instead of loading the build's code (bench/first-use.ts). Each answer carries the phase's measures.
  * Started with --cpu-prof (BENCH_PROFILE=1), it also writes stalls-<pid>.json beside the profile: each event-loop stall
  * over 30 ms as [from, to] in µs of the monotonic clock the profile's timestamps use, and each garbage collection over
  * 10 ms; bench/profile-stalls.ts then says what ran during each stall.
@@ -28,6 +29,8 @@ const send = (msg: unknown) => process.send!(msg);
 const config = testConfig(dataDir);
 // farm.bench.ts with BENCH_FARM_ENGINES=…,postgres: the documents (and the registry, jobs, sessions) on this PostgreSQL
 if (process.env.BENCH_FARM_DOCS_URL) config.docs = { engine: 'postgres', url: process.env.BENCH_FARM_DOCS_URL, poolSize: 10 };
+// bench/first-use.ts: the route schemas compiled on first use (as before the build compiled them), not loaded from the build
+if (process.env.BENCH_SCHEMAS === 'runtime') config.server.precompiledSchemas = false;
 const hearth = await createHearth(config, pino({ level: 'silent' }));
 await hearth.publicApp.listen({ host: '127.0.0.1', port: 0 });
 const port = (hearth.publicApp.server.address() as AddressInfo).port;

@@ -9,7 +9,8 @@
  *     start-up beside it.
  * Writes bench/RESULTS-farm.md. Knobs: BENCH_QUICK=1 (1,000 instances, no results file), BENCH_FARM_INSTANCES,
  * BENCH_PROFILE=1 (the farm server runs with --cpu-prof into bench/profiles/; then bench/profile-top.ts),
- * BENCH_STARTUP_ONLY=1 (only create the instances, then the start-ups: about 2 minutes, writes bench/RESULTS-startup.md),
+ * BENCH_STARTUP_ONLY=1 (only create the instances, then the start-ups, each beside one with the route schemas compiled at run
+ * time, and the first use of /data's routes both ways, bench/first-use.ts: about 4 minutes, writes bench/RESULTS-startup.md),
  * BENCH_STARTS (starts per row, 3 by default),
  * BENCH_FARM_ENGINES=sqlite,postgres (the farm on each document engine, side by side: bench/farm-engines.ts, writes
  * bench/RESULTS-farm-pg.md; `npm run bench` runs it as the suite farm-pg).
@@ -22,6 +23,7 @@ import { createInterface } from 'node:readline';
 import { hash } from '@node-rs/argon2';
 import { storesFor } from '../src/data/sqlite/fd-limit.js';
 import { ENGINES, engineFarms, type Farm, type Measures } from './farm-engines.js';
+import { firstUse, firstUseTable } from './first-use.js';
 import { BENCH_DIR, buildServers, children, fmtMs, gitInfo, killChildren, log, machine, percentile, procCpuMs, rssMB, send, tempDir } from './lib.js';
 
 const QUICK = process.env.BENCH_QUICK === '1';
@@ -33,12 +35,12 @@ const PROFILE = process.env.BENCH_PROFILE === '1';
 const STARTUP_ONLY = process.env.BENCH_STARTUP_ONLY === '1';
 
 
-async function startFarm(opts: { dir?: string; docsUrl?: string } = {}): Promise<Farm> {
+async function startFarm(opts: { dir?: string; docsUrl?: string; env?: NodeJS.ProcessEnv } = {}): Promise<Farm> {
   const out = buildServers();
   const dir = opts.dir ?? tempDir('bench-farm-');
   const proc = spawn('prlimit', [`--nofile=${NOFILE}`, process.execPath,
     ...(PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${join(BENCH_DIR, 'profiles')}`] : []), join(out, 'bench', 'farm-server.js'), dir], {
-    stdio: ['ignore', 'pipe', 'inherit', 'ipc'], env: { ...process.env, NODE_ENV: 'production', ...(opts.docsUrl ? { BENCH_FARM_DOCS_URL: opts.docsUrl } : {}) },
+    stdio: ['ignore', 'pipe', 'inherit', 'ipc'], env: { ...process.env, NODE_ENV: 'production', ...(opts.docsUrl ? { BENCH_FARM_DOCS_URL: opts.docsUrl } : {}), ...opts.env },
   });
   children.add(proc);
   const { port } = await new Promise<{ port: number }>((resolve, reject) => {
@@ -124,20 +126,27 @@ async function timeStart(args: string[], port: number, path: string, env: NodeJS
   return { ms, cpuMs, idleRssMB };
 }
 
-async function startups(dataDir: string, runs: number): Promise<Start> {
+/** `runs` starts of `hearth serve` on `dataDir`; with `env` set, as many starts with it, alternating ([without, with]). */
+async function startups(dataDir: string, runs: number): Promise<Start>;
+async function startups(dataDir: string, runs: number, env: NodeJS.ProcessEnv): Promise<[Start, Start]>;
+async function startups(dataDir: string, runs: number, env?: NodeJS.ProcessEnv): Promise<Start | [Start, Start]> {
   // bin/hearth.js's way: the flags, then the bundled CLI (bench/hearth-main.ts)
   const out = buildServers();
   const bundle = join(out, 'dist', 'bundle', 'hearth.js');
   if (!existsSync(bundle)) execFileSync(process.execPath, [join(BENCH_DIR, '..', 'scripts', 'bundle.mjs'), join(out, 'src', 'main.js'), bundle], { stdio: 'inherit' });
   const entry = join(out, 'bench', 'hearth-main.js');
   const passphraseHash = await hash('bench-admin-passphrase');
-  const results: Start[] = [];
+  const results: Start[][] = [[], []];
   for (let i = 0; i < runs; i++) {
-    const port = 20_000 + Math.floor(Math.random() * 20_000);
-    results.push(await timeStart([entry, 'serve', '--data-dir', dataDir, '--port', String(port), '--admin-port', String(port + 1), '--log-level', 'silent'],
-      port, '/status', { HEARTH_ADMIN_PASSPHRASE_HASH: passphraseHash, HEARTH_MAIL_MODE: 'outbox' }));
+    // the two ways in turn, the first one changing every round (the first start of a pair was slower in either way)
+    const ways: Array<[number, NodeJS.ProcessEnv]> = env ? (i % 2 ? [[1, env], [0, {}]] : [[0, {}], [1, env]]) : [[0, {}]];
+    for (const [k, extra] of ways) {
+      const port = 20_000 + Math.floor(Math.random() * 20_000);
+      results[k]!.push(await timeStart([entry, 'serve', '--data-dir', dataDir, '--port', String(port), '--admin-port', String(port + 1), '--log-level', 'silent'],
+        port, '/status', { HEARTH_ADMIN_PASSPHRASE_HASH: passphraseHash, HEARTH_MAIL_MODE: 'outbox', ...extra }));
+    }
   }
-  return median(results);
+  return env ? [median(results[0]!), median(results[1]!)] : median(results[0]!);
 }
 
 async function pouchStartups(runs: number): Promise<Start> {
@@ -210,8 +219,11 @@ async function startupOnly(): Promise<void> {
   const load0 = (await import('node:os')).loadavg()[0]!;
   const { farm } = await createFarm();
   await stopFarm(farm);
-  const empty = await startups(tempDir('bench-start-empty-'), STARTS);
-  const full = await startups(farm.dir, STARTS);
+  // each start-up beside one whose first GET /status compiles its schemas (as before the build compiled them)
+  const runtime = { HEARTH_SERVER_PRECOMPILED_SCHEMAS: 'false' };
+  const [empty, emptyRuntime] = await startups(tempDir('bench-start-empty-'), STARTS, runtime);
+  const [full, fullRuntime] = await startups(farm.dir, STARTS, runtime);
+  const first = await firstUse(startFarm, stopFarm, STARTS);
   const load1 = (await import('node:os')).loadavg()[0]!;
   const md = [
     '# Start-up benchmark (`BENCH_SUITES=farm BENCH_STARTUP_ONLY=1 npm run bench`, bench/farm.bench.ts)',
@@ -219,7 +231,13 @@ async function startupOnly(): Promise<void> {
     `Run ${new Date().toISOString()} on ${machine()}; ${gitInfo()}; ${((Date.now() - t0) / 1000).toFixed(0)} s.`,
     `The machine is shared: its 1-minute load average was ${load0.toFixed(1)} at the start and ${load1.toFixed(1)} at the end (2 cores).`,
     '',
-    ...startupTable([['Hearth `hearth serve`, 0 instances (GET /status)', empty], [`Hearth \`hearth serve\`, ${N.toLocaleString('en')} instances (GET /status)`, full]]),
+    ...startupTable([
+      ['Hearth `hearth serve`, 0 instances (GET /status)', empty],
+      ['the same, schemas compiled at run time (`server.precompiledSchemas: false`)', emptyRuntime],
+      [`Hearth \`hearth serve\`, ${N.toLocaleString('en')} instances (GET /status)`, full],
+      ['the same, schemas compiled at run time', fullRuntime],
+    ]),
+    ...firstUseTable(first),
   ].join('\n');
   if (!QUICK) {
     writeFileSync(join(BENCH_DIR, 'RESULTS-startup.md'), md);

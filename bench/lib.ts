@@ -5,7 +5,7 @@
  * number formatting, the PASS/FAIL target table, and the run's context (git, machine, versions).
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { request as httpRequest, type Agent, type OutgoingHttpHeaders } from 'node:http';
 import { tmpdir, cpus, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -70,6 +70,10 @@ export function buildServers(): string {
   // with the version: the CLI and /version read it from there
   const { version } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
   writeFileSync(join(out, 'package.json'), JSON.stringify({ type: 'module', version }) + '\n');
+  // the route schemas compiled as `npm run build` compiles them, where this build's server modules and its bundles look
+  // (src/server/schema-code.ts: <out>/src/schemas for the compiled modules, <out>/dist/schemas for dist/bundle/)
+  execFileSync(process.execPath, [join(ROOT, 'scripts', 'precompile-schemas.mjs'), join(out, 'src', 'server', 'schema-precompile.js'), join(out, 'src', 'schemas')], { stdio: ['ignore', 'ignore', 'inherit'] });
+  cpSync(join(out, 'src', 'schemas'), join(out, 'dist', 'schemas'), { recursive: true });
   return out;
 }
 

@@ -3,6 +3,8 @@
  * xorshift32 sequence, so that every process builds the same one without sharing it) repeated as
  * often as needed. Imported by the client (files.bench.ts) and by loopback-server.ts; no side effects.
  */
+import type { FileHandle } from 'node:fs/promises';
+
 export const PATTERN_BYTES = 16 * 2 ** 20;
 
 let cached: Buffer | null = null;
@@ -26,4 +28,16 @@ export function patternSlice(offset: number, len: number): Buffer {
   const p = pattern();
   const at = offset % PATTERN_BYTES;
   return p.subarray(at, Math.min(PATTERN_BYTES, at + len));
+}
+
+/** Writes the stream's first `size` bytes into `fh` in 1 MiB writes, paced to last `seconds` if given (0: at full speed). */
+export async function writePattern(fh: FileHandle, size: number, seconds = 0): Promise<void> {
+  const t0 = performance.now();
+  for (let off = 0; off < size;) {
+    const piece = patternSlice(off, Math.min(2 ** 20, size - off));
+    await fh.write(piece, 0, piece.length, off);
+    off += piece.length;
+    const ahead = (off / size) * seconds * 1000 - (performance.now() - t0);
+    if (ahead > 1) await new Promise((r) => setTimeout(r, ahead));
+  }
 }

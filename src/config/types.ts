@@ -20,6 +20,8 @@ export interface HearthConfig {
      * uses JSON.stringify everywhere (the bench compares both). Validation and the OpenAPI document are the same.
      */
     serializeResponses: boolean;
+    /** Validators and serializers from the code `npm run build` compiled (dist/schemas), or (false) all compiled at run time. */
+    precompiledSchemas: boolean;
   };
   admin: {
     host: string; // default 127.0.0.1

@@ -11,6 +11,7 @@ import { divertBus, InProcessBus, mergeBuses, type EventBus } from '../common/bu
 import { createCoordination } from '../coordination/index.js';
 import { Conflict } from '../common/errors.js';
 import type { HearthConfig } from '../config/types.js';
+import type { CompiledCode } from './schema-code.js';
 import { TokenService } from '../auth/tokens.js';
 import { SqliteSessionStore, sessionCookieValue, sessionIdFromCookie, type SessionStore } from '../auth/sessions.js';
 import { PgSessionStore } from '../auth/sessions-pg.js';
@@ -30,7 +31,7 @@ import { PgAccessCodes } from '../oauth/codes-pg.js';
 import type { Mailer } from '../mail/mailer.js';
 import { runStatus, versionInfo, type StatusCheck } from '../status/routes.js';
 import { errorHandler } from './http-errors.js';
-import { installSchemaCompilers } from './validation.js';
+import { installSchemaCompilers, schemaOptions } from './validation.js';
 import { createLogger, logControllerFor } from './logger.js';
 import { ensureDevInstance, listenOrExplain } from './dev-instance.js';
 import { buildPublicApp, securityHeaders } from './public.js';
@@ -160,6 +161,8 @@ export interface HearthOptions {
   exports?: ExportsOptions;
   /** How often the retired sources of moves are looked for (move/transfer/retire.ts; default an hour): tests look often. */
   retiredSweepMs?: number;
+  /** Where the routes' compiled schemas are read (server/schema-code.ts; default dist/schemas): tests compile their own. */
+  schemaCode?: CompiledCode;
 }
 
 export async function createHearth(config: HearthConfig, logger: Logger = createLogger(config), opts: HearthOptions = {}): Promise<Hearth> {
@@ -416,12 +419,12 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
   };
   const audienceOf = async (instance: Instance, token: string) => (await tokens.verify(instance, token).catch(() => null))?.aud ?? null;
   const publicApp = await buildPublicApp({ imports: { imports, moveStates, audienceOf }, moveTransfer, apps, installer, appFiles, appCode, appRegistries, registryWebapps: registryWebapps(appRegistries), notifications, metrics, realtime, config, registry, logger, checks, bus: mergeBuses(bus, mirrorEvents), perms, storeOf, oauth, auth: { sessions, lockout, limiter: oauth.limiter, mailer, twoFactor: sqliteRegistry, passphraseTokens: sqliteRegistry, subdomains: config.apps.subdomains, defaultApp: apps.defaultApp, moveConsent: moveConsentFlow(moveTransfer) }, vfs, davLocks, shutdown: shutdown.signal, jobs,
-    settings: { store: sqliteRegistry, avatars, wallpapers }, transforms: chainTransforms(accountTransforms(async (instance) => (await registry.secrets(instance)).session), fileDocTransforms) });
+    schemaCode: opts.schemaCode, settings: { store: sqliteRegistry, avatars, wallpapers }, transforms: chainTransforms(accountTransforms(async (instance) => (await registry.secrets(instance)).session), fileDocTransforms) });
   exportsPart.registerRoutes(publicApp, { perms, limiter: oauth.limiter, cspDisabled: config.apps.cspDisabled });
   const adminApp = Fastify({ loggerInstance: logger.child({ server: 'admin' }) as FastifyBaseLogger, logController: logControllerFor(config), bodyLimit: 1024 * 1024 });
   adminApp.setErrorHandler(errorHandler);
   addJsonParser(adminApp, 'application/json');
-  installSchemaCompilers(adminApp, { serializeResponses: config.server.serializeResponses });
+  installSchemaCompilers(adminApp, schemaOptions(config.server, opts.schemaCode));
   adminApp.addHook('onSend', async (req, reply, payload) => {
     securityHeaders(req, reply);
     return payload;

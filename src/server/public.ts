@@ -27,7 +27,8 @@ import type { DavLockEngine } from '../files/dav/locks.js';
 import { publicErrorHandler } from './http-errors.js';
 import { clientErrorHandler, lingerOnEarlyAnswers } from './linger.js';
 import { registerCompression } from './compression.js';
-import { installSchemaCompilers } from './validation.js';
+import { installSchemaCompilers, schemaOptions } from './validation.js';
+import type { CompiledCode } from './schema-code.js';
 import { logControllerFor } from './logger.js';
 import { registerJobsRoutes } from '../jobs/routes.js';
 import { RunLogs } from '../jobs/run-logs.js';
@@ -69,6 +70,8 @@ const GLOBAL = new Set(['/status', '/status/', '/version', '/version/', '/connec
 
 export interface PublicDeps extends DataDeps {
   config: HearthConfig;
+  /** Where the routes' compiled schemas are read (default dist/schemas). */
+  schemaCode?: CompiledCode;
   registry: InstanceRegistry;
   logger: Logger;
   checks: StatusCheck[];
@@ -136,7 +139,7 @@ export async function buildPublicApp(deps: PublicDeps): Promise<FastifyInstance>
   // a person's browser gets HTML pages for the stack's 404 and 503 (server/error-pages.ts), API clients cozy's JSON
   const handleError = publicErrorHandler({ subdomains: deps.config.apps.subdomains, defaultApp: (i, r) => deps.apps.defaultApp(i, r), installed: (i, slug) => deps.apps.server.installed(i, slug) });
   app.setErrorHandler(handleError);
-  installSchemaCompilers(app, { serializeResponses: deps.config.server.serializeResponses });
+  installSchemaCompilers(app, schemaOptions(deps.config.server, deps.schemaCode));
   app.setNotFoundHandler((req, reply) => handleError(new NotFound(`no route for ${req.method} ${req.url.split('?')[0]}`), req, reply));
   // first: the OpenAPI document is built from every route registered after it (ops/openapi.ts)
   await registerOpenApi(app, { version: versionInfo(deps.config.dev).version });

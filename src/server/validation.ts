@@ -11,47 +11,27 @@
  * - Serialization: fast-json-stringify from each response schema, unless the schema says
  *   `'x-serialize': false` (documentation only) or `server.serializeResponses` is off (the bench
  *   compares both).
+ * - Both are made on a route's first use, from the code `npm run build` compiled for its schemas
+ *   (server/schema-code.ts, server/schema-precompile.ts), or compiled here when the build has none.
  */
-import { Ajv, type ErrorObject, type Options, type ValidateFunction } from 'ajv';
+import { _, Ajv, type ErrorObject, type Options, type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import fastJson from 'fast-json-stringify';
 import type { FastifyInstance } from 'fastify';
 import { BadRequest } from '../common/errors.js';
 import { SCHEMA_KEYWORDS, declaresSchemas, isBinary, type JsonSchema } from '../common/schemas.js';
+import { FORMATS, FORMATS_MODULE, compiledCode, defaultCodeDir, type CodeKind, type CompiledCode } from './schema-code.js';
 
 type Part = 'body' | 'querystring' | 'params' | 'headers';
 
-let zones: Set<string> | null = null;
-
-/** An IANA time zone as Intl knows it (canonical names and aliases such as UTC or Asia/Calcutta); '' means "none". */
-function isTimeZone(v: string): boolean {
-  if (v === '') return true;
-  if (v.length > 64 || !/^[A-Za-z][A-Za-z0-9_+\-/]*$/.test(v)) return false;
-  zones ??= new Set(Intl.supportedValuesOf('timeZone').map((z) => z.toLowerCase()));
-  if (zones.has(v.toLowerCase())) return true;
-  try {
-    new Intl.DateTimeFormat('en', { timeZone: v }); // throws RangeError for what is not a zone (offsets such as +02:00 included)
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** CouchDB's JSON-encoded query values (keys, startkey, open_revs…). */
-function isJson(v: string): boolean {
-  try {
-    JSON.parse(v);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function makeAjv(options: Options): Ajv {
-  const ajv = new Ajv({ strict: true, strictTypes: false, strictRequired: false, allowUnionTypes: true, allErrors: false, ...options });
-  addFormats.default(ajv);
-  ajv.addFormat('time-zone', { type: 'string', validate: isTimeZone });
-  ajv.addFormat('json', { type: 'string', validate: isJson });
+/** The validators' Ajv; `source` keeps the generated code, for the build's standalone modules (server/schema-code.ts). */
+export function makeAjv(options: Options, source = false): Ajv {
+  const ajv = new Ajv({
+    strict: true, strictTypes: false, strictRequired: false, allowUnionTypes: true, allErrors: false, ...options,
+    code: { source, formats: _`require(${FORMATS_MODULE})` },
+  });
+  addFormats.default(ajv, { formats: [], keywords: true }); // formatMinimum… (the formats are FORMATS)
+  for (const [name, format] of Object.entries(FORMATS)) ajv.addFormat(name, format);
   // documentation keywords (OpenAPI) and Hearth's own, which validate nothing
   for (const keyword of SCHEMA_KEYWORDS) ajv.addKeyword({ keyword });
   return ajv;
@@ -122,6 +102,8 @@ function validationMessage(nodes: JsonSchema[], part: Part, e: ErrorObject): str
 export interface SchemaOptions {
   /** Serialize responses with fast-json-stringify from their schemas (true), or with JSON.stringify (the bench's baseline). */
   serializeResponses: boolean;
+  /** The build's compiled schemas (server/schema-code.ts; dist/schemas by default), or null: every schema compiled here. */
+  code?: CompiledCode | null;
 }
 
 /** A route of an app, and whether it declares its schemas (the "no route without a schema" test reads them). */
@@ -131,58 +113,94 @@ export interface SchemaRoute {
   declared: boolean;
 }
 
+/** A schema an app compiles (what the build compiles ahead of time), and `compile()`, which makes its function now. */
+export interface AppSchema {
+  kind: CodeKind;
+  schema: JsonSchema;
+  compile(): void;
+}
+
 declare module 'fastify' {
   interface FastifyInstance {
     schemaRoutes: SchemaRoute[];
-    /** Compiles every validator and serializer now (they are compiled on first use: start-up stays short); throws on a bad schema. */
+    /** Every validator and serializer schema of the app's routes, in registration order (raw bodies and JSON.stringify answers left out). */
+    appSchemas: AppSchema[];
+    /** How the functions made so far were obtained: loaded from the build's code, or compiled here. */
+    schemaStats: { loaded: number; compiled: number };
+    /** Makes every validator and serializer now (they are made on first use: start-up stays short); throws on a bad schema. */
     compileSchemas(): void;
   }
 }
 
-/** `make()` on the first call of the returned function (Ajv and fast-json-stringify cost ~1 ms a schema; most routes are rare). */
-function lazy<A extends unknown[], R>(make: () => (...args: A) => R, pending: Array<() => void>): (...args: A) => R {
-  let fn: ((...args: A) => R) | null = null;
-  const get = () => (fn ??= make());
-  pending.push(get);
-  return (...args: A) => get()(...args);
+/** The options of a server's apps: `server.serializeResponses`, and the build's code (or `code`) unless `server.precompiledSchemas` is off. */
+export const schemaOptions = (server: { serializeResponses: boolean; precompiledSchemas: boolean }, code?: CompiledCode): SchemaOptions =>
+  ({ serializeResponses: server.serializeResponses, code: server.precompiledSchemas ? (code ?? builtSchemaCode()) : null });
+
+let buildCode: CompiledCode | null = null;
+/** The code `npm run build` compiled (dist/schemas), shared by the apps of a process. */
+export const builtSchemaCode = (): CompiledCode => (buildCode ??= compiledCode(defaultCodeDir()));
+
+/** The generated code of a schema, from the build's Ajv options (`source`: the build keeps it to write it out). */
+const ajvs = new Map<string, Ajv>();
+export function ajvFor(kind: 'body' | 'url', source = false): Ajv {
+  const key = `${kind}:${source}`;
+  let ajv = ajvs.get(key);
+  if (!ajv) ajvs.set(key, (ajv = makeAjv({ coerceTypes: kind === 'body' ? false : 'array' }, source)));
+  return ajv;
 }
 
 /** Installs the validator and serializer compilers on an app, before its routes, and records whether each route declares its schemas. */
 export function installSchemaCompilers(app: FastifyInstance, options: SchemaOptions): void {
   const routes: SchemaRoute[] = [];
-  const pending: Array<() => void> = [];
+  const schemas: AppSchema[] = [];
+  const stats = { loaded: 0, compiled: 0 };
+  const code = options.code === undefined ? builtSchemaCode() : options.code;
   app.decorate('schemaRoutes', routes);
-  app.decorate('compileSchemas', () => pending.forEach((compile) => compile()));
+  app.decorate('appSchemas', schemas);
+  app.decorate('schemaStats', stats);
+  app.decorate('compileSchemas', () => schemas.forEach((s) => s.compile()));
   app.addHook('onRoute', (route) => {
     if (route.schema?.hide) return; // plugins' own routes (CORS preflight, Swagger UI's files)
     for (const method of [route.method].flat()) routes.push({ method: method.toUpperCase(), url: route.url, declared: declaresSchemas(route.url, route.schema) });
   });
-  const bodies = makeAjv({ coerceTypes: false });
-  const urls = makeAjv({ coerceTypes: 'array' });
+  /**
+   * A function made on its first call (most routes are rare): loaded from the build's code when it has this schema,
+   * else compiled here (Ajv and fast-json-stringify: ~1 ms a schema once warm, tens of ms for the first ones).
+   */
+  function lazy<A extends unknown[], R>(kind: CodeKind, schema: JsonSchema, make: (built: unknown) => (...args: A) => R): (...args: A) => R {
+    let fn: ((...args: A) => R) | null = null;
+    const get = () => {
+      if (fn) return fn;
+      const built = code?.load(kind, schema) ?? null;
+      stats[built ? 'loaded' : 'compiled']++;
+      return (fn = make(built));
+    };
+    schemas.push({ kind, schema, compile: get });
+    return (...args: A) => get()(...args);
+  }
   app.setValidatorCompiler(({ schema, httpPart }) => {
     const part = (httpPart ?? 'body') as Part;
-    if (part === 'body' && isBinary(schema as JsonSchema)) return () => true; // a raw body, read by its route as a stream
-    return lazy(() => {
-      const validate: ValidateFunction = (part === 'body' ? bodies : urls).compile(schema as JsonSchema);
-      return (data: unknown) => (validate(data) ? true : { error: validationError(schema as JsonSchema, part, validate.errors ?? []) });
-    }, pending);
+    const s = schema as JsonSchema;
+    if (part === 'body' && isBinary(s)) return () => true; // a raw body, read by its route as a stream
+    const kind = part === 'body' ? 'body' : 'url';
+    return lazy(kind, s, (built) => {
+      const validate = (built as ValidateFunction | null) ?? ajvFor(kind).compile(s);
+      return (data: unknown) => (validate(data) ? true : { error: validationError(s, part, validate.errors ?? []) });
+    });
   });
   app.setSerializerCompiler(({ schema }) => {
     const s = schema as JsonSchema;
     if (!options.serializeResponses || s['x-serialize'] === false || isBinary(s)) return (data: unknown) => JSON.stringify(data);
-    return lazy(() => fastJson(s as unknown as Parameters<typeof fastJson>[0]), pending);
+    return lazy('serializer', s, (built) => (built as ((data: unknown) => string) | null) ?? fastJson(s as unknown as Parameters<typeof fastJson>[0]));
   });
 }
-
-let fields: Ajv | null = null;
 
 /**
  * One value checked against a field's schema by the same compiler and sentences as the routes' bodies, for the
  * checks made outside a route (the CLI's options): the value, or a BadRequest with the field's errorMessage.
  */
 export function checkField<T>(schema: JsonSchema, value: unknown): T {
-  fields ??= makeAjv({ coerceTypes: false });
-  const validate = fields.compile(schema); // Ajv keeps what it compiled, by schema
+  const validate = ajvFor('body').compile(schema); // Ajv keeps what it compiled, by schema
   if (validate(value)) return value as T;
   throw validationError(schema, 'body', validate.errors ?? []);
 }
