@@ -11,8 +11,9 @@ import type { ExplainResult, FindRequest, FindResult, IndexDef, IndexRequest, In
 import { compileSelector, explainFind, indexSql, registerSqlFunctions, runCount, runFind } from '../mango/index.js';
 import { readAttachment, type AttStub } from './attachments.js';
 import {
-  createDoctypeTables, dropDoctypeTables, forgetStatements, formatSeq, lookupDoctype, openInstanceDb, prep, WriteQueue, type DoctypeTables,
+  checkFence, createDoctypeTables, dropDoctypeTables, forgetStatements, formatSeq, lookupDoctype, openInstanceDb, prep, WriteQueue, type DoctypeTables,
 } from './db.js';
+import { currentFence } from '../../common/locks.js';
 import { Reader } from './read.js';
 import { WalSync } from './wal-sync.js';
 import { writeLocal, writeNewEdit, writeReplicated, type WriteContext } from './write.js';
@@ -62,7 +63,9 @@ export class SqliteDocStore implements DocStore {
   }
 
   private write<T>(doctype: string, fn: (ctx: WriteContext) => T, onCommit?: () => void): Promise<T> {
+    const fence = currentFence();
     return this.queue.run((events) => {
+      checkFence(this.db, fence);
       const t = this.tables(doctype) ?? createDoctypeTables(this.db, doctype);
       return fn({
         db: this.db,
