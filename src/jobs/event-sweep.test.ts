@@ -29,7 +29,16 @@ function storage() {
   opened.push(entry);
   const runs: JobDoc[] = [];
   const workers: WorkerDef[] = [{ name: 'rec', async run(ctx) { runs.push(ctx.job); } }];
-  return { dir, pg, runs, open: (sweepMs: number) => (entry.world = eventWorld(dir, pg, new InProcessBus(), workers, sweepMs)) };
+  return {
+    dir, pg, runs,
+    open: (sweepMs: number) => (entry.world = eventWorld(dir, pg, new InProcessBus(), workers, sweepMs)),
+    /** Another process on the same storage (closed with the test). */
+    another(sweepMs: number) {
+      const other = { dir: mkdtempSync(join(tmpdir(), 'hearth-event-sweep-')), world: eventWorld(dir, pg, new InProcessBus(), workers, sweepMs) };
+      opened.unshift(other);
+      return other.world;
+    },
+  };
 }
 
 const ids = (runs: JobDoc[]) => runs.map((r) => r.event?.doc._id).sort();
@@ -66,6 +75,7 @@ describe('@event triggers do not depend on the bus', () => {
     const world = s.open(0);
     await world.jobs.start();
     const sched = world.jobs.scheduler;
+    await sched.sweep!.round(); // the first round, which the start does not wait for
     const seed = await world.store.put(WATCHED, { _id: 'a', state: 'x' });
     const changed = await sched.create(instance.domain, { type: '@event', arguments: `${WATCHED}:UPDATED:!=:state`, worker: 'rec' });
     const debounced = await sched.create(instance.domain, { type: '@event', arguments: `${WATCHED}:CREATED`, worker: 'rec', debounce: '1h' });
@@ -85,5 +95,19 @@ describe('@event triggers do not depend on the bus', () => {
     await new Promise((r) => setTimeout(r, 100));
     expect(await of(changed)).toHaveLength(1);
     expect(await of(debounced)).toHaveLength(1); // c was covered by the debounced run already queued
+  }, 30_000);
+
+  it('a process hears the writes for an @event trigger another process created, from its next sweep on', async () => {
+    const s = storage();
+    const a = s.open(0);
+    await a.jobs.start();
+    const b = s.another(0);
+    await b.jobs.start();
+    await b.jobs.scheduler.sweep!.round();
+    await a.jobs.scheduler.create(instance.domain, { type: '@event', arguments: `${WATCHED}:CREATED`, worker: 'rec' });
+    await b.jobs.scheduler.sweep!.round();
+    await b.store.put(WATCHED, { _id: 'through-b' });
+    await until(() => s.runs.length === 1); // heard by b on its own bus, not swept (no round since)
+    expect(s.runs[0]!.event).toMatchObject({ doc: { _id: 'through-b' } });
   }, 30_000);
 });

@@ -36,8 +36,8 @@ export interface EventSweepDeps {
   storeFor(domain: string, instanceId: string): Promise<DocStore | null>;
   /** Fires the trigger for a swept change (`since`: when the swept range began, ms). */
   fire(doc: TriggerDoc, event: DocEvent, jobId: string, since: number): Promise<unknown>;
-  /** Every round starts with the @event triggers of all instances (the scheduler listens to those it did not know). */
-  known(docs: TriggerDoc[]): void;
+  /** Every round starts with the @event triggers of all instances, read from `since` (ms): the scheduler listens to those it did not know. */
+  known(docs: TriggerDoc[], since: number): void;
   now(): number;
   logger: Logger;
   periodMs: number;
@@ -60,9 +60,12 @@ export class EventSweep {
 
   constructor(private readonly deps: EventSweepDeps) {}
 
-  /** A first round now (it sets the cursors never saved and reads the positions), then one every `periodMs`. */
-  async start(): Promise<void> {
-    await this.round();
+  /**
+   * A first round now (it sets the cursors never saved and reads the positions), not waited for (a start with many
+   * instances does not wait on their changes feeds), then one every `periodMs`.
+   */
+  start(): void {
+    void this.round();
     if (this.deps.periodMs <= 0) return;
     this.timer = setInterval(() => void this.round(), this.deps.periodMs);
     this.timer.unref();
@@ -94,8 +97,9 @@ export class EventSweep {
 
   private async sweepAll(): Promise<void> {
     try {
+      const since = Date.now();
       const docs = await this.deps.triggers.ofType('@event');
-      this.deps.known(docs);
+      this.deps.known(docs, since);
       const live = new Set<string>();
       for (const doc of docs) {
         if (this.closed) return;

@@ -57,7 +57,8 @@ export function needsUserAction(error: string | undefined): boolean {
 export class Scheduler {
   private readonly clock: Clock;
   private readonly listeners = new Map<string, { unsubscribe: Unsubscribe; ids: Set<string> }>();
-  private readonly eventTriggers = new Map<string, { doc: TriggerDoc; rules: EventRule[] }>();
+  /** The @event triggers listened to, with when (ms, this process's clock) each was. */
+  private readonly eventTriggers = new Map<string, { doc: TriggerDoc; rules: EventRule[]; at: number }>();
   private timer: NodeJS.Timeout | null = null;
   private ticking: Promise<number> | null = null;
   private closed = false;
@@ -71,14 +72,14 @@ export class Scheduler {
     const storeFor = deps.storeFor;
     this.sweep = storeFor ? new EventSweep({
       triggers: deps.triggers, storeFor, logger: deps.logger, periodMs: deps.sweepMs ?? 30_000, now: () => this.clock.now(),
-      known: (docs) => this.known(docs),
+      known: (docs, since) => this.known(docs, since),
       fire: (doc, event, jobId, since) => this.fire(doc, { event: jobEvent(event), jobId, sweptSince: since }),
     }) : null;
   }
 
   async start(): Promise<void> {
     for (const doc of await this.deps.triggers.ofType('@event')) this.listen(doc);
-    await this.sweep?.start();
+    this.sweep?.start();
     await this.tick();
   }
 
@@ -249,16 +250,19 @@ export class Scheduler {
     this.timer.unref();
   }
 
-  /** The @event triggers of every instance now: listens to those another process created, forgets the deleted ones. */
-  private known(docs: TriggerDoc[]): void {
+  /**
+   * The @event triggers of every instance as read from `since` (ms): listens to those another process created, forgets
+   * those deleted (not one this process listened to after `since`: it was created after the read).
+   */
+  private known(docs: TriggerDoc[], since: number): void {
     const ids = new Set(docs.map((d) => d._id));
-    for (const id of [...this.eventTriggers.keys()]) if (!ids.has(id)) this.unlisten(id);
+    for (const [id, t] of [...this.eventTriggers]) if (!ids.has(id) && t.at < since) this.unlisten(id);
     for (const doc of docs) if (!this.eventTriggers.has(doc._id)) this.listen(doc);
   }
 
   private listen(doc: TriggerDoc): void {
     const rules = parseEventArguments(doc.arguments);
-    this.eventTriggers.set(doc._id, { doc, rules });
+    this.eventTriggers.set(doc._id, { doc, rules, at: Date.now() });
     for (const doctype of new Set(rules.map((r) => r.doctype))) {
       const key = `${doc.domain}\n${doctype}`;
       let entry = this.listeners.get(key);
