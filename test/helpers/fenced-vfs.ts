@@ -6,6 +6,7 @@
 import { once } from 'node:events';
 import { join } from 'node:path';
 import { InProcessBus } from '../../src/common/bus.js';
+import type { Locks } from '../../src/common/locks.js';
 import { RedisChannels } from '../../src/coordination/channels.js';
 import { RedisLocks } from '../../src/coordination/redis-locks.js';
 import { PgDocStoreFactory } from '../../src/data/postgres/factory.js';
@@ -21,7 +22,8 @@ export const instance = { ...fakeInstance('fenced.files.example'), id: 'fe0ced00
 
 export interface FencedVfs { vfs: Vfs; store: DocStore; close(): Promise<void> }
 
-export async function openFencedVfs(o: { dir: string; pgUrl: string | null; redisUrl: string; prefix: string; leaseMs: number; name: string }): Promise<FencedVfs> {
+/** `unfenced`: the same Redis locks, whose holders say they have no lease (the writes then carry no fence: a reference for benchmarks). */
+export async function openFencedVfs(o: { dir: string; pgUrl: string | null; redisUrl: string; prefix: string; leaseMs: number; name: string; unfenced?: boolean }): Promise<FencedVfs> {
   const pool = o.pgUrl ? createPgPool({ url: o.pgUrl, max: 4, name: o.name }) : null;
   const bus = new InProcessBus();
   const stores = pool ? new PgDocStoreFactory(pool, bus, { attachmentMaxBytes: 1 << 20 }) : new SqliteDocStoreFactory(join(o.dir, 'docs'), bus, { attachmentMaxBytes: 1 << 20, groupCommitMs: 0 });
@@ -30,7 +32,8 @@ export async function openFencedVfs(o: { dir: string; pgUrl: string | null; redi
   await once(redis.commands, 'ready');
   const locks = new RedisLocks(new RedisChannels(redis), { leaseMs: o.leaseMs });
   const blobs = new LocalBlobStore(join(o.dir, 'instances'));
-  const vfs = new Vfs({ storeOf: () => store, blobs, locks });
+  const used: Locks = o.unfenced ? { withLock: (key, fn) => locks.withLock(key, (held) => fn({ ...held, fence: held.fence, signal: held.signal, leased: false })) } : locks;
+  const vfs = new Vfs({ storeOf: () => store, blobs, locks: used });
   return {
     vfs, store,
     async close() {
