@@ -73,7 +73,7 @@ export default defineConfig({
           name: 'postgres-jobs',
           include: [
             'src/jobs/engine.test.ts', 'src/jobs/scheduler.test.ts', 'src/jobs/routes.test.ts', 'src/jobs/workers/job-rights.test.ts',
-            'src/jobs/data-view.test.ts',
+            'src/jobs/data-view.test.ts', 'src/jobs/event-sweep.test.ts',
             // the housekeeping, its hints in PostgreSQL (server/housekeeping-hints-pg.ts)
             'src/server/jobs.test.ts',
           ],

@@ -16,9 +16,16 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { InProcessLocks, type HeldLock, type Locks } from '../common/locks.js';
 import type { RedisChannels } from './channels.js';
 
-/** Takes the lock if free and returns [1, fence]; otherwise [0, its remaining lease in ms]. */
+/**
+ * Takes the lock if free and returns [1, fence]; otherwise [0, its remaining lease in ms]. A missing counter (a new
+ * Redis, or one restarted without its data) starts at ARGV[3], the time in ms × 1000: past every token given before
+ * (the stores remember the highest they saw and would refuse smaller ones), unless they came faster than 1000 per ms.
+ */
 const ACQUIRE = `
-if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return {1, redis.call('INCR', KEYS[2])} end
+if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
+  redis.call('SET', KEYS[2], ARGV[3], 'NX')
+  return {1, redis.call('INCR', KEYS[2])}
+end
 return {0, redis.call('PTTL', KEYS[1])}`;
 /** Extends the lease if the token still holds the lock. */
 const RENEW = `
@@ -60,7 +67,7 @@ export class RedisLocks implements Locks {
       const lost = new AbortController();
       const renewal = this.renewWhileHeld(key, token, lost);
       try {
-        return await fn({ fence, signal: lost.signal });
+        return await fn({ fence, signal: lost.signal, leased: true });
       } finally {
         renewal.stop();
         await this.release(key, token);
@@ -78,7 +85,7 @@ export class RedisLocks implements Locks {
     const redis = this.channels.redis.commands;
     let backoff = 2;
     for (;;) {
-      const [ok, value] = (await redis.eval(ACQUIRE, 2, `lock:${key}`, 'lock-fence', token, this.leaseMs)) as [number, number];
+      const [ok, value] = (await redis.eval(ACQUIRE, 2, `lock:${key}`, 'lock-fence', token, this.leaseMs, Date.now() * 1000)) as [number, number];
       if (ok === 1) return value;
       await this.waitForRelease(key, Math.min(backoff, value > 0 ? value : backoff));
       backoff = Math.min(backoff * 2, this.maxBackoffMs);

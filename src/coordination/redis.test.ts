@@ -80,6 +80,17 @@ describe('coordination on Redis: what only a server shows', () => {
     expect(await waiting).toBeGreaterThan(fence);
   });
 
+  it('a Redis that lost its fence counter (restarted without its data) gives fences above those it gave before', async () => {
+    const prefix = `k${randomUUID().slice(0, 8)}:`;
+    const a = await processOn(prefix, 'a');
+    const before = await a.locks.withLock('fs:2', async (held) => held.fence);
+    await new Promise((r) => setTimeout(r, 5));
+    await a.redis.commands.del('lock-fence');
+    const after = await a.locks.withLock('fs:2', async (held) => held.fence);
+    expect(after).toBeGreaterThan(before);
+    expect(await a.locks.withLock('fs:2', async (held) => held.fence)).toBe(after + 1);
+  });
+
   it('localEvents: the writing process hears its own events there, the other processes only on the bus', async () => {
     const [a, b] = await pair();
     const domain = 'local.example';

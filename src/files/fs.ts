@@ -11,7 +11,7 @@
  */
 import type { Readable } from 'node:stream';
 import { Conflict, NotFound, PayloadTooLarge, PreconditionFailed, UnprocessableEntity } from '../common/errors.js';
-import type { Locks } from '../common/locks.js';
+import { fencedLock, type Locks } from '../common/locks.js';
 import type { Doc, DocStore } from '../data/store.js';
 import type { Instance } from '../instances/types.js';
 import type { BlobInfo, BlobStore, ByteRange } from './blobs/store.js';
@@ -123,9 +123,12 @@ export class FileSystem {
     return this.deps.storeOf(instance);
   }
 
-  /** Runs `fn` under the instance's file-system lock (for the other modules of files/). */
+  /**
+   * Runs `fn` under the instance's file-system lock (for the other modules of files/). With a leased lock (Redis), the
+   * writes of `fn` are fenced: those of a holder paused past its lease, whose lock another process took, are refused.
+   */
   lock<T>(instance: Instance, fn: () => Promise<T>): Promise<T> {
-    return this.deps.locks.withLock(`vfs:${instance.id}`, fn);
+    return fencedLock(this.deps.locks, `vfs:${instance.id}`, fn);
   }
 
   get blobs(): BlobStore {

@@ -41,6 +41,7 @@ CREATE TABLE IF NOT EXISTS hearth.triggers (
 CREATE INDEX IF NOT EXISTS triggers_due ON hearth.triggers (next_run_at) WHERE next_run_at IS NOT NULL;
 CREATE INDEX IF NOT EXISTS triggers_type ON hearth.triggers (type);
 CREATE INDEX IF NOT EXISTS triggers_instance ON hearth.triggers (instance_id, worker);
+ALTER TABLE hearth.triggers ADD COLUMN IF NOT EXISTS event_cursor jsonb;
 `;
 
 /** The channel of the wake-ups; its payload is `<owner>:<worker>`, the process that queued the job and its worker. */
@@ -111,11 +112,20 @@ export class PgBroker extends PgTables implements Broker {
     return `${this.owner}:`;
   }
 
-  async push(job: NewJob, now: number, trigger?: (job: JobDoc) => TriggerChange | undefined): Promise<JobDoc> {
+  push(job: NewJob, now: number, trigger?: (job: JobDoc) => TriggerChange | undefined): Promise<JobDoc> {
+    // a new id: always queued, never null
+    return this.insert(newId(), job, now, trigger) as Promise<JobDoc>;
+  }
+
+  pushOnce(job: NewJob & { id: string }, now: number, trigger?: (job: JobDoc) => TriggerChange | undefined): Promise<JobDoc | null> {
+    return this.insert(job.id, job, now, trigger);
+  }
+
+  private async insert(id: string, job: NewJob, now: number, trigger?: (job: JobDoc) => TriggerChange | undefined): Promise<JobDoc | null> {
     const instance = job.instanceId ?? (await instanceId(this.idOf, job.domain));
     const state = job.state ?? 'queued';
     const doc: Omit<JobDoc, 'state' | 'tries'> = {
-      _id: newId(), domain: job.domain, instance_id: instance, worker: job.worker, message: job.message ?? null, options: job.options,
+      _id: id, domain: job.domain, instance_id: instance, worker: job.worker, message: job.message ?? null, options: job.options,
       queued_at: iso(now),
       ...(state === 'running' ? { started_at: iso(now) } : {}),
       ...(job.trigger_id ? { trigger_id: job.trigger_id } : {}),
@@ -128,14 +138,15 @@ export class PgBroker extends PgTables implements Broker {
     const change = job.trigger_id ? trigger?.(pushed) : undefined;
     // one statement, one commit: the job, its trigger's state, and the notification, which leaves at the COMMIT (no
     // process is woken for a job it cannot see yet)
-    await this.query(
+    // (a job of this id that exists already, from pushOnce, is left as it is, and its trigger too)
+    const { rows } = await this.query<{ state: string }>(
       `WITH added AS (INSERT INTO hearth.jobs (id, domain, instance_id, worker, state, trigger_id, priority, run_at, tries, max_exec, queued_at, doc)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, $9, $10, $11) RETURNING worker, state),
-       changed AS (${CHANGE_TRIGGER.replace('$N', '$13')} WHERE $13::jsonb IS NOT NULL AND id = $6)
-       SELECT pg_notify('${CHANNEL}', $12 || worker) FROM added WHERE state = 'queued'`,
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, $9, $10, $11) ON CONFLICT (id) DO NOTHING RETURNING worker, state),
+       changed AS (${CHANGE_TRIGGER.replace('$N', '$13')} WHERE $13::jsonb IS NOT NULL AND id = $6 AND EXISTS (SELECT 1 FROM added))
+       SELECT state, CASE WHEN state = 'queued' THEN pg_notify('${CHANNEL}', $12 || worker) END FROM added`,
       [doc._id, doc.domain, instance, doc.worker, state, job.trigger_id ?? null, job.priority ?? 0, job.runAt, job.options.max_exec_count, now, doc, this.from, change ?? null],
     );
-    return pushed;
+    return rows.length ? pushed : null;
   }
 
   async claim(worker: string, now: number, leaseUntil: number): Promise<JobDoc | null> {

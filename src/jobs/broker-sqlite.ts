@@ -14,7 +14,7 @@ import Database from 'better-sqlite3';
 import { randomUUID } from 'node:crypto';
 import { NotFound } from '../common/errors.js';
 import { checkpointOffThread, closeDurableWal, durableWal, type Checkpointer, type WalSync } from '../data/sqlite/wal-sync.js';
-import { LeaseLost, type Broker, type JobQuery, type NewJob, type TriggerChange, type TriggerQuery, type TriggerStore } from './broker.js';
+import { LeaseLost, type Broker, type EventCursor, type JobQuery, type NewJob, type TriggerChange, type TriggerQuery, type TriggerStore } from './broker.js';
 import type { JobDoc, JobState, TriggerDoc, TriggerState } from './types.js';
 
 const SCHEMA = `
@@ -32,7 +32,7 @@ CREATE INDEX IF NOT EXISTS triggers_type ON triggers (type);
 `;
 
 /** Columns added since the first version: the instance's id (rows of older files get it in `migrateInstanceIds`), the lease. */
-const ADDED: Record<string, string[]> = { jobs: ['instance_id TEXT', 'owner TEXT', 'lease_until INTEGER'], triggers: ['instance_id TEXT'] };
+const ADDED: Record<string, string[]> = { jobs: ['instance_id TEXT', 'owner TEXT', 'lease_until INTEGER'], triggers: ['instance_id TEXT', 'event_cursor TEXT'] };
 
 /** Migration: the instance's id beside the domain. */
 const BY_INSTANCE = `
@@ -111,8 +111,9 @@ export class SqliteBroker implements Broker {
   constructor(private readonly db: Database.Database, private readonly idOf: InstanceIdOf, readonly owner: string = newId()) {
     this.wal = durableWal(db);
     this.st = {
+      // a job of a given id (pushOnce) that exists already is left as it is
       insert: db.prepare(`INSERT INTO jobs (id, domain, instance_id, worker, state, trigger_id, priority, run_at, tries, max_exec, queued_at, doc)
-        VALUES (@id, @domain, @instance_id, @worker, @state, @trigger_id, @priority, @run_at, 0, @max_exec, @queued_at, @doc)`),
+        VALUES (@id, @domain, @instance_id, @worker, @state, @trigger_id, @priority, @run_at, 0, @max_exec, @queued_at, @doc) ON CONFLICT (id) DO NOTHING`),
       claim: db.prepare(`UPDATE jobs SET state = 'running', tries = tries + 1, doc = json_set(doc, '$.started_at', ?), owner = ?, lease_until = ?
         WHERE id = (SELECT id FROM jobs WHERE state = 'queued' AND worker = ? AND run_at <= ? ORDER BY priority DESC, run_at LIMIT 1)
         RETURNING ${COLS}`),
@@ -128,10 +129,19 @@ export class SqliteBroker implements Broker {
     };
   }
 
-  async push(job: NewJob, now: number, trigger?: (job: JobDoc) => TriggerChange | undefined): Promise<JobDoc> {
+  push(job: NewJob, now: number, trigger?: (job: JobDoc) => TriggerChange | undefined): Promise<JobDoc> {
+    // a new id: always queued, never null
+    return this.insert(newId(), job, now, trigger) as Promise<JobDoc>;
+  }
+
+  pushOnce(job: NewJob & { id: string }, now: number, trigger?: (job: JobDoc) => TriggerChange | undefined): Promise<JobDoc | null> {
+    return this.insert(job.id, job, now, trigger);
+  }
+
+  private async insert(id: string, job: NewJob, now: number, trigger?: (job: JobDoc) => TriggerChange | undefined): Promise<JobDoc | null> {
     const instance = job.instanceId ?? (await instanceId(this.idOf, job.domain));
     const doc: JobDoc = {
-      _id: newId(), domain: job.domain, instance_id: instance, worker: job.worker, message: job.message ?? null, options: job.options,
+      _id: id, domain: job.domain, instance_id: instance, worker: job.worker, message: job.message ?? null, options: job.options,
       state: job.state ?? 'queued', queued_at: iso(now),
       ...(job.state === 'running' ? { started_at: iso(now) } : {}),
       ...(job.trigger_id ? { trigger_id: job.trigger_id } : {}),
@@ -142,14 +152,15 @@ export class SqliteBroker implements Broker {
     };
     const pushed = { ...doc, tries: 0 };
     const change = job.trigger_id ? trigger?.(pushed) : undefined;
-    this.db.transaction(() => {
-      this.st.insert.run({
+    const added = this.db.transaction(() => {
+      const { changes } = this.st.insert.run({
         id: doc._id, domain: doc.domain, instance_id: instance, worker: doc.worker, state: doc.state, trigger_id: job.trigger_id ?? null,
         priority: job.priority ?? 0, run_at: job.runAt, max_exec: job.options.max_exec_count, queued_at: now, doc: JSON.stringify(doc),
       });
-      if (change) changeTriggerState(this.db, job.trigger_id!, (s) => ({ ...s, ...change }));
+      if (changes && change) changeTriggerState(this.db, job.trigger_id!, (s) => ({ ...s, ...change }));
+      return changes > 0;
     })();
-    return once(this.wal, pushed);
+    return added ? once(this.wal, pushed) : null;
   }
 
   async claim(worker: string, now: number, leaseUntil: number): Promise<JobDoc | null> {
@@ -368,5 +379,15 @@ export class SqliteTriggerStore implements TriggerStore {
   async dropInstance(instanceId: string): Promise<void> {
     this.db.prepare('DELETE FROM triggers WHERE instance_id = ?').run(instanceId);
     await this.wal.sync();
+  }
+
+  async eventCursor(id: string): Promise<EventCursor | null> {
+    const text = this.db.prepare('SELECT event_cursor FROM triggers WHERE id = ?').pluck().get(id) as string | null | undefined;
+    return text ? (JSON.parse(text) as EventCursor) : null;
+  }
+
+  async moveEventCursor(id: string, from: EventCursor | null, to: EventCursor): Promise<boolean> {
+    const moved = this.db.prepare('UPDATE triggers SET event_cursor = ? WHERE id = ? AND event_cursor IS ?').run(JSON.stringify(to), id, from && JSON.stringify(from));
+    return once(this.wal, moved.changes > 0);
   }
 }

@@ -58,6 +58,12 @@ export interface Broker {
   /** Durable when it resolves. `trigger`: the change of the job's trigger's current_state, in the same commit. */
   push(job: NewJob, now: number, trigger?: (job: JobDoc) => TriggerChange | undefined): Promise<JobDoc>;
   /**
+   * As `push`, with the job's id given by the caller: a job of this id is queued once, whatever the number of pushes and
+   * the processes making them (the run of an @event trigger for one revision, pushed when the write is heard and again
+   * when the changes are swept). Null when a job of this id exists already: nothing is queued, no trigger changes.
+   */
+  pushOnce(job: NewJob & { id: string }, now: number, trigger?: (job: JobDoc) => TriggerChange | undefined): Promise<JobDoc | null>;
+  /**
    * Takes the next due job of this worker (highest priority, then oldest) and marks it running, one try more, leased
    * to this process until `leaseUntil` (wall-clock ms). Each queued job is taken by one claim only, whatever the process.
    */
@@ -123,4 +129,11 @@ export interface TriggerStore {
   updateState(id: string, change: (state: TriggerState) => TriggerState): Promise<void>;
   /** Deletes every trigger of an instance (the instance is destroyed), by its id. */
   dropInstance(instanceId: string): Promise<void>;
+  /** How far the sweep of an @event trigger went in its doctypes' changes feeds (event-sweep.ts); null if never saved. */
+  eventCursor(id: string): Promise<EventCursor | null>;
+  /** Saves the sweep's position only if it still is `from` (compare-and-set); false otherwise (or the trigger is gone). */
+  moveEventCursor(id: string, from: EventCursor | null, to: EventCursor): Promise<boolean>;
 }
+
+/** Per doctype: the last change swept (`seq` of its changes feed), and when that position was read (ms). */
+export type EventCursor = Record<string, { seq: string; at: number }>;

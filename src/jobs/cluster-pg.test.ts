@@ -113,7 +113,7 @@ describe('job systems of several processes on one PostgreSQL', () => {
     await system(url, [rec]);
     await new Promise((r) => setTimeout(r, 5_500));
     const stop = Date.now();
-    for (const s of opened) s.jobs.scheduler.close();
+    for (const s of opened) await s.jobs.scheduler.close();
     const jobs = await a.engine.broker.list(instance.domain, { triggerId: trigger._id, limit: 100 });
     const slots = Math.floor((stop - created) / 1000);
     // each slot at most once, and every slot but perhaps the last one, which a stop may cut

@@ -157,7 +157,17 @@ export class JobEngine {
     return { timeout, max_exec_count: max };
   }
 
-  async push(domain: string, spec: PushSpec): Promise<JobDoc> {
+  push(domain: string, spec: PushSpec): Promise<JobDoc> {
+    // (without an id the broker always queues the job: never null)
+    return this.enqueue(domain, spec, null) as Promise<JobDoc>;
+  }
+
+  /** A job of the id `id` is queued once over all pushes and processes (Broker.pushOnce): null when it exists already. */
+  pushOnce(domain: string, spec: PushSpec & { id: string }): Promise<JobDoc | null> {
+    return this.enqueue(domain, spec, spec.id);
+  }
+
+  private async enqueue(domain: string, spec: PushSpec, id: string | null): Promise<JobDoc | null> {
     if (this.closed) throw new Error(SHUTDOWN.message);
     if (!spec.byClient && !this.pools.has(spec.worker)) throw new NotFound(`there is no worker named "${spec.worker}"`);
     const now = this.clock.now();
@@ -173,7 +183,9 @@ export class JobEngine {
       ...(spec.byClient ? { state: 'running' as const } : {}),
     };
     // the trigger's state changes in the job's commit: a run that ends at once (another pump claimed it) comes after it
-    const doc = await this.deps.broker.push(job, now, (queued) => this.change(queued, queued.state === 'running' ? 'started' : 'queued'));
+    const change = (queued: JobDoc) => this.change(queued, queued.state === 'running' ? 'started' : 'queued');
+    const doc = id === null ? await this.deps.broker.push(job, now, change) : await this.deps.broker.pushOnce({ ...job, id }, now, change);
+    if (!doc) return null;
     this.publish(doc, 'CREATED');
     const pool = this.pools.get(spec.worker);
     if (pool && !spec.byClient) void this.pump(pool);

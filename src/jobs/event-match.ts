@@ -10,7 +10,8 @@
  *   document, or else in the old one (a DELETED event's doc is a tombstone), is one
  *   of them;
  * - the single value `!=` with a selector: the field changed between event.old and
- *   event.doc (CREATED and DELETED always count as a change, as in cozy-stack).
+ *   event.doc (CREATED and DELETED always count as a change, as in cozy-stack, and so does an UPDATED event without
+ *   event.old: a change swept from the changes feed, event-sweep.ts).
  *
  * Not done here: cozy-stack also lets a value without selector be an io.cozy.files
  * directory id matching every file below it; that needs the VFS.
@@ -93,7 +94,8 @@ function ruleMatches(rule: EventRule, event: DocEvent): boolean {
   if (rule.values[0] === '!=') {
     if (event.verb !== 'UPDATED') return true;
     const old = event.old;
-    return old !== undefined && !sameValues(fetchField(old, selector), fetchField(event.doc, selector));
+    // no previous revision (a change swept from the changes feed, event-sweep.ts): counted as a change
+    return old === undefined || !sameValues(fetchField(old, selector), fetchField(event.doc, selector));
   }
   const hit = (doc: Record<string, unknown>): boolean => fetchField(doc, selector).some((v) => rule.values.includes(v));
   return hit(event.doc) || (event.old !== undefined && hit(event.old));

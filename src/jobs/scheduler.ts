@@ -1,13 +1,15 @@
 /**
  * Turns triggers into jobs. Time triggers (@at, @in, @every, @cron, @hourly…@monthly) keep their
  * next run in the trigger store, so a restart loses none and a long stop fires a missed slot once.
- * @event triggers listen to the bus; @webhook triggers fire from POST /jobs/webhooks/:id; @client
- * triggers only from launch. `tick()` fires what is due at the clock's time (tests drive it).
+ * @event triggers listen to the bus, and a sweep of the changes feeds fires what the bus lost (event-sweep.ts);
+ * @webhook triggers fire from POST /jobs/webhooks/:id; @client triggers only from launch. `tick()` fires what is due at the clock's time (tests drive it).
  */
 import type { Logger } from 'pino';
 import { InProcessLocks, type Locks } from '../common/locks.js';
 import { BadRequest, NotFound } from '../common/errors.js';
 import type { DocEvent, EventBus, Unsubscribe } from '../common/bus.js';
+import type { DocStore } from '../data/store.js';
+import { EventSweep, eventJobId } from './event-sweep.js';
 import type { TriggerQuery, TriggerStore } from './broker.js';
 import { newId } from './broker-sqlite.js';
 import { systemClock, type Clock, type JobEngine } from './engine.js';
@@ -35,7 +37,14 @@ export interface SchedulerDeps {
   clock?: Clock;
   /** Serialises the firings of one trigger (the debounce check then the push); in-process by default. */
   locks?: Locks;
+  /** The instances' DocStores, whose changes feeds the sweep of @event triggers reads (event-sweep.ts); no sweep without. */
+  storeFor?: (domain: string, instanceId: string) => Promise<DocStore | null>;
+  /** How often the sweep runs (default 30 s; 0: at start-up only). */
+  sweepMs?: number;
 }
+
+/** How a trigger fires: by hand, for an event (with the id of its job, and when its sweep began if swept), a webhook. */
+interface Firing { manual?: boolean; event?: JobDoc['event']; payload?: unknown; jobId?: string; sweptSince?: number }
 
 const TYPES = new Set(['@at', '@in', '@every', '@cron', '@hourly', '@daily', '@weekly', '@monthly', '@event', '@webhook', '@client']);
 
@@ -48,19 +57,29 @@ export function needsUserAction(error: string | undefined): boolean {
 export class Scheduler {
   private readonly clock: Clock;
   private readonly listeners = new Map<string, { unsubscribe: Unsubscribe; ids: Set<string> }>();
-  private readonly eventTriggers = new Map<string, { doc: TriggerDoc; rules: EventRule[] }>();
+  /** The @event triggers listened to, with when (ms, this process's clock) each was. */
+  private readonly eventTriggers = new Map<string, { doc: TriggerDoc; rules: EventRule[]; at: number }>();
   private timer: NodeJS.Timeout | null = null;
   private ticking: Promise<number> | null = null;
   private closed = false;
   private readonly locks: Locks;
+  /** The durable path of @event triggers; null without the instances' stores. */
+  readonly sweep: EventSweep | null;
 
   constructor(private readonly deps: SchedulerDeps) {
     this.clock = deps.clock ?? systemClock;
     this.locks = deps.locks ?? new InProcessLocks();
+    const storeFor = deps.storeFor;
+    this.sweep = storeFor ? new EventSweep({
+      triggers: deps.triggers, storeFor, logger: deps.logger, periodMs: deps.sweepMs ?? 30_000, now: () => this.clock.now(),
+      known: (docs, since) => this.known(docs, since),
+      fire: (doc, event, jobId, since) => this.fire(doc, { event: jobEvent(event), jobId, sweptSince: since }),
+    }) : null;
   }
 
   async start(): Promise<void> {
     for (const doc of await this.deps.triggers.ofType('@event')) this.listen(doc);
+    this.sweep?.start();
     await this.tick();
   }
 
@@ -106,7 +125,10 @@ export class Scheduler {
     const next = isTimeTrigger(doc.type) ? this.schedule(doc).next(this.clock.now() - 1) : null;
     await this.deps.triggers.put(doc, next);
     const stored = (await this.deps.triggers.find(doc._id)) ?? doc;
-    if (stored.type === '@event') this.listen(stored);
+    if (stored.type === '@event') {
+      this.listen(stored);
+      await this.sweep?.begin(stored);
+    }
     this.arm();
     return stored;
   }
@@ -144,11 +166,11 @@ export class Scheduler {
   }
 
   /** Creates the job of a trigger, unless a debounce is already pending or the konnector waits for its user. */
-  private fire(doc: TriggerDoc, how: { manual?: boolean; event?: JobDoc['event']; payload?: unknown }): Promise<JobDoc | null> {
+  private fire(doc: TriggerDoc, how: Firing): Promise<JobDoc | null> {
     return this.locks.withLock(`trigger:${doc._id}`, () => this.fireNow(doc, how));
   }
 
-  private async fireNow(doc: TriggerDoc, how: { manual?: boolean; event?: JobDoc['event']; payload?: unknown }): Promise<JobDoc | null> {
+  private async fireNow(doc: TriggerDoc, how: Firing): Promise<JobDoc | null> {
     if (!how.manual && doc.worker === 'konnector' && needsUserAction(doc.current_state?.last_error)) {
       this.deps.logger.info({ trigger: doc._id, error: doc.current_state?.last_error }, 'automatic run skipped: the konnector waits for its user');
       return null;
@@ -156,12 +178,20 @@ export class Scheduler {
     if (doc.type === '@client' && !how.manual) return null;
     const debounceMs = doc.debounce && !how.manual ? parseDuration(doc.debounce) : 0;
     if (debounceMs && (await this.deps.engine.broker.pendingFor(doc._id))) return null;
-    return this.deps.engine.push(doc.domain, {
+    if (debounceMs && how.sweptSince !== undefined && (await this.queuedSince(doc, how.sweptSince - debounceMs - 1000))) return null;
+    const spec = {
       worker: doc.worker, message: doc.message, options: doc.options, trigger_id: doc._id, delayMs: debounceMs,
       ...(how.manual ? { manual: true } : {}), ...(how.event ? { event: how.event } : {}),
       ...(how.payload !== undefined ? { payload: how.payload } : {}), ...(doc.type === '@client' ? { byClient: true } : {}),
       ...(doc.rights ? { rights: doc.rights } : {}), ...(doc.instance_id ? { instanceId: doc.instance_id } : {}),
-    });
+    };
+    return how.jobId ? this.deps.engine.pushOnce(doc.domain, { ...spec, id: how.jobId }) : this.deps.engine.push(doc.domain, spec);
+  }
+
+  /** A swept change of a debounced trigger was covered if the trigger queued a job since its range began (`since`, ms). */
+  private async queuedSince(doc: TriggerDoc, since: number): Promise<boolean> {
+    const [last] = await this.deps.engine.broker.list(doc.domain, { triggerId: doc._id, limit: 1 });
+    return !!last && Date.parse(last.queued_at) >= since;
   }
 
   /** Fires the time triggers that are due; returns how many fired. */
@@ -220,9 +250,19 @@ export class Scheduler {
     this.timer.unref();
   }
 
+  /**
+   * The @event triggers of every instance as read from `since` (ms): listens to those another process created, forgets
+   * those deleted (not one this process listened to after `since`: it was created after the read).
+   */
+  private known(docs: TriggerDoc[], since: number): void {
+    const ids = new Set(docs.map((d) => d._id));
+    for (const [id, t] of [...this.eventTriggers]) if (!ids.has(id) && t.at < since) this.unlisten(id);
+    for (const doc of docs) if (!this.eventTriggers.has(doc._id)) this.listen(doc);
+  }
+
   private listen(doc: TriggerDoc): void {
     const rules = parseEventArguments(doc.arguments);
-    this.eventTriggers.set(doc._id, { doc, rules });
+    this.eventTriggers.set(doc._id, { doc, rules, at: Date.now() });
     for (const doctype of new Set(rules.map((r) => r.doctype))) {
       const key = `${doc.domain}\n${doctype}`;
       let entry = this.listeners.get(key);
@@ -250,19 +290,28 @@ export class Scheduler {
     for (const id of ids) {
       const t = this.eventTriggers.get(id);
       if (!t || !eventMatches(t.rules, event)) continue;
-      const info: NonNullable<JobDoc['event']> = { domain: event.domain, doctype: event.doctype, verb: event.verb, doc: event.doc };
-      if (event.old) info.old = event.old;
+      const rev = event.doc._rev;
+      // the job of this revision has the id the sweep would give it: heard here and swept later, it is queued once
+      const jobId = typeof rev === 'string' ? eventJobId(id, event.doctype, event.id, rev) : undefined;
       // the trigger's state is re-read: a konnector waiting for its user stays stopped
-      void this.deps.triggers.find(id).then((doc) => (doc ? this.fire(doc, { event: info }) : null)).catch((err: unknown) => {
+      void this.deps.triggers.find(id).then((doc) => (doc ? this.fire(doc, { event: jobEvent(event), ...(jobId ? { jobId } : {}) }) : null)).catch((err: unknown) => {
         this.deps.logger.error({ err, trigger: id }, 'an @event trigger could not create its job');
       });
     }
   }
 
-  close(): void {
+  async close(): Promise<void> {
     this.closed = true;
     if (this.timer) clearTimeout(this.timer);
     for (const entry of this.listeners.values()) entry.unsubscribe();
     this.listeners.clear();
+    await this.sweep?.close();
   }
+}
+
+/** What a job keeps of the event that made it. */
+function jobEvent(event: DocEvent): NonNullable<JobDoc['event']> {
+  const info: NonNullable<JobDoc['event']> = { domain: event.domain, doctype: event.doctype, verb: event.verb, doc: event.doc };
+  if (event.old) info.old = event.old;
+  return info;
 }

@@ -4,7 +4,7 @@
  * processes that find a slot due, only the one whose UPDATE matched fires it.
  */
 import { inTransaction, type PgPool, type Queryable } from '../engines/postgres.js';
-import type { TriggerQuery, TriggerStore } from './broker.js';
+import type { EventCursor, TriggerQuery, TriggerStore } from './broker.js';
 import { ensureJobsSchema, instanceId, num, PgTables } from './broker-pg.js';
 import type { InstanceIdOf } from './broker-sqlite.js';
 import type { TriggerDoc, TriggerState } from './types.js';
@@ -84,5 +84,15 @@ export class PgTriggerStore extends PgTables implements TriggerStore {
 
   async dropInstance(instanceId: string): Promise<void> {
     await this.query('DELETE FROM hearth.triggers WHERE instance_id = $1', [instanceId]);
+  }
+
+  async eventCursor(id: string): Promise<EventCursor | null> {
+    const { rows } = await this.query<{ c: EventCursor | null }>('SELECT event_cursor AS c FROM hearth.triggers WHERE id = $1', [id]);
+    return rows[0]?.c ?? null;
+  }
+
+  async moveEventCursor(id: string, from: EventCursor | null, to: EventCursor): Promise<boolean> {
+    const { rowCount } = await this.query('UPDATE hearth.triggers SET event_cursor = $3 WHERE id = $1 AND event_cursor IS NOT DISTINCT FROM $2::jsonb', [id, from, to]);
+    return (rowCount ?? 0) > 0;
   }
 }

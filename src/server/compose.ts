@@ -361,17 +361,17 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
   });
   const exportsPart = createExports({ hooks: moveHooks, avatar: async (instance: Instance) => (await avatars.read(instance.id))?.data ?? null, dataDir, statePg, bus, fs: vfs.fs, storeOf, jobs: () => ({ push: (d, s) => jobs.engine.push(d, s), get: (d, id) => jobs.engine.broker.get(d, id) }), secret: async (instance) => (await registry.secrets(instance)).session, publicUrl: linkOf, subdomains: config.apps.subdomains, instanceOf: (domain) => sqliteRegistry.get(domain), logger, ...opts.exports });
   const notifications = new NotificationCenter({ config, storeOf, logger, link: linkOf, jobs: () => jobs, secret: async (instance) => (await registry.secrets(instance)).session });
+  // the DocStore of the instance that has this id and domain now (a job's or a trigger's), or null
+  const storeOfInstance = async (domain: string, instanceId: string) => {
+    const instance = await sqliteRegistry.get(domain);
+    return instance?.id === instanceId ? storeOf(instance) : null;
+  };
   const jobs: JobSystem = createJobSystem({
     dataDir, bus, localEvents: coordination.localEvents, logger, registry: sqliteRegistry, trashRetentionDays: config.files.trashRetentionDays, checkpoints: sqliteThread,
     pg: statePg,
     workers: [...buildWorkers({ config, vfs, bus, mailer, storeOf, perms, tokens, registry: sqliteRegistry, logger, linkSecret: async (instance) => (await registry.secrets(instance)).session, publicUrl: linkOf, installed: installedCodeOf(storeOf, appCode) }), notifications.worker(), imports.worker(), exportsPart.exports.worker(), konnectorUninstallWorker(() => ({ storeOf, engine: jobs.engine, installer, logger })), ...(opts.extraWorkers ?? [])],
     eventHooks: [{ doctype: 'io.cozy.files', jobFor: thumbnailJobFor }],
-    mirror: {
-      storeFor: async (domain, instanceId) => {
-        const instance = await sqliteRegistry.get(domain);
-        return instance?.id === instanceId ? storeOf(instance) : null;
-      },
-    },
+    mirror: { storeFor: storeOfInstance }, eventSweep: { storeFor: storeOfInstance },
   });
   const shutdown = new AbortController();
   const builtinDir = builtinRegistryDir(config, logger);

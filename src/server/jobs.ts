@@ -63,6 +63,11 @@ export interface JobSystemDeps {
   localEvents?: EventBus;
   /** How long a running job stays leased without a renewal (engine.ts LEASE_MS). */
   leaseMs?: number;
+  /**
+   * The sweep of the instances' changes feeds that fires the @event runs the bus lost (jobs/event-sweep.ts), every
+   * `periodMs` (default 30 s); none when absent (the runs are then only those heard on `localEvents`).
+   */
+  eventSweep?: { storeFor(domain: string, instanceId: string): Promise<DocStore | null>; periodMs?: number };
 }
 
 export function createJobSystem(deps: JobSystemDeps): JobSystem {
@@ -81,7 +86,10 @@ export function createJobSystem(deps: JobSystemDeps): JobSystem {
     ...(deps.retryDelayMs ? { retryDelayMs: deps.retryDelayMs } : {}),
     ...(deps.leaseMs ? { leaseMs: deps.leaseMs } : {}),
   });
-  const scheduler = new Scheduler({ triggers, engine, bus: local, logger, ...(deps.clock ? { clock: deps.clock } : {}) });
+  const scheduler = new Scheduler({
+    triggers, engine, bus: local, logger, ...(deps.clock ? { clock: deps.clock } : {}),
+    ...(deps.eventSweep ? { storeFor: deps.eventSweep.storeFor, ...(deps.eventSweep.periodMs !== undefined ? { sweepMs: deps.eventSweep.periodMs } : {}) } : {}),
+  });
   const every = deps.housekeepingMs ?? 10_000;
   const housekeeping = new Housekeeping({
     hints: pool ? new PgHousekeepingHints(pool) : new SqliteHousekeepingHints(db!), engine, registry: deps.registry, bus: local, logger, trashRetentionDays: deps.trashRetentionDays ?? 30, tickMs: every,
@@ -129,7 +137,7 @@ export function createJobSystem(deps: JobSystemDeps): JobSystem {
     async close() {
       await housekeeping.close();
       hooks.forEach((unsubscribe) => unsubscribe());
-      scheduler.close();
+      await scheduler.close();
       await engine.close();
       await mirror?.close();
       await broker.close();

@@ -138,5 +138,23 @@ export function describeBroker(name: string, engine: () => Promise<BrokerEngine>
       expect(await b.triggers.delete(domain, 'e1')).toBe(true);
       expect(await a.triggers.delete(domain, 'e1')).toBe(false);
     });
+
+    it('a job of a given id is queued once, whatever the processes pushing it; an @event cursor moves by compare-and-set', async () => {
+      const { a, b } = await processes();
+      const job = { domain, worker: 'w', message: null, options, runAt: T, id: 'f'.repeat(32) };
+      const pushed = await Promise.all([a.broker.pushOnce(job, T), b.broker.pushOnce(job, T), a.broker.pushOnce(job, T)]);
+      expect(pushed.filter(Boolean).map((j) => j!._id)).toEqual([job.id]);
+      expect(await a.broker.list(domain, { limit: 10 })).toHaveLength(1);
+
+      await a.triggers.put({ _id: 'e2', domain, instance_id: 'instance1', type: '@event', arguments: 'io.cozy.files', worker: 'w', message: null, options }, null);
+      expect(await b.triggers.eventCursor('e2')).toBeNull();
+      const first = { 'io.cozy.files': { seq: '3-abcdef01', at: T } };
+      const moves = await Promise.all([a.triggers.moveEventCursor('e2', null, first), b.triggers.moveEventCursor('e2', null, first)]);
+      expect(moves.filter(Boolean)).toHaveLength(1);
+      expect(await b.triggers.eventCursor('e2')).toEqual(first);
+      expect(await b.triggers.moveEventCursor('e2', null, { 'io.cozy.files': { seq: '1-abcdef01', at: T } })).toBe(false);
+      expect(await b.triggers.moveEventCursor('e2', first, { 'io.cozy.files': { seq: '9-abcdef01', at: T + 1 } })).toBe(true);
+      expect((await a.triggers.eventCursor('e2'))!['io.cozy.files']!.seq).toBe('9-abcdef01');
+    });
   });
 }

@@ -7,6 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { inTransaction, type PgPool, type Queryable } from '../../engines/postgres.js';
+import { StaleLock, type Fence } from '../../common/locks.js';
 
 export interface PgTables {
   doctype: string;
@@ -47,7 +48,21 @@ export async function ensureSchema(q: Queryable, schema: string): Promise<void> 
     CREATE INDEX IF NOT EXISTS att_refs_digest ON ${s}.att_refs (digest);
     CREATE TABLE IF NOT EXISTS ${s}.mango_indexes (num integer NOT NULL, ddoc text NOT NULL, name text NOT NULL, def jsonb NOT NULL,
       sql_name text NOT NULL UNIQUE, PRIMARY KEY (num, ddoc, name));
-    CREATE TABLE IF NOT EXISTS ${s}.meta (key text PRIMARY KEY, value text NOT NULL);`);
+    CREATE TABLE IF NOT EXISTS ${s}.meta (key text PRIMARY KEY, value text NOT NULL);
+    CREATE TABLE IF NOT EXISTS ${s}.fences (key text PRIMARY KEY, token bigint NOT NULL);`);
+}
+
+/**
+ * The fence of a write made under a leased lock (common/locks.ts fencedLock), in the write's transaction: refused with
+ * a StaleLock if a write of a later holder of the lock committed first, else its token becomes the key's highest. The
+ * row stays locked to COMMIT: a later holder's write waits for this one, then sees its token.
+ */
+export async function checkFence(q: Queryable, schema: string, fence: Fence): Promise<void> {
+  const { rowCount } = await q.query(
+    `INSERT INTO "${schema}".fences AS f (key, token) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET token = excluded.token WHERE f.token <= excluded.token`,
+    [fence.key, fence.token],
+  );
+  if (!rowCount) throw new StaleLock(fence.key);
 }
 
 export async function lookupDoctype(q: Queryable, schema: string, doctype: string): Promise<PgTables | null> {

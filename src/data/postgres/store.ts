@@ -20,7 +20,8 @@ import * as pgMango from './mango/index.js';
 import { isMissingRelation, jsonb, named } from './query.js';
 import { queuedPut, settle, type PutQueues, type PutResult, type QueuedPut } from './puts.js';
 import { PgReader } from './read.js';
-import { createDoctypeTables, dropDoctypeTables, ensureSchema, formatSeq, lookupDoctype, type PgTables } from './schema.js';
+import { checkFence, createDoctypeTables, dropDoctypeTables, ensureSchema, formatSeq, lookupDoctype, type PgTables } from './schema.js';
+import { currentFence } from '../../common/locks.js';
 import {
   CreatedMeanwhile, NeedsTransaction, StaleDoctype, flushWrites, noPendingWrites, pgWriteAlone, pgWriteLocal, pgWriteNewEdit, pgWriteReplicated, prefetchRows,
   type PgWriteContext, type PutOutcome,
@@ -114,12 +115,16 @@ export class PgDocStore implements DocStore {
    * and the promise resolves.
    */
   private async write<T>(doctype: string, fn: (ctx: PgWriteContext) => Promise<T>, onCommit?: () => void): Promise<T> {
+    const fence = currentFence();
+    // the table of fences came with the schemas made since; older ones get it here
+    if (fence) await this.ensureSchema();
     for (let attempt = 0; ; attempt++) {
       const t = await this.tablesOrCreate(doctype);
       const events: DocEvent[] = [];
       let value: T;
       try {
         value = await inTransaction(this.pool, async (c) => {
+          if (fence) await checkFence(c, this.schema, fence);
           const ctx: PgWriteContext = {
             c, t, schema: this.schema, domain: this.domain, attachmentMaxBytes: this.opts.attachmentMaxBytes, events, pending: noPendingWrites(),
             onDesignDoc: (id, body) => this.syncIndexes(c, t, id, body),
@@ -199,7 +204,8 @@ export class PgDocStore implements DocStore {
 
   put(doctype: string, doc: Doc, onCommit?: () => void): Promise<PutResult> {
     // attachments and design docs: a transaction of their own; the other puts of a doctype are grouped (puts.ts)
-    if (doc._attachments !== undefined || String(doc._id ?? '').startsWith('_design/')) return this.write(doctype, (ctx) => pgWriteNewEdit(ctx, doc), onCommit);
+    // and a put under a leased lock, whose fence is checked in its own transaction
+    if (doc._attachments !== undefined || String(doc._id ?? '').startsWith('_design/') || currentFence()) return this.write(doctype, (ctx) => pgWriteNewEdit(ctx, doc), onCommit);
     return queuedPut(this.state.puts, doctype, doc, onCommit, (batch) => this.putBatch(doctype, batch));
   }
 

@@ -8,6 +8,7 @@ import Database from 'better-sqlite3';
 import { randomBytes } from 'node:crypto';
 import type { DocEvent } from '../../common/bus.js';
 import { InsufficientStorage, isDiskFull } from '../../common/errors.js';
+import { StaleLock, type Fence } from '../../common/locks.js';
 
 /** SQLite's or the WAL fsync's "disk full" as the domain's 507; any other error as it is. */
 function diskFull(error: unknown): unknown {
@@ -92,6 +93,7 @@ function setUpInstanceDb(db: Database.Database, registerFunctions: (db: Database
     CREATE TABLE IF NOT EXISTS mango_indexes (num INTEGER NOT NULL, ddoc TEXT NOT NULL, name TEXT NOT NULL, def TEXT NOT NULL,
       sql_name TEXT NOT NULL UNIQUE, PRIMARY KEY (num, ddoc, name)) WITHOUT ROWID;
     CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    CREATE TABLE IF NOT EXISTS fences (key TEXT PRIMARY KEY, token INTEGER NOT NULL) WITHOUT ROWID;
     COMMIT;`);
   return db;
 }
@@ -255,4 +257,14 @@ export class WriteQueue {
       },
     );
   }
+}
+
+/**
+ * The fence of a write made under a leased lock (common/locks.ts fencedLock), inside the write's transaction: refused
+ * with a StaleLock if a write of a later holder of the lock came first, else its token becomes the key's highest.
+ */
+export function checkFence(db: Database.Database, fence: Fence | undefined): void {
+  if (!fence) return;
+  const kept = prep(db, 'INSERT INTO fences (key, token) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET token = excluded.token WHERE token <= excluded.token').run(fence.key, fence.token);
+  if (kept.changes === 0) throw new StaleLock(fence.key);
 }

@@ -11,8 +11,9 @@ import type { ExplainResult, FindRequest, FindResult, IndexDef, IndexRequest, In
 import { compileSelector, explainFind, indexSql, registerSqlFunctions, runCount, runFind } from '../mango/index.js';
 import { readAttachment, type AttStub } from './attachments.js';
 import {
-  createDoctypeTables, dropDoctypeTables, forgetStatements, formatSeq, lookupDoctype, openInstanceDb, prep, WriteQueue, type DoctypeTables,
+  checkFence, createDoctypeTables, dropDoctypeTables, forgetStatements, formatSeq, lookupDoctype, openInstanceDb, prep, WriteQueue, type DoctypeTables,
 } from './db.js';
+import { currentFence } from '../../common/locks.js';
 import { Reader } from './read.js';
 import { WalSync } from './wal-sync.js';
 import { writeLocal, writeNewEdit, writeReplicated, type WriteContext } from './write.js';
@@ -62,7 +63,16 @@ export class SqliteDocStore implements DocStore {
   }
 
   private write<T>(doctype: string, fn: (ctx: WriteContext) => T, onCommit?: () => void): Promise<T> {
-    return this.queue.run((events) => fn(this.context(doctype, events)), onCommit);
+    return this.fenced((events) => fn(this.context(doctype, events)), onCommit);
+  }
+
+  /** One write of the queue, refused when it comes from a holder of a lock whose fence has moved on (fencing.ts). */
+  private fenced<T>(fn: (events: DocEvent[]) => T, onCommit?: () => void): Promise<T> {
+    const fence = currentFence();
+    return this.queue.run((events) => {
+      checkFence(this.db, fence);
+      return fn(events);
+    }, onCommit);
   }
 
   private context(doctype: string, events: DocEvent[]): WriteContext {
@@ -79,7 +89,7 @@ export class SqliteDocStore implements DocStore {
 
   putInOrder(writes: Array<{ doctype: string; doc: Doc }>): Promise<Array<{ id: string; rev: string; doc: Doc }>> {
     // one savepoint for all (WriteQueue): the first failure rolls every one of them back
-    return this.queue.run((events) => writes.map((w) => writeNewEdit(this.context(w.doctype, events), w.doc)));
+    return this.fenced((events) => writes.map((w) => writeNewEdit(this.context(w.doctype, events), w.doc)));
   }
 
   async listDoctypes(): Promise<string[]> {

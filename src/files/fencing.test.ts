@@ -1,0 +1,67 @@
+/**
+ * The fencing of the file-system lock: a process paused (SIGSTOP) while it holds an instance's lock on Redis, past the
+ * lock's lease; another process takes the lock and writes; the paused one, resumed, writes under its old lock: the
+ * store refuses that write (503), in the transaction that would have committed it, on SQLite and on PostgreSQL.
+ */
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { instance, openFencedVfs } from '../../test/helpers/fenced-vfs.js';
+import { startPostgres, type PgServer } from '../../test/helpers/servers/postgres.js';
+import { startRedis, type RedisServer } from '../../test/helpers/servers/redis.js';
+import { FILES_DOCTYPE, ROOT_DIR_ID } from './types.js';
+
+let redis: RedisServer;
+let pg: PgServer;
+beforeAll(async () => {
+  [redis, pg] = await Promise.all([startRedis(), startPostgres()]);
+}, 60_000);
+afterAll(async () => {
+  await Promise.all([redis?.stop(), pg?.stop()]);
+});
+
+const LEASE_MS = 1000;
+
+describe.each(['sqlite', 'postgres'] as const)('the file-system lock is fenced (%s)', (engine) => {
+  it('a holder paused past its lease writes after the next holder: its write is refused, the next holder\'s stays', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hearth-fencing-'));
+    const pgUrl = engine === 'postgres' ? await pg.database_url(`fence_${randomUUID().slice(0, 8)}`) : null;
+    const prefix = `f${randomUUID().slice(0, 8)}:`;
+    const child = spawn(process.execPath, ['--import', 'tsx', 'test/fixtures/fenced-holder-main.ts', dir, pgUrl ?? '-', redis.url, prefix, String(LEASE_MS)], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const lines: string[] = [];
+    const next = () => new Promise<string>((resolve, reject) => {
+      const seen = lines.length;
+      const check = setInterval(() => {
+        if (lines.length > seen) {
+          clearInterval(check);
+          resolve(lines[seen]!);
+        }
+      }, 5);
+      child.once('exit', (code) => reject(new Error(`the holder exited with ${code}`)));
+    });
+    createInterface({ input: child.stdout }).on('line', (l) => lines.push(l));
+    const other = await openFencedVfs({ dir, pgUrl, redisUrl: redis.url, prefix, leaseMs: LEASE_MS, name: 'other' });
+    try {
+      expect(await next()).toBe('held');
+      child.kill('SIGSTOP'); // paused with the lock: it renews nothing any more
+      // the other process waits for the lease to end, then takes the lock and makes a directory under it
+      const fresh = await other.vfs.fs.createDir(instance, { name: 'fresh', dirId: ROOT_DIR_ID });
+      const outcome = next();
+      child.stdin.write('go\n');
+      child.kill('SIGCONT');
+      expect(await outcome).toBe('refused 503');
+      expect(await other.store.get(FILES_DOCTYPE, fresh._id)).toMatchObject({ name: 'fresh' });
+      await expect(other.store.get(FILES_DOCTYPE, 'stale-dir')).rejects.toMatchObject({ status: 404 });
+      // the next holder's writes go on
+      await other.vfs.fs.createDir(instance, { name: 'after', dirId: ROOT_DIR_ID });
+    } finally {
+      child.kill('SIGKILL');
+      await other.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+});
