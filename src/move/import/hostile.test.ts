@@ -118,19 +118,24 @@ describe('hostile archives', () => {
       const zeros = Buffer.alloc(8 * 1024 * 1024);
       const path = join(work, 'bomb.zip');
       const liar = Buffer.alloc(2 * 1024 * 1024);
+      const LIE = 300 * 1024;
       await writeZip(path, [
         ...file('bomb', '', 'io.cozy.files.root-dir', 'bomb.bin', zeros),
         ...file('liar', '', 'io.cozy.files.root-dir', 'liarXbin', liar, { size: '1000', md5sum: md5b64(liar.subarray(0, 1000)) }),
+        // over the size read whole: streamed, inflated and counted by the importer itself
+        ...file('bigliar', '', 'io.cozy.files.root-dir', 'liarYbin', liar, { size: String(LIE), md5sum: md5b64(liar.subarray(0, LIE)) }),
         doc('io.cozy.notes', { _id: 'still', ok: true }),
       ]);
-      // the liar's declared size becomes 1000 in both headers (yauzl then finds more bytes than declared)
+      // the liars' declared sizes become 1000 and LIE in both headers (the reader then finds more bytes than declared)
       let bytes = readFileSync(path);
-      const name = Buffer.from('My Cozy/Files/liarXbin');
-      for (let at = bytes.indexOf(name); at >= 0; at = bytes.indexOf(name, at + 1)) {
-        const local = bytes.readUInt32LE(at - 30) === 0x04034b50;
-        const central = bytes.readUInt32LE(at - 46) === 0x02014b50;
-        if (local) bytes.writeUInt32LE(1000, at - 30 + 22);
-        if (central) bytes.writeUInt32LE(1000, at - 46 + 24);
+      for (const [liarName, declared] of [['liarXbin', 1000], ['liarYbin', LIE]] as const) {
+        const name = Buffer.from(`My Cozy/Files/${liarName}`);
+        for (let at = bytes.indexOf(name); at >= 0; at = bytes.indexOf(name, at + 1)) {
+          const local = bytes.readUInt32LE(at - 30) === 0x04034b50;
+          const central = bytes.readUInt32LE(at - 46) === 0x02014b50;
+          if (local) bytes.writeUInt32LE(declared, at - 30 + 22);
+          if (central) bytes.writeUInt32LE(declared, at - 46 + 24);
+        }
       }
       writeFileSync(path, bytes);
       bytes = Buffer.alloc(0);
@@ -139,6 +144,7 @@ describe('hostile archives', () => {
       const why = reasons(report);
       expect(why['My Cozy/Files/bomb.bin']).toMatch(/over the 1048576 bytes allowed/);
       expect(why['My Cozy/Files/liarXbin']).toMatch(/content was not written/);
+      expect(why['My Cozy/Files/liarYbin']).toMatch(/content was not written: the entry inflates to more than the 307200 bytes/);
       expect(report.files).toBe(0);
       expect(await t.hearth.storeOf(inst).get('io.cozy.notes', 'still')).toMatchObject({ ok: true });
       await usable();
