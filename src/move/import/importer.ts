@@ -57,6 +57,8 @@ export class Importer {
   private readonly triggers: Array<{ entry: string; doc: Doc }> = [];
   private pending: Pending | null = null;
   private used = 0;
+  /** The directories imported so far (they come before the files, in part 0): a file needs its own. */
+  private readonly dirs = new Set<string>([ROOT_DIR_ID, TRASH_DIR_ID]);
 
   constructor(private readonly instance: Instance, private readonly deps: ImporterDeps, readonly report: ImportReport) {}
 
@@ -206,6 +208,7 @@ export class Importer {
       } catch (err) {
         return skip(this.report, name, `the directory was not created: ${reasonOf(err)}`);
       }
+      this.dirs.add(id);
       return this.add(FILES_DOCTYPE, doc, bytes, { ok: () => this.report.dirs++, refused: (reason) => skip(this.report, name, `the directory was not created: ${reason}`) });
     }
     if (doc.type !== 'file') return skip(this.report, name, 'neither a file nor a directory');
@@ -215,6 +218,8 @@ export class Importer {
       return skip(this.report, name, reasonOf(err));
     }
     if (typeof doc.dir_id !== 'string') return skip(this.report, name, 'a file without its directory');
+    // a file moved into a directory made after part 0 of its export was read, for one: it would be in no folder
+    if (!this.dirs.has(doc.dir_id)) return skip(this.report, name, 'a file whose directory is not in the archive');
     this.pending = { entry: name, doc, bytes, kind: 'file' };
   }
 
