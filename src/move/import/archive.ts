@@ -13,6 +13,7 @@ import { close, fstat, open, read } from 'node:fs';
 import { Readable, Transform, pipeline } from 'node:stream';
 import { createInflateRaw, inflateRawSync } from 'node:zlib';
 import yauzl, { type Entry, type ZipFile } from 'yauzl';
+import { markFreshChunks } from '../../files/blobs/file-sink.js';
 
 export interface ZipLimits {
   /** At most this many entries in one part (more: the part is refused before anything is read). */
@@ -141,7 +142,9 @@ async function openLarge(zip: ZipFile, entry: Entry): Promise<Readable> {
   if (entry.generalPurposeBitFlag & 0x1) throw new Error('an encrypted entry');
   if (entry.compressionMethod !== STORED && entry.compressionMethod !== DEFLATED) throw new Error(`unsupported compression method: ${entry.compressionMethod}`);
   const raw = await new Promise<Readable>((res, rej) => zip.openReadStream(entry, { decodeFileData: false }, (err, stream) => (err ? rej(err) : res(stream))));
-  const out = exactly(entry.uncompressedSize);
+  // its chunks are new buffers that nothing else keeps (zlib's output buffers once full, the reader's reads): the blob
+  // writer may move them to its hashing thread instead of copying them
+  const out = markFreshChunks(exactly(entry.uncompressedSize));
   if (entry.compressionMethod === STORED) pipeline(raw, out, () => undefined);
   else pipeline(raw, createInflateRaw({ chunkSize: INFLATE_CHUNK }), out, () => undefined);
   return out;
