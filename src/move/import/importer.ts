@@ -4,7 +4,9 @@
  * names that leave their folder, invalid doctypes or ids, documents that are not JSON objects, a file document not
  * followed by its content, a content without its document, a content whose MD5 or size differs from its document, an
  * entry larger than the bound. A part that cannot be read at all (truncated, not a zip, too many entries) is reported
- * and the next one is read. Triggers are created last, so that nothing imported fires a job.
+ * and the next one is read; a file whose directory the archive does not hold is left out too. Triggers are created last,
+ * so that nothing imported fires a job. Small contents are written while the next entries are read (a few at once),
+ * each document joining its batch once its content is written, so nothing names a blob before it is whole.
  */
 import type { Readable } from 'node:stream';
 import { HearthError } from '../../common/errors.js';
