@@ -48,6 +48,8 @@ export interface TwoFactorPage {
   error: string | null;
   /** The second factor of a move's consent (the wizard's client): posted back so that the route knows it. */
   clientId?: string;
+  /** Where "Start again" goes (by default the login page; a move's consent page for a move). */
+  again?: string;
 }
 
 const EXTRA = 'p.help{margin:0 0 1rem}';
@@ -69,5 +71,5 @@ export function renderTwoFactorPage(o: TwoFactorPage): string {
 <input type="hidden" name="client_id" value="${esc(o.clientId)}">` : ''}
 <input type="hidden" name="csrf_token" value="${esc(o.csrf)}">
 <button type="submit">${esc(s.submit)}</button>
-</form><a class="below" href="/auth/login">${esc(s.again)}</a></main></body></html>`;
+</form><a class="below" href="${esc(o.again ?? '/auth/login')}">${esc(s.again)}</a></main></body></html>`;
 }

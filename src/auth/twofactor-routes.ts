@@ -34,8 +34,8 @@ const ISSUER = 'Hearth';
 /** What mailing a code and issuing a two-factor token take (also given to a move's consent, by server/compose.ts). */
 export type SecondFactorDeps = Pick<AuthDeps, 'twoFactor' | 'limiter' | 'mailer'> & { registry: Pick<InstanceRegistry, 'secrets'> };
 
-/** A move's consent waiting for its second factor: the wizard's client and the address it goes back to. */
-export interface MoveConsent { clientId: string; redirect: string }
+/** A move's consent waiting for its second factor: the wizard's client, the address it goes back to and its state. */
+export interface MoveConsent { clientId: string; redirect: string; state: string }
 
 /**
  * The consent to a move into this instance asked for the second factor (cozy-stack: `/auth/twofactor` with a `client_id`);
@@ -66,7 +66,8 @@ function pageReply(req: FastifyRequest, reply: FastifyReply, instance: Instance,
   const html = renderTwoFactorPage({
     lang: langOf(instance.locale), name: instance.publicName ?? instance.domain, nonce, csrf, token: o.token,
     redirect: o.move ? o.move.redirect : typeof o.redirect === 'string' ? o.redirect.slice(0, 2048) : '', mode: o.mode, error: o.error,
-    ...(o.move ? { clientId: o.move.clientId } : {}),
+    // "Start again": a move's consent starts again at its passphrase page, with the wizard's request
+    ...(o.move ? { clientId: o.move.clientId, again: `/auth/authorize/move?${new URLSearchParams({ state: o.move.state, client_id: o.move.clientId, redirect_uri: o.move.redirect }).toString()}` } : {}),
   });
   return reply.code(o.status).header('Content-Security-Policy', csp).header('Cache-Control', 'no-store').header('Referrer-Policy', 'no-referrer')
     .type('text/html; charset=utf-8').send(html);

@@ -349,7 +349,9 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
     moveStates, storeOf, fs: vfs.fs, triggers: () => jobs.scheduler, engine: () => jobs.engine, install: (instance, kind, slug) => reinstall(installer, instance, kind, slug),
     reset: {
       dropSessions: (instance) => sessions.deleteAll(instance),
-      cleanAccounts: (instance, signal) => cleanAllAccounts({ storeOf, engine: jobs.engine, installer, logger }, instance, signal),
+      cleanAccounts: (instance, signal) => cleanAllAccounts({
+        storeOf, engine: jobs.engine, installer, logger, installMissing: async (i, slug) => void (await reinstall(installer, i, 'konnector', slug)),
+      }, instance, signal),
       apps: {
         uninstall: async (instance, kind, slug) => void (await installer.uninstall(instance, kind, slug)),
         builtins: { forget: (instance) => builtinState.forget(instance.id), install: async (instance) => void (await builtinApps.ensure(instance)) },

@@ -4,6 +4,8 @@
  * the summary → "check your mail" → the confirmation mail read from a real SMTP server → /move/go → T's waiting page,
  * T blocked (`moving`); then, with the real export and import: S's export, T's import of it, S finalized (`moved`, 410
  * with the new address), the waiting page sends the browser to T's login, and S's documents and files are on T.
+ * First, T's consent with two-factor authentication (an authenticator app, its codes computed by otplib): the passphrase,
+ * then /auth/twofactor, a wrong code, "Start again" back to the consent page, then the right code back to S's wizard.
  */
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,7 +18,9 @@ import { openSection } from '../helpers/webapps-settings.js';
 import { confirmationLink, OWNER_EMAIL, T_PASS } from '../helpers/move-transfer.js';
 import { createHash } from 'node:crypto';
 import { ROOT, upload } from '../helpers/files.js';
-import type { Instance } from '../../src/instances/types.js';
+import type { Instance, TwoFactorStore } from '../../src/instances/types.js';
+import { generate, generateSecret } from 'otplib';
+import { sealSecret } from '../../src/auth/twofactor/seal.js';
 
 let browser: Browser;
 let smtp: TestSmtp;
@@ -53,6 +57,51 @@ const PHONE = { viewport: { width: 390, height: 844 }, locale: 'en-US' };
 const fitsWidth = (page: Page) => page.evaluate<boolean>('document.documentElement.scrollWidth <= window.innerWidth');
 
 describe('moving an instance to another server', () => {
+  it('asks the target\'s second factor after its passphrase: a wrong code, "Start again" back to the consent, then the authenticator\'s code', async () => {
+    // the target with an authenticator app (its secret sealed as the enrolment does), for this test only
+    const store = t.hearth.registry as unknown as TwoFactorStore;
+    const secret = generateSecret();
+    await store.setTwoFactor(target, { authMode: 'two_factor_totp', totpSecret: sealSecret((await t.hearth.registry.secrets(target)).session, target.id, secret), recoveryHashes: [] });
+    const { context, page, errors } = await openSection(browser, s, '#/move', PHONE);
+    const passphraseStep = async () => {
+      await page.getByRole('heading', { name: `Move another Hearth into ${t.otherDomain}` }).waitFor();
+      await page.getByLabel('Passphrase').fill(T_PASS);
+      await page.keyboard.press('Enter');
+      await page.getByRole('heading', { name: 'Confirm it is you' }).waitFor();
+      expect(new URL(page.url()).pathname).toBe('/auth/twofactor');
+    };
+    try {
+      await page.getByRole('button', { name: 'Start the move' }).click();
+      await page.getByLabel('Address of the new instance').fill(t.otherDomain);
+      await page.keyboard.press('Enter');
+      await page.waitForURL((u) => u.host === t.otherDomain && u.pathname === '/auth/authorize/move');
+      const consent = page.url();
+      await passphraseStep();
+      expect(await fitsWidth(page)).toBe(true);
+      await expectAccessible(page, 'move two-factor');
+      await page.keyboard.type('000000');
+      await page.keyboard.press('Enter');
+      await page.getByRole('alert').filter({ hasText: 'Wrong or already used code' }).waitFor();
+      // "Start again": the consent page of this move (was the login page), then the passphrase and the code again
+      await page.getByRole('link', { name: 'Start again' }).click();
+      await page.waitForURL((u) => u.host === t.otherDomain && u.pathname === '/auth/authorize/move');
+      expect(page.url()).toBe(consent);
+      await passphraseStep();
+      await page.getByLabel('Code').fill(await generate({ secret }));
+      await page.keyboard.press('Enter');
+      // back on S with the target's consent: the summary of the move
+      await page.waitForURL((u) => u.host === s.domain && u.pathname === '/move/wizard/callback');
+      await page.getByRole('heading', { name: `Move ${s.domain} to ${t.otherDomain}` }).waitFor();
+      expect(errors).toEqual([]);
+    } catch (err) {
+      await screenshot(page, 'move-twofactor-failure');
+      throw new Error(`${err instanceof Error ? err.message : String(err)} (at ${page.url()})`);
+    } finally {
+      await context.close();
+      await store.setTwoFactor(target, { authMode: 'basic', totpSecret: null, recoveryHashes: [] });
+    }
+  }, 120_000);
+
   it('goes from Settings through the wizard and the target\'s consent to the confirmation mail, then to the target', async () => {
     const tBase = `http://${t.otherDomain}`;
     const { context, page, errors } = await openSection(browser, s, '#/move', PHONE);

@@ -147,15 +147,27 @@ export async function finishKonnectorUninstall(deps: OnDeleteDeps, instance: Ins
 
 /**
  * Before the reset of an import (cozy-stack's lifecycle.deleteAccounts): each konnector with an `on_delete_account`
- * script runs it for each of its accounts, then goes with them (as its uninstall above). A konnector that cannot be
- * cleaned is left to the reset, which uninstalls it anyway.
+ * script runs it for each of its accounts, then goes with them (as its uninstall above). An account whose konnector is
+ * no longer installed has it installed again from the registry first (`installMissing`), as cozy-stack does
+ * (`registry://<slug>/stable`), so that its script runs too; when that install fails, the reset fails before anything
+ * is deleted (cozy-stack's Reset returns the error too), and the import says so. An account without `account_type` is
+ * not a konnector's. A konnector whose script cannot be run is left to the reset, which uninstalls it anyway.
  */
-export async function cleanAllAccounts(deps: OnDeleteDeps, instance: Instance, signal: AbortSignal): Promise<void> {
+export async function cleanAllAccounts(deps: OnDeleteDeps & { installMissing(instance: Instance, slug: string): Promise<void> }, instance: Instance, signal: AbortSignal): Promise<void> {
   const store = deps.storeOf(instance);
-  const page = await store.allDocs(KIND.konnector.doctype, { include_docs: true, limit: 10_000 }).catch(() => null);
-  for (const row of page?.rows ?? []) {
-    const doc = row.doc as AppDoc | undefined;
-    if (typeof doc?.on_delete_account !== 'string' || typeof doc.slug !== 'string') continue;
+  const docs = async (doctype: string) => ((await store.allDocs(doctype, { include_docs: true, limit: 10_000 }).catch(() => null))?.rows ?? []).flatMap((r) => (r.doc ? [r.doc] : []));
+  const installed = new Set((await docs(KIND.konnector.doctype)).map((d) => d.slug));
+  const missing = new Set((await docs(ACCOUNTS_DOCTYPE)).map((a) => a.account_type).filter((slug): slug is string => typeof slug === 'string' && slug !== '' && !installed.has(slug)));
+  for (const slug of missing) {
+    signal.throwIfAborted();
+    try {
+      await deps.installMissing(instance, slug);
+    } catch (err) {
+      throw new Error(`the konnector ${slug} of an account could not be installed again to delete the account: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    }
+  }
+  for (const doc of (await docs(KIND.konnector.doctype)) as AppDoc[]) {
+    if (typeof doc.on_delete_account !== 'string' || typeof doc.slug !== 'string') continue;
     if (!doc.on_delete_account_jobs && (await accountsOf(store, doc.slug)).length === 0) continue;
     try {
       await finishKonnectorUninstall(deps, instance, doc.slug, signal);

@@ -1,16 +1,19 @@
 /**
  * Reads an export part (a zip on the local disk) entry after entry with yauzl, streaming: the central directory is read
  * lazily, one entry at a time, and a content is piped where it goes without ever holding the zip (nor a file) in memory.
- * yauzl checks that each entry inflates to exactly its declared size, so a "zip bomb" that lies about it fails its stream.
+ * Each entry must inflate to exactly its declared size, so a "zip bomb" that lies about it fails its stream. A large
+ * entry is read raw by yauzl and inflated here by 256 KiB output chunks (yauzl's inflate gives 16 KiB ones: a thread-pool
+ * trip and three stream hops each, 130,000 of them for 2 GiB; bench/import.bench.ts), its size counted as it comes.
  * A small entry (a document, a small file: most of an export) is read raw and inflated in one call instead, with the
  * same check: a zlib stream per entry cost more than the entry itself (bench/import.bench.ts). The zip is read through
  * a few windows of 1 MiB (`WindowedReader`): yauzl asks for each entry's central record and local header separately,
  * and a read of the thread pool for each cost more, under load, than the rest of a small entry's import.
  */
 import { close, fstat, open, read } from 'node:fs';
-import { PassThrough, Readable, pipeline } from 'node:stream';
-import { inflateRawSync } from 'node:zlib';
+import { Readable, Transform, pipeline } from 'node:stream';
+import { createInflateRaw, inflateRawSync } from 'node:zlib';
 import yauzl, { type Entry, type ZipFile } from 'yauzl';
+import { markFreshChunks } from '../../files/blobs/file-sink.js';
 
 export interface ZipLimits {
   /** At most this many entries in one part (more: the part is refused before anything is read). */
@@ -24,6 +27,8 @@ export interface ZipEntry {
   /** The size the zip declares for the inflated entry (checked by yauzl as it inflates). */
   size: number;
   open(): Promise<Readable>;
+  /** For a small entry (read whole, at most WHOLE_BYTES): its bytes, inflated and checked, without a stream. */
+  whole?: () => Promise<Buffer>;
 }
 
 /** Entries up to this size (inflated and deflated) are read whole. */
@@ -32,6 +37,8 @@ const STORED = 0;
 const DEFLATED = 8;
 
 const WINDOW = 1024 * 1024;
+/** The output chunks of a large entry's inflate. */
+const INFLATE_CHUNK = 256 * 1024;
 const WINDOWS = 3;
 const LOCAL_HEADER = 0x04034b50;
 
@@ -95,7 +102,7 @@ class WindowedReader extends yauzl.RandomAccessReader {
 }
 
 /** A small entry's bytes, inflated in one go; refused when they are not exactly the size the zip declares. */
-async function readWhole(reader: WindowedReader, entry: Entry): Promise<Readable> {
+async function readWhole(reader: WindowedReader, entry: Entry): Promise<Buffer> {
   // what yauzl's openReadStream checks before it reads an entry
   if (entry.generalPurposeBitFlag & 0x1) throw new Error('an encrypted entry');
   const at = entry.relativeOffsetOfLocalHeader;
@@ -113,7 +120,34 @@ async function readWhole(reader: WindowedReader, entry: Entry): Promise<Readable
     throw new Error(`the entry does not inflate to the ${size} bytes it declares: ${err instanceof Error ? err.message : String(err)}`);
   }
   if (data.length !== size) throw new Error(`the entry inflates to other than the ${size} bytes it declares`);
-  return Readable.from(size ? [data] : []);
+  return data;
+}
+
+/** Fails the stream as soon as more than `size` bytes pass, or at its end when fewer did. */
+function exactly(size: number): Transform {
+  let n = 0;
+  return new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      n += chunk.length;
+      done(n > size ? new Error(`the entry inflates to more than the ${size} bytes it declares`) : null, chunk);
+    },
+    flush(done) {
+      done(n === size ? null : new Error(`the entry inflates to ${n} bytes, not the ${size} it declares`));
+    },
+  });
+}
+
+/** A large entry: its raw bytes from yauzl, inflated by large chunks and counted. Errors reach the returned stream only. */
+async function openLarge(zip: ZipFile, entry: Entry): Promise<Readable> {
+  if (entry.generalPurposeBitFlag & 0x1) throw new Error('an encrypted entry');
+  if (entry.compressionMethod !== STORED && entry.compressionMethod !== DEFLATED) throw new Error(`unsupported compression method: ${entry.compressionMethod}`);
+  const raw = await new Promise<Readable>((res, rej) => zip.openReadStream(entry, { decodeFileData: false }, (err, stream) => (err ? rej(err) : res(stream))));
+  // its chunks are new buffers that nothing else keeps (zlib's output buffers once full, the reader's reads): the blob
+  // writer may move them to its hashing thread instead of copying them
+  const out = markFreshChunks(exactly(entry.uncompressedSize));
+  if (entry.compressionMethod === STORED) pipeline(raw, out, () => undefined);
+  else pipeline(raw, createInflateRaw({ chunkSize: INFLATE_CHUNK }), out, () => undefined);
+  return out;
 }
 
 async function openZip(path: string): Promise<{ zip: ZipFile; reader: WindowedReader }> {
@@ -163,16 +197,12 @@ export async function eachEntry(path: string, limits: ZipLimits, onEntry: (entry
       if (signal?.aborted) return fail(signal.reason instanceof Error ? signal.reason : new Error('the import was aborted'));
       // through a pipeline, so that an error of yauzl's stream (more bytes than declared) reaches the reader, never the process
       const small = entry.uncompressedSize <= WHOLE_BYTES && entry.compressedSize <= WHOLE_BYTES && (entry.compressionMethod === STORED || entry.compressionMethod === DEFLATED);
-      const open = small ? () => readWhole(reader, entry) : () => new Promise<Readable>((res, rej) => zip.openReadStream(entry, (err, stream) => {
-        if (err) return rej(err);
-        const out = new PassThrough();
-        pipeline(stream, out, () => undefined);
-        res(out);
-      }));
+      const whole = small ? () => readWhole(reader, entry) : undefined;
+      const open = whole ? async () => Readable.from(entry.uncompressedSize ? [await whole()] : []) : () => openLarge(zip, entry);
       // names as raw bytes (decodeStrings: false): yauzl would fail the whole zip on one name that leaves its folder,
       // where the import leaves that entry out (layout.ts refuses such names) and reads the others
       const raw = entry.fileName as unknown as Buffer | string;
-      onEntry({ name: typeof raw === 'string' ? raw : raw.toString('utf8'), size: entry.uncompressedSize, open }).then(() => zip.readEntry(), fail);
+      onEntry({ name: typeof raw === 'string' ? raw : raw.toString('utf8'), size: entry.uncompressedSize, open, ...(whole ? { whole } : {}) }).then(() => zip.readEntry(), fail);
     });
     zip.readEntry();
   });
@@ -181,6 +211,7 @@ export async function eachEntry(path: string, limits: ZipLimits, onEntry: (entry
 /** The whole entry as a Buffer, when it is at most `max` bytes (a document); null when it is larger. */
 export async function readSmall(entry: ZipEntry, max: number): Promise<Buffer | null> {
   if (entry.size > max) return null;
+  if (entry.whole) return entry.whole();
   const stream = await entry.open();
   const chunks: Buffer[] = [];
   let n = 0;

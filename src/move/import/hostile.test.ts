@@ -84,6 +84,8 @@ describe('hostile archives', () => {
       // a content whose MD5 is not its document's
       ...file('badmd5', '', 'io.cozy.files.root-dir', 'badmd5.txt', 'real content', { md5sum: md5b64('other content') }),
       ...file('fine', '', 'io.cozy.files.root-dir', 'fine.txt', 'fine content'),
+      // a file in a directory the archive does not hold (an export's file moved after its part 0 was downloaded)
+      ...file('lost', '/elsewhere', 'no-such-dir', 'lost.txt', 'lost content'),
     ], [['DD/DD/DD/DD/DD/DD/DD/DD/DD/DD', '../../../../../../../../../..'], [`Qtmp/${escape}`, `/tmp/${escape}`]]);
     const { code, report } = await importZip(path);
     expect(code).toBe(0);
@@ -98,7 +100,9 @@ describe('hostile archives', () => {
     expect(why['My Cozy/Data/io.cozy.files/nocontent.json']).toMatch(/not followed by its content/);
     expect(why['My Cozy/Files/orphan.txt']).toMatch(/without its document/);
     expect(why['My Cozy/Files/badmd5.txt']).toMatch(/MD5|md5|content was not written/);
-    expect(report.skipped_count).toBe(10);
+    expect(why['My Cozy/Data/io.cozy.files/lost.json']).toMatch(/directory is not in the archive/);
+    expect(why['My Cozy/Files/elsewhere/lost.txt']).toMatch(/without its document/);
+    expect(report.skipped_count).toBe(12);
     // nothing outside the instance; what was sound is there
     for (const p of [`/tmp/${escape}.json`, `/tmp/${escape}-abs.json`, `/tmp/${escape}-file`, join(t.dataDir, `${escape}.json`)]) expect(existsSync(p)).toBe(false);
     const store = t.hearth.storeOf(inst);
@@ -106,6 +110,7 @@ describe('hostile archives', () => {
     expect(await store.get('io.cozy.notes', 'after')).toMatchObject({ ok: true });
     await expect(t.hearth.vfs.fs.stat(inst, 'badmd5')).rejects.toThrow();
     await expect(t.hearth.vfs.fs.stat(inst, 'nocontent')).rejects.toThrow();
+    await expect(t.hearth.vfs.fs.stat(inst, 'lost')).rejects.toThrow();
     expect(report.files).toBe(1);
     await usable();
   }, 120_000);
@@ -118,19 +123,24 @@ describe('hostile archives', () => {
       const zeros = Buffer.alloc(8 * 1024 * 1024);
       const path = join(work, 'bomb.zip');
       const liar = Buffer.alloc(2 * 1024 * 1024);
+      const LIE = 300 * 1024;
       await writeZip(path, [
         ...file('bomb', '', 'io.cozy.files.root-dir', 'bomb.bin', zeros),
         ...file('liar', '', 'io.cozy.files.root-dir', 'liarXbin', liar, { size: '1000', md5sum: md5b64(liar.subarray(0, 1000)) }),
+        // over the size read whole: streamed, inflated and counted by the importer itself
+        ...file('bigliar', '', 'io.cozy.files.root-dir', 'liarYbin', liar, { size: String(LIE), md5sum: md5b64(liar.subarray(0, LIE)) }),
         doc('io.cozy.notes', { _id: 'still', ok: true }),
       ]);
-      // the liar's declared size becomes 1000 in both headers (yauzl then finds more bytes than declared)
+      // the liars' declared sizes become 1000 and LIE in both headers (the reader then finds more bytes than declared)
       let bytes = readFileSync(path);
-      const name = Buffer.from('My Cozy/Files/liarXbin');
-      for (let at = bytes.indexOf(name); at >= 0; at = bytes.indexOf(name, at + 1)) {
-        const local = bytes.readUInt32LE(at - 30) === 0x04034b50;
-        const central = bytes.readUInt32LE(at - 46) === 0x02014b50;
-        if (local) bytes.writeUInt32LE(1000, at - 30 + 22);
-        if (central) bytes.writeUInt32LE(1000, at - 46 + 24);
+      for (const [liarName, declared] of [['liarXbin', 1000], ['liarYbin', LIE]] as const) {
+        const name = Buffer.from(`My Cozy/Files/${liarName}`);
+        for (let at = bytes.indexOf(name); at >= 0; at = bytes.indexOf(name, at + 1)) {
+          const local = bytes.readUInt32LE(at - 30) === 0x04034b50;
+          const central = bytes.readUInt32LE(at - 46) === 0x02014b50;
+          if (local) bytes.writeUInt32LE(declared, at - 30 + 22);
+          if (central) bytes.writeUInt32LE(declared, at - 46 + 24);
+        }
       }
       writeFileSync(path, bytes);
       bytes = Buffer.alloc(0);
@@ -139,6 +149,7 @@ describe('hostile archives', () => {
       const why = reasons(report);
       expect(why['My Cozy/Files/bomb.bin']).toMatch(/over the 1048576 bytes allowed/);
       expect(why['My Cozy/Files/liarXbin']).toMatch(/content was not written/);
+      expect(why['My Cozy/Files/liarYbin']).toMatch(/content was not written: the entry inflates to more than the 307200 bytes/);
       expect(report.files).toBe(0);
       expect(await t.hearth.storeOf(inst).get('io.cozy.notes', 'still')).toMatchObject({ ok: true });
       await usable();

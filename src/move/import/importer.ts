@@ -4,7 +4,9 @@
  * names that leave their folder, invalid doctypes or ids, documents that are not JSON objects, a file document not
  * followed by its content, a content without its document, a content whose MD5 or size differs from its document, an
  * entry larger than the bound. A part that cannot be read at all (truncated, not a zip, too many entries) is reported
- * and the next one is read. Triggers are created last, so that nothing imported fires a job.
+ * and the next one is read; a file whose directory the archive does not hold is left out too. Triggers are created last,
+ * so that nothing imported fires a job. Small contents are written while the next entries are read (a few at once),
+ * each document joining its batch once its content is written, so nothing names a blob before it is whole.
  */
 import type { Readable } from 'node:stream';
 import { HearthError } from '../../common/errors.js';
@@ -35,23 +37,30 @@ export interface ImporterDeps {
   avatar?(data: Buffer): Promise<void>;
 }
 
-const BATCH = 100;
+/** A batch of documents is written when it has this many, or this many bytes of JSON (larger batches: fewer commits). */
+const BATCH = 1000;
+const BATCH_BYTES = 4 * 1024 * 1024;
+/** Small contents (each at most 256 KiB, in memory) written at once while the next entries are read. */
+const IN_FLIGHT = 8;
 const TRIGGER_FIELDS = ['type', 'arguments', 'worker', 'message', 'options', 'debounce'] as const;
 /** Fields that name this server's storage or a Cozy's special folders: never taken from an archive. */
 const DROPPED_FILE_FIELDS = ['_rev', 'internal_vfs_id', 'internal_thumbnails', 'referenced_by_carbon_copy'];
 
-type Pending = { entry: string; doc: Doc; kind: 'file' | 'version' };
+type Pending = { entry: string; doc: Doc; bytes: number; kind: 'file' | 'version' };
 /** A document waiting in a batch, with what to do once the batch is written: counted, or refused (and undone). */
 type Batched = { doc: Doc; ok?: () => void; refused?: (reason: string) => Promise<void> | void };
 
 const reasonOf = (err: unknown): string => (err instanceof HearthError ? err.reason : err instanceof Error ? err.message : String(err));
 
 export class Importer {
-  private readonly batches = new Map<string, Batched[]>();
+  private readonly batches = new Map<string, { items: Batched[]; bytes: number }>();
+  private readonly writing = new Set<Promise<void>>();
   private readonly apps = new Map<string, 'webapp' | 'konnector'>();
   private readonly triggers: Array<{ entry: string; doc: Doc }> = [];
   private pending: Pending | null = null;
   private used = 0;
+  /** The directories imported so far (they come before the files, in part 0): a file needs its own. */
+  private readonly dirs = new Set<string>([ROOT_DIR_ID, TRASH_DIR_ID]);
 
   constructor(private readonly instance: Instance, private readonly deps: ImporterDeps, readonly report: ImportReport) {}
 
@@ -65,9 +74,11 @@ export class Importer {
         await this.onEntry(entry);
       }, this.deps.signal);
     } catch (err) {
+      await this.drain();
       if (this.deps.signal?.aborted) throw err;
       skip(this.report, `part ${part}`, `the part could not be read to its end: ${reasonOf(err)}`);
     }
+    await this.drain();
     this.dropPending();
     await this.flushAll();
   }
@@ -145,13 +156,13 @@ export class Importer {
         this.triggers.push({ entry: name, doc });
         return;
       case 'dir-or-file':
-        return this.onFileDoc(name, doc);
+        return this.onFileDoc(name, doc, entry.size);
       case 'version':
         if (typeof doc.file_id !== 'string' || !id.startsWith(`${doc.file_id}/`)) return skip(this.report, name, 'a version without the id of its file');
-        this.pending = { entry: name, doc, kind: 'version' };
+        this.pending = { entry: name, doc, bytes: entry.size, kind: 'version' };
         return;
       default:
-        return this.add(doctype, doc);
+        return this.add(doctype, doc, entry.size);
     }
   }
 
@@ -188,7 +199,7 @@ export class Importer {
     }
   }
 
-  private async onFileDoc(name: string, doc: Doc): Promise<void> {
+  private async onFileDoc(name: string, doc: Doc, bytes: number): Promise<void> {
     const id = String(doc._id);
     if (doc.type === 'directory') {
       if (id === ROOT_DIR_ID || id === TRASH_DIR_ID) return;
@@ -199,7 +210,8 @@ export class Importer {
       } catch (err) {
         return skip(this.report, name, `the directory was not created: ${reasonOf(err)}`);
       }
-      return this.add(FILES_DOCTYPE, doc, { ok: () => this.report.dirs++, refused: (reason) => skip(this.report, name, `the directory was not created: ${reason}`) });
+      this.dirs.add(id);
+      return this.add(FILES_DOCTYPE, doc, bytes, { ok: () => this.report.dirs++, refused: (reason) => skip(this.report, name, `the directory was not created: ${reason}`) });
     }
     if (doc.type !== 'file') return skip(this.report, name, 'neither a file nor a directory');
     try {
@@ -208,7 +220,9 @@ export class Importer {
       return skip(this.report, name, reasonOf(err));
     }
     if (typeof doc.dir_id !== 'string') return skip(this.report, name, 'a file without its directory');
-    this.pending = { entry: name, doc, kind: 'file' };
+    // a file moved into a directory made after part 0 of its export was read, for one: it would be in no folder
+    if (!this.dirs.has(doc.dir_id)) return skip(this.report, name, 'a file whose directory is not in the archive');
+    this.pending = { entry: name, doc, bytes, kind: 'file' };
   }
 
   private dropPending(): void {
@@ -216,33 +230,60 @@ export class Importer {
     this.pending = null;
   }
 
+  /**
+   * A file's content: checked (size, MD5) and written as a blob no document names yet, then its document joins a batch.
+   * A small entry, already in memory once read, is written while the next entries are read (at most IN_FLIGHT at once:
+   * their thread-pool trips overlap); a large one is streamed before the next entry is read.
+   */
   private async writeContent(p: Pending, entry: ZipEntry): Promise<void> {
     this.pending = null;
-    const { doc } = p;
     const max = this.room();
     if (entry.size > max) return skip(this.report, entry.name, `a content of ${entry.size} bytes, over the ${max} bytes allowed`);
+    // reserved now: the contents in flight count in the quota of the next ones
+    this.used += entry.size;
+    let body: Readable;
+    try {
+      body = await entry.open();
+    } catch (err) {
+      this.used -= entry.size;
+      return skip(this.report, entry.name, `the content was not written: ${reasonOf(err)}`);
+    }
+    const write = this.store(p, entry, body, max).finally(() => this.writing.delete(write));
+    this.writing.add(write);
+    if (!entry.whole) await write;
+    else if (this.writing.size >= IN_FLIGHT) await Promise.race(this.writing);
+  }
+
+  /** Writes one content and batches its document; never rejects (what fails is in the report). */
+  private async store(p: Pending, entry: ZipEntry, body: Readable, max: number): Promise<void> {
+    const { doc } = p;
     const size = Number(doc.size);
     const md5 = typeof doc.md5sum === 'string' && doc.md5sum ? doc.md5sum : undefined;
     let blob;
     try {
-      const body: Readable = await entry.open();
       blob = await this.deps.fs.blobs.write(this.instance.id, body, { maxBytes: max, deferSync: true, ...(Number.isSafeInteger(size) && size >= 0 ? { expectedSize: size } : {}), ...(md5 ? { expectedMd5: md5 } : {}) });
     } catch (err) {
+      this.used -= entry.size;
       return skip(this.report, entry.name, `the content was not written: ${reasonOf(err)}`);
     }
     for (const f of DROPPED_FILE_FIELDS) delete doc[f];
     const next: Doc = { ...doc, size: String(blob.size), md5sum: blob.md5, internal_vfs_id: blob.key };
     const { key, size: bytes } = blob;
-    this.used += bytes;
+    this.used += bytes - entry.size;
     // committed with the next documents of the batch: one transaction for many files
-    await this.add(p.kind === 'file' ? FILES_DOCTYPE : VERSIONS_DOCTYPE, next, {
+    await this.add(p.kind === 'file' ? FILES_DOCTYPE : VERSIONS_DOCTYPE, next, p.bytes, {
       ok: () => (p.kind === 'file' ? this.report.files++ : this.report.versions++),
       refused: async (reason) => {
         this.used -= bytes;
         await this.deps.fs.blobs.remove(this.instance.id, key);
         skip(this.report, p.entry, `the ${p.kind} was not created: ${reason}`);
       },
-    });
+    }).catch((err: unknown) => skip(this.report, p.entry, `the ${p.kind} was not created: ${reasonOf(err)}`));
+  }
+
+  /** Waits for the contents in flight (their documents then wait in their batches). */
+  private async drain(): Promise<void> {
+    while (this.writing.size) await Promise.all(this.writing);
   }
 
   /** Bytes an entry may have: the bound, and what the quota leaves. */
@@ -251,11 +292,12 @@ export class Importer {
     return Math.min(this.deps.limits.maxEntryBytes, quota);
   }
 
-  private async add(doctype: string, doc: Doc, then: Omit<Batched, 'doc'> = {}): Promise<void> {
+  private async add(doctype: string, doc: Doc, bytes: number, then: Omit<Batched, 'doc'> = {}): Promise<void> {
     let batch = this.batches.get(doctype);
-    if (!batch) this.batches.set(doctype, (batch = []));
-    batch.push({ doc, ...then });
-    if (batch.length >= BATCH) await this.flush(doctype);
+    if (!batch) this.batches.set(doctype, (batch = { items: [], bytes: 0 }));
+    batch.items.push({ doc, ...then });
+    batch.bytes += bytes;
+    if (batch.items.length >= BATCH || batch.bytes >= BATCH_BYTES) await this.flush(doctype);
   }
 
   private async flushAll(): Promise<void> {
@@ -263,7 +305,7 @@ export class Importer {
   }
 
   private async flush(doctype: string): Promise<void> {
-    const items = this.batches.get(doctype) ?? [];
+    const items = this.batches.get(doctype)?.items ?? [];
     this.batches.delete(doctype);
     if (!items.length) return;
     let results: Awaited<ReturnType<DocStore['bulkDocs']>>;

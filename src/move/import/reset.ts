@@ -24,8 +24,10 @@ export const KEPT_BY_RESET: ReadonlySet<string> = new Set([KIND.webapp.doctype, 
 export interface ResetDeps {
   store: DocStore;
   /**
-   * First, as cozy-stack's reset (lifecycle.deleteAccounts): each installed konnector with an `on_delete_account` script
-   * runs it for each of its accounts, and the reset waits for them to end (their tokens pass the blocked instance meanwhile).
+   * First, as cozy-stack's reset (lifecycle.deleteAccounts): each konnector with an `on_delete_account` script runs it
+   * for each of its accounts, and the reset waits for them to end (their tokens pass the blocked instance meanwhile); the
+   * konnector of an account that is no longer installed is installed from the registry for that, and when it cannot be
+   * the reset fails before it deletes anything.
    */
   cleanAccounts(instance: Instance): Promise<void>;
   fs: FileSystem;

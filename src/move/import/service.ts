@@ -57,7 +57,7 @@ export interface ImportsDeps {
   install(instance: Instance, kind: 'webapp' | 'konnector', slug: string): Promise<'installed' | 'kept'>;
   /** What the reset needs besides the stores: the apps, the instance's sessions (./reset.ts). */
   reset: Pick<ResetDeps, 'apps' | 'dropSessions'> & {
-    /** Runs the `on_delete_account` scripts of the installed konnectors for their accounts and waits for them (apps/install/on-delete.ts). */
+    /** Runs the konnectors' `on_delete_account` scripts for the accounts (a konnector no longer installed is installed again from the registry first) and waits for them (apps/install/on-delete.ts). */
     cleanAccounts(instance: Instance, signal: AbortSignal): Promise<void>;
   };
   instanceByDomain(domain: string): Promise<Instance | null>;

@@ -108,7 +108,7 @@ export function moveConsentFlow(deps: TransferDeps): MoveConsentFlow {
   return {
     async pending(instance, token) {
       const c = consentOf(instance, await deps.pending.peek('two_factor', token));
-      return c && { clientId: c.clientId, redirect: c.redirectUri };
+      return c && { clientId: c.clientId, redirect: c.redirectUri, state: c.state };
     },
     async complete(instance, token) {
       const c = consentOf(instance, await deps.pending.take('two_factor', token));
