@@ -416,7 +416,7 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
   };
   const audienceOf = async (instance: Instance, token: string) => (await tokens.verify(instance, token).catch(() => null))?.aud ?? null;
   const publicApp = await buildPublicApp({ imports: { imports, moveStates, audienceOf }, moveTransfer, apps, installer, appFiles, appCode, appRegistries, registryWebapps: registryWebapps(appRegistries), notifications, metrics, realtime, config, registry, logger, checks, bus: mergeBuses(bus, mirrorEvents), perms, storeOf, oauth, auth: { sessions, lockout, limiter: oauth.limiter, mailer, twoFactor: sqliteRegistry, passphraseTokens: sqliteRegistry, subdomains: config.apps.subdomains, defaultApp: apps.defaultApp, moveConsent: moveConsentFlow(moveTransfer) }, vfs, davLocks, shutdown: shutdown.signal, jobs,
-    settings: { store: sqliteRegistry, avatars, wallpapers }, transforms: chainTransforms(accountTransforms(async (instance) => (await registry.secrets(instance)).session), fileDocTransforms) });
+    settings: { store: sqliteRegistry, avatars, wallpapers, emailChanges: sqliteRegistry.emailChanges }, transforms: chainTransforms(accountTransforms(async (instance) => (await registry.secrets(instance)).session), fileDocTransforms) });
   exportsPart.registerRoutes(publicApp, { perms, limiter: oauth.limiter, cspDisabled: config.apps.cspDisabled });
   const adminApp = Fastify({ loggerInstance: logger.child({ server: 'admin' }) as FastifyBaseLogger, logController: logControllerFor(config), bodyLimit: 1024 * 1024 });
   adminApp.setErrorHandler(errorHandler);

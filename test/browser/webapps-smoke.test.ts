@@ -48,7 +48,7 @@ describe('built-in apps', () => {
   it.each([
     ['home', '.launcher .tile'],
     ['drive', '[role=grid], .empty'],
-    ['settings', '#p-email'],
+    ['settings', '#p-name'],
   ])('%s shows its first data without loading cozy-client', async (slug, first) => {
     const { context, page, errors } = await openApp(browser, w, slug);
     try {
