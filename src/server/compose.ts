@@ -41,6 +41,7 @@ import { PgContextAssetIndex, SqliteContextAssetIndex } from '../apps/assets/con
 import { registerContextAssetAdminRoutes } from '../apps/assets/admin-routes.js';
 import { LocalBlobStore } from '../files/blobs/local.js';
 import { Vfs } from '../files/vfs.js';
+import { CopyJournal, undoCutCopies } from '../files/copy-journal.js';
 import { SqliteLockEngine } from '../files/dav/locks-sqlite.js';
 import { PgLockEngine } from '../files/dav/locks-pg.js';
 import { fsck } from '../files/fsck.js';
@@ -227,10 +228,11 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
     blobEngines.set(engine, { files: stores.blobs, thumbs: stores.thumbs });
   }
   for (const [name, make] of Object.entries(opts.extraEngines?.blobs ?? {})) blobEngines.set(name, make());
+  const copyJournal = new CopyJournal(join(dataDir, 'copies'));
   const vfs = new Vfs({
     storeOf, blobs: router.blobStore('files'), thumbs: router.blobStore('thumbs'),
     locks: coordination.locks, versions: config.files.versions,
-  });
+  }, copyJournal);
   // Destroying an instance also removes its data, in steps that can be taken again: the first, durable, takes it out
   // of the registry (its domain stays taken); a process that dies before the last finishes at its next start.
   const finishDestroy = async (instance: Instance) => {
@@ -449,6 +451,7 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
     logger.warn({ domain: instance.domain, instance_id: instance.id }, 'finishing the destroy of an instance that a stop cut short');
     await finishDestroy(instance);
   }
+  await undoCutCopies({ journal: copyJournal, fs: vfs.fs, tree: vfs.tree, instanceOf: (domain) => sqliteRegistry.get(domain), logger });
   await migrations.recover();
   await jobs.start();
   await imports.recover();
