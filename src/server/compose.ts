@@ -54,7 +54,7 @@ import { JOBS_DOCTYPE, type WorkerDef } from '../jobs/types.js';
 import { buildWorkers, publicUrl } from './workers.js';
 import { NotificationCenter } from '../notifications/center.js';
 import { thumbnailJobFor } from '../files/thumbnails/workers.js';
-import { AvatarStore, processAvatar, type Avatars } from '../settings/avatar.js';
+import { AvatarStore, processAvatar, WALLPAPER_LIMITS, type Avatars } from '../settings/avatar.js';
 import { PgAvatars } from '../settings/avatar-pg.js';
 import { HearthMetrics } from '../ops/metrics.js';
 import { InProcessHub, type RealtimeHub } from '../realtime/hub.js';
@@ -357,8 +357,9 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
     instanceByDomain: (domain) => sqliteRegistry.get(domain), tmpDir: join(dataDir, 'imports-tmp'), logger,
     policy: { allowPrivate: config.imports.allowPrivateUrls, timeoutMs: 60_000 }, hooks: moveHooks,
     avatar: async (instance, data) => avatars.write(instance.id, (await processAvatar(data)).data),
+    wallpaper: async (instance, data) => wallpapers.write(instance.id, (await processAvatar(data, WALLPAPER_LIMITS.size)).data),
   });
-  const exportsPart = createExports({ hooks: moveHooks, avatar: async (instance: Instance) => (await avatars.read(instance.id))?.data ?? null, dataDir, statePg, bus, fs: vfs.fs, storeOf, jobs: () => ({ push: (d, s) => jobs.engine.push(d, s), get: (d, id) => jobs.engine.broker.get(d, id) }), secret: async (instance) => (await registry.secrets(instance)).session, publicUrl: linkOf, subdomains: config.apps.subdomains, instanceOf: (domain) => sqliteRegistry.get(domain), logger, ...opts.exports });
+  const exportsPart = createExports({ hooks: moveHooks, avatar: async (instance: Instance) => (await avatars.read(instance.id))?.data ?? null, wallpaper: async (instance: Instance) => (await wallpapers.read(instance.id))?.data ?? null, dataDir, statePg, bus, fs: vfs.fs, storeOf, jobs: () => ({ push: (d, s) => jobs.engine.push(d, s), get: (d, id) => jobs.engine.broker.get(d, id) }), secret: async (instance) => (await registry.secrets(instance)).session, publicUrl: linkOf, subdomains: config.apps.subdomains, instanceOf: (domain) => sqliteRegistry.get(domain), logger, ...opts.exports });
   const notifications = new NotificationCenter({ config, storeOf, logger, link: linkOf, jobs: () => jobs, secret: async (instance) => (await registry.secrets(instance)).session });
   const jobs: JobSystem = createJobSystem({
     dataDir, bus, localEvents: coordination.localEvents, logger, registry: sqliteRegistry, trashRetentionDays: config.files.trashRetentionDays, checkpoints: sqliteThread,

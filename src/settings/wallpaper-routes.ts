@@ -16,10 +16,9 @@ import { NotFound } from '../common/errors.js';
 import { requireOwner } from '../auth/owner.js';
 import * as schemas from './schemas.js';
 import { onDoc, SETTINGS_DOCTYPE, settingsCaller, type SettingsDeps } from './access.js';
-import { checkAvatarType, processAvatar, readAvatarBody, type Avatars, type ImageLimits } from './avatar.js';
+import { checkAvatarType, processAvatar, readAvatarBody, WALLPAPER_LIMITS, type Avatars } from './avatar.js';
 
 export const WALLPAPER_ID = 'io.cozy.settings.wallpaper';
-export const WALLPAPER_LIMITS: ImageLimits = { what: 'wallpaper', maxBytes: 16 * 1024 * 1024, size: 2560 };
 
 /** Tells the instance's open apps that can read the wallpaper that it changed: its ETag, or null once removed. */
 async function announce(deps: SettingsDeps & { wallpapers: Avatars }, instance: Instance): Promise<void> {
