@@ -1,5 +1,5 @@
 /** Small HTTP helpers for /auth: cookies (no @fastify/cookie), the redirect check, no CORS. */
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isIP } from 'node:net';
 import type { Instance } from '../instances/types.js';
 import { preflight } from './schemas.js';
@@ -106,4 +106,11 @@ export function withoutCors(app: FastifyInstance, preflightPaths: string[], appl
     return payload;
   });
   for (const p of preflightPaths) app.options(p, { schema: preflight }, async (_req, reply) => reply.code(204).send());
+}
+
+/** An HTML page of the stack (auth pages, settings/email-routes.ts), with its nonce-based CSP, never cached. */
+export function htmlReply(req: FastifyRequest, reply: FastifyReply, status: number, nonce: string, html: string): FastifyReply {
+  const csp = `default-src 'none'; script-src 'nonce-${nonce}'; style-src 'nonce-${nonce}'; img-src 'self'; connect-src 'self'; base-uri 'none'; frame-ancestors 'none'; form-action 'self' ${req.protocol}://*.${requestHost(req)}`;
+  return reply.code(status).header('Content-Security-Policy', csp).header('Cache-Control', 'no-store').header('Referrer-Policy', 'no-referrer')
+    .type('text/html; charset=utf-8').send(html);
 }

@@ -17,7 +17,7 @@ import { instanceOf } from '../data/http/context.js';
 import type { Instance } from '../instances/types.js';
 import { enforceLimit, type LimitName } from '../limits/index.js';
 import { csrfForForm, csrfValid } from './csrf.js';
-import { parseCookies, requestHost, serializeCookie } from './http.js';
+import { htmlReply, parseCookies, requestHost, serializeCookie } from './http.js';
 import { langOf, type Lang } from './login-page.js';
 import { isDerivedPassphrase, passphraseSalt } from './passphrase.js';
 import { passphraseText, renderChoosePage, renderMessagePage, renderResetPage, renderSentPage, type PassphraseText } from './passphrase-page.js';
@@ -60,12 +60,6 @@ const str = (v: unknown): string => (typeof v === 'string' ? v : '');
 /** The iterations the client used (a number in JSON, digits in a form: the route's schema checked them), else the instance's. */
 function iterationsOf(raw: unknown, fallback: number): number {
   return raw === undefined || raw === '' ? fallback : Number(raw);
-}
-
-function htmlReply(req: FastifyRequest, reply: FastifyReply, status: number, nonce: string, html: string): FastifyReply {
-  const csp = `default-src 'none'; script-src 'nonce-${nonce}'; style-src 'nonce-${nonce}'; img-src 'self'; connect-src 'self'; base-uri 'none'; frame-ancestors 'none'; form-action 'self' ${req.protocol}://*.${requestHost(req)}`;
-  return reply.code(status).header('Content-Security-Policy', csp).header('Cache-Control', 'no-store').header('Referrer-Policy', 'no-referrer')
-    .type('text/html; charset=utf-8').send(html);
 }
 
 const nameOf = (i: Instance) => i.publicName ?? i.domain;

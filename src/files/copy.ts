@@ -7,6 +7,7 @@
  */
 import { Conflict, PayloadTooLarge, UnprocessableEntity } from '../common/errors.js';
 import type { Instance } from '../instances/types.js';
+import type { CopyJournal } from './copy-journal.js';
 import type { FileSystem } from './fs.js';
 import { subtreeTotals } from './size.js';
 import type { FileTree } from './tree.js';
@@ -102,9 +103,12 @@ export interface DirCopy {
  * Checks a copy of a directory and its whole subtree into `to.dirId` (default: beside it, as "name (copy)"): never the
  * root nor the trash, never into itself or one of its subdirectories, a free name, and room under the quota for all
  * its files (413 before anything is copied). All or nothing: when a member fails (a lost content, the quota reached
- * meanwhile, a cancel…), what was already copied is deleted for good and the error is thrown.
+ * meanwhile, a cancel…), what was already copied is deleted for good and the error is thrown; with a `journal`, a copy
+ * cut by a crash is undone at the next start (copy-journal.ts).
  */
-export async function planDirCopy(tree: FileTree, fs: FileSystem, instance: Instance, id: string, to: { dirId?: string; name?: string; app?: string } = {}): Promise<DirCopy> {
+export async function planDirCopy(
+  tree: FileTree, fs: FileSystem, instance: Instance, id: string, to: { dirId?: string; name?: string; app?: string } = {}, journal: CopyJournal | null = null,
+): Promise<DirCopy> {
   const src = await fs.stat(instance, id);
   if (!isDir(src)) throw new UnprocessableEntity('not a directory', 'not_a_directory');
   if (src._id === ROOT_DIR_ID || src._id === TRASH_DIR_ID) throw new UnprocessableEntity('the root and the trash cannot be copied', 'invalid_copy');
@@ -123,7 +127,16 @@ export async function planDirCopy(tree: FileTree, fs: FileSystem, instance: Inst
   return {
     totals,
     async run(o: RunOptions = {}) {
-      const top = await fs.createDir(instance, { dirId: parent._id, name: await workingName(fs, instance, parent._id, name), tags: [...src.tags], ...(app ? { app } : {}) });
+      const working = await workingName(fs, instance, parent._id, name);
+      const entry = await journal?.begin({ instanceId: instance.id, domain: instance.domain, parentId: parent._id, workingName: working });
+      let top: FileDoc;
+      try {
+        top = await fs.createDir(instance, { dirId: parent._id, name: working, tags: [...src.tags], ...(app ? { app } : {}) });
+        await entry?.made(top._id);
+      } catch (err) {
+        await entry?.end();
+        throw err;
+      }
       try {
         await copyChildren(fs, instance, src, top, app, { files: 0, bytes: 0 }, o);
         o.signal?.throwIfAborted();
@@ -135,6 +148,8 @@ export async function planDirCopy(tree: FileTree, fs: FileSystem, instance: Inst
       } catch (err) {
         await tree.destroy(instance, top._id, undefined, { anywhere: true });
         throw err;
+      } finally {
+        await entry?.end();
       }
     },
   };

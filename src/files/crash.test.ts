@@ -5,12 +5,9 @@
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { createHearth } from '../server/compose.js';
-import { rawRequest, testConfig } from '../../test/helpers/hearth.js';
-import { feedUpload, startServer, stopServer } from '../../test/helpers/crash.js';
-import { fsck } from './fsck.js';
+import { rawRequest } from '../../test/helpers/hearth.js';
+import { feedUpload, fsckOf, startServer, stopServer } from '../../test/helpers/crash.js';
 
 const MiB = 1024 * 1024;
 
@@ -63,13 +60,7 @@ describe('a crash during an upload', () => {
       } finally {
         await stopServer(again);
       }
-      const hearth = await createHearth(testConfig(dataDir), pino({ level: 'silent' }));
-      try {
-        const instance = (await hearth.registry.get(s.domain))!;
-        expect(await fsck(hearth.vfs.fs, instance)).toEqual([]);
-      } finally {
-        await hearth.close();
-      }
+      expect(await fsckOf(dataDir, s.domain)).toEqual([]);
     } finally {
       rmSync(dataDir, { recursive: true, force: true });
     }

@@ -17,6 +17,7 @@ import { isUniqueViolation, PgSchema } from '../engines/pg-schema.js';
 import { normalizeHost, validateDomain } from './domain.js';
 import { DEFAULT_CONTEXT } from './context.js';
 import { FIRST_SETTINGS_REV, nextRev, settingsConflict } from './registry-settings.js';
+import { PgEmailChanges } from './email-change.js';
 import type {
   AuthMode, Instance, InstancePatch, InstanceRegistry, InstanceSecrets, InstanceSettings, InstanceSettingsPatch, InstanceSettingsStore,
   NewInstance, PassphraseTokenKind, PassphraseTokenState, PassphraseTokenStore, TwoFactorState, TwoFactorStore,
@@ -39,7 +40,9 @@ CREATE TABLE IF NOT EXISTS hearth.instance_hosts (host text COLLATE "C" PRIMARY 
 CREATE INDEX IF NOT EXISTS instance_hosts_instance ON hearth.instance_hosts (instance_id);
 CREATE TABLE IF NOT EXISTS hearth.instances_destroying (id text PRIMARY KEY, domain text NOT NULL UNIQUE, instance text NOT NULL, since text NOT NULL);
 ALTER TABLE hearth.instances ADD COLUMN IF NOT EXISTS context_name text NOT NULL DEFAULT 'default', ADD COLUMN IF NOT EXISTS tos_signed text,
-  ADD COLUMN IF NOT EXISTS tos_latest text, ADD COLUMN IF NOT EXISTS tracking boolean NOT NULL DEFAULT false;`;
+  ADD COLUMN IF NOT EXISTS tos_latest text, ADD COLUMN IF NOT EXISTS tracking boolean NOT NULL DEFAULT false;
+ALTER TABLE hearth.instances ADD COLUMN IF NOT EXISTS pending_email text, ADD COLUMN IF NOT EXISTS email_token_hash text,
+  ADD COLUMN IF NOT EXISTS email_token_expires_at bigint;`;
 
 /** An instance's row with its aliases, in one query. */
 const SELECT = `SELECT i.*, ARRAY(SELECT a.host FROM hearth.instance_hosts a WHERE a.instance_id = i.id AND NOT a.main ORDER BY a.host) AS aliases
@@ -73,11 +76,17 @@ export class PgInstanceRegistry implements InstanceRegistry, TwoFactorStore, Pas
   private readonly hostCache = new Map<string, Cached<Instance | null>>();
   private readonly secretCache = new Map<string, Cached<InstanceSecrets>>();
   private readonly unlisten: () => void;
+  /** A pending change of the owner's e-mail address (email-change.ts). */
+  readonly emailChanges: PgEmailChanges;
 
   constructor(private readonly pool: PgPool, private readonly invalidation: Invalidation, opts: { kdfIterations?: number; cacheMs?: number } = {}) {
     this.kdfIterations = opts.kdfIterations ?? DEFAULT_KDF_ITERATIONS;
     this.cacheMs = opts.cacheMs ?? CACHE_MS;
     this.schema = new PgSchema(pool, DDL);
+    this.emailChanges = new PgEmailChanges(async (sql, args) => {
+      await this.schema.ready();
+      return pool.query(sql, args);
+    }, (id) => this.changed(id));
     this.unlisten = invalidation.listen(INSTANCES_TOPIC, (id) => {
       this.hostCache.clear(); // a domain or an alias may have moved: every host is looked up again
       this.secretCache.delete(id);

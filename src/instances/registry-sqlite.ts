@@ -12,6 +12,7 @@ import { INSTANCES_TOPIC, type Invalidation } from '../common/invalidation.js';
 import { normalizeHost, validateDomain } from './domain.js';
 import { DEFAULT_CONTEXT } from './context.js';
 import { CONTEXT_COLUMNS, SETTINGS_COLUMNS, SettingsTable } from './registry-settings.js';
+import { EMAIL_CHANGE_COLUMNS, SqliteEmailChanges } from './email-change.js';
 import { checkpointOffThread, closeDurableWal, durableWal, type Checkpointer } from '../data/sqlite/wal-sync.js';
 import type { WalSync } from '../data/sqlite/wal-sync.js';
 import type {
@@ -49,6 +50,8 @@ export class SqliteInstanceRegistry implements InstanceRegistry, TwoFactorStore,
   /** Other processes' caches of instances (coordination.engine redis) drop an instance this one changed. */
   private readonly invalidation: Invalidation | null;
   private readonly settingsTable: SettingsTable;
+  /** A pending change of the owner's e-mail address (email-change.ts). */
+  readonly emailChanges: SqliteEmailChanges;
   /** Every write is acknowledged once its WAL is fsynced, in the thread pool, never on the event loop (wal-sync.ts). */
   private readonly wal: WalSync;
 
@@ -91,10 +94,15 @@ export class SqliteInstanceRegistry implements InstanceRegistry, TwoFactorStore,
     ];
     // Migration: the settings document's revision, default redirection and theme (settings/); existing rows get the first revision.
     // Migration: the context, the terms of service and the tracking consent (instances/context.ts).
-    for (const [name, type] of [...twoFactorColumns, ...SETTINGS_COLUMNS, ...CONTEXT_COLUMNS]) {
+    // Migration: the pending change of e-mail address (email-change.ts).
+    for (const [name, type] of [...twoFactorColumns, ...SETTINGS_COLUMNS, ...CONTEXT_COLUMNS, ...EMAIL_CHANGE_COLUMNS]) {
       if (!cols.includes(name)) this.db.exec(`ALTER TABLE instances ADD COLUMN ${name} ${type}`);
     }
     this.settingsTable = new SettingsTable(this.db);
+    this.emailChanges = new SqliteEmailChanges(this.db, async (id) => {
+      this.changed(id);
+      await this.wal.sync();
+    });
   }
 
   /** argon2id of the derived passphrase, for a clear one given to create/modify. */

@@ -101,6 +101,23 @@ export interface PassphraseTokenStore {
   consumePassphraseToken(instance: Instance, kind: PassphraseTokenKind, token: string, now: number): Promise<boolean>;
 }
 
+/**
+ * The owner's change of e-mail address (settings/email-routes.ts), as cozy-stack's: the new address waits, with a one-time
+ * token (stored hashed, with its expiry), until the link mailed to it is opened.
+ */
+export interface EmailChangeStore {
+  /** Records `email` as the pending address with a new token (replacing any previous one); returns the token in clear. */
+  start(instance: Instance, email: string, expiresAt: number): Promise<string>;
+  /** The address waiting for its confirmation, if any. */
+  pending(instance: Instance): Promise<string | null>;
+  /** A new token for the pending address (the previous one no longer works); null when none is pending. */
+  renew(instance: Instance, expiresAt: number): Promise<string | null>;
+  /** Makes the pending address the instance's email (with a new settings revision) if `token` is live: the address, or null. */
+  confirm(instance: Instance, token: string, now: number): Promise<string | null>;
+  /** Forgets the pending address and its token: false when none was pending. */
+  cancel(instance: Instance): Promise<boolean>;
+}
+
 export type InstancePatch = Partial<Omit<NewInstance, 'domain'>>;
 
 /** What the settings document (`io.cozy.settings.instance`, settings/) keeps beside the Instance fields. */

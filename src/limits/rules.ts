@@ -32,6 +32,11 @@ export const LIMITS = {
    * owner, so a low figure stops mail-bombing while leaving room for a lost mail or two.
    */
   passphraseReset: { limit: 5, windowMs: HOUR },
+  /**
+   * Changes of e-mail address started or mailed again per instance (POST /settings/email and /resend): 10/h, ours. Each
+   * checks the passphrase and sends a mail, so the figure bounds both guessing and mail-bombing.
+   */
+  emailUpdate: { limit: 10, windowMs: HOUR },
 
   // ---- per client IP, across instances (Hearth's choices) ----
   /** Logins per IP: 100 per 15 min, above any real user (even behind a NAT), far below a sprayer. */

@@ -11,6 +11,7 @@ describe('export archive layout', () => {
     expect(partZipName(3)).toBe('My Cozy - part003.zip');
     expect(parseDataEntry('My Cozy/Data/instance.json')).toEqual({ kind: 'instance' });
     expect(parseDataEntry('My Cozy/Data/avatar')).toEqual({ kind: 'avatar' });
+    expect(parseDataEntry('My Cozy/Data/wallpaper')).toEqual({ kind: 'wallpaper' });
     expect(parseDataEntry('My Cozy/Data/io.cozy.apps/io.cozy.apps/drive.json')).toEqual({ kind: 'doc', doctype: 'io.cozy.apps', id: 'io.cozy.apps/drive' });
     expect(parseDataEntry(docEntry('io.cozy.bank.operations', 'x_1'))).toEqual({ kind: 'doc', doctype: 'io.cozy.bank.operations', id: 'x_1' });
     expect(parseFileEntry('My Cozy/Files/Documents/a b.pdf')).toBe('/Documents/a b.pdf');

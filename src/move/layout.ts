@@ -18,6 +18,8 @@ export const INSTANCE_ENTRY = `${DATA_DIR}/instance.json`;
  * not in a doctype folder, so a Cozy ignores it.
  */
 export const AVATAR_ENTRY = `${DATA_DIR}/avatar`;
+/** Hearth's addition too: Home's wallpaper (the image as stored), beside the avatar. */
+export const WALLPAPER_ENTRY = `${DATA_DIR}/wallpaper`;
 export const FILES_DOCTYPE = 'io.cozy.files';
 export const VERSIONS_DOCTYPE = 'io.cozy.files.versions';
 /** The download names of cozy-stack (web/move/move.go). */
@@ -32,7 +34,7 @@ export const docEntry = (doctype: string, id: string): string => `${DATA_DIR}/${
 export const fileContentEntry = (fullPath: string): string => `${FILES_DIR}/${fullPath.replace(/^\/+/, '')}`;
 export const versionContentEntry = (versionId: string): string => `${FILES_DIR}/${versionId}`;
 
-export type DataEntry = { kind: 'instance' } | { kind: 'avatar' } | { kind: 'doc'; doctype: string; id: string };
+export type DataEntry = { kind: 'instance' } | { kind: 'avatar' } | { kind: 'wallpaper' } | { kind: 'doc'; doctype: string; id: string };
 
 /**
  * What a zip entry of `My Cozy/Data/` holds, or null for an entry the import does not read as a document (the files'
@@ -43,6 +45,7 @@ export function parseDataEntry(name: string): DataEntry | { kind: 'invalid'; rea
   if (!name.startsWith(`${DATA_DIR}/`)) return null;
   if (name === INSTANCE_ENTRY) return { kind: 'instance' };
   if (name === AVATAR_ENTRY) return { kind: 'avatar' };
+  if (name === WALLPAPER_ENTRY) return { kind: 'wallpaper' };
   if (name.endsWith('/')) return null;
   const rest = name.slice(DATA_DIR.length + 1);
   if (/[\\\0]/.test(rest)) return { kind: 'invalid', reason: 'a backslash or NUL in the entry name' };

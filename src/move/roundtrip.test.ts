@@ -68,6 +68,9 @@ describe('export from one server, import into another', () => {
     // the owner's avatar (Hearth's addition to the layout: My Cozy/Data/avatar)
     const avatar = await a.req('PUT', '/settings/avatar', { token: await a.cliToken('io.cozy.settings'), raw: await jpegWithExif(640, 480), headers: { 'content-type': 'image/jpeg' } });
     expect(avatar.status).toBe(204);
+    // Home's wallpaper, beside it (My Cozy/Data/wallpaper)
+    const wallpaper = await a.req('PUT', '/settings/wallpaper', { token: await a.cliToken('io.cozy.settings'), raw: await jpegWithExif(1200, 800), headers: { 'content-type': 'image/jpeg' } });
+    expect(wallpaper.status).toBe(204);
     await a.hearth.jobs.scheduler.create(a.domain, { type: '@event', arguments: 'io.cozy.files:CREATED', worker: 'log', message: { from: 'trigger' } });
   }, 300_000);
 
@@ -139,6 +142,11 @@ describe('export from one server, import into another', () => {
     const [avA, avB] = await Promise.all([a.req('GET', '/public/avatar?fallback=404'), b.req('GET', '/public/avatar?fallback=404')]);
     expect(avB.status).toBe(200);
     expect(avB.headers['content-type']).toBe(avA.headers['content-type']);
+    // and the wallpaper (the same image: it is stored again as it was exported, already within its limits)
+    const wall = async (h: typeof a) => h.req('GET', '/settings/wallpaper', { token: await h.cliToken('io.cozy.settings:GET', h.instance) });
+    const [wA, wB] = await Promise.all([wall(a), wall(b)]);
+    expect(wB.status).toBe(200);
+    expect(wB.headers['content-type']).toBe(wA.headers['content-type']);
     // the trigger is there, created last: no job of it ran for the files the import created
     const triggers = await b.hearth.jobs.scheduler.list(b.domain, {});
     expect(triggers.filter((t) => t.worker === 'log')).toHaveLength(1);

@@ -5,7 +5,8 @@
  * open app (Drive, Store… which hold no right on io.cozy.settings) applies a new theme without a reload. cozy-stack
  * has no such event (its theme is the context's, changed by the operator); this is Hearth's. Nothing else of
  * io.cozy.settings is opened by it: subscribing to io.cozy.settings itself, or to one of its documents, still needs
- * a GET right (Permissions).
+ * a GET right (Permissions). Home's wallpaper, which is the owner's own picture, is announced on io.cozy.settings
+ * (settings/wallpaper-routes.ts) and heard only with a GET right on it, as Home holds.
  */
 import type { PermissionSet, PermissionType } from './rules.js';
 

@@ -42,6 +42,7 @@ import { PgContextAssetIndex, SqliteContextAssetIndex } from '../apps/assets/con
 import { registerContextAssetAdminRoutes } from '../apps/assets/admin-routes.js';
 import { LocalBlobStore } from '../files/blobs/local.js';
 import { Vfs } from '../files/vfs.js';
+import { CopyJournal, undoCutCopies } from '../files/copy-journal.js';
 import { SqliteLockEngine } from '../files/dav/locks-sqlite.js';
 import { PgLockEngine } from '../files/dav/locks-pg.js';
 import { fsck } from '../files/fsck.js';
@@ -54,7 +55,7 @@ import { JOBS_DOCTYPE, type WorkerDef } from '../jobs/types.js';
 import { buildWorkers, publicUrl } from './workers.js';
 import { NotificationCenter } from '../notifications/center.js';
 import { thumbnailJobFor } from '../files/thumbnails/workers.js';
-import { AvatarStore, processAvatar, type Avatars } from '../settings/avatar.js';
+import { AvatarStore, processAvatar, WALLPAPER_LIMITS, type Avatars } from '../settings/avatar.js';
 import { PgAvatars } from '../settings/avatar-pg.js';
 import { HearthMetrics } from '../ops/metrics.js';
 import { InProcessHub, type RealtimeHub } from '../realtime/hub.js';
@@ -230,10 +231,11 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
     blobEngines.set(engine, { files: stores.blobs, thumbs: stores.thumbs });
   }
   for (const [name, make] of Object.entries(opts.extraEngines?.blobs ?? {})) blobEngines.set(name, make());
+  const copyJournal = new CopyJournal(join(dataDir, 'copies'));
   const vfs = new Vfs({
     storeOf, blobs: router.blobStore('files'), thumbs: router.blobStore('thumbs'),
     locks: coordination.locks, versions: config.files.versions,
-  });
+  }, copyJournal);
   // Destroying an instance also removes its data, in steps that can be taken again: the first, durable, takes it out
   // of the registry (its domain stays taken); a process that dies before the last finishes at its next start.
   const finishDestroy = async (instance: Instance) => {
@@ -360,8 +362,9 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
     instanceByDomain: (domain) => sqliteRegistry.get(domain), tmpDir: join(dataDir, 'imports-tmp'), logger,
     policy: { allowPrivate: config.imports.allowPrivateUrls, timeoutMs: 60_000 }, hooks: moveHooks,
     avatar: async (instance, data) => avatars.write(instance.id, (await processAvatar(data)).data),
+    wallpaper: async (instance, data) => wallpapers.write(instance.id, (await processAvatar(data, WALLPAPER_LIMITS.size)).data),
   });
-  const exportsPart = createExports({ hooks: moveHooks, avatar: async (instance: Instance) => (await avatars.read(instance.id))?.data ?? null, dataDir, statePg, bus, fs: vfs.fs, storeOf, jobs: () => ({ push: (d, s) => jobs.engine.push(d, s), get: (d, id) => jobs.engine.broker.get(d, id) }), secret: async (instance) => (await registry.secrets(instance)).session, publicUrl: linkOf, subdomains: config.apps.subdomains, instanceOf: (domain) => sqliteRegistry.get(domain), logger, ...opts.exports });
+  const exportsPart = createExports({ hooks: moveHooks, avatar: async (instance: Instance) => (await avatars.read(instance.id))?.data ?? null, wallpaper: async (instance: Instance) => (await wallpapers.read(instance.id))?.data ?? null, dataDir, statePg, bus, fs: vfs.fs, storeOf, jobs: () => ({ push: (d, s) => jobs.engine.push(d, s), get: (d, id) => jobs.engine.broker.get(d, id) }), secret: async (instance) => (await registry.secrets(instance)).session, publicUrl: linkOf, subdomains: config.apps.subdomains, instanceOf: (domain) => sqliteRegistry.get(domain), logger, ...opts.exports });
   const notifications = new NotificationCenter({ config, storeOf, logger, link: linkOf, jobs: () => jobs, secret: async (instance) => (await registry.secrets(instance)).session });
   // the DocStore of the instance that has this id and domain now (a job's or a trigger's), or null
   const storeOfInstance = async (domain: string, instanceId: string) => {
@@ -421,7 +424,7 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
   };
   const audienceOf = async (instance: Instance, token: string) => (await tokens.verify(instance, token).catch(() => null))?.aud ?? null;
   const publicApp = await buildPublicApp({ imports: { imports, moveStates, audienceOf }, moveTransfer, apps, installer, appFiles, appCode, appRegistries, registryWebapps: registryWebapps(appRegistries), notifications, metrics, realtime, config, registry, logger, checks, bus: mergeBuses(bus, mirrorEvents), perms, storeOf, oauth, auth: { sessions, lockout, limiter: oauth.limiter, mailer, twoFactor: sqliteRegistry, passphraseTokens: sqliteRegistry, subdomains: config.apps.subdomains, defaultApp: apps.defaultApp, moveConsent: moveConsentFlow(moveTransfer) }, vfs, davLocks, shutdown: shutdown.signal, jobs,
-    schemaCode: opts.schemaCode, settings: { store: sqliteRegistry, avatars, wallpapers }, transforms: chainTransforms(accountTransforms(async (instance) => (await registry.secrets(instance)).session), fileDocTransforms) });
+    schemaCode: opts.schemaCode, settings: { store: sqliteRegistry, avatars, wallpapers, emailChanges: sqliteRegistry.emailChanges }, transforms: chainTransforms(accountTransforms(async (instance) => (await registry.secrets(instance)).session), fileDocTransforms) });
   exportsPart.registerRoutes(publicApp, { perms, limiter: oauth.limiter, cspDisabled: config.apps.cspDisabled });
   const adminApp = Fastify({ loggerInstance: logger.child({ server: 'admin' }) as FastifyBaseLogger, logController: logControllerFor(config), bodyLimit: 1024 * 1024 });
   adminApp.setErrorHandler(errorHandler);
@@ -454,6 +457,7 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
     logger.warn({ domain: instance.domain, instance_id: instance.id }, 'finishing the destroy of an instance that a stop cut short');
     await finishDestroy(instance);
   }
+  await undoCutCopies({ journal: copyJournal, fs: vfs.fs, tree: vfs.tree, instanceOf: (domain) => sqliteRegistry.get(domain), logger });
   await migrations.recover();
   // after a crash, the code references the app docs name (written without their own fsync: apps/code/local-store.ts)
   const codeRefsRestored = restoreCodeRefs(appCode, () => sqliteRegistry.list(), storeOf).then(

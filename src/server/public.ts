@@ -35,7 +35,7 @@ import { RunLogs } from '../jobs/run-logs.js';
 import type { JobSystem } from './jobs.js';
 import { registerSettingsRoutes } from '../settings/routes.js';
 import type { Avatars } from '../settings/avatar.js';
-import type { InstanceSettingsStore } from '../instances/types.js';
+import type { EmailChangeStore, InstanceSettingsStore } from '../instances/types.js';
 import { registerNotificationRoutes } from '../notifications/routes.js';
 import type { NotificationCenter } from '../notifications/center.js';
 import { registerRealtimeRoutes } from '../realtime/routes.js';
@@ -86,7 +86,7 @@ export interface PublicDeps extends DataDeps {
   /** The job engine and scheduler, behind /jobs. */
   jobs: Pick<JobSystem, 'engine' | 'scheduler'>;
   /** The settings document and theme (the registry), and the avatars (on disk, or in PostgreSQL) (/settings, /public/avatar). */
-  settings: { store: InstanceSettingsStore; avatars: Avatars; wallpapers: Avatars };
+  settings: { store: InstanceSettingsStore; avatars: Avatars; wallpapers: Avatars; emailChanges: EmailChangeStore };
   /** The notification center, behind /notifications. */
   notifications: NotificationCenter;
   /** Prometheus metrics (ops/metrics.ts): every response is timed by its route pattern. */
@@ -190,7 +190,7 @@ export async function buildPublicApp(deps: PublicDeps): Promise<FastifyInstance>
   registerRegistryRoutes(app, { perms: deps.perms, registry: deps.registry, sessions: deps.auth.sessions, registries: deps.appRegistries ?? registriesFromConfig(deps.config, deps.logger) });
   registerJobsRoutes(app, { perms: deps.perms, engine: deps.jobs.engine, scheduler: deps.jobs.scheduler, limiter: deps.auth.limiter, runLogs: new RunLogs(deps.storeOf) });
   registerSettingsRoutes(app, {
-    ...deps.settings, config: deps.config, bus: deps.bus, registry: deps.registry, sessions: deps.auth.sessions, perms: deps.perms, twoFactor: deps.auth.twoFactor, storeOf: deps.storeOf, limiter: deps.auth.limiter,
+    ...deps.settings, config: deps.config, bus: deps.bus, registry: deps.registry, sessions: deps.auth.sessions, perms: deps.perms, twoFactor: deps.auth.twoFactor, storeOf: deps.storeOf, limiter: deps.auth.limiter, mailer: deps.auth.mailer,
   });
   registerNotificationRoutes(app, { center: deps.notifications, config: deps.config, storeOf: deps.storeOf, perms: deps.perms, registry: deps.registry, sessions: deps.auth.sessions });
   registerIntentsRoutes(app, { config: deps.config, perms: deps.perms, storeOf: deps.storeOf, registryWebapps: deps.registryWebapps ?? noRegistry });

@@ -48,6 +48,8 @@ export function checkAvatarType(contentType: string | undefined): void {
 /** An image the owner sends (the avatar, the wallpaper): how large it may be sent, and how large it is kept. */
 export interface ImageLimits { what: string; maxBytes: number; size: number }
 export const AVATAR_LIMITS: ImageLimits = { what: 'avatar', maxBytes: AVATAR_MAX_BYTES, size: AVATAR_SIZE };
+/** Home's wallpaper (wallpaper-routes.ts), kept as the avatar is: larger, fitted in 2560×2560. */
+export const WALLPAPER_LIMITS: ImageLimits = { what: 'wallpaper', maxBytes: 16 * 1024 * 1024, size: 2560 };
 
 /** Reads the body up to the limit (the announced length is checked first, the bytes as they come). */
 export async function readAvatarBody(body: AsyncIterable<Buffer>, contentLength: string | undefined, limits: ImageLimits = AVATAR_LIMITS): Promise<Buffer> {

@@ -135,7 +135,7 @@ describe('PUT /settings/instance', () => {
     const body = (attributes: Record<string, unknown>) => ({ data: { meta: { rev }, attributes } });
     const byApp = await h.req('PUT', '/settings/instance', { token: app.token, headers, body: body({ email: 'mallory@example.org' }) });
     expect(byApp.status).toBe(403);
-    expect(byApp.body.errors[0].detail).toContain('hearth instances modify');
+    expect(byApp.body.errors[0].detail).toContain('POST /settings/email');
     const same = await h.req('PUT', '/settings/instance', { token: app.token, headers, body: body({ email: 'alice@example.org', locale: 'en' }) });
     expect(same.status).toBe(200);
     rev = same.body.data.meta.rev;

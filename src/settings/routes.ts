@@ -9,33 +9,20 @@ import { Conflict, Forbidden } from '../common/errors.js';
 import { extractToken } from '../permissions/resolve.js';
 import { addJsonParser } from '../common/json-body.js';
 import type { HearthConfig } from '../config/types.js';
-import type { Instance, InstanceSettings, InstanceSettingsPatch } from '../instances/types.js';
+import type { InstanceSettingsPatch } from '../instances/types.js';
 import { anyToken, onDoc, SETTINGS_DOCTYPE, settingsCaller, type SettingsDeps } from './access.js';
 import { registerAvatarRoutes } from './avatar-routes.js';
 import { registerWallpaperRoutes } from './wallpaper-routes.js';
 import { registerStartSettingsRoutes, type StartSettingsDeps } from './start-routes.js';
 import { registerThemeRoutes } from './theme-routes.js';
 import * as schemas from './schemas.js';
+import { announceInstance, INSTANCE_ID, instanceResource, JSONAPI } from './instance-resource.js';
+import { registerEmailRoutes, type EmailDeps } from './email-routes.js';
 import { canonicalTz, emptyIsNull, normalizeLocale, trimmedName } from './validate.js';
 import { flagsOf } from './flags.js';
-import { contextOf } from '../instances/context.js';
 
 export type { SettingsDeps };
-
-export const JSONAPI = 'application/vnd.api+json';
-const INSTANCE_ID = 'io.cozy.settings.instance';
-
-async function instanceResource(deps: SettingsDeps, instance: Instance, settings: InstanceSettings) {
-  const { authMode } = await deps.twoFactor.twoFactor(instance);
-  const attributes = {
-    locale: instance.locale, email: instance.email, public_name: instance.publicName, tz: instance.tz,
-    default_redirection: settings.defaultRedirection ?? deps.config.settings.defaultRedirection,
-    password_defined: instance.onboarded, onboarding_finished: instance.onboarded, auth_mode: authMode, auto_update: true, context: contextOf(instance),
-    tracking: instance.tracking ? 'true' : 'false',
-    ...(instance.tosSigned ? { tos: instance.tosSigned } : {}), ...(instance.tosLatest ? { tos_latest: instance.tosLatest } : {}),
-  };
-  return { type: SETTINGS_DOCTYPE, id: INSTANCE_ID, attributes, meta: { rev: settings.rev }, links: { self: '/settings/instance' } };
-}
+export { JSONAPI };
 
 /** The body of a PUT, as its schema (schemas.ts) accepted it. */
 interface InstancePut {
@@ -77,7 +64,7 @@ export function capabilitiesOf(config: HearthConfig) {
   };
 }
 
-export function registerSettingsRoutes(app: FastifyInstance, deps: StartSettingsDeps): void {
+export function registerSettingsRoutes(app: FastifyInstance, deps: StartSettingsDeps & EmailDeps): void {
   const flags = flagsOf(deps.config.settings.flags);
   void app.register(async (scope) => {
     addJsonParser(scope, JSONAPI, { bodyLimit: 64 * 1024 });
@@ -96,11 +83,11 @@ export function registerSettingsRoutes(app: FastifyInstance, deps: StartSettings
       const { instance: current } = await deps.store.settings(c.instance);
       if (patch.email !== undefined && patch.email !== current.email) {
         // cozy-stack: the address that receives passphrase resets and 2FA codes is not changed by a generic update.
-        if (c.set.type !== 'cli') throw new Forbidden('the email receives passphrase resets and login codes: change it with `hearth instances modify <domain> --email <address>` (or a CLI token)');
+        if (c.set.type !== 'cli') throw new Forbidden('the email receives passphrase resets and login codes: change it with POST /settings/email (the passphrase, then a link mailed to the new address)');
       } else delete patch.email;
       const { instance, settings } = await deps.store.updateSettings(c.instance, rev, patch);
       const data = await instanceResource(deps, instance, settings);
-      deps.bus.publish({ domain: instance.domain, doctype: SETTINGS_DOCTYPE, id: INSTANCE_ID, verb: 'UPDATED', doc: { _id: INSTANCE_ID, _rev: settings.rev, ...data.attributes } });
+      announceInstance(deps.bus, instance, data);
       return reply.header('Cache-Control', 'no-store').type(JSONAPI).send({ data });
     });
 
@@ -143,6 +130,7 @@ export function registerSettingsRoutes(app: FastifyInstance, deps: StartSettings
 
     registerThemeRoutes(scope, deps);
     registerStartSettingsRoutes(scope, deps);
+    registerEmailRoutes(scope, deps);
   });
   registerAvatarRoutes(app, deps);
   registerWallpaperRoutes(app, deps);

@@ -16,6 +16,7 @@ const instanceAttributes: JsonSchema = {
     auth_mode: { type: 'string', enum: ['basic', 'two_factor_mail'] }, auto_update: { type: 'boolean' }, context: { type: 'string' },
     tracking: { type: 'string', enum: ['true', 'false'], description: 'The owner accepts usage statistics (a string, as cozy-stack stores it)' },
     tos: { type: 'string', description: 'The terms the owner signed' }, tos_latest: { type: 'string', description: 'The latest terms' },
+    pending_email: { type: 'string', description: 'The new address waiting for its confirmation (POST /settings/email)' },
   },
 };
 

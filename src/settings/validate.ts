@@ -12,7 +12,7 @@ export const LOCALES = ['en', 'fr', 'de', 'es', 'it', 'nl', 'pt', 'pt_BR', 'ja',
 const anyCase = (l: string) => [...l].map((c) => (c === '_' ? '[-_]' : /[a-z]/i.test(c) ? `[${c.toLowerCase()}${c.toUpperCase()}]` : c)).join('');
 
 /** A mailbox as a mail client would accept it (no display name, no spaces, one @, a dotted domain, no leading dot, no ..). */
-const EMAIL_RE = "^(?!\\.)(?!.*\\.\\.)[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$";
+export const EMAIL_RE = "^(?!\\.)(?!.*\\.\\.)[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$";
 
 /** cozy-stack's `default_redirection`: an app slug, a slash, then the app's route (path and fragment), in URL characters only. */
 export const REDIRECTION_RE = /^[a-z0-9][a-z0-9-]{0,62}\/[A-Za-z0-9\-._~!$&'()*+,;=:@/?#%[\]]*$/;

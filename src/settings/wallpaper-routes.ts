@@ -5,17 +5,26 @@
  * session from the instance's pages, or PUT on io.cozy.settings. `GET /settings/wallpaper`: the owner, or a GET right
  * on io.cozy.settings (Home has one); 404 when there is none. The image is handled as the avatar is (its signature
  * checked, decoded by sharp within a pixel limit, oriented, fitted in 2560×2560, re-encoded without metadata).
+ * Each change is announced as an UPDATED realtime event of `io.cozy.settings/io.cozy.settings.wallpaper` whose document
+ * says whether a wallpaper is set and its ETag (never the image), so that an open Home shows it at once. Unlike the
+ * theme's event (permissions/open-events.ts), it is not open to every app: it needs a GET right on the wallpaper, as the GET.
  */
 import type { FastifyInstance } from 'fastify';
 import type { Readable } from 'node:stream';
+import type { Instance } from '../instances/types.js';
 import { NotFound } from '../common/errors.js';
 import { requireOwner } from '../auth/owner.js';
 import * as schemas from './schemas.js';
-import { onDoc, settingsCaller, type SettingsDeps } from './access.js';
-import { checkAvatarType, processAvatar, readAvatarBody, type Avatars, type ImageLimits } from './avatar.js';
+import { onDoc, SETTINGS_DOCTYPE, settingsCaller, type SettingsDeps } from './access.js';
+import { checkAvatarType, processAvatar, readAvatarBody, WALLPAPER_LIMITS, type Avatars } from './avatar.js';
 
 export const WALLPAPER_ID = 'io.cozy.settings.wallpaper';
-export const WALLPAPER_LIMITS: ImageLimits = { what: 'wallpaper', maxBytes: 16 * 1024 * 1024, size: 2560 };
+
+/** Tells the instance's open apps that can read the wallpaper that it changed: its ETag, or null once removed. */
+async function announce(deps: SettingsDeps & { wallpapers: Avatars }, instance: Instance): Promise<void> {
+  const etag = (await deps.wallpapers.read(instance.id))?.etag ?? null;
+  deps.bus.publish({ domain: instance.domain, doctype: SETTINGS_DOCTYPE, id: WALLPAPER_ID, verb: 'UPDATED', doc: { _id: WALLPAPER_ID, etag } });
+}
 
 export function registerWallpaperRoutes(app: FastifyInstance, deps: SettingsDeps & { wallpapers: Avatars }): void {
   void app.register(async (scope) => {
@@ -26,11 +35,13 @@ export function registerWallpaperRoutes(app: FastifyInstance, deps: SettingsDeps
       checkAvatarType(req.headers['content-type']);
       const body = await readAvatarBody(req.body as Readable, req.headers['content-length'], WALLPAPER_LIMITS);
       await deps.wallpapers.write(instance.id, (await processAvatar(body, WALLPAPER_LIMITS.size)).data);
+      await announce(deps, instance);
       return reply.code(204).send();
     });
     scope.delete('/settings/wallpaper', { schema: schemas.deleteWallpaper }, async (req, reply) => {
       const { instance } = await requireOwner(deps, req, 'PUT');
       await deps.wallpapers.remove(instance.id);
+      await announce(deps, instance);
       return reply.code(204).send();
     });
   });

@@ -3,6 +3,7 @@ import { request } from 'node:http';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestHearth, type TestHearth } from '../../test/helpers/hearth.js';
+import type { DocEvent } from '../common/bus.js';
 
 let h: TestHearth;
 let token = '';
@@ -57,5 +58,21 @@ describe('Home\'s wallpaper', () => {
     expect((await put(png, 'image/png')).status).toBe(204);
     expect((await get(await h.cliToken('io.cozy.settings', h.other))).status).toBe(400);
     expect((await h.req('DELETE', '/settings/wallpaper', { token: await h.cliToken('io.cozy.settings:GET') })).status).toBe(403);
+  });
+
+  it('announces each change on io.cozy.settings/io.cozy.settings.wallpaper with its ETag (null once removed), never the image', async () => {
+    const events: DocEvent[] = [];
+    const off = h.hearth.bus.subscribe(h.domain, 'io.cozy.settings', (e) => events.push(e));
+    try {
+      expect((await put(await image(50, 40, 'png'), 'image/png')).status).toBe(204);
+      const etag = (await get(token)).headers.etag;
+      expect((await h.req('DELETE', '/settings/wallpaper', { token })).status).toBe(204);
+      expect(events.map((e) => [e.verb, e.id, e.doc])).toEqual([
+        ['UPDATED', 'io.cozy.settings.wallpaper', { _id: 'io.cozy.settings.wallpaper', etag }],
+        ['UPDATED', 'io.cozy.settings.wallpaper', { _id: 'io.cozy.settings.wallpaper', etag: null }],
+      ]);
+    } finally {
+      off();
+    }
   });
 });

@@ -51,7 +51,7 @@ describe('built-in apps', () => {
   it.each([
     ['home', '', '.launcher .tile'],
     ['drive', '', '[role=grid], .empty'],
-    ['settings', '', '#p-email'],
+    ['settings', '', '#p-name'],
     ['settings', '#/appearance', '.wallpaper-card'],
   ])('%s%s shows its first data without loading cozy-client', async (slug, path, first) => {
     const { context, page, errors } = await openApp(browser, w, slug, { path });

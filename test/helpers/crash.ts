@@ -2,6 +2,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { request, type ClientRequest } from 'node:http';
 import { createInterface } from 'node:readline';
+import { pino } from 'pino';
+import { fsck, type FsckEntry } from '../../src/files/fsck.js';
+import { createHearth } from '../../src/server/compose.js';
+import { testConfig } from './hearth.js';
 
 export interface Started { child: ChildProcess; port: number; domain: string; token: string }
 
@@ -47,4 +51,16 @@ export function feedUpload(s: Started, name: string, size: number): { req: Clien
     }
   })();
   return { req, sent: () => sent, feeding };
+}
+
+/** What fsck finds on the instance at `domain` of `dataDir`, read by a Hearth of this process (the server stopped). */
+export async function fsckOf(dataDir: string, domain: string): Promise<FsckEntry[]> {
+  const hearth = await createHearth(testConfig(dataDir), pino({ level: 'silent' }));
+  try {
+    const instance = await hearth.registry.get(domain);
+    if (!instance) throw new Error(`no instance ${domain} in ${dataDir}`);
+    return await fsck(hearth.vfs.fs, instance);
+  } finally {
+    await hearth.close();
+  }
 }

@@ -7,12 +7,13 @@ import { verify } from '@node-rs/argon2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { derivePassphrase } from '../../src/auth/passphrase.js';
 import { Conflict } from '../../src/common/errors.js';
-import type { Instance, InstanceRegistry, InstanceSettingsStore, PassphraseTokenStore, TwoFactorStore } from '../../src/instances/types.js';
+import type { EmailChangeStore, Instance, InstanceRegistry, InstanceSettingsStore, PassphraseTokenStore, TwoFactorStore } from '../../src/instances/types.js';
 
 export type FullRegistry = InstanceRegistry & TwoFactorStore & PassphraseTokenStore & InstanceSettingsStore & {
   beginDestroy(domain: string): Promise<Instance>;
   pendingDestroys(): Promise<Instance[]>;
   endDestroy(id: string): Promise<void>;
+  emailChanges: EmailChangeStore;
 };
 
 export function describeRegistry(name: string, make: () => Promise<FullRegistry>, done: (reg: FullRegistry) => Promise<void>): void {
@@ -141,6 +142,32 @@ export function describeRegistry(name: string, make: () => Promise<FullRegistry>
       const redirected = await reg.updateSettings(inst, r3, { defaultRedirection: 'drive/' });
       expect(redirected.settings).toMatchObject({ defaultRedirection: 'drive/' });
       expect(redirected.instance.tz).toBe('Asia/Tokyo');
+    });
+
+    it('keeps a pending e-mail change until its live token confirms it, with a new settings revision', async () => {
+      const inst = await reg.create({ domain: 'mail.example.org', email: 'old@example.org' });
+      const changes = reg.emailChanges;
+      expect(await changes.pending(inst)).toBeNull();
+      expect(await changes.renew(inst, Date.now() + 60_000)).toBeNull();
+      const expired = await changes.start(inst, 'late@example.org', Date.now() - 1);
+      expect(await changes.confirm(inst, expired, Date.now())).toBeNull();
+      const first = await changes.start(inst, 'new@example.org', Date.now() + 60_000);
+      expect(await changes.pending(inst)).toBe('new@example.org');
+      const second = (await changes.renew(inst, Date.now() + 60_000)) as string;
+      expect(await changes.confirm(inst, first, Date.now())).toBeNull(); // replaced
+      expect(await changes.confirm(inst, 'not-a-token', Date.now())).toBeNull();
+      const rev = (await reg.settings(inst)).settings.rev;
+      const [a, b] = await Promise.all([changes.confirm(inst, second, Date.now()), changes.confirm(inst, second, Date.now())]);
+      expect([a, b].filter((x) => x !== null)).toEqual(['new@example.org']); // used once
+      const now = await reg.settings(inst);
+      expect(now.instance.email).toBe('new@example.org');
+      expect(now.settings.rev).toMatch(new RegExp(`^${Number.parseInt(rev, 10) + 1}-[0-9a-f]{32}$`));
+      expect((await reg.findByHost('mail.example.org'))?.email).toBe('new@example.org'); // the host cache was cleared
+      expect(await changes.pending(inst)).toBeNull();
+      await changes.start(inst, 'other@example.org', Date.now() + 60_000);
+      expect(await changes.cancel(inst)).toBe(true);
+      expect(await changes.cancel(inst)).toBe(false);
+      expect(await changes.pending(inst)).toBeNull();
     });
 
     it('answers a ping', async () => {

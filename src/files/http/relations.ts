@@ -52,7 +52,7 @@ export function registerRelationRoutes(scope: FastifyInstance, deps: FilesDeps):
     const to = { dirId: dir._id, ...(name === undefined ? {} : { name }), ...(app ? { app } : {}) };
     // cozy-stack copies files only; a directory is copied with its subtree, all or nothing (copy.ts)
     if (!isDir(src)) return reply.code(201).type(JSONAPI).send(single(await copyFile(vfs.fs, c.instance, src._id, to)));
-    const plan = await planDirCopy(vfs.tree, vfs.fs, c.instance, src._id, to); // the refusals (quota, name…) before anything starts
+    const plan = await planDirCopy(vfs.tree, vfs.fs, c.instance, src._id, to, vfs.copies); // the refusals (quota, name…) before anything starts
     if (!wantsProgress(req)) return reply.code(201).type(JSONAPI).send(single(await plan.run()));
     return streamDirCopy(req, reply, plan);
   });

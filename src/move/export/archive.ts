@@ -24,7 +24,7 @@ import type { Doc, DocStore } from '../../data/store.js';
 import type { FileSystem } from '../../files/fs.js';
 import { isDir } from '../../files/types.js';
 import type { Instance } from '../../instances/types.js';
-import { docEntry, fileContentEntry, FILES_DOCTYPE, INSTANCE_ENTRY, AVATAR_ENTRY, versionContentEntry, VERSIONS_DOCTYPE } from '../layout.js';
+import { docEntry, fileContentEntry, FILES_DOCTYPE, INSTANCE_ENTRY, AVATAR_ENTRY, WALLPAPER_ENTRY, versionContentEntry, VERSIONS_DOCTYPE } from '../layout.js';
 import type { ExportDoc } from '../types.js';
 import type { PartRange } from './parts.js';
 import { alreadyCompressed, zipStream, type ZipEntry } from '../../common/zip-writer.js';
@@ -61,6 +61,8 @@ export interface ArchiveSource {
   fs: FileSystem;
   /** The owner's avatar as stored, or null (settings/avatar.ts). */
   avatar?(instance: Instance): Promise<Buffer | null>;
+  /** Home's wallpaper as stored, or null (settings/wallpaper-routes.ts). */
+  wallpaper?(instance: Instance): Promise<Buffer | null>;
 }
 
 /** The zip of `range` of `exp` (a done export of `instance`); an error while streaming destroys the stream. */
@@ -74,8 +76,10 @@ async function* partEntries(src: ArchiveSource, instance: Instance, exp: ExportD
   const created = new Date(exp.created_at);
   if (range.number === 0) {
     yield jsonEntry(INSTANCE_ENTRY, instanceDocument(instance), created);
-    const avatar = await src.avatar?.(instance);
-    if (avatar) yield { name: AVATAR_ENTRY, mtime: created, mode: FILE_MODE, deflate: true, body: avatar };
+    for (const [name, read] of [[AVATAR_ENTRY, src.avatar], [WALLPAPER_ENTRY, src.wallpaper]] as const) {
+      const image = await read?.(instance);
+      if (image) yield { name, mtime: created, mode: FILE_MODE, deflate: true, body: image };
+    }
     const only = exp.with_doctypes?.length ? new Set(exp.with_doctypes) : null;
     for (const doctype of (await store.listDoctypes()).sort()) {
       if (doctype === FILES_DOCTYPE || doctype === VERSIONS_DOCTYPE || (only && !only.has(doctype))) continue;

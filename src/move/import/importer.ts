@@ -17,7 +17,7 @@ import { ROOT_DIR_ID, TRASH_DIR_ID, validateName } from '../../files/types.js';
 import type { Instance } from '../../instances/types.js';
 import type { TriggerInput } from '../../jobs/scheduler.js';
 import { CONTACTS_DOCTYPE, findMyself } from '../../contacts/myself.js';
-import { AVATAR_MAX_BYTES } from '../../settings/avatar.js';
+import { AVATAR_LIMITS, WALLPAPER_LIMITS } from '../../settings/avatar.js';
 import { parseDataEntry, parseFileEntry, FILES_DOCTYPE, VERSIONS_DOCTYPE } from '../layout.js';
 import { eachEntry, readSmall, type ZipEntry, type ZipLimits } from './archive.js';
 import { skip, type ImportReport } from './report.js';
@@ -35,6 +35,8 @@ export interface ImporterDeps {
   progress?(what: { part: number; entries: number }): void | Promise<void>;
   /** Stores the owner's avatar from the archive (Hearth's addition to the layout), checked as an upload is. */
   avatar?(data: Buffer): Promise<void>;
+  /** Stores Home's wallpaper from the archive (Hearth's addition too), checked as an upload is. */
+  wallpaper?(data: Buffer): Promise<void>;
 }
 
 /** A batch of documents is written when it has this many, or this many bytes of JSON (larger batches: fewer commits). */
@@ -132,7 +134,7 @@ export class Importer {
     if (parsed.kind === 'invalid') return skip(this.report, name, parsed.reason);
     // instance.json: the target keeps its own settings (cozy-stack does not read it either)
     if (parsed.kind === 'instance') return;
-    if (parsed.kind === 'avatar') return this.onAvatar(entry);
+    if (parsed.kind === 'avatar' || parsed.kind === 'wallpaper') return this.onImage(entry, parsed.kind);
     const { doctype, id } = parsed;
     if (!isDoctypeName(doctype)) return skip(this.report, name, 'not a valid doctype');
     try {
@@ -188,14 +190,16 @@ export class Importer {
     return null;
   }
 
-  private async onAvatar(entry: ZipEntry): Promise<void> {
-    if (!this.deps.avatar) return;
+  private async onImage(entry: ZipEntry, kind: 'avatar' | 'wallpaper'): Promise<void> {
+    const store = this.deps[kind];
+    if (!store) return;
+    const { maxBytes } = kind === 'avatar' ? AVATAR_LIMITS : WALLPAPER_LIMITS;
     try {
-      const raw = await readSmall(entry, AVATAR_MAX_BYTES);
-      if (!raw) return skip(this.report, entry.name, `an avatar larger than ${AVATAR_MAX_BYTES} bytes`);
-      await this.deps.avatar(raw);
+      const raw = await readSmall(entry, maxBytes);
+      if (!raw) return skip(this.report, entry.name, `the ${kind} is larger than ${maxBytes} bytes`);
+      await store(raw);
     } catch (err) {
-      skip(this.report, entry.name, `the avatar was not kept: ${reasonOf(err)}`);
+      skip(this.report, entry.name, `the ${kind} was not kept: ${reasonOf(err)}`);
     }
   }
 

@@ -48,6 +48,8 @@ export const DEFAULT_IMPORT_LIMITS: ImportLimits = {
 export interface ImportsDeps {
   /** Stores an imported avatar (checked and resized as an upload: settings/avatar.ts). */
   avatar?(instance: Instance, data: Buffer): Promise<void>;
+  /** Stores an imported wallpaper (checked and resized as an upload). */
+  wallpaper?(instance: Instance, data: Buffer): Promise<void>;
   moveStates: MoveStateStore;
   storeOf(instance: Instance): DocStore;
   fs: FileSystem;
@@ -326,6 +328,7 @@ export class Imports {
         install: (kind, slug) => this.deps.install(instance, kind, slug),
         progress: (p) => progress?.({ step: 'read', ...p }),
         ...(this.deps.avatar ? { avatar: (data: Buffer) => this.deps.avatar!(instance, data) } : {}),
+        ...(this.deps.wallpaper ? { wallpaper: (data: Buffer) => this.deps.wallpaper!(instance, data) } : {}),
       };
       const importer = new Importer(instance, deps, report);
       for (const [i, path] of paths.entries()) {

@@ -1,10 +1,11 @@
-/** Profile: public name, e-mail (read-only: it receives resets and login codes), locale, time zone (GET/PUT /settings/instance with its revision), avatar. */
+/** Profile: public name, locale, time zone (GET/PUT /settings/instance with its revision), the e-mail address (email.tsx), avatar. */
 import { useContext, useMemo, useRef, useState } from 'preact/hooks';
 import { useBoot, useToast, ErrorView, Loading } from '../../shared/components';
 import { api, useLoad } from './hooks';
 import { LocaleSetter } from './locale';
+import { EmailCard } from './email';
 
-interface InstanceDoc { id: string; type: string; attributes: { public_name?: string | null; email?: string | null; locale?: string; tz?: string | null }; meta: { rev: string } }
+interface InstanceDoc { id: string; type: string; attributes: { public_name?: string | null; email?: string | null; pending_email?: string; locale?: string; tz?: string | null }; meta: { rev: string } }
 
 function zones(): string[] {
   const intl = Intl as unknown as { supportedValuesOf?: (k: string) => string[] };
@@ -21,6 +22,7 @@ export function Profile() {
       {doc.loading && <Loading />}
       {doc.error != null && <ErrorView error={doc.error} onRetry={doc.reload} />}
       {doc.data && <ProfileForm key={doc.data.meta.rev} doc={doc.data} onSaved={doc.set} onReload={doc.reload} />}
+      {doc.data && <EmailCard email={doc.data.attributes.email ?? null} pending={doc.data.attributes.pending_email ?? null} onChanged={doc.reload} />}
     </>
   );
 }
@@ -63,11 +65,6 @@ function ProfileForm({ doc, onSaved, onReload }: { doc: InstanceDoc; onSaved: (d
         <label for="p-name">{t('profile.name')}</label>
         <input id="p-name" value={name} maxLength={200} autoComplete="name" aria-describedby="p-name-hint" onInput={(e) => setName(e.currentTarget.value)} />
         <p class="hint" id="p-name-hint">{t('profile.name.hint')}</p>
-      </div>
-      <div class="field">
-        <label for="p-email">{t('profile.email')}</label>
-        <input id="p-email" type="email" value={a.email ?? ''} readOnly aria-describedby="p-email-hint" />
-        <p class="hint" id="p-email-hint">{t('profile.email.hint')}</p>
       </div>
       <div class="field">
         <label for="p-locale">{t('profile.locale')}</label>
