@@ -10,17 +10,16 @@
  * Prints each run and the medians; writes nothing (the numbers go into a results file by hand, with the load).
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync } from 'node:fs';
+import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { launchBrowser } from '../test/helpers/browser.js';
-import { until } from '../test/helpers/jobs.js';
 import { openApp } from '../test/helpers/webapps.js';
 import { ROOT, log, startWatchdog } from './lib.js';
 import { startLighthouse, type LhScores } from './webapps-lighthouse.js';
 import { median } from './webapps-listing.js';
-import { ROOT_DIR, folderOf, realisticContent, startBenchInstance, type BenchInstance } from './webapps-setup.js';
+import { ROOT_DIR, folderOf, installBuilds, realisticContent, startBenchInstance } from './webapps-setup.js';
 
 const REF = process.env.BENCH_AB_REF;
 if (!REF) throw new Error('BENCH_AB_REF=<commit> names the build to compare with');
@@ -41,27 +40,10 @@ async function buildOld(): Promise<string> {
   return join(tmp, 'old');
 }
 
-/** Publishes each old build as `old<slug>` to the bench's package server and installs it. */
-async function installOld(b: BenchInstance, dir: string): Promise<void> {
-  const token = await b.w.token('io.cozy.apps');
-  for (const page of PAGES) {
-    const slug = SLUGS[page]!;
-    const files: Record<string, string | object> = {};
-    for (const f of readdirSync(join(dir, slug))) if (statSync(join(dir, slug, f)).isFile() && !/\.(br|gz)$/.test(f)) files[f] = readFileSync(join(dir, slug, f), 'utf8');
-    const manifest = JSON.parse(files['manifest.webapp'] as string) as Record<string, unknown>;
-    delete manifest.intents;
-    files['manifest.webapp'] = { ...manifest, slug: `old${slug}` };
-    await b.packages.publish(files);
-    const r = await b.w.api('POST', `/apps/old${slug}`, token);
-    if (r.status !== 202) throw new Error(`installing old${slug}: ${r.status} ${r.text}`);
-    await until(async () => (await b.w.api('GET', `/apps/old${slug}`, token)).body?.data?.attributes?.state === 'ready', 60_000);
-  }
-}
-
 const b = await startBenchInstance({ label: 'bench' });
 try {
   log(`building the apps of ${REF}`);
-  await installOld(b, await buildOld());
+  await installBuilds(b, await buildOld(), PAGES.map((p) => SLUGS[p]!), 'old');
   await realisticContent(b);
   const thousand = await folderOf(b, ROOT_DIR, 'A thousand notes', 1_000);
   const browser = await launchBrowser();

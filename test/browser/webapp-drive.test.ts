@@ -440,12 +440,30 @@ describe('Drive: big folders and the views\' routes', () => {
       await page.getByText('Showing', { exact: false }).waitFor({ state: 'detached', timeout: 30_000 });
       const asked: string[] = [];
       page.on('request', (r) => { if (r.method() === 'GET' && r.url().includes(`/files/${dirId}?`)) asked.push(decodeURIComponent(new URL(r.url()).search)); });
+      // the rows the listing's first render drew (seen once that render's changes are done), and the frame after the
+      // app's first render (an effect runs after it)
+      await page.addInitScript(`window.firstRows = null; window.firstFrame = null; new MutationObserver(() => {
+        if (window.firstFrame === null && document.querySelector('header.appbar')) {
+          window.firstFrame = 0;
+          requestAnimationFrame(() => { window.firstFrame = performance.now(); });
+        }
+        const n = document.querySelectorAll('[role=grid] [role=row][data-file-id]').length;
+        if (window.firstRows === null && n > 0) window.firstRows = n;
+      }).observe(document, { childList: true, subtree: true });`);
       await page.reload();
       await row(page, 'f000.txt').waitFor();
       await page.getByText('Showing', { exact: false }).waitFor({ state: 'detached', timeout: 30_000 });
       expect(asked[0]).toMatch(/^\?page\[limit\]=50$/);
       expect(asked.slice(1)).toEqual([expect.stringMatching(/^\?page\[cursor\]=f049\.txt&page\[limit\]=100$/), expect.stringMatching(/^\?page\[cursor\]=f149\.txt&page\[limit\]=100$/)]);
+      // the first page is asked for by the app's first render, not after its first frame
+      const [frame, firstPage] = await page.evaluate(`[window.firstFrame,
+        performance.getEntriesByType('resource').find((r) => /page(%5B|\\[)limit(%5D|\\])=50/.test(r.name))?.startTime]`) as [number, number];
+      expect(frame).toBeGreaterThan(0);
+      expect(firstPage).toBeLessThan(frame);
+      // a screen of rows first, the next ones up to 40 in later tasks
+      expect(await page.evaluate('window.firstRows')).toBe(16);
       const rows = page.locator('[role=grid] [role=row][data-file-id]');
+      await pageUntil(page, `document.querySelectorAll('[role=grid] [role=row][data-file-id]').length === 40`);
       expect(await rows.count()).toBe(40);
       await rows.last().scrollIntoViewIfNeeded();
       await row(page, 'f239.txt').waitFor();
