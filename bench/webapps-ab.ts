@@ -6,6 +6,7 @@
  * scripts/build-webapps.mjs; its apps are installed beside the built-in ones as `old<slug>`.
  *
  *   BENCH_AB_REF=<commit> [BENCH_LH_RUNS=3] [BENCH_AB_PAGES=Home,Drive,Settings] node --import tsx bench/webapps-ab.ts
+ * BENCH_AB_TASKS=1 also prints each run's long tasks as Lighthouse simulated them.
  *
  * Prints each run and the medians; writes nothing (the numbers go into a results file by hand, with the load).
  */
@@ -62,6 +63,7 @@ try {
           runs.set(label, [...(runs.get(label) ?? []), r]);
           const m = r.metrics;
           log(`${label} run ${i + 1}: performance ${r.scores.performance}; FCP ${m.fcp?.toFixed(0)} LCP ${m.lcp?.toFixed(0)} TBT ${m.tbt?.toFixed(0)} SI ${m.si?.toFixed(0)} ms`);
+          if (process.env.BENCH_AB_TASKS) log(`  long tasks (simulated): ${r.longTasks.map((t) => `${t.duration} ms at ${t.start} (${t.url})`).join(', ')}`);
         }
       }
     }

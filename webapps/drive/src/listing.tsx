@@ -10,10 +10,10 @@
 import type { JSX } from 'preact';
 import { memo } from 'preact/compat';
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
-import { ArrowDown, ArrowUp, MoreVertical } from 'lucide-preact';
+import { ArrowDown, ArrowUp } from 'lucide-preact';
 import { formatBytes, formatDate } from '../../shared/i18n';
 import { useBoot } from '../../shared/components';
-import { FileIcon, Thumb } from './icons';
+import { FileIcon, IconSprite, SpriteIcon, Thumb } from './icons';
 import type { Selection } from './selection';
 import type { Sort, SortKey, ViewMode } from './sort';
 import type { DriveFile } from './types';
@@ -82,7 +82,7 @@ const Row = memo(function Row({ f, rowIndex, view, selected, tabbable, over, hre
       <div role="gridcell" class="c-date muted">{formatDate(f.updated_at, locale)}</div>
       <div role="gridcell" class="c-more">
         <button type="button" class="icon-button" tabIndex={-1} aria-label={t('list.more', { name: f.name })} aria-haspopup="menu">
-          <MoreVertical size={18} aria-hidden="true" />
+          <SpriteIcon name="more" size={18} />
         </button>
       </div>
     </div>
@@ -250,6 +250,7 @@ export function Listing(p: ListingProps): JSX.Element {
   const tabStop = sel.focus ?? ids[0];
   return (
     <>
+    <IconSprite />
     <div ref={gridRef} role="grid" aria-label={p.label} aria-multiselectable="true" aria-rowcount={p.items.length + (p.view === 'list' ? 1 : 0)}
       class={`files files-${p.view}`} onKeyDown={onKey} onClick={onClick} onDblClick={onDblClick} onFocusIn={onFocusIn} onContextMenu={onContextMenu}
       onDragStart={onDragStart} onDragOver={onDragOver} onDragLeave={onDragLeave} onDrop={onDrop}>
