@@ -62,7 +62,7 @@ try {
           const r = await lh.run(b.w.appUrl(slug, path), 'mobile', cookie);
           runs.set(label, [...(runs.get(label) ?? []), r]);
           const m = r.metrics;
-          log(`${label} run ${i + 1}: performance ${r.scores.performance}; FCP ${m.fcp?.toFixed(0)} LCP ${m.lcp?.toFixed(0)} TBT ${m.tbt?.toFixed(0)} SI ${m.si?.toFixed(0)} ms`);
+          log(`${label} run ${i + 1}: performance ${r.scores.performance} (accessibility ${r.scores.accessibility}, best practices ${r.scores['best-practices']}); FCP ${m.fcp?.toFixed(0)} LCP ${m.lcp?.toFixed(0)} TBT ${m.tbt?.toFixed(0)} SI ${m.si?.toFixed(0)} ms`);
           if (process.env.BENCH_AB_TASKS) log(`  long tasks (simulated): ${r.longTasks.map((t) => `${t.duration} ms at ${t.start} (${t.url})`).join(', ')}`);
         }
       }

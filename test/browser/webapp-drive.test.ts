@@ -407,6 +407,14 @@ describe('Drive: French, dark, 375 px', () => {
       expect(await page.evaluate('document.documentElement.scrollWidth <= 375')).toBe(true);
       await expectAccessible(page, 'a folder in French, dark, at 375 px');
       await screenshot(page, 'drive-fr-dark-375');
+      // the list shows neither size nor date at a phone's width (app.css): they are not formatted; wider, they are
+      const cells = () => Promise.all(['.c-size', '.c-date'].map((c) => row(page, 'note.txt').locator(c).textContent()));
+      expect(await cells()).toEqual(['', '']);
+      const phone = page.viewportSize()!;
+      await page.setViewportSize({ width: 900, height: phone.height });
+      await pageUntil(page, `[...document.querySelectorAll('[role=row][data-file-id] .c-size')].some((c) => c.textContent !== '')`);
+      expect(await cells()).toEqual([expect.stringMatching(/^\d+ o$/), expect.stringMatching(/\d{4}$/)]);
+      await page.setViewportSize(phone);
       await page.getByRole('button', { name: 'Vue en grille' }).click();
       await page.locator('.files-grid').waitFor();
       await expectAccessible(page, 'the grid view in French, dark, at 375 px');

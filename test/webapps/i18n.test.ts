@@ -10,7 +10,7 @@ import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 interface I18n {
   formatBytes(n: number, locale: 'en' | 'fr'): string;
   formatDate(iso: string | undefined, locale: 'en' | 'fr', withTime?: boolean): string;
-  prepareFormats(locale: 'en' | 'fr'): void;
+  prepareFormats(locale: 'en' | 'fr', shown?: { size: boolean; date: boolean }): void;
 }
 let formatBytes: I18n['formatBytes'];
 let formatDate: I18n['formatDate'];
@@ -71,6 +71,18 @@ describe('formatBytes and formatDate', () => {
     dates = vi.spyOn(Intl, 'DateTimeFormat');
     expect([fresh.formatBytes(12, 'fr'), fresh.formatBytes(1_500, 'fr'), fresh.formatDate('2024-03-05T10:20:00Z', 'fr')]).toEqual(['12 o', '1,5 ko', '5 mars 2024']);
     expect(numbers).not.toHaveBeenCalled();
+    expect(dates).not.toHaveBeenCalled();
+  });
+
+  it('are made by prepareFormats only for the columns shown (no sizes on a phone\'s list)', async () => {
+    const fresh = instance();
+    const numbers = vi.spyOn(Intl, 'NumberFormat');
+    fresh.prepareFormats('en', { size: false, date: true });
+    await new Promise((r) => setTimeout(r, 20));
+    expect(numbers).not.toHaveBeenCalled();
+    vi.restoreAllMocks();
+    const dates = vi.spyOn(Intl, 'DateTimeFormat');
+    expect(fresh.formatDate('2024-03-05T10:20:00Z', 'en')).toBe('Mar 5, 2024');
     expect(dates).not.toHaveBeenCalled();
   });
 });

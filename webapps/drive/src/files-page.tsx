@@ -12,7 +12,7 @@ import { prepareFormats } from '../../shared/i18n';
 import { Crumbs } from './crumbs';
 import { previewable } from './icons';
 import { ConfirmDialog, CopyDialog, DetailsDialog, FolderPicker, NameDialog, Preview, ShareDialog, VersionsDialog } from './lazy-views';
-import { Listing } from './listing';
+import { Listing, columnsOf, useNarrow } from './listing';
 import { useApi, useListing, type Source } from './listing-data';
 import { ActionBar, Menu, type Action } from './menu';
 import { download, eachOf, type Outcome } from './operations';
@@ -41,10 +41,11 @@ export function FilesPage(p: FilesPageProps): JSX.Element {
   const toast = useToast();
   const api = useApi();
   const listing = useListing(p.source);
-  // what sorting and drawing the rows needs first, made while the first page is on its way
-  useEffect(() => { prepareSort(); prepareFormats(locale); }, []);
   const [sort, setSort] = useSort();
   const [view, setView] = useViewMode();
+  const narrow = useNarrow();
+  // what sorting and drawing the rows needs first, made while the first page is on its way
+  useEffect(() => { prepareSort(); prepareFormats(locale, columnsOf(view, narrow)); }, []);
   const items = useMemo(() => [...listing.items].sort(compareFiles(sort)), [listing.items, sort]);
   const order = useMemo(() => items.map((f) => f._id), [items]);
   const sel = useSelection(order);

@@ -54,6 +54,8 @@ interface RowProps {
   f: DriveFile;
   rowIndex: number;
   view: ViewMode;
+  /** the columns the CSS shows (a hidden one is left empty: its value is not formatted) */
+  columns: Columns;
   selected: boolean;
   tabbable: boolean;
   over: boolean;
@@ -61,8 +63,28 @@ interface RowProps {
   draggable: boolean;
 }
 
+/** Which of the size and date columns show: app.css hides both in the list on a phone's width, the size in the grid. */
+export interface Columns { size: boolean; date: boolean }
+export const NARROW = '(max-width: 640px)';
+
+export function columnsOf(view: ViewMode, narrow: boolean): Columns {
+  return { size: view === 'list' && !narrow, date: view === 'grid' || !narrow };
+}
+
+/** Whether the window is as narrow as a phone's (NARROW), kept up to date. */
+export function useNarrow(): boolean {
+  const [narrow, setNarrow] = useState(() => matchMedia(NARROW).matches);
+  useEffect(() => {
+    const query = matchMedia(NARROW);
+    const changed = () => setNarrow(query.matches);
+    query.addEventListener('change', changed);
+    return () => query.removeEventListener('change', changed);
+  }, []);
+  return narrow;
+}
+
 /** One file's row: markup only, the listing's grid handles the events of all its rows (one listener each, not one per row). */
-const Row = memo(function Row({ f, rowIndex, view, selected, tabbable, over, href, draggable }: RowProps): JSX.Element {
+const Row = memo(function Row({ f, rowIndex, view, columns, selected, tabbable, over, href, draggable }: RowProps): JSX.Element {
   const { t, locale, stackOrigin } = useBoot();
   const dir = f.type === 'directory';
   const name = href
@@ -78,8 +100,8 @@ const Row = memo(function Row({ f, rowIndex, view, selected, tabbable, over, hre
         {view === 'grid' ? <Thumb file={f} stackOrigin={stackOrigin} /> : <FileIcon file={f} />}
         {name}
       </div>
-      <div role="gridcell" class="c-size muted">{dir ? '' : formatBytes(Number(f.size ?? 0), locale)}</div>
-      <div role="gridcell" class="c-date muted">{formatDate(f.updated_at, locale)}</div>
+      <div role="gridcell" class="c-size muted">{dir || !columns.size ? '' : formatBytes(Number(f.size ?? 0), locale)}</div>
+      <div role="gridcell" class="c-date muted">{columns.date ? formatDate(f.updated_at, locale) : ''}</div>
       <div role="gridcell" class="c-more">
         <button type="button" class="icon-button" tabIndex={-1} aria-label={t('list.more', { name: f.name })} aria-haspopup="menu">
           <SpriteIcon name="more" size={18} />
@@ -95,6 +117,8 @@ export function Listing(p: ListingProps): JSX.Element {
   const [shown, setShown] = useState(SHOWN);
   const [drawn, setDrawn] = useState(FIRST_ROWS);
   const [over, setOver] = useState<string | null>(null);
+  const narrow = useNarrow();
+  const shownColumns = useMemo(() => columnsOf(p.view, narrow), [p.view, narrow]);
   const gridRef = useRef<HTMLDivElement>(null);
   const sentinel = useRef<HTMLDivElement>(null);
   const sel = p.selection;
@@ -264,7 +288,7 @@ export function Listing(p: ListingProps): JSX.Element {
         </div>
       )}
       {p.items.slice(0, drawnRows).map((f, i) => (
-        <Row key={f._id} f={f} rowIndex={i + (p.view === 'list' ? 2 : 1)} view={p.view} selected={sel.has(f._id)} tabbable={f._id === tabStop}
+        <Row key={f._id} f={f} rowIndex={i + (p.view === 'list' ? 2 : 1)} view={p.view} columns={shownColumns} selected={sel.has(f._id)} tabbable={f._id === tabStop}
           over={over === f._id} href={p.hrefOf?.(f)} draggable={!!p.onDropOn} />
       ))}
     </div>
