@@ -469,7 +469,7 @@ describe('Drive: big folders and the views\' routes', () => {
       expect(frame).toBeGreaterThan(0);
       expect(firstPage).toBeLessThan(frame);
       // a screen of rows first, the next ones up to 40 in later tasks
-      expect(await page.evaluate('window.firstRows')).toBe(16);
+      expect(await page.evaluate('window.firstRows')).toBe(12);
       const rows = page.locator('[role=grid] [role=row][data-file-id]');
       await pageUntil(page, `document.querySelectorAll('[role=grid] [role=row][data-file-id]').length === 40`);
       expect(await rows.count()).toBe(40);
