@@ -5,6 +5,7 @@
  * The older commit's apps are built and installed beside the built-in ones as `old<slug>` (webapps-old.ts).
  *
  *   BENCH_AB_REF=<commit> [BENCH_LH_RUNS=3] [BENCH_AB_PAGES=Home,Drive,Settings] node --import tsx bench/webapps-ab.ts
+ * BENCH_AB_TASKS=1 also prints each run's long tasks as Lighthouse simulated them.
  *
  * Prints each run and the medians; writes nothing (the numbers go into a results file by hand, with the load).
  * A run that Lighthouse cannot measure (NO_FCP: "the page did not paint any content", which headless Chromium gives
@@ -21,8 +22,8 @@ import { openApp } from '../test/helpers/webapps.js';
 import { log, startWatchdog } from './lib.js';
 import { startLighthouse, type Lighthouse, type LhScores } from './webapps-lighthouse.js';
 import { median } from './webapps-listing.js';
-import { buildOld, installOld } from './webapps-old.js';
-import { ROOT_DIR, folderOf, realisticContent, startBenchInstance } from './webapps-setup.js';
+import { buildOld } from './webapps-old.js';
+import { ROOT_DIR, folderOf, installBuilds, realisticContent, startBenchInstance } from './webapps-setup.js';
 
 const REF = process.env.BENCH_AB_REF;
 if (!REF) throw new Error('BENCH_AB_REF=<commit> names the build to compare with');
@@ -69,7 +70,7 @@ const b = await startBenchInstance({ label: 'bench' });
 try {
   log(`building the apps of ${REF}`);
   const slugs = PAGES.map((p) => SLUGS[p]!);
-  await installOld(b, await buildOld(REF, slugs, tmp), slugs);
+  await installBuilds(b, await buildOld(REF, slugs, tmp), slugs, 'old');
   await realisticContent(b);
   const thousand = await folderOf(b, ROOT_DIR, 'A thousand notes', 1_000);
   const browser = await launchBrowser();
@@ -88,7 +89,8 @@ try {
           if (!r) continue;
           runs.set(label, [...(runs.get(label) ?? []), r]);
           const m = r.metrics;
-          log(`${label} run ${i + 1}: performance ${r.scores.performance}; FCP ${m.fcp?.toFixed(0)} LCP ${m.lcp?.toFixed(0)} TBT ${m.tbt?.toFixed(0)} SI ${m.si?.toFixed(0)} ms`);
+          log(`${label} run ${i + 1}: performance ${r.scores.performance} (accessibility ${r.scores.accessibility}, best practices ${r.scores['best-practices']}); FCP ${m.fcp?.toFixed(0)} LCP ${m.lcp?.toFixed(0)} TBT ${m.tbt?.toFixed(0)} SI ${m.si?.toFixed(0)} ms`);
+          if (process.env.BENCH_AB_TASKS) log(`  long tasks (simulated): ${r.longTasks.map((t) => `${t.duration} ms at ${t.start} (${t.url})`).join(', ')}`);
         }
       }
     }

@@ -14,7 +14,7 @@ export const CATEGORIES = ['performance', 'accessibility', 'best-practices'] as 
 export type Category = (typeof CATEGORIES)[number];
 
 interface LhAuditRef { id: string; weight: number }
-interface LhAudit { id: string; title: string; score: number | null; scoreDisplayMode: string; displayValue?: string; numericValue?: number }
+interface LhAudit { id: string; title: string; score: number | null; scoreDisplayMode: string; displayValue?: string; numericValue?: number; details?: { items?: unknown[] } }
 interface Lhr {
   categories: Record<Category, { score: number | null; auditRefs: LhAuditRef[] }>;
   audits: Record<string, LhAudit>;
@@ -35,6 +35,8 @@ export interface LhScores {
    */
   failing: Failing[];
   warnings: string[];
+  /** the main thread's long tasks as Lighthouse simulated them (ms; the script they are attributed to) */
+  longTasks: Array<{ url: string; start: number; duration: number }>;
 }
 export const TARGETS: Record<Category, number> = { performance: 90, accessibility: 95, 'best-practices': 95 };
 
@@ -83,5 +85,7 @@ export function scoresOf(lhr: Lhr): LhScores {
     metrics: { fcp: n('first-contentful-paint'), lcp: n('largest-contentful-paint'), tbt: n('total-blocking-time'), cls: n('cumulative-layout-shift'), si: n('speed-index'), bootup: n('bootup-time'), mainThread: n('mainthread-work-breakdown') },
     failing,
     warnings: lhr.runWarnings,
+    longTasks: ((lhr.audits['long-tasks']?.details?.items ?? []) as Array<{ url?: string; startTime?: number; duration?: number }>)
+      .map((t) => ({ url: (t.url ?? '').split('/').pop() ?? '', start: Math.round(t.startTime ?? 0), duration: Math.round(t.duration ?? 0) })),
   };
 }

@@ -18,8 +18,8 @@ import { launchBrowser } from '../test/helpers/browser.js';
 import { openApp } from '../test/helpers/webapps.js';
 import { BENCH_DIR, log, startWatchdog } from './lib.js';
 import { median } from './webapps-listing.js';
-import { buildOld, installOld } from './webapps-old.js';
-import { startBenchInstance } from './webapps-setup.js';
+import { buildOld } from './webapps-old.js';
+import { installBuilds, startBenchInstance } from './webapps-setup.js';
 
 const REF = process.env.BENCH_AB_REF;
 if (!REF) throw new Error('BENCH_AB_REF=<commit> names the build to compare with');
@@ -57,7 +57,7 @@ const loads: number[] = [];
 const b = await startBenchInstance({ label: 'bench' });
 try {
   log(`building the apps of ${REF}`);
-  await installOld(b, await buildOld(REF, APPS, tmp), APPS);
+  await installBuilds(b, await buildOld(REF, APPS, tmp), APPS, 'old');
   const browser = await launchBrowser();
   const login = await openApp(browser, b.w, 'home');
   const cookie = (await login.context.cookies(b.w.appUrl('home'))).map((c) => `${c.name}=${c.value}`).join('; ');

@@ -7,7 +7,7 @@
  *   - realistic content: folders, documents, photos with EXIF dates and thumbnails, notifications;
  *   - folders of 1,000 and 10,000 small files (for Lighthouse and the listing time).
  */
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { startPackageServer, type PackageServer } from '../test/helpers/app-packages.js';
 import { jpegWithExif } from '../test/helpers/images.js';
@@ -133,5 +133,24 @@ export async function realisticContent(b: BenchInstance): Promise<void> {
   for (const n of notes) {
     const res = await b.w.api('POST', '/notifications', notify, { data: { type: 'io.cozy.notifications', attributes: n } }, { 'content-type': 'application/vnd.api+json' });
     if (res.status >= 300) throw new Error(`sending a notification: ${res.status} ${res.text.slice(0, 300)}`);
+  }
+}
+
+/**
+ * Publishes the apps built in `dir/<slug>/` (scripts/build-webapps.mjs's buildApp) as `<prefix><slug>` to the bench's
+ * package server and installs them beside the built-in ones (their intents dropped: the built-in apps keep theirs).
+ */
+export async function installBuilds(b: BenchInstance, dir: string, slugs: string[], prefix: string): Promise<void> {
+  const token = await b.w.token('io.cozy.apps');
+  for (const slug of slugs) {
+    const files: Record<string, string | object> = {};
+    for (const f of readdirSync(join(dir, slug))) if (statSync(join(dir, slug, f)).isFile() && !/\.(br|gz)$/.test(f)) files[f] = readFileSync(join(dir, slug, f), 'utf8');
+    const manifest = JSON.parse(files['manifest.webapp'] as string) as Record<string, unknown>;
+    delete manifest.intents;
+    files['manifest.webapp'] = { ...manifest, slug: `${prefix}${slug}` };
+    await b.packages.publish(files);
+    const r = await b.w.api('POST', `/apps/${prefix}${slug}`, token);
+    if (r.status !== 202) throw new Error(`installing ${prefix}${slug}: ${r.status} ${r.text}`);
+    await until(async () => (await b.w.api('GET', `/apps/${prefix}${slug}`, token)).body?.data?.attributes?.state === 'ready', 60_000);
   }
 }

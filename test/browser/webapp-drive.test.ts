@@ -407,6 +407,14 @@ describe('Drive: French, dark, 375 px', () => {
       expect(await page.evaluate('document.documentElement.scrollWidth <= 375')).toBe(true);
       await expectAccessible(page, 'a folder in French, dark, at 375 px');
       await screenshot(page, 'drive-fr-dark-375');
+      // the list shows neither size nor date at a phone's width (app.css): they are not formatted; wider, they are
+      const cells = () => Promise.all(['.c-size', '.c-date'].map((c) => row(page, 'note.txt').locator(c).textContent()));
+      expect(await cells()).toEqual(['', '']);
+      const phone = page.viewportSize()!;
+      await page.setViewportSize({ width: 900, height: phone.height });
+      await pageUntil(page, `[...document.querySelectorAll('[role=row][data-file-id] .c-size')].some((c) => c.textContent !== '')`);
+      expect(await cells()).toEqual([expect.stringMatching(/^\d+ o$/), expect.stringMatching(/\d{4}$/)]);
+      await page.setViewportSize(phone);
       await page.getByRole('button', { name: 'Vue en grille' }).click();
       await page.locator('.files-grid').waitFor();
       await expectAccessible(page, 'the grid view in French, dark, at 375 px');
@@ -440,13 +448,33 @@ describe('Drive: big folders and the views\' routes', () => {
       await page.getByText('Showing', { exact: false }).waitFor({ state: 'detached', timeout: 30_000 });
       const asked: string[] = [];
       page.on('request', (r) => { if (r.method() === 'GET' && r.url().includes(`/files/${dirId}?`)) asked.push(decodeURIComponent(new URL(r.url()).search)); });
+      // the rows the listing's first render drew (seen once that render's changes are done), and the frame after the
+      // app's first render (an effect runs after it)
+      await page.addInitScript(`window.firstRows = null; window.firstFrame = null; new MutationObserver(() => {
+        if (window.firstFrame === null && document.querySelector('header.appbar')) {
+          window.firstFrame = 0;
+          requestAnimationFrame(() => { window.firstFrame = performance.now(); });
+        }
+        const n = document.querySelectorAll('[role=grid] [role=row][data-file-id]').length;
+        if (window.firstRows === null && n > 0) window.firstRows = n;
+      }).observe(document, { childList: true, subtree: true });`);
       await page.reload();
       await row(page, 'f000.txt').waitFor();
       await page.getByText('Showing', { exact: false }).waitFor({ state: 'detached', timeout: 30_000 });
       expect(asked[0]).toMatch(/^\?page\[limit\]=50$/);
       expect(asked.slice(1)).toEqual([expect.stringMatching(/^\?page\[cursor\]=f049\.txt&page\[limit\]=100$/), expect.stringMatching(/^\?page\[cursor\]=f149\.txt&page\[limit\]=100$/)]);
+      // the first page is asked for by the app's first render, not after its first frame
+      const [frame, firstPage] = await page.evaluate(`[window.firstFrame,
+        performance.getEntriesByType('resource').find((r) => /page(%5B|\\[)limit(%5D|\\])=50/.test(r.name))?.startTime]`) as [number, number];
+      expect(frame).toBeGreaterThan(0);
+      expect(firstPage).toBeLessThan(frame);
+      // a screen of rows first, the next ones up to 40 in later tasks
+      expect(await page.evaluate('window.firstRows')).toBe(12);
       const rows = page.locator('[role=grid] [role=row][data-file-id]');
+      await pageUntil(page, `document.querySelectorAll('[role=grid] [role=row][data-file-id]').length === 40`);
       expect(await rows.count()).toBe(40);
+      // a row is a few elements: its icons use the listing's symbols (lucide's own svg made 19 elements a text file's row)
+      expect(await page.evaluate(`Math.max(...[...document.querySelectorAll('[role=grid] [role=row][data-file-id]')].map((r) => r.querySelectorAll('*').length + 1))`)).toBeLessThanOrEqual(14);
       await rows.last().scrollIntoViewIfNeeded();
       await row(page, 'f239.txt').waitFor();
       expect(await rows.count()).toBe(240);

@@ -10,16 +10,23 @@ import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 interface I18n {
   formatBytes(n: number, locale: 'en' | 'fr'): string;
   formatDate(iso: string | undefined, locale: 'en' | 'fr', withTime?: boolean): string;
+  prepareFormats(locale: 'en' | 'fr', shown?: { size: boolean; date: boolean }): void;
 }
 let formatBytes: I18n['formatBytes'];
 let formatDate: I18n['formatDate'];
+let source: string;
+/** A fresh instance of the module (its own formatters). */
+const instance = (): I18n => {
+  const module = { exports: {} as I18n };
+  new Function('module', 'exports', source)(module, module.exports);
+  return module.exports;
+};
 
 // the module as the apps' bundles have it (webapps/ is type-checked for the browser, on its own tsconfig)
 beforeAll(async () => {
   const r = await build({ entryPoints: [join(import.meta.dirname, '..', '..', 'webapps', 'shared', 'i18n.ts')], bundle: true, write: false, format: 'cjs', platform: 'neutral', logLevel: 'error' });
-  const module = { exports: {} as I18n };
-  new Function('module', 'exports', r.outputFiles[0]!.text)(module, module.exports);
-  ({ formatBytes, formatDate } = module.exports);
+  source = r.outputFiles[0]!.text;
+  ({ formatBytes, formatDate } = instance());
 });
 
 afterEach(() => { vi.restoreAllMocks(); });
@@ -47,6 +54,35 @@ describe('formatBytes and formatDate', () => {
     expect(new Set(sizes).size).toBeGreaterThan(100);
     expect(new Set(days).size).toBe(500);
     expect(numbers).not.toHaveBeenCalled();
+    expect(dates).not.toHaveBeenCalled();
+  });
+
+  it('are made ahead by prepareFormats, in later tasks, so that drawing the first rows builds none', async () => {
+    const fresh = instance();
+    let numbers = vi.spyOn(Intl, 'NumberFormat');
+    let dates = vi.spyOn(Intl, 'DateTimeFormat');
+    fresh.prepareFormats('fr');
+    // nothing built in the caller's task
+    expect(numbers).not.toHaveBeenCalled();
+    expect(dates).not.toHaveBeenCalled();
+    vi.restoreAllMocks();
+    await new Promise((r) => setTimeout(r, 20));
+    numbers = vi.spyOn(Intl, 'NumberFormat');
+    dates = vi.spyOn(Intl, 'DateTimeFormat');
+    expect([fresh.formatBytes(12, 'fr'), fresh.formatBytes(1_500, 'fr'), fresh.formatDate('2024-03-05T10:20:00Z', 'fr')]).toEqual(['12 o', '1,5 ko', '5 mars 2024']);
+    expect(numbers).not.toHaveBeenCalled();
+    expect(dates).not.toHaveBeenCalled();
+  });
+
+  it('are made by prepareFormats only for the columns shown (no sizes on a phone\'s list)', async () => {
+    const fresh = instance();
+    const numbers = vi.spyOn(Intl, 'NumberFormat');
+    fresh.prepareFormats('en', { size: false, date: true });
+    await new Promise((r) => setTimeout(r, 20));
+    expect(numbers).not.toHaveBeenCalled();
+    vi.restoreAllMocks();
+    const dates = vi.spyOn(Intl, 'DateTimeFormat');
+    expect(fresh.formatDate('2024-03-05T10:20:00Z', 'en')).toBe('Mar 5, 2024');
     expect(dates).not.toHaveBeenCalled();
   });
 });

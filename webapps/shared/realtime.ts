@@ -12,7 +12,8 @@ const loaded = new WeakMap<AppClient, Promise<RealtimeApi>>();
 function load(client: AppClient): Promise<RealtimeApi> {
   let p = loaded.get(client);
   if (!p) {
-    p = import('./realtime-plugin').then(({ CozyRealtime }) => new CozyRealtime({ client }));
+    // the socket made in a task after the one that evaluated the chunk: two shorter tasks rather than one long one
+    p = import('./realtime-plugin').then(({ CozyRealtime }) => new Promise<RealtimeApi>((made) => { setTimeout(() => made(new CozyRealtime({ client })), 0); }));
     // a failed load (the network) is tried again by the next call
     p.catch(() => loaded.delete(client));
     loaded.set(client, p);

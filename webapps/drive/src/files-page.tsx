@@ -8,16 +8,17 @@ import { useEffect, useMemo, useState } from 'preact/hooks';
 import { ArchiveRestore, Copy, Download, Eye, FileUp, FolderInput, FolderPlus, FolderUp, History, Info, LayoutGrid, List, Pencil, Share2, Trash2, X } from 'lucide-preact';
 import { Empty, ErrorView, Loading, useBoot, useToast } from '../../shared/components';
 import { describeError } from '../../shared/errors';
+import { prepareFormats } from '../../shared/i18n';
 import { Crumbs } from './crumbs';
 import { previewable } from './icons';
 import { ConfirmDialog, CopyDialog, DetailsDialog, FolderPicker, NameDialog, Preview, ShareDialog, VersionsDialog } from './lazy-views';
-import { Listing } from './listing';
+import { Listing, columnsOf, useNarrow } from './listing';
 import { useApi, useListing, type Source } from './listing-data';
 import { ActionBar, Menu, type Action } from './menu';
 import { download, eachOf, type Outcome } from './operations';
 import { fileDialogHref, folderHref, go, previewHref, ROOT_ID } from './route';
 import { useSelection } from './selection';
-import { compareFiles, useSort, useViewMode } from './sort';
+import { compareFiles, prepareSort, useSort, useViewMode } from './sort';
 import type { DriveFile } from './types';
 import { fromDrop, fromInput } from './upload/picked';
 import { joinPath, type UploadQueue } from './upload/queue';
@@ -36,12 +37,15 @@ export interface FilesPageProps {
 }
 
 export function FilesPage(p: FilesPageProps): JSX.Element {
-  const { t } = useBoot();
+  const { t, locale } = useBoot();
   const toast = useToast();
   const api = useApi();
   const listing = useListing(p.source);
   const [sort, setSort] = useSort();
   const [view, setView] = useViewMode();
+  const narrow = useNarrow();
+  // what sorting and drawing the rows needs first, made while the first page is on its way
+  useEffect(() => { prepareSort(); prepareFormats(locale, columnsOf(view, narrow)); }, []);
   const items = useMemo(() => [...listing.items].sort(compareFiles(sort)), [listing.items, sort]);
   const order = useMemo(() => items.map((f) => f._id), [items]);
   const sel = useSelection(order);

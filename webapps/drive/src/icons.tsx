@@ -1,6 +1,10 @@
-/** A file's icon by its kind (cozy's `class`, else its mime type), from lucide, and its thumbnail when the stack made one. */
+/**
+ * A file's icon by its kind (cozy's `class`, else its mime type), from lucide, and its thumbnail when the stack made one.
+ * The listing's icons are drawn once per page as SVG symbols (`IconSprite`) that each row's icon uses: two elements per
+ * icon in a row instead of lucide's svg with its paths and attributes built at each row's first render.
+ */
 import type { JSX } from 'preact';
-import { File, FileArchive, FileAudio, FileCode, FileImage, FileSpreadsheet, FileText, FileVideo, Folder, Presentation } from 'lucide-preact';
+import { File, FileArchive, FileAudio, FileCode, FileImage, FileSpreadsheet, FileText, FileVideo, Folder, MoreVertical, Presentation } from 'lucide-preact';
 import type { DriveFile } from './types';
 
 export type Kind = 'folder' | 'image' | 'audio' | 'video' | 'pdf' | 'text' | 'code' | 'sheet' | 'slide' | 'zip' | 'file';
@@ -26,10 +30,37 @@ export const previewable = (f: DriveFile): boolean => ['image', 'audio', 'video'
 
 const ICONS = { folder: Folder, image: FileImage, audio: FileAudio, video: FileVideo, pdf: FileText, text: FileText, code: FileCode, sheet: FileSpreadsheet, slide: Presentation, zip: FileArchive, file: File };
 
+const SYMBOLS = { ...ICONS, more: MoreVertical };
+export type SpriteName = keyof typeof SYMBOLS;
+const symbolId = (name: SpriteName) => `drive-icon-${name}`;
+
+/**
+ * The symbols SpriteIcon uses, once in the page (the listing draws it). Each is lucide's icon with no fill of its own,
+ * so that a folder's fill (`.ficon-folder`) comes from the icon that uses it.
+ */
+export function IconSprite(): JSX.Element {
+  return (
+    <svg class="icon-sprite" aria-hidden="true" focusable="false">
+      {(Object.keys(SYMBOLS) as SpriteName[]).map((name) => {
+        const Icon = SYMBOLS[name];
+        return <symbol key={name} id={symbolId(name)} viewBox="0 0 24 24"><Icon fill={undefined} /></symbol>;
+      })}
+    </svg>
+  );
+}
+
+/** One of IconSprite's symbols at `size` pixels, hidden from screen readers; its colour and fill are the CSS's of `cls`. */
+export function SpriteIcon({ name, size, cls }: { name: SpriteName; size: number; cls?: string }): JSX.Element {
+  return (
+    <svg class={cls} width={size} height={size} fill="none" aria-hidden="true" focusable="false">
+      <use href={`#${symbolId(name)}`} />
+    </svg>
+  );
+}
+
 export function FileIcon({ file, size = 22 }: { file: DriveFile; size?: number }): JSX.Element {
   const kind = kindOf(file);
-  const Icon = ICONS[kind];
-  return <Icon size={size} aria-hidden="true" class={`ficon ficon-${kind}`} />;
+  return <SpriteIcon name={kind} size={size} cls={`ficon ficon-${kind}`} />;
 }
 
 export function Thumb({ file, stackOrigin }: { file: DriveFile; stackOrigin: string }): JSX.Element {

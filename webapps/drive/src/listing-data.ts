@@ -3,7 +3,7 @@
  * recent files; kept live with cozy-realtime (another client's creations, changes, moves into and out of the folder,
  * deletions).
  */
-import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { realtimeOf } from '../../shared/realtime';
 import { useBoot } from '../../shared/components';
 import { DriveApi, fromDoc, type Page } from './api';
@@ -47,15 +47,16 @@ export function useApi(): DriveApi {
 export function useListing(source: Source): Listing {
   const { client } = useBoot();
   const api = useApi();
+  const key = keyOf(source);
   const [state, setState] = useState<{ key: string; dir?: DriveFile; map: Map<string, DriveFile>; ready: boolean; complete: boolean; count?: number; error?: unknown }>(
-    { key: '', map: new Map(), ready: false, complete: false },
+    () => ({ key, map: new Map(), ready: false, complete: false }),
   );
   const [generation, setGeneration] = useState(0);
-  const key = keyOf(source);
   const sourceRef = useRef(source);
   sourceRef.current = source;
 
-  useEffect(() => {
+  // a layout effect: the first page is asked for before the first paint, not after it (an effect runs after the paint)
+  useLayoutEffect(() => {
     let stopped = false;
     // a reload keeps what is shown (and the focus in it) until the first page replaces it
     setState((s) => (s.key === key ? s : { key, map: new Map(), ready: false, complete: false }));
