@@ -69,6 +69,19 @@ describe('the job mirror', () => {
     await until(() => outbox() === 0);
   });
 
+  it('mirrors on demand what was written so far (an export reads triggers made a moment before it)', async () => {
+    const store = setup();
+    // a poll that never comes in the test: a trigger's change waits for it, or for mirrored()
+    jobs = system(async () => store, 600_000);
+    await jobs.start();
+    await jobs.mirrored();
+    const trigger = await jobs.scheduler.create(instance.domain, { type: '@event', arguments: 'io.cozy.files:CREATED', worker: 'noop', message: null });
+    expect(await docs(store, 'io.cozy.triggers')).toEqual([]);
+    await jobs.mirrored();
+    expect((await docs(store, 'io.cozy.triggers')).map((d) => d._id)).toEqual([trigger._id]);
+    expect(outbox()).toBe(0);
+  });
+
   it('keeps what it could not write and writes it at a later round; an unchanged row makes no new revision', async () => {
     const store = setup();
     let down = true;

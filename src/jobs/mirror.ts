@@ -178,16 +178,35 @@ export class JobMirror {
         this.again = true;
         return;
       }
-      this.round = this.deps.source.exclusive(() => this.drain()).catch((err: unknown) => {
-        this.deps.logger.error({ err }, 'jobs and triggers could not be mirrored into /data: retrying at the next round');
-      }).finally(() => {
-        this.round = null;
-        if (this.again) {
-          this.again = false;
-          this.kick();
-        }
-      });
+      this.startRound();
     }, this.deps.delayMs ?? 50);
+  }
+
+  /**
+   * Mirrors what the outbox holds now, after the round under way, and resolves when it is done (a failed round leaves
+   * its keys for the next one). With PostgreSQL, a round that another process holds is not waited for.
+   */
+  async flush(): Promise<void> {
+    await this.idle();
+    if (this.closed) return;
+    if (this.pending) {
+      clearTimeout(this.pending);
+      this.pending = null;
+    }
+    if (!this.round) this.startRound();
+    await this.idle();
+  }
+
+  private startRound(): void {
+    this.round = this.deps.source.exclusive(() => this.drain()).catch((err: unknown) => {
+      this.deps.logger.error({ err }, 'jobs and triggers could not be mirrored into /data: retrying at the next round');
+    }).finally(() => {
+      this.round = null;
+      if (this.again) {
+        this.again = false;
+        this.kick();
+      }
+    });
   }
 
   /** Resolves once the outbox is empty (or a round failed: its keys wait for the next one). For tests and shutdown. */

@@ -36,6 +36,8 @@ export interface JobSystem {
   start(): Promise<void>;
   /** Drops every job and trigger of a destroyed instance (by its id: its domain may be reused). */
   dropInstance(instanceId: string): Promise<void>;
+  /** Resolves once the jobs and triggers written so far are mirrored into /data (jobs/mirror.ts `flush`). */
+  mirrored(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -128,6 +130,9 @@ export function createJobSystem(deps: JobSystemDeps): JobSystem {
         }));
       }
       if (every > 0) housekeeping.start();
+    },
+    async mirrored() {
+      await mirror?.flush();
     },
     async dropInstance(instanceId) {
       await scheduler.dropInstance(instanceId);

@@ -82,9 +82,9 @@ beforeAll(async () => {
   }
 }, 60_000);
 
-afterAll(() => {
+afterAll(async () => {
   daemon?.kill();
-  store?.close();
+  await store?.close();
   rmSync(dir, { recursive: true, force: true });
 });
 

@@ -63,6 +63,11 @@ export interface ArchiveSource {
   avatar?(instance: Instance): Promise<Buffer | null>;
   /** Home's wallpaper as stored, or null (settings/wallpaper-routes.ts). */
   wallpaper?(instance: Instance): Promise<Buffer | null>;
+  /**
+   * Resolves once the jobs and triggers written so far are in the instances' DocStores (jobs/mirror.ts copies them
+   * there a moment after each write): part 0 waits for it, so that a trigger made just before the download is in it.
+   */
+  mirrored?(): Promise<void>;
 }
 
 /** The zip of `range` of `exp` (a done export of `instance`); an error while streaming destroys the stream. */
@@ -81,6 +86,7 @@ async function* partEntries(src: ArchiveSource, instance: Instance, exp: ExportD
       if (image) yield { name, mtime: created, mode: FILE_MODE, deflate: true, body: image };
     }
     const only = exp.with_doctypes?.length ? new Set(exp.with_doctypes) : null;
+    await src.mirrored?.();
     for (const doctype of (await store.listDoctypes()).sort()) {
       if (doctype === FILES_DOCTYPE || doctype === VERSIONS_DOCTYPE || (only && !only.has(doctype))) continue;
       for await (const listed of docsOf(store, doctype)) {

@@ -15,11 +15,11 @@ import type { ArchiveSource } from './archive.js';
 
 export type ExportsOptions = Pick<ExportsDeps, 'minPartSize' | 'sweepMs' | 'hooks' | 'beforeMeasure'>;
 
-export function createExports(deps: Omit<ExportsDeps, 'store'> & { dataDir: string; statePg: PgPool | null } & Pick<ArchiveSource, 'avatar' | 'wallpaper'>) {
-  const { dataDir, statePg, avatar: _avatar, wallpaper: _wallpaper, ...rest } = deps;
+export function createExports(deps: Omit<ExportsDeps, 'store'> & { dataDir: string; statePg: PgPool | null } & Pick<ArchiveSource, 'avatar' | 'wallpaper' | 'mirrored'>) {
+  const { dataDir, statePg, avatar: _avatar, wallpaper: _wallpaper, mirrored: _mirrored, ...rest } = deps;
   const store: ExportStore = statePg ? new PgExportStore(statePg) : new SqliteExportStore(join(dataDir, 'exports.sqlite'));
   const exports = new Exports({ ...rest, store });
-  const archive = { storeOf: deps.storeOf, fs: deps.fs, ...(deps.avatar ? { avatar: deps.avatar } : {}), ...(deps.wallpaper ? { wallpaper: deps.wallpaper } : {}) };
+  const archive = { storeOf: deps.storeOf, fs: deps.fs, ...(deps.avatar ? { avatar: deps.avatar } : {}), ...(deps.wallpaper ? { wallpaper: deps.wallpaper } : {}), ...(deps.mirrored ? { mirrored: deps.mirrored } : {}) };
   return {
     store,
     exports,
