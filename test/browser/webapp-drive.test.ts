@@ -519,4 +519,27 @@ describe('Drive: big folders and the views\' routes', () => {
       await close();
     }
   }, 120_000);
+
+  it('leaves the Preview\'s route on Escape when the page had no click since the last Escape (a link to a file: Chromium then closes the dialog without a cancel event)', async () => {
+    const dirId = await mkdir(ROOT, 'Linked');
+    const id = await put(dirId, 'linked.txt', 'opened by a link');
+    const { page, close } = await openFolder(dirId);
+    try {
+      // a preview opened by a double click and closed by Escape: that Escape uses the page's user activation up
+      await row(page, 'linked.txt').dblclick();
+      await page.getByRole('dialog', { name: 'linked.txt' }).waitFor();
+      await page.keyboard.press('Escape');
+      await page.waitForURL(new RegExp(`#/folder/${dirId}$`));
+      // then the same preview opened by a link, with no click since: Escape must still leave its route
+      for (let i = 0; i < 2; i++) {
+        await page.evaluate(`location.hash = ${JSON.stringify(`#/folder/${dirId}/file/${id}`)}`);
+        await page.getByRole('dialog', { name: 'linked.txt' }).waitFor();
+        await page.keyboard.press('Escape');
+        await page.waitForURL(new RegExp(`#/folder/${dirId}$`));
+        await page.getByRole('dialog').waitFor({ state: 'detached' });
+      }
+    } finally {
+      await close();
+    }
+  }, 60_000);
 });

@@ -22,10 +22,16 @@ export function Preview(props: PreviewProps): JSX.Element {
   const index = files.findIndex((f) => f._id === file._id);
   const prev = index > 0 ? files[index - 1] : undefined;
   const next = index >= 0 && index < files.length - 1 ? files[index + 1] : undefined;
+  const unmounting = useRef(false);
+  const onClose = useRef(props.onClose);
+  onClose.current = props.onClose;
   useEffect(() => {
     const d = ref.current;
     if (d && !d.open) d.showModal();
-    return () => d?.close();
+    return () => {
+      unmounting.current = true;
+      d?.close();
+    };
   }, []);
   // on the document: the focus may have left the dialog's buttons (a button disabled at the end of the list)
   useEffect(() => {
@@ -40,7 +46,11 @@ export function Preview(props: PreviewProps): JSX.Element {
   }, [prev, next, props.onNavigate]);
   const size = file.size !== undefined ? formatBytes(Number(file.size), locale) : '';
   return (
-    <dialog ref={ref} class="preview" aria-labelledby="preview-title" onCancel={(e) => { e.preventDefault(); props.onClose(); }}>
+    <dialog ref={ref} class="preview" aria-labelledby="preview-title" onCancel={(e) => { e.preventDefault(); props.onClose(); }}
+      // Chromium closes a modal on Escape without a cancel event when the page had no user activation since it opened
+      // (its close-watcher rules: a preview opened by a link, or more than a few seconds after the last click): the
+      // route is left all the same, as the shared Dialog does
+      onClose={() => { if (!unmounting.current) onClose.current(); }}>
       <div class="preview-head">
         <button type="button" class="icon-button" aria-label={t('common.close')} onClick={props.onClose}><X size={22} aria-hidden="true" /></button>
         <div class="preview-name">
