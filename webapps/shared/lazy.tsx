@@ -25,7 +25,12 @@ export function lazy<P extends object>(load: () => Promise<ComponentType<P>>): L
     const [error, setError] = useState<unknown>(null);
     const [attempt, setAttempt] = useState(0);
     useEffect(() => {
-      if (loaded) return undefined;
+      // loaded between this render (which showed Loading) and its effect (by another instance, or a prefetch):
+      // render again, or Loading would stay
+      if (loaded) {
+        setReady(true);
+        return undefined;
+      }
       let live = true;
       start().then(() => { if (live) setReady(true); }, (e: unknown) => { if (live) setError(e); });
       return () => { live = false; };
