@@ -31,7 +31,7 @@ function storage() {
   const workers: WorkerDef[] = [{ name: 'rec', async run(ctx) { runs.push(ctx.job); } }];
   return {
     dir, pg, runs,
-    open: (sweepMs: number) => (entry.world = eventWorld(dir, pg, new InProcessBus(), workers, sweepMs)),
+    open: (sweepMs: number, opts?: Parameters<typeof eventWorld>[5]) => (entry.world = eventWorld(dir, pg, new InProcessBus(), workers, sweepMs, opts)),
     /** Another process on the same storage (closed with the test). */
     another(sweepMs: number) {
       const other = { dir: mkdtempSync(join(tmpdir(), 'hearth-event-sweep-')), world: eventWorld(dir, pg, new InProcessBus(), workers, sweepMs) };
@@ -95,6 +95,29 @@ describe('@event triggers do not depend on the bus', () => {
     await new Promise((r) => setTimeout(r, 100));
     expect(await of(changed)).toHaveLength(1);
     expect(await of(debounced)).toHaveLength(1); // c was covered by the debounced run already queued
+  }, 30_000);
+
+  it('a round visits a bounded number of triggers, the next ones in turn, and each lost run is still fired once', async () => {
+    const s = storage();
+    let opens = 0;
+    const world = s.open(0, { visitsPerRound: 1, onOpen: () => opens++ });
+    await world.jobs.start();
+    const sched = world.jobs.scheduler;
+    await sched.sweep!.round();
+    const triggers = await Promise.all([1, 2, 3].map(() => sched.create(instance.domain, { type: '@event', arguments: `${WATCHED}:CREATED`, worker: 'rec' })));
+    await world.unheard.put(WATCHED, { _id: 'lost', n: 1 });
+    for (let i = 0; i < 3; i++) {
+      opens = 0;
+      await sched.sweep!.round(); // each trigger's first visit: its position, read after the write
+      expect(opens).toBe(1);
+    }
+    expect(s.runs).toHaveLength(0);
+    for (let i = 0; i < 3; i++) await sched.sweep!.round(); // each trigger's second visit: the write is swept
+    await until(() => s.runs.length === 3);
+    expect(s.runs.map((r) => r.trigger_id).sort()).toEqual(triggers.map((t) => t._id).sort());
+    for (let i = 0; i < 3; i++) await sched.sweep!.round();
+    await new Promise((r) => setTimeout(r, 100));
+    expect(s.runs).toHaveLength(3);
   }, 30_000);
 
   it('a process hears the writes for an @event trigger another process created, from its next sweep on', async () => {

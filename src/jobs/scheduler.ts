@@ -41,6 +41,8 @@ export interface SchedulerDeps {
   storeFor?: (domain: string, instanceId: string) => Promise<DocStore | null>;
   /** How often the sweep runs (default 30 s; 0: at start-up only). */
   sweepMs?: number;
+  /** Triggers visited by a sweep round at most (event-sweep.ts VISITS_PER_ROUND). */
+  sweepVisits?: number;
 }
 
 /** How a trigger fires: by hand, for an event (with the id of its job, and when its sweep began if swept), a webhook. */
@@ -72,6 +74,7 @@ export class Scheduler {
     const storeFor = deps.storeFor;
     this.sweep = storeFor ? new EventSweep({
       triggers: deps.triggers, storeFor, logger: deps.logger, periodMs: deps.sweepMs ?? 30_000, now: () => this.clock.now(),
+      ...(deps.sweepVisits !== undefined ? { visitsPerRound: deps.sweepVisits } : {}),
       known: (docs, since) => this.known(docs, since),
       fire: (doc, event, jobId, since) => this.fire(doc, { event: jobEvent(event), jobId, sweptSince: since }),
     }) : null;

@@ -69,7 +69,7 @@ export interface JobSystemDeps {
    * The sweep of the instances' changes feeds that fires the @event runs the bus lost (jobs/event-sweep.ts), every
    * `periodMs` (default 30 s); none when absent (the runs are then only those heard on `localEvents`).
    */
-  eventSweep?: { storeFor(domain: string, instanceId: string): Promise<DocStore | null>; periodMs?: number };
+  eventSweep?: { storeFor(domain: string, instanceId: string): Promise<DocStore | null>; periodMs?: number; visitsPerRound?: number };
 }
 
 export function createJobSystem(deps: JobSystemDeps): JobSystem {
@@ -90,7 +90,8 @@ export function createJobSystem(deps: JobSystemDeps): JobSystem {
   });
   const scheduler = new Scheduler({
     triggers, engine, bus: local, logger, ...(deps.clock ? { clock: deps.clock } : {}),
-    ...(deps.eventSweep ? { storeFor: deps.eventSweep.storeFor, ...(deps.eventSweep.periodMs !== undefined ? { sweepMs: deps.eventSweep.periodMs } : {}) } : {}),
+    ...(deps.eventSweep ? { storeFor: deps.eventSweep.storeFor, ...(deps.eventSweep.periodMs !== undefined ? { sweepMs: deps.eventSweep.periodMs } : {}),
+      ...(deps.eventSweep.visitsPerRound !== undefined ? { sweepVisits: deps.eventSweep.visitsPerRound } : {}) } : {}),
   });
   const every = deps.housekeepingMs ?? 10_000;
   const housekeeping = new Housekeeping({

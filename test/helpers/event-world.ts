@@ -27,7 +27,7 @@ export interface EventWorld {
   close(): Promise<void>;
 }
 
-export function eventWorld(dir: string, pgUrl: string | null, bus: EventBus, workers: WorkerDef[], sweepMs: number): EventWorld {
+export function eventWorld(dir: string, pgUrl: string | null, bus: EventBus, workers: WorkerDef[], sweepMs: number, opts: { visitsPerRound?: number; onOpen?: () => void } = {}): EventWorld {
   const pool = pgUrl ? createPgPool({ url: pgUrl, max: 4, name: 'event-sweep' }) : null;
   const factory = (on: EventBus): DocStoreFactory => (pool
     ? new PgDocStoreFactory(pool, on, { attachmentMaxBytes: 1 << 20 })
@@ -38,7 +38,14 @@ export function eventWorld(dir: string, pgUrl: string | null, bus: EventBus, wor
   const registry = { get: async (d: string) => (d === instance.domain ? instance : null) } as unknown as InstanceRegistry;
   const jobs = createJobSystem({
     dataDir: dir, bus, logger: pino({ level: 'silent' }), registry, workers, pg: pool, retryDelayMs: () => 0, housekeepingMs: 0,
-    eventSweep: { storeFor: async (domain, id) => (domain === instance.domain && id === instance.id ? store : null), periodMs: sweepMs },
+    eventSweep: {
+      storeFor: async (domain, id) => {
+        opts.onOpen?.();
+        return domain === instance.domain && id === instance.id ? store : null;
+      },
+      periodMs: sweepMs,
+      ...(opts.visitsPerRound !== undefined ? { visitsPerRound: opts.visitsPerRound } : {}),
+    },
   });
   return {
     store, jobs, unheard: silent.open(instance.domain, instance.id),
