@@ -20,7 +20,7 @@ export interface PgPoolOptions {
 }
 
 export function createPgPool(opts: PgPoolOptions): PgPool {
-  const pool = new (requirePg().Pool)({
+  const pool: PgPool = new (requirePg().Pool)({
     connectionString: opts.url,
     max: opts.max,
     application_name: `hearth ${opts.name} ${process.pid}`,
@@ -31,12 +31,47 @@ export function createPgPool(opts: PgPoolOptions): PgPool {
   });
   // an idle connection cut by the server (a restart): the pool drops it and the next query opens another
   pool.on('error', () => undefined);
+  // a connection the server ended while it sat idle, with the news still unread (the process was busy while the server
+  // restarted), fails the next statement sent on it: that statement never ran, so it is sent again on another
+  // connection (each failed try drops its dead connection, so `max + 1` tries reach a live one)
+  const query = pool.query.bind(pool) as (...args: unknown[]) => Promise<unknown>;
+  pool.query = (async (...args: unknown[]) => {
+    if (typeof args[args.length - 1] === 'function') return query(...args); // callback style: not used by Hearth
+    for (let tries = 0; ; tries++) {
+      try {
+        return await query(...args);
+      } catch (e) {
+        if (!endedByServer(e) || tries >= opts.max) throw e;
+      }
+    }
+  }) as PgPool['query'];
   return pool;
+}
+
+/**
+ * The server ended the connection (shutdown or restart: SQLSTATE 57P01 admin_shutdown, 57P02 crash_shutdown). It says so
+ * only at a point where the statement under way, if any, is rolled back, so the statement did not take effect.
+ */
+function endedByServer(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === '57P01' || code === '57P02';
 }
 
 /** Runs `fn` in a transaction (BEGIN … COMMIT, ROLLBACK on any error), on one client of the pool. */
 export async function inTransaction<T>(pool: PgPool, fn: (client: PgClient) => Promise<T>, isolation: 'READ COMMITTED' | 'REPEATABLE READ' | 'SERIALIZABLE' = 'READ COMMITTED'): Promise<T> {
-  const client = await pool.connect();
+  // a BEGIN that meets a connection the server ended has run nothing yet: the transaction starts again on another one
+  for (let tries = 0; ; tries++) {
+    const client = await pool.connect();
+    let began = false;
+    try {
+      return await transaction(client, fn, isolation, () => (began = true));
+    } catch (e) {
+      if (began || !endedByServer(e) || tries >= (pool.options.max ?? 10)) throw e;
+    }
+  }
+}
+
+async function transaction<T>(client: PgClient, fn: (client: PgClient) => Promise<T>, isolation: string, began: () => void): Promise<T> {
   let broken = false;
   // a connection cut while checked out (the server restarted) emits 'error' on the client, which the pool only listens
   // to on idle clients: without this listener the process would die of it; the query under way fails anyway
@@ -46,6 +81,7 @@ export async function inTransaction<T>(pool: PgPool, fn: (client: PgClient) => P
   client.on('error', onError);
   try {
     await client.query(`BEGIN ISOLATION LEVEL ${isolation}`);
+    began();
     const result = await fn(client);
     await client.query('COMMIT');
     return result;
