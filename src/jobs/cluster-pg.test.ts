@@ -157,6 +157,35 @@ describe('job systems of several processes on one PostgreSQL', () => {
     rmSync(dir, { recursive: true, force: true });
   }, 90_000);
 
+  it('waiting for the mirror waits for the round that another process holds, not only for its own', async () => {
+    const url = await freshDb();
+    const dir = mkdtempSync(join(tmpdir(), 'hearth-jobs-cluster-flush-'));
+    const stores = new SqliteDocStoreFactory(dir, new InProcessBus(), { attachmentMaxBytes: 1 << 20, groupCommitMs: 0 });
+    const store = stores.open(instance.domain, instance.id);
+    try {
+      // a long poll: only the flush runs rounds in this process
+      const s = await system(url, [{ name: 'w', async run() {} }], { mirror: { storeFor: async () => store, pollMs: 60_000 } });
+      await s.mirrored();
+      // another process's round under way: it holds the mirror's lock
+      const other = createPgPool({ url, max: 1, name: 'other' });
+      const holder = await other.connect();
+      await holder.query("SELECT pg_advisory_lock(hashtext('hearth jobs mirror'))");
+      const job = await s.engine.push(instance.domain, { worker: 'w' });
+      let flushed = false;
+      const flush = s.mirrored().then(() => (flushed = true));
+      await new Promise((r) => setTimeout(r, 400));
+      expect(flushed).toBe(false);
+      await holder.query("SELECT pg_advisory_unlock(hashtext('hearth jobs mirror'))");
+      holder.release();
+      await other.end();
+      await flush;
+      expect((await store.get('io.cozy.jobs', job._id))._id).toBe(job._id);
+    } finally {
+      await stores.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+
   it('the housekeeping purges the finished jobs older than 30 days from PostgreSQL, not the others', async () => {
     const url = await freshDb();
     const day = 86_400_000;

@@ -76,6 +76,17 @@ export class PgMirrorSource implements MirrorSource {
     await this.pool.query('DELETE FROM hearth.jobs_mirror_outbox WHERE instance_id = $1', [instanceId]);
   }
 
+  async mark(): Promise<number> {
+    await this.install();
+    const { rows } = await this.pool.query<{ m: string }>('SELECT COALESCE(max(seq), 0) AS m FROM hearth.jobs_mirror_outbox');
+    return Number(rows[0]!.m);
+  }
+
+  async pending(mark: number): Promise<boolean> {
+    const { rows } = await this.pool.query('SELECT 1 FROM hearth.jobs_mirror_outbox WHERE seq <= $1 LIMIT 1', [mark]);
+    return rows.length > 0;
+  }
+
   async exclusive(round: () => Promise<void>): Promise<void> {
     await this.install();
     const client = await this.pool.connect();

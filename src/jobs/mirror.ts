@@ -87,6 +87,10 @@ export interface MirrorSource {
   /** Drops the keys mirrored, unless they were written again since they were read (their `v` moved). */
   done(rows: OutboxRow[]): Promise<void>;
   forget(instanceId: string): Promise<void>;
+  /** The newest key of the outbox now (its position; 0 when it is empty). */
+  mark(): Promise<number>;
+  /** Whether a key at or before `mark` is still waiting (not mirrored yet, or written again since and not mirrored). */
+  pending(mark: number): Promise<boolean>;
   /** Runs a round if no other process runs one now (else skips it): one process writes a change into /data. */
   exclusive(round: () => Promise<void>): Promise<void>;
 }
@@ -101,6 +105,9 @@ export class SqliteMirrorSource implements MirrorSource {
       // not if the row was written again since it was read: that write is mirrored at the next round
       done: db.prepare('DELETE FROM mirror_outbox WHERE kind = ? AND id = ? AND v = ?'),
       forget: db.prepare('DELETE FROM mirror_outbox WHERE instance_id = ?'),
+      // an upsert keeps a key's rowid: a key written again keeps its place, and the rowid orders the outbox
+      mark: db.prepare('SELECT COALESCE(max(rowid), 0) AS m FROM mirror_outbox'),
+      pending: db.prepare('SELECT 1 FROM mirror_outbox WHERE rowid <= ? LIMIT 1'),
       job: db.prepare('SELECT state, tries, doc FROM jobs WHERE id = ?'),
       trigger: db.prepare('SELECT doc FROM triggers WHERE id = ?'),
     };
@@ -132,6 +139,14 @@ export class SqliteMirrorSource implements MirrorSource {
     this.st.forget.run(instanceId);
   }
 
+  async mark(): Promise<number> {
+    return (this.st.mark.get() as { m: number }).m;
+  }
+
+  async pending(mark: number): Promise<boolean> {
+    return this.st.pending.get(mark) !== undefined;
+  }
+
   exclusive(round: () => Promise<void>): Promise<void> {
     return round();
   }
@@ -151,6 +166,8 @@ export interface JobMirrorDeps {
   delayMs?: number;
   /** Keys mirrored per round at most (default 500). */
   batch?: number;
+  /** How long `flush` waits at most for the keys to be mirrored (default 10 s): a key whose write keeps failing does not hold it forever. */
+  flushMs?: number;
 }
 
 export class JobMirror {
@@ -183,18 +200,30 @@ export class JobMirror {
   }
 
   /**
-   * Mirrors what the outbox holds now, after the round under way, and resolves when it is done (a failed round leaves
-   * its keys for the next one). With PostgreSQL, a round that another process holds is not waited for.
+   * Resolves once every key the outbox holds now is mirrored: by a round of this process, or, with PostgreSQL, by the
+   * round of the process that holds the mirror's lock (this one then looks again every 50 ms). After `flushMs` it
+   * resolves anyway, with a warning (a key whose write keeps failing waits for the next rounds).
    */
   async flush(): Promise<void> {
-    await this.idle();
-    if (this.closed) return;
-    if (this.pending) {
-      clearTimeout(this.pending);
-      this.pending = null;
+    const mark = await this.deps.source.mark();
+    if (!mark) return;
+    const deadline = Date.now() + (this.deps.flushMs ?? 10_000);
+    for (;;) {
+      await this.idle();
+      if (this.closed) return;
+      if (this.pending) {
+        clearTimeout(this.pending);
+        this.pending = null;
+      }
+      if (!this.round) this.startRound();
+      await this.idle();
+      if (!(await this.deps.source.pending(mark))) return;
+      if (Date.now() >= deadline) {
+        this.deps.logger.warn({ mark }, 'jobs and triggers are not all mirrored into /data yet: going on without them');
+        return;
+      }
+      await new Promise((r) => setTimeout(r, 50));
     }
-    if (!this.round) this.startRound();
-    await this.idle();
   }
 
   private startRound(): void {
