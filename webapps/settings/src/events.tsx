@@ -42,7 +42,7 @@ export function Events() {
   const about = (e: EventRes): string | null => {
     const d = e.attributes.detail;
     if (!d?.to) return null;
-    return 'from' in d ? t('events.email.fromTo', { from: d.from ?? t('events.email.none'), to: d.to }) : t('events.email.to', { to: d.to });
+    return d.from ? t('events.email.fromTo', { from: d.from, to: d.to }) : t('events.email.to', { to: d.to });
   };
   return (
     <>
