@@ -72,8 +72,9 @@ export function registerEmailRoutes(app: FastifyInstance, deps: EmailDeps): void
     await enforceLimit(deps.limiter, 'emailUpdate', instance.id);
     if (!(await deps.registry.checkPassphrase(instance, req.body.passphrase))) throw new BadRequest('Invalid passphrase', 'invalid_passphrase');
     const token = await deps.emailChanges.start(instance, req.body.email, Date.now() + EMAIL_TOKEN_TTL_MS);
-    await sendConfirmation(deps, req, instance, req.body.email, token);
+    // recorded before the mail goes: the change is asked for (and pending) even if mailing the link fails
     await recordEvent(deps, req, instance, 'email_change_requested', { from: maskEmail(instance.email), to: maskEmail(req.body.email) });
+    await sendConfirmation(deps, req, instance, req.body.email, token);
     return reply.code(204).send();
   });
 
@@ -83,8 +84,8 @@ export function registerEmailRoutes(app: FastifyInstance, deps: EmailDeps): void
     const pending = await deps.emailChanges.pending(instance);
     const token = pending === null ? null : await deps.emailChanges.renew(instance, Date.now() + EMAIL_TOKEN_TTL_MS);
     if (pending === null || token === null) throw new BadRequest('no pending email', 'no_pending_email');
-    await sendConfirmation(deps, req, instance, pending, token);
     await recordEvent(deps, req, instance, 'email_change_resent', { to: maskEmail(pending) });
+    await sendConfirmation(deps, req, instance, pending, token);
     return reply.code(204).send();
   });
 
