@@ -161,7 +161,7 @@ async function authPlugin(app: FastifyInstance, deps: AuthDeps): Promise<void> {
     const before = page.cursor === undefined ? undefined : Number(page.cursor);
     if (before !== undefined && !Number.isSafeInteger(before)) throw new BadRequest('page[cursor] must be the cursor of links.next', 'invalid_parameter');
     const { events, next, total } = await deps.sessions.events.list(instance, page.limit, before);
-    const data = events.map((e) => ({ type: SECURITY_EVENTS_DOCTYPE, id: String(e.id), attributes: { kind: e.kind, at: new Date(e.at).toISOString(), ip: e.ip, user_agent: e.userAgent } }));
+    const data = events.map((e) => ({ type: SECURITY_EVENTS_DOCTYPE, id: String(e.id), attributes: { kind: e.kind, at: new Date(e.at).toISOString(), ip: e.ip, user_agent: e.userAgent, ...(e.detail ? { detail: e.detail } : {}) } }));
     const query = nextPageQuery(page, next === null ? null : String(next));
     return reply.header('Cache-Control', 'no-store').type('application/vnd.api+json').send({ data, meta: { count: total }, ...(query ? { links: { next: `/settings/security-events?${query}` } } : {}) });
   });

@@ -218,10 +218,14 @@ export const sessions: RouteSchema = {
 };
 export const currentSession: RouteSchema = { summary: 'The session of this request (JSON-API)', tags: settings, response: { 200: jsonApi('The session', session) } };
 export const securityEvents: RouteSchema = {
-  summary: 'The owner\'s security events, newest first (logins, failed logins, passphrase and two-factor changes, sessions ended), paged', tags: settings,
+  summary: 'The owner\'s security events, newest first (logins, failed logins, passphrase and two-factor changes, sessions ended, e-mail changes), paged', tags: settings,
   querystring: query({ 'page[limit]': 'At most this many (30 by default, 100 at most)', 'page[cursor]': 'From links.next of the page before' }),
   response: { 200: jsonApi('The events', { type: 'array', items: resource('io.cozy.hearth.security_events', { type: 'object', additionalProperties: true, properties: {
     kind: { type: 'string', enum: [...SECURITY_EVENT_KINDS] }, at: { type: 'string' }, ip: { type: ['string', 'null'] }, user_agent: { type: ['string', 'null'] },
+    detail: {
+      type: 'object', additionalProperties: false, description: 'The e-mail events\' old (from) and new (to) addresses, masked: a***@example.org',
+      properties: { from: { type: ['string', 'null'] }, to: { type: ['string', 'null'] } },
+    },
   } }) }, count) },
 };
 export const revokeSession: RouteSchema = {

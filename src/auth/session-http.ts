@@ -3,7 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Instance, InstanceRegistry } from '../instances/types.js';
 import { cookieDomain, parseCookies, requestHost, safeRedirect, serializeCookie } from './http.js';
 import { esc } from './login-page.js';
-import type { SecurityEventKind } from './security-events.js';
+import type { SecurityEventDetail, SecurityEventKind } from './security-events.js';
 import { SESSION_COOKIE, sessionCookieValue, sessionIdFromCookie, type Session, type SessionStore } from './sessions.js';
 
 export interface SessionDeps {
@@ -43,8 +43,8 @@ export async function currentSession(deps: SessionDeps, instance: Instance, req:
 }
 
 /** Records a security event of the owner (security-events.ts) with the request's address and browser. */
-export async function recordEvent(deps: Pick<SessionDeps, 'sessions'>, req: FastifyRequest, instance: Instance, kind: SecurityEventKind): Promise<void> {
-  await deps.sessions.events.record(instance, kind, { ip: req.ip, userAgent: req.headers['user-agent'] });
+export async function recordEvent(deps: Pick<SessionDeps, 'sessions'>, req: FastifyRequest, instance: Instance, kind: SecurityEventKind, detail?: SecurityEventDetail): Promise<void> {
+  await deps.sessions.events.record(instance, kind, { ip: req.ip, userAgent: req.headers['user-agent'] }, detail);
 }
 
 export function sessionCookie(req: FastifyRequest, value: string, maxAgeMs: number, at?: { instance: Instance; subdomains?: 'nested' | 'flat' }): string {

@@ -65,4 +65,16 @@ describe('PostgreSQL sessions in two processes', () => {
     expect((await store.get(s.id))?.id).toBe(s.id);
     expect(await store.create(alice)).toMatchObject({ instanceId: alice.id });
   });
+
+  it('adds the detail to a security events table from before the e-mail events: old events have none', async () => {
+    const url = await pg.database();
+    const pool = pg.pool(url);
+    await pool.query(`CREATE SCHEMA hearth; CREATE TABLE hearth.security_events (id bigserial PRIMARY KEY, instance_id text NOT NULL, at bigint NOT NULL,
+      kind text NOT NULL, ip text, user_agent text)`);
+    await pool.query('INSERT INTO hearth.security_events (instance_id, at, kind) VALUES ($1, $2, $3)', [alice.id, Date.now(), 'login']);
+    const store = new PgSessionStore(pool);
+    await store.events.record(alice, 'email_change_cancelled', {}, { to: 'c***@example.org' });
+    expect((await store.events.list(alice, 5)).events.map((e) => [e.kind, e.detail])).toEqual([['email_change_cancelled', { to: 'c***@example.org' }], ['login', null]]);
+    await store.close();
+  });
 });

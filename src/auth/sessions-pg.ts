@@ -8,7 +8,7 @@
 import type { PgPool } from '../engines/postgres.js';
 import { PgSchema } from '../engines/pg-schema.js';
 import type { Instance } from '../instances/types.js';
-import { KEEP_MS, userAgentOf, type SecurityEventKind, type SecurityEventLog, type SecurityEventPage } from './security-events.js';
+import { detailOf, detailText, KEEP_MS, userAgentOf, type EventSource, type SecurityEventDetail, type SecurityEventKind, type SecurityEventLog, type SecurityEventPage } from './security-events.js';
 import { newSession, SESSION_MAX_MS, toSession, TOUCH_EVERY_MS, type Row, type Session, type SessionKind, type SessionStore } from './sessions.js';
 
 const DDL = `
@@ -16,7 +16,8 @@ CREATE TABLE IF NOT EXISTS hearth.sessions (id text PRIMARY KEY, instance_id tex
   expires_at bigint NOT NULL, user_agent text, ip text, kind text NOT NULL);
 CREATE INDEX IF NOT EXISTS sessions_instance ON hearth.sessions (instance_id, expires_at);
 CREATE TABLE IF NOT EXISTS hearth.security_events (id bigserial PRIMARY KEY, instance_id text NOT NULL, at bigint NOT NULL, kind text NOT NULL,
-  ip text, user_agent text);
+  ip text, user_agent text, detail text);
+ALTER TABLE hearth.security_events ADD COLUMN IF NOT EXISTS detail text;
 CREATE INDEX IF NOT EXISTS security_events_instance ON hearth.security_events (instance_id, id);`;
 
 /** How often the gathered uses are written. */
@@ -111,20 +112,20 @@ export class PgSessionStore implements SessionStore {
 class PgSecurityEventLog implements SecurityEventLog {
   constructor(private readonly pool: PgPool, private readonly schema: PgSchema, private readonly now: () => number) {}
 
-  async record(instance: Pick<Instance, 'id'>, kind: SecurityEventKind, from: { ip?: string | null; userAgent?: string | string[] | null } = {}): Promise<void> {
+  async record(instance: Pick<Instance, 'id'>, kind: SecurityEventKind, from: EventSource = {}, detail?: SecurityEventDetail): Promise<void> {
     await this.schema.ready();
-    await this.pool.query('INSERT INTO hearth.security_events (instance_id, at, kind, ip, user_agent) VALUES ($1,$2,$3,$4,$5)',
-      [instance.id, this.now(), kind, from.ip ?? null, userAgentOf(from.userAgent)]);
+    await this.pool.query('INSERT INTO hearth.security_events (instance_id, at, kind, ip, user_agent, detail) VALUES ($1,$2,$3,$4,$5,$6)',
+      [instance.id, this.now(), kind, from.ip ?? null, userAgentOf(from.userAgent), detailText(detail)]);
     if (Math.random() < 0.01) await this.pool.query('DELETE FROM hearth.security_events WHERE at < $1', [this.now() - KEEP_MS]); // amortised purge
   }
 
   async list(instance: Pick<Instance, 'id'>, limit: number, before?: number): Promise<SecurityEventPage> {
     await this.schema.ready();
     const since = this.now() - KEEP_MS;
-    const { rows } = await this.pool.query<{ id: string; at: string; kind: SecurityEventKind; ip: string | null; user_agent: string | null }>(
-      `SELECT id, at, kind, ip, user_agent FROM hearth.security_events WHERE instance_id = $1 AND at >= $2 AND ($3::bigint IS NULL OR id < $3)
+    const { rows } = await this.pool.query<{ id: string; at: string; kind: SecurityEventKind; ip: string | null; user_agent: string | null; detail: string | null }>(
+      `SELECT id, at, kind, ip, user_agent, detail FROM hearth.security_events WHERE instance_id = $1 AND at >= $2 AND ($3::bigint IS NULL OR id < $3)
        ORDER BY id DESC LIMIT $4`, [instance.id, since, before ?? null, limit + 1]);
-    const events = rows.slice(0, limit).map((r) => ({ id: Number(r.id), at: Number(r.at), kind: r.kind, ip: r.ip, userAgent: r.user_agent }));
+    const events = rows.slice(0, limit).map((r) => ({ id: Number(r.id), at: Number(r.at), kind: r.kind, ip: r.ip, userAgent: r.user_agent, detail: detailOf(r.detail) }));
     const { rows: [count] } = await this.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM hearth.security_events WHERE instance_id = $1 AND at >= $2',
       [instance.id, since]);
     return { events, next: rows.length > limit ? events[events.length - 1]!.id : null, total: count?.n ?? 0 };

@@ -43,4 +43,20 @@ describe('the SQLite session file', () => {
     expect(await again.list(instance, 'app-token')).toHaveLength(1);
     await again.close();
   });
+
+  it('adds the detail to the security events of a file from before the e-mail events: old events have none', async () => {
+    const path = file();
+    const old = new Database(path);
+    old.exec(`CREATE TABLE security_events (id INTEGER PRIMARY KEY AUTOINCREMENT, instance_id TEXT NOT NULL, at INTEGER NOT NULL,
+      kind TEXT NOT NULL, ip TEXT, user_agent TEXT)`);
+    old.prepare('INSERT INTO security_events (instance_id, at, kind, ip, user_agent) VALUES (?,?,?,?,?)').run('inst1', Date.now(), 'login', '10.0.0.1', 'Firefox');
+    old.close();
+    const store = new SqliteSessionStore(path);
+    await store.events.record(instance, 'email_changed', {}, { from: null, to: 'b***@example.org' });
+    expect((await store.events.list(instance, 10)).events.map((e) => [e.kind, e.detail])).toEqual([['email_changed', { from: null, to: 'b***@example.org' }], ['login', null]]);
+    await store.close();
+    const again = new SqliteSessionStore(path); // opening it again changes nothing
+    expect((await again.events.list(instance, 10)).total).toBe(2);
+    await again.close();
+  });
 });

@@ -4,7 +4,8 @@
  * pending and mails a confirmation link to it; `POST /settings/email/resend` mails a new link; `DELETE /settings/email`
  * forgets the pending address; `GET /settings/email/confirm?token=` (the link, opened logged in) makes it the instance's
  * email and redirects to Settings, or shows an error page. The routes but the link need POST on the whole
- * io.cozy.settings doctype (the Settings app) or the owner's session from the instance's pages.
+ * io.cozy.settings doctype (the Settings app) or the owner's session from the instance's pages. Each step is one of the
+ * owner's security events (asked, mailed again, given up, changed), with the old and new addresses masked.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { randomBytes } from 'node:crypto';
@@ -15,7 +16,8 @@ import { requireOwner } from '../auth/owner.js';
 import { htmlReply, requestHost } from '../auth/http.js';
 import { langOf, type Lang } from '../auth/login-page.js';
 import { renderMessagePage } from '../auth/passphrase-page.js';
-import { currentSession } from '../auth/session-http.js';
+import { currentSession, recordEvent } from '../auth/session-http.js';
+import { maskEmail } from '../auth/security-events.js';
 import type { Mailer } from '../mail/mailer.js';
 import type { Instance } from '../instances/types.js';
 import { enforceLimit, type RateLimiter } from '../limits/index.js';
@@ -70,6 +72,8 @@ export function registerEmailRoutes(app: FastifyInstance, deps: EmailDeps): void
     await enforceLimit(deps.limiter, 'emailUpdate', instance.id);
     if (!(await deps.registry.checkPassphrase(instance, req.body.passphrase))) throw new BadRequest('Invalid passphrase', 'invalid_passphrase');
     const token = await deps.emailChanges.start(instance, req.body.email, Date.now() + EMAIL_TOKEN_TTL_MS);
+    // recorded before the mail goes: the change is asked for (and pending) even if mailing the link fails
+    await recordEvent(deps, req, instance, 'email_change_requested', { from: maskEmail(instance.email), to: maskEmail(req.body.email) });
     await sendConfirmation(deps, req, instance, req.body.email, token);
     return reply.code(204).send();
   });
@@ -80,13 +84,16 @@ export function registerEmailRoutes(app: FastifyInstance, deps: EmailDeps): void
     const pending = await deps.emailChanges.pending(instance);
     const token = pending === null ? null : await deps.emailChanges.renew(instance, Date.now() + EMAIL_TOKEN_TTL_MS);
     if (pending === null || token === null) throw new BadRequest('no pending email', 'no_pending_email');
+    await recordEvent(deps, req, instance, 'email_change_resent', { to: maskEmail(pending) });
     await sendConfirmation(deps, req, instance, pending, token);
     return reply.code(204).send();
   });
 
   app.delete('/settings/email', { schema: S.cancelEmail }, async (req, reply) => {
     const { instance } = await requireOwner(deps, req, 'POST');
+    const pending = await deps.emailChanges.pending(instance);
     await deps.emailChanges.cancel(instance); // none pending: nothing to do, as cozy-stack
+    if (pending !== null) await recordEvent(deps, req, instance, 'email_change_cancelled', { to: maskEmail(pending) });
     return reply.code(204).send();
   });
 
@@ -100,6 +107,7 @@ export function registerEmailRoutes(app: FastifyInstance, deps: EmailDeps): void
     const email = await deps.emailChanges.confirm(instance, req.query.token ?? '', Date.now());
     if (email === null) return badLink(req, reply, instance, settings);
     req.log.info({ domain: instance.domain }, 'the owner confirmed a new e-mail address');
+    await recordEvent(deps, req, instance, 'email_changed', { from: maskEmail(instance.email), to: maskEmail(email) });
     const now = await deps.store.settings(instance);
     announceInstance(deps.bus, now.instance, await instanceResource(deps, now.instance, now.settings));
     return reply.redirect(settings, 307);

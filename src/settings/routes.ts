@@ -7,6 +7,8 @@
 import type { FastifyInstance } from 'fastify';
 import { Conflict, Forbidden } from '../common/errors.js';
 import { extractToken } from '../permissions/resolve.js';
+import { recordEvent } from '../auth/session-http.js';
+import { maskEmail } from '../auth/security-events.js';
 import { addJsonParser } from '../common/json-body.js';
 import type { HearthConfig } from '../config/types.js';
 import type { InstanceSettingsPatch } from '../instances/types.js';
@@ -86,6 +88,7 @@ export function registerSettingsRoutes(app: FastifyInstance, deps: StartSettings
         if (c.set.type !== 'cli') throw new Forbidden('the email receives passphrase resets and login codes: change it with POST /settings/email (the passphrase, then a link mailed to the new address)');
       } else delete patch.email;
       const { instance, settings } = await deps.store.updateSettings(c.instance, rev, patch);
+      if (patch.email !== undefined) await recordEvent(deps, req, instance, 'email_changed', { from: maskEmail(current.email), to: maskEmail(instance.email) });
       const data = await instanceResource(deps, instance, settings);
       announceInstance(deps.bus, instance, data);
       return reply.header('Cache-Control', 'no-store').type(JSONAPI).send({ data });

@@ -1,6 +1,6 @@
 /**
  * The Settings app in Chromium, for what goes beyond the page: the change of e-mail address confirmed by the link
- * mailed to the new address (read from a real SMTP server), and Home's wallpaper following a change made in Settings
+ * mailed to the new address (read from a real SMTP server) and listed in the security events, and Home's wallpaper following a change made in Settings
  * in another tab, without a reload. Keyboard only where a person would use it, axe-core on each state.
  */
 import type { Browser } from 'playwright-core';
@@ -61,6 +61,15 @@ describe('Settings, live', () => {
       await page.getByRole('region', { name: 'E-mail address' }).getByText('Your address: alice@example.org').waitFor();
       expect(await page.getByText(/Waiting for confirmation/).count()).toBe(0);
       expect((await w.api('GET', '/settings/instance', await w.token('io.cozy.settings'))).body.data.attributes.email).toBe('alice@example.org');
+
+      // both steps are security events, the addresses masked
+      await page.getByRole('link', { name: 'Security events' }).click();
+      const items = page.getByRole('list', { name: 'Security events' }).getByRole('listitem');
+      await items.first().waitFor();
+      expect(await items.nth(0).textContent()).toContain('E-mail address changedNew address: a***@example.org');
+      expect(await items.nth(1).textContent()).toContain('E-mail address change asked forNew address: a***@example.org');
+      expect(await page.locator('ol.events').textContent()).not.toContain('alice@');
+      await expectAccessible(page, 'the security events with the e-mail change');
       expect(errors).toEqual([]);
     } finally {
       await context.close();

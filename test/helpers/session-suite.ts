@@ -6,6 +6,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SESSION_MAX_MS, TOUCH_EVERY_MS, type SessionStore } from '../../src/auth/sessions.js';
 import type { Instance } from '../../src/instances/types.js';
+import { maskEmail } from '../../src/auth/security-events.js';
 
 export interface SessionStoreEngine {
   make(now: () => number): Promise<SessionStore>;
@@ -102,6 +103,17 @@ export function describeSessionStore(name: string, engine: SessionStoreEngine): 
       await store.events.deleteAll(alice);
       expect(await store.events.list(alice, 10)).toEqual({ events: [], next: null, total: 0 });
       expect((await store.events.list(bob, 10)).total).toBe(1);
+    });
+
+    it('keeps what an event is about: the e-mail events\' addresses, masked when recorded', async () => {
+      await store.events.record(alice, 'email_change_requested', { ip: '192.0.2.9' }, { from: maskEmail('alice@example.org'), to: maskEmail('new.alice@example.net') });
+      await store.events.record(alice, 'email_changed', {}, { from: maskEmail(null), to: maskEmail('x@y') });
+      await store.events.record(alice, 'login');
+      const { events } = await store.events.list(alice, 10);
+      expect(events.map((e) => [e.kind, e.detail])).toEqual([
+        ['login', null], ['email_changed', { from: null, to: 'x***@y' }], ['email_change_requested', { from: 'a***@example.org', to: 'n***@example.net' }],
+      ]);
+      expect(events[2]).toMatchObject({ ip: '192.0.2.9', userAgent: null });
     });
   });
 }

@@ -19,6 +19,7 @@ import { Services } from './Services';
 import { Recent } from './Recent';
 import { Search } from './Search';
 import { BellButton, NotificationsDialog, useNotifications } from './Notifications';
+import { WarningsBanner } from '../../shared/warnings';
 
 interface Loaded<T> { data: T | null; error: unknown; reload: () => void }
 
@@ -110,6 +111,7 @@ function App(): JSX.Element {
     <>
       <AppBar><BellButton model={notifications} onOpen={() => setPanel(true)} /></AppBar>
       <main id="main" class="home">
+        <WarningsBanner focusAfter="#main" />
         <div class={`hero${wallpaper ? ' with-wallpaper' : ''}`} style={heroStyle}>
           <h1>{owner ? t(greetingKey(new Date().getHours()), { name: owner }) : t('home.greeting.anonymous')}</h1>
           <Search apps={webapps} />

@@ -5,7 +5,7 @@ import { Empty, ErrorView, Loading, useBoot } from '../../shared/components';
 import { formatDate } from '../../shared/i18n';
 import { api, deviceOf, useLoad } from './hooks';
 
-interface EventRes { id: string; attributes: { kind: string; at: string; ip: string | null; user_agent: string | null } }
+interface EventRes { id: string; attributes: { kind: string; at: string; ip: string | null; user_agent: string | null; detail?: { from?: string | null; to?: string | null } } }
 interface EventPage { data: EventRes[]; links?: { next?: string } }
 
 const PAGE = 20;
@@ -38,6 +38,12 @@ export function Events() {
     const device = d.browser && d.os ? t('sessions.device', { browser: d.browser, os: d.os }) : d.browser ?? d.os;
     return [device, e.attributes.ip && t('sessions.ip', { ip: e.attributes.ip })].filter(Boolean).join(' · ');
   };
+  /** The e-mail events' addresses, masked by the server (a***@example.org). */
+  const about = (e: EventRes): string | null => {
+    const d = e.attributes.detail;
+    if (!d?.to) return null;
+    return d.from ? t('events.email.fromTo', { from: d.from, to: d.to }) : t('events.email.to', { to: d.to });
+  };
   return (
     <>
       <h1>{t('nav.events')}</h1>
@@ -51,6 +57,7 @@ export function Events() {
             <li key={e.id} class={e.attributes.kind === 'login_failed' ? 'warn' : undefined}>
               <div class="grow-text">
                 <strong>{t(`events.${e.attributes.kind}`)}</strong>
+                {about(e) && <div class="small">{about(e)}</div>}
                 <div class="small muted">{where(e)}</div>
               </div>
               <time class="small muted" dateTime={e.attributes.at}>{formatDate(e.attributes.at, locale, true)}</time>

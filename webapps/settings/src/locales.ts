@@ -1,4 +1,7 @@
+import { WARNING_STRINGS } from '../../shared/warnings';
+
 export const en: Record<string, string> = {
+  ...WARNING_STRINGS.en,
   'app.name': 'Settings', 'common.skip': 'Skip to content', 'common.saving': 'Saving…', 'common.copy': 'Copy', 'common.copied': 'Copied.',
   'common.copy.failed': 'Copying failed: select the text and copy it by hand.',
   'nav.label': 'Settings sections', 'nav.profile': 'Profile', 'nav.appearance': 'Appearance', 'nav.security': 'Security', 'nav.sessions': 'Sessions',
@@ -9,6 +12,9 @@ export const en: Record<string, string> = {
   'events.empty': 'Nothing recorded yet', 'events.older': 'Show older events', 'events.login': 'Logged in', 'events.login_failed': 'Failed login attempt',
   'events.passphrase_changed': 'Passphrase changed', 'events.passphrase_reset': 'Passphrase reset by e-mail', 'events.twofactor_enabled': 'Two-factor authentication turned on',
   'events.twofactor_disabled': 'Two-factor authentication turned off', 'events.recovery_codes_renewed': 'New recovery codes made', 'events.session_revoked': 'A session was logged out', 'events.sessions_revoked': 'All other sessions were logged out',
+  'events.email_change_requested': 'E-mail address change asked for', 'events.email_change_resent': 'Confirmation link for the new e-mail address sent again',
+  'events.email_change_cancelled': 'E-mail address change cancelled', 'events.email_changed': 'E-mail address changed',
+  'events.email.fromTo': 'From %{from} to %{to}', 'events.email.to': 'New address: %{to}',
   'profile.title': 'Profile', 'profile.saved': 'Profile saved.', 'profile.about': 'About you', 'profile.name': 'Public name', 'profile.name.hint': 'Shown to the people you share with.',
   'email.title': 'E-mail address', 'email.current': 'Your address: %{email}', 'email.none': 'No address is set yet.',
   'email.hint': 'It receives passphrase resets and login codes. A new address is used once you open the link mailed to it.',
@@ -84,6 +90,7 @@ export const en: Record<string, string> = {
   'import.error.422': 'This is not an export link: copy the whole link from the export e-mail.',
 };
 export const fr: Record<string, string> = {
+  ...WARNING_STRINGS.fr,
   'app.name': 'Paramètres', 'common.skip': 'Aller au contenu', 'common.saving': 'Enregistrement…', 'common.copy': 'Copier', 'common.copied': 'Copié.',
   'common.copy.failed': 'La copie a échoué : sélectionnez le texte et copiez-le à la main.',
   'nav.label': 'Sections des paramètres', 'nav.profile': 'Profil', 'nav.appearance': 'Apparence', 'nav.security': 'Sécurité', 'nav.sessions': 'Sessions',
@@ -94,6 +101,9 @@ export const fr: Record<string, string> = {
   'events.empty': 'Rien n’est encore enregistré', 'events.older': 'Voir les événements plus anciens', 'events.login': 'Connexion', 'events.login_failed': 'Tentative de connexion échouée',
   'events.passphrase_changed': 'Phrase de passe changée', 'events.passphrase_reset': 'Phrase de passe réinitialisée par e-mail', 'events.twofactor_enabled': 'Double authentification activée',
   'events.twofactor_disabled': 'Double authentification désactivée', 'events.recovery_codes_renewed': 'Nouveaux codes de secours créés', 'events.session_revoked': 'Une session a été déconnectée', 'events.sessions_revoked': 'Toutes les autres sessions ont été déconnectées',
+  'events.email_change_requested': 'Changement d’adresse e-mail demandé', 'events.email_change_resent': 'Lien de confirmation de la nouvelle adresse e-mail renvoyé',
+  'events.email_change_cancelled': 'Changement d’adresse e-mail annulé', 'events.email_changed': 'Adresse e-mail changée',
+  'events.email.fromTo': 'De %{from} à %{to}', 'events.email.to': 'Nouvelle adresse : %{to}',
   'profile.title': 'Profil', 'profile.saved': 'Profil enregistré.', 'profile.about': 'À propos de vous', 'profile.name': 'Nom public', 'profile.name.hint': 'Montré aux personnes avec qui vous partagez.',
   'email.title': 'Adresse e-mail', 'email.current': 'Votre adresse : %{email}', 'email.none': 'Aucune adresse n’est encore définie.',
   'email.hint': 'Elle reçoit les réinitialisations de phrase de passe et les codes de connexion. Une nouvelle adresse sert dès que vous ouvrez le lien qui lui est envoyé.',

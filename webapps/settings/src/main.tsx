@@ -11,6 +11,7 @@ import { en, fr } from './locales';
 import { lazy } from '../../shared/lazy';
 import { Profile } from './profile';
 import { LocaleSetter } from './locale';
+import { WarningsBanner } from '../../shared/warnings';
 
 // the first section is in the page's script; the others are chunks loaded when opened (fetched ahead once idle)
 const Appearance = lazy(() => import('./appearance').then((m) => m.Appearance));
@@ -71,6 +72,7 @@ function Shell({ setLocale }: { setLocale: (l: 'en' | 'fr') => T }) {
           ))}
         </nav>
         <main id="main" class="content settings" tabIndex={-1}>
+          <WarningsBanner focusAfter="#main" />
           <LocaleSetter.Provider value={setLocale}>{mac ? <ExportDownload mac={mac} /> : <View />}</LocaleSetter.Provider>
         </main>
       </div>
