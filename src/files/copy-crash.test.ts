@@ -1,14 +1,19 @@
 /**
  * kill -9 of the server in the middle of a large folder copy: at the next start the "(incomplete copy)" folder it was
- * filling is removed for good (copy-journal.ts, copy-journal-sqlite.ts), the source is untouched, the journal is empty and fsck finds nothing wrong.
+ * filling is removed for good (copy-journal.ts, copy-journal-sqlite.ts), the source is untouched, the journal is empty
+ * and fsck finds nothing wrong. The killed server is a child process; the next start, a Hearth of the test's process.
  */
 import Database from 'better-sqlite3';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { rawRequest } from '../../test/helpers/hearth.js';
-import { copyUntil, fsckOf, startServer, stopServer, type Started } from '../../test/helpers/crash.js';
+import { pino } from 'pino';
+import { rawRequest, testConfig } from '../../test/helpers/hearth.js';
+import { copyUntil, startServer, type Started } from '../../test/helpers/crash.js';
+import { createHearth } from '../server/compose.js';
+import { fsck } from './fsck.js';
+import { ROOT_DIR_ID } from './types.js';
 
 const MiB = 1024 * 1024;
 const FILES = 24;
@@ -34,7 +39,10 @@ describe('a crash during a folder copy', () => {
       const dir = await api(s, 'POST', '/files/io.cozy.files.root-dir?Type=directory&Name=big');
       const id = dir.body.data.id as string;
       const chunk = Buffer.alloc(8 * MiB, 3);
-      for (let i = 0; i < FILES; i++) expect((await api(s, 'POST', `/files/${id}?Type=file&Name=f${i}.bin`, chunk)).status).toBe(201);
+      for (let i = 0; i < FILES; i += 4) {
+        const sent = await Promise.all([0, 1, 2, 3].map((j) => api(s, 'POST', `/files/${id}?Type=file&Name=f${i + j}.bin`, chunk)));
+        expect(sent.map((r) => r.status)).toEqual([201, 201, 201, 201]);
+      }
 
       const progress = await copyUntil(s, id, (line) => (line.files ?? 0) > 0);
       s.child.kill('SIGKILL');
@@ -42,18 +50,18 @@ describe('a crash during a folder copy', () => {
       expect(progress.files).toBeLessThan(FILES);
       expect(journal(dataDir)).toBe(1); // the copy under way, as the killed process left it
 
-      const again = await startServer(dataDir, s.port);
+      // the next start (a Hearth of this process on the data directory: the modules are loaded already)
+      const again = await createHearth(testConfig(dataDir), pino({ level: 'silent' }));
       try {
-        const root = await rawRequest(again.port, 'GET', '/files/io.cozy.files.root-dir', { host: again.domain, token: again.token });
-        const names = (root.body.included as Array<{ attributes: { name: string } }>).map((d) => d.attributes.name);
-        expect(names.filter((n) => n.startsWith('big'))).toEqual(['big']);
-        const source = await rawRequest(again.port, 'GET', `/files/${id}?page[limit]=100`, { host: again.domain, token: again.token });
-        expect(source.body.data.relationships.contents.data).toHaveLength(FILES);
+        const instance = (await again.registry.get(s.domain))!;
+        const children = async (dirId: string) => (await again.vfs.fs.children(instance, dirId, { limit: 100 })).docs.map((d) => d.name);
+        expect((await children(ROOT_DIR_ID)).filter((n) => n.startsWith('big'))).toEqual(['big']);
+        expect(await children(id)).toHaveLength(FILES);
         expect(journal(dataDir)).toBe(0);
+        expect(await fsck(again.vfs.fs, instance)).toEqual([]);
       } finally {
-        await stopServer(again);
+        await again.close();
       }
-      expect(await fsckOf(dataDir, s.domain)).toEqual([]);
     } finally {
       rmSync(dataDir, { recursive: true, force: true });
     }
