@@ -9,6 +9,7 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeCopyJournal } from '../../test/helpers/copy-journal-suite.js';
 import { startTestHearth, type TestHearth } from '../../test/helpers/hearth.js';
+import { planDirCopy } from './copy.js';
 import { CopyJournal, undoCutCopies } from './copy-journal.js';
 import { SqliteCopyJournalStore } from './copy-journal-sqlite.js';
 import { ROOT_DIR_ID } from './types.js';
@@ -80,6 +81,28 @@ describe('undoing the folder copies a stop cut short', () => {
     expect(existsSync(legacy)).toBe(false);
     expect(await undo(journal)).toBe(1);
     expect(await exists(cut._id)).toBe(false);
+  });
+
+  it('stops a copy whose lease was taken over (its process thought dead), and the one that took it removes the folder', async () => {
+    const { fs, tree } = h.hearth.vfs;
+    const top = await fs.createDir(h.instance, { dirId: ROOT_DIR_ID, name: 'slow' });
+    for (let i = 0; i < 3; i++) await h.req('POST', `/files/${top._id}?Type=file&Name=s${i}.txt`, { token: await h.cliToken('io.cozy.files'), raw: `s${i}`, headers: { 'content-type': 'text/plain' } });
+    const file = join(scratch, 'taken.sqlite');
+    const clock = { t: Date.now() };
+    const [mine, other] = [new CopyJournal(new SqliteCopyJournalStore(file), { now: () => clock.t }), new CopyJournal(new SqliteCopyJournalStore(file), { now: () => clock.t })];
+    opened.push(mine, other);
+    const plan = await planDirCopy(tree, fs, h.instance, top._id, {}, mine);
+    let undone = -1;
+    await expect(plan.run({
+      onProgress: async (p) => {
+        if (p.files !== 1 || undone >= 0) return;
+        clock.t += mine.leaseMs + 1; // a pause longer than the lease: another process takes the entry over
+        undone = await undo(other);
+        await mine.renew(); // finds it no longer its own
+      },
+    })).rejects.toThrow(/lease was taken over/);
+    expect(undone).toBe(1);
+    expect((await fs.children(h.instance, ROOT_DIR_ID, { limit: 100 })).docs.map((d) => d.name).filter((n) => n.startsWith('slow'))).toEqual(['slow']);
   });
 
   it('is empty once a copy is whole', async () => {

@@ -6,7 +6,7 @@
  * quota before it starts, with its progress, cancellable, made under a name that says it is incomplete until it is whole.
  */
 import { pipeline, Transform, type Readable } from 'node:stream';
-import { Conflict, PayloadTooLarge, UnprocessableEntity } from '../common/errors.js';
+import { Conflict, NotFound, PayloadTooLarge, UnprocessableEntity } from '../common/errors.js';
 import type { Instance } from '../instances/types.js';
 import type { CopyJournal } from './copy-journal.js';
 import type { FileSystem } from './fs.js';
@@ -176,7 +176,10 @@ export async function planDirCopy(
           return tree.patch(instance, top._id, { name: await nameOfCopy(fs, instance, src, parent._id, undefined) });
         });
       } catch (err) {
-        await tree.destroy(instance, top._id, undefined, { anywhere: true });
+        // gone already when the process that took the lease over removed it first
+        await tree.destroy(instance, top._id, undefined, { anywhere: true }).catch((e: unknown) => {
+          if (!(e instanceof NotFound)) throw e;
+        });
         throw err;
       } finally {
         await entry?.end();
