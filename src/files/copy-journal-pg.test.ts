@@ -38,6 +38,20 @@ describeCopyJournal('PostgreSQL', {
   open: (url) => new PgCopyJournalStore(pg.pool(url)),
 });
 
+describe('the sweep of ended leases on PostgreSQL', () => {
+  it('reads the lease index, not the table, when 5,000 copies run and none is cut', async () => {
+    const url = await pg.database();
+    const store = new PgCopyJournalStore(pg.pool(url));
+    expect(await store.claimExpired('p', Date.now(), Date.now() + 1000, 20)).toEqual([]); // creates the table
+    const db = pg.pool(url);
+    await db.query(`INSERT INTO hearth.copies SELECT 'c' || i, '{}'::jsonb, 'owner', $1::bigint + i FROM generate_series(1, 5000) i`, [Date.now() + 60_000]);
+    await db.query('ANALYZE hearth.copies');
+    const plan = JSON.stringify((await db.query(`EXPLAIN (FORMAT JSON) SELECT id FROM hearth.copies WHERE lease_until < $1 ORDER BY lease_until LIMIT 20 FOR UPDATE SKIP LOCKED`, [Date.now()])).rows);
+    expect(plan).toContain('"Index Name":"copies_lease"');
+    expect(plan).not.toContain('Seq Scan');
+  });
+});
+
 const MiB = 1024 * 1024;
 const FILES = 12;
 const LEASE_MS = 1500;

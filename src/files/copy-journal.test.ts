@@ -2,6 +2,7 @@
  * The journal of folder copies (copy-journal.ts) in the embedded mode (copy-journal-sqlite.ts): the conformance suite,
  * then what a start undoes and what it leaves alone, and the entries of the former journal (one JSON file per copy).
  */
+import Database from 'better-sqlite3';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,6 +20,17 @@ let files = 0;
 describeCopyJournal('SQLite', {
   storage: async () => join(scratch, `copies-${++files}.sqlite`),
   open: (file) => new SqliteCopyJournalStore(file),
+});
+
+describe('the sweep of ended leases on SQLite', () => {
+  it('searches the lease index', async () => {
+    const file = join(scratch, 'plan.sqlite');
+    await new SqliteCopyJournalStore(file).close();
+    const db = new Database(file, { readonly: true });
+    const plan = db.prepare('EXPLAIN QUERY PLAN SELECT id FROM copies WHERE lease_until < ? ORDER BY lease_until LIMIT 20').all(Date.now()) as Array<{ detail: string }>;
+    db.close();
+    expect(plan.map((r) => r.detail)).toEqual(['SEARCH copies USING INDEX copies_lease (lease_until<?)']);
+  });
 });
 
 let h: TestHearth;
