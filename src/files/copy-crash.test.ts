@@ -1,14 +1,19 @@
 /**
  * kill -9 of the server in the middle of a large folder copy: at the next start the "(incomplete copy)" folder it was
- * filling is removed for good (copy-journal.ts), the source is untouched, the journal is empty and fsck finds nothing wrong.
+ * filling is removed for good (copy-journal.ts, copy-journal-sqlite.ts), the source is untouched, the journal is empty
+ * and fsck finds nothing wrong. The killed server is a child process; the next start, a Hearth of the test's process.
  */
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { request } from 'node:http';
+import Database from 'better-sqlite3';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { rawRequest } from '../../test/helpers/hearth.js';
-import { fsckOf, startServer, stopServer, type Started } from '../../test/helpers/crash.js';
+import { pino } from 'pino';
+import { rawRequest, testConfig } from '../../test/helpers/hearth.js';
+import { copyUntil, startServer, type Started } from '../../test/helpers/crash.js';
+import { createHearth } from '../server/compose.js';
+import { fsck } from './fsck.js';
+import { ROOT_DIR_ID } from './types.js';
 
 const MiB = 1024 * 1024;
 const FILES = 24;
@@ -16,31 +21,13 @@ const FILES = 24;
 const api = (s: Started, method: string, path: string, raw?: Buffer) =>
   rawRequest(s.port, method, path, { host: s.domain, token: s.token, ...(raw ? { raw, headers: { 'content-type': 'application/octet-stream' } } : {}) });
 
-/** Starts the copy with its NDJSON progress; resolves with the first progress line that counts a copied file. */
-function copyUntilAFileIsCopied(s: Started, id: string): Promise<Record<string, number>> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port: s.port, method: 'POST', path: `/files/${id}/copy`, headers: { host: s.domain, authorization: `Bearer ${s.token}`, accept: 'application/x-ndjson' } }, (res) => {
-      let buf = '';
-      res.on('data', (c: Buffer) => {
-        buf += c.toString('utf8');
-        for (let i = buf.indexOf('\n'); i >= 0; i = buf.indexOf('\n')) {
-          const line = JSON.parse(buf.slice(0, i)) as Record<string, number> & { type: string };
-          buf = buf.slice(i + 1);
-          if (line.type !== 'progress') return reject(new Error(`the copy ended before the kill: ${JSON.stringify(line)}`));
-          if ((line.files ?? 0) > 0) return resolve(line);
-        }
-      });
-    });
-    req.on('error', () => undefined); // the connection dies with the server
-    req.end();
-  });
-}
-
-const journal = (dataDir: string): string[] => {
+/** The entries of the journal (copies.sqlite), read with the server stopped. */
+const journal = (dataDir: string): number => {
+  const db = new Database(join(dataDir, 'copies.sqlite'), { readonly: true });
   try {
-    return readdirSync(join(dataDir, 'copies'));
-  } catch {
-    return [];
+    return (db.prepare('SELECT count(*) AS n FROM copies').get() as { n: number }).n;
+  } finally {
+    db.close();
   }
 };
 
@@ -52,26 +39,29 @@ describe('a crash during a folder copy', () => {
       const dir = await api(s, 'POST', '/files/io.cozy.files.root-dir?Type=directory&Name=big');
       const id = dir.body.data.id as string;
       const chunk = Buffer.alloc(8 * MiB, 3);
-      for (let i = 0; i < FILES; i++) expect((await api(s, 'POST', `/files/${id}?Type=file&Name=f${i}.bin`, chunk)).status).toBe(201);
+      for (let i = 0; i < FILES; i += 4) {
+        const sent = await Promise.all([0, 1, 2, 3].map((j) => api(s, 'POST', `/files/${id}?Type=file&Name=f${i + j}.bin`, chunk)));
+        expect(sent.map((r) => r.status)).toEqual([201, 201, 201, 201]);
+      }
 
-      const progress = await copyUntilAFileIsCopied(s, id);
+      const progress = await copyUntil(s, id, (line) => (line.files ?? 0) > 0);
       s.child.kill('SIGKILL');
       await new Promise((r) => s.child.once('exit', r));
       expect(progress.files).toBeLessThan(FILES);
-      expect(journal(dataDir)).toHaveLength(1); // the copy under way, as the killed process left it
+      expect(journal(dataDir)).toBe(1); // the copy under way, as the killed process left it
 
-      const again = await startServer(dataDir, s.port);
+      // the next start (a Hearth of this process on the data directory: the modules are loaded already)
+      const again = await createHearth(testConfig(dataDir), pino({ level: 'silent' }));
       try {
-        const root = await rawRequest(again.port, 'GET', '/files/io.cozy.files.root-dir', { host: again.domain, token: again.token });
-        const names = (root.body.included as Array<{ attributes: { name: string } }>).map((d) => d.attributes.name);
-        expect(names.filter((n) => n.startsWith('big'))).toEqual(['big']);
-        const source = await rawRequest(again.port, 'GET', `/files/${id}?page[limit]=100`, { host: again.domain, token: again.token });
-        expect(source.body.data.relationships.contents.data).toHaveLength(FILES);
-        expect(journal(dataDir)).toEqual([]);
+        const instance = (await again.registry.get(s.domain))!;
+        const children = async (dirId: string) => (await again.vfs.fs.children(instance, dirId, { limit: 100 })).docs.map((d) => d.name);
+        expect((await children(ROOT_DIR_ID)).filter((n) => n.startsWith('big'))).toEqual(['big']);
+        expect(await children(id)).toHaveLength(FILES);
+        expect(journal(dataDir)).toBe(0);
+        expect(await fsck(again.vfs.fs, instance)).toEqual([]);
       } finally {
-        await stopServer(again);
+        await again.close();
       }
-      expect(await fsckOf(dataDir, s.domain)).toEqual([]);
     } finally {
       rmSync(dataDir, { recursive: true, force: true });
     }

@@ -5,7 +5,8 @@
  * cozy-stack copies files only; Hearth also copies a directory with its whole subtree (planDirCopy): bounded by the
  * quota before it starts, with its progress, cancellable, made under a name that says it is incomplete until it is whole.
  */
-import { Conflict, PayloadTooLarge, UnprocessableEntity } from '../common/errors.js';
+import { pipeline, Transform, type Readable } from 'node:stream';
+import { Conflict, NotFound, PayloadTooLarge, UnprocessableEntity } from '../common/errors.js';
 import type { Instance } from '../instances/types.js';
 import type { CopyJournal } from './copy-journal.js';
 import type { FileSystem } from './fs.js';
@@ -30,12 +31,30 @@ async function nameOfCopy(fs: FileSystem, instance: Instance, src: FileDoc, dirI
   }
 }
 
-export async function copyFile(fs: FileSystem, instance: Instance, id: string, to: { dirId?: string; name?: string; app?: string } = {}): Promise<FileDoc> {
+/** How a copy's bytes are followed: `onBytes` hears each chunk as it is read (and is awaited), an aborted `signal` stops it. */
+interface Follow { onBytes?: (n: number) => void | Promise<void>; signal?: AbortSignal }
+
+/** `body` as it is read, through `follow`. */
+function followed(body: Readable, follow: Follow): Readable {
+  const { onBytes, signal } = follow;
+  const counter = new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      if (signal?.aborted) return done(signal.reason as Error);
+      const heard = onBytes?.(chunk.length);
+      if (heard instanceof Promise) heard.then(() => done(null, chunk), done);
+      else done(null, chunk);
+    },
+  });
+  return pipeline(body, counter, () => undefined); // an error on either side destroys both; the upload sees it
+}
+
+export async function copyFile(fs: FileSystem, instance: Instance, id: string, to: { dirId?: string; name?: string; app?: string } = {}, follow: Follow = {}): Promise<FileDoc> {
   const src = await fs.stat(instance, id);
   if (isDir(src)) throw new UnprocessableEntity('only files are copied this way: create the directory, then copy its files', 'not_a_file');
   const dirId = to.dirId ?? src.dir_id;
   const name = await nameOfCopy(fs, instance, src, dirId, to.name);
-  const body = await fs.open(instance, src);
+  const source = await fs.open(instance, src);
+  const body = follow.onBytes || follow.signal ? followed(source, follow) : source;
   try {
     return await fs.upload(instance, {
       dirId, name, body, size: Number(src.size), md5: String(src.md5sum), mime: String(src.mime), tags: [...src.tags],
@@ -48,7 +67,7 @@ export async function copyFile(fs: FileSystem, instance: Instance, id: string, t
   }
 }
 
-/** Where a directory copy stands: the files copied so far and their bytes. */
+/** Where a directory copy stands: the files copied so far, and the bytes copied (those of the file under way included). */
 export interface CopyProgress { files: number; bytes: number }
 /** `onProgress` is awaited: a slow listener (a slow client) slows the copy down, never the other way round. */
 interface RunOptions { onProgress?: (p: CopyProgress) => void | Promise<void>; signal?: AbortSignal }
@@ -60,9 +79,14 @@ async function copyChildren(fs: FileSystem, instance: Instance, from: FileDoc, i
     for (const child of page.docs) {
       o.signal?.throwIfAborted();
       if (!isDir(child)) {
-        await copyFile(fs, instance, child._id, { dirId: into._id, name: child.name, ...(app ? { app } : {}) });
+        const before = done.bytes;
+        const onBytes = (n: number) => {
+          done.bytes += n;
+          return o.onProgress?.({ ...done });
+        };
+        await copyFile(fs, instance, child._id, { dirId: into._id, name: child.name, ...(app ? { app } : {}) }, { onBytes, ...(o.signal ? { signal: o.signal } : {}) });
         done.files++;
-        done.bytes += Number(child.size ?? 0);
+        done.bytes = before + Number(child.size ?? 0);
         await o.onProgress?.({ ...done });
         continue;
       }
@@ -95,7 +119,10 @@ async function workingName(fs: FileSystem, instance: Instance, dirId: string, na
 export interface DirCopy {
   /** What the copy will hold: its files and their bytes. */
   totals: CopyProgress;
-  /** Makes the copy; `onProgress` hears each file copied; an aborted `signal` stops it (and removes what was copied). */
+  /**
+   * Makes the copy; `onProgress` hears each chunk read and each file copied; an aborted `signal` stops it, within a file
+   * too (and removes what was copied).
+   */
   run(o?: RunOptions): Promise<FileDoc>;
 }
 
@@ -104,7 +131,8 @@ export interface DirCopy {
  * root nor the trash, never into itself or one of its subdirectories, a free name, and room under the quota for all
  * its files (413 before anything is copied). All or nothing: when a member fails (a lost content, the quota reached
  * meanwhile, a cancel…), what was already copied is deleted for good and the error is thrown; with a `journal`, a copy
- * cut by a crash is undone at the next start (copy-journal.ts).
+ * cut by the death of its process is undone by a process (this one restarted, or another) once its lease ended
+ * (copy-journal.ts).
  */
 export async function planDirCopy(
   tree: FileTree, fs: FileSystem, instance: Instance, id: string, to: { dirId?: string; name?: string; app?: string } = {}, journal: CopyJournal | null = null,
@@ -137,16 +165,21 @@ export async function planDirCopy(
         await entry?.end();
         throw err;
       }
+      // a lease taken over (this process was thought dead, and another one undoes the copy) stops it too
+      const signal = entry ? (o.signal ? AbortSignal.any([o.signal, entry.lost]) : entry.lost) : o.signal;
       try {
-        await copyChildren(fs, instance, src, top, app, { files: 0, bytes: 0 }, o);
-        o.signal?.throwIfAborted();
+        await copyChildren(fs, instance, src, top, app, { files: 0, bytes: 0 }, { ...o, ...(signal ? { signal } : {}) });
+        signal?.throwIfAborted();
         // the name was free when checked; taken meanwhile, an automatic name moves on to the next free one
         return await tree.patch(instance, top._id, { name }).catch(async (err: unknown) => {
           if (!(err instanceof Conflict) || to.name !== undefined) throw err;
           return tree.patch(instance, top._id, { name: await nameOfCopy(fs, instance, src, parent._id, undefined) });
         });
       } catch (err) {
-        await tree.destroy(instance, top._id, undefined, { anywhere: true });
+        // gone already when the process that took the lease over removed it first
+        await tree.destroy(instance, top._id, undefined, { anywhere: true }).catch((e: unknown) => {
+          if (!(e instanceof NotFound)) throw e;
+        });
         throw err;
       } finally {
         await entry?.end();

@@ -42,7 +42,9 @@ import { PgContextAssetIndex, SqliteContextAssetIndex } from '../apps/assets/con
 import { registerContextAssetAdminRoutes } from '../apps/assets/admin-routes.js';
 import { LocalBlobStore } from '../files/blobs/local.js';
 import { Vfs } from '../files/vfs.js';
-import { CopyJournal, undoCutCopies } from '../files/copy-journal.js';
+import { CopyJournal, sweepCutCopies } from '../files/copy-journal.js';
+import { SqliteCopyJournalStore } from '../files/copy-journal-sqlite.js';
+import { PgCopyJournalStore } from '../files/copy-journal-pg.js';
 import { SqliteLockEngine } from '../files/dav/locks-sqlite.js';
 import { PgLockEngine } from '../files/dav/locks-pg.js';
 import { fsck } from '../files/fsck.js';
@@ -162,6 +164,8 @@ export interface HearthOptions {
   exports?: ExportsOptions;
   /** How often the retired sources of moves are looked for (move/transfer/retire.ts; default an hour): tests look often. */
   retiredSweepMs?: number;
+  /** The lease of a folder copy under way (files/copy-journal.ts; default 30 s): tests that kill a process wait less. */
+  copyLeaseMs?: number;
   /** Where the routes' compiled schemas are read (server/schema-code.ts; default dist/schemas): tests compile their own. */
   schemaCode?: CompiledCode;
 }
@@ -231,7 +235,12 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
     blobEngines.set(engine, { files: stores.blobs, thumbs: stores.thumbs });
   }
   for (const [name, make] of Object.entries(opts.extraEngines?.blobs ?? {})) blobEngines.set(name, make());
-  const copyJournal = new CopyJournal(join(dataDir, 'copies'));
+  // the folder copies under way (files/copy-journal.ts): in the schema `hearth` with docs.engine postgres, where any
+  // process undoes those of a process that died; else in copies.sqlite, this process's alone (undone at its next start)
+  const copyJournal = new CopyJournal(
+    statePg ? new PgCopyJournalStore(statePg) : new SqliteCopyJournalStore(join(dataDir, 'copies.sqlite'), { alone: true, legacyDir: join(dataDir, 'copies') }),
+    opts.copyLeaseMs === undefined ? {} : { leaseMs: opts.copyLeaseMs },
+  );
   const vfs = new Vfs({
     storeOf, blobs: router.blobStore('files'), thumbs: router.blobStore('thumbs'),
     locks: coordination.locks, versions: config.files.versions,
@@ -457,7 +466,8 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
     logger.warn({ domain: instance.domain, instance_id: instance.id }, 'finishing the destroy of an instance that a stop cut short');
     await finishDestroy(instance);
   }
-  await undoCutCopies({ journal: copyJournal, fs: vfs.fs, tree: vfs.tree, instanceOf: (domain) => sqliteRegistry.get(domain), logger });
+  const copySweep = sweepCutCopies({ journal: copyJournal, fs: vfs.fs, tree: vfs.tree, instanceOf: (domain) => sqliteRegistry.get(domain), logger });
+  await copySweep.first;
   await migrations.recover();
   // after a crash, the code references the app docs name (written without their own fsync: apps/code/local-store.ts)
   const codeRefsRestored = restoreCodeRefs(appCode, () => sqliteRegistry.list(), storeOf).then(
@@ -479,6 +489,7 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
         await codeRefsRestored;
         await builtinApps.close();
         await Promise.all([publicApp.close(), adminApp.close()]);
+        await copySweep.stop();
         await retired.close();
         realtime.close();
         unwatchAccounts();
@@ -489,6 +500,7 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
         await sqliteRegistry.close();
         await sqliteThread.shutdown();
         await sessions.close();
+        await copyJournal.close();
         davLocks.close();
         await builtinState.close();
         await moveStates.close();

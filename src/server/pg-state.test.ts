@@ -63,7 +63,7 @@ describe('the server\'s state on PostgreSQL, shared by two processes', () => {
     expect((await current(b, alias)).status).toBe(401);
 
     for (const p of [a, b]) {
-      for (const file of ['registry.sqlite', 'sessions.sqlite', 'dav-locks.sqlite', 'apps-builtin.sqlite']) expect(existsSync(join(p.dir, file)), file).toBe(false);
+      for (const file of ['registry.sqlite', 'sessions.sqlite', 'dav-locks.sqlite', 'apps-builtin.sqlite', 'copies.sqlite']) expect(existsSync(join(p.dir, file)), file).toBe(false);
     }
   });
 });

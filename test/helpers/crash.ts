@@ -64,3 +64,26 @@ export async function fsckOf(dataDir: string, domain: string): Promise<FsckEntry
     await hearth.close();
   }
 }
+
+/**
+ * A folder copy (POST /files/:id/copy) of `s`'s instance with its NDJSON progress; resolves with the first progress
+ * line `until` accepts, rejects if the copy ends before. The connection is left as it is (a kill cuts it).
+ */
+export function copyUntil(s: Pick<Started, 'port' | 'domain' | 'token'>, id: string, until: (line: Record<string, number>) => boolean): Promise<Record<string, number>> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port: s.port, method: 'POST', path: `/files/${id}/copy`, headers: { host: s.domain, authorization: `Bearer ${s.token}`, accept: 'application/x-ndjson' } }, (res) => {
+      let buf = '';
+      res.on('data', (c: Buffer) => {
+        buf += c.toString('utf8');
+        for (let i = buf.indexOf('\n'); i >= 0; i = buf.indexOf('\n')) {
+          const line = JSON.parse(buf.slice(0, i)) as Record<string, number> & { type: string };
+          buf = buf.slice(i + 1);
+          if (line.type !== 'progress') return reject(new Error(`the copy ended before the kill: ${JSON.stringify(line)}`));
+          if (until(line)) return resolve(line);
+        }
+      });
+    });
+    req.on('error', () => undefined); // the connection dies with the server
+    req.end();
+  });
+}

@@ -4,7 +4,8 @@ import { startTestHearth, type TestHearth } from '../../../test/helpers/hearth.j
 import { ROOT, mkdir, upload } from '../../../test/helpers/files.js';
 import { until } from '../../../test/helpers/jobs.js';
 import { request as httpRequest } from 'node:http';
-import { planDirCopy } from '../copy.js';
+import { planDirCopy, type CopyProgress } from '../copy.js';
+import { progressThrottle } from './copy-progress.js';
 
 let h: TestHearth;
 let token: string;
@@ -171,6 +172,7 @@ describe('a directory copy with its progress, bound by the quota, cancellable', 
     expect(progress[0]).toEqual({ type: 'progress', files: 0, bytes: 0, total_files: 4, total_bytes: 62 });
     expect(progress.at(-1)).toEqual({ type: 'progress', files: 4, bytes: 62, total_files: 4, total_bytes: 62 });
     expect(progress.map((p) => p.files)).toEqual([...progress.map((p) => p.files)].sort((a, b) => a - b));
+    expect(progress.map((p) => p.bytes)).toEqual([...progress.map((p) => p.bytes)].sort((a, b) => a - b));
     const done = lines.at(-1)!;
     expect(done).toMatchObject({ type: 'done', data: { type: 'io.cozy.files', attributes: { type: 'directory', name: 'Album 2', dir_id: ROOT } } });
     expect(await treeOf(done.data.id)).toEqual({ 'p0.jpg': 'z'.repeat(10), 'p1.jpg': 'z'.repeat(20), 'p2.jpg': 'z'.repeat(30), 'more/': '', 'more/q.txt': 'qq' });
@@ -199,6 +201,47 @@ describe('a directory copy with its progress, bound by the quota, cancellable', 
     expect(during).toContain('Docs (copy) (incomplete copy)');
     expect(copy.name).toBe('Docs (copy)');
     expect((await names(ROOT)).filter((n) => n.startsWith('Docs'))).toEqual(['Docs', 'Docs (copy)']);
+  });
+
+  it('moves by bytes within a large file, and a cancel stops it within that file', async () => {
+    const top = await mkdir(h, token, ROOT, 'Film');
+    const size = 8 * 1024 * 1024;
+    expect((await h.req('POST', `/files/${top.id}?Type=file&Name=film.mkv`, { token, raw: Buffer.alloc(size, 5), headers: { 'content-type': 'application/octet-stream' } })).status).toBe(201);
+    const used = await usage();
+    const fs = h.hearth.vfs.fs;
+    const heard: CopyProgress[] = [];
+    const copy = await (await planDirCopy(h.hearth.vfs.tree, fs, h.instance, top.id)).run({ onProgress: (p) => void heard.push(p) });
+    const within = heard.filter((p) => p.files === 0 && p.bytes > 0 && p.bytes < size);
+    expect(within.length).toBeGreaterThanOrEqual(7); // the source is read in chunks of 1 MiB at most
+    expect(heard.map((p) => p.bytes)).toEqual([...heard.map((p) => p.bytes)].sort((a, b) => a - b));
+    expect(heard.at(-1)).toEqual({ files: 1, bytes: size });
+    expect(await usage()).toBe(used + size);
+    await h.req('DELETE', `/files/${copy._id}`, { token });
+    await h.req('DELETE', '/files/trash', { token });
+
+    const cancel = new AbortController();
+    const seen: CopyProgress[] = [];
+    const plan = await planDirCopy(h.hearth.vfs.tree, fs, h.instance, top.id, { name: 'Film 2' });
+    await expect(plan.run({
+      signal: cancel.signal,
+      onProgress: (p) => {
+        seen.push(p);
+        if (p.bytes >= size / 4) cancel.abort(new Error('cancelled'));
+      },
+    })).rejects.toThrow('cancelled');
+    expect(seen.every((p) => p.files === 0 && p.bytes < size)).toBe(true);
+    expect((await names(ROOT)).filter((n) => n.startsWith('Film'))).toEqual(['Film']);
+    expect(await usage()).toBe(used);
+  });
+
+  it('lets a progress line through at most every 200 ms, and always the last file\'s', () => {
+    const clock = { t: 0 };
+    const due = progressThrottle(3, 200, () => clock.t);
+    const at = (t: number, files: number) => {
+      clock.t = t;
+      return due({ files, bytes: 0 });
+    };
+    expect([at(50, 0), at(199, 0), at(200, 0), at(300, 1), at(401, 1), at(402, 2), at(403, 3), at(404, 3)]).toEqual([false, false, true, false, true, false, true, true]);
   });
 
   it('stops and removes what it had copied when the client goes away', async () => {
