@@ -38,7 +38,9 @@ const mtimeOf = (doc: Doc, fallback: Date): Date => {
   return Number.isFinite(at) ? new Date(at) : fallback;
 };
 
-const jsonEntry = (name: string, value: unknown, mtime: Date): ZipEntry => ({ name, mtime, mode: FILE_MODE, deflate: true, body: Buffer.from(JSON.stringify(value)) });
+/** A JSON entry: `json` is the value's text (a copied document's, as stored) or the value to write. */
+const jsonEntry = (name: string, json: string | Record<string, unknown>, mtime: Date): ZipEntry =>
+  ({ name, mtime, mode: FILE_MODE, deflate: true, body: Buffer.from(typeof json === 'string' ? json : JSON.stringify(json)) });
 
 export interface ArchiveSource {
   /** The exports' store, which holds each export's copy of the documents. */
@@ -64,11 +66,11 @@ async function* partEntries(src: ArchiveSource, instance: Instance, exp: ExportD
       const image = await read?.(instance);
       if (image) yield { name, mtime: created, mode: FILE_MODE, deflate: true, body: image };
     }
-    for await (const { doctype, doc } of snapshotDocs(src.store, exp._id, 0)) yield jsonEntry(docEntry(doctype, doc._id as string), doc, mtimeOf(doc, created));
-    for await (const { doc } of snapshotDocs(src.store, exp._id, 1)) yield jsonEntry(docEntry(FILES_DOCTYPE, doc._id as string), doc, mtimeOf(doc, created));
+    for await (const { doctype, doc, body } of snapshotDocs(src.store, exp._id, 0)) yield jsonEntry(docEntry(doctype, doc._id as string), body, mtimeOf(doc, created));
+    for await (const { doc, body } of snapshotDocs(src.store, exp._id, 1)) yield jsonEntry(docEntry(FILES_DOCTYPE, doc._id as string), body, mtimeOf(doc, created));
   }
   const { start, end } = range;
-  const entriesOf = async function* (doctype: string, doc: Doc, name: string, mode: number): AsyncGenerator<ZipEntry> {
+  const entriesOf = async function* (doctype: string, doc: Doc, json: string, name: string, mode: number): AsyncGenerator<ZipEntry> {
     const found = await openContent(src.fs, instance, doc);
     // a kept blob is never missing but by a fault of the disk or the object store: the file is then out, whole
     if (!found) return;
@@ -76,7 +78,7 @@ async function* partEntries(src: ArchiveSource, instance: Instance, exp: ExportD
     let taken = false;
     try {
       const mtime = mtimeOf(doc, created);
-      yield jsonEntry(docEntry(doctype, doc._id as string), doc, mtime);
+      yield jsonEntry(docEntry(doctype, doc._id as string), json, mtime);
       yield { name, mtime, mode, deflate: !alreadyCompressed(doc), body: { size, open: async () => ((taken = true), body) } };
     } finally {
       // the download stopped before the content was written: its blob is closed here
@@ -86,15 +88,15 @@ async function* partEntries(src: ArchiveSource, instance: Instance, exp: ExportD
   if (start.doctype === FILES_DOCTYPE) {
     const dirs = await dirPaths(src.store, exp._id);
     const until = end?.doctype === FILES_DOCTYPE ? end.id : null;
-    for await (const { doc } of snapshotDocs(src.store, exp._id, 2, { doctype: FILES_DOCTYPE, id: start.id }, until)) {
+    for await (const { doc, body } of snapshotDocs(src.store, exp._id, 2, { doctype: FILES_DOCTYPE, id: start.id }, until)) {
       const path = fileContentEntry(`${dirs.get(String(doc.dir_id)) ?? ''}/${String(doc.name)}`);
-      yield* entriesOf(FILES_DOCTYPE, doc, path, doc.executable === true ? EXEC_MODE : FILE_MODE);
+      yield* entriesOf(FILES_DOCTYPE, doc, body, path, doc.executable === true ? EXEC_MODE : FILE_MODE);
     }
     if (until !== null) return;
   }
   const from = start.doctype === VERSIONS_DOCTYPE ? start.id : '';
-  for await (const { doc } of snapshotDocs(src.store, exp._id, 3, { doctype: VERSIONS_DOCTYPE, id: from }, end?.id ?? null)) {
-    yield* entriesOf(VERSIONS_DOCTYPE, doc, versionContentEntry(doc._id as string), FILE_MODE);
+  for await (const { doc, body } of snapshotDocs(src.store, exp._id, 3, { doctype: VERSIONS_DOCTYPE, id: from }, end?.id ?? null)) {
+    yield* entriesOf(VERSIONS_DOCTYPE, doc, body, versionContentEntry(doc._id as string), FILE_MODE);
   }
 }
 

@@ -81,10 +81,10 @@ export async function takeSnapshot(store: ExportStore, docs: DocStore, exp: Expo
 }
 
 /** The export's copied documents of `kind` from (`from`, included) to `until` (excluded; null: to the end), a page at a time. */
-export async function* snapshotDocs(store: ExportStore, exportId: string, kind: SnapshotKind, from = { doctype: '', id: '' }, until: string | null = null): AsyncGenerator<{ doctype: string; doc: Doc }> {
+export async function* snapshotDocs(store: ExportStore, exportId: string, kind: SnapshotKind, from = { doctype: '', id: '' }, until: string | null = null): AsyncGenerator<{ doctype: string; doc: Doc; body: string }> {
   for (let after = from, inclusive = true; ;) {
     const rows = await store.docs(exportId, kind, after, inclusive, until, PAGE);
-    for (const r of rows) yield { doctype: r.doctype, doc: JSON.parse(r.body) as Doc };
+    for (const r of rows) yield { doctype: r.doctype, doc: JSON.parse(r.body) as Doc, body: r.body };
     if (rows.length < PAGE) return;
     const last = rows[rows.length - 1]!;
     after = { doctype: last.doctype, id: last.id };

@@ -173,12 +173,15 @@ export class SqliteExportStore implements ExportStore {
   }
 
   async pin(instanceId: string, key: string, now: number): Promise<boolean> {
-    return this.db.transaction(() => {
-      const holds = this.db.prepare(`SELECT e.id FROM exports e WHERE e.instance_id = ? AND ${HOLDING}?`).pluck().all(instanceId, now) as string[];
-      const insert = this.db.prepare('INSERT OR IGNORE INTO export_pins (export_id, instance_id, key) VALUES (?, ?, ?)');
+    // a read, and a write only when an export holds: the removal's document was committed before this call, so an
+    // export that begins after the read takes its snapshot later and does not name the blob (snapshot.ts)
+    const holds = this.db.prepare(`SELECT e.id FROM exports e WHERE e.instance_id = ? AND ${HOLDING}?`).pluck().all(instanceId, now) as string[];
+    if (holds.length === 0) return false;
+    const insert = this.db.prepare('INSERT OR IGNORE INTO export_pins (export_id, instance_id, key) VALUES (?, ?, ?)');
+    this.db.transaction(() => {
       for (const id of holds) insert.run(id, instanceId, key);
-      return holds.length > 0;
     }).immediate();
+    return true;
   }
 
   async releasable(now: number, limit: number): Promise<Pin[]> {
