@@ -110,8 +110,21 @@ export interface Attachment {
   data: Buffer;
 }
 
+/**
+ * A read-only view of every doctype of a store at one moment (one sequence of each doctype), until closed: what an export
+ * copies (move/export). Writes go on meanwhile and are not seen. Keep it short-lived: it holds a read transaction.
+ */
+export interface DocSnapshot {
+  listDoctypes(): Promise<string[]>;
+  allDocs(doctype: string, opts: AllDocsOptions): Promise<AllDocsResult>;
+  get(doctype: string, id: string, opts?: GetOptions): Promise<Doc>;
+  close(): Promise<void>;
+}
+
 export interface DocStore {
   readonly domain: string;
+  /** Opens a DocSnapshot of the store as it is now. */
+  snapshot(): Promise<DocSnapshot>;
   listDoctypes(): Promise<string[]>;
   /** Null when the doctype holds no document and was never created. */
   info(doctype: string): Promise<DbInfo | null>;

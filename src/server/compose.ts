@@ -41,6 +41,7 @@ import { ContextAssets } from '../apps/assets/context-assets.js';
 import { PgContextAssetIndex, SqliteContextAssetIndex } from '../apps/assets/context-index.js';
 import { registerContextAssetAdminRoutes } from '../apps/assets/admin-routes.js';
 import { LocalBlobStore } from '../files/blobs/local.js';
+import { HeldBlobStore } from '../files/blobs/held.js';
 import { Vfs } from '../files/vfs.js';
 import { CopyJournal, sweepCutCopies } from '../files/copy-journal.js';
 import { SqliteCopyJournalStore } from '../files/copy-journal-sqlite.js';
@@ -102,7 +103,7 @@ import { AccessCodes } from '../oauth/codes.js';
 import { SqlitePending, type PendingStore } from '../move/transfer/pending.js';
 import { PgPending } from '../move/transfer/pending-pg.js';
 import { moveConsentFlow } from '../move/transfer/authorize.js';
-import { createExports, type ExportsOptions } from '../move/export/index.js';
+import { createExports, openExportStore, type ExportsOptions } from '../move/export/index.js';
 import { createMoveHooks } from '../move/transfer/hooks.js';
 import { RetiredInstances } from '../move/transfer/retire.js';
 
@@ -241,8 +242,12 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
     statePg ? new PgCopyJournalStore(statePg) : new SqliteCopyJournalStore(join(dataDir, 'copies.sqlite'), { alone: true, legacyDir: join(dataDir, 'copies') }),
     opts.copyLeaseMs === undefined ? {} : { leaseMs: opts.copyLeaseMs },
   );
+  // a blob the file system no longer names stays while an export of the instance holds it (move/export/snapshot.ts)
+  const exportStore = openExportStore(dataDir, statePg);
+  const exportClock = opts.exports?.now ?? Date.now;
+  const fileBlobs = router.blobStore('files');
   const vfs = new Vfs({
-    storeOf, blobs: router.blobStore('files'), thumbs: router.blobStore('thumbs'),
+    storeOf, blobs: new HeldBlobStore(fileBlobs, { keep: (ns, key) => exportStore.pin(ns, key, exportClock()) }), thumbs: router.blobStore('thumbs'),
     locks: coordination.locks, versions: config.files.versions,
   }, copyJournal);
   // Destroying an instance also removes its data, in steps that can be taken again: the first, durable, takes it out
@@ -373,7 +378,7 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
     avatar: async (instance, data) => avatars.write(instance.id, (await processAvatar(data)).data),
     wallpaper: async (instance, data) => wallpapers.write(instance.id, (await processAvatar(data, WALLPAPER_LIMITS.size)).data),
   });
-  const exportsPart = createExports({ hooks: moveHooks, avatar: async (instance: Instance) => (await avatars.read(instance.id))?.data ?? null, wallpaper: async (instance: Instance) => (await wallpapers.read(instance.id))?.data ?? null, mirrored: () => jobs.mirrored(), dataDir, statePg, bus, fs: vfs.fs, storeOf, jobs: () => ({ push: (d, s) => jobs.engine.push(d, s), get: (d, id) => jobs.engine.broker.get(d, id) }), secret: async (instance) => (await registry.secrets(instance)).session, publicUrl: linkOf, subdomains: config.apps.subdomains, instanceOf: (domain) => sqliteRegistry.get(domain), logger, ...opts.exports });
+  const exportsPart = createExports({ store: exportStore, blobs: fileBlobs, hooks: moveHooks, avatar: async (instance: Instance) => (await avatars.read(instance.id))?.data ?? null, wallpaper: async (instance: Instance) => (await wallpapers.read(instance.id))?.data ?? null, mirrored: () => jobs.mirrored(), bus, fs: vfs.fs, storeOf, jobs: () => ({ push: (d, s) => jobs.engine.push(d, s), get: (d, id) => jobs.engine.broker.get(d, id) }), secret: async (instance) => (await registry.secrets(instance)).session, publicUrl: linkOf, subdomains: config.apps.subdomains, instanceOf: (domain) => sqliteRegistry.get(domain), logger, ...opts.exports });
   const notifications = new NotificationCenter({ config, storeOf, logger, link: linkOf, jobs: () => jobs, secret: async (instance) => (await registry.secrets(instance)).session });
   // the DocStore of the instance that has this id and domain now (a job's or a trigger's), or null
   const storeOfInstance = async (domain: string, instanceId: string) => {

@@ -57,4 +57,29 @@ export function putAllSuite(setup: () => { store: DocStore; bus: EventBus }): vo
       expect(changes.results.map((c) => c.id)).toEqual(['t', 'u']);
     });
   });
+
+  describe('snapshot', () => {
+    it('reads every doctype as it was when it was opened, whatever is written meanwhile', async () => {
+      const { store } = setup();
+      const a = await store.put('io.cozy.snap-a', { _id: 'a', v: 1 });
+      const b = await store.put('io.cozy.snap-b', { _id: 'b', v: 1 });
+      const snap = await store.snapshot();
+      try {
+        await store.put('io.cozy.snap-a', { _id: 'a', _rev: a.rev, v: 2 });
+        await store.put('io.cozy.snap-a', { _id: 'a2', v: 1 });
+        await store.put('io.cozy.snap-b', { _id: 'b', _rev: b.rev, _deleted: true });
+        await store.put('io.cozy.snap-c', { _id: 'c', v: 1 });
+        expect(await snap.listDoctypes()).not.toContain('io.cozy.snap-c');
+        expect(await snap.listDoctypes()).toEqual(expect.arrayContaining(['io.cozy.snap-a', 'io.cozy.snap-b']));
+        const rows = (await snap.allDocs('io.cozy.snap-a', { include_docs: true })).rows;
+        expect(rows.map((r) => [r.id, r.doc?.v])).toEqual([['a', 1]]);
+        expect(await snap.get('io.cozy.snap-b', 'b')).toMatchObject({ _rev: b.rev, v: 1 });
+        expect((await snap.allDocs('io.cozy.snap-c', {})).rows).toEqual([]);
+      } finally {
+        await snap.close();
+      }
+      expect((await store.get('io.cozy.snap-a', 'a')).v).toBe(2);
+      await expect(store.get('io.cozy.snap-b', 'b')).rejects.toMatchObject({ status: 404 });
+    });
+  });
 }

@@ -69,5 +69,59 @@ export function describeExportStore(name: string, engine: ExportStoreUnderTest):
       expect(await a.get('fresh')).toBeNull();
       await a.close();
     });
+
+    it("keeps an export's copy of the documents, a page at a time in (doctype, id) order, and drops it with the export or when it fails", async () => {
+      const storage = await engine.storage();
+      const a = engine.open(storage);
+      await a.begin('i1', exportDoc('e1', T0), null, T0);
+      const doc = (kind: 0 | 1 | 2 | 3, doctype: string, id: string) => ({ kind, doctype, id, body: JSON.stringify({ _id: id }) });
+      // ids in bytes' order: upper case before lower case
+      await a.saveDocs('e1', [doc(0, 'io.cozy.b', 'x'), doc(0, 'io.cozy.a', 'b'), doc(0, 'io.cozy.a', 'A'), doc(2, 'io.cozy.files', 'f1'), doc(2, 'io.cozy.files', 'f2'), doc(2, 'io.cozy.files', 'f3')]);
+      const start = { doctype: '', id: '' };
+      expect((await a.docs('e1', 0, start, true, null, 2)).map((d) => `${d.doctype}/${d.id}`)).toEqual(['io.cozy.a/A', 'io.cozy.a/b']);
+      expect((await a.docs('e1', 0, { doctype: 'io.cozy.a', id: 'b' }, false, null, 2)).map((d) => d.id)).toEqual(['x']);
+      expect(await a.docs('e1', 2, { doctype: 'io.cozy.files', id: 'f2' }, true, 'f3', 10)).toEqual([doc(2, 'io.cozy.files', 'f2')]);
+      await a.finish('e1', { state: 'error', error: 'x' });
+      expect(await a.docs('e1', 0, start, true, null, 10)).toEqual([]);
+      await a.begin('i1', exportDoc('e2', T0 + H), null, T0 + H);
+      await a.saveDocs('e2', [doc(1, 'io.cozy.files', 'd')]);
+      await a.finish('e2', { state: 'done' });
+      expect(await a.docs('e2', 1, start, true, null, 10)).toHaveLength(1);
+      // a new export replaces it: its copy goes in the same step
+      expect(await a.begin('i1', exportDoc('e3', T0 + 2 * H), null, T0 + 2 * H)).not.toBeNull();
+      expect(await a.docs('e2', 1, start, true, null, 10)).toEqual([]);
+      await a.close();
+    });
+
+    it('pins a blob while an export holds the instance (not failed, not expired), and releases it once none does', async () => {
+      const storage = await engine.storage();
+      const a = engine.open(storage);
+      const b = engine.open(storage);
+      expect(await a.pin('i1', 'k0', T0)).toBe(false);
+      await a.begin('i1', exportDoc('e1', T0), null, T0);
+      expect(await b.pin('i1', 'k1', T0 + H)).toBe(true);
+      expect(await b.pin('i1', 'k1', T0 + H)).toBe(true);
+      expect(await b.pin('i2', 'k9', T0 + H)).toBe(false);
+      await a.finish('e1', { state: 'done' });
+      expect(await a.pin('i1', 'k2', T0 + H)).toBe(true);
+      expect(await a.releasable(T0 + H, 10)).toEqual([]);
+      // expired: released
+      const expiry = T0 + 7 * 24 * H;
+      expect(await a.pin('i1', 'k3', expiry)).toBe(false);
+      const pins = await b.releasable(expiry, 10);
+      expect(pins.map((p) => p.key).sort()).toEqual(['k1', 'k2']);
+      expect(pins[0]).toMatchObject({ exportId: 'e1', instanceId: 'i1' });
+      await b.unpin(pins);
+      expect(await a.releasable(expiry, 10)).toEqual([]);
+      // failed (a crash found by the sweep): released at once
+      await a.begin('i1', exportDoc('e2', T0 + 2 * H), null, T0 + 2 * H);
+      expect(await a.pin('i1', 'k4', T0 + 2 * H)).toBe(true);
+      await a.finish('e2', { state: 'error', error: 'interrupted' });
+      expect((await a.releasable(T0 + 2 * H, 10)).map((p) => p.key)).toEqual(['k4']);
+      // an instance destroyed: its pins go with it (its blobs are dropped whole)
+      await a.forget('i1');
+      expect(await a.releasable(T0 + 2 * H, 10)).toEqual([]);
+      await Promise.all([a.close(), b.close()]);
+    });
   });
 }

@@ -11,7 +11,7 @@ import { BadRequest, HearthError, NotFound } from '../../common/errors.js';
 import { inTransaction, type PgClient, type PgPool } from '../../engines/postgres.js';
 import type {
   AllDocsOptions, AllDocsResult, Attachment, BulkGetRequestItem, BulkGetResultItem, ChangesOptions, ChangesResult, DbInfo, Doc,
-  DocStore, GetOptions, OpenRevResult, WriteResult,
+  DocSnapshot, DocStore, GetOptions, OpenRevResult, WriteResult,
 } from '../store.js';
 import type { ExplainResult, FindRequest, FindResult, IndexDef, IndexRequest, IndexResult } from '../mango/types.js';
 import type { AttStub } from '../sqlite/attachments.js';
@@ -20,6 +20,7 @@ import * as pgMango from './mango/index.js';
 import { isMissingRelation, jsonb, named } from './query.js';
 import { queuedPut, settle, type PutQueues, type PutResult, type QueuedPut } from './puts.js';
 import { PgReader } from './read.js';
+import { openPgSnapshot } from './snapshot.js';
 import { checkFence, createDoctypeTables, dropDoctypeTables, ensureSchema, formatSeq, lookupDoctype, type PgTables } from './schema.js';
 import { currentFence } from '../../common/locks.js';
 import {
@@ -156,6 +157,10 @@ export class PgDocStore implements DocStore {
       // a caller's hook: its failure is not the write's
     }
     for (const e of events) this.bus.publish(e);
+  }
+
+  snapshot(): Promise<DocSnapshot> {
+    return openPgSnapshot(this.pool, this.schema);
   }
 
   async listDoctypes(): Promise<string[]> {

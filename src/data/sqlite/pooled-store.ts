@@ -71,6 +71,7 @@ export class PooledDocStore implements DocStore {
 
   // methods on the prototype, not arrow-function fields: a handle is made for each request (storeOf), and 25 closures
   // per handle were most of its cost
+  snapshot() { return this.use((s) => s.snapshot()); }
   listDoctypes(...a: Parameters<DocStore['listDoctypes']>) { return this.use((s) => s.listDoctypes(...a)); }
   info(...a: Parameters<DocStore['info']>) { return this.use((s) => s.info(...a)); }
   createDoctype(...a: Parameters<DocStore['createDoctype']>) { return this.use((s) => s.createDoctype(...a)); }

@@ -5,7 +5,7 @@ import { BadRequest, NotFound } from '../../common/errors.js';
 import type { DocEvent, EventBus } from '../../common/bus.js';
 import type {
   AllDocsOptions, AllDocsResult, Attachment, BulkGetRequestItem, BulkGetResultItem, ChangesOptions, ChangesResult, DbInfo, Doc,
-  DocStore, GetOptions, OpenRevResult, WriteResult,
+  DocSnapshot, DocStore, GetOptions, OpenRevResult, WriteResult,
 } from '../store.js';
 import type { ExplainResult, FindRequest, FindResult, IndexDef, IndexRequest, IndexResult } from '../mango/types.js';
 import { compileSelector, explainFind, indexSql, registerSqlFunctions, runCount, runFind } from '../mango/index.js';
@@ -15,6 +15,7 @@ import {
 } from './db.js';
 import { currentFence } from '../../common/locks.js';
 import { Reader } from './read.js';
+import { SqliteSnapshot } from './snapshot.js';
 import { WalSync } from './wal-sync.js';
 import { writeLocal, writeNewEdit, writeReplicated, type WriteContext } from './write.js';
 import { HearthError } from '../../common/errors.js';
@@ -90,6 +91,10 @@ export class SqliteDocStore implements DocStore {
   putInOrder(writes: Array<{ doctype: string; doc: Doc }>): Promise<Array<{ id: string; rev: string; doc: Doc }>> {
     // one savepoint for all (WriteQueue): the first failure rolls every one of them back
     return this.fenced((events) => writes.map((w) => writeNewEdit(this.context(w.doctype, events), w.doc)));
+  }
+
+  async snapshot(): Promise<DocSnapshot> {
+    return new SqliteSnapshot(this.file);
   }
 
   async listDoctypes(): Promise<string[]> {

@@ -27,7 +27,7 @@ it('stores JPEG and PDF contents as they are, deflates the documents and the tex
   const exp = await exportEnded(h);
   expect(exp.state).toBe('done');
   const chunks: Buffer[] = [];
-  for await (const c of exportPartZip({ storeOf: (i) => h.hearth.storeOf(i), fs: h.hearth.vfs.fs }, h.instance, exp, partOf(exp.parts_cursors, undefined))) chunks.push(c as Buffer);
+  for await (const c of exportPartZip({ store: h.hearth.exports.store, fs: h.hearth.vfs.fs }, h.instance, exp, partOf(exp.parts_cursors, undefined))) chunks.push(c as Buffer);
   const entries = await readZip(Buffer.concat(chunks));
   const method = (name: string) => entries.find((e) => e.name === name)?.method;
   expect([method(fileContentEntry('/photo.jpg')), method(fileContentEntry('/paper.pdf'))]).toEqual([0, 0]);

@@ -1,10 +1,11 @@
 /**
  * Exports of an instance (cozy-stack model/move/export.go, worker/moves): the `export` job records the `io.cozy.exports`
- * document (one at a time per instance), measures the files and versions to cut the archive in parts, and ends it done
+ * document (one at a time per instance), takes its snapshot (snapshot.ts: a copy of the documents at one moment, the
+ * blobs they name kept until the export ends) while it measures the files and versions to cut the archive in parts, and ends it done
  * or in error, with realtime `CREATED`/`UPDATED` events, then mails the owner the link to the settings app's page of the
  * export (or, during a move, tells the move: MoveHooks). The archive itself is streamed at download time (archive.ts).
  * `sweep` (every `sweepMs`, and at start) marks failed the exports whose job is gone (a process killed in the middle)
- * and removes the expired ones.
+ * and removes the expired ones, then the blobs kept for exports that ended.
  */
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
@@ -12,18 +13,17 @@ import type { EventBus } from '../../common/bus.js';
 import { Conflict, NotFound } from '../../common/errors.js';
 import type { DocStore } from '../../data/store.js';
 import { appOrigin, type SubdomainMode } from '../../apps/hosts.js';
+import type { BlobStore } from '../../files/blobs/store.js';
 import type { FileSystem } from '../../files/fs.js';
-import { isDir } from '../../files/types.js';
 import type { Instance } from '../../instances/types.js';
 import type { PushSpec } from '../../jobs/engine.js';
 import type { JobDoc, WorkerDef } from '../../jobs/types.js';
 import { PermanentJobError } from '../../jobs/types.js';
-import { FILES_DOCTYPE, VERSIONS_DOCTYPE } from '../layout.js';
 import type { ExportDoc, ExportMessage, MoveHooks, MoveTo } from '../types.js';
-import { docsOf } from './archive.js';
 import { decodeExportMac, encodeExportMac } from './mac.js';
 import { exportFailedMail, exportReadyMail } from './mail.js';
 import { GIB, PartSplitter, partSize } from './parts.js';
+import { takeSnapshot } from './snapshot.js';
 import { EXPORT_RUN_MAX_MS, type ExportStore } from './store.js';
 
 export const EXPORTS_DOCTYPE = 'io.cozy.exports';
@@ -36,6 +36,13 @@ export interface ExportsDeps {
   store: ExportStore;
   bus: EventBus;
   fs: FileSystem;
+  /** The instances' file blobs as they are, for the removal of the blobs no export holds any more (not files/blobs/held.ts's). */
+  blobs: BlobStore;
+  /**
+   * Resolves once the jobs and triggers written so far are in the instances' DocStores (jobs/mirror.ts copies them
+   * there a moment after each write): the snapshot waits for it, so that a trigger made just before the export is in it.
+   */
+  mirrored?(): Promise<void>;
   storeOf(instance: Instance): DocStore;
   /** The job engine, read when needed (it is built with this module's worker). */
   jobs(): { push(domain: string, spec: PushSpec): Promise<JobDoc>; get(domain: string, id: string): Promise<JobDoc | null> };
@@ -51,7 +58,7 @@ export interface ExportsDeps {
   hooks?: MoveHooks;
   /** The smallest part (cozy-stack: 1 GiB); tests make it small to cut small instances in several parts. */
   minPartSize?: number;
-  /** Called when the job has recorded the export, before it measures the files: crash tests hold the job there. */
+  /** Called when the job has recorded the export, before it takes the snapshot: crash tests hold the job there. */
   beforeMeasure?: (instance: Instance, doc: ExportDoc) => Promise<void>;
   /** How often `sweep` runs (default 60 s; 0: never by itself). */
   sweepMs?: number;
@@ -76,6 +83,11 @@ export class Exports {
 
   constructor(private readonly deps: ExportsDeps) {
     this.now = deps.now ?? Date.now;
+  }
+
+  /** The exports' store (their documents, their snapshots and pins). */
+  get store(): ExportStore {
+    return this.deps.store;
   }
 
   /** Queues an export (POST /move/exports, the admin API): a Conflict while another runs (the job checks again, atomically). */
@@ -149,10 +161,12 @@ export class Exports {
     const begun = await this.deps.store.begin(instance.id, doc, jobId, started);
     if (!begun) throw new PermanentJobError('export: an archive is already being created');
     this.publish(instance, 'CREATED', doc);
+    // the exports this one replaced (store.begin removed them) hold nothing any more
+    if (begun.removed.length) await this.release().catch((err: unknown) => this.deps.logger.error({ err }, 'export: releasing the blobs kept for older exports failed'));
     let ended: ExportDoc | null;
     try {
       await this.deps.beforeMeasure?.(instance, doc);
-      const measured = await this.measure(instance, msg.parts_size, signal);
+      const measured = await this.snapshot(instance, doc, msg.parts_size, signal);
       ended = await this.deps.store.finish(doc._id, { state: 'done', ...measured, creation_duration: (this.now() - started) * 1e6 });
     } catch (err) {
       const error = (err as Error).message;
@@ -166,24 +180,24 @@ export class Exports {
     await this.tell(instance, msg, ended, null);
   }
 
-  /** The parts of the archive: the files then the versions, in id order, page by page (never all in memory). */
-  private async measure(instance: Instance, requested: number | undefined, signal: AbortSignal): Promise<Pick<ExportDoc, 'parts_cursors' | 'parts_size' | 'total_size'>> {
-    const store = this.deps.storeOf(instance);
+  /** The snapshot (snapshot.ts), and the parts of the archive: the files then the versions, in id order. */
+  private async snapshot(instance: Instance, doc: ExportDoc, requested: number | undefined, signal: AbortSignal): Promise<Pick<ExportDoc, 'parts_cursors' | 'parts_size' | 'total_size'>> {
     const size = partSize(requested, await this.deps.fs.diskUsage(instance), this.deps.minPartSize ?? GIB);
     const parts = new PartSplitter(size);
-    let total = 0;
-    for await (const file of docsOf(store, FILES_DOCTYPE)) {
-      signal.throwIfAborted();
-      if (isDir(file)) continue;
-      parts.add(FILES_DOCTYPE, file._id as string, Number(file.size) || 0);
-      total += Number(file.size) || 0;
-    }
-    for await (const version of docsOf(store, VERSIONS_DOCTYPE)) {
-      signal.throwIfAborted();
-      parts.add(VERSIONS_DOCTYPE, version._id as string, Number(version.size) || 0);
-      total += Number(version.size) || 0;
-    }
+    await this.deps.mirrored?.();
+    const total = await takeSnapshot(this.deps.store, this.deps.storeOf(instance), doc, parts, signal);
     return { parts_cursors: parts.cursors, parts_size: size, total_size: total };
+  }
+
+  /** Removes the blobs kept for exports that hold them no more (ended in error, expired, replaced, or their instance gone). */
+  async release(): Promise<number> {
+    let n = 0;
+    for (let pins = await this.deps.store.releasable(this.now(), 100); pins.length; pins = await this.deps.store.releasable(this.now(), 100)) {
+      for (const pin of pins) await this.deps.blobs.remove(pin.instanceId, pin.key);
+      await this.deps.store.unpin(pins);
+      n += pins.length;
+    }
+    return n;
   }
 
   /** What follows the end: the move is told (move_to), an admin export says nothing more, the owner gets a mail. */
@@ -228,6 +242,8 @@ export class Exports {
         for (let removed = await this.deps.store.removeExpired(this.now(), 100); removed.length; removed = await this.deps.store.removeExpired(this.now(), 100)) {
           this.deps.logger.info({ count: removed.length }, 'export: expired exports removed');
         }
+        const released = await this.release();
+        if (released) this.deps.logger.info({ count: released }, 'export: blobs kept for ended exports removed');
       } catch (err) {
         this.deps.logger.error({ err }, 'export: the sweep failed');
       } finally {

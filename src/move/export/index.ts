@@ -13,13 +13,18 @@ import { SqliteExportStore, type ExportStore } from './store.js';
 import { PgExportStore } from './store-pg.js';
 import type { ArchiveSource } from './archive.js';
 
-export type ExportsOptions = Pick<ExportsDeps, 'minPartSize' | 'sweepMs' | 'hooks' | 'beforeMeasure'>;
+export type ExportsOptions = Pick<ExportsDeps, 'minPartSize' | 'sweepMs' | 'hooks' | 'beforeMeasure' | 'now'>;
 
-export function createExports(deps: Omit<ExportsDeps, 'store'> & { dataDir: string; statePg: PgPool | null } & Pick<ArchiveSource, 'avatar' | 'wallpaper' | 'mirrored'>) {
-  const { dataDir, statePg, avatar: _avatar, wallpaper: _wallpaper, mirrored: _mirrored, ...rest } = deps;
-  const store: ExportStore = statePg ? new PgExportStore(statePg) : new SqliteExportStore(join(dataDir, 'exports.sqlite'));
-  const exports = new Exports({ ...rest, store });
-  const archive = { storeOf: deps.storeOf, fs: deps.fs, ...(deps.avatar ? { avatar: deps.avatar } : {}), ...(deps.wallpaper ? { wallpaper: deps.wallpaper } : {}), ...(deps.mirrored ? { mirrored: deps.mirrored } : {}) };
+/** The exports' store: made before the file system, whose removals of blobs ask it whether an export holds them (files/blobs/held.ts). */
+export function openExportStore(dataDir: string, statePg: PgPool | null): ExportStore {
+  return statePg ? new PgExportStore(statePg) : new SqliteExportStore(join(dataDir, 'exports.sqlite'));
+}
+
+export function createExports(deps: ExportsDeps & Pick<ArchiveSource, 'avatar' | 'wallpaper'>) {
+  const { avatar: _avatar, wallpaper: _wallpaper, ...rest } = deps;
+  const store = deps.store;
+  const exports = new Exports(rest);
+  const archive: ArchiveSource = { store, fs: deps.fs, ...(deps.avatar ? { avatar: deps.avatar } : {}), ...(deps.wallpaper ? { wallpaper: deps.wallpaper } : {}) };
   return {
     store,
     exports,
