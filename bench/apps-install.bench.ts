@@ -147,9 +147,9 @@ async function main(): Promise<void> {
   const installer = new Installer({
     storeOf: (instance) => timed(hearth.storeOf(instance), ['put', 'putInOrder']), locks: new InProcessLocks(), skipPermissionsCheck: false,
     perms: timed(hearth.perms, ['setAppPermissions', 'appPermissionsWrite']), triggers: timed(hearth.jobs.scheduler, ['create', 'delete']),
-    code: { ...code, prepare: async (...a) => {
+    code: { ...timed(code, ['begin']), prepare: async (...a) => {
       const prepared = await code.prepare(...a);
-      return { stored: prepared.stored, fetch: timed(prepared, ['fetch']).fetch };
+      return { stored: prepared.stored, sha256: prepared.sha256, fetch: timed(prepared, ['fetch']).fetch };
     } },
   });
   const install = async (instance: Instance, slug = 'bigapp') => {
@@ -245,6 +245,7 @@ async function main(): Promise<void> {
   const refs = (await hearth.appCode.refs({})).length;
   const open = hearth.openStores();
   const loadEnd = load();
+  await installer.close();
   await hearth.close();
   if (ok !== instances.length) throw new Error(`only ${ok} of ${instances.length} instances have the app, its permissions and its trigger`);
 

@@ -315,11 +315,15 @@ export class SqliteTriggerStore implements TriggerStore {
     this.wal = durableWal(db);
   }
 
-  async put(doc: TriggerDoc, nextRunAt: number | null): Promise<void> {
+  async put(doc: TriggerDoc, nextRunAt: number | null, durable = true): Promise<void> {
     const instance = doc.instance_id ?? (await instanceId(this.idOf, doc.domain));
     this.db.prepare(`INSERT OR REPLACE INTO triggers (id, domain, instance_id, type, worker, next_run_at, doc) VALUES (?, ?, ?, ?, ?, ?, ?)`)
       .run(doc._id, doc.domain, instance, doc.type, doc.worker, nextRunAt, JSON.stringify({ ...doc, instance_id: instance }));
-    await this.wal.sync();
+    if (durable) await this.wal.sync();
+  }
+
+  sync(): Promise<void> {
+    return this.wal.sync();
   }
 
   async get(domain: string, id: string): Promise<TriggerDoc | null> {

@@ -108,7 +108,10 @@ export interface TriggerQuery {
 }
 
 export interface TriggerStore {
-  put(doc: TriggerDoc, nextRunAt: number | null): Promise<void>;
+  /** Stores the trigger; `durable` false: without waiting for the disk (`sync()` makes it durable later). */
+  put(doc: TriggerDoc, nextRunAt: number | null, durable?: boolean): Promise<void>;
+  /** Resolves once every write made before the call is durable. */
+  sync(): Promise<void>;
   get(domain: string, id: string): Promise<TriggerDoc | null>;
   /** A trigger by id alone (webhooks carry no instance-bound token). */
   find(id: string): Promise<TriggerDoc | null>;

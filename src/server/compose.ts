@@ -385,8 +385,9 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
     storeOf, locks: coordination.locks, perms, triggers: jobs.scheduler, skipPermissionsCheck: config.apps.permissionsSkipVerification,
     code: appCodeOf(appCode, { dev: config.dev, limits: { maxEntries: config.apps.maxEntries, maxUnpackedBytes: config.apps.maxUnpackedBytes }, resolveRegistry: (slug, v) => appRegistries.resolveVersion(slug, v), openRegistryTarball: (v) => appRegistries.openTarball(v as Parameters<typeof appRegistries.openTarball>[0]) }),
   });
+  const startedAt = new Date();
   const builtinApps = new BuiltinApps({
-    dir: builtinDir, state: builtinState, installer, registry: sqliteRegistry, logger, startedAt: new Date(),
+    dir: builtinDir, state: builtinState, installer, registry: sqliteRegistry, logger, startedAt,
     first: config.settings.defaultRedirection.split('/')[0] ?? 'home',
   });
   const oauth = {
@@ -459,7 +460,14 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
   }
   await undoCutCopies({ journal: copyJournal, fs: vfs.fs, tree: vfs.tree, instanceOf: (domain) => sqliteRegistry.get(domain), logger });
   await migrations.recover();
-  // after a crash, the code references the app docs name (written without their own fsync: apps/code/local-store.ts)
+  // the installs a stop left in flight (their intents in the code store's journal: apps/install/journal.ts), finished or undone
+  const inFlight = await installer.recoverInFlight(async (domain, id) => {
+    const found = await sqliteRegistry.get(domain);
+    return found?.id === id ? found : ((await sqliteRegistry.list()).find((i) => i.id === id) ?? null);
+  }, startedAt);
+  if (inFlight.finished + inFlight.undone > 0) logger.warn(inFlight, 'installs a stop left in flight were finished or undone');
+  // a data directory of the versions that wrote code references without their fsync, after a crash: the references the app docs name
+
   const codeRefsRestored = restoreCodeRefs(appCode, () => sqliteRegistry.list(), storeOf).then(
     (n) => { if (appCode.refsStale === false && n > 0) logger.warn({ restored: n }, 'app code references lost in a crash were given back from the app docs'); },
     (e: unknown) => logger.error({ err: e instanceof Error ? e.message : String(e) }, 'the app code references could not be restored: gc stays off until the next start'),
@@ -479,6 +487,7 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
         await codeRefsRestored;
         await builtinApps.close();
         await Promise.all([publicApp.close(), adminApp.close()]);
+        await installer.close();
         await retired.close();
         realtime.close();
         unwatchAccounts();
