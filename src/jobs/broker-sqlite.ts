@@ -390,8 +390,8 @@ export class SqliteTriggerStore implements TriggerStore {
     return text ? (JSON.parse(text) as EventCursor) : null;
   }
 
-  async moveEventCursor(id: string, from: EventCursor | null, to: EventCursor): Promise<boolean> {
+  async moveEventCursor(id: string, from: EventCursor | null, to: EventCursor, durable = true): Promise<boolean> {
     const moved = this.db.prepare('UPDATE triggers SET event_cursor = ? WHERE id = ? AND event_cursor IS ?').run(JSON.stringify(to), id, from && JSON.stringify(from));
-    return once(this.wal, moved.changes > 0);
+    return durable ? once(this.wal, moved.changes > 0) : moved.changes > 0;
   }
 }

@@ -135,7 +135,7 @@ export interface TriggerStore {
   /** How far the sweep of an @event trigger went in its doctypes' changes feeds (event-sweep.ts); null if never saved. */
   eventCursor(id: string): Promise<EventCursor | null>;
   /** Saves the sweep's position only if it still is `from` (compare-and-set); false otherwise (or the trigger is gone). */
-  moveEventCursor(id: string, from: EventCursor | null, to: EventCursor): Promise<boolean>;
+  moveEventCursor(id: string, from: EventCursor | null, to: EventCursor, durable?: boolean): Promise<boolean>;
 }
 
 /** Per doctype: the last change swept (`seq` of its changes feed), and when that position was read (ms). */

@@ -139,7 +139,7 @@ export class Scheduler {
     const stored = (await this.deps.triggers.find(doc._id)) ?? doc;
     if (stored.type === '@event') {
       this.listen(stored);
-      await this.sweep?.begin(stored);
+      await this.sweep?.begin(stored, durable);
     }
     this.arm();
     return stored;

@@ -51,7 +51,8 @@ import { chainTransforms } from '../data/http/context.js';
 import { fileDocTransforms } from '../files/data-view.js';
 import { createJobSystem, type JobSystem } from './jobs.js';
 import { registerJobsAdminRoutes } from '../jobs/admin-routes.js';
-import { JOBS_DOCTYPE, type WorkerDef } from '../jobs/types.js';
+import { triggerMirrorDoc } from '../jobs/mirror.js';
+import { JOBS_DOCTYPE, TRIGGERS_DOCTYPE, type TriggerDoc, type WorkerDef } from '../jobs/types.js';
 import { buildWorkers, publicUrl } from './workers.js';
 import { NotificationCenter } from '../notifications/center.js';
 import { thumbnailJobFor } from '../files/thumbnails/workers.js';
@@ -381,8 +382,10 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
   const shutdown = new AbortController();
   const builtinDir = builtinRegistryDir(config, logger);
   const appRegistries = registriesFromConfig(config, logger, { builtinDir });
+  // an install writes its triggers' io.cozy.triggers copies in its own commit: the job mirror then finds them made
+  const triggerCopy = (t: { _id: string }) => ({ doctype: TRIGGERS_DOCTYPE, doc: triggerMirrorDoc(t as TriggerDoc) });
   const installer = new Installer({
-    storeOf, locks: coordination.locks, perms, triggers: jobs.scheduler, skipPermissionsCheck: config.apps.permissionsSkipVerification,
+    storeOf, locks: coordination.locks, perms, triggers: jobs.scheduler, skipPermissionsCheck: config.apps.permissionsSkipVerification, triggerCopy,
     code: appCodeOf(appCode, { dev: config.dev, limits: { maxEntries: config.apps.maxEntries, maxUnpackedBytes: config.apps.maxUnpackedBytes }, resolveRegistry: (slug, v) => appRegistries.resolveVersion(slug, v), openRegistryTarball: (v) => appRegistries.openTarball(v as Parameters<typeof appRegistries.openTarball>[0]) }),
   });
   const startedAt = new Date();

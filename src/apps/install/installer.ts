@@ -24,6 +24,11 @@ export interface InstallerDeps {
   perms: Pick<PermissionResolver, 'appPermissions' | 'setAppPermissions' | 'appPermissionsWrite'>;
   code: AppCode;
   triggers: ServiceTriggers;
+  /**
+   * The copy of a trigger the job mirror keeps in the instance's io.cozy.triggers (jobs/mirror.ts): an install writes
+   * its triggers' copies in its own commit, so that the mirror finds them made and writes nothing. None: the mirror does.
+   */
+  triggerCopy?: (trigger: { _id: string }) => { doctype: string; doc: Doc };
   /** Updates whose permissions changed apply without the owner's acknowledgement (apps.permissionsSkipVerification). */
   skipPermissionsCheck: boolean;
   now?: () => Date;
@@ -74,12 +79,12 @@ export class Installer {
     return this.journal.close();
   }
 
-  /** Writes the doc, after `before` when given (in the same commit where the engine can). */
-  private async write(instance: Instance, kind: AppKind, doc: AppDoc, onState?: OnState, before?: { doctype: string; doc: Doc } | null): Promise<AppDoc> {
+  /** Writes the doc, after `before` (in the same commit where the engine can). */
+  private async write(instance: Instance, kind: AppKind, doc: AppDoc, onState?: OnState, before: Array<{ doctype: string; doc: Doc }> = []): Promise<AppDoc> {
     doc.updated_at = this.now().toISOString();
     const store = this.deps.storeOf(instance);
     const mine = { doctype: KIND[kind].doctype, doc: doc as unknown as Doc };
-    const res = before ? (await store.putInOrder([before, mine]))[1]! : await store.put(mine.doctype, mine.doc);
+    const res = before.length ? (await store.putInOrder([...before, mine])).at(-1)! : await store.put(mine.doctype, mine.doc);
     const stored = res.doc as unknown as AppDoc;
     onState?.(stored);
     return stored;
@@ -159,6 +164,7 @@ export class Installer {
     return this.start(async (fetched) => {
       let pkg: FetchedPackage | null = null;
       let triggerIds: string[] = [];
+      let copies: Array<{ doctype: string; doc: Doc }> = [];
       // the intent (journal.ts) with the code reference, durable before anything names the code: for stored code
       // before the fetch (which then finds its reference), otherwise once the download gave the sha256
       let intent: { id: string; sha256: string } | null = null;
@@ -180,12 +186,23 @@ export class Installer {
           const plan = await planTriggers(this.deps.triggers, instance, slug, {}, servicesOf(doc.services), false);
           if (Object.keys(plan.services).length) doc.services = plan.services;
           triggerIds = Object.values(plan.services).flatMap((s) => (s.trigger_id ? [s.trigger_id] : []));
+          const copy = this.deps.triggerCopy;
+          if (copy) copies = plan.made.map((t) => copy(t));
         }
         crashPoint('apps.install.triggers');
         doc.state = opts.deactivated ? 'installed' : 'ready';
         // the permission document is visible no later than the doc saying `ready` (a client told so finds it): one
         // commit on SQLite, one after the other on PostgreSQL
-        const written = await this.write(instance, kind, doc, onState, await permsWrite);
+        const perms = await permsWrite;
+        let written: AppDoc;
+        try {
+          written = await this.write(instance, kind, doc, onState, [...(perms ? [perms] : []), ...copies]);
+        } catch (e) {
+          if (!copies.length || !(e instanceof Conflict)) throw e;
+          // the job mirror copied a trigger first: the commit again without the copies (the permissions' _rev read again)
+          const again = await this.deps.perms.appPermissionsWrite(instance, KIND[kind].permKind, slug, rules);
+          written = await this.write(instance, kind, doc, onState, again ? [again] : []);
+        }
         crashPoint('apps.install.written');
         this.journal.settle(intent.id, triggerIds.length > 0);
         return written;

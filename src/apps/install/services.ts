@@ -48,12 +48,13 @@ async function removeAll(triggers: ServiceTriggers, instance: Instance, ids: str
 
 /**
  * Creates the triggers `next` needs that `prev` does not already have (same name, same trigger), and returns
- * `next` with each `trigger_id` set, plus the ids of `prev`'s triggers that are no longer used. On a failure the
+ * `next` with each `trigger_id` set, the ids of `prev`'s triggers that are no longer used, and the triggers made. On a failure the
  * triggers it created are removed again.
  */
-export async function planTriggers(triggers: ServiceTriggers, instance: Instance, slug: string, prev: Services, next: Services, durable = true): Promise<{ services: Services; stale: string[] }> {
+export async function planTriggers(triggers: ServiceTriggers, instance: Instance, slug: string, prev: Services, next: Services, durable = true): Promise<{ services: Services; stale: string[]; made: Array<{ _id: string }> }> {
   const services: Services = {};
   const created: string[] = [];
+  const made: Array<{ _id: string }> = [];
   const kept = new Set<string>();
   try {
     for (const [name, svc] of Object.entries(next)) {
@@ -67,6 +68,7 @@ export async function planTriggers(triggers: ServiceTriggers, instance: Instance
       } else {
         const t = await triggers.create(instance.domain, serviceTrigger(slug, name, svc.trigger, svc.debounce), { durable });
         created.push(t._id);
+        made.push(t);
         services[name] = { ...rest, trigger_id: t._id };
       }
     }
@@ -75,7 +77,7 @@ export async function planTriggers(triggers: ServiceTriggers, instance: Instance
     throw e;
   }
   const stale = Object.values(prev).flatMap((s) => (s.trigger_id && !kept.has(s.trigger_id) ? [s.trigger_id] : []));
-  return { services, stale };
+  return { services, stale, made };
 }
 
 /** The trigger of a service whose manifest names one. */
