@@ -166,13 +166,19 @@ export class Installer {
       let triggerIds: string[] = [];
       let copies: Array<{ doctype: string; doc: Doc }> = [];
       // the intent (journal.ts) with the code reference, durable before anything names the code: for stored code
-      // before the fetch (which then finds its reference), otherwise once the download gave the sha256
+      // begun before the fetch (which then finds its reference) and its fsync waited for after it, otherwise once the
+      // download gave the sha256
       let intent: { id: string; sha256: string } | null = null;
+      const beginning = stored ? this.deps.code.begin(instance, kind, slug, stored) : null;
+      beginning?.catch(() => undefined); // awaited below, or in the undo
       try {
-        if (stored) intent = { id: await this.deps.code.begin(instance, kind, slug, stored), sha256: stored };
         pkg = await fetch();
+        if (beginning) intent = { id: await beginning, sha256: stored! };
         if (!intent || intent.sha256 !== pkg.sha256) {
-          if (intent) await this.deps.code.end([intent.id]);
+          if (intent) {
+            await this.deps.code.release(instance, kind, slug, intent.sha256);
+            await this.deps.code.end([intent.id]);
+          }
           intent = { id: await this.deps.code.begin(instance, kind, slug, pkg.sha256), sha256: pkg.sha256 };
         }
         const doc = this.docFrom(kind, slug, pkg, first, opts.parameters);
@@ -207,8 +213,9 @@ export class Installer {
         this.journal.settle(intent.id, triggerIds.length > 0);
         return written;
       } catch (e) {
-        await this.undoInstall(instance, kind, slug, pkg?.sha256 ?? intent?.sha256 ?? null, triggerIds);
-        if (intent) await this.deps.code.end([intent.id]).catch(() => undefined);
+        const id = intent?.id ?? (beginning ? await beginning.catch(() => null) : null);
+        await this.undoInstall(instance, kind, slug, pkg?.sha256 ?? intent?.sha256 ?? stored, triggerIds);
+        if (id) await this.deps.code.end([id]).catch(() => undefined);
         throw e;
       } finally {
         ended();
