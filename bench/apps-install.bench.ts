@@ -31,6 +31,8 @@ import { findApp } from '../src/apps/repo.js';
 import { InProcessLocks } from '../src/common/locks.js';
 import { DEFAULTS } from '../src/config/schema.js';
 import type { Doc } from '../src/data/store.js';
+import { triggerMirrorDoc } from '../src/jobs/mirror.js';
+import { TRIGGERS_DOCTYPE, type TriggerDoc } from '../src/jobs/types.js';
 import type { Instance } from '../src/instances/types.js';
 import { createHearth } from '../src/server/compose.js';
 import { makeTarball } from '../test/helpers/app-tarball.js';
@@ -48,11 +50,37 @@ const SERVICE = { sync: { type: 'node', file: 'services/sync.js', trigger: '@eve
 const written = (): number => Number(/write_bytes: (\d+)/.exec(readFileSync('/proc/self/io', 'utf8'))?.[1] ?? NaN);
 /** fsync and fdatasync calls made through node:fs (what each durable commit waits for: data/sqlite/wal-sync.ts). */
 let fsyncs = 0;
-for (const name of ['fsync', 'fdatasync'] as const) {
+/** The same calls by file: an instance's database files as `<instance>/…`, the others by name. */
+const fsyncsOf = new Map<string, number>();
+function fileOf(fd: unknown): string {
+  try {
+    const path = fs.readlinkSync(`/proc/self/fd/${String(fd)}`);
+    return /\/instances\/[^/]+\//.test(path) ? `<instance>/${path.split('/').pop()!}` : path.split('/').pop()!;
+  } catch {
+    return '?';
+  }
+}
+/** Wall time from the call of each fsync to its end (the asynchronous ones: their callback), added up. */
+let fsyncMs = 0;
+for (const name of ['fsync', 'fdatasync', 'fsyncSync', 'fdatasyncSync'] as const) {
   const real = fs[name] as (...a: unknown[]) => void;
   (fs as unknown as Record<string, unknown>)[name] = (...a: unknown[]) => {
     fsyncs++;
-    return real(...a);
+    const file = fileOf(a[0]);
+    fsyncsOf.set(file, (fsyncsOf.get(file) ?? 0) + 1);
+    const t = performance.now();
+    const cb = a[a.length - 1];
+    if (typeof cb !== 'function') {
+      try {
+        return real(...a);
+      } finally {
+        fsyncMs += performance.now() - t;
+      }
+    }
+    return real(...a.slice(0, -1), (...r: unknown[]) => {
+      fsyncMs += performance.now() - t;
+      (cb as (...r: unknown[]) => void)(...r);
+    });
   };
 }
 syncBuiltinESMExports();
@@ -60,8 +88,8 @@ const mb = (n: number) => (n / 1e6).toFixed(2);
 const kb = (n: number) => (n / 1e3).toFixed(1);
 const load = () => loadavg().map((l) => l.toFixed(1)).join(' ');
 
-interface Side { times: number[]; bytes: number; ms: number; writeMs: number; syncs: number; count: number }
-const side = (): Side => ({ times: [], bytes: 0, ms: 0, writeMs: 0, syncs: 0, count: 0 });
+interface Side { times: number[]; bytes: number; ms: number; writeMs: number; syncs: number; syncMs: number; count: number }
+const side = (): Side => ({ times: [], bytes: 0, ms: 0, writeMs: 0, syncs: 0, syncMs: 0, count: 0 });
 
 /**
  * Wall time during which at least one of the installer's writing calls was running (their commits and their wait for
@@ -96,6 +124,7 @@ async function block(s: Side, from: number, to: number, op: (i: number) => Promi
   const f = fsyncs;
   const t = performance.now();
   const iw = inWrites;
+  const sm = fsyncMs;
   for (let i = from; i < to; i++) {
     const t0 = performance.now();
     await op(i);
@@ -105,6 +134,7 @@ async function block(s: Side, from: number, to: number, op: (i: number) => Promi
   s.writeMs += inWrites - iw;
   s.bytes += written() - w;
   s.syncs += fsyncs - f;
+  s.syncMs += fsyncMs - sm;
   s.count += (to - from) * per;
 }
 
@@ -147,9 +177,10 @@ async function main(): Promise<void> {
   const installer = new Installer({
     storeOf: (instance) => timed(hearth.storeOf(instance), ['put', 'putInOrder']), locks: new InProcessLocks(), skipPermissionsCheck: false,
     perms: timed(hearth.perms, ['setAppPermissions', 'appPermissionsWrite']), triggers: timed(hearth.jobs.scheduler, ['create', 'delete']),
-    code: { ...code, prepare: async (...a) => {
+    triggerCopy: (t) => ({ doctype: TRIGGERS_DOCTYPE, doc: triggerMirrorDoc(t as TriggerDoc) }),
+    code: { ...timed(code, ['begin']), prepare: async (...a) => {
       const prepared = await code.prepare(...a);
-      return { stored: prepared.stored, fetch: timed(prepared, ['fetch']).fetch };
+      return { stored: prepared.stored, sha256: prepared.sha256, fetch: timed(prepared, ['fetch']).fetch };
     } },
   });
   const install = async (instance: Instance, slug = 'bigapp') => {
@@ -183,11 +214,16 @@ async function main(): Promise<void> {
 
   const whole = side();
   const ref = side();
+  const byFile = new Map<string, number>();
   for (let from = 1; from <= INSTANCES; from += BLOCK) {
     const to = Math.min(INSTANCES + 1, from + BLOCK);
+    const before = new Map(fsyncsOf);
     await block(whole, from, to, (i) => install(instances[i]!));
+    for (const [file, n] of fsyncsOf) byFile.set(file, (byFile.get(file) ?? 0) + n - (before.get(file) ?? 0));
     await block(ref, from, to, codeOnly);
   }
+  const syncsByFile = [...byFile].filter(([, n]) => n > 0).sort((a, b) => b[1] - a[1]).map(([file, n]) => `${file} ${(n / INSTANCES).toFixed(2)}`).join(', ');
+  log(`fsyncs per install, by file (one at a time, the process's other work included): ${syncsByFile}; ${fmtMs(whole.syncMs / INSTANCES)} ms in fsync calls per install`);
   log(`${INSTANCES} more: whole installer ${fmtMs(whole.ms / INSTANCES)} ms and ${kb(whole.bytes / INSTANCES)} KB each; code store only ${fmtMs(ref.ms / INSTANCES)} ms and ${kb(ref.bytes / INSTANCES)} KB each`);
 
   // the same install again on instances that had it (uninstalled first, not counted): what is left once an instance's
@@ -245,6 +281,7 @@ async function main(): Promise<void> {
   const refs = (await hearth.appCode.refs({})).length;
   const open = hearth.openStores();
   const loadEnd = load();
+  await installer.close();
   await hearth.close();
   if (ok !== instances.length) throw new Error(`only ${ok} of ${instances.length} instances have the app, its permissions and its trigger`);
 
@@ -275,6 +312,10 @@ async function main(): Promise<void> {
     '"Of which in writing calls": the wall time during which at least one of the installer\'s writing calls ran (the code',
     'reference, the permission document, the trigger, the app doc): their commits, their wait for the fsync, and the reads',
     'inside them; calls that overlap are counted once.',
+    '',
+    `fsyncs per install one at a time, by file (every fsync of the process while those installs ran, the job mirror's and`,
+    `checkpoints' included): ${syncsByFile}. Time inside those fsync calls (from the call to its callback, thread pool`,
+    `queueing included), added up: ${fmtMs(whole.syncMs / INSTANCES)} ms per install one at a time, ${fmtMs(together.syncMs / conc.length)} ms ten at a time.`,
     '',
     `Breakdown: each write an install makes, alone, on ${probes.length} more instances made the same way (a block per row, one after`,
     'the other). Its time is the call\'s: the commit and the wait for its fsync (off the event loop), plus waiting for a core.',

@@ -315,11 +315,15 @@ export class SqliteTriggerStore implements TriggerStore {
     this.wal = durableWal(db);
   }
 
-  async put(doc: TriggerDoc, nextRunAt: number | null): Promise<void> {
+  async put(doc: TriggerDoc, nextRunAt: number | null, durable = true): Promise<void> {
     const instance = doc.instance_id ?? (await instanceId(this.idOf, doc.domain));
     this.db.prepare(`INSERT OR REPLACE INTO triggers (id, domain, instance_id, type, worker, next_run_at, doc) VALUES (?, ?, ?, ?, ?, ?, ?)`)
       .run(doc._id, doc.domain, instance, doc.type, doc.worker, nextRunAt, JSON.stringify({ ...doc, instance_id: instance }));
-    await this.wal.sync();
+    if (durable) await this.wal.sync();
+  }
+
+  sync(): Promise<void> {
+    return this.wal.sync();
   }
 
   async get(domain: string, id: string): Promise<TriggerDoc | null> {
@@ -386,8 +390,8 @@ export class SqliteTriggerStore implements TriggerStore {
     return text ? (JSON.parse(text) as EventCursor) : null;
   }
 
-  async moveEventCursor(id: string, from: EventCursor | null, to: EventCursor): Promise<boolean> {
+  async moveEventCursor(id: string, from: EventCursor | null, to: EventCursor, durable = true): Promise<boolean> {
     const moved = this.db.prepare('UPDATE triggers SET event_cursor = ? WHERE id = ? AND event_cursor IS ?').run(JSON.stringify(to), id, from && JSON.stringify(from));
-    return once(this.wal, moved.changes > 0);
+    return durable ? once(this.wal, moved.changes > 0) : moved.changes > 0;
   }
 }

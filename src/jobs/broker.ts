@@ -108,7 +108,10 @@ export interface TriggerQuery {
 }
 
 export interface TriggerStore {
-  put(doc: TriggerDoc, nextRunAt: number | null): Promise<void>;
+  /** Stores the trigger; `durable` false: without waiting for the disk (`sync()` makes it durable later). */
+  put(doc: TriggerDoc, nextRunAt: number | null, durable?: boolean): Promise<void>;
+  /** Resolves once every write made before the call is durable. */
+  sync(): Promise<void>;
   get(domain: string, id: string): Promise<TriggerDoc | null>;
   /** A trigger by id alone (webhooks carry no instance-bound token). */
   find(id: string): Promise<TriggerDoc | null>;
@@ -132,7 +135,7 @@ export interface TriggerStore {
   /** How far the sweep of an @event trigger went in its doctypes' changes feeds (event-sweep.ts); null if never saved. */
   eventCursor(id: string): Promise<EventCursor | null>;
   /** Saves the sweep's position only if it still is `from` (compare-and-set); false otherwise (or the trigger is gone). */
-  moveEventCursor(id: string, from: EventCursor | null, to: EventCursor): Promise<boolean>;
+  moveEventCursor(id: string, from: EventCursor | null, to: EventCursor, durable?: boolean): Promise<boolean>;
 }
 
 /** Per doctype: the last change swept (`seq` of its changes feed), and when that position was read (ms). */

@@ -94,7 +94,8 @@ export class EventSweep {
   }
 
   /** A trigger created now: its cursors start at the current positions (what was written before it is not its own). */
-  async begin(doc: TriggerDoc): Promise<void> {
+  /** `durable` false: the trigger was stored without waiting for the disk, its first cursor goes with it. */
+  async begin(doc: TriggerDoc, durable = true): Promise<void> {
     const store = doc.instance_id ? await this.deps.storeFor(doc.domain, doc.instance_id) : null;
     if (!store) return;
     const from = await this.deps.triggers.eventCursor(doc._id);
@@ -102,7 +103,7 @@ export class EventSweep {
     for (const doctype of eventDoctypes(parseEventArguments(doc.arguments))) {
       to[doctype] ??= { seq: await currentSeq(store, doctype), at: this.deps.now() };
     }
-    await this.deps.triggers.moveEventCursor(doc._id, from, to);
+    await this.deps.triggers.moveEventCursor(doc._id, from, to, durable);
   }
 
   private async sweepAll(): Promise<void> {

@@ -91,7 +91,11 @@ export class Scheduler {
     return compileSchedule(doc.type, doc.arguments, { triggerId: doc._id, createdAt });
   }
 
-  async create(domain: string, input: TriggerInput): Promise<TriggerDoc> {
+  /**
+   * `opts.id`: the id of the trigger (the stack's own triggers, made again with the id a document names);
+   * `opts.durable` false: stored without waiting for the disk, durable after `sync()` (an install's, which its journal covers).
+   */
+  async create(domain: string, input: TriggerInput, opts: { id?: string; durable?: boolean } = {}): Promise<TriggerDoc> {
     const type = input.type;
     if (!TYPES.has(type)) throw new BadRequest(`unknown trigger type "${String(type).slice(0, 40)}": use one of ${[...TYPES].join(', ')}`);
     if (!this.deps.engine.knows(input.worker)) throw new BadRequest(`there is no worker named "${String(input.worker).slice(0, 60)}"`);
@@ -101,12 +105,17 @@ export class Scheduler {
     if (input.debounce) parseDuration(input.debounce);
     const now = new Date(this.clock.now()).toISOString();
     const doc: TriggerDoc = {
-      _id: newId(), domain, type: type as TriggerType, arguments: args, worker: input.worker, message: input.message ?? null,
+      _id: opts.id ?? newId(), domain, type: type as TriggerType, arguments: args, worker: input.worker, message: input.message ?? null,
       options: this.deps.engine.optionsFor(input.worker, input.options), ...(input.debounce ? { debounce: input.debounce } : {}),
       current_state: { status: '' }, cozyMetadata: { doctypeVersion: '1', createdAt: now, updatedAt: now },
       ...(input.rights ? { rights: input.rights } : {}),
     };
-    return this.save(doc);
+    return this.save(doc, opts.durable ?? true);
+  }
+
+  /** Resolves once every trigger written before is durable. */
+  sync(): Promise<void> {
+    return this.deps.triggers.sync();
   }
 
   /** PATCH: a new schedule (type and arguments) or message; the jobs then act with the rights of the token that changed it. */
@@ -124,13 +133,13 @@ export class Scheduler {
   }
 
   /** Stores the trigger; returns it as stored (with the id of its instance). */
-  private async save(doc: TriggerDoc): Promise<TriggerDoc> {
+  private async save(doc: TriggerDoc, durable = true): Promise<TriggerDoc> {
     const next = isTimeTrigger(doc.type) ? this.schedule(doc).next(this.clock.now() - 1) : null;
-    await this.deps.triggers.put(doc, next);
+    await this.deps.triggers.put(doc, next, durable);
     const stored = (await this.deps.triggers.find(doc._id)) ?? doc;
     if (stored.type === '@event') {
       this.listen(stored);
-      await this.sweep?.begin(stored);
+      await this.sweep?.begin(stored, durable);
     }
     this.arm();
     return stored;

@@ -16,6 +16,9 @@ export class PgTriggerStore extends PgTables implements TriggerStore {
     super(pool);
   }
 
+  /** Every commit is durable here. */
+  async sync(): Promise<void> {}
+
   async put(trigger: TriggerDoc, nextRunAt: number | null): Promise<void> {
     const instance = trigger.instance_id ?? (await instanceId(this.idOf, trigger.domain));
     await this.query(

@@ -54,7 +54,8 @@ import { chainTransforms } from '../data/http/context.js';
 import { fileDocTransforms } from '../files/data-view.js';
 import { createJobSystem, type JobSystem } from './jobs.js';
 import { registerJobsAdminRoutes } from '../jobs/admin-routes.js';
-import { JOBS_DOCTYPE, type WorkerDef } from '../jobs/types.js';
+import { triggerMirrorDoc } from '../jobs/mirror.js';
+import { JOBS_DOCTYPE, TRIGGERS_DOCTYPE, type TriggerDoc, type WorkerDef } from '../jobs/types.js';
 import { buildWorkers, publicUrl } from './workers.js';
 import { NotificationCenter } from '../notifications/center.js';
 import { thumbnailJobFor } from '../files/thumbnails/workers.js';
@@ -395,12 +396,15 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
   const shutdown = new AbortController();
   const builtinDir = builtinRegistryDir(config, logger);
   const appRegistries = registriesFromConfig(config, logger, { builtinDir });
+  // an install writes its triggers' io.cozy.triggers copies in its own commit: the job mirror then finds them made
+  const triggerCopy = (t: { _id: string }) => ({ doctype: TRIGGERS_DOCTYPE, doc: triggerMirrorDoc(t as TriggerDoc) });
   const installer = new Installer({
-    storeOf, locks: coordination.locks, perms, triggers: jobs.scheduler, skipPermissionsCheck: config.apps.permissionsSkipVerification,
+    storeOf, locks: coordination.locks, perms, triggers: jobs.scheduler, skipPermissionsCheck: config.apps.permissionsSkipVerification, triggerCopy,
     code: appCodeOf(appCode, { dev: config.dev, limits: { maxEntries: config.apps.maxEntries, maxUnpackedBytes: config.apps.maxUnpackedBytes }, resolveRegistry: (slug, v) => appRegistries.resolveVersion(slug, v), openRegistryTarball: (v) => appRegistries.openTarball(v as Parameters<typeof appRegistries.openTarball>[0]) }),
   });
+  const startedAt = new Date();
   const builtinApps = new BuiltinApps({
-    dir: builtinDir, state: builtinState, installer, registry: sqliteRegistry, logger, startedAt: new Date(),
+    dir: builtinDir, state: builtinState, installer, registry: sqliteRegistry, logger, startedAt,
     first: config.settings.defaultRedirection.split('/')[0] ?? 'home',
   });
   const oauth = {
@@ -474,7 +478,14 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
   const copySweep = sweepCutCopies({ journal: copyJournal, fs: vfs.fs, tree: vfs.tree, instanceOf: (domain) => sqliteRegistry.get(domain), logger });
   await copySweep.first;
   await migrations.recover();
-  // after a crash, the code references the app docs name (written without their own fsync: apps/code/local-store.ts)
+  // the installs a stop left in flight (their intents in the code store's journal: apps/install/journal.ts), finished or undone
+  const inFlight = await installer.recoverInFlight(async (domain, id) => {
+    const found = await sqliteRegistry.get(domain);
+    return found?.id === id ? found : ((await sqliteRegistry.list()).find((i) => i.id === id) ?? null);
+  }, startedAt);
+  if (inFlight.finished + inFlight.undone > 0) logger.warn(inFlight, 'installs a stop left in flight were finished or undone');
+  // a data directory of the versions that wrote code references without their fsync, after a crash: the references the app docs name
+
   const codeRefsRestored = restoreCodeRefs(appCode, () => sqliteRegistry.list(), storeOf).then(
     (n) => { if (appCode.refsStale === false && n > 0) logger.warn({ restored: n }, 'app code references lost in a crash were given back from the app docs'); },
     (e: unknown) => logger.error({ err: e instanceof Error ? e.message : String(e) }, 'the app code references could not be restored: gc stays off until the next start'),
@@ -495,6 +506,7 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
         await builtinApps.close();
         await Promise.all([publicApp.close(), adminApp.close()]);
         await copySweep.stop();
+        await installer.close();
         await retired.close();
         realtime.close();
         unwatchAccounts();

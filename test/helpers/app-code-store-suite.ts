@@ -170,5 +170,20 @@ export function describeAppCodeStore(name: string, make: () => Promise<AppCodeSt
       expect(runs.flat()).toEqual([v1]);
       expect(await store.has(v1)).toBe(false);
     });
+
+    it('an install intent holds its code reference; ended, it is no longer in flight and the reference stays', async () => {
+      const v = sha('journal');
+      await store.acquire(ref('i1', v), fillWith(APP_FILES));
+      const intent = { id: `intent-${v.slice(0, 8)}`, domain: 'i2.example', ...ref('i2', v) };
+      await store.begin(intent);
+      expect(await store.refs({ sha256: v })).toEqual([ref('i1', v), ref('i2', v)]);
+      expect((await store.inFlight()).filter((x) => x.id === intent.id)).toEqual([intent]);
+      await store.release(ref('i1', v));
+      expect(await store.gc()).toEqual([]); // the intent's reference keeps the code
+      await store.end([intent.id]);
+      expect((await store.inFlight()).filter((x) => x.id === intent.id)).toEqual([]);
+      expect(await store.refs({ sha256: v })).toEqual([ref('i2', v)]);
+      expect(await store.has(v)).toBe(true);
+    });
   });
 }

@@ -80,17 +80,18 @@ describe('LocalAppCodeStore', () => {
     await again.close();
   });
 
-  it('a reference lost in a crash (written without its fsync) keeps gc off until the app docs gave it back', async () => {
+  it('a data directory of the versions that wrote references without their fsync, not closed cleanly, keeps gc off until the app docs gave them back', async () => {
     const { dir, store } = fresh();
     const ref = { instanceId: 'i1', kind: 'webapp' as const, slug: 'drive', sha256: sha('lost') };
     await store.acquire(ref, fillWith(APP_FILES));
     await store.close();
     const live = open(dir);
-    expect(live.refsStale).toBe(false); // closed cleanly: nothing to restore
-    expect(await live.refs({})).toEqual([ref]);
-    // a crash (no close) that lost the reference: as if its WAL frame never reached the disk
+    expect(live.refsStale).toBe(false); // references durable: nothing to restore, whatever the stop
+    await live.close();
+    // as such a version left it after a crash (no apps-code.sqlite.clean) that lost the reference
     const db = new Database(join(dir, 'apps-code.sqlite'));
     db.prepare('DELETE FROM refs').run();
+    db.pragma('user_version = 0');
     db.close();
     const after = open(dir);
     expect(after.refsStale).toBe(true);
@@ -104,10 +105,34 @@ describe('LocalAppCodeStore', () => {
     expect(await after.gc()).toEqual([]);
     expect(await after.refs({})).toEqual([ref]);
     await after.close();
+    const next = open(dir);
+    expect(next.refsStale).toBe(false);
+    await next.close();
+    // the same data directory stopped cleanly by such a version: its marker says the references are whole
+    const old = new Database(join(dir, 'apps-code.sqlite'));
+    old.pragma('user_version = 0');
+    old.close();
+    writeFileSync(join(dir, 'apps-code.sqlite.clean'), '');
     const clean = open(dir);
     expect(clean.refsStale).toBe(false);
+    expect(readdirSync(dir)).not.toContain('apps-code.sqlite.clean');
     await clean.close();
-    await live.close();
+  });
+
+  it('an install intent and its reference survive a stop without close (a crash), and are read back', async () => {
+    const { dir, store } = fresh();
+    await store.acquire({ instanceId: 'i0', kind: 'webapp', slug: 'drive', sha256: sha('flight') }, fillWith(APP_FILES));
+    const intent = { id: 'a1', domain: 'i1.example', instanceId: 'i1', kind: 'webapp' as const, slug: 'drive', sha256: sha('flight') };
+    await store.begin(intent);
+    // not closed: a second process opens the files as the next start would
+    const after = open(dir);
+    expect(after.refsStale).toBe(false);
+    expect(await after.inFlight()).toEqual([intent]);
+    expect(await after.refs({ instanceId: 'i1' })).toEqual([{ instanceId: 'i1', kind: 'webapp', slug: 'drive', sha256: sha('flight') }]);
+    await after.end(['a1']);
+    expect(await after.inFlight()).toEqual([]);
+    await after.close();
+    await store.close();
   });
 
   it('a process killed in the middle of a write leaves nothing visible, and its leftovers go at the next start', async () => {

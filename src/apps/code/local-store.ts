@@ -10,17 +10,19 @@
  *
  * A version is written in .tmp, every file and folder fsynced, then renamed into place: a crash leaves either
  * the whole version or nothing visible (the references recorded for a version never completed are dropped at the
- * next start). References live in a SQLite file (`apps-code.sqlite`: one small row per instance and version, WAL).
- * A reference is added without waiting for its fsync (an install's own durable write is its app doc, which names the
- * same version): the file `apps-code.sqlite.clean`, written by close() after the last fsync and removed at open, tells
- * a clean stop from a crash; after a crash the store is `refsStale` and gc removes nothing until `restoreRefs` added
- * back the references the app docs name (compose.ts). A removal is acknowledged once fsynced. Writing a
+ * next start). References live in a SQLite file (`apps-code.sqlite`: one small row per instance and version, WAL),
+ * each durable when its call returns. An install of stored code adds its reference together with its intent (table
+ * `installs`, the install journal: store.ts InstallIntent) in one commit, its only fsync here; the intent is dropped
+ * without a wait once the install is durable, so a crash leaves exactly the installs then in flight to finish or undo.
+ * A data directory of the versions that wrote references without their fsync (user_version 0), not closed cleanly
+ * (no `apps-code.sqlite.clean`), is `refsStale` once: gc removes nothing until `restoreRefs` gave back the references
+ * the app docs name (compose.ts). A removal is acknowledged once fsynced. Writing a
  * version, and gc removing it, hold the lock of its sha256 (common/locks.ts), so gc never takes away code that
  * a reference was just added for. Several processes on one data directory would need the scale-out Locks.
  */
 import Database from 'better-sqlite3';
 import { randomUUID } from 'node:crypto';
-import { closeSync, createReadStream, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, rmSync, unlinkSync } from 'node:fs';
+import { createReadStream, existsSync, mkdirSync, readdirSync, rmSync, unlinkSync } from 'node:fs';
 import { mkdir, readFile, readdir, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -29,7 +31,7 @@ import { InProcessLocks, type Locks } from '../../common/locks.js';
 import { closeDurableWal, durableWal, type WalSync } from '../../data/sqlite/wal-sync.js';
 import type { AppKind } from '../types.js';
 import {
-  SHA256_RE, checkRef, type AddFile, type AppCodeStore, type CodeIndex, type CodeRef, type Encoding, type StoredFile,
+  SHA256_RE, checkRef, type AddFile, type AppCodeStore, type CodeIndex, type CodeRef, type Encoding, type InstallIntent, type StoredFile,
 } from './store.js';
 import { INDEX, SUB, VersionWriter, fsyncAll } from './version-writer.js';
 
@@ -52,6 +54,9 @@ interface RefRow {
   sha256: string;
 }
 
+/** user_version of a references database whose references are all durable (older ones wrote them without their fsync). */
+const DURABLE_REFS = 1;
+
 /** The store of a data directory: `<dataDir>/apps-code` and `<dataDir>/apps-code.sqlite` (what compose.ts constructs). */
 export function openAppCodeStore(dataDir: string, locks?: Locks): LocalAppCodeStore {
   return new LocalAppCodeStore({ dir: join(dataDir, 'apps-code'), dbFile: join(dataDir, 'apps-code.sqlite'), locks });
@@ -71,7 +76,6 @@ export class LocalAppCodeStore implements AppCodeStore {
   private readonly locks: Locks;
   private readonly indexes = new Map<string, CodeIndex>();
   private readonly stmts;
-  private readonly cleanFile: string;
   private stale: boolean;
 
   constructor(opts: LocalAppCodeStoreOptions) {
@@ -83,20 +87,20 @@ export class LocalAppCodeStore implements AppCodeStore {
     const leftovers = readdirSync(tmp);
     for (const name of leftovers) rmSync(join(tmp, name), { recursive: true, force: true });
     this.cleaned = leftovers.length;
-    this.cleanFile = `${opts.dbFile}.clean`;
-    this.stale = existsSync(opts.dbFile) && !existsSync(this.cleanFile);
-    if (existsSync(this.cleanFile)) {
-      // from now on the references may run ahead of their fsync: a crash must find the marker gone
-      unlinkSync(this.cleanFile);
-      fsyncPath(dirname(opts.dbFile));
-    }
+    const cleanFile = `${opts.dbFile}.clean`;
+    const existed = existsSync(opts.dbFile);
     this.db = new Database(opts.dbFile);
     this.db.pragma('journal_mode = WAL');
     this.wal = durableWal(this.db);
+    this.stale = existed && this.db.pragma('user_version', { simple: true }) !== DURABLE_REFS && !existsSync(cleanFile);
     this.db.exec(`CREATE TABLE IF NOT EXISTS refs (
       instance_id TEXT NOT NULL, kind TEXT NOT NULL, slug TEXT NOT NULL, sha256 TEXT NOT NULL, created_at TEXT NOT NULL,
       PRIMARY KEY (instance_id, kind, slug, sha256)) WITHOUT ROWID;
-      CREATE INDEX IF NOT EXISTS refs_sha256 ON refs (sha256);`);
+      CREATE INDEX IF NOT EXISTS refs_sha256 ON refs (sha256);
+      CREATE TABLE IF NOT EXISTS installs (id TEXT PRIMARY KEY, instance_id TEXT NOT NULL, domain TEXT NOT NULL, kind TEXT NOT NULL,
+        slug TEXT NOT NULL, sha256 TEXT NOT NULL, created_at TEXT NOT NULL);`);
+    if (!this.stale) this.db.pragma(`user_version = ${DURABLE_REFS}`);
+    if (existsSync(cleanFile)) unlinkSync(cleanFile); // the marker of the older versions: user_version says it now
     const cols = 'instance_id, kind, slug, sha256';
     this.stmts = {
       add: this.db.prepare(`INSERT OR IGNORE INTO refs (${cols}, created_at) VALUES (?, ?, ?, ?, ?)`),
@@ -107,6 +111,9 @@ export class LocalAppCodeStore implements AppCodeStore {
       all: this.db.prepare<[], RefRow>(`SELECT ${cols} FROM refs ORDER BY instance_id, kind, slug, sha256`),
       count: this.db.prepare<[string], { n: number }>('SELECT count(*) AS n FROM refs WHERE sha256 = ?'),
       used: this.db.prepare<[], { sha256: string }>('SELECT DISTINCT sha256 FROM refs'),
+      begin: this.db.prepare(`INSERT INTO installs (id, instance_id, domain, kind, slug, sha256, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`),
+      end: this.db.prepare('DELETE FROM installs WHERE id = ?'),
+      inFlight: this.db.prepare<[], RefRow & { id: string; domain: string }>(`SELECT id, domain, ${cols} FROM installs ORDER BY created_at, id`),
     };
     // references whose code was never completed (the process died while writing it): the install failed
     const dropSha = this.db.prepare('DELETE FROM refs WHERE sha256 = ?');
@@ -126,9 +133,9 @@ export class LocalAppCodeStore implements AppCodeStore {
   async acquire(ref: CodeRef, fill: (add: AddFile) => Promise<void>): Promise<{ written: boolean }> {
     checkRef(ref);
     // the reference first, outside the lock: from now on gc, which counts references under the lock, leaves this
-    // version alone. Without an fsync of its own (the next removal's, a checkpoint's or close()'s makes it durable):
-    // lost in a crash, it is given back from the app doc that names the version (restoreRefs), and gc waits for that
+    // version alone. Durable before the caller names the version anywhere (an install's intent made it so already)
     const added = this.stmts.add.run(ref.instanceId, ref.kind, ref.slug, ref.sha256, new Date().toISOString()).changes === 1;
+    if (added) await this.wal.sync();
     return this.locks.withLock(this.lockKey(ref.sha256), async () => {
       if (await this.has(ref.sha256)) return { written: false };
       try {
@@ -166,6 +173,24 @@ export class LocalAppCodeStore implements AppCodeStore {
       await writer.abort();
       throw err;
     }
+  }
+
+  async begin(intent: InstallIntent): Promise<void> {
+    checkRef(intent);
+    const at = new Date().toISOString();
+    this.db.transaction(() => {
+      this.stmts.add.run(intent.instanceId, intent.kind, intent.slug, intent.sha256, at);
+      this.stmts.begin.run(intent.id, intent.instanceId, intent.domain, intent.kind, intent.slug, intent.sha256, at);
+    })();
+    await this.wal.sync();
+  }
+
+  async end(ids: readonly string[]): Promise<void> {
+    this.db.transaction(() => ids.forEach((id) => this.stmts.end.run(id)))();
+  }
+
+  async inFlight(): Promise<InstallIntent[]> {
+    return this.stmts.inFlight.all().map((r) => ({ id: r.id, domain: r.domain, ...toRef(r) }));
   }
 
   async has(sha256: string): Promise<boolean> {
@@ -214,6 +239,7 @@ export class LocalAppCodeStore implements AppCodeStore {
       batch.forEach(checkRef);
       insert(batch);
     }
+    this.db.pragma(`user_version = ${DURABLE_REFS}`);
     await this.wal.sync();
     this.stale = false;
     return added;
@@ -275,20 +301,6 @@ export class LocalAppCodeStore implements AppCodeStore {
   }
 
   async close(): Promise<void> {
-    const failed = this.wal.failure !== null;
     await closeDurableWal(this.db);
-    if (failed || this.stale) return; // the references are not known to be whole: the next start restores them
-    closeSync(openSync(this.cleanFile, 'w'));
-    fsyncPath(this.cleanFile);
-    fsyncPath(dirname(this.cleanFile));
-  }
-}
-
-function fsyncPath(path: string): void {
-  const fd = openSync(path, 'r');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
   }
 }

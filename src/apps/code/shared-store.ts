@@ -33,7 +33,7 @@ import { PgSchema } from '../../engines/pg-schema.js';
 import type { AppKind } from '../types.js';
 import { bytesOf, type CodeBlobs } from './code-blobs.js';
 import {
-  SHA256_RE, checkRef, type AddFile, type AppCodeStore, type CodeIndex, type CodeRef, type Encoding, type StoredFile,
+  SHA256_RE, checkRef, type AddFile, type AppCodeStore, type CodeIndex, type CodeRef, type Encoding, type InstallIntent, type StoredFile,
 } from './store.js';
 import { INDEX, SUB, VersionWriter } from './version-writer.js';
 
@@ -53,7 +53,9 @@ CREATE TABLE IF NOT EXISTS hearth.app_code_refs (instance_id text NOT NULL, kind
   created_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (instance_id, kind, slug, sha256));
 CREATE INDEX IF NOT EXISTS app_code_refs_sha256 ON hearth.app_code_refs (sha256);
 CREATE TABLE IF NOT EXISTS hearth.app_code_versions (sha256 text PRIMARY KEY, files jsonb NOT NULL, created_at timestamptz NOT NULL DEFAULT now());
-CREATE TABLE IF NOT EXISTS hearth.app_code_writes (id text PRIMARY KEY, expires_at timestamptz NOT NULL);`;
+CREATE TABLE IF NOT EXISTS hearth.app_code_writes (id text PRIMARY KEY, expires_at timestamptz NOT NULL);
+CREATE TABLE IF NOT EXISTS hearth.app_installs (id text PRIMARY KEY, instance_id text NOT NULL, domain text NOT NULL, kind text NOT NULL,
+  slug text NOT NULL, sha256 text NOT NULL, created_at timestamptz NOT NULL DEFAULT clock_timestamp());`;
 /** How long a write's lease keeps the orphan sweep away (a write of a few MB takes seconds). */
 const LEASE = '1 hour';
 /** gc sweeps orphaned blobs at most this often in a process (they come only from crashes). */
@@ -166,6 +168,27 @@ export class SharedAppCodeStore implements AppCodeStore {
       await writer.abort();
       await this.query('DELETE FROM hearth.app_code_writes WHERE id = $1', [lease]).catch(() => undefined);
     }
+  }
+
+  async begin(intent: InstallIntent): Promise<void> {
+    checkRef(intent);
+    await this.schema.ready();
+    // the reference under the lock gc takes to remove its version (as acquire adds it)
+    await inTransaction(this.opts.pool, async (c) => {
+      await c.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`apps-code:${intent.sha256}`]);
+      await c.query(`INSERT INTO hearth.app_code_refs (${COLS}) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`, [intent.instanceId, intent.kind, intent.slug, intent.sha256]);
+      await c.query(`INSERT INTO hearth.app_installs (id, domain, ${COLS}) VALUES ($1, $2, $3, $4, $5, $6)`,
+        [intent.id, intent.domain, intent.instanceId, intent.kind, intent.slug, intent.sha256]);
+    });
+  }
+
+  async end(ids: readonly string[]): Promise<void> {
+    if (ids.length) await this.query('DELETE FROM hearth.app_installs WHERE id = ANY($1::text[])', [ids]);
+  }
+
+  async inFlight(): Promise<InstallIntent[]> {
+    const rows = await this.query<RefRow & { id: string; domain: string }>(`SELECT id, domain, ${COLS} FROM hearth.app_installs ORDER BY created_at, id`);
+    return rows.map((r) => ({ id: r.id, domain: r.domain, ...toRef(r) }));
   }
 
   async has(sha256: string): Promise<boolean> {

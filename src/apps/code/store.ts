@@ -19,6 +19,17 @@ export interface CodeRef {
   sha256: string;
 }
 
+/**
+ * An install in flight (the install journal): written with its code reference in one durable commit before the
+ * install's triggers, permission document and app doc, dropped once all of these are durable. After a crash the
+ * next start finishes or undoes exactly these installs (installer.ts recoverInFlight), nothing else.
+ */
+export interface InstallIntent extends CodeRef {
+  id: string;
+  /** The instance's domain when the install began (to find it again without listing every instance). */
+  domain: string;
+}
+
 /** A stored file: its raw size and content hash, and the sizes of its compressed copies (null: not stored compressed). */
 export interface StoredFile {
   size: number;
@@ -45,6 +56,15 @@ export interface AppCodeStore {
    * `written` says whether files were written (false: the version was already stored).
    */
   acquire(ref: CodeRef, fill: (add: AddFile) => Promise<void>): Promise<{ written: boolean }>;
+  /**
+   * Records an install in flight with its code reference, in one commit, durable when it resolves (the reference
+   * already there: kept).
+   */
+  begin(intent: InstallIntent): Promise<void>;
+  /** Drops these intents (their installs are durable, or undone). Without a wait for the disk: a crash may bring them back, and finishing them again changes nothing. */
+  end(ids: readonly string[]): Promise<void>;
+  /** The intents a stop left (the installs in flight then), oldest first. */
+  inFlight(): Promise<InstallIntent[]>;
   /** Whether the code of this package is stored. */
   has(sha256: string): Promise<boolean>;
   /** Drops a reference; true if it existed. The code stays until `gc()`. */
@@ -56,8 +76,8 @@ export interface AppCodeStore {
   /** Removes the code that no reference names; returns the sha256 of what went. Removes nothing while `refsStale`. */
   gc(): Promise<string[]>;
   /**
-   * True when references added before the last stop may be lost (the local engine writes them without waiting for
-   * their fsync, and was not closed: a crash): until `restoreRefs` gave back those the app docs name, gc removes nothing.
+   * True when references added before the last stop may be lost (a data directory of a version that wrote them
+   * without their fsync, not closed cleanly): until `restoreRefs` gave back those the app docs name, gc removes nothing.
    */
   readonly refsStale?: boolean;
   /** Adds the references the installed apps' docs name (already there: kept), then clears `refsStale`. */

@@ -40,8 +40,15 @@ export function appCodeOf(store: AppCodeStore, opts: CodeOptions): AppCode {
         return asked;
       });
       const sha256 = await expectedSha256(source, { expectedSlug: slug, ...(once ? { resolveRegistry: once } : {}) });
-      return { stored: sha256 !== null && (await store.has(sha256)), fetch: () => fetch(instance, kind, slug, source, once) };
+      return { stored: sha256 !== null && (await store.has(sha256)), sha256, fetch: () => fetch(instance, kind, slug, source, once) };
     },
+    async begin(instance, kind, slug, sha256) {
+      const id = randomUUID();
+      await store.begin({ id, domain: instance.domain, instanceId: instance.id, kind, slug, sha256 });
+      return id;
+    },
+    end: (ids) => store.end(ids),
+    inFlight: () => store.inFlight(),
     async release(instance, kind, slug, sha256) {
       await store.release({ instanceId: instance.id, kind, slug, sha256 });
       await store.gc();
@@ -93,7 +100,7 @@ export async function dropRunRefs(store: AppCodeStore): Promise<void> {
 const PAGE = 200;
 
 /**
- * After a crash (the store's `refsStale`): gives back the references that the app docs of every instance name (the
+ * After a crash of a version that wrote references without their fsync (the store's `refsStale`, once): gives back the references that the app docs of every instance name (the
  * code of each installed version, `checksum`), then lets gc run again. Returns how many were missing.
  */
 export async function restoreCodeRefs(store: AppCodeStore, instances: () => Promise<Instance[]>, storeOf: (instance: Instance) => DocStore): Promise<number> {

@@ -13,6 +13,8 @@ import type { PermissionResolver } from '../../permissions/resolve.js';
 import { findApp } from '../repo.js';
 import { KIND, SLUG_RE, type AppDoc, type AppKind, type AppState, type Manifest } from '../types.js';
 import { manifestRules, needsAck, rulesAfterUpdate } from './permissions.js';
+import { crashPoint } from '../../common/crash-point.js';
+import { appLockKey, InstallJournal, type Recovered } from './journal.js';
 import { planTriggers, removeTriggers, servicesOf, type ServiceTriggers } from './services.js';
 import type { AppCode, FetchedPackage, InstallOptions, OnState, Outcome, UpdateOptions } from './types.js';
 
@@ -22,6 +24,11 @@ export interface InstallerDeps {
   perms: Pick<PermissionResolver, 'appPermissions' | 'setAppPermissions' | 'appPermissionsWrite'>;
   code: AppCode;
   triggers: ServiceTriggers;
+  /**
+   * The copy of a trigger the job mirror keeps in the instance's io.cozy.triggers (jobs/mirror.ts): an install writes
+   * its triggers' copies in its own commit, so that the mirror finds them made and writes nothing. None: the mirror does.
+   */
+  triggerCopy?: (trigger: { _id: string }) => { doctype: string; doc: Doc };
   /** Updates whose permissions changed apply without the owner's acknowledgement (apps.permissionsSkipVerification). */
   skipPermissionsCheck: boolean;
   now?: () => Date;
@@ -51,21 +58,33 @@ export function checkSource(source: string): void {
 
 export class Installer {
   private readonly now: () => Date;
+  private readonly journal: InstallJournal;
 
   constructor(private readonly deps: InstallerDeps) {
     this.now = deps.now ?? (() => new Date());
+    this.journal = new InstallJournal(deps);
   }
 
   private lockKey(instance: Instance, kind: AppKind, slug: string): string {
-    return `apps/${instance.id}/${kind}/${slug}`;
+    return appLockKey(instance, kind, slug);
   }
 
-  /** Writes the doc, after `before` when given (in the same commit where the engine can). */
-  private async write(instance: Instance, kind: AppKind, doc: AppDoc, onState?: OnState, before?: { doctype: string; doc: Doc } | null): Promise<AppDoc> {
+  /** At start: finishes or undoes the installs a stop left in flight (journal.ts); `before`: this process's start. */
+  recoverInFlight(instanceOf: (domain: string, id: string) => Promise<Instance | null>, before: Date): Promise<Recovered> {
+    return this.journal.recover(instanceOf, before);
+  }
+
+  /** At stop: lets the journal's intents of ended installs go. */
+  close(): Promise<void> {
+    return this.journal.close();
+  }
+
+  /** Writes the doc, after `before` (in the same commit where the engine can). */
+  private async write(instance: Instance, kind: AppKind, doc: AppDoc, onState?: OnState, before: Array<{ doctype: string; doc: Doc }> = []): Promise<AppDoc> {
     doc.updated_at = this.now().toISOString();
     const store = this.deps.storeOf(instance);
     const mine = { doctype: KIND[kind].doctype, doc: doc as unknown as Doc };
-    const res = before ? (await store.putInOrder([before, mine]))[1]! : await store.put(mine.doctype, mine.doc);
+    const res = before.length ? (await store.putInOrder([...before, mine])).at(-1)! : await store.put(mine.doctype, mine.doc);
     const stored = res.doc as unknown as AppDoc;
     onState?.(stored);
     return stored;
@@ -131,21 +150,37 @@ export class Installer {
     const installing = { _id: `${doctype}/${slug}`, slug, type: kind, source: opts.source, state: 'installing', version: '', checksum: '', created_at: at, updated_at: at } as AppDoc;
     let ended!: () => void;
     const end = new Promise<void>((ok) => (ended = ok));
-    const { first, fetch } = await new Promise<{ first: AppDoc; fetch: () => Promise<FetchedPackage> }>((reserved, refused) => {
+    type Reserved = { first: AppDoc; fetch: () => Promise<FetchedPackage>; stored: string | null };
+    const { first, fetch, stored } = await new Promise<Reserved>((reserved, refused) => {
       this.deps.locks.withLock(this.lockKey(instance, kind, slug), async () => {
         if (await findApp(this.deps.storeOf(instance), kind, slug)) throw new Conflict(`${slug} is already installed`);
         const prepared = await this.deps.code.prepare(instance, kind, slug, opts.source);
-        if (!prepared.stored) return reserved({ first: await this.write(instance, kind, installing, onState), fetch: prepared.fetch });
+        if (!prepared.stored || !prepared.sha256) return reserved({ first: await this.write(instance, kind, installing, onState), fetch: prepared.fetch, stored: null });
         onState?.(installing);
-        reserved({ first: installing, fetch: prepared.fetch });
+        reserved({ first: installing, fetch: prepared.fetch, stored: prepared.sha256 });
         await end;
       }).catch(refused);
     });
     return this.start(async (fetched) => {
       let pkg: FetchedPackage | null = null;
       let triggerIds: string[] = [];
+      let copies: Array<{ doctype: string; doc: Doc }> = [];
+      // the intent (journal.ts) with the code reference, durable before anything names the code: for stored code
+      // begun before the fetch (which then finds its reference) and its fsync waited for after it, otherwise once the
+      // download gave the sha256
+      let intent: { id: string; sha256: string } | null = null;
+      const beginning = stored ? this.deps.code.begin(instance, kind, slug, stored) : null;
+      beginning?.catch(() => undefined); // awaited below, or in the undo
       try {
         pkg = await fetch();
+        if (beginning) intent = { id: await beginning, sha256: stored! };
+        if (!intent || intent.sha256 !== pkg.sha256) {
+          if (intent) {
+            await this.deps.code.release(instance, kind, slug, intent.sha256);
+            await this.deps.code.end([intent.id]);
+          }
+          intent = { id: await this.deps.code.begin(instance, kind, slug, pkg.sha256), sha256: pkg.sha256 };
+        }
         const doc = this.docFrom(kind, slug, pkg, first, opts.parameters);
         const rules = manifestRules(doc);
         fetched(doc);
@@ -153,16 +188,34 @@ export class Installer {
         const permsWrite = this.deps.perms.appPermissionsWrite(instance, KIND[kind].permKind, slug, rules);
         permsWrite.catch(() => undefined); // awaited below, unless the triggers failed first
         if (kind === 'webapp') {
-          const plan = await planTriggers(this.deps.triggers, instance, slug, {}, servicesOf(doc.services));
+          // without waiting for the disk: the intent covers them until settle() saw them durable
+          const plan = await planTriggers(this.deps.triggers, instance, slug, {}, servicesOf(doc.services), false);
           if (Object.keys(plan.services).length) doc.services = plan.services;
           triggerIds = Object.values(plan.services).flatMap((s) => (s.trigger_id ? [s.trigger_id] : []));
+          const copy = this.deps.triggerCopy;
+          if (copy) copies = plan.made.map((t) => copy(t));
         }
+        crashPoint('apps.install.triggers');
         doc.state = opts.deactivated ? 'installed' : 'ready';
         // the permission document is visible no later than the doc saying `ready` (a client told so finds it): one
         // commit on SQLite, one after the other on PostgreSQL
-        return await this.write(instance, kind, doc, onState, await permsWrite);
+        const perms = await permsWrite;
+        let written: AppDoc;
+        try {
+          written = await this.write(instance, kind, doc, onState, [...(perms ? [perms] : []), ...copies]);
+        } catch (e) {
+          if (!copies.length || !(e instanceof Conflict)) throw e;
+          // the job mirror copied a trigger first: the commit again without the copies (the permissions' _rev read again)
+          const again = await this.deps.perms.appPermissionsWrite(instance, KIND[kind].permKind, slug, rules);
+          written = await this.write(instance, kind, doc, onState, again ? [again] : []);
+        }
+        crashPoint('apps.install.written');
+        this.journal.settle(intent.id, triggerIds.length > 0);
+        return written;
       } catch (e) {
-        await this.undoInstall(instance, kind, slug, pkg, triggerIds);
+        const id = intent?.id ?? (beginning ? await beginning.catch(() => null) : null);
+        await this.undoInstall(instance, kind, slug, pkg?.sha256 ?? intent?.sha256 ?? stored, triggerIds);
+        if (id) await this.deps.code.end([id]).catch(() => undefined);
         throw e;
       } finally {
         ended();
@@ -171,11 +224,11 @@ export class Installer {
   }
 
   /** What a failed install leaves: nothing. Each step is tried even when another fails. */
-  private async undoInstall(instance: Instance, kind: AppKind, slug: string, pkg: FetchedPackage | null, triggerIds: string[]): Promise<void> {
+  private async undoInstall(instance: Instance, kind: AppKind, slug: string, sha256: string | null, triggerIds: string[]): Promise<void> {
     await removeTriggers(this.deps.triggers, instance, triggerIds);
     await this.deps.perms.setAppPermissions(instance, KIND[kind].permKind, slug, null).catch(() => undefined);
     await this.deleteDoc(instance, kind, slug).catch(() => undefined);
-    if (pkg) await this.deps.code.release(instance, kind, slug, pkg.sha256).catch(() => undefined);
+    if (sha256) await this.deps.code.release(instance, kind, slug, sha256).catch(() => undefined);
   }
 
   private async deleteDoc(instance: Instance, kind: AppKind, slug: string): Promise<void> {

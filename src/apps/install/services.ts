@@ -6,13 +6,18 @@
  */
 import { BadRequest } from '../../common/errors.js';
 import type { Instance } from '../../instances/types.js';
+import type { TriggerQuery } from '../../jobs/broker.js';
 import type { TriggerInput } from '../../jobs/scheduler.js';
 import type { AppService } from '../types.js';
 
 /** What the installer needs of the scheduler. */
 export interface ServiceTriggers {
-  create(domain: string, input: TriggerInput): Promise<{ _id: string }>;
+  /** `durable` false: without waiting for the disk (an install's triggers, which its journal covers until `sync()`). */
+  create(domain: string, input: TriggerInput, opts?: { id?: string; durable?: boolean }): Promise<{ _id: string }>;
   delete(domain: string, id: string): Promise<void>;
+  list(domain: string, query: TriggerQuery): Promise<Array<{ _id: string; message?: unknown }>>;
+  /** Resolves once every trigger written before is durable. */
+  sync(): Promise<void>;
 }
 
 type Services = Record<string, AppService>;
@@ -43,12 +48,13 @@ async function removeAll(triggers: ServiceTriggers, instance: Instance, ids: str
 
 /**
  * Creates the triggers `next` needs that `prev` does not already have (same name, same trigger), and returns
- * `next` with each `trigger_id` set, plus the ids of `prev`'s triggers that are no longer used. On a failure the
+ * `next` with each `trigger_id` set, the ids of `prev`'s triggers that are no longer used, and the triggers made. On a failure the
  * triggers it created are removed again.
  */
-export async function planTriggers(triggers: ServiceTriggers, instance: Instance, slug: string, prev: Services, next: Services): Promise<{ services: Services; stale: string[] }> {
+export async function planTriggers(triggers: ServiceTriggers, instance: Instance, slug: string, prev: Services, next: Services, durable = true): Promise<{ services: Services; stale: string[]; made: Array<{ _id: string }> }> {
   const services: Services = {};
   const created: string[] = [];
+  const made: Array<{ _id: string }> = [];
   const kept = new Set<string>();
   try {
     for (const [name, svc] of Object.entries(next)) {
@@ -60,10 +66,9 @@ export async function planTriggers(triggers: ServiceTriggers, instance: Instance
         kept.add(old.trigger_id);
         services[name] = { ...rest, trigger_id: old.trigger_id };
       } else {
-        const t = await triggers.create(instance.domain, {
-          ...split(svc.trigger), worker: 'service', message: { slug, name }, ...(svc.debounce ? { debounce: svc.debounce } : {}),
-        });
+        const t = await triggers.create(instance.domain, serviceTrigger(slug, name, svc.trigger, svc.debounce), { durable });
         created.push(t._id);
+        made.push(t);
         services[name] = { ...rest, trigger_id: t._id };
       }
     }
@@ -72,7 +77,32 @@ export async function planTriggers(triggers: ServiceTriggers, instance: Instance
     throw e;
   }
   const stale = Object.values(prev).flatMap((s) => (s.trigger_id && !kept.has(s.trigger_id) ? [s.trigger_id] : []));
-  return { services, stale };
+  return { services, stale, made };
+}
+
+/** The trigger of a service whose manifest names one. */
+function serviceTrigger(slug: string, name: string, trigger: string, debounce: string | undefined): TriggerInput {
+  return { ...split(trigger), worker: 'service', message: { slug, name }, ...(debounce ? { debounce } : {}) };
+}
+
+/**
+ * After a crash: makes the service triggers of `slug` on the instance exactly those `services` name (an install's doc;
+ * none when the install is undone): removes the others, makes again, with their ids, those a crash lost. Returns how
+ * many were removed and made.
+ */
+export async function repairTriggers(triggers: ServiceTriggers, instance: Instance, slug: string, services: Services): Promise<{ removed: number; made: number }> {
+  const named = new Map(Object.entries(services).flatMap(([name, s]) => (s.trigger_id && s.trigger ? [[s.trigger_id, { name, trigger: s.trigger, debounce: s.debounce }] as const] : [])));
+  const existing = (await triggers.list(instance.domain, { workers: ['service'] })).filter((t) => (t.message as { slug?: unknown } | null)?.slug === slug);
+  const orphans = existing.filter((t) => !named.has(t._id)).map((t) => t._id);
+  await removeAll(triggers, instance, orphans);
+  const have = new Set(existing.map((t) => t._id));
+  let made = 0;
+  for (const [id, { name, trigger, debounce }] of named) {
+    if (have.has(id)) continue;
+    await triggers.create(instance.domain, serviceTrigger(slug, name, trigger, debounce), { id });
+    made++;
+  }
+  return { removed: orphans.length, made };
 }
 
 /** Removes the triggers of these services (uninstall, or the stale ones of an update). */

@@ -3,6 +3,7 @@
  * src/apps/code, adapted in the composition root), and the options of each operation.
  */
 import type { Instance } from '../../instances/types.js';
+import type { InstallIntent } from '../code/store.js';
 import type { AppDoc, AppKind, Manifest } from '../types.js';
 
 /** A package fetched and stored: its manifest, its version and the sha256 of its tarball (the code's key). */
@@ -23,7 +24,16 @@ export interface AppCode {
    * download: a registry version, an http(s) `#sha256`), so that fetching it only adds a reference; `fetch` then
    * fetches it (a registry's answer is asked once for both).
    */
-  prepare(instance: Instance, kind: AppKind, slug: string, source: string): Promise<{ stored: boolean; fetch(): Promise<FetchedPackage> }>;
+  prepare(instance: Instance, kind: AppKind, slug: string, source: string): Promise<{ stored: boolean; sha256: string | null; fetch(): Promise<FetchedPackage> }>;
+  /**
+   * Records an install in flight with its code reference (durable when it resolves: apps/code/store.ts InstallIntent);
+   * returns the intent's id, for `end`.
+   */
+  begin(instance: Instance, kind: AppKind, slug: string, sha256: string): Promise<string>;
+  /** Drops intents whose installs are durable, or undone. */
+  end(ids: readonly string[]): Promise<void>;
+  /** The installs a stop left in flight. */
+  inFlight(): Promise<InstallIntent[]>;
   /** Drops this app's reference to the code `sha256`, then removes code no reference names. */
   release(instance: Instance, kind: AppKind, slug: string, sha256: string): Promise<void>;
   /** A folder on disk holding the raw files of the code `sha256` (what the sandbox runs). */

@@ -166,6 +166,8 @@ export class WriteQueue {
   private scheduled = false;
   /** A flush is due at the next microtask (a write with onCommit is queued). */
   private urgent = false;
+  /** Settles when the last batch committed so far is durable (or its fsync failed). */
+  private lastDurable: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly db: Database.Database,
@@ -179,6 +181,14 @@ export class WriteQueue {
     /** Why no write may run any more (a failed fsync, wal-sync.ts), or null: checked before each batch. */
     private readonly refusal: () => Error | null = () => null,
   ) {}
+
+  /**
+   * Resolves once every write queued so far is committed and durable (rejected as they are if an fsync failed). With
+   * nothing queued, commits nothing: no empty transaction, no fsync of its own (the store pool closes databases so).
+   */
+  drain(): Promise<unknown> {
+    return this.pending.length ? this.run(() => undefined) : this.lastDurable;
+  }
 
   run<T>(fn: (events: DocEvent[]) => T, onCommit?: () => void): Promise<T> {
     return new Promise<T>((resolve, reject) => {
@@ -243,7 +253,9 @@ export class WriteQueue {
       }
     });
     // acknowledged (and published) once the WAL holding this commit is on disk; the next batch may run meanwhile
-    this.durable().then(
+    const durable = this.durable();
+    this.lastDurable = durable.catch(() => undefined);
+    durable.then(
       () => {
         batch.forEach((item, i) => {
           const o = outcomes[i];

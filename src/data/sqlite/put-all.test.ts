@@ -47,3 +47,21 @@ describe('count', () => {
     expect(await store.count('io.cozy.never', { dir: 'a' })).toBe(0);
   });
 });
+
+describe('closing a SQLite store', () => {
+  it('waits for the writes under way and their fsync, and makes no fsync of its own when nothing is queued (the store pool closes databases so)', async () => {
+    const other = new SqliteDocStore('close.example', join(dir, 'close.sqlite'), bus, { attachmentMaxBytes: 1e6, groupCommitMs: 0 });
+    const wal = (other as unknown as { wal: { syncs: number } }).wal;
+    await other.put('io.cozy.notes', { _id: 'n', v: 1 });
+    const written = other.put('io.cozy.notes', { _id: 'm', v: 1 }); // queued, not yet committed, when close is called
+    const syncs = wal.syncs;
+    await other.close();
+    expect(wal.syncs - syncs).toBe(1); // the queued write's, none more
+    await expect(written).resolves.toMatchObject({ id: 'm' });
+    const idle = new SqliteDocStore('close.example', join(dir, 'close.sqlite'), bus, { attachmentMaxBytes: 1e6, groupCommitMs: 0 });
+    const idleWal = (idle as unknown as { wal: { syncs: number } }).wal;
+    expect((await idle.get('io.cozy.notes', 'm')).v).toBe(1);
+    await idle.close();
+    expect(idleWal.syncs).toBe(0);
+  });
+});

@@ -322,7 +322,7 @@ export class SqliteDocStore implements DocStore {
 
   async close(): Promise<void> {
     // let queued writes finish (refused if an fsync failed: closing is then how the store starts anew)
-    await this.queue.run(() => undefined).catch(() => undefined);
+    await this.queue.drain().catch(() => undefined);
     forgetStatements(this.db);
     this.wal.close();
     if (!this.db.open) return;

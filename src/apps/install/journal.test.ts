@@ -1,0 +1,69 @@
+/**
+ * The recovery of installs in flight reads the journal's intents and their instances only (journal.ts): of several
+ * instances with the app, the start after a crash opens the two that had an install in flight, undoes the one without
+ * an app doc (its orphan trigger and its code reference go) and finishes the other (its lost trigger is made again).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startPackageServer, type PackageServer } from '../../../test/helpers/app-packages.js';
+import { startTestHearth, type TestHearth } from '../../../test/helpers/hearth.js';
+import { InProcessLocks } from '../../common/locks.js';
+import type { Instance } from '../../instances/types.js';
+import { findApp } from '../repo.js';
+import { appCodeOf } from './code.js';
+import { Installer } from './installer.js';
+
+let h: TestHearth;
+let pkgs: PackageServer;
+beforeAll(async () => {
+  h = await startTestHearth({ dev: true });
+  pkgs = await startPackageServer();
+});
+afterAll(async () => {
+  await h.close();
+  await pkgs.close();
+});
+
+const MANIFEST = { slug: 'tidy', name: 'Tidy', type: 'webapp', version: '1.0.0', permissions: { notes: { type: 'io.cozy.notes' } }, services: { sweep: { type: 'node', file: 'sweep.js', trigger: '@cron 0 0 4 * * *' } } };
+
+describe('the recovery of installs in flight', () => {
+  it('opens only the instances of the intents left, undoing or finishing each', async () => {
+    const { hearth } = h;
+    const source = await pkgs.add('tidy', { 'manifest.webapp': MANIFEST, 'index.html': '<html>tidy</html>', 'sweep.js': '' });
+    const instances: Instance[] = [];
+    for (let i = 0; i < 4; i++) {
+      const instance = await hearth.registry.create({ domain: `j${i}.journal.test` });
+      if (i < 3) expect((await (await hearth.installer.install(instance, 'webapp', 'tidy', { source })).done).error).toBeNull();
+      instances.push(instance);
+    }
+    await hearth.installer.close(); // the intents of these installs go now rather than within 200 ms
+    const [, whole, , half] = instances as [Instance, Instance, Instance, Instance];
+    const sha256 = (await findApp(hearth.storeOf(whole), 'webapp', 'tidy'))!.checksum;
+    const code = appCodeOf(hearth.appCode, { dev: true, limits: { maxEntries: 100, maxUnpackedBytes: 1e6 } });
+    // what two crashes left: an install killed after its trigger (no app doc), and one killed after its app doc
+    // whose trigger's commit was lost
+    await code.begin(half, 'webapp', 'tidy', sha256);
+    const orphan = await hearth.jobs.scheduler.create(half.domain, { type: '@cron', arguments: '0 0 4 * * *', worker: 'service', message: { slug: 'tidy', name: 'sweep' } });
+    await code.begin(whole, 'webapp', 'tidy', sha256);
+    const lost = (await findApp(hearth.storeOf(whole), 'webapp', 'tidy'))!.services!.sweep!.trigger_id!;
+    await hearth.jobs.scheduler.delete(whole.domain, lost);
+    const opened = new Set<string>();
+    const installer = new Installer({
+      storeOf: (instance) => (opened.add(instance.domain), hearth.storeOf(instance)),
+      locks: new InProcessLocks(),
+      perms: hearth.perms, triggers: hearth.jobs.scheduler, skipPermissionsCheck: false, code,
+    });
+    const out = await installer.recoverInFlight(async (domain) => hearth.registry.get(domain), new Date());
+    expect(out).toEqual({ finished: 1, undone: 1, triggersMade: 1, triggersRemoved: 1 });
+    expect([...opened].sort()).toEqual([whole.domain, half.domain].sort());
+    expect(await code.inFlight()).toEqual([]);
+    const slugTriggers = async (instance: Instance) => (await hearth.jobs.scheduler.list(instance.domain, {})).filter((t) => (t.message as { slug?: string }).slug === 'tidy').map((t) => t._id);
+    expect(await slugTriggers(half)).not.toContain(orphan._id);
+    expect(await slugTriggers(half)).toEqual([]);
+    expect(await hearth.appCode.refs({ instanceId: half.id })).toEqual([]);
+    expect(await hearth.perms.appPermissions(half, 'app', 'tidy')).toBeNull();
+    expect(await slugTriggers(whole)).toEqual([lost]);
+    expect(await hearth.appCode.refs({ instanceId: whole.id })).toEqual([{ instanceId: whole.id, kind: 'webapp', slug: 'tidy', sha256 }]);
+    expect(await hearth.appCode.has(sha256)).toBe(true);
+    await installer.close();
+  });
+});
