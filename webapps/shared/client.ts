@@ -12,6 +12,7 @@
  */
 import type CozyClient from 'cozy-client/dist/CozyClient';
 import tokenErrors, { FetchError } from 'cozy-stack-client/dist/errors';
+import { takeEarly } from './early';
 
 type Listener = (...args: unknown[]) => void;
 type CozyStack = ReturnType<CozyClient['getStackClient']>;
@@ -125,6 +126,10 @@ export class AppClient {
       headers['Content-Type'] = 'application/json';
       payload = JSON.stringify(body);
     }
+    // a response an early script asked for (early.ts), when it is ok: anything else is asked again, as usual
+    const early = method === 'GET' && options.headers === undefined ? takeEarly(path) : undefined;
+    const res = early ? await early.catch(() => null) : null;
+    if (res?.ok) return bodyOf(res);
     try {
       return await bodyOf(await this.plainFetch(method, path, payload, headers));
     } catch (e) {
