@@ -10,7 +10,7 @@ import { Empty, ErrorView, Loading, useBoot, useToast } from '../../shared/compo
 import { describeError } from '../../shared/errors';
 import { prepareFormats } from '../../shared/i18n';
 import { Crumbs } from './crumbs';
-import { previewable } from './icons';
+import { IconSprite, previewable } from './icons';
 import { ConfirmDialog, CopyDialog, DetailsDialog, FolderPicker, NameDialog, Preview, ShareDialog, VersionsDialog } from './lazy-views';
 import { Listing, columnsOf, useNarrow } from './listing';
 import { useApi, useListing, type Source } from './listing-data';
@@ -44,7 +44,8 @@ export function FilesPage(p: FilesPageProps): JSX.Element {
   const [sort, setSort] = useSort();
   const [view, setView] = useViewMode();
   const narrow = useNarrow();
-  // what sorting and drawing the rows needs first, made while the first page is on its way
+  // what sorting and drawing the rows needs first, made while the first page is on its way, each in a task of its
+  // own: the collator, the formats (and the rows' icons: IconSprite below)
   useEffect(() => { prepareSort(); prepareFormats(locale, columnsOf(view, narrow)); }, []);
   const items = useMemo(() => [...listing.items].sort(compareFiles(sort)), [listing.items, sort]);
   const order = useMemo(() => items.map((f) => f._id), [items]);
@@ -187,6 +188,7 @@ export function FilesPage(p: FilesPageProps): JSX.Element {
           </>}
         </div>
       </div>
+      <IconSprite />
       <p class="sr-only" aria-live="polite">{chosen.length ? `${t('list.count', { n: chosen.length })}. ${actions.map((a) => a.label).join(', ')}` : ''}</p>
       {listing.error !== undefined ? <ErrorView error={listing.error} onRetry={listing.reload} />
         : !listing.ready ? <Loading />

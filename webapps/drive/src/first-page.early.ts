@@ -1,6 +1,7 @@
 /**
- * Drive's first request, started by a script of its own (`<script async>` in index.html, under 1 KB) while the
- * page's bundle is downloaded and evaluated: the first page of the folder the URL shows, or of the trash. The request
+ * Drive's first request, started by a script of its own (under 1 KB, in index.html before the bundle's module
+ * script, which runs only after it: the app always finds what it started) while the page's bundle is downloaded and
+ * evaluated: the first page of the folder the URL shows, or of the trash. The request
  * carries the app token in `Authorization`, so it waits for a CORS preflight to the stack's origin; started here,
  * the preflight and the stack's answer are no longer after the bundle's evaluation. It is the very request the app
  * makes (DriveApi.folderPage's path, the token and the stack's origin of the page's data); its response's promise is
