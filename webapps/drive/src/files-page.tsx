@@ -139,7 +139,9 @@ export function FilesPage(p: FilesPageProps): JSX.Element {
   const canDrop = folder !== null && !!listing.dir;
 
   const title = trash ? t('nav.trash') : p.source.kind === 'recent' ? t('nav.recent') : listing.dir && listing.dir._id !== ROOT_ID ? listing.dir.name : t('nav.files');
-  const previewFiles = items.filter((f) => f.type === 'file' && previewable(f));
+  // what the Preview moves through, made only while it shows (each file's kind is read: 1,000 of them at each render otherwise)
+  const previewing = !!p.previewId;
+  const previewFiles = useMemo(() => (previewing ? items.filter((f) => f.type === 'file' && previewable(f)) : []), [items, previewing]);
   // a file the listing has not reached yet (a big folder still loading, a link from elsewhere) is read by itself
   const [fetched, setFetched] = useState<DriveFile | undefined>();
   const listed = p.previewId ? items.find((f) => f._id === p.previewId) : undefined;
