@@ -180,8 +180,8 @@ export async function buildApp(slug, outDir, { minify = true, brotliQuality = 5 
     assetNames: 'assets/[name].[hash]',
     legalComments: 'linked',
   });
-  // a page's early scripts (src/*.early.ts): each one file of its own, a classic script with nothing to import, so
-  // that it runs as soon as it arrives, before the page's bundle (Drive's first request: first-page.early.ts)
+  // a page's early scripts (src/*.early.ts): each one file of its own with nothing to import (no chunk to wait for),
+  // which the page names before its bundle (deferred, it runs first: Drive's first request, first-page.early.ts)
   const earlies = readdirSync(join(src, 'src')).filter((f) => f.endsWith('.early.ts')).map((f) => join(src, 'src', f));
   const early = earlies.length ? await build({ ...common, entryPoints: earlies, format: 'iife', banner: undefined }) : null;
   const { renames, preloads } = contentNames(dir, { outputs: { ...result.metafile.outputs, ...early?.metafile.outputs } });

@@ -1,11 +1,12 @@
 /**
- * Drive's first request, started by a script of its own (under 1 KB, in index.html before the bundle's module
- * script, which runs only after it: the app always finds what it started) while the page's bundle is downloaded and
- * evaluated: the first page of the folder the URL shows, or of the trash. The request
- * carries the app token in `Authorization`, so it waits for a CORS preflight to the stack's origin; started here,
- * the preflight and the stack's answer are no longer after the bundle's evaluation. It is the very request the app
- * makes (DriveApi.folderPage's path, the token and the stack's origin of the page's data); its response's promise is
- * left to the app client (webapps/shared/early.ts), which uses it once, and only when it is ok.
+ * Drive's first request, started by a script of its own (under 1 KB, deferred like the bundle's module script and
+ * before it in index.html, so that it runs first: the app always finds what it started; deferred, it blocks neither
+ * the parser nor the first paint) while the page's bundle is downloaded and evaluated: the first page of the folder the URL shows, or of the trash. The request carries the app token in
+ * `Authorization`, so it waits for a CORS preflight to the stack's origin; started here, the preflight and the stack's
+ * answer are no longer after the bundle's evaluation. It is the very request the app makes (DriveApi.folderPage's
+ * path, the token and the stack's origin of the page's data); its response's promise is left to the app client
+ * (webapps/shared/early.ts), which uses it once, and only when it is ok. Nothing else changes: the same origin, token
+ * and CSP (a script file of the app, no inline script), the same wire request.
  */
 import { EARLY_KEY } from '../../shared/early';
 import { parseRoute } from './route-parse';
