@@ -82,8 +82,8 @@ export function useListing(source: Source): Listing {
           const page: Page = s.kind === 'folder' ? await api.folderPage(s.dirId, next) : await api.trashPage(next);
           gathered = gathered ? { ...page, items: [...gathered.items, ...page.items] } : page;
           next = page.next;
-          const count = page.count ?? gathered.count;
-          const left = count === undefined ? undefined : count - shown - gathered.items.length;
+          // what is left after these, from the folder's count (each page carries it)
+          const left = page.count === undefined ? undefined : page.count - shown - gathered.items.length;
           if (first || !next || showNow(gathered.items.length, shown, left)) {
             add(gathered, first);
             shown += gathered.items.length;
