@@ -2,7 +2,7 @@
  * Builds the built-in web apps (webapps/<slug>/) as app packages and publishes them into the built-in local registry.
  *
  * For each app: esbuild bundles src/main.tsx (and every src/*.entry.tsx, for pages of their own such as an intent)
- * for the browser, with Preact and the shared foundation (webapps/shared); each output is named by its content
+ * for the browser (and every src/*.early.ts as a script of its own, which a page loads before its bundle), with Preact and the shared foundation (webapps/shared); each output is named by its content
  * (`main.<10 hex>.js`, which the stack serves as immutable) and the HTML files of the app folder are rewritten to those
  * names; the manifest, the HTML, icon.svg and assets/ are copied beside. The folder is packed as a .tar.gz with fixed
  * dates, owners and order, so that the same sources give the same bytes (and the same sha256) on every machine.
@@ -161,15 +161,10 @@ export async function buildApp(slug, outDir, { minify = true, brotliQuality = 5 
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   const entries = readdirSync(join(src, 'src')).filter((f) => f === 'main.tsx' || f.endsWith('.entry.tsx')).map((f) => join(src, 'src', f));
+  const common = { outdir: dir, entryNames: '[name]', bundle: true, minify, metafile: true, platform: 'browser', target: ['chrome109', 'firefox115', 'safari15.4'], logLevel: 'error' };
   const result = await build({
+    ...common,
     entryPoints: entries,
-    outdir: dir,
-    entryNames: '[name]',
-    bundle: true,
-    minify,
-    metafile: true,
-    platform: 'browser',
-    target: ['chrome109', 'firefox115', 'safari15.4'],
     // ES modules, so that what the first paint does not need (dialogs, views, cozy-realtime…) is split into chunks
     // loaded by import() when first used; the code shared by the entries and those chunks is a chunk of its own
     format: 'esm',
@@ -184,9 +179,12 @@ export async function buildApp(slug, outDir, { minify = true, brotliQuality = 5 
     loader: { '.svg': 'file', '.png': 'file', '.woff2': 'file' },
     assetNames: 'assets/[name].[hash]',
     legalComments: 'linked',
-    logLevel: 'error',
   });
-  const { renames, preloads } = contentNames(dir, result.metafile);
+  // a page's early scripts (src/*.early.ts): each one file of its own with nothing to import (no chunk to wait for),
+  // which the page names before its bundle (deferred, it runs first: Drive's first request, first-page.early.ts)
+  const earlies = readdirSync(join(src, 'src')).filter((f) => f.endsWith('.early.ts')).map((f) => join(src, 'src', f));
+  const early = earlies.length ? await build({ ...common, entryPoints: earlies, format: 'iife', banner: undefined }) : null;
+  const { renames, preloads } = contentNames(dir, { outputs: { ...result.metafile.outputs, ...early?.metafile.outputs } });
   const copied = readdirSync(src).filter((f) => f.endsWith('.html') || f === 'icon.svg' || f === 'assets' || f === 'screenshots');
   for (const f of copied) cpSync(join(src, f), join(dir, f), { recursive: true });
   for (const html of readdirSync(dir).filter((f) => f.endsWith('.html'))) {

@@ -481,6 +481,24 @@ describe('Drive: big folders and the views\' routes', () => {
       await rows.last().scrollIntoViewIfNeeded();
       await row(page, 'f249.txt').waitFor();
       expect(await rows.count()).toBe(250);
+
+      // the first page is asked for by the page's early script, while the bundle is still on its way (held here until
+      // the request is seen, 5 s at most), and the app uses that response: the folder's first page is asked for once
+      let seen = (): void => undefined;
+      const firstAsked = new Promise<void>((resolve) => { seen = resolve; });
+      let heldUntilAsked = false;
+      page.on('request', (r) => { if (r.method() === 'GET' && r.url().includes(`/files/${dirId}?`) && /page(%5B|\[)limit(%5D|\])=50$/.test(r.url())) seen(); });
+      await page.route(/\/main\.[0-9a-f]+\.js$/, async (route) => {
+        heldUntilAsked = await Promise.race([firstAsked.then(() => true), new Promise<boolean>((resolve) => { setTimeout(() => resolve(false), 5000); })]);
+        await route.continue();
+      });
+      asked.length = 0;
+      await page.reload();
+      await row(page, 'f000.txt').waitFor();
+      await page.getByText('Showing', { exact: false }).waitFor({ state: 'detached', timeout: 30_000 });
+      expect(heldUntilAsked).toBe(true);
+      expect(asked.filter((q) => q === '?page[limit]=50')).toHaveLength(1);
+      expect(asked).toHaveLength(3);
     } finally {
       await close();
     }

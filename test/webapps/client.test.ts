@@ -106,6 +106,38 @@ describe('the apps\' raw fetch before cozy-client is loaded', () => {
   });
 });
 
+describe('the apps\' client and an early script\'s request (webapps/shared/early.ts)', () => {
+  const early = globalThis as { __hearthEarly?: Record<string, Promise<Response>> };
+  const ask = (path: string, t: string) => fetch(h.url + path, { headers: { Accept: 'application/json', Authorization: `Bearer ${t}` } });
+  const names = (r: unknown) => ((r as { rows: Array<{ doc?: { fullname?: string } }> }).rows).map((x) => x.doc?.fullname);
+
+  it('answers its first GET of the path with the early response, once; the next one is asked again', async () => {
+    const c = make();
+    const path = '/data/io.cozy.contacts/_all_docs?include_docs=true';
+    early.__hearthEarly = { [path]: ask(path, token) };
+    await early.__hearthEarly[path];
+    await c.getStackClient().fetchJSON('POST', '/data/io.cozy.contacts/', { fullname: 'Early Bird' });
+    // the early response was made before that contact was created: the first GET is that response, the second a new one
+    expect(names(await c.getStackClient().fetchJSON('GET', path))).not.toContain('Early Bird');
+    expect(names(await c.getStackClient().fetchJSON('GET', path))).toContain('Early Bird');
+    expect(early.__hearthEarly).toEqual({});
+  });
+
+  it('asks again when the early response is not ok (a refused token) or failed', async () => {
+    const c = make();
+    const path = '/data/io.cozy.contacts/_all_docs?include_docs=true';
+    const other = '/data/io.cozy.contacts/_all_docs?limit=1';
+    const failed = Promise.reject(new TypeError('Failed to fetch'));
+    failed.catch(() => undefined); // as the early script does: the failure is the app's to see
+    early.__hearthEarly = { [path]: ask(path, 'not-a-token'), [other]: failed };
+    expect((await early.__hearthEarly[path])?.ok).toBe(false);
+    expect(names(await c.getStackClient().fetchJSON('GET', path))).toContain('Early Bird');
+    expect(await c.getStackClient().fetchJSON('GET', other)).toMatchObject({ total_rows: expect.any(Number) });
+    expect(c.loaded).toBe(false);
+    delete early.__hearthEarly;
+  });
+});
+
 describe('the apps\' client with cozy-client', () => {
   it('loads cozy-client for a collection, then makes every call through it', async () => {
     const c = make();

@@ -6,12 +6,14 @@
  * of the token (expired, invalid: the errors on which cozy-stack-client's fetchJSON renews it) is tried again through
  * cozy-client: fetchJSON renews it there; for a raw fetch, which cozy-stack-client does not renew, the client renews
  * it (cozy-stack-client's `refreshToken`: the app's page read again) and tries once more. Once cozy-client is there,
- * every call goes through it. Collections, `save` and `destroy` load it on first use. cozy-realtime runs on this object
- * (realtime.ts): it reads the URL and the token from `getStackClient()` and listens to the client's `tokenRefreshed`,
- * which is forwarded from cozy-client once it is loaded.
+ * every call goes through it. Collections, `save` and `destroy` load it on first use. A GET that a page's early script
+ * started before the bundle (early.ts: Drive's first page) is answered, once, with that script's response when ok.
+ * cozy-realtime runs on this object (realtime.ts): it reads the URL and the token from `getStackClient()` and listens
+ * to the client's `tokenRefreshed`, which is forwarded from cozy-client once it is loaded.
  */
 import type CozyClient from 'cozy-client/dist/CozyClient';
 import tokenErrors, { FetchError } from 'cozy-stack-client/dist/errors';
+import { takeEarly } from './early';
 
 type Listener = (...args: unknown[]) => void;
 type CozyStack = ReturnType<CozyClient['getStackClient']>;
@@ -125,6 +127,10 @@ export class AppClient {
       headers['Content-Type'] = 'application/json';
       payload = JSON.stringify(body);
     }
+    // a response an early script asked for (early.ts), when it is ok: anything else is asked again, as usual
+    const early = method === 'GET' && options.headers === undefined ? takeEarly(path) : undefined;
+    const res = early ? await early.catch(() => null) : null;
+    if (res?.ok) return bodyOf(res);
     try {
       return await bodyOf(await this.plainFetch(method, path, payload, headers));
     } catch (e) {

@@ -6,6 +6,7 @@
 import type { AppClient } from '../../shared/client';
 import type { DriveFile } from './types';
 import { ROOT_ID } from './route';
+import { folderFirstPath, trashFirstPath } from './first-page';
 
 interface Resource { id: string; type: string; meta?: { rev?: string }; attributes?: Record<string, unknown>; links?: Record<string, string>; relationships?: Record<string, unknown> }
 interface ListDoc { data: Resource | Resource[]; included?: Resource[]; links?: { next?: string }; meta?: { count?: number } }
@@ -28,11 +29,7 @@ function withLimit(next: string): string {
 
 export interface Page { dir?: DriveFile; items: DriveFile[]; next: string | null; count?: number }
 
-/**
- * A folder's first page is small, so that its first rows come fast (the JSON of 50 files is about 40 KB); the next
- * ones as large as the stack gives them (100).
- */
-export const FIRST_PAGE = 50;
+/** A folder's first page is small (first-page.ts: FIRST_PAGE); the next ones as large as the stack gives them. */
 export const NEXT_PAGE = 100;
 
 export class DriveApi {
@@ -44,14 +41,14 @@ export class DriveApi {
 
   /** A folder with its first page of contents, or the page `next` points to (asked for in NEXT_PAGE files). */
   async folderPage(dirId: string, next?: string | null): Promise<Page> {
-    const doc = await this.fetch<ListDoc>('GET', next ? withLimit(next) : `/files/${encodeURIComponent(dirId)}?page[limit]=${FIRST_PAGE}`);
+    const doc = await this.fetch<ListDoc>('GET', next ? withLimit(next) : folderFirstPath(dirId));
     const dir = normalize(doc.data as Resource);
     const count = (dir.relationships as { contents?: { meta?: { count?: number } } } | undefined)?.contents?.meta?.count;
     return { dir, items: (doc.included ?? []).map(normalize), next: doc.links?.next ?? null, count };
   }
 
   async trashPage(next?: string | null): Promise<Page> {
-    const doc = await this.fetch<ListDoc>('GET', next ? withLimit(next) : `/files/trash?page[limit]=${FIRST_PAGE}`);
+    const doc = await this.fetch<ListDoc>('GET', next ? withLimit(next) : trashFirstPath);
     return { items: (doc.data as Resource[]).map(normalize), next: doc.links?.next ?? null, count: doc.meta?.count };
   }
 

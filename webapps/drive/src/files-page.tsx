@@ -10,7 +10,7 @@ import { Empty, ErrorView, Loading, useBoot, useToast } from '../../shared/compo
 import { describeError } from '../../shared/errors';
 import { prepareFormats } from '../../shared/i18n';
 import { Crumbs } from './crumbs';
-import { previewable } from './icons';
+import { IconSprite, previewable } from './icons';
 import { ConfirmDialog, CopyDialog, DetailsDialog, FolderPicker, NameDialog, Preview, ShareDialog, VersionsDialog } from './lazy-views';
 import { Listing, columnsOf, useNarrow } from './listing';
 import { useApi, useListing, type Source } from './listing-data';
@@ -44,7 +44,8 @@ export function FilesPage(p: FilesPageProps): JSX.Element {
   const [sort, setSort] = useSort();
   const [view, setView] = useViewMode();
   const narrow = useNarrow();
-  // what sorting and drawing the rows needs first, made while the first page is on its way
+  // what sorting and drawing the rows needs first, made while the first page is on its way, each in a task of its
+  // own: the collator, the formats (and the rows' icons: IconSprite below)
   useEffect(() => { prepareSort(); prepareFormats(locale, columnsOf(view, narrow)); }, []);
   const items = useMemo(() => [...listing.items].sort(compareFiles(sort)), [listing.items, sort]);
   const order = useMemo(() => items.map((f) => f._id), [items]);
@@ -138,7 +139,9 @@ export function FilesPage(p: FilesPageProps): JSX.Element {
   const canDrop = folder !== null && !!listing.dir;
 
   const title = trash ? t('nav.trash') : p.source.kind === 'recent' ? t('nav.recent') : listing.dir && listing.dir._id !== ROOT_ID ? listing.dir.name : t('nav.files');
-  const previewFiles = items.filter((f) => f.type === 'file' && previewable(f));
+  // what the Preview moves through, made only while it shows (each file's kind is read: 1,000 of them at each render otherwise)
+  const previewing = !!p.previewId;
+  const previewFiles = useMemo(() => (previewing ? items.filter((f) => f.type === 'file' && previewable(f)) : []), [items, previewing]);
   // a file the listing has not reached yet (a big folder still loading, a link from elsewhere) is read by itself
   const [fetched, setFetched] = useState<DriveFile | undefined>();
   const listed = p.previewId ? items.find((f) => f._id === p.previewId) : undefined;
@@ -187,6 +190,7 @@ export function FilesPage(p: FilesPageProps): JSX.Element {
           </>}
         </div>
       </div>
+      <IconSprite />
       <p class="sr-only" aria-live="polite">{chosen.length ? `${t('list.count', { n: chosen.length })}. ${actions.map((a) => a.label).join(', ')}` : ''}</p>
       {listing.error !== undefined ? <ErrorView error={listing.error} onRetry={listing.reload} />
         : !listing.ready ? <Loading />

@@ -4,6 +4,7 @@
  * icon in a row instead of lucide's svg with its paths and attributes built at each row's first render.
  */
 import type { JSX } from 'preact';
+import { useEffect, useState } from 'preact/hooks';
 import { File, FileArchive, FileAudio, FileCode, FileImage, FileSpreadsheet, FileText, FileVideo, Folder, MoreVertical, Presentation } from 'lucide-preact';
 import type { DriveFile } from './types';
 
@@ -35,10 +36,18 @@ export type SpriteName = keyof typeof SYMBOLS;
 const symbolId = (name: SpriteName) => `drive-icon-${name}`;
 
 /**
- * The symbols SpriteIcon uses, once in the page (the listing draws it). Each is lucide's icon with no fill of its own,
- * so that a folder's fill (`.ficon-folder`) comes from the icon that uses it.
+ * The symbols SpriteIcon uses, once in the page (the files page draws it). Each is lucide's icon with no fill of its
+ * own, so that a folder's fill (`.ficon-folder`) comes from the icon that uses it. Drawn in a task of its own after
+ * the page's first render, while the listing's first page is on its way: not in the task that draws the first rows
+ * (whose icons show once it is there; they are decorative, hidden from screen readers).
  */
-export function IconSprite(): JSX.Element {
+export function IconSprite(): JSX.Element | null {
+  const [drawn, setDrawn] = useState(false);
+  useEffect(() => {
+    const later = setTimeout(() => setDrawn(true), 0);
+    return () => clearTimeout(later);
+  }, []);
+  if (!drawn) return null;
   return (
     <svg class="icon-sprite" aria-hidden="true" focusable="false">
       {(Object.keys(SYMBOLS) as SpriteName[]).map((name) => {

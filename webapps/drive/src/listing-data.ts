@@ -9,6 +9,7 @@ import { useBoot } from '../../shared/components';
 import { DriveApi, fromDoc, type Page } from './api';
 import { kindOf } from './icons';
 import { TRASH_ID } from './route';
+import { showNow } from './batches';
 import type { DriveFile } from './types';
 
 export type Source = { kind: 'folder'; dirId: string } | { kind: 'trash' } | { kind: 'recent' };
@@ -26,9 +27,6 @@ export interface Listing {
   /** forget these ids now (the server said yes; realtime will agree) */
   drop(ids: string[]): void;
 }
-
-/** Files of the pages after the first gathered before they are shown. */
-const BATCH = 300;
 
 const keyOf = (s: Source): string => (s.kind === 'folder' ? `folder:${s.dirId}` : s.kind);
 
@@ -75,16 +73,20 @@ export function useListing(source: Source): Listing {
           add({ items: await api.recent(), next: null }, true);
           return;
         }
-        // the first page shown at once; the next ones gathered, BATCH files at a time (each change renders the listing)
+        // the first page shown at once; the next ones gathered, and shown in batches (showNow)
         let next: string | null = null;
         let first = true;
         let gathered: Page | null = null;
+        let shown = 0;
         do {
           const page: Page = s.kind === 'folder' ? await api.folderPage(s.dirId, next) : await api.trashPage(next);
           gathered = gathered ? { ...page, items: [...gathered.items, ...page.items] } : page;
           next = page.next;
-          if (first || !next || gathered.items.length >= BATCH) {
+          // what is left after these, from the folder's count (each page carries it)
+          const left = page.count === undefined ? undefined : page.count - shown - gathered.items.length;
+          if (first || !next || showNow(gathered.items.length, shown, left)) {
             add(gathered, first);
+            shown += gathered.items.length;
             first = false;
             gathered = null;
           }

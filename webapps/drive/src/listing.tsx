@@ -13,7 +13,7 @@ import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { ArrowDown, ArrowUp } from 'lucide-preact';
 import { formatBytes, formatDate } from '../../shared/i18n';
 import { useBoot } from '../../shared/components';
-import { FileIcon, IconSprite, SpriteIcon, Thumb } from './icons';
+import { FileIcon, SpriteIcon, Thumb } from './icons';
 import type { Selection } from './selection';
 import type { Sort, SortKey, ViewMode } from './sort';
 import type { DriveFile } from './types';
@@ -274,7 +274,6 @@ export function Listing(p: ListingProps): JSX.Element {
   const tabStop = sel.focus ?? ids[0];
   return (
     <>
-    <IconSprite />
     <div ref={gridRef} role="grid" aria-label={p.label} aria-multiselectable="true" aria-rowcount={p.items.length + (p.view === 'list' ? 1 : 0)}
       class={`files files-${p.view}`} onKeyDown={onKey} onClick={onClick} onDblClick={onDblClick} onFocusIn={onFocusIn} onContextMenu={onContextMenu}
       onDragStart={onDragStart} onDragOver={onDragOver} onDragLeave={onDragLeave} onDrop={onDrop}>

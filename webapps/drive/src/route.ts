@@ -4,23 +4,9 @@
  * `#/trash`. Anything else is the root folder.
  */
 import { useEffect, useState } from 'preact/hooks';
+import { parseRoute, type Route } from './route-parse';
 
-export const ROOT_ID = 'io.cozy.files.root-dir';
-export const TRASH_ID = 'io.cozy.files.trash-dir';
-
-export type Route =
-  | { kind: 'folder'; dirId: string; fileId?: string }
-  | { kind: 'file'; fileId: string; dialog: 'versions' | 'share' }
-  | { kind: 'recent' | 'photos' | 'links' | 'trash' };
-
-export function parseRoute(hash: string): Route {
-  const parts = hash.replace(/^#\/?/, '').split('/').map((p) => { try { return decodeURIComponent(p); } catch { return p; } });
-  const [head, a, b, c] = parts;
-  if (head === 'folder' && a) return b === 'file' && c ? { kind: 'folder', dirId: a, fileId: c } : { kind: 'folder', dirId: a };
-  if (head === 'file' && a && (b === 'versions' || b === 'share')) return { kind: 'file', fileId: a, dialog: b };
-  if (head === 'recent' || head === 'photos' || head === 'links' || head === 'trash') return { kind: head };
-  return { kind: 'folder', dirId: ROOT_ID };
-}
+export { ROOT_ID, TRASH_ID, parseRoute, type Route } from './route-parse';
 
 export const folderHref = (dirId: string): string => `#/folder/${encodeURIComponent(dirId)}`;
 export const previewHref = (dirId: string, fileId: string): string => `${folderHref(dirId)}/file/${encodeURIComponent(fileId)}`;
