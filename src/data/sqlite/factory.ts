@@ -11,7 +11,7 @@ import { isOutOfDescriptors, outOfDescriptors, PooledDocStore, type StoreLender 
 export interface StorePoolOptions {
   /** How many instance databases stay open at most (0 or absent: sized from the open-file limit, fd-limit.ts). */
   maxOpenStores?: number;
-  /** A database unused for this long is closed (default 5 minutes). */
+  /** A database unused for this long is closed (default 1 minute: data.storeIdleSeconds). */
   idleMs?: number;
   /**
    * Opening a database is synchronous SQLite work (a new one creates its tables): a few ms each, so the requests of 16
@@ -62,10 +62,11 @@ export class SqliteDocStoreFactory implements DocStoreFactory, StoreLender {
     private readonly opts: SqliteStoreOptions & StorePoolOptions,
   ) {
     this.maxOpen = opts.maxOpenStores || storesFor(openFileLimit());
-    this.idleMs = opts.idleMs ?? 300_000;
+    this.idleMs = opts.idleMs ?? 60_000;
     this.openBudgetMs = opts.openBudgetMs ?? 10;
-    this.closer = opts.sqliteThread ?? new OffThreadCloser();
-    this.sweeper = setInterval(() => this.closeIdle(), Math.min(this.idleMs, 60_000));
+    this.closer = opts.sqliteThread ?? new OffThreadCloser({ idleMs: this.idleMs });
+    // a database unused for idleMs is closed within idleMs / 2 more
+    this.sweeper = setInterval(() => this.closeIdle(), Math.min(this.idleMs / 2, 30_000));
     this.sweeper.unref();
   }
 
