@@ -18,6 +18,7 @@
 import type Database from 'better-sqlite3';
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
+import { trimMalloc } from '../../common/malloc-trim.js';
 
 const WORKER = `
 const { parentPort, workerData } = require('node:worker_threads');
@@ -104,6 +105,7 @@ export class OffThreadCloser {
       const worker = this.worker;
       if (!worker || this.waiting.size > 0) return;
       this.worker = null;
+      worker.once('exit', () => trimMalloc()); // what the thread's isolate freed goes back to the system
       worker.postMessage({ step: 'stop' }); // it closes what it holds (nothing: no call is under way) and ends
     }, this.idleMs);
     this.idleTimer.unref();
