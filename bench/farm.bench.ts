@@ -12,6 +12,9 @@
  * BENCH_STARTUP_ONLY=1 (only create the instances, then the start-ups, each beside one with the route schemas compiled at run
  * time, and the first use of /data's routes both ways, bench/first-use.ts: about 4 minutes, writes bench/RESULTS-startup.md),
  * BENCH_STARTS (starts per row, 3 by default),
+ * BENCH_IDLE_USED=1 (the idle memory of a used farm: `hearth serve` on the instances, each touched once, then read after
+ * BENCH_IDLE_AT seconds idle, "5,30,70" by default; BENCH_IDLE_BEFORE=<a built checkout> runs its bin/hearth.js beside;
+ * bench/RESULTS-idle.md is written by hand from its output),
  * BENCH_FARM_ENGINES=sqlite,postgres (the farm on each document engine, side by side: bench/farm-engines.ts, writes
  * bench/RESULTS-farm-pg.md; `npm run bench` runs it as the suite farm-pg).
  */
