@@ -137,17 +137,18 @@ describe('a server under a 256-descriptor limit', () => {
     for (const r of refused) expect(r.body.reason).toMatch(/run out of open files/);
     // once the writes are done, these instances take writes again: the databases no longer in use are closed to make room
     // (retried "in a moment", as the message says: on a busy machine the first closings may still be under way);
-    // 6 at a time, within the room for about 12 databases: each write waits 0.8 s for its group commit
+    // 4 at a time, within the room for about 12 databases: each write waits 0.8 s for its group commit; while the
+    // descriptors are still taken the kernel may reset a connection, as above: a try like a 503
     const retry = async (r: (typeof answers)[number]) => {
       let status = 0;
       for (let tries = 0; tries < 10 && status !== 200; tries++) {
         if (tries) await sleep(300);
-        status = (await put(farm, answers.indexOf(r), `c${tries}`)).status;
+        status = (await put(farm, answers.indexOf(r), `c${tries}`).catch(() => ({ status: 0 }))).status;
       }
       return status;
     };
-    for (let from = 0; from < refused.length; from += 6) {
-      expect(await Promise.all(refused.slice(from, from + 6).map(retry))).toEqual(refused.slice(from, from + 6).map(() => 200));
+    for (let from = 0; from < refused.length; from += 4) {
+      expect(await Promise.all(refused.slice(from, from + 4).map(retry))).toEqual(refused.slice(from, from + 4).map(() => 200));
     }
   }, 120_000);
 });
