@@ -12,11 +12,14 @@
  * BENCH_STARTUP_ONLY=1 (only create the instances, then the start-ups, each beside one with the route schemas compiled at run
  * time, and the first use of /data's routes both ways, bench/first-use.ts: about 4 minutes, writes bench/RESULTS-startup.md),
  * BENCH_STARTS (starts per row, 3 by default),
+ * BENCH_IDLE_USED=1 (the idle memory of a used farm: `hearth serve` on the instances, each touched once, then read after
+ * BENCH_IDLE_AT seconds idle, "5,30,70" by default; BENCH_IDLE_BEFORE=<a built checkout> runs its bin/hearth.js beside;
+ * bench/RESULTS-idle.md is written by hand from its output),
  * BENCH_FARM_ENGINES=sqlite,postgres (the farm on each document engine, side by side: bench/farm-engines.ts, writes
  * bench/RESULTS-farm-pg.md; `npm run bench` runs it as the suite farm-pg).
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -61,7 +64,7 @@ async function startFarm(opts: { dir?: string; docsUrl?: string; env?: NodeJS.Pr
   return { proc, port, dir, call };
 }
 
-async function touchAll(farm: Farm, instances: Array<{ domain: string; token: string }>): Promise<{ lat: Float64Array; failed: Record<number, number> }> {
+async function touchAll(farm: Farm, instances: Array<{ domain: string; token: string }>, id = 'touched'): Promise<{ lat: Float64Array; failed: Record<number, number> }> {
   const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
   const lat: number[] = [];
   const failed: Record<number, number> = {};
@@ -71,7 +74,7 @@ async function touchAll(farm: Farm, instances: Array<{ domain: string; token: st
       const { domain, token } = instances[i]!;
       const t = performance.now();
       const res = await send({
-        port: farm.port, method: 'PUT', path: '/data/io.cozy.bench/touched', agent, body: Buffer.from(JSON.stringify({ i })),
+        port: farm.port, method: 'PUT', path: `/data/io.cozy.bench/${id}`, agent, body: Buffer.from(JSON.stringify({ i })),
         headers: { host: domain, authorization: `Bearer ${token}`, 'content-type': 'application/json' },
       });
       lat.push(performance.now() - t);
@@ -246,6 +249,96 @@ async function startupOnly(): Promise<void> {
   killChildren();
 }
 
+/** A port free now, and the next one (the admin port). */
+async function freePort(): Promise<number> {
+  const { createServer } = await import('node:net');
+  for (;;) {
+    const port = 20_000 + Math.floor(Math.random() * 20_000);
+    const free = (p: number) => new Promise<boolean>((resolve) => {
+      const s = createServer().once('error', () => resolve(false)).listen(p, '127.0.0.1', () => s.close(() => resolve(true)));
+    });
+    if (await free(port) && await free(port + 1)) return port;
+  }
+}
+
+/** `hearth serve` as bin/hearth.js runs it (bundled, its V8 flags first), on `dataDir`, once it answers 200 on /status. */
+async function serve(dataDir: string, env: NodeJS.ProcessEnv = {}, bin?: string): Promise<{ proc: ReturnType<typeof spawn>; port: number; exited: Promise<unknown> }> {
+  const out = buildServers();
+  const bundle = join(out, 'dist', 'bundle', 'hearth.js');
+  if (!existsSync(bundle)) execFileSync(process.execPath, [join(BENCH_DIR, '..', 'scripts', 'bundle.mjs'), join(out, 'src', 'main.js'), bundle], { stdio: 'inherit' });
+  const port = await freePort();
+  const proc = spawn('prlimit', [`--nofile=${NOFILE}`, process.execPath, bin ?? join(out, 'bench', 'hearth-main.js'), 'serve', '--data-dir', dataDir, '--port', String(port),
+    '--admin-port', String(port + 1), '--log-level', 'silent'], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+    env: { ...process.env, NODE_ENV: 'production', HEARTH_ADMIN_PASSPHRASE_HASH: await hash('bench-admin-passphrase'), HEARTH_MAIL_MODE: 'outbox', ...env },
+  });
+  children.add(proc);
+  const exited = new Promise((r) => proc.once('exit', r));
+  while (!(await get200(port, '/status'))) {
+    if (proc.exitCode !== null) throw new Error(`hearth serve exited with ${proc.exitCode}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return { proc, port, exited };
+}
+
+/** A process's memory (/proc/<pid>/smaps_rollup, and its own account of it: hearth-main.ts), in MB, its descriptors and threads. */
+async function memoryOf(pid: number, file: string | null): Promise<string> {
+  const text = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
+  const kb = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? NaN) / 1024;
+  const brk = /\[heap\]\n(?:.*\n)*?Rss:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/smaps`, 'utf8'))?.[1];
+  const head = `RSS ${kb('Rss').toFixed(1)} MB (anonymous ${kb('Anonymous').toFixed(1)}; malloc's main heap ${(Number(brk ?? 0) / 1024).toFixed(1)}`;
+  const tail = `${readdirSync(`/proc/${pid}/fd`).length} descriptors, ${readdirSync(`/proc/${pid}/task`).length} threads`;
+  if (!file) return `${head}), ${tail}`; // a build without bench/hearth-main.js's SIGUSR2
+  rmSync(file, { force: true });
+  process.kill(pid, 'SIGUSR2');
+  for (let t = 0; t < 100 && !existsSync(file); t++) await new Promise((r) => setTimeout(r, 20));
+  const own = JSON.parse(readFileSync(file, 'utf8')) as { usage: Record<string, number>; spaces: Record<string, number> };
+  const mb = (n: number) => (n / 1048576).toFixed(1);
+  return `${head}; V8 heap ${mb(own.usage.heapTotal!)}, of which used ${mb(own.usage.heapUsed!)}, ` +
+    `new space ${mb(own.spaces.new_space!)}; external ${mb(own.usage.external!)}), ${tail}`;
+}
+
+/**
+ * BENCH_IDLE_USED=1: the idle RSS of a used farm. The instances are created, then `hearth serve` starts on them, each
+ * instance is touched once over HTTP, and the RSS is read after the requests stop (BENCH_IDLE_AT, seconds). With
+ * BENCH_IDLE_VARIANTS (JSON: name → environment), each variant runs beside the default, in turn.
+ */
+async function usedIdle(): Promise<void> {
+  process.on('exit', killChildren);
+  const { farm, instances } = await createFarm();
+  await stopFarm(farm);
+  const at = (process.env.BENCH_IDLE_AT ?? '5,30,70').split(',').map(Number);
+  const before = process.env.BENCH_IDLE_BEFORE; // a built checkout of an earlier commit: its bin/hearth.js beside this one
+  const variants: Array<[string, NodeJS.ProcessEnv, string?]> = [['this build', {}],
+    ...Object.entries(JSON.parse(process.env.BENCH_IDLE_VARIANTS ?? '{}') as Record<string, NodeJS.ProcessEnv>),
+    ...(before ? [[`before (${before})`, {}, join(before, 'bin', 'hearth.js')] as [string, NodeJS.ProcessEnv, string]] : [])];
+  const results: string[] = [];
+  for (let round = 0; round < Number(process.env.BENCH_IDLE_ROUNDS ?? 1); round++) {
+    for (const [name, env, bin] of round % 2 ? [...variants].reverse() : variants) {
+      const memFile = bin ? null : join(farm.dir, 'memory.json');
+      const server = await serve(farm.dir, { ...env, ...(memFile ? { BENCH_MEMORY_FILE: memFile } : {}) }, bin);
+      const pid = server.proc.pid!;
+      const started = await memoryOf(pid, memFile);
+      const t = performance.now();
+      const touch = await touchAll({ ...farm, port: server.port }, instances, `touched-${round}-${variants.findIndex(([n]) => n === name)}`);
+      const touchedAt = performance.now();
+      log(`${name}: started: ${started}`);
+      log(`${name}: touched ${instances.length} in ${((touchedAt - t) / 1000).toFixed(1)} s (failures ${JSON.stringify(touch.failed)}): ${await memoryOf(pid, memFile)}`);
+      for (const s of at) {
+        await new Promise((r) => setTimeout(r, Math.max(0, touchedAt + s * 1000 - performance.now())));
+        const line = `| ${name} | ${s} s | ${await memoryOf(pid, memFile)} | ${(await import('node:os')).loadavg()[0]!.toFixed(1)} |`;
+        log(line);
+        results.push(line);
+      }
+      server.proc.kill('SIGTERM');
+      await server.exited;
+      children.delete(server.proc);
+    }
+  }
+  process.stdout.write(['', '| server | idle for | memory | load |', '|---|---|---|---|', ...results, ''].join('\n'));
+  killChildren();
+}
+
 const row = (name: string, m: Measures, extra = '') =>
   `| ${name} | ${m.seconds.toFixed(1)} s | ${fmtMs(m.maxStallMs)} ms | ${fmtMs(m.maxStallCpuMs)} ms (of ${fmtMs(m.wallOfMaxCpuStallMs)} ms) | ${m.peakRssMB.toFixed(0)} MB | ${m.peakFds} | ${m.openStores} | ${extra} |`;
 
@@ -343,4 +436,4 @@ async function main(): Promise<void> {
   killChildren();
 }
 
-await (ENGINES ? engineFarms(ENGINES, N, startFarm, createFarm, stopFarm) : STARTUP_ONLY ? startupOnly() : main());
+await (ENGINES ? engineFarms(ENGINES, N, startFarm, createFarm, stopFarm) : STARTUP_ONLY ? startupOnly() : process.env.BENCH_IDLE_USED === '1' ? usedIdle() : main());

@@ -14,7 +14,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const EXTERNAL = [
-  'better-sqlite3', '@node-rs/argon2', 'sharp', // native
+  'better-sqlite3', '@node-rs/argon2', 'sharp', 'koffi', // native
   '@fastify/swagger', '@fastify/swagger-ui', 'pino-pretty', 'yaml', 'nodemailer', // files of their own, or first use only
   // the scale-out engines' clients, required on first use (src/common/lazy-libs.ts): only with their settings
   'pg', 'ioredis', '@aws-sdk/client-s3', '@aws-sdk/lib-storage',

@@ -35,7 +35,7 @@ describe('loadConfig', () => {
       admin: { host: '127.0.0.1', port: 6060, passphraseHash: null, passphrase: null },
       devInstance: 'hearth.localhost:8080',
       log: { level: 'info', pretty: null },
-      data: { attachmentMaxBytes: 8_000_000, changesTimeoutMs: 60_000, groupCommitMs: 0, maxOpenStores: 0 },
+      data: { attachmentMaxBytes: 8_000_000, changesTimeoutMs: 60_000, groupCommitMs: 0, maxOpenStores: 0, storeIdleSeconds: 60 },
       files: { versions: { max: 20, minDelayMs: 900_000 }, trashRetentionDays: 30 },
       jobs: { konnectorsDir: null, appsDir: null, sandboxMemoryMb: 256, sandboxOutputBytes: 4 * 1024 * 1024 },
       mail: {

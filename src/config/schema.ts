@@ -62,6 +62,7 @@ export const LEAVES: Record<string, Leaf> = {
   'data.changesTimeoutMs': count(0),
   'data.groupCommitMs': count(0),
   'data.maxOpenStores': count(0),
+  'data.storeIdleSeconds': count(1),
   'files.versions.max': count(0),
   'files.versions.minDelayMs': count(0),
   'files.trashRetentionDays': count(0),
@@ -141,7 +142,7 @@ export const DEFAULTS: HearthConfig = {
   admin: { host: '127.0.0.1', port: 6060, passphraseHash: null, passphrase: null },
   devInstance: 'hearth.localhost:8080',
   log: { level: 'info', pretty: null },
-  data: { attachmentMaxBytes: 8_000_000, changesTimeoutMs: 60_000, groupCommitMs: 0, maxOpenStores: 0 },
+  data: { attachmentMaxBytes: 8_000_000, changesTimeoutMs: 60_000, groupCommitMs: 0, maxOpenStores: 0, storeIdleSeconds: 60 },
   files: { versions: { max: 20, minDelayMs: 15 * 60_000 }, trashRetentionDays: 30 },
   jobs: { konnectorsDir: null, appsDir: null, sandboxMemoryMb: 256, sandboxOutputBytes: 4 * 1024 * 1024 },
   mail: {

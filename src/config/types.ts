@@ -69,6 +69,11 @@ export interface HearthConfig {
     groupCommitMs: number;
     /** How many instance databases stay open at most (default 0: sized from the process's open-file limit). */
     maxOpenStores: number;
+    /**
+     * An instance database unused for this long is closed (default 60), and the thread that closes them stops once it
+     * has had nothing to do for as long: an idle farm gives back their memory.
+     */
+    storeIdleSeconds: number;
   };
   /** Outgoing mail (passphrase reset, two-factor codes, the sendmail worker). */
   mail: {

@@ -191,7 +191,7 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
   const bus = coordination.bus;
   const realtime = new InProcessHub(bus, realtimeView, coordination.notices);
   // one thread closes instance databases and checkpoints registry.sqlite and jobs.sqlite, off the event loop
-  const sqliteThread = new OffThreadCloser();
+  const sqliteThread = new OffThreadCloser({ idleMs: config.data.storeIdleSeconds * 1000 });
   // docs.engine postgres: the registry in the shared schema `hearth` of the documents' database (the name stays)
   const sqliteRegistry = statePg ? new PgInstanceRegistry(statePg, coordination.invalidation) : new SqliteInstanceRegistry(join(dataDir, 'registry.sqlite'), { checkpoints: sqliteThread, invalidation: coordination.invalidation });
   // the job mirror's writes (jobs/mirror.ts) repeat the engine's io.cozy.jobs events: only /data's changes feeds hear them
@@ -208,6 +208,7 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
     attachmentMaxBytes: config.data.attachmentMaxBytes,
     groupCommitMs: config.data.groupCommitMs,
     maxOpenStores: config.data.maxOpenStores,
+    idleMs: config.data.storeIdleSeconds * 1000,
   });
   // docs.url given: the PostgreSQL document engine (data/postgres), the one of new instances when docs.engine is postgres
   if (pgPool) docEngines.set('postgres', new PgDocStoreFactory(pgPool, router.busFor('postgres', docsBus), { attachmentMaxBytes: config.data.attachmentMaxBytes }));

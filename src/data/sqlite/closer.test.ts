@@ -2,6 +2,7 @@ import Database from 'better-sqlite3';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, describe, expect, it } from 'vitest';
 import { OffThreadCloser } from './closer.js';
 
@@ -57,5 +58,31 @@ describe('stopping the thread', () => {
     await own.shutdown();
     await expect(checkpointed).resolves.toBeUndefined();
     db.close();
+  });
+});
+
+describe('an idle thread', () => {
+  it('stops once it had nothing to do for idleMs (its isolate is ~15 MB of RSS), and the next call starts another', async () => {
+    const own = new OffThreadCloser({ idleMs: 150 });
+    const first = walDb('idle-1.sqlite');
+    await own.close(first.db, first.file);
+    expect(own.running).toBe(true);
+    for (let t = 0; t < 100 && own.running; t++) await sleep(50);
+    expect(own.running).toBe(false);
+    // at once, while the stopped thread may still be ending: its end does not fail the new thread's calls
+    const second = walDb('idle-2.sqlite');
+    await own.close(second.db, second.file);
+    expect(existsSync(`${second.file}-wal`)).toBe(false); // checkpointed and removed by the new thread
+    expect(own.running).toBe(true);
+    await own.shutdown();
+    expect(own.running).toBe(false);
+  });
+
+  it('does not stop while a call is under way', async () => {
+    const own = new OffThreadCloser({ idleMs: 50 });
+    const dbs = Array.from({ length: 20 }, (_, i) => walDb(`busy-${i}.sqlite`));
+    await Promise.all(dbs.map(({ db, file }) => own.close(db, file)));
+    for (const { file } of dbs) expect(existsSync(`${file}-wal`)).toBe(false);
+    await own.shutdown();
   });
 });

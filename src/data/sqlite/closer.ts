@@ -11,10 +11,14 @@
  * The same thread runs the checkpoints of the WAL databases that are written all the time (the instance
  * registry, the job broker: wal-sync.ts, `checkpointOffThread`): SQLite's automatic checkpoint runs inside
  * the COMMIT that crosses 1,000 WAL pages, copying them and fsyncing twice on the event loop.
+ *
+ * The thread is a V8 isolate of its own (about 15 MB of RSS): it starts on the first call and stops once it has had
+ * nothing to do for `idleMs`, so that a farm that was busy and is now idle does not keep it.
  */
 import type Database from 'better-sqlite3';
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
+import { trimMalloc } from '../../common/malloc-trim.js';
 
 const WORKER = `
 const { parentPort, workerData } = require('node:worker_threads');
@@ -57,8 +61,21 @@ export class OffThreadCloser {
   private worker: Worker | null = null;
   private seq = 0;
   private readonly waiting = new Map<number, { resolve: () => void; reject: (err: Error) => void }>();
+  private readonly idleMs: number;
+  private idleTimer: NodeJS.Timeout | null = null;
+
+  constructor(opts: { idleMs?: number } = {}) {
+    this.idleMs = opts.idleMs ?? 60_000;
+  }
+
+  /** Whether the thread runs now (it stops once idle). */
+  get running(): boolean {
+    return this.worker !== null;
+  }
 
   private call(id: number, step: 'open' | 'close' | 'checkpoint', file?: string): Promise<void> {
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.idleTimer = null;
     if (!this.worker) {
       const worker = new Worker(WORKER, { eval: true, workerData: { sqlite: createRequire(import.meta.url).resolve('better-sqlite3') } });
       worker.unref();
@@ -67,9 +84,11 @@ export class OffThreadCloser {
         this.waiting.delete(done);
         if (error) w?.reject(new Error(error));
         else w?.resolve();
+        if (this.waiting.size === 0) this.stopWhenIdle();
       });
-      worker.on('error', (err) => this.fail(err));
-      worker.on('exit', () => this.fail(new Error('the closing thread stopped')));
+      // a thread stopped because it idled may end after its successor started: only the current one's end fails calls
+      worker.on('error', (err) => this.worker === worker && this.fail(err));
+      worker.on('exit', () => this.worker === worker && this.fail(new Error('the closing thread stopped')));
       this.worker = worker;
     }
     const worker = this.worker;
@@ -77,6 +96,19 @@ export class OffThreadCloser {
       this.waiting.set(id, { resolve, reject });
       worker.postMessage({ id, step, file });
     });
+  }
+
+  /** Nothing under way: the thread stops after `idleMs` more without a call (the next call starts another). */
+  private stopWhenIdle(): void {
+    this.idleTimer = setTimeout(() => {
+      this.idleTimer = null;
+      const worker = this.worker;
+      if (!worker || this.waiting.size > 0) return;
+      this.worker = null;
+      worker.once('exit', () => trimMalloc()); // what the thread's isolate freed goes back to the system
+      worker.postMessage({ step: 'stop' }); // it closes what it holds (nothing: no call is under way) and ends
+    }, this.idleMs);
+    this.idleTimer.unref();
   }
 
   private fail(err: Error): void {
@@ -109,6 +141,8 @@ export class OffThreadCloser {
    * on a terminating isolate: "FATAL ERROR: v8::ToLocalChecked Empty MaybeLocal").
    */
   async shutdown(): Promise<void> {
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.idleTimer = null;
     const worker = this.worker;
     this.worker = null;
     if (!worker) return;

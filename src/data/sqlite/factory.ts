@@ -2,6 +2,7 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { EventBus } from '../../common/bus.js';
 import { ServiceUnavailable } from '../../common/errors.js';
+import { trimMalloc } from '../../common/malloc-trim.js';
 import type { DocStore, DocStoreFactory } from '../store.js';
 import { SqliteDocStore, type SqliteStoreOptions } from './store.js';
 import { OffThreadCloser } from './closer.js';
@@ -11,7 +12,7 @@ import { isOutOfDescriptors, outOfDescriptors, PooledDocStore, type StoreLender 
 export interface StorePoolOptions {
   /** How many instance databases stay open at most (0 or absent: sized from the open-file limit, fd-limit.ts). */
   maxOpenStores?: number;
-  /** A database unused for this long is closed (default 5 minutes). */
+  /** A database unused for this long is closed (default 1 minute: data.storeIdleSeconds). */
   idleMs?: number;
   /**
    * Opening a database is synchronous SQLite work (a new one creates its tables): a few ms each, so the requests of 16
@@ -62,10 +63,11 @@ export class SqliteDocStoreFactory implements DocStoreFactory, StoreLender {
     private readonly opts: SqliteStoreOptions & StorePoolOptions,
   ) {
     this.maxOpen = opts.maxOpenStores || storesFor(openFileLimit());
-    this.idleMs = opts.idleMs ?? 300_000;
+    this.idleMs = opts.idleMs ?? 60_000;
     this.openBudgetMs = opts.openBudgetMs ?? 10;
-    this.closer = opts.sqliteThread ?? new OffThreadCloser();
-    this.sweeper = setInterval(() => this.closeIdle(), Math.min(this.idleMs, 60_000));
+    this.closer = opts.sqliteThread ?? new OffThreadCloser({ idleMs: this.idleMs });
+    // a database unused for idleMs is closed within idleMs / 2 more
+    this.sweeper = setInterval(() => void this.closeIdle(), Math.min(this.idleMs / 2, 30_000));
     this.sweeper.unref();
   }
 
@@ -171,12 +173,21 @@ export class SqliteDocStoreFactory implements DocStoreFactory, StoreLender {
     return closing;
   }
 
-  private closeIdle(): void {
+  /** Closes the databases unused for idleMs; once they are closed, the memory they freed goes back to the system. */
+  private closeIdle(): Promise<void> {
     const before = Date.now() - this.idleMs;
+    const closing: Array<Promise<void>> = [];
     for (const [storeId, entry] of this.entries) {
-      if (entry.refs === 0 && !entry.closing && entry.lastUsed <= before) void this.closeEntry(storeId, entry);
+      if (entry.refs === 0 && !entry.closing && entry.lastUsed <= before) closing.push(this.closeEntry(storeId, entry));
     }
+    if (closing.length === 0) return Promise.resolve();
+    return Promise.allSettled(closing).then(() => {
+      if (!this.closed) this.trims += trimMalloc() ? 1 : 0;
+    });
   }
+
+  /** How many times an idle sweep gave freed memory back (common/malloc-trim.ts). */
+  trims = 0;
 
   private closeEntry(storeId: string, entry: Entry): Promise<void> {
     if (entry.closing) return entry.closing;
