@@ -376,7 +376,7 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
     pg: statePg,
     workers: [...buildWorkers({ config, vfs, bus, mailer, storeOf, perms, tokens, registry: sqliteRegistry, logger, linkSecret: async (instance) => (await registry.secrets(instance)).session, publicUrl: linkOf, installed: installedCodeOf(storeOf, appCode) }), notifications.worker(), imports.worker(), exportsPart.exports.worker(), konnectorUninstallWorker(() => ({ storeOf, engine: jobs.engine, installer, logger })), ...(opts.extraWorkers ?? [])],
     eventHooks: [{ doctype: 'io.cozy.files', jobFor: thumbnailJobFor }],
-    mirror: { storeFor: storeOfInstance }, eventSweep: { storeFor: storeOfInstance },
+    mirror: { storeFor: storeOfInstance }, eventSweep: { storeFor: storeOfInstance, stamps: (asked) => router.writeStamps(asked), periodMs: config.jobs.eventSweepMs },
   });
   const shutdown = new AbortController();
   const builtinDir = builtinRegistryDir(config, logger);
