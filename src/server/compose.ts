@@ -9,6 +9,7 @@ import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { divertBus, InProcessBus, mergeBuses, type EventBus } from '../common/bus.js';
 import { createCoordination } from '../coordination/index.js';
+import type { RedisLocksOptions } from '../coordination/redis-locks.js';
 import { Conflict } from '../common/errors.js';
 import type { HearthConfig } from '../config/types.js';
 import type { CompiledCode } from './schema-code.js';
@@ -162,6 +163,8 @@ export interface HearthOptions {
   exports?: ExportsOptions;
   /** How often the retired sources of moves are looked for (move/transfer/retire.ts; default an hour): tests look often. */
   retiredSweepMs?: number;
+  /** The Redis locks' options (coordination.engine redis): tests shorten the lease. */
+  locks?: RedisLocksOptions;
   /** Where the routes' compiled schemas are read (server/schema-code.ts; default dist/schemas): tests compile their own. */
   schemaCode?: CompiledCode;
 }
@@ -180,7 +183,7 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
   const alone = [!statePg && 'documents and the server\'s state (docs.engine sqlite)', !redis && 'the bus, locks and limits (coordination.engine memory)', config.blobs.engine === 'local' && 'file contents (blobs.engine local)'].filter(Boolean);
   if (alone.length > 0 && alone.length < 3) logger.warn(`with these engines, this process keeps alone ${alone.join(', ')}: several processes need the three scale-out engines (see README, Scale-out)`);
   // the bus, locks, invalidations, limits and lock-outs: in this process, or shared through Redis (src/coordination)
-  const coordination = createCoordination(redis);
+  const coordination = createCoordination(redis, opts.locks ? { locks: opts.locks } : {});
   await coordination.ready();
   const bus = coordination.bus;
   const realtime = new InProcessHub(bus, realtimeView, coordination.notices);
