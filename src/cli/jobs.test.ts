@@ -11,7 +11,7 @@ const io = captureStdio();
 let env: Record<string, string>;
 
 beforeAll(async () => {
-  h = await startTestHearth({ jobs: { konnectorsDir: FIXTURES, appsDir: null, sandboxMemoryMb: 128, sandboxOutputBytes: 256 * 1024 } });
+  h = await startTestHearth({ jobs: { konnectorsDir: FIXTURES, appsDir: null, sandboxMemoryMb: 128, sandboxOutputBytes: 256 * 1024, eventSweepMs: 30_000 } });
   const url = await h.hearth.adminApp.listen({ host: '127.0.0.1', port: 0 });
   env = { HEARTH_ADMIN_URL: url, HEARTH_ADMIN_PASSPHRASE: 'admin-secret' };
 });

@@ -51,6 +51,14 @@ export function fencedLock<T>(locks: Locks, key: string, fn: () => Promise<T>): 
   });
 }
 
+/**
+ * Runs `fn` under a fence taken from the context of a lock's holder (`currentFence()` there): for work that the holder
+ * waits for but that runs outside its async context (installer.ts: an install that holds its lock to its end).
+ */
+export function withFence<T>(fence: Fence | undefined, fn: () => Promise<T>): Promise<T> {
+  return fence ? fences.run(fence, fn) : fn();
+}
+
 /** The fence of the write being made now, if it is made under a leased lock. */
 export function currentFence(): Fence | undefined {
   const fence = fences.getStore();

@@ -37,7 +37,7 @@ describe('loadConfig', () => {
       log: { level: 'info', pretty: null },
       data: { attachmentMaxBytes: 8_000_000, changesTimeoutMs: 60_000, groupCommitMs: 0, maxOpenStores: 0, storeIdleSeconds: 60 },
       files: { versions: { max: 20, minDelayMs: 900_000 }, trashRetentionDays: 30 },
-      jobs: { konnectorsDir: null, appsDir: null, sandboxMemoryMb: 256, sandboxOutputBytes: 4 * 1024 * 1024 },
+      jobs: { konnectorsDir: null, appsDir: null, sandboxMemoryMb: 256, sandboxOutputBytes: 4 * 1024 * 1024, eventSweepMs: 30_000 },
       mail: {
         mode: 'auto', host: 'localhost', port: 25, secure: false, requireTls: false,
         user: null, password: null, from: null, rateLimitPerHour: 200,
@@ -74,6 +74,15 @@ describe('loadConfig', () => {
     expect(loadConfig({ env: { HEARTH_SERVER_TRUST_PROXY: 'true' }, cwd }).server.trustProxy).toBe(true);
     expect(loadConfig({ env: { HEARTH_SERVER_TRUST_PROXY: '127.0.0.1,10.0.0.0/8' }, cwd }).server.trustProxy).toBe('127.0.0.1,10.0.0.0/8');
     expect(() => loadConfig({ env: { HEARTH_SERVER_TRUST_PROXY: 'everyone' }, cwd })).toThrow(/HEARTH_SERVER_TRUST_PROXY: server\.trustProxy must be true, false, or the proxies' addresses/);
+  });
+
+  it('takes the @event sweep\'s period in ms, 0 for start-up only, and refuses one under a second', () => {
+    const cwd = dir();
+    expect(loadConfig({ env: {}, cwd }).jobs.eventSweepMs).toBe(30_000);
+    expect(loadConfig({ env: { HEARTH_JOBS_EVENT_SWEEP_MS: '5000' }, cwd }).jobs.eventSweepMs).toBe(5000);
+    expect(loadConfig({ env: { HEARTH_JOBS_EVENT_SWEEP_MS: '0' }, cwd }).jobs.eventSweepMs).toBe(0);
+    expect(() => loadConfig({ env: { HEARTH_JOBS_EVENT_SWEEP_MS: '500' }, cwd })).toThrow(/HEARTH_JOBS_EVENT_SWEEP_MS: jobs\.eventSweepMs must be 0 \(at start-up only\) or a period in ms >= 1000/);
+    expect(() => loadConfig({ env: { HEARTH_JOBS_EVENT_SWEEP_MS: '-1' }, cwd })).toThrow(/jobs\.eventSweepMs must be/);
   });
 
   it('reads --config, snake_case keys and resolves dataDir against cwd', () => {

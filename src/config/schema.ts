@@ -70,6 +70,7 @@ export const LEAVES: Record<string, Leaf> = {
   'jobs.appsDir': secret,
   'jobs.sandboxMemoryMb': count(64),
   'jobs.sandboxOutputBytes': count(1024),
+  'jobs.eventSweepMs': { schema: { type: 'integer', anyOf: [{ const: 0 }, { minimum: 1000 }] }, expect: '0 (at start-up only) or a period in ms >= 1000' },
   'mail.mode': { schema: { enum: [...MAIL_MODES] }, expect: `one of ${MAIL_MODES.join(', ')}` },
   'mail.host': str,
   'mail.port': port,
@@ -144,7 +145,7 @@ export const DEFAULTS: HearthConfig = {
   log: { level: 'info', pretty: null },
   data: { attachmentMaxBytes: 8_000_000, changesTimeoutMs: 60_000, groupCommitMs: 0, maxOpenStores: 0, storeIdleSeconds: 60 },
   files: { versions: { max: 20, minDelayMs: 15 * 60_000 }, trashRetentionDays: 30 },
-  jobs: { konnectorsDir: null, appsDir: null, sandboxMemoryMb: 256, sandboxOutputBytes: 4 * 1024 * 1024 },
+  jobs: { konnectorsDir: null, appsDir: null, sandboxMemoryMb: 256, sandboxOutputBytes: 4 * 1024 * 1024, eventSweepMs: 30_000 },
   mail: {
     mode: 'auto', host: 'localhost', port: 25, secure: false, requireTls: false,
     user: null, password: null, from: null, rateLimitPerHour: 200,

@@ -59,6 +59,11 @@ export interface HearthConfig {
     sandboxMemoryMb: number;
     /** The bytes of output (stdout + stderr) a sandboxed process may write before it is stopped (default 4 MiB). */
     sandboxOutputBytes: number;
+    /**
+     * How often each process sweeps the changes of the instances written since, for the @event runs the bus lost
+     * (jobs/event-sweep.ts), in ms (default 30 s; 0: once, at start-up).
+     */
+    eventSweepMs: number;
   };
   data: {
     /** Max total attachment bytes per document (default 8 MB). */

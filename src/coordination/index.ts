@@ -83,6 +83,6 @@ export function redisCoordination(redis: RedisConnections, opts: { locks?: Redis
 }
 
 /** The coordination of `redis` when the settings name it, else the in-process one. */
-export function createCoordination(redis: RedisConnections | null): Coordination {
-  return redis ? redisCoordination(redis) : memoryCoordination();
+export function createCoordination(redis: RedisConnections | null, opts: { locks?: RedisLocksOptions } = {}): Coordination {
+  return redis ? redisCoordination(redis, opts) : memoryCoordination();
 }

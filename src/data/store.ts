@@ -179,6 +179,13 @@ export interface DocStore {
 /** Opens the per-instance stores; the composition root picks the engine. */
 export interface DocStoreFactory {
   open(domain: string, storeId: string): DocStore;
+  /**
+   * The index of the writes, for the @event sweep (jobs/event-sweep.ts): for each asked instance (store id → doctypes),
+   * a stamp read for all of them at once, without opening their databases. Contract: once a write of one of the asked
+   * doctypes has committed, every stamp read after it differs from every stamp read before it (a stamp may also change
+   * without a write). Engines without it get their instances visited at every sweep.
+   */
+  writeStamps?(asked: ReadonlyMap<string, readonly string[]>): Promise<Map<string, string>>;
   destroy(storeId: string): Promise<void>;
   close(): Promise<void>;
 }

@@ -8,8 +8,8 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { childLines } from '../../test/helpers/child-lines.js';
 import { instance, openFencedVfs } from '../../test/helpers/fenced-vfs.js';
 import { startPostgres, type PgServer } from '../../test/helpers/servers/postgres.js';
 import { startRedis, type RedisServer } from '../../test/helpers/servers/redis.js';
@@ -32,25 +32,14 @@ describe.each(['sqlite', 'postgres'] as const)('the file-system lock is fenced (
     const pgUrl = engine === 'postgres' ? await pg.database_url(`fence_${randomUUID().slice(0, 8)}`) : null;
     const prefix = `f${randomUUID().slice(0, 8)}:`;
     const child = spawn(process.execPath, ['--import', 'tsx', 'test/fixtures/fenced-holder-main.ts', dir, pgUrl ?? '-', redis.url, prefix, String(LEASE_MS)], { stdio: ['pipe', 'pipe', 'inherit'] });
-    const lines: string[] = [];
-    const next = () => new Promise<string>((resolve, reject) => {
-      const seen = lines.length;
-      const check = setInterval(() => {
-        if (lines.length > seen) {
-          clearInterval(check);
-          resolve(lines[seen]!);
-        }
-      }, 5);
-      child.once('exit', (code) => reject(new Error(`the holder exited with ${code}`)));
-    });
-    createInterface({ input: child.stdout }).on('line', (l) => lines.push(l));
+    const line = childLines(child);
     const other = await openFencedVfs({ dir, pgUrl, redisUrl: redis.url, prefix, leaseMs: LEASE_MS, name: 'other' });
     try {
-      expect(await next()).toBe('held');
+      expect(await line(0)).toBe('held');
       child.kill('SIGSTOP'); // paused with the lock: it renews nothing any more
       // the other process waits for the lease to end, then takes the lock and makes a directory under it
       const fresh = await other.vfs.fs.createDir(instance, { name: 'fresh', dirId: ROOT_DIR_ID });
-      const outcome = next();
+      const outcome = line(1);
       child.stdin.write('go\n');
       child.kill('SIGCONT');
       expect(await outcome).toBe('refused 503');

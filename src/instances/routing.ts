@@ -93,6 +93,28 @@ export class EngineRouter {
     });
   }
 
+  /**
+   * The stamps of the asked instances' writes (DocStoreFactory.writeStamps), by instance id, each engine asked once for
+   * its instances; each stamp names its engine (a migration changes it). Left out: the instances whose engine has no
+   * such index and the blocked ones (the @event sweep visits them).
+   */
+  async writeStamps(asked: ReadonlyMap<string, readonly string[]>): Promise<Map<string, string>> {
+    const byEngine = new Map<string, Map<string, readonly string[]>>();
+    for (const [id, doctypes] of asked) {
+      if (this.blocked.has(id)) continue;
+      const name = (await this.choiceOf(id)).docs;
+      let some = byEngine.get(name);
+      if (!some) byEngine.set(name, (some = new Map()));
+      some.set(id, doctypes);
+    }
+    const out = new Map<string, string>();
+    for (const [name, some] of byEngine) {
+      const stamps = await this.catalog.docs.get(name)?.writeStamps?.(some);
+      for (const [id, stamp] of stamps ?? []) out.set(id, `${name}:${stamp}`);
+    }
+    return out;
+  }
+
   /** The blob store of one area (file contents or thumbnails) that routes each namespace (an instance id) to its engine. */
   blobStore(area: keyof BlobEngine): BlobStore {
     const pick = async (ns: string) => this.blobEngine((await this.choiceOf(ns)).blobs)[area];

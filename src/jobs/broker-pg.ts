@@ -42,6 +42,7 @@ CREATE INDEX IF NOT EXISTS triggers_due ON hearth.triggers (next_run_at) WHERE n
 CREATE INDEX IF NOT EXISTS triggers_type ON hearth.triggers (type);
 CREATE INDEX IF NOT EXISTS triggers_instance ON hearth.triggers (instance_id, worker);
 ALTER TABLE hearth.triggers ADD COLUMN IF NOT EXISTS event_cursor jsonb;
+CREATE TABLE IF NOT EXISTS hearth.fences (key text PRIMARY KEY, token bigint NOT NULL);
 `;
 
 /** The channel of the wake-ups; its payload is `<owner>:<worker>`, the process that queued the job and its worker. */

@@ -13,6 +13,8 @@
 import Database from 'better-sqlite3';
 import { randomUUID } from 'node:crypto';
 import { NotFound } from '../common/errors.js';
+import { currentFence } from '../common/locks.js';
+import { checkFence } from '../data/sqlite/db.js';
 import { checkpointOffThread, closeDurableWal, durableWal, type Checkpointer, type WalSync } from '../data/sqlite/wal-sync.js';
 import { LeaseLost, type Broker, type EventCursor, type JobQuery, type NewJob, type TriggerChange, type TriggerQuery, type TriggerStore } from './broker.js';
 import type { JobDoc, JobState, TriggerDoc, TriggerState } from './types.js';
@@ -29,6 +31,7 @@ CREATE TABLE IF NOT EXISTS triggers (
   id TEXT PRIMARY KEY, domain TEXT NOT NULL, type TEXT NOT NULL, worker TEXT NOT NULL, next_run_at INTEGER, doc TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS triggers_due ON triggers (next_run_at) WHERE next_run_at IS NOT NULL;
 CREATE INDEX IF NOT EXISTS triggers_type ON triggers (type);
+CREATE TABLE IF NOT EXISTS fences (key TEXT PRIMARY KEY, token INTEGER NOT NULL) WITHOUT ROWID;
 `;
 
 /** Columns added since the first version: the instance's id (rows of older files get it in `migrateInstanceIds`), the lease. */
@@ -315,10 +318,19 @@ export class SqliteTriggerStore implements TriggerStore {
     this.wal = durableWal(db);
   }
 
+  /** A write of a trigger, refused (StaleLock) in its transaction when made under a lock whose fence moved on (common/locks.ts). */
+  private fenced<T>(fn: () => T): T {
+    const fence = currentFence();
+    return fence ? this.db.transaction(() => {
+      checkFence(this.db, fence);
+      return fn();
+    }).immediate() : fn();
+  }
+
   async put(doc: TriggerDoc, nextRunAt: number | null, durable = true): Promise<void> {
     const instance = doc.instance_id ?? (await instanceId(this.idOf, doc.domain));
-    this.db.prepare(`INSERT OR REPLACE INTO triggers (id, domain, instance_id, type, worker, next_run_at, doc) VALUES (?, ?, ?, ?, ?, ?, ?)`)
-      .run(doc._id, doc.domain, instance, doc.type, doc.worker, nextRunAt, JSON.stringify({ ...doc, instance_id: instance }));
+    this.fenced(() => this.db.prepare(`INSERT OR REPLACE INTO triggers (id, domain, instance_id, type, worker, next_run_at, doc) VALUES (?, ?, ?, ?, ?, ?, ?)`)
+      .run(doc._id, doc.domain, instance, doc.type, doc.worker, nextRunAt, JSON.stringify({ ...doc, instance_id: instance })));
     if (durable) await this.wal.sync();
   }
 
@@ -352,7 +364,8 @@ export class SqliteTriggerStore implements TriggerStore {
   }
 
   async delete(domain: string, id: string): Promise<boolean> {
-    return once(this.wal, this.db.prepare('DELETE FROM triggers WHERE id = ? AND instance_id = ?').run(id, await this.idOf(domain)).changes > 0);
+    const instance = await this.idOf(domain);
+    return once(this.wal, this.fenced(() => this.db.prepare('DELETE FROM triggers WHERE id = ? AND instance_id = ?').run(id, instance)).changes > 0);
   }
 
   async due(now: number, limit: number): Promise<Array<{ doc: TriggerDoc; nextRunAt: number }>> {

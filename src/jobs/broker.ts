@@ -138,5 +138,9 @@ export interface TriggerStore {
   moveEventCursor(id: string, from: EventCursor | null, to: EventCursor, durable?: boolean): Promise<boolean>;
 }
 
-/** Per doctype: the last change swept (`seq` of its changes feed), and when that position was read (ms). */
+/**
+ * Per doctype: the last change swept (`seq` of its changes feed), and when that position was read (ms). Under the key
+ * `@stamp` (never a doctype's name): the write stamp of the instance (DocStoreFactory.writeStamps) with which the cursor
+ * was found at the current positions, if it was (event-sweep.ts).
+ */
 export type EventCursor = Record<string, { seq: string; at: number }>;

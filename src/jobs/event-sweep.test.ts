@@ -8,7 +8,7 @@ import { createInterface } from 'node:readline';
 import { afterEach, describe, expect, it } from 'vitest';
 import { InProcessBus } from '../common/bus.js';
 import { createTestDatabase } from '../../test/helpers/engines.js';
-import { eventWorld, instance, WATCHED, type EventWorld } from '../../test/helpers/event-world.js';
+import { eventWorld, instance, other, STAMP_MARGIN_MS, WATCHED, type EventWorld } from '../../test/helpers/event-world.js';
 import { until } from '../../test/helpers/jobs.js';
 import type { JobDoc, WorkerDef } from './types.js';
 
@@ -33,10 +33,10 @@ function storage() {
     dir, pg, runs,
     open: (sweepMs: number, opts?: Parameters<typeof eventWorld>[5]) => (entry.world = eventWorld(dir, pg, new InProcessBus(), workers, sweepMs, opts)),
     /** Another process on the same storage (closed with the test). */
-    another(sweepMs: number) {
-      const other = { dir: mkdtempSync(join(tmpdir(), 'hearth-event-sweep-')), world: eventWorld(dir, pg, new InProcessBus(), workers, sweepMs) };
-      opened.unshift(other);
-      return other.world;
+    another(sweepMs: number, opts?: Parameters<typeof eventWorld>[5]) {
+      const process = { dir: mkdtempSync(join(tmpdir(), 'hearth-event-sweep-')), world: eventWorld(dir, pg, new InProcessBus(), workers, sweepMs, opts) };
+      opened.unshift(process);
+      return process.world;
     },
   };
 }
@@ -132,5 +132,51 @@ describe('@event triggers do not depend on the bus', () => {
     await b.store.put(WATCHED, { _id: 'through-b' });
     await until(() => s.runs.length === 1); // heard by b on its own bus, not swept (no round since)
     expect(s.runs[0]!.event).toMatchObject({ doc: { _id: 'through-b' } });
+  }, 30_000);
+
+  it('a round opens only the databases of the instances written since their triggers\' cursors were current, in this process and in a new one', async () => {
+    const s = storage();
+    const FARM = 12;
+    let opens = 0;
+    const world = s.open(0, { others: FARM, onOpen: () => opens++ });
+    await world.jobs.start();
+    const sched = world.jobs.scheduler;
+    const triggers = [];
+    for (let i = 0; i < FARM; i++) triggers.push(await sched.create(other(i).domain, { type: '@event', arguments: `${WATCHED}:CREATED`, worker: 'rec' }));
+    // the first rounds find every cursor current and stamp it (SQLite: once the files' times are older than the margin)
+    const settle = async (p = world) => {
+      for (let i = 0; i < 4; i++) {
+        await new Promise((r) => setTimeout(r, STAMP_MARGIN_MS + 20));
+        opens = 0;
+        await p.jobs.scheduler.sweep!.round();
+        if (opens === 0) return;
+      }
+      throw new Error(`the rounds still open ${opens} databases`);
+    };
+    await settle();
+    await world.unheardOf(other(5)).put(WATCHED, { _id: 'lost-on-5' });
+    await new Promise((r) => setTimeout(r, STAMP_MARGIN_MS + 20));
+    for (let i = 0; i < 2; i++) {
+      opens = 0;
+      await sched.sweep!.round(); // reads the position past the write, then sweeps up to it
+      expect(opens).toBe(1);
+    }
+    await until(() => s.runs.length === 1);
+    expect(s.runs[0]).toMatchObject({ trigger_id: triggers[5]!._id, event: { doc: { _id: 'lost-on-5' } } });
+    await settle();
+    // another process (or this one restarted) knows from the cursors' stamps that nothing was written since
+    const b = s.another(0, { others: FARM, onOpen: () => opens++ });
+    opens = 0;
+    await b.jobs.start(); // its first round
+    await b.jobs.scheduler.sweep!.round();
+    expect(opens).toBe(0);
+    await world.unheardOf(other(7)).put(WATCHED, { _id: 'lost-on-7' });
+    for (let i = 0; i < 2; i++) {
+      opens = 0;
+      await b.jobs.scheduler.sweep!.round();
+      expect(opens).toBe(1);
+    }
+    await until(() => s.runs.length === 2);
+    expect(s.runs[1]).toMatchObject({ trigger_id: triggers[7]!._id, event: { doc: { _id: 'lost-on-7' } } });
   }, 30_000);
 });

@@ -8,8 +8,7 @@ import type { Logger } from 'pino';
 import { InProcessLocks, type Locks } from '../common/locks.js';
 import { BadRequest, NotFound } from '../common/errors.js';
 import type { DocEvent, EventBus, Unsubscribe } from '../common/bus.js';
-import type { DocStore } from '../data/store.js';
-import { EventSweep, eventJobId } from './event-sweep.js';
+import { EventSweep, eventJobId, type EventSweepOptions } from './event-sweep.js';
 import type { TriggerQuery, TriggerStore } from './broker.js';
 import { newId } from './broker-sqlite.js';
 import { systemClock, type Clock, type JobEngine } from './engine.js';
@@ -37,12 +36,8 @@ export interface SchedulerDeps {
   clock?: Clock;
   /** Serialises the firings of one trigger (the debounce check then the push); in-process by default. */
   locks?: Locks;
-  /** The instances' DocStores, whose changes feeds the sweep of @event triggers reads (event-sweep.ts); no sweep without. */
-  storeFor?: (domain: string, instanceId: string) => Promise<DocStore | null>;
-  /** How often the sweep runs (default 30 s; 0: at start-up only). */
-  sweepMs?: number;
-  /** Triggers visited by a sweep round at most (event-sweep.ts VISITS_PER_ROUND). */
-  sweepVisits?: number;
+  /** The sweep of @event triggers (event-sweep.ts): the instances' DocStores, whose changes feeds it reads; no sweep without. */
+  eventSweep?: EventSweepOptions;
 }
 
 /** How a trigger fires: by hand, for an event (with the id of its job, and when its sweep began if swept), a webhook. */
@@ -71,10 +66,9 @@ export class Scheduler {
   constructor(private readonly deps: SchedulerDeps) {
     this.clock = deps.clock ?? systemClock;
     this.locks = deps.locks ?? new InProcessLocks();
-    const storeFor = deps.storeFor;
-    this.sweep = storeFor ? new EventSweep({
-      triggers: deps.triggers, storeFor, logger: deps.logger, periodMs: deps.sweepMs ?? 30_000, now: () => this.clock.now(),
-      ...(deps.sweepVisits !== undefined ? { visitsPerRound: deps.sweepVisits } : {}),
+    const sweep = deps.eventSweep;
+    this.sweep = sweep ? new EventSweep({
+      ...sweep, triggers: deps.triggers, logger: deps.logger, periodMs: sweep.periodMs ?? 30_000, now: () => this.clock.now(),
       known: (docs, since) => this.known(docs, since),
       fire: (doc, event, jobId, since) => this.fire(doc, { event: jobEvent(event), jobId, sweptSince: since }),
     }) : null;

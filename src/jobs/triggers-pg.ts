@@ -3,6 +3,9 @@
  * shared by every process of the cluster. `advance` is the compare-and-set of a time trigger's next run: of all the
  * processes that find a slot due, only the one whose UPDATE matched fires it.
  */
+import type { QueryResult, QueryResultRow } from 'pg';
+import { currentFence } from '../common/locks.js';
+import { checkFence } from '../data/postgres/schema.js';
 import { inTransaction, type PgPool, type Queryable } from '../engines/postgres.js';
 import type { EventCursor, TriggerQuery, TriggerStore } from './broker.js';
 import { ensureJobsSchema, instanceId, num, PgTables } from './broker-pg.js';
@@ -19,9 +22,20 @@ export class PgTriggerStore extends PgTables implements TriggerStore {
   /** Every commit is durable here. */
   async sync(): Promise<void> {}
 
+  /** A write of a trigger, refused (StaleLock) in its transaction when made under a lock whose fence moved on (common/locks.ts). */
+  private async fenced<R extends QueryResultRow>(sql: string, args: unknown[]): Promise<QueryResult<R>> {
+    const fence = currentFence();
+    if (!fence) return this.query<R>(sql, args);
+    await ensureJobsSchema(this.pool);
+    return inTransaction(this.pool, async (c) => {
+      await checkFence(c, 'hearth', fence);
+      return c.query<R>(sql, args);
+    });
+  }
+
   async put(trigger: TriggerDoc, nextRunAt: number | null): Promise<void> {
     const instance = trigger.instance_id ?? (await instanceId(this.idOf, trigger.domain));
-    await this.query(
+    await this.fenced(
       `INSERT INTO hearth.triggers (id, domain, instance_id, type, worker, next_run_at, doc) VALUES ($1, $2, $3, $4, $5, $6, $7)
        ON CONFLICT (id) DO UPDATE SET domain = $2, instance_id = $3, type = $4, worker = $5, next_run_at = $6, doc = $7`,
       [trigger._id, trigger.domain, instance, trigger.type, trigger.worker, nextRunAt, { ...trigger, instance_id: instance }],
@@ -48,7 +62,7 @@ export class PgTriggerStore extends PgTables implements TriggerStore {
   }
 
   async delete(domain: string, id: string): Promise<boolean> {
-    const { rowCount } = await this.query('DELETE FROM hearth.triggers WHERE id = $1 AND instance_id = $2', [id, await this.idOf(domain)]);
+    const { rowCount } = await this.fenced('DELETE FROM hearth.triggers WHERE id = $1 AND instance_id = $2', [id, await this.idOf(domain)]);
     return (rowCount ?? 0) > 0;
   }
 

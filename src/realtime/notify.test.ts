@@ -8,7 +8,7 @@ const FIXTURES = fileURLToPath(new URL('../../test/fixtures/konnectors', import.
 let h: TestHearth;
 
 beforeAll(async () => {
-  h = await startTestHearth({ jobs: { konnectorsDir: FIXTURES, appsDir: null, sandboxMemoryMb: 128, sandboxOutputBytes: 256 * 1024 } });
+  h = await startTestHearth({ jobs: { konnectorsDir: FIXTURES, appsDir: null, sandboxMemoryMb: 128, sandboxOutputBytes: 256 * 1024, eventSweepMs: 30_000 } });
 });
 afterAll(() => h.close());
 

@@ -9,6 +9,7 @@ import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { divertBus, InProcessBus, mergeBuses, type EventBus } from '../common/bus.js';
 import { createCoordination } from '../coordination/index.js';
+import type { RedisLocksOptions } from '../coordination/redis-locks.js';
 import { Conflict } from '../common/errors.js';
 import type { HearthConfig } from '../config/types.js';
 import type { CompiledCode } from './schema-code.js';
@@ -168,6 +169,8 @@ export interface HearthOptions {
   retiredSweepMs?: number;
   /** The lease of a folder copy under way (files/copy-journal.ts; default 30 s): tests that kill a process wait less. */
   copyLeaseMs?: number;
+  /** The Redis locks' options (coordination.engine redis): tests shorten the lease. */
+  locks?: RedisLocksOptions;
   /** Where the routes' compiled schemas are read (server/schema-code.ts; default dist/schemas): tests compile their own. */
   schemaCode?: CompiledCode;
 }
@@ -186,7 +189,7 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
   const alone = [!statePg && 'documents and the server\'s state (docs.engine sqlite)', !redis && 'the bus, locks and limits (coordination.engine memory)', config.blobs.engine === 'local' && 'file contents (blobs.engine local)'].filter(Boolean);
   if (alone.length > 0 && alone.length < 3) logger.warn(`with these engines, this process keeps alone ${alone.join(', ')}: several processes need the three scale-out engines (see README, Scale-out)`);
   // the bus, locks, invalidations, limits and lock-outs: in this process, or shared through Redis (src/coordination)
-  const coordination = createCoordination(redis);
+  const coordination = createCoordination(redis, opts.locks ? { locks: opts.locks } : {});
   await coordination.ready();
   const bus = coordination.bus;
   const realtime = new InProcessHub(bus, realtimeView, coordination.notices);
@@ -392,7 +395,7 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
     pg: statePg,
     workers: [...buildWorkers({ config, vfs, bus, mailer, storeOf, perms, tokens, registry: sqliteRegistry, logger, linkSecret: async (instance) => (await registry.secrets(instance)).session, publicUrl: linkOf, installed: installedCodeOf(storeOf, appCode) }), notifications.worker(), imports.worker(), exportsPart.exports.worker(), konnectorUninstallWorker(() => ({ storeOf, engine: jobs.engine, installer, logger })), ...(opts.extraWorkers ?? [])],
     eventHooks: [{ doctype: 'io.cozy.files', jobFor: thumbnailJobFor }],
-    mirror: { storeFor: storeOfInstance }, eventSweep: { storeFor: storeOfInstance },
+    mirror: { storeFor: storeOfInstance }, eventSweep: { storeFor: storeOfInstance, stamps: (asked) => router.writeStamps(asked), periodMs: config.jobs.eventSweepMs },
   });
   const shutdown = new AbortController();
   const builtinDir = builtinRegistryDir(config, logger);

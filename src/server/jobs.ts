@@ -24,6 +24,7 @@ import { Housekeeping } from './housekeeping.js';
 import { SqliteHousekeepingHints } from './housekeeping-hints.js';
 import { PgHousekeepingHints } from './housekeeping-hints-pg.js';
 import type { DocStore } from '../data/store.js';
+import type { EventSweepOptions } from '../jobs/event-sweep.js';
 import { installMirrorOutbox, JobMirror, SqliteMirrorSource } from '../jobs/mirror.js';
 import { PgMirrorSource } from '../jobs/mirror-pg.js';
 import { JOBS_DOCTYPE } from '../jobs/types.js';
@@ -69,7 +70,7 @@ export interface JobSystemDeps {
    * The sweep of the instances' changes feeds that fires the @event runs the bus lost (jobs/event-sweep.ts), every
    * `periodMs` (default 30 s); none when absent (the runs are then only those heard on `localEvents`).
    */
-  eventSweep?: { storeFor(domain: string, instanceId: string): Promise<DocStore | null>; periodMs?: number; visitsPerRound?: number };
+  eventSweep?: EventSweepOptions;
 }
 
 export function createJobSystem(deps: JobSystemDeps): JobSystem {
@@ -90,8 +91,7 @@ export function createJobSystem(deps: JobSystemDeps): JobSystem {
   });
   const scheduler = new Scheduler({
     triggers, engine, bus: local, logger, ...(deps.clock ? { clock: deps.clock } : {}),
-    ...(deps.eventSweep ? { storeFor: deps.eventSweep.storeFor, ...(deps.eventSweep.periodMs !== undefined ? { sweepMs: deps.eventSweep.periodMs } : {}),
-      ...(deps.eventSweep.visitsPerRound !== undefined ? { sweepVisits: deps.eventSweep.visitsPerRound } : {}) } : {}),
+    ...(deps.eventSweep ? { eventSweep: deps.eventSweep } : {}),
   });
   const every = deps.housekeepingMs ?? 10_000;
   const housekeeping = new Housekeeping({

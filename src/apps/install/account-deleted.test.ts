@@ -19,7 +19,7 @@ let pkgs: PackageServer;
 let token: string;
 
 beforeAll(async () => {
-  h = await startTestHearth({ jobs: { konnectorsDir: null, appsDir: null, sandboxMemoryMb: 128, sandboxOutputBytes: 256 * 1024 } });
+  h = await startTestHearth({ jobs: { konnectorsDir: null, appsDir: null, sandboxMemoryMb: 128, sandboxOutputBytes: 256 * 1024, eventSweepMs: 30_000 } });
   pkgs = await startPackageServer();
   token = await h.cliToken('io.cozy.konnectors io.cozy.accounts io.cozy.triggers:ALL:konnector:worker io.cozy.bills');
 }, 60_000);

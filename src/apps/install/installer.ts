@@ -2,11 +2,12 @@
  * Install, update and uninstall of web apps and konnectors (cozy-apps.md §4.4–4.5). The app's doc
  * (`io.cozy.apps/<slug>` / `io.cozy.konnectors/<slug>`) carries its state; every write of it is a realtime
  * event (the DocStore publishes them). One lock per instance/kind/slug (the `Locks` interface) guards the
- * state transitions: a second install of a slug being installed is a 409. A failed install leaves no doc,
+ * state transitions: a second install of a slug being installed is a 409. On Redis the lock is fenced (common/locks.ts
+ * fencedLock): the writes of a holder paused past its lease are refused once another holder wrote. A failed install leaves no doc,
  * no permission document, no trigger and no code reference.
  */
 import { BadRequest, Conflict, NotFound, UnprocessableEntity } from '../../common/errors.js';
-import type { Locks } from '../../common/locks.js';
+import { currentFence, fencedLock, withFence, type Fence, type Locks } from '../../common/locks.js';
 import type { Doc, DocStore } from '../../data/store.js';
 import type { Instance } from '../../instances/types.js';
 import type { PermissionResolver } from '../../permissions/resolve.js';
@@ -150,18 +151,19 @@ export class Installer {
     const installing = { _id: `${doctype}/${slug}`, slug, type: kind, source: opts.source, state: 'installing', version: '', checksum: '', created_at: at, updated_at: at } as AppDoc;
     let ended!: () => void;
     const end = new Promise<void>((ok) => (ended = ok));
-    type Reserved = { first: AppDoc; fetch: () => Promise<FetchedPackage>; stored: string | null };
-    const { first, fetch, stored } = await new Promise<Reserved>((reserved, refused) => {
-      this.deps.locks.withLock(this.lockKey(instance, kind, slug), async () => {
+    // an install of stored code holds the lock to its end: its writes carry the lock's fence (a holder paused past its lease writes nothing)
+    type Reserved = { first: AppDoc; fetch: () => Promise<FetchedPackage>; stored: string | null; fence?: Fence };
+    const { first, fetch, stored, fence } = await new Promise<Reserved>((reserved, refused) => {
+      fencedLock(this.deps.locks, this.lockKey(instance, kind, slug), async () => {
         if (await findApp(this.deps.storeOf(instance), kind, slug)) throw new Conflict(`${slug} is already installed`);
         const prepared = await this.deps.code.prepare(instance, kind, slug, opts.source);
         if (!prepared.stored || !prepared.sha256) return reserved({ first: await this.write(instance, kind, installing, onState), fetch: prepared.fetch, stored: null });
         onState?.(installing);
-        reserved({ first: installing, fetch: prepared.fetch, stored: prepared.sha256 });
+        reserved({ first: installing, fetch: prepared.fetch, stored: prepared.sha256, fence: currentFence() });
         await end;
       }).catch(refused);
     });
-    return this.start(async (fetched) => {
+    return this.start((fetched) => withFence(fence, async () => {
       let pkg: FetchedPackage | null = null;
       let triggerIds: string[] = [];
       let copies: Array<{ doctype: string; doc: Doc }> = [];
@@ -220,7 +222,7 @@ export class Installer {
       } finally {
         ended();
       }
-    });
+    }));
   }
 
   /** What a failed install leaves: nothing. Each step is tried even when another fails. */
@@ -240,7 +242,7 @@ export class Installer {
   async update(instance: Instance, kind: AppKind, slug: string, opts: UpdateOptions, onState?: OnState): Promise<Operation> {
     checkSlug(slug);
     if (opts.source !== undefined) checkSource(opts.source);
-    const { prev, upgrading } = await this.deps.locks.withLock(this.lockKey(instance, kind, slug), async () => {
+    const { prev, upgrading } = await fencedLock(this.deps.locks, this.lockKey(instance, kind, slug), async () => {
       const doc = await findApp(this.deps.storeOf(instance), kind, slug);
       if (!doc) throw new NotFound(`${slug} is not installed`);
       if (this.busy(doc)) throw new Conflict(`${slug} is being ${doc.state === 'installing' ? 'installed' : 'updated'}: try again when it is done`);
@@ -299,7 +301,7 @@ export class Installer {
    * doc as it is then (null when there is none). Operations of this process are left alone.
    */
   async recoverInterrupted(instance: Instance, kind: AppKind, slug: string, before: Date): Promise<AppDoc | null> {
-    const doc = await this.deps.locks.withLock(this.lockKey(instance, kind, slug), async () => {
+    const doc = await fencedLock(this.deps.locks, this.lockKey(instance, kind, slug), async () => {
       const found = await findApp(this.deps.storeOf(instance), kind, slug);
       if (!found || (found.state !== 'installing' && found.state !== 'upgrading') || Date.parse(found.updated_at) >= before.getTime()) return { found, undo: false };
       if (found.state === 'upgrading') return { found: await this.write(instance, kind, { ...found, state: 'ready' }), undo: false };
@@ -311,7 +313,7 @@ export class Installer {
 
   /** Drops a stale `available_version` (the lazy update found the installed version is the latest again). */
   async clearAvailableVersion(instance: Instance, kind: AppKind, slug: string): Promise<AppDoc | null> {
-    return this.deps.locks.withLock(this.lockKey(instance, kind, slug), async () => {
+    return fencedLock(this.deps.locks, this.lockKey(instance, kind, slug), async () => {
       const doc = await findApp(this.deps.storeOf(instance), kind, slug);
       if (!doc?.available_version || this.busy(doc)) return doc;
       const { available_version: _stale, ...rest } = doc;
@@ -325,7 +327,7 @@ export class Installer {
    */
   async uninstall(instance: Instance, kind: AppKind, slug: string): Promise<AppDoc> {
     checkSlug(slug);
-    return this.deps.locks.withLock(this.lockKey(instance, kind, slug), async () => {
+    return fencedLock(this.deps.locks, this.lockKey(instance, kind, slug), async () => {
       const store = this.deps.storeOf(instance);
       const doc = await findApp(store, kind, slug);
       if (!doc) throw new NotFound(`${slug} is not installed`);

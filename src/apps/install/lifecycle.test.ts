@@ -15,7 +15,7 @@ let pkgs: PackageServer;
 let token: string;
 
 beforeAll(async () => {
-  h = await startTestHearth({ jobs: { konnectorsDir: null, appsDir: null, sandboxMemoryMb: 128, sandboxOutputBytes: 256 * 1024 } });
+  h = await startTestHearth({ jobs: { konnectorsDir: null, appsDir: null, sandboxMemoryMb: 128, sandboxOutputBytes: 256 * 1024, eventSweepMs: 30_000 } });
   pkgs = await startPackageServer();
   token = await h.cliToken('io.cozy.apps io.cozy.konnectors io.cozy.permissions io.cozy.triggers io.cozy.notes io.cozy.bills');
 });

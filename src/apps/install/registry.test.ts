@@ -27,7 +27,7 @@ beforeAll(async () => {
   pkgs = await startPackageServer();
   h = await startTestHearth({
     apps: { ...DEFAULTS.apps, registries: `${pkgs.url},file://${folder}` },
-    jobs: { konnectorsDir: null, appsDir: null, sandboxMemoryMb: 128, sandboxOutputBytes: 256 * 1024 },
+    jobs: { konnectorsDir: null, appsDir: null, sandboxMemoryMb: 128, sandboxOutputBytes: 256 * 1024, eventSweepMs: 30_000 },
   });
   token = await h.cliToken('io.cozy.apps io.cozy.konnectors io.cozy.triggers io.cozy.bills');
 });

@@ -9,6 +9,7 @@ import type { PgPool } from '../../engines/postgres.js';
 import type { DocStore, DocStoreFactory } from '../store.js';
 import { installMangoFunctions } from './mango/index.js';
 import { checkStoreId, dropSchema, schemaOf } from './schema.js';
+import { installWriteIndex, writeStamps, WRITES_TABLE } from './write-index.js';
 import { PgDocStore, type PgInstanceState, type PgStoreOptions } from './store.js';
 
 /** How many instances' cached doctype tables a process keeps (beyond, the least recently used are looked up again). */
@@ -18,6 +19,7 @@ export class PgDocStoreFactory implements DocStoreFactory {
   /** Per instance: its schema's state (tables looked up, schema created), least recently used first. */
   private readonly states = new Map<string, PgInstanceState>();
   private mango: Promise<void> | null = null;
+  private writeIndex: Promise<void> | null = null;
   private closed = false;
 
   constructor(
@@ -44,10 +46,27 @@ export class PgDocStoreFactory implements DocStoreFactory {
     return this.mango;
   };
 
+  /** The index of the writes (write-index.ts), created once per pool before the first write or read of it. */
+  private writesReady = (): Promise<void> => {
+    this.writeIndex ??= installWriteIndex(this.pool).catch((err: unknown) => {
+      this.writeIndex = null;
+      throw err;
+    });
+    return this.writeIndex;
+  };
+
   open(domain: string, storeId: string): DocStore {
     checkStoreId(storeId);
     if (this.closed) throw new ServiceUnavailable('the server is shutting down');
-    return new PgDocStore(domain, this.pool, this.stateOf(storeId), this.bus, this.opts, this.mangoReady);
+    return new PgDocStore(domain, this.pool, this.stateOf(storeId), this.bus, this.opts, this.mangoReady, this.writesReady);
+  }
+
+  /** The stamps of the asked instances' writes (DocStoreFactory.writeStamps): one query for all of them. */
+  async writeStamps(asked: ReadonlyMap<string, readonly string[]>): Promise<Map<string, string>> {
+    await this.writesReady();
+    const bySchema = new Map([...asked].map(([storeId, doctypes]) => [schemaOf(storeId), doctypes] as const));
+    const stamps = await writeStamps(this.pool, bySchema);
+    return new Map([...asked.keys()].map((storeId) => [storeId, stamps.get(schemaOf(storeId))!]));
   }
 
   /** How many instances this process knows the tables of (a store holds no connection of its own). */
@@ -59,6 +78,8 @@ export class PgDocStoreFactory implements DocStoreFactory {
     checkStoreId(storeId);
     this.states.delete(storeId);
     await dropSchema(this.pool, schemaOf(storeId));
+    await this.writesReady();
+    await this.pool.query(`DELETE FROM ${WRITES_TABLE} WHERE schema = $1`, [schemaOf(storeId)]);
   }
 
   /** The pool is the composition root's: it closes it after every user of it. */

@@ -56,6 +56,8 @@ export class PgDocStore implements DocStore {
     private readonly opts: PgStoreOptions,
     /** Installs the Mango SQL functions once per pool. */
     private readonly mangoReady: () => Promise<void>,
+    /** Creates the index of the writes (write-index.ts) once per pool, before the first write. */
+    private readonly writesReady: () => Promise<void>,
   ) {
     this.schema = state.schema;
   }
@@ -116,6 +118,7 @@ export class PgDocStore implements DocStore {
    * and the promise resolves.
    */
   private async write<T>(doctype: string, fn: (ctx: PgWriteContext) => Promise<T>, onCommit?: () => void): Promise<T> {
+    await this.writesReady();
     const fence = currentFence();
     // the table of fences came with the schemas made since; older ones get it here
     if (fence) await this.ensureSchema();
@@ -220,6 +223,7 @@ export class PgDocStore implements DocStore {
    * settles with its own result or refusal.
    */
   private async putBatch(doctype: string, batch: QueuedPut[]): Promise<void> {
+    await this.writesReady();
     const t = this.state.tables.get(doctype);
     if (t) {
       const events: DocEvent[] = [];

@@ -15,6 +15,7 @@ import { allRevs, leaves, mergePath, pathFromRevisions, revExists, winningRev, t
 import { bodyOf, editParent, editTree, localRev, newEditId, replicatedRevision } from '../sqlite/write.js';
 import { jsonb, named, type PgDocRow } from './query.js';
 import type { PgTables } from './schema.js';
+import { recordWriteCte } from './write-index.js';
 
 /** The rows a transaction writes, sent in one statement by flushWrites (before COMMIT, or before a read that needs them). */
 export interface PendingWrites {
@@ -91,7 +92,7 @@ function flushStatement(ctx: PgWriteContext, alone?: { cas: Array<{ id: string; 
       INSERT INTO ${t.docs} (id, rev, deleted, seq, body, tree) ${doc.replace('$N', '$4')}
       ON CONFLICT (id) DO UPDATE SET rev = EXCLUDED.rev, deleted = EXCLUDED.deleted, seq = EXCLUDED.seq, body = EXCLUDED.body, tree = EXCLUDED.tree
       RETURNING 1
-    )
+    ), ${recordWriteCte(ctx.schema, t.num, cas ? '$9::text' : '$7::text')}
     ${alone
     // not both counts as expected: a cast that cannot succeed fails the statement, so that it writes nothing
     ? `SELECT CASE WHEN c.locked = 1 AND c.written = $5 THEN 1 ELSE ('${LOST_RACE} ' || c.locked || ' ' || c.written)::int END AS ok FROM (SELECT ${result}) c`
@@ -99,7 +100,7 @@ function flushStatement(ctx: PgWriteContext, alone?: { cas: Array<{ id: string; 
   const created = ctx.pending.created;
   const values = [
     jsonb([...revs.values()]), jsonb(gone), jsonb(rows.filter((r) => created.has(r.id))), jsonb(rows.filter((r) => !created.has(r.id))), rows.length, t.num,
-    ...(cas && alone ? [jsonb(alone.cas), alone.cas.length] : []),
+    ...(cas && alone ? [jsonb(alone.cas), alone.cas.length] : []), t.doctype,
   ];
   revs.clear();
   gone.length = 0;

@@ -1,4 +1,5 @@
 import { mkdirSync, rmSync } from 'node:fs';
+import { writeStamp } from './write-stamp.js';
 import { join } from 'node:path';
 import type { EventBus } from '../../common/bus.js';
 import { ServiceUnavailable } from '../../common/errors.js';
@@ -22,6 +23,8 @@ export interface StorePoolOptions {
   openBudgetMs?: number;
   /** The thread that closes databases (closer.ts), when the caller shares it with other databases; it then shuts it down. */
   sqliteThread?: OffThreadCloser;
+  /** How old a database's file time must be to stamp its writes (write-stamp.ts STAMP_MARGIN_MS; tests shorten it). */
+  stampMarginMs?: number;
 }
 
 interface Entry {
@@ -80,6 +83,19 @@ export class SqliteDocStoreFactory implements DocStoreFactory, StoreLender {
   open(domain: string, storeId: string): DocStore {
     checkStoreId(storeId);
     return new PooledDocStore(this, domain, storeId);
+  }
+
+  /** The stamps of the asked instances' writes (DocStoreFactory.writeStamps): their files' times, not their databases. */
+  async writeStamps(asked: ReadonlyMap<string, readonly string[]>): Promise<Map<string, string>> {
+    const ids = [...asked.keys()];
+    const out = new Map<string, string>();
+    // a few dozen at a time: the thread pool's stats overlap, without a promise per instance of a farm at once
+    for (let i = 0; i < ids.length; i += 64) {
+      const some = ids.slice(i, i + 64);
+      const stamps = await Promise.all(some.map((id) => writeStamp(join(this.dir(id), 'docs.sqlite'), this.opts.stampMarginMs)));
+      some.forEach((id, k) => out.set(id, stamps[k]!));
+    }
+    return out;
   }
 
   /** How many databases are open now (closing ones included: they still hold their descriptors). */

@@ -9,7 +9,7 @@ let h: TestHearth;
 let cli: string;
 
 beforeAll(async () => {
-  h = await startTestHearth({ jobs: { konnectorsDir: FIXTURES, appsDir: null, sandboxMemoryMb: 128, sandboxOutputBytes: 1 << 20 } });
+  h = await startTestHearth({ jobs: { konnectorsDir: FIXTURES, appsDir: null, sandboxMemoryMb: 128, sandboxOutputBytes: 1 << 20, eventSweepMs: 30_000 } });
   cli = await h.cliToken('io.cozy.accounts');
   for (const slug of ['sample', 'other']) await h.hearth.perms.grant(h.instance, 'konnector', slug, 'io.cozy.accounts');
 });

@@ -13,7 +13,7 @@ let konnector: WorkerDef;
 let service: WorkerDef;
 
 beforeAll(async () => {
-  h = await startTestHearth({ jobs: { konnectorsDir: FIXTURES, appsDir: FIXTURES, sandboxMemoryMb: 128, sandboxOutputBytes: 256 * 1024 } });
+  h = await startTestHearth({ jobs: { konnectorsDir: FIXTURES, appsDir: FIXTURES, sandboxMemoryMb: 128, sandboxOutputBytes: 256 * 1024, eventSweepMs: 30_000 } });
   const deps = { config: h.hearth.config, perms: h.hearth.perms, tokens: h.hearth.tokens, publicUrl: () => h.url };
   konnector = createKonnectorWorker(deps);
   service = createServiceWorker(deps);

@@ -35,7 +35,7 @@ beforeAll(async () => {
   await new Promise<void>((r) => recorder.listen(0, '127.0.0.1', r));
   pkgs = await startPackageServer();
   // the package server is also the registry the reset installs an uninstalled konnector from
-  h = await startTestHearth({ imports: { allowPrivateUrls: true }, apps: { ...DEFAULTS.apps, registries: pkgs.url }, jobs: { konnectorsDir: null, appsDir: null, sandboxMemoryMb: 128, sandboxOutputBytes: 256 * 1024 } });
+  h = await startTestHearth({ imports: { allowPrivateUrls: true }, apps: { ...DEFAULTS.apps, registries: pkgs.url }, jobs: { konnectorsDir: null, appsDir: null, sandboxMemoryMb: 128, sandboxOutputBytes: 256 * 1024, eventSweepMs: 30_000 } });
   const part = join(work, 'export.zip');
   await writeZip(part, [doc('io.cozy.contacts', { _id: 'imported', name: 'from the archive' })]);
   server = await startExportServer([part]);
