@@ -90,7 +90,7 @@ describe('three hearth processes behind HAProxy on PostgreSQL, Redis and Swift',
 
   it('an @every 1s trigger fires once a second, not once per process', async () => {
     const created = await api('POST', '/jobs/triggers', { body: { data: { attributes: { type: '@every', arguments: '1s', worker: 'log', message: 'tick' } } } });
-    expect(created.status).toBe(201);
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
     const id = String(created.body.data.id);
     const start = Date.now();
     await new Promise((r) => setTimeout(r, 6_000));

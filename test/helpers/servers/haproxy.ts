@@ -27,7 +27,7 @@ process.on('exit', () => children.forEach((c) => c.kill('SIGKILL')));
 /** The example configuration, listening on `port` and balancing over the hearth processes on `backends` (loopback ports). */
 export function exampleConfig(port: number, backends: number[]): string {
   const example = readFileSync(EXAMPLE_CONFIG, 'utf8');
-  const servers = backends.map((p, i) => `    server hearth${i + 1} 127.0.0.1:${p} check inter 1s fall 2 rise 1`).join('\n');
+  const servers = backends.map((p, i) => `    server hearth${i + 1} 127.0.0.1:${p} check inter 1s fall 3 rise 1`).join('\n');
   const replaced = example
     .replace(/^\s*bind :80$/m, `    bind 127.0.0.1:${port}`)
     .replace(/(^\s*server hearth\d .*\n?)+/m, `${servers}\n`);
