@@ -124,7 +124,10 @@ describe('runSandboxed', () => {
         [`host konn.localhost.:${port}`, `host konn.localhost.:${port}`],
       ]);
       expect(lines.find((l) => l.event.message === 'resolved')?.event).toMatchObject({
-        all: [{ address: '127.0.0.1', family: 4 }, { address: '::1', family: 6 }], v6: { address: '::1', family: 6 }, other: 'ENOTFOUND',
+        all: [{ address: '127.0.0.1', family: 4 }, { address: '::1', family: 6 }], v6: { address: '::1', family: 6 },
+        // any other name goes to the system's resolver, untouched: not found, or a resolver that could not answer in time
+        // on a busy or offline machine, never loopback
+        other: expect.stringMatching(/^(ENOTFOUND|EAI_AGAIN|EAI_FAIL)$/),
       });
     } finally {
       server.close();
