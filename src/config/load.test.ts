@@ -48,7 +48,7 @@ describe('loadConfig', () => {
         subdomains: 'nested', registries: 'https://apps-registry.cozycloud.cc/', registryRetrySeconds: 30, builtinRegistry: PACKAGE_REGISTRY, maxUnpackedBytes: 200_000_000, maxEntries: 5_000,
         cspDisabled: false, cspAllowlist: '{}', devDirs: null, allowInstallViaPermission: false, permissionsSkipVerification: false,
       },
-      docs: { engine: 'sqlite', url: null, poolSize: 20 },
+      docs: { engine: 'sqlite', url: null, poolSize: 20, connectionUses: 1000 },
       blobs: {
         engine: 'local',
         swift: { authUrl: null, user: null, key: null, containerPrefix: 'hearth-' },
@@ -83,6 +83,13 @@ describe('loadConfig', () => {
     expect(loadConfig({ env: { HEARTH_JOBS_EVENT_SWEEP_MS: '0' }, cwd }).jobs.eventSweepMs).toBe(0);
     expect(() => loadConfig({ env: { HEARTH_JOBS_EVENT_SWEEP_MS: '500' }, cwd })).toThrow(/HEARTH_JOBS_EVENT_SWEEP_MS: jobs\.eventSweepMs must be 0 \(at start-up only\) or a period in ms >= 1000/);
     expect(() => loadConfig({ env: { HEARTH_JOBS_EVENT_SWEEP_MS: '-1' }, cwd })).toThrow(/jobs\.eventSweepMs must be/);
+  });
+
+  it('takes the PostgreSQL pool\'s size (at least 2) and the checkouts a connection serves (0: for good)', () => {
+    const cwd = dir();
+    expect(loadConfig({ env: { HEARTH_DOCS_CONNECTION_USES: '0', HEARTH_DOCS_POOL_SIZE: '2' }, cwd }).docs).toMatchObject({ poolSize: 2, connectionUses: 0 });
+    expect(() => loadConfig({ env: { HEARTH_DOCS_POOL_SIZE: '1' }, cwd })).toThrow(/HEARTH_DOCS_POOL_SIZE: docs\.poolSize must be an integer >= 2/);
+    expect(() => loadConfig({ env: { HEARTH_DOCS_CONNECTION_USES: 'often' }, cwd })).toThrow(/HEARTH_DOCS_CONNECTION_USES: docs\.connectionUses must be an integer >= 0/);
   });
 
   it('reads --config, snake_case keys and resolves dataDir against cwd', () => {
@@ -191,7 +198,7 @@ describe('engines', () => {
         HEARTH_BLOBS_S3_ACCESS_KEY_ID: 'AKIA', HEARTH_BLOBS_S3_SECRET_ACCESS_KEY: 'very-secret',
       },
     });
-    expect(config.docs).toEqual({ engine: 'postgres', url: 'postgres://hearth:s3cret@db:5432/hearth', poolSize: 20 });
+    expect(config.docs).toEqual({ engine: 'postgres', url: 'postgres://hearth:s3cret@db:5432/hearth', poolSize: 20, connectionUses: 1000 });
     expect(config.blobs.engine).toBe('s3');
     const masked = maskConfig(config);
     expect(masked.docs.url).toBe('postgres://hearth:********@db:5432/hearth');

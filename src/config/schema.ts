@@ -118,7 +118,9 @@ export const LEAVES: Record<string, Leaf> = {
   'apps.permissionsSkipVerification': bool,
   'docs.engine': { schema: { enum: [...DOCS_ENGINES] }, expect: `one of ${DOCS_ENGINES.join(', ')}` },
   'docs.url': url(['postgres', 'postgresql'], 'postgres://hearth:secret@127.0.0.1:5432/hearth'),
-  'docs.poolSize': count(1),
+  // at least 2: the code store's orphan sweep holds a connection (its lock) while it lists and removes blobs on another
+  'docs.poolSize': { schema: { type: 'integer', minimum: 2 }, expect: 'an integer >= 2 (connections to PostgreSQL)' },
+  'docs.connectionUses': count(0),
   'blobs.engine': { schema: { enum: [...BLOBS_ENGINES] }, expect: `one of ${BLOBS_ENGINES.join(', ')}` },
   'blobs.swift.authUrl': url(['http', 'https'], 'http://127.0.0.1:8080/auth/v1.0'),
   'blobs.swift.user': secret,
@@ -156,7 +158,7 @@ export const DEFAULTS: HearthConfig = {
     subdomains: 'nested', registries: 'https://apps-registry.cozycloud.cc/', registryRetrySeconds: 30, builtinRegistry: PACKAGE_REGISTRY, maxUnpackedBytes: 200_000_000, maxEntries: 5_000,
     cspDisabled: false, cspAllowlist: '{}', devDirs: null, allowInstallViaPermission: false, permissionsSkipVerification: false,
   },
-  docs: { engine: 'sqlite', url: null, poolSize: 20 },
+  docs: { engine: 'sqlite', url: null, poolSize: 20, connectionUses: 1000 },
   blobs: {
     engine: 'local',
     swift: { authUrl: null, user: null, key: null, containerPrefix: 'hearth-' },

@@ -66,3 +66,38 @@ describe('the PostgreSQL pool after a restart of the server', () => {
     }
   });
 });
+
+describe('the PostgreSQL pool replaces its connections (docs.connectionUses)', () => {
+  const backendOf = async (pool: PgPool) => (await pool.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+
+  it('closes a connection after it served `uses` checkouts, so that its server process and the catalog it cached go', async () => {
+    const pool = createPgPool({ url: server.url, max: 1, name: 'test', uses: 3 });
+    try {
+      const pids = [];
+      for (let i = 0; i < 7; i++) pids.push(await backendOf(pool));
+      // a transaction is one checkout, like a statement
+      pids.push(await inTransaction(pool, async (c) => (await c.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid));
+      expect(new Set(pids.slice(0, 3)).size).toBe(1);
+      expect(new Set(pids.slice(3, 6)).size).toBe(1);
+      expect(pids[3]).not.toBe(pids[0]);
+      expect(pids[6]).not.toBe(pids[3]);
+      expect(pids[7]).toBe(pids[6]);
+      // the replaced server processes are gone, not idle
+      const alive = await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM pg_stat_activity WHERE pid = ANY($1)', [[pids[0], pids[3]]]);
+      expect(alive.rows[0]!.n).toBe(0);
+    } finally {
+      await pool.end();
+    }
+  });
+
+  it('keeps a connection for good with 0', async () => {
+    const pool = createPgPool({ url: server.url, max: 1, name: 'test', uses: 0 });
+    try {
+      const pids = new Set<number>();
+      for (let i = 0; i < 20; i++) pids.add(await backendOf(pool));
+      expect(pids.size).toBe(1);
+    } finally {
+      await pool.end();
+    }
+  });
+});

@@ -17,6 +17,12 @@ export interface PgPoolOptions {
   max: number;
   /** Shown in pg_stat_activity: `hearth <name> <pid>`. */
   name: string;
+  /**
+   * Checkouts a connection serves before the pool closes it and opens another (docs.connectionUses; 0: never). The
+   * server process behind a connection caches the catalog of every schema it touched and never gives it back, so this
+   * bounds a backend's memory on a farm (bench/RESULTS-pg-catalog.md).
+   */
+  uses?: number;
 }
 
 export function createPgPool(opts: PgPoolOptions): PgPool {
@@ -27,6 +33,8 @@ export function createPgPool(opts: PgPoolOptions): PgPool {
     // a server that does not answer fails the request (503) instead of hanging it
     connectionTimeoutMillis: 5_000,
     idleTimeoutMillis: 30_000,
+    // pg-pool: Infinity when 0 or absent
+    maxUses: opts.uses ?? 0,
     options: '-c synchronous_commit=on -c lock_timeout=10000 -c idle_in_transaction_session_timeout=60000',
   });
   // an idle connection cut by the server (a restart): the pool drops it and the next query opens another

@@ -12,6 +12,7 @@ import { createCoordination } from '../coordination/index.js';
 import type { RedisLocksOptions } from '../coordination/redis-locks.js';
 import { Conflict } from '../common/errors.js';
 import type { HearthConfig } from '../config/types.js';
+import { DEFAULTS } from '../config/schema.js';
 import type { CompiledCode } from './schema-code.js';
 import { TokenService } from '../auth/tokens.js';
 import { SqliteSessionStore, sessionCookieValue, sessionIdFromCookie, type SessionStore } from '../auth/sessions.js';
@@ -181,7 +182,7 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
   // the scale-out connections, one of each per process, shared by every part that keeps state there (src/engines)
   // docs.url given: the pool, for the PostgreSQL document engine (new instances' when docs.engine is postgres, else
   // the target of `hearth instances migrate --to postgres`); the server's own state goes there with docs.engine postgres
-  const pgPool = config.docs.url ? createPgPool({ url: config.docs.url, max: config.docs.poolSize, name: 'serve' }) : null;
+  const pgPool = config.docs.url ? createPgPool({ url: config.docs.url, max: config.docs.poolSize, name: 'serve', uses: config.docs.connectionUses ?? DEFAULTS.docs.connectionUses }) : null;
   const statePg = config.docs.engine === 'postgres' ? pgPool : null;
   const redis = config.coordination.engine === 'redis' && config.coordination.url ? createRedisConnections(config.coordination.url, config.coordination.prefix, 'serve') : null;
   // with the three scale-out engines dataDir holds nothing another process needs (apps-code-cache/ is a cache); with
