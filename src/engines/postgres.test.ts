@@ -90,6 +90,21 @@ describe('the PostgreSQL pool replaces its connections (docs.connectionUses)', (
     }
   });
 
+  it('runs its sessions without JIT compilation (short statements; LLVM cost 120 ms and 48 MB a process)', async () => {
+    const pool = createPgPool({ url: server.url, max: 1, name: 'test' });
+    try {
+      expect((await pool.query<{ jit: string }>('SHOW jit')).rows[0]!.jit).toBe('off');
+      await pool.query('CREATE TABLE IF NOT EXISTS jit_t (files jsonb)');
+      // the code store's orphan sweep: its estimate passes jit_above_cost even on an empty table
+      const plan = (await pool.query<{ 'QUERY PLAN': string }>(`EXPLAIN ANALYZE SELECT k.value FROM jit_t v, jsonb_array_elements(v.files) f,
+        jsonb_each_text(f->2) k`)).rows.map((r) => r['QUERY PLAN']).join('\n');
+      expect(plan).not.toMatch(/JIT/);
+    } finally {
+      await pool.query('DROP TABLE IF EXISTS jit_t');
+      await pool.end();
+    }
+  });
+
   it('keeps a connection for good with 0', async () => {
     const pool = createPgPool({ url: server.url, max: 1, name: 'test', uses: 0 });
     try {

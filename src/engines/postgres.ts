@@ -35,7 +35,9 @@ export function createPgPool(opts: PgPoolOptions): PgPool {
     idleTimeoutMillis: 30_000,
     // pg-pool: Infinity when 0 or absent
     maxUses: opts.uses ?? 0,
-    options: '-c synchronous_commit=on -c lock_timeout=10000 -c idle_in_transaction_session_timeout=60000',
+    // jit off: Hearth's statements are short, and a plan whose estimate passes jit_above_cost (an empty table's
+    // jsonb expansion does) was compiled by LLVM at every run: ~120 ms, and ~48 MB kept by the server process after it
+    options: '-c synchronous_commit=on -c lock_timeout=10000 -c idle_in_transaction_session_timeout=60000 -c jit=off',
   });
   // an idle connection cut by the server (a restart): the pool drops it and the next query opens another
   pool.on('error', () => undefined);
