@@ -3,6 +3,8 @@
  * their title, text and the link of settings.tosLink; the owner follows it to the terms page (here a stand-in for the
  * manager, which signs the terms through the admin API as cozy-stack's manager does), accepts, comes back, and the
  * banner is gone. "Later" hides it for the tab's session, by keyboard; in French, dark at 360 px; axe-core on each state.
+ * Without settings.tosLink (no terms page: a web app cannot sign them, cozy-stack lets only an OAuth client or the CLI),
+ * the banner says from when the terms apply, who to ask (the help link when configured) and the server command.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -141,6 +143,64 @@ describe('the instance\'s warnings', () => {
       }
     } finally {
       await context.close();
+      await w.h.hearth.registry.modify(w.domain, { locale: 'en' });
+    }
+  });
+
+  it('new terms without a terms page: what to do next, the help link, the command; by keyboard; in French at 360 px', async () => {
+    const settings = w.h.hearth.config.settings;
+    w.h.hearth.config.settings = { ...settings, tosLink: null, helpLink: 'https://help.example.org/hearth' };
+    expect((await admin({ tos_signed: '1.0.0-20200101', tos_latest: LATEST })).statusCode).toBe(200);
+    const applies = new Date(`${LATEST.slice(-8, -4)}-${LATEST.slice(-4, -2)}-${LATEST.slice(-2)}T12:00:00Z`);
+    try {
+      const { context, page, errors } = await openApp(browser, w, 'home');
+      try {
+        await banner(page).waitFor(WAIT);
+        const text = banner(page).locator('.warning-body > p');
+        await expect.poll(() => text.textContent(), WAIT).toContain(new Intl.DateTimeFormat('en', { dateStyle: 'medium' }).format(applies));
+        expect(await text.textContent()).toContain('ask the person who runs your Hearth for them');
+        expect(await banner(page).getByRole('link', { name: 'Read and accept the terms' }).count()).toBe(0);
+        expect(await banner(page).getByRole('link', { name: 'Ask for help' }).getAttribute('href')).toBe('https://help.example.org/hearth');
+        // by keyboard: Tab reaches "You run this Hearth yourself?", Enter shows the command
+        for (let i = 0; i < 15 && !(await page.evaluate('document.activeElement?.tagName === "SUMMARY"')); i++) await page.keyboard.press('Tab');
+        await page.keyboard.press('Enter');
+        const command = banner(page).locator('details code');
+        await command.waitFor({ state: 'visible', ...WAIT });
+        expect(await command.textContent()).toBe(`hearth instances modify ${w.domain} --tos ${LATEST}`);
+        await page.locator('.launcher .tile').first().waitFor(WAIT);
+        await expectAccessible(page, 'home with the terms banner, no terms page');
+        await screenshot(page, 'home-warning-nolink-1280');
+        // what the command does (the admin API's tos_signed): the banner goes once the page is back in view
+        expect((await admin({ tos_signed: LATEST })).statusCode).toBe(200);
+        await page.evaluate(`document.dispatchEvent(new Event('visibilitychange'))`);
+        await banner(page).waitFor({ state: 'detached', ...WAIT });
+        expect(errors).toEqual([]);
+      } finally {
+        await context.close();
+      }
+
+      // no help link configured: the text alone, and "Later"; French, dark, at 360 px
+      w.h.hearth.config.settings = { ...settings, tosLink: null, helpLink: null };
+      expect((await admin({ tos_signed: '1.0.0-20200101' })).statusCode).toBe(200);
+      await w.h.hearth.registry.modify(w.domain, { locale: 'fr' });
+      const fr = await openApp(browser, w, 'settings', { colorScheme: 'dark', viewport: { width: 360, height: 740 }, locale: 'fr-FR' });
+      try {
+        await banner(fr.page).waitFor(WAIT);
+        const text = banner(fr.page).locator('.warning-body > p');
+        await expect.poll(() => text.textContent(), WAIT).toContain(`à partir du ${new Intl.DateTimeFormat('fr', { dateStyle: 'medium' }).format(applies)}`);
+        expect(await text.textContent()).toContain('demandez-les à la personne qui gère votre Hearth');
+        expect(await banner(fr.page).getByRole('link').count()).toBe(0);
+        await banner(fr.page).getByText('Vous gérez ce Hearth vous-même ?').click();
+        expect(await fr.page.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(360);
+        await expectAccessible(fr.page, 'settings with the terms banner, no terms page (French, dark, 360 px)');
+        await screenshot(fr.page, 'settings-warning-nolink-dark-360');
+        expect(await banner(fr.page).getByRole('button', { name: 'Me le rappeler plus tard : Les conditions d\u2019utilisation ont changé' }).count()).toBe(1);
+        expect(fr.errors).toEqual([]);
+      } finally {
+        await fr.context.close();
+      }
+    } finally {
+      w.h.hearth.config.settings = settings;
       await w.h.hearth.registry.modify(w.domain, { locale: 'en' });
     }
   });

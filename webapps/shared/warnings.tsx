@@ -2,7 +2,8 @@
  * The instance's warnings (GET /settings/warnings: cozy-stack's answer is 404 when there is none, else the list as
  * JSON-API errors with the first one's status, 402 for terms of service to sign) as a banner at the top of the page:
  * its title, what it means, the action its `links.self` points to, and "Later". A web app cannot handle a warning
- * itself (cozy-stack lets only an OAuth client or the CLI sign the terms: PUT /settings/instance/sign_tos), so "Later"
+ * itself (cozy-stack lets only an OAuth client or the CLI sign the terms: PUT /settings/instance/sign_tos): new terms
+ * without a link (no `settings.tosLink`) say what to do next instead (warnings-tos.tsx). "Later"
  * hides it in this tab's session only; the list is read again when the page comes back into view (the owner accepted
  * the terms in another tab), and a handled warning goes away.
  */
@@ -12,6 +13,7 @@ import { useCallback, useEffect, useState } from 'preact/hooks';
 import { Info, ScrollText } from 'lucide-preact';
 import { useBoot } from './components';
 import { describeError } from './errors';
+import { TOS_STRINGS, TosWithoutLink } from './warnings-tos';
 
 export interface InstanceWarning { code: string; title: string; detail: string; links?: { self?: string } }
 
@@ -24,6 +26,7 @@ export const WARNING_STRINGS = {
     'warnings.tos-updated.action': 'Read and accept the terms',
     'warnings.open': 'Take action', 'warnings.later': 'Later', 'warnings.laterLabel': 'Remind me later: %{title}',
     'warnings.failed': 'Hearth could not tell whether something needs your attention.',
+    ...TOS_STRINGS.en,
   },
   fr: {
     'warnings.label': 'Action requise',
@@ -32,6 +35,7 @@ export const WARNING_STRINGS = {
     'warnings.tos-updated.action': 'Lire et accepter les conditions',
     'warnings.open': 'Agir', 'warnings.later': 'Plus tard', 'warnings.laterLabel': 'Me le rappeler plus tard : %{title}',
     'warnings.failed': 'Hearth n\u2019a pas pu vérifier si quelque chose demande votre attention.',
+    ...TOS_STRINGS.fr,
   },
 };
 
@@ -107,17 +111,22 @@ export function WarningsBanner({ focusAfter = 'main' }: { focusAfter?: string })
         const title = known ? t(`warnings.${w.code}.title`) : w.title;
         const id = `warning-${w.code}`;
         const Icon = w.code === 'tos-updated' ? ScrollText : Info;
+        const laterButton = <button type="button" aria-label={t('warnings.laterLabel', { title })} onClick={() => later(w.code)}>{t('warnings.later')}</button>;
         return (
           <div key={w.code} class="warning" role="group" aria-labelledby={`${id}-title`} data-code={w.code}>
             <Icon class="warning-icon" size={28} aria-hidden="true" />
-            <div class="warning-body">
-              <h2 id={`${id}-title`}>{title}</h2>
-              <p>{known ? t(`warnings.${w.code}.text`) : w.detail}</p>
-            </div>
-            <div class="warning-actions">
-              {w.links?.self && <a class="button primary" href={w.links.self}>{known ? t(`warnings.${w.code}.action`) : t('warnings.open')}</a>}
-              <button type="button" aria-label={t('warnings.laterLabel', { title })} onClick={() => later(w.code)}>{t('warnings.later')}</button>
-            </div>
+            {w.code === 'tos-updated' && !w.links?.self ? <TosWithoutLink id={id} later={laterButton} /> : (
+              <>
+                <div class="warning-body">
+                  <h2 id={`${id}-title`}>{title}</h2>
+                  <p>{known ? t(`warnings.${w.code}.text`) : w.detail}</p>
+                </div>
+                <div class="warning-actions">
+                  {w.links?.self && <a class="button primary" href={w.links.self}>{known ? t(`warnings.${w.code}.action`) : t('warnings.open')}</a>}
+                  {laterButton}
+                </div>
+              </>
+            )}
           </div>
         );
       })}

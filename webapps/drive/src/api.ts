@@ -5,7 +5,7 @@
  */
 import type { AppClient } from '../../shared/client';
 import type { DriveFile } from './types';
-import { ROOT_ID } from './route';
+import { ROOT_ID, TRASH_ID } from './route';
 import { folderFirstPath, trashFirstPath } from './first-page';
 
 interface Resource { id: string; type: string; meta?: { rev?: string }; attributes?: Record<string, unknown>; links?: Record<string, string>; relationships?: Record<string, unknown> }
@@ -20,14 +20,21 @@ export function fromDoc(doc: Record<string, unknown>): DriveFile {
   return { ...doc, _type: 'io.cozy.files', id: String(doc._id) } as DriveFile;
 }
 
-/** A `links.next` of the stack (`/files/<id>?page[cursor]=…&page[limit]=50`) asking for NEXT_PAGE files. */
-function withLimit(next: string): string {
-  const q = next.indexOf('?');
-  const params = (q < 0 ? [] : next.slice(q + 1).split('&')).filter((p) => p && !/^page(?:\[|%5B)limit(?:\]|%5D)=/i.test(p));
-  return `${q < 0 ? next : next.slice(0, q)}?${[...params, `page[limit]=${NEXT_PAGE}`].join('&')}`;
-}
+/**
+ * Where the next page of a folder (or of the trash) starts: after the last name listed (the stack lists a folder by
+ * name; its `links.next` is `/files/<id>?page[cursor]=<last name>`). Those pages are asked for with POST /files/_find
+ * (a Mango query on `dir_id` and `name`, as cozy-client's file queries do), not by following `links.next`: the
+ * request carries `Authorization`, so it is preflighted, and Chromium keeps a preflight per URL; `links.next` differs
+ * for each page (a preflight each), /files/_find is one URL for all the pages of every folder (one preflight per load).
+ */
+export interface Next { dirId: string; after: string }
 
-export interface Page { dir?: DriveFile; items: DriveFile[]; next: string | null; count?: number }
+const nextOf = (dirId: string, items: DriveFile[], more: boolean): Next | null => {
+  const after = items.at(-1)?.name;
+  return more && after !== undefined ? { dirId, after } : null;
+};
+
+export interface Page { dir?: DriveFile; items: DriveFile[]; next: Next | null; count?: number }
 
 /** A folder's first page is small (first-page.ts: FIRST_PAGE); the next ones as large as the stack gives them. */
 export const NEXT_PAGE = 100;
@@ -39,17 +46,32 @@ export class DriveApi {
     return this.client.getStackClient().fetchJSON(method, path, body) as Promise<T>;
   }
 
-  /** A folder with its first page of contents, or the page `next` points to (asked for in NEXT_PAGE files). */
-  async folderPage(dirId: string, next?: string | null): Promise<Page> {
-    const doc = await this.fetch<ListDoc>('GET', next ? withLimit(next) : folderFirstPath(dirId));
-    const dir = normalize(doc.data as Resource);
-    const count = (dir.relationships as { contents?: { meta?: { count?: number } } } | undefined)?.contents?.meta?.count;
-    return { dir, items: (doc.included ?? []).map(normalize), next: doc.links?.next ?? null, count };
+  /** The NEXT_PAGE files of a folder (or of the trash) after `next.after`, by name (no `dir`, no `count`). */
+  private async nextPage(next: Next): Promise<Page> {
+    const doc = await this.fetch<ListDoc>('POST', '/files/_find', {
+      selector: { dir_id: next.dirId, name: { $gt: next.after } }, sort: [{ dir_id: 'asc' }, { name: 'asc' }], limit: NEXT_PAGE + 1,
+    });
+    // one more than shown says whether there is a next page (a folder of exactly 250 files ends without an empty one)
+    const data = doc.data as Resource[];
+    const items = data.slice(0, NEXT_PAGE).map(normalize);
+    return { items, next: nextOf(next.dirId, items, data.length > NEXT_PAGE) };
   }
 
-  async trashPage(next?: string | null): Promise<Page> {
-    const doc = await this.fetch<ListDoc>('GET', next ? withLimit(next) : trashFirstPath);
-    return { items: (doc.data as Resource[]).map(normalize), next: doc.links?.next ?? null, count: doc.meta?.count };
+  /** A folder with its first page of contents, or the page `next` points to (then without the folder). */
+  async folderPage(dirId: string, next?: Next | null): Promise<Page> {
+    if (next) return this.nextPage(next);
+    const doc = await this.fetch<ListDoc>('GET', folderFirstPath(dirId));
+    const dir = normalize(doc.data as Resource);
+    const count = (dir.relationships as { contents?: { meta?: { count?: number } } } | undefined)?.contents?.meta?.count;
+    const items = (doc.included ?? []).map(normalize);
+    return { dir, items, next: nextOf(dirId, items, Boolean(doc.links?.next)), count };
+  }
+
+  async trashPage(next?: Next | null): Promise<Page> {
+    if (next) return this.nextPage(next);
+    const doc = await this.fetch<ListDoc>('GET', trashFirstPath);
+    const items = (doc.data as Resource[]).map(normalize);
+    return { items, next: nextOf(TRASH_ID, items, Boolean(doc.links?.next)), count: doc.meta?.count };
   }
 
   /** The 50 files changed last, anywhere but in the trash. */

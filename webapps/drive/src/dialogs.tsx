@@ -8,6 +8,7 @@ import { formatBytes, formatDate, type T } from '../../shared/i18n';
 import { useApi } from './listing-data';
 import { ROOT_ID } from './route';
 import type { DriveFile } from './types';
+import type { Next } from './api';
 
 /** Why the stack would refuse `name` (the same rules as its validateName), or null. */
 export function nameProblem(name: string, t: T): string | null {
@@ -95,12 +96,12 @@ export function FolderPicker(p: { title: string; submit: string; start: string; 
     setState({ folders: [], loading: true });
     (async () => {
       const folders: DriveFile[] = [];
-      let next: string | null = null;
+      let next: Next | null = null;
       let dir: DriveFile | undefined;
       try {
         do {
           const page = await api.folderPage(dirId, next);
-          dir = page.dir;
+          dir = page.dir ?? dir;
           folders.push(...page.items.filter((f) => f.type === 'directory'));
           next = page.next;
         } while (next && !stop);

@@ -6,7 +6,7 @@
 import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { realtimeOf } from '../../shared/realtime';
 import { useBoot } from '../../shared/components';
-import { DriveApi, fromDoc, type Page } from './api';
+import { DriveApi, fromDoc, type Next, type Page } from './api';
 import { kindOf } from './icons';
 import { TRASH_ID } from './route';
 import { showNow } from './batches';
@@ -74,7 +74,8 @@ export function useListing(source: Source): Listing {
           return;
         }
         // the first page shown at once; the next ones gathered, and shown in batches (showNow)
-        let next: string | null = null;
+        let next: Next | null = null;
+        let count: number | undefined;
         let first = true;
         let gathered: Page | null = null;
         let shown = 0;
@@ -82,8 +83,9 @@ export function useListing(source: Source): Listing {
           const page: Page = s.kind === 'folder' ? await api.folderPage(s.dirId, next) : await api.trashPage(next);
           gathered = gathered ? { ...page, items: [...gathered.items, ...page.items] } : page;
           next = page.next;
-          // what is left after these, from the folder's count (each page carries it)
-          const left = page.count === undefined ? undefined : page.count - shown - gathered.items.length;
+          // what is left after these, from the folder's count (the first page carries it)
+          count = page.count ?? count;
+          const left = count === undefined ? undefined : count - shown - gathered.items.length;
           if (first || !next || showNow(gathered.items.length, shown, left)) {
             add(gathered, first);
             shown += gathered.items.length;

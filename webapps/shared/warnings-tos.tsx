@@ -1,0 +1,78 @@
+/**
+ * The new terms of service when Hearth has no page for them (`settings.tosLink` unset: the warning has no `links.self`).
+ * A web app cannot sign them in place: cozy-stack lets only an OAuth client (the flagship app, which shows the manager's
+ * terms) or the CLI call PUT /settings/instance/sign_tos, and here there is no text to read and accept. So the banner
+ * says what to do next: the date the terms apply from (the date part of `tos_latest`, GET /settings/instance), who to
+ * ask (the person who runs the Hearth; the context's `help_link` when one is configured, as the action), and, for an
+ * owner who runs the Hearth themselves, the command that records the acceptance.
+ */
+import type { JSX } from 'preact';
+import { useEffect, useState } from 'preact/hooks';
+import { useBoot } from './components';
+import { formatDate } from './i18n';
+
+export const TOS_STRINGS = {
+  en: {
+    'warnings.tos-updated.noLink': 'New terms of service apply to your Hearth from %{date}. They are not published online here: ask the person who runs your Hearth for them. Once you have accepted them, that person records it and this message goes away.',
+    'warnings.tos-updated.noLinkNoDate': 'New terms of service apply to your Hearth. They are not published online here: ask the person who runs your Hearth for them. Once you have accepted them, that person records it and this message goes away.',
+    'warnings.tos-updated.help': 'Ask for help',
+    'warnings.tos-updated.selfHosted': 'You run this Hearth yourself?',
+    'warnings.tos-updated.command': 'Record your acceptance of the terms %{version} on the server with:',
+  },
+  fr: {
+    'warnings.tos-updated.noLink': 'De nouvelles conditions d\u2019utilisation s\u2019appliquent à votre Hearth à partir du %{date}. Elles ne sont pas publiées en ligne ici : demandez-les à la personne qui gère votre Hearth. Une fois que vous les avez acceptées, elle l\u2019enregistre et ce message disparaît.',
+    'warnings.tos-updated.noLinkNoDate': 'De nouvelles conditions d\u2019utilisation s\u2019appliquent à votre Hearth. Elles ne sont pas publiées en ligne ici : demandez-les à la personne qui gère votre Hearth. Une fois que vous les avez acceptées, elle l\u2019enregistre et ce message disparaît.',
+    'warnings.tos-updated.help': 'Demander de l\u2019aide',
+    'warnings.tos-updated.selfHosted': 'Vous gérez ce Hearth vous-même ?',
+    'warnings.tos-updated.command': 'Enregistrez votre acceptation des conditions %{version} sur le serveur avec :',
+  },
+};
+
+/** `A.B.C-YYYYMMDD` (cozy-stack's TOS version) → its date as ISO, or undefined. */
+export function tosDateOf(version: string | undefined): string | undefined {
+  const m = /-(\d{4})(\d{2})(\d{2})$/.exec(version ?? '');
+  return m ? `${m[1]}-${m[2]}-${m[3]}T12:00:00Z` : undefined;
+}
+
+interface Known { latest?: string; helpLink?: string }
+
+/** The latest terms' version and the help link, read once (a failure leaves them out: the text still says what to do). */
+function useTosContext(): Known {
+  const { client } = useBoot();
+  const [known, setKnown] = useState<Known>({});
+  useEffect(() => {
+    const stack = client.getStackClient();
+    const attrs = (p: Promise<unknown>): Promise<Record<string, unknown>> => p.then((r) => (r as { data?: { attributes?: Record<string, unknown> } }).data?.attributes ?? {}, () => ({}));
+    void Promise.all([attrs(stack.fetchJSON('GET', '/settings/instance')), attrs(stack.fetchJSON('GET', '/settings/context'))]).then(([instance, context]) => {
+      const str = (v: unknown) => (typeof v === 'string' && v ? v : undefined);
+      const helpLink = str(context.help_link);
+      setKnown({ latest: str(instance.tos_latest), helpLink: helpLink && /^https?:\/\//.test(helpLink) ? helpLink : undefined });
+    });
+  }, [client]);
+  return known;
+}
+
+/** The text of the banner's body, and its actions (the help link, when there is one) placed before "Later". */
+export function TosWithoutLink({ id, later }: { id: string; later: JSX.Element }): JSX.Element {
+  const { t, locale, data } = useBoot();
+  const { latest, helpLink } = useTosContext();
+  const date = formatDate(tosDateOf(latest), locale);
+  const command = `hearth instances modify ${data.domain} --tos ${latest ?? '<version>'}`;
+  return (
+    <>
+      <div class="warning-body">
+        <h2 id={`${id}-title`}>{t('warnings.tos-updated.title')}</h2>
+        <p>{date ? t('warnings.tos-updated.noLink', { date }) : t('warnings.tos-updated.noLinkNoDate')}</p>
+        <details class="warning-more">
+          <summary>{t('warnings.tos-updated.selfHosted')}</summary>
+          <p>{t('warnings.tos-updated.command', { version: latest ?? '' })}</p>
+          <code>{command}</code>
+        </details>
+      </div>
+      <div class="warning-actions">
+        {helpLink && <a class="button primary" href={helpLink} rel="noopener" target="_blank">{t('warnings.tos-updated.help')}</a>}
+        {later}
+      </div>
+    </>
+  );
+}
