@@ -35,8 +35,8 @@ export function sourcesHash(): string {
   return h.digest('hex').slice(0, 16);
 }
 
-/** Takes the lock folder `lock` (waiting for its holder, or taking it from a holder that is gone). */
-async function lock(lockDir: string): Promise<void> {
+/** Takes the lock folder `lockDir` (waiting for its holder, or taking it from a holder that is gone). */
+export async function lock(lockDir: string): Promise<void> {
   for (;;) {
     try {
       mkdirSync(lockDir);
