@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { BackupError } from './manifest.js';
 
-const alive = (pid: number): boolean => {
+/** Whether process `pid` runs (one of another user counts). */
+export const alive = (pid: number): boolean => {
   try {
     process.kill(pid, 0);
     return true;

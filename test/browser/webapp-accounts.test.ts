@@ -21,19 +21,17 @@ let browser: Browser;
 let pkgs: PackageServer[] = [];
 
 beforeAll(async () => {
-  [w, fr, browser] = await Promise.all([
-    startWithWebapps({ label: 'accounts', slugs: ['accounts'] }),
-    startWithWebapps({ label: 'comptes', locale: 'fr', slugs: ['accounts'] }),
-    launchBrowser(),
-  ]);
+  [w, browser] = await Promise.all([startWithWebapps({ label: 'accounts', slugs: ['accounts'] }), launchBrowser()]);
+  // the French instance: another one on the same Hearth (no second Hearth to start, the app's code stored once)
+  fr = await startWithWebapps({ label: 'comptes', locale: 'fr', slugs: ['accounts'], on: w });
   // the French instance gets it in its test, after its empty list is seen
   pkgs = [await installDemoKonnector(w)];
 }, 180_000);
 afterAll(async () => {
   await browser?.close();
   await Promise.all(pkgs.map((p) => p.close()));
-  await w?.close();
   await fr?.close();
+  await w?.close();
 });
 
 /** The page's HTML holds none of these strings (what a person typed as a secret, once saved). */

@@ -25,17 +25,18 @@ const files = { ...DEFAULTS.files, versions: { max: 20, minDelayMs: 0 } };
 
 beforeAll(async () => {
   const registries = await filesClientRegistry(mkdtempSync(join(tmpdir(), 'hearth-drive-views-')));
-  [w, fr, browser] = await Promise.all([
+  [w, browser] = await Promise.all([
     startWithWebapps({ label: 'views', slugs: [...BUILTIN_SLUGS.filter((s) => s === 'drive'), 'e2e-files-client'], config: { files, apps: { ...DEFAULTS.apps, registries } } }),
-    startWithWebapps({ label: 'vues', locale: 'fr', slugs: ['drive'], config: { files } }),
     launchBrowser(),
   ]);
+  // the French instance: another one on the same Hearth (its files config too; no second Hearth to start)
+  fr = await startWithWebapps({ label: 'vues', locale: 'fr', slugs: ['drive'], on: w });
   token = await w.token('io.cozy.files');
 }, 240_000);
 afterAll(async () => {
   await browser?.close();
-  await w?.close();
   await fr?.close();
+  await w?.close();
 });
 
 const AUDIO = 'document.querySelector("audio.preview-audio")';

@@ -1,12 +1,9 @@
 /**
- * The built-in web apps (webapps/) in tests: built once per test worker by scripts/build-webapps.mjs into a temporary
- * registry folder, a Hearth whose registry is that folder, an instance named under a parent domain (so that its app
- * hosts are the same site as its API; Chromium resolves *.localhost to loopback by itself) with the five apps
- * installed, and a logged-in page on one app.
+ * The built-in web apps (webapps/) in tests: built by scripts/build-webapps.mjs into a registry folder kept while their
+ * sources stay the same (webapps-build.ts), a Hearth whose registry is that folder, an instance named under a parent
+ * domain (so that its app hosts are the same site as its API; Chromium resolves *.localhost to loopback by itself)
+ * with the five apps installed, and a logged-in page on one app.
  */
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Browser, BrowserContext, BrowserContextOptions, Page } from 'playwright-core';
 import { rawRequest, startTestHearth, type Res, type TestHearth } from './hearth.js';
@@ -15,22 +12,22 @@ import { DEFAULTS } from '../../src/config/schema.js';
 import type { HearthConfig } from '../../src/config/types.js';
 import type { HearthOptions } from '../../src/server/compose.js';
 import { derivePassphrase } from '../../src/auth/passphrase.js';
-import { publish } from '../../src/apps/registry/publish.js';
 import type { Instance } from '../../src/instances/types.js';
 // @ts-expect-error: the build script is plain JavaScript (it runs before any compilation)
-import { buildWebapps, BUILTIN } from '../../scripts/build-webapps.mjs';
+import { BUILTIN } from '../../scripts/build-webapps.mjs';
+import { cachedWebappsBuild, type BuiltWebapps } from './webapps-build.js';
+
+export type { BuiltWebapp } from './webapps-build.js';
 
 export const BUILTIN_SLUGS: string[] = BUILTIN;
 export const OWNER_PASSPHRASE = 'owner-pass';
 const ITER = 1000;
 
-export interface BuiltWebapp { slug: string; version: string; dir: string; tarball: string; sha256: string; bytes: number; jsGzip: number; manifest: Record<string, unknown> }
-let built: Promise<{ registryDir: string; apps: BuiltWebapp[] }> | undefined;
+let built: Promise<BuiltWebapps> | undefined;
 
-/** The five apps built and published into a registry folder, once per worker. */
-export function builtWebapps(): Promise<{ registryDir: string; apps: BuiltWebapp[] }> {
-  const dir = mkdtempSync(join(tmpdir(), 'hearth-webapps-'));
-  built ??= buildWebapps({ outDir: join(dir, 'build'), registryDir: join(dir, 'registry'), publish }) as Promise<{ registryDir: string; apps: BuiltWebapp[] }>;
+/** The five apps built and published into a registry folder (webapps-build.ts: once while their sources stay the same). */
+export function builtWebapps(): Promise<BuiltWebapps> {
+  built ??= cachedWebappsBuild();
   return built;
 }
 
@@ -48,14 +45,12 @@ export interface WebappsHearth {
 
 /**
  * A Hearth with the built-in registry and an owner instance (passphrase OWNER_PASSPHRASE, locale `locale`) on which
- * `slugs` are installed (all five by default) and ready.
+ * `slugs` are installed (all five by default) and ready. With `on`, the instance is another one on `on`'s Hearth (its
+ * config; no Hearth of its own to start, and the apps' code already stored there): its close() leaves that Hearth up.
  */
-export async function startWithWebapps(opts: { label?: string; locale?: string; slugs?: string[]; config?: Partial<HearthConfig> & { apps?: Partial<HearthConfig['apps']> }; options?: HearthOptions } = {}): Promise<WebappsHearth> {
-  const { registryDir } = await builtWebapps();
-  // the built-in registry first, then the registries the test adds (a folder with fixture apps for the Store…)
-  const extra = opts.config?.apps?.registries;
-  const registries = [pathToFileURL(registryDir).href, ...(extra ? [extra] : [])].join(',');
-  const h = await startTestHearth({ ...opts.config, apps: { ...DEFAULTS.apps, ...opts.config?.apps, registries } }, opts.options);
+export async function startWithWebapps(opts: { label?: string; locale?: string; slugs?: string[]; config?: Partial<HearthConfig> & { apps?: Partial<HearthConfig['apps']> }; options?: HearthOptions; on?: WebappsHearth } = {}): Promise<WebappsHearth> {
+  if (opts.on && (opts.config || opts.options)) throw new Error('an instance on another Hearth takes that Hearth\'s config');
+  const h = opts.on?.h ?? (await startHearth(opts));
   const domain = `alice.${opts.label ?? 'webapps'}.localhost:${h.port}`;
   await h.hearth.registry.create({ domain, passphrase: 'x', ...(opts.locale ? { locale: opts.locale } : {}) });
   const instance = await h.hearth.registry.setDerivedPassphrase((await h.hearth.registry.get(domain))!, await derivePassphrase(OWNER_PASSPHRASE, domain, ITER), ITER);
@@ -64,7 +59,7 @@ export async function startWithWebapps(opts: { label?: string; locale?: string; 
     token: (scope) => h.cliToken(scope, instance),
     api: (method, path, token, body, headers) => rawRequest(h.port, method, path, { host: domain, token, ...(headers ? { headers } : {}), ...(body === undefined ? {} : { body }) }),
     appUrl: (slug, path = '') => `http://${slug}.${domain}/${path}`,
-    close: () => h.close(),
+    close: () => (opts.on ? Promise.resolve() : h.close()),
   };
   const token = await w.token('io.cozy.apps');
   for (const slug of opts.slugs ?? BUILTIN_SLUGS) {
@@ -81,6 +76,14 @@ export async function startWithWebapps(opts: { label?: string; locale?: string; 
     if (state !== 'ready') throw new Error(`${slug} did not install: ${state}`);
   }
   return w;
+}
+
+/** A Hearth whose registries are the built-in one, then the test's (a folder with fixture apps for the Store…). */
+async function startHearth(opts: { config?: Partial<HearthConfig> & { apps?: Partial<HearthConfig['apps']> }; options?: HearthOptions }): Promise<TestHearth> {
+  const { registryDir } = await builtWebapps();
+  const extra = opts.config?.apps?.registries;
+  const registries = [pathToFileURL(registryDir).href, ...(extra ? [extra] : [])].join(',');
+  return startTestHearth({ ...opts.config, apps: { ...DEFAULTS.apps, ...opts.config?.apps, registries } }, opts.options);
 }
 
 /**
