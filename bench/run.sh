@@ -26,7 +26,7 @@
 # and rclone, about 3 minutes, writes bench/RESULTS-blobs.md) and farm-pg (bench/farm.bench.ts with BENCH_FARM_ENGINES=sqlite,postgres:
 # 10,000 instances on SQLite and on one PostgreSQL, creation, cold and warm requests, memory, catalog; about 25 minutes on a shared
 # machine, writes bench/RESULTS-farm-pg.md), one after the other.
-# Knobs: BENCH_QUICK=1 (all), BENCH_SUITES=data,files,jobs,realtime,coordination,farm,apps-code,apps-install,apps-code-shared,apps,webapps,migrate,backup,import,export,data-pg,mango-pg,jobs-cluster,blobs,farm-pg,fencing,event-sweep
+# Knobs: BENCH_QUICK=1 (all), BENCH_SUITES=data,files,jobs,realtime,coordination,farm,apps-code,apps-install,apps-code-shared,apps,webapps,migrate,backup,import,export,data-pg,mango-pg,jobs-cluster,blobs,farm-pg,fencing,event-sweep,write-index
 # (which scripts run), and each script's own
 # (data: BENCH_SERVERS, BENCH_WORKLOADS, BENCH_PROFILE…; files: BENCH_FILES_SERVERS, BENCH_FILES_WORKLOADS…;
 # realtime: BENCH_RT_SOCKETS, BENCH_RT_WRITES, BENCH_RT_SERVERS…; see their headers).
@@ -37,7 +37,7 @@ if [ ! -f bench/node_modules/pouchdb-server/package.json ] || [ ! -f bench/node_
   echo "[bench] installing bench dependencies into bench/node_modules (about 1 minute, once)" >&2
   npm install --prefix bench --no-audit --no-fund >&2
 fi
-suites=",${BENCH_SUITES:-data,files,jobs,realtime,coordination,farm,apps-code,apps-install,apps-code-shared,apps,webapps,migrate,backup,import,export,data-pg,mango-pg,jobs-cluster,blobs,farm-pg,fencing,event-sweep},"
+suites=",${BENCH_SUITES:-data,files,jobs,realtime,coordination,farm,apps-code,apps-install,apps-code-shared,apps,webapps,migrate,backup,import,export,data-pg,mango-pg,jobs-cluster,blobs,farm-pg,fencing,event-sweep,write-index},"
 status=0
 if [[ $suites == *,data,* ]]; then node --import tsx bench/data.bench.ts "$@" || status=$?; fi
 if [[ $suites == *,files,* ]]; then node --import tsx bench/files.bench.ts "$@" || status=$?; fi
@@ -46,6 +46,7 @@ if [[ $suites == *,realtime,* ]]; then node --import tsx bench/realtime.bench.ts
 if [[ $suites == *,coordination,* ]]; then node --import tsx bench/coordination.bench.ts "$@" || status=$?; fi
 if [[ $suites == *,fencing,* ]]; then node --import tsx bench/fencing.bench.ts "$@" || status=$?; fi
 if [[ $suites == *,event-sweep,* ]]; then node --import tsx bench/event-sweep.bench.ts "$@" || status=$?; fi
+if [[ $suites == *,write-index,* ]]; then node --import tsx bench/write-index.bench.ts "$@" || status=$?; fi
 if [[ $suites == *,farm,* ]]; then node --import tsx bench/farm.bench.ts "$@" || status=$?; fi
 if [[ $suites == *,apps-code,* ]]; then node --import tsx bench/apps-code.bench.ts "$@" || status=$?; fi
 if [[ $suites == *,apps-install,* ]]; then node --import tsx bench/apps-install.bench.ts "$@" || status=$?; fi
