@@ -18,6 +18,8 @@ const OBJECT_STORAGE = [
   'src/files/http/thumbnails.test.ts', 'src/files/http/trash.test.ts',
   // the code of installed apps in the object store (its index in a PostgreSQL the test starts), the avatars
   'src/apps/code/shared-store.test.ts', 'src/settings/avatar.test.ts',
+  // what a holder of the file-system lock paused past its lease can do to the blobs (nothing another's files name)
+  'src/files/fencing-blobs.test.ts',
   // the per-context stack assets (their bytes in the object store)
   'src/apps/assets/context-assets.test.ts',
   // export and import between two Hearths whose files are in the object store
