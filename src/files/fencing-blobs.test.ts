@@ -13,24 +13,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { instance, openFencedVfs, type FencedVfs } from '../../test/helpers/fenced-vfs.js';
-import { startPostgres, type PgServer } from '../../test/helpers/servers/postgres.js';
-import { startRedis, type RedisServer } from '../../test/helpers/servers/redis.js';
+import { fencingServers } from '../../test/helpers/fencing-servers.js';
 import type { HearthConfig } from '../config/types.js';
 import type { DocStore } from '../data/store.js';
 import { blobStoreArea } from './blobs/engine.js';
 import { fsck } from './fsck.js';
 import { ROOT_DIR_ID, type FileDoc } from './types.js';
 
-let redis: RedisServer;
-let pg: PgServer;
-beforeAll(async () => {
-  [redis, pg] = await Promise.all([startRedis(), startPostgres()]);
-}, 60_000);
-afterAll(async () => {
-  await Promise.all([redis?.stop(), pg?.stop()]);
-});
+const servers = fencingServers();
 
 const LEASE_MS = 500;
 const where = process.env.TEST_BLOBS ? (JSON.parse(process.env.TEST_BLOBS) as HearthConfig['blobs']) : null;
@@ -64,9 +56,9 @@ describe(`a stale holder of the file-system lock and the blobs (${where ? where.
   it('cannot remove or replace the blob another holder\'s file names, and leaves no blob behind', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'hearth-fencing-blobs-'));
     const tag = randomUUID().slice(0, 8);
-    const pgUrl = await pg.database_url(`fence_blobs_${tag}`);
+    const pgUrl = await servers.pg.database_url(`fence_blobs_${tag}`);
     const blobs = () => (where ? blobStoreArea({ ...where, swift: { ...where.swift, containerPrefix: `t_fb_${tag}_` }, s3: { ...where.s3, bucket: `t-fb-${tag}` } }, dir, 'files') : undefined);
-    const common = { dir, pgUrl, redisUrl: redis.url, prefix: `fb${tag}:`, leaseMs: LEASE_MS };
+    const common = { dir, pgUrl, redisUrl: servers.redis.url, prefix: `fb${tag}:`, leaseMs: LEASE_MS };
     const opened: FencedVfs[] = [];
     try {
       const other = await openFencedVfs({ ...common, name: 'other', ...(where ? { blobs: blobs()! } : {}) });
