@@ -28,7 +28,7 @@
 # machine, writes bench/RESULTS-farm-pg.md), one after the other.
 # pg-catalog (bench/pg-catalog.bench.ts: 2,000 instances on one PostgreSQL, the memory of its server processes with connections
 # kept for good and replaced after docs.connectionUses uses, about 10 minutes, writes bench/RESULTS-pg-catalog.md).
-# Knobs: BENCH_QUICK=1 (all), BENCH_SUITES=data,files,jobs,realtime,coordination,farm,apps-code,apps-install,apps-code-shared,apps,webapps,migrate,backup,import,export,data-pg,mango-pg,jobs-cluster,blobs,farm-pg,fencing,event-sweep,pg-catalog
+# Knobs: BENCH_QUICK=1 (all), BENCH_SUITES=data,files,jobs,realtime,coordination,farm,apps-code,apps-install,apps-code-shared,apps,webapps,migrate,backup,import,export,data-pg,mango-pg,jobs-cluster,blobs,farm-pg,fencing,event-sweep,pg-catalog,write-index
 # (which scripts run), and each script's own
 # (data: BENCH_SERVERS, BENCH_WORKLOADS, BENCH_PROFILE…; files: BENCH_FILES_SERVERS, BENCH_FILES_WORKLOADS…;
 # realtime: BENCH_RT_SOCKETS, BENCH_RT_WRITES, BENCH_RT_SERVERS…; see their headers).
@@ -39,7 +39,7 @@ if [ ! -f bench/node_modules/pouchdb-server/package.json ] || [ ! -f bench/node_
   echo "[bench] installing bench dependencies into bench/node_modules (about 1 minute, once)" >&2
   npm install --prefix bench --no-audit --no-fund >&2
 fi
-suites=",${BENCH_SUITES:-data,files,jobs,realtime,coordination,farm,apps-code,apps-install,apps-code-shared,apps,webapps,migrate,backup,import,export,data-pg,mango-pg,jobs-cluster,blobs,farm-pg,fencing,event-sweep,pg-catalog},"
+suites=",${BENCH_SUITES:-data,files,jobs,realtime,coordination,farm,apps-code,apps-install,apps-code-shared,apps,webapps,migrate,backup,import,export,data-pg,mango-pg,jobs-cluster,blobs,farm-pg,fencing,event-sweep,pg-catalog,write-index},"
 status=0
 if [[ $suites == *,data,* ]]; then node --import tsx bench/data.bench.ts "$@" || status=$?; fi
 if [[ $suites == *,files,* ]]; then node --import tsx bench/files.bench.ts "$@" || status=$?; fi
@@ -49,6 +49,7 @@ if [[ $suites == *,coordination,* ]]; then node --import tsx bench/coordination.
 if [[ $suites == *,fencing,* ]]; then node --import tsx bench/fencing.bench.ts "$@" || status=$?; fi
 if [[ $suites == *,event-sweep,* ]]; then node --import tsx bench/event-sweep.bench.ts "$@" || status=$?; fi
 if [[ $suites == *,pg-catalog,* ]]; then node --import tsx bench/pg-catalog.bench.ts "$@" || status=$?; fi
+if [[ $suites == *,write-index,* ]]; then node --import tsx bench/write-index.bench.ts "$@" || status=$?; fi
 if [[ $suites == *,farm,* ]]; then node --import tsx bench/farm.bench.ts "$@" || status=$?; fi
 if [[ $suites == *,apps-code,* ]]; then node --import tsx bench/apps-code.bench.ts "$@" || status=$?; fi
 if [[ $suites == *,apps-install,* ]]; then node --import tsx bench/apps-install.bench.ts "$@" || status=$?; fi

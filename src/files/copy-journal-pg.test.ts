@@ -1,11 +1,13 @@
 /**
  * The journal of folder copies on PostgreSQL (copy-journal-pg.ts): the conformance suite of every journal store, then
- * two hearth processes on one PostgreSQL — one in a child process, killed (SIGKILL) in the middle of a folder copy;
- * the other, never restarted, undoes the cut copy once the dead one's lease ended. Their blobs are in one directory they
- * share (blobs.engine local on a shared disk: the object stores take half a minute to start here, and where the bytes
- * are does not change what the journal does).
+ * two hearth processes on one PostgreSQL and one Redis (coordination.engine redis: the bus, and the file-system locks,
+ * leased) — one in a child process, killed (SIGKILL) in the middle of a folder copy; the other, never restarted, undoes
+ * the cut copy once the dead one's leases ended. Their blobs are in the project's object store (object-storage-swift:
+ * TEST_BLOBS, Swift's native API) or, in the default project, in one directory they share (blobs.engine local on a
+ * shared disk: the object stores take half a minute to start, so they run in their own project).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -18,19 +20,22 @@ import { copyUntil } from '../../test/helpers/crash.js';
 import { rawRequest, testConfig } from '../../test/helpers/hearth.js';
 import { until } from '../../test/helpers/jobs.js';
 import { startPgState, type PgStateServer } from '../../test/helpers/pg-state.js';
+import { startRedis, type RedisServer } from '../../test/helpers/servers/redis.js';
+import type { HearthConfig } from '../config/types.js';
 import { createHearth } from '../server/compose.js';
 import { PgCopyJournalStore } from './copy-journal-pg.js';
 import { fsck } from './fsck.js';
 import { ROOT_DIR_ID } from './types.js';
 
 let pg: PgStateServer;
+let redis: RedisServer;
 const children: ChildProcess[] = [];
 beforeAll(async () => {
-  pg = await startPgState();
+  [pg, redis] = await Promise.all([startPgState(), startRedis()]);
 });
 afterAll(async () => {
   for (const c of children) c.kill('SIGKILL');
-  await pg.close();
+  await Promise.all([pg.close(), redis?.stop()]);
 });
 
 describeCopyJournal('PostgreSQL', {
@@ -56,9 +61,20 @@ const MiB = 1024 * 1024;
 const FILES = 12;
 const LEASE_MS = 1500;
 
-/** A hearth process in a child (test/fixtures/copy-pg-main.ts) on `url`, its blobs in `dataDir`; resolves once it listens. */
-function startChild(dataDir: string, url: string): Promise<{ child: ChildProcess; port: number }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'test/fixtures/copy-pg-main.ts', dataDir, url, String(LEASE_MS)], { stdio: ['ignore', 'pipe', 'inherit'] });
+/** The object store of the project (object-storage-swift), else none: the blobs on a local disk both processes share. */
+const where = process.env.TEST_BLOBS ? (JSON.parse(process.env.TEST_BLOBS) as HearthConfig['blobs']) : null;
+/** What both processes' configurations share besides PostgreSQL: Redis, and the object store (a container prefix of this test's). */
+function shared(): Partial<HearthConfig> {
+  const tag = randomUUID().slice(0, 8);
+  return {
+    coordination: { engine: 'redis', url: redis.url, prefix: `copy${tag}:` },
+    ...(where ? { blobs: { ...where, swift: { ...where.swift, containerPrefix: `t_copy_${tag}_` } } } : {}),
+  };
+}
+
+/** A hearth process in a child (test/fixtures/copy-pg-main.ts) on `url`, its blobs in `dataDir` or where `overrides` say; resolves once it listens. */
+function startChild(dataDir: string, url: string, overrides: Partial<HearthConfig>): Promise<{ child: ChildProcess; port: number }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'test/fixtures/copy-pg-main.ts', dataDir, url, String(LEASE_MS), JSON.stringify(overrides)], { stdio: ['ignore', 'pipe', 'inherit'] });
   children.push(child);
   return new Promise((resolve, reject) => {
     createInterface({ input: child.stdout! }).once('line', (line) => resolve({ child, port: (JSON.parse(line) as { port: number }).port }));
@@ -66,13 +82,14 @@ function startChild(dataDir: string, url: string): Promise<{ child: ChildProcess
   });
 }
 
-describe('folder copies of two hearth processes on PostgreSQL', () => {
+describe(`folder copies of two hearth processes on PostgreSQL, Redis and ${where ? where.engine : 'a shared local disk'}`, () => {
   it('one killed (SIGKILL) in the middle of a copy: the other undoes the cut copy once its lease ended, without a restart of the dead one', async () => {
     const url = await pg.database();
     const dataDir = mkdtempSync(join(tmpdir(), 'hearth-copy-pg-'));
-    const hearth = await createHearth(testConfig(dataDir, { docs: { engine: 'postgres', url, poolSize: 4 } }), pino({ level: 'silent' }), { copyLeaseMs: LEASE_MS });
+    const overrides = shared();
+    const hearth = await createHearth(testConfig(dataDir, { docs: { engine: 'postgres', url, poolSize: 4 }, ...overrides }), pino({ level: 'silent' }), { copyLeaseMs: LEASE_MS, locks: { leaseMs: LEASE_MS } });
     try {
-      const dead = startChild(dataDir, url);
+      const dead = startChild(dataDir, url, overrides);
       await hearth.publicApp.listen({ host: '127.0.0.1', port: 0 });
       const port = (hearth.publicApp.server.address() as AddressInfo).port;
       const domain = 'copies.example.net';

@@ -8,32 +8,24 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { childLines } from '../../test/helpers/child-lines.js';
 import { instance, openFencedVfs } from '../../test/helpers/fenced-vfs.js';
-import { startPostgres, type PgServer } from '../../test/helpers/servers/postgres.js';
-import { startRedis, type RedisServer } from '../../test/helpers/servers/redis.js';
+import { fencingServers } from '../../test/helpers/fencing-servers.js';
 import { FILES_DOCTYPE, ROOT_DIR_ID } from './types.js';
 
-let redis: RedisServer;
-let pg: PgServer;
-beforeAll(async () => {
-  [redis, pg] = await Promise.all([startRedis(), startPostgres()]);
-}, 60_000);
-afterAll(async () => {
-  await Promise.all([redis?.stop(), pg?.stop()]);
-});
+const servers = fencingServers();
 
 const LEASE_MS = 1000;
 
 describe.each(['sqlite', 'postgres'] as const)('the file-system lock is fenced (%s)', (engine) => {
   it('a holder paused past its lease writes after the next holder: its write is refused, the next holder\'s stays', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'hearth-fencing-'));
-    const pgUrl = engine === 'postgres' ? await pg.database_url(`fence_${randomUUID().slice(0, 8)}`) : null;
+    const pgUrl = engine === 'postgres' ? await servers.pg.database_url(`fence_${randomUUID().slice(0, 8)}`) : null;
     const prefix = `f${randomUUID().slice(0, 8)}:`;
-    const child = spawn(process.execPath, ['--import', 'tsx', 'test/fixtures/fenced-holder-main.ts', dir, pgUrl ?? '-', redis.url, prefix, String(LEASE_MS)], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', 'test/fixtures/fenced-holder-main.ts', dir, pgUrl ?? '-', servers.redis.url, prefix, String(LEASE_MS)], { stdio: ['pipe', 'pipe', 'inherit'] });
     const line = childLines(child);
-    const other = await openFencedVfs({ dir, pgUrl, redisUrl: redis.url, prefix, leaseMs: LEASE_MS, name: 'other' });
+    const other = await openFencedVfs({ dir, pgUrl, redisUrl: servers.redis.url, prefix, leaseMs: LEASE_MS, name: 'other' });
     try {
       expect(await line(0)).toBe('held');
       child.kill('SIGSTOP'); // paused with the lock: it renews nothing any more

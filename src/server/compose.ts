@@ -172,6 +172,8 @@ export interface HearthOptions {
   copyLeaseMs?: number;
   /** The Redis locks' options (coordination.engine redis): tests shorten the lease. */
   locks?: RedisLocksOptions;
+  /** Benchmarks only: false leaves the index of the writes out of PostgreSQL's writes (bench/write-index.bench.ts's reference). */
+  pgWriteIndex?: boolean;
   /** Where the routes' compiled schemas are read (server/schema-code.ts; default dist/schemas): tests compile their own. */
   schemaCode?: CompiledCode;
 }
@@ -215,7 +217,7 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
     idleMs: config.data.storeIdleSeconds * 1000,
   });
   // docs.url given: the PostgreSQL document engine (data/postgres), the one of new instances when docs.engine is postgres
-  if (pgPool) docEngines.set('postgres', new PgDocStoreFactory(pgPool, router.busFor('postgres', docsBus), { attachmentMaxBytes: config.data.attachmentMaxBytes }));
+  if (pgPool) docEngines.set('postgres', new PgDocStoreFactory(pgPool, router.busFor('postgres', docsBus), { attachmentMaxBytes: config.data.attachmentMaxBytes, ...(opts.pgWriteIndex === false ? { writeIndex: false } : {}) }));
   // docs.engine postgres: sessions and WebDAV locks in the schema `hearth` too
   const sessions: SessionStore = statePg ? new PgSessionStore(statePg) : new SqliteSessionStore(join(dataDir, 'sessions.sqlite'));
   const davLocks = statePg ? new PgLockEngine(statePg) : new SqliteLockEngine(join(dataDir, 'dav-locks.sqlite'));

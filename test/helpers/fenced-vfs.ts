@@ -14,6 +14,7 @@ import { SqliteDocStoreFactory } from '../../src/data/sqlite/factory.js';
 import { createPgPool } from '../../src/engines/postgres.js';
 import { createRedisConnections } from '../../src/engines/redis.js';
 import { LocalBlobStore } from '../../src/files/blobs/local.js';
+import type { BlobStore } from '../../src/files/blobs/store.js';
 import { Vfs } from '../../src/files/vfs.js';
 import type { DocStore } from '../../src/data/store.js';
 import { fakeInstance } from './jobs.js';
@@ -22,8 +23,14 @@ export const instance = { ...fakeInstance('fenced.files.example'), id: 'fe0ced00
 
 export interface FencedVfs { vfs: Vfs; store: DocStore; close(): Promise<void> }
 
-/** `unfenced`: the same Redis locks, whose holders say they have no lease (the writes then carry no fence: a reference for benchmarks). */
-export async function openFencedVfs(o: { dir: string; pgUrl: string | null; redisUrl: string; prefix: string; leaseMs: number; name: string; unfenced?: boolean }): Promise<FencedVfs> {
+/**
+ * `unfenced`: the same Redis locks, whose holders say they have no lease (the writes then carry no fence: a reference
+ * for benchmarks). `blobs`: the blob store (default: a local folder in `dir`); `wrap`: what the file system sees of the
+ * instance's store (a test's hook around its writes).
+ */
+export async function openFencedVfs(o: {
+  dir: string; pgUrl: string | null; redisUrl: string; prefix: string; leaseMs: number; name: string; unfenced?: boolean; blobs?: BlobStore; wrap?: (store: DocStore) => DocStore;
+}): Promise<FencedVfs> {
   const pool = o.pgUrl ? createPgPool({ url: o.pgUrl, max: 4, name: o.name }) : null;
   const bus = new InProcessBus();
   const stores = pool ? new PgDocStoreFactory(pool, bus, { attachmentMaxBytes: 1 << 20 }) : new SqliteDocStoreFactory(join(o.dir, 'docs'), bus, { attachmentMaxBytes: 1 << 20, groupCommitMs: 0 });
@@ -31,9 +38,10 @@ export async function openFencedVfs(o: { dir: string; pgUrl: string | null; redi
   const redis = createRedisConnections(o.redisUrl, o.prefix, o.name);
   await once(redis.commands, 'ready');
   const locks = new RedisLocks(new RedisChannels(redis), { leaseMs: o.leaseMs });
-  const blobs = new LocalBlobStore(join(o.dir, 'instances'));
+  const blobs = o.blobs ?? new LocalBlobStore(join(o.dir, 'instances'));
   const used: Locks = o.unfenced ? { withLock: (key, fn) => locks.withLock(key, (held) => fn({ ...held, fence: held.fence, signal: held.signal, leased: false })) } : locks;
-  const vfs = new Vfs({ storeOf: () => store, blobs, locks: used });
+  const seen = o.wrap ? o.wrap(store) : store;
+  const vfs = new Vfs({ storeOf: () => seen, blobs, locks: used });
   return {
     vfs, store,
     async close() {

@@ -4,6 +4,8 @@
  * or one started here; the bytes go to the project's object store (TEST_BLOBS: object-storage-swift and -s3) or to
  * PostgreSQL.
  */
+import { randomUUID } from 'node:crypto';
+import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,9 +14,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { APP_FILES, describeAppCodeStore, fillWith, sha } from '../../../test/helpers/app-code-store-suite.js';
 import { createTestDatabase } from '../../../test/helpers/engines.js';
 import { startPgState, type PgStateServer } from '../../../test/helpers/pg-state.js';
+import { startRedis } from '../../../test/helpers/servers/redis.js';
 import { InProcessInvalidation } from '../../common/invalidation.js';
+import { fencedLock, StaleLock } from '../../common/locks.js';
+import { RedisChannels } from '../../coordination/channels.js';
+import { RedisLocks } from '../../coordination/redis-locks.js';
 import type { HearthConfig } from '../../config/types.js';
 import { createPgPool, type PgPool } from '../../engines/postgres.js';
+import { createRedisConnections } from '../../engines/redis.js';
 import { blobStoreArea } from '../../files/blobs/engine.js';
 import { ObjectCodeBlobs, PgCodeBlobs, type CodeBlobs } from './code-blobs.js';
 import { SharedAppCodeStore } from './shared-store.js';
@@ -109,6 +116,62 @@ describe(`SharedAppCodeStore (${engine}): two processes`, () => {
     const { rows } = await pool.query<{ n: string }>('SELECT count(*) AS n FROM hearth.app_code_versions');
     expect(Number(rows[0]!.n)).toBe(1);
     await Promise.all([a.close(), b.close()]);
+  });
+});
+
+describe(`SharedAppCodeStore (${engine}): the install lock's fence`, () => {
+  it('an install paused past its lease, whose lock the next install took, neither drops the reference the other took nor adds one', async () => {
+    const LEASE_MS = 300;
+    const redis = await startRedis();
+    const lockPrefix = `c${randomUUID().slice(0, 8)}:`;
+    // two processes: each its store, its Redis connection and its locks
+    const conns = [createRedisConnections(redis.url, lockPrefix, 'a'), createRedisConnections(redis.url, lockPrefix, 'b')];
+    try {
+      await Promise.all(conns.map((r) => once(r.commands, 'ready')));
+      const [lockA, lockB] = conns.map((r) => new RedisLocks(new RedisChannels(r), { leaseMs: LEASE_MS })) as [RedisLocks, RedisLocks];
+      const pool = await database();
+      const prefix = `t_code7_${tag}_`;
+      const [a, b] = [storeOn(pool, prefix), storeOn(pool, prefix)];
+      const key = sha('fenced');
+      const ref = { instanceId: 'i1', kind: 'webapp' as const, slug: 'drive', sha256: key };
+      // the version is stored (another instance installed it, then removed it): nothing names it yet
+      await a.acquire({ ...ref, instanceId: 'i0' }, fillWith(APP_FILES));
+      await a.releaseInstance('i0');
+      const LOCK = 'apps:i1:webapp:drive';
+      let paused!: () => void;
+      const isPaused = new Promise<void>((resolve) => (paused = resolve));
+      let resume!: () => void;
+      const gate = new Promise<void>((resolve) => (resume = resolve));
+      const stale = fencedLock(lockA, LOCK, async () => {
+        await a.begin({ id: 'install-a', domain: 'i1.test', ...ref });
+        // the process stands still past its lease (its event loop blocked: no renewal), as a paused one
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, LEASE_MS * 2);
+        paused();
+        await gate;
+        // its install failed meanwhile: its undo drops the reference, then it would begin another version
+        const outcomes = await Promise.allSettled([a.release(ref), a.begin({ id: 'install-a2', domain: 'i1.test', ...ref, sha256: sha('other') })]);
+        return outcomes.map((o) => (o.status === 'rejected' ? o.reason : o.value) as unknown);
+      });
+      await isPaused;
+      // the next install takes the lock once the lease ended, and begins on the same version (its reference is there)
+      await fencedLock(lockB, LOCK, () => b.begin({ id: 'install-b', domain: 'i1.test', ...ref }));
+      resume();
+      const [released, begun] = await stale;
+      expect(released).toBeInstanceOf(StaleLock);
+      expect(begun).toBeInstanceOf(StaleLock);
+      expect(await b.refs({ instanceId: 'i1' })).toEqual([ref]);
+      expect((await b.inFlight()).map((i) => i.id).sort()).toEqual(['install-a', 'install-b']);
+      // so gc keeps the version the next install runs
+      expect(await b.gc()).toEqual([]);
+      expect(readFileSync(join(await b.materialize(key), 'index.html'), 'utf8')).toBe(APP_FILES['index.html']);
+      // and the next holder's writes go on
+      expect(await fencedLock(lockB, LOCK, () => b.release(ref))).toBe(true);
+      for (const l of [lockA, lockB]) l.close();
+      await Promise.all([a.close(), b.close()]);
+    } finally {
+      await Promise.all(conns.map((r) => r.close()));
+      await redis.stop();
+    }
   });
 });
 

@@ -9,6 +9,11 @@
  *
  * An instance's reference is added, and gc removes a version no reference names, each in a transaction holding the
  * advisory lock of the version's sha256, so a version is never collected under a reference just added to it.
+ * References are added and dropped under the installer's lock of the app (apps/install): on Redis that lock is leased
+ * and fenced (common/locks.ts), and these writes check its fence in their transaction (table app_code_fences, as the
+ * document stores' `fences`): an install paused past its lease, whose lock another install took and wrote under since,
+ * neither drops the reference the other took (its undo would have let gc collect the code the other runs) nor adds one.
+ * The end of an install's intent is not fenced: it removes the install's own row (its id), nobody else's.
  *
  * Blobs no version names (a process killed between its uploads and its row, or between gc's row and its removals)
  * are swept by gc at most once an hour per process: a write holds a lease row (app_code_writes) from before its first
@@ -27,8 +32,9 @@ import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { InsufficientStorage, NotFound, isDiskFull } from '../../common/errors.js';
 import type { Invalidation } from '../../common/invalidation.js';
-import { InProcessLocks, type Locks } from '../../common/locks.js';
-import { inTransaction, type PgPool } from '../../engines/postgres.js';
+import { currentFence, InProcessLocks, type Locks } from '../../common/locks.js';
+import { checkFence } from '../../data/postgres/schema.js';
+import { inTransaction, type PgClient, type PgPool } from '../../engines/postgres.js';
 import { PgSchema } from '../../engines/pg-schema.js';
 import type { AppKind } from '../types.js';
 import { bytesOf, type CodeBlobs } from './code-blobs.js';
@@ -55,7 +61,8 @@ CREATE INDEX IF NOT EXISTS app_code_refs_sha256 ON hearth.app_code_refs (sha256)
 CREATE TABLE IF NOT EXISTS hearth.app_code_versions (sha256 text PRIMARY KEY, files jsonb NOT NULL, created_at timestamptz NOT NULL DEFAULT now());
 CREATE TABLE IF NOT EXISTS hearth.app_code_writes (id text PRIMARY KEY, expires_at timestamptz NOT NULL);
 CREATE TABLE IF NOT EXISTS hearth.app_installs (id text PRIMARY KEY, instance_id text NOT NULL, domain text NOT NULL, kind text NOT NULL,
-  slug text NOT NULL, sha256 text NOT NULL, created_at timestamptz NOT NULL DEFAULT clock_timestamp());`;
+  slug text NOT NULL, sha256 text NOT NULL, created_at timestamptz NOT NULL DEFAULT clock_timestamp());
+CREATE TABLE IF NOT EXISTS hearth.app_code_fences (key text PRIMARY KEY, token bigint NOT NULL);`;
 /** How long a write's lease keeps the orphan sweep away (a write of a few MB takes seconds). */
 const LEASE = '1 hour';
 /** gc sweeps orphaned blobs at most this often in a process (they come only from crashes). */
@@ -119,7 +126,7 @@ export class SharedAppCodeStore implements AppCodeStore {
     checkRef(ref);
     await this.schema.ready();
     // the reference, and whether the version is stored, under the lock gc takes to remove it
-    const { added, stored } = await inTransaction(this.opts.pool, async (c) => {
+    const { added, stored } = await this.refsWrite(async (c) => {
       await c.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`apps-code:${ref.sha256}`]);
       const ins = await c.query(`INSERT INTO hearth.app_code_refs (${COLS}) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`, [ref.instanceId, ref.kind, ref.slug, ref.sha256]);
       const found = await c.query('SELECT 1 FROM hearth.app_code_versions WHERE sha256 = $1', [ref.sha256]);
@@ -172,9 +179,8 @@ export class SharedAppCodeStore implements AppCodeStore {
 
   async begin(intent: InstallIntent): Promise<void> {
     checkRef(intent);
-    await this.schema.ready();
     // the reference under the lock gc takes to remove its version (as acquire adds it)
-    await inTransaction(this.opts.pool, async (c) => {
+    await this.refsWrite(async (c) => {
       await c.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`apps-code:${intent.sha256}`]);
       await c.query(`INSERT INTO hearth.app_code_refs (${COLS}) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`, [intent.instanceId, intent.kind, intent.slug, intent.sha256]);
       await c.query(`INSERT INTO hearth.app_installs (id, domain, ${COLS}) VALUES ($1, $2, $3, $4, $5, $6)`,
@@ -198,9 +204,22 @@ export class SharedAppCodeStore implements AppCodeStore {
   }
 
   async release(ref: CodeRef): Promise<boolean> {
-    const gone = await this.query('DELETE FROM hearth.app_code_refs WHERE instance_id = $1 AND kind = $2 AND slug = $3 AND sha256 = $4 RETURNING 1',
-      [ref.instanceId, ref.kind, ref.slug, ref.sha256]);
-    return gone.length > 0;
+    const gone = await this.refsWrite((c) => c.query('DELETE FROM hearth.app_code_refs WHERE instance_id = $1 AND kind = $2 AND slug = $3 AND sha256 = $4',
+      [ref.instanceId, ref.kind, ref.slug, ref.sha256]));
+    return (gone.rowCount ?? 0) > 0;
+  }
+
+  /**
+   * A write of the references in a transaction: under a leased lock (the installer's), its fence is checked first, so
+   * that the write is refused (StaleLock, 503) if a later holder of the lock wrote the references since.
+   */
+  private async refsWrite<T>(fn: (c: PgClient) => Promise<T>): Promise<T> {
+    await this.schema.ready();
+    const fence = currentFence();
+    return inTransaction(this.opts.pool, async (c) => {
+      if (fence) await checkFence(c, 'hearth', fence, 'app_code_fences');
+      return fn(c);
+    });
   }
 
   async releaseInstance(instanceId: string): Promise<number> {

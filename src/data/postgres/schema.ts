@@ -55,11 +55,12 @@ export async function ensureSchema(q: Queryable, schema: string): Promise<void> 
 /**
  * The fence of a write made under a leased lock (common/locks.ts fencedLock), in the write's transaction: refused with
  * a StaleLock if a write of a later holder of the lock committed first, else its token becomes the key's highest. The
- * row stays locked to COMMIT: a later holder's write waits for this one, then sees its token.
+ * row stays locked to COMMIT: a later holder's write waits for this one, then sees its token. `table`: a table of the
+ * same shape (key text PRIMARY KEY, token bigint), `fences` by default.
  */
-export async function checkFence(q: Queryable, schema: string, fence: Fence): Promise<void> {
+export async function checkFence(q: Queryable, schema: string, fence: Fence, table = 'fences'): Promise<void> {
   const { rowCount } = await q.query(
-    `INSERT INTO "${schema}".fences AS f (key, token) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET token = excluded.token WHERE f.token <= excluded.token`,
+    `INSERT INTO "${schema}".${table} AS f (key, token) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET token = excluded.token WHERE f.token <= excluded.token`,
     [fence.key, fence.token],
   );
   if (!rowCount) throw new StaleLock(fence.key);

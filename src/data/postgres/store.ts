@@ -30,6 +30,8 @@ import {
 
 export interface PgStoreOptions {
   attachmentMaxBytes: number;
+  /** Benchmarks only: false leaves the index of the writes (write-index.ts) out of the writes, the reference of its cost. */
+  writeIndex?: boolean;
 }
 
 /** What a store keeps between requests, shared by the handles of one instance (factory.ts). */
@@ -131,6 +133,7 @@ export class PgDocStore implements DocStore {
           if (fence) await checkFence(c, this.schema, fence);
           const ctx: PgWriteContext = {
             c, t, schema: this.schema, domain: this.domain, attachmentMaxBytes: this.opts.attachmentMaxBytes, events, pending: noPendingWrites(),
+            noWriteIndex: this.opts.writeIndex === false,
             onDesignDoc: (id, body) => this.syncIndexes(c, t, id, body),
           };
           const result = await fn(ctx);
@@ -227,7 +230,7 @@ export class PgDocStore implements DocStore {
     const t = this.state.tables.get(doctype);
     if (t) {
       const events: DocEvent[] = [];
-      const ctx = { t, schema: this.schema, domain: this.domain, attachmentMaxBytes: this.opts.attachmentMaxBytes, events };
+      const ctx = { t, schema: this.schema, domain: this.domain, attachmentMaxBytes: this.opts.attachmentMaxBytes, events, noWriteIndex: this.opts.writeIndex === false };
       const outcomes = await pgWriteAlone(this.pool, ctx, batch.map((q) => q.doc)).catch((err: unknown) => {
         if (err instanceof NeedsTransaction || isMissingRelation(err)) return null;
         throw err;
