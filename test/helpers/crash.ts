@@ -21,6 +21,25 @@ export function startServer(dataDir: string, port = 0, env: NodeJS.ProcessEnv = 
   });
 }
 
+/**
+ * Starts the server on `dataDir` with the crash point `point` armed (env HEARTH_CRASH_POINT), makes the request `ask`
+ * that reaches it, and resolves once the server killed itself there (SIGKILL, checked).
+ */
+export async function untilCrash(dataDir: string, port: number, point: string, ask: (s: Started) => Promise<unknown>, env: NodeJS.ProcessEnv = {}): Promise<void> {
+  const s = await startServer(dataDir, port, { ...env, HEARTH_CRASH_POINT: point });
+  const exited = new Promise((r) => s.child.once('exit', r));
+  await ask(s).catch(() => undefined); // the connection dies with the server
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise((r) => (timer = setTimeout(r, 30_000)));
+  await Promise.race([exited, late]);
+  clearTimeout(timer);
+  if (s.child.exitCode === null && s.child.signalCode === null) {
+    s.child.kill('SIGKILL');
+    throw new Error(`the server never reached ${point}`);
+  }
+  if (s.child.signalCode !== 'SIGKILL') throw new Error(`the server did not die at ${point}: ${s.child.exitCode ?? s.child.signalCode}`);
+}
+
 /** Stops a server cleanly and waits for its exit. */
 export function stopServer(s: Started): Promise<void> {
   return new Promise((resolve) => {
