@@ -13,7 +13,7 @@ import type { Instance } from '../../src/instances/types.js';
 import { findApp } from '../../src/apps/repo.js';
 import { createHearth, type Hearth } from '../../src/server/compose.js';
 import type { PackageServer } from './app-packages.js';
-import { untilCrash } from './crash.js';
+import { crashChain } from './crash.js';
 import { rawRequest, testConfig } from './hearth.js';
 import { freePort } from './ports.js';
 
@@ -26,14 +26,20 @@ export interface InstallCrashWorld {
   open(): Promise<Hearth>;
   /** Runs `fn` on a Hearth of the test's process, closed after. */
   with<T>(fn: (hearth: Hearth, instance: Instance) => Promise<T>): Promise<T>;
-  /** Starts the server, asks for the install of stored code, and waits for the server to die at `point`. */
+  /** Starts the server (spawned ahead), asks for the install of stored code, and waits for it to die at the next crash point. */
   installUntil(point: string): Promise<void>;
+  /** Ends a server spawned and not used. */
+  close(): void;
 }
 
-/** The code stored by an install on another instance, the instance `localhost:<port>` made, and its CLI token. */
-export async function installCrashWorld(pkgs: PackageServer, dataDir: string, env: NodeJS.ProcessEnv = {}): Promise<InstallCrashWorld> {
+/**
+ * The code stored by an install on another instance, the instance `localhost:<port>` made, and its CLI token; the
+ * servers to kill at `points` (in this order) spawned one after the other, each ahead of its turn (crash.ts crashChain).
+ */
+export async function installCrashWorld(pkgs: PackageServer, dataDir: string, points: string[], env: NodeJS.ProcessEnv = {}): Promise<InstallCrashWorld> {
   const port = await freePort();
   const domain = `localhost:${port}`;
+  const chain = crashChain(dataDir, port, points, env);
   const url = await pkgs.add('sturdy', { 'manifest.webapp': MANIFEST, 'index.html': '<html>sturdy</html>', 'tidy.js': '' });
   // with its sha256, so that an install of stored code knows it
   const source = `${url}#${createHash('sha256').update(readFileSync(join(pkgs.dir, 'sturdy.tar.gz'))).digest('hex')}`;
@@ -52,8 +58,11 @@ export async function installCrashWorld(pkgs: PackageServer, dataDir: string, en
     return { instanceId: instance.id, token: await hearth.tokens.issue(instance, { aud: 'cli', sub: 'test', scope: 'io.cozy.apps' }) };
   });
   return {
-    dataDir, instanceId, open, with: withHearth,
-    installUntil: (point) => untilCrash(dataDir, port, point, (s) => rawRequest(s.port, 'POST', `/apps/sturdy?Source=${encodeURIComponent(source)}`, { host: s.domain, token }), env),
+    dataDir, instanceId, open, with: withHearth, close: () => chain.close(),
+    installUntil: (point) => {
+      expect(point).toBe(points.shift());
+      return chain.next((s) => rawRequest(s.port, 'POST', `/apps/sturdy?Source=${encodeURIComponent(source)}`, { host: s.domain, token }));
+    },
   };
 }
 

@@ -7,7 +7,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { startPackageServer, type PackageServer } from '../../../test/helpers/app-packages.js';
 import { testConfig } from '../../../test/helpers/hearth.js';
 import { finished, installCrashWorld, sturdyOn, UNDONE } from '../../../test/helpers/install-crash.js';
@@ -31,7 +31,8 @@ afterAll(async () => {
 
 describe('an install of stored code across a crash, on PostgreSQL', () => {
   it('is undone when killed before its app doc, and finished when killed after it', async () => {
-    const world = await installCrashWorld(pkgs, dataDir, { TEST_PG_URL: pg.url });
+    const world = await installCrashWorld(pkgs, dataDir, ['apps.install.triggers', 'apps.install.written'], { TEST_PG_URL: pg.url });
+    onTestFinished(() => world.close());
     const docs = testConfig(dataDir).docs;
     expect(docs.engine).toBe('postgres');
     const pool = createPgPool({ url: (docs as { url: string }).url, max: 1, name: 'crash-test' });

@@ -11,7 +11,7 @@ import Database from 'better-sqlite3';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { startPackageServer, type PackageServer } from '../../../test/helpers/app-packages.js';
 import { finished, installCrashWorld, sturdyOn, UNDONE } from '../../../test/helpers/install-crash.js';
 
@@ -40,7 +40,8 @@ function onDisk(instanceId: string): { triggers: string[]; intents: number } {
 
 describe('an install of stored code across a crash', () => {
   it('is undone when killed before its app doc, and finished (its lost trigger made again) when killed after it', async () => {
-    const world = await installCrashWorld(pkgs, dataDir);
+    const world = await installCrashWorld(pkgs, dataDir, ['apps.install.triggers', 'apps.install.written']);
+    onTestFinished(() => world.close());
     // killed after the trigger, before the permission document and the app doc: the next start undoes it
     await world.installUntil('apps.install.triggers');
     expect(onDisk(world.instanceId)).toMatchObject({ triggers: [expect.any(String)], intents: 1 });

@@ -9,9 +9,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { startPackageServer, type PackageServer } from '../../../test/helpers/app-packages.js';
-import { untilCrash, type Started } from '../../../test/helpers/crash.js';
+import { crashChain, type Started } from '../../../test/helpers/crash.js';
 import { rawRequest, testConfig } from '../../../test/helpers/hearth.js';
 import { until } from '../../../test/helpers/jobs.js';
 import { freePort } from '../../../test/helpers/ports.js';
@@ -62,10 +62,12 @@ async function prepare(port: number): Promise<string> {
 describe('uninstalls across a crash', () => {
   it('a konnector\'s with on_delete_account killed while the script runs, and a web app\'s killed after its triggers, are finished by the next start', async () => {
     const port = await freePort();
+    const chain = crashChain(dataDir, port, ['apps.uninstall.triggers']); // the server loads while the test prepares
+    onTestFinished(() => chain.close());
     const token = await prepare(port);
     const get = (s: Pick<Started, 'port' | 'domain'>, path: string) => rawRequest(s.port, 'GET', path, { host: s.domain, token });
     const bills = async (s: Pick<Started, 'port' | 'domain'>) => ((await get(s, '/data/io.cozy.bills/_all_docs?include_docs=true')).body?.rows ?? []).flatMap((r: { doc?: Record<string, unknown> }) => (r.doc ? [r.doc] : []));
-    await untilCrash(dataDir, port, 'apps.uninstall.triggers', async (s) => {
+    await chain.next(async (s) => {
       expect((await rawRequest(s.port, 'DELETE', '/konnectors/farewell', { host: s.domain, token })).status).toBe(202);
       // the script runs (the work is recorded with the konnector's doc before it is queued)
       await until(async () => (await bills(s)).some((b: Record<string, unknown>) => b.started === 'acc-farewell'), 60_000);

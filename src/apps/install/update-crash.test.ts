@@ -10,9 +10,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { startPackageServer, type PackageServer } from '../../../test/helpers/app-packages.js';
-import { untilCrash } from '../../../test/helpers/crash.js';
+import { crashChain } from '../../../test/helpers/crash.js';
 import { rawRequest, testConfig } from '../../../test/helpers/hearth.js';
 import { freePort } from '../../../test/helpers/ports.js';
 import { createHearth, type Hearth } from '../../server/compose.js';
@@ -55,6 +55,8 @@ describe('an update across a crash', () => {
   it('is undone, the old version whole, when killed before its new doc, and finished when killed after it', async () => {
     const port = await freePort();
     const domain = `localhost:${port}`;
+    const chain = crashChain(dataDir, port, ['apps.update.applied', 'apps.update.written']); // each server loads while the test works
+    onTestFinished(() => chain.close());
     const [v1, v2] = [await pkgs.add('mender-1', files(V1)), await pkgs.add('mender-2', files(V2))];
     let hearth = await open();
     let before: Awaited<ReturnType<typeof state>>;
@@ -73,7 +75,7 @@ describe('an update across a crash', () => {
     const update = (s: { port: number; domain: string }) => rawRequest(s.port, 'PUT', `/apps/mender?Source=${encodeURIComponent(v2)}&PermissionsAcked=true`, { host: s.domain, token });
 
     // killed after the new triggers, the new permissions and the removal of tidy's old trigger, before the new doc
-    await untilCrash(dataDir, port, 'apps.update.applied', update);
+    await chain.next(update);
     hearth = await open();
     try {
       expect(await state(hearth, (await hearth.registry.get(domain))!)).toEqual(before);
@@ -82,7 +84,7 @@ describe('an update across a crash', () => {
     }
 
     // killed after the new doc, before the old code's reference went
-    await untilCrash(dataDir, port, 'apps.update.written', update);
+    await chain.next(update);
     hearth = await open();
     try {
       const after = await state(hearth, (await hearth.registry.get(domain))!);
