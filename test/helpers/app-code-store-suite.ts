@@ -174,7 +174,7 @@ export function describeAppCodeStore(name: string, make: () => Promise<AppCodeSt
     it('an install intent holds its code reference; ended, it is no longer in flight and the reference stays', async () => {
       const v = sha('journal');
       await store.acquire(ref('i1', v), fillWith(APP_FILES));
-      const intent = { id: `intent-${v.slice(0, 8)}`, domain: 'i2.example', ...ref('i2', v) };
+      const intent = { id: `intent-${v.slice(0, 8)}`, domain: 'i2.example', ...ref('i2', v), op: 'install' as const, undo: null };
       await store.begin(intent);
       expect(await store.refs({ sha256: v })).toEqual([ref('i1', v), ref('i2', v)]);
       expect((await store.inFlight()).filter((x) => x.id === intent.id)).toEqual([intent]);
@@ -184,6 +184,20 @@ export function describeAppCodeStore(name: string, make: () => Promise<AppCodeSt
       expect((await store.inFlight()).filter((x) => x.id === intent.id)).toEqual([]);
       expect(await store.refs({ sha256: v })).toEqual([ref('i2', v)]);
       expect(await store.has(v)).toBe(true);
+    });
+
+    it('an update or uninstall intent adds no reference and keeps what its undo restores', async () => {
+      const v = sha('journal-update');
+      await store.acquire(ref('i1', v), fillWith(APP_FILES));
+      const update = { id: `update-${v.slice(0, 8)}`, domain: 'i1.example', ...ref('i1', v), op: 'update' as const, undo: '{"state":"installed","permissions":null}' };
+      const uninstall = { id: `uninstall-${v.slice(0, 8)}`, domain: 'i3.example', ...ref('i3', v), op: 'uninstall' as const, undo: null };
+      await store.begin(update);
+      await store.begin(uninstall);
+      expect(await store.refs({ sha256: v })).toEqual([ref('i1', v)]);
+      const mine = (await store.inFlight()).filter((x) => x.id === update.id || x.id === uninstall.id);
+      expect(mine.sort((a, b) => a.op.localeCompare(b.op))).toEqual([uninstall, update]);
+      await store.end([update.id, uninstall.id]);
+      expect((await store.inFlight()).filter((x) => x.id === update.id || x.id === uninstall.id)).toEqual([]);
     });
   });
 }

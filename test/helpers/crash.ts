@@ -9,16 +9,72 @@ import { testConfig } from './hearth.js';
 
 export interface Started { child: ChildProcess; port: number; domain: string; token: string }
 
-/** Starts the server on `dataDir` (and `port`, 0 for any; `env` added to this process's); resolves once it listens. */
-export function startServer(dataDir: string, port = 0, env: NodeJS.ProcessEnv = {}): Promise<Started> {
+/**
+ * Spawns the server on `dataDir` (and `port`, 0 for any; `env` added to this process's). `ahead`: it loads its modules
+ * now and opens the data directory only at `start()`; else at once. `start()` resolves once it listens.
+ */
+function spawnServer(dataDir: string, port: number, env: NodeJS.ProcessEnv, ahead: boolean): { child: ChildProcess; start(): Promise<Started> } {
   const child = spawn(process.execPath, ['--import', 'tsx', 'test/helpers/server-main.ts', dataDir, String(port)], {
-    stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env },
+    stdio: [ahead ? 'pipe' : 'ignore', 'pipe', 'inherit'], env: { ...process.env, ...env, ...(ahead ? { HEARTH_WAIT_GO: '1' } : {}) },
   });
-  return new Promise((resolve, reject) => {
+  const listening = new Promise<Started>((resolve, reject) => {
     const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
     lines.once('line', (line) => resolve({ child, ...(JSON.parse(line) as Omit<Started, 'child'>) }));
     child.once('exit', (code) => reject(new Error(`server exited early with ${code}`)));
   });
+  listening.catch(() => undefined); // until start() is called
+  return { child, start: () => (ahead && child.stdin?.end('go\n'), listening) };
+}
+
+/** Starts the server on `dataDir` (and `port`, 0 for any; `env` added to this process's); resolves once it listens. */
+export function startServer(dataDir: string, port = 0, env: NodeJS.ProcessEnv = {}): Promise<Started> {
+  return spawnServer(dataDir, port, env, false).start();
+}
+
+/**
+ * Servers on `dataDir` killed at `points`, one after the other: each next one is spawned as soon as the one before
+ * died (or at once, the first), so that it loads its modules while the test works on the data directory, and opens it
+ * at its turn. Each call of `next(ask)` starts the next server, makes the request `ask` that reaches its crash point,
+ * and resolves once it killed itself there (SIGKILL, checked). `close()` ends a server spawned and not used.
+ */
+export function crashChain(dataDir: string, port: number, points: string[], env: NodeJS.ProcessEnv = {}): { next(ask: (s: Started) => Promise<unknown>): Promise<void>; close(): void } {
+  const left = [...points];
+  const arm = () => {
+    const point = left.shift();
+    return point === undefined ? null : { point, server: spawnServer(dataDir, port, { ...env, HEARTH_CRASH_POINT: point }, true) };
+  };
+  let armed = arm();
+  return {
+    async next(ask) {
+      if (!armed) throw new Error('no crash point left');
+      const { point, server } = armed;
+      armed = null;
+      try {
+        await killedAt(point, await server.start(), ask);
+      } finally {
+        armed = arm();
+      }
+    },
+    close() {
+      armed?.server.child.kill('SIGKILL');
+      armed = null;
+    },
+  };
+}
+
+/** Makes the request `ask` that reaches the crash point `point` of `s`, and resolves once `s` killed itself there (SIGKILL, checked). */
+async function killedAt(point: string, s: Started, ask: (s: Started) => Promise<unknown>): Promise<void> {
+  const exited = new Promise((r) => s.child.once('exit', r));
+  await ask(s).catch(() => undefined); // the connection dies with the server
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise((r) => (timer = setTimeout(r, 30_000)));
+  await Promise.race([exited, late]);
+  clearTimeout(timer);
+  if (s.child.exitCode === null && s.child.signalCode === null) {
+    s.child.kill('SIGKILL');
+    throw new Error(`the server never reached ${point}`);
+  }
+  if (s.child.signalCode !== 'SIGKILL') throw new Error(`the server did not die at ${point}: ${s.child.exitCode ?? s.child.signalCode}`);
 }
 
 /** Stops a server cleanly and waits for its exit. */

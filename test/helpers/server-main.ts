@@ -1,6 +1,7 @@
 /**
  * A Hearth server in its own process, for crash tests: `node --import tsx
- * test/helpers/server-main.ts <dataDir>`. Prints one JSON line {port, domain, token}.
+ * test/helpers/server-main.ts <dataDir>`. Prints one JSON line {port, domain, token}. With HEARTH_WAIT_GO set, it waits
+ * for a line on stdin before it opens the data directory (test/helpers/crash.ts crashChain).
  */
 import { pino } from 'pino';
 import type { AddressInfo } from 'node:net';
@@ -9,6 +10,14 @@ import { testConfig } from './hearth.js';
 
 const dataDir = process.argv[2];
 if (!dataDir) throw new Error('usage: server-main.ts <dataDir> [port]');
+// HEARTH_WAIT_GO: spawned ahead (its modules loaded meanwhile), it opens the data directory once told to on stdin
+if (process.env.HEARTH_WAIT_GO) {
+  await new Promise<void>((go) => {
+    process.stdin.once('data', () => go());
+    process.stdin.once('end', () => process.exit(0));
+  });
+  process.stdin.destroy();
+}
 const hearth = await createHearth(testConfig(dataDir), pino({ level: 'silent' }));
 await hearth.publicApp.listen({ host: '127.0.0.1', port: Number(process.argv[3] ?? 0) });
 const port = (hearth.publicApp.server.address() as AddressInfo).port;

@@ -122,7 +122,7 @@ describe('LocalAppCodeStore', () => {
   it('an install intent and its reference survive a stop without close (a crash), and are read back', async () => {
     const { dir, store } = fresh();
     await store.acquire({ instanceId: 'i0', kind: 'webapp', slug: 'drive', sha256: sha('flight') }, fillWith(APP_FILES));
-    const intent = { id: 'a1', domain: 'i1.example', instanceId: 'i1', kind: 'webapp' as const, slug: 'drive', sha256: sha('flight') };
+    const intent = { id: 'a1', domain: 'i1.example', instanceId: 'i1', kind: 'webapp' as const, slug: 'drive', sha256: sha('flight'), op: 'install' as const, undo: null };
     await store.begin(intent);
     // not closed: a second process opens the files as the next start would
     const after = open(dir);
@@ -133,6 +133,20 @@ describe('LocalAppCodeStore', () => {
     expect(await after.inFlight()).toEqual([]);
     await after.close();
     await store.close();
+  });
+
+  it('a journal of the versions that journaled installs only gets the columns of updates and uninstalls; its intents are installs', async () => {
+    const { dir, store } = fresh();
+    await store.close();
+    const db = new Database(join(dir, 'apps-code.sqlite'));
+    db.exec('DROP TABLE installs; CREATE TABLE installs (id TEXT PRIMARY KEY, instance_id TEXT NOT NULL, domain TEXT NOT NULL, kind TEXT NOT NULL, slug TEXT NOT NULL, sha256 TEXT NOT NULL, created_at TEXT NOT NULL)');
+    db.prepare('INSERT INTO installs VALUES (?, ?, ?, ?, ?, ?, ?)').run('old', 'i1', 'i1.example', 'webapp', 'drive', sha('old'), new Date(0).toISOString());
+    db.close();
+    const after = open(dir);
+    expect(await after.inFlight()).toEqual([{ id: 'old', domain: 'i1.example', instanceId: 'i1', kind: 'webapp', slug: 'drive', sha256: sha('old'), op: 'install', undo: null }]);
+    await after.begin({ id: 'u1', domain: 'i1.example', instanceId: 'i1', kind: 'webapp', slug: 'drive', sha256: sha('old'), op: 'update', undo: '{"state":"ready"}' });
+    expect((await after.inFlight()).map((i) => [i.id, i.op, i.undo])).toEqual([['old', 'install', null], ['u1', 'update', '{"state":"ready"}']]);
+    await after.close();
   });
 
   it('a process killed in the middle of a write leaves nothing visible, and its leftovers go at the next start', async () => {

@@ -12,7 +12,7 @@
  * the whole version or nothing visible (the references recorded for a version never completed are dropped at the
  * next start). References live in a SQLite file (`apps-code.sqlite`: one small row per instance and version, WAL),
  * each durable when its call returns. An install of stored code adds its reference together with its intent (table
- * `installs`, the install journal: store.ts InstallIntent) in one commit, its only fsync here; the intent is dropped
+ * `installs`, the install journal of installs, updates and uninstalls: store.ts InstallIntent) in one commit, its only fsync here; the intent is dropped
  * without a wait once the install is durable, so a crash leaves exactly the installs then in flight to finish or undo.
  * A data directory of the versions that wrote references without their fsync (user_version 0), not closed cleanly
  * (no `apps-code.sqlite.clean`), is `refsStale` once: gc removes nothing until `restoreRefs` gave back the references
@@ -31,7 +31,7 @@ import { InProcessLocks, type Locks } from '../../common/locks.js';
 import { closeDurableWal, durableWal, type WalSync } from '../../data/sqlite/wal-sync.js';
 import type { AppKind } from '../types.js';
 import {
-  SHA256_RE, checkRef, type AddFile, type AppCodeStore, type CodeIndex, type CodeRef, type Encoding, type InstallIntent, type StoredFile,
+  SHA256_RE, checkRef, toIntent, type AddFile, type AppCodeStore, type CodeIndex, type CodeRef, type Encoding, type InstallIntent, type IntentRow, type StoredFile,
 } from './store.js';
 import { INDEX, SUB, VersionWriter, fsyncAll } from './version-writer.js';
 
@@ -99,6 +99,9 @@ export class LocalAppCodeStore implements AppCodeStore {
       CREATE INDEX IF NOT EXISTS refs_sha256 ON refs (sha256);
       CREATE TABLE IF NOT EXISTS installs (id TEXT PRIMARY KEY, instance_id TEXT NOT NULL, domain TEXT NOT NULL, kind TEXT NOT NULL,
         slug TEXT NOT NULL, sha256 TEXT NOT NULL, created_at TEXT NOT NULL);`);
+    // the columns of updates and uninstalls in the journal (a file of the versions that journaled installs only)
+    const intentCols = this.db.prepare('SELECT name FROM pragma_table_info(?)').pluck().all('installs') as string[];
+    if (!intentCols.includes('op')) this.db.exec("ALTER TABLE installs ADD COLUMN op TEXT NOT NULL DEFAULT 'install'; ALTER TABLE installs ADD COLUMN undo TEXT");
     if (!this.stale) this.db.pragma(`user_version = ${DURABLE_REFS}`);
     if (existsSync(cleanFile)) unlinkSync(cleanFile); // the marker of the older versions: user_version says it now
     const cols = 'instance_id, kind, slug, sha256';
@@ -111,9 +114,9 @@ export class LocalAppCodeStore implements AppCodeStore {
       all: this.db.prepare<[], RefRow>(`SELECT ${cols} FROM refs ORDER BY instance_id, kind, slug, sha256`),
       count: this.db.prepare<[string], { n: number }>('SELECT count(*) AS n FROM refs WHERE sha256 = ?'),
       used: this.db.prepare<[], { sha256: string }>('SELECT DISTINCT sha256 FROM refs'),
-      begin: this.db.prepare(`INSERT INTO installs (id, instance_id, domain, kind, slug, sha256, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`),
+      begin: this.db.prepare(`INSERT INTO installs (id, instance_id, domain, kind, slug, sha256, created_at, op, undo) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`),
       end: this.db.prepare('DELETE FROM installs WHERE id = ?'),
-      inFlight: this.db.prepare<[], RefRow & { id: string; domain: string }>(`SELECT id, domain, ${cols} FROM installs ORDER BY created_at, id`),
+      inFlight: this.db.prepare<[], RefRow & IntentRow>(`SELECT id, domain, op, undo, ${cols} FROM installs ORDER BY created_at, id`),
     };
     // references whose code was never completed (the process died while writing it): the install failed
     const dropSha = this.db.prepare('DELETE FROM refs WHERE sha256 = ?');
@@ -176,11 +179,11 @@ export class LocalAppCodeStore implements AppCodeStore {
   }
 
   async begin(intent: InstallIntent): Promise<void> {
-    checkRef(intent);
+    checkRef({ ...intent, sha256: intent.op === 'install' ? intent.sha256 : intent.sha256 || '0'.repeat(64) });
     const at = new Date().toISOString();
     this.db.transaction(() => {
-      this.stmts.add.run(intent.instanceId, intent.kind, intent.slug, intent.sha256, at);
-      this.stmts.begin.run(intent.id, intent.instanceId, intent.domain, intent.kind, intent.slug, intent.sha256, at);
+      if (intent.op === 'install') this.stmts.add.run(intent.instanceId, intent.kind, intent.slug, intent.sha256, at);
+      this.stmts.begin.run(intent.id, intent.instanceId, intent.domain, intent.kind, intent.slug, intent.sha256, at, intent.op, intent.undo);
     })();
     await this.wal.sync();
   }
@@ -190,7 +193,7 @@ export class LocalAppCodeStore implements AppCodeStore {
   }
 
   async inFlight(): Promise<InstallIntent[]> {
-    return this.stmts.inFlight.all().map((r) => ({ id: r.id, domain: r.domain, ...toRef(r) }));
+    return this.stmts.inFlight.all().map((r) => ({ ...toIntent(r), ...toRef(r) }));
   }
 
   async has(sha256: string): Promise<boolean> {

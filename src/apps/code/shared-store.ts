@@ -39,7 +39,7 @@ import { PgSchema } from '../../engines/pg-schema.js';
 import type { AppKind } from '../types.js';
 import { bytesOf, type CodeBlobs } from './code-blobs.js';
 import {
-  SHA256_RE, checkRef, type AddFile, type AppCodeStore, type CodeIndex, type CodeRef, type Encoding, type InstallIntent, type StoredFile,
+  SHA256_RE, checkRef, toIntent, type AddFile, type AppCodeStore, type CodeIndex, type CodeRef, type Encoding, type InstallIntent, type IntentRow, type StoredFile,
 } from './store.js';
 import { INDEX, SUB, VersionWriter } from './version-writer.js';
 
@@ -62,7 +62,9 @@ CREATE TABLE IF NOT EXISTS hearth.app_code_versions (sha256 text PRIMARY KEY, fi
 CREATE TABLE IF NOT EXISTS hearth.app_code_writes (id text PRIMARY KEY, expires_at timestamptz NOT NULL);
 CREATE TABLE IF NOT EXISTS hearth.app_installs (id text PRIMARY KEY, instance_id text NOT NULL, domain text NOT NULL, kind text NOT NULL,
   slug text NOT NULL, sha256 text NOT NULL, created_at timestamptz NOT NULL DEFAULT clock_timestamp());
-CREATE TABLE IF NOT EXISTS hearth.app_code_fences (key text PRIMARY KEY, token bigint NOT NULL);`;
+CREATE TABLE IF NOT EXISTS hearth.app_code_fences (key text PRIMARY KEY, token bigint NOT NULL);
+ALTER TABLE hearth.app_installs ADD COLUMN IF NOT EXISTS op text NOT NULL DEFAULT 'install';
+ALTER TABLE hearth.app_installs ADD COLUMN IF NOT EXISTS undo text;`;
 /** How long a write's lease keeps the orphan sweep away (a write of a few MB takes seconds). */
 const LEASE = '1 hour';
 /** gc sweeps orphaned blobs at most this often in a process (they come only from crashes). */
@@ -178,13 +180,15 @@ export class SharedAppCodeStore implements AppCodeStore {
   }
 
   async begin(intent: InstallIntent): Promise<void> {
-    checkRef(intent);
-    // the reference under the lock gc takes to remove its version (as acquire adds it)
+    checkRef({ ...intent, sha256: intent.op === 'install' ? intent.sha256 : intent.sha256 || '0'.repeat(64) });
+    // the reference under the lock gc takes to remove its version (as acquire adds it); fenced like the other writes
     await this.refsWrite(async (c) => {
-      await c.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`apps-code:${intent.sha256}`]);
-      await c.query(`INSERT INTO hearth.app_code_refs (${COLS}) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`, [intent.instanceId, intent.kind, intent.slug, intent.sha256]);
-      await c.query(`INSERT INTO hearth.app_installs (id, domain, ${COLS}) VALUES ($1, $2, $3, $4, $5, $6)`,
-        [intent.id, intent.domain, intent.instanceId, intent.kind, intent.slug, intent.sha256]);
+      if (intent.op === 'install') {
+        await c.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`apps-code:${intent.sha256}`]);
+        await c.query(`INSERT INTO hearth.app_code_refs (${COLS}) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`, [intent.instanceId, intent.kind, intent.slug, intent.sha256]);
+      }
+      await c.query(`INSERT INTO hearth.app_installs (id, domain, op, undo, ${COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+        [intent.id, intent.domain, intent.op, intent.undo, intent.instanceId, intent.kind, intent.slug, intent.sha256]);
     });
   }
 
@@ -193,8 +197,8 @@ export class SharedAppCodeStore implements AppCodeStore {
   }
 
   async inFlight(): Promise<InstallIntent[]> {
-    const rows = await this.query<RefRow & { id: string; domain: string }>(`SELECT id, domain, ${COLS} FROM hearth.app_installs ORDER BY created_at, id`);
-    return rows.map((r) => ({ id: r.id, domain: r.domain, ...toRef(r) }));
+    const rows = await this.query<RefRow & IntentRow>(`SELECT id, domain, op, undo, ${COLS} FROM hearth.app_installs ORDER BY created_at, id`);
+    return rows.map((r) => ({ ...toIntent(r), ...toRef(r) }));
   }
 
   async has(sha256: string): Promise<boolean> {

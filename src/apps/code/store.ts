@@ -19,16 +19,28 @@ export interface CodeRef {
   sha256: string;
 }
 
+/** What an intent has in flight: an install, an update or an uninstall of one app. */
+export type IntentOp = 'install' | 'update' | 'uninstall';
+
 /**
- * An install in flight (the install journal): written with its code reference in one durable commit before the
- * install's triggers, permission document and app doc, dropped once all of these are durable. After a crash the
- * next start finishes or undoes exactly these installs (installer.ts recoverInFlight), nothing else.
+ * An operation in flight (the install journal): durable before the operation changes anything (an install's with its
+ * code reference, in one commit), dropped once all it wrote is durable. After a crash the next start finishes or
+ * undoes exactly these operations (installer.ts recoverInFlight), nothing else.
  */
 export interface InstallIntent extends CodeRef {
   id: string;
-  /** The instance's domain when the install began (to find it again without listing every instance). */
+  /** The instance's domain when the operation began (to find it again without listing every instance). */
   domain: string;
+  /** `sha256`: the code installed (install), the code before the update (update), the code removed (uninstall). */
+  op: IntentOp;
+  /** An update's: what its undo restores (JSON, installer.ts UpdateUndo); null otherwise. */
+  undo: string | null;
 }
+
+/** An intent's row in either engine's journal table (beside its reference's columns). */
+export interface IntentRow { id: string; domain: string; op: IntentOp; undo: string | null }
+
+export const toIntent = (r: IntentRow): Pick<InstallIntent, 'id' | 'domain' | 'op' | 'undo'> => ({ id: r.id, domain: r.domain, op: r.op, undo: r.undo });
 
 /** A stored file: its raw size and content hash, and the sizes of its compressed copies (null: not stored compressed). */
 export interface StoredFile {
@@ -57,8 +69,8 @@ export interface AppCodeStore {
    */
   acquire(ref: CodeRef, fill: (add: AddFile) => Promise<void>): Promise<{ written: boolean }>;
   /**
-   * Records an install in flight with its code reference, in one commit, durable when it resolves (the reference
-   * already there: kept).
+   * Records an operation in flight, durable when it resolves; an install's with its code reference, in one commit (the
+   * reference already there: kept). An update or an uninstall adds no reference.
    */
   begin(intent: InstallIntent): Promise<void>;
   /** Drops these intents (their installs are durable, or undone). Without a wait for the disk: a crash may bring them back, and finishing them again changes nothing. */

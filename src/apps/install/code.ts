@@ -42,10 +42,13 @@ export function appCodeOf(store: AppCodeStore, opts: CodeOptions): AppCode {
       const sha256 = await expectedSha256(source, { expectedSlug: slug, ...(once ? { resolveRegistry: once } : {}) });
       return { stored: sha256 !== null && (await store.has(sha256)), sha256, fetch: () => fetch(instance, kind, slug, source, once) };
     },
-    async begin(instance, kind, slug, sha256) {
+    async begin(instance, kind, slug, sha256, op = 'install', undo = null) {
       const id = randomUUID();
-      await store.begin({ id, domain: instance.domain, instanceId: instance.id, kind, slug, sha256 });
+      await store.begin({ id, domain: instance.domain, instanceId: instance.id, kind, slug, sha256, op, undo });
       return id;
+    },
+    async held(instance, kind, slug) {
+      return [...new Set((await store.refs({ instanceId: instance.id })).filter((r) => r.kind === kind && r.slug === slug).map((r) => r.sha256))];
     },
     end: (ids) => store.end(ids),
     inFlight: () => store.inFlight(),

@@ -15,7 +15,7 @@ import { findApp } from '../repo.js';
 import { KIND, SLUG_RE, type AppDoc, type AppKind, type AppState, type Manifest } from '../types.js';
 import { manifestRules, needsAck, rulesAfterUpdate } from './permissions.js';
 import { crashPoint } from '../../common/crash-point.js';
-import { appLockKey, InstallJournal, type Recovered } from './journal.js';
+import { appLockKey, InstallJournal, type Recovered, type UpdateUndo } from './journal.js';
 import { planTriggers, removeTriggers, servicesOf, type ServiceTriggers } from './services.js';
 import type { AppCode, FetchedPackage, InstallOptions, OnState, Outcome, UpdateOptions } from './types.js';
 
@@ -70,7 +70,7 @@ export class Installer {
     return appLockKey(instance, kind, slug);
   }
 
-  /** At start: finishes or undoes the installs a stop left in flight (journal.ts); `before`: this process's start. */
+  /** At start: finishes or undoes the installs, updates and uninstalls a stop left in flight (journal.ts); `before`: this process's start. */
   recoverInFlight(instanceOf: (domain: string, id: string) => Promise<Instance | null>, before: Date): Promise<Recovered> {
     return this.journal.recover(instanceOf, before);
   }
@@ -242,15 +242,28 @@ export class Installer {
   async update(instance: Instance, kind: AppKind, slug: string, opts: UpdateOptions, onState?: OnState): Promise<Operation> {
     checkSlug(slug);
     if (opts.source !== undefined) checkSource(opts.source);
-    const { prev, upgrading } = await fencedLock(this.deps.locks, this.lockKey(instance, kind, slug), async () => {
+    const { prev, upgrading, intent, current } = await fencedLock(this.deps.locks, this.lockKey(instance, kind, slug), async () => {
       const doc = await findApp(this.deps.storeOf(instance), kind, slug);
       if (!doc) throw new NotFound(`${slug} is not installed`);
       if (this.busy(doc)) throw new Conflict(`${slug} is being ${doc.state === 'installing' ? 'installed' : 'updated'}: try again when it is done`);
       const restState: AppState = doc.state === 'installed' ? 'installed' : 'ready';
       const prevDoc: AppDoc = { ...doc, state: restState };
-      return { prev: prevDoc, upgrading: await this.write(instance, kind, { ...doc, state: 'upgrading' }, onState) };
+      // the journal's intent (journal.ts), with what its undo restores, durable before the `upgrading` doc
+      const perms = await this.deps.perms.appPermissions(instance, KIND[kind].permKind, slug);
+      const undo: UpdateUndo = { state: restState, permissions: (perms?.permissions ?? null) as Record<string, unknown> | null };
+      const id = await this.deps.code.begin(instance, kind, slug, doc.checksum ?? '', 'update', JSON.stringify(undo));
+      try {
+        return { prev: prevDoc, intent: id, current: perms, upgrading: await this.write(instance, kind, { ...doc, state: 'upgrading' }, onState) };
+      } catch (e) {
+        await this.deps.code.end([id]);
+        throw e;
+      }
     });
     const source = opts.source ?? prev.source;
+    const ended = async <T>(result: T): Promise<T> => {
+      await this.deps.code.end([intent]);
+      return result;
+    };
     return this.start(async (fetched) => {
       let pkg: FetchedPackage | null = null;
       let created: string[] = [];
@@ -261,13 +274,12 @@ export class Installer {
         fetched(next);
         if (pkg.sha256 === prev.checksum) {
           const { available_version: _done, ...rest } = { ...upgrading, ...(source !== prev.source ? { source } : {}), state: prev.state };
-          return this.write(instance, kind, rest as AppDoc, onState);
+          return await ended(await this.write(instance, kind, rest as AppDoc, onState));
         }
         if (needsAck(kind, prev, next) && !opts.permissionsAcked && !this.deps.skipPermissionsCheck) {
           await this.deps.code.release(instance, kind, slug, pkg.sha256);
-          return this.write(instance, kind, { ...upgrading, state: prev.state, available_version: pkg.version, source }, onState);
+          return await ended(await this.write(instance, kind, { ...upgrading, state: prev.state, available_version: pkg.version, source }, onState));
         }
-        const current = await this.deps.perms.appPermissions(instance, KIND[kind].permKind, slug);
         const rules = rulesAfterUpdate(manifestRules(prev), manifestRules(next), (current?.permissions ?? {}) as Record<string, unknown>);
         let stale: string[] = [];
         if (kind === 'webapp') {
@@ -278,18 +290,22 @@ export class Installer {
           stale = plan.stale;
         }
         await this.deps.perms.setAppPermissions(instance, KIND[kind].permKind, slug, rules);
-        // the old version's triggers and code go before the end state, so that a client told "ready" sees none of them
+        // the old version's triggers go before the end state, so that a client told "ready" sees none of them; its
+        // code after (the journal's undo needs it until the new doc is written)
         applied = true;
         await removeTriggers(this.deps.triggers, instance, stale);
-        await this.deps.code.release(instance, kind, slug, prev.checksum);
+        crashPoint('apps.update.applied');
         next.state = prev.state;
-        return await this.write(instance, kind, next, onState);
+        const written = await this.write(instance, kind, next, onState);
+        crashPoint('apps.update.written');
+        await this.deps.code.release(instance, kind, slug, prev.checksum);
+        return await ended(written);
       } catch (e) {
-        if (applied) throw e;
+        if (applied) throw e; // the intent stays: the next start finishes the update, or undoes it
         await removeTriggers(this.deps.triggers, instance, created);
         if (pkg && pkg.sha256 !== prev.checksum) await this.deps.code.release(instance, kind, slug, pkg.sha256).catch(() => undefined);
         const latest = await findApp(this.deps.storeOf(instance), kind, slug);
-        if (latest) await this.write(instance, kind, { ...prev, _rev: latest._rev!, error: e instanceof Error ? e.message : String(e) }, onState).catch(() => undefined);
+        if (latest) await this.write(instance, kind, { ...prev, _rev: latest._rev!, error: e instanceof Error ? e.message : String(e) }, onState).then(() => this.deps.code.end([intent])).catch(() => undefined);
         throw e;
       }
     });
@@ -335,10 +351,14 @@ export class Installer {
       if (kind === 'webapp' && (await hasOAuthClient(store, slug))) {
         throw new BadRequest(`${slug} has an OAuth client (software_id registry://${slug}): revoke it before uninstalling the app`);
       }
+      // the journal's intent (journal.ts): a stop from here on, the next start finishes the uninstall; so does a failure
+      const intent = await this.deps.code.begin(instance, kind, slug, doc.checksum ?? '', 'uninstall');
       await removeTriggers(this.deps.triggers, instance, Object.values(servicesOf(doc.services)).flatMap((s) => (s.trigger_id ? [s.trigger_id] : [])));
+      crashPoint('apps.uninstall.triggers');
       await this.deps.perms.setAppPermissions(instance, KIND[kind].permKind, slug, null);
       await store.put(KIND[kind].doctype, { _id: doc._id, _rev: doc._rev!, _deleted: true });
       if (doc.checksum) await this.deps.code.release(instance, kind, slug, doc.checksum);
+      await this.deps.code.end([intent]);
       return doc;
     });
   }

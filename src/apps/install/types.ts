@@ -3,7 +3,7 @@
  * src/apps/code, adapted in the composition root), and the options of each operation.
  */
 import type { Instance } from '../../instances/types.js';
-import type { InstallIntent } from '../code/store.js';
+import type { InstallIntent, IntentOp } from '../code/store.js';
 import type { AppDoc, AppKind, Manifest } from '../types.js';
 
 /** A package fetched and stored: its manifest, its version and the sha256 of its tarball (the code's key). */
@@ -26,14 +26,16 @@ export interface AppCode {
    */
   prepare(instance: Instance, kind: AppKind, slug: string, source: string): Promise<{ stored: boolean; sha256: string | null; fetch(): Promise<FetchedPackage> }>;
   /**
-   * Records an install in flight with its code reference (durable when it resolves: apps/code/store.ts InstallIntent);
-   * returns the intent's id, for `end`.
+   * Records an operation in flight (durable when it resolves: apps/code/store.ts InstallIntent), an install's with its
+   * code reference; returns the intent's id, for `end`. `undo`: an update's, what its undo restores.
    */
-  begin(instance: Instance, kind: AppKind, slug: string, sha256: string): Promise<string>;
+  begin(instance: Instance, kind: AppKind, slug: string, sha256: string, op?: IntentOp, undo?: string | null): Promise<string>;
   /** Drops intents whose installs are durable, or undone. */
   end(ids: readonly string[]): Promise<void>;
   /** The installs a stop left in flight. */
   inFlight(): Promise<InstallIntent[]>;
+  /** The code this app references (sha256), once each. */
+  held(instance: Instance, kind: AppKind, slug: string): Promise<string[]>;
   /** Drops this app's reference to the code `sha256`, then removes code no reference names. */
   release(instance: Instance, kind: AppKind, slug: string, sha256: string): Promise<void>;
   /** A folder on disk holding the raw files of the code `sha256` (what the sandbox runs). */
