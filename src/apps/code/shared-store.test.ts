@@ -143,18 +143,18 @@ describe(`SharedAppCodeStore (${engine}): the install lock's fence`, () => {
       let resume!: () => void;
       const gate = new Promise<void>((resolve) => (resume = resolve));
       const stale = fencedLock(lockA, LOCK, async () => {
-        await a.begin({ id: 'install-a', domain: 'i1.test', ...ref });
+        await a.begin({ id: 'install-a', domain: 'i1.test', op: 'install', undo: null, ...ref });
         // the process stands still past its lease (its event loop blocked: no renewal), as a paused one
         Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, LEASE_MS * 2);
         paused();
         await gate;
         // its install failed meanwhile: its undo drops the reference, then it would begin another version
-        const outcomes = await Promise.allSettled([a.release(ref), a.begin({ id: 'install-a2', domain: 'i1.test', ...ref, sha256: sha('other') })]);
+        const outcomes = await Promise.allSettled([a.release(ref), a.begin({ id: 'install-a2', domain: 'i1.test', op: 'install', undo: null, ...ref, sha256: sha('other') })]);
         return outcomes.map((o) => (o.status === 'rejected' ? o.reason : o.value) as unknown);
       });
       await isPaused;
       // the next install takes the lock once the lease ended, and begins on the same version (its reference is there)
-      await fencedLock(lockB, LOCK, () => b.begin({ id: 'install-b', domain: 'i1.test', ...ref }));
+      await fencedLock(lockB, LOCK, () => b.begin({ id: 'install-b', domain: 'i1.test', op: 'install', undo: null, ...ref }));
       resume();
       const [released, begun] = await stale;
       expect(released).toBeInstanceOf(StaleLock);
