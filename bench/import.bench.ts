@@ -86,6 +86,13 @@ const rssBefore = process.memoryUsage.rss();
 let peak = rssBefore;
 // memoryUsage.rss(): memoryUsage() also walks the heap spaces, 5 % of the import's profile at a 50 ms period
 const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage.rss())), 50);
+// what the memory is at its peak, by kind (memoryUsage() walks the heap's spaces: every 500 ms only)
+const before = process.memoryUsage();
+let atPeak = before;
+const breakdown = setInterval(() => {
+  const m = process.memoryUsage();
+  if (m.rss > atPeak.rss) atPeak = m;
+}, 500);
 // BENCH_PROFILE=<file>: a CPU profile of the import alone (open it in Chrome's DevTools)
 const profiler = process.env.BENCH_PROFILE ? new Session() : null;
 profiler?.connect();
@@ -98,6 +105,7 @@ const importS = (Date.now() - t) / 1000;
 const cpu = process.cpuUsage(cpuBefore);
 if (profiler) writeFileSync(process.env.BENCH_PROFILE!, JSON.stringify((await profiler.post('Profiler.stop')).profile));
 clearInterval(sampler);
+clearInterval(breakdown);
 let bad = 0;
 for (const [id, md5] of expected) {
   const d = await hearth.vfs.fs.stat(instance, id);
@@ -109,6 +117,7 @@ await hearth.close();
 execFileSync('rm', ['-rf', dir]);
 
 const mb = (TOTAL + DOCS * 60) / MiB;
+const grow = (k: 'heapTotal' | 'heapUsed' | 'arrayBuffers') => ((atPeak[k] - before[k]) / MiB).toFixed(0);
 const rows = [
   `| import (reset, ${DOCS} docs, ${SMALL + LARGE} files with MD5 checks) | ${importS.toFixed(1)} s | ${(mb / importS).toFixed(1)} MB/s |`,
   `| \`unzip -q\` of the same archive | ${unzipS.toFixed(1)} s | ${(mb / unzipS).toFixed(1)} MB/s |`,
@@ -125,6 +134,7 @@ ${rows.join('\n')}
 - imported: ${report.docs} documents, ${report.files} files; left out: ${report.skipped_count}
 - MD5 of every file read back after the import: ${expected.size - bad} of ${expected.size} match
 - peak RSS growth of the process (server and bench) during the import: ${((peak - rssBefore) / MiB).toFixed(0)} MB (target < 100 MB)
+- at the largest RSS sampled every 500 ms (${(atPeak.rss / MiB).toFixed(0)} MB), growth by kind: V8 heap ${grow('heapTotal')} MB (of it used ${grow('heapUsed')} MB), array buffers ${grow('arrayBuffers')} MB, the rest (native: SQLite's caches, threads' isolates, zlib, malloc) ${((atPeak.rss - before.rss - (atPeak.heapTotal - before.heapTotal) - (atPeak.arrayBuffers - before.arrayBuffers)) / MiB).toFixed(0)} MB
 - CPU time of the import (user + system of this process, less sensitive to the machine's load than its time): ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s
 - load average at the end (1, 5, 15 min): ${loadavg().map((l) => l.toFixed(1)).join(', ')}
 `;

@@ -167,8 +167,13 @@ export function addInstancesCommand(parent: Command, env: Env): Command {
     .action(async (domain: string, o: AdminOptions & { clean?: boolean; json?: boolean }) => {
       const { data } = await client(o).request<string>('GET', `/instances/${enc(domain)}/fsck${o.clean ? '?clean=true' : ''}`, undefined, { timeoutMs: 30 * 60_000 });
       const text = typeof data === 'string' ? data : data === null ? '' : JSON.stringify(data) + '\n';
-      const problems = text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { type: string; file_doc?: { _id?: string; name?: string }; dir_doc?: { _id?: string; name?: string }; blob?: { key: string; removed: boolean } });
-      if (o.json) return out(problems.map((p) => JSON.stringify(p) + '\n').join(''));
+      const lines = text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { type: string; file_doc?: { _id?: string; name?: string }; dir_doc?: { _id?: string; name?: string }; blob?: { key: string; removed: boolean }; export?: { id: string; expires_at: string } });
+      if (o.json) return out(lines.map((p) => JSON.stringify(p) + '\n').join(''));
+      // contents an export keeps (files changed or deleted since it began) are no problem: said apart, never removed
+      const problems = lines.filter((p) => p.type !== 'held_by_export');
+      const held = new Map<string, { n: number; until: string }>();
+      for (const p of lines) if (p.export) held.set(p.export.id, { n: (held.get(p.export.id)?.n ?? 0) + 1, until: p.export.expires_at });
+      for (const [id, { n, until }] of held) out(`${n} content(s) no file names any more are kept for the export ${id} (not orphans: --clean leaves them); they go when it ends, by ${until} at the latest.\n`);
       if (problems.length === 0) return out(`The file system of ${domain} is sound.\n`);
       out(table([['PROBLEM', 'ENTRY', 'NOTE'], ...problems.map((p) => {
         const doc = p.file_doc ?? p.dir_doc;

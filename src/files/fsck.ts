@@ -11,15 +11,21 @@
  * Old versions are checked too (`is_version`): their blob, and that their file still exists.
  * Thumbnails (`is_thumbnail`): a thumbnail blob that no file names is `index_missing` too (a crash
  * between its write and the commit, or before its removal); a missing one is left to thumbnailck.
+ *
+ * Hearth's addition, not a problem: `held_by_export`, a blob no document names that an export of the instance keeps
+ * (its files were overwritten or deleted after the export began: blobs/held.ts), with the export and when it ends at
+ * the latest; `clean` leaves it, and the blob goes by itself once no export holds it.
  */
 import type { Instance } from '../instances/types.js';
 import type { FileSystem } from './fs.js';
+import { HeldBlobStore, type HeldKey } from './blobs/held.js';
 import { thumbKeysOf } from './thumbnails/state.js';
 import { VERSIONS_DOCTYPE, type VersionDoc } from './versions.js';
 import { FILES_DOCTYPE, ROOT_DIR_ID, TRASH_DIR_ID, isDir, joinPath, type FileDoc } from './types.js';
 
 export type FsckType =
-  | 'index_missing' | 'filesystem_missing' | 'content_mismatch' | 'index_orphan_tree' | 'index_bad_fullpath' | 'index_missing_root' | 'index_missing_trash';
+  | 'index_missing' | 'filesystem_missing' | 'content_mismatch' | 'index_orphan_tree' | 'index_bad_fullpath' | 'index_missing_root' | 'index_missing_trash'
+  | 'held_by_export';
 
 export interface FsckEntry {
   type: FsckType;
@@ -33,6 +39,8 @@ export interface FsckEntry {
   dir_doc?: Record<string, unknown>;
   /** For `index_missing`: the orphan blob, and whether `clean` removed it. */
   blob?: { key: string; size: number | null; removed: boolean };
+  /** For `held_by_export`: the export that keeps the blob, and when it expires at the latest (the blob goes then). */
+  export?: { id: string; expires_at: string };
 }
 
 const PAGE = 1000;
@@ -87,9 +95,17 @@ export async function fsck(fs: FileSystem, instance: Instance, opts: { clean?: b
       if (!byId.has(v.file_id)) log.push({ type: 'index_orphan_tree', is_file: true, is_version: true, ...at });
       if ((await fs.blobs.size(instance.id, v.internal_vfs_id)) === null) log.push({ type: 'filesystem_missing', is_file: true, is_version: true, ...at });
     }
+    // read after the documents: a blob an export began keeping since is named above or listed here
+    const held = new Map<string, HeldKey>();
+    for (const h of fs.blobs instanceof HeldBlobStore ? await fs.blobs.held(instance.id) : []) if (!held.has(h.key)) held.set(h.key, h);
     for await (const key of fs.blobs.keys(instance.id)) {
       if (named.has(key)) continue;
       const size = await fs.blobs.size(instance.id, key);
+      const by = held.get(key);
+      if (by) {
+        log.push({ type: 'held_by_export', is_file: true, blob: { key, size, removed: false }, export: { id: by.exportId, expires_at: new Date(by.expiresAt).toISOString() } });
+        continue;
+      }
       if (opts.clean) await fs.blobs.remove(instance.id, key);
       log.push({ type: 'index_missing', is_file: true, blob: { key, size, removed: opts.clean === true } });
     }

@@ -9,7 +9,9 @@
  * are; design documents too (the Mango indexes follow them).
  * `_local` documents are copied by the final pass (their revisions restart at 0-1: they are per-engine counters).
  * Blobs: every key of the namespace missing in the target is streamed across under the same key, its MD5 computed
- * on the way out and compared with the target's; keys removed meanwhile are removed from the target.
+ * on the way out and compared with the target's; keys removed meanwhile are removed from the target. The blobs an
+ * export keeps (files/blobs/held.ts: no document names them any more) are keys of the namespace like the others, so
+ * they move too and the export's later parts still find them (move/export/held.test.ts).
  */
 import { createHash, hash } from 'node:crypto';
 import { Transform } from 'node:stream';

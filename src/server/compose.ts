@@ -255,7 +255,7 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
   const exportClock = opts.exports?.now ?? Date.now;
   const fileBlobs = router.blobStore('files');
   const vfs = new Vfs({
-    storeOf, blobs: new HeldBlobStore(fileBlobs, { keep: (ns, key) => exportStore.pin(ns, key, exportClock()) }), thumbs: router.blobStore('thumbs'),
+    storeOf, blobs: new HeldBlobStore(fileBlobs, { keep: (ns, key) => exportStore.pin(ns, key, exportClock()), held: (ns) => exportStore.held(ns, exportClock()) }), thumbs: router.blobStore('thumbs'),
     locks: coordination.locks, versions: config.files.versions,
   }, copyJournal);
   // Destroying an instance also removes its data, in steps that can be taken again: the first, durable, takes it out

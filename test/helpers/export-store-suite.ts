@@ -105,9 +105,14 @@ export function describeExportStore(name: string, engine: ExportStoreUnderTest):
       await a.finish('e1', { state: 'done' });
       expect(await a.pin('i1', 'k2', T0 + H)).toBe(true);
       expect(await a.releasable(T0 + H, 10)).toEqual([]);
+      // what fsck asks: the blobs held now, with their export and its end
+      const until = T0 + 7 * 24 * H;
+      expect(await b.held('i1', T0 + H)).toEqual([{ key: 'k1', exportId: 'e1', expiresAt: until }, { key: 'k2', exportId: 'e1', expiresAt: until }]);
+      expect(await b.held('i2', T0 + H)).toEqual([]);
       // expired: released
       const expiry = T0 + 7 * 24 * H;
       expect(await a.pin('i1', 'k3', expiry)).toBe(false);
+      expect(await a.held('i1', expiry)).toEqual([]);
       const pins = await b.releasable(expiry, 10);
       expect(pins.map((p) => p.key).sort()).toEqual(['k1', 'k2']);
       expect(pins[0]).toMatchObject({ exportId: 'e1', instanceId: 'i1' });

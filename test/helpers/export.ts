@@ -4,6 +4,8 @@ import yauzl from 'yauzl';
 import { until } from './jobs.js';
 import type { TestHearth } from './hearth.js';
 import type { ExportDoc } from '../../src/move/types.js';
+import { exportPartZip } from '../../src/move/export/archive.js';
+import { partOf } from '../../src/move/export/parts.js';
 
 /** `method`: 0 stored, 8 deflated. */
 export interface ZipEntry { name: string; data: Buffer; mode: number; mtime: Date; method: number }
@@ -54,4 +56,15 @@ export async function exportEnded(h: TestHearth, ms = 30_000): Promise<ExportDoc
     return last !== undefined && last.state !== 'exporting';
   }, ms);
   return last!;
+}
+
+/** Every part of `exp` (a done export of `h`'s instance), each read on its own as its download is, in one list of entries. */
+export async function downloadExport(h: TestHearth, exp: ExportDoc): Promise<ZipEntry[]> {
+  const entries: ZipEntry[] = [];
+  for (const cursor of [undefined, ...exp.parts_cursors]) {
+    const chunks: Buffer[] = [];
+    for await (const c of exportPartZip({ store: h.hearth.exports.store, fs: h.hearth.vfs.fs }, h.instance, exp, partOf(exp.parts_cursors, cursor))) chunks.push(c as Buffer);
+    entries.push(...(await readZip(Buffer.concat(chunks))));
+  }
+  return entries;
 }

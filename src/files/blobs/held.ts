@@ -7,9 +7,14 @@
 import type { Readable } from 'node:stream';
 import type { BlobInfo, BlobStore, ByteRange, WriteOptions } from './store.js';
 
+/** A blob kept for an export: which export, and until when (epoch ms) at the latest. */
+export interface HeldKey { key: string; exportId: string; expiresAt: number }
+
 export interface BlobHolds {
   /** True when an export holds the namespace's blobs now (the blob is then recorded for it and must stay). */
   keep(ns: string, key: string): Promise<boolean>;
+  /** The namespace's blobs kept for exports that hold them now (one row per export that keeps a blob). */
+  held(ns: string): Promise<HeldKey[]>;
 }
 
 export class HeldBlobStore implements BlobStore {
@@ -25,6 +30,11 @@ export class HeldBlobStore implements BlobStore {
 
   size(ns: string, key: string): Promise<number | null> {
     return this.inner.size(ns, key);
+  }
+
+  /** The blobs no document names that exports keep (fsck reports them as such, never as orphans). */
+  held(ns: string): Promise<HeldKey[]> {
+    return this.holds.held(ns);
   }
 
   async remove(ns: string, key: string): Promise<void> {

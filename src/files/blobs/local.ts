@@ -31,9 +31,10 @@ import { DirSync } from './dir-sync.js';
 import { SMALL_BLOB_BYTES, readSmall, writeSmall } from './small-write.js';
 
 const NS_RE = /^[0-9a-f]{32}$/;
-/** Bytes gathered before a write to the file, and how many such writes run at once. */
+/** Bytes gathered before a write to the file, and how many such writes run at once (WriteOptions.memoryBytes: smaller batches). */
 const WRITE_BATCH = 4 * 1024 * 1024;
 const MAX_IN_FLIGHT = 4;
+const MIN_WRITE_BATCH = 256 * 1024;
 /** The largest read of a download. */
 const READ_CHUNK = 1024 * 1024;
 /** While a large file arrives, an fdatasync is started every this many bytes (the final fsync then has only the tail). */
@@ -94,7 +95,8 @@ export class LocalBlobStore implements BlobStore {
         verify(size, md5);
         await writeSmall(tmp, chunks, !opts.deferSync);
       } else {
-        ({ size, md5 } = await this.writeLarge(tmp, body, check, !opts.deferSync));
+        const batch = opts.memoryBytes === undefined ? WRITE_BATCH : Math.max(MIN_WRITE_BATCH, Math.min(WRITE_BATCH, Math.floor(opts.memoryBytes / (MAX_IN_FLIGHT + 1))));
+        ({ size, md5 } = await this.writeLarge(tmp, body, check, !opts.deferSync, batch));
         verify(size, md5);
       }
       const finalDir = join(dir, key.slice(0, 2));
@@ -110,10 +112,10 @@ export class LocalBlobStore implements BlobStore {
   }
 
   /** A body of unknown or large size: streamed into `tmp` in batches (./file-sink.ts), then fsynced. */
-  private async writeLarge(tmp: string, body: Readable, check: (chunk: Buffer, n: number) => void, durable: boolean): Promise<SinkResult> {
+  private async writeLarge(tmp: string, body: Readable, check: (chunk: Buffer, n: number) => void, durable: boolean, batchBytes: number): Promise<SinkResult> {
     const fd = await openP(tmp, 'wx', 0o600);
     try {
-      const out = await streamToFd(fd, body, { batchBytes: WRITE_BATCH, maxInFlight: MAX_IN_FLIGHT, syncEvery: durable ? SYNC_EVERY : Infinity, check, hasher: this.md5 });
+      const out = await streamToFd(fd, body, { batchBytes, maxInFlight: MAX_IN_FLIGHT, syncEvery: durable ? SYNC_EVERY : Infinity, check, hasher: this.md5 });
       if (durable) await fsyncP(fd);
       return out;
     } finally {

@@ -39,6 +39,12 @@ export interface WriteOptions {
    * the blob (an import, restarted from scratch after a crash). A hint: an engine whose writes are durable anyway ignores it.
    */
   deferSync?: boolean;
+  /**
+   * About the most bytes of the body the engine may hold at once (its batches gathered and in flight), for a writer
+   * that is not bound by a network (an import reads its archive from the disk as fast as the engine takes it). A hint:
+   * by default the engine's own (local disk: 20 MiB), and an engine with its own part size keeps it.
+   */
+  memoryBytes?: number;
 }
 
 /** Inclusive byte range, as HTTP's Range. */

@@ -10,17 +10,17 @@
  * (snapshot.ts). The documents are the export's copy of them, and each content is the blob its copied document names,
  * kept until the export ends even if the file was overwritten or deleted since. (cozy-stack copies the documents at the
  * job's time but reads each part's files and versions from the VFS when the part is downloaded, so that its parts can
- * disagree.) The owner's avatar and Home's wallpaper are read when part 0 is downloaded.
+ * disagree.) The owner's avatar and Home's wallpaper are those the snapshot copied too.
  */
 import type { Readable } from 'node:stream';
 import { NotFound } from '../../common/errors.js';
 import type { Doc } from '../../data/store.js';
 import type { FileSystem } from '../../files/fs.js';
 import type { Instance } from '../../instances/types.js';
-import { docEntry, fileContentEntry, FILES_DOCTYPE, INSTANCE_ENTRY, AVATAR_ENTRY, WALLPAPER_ENTRY, versionContentEntry, VERSIONS_DOCTYPE } from '../layout.js';
+import { docEntry, fileContentEntry, FILES_DOCTYPE, INSTANCE_ENTRY, versionContentEntry, VERSIONS_DOCTYPE } from '../layout.js';
 import type { ExportDoc } from '../types.js';
 import type { PartRange } from './parts.js';
-import { snapshotDocs } from './snapshot.js';
+import { snapshotDocs, snapshotImages } from './snapshot.js';
 import type { ExportStore } from './store.js';
 import { alreadyCompressed, zipStream, type ZipEntry } from '../../common/zip-writer.js';
 
@@ -46,10 +46,6 @@ export interface ArchiveSource {
   /** The exports' store, which holds each export's copy of the documents. */
   store: ExportStore;
   fs: FileSystem;
-  /** The owner's avatar as stored, or null (settings/avatar.ts). */
-  avatar?(instance: Instance): Promise<Buffer | null>;
-  /** Home's wallpaper as stored, or null (settings/wallpaper-routes.ts). */
-  wallpaper?(instance: Instance): Promise<Buffer | null>;
 }
 
 /** The zip of `range` of `exp` (a done export of `instance`); an error while streaming destroys the stream. */
@@ -62,10 +58,7 @@ async function* partEntries(src: ArchiveSource, instance: Instance, exp: ExportD
   const created = new Date(exp.created_at);
   if (range.number === 0) {
     yield jsonEntry(INSTANCE_ENTRY, instanceDocument(instance), created);
-    for (const [name, read] of [[AVATAR_ENTRY, src.avatar], [WALLPAPER_ENTRY, src.wallpaper]] as const) {
-      const image = await read?.(instance);
-      if (image) yield { name, mtime: created, mode: FILE_MODE, deflate: true, body: image };
-    }
+    for (const { entry, data } of await snapshotImages(src.store, exp._id)) yield { name: entry, mtime: created, mode: FILE_MODE, deflate: true, body: data };
     for await (const { doctype, doc, body } of snapshotDocs(src.store, exp._id, 0)) yield jsonEntry(docEntry(doctype, doc._id as string), body, mtimeOf(doc, created));
     for await (const { doc, body } of snapshotDocs(src.store, exp._id, 1)) yield jsonEntry(docEntry(FILES_DOCTYPE, doc._id as string), body, mtimeOf(doc, created));
   }

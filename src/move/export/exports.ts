@@ -20,10 +20,11 @@ import type { PushSpec } from '../../jobs/engine.js';
 import type { JobDoc, WorkerDef } from '../../jobs/types.js';
 import { PermanentJobError } from '../../jobs/types.js';
 import type { ExportDoc, ExportMessage, MoveHooks, MoveTo } from '../types.js';
+import { AVATAR_ENTRY, WALLPAPER_ENTRY } from '../layout.js';
 import { decodeExportMac, encodeExportMac } from './mac.js';
 import { exportFailedMail, exportReadyMail } from './mail.js';
 import { GIB, PartSplitter, partSize } from './parts.js';
-import { takeSnapshot } from './snapshot.js';
+import { takeSnapshot, type SnapshotImage } from './snapshot.js';
 import { EXPORT_RUN_MAX_MS, type ExportStore } from './store.js';
 
 export const EXPORTS_DOCTYPE = 'io.cozy.exports';
@@ -44,6 +45,10 @@ export interface ExportsDeps {
    */
   mirrored?(): Promise<void>;
   storeOf(instance: Instance): DocStore;
+  /** The owner's avatar as stored, or null (settings/avatar.ts): copied into the snapshot. */
+  avatar?(instance: Instance): Promise<Buffer | null>;
+  /** Home's wallpaper as stored, or null (settings/wallpaper-routes.ts): copied into the snapshot. */
+  wallpaper?(instance: Instance): Promise<Buffer | null>;
   /** The job engine, read when needed (it is built with this module's worker). */
   jobs(): { push(domain: string, spec: PushSpec): Promise<JobDoc>; get(domain: string, id: string): Promise<JobDoc | null> };
   /** The instance's session secret, the key of the MACs. */
@@ -185,7 +190,12 @@ export class Exports {
     const size = partSize(requested, await this.deps.fs.diskUsage(instance), this.deps.minPartSize ?? GIB);
     const parts = new PartSplitter(size);
     await this.deps.mirrored?.();
-    const total = await takeSnapshot(this.deps.store, this.deps.storeOf(instance), doc, parts, signal);
+    const { avatar, wallpaper } = this.deps;
+    const images: SnapshotImage[] = [
+      ...(avatar ? [{ entry: AVATAR_ENTRY, read: () => avatar(instance) }] : []),
+      ...(wallpaper ? [{ entry: WALLPAPER_ENTRY, read: () => wallpaper(instance) }] : []),
+    ];
+    const total = await takeSnapshot(this.deps.store, this.deps.storeOf(instance), doc, parts, signal, images);
     return { parts_cursors: parts.cursors, parts_size: size, total_size: total };
   }
 

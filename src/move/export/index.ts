@@ -20,11 +20,10 @@ export function openExportStore(dataDir: string, statePg: PgPool | null): Export
   return statePg ? new PgExportStore(statePg) : new SqliteExportStore(join(dataDir, 'exports.sqlite'));
 }
 
-export function createExports(deps: ExportsDeps & Pick<ArchiveSource, 'avatar' | 'wallpaper'>) {
-  const { avatar: _avatar, wallpaper: _wallpaper, ...rest } = deps;
+export function createExports(deps: ExportsDeps) {
   const store = deps.store;
-  const exports = new Exports(rest);
-  const archive: ArchiveSource = { store, fs: deps.fs, ...(deps.avatar ? { avatar: deps.avatar } : {}), ...(deps.wallpaper ? { wallpaper: deps.wallpaper } : {}) };
+  const exports = new Exports(deps);
+  const archive: ArchiveSource = { store, fs: deps.fs };
   return {
     store,
     exports,

@@ -10,12 +10,11 @@ import { DEFAULTS } from '../../config/schema.js';
 import type { Doc } from '../../data/store.js';
 import { md5, mkdir, ROOT, upload } from '../../../test/helpers/files.js';
 import { startTestHearth, type TestHearth } from '../../../test/helpers/hearth.js';
-import { exportEnded, readZip, type ZipEntry } from '../../../test/helpers/export.js';
-import { DATA_DIR, docEntry, FILES_DOCTYPE, fileContentEntry, versionContentEntry, VERSIONS_DOCTYPE } from '../layout.js';
+import { downloadExport, exportEnded, type ZipEntry } from '../../../test/helpers/export.js';
+import { jpegWithExif } from '../../../test/helpers/images.js';
+import { AVATAR_ENTRY, DATA_DIR, docEntry, FILES_DOCTYPE, fileContentEntry, versionContentEntry, VERSIONS_DOCTYPE, WALLPAPER_ENTRY } from '../layout.js';
 import type { ExportDoc } from '../types.js';
-import { exportPartZip } from './archive.js';
 import { EXPORT_MAX_AGE_MS } from './exports.js';
-import { partOf } from './parts.js';
 import { docsOf } from './snapshot.js';
 
 let h: TestHearth;
@@ -63,16 +62,7 @@ async function newExport(): Promise<ExportDoc> {
   return exp;
 }
 
-/** Every part of `exp`, each downloaded on its own, in one list of entries. */
-async function download(exp: ExportDoc): Promise<ZipEntry[]> {
-  const entries: ZipEntry[] = [];
-  for (const cursor of [undefined, ...exp.parts_cursors]) {
-    const chunks: Buffer[] = [];
-    for await (const c of exportPartZip({ store: h.hearth.exports.store, fs: h.hearth.vfs.fs }, h.instance, exp, partOf(exp.parts_cursors, cursor))) chunks.push(c as Buffer);
-    entries.push(...(await readZip(Buffer.concat(chunks))));
-  }
-  return entries;
-}
+const download = (exp: ExportDoc) => downloadExport(h, exp);
 
 const store = () => h.hearth.storeOf(h.instance);
 const blobSize = (key: unknown) => h.hearth.vfs.fs.blobs.size(h.instance.id, String(key));
@@ -162,4 +152,33 @@ it('a new export releases the blobs kept for the one it replaces, and keeps its 
   const files = [...pictureOf(await download(second)).files.values()];
   expect(files).toContain(md5(contents.get(b!._id as string)!));
   expect(files).not.toContain(md5(contents.get(a!._id as string)!));
+});
+
+it("the owner's avatar and Home's wallpaper are those of the export's start, even when changed before part 0 is downloaded", async () => {
+  const settings = await h.cliToken('io.cozy.settings');
+  const put = async (what: 'avatar' | 'wallpaper', width: number) => {
+    const image = await jpegWithExif(width, width / 2);
+    expect((await h.req('PUT', `/settings/${what}`, { token: settings, raw: image, headers: { 'content-type': 'image/jpeg' } })).status).toBe(204);
+  };
+  // as the server serves them (stored re-encoded, in a folder or in PostgreSQL): the bytes as UTF-8 text (what the test
+  // client keeps), the same for the same bytes, and their length
+  const served = async (what: 'avatar' | 'wallpaper') => {
+    const res = what === 'avatar' ? await h.req('GET', '/public/avatar?fallback=404') : await h.req('GET', '/settings/wallpaper', { token: await h.cliToken('io.cozy.settings:GET') });
+    expect(res.status).toBe(200);
+    return `${String(res.headers['content-length'])} ${md5(Buffer.from(res.text))}`;
+  };
+  const asServed = (data: Buffer) => `${data.length} ${md5(Buffer.from(data.toString('utf8')))}`;
+  await put('avatar', 300);
+  await put('wallpaper', 600);
+  const atStart = { avatar: await served('avatar'), wallpaper: await served('wallpaper') };
+  const exp = await newExport();
+  // both changed after the job, before any part is downloaded
+  await put('avatar', 200);
+  await put('wallpaper', 400);
+  expect(await served('avatar')).not.toBe(atStart.avatar);
+  expect(await served('wallpaper')).not.toBe(atStart.wallpaper);
+  const entries = await download(exp);
+  const entry = (name: string) => entries.filter((e) => e.name === name).map((e) => asServed(e.data));
+  expect(entry(AVATAR_ENTRY)).toEqual([atStart.avatar]);
+  expect(entry(WALLPAPER_ENTRY)).toEqual([atStart.wallpaper]);
 });

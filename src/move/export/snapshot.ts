@@ -11,6 +11,9 @@
  *   so that every blob the copied documents name stays readable. Nothing is copied: a file deleted or overwritten
  *   meanwhile costs its old content's bytes until the pins are released (Exports.release: at the next sweep, every
  *   minute, or when a new export replaces this one). The copy of the documents goes with the export's row.
+ * - The owner's avatar and Home's wallpaper (Hearth's entries of part 0) are copied into the snapshot too, as they are
+ *   at its start (kind 4, a few MB at most: both are re-encoded within their limits when uploaded), so that a new one
+ *   set before part 0 is downloaded does not change the archive.
  */
 import type { AllDocsOptions, AllDocsResult, Doc, DocStore } from '../../data/store.js';
 import { isDir } from '../../files/types.js';
@@ -33,9 +36,21 @@ export async function* docsOf(store: { allDocs(doctype: string, opts: AllDocsOpt
   }
 }
 
-/** Copies the instance's documents at one moment into the export's rows; the files and versions fill `parts`. Answers the bytes of contents. */
-export async function takeSnapshot(store: ExportStore, docs: DocStore, exp: ExportDoc, parts: PartSplitter, signal: AbortSignal): Promise<number> {
+/** An image of part 0, read when the snapshot is taken: its entry's name, and how to read it (null: the instance has none). */
+export interface SnapshotImage { entry: string; read(): Promise<Buffer | null> }
+
+/**
+ * Copies the instance's documents and `images` at one moment into the export's rows; the files and versions fill
+ * `parts`. Answers the bytes of contents.
+ */
+export async function takeSnapshot(store: ExportStore, docs: DocStore, exp: ExportDoc, parts: PartSplitter, signal: AbortSignal, images: SnapshotImage[] = []): Promise<number> {
   const snap = await docs.snapshot();
+  const kept: SnapshotDoc[] = [];
+  for (const image of images) {
+    const data = await image.read();
+    if (data) kept.push({ kind: 4, doctype: image.entry, id: '', body: data.toString('base64') });
+  }
+  if (kept.length) await store.saveDocs(exp._id, kept);
   let batch: SnapshotDoc[] = [];
   let bytes = 0;
   let total = 0;
@@ -78,6 +93,11 @@ export async function takeSnapshot(store: ExportStore, docs: DocStore, exp: Expo
     await snap.close();
   }
   return total;
+}
+
+/** The images the snapshot kept (kind 4), in their entries' order. */
+export async function snapshotImages(store: ExportStore, exportId: string): Promise<Array<{ entry: string; data: Buffer }>> {
+  return (await store.docs(exportId, 4, { doctype: '', id: '' }, true, null, PAGE)).map((r) => ({ entry: r.doctype, data: Buffer.from(r.body, 'base64') }));
 }
 
 /** The export's copied documents of `kind` from (`from`, included) to `until` (excluded; null: to the end), a page at a time. */

@@ -3,7 +3,7 @@ import { inTransaction, type PgPool } from '../../engines/postgres.js';
 import { PgSchema } from '../../engines/pg-schema.js';
 import type { ExportDoc } from '../types.js';
 import {
-  blocks, endedDoc, HOLDING, releasableSql, rowToExport, rowToPin, snapshotDdl, snapshotPage, type ExportRow, type ExportStore, type Pin, type PinRow,
+  blocks, endedDoc, heldSql, HOLDING, releasableSql, rowToHeld, rowToExport, rowToPin, snapshotDdl, snapshotPage, type ExportRow, type ExportStore, type HeldBlob, type HeldRow, type Pin, type PinRow,
   type SnapshotDoc, type SnapshotKind, type StoredExport,
 } from './store.js';
 
@@ -113,6 +113,11 @@ export class PgExportStore implements ExportStore {
     await this.schema.ready();
     await this.pool.query('DELETE FROM hearth.export_pins p USING unnest($1::text[], $2::text[]) AS u(e, k) WHERE p.export_id = u.e AND p.key = u.k',
       [pins.map((p) => p.exportId), pins.map((p) => p.key)]);
+  }
+
+  async held(instanceId: string, now: number): Promise<HeldBlob[]> {
+    await this.schema.ready();
+    return (await this.pool.query<HeldRow>(heldSql('hearth.', $), [instanceId, now])).rows.map(rowToHeld);
   }
 
   /** The pool belongs to the composition root. */

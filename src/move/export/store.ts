@@ -16,11 +16,16 @@ export interface StoredExport {
   doc: ExportDoc;
 }
 
-/** What a document of a snapshot is: 0 a document of part 0 (every doctype but the files'), 1 a directory, 2 a file, 3 an old version. */
-export type SnapshotKind = 0 | 1 | 2 | 3;
+/**
+ * What a row of a snapshot is: 0 a document of part 0 (every doctype but the files'), 1 a directory, 2 a file, 3 an old
+ * version, 4 an image of part 0 (the avatar, the wallpaper: `doctype` its entry's name, `body` its bytes in base64).
+ */
+export type SnapshotKind = 0 | 1 | 2 | 3 | 4;
 export interface SnapshotDoc { kind: SnapshotKind; doctype: string; id: string; body: string }
 /** A blob kept for an export: `key` in the namespace `instanceId`. */
 export interface Pin { exportId: string; instanceId: string; key: string }
+/** A blob an export holds now, and when that export expires (epoch ms). */
+export interface HeldBlob { key: string; exportId: string; expiresAt: number }
 
 /** An export still `exporting` after this long no longer blocks a new one (cozy-stack: 24 h). */
 export const EXPORT_RUN_MAX_MS = 24 * 3_600_000;
@@ -53,6 +58,8 @@ export interface ExportStore {
   /** At most `limit` pins no export holds any more at `now` (gone, failed or expired): their blobs can go, then `unpin`. */
   releasable(now: number, limit: number): Promise<Pin[]>;
   unpin(pins: Pin[]): Promise<void>;
+  /** The blobs of `instanceId` kept for exports that hold at `now` (fsck: these are not orphans), with the export and its end. */
+  held(instanceId: string, now: number): Promise<HeldBlob[]>;
   /** A destroyed instance's exports (and its pins: its blobs go with it). */
   forget(instanceId: string): Promise<void>;
   close(): Promise<void>;
@@ -86,6 +93,10 @@ export const snapshotPage = (p: string, inclusive: boolean, until: boolean, n: (
 export const releasableSql = (p: string, n: (i: number) => string) => `SELECT p.export_id, p.instance_id, p.key FROM ${p}export_pins p
   WHERE NOT EXISTS (SELECT 1 FROM ${p}export_pins q JOIN ${p}exports e ON e.id = q.export_id WHERE q.instance_id = p.instance_id AND q.key = p.key
   AND ${HOLDING}${n(1)}) LIMIT ${n(2)}`;
+export const heldSql = (p: string, n: (i: number) => string) => `SELECT p.key, p.export_id, e.expires_at FROM ${p}export_pins p
+  JOIN ${p}exports e ON e.id = p.export_id WHERE p.instance_id = ${n(1)} AND ${HOLDING}${n(2)} ORDER BY p.key, e.expires_at DESC`;
+export interface HeldRow { key: string; export_id: string; expires_at: number | string }
+export const rowToHeld = (r: HeldRow): HeldBlob => ({ key: r.key, exportId: r.export_id, expiresAt: Number(r.expires_at) });
 export interface PinRow { export_id: string; instance_id: string; key: string }
 export const rowToPin = (r: PinRow): Pin => ({ exportId: r.export_id, instanceId: r.instance_id, key: r.key });
 
@@ -193,6 +204,10 @@ export class SqliteExportStore implements ExportStore {
     this.db.transaction(() => {
       for (const p of pins) del.run(p.exportId, p.key);
     }).immediate();
+  }
+
+  async held(instanceId: string, now: number): Promise<HeldBlob[]> {
+    return (this.db.prepare(heldSql('', () => '?')).all(instanceId, now) as HeldRow[]).map(rowToHeld);
   }
 
   async close(): Promise<void> {

@@ -2,8 +2,9 @@
  * Reads an export part (a zip on the local disk) entry after entry with yauzl, streaming: the central directory is read
  * lazily, one entry at a time, and a content is piped where it goes without ever holding the zip (nor a file) in memory.
  * Each entry must inflate to exactly its declared size, so a "zip bomb" that lies about it fails its stream. A large
- * entry is read raw by yauzl and inflated here by 256 KiB output chunks (yauzl's inflate gives 16 KiB ones: a thread-pool
- * trip and three stream hops each, 130,000 of them for 2 GiB; bench/import.bench.ts), its size counted as it comes.
+ * entry is read raw, through one buffer reused from read to read, and inflated here by 256 KiB output chunks (yauzl's
+ * inflate gives 16 KiB ones: a thread-pool trip and three stream hops each, 130,000 of them for 2 GiB;
+ * bench/import.bench.ts), its size counted as it comes.
  * A small entry (a document, a small file: most of an export) is read raw and inflated in one call instead, with the
  * same check: a zlib stream per entry cost more than the entry itself (bench/import.bench.ts). The zip is read through
  * a few windows of 1 MiB (`WindowedReader`): yauzl asks for each entry's central record and local header separately,
@@ -75,6 +76,16 @@ class WindowedReader extends yauzl.RandomAccessReader {
     this.bytes(position, length).then((b) => callback(null, b.copy(buffer, offset)), callback);
   }
 
+  /** Reads `length` bytes at `position` into `buf` (not through the windows); answers how many came. */
+  readInto(buf: Buffer, length: number, position: number): Promise<number> {
+    return new Promise((resolve, reject) => read(this.fd, buf, 0, length, position, (err, n) => (err ? reject(err) : resolve(n))));
+  }
+
+  /** The bytes [start, end) as a stream, by new buffers of a window's size. */
+  rangeStream(start: number, end: number): Readable {
+    return this._readStreamForRange(start, end);
+  }
+
   /** By reads of a window's size (not fs.createReadStream: its destroy would close the file that yauzl reads on). */
   override _readStreamForRange(start: number, end: number): Readable {
     const fd = this.fd;
@@ -101,15 +112,20 @@ class WindowedReader extends yauzl.RandomAccessReader {
   }
 }
 
-/** A small entry's bytes, inflated in one go; refused when they are not exactly the size the zip declares. */
-async function readWhole(reader: WindowedReader, entry: Entry): Promise<Buffer> {
-  // what yauzl's openReadStream checks before it reads an entry
+/** Where an entry's data starts, its local header checked as yauzl's openReadStream does. */
+async function dataStart(reader: WindowedReader, entry: Entry): Promise<number> {
   if (entry.generalPurposeBitFlag & 0x1) throw new Error('an encrypted entry');
   const at = entry.relativeOffsetOfLocalHeader;
   const header = await reader.bytes(at, 30);
   if (header.length < 30 || header.readUInt32LE(0) !== LOCAL_HEADER) throw new Error('invalid local file header signature');
   const start = at + 30 + header.readUInt16LE(26) + header.readUInt16LE(28);
   if (start + entry.compressedSize > reader.size) throw new Error('the entry\'s data runs past the end of the file');
+  return start;
+}
+
+/** A small entry's bytes, inflated in one go; refused when they are not exactly the size the zip declares. */
+async function readWhole(reader: WindowedReader, entry: Entry): Promise<Buffer> {
+  const start = await dataStart(reader, entry);
   const raw = await reader.bytes(start, entry.compressedSize);
   if (raw.length !== entry.compressedSize) throw new Error('unexpected end of file');
   const size = entry.uncompressedSize;
@@ -137,16 +153,37 @@ function exactly(size: number): Transform {
   });
 }
 
-/** A large entry: its raw bytes from yauzl, inflated by large chunks and counted. Errors reach the returned stream only. */
-async function openLarge(zip: ZipFile, entry: Entry): Promise<Readable> {
-  if (entry.generalPurposeBitFlag & 0x1) throw new Error('an encrypted entry');
+/**
+ * A large entry: its raw bytes read from the zip into one buffer of the entry's own, reused from read to read (a new
+ * buffer per read is garbage that V8 frees only once 64 MB of it piled up: bench/RESULTS-import.md), each read handed
+ * to the inflate once it consumed the previous one; inflated by large chunks and counted. A stored entry's chunks are
+ * new buffers (they move to the blob writer's thread). Errors reach the returned stream only.
+ */
+async function openLarge(reader: WindowedReader, entry: Entry): Promise<Readable> {
   if (entry.compressionMethod !== STORED && entry.compressionMethod !== DEFLATED) throw new Error(`unsupported compression method: ${entry.compressionMethod}`);
-  const raw = await new Promise<Readable>((res, rej) => zip.openReadStream(entry, { decodeFileData: false }, (err, stream) => (err ? rej(err) : res(stream))));
-  // its chunks are new buffers that nothing else keeps (zlib's output buffers once full, the reader's reads): the blob
-  // writer may move them to its hashing thread instead of copying them
+  const start = await dataStart(reader, entry);
+  const end = start + entry.compressedSize;
+  // its chunks are new buffers that nothing else keeps (zlib's output buffers once full, the stored entry's reads): the
+  // blob writer may move them to its hashing thread instead of copying them
   const out = markFreshChunks(exactly(entry.uncompressedSize));
-  if (entry.compressionMethod === STORED) pipeline(raw, out, () => undefined);
-  else pipeline(raw, createInflateRaw({ chunkSize: INFLATE_CHUNK }), out, () => undefined);
+  if (entry.compressionMethod === STORED) {
+    pipeline(reader.rangeStream(start, end), out, () => undefined);
+    return out;
+  }
+  const inflate = createInflateRaw({ chunkSize: INFLATE_CHUNK });
+  pipeline(inflate, out, () => undefined);
+  const feed = async () => {
+    const buf = Buffer.allocUnsafeSlow(Math.min(WINDOW, Math.max(1, entry.compressedSize)));
+    for (let at = start; at < end;) {
+      const n = await reader.readInto(buf, Math.min(buf.length, end - at), at);
+      if (n === 0) throw new Error('unexpected end of file');
+      at += n;
+      // the callback comes once the inflate consumed the bytes (and its output was taken): the buffer is free again
+      await new Promise<void>((resolve, reject) => inflate.write(buf.subarray(0, n), (err) => (err ? reject(err) : resolve())));
+    }
+    inflate.end();
+  };
+  feed().catch((err: unknown) => inflate.destroy(err instanceof Error ? err : new Error(String(err))));
   return out;
 }
 
@@ -198,7 +235,7 @@ export async function eachEntry(path: string, limits: ZipLimits, onEntry: (entry
       // through a pipeline, so that an error of yauzl's stream (more bytes than declared) reaches the reader, never the process
       const small = entry.uncompressedSize <= WHOLE_BYTES && entry.compressedSize <= WHOLE_BYTES && (entry.compressionMethod === STORED || entry.compressionMethod === DEFLATED);
       const whole = small ? () => readWhole(reader, entry) : undefined;
-      const open = whole ? async () => Readable.from(entry.uncompressedSize ? [await whole()] : []) : () => openLarge(zip, entry);
+      const open = whole ? async () => Readable.from(entry.uncompressedSize ? [await whole()] : []) : () => openLarge(reader, entry);
       // names as raw bytes (decodeStrings: false): yauzl would fail the whole zip on one name that leaves its folder,
       // where the import leaves that entry out (layout.ts refuses such names) and reads the others
       const raw = entry.fileName as unknown as Buffer | string;

@@ -44,6 +44,12 @@ const BATCH = 1000;
 const BATCH_BYTES = 4 * 1024 * 1024;
 /** Small contents (each at most 256 KiB, in memory) written at once while the next entries are read. */
 const IN_FLIGHT = 8;
+/**
+ * What the blob engine may hold of a large content at once (WriteOptions.memoryBytes): the archive is read from the
+ * disk as fast as the engine takes it, so its batches are always full; 5 MiB instead of the local engine's 20 MiB
+ * (bench/RESULTS-import.md).
+ */
+const CONTENT_MEMORY = 5 * 1024 * 1024;
 const TRIGGER_FIELDS = ['type', 'arguments', 'worker', 'message', 'options', 'debounce'] as const;
 /** Fields that name this server's storage or a Cozy's special folders: never taken from an archive. */
 const DROPPED_FILE_FIELDS = ['_rev', 'internal_vfs_id', 'internal_thumbnails', 'referenced_by_carbon_copy'];
@@ -265,7 +271,7 @@ export class Importer {
     const md5 = typeof doc.md5sum === 'string' && doc.md5sum ? doc.md5sum : undefined;
     let blob;
     try {
-      blob = await this.deps.fs.blobs.write(this.instance.id, body, { maxBytes: max, deferSync: true, ...(Number.isSafeInteger(size) && size >= 0 ? { expectedSize: size } : {}), ...(md5 ? { expectedMd5: md5 } : {}) });
+      blob = await this.deps.fs.blobs.write(this.instance.id, body, { maxBytes: max, deferSync: true, memoryBytes: CONTENT_MEMORY, ...(Number.isSafeInteger(size) && size >= 0 ? { expectedSize: size } : {}), ...(md5 ? { expectedMd5: md5 } : {}) });
     } catch (err) {
       this.used -= entry.size;
       return skip(this.report, entry.name, `the content was not written: ${reasonOf(err)}`);
