@@ -14,6 +14,8 @@
  * BENCH_STARTS (starts per row, 3 by default),
  * BENCH_IDLE_USED=1 (the idle memory of a used farm: `hearth serve` on the instances, each touched once, then read after
  * BENCH_IDLE_AT seconds idle, "5,30,70" by default; BENCH_IDLE_BEFORE=<a built checkout> runs its bin/hearth.js beside;
+ * BENCH_IDLE_VARIANTS='{"name": {environment}}' runs each beside; BENCH_IDLE_TRIM_PROBE=1 adds the RSS after one more
+ * malloc_trim at each reading; the memory by kind: bench/memory-probe.ts;
  * bench/RESULTS-idle.md is written by hand from its output),
  * BENCH_FARM_ENGINES=sqlite,postgres (the farm on each document engine, side by side: bench/farm-engines.ts, writes
  * bench/RESULTS-farm-pg.md; `npm run bench` runs it as the suite farm-pg).
