@@ -14,12 +14,14 @@
  * BENCH_STARTS (starts per row, 3 by default),
  * BENCH_IDLE_USED=1 (the idle memory of a used farm: `hearth serve` on the instances, each touched once, then read after
  * BENCH_IDLE_AT seconds idle, "5,30,70" by default; BENCH_IDLE_BEFORE=<a built checkout> runs its bin/hearth.js beside;
+ * BENCH_IDLE_VARIANTS='{"name": {environment}}' runs each beside; BENCH_IDLE_TRIM_PROBE=1 adds the RSS after one more
+ * malloc_trim at each reading; the memory by kind: bench/memory-probe.ts;
  * bench/RESULTS-idle.md is written by hand from its output),
  * BENCH_FARM_ENGINES=sqlite,postgres (the farm on each document engine, side by side: bench/farm-engines.ts, writes
  * bench/RESULTS-farm-pg.md; `npm run bench` runs it as the suite farm-pg).
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { Agent, request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -27,6 +29,7 @@ import { hash } from '@node-rs/argon2';
 import { storesFor } from '../src/data/sqlite/fd-limit.js';
 import { ENGINES, engineFarms, type Farm, type Measures } from './farm-engines.js';
 import { firstUse, firstUseTable } from './first-use.js';
+import { memoryOf } from './memory-probe.js';
 import { BENCH_DIR, buildServers, children, fmtMs, gitInfo, killChildren, log, machine, percentile, procCpuMs, rssMB, send, tempDir } from './lib.js';
 
 const QUICK = process.env.BENCH_QUICK === '1';
@@ -279,23 +282,6 @@ async function serve(dataDir: string, env: NodeJS.ProcessEnv = {}, bin?: string)
     await new Promise((r) => setTimeout(r, 20));
   }
   return { proc, port, exited };
-}
-
-/** A process's memory (/proc/<pid>/smaps_rollup, and its own account of it: hearth-main.ts), in MB, its descriptors and threads. */
-async function memoryOf(pid: number, file: string | null): Promise<string> {
-  const text = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
-  const kb = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? NaN) / 1024;
-  const brk = /\[heap\]\n(?:.*\n)*?Rss:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/smaps`, 'utf8'))?.[1];
-  const head = `RSS ${kb('Rss').toFixed(1)} MB (anonymous ${kb('Anonymous').toFixed(1)}; malloc's main heap ${(Number(brk ?? 0) / 1024).toFixed(1)}`;
-  const tail = `${readdirSync(`/proc/${pid}/fd`).length} descriptors, ${readdirSync(`/proc/${pid}/task`).length} threads`;
-  if (!file) return `${head}), ${tail}`; // a build without bench/hearth-main.js's SIGUSR2
-  rmSync(file, { force: true });
-  process.kill(pid, 'SIGUSR2');
-  for (let t = 0; t < 100 && !existsSync(file); t++) await new Promise((r) => setTimeout(r, 20));
-  const own = JSON.parse(readFileSync(file, 'utf8')) as { usage: Record<string, number>; spaces: Record<string, number> };
-  const mb = (n: number) => (n / 1048576).toFixed(1);
-  return `${head}; V8 heap ${mb(own.usage.heapTotal!)}, of which used ${mb(own.usage.heapUsed!)}, ` +
-    `new space ${mb(own.spaces.new_space!)}; external ${mb(own.usage.external!)}), ${tail}`;
 }
 
 /**

@@ -4,18 +4,54 @@
  * in one file, which farm.bench.ts writes beside this build (<build>/dist/bundle/hearth.js, from src/main.js): bundled
  * with it, this file's flags came after the whole bundle was compiled, and the idle RSS measured ~13 MB above bin/hearth.js's.
  */
-import { writeFileSync } from 'node:fs';
-import { getHeapSpaceStatistics, setFlagsFromString } from 'node:v8';
+import { renameSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { getHeapCodeStatistics, getHeapSpaceStatistics, setFlagsFromString } from 'node:v8';
 
 setFlagsFromString('--semi-space-growth-factor=1');
 if (process.argv[2] === 'serve') setFlagsFromString('--no-turbofan');
-// farm.bench.ts (BENCH_IDLE_USED): on SIGUSR2, the process's memory by kind into this file
+// farm.bench.ts (BENCH_IDLE_USED): on SIGUSR2, the process's memory by kind into this file: V8's spaces (size, used),
+// its code, and glibc's account of malloc (mallinfo2, every arena: in use, free, mmapped), read through koffi
 const memoryFile = process.env.BENCH_MEMORY_FILE;
 if (memoryFile) {
-  process.on('SIGUSR2', () => writeFileSync(memoryFile, JSON.stringify({
-    usage: process.memoryUsage(), spaces: Object.fromEntries(getHeapSpaceStatistics().map((s) => [s.space_name, s.space_size])),
+  // written beside, then renamed: the bench reads the file as soon as it exists
+  const write = (text: string) => {
+    writeFileSync(memoryFile + '.part', text);
+    renameSync(memoryFile + '.part', memoryFile);
+  };
+  process.on('SIGUSR2', () => write(JSON.stringify({
+    usage: process.memoryUsage(),
+    spaces: Object.fromEntries(getHeapSpaceStatistics().map((s) => [s.space_name, s.space_size])),
+    used: Object.fromEntries(getHeapSpaceStatistics().map((s) => [s.space_name, s.space_used_size])),
+    code: getHeapCodeStatistics(),
+    malloc: mallinfo(),
   })));
+  // BENCH_IDLE_TRIM_PROBE: on SIGWINCH, one malloc_trim(0) now (what a trim at that moment would give back), then the file
+  process.on('SIGWINCH', () => {
+    const koffi = createRequire(import.meta.url)('koffi') as Koffi;
+    koffi.load('libc.so.6').func('int malloc_trim(size_t pad)')(0);
+    write('trimmed');
+  });
 }
+
+interface KoffiLib { func(decl: string): (...args: unknown[]) => unknown }
+interface Koffi { load(lib: string): KoffiLib; struct(name: string, def: Record<string, string>): unknown }
+let mallinfo2: ((...args: unknown[]) => unknown) | null | undefined;
+/** glibc's mallinfo2(): bytes in use (uordblks), free in the arenas (fordblks), in mmapped chunks (hblkhd), the main heap (arena). */
+function mallinfo(): Record<string, number> | null {
+  if (mallinfo2 === undefined) {
+    try {
+      const koffi = createRequire(import.meta.url)('koffi') as Koffi;
+      const fields = ['arena', 'ordblks', 'smblks', 'hblks', 'hblkhd', 'usmblks', 'fsmblks', 'uordblks', 'fordblks', 'keepcost'];
+      koffi.struct('mallinfo2_t', Object.fromEntries(fields.map((f) => [f, 'size_t'])));
+      mallinfo2 = koffi.load('libc.so.6').func('mallinfo2_t mallinfo2()');
+    } catch {
+      mallinfo2 = null;
+    }
+  }
+  return mallinfo2 ? mallinfo2() as Record<string, number> : null;
+}
+
 const bundle = new URL('../dist/bundle/hearth.js', import.meta.url).href;
 const { main } = (await import(bundle)) as { main: (argv: string[]) => Promise<number> };
 process.exitCode = await main(process.argv.slice(2));

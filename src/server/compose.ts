@@ -38,6 +38,7 @@ import { createLogger, logControllerFor } from './logger.js';
 import { ensureDevInstance, listenOrExplain } from './dev-instance.js';
 import { buildPublicApp, securityHeaders } from './public.js';
 import { addJsonParser } from '../common/json-body.js';
+import { fixMallocThresholds } from '../common/malloc-trim.js';
 import { blobStoreArea, createBlobStores, objectStoreConfigured } from '../files/blobs/engine.js';
 import { ContextAssets } from '../apps/assets/context-assets.js';
 import { PgContextAssetIndex, SqliteContextAssetIndex } from '../apps/assets/context-index.js';
@@ -559,6 +560,8 @@ export async function startHearth(config: HearthConfig): Promise<{ publicUrl: st
   }
   // once listening, in the background: every instance gets the built-in apps it lacks and their newer builds
   hearth.builtinApps.upgradeAll().catch((e: unknown) => hearth.logger.warn({ err: e instanceof Error ? e.message : String(e) }, 'the built-in apps pass stopped: the next start finishes it'));
+  // a second after the start, off its path (koffi is loaded for it): glibc keeps its initial thresholds (common/malloc-trim.ts)
+  setTimeout(() => hearth.logger.debug({ fixed: fixMallocThresholds() }, 'malloc thresholds'), 1000).unref();
   hearth.logger.info({ publicUrl, adminUrl }, 'hearth is ready');
   return { publicUrl, adminUrl, close: () => hearth.close() };
 }
