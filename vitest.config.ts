@@ -46,12 +46,23 @@ export default defineConfig({
     hookTimeout: 60_000,
     pool: 'forks',
     maxWorkers: 2,
+    // a worker runs file after file with the modules it has imported: the server's ~450 modules and ~600 of its
+    // dependencies are imported once per worker and project instead of once per file, about half of the CPU time of a
+    // file that starts a Hearth (bench/RESULTS-suite-isolation.md). A test file must leave no state behind it: what it
+    // changes in process.env or on globals it puts back; spies are restored between files by vitest.
+    isolate: false,
     projects: [
       // everything, on the embedded engines (the include is the default project's: with `extends`, a project's include
       // would be added to a root one, and each project would run everything)
       {
         extends: true,
-        test: { name: 'default', include: ['src/**/*.test.ts', 'test/**/*.test.ts'], exclude: [...configDefaults.exclude, 'src/data/postgres/under-test.test.ts'] },
+        // (the shared app code store runs on PostgreSQL alone in postgres-state, on PostgreSQL + Swift and S3 in
+        // object-storage-*: on the embedded engines, it would run postgres-state's tests again on a PostgreSQL of its own)
+        test: {
+          name: 'default',
+          include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+          exclude: [...configDefaults.exclude, 'src/data/postgres/under-test.test.ts', 'src/apps/code/shared-store.test.ts'],
+        },
       },
       {
         // the data suites on the PostgreSQL document engine: the same tests, TEST_PG_URL set in its workers (postgres-global.ts)
