@@ -58,15 +58,16 @@ describe('notifications with "at"', () => {
   });
 
   it('a waiting notification cannot be changed through /jobs/triggers, and a changed one is not delivered (its signature no longer matches)', async () => {
-    const r = await send({ category: 'system', title: 'Genuine', at: new Date(Date.now() + 1000).toISOString() });
+    // due in 10 minutes, so that it cannot fire before the test has read and forged it (on a busy machine a second went by)
+    const r = await send({ category: 'system', title: 'Genuine', at: new Date(Date.now() + 600_000).toISOString() });
     const id: string = r.body.data.id;
     const [trigger] = await h.hearth.jobs.scheduler.list(h.domain, { workers: ['notification'] });
     const message = trigger!.message as { pending: string; mac: string };
     const forged = { ...message, pending: message.pending.replace('Genuine', 'Forged') };
     const patch = await h.req('PATCH', `/jobs/triggers/${trigger!._id}`, { token: await h.cliToken('io.cozy.triggers'), headers: JSONAPI, body: { data: { attributes: { message: forged } } } });
     expect(patch.status).toBe(403);
-    // changed behind the API's back (e.g. in jobs.sqlite): the signature still stops it
-    await h.hearth.jobs.scheduler.patch(h.domain, trigger!._id, { message: forged });
+    // changed behind the API's back (e.g. in jobs.sqlite), and made due now: the signature still stops it
+    await h.hearth.jobs.scheduler.patch(h.domain, trigger!._id, { message: forged, arguments: new Date(Date.now() + 500).toISOString() });
     await until(async () => (await h.hearth.jobs.engine.broker.list(h.domain, { worker: 'notification', limit: 10 })).some((j) => j.state === 'errored'), 15_000);
     const job = (await h.hearth.jobs.engine.broker.list(h.domain, { worker: 'notification', limit: 10 })).find((j) => j.state === 'errored')!;
     expect(job.error).toMatch(/not a pending notification signed by this server/);
