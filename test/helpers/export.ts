@@ -58,6 +58,16 @@ export async function exportEnded(h: TestHearth, ms = 30_000): Promise<ExportDoc
   return last!;
 }
 
+/** Asks for a new export of `h`'s instance (as the admin would) and waits until it is done; returns it. */
+export async function newExport(h: TestHearth): Promise<ExportDoc> {
+  const before = (await h.hearth.exports.list(h.instance))[0]?._id;
+  await h.hearth.exports.request(h.instance, { admin: true });
+  await until(async () => (await h.hearth.exports.list(h.instance))[0]?._id !== before, 30_000);
+  const exp = await exportEnded(h);
+  if (exp.state !== 'done') throw new Error(`the export ended ${exp.state}: ${JSON.stringify(exp)}`);
+  return exp;
+}
+
 /** Every part of `exp` (a done export of `h`'s instance), each read on its own as its download is, in one list of entries. */
 export async function downloadExport(h: TestHearth, exp: ExportDoc): Promise<ZipEntry[]> {
   const entries: ZipEntry[] = [];

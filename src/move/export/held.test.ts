@@ -14,11 +14,10 @@ import { fsck } from '../../files/fsck.js';
 import { main } from '../../main.js';
 import { md5, ROOT, upload } from '../../../test/helpers/files.js';
 import { startTestHearth, type TestHearth } from '../../../test/helpers/hearth.js';
-import { downloadExport, exportEnded } from '../../../test/helpers/export.js';
+import { downloadExport, newExport } from '../../../test/helpers/export.js';
 import { B, secondEngines } from '../../../test/helpers/migrate-engines.js';
 import { captureStdio } from '../../../test/helpers/stdio.js';
 import { fileContentEntry, FILES_DOCTYPE } from '../layout.js';
-import type { ExportDoc } from '../types.js';
 import { EXPORT_MAX_AGE_MS } from './exports.js';
 
 const dirB = mkdtempSync(join(tmpdir(), 'hearth-held-b-'));
@@ -44,15 +43,6 @@ afterAll(async () => {
   rmSync(dirB, { recursive: true, force: true });
 });
 
-async function newExport(): Promise<ExportDoc> {
-  const before = (await h.hearth.exports.list(h.instance))[0]?._id;
-  await h.hearth.exports.request(h.instance, { admin: true });
-  await expect.poll(async () => (await h.hearth.exports.list(h.instance))[0]?._id !== before).toBe(true);
-  const exp = await exportEnded(h);
-  expect(exp.state).toBe('done');
-  return exp;
-}
-
 /** Trashes then destroys the file: its blob is then kept for the export only. Returns the blob's key. */
 async function destroy(id: string): Promise<string> {
   const key = String((await h.hearth.storeOf(h.instance).get(FILES_DOCTYPE, id) as Doc).internal_vfs_id);
@@ -69,7 +59,7 @@ const fsckCli = async (...args: string[]) => {
 };
 
 it('fsck knows the blobs an export keeps as held by it, not as orphans, says so, and --clean leaves them', async () => {
-  const exp = await newExport();
+  const exp = await newExport(h);
   const [first] = [...contents.keys()];
   const key = await destroy(first!);
   expect(await blobSize(key)).toBe(contents.get(first!)!.length);
@@ -91,7 +81,7 @@ it('fsck knows the blobs an export keeps as held by it, not as orphans, says so,
 });
 
 it('a move to another blob engine during an export takes the blobs the export keeps: its parts still have those files, and they go from the new engine when it ends', async () => {
-  const exp = await newExport();
+  const exp = await newExport(h);
   const [, second, third] = [...contents.keys()];
   const keys = [await destroy(second!), await destroy(third!)];
   const summary = await h.hearth.migrations.migrate(h.instance, { blobs: B.blobs });

@@ -10,7 +10,7 @@ import { DEFAULTS } from '../../config/schema.js';
 import type { Doc } from '../../data/store.js';
 import { md5, mkdir, ROOT, upload } from '../../../test/helpers/files.js';
 import { startTestHearth, type TestHearth } from '../../../test/helpers/hearth.js';
-import { downloadExport, exportEnded, type ZipEntry } from '../../../test/helpers/export.js';
+import { downloadExport, newExport, type ZipEntry } from '../../../test/helpers/export.js';
 import { jpegWithExif } from '../../../test/helpers/images.js';
 import { AVATAR_ENTRY, DATA_DIR, docEntry, FILES_DOCTYPE, fileContentEntry, versionContentEntry, VERSIONS_DOCTYPE, WALLPAPER_ENTRY } from '../layout.js';
 import type { ExportDoc } from '../types.js';
@@ -51,15 +51,6 @@ async function destroy(id: string): Promise<void> {
 
 async function patch(id: string, attributes: Record<string, unknown>): Promise<void> {
   expect((await h.req('PATCH', `/files/${id}`, { token, body: { data: { type: FILES_DOCTYPE, id, attributes } } })).status).toBe(200);
-}
-
-async function newExport(): Promise<ExportDoc> {
-  const before = (await h.hearth.exports.list(h.instance))[0]?._id;
-  await h.hearth.exports.request(h.instance, { admin: true });
-  await expect.poll(async () => (await h.hearth.exports.list(h.instance))[0]?._id !== before).toBe(true);
-  const exp = await exportEnded(h);
-  expect(exp.state).toBe('done');
-  return exp;
 }
 
 const download = (exp: ExportDoc) => downloadExport(h, exp);
@@ -103,7 +94,7 @@ function pictureOf(entries: ZipEntry[]): Picture {
 }
 
 it('every part is of the moment the export began: files changed, renamed, moved, destroyed and documents changed after it leave every part as it was', async () => {
-  const exp = await newExport();
+  const exp = await newExport(h);
   expect(exp.parts_cursors.length).toBeGreaterThan(1);
   const before = await picture();
   const [changed, renamed, moved, gone] = (await filesNow()).map((d) => d._id as string);
@@ -141,11 +132,11 @@ it('every part is of the moment the export began: files changed, renamed, moved,
 });
 
 it('a new export releases the blobs kept for the one it replaces, and keeps its own', async () => {
-  const first = await newExport();
+  const first = await newExport(h);
   const [a, b] = (await filesNow()).filter((d) => contents.get(d._id as string)?.length);
   await destroy(a!._id as string);
   expect(await blobSize(a!.internal_vfs_id)).not.toBeNull();
-  const second = await newExport();
+  const second = await newExport(h);
   expect(await h.hearth.exports.store.get(first._id)).toBeNull();
   expect(await blobSize(a!.internal_vfs_id)).toBeNull();
   await destroy(b!._id as string);
@@ -171,7 +162,7 @@ it("the owner's avatar and Home's wallpaper are those of the export's start, eve
   await put('avatar', 300);
   await put('wallpaper', 600);
   const atStart = { avatar: await served('avatar'), wallpaper: await served('wallpaper') };
-  const exp = await newExport();
+  const exp = await newExport(h);
   // both changed after the job, before any part is downloaded
   await put('avatar', 200);
   await put('wallpaper', 400);
