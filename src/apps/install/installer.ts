@@ -306,9 +306,10 @@ export class Installer {
         crashPoint('apps.update.written');
         // The old code's reference goes only now: the journal's undo needs that code until the new doc is written.
         // So a client told `ready` may, for a moment, find the old version still referenced too. Harmless: a reference
-        // only keeps code from gc, and the one gc must never miss, that of the code a `ready` doc names, was durable
-        // (the fetch's acquire, or the intent's commit) before that doc was written, and goes only after a later durable
-        // doc names other code or none (crash or not: the next start, or repair, releases the old one, never the new).
+        // only keeps code from gc (the old code stays a moment longer), and the one gc must never miss, that of the
+        // code a `ready` doc names, is durable no later than that doc (the fetch's acquire waited for it) and goes only
+        // once a later durable doc names other code or none. Crash or not, the journal then releases the old one
+        // (repair, or the next start: the doc is written, so the update is finished), never the one the doc names.
         await this.deps.code.release(instance, kind, slug, prev.checksum);
         return await ended(written);
       } catch (e) {
