@@ -2,7 +2,7 @@
  * `npm run bench`, suite apps-install-pg (issue 14, "Install", on PostgreSQL): an app with a service installed through
  * the whole installer (stored code: the same version on every instance) on instances of a Hearth with docs.engine
  * postgres (documents, triggers and the code index in one database of a private PostgreSQL with fsync on), one at a
- * time, side by side with the same Hearth whose journal intents wait for their own flush (HearthOptions.orderedIntents
+ * time (each instance made with a small app with a service first, not counted), side by side with the same Hearth whose journal intents wait for their own flush (HearthOptions.orderedIntents
  * false: the commit of each intent flushed before the install goes on). Blocks of installs alternate between the two,
  * so that both see the same load. Per install: wall time (mean, p50, p99) and the WAL flushes of the server
  * (pg_stat_wal.wal_sync, read once the backends reported them), also less the flushes of an idle wait as long as the
@@ -45,10 +45,17 @@ async function main(): Promise<void> {
       const first = await hearth.registry.create({ domain: `first.${ordered ? 'o' : 'f'}.bench` });
       if ((await (await hearth.installer.install(first, 'webapp', 'pgapp', { source })).done).error) throw new Error('first install failed');
     }
+    // each instance first gets a small app with a service, not counted (as the SQLite suite's `starter`: a new instance
+    // gets the built-in apps), so that the tables of the doctypes an install writes exist before the measured install
+    const starter = await pkgs.add('starter', { 'manifest.webapp': { ...MANIFEST, slug: 'starter' }, 'index.html': '<html></html>', 'sync.js': '' });
     const instances = new Map<Side, Awaited<ReturnType<Hearth['registry']['create']>>[]>();
     for (const s of sides) {
       const list = [];
-      for (let i = 0; i < PER_SIDE; i++) list.push(await s.hearth.registry.create({ domain: `i${i}.${s === sides[0] ? 'o' : 'f'}.bench` }));
+      for (let i = 0; i < PER_SIDE; i++) {
+        const instance = await s.hearth.registry.create({ domain: `i${i}.${s === sides[0] ? 'o' : 'f'}.bench` });
+        if ((await (await s.hearth.installer.install(instance, 'webapp', 'starter', { source: starter })).done).error) throw new Error('starter install failed');
+        list.push(instance);
+      }
       instances.set(s, list);
     }
     log(`${PER_SIDE} instances per side made (load ${load()})`);

@@ -33,8 +33,10 @@ export function appCodeOf(store: AppCodeStore, opts: CodeOptions): AppCode {
     ...(resolveRegistry ? { resolveRegistry } : {}),
     ...(opts.openRegistryTarball ? { openRegistryTarball: opts.openRegistryTarball } : {}),
   });
+  const ordered = async (instance: Instance) => (await opts.orderedLog?.(instance)) ?? false;
   return {
     fetch: (instance, kind, slug, source) => fetch(instance, kind, slug, source),
+    ordered,
     async prepare(instance, kind, slug, source) {
       // one source names one registry version: its first good answer serves both the check and the fetch
       let answer: ReturnType<ResolveRegistry> | null = null;
@@ -49,8 +51,7 @@ export function appCodeOf(store: AppCodeStore, opts: CodeOptions): AppCode {
     },
     async begin(instance, kind, slug, sha256, op = 'install', undo = null) {
       const id = randomUUID();
-      const ordered = (await opts.orderedLog?.(instance)) ?? false;
-      await store.begin({ id, domain: instance.domain, instanceId: instance.id, kind, slug, sha256, op, undo }, { ordered });
+      await store.begin({ id, domain: instance.domain, instanceId: instance.id, kind, slug, sha256, op, undo }, { ordered: await ordered(instance) });
       return id;
     },
     async held(instance, kind, slug) {

@@ -175,6 +175,8 @@ export class Installer {
       const beginning = stored ? this.deps.code.begin(instance, kind, slug, stored) : null;
       beginning?.catch(() => undefined); // awaited below, or in the undo
       try {
+        // its commit first where it waits for no flush (PostgreSQL): the fetch then finds the reference and writes nothing
+        if (beginning && (await this.deps.code.ordered(instance))) await beginning;
         pkg = await fetch();
         if (beginning) intent = { id: await beginning, sha256: stored! };
         if (!intent || intent.sha256 !== pkg.sha256) {
