@@ -110,6 +110,8 @@ export default defineConfig({
           include: [
             'src/auth/**/*.test.ts', 'src/instances/**/*.test.ts', 'src/files/dav/**/*.test.ts', 'src/oauth/**/*.test.ts',
             'src/apps/code/shared-store.test.ts', 'src/apps/install/install.test.ts', 'src/apps/install/lifecycle.test.ts',
+            // updates and uninstalls that fail, repaired at once (their intents in hearth.app_installs)
+            'src/apps/install/failure.test.ts',
             'src/settings/avatar.test.ts',
             // the per-context assets' index, and the instances' context, terms and tracking on PostgreSQL
             'src/apps/assets/context-assets.test.ts', 'src/settings/warnings.test.ts',

@@ -6,7 +6,9 @@
 # bench/farm.bench.ts (10,000 instances and start-up, about 10 minutes on a shared machine, writes bench/RESULTS-farm.md),
 # bench/apps-code.bench.ts (a 5 MB app on 2,001 instances, about 30 s, writes bench/RESULTS-apps-code.md),
 # bench/apps-install.bench.ts (suite apps-install: the same app with a service through the whole installer on 1,000 instances,
-# beside the code store's part alone, about 2 minutes, writes bench/RESULTS-apps-install.md),
+# beside the code store's part alone, about 2 minutes, writes bench/RESULTS-apps-install.md), apps-install-pg
+# (bench/apps-install-pg.bench.ts: installs of stored code on docs.engine postgres, the journal's intents ordered beside
+# flushed each, about 2 minutes, prints its table),
 # bench/apps-serve.bench.ts (app pages and assets against @fastify/static, about 2 minutes, writes bench/RESULTS-apps.md),
 # bench/apps-code-shared.bench.ts (app files read from the local store and the shared one on PostgreSQL, Swift and S3, warm
 # and cold, about 2 minutes, writes bench/RESULTS-apps-code-shared.md),
@@ -28,7 +30,7 @@
 # machine, writes bench/RESULTS-farm-pg.md), one after the other.
 # pg-catalog (bench/pg-catalog.bench.ts: 2,000 instances on one PostgreSQL, the memory of its server processes with connections
 # kept for good and replaced after docs.connectionUses uses, about 10 minutes, writes bench/RESULTS-pg-catalog.md).
-# Knobs: BENCH_QUICK=1 (all), BENCH_SUITES=data,files,jobs,realtime,coordination,farm,apps-code,apps-install,apps-code-shared,apps,webapps,migrate,backup,import,export,data-pg,mango-pg,jobs-cluster,blobs,farm-pg,fencing,event-sweep,pg-catalog,write-index
+# Knobs: BENCH_QUICK=1 (all), BENCH_SUITES=data,files,jobs,realtime,coordination,farm,apps-code,apps-install,apps-install-pg,apps-code-shared,apps,webapps,migrate,backup,import,export,data-pg,mango-pg,jobs-cluster,blobs,farm-pg,fencing,event-sweep,pg-catalog,write-index
 # (which scripts run), and each script's own
 # (data: BENCH_SERVERS, BENCH_WORKLOADS, BENCH_PROFILE…; files: BENCH_FILES_SERVERS, BENCH_FILES_WORKLOADS…;
 # realtime: BENCH_RT_SOCKETS, BENCH_RT_WRITES, BENCH_RT_SERVERS…; see their headers).
@@ -39,7 +41,7 @@ if [ ! -f bench/node_modules/pouchdb-server/package.json ] || [ ! -f bench/node_
   echo "[bench] installing bench dependencies into bench/node_modules (about 1 minute, once)" >&2
   npm install --prefix bench --no-audit --no-fund >&2
 fi
-suites=",${BENCH_SUITES:-data,files,jobs,realtime,coordination,farm,apps-code,apps-install,apps-code-shared,apps,webapps,migrate,backup,import,export,data-pg,mango-pg,jobs-cluster,blobs,farm-pg,fencing,event-sweep,pg-catalog,write-index},"
+suites=",${BENCH_SUITES:-data,files,jobs,realtime,coordination,farm,apps-code,apps-install,apps-install-pg,apps-code-shared,apps,webapps,migrate,backup,import,export,data-pg,mango-pg,jobs-cluster,blobs,farm-pg,fencing,event-sweep,pg-catalog,write-index},"
 status=0
 if [[ $suites == *,data,* ]]; then node --import tsx bench/data.bench.ts "$@" || status=$?; fi
 if [[ $suites == *,files,* ]]; then node --import tsx bench/files.bench.ts "$@" || status=$?; fi
@@ -53,6 +55,7 @@ if [[ $suites == *,write-index,* ]]; then node --import tsx bench/write-index.be
 if [[ $suites == *,farm,* ]]; then node --import tsx bench/farm.bench.ts "$@" || status=$?; fi
 if [[ $suites == *,apps-code,* ]]; then node --import tsx bench/apps-code.bench.ts "$@" || status=$?; fi
 if [[ $suites == *,apps-install,* ]]; then node --import tsx bench/apps-install.bench.ts "$@" || status=$?; fi
+if [[ $suites == *,apps-install-pg,* ]]; then node --import tsx bench/apps-install-pg.bench.ts "$@" || status=$?; fi
 if [[ $suites == *,apps-code-shared,* ]]; then node --import tsx bench/apps-code-shared.bench.ts "$@" || status=$?; fi
 if [[ $suites == *,apps,* ]]; then node --import tsx bench/apps-serve.bench.ts "$@" || status=$?; fi
 if [[ $suites == *,webapps,* ]]; then node --import tsx bench/webapps.bench.ts "$@" || status=$?; fi

@@ -175,6 +175,8 @@ export interface HearthOptions {
   locks?: RedisLocksOptions;
   /** Benchmarks only: false leaves the index of the writes out of PostgreSQL's writes (bench/write-index.bench.ts's reference). */
   pgWriteIndex?: boolean;
+  /** Benchmarks only: false makes every intent of the install journal wait for its own flush on PostgreSQL (bench/apps-install-pg.bench.ts's reference). */
+  orderedIntents?: boolean;
   /** Where the routes' compiled schemas are read (server/schema-code.ts; default dist/schemas): tests compile their own. */
   schemaCode?: CompiledCode;
 }
@@ -408,7 +410,9 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
   const triggerCopy = (t: { _id: string }) => ({ doctype: TRIGGERS_DOCTYPE, doc: triggerMirrorDoc(t as TriggerDoc) });
   const installer = new Installer({
     storeOf, locks: coordination.locks, perms, triggers: jobs.scheduler, skipPermissionsCheck: config.apps.permissionsSkipVerification, triggerCopy,
-    code: appCodeOf(appCode, { dev: config.dev, limits: { maxEntries: config.apps.maxEntries, maxUnpackedBytes: config.apps.maxUnpackedBytes }, resolveRegistry: (slug, v) => appRegistries.resolveVersion(slug, v), openRegistryTarball: (v) => appRegistries.openTarball(v as Parameters<typeof appRegistries.openTarball>[0]) }),
+    code: appCodeOf(appCode, { dev: config.dev, limits: { maxEntries: config.apps.maxEntries, maxUnpackedBytes: config.apps.maxUnpackedBytes }, resolveRegistry: (slug, v) => appRegistries.resolveVersion(slug, v), openRegistryTarball: (v) => appRegistries.openTarball(v as Parameters<typeof appRegistries.openTarball>[0]),
+      // docs.engine postgres: the code index, the triggers and an instance's documents on PostgreSQL share one pool, so one WAL
+      ...(statePg && opts.orderedIntents !== false ? { orderedLog: async (instance: Instance) => (await router.choiceOf(instance.id)).docs === 'postgres' } : {}) }),
   });
   const startedAt = new Date();
   const builtinApps = new BuiltinApps({

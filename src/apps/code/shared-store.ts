@@ -179,10 +179,12 @@ export class SharedAppCodeStore implements AppCodeStore {
     }
   }
 
-  async begin(intent: InstallIntent): Promise<void> {
+  async begin(intent: InstallIntent, opts: { ordered?: boolean } = {}): Promise<void> {
     checkRef({ ...intent, sha256: intent.op === 'install' ? intent.sha256 : intent.sha256 || '0'.repeat(64) });
     // the reference under the lock gc takes to remove its version (as acquire adds it); fenced like the other writes
     await this.refsWrite(async (c) => {
+      // ordered: the operation's next commit in this database flushes this one with it (store.ts begin)
+      if (opts.ordered) await c.query(`SELECT set_config('synchronous_commit', 'off', true)`);
       if (intent.op === 'install') {
         await c.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`apps-code:${intent.sha256}`]);
         await c.query(`INSERT INTO hearth.app_code_refs (${COLS}) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`, [intent.instanceId, intent.kind, intent.slug, intent.sha256]);

@@ -70,9 +70,13 @@ export interface AppCodeStore {
   acquire(ref: CodeRef, fill: (add: AddFile) => Promise<void>): Promise<{ written: boolean }>;
   /**
    * Records an operation in flight, durable when it resolves; an install's with its code reference, in one commit (the
-   * reference already there: kept). An update or an uninstall adds no reference.
+   * reference already there: kept). An update or an uninstall adds no reference. `ordered`: every later write of the
+   * operation goes to the same write-ahead log as this store's index (PostgreSQL: the instance's documents and the
+   * triggers in the database of the index), where a commit made durable makes every earlier one durable too; this
+   * commit then does not wait for its own flush (the operation's first durable write carries it to disk), and a crash
+   * before that write loses it only together with all that the operation wrote. The local store ignores it.
    */
-  begin(intent: InstallIntent): Promise<void>;
+  begin(intent: InstallIntent, opts?: { ordered?: boolean }): Promise<void>;
   /** Drops these intents (their installs are durable, or undone). Without a wait for the disk: a crash may bring them back, and finishing them again changes nothing. */
   end(ids: readonly string[]): Promise<void>;
   /** The intents a stop left (the installs in flight then), oldest first. */

@@ -20,6 +20,11 @@ export interface CodeOptions {
   resolveRegistry?: ResolveRegistry;
   /** A local folder registry's tarballs (`file://` URLs), read through the registry that gave them. */
   openRegistryTarball?: (version: RegistryVersion) => Promise<Readable>;
+  /**
+   * Whether the writes of an operation on this instance (its documents, its triggers) go to the same write-ahead log as
+   * the code store's index (store.ts begin `ordered`): its intent's commit then waits for no flush of its own.
+   */
+  orderedLog?: (instance: Instance) => Promise<boolean>;
 }
 
 export function appCodeOf(store: AppCodeStore, opts: CodeOptions): AppCode {
@@ -28,8 +33,10 @@ export function appCodeOf(store: AppCodeStore, opts: CodeOptions): AppCode {
     ...(resolveRegistry ? { resolveRegistry } : {}),
     ...(opts.openRegistryTarball ? { openRegistryTarball: opts.openRegistryTarball } : {}),
   });
+  const ordered = async (instance: Instance) => (await opts.orderedLog?.(instance)) ?? false;
   return {
     fetch: (instance, kind, slug, source) => fetch(instance, kind, slug, source),
+    ordered,
     async prepare(instance, kind, slug, source) {
       // one source names one registry version: its first good answer serves both the check and the fetch
       let answer: ReturnType<ResolveRegistry> | null = null;
@@ -44,7 +51,7 @@ export function appCodeOf(store: AppCodeStore, opts: CodeOptions): AppCode {
     },
     async begin(instance, kind, slug, sha256, op = 'install', undo = null) {
       const id = randomUUID();
-      await store.begin({ id, domain: instance.domain, instanceId: instance.id, kind, slug, sha256, op, undo });
+      await store.begin({ id, domain: instance.domain, instanceId: instance.id, kind, slug, sha256, op, undo }, { ordered: await ordered(instance) });
       return id;
     },
     async held(instance, kind, slug) {

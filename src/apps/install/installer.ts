@@ -6,7 +6,7 @@
  * fencedLock): the writes of a holder paused past its lease are refused once another holder wrote. A failed install leaves no doc,
  * no permission document, no trigger and no code reference.
  */
-import { BadRequest, Conflict, NotFound, UnprocessableEntity } from '../../common/errors.js';
+import { BadRequest, Conflict, HearthError, NotFound, ServiceUnavailable, UnprocessableEntity } from '../../common/errors.js';
 import { currentFence, fencedLock, withFence, type Fence, type Locks } from '../../common/locks.js';
 import type { Doc, DocStore } from '../../data/store.js';
 import type { Instance } from '../../instances/types.js';
@@ -16,6 +16,7 @@ import { KIND, SLUG_RE, type AppDoc, type AppKind, type AppState, type Manifest 
 import { manifestRules, needsAck, rulesAfterUpdate } from './permissions.js';
 import { crashPoint } from '../../common/crash-point.js';
 import { appLockKey, InstallJournal, type Recovered, type UpdateUndo } from './journal.js';
+import type { InstallIntent } from '../code/store.js';
 import { planTriggers, removeTriggers, servicesOf, type ServiceTriggers } from './services.js';
 import type { AppCode, FetchedPackage, InstallOptions, OnState, Outcome, UpdateOptions } from './types.js';
 
@@ -174,6 +175,8 @@ export class Installer {
       const beginning = stored ? this.deps.code.begin(instance, kind, slug, stored) : null;
       beginning?.catch(() => undefined); // awaited below, or in the undo
       try {
+        // its commit first where it waits for no flush (PostgreSQL): the fetch then finds the reference and writes nothing
+        if (beginning && (await this.deps.code.ordered(instance))) await beginning;
         pkg = await fetch();
         if (beginning) intent = { id: await beginning, sha256: stored! };
         if (!intent || intent.sha256 !== pkg.sha256) {
@@ -238,7 +241,19 @@ export class Installer {
     if (doc) await this.deps.storeOf(instance).put(KIND[kind].doctype, { _id: doc._id, _rev: doc._rev!, _deleted: true });
   }
 
-  /** Starts an update: 404 when not installed, 409 while another operation runs, 422 on a bad source. */
+  /** Records an update's or an uninstall's intent (journal.ts): durable when it resolves. */
+  private async begin(instance: Instance, kind: AppKind, slug: string, sha256: string, op: 'update' | 'uninstall', undo: string | null = null): Promise<InstallIntent> {
+    const id = await this.deps.code.begin(instance, kind, slug, sha256, op, undo);
+    return { id, domain: instance.domain, instanceId: instance.id, kind, slug, sha256, op, undo };
+  }
+
+  /**
+   * Starts an update: 404 when not installed, 409 while another operation runs, 422 on a bad source. One that fails
+   * (an engine's error, not a crash) is undone at once by its journal's rules (journal.ts repair): its doc back to the old
+   * version with the error in `error`, the old permissions, triggers and code; once its new doc is written it is
+   * finished instead (the old code's reference goes) and the update succeeds. The caller gets the error (the SSE
+   * `error` event; the doc's `error` after a 202).
+   */
   async update(instance: Instance, kind: AppKind, slug: string, opts: UpdateOptions, onState?: OnState): Promise<Operation> {
     checkSlug(slug);
     if (opts.source !== undefined) checkSource(opts.source);
@@ -251,25 +266,22 @@ export class Installer {
       // the journal's intent (journal.ts), with what its undo restores, durable before the `upgrading` doc
       const perms = await this.deps.perms.appPermissions(instance, KIND[kind].permKind, slug);
       const undo: UpdateUndo = { state: restState, permissions: (perms?.permissions ?? null) as Record<string, unknown> | null };
-      const id = await this.deps.code.begin(instance, kind, slug, doc.checksum ?? '', 'update', JSON.stringify(undo));
+      const begun = await this.begin(instance, kind, slug, doc.checksum ?? '', 'update', JSON.stringify(undo));
       try {
-        return { prev: prevDoc, intent: id, current: perms, upgrading: await this.write(instance, kind, { ...doc, state: 'upgrading' }, onState) };
+        return { prev: prevDoc, intent: begun, current: perms, upgrading: await this.write(instance, kind, { ...doc, state: 'upgrading' }, onState) };
       } catch (e) {
-        await this.deps.code.end([id]);
+        await this.deps.code.end([begun.id]);
         throw e;
       }
     });
     const source = opts.source ?? prev.source;
-    const ended = async <T>(result: T): Promise<T> => {
-      await this.deps.code.end([intent]);
-      return result;
+    const ended = async (doc: AppDoc): Promise<AppDoc> => {
+      await this.deps.code.end([intent.id]);
+      return doc;
     };
     return this.start(async (fetched) => {
-      let pkg: FetchedPackage | null = null;
-      let created: string[] = [];
-      let applied = false;
       try {
-        pkg = await this.deps.code.fetch(instance, kind, slug, source);
+        const pkg = await this.deps.code.fetch(instance, kind, slug, source);
         const next = this.docFrom(kind, slug, pkg, { ...upgrading, created_at: prev.created_at }, prev.parameters);
         fetched(next);
         if (pkg.sha256 === prev.checksum) {
@@ -285,27 +297,34 @@ export class Installer {
         if (kind === 'webapp') {
           const plan = await planTriggers(this.deps.triggers, instance, slug, servicesOf(prev.services), servicesOf(next.services));
           next.services = plan.services;
-          const before = new Set(Object.values(servicesOf(prev.services)).map((s) => s.trigger_id));
-          created = Object.values(plan.services).flatMap((s) => (s.trigger_id && !before.has(s.trigger_id) ? [s.trigger_id] : []));
           stale = plan.stale;
         }
         await this.deps.perms.setAppPermissions(instance, KIND[kind].permKind, slug, rules);
-        // the old version's triggers go before the end state, so that a client told "ready" sees none of them; its
-        // code after (the journal's undo needs it until the new doc is written)
-        applied = true;
+        // the old version's triggers go before the end state, so that a client told "ready" sees none of them
         await removeTriggers(this.deps.triggers, instance, stale);
         crashPoint('apps.update.applied');
         next.state = prev.state;
         const written = await this.write(instance, kind, next, onState);
         crashPoint('apps.update.written');
+        // The old code's reference goes only now: the journal's undo needs that code until the new doc is written.
+        // So a client told `ready` may, for a moment, find the old version still referenced too. Harmless: a reference
+        // only keeps code from gc (the old code stays a moment longer), and the one gc must never miss, that of the
+        // code a `ready` doc names, is durable no later than that doc (the fetch's acquire waited for it) and goes only
+        // once a later durable doc names other code or none. Crash or not, the journal then releases the old one
+        // (repair, or the next start: the doc is written, so the update is finished), never the one the doc names.
         await this.deps.code.release(instance, kind, slug, prev.checksum);
         return await ended(written);
       } catch (e) {
-        if (applied) throw e; // the intent stays: the next start finishes the update, or undoes it
-        await removeTriggers(this.deps.triggers, instance, created);
-        if (pkg && pkg.sha256 !== prev.checksum) await this.deps.code.release(instance, kind, slug, pkg.sha256).catch(() => undefined);
-        const latest = await findApp(this.deps.storeOf(instance), kind, slug);
-        if (latest) await this.write(instance, kind, { ...prev, _rev: latest._rev!, error: e instanceof Error ? e.message : String(e) }, onState).then(() => this.deps.code.end([intent])).catch(() => undefined);
+        // everything it changed is put back by its journal's rules (the new triggers, permissions and code go, the
+        // stale triggers are made again with their ids), or it is finished once its new doc was written
+        const message = e instanceof Error ? e.message : String(e);
+        if ((await this.journal.repair(instance, intent, { error: message })) === 'finished') {
+          const doc = await findApp(this.deps.storeOf(instance), kind, slug);
+          if (doc) {
+            onState?.(doc);
+            return doc;
+          }
+        }
         throw e;
       }
     });
@@ -351,14 +370,21 @@ export class Installer {
       if (kind === 'webapp' && (await hasOAuthClient(store, slug))) {
         throw new BadRequest(`${slug} has an OAuth client (software_id registry://${slug}): revoke it before uninstalling the app`);
       }
-      // the journal's intent (journal.ts): a stop from here on, the next start finishes the uninstall; so does a failure
-      const intent = await this.deps.code.begin(instance, kind, slug, doc.checksum ?? '', 'uninstall');
-      await removeTriggers(this.deps.triggers, instance, Object.values(servicesOf(doc.services)).flatMap((s) => (s.trigger_id ? [s.trigger_id] : [])));
-      crashPoint('apps.uninstall.triggers');
-      await this.deps.perms.setAppPermissions(instance, KIND[kind].permKind, slug, null);
-      await store.put(KIND[kind].doctype, { _id: doc._id, _rev: doc._rev!, _deleted: true });
-      if (doc.checksum) await this.deps.code.release(instance, kind, slug, doc.checksum);
-      await this.deps.code.end([intent]);
+      // the journal's intent (journal.ts): a stop from here on, the next start finishes the uninstall; a failure (an
+      // engine's error) is finished at once (repair), or, while the engine still fails, tried again until it works
+      const intent = await this.begin(instance, kind, slug, doc.checksum ?? '', 'uninstall');
+      try {
+        await removeTriggers(this.deps.triggers, instance, Object.values(servicesOf(doc.services)).flatMap((s) => (s.trigger_id ? [s.trigger_id] : [])));
+        crashPoint('apps.uninstall.triggers');
+        await this.deps.perms.setAppPermissions(instance, KIND[kind].permKind, slug, null);
+        await store.put(KIND[kind].doctype, { _id: doc._id, _rev: doc._rev!, _deleted: true });
+        if (doc.checksum) await this.deps.code.release(instance, kind, slug, doc.checksum);
+        await this.deps.code.end([intent.id]);
+      } catch (e) {
+        if ((await this.journal.repair(instance, intent, { held: true })) === 'finished') return doc;
+        if (e instanceof HearthError) throw e;
+        throw new ServiceUnavailable(`${slug} was not uninstalled whole (${e instanceof Error ? e.message : String(e)}): the rest is retried in the background`);
+      }
       return doc;
     });
   }

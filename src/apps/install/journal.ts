@@ -8,8 +8,10 @@
  * finished (the triggers the doc names, lost with their unsynced commit, are made again with their ids), any other is
  * undone (its triggers, permission document, `installing` doc and code reference go), as a failed install is; an update
  * cut before its new doc was written goes back to the old version whole, one cut after is finished; an uninstall is
- * finished.
+ * finished. An update or an uninstall that fails without a crash (an engine's error) is repaired at once by the same
+ * rules, in the same process (`repair`), and tried again until it works while the engine still fails.
  */
+import { crashPoint } from '../../common/crash-point.js';
 import type { Locks } from '../../common/locks.js';
 import type { Doc, DocStore } from '../../data/store.js';
 import type { Instance } from '../../instances/types.js';
@@ -22,6 +24,9 @@ import type { AppCode } from './types.js';
 
 /** How long ended installs wait for the one fsync of the triggers' database that lets their intents go. */
 const SETTLE_MS = 200;
+/** A repair that failed is tried again after this, then after 4 times as long each time, up to RETRY_MAX_MS. */
+const RETRY_MS = 250;
+const RETRY_MAX_MS = 60_000;
 
 export function appLockKey(instance: Instance, kind: AppKind, slug: string): string {
   return `apps/${instance.id}/${kind}/${slug}`;
@@ -40,10 +45,16 @@ export interface UpdateUndo { state: AppState; permissions: Record<string, unkno
 
 export interface Recovered { finished: number; undone: number; triggersMade: number; triggersRemoved: number }
 
+export type Resolution = 'finished' | 'undone';
+
 export class InstallJournal {
   private pending: string[] = [];
   private timer: NodeJS.Timeout | null = null;
   private flushing: Promise<void> = Promise.resolve();
+  /** The repairs to try again (their timers), and those running: close() waits for them. */
+  private readonly retries = new Set<NodeJS.Timeout>();
+  private readonly repairing = new Set<Promise<unknown>>();
+  private closed = false;
 
   constructor(private readonly deps: JournalDeps) {}
 
@@ -70,9 +81,56 @@ export class InstallJournal {
     return this.flushing;
   }
 
-  /** Lets the intents of ended installs go (at stop). */
-  close(): Promise<void> {
-    return this.flush();
+  /** Lets the intents of ended installs go (at stop); repairs still to try again are left to the next start. */
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const timer of this.retries) clearTimeout(timer);
+    this.retries.clear();
+    await Promise.allSettled([...this.repairing]);
+    await this.flush();
+  }
+
+  /**
+   * An operation of this process that failed (an exception, not a crash), its intent still there: finished or undone
+   * at once, by the rules the next start would apply (resolve), and its intent dropped. `held`: the caller holds the
+   * app's lock. `error`: what an undone update's doc keeps in its `error`. Resolves with what was done, or null when
+   * the repair failed too (the engine still failing): it is then tried again under the app's lock, after RETRY_MS and
+   * 4 times as long each next time, until it works or this process stops (the next start does it then).
+   */
+  async repair(instance: Instance, intent: InstallIntent, opts: { held?: boolean; error?: string } = {}): Promise<Resolution | null> {
+    try {
+      return await this.track(opts.held ? this.repairOnce(instance, intent, opts.error) : this.locked(instance, intent, opts.error));
+    } catch {
+      this.retry(instance, intent, opts.error, RETRY_MS);
+      return null;
+    }
+  }
+
+  private locked(instance: Instance, intent: InstallIntent, error: string | undefined): Promise<Resolution> {
+    return this.deps.locks.withLock(appLockKey(instance, intent.kind, intent.slug), () => this.repairOnce(instance, intent, error));
+  }
+
+  private async repairOnce(instance: Instance, intent: InstallIntent, error: string | undefined): Promise<Resolution> {
+    const doc = await findApp(this.deps.storeOf(instance), intent.kind, intent.slug);
+    const done = await this.resolve(instance, intent, doc, { finished: 0, undone: 0, triggersMade: 0, triggersRemoved: 0 }, error);
+    await this.deps.code.end([intent.id]);
+    return done;
+  }
+
+  private retry(instance: Instance, intent: InstallIntent, error: string | undefined, delay: number): void {
+    if (this.closed) return;
+    const timer = setTimeout(() => {
+      this.retries.delete(timer);
+      this.track(this.locked(instance, intent, error)).catch(() => this.retry(instance, intent, error, Math.min(delay * 4, RETRY_MAX_MS)));
+    }, delay);
+    timer.unref();
+    this.retries.add(timer);
+  }
+
+  private track<T>(work: Promise<T>): Promise<T> {
+    this.repairing.add(work);
+    void work.catch(() => undefined).finally(() => this.repairing.delete(work));
+    return work;
   }
 
   /**
@@ -104,14 +162,15 @@ export class InstallJournal {
    * One operation left in flight, `doc` the app's doc now. An install whose doc is whole is finished, any other undone.
    * An update whose doc still says `upgrading` goes back to the version before (its doc, permissions, triggers, code);
    * one whose doc was written is finished (the old code's reference goes). An uninstall is finished, unless the doc
-   * names other code since (then the app is left as its doc says).
+   * names other code since (then the app is left as its doc says). `error`: kept in the doc of an undone update.
    */
-  private async resolve(instance: Instance, intent: InstallIntent, doc: AppDoc | null, out: Recovered): Promise<'finished' | 'undone'> {
+  private async resolve(instance: Instance, intent: InstallIntent, doc: AppDoc | null, out: Recovered, error?: string): Promise<Resolution> {
+    crashPoint('apps.journal.resolve');
     const { kind, slug } = intent;
     const settled = doc !== null && doc.state !== 'installing' && doc.state !== 'upgrading';
     if (intent.op === 'update' && doc?.state === 'upgrading') {
       const undo = JSON.parse(intent.undo ?? '{}') as Partial<UpdateUndo>;
-      const back: AppDoc = { ...doc, state: undo.state === 'installed' ? 'installed' : 'ready', updated_at: new Date().toISOString() };
+      const back: AppDoc = { ...doc, state: undo.state === 'installed' ? 'installed' : 'ready', updated_at: new Date().toISOString(), ...(error !== undefined ? { error } : {}) };
       await this.deps.perms.setAppPermissions(instance, KIND[kind].permKind, slug, undo.permissions ?? null);
       await this.align(instance, kind, slug, back, out);
       await this.deps.storeOf(instance).put(KIND[kind].doctype, back as unknown as Doc);

@@ -30,6 +30,11 @@ export interface AppCode {
    * code reference; returns the intent's id, for `end`. `undo`: an update's, what its undo restores.
    */
   begin(instance: Instance, kind: AppKind, slug: string, sha256: string, op?: IntentOp, undo?: string | null): Promise<string>;
+  /**
+   * Whether `begin` on this instance resolves at its commit, its flush carried by the operation's next durable write
+   * (apps/code/store.ts begin `ordered`): then waiting for it costs a round trip, not a flush.
+   */
+  ordered(instance: Instance): Promise<boolean>;
   /** Drops intents whose installs are durable, or undone. */
   end(ids: readonly string[]): Promise<void>;
   /** The installs a stop left in flight. */

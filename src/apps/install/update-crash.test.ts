@@ -12,12 +12,12 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { startPackageServer, type PackageServer } from '../../../test/helpers/app-packages.js';
+import { appState } from '../../../test/helpers/app-state.js';
 import { crashChain } from '../../../test/helpers/crash.js';
 import { rawRequest, testConfig } from '../../../test/helpers/hearth.js';
 import { freePort } from '../../../test/helpers/ports.js';
 import { createHearth, type Hearth } from '../../server/compose.js';
 import type { Instance } from '../../instances/types.js';
-import { findApp } from '../repo.js';
 
 let pkgs: PackageServer;
 const dataDir = mkdtempSync(join(tmpdir(), 'hearth-crash-update-'));
@@ -38,18 +38,7 @@ const files = (manifest: object) => ({ 'manifest.webapp': manifest, 'index.html'
 
 const open = () => createHearth(testConfig(dataDir), pino({ level: 'silent' }));
 
-/** What the app is on the instance: its doc, permission rules, service triggers (id → schedule), code references, and the operations left in flight. */
-async function state(hearth: Hearth, instance: Instance) {
-  const doc = await findApp(hearth.storeOf(instance), 'webapp', 'mender');
-  const triggers = (await hearth.jobs.scheduler.list(instance.domain, { workers: ['service'] })).filter((t) => (t.message as { slug?: string }).slug === 'mender');
-  return {
-    doc: doc && { state: doc.state, version: doc.version, checksum: doc.checksum, services: doc.services },
-    permissions: (await hearth.perms.appPermissions(instance, 'app', 'mender'))?.permissions,
-    triggers: Object.fromEntries(triggers.map((t) => [t._id, t.arguments])),
-    refs: (await hearth.appCode.refs({ instanceId: instance.id })).map((r) => r.sha256),
-    inFlight: (await hearth.appCode.inFlight()).length,
-  };
-}
+const state = (hearth: Hearth, instance: Instance) => appState(hearth, instance, 'mender');
 
 describe('an update across a crash', () => {
   it('is undone, the old version whole, when killed before its new doc, and finished when killed after it', async () => {
