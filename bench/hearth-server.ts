@@ -10,6 +10,7 @@
  */
 import { setFlagsFromString } from 'node:v8';
 import type { AddressInfo } from 'node:net';
+import { fixMallocThresholds } from '../src/common/malloc-trim.js';
 
 // as bin/hearth.js: the young generation keeps its initial size until the server listens (src/server/young-gen.ts)
 setFlagsFromString('--semi-space-growth-factor=1');
@@ -36,5 +37,11 @@ const token = await hearth.tokens.issue(instance, { aud: 'cli', sub: 'bench', sc
 const filesToken = await hearth.tokens.issue(instance, { aud: 'cli', sub: 'bench', scope: 'io.cozy.files' });
 const contactsToken = await hearth.tokens.issue(instance, { aud: 'cli', sub: 'bench', scope: 'io.cozy.contacts' });
 releaseYoungGeneration();
+// bench/malloc-ab.bench.ts: glibc's malloc thresholds fixed 1 s after listening, as `hearth serve` does (common/malloc-trim.ts),
+// at 128 KiB or at BENCH_MALLOC_THRESHOLD (mmap) and BENCH_MALLOC_TRIM bytes
+if (process.env.BENCH_MALLOC_FIX === '1') {
+  const mmap = Number(process.env.BENCH_MALLOC_THRESHOLD ?? 128 * 1024);
+  setTimeout(() => process.stderr.write(`malloc thresholds fixed: ${fixMallocThresholds(process.env, mmap, Number(process.env.BENCH_MALLOC_TRIM ?? mmap))}\n`), 1000);
+}
 process.stdout.write(JSON.stringify({ port, domain, token, filesToken, contactsToken }) + '\n');
 process.on('SIGTERM', () => void hearth.close().then(() => process.exit(0)));

@@ -50,12 +50,14 @@ const INITIAL_THRESHOLD = 128 * 1024;
  * `malloc_trim` does not give back (it trims only the main heap's top). Measured on the used farm's idle (bench/RESULTS-
  * idle.md): thread arenas 1.6 MB instead of 7.4-8.9 MB. Blocks of 128 KiB or more are then mmapped each time, as they
  * are in a process that has not yet freed a large one. An operator who sets the thresholds (GLIBC_TUNABLES, or the
- * MALLOC_*_ environment variables) keeps them.
+ * MALLOC_*_ environment variables) keeps them. What that costs (bench/malloc-ab.bench.ts, RESULTS-idle.md): nothing beyond
+ * the noise on small documents, reads and 8 MiB uploads; 1.07-1.50× the server CPU on PUTs of 512 KiB JSON documents.
+ * `mmap` and `trim` (bytes) are for that bench's comparisons.
  */
-export function fixMallocThresholds(env: NodeJS.ProcessEnv = process.env): boolean {
+export function fixMallocThresholds(env: NodeJS.ProcessEnv = process.env, mmap = INITIAL_THRESHOLD, trim = mmap): boolean {
   if (/glibc\.malloc\.(trim|mmap)_threshold/.test(env.GLIBC_TUNABLES ?? '') || env.MALLOC_TRIM_THRESHOLD_ || env.MALLOC_MMAP_THRESHOLD_) return false;
   libc ??= load();
   if (!libc) return false;
   // mallopt answers 1 on success
-  return libc.mallopt(M_MMAP_THRESHOLD, INITIAL_THRESHOLD) === 1 && libc.mallopt(M_TRIM_THRESHOLD, INITIAL_THRESHOLD) === 1;
+  return libc.mallopt(M_MMAP_THRESHOLD, mmap) === 1 && libc.mallopt(M_TRIM_THRESHOLD, trim) === 1;
 }

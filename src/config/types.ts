@@ -22,6 +22,8 @@ export interface HearthConfig {
     serializeResponses: boolean;
     /** Validators and serializers from the code `npm run build` compiled (dist/schemas), or (false) all compiled at run time. */
     precompiledSchemas: boolean;
+    /** `hearth serve`: one full garbage collection once no request began or ended for this long (default 100; 0: never). server/idle-gc.ts. */
+    idleGcSeconds: number;
   };
   admin: {
     host: string; // default 127.0.0.1

@@ -39,6 +39,7 @@ import { ensureDevInstance, listenOrExplain } from './dev-instance.js';
 import { buildPublicApp, securityHeaders } from './public.js';
 import { addJsonParser } from '../common/json-body.js';
 import { fixMallocThresholds } from '../common/malloc-trim.js';
+import { IdleGc } from './idle-gc.js';
 import { blobStoreArea, createBlobStores, objectStoreConfigured } from '../files/blobs/engine.js';
 import { ContextAssets } from '../apps/assets/context-assets.js';
 import { PgContextAssetIndex, SqliteContextAssetIndex } from '../apps/assets/context-index.js';
@@ -566,8 +567,16 @@ export async function startHearth(config: HearthConfig): Promise<{ publicUrl: st
   hearth.builtinApps.upgradeAll().catch((e: unknown) => hearth.logger.warn({ err: e instanceof Error ? e.message : String(e) }, 'the built-in apps pass stopped: the next start finishes it'));
   // a second after the start, off its path (koffi is loaded for it): glibc keeps its initial thresholds (common/malloc-trim.ts)
   setTimeout(() => hearth.logger.debug({ fixed: fixMallocThresholds() }, 'malloc thresholds'), 1000).unref();
+  // idle for server.idleGcSeconds: one full garbage collection, so that V8 gives back what it grew under load (server/idle-gc.ts)
+  const idleGc = config.server.idleGcSeconds > 0
+    ? new IdleGc({ idleMs: config.server.idleGcSeconds * 1000, onCollect: (ms) => hearth.logger.debug({ ms: Math.round(ms) }, 'idle: full garbage collection') })
+    : null;
+  for (const app of [hearth.publicApp, hearth.adminApp]) idleGc?.watch(app.server);
   hearth.logger.info({ publicUrl, adminUrl }, 'hearth is ready');
-  return { publicUrl, adminUrl, close: () => hearth.close() };
+  return { publicUrl, adminUrl, close: () => {
+    idleGc?.stop();
+    return hearth.close();
+  } };
 }
 
 /** How long `probe` takes, in ms (a /status check). */

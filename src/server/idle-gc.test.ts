@@ -1,0 +1,95 @@
+import { createServer, request, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { fullGc, IdleGc } from './idle-gc.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const get = (server: Server) => new Promise<number>((resolve, reject) => {
+  const req = request({ host: '127.0.0.1', port: (server.address() as AddressInfo).port, agent: false }, (res) => {
+    res.resume();
+    res.on('end', () => resolve(res.statusCode!));
+  });
+  req.on('error', reject);
+  req.end();
+});
+/** Waits until `cond` holds (at most 5 s). */
+async function until(cond: () => boolean): Promise<void> {
+  for (let t = 0; t < 500 && !cond(); t++) await sleep(10);
+}
+
+const cleanups: Array<() => unknown> = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0)) await c();
+});
+
+async function server(delayMs = 0): Promise<Server> {
+  const s = createServer((_req, res) => void setTimeout(() => res.end('ok'), delayMs));
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  cleanups.push(() => new Promise((r) => s.close(r)));
+  return s;
+}
+
+function idleGc(idleMs: number): IdleGc {
+  const gc = new IdleGc({ idleMs, checkMs: 10, trimAfterMs: 10 });
+  cleanups.push(() => gc.stop());
+  return gc;
+}
+
+describe('fullGc', () => {
+  it('collects what nothing references, and leaves the global gc as it was', async () => {
+    const before = (globalThis as { gc?: unknown }).gc;
+    let target: object | null = { big: new Array(1000).fill('x') };
+    const ref = new WeakRef(target);
+    target = null;
+    await sleep(0); // a WeakRef's target is kept until the end of the job that made it
+    fullGc()();
+    expect(ref.deref()).toBeUndefined();
+    expect((globalThis as { gc?: unknown }).gc).toBe(before);
+    expect(fullGc()).toBe(fullGc()); // obtained once
+  });
+});
+
+describe('IdleGc', () => {
+  it('collects once per idle period, and again only after a request', async () => {
+    const s = await server();
+    const gc = idleGc(150);
+    gc.watch(s);
+    await until(() => gc.collections === 1);
+    expect(gc.collections).toBe(1);
+    await sleep(400); // still idle: no second collection
+    expect(gc.collections).toBe(1);
+    expect(await get(s)).toBe(200);
+    await until(() => gc.collections === 2);
+    expect(gc.collections).toBe(2);
+  });
+
+  it('does not collect while requests keep coming', async () => {
+    const s = await server();
+    const gc = idleGc(400);
+    gc.watch(s);
+    for (let i = 0; i < 10; i++) {
+      expect(await get(s)).toBe(200);
+      await sleep(50);
+    }
+    expect(gc.collections).toBe(0);
+  });
+
+  it('does not collect while a request is under way, however long it takes', async () => {
+    const s = await server(600);
+    const gc = idleGc(100);
+    gc.watch(s);
+    const answer = get(s);
+    await sleep(450);
+    expect(gc.collections).toBe(0);
+    expect(await answer).toBe(200);
+    await until(() => gc.collections === 1);
+    expect(gc.collections).toBe(1);
+  });
+
+  it('stops', async () => {
+    const gc = new IdleGc({ idleMs: 20, checkMs: 10 });
+    gc.stop();
+    await sleep(100);
+    expect(gc.collections).toBe(0);
+  });
+});
