@@ -35,14 +35,16 @@ export function describeHolder(holder: DataDirHolder | null): string {
 }
 
 /**
- * What a process with this configuration keeps alone in its data directory (empty with the three scale-out engines,
- * where any number of processes share the state and dataDir holds only a cache).
+ * What a process with this configuration keeps alone in its data directory, that no other process may open beside it:
+ * SQLite databases (documents, registry, jobs, sessions, the app code store: not fenced across processes) and, in its
+ * memory, the locks, bus and scheduler that guard them. Empty with PostgreSQL and Redis: blobs on the local disk are
+ * then shared by processes on one data directory (a shared disk), as the object stores are (a blob is written under a
+ * fresh key and never rewritten, and removed only after the fenced commit that stopped naming it: README, Scale-out).
  */
-export function keptAlone(config: Pick<HearthConfig, 'docs' | 'coordination' | 'blobs'>): string[] {
+export function keptAlone(config: Pick<HearthConfig, 'docs' | 'coordination'>): string[] {
   const alone: string[] = [];
   if (config.docs.engine !== 'postgres') alone.push("documents and the server's state (docs.engine sqlite)");
   if (config.coordination.engine !== 'redis' || !config.coordination.url) alone.push('the bus, locks and limits (coordination.engine memory)');
-  if (config.blobs.engine === 'local') alone.push('file contents (blobs.engine local)');
   return alone;
 }
 

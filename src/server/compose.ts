@@ -183,11 +183,13 @@ export interface HearthOptions {
 export async function createHearth(config: HearthConfig, logger: Logger = createLogger(config), opts: HearthOptions = {}): Promise<Hearth> {
   const dataDir = resolve(config.dataDir);
   // what this process keeps alone in dataDir: with any of it, one process per data directory, enforced before anything
-  // is opened; with the three scale-out engines dataDir holds nothing another process needs (apps-code-cache/ is a cache)
+  // is opened; on PostgreSQL and Redis, dataDir holds nothing another process may not share (blobs.engine local: file
+  // contents under fresh keys, on a disk processes share or not; apps-code-cache/ is a cache)
   const alone = keptAlone(config);
   const release = alone.length > 0 ? takeDataDir(dataDir, alone) : () => {};
   try {
-    if (alone.length > 0 && alone.length < 3) logger.warn(`with these engines, this process keeps alone ${alone.join(', ')}: several processes need the three scale-out engines (see README, Scale-out)`);
+    const embedded = [...alone, ...(config.blobs.engine === 'local' ? ['file contents (blobs.engine local)'] : [])];
+    if (embedded.length > 0 && embedded.length < 3) logger.warn(`with these engines, this process keeps alone ${embedded.join(', ')}: several processes need the three scale-out engines (see README, Scale-out)`);
     const hearth = await assemble(config, dataDir, logger, opts);
     const close = hearth.close;
     let closed: Promise<void> | null = null;

@@ -2,8 +2,8 @@
  * One server per data directory with the embedded engines (common/data-dir-lock.ts): real `hearth serve` processes
  * (bin/hearth.js: `npm run build` first) on one directory, the second refused with who holds it and what to do; the
  * holder killed with SIGKILL leaves the directory to the next start at once. In this process: the lock is put back
- * by close(), and a configuration with the three scale-out engines takes none (the start itself on those engines:
- * data-dir-shared.test.ts).
+ * by close(), and a configuration on PostgreSQL and Redis takes none (two processes started on one directory with
+ * those engines: files/copy-journal-pg.test.ts, on local blobs and on Swift).
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
@@ -74,7 +74,7 @@ describe('one hearth serve per data directory (embedded engines)', () => {
     const third = await serve(dir);
     expect(await third.listening).toBe(true);
     third.kill('SIGTERM');
-    expect(await third.exited).toEqual({ code: 0, signal: null });
+    expect(await third.exited, third.stderr).toEqual({ code: 0, signal: null });
   });
 
   it('is refused before it opens anything or prints the first start\'s passphrase', async () => {
@@ -110,15 +110,14 @@ describe('one hearth serve per data directory (embedded engines)', () => {
     }
   });
 
-  it('takes the directory when a process keeps any state alone in it, not with the three scale-out engines', () => {
+  it('takes the directory when a process keeps state alone in it: SQLite or the in-memory coordination, not on PostgreSQL and Redis', () => {
     const d = structuredClone(DEFAULTS);
     const pg = { ...d.docs, engine: 'postgres' as const, url: 'postgres://db/hearth' };
     const redis = { ...d.coordination, engine: 'redis' as const, url: 'redis://cache' };
-    const swift = { ...d.blobs, engine: 'swift' as const };
-    expect(keptAlone(d)).toHaveLength(3);
-    expect(keptAlone({ docs: pg, coordination: redis, blobs: d.blobs })).toEqual(['file contents (blobs.engine local)']);
-    expect(keptAlone({ docs: d.docs, coordination: redis, blobs: swift })).toEqual(["documents and the server's state (docs.engine sqlite)"]);
-    expect(keptAlone({ docs: pg, coordination: d.coordination, blobs: { ...d.blobs, engine: 's3' } })).toEqual(['the bus, locks and limits (coordination.engine memory)']);
-    expect(keptAlone({ docs: pg, coordination: redis, blobs: swift })).toEqual([]);
+    expect(keptAlone(d)).toEqual(["documents and the server's state (docs.engine sqlite)", 'the bus, locks and limits (coordination.engine memory)']);
+    expect(keptAlone({ docs: d.docs, coordination: redis })).toEqual(["documents and the server's state (docs.engine sqlite)"]);
+    expect(keptAlone({ docs: pg, coordination: d.coordination })).toEqual(['the bus, locks and limits (coordination.engine memory)']);
+    // whatever the blobs' engine: two processes on one directory, PostgreSQL, Redis and local blobs, in files/copy-journal-pg.test.ts
+    expect(keptAlone({ docs: pg, coordination: redis })).toEqual([]);
   });
 });
