@@ -206,7 +206,7 @@ function takeDataDir(dataDir: string, alone: string[]): () => void {
     return lockDataDir(dataDir, 'hearth serve');
   } catch (e) {
     if (!(e instanceof DataDirInUse)) throw e;
-    throw new DataDirInUse(dataDir, e.holder, `${e.message}; with these engines a server keeps ${alone.join(', ')} alone in its data directory, so one server per data directory: stop that one${e.holder ? ` (kill ${e.holder.pid})` : ''}, or start this one on another directory (--data-dir DIR or HEARTH_DATA_DIR), or use the three scale-out engines (see README, Scale-out)`);
+    throw new DataDirInUse(dataDir, e.holder, `${e.message}; with these engines a server keeps ${alone.join(', ')} alone in its data directory, so one server per data directory: stop that one${e.holder ? ` (kill ${e.holder.pid})` : ''}, or start this one on another directory (--data-dir DIR or HEARTH_DATA_DIR), or use the scale-out engines (docs.engine postgres and coordination.engine redis: see README, Scale-out)`);
   }
 }
 

@@ -67,7 +67,7 @@ describe('one hearth serve per data directory (embedded engines)', () => {
     const second = await serve(dir, true);
     expect(await second.exited).toEqual({ code: 1, signal: null });
     expect(second.stderr).toContain(`error: ${dir} is in use by hearth serve (pid ${first.pid}, since `);
-    expect(second.stderr).toContain(`stop that one (kill ${first.pid}), or start this one on another directory (--data-dir DIR or HEARTH_DATA_DIR), or use the three scale-out engines (see README, Scale-out)`);
+    expect(second.stderr).toContain(`stop that one (kill ${first.pid}), or start this one on another directory (--data-dir DIR or HEARTH_DATA_DIR), or use the scale-out engines (docs.engine postgres and coordination.engine redis: see README, Scale-out)`);
     expect(second.stdout).toBe(''); // neither listening nor a passphrase
     first.kill('SIGKILL');
     expect((await first.exited).signal).toBe('SIGKILL');
