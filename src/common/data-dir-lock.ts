@@ -58,12 +58,18 @@ const readHolder = (dir: string): DataDirHolder | null => {
 };
 
 /**
- * Takes `dir` (created if missing) for this process, or throws DataDirInUse naming the holder. Resolves with the
- * release (idempotent), which the process's end makes too.
+ * Takes `dir` (created if missing) for this process, or throws DataDirInUse naming the holder. Returns the release
+ * (idempotent), which the process's end makes too.
  */
 export function lockDataDir(dir: string, command: string): () => void {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const db = new Database(join(dir, LOCK_FILE), { timeout: 0 });
+  const failed = (e: unknown) => new Error(`could not take ${join(dir, LOCK_FILE)}, the lock of one server per data directory: ${(e as Error).message}`, { cause: e });
+  let db: Database.Database;
+  try {
+    db = new Database(join(dir, LOCK_FILE), { timeout: 0 });
+  } catch (e) {
+    throw failed(e);
+  }
   try {
     db.pragma('locking_mode = EXCLUSIVE');
     db.pragma('journal_mode = MEMORY'); // no hearth.lock-journal beside it
@@ -71,7 +77,7 @@ export function lockDataDir(dir: string, command: string): () => void {
   } catch (e) {
     db.close();
     if ((e as { code?: string }).code === 'SQLITE_BUSY') throw new DataDirInUse(dir, readHolder(dir));
-    throw e;
+    throw failed(e);
   }
   const owner: DataDirHolder = { pid: process.pid, command, since: new Date().toISOString() };
   const tmp = join(dir, `${OWNER_FILE}.${process.pid}.tmp`);

@@ -6,7 +6,7 @@
  * those engines: files/copy-journal-pg.test.ts, on local blobs and on Swift).
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -108,6 +108,12 @@ describe('one hearth serve per data directory (embedded engines)', () => {
     } finally {
       if (!closed) await first.close();
     }
+  });
+
+  it('says which file it could not take when the lock cannot be opened', () => {
+    const dir = tmp();
+    mkdirSync(join(dir, 'hearth.lock'));
+    expect(() => lockDataDir(dir, 'hearth serve')).toThrow(`could not take ${join(dir, 'hearth.lock')}, the lock of one server per data directory: `);
   });
 
   it('takes the directory when a process keeps state alone in it: SQLite or the in-memory coordination, not on PostgreSQL and Redis', () => {
