@@ -27,8 +27,12 @@ const OBJECT_STORAGE = [
   // an export's snapshot: the blobs removed meanwhile kept in the object store, released at expiry
   'src/move/export/snapshot.test.ts',
 ];
-/** On Swift only (its native API; S3 goes through the same blob-store interface): a folder copy cut by a kill -9 on PostgreSQL + Redis + Swift. */
-const SWIFT_ONLY = ['src/files/copy-journal-pg.test.ts'];
+/**
+ * On Swift only (its native API; S3 goes through the same blob-store interface): a folder copy cut by a kill -9 on
+ * PostgreSQL + Redis + Swift; an instance's blobs moved from the local disk to Swift and back while an export holds some
+ * (issue 17; the default project moves them to a second local disk).
+ */
+const SWIFT_ONLY = ['src/files/copy-journal-pg.test.ts', 'src/move/export/held.test.ts'];
 const objectStorage = (store: 'swift' | 's3') => ({
   extends: true as const,
   test: {

@@ -237,7 +237,8 @@ describe('hearth backup and hearth restore', () => {
   it('refuses to restore over a data directory a running server uses, or a non-empty one without --force', async () => {
     const r = await hearth(['restore', backups, '--data-dir', data, '--force', '--json']);
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/a running process \(a hearth server\?\) has .*\.sqlite open: stop it before restoring over/);
+    expect(r.stderr).toContain(`${data} is in use by hearth serve (pid ${server.child.pid}, since `);
+    expect(r.stderr).toMatch(new RegExp(`: stop it before restoring over .* \\(kill ${server.child.pid}, then wait for it to end\\)`));
     expect(r.lines.at(-1)).toMatchObject({ type: 'error' });
     expect((await api(server).getDoc([...docs.keys()][0] as string)).status).toBe(200);
     const other = tmp('nonempty');

@@ -4,12 +4,13 @@
  * Every file is copied into a folder next to the target (`<dataDir>.restoring-<timestamp>`) and checked against the
  * manifest's size and SHA-256 as it is copied; only once all match is that folder renamed into place, so a damaged
  * or truncated backup is refused without touching the target. The target must be empty (or absent), or `force` given;
- * never one whose databases a running server holds open.
+ * never one a running server holds (its hearth.lock, or its databases open), and the restore holds it meanwhile.
  */
 import { access, mkdir, readdir, rename, rm, rmdir, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { BackupError, MANIFEST, readManifest, type Manifest } from './manifest.js';
 import { copyHashed, eachLimit, ensureParent, fsyncPath, syncTree, throttled } from './copy.js';
+import { DataDirInUse, lockDataDir } from '../common/data-dir-lock.js';
 import { openElsewhere } from './lock.js';
 import { snapshotsIn } from './snapshot.js';
 import { walk } from './walk.js';
@@ -50,15 +51,39 @@ export async function restoreBackup(o: RestoreOptions): Promise<RestoreSummary> 
     if (e.code === 'ENOENT') return null;
     throw e;
   });
+  let release = () => {};
   if (present && present.length > 0) {
     if (!o.force) throw new BackupError(`${dataDir} is not empty: restore into an empty folder, or add --force to replace what it holds`);
+    // held until the new content is in place: no server starts on the folder meanwhile (common/data-dir-lock.ts)
+    release = holdForRestore(dataDir);
     const held = openElsewhere((await walk(dataDir)).filter((e) => e.kind === 'sqlite').map((e) => join(dataDir, e.path)));
-    if (held) throw new BackupError(`a running process (a hearth server?) has ${held} open: stop it before restoring over ${dataDir}`);
+    if (held) {
+      release();
+      throw new BackupError(`a running process (a hearth server?) has ${held} open: stop it before restoring over ${dataDir}`);
+    }
   }
+  try {
+    return await restoreInto(snapshot, manifest, dataDir, present, o.onProgress);
+  } finally {
+    release();
+  }
+}
+
+/** `lockDataDir` for a restore, refused while a server (or another restore) holds the folder. */
+function holdForRestore(dataDir: string): () => void {
+  try {
+    return lockDataDir(dataDir, 'hearth restore');
+  } catch (e) {
+    if (!(e instanceof DataDirInUse)) throw e;
+    throw new BackupError(`${e.message}: stop it before restoring over ${dataDir}${e.holder ? ` (kill ${e.holder.pid}, then wait for it to end)` : ''}`);
+  }
+}
+
+async function restoreInto(snapshot: string, manifest: Manifest, dataDir: string, present: string[] | null, onProgress: RestoreOptions['onProgress']): Promise<RestoreSummary> {
   const p: RestoreProgress = {
     files: 0, files_total: manifest.files.length, bytes: 0, bytes_total: manifest.files.reduce((n, f) => n + f.size, 0), elapsed_ms: 0,
   };
-  const report = throttled(p, o.onProgress);
+  const report = throttled(p, onProgress);
   await mkdir(dirname(dataDir), { recursive: true });
   const stamp = new Date().toISOString().replace(/:/g, '-');
   const work = join(dirname(dataDir), `.${basename(dataDir)}.restoring-${stamp}`);

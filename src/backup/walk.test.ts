@@ -14,6 +14,7 @@ describe('what a backup takes from a data directory', () => {
   it('databases through SQLite, blobs that are never rewritten (shareable), other files copied; what is being written left out', async () => {
     const files = [
       'registry.sqlite', 'registry.sqlite-wal', 'registry.sqlite-shm', 'jobs.sqlite', 'dev-instance.json', '.status-123',
+      'hearth.lock', 'hearth.lock.owner', 'hearth.lock.owner.123.tmp',
       `instances/${id}/docs.sqlite`, `instances/${id}/docs.sqlite-journal`, `instances/${id}/files/bb/${key}`, `instances/${id}/thumbs/bb/${key}`,
       `instances/${id}/files/.tmp/${key}.part`, `instances/${id}/avatar/avatar`, `instances/${id}/avatar/.avatar-0011.tmp`,
       `instances/${id}/wallpaper/wallpaper`, `instances/${id}/wallpaper/.wallpaper-0011.tmp`,

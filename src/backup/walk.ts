@@ -8,7 +8,8 @@
  *   (apps-code/<k0k1>/<sha256>/…): a snapshot may share them by hard link;
  * - `file`: anything else (dev-instance.json, the outbox's mails…): small, always copied.
  * Skipped: what is being written (.tmp folders, .part files, the avatar's .tmp), SQLite's -wal, -shm and -journal files,
- * /status's probes, and anything that is not a regular file or a folder.
+ * /status's probes, the server's hold on the directory (hearth.lock and hearth.lock.owner: common/data-dir-lock.ts; a
+ * process that read hearth.lock while holding it would drop its lock), and anything that is not a regular file or a folder.
  */
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -16,7 +17,7 @@ import { join } from 'node:path';
 export type EntryKind = 'sqlite' | 'blob' | 'file';
 export interface Entry { path: string; kind: EntryKind }
 
-const SKIP_FILE = /(?:-wal|-shm|-journal|\.part|\.tmp)$|^\.status-\d+$/;
+const SKIP_FILE = /(?:-wal|-shm|-journal|\.part|\.tmp)$|^\.status-\d+$|^hearth\.lock(?:\.owner)?$/;
 const BLOB_PATH = /^(?:instances\/[0-9a-f]{32}\/(?:(?:files|thumbs)\/[0-9a-f]{2}\/[0-9a-f]{32}|(?:avatar\/avatar|wallpaper\/wallpaper))|apps-code\/(?:[0-9a-f]{2}\/)?[0-9a-f]{64}\/.+)$/;
 
 export function kindOf(path: string): EntryKind {

@@ -252,4 +252,19 @@ describe('serve', () => {
     expect(signals.listenerCount('SIGINT')).toBe(0);
     expect(io.stdout).toMatch(/listening on http:\/\/0\.0\.0\.0:8080/);
   });
+
+  it('hears a signal from before the start: one during the start closes the servers once started, without the listening line', async () => {
+    const signals = new EventEmitter();
+    const close = vi.fn(async () => {});
+    let started: () => void = () => {};
+    const done = runServer(() => new Promise((resolve) => (started = () => resolve({ publicUrl: 'http://127.0.0.1:9090', adminUrl: 'http://127.0.0.1:6060', close }))), signals);
+    expect(signals.listenerCount('SIGTERM')).toBe(1);
+    signals.emit('SIGTERM', 'SIGTERM');
+    expect(close).not.toHaveBeenCalled();
+    started();
+    expect(await done).toBe(0);
+    expect(close).toHaveBeenCalledTimes(1);
+    expect(signals.listenerCount('SIGTERM')).toBe(0);
+    expect(io.stdout).not.toContain('listening on http://127.0.0.1:9090');
+  });
 });

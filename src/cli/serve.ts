@@ -25,32 +25,45 @@ export function withConfigOptions(cmd: Command): Command {
     .option('--log-level <level>', `one of ${LOG_LEVELS.join(', ')}`);
 }
 
-/** Starts, then resolves with the exit code once a first SIGTERM/SIGINT has closed the servers. */
+/**
+ * Starts, then resolves with the exit code once a first SIGTERM/SIGINT has closed the servers. The signals are heard
+ * from before the start: one that comes during it (or between the "listening" line and the next instruction, which
+ * a loaded machine can leave a while unscheduled) closes the servers once started, instead of killing the process.
+ */
 export async function runServer(start: () => Promise<ServerHandle>, signals: EventEmitter = process): Promise<number> {
-  const handle = await start();
-  out(`hearth is listening on ${handle.publicUrl} (admin API on ${handle.adminUrl}); stop it with Ctrl-C\n`);
-  return new Promise((resolve) => {
-    let closing = false;
-    const onSignal = (signal: string) => {
-      if (closing) return err(`${signal}: still shutting down…\n`);
-      closing = true;
-      err(`${signal}: shutting down (draining requests, closing databases)…\n`);
-      handle.close().then(
-        () => finish(0),
-        (e: unknown) => {
-          err(`error while shutting down: ${(e as Error).message}\n`);
-          finish(1);
-        },
-      );
-    };
-    const finish = (code: number) => {
-      signals.off('SIGTERM', onSignal);
-      signals.off('SIGINT', onSignal);
-      resolve(code);
-    };
-    signals.on('SIGTERM', onSignal);
-    signals.on('SIGINT', onSignal);
-  });
+  let handle: ServerHandle | null = null;
+  let signalled = false;
+  let settle: (code: number) => void = () => {};
+  const settled = new Promise<number>((resolve) => (settle = resolve));
+  const shutDown = (h: ServerHandle) => h.close().then(
+    () => finish(0),
+    (e: unknown) => {
+      err(`error while shutting down: ${(e as Error).message}\n`);
+      finish(1);
+    },
+  );
+  const onSignal = (signal: string) => {
+    if (signalled) return err(`${signal}: still ${handle ? 'shutting down' : 'starting, then shutting down'}…\n`);
+    signalled = true;
+    err(`${signal}: shutting down (draining requests, closing databases)…\n`);
+    if (handle) void shutDown(handle);
+  };
+  const finish = (code: number) => {
+    signals.off('SIGTERM', onSignal);
+    signals.off('SIGINT', onSignal);
+    settle(code);
+  };
+  signals.on('SIGTERM', onSignal);
+  signals.on('SIGINT', onSignal);
+  try {
+    handle = await start();
+  } catch (e) {
+    finish(1);
+    throw e;
+  }
+  if (signalled) void shutDown(handle);
+  else out(`hearth is listening on ${handle.publicUrl} (admin API on ${handle.adminUrl}); stop it with Ctrl-C\n`);
+  return settled;
 }
 
 export function addServeCommand(parent: Command, env: Record<string, string | undefined>): Command {

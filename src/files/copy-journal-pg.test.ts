@@ -8,7 +8,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -106,6 +106,8 @@ describe(`folder copies of two hearth processes on PostgreSQL, Redis and ${where
 
       // the copy through the other process, killed once it copied a file
       const other = await dead;
+      // two processes on one data directory: on PostgreSQL and Redis, neither holds it (common/data-dir-lock.ts)
+      expect(existsSync(join(dataDir, 'hearth.lock'))).toBe(false);
       const progress = await copyUntil({ port: other.port, domain, token }, id, (line) => (line.files ?? 0) > 0);
       other.child.kill('SIGKILL');
       await new Promise((r) => other.child.once('exit', r));

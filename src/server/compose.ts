@@ -40,6 +40,7 @@ import { buildPublicApp, securityHeaders } from './public.js';
 import { addJsonParser } from '../common/json-body.js';
 import { fixMallocThresholds } from '../common/malloc-trim.js';
 import { IdleGc } from './idle-gc.js';
+import { DataDirInUse, keptAlone, lockDataDir } from '../common/data-dir-lock.js';
 import { blobStoreArea, createBlobStores, objectStoreConfigured } from '../files/blobs/engine.js';
 import { ContextAssets } from '../apps/assets/context-assets.js';
 import { PgContextAssetIndex, SqliteContextAssetIndex } from '../apps/assets/context-index.js';
@@ -184,6 +185,35 @@ export interface HearthOptions {
 
 export async function createHearth(config: HearthConfig, logger: Logger = createLogger(config), opts: HearthOptions = {}): Promise<Hearth> {
   const dataDir = resolve(config.dataDir);
+  // what this process keeps alone in dataDir: with any of it, one process per data directory, enforced before anything
+  // is opened; on PostgreSQL and Redis, dataDir holds nothing another process may not share (blobs.engine local: file
+  // contents under fresh keys, on a disk processes share or not; apps-code-cache/ is a cache)
+  const alone = keptAlone(config);
+  const release = alone.length > 0 ? takeDataDir(dataDir, alone) : () => {};
+  try {
+    const embedded = [...alone, ...(config.blobs.engine === 'local' ? ['file contents (blobs.engine local)'] : [])];
+    if (embedded.length > 0 && embedded.length < 3) logger.warn(`with these engines, this process keeps alone ${embedded.join(', ')}: several processes need the three scale-out engines (see README, Scale-out)`);
+    const hearth = await assemble(config, dataDir, logger, opts);
+    const close = hearth.close;
+    let closed: Promise<void> | null = null;
+    return Object.assign(hearth, { close: () => (closed ??= close().finally(release)) });
+  } catch (e) {
+    release();
+    throw e;
+  }
+}
+
+/** `lockDataDir` for `hearth serve`, refused with what to do. */
+function takeDataDir(dataDir: string, alone: string[]): () => void {
+  try {
+    return lockDataDir(dataDir, 'hearth serve');
+  } catch (e) {
+    if (!(e instanceof DataDirInUse)) throw e;
+    throw new DataDirInUse(dataDir, e.holder, `${e.message}; with these engines a server keeps ${alone.join(', ')} alone in its data directory, so one server per data directory: stop that one${e.holder ? ` (kill ${e.holder.pid})` : ''}, or start this one on another directory (--data-dir DIR or HEARTH_DATA_DIR), or use the scale-out engines (docs.engine postgres and coordination.engine redis: see README, Scale-out)`);
+  }
+}
+
+async function assemble(config: HearthConfig, dataDir: string, logger: Logger, opts: HearthOptions): Promise<Hearth> {
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   // the scale-out connections, one of each per process, shared by every part that keeps state there (src/engines)
   // docs.url given: the pool, for the PostgreSQL document engine (new instances' when docs.engine is postgres, else
@@ -191,10 +221,6 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
   const pgPool = config.docs.url ? createPgPool({ url: config.docs.url, max: config.docs.poolSize, name: 'serve', uses: config.docs.connectionUses ?? DEFAULTS.docs.connectionUses }) : null;
   const statePg = config.docs.engine === 'postgres' ? pgPool : null;
   const redis = config.coordination.engine === 'redis' && config.coordination.url ? createRedisConnections(config.coordination.url, config.coordination.prefix, 'serve') : null;
-  // with the three scale-out engines dataDir holds nothing another process needs (apps-code-cache/ is a cache); with
-  // only some of them, what each process still keeps alone is said at start
-  const alone = [!statePg && 'documents and the server\'s state (docs.engine sqlite)', !redis && 'the bus, locks and limits (coordination.engine memory)', config.blobs.engine === 'local' && 'file contents (blobs.engine local)'].filter(Boolean);
-  if (alone.length > 0 && alone.length < 3) logger.warn(`with these engines, this process keeps alone ${alone.join(', ')}: several processes need the three scale-out engines (see README, Scale-out)`);
   // the bus, locks, invalidations, limits and lock-outs: in this process, or shared through Redis (src/coordination)
   const coordination = createCoordination(redis, opts.locks ? { locks: opts.locks } : {});
   await coordination.ready();

@@ -1,11 +1,16 @@
 /** Downloads and reads export archives in tests: a binary GET on the test server, and a zip read entry by entry (yauzl). */
+import { randomBytes } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
+import { expect } from 'vitest';
 import yauzl from 'yauzl';
+import { ROOT, upload } from './files.js';
 import { until } from './jobs.js';
 import type { TestHearth } from './hearth.js';
 import type { ExportDoc } from '../../src/move/types.js';
 import { exportPartZip } from '../../src/move/export/archive.js';
 import { partOf } from '../../src/move/export/parts.js';
+import type { Doc } from '../../src/data/store.js';
+import { FILES_DOCTYPE } from '../../src/move/layout.js';
 
 /** `method`: 0 stored, 8 deflated. */
 export interface ZipEntry { name: string; data: Buffer; mode: number; mtime: Date; method: number }
@@ -77,4 +82,22 @@ export async function downloadExport(h: TestHearth, exp: ExportDoc): Promise<Zip
     entries.push(...(await readZip(Buffer.concat(chunks))));
   }
   return entries;
+}
+
+/** Uploads f0.bin… f<n-1>.bin of random bytes (20,000 + i each) at the root; their contents by file id. */
+export async function uploadRandomFiles(h: TestHearth, token: string, n: number): Promise<Map<string, Buffer>> {
+  const contents = new Map<string, Buffer>();
+  for (let i = 0; i < n; i++) {
+    const data = randomBytes(20_000 + i);
+    contents.set((await upload(h, token, ROOT, `f${i}.bin`, data)).id, data);
+  }
+  return contents;
+}
+
+/** Trashes then destroys the file: its blob is then kept for the exports that hold it only. Returns the blob's key. */
+export async function destroyFile(h: TestHearth, token: string, id: string): Promise<string> {
+  const key = String((await h.hearth.storeOf(h.instance).get(FILES_DOCTYPE, id) as Doc).internal_vfs_id);
+  expect((await h.req('DELETE', `/files/${id}`, { token })).status).toBe(200);
+  expect((await h.req('DELETE', `/files/trash/${id}`, { token })).status).toBe(204);
+  return key;
 }
