@@ -109,9 +109,10 @@ async function configure(dir: string, ports: Ports): Promise<void> {
   await buildRings(etc, ports);
 }
 
-async function healthy(port: number): Promise<boolean> {
+/** Whether the Swift server at `url` (its /healthcheck) answers. */
+export async function healthy(url: string): Promise<boolean> {
   try {
-    const res = await fetch(`http://127.0.0.1:${port}/healthcheck`, { signal: AbortSignal.timeout(2000) });
+    const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
     return res.ok;
   } catch {
     return false;
@@ -119,10 +120,19 @@ async function healthy(port: number): Promise<boolean> {
 }
 
 export async function startSwift(): Promise<SwiftServer> {
+  const { server, ready } = await launchSwift();
+  await ready;
+  return server;
+}
+
+/**
+ * A Swift server whose addresses are known at once, while its rings are built and its servers start: `ready` resolves
+ * once every one of them answers (`healthUrls`, their /healthcheck), or rejects with why not.
+ */
+export async function launchSwift(): Promise<{ server: SwiftServer; ready: Promise<void>; healthUrls: string[] }> {
   for (const pkg of ['swift-proxy', 'swift-account', 'swift-container', 'swift-object', 'memcached']) ensureDebianPackage(pkg);
   const dir = mkdtempSync(join(tmpdir(), 'hearth-swift-'));
   const ports: Ports = { account: await freePort(), container: await freePort(), object: await freePort(), proxy: await freePort(), memcached: await freePort() };
-  await configure(dir, ports);
   let running: ChildProcess[] = [];
   const launch = (name: string, cmd: string, args: string[]) => {
     const log = openSync(join(dir, 'log', `${name}.log`), 'a');
@@ -141,7 +151,7 @@ export async function startSwift(): Promise<SwiftServer> {
       // Swift's Python servers take a few seconds to start, many more on a busy machine
       for (const until = Date.now() + 240_000; Date.now() < until && !up;) {
         if (child.exitCode !== null) throw new Error(`swift-${name}-server exited with ${child.exitCode}: see ${join(dir, 'log', `${name}.log`)}`);
-        up = await healthy(ports[name]);
+        up = await healthy(`http://127.0.0.1:${ports[name]}/healthcheck`);
         if (!up) await new Promise((r) => setTimeout(r, 100));
       }
       if (!up) throw new Error(`swift-${name}-server did not come up: see ${join(dir, 'log', `${name}.log`)}`);
@@ -155,16 +165,18 @@ export async function startSwift(): Promise<SwiftServer> {
     running = [];
     await Promise.all(stopping);
   };
-  await start();
-  return {
+  const ready = configure(dir, ports).then(start);
+  const server: SwiftServer = {
     authUrl: `http://127.0.0.1:${ports.proxy}/auth/v1.0`,
     user: 'test:tester',
     key: 'testing',
     s3: { endpoint: `http://127.0.0.1:${ports.proxy}`, accessKeyId: 'test:tester', secretAccessKey: 'testing', region: 'us-east-1' },
     dir, halt, start,
     async stop() {
+      await ready.catch(() => undefined);
       await halt();
       rmSync(dir, { recursive: true, force: true });
     },
   };
+  return { server, ready, healthUrls: SERVERS.map((name) => `http://127.0.0.1:${ports[name]}/healthcheck`) };
 }
