@@ -1,4 +1,5 @@
 import { configDefaults, defineConfig } from 'vitest/config';
+import LongestFirst from './test/helpers/sequencer.js';
 
 /**
  * The existing suites that also run on a scale-out engine (test/helpers/engines.ts): the coordination on Redis
@@ -50,6 +51,8 @@ export default defineConfig({
     hookTimeout: 60_000,
     pool: 'forks',
     maxWorkers: 2,
+    // the longest files first, by the times of an earlier run (test/file-times.json): the run ends on short files
+    sequence: { sequencer: LongestFirst },
     // a worker runs file after file with the modules it has imported: the server's ~450 modules and ~600 of its
     // dependencies are imported once per worker and project instead of once per file, about half of the CPU time of a
     // file that starts a Hearth (bench/RESULTS-suite-isolation.md). A test file must leave no state behind it: what it

@@ -40,7 +40,7 @@ async function startProc(): Promise<{ hearth: Hearth; port: number; dataDir: str
 
 beforeAll(async () => {
   [postgres, redis, swift, pkgs] = await Promise.all([startPostgres(), startRedis(), startSwift(), startPackageServer()]);
-  procs.push(await startProc(), await startProc());
+  procs.push(...(await Promise.all([startProc(), startProc()])));
   domain = `localhost:${procs[0]!.port}`;
   instance = await procs[0]!.hearth.registry.create({ domain, passphrase: 'owner-pass' });
 }, 180_000);

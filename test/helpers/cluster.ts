@@ -80,7 +80,8 @@ export async function startCluster(opts: { processes: number; swift: boolean; sc
     return { status: res.status, body: (await res.json()) as Record<string, unknown> };
   }
 
-  for (let i = 0; i < opts.processes; i++) procs.push(await startProc());
+  // side by side: the shared schema is made under an advisory lock (src/engines/pg-schema.ts), as in a real cluster's start
+  procs.push(...(await Promise.all(Array.from({ length: opts.processes }, () => startProc()))));
   const proxy = await startHaproxy(procs.map((p) => p.port));
   const domain = `localhost:${proxy.port}`;
   const created = await admin(procs[0]!, 'POST', '/instances', { domain, passphrase: 'owner-pass' });
@@ -104,11 +105,11 @@ export async function startCluster(opts: { processes: number; swift: boolean; sc
     }),
     async stop() {
       await proxy.stop();
-      for (const p of procs) {
+      await Promise.all(procs.map(async (p) => {
         p.child.kill('SIGTERM');
         await p.exited;
         rmSync(p.dataDir, { recursive: true, force: true });
-      }
+      }));
       await Promise.all([postgres.stop(), redis.stop(), swift?.stop()]);
     },
   };

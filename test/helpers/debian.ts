@@ -5,6 +5,9 @@
  */
 import { spawnSync } from 'node:child_process';
 
+/** The packages found installed by this process (dpkg-query is asked once for each). */
+const known = new Set<string>();
+
 function installed(pkg: string): boolean {
   const r = spawnSync('dpkg-query', ['-W', '-f=${Status}', pkg], { encoding: 'utf8' });
   return r.status === 0 && r.stdout.includes('install ok installed');
@@ -18,9 +21,14 @@ function run(cmd: string, args: string[]): void {
 
 /** Makes sure the Debian package `pkg` is installed: installs it as root, else throws. */
 export function ensureDebianPackage(pkg: string): void {
-  if (installed(pkg)) return;
+  if (known.has(pkg)) return;
+  if (installed(pkg)) {
+    known.add(pkg);
+    return;
+  }
   if (process.getuid?.() !== 0) throw new Error(`Debian package ${pkg} is missing: run apt-get install ${pkg} as root`);
   run('apt-get', ['update']);
   run('apt-get', ['install', '-y', pkg]);
   if (!installed(pkg)) throw new Error(`apt-get install ${pkg} did not install it`);
+  known.add(pkg);
 }

@@ -30,14 +30,15 @@ export async function installKonnector(w: WebappsHearth, pkgs: PackageServer, sl
 
 /**
  * An account and a trigger for `slug`, launched once by hand; `mode` is the sample konnector's behaviour
- * (`login-failed`, `sleep`…), `timeout` the run's limit in seconds. Returns the job's id.
+ * (`login-failed`, `sleep`…), `timeout` the run's limit in seconds, after which the run ends in error with no second try
+ * (a konnector's job is otherwise tried twice, 15 s apart). Returns the job's id.
  */
 export async function launchKonnector(w: WebappsHearth, slug: string, mode: string, timeout?: number): Promise<string> {
   const account = await w.api('POST', '/data/io.cozy.accounts/', await w.token('io.cozy.accounts'), { account_type: slug, auth: { login: 'alice' } });
   expect(account.status, account.text).toBe(201);
   const token = await w.token(TRIGGERS);
   const trigger = await w.api('POST', '/jobs/triggers', token, {
-    data: { attributes: { type: '@cron', arguments: '0 0 3 * * *', worker: 'konnector', message: { konnector: slug, account: account.body.id, mode }, ...(timeout ? { options: { timeout } } : {}) } },
+    data: { attributes: { type: '@cron', arguments: '0 0 3 * * *', worker: 'konnector', message: { konnector: slug, account: account.body.id, mode }, ...(timeout ? { options: { timeout, max_exec_count: 1 } } : {}) } },
   });
   expect(trigger.status, trigger.text).toBe(201);
   const launched = await w.api('POST', `/jobs/triggers/${trigger.body.data.id}/launch`, token);

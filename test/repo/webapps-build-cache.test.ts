@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, describe, expect, it } from 'vitest';
-import { cachedWebappsBuild, lock, sourcesHash } from '../helpers/webapps-build.js';
+import { lock } from '../helpers/dir-lock.js';
+import { cachedWebappsBuild, sourcesHash } from '../helpers/webapps-build.js';
 import { BUILTIN_SLUGS } from '../helpers/webapps.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'hearth-webapps-lock-'));

@@ -7,10 +7,11 @@
  * whole. `halt()`/`start()` stop and restart every server with its data; `stop()` also removes the folder; whatever a
  * test forgot is killed at the process's exit.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { ensureDebianPackage } from '../debian.js';
 import { freePort } from '../ports.js';
 
@@ -28,6 +29,7 @@ export interface SwiftServer {
   stop(): Promise<void>;
 }
 
+const execFileP = promisify(execFile);
 const children = new Set<ChildProcess>();
 process.on('exit', () => children.forEach((c) => c.kill('SIGKILL')));
 
@@ -76,28 +78,41 @@ memcache_servers = 127.0.0.1:${ports.memcached}
 ${['catch_errors', 'gatekeeper', 'healthcheck', 'proxy-logging', 'listing_formats', 'copy', 'dlo', 'slo']
     .map((f) => `[filter:${f}]\nuse = egg:swift#${f.replace('-', '_')}\n`).join('')}`;
 
-function run(cmd: string, args: string[], cwd: string, okCodes = [0]): void {
-  const r = spawnSync(cmd, args, { cwd, encoding: 'utf8', timeout: 120_000 });
-  if (r.status === null || !okCodes.includes(r.status)) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status ?? r.signal}): ${r.stderr || r.stdout}`);
+/**
+ * The three rings (one device, one replica, 2^8 partitions), built by swift's own RingBuilder in one Python process:
+ * what `swift-ring-builder <kind>.builder create 8 1 1`, `add` and `rebalance` do, without importing swift nine
+ * times (each import is 1-8 s of CPU on a busy machine). Debian's python3, which has the swift package.
+ */
+const RINGS_PY = `
+import sys
+from swift.common.ring import RingBuilder
+etc = sys.argv[1]
+for kind, port in zip(('account', 'container', 'object'), sys.argv[2:5]):
+    b = RingBuilder(8, 1, 1)
+    b.add_dev({'region': 1, 'zone': 1, 'ip': '127.0.0.1', 'port': int(port), 'device': 'd1', 'weight': 100})
+    b.rebalance()
+    b.save('%s/%s.builder' % (etc, kind))
+    b.get_ring().save('%s/%s.ring.gz' % (etc, kind))
+`;
+
+async function buildRings(etc: string, ports: Ports): Promise<void> {
+  await execFileP('/usr/bin/python3', ['-c', RINGS_PY, etc, String(ports.account), String(ports.container), String(ports.object)], { timeout: 240_000 });
 }
 
-/** Writes the configuration and builds the three rings (one device, one replica). */
-function configure(dir: string, ports: Ports): void {
+/** Writes the configuration and builds the three rings. */
+async function configure(dir: string, ports: Ports): Promise<void> {
   const etc = join(dir, 'etc');
   for (const d of [etc, join(dir, 'srv', 'node', 'd1'), join(dir, 'log')]) mkdirSync(d, { recursive: true });
   writeFileSync(join(etc, 'swift.conf'), '[swift-hash]\nswift_hash_path_prefix = hearth-test\nswift_hash_path_suffix = hearth-test\n[storage-policy:0]\nname = Policy-0\ndefault = yes\n');
-  for (const kind of ['account', 'container', 'object'] as const) {
-    writeFileSync(join(etc, `${kind}-server.conf`), backend(dir, ports[kind], kind));
-    run('swift-ring-builder', [`${kind}.builder`, 'create', '8', '1', '1'], etc);
-    run('swift-ring-builder', [`${kind}.builder`, 'add', '--region', '1', '--zone', '1', '--ip', '127.0.0.1', '--port', String(ports[kind]), '--device', 'd1', '--weight', '100'], etc);
-    run('swift-ring-builder', [`${kind}.builder`, 'rebalance'], etc, [0, 1]); // 1: a warning only
-  }
+  for (const kind of ['account', 'container', 'object'] as const) writeFileSync(join(etc, `${kind}-server.conf`), backend(dir, ports[kind], kind));
   writeFileSync(join(etc, 'proxy-server.conf'), proxy(dir, ports));
+  await buildRings(etc, ports);
 }
 
-async function healthy(port: number): Promise<boolean> {
+/** Whether the Swift server at `url` (its /healthcheck) answers. */
+export async function healthy(url: string): Promise<boolean> {
   try {
-    const res = await fetch(`http://127.0.0.1:${port}/healthcheck`, { signal: AbortSignal.timeout(2000) });
+    const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
     return res.ok;
   } catch {
     return false;
@@ -105,10 +120,19 @@ async function healthy(port: number): Promise<boolean> {
 }
 
 export async function startSwift(): Promise<SwiftServer> {
+  const { server, ready } = await launchSwift();
+  await ready;
+  return server;
+}
+
+/**
+ * A Swift server whose addresses are known at once, while its rings are built and its servers start: `ready` resolves
+ * once every one of them answers (`healthUrls`, their /healthcheck), or rejects with why not.
+ */
+export async function launchSwift(): Promise<{ server: SwiftServer; ready: Promise<void>; healthUrls: string[] }> {
   for (const pkg of ['swift-proxy', 'swift-account', 'swift-container', 'swift-object', 'memcached']) ensureDebianPackage(pkg);
   const dir = mkdtempSync(join(tmpdir(), 'hearth-swift-'));
   const ports: Ports = { account: await freePort(), container: await freePort(), object: await freePort(), proxy: await freePort(), memcached: await freePort() };
-  configure(dir, ports);
   let running: ChildProcess[] = [];
   const launch = (name: string, cmd: string, args: string[]) => {
     const log = openSync(join(dir, 'log', `${name}.log`), 'a');
@@ -127,7 +151,7 @@ export async function startSwift(): Promise<SwiftServer> {
       // Swift's Python servers take a few seconds to start, many more on a busy machine
       for (const until = Date.now() + 240_000; Date.now() < until && !up;) {
         if (child.exitCode !== null) throw new Error(`swift-${name}-server exited with ${child.exitCode}: see ${join(dir, 'log', `${name}.log`)}`);
-        up = await healthy(ports[name]);
+        up = await healthy(`http://127.0.0.1:${ports[name]}/healthcheck`);
         if (!up) await new Promise((r) => setTimeout(r, 100));
       }
       if (!up) throw new Error(`swift-${name}-server did not come up: see ${join(dir, 'log', `${name}.log`)}`);
@@ -141,16 +165,18 @@ export async function startSwift(): Promise<SwiftServer> {
     running = [];
     await Promise.all(stopping);
   };
-  await start();
-  return {
+  const ready = configure(dir, ports).then(start);
+  const server: SwiftServer = {
     authUrl: `http://127.0.0.1:${ports.proxy}/auth/v1.0`,
     user: 'test:tester',
     key: 'testing',
     s3: { endpoint: `http://127.0.0.1:${ports.proxy}`, accessKeyId: 'test:tester', secretAccessKey: 'testing', region: 'us-east-1' },
     dir, halt, start,
     async stop() {
+      await ready.catch(() => undefined);
       await halt();
       rmSync(dir, { recursive: true, force: true });
     },
   };
+  return { server, ready, healthUrls: SERVERS.map((name) => `http://127.0.0.1:${ports[name]}/healthcheck`) };
 }
