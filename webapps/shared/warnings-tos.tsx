@@ -9,7 +9,7 @@
 import type { JSX } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { useBoot } from './components';
-import { formatDate } from './i18n';
+import { formatDate, type T } from './i18n';
 
 export const TOS_STRINGS = {
   en: {
@@ -53,8 +53,8 @@ function useTosContext(): Known {
 }
 
 /** The text of the banner's body, and its actions (the help link, when there is one) placed before "Later". */
-export function TosWithoutLink({ id, later }: { id: string; later: JSX.Element }): JSX.Element {
-  const { t, locale, data } = useBoot();
+export function TosWithoutLink({ id, later, t }: { id: string; later: JSX.Element; t: T }): JSX.Element {
+  const { locale, data } = useBoot();
   const { latest, helpLink } = useTosContext();
   const date = formatDate(tosDateOf(latest), locale);
   const command = `hearth instances modify ${data.domain} --tos ${latest ?? '<version>'}`;
