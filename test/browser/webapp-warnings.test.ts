@@ -57,7 +57,7 @@ afterAll(async () => {
 const banner = (page: Page) => page.locator('.warnings .warning[data-code="tos-updated"]');
 
 describe('the instance\'s warnings', () => {
-  it('shows nothing while there is none, and loads none of the banner\'s code or strings (Home, Settings)', async () => {
+  it('shows nothing while there is none, and loads none of the banner\'s strings (Home, Settings)', async () => {
     for (const [slug, ready] of [['home', '.launcher .tile'], ['settings', 'main h1']] as const) {
       const { context, page, errors } = await openApp(browser, w, slug);
       try {

@@ -11,23 +11,6 @@ import { useEffect, useState } from 'preact/hooks';
 import { useBoot } from './components';
 import { formatDate, type T } from './i18n';
 
-export const TOS_STRINGS = {
-  en: {
-    'warnings.tos-updated.noLink': 'New terms of service apply to your Hearth from %{date}. They are not published online here: ask the person who runs your Hearth for them. Once you have accepted them, that person records it and this message goes away.',
-    'warnings.tos-updated.noLinkNoDate': 'New terms of service apply to your Hearth. They are not published online here: ask the person who runs your Hearth for them. Once you have accepted them, that person records it and this message goes away.',
-    'warnings.tos-updated.help': 'Ask for help',
-    'warnings.tos-updated.selfHosted': 'You run this Hearth yourself?',
-    'warnings.tos-updated.command': 'Record your acceptance of the terms %{version} on the server with:',
-  },
-  fr: {
-    'warnings.tos-updated.noLink': 'De nouvelles conditions d\u2019utilisation s\u2019appliquent à votre Hearth à partir du %{date}. Elles ne sont pas publiées en ligne ici : demandez-les à la personne qui gère votre Hearth. Une fois que vous les avez acceptées, elle l\u2019enregistre et ce message disparaît.',
-    'warnings.tos-updated.noLinkNoDate': 'De nouvelles conditions d\u2019utilisation s\u2019appliquent à votre Hearth. Elles ne sont pas publiées en ligne ici : demandez-les à la personne qui gère votre Hearth. Une fois que vous les avez acceptées, elle l\u2019enregistre et ce message disparaît.',
-    'warnings.tos-updated.help': 'Demander de l\u2019aide',
-    'warnings.tos-updated.selfHosted': 'Vous gérez ce Hearth vous-même ?',
-    'warnings.tos-updated.command': 'Enregistrez votre acceptation des conditions %{version} sur le serveur avec :',
-  },
-};
-
 /** `A.B.C-YYYYMMDD` (cozy-stack's TOS version) → its date as ISO, or undefined. */
 export function tosDateOf(version: string | undefined): string | undefined {
   const m = /-(\d{4})(\d{2})(\d{2})$/.exec(version ?? '');

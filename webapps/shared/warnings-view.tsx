@@ -1,7 +1,6 @@
 /**
- * The banner of the instance's warnings (warnings.tsx reads them; this module, its strings and its icons are a chunk
- * loaded only when there is one to show, or a failure to say): each warning's title, what it means, the action its
- * `links.self` points to, and "Later". A web app cannot handle a warning itself (cozy-stack lets only an OAuth client
+ * The banner of the instance's warnings (warnings.tsx reads them and loads the banner's strings when there is one to
+ * show, or a failure to say): each warning's title, what it means, the action its `links.self` points to, and "Later". A web app cannot handle a warning itself (cozy-stack lets only an OAuth client
  * or the CLI sign the terms: PUT /settings/instance/sign_tos): new terms without a link (no `settings.tosLink`) say
  * what to do next instead (warnings-tos.tsx).
  */
@@ -10,29 +9,8 @@ import { Info, ScrollText } from 'lucide-preact';
 import { useBoot } from './components';
 import { describeError } from './errors';
 import { withStrings } from './i18n';
-import { TOS_STRINGS, TosWithoutLink } from './warnings-tos';
-
-/** The strings of the banner, over the app's own (withStrings). */
-export const WARNING_STRINGS = {
-  en: {
-    'warnings.label': 'Action required',
-    'warnings.tos-updated.title': 'The terms of service have changed',
-    'warnings.tos-updated.text': 'Read the new terms of service and accept them to keep using your Hearth.',
-    'warnings.tos-updated.action': 'Read and accept the terms',
-    'warnings.open': 'Take action', 'warnings.later': 'Later', 'warnings.laterLabel': 'Remind me later: %{title}',
-    'warnings.failed': 'Hearth could not tell whether something needs your attention.',
-    ...TOS_STRINGS.en,
-  },
-  fr: {
-    'warnings.label': 'Action requise',
-    'warnings.tos-updated.title': 'Les conditions d\u2019utilisation ont changé',
-    'warnings.tos-updated.text': 'Lisez les nouvelles conditions générales d\u2019utilisation et acceptez-les pour continuer à utiliser votre Hearth.',
-    'warnings.tos-updated.action': 'Lire et accepter les conditions',
-    'warnings.open': 'Agir', 'warnings.later': 'Plus tard', 'warnings.laterLabel': 'Me le rappeler plus tard : %{title}',
-    'warnings.failed': 'Hearth n\u2019a pas pu vérifier si quelque chose demande votre attention.',
-    ...TOS_STRINGS.fr,
-  },
-};
+import type { WARNING_STRINGS } from './warnings-strings';
+import { TosWithoutLink } from './warnings-tos';
 
 export interface InstanceWarning { code: string; title: string; detail: string; links?: { self?: string } }
 
@@ -45,12 +23,14 @@ export interface WarningsViewProps {
   error: unknown;
   reload(): void;
   later(code: string): void;
+  /** the banner's strings (warnings-strings.ts, loaded with the first warning) */
+  strings: typeof WARNING_STRINGS;
 }
 
 /** The failure to read the warnings, or the warnings shown. */
-export function WarningsView({ shown, error, reload, later }: WarningsViewProps): JSX.Element | null {
+export function WarningsView({ shown, error, reload, later, strings }: WarningsViewProps): JSX.Element | null {
   const boot = useBoot();
-  const t = withStrings(boot.t, WARNING_STRINGS[boot.locale], WARNING_STRINGS.en);
+  const t = withStrings(boot.t, strings[boot.locale], strings.en);
   if (error) {
     const d = describeError(error, t);
     return (

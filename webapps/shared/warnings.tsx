@@ -1,16 +1,18 @@
 /**
  * The instance's warnings (GET /settings/warnings: cozy-stack's answer is 404 when there is none, else the list as
  * JSON-API errors with the first one's status, 402 for terms of service to sign) as a banner at the top of the page.
- * This module reads them and keeps "Later" (hidden in this tab's session only); the banner itself, its strings in two
- * languages and its icons (warnings-view.tsx) are a chunk loaded only when there is a warning to show or a failure to
- * say, which most loads of a page do not have. The list is read again when the page comes back into view (the owner
+ * This module reads them and keeps "Later" (hidden in this tab's session only); the banner's strings in two languages
+ * (warnings-strings.ts) are a chunk loaded only when there is a warning to show or a failure to say, which most loads
+ * of a page do not have. (The banner's component stays in the page's script: in a chunk of its own, it would take
+ * Preact and the other modules it shares with the page into chunks of their own too, more bytes at load than it saves.) The list is read again when the page comes back into view (the owner
  * accepted the terms in another tab), and a handled warning goes away.
  */
 import './warnings.css';
-import type { ComponentType, JSX } from 'preact';
+import type { JSX } from 'preact';
 import { useCallback, useEffect, useState } from 'preact/hooks';
 import { useBoot } from './components';
-import type { InstanceWarning, WarningsViewProps } from './warnings-view';
+import type { WARNING_STRINGS } from './warnings-strings';
+import { WarningsView, type InstanceWarning } from './warnings-view';
 
 const HIDDEN_KEY = 'hearth.warnings.later';
 
@@ -51,21 +53,21 @@ function useWarnings(): { list: InstanceWarning[] | null; error: unknown; reload
   return { ...state, reload };
 }
 
-let view: ComponentType<WarningsViewProps> | null = null;
+let strings: typeof WARNING_STRINGS | null = null;
 
 /**
- * The banner's chunk, once needed: nothing is shown until it is there. A failed load (the network) is tried again at
- * the next answer (`read`: a new one at each reading of the warnings).
+ * The banner's strings, once needed: nothing is shown until they are there. A failed load (the network) is tried
+ * again at the next answer (`read`: a new one at each reading of the warnings).
  */
-function useView(needed: boolean, read: unknown): ComponentType<WarningsViewProps> | null {
-  const [, setLoaded] = useState(view !== null);
+function useStrings(needed: boolean, read: unknown): typeof WARNING_STRINGS | null {
+  const [, setLoaded] = useState(strings !== null);
   useEffect(() => {
-    if (!needed || view) return undefined;
+    if (!needed || strings) return undefined;
     let live = true;
-    import('./warnings-view').then((m) => { view = m.WarningsView; if (live) setLoaded(true); }, () => undefined);
+    import('./warnings-strings').then((m) => { strings = m.WARNING_STRINGS; if (live) setLoaded(true); }, () => undefined);
     return () => { live = false; };
   }, [needed, read]);
-  return needed ? view : null;
+  return needed ? strings : null;
 }
 
 /** The banner of the instance's warnings (nothing when there is none). `focusAfter`: where the focus goes on "Later". */
@@ -83,6 +85,6 @@ export function WarningsBanner({ focusAfter = 'main' }: { focusAfter?: string })
   };
   const failed = !!error && !list;
   const shown = (list ?? []).filter((w) => !hidden.includes(w.code));
-  const View = useView(failed || shown.length > 0, list ?? error);
-  return View ? <View shown={shown} error={failed ? error : null} reload={reload} later={later} /> : null;
+  const loaded = useStrings(failed || shown.length > 0, list ?? error);
+  return loaded ? <WarningsView shown={shown} error={failed ? error : null} reload={reload} later={later} strings={loaded} /> : null;
 }
