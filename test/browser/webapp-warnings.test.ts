@@ -57,14 +57,25 @@ afterAll(async () => {
 const banner = (page: Page) => page.locator('.warnings .warning[data-code="tos-updated"]');
 
 describe('the instance\'s warnings', () => {
-  it('shows nothing while there is none', async () => {
-    const { context, page, errors } = await openApp(browser, w, 'home');
-    try {
-      await page.locator('.launcher .tile').first().waitFor(WAIT);
-      expect(await page.locator('.warnings, .warnings-failed').count()).toBe(0);
-      expect(errors).toEqual([]);
-    } finally {
-      await context.close();
+  it('shows nothing while there is none, and loads none of the banner\'s strings (Home, Settings)', async () => {
+    for (const [slug, ready] of [['home', '.launcher .tile'], ['settings', 'main h1']] as const) {
+      const { context, page, errors } = await openApp(browser, w, slug);
+      try {
+        // the page's scripts from its first load on (openApp's login leaves the page on the app)
+        const scripts: Array<Promise<string>> = [];
+        page.on('response', (r) => { if (r.url().endsWith('.js')) scripts.push(r.text().catch(() => '')); });
+        await page.reload();
+        await page.locator(ready).first().waitFor(WAIT);
+        await page.waitForLoadState('networkidle');
+        expect(await page.locator('.warnings, .warnings-failed').count()).toBe(0);
+        const texts = await Promise.all(scripts);
+        expect(texts.length).toBeGreaterThan(0);
+        // the strings in either language (the component and its keys stay in the page's script: warnings.tsx)
+        expect(texts.filter((t) => ['The terms of service have changed', 'Remind me later', 'Me le rappeler plus tard'].some((s) => t.includes(s)))).toEqual([]);
+        expect(errors).toEqual([]);
+      } finally {
+        await context.close();
+      }
     }
   });
 

@@ -15,6 +15,8 @@ const tmp = mkdtempSync(join(tmpdir(), 'hearth-drive-first-'));
 let firstPagePath: (hash: string) => string | null;
 let showNow: (gathered: number, shown: number, left?: number) => boolean;
 let BATCH: number;
+let early: { prepareSortEarly(): void; takeEarlyStored(key: string): { value: string | null } | undefined; earlyCollator(): Intl.Collator | undefined; PREPARED_KEY: string };
+let sort: { compareFiles(s: { key: 'name'; dir: 'asc' }): (a: object, b: object) => number; prepareSort(): void };
 
 // the modules as the bundles have them (webapps/ is type-checked for the browser, on its own tsconfig), for Node
 beforeAll(async () => {
@@ -25,6 +27,8 @@ beforeAll(async () => {
   };
   ({ firstPagePath } = await load<{ firstPagePath: typeof firstPagePath }>('first-page.early.ts'));
   ({ showNow, BATCH } = await load<{ showNow: typeof showNow; BATCH: number }>('batches.ts'));
+  early = await load<typeof early>('sort-early.ts');
+  sort = await load<typeof sort>('sort.ts');
 });
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
@@ -36,6 +40,37 @@ describe("the early script's request", () => {
     expect(firstPagePath('#/trash')).toBe('/files/trash?page[limit]=50');
     expect(firstPagePath('#/nowhere')).toBe('/files/io.cozy.files.root-dir?page[limit]=50');
     for (const hash of ['#/recent', '#/photos', '#/links', '#/file/x/versions', '#/file/x/share']) expect(firstPagePath(hash)).toBeNull();
+  });
+});
+
+describe("the early script's preparations for the listing's order", () => {
+  it('reads the remembered sort and view once, and makes the collator the listing then uses (none made by the bundle)', () => {
+    const g = globalThis as Record<string, unknown>;
+    const saved = { localStorage: g.localStorage, Collator: Intl.Collator, prepared: g[early.PREPARED_KEY] };
+    const reads: string[] = [];
+    g.localStorage = { getItem: (k: string) => { reads.push(k); return k === 'drive.sort' ? '{"key":"name","dir":"desc"}' : null; } };
+    let made = 0;
+    const Real = Intl.Collator;
+    Intl.Collator = function Collator(...args: ConstructorParameters<typeof Intl.Collator>) { made++; return new Real(...args); } as unknown as typeof Intl.Collator;
+    try {
+      early.prepareSortEarly();
+      expect(reads).toEqual(['drive.sort', 'drive.view']);
+      expect(made).toBe(1);
+      expect(early.takeEarlyStored('drive.sort')).toEqual({ value: '{"key":"name","dir":"desc"}' });
+      expect(early.takeEarlyStored('drive.view')).toEqual({ value: null });
+      // once: the page may have changed it since
+      expect(early.takeEarlyStored('drive.sort')).toBeUndefined();
+      // the listing's order uses that collator (numeric, case aside) and makes none
+      sort.prepareSort();
+      const byName = sort.compareFiles({ key: 'name', dir: 'asc' });
+      const files = ['b10', 'B2', 'a1'].map((name) => ({ _id: name, name, type: 'file' }));
+      expect(files.sort(byName).map((f) => f.name)).toEqual(['a1', 'B2', 'b10']);
+      expect(made).toBe(1);
+    } finally {
+      g.localStorage = saved.localStorage;
+      Intl.Collator = saved.Collator;
+      if (saved.prepared === undefined) delete g[early.PREPARED_KEY]; else g[early.PREPARED_KEY] = saved.prepared;
+    }
   });
 });
 

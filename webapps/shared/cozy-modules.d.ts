@@ -36,3 +36,4 @@ declare module 'cozy-realtime' {
     unsubscribeAll(): Promise<void>;
   }
 }
+declare module '@cozy/minilog' { const minilog: unknown; export default minilog; }

@@ -23,6 +23,15 @@ export function makeT(dict: Dict, fallback: Dict): T {
 }
 
 /**
+ * `t` with more strings over it (a part of the page loaded on demand, which brings its own): a key of `dict` (or of
+ * `fallback`, the English) is read there, any other key by `t`.
+ */
+export function withStrings(t: T, dict: Dict, fallback: Dict): T {
+  const own = makeT(dict, fallback);
+  return (key, vars) => (key in dict || key in fallback ? own(key, vars) : t(key, vars));
+}
+
+/**
  * One Intl formatter per locale and options, made on first use: building one costs about a millisecond (the locale's
  * data is loaded), formatting with it microseconds, and a listing formats two values per row at each render.
  */

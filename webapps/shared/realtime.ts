@@ -12,8 +12,11 @@ const loaded = new WeakMap<AppClient, Promise<RealtimeApi>>();
 function load(client: AppClient): Promise<RealtimeApi> {
   let p = loaded.get(client);
   if (!p) {
-    // the socket made in a task after the one that evaluated the chunk: two shorter tasks rather than one long one
-    p = import('./realtime-plugin').then(({ CozyRealtime }) => new Promise<RealtimeApi>((made) => { setTimeout(() => made(new CozyRealtime({ client })), 0); }));
+    // in three tasks rather than one long one: cozy-realtime's heaviest dependencies evaluated (realtime-deps.ts),
+    // then its own modules, then the socket made
+    const nextTask = () => new Promise<void>((resolve) => { setTimeout(resolve, 0); });
+    p = import('./realtime-deps').then(nextTask).then(() => import('./realtime-plugin'))
+      .then(({ CozyRealtime }) => nextTask().then(() => new CozyRealtime({ client }) as RealtimeApi));
     // a failed load (the network) is tried again by the next call
     p.catch(() => loaded.delete(client));
     loaded.set(client, p);

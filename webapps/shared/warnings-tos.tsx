@@ -9,24 +9,7 @@
 import type { JSX } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { useBoot } from './components';
-import { formatDate } from './i18n';
-
-export const TOS_STRINGS = {
-  en: {
-    'warnings.tos-updated.noLink': 'New terms of service apply to your Hearth from %{date}. They are not published online here: ask the person who runs your Hearth for them. Once you have accepted them, that person records it and this message goes away.',
-    'warnings.tos-updated.noLinkNoDate': 'New terms of service apply to your Hearth. They are not published online here: ask the person who runs your Hearth for them. Once you have accepted them, that person records it and this message goes away.',
-    'warnings.tos-updated.help': 'Ask for help',
-    'warnings.tos-updated.selfHosted': 'You run this Hearth yourself?',
-    'warnings.tos-updated.command': 'Record your acceptance of the terms %{version} on the server with:',
-  },
-  fr: {
-    'warnings.tos-updated.noLink': 'De nouvelles conditions d\u2019utilisation s\u2019appliquent à votre Hearth à partir du %{date}. Elles ne sont pas publiées en ligne ici : demandez-les à la personne qui gère votre Hearth. Une fois que vous les avez acceptées, elle l\u2019enregistre et ce message disparaît.',
-    'warnings.tos-updated.noLinkNoDate': 'De nouvelles conditions d\u2019utilisation s\u2019appliquent à votre Hearth. Elles ne sont pas publiées en ligne ici : demandez-les à la personne qui gère votre Hearth. Une fois que vous les avez acceptées, elle l\u2019enregistre et ce message disparaît.',
-    'warnings.tos-updated.help': 'Demander de l\u2019aide',
-    'warnings.tos-updated.selfHosted': 'Vous gérez ce Hearth vous-même ?',
-    'warnings.tos-updated.command': 'Enregistrez votre acceptation des conditions %{version} sur le serveur avec :',
-  },
-};
+import { formatDate, type T } from './i18n';
 
 /** `A.B.C-YYYYMMDD` (cozy-stack's TOS version) → its date as ISO, or undefined. */
 export function tosDateOf(version: string | undefined): string | undefined {
@@ -53,8 +36,8 @@ function useTosContext(): Known {
 }
 
 /** The text of the banner's body, and its actions (the help link, when there is one) placed before "Later". */
-export function TosWithoutLink({ id, later }: { id: string; later: JSX.Element }): JSX.Element {
-  const { t, locale, data } = useBoot();
+export function TosWithoutLink({ id, later, t }: { id: string; later: JSX.Element; t: T }): JSX.Element {
+  const { locale, data } = useBoot();
   const { latest, helpLink } = useTosContext();
   const date = formatDate(tosDateOf(latest), locale);
   const command = `hearth instances modify ${data.domain} --tos ${latest ?? '<version>'}`;

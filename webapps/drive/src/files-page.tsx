@@ -11,7 +11,7 @@ import { describeError } from '../../shared/errors';
 import { prepareFormats } from '../../shared/i18n';
 import { Crumbs } from './crumbs';
 import { IconSprite, previewable } from './icons';
-import { ConfirmDialog, CopyDialog, DetailsDialog, FolderPicker, NameDialog, Preview, ShareDialog, VersionsDialog } from './lazy-views';
+import { ConfirmDialog, CopyDialog, DetailsDialog, FolderPicker, NameDialog, Preview, ShareDialog, VersionsDialog, prefetchViews } from './lazy-views';
 import { Listing, columnsOf, useNarrow } from './listing';
 import { useApi, useListing, type Source } from './listing-data';
 import { ActionBar, Menu, type Action } from './menu';
@@ -47,6 +47,8 @@ export function FilesPage(p: FilesPageProps): JSX.Element {
   // what sorting and drawing the rows needs first, made while the first page is on its way, each in a task of its
   // own: the collator, the formats (and the rows' icons: IconSprite below)
   useEffect(() => { prepareSort(); prepareFormats(locale, columnsOf(view, narrow)); }, []);
+  // the views and dialogs' code, fetched ahead once the whole listing is there and the page is idle (not while it loads)
+  useEffect(() => { if (listing.complete) prefetchViews(); }, [listing.complete]);
   const items = useMemo(() => [...listing.items].sort(compareFiles(sort)), [listing.items, sort]);
   const order = useMemo(() => items.map((f) => f._id), [items]);
   const sel = useSelection(order);

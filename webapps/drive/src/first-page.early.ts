@@ -6,11 +6,13 @@
  * answer are no longer after the bundle's evaluation. It is the very request the app makes (DriveApi.folderPage's
  * path, the token and the stack's origin of the page's data); its response's promise is left to the app client
  * (webapps/shared/early.ts), which uses it once, and only when it is ok. Nothing else changes: the same origin, token
- * and CSP (a script file of the app, no inline script), the same wire request.
+ * and CSP (a script file of the app, no inline script), the same wire request. Then, while the request is on its
+ * way, it makes what sorting the listing needs first (sort-early.ts).
  */
 import { EARLY_KEY } from '../../shared/early';
 import { parseRoute } from './route-parse';
 import { folderFirstPath, trashFirstPath } from './first-page';
+import { prepareSortEarly } from './sort-early';
 
 /** The path of the first request of the page at `hash`, or null for pages that list no folder first. */
 export function firstPagePath(hash: string): string | null {
@@ -33,6 +35,8 @@ function start(): void {
   response.catch(() => undefined); // a failure is the app's to see: it asks again
   const g = globalThis as { [EARLY_KEY]?: Record<string, Promise<Response>> };
   (g[EARLY_KEY] ??= {})[path] = response;
+  // while the request is on its way: what sorting the listing needs first
+  prepareSortEarly();
 }
 
 if (typeof document !== 'undefined') start();

@@ -80,6 +80,9 @@ export function useListing(source: Source): Listing {
         let gathered: Page | null = null;
         let shown = 0;
         do {
+          // a later page asked for in a task of its own, not in the one that drew the page before it
+          if (next) await new Promise((resolve) => { setTimeout(resolve, 0); });
+          if (stopped) return;
           const page: Page = s.kind === 'folder' ? await api.folderPage(s.dirId, next) : await api.trashPage(next);
           gathered = gathered ? { ...page, items: [...gathered.items, ...page.items] } : page;
           next = page.next;

@@ -1,14 +1,15 @@
 /**
  * The rows (list) or tiles (grid) of a folder, the trash or the recent files: an ARIA grid, one focusable row per
- * file (`data-file-id`): the first FIRST_ROWS (a screen), then the next ones up to SHOWN in later tasks, DRAW_STEP at a
- * time, then STEP more each time the person scrolls near the end (drawn the same way). A row is drawn again only when
- * what it shows changes (a file's page arriving, a live update or a selection elsewhere leave the others alone).
+ * file (`data-file-id`): the first FIRST_ROWS (a phone's or a laptop's screen) and, while the screen is not full (a
+ * tall window, the grid's tiles), FIRST_ROWS more at a time; once the person scrolls, STEP more each time the end
+ * comes near, drawn DRAW_STEP per task. Nothing below the screen is drawn while the folder loads (each drawing task
+ * is also a layout and a paint of the page: on a phone, a long task each). A row is drawn again only when what it
+ * shows changes (a file's page arriving, a live update or a selection elsewhere leave the others alone).
  * Keyboard: arrows, Home/End move, Shift
  * extends, Space toggles, Enter opens, Ctrl/Cmd+A, Delete, F2, Escape; right click or the ⋯ button opens the menu.
  * Rows are dragged onto folders to move them.
  */
-import type { JSX } from 'preact';
-import { memo } from 'preact/compat';
+import { Component, type FunctionComponent, type JSX } from 'preact';
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { ArrowDown, ArrowUp } from 'lucide-preact';
 import { formatBytes, formatDate } from '../../shared/i18n';
@@ -21,11 +22,10 @@ import type { DriveFile } from './types';
 export const DRAG_TYPE = 'application/x-hearth-files';
 /** Rows drawn with the first page: what a phone's or a laptop's screen shows (about 11 rows of the list). */
 export const FIRST_ROWS = 12;
-/** Rows there are to draw before the person scrolls (more than a screen in either view). */
-export const SHOWN = 40;
 /** Rows drawn per task on the way to what is shown: each task stays short (Lighthouse counts a task over 50 ms on a phone). */
 export const DRAW_STEP = 8;
-const STEP = 200;
+/** Rows added to what is shown each time the person, having scrolled, comes near the end of it. */
+export const STEP = 200;
 
 export interface ListingProps {
   items: DriveFile[];
@@ -83,6 +83,28 @@ export function useNarrow(): boolean {
   return narrow;
 }
 
+/**
+ * `C` drawn again only when one of its props changed (compared one by one), as preact/compat's `memo`, without
+ * preact/compat: importing it hooks every element the page creates (its `options.vnode`), about a tenth of the first
+ * rows' render on a phone, and brings its chunk into the page's first scripts.
+ */
+function memo<P extends object>(C: FunctionComponent<P>): FunctionComponent<P> {
+  class Memo extends Component<P> {
+    override shouldComponentUpdate(next: P): boolean {
+      const now = this.props as Record<string, unknown>;
+      const then = next as Record<string, unknown>;
+      for (const k in then) if (then[k] !== now[k]) return true;
+      for (const k in now) if (!(k in then)) return true;
+      return false;
+    }
+
+    override render(props: P): JSX.Element {
+      return <C {...props} />;
+    }
+  }
+  return Memo as unknown as FunctionComponent<P>;
+}
+
 /** One file's row: markup only, the listing's grid handles the events of all its rows (one listener each, not one per row). */
 const Row = memo(function Row({ f, rowIndex, view, columns, selected, tabbable, over, href, draggable }: RowProps): JSX.Element {
   const { t, locale, stackOrigin } = useBoot();
@@ -114,8 +136,10 @@ const Row = memo(function Row({ f, rowIndex, view, columns, selected, tabbable, 
 export function Listing(p: ListingProps): JSX.Element {
   const { t } = useBoot();
   // rows there are to show (grows as the person scrolls), and rows drawn so far (catches up, DRAW_STEP per task)
-  const [shown, setShown] = useState(SHOWN);
+  const [shown, setShown] = useState(FIRST_ROWS);
   const [drawn, setDrawn] = useState(FIRST_ROWS);
+  // the person scrolled (the page or the listing): from then on, rows are drawn ahead of the screen
+  const [scrolled, setScrolled] = useState(false);
   const [over, setOver] = useState<string | null>(null);
   const narrow = useNarrow();
   const shownColumns = useMemo(() => columnsOf(p.view, narrow), [p.view, narrow]);
@@ -134,12 +158,27 @@ export function Listing(p: ListingProps): JSX.Element {
   }, [drawn, shown, p.items.length]);
 
   useEffect(() => {
+    if (scrolled) return undefined;
+    const onScroll = () => setScrolled(true);
+    document.addEventListener('scroll', onScroll, { capture: true, passive: true, once: true });
+    return () => document.removeEventListener('scroll', onScroll, { capture: true });
+  }, [scrolled]);
+
+  useEffect(() => {
     const el = sentinel.current;
     if (!el) return undefined;
-    const io = new IntersectionObserver((entries) => { if (entries.some((x) => x.isIntersecting)) setShown((n) => n + STEP); }, { rootMargin: '600px' });
+    // observed again when the person first scrolls (the observer reports the sentinel's state when it starts)
+    const io = new IntersectionObserver((entries) => {
+      for (const x of entries) {
+        if (!x.isIntersecting) continue;
+        // before a scroll, only the rows that the screen has room for
+        if (scrolled) setShown((n) => n + STEP);
+        else if (x.boundingClientRect.top < innerHeight) setShown((n) => n + FIRST_ROWS);
+      }
+    }, { rootMargin: '600px' });
     io.observe(el);
     return () => io.disconnect();
-  }, [more]);
+  }, [more, scrolled]);
 
   const focusRow = (id: string) => {
     const find = () => gridRef.current?.querySelector<HTMLElement>(`[data-file-id="${CSS.escape(id)}"]`);

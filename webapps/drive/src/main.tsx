@@ -17,7 +17,7 @@ import { useRoute, ROOT_ID, type Route } from './route';
 import type { DriveFile } from './types';
 import { UploadPanel } from './upload/panel';
 import { UploadQueue } from './upload/queue';
-import { LinksView, PhotosView, prefetchViews } from './lazy-views';
+import { LinksView, PhotosView } from './lazy-views';
 import { VIEWS_EN, VIEWS_FR } from './views/strings';
 
 function Nav({ route }: { route: Route }): JSX.Element {
@@ -72,7 +72,6 @@ function App(): JSX.Element {
     token: () => data.token,
     fetchJSON: (method, path) => client.getStackClient().fetchJSON(method, path) as Promise<never>,
   })).current;
-  useEffect(prefetchViews, []);
   return (
     <>
       <AppBar />

@@ -1,5 +1,6 @@
 /** The listing's order (folders first, then by name, date or size) and the view (list or grid), remembered in localStorage. */
 import { useState } from 'preact/hooks';
+import { COLLATOR_OPTIONS, earlyCollator, takeEarlyStored } from './sort-early';
 import type { DriveFile } from './types';
 
 export type SortKey = 'name' | 'date' | 'size';
@@ -7,16 +8,16 @@ export interface Sort { key: SortKey; dir: 'asc' | 'desc' }
 export type ViewMode = 'list' | 'grid';
 
 /**
- * Names compared as a person reads them (2 before 10, case aside), by a collator made on first use or ahead
- * (`prepareSort`): making one loads the locale's collation data, tens of milliseconds on a phone, which the page's first
- * script should not hold before its first paint.
+ * Names compared as a person reads them (2 before 10, case aside), by the collator the early script made
+ * (sort-early.ts), or one made on first use or ahead (`prepareSort`): making one loads the locale's collation data,
+ * tens of milliseconds on a phone, which the page's first script should not hold before its first paint.
  */
 let collator: Intl.Collator | undefined;
-const names = (): Intl.Collator => (collator ??= new Intl.Collator(undefined, { numeric: true, sensitivity: 'base' }));
+const names = (): Intl.Collator => (collator ??= earlyCollator() ?? new Intl.Collator(undefined, COLLATOR_OPTIONS));
 
-/** Makes the collator in a task of its own, while the listing's first page is on its way. */
+/** Makes the collator in a task of its own, while the listing's first page is on its way (when the early script did not). */
 export function prepareSort(): void {
-  setTimeout(names, 0);
+  if (!collator && !earlyCollator()) setTimeout(names, 0);
 }
 
 export function compareFiles(sort: Sort): (a: DriveFile, b: DriveFile) => number {
@@ -32,7 +33,8 @@ export function compareFiles(sort: Sort): (a: DriveFile, b: DriveFile) => number
 
 function stored<T>(key: string, valid: (v: unknown) => v is T, fallback: T): T {
   try {
-    const v: unknown = JSON.parse(localStorage.getItem(key) ?? 'null');
+    const early = takeEarlyStored(key);
+    const v: unknown = JSON.parse((early ? early.value : localStorage.getItem(key)) ?? 'null');
     return valid(v) ? v : fallback;
   } catch {
     return fallback;

@@ -1,7 +1,4 @@
-import { WARNING_STRINGS } from '../../shared/warnings';
-
 export const en: Record<string, string> = {
-  ...WARNING_STRINGS.en,
   'home.greeting.morning': 'Good morning, %{name}', 'home.greeting.afternoon': 'Good afternoon, %{name}', 'home.greeting.evening': 'Good evening, %{name}',
   'home.greeting.anonymous': 'Welcome home',
   'home.apps': 'Apps', 'home.apps.empty': 'No app is installed yet.', 'home.apps.store': 'Find apps in the Store',
@@ -30,7 +27,6 @@ export const en: Record<string, string> = {
   'home.updated': 'Changed %{date}',
 };
 export const fr: Record<string, string> = {
-  ...WARNING_STRINGS.fr,
   'home.greeting.morning': 'Bonjour, %{name}', 'home.greeting.afternoon': 'Bon après-midi, %{name}', 'home.greeting.evening': 'Bonsoir, %{name}',
   'home.greeting.anonymous': 'Bienvenue chez vous',
   'home.apps': 'Applications', 'home.apps.empty': 'Aucune application n\u2019est installée.', 'home.apps.store': 'Trouver des applications dans le Store',

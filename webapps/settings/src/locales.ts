@@ -1,7 +1,4 @@
-import { WARNING_STRINGS } from '../../shared/warnings';
-
 export const en: Record<string, string> = {
-  ...WARNING_STRINGS.en,
   'app.name': 'Settings', 'common.skip': 'Skip to content', 'common.saving': 'Saving…', 'common.copy': 'Copy', 'common.copied': 'Copied.',
   'common.copy.failed': 'Copying failed: select the text and copy it by hand.',
   'nav.label': 'Settings sections', 'nav.profile': 'Profile', 'nav.appearance': 'Appearance', 'nav.security': 'Security', 'nav.sessions': 'Sessions',
@@ -90,7 +87,6 @@ export const en: Record<string, string> = {
   'import.error.422': 'This is not an export link: copy the whole link from the export e-mail.',
 };
 export const fr: Record<string, string> = {
-  ...WARNING_STRINGS.fr,
   'app.name': 'Paramètres', 'common.skip': 'Aller au contenu', 'common.saving': 'Enregistrement…', 'common.copy': 'Copier', 'common.copied': 'Copié.',
   'common.copy.failed': 'La copie a échoué : sélectionnez le texte et copiez-le à la main.',
   'nav.label': 'Sections des paramètres', 'nav.profile': 'Profil', 'nav.appearance': 'Apparence', 'nav.security': 'Sécurité', 'nav.sessions': 'Sessions',
