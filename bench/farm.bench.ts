@@ -138,7 +138,7 @@ async function startups(dataDir: string, runs: number, env: NodeJS.ProcessEnv): 
 async function startups(dataDir: string, runs: number, env?: NodeJS.ProcessEnv): Promise<Start | [Start, Start]> {
   // bin/hearth.js's way: the flags, then the bundled CLI (bench/hearth-main.ts)
   const out = buildServers();
-  const bundle = join(out, 'dist', 'bundle', 'hearth.js');
+  const bundle = join(out, 'dist', 'bundle', 'hearth.cjs');
   if (!existsSync(bundle)) execFileSync(process.execPath, [join(BENCH_DIR, '..', 'scripts', 'bundle.mjs'), join(out, 'src', 'main.js'), bundle], { stdio: 'inherit' });
   const entry = join(out, 'bench', 'hearth-main.js');
   const passphraseHash = await hash('bench-admin-passphrase');
@@ -267,7 +267,7 @@ async function freePort(): Promise<number> {
 /** `hearth serve` as bin/hearth.js runs it (bundled, its V8 flags first), on `dataDir`, once it answers 200 on /status. */
 async function serve(dataDir: string, env: NodeJS.ProcessEnv = {}, bin?: string): Promise<{ proc: ReturnType<typeof spawn>; port: number; exited: Promise<unknown> }> {
   const out = buildServers();
-  const bundle = join(out, 'dist', 'bundle', 'hearth.js');
+  const bundle = join(out, 'dist', 'bundle', 'hearth.cjs');
   if (!existsSync(bundle)) execFileSync(process.execPath, [join(BENCH_DIR, '..', 'scripts', 'bundle.mjs'), join(out, 'src', 'main.js'), bundle], { stdio: 'inherit' });
   const port = await freePort();
   const proc = spawn('prlimit', [`--nofile=${NOFILE}`, process.execPath, bin ?? join(out, 'bench', 'hearth-main.js'), 'serve', '--data-dir', dataDir, '--port', String(port),

@@ -3,6 +3,7 @@ import type { EventEmitter } from 'node:events';
 import type { Command } from 'commander';
 import { loadConfig, type ConfigFlags } from '../config/load.js';
 import { LOG_LEVELS } from '../config/schema.js';
+import { saveCodeCache } from '../server/bundle-loader.js';
 import { CONFIG_OPTION } from './client.js';
 import { CliError, err, out } from './io.js';
 
@@ -63,7 +64,9 @@ export function addServeCommand(parent: Command, env: Record<string, string | un
       const { startHearth } = await import('../server/compose.js');
       const code = await runServer(async () => {
         try {
-          return await startHearth(config);
+          const handle = await startHearth(config);
+          saveCodeCache(); // the bundle's compiled code for the next start, under this start's V8 flags (server/bundle-loader.ts)
+          return handle;
         } finally {
           endStartUp(); // started (or failed): V8 sizes the young generation and optimizes as usual again (server/young-gen.ts)
         }
