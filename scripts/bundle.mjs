@@ -26,8 +26,8 @@ export const EXTERNAL = [
  * esbuild's options for `entry` → `outfile`. In ESM, `require` for the CommonJS packages resolves from the bundle's
  * directory; a package left out is loaded at start if any module imports it statically, even one loaded on first use:
  * those of first use only are imported dynamically (src/common/lazy-libs.ts; test/repo/bundle.test.ts checks it on the
- * ESM form, the stricter one). In CommonJS (outfile *.cjs): run by src/server/bundle-loader.ts with the usual module
- * wrapper's arguments; `import.meta.url` is the bundle's own URL, and `import()` of a package left out becomes a
+ * ESM form, the stricter one). In CommonJS (outfile *.cjs): one function expression, CommonJS's module wrapper, that
+ * src/server/bundle-loader.ts compiles and calls with the wrapper's usual arguments; `import.meta.url` is the bundle's own URL, and `import()` of a package left out becomes a
  * `require` on first use (a script compiled by vm.Script cannot `import()` without an experimental flag; every package
  * left out has a CommonJS entry).
  */
@@ -38,7 +38,10 @@ export const bundleOptions = (entry, outfile) => ({
   minifyWhitespace: true, minifySyntax: true, legalComments: 'linked',
   ...(outfile.endsWith('.cjs') ? {
     format: 'cjs', supported: { 'dynamic-import': false }, define: { 'import.meta.url': '__hearthUrl' },
-    banner: { js: "const __hearthUrl = require('node:url').pathToFileURL(__filename).href;" },
+    // in CommonJS's module wrapper already: the loader compiles the file's text as it is (no second 3.7 MB string);
+    // strict, as the ES modules it was made of (esbuild's own "use strict" after the banner is no directive)
+    banner: { js: "(function (exports, require, module, __filename, __dirname) {'use strict';const __hearthUrl = require('node:url').pathToFileURL(__filename).href;" },
+    footer: { js: '})' },
   } : {
     format: 'esm',
     banner: { js: "import { createRequire as __hearthRequire } from 'node:module'; const require = __hearthRequire(import.meta.url);" },

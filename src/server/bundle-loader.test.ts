@@ -13,10 +13,12 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** A bundle with enough functions for a cache worth the name, answering `answer` with CommonJS's own variables. */
 const bundle = (answer: string) => [
+  '(function (exports, require, module, __filename, __dirname) {', // as scripts/bundle.mjs writes it
   "require('node:zlib');",
   ...Array.from({ length: 200 }, (_, i) => `function f${i}(x) { return x + ${i}; }`),
   `exports.run = () => ({ answer: ${JSON.stringify(answer)}, sum: [${Array.from({ length: 200 }, (_, i) => `f${i}(1)`).join(', ')}].reduce((a, b) => a + b),`,
   "  file: require('node:path').basename(__filename), dir: __dirname, same: module.exports === exports });",
+  '})',
 ].join('\n');
 
 const run = (file: string, flag?: string) => JSON.parse(execFileSync(process.execPath, [main, file, ...(flag ? [flag] : [])], { encoding: 'utf8' })) as

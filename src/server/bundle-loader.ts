@@ -59,21 +59,23 @@ function loadedBuiltins(): string[] {
 /** The bundle, read (and its cache), ready to run: its V8 flags are set between `openBundle` and `run`. */
 export interface Bundle {
   readonly cache: CodeCacheState;
-  /** Compiles and runs it as Node runs a CommonJS module (its own `require`, `module`, `__filename`); its exports. */
+  /** Compiles and runs it (once) as Node runs a CommonJS module (its own `require`, `module`, `__filename`); its exports. */
   run(): Record<string, unknown>;
 }
 
 /**
- * Reads the CommonJS bundle `file`, and with `codeCache` the cache beside it; then loads the Node modules the start that
+ * Reads the CommonJS bundle `file` (a module wrapper: scripts/bundle.mjs), and with `codeCache` the cache beside it; then loads the Node modules the start that
  * wrote the cache loaded. Node compiles its own modules from code it ships, which V8 refuses once a V8 flag changed
  * (`--no-turbofan`, `--semi-space-growth-factor`): loaded before bin/hearth.js sets them, they cost a third of the
  * CPU time (about 25 ms for the ~40 modules of a start).
  */
 export function openBundle(file: string, opts: { codeCache: boolean }): Bundle {
-  const source = readFileSync(file, 'utf8');
+  // the bundle's text is CommonJS's module wrapper, `(function (exports, require, module, __filename, __dirname) {…})`
+  // (scripts/bundle.mjs); it and the cache are let go once compiled (V8 keeps the source it needs, 3.7 MB, once)
+  let source: string | null = readFileSync(file, 'utf8');
   const cacheFile = `${file}.cache`;
   const stamp = opts.codeCache ? stampOf(file) : '';
-  const found = opts.codeCache ? readCache(cacheFile, stamp) : 'none';
+  let found: Cache | 'none' | 'stale' | null = opts.codeCache ? readCache(cacheFile, stamp) : 'none';
   if (typeof found !== 'string') for (const id of found.builtins) if (isBuiltin(id)) nodeRequire(id);
   let cache: CodeCacheState = opts.codeCache ? (typeof found === 'string' ? found : 'accepted') : 'off';
   return {
@@ -81,8 +83,10 @@ export function openBundle(file: string, opts: { codeCache: boolean }): Bundle {
       return cache;
     },
     run() {
+      if (source === null || found === null) throw new Error(`${file} already runs`);
       const cachedData = typeof found === 'string' ? undefined : found.data;
-      const script = new Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, { filename: file, cachedData });
+      const script = new Script(source, { filename: file, cachedData });
+      [source, found] = [null, null];
       if (cachedData && script.cachedDataRejected) cache = 'rejected';
       if (cache === 'none' || cache === 'stale' || cache === 'rejected') hooks[SAVE] = () => writeCache(cacheFile, stamp, script);
       const module = { exports: {} as Record<string, unknown> };
