@@ -9,8 +9,10 @@
  *     start-up beside it.
  * Writes bench/RESULTS-farm.md. Knobs: BENCH_QUICK=1 (1,000 instances, no results file), BENCH_FARM_INSTANCES,
  * BENCH_PROFILE=1 (the farm server runs with --cpu-prof into bench/profiles/; then bench/profile-top.ts),
- * BENCH_STARTUP_ONLY=1 (only create the instances, then the start-ups, each beside one with the route schemas compiled at run
- * time, and the first use of /data's routes both ways, bench/first-use.ts: about 4 minutes, writes bench/RESULTS-startup.md),
+ * BENCH_STARTUP_ONLY=1 (only create the instances, then the start-ups, each beside the first start after a build (no V8 code
+ * cache yet) and one with the route schemas compiled at run time, and the first use of /data's routes both ways,
+ * bench/first-use.ts: about 6 minutes, writes bench/RESULTS-startup.md; BENCH_STARTUP_BEFORE=<a built checkout> adds the
+ * start-ups of its bin/hearth.js, in turn with the others),
  * BENCH_STARTS (starts per row, 3 by default),
  * BENCH_IDLE_USED=1 (the idle memory of a used farm: `hearth serve` on the instances, each touched once, then read after
  * BENCH_IDLE_AT seconds idle, "5,30,70" by default; BENCH_IDLE_BEFORE=<a built checkout> runs its bin/hearth.js beside;
@@ -21,9 +23,9 @@
  * bench/RESULTS-farm-pg.md; `npm run bench` runs it as the suite farm-pg).
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request as httpRequest } from 'node:http';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { hash } from '@node-rs/argon2';
 import { storesFor } from '../src/data/sqlite/fd-limit.js';
@@ -132,27 +134,33 @@ async function timeStart(args: string[], port: number, path: string, env: NodeJS
   return { ms, cpuMs, idleRssMB };
 }
 
-/** `runs` starts of `hearth serve` on `dataDir`; with `env` set, as many starts with it, alternating ([without, with]). */
-async function startups(dataDir: string, runs: number): Promise<Start>;
-async function startups(dataDir: string, runs: number, env: NodeJS.ProcessEnv): Promise<[Start, Start]>;
-async function startups(dataDir: string, runs: number, env?: NodeJS.ProcessEnv): Promise<Start | [Start, Start]> {
-  // bin/hearth.js's way: the flags, then the bundled CLI (bench/hearth-main.ts)
+/**
+ * One way to start `hearth serve`: this build with `env`, or `bin` (another checkout's bin/hearth.js); `coldCache` removes
+ * this build's V8 code cache first (src/server/bundle-loader.ts), as the first start after a build finds it.
+ */
+interface Way { env?: NodeJS.ProcessEnv; bin?: string; coldCache?: boolean }
+
+/** `runs` starts of `hearth serve` on `dataDir` each way, the ways in turn and their order rotating each round; the medians. */
+async function startups(dataDir: string, runs: number, ways: Way[] = [{}]): Promise<Start[]> {
+  // bin/hearth.js's way: the bundled CLI read, the flags, then run (bench/hearth-main.ts)
   const out = buildServers();
-  const bundle = join(out, 'dist', 'bundle', 'hearth.js');
+  const bundle = join(out, 'dist', 'bundle', 'hearth.cjs');
   if (!existsSync(bundle)) execFileSync(process.execPath, [join(BENCH_DIR, '..', 'scripts', 'bundle.mjs'), join(out, 'src', 'main.js'), bundle], { stdio: 'inherit' });
   const entry = join(out, 'bench', 'hearth-main.js');
   const passphraseHash = await hash('bench-admin-passphrase');
-  const results: Start[][] = [[], []];
+  const results: Start[][] = ways.map(() => []);
   for (let i = 0; i < runs; i++) {
-    // the two ways in turn, the first one changing every round (the first start of a pair was slower in either way)
-    const ways: Array<[number, NodeJS.ProcessEnv]> = env ? (i % 2 ? [[1, env], [0, {}]] : [[0, {}], [1, env]]) : [[0, {}]];
-    for (const [k, extra] of ways) {
+    // the first start of a round was slower whatever it was: each way takes its turn first
+    for (let w = 0; w < ways.length; w++) {
+      const k = (i + w) % ways.length;
+      const { env = {}, bin, coldCache } = ways[k]!;
+      if (coldCache) rmSync(`${bundle}.cache`, { force: true });
       const port = 20_000 + Math.floor(Math.random() * 20_000);
-      results[k]!.push(await timeStart([entry, 'serve', '--data-dir', dataDir, '--port', String(port), '--admin-port', String(port + 1), '--log-level', 'silent'],
-        port, '/status', { HEARTH_ADMIN_PASSPHRASE_HASH: passphraseHash, HEARTH_MAIL_MODE: 'outbox', ...extra }));
+      results[k]!.push(await timeStart([bin ?? entry, 'serve', '--data-dir', dataDir, '--port', String(port), '--admin-port', String(port + 1), '--log-level', 'silent'],
+        port, '/status', { HEARTH_ADMIN_PASSPHRASE_HASH: passphraseHash, HEARTH_MAIL_MODE: 'outbox', ...env }));
     }
   }
-  return env ? [median(results[0]!), median(results[1]!)] : median(results[0]!);
+  return results.map(median);
 }
 
 async function pouchStartups(runs: number): Promise<Start> {
@@ -218,6 +226,15 @@ async function stopFarm(farm: Farm): Promise<void> {
   children.delete(farm.proc);
 }
 
+/** A checkout's commit, short hash and subject; its directory's name if it is no git checkout (an extracted `git archive`). */
+function commitOf(dir: string): string {
+  try {
+    return execFileSync('git', ['-C', dir, 'log', '-1', '--format=%h %s'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim().slice(0, 60);
+  } catch {
+    return basename(dir);
+  }
+}
+
 /** BENCH_STARTUP_ONLY=1: the instances, then the start-ups only, into bench/RESULTS-startup.md. */
 async function startupOnly(): Promise<void> {
   process.on('exit', killChildren);
@@ -225,10 +242,19 @@ async function startupOnly(): Promise<void> {
   const load0 = (await import('node:os')).loadavg()[0]!;
   const { farm } = await createFarm();
   await stopFarm(farm);
-  // each start-up beside one whose first GET /status compiles its schemas (as before the build compiled them)
-  const runtime = { HEARTH_SERVER_PRECOMPILED_SCHEMAS: 'false' };
-  const [empty, emptyRuntime] = await startups(tempDir('bench-start-empty-'), STARTS, runtime);
-  const [full, fullRuntime] = await startups(farm.dir, STARTS, runtime);
+  // each start-up beside the first start after a build (no code cache yet), one whose first GET /status compiles its
+  // schemas, and with BENCH_STARTUP_BEFORE=<a built checkout> that checkout's bin/hearth.js
+  const before = process.env.BENCH_STARTUP_BEFORE;
+  const ways: Way[] = [{}, { coldCache: true }, { env: { HEARTH_SERVER_PRECOMPILED_SCHEMAS: 'false' } }, ...(before ? [{ bin: join(before, 'bin', 'hearth.js') }] : [])];
+  const beforeName = before ? commitOf(before) : '';
+  const rows = (n: number, [main, cold, runtime, old]: Start[]): Array<[string, Start]> => [
+    [`Hearth \`hearth serve\`, ${n.toLocaleString('en')} instances (GET /status)`, main!],
+    ['the same, the first start after a build (writes V8\'s code cache, src/server/bundle-loader.ts)', cold!],
+    ['the same, schemas compiled at run time (`server.precompiledSchemas: false`)', runtime!],
+    ...(old ? [[`the same, the earlier commit (${beforeName})`, old] as [string, Start]] : []),
+  ];
+  const empty = await startups(tempDir('bench-start-empty-'), STARTS, ways);
+  const full = await startups(farm.dir, STARTS, ways);
   const first = await firstUse(startFarm, stopFarm, STARTS);
   const load1 = (await import('node:os')).loadavg()[0]!;
   const md = [
@@ -237,12 +263,7 @@ async function startupOnly(): Promise<void> {
     `Run ${new Date().toISOString()} on ${machine()}; ${gitInfo()}; ${((Date.now() - t0) / 1000).toFixed(0)} s.`,
     `The machine is shared: its 1-minute load average was ${load0.toFixed(1)} at the start and ${load1.toFixed(1)} at the end (2 cores).`,
     '',
-    ...startupTable([
-      ['Hearth `hearth serve`, 0 instances (GET /status)', empty],
-      ['the same, schemas compiled at run time (`server.precompiledSchemas: false`)', emptyRuntime],
-      [`Hearth \`hearth serve\`, ${N.toLocaleString('en')} instances (GET /status)`, full],
-      ['the same, schemas compiled at run time', fullRuntime],
-    ]),
+    ...startupTable([...rows(0, empty), ...rows(N, full)]),
     ...firstUseTable(first),
   ].join('\n');
   if (!QUICK) {
@@ -267,7 +288,7 @@ async function freePort(): Promise<number> {
 /** `hearth serve` as bin/hearth.js runs it (bundled, its V8 flags first), on `dataDir`, once it answers 200 on /status. */
 async function serve(dataDir: string, env: NodeJS.ProcessEnv = {}, bin?: string): Promise<{ proc: ReturnType<typeof spawn>; port: number; exited: Promise<unknown> }> {
   const out = buildServers();
-  const bundle = join(out, 'dist', 'bundle', 'hearth.js');
+  const bundle = join(out, 'dist', 'bundle', 'hearth.cjs');
   if (!existsSync(bundle)) execFileSync(process.execPath, [join(BENCH_DIR, '..', 'scripts', 'bundle.mjs'), join(out, 'src', 'main.js'), bundle], { stdio: 'inherit' });
   const port = await freePort();
   const proc = spawn('prlimit', [`--nofile=${NOFILE}`, process.execPath, bin ?? join(out, 'bench', 'hearth-main.js'), 'serve', '--data-dir', dataDir, '--port', String(port),
@@ -355,8 +376,8 @@ async function main(): Promise<void> {
   await stopFarm(farm);
 
   log('start-up: hearth serve with 0 instances, with the farm, pouchdb-server');
-  const empty = await startups(tempDir('bench-start-empty-'), STARTS);
-  const full = await startups(farm.dir, STARTS);
+  const [empty] = await startups(tempDir('bench-start-empty-'), STARTS) as [Start];
+  const [full] = await startups(farm.dir, STARTS) as [Start];
   const pouch = await pouchStartups(STARTS);
   log(`first 200: ${fmtMs(empty.ms)} ms (0 instances, CPU ${fmtMs(empty.cpuMs)} ms), ${fmtMs(full.ms)} ms (${N}, CPU ${fmtMs(full.cpuMs)} ms), pouchdb-server ${fmtMs(pouch.ms)} ms (CPU ${fmtMs(pouch.cpuMs)} ms); idle RSS ${empty.idleRssMB.toFixed(0)} / ${full.idleRssMB.toFixed(0)} MB`);
 

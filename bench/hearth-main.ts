@@ -1,13 +1,17 @@
 /**
  * `hearth` as bin/hearth.js runs it, compiled with the other benchmark servers: start-up is timed on it (farm.bench.ts).
- * As bin/hearth.js, it sets V8's flags before anything is loaded (src/server/young-gen.ts), then imports the CLI bundled
- * in one file, which farm.bench.ts writes beside this build (<build>/dist/bundle/hearth.js, from src/main.js): bundled
+ * As bin/hearth.js, it reads the bundle (src/server/bundle-loader.ts), sets V8's flags (src/server/young-gen.ts), then runs
+ * the CLI bundled in one file, which farm.bench.ts writes beside this build (<build>/dist/bundle/hearth.cjs, from src/main.js): bundled
  * with it, this file's flags came after the whole bundle was compiled, and the idle RSS measured ~13 MB above bin/hearth.js's.
  */
 import { renameSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 import { getHeapCodeStatistics, getHeapSpaceStatistics, setFlagsFromString } from 'node:v8';
+import { openBundle } from '../src/server/bundle-loader.js';
 
+// as bin/hearth.js: the bundle read (with V8's code cache for `serve` and the Node modules its start loads), then the flags
+const bundle = openBundle(fileURLToPath(new URL('../dist/bundle/hearth.cjs', import.meta.url)), { codeCache: process.argv[2] === 'serve' });
 setFlagsFromString('--semi-space-growth-factor=1');
 if (process.argv[2] === 'serve') setFlagsFromString('--no-turbofan');
 // farm.bench.ts (BENCH_IDLE_USED): on SIGUSR2, the process's memory by kind into this file: V8's spaces (size, used),
@@ -52,6 +56,5 @@ function mallinfo(): Record<string, number> | null {
   return mallinfo2 ? mallinfo2() as Record<string, number> : null;
 }
 
-const bundle = new URL('../dist/bundle/hearth.js', import.meta.url).href;
-const { main } = (await import(bundle)) as { main: (argv: string[]) => Promise<number> };
+const { main } = bundle.run() as { main: (argv: string[]) => Promise<number> };
 process.exitCode = await main(process.argv.slice(2));

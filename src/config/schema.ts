@@ -7,7 +7,7 @@ import type { HearthConfig } from './types.js';
 
 /**
  * The built-in registry `npm run build` fills (scripts/build-webapps.mjs): `<package>/dist/registry`, two folders up from
- * this module whether it runs from src/config, dist/config or the bundle (dist/bundle/hearth.js).
+ * this module whether it runs from src/config, dist/config or the bundle (dist/bundle/hearth.cjs).
  */
 export const PACKAGE_REGISTRY = fileURLToPath(new URL('../../dist/registry', import.meta.url));
 

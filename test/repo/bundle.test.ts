@@ -3,6 +3,8 @@
  * when the bundle starts if any module imports it statically, even a module that is itself loaded on first use; so the
  * packages of rare requests and of the scale-out engines must be imported dynamically or required on first use
  * (src/common/lazy-libs.ts), and only the native addons that every start needs may be imported statically.
+ * Checked on the bundle's ES module form (an outfile ending in .js): the CommonJS one that bin/hearth.js runs
+ * (hearth.cjs) requires a package where the module importing it is first evaluated, which is never earlier.
  */
 import { join } from 'node:path';
 import { build, type Metafile } from 'esbuild';

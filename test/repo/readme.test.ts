@@ -106,9 +106,15 @@ describe('npm start', () => {
   });
 
   it('runs the compiled CLI bundled in one file (scripts/bundle.mjs), which the examples use through bin/hearth.js', () => {
-    const [bundled, compiled] = [join(ROOT, 'dist', 'bundle', 'hearth.js'), join(ROOT, 'dist', '.tsbuildinfo')];
+    const [bundled, compiled] = [join(ROOT, 'dist', 'bundle', 'hearth.cjs'), join(ROOT, 'dist', '.tsbuildinfo')];
     expect(statSync(bundled).mtimeMs).toBeGreaterThanOrEqual(statSync(compiled).mtimeMs); // bin/hearth.js's freshness check
-    expect(readFileSync(bundled, 'utf8')).toMatch(/function addServeCommand/);
+    const source = readFileSync(bundled, 'utf8');
+    expect(source).toMatch(/function addServeCommand/);
+    // a script compiled by vm.Script cannot import() (src/server/bundle-loader.ts): the packages left out are required
+    expect(source).not.toMatch(/[^\w$.]import\(/);
+    // the server started above, once listening, left V8's code cache for this bundle beside it (server/bundle-loader.ts)
+    const st = statSync(bundled);
+    expect(readFileSync(`${bundled}.cache`, 'latin1').split('\n')[0]).toBe(`hearth-code-cache v2 ${st.size} ${st.mtimeMs} ${st.ino}`);
   });
 });
 
