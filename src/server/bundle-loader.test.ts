@@ -66,4 +66,17 @@ describe('the bundle loader (bin/hearth.js)', () => {
     expect(run(other)).toMatchObject({ cache: 'none', saved: false, result: { answer: 'd' } });
     expect(readdirSync(join(dir, 'd')).sort()).toEqual(['hearth.cjs', 'hearth.cjs.cache']);
   }, 15_000);
+  it('runs from the source when the cache file is damaged (its list of modules, or V8\'s data cut short), and writes it again', () => {
+    const file = join(dir, 'e', 'hearth.cjs');
+    mkdirSync(join(dir, 'e'));
+    writeFileSync(file, bundle('e'));
+    expect(run(file).cache).toBe('none');
+    const [stamp, , ...rest] = readFileSync(`${file}.cache`, 'latin1').split('\n');
+    writeFileSync(`${file}.cache`, [stamp, '["zlib", {oops', ...rest].join('\n'), 'latin1');
+    expect(run(file)).toMatchObject({ cache: 'stale', saved: true, result: { answer: 'e' } });
+    const whole = readFileSync(`${file}.cache`);
+    writeFileSync(`${file}.cache`, whole.subarray(0, whole.length - Math.floor(whole.length / 3)));
+    expect(run(file)).toMatchObject({ cache: 'rejected', saved: true, result: { answer: 'e' } });
+    expect(run(file).cache).toBe('accepted');
+  }, 15_000);
 });

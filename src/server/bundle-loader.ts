@@ -47,7 +47,14 @@ function readCache(cacheFile: string, stamp: string): Cache | 'none' | 'stale' {
   const nl = raw.indexOf(10);
   const nl2 = nl > 0 ? raw.indexOf(10, nl + 1) : -1;
   if (nl2 < 0 || raw.toString('latin1', 0, nl) !== MAGIC + stamp) return 'stale';
-  return { builtins: JSON.parse(raw.toString('latin1', nl + 1, nl2)) as string[], data: raw.subarray(nl2 + 1) };
+  let builtins: unknown;
+  try {
+    builtins = JSON.parse(raw.toString('latin1', nl + 1, nl2));
+  } catch {
+    return 'stale'; // a damaged file (a disk error, an edit): written again by this start
+  }
+  if (!Array.isArray(builtins) || !builtins.every((b) => typeof b === 'string')) return 'stale';
+  return { builtins, data: raw.subarray(nl2 + 1) };
 }
 
 /** Node's own public modules this process has loaded (`http`, `zlib`…), in the order it loaded them. */
