@@ -4,7 +4,8 @@
  * and installs the app; the first, resumed, goes on under its old lock: its writes are refused (503) in the
  * transactions that would have committed them, those of the trigger of its service (jobs' store) and of the app doc
  * and permission document (the instance's store), so that it neither adds a trigger nor undoes the other's install.
- * On SQLite and on PostgreSQL.
+ * On PostgreSQL. On SQLite a second process cannot get that far: the data-directory lock (common/data-dir-lock.ts)
+ * refuses it at its start, before it opens anything or takes any lock of the cluster.
  */
 import { spawn } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
@@ -32,7 +33,7 @@ afterAll(async () => {
 const LEASE_MS = 1000;
 const MANIFEST = { slug: SLUG, name: 'Fenced', type: 'webapp', version: '1.0.0', permissions: { notes: { type: 'io.cozy.notes' } }, services: { tidy: { type: 'node', file: 'tidy.js', trigger: '@cron 0 0 3 * * *' } } };
 
-describe.each(['sqlite', 'postgres'] as const)('the app install lock is fenced (%s)', (engine) => {
+describe.each(['postgres'] as const)('the app install lock is fenced (%s)', (engine) => {
   it('a holder paused past its lease goes on after another installed the app: no trigger of its own, and the other\'s install stays whole', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'hearth-fenced-install-'));
     const pgUrl = engine === 'postgres' ? await pg.database_url(`fence_${randomUUID().slice(0, 8)}`) : null;
@@ -63,6 +64,30 @@ describe.each(['sqlite', 'postgres'] as const)('the app install lock is fenced (
       expect((await (await hearth.installer.update(instance, 'webapp', SLUG, {})).done).error).toBeNull();
     } finally {
       child.kill('SIGKILL');
+      await hearth.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+});
+
+describe('the app install lock on SQLite', () => {
+  it('is never shared: a second process on the same SQLite data directory is refused at its start, the first one\'s install untouched', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hearth-fenced-install-'));
+    const prefix = `i${randomUUID().slice(0, 8)}:`;
+    const url = await pkgs.add(`${SLUG}-sqlite`, { 'manifest.webapp': MANIFEST, 'index.html': '<html>fenced</html>', 'tidy.js': '' });
+    const hearth = await openFencedHearth({ dir, pgUrl: null, redisUrl: redis.url, prefix, leaseMs: LEASE_MS });
+    try {
+      const instance = await hearth.registry.create({ domain: DOMAIN });
+      const { doc, error } = await (await hearth.installer.install(instance, 'webapp', SLUG, { source: url })).done;
+      expect(error).toBeNull();
+      const child = spawn(process.execPath, ['--import', 'tsx', 'test/fixtures/fenced-install-main.ts', dir, '-', redis.url, prefix, String(LEASE_MS), url], { stdio: ['pipe', 'pipe', 'pipe'] });
+      let stderr = '';
+      child.stderr.on('data', (b: Buffer) => { stderr += b.toString(); });
+      const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+      expect(code).not.toBe(0);
+      expect(stderr).toContain(`${dir} is in use by hearth serve (pid ${process.pid}, since `);
+      expect(await findApp(hearth.storeOf(instance), 'webapp', SLUG)).toMatchObject({ _rev: doc!._rev, state: 'ready' });
+    } finally {
       await hearth.close();
       rmSync(dir, { recursive: true, force: true });
     }
