@@ -1,21 +1,13 @@
 /**
  * Who else uses a folder: one `hearth backup` at a time per target (a `.lock` file naming its pid; one left by a killed
- * run is taken over), and no restore over a data directory a running server holds (its SQLite databases are open).
+ * run is taken over), no restore over a data directory a running server holds (its SQLite databases are open), and no
+ * backup of a data directory a `hearth restore` holds (common/data-dir-lock.ts): its content is about to be replaced.
  */
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import { describeHolder, holderOf, pidRuns as alive } from '../common/data-dir-lock.js';
 import { BackupError } from './manifest.js';
-
-/** Whether process `pid` runs (one of another user counts). */
-export const alive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-};
 
 /** Takes `<target>/.lock` for this process; resolves with its release. */
 export async function takeTargetLock(target: string): Promise<() => Promise<void>> {
@@ -59,4 +51,12 @@ export function openElsewhere(databases: string[]): string | null {
     }
   }
   return null;
+}
+
+/** Refuses a backup of `dataDir` while a `hearth restore` holds it: the snapshot would straddle the restore's swap. */
+export function refuseDuringRestore(dataDir: string): void {
+  const holder = holderOf(dataDir, 'hearth restore');
+  if (holder) {
+    throw new BackupError(`${dataDir} is being restored by ${describeHolder(holder)}: its content is about to be replaced, so a backup now could copy a half-restored folder; wait for the restore to end (or stop it), then run hearth backup again`);
+  }
 }

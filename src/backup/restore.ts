@@ -8,9 +8,10 @@
  */
 import { access, mkdir, readdir, rename, rm, rmdir, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { BackupError, MANIFEST, readManifest, type Manifest } from './manifest.js';
 import { copyHashed, eachLimit, ensureParent, fsyncPath, syncTree, throttled } from './copy.js';
-import { DataDirInUse, lockDataDir } from '../common/data-dir-lock.js';
+import { DataDirInUse, LOCK_FILE, OWNER_FILE, describeHolder, holderOf, lockDataDir } from '../common/data-dir-lock.js';
 import { openElsewhere } from './lock.js';
 import { snapshotsIn } from './snapshot.js';
 import { walk } from './walk.js';
@@ -20,6 +21,8 @@ export interface RestoreOptions {
   dataDir: string;
   force?: boolean;
   onProgress?: (p: RestoreProgress) => void;
+  /** Called between the old content's move aside and the restored one's rename into place (tests start a server there). */
+  inSwap?: () => Promise<void>;
 }
 
 export interface RestoreProgress { files: number; files_total: number; bytes: number; bytes_total: number; elapsed_ms: number }
@@ -63,7 +66,7 @@ export async function restoreBackup(o: RestoreOptions): Promise<RestoreSummary> 
     }
   }
   try {
-    return await restoreInto(snapshot, manifest, dataDir, present, o.onProgress);
+    return await restoreInto(snapshot, manifest, dataDir, present, o.onProgress, o.inSwap);
   } finally {
     release();
   }
@@ -79,7 +82,38 @@ function holdForRestore(dataDir: string): () => void {
   }
 }
 
-async function restoreInto(snapshot: string, manifest: Manifest, dataDir: string, present: string[] | null, onProgress: RestoreOptions['onProgress']): Promise<RestoreSummary> {
+/** How long the swap waits for a process that took the data directory between its two renames to leave it. */
+export const SWAP_WAIT_MS = 3_000;
+
+/**
+ * `work` renamed to `dataDir`, which was moved aside (`aside`) or removed just before. A process that started on
+ * `dataDir` in between (a server's start makes the folder and takes its hearth.lock) is waited for, up to SWAP_WAIT_MS:
+ * once nothing holds the folder and it holds nothing but the lock's files, it is removed and the rename tried again.
+ * Given up, both contents are kept where they are and the error says where and what to do.
+ */
+async function swapIn(work: string, dataDir: string, aside: string | null): Promise<void> {
+  const until = Date.now() + SWAP_WAIT_MS;
+  for (;;) {
+    try {
+      return await rename(work, dataDir);
+    } catch (e) {
+      if (!['ENOTEMPTY', 'EEXIST'].includes((e as NodeJS.ErrnoException).code ?? '')) throw e;
+    }
+    const holder = holderOf(dataDir);
+    const left = await readdir(dataDir).catch(() => [] as string[]);
+    if (!holder && left.every((n) => n === LOCK_FILE || n === OWNER_FILE)) {
+      await rm(dataDir, { recursive: true, force: true }); // an empty folder a start made and left
+      continue;
+    }
+    if (Date.now() >= until) {
+      const who = holder ? describeHolder(holder) : `a process that wrote ${left.slice(0, 3).join(', ')} in it`;
+      throw new BackupError(`${dataDir} was taken by ${who} while the restore was swapping it in (waited ${SWAP_WAIT_MS / 1000} s): the restored content is whole in ${work}${aside ? `, the old one in ${aside}` : ''}; stop that process, move ${dataDir} away, then rename ${work} to ${dataDir}`);
+    }
+    await sleep(100);
+  }
+}
+
+async function restoreInto(snapshot: string, manifest: Manifest, dataDir: string, present: string[] | null, onProgress: RestoreOptions['onProgress'], inSwap: RestoreOptions['inSwap']): Promise<RestoreSummary> {
   const p: RestoreProgress = {
     files: 0, files_total: manifest.files.length, bytes: 0, bytes_total: manifest.files.reduce((n, f) => n + f.size, 0), elapsed_ms: 0,
   };
@@ -111,8 +145,9 @@ async function restoreInto(snapshot: string, manifest: Manifest, dataDir: string
   // into place: the old content (with --force) moved aside first, removed once the new one is there
   const aside = join(dirname(dataDir), `.${basename(dataDir)}.replaced-${stamp}`);
   if (present && present.length > 0) await rename(dataDir, aside);
-  else if (present) await rmdir(dataDir);
-  await rename(work, dataDir);
+  else if (present) await rmdir(dataDir).catch(() => undefined); // written into meanwhile: swapIn says by whom
+  await inSwap?.();
+  await swapIn(work, dataDir, present && present.length > 0 ? aside : null);
   await fsyncPath(dirname(dataDir));
   if (present && present.length > 0) await rm(aside, { recursive: true, force: true });
   report(true);

@@ -18,7 +18,7 @@ import Database from 'better-sqlite3';
 import { BackupError, FORMAT, MANIFEST, hashFile, readManifest, type Manifest, type ManifestFile } from './manifest.js';
 import { copyHashed, eachLimit, ensureParent, fsyncPath, hardLink, syncTree, throttled } from './copy.js';
 import { walk, type Entry } from './walk.js';
-import { takeTargetLock } from './lock.js';
+import { refuseDuringRestore, takeTargetLock } from './lock.js';
 
 export interface BackupOptions {
   dataDir: string;
@@ -87,6 +87,8 @@ export async function takeBackup(o: BackupOptions): Promise<BackupSummary> {
   await stat(join(dataDir, 'registry.sqlite')).catch(() => {
     throw new BackupError(`${dataDir} holds no registry.sqlite: it is not a hearth data directory (give it with --data-dir or HEARTH_DATA_DIR)`);
   });
+  refuseDuringRestore(dataDir);
+  const folder = (await stat(dataDir)).ino; // a restore that swaps the folder meanwhile is found at the end
   await mkdir(target, { recursive: true, mode: 0o700 });
   const releaseLock = await takeTargetLock(target);
   try {
@@ -185,6 +187,10 @@ export async function takeBackup(o: BackupOptions): Promise<BackupSummary> {
     await eachLimit(again.filter((e) => e.kind !== 'sqlite'), PARALLEL, takeFile);
     for (const e of again.filter((x) => x.kind === 'sqlite')) await takeDb(e);
     if (!files.has('registry.sqlite')) throw new BackupError(`registry.sqlite could not be read in ${dataDir}`);
+    if ((await stat(dataDir)).ino !== folder) {
+      await rm(partial, { recursive: true, force: true });
+      throw new BackupError(`${dataDir} was replaced while it was backed up (a hearth restore ended meanwhile): the copy would mix the old and the new content, so it was dropped; run hearth backup again`);
+    }
 
     const manifest: Manifest = {
       format: FORMAT, hearth_version: o.hearthVersion, started_at: started.toISOString(), finished_at: new Date().toISOString(),

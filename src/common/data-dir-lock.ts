@@ -58,6 +58,41 @@ const readHolder = (dir: string): DataDirHolder | null => {
 };
 
 /**
+ * Who holds `dir` now, or null when nothing does (a killed holder's owner file is not trusted). `trusting`: asked only
+ * when the owner file names a live process that it says is `trusting` (hearth.lock is not opened otherwise: a probe
+ * might refuse a server starting at that very moment). Never asked by a process about a directory it holds itself.
+ */
+export function holderOf(dir: string, trusting?: string): DataDirHolder | null {
+  const named = readHolder(dir);
+  if (trusting !== undefined && (named?.command !== trusting || !pidRuns(named.pid))) return null;
+  let db: Database.Database;
+  try {
+    db = new Database(join(dir, LOCK_FILE), { fileMustExist: true, timeout: 0, readonly: true });
+  } catch {
+    return null; // no hearth.lock: never held
+  }
+  try {
+    db.prepare('SELECT count(*) FROM sqlite_master').get(); // a shared lock, refused beside the holder's exclusive one
+    return null;
+  } catch (e) {
+    if ((e as { code?: string }).code === 'SQLITE_BUSY') return named ?? { pid: 0, command: 'another process', since: 'now' };
+    throw e;
+  } finally {
+    db.close();
+  }
+}
+
+/** Whether process `pid` runs (one of another user counts). */
+export const pidRuns = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+};
+
+/**
  * Takes `dir` (created if missing) for this process, or throws DataDirInUse naming the holder. Returns the release
  * (idempotent), which the process's end makes too.
  */

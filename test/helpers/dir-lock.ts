@@ -6,7 +6,7 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { alive } from '../../src/backup/lock.js';
+import { pidRuns as alive } from '../../src/common/data-dir-lock.js';
 
 /** Takes the lock folder `lockDir` (waiting for its holder, or taking it from a holder that is gone). */
 export async function lock(lockDir: string): Promise<void> {

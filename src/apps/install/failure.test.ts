@@ -34,15 +34,15 @@ const files = (manifest: object) => ({ 'manifest.webapp': manifest, 'index.html'
 
 const state = (slug: string) => appState(h.hearth, h.instance, slug);
 
-/** Installs version 1 of `slug`; returns its state and the source of version 2. */
-async function installed(slug: string): Promise<{ before: AppState; next: string }> {
+/** Installs version 1 of `slug`; returns its state and the sources of versions 1 and 2. */
+async function installed(slug: string): Promise<{ before: AppState; first: string; next: string }> {
   const [first, next] = [await pkgs.add(`${slug}-1`, files(v1(slug))), await pkgs.add(`${slug}-2`, files(v2(slug)))];
   expect((await (await h.hearth.installer.install(h.instance, 'webapp', slug, { source: first })).done).error).toBeNull();
   await until(async () => (await state(slug)).inFlight === 0, 10_000); // the install's intent goes once its trigger is durable
   const before = await state(slug);
   expect(before).toMatchObject({ doc: { state: 'ready', version: '1.0.0' }, inFlight: 0 });
   expect(Object.keys(before.triggers)).toHaveLength(2);
-  return { before, next };
+  return { before, first, next };
 }
 
 /** The update to `next` through the API with its progress (SSE): the text of its events. */
@@ -61,7 +61,7 @@ describe('an update that fails', () => {
   it('after its new permissions and triggers, is undone at once: the old version whole, the error told and kept', async () => {
     const { before, next } = await installed('mender');
     failAt('apps.update.applied');
-    expect(await update('mender', next)).toMatch(/event: error\r\ndata: "injected failure at apps\.update\.applied"/);
+    expect(await update('mender', next)).toMatch(/event: error\r\ndata: "the update of mender failed \(injected failure at apps\.update\.applied\): it was undone, mender is back to version 1\.0\.0"/);
     const after = await state('mender');
     expect(after).toEqual(before); // doc, permissions, both triggers with their ids, only the old code, no intent
     expect((await h.req('GET', '/apps/mender', { token })).body.data.attributes).toMatchObject({ state: 'ready', version: '1.0.0', error: 'injected failure at apps.update.applied' });
@@ -83,11 +83,29 @@ describe('an update that fails', () => {
     expect(after.triggers).toEqual({ [services.tidy!.trigger_id]: '0 30 3 * * *', [services.keep!.trigger_id]: '0 0 5 * * *' });
   });
 
+  it('at its last step (its intent ended), after a same-version update took effect, succeeds', async () => {
+    const { before, first } = await installed('keeper');
+    failAt('apps.update.ended');
+    expect(await update('keeper', first)).not.toMatch(/event: error/);
+    const after = await state('keeper');
+    expect(after).toEqual(before);
+    expect((await h.req('GET', '/apps/keeper', { token })).body.data.attributes).toMatchObject({ state: 'ready', version: '1.0.0', source: first });
+  });
+
+  it('at its last step, after an update waiting for the approval of its permissions was recorded, succeeds', async () => {
+    const { before, next } = await installed('asker');
+    failAt('apps.update.ended');
+    const res = await h.req('PUT', `/apps/asker?Source=${encodeURIComponent(next)}`, { token, headers: { accept: 'text/event-stream' } });
+    expect(res.text).not.toMatch(/event: error/);
+    expect(await state('asker')).toEqual(before); // the new code's reference went too
+    expect((await h.req('GET', '/apps/asker', { token })).body.data.attributes).toMatchObject({ state: 'ready', version: '1.0.0', available_version: '2.0.0' });
+  });
+
   it('whose undo fails too, is undone by the retry', async () => {
     const { before, next } = await installed('patcher');
     failAt('apps.update.applied');
     failAt('apps.journal.resolve');
-    expect(await update('patcher', next)).toMatch(/event: error\r\ndata: "injected failure at apps\.update\.applied"/);
+    expect(await update('patcher', next)).toMatch(/event: error\r\ndata: "the update of patcher failed \(injected failure at apps\.update\.applied\) and could not be undone yet: it is retried in the background"/);
     await until(async () => (await state('patcher')).inFlight === 0, 10_000);
     expect(await state('patcher')).toEqual(before);
   });

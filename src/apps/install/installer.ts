@@ -251,8 +251,8 @@ export class Installer {
    * Starts an update: 404 when not installed, 409 while another operation runs, 422 on a bad source. One that fails
    * (an engine's error, not a crash) is undone at once by its journal's rules (journal.ts repair): its doc back to the old
    * version with the error in `error`, the old permissions, triggers and code; once its new doc is written it is
-   * finished instead (the old code's reference goes) and the update succeeds. The caller gets the error (the SSE
-   * `error` event; the doc's `error` after a 202).
+   * finished instead (the old code's reference goes) and the update succeeds (repairUpdate). The caller gets an error
+   * only for an update that did not take effect (the SSE `error` event; the doc's `error` after a 202).
    */
   async update(instance: Instance, kind: AppKind, slug: string, opts: UpdateOptions, onState?: OnState): Promise<Operation> {
     checkSlug(slug);
@@ -275,7 +275,12 @@ export class Installer {
       }
     });
     const source = opts.source ?? prev.source;
+    // the update's last doc once written (it then took effect, whatever fails after), and whether the fetch's part ended
+    let took: AppDoc | null = null;
+    let begun = false;
     const ended = async (doc: AppDoc): Promise<AppDoc> => {
+      took = doc;
+      crashPoint('apps.update.ended');
       await this.deps.code.end([intent.id]);
       return doc;
     };
@@ -284,6 +289,7 @@ export class Installer {
         const pkg = await this.deps.code.fetch(instance, kind, slug, source);
         const next = this.docFrom(kind, slug, pkg, { ...upgrading, created_at: prev.created_at }, prev.parameters);
         fetched(next);
+        begun = true;
         if (pkg.sha256 === prev.checksum) {
           const { available_version: _done, ...rest } = { ...upgrading, ...(source !== prev.source ? { source } : {}), state: prev.state };
           return await ended(await this.write(instance, kind, rest as AppDoc, onState));
@@ -304,7 +310,7 @@ export class Installer {
         await removeTriggers(this.deps.triggers, instance, stale);
         crashPoint('apps.update.applied');
         next.state = prev.state;
-        const written = await this.write(instance, kind, next, onState);
+        const written = (took = await this.write(instance, kind, next, onState));
         crashPoint('apps.update.written');
         // The old code's reference goes only now: the journal's undo needs that code until the new doc is written.
         // So a client told `ready` may, for a moment, find the old version still referenced too. Harmless: a reference
@@ -315,19 +321,33 @@ export class Installer {
         await this.deps.code.release(instance, kind, slug, prev.checksum);
         return await ended(written);
       } catch (e) {
-        // everything it changed is put back by its journal's rules (the new triggers, permissions and code go, the
-        // stale triggers are made again with their ids), or it is finished once its new doc was written
-        const message = e instanceof Error ? e.message : String(e);
-        if ((await this.journal.repair(instance, intent, { error: message })) === 'finished') {
-          const doc = await findApp(this.deps.storeOf(instance), kind, slug);
-          if (doc) {
-            onState?.(doc);
-            return doc;
-          }
-        }
-        throw e;
+        return this.repairUpdate(instance, intent, e, { took, begun, version: prev.version }, onState);
       }
     });
+  }
+
+  /**
+   * An update that failed (an engine's error): everything it changed is put back by its journal's rules (the new
+   * triggers, permissions and code go, the stale triggers are made again with their ids), or it is finished once its
+   * last doc was written. The caller gets what happened: the doc when the update took effect (`took`: its last doc was
+   * written; or the journal found it written), an error saying it was undone otherwise (the error itself when it came
+   * before the package was read, `begun` false: the request's), or that it is still being repaired.
+   */
+  private async repairUpdate(instance: Instance, intent: InstallIntent, e: unknown, at: { took: AppDoc | null; begun: boolean; version: string }, onState?: OnState): Promise<AppDoc> {
+    const { kind, slug } = intent;
+    const message = e instanceof Error ? e.message : String(e);
+    const done = await this.journal.repair(instance, intent, { error: message });
+    if (done === 'finished') {
+      const doc = await findApp(this.deps.storeOf(instance), kind, slug).catch(() => null);
+      if (doc) onState?.(doc);
+      const now = doc ?? at.took;
+      if (now) return now;
+      throw new ServiceUnavailable(`the update of ${slug} took effect but its doc cannot be read (${message})`);
+    }
+    if (at.took) return at.took; // its intent is ended in the background: the next start's at worst
+    if (done === null) throw new ServiceUnavailable(`the update of ${slug} failed (${message}) and could not be undone yet: it is retried in the background`);
+    if (!at.begun && e instanceof Error) throw e;
+    throw new Error(`the update of ${slug} failed (${message}): it was undone, ${slug} is back to version ${at.version}`);
   }
 
   /**

@@ -99,20 +99,21 @@ export class InstallJournal {
    */
   async repair(instance: Instance, intent: InstallIntent, opts: { held?: boolean; error?: string } = {}): Promise<Resolution | null> {
     try {
-      return await this.track(opts.held ? this.repairOnce(instance, intent, opts.error) : this.locked(instance, intent, opts.error));
+      return await this.track(opts.held ? this.repairOnce(instance, intent, opts.error, true) : this.locked(instance, intent, opts.error, true));
     } catch {
       this.retry(instance, intent, opts.error, RETRY_MS);
       return null;
     }
   }
 
-  private locked(instance: Instance, intent: InstallIntent, error: string | undefined): Promise<Resolution> {
-    return this.deps.locks.withLock(appLockKey(instance, intent.kind, intent.slug), () => this.repairOnce(instance, intent, error));
+  /** `first`: no repair of this intent ran before (so a settled doc is the operation's own last write, not an undo's). */
+  private locked(instance: Instance, intent: InstallIntent, error: string | undefined, first = false): Promise<Resolution> {
+    return this.deps.locks.withLock(appLockKey(instance, intent.kind, intent.slug), () => this.repairOnce(instance, intent, error, first));
   }
 
-  private async repairOnce(instance: Instance, intent: InstallIntent, error: string | undefined): Promise<Resolution> {
+  private async repairOnce(instance: Instance, intent: InstallIntent, error: string | undefined, first: boolean): Promise<Resolution> {
     const doc = await findApp(this.deps.storeOf(instance), intent.kind, intent.slug);
-    const done = await this.resolve(instance, intent, doc, { finished: 0, undone: 0, triggersMade: 0, triggersRemoved: 0 }, error);
+    const done = await this.resolve(instance, intent, doc, { finished: 0, undone: 0, triggersMade: 0, triggersRemoved: 0 }, error, first);
     await this.deps.code.end([intent.id]);
     return done;
   }
@@ -163,8 +164,11 @@ export class InstallJournal {
    * An update whose doc still says `upgrading` goes back to the version before (its doc, permissions, triggers, code);
    * one whose doc was written is finished (the old code's reference goes). An uninstall is finished, unless the doc
    * names other code since (then the app is left as its doc says). `error`: kept in the doc of an undone update.
+   * `own`: a settled doc is the update's own last write (the first repair in its process: no undo ran), so the update
+   * is finished even when that write kept the old code (the same version, or one waiting for the owner's approval);
+   * otherwise a settled doc naming the old code may be an undo's, cut before its intent went, and is counted undone.
    */
-  private async resolve(instance: Instance, intent: InstallIntent, doc: AppDoc | null, out: Recovered, error?: string): Promise<Resolution> {
+  private async resolve(instance: Instance, intent: InstallIntent, doc: AppDoc | null, out: Recovered, error?: string, own = false): Promise<Resolution> {
     crashPoint('apps.journal.resolve');
     const { kind, slug } = intent;
     const settled = doc !== null && doc.state !== 'installing' && doc.state !== 'upgrading';
@@ -183,7 +187,8 @@ export class InstallJournal {
       await this.deps.perms.setAppPermissions(instance, KIND[kind].permKind, slug, null);
       if (doc) await this.deps.storeOf(instance).put(KIND[kind].doctype, { _id: doc._id, _rev: doc._rev!, _deleted: true });
     }
-    const finished = intent.op === 'uninstall' ? gone : !gone && (intent.op === 'install') === (doc!.checksum === intent.sha256);
+    const same = doc?.checksum === intent.sha256;
+    const finished = intent.op === 'uninstall' ? gone : !gone && (intent.op === 'install' ? same : own || !same);
     return finished ? 'finished' : 'undone';
   }
 
