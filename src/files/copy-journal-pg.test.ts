@@ -74,8 +74,8 @@ function shared(): Partial<HearthConfig> {
 }
 
 /** A hearth process in a child (test/fixtures/copy-pg-main.ts) on `url`, its blobs in `dataDir` or where `overrides` say; resolves once it listens. */
-async function startChild(dataDir: string, url: string, overrides: Partial<HearthConfig>): Promise<{ child: ChildProcess; port: number }> {
-  const child = spawn(process.execPath, [await childScript('test/fixtures/copy-pg-main.ts'), dataDir, url, String(LEASE_MS), JSON.stringify(overrides)], { stdio: ['ignore', 'pipe', 'inherit'] });
+function startChild(dataDir: string, url: string, overrides: Partial<HearthConfig>): Promise<{ child: ChildProcess; port: number }> {
+  const child = spawn(process.execPath, [childScript('test/fixtures/copy-pg-main.ts'), dataDir, url, String(LEASE_MS), JSON.stringify(overrides)], { stdio: ['ignore', 'pipe', 'inherit'] });
   children.push(child);
   return new Promise((resolve, reject) => {
     createInterface({ input: child.stdout! }).once('line', (line) => resolve({ child, port: (JSON.parse(line) as { port: number }).port }));

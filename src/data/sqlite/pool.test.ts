@@ -83,9 +83,8 @@ describe('the pool of open instance databases', () => {
 
 interface Farm { port: number; pid: number; fds: number; instances: Array<{ domain: string; token: string }> }
 
-async function startFarm(nofile: number | null, instances: number, maxOpenStores: number, groupCommitMs: number): Promise<Farm> {
-  const script = await childScript('test/fixtures/farm-main.ts');
-  const child = spawn('prlimit', [...(nofile ? [`--nofile=${nofile}`] : []), process.execPath, script, tmp(), String(instances), String(maxOpenStores), String(groupCommitMs)], {
+function startFarm(nofile: number | null, instances: number, maxOpenStores: number, groupCommitMs: number): Promise<Farm> {
+  const child = spawn('prlimit', [...(nofile ? [`--nofile=${nofile}`] : []), process.execPath, childScript('test/fixtures/farm-main.ts'), tmp(), String(instances), String(maxOpenStores), String(groupCommitMs)], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   children.push(child);

@@ -20,8 +20,8 @@ import { doc, file, startExportServer, writeZip, type Entry, type ExportServer }
 
 interface Child { child: ChildProcess; port: number; domain: string; token: string }
 
-async function start(dataDir: string, port = 0): Promise<Child> {
-  const child = spawn(process.execPath, [await childScript('test/helpers/import-crash-child.ts'), dataDir, String(port)], { stdio: ['ignore', 'pipe', 'inherit'] });
+function start(dataDir: string, port = 0): Promise<Child> {
+  const child = spawn(process.execPath, [childScript('test/helpers/import-crash-child.ts'), dataDir, String(port)], { stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
     createInterface({ input: child.stdout as NodeJS.ReadableStream }).once('line', (line) => resolve({ child, ...(JSON.parse(line) as Omit<Child, 'child'>) }));
     child.once('exit', (code) => reject(new Error(`server exited early with ${code}`)));
