@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { childScript } from '../../test/helpers/child-script.js';
 import { describeCopyJournal } from '../../test/helpers/copy-journal-suite.js';
 import { copyUntil } from '../../test/helpers/crash.js';
 import { rawRequest, testConfig } from '../../test/helpers/hearth.js';
@@ -74,7 +75,7 @@ function shared(): Partial<HearthConfig> {
 
 /** A hearth process in a child (test/fixtures/copy-pg-main.ts) on `url`, its blobs in `dataDir` or where `overrides` say; resolves once it listens. */
 function startChild(dataDir: string, url: string, overrides: Partial<HearthConfig>): Promise<{ child: ChildProcess; port: number }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'test/fixtures/copy-pg-main.ts', dataDir, url, String(LEASE_MS), JSON.stringify(overrides)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [childScript('test/fixtures/copy-pg-main.ts'), dataDir, url, String(LEASE_MS), JSON.stringify(overrides)], { stdio: ['ignore', 'pipe', 'inherit'] });
   children.push(child);
   return new Promise((resolve, reject) => {
     createInterface({ input: child.stdout! }).once('line', (line) => resolve({ child, port: (JSON.parse(line) as { port: number }).port }));

@@ -13,6 +13,7 @@ import { childLines } from '../../test/helpers/child-lines.js';
 import { instance, openFencedVfs } from '../../test/helpers/fenced-vfs.js';
 import { fencingServers } from '../../test/helpers/fencing-servers.js';
 import { FILES_DOCTYPE, ROOT_DIR_ID } from './types.js';
+import { childScript } from '../../test/helpers/child-script.js';
 
 const servers = fencingServers();
 
@@ -23,7 +24,7 @@ describe.each(['sqlite', 'postgres'] as const)('the file-system lock is fenced (
     const dir = mkdtempSync(join(tmpdir(), 'hearth-fencing-'));
     const pgUrl = engine === 'postgres' ? await servers.pg.database_url(`fence_${randomUUID().slice(0, 8)}`) : null;
     const prefix = `f${randomUUID().slice(0, 8)}:`;
-    const child = spawn(process.execPath, ['--import', 'tsx', 'test/fixtures/fenced-holder-main.ts', dir, pgUrl ?? '-', servers.redis.url, prefix, String(LEASE_MS)], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, [childScript('test/fixtures/fenced-holder-main.ts'), dir, pgUrl ?? '-', servers.redis.url, prefix, String(LEASE_MS)], { stdio: ['pipe', 'pipe', 'inherit'] });
     const line = childLines(child);
     const other = await openFencedVfs({ dir, pgUrl, redisUrl: servers.redis.url, prefix, leaseMs: LEASE_MS, name: 'other' });
     try {

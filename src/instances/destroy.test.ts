@@ -15,6 +15,7 @@ import { startTestHearth, testConfig, type TestHearth } from '../../test/helpers
 import { pino } from 'pino';
 import { createHearth } from '../server/compose.js';
 import { ROOT } from '../../test/helpers/files.js';
+import { childScript } from '../../test/helpers/child-script.js';
 
 let h: TestHearth | null = null;
 afterEach(async () => {
@@ -73,7 +74,7 @@ describe('destroying an instance', () => {
   it('is finished at the next start after a kill -9 of the process between its steps', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'hearth-destroy-crash-'));
     try {
-      const child = spawn(process.execPath, ['--import', 'tsx', 'test/fixtures/destroy-crash-main.ts', dataDir], { stdio: ['ignore', 'pipe', 'inherit'] });
+      const child = spawn(process.execPath, [childScript('test/fixtures/destroy-crash-main.ts'), dataDir], { stdio: ['ignore', 'pipe', 'inherit'] });
       const line = new Promise<string>((resolve) => createInterface({ input: child.stdout! }).once('line', resolve));
       const exit = new Promise<NodeJS.Signals | null>((resolve) => child.once('exit', (_code, signal) => resolve(signal)));
       const { id } = JSON.parse(await line) as { id: string };

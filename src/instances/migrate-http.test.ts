@@ -14,6 +14,7 @@ import { main } from '../main.js';
 import { startTestHearth, type TestHearth } from '../../test/helpers/hearth.js';
 import { B, CONTACTS, clientView, fillRichInstance, secondEngines } from '../../test/helpers/migrate-engines.js';
 import { captureStdio } from '../../test/helpers/stdio.js';
+import { childScript } from '../../test/helpers/child-script.js';
 
 const dirB = mkdtempSync(join(tmpdir(), 'hearth-engine-b-'));
 const A = { docs: 'sqlite', blobs: 'local' };
@@ -98,7 +99,7 @@ describe('hearth instances migrate', () => {
     const before = await view();
     await h.hearth.close();
     for (const step of ['copy', 'verify']) {
-      const child = spawn(process.execPath, ['--import', 'tsx', 'test/helpers/migrate-crash-child.ts', h.dataDir, dirB, h.domain, step], { stdio: ['ignore', 'pipe', 'inherit'] });
+      const child = spawn(process.execPath, [childScript('test/helpers/migrate-crash-child.ts'), h.dataDir, dirB, h.domain, step], { stdio: ['ignore', 'pipe', 'inherit'] });
       const said = await new Promise<string>((resolve, reject) => {
         createInterface({ input: child.stdout! }).once('line', resolve);
         child.once('exit', (code) => reject(new Error(`the child exited with ${code}`)));

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, describe, expect, it } from 'vitest';
+import { childScript } from '../../test/helpers/child-script.js';
 import { until } from '../../test/helpers/jobs.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'hearth-jobs-crash-'));
@@ -14,7 +15,7 @@ afterAll(() => {
 });
 
 function start(mode: 'seed' | 'run'): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'test/fixtures/jobs-crash-main.ts', dir, mode], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [childScript('test/fixtures/jobs-crash-main.ts'), dir, mode], { stdio: ['ignore', 'pipe', 'inherit'] });
   children.push(child);
   return new Promise((resolve, reject) => {
     createInterface({ input: child.stdout! }).once('line', () => resolve(child));

@@ -11,6 +11,7 @@ import { createTestDatabase } from '../../test/helpers/engines.js';
 import { eventWorld, instance, other, STAMP_MARGIN_MS, WATCHED, type EventWorld } from '../../test/helpers/event-world.js';
 import { until } from '../../test/helpers/jobs.js';
 import type { JobDoc, WorkerDef } from './types.js';
+import { childScript } from '../../test/helpers/child-script.js';
 
 // under the vitest project postgres-jobs (TEST_PG_URL), documents, jobs and triggers are on PostgreSQL
 const pgServer = process.env.TEST_PG_URL;
@@ -46,7 +47,7 @@ const ids = (runs: JobDoc[]) => runs.map((r) => r.event?.doc._id).sort();
 describe('@event triggers do not depend on the bus', () => {
   it('kill -9 between the COMMIT of a write and its publish: the restarted process fires the trigger once, from the changes feed', async () => {
     const s = storage();
-    const child = spawn(process.execPath, ['--import', 'tsx', 'test/fixtures/event-sweep-main.ts', s.dir, s.pg ?? '-'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, [childScript('test/fixtures/event-sweep-main.ts'), s.dir, s.pg ?? '-'], { stdio: ['ignore', 'pipe', 'inherit'] });
     const lines: string[] = [];
     createInterface({ input: child.stdout }).on('line', (l) => lines.push(l));
     const [, signal] = (await once(child, 'exit')) as [number | null, string | null];

@@ -5,6 +5,7 @@ import { createInterface } from 'node:readline';
 import { pino } from 'pino';
 import { fsck, type FsckEntry } from '../../src/files/fsck.js';
 import { createHearth } from '../../src/server/compose.js';
+import { childScript } from './child-script.js';
 import { testConfig } from './hearth.js';
 
 export interface Started { child: ChildProcess; port: number; domain: string; token: string }
@@ -14,7 +15,7 @@ export interface Started { child: ChildProcess; port: number; domain: string; to
  * now and opens the data directory only at `start()`; else at once. `start()` resolves once it listens.
  */
 function spawnServer(dataDir: string, port: number, env: NodeJS.ProcessEnv, ahead: boolean): { child: ChildProcess; start(): Promise<Started> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'test/helpers/server-main.ts', dataDir, String(port)], {
+  const child = spawn(process.execPath, [childScript('test/helpers/server-main.ts'), dataDir, String(port)], {
     stdio: [ahead ? 'pipe' : 'ignore', 'pipe', 'inherit'], env: { ...process.env, ...env, ...(ahead ? { HEARTH_WAIT_GO: '1' } : {}) },
   });
   const listening = new Promise<Started>((resolve, reject) => {

@@ -1,5 +1,5 @@
 /**
- * A Hearth server in its own process for the export crash test: `node --import tsx test/helpers/export-crash-child.ts
+ * A Hearth server in its own process for the export crash test: `node <its bundle (test/helpers/child-script.ts)>
  * <dataDir> <port> hold|run`. Prints {port, domain, token} once it listens; with `hold`, an export job stops after
  * recording its io.cozy.exports document and prints {exporting: id} (the test then kills the process with -9).
  */

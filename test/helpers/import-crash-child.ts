@@ -1,6 +1,6 @@
 /**
- * A Hearth server in its own process for the import's kill -9 test: `node --import tsx test/helpers/import-crash-child.ts
- * <dataDir> [port]`, imports from loopback allowed. Prints one JSON line {port, domain, token} (a CLI token that passes
+ * A Hearth server in its own process for the import's kill -9 test: `node <its bundle> <dataDir> [port]`
+ * (test/helpers/child-script.ts), imports from loopback allowed. Prints one JSON line {port, domain, token} (a CLI token that passes
  * the gate of a blocked instance, with rights on io.cozy.imports, io.cozy.files and io.cozy.notes). The instance's mail
  * goes to the outbox of <dataDir>.
  */

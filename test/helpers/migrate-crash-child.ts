@@ -1,5 +1,5 @@
 /**
- * Child of the migration crash test: `node --import tsx test/helpers/migrate-crash-child.ts <dataDir> <dirB> <domain> <step>`.
+ * Child of the migration crash test: `node <its bundle (test/helpers/child-script.ts)> <dataDir> <dirB> <domain> <step>`.
  * Opens the Hearth of `dataDir` with the second engines of `dirB`, starts moving `domain` to them, and when the
  * migration reports `step` (for `copy`: once documents were copied) prints `at <step>` and waits there to be killed.
  */

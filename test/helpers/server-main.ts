@@ -1,6 +1,6 @@
 /**
- * A Hearth server in its own process, for crash tests: `node --import tsx
- * test/helpers/server-main.ts <dataDir>`. Prints one JSON line {port, domain, token}. With HEARTH_WAIT_GO set, it waits
+ * A Hearth server in its own process, for crash tests: `node <its bundle
+ * (test/helpers/child-script.ts)> <dataDir>`. Prints one JSON line {port, domain, token}. With HEARTH_WAIT_GO set, it waits
  * for a line on stdin before it opens the data directory (test/helpers/crash.ts crashChain).
  */
 import { pino } from 'pino';

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InProcessBus } from '../../common/bus.js';
+import { childScript } from '../../../test/helpers/child-script.js';
 import { rawRequest } from '../../../test/helpers/hearth.js';
 import { SqliteDocStoreFactory } from './factory.js';
 import { openFileLimit, storesFor } from './fd-limit.js';
@@ -83,7 +84,7 @@ describe('the pool of open instance databases', () => {
 interface Farm { port: number; pid: number; fds: number; instances: Array<{ domain: string; token: string }> }
 
 function startFarm(nofile: number | null, instances: number, maxOpenStores: number, groupCommitMs: number): Promise<Farm> {
-  const child = spawn('prlimit', [...(nofile ? [`--nofile=${nofile}`] : []), process.execPath, '--import', 'tsx', 'test/fixtures/farm-main.ts', tmp(), String(instances), String(maxOpenStores), String(groupCommitMs)], {
+  const child = spawn('prlimit', [...(nofile ? [`--nofile=${nofile}`] : []), process.execPath, childScript('test/fixtures/farm-main.ts'), tmp(), String(instances), String(maxOpenStores), String(groupCommitMs)], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   children.push(child);
@@ -98,7 +99,7 @@ const put = (farm: Farm, i: number, id: string) => {
 };
 
 describe('a server under a 256-descriptor limit', () => {
-  // both servers start at once (each loads the whole server through tsx, and creates its instances: seconds)
+  // both servers start at once (each loads the whole server, bundled once by child-script.ts, and creates its instances: seconds)
   let limited: Promise<Farm>;
   let crowded: Promise<Farm>;
   beforeAll(() => {

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, describe, expect, it } from 'vitest';
+import { childScript } from '../../../test/helpers/child-script.js';
 import { rawRequest } from '../../../test/helpers/hearth.js';
 import { until } from '../../../test/helpers/jobs.js';
 import { SqliteExportStore } from './store.js';
@@ -23,7 +24,7 @@ type Line = { port?: number; domain?: string; token?: string; exporting?: string
 
 /** Starts the child; `lines` gets every JSON line it prints. */
 function start(port: number, mode: 'hold' | 'run', lines: Line[]): Promise<{ child: ChildProcess; port: number; domain: string; token: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'test/helpers/export-crash-child.ts', dir, String(port), mode], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [childScript('test/helpers/export-crash-child.ts'), dir, String(port), mode], { stdio: ['ignore', 'pipe', 'inherit'] });
   children.push(child);
   return new Promise((resolve, reject) => {
     createInterface({ input: child.stdout! }).on('line', (l) => {
