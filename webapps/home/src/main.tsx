@@ -152,6 +152,9 @@ function App(): JSX.Element {
   );
 }
 
-const { locale } = mount(App, { en, fr });
-// the formatters and the collator the parts use, made while their data is on its way (each in a task of its own)
-prepareFormats(locale, { size: true, date: true, time: true, sort: true });
+// the first render in the task after the bundle's evaluation (two tasks of about 170 ms on a phone, not one of 350);
+// then the formatters and the collator the parts use, made while their data is on its way (each in a task of its own)
+setTimeout(() => {
+  const { locale } = mount(App, { en, fr });
+  prepareFormats(locale, { size: true, date: true, time: true, sort: true });
+}, 0);
