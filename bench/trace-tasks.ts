@@ -75,8 +75,9 @@ export interface LoadTotals {
   cpu: { busy: number; long: number; scripting: number; layout: number; paint: number };
 }
 
-export function analyse(events: TraceEvent[], opts: { minTask: number; sources(url: string): string | undefined }): { text: string; totals?: LoadTotals } {
-  const nav = events.find((e) => e.name === 'navigationStart' && String(e.args?.data?.documentLoaderURL ?? '').includes('#/folder/'))
+/** `page`: a part of the measured page's URL, which tells its navigation from others in the trace (Drive's `#/folder/`). */
+export function analyse(events: TraceEvent[], opts: { minTask: number; page?: string; sources(url: string): string | undefined }): { text: string; totals?: LoadTotals } {
+  const nav = events.find((e) => e.name === 'navigationStart' && String(e.args?.data?.documentLoaderURL ?? '').includes(opts.page ?? '#/folder/'))
     ?? events.filter((e) => e.name === 'navigationStart').at(-1);
   if (!nav) return { text: 'no navigationStart in the trace\n' };
   const { pid, tid } = nav;

@@ -10,7 +10,8 @@ import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 interface I18n {
   formatBytes(n: number, locale: 'en' | 'fr'): string;
   formatDate(iso: string | undefined, locale: 'en' | 'fr', withTime?: boolean): string;
-  prepareFormats(locale: 'en' | 'fr', shown?: { size: boolean; date: boolean }): void;
+  prepareFormats(locale: 'en' | 'fr', shown?: { size: boolean; date: boolean; time?: boolean; sort?: boolean }): void;
+  compareNames(locale: 'en' | 'fr'): (a: string, b: string) => number;
 }
 let formatBytes: I18n['formatBytes'];
 let formatDate: I18n['formatDate'];
@@ -84,5 +85,29 @@ describe('formatBytes and formatDate', () => {
     const dates = vi.spyOn(Intl, 'DateTimeFormat');
     expect(fresh.formatDate('2024-03-05T10:20:00Z', 'en')).toBe('Mar 5, 2024');
     expect(dates).not.toHaveBeenCalled();
+  });
+
+  it('make ahead the dates with their time and the order of names when asked (Home: its konnectors\' last run, its apps)', async () => {
+    const fresh = instance();
+    fresh.prepareFormats('fr', { size: false, date: false, time: true, sort: true });
+    await new Promise((r) => setTimeout(r, 20));
+    const dates = vi.spyOn(Intl, 'DateTimeFormat');
+    const collators = vi.spyOn(Intl, 'Collator');
+    expect(fresh.formatDate('2024-03-05T10:20:00Z', 'fr', true)).toMatch(/^5 mars 2024/);
+    expect(['Zèbre', 'écran', 'Agenda', 'zoo'].sort(fresh.compareNames('fr'))).toEqual(['Agenda', 'écran', 'Zèbre', 'zoo']);
+    expect(dates).not.toHaveBeenCalled();
+    expect(collators).not.toHaveBeenCalled();
+  });
+});
+
+describe('compareNames', () => {
+  it('orders names as the locale does, with one collator per locale however many names it compares', () => {
+    const fresh = instance();
+    expect(['b', 'Émile', 'a', 'E', 'z'].sort(fresh.compareNames('en'))).toEqual(['a', 'b', 'E', 'Émile', 'z']);
+    const collators = vi.spyOn(Intl, 'Collator');
+    const names = Array.from({ length: 200 }, (_, i) => `App ${(i * 37) % 200}`);
+    names.sort(fresh.compareNames('en'));
+    expect(names.slice(0, 3)).toEqual(['App 0', 'App 1', 'App 10']);
+    expect(collators).not.toHaveBeenCalled();
   });
 });

@@ -35,23 +35,25 @@ export function withStrings(t: T, dict: Dict, fallback: Dict): T {
  * One Intl formatter per locale and options, made on first use: building one costs about a millisecond (the locale's
  * data is loaded), formatting with it microseconds, and a listing formats two values per row at each render.
  */
-const formatters = new Map<string, Intl.NumberFormat | Intl.DateTimeFormat>();
+const formatters = new Map<string, Intl.NumberFormat | Intl.DateTimeFormat | Intl.Collator>();
 
-function formatter<F extends Intl.NumberFormat | Intl.DateTimeFormat>(key: string, make: () => F): F {
+function formatter<F extends Intl.NumberFormat | Intl.DateTimeFormat | Intl.Collator>(key: string, make: () => F): F {
   let f = formatters.get(key) as F | undefined;
   if (!f) { f = make(); formatters.set(key, f); }
   return f;
 }
 
 /**
- * Makes ahead the formatters a listing of files uses (of sizes, of dates: those it shows), each in a task of its own:
- * the first formatter of a page loads the locale's data (tens of milliseconds on a phone), which would otherwise
- * lengthen the task that draws the first rows.
+ * Makes ahead the formatters a listing of files uses (of sizes, of dates, of dates with the time, the collator that
+ * sorts names: those it shows), each in a task of its own: the first formatter of a page loads the locale's data (tens
+ * of milliseconds on a phone), which would otherwise lengthen the task that draws the first rows.
  */
-export function prepareFormats(locale: 'en' | 'fr', shown: { size: boolean; date: boolean } = { size: true, date: true }): void {
+export function prepareFormats(locale: 'en' | 'fr', shown: { size: boolean; date: boolean; time?: boolean; sort?: boolean } = { size: true, date: true }): void {
   const makes = [
     ...(shown.size ? [() => formatBytes(1, locale), () => formatBytes(1_500, locale)] : []),
     ...(shown.date ? [() => formatDate('2024-01-01T00:00:00Z', locale)] : []),
+    ...(shown.time ? [() => formatDate('2024-01-01T00:00:00Z', locale, true)] : []),
+    ...(shown.sort ? [() => compareNames(locale)] : []),
   ];
   for (const make of makes) setTimeout(make, 0);
 }
@@ -72,4 +74,12 @@ export function formatDate(iso: string | undefined, locale: 'en' | 'fr', withTim
   if (Number.isNaN(d.getTime())) return '';
   const options: Intl.DateTimeFormatOptions = withTime ? { dateStyle: 'medium', timeStyle: 'short' } : { dateStyle: 'medium' };
   return formatter(`d:${locale}:${withTime ? 1 : 0}`, () => new Intl.DateTimeFormat(locale, options)).format(d);
+}
+
+/**
+ * The locale's order of names, for `sort`: one collator per locale (String's `localeCompare(b, locale)` makes one at
+ * each call, about a millisecond each on a phone).
+ */
+export function compareNames(locale: 'en' | 'fr'): (a: string, b: string) => number {
+  return formatter(`c:${locale}`, () => new Intl.Collator(locale)).compare;
 }
