@@ -15,6 +15,8 @@ export interface RedisConnections {
   channel(name: string): string;
   readonly prefix: string;
   close(): Promise<void>;
+  /** Drops both connections at once, without waiting for the server (a start that failed: it may be unreachable). */
+  disconnect(): void;
 }
 
 export function createRedisConnections(url: string, prefix: string, name: string): RedisConnections {
@@ -52,6 +54,10 @@ export function createRedisConnections(url: string, prefix: string, name: string
           c.disconnect();
         }
       }));
+    },
+    disconnect() {
+      commands.disconnect();
+      sub?.disconnect();
     },
   };
 }

@@ -190,14 +190,24 @@ export async function createHearth(config: HearthConfig, logger: Logger = create
   // contents under fresh keys, on a disk processes share or not; apps-code-cache/ is a cache)
   const alone = keptAlone(config);
   const release = alone.length > 0 ? takeDataDir(dataDir, alone) : () => {};
+  // the connections a start that fails must drop: a Redis client reconnecting or a pool's idle connection would keep the
+  // process alive after its error (`hearth serve` printed it and then ran on, doing nothing, until killed)
+  const opened: Array<() => unknown> = [];
   try {
     const embedded = [...alone, ...(config.blobs.engine === 'local' ? ['file contents (blobs.engine local)'] : [])];
     if (embedded.length > 0 && embedded.length < 3) logger.warn(`with these engines, this process keeps alone ${embedded.join(', ')}: several processes need the three scale-out engines (see README, Scale-out)`);
-    const hearth = await assemble(config, dataDir, logger, opts);
+    const hearth = await assemble(config, dataDir, logger, opts, opened);
     const close = hearth.close;
     let closed: Promise<void> | null = null;
     return Object.assign(hearth, { close: () => (closed ??= close().finally(release)) });
   } catch (e) {
+    await Promise.all(opened.map(async (drop) => {
+      try {
+        await drop();
+      } catch {
+        // dropped as far as it goes: the start's own error is the one to report
+      }
+    }));
     release();
     throw e;
   }
@@ -213,7 +223,7 @@ function takeDataDir(dataDir: string, alone: string[]): () => void {
   }
 }
 
-async function assemble(config: HearthConfig, dataDir: string, logger: Logger, opts: HearthOptions): Promise<Hearth> {
+async function assemble(config: HearthConfig, dataDir: string, logger: Logger, opts: HearthOptions, opened: Array<() => unknown>): Promise<Hearth> {
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   // the scale-out connections, one of each per process, shared by every part that keeps state there (src/engines)
   // docs.url given: the pool, for the PostgreSQL document engine (new instances' when docs.engine is postgres, else
@@ -221,6 +231,8 @@ async function assemble(config: HearthConfig, dataDir: string, logger: Logger, o
   const pgPool = config.docs.url ? createPgPool({ url: config.docs.url, max: config.docs.poolSize, name: 'serve', uses: config.docs.connectionUses ?? DEFAULTS.docs.connectionUses }) : null;
   const statePg = config.docs.engine === 'postgres' ? pgPool : null;
   const redis = config.coordination.engine === 'redis' && config.coordination.url ? createRedisConnections(config.coordination.url, config.coordination.prefix, 'serve') : null;
+  if (pgPool) opened.push(() => pgPool.end());
+  if (redis) opened.push(() => redis.disconnect());
   // the bus, locks, invalidations, limits and lock-outs: in this process, or shared through Redis (src/coordination)
   const coordination = createCoordination(redis, opts.locks ? { locks: opts.locks } : {});
   await coordination.ready();

@@ -34,12 +34,12 @@ afterAll(() => {
 interface Served { pid: number; stdout: string; stderr: string; listening: Promise<boolean>; exited: Promise<{ code: number | null; signal: string | null }>; kill(signal: NodeJS.Signals): void }
 
 /** `hearth serve` on `dataDir` (its own ports); `listening` resolves true once it says so, false if it exits first. */
-async function serve(dataDir: string, dev = false): Promise<Served> {
+async function serve(dataDir: string, dev = false, env: Record<string, string> = {}): Promise<Served> {
   const [port, adminPort] = [await freePort(), await freePort()];
   const child = spawn(process.execPath, [BIN, 'serve', ...(dev ? ['--dev'] : []), '--port', String(port), '--admin-port', String(adminPort), '--data-dir', dataDir], {
     env: {
       PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', HEARTH_ADMIN_PASSPHRASE: 'one-server', HEARTH_LOG_LEVEL: 'warn',
-      HEARTH_MAIL_MODE: 'outbox', HEARTH_APPS_BUILTIN_REGISTRY: '', HEARTH_APPS_REGISTRIES: '',
+      HEARTH_MAIL_MODE: 'outbox', HEARTH_APPS_BUILTIN_REGISTRY: '', HEARTH_APPS_REGISTRIES: '', ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -58,6 +58,20 @@ async function serve(dataDir: string, dev = false): Promise<Served> {
   child.stderr.on('data', (c: Buffer) => (s.stderr += c.toString()));
   return s;
 }
+
+describe('a start that fails', () => {
+  it('ends the process with its error: the Redis client and the pool it opened do not keep it running', async () => {
+    // nothing listens on these ports: the start fails on PostgreSQL, while the Redis client would reconnect for ever
+    const [pgPort, redisPort] = [await freePort(), await freePort()];
+    const failed = await serve(tmp(), false, {
+      HEARTH_DOCS_ENGINE: 'postgres', HEARTH_DOCS_URL: `postgres://hearth@127.0.0.1:${pgPort}/hearth`,
+      HEARTH_COORDINATION_ENGINE: 'redis', HEARTH_COORDINATION_URL: `redis://127.0.0.1:${redisPort}`,
+    });
+    expect(await failed.listening).toBe(false);
+    expect(await failed.exited).toEqual({ code: 1, signal: null });
+    expect(failed.stderr).toMatch(/error: .*ECONNREFUSED/);
+  });
+});
 
 describe('one hearth serve per data directory (embedded engines)', () => {
   it('refuses a second server on the directory, naming the holder; after a SIGKILL of the holder a new one starts at once', async () => {
