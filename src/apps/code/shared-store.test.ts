@@ -42,12 +42,19 @@ afterAll(async () => {
   rmSync(base, { recursive: true, force: true });
 });
 
-/** A fresh database, with a pool on it. */
-async function database(): Promise<PgPool> {
-  const url = own ? await own.database() : createTestDatabase(process.env.TEST_PG_URL!, `appcode_${tag}_${n++}`);
+/** A pool on `url` (a process's), closed at the end. */
+function poolOn(url: string): PgPool {
   const pool = createPgPool({ url, max: 4, name: 'test' });
   pools.push(pool);
   return pool;
+}
+
+/** A fresh database's URL. */
+const newDatabase = async (): Promise<string> => own ? await own.database() : createTestDatabase(process.env.TEST_PG_URL!, `appcode_${tag}_${n++}`);
+
+/** A fresh database, with a pool on it. */
+async function database(): Promise<PgPool> {
+  return poolOn(await newDatabase());
 }
 
 const where = process.env.TEST_BLOBS ? (JSON.parse(process.env.TEST_BLOBS) as HearthConfig['blobs']) : null;
@@ -208,6 +215,19 @@ describe(`SharedAppCodeStore (${engine}): blobs a crash left behind`, () => {
     const other = new SharedAppCodeStore({ pool, blobs: blobsOn(pool, `t_code4_${tag}_`), localDir: mkdtempSync(join(base, 'local-')) });
     expect(readFileSync(join(await other.materialize(key), 'js/app.0123456789ab.js'), 'utf8')).toBe(APP_FILES['js/app.0123456789ab.js']);
     await Promise.all([store.close(), other.close()]);
+  });
+
+  it('the sweeps of processes starting together run one after the other, none failing (no deadlock)', async () => {
+    // three processes on one database: a pool each
+    const url = await newDatabase();
+    const prefix = `t_code6_${tag}_`;
+    const stores = [0, 1, 2].map(() => storeOn(poolOn(url), prefix));
+    await stores[0]!.sweepOrphans(); // the schema made once
+    for (let round = 0; round < 20; round++) {
+      const results = await Promise.allSettled(stores.map((s) => s.sweepOrphans()));
+      expect(results.filter((r) => r.status === 'rejected')).toEqual([]);
+    }
+    await Promise.all(stores.map((s) => s.close()));
   });
 
   it('a sweep during a write leaves the write whole', async () => {

@@ -268,8 +268,10 @@ export class SharedAppCodeStore implements AppCodeStore {
   async sweepOrphans(): Promise<number> {
     await this.schema.ready();
     return inTransaction(this.opts.pool, async (c) => {
-      // no write starts (nor ends) until this commits; a write under way holds a live lease
-      await c.query('LOCK TABLE hearth.app_code_writes IN SHARE MODE');
+      // no write starts (nor ends) until this commits; a write under way holds a live lease. SHARE ROW EXCLUSIVE, not
+      // SHARE: it conflicts with itself, so the sweeps of processes starting together run one after the other (two SHARE
+      // holders each waited for the other's lock to DELETE below: "deadlock detected", a failed start)
+      await c.query('LOCK TABLE hearth.app_code_writes IN SHARE ROW EXCLUSIVE MODE');
       await c.query('DELETE FROM hearth.app_code_writes WHERE expires_at < now()');
       if ((await c.query('SELECT 1 FROM hearth.app_code_writes LIMIT 1')).rowCount) return 0;
       const { rows } = await c.query<{ key: string }>(`SELECT k.value AS key FROM hearth.app_code_versions v,
