@@ -136,7 +136,8 @@ async function timeStart(args: string[], port: number, path: string, env: NodeJS
 
 /**
  * One way to start `hearth serve`: this build with `env`, or `bin` (another checkout's bin/hearth.js); `coldCache` removes
- * this build's V8 code cache first (src/server/bundle-loader.ts), as the first start after a build finds it.
+ * this build's V8 code cache first (src/server/bundle-loader.ts): a start that compiles the whole start path and writes the
+ * cache, as the first start after a build did before the build's warm-up start (scripts/warm-code-cache.mjs) wrote it.
  */
 interface Way { env?: NodeJS.ProcessEnv; bin?: string; coldCache?: boolean }
 
@@ -242,14 +243,14 @@ async function startupOnly(): Promise<void> {
   const load0 = (await import('node:os')).loadavg()[0]!;
   const { farm } = await createFarm();
   await stopFarm(farm);
-  // each start-up beside the first start after a build (no code cache yet), one whose first GET /status compiles its
+  // each start-up beside one without a code cache (it writes it), one whose first GET /status compiles its
   // schemas, and with BENCH_STARTUP_BEFORE=<a built checkout> that checkout's bin/hearth.js
   const before = process.env.BENCH_STARTUP_BEFORE;
   const ways: Way[] = [{}, { coldCache: true }, { env: { HEARTH_SERVER_PRECOMPILED_SCHEMAS: 'false' } }, ...(before ? [{ bin: join(before, 'bin', 'hearth.js') }] : [])];
   const beforeName = before ? commitOf(before) : '';
   const rows = (n: number, [main, cold, runtime, old]: Start[]): Array<[string, Start]> => [
     [`Hearth \`hearth serve\`, ${n.toLocaleString('en')} instances (GET /status)`, main!],
-    ['the same, the first start after a build (writes V8\'s code cache, src/server/bundle-loader.ts)', cold!],
+    ['the same, without a code cache (it writes it: a start after a build without the warm-up start, scripts/warm-code-cache.mjs)', cold!],
     ['the same, schemas compiled at run time (`server.precompiledSchemas: false`)', runtime!],
     ...(old ? [[`the same, the earlier commit (${beforeName})`, old] as [string, Start]] : []),
   ];

@@ -57,6 +57,16 @@ function readCache(cacheFile: string, stamp: string): Cache | 'none' | 'stale' {
   return { builtins, data: raw.subarray(nl2 + 1) };
 }
 
+/**
+ * Whether the code cache beside `file` belongs to it (`fresh`), is missing, or was left by another build or damaged
+ * (`stale`); V8's own check (its version and flags) happens only when a start compiles with it. For the build's warm-up
+ * start (scripts/warm-code-cache.mjs).
+ */
+export function codeCacheState(file: string): 'fresh' | 'none' | 'stale' {
+  const found = readCache(`${file}.cache`, stampOf(file));
+  return typeof found === 'string' ? found : 'fresh';
+}
+
 /** Node's own public modules this process has loaded (`http`, `zlib`…), in the order it loaded them. */
 function loadedBuiltins(): string[] {
   const list = (process as unknown as { moduleLoadList: string[] }).moduleLoadList;
