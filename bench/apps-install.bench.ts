@@ -256,7 +256,7 @@ async function main(): Promise<void> {
       await store.put('io.cozy.apps', { ...(await store.get('io.cozy.apps', 'io.cozy.apps/probe-a')), state: 'installed' });
     }],
     ['permission document alone (instance database)', (i) => putPerms(i, 'probe-p')],
-    ['permission document and app doc in one commit (putInOrder, as the installer writes them; one after the other on PostgreSQL)', async (i) => {
+    ['permission document and app doc in one commit (putInOrder, as the installer writes them; one transaction on either engine)', async (i) => {
       const write = (await hearth.perms.appPermissionsWrite(probes[i]!, 'app', 'probe-b', rules))!;
       await hearth.storeOf(probes[i]!).putInOrder([write, { doctype: 'io.cozy.apps', doc: { ...appDoc, _id: 'io.cozy.apps/probe-b', slug: 'probe-b' } as unknown as Doc }]);
     }],

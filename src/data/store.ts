@@ -143,9 +143,8 @@ export interface DocStore {
   /** Writes several documents all or nothing, in one transaction: a stale `_rev` on any of them (409) writes none. */
   putAll(doctype: string, docs: Doc[], onCommit?: () => void): Promise<Array<{ id: string; rev: string; doc: Doc }>>;
   /**
-   * Writes documents of several doctypes (new_edits=true), each visible no later than the next: where the engine can
-   * (SQLite), in one transaction, all or nothing, with one fsync; otherwise (PostgreSQL) one after the other, each
-   * durable before the next is written, the first failure stopping the rest.
+   * Writes documents of several doctypes (new_edits=true), each visible no later than the next: in one transaction, all
+   * or nothing (a stale `_rev` on any of them writes none), with one fsync (SQLite) or one WAL flush (PostgreSQL).
    */
   putInOrder(writes: Array<{ doctype: string; doc: Doc }>): Promise<Array<{ id: string; rev: string; doc: Doc }>>;
   bulkGet(doctype: string, items: BulkGetRequestItem[], opts: { revs?: boolean; latest?: boolean; attachments?: boolean }): Promise<BulkGetResultItem[]>;

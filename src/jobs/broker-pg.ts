@@ -59,7 +59,7 @@ const schemas = new WeakMap<PgPool, Promise<void>>();
  * after a claim (any document write of the run, or its completion) carries the claim to disk with it. One flush less per
  * job: queue and complete are the two left.
  */
-const ASYNC_COMMIT = `set_config('synchronous_commit', 'off', true) IS NOT NULL`;
+export const ASYNC_COMMIT = `set_config('synchronous_commit', 'off', true) IS NOT NULL`;
 
 /** Merges the change $N into a trigger's current_state (a statement of a WITH). */
 const CHANGE_TRIGGER = `UPDATE hearth.triggers SET doc = jsonb_set(doc, '{current_state}', COALESCE(doc->'current_state', '{"status":""}') || $N::jsonb)`;

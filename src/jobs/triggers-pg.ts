@@ -8,7 +8,7 @@ import { currentFence } from '../common/locks.js';
 import { checkFence } from '../data/postgres/schema.js';
 import { inTransaction, type PgPool, type Queryable } from '../engines/postgres.js';
 import type { EventCursor, TriggerQuery, TriggerStore } from './broker.js';
-import { ensureJobsSchema, instanceId, num, PgTables } from './broker-pg.js';
+import { ASYNC_COMMIT, ensureJobsSchema, instanceId, num, PgTables } from './broker-pg.js';
 import type { InstanceIdOf } from './broker-sqlite.js';
 import type { TriggerDoc, TriggerState } from './types.js';
 
@@ -19,26 +19,58 @@ export class PgTriggerStore extends PgTables implements TriggerStore {
     super(pool);
   }
 
-  /** Every commit is durable here. */
-  async sync(): Promise<void> {}
+  /**
+   * The WAL positions past the commits made without waiting for their flush (`durable` false: an install's trigger and
+   * its first @event cursor, which its journal covers until `sync()`), not yet seen flushed.
+   */
+  private unflushed: string[] = [];
 
-  /** A write of a trigger, refused (StaleLock) in its transaction when made under a lock whose fence moved on (common/locks.ts). */
-  private async fenced<R extends QueryResultRow>(sql: string, args: unknown[]): Promise<QueryResult<R>> {
-    const fence = currentFence();
-    if (!fence) return this.query<R>(sql, args);
-    await ensureJobsSchema(this.pool);
-    return inTransaction(this.pool, async (c) => {
-      await checkFence(c, 'hearth', fence);
-      return c.query<R>(sql, args);
-    });
+  /**
+   * Resolves once every trigger written before is durable: at once when the WAL is flushed past the commits made without
+   * their flush (the next flushed commit of the database, an install's documents on PostgreSQL, or the walwriter within
+   * its delay, carried them); otherwise the last of those triggers is written again with a flushed commit, which
+   * carries every earlier one (a trigger deleted since went with a flushed commit, which did the same).
+   */
+  async sync(): Promise<void> {
+    const targets = this.unflushed;
+    if (!targets.length) return;
+    this.unflushed = [];
+    try {
+      const { rows } = await this.query<{ done: boolean }>('SELECT pg_current_wal_flush_lsn() >= max(l) AS done FROM unnest($1::pg_lsn[]) l', [targets.map((t) => t.split(' ')[0])]);
+      if (!rows[0]?.done) await this.query('UPDATE hearth.triggers SET doc = doc WHERE id = $1', [targets.at(-1)!.split(' ')[1]]);
+    } catch (e) {
+      this.unflushed.unshift(...targets);
+      throw e;
+    }
   }
 
-  async put(trigger: TriggerDoc, nextRunAt: number | null): Promise<void> {
+  /**
+   * A write of a trigger, refused (StaleLock) in its transaction when made under a lock whose fence moved on (common/locks.ts).
+   * `durable` false: committed without waiting for its flush, the WAL position past its commit kept for sync() (with `id`).
+   */
+  private async fenced<R extends QueryResultRow>(sql: string, args: unknown[], unflushedId?: string): Promise<QueryResult<R>> {
+    const fence = currentFence();
+    if (!fence && unflushedId === undefined) return this.query<R>(sql, args);
+    await ensureJobsSchema(this.pool);
+    const res = await inTransaction(this.pool, async (c) => {
+      if (unflushedId !== undefined) await c.query(`SELECT ${ASYNC_COMMIT}`);
+      if (fence) await checkFence(c, 'hearth', fence);
+      return c.query<R>(sql, args);
+    });
+    if (unflushedId !== undefined) {
+      const { rows } = await this.pool.query<{ lsn: string }>('SELECT pg_current_wal_insert_lsn()::text AS lsn');
+      this.unflushed.push(`${rows[0]!.lsn} ${unflushedId}`);
+    }
+    return res;
+  }
+
+  async put(trigger: TriggerDoc, nextRunAt: number | null, durable = true): Promise<void> {
     const instance = trigger.instance_id ?? (await instanceId(this.idOf, trigger.domain));
     await this.fenced(
       `INSERT INTO hearth.triggers (id, domain, instance_id, type, worker, next_run_at, doc) VALUES ($1, $2, $3, $4, $5, $6, $7)
        ON CONFLICT (id) DO UPDATE SET domain = $2, instance_id = $3, type = $4, worker = $5, next_run_at = $6, doc = $7`,
       [trigger._id, trigger.domain, instance, trigger.type, trigger.worker, nextRunAt, { ...trigger, instance_id: instance }],
+      durable ? undefined : trigger._id,
     );
   }
 
@@ -108,8 +140,9 @@ export class PgTriggerStore extends PgTables implements TriggerStore {
     return rows[0]?.c ?? null;
   }
 
-  async moveEventCursor(id: string, from: EventCursor | null, to: EventCursor): Promise<boolean> {
-    const { rowCount } = await this.query('UPDATE hearth.triggers SET event_cursor = $3 WHERE id = $1 AND event_cursor IS NOT DISTINCT FROM $2::jsonb', [id, from, to]);
+  async moveEventCursor(id: string, from: EventCursor | null, to: EventCursor, durable = true): Promise<boolean> {
+    const sql = 'UPDATE hearth.triggers SET event_cursor = $3 WHERE id = $1 AND event_cursor IS NOT DISTINCT FROM $2::jsonb';
+    const { rowCount } = durable ? await this.query(sql, [id, from, to]) : await this.fenced(sql, [id, from, to], id);
     return (rowCount ?? 0) > 0;
   }
 }

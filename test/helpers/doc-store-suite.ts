@@ -38,6 +38,12 @@ export function putAllSuite(setup: () => { store: DocStore; bus: EventBus }): vo
       // a stale first write stops the rest
       await expect(store.putInOrder([{ doctype: 'io.cozy.first', doc: { _id: 'p', v: 3 } }, { doctype: 'io.cozy.second', doc: { _id: 'r', v: 3 } }])).rejects.toMatchObject({ status: 409 });
       await expect(store.get('io.cozy.second', 'r')).rejects.toMatchObject({ status: 404 });
+      // one transaction: a stale last write undoes the first, and nothing of it is published
+      seen.length = 0;
+      await expect(store.putInOrder([{ doctype: 'io.cozy.first', doc: { _id: 's', v: 4 } }, { doctype: 'io.cozy.second', doc: { _id: 'q', _rev: `1-${'0'.repeat(32)}`, v: 4 } }])).rejects.toMatchObject({ status: 409 });
+      await expect(store.get('io.cozy.first', 's')).rejects.toMatchObject({ status: 404 });
+      await new Promise((r) => setTimeout(r, 20));
+      expect(seen).toEqual([]);
       offs.forEach((off) => off());
     });
 

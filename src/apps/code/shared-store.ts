@@ -195,7 +195,9 @@ export class SharedAppCodeStore implements AppCodeStore {
   }
 
   async end(ids: readonly string[]): Promise<void> {
-    if (ids.length) await this.query('DELETE FROM hearth.app_installs WHERE id = ANY($1::text[])', [ids]);
+    // without its flush (synchronous_commit off for its own transaction), as the interface allows: an intent a crash
+    // brings back is finished again, which changes nothing
+    if (ids.length) await this.query(`DELETE FROM hearth.app_installs WHERE id = ANY($1::text[]) AND set_config('synchronous_commit', 'off', true) IS NOT NULL`, [ids]);
   }
 
   async inFlight(): Promise<InstallIntent[]> {

@@ -203,7 +203,8 @@ export class Installer {
         crashPoint('apps.install.triggers');
         doc.state = opts.deactivated ? 'installed' : 'ready';
         // the permission document is visible no later than the doc saying `ready` (a client told so finds it): one
-        // commit on SQLite, one after the other on PostgreSQL
+        // commit, one flush, on either engine; on PostgreSQL that flush also carries the intent's and the triggers'
+        // commits before it (one WAL), which waited for none
         const perms = await permsWrite;
         let written: AppDoc;
         try {

@@ -178,6 +178,19 @@ describe('the PostgreSQL document engine', () => {
     expect(changes.results.map((r) => r.id)).toEqual(['first', generated.value.id, 'a', 'att', '_design/d']);
   });
 
+  it('writes putInOrder\'s documents of several doctypes in one transaction: one COMMIT, so one WAL flush', async () => {
+    const { pool, sent } = countingPool();
+    const store = new PgDocStoreFactory(pool, new InProcessBus(), options).open('order.test', idOf(11));
+    const perm = await store.put('io.cozy.perms', { _id: 'p', v: 1 });
+    await store.put('io.cozy.apps', { _id: 'a', v: 1 }); // the doctypes' tables made, as an install finds them
+    await store.put('io.cozy.triggers', { _id: 'u', v: 1 });
+    sent.length = 0;
+    const out = await store.putInOrder([{ doctype: 'io.cozy.perms', doc: { _id: 'p', _rev: perm.rev, v: 2 } }, { doctype: 'io.cozy.triggers', doc: { _id: 't', v: 2 } }, { doctype: 'io.cozy.apps', doc: { _id: 'b', v: 2 } }]);
+    expect(out.map((r) => r.id)).toEqual(['p', 't', 'b']);
+    expect(sent.filter((q) => q === 'COMMIT')).toHaveLength(1);
+    expect((await store.get('io.cozy.perms', 'p')).v).toBe(2);
+  });
+
   it('groups the puts of a doctype that come while one is under way into one statement, each with its own answer', async () => {
     const { pool, sent: statements } = countingPool();
     const events: DocEvent[] = [];

@@ -119,32 +119,41 @@ export class PgDocStore implements DocStore {
    * rows are sent (write.ts flushWrites), until COMMIT. `onCommit` runs right after COMMIT, then the events are published
    * and the promise resolves.
    */
-  private async write<T>(doctype: string, fn: (ctx: PgWriteContext) => Promise<T>, onCommit?: () => void): Promise<T> {
+  private write<T>(doctype: string, fn: (ctx: PgWriteContext) => Promise<T>, onCommit?: () => void): Promise<T> {
+    return this.writeAcross([doctype], (ctxOf) => fn(ctxOf(doctype)), onCommit);
+  }
+
+  /**
+   * One write transaction on several doctypes (write() for one): a context per doctype, each sending its rows at the
+   * end, in the order of the doctypes' names (`doctypes` is sorted here).
+   */
+  private async writeAcross<T>(doctypes: string[], fn: (ctxOf: (doctype: string) => PgWriteContext) => Promise<T>, onCommit?: () => void): Promise<T> {
     await this.writesReady();
     const fence = currentFence();
     // the table of fences came with the schemas made since; older ones get it here
     if (fence) await this.ensureSchema();
+    const names = [...doctypes].sort();
     for (let attempt = 0; ; attempt++) {
-      const t = await this.tablesOrCreate(doctype);
+      const tables = new Map<string, PgTables>();
+      for (const d of names) tables.set(d, await this.tablesOrCreate(d));
       const events: DocEvent[] = [];
       let value: T;
       try {
         value = await inTransaction(this.pool, async (c) => {
           if (fence) await checkFence(c, this.schema, fence);
-          const ctx: PgWriteContext = {
+          const ctxs = new Map([...tables].map(([d, t]) => [d, {
             c, t, schema: this.schema, domain: this.domain, attachmentMaxBytes: this.opts.attachmentMaxBytes, events, pending: noPendingWrites(),
-            noWriteIndex: this.opts.writeIndex === false,
-            onDesignDoc: (id, body) => this.syncIndexes(c, t, id, body),
-          };
-          const result = await fn(ctx);
-          await flushWrites(ctx);
+            noWriteIndex: this.opts.writeIndex === false, onDesignDoc: (id: string, body: Doc | null) => this.syncIndexes(c, t, id, body),
+          } satisfies PgWriteContext]));
+          const result = await fn((d) => ctxs.get(d)!);
+          for (const d of names) await flushWrites(ctxs.get(d)!);
           return result;
         });
       } catch (err) {
         // the design docs' indexes may have changed in the rolled back transaction
-        this.state.indexes.delete(t.num);
+        for (const t of tables.values()) this.state.indexes.delete(t.num);
         if ((err instanceof StaleDoctype || isMissingRelation(err)) && attempt === 0) {
-          this.forget(doctype);
+          for (const d of names) this.forget(d);
           continue;
         }
         if (err instanceof CreatedMeanwhile && attempt < 5) continue;
@@ -271,11 +280,18 @@ export class PgDocStore implements DocStore {
     }, onCommit);
   }
 
-  async putInOrder(writes: Array<{ doctype: string; doc: Doc }>): Promise<PutResult[]> {
-    // each in its own transaction (a doctype's tables are its own), durable before the next one is written
-    const out: PutResult[] = [];
-    for (const w of writes) out.push(await this.put(w.doctype, w.doc));
-    return out;
+  /**
+   * One transaction across the doctypes, all or nothing (the first failure rolls every write back), one WAL flush at its
+   * COMMIT. Each doctype's rows are sent and its row taken at the end, in the order of the doctypes' names, so that two
+   * of these transactions take them in the same order.
+   */
+  putInOrder(writes: Array<{ doctype: string; doc: Doc }>): Promise<PutResult[]> {
+    if (writes.length === 1) return this.put(writes[0]!.doctype, writes[0]!.doc).then((r) => [r]);
+    return this.writeAcross([...new Set(writes.map((w) => w.doctype))], async (ctxOf) => {
+      const out: PutResult[] = [];
+      for (const w of writes) out.push(await pgWriteNewEdit(ctxOf(w.doctype), w.doc));
+      return out;
+    });
   }
 
   async bulkDocs(doctype: string, docs: Doc[], newEdits: boolean): Promise<WriteResult[]> {
