@@ -89,6 +89,12 @@ describe('postgres triggers written without their flush (an install\'s, which it
       sent.length = 0;
       await triggers.sync(); // nothing left unflushed: no query
       expect(sent).toEqual([]);
+      // two installs syncing at once: the second, with nothing new of its own (the first took its trigger from the list),
+      // resolves only once the first's check is done, never before its trigger is durable
+      await triggers.put(doc('third'), null, false);
+      const order: number[] = [];
+      await Promise.all([triggers.sync().then(() => order.push(1)), triggers.sync().then(() => order.push(2))]);
+      expect(order).toEqual([1, 2]);
     } finally {
       await pool.end();
       await server.stop();

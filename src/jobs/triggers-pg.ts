@@ -33,8 +33,18 @@ export class PgTriggerStore extends PgTables implements TriggerStore {
    */
   async sync(): Promise<void> {
     const targets = this.unflushed;
-    if (!targets.length) return;
+    // nothing new: a check already under way may hold this caller's triggers (taken from the list by an earlier call)
+    if (!targets.length) return this.syncing;
     this.unflushed = [];
+    const run = this.syncing.catch(() => undefined).then(() => this.flushPast(targets));
+    this.syncing = run;
+    return run;
+  }
+
+  /** The check in flight (sync() calls one after the other): a caller with nothing new waits for it. */
+  private syncing: Promise<void> = Promise.resolve();
+
+  private async flushPast(targets: string[]): Promise<void> {
     try {
       const { rows } = await this.query<{ done: boolean }>('SELECT pg_current_wal_flush_lsn() >= max(l) AS done FROM unnest($1::pg_lsn[]) l', [targets.map((t) => t.split(' ')[0])]);
       if (!rows[0]?.done) await this.query('UPDATE hearth.triggers SET doc = doc WHERE id = $1', [targets.at(-1)!.split(' ')[1]]);
