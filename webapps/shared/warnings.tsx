@@ -73,7 +73,10 @@ function useStrings(needed: boolean, read: unknown): typeof WARNING_STRINGS | nu
 /** The banner of the instance's warnings (nothing when there is none). `focusAfter`: where the focus goes on "Later". */
 export function WarningsBanner({ focusAfter = 'main' }: { focusAfter?: string }): JSX.Element | null {
   const { list, error, reload } = useWarnings();
-  const [hidden, setHidden] = useState<string[]>(hiddenCodes);
+  // "Later"'s codes read from the session's storage only once there is a warning (a synchronous round trip to the
+  // browser, kept out of the page's first render)
+  const [kept, setHidden] = useState<string[] | null>(null);
+  const hidden = kept ?? (list?.length ? hiddenCodes() : []);
   const later = (code: string) => {
     const next = [...new Set([...hidden, code])];
     try { sessionStorage.setItem(HIDDEN_KEY, JSON.stringify(next)); } catch { /* storage off: hidden until the page reloads */ }
