@@ -11,6 +11,7 @@ import './warnings.css';
 import type { JSX } from 'preact';
 import { useCallback, useEffect, useState } from 'preact/hooks';
 import { useBoot } from './components';
+import { useFirstRequest } from './first-request';
 import type { WARNING_STRINGS } from './warnings-strings';
 import { WarningsView, type InstanceWarning } from './warnings-view';
 
@@ -28,8 +29,9 @@ const hiddenCodes = (): string[] => {
 function useWarnings(): { list: InstanceWarning[] | null; error: unknown; reload: () => void } {
   const { client } = useBoot();
   const [state, setState] = useState<{ list: InstanceWarning[] | null; error: unknown }>({ list: null, error: null });
+  const request = useFirstRequest(() => client.getStackClient().fetchJSON('GET', '/settings/warnings'));
   const reload = useCallback(() => {
-    client.getStackClient().fetchJSON('GET', '/settings/warnings').then(
+    request().then(
       (res) => setState({ list: (res as { errors?: InstanceWarning[] }).errors ?? [], error: null }),
       (e: unknown) => {
         const status = (e as { status?: number }).status;

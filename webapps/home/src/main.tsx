@@ -9,6 +9,7 @@ import './app.css';
 import type { ComponentChildren, JSX } from 'preact';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { mount } from '../../shared/mount';
+import { useFirstRequest } from '../../shared/first-request';
 import { compareNames, prepareFormats } from '../../shared/i18n';
 import { realtimeOf } from '../../shared/realtime';
 import { useCustomWallpaper } from './wallpaper';
@@ -24,20 +25,16 @@ import { WarningsBanner } from '../../shared/warnings';
 
 interface Loaded<T> { data: T | null; error: unknown; reload: () => void }
 
-/**
- * Runs `load` now and on reload(), keeping its result or its error. The first request is made by the first render,
- * before the first paint: made by the effects, the page's five requests were a task of about 100 ms on a phone just
- * after it.
- */
+/** Runs `load` now (the first request made by the first render: first-request.ts) and on reload(), keeping its result or its error. */
 function useLoad<T>(load: () => Promise<T>): Loaded<T> {
   const [s, setS] = useState<{ data: T | null; error: unknown }>({ data: null, error: null });
   const [n, setN] = useState(0);
   const latest = useRef(load);
   latest.current = load;
-  const [first] = useState(() => { const p = load(); p.catch(() => undefined); return p; });
+  const request = useFirstRequest(() => latest.current());
   useEffect(() => {
     let stale = false;
-    (n === 0 ? first : latest.current()).then((data) => { if (!stale) setS({ data, error: null }); }, (error: unknown) => { if (!stale) setS((x) => ({ ...x, error })); });
+    request().then((data) => { if (!stale) setS({ data, error: null }); }, (error: unknown) => { if (!stale) setS((x) => ({ ...x, error })); });
     return () => { stale = true; };
   }, [n]);
   const reload = useCallback(() => { setS((x) => ({ ...x, error: null })); setN((i) => i + 1); }, []);
