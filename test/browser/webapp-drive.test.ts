@@ -461,12 +461,8 @@ describe('Drive: big folders and the views\' routes', () => {
           window.firstFrame = 0;
           requestAnimationFrame(() => { window.firstFrame = performance.now(); });
         }
-        const count = () => document.querySelectorAll('[role=grid] [role=row][data-file-id]').length;
-        const n = count();
-        if (window.firstRows === null && n > 0) {
-          window.firstRows = n;
-          requestAnimationFrame(() => { window.framedRows = count(); });
-        }
+        const n = document.querySelectorAll('[role=grid] [role=row][data-file-id]').length;
+        if (window.firstRows === null && n > 0) window.firstRows = n;
       }).observe(document, { childList: true, subtree: true });`);
       await page.reload();
       await row(page, 'f000.txt').waitFor();
@@ -479,11 +475,9 @@ describe('Drive: big folders and the views\' routes', () => {
         performance.getEntriesByType('resource').find((r) => /page(%5B|\\[)limit(%5D|\\])=50/.test(r.name))?.startTime]`) as [number, number];
       expect(frame).toBeGreaterThan(0);
       expect(firstPage).toBeLessThan(frame);
-      // half a phone's screen first (6), alone in their frame (their layout and paint a task apart from the next
-      // rows'), then the rest of a screen (12), then 12 more at a time while the screen is not full; nothing below it
-      // until the person scrolls (the old code drew 40 rows whatever the screen), then 200 more each time the end comes near
-      expect(await page.evaluate('window.firstRows')).toBe(6);
-      expect(await page.evaluate('window.framedRows')).toBe(6);
+      // a screen of rows first (12), then 12 more at a time while the screen is not full; nothing below it until the
+      // person scrolls (the old code drew 40 rows whatever the screen), then 200 more each time the end comes near
+      expect(await page.evaluate('window.firstRows')).toBe(12);
       const rows = page.locator('[role=grid] [role=row][data-file-id]');
       await pageUntil(page, `document.querySelector('.sentinel')?.getBoundingClientRect().top >= innerHeight`);
       const onScreen = await rows.count();

@@ -22,12 +22,6 @@ import type { DriveFile } from './types';
 export const DRAG_TYPE = 'application/x-hearth-files';
 /** Rows drawn with the first page: what a phone's or a laptop's screen shows (about 11 rows of the list). */
 export const FIRST_ROWS = 12;
-/**
- * Rows drawn by the task that draws the first page: half a phone's screen. The rest of the screen (up to FIRST_ROWS)
- * comes in the next task: on a phone slowed down 4× the first rows' render and their layout were one task of 150–250
- * ms (the page's first layout with rows in it), counted by Lighthouse as blocking time.
- */
-export const FIRST_DRAWN = 6;
 /** Rows drawn per task on the way to what is shown: each task stays short (Lighthouse counts a task over 50 ms on a phone). */
 export const DRAW_STEP = 8;
 /** Rows added to what is shown each time the person, having scrolled, comes near the end of it. */
@@ -143,7 +137,7 @@ export function Listing(p: ListingProps): JSX.Element {
   const { t } = useBoot();
   // rows there are to show (grows as the person scrolls), and rows drawn so far (catches up, DRAW_STEP per task)
   const [shown, setShown] = useState(FIRST_ROWS);
-  const [drawn, setDrawn] = useState(FIRST_DRAWN);
+  const [drawn, setDrawn] = useState(FIRST_ROWS);
   // the person scrolled (the page or the listing): from then on, rows are drawn ahead of the screen
   const [scrolled, setScrolled] = useState(false);
   const [over, setOver] = useState<string | null>(null);
@@ -159,11 +153,8 @@ export function Listing(p: ListingProps): JSX.Element {
 
   useEffect(() => {
     if (drawn >= Math.min(shown, p.items.length)) return undefined;
-    // the rest of the first screen after the first rows' frame (their style, layout and paint a task of its own)
-    let next: ReturnType<typeof setTimeout> | undefined;
-    const frame = drawn < FIRST_ROWS ? requestAnimationFrame(() => { next = setTimeout(() => setDrawn((n) => n + DRAW_STEP), 0); }) : undefined;
-    if (frame === undefined) next = setTimeout(() => setDrawn((n) => n + DRAW_STEP), 0);
-    return () => { if (frame !== undefined) cancelAnimationFrame(frame); clearTimeout(next); };
+    const next = setTimeout(() => setDrawn((n) => n + DRAW_STEP), 0);
+    return () => clearTimeout(next);
   }, [drawn, shown, p.items.length]);
 
   useEffect(() => {
