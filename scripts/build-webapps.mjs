@@ -50,6 +50,25 @@ const SHIMS = {
 };
 
 /**
+ * cozy-realtime's lodash (isEqual, has, pick, pullAt, remove, uniqWith) resolved to scripts/webapps-shims/lodash-realtime.cjs
+ * when cozy-realtime imports it; any other importer (cozy-client) keeps lodash's own modules.
+ */
+const LODASH_FOR_REALTIME = join(ROOT, 'scripts', 'webapps-shims', 'lodash-realtime.cjs');
+export const realtimeLodash = {
+  name: 'realtime-lodash',
+  setup(b) {
+    b.onResolve({ filter: /^lodash\/(isEqual|has|pick|pullAt|remove|uniqWith)$/ }, (args) => (
+      /[\\/]node_modules[\\/]cozy-realtime[\\/]/.test(args.importer) ? { path: args.path, namespace: 'realtime-lodash' } : undefined
+    ));
+    b.onLoad({ filter: /.*/, namespace: 'realtime-lodash' }, (args) => ({
+      contents: `module.exports = require(${JSON.stringify(LODASH_FOR_REALTIME)}).${args.path.slice('lodash/'.length)};`,
+      resolveDir: ROOT,
+      loader: 'js',
+    }));
+  },
+};
+
+/**
  * The page's own stylesheet inlined in its HTML (the apps' CSP allows inline styles): one render-blocking request less
  * before the first paint. Left as a link when the CSS holds what the stack's template or the HTML parser would read
  * (`{{`, `</style`).
@@ -173,6 +192,7 @@ export async function buildApp(slug, outDir, { minify = true, brotliQuality = 5 
     jsx: 'automatic',
     jsxImportSource: 'preact',
     alias: { react: 'preact/compat', 'react-dom': 'preact/compat', ...SHIMS },
+    plugins: [realtimeLodash],
     define: { 'process.env.NODE_ENV': '"production"', global: 'window' },
     // cozy-client and its dependencies still read `process` here and there (webpack's polyfill gave it to them)
     banner: { js: 'var process = { env: { NODE_ENV: "production" }, browser: true, nextTick: function (f) { Promise.resolve().then(f); } };' },

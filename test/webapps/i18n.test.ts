@@ -45,6 +45,28 @@ describe('formatBytes and formatDate', () => {
     expect(formatDate('not a date', 'en')).toBe('');
   });
 
+  it('write a size short of 1,000 TB with the digits Intl.NumberFormat gives, without building one', () => {
+    const fresh = instance();
+    const numbers = vi.spyOn(Intl, 'NumberFormat');
+    // rounding on the shortest decimal form (1.45 kB is 1.5, as Intl writes it; toFixed(1) gives 1.4), the carry
+    // to 1,000 (999.95 kB, written by Intl: "1,000 kB"), every unit, both locales
+    const sizes = [0, 1, 999, 1_000, 1_049, 1_050, 1_450, 1_250, 12_350, 150, 999_949, 1_500_000, 2_675_000, 7_919 * 123, 999_949_999_999_999];
+    for (let i = 1; i < 400; i++) sizes.push(Math.round(1.37 ** (i / 8) * 997), i * 1_049, i * 999_931);
+    const written = sizes.flatMap((n) => [fresh.formatBytes(n, 'en'), fresh.formatBytes(n, 'fr')]);
+    expect(numbers).not.toHaveBeenCalled();
+    vi.restoreAllMocks();
+    const expected = sizes.flatMap((n) => (['en', 'fr'] as const).map((locale) => {
+      const units = locale === 'fr' ? ['o', 'ko', 'Mo', 'Go', 'To'] : ['B', 'kB', 'MB', 'GB', 'TB'];
+      let i = 0;
+      let v = n;
+      while (v >= 1000 && i < units.length - 1) { v /= 1000; i++; }
+      return `${new Intl.NumberFormat(locale, { maximumFractionDigits: i === 0 ? 0 : 1 }).format(v)} ${units[i]}`;
+    }));
+    expect(written).toEqual(expected);
+    expect(fresh.formatBytes(1_450, 'en')).toBe('1.5 kB');
+    expect(fresh.formatBytes(999_950, 'fr')).toBe(new Intl.NumberFormat('fr', { maximumFractionDigits: 1 }).format(999.95) + ' ko');
+  });
+
   it('build each formatter once, however many rows they format', () => {
     // warm: the formatters of these options may already exist from the test above
     formatBytes(1, 'en'); formatBytes(1_500, 'en'); formatDate('2024-01-01T00:00:00Z', 'en'); formatDate('2024-01-01T00:00:00Z', 'en', true);

@@ -44,13 +44,13 @@ function formatter<F extends Intl.NumberFormat | Intl.DateTimeFormat | Intl.Coll
 }
 
 /**
- * Makes ahead the formatters a listing of files uses (of sizes, of dates, of dates with the time, the collator that
- * sorts names: those it shows), each in a task of its own: the first formatter of a page loads the locale's data (tens
- * of milliseconds on a phone), which would otherwise lengthen the task that draws the first rows.
+ * Makes ahead the formatters a listing of files uses (of dates, of dates with the time, the collator that sorts names:
+ * those it shows), each in a task of its own: the first formatter of a page loads the locale's data (tens of
+ * milliseconds on a phone), which would otherwise lengthen the task that draws the first rows. Sizes need none
+ * (formatBytes).
  */
-export function prepareFormats(locale: 'en' | 'fr', shown: { size: boolean; date: boolean; time?: boolean; sort?: boolean } = { size: true, date: true }): void {
+export function prepareFormats(locale: 'en' | 'fr', shown: { date: boolean; time?: boolean; sort?: boolean } = { date: true }): void {
   const makes = [
-    ...(shown.size ? [() => formatBytes(1, locale), () => formatBytes(1_500, locale)] : []),
     ...(shown.date ? [() => formatDate('2024-01-01T00:00:00Z', locale)] : []),
     ...(shown.time ? [() => formatDate('2024-01-01T00:00:00Z', locale, true)] : []),
     ...(shown.sort ? [() => compareNames(locale)] : []),
@@ -58,14 +58,32 @@ export function prepareFormats(locale: 'en' | 'fr', shown: { size: boolean; date
   for (const make of makes) setTimeout(make, 0);
 }
 
-/** Sizes as a person reads them, in the locale's number format (1.5 MB, 1,5 Mo). */
+/**
+ * Sizes as a person reads them, in the locale's number format (1.5 MB, 1,5 Mo). Below 1,000 (every size short of
+ * 1,000 TB) the number is written without Intl: the same digits as Intl.NumberFormat's, but the page's first
+ * NumberFormat loads the locale's number data, a task of about 110 ms on a phone (4× slow-down), which a listing or
+ * Home's recent files would otherwise pay in their first frames.
+ */
 export function formatBytes(n: number, locale: 'en' | 'fr'): string {
   const units = locale === 'fr' ? ['o', 'ko', 'Mo', 'Go', 'To'] : ['B', 'kB', 'MB', 'GB', 'TB'];
   let i = 0;
   let v = n;
   while (v >= 1000 && i < units.length - 1) { v /= 1000; i++; }
   const digits = i === 0 ? 0 : 1;
-  return `${formatter(`n:${locale}:${digits}`, () => new Intl.NumberFormat(locale, { maximumFractionDigits: digits })).format(v)} ${units[i]}`;
+  return `${smallNumber(v, digits, locale) ?? formatter(`n:${locale}:${digits}`, () => new Intl.NumberFormat(locale, { maximumFractionDigits: digits })).format(v)} ${units[i]}`;
+}
+
+/** `v` (0 ≤ v < 1,000 once rounded) with at most `digits` (0 or 1) decimals, as Intl.NumberFormat writes it; else null. */
+function smallNumber(v: number, digits: 0 | 1, locale: 'en' | 'fr'): string | null {
+  // rounded half away from zero on the number's shortest decimal form, as Intl does (1.45 gives 1.5, toFixed 1.4)
+  const m = /^(\d+)(?:\.(\d+))?$/.exec(String(v));
+  if (!m) return null;
+  const [, whole = '', fraction = ''] = m;
+  const tenths = Number(whole + fraction.slice(0, digits).padEnd(digits, '0')) + ((fraction[digits] ?? '0') >= '5' ? 1 : 0);
+  const unit = digits ? Math.floor(tenths / 10) : tenths;
+  if (unit >= 1000) return null;
+  const decimal = digits ? tenths % 10 : 0;
+  return decimal ? `${unit}${locale === 'fr' ? ',' : '.'}${decimal}` : String(unit);
 }
 
 export function formatDate(iso: string | undefined, locale: 'en' | 'fr', withTime = false): string {

@@ -12,10 +12,11 @@ const loaded = new WeakMap<AppClient, Promise<RealtimeApi>>();
 function load(client: AppClient): Promise<RealtimeApi> {
   let p = loaded.get(client);
   if (!p) {
-    // in four tasks rather than one long one: cozy-realtime's heaviest dependencies evaluated (realtime-log.ts, then
-    // realtime-deps.ts), then its own modules, then the socket made
+    // in three tasks rather than one long one: cozy-realtime's logger evaluated (realtime-log.ts), then its own modules
+    // (with the few lodash functions it calls, which the build gives it without lodash's internals:
+    // scripts/webapps-shims/lodash-realtime.cjs), then the socket made
     const nextTask = () => new Promise<void>((resolve) => { setTimeout(resolve, 0); });
-    p = import('./realtime-log').then(nextTask).then(() => import('./realtime-deps')).then(nextTask).then(() => import('./realtime-plugin'))
+    p = import('./realtime-log').then(nextTask).then(() => import('./realtime-plugin'))
       .then(({ CozyRealtime }) => nextTask().then(() => new CozyRealtime({ client }) as RealtimeApi));
     // a failed load (the network) is tried again by the next call
     p.catch(() => loaded.delete(client));

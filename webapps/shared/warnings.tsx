@@ -11,6 +11,7 @@ import './warnings.css';
 import type { JSX } from 'preact';
 import { useCallback, useEffect, useState } from 'preact/hooks';
 import { useBoot } from './components';
+import { useFirstRequest } from './first-request';
 import type { WARNING_STRINGS } from './warnings-strings';
 import { WarningsView, type InstanceWarning } from './warnings-view';
 
@@ -28,8 +29,9 @@ const hiddenCodes = (): string[] => {
 function useWarnings(): { list: InstanceWarning[] | null; error: unknown; reload: () => void } {
   const { client } = useBoot();
   const [state, setState] = useState<{ list: InstanceWarning[] | null; error: unknown }>({ list: null, error: null });
+  const request = useFirstRequest(() => client.getStackClient().fetchJSON('GET', '/settings/warnings'));
   const reload = useCallback(() => {
-    client.getStackClient().fetchJSON('GET', '/settings/warnings').then(
+    request().then(
       (res) => setState({ list: (res as { errors?: InstanceWarning[] }).errors ?? [], error: null }),
       (e: unknown) => {
         const status = (e as { status?: number }).status;
@@ -73,7 +75,10 @@ function useStrings(needed: boolean, read: unknown): typeof WARNING_STRINGS | nu
 /** The banner of the instance's warnings (nothing when there is none). `focusAfter`: where the focus goes on "Later". */
 export function WarningsBanner({ focusAfter = 'main' }: { focusAfter?: string }): JSX.Element | null {
   const { list, error, reload } = useWarnings();
-  const [hidden, setHidden] = useState<string[]>(hiddenCodes);
+  // "Later"'s codes read from the session's storage only once there is a warning (a synchronous round trip to the
+  // browser, kept out of the page's first render)
+  const [kept, setHidden] = useState<string[] | null>(null);
+  const hidden = kept ?? (list?.length ? hiddenCodes() : []);
   const later = (code: string) => {
     const next = [...new Set([...hidden, code])];
     try { sessionStorage.setItem(HIDDEN_KEY, JSON.stringify(next)); } catch { /* storage off: hidden until the page reloads */ }

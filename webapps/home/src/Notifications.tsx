@@ -9,6 +9,7 @@ import { Bell, BellOff, Check, CheckCheck } from 'lucide-preact';
 import { Dialog, Empty, ErrorView, Loading, useBoot, useToast } from '../../shared/components';
 import { formatDate } from '../../shared/i18n';
 import { realtimeOf } from '../../shared/realtime';
+import { useFirstRequest } from '../../shared/first-request';
 import { asNotification, listNotifications, markAllRead, setRead, type NotificationInfo } from './data';
 
 interface State { items: NotificationInfo[] | null; unread: number; error: unknown; next: string | null; loadingMore?: boolean }
@@ -17,9 +18,10 @@ export function useNotifications() {
   const { client, t } = useBoot();
   const toast = useToast();
   const [s, setS] = useState<State>({ items: null, unread: 0, error: null, next: null });
+  const request = useFirstRequest(() => listNotifications(client));
   const load = useCallback(() => {
     setS((x) => ({ ...x, error: null }));
-    listNotifications(client).then(({ items, unread, next }) => setS({ items, unread, error: null, next }), (error: unknown) => setS((x) => ({ ...x, error })));
+    request().then(({ items, unread, next }) => setS({ items, unread, error: null, next }), (error: unknown) => setS((x) => ({ ...x, error })));
   }, [client]);
   const more = useCallback(async () => {
     if (!s.next) return;

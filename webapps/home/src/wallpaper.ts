@@ -8,6 +8,7 @@
 import type { AppClient } from '../../shared/client';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { realtimeOf } from '../../shared/realtime';
+import { useFirstRequest } from '../../shared/first-request';
 
 const SETTINGS = 'io.cozy.settings';
 const WALLPAPER_ID = 'io.cozy.settings.wallpaper';
@@ -35,9 +36,10 @@ export function useCustomWallpaper(client: AppClient): string | null {
     void rt.subscribe('updated', SETTINGS, WALLPAPER_ID, changed);
     return () => void rt.unsubscribe('updated', SETTINGS, WALLPAPER_ID, changed);
   }, [client]);
+  const request = useFirstRequest(() => readWallpaper(client));
   useEffect(() => {
     let stop = false;
-    void readWallpaper(client).then((blob) => {
+    void request().then((blob) => {
       if (stop || blob === undefined) return; // not readable now: what is shown stays
       const next = blob ? URL.createObjectURL(blob) : null;
       if (shown.current) URL.revokeObjectURL(shown.current);
