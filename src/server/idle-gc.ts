@@ -20,9 +20,9 @@
  *   steps on the event loop, and the compaction in one final pause. Only flags that V8 reads as it decides are set, and
  *   only for that synchronous young collection: a flag the marking itself reads, changed while it runs, stops the
  *   process (`--no-parallel-marking` tried: V8's check "concurrent_marking()->IsStopped()" failed).
- *   Measured on the used farm (bench/RESULTS-idle.md, side by side with `full`, load 12-24): the same compaction and idle
- *   RSS; the most time the main thread spent on a core in one stall of the collection's window 11-19 ms against 25-26 ms;
- *   its final pause, in wall time, 93-609 ms against 325-728 ms for `full`: on this machine at that load both are
+ *   Measured on the used farm (bench/RESULTS-idle.md, 4 runs side by side with `full`, load 12-24): the same compaction
+ *   and idle RSS; the most time the main thread spent on a core in one stall of the collection's window 11-19 ms
+ *   against 20-36 ms; its final pause, in wall time, 88-609 ms against 127-728 ms for `full`: at that load both are
  *   mostly the wait for a core, and neither stays under 50 ms of wall time (nor do V8's own idle collections there).
  * - `full`: one synchronous full collection under `--optimize-for-size` (`gc()`: the whole marking and compaction in one
  *   block of the event loop, 200-250 ms for the farm's ~35 MB heap at load 12-28).
