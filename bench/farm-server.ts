@@ -14,13 +14,14 @@
  * 10 ms; bench/profile-stalls.ts then says what ran during each stall.
  */
 import Database from 'better-sqlite3';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { pino } from 'pino';
 import { createHearth } from '../src/server/compose.js';
+import { watchCoreStalls } from './core-stalls.js';
 import { testConfig } from '../test/helpers/hearth.js';
 
 const dataDir = process.argv[2];
@@ -37,19 +38,8 @@ const port = (hearth.publicApp.server.address() as AddressInfo).port;
 
 const delay = monitorEventLoopDelay({ resolution: 5 });
 delay.enable();
-// The same stalls split by the kernel's accounting of the main thread (/proc/…/schedstat: time on a core, time waiting
-// for one): on a shared machine a stall is partly the process waiting for a core, which no change to Hearth removes.
-// `maxStallCpuMs`: of the stalls a 5 ms timer sees (its gaps), the most time the main thread spent on a core in one.
-const schedstat = `/proc/self/task/${process.pid}/schedstat`;
-const onCpuMs = () => Number(readFileSync(schedstat, 'utf8').split(' ')[0]) / 1e6;
-let stallCpu = { max: 0, wallOfMax: 0 };
-let lastTick = { at: performance.now(), cpu: onCpuMs() };
-setInterval(() => {
-  const now = { at: performance.now(), cpu: onCpuMs() };
-  const cpu = now.cpu - lastTick.cpu;
-  if (now.at - lastTick.at > 20 && cpu > stallCpu.max) stallCpu = { max: cpu, wallOfMax: now.at - lastTick.at };
-  lastTick = now;
-}, 5).unref();
+// the same stalls, by the main thread's time on a core (bench/core-stalls.ts): `maxStallCpuMs`
+const stallCpu = watchCoreStalls();
 let peak = { rss: 0, fds: 0 };
 let started = performance.now();
 const sample = () => {
@@ -60,14 +50,14 @@ const measures = () => {
   sample();
   return {
     seconds: (performance.now() - started) / 1000, maxStallMs: delay.max / 1e6, p99StallMs: delay.percentile(99) / 1e6,
-    maxStallCpuMs: stallCpu.max, wallOfMaxCpuStallMs: stallCpu.wallOfMax,
+    maxStallCpuMs: stallCpu.read().max, wallOfMaxCpuStallMs: stallCpu.read().wallOfMax,
     peakRssMB: peak.rss / 1048576, rssMB: process.memoryUsage.rss() / 1048576, peakFds: peak.fds, fds: readdirSync('/proc/self/fd').length,
     openStores: hearth.openStores(),
   };
 };
 const phase = () => {
   delay.reset();
-  stallCpu = { max: 0, wallOfMax: 0 };
+  stallCpu.reset();
   peak = { rss: 0, fds: 0 };
   started = performance.now();
 };

@@ -36,6 +36,7 @@ export function kernelView(pid: number): { rss: number; anon: number; file: numb
 interface Own {
   usage: Record<string, number>; spaces: Record<string, number>; used: Record<string, number>;
   code: Record<string, number>; malloc: Record<string, number> | null;
+  stallMs?: number; stallCpuMs?: number; gcPauseMs?: number;
 }
 
 /** The memory of a process as one line; with `file` (bench/hearth-main.ts's BENCH_MEMORY_FILE), its own account too. */
@@ -51,7 +52,8 @@ export async function memoryOf(pid: number, file: string | null): Promise<string
   const space = (name: string, short: string) => `${short} ${mb(own.spaces[name] ?? 0)}/${mb(own.used[name] ?? 0)}`;
   const malloc = own.malloc ? `; malloc in use ${mb(own.malloc.uordblks! + own.malloc.hblkhd!)} (mmapped ${mb(own.malloc.hblkhd!)}), free in arenas ${mb(own.malloc.fordblks!)}` : '';
   const trimmed = process.env.BENCH_IDLE_TRIM_PROBE === '1' ? `; after one more malloc_trim: RSS ${mb(await trimNow(pid, file))}` : '';
-  return `${head}${trimmed}; V8 heap ${mb(own.usage.heapTotal!)}, used ${mb(own.usage.heapUsed!)} [${space('new_space', 'new')}, ${space('old_space', 'old')}, ` +
+  const stall = own.stallMs === undefined ? '' : `; since the last reading: longest event-loop stall ${own.stallMs.toFixed(1)} ms, most time on a core in one ${own.stallCpuMs!.toFixed(1)} ms, longest GC pause ${own.gcPauseMs!.toFixed(1)} ms`;
+  return `${head}${trimmed}${stall}; V8 heap ${mb(own.usage.heapTotal!)}, used ${mb(own.usage.heapUsed!)} [${space('new_space', 'new')}, ${space('old_space', 'old')}, ` +
     `${space('code_space', 'code')}, ${space('large_object_space', 'large')}]; external ${mb(own.usage.external!)}${malloc}), ${tail}`;
 }
 

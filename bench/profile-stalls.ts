@@ -4,7 +4,9 @@
  * for each stall, the functions that took most of it (self time) and the heaviest frames of the repository's own
  * sources (inclusive), and the collections that overlapped it, so a stall is attributed to garbage collection,
  * SQLite, a loop of our own… rather than guessed.
- * `node --import tsx bench/profile-stalls.ts bench/profiles/<file>.cpuprofile bench/profiles/stalls-<pid>.json [top=6]`
+ * `node --import tsx bench/profile-stalls.ts bench/profiles/<file>.cpuprofile bench/profiles/stalls-<pid>.json [top=6]`;
+ * BENCH_STALLS_BY=samples sorts them by their samples (the time on a core) rather than their wall time, and
+ * BENCH_STALLS_FROM / BENCH_STALLS_TO (s since the profile's start) keep those of one phase.
  */
 import { readFileSync } from 'node:fs';
 import { label, loadProfile } from './cpuprofile.js';
@@ -34,8 +36,12 @@ const add = (m: Map<string, number>, k: string, v: number) => m.set(k, (m.get(k)
 const topOf = (m: Map<string, number>, ms: number) =>
   [...m].sort((a, b) => b[1] - a[1]).slice(0, top).map(([k, v]) => `    ${((100 * v) / ms).toFixed(0).padStart(3)} %  ${k}`).join('\n');
 
-console.log(`${file}: ${stretches.length} stall(s) over 30 ms, the longest 20 below`);
-for (const s of stretches.sort((a, b) => b.ms - a.ms).slice(0, 20)) {
+const from = Number(process.env.BENCH_STALLS_FROM ?? 0) * 1000;
+const to = Number(process.env.BENCH_STALLS_TO ?? Infinity) * 1000;
+const bySamples = process.env.BENCH_STALLS_BY === 'samples';
+const kept = stretches.filter((s) => s.startMs >= from && s.startMs <= to);
+console.log(`${file}: ${kept.length} stall(s) over 30 ms, the ${bySamples ? 'most sampled' : 'longest'} 20 below`);
+for (const s of kept.sort((a, b) => (bySamples ? b.samples.length - a.samples.length : 0) || b.ms - a.ms).slice(0, 20)) {
   const self = new Map<string, number>();
   const inclusive = new Map<string, number>();
   for (const [id, dt] of s.samples) {

@@ -22,8 +22,10 @@ export interface HearthConfig {
     serializeResponses: boolean;
     /** Validators and serializers from the code `npm run build` compiled (dist/schemas), or (false) all compiled at run time. */
     precompiledSchemas: boolean;
-    /** `hearth serve`: one full garbage collection once no request began or ended for this long (default 100; 0: never). server/idle-gc.ts. */
+    /** `hearth serve`: one compacting garbage collection once no request began or ended for this long (default 100; 0: never). server/idle-gc.ts. */
     idleGcSeconds: number;
+    /** How: V8's incremental marking (default: the event loop held a few ms at a time) or one synchronous full collection. server/idle-gc.ts. */
+    idleGcMode: 'incremental' | 'full';
   };
   admin: {
     host: string; // default 127.0.0.1

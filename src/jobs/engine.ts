@@ -13,6 +13,7 @@
  */
 import type { Logger } from 'pino';
 import { BadRequest, NotFound } from '../common/errors.js';
+import { pace } from '../common/pace.js';
 import type { EventBus } from '../common/bus.js';
 import type { Instance } from '../instances/types.js';
 import type { PermissionSet } from '../permissions/rules.js';
@@ -211,6 +212,7 @@ export class JobEngine {
       do {
         pool.again = false;
         while (!this.closed && pool.running < pool.concurrency) {
+          await pace(); // claims in a row, each starting a job: in short slices of the event loop (common/pace.ts)
           const job = await this.deps.broker.claim(pool.def.name, this.clock.now(), Date.now() + this.leaseMs);
           if (!job) break;
           pool.running++;

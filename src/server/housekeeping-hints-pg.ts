@@ -7,7 +7,7 @@
  */
 import { inTransaction, type PgPool } from '../engines/postgres.js';
 import type { Instance } from '../instances/types.js';
-import { CLEANING_WORKERS, type DueRow, type HousekeepingHints, type Mark } from './housekeeping-hints.js';
+import { CLEANING_WORKERS, type DueRow, firstOfEachPair, type HousekeepingHints, type Mark } from './housekeeping-hints.js';
 
 /** How long a round's claim on due rows lasts (a round queues at most 100 jobs: seconds). */
 const LEASE_MS = 10 * 60_000;
@@ -60,13 +60,7 @@ export class PgHousekeepingHints implements HousekeepingHints {
       WHERE h.instance_id = p.instance_id AND h.worker = p.worker AND h.due_at <= $1 AND h.claimed_until < $2
       RETURNING h.instance_id, h.domain, h.worker, h.due_at`, [now, clock, limit, clock + LEASE_MS]);
     // one row per pair (a pair may have several due marks), in the order of their earliest
-    rows.sort((a, b) => Number(a.due_at) - Number(b.due_at));
-    const pairs = new Map<string, DueRow>();
-    for (const r of rows) {
-      const key = `${r.instance_id}\n${r.worker}`;
-      if (!pairs.has(key)) pairs.set(key, { instance_id: r.instance_id, domain: r.domain, worker: r.worker });
-    }
-    return [...pairs.values()];
+    return firstOfEachPair(rows.sort((a, b) => Number(a.due_at) - Number(b.due_at)));
   }
 
   async done(rows: DueRow[], now: number): Promise<void> {

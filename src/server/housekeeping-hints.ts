@@ -14,7 +14,7 @@ export interface DueRow { instance_id: string; domain: string; worker: string }
 export interface HousekeepingHints {
   /** Writes marks (one commit; a mark already there is kept). */
   mark(marks: Mark[]): Promise<void>;
-  /** At most `limit` (instance, worker) pairs with a mark due by `now`, the earliest first. */
+  /** At most `limit` (instance, worker) pairs with a mark due by `now`, the earliest first (fewer when a pair has several due marks among the first `limit`). */
   due(now: number, limit: number): Promise<DueRow[]>;
   /** Drops the marks due by `now` of these pairs (their jobs are queued). */
   done(rows: DueRow[], now: number): Promise<void>;
@@ -40,6 +40,16 @@ CREATE TABLE IF NOT EXISTS housekeeping_seed (after TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS jobs_finished ON jobs (queued_at) WHERE state IN ('done', 'errored');
 `;
 
+/** One row per (instance, worker) pair, the first of each: a pair may have several due marks (`rows` earliest first). */
+export function firstOfEachPair(rows: DueRow[]): DueRow[] {
+  const pairs = new Map<string, DueRow>();
+  for (const r of rows) {
+    const key = `${r.instance_id}\n${r.worker}`;
+    if (!pairs.has(key)) pairs.set(key, { instance_id: r.instance_id, domain: r.domain, worker: r.worker });
+  }
+  return [...pairs.values()];
+}
+
 /** The hints in jobs.sqlite (its `jobs` table is purged here too). */
 export class SqliteHousekeepingHints implements HousekeepingHints {
   private readonly st;
@@ -52,8 +62,9 @@ export class SqliteHousekeepingHints implements HousekeepingHints {
     })();
     this.st = {
       mark: db.prepare('INSERT OR IGNORE INTO housekeeping (instance_id, domain, worker, due_at) VALUES (?, ?, ?, ?)'),
-      due: db.prepare(`SELECT instance_id, domain, worker, min(due_at) AS first FROM housekeeping WHERE due_at <= ?
-        GROUP BY instance_id, worker ORDER BY first LIMIT ?`),
+      // by the due_at index, stopping at `limit` rows (grouping the pairs first read and sorted every due row: 4-5 ms
+      // of the event loop a round with the 20,000 rows of a 10,000-instance farm, 0.1 ms this way)
+      due: db.prepare('SELECT instance_id, domain, worker FROM housekeeping WHERE due_at <= ? ORDER BY due_at LIMIT ?'),
       done: db.prepare('DELETE FROM housekeeping WHERE instance_id = ? AND worker = ? AND due_at <= ?'),
       seedAfter: db.prepare('SELECT after FROM housekeeping_seed').pluck(),
       seedMove: db.prepare('UPDATE housekeeping_seed SET after = ?'),
@@ -67,7 +78,7 @@ export class SqliteHousekeepingHints implements HousekeepingHints {
   }
 
   async due(now: number, limit: number): Promise<DueRow[]> {
-    return this.st.due.all(now, limit) as DueRow[];
+    return firstOfEachPair(this.st.due.all(now, limit) as DueRow[]);
   }
 
   async done(rows: DueRow[], now: number): Promise<void> {

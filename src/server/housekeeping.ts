@@ -18,6 +18,7 @@
  * workers' concurrency, and their stores come from the bounded pool (data/sqlite/factory.ts).
  */
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
+import { PACE_BUDGET_MS } from '../common/pace.js';
 import type { Logger } from 'pino';
 import type { DocEvent, EventBus, Unsubscribe } from '../common/bus.js';
 import type { Instance, InstanceRegistry } from '../instances/types.js';
@@ -47,7 +48,9 @@ export interface HousekeepingDeps {
   batch?: number;
 }
 
+/** Marks per commit: at most this many, fewer when a commit took more than PACE_BUDGET_MS of wall time (see `flush`). */
 const MARKS_PER_COMMIT = 1000;
+const MIN_MARKS_PER_COMMIT = 50;
 
 export class Housekeeping {
   private readonly now: () => number;
@@ -59,6 +62,8 @@ export class Housekeeping {
   private readonly recent = new Set<string>();
   /** Marks waiting for their commit (`flush`). */
   private readonly pending: Mark[] = [];
+  /** How many pending marks the next commit takes (`flush`). */
+  private marksPerCommit = MARKS_PER_COMMIT;
   private flushing: NodeJS.Immediate | null = null;
   /** The commits of marks, one after the other. */
   private written: Promise<void> = Promise.resolve();
@@ -70,7 +75,8 @@ export class Housekeeping {
   /**
    * Records that `instance` will have work for `worker` at `dueAt` (rounded up to the hour). Marks are written
    * together, in one commit after the current turn of the event loop, at most MARKS_PER_COMMIT a turn (20,000 in one
-   * commit held the event loop 100-130 ms: bench/farm.bench.ts).
+   * commit held the event loop 100-130 ms: bench/farm.bench.ts), fewer when a commit took more than PACE_BUDGET_MS of
+   * wall time (a loaded machine: the next commit's size is scaled to the time the last one took).
    */
   mark(instance: Pick<Instance, 'id' | 'domain'>, worker: string, dueAt: number): void {
     const due = Math.ceil(dueAt / HOUR) * HOUR;
@@ -82,13 +88,22 @@ export class Housekeeping {
     this.flushing ??= setImmediate(() => void this.flush());
   }
 
-  /** Commits the next MARKS_PER_COMMIT pending marks (the others at the next turn); resolves once they are written. */
+  /** Commits the next `marksPerCommit` pending marks (the others at the next turn); resolves once they are written. */
   private flush(): Promise<void> {
     if (this.flushing) clearImmediate(this.flushing);
     this.flushing = null;
-    const marks = this.pending.splice(0, MARKS_PER_COMMIT);
+    const marks = this.pending.splice(0, this.marksPerCommit);
     if (marks.length) {
-      this.written = this.written.then(() => this.deps.hints.mark(marks)).catch((err: unknown) => {
+      this.written = this.written.then(async () => {
+        const start = performance.now();
+        await this.deps.hints.mark(marks);
+        const ms = performance.now() - start;
+        // a full commit that was quick, or a long one of more than a few marks (a commit's own cost is not theirs)
+        if ((marks.length === this.marksPerCommit && ms < PACE_BUDGET_MS) || (ms > PACE_BUDGET_MS && marks.length > MIN_MARKS_PER_COMMIT)) {
+          const scaled = Math.round((marks.length * PACE_BUDGET_MS) / Math.max(ms, 0.1));
+          this.marksPerCommit = Math.max(MIN_MARKS_PER_COMMIT, Math.min(MARKS_PER_COMMIT, scaled));
+        }
+      }).catch((err: unknown) => {
         this.deps.logger.error({ err, marks: marks.length }, 'housekeeping: marks could not be written');
       });
     }

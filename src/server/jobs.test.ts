@@ -55,6 +55,15 @@ describe('housekeeping', () => {
     expect(await hk().run()).toBe(0);
   });
 
+  it('queues one job for an instance and worker with several due marks, and drops them all', async () => {
+    for (const hoursAgo of [5, 4, 2]) hk().mark(h.instance, 'clean-clients', Date.now() - hoursAgo * HOUR);
+    hk().mark(h.instance, 'clean-old-trashed', Date.now() - 3 * HOUR);
+    // in rounds of 2 due rows (SQLite: the two earliest are clean-clients', one job) or 2 pairs (PostgreSQL)
+    const first = await hk().run(Date.now(), 2);
+    expect(first + (await hk().run())).toBe(2); // one job per pair: clean-clients' third mark went with the other two
+    expect(await hk().run()).toBe(0);
+  });
+
   it('writes a burst of marks a thousand per turn of the event loop, not in one long commit', async () => {
     const pending = () => (hk() as unknown as { pending: unknown[] }).pending.length;
     for (let i = 0; i < 2500; i++) hk().mark({ id: `burst${i}`, domain: `burst${i}.example.net` }, 'clean-clients', Date.now() + HOUR);

@@ -5,6 +5,7 @@
  */
 import type { DocStore } from '../../data/store.js';
 import { Conflict } from '../../common/errors.js';
+import { pace } from '../../common/pace.js';
 import type { Instance } from '../../instances/types.js';
 import { CLIENTS_DOCTYPE } from '../../oauth/clients.js';
 import { PermanentJobError, type WorkerDef } from '../types.js';
@@ -44,6 +45,7 @@ export function cleanClientsWorker(deps: CleanClientsDeps): WorkerDef {
         const todo = docs.filter((d) => !skipped.has(String(d._id)));
         if (todo.length === 0) break;
         for (const d of todo) {
+          await pace(); // background work: in short slices of the event loop (common/pace.ts)
           try {
             await store.put(CLIENTS_DOCTYPE, { _id: String(d._id), _rev: String(d._rev), _deleted: true });
             deleted++;

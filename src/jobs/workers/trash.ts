@@ -7,6 +7,7 @@
  * Both stop between two items when the run is aborted; what was destroyed stays destroyed (a retry goes on).
  */
 import { BadRequest, Forbidden, NotFound } from '../../common/errors.js';
+import { pace } from '../../common/pace.js';
 import type { HearthConfig } from '../../config/types.js';
 import type { Vfs } from '../../files/vfs.js';
 import { TRASH_DIR_ID, type FileDoc } from '../../files/types.js';
@@ -31,6 +32,7 @@ const TRASH_DEFAULTS = { internal: true, concurrency: 4 * CPUS, maxExecCount: 2,
 
 /** Destroys the item; false when it was already gone. */
 async function destroy(vfs: Vfs, ctx: JobContext, id: string): Promise<boolean> {
+  await pace(); // background work: in short slices of the event loop (common/pace.ts)
   try {
     await vfs.tree.destroy(ctx.instance, id);
     return true;
