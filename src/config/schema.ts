@@ -144,7 +144,7 @@ export const LEAVES: Record<string, Leaf> = {
 export const DEFAULTS: HearthConfig = {
   dev: false,
   dataDir: './.hearth',
-  server: { host: '127.0.0.1', port: 8080, bodyLimit: 16 * 1024 * 1024, trustProxy: false, serializeResponses: true, precompiledSchemas: true, idleGcSeconds: 100, idleGcMode: 'incremental' },
+  server: { host: '127.0.0.1', port: 8080, bodyLimit: 16 * 1024 * 1024, trustProxy: false, serializeResponses: true, precompiledSchemas: true, idleGcSeconds: 100, idleGcMode: 'full' },
   admin: { host: '127.0.0.1', port: 6060, passphraseHash: null, passphrase: null },
   devInstance: 'hearth.localhost:8080',
   log: { level: 'info', pretty: null },

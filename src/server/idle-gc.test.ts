@@ -92,7 +92,7 @@ describe('startReducingCollection', () => {
 describe('IdleGc', () => {
   it('in incremental mode, counts a collection once its mark-compact is over, then trims', async () => {
     let trims = 0;
-    const gc = idleGc(100, { trim: () => void trims++ });
+    const gc = idleGc(100, { mode: 'incremental', trim: () => void trims++ });
     const kinds = await collectionsDuring(() => until(() => gc.trims === 1));
     expect(kinds).toContain(4);
     expect(gc.collections).toBe(1);
@@ -103,7 +103,7 @@ describe('IdleGc', () => {
   it('gives the trim up when a request starts during the collection, and collects and trims in the next idle period', async () => {
     const s = await server();
     let trims = 0;
-    const gc = idleGc(150, { trimAfterMs: 300, trim: () => void trims++ });
+    const gc = idleGc(150, { mode: 'incremental', trimAfterMs: 300, trim: () => void trims++ });
     gc.watch(s);
     await until(() => gc.collections === 1);
     expect(await get(s)).toBe(200); // within the 300 ms before the trim

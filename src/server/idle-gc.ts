@@ -1,7 +1,7 @@
 /**
  * Once a server has been idle for a while, one full garbage collection that compacts V8's heap, so that V8 gives back
- * what it grew under load at a known moment instead of whenever its memory reducer gets to it; done incrementally, so
- * that the event loop is never held for long (issue 13: no maintenance work blocks it over 50 ms).
+ * what it grew under load at a known moment instead of whenever its memory reducer gets to it (issue 13: idle RSS under
+ * 100 MB, and no maintenance work holding the event loop over 50 ms).
  *
  * Under load V8 grows its young generation (up to 2 × 16 MB) and its old space; once the load stops, its memory reducer
  * shrinks them by itself, but it starts only after a mark-compact and waits for low allocation rates: on the used farm's
@@ -11,7 +11,11 @@
  * 20.4): V8 then evacuates the old space's pages 20 % free or more (otherwise 70 %).
  *
  * How (`server.idleGcMode`):
- * - `incremental` (default): V8's incremental marking, started for a collection that reduces memory, as its memory
+ * - `full` (default): one synchronous full collection under `--optimize-for-size` (`gc()`: the whole marking and
+ *   compaction in one block of the event loop; 20-36 ms of the main thread's time on a core in the runs below, 127-728 ms
+ *   of wall time at load 12-24, mostly the wait for a core). The default because it met both targets on a core (RSS
+ *   97.0-99.2 MB at 180 s idle) and changes no V8 flag while V8 collects.
+ * - `incremental`: V8's incremental marking, started for a collection that reduces memory, as its memory
  *   reducer starts one. Node has no API for that (V8's `MemoryPressureNotification` is not exposed), so it is started
  *   the way V8 starts one when the old space reaches its limit: for one young collection (`gc({ type: 'minor' })`,
  *   after which V8 checks that limit) `--stress-incremental-marking` makes V8 consider the limit reached (whatever
@@ -20,12 +24,10 @@
  *   steps on the event loop, and the compaction in one final pause. Only flags that V8 reads as it decides are set, and
  *   only for that synchronous young collection: a flag the marking itself reads, changed while it runs, stops the
  *   process (`--no-parallel-marking` tried: V8's check "concurrent_marking()->IsStopped()" failed).
- *   Measured on the used farm (bench/RESULTS-idle.md, 4 runs side by side with `full`, load 12-24): the same compaction
- *   and idle RSS; the most time the main thread spent on a core in one stall of the collection's window 11-19 ms
+ *   Measured on the used farm (bench/RESULTS-idle.md, 4 runs side by side with `full`, load 12-24): the same compaction,
+ *   an idle RSS of 98.5-101.1 MB (over the target in some runs); the most time the main thread spent on a core in one stall of the collection's window 11-19 ms
  *   against 20-36 ms; its final pause, in wall time, 88-609 ms against 127-728 ms for `full`: at that load both are
  *   mostly the wait for a core, and neither stays under 50 ms of wall time (nor do V8's own idle collections there).
- * - `full`: one synchronous full collection under `--optimize-for-size` (`gc()`: the whole marking and compaction in one
- *   block of the event loop, 200-250 ms for the farm's ~35 MB heap at load 12-28).
  * V8 offers collections to JavaScript only through `--expose-gc`, whose `gc` is installed in contexts created while the
  * flag is on: the flag is set, one `gc` taken from a new context (`vm.runInNewContext`), and the flag put back, the first
  * time a collection is due (never during the start).
@@ -89,7 +91,7 @@ export type IdleGcMode = 'incremental' | 'full';
 export interface IdleGcOptions {
   /** A collection once no request began or ended for this long (ms). */
   idleMs: number;
-  /** `incremental` (default) or `full` (see above). */
+  /** `full` (default) or `incremental` (see above). */
   mode?: IdleGcMode;
   /** How often idleness is checked (ms): the collection comes between idleMs and idleMs + checkMs. Default idleMs / 10. */
   checkMs?: number;
@@ -145,7 +147,7 @@ export class IdleGc {
     if (this.collectedSince || this.observer || this.inFlight > 0 || performance.now() - this.lastActivity < this.opts.idleMs) return;
     this.collectedSince = true;
     const start = performance.now();
-    if (this.opts.mode === 'full') {
+    if (this.opts.mode !== 'incremental') {
       collectReducingMemory();
       const ms = performance.now() - start;
       this.collected(start, { startMs: ms, pauseMs: ms, totalMs: ms });
