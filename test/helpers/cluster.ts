@@ -41,8 +41,21 @@ export interface Cluster {
   stop(): Promise<void>;
 }
 
-/** A `hearth serve` process of a cluster, up when its /version answers (else killed, its folder removed, and an error with its stderr's tail). */
+/**
+ * A `hearth serve` process of a cluster, up when its /version answers (else killed, its folder removed, and an error
+ * with its stderr's tail). A port that another process took between freePort and the bind is picked again (twice at most).
+ */
 export async function spawnHearth(env: Record<string, string>, bin = BIN): Promise<ClusterProc> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await spawnOnce(env, bin);
+    } catch (e) {
+      if (attempt === 3 || !/\(the (public|admin) API\) is already in use/.test((e as Error).message)) throw e;
+    }
+  }
+}
+
+async function spawnOnce(env: Record<string, string>, bin: string): Promise<ClusterProc> {
   const [port, adminPort] = [await freePort(), await freePort()];
   const dataDir = mkdtempSync(join(tmpdir(), 'hearth-cluster-'));
   const child = spawn(process.execPath, [bin, 'serve'], {
