@@ -28,9 +28,12 @@
 # and rclone, about 3 minutes, writes bench/RESULTS-blobs.md) and farm-pg (bench/farm.bench.ts with BENCH_FARM_ENGINES=sqlite,postgres:
 # 10,000 instances on SQLite and on one PostgreSQL, creation, cold and warm requests, memory, catalog; about 25 minutes on a shared
 # machine, writes bench/RESULTS-farm-pg.md), one after the other.
+# concurrent-start (bench/concurrent-start.bench.ts: 50 rounds of three `bin/hearth.js serve` starting together on a fresh
+# PostgreSQL database, then three more beside them; the failed starts counted; about 10 minutes, writes
+# bench/RESULTS-concurrent-start.md; BENCH_START_REFERENCE=<another build's bin/hearth.js> alternates its rounds).
 # pg-catalog (bench/pg-catalog.bench.ts: 2,000 instances on one PostgreSQL, the memory of its server processes with connections
 # kept for good and replaced after docs.connectionUses uses, about 10 minutes, writes bench/RESULTS-pg-catalog.md).
-# Knobs: BENCH_QUICK=1 (all), BENCH_SUITES=data,files,jobs,realtime,coordination,farm,apps-code,apps-install,apps-install-pg,apps-code-shared,apps,webapps,migrate,backup,import,export,data-pg,mango-pg,jobs-cluster,blobs,farm-pg,fencing,event-sweep,pg-catalog,write-index
+# Knobs: BENCH_QUICK=1 (all), BENCH_SUITES=data,files,jobs,realtime,coordination,farm,apps-code,apps-install,apps-install-pg,apps-code-shared,apps,webapps,migrate,backup,import,export,data-pg,mango-pg,jobs-cluster,blobs,farm-pg,fencing,event-sweep,pg-catalog,write-index,concurrent-start
 # (which scripts run), and each script's own
 # (data: BENCH_SERVERS, BENCH_WORKLOADS, BENCH_PROFILE…; files: BENCH_FILES_SERVERS, BENCH_FILES_WORKLOADS…;
 # realtime: BENCH_RT_SOCKETS, BENCH_RT_WRITES, BENCH_RT_SERVERS…; see their headers).
@@ -41,7 +44,7 @@ if [ ! -f bench/node_modules/pouchdb-server/package.json ] || [ ! -f bench/node_
   echo "[bench] installing bench dependencies into bench/node_modules (about 1 minute, once)" >&2
   npm install --prefix bench --no-audit --no-fund >&2
 fi
-suites=",${BENCH_SUITES:-data,files,jobs,realtime,coordination,farm,apps-code,apps-install,apps-install-pg,apps-code-shared,apps,webapps,migrate,backup,import,export,data-pg,mango-pg,jobs-cluster,blobs,farm-pg,fencing,event-sweep,pg-catalog,write-index},"
+suites=",${BENCH_SUITES:-data,files,jobs,realtime,coordination,farm,apps-code,apps-install,apps-install-pg,apps-code-shared,apps,webapps,migrate,backup,import,export,data-pg,mango-pg,jobs-cluster,blobs,farm-pg,fencing,event-sweep,pg-catalog,write-index,concurrent-start},"
 status=0
 if [[ $suites == *,data,* ]]; then node --import tsx bench/data.bench.ts "$@" || status=$?; fi
 if [[ $suites == *,files,* ]]; then node --import tsx bench/files.bench.ts "$@" || status=$?; fi
@@ -49,6 +52,7 @@ if [[ $suites == *,jobs,* ]]; then node --import tsx bench/jobs.bench.ts "$@" ||
 if [[ $suites == *,realtime,* ]]; then node --import tsx bench/realtime.bench.ts "$@" || status=$?; fi
 if [[ $suites == *,coordination,* ]]; then node --import tsx bench/coordination.bench.ts "$@" || status=$?; fi
 if [[ $suites == *,fencing,* ]]; then node --import tsx bench/fencing.bench.ts "$@" || status=$?; fi
+if [[ $suites == *,concurrent-start,* ]]; then node --import tsx bench/concurrent-start.bench.ts "$@" || status=$?; fi
 if [[ $suites == *,event-sweep,* ]]; then node --import tsx bench/event-sweep.bench.ts "$@" || status=$?; fi
 if [[ $suites == *,pg-catalog,* ]]; then node --import tsx bench/pg-catalog.bench.ts "$@" || status=$?; fi
 if [[ $suites == *,write-index,* ]]; then node --import tsx bench/write-index.bench.ts "$@" || status=$?; fi

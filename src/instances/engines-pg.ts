@@ -3,6 +3,7 @@
  * statement is one transaction committed with synchronous_commit on (engines/postgres.ts); the switch is one
  * statement pair in a transaction. Connection errors propagate as they are (a 503, engines/unavailable.ts).
  */
+import { PgSchema } from '../engines/pg-schema.js';
 import { inTransaction, type PgPool, type Queryable } from '../engines/postgres.js';
 import type { EngineChoice, InstanceEngines, MigrationRecord } from './engines.js';
 import { recordValues, toRecord } from './engines-sqlite.js';
@@ -14,22 +15,16 @@ const SCHEMA = `
     to_docs TEXT NOT NULL, to_blobs TEXT NOT NULL, phase TEXT NOT NULL, started_at TEXT NOT NULL)`;
 
 export class PgInstanceEngines implements InstanceEngines {
-  private ready: Promise<unknown> | null = null;
+  private readonly schema: PgSchema;
 
   /** `pool`: the process's pool (a Queryable for plain statements; a pool for the switch's transaction). */
-  constructor(private readonly pool: PgPool) {}
+  constructor(private readonly pool: PgPool) {
+    this.schema = new PgSchema(pool, SCHEMA);
+  }
 
   private async db(): Promise<Queryable> {
-    // a failed creation (server down) is tried again by the next call
-    // under a lock: two processes creating the tables at once would collide in PostgreSQL's catalog
-    this.ready ??= inTransaction(this.pool, async (c) => {
-      await c.query("SELECT pg_advisory_xact_lock(hashtext('hearth_instance_engines'))");
-      await c.query(SCHEMA);
-    }).catch((e: unknown) => {
-      this.ready = null;
-      throw e;
-    });
-    await this.ready;
+    // a failed creation (server down) is tried again by the next call (engines/pg-schema.ts)
+    await this.schema.ready();
     return this.pool;
   }
 

@@ -19,7 +19,8 @@
 import type pg from 'pg';
 import { requirePg } from '../common/lazy-libs.js';
 import { NotFound } from '../common/errors.js';
-import { inTransaction, type PgPool } from '../engines/postgres.js';
+import { applyDdl } from '../engines/pg-schema.js';
+import type { PgPool } from '../engines/postgres.js';
 import { LeaseLost, type Broker, type JobQuery, type NewJob, type TriggerChange } from './broker.js';
 import { newId, type InstanceIdOf } from './broker-sqlite.js';
 import type { JobDoc, JobState } from './types.js';
@@ -68,10 +69,7 @@ const CHANGE_TRIGGER = `UPDATE hearth.triggers SET doc = jsonb_set(doc, '{curren
 export function ensureJobsSchema(pool: PgPool): Promise<void> {
   let ready = schemas.get(pool);
   if (!ready) {
-    ready = inTransaction(pool, async (client) => {
-      await client.query("SELECT pg_advisory_xact_lock(hashtext('hearth jobs schema'))");
-      await client.query(SCHEMA);
-    });
+    ready = applyDdl(pool, SCHEMA);
     schemas.set(pool, ready);
     ready.catch(() => schemas.delete(pool));
   }

@@ -6,7 +6,8 @@
  * two processes that see the same job change never both write it into /data.
  */
 import type { Doc } from '../data/store.js';
-import { inTransaction, type PgPool } from '../engines/postgres.js';
+import { applyDdl } from '../engines/pg-schema.js';
+import type { PgPool } from '../engines/postgres.js';
 import { ensureJobsSchema } from './broker-pg.js';
 import { jobMirrorDoc, triggerMirrorDoc, type Kind, type MirrorSource, type OutboxRow } from './mirror.js';
 import type { JobDoc, JobState, TriggerDoc } from './types.js';
@@ -38,10 +39,8 @@ export class PgMirrorSource implements MirrorSource {
 
   /** Creates the outbox and its triggers (before the first job is written, or that job is not mirrored). */
   install(): Promise<void> {
-    this.ready ??= ensureJobsSchema(this.pool).then(() => inTransaction(this.pool, async (client) => {
-      await client.query("SELECT pg_advisory_xact_lock(hashtext('hearth jobs schema'))");
-      await client.query(SCHEMA);
-    })).catch((err: unknown) => {
+    // once per database (engines/pg-schema.ts): CREATE OR REPLACE TRIGGER locks hearth.jobs and hearth.triggers
+    this.ready ??= ensureJobsSchema(this.pool).then(() => applyDdl(this.pool, SCHEMA)).catch((err: unknown) => {
       this.ready = null;
       throw err;
     });

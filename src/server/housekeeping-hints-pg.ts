@@ -5,37 +5,32 @@
  * a process that dies before `done` are taken again once their claim is over. The first process that creates the
  * table starts the seeding (the instances registered before), which any process continues.
  */
-import { inTransaction, type PgPool } from '../engines/postgres.js';
+import { PgSchema } from '../engines/pg-schema.js';
+import type { PgPool } from '../engines/postgres.js';
 import type { Instance } from '../instances/types.js';
 import { CLEANING_WORKERS, type DueRow, firstOfEachPair, type HousekeepingHints, type Mark } from './housekeeping-hints.js';
 
 /** How long a round's claim on due rows lasts (a round queues at most 100 jobs: seconds). */
 const LEASE_MS = 10 * 60_000;
 
+/** Idempotent (engines/pg-schema.ts): the seeding starts only with the tables' creation. */
 const DDL = `
-CREATE TABLE hearth.housekeeping (instance_id text NOT NULL, domain text NOT NULL, worker text NOT NULL, due_at bigint NOT NULL,
-  claimed_until bigint NOT NULL DEFAULT 0, PRIMARY KEY (instance_id, worker, due_at));
-CREATE INDEX housekeeping_due ON hearth.housekeeping (due_at);
-CREATE TABLE hearth.housekeeping_seed (after text NOT NULL);
-INSERT INTO hearth.housekeeping_seed (after) VALUES ('');`;
+DO $$ BEGIN
+  IF to_regclass('hearth.housekeeping') IS NULL THEN
+    CREATE TABLE hearth.housekeeping (instance_id text NOT NULL, domain text NOT NULL, worker text NOT NULL, due_at bigint NOT NULL,
+      claimed_until bigint NOT NULL DEFAULT 0, PRIMARY KEY (instance_id, worker, due_at));
+    CREATE INDEX housekeeping_due ON hearth.housekeeping (due_at);
+    CREATE TABLE hearth.housekeeping_seed (after text NOT NULL);
+    INSERT INTO hearth.housekeeping_seed (after) VALUES ('');
+  END IF;
+END $$`;
 
 export class PgHousekeepingHints implements HousekeepingHints {
-  private ready: Promise<void> | null = null;
+  /** The tables, created with the seeding's start by the first process (engines/pg-schema.ts). */
+  private readonly schema: () => Promise<void>;
 
-  constructor(private readonly pool: PgPool, private readonly now: () => number = Date.now) {}
-
-  /** The tables, created with the seeding's start by the first process (under the schema lock of engines/pg-schema.ts). */
-  private schema(): Promise<void> {
-    this.ready ??= inTransaction(this.pool, async (c) => {
-      await c.query("SELECT pg_advisory_xact_lock(hashtext('hearth.schema'))");
-      await c.query('CREATE SCHEMA IF NOT EXISTS hearth');
-      const { rows } = await c.query<{ t: string | null }>("SELECT to_regclass('hearth.housekeeping')::text AS t");
-      if (rows[0]?.t === null || rows[0]?.t === undefined) await c.query(DDL);
-    }).catch((e: unknown) => {
-      this.ready = null;
-      throw e;
-    });
-    return this.ready;
+  constructor(private readonly pool: PgPool, private readonly now: () => number = Date.now) {
+    this.schema = new PgSchema(pool, DDL).ready;
   }
 
   private async insert(marks: Mark[]): Promise<void> {

@@ -261,19 +261,32 @@ export class SharedAppCodeStore implements AppCodeStore {
     }
     if (Date.now() - this.lastSweep >= SWEEP_EVERY_MS) {
       this.lastSweep = Date.now();
-      await this.sweepOrphans();
+      // skipped (another sweep, a write under way): tried again by the next gc
+      if ((await this.sweep()) === null) this.lastSweep = 0;
     }
     return removed;
   }
 
-  /** Removes the blobs no version names, unless a write is under way; returns how many went. */
+  /** Removes the blobs no version names, unless a write or another sweep is under way; returns how many went. */
   async sweepOrphans(): Promise<number> {
+    return (await this.sweep()) ?? 0;
+  }
+
+  /** null: not this time (the lease table was locked). */
+  private async sweep(): Promise<number | null> {
     await this.schema.ready();
     return inTransaction(this.opts.pool, async (c) => {
       // no write starts (nor ends) until this commits; a write under way holds a live lease. SHARE ROW EXCLUSIVE, not
-      // SHARE: it conflicts with itself, so the sweeps of processes starting together run one after the other (two SHARE
-      // holders each waited for the other's lock to DELETE below: "deadlock detected", a failed start)
-      await c.query('LOCK TABLE hearth.app_code_writes IN SHARE ROW EXCLUSIVE MODE');
+      // SHARE: it conflicts with itself (two SHARE holders each waited for the other's lock to DELETE below: "deadlock
+      // detected"). NOWAIT: the lock held means another sweep runs or a write takes or drops its lease, and either way
+      // this sweep has nothing to do now; it never waits (a start sweeps: it waited on the writes of the running
+      // processes, up to lock_timeout, and failed then).
+      try {
+        await c.query('LOCK TABLE hearth.app_code_writes IN SHARE ROW EXCLUSIVE MODE NOWAIT');
+      } catch (e) {
+        if ((e as { code?: unknown }).code === '55P03') return null;
+        throw e;
+      }
       await c.query('DELETE FROM hearth.app_code_writes WHERE expires_at < now()');
       if ((await c.query('SELECT 1 FROM hearth.app_code_writes LIMIT 1')).rowCount) return 0;
       const { rows } = await c.query<{ key: string }>(`SELECT k.value AS key FROM hearth.app_code_versions v,

@@ -45,7 +45,9 @@ export async function ensureSchema(q: Queryable, schema: string): Promise<void> 
     CREATE TABLE IF NOT EXISTS ${s}.attachments (digest text PRIMARY KEY, data bytea NOT NULL);
     CREATE TABLE IF NOT EXISTS ${s}.att_refs (digest text NOT NULL, num integer NOT NULL, id text NOT NULL, rev text NOT NULL,
       PRIMARY KEY (num, id, rev, digest));
-    CREATE INDEX IF NOT EXISTS att_refs_digest ON ${s}.att_refs (digest);
+    DO $$ BEGIN -- CREATE INDEX IF NOT EXISTS would SHARE-lock att_refs (queued behind its writers) when the index is there
+      IF to_regclass('${s}.att_refs_digest') IS NULL THEN CREATE INDEX att_refs_digest ON ${s}.att_refs (digest); END IF;
+    END $$;
     CREATE TABLE IF NOT EXISTS ${s}.mango_indexes (num integer NOT NULL, ddoc text NOT NULL, name text NOT NULL, def jsonb NOT NULL,
       sql_name text NOT NULL UNIQUE, PRIMARY KEY (num, ddoc, name));
     CREATE TABLE IF NOT EXISTS ${s}.meta (key text PRIMARY KEY, value text NOT NULL);

@@ -5,19 +5,14 @@
  * when it is committed, and the sweep reads every instance's row in one query instead of visiting each schema.
  * The row is taken after the doctype's own row (whose lock already serialises the writers of a doctype): no new wait.
  */
-import type { Queryable } from '../../engines/postgres.js';
+import { applyDdl } from '../../engines/pg-schema.js';
+import type { PgPool, Queryable } from '../../engines/postgres.js';
 
 export const WRITES_TABLE = 'hearth.doc_writes';
-const LOCK_KEY = 0x68647772; // 'hdwr'
 
-/** Creates the table if missing; safe when several processes call it at once; only reads when it is there. */
-export async function installWriteIndex(q: Queryable): Promise<void> {
-  const { rows } = await q.query<{ t: string | null }>(`SELECT to_regclass('${WRITES_TABLE}')::text AS t`);
-  if (rows[0]?.t) return;
-  // one simple-protocol query: one implicit transaction, under the lock
-  await q.query(`SELECT pg_advisory_xact_lock(${LOCK_KEY});
-    CREATE SCHEMA IF NOT EXISTS hearth;
-    CREATE TABLE IF NOT EXISTS ${WRITES_TABLE} (schema text NOT NULL, doctype text NOT NULL, num integer NOT NULL, seq bigint NOT NULL,
+/** Creates the table if missing (engines/pg-schema.ts: once per database, under the lock of every start-time DDL). */
+export async function installWriteIndex(pool: PgPool): Promise<void> {
+  await applyDdl(pool, `CREATE TABLE IF NOT EXISTS ${WRITES_TABLE} (schema text NOT NULL, doctype text NOT NULL, num integer NOT NULL, seq bigint NOT NULL,
       PRIMARY KEY (schema, doctype))`);
 }
 

@@ -18,6 +18,8 @@ export interface HaproxyServer {
   url: string;
   /** The configuration it runs (the example with this test's ports). */
   config: string;
+  /** Its folder (the configuration file), removed by stop(). */
+  dir: string;
   stop(): Promise<void>;
 }
 
@@ -35,43 +37,50 @@ export function exampleConfig(port: number, backends: number[]): string {
   return replaced;
 }
 
-export async function startHaproxy(backends: number[]): Promise<HaproxyServer> {
+/** `port`: where it listens (default: a free port). A start that fails leaves nothing behind (process, folder). */
+export async function startHaproxy(backends: number[], port?: number): Promise<HaproxyServer> {
   ensureDebianPackage('haproxy');
   const dir = mkdtempSync(join(tmpdir(), 'hearth-haproxy-'));
-  const port = await freePort();
-  const config = exampleConfig(port, backends);
-  const file = join(dir, 'haproxy.cfg');
-  writeFileSync(file, config);
-  const check = spawn('haproxy', ['-c', '-f', file], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let checkOut = '';
-  check.stdout.on('data', (d: Buffer) => (checkOut += d.toString()));
-  check.stderr.on('data', (d: Buffer) => (checkOut += d.toString()));
-  const checked = await new Promise<number | null>((resolve) => check.on('exit', resolve));
-  if (checked !== 0) throw new Error(`haproxy -c refused the configuration:\n${checkOut}`);
-  let log = '';
-  const child = spawn('haproxy', ['-db', '-f', file], { stdio: ['ignore', 'pipe', 'pipe'] });
-  children.add(child);
-  child.stderr.on('data', (d: Buffer) => (log = (log + d.toString()).slice(-4000)));
-  child.on('exit', () => children.delete(child));
-  for (let i = 0; ; i++) {
-    if (child.exitCode !== null) throw new Error(`haproxy exited with ${child.exitCode}: ${log}`);
-    const up = await new Promise<boolean>((resolve) => {
-      const s = connect(port, '127.0.0.1', () => (s.destroy(), resolve(true)));
-      s.on('error', () => resolve(false));
-    });
-    if (up) break;
-    if (i > 200) throw new Error(`haproxy did not listen on ${port}: ${log}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return {
-    port, url: `http://127.0.0.1:${port}`, config,
-    async stop() {
-      if (child.exitCode === null) {
-        const exited = new Promise((r) => child.once('exit', r));
-        child.kill('SIGTERM');
-        await exited;
-      }
-      rmSync(dir, { recursive: true, force: true });
-    },
+  let child: ChildProcess | null = null;
+  const stop = async () => {
+    const c = child;
+    if (c && c.exitCode === null && c.signalCode === null) {
+      const exited = new Promise((r) => c.once('exit', r));
+      c.kill('SIGTERM');
+      await exited;
+    }
+    rmSync(dir, { recursive: true, force: true });
   };
+  try {
+    port ??= await freePort();
+    const config = exampleConfig(port, backends);
+    const file = join(dir, 'haproxy.cfg');
+    writeFileSync(file, config);
+    const check = spawn('haproxy', ['-c', '-f', file], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let checkOut = '';
+    check.stdout.on('data', (d: Buffer) => (checkOut += d.toString()));
+    check.stderr.on('data', (d: Buffer) => (checkOut += d.toString()));
+    const checked = await new Promise<number | null>((resolve) => check.on('exit', resolve));
+    if (checked !== 0) throw new Error(`haproxy -c refused the configuration:\n${checkOut}`);
+    let log = '';
+    const c = spawn('haproxy', ['-db', '-f', file], { stdio: ['ignore', 'pipe', 'pipe'] });
+    child = c;
+    children.add(c);
+    c.stderr.on('data', (d: Buffer) => (log = (log + d.toString()).slice(-4000)));
+    c.on('exit', () => children.delete(c));
+    for (let i = 0; ; i++) {
+      if (c.exitCode !== null) throw new Error(`haproxy exited with ${c.exitCode}: ${log}`);
+      const up = await new Promise<boolean>((resolve) => {
+        const s = connect(port!, '127.0.0.1', () => (s.destroy(), resolve(true)));
+        s.on('error', () => resolve(false));
+      });
+      if (up) break;
+      if (i > 200) throw new Error(`haproxy did not listen on ${port}: ${log}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    return { port, url: `http://127.0.0.1:${port}`, config, dir, stop };
+  } catch (e) {
+    await stop();
+    throw e;
+  }
 }

@@ -123,7 +123,20 @@ export async function startPostgres(opts: { database?: string; maxConnections?: 
     await pgRun(join(bin, 'pg_ctl'), ['-D', data, '-m', 'fast', '-w', 'stop']);
     running.delete(data);
   };
-  await start();
+  try {
+    await start();
+  } catch (e) {
+    // pg_ctl -w gave up: a server that came up late is stopped, and the folder goes (the error keeps its log's tail)
+    await pgRun(join(bin, 'pg_ctl'), ['-D', data, '-m', 'immediate', 'stop']).catch(() => undefined);
+    let log = '';
+    try {
+      log = readFileSync(join(dir, 'server.log'), 'utf8').slice(-2000);
+    } catch {
+      /* no log */
+    }
+    rmSync(dir, { recursive: true, force: true });
+    throw new Error(`${(e as Error).message}\nserver.log: ${log}`, { cause: e });
+  }
   const psql = async (sql: string, db = 'postgres') => {
     try {
       return (await execFileP(join(bin, 'psql'), ['-h', '127.0.0.1', '-p', String(port), '-U', 'postgres', '-d', db, '-v', 'ON_ERROR_STOP=1', '-tAc', sql], { encoding: 'utf8' })).stdout.trim();

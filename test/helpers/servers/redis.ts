@@ -75,7 +75,13 @@ export async function startRedis(): Promise<RedisServer> {
     await exited;
     child = null;
   };
-  await start();
+  try {
+    await start();
+  } catch (e) {
+    (child as ChildProcess | null)?.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+    throw e;
+  }
   return {
     url: `redis://127.0.0.1:${port}/0`, port, dir, halt, start,
     async stop() {

@@ -14,10 +14,8 @@
  *   otherwise (integer-looking segments such as "01" or "-1").
  * - `mod(jsonb, bigint, bigint) → boolean`: `$mod` as pouchdb-selector-core (integers only, JS remainder).
  */
+import { SCHEMA_LOCK } from '../../../engines/pg-schema.js';
 import type { Queryable } from '../../../engines/postgres.js';
-
-/** The advisory lock that serialises concurrent installs. */
-const LOCK_KEY = 0x6865_6172; // "hear"
 /** Bumped whenever a definition below changes: an installed set with this mark is left alone. */
 const VERSION = 'hearth mango functions 2';
 const MARKED = `hearth_fn.mod(jsonb, bigint, bigint)`;
@@ -124,7 +122,8 @@ export async function installMangoFunctions(q: Queryable): Promise<void> {
   if (rows[0]?.v === VERSION) return;
   // one simple-protocol query: the statements run on one connection as one implicit transaction, under the lock
   const sql = [
-    `SELECT pg_advisory_xact_lock(${LOCK_KEY})`,
+    // the lock of every start-time DDL (engines/pg-schema.ts says why one lock), first
+    SCHEMA_LOCK,
     'CREATE SCHEMA IF NOT EXISTS hearth_fn',
     STRK,
     CK,
