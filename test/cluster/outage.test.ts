@@ -96,6 +96,8 @@ async function expectRecovered(run: ReturnType<typeof load>) {
   expect(errors.filter((a) => a.status !== 503).map((a) => `${a.what}: ${a.status} ${JSON.stringify(a.body)}`)).toEqual([]);
   expect(errors.filter((a) => !a.retryAfter).map((a) => a.what)).toEqual([]);
   // each process takes writes again, with no restart
+  // every process lived through the outage (a dead one is shown with its stderr, not as a refused connection)
+  expect(c.procs.map((p) => p.state())).toEqual(c.procs.map(() => 'running'));
   for (const p of c.procs) expect((await c.api('POST', `/data/${DOCTYPE}/`, { port: p.port, body: { after: p.port } })).status).toBe(201);
   expect(run.acknowledged.length).toBeGreaterThan(20);
   const all = await c.api('POST', `/data/${DOCTYPE}/_all_docs`, { body: { keys: run.acknowledged } });

@@ -21,7 +21,11 @@ import { startSwift, type SwiftServer } from './servers/swift.js';
 const BIN = fileURLToPath(new URL('../../bin/hearth.js', import.meta.url));
 const PASS = 'cluster-admin';
 
-export interface ClusterProc { child: ChildProcess; port: number; adminPort: number; dataDir: string; exited: Promise<void> }
+export interface ClusterProc {
+  child: ChildProcess; port: number; adminPort: number; dataDir: string; exited: Promise<void>;
+  /** 'running', or how it ended with the tail of its stderr (what a test shows when a process died under it). */
+  state(): string;
+}
 
 export interface Cluster {
   postgres: PgServer;
@@ -65,7 +69,8 @@ async function spawnOnce(env: Record<string, string>, bin: string): Promise<Clus
   let err = '';
   child.stderr?.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-4000)));
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  const p: ClusterProc = { child, port, adminPort, dataDir, exited };
+  const state = () => (child.exitCode === null && child.signalCode === null ? 'running' : `exited with ${child.exitCode ?? child.signalCode}: ${err.trim()}`);
+  const p: ClusterProc = { child, port, adminPort, dataDir, exited, state };
   try {
     for (let i = 0; ; i++) {
       if (child.exitCode !== null || child.signalCode !== null) throw new Error(`hearth exited with ${child.exitCode ?? child.signalCode}: ${err}`);
