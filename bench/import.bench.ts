@@ -5,12 +5,13 @@
  * (no export server); MB/s side by side with `unzip` of the same archive in the same run; every file's MD5 checked after
  * the import; the process's peak RSS growth during the import (the server runs in this process: target < 100 MB).
  * Writes bench/RESULTS-import.md. BENCH_QUICK=1: 5,000 documents, 500 small files and 64 MB. BENCH_PROFILE=<file>: a CPU
- * profile of the import alone.
+ * profile of the import alone. BENCH_IMPORT_KEEP=<file>: the archive kept there (a hard link, same file system), for
+ * bench/import-probe.ts.
  */
 import { execFileSync } from 'node:child_process';
 import { Session } from 'node:inspector/promises';
 import { createHash, randomBytes } from 'node:crypto';
-import { createWriteStream, statSync, writeFileSync } from 'node:fs';
+import { createWriteStream, linkSync, statSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -73,6 +74,7 @@ const archive = join(dir, 'My Cozy.zip');
 log(`[import] writing the archive: ${DOCS} documents, ${SMALL} small files, ${LARGE} large ones, ${Math.round(TOTAL / MiB)} MiB`);
 await pipeline(zipStream(entries(smallBytes)), createWriteStream(archive));
 const zipBytes = statSync(archive).size;
+if (process.env.BENCH_IMPORT_KEEP) linkSync(archive, process.env.BENCH_IMPORT_KEEP);
 
 let t = Date.now();
 execFileSync('unzip', ['-q', '-o', archive, '-d', join(dir, 'unzipped')]);

@@ -131,7 +131,9 @@ async function readWhole(reader: WindowedReader, entry: Entry): Promise<Buffer> 
   const size = entry.uncompressedSize;
   let data: Buffer;
   try {
-    data = entry.compressionMethod === STORED ? raw : inflateRawSync(raw, { maxOutputLength: size + 1 });
+    // zlib's output buffer sized to the entry: its default (16 KiB, a new one per call) kept a buffer of that size behind
+    // each document until a collection (bench/RESULTS-import.md)
+    data = entry.compressionMethod === STORED ? raw : inflateRawSync(raw, { maxOutputLength: size + 1, chunkSize: Math.max(64, size + 1) });
   } catch (err) {
     throw new Error(`the entry does not inflate to the ${size} bytes it declares: ${err instanceof Error ? err.message : String(err)}`);
   }

@@ -39,11 +39,16 @@ export interface ImporterDeps {
   wallpaper?(data: Buffer): Promise<void>;
 }
 
-/** A batch of documents is written when it has this many, or this many bytes of JSON (larger batches: fewer commits). */
-const BATCH = 1000;
-const BATCH_BYTES = 4 * 1024 * 1024;
+/**
+ * Documents are written when this many of them, or this many bytes of their JSON, wait in the batches (all doctypes
+ * together), one write at a time: with a disk slower than the reader (a loaded machine), the reader waits for the write
+ * instead of filling more batches (before, each small content in flight could start a write of its own batch of 1,000:
+ * ./bounds.test.ts). 512 is what SQLite's write queue commits at once (data/sqlite/db.ts): a batch is one transaction.
+ */
+export const BATCH = 512;
+const BATCH_BYTES = 1024 * 1024;
 /** Small contents (each at most 256 KiB, in memory) written at once while the next entries are read. */
-const IN_FLIGHT = 8;
+export const IN_FLIGHT = 8;
 /**
  * What the blob engine may hold of a large content at once (WriteOptions.memoryBytes): the archive is read from the
  * disk as fast as the engine takes it, so its batches are always full; 5 MiB instead of the local engine's 20 MiB
@@ -61,7 +66,11 @@ type Batched = { doc: Doc; ok?: () => void; refused?: (reason: string) => Promis
 const reasonOf = (err: unknown): string => (err instanceof HearthError ? err.reason : err instanceof Error ? err.message : String(err));
 
 export class Importer {
-  private readonly batches = new Map<string, { items: Batched[]; bytes: number }>();
+  private readonly batches = new Map<string, Batched[]>();
+  /** Documents and bytes of JSON waiting in `batches`. */
+  private held = { docs: 0, bytes: 0 };
+  /** The batches being written: one write at a time, so that a slow disk holds the reader instead of piling batches up. */
+  private writingDocs: Promise<void> | null = null;
   private readonly writing = new Set<Promise<void>>();
   private readonly apps = new Map<string, 'webapp' | 'konnector'>();
   private readonly triggers: Array<{ entry: string; doc: Doc }> = [];
@@ -302,22 +311,35 @@ export class Importer {
     return Math.min(this.deps.limits.maxEntryBytes, quota);
   }
 
+  /** Adds a document to its batch; past the bound, waits for the batches to be written (back-pressure on the reader). */
   private async add(doctype: string, doc: Doc, bytes: number, then: Omit<Batched, 'doc'> = {}): Promise<void> {
     let batch = this.batches.get(doctype);
-    if (!batch) this.batches.set(doctype, (batch = { items: [], bytes: 0 }));
-    batch.items.push({ doc, ...then });
-    batch.bytes += bytes;
-    if (batch.items.length >= BATCH || batch.bytes >= BATCH_BYTES) await this.flush(doctype);
+    if (!batch) this.batches.set(doctype, (batch = []));
+    batch.push({ doc, ...then });
+    this.held.docs++;
+    this.held.bytes += bytes;
+    while (this.held.docs >= BATCH || this.held.bytes >= BATCH_BYTES) {
+      // a write is running: the batches wait (the contents in flight, at most IN_FLIGHT, may add one each meanwhile)
+      if (this.writingDocs) await this.writingDocs;
+      else await this.flushAll();
+    }
   }
 
+  /** Writes every batch, after the write in progress. */
   private async flushAll(): Promise<void> {
-    for (const doctype of [...this.batches.keys()]) await this.flush(doctype);
+    while (this.writingDocs) await this.writingDocs;
+    const taken = [...this.batches];
+    if (!taken.length) return;
+    this.batches.clear();
+    this.held = { docs: 0, bytes: 0 };
+    const run = (async () => {
+      for (const [doctype, items] of taken) await this.flush(doctype, items);
+    })();
+    this.writingDocs = run.finally(() => (this.writingDocs = null));
+    await this.writingDocs;
   }
 
-  private async flush(doctype: string): Promise<void> {
-    const items = this.batches.get(doctype)?.items ?? [];
-    this.batches.delete(doctype);
-    if (!items.length) return;
+  private async flush(doctype: string, items: Batched[]): Promise<void> {
     let results: Awaited<ReturnType<DocStore['bulkDocs']>>;
     try {
       results = await this.deps.store.bulkDocs(doctype, items.map((i) => i.doc), true);
