@@ -535,6 +535,7 @@ async function assemble(config: HearthConfig, dataDir: string, logger: Logger, o
     return found?.id === id ? found : ((await sqliteRegistry.list()).find((i) => i.id === id) ?? null);
   }, startedAt);
   if (inFlight.finished + inFlight.undone > 0) logger.warn(inFlight, 'installs a stop left in flight were finished or undone');
+  if (inFlight.left > 0) logger.warn({ left: inFlight.left }, 'installs in flight left as they are: another process wrote their app docs meanwhile (a later start resolves them if their owner does not)');
   // a data directory of the versions that wrote code references without their fsync, after a crash: the references the app docs name
 
   const codeRefsRestored = restoreCodeRefs(appCode, () => sqliteRegistry.list(), storeOf).then(

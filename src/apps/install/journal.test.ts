@@ -6,7 +6,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPackageServer, type PackageServer } from '../../../test/helpers/app-packages.js';
 import { startTestHearth, type TestHearth } from '../../../test/helpers/hearth.js';
+import { Conflict } from '../../common/errors.js';
 import { InProcessLocks } from '../../common/locks.js';
+import type { DocStore } from '../../data/store.js';
 import type { Instance } from '../../instances/types.js';
 import { findApp } from '../repo.js';
 import { appCodeOf } from './code.js';
@@ -53,7 +55,7 @@ describe('the recovery of installs in flight', () => {
       perms: hearth.perms, triggers: hearth.jobs.scheduler, skipPermissionsCheck: false, code,
     });
     const out = await installer.recoverInFlight(async (domain) => hearth.registry.get(domain), new Date());
-    expect(out).toEqual({ finished: 1, undone: 1, triggersMade: 1, triggersRemoved: 1 });
+    expect(out).toEqual({ finished: 1, undone: 1, triggersMade: 1, triggersRemoved: 1, left: 0 });
     expect([...opened].sort()).toEqual([whole.domain, half.domain].sort());
     expect(await code.inFlight()).toEqual([]);
     const slugTriggers = async (instance: Instance) => (await hearth.jobs.scheduler.list(instance.domain, {})).filter((t) => (t.message as { slug?: string }).slug === 'tidy').map((t) => t._id);
@@ -64,6 +66,35 @@ describe('the recovery of installs in flight', () => {
     expect(await slugTriggers(whole)).toEqual([lost]);
     expect(await hearth.appCode.refs({ instanceId: whole.id })).toEqual([{ instanceId: whole.id, kind: 'webapp', slug: 'tidy', sha256 }]);
     expect(await hearth.appCode.has(sha256)).toBe(true);
+    await installer.close();
+  });
+  it("leaves an intent whose app doc another process writes meanwhile (409) to a later start, and the start goes on", async () => {
+    const { hearth } = h;
+    const source = await pkgs.add('busy', { 'manifest.webapp': { ...MANIFEST, slug: 'busy', services: {} }, 'index.html': '<html>busy</html>' });
+    const instance = await hearth.registry.create({ domain: 'busy.journal.test' });
+    expect((await (await hearth.installer.install(instance, 'webapp', 'busy', { source })).done).error).toBeNull();
+    await hearth.installer.close();
+    const doc = (await findApp(hearth.storeOf(instance), 'webapp', 'busy'))!;
+    const code = appCodeOf(hearth.appCode, { dev: true, limits: { maxEntries: 100, maxUnpackedBytes: 1e6 } });
+    // an update under way in another process: its intent, its doc back in `upgrading` (written before this start)
+    await code.begin(instance, 'webapp', 'busy', doc.checksum, 'update', JSON.stringify({ state: 'ready', permissions: null }));
+    await hearth.storeOf(instance).put('io.cozy.apps', { ...doc, state: 'upgrading', updated_at: new Date(Date.now() - 60_000).toISOString() } as never);
+    // whose next write lands between this recovery's read and its write
+    const racing = (store: DocStore): DocStore => new Proxy(store, {
+      get: (target, key, receiver) => key === 'put'
+        ? async (doctype: string, d: { _id: string }) => {
+          if (doctype === 'io.cozy.apps' && d._id === doc._id) throw new Conflict();
+          return target.put(doctype, d as never);
+        }
+        : Reflect.get(target, key, receiver),
+    });
+    const installer = new Installer({
+      storeOf: (i) => racing(hearth.storeOf(i)), locks: new InProcessLocks(),
+      perms: hearth.perms, triggers: hearth.jobs.scheduler, skipPermissionsCheck: false, code,
+    });
+    const out = await installer.recoverInFlight(async (domain) => hearth.registry.get(domain), new Date());
+    expect(out).toMatchObject({ finished: 0, undone: 0, left: 1 });
+    expect((await code.inFlight()).map((i) => i.slug)).toEqual(['busy']); // for its owner, or a later start
     await installer.close();
   });
 });

@@ -12,6 +12,7 @@
  * rules, in the same process (`repair`), and tried again until it works while the engine still fails.
  */
 import { crashPoint } from '../../common/crash-point.js';
+import { Conflict } from '../../common/errors.js';
 import type { Locks } from '../../common/locks.js';
 import type { Doc, DocStore } from '../../data/store.js';
 import type { Instance } from '../../instances/types.js';
@@ -43,7 +44,11 @@ export interface JournalDeps {
 /** What the undo of an update restores (its intent's `undo`): the state and the permission rules before it. */
 export interface UpdateUndo { state: AppState; permissions: Record<string, unknown> | null }
 
-export interface Recovered { finished: number; undone: number; triggersMade: number; triggersRemoved: number }
+export interface Recovered {
+  finished: number; undone: number; triggersMade: number; triggersRemoved: number;
+  /** Intents left for a later start: their app doc changed while this one resolved them (409: another process at work). */
+  left: number;
+}
 
 export type Resolution = 'finished' | 'undone';
 
@@ -113,7 +118,7 @@ export class InstallJournal {
 
   private async repairOnce(instance: Instance, intent: InstallIntent, error: string | undefined, first: boolean): Promise<Resolution> {
     const doc = await findApp(this.deps.storeOf(instance), intent.kind, intent.slug);
-    const done = await this.resolve(instance, intent, doc, { finished: 0, undone: 0, triggersMade: 0, triggersRemoved: 0 }, error, first);
+    const done = await this.resolve(instance, intent, doc, { finished: 0, undone: 0, triggersMade: 0, triggersRemoved: 0, left: 0 }, error, first);
     await this.deps.code.end([intent.id]);
     return done;
   }
@@ -140,16 +145,23 @@ export class InstallJournal {
    * (null: gone).
    */
   async recover(instanceOf: (domain: string, id: string) => Promise<Instance | null>, before: Date): Promise<Recovered> {
-    const out: Recovered = { finished: 0, undone: 0, triggersMade: 0, triggersRemoved: 0 };
+    const out: Recovered = { finished: 0, undone: 0, triggersMade: 0, triggersRemoved: 0, left: 0 };
     const ended: string[] = [];
     for (const intent of await this.deps.code.inFlight()) {
       const instance = await instanceOf(intent.domain, intent.instanceId);
       if (instance) {
+        // on shared storage (PostgreSQL) the intent may be a running process's whose install holds no lock while it
+        // downloads: its write then meets this one's, and whichever comes second gets a 409. Here that leaves the intent
+        // to a later start (its owner ends it when done) instead of failing this process's start
         const done = await this.deps.locks.withLock(appLockKey(instance, intent.kind, intent.slug), async () => {
           const doc = await findApp(this.deps.storeOf(instance), intent.kind, intent.slug);
           if ((doc?.state === 'installing' || doc?.state === 'upgrading') && Date.parse(doc.updated_at) >= before.getTime()) return false; // this process's
           out[await this.resolve(instance, intent, doc, out)]++;
           return true;
+        }).catch((e: unknown) => {
+          if (!(e instanceof Conflict)) throw e;
+          out.left++;
+          return false;
         });
         if (!done) continue;
       }
