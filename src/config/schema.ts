@@ -27,7 +27,6 @@ export const SUBDOMAIN_MODES = ['nested', 'flat'] as const;
 export const DOCS_ENGINES = ['sqlite', 'postgres'] as const;
 export const BLOBS_ENGINES = ['local', 'swift', 's3'] as const;
 export const COORDINATION_ENGINES = ['memory', 'redis'] as const;
-export const IDLE_GC_MODES = ['incremental', 'full'] as const;
 const url = (schemes: string[], example: string): Leaf => ({
   schema: { type: ['string', 'null'], pattern: `^(${schemes.join('|')})://[!-~]+$` },
   expect: `a ${schemes.join(' or ')} URL (e.g. ${example}) or null`,
@@ -47,7 +46,6 @@ export const LEAVES: Record<string, Leaf> = {
   'server.serializeResponses': bool,
   'server.precompiledSchemas': bool,
   'server.idleGcSeconds': count(0),
-  'server.idleGcMode': { schema: { enum: [...IDLE_GC_MODES] }, expect: `one of ${IDLE_GC_MODES.join(', ')}` },
   'admin.host': str,
   'admin.port': port,
   'admin.passphraseHash': {
@@ -144,7 +142,7 @@ export const LEAVES: Record<string, Leaf> = {
 export const DEFAULTS: HearthConfig = {
   dev: false,
   dataDir: './.hearth',
-  server: { host: '127.0.0.1', port: 8080, bodyLimit: 16 * 1024 * 1024, trustProxy: false, serializeResponses: true, precompiledSchemas: true, idleGcSeconds: 100, idleGcMode: 'full' },
+  server: { host: '127.0.0.1', port: 8080, bodyLimit: 16 * 1024 * 1024, trustProxy: false, serializeResponses: true, precompiledSchemas: true, idleGcSeconds: 100 },
   admin: { host: '127.0.0.1', port: 6060, passphraseHash: null, passphrase: null },
   devInstance: 'hearth.localhost:8080',
   log: { level: 'info', pretty: null },

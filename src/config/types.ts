@@ -25,7 +25,6 @@ export interface HearthConfig {
     /** `hearth serve`: one compacting garbage collection once no request began or ended for this long (default 100; 0: never). server/idle-gc.ts. */
     idleGcSeconds: number;
     /** How: V8's incremental marking (default: the event loop held a few ms at a time) or one synchronous full collection. server/idle-gc.ts. */
-    idleGcMode: 'incremental' | 'full';
   };
   admin: {
     host: string; // default 127.0.0.1

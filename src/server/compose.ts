@@ -608,10 +608,7 @@ export async function startHearth(config: HearthConfig): Promise<{ publicUrl: st
   setTimeout(() => hearth.logger.debug({ fixed: fixMallocThresholds() }, 'malloc thresholds'), 1000).unref();
   // idle for server.idleGcSeconds: one compacting garbage collection, so that V8 gives back what it grew under load (server/idle-gc.ts)
   const idleGc = config.server.idleGcSeconds > 0
-    ? new IdleGc({
-      idleMs: config.server.idleGcSeconds * 1000, mode: config.server.idleGcMode,
-      onCollect: (c) => hearth.logger.debug({ mode: config.server.idleGcMode, ...c }, 'idle: compacting garbage collection'),
-    })
+    ? new IdleGc({ idleMs: config.server.idleGcSeconds * 1000, onCollect: (ms) => hearth.logger.debug({ ms: Math.round(ms) }, 'idle: compacting garbage collection') })
     : null;
   for (const app of [hearth.publicApp, hearth.adminApp]) idleGc?.watch(app.server);
   hearth.logger.info({ publicUrl, adminUrl }, 'hearth is ready');

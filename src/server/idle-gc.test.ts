@@ -2,8 +2,7 @@ import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PerformanceObserver } from 'node:perf_hooks';
-import { fullGc, IdleGc, type IdleGcOptions, startReducingCollection } from './idle-gc.js';
-import { getHeapSpaceStatistics } from 'node:v8';
+import { fullGc, IdleGc, type IdleGcOptions } from './idle-gc.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const get = (server: Server) => new Promise<number>((resolve, reject) => {
@@ -65,45 +64,11 @@ async function collectionsDuring(fn: () => Promise<void>): Promise<number[]> {
   return kinds;
 }
 
-describe('startReducingCollection', () => {
-  it('returns after a young collection; V8 then ends its marking with a mark-compact that frees the old space, from its tasks', async () => {
-    fullGc()(); // nothing under way, and what follows is promoted to the old space by the next young collections
-    let old: object[] | null = Array.from({ length: 20_000 }, (_, i) => ({ i, s: `x${i}` }));
-    const ref = new WeakRef(old);
-    fullGc()({ type: 'minor' });
-    fullGc()({ type: 'minor' });
-    old = null;
-    await sleep(0); // a WeakRef's target is kept until the end of the job that made it
-    const oldUsed = () => getHeapSpaceStatistics().find((s) => s.space_name === 'old_space')!.space_used_size;
-    const before = oldUsed();
-    let returnedWith: number[] = [];
-    const kinds = await collectionsDuring(async () => {
-      const at = await collectionsDuring(async () => startReducingCollection());
-      returnedWith = at;
-      await until(() => ref.deref() === undefined);
-    });
-    expect(returnedWith[0]).toBe(1); // a scavenge, first
-    expect(kinds).toContain(4); // then a mark-compact
-    expect(ref.deref()).toBeUndefined();
-    expect(oldUsed()).toBeLessThan(before);
-  });
-});
-
 describe('IdleGc', () => {
-  it('in incremental mode, counts a collection once its mark-compact is over, then trims', async () => {
-    let trims = 0;
-    const gc = idleGc(100, { mode: 'incremental', trim: () => void trims++ });
-    const kinds = await collectionsDuring(() => until(() => gc.trims === 1));
-    expect(kinds).toContain(4);
-    expect(gc.collections).toBe(1);
-    expect(trims).toBe(1);
-    expect(gc.givenUp).toBe(0);
-  });
-
-  it('gives the trim up when a request starts during the collection, and collects and trims in the next idle period', async () => {
+  it('gives the trim up when a request comes between the collection and the trim, and collects and trims in the next idle period', async () => {
     const s = await server();
     let trims = 0;
-    const gc = idleGc(150, { mode: 'incremental', trimAfterMs: 300, trim: () => void trims++ });
+    const gc = idleGc(150, { trimAfterMs: 300, trim: () => void trims++ });
     gc.watch(s);
     await until(() => gc.collections === 1);
     expect(await get(s)).toBe(200); // within the 300 ms before the trim
@@ -114,9 +79,9 @@ describe('IdleGc', () => {
     expect(trims).toBe(1);
   });
 
-  it('in full mode, collects and trims at once', async () => {
+  it('collects (a mark-compact) and trims the C heap after it', async () => {
     let trims = 0;
-    const gc = idleGc(100, { mode: 'full', trim: () => void trims++ });
+    const gc = idleGc(100, { trim: () => void trims++ });
     const kinds = await collectionsDuring(() => until(() => gc.trims === 1));
     expect(kinds).toContain(4);
     expect(gc.collections).toBe(1);
