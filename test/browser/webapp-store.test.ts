@@ -102,7 +102,7 @@ describe('the Store', () => {
     try {
       await page.locator('.app-card', { hasText: 'Weather' }).click();
       await page.getByRole('heading', { level: 1, name: 'Weather' }).waitFor();
-      expect(await page.title()).toBe('Weather · Store');
+      await until(async () => (await page.title()) === 'Weather · Store', 5_000);
       const perms = await page.locator('.perms .perm-text').allTextContents();
       expect(perms).toEqual(['Read and change your contacts', 'Read your files']);
       await page.getByText('To find the towns of your contacts').waitFor();

@@ -4,7 +4,7 @@
  * open, update (the new permissions to accept first) and uninstall.
  */
 import { Fragment, type JSX } from 'preact';
-import { useCallback, useEffect, useState } from 'preact/hooks';
+import { useCallback, useEffect, useLayoutEffect, useState } from 'preact/hooks';
 import { ArrowLeft, Download, ExternalLink, RefreshCw, Trash2 } from 'lucide-preact';
 import { ErrorView, Loading, useBoot } from '../../shared/components';
 import { formatBytes, formatDate } from '../../shared/i18n';
@@ -41,7 +41,8 @@ export function AppPage({ slug }: { slug: string }): JSX.Element {
       .catch(setError);
   }, [client, slug]);
   useEffect(load, [load]);
-  useEffect(() => {
+  // before the paint: the page's heading and its title arrive together
+  useLayoutEffect(() => {
     const before = document.title;
     if (app || mine) document.title = `${nameOf(app?.latest_version?.manifest ?? mine ?? undefined, slug, locale)} · ${before}`;
     return () => { document.title = before; };
