@@ -42,9 +42,21 @@ export function AppBar({ title, children }: { title?: string; children?: Compone
 export function Dialog(props: { title: string; onClose: () => void; children: ComponentChildren; footer?: ComponentChildren; wide?: boolean }): JSX.Element {
   const ref = useRef<HTMLDialogElement>(null);
   const unmounting = useRef(false);
+  /** A cancel event of this Escape already told the owner. */
+  const cancelled = useRef(false);
   const onClose = useRef(props.onClose);
   onClose.current = props.onClose;
   const { t } = useBoot();
+  // Chromium's close-watcher rules sometimes neither cancel nor close a modal on Escape (no user activation since the
+  // last close request): once the browser had its turn, a dialog still open, that no handler inside kept the Escape
+  // for itself (a menu closing), is closed by the page, as the browser would have
+  const onKeyDown = (e: KeyboardEvent) => {
+    if (e.key !== 'Escape' || (e.target as Element | null)?.closest('dialog') !== ref.current) return;
+    cancelled.current = false;
+    setTimeout(() => {
+      if (!e.defaultPrevented && !cancelled.current && !unmounting.current && ref.current?.open) onClose.current();
+    }, 0);
+  };
   useEffect(() => {
     const d = ref.current;
     // the element that had the focus gets it back on close (the dialog leaves the DOM before the browser would)
@@ -58,7 +70,7 @@ export function Dialog(props: { title: string; onClose: () => void; children: Co
   }, []);
   const id = useRef(`dlg-${Math.random().toString(36).slice(2)}`).current;
   return (
-    <dialog ref={ref} aria-labelledby={id} onCancel={(e) => { e.preventDefault(); props.onClose(); }}
+    <dialog ref={ref} aria-labelledby={id} onKeyDown={onKeyDown} onCancel={(e) => { e.preventDefault(); cancelled.current = true; props.onClose(); }}
       // Chromium closes a modal on Escape without a cancel event when the page had no user activation since it opened
       // (its close-watcher rules): the owner of the dialog is told all the same
       onClose={() => { if (!unmounting.current) onClose.current(); }} style={props.wide ? { width: 'min(60rem, calc(100% - 1.5rem))' } : undefined}>
