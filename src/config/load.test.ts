@@ -46,7 +46,7 @@ describe('loadConfig', () => {
       move: { url: null, retiredRetentionDays: 30 },
       apps: {
         subdomains: 'nested', registries: 'https://apps-registry.cozycloud.cc/', registryRetrySeconds: 30, builtinRegistry: PACKAGE_REGISTRY, maxUnpackedBytes: 200_000_000, maxEntries: 5_000,
-        cspDisabled: false, cspAllowlist: '{}', devDirs: null, allowInstallViaPermission: false, permissionsSkipVerification: false,
+        cspDisabled: false, cspAllowlist: '{}', devDirs: null, allowInstallViaPermission: false, permissionsSkipVerification: false, intentLeaseSeconds: 20,
       },
       docs: { engine: 'sqlite', url: null, poolSize: 20, connectionUses: 1000 },
       blobs: {

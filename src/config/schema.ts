@@ -107,6 +107,7 @@ export const LEAVES: Record<string, Leaf> = {
   'apps.maxUnpackedBytes': count(1),
   'apps.maxEntries': count(1),
   'apps.cspDisabled': bool,
+  'apps.intentLeaseSeconds': { schema: { type: 'number', minimum: 0.1, maximum: 3600 }, expect: 'a number of seconds between 0.1 and 3600' },
   'apps.cspAllowlist': {
     schema: { type: 'string', pattern: '^\\s*\\{[\\s\\S]*\\}\\s*$' },
     expect: 'a JSON object of space-separated sources by directive (e.g. {"img":"https://tiles.example.org"})',
@@ -157,7 +158,7 @@ export const DEFAULTS: HearthConfig = {
   move: { url: null, retiredRetentionDays: 30 },
   apps: {
     subdomains: 'nested', registries: 'https://apps-registry.cozycloud.cc/', registryRetrySeconds: 30, builtinRegistry: PACKAGE_REGISTRY, maxUnpackedBytes: 200_000_000, maxEntries: 5_000,
-    cspDisabled: false, cspAllowlist: '{}', devDirs: null, allowInstallViaPermission: false, permissionsSkipVerification: false,
+    cspDisabled: false, cspAllowlist: '{}', devDirs: null, allowInstallViaPermission: false, permissionsSkipVerification: false, intentLeaseSeconds: 20,
   },
   docs: { engine: 'sqlite', url: null, poolSize: 20, connectionUses: 1000 },
   blobs: {

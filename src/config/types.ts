@@ -148,6 +148,12 @@ export interface HearthConfig {
     allowInstallViaPermission: boolean;
     /** Updates whose permissions changed apply without the owner's acknowledgement (default false). */
     permissionsSkipVerification: boolean;
+    /**
+     * docs.engine postgres: an install, update or uninstall under way stays its process's while that process renews it
+     * (every quarter of this); one not renewed for this long is taken, and finished or undone, by another process
+     * (src/apps/install/journal.ts). Seconds, default 20.
+     */
+    intentLeaseSeconds: number;
   };
   /**
    * Where each kind of state lives (the scale-out issue). The defaults are the embedded engines (SQLite files and the

@@ -90,6 +90,13 @@ export class PgMirrorSource implements MirrorSource {
     await this.install();
     const client = await this.pool.connect();
     let broken = false;
+    // the server ending this connection while the round runs (a restart: 57P01 with no query under way on it) emits
+    // 'error' on the client, which the pool listens to only on idle clients: without this listener the process died
+    // of it (the outage test's dead process); the unlock then fails, and the connection is dropped, lock and all
+    const onError = () => {
+      broken = true;
+    };
+    client.on('error', onError);
     try {
       const { rows } = await client.query<{ ok: boolean }>(`SELECT pg_try_advisory_lock(${LOCK}) AS ok`);
       if (!rows[0]?.ok) return;
@@ -103,6 +110,7 @@ export class PgMirrorSource implements MirrorSource {
       throw err;
     } finally {
       // a connection whose unlock failed is not given back: closing it releases the lock
+      client.off('error', onError);
       client.release(broken);
     }
   }

@@ -271,7 +271,7 @@ async function assemble(config: HearthConfig, dataDir: string, logger: Logger, o
   // per-context stack assets: bytes in the blob store's `assets` area, the index with the server's state
   const contextAssets = new ContextAssets(blobStoreArea(config.blobs, join(dataDir, 'instances'), 'assets'),
     statePg ? new PgContextAssetIndex(statePg) : new SqliteContextAssetIndex(join(dataDir, 'assets.sqlite')), coordination.invalidation);
-  const appCode = createAppCodeStore({ dataDir, blobs: config.blobs, pg: statePg, locks: coordination.locks, invalidation: coordination.invalidation });
+  const appCode = createAppCodeStore({ dataDir, blobs: config.blobs, pg: statePg, locks: coordination.locks, invalidation: coordination.invalidation, intentLeaseMs: config.apps.intentLeaseSeconds * 1000 });
   const appFiles = new StoredAppFiles(appCode);
   await dropRunRefs(appCode);
   // blobs.engine local: next to docs.sqlite, in instances/<id>/files/ and instances/<id>/thumbs/ (files/thumbnails/state.ts)
@@ -535,7 +535,7 @@ async function assemble(config: HearthConfig, dataDir: string, logger: Logger, o
     return found?.id === id ? found : ((await sqliteRegistry.list()).find((i) => i.id === id) ?? null);
   }, startedAt);
   if (inFlight.finished + inFlight.undone > 0) logger.warn(inFlight, 'installs a stop left in flight were finished or undone');
-  if (inFlight.left > 0) logger.warn({ left: inFlight.left }, 'installs in flight left as they are: another process wrote their app docs meanwhile (a later start resolves them if their owner does not)');
+  if (inFlight.left > 0) logger.warn({ left: inFlight.left }, 'installs in flight left as they are: another process wrote their app docs meanwhile (a later sweep resolves them)');
   // a data directory of the versions that wrote code references without their fsync, after a crash: the references the app docs name
 
   const codeRefsRestored = restoreCodeRefs(appCode, () => sqliteRegistry.list(), storeOf).then(

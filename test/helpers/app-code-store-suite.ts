@@ -199,5 +199,17 @@ export function describeAppCodeStore(name: string, make: () => Promise<AppCodeSt
       await store.end([update.id, uninstall.id]);
       expect((await store.inFlight()).filter((x) => x.id === update.id || x.id === uninstall.id)).toEqual([]);
     });
+
+    it('an intent this store began is its own: never claimed by it; given back, the next claim takes it, once', async () => {
+      const v = sha('journal-claim');
+      const intent = { id: `claim-${v.slice(0, 8)}`, domain: 'i4.example', ...ref('i4', v), op: 'uninstall' as const, undo: null };
+      await store.begin(intent);
+      expect((await store.claimIntents()).map((x) => x.id)).not.toContain(intent.id);
+      await store.releaseIntents([intent.id]);
+      expect((await store.claimIntents()).filter((x) => x.id === intent.id)).toEqual([intent]);
+      expect((await store.claimIntents()).map((x) => x.id)).not.toContain(intent.id); // held by this store now
+      await store.end([intent.id]);
+      expect((await store.inFlight()).map((x) => x.id)).not.toContain(intent.id);
+    });
   });
 }

@@ -18,7 +18,10 @@ if (process.env.HEARTH_WAIT_GO) {
   });
   process.stdin.destroy();
 }
-const hearth = await createHearth(testConfig(dataDir), pino({ level: 'silent' }));
+const config = testConfig(dataDir);
+// the tests that kill this process and let another take its installs over (install-crash-pg) shorten their lease
+if (process.env.HEARTH_APPS_INTENT_LEASE_SECONDS) config.apps.intentLeaseSeconds = Number(process.env.HEARTH_APPS_INTENT_LEASE_SECONDS);
+const hearth = await createHearth(config, pino({ level: 'silent' }));
 await hearth.publicApp.listen({ host: '127.0.0.1', port: Number(process.argv[3] ?? 0) });
 const port = (hearth.publicApp.server.address() as AddressInfo).port;
 const domain = `localhost:${port}`;

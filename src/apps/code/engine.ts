@@ -21,6 +21,8 @@ export interface AppCodeEngineDeps {
   pg: PgPool | null;
   locks: Locks;
   invalidation: Invalidation;
+  /** How long an install's intent stays its process's without a renewal (shared store; default its own). */
+  intentLeaseMs?: number;
 }
 
 export function createAppCodeStore(deps: AppCodeEngineDeps): AppCodeStore {
@@ -28,5 +30,5 @@ export function createAppCodeStore(deps: AppCodeEngineDeps): AppCodeStore {
   if (!pg) return new LocalAppCodeStore({ dir: join(dataDir, 'apps-code'), dbFile: join(dataDir, 'apps-code.sqlite') });
   const blobs = deps.blobs.engine === 'local' ? new PgCodeBlobs(pg) : new ObjectCodeBlobs(blobStoreArea(deps.blobs, join(dataDir, 'instances'), 'apps-code'));
   // apps-code-cache/: downloads being checked and the versions this process runs, emptied at start (nothing to keep)
-  return new SharedAppCodeStore({ pool: pg, blobs, localDir: join(dataDir, 'apps-code-cache'), locks: deps.locks, invalidation: deps.invalidation });
+  return new SharedAppCodeStore({ pool: pg, blobs, localDir: join(dataDir, 'apps-code-cache'), locks: deps.locks, invalidation: deps.invalidation, ...(deps.intentLeaseMs !== undefined ? { intentLeaseMs: deps.intentLeaseMs } : {}) });
 }

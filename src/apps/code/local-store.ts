@@ -77,6 +77,13 @@ export class LocalAppCodeStore implements AppCodeStore {
   private readonly indexes = new Map<string, CodeIndex>();
   private readonly stmts;
   private stale: boolean;
+  /**
+   * The intents this process began or took (store.ts claimIntents): one process per data directory, so any other was
+   * left by a stopped one. The lease, trivially: held while this process lives, over for every earlier process.
+   */
+  private readonly held = new Set<string>();
+  /** Only intents whose resolution failed in this process come back (releaseIntents): looked for now and then. */
+  readonly intentSweepMs = 60_000;
 
   constructor(opts: LocalAppCodeStoreOptions) {
     this.dir = opts.dir;
@@ -185,11 +192,23 @@ export class LocalAppCodeStore implements AppCodeStore {
       if (intent.op === 'install') this.stmts.add.run(intent.instanceId, intent.kind, intent.slug, intent.sha256, at);
       this.stmts.begin.run(intent.id, intent.instanceId, intent.domain, intent.kind, intent.slug, intent.sha256, at, intent.op, intent.undo);
     })();
+    this.held.add(intent.id);
     await this.wal.sync();
   }
 
   async end(ids: readonly string[]): Promise<void> {
     this.db.transaction(() => ids.forEach((id) => this.stmts.end.run(id)))();
+    for (const id of ids) this.held.delete(id);
+  }
+
+  async claimIntents(limit = 20): Promise<InstallIntent[]> {
+    const taken = (await this.inFlight()).filter((i) => !this.held.has(i.id)).slice(0, limit);
+    for (const i of taken) this.held.add(i.id);
+    return taken;
+  }
+
+  async releaseIntents(ids: readonly string[]): Promise<void> {
+    for (const id of ids) this.held.delete(id);
   }
 
   async inFlight(): Promise<InstallIntent[]> {

@@ -252,3 +252,57 @@ describe(`SharedAppCodeStore (${engine}): blobs a crash left behind`, () => {
     await store.close();
   });
 });
+
+describe(`SharedAppCodeStore (${engine}): the owners of install intents`, () => {
+  const LEASE_MS = 300;
+  const intentOf = (i: number) => ({ id: `lease-${i}`, domain: `d${i}.example`, instanceId: `i${i}`, kind: 'webapp' as const, slug: 'app', sha256: sha(`lease-${i}`), op: 'uninstall' as const, undo: null });
+
+  it('a live owner\'s intents are never taken; once its renewals stop, each is taken by one process only, however many claim at once', async () => {
+    const url = await newDatabase();
+    const pool = poolOn(url);
+    const prefix = `t_lease_${tag}_`;
+    const owner = new SharedAppCodeStore({ pool, blobs: blobsOn(pool, prefix), localDir: mkdtempSync(join(base, 'local-')), intentLeaseMs: LEASE_MS });
+    const others = [0, 1, 2].map(() => new SharedAppCodeStore({ pool: poolOn(url), blobs: blobsOn(pool, prefix), localDir: mkdtempSync(join(base, 'local-')), intentLeaseMs: LEASE_MS }));
+    const ids = Array.from({ length: 30 }, (_, i) => intentOf(i).id);
+    for (let i = 0; i < ids.length; i++) await owner.begin(intentOf(i));
+    // three leases: the owner renews meanwhile
+    for (let round = 0; round < 6; round++) {
+      expect((await Promise.all(others.map((s) => s.claimIntents()))).flat()).toEqual([]);
+      await new Promise((r) => setTimeout(r, LEASE_MS / 2));
+    }
+    await owner.close(); // no more renewals: as a killed process
+    await new Promise((r) => setTimeout(r, LEASE_MS + 100));
+    const taken = await Promise.all(others.map(async (s) => {
+      const mine: string[] = [];
+      for (let batch = await s.claimIntents(4); batch.length > 0; batch = await s.claimIntents(4)) mine.push(...batch.map((x) => x.id));
+      return mine;
+    }));
+    expect(taken.flat().sort()).toEqual([...ids].sort());
+    expect(new Set(taken.flat()).size).toBe(ids.length);
+    // the takers renew them in turn: nobody takes them again
+    await new Promise((r) => setTimeout(r, LEASE_MS * 2));
+    expect((await Promise.all(others.map((s) => s.claimIntents()))).flat()).toEqual([]);
+    await Promise.all(others.map((s, i) => s.end(taken[i]!)));
+    expect(await others[0]!.inFlight()).toEqual([]);
+    await Promise.all(others.map((s) => s.close()));
+  });
+
+  it('on a database of the previous version, its intents are taken at once, and those its processes still write get ten minutes', async () => {
+    const pool = await database();
+    // the table as the previous version made it, with an intent a stop left
+    await pool.query(`CREATE SCHEMA IF NOT EXISTS hearth;
+      CREATE TABLE hearth.app_installs (id text PRIMARY KEY, instance_id text NOT NULL, domain text NOT NULL, kind text NOT NULL,
+        slug text NOT NULL, sha256 text NOT NULL, created_at timestamptz NOT NULL DEFAULT clock_timestamp(), op text NOT NULL DEFAULT 'install', undo text)`);
+    const insertOld = (i: number) => pool.query(`INSERT INTO hearth.app_installs (id, instance_id, domain, kind, slug, sha256, op) VALUES ($1, $2, $3, 'webapp', 'app', $4, 'uninstall')`,
+      [intentOf(i).id, intentOf(i).instanceId, intentOf(i).domain, intentOf(i).sha256]);
+    await insertOld(100);
+    const store = storeOn(pool, `t_lease_old_${tag}_`);
+    expect(await store.claimIntents()).toEqual([intentOf(100)]);
+    // a process of the previous version, still running during a rolling upgrade, names no owner nor lease
+    await insertOld(101);
+    expect(await store.claimIntents()).toEqual([]);
+    expect((await store.inFlight()).map((x) => x.id)).toEqual([intentOf(100).id, intentOf(101).id]);
+    await store.end([intentOf(100).id, intentOf(101).id]);
+    await store.close();
+  });
+});

@@ -15,6 +15,18 @@
  * neither drops the reference the other took (its undo would have let gc collect the code the other runs) nor adds one.
  * The end of an install's intent is not fenced: it removes the install's own row (its id), nobody else's.
  *
+ * An intent (table app_installs) has an owner, a random id of the process that began it (one per store, so per start),
+ * and a lease (`lease_until`, on the database's clock: the processes' clocks are never compared). While a process holds
+ * intents it renews all their leases in one UPDATE every quarter of a lease, without a flush of its own (a renewal a
+ * crash loses only makes the lease end sooner). `claimIntents` takes intents whose lease ran out (their owner was
+ * killed, or stopped) in one UPDATE over a FOR UPDATE SKIP LOCKED pick: two processes never take the same one, and a
+ * renewal that meets a claim waits for it and then finds the row another's. A process never takes its own intents (a
+ * lease of a live process that ran out because its renewals came late, under load, is still its own operation's);
+ * `releaseIntents` gives one back to anyone, itself included, by leaving it without an owner. The table holds only the operations under
+ * way (a handful): no index, so the renewals stay HOT updates. Rows a previous version left have no owner and an ended
+ * lease (the first claim takes them, as that version's next start would have); rows that a process of the previous
+ * version writes during a rolling upgrade (it names no lease) get ten minutes before anyone takes them.
+ *
  * Blobs no version names (a process killed between its uploads and its row, or between gc's row and its removals)
  * are swept by gc at most once an hour per process: a write holds a lease row (app_code_writes) from before its first
  * upload until after its row, and the sweep, holding the lease table against new writes, runs only when no lease is
@@ -64,13 +76,20 @@ CREATE TABLE IF NOT EXISTS hearth.app_installs (id text PRIMARY KEY, instance_id
   slug text NOT NULL, sha256 text NOT NULL, created_at timestamptz NOT NULL DEFAULT clock_timestamp());
 CREATE TABLE IF NOT EXISTS hearth.app_code_fences (key text PRIMARY KEY, token bigint NOT NULL);
 ALTER TABLE hearth.app_installs ADD COLUMN IF NOT EXISTS op text NOT NULL DEFAULT 'install';
-ALTER TABLE hearth.app_installs ADD COLUMN IF NOT EXISTS undo text;`;
+ALTER TABLE hearth.app_installs ADD COLUMN IF NOT EXISTS undo text;
+ALTER TABLE hearth.app_installs ADD COLUMN IF NOT EXISTS owner text;
+ALTER TABLE hearth.app_installs ADD COLUMN IF NOT EXISTS lease_until timestamptz NOT NULL DEFAULT '-infinity';
+ALTER TABLE hearth.app_installs ALTER COLUMN lease_until SET DEFAULT clock_timestamp() + interval '10 minutes';`;
 /** How long a write's lease keeps the orphan sweep away (a write of a few MB takes seconds). */
 const LEASE = '1 hour';
 /** gc sweeps orphaned blobs at most this often in a process (they come only from crashes). */
 const SWEEP_EVERY_MS = 60 * 60 * 1000;
 /** Orphans removed per call of the blobs' remove. */
 const SWEEP_BATCH = 100;
+/** How long an intent stays its owner's without a renewal (config apps.intentLeaseSeconds). */
+const INTENT_LEASE_MS = 20_000;
+/** Intents taken per claim. */
+const CLAIM_BATCH = 20;
 
 type Variant = 'raw' | 'br' | 'gzip';
 /** A file of a version's row: its index entry and the keys of its bytes. */
@@ -92,6 +111,8 @@ export interface SharedAppCodeStoreOptions {
   invalidation?: Invalidation;
   /** How long a version kept in memory is trusted before its row is looked at again (default 5 s): an invalidation can be missed (no Redis, a reconnection). */
   trustMs?: number;
+  /** How long an intent stays this process's without a renewal (default 20 s); renewed every quarter of it. */
+  intentLeaseMs?: number;
 }
 
 export class SharedAppCodeStore implements AppCodeStore {
@@ -106,6 +127,13 @@ export class SharedAppCodeStore implements AppCodeStore {
   private cachedBytes = 0;
   private lastSweep = 0;
   private readonly unlisten: () => void;
+  /** This process as the owner of intents, and the intents it holds (begun or taken, not ended nor released). */
+  private readonly owner = randomUUID();
+  private readonly held = new Set<string>();
+  private renewing: NodeJS.Timeout | null = null;
+  private closed = false;
+  private readonly leaseMs: number;
+  readonly intentSweepMs: number;
 
   constructor(private readonly opts: SharedAppCodeStoreOptions) {
     this.scratchDir = join(opts.localDir, 'tmp');
@@ -115,6 +143,8 @@ export class SharedAppCodeStore implements AppCodeStore {
       for (const name of readdirSync(dir)) rmSync(join(dir, name), { recursive: true, force: true });
     }
     this.schema = new PgSchema(opts.pool, DDL);
+    this.leaseMs = opts.intentLeaseMs ?? INTENT_LEASE_MS;
+    this.intentSweepMs = this.leaseMs / 2;
     this.locks = opts.locks ?? new InProcessLocks();
     this.unlisten = opts.invalidation?.listen(APPS_CODE_TOPIC, (sha256) => this.forget(sha256)) ?? (() => undefined);
   }
@@ -189,15 +219,54 @@ export class SharedAppCodeStore implements AppCodeStore {
         await c.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`apps-code:${intent.sha256}`]);
         await c.query(`INSERT INTO hearth.app_code_refs (${COLS}) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`, [intent.instanceId, intent.kind, intent.slug, intent.sha256]);
       }
-      await c.query(`INSERT INTO hearth.app_installs (id, domain, op, undo, ${COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-        [intent.id, intent.domain, intent.op, intent.undo, intent.instanceId, intent.kind, intent.slug, intent.sha256]);
+      await c.query(`INSERT INTO hearth.app_installs (id, domain, op, undo, ${COLS}, owner, lease_until)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, clock_timestamp() + $10 * interval '1 millisecond')`,
+        [intent.id, intent.domain, intent.op, intent.undo, intent.instanceId, intent.kind, intent.slug, intent.sha256, this.owner, this.leaseMs]);
     });
+    this.hold([intent.id]);
   }
 
   async end(ids: readonly string[]): Promise<void> {
     // without its flush (synchronous_commit off for its own transaction), as the interface allows: an intent a crash
     // brings back is finished again, which changes nothing
     if (ids.length) await this.query(`DELETE FROM hearth.app_installs WHERE id = ANY($1::text[]) AND set_config('synchronous_commit', 'off', true) IS NOT NULL`, [ids]);
+    this.unhold(ids);
+  }
+
+  async claimIntents(limit = CLAIM_BATCH): Promise<InstallIntent[]> {
+    const rows = await this.query<RefRow & IntentRow & { created_at: Date }>(`UPDATE hearth.app_installs
+      SET owner = $1, lease_until = clock_timestamp() + $2 * interval '1 millisecond'
+      WHERE id IN (SELECT id FROM hearth.app_installs WHERE lease_until < clock_timestamp() AND owner IS DISTINCT FROM $1
+        ORDER BY created_at, id LIMIT $3 FOR UPDATE SKIP LOCKED)
+      RETURNING id, domain, op, undo, created_at, ${COLS}`, [this.owner, this.leaseMs, limit]);
+    rows.sort((a, b) => a.created_at.getTime() - b.created_at.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    this.hold(rows.map((r) => r.id));
+    return rows.map((r) => ({ ...toIntent(r), ...toRef(r) }));
+  }
+
+  async releaseIntents(ids: readonly string[]): Promise<void> {
+    this.unhold(ids);
+    if (ids.length) await this.query(`UPDATE hearth.app_installs SET owner = NULL, lease_until = '-infinity' WHERE id = ANY($1::text[]) AND owner = $2`, [ids, this.owner]);
+  }
+
+  /** Renews the leases of every intent this process holds: one statement, without its own flush. */
+  private async renew(): Promise<void> {
+    await this.query(`UPDATE hearth.app_installs SET lease_until = clock_timestamp() + $2 * interval '1 millisecond'
+      WHERE owner = $1 AND set_config('synchronous_commit', 'off', true) IS NOT NULL`, [this.owner, this.leaseMs]);
+  }
+
+  private hold(ids: readonly string[]): void {
+    for (const id of ids) this.held.add(id);
+    // a renewal that failed (the database away a moment) is tried again at the next tick, within the lease
+    if (ids.length > 0 && !this.closed) this.renewing ??= setInterval(() => void this.renew().catch(() => undefined), this.leaseMs / 4).unref();
+  }
+
+  private unhold(ids: readonly string[]): void {
+    for (const id of ids) this.held.delete(id);
+    if (this.held.size === 0 && this.renewing) {
+      clearInterval(this.renewing);
+      this.renewing = null;
+    }
   }
 
   async inFlight(): Promise<InstallIntent[]> {
@@ -400,7 +469,11 @@ export class SharedAppCodeStore implements AppCodeStore {
     });
   }
 
+  /** Stops renewing: the intents still held (a repair to try again) go to another process once their lease ends. */
   async close(): Promise<void> {
+    this.closed = true;
+    if (this.renewing) clearInterval(this.renewing);
+    this.renewing = null;
     this.unlisten();
     await this.opts.blobs.close();
   }

@@ -79,8 +79,21 @@ export interface AppCodeStore {
   begin(intent: InstallIntent, opts?: { ordered?: boolean }): Promise<void>;
   /** Drops these intents (their installs are durable, or undone). Without a wait for the disk: a crash may bring them back, and finishing them again changes nothing. */
   end(ids: readonly string[]): Promise<void>;
-  /** The intents a stop left (the installs in flight then), oldest first. */
+  /** Every intent recorded and not ended (of this process, of others, of stopped ones), oldest first. */
   inFlight(): Promise<InstallIntent[]>;
+  /**
+   * Each intent has an owner, the process that began it (or took it since): that process holds it while it lives. This
+   * takes for this process at most `limit` (default 20) intents whose owner is gone, oldest first, each for one caller
+   * only however many processes ask at once; this process then holds them until `end` or `releaseIntents`. The shared
+   * store's owners renew a lease (one statement for all of a process's intents, a few times a lease): an owner is gone
+   * once its lease ran out. The local store's data directory has one process: an intent this process neither began nor
+   * took was left by a stopped one (its lease, trivially: held while this process lives, over for every earlier one).
+   */
+  claimIntents(limit?: number): Promise<InstallIntent[]>;
+  /** Stops holding these intents without ending them (their resolution failed): any later claim, this process's too, takes them. */
+  releaseIntents(ids: readonly string[]): Promise<void>;
+  /** How often (ms) a running process looks for intents whose owner is gone (claimIntents). */
+  readonly intentSweepMs: number;
   /** Whether the code of this package is stored. */
   has(sha256: string): Promise<boolean>;
   /** Drops a reference; true if it existed. The code stays until `gc()`. */

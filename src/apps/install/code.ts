@@ -59,6 +59,9 @@ export function appCodeOf(store: AppCodeStore, opts: CodeOptions): AppCode {
     },
     end: (ids) => store.end(ids),
     inFlight: () => store.inFlight(),
+    claim: () => store.claimIntents(),
+    letGo: (ids) => store.releaseIntents(ids),
+    sweepMs: store.intentSweepMs,
     async release(instance, kind, slug, sha256) {
       await store.release({ instanceId: instance.id, kind, slug, sha256 });
       await store.gc();

@@ -2,7 +2,8 @@
  * The install journal on PostgreSQL (hearth.app_installs, apps/code/shared-store.ts) across kill -9: the server on a
  * real PostgreSQL (documents, jobs and the code index there) is killed at the install's crash points; killed after
  * the trigger and before the app doc, the next start undoes the install; killed after the app doc, with the trigger's
- * row then removed (as a lost commit would), the next start finishes it and makes the trigger again with its id.
+ * row then removed (as a lost commit would), the next start finishes it and makes the trigger again with its id. The
+ * killed server's intents are its own until their lease (0.3 s here) ran out: the next start comes after that.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,6 +14,10 @@ import { testConfig } from '../../../test/helpers/hearth.js';
 import { finished, installCrashWorld, sturdyOn, UNDONE } from '../../../test/helpers/install-crash.js';
 import { startPostgres, type PgServer } from '../../../test/helpers/servers/postgres.js';
 import { createPgPool } from '../../engines/postgres.js';
+
+/** The killed server's lease on its intents. */
+const LEASE_SECONDS = 0.3;
+const leaseOver = () => new Promise((r) => setTimeout(r, LEASE_SECONDS * 1000 + 100));
 
 let pkgs: PackageServer;
 let pg: PgServer;
@@ -31,7 +36,7 @@ afterAll(async () => {
 
 describe('an install of stored code across a crash, on PostgreSQL', () => {
   it('is undone when killed before its app doc, and finished when killed after it', async () => {
-    const world = await installCrashWorld(pkgs, dataDir, ['apps.install.triggers', 'apps.install.written'], { TEST_PG_URL: pg.url });
+    const world = await installCrashWorld(pkgs, dataDir, ['apps.install.triggers', 'apps.install.written'], { TEST_PG_URL: pg.url, HEARTH_APPS_INTENT_LEASE_SECONDS: String(LEASE_SECONDS) });
     onTestFinished(() => world.close());
     const docs = testConfig(dataDir).docs;
     expect(docs.engine).toBe('postgres');
@@ -43,11 +48,13 @@ describe('an install of stored code across a crash, on PostgreSQL', () => {
     try {
       await world.installUntil('apps.install.triggers');
       expect(await left()).toMatchObject({ triggers: [expect.any(String)], intents: 1 });
+      await leaseOver();
       await world.with(async (hearth, instance) => expect(await sturdyOn(hearth, instance)).toEqual(UNDONE));
       await world.installUntil('apps.install.written');
       const { triggers, intents } = await left();
       expect([triggers.length, intents]).toEqual([1, 1]);
       expect((await pool.query('DELETE FROM hearth.triggers WHERE id = $1', [triggers[0]])).rowCount).toBe(1);
+      await leaseOver();
       await world.with(async (hearth, instance) => expect(await sturdyOn(hearth, instance)).toEqual(finished(triggers[0]!)));
     } finally {
       await pool.end();

@@ -2,6 +2,7 @@
  * The recovery of installs in flight reads the journal's intents and their instances only (journal.ts): of several
  * instances with the app, the start after a crash opens the two that had an install in flight, undoes the one without
  * an app doc (its orphan trigger and its code reference go) and finishes the other (its lost trigger is made again).
+ * Only the intents of gone processes are taken (apps/code/store.ts claimIntents): this process's own are left alone.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPackageServer, type PackageServer } from '../../../test/helpers/app-packages.js';
@@ -43,9 +44,11 @@ describe('the recovery of installs in flight', () => {
     const code = appCodeOf(hearth.appCode, { dev: true, limits: { maxEntries: 100, maxUnpackedBytes: 1e6 } });
     // what two crashes left: an install killed after its trigger (no app doc), and one killed after its app doc
     // whose trigger's commit was lost
-    await code.begin(half, 'webapp', 'tidy', sha256);
+    const cut = [await code.begin(half, 'webapp', 'tidy', sha256)];
     const orphan = await hearth.jobs.scheduler.create(half.domain, { type: '@cron', arguments: '0 0 4 * * *', worker: 'service', message: { slug: 'tidy', name: 'sweep' } });
-    await code.begin(whole, 'webapp', 'tidy', sha256);
+    cut.push(await code.begin(whole, 'webapp', 'tidy', sha256));
+    // their process gone: this one no longer holds them (as the intents a killed process left)
+    await code.letGo(cut);
     const lost = (await findApp(hearth.storeOf(whole), 'webapp', 'tidy'))!.services!.sweep!.trigger_id!;
     await hearth.jobs.scheduler.delete(whole.domain, lost);
     const opened = new Set<string>();
@@ -68,7 +71,7 @@ describe('the recovery of installs in flight', () => {
     expect(await hearth.appCode.has(sha256)).toBe(true);
     await installer.close();
   });
-  it("leaves an intent whose app doc another process writes meanwhile (409) to a later start, and the start goes on", async () => {
+  it("leaves an intent whose app doc another process writes meanwhile (409) to a later sweep, and the start goes on", async () => {
     const { hearth } = h;
     const source = await pkgs.add('busy', { 'manifest.webapp': { ...MANIFEST, slug: 'busy', services: {} }, 'index.html': '<html>busy</html>' });
     const instance = await hearth.registry.create({ domain: 'busy.journal.test' });
@@ -76,8 +79,8 @@ describe('the recovery of installs in flight', () => {
     await hearth.installer.close();
     const doc = (await findApp(hearth.storeOf(instance), 'webapp', 'busy'))!;
     const code = appCodeOf(hearth.appCode, { dev: true, limits: { maxEntries: 100, maxUnpackedBytes: 1e6 } });
-    // an update under way in another process: its intent, its doc back in `upgrading` (written before this start)
-    await code.begin(instance, 'webapp', 'busy', doc.checksum, 'update', JSON.stringify({ state: 'ready', permissions: null }));
+    // an update a gone process left: its intent, its doc in `upgrading`
+    await code.letGo([await code.begin(instance, 'webapp', 'busy', doc.checksum, 'update', JSON.stringify({ state: 'ready', permissions: null }))]);
     await hearth.storeOf(instance).put('io.cozy.apps', { ...doc, state: 'upgrading', updated_at: new Date(Date.now() - 60_000).toISOString() } as never);
     // whose next write lands between this recovery's read and its write
     const racing = (store: DocStore): DocStore => new Proxy(store, {
@@ -94,7 +97,24 @@ describe('the recovery of installs in flight', () => {
     });
     const out = await installer.recoverInFlight(async (domain) => hearth.registry.get(domain), new Date());
     expect(out).toMatchObject({ finished: 0, undone: 0, left: 1 });
-    expect((await code.inFlight()).map((i) => i.slug)).toEqual(['busy']); // for its owner, or a later start
+    expect((await code.inFlight()).map((i) => i.slug)).toEqual(['busy']); // given back, for a later sweep
     await installer.close();
+    // which takes it again (the doc no longer racing) and puts the old version back
+    const later = new Installer({ storeOf: (i) => hearth.storeOf(i), locks: new InProcessLocks(), perms: hearth.perms, triggers: hearth.jobs.scheduler, skipPermissionsCheck: false, code });
+    expect(await later.recoverInFlight(async (domain) => hearth.registry.get(domain), new Date())).toMatchObject({ undone: 1, left: 0 });
+    expect(await code.inFlight()).toEqual([]);
+    expect((await findApp(hearth.storeOf(instance), 'webapp', 'busy'))!.state).toBe('ready');
+    await later.close();
+  });
+  it('leaves alone the intents of an operation this process runs (they are its own, whatever their age)', async () => {
+    const { hearth } = h;
+    const instance = await hearth.registry.create({ domain: 'own.journal.test' });
+    const code = appCodeOf(hearth.appCode, { dev: true, limits: { maxEntries: 100, maxUnpackedBytes: 1e6 } });
+    const id = await code.begin(instance, 'webapp', 'mine', 'a'.repeat(64), 'uninstall');
+    const installer = new Installer({ storeOf: (i) => hearth.storeOf(i), locks: new InProcessLocks(), perms: hearth.perms, triggers: hearth.jobs.scheduler, skipPermissionsCheck: false, code });
+    expect(await installer.recoverInFlight(async (domain) => hearth.registry.get(domain), new Date(Date.now() + 60_000))).toMatchObject({ finished: 0, undone: 0, left: 0 });
+    expect((await code.inFlight()).map((i) => i.id)).toContain(id);
+    await installer.close();
+    await code.end([id]);
   });
 });

@@ -4,7 +4,9 @@
  * disk, then its permission document and app doc (durable); `settle` drops the intent once the triggers are durable too
  * (one fsync of the triggers' database for all the installs that ended within SETTLE_MS). An update records its intent,
  * with what its undo restores, before its `upgrading` doc; an uninstall before it removes anything; each drops it at
- * its end. After a crash, `recover` takes each intent left, and only those: an install whose app doc names its code is
+ * its end. Each intent is its process's while that process lives (its owner renews a lease: apps/code/store.ts
+ * claimIntents); once a process is gone, `recover` (at start, then now and then in every running process) takes each
+ * intent it left, and only those, each in one process: an install whose app doc names its code is
  * finished (the triggers the doc names, lost with their unsynced commit, are made again with their ids), any other is
  * undone (its triggers, permission document, `installing` doc and code reference go), as a failed install is; an update
  * cut before its new doc was written goes back to the old version whole, one cut after is finished; an uninstall is
@@ -52,6 +54,9 @@ export interface Recovered {
 
 export type Resolution = 'finished' | 'undone';
 
+/** The instance of a domain and id (null: gone). */
+type InstanceOf = (domain: string, id: string) => Promise<Instance | null>;
+
 export class InstallJournal {
   private pending: string[] = [];
   private timer: NodeJS.Timeout | null = null;
@@ -60,6 +65,8 @@ export class InstallJournal {
   private readonly retries = new Set<NodeJS.Timeout>();
   private readonly repairing = new Set<Promise<unknown>>();
   private closed = false;
+  /** The next sweep for the intents of gone processes (recover). */
+  private sweepTimer: NodeJS.Timeout | null = null;
 
   constructor(private readonly deps: JournalDeps) {}
 
@@ -86,9 +93,11 @@ export class InstallJournal {
     return this.flushing;
   }
 
-  /** Lets the intents of ended installs go (at stop); repairs still to try again are left to the next start. */
+  /** Lets the intents of ended installs go (at stop), and stops sweeping; repairs still to try again are left to another process's sweep or the next start. */
   async close(): Promise<void> {
     this.closed = true;
+    if (this.sweepTimer) clearTimeout(this.sweepTimer);
+    this.sweepTimer = null;
     for (const timer of this.retries) clearTimeout(timer);
     this.retries.clear();
     await Promise.allSettled([...this.repairing]);
@@ -140,35 +149,64 @@ export class InstallJournal {
   }
 
   /**
-   * Finishes or undoes each operation a stop left in flight. `before`: the start of this process (an `installing` or
-   * `upgrading` doc written since is an operation of this process, left alone). `instanceOf`: the instance of a domain
-   * (null: gone).
+   * Finishes or undoes each operation whose process is gone, now, then every `sweepMs` or so until close(): an
+   * operation's intent is its process's while that process renews it (apps/code/store.ts claimIntents), so a start
+   * beside running processes (shared PostgreSQL) leaves their operations alone, and a process killed while this one runs
+   * has its operations resolved once its lease ran out, without a restart; each by one process only. An intent whose app
+   * doc another process writes meanwhile (a 409) is given back (`left`) for a later sweep. `instanceOf`: the instance
+   * of a domain (null: gone). `_before`, this process's start, is no longer needed (the owners tell).
    */
-  async recover(instanceOf: (domain: string, id: string) => Promise<Instance | null>, before: Date): Promise<Recovered> {
-    const out: Recovered = { finished: 0, undone: 0, triggersMade: 0, triggersRemoved: 0, left: 0 };
-    const ended: string[] = [];
-    for (const intent of await this.deps.code.inFlight()) {
-      const instance = await instanceOf(intent.domain, intent.instanceId);
-      if (instance) {
-        // on shared storage (PostgreSQL) the intent may be a running process's whose install holds no lock while it
-        // downloads: its write then meets this one's, and whichever comes second gets a 409. Here that leaves the intent
-        // to a later start (its owner ends it when done) instead of failing this process's start
-        const done = await this.deps.locks.withLock(appLockKey(instance, intent.kind, intent.slug), async () => {
-          const doc = await findApp(this.deps.storeOf(instance), intent.kind, intent.slug);
-          if ((doc?.state === 'installing' || doc?.state === 'upgrading') && Date.parse(doc.updated_at) >= before.getTime()) return false; // this process's
-          out[await this.resolve(instance, intent, doc, out)]++;
-          return true;
-        }).catch((e: unknown) => {
-          if (!(e instanceof Conflict)) throw e;
-          out.left++;
-          return false;
-        });
-        if (!done) continue;
-      }
-      ended.push(intent.id);
-    }
-    await this.deps.code.end(ended);
+  async recover(instanceOf: InstanceOf, _before?: Date): Promise<Recovered> {
+    const out = await this.sweep(instanceOf);
+    this.scheduleSweep(instanceOf);
     return out;
+  }
+
+  private scheduleSweep(instanceOf: InstanceOf): void {
+    if (this.closed) return;
+    // a random offset: processes started together spread their sweeps out
+    this.sweepTimer = setTimeout(() => {
+      this.sweepTimer = null;
+      // a sweep that failed (an engine away) gives its intents back: the next one takes them again
+      void this.track(this.sweep(instanceOf)).catch(() => undefined).finally(() => this.scheduleSweep(instanceOf));
+    }, this.deps.code.sweepMs * (0.75 + Math.random() / 2));
+    this.sweepTimer.unref();
+  }
+
+  private async sweep(instanceOf: InstanceOf): Promise<Recovered> {
+    const out: Recovered = { finished: 0, undone: 0, triggersMade: 0, triggersRemoved: 0, left: 0 };
+    const left: string[] = []; // given back once this sweep is over (a claim meanwhile would take them again)
+    try {
+      for (let batch = await this.deps.code.claim(); batch.length > 0; batch = await this.deps.code.claim()) {
+        const ended: string[] = [];
+        try {
+          for (const intent of batch) (await this.resolveTaken(instanceOf, intent, out) ? ended : left).push(intent.id);
+        } catch (e) {
+          left.push(...batch.map((i) => i.id).filter((id) => !ended.includes(id) && !left.includes(id)));
+          throw e;
+        } finally {
+          await this.deps.code.end(ended);
+        }
+      }
+    } finally {
+      if (left.length) await this.deps.code.letGo(left);
+    }
+    return out;
+  }
+
+  /** Resolves one intent taken from a gone process; false when left (a 409: another process wrote its app doc meanwhile). */
+  private async resolveTaken(instanceOf: InstanceOf, intent: InstallIntent, out: Recovered): Promise<boolean> {
+    const instance = await instanceOf(intent.domain, intent.instanceId);
+    if (!instance) return true;
+    return this.deps.locks.withLock(appLockKey(instance, intent.kind, intent.slug), async () => {
+      const doc = await findApp(this.deps.storeOf(instance), intent.kind, intent.slug);
+      out[await this.resolve(instance, intent, doc, out)]++;
+      return true;
+    }).catch((e: unknown) => {
+      if (!(e instanceof Conflict)) throw e;
+      out.left++;
+      return false;
+    });
   }
 
   /**

@@ -37,8 +37,14 @@ export interface AppCode {
   ordered(instance: Instance): Promise<boolean>;
   /** Drops intents whose installs are durable, or undone. */
   end(ids: readonly string[]): Promise<void>;
-  /** The installs a stop left in flight. */
+  /** Every intent not ended. */
   inFlight(): Promise<InstallIntent[]>;
+  /** Takes intents whose owner is gone (apps/code/store.ts claimIntents), held by this process until `end` or `letGo`. */
+  claim(): Promise<InstallIntent[]>;
+  /** Stops holding intents without ending them: a later claim takes them again. */
+  letGo(ids: readonly string[]): Promise<void>;
+  /** How often (ms) a running process claims intents whose owner is gone. */
+  readonly sweepMs: number;
   /** The code this app references (sha256), once each. */
   held(instance: Instance, kind: AppKind, slug: string): Promise<string[]>;
   /** Drops this app's reference to the code `sha256`, then removes code no reference names. */
