@@ -21,9 +21,9 @@ try {
     await admin.query("ALTER SYSTEM SET log_statement = 'all'");
     await admin.query("ALTER SYSTEM SET log_line_prefix = '%m [%p] xid=%x '");
   }
-  const spans = await traceOneInstall({
+  const { spans } = await traceOneInstall({
     dataDir: join(tempDir('hearth-trace-'), 'data'), markDir: MARKS,
-    ...(pg ? { pg: { url: pg.url, docsUrl: await pg.database_url('trace'), datname: 'trace' } } : {}),
+    ...(pg ? { pg: { docsUrl: await pg.database_url('trace'), datname: 'trace' } } : {}),
   });
   for (const s of spans) process.stdout.write(`${s.from} → ${s.to}: wal_sync ${s.walSync}, commits ${s.commits} (the statistics' own reads included)\n`);
   if (admin && process.env.TRACE_PG_LOG === '1') {

@@ -3,4 +3,4 @@ import { traceOneInstall } from './install-trace.js';
 
 const [dataDir, markDir] = process.argv.slice(2);
 if (!dataDir || !markDir) throw new Error('usage: install-trace-child <dataDir> <markDir>');
-process.stdout.write(`${JSON.stringify(await traceOneInstall({ dataDir, markDir }))}\n`);
+process.stdout.write(`${JSON.stringify((await traceOneInstall({ dataDir, markDir })).spans)}\n`);
