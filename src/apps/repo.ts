@@ -29,3 +29,12 @@ export async function listApps(store: DocStore, kind: AppKind, opts: { limit: nu
   });
   return result.rows.flatMap((row) => (row.doc ? [row.doc as unknown as AppDoc] : []));
 }
+
+/** Every installed app of a kind, one page (`page` docs at most) at a time, in slug order. */
+export async function* appPages(store: DocStore, kind: AppKind, page = 200): AsyncGenerator<AppDoc[]> {
+  for (let start: string | undefined = ''; start !== undefined;) {
+    const docs = await listApps(store, kind, { limit: page + 1, startSlug: start });
+    start = docs.length > page ? docs[page]!.slug : undefined;
+    yield docs.slice(0, page);
+  }
+}

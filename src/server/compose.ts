@@ -82,6 +82,7 @@ import type { AppCodeStore } from '../apps/code/store.js';
 import { Installer } from '../apps/install/installer.js';
 import { cleanAllAccounts, konnectorUninstallWorker } from '../apps/install/on-delete.js';
 import { appCodeOf, dropRunRefs, installedCodeOf, restoreCodeRefs } from '../apps/install/code.js';
+import { reconcileLostIntents } from '../apps/install/reconcile.js';
 import { registerAppsAdminRoutes } from '../apps/install/admin-routes.js';
 import { builtinRegistryDir, registriesFromConfig } from '../apps/registry/index.js';
 import { BuiltinApps } from '../apps/builtin/builtin.js';
@@ -536,6 +537,9 @@ async function assemble(config: HearthConfig, dataDir: string, logger: Logger, o
   }, startedAt);
   if (inFlight.finished + inFlight.undone > 0) logger.warn(inFlight, 'installs a stop left in flight were finished or undone');
   if (inFlight.left > 0) logger.warn({ left: inFlight.left }, 'installs in flight left as they are: another process wrote their app docs meanwhile (a later sweep resolves them)');
+  // after a machine crash under the local code store (installs' intents committed without their fsync): every app aligned with its doc
+  const reconciled = await reconcileLostIntents({ store: appCode, storeOf, perms, triggers: jobs.scheduler }, () => sqliteRegistry.list());
+  if (reconciled.instances + reconciled.failed > 0) logger.warn(reconciled, 'the machine stopped under the last start: every installed app was aligned with its doc');
   // a data directory of the versions that wrote code references without their fsync, after a crash: the references the app docs name
 
   const codeRefsRestored = restoreCodeRefs(appCode, () => sqliteRegistry.list(), storeOf).then(

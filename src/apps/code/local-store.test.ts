@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { APP_FILES, describeAppCodeStore, fillWith, sha } from '../../../test/helpers/app-code-store-suite.js';
-import { openAppCodeStore } from './local-store.js';
+import { LocalAppCodeStore, openAppCodeStore } from './local-store.js';
 
 let base: string;
 let n = 0;
@@ -133,6 +133,43 @@ describe('LocalAppCodeStore', () => {
     expect(await after.inFlight()).toEqual([]);
     await after.close();
     await store.close();
+  });
+
+  it('an install intent committed without its fsync, the store left open on another boot (a machine crash): intents and references said lost until the app docs were read', async () => {
+    const dir = join(base, `s${n++}`);
+    mkdirSync(dir);
+    const onBoot = (bootId: string | null) => new LocalAppCodeStore({ dir: join(dir, 'apps-code'), dbFile: join(dir, 'apps-code.sqlite'), bootId });
+    const store = onBoot('boot-a');
+    await store.acquire({ instanceId: 'i0', kind: 'webapp', slug: 'drive', sha256: sha('boot') }, fillWith(APP_FILES));
+    await store.begin({ id: 'b1', domain: 'i1.example', instanceId: 'i1', kind: 'webapp', slug: 'drive', sha256: sha('boot'), op: 'install', undo: null });
+    // the same boot (a killed process): its commits are all there, nothing to read again
+    const killed = onBoot('boot-a');
+    expect([killed.intentsLost, killed.refsStale]).toEqual([false, false]);
+    // still not closed, then opened on the next boot: the machine stopped under it
+    const rebooted = onBoot('boot-b');
+    expect([rebooted.intentsLost, rebooted.refsStale]).toEqual([true, true]);
+    await rebooted.close();
+    await killed.close();
+    await store.close();
+    // said so durably until the app docs were read again, whatever the stops in between
+    const again = onBoot('boot-b');
+    expect([again.intentsLost, again.refsStale]).toEqual([true, true]);
+    await again.intentsRecovered();
+    async function* none() {}
+    await again.restoreRefs(none());
+    expect([again.intentsLost, again.refsStale]).toEqual([false, false]);
+    await again.close();
+    // closed cleanly, then opened on another boot: nothing was left unsynced
+    const next = onBoot('boot-c');
+    expect([next.intentsLost, next.refsStale]).toEqual([false, false]);
+    await next.close();
+    // a boot unknown: after a store of a known one left open, as after a machine crash
+    const known = onBoot('boot-d');
+    await known.begin({ id: 'b2', domain: 'i1.example', instanceId: 'i1', kind: 'webapp', slug: 'drive', sha256: sha('boot'), op: 'install', undo: null });
+    const unknown = onBoot(null);
+    expect(unknown.intentsLost).toBe(true);
+    await unknown.close();
+    await known.close();
   });
 
   it('a journal of the versions that journaled installs only gets the columns of updates and uninstalls; its intents are installs', async () => {

@@ -11,9 +11,16 @@
  * A version is written in .tmp, every file and folder fsynced, then renamed into place: a crash leaves either
  * the whole version or nothing visible (the references recorded for a version never completed are dropped at the
  * next start). References live in a SQLite file (`apps-code.sqlite`: one small row per instance and version, WAL),
- * each durable when its call returns. An install of stored code adds its reference together with its intent (table
- * `installs`, the install journal of installs, updates and uninstalls: store.ts InstallIntent) in one commit, its only fsync here; the intent is dropped
- * without a wait once the install is durable, so a crash leaves exactly the installs then in flight to finish or undo.
+ * each durable when its call returns. An install adds its reference together with its intent (table `installs`, the
+ * install journal of installs, updates and uninstalls: store.ts InstallIntent) in one commit, WITHOUT its fsync when
+ * the machine's boot id is known (`begin`): the install's one fsync is then that of its app doc's commit in the
+ * instance's docs.sqlite. A killed process loses no commit (the kernel holds what it wrote), so a kill leaves exactly
+ * the installs then in flight to finish or undo; a machine crash may lose the tail of this file's WAL while the
+ * instance's commit stays. The store tells the two apart by the boot id it records, durably, while open (`meta`
+ * RUNNING, dropped at a clean close): found left open by another boot, it is `intentsLost` and `refsStale` (both
+ * kept durably until cleared), and the start aligns every app of every instance with its doc (install/reconcile.ts)
+ * and gives back the references the docs name (restoreCodeRefs) before gc removes anything. Updates and uninstalls
+ * keep their intents' fsync. The intent is dropped without a wait once the install is durable.
  * A data directory of the versions that wrote references without their fsync (user_version 0), not closed cleanly
  * (no `apps-code.sqlite.clean`), is `refsStale` once: gc removes nothing until `restoreRefs` gave back the references
  * the app docs name (compose.ts). A removal is acknowledged once fsynced. Writing a
@@ -22,7 +29,7 @@
  */
 import Database from 'better-sqlite3';
 import { randomUUID } from 'node:crypto';
-import { createReadStream, existsSync, mkdirSync, readdirSync, rmSync, unlinkSync } from 'node:fs';
+import { createReadStream, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, unlinkSync } from 'node:fs';
 import { mkdir, readFile, readdir, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -45,6 +52,20 @@ export interface LocalAppCodeStoreOptions {
   /** The references' database (`<dataDir>/apps-code.sqlite`). */
   dbFile: string;
   locks?: Locks;
+  /**
+   * This boot of the machine (Linux's /proc/sys/kernel/random/boot_id, the default): an install's intent and reference are
+   * then committed without their fsync (see `begin`). Null (unknown): every intent waits for its fsync, as before.
+   */
+  bootId?: string | null;
+}
+
+/** The machine's boot id (changes at each boot), or null where the system gives none. */
+export function machineBootId(): string | null {
+  try {
+    return readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim() || null;
+  } catch {
+    return null;
+  }
 }
 
 interface RefRow {
@@ -53,6 +74,10 @@ interface RefRow {
   slug: string;
   sha256: string;
 }
+
+/** meta keys: the boot of the process that has the store open (none once it closed), and that a machine crash lost intents. */
+const RUNNING = 'running_boot_id';
+const LOST = 'intents_lost';
 
 /** user_version of a references database whose references are all durable (older ones wrote them without their fsync). */
 const DURABLE_REFS = 1;
@@ -84,6 +109,10 @@ export class LocalAppCodeStore implements AppCodeStore {
   private readonly held = new Set<string>();
   /** Only intents whose resolution failed in this process come back (releaseIntents): looked for now and then. */
   readonly intentSweepMs = 60_000;
+  private lost: boolean;
+  private readonly bootId: string | null;
+  private readonly setMeta: Database.Statement<[string, string]>;
+  private readonly dropMeta: Database.Statement<[string]>;
 
   constructor(opts: LocalAppCodeStoreOptions) {
     this.dir = opts.dir;
@@ -99,6 +128,20 @@ export class LocalAppCodeStore implements AppCodeStore {
     this.db = new Database(opts.dbFile);
     this.db.pragma('journal_mode = WAL');
     this.wal = durableWal(this.db);
+    this.db.exec('CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID');
+    const meta = this.db.prepare<[string], string>('SELECT value FROM meta WHERE key = ?').pluck();
+    this.bootId = opts.bootId === undefined ? machineBootId() : opts.bootId;
+    // a process that committed intents without their fsync (RUNNING: its boot) and did not stop cleanly, on another
+    // boot than this one: the machine stopped under it, and the tail of this file's WAL may be lost (a killed process
+    // loses nothing: its commits were written, the kernel keeps them). Said durably until the app docs were read again
+    const running = meta.get(RUNNING);
+    if (running !== undefined && running !== this.bootId) {
+      this.durably(() => {
+        this.db.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES (?, '1')").run(LOST);
+        this.db.pragma('user_version = 0');
+      });
+    }
+    this.lost = meta.get(LOST) === '1';
     this.stale = existed && this.db.pragma('user_version', { simple: true }) !== DURABLE_REFS && !existsSync(cleanFile);
     this.db.exec(`CREATE TABLE IF NOT EXISTS refs (
       instance_id TEXT NOT NULL, kind TEXT NOT NULL, slug TEXT NOT NULL, sha256 TEXT NOT NULL, created_at TEXT NOT NULL,
@@ -111,6 +154,10 @@ export class LocalAppCodeStore implements AppCodeStore {
     if (!intentCols.includes('op')) this.db.exec("ALTER TABLE installs ADD COLUMN op TEXT NOT NULL DEFAULT 'install'; ALTER TABLE installs ADD COLUMN undo TEXT");
     if (!this.stale) this.db.pragma(`user_version = ${DURABLE_REFS}`);
     if (existsSync(cleanFile)) unlinkSync(cleanFile); // the marker of the older versions: user_version says it now
+    this.setMeta = this.db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)');
+    this.dropMeta = this.db.prepare('DELETE FROM meta WHERE key = ?');
+    // this process's boot, durable before its first intent without an fsync
+    this.durably(() => (this.bootId === null ? this.dropMeta.run(RUNNING) : this.setMeta.run(RUNNING, this.bootId)));
     const cols = 'instance_id, kind, slug, sha256';
     this.stmts = {
       add: this.db.prepare(`INSERT OR IGNORE INTO refs (${cols}, created_at) VALUES (?, ?, ?, ?, ?)`),
@@ -130,6 +177,16 @@ export class LocalAppCodeStore implements AppCodeStore {
     const dangling = this.stmts.used.all().filter((r) => !existsSync(join(this.codeDir(r.sha256), INDEX)));
     this.db.transaction(() => dangling.forEach((r) => dropSha.run(r.sha256)))();
     this.dropped = dangling.length;
+  }
+
+  /** Runs `fn` in one commit that waits for its fsync (synchronous = FULL: SQLite syncs the WAL in the COMMIT). */
+  private durably(fn: () => unknown): void {
+    this.db.pragma('synchronous = FULL');
+    try {
+      this.db.transaction(fn)();
+    } finally {
+      this.db.pragma('synchronous = NORMAL');
+    }
   }
 
   private codeDir(sha256: string): string {
@@ -193,7 +250,21 @@ export class LocalAppCodeStore implements AppCodeStore {
       this.stmts.begin.run(intent.id, intent.instanceId, intent.domain, intent.kind, intent.slug, intent.sha256, at, intent.op, intent.undo);
     })();
     this.held.add(intent.id);
+    // an install's is committed without its fsync when the boot is known: its one durable write is then the commit
+    // of its app doc in the instance's database (installer.ts). A killed process loses no commit; a machine that stops
+    // may lose this one while the instance's commit after it stays, and the next start then reads every instance's
+    // app docs again (`intentsLost`, `refsStale`: journal.ts reconcile, restoreCodeRefs)
+    if (intent.op !== 'install' || this.bootId === null) await this.wal.sync();
+  }
+
+  get intentsLost(): boolean {
+    return this.lost;
+  }
+
+  async intentsRecovered(): Promise<void> {
     await this.wal.sync();
+    this.durably(() => this.dropMeta.run(LOST));
+    this.lost = false;
   }
 
   async end(ids: readonly string[]): Promise<void> {
@@ -323,6 +394,10 @@ export class LocalAppCodeStore implements AppCodeStore {
   }
 
   async close(): Promise<void> {
+    if (this.db.open && this.wal.failure === null) {
+      // all it wrote is durable: a machine crash from now on loses nothing
+      await this.wal.sync().then(() => this.durably(() => this.dropMeta.run(RUNNING)), () => undefined);
+    }
     await closeDurableWal(this.db);
   }
 }

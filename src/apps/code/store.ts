@@ -109,6 +109,14 @@ export interface AppCodeStore {
    * without their fsync, not closed cleanly): until `restoreRefs` gave back those the app docs name, gc removes nothing.
    */
   readonly refsStale?: boolean;
+  /**
+   * True when intents may have been lost with the machine (the local store commits an install's intent without its
+   * fsync: a power loss after its app doc's durable commit may keep that doc and lose the intent, its reference and its
+   * unsynced triggers): the next start then aligns every app of every instance with its doc (install/reconcile.ts),
+   * and says so with `intentsRecovered`. Set with `refsStale`.
+   */
+  readonly intentsLost?: boolean;
+  intentsRecovered?(): Promise<void>;
   /** Adds the references the installed apps' docs name (already there: kept), then clears `refsStale`. */
   restoreRefs?(refs: AsyncIterable<CodeRef[]>): Promise<number>;
   /** The files of a stored version, or null when it is not stored. */

@@ -9,7 +9,7 @@ import type { Readable } from 'node:stream';
 import { expectedSha256, fetchPackage, type RegistryVersion, type ResolveRegistry } from '../code/sources.js';
 import type { AppCodeStore, CodeRef } from '../code/store.js';
 import type { TarLimits } from '../code/tarball.js';
-import { findApp, listApps } from '../repo.js';
+import { appPages, findApp } from '../repo.js';
 import type { AppKind } from '../types.js';
 import type { AppCode } from './types.js';
 
@@ -109,22 +109,18 @@ export async function dropRunRefs(store: AppCodeStore): Promise<void> {
   await store.gc();
 }
 
-/** Installed apps and konnectors read per page, per instance, when references are restored. */
-const PAGE = 200;
-
 /**
- * After a crash of a version that wrote references without their fsync (the store's `refsStale`, once): gives back the references that the app docs of every instance name (the
- * code of each installed version, `checksum`), then lets gc run again. Returns how many were missing.
+ * After a crash of a version that wrote references without their fsync, or a machine crash under one that commits an
+ * install's reference without it (the store's `refsStale`, once): gives back the references that the app docs of every
+ * instance name (the code of each installed version, `checksum`), then lets gc run again. Returns how many were missing.
  */
 export async function restoreCodeRefs(store: AppCodeStore, instances: () => Promise<Instance[]>, storeOf: (instance: Instance) => DocStore): Promise<number> {
   if (!store.refsStale || !store.restoreRefs) return 0;
   async function* refsOfApps(): AsyncGenerator<CodeRef[]> {
     for (const instance of await instances()) {
       for (const kind of ['webapp', 'konnector'] as const) {
-        for (let start: string | undefined = ''; start !== undefined;) {
-          const docs = await listApps(storeOf(instance), kind, { limit: PAGE + 1, startSlug: start });
-          start = docs.length > PAGE ? docs[PAGE]!.slug : undefined;
-          yield docs.slice(0, PAGE).flatMap((d) => (d.checksum ? [{ instanceId: instance.id, kind, slug: d.slug, sha256: d.checksum }] : []));
+        for await (const docs of appPages(storeOf(instance), kind)) {
+          yield docs.flatMap((d) => (d.checksum ? [{ instanceId: instance.id, kind, slug: d.slug, sha256: d.checksum }] : []));
         }
       }
     }

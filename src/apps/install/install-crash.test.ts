@@ -1,7 +1,7 @@
 /**
- * An install of stored code across kill -9 (installer.ts, journal.ts): its intent and code reference are durable
- * before anything else, its trigger is written without waiting for the disk, its permission document and app doc in
- * one durable commit. Killed after the trigger and before the app doc, the next start undoes it (no orphan trigger,
+ * An install of stored code across kill -9 (installer.ts, journal.ts): its intent and code reference are committed
+ * before anything else (without their fsync: a killed process loses no commit; a machine crash: machine-crash.test.ts),
+ * its trigger is written without waiting for the disk, its permission document and app doc in one durable commit. Killed after the trigger and before the app doc, the next start undoes it (no orphan trigger,
  * reference or permission document); killed after the app doc and before the trigger was known durable, with the
  * trigger's commit lost (as a power loss may), the next start makes the trigger again with the id the doc names.
  * Both starts read only the journal's intents (the code store is not `refsStale`: no instance's app docs are listed).

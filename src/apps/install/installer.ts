@@ -168,9 +168,10 @@ export class Installer {
       let pkg: FetchedPackage | null = null;
       let triggerIds: string[] = [];
       let copies: Array<{ doctype: string; doc: Doc }> = [];
-      // the intent (journal.ts) with the code reference, durable before anything names the code: for stored code
-      // begun before the fetch (which then finds its reference) and its fsync waited for after it, otherwise once the
-      // download gave the sha256
+      // the intent (journal.ts) with the code reference, committed before anything names the code: for stored code
+      // begun before the fetch (which then finds its reference) and waited for after it, otherwise once the download
+      // gave the sha256. Its flush: none of its own on either engine (PostgreSQL: `ordered`, carried by the documents'
+      // commit; SQLite: committed without its fsync, a machine crash then read back from the docs: reconcile.ts)
       let intent: { id: string; sha256: string } | null = null;
       const beginning = stored ? this.deps.code.begin(instance, kind, slug, stored) : null;
       beginning?.catch(() => undefined); // awaited below, or in the undo
@@ -203,8 +204,8 @@ export class Installer {
         crashPoint('apps.install.triggers');
         doc.state = opts.deactivated ? 'installed' : 'ready';
         // the permission document is visible no later than the doc saying `ready` (a client told so finds it): one
-        // commit, one flush, on either engine; on PostgreSQL that flush also carries the intent's and the triggers'
-        // commits before it (one WAL), which waited for none
+        // commit, one flush, on either engine, the install's only one on its path; on PostgreSQL that flush also
+        // carries the intent's and the triggers' commits before it (one WAL), which waited for none
         const perms = await permsWrite;
         let written: AppDoc;
         try {

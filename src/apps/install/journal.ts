@@ -1,6 +1,7 @@
 /**
  * The install journal's two ends (apps/code/store.ts InstallIntent): installs, updates and uninstalls. An install
- * records its intent with its code reference in one durable commit, then writes its triggers without waiting for the
+ * records its intent with its code reference in one commit (that a kill cannot lose; its flush carried by the documents'
+ * on PostgreSQL, none on SQLite, where a machine crash is handled by reconcile.ts), then writes its triggers without waiting for the
  * disk, then its permission document and app doc (durable); `settle` drops the intent once the triggers are durable too
  * (one fsync of the triggers' database for all the installs that ended within SETTLE_MS). An update records its intent,
  * with what its undo restores, before its `upgrading` doc; an uninstall before it removes anything; each drops it at
