@@ -1,17 +1,18 @@
 /**
- * `npm run bench`, suite `import`: the import of an export archive (src/move/import) into an instance of a real Hearth
- * (embedded engines) in this process: an archive built here in the contract's layout (src/move/layout.ts, streamed by src/common/zip-writer.ts) with
- * 100,000 documents and 2 GiB of files (10,000 small ones of 4 to 12 kB, the rest in 4 large ones), imported from the file
- * (no export server); MB/s side by side with `unzip` of the same archive in the same run; every file's MD5 checked after
- * the import; the process's peak RSS growth during the import (the server runs in this process: target < 100 MB).
- * Writes bench/RESULTS-import.md. BENCH_QUICK=1: 5,000 documents, 500 small files and 64 MB. BENCH_PROFILE=<file>: a CPU
- * profile of the import alone. BENCH_IMPORT_KEEP=<file>: the archive kept there (a hard link, same file system), for
- * bench/import-probe.ts.
+ * `npm run bench`, suite `import`: the import of an export archive (src/move/import) into an instance of a real
+ * `hearth serve` of this build (bin/hearth.js, embedded engines: build first), asked through its admin API as
+ * `hearth instances import` does (bench/import-server.ts): an archive built here in the contract's layout
+ * (src/move/layout.ts, streamed by src/common/zip-writer.ts) with 100,000 documents and 2 GiB of files (10,000 small
+ * ones of 4 to 12 kB, the rest in 4 large ones); MB/s side by side with `unzip` of the same archive in the same run;
+ * every file's MD5 checked after the import; the server process's peak RSS growth during the import (target < 100 MB)
+ * and its memory by kind at its largest. Writes its run at the top of bench/RESULTS-import.md (the sections after it,
+ * earlier runs' notes, are kept). BENCH_QUICK=1: 5,000 documents, 500 small files and 64 MB. BENCH_PROFILE=<dir>: the
+ * server run with `--cpu-prof` into that folder. BENCH_IMPORT_KEEP=<file>: the archive kept there (a hard link, same
+ * file system), for bench/import-probe.ts.
  */
 import { execFileSync } from 'node:child_process';
-import { Session } from 'node:inspector/promises';
 import { createHash, randomBytes } from 'node:crypto';
-import { createWriteStream, linkSync, statSync, writeFileSync } from 'node:fs';
+import { createWriteStream, linkSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -21,6 +22,7 @@ import { createHearth } from '../src/server/compose.js';
 import { testConfig } from '../test/helpers/hearth.js';
 import { zipStream, type ZipEntry } from '../src/common/zip-writer.js';
 import { docEntry, fileContentEntry } from '../src/move/layout.js';
+import { importServed } from './import-server.js';
 import { BENCH_DIR, log, tempDir } from './lib.js';
 
 const QUICK = process.env.BENCH_QUICK === '1';
@@ -76,38 +78,20 @@ await pipeline(zipStream(entries(smallBytes)), createWriteStream(archive));
 const zipBytes = statSync(archive).size;
 if (process.env.BENCH_IMPORT_KEEP) linkSync(archive, process.env.BENCH_IMPORT_KEEP);
 
-let t = Date.now();
+const loadStart = loadavg().map((l) => l.toFixed(1)).join(', ');
+const t = Date.now();
 execFileSync('unzip', ['-q', '-o', archive, '-d', join(dir, 'unzipped')]);
 const unzipS = (Date.now() - t) / 1000;
 execFileSync('rm', ['-rf', join(dir, 'unzipped')]);
 
-const hearth = await createHearth(testConfig(join(dir, 'data')), pino({ level: 'silent' }));
-const instance = await hearth.registry.create({ domain: 'bench-import.localhost' });
-global.gc?.();
-const rssBefore = process.memoryUsage.rss();
-let peak = rssBefore;
-// memoryUsage.rss(): memoryUsage() also walks the heap spaces, 5 % of the import's profile at a 50 ms period
-const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage.rss())), 50);
-// what the memory is at its peak, by kind (memoryUsage() walks the heap's spaces: every 500 ms only)
-const before = process.memoryUsage();
-let atPeak = before;
-const breakdown = setInterval(() => {
-  const m = process.memoryUsage();
-  if (m.rss > atPeak.rss) atPeak = m;
-}, 500);
-// BENCH_PROFILE=<file>: a CPU profile of the import alone (open it in Chrome's DevTools)
-const profiler = process.env.BENCH_PROFILE ? new Session() : null;
-profiler?.connect();
-await profiler?.post('Profiler.enable');
-await profiler?.post('Profiler.start');
-t = Date.now();
-const cpuBefore = process.cpuUsage();
-const report = await hearth.imports.runClaimed(instance, await hearth.imports.claim(instance, archive));
-const importS = (Date.now() - t) / 1000;
-const cpu = process.cpuUsage(cpuBefore);
-if (profiler) writeFileSync(process.env.BENCH_PROFILE!, JSON.stringify((await profiler.post('Profiler.stop')).profile));
-clearInterval(sampler);
-clearInterval(breakdown);
+// the import, by a \`hearth serve\` of this build (bench/import-server.ts): its process's own peak RSS, CPU and memory by kind
+const dataDir = join(dir, 'data');
+const domain = 'bench-import.localhost';
+const served = await importServed(dataDir, domain, archive, process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : []);
+const { report, seconds: importS } = served;
+// every file read back, by this process on the same data once the server stopped
+const hearth = await createHearth(testConfig(dataDir), pino({ level: 'silent' }));
+const instance = (await hearth.registry.get(domain))!;
 let bad = 0;
 for (const [id, md5] of expected) {
   const d = await hearth.vfs.fs.stat(instance, id);
@@ -119,15 +103,17 @@ await hearth.close();
 execFileSync('rm', ['-rf', dir]);
 
 const mb = (TOTAL + DOCS * 60) / MiB;
-const grow = (k: 'heapTotal' | 'heapUsed' | 'arrayBuffers') => ((atPeak[k] - before[k]) / MiB).toFixed(0);
+const f0 = (n: number) => n.toFixed(0);
+const { own, sampled } = served;
 const rows = [
   `| import (reset, ${DOCS} docs, ${SMALL + LARGE} files with MD5 checks) | ${importS.toFixed(1)} s | ${(mb / importS).toFixed(1)} MB/s |`,
   `| \`unzip -q\` of the same archive | ${unzipS.toFixed(1)} s | ${(mb / unzipS).toFixed(1)} MB/s |`,
 ];
-const text = `# Import benchmark (bench/import.bench.ts)
+const text = `## The last run (written by bench/import.bench.ts)
 
 ${new Date().toISOString()}, ${QUICK ? 'BENCH_QUICK=1 (scaled down)' : SCALE < 1 ? `BENCH_IMPORT_SCALE=${SCALE} (scaled down)` : 'full size'}: an archive of ${DOCS} documents and ${Math.round(TOTAL / MiB)} MiB of files
-(${SMALL} small, ${LARGE} large), ${(zipBytes / MiB).toFixed(0)} MiB zipped, imported from the file into an instance (embedded engines).
+(${SMALL} small, ${LARGE} large), ${(zipBytes / MiB).toFixed(0)} MiB zipped, imported from the file into an instance of a \`hearth serve\` of this
+build (embedded engines) through the admin API (bench/import-server.ts).
 
 | run | time | throughput (inflated data) |
 |---|---|---|
@@ -135,11 +121,14 @@ ${rows.join('\n')}
 
 - imported: ${report.docs} documents, ${report.files} files; left out: ${report.skipped_count}
 - MD5 of every file read back after the import: ${expected.size - bad} of ${expected.size} match
-- peak RSS growth of the process (server and bench) during the import: ${((peak - rssBefore) / MiB).toFixed(0)} MB (target < 100 MB)
-- at the largest RSS sampled every 500 ms (${(atPeak.rss / MiB).toFixed(0)} MB), growth by kind: V8 heap ${grow('heapTotal')} MB (of it used ${grow('heapUsed')} MB), array buffers ${grow('arrayBuffers')} MB, the rest (native: SQLite's caches, threads' isolates, zlib, malloc) ${((atPeak.rss - before.rss - (atPeak.heapTotal - before.heapTotal) - (atPeak.arrayBuffers - before.arrayBuffers)) / MiB).toFixed(0)} MB
-- CPU time of the import (user + system of this process, less sensitive to the machine's load than its time): ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s
-- load average at the end (1, 5, 15 min): ${loadavg().map((l) => l.toFixed(1)).join(', ')}
+- the server's peak RSS growth during the import (VmHWM, reset just before it, over its RSS then, ${f0(served.rssBefore)} MB): ${f0(served.peakGrowth)} MB (target < 100 MB)
+- at its largest RSS sampled every 250 ms (+${f0(sampled.growth)} MB), by the kernel: malloc's heaps ${f0(sampled.mallocHeaps)} MB, other anonymous memory (V8's heap, large buffers) ${f0(sampled.otherAnon)} MB, file-backed ${f0(sampled.file)} MB; by the server itself (+${f0(own.rss)} MB): V8 heap ${f0(own.heapTotal)} MB (of it used ${f0(own.heapUsed)}; new space ${f0(own.newSpace)}, old space ${f0(own.oldSpace)}), array buffers ${f0(own.arrayBuffers)} MB, external ${f0(own.external)} MB
+- CPU time of the server during the import (user + system, every thread; less sensitive to the machine's load than its time): ${served.cpuSeconds.toFixed(1)} s
+- load average at the start (1, 5, 15 min): ${loadStart}; at the end: ${loadavg().map((l) => l.toFixed(1)).join(', ')}
 `;
 log(text);
-writeFileSync(join(BENCH_DIR, 'RESULTS-import.md'), text);
+// the run at the top, the notes of earlier runs (every section after the bench's own) kept
+const results = join(BENCH_DIR, 'RESULTS-import.md');
+const earlier = readFileSync(results, 'utf8').split(/^(?=## )/m).filter((sec) => sec.startsWith('## ') && !sec.startsWith('## The last run'));
+writeFileSync(results, ['# Import benchmark (bench/import.bench.ts)\n\n', text, '\n', ...earlier].join(''));
 if (bad) process.exitCode = 1;

@@ -12,6 +12,7 @@
  */
 import { close, fstat, open, read } from 'node:fs';
 import { Readable, Transform, pipeline } from 'node:stream';
+import { MessageChannel } from 'node:worker_threads';
 import { createInflateRaw, inflateRawSync } from 'node:zlib';
 import yauzl, { type Entry, type ZipFile } from 'yauzl';
 import { markFreshChunks } from '../../files/blobs/file-sink.js';
@@ -49,26 +50,32 @@ const LOCAL_HEADER = 0x04034b50;
  * entries, are served from memory. A range larger than a window is read from the file directly (a stream: a large entry).
  */
 class WindowedReader extends yauzl.RandomAccessReader {
-  private windows: Array<{ start: number; buf: Buffer }> = [];
+  private windows: Array<{ start: number; buf: Buffer; memory: Buffer }> = [];
+  /** The memory of the window last dropped, reused by the next one (a new megabyte per window was garbage). */
+  private spare: Buffer | null = null;
 
   constructor(private readonly fd: number, readonly size: number) {
     super();
   }
 
-  /** `length` bytes at `position` (fewer at the end of the file): a view of a window when it fits one. */
+  /**
+   * `length` bytes at `position` (fewer at the end of the file): a view of a window when it fits one. The view is valid
+   * until the next call (its window's memory may then be reused): read it at once. yauzl's reads and the entry's own
+   * take turns (lazy entries), so no call comes in between.
+   */
   async bytes(position: number, length: number): Promise<Buffer> {
     const hit = this.windows.find((w) => position >= w.start && position + length <= w.start + w.buf.length);
     if (hit) return hit.buf.subarray(position - hit.start, position - hit.start + length);
-    const buf = await this.load(position, Math.max(length, Math.min(WINDOW, this.size - position)));
-    if (length <= WINDOW) {
-      this.windows.unshift({ start: position, buf });
-      if (this.windows.length > WINDOWS) this.windows.pop();
-    }
+    if (length > WINDOW) return this.load(Buffer.allocUnsafeSlow(length), position);
+    const memory = this.spare ?? Buffer.allocUnsafeSlow(WINDOW);
+    this.spare = null;
+    const buf = await this.load(memory.subarray(0, Math.max(0, Math.min(WINDOW, this.size - position))), position);
+    this.windows.unshift({ start: position, buf, memory });
+    if (this.windows.length > WINDOWS) this.spare = this.windows.pop()!.memory;
     return buf.subarray(0, length);
   }
 
-  private load(position: number, length: number): Promise<Buffer> {
-    const buf = Buffer.allocUnsafe(Math.max(0, length));
+  private load(buf: Buffer, position: number): Promise<Buffer> {
     return new Promise((resolve, reject) => read(this.fd, buf, 0, buf.length, position, (err, n) => (err ? reject(err) : resolve(buf.subarray(0, n)))));
   }
 
@@ -108,6 +115,7 @@ class WindowedReader extends yauzl.RandomAccessReader {
 
   override close(callback: (err: Error | null) => void): void {
     this.windows = [];
+    this.spare = null;
     close(this.fd, callback);
   }
 }
@@ -133,7 +141,8 @@ async function readWhole(reader: WindowedReader, entry: Entry): Promise<Buffer> 
   try {
     // zlib's output buffer sized to the entry: its default (16 KiB, a new one per call) kept a buffer of that size behind
     // each document until a collection (bench/RESULTS-import.md)
-    data = entry.compressionMethod === STORED ? raw : inflateRawSync(raw, { maxOutputLength: size + 1, chunkSize: Math.max(64, size + 1) });
+    // a stored entry copied out of the window (whose memory is reused)
+    data = entry.compressionMethod === STORED ? Buffer.from(raw) : inflateRawSync(raw, { maxOutputLength: size + 1, chunkSize: Math.max(64, size + 1) });
   } catch (err) {
     throw new Error(`the entry does not inflate to the ${size} bytes it declares: ${err instanceof Error ? err.message : String(err)}`);
   }
@@ -151,6 +160,55 @@ function exactly(size: number): Transform {
     },
     flush(done) {
       done(n === size ? null : new Error(`the entry inflates to ${n} bytes, not the ${size} it declares`));
+    },
+  });
+}
+
+/** A port that is closed: what is moved to it is dropped, its memory freed at once (not at a garbage collection). */
+const nowhere = new MessageChannel().port1;
+nowhere.close();
+
+/** Frees `memory` now; whatever still views it sees it empty. */
+function freeNow(memory: ArrayBuffer): void {
+  try {
+    nowhere.postMessage(null, [memory]);
+  } catch {
+    // not movable (already moved): left to the collector
+  }
+}
+
+/**
+ * zlib's output chunks made buffers of their own: a full output buffer passes as it is (the blob writer moves it to its
+ * hashing thread, which frees it once written), a part of one is copied into a buffer of its size, and the output
+ * buffer it came from is freed as soon as zlib moved on to the next one. Left to V8, those part-filled buffers (one or
+ * two per read of the zip) piled up to 60 MB between two collections, since a stream of large buffers with few
+ * JavaScript objects brings few (bench/RESULTS-import.md). `held` counts the output buffers not yet freed (tests).
+ */
+export function ownChunks(held = { buffers: 0 }): Transform {
+  let parent: ArrayBuffer | null = null;
+  const release = () => {
+    if (parent) freeNow(parent);
+    if (parent) held.buffers--;
+    parent = null;
+  };
+  return new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      const memory = chunk.buffer as ArrayBuffer;
+      if (memory !== parent) release();
+      if (chunk.byteOffset === 0 && chunk.length === memory.byteLength) return done(null, chunk);
+      if (memory !== parent) held.buffers++;
+      parent = memory;
+      const copy = Buffer.allocUnsafeSlow(chunk.length);
+      chunk.copy(copy);
+      done(null, copy);
+    },
+    flush(done) {
+      release();
+      done();
+    },
+    destroy(err, cb) {
+      parent = null;
+      cb(err);
     },
   });
 }
@@ -173,7 +231,7 @@ async function openLarge(reader: WindowedReader, entry: Entry): Promise<Readable
     return out;
   }
   const inflate = createInflateRaw({ chunkSize: INFLATE_CHUNK });
-  pipeline(inflate, out, () => undefined);
+  pipeline(inflate, ownChunks(), out, () => undefined);
   const feed = async () => {
     const buf = Buffer.allocUnsafeSlow(Math.min(WINDOW, Math.max(1, entry.compressedSize)));
     for (let at = start; at < end;) {
@@ -245,6 +303,15 @@ export async function eachEntry(path: string, limits: ZipLimits, onEntry: (entry
     });
     zip.readEntry();
   });
+}
+
+/**
+ * Frees now the memory of bytes that `whole()` gave, once the caller is done with them (written, parsed): left to V8,
+ * the small files' buffers piled up between two collections (bench/RESULTS-import.md). Those of an entry under 4 KiB,
+ * slices of Buffer's shared pool, are left alone.
+ */
+export function release(data: Buffer): void {
+  if (data.length > 0 && data.byteOffset === 0 && data.buffer.byteLength <= data.length + 1) freeNow(data.buffer as ArrayBuffer);
 }
 
 /** The whole entry as a Buffer, when it is at most `max` bytes (a document); null when it is larger. */

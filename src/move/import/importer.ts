@@ -8,7 +8,7 @@
  * so that nothing imported fires a job. Small contents are written while the next entries are read (a few at once),
  * each document joining its batch once its content is written, so nothing names a blob before it is whole.
  */
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { HearthError } from '../../common/errors.js';
 import { isDoctypeName, validateDocId } from '../../data/doctype.js';
 import type { Doc, DocStore } from '../../data/store.js';
@@ -19,7 +19,7 @@ import type { TriggerInput } from '../../jobs/scheduler.js';
 import { CONTACTS_DOCTYPE, findMyself } from '../../contacts/myself.js';
 import { AVATAR_LIMITS, WALLPAPER_LIMITS } from '../../settings/avatar.js';
 import { parseDataEntry, parseFileEntry, FILES_DOCTYPE, VERSIONS_DOCTYPE } from '../layout.js';
-import { eachEntry, readSmall, type ZipEntry, type ZipLimits } from './archive.js';
+import { eachEntry, readSmall, release, type ZipEntry, type ZipLimits } from './archive.js';
 import { skip, type ImportReport } from './report.js';
 import { ruleFor } from './rules.js';
 
@@ -261,13 +261,19 @@ export class Importer {
     // reserved now: the contents in flight count in the quota of the next ones
     this.used += entry.size;
     let body: Readable;
+    let data: Buffer | null = null;
     try {
-      body = await entry.open();
+      // a small entry's bytes, freed once written (./archive.ts `release`)
+      if (entry.whole) data = await entry.whole();
+      body = data ? Readable.from(data.length ? [data] : []) : await entry.open();
     } catch (err) {
       this.used -= entry.size;
       return skip(this.report, entry.name, `the content was not written: ${reasonOf(err)}`);
     }
-    const write = this.store(p, entry, body, max).finally(() => this.writing.delete(write));
+    const write = this.store(p, entry, body, max).finally(() => {
+      this.writing.delete(write);
+      if (data) release(data);
+    });
     this.writing.add(write);
     if (!entry.whole) await write;
     else if (this.writing.size >= IN_FLIGHT) await Promise.race(this.writing);

@@ -23,6 +23,7 @@ import type { MoveStateStore } from '../state.js';
 import type { ImportMessage, MoveFrom, MoveHooks } from '../types.js';
 import { download, fetchJson, manifestUrlOf, partUrlOf, type FetchPolicy } from './fetch.js';
 import { Importer, type ImporterDeps } from './importer.js';
+import { withSmallHeapGrowth } from './heap.js';
 import { importMail } from './mail.js';
 import { emptyReport, type ImportReport } from './report.js';
 import { resetInstance, type ResetDeps } from './reset.js';
@@ -221,7 +222,8 @@ export class Imports {
     const report = emptyReport();
     let error: string | undefined;
     try {
-      await this.run(instance, source, report, { move: !!opts.move_from, ...(opts.signal ? { signal: opts.signal } : {}) }, progress);
+      // V8's old generation held small while it runs (./heap.ts)
+      await withSmallHeapGrowth(() => this.run(instance, source, report, { move: !!opts.move_from, ...(opts.signal ? { signal: opts.signal } : {}) }, progress));
     } catch (err) {
       // stopped by the shutdown: the instance stays blocked, and the next start runs the import again
       if (opts.signal?.aborted) throw err;
