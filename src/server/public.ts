@@ -149,7 +149,7 @@ export async function buildPublicApp(deps: PublicDeps): Promise<FastifyInstance>
     origin: true,
     credentials: true,
     methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'],
-    exposedHeaders: ['ETag', 'Content-Type', 'Content-Length', 'X-Request-Id', 'Location', 'Content-Range', 'Content-Disposition', 'Accept-Ranges', 'Last-Modified'],
+    exposedHeaders: ['ETag', 'Content-Type', 'Content-Length', 'X-Request-Id', 'Location', 'Content-Range', 'Content-Disposition', 'Accept-Ranges', 'Last-Modified', 'Upload-Offset', 'Upload-Length', 'Upload-Expires'],
     maxAge: 86400,
   });
   // brotli or gzip for the answers built in memory from 1 KiB on (what streams is left alone: compression.ts)
