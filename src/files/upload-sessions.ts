@@ -12,7 +12,8 @@
  * change under the instance's file-system lock. A session belongs to its instance (its DocStore) and to the token's
  * source (the app, konnector or OAuth client); its id is 128 random bits. At most MAX_SESSIONS are open per instance,
  * and their sizes together must fit in the quota's room. A session lasts SESSION_TTL_MS from its creation; expired
- * ones go when met, when a session is created, and at the first use of the instance by a process (its start).
+ * ones go when met, when a session is created, at the first use of the instance by a process (its start), and by the
+ * housekeeping's `clean-upload-sessions` job, due at each session's expiry (jobs/workers/clean-upload-sessions.ts).
  * Once the file is created the session stays (without its chunks) for DONE_TTL_MS: a retried last chunk whose answer
  * was lost gets the file again instead of a 404.
  */
@@ -79,7 +80,8 @@ export class UploadSessions {
   private readonly writing = new Set<string>();
   private readonly swept = new Map<string, Promise<void>>();
 
-  constructor(private readonly fs: FileSystem) {}
+  /** `opened`: told of each new session and its expiry (ms), for the housekeeping to remove it then. */
+  constructor(private readonly fs: FileSystem, private readonly opened?: (instance: Instance, expiresAt: number) => void) {}
 
   private get now(): Date { return this.fs.clock(); }
 
@@ -157,7 +159,7 @@ export class UploadSessions {
       const now = this.now.getTime();
       for (const [id, expires] of Object.entries(await this.index(instance))) {
         const s = await this.load(instance, id);
-        if (!s || Date.parse(expires) <= now) {
+        if (!s || Date.parse(s.expires_at) <= now || Date.parse(expires) <= now) {
           if (s) await this.drop(instance, s);
           else { const index = await this.index(instance); delete index[id]; await this.saveIndex(instance, index); }
           n++;
@@ -194,6 +196,7 @@ export class UploadSessions {
       };
       await this.save(instance, s);
       await this.saveIndex(instance, { ...index, [s.id]: s.expires_at });
+      this.opened?.(instance, Date.parse(s.expires_at));
       return s;
     });
   }

@@ -1,7 +1,8 @@
 /**
  * Drive in Chromium: a large file goes through a resumable upload session; paused midway (the third chunk held on
- * its way, then aborted by the pause), it resumes from the server's offset: the session's history, kept by the
- * server, shows every byte range sent once, and the file's MD5 is right.
+ * its way, then aborted by the pause), it resumes from the server's offset, and a network failure under a chunk
+ * sends that chunk again: the session's history, kept by the server, shows every byte range sent once, and the file's
+ * MD5 is right.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -71,9 +72,18 @@ describe('Drive: a paused large upload', () => {
       // the total progress keeps what the server holds
       expect(Number(await panel.locator('progress.up-total').getAttribute('value'))).toBeGreaterThanOrEqual(Math.floor((100 * 8 * MiB) / big.length));
 
+      // after the resume, the network fails once under the first chunk: it is sent again
+      let failed = 0;
+      const failOnce = async (route: Route) => {
+        if (route.request().method() === 'PATCH' && failed++ === 0) await route.abort('connectionreset');
+        else await route.continue();
+      };
+      await page.route('**/files/uploads/**', failOnce);
       await panel.getByRole('button', { name: 'Resume the uploads' }).click();
       await panel.getByText('Uploads: 1 of 1 done').waitFor({ timeout: 60_000 });
       await row(page, 'video.bin').waitFor();
+      await page.unroute('**/files/uploads/**', failOnce);
+      expect(failed).toBeGreaterThan(1);
       const [done] = await sessions();
       expect(done?.file_id).toBeTruthy();
       const ranges = done!.history.map((x) => [x.offset, x.bytes]);

@@ -1,12 +1,13 @@
 /**
  * Resumable uploads (POST/HEAD/GET/PATCH/DELETE /files/uploads) on a real server: the whole flow, the file as the cozy
  * upload makes it, and the refusals: another instance, another app, a read-only token, a wrong offset (409), too many
- * bytes (413), the quota, a name taken, a bad MD5, an expired session, a cancel.
+ * bytes (413), the quota, a name taken, a bad MD5, an expired session (met, or removed by the housekeeping), a cancel.
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestHearth, type Res, type TestHearth } from '../../../test/helpers/hearth.js';
 import { ROOT, md5, mkdir, q, upload } from '../../../test/helpers/files.js';
+import { until } from '../../../test/helpers/jobs.js';
 import { FILES_DOCTYPE } from '../types.js';
 import { MAX_SESSIONS } from '../upload-sessions.js';
 
@@ -186,5 +187,19 @@ describe('a resumable upload', () => {
     expect((await chunk(old, 100, content.subarray(100))).status).toBe(404);
     expect((await h.req('GET', '/files/uploads', { token: app })).body.data.map((s: { id: string }) => s.id)).not.toContain(old);
     expect(await blobCount()).toBe(before);
+  });
+
+  it('left behind, is removed by the housekeeping\'s job due at its expiry', async () => {
+    const content = randomBytes(300);
+    const before = await blobCount();
+    const id = await opened('left.bin', content);
+    expect((await chunk(id, 0, content.subarray(0, 100))).status).toBe(204);
+    const store = h.hearth.storeOf(h.instance);
+    const doc = await store.getLocal(FILES_DOCTYPE, `upload-session-${id}`);
+    await store.putLocal(FILES_DOCTYPE, `upload-session-${id}`, { _rev: doc._rev as string, session: { ...(doc.session as object), expires_at: new Date(Date.now() - 1000).toISOString() } });
+    const hk = h.hearth.jobs.housekeeping;
+    await until(async () => (await hk.run(Date.now() + 25 * 3_600_000)) > 0);
+    await until(async () => (await blobCount()) === before);
+    await expect(store.getLocal(FILES_DOCTYPE, `upload-session-${id}`)).rejects.toThrow();
   });
 });

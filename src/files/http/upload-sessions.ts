@@ -50,7 +50,7 @@ function withOffset(reply: FastifyReply, s: UploadSession): FastifyReply {
 
 export function registerUploadSessionRoutes(scope: FastifyInstance, deps: FilesDeps): void {
   const { vfs, perms } = deps;
-  const sessions = new UploadSessions(vfs.fs);
+  const sessions = new UploadSessions(vfs.fs, deps.uploadExpires);
 
   /** The session, if the caller owns it and may still create its file in its directory. */
   const mine = async (c: Caller, id: string): Promise<UploadSession> => {
