@@ -6,9 +6,11 @@
  * offset); its JavaScript servers keep their own stores on the disk or in S3 and do not fit the BlobStore interface,
  * so the small part here is written by hand.
  *
- * Each chunk is a blob of the instance's `files` area (so it works on every engine), written under a key recorded as
- * `pending` in the session before its first byte: a crash mid-chunk leaves a key the next start removes (with the
- * engine's temporary files). The session is a `_local` document of io.cozy.files, listed in one index document; both
+ * Each chunk is a blob of the instance's `files` area (so it works on every engine), named in the session once whole:
+ * a crash mid-chunk leaves the engine's temporary file, which the next start removes (FileSystem.init), and the session
+ * goes on from its last whole chunk. As with the cozy upload, a crash between a chunk made durable and the session's
+ * commit leaves an orphan blob that fsck reports (recording the chunk's key before its bytes cost one more durable
+ * write a chunk: bench/RESULTS-upload-sessions.md). The session is a `_local` document of io.cozy.files, listed in one index document; both
  * change under the instance's file-system lock. A session belongs to its instance (its DocStore) and to the token's
  * source (the app, konnector or OAuth client); its id is 128 random bits. At most MAX_SESSIONS are open per instance,
  * and their sizes together must fit in the quota's room. A session lasts SESSION_TTL_MS from its creation; expired
@@ -22,7 +24,7 @@ import { Readable } from 'node:stream';
 import { Conflict, NotFound, PayloadTooLarge } from '../common/errors.js';
 import type { Doc } from '../data/store.js';
 import type { Instance } from '../instances/types.js';
-import { BlobMismatch } from './blobs/store.js';
+import { BlobMismatch, type BlobInfo } from './blobs/store.js';
 import type { FileSystem, SourceAccount } from './fs.js';
 import { FILES_DOCTYPE, validateName, type FileDoc } from './types.js';
 
@@ -56,8 +58,6 @@ export interface UploadSession {
   target: SessionTarget;
   offset: number;
   chunks: Array<{ key: string; size: number }>;
-  /** A chunk being written (its key), removed if the write never ends. */
-  pending: string | null;
   /** Each chunk appended: at which offset, how many bytes, when. */
   history: Array<{ offset: number; bytes: number; at: string }>;
   created_at: string;
@@ -76,7 +76,7 @@ export class OffsetMismatch extends Conflict {
 const gone = () => new NotFound('no such upload session: it expired, was cancelled, or belongs to another app', 'not_found');
 
 export class UploadSessions {
-  /** Chunks this process is writing (a pending key of another process or of a dead one is not in it). */
+  /** The sessions this process is writing a chunk of. */
   private readonly writing = new Set<string>();
   private readonly swept = new Map<string, Promise<void>>();
 
@@ -85,11 +85,11 @@ export class UploadSessions {
 
   private get now(): Date { return this.fs.clock(); }
 
-  /** On this process's first use of an instance: removes expired sessions and the chunks a crash left half-written. */
+  /** On this process's first use of an instance (after its temporary files went): removes the expired sessions. */
   ready(instance: Instance): Promise<void> {
     const known = this.swept.get(instance.id);
     if (known) return known;
-    const p = this.fs.init(instance).then(async () => { await this.sweep(instance, true); });
+    const p = this.fs.init(instance).then(async () => { await this.sweep(instance); });
     this.swept.set(instance.id, p);
     p.catch(() => this.swept.delete(instance.id));
     return p;
@@ -134,10 +134,9 @@ export class UploadSessions {
     return this.put(instance, PREFIX + s.id, { session: s as unknown as Doc });
   }
 
-  /** Removes a session, its chunks and its pending key (under the lock). */
+  /** Removes a session and its chunks (under the lock). */
   private async drop(instance: Instance, s: UploadSession): Promise<void> {
-    const keys = [...s.chunks.map((c) => c.key), ...(s.pending ? [s.pending] : [])];
-    for (const key of keys) await this.fs.blobs.remove(instance.id, key);
+    for (const c of s.chunks) await this.fs.blobs.remove(instance.id, c.key);
     const store = this.fs.store(instance);
     try {
       await store.deleteLocal(FILES_DOCTYPE, PREFIX + s.id, (await store.getLocal(FILES_DOCTYPE, PREFIX + s.id))._rev as string);
@@ -149,11 +148,8 @@ export class UploadSessions {
     await this.saveIndex(instance, index);
   }
 
-  /**
-   * Removes the expired sessions of an instance; with `crashed`, also the pending chunks no process of this one
-   * writes (at a start: what a crash left). Returns how many sessions went.
-   */
-  async sweep(instance: Instance, crashed = false): Promise<number> {
+  /** Removes the expired sessions of an instance; returns how many went. */
+  async sweep(instance: Instance): Promise<number> {
     return this.fs.lock(instance, async () => {
       let n = 0;
       const now = this.now.getTime();
@@ -163,9 +159,6 @@ export class UploadSessions {
           if (s) await this.drop(instance, s);
           else { const index = await this.index(instance); delete index[id]; await this.saveIndex(instance, index); }
           n++;
-        } else if (crashed && s.pending && !this.writing.has(s.pending)) {
-          await this.fs.blobs.remove(instance.id, s.pending);
-          await this.save(instance, { ...s, pending: null });
         }
       }
       return n;
@@ -191,7 +184,7 @@ export class UploadSessions {
       if (target.size > room) throw new PayloadTooLarge(`the file (${target.size} bytes) does not fit in the ${Math.max(0, room)} bytes left of the quota (open uploads included)`);
       const at = this.now;
       const s: UploadSession = {
-        id: randomBytes(16).toString('hex'), owner, target: { ...target, name, dirId: parent._id }, offset: 0, chunks: [], pending: null, history: [],
+        id: randomBytes(16).toString('hex'), owner, target: { ...target, name, dirId: parent._id }, offset: 0, chunks: [], history: [],
         created_at: at.toISOString(), expires_at: new Date(at.getTime() + SESSION_TTL_MS).toISOString(),
       };
       await this.save(instance, s);
@@ -226,48 +219,39 @@ export class UploadSessions {
   }
 
   /**
-   * Appends `body` at `offset` (409 if the session is elsewhere or another chunk is being written; 413 past the size).
-   * `length`: the body's announced size, checked before a byte is read.
+   * Appends `body` at `offset` to the session `s` (from `get`): 409 if the session is elsewhere or another chunk is
+   * being written, 413 past the size. `length`: the body's announced size, checked before a byte is read.
    */
-  async append(instance: Instance, owner: string, id: string, offset: number, body: Readable, length?: number): Promise<UploadSession> {
-    const s = await this.get(instance, owner, id);
-    if (s.file_id) throw new OffsetMismatch(s.offset);
+  async append(instance: Instance, s: UploadSession, offset: number, body: Readable, length?: number): Promise<UploadSession> {
+    const id = s.id;
+    if (s.file_id || s.offset !== offset) throw new OffsetMismatch(s.offset);
     const left = s.target.size - s.offset;
-    if (length !== undefined && offset === s.offset && length > left) throw new PayloadTooLarge(`the chunk (${length} bytes) goes past the file's size: ${left} bytes are left`);
-    const key = randomBytes(16).toString('hex');
-    await this.fs.lock(instance, async () => {
-      const now = await this.load(instance, id);
-      if (!now) throw gone();
-      if (now.offset !== offset || now.file_id) throw new OffsetMismatch(now.offset);
-      if (now.pending && this.writing.has(now.pending)) throw new Conflict('another chunk of this upload is being sent: wait for it, or ask its offset (HEAD)');
-      // a pending chunk no write of this process holds was cut short: it is replaced
-      if (now.pending) await this.fs.blobs.remove(instance.id, now.pending);
-      this.writing.add(key);
-      await this.save(instance, { ...now, pending: key });
-    });
-    let written: { size: number } | null = null;
+    if (length !== undefined && length > left) throw new PayloadTooLarge(`the chunk (${length} bytes) goes past the file's size: ${left} bytes are left`);
+    if (this.writing.has(id)) throw new Conflict('another chunk of this upload is being sent: wait for it, or ask its offset (HEAD)');
+    this.writing.add(id);
+    let blob: BlobInfo | null = null;
+    let committed = false;
     try {
-      if (left > 0 || length !== 0) written = await this.fs.blobs.write(instance.id, body, { key, maxBytes: left, ...(length === undefined ? {} : { expectedSize: length }) });
-      else body.resume();
+      if (length === 0) body.resume();
+      else blob = await this.fs.blobs.write(instance.id, body, { maxBytes: left, ...(length === undefined ? {} : { expectedSize: length }) });
+      const chunk = blob;
+      // another process may have moved the session meanwhile: the offset is checked again where it is written
       return await this.fs.lock(instance, async () => {
         const now = await this.load(instance, id);
-        if (!now || now.pending !== key) throw gone();
-        const next: UploadSession = written && written.size > 0
-          ? { ...now, pending: null, offset: now.offset + written.size, chunks: [...now.chunks, { key, size: written.size }], history: [...now.history, { offset: now.offset, bytes: written.size, at: this.now.toISOString() }] }
-          : { ...now, pending: null };
+        if (!now) throw gone();
+        if (now.offset !== offset || now.file_id) throw new OffsetMismatch(now.offset);
+        if (!chunk || chunk.size === 0) return now;
+        const next: UploadSession = {
+          ...now, offset: now.offset + chunk.size, chunks: [...now.chunks, { key: chunk.key, size: chunk.size }],
+          history: [...now.history, { offset: now.offset, bytes: chunk.size, at: this.now.toISOString() }],
+        };
         await this.save(instance, next);
-        if (!written || written.size === 0) await this.fs.blobs.remove(instance.id, key);
+        committed = true;
         return next;
       });
-    } catch (err) {
-      await this.fs.blobs.remove(instance.id, key).catch(() => undefined);
-      await this.fs.lock(instance, async () => {
-        const now = await this.load(instance, id);
-        if (now?.pending === key) await this.save(instance, { ...now, pending: null });
-      }).catch(() => undefined);
-      throw err;
     } finally {
-      this.writing.delete(key);
+      this.writing.delete(id);
+      if (blob && !committed) await this.fs.blobs.remove(instance.id, blob.key).catch(() => undefined);
     }
   }
 
@@ -310,7 +294,7 @@ export class UploadSessions {
     const s = await this.get(instance, owner, id);
     await this.fs.lock(instance, async () => {
       const now = await this.load(instance, id);
-      if (now?.pending && this.writing.has(now.pending)) throw new Conflict('a chunk of this upload is being sent: abort it first');
+      if (this.writing.has(id)) throw new Conflict('a chunk of this upload is being sent: abort it first');
       await this.drop(instance, now ?? s);
     });
   }
@@ -321,7 +305,6 @@ export class UploadSessions {
     for (const id of Object.keys(await this.index(instance))) {
       const s = await this.load(instance, id);
       for (const c of s?.chunks ?? []) keys.add(c.key);
-      if (s?.pending) keys.add(s.pending);
     }
     return keys;
   }

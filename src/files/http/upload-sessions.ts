@@ -109,7 +109,7 @@ export function registerUploadSessionRoutes(scope: FastifyInstance, deps: FilesD
     const name = param(req, 'Name');
     try {
       if (!s.file_id && !(offset === s.target.size && s.offset === s.target.size && !length)) {
-        s = await sessions.append(c.instance, ownerOf(c.set), s.id, offset, uploadBody(req.raw), length);
+        s = await sessions.append(c.instance, s, offset, uploadBody(req.raw), length);
       } else if (s.file_id && offset !== s.target.size) {
         throw new OffsetMismatch(s.offset);
       }

@@ -1,11 +1,12 @@
 /**
  * A large file sent through a resumable upload session (Hearth's POST/HEAD/PATCH /files/uploads, README): opened once,
- * then CHUNK_BYTES at a time from the offset the server holds. A pause aborts the chunk in flight; the next attempt asks
+ * then CHUNK_BYTES at a time from the offset the server holds (8 MiB: each chunk costs the server a durable write, and
+ * 4 MiB chunks took 1.7 times as long as 8 MiB ones in bench/RESULTS-upload-sessions.md; a pause loses at most one). A pause aborts the chunk in flight; the next attempt asks
  * the server its offset (HEAD) and goes on from there. A network failure retries the chunk after a wait (1, 2, 4… s,
  * at most 30 s), at once when the browser says it is back online; after MAX_TRIES failures in a row it gives up.
  */
 export const SESSION_FROM_BYTES = 8 * 1024 * 1024;
-export const CHUNK_BYTES = 4 * 1024 * 1024;
+export const CHUNK_BYTES = 8 * 1024 * 1024;
 const MAX_TRIES = 6;
 
 export interface Answer { status: number; text: string; header(name: string): string | null }

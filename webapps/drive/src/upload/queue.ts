@@ -1,7 +1,7 @@
 /**
  * The upload queue: files (and the folders they came in, created first) sent two at a time to
  * `POST /files/:dirId?Type=file&Name=…` by XMLHttpRequest, for its upload progress, with the app token and
- * Content-MD5 / Content-Type as cozy-client sends them; from 8 MiB on, through a resumable upload session in chunks
+ * Content-MD5 / Content-Type as cozy-client sends them; from 8 MiB on, through a resumable upload session in 8 MiB chunks
  * (chunked.ts), so that a pause or a lost connection costs at most the chunk in flight. Pause (what is sending goes
  * back to the queue), resume, cancel one or all, retry a failed one; a name conflict (409) waits for the person:
  * replace, keep both, or skip.
