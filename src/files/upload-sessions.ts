@@ -21,7 +21,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { Conflict, NotFound, PayloadTooLarge } from '../common/errors.js';
+import { Conflict, NotFound, PayloadTooLarge, TooManyRequests } from '../common/errors.js';
 import type { Doc } from '../data/store.js';
 import type { Instance } from '../instances/types.js';
 import { BlobMismatch, type BlobInfo } from './blobs/store.js';
@@ -165,7 +165,7 @@ export class UploadSessions {
     });
   }
 
-  /** Opens a session for a new file: 409 if the name is taken, 413 if it does not fit or past MAX_SESSIONS open ones. */
+  /** Opens a session for a new file: 409 if the name is taken, 413 if it does not fit, 429 past MAX_SESSIONS open ones. */
   async create(instance: Instance, owner: string, target: SessionTarget): Promise<UploadSession> {
     await this.ready(instance);
     const name = validateName(target.name);
@@ -177,7 +177,7 @@ export class UploadSessions {
       const open: UploadSession[] = [];
       for (const id of Object.keys(index)) { const s = await this.load(instance, id); if (s && !s.file_id) open.push(s); }
       if (open.length >= MAX_SESSIONS) {
-        throw new PayloadTooLarge(`at most ${MAX_SESSIONS} upload sessions can be open at once: finish or cancel one (DELETE /files/uploads/:id)`);
+        throw new TooManyRequests(`at most ${MAX_SESSIONS} upload sessions can be open at once: finish or cancel one (DELETE /files/uploads/:id)`);
       }
       const reserved = open.reduce((sum, s) => sum + s.target.size, 0);
       const room = (await this.fs.room(instance)) - reserved;

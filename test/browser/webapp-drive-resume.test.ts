@@ -2,7 +2,7 @@
  * Drive in Chromium: a large file goes through a resumable upload session; paused midway (the third chunk held on
  * its way, then aborted by the pause), it resumes from the server's offset, and a network failure under a chunk
  * sends that chunk again: the session's history, kept by the server, shows every byte range sent once, and the file's
- * MD5 is right.
+ * MD5 is right. Sent again, it meets its name taken and is kept under the next name.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -93,6 +93,14 @@ describe('Drive: a paused large upload', () => {
       expect(ranges).toEqual([[0, 8 * MiB], [8 * MiB, 8 * MiB], [16 * MiB, 6 * MiB + 123]]);
       const file = await w.api('GET', `/files/${done!.file_id}`, await w.token('io.cozy.files'));
       expect(file.body.data.attributes).toMatchObject({ name: 'video.bin', size: String(big.length), md5sum: createHash('md5').update(big).digest('base64') });
+
+      // the same file again: the name is taken when its session opens; "Keep both" sends it under the next name
+      await dropFromDisk(page, page.locator('main .page'), [join(disk, 'video.bin')]);
+      await panel.getByText('"video.bin" already exists in this folder.').waitFor({ timeout: 30_000 });
+      await panel.getByRole('button', { name: 'Keep both' }).click();
+      await row(page, 'video (2).bin').waitFor({ timeout: 30_000 });
+      const list = await w.api('GET', `/files/metadata?Path=${encodeURIComponent('/video (2).bin')}`, await w.token('io.cozy.files'));
+      expect(list.body.data.attributes.md5sum).toBe(createHash('md5').update(big).digest('base64'));
       expect(errors).toEqual([]);
     } finally {
       await context.close();

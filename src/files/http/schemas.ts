@@ -140,7 +140,7 @@ export const createUploadSession: RouteSchema = {
   summary: 'Opens a resumable upload of a new file (Hearth extension); chunks go with PATCH /files/uploads/{id}', tags,
   querystring: docs({ DirID: 'The directory (root by default)', Name: UPLOAD.Name, Size: 'The file\'s size in bytes (required)', Tags: UPLOAD.Tags, Executable: UPLOAD.Executable, CreatedAt: UPLOAD.CreatedAt, UpdatedAt: UPLOAD.UpdatedAt, SourceAccount: UPLOAD.SourceAccount, SourceAccountIdentifier: UPLOAD.SourceAccountIdentifier }),
   headers: docs({ 'content-md5': 'Base64 MD5 of the whole file: 412 at the end on a mismatch', 'content-type': 'The file\'s type' }),
-  description: 'The same rights as POST /files/{dirId} (POST on the directory); 409 if the name is taken, 413 if the size does not fit in the quota (open uploads included) or too many uploads are open.',
+  description: 'The same rights as POST /files/{dirId} (POST on the directory); 409 if the name is taken, 413 if the size does not fit in the quota (open uploads included), 429 if 20 uploads are open already.',
   response: session(201, 'The session: Location and Upload-Offset headers'),
 };
 export const uploadSessions: RouteSchema = { summary: 'The caller\'s open resumable uploads', tags, response: { 200: answer('The sessions', `[${SESSION}]`) } };

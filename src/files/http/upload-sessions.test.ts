@@ -121,7 +121,7 @@ describe('a resumable upload', () => {
     expect((await chunk(id, 0, content)).status).toBe(201);
   });
 
-  it('refuses bad names (422), a taken name (409), a missing size (422), what the quota cannot hold (413), and past the open sessions allowed (413)', async () => {
+  it('refuses bad names (422), a taken name (409), a missing size (422), what the quota cannot hold (413), and past the open sessions allowed (429)', async () => {
     for (const name of ['..', '../x', 'a/b', '']) expect((await open(name, 10)).status, name).toBe(422);
     expect((await h.req('POST', `/files/uploads?DirID=${dir}&Name=nosize.bin`, { token: app })).status).toBe(422);
     await upload(h, app, dir, 'taken.txt', 'x');
@@ -144,7 +144,7 @@ describe('a resumable upload', () => {
     for (let i = openNow; i < MAX_SESSIONS; i++) {
       many.push((await open(`many-${i}.bin`, 10)).body.data.id);
     }
-    expect((await open('one-more.bin', 10)).status).toBe(413);
+    expect((await open('one-more.bin', 10)).status).toBe(429);
     for (const id of many) expect((await h.req('DELETE', `/files/uploads/${id}`, { token: app })).status).toBe(204);
   });
 

@@ -163,9 +163,9 @@ export class UploadQueue {
   resolve(id: number, how: 'replace' | 'keep' | 'skip'): void {
     const item = this.items.find((i) => i.id === id);
     if (!item || item.status !== 'conflict') return;
-    if (how === 'skip') { item.status = 'skipped'; this.changed(); return; }
+    if (how === 'skip') { item.status = 'skipped'; this.forget(item); this.changed(); return; }
     if (how === 'keep') { item.renameOnConflict = true; item.name = nextName(item.name); }
-    else item.replace = true;
+    else { item.replace = true; this.forget(item); } // a replace goes whole to PUT /files/:id: the session's bytes go
     this.retry(id);
   }
 
