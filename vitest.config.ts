@@ -16,7 +16,7 @@ const ON_REDIS = [
 /** The files suites that go through the blob store by HTTP: run again on Swift and on S3 (issue 16). */
 const OBJECT_STORAGE = [
   'src/files/http/upload.test.ts', 'src/files/http/download.test.ts', 'src/files/ranges.test.ts', 'src/files/http/versions.test.ts',
-  'src/files/http/thumbnails.test.ts', 'src/files/http/trash.test.ts',
+  'src/files/http/thumbnails.test.ts', 'src/files/http/trash.test.ts', 'src/files/http/upload-sessions.test.ts',
   // the code of installed apps in the object store (its index in a PostgreSQL the test starts), the avatars
   'src/apps/code/shared-store.test.ts', 'src/settings/avatar.test.ts',
   // what a holder of the file-system lock paused past its lease can do to the blobs (nothing another's files name)

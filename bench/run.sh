@@ -33,7 +33,9 @@
 # bench/RESULTS-concurrent-start.md; BENCH_START_REFERENCE=<another build's bin/hearth.js> alternates its rounds).
 # pg-catalog (bench/pg-catalog.bench.ts: 2,000 instances on one PostgreSQL, the memory of its server processes with connections
 # kept for good and replaced after docs.connectionUses uses, about 10 minutes, writes bench/RESULTS-pg-catalog.md).
-# Knobs: BENCH_QUICK=1 (all), BENCH_SUITES=data,files,jobs,realtime,coordination,farm,apps-code,apps-install,apps-install-pg,apps-code-shared,apps,webapps,migrate,backup,import,export,data-pg,mango-pg,jobs-cluster,blobs,farm-pg,fencing,event-sweep,pg-catalog,write-index,concurrent-start
+# upload-sessions (bench/upload-sessions.bench.ts: a 128 MiB file sent whole and through a resumable upload session in 4 and
+# 16 MiB chunks, about 1 minute, writes bench/RESULTS-upload-sessions.md).
+# Knobs: BENCH_QUICK=1 (all), BENCH_SUITES=data,files,jobs,realtime,coordination,farm,apps-code,apps-install,apps-install-pg,apps-code-shared,apps,webapps,migrate,backup,import,export,data-pg,mango-pg,jobs-cluster,blobs,farm-pg,fencing,event-sweep,pg-catalog,write-index,concurrent-start,upload-sessions
 # (which scripts run), and each script's own
 # (data: BENCH_SERVERS, BENCH_WORKLOADS, BENCH_PROFILE…; files: BENCH_FILES_SERVERS, BENCH_FILES_WORKLOADS…;
 # realtime: BENCH_RT_SOCKETS, BENCH_RT_WRITES, BENCH_RT_SERVERS…; see their headers).
@@ -44,7 +46,7 @@ if [ ! -f bench/node_modules/pouchdb-server/package.json ] || [ ! -f bench/node_
   echo "[bench] installing bench dependencies into bench/node_modules (about 1 minute, once)" >&2
   npm install --prefix bench --no-audit --no-fund >&2
 fi
-suites=",${BENCH_SUITES:-data,files,jobs,realtime,coordination,farm,apps-code,apps-install,apps-install-pg,apps-code-shared,apps,webapps,migrate,backup,import,export,data-pg,mango-pg,jobs-cluster,blobs,farm-pg,fencing,event-sweep,pg-catalog,write-index,concurrent-start},"
+suites=",${BENCH_SUITES:-data,files,jobs,realtime,coordination,farm,apps-code,apps-install,apps-install-pg,apps-code-shared,apps,webapps,migrate,backup,import,export,data-pg,mango-pg,jobs-cluster,blobs,farm-pg,fencing,event-sweep,pg-catalog,write-index,concurrent-start,upload-sessions},"
 status=0
 if [[ $suites == *,data,* ]]; then node --import tsx bench/data.bench.ts "$@" || status=$?; fi
 if [[ $suites == *,files,* ]]; then node --import tsx bench/files.bench.ts "$@" || status=$?; fi
@@ -52,6 +54,7 @@ if [[ $suites == *,jobs,* ]]; then node --import tsx bench/jobs.bench.ts "$@" ||
 if [[ $suites == *,realtime,* ]]; then node --import tsx bench/realtime.bench.ts "$@" || status=$?; fi
 if [[ $suites == *,coordination,* ]]; then node --import tsx bench/coordination.bench.ts "$@" || status=$?; fi
 if [[ $suites == *,fencing,* ]]; then node --import tsx bench/fencing.bench.ts "$@" || status=$?; fi
+if [[ $suites == *,upload-sessions,* ]]; then node --import tsx bench/upload-sessions.bench.ts "$@" || status=$?; fi
 if [[ $suites == *,concurrent-start,* ]]; then node --import tsx bench/concurrent-start.bench.ts "$@" || status=$?; fi
 if [[ $suites == *,event-sweep,* ]]; then node --import tsx bench/event-sweep.bench.ts "$@" || status=$?; fi
 if [[ $suites == *,pg-catalog,* ]]; then node --import tsx bench/pg-catalog.bench.ts "$@" || status=$?; fi

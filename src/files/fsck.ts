@@ -12,6 +12,8 @@
  * Thumbnails (`is_thumbnail`): a thumbnail blob that no file names is `index_missing` too (a crash
  * between its write and the commit, or before its removal); a missing one is left to thumbnailck.
  *
+ * The chunks of the resumable uploads under way (upload-sessions.ts) are blobs that no file names yet: not reported.
+ *
  * Hearth's addition, not a problem: `held_by_export`, a blob no document names that an export of the instance keeps
  * (its files were overwritten or deleted after the export began: blobs/held.ts), with the export and when it ends at
  * the latest; `clean` leaves it, and the blob goes by itself once no export holds it.
@@ -20,6 +22,7 @@ import type { Instance } from '../instances/types.js';
 import type { FileSystem } from './fs.js';
 import { HeldBlobStore, type HeldKey } from './blobs/held.js';
 import { thumbKeysOf } from './thumbnails/state.js';
+import { UploadSessions } from './upload-sessions.js';
 import { VERSIONS_DOCTYPE, type VersionDoc } from './versions.js';
 import { FILES_DOCTYPE, ROOT_DIR_ID, TRASH_DIR_ID, isDir, joinPath, type FileDoc } from './types.js';
 
@@ -95,6 +98,8 @@ export async function fsck(fs: FileSystem, instance: Instance, opts: { clean?: b
       if (!byId.has(v.file_id)) log.push({ type: 'index_orphan_tree', is_file: true, is_version: true, ...at });
       if ((await fs.blobs.size(instance.id, v.internal_vfs_id)) === null) log.push({ type: 'filesystem_missing', is_file: true, is_version: true, ...at });
     }
+    // the chunks of resumable uploads under way (upload-sessions.ts) are not orphans
+    for (const key of await new UploadSessions(fs).chunkKeys(instance)) named.add(key);
     // read after the documents: a blob an export began keeping since is named above or listed here
     const held = new Map<string, HeldKey>();
     for (const h of fs.blobs instanceof HeldBlobStore ? await fs.blobs.held(instance.id) : []) if (!held.has(h.key)) held.set(h.key, h);

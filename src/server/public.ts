@@ -32,6 +32,7 @@ import type { CompiledCode } from './schema-code.js';
 import { logControllerFor } from './logger.js';
 import { registerJobsRoutes } from '../jobs/routes.js';
 import { RunLogs } from '../jobs/run-logs.js';
+import { CLEAN_UPLOAD_SESSIONS } from '../jobs/workers/clean-upload-sessions.js';
 import type { JobSystem } from './jobs.js';
 import { registerSettingsRoutes } from '../settings/routes.js';
 import type { Avatars } from '../settings/avatar.js';
@@ -84,7 +85,7 @@ export interface PublicDeps extends DataDeps {
   /** The app registries (apps.registries) behind /registry; built from the configuration when absent. */
   appRegistries?: Registries;
   /** The job engine and scheduler, behind /jobs. */
-  jobs: Pick<JobSystem, 'engine' | 'scheduler'>;
+  jobs: Pick<JobSystem, 'engine' | 'scheduler'> & Partial<Pick<JobSystem, 'housekeeping'>>;
   /** The settings document and theme (the registry), and the avatars (on disk, or in PostgreSQL) (/settings, /public/avatar). */
   settings: { store: InstanceSettingsStore; avatars: Avatars; wallpapers: Avatars; emailChanges: EmailChangeStore };
   /** The notification center, behind /notifications. */
@@ -149,7 +150,7 @@ export async function buildPublicApp(deps: PublicDeps): Promise<FastifyInstance>
     origin: true,
     credentials: true,
     methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'],
-    exposedHeaders: ['ETag', 'Content-Type', 'Content-Length', 'X-Request-Id', 'Location', 'Content-Range', 'Content-Disposition', 'Accept-Ranges', 'Last-Modified'],
+    exposedHeaders: ['ETag', 'Content-Type', 'Content-Length', 'X-Request-Id', 'Location', 'Content-Range', 'Content-Disposition', 'Accept-Ranges', 'Last-Modified', 'Upload-Offset', 'Upload-Length', 'Upload-Expires'],
     maxAge: 86400,
   });
   // brotli or gzip for the answers built in memory from 1 KiB on (what streams is left alone: compression.ts)
@@ -185,6 +186,8 @@ export async function buildPublicApp(deps: PublicDeps): Promise<FastifyInstance>
   registerFilesRoutes(app, {
     perms: deps.perms, vfs: deps.vfs, linkSecret: async (instance) => (await deps.registry.secrets(instance)).session,
     framedBy: (host, scheme) => `${scheme}://*.${appsParent(host, deps.config.apps.subdomains)}`,
+    // an upload session left behind goes at its expiry, by the housekeeping
+    uploadExpires: (instance, at) => deps.jobs.housekeeping?.mark(instance, CLEAN_UPLOAD_SESSIONS, at),
   });
   registerDavRoutes(app, { perms: deps.perms, vfs: deps.vfs, locks: deps.davLocks });
   registerRegistryRoutes(app, { perms: deps.perms, registry: deps.registry, sessions: deps.auth.sessions, registries: deps.appRegistries ?? registriesFromConfig(deps.config, deps.logger) });

@@ -13,7 +13,7 @@ import type { PermissionSet } from '../permissions/rules.js';
 import type { WorkerDef } from '../jobs/types.js';
 import { createThumbnailCheckWorker, createThumbnailWorker } from '../files/thumbnails/workers.js';
 import { createKonnectorWorker, createServiceWorker, type SandboxWorkerDeps } from '../jobs/sandbox/workers.js';
-import { cleanClientsWorker, cleanOldTrashedWorker, logWorker, sendmailWorker, trashFilesWorker, unzipWorker, zipWorker } from '../jobs/workers/index.js';
+import { cleanClientsWorker, cleanOldTrashedWorker, cleanUploadSessionsWorker, logWorker, sendmailWorker, trashFilesWorker, unzipWorker, zipWorker } from '../jobs/workers/index.js';
 
 export interface WorkerDeps {
   config: HearthConfig;
@@ -45,6 +45,7 @@ export function buildWorkers(deps: WorkerDeps): WorkerDef[] {
     unzipWorker({ vfs, rightsNow }),
     trashFilesWorker({ vfs }),
     cleanOldTrashedWorker({ vfs, config }),
+    cleanUploadSessionsWorker({ vfs }),
     cleanClientsWorker({ storeOf }),
     createThumbnailWorker({ vfs, linkSecret: deps.linkSecret, ...(deps.bus ? { bus: deps.bus } : {}) }),
     createThumbnailCheckWorker({ vfs, linkSecret: deps.linkSecret, ...(deps.bus ? { bus: deps.bus } : {}) }),

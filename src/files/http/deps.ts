@@ -13,4 +13,6 @@ export interface FilesDeps {
    * a PDF in the browser's viewer), for the instance host and scheme of the request; without it, no frame may.
    */
   framedBy?(instanceHost: string, scheme: string): string;
+  /** Told when an upload session of `instance` opens, with its expiry (ms): the housekeeping removes it then. */
+  uploadExpires?(instance: Instance, at: number): void;
 }

@@ -13,6 +13,7 @@ import { registerMetadataRoutes } from './metadata.js';
 import { JSONAPI } from './serialize.js';
 import { registerTrashRoutes } from './trash.js';
 import { registerUploadRoutes } from './upload.js';
+import { registerUploadSessionRoutes } from './upload-sessions.js';
 import { registerViewsRoutes } from './views.js';
 import { registerLinkRoutes } from './links.js';
 import { registerRelationRoutes } from './relations.js';
@@ -37,6 +38,7 @@ export function registerFilesRoutes(app: FastifyInstance, deps: FilesDeps): void
   void app.register(async (scope) => {
     rawBodies(scope);
     jsonApiErrors(scope);
+    registerUploadSessionRoutes(scope, deps);
     registerUploadRoutes(scope, deps);
   });
   void app.register(async (scope) => {

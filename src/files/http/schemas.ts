@@ -130,3 +130,27 @@ export const notSynchronizing: RouteSchema = {
   querystring: docs({ ...PAGE, include: 'files for the directories themselves', sort: 'id (the only order)' }), response: file(200, 'The directories (ids), and the documents with include=files'),
 };
 export const changeNotSynchronizing = (summary: string): RouteSchema => ({ summary, tags, params: params(['doctype', 'docid']), body: jsonApiBody('{data: [{type: "io.cozy.files", id: <directory id>}]} (or one)', { data: [{ type: 'io.cozy.files', id: '…' }] }), response: { 204: noContent('Done') } });
+
+// resumable uploads (upload-sessions.ts), a Hearth extension
+const SESSION = 'io.cozy.files.uploads: id, attributes (dir_id, name, size, offset, expires_at, history [{offset, bytes, at}], file_id once created)';
+const session = (status: number, description: string) => ({ [status]: answer(description, SESSION) });
+const sid = params(['id']);
+const OFFSET_HEADERS = { 'upload-offset': 'Where the bytes of this request start: the offset the server holds (else 409)', 'content-length': 'The chunk\'s size: 413 past the file\'s size' };
+export const createUploadSession: RouteSchema = {
+  summary: 'Opens a resumable upload of a new file (Hearth extension); chunks go with PATCH /files/uploads/{id}', tags,
+  querystring: docs({ DirID: 'The directory (root by default)', Name: UPLOAD.Name, Size: 'The file\'s size in bytes (required)', Tags: UPLOAD.Tags, Executable: UPLOAD.Executable, CreatedAt: UPLOAD.CreatedAt, UpdatedAt: UPLOAD.UpdatedAt, SourceAccount: UPLOAD.SourceAccount, SourceAccountIdentifier: UPLOAD.SourceAccountIdentifier }),
+  headers: docs({ 'content-md5': 'Base64 MD5 of the whole file: 412 at the end on a mismatch', 'content-type': 'The file\'s type' }),
+  description: 'The same rights as POST /files/{dirId} (POST on the directory); 409 if the name is taken, 413 if the size does not fit in the quota (open uploads included), 429 if 20 uploads are open already.',
+  response: session(201, 'The session: Location and Upload-Offset headers'),
+};
+export const uploadSessions: RouteSchema = { summary: 'The caller\'s open resumable uploads', tags, response: { 200: answer('The sessions', `[${SESSION}]`) } };
+export const uploadSession: RouteSchema = { summary: 'A resumable upload', tags, params: sid, response: session(200, 'The session') };
+export const uploadSessionOffset: RouteSchema = { summary: 'Where a resumable upload stands: Upload-Offset and Upload-Length headers', tags, params: sid, response: { 200: noContent('Headers only') } };
+export const appendUploadSession: RouteSchema = {
+  summary: 'Appends a chunk to a resumable upload; the one that reaches the size creates the file', tags, params: sid,
+  querystring: docs({ Name: 'Another name for the file, when the last chunk (or an empty one at the end) met a name conflict' }), headers: docs(OFFSET_HEADERS),
+  description: '409 on a wrong Upload-Offset (the answer\'s Upload-Offset says the right one) or a name taken at the end (the session stays: send an empty PATCH at the end with another Name); 413 past the size or the quota; 412 if the MD5 does not match (the session ends).',
+  body: rawBody('The chunk (raw; application/offset+octet-stream as tus, or any type)', ['application/offset+octet-stream', 'application/octet-stream']),
+  response: { 204: noContent('Appended: Upload-Offset gives the new offset'), ...file(201, 'The file, created by the last chunk'), ...file(200, 'The file, already created by this session') },
+};
+export const cancelUploadSession: RouteSchema = { summary: 'Cancels a resumable upload: its bytes go', tags, params: sid, response: { 204: noContent('Cancelled') } };

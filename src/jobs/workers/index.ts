@@ -5,3 +5,4 @@ export { sendmailWorker, type SendmailDeps } from './sendmail.js';
 export { cleanOldTrashedWorker, trashFilesWorker, type CleanOldTrashedDeps, type TrashFilesDeps } from './trash.js';
 export { unzipWorker, type UnzipDeps } from './unzip.js';
 export { zipWorker, type ZipDeps } from './zip.js';
+export { cleanUploadSessionsWorker, CLEAN_UPLOAD_SESSIONS } from './clean-upload-sessions.js';

@@ -1,12 +1,15 @@
 /**
  * The upload queue: files (and the folders they came in, created first) sent two at a time to
  * `POST /files/:dirId?Type=file&Name=…` by XMLHttpRequest, for its upload progress, with the app token and
- * Content-MD5 / Content-Type as cozy-client sends them. Pause (what is sending goes back to the queue), resume,
- * cancel one or all, retry a failed one; a name conflict (409) waits for the person: replace, keep both, or skip.
+ * Content-MD5 / Content-Type as cozy-client sends them; from 8 MiB on, through a resumable upload session in 8 MiB chunks
+ * (chunked.ts), so that a pause or a lost connection costs at most the chunk in flight. Pause (what is sending goes
+ * back to the queue), resume, cancel one or all, retry a failed one; a name conflict (409) waits for the person:
+ * replace, keep both, or skip.
  */
 import { normalize } from '../api';
 import type { DriveFile } from '../types';
 import type { Picked } from './picked';
+import { sendChunked, SESSION_FROM_BYTES, type Answer, type ChunkedTarget } from './chunked';
 
 export type Status = 'queued' | 'uploading' | 'done' | 'error' | 'conflict' | 'canceled' | 'skipped';
 
@@ -24,6 +27,10 @@ export interface UploadItem {
   /** keep both: a 409 picks the next free name by itself */
   renameOnConflict?: boolean;
   replace?: boolean;
+  /** a large file's upload session and the bytes the server holds (chunked.ts) */
+  session?: string;
+  offset?: number;
+  md5?: string;
 }
 
 interface Target { dirId: string; path: string }
@@ -124,7 +131,7 @@ export class UploadQueue {
       this.running.delete(id);
       xhr.abort();
       const item = this.items.find((i) => i.id === id);
-      if (item) { item.status = 'queued'; item.loaded = 0; }
+      if (item) { item.status = 'queued'; item.loaded = item.offset ?? 0; }
     }
     this.changed();
   }
@@ -138,6 +145,7 @@ export class UploadQueue {
     this.running.delete(id);
     xhr?.abort();
     item.status = 'canceled';
+    this.forget(item);
     this.changed();
     this.pump();
   }
@@ -147,7 +155,7 @@ export class UploadQueue {
   retry(id: number): void {
     const item = this.items.find((i) => i.id === id);
     if (!item) return;
-    Object.assign(item, { status: 'queued', loaded: 0, failure: undefined });
+    Object.assign(item, { status: 'queued', loaded: item.offset ?? 0, failure: undefined });
     this.changed();
     this.pump();
   }
@@ -155,9 +163,9 @@ export class UploadQueue {
   resolve(id: number, how: 'replace' | 'keep' | 'skip'): void {
     const item = this.items.find((i) => i.id === id);
     if (!item || item.status !== 'conflict') return;
-    if (how === 'skip') { item.status = 'skipped'; this.changed(); return; }
+    if (how === 'skip') { item.status = 'skipped'; this.forget(item); this.changed(); return; }
     if (how === 'keep') { item.renameOnConflict = true; item.name = nextName(item.name); }
-    else item.replace = true;
+    else { item.replace = true; this.forget(item); } // a replace goes whole to PUT /files/:id: the session's bytes go
     this.retry(id);
   }
 
@@ -188,35 +196,13 @@ export class UploadQueue {
       if (!batch) throw new Error('no target');
       const dir = (await batch.dirs).get(item.folder);
       if (!dir) throw new Error('no folder');
-      const md5 = await md5Base64(item.file);
+      const md5 = item.md5 ?? await md5Base64(item.file);
+      item.md5 = md5;
       if (!mine()) return;
-      let url = `${this.stack.origin}/files/${encodeURIComponent(dir.dirId)}?Type=file&Name=${encodeURIComponent(item.name)}&Size=${item.file.size}`;
-      let method = 'POST';
-      if (item.replace) {
-        const existing = await this.stack.fetchJSON('GET', `/files/metadata?Path=${encodeURIComponent(joinPath(dir.path, item.name))}`);
-        if (!mine()) return;
-        url = `${this.stack.origin}/files/${encodeURIComponent(existing.data.id)}?Size=${item.file.size}`;
-        method = 'PUT';
-      }
-      const res = await this.xhr(item, method, url, md5, (xhr) => { slot = xhr; });
+      const res = item.replace || item.file.size < SESSION_FROM_BYTES ? await this.sendWhole(item, dir, md5, mine, (xhr) => { slot = xhr; }) : await this.sendInChunks(item, dir, md5, (xhr) => { slot = xhr; });
       if (res === null || !mine()) return;
       this.running.delete(item.id);
-      if (res.status === 201 || res.status === 200) {
-        item.status = 'done';
-        item.loaded = item.file.size;
-        try {
-          const f = normalize(JSON.parse(res.text).data);
-          for (const l of this.uploaded) l(f);
-        } catch { /* the listing's realtime feed brings it anyway */ }
-      } else if (res.status === 409 && item.renameOnConflict) {
-        item.name = nextName(item.name);
-        item.status = 'queued';
-      } else {
-        let reason: unknown = null;
-        try { reason = JSON.parse(res.text); } catch { /* not JSON: the status says enough */ }
-        item.failure = { status: res.status, reason };
-        item.status = res.status === 409 ? 'conflict' : 'error';
-      }
+      this.settle(item, res);
     } catch (e) {
       if (!mine()) return;
       this.running.delete(item.id);
@@ -228,8 +214,72 @@ export class UploadQueue {
     this.pump();
   }
 
+  /** The whole file in one request (the cozy route): POST, or PUT over the file it replaces. */
+  private async sendWhole(item: UploadItem, dir: Target, md5: string, mine: () => boolean, taken: (xhr: XMLHttpRequest) => void): Promise<Answer | null> {
+    let url = `${this.stack.origin}/files/${encodeURIComponent(dir.dirId)}?Type=file&Name=${encodeURIComponent(item.name)}&Size=${item.file.size}`;
+    let method = 'POST';
+    if (item.replace) {
+      const existing = await this.stack.fetchJSON('GET', `/files/metadata?Path=${encodeURIComponent(joinPath(dir.path, item.name))}`);
+      if (!mine()) return null;
+      url = `${this.stack.origin}/files/${encodeURIComponent(existing.data.id)}?Size=${item.file.size}`;
+      method = 'PUT';
+    }
+    const headers = { 'Content-Type': item.file.type || 'application/octet-stream', 'Content-MD5': md5 };
+    return this.xhr(item, method, url, headers, item.file, (loaded) => { item.loaded = loaded; this.changed(); }, taken);
+  }
+
+  /** A large file through its upload session, resumed from the server's offset. */
+  private async sendInChunks(item: UploadItem, dir: Target, md5: string, taken: (xhr: XMLHttpRequest) => void): Promise<Answer | null> {
+    // the session and the offset live on the item: a pause in the middle keeps them (and the progress) as they are
+    const t: ChunkedTarget = {
+      file: item.file, name: item.name, dirId: dir.dirId, md5,
+      get session() { return item.session; },
+      set session(v) { item.session = v; },
+      get offset() { return item.offset; },
+      set offset(v) { item.offset = v; },
+      request: (method, url, headers, body, progress) => this.xhr(item, method, url, headers, body, progress, taken),
+      progressed: (loaded) => { item.loaded = loaded; this.changed(); },
+    };
+    return sendChunked(this.stack.origin, t);
+  }
+
+  /** Cancels a large file's session on the server (its bytes go there). */
+  private forget(item: UploadItem): void {
+    const session = item.session;
+    if (!session) return;
+    Object.assign(item, { session: undefined, offset: undefined });
+    // the server refuses (409) while it still writes the chunk just aborted: asked again a little later
+    const drop = async (tries: number): Promise<void> => {
+      const res = await fetch(`${this.stack.origin}/files/uploads/${session}`, { method: 'DELETE', credentials: 'include', headers: { Authorization: `Bearer ${this.stack.token()}` } });
+      if (res.status === 409 && tries > 1) { await new Promise((r) => setTimeout(r, 1000)); await drop(tries - 1); }
+    };
+    void drop(5).catch(() => undefined);
+  }
+
+  private settle(item: UploadItem, res: Answer): void {
+    if (res.status === 201 || res.status === 200) {
+      Object.assign(item, { status: 'done', loaded: item.file.size, session: undefined, offset: undefined });
+      try {
+        const f = normalize(JSON.parse(res.text).data);
+        for (const l of this.uploaded) l(f);
+      } catch { /* the listing's realtime feed brings it anyway */ }
+    } else if (res.status === 409 && item.renameOnConflict) {
+      item.name = nextName(item.name);
+      item.status = 'queued';
+    } else {
+      let reason: unknown = null;
+      try { reason = JSON.parse(res.text); } catch { /* not JSON: the status says enough */ }
+      item.failure = { status: res.status, reason };
+      item.status = res.status === 409 ? 'conflict' : 'error';
+      // a session that failed otherwise than on its name (quota, MD5…) is over: a retry starts anew
+      if (res.status !== 409) this.forget(item);
+    }
+  }
+
   /** The request, or null when it was aborted (pause, cancel). */
-  private xhr(item: UploadItem, method: string, url: string, md5: string, taken: (xhr: XMLHttpRequest) => void): Promise<{ status: number; text: string } | null> {
+  private xhr(
+    item: UploadItem, method: string, url: string, headers: Record<string, string>, body: Blob | null, progress: ((loaded: number) => void) | undefined, taken: (xhr: XMLHttpRequest) => void,
+  ): Promise<Answer | null> {
     return new Promise((done, fail) => {
       const xhr = new XMLHttpRequest();
       if (!this.running.has(item.id)) { done(null); return; }
@@ -239,13 +289,12 @@ export class UploadQueue {
       // the app token is bound to the session that opened the app: its cookie goes along, as with cozy-client's fetch
       xhr.withCredentials = true;
       xhr.setRequestHeader('Authorization', `Bearer ${this.stack.token()}`);
-      xhr.setRequestHeader('Content-Type', item.file.type || 'application/octet-stream');
-      xhr.setRequestHeader('Content-MD5', md5);
-      xhr.upload.onprogress = (e) => { item.loaded = e.loaded; this.changed(); };
-      xhr.onload = () => done({ status: xhr.status, text: xhr.responseText });
+      for (const [k, v] of Object.entries(headers)) xhr.setRequestHeader(k, v);
+      if (progress) xhr.upload.onprogress = (e) => progress(e.loaded);
+      xhr.onload = () => done({ status: xhr.status, text: xhr.responseText, header: (name) => xhr.getResponseHeader(name) });
       xhr.onabort = () => done(null);
       xhr.onerror = () => fail(new TypeError('network error'));
-      xhr.send(item.file);
+      xhr.send(body);
     });
   }
 }
