@@ -19,16 +19,20 @@
  *
  * The young generation's size under load (`capYoungGeneration`, `server.youngGenerationMB`, 8 by default): a busy
  * server let V8 grow its new space to its maximum (2 × 16 MB), and a young collection (scavenge) then copies what is
- * alive in up to 16 MB: on the 10,000-instance farm (bench/farm.bench.ts) the longest stalls on a core of the touch and
- * housekeeping phases each held a scavenge of 38-268 ms of wall time (up to 37 ms on a quiet machine), the worst
- * 36.9-47.5 ms on a core. With the new space at 2 × 4 MB (`--max-semi-space-size=4`, beside in the same run) they were
- * 19.7-23.0 ms and mostly without a scavenge, for the same throughput (RESULTS-farm.md). V8 fixes its maximum when the
- * process starts (a flag `hearth serve` cannot give itself), so the cap is kept by the growth factor instead: after
- * each young collection, growth is allowed (V8's factor 2) while the new space is under the cap and stopped (1) once it
- * reaches it. The step that reaches the cap is V8's (the size doubles from 1 MB), so the cap is met exactly when it is a
- * power of two (in MB); V8 may take one more step (to twice the cap) when it grows the space twice before the observer
- * runs (a burst of allocation in one turn of the event loop), and shrinks it again by itself when the allocation rate
- * falls.
+ * alive in up to 16 MB: on the 10,000-instance farm (bench/farm.bench.ts, load 14-20) each of housekeeping's five
+ * longest stalls on a core (46.2-50.8 ms) held a scavenge, as did four of the touch phase's five (27-37 ms). With the new
+ * space at 2 × 4 MB (`--max-semi-space-size=4`, beside in the same run) they were 24.5-28.2 and 19.7-23.0 ms, for the
+ * same throughput and 26 MB less peak RSS (bench/RESULTS-farm.md, where other stalls, with no collection inside, came
+ * near 49 ms in another run). V8 fixes its maximum when the process starts (a flag `hearth serve` cannot give
+ * itself), so the cap is kept by the growth factor instead, checked after each young collection (Node's 'gc'
+ * performance entries): V8's factor 2 under the cap, 1 (no growth) once the new space reaches it (sizes double from
+ * 1 MB: a power of two is met exactly). The entries reach JavaScript a turn or
+ * more after the collection, so V8 can still grow the space past the cap (up to its 32 MB) when it grows it again
+ * before the check runs: a burst of allocation in one turn. It then stays there until V8 shrinks it, when the
+ * allocation rate falls. On the farm (bench/farm.bench.ts, the cap set before the server was built) the cap held in
+ * every phase; in `hearth serve` (the cap set once it listens, with a new space of 2 MB) 16 clients touching 1,000
+ * closed instances grew it to 32 MB (bench/RESULTS-idle.md). `NODE_OPTIONS=--max-semi-space-size=4` in the service's
+ * environment is the hard limit.
  */
 import { constants, PerformanceObserver } from 'node:perf_hooks';
 import { getHeapSpaceStatistics, setFlagsFromString } from 'node:v8';
