@@ -8,7 +8,6 @@
  * instance due for both cleaning jobs (20,000 jobs for 10,000 instances, the issue's hourly round)
  * and runs the rounds back to back until none is left, then waits for the jobs to finish;
  * {cmd: 'stop'} closes. BENCH_FARM_DOCS_URL=postgres://… puts its state on that PostgreSQL (docs.engine postgres);
- * BENCH_FARM_YOUNG_GEN_MB caps V8's new space (default: server.youngGenerationMB, as `hearth serve`; 0: V8's own sizing).
  * BENCH_SCHEMAS=runtime compiles the route schemas on first use instead of loading the build's code (bench/first-use.ts). Each answer carries the phase's measures.
  * Started with --cpu-prof (BENCH_PROFILE=1), it also writes stalls-<pid>.json beside the profile: each event-loop stall
  * over 30 ms as [from, to] in µs of the monotonic clock the profile's timestamps use, and each garbage collection over
@@ -23,7 +22,6 @@ import { getHeapSpaceStatistics } from 'node:v8';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { pino } from 'pino';
 import { createHearth } from '../src/server/compose.js';
-import { capYoungGeneration } from '../src/server/young-gen.js';
 import { watchCoreStalls } from './core-stalls.js';
 import { testConfig } from '../test/helpers/hearth.js';
 
@@ -35,9 +33,6 @@ const config = testConfig(dataDir);
 if (process.env.BENCH_FARM_DOCS_URL) config.docs = { engine: 'postgres', url: process.env.BENCH_FARM_DOCS_URL, poolSize: 10 };
 // bench/first-use.ts: the route schemas compiled on first use (as before the build compiled them), not loaded from the build
 if (process.env.BENCH_SCHEMAS === 'runtime') config.server.precompiledSchemas = false;
-// as `hearth serve` once it listens: the young generation kept within server.youngGenerationMB (src/server/young-gen.ts);
-// BENCH_FARM_YOUNG_GEN_MB=0 leaves V8's own sizing, to compare
-capYoungGeneration(Number(process.env.BENCH_FARM_YOUNG_GEN_MB ?? config.server.youngGenerationMB));
 const hearth = await createHearth(config, pino({ level: 'silent' }));
 await hearth.publicApp.listen({ host: '127.0.0.1', port: 0 });
 const port = (hearth.publicApp.server.address() as AddressInfo).port;

@@ -14,7 +14,7 @@ import { fixMallocThresholds } from '../src/common/malloc-trim.js';
 
 // as bin/hearth.js: the young generation keeps its initial size until the server listens (src/server/young-gen.ts)
 setFlagsFromString('--semi-space-growth-factor=1');
-const [{ pino }, { createHearth }, { testConfig }, { capYoungGeneration, releaseYoungGeneration }] = await Promise.all([
+const [{ pino }, { createHearth }, { testConfig }, { releaseYoungGeneration }] = await Promise.all([
   import('pino'), import('../src/server/compose.js'), import('../test/helpers/hearth.js'), import('../src/server/young-gen.js'),
 ]);
 
@@ -36,8 +36,6 @@ const instance = (await hearth.registry.get(domain)) ?? (await hearth.registry.c
 const token = await hearth.tokens.issue(instance, { aud: 'cli', sub: 'bench', scope: 'io.cozy.bench.*' });
 const filesToken = await hearth.tokens.issue(instance, { aud: 'cli', sub: 'bench', scope: 'io.cozy.files' });
 const contactsToken = await hearth.tokens.issue(instance, { aud: 'cli', sub: 'bench', scope: 'io.cozy.contacts' });
-// as `hearth serve` once it listens: the new space grows up to server.youngGenerationMB (BENCH_YOUNG_GEN_MB=0: V8's own sizing)
-capYoungGeneration(Number(process.env.BENCH_YOUNG_GEN_MB ?? config.server.youngGenerationMB));
 releaseYoungGeneration();
 // bench/malloc-ab.bench.ts: glibc's malloc thresholds fixed 1 s after listening, as `hearth serve` does (common/malloc-trim.ts),
 // at 128 KiB or at BENCH_MALLOC_THRESHOLD (mmap) and BENCH_MALLOC_TRIM bytes

@@ -42,7 +42,7 @@ const allWorkloads: Record<string, { concurrency: number; op: (s: Side, i: numbe
 const THRESHOLDS = (process.env.BENCH_AB_THRESHOLDS ?? '131072').split(',');
 const only = process.env.BENCH_AB_WORKLOADS?.split(',');
 const workloads = Object.fromEntries(Object.entries(allWorkloads).filter(([w]) => !only || only.includes(w)));
-// BENCH_AB_VARIANTS='{"name": {environment}}': the servers compared are these (e.g. BENCH_YOUNG_GEN_MB, bench/hearth-server.ts),
+// BENCH_AB_VARIANTS='{"name": {environment}}': the servers compared are these (e.g. {"NODE_OPTIONS": "--max-semi-space-size=4"}),
 // both with the thresholds fixed as hearth serve has them, instead of the thresholds
 const variants = process.env.BENCH_AB_VARIANTS ? Object.entries(JSON.parse(process.env.BENCH_AB_VARIANTS) as Record<string, Record<string, string>>) : null;
 const sides = variants

@@ -85,8 +85,7 @@ export function addServeCommand(parent: Command, env: Record<string, string | un
           trimMalloc();
           return handle;
         } finally {
-          // started (or failed): V8 optimizes again, and sizes the young generation up to server.youngGenerationMB (server/young-gen.ts)
-          endStartUp(config.server.youngGenerationMB);
+          endStartUp(); // started (or failed): V8 sizes the young generation and optimizes as usual again (server/young-gen.ts)
         }
       });
       if (code !== 0) throw new CliError('', code);

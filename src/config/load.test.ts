@@ -31,7 +31,7 @@ describe('loadConfig', () => {
     expect(c).toEqual({
       dev: false,
       dataDir: join(cwd, '.hearth'),
-      server: { host: '127.0.0.1', port: 8080, bodyLimit: 16 * 1024 * 1024, trustProxy: false, serializeResponses: true, precompiledSchemas: true, idleGcSeconds: 100, youngGenerationMB: 8 },
+      server: { host: '127.0.0.1', port: 8080, bodyLimit: 16 * 1024 * 1024, trustProxy: false, serializeResponses: true, precompiledSchemas: true, idleGcSeconds: 100 },
       admin: { host: '127.0.0.1', port: 6060, passphraseHash: null, passphrase: null },
       devInstance: 'hearth.localhost:8080',
       log: { level: 'info', pretty: null },

@@ -46,7 +46,6 @@ export const LEAVES: Record<string, Leaf> = {
   'server.serializeResponses': bool,
   'server.precompiledSchemas': bool,
   'server.idleGcSeconds': count(0),
-  'server.youngGenerationMB': count(0),
   'admin.host': str,
   'admin.port': port,
   'admin.passphraseHash': {
@@ -143,7 +142,7 @@ export const LEAVES: Record<string, Leaf> = {
 export const DEFAULTS: HearthConfig = {
   dev: false,
   dataDir: './.hearth',
-  server: { host: '127.0.0.1', port: 8080, bodyLimit: 16 * 1024 * 1024, trustProxy: false, serializeResponses: true, precompiledSchemas: true, idleGcSeconds: 100, youngGenerationMB: 8 },
+  server: { host: '127.0.0.1', port: 8080, bodyLimit: 16 * 1024 * 1024, trustProxy: false, serializeResponses: true, precompiledSchemas: true, idleGcSeconds: 100 },
   admin: { host: '127.0.0.1', port: 6060, passphraseHash: null, passphrase: null },
   devInstance: 'hearth.localhost:8080',
   log: { level: 'info', pretty: null },

@@ -24,11 +24,7 @@ export interface HearthConfig {
     precompiledSchemas: boolean;
     /** `hearth serve`: one compacting garbage collection once no request began or ended for this long (default 100; 0: never). server/idle-gc.ts. */
     idleGcSeconds: number;
-    /**
-     * `hearth serve`: V8's new space (both halves of the young generation) kept at most this many MB once the server
-     * listens (default 8, a power of two; 0: V8's own maximum, 32): shorter young collections. server/young-gen.ts.
-     */
-    youngGenerationMB: number;
+    /** How: V8's incremental marking (default: the event loop held a few ms at a time) or one synchronous full collection. server/idle-gc.ts. */
   };
   admin: {
     host: string; // default 127.0.0.1
