@@ -18,7 +18,7 @@ import pg from 'pg';
 import { startPostgres, type PgServer } from '../test/helpers/servers/postgres.js';
 import { BENCH_DIR, fmtMs, gitInfo, log, machine, percentile, send } from './lib.js';
 
-export interface Measures { seconds: number; maxStallMs: number; p99StallMs: number; maxStallCpuMs: number; wallOfMaxCpuStallMs: number; peakRssMB: number; rssMB: number; peakFds: number; fds: number; openStores: number }
+export interface Measures { seconds: number; maxStallMs: number; p99StallMs: number; maxStallCpuMs: number; wallOfMaxCpuStallMs: number; gcInMaxCpuStall?: { ms: number; kinds: string }; topStalls?: string[]; longestGcMs?: number; longestGcKind?: string; peakNewSpaceMB?: number; peakRssMB: number; rssMB: number; peakFds: number; fds: number; openStores: number }
 export interface Farm { proc: ChildProcess; port: number; dir: string; call(cmd: string, extra?: object): Promise<{ result: unknown; measures: Measures }> }
 type Instances = Array<{ domain: string; token: string }>;
 type StartFarm = (opts: { dir?: string; docsUrl?: string }) => Promise<Farm>;

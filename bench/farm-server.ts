@@ -18,6 +18,7 @@ import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
+import { getHeapSpaceStatistics } from 'node:v8';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { pino } from 'pino';
 import { createHearth } from '../src/server/compose.js';
@@ -40,10 +41,45 @@ const delay = monitorEventLoopDelay({ resolution: 5 });
 delay.enable();
 // the same stalls, by the main thread's time on a core (bench/core-stalls.ts): `maxStallCpuMs`
 const stallCpu = watchCoreStalls();
-let peak = { rss: 0, fds: 0 };
+// garbage collection, always watched: the phase's longest pause, and how much of its worst stall on a core was collection
+// (the pauses of the last 10 s, [start, duration, kind] in performance.now() ms)
+const GC_KINDS: Record<number, string> = { 1: 'minor', 2: 'major', 4: 'incremental', 8: 'weak callbacks' };
+let gcs: Array<[number, number, number]> = [];
+let longestGc: [number, number] = [0, 0];
+new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) {
+    const kind = (e as unknown as { detail: { kind: number } }).detail.kind;
+    gcs.push([e.startTime, e.duration, kind]);
+    if (e.duration > longestGc[0]) longestGc = [e.duration, kind];
+  }
+  const now = performance.now();
+  if (gcs.length > 1000) gcs = gcs.filter(([at]) => at > now - 10_000);
+}).observe({ entryTypes: ['gc'] });
+/** The collections inside a stall: their total and each one's kind and pause (ms). */
+const gcInside = (end: number, wall: number) => {
+  const inside = gcs.filter(([at, ms]) => at < end && at + ms > end - wall);
+  return { ms: inside.reduce((sum, [, ms]) => sum + ms, 0), kinds: inside.map(([, ms, k]) => `${GC_KINDS[k] ?? k} ${ms.toFixed(1)}`).join(', ') };
+};
+// read while the collections of the phase's top stalls are still in `gcs` (the last 10 s), kept by the stall's end
+const gcOfStall = new Map<number, { ms: number; kinds: string }>();
+const gcInWorstStall = () => {
+  const { top } = stallCpu.read();
+  for (const s of top) if (!gcOfStall.has(s.end)) gcOfStall.set(s.end, gcInside(s.end, s.wall));
+  return gcOfStall.get(top[0]?.end ?? -1) ?? { ms: 0, kinds: '' };
+};
+/** The phase's top stalls on a core: "cpu/wall ms [collections inside]". */
+const topStalls = () => {
+  gcInWorstStall();
+  return stallCpu.read().top.map((s) => `${s.cpu.toFixed(1)}/${s.wall.toFixed(1)} ms [${gcOfStall.get(s.end)?.kinds || 'no GC'}]`);
+};
+setInterval(gcInWorstStall, 500).unref();
+let peak = { rss: 0, fds: 0, newSpace: 0 };
 let started = performance.now();
 const sample = () => {
-  peak = { rss: Math.max(peak.rss, process.memoryUsage.rss()), fds: Math.max(peak.fds, readdirSync('/proc/self/fd').length) };
+  peak = {
+    rss: Math.max(peak.rss, process.memoryUsage.rss()), fds: Math.max(peak.fds, readdirSync('/proc/self/fd').length),
+    newSpace: Math.max(peak.newSpace, getHeapSpaceStatistics().find((s) => s.space_name === 'new_space')?.space_size ?? 0),
+  };
 };
 setInterval(sample, 100).unref();
 const measures = () => {
@@ -51,14 +87,17 @@ const measures = () => {
   return {
     seconds: (performance.now() - started) / 1000, maxStallMs: delay.max / 1e6, p99StallMs: delay.percentile(99) / 1e6,
     maxStallCpuMs: stallCpu.read().max, wallOfMaxCpuStallMs: stallCpu.read().wallOfMax,
-    peakRssMB: peak.rss / 1048576, rssMB: process.memoryUsage.rss() / 1048576, peakFds: peak.fds, fds: readdirSync('/proc/self/fd').length,
+    gcInMaxCpuStall: gcInWorstStall(), topStalls: topStalls(), longestGcMs: longestGc[0], longestGcKind: GC_KINDS[longestGc[1]] ?? String(longestGc[1]),
+    peakRssMB: peak.rss / 1048576, peakNewSpaceMB: peak.newSpace / 1048576, rssMB: process.memoryUsage.rss() / 1048576, peakFds: peak.fds, fds: readdirSync('/proc/self/fd').length,
     openStores: hearth.openStores(),
   };
 };
 const phase = () => {
   delay.reset();
   stallCpu.reset();
-  peak = { rss: 0, fds: 0 };
+  longestGc = [0, 0];
+  gcOfStall.clear();
+  peak = { rss: 0, fds: 0, newSpace: 0 };
   started = performance.now();
 };
 

@@ -13,7 +13,7 @@
  * cache yet) and one with the route schemas compiled at run time, and the first use of /data's routes both ways,
  * bench/first-use.ts: about 6 minutes, writes bench/RESULTS-startup.md; BENCH_STARTUP_BEFORE=<a built checkout> adds the
  * start-ups of its bin/hearth.js, in turn with the others),
- * BENCH_STARTS (starts per row, 3 by default),
+ * BENCH_STARTS (starts per row, 3 by default), BENCH_FARM_NODE_FLAGS (Node's flags for the farm server, e.g. V8's GC flags to compare),
  * BENCH_IDLE_USED=1 (the idle memory of a used farm: `hearth serve` on the instances, each touched once, then read after
  * BENCH_IDLE_AT seconds idle, "5,30,70" by default; BENCH_IDLE_BEFORE=<a built checkout> runs its bin/hearth.js beside;
  * BENCH_IDLE_VARIANTS='{"name": {environment}}' runs each beside; BENCH_IDLE_TRIM_PROBE=1 adds the RSS after one more
@@ -47,7 +47,8 @@ async function startFarm(opts: { dir?: string; docsUrl?: string; env?: NodeJS.Pr
   const out = buildServers();
   const dir = opts.dir ?? tempDir('bench-farm-');
   const proc = spawn('prlimit', [`--nofile=${NOFILE}`, process.execPath,
-    ...(PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${join(BENCH_DIR, 'profiles')}`] : []), join(out, 'bench', 'farm-server.js'), dir], {
+    ...(PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${join(BENCH_DIR, 'profiles')}`] : []),
+    ...(process.env.BENCH_FARM_NODE_FLAGS ?? '').split(' ').filter(Boolean), join(out, 'bench', 'farm-server.js'), dir], {
     stdio: ['ignore', 'pipe', 'inherit', 'ipc'], env: { ...process.env, NODE_ENV: 'production', ...(opts.docsUrl ? { BENCH_FARM_DOCS_URL: opts.docsUrl } : {}), ...opts.env },
   });
   children.add(proc);
@@ -348,7 +349,9 @@ async function usedIdle(): Promise<void> {
 }
 
 const row = (name: string, m: Measures, extra = '') =>
-  `| ${name} | ${m.seconds.toFixed(1)} s | ${fmtMs(m.maxStallMs)} ms | ${fmtMs(m.maxStallCpuMs)} ms (of ${fmtMs(m.wallOfMaxCpuStallMs)} ms) | ${m.peakRssMB.toFixed(0)} MB | ${m.peakFds} | ${m.openStores} | ${extra} |`;
+  `| ${name} | ${m.seconds.toFixed(1)} s | ${fmtMs(m.maxStallMs)} ms | ${fmtMs(m.maxStallCpuMs)} ms (of ${fmtMs(m.wallOfMaxCpuStallMs)} ms) | ${gcCell(m)} | ${m.peakRssMB.toFixed(0)} MB | ${m.peakFds} | ${m.openStores} | ${extra} |`;
+/** The collections inside the stall of the column before (ms each), and the phase's longest collection. */
+const gcCell = (m: Measures) => `${m.gcInMaxCpuStall?.kinds || 'none'}; longest ${fmtMs(m.longestGcMs ?? 0)} ms (${m.longestGcKind ?? '?'})`;
 
 async function main(): Promise<void> {
   process.on('exit', killChildren);
@@ -360,6 +363,7 @@ async function main(): Promise<void> {
   await farm.call('phase');
   const touch = await touchAll(farm, instances);
   const touched = (await farm.call('measure')).measures;
+  log(`touch: longest stalls on a core: ${touched.topStalls?.join('; ')}; V8's new space up to ${touched.peakNewSpaceMB?.toFixed(0)} MB`);
   log(`touched each once in ${touched.seconds.toFixed(1)} s (p50 ${fmtMs(percentile(touch.lat, 0.5))} ms), failures ${JSON.stringify(touch.failed)}, longest stall ${fmtMs(touched.maxStallMs)} ms (on a core ${fmtMs(touched.maxStallCpuMs)} ms), peak fds ${touched.peakFds}`);
 
   await farm.call('phase');
@@ -369,6 +373,7 @@ async function main(): Promise<void> {
   await farm.call('phase');
   const hk = await farm.call('housekeep');
   const hkResult = hk.result as { marked: number; queued: number; queueSeconds: number; states: Record<string, number> };
+  log(`housekeeping: longest stalls on a core (on a core/wall [collections inside]): ${hk.measures.topStalls?.join('; ')}; longest collection ${fmtMs(hk.measures.longestGcMs ?? 0)} ms (${hk.measures.longestGcKind}); V8's new space up to ${hk.measures.peakNewSpaceMB?.toFixed(0)} MB`);
   log(`housekeeping: ${hkResult.queued} jobs queued in ${hkResult.queueSeconds.toFixed(1)} s, all run in ${hk.measures.seconds.toFixed(1)} s, states ${JSON.stringify(hkResult.states)}, longest stall ${fmtMs(hk.measures.maxStallMs)} ms (on a core ${fmtMs(hk.measures.maxStallCpuMs)} ms), peak RSS ${hk.measures.peakRssMB.toFixed(0)} MB, peak fds ${hk.measures.peakFds}`);
 
   await farm.call('phase');
@@ -409,8 +414,8 @@ async function main(): Promise<void> {
     '',
     `## The farm, phase by phase (descriptors limited to ${NOFILE}: the pool keeps at most ${storesFor(NOFILE)} databases open)`,
     '',
-    '| phase | wall time | longest stall | most time on a core in one stall (that stall\'s wall time) | peak RSS | peak descriptors | databases open at the end | notes |',
-    '|---|---|---|---|---|---|---|---|',
+    '| phase | wall time | longest stall | most time on a core in one stall (that stall\'s wall time) | garbage collection in that stall (ms); the phase\'s longest | peak RSS | peak descriptors | databases open at the end | notes |',
+    '|---|---|---|---|---|---|---|---|---|',
     row(`create ${N.toLocaleString('en')} instances (in-process, one after the other)`, created),
     row(`touch each once (durable PUT, ${CONCURRENCY} clients)`, touched, `p50 ${fmtMs(percentile(touch.lat, 0.5))} ms, p99 ${fmtMs(percentile(touch.lat, 0.99))} ms; failures ${JSON.stringify(touch.failed)}`),
     row('50 × GET /status', statusM, `p50 ${fmtMs(percentile(status, 0.5))} ms, p99 ${fmtMs(percentile(status, 0.99))} ms`),

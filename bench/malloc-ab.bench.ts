@@ -7,6 +7,7 @@
  *   - read: GET /data of one of 1,000 documents, 16 clients;
  *   - large doc: PUT /data of a 512 KiB document (new id each time), 4 clients;
  *   - upload: POST /files of 8 MiB, 2 clients.
+ * BENCH_AB_VARIANTS (JSON, name → environment) compares those servers instead (see below).
  * Reports the median ops/s per workload and server (its range over the rounds) and the server's CPU per op. Written to
  * stdout; bench/RESULTS-idle.md quotes it by hand.
  */
@@ -41,12 +42,17 @@ const allWorkloads: Record<string, { concurrency: number; op: (s: Side, i: numbe
 const THRESHOLDS = (process.env.BENCH_AB_THRESHOLDS ?? '131072').split(',');
 const only = process.env.BENCH_AB_WORKLOADS?.split(',');
 const workloads = Object.fromEntries(Object.entries(allWorkloads).filter(([w]) => !only || only.includes(w)));
-const sides = [await start('dynamic', {}), ...await Promise.all(THRESHOLDS.map((t) => {
-  const [mmap, trim = mmap] = t.split('/') as [string, string?];
-  return start(`fixed ${Number(mmap) / 1024}${trim === mmap ? '' : `/${Number(trim) / 1024}`} KiB`, { BENCH_MALLOC_FIX: '1', BENCH_MALLOC_THRESHOLD: mmap, BENCH_MALLOC_TRIM: trim });
-}))];
+// BENCH_AB_VARIANTS='{"name": {environment}}': the servers compared are these (e.g. {"NODE_OPTIONS": "--max-semi-space-size=4"}),
+// both with the thresholds fixed as hearth serve has them, instead of the thresholds
+const variants = process.env.BENCH_AB_VARIANTS ? Object.entries(JSON.parse(process.env.BENCH_AB_VARIANTS) as Record<string, Record<string, string>>) : null;
+const sides = variants
+  ? await Promise.all(variants.map(([name, env]) => start(name, { BENCH_MALLOC_FIX: '1', ...env })))
+  : [await start('dynamic', {}), ...await Promise.all(THRESHOLDS.map((t) => {
+    const [mmap, trim = mmap] = t.split('/') as [string, string?];
+    return start(`fixed ${Number(mmap) / 1024}${trim === mmap ? '' : `/${Number(trim) / 1024}`} KiB`, { BENCH_MALLOC_FIX: '1', BENCH_MALLOC_THRESHOLD: mmap, BENCH_MALLOC_TRIM: trim });
+  }))];
 await new Promise((r) => setTimeout(r, 1500)); // the fix is applied 1 s after listening, as hearth serve does
-for (const s of sides.slice(1)) if (!s.stderr().includes('malloc thresholds fixed: true')) throw new Error(`the thresholds were not fixed: ${s.stderr()}`);
+for (const s of variants ? sides : sides.slice(1)) if (!s.stderr().includes('malloc thresholds fixed: true')) throw new Error(`the thresholds were not fixed: ${s.stderr()}`);
 for (const s of sides) {
   for (let i = 0; i < 1000; i++) {
     const res = await call(s, 'PUT', `/data/io.cozy.bench.read/doc-${i}`, Buffer.from(JSON.stringify({ i, name: `document ${i}` })));

@@ -54,7 +54,7 @@ export async function memoryOf(pid: number, file: string | null): Promise<string
   const trimmed = process.env.BENCH_IDLE_TRIM_PROBE === '1' ? `; after one more malloc_trim: RSS ${mb(await trimNow(pid, file))}` : '';
   const stall = own.stallMs === undefined ? '' : `; since the last reading: longest event-loop stall ${own.stallMs.toFixed(1)} ms, most time on a core in one ${own.stallCpuMs!.toFixed(1)} ms, longest GC pause ${own.gcPauseMs!.toFixed(1)} ms`;
   return `${head}${trimmed}${stall}; V8 heap ${mb(own.usage.heapTotal!)}, used ${mb(own.usage.heapUsed!)} [${space('new_space', 'new')}, ${space('old_space', 'old')}, ` +
-    `${space('code_space', 'code')}, ${space('large_object_space', 'large')}]; external ${mb(own.usage.external!)}${malloc}), ${tail}`;
+    `${space('code_space', 'code')}, ${space('large_object_space', 'large')}; bytecode ${mb(own.code.bytecode_and_metadata_size ?? 0)}]; external ${mb(own.usage.external!)}${malloc}), ${tail}`;
 }
 
 /** BENCH_IDLE_TRIM_PROBE=1: the RSS after one malloc_trim(0) at this moment (bench/hearth-main.ts, SIGWINCH). */
