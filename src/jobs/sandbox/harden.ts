@@ -16,6 +16,11 @@ import { join, relative, isAbsolute } from 'node:path';
  * on Debian 12 answers ENOTFOUND: the COZY_URL of a dev instance (`http://hearth.localhost:8080`) then works
  * for every client of the code (node:http, fetch, node-fetch, request), and the Host header stays the
  * instance's. This gives the code no address it could not already reach (127.0.0.1 is reachable anyway).
+ *
+ * And the process ends when the stack that started it is gone (killed with -9, or crashed): its parent is then
+ * another process (init or a subreaper). Without it a konnector left running would go on with its token, past its
+ * time limit (which the stack enforces), beside the run that the next start gives the job again. Checked twice a
+ * second by a timer that keeps no process alive (Linux has PR_SET_PDEATHSIG, which Node does not reach).
  */
 const PRELOAD = `
 import os from 'node:os';
@@ -30,6 +35,9 @@ for (const name of ['kill', '_kill', '_debugProcess', '_debugEnd', '_linkedBindi
   Object.defineProperty(process, name, { value: refuse('process.' + name), writable: false, configurable: false, enumerable: false });
 }
 os.setPriority = refuse('os.setPriority');
+const parent = process.ppid;
+const exit = process.exit.bind(process);
+setInterval(() => { if (process.ppid !== parent) exit(137); }, 500).unref();
 const isLoopbackName = (host) => typeof host === 'string' && /^(.+\\.)?localhost\\.?$/i.test(host);
 const loopback = (options) => {
   const family = options.family === 6 || options.family === 'IPv6' ? 6 : options.family === 4 || options.family === 'IPv4' ? 4 : 0;

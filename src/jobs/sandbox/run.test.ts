@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -177,6 +177,30 @@ describe('runSandboxed', () => {
     setTimeout(() => ctl.abort(), 300);
     const { res } = await run;
     expect(res).toMatchObject({ aborted: true, timedOut: false, signal: 'SIGTERM' });
+  });
+
+  it('ends a process whose stack is gone (killed with -9): no konnector runs on, orphaned, past its time limit', async () => {
+    const code = mkdtempSync(join(tmpdir(), 'hearth-orphan-code-'));
+    const work = mkdtempSync(join(tmpdir(), 'hearth-orphan-work-'));
+    writeFileSync(join(code, 'index.js'), 'setInterval(() => undefined, 1000);\n');
+    // a shell stands for the stack: it starts the sandboxed process, says its pid, and is killed with -9
+    const stack = spawn('sh', ['-c', '"$@" & echo $!; wait', 'sh', process.execPath, ...sandboxArgs(code, work, 128), join(code, 'index.js')], { stdio: ['ignore', 'pipe', 'ignore'] });
+    const pid = await new Promise<number>((resolve) => stack.stdout.once('data', (d: Buffer) => resolve(Number(String(d).trim()))));
+    /** Running: neither gone nor a zombie (a container's init may not reap it). */
+    const running = () => { try { return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8')); } catch { return false; } };
+    try {
+      expect(running()).toBe(true);
+      await new Promise((r) => setTimeout(r, 700));
+      expect(running()).toBe(true);
+      stack.kill('SIGKILL');
+      const end = Date.now() + 10_000;
+      while (running() && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
+      expect(running()).toBe(false);
+    } finally {
+      try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+      rmSync(code, { recursive: true, force: true });
+      rmSync(work, { recursive: true, force: true });
+    }
   });
 
   it('measures the start-up overhead (printed for the benchmarks)', async () => {
