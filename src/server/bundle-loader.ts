@@ -67,10 +67,21 @@ export function codeCacheState(file: string): 'fresh' | 'none' | 'stale' {
   return typeof found === 'string' ? found : 'fresh';
 }
 
+/**
+ * Whether a start may load Node's module `id` ahead of the bundle: one of its public modules, not one of the `_`-named
+ * parts its public ones load (`_tls_wrap`, `_http_server`…). The load list puts a part before the module that loaded it
+ * (`_tls_wrap`, then `tls`), and a part loaded first meets its require cycle from the wrong end: `tls` then exports no
+ * `Server`, and `https` throws as it loads; a cache written by a start whose V8 flags differed (an operator's
+ * NODE_OPTIONS) held such a list, and every later start failed.
+ */
+function preloadable(id: string): boolean {
+  return isBuiltin(id) && !id.startsWith('_');
+}
+
 /** Node's own public modules this process has loaded (`http`, `zlib`…), in the order it loaded them. */
 function loadedBuiltins(): string[] {
   const list = (process as unknown as { moduleLoadList: string[] }).moduleLoadList;
-  return list.filter((m) => m.startsWith('NativeModule ') && !m.startsWith('NativeModule internal/')).map((m) => m.slice(13)).filter((m) => isBuiltin(m));
+  return list.filter((m) => m.startsWith('NativeModule ') && !m.startsWith('NativeModule internal/')).map((m) => m.slice(13)).filter(preloadable);
 }
 
 /** The bundle, read (and its cache), ready to run: its V8 flags are set between `openBundle` and `run`. */
@@ -93,7 +104,7 @@ export function openBundle(file: string, opts: { codeCache: boolean }): Bundle {
   const cacheFile = `${file}.cache`;
   const stamp = opts.codeCache ? stampOf(file) : '';
   let found: Cache | 'none' | 'stale' | null = opts.codeCache ? readCache(cacheFile, stamp) : 'none';
-  if (typeof found !== 'string') for (const id of found.builtins) if (isBuiltin(id)) nodeRequire(id);
+  if (typeof found !== 'string') for (const id of found.builtins) if (preloadable(id)) nodeRequire(id);
   let cache: CodeCacheState = opts.codeCache ? (typeof found === 'string' ? found : 'accepted') : 'off';
   return {
     get cache() {

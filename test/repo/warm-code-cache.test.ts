@@ -32,6 +32,30 @@ beforeAll(async () => {
 }, 120_000);
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
+/** One `hearth serve` of the copy, on a fresh data directory, until it listens; then stopped. */
+async function start(env: Record<string, string> = {}): Promise<void> {
+  const data = mkdtempSync(join(tmpdir(), 'hearth-warm-data-'));
+  try {
+    const args = [join(root, 'bin', 'hearth.js'), 'serve', '--data-dir', join(data, 'd'), '--port', String(await freePort()), '--admin-port', String(await freePort()), '--log-level', 'error'];
+    const child = spawn(process.execPath, args, { cwd: data, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    await new Promise<void>((resolve, reject) => {
+      child.stdout.on('data', (d) => { out += d; if (out.includes('hearth is listening')) resolve(); });
+      child.stderr.on('data', (d) => { out += d; });
+      child.on('exit', (code) => reject(new Error(`the start exited (${code}): ${out}`)));
+    });
+    child.kill('SIGTERM');
+    await new Promise((resolve) => child.on('close', resolve));
+  } finally {
+    rmSync(data, { recursive: true, force: true });
+  }
+}
+
+async function waitFor(check: () => boolean): Promise<void> {
+  for (let i = 0; i < 200 && !check(); i++) await new Promise((r) => setTimeout(r, 25));
+  expect(check()).toBe(true);
+}
+
 describe("the build's warm-up start", () => {
   it("leaves a code cache that the next start uses as it is, and does nothing when it is already there", async () => {
     expect(codeCacheState(bundle)).toBe('none');
@@ -40,21 +64,18 @@ describe("the build's warm-up start", () => {
     const written = statSync(`${bundle}.cache`).mtimeMs;
     expect(warm()).toBe('code cache: up to date');
     // a real start: V8 accepts the cache (one it refused, or one of another build, would be written again once it listens)
-    const data = mkdtempSync(join(tmpdir(), 'hearth-warm-data-'));
-    try {
-      const child = spawn(process.execPath, [join(root, 'bin', 'hearth.js'), 'serve', '--data-dir', join(data, 'd'), '--port', String(await freePort()), '--admin-port', String(await freePort()), '--log-level', 'error'], { cwd: data, stdio: ['ignore', 'pipe', 'inherit'] });
-      let out = '';
-      await new Promise<void>((resolve, reject) => {
-        child.stdout.on('data', (d) => { out += d; if (out.includes('hearth is listening')) resolve(); });
-        child.on('exit', (code) => reject(new Error(`the start exited (${code}): ${out}`)));
-      });
-      child.kill('SIGTERM');
-      await new Promise((resolve) => child.on('close', resolve));
-    } finally {
-      rmSync(data, { recursive: true, force: true });
-    }
+    await start();
     expect(statSync(`${bundle}.cache`).mtimeMs).toBe(written);
     expect(codeCacheState(bundle)).toBe('fresh');
+  }, 60_000);
+
+  it('starts again after a start with other V8 flags wrote the cache anew (an operator\'s NODE_OPTIONS)', async () => {
+    const written = statSync(`${bundle}.cache`).mtimeMs;
+    // V8 refuses the cache under other flags: that start writes its own once it listens, with the Node modules it loaded
+    await start({ NODE_OPTIONS: '--max-semi-space-size=4' });
+    await waitFor(() => statSync(`${bundle}.cache`).mtimeMs !== written);
+    await start();
+    await start({ NODE_OPTIONS: '--max-semi-space-size=1' });
   }, 60_000);
 
   it('says a damaged or foreign cache is stale, so that the build writes it again', () => {
