@@ -534,7 +534,11 @@ async function assemble(config: HearthConfig, dataDir: string, logger: Logger, o
   const inFlight = await installer.recoverInFlight(async (domain, id) => {
     const found = await sqliteRegistry.get(domain);
     return found?.id === id ? found : ((await sqliteRegistry.list()).find((i) => i.id === id) ?? null);
-  }, startedAt);
+  }, (later) => {
+    // the sweeps after the start: the operations of a process that went away while this one runs
+    if (later instanceof Error) logger.warn({ err: later }, 'the sweep of installs in flight failed: the next one tries again');
+    else logger.warn(later, 'installs left in flight by a process that went away were finished or undone');
+  });
   if (inFlight.finished + inFlight.undone > 0) logger.warn(inFlight, 'installs a stop left in flight were finished or undone');
   if (inFlight.left > 0) logger.warn({ left: inFlight.left }, 'installs in flight left as they are: another process wrote their app docs meanwhile (a later sweep resolves them)');
   // after a machine crash under the local code store (installs' intents committed without their fsync): every app aligned with its doc

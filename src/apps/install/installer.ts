@@ -72,8 +72,8 @@ export class Installer {
   }
 
   /** At start: finishes or undoes the installs, updates and uninstalls a stop left in flight (journal.ts); `before`: this process's start. */
-  recoverInFlight(instanceOf: (domain: string, id: string) => Promise<Instance | null>, before: Date): Promise<Recovered> {
-    return this.journal.recover(instanceOf, before);
+  recoverInFlight(instanceOf: (domain: string, id: string) => Promise<Instance | null>, onLater?: (r: Recovered | Error) => void): Promise<Recovered> {
+    return this.journal.recover(instanceOf, onLater);
   }
 
   /** At stop: lets the journal's intents of ended installs go. */

@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPackageServer, type PackageServer } from '../../../test/helpers/app-packages.js';
 import { startTestHearth, type TestHearth } from '../../../test/helpers/hearth.js';
+import { until } from '../../../test/helpers/jobs.js';
 import { Conflict } from '../../common/errors.js';
 import { InProcessLocks } from '../../common/locks.js';
 import type { DocStore } from '../../data/store.js';
@@ -57,7 +58,7 @@ describe('the recovery of installs in flight', () => {
       locks: new InProcessLocks(),
       perms: hearth.perms, triggers: hearth.jobs.scheduler, skipPermissionsCheck: false, code,
     });
-    const out = await installer.recoverInFlight(async (domain) => hearth.registry.get(domain), new Date());
+    const out = await installer.recoverInFlight(async (domain) => hearth.registry.get(domain));
     expect(out).toEqual({ finished: 1, undone: 1, triggersMade: 1, triggersRemoved: 1, left: 0 });
     expect([...opened].sort()).toEqual([whole.domain, half.domain].sort());
     expect(await code.inFlight()).toEqual([]);
@@ -83,28 +84,36 @@ describe('the recovery of installs in flight', () => {
     await code.letGo([await code.begin(instance, 'webapp', 'busy', doc.checksum, 'update', JSON.stringify({ state: 'ready', permissions: null }))]);
     await hearth.storeOf(instance).put('io.cozy.apps', { ...doc, state: 'upgrading', updated_at: new Date(Date.now() - 60_000).toISOString() } as never);
     // whose next write lands between this recovery's read and its write
+    let race = true;
     const racing = (store: DocStore): DocStore => new Proxy(store, {
       get: (target, key, receiver) => key === 'put'
         ? async (doctype: string, d: { _id: string }) => {
-          if (doctype === 'io.cozy.apps' && d._id === doc._id) throw new Conflict();
+          if (race && doctype === 'io.cozy.apps' && d._id === doc._id) throw new Conflict();
           return target.put(doctype, d as never);
         }
         : Reflect.get(target, key, receiver),
     });
+    // sweeping often, so that this test sees the sweep after the start
     const installer = new Installer({
       storeOf: (i) => racing(hearth.storeOf(i)), locks: new InProcessLocks(),
-      perms: hearth.perms, triggers: hearth.jobs.scheduler, skipPermissionsCheck: false, code,
+      perms: hearth.perms, triggers: hearth.jobs.scheduler, skipPermissionsCheck: false, code: { ...code, sweepMs: 40 },
     });
-    const out = await installer.recoverInFlight(async (domain) => hearth.registry.get(domain), new Date());
+    const later: unknown[] = [];
+    const out = await installer.recoverInFlight(async (domain) => hearth.registry.get(domain), (r) => later.push(r));
     expect(out).toMatchObject({ finished: 0, undone: 0, left: 1 });
     expect((await code.inFlight()).map((i) => i.slug)).toEqual(['busy']); // given back, for a later sweep
-    await installer.close();
-    // which takes it again (the doc no longer racing) and puts the old version back
-    const later = new Installer({ storeOf: (i) => hearth.storeOf(i), locks: new InProcessLocks(), perms: hearth.perms, triggers: hearth.jobs.scheduler, skipPermissionsCheck: false, code });
-    expect(await later.recoverInFlight(async (domain) => hearth.registry.get(domain), new Date())).toMatchObject({ undone: 1, left: 0 });
+    // which takes it again, and is told to the caller: one more 409 first, then (the doc no longer racing) the old
+    // version put back
+    await until(() => later.length > 0);
+    expect(later[0]).toMatchObject({ finished: 0, undone: 0, left: 1 });
+    race = false;
+    await until(() => later.some((r) => (r as { undone?: number }).undone === 1));
+    // sweeps between the two (a loaded machine) met the race again; none failed, and the last put the version back
+    for (const r of later.slice(0, -1)) expect(r).toMatchObject({ finished: 0, undone: 0, left: 1 });
+    expect(later.at(-1)).toMatchObject({ undone: 1, left: 0 });
     expect(await code.inFlight()).toEqual([]);
     expect((await findApp(hearth.storeOf(instance), 'webapp', 'busy'))!.state).toBe('ready');
-    await later.close();
+    await installer.close();
   });
   it('leaves alone the intents of an operation this process runs (they are its own, whatever their age)', async () => {
     const { hearth } = h;
@@ -112,7 +121,7 @@ describe('the recovery of installs in flight', () => {
     const code = appCodeOf(hearth.appCode, { dev: true, limits: { maxEntries: 100, maxUnpackedBytes: 1e6 } });
     const id = await code.begin(instance, 'webapp', 'mine', 'a'.repeat(64), 'uninstall');
     const installer = new Installer({ storeOf: (i) => hearth.storeOf(i), locks: new InProcessLocks(), perms: hearth.perms, triggers: hearth.jobs.scheduler, skipPermissionsCheck: false, code });
-    expect(await installer.recoverInFlight(async (domain) => hearth.registry.get(domain), new Date(Date.now() + 60_000))).toMatchObject({ finished: 0, undone: 0, left: 0 });
+    expect(await installer.recoverInFlight(async (domain) => hearth.registry.get(domain))).toMatchObject({ finished: 0, undone: 0, left: 0 });
     expect((await code.inFlight()).map((i) => i.id)).toContain(id);
     await installer.close();
     await code.end([id]);

@@ -155,21 +155,23 @@ export class InstallJournal {
    * beside running processes (shared PostgreSQL) leaves their operations alone, and a process killed while this one runs
    * has its operations resolved once its lease ran out, without a restart; each by one process only. An intent whose app
    * doc another process writes meanwhile (a 409) is given back (`left`) for a later sweep. `instanceOf`: the instance
-   * of a domain (null: gone). `_before`, this process's start, is no longer needed (the owners tell).
+   * of a domain (null: gone). `onLater`: told what a later sweep did when it did something, or why it failed.
    */
-  async recover(instanceOf: InstanceOf, _before?: Date): Promise<Recovered> {
+  async recover(instanceOf: InstanceOf, onLater?: (r: Recovered | Error) => void): Promise<Recovered> {
     const out = await this.sweep(instanceOf);
-    this.scheduleSweep(instanceOf);
+    this.scheduleSweep(instanceOf, onLater);
     return out;
   }
 
-  private scheduleSweep(instanceOf: InstanceOf): void {
+  private scheduleSweep(instanceOf: InstanceOf, onLater?: (r: Recovered | Error) => void): void {
     if (this.closed) return;
     // a random offset: processes started together spread their sweeps out
     this.sweepTimer = setTimeout(() => {
       this.sweepTimer = null;
       // a sweep that failed (an engine away) gives its intents back: the next one takes them again
-      void this.track(this.sweep(instanceOf)).catch(() => undefined).finally(() => this.scheduleSweep(instanceOf));
+      void this.track(this.sweep(instanceOf))
+        .then((r) => { if (r.finished + r.undone + r.left > 0) onLater?.(r); }, (e: unknown) => onLater?.(e instanceof Error ? e : new Error(String(e))))
+        .finally(() => this.scheduleSweep(instanceOf, onLater));
     }, this.deps.code.sweepMs * (0.75 + Math.random() / 2));
     this.sweepTimer.unref();
   }
