@@ -143,6 +143,13 @@ describe('Home', () => {
       await page.locator('.recent li:first-child .name', { hasText: 'Budget 2027.csv' }).waitFor(WAIT);
       expect(await page.locator('.recent li:first-child .file-icon').getAttribute('class')).toContain('kind-sheet');
       expect(await page.locator('.recent li:first-child a').getAttribute('href')).toBe(w.appUrl('drive', `#/folder/${added.dirId}/file/${added.id}`));
+      // a file added while the page was offline came as no event: the list is read again once the socket is back
+      await context.setOffline(true);
+      await page.waitForFunction('!navigator.onLine');
+      await new Promise((r) => setTimeout(r, 300)); // cozy-realtime drops its socket on the offline event
+      await uploadFile(w, 'Work', 'Written offline.txt', 'while away');
+      await context.setOffline(false);
+      await page.locator('.recent li:first-child .name', { hasText: 'Written offline.txt' }).waitFor({ timeout: 20_000 });
     } finally {
       await context.close();
     }

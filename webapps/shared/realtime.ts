@@ -25,10 +25,22 @@ function load(client: AppClient): Promise<RealtimeApi> {
   return p;
 }
 
-export function realtimeOf(client: AppClient): RealtimeApi {
+/** cozy-realtime's own events (its emitter): `ready` once each socket is open and its subscriptions sent. */
+interface Emitter { on(event: 'ready', fn: () => void): void; removeListener(event: 'ready', fn: () => void): void }
+
+export function realtimeOf(client: AppClient): RealtimeApi & { onReady(fn: () => void): () => void } {
   return {
     subscribe: (...args) => load(client).then((rt) => rt.subscribe(...args)),
     unsubscribe: (...args) => load(client).then((rt) => rt.unsubscribe(...args)),
     unsubscribeAll: () => (loaded.has(client) ? load(client).then((rt) => rt.unsubscribeAll()) : Promise.resolve()),
+    /**
+     * Calls `fn` each time a socket is ready: the first time (the events between a page's first read and its
+     * subscription were not seen) and after each reconnection (nor were those of the time offline). Returns the undo.
+     */
+    onReady(fn) {
+      let on = true;
+      const rt = load(client).then((r) => { if (on) (r as unknown as Emitter).on('ready', fn); return r; });
+      return () => { on = false; void rt.then((r) => (r as unknown as Emitter).removeListener('ready', fn), () => undefined); };
+    },
   };
 }

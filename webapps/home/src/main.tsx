@@ -67,7 +67,10 @@ function Part<T>({ loaded, children }: { loaded: Loaded<T>; children: (data: T) 
   return children(loaded.data);
 }
 
-/** Calls `reload` after a burst of realtime events on `doctype` (created, updated, deleted). */
+/**
+ * Calls `reload` after a burst of realtime events on `doctype` (created, updated, deleted), and once the socket is ready
+ * (subscribed after the first read, or back after a time offline: what changed meanwhile came as no event).
+ */
 function useLive(doctype: string, reload: () => void): void {
   const { client } = useBoot();
   useEffect(() => {
@@ -76,8 +79,10 @@ function useLive(doctype: string, reload: () => void): void {
     const changed = () => { clearTimeout(timer); timer = setTimeout(reload, 800); };
     const events = ['created', 'updated', 'deleted'] as const;
     for (const e of events) void rt.subscribe(e, doctype, changed);
+    const offReady = rt.onReady(changed);
     return () => {
       clearTimeout(timer);
+      offReady();
       for (const e of events) void rt.unsubscribe(e, doctype, changed);
     };
   }, [client, doctype, reload]);
