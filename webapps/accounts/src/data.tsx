@@ -102,8 +102,11 @@ export function DataProvider({ children }: { children: ComponentChildren }): JSX
       ['created', KONNECTORS, onAccount], ['updated', KONNECTORS, onAccount], ['deleted', KONNECTORS, onAccount],
     ];
     for (const [verb, doctype, handler] of subs) void rt.subscribe(verb, doctype, handler);
+    // once the socket is ready (after the first read, and after a time offline): what changed meanwhile came as no event
+    const offReady = rt.onReady(onAccount);
     return () => {
       clearTimeout(timer);
+      offReady();
       for (const [verb, doctype, handler] of subs) void rt.unsubscribe(verb, doctype, handler);
     };
   }, [client, reload, onJob, onLine]);

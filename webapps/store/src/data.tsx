@@ -52,7 +52,12 @@ export function StoreProvider({ children }: { children: ComponentChildren }): JS
     // (cozy-realtime's subscribe may answer a promise or nothing, and may throw)
     const safely = (f: () => unknown) => void Promise.resolve().then(f).catch(() => undefined);
     for (const [ev, doctype] of subs) safely(() => rt.subscribe(ev, doctype, on));
-    return () => { for (const [ev, doctype] of subs) safely(() => rt.unsubscribe(ev, doctype, on)); };
+    // once the socket is ready (after the first read, and after a time offline): what changed meanwhile came as no event
+    const offReady = rt.onReady(on);
+    return () => {
+      offReady();
+      for (const [ev, doctype] of subs) safely(() => rt.unsubscribe(ev, doctype, on));
+    };
   }, [client, reloadApps, reloadInstalled]);
   return <Ctx.Provider value={{ apps, appsError, partial, installed, installedError, reloadApps, reloadInstalled }}>{children}</Ctx.Provider>;
 }
