@@ -3,7 +3,7 @@
  * answers after the run (the last MAX_LINES of them, with how many were dropped), to a token that may read the job
  * only; the KEEP_RUNS latest runs of a trigger are kept.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startPackageServer, type PackageServer } from '../../test/helpers/app-packages.js';
 import { startTestHearth, type TestHearth } from '../../test/helpers/hearth.js';
 import { until } from '../../test/helpers/jobs.js';
@@ -57,7 +57,13 @@ console.log(JSON.stringify({ type: 'warning', message: 'x'.repeat(5000) }));`;
 
   it(`keeps the ${KEEP_RUNS} latest runs of a trigger`, async () => {
     const logs = new RunLogs((i) => h.hearth.storeOf(i));
-    for (let i = 0; i < KEEP_RUNS + 3; i++) await logs.save(h.instance, { _id: `run-${String(i).padStart(2, '0')}`, trigger_id: 'trig-keep', worker: 'konnector' }, { lines: [{ type: 'info', message: `run ${i}`, time: new Date().toISOString() }], dropped: 0 });
+    // all within one millisecond of the clock (a fast machine): the runs still keep their order
+    vi.useFakeTimers({ toFake: ['Date'], now: new Date('2026-12-08T02:30:00Z') });
+    try {
+      for (let i = 0; i < KEEP_RUNS + 3; i++) await logs.save(h.instance, { _id: `run-${String(i).padStart(2, '0')}`, trigger_id: 'trig-keep', worker: 'konnector' }, { lines: [{ type: 'info', message: `run ${i}`, time: new Date().toISOString() }], dropped: 0 });
+    } finally {
+      vi.useRealTimers();
+    }
     await logs.save(h.instance, { _id: 'other', trigger_id: 'trig-other', worker: 'konnector' }, { lines: [], dropped: 0 });
     const { docs } = await h.hearth.storeOf(h.instance).find(RUN_LOGS_DOCTYPE, { selector: { trigger_id: 'trig-keep' }, limit: 100, skip: 0 });
     expect(docs.map((d) => d._id).sort()).toEqual(Array.from({ length: KEEP_RUNS }, (_, i) => `run-${String(i + 3).padStart(2, '0')}`));

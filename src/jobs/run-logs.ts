@@ -35,13 +35,17 @@ export class RunLogCollector {
 }
 
 export class RunLogs {
+  /** The last `saved_at` this process gave (ms): two runs saved within one millisecond still sort in their order. */
+  private last = 0;
+
   constructor(private readonly storeOf: (instance: Instance) => DocStore) {}
 
   /** Keeps the log of a run of `job.trigger_id` (runs without a trigger are not listed anywhere: not kept), then prunes. */
   async save(instance: Instance, job: { _id: string; trigger_id?: string; worker: string }, log: RunLog): Promise<void> {
     if (!job.trigger_id) return;
     const store = this.storeOf(instance);
-    const saved_at = new Date().toISOString();
+    this.last = Math.max(Date.now(), this.last + 1);
+    const saved_at = new Date(this.last).toISOString();
     await store.put(RUN_LOGS_DOCTYPE, { _id: job._id, trigger_id: job.trigger_id, worker: job.worker, saved_at, lines: log.lines as never, dropped: log.dropped });
     const { docs } = await store.find(RUN_LOGS_DOCTYPE, { selector: { trigger_id: job.trigger_id }, fields: ['_id', '_rev', 'saved_at'], limit: 1000, skip: 0 });
     const old = docs.sort((a, b) => String(b.saved_at).localeCompare(String(a.saved_at))).slice(KEEP_RUNS);
