@@ -26,9 +26,9 @@ function load(client: AppClient): Promise<RealtimeApi> {
 }
 
 /** cozy-realtime's own events (its emitter): `ready` once each socket is open and its subscriptions sent. */
-interface Emitter { on(event: 'ready', fn: () => void): void; removeListener(event: 'ready', fn: () => void): void }
+interface Emitter { on(event: 'ready', fn: () => void): void; removeListener(event: 'ready', fn: () => void): void; waitForSocketReady(): Promise<unknown> }
 
-export function realtimeOf(client: AppClient): RealtimeApi & { onReady(fn: () => void): () => void } {
+export function realtimeOf(client: AppClient): RealtimeApi & { onReady(fn: () => void): () => void; ready(ms: number): Promise<boolean> } {
   return {
     subscribe: (...args) => load(client).then((rt) => rt.subscribe(...args)),
     unsubscribe: (...args) => load(client).then((rt) => rt.unsubscribe(...args)),
@@ -37,6 +37,14 @@ export function realtimeOf(client: AppClient): RealtimeApi & { onReady(fn: () =>
      * Calls `fn` each time a socket is ready: the first time (the events between a page's first read and its
      * subscription were not seen) and after each reconnection (nor were those of the time offline). Returns the undo.
      */
+    /**
+     * Resolves once the socket is open and the subscriptions made so far are sent (true), or after `ms` (false: the
+     * realtime is away; the caller goes on without it). Before starting work whose end only an event says.
+     */
+    ready(ms) {
+      const ok = load(client).then((r) => (r as unknown as Emitter).waitForSocketReady()).then(() => true, () => false);
+      return Promise.race([ok, new Promise<boolean>((resolve) => { setTimeout(() => resolve(false), ms); })]);
+    },
     onReady(fn) {
       let on = true;
       const rt = load(client).then((r) => { if (on) (r as unknown as Emitter).on('ready', fn); return r; });

@@ -34,6 +34,9 @@ export function Export() {
     setPhase('asking');
     setError(null);
     try {
+      // its end comes only as an event: asked once the subscription is on the server (a small export ends in less
+      // time than the socket takes to open after the page's first render), or after 5 s without the realtime
+      await realtimeOf(client).ready(5_000);
       await api(client, 'POST', '/move/exports', { data: { type: EXPORTS, attributes: {} } });
       setPhase((p) => (p === 'asking' ? 'exporting' : p));
     } catch (e) {
