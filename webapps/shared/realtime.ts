@@ -48,6 +48,7 @@ export function realtimeOf(client: AppClient): RealtimeApi & { onReady(fn: () =>
     onReady(fn) {
       let on = true;
       const rt = load(client).then((r) => { if (on) (r as unknown as Emitter).on('ready', fn); return r; });
+      rt.catch(() => undefined); // a realtime that cannot load: nothing to listen to (the next subscribe tries again)
       return () => { on = false; void rt.then((r) => (r as unknown as Emitter).removeListener('ready', fn), () => undefined); };
     },
   };
